@@ -1,0 +1,114 @@
+// Enforces the dependency rules of the design (imports flow one way) and keeps the pure cores
+// free of clocks, randomness and I/O. Reads the TypeScript sources, so it fails on the code a
+// developer wrote, not on compiler output.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync, statSync, existsSync } from "node:fs";
+import { join, dirname, normalize, relative, sep } from "node:path";
+
+const ROOT = process.cwd();
+
+/** Folders whose code must be pure: deterministic, synchronous, no I/O. */
+const CORE_DIRS = ["node/common", "node/store/core", "node/exec/core", "node/tob/core"];
+/** Packages a pure core may use (pure-JS, no I/O). */
+const CORE_PACKAGES = ["@noble/hashes", "@noble/ed25519"];
+/** Identifiers that mean time, randomness, environment or I/O. */
+const CORE_BANNED = [
+  /\bDate\b/,
+  /\bMath\.random\b/,
+  /\bperformance\b/,
+  /\bsetTimeout\b/,
+  /\bsetInterval\b/,
+  /\bsetImmediate\b/,
+  /\bprocess\./,
+  /\bgetRandomValues\b/,
+  /\brequire\(/,
+  /\bfetch\(/,
+];
+
+function walk(dir: string, out: string[] = []): string[] {
+  if (!existsSync(dir)) return out;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (name === "node_modules" || name === "gen" || name === "assembly") continue;
+    if (statSync(p).isDirectory()) walk(p, out);
+    else if (p.endsWith(".ts") && !p.endsWith(".d.ts")) out.push(p);
+  }
+  return out;
+}
+
+function rel(p: string): string {
+  return relative(ROOT, p).split(sep).join("/");
+}
+
+function importsOf(src: string): string[] {
+  const out: string[] = [];
+  const re = /(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|import\s+["']([^"']+)["']/g;
+  for (let m; (m = re.exec(src)); ) out.push((m[1] ?? m[2] ?? m[3])!);
+  return out;
+}
+
+function stripComments(src: string): string {
+  return src.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`])\/\/.*$/gm, "$1");
+}
+
+function coreOf(file: string): string | undefined {
+  return CORE_DIRS.find((d) => file === d || file.startsWith(d + "/"));
+}
+
+const files = ["node", "client", "ops", "examples"].flatMap((d) => walk(join(ROOT, d)));
+
+test("source tree is found", () => {
+  assert.ok(files.length > 0);
+});
+
+for (const abs of files) {
+  const file = rel(abs);
+  const src = readFileSync(abs, "utf8");
+  const imports = importsOf(src);
+  const core = coreOf(file);
+
+  if (core) {
+    test(`core file ${file} is pure`, () => {
+      for (const spec of imports) {
+        if (spec.startsWith(".")) {
+          const target = rel(normalize(join(dirname(abs), spec)));
+          assert.ok(coreOf(target), `${file} imports ${target}, which is not a pure core`);
+        } else {
+          assert.ok(
+            CORE_PACKAGES.some((p) => spec === p || spec.startsWith(p + "/")),
+            `${file} imports package ${spec}; cores may use only ${CORE_PACKAGES.join(", ")}`,
+          );
+        }
+      }
+      const code = stripComments(src);
+      for (const re of CORE_BANNED) assert.ok(!re.test(code), `${file} uses ${re.source} (clock, randomness or I/O)`);
+    });
+  }
+
+  if (file.startsWith("client/")) {
+    test(`client file ${file} imports only portable code`, () => {
+      for (const spec of imports) {
+        if (spec.startsWith(".")) {
+          const target = rel(normalize(join(dirname(abs), spec)));
+          const ok = target.startsWith("client/") || target.startsWith("proto/gen/") || coreOf(target) !== undefined;
+          assert.ok(ok, `${file} imports server code ${target}`);
+        } else assert.ok(!spec.startsWith("node:fs") || file.includes("/cli"), `${file} imports ${spec}`);
+      }
+    });
+  }
+
+  if (file.startsWith("node/")) {
+    test(`node file ${file} never imports the client`, () => {
+      for (const spec of imports.filter((s) => s.startsWith("."))) {
+        const target = rel(normalize(join(dirname(abs), spec)));
+        assert.ok(!target.startsWith("client/"), `${file} imports ${target}`);
+        // A shell of one subsystem must not reach into another subsystem's shell.
+        const sub = /^node\/(store|exec|tob)\//.exec(file)?.[1];
+        const tsub = /^node\/(store|exec|tob)\//.exec(target)?.[1];
+        if (sub && tsub && sub !== tsub) assert.ok(coreOf(target), `${file} imports another subsystem's shell ${target}`);
+      }
+    });
+  }
+}
