@@ -87,6 +87,21 @@ export class Writer {
     return this.bytes(utf8(s));
   }
 
+  /** Reserves one byte to be filled later with `patch` (e.g. packed tags); returns its offset. */
+  placeholder(): number {
+    this.reserve(1);
+    this.buf[this.pos] = 0;
+    return this.pos++;
+  }
+
+  patch(offset: number, v: number): void {
+    this.buf[offset] = v & 0xff;
+  }
+
+  get length(): number {
+    return this.pos;
+  }
+
   finish(): Uint8Array {
     return this.buf.slice(0, this.pos);
   }

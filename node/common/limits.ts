@@ -25,3 +25,55 @@ export const MAX_PREFIX_BITS = 64;
 export const MAX_TIMESTAMP = Number.MAX_SAFE_INTEGER;
 /** Longest canonical varint, in bytes (enough for a u64). */
 export const MAX_VARINT_BYTES = 10;
+
+// ---- Execution (node/exec/): WebAssembly validation, metering and invocation ----
+
+/** Largest operation module accepted for validation, in bytes (before instrumentation). */
+export const MAX_MODULE_BYTES = 256 * 1024;
+/** Most types in a module's type section. */
+export const MAX_WASM_TYPES = 1024;
+/** Most parameters or results of one function type. */
+export const MAX_WASM_TYPE_ARITY = 32;
+/** Most imported functions. */
+export const MAX_WASM_IMPORTS = 32;
+/** Most functions defined in a module. */
+export const MAX_WASM_FUNCTIONS = 4096;
+/** Most globals defined in a module. */
+export const MAX_WASM_GLOBALS = 256;
+/** Most exports of a module. */
+export const MAX_WASM_EXPORTS = 64;
+/** Largest initial size of the (single) function table, in elements. */
+export const MAX_WASM_TABLE_ELEMENTS = 4096;
+/** Most element segments. */
+export const MAX_WASM_ELEMENT_SEGMENTS = 64;
+/** Most data segments. */
+export const MAX_WASM_DATA_SEGMENTS = 1024;
+/** Total bytes of all data segments together. */
+export const MAX_WASM_DATA_BYTES = 128 * 1024;
+/** Largest linear memory, in 64 KiB pages (initial size and growth are both capped here; 16 MiB). */
+export const MAX_WASM_MEMORY_PAGES = 256;
+/** Largest declared initial memory, in pages: every call restores it from a snapshot (1 MiB). */
+export const MAX_WASM_INITIAL_PAGES = 16;
+/** Largest single function body, in bytes. */
+export const MAX_WASM_BODY_BYTES = 64 * 1024;
+/** Most locals (parameters included) of one function. */
+export const MAX_WASM_LOCALS = 512;
+/** Deepest nesting of block/loop/if inside one function. */
+export const MAX_WASM_NESTING = 256;
+/** Longest import/export name, in bytes. */
+export const MAX_WASM_NAME_BYTES = 64;
+/**
+ * Call-stack budget, in frame units: each function entry costs 4 + locals + its largest operand stack
+ * height. Sized so that the deepest legal wasm stack stays far inside V8's default native stack.
+ */
+export const MAX_WASM_STACK_UNITS = 16 * 1024;
+/** Gas available to a module's start function (run once, when the module is first instantiated). */
+export const MAX_START_GAS = 1_000_000n;
+/** Largest gas limit a request may carry. */
+export const MAX_GAS_LIMIT = 1_000_000_000n;
+/** Largest argument blob passed to an operation, in bytes. */
+export const MAX_ARGS_BYTES = 64 * 1024;
+/** Longest abort message kept in a rejection, in UTF-16 code units (longer ones are cut). */
+export const MAX_ABORT_MESSAGE_CHARS = 256;
+/** Compiled modules kept in the executor's LRU cache. */
+export const MAX_MODULE_CACHE_ENTRIES = 64;

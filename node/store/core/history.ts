@@ -1,0 +1,250 @@
+// The T-history-aware tree (thesis §3.4, §4.3.5, §5.1): a Merkle tree plus a logical timestamp
+// advanced by every accepted operation, the root labels of the last T timestamps, and the keys
+// each of the last T operations touched. Outside its partition the tree forgets: when an
+// operation's touched keys reach age T, every internal node outside the partition on their paths
+// that has not changed for T operations becomes a stub — exactly at age T, never earlier, never
+// inside the partition. Imported knowledge (subtrees a proof re-materialised) ages out the same way.
+
+import { toHex } from "../../common/bytes.js";
+import { LimitError, invariant } from "../../common/errors.js";
+import { MAX_HISTORY_T, MAX_TIMESTAMP } from "../../common/limits.js";
+import { checkPaths, COMPATIBLE, type Verdict } from "./compat.js";
+import { EmptyNode, InternalNode, Kind, LeafNode, StubNode, type TreeNode } from "./node.js";
+import { Partition, Place } from "./partition.js";
+import { bitAt, keyPath } from "./path.js";
+import { labelOf, nodeAt, type ProofNode } from "./proof.js";
+import { MerkleTree } from "./tree.js";
+import { labelKind, LabelKind } from "./label.js";
+
+export interface Write {
+  readonly key: string;
+  /** null removes the record */
+  readonly value: Uint8Array | null;
+}
+
+/** One operation's entry in the history: what the store must persist to restart at this point. */
+export interface HistoryEntry {
+  readonly ts: number;
+  readonly root: Uint8Array;
+  readonly paths: readonly Uint8Array[];
+}
+
+export class HistoryTree {
+  readonly tree: MerkleTree;
+  private _now: number;
+  /** entries for timestamps now-T+1 .. now (root labels window and touched-key queue together) */
+  private readonly window: HistoryEntry[] = [];
+  private readonly rootCounts = new Map<string, number>();
+  /** entries for timestamps added since the last `takeNewEntries` */
+  private fresh: HistoryEntry[] = [];
+
+  private constructor(
+    readonly T: number,
+    tree: MerkleTree,
+    now: number,
+    entries: readonly HistoryEntry[],
+  ) {
+    if (!Number.isSafeInteger(T) || T < 1 || T > MAX_HISTORY_T)
+      throw new LimitError("history/bad-t", `T must be an integer in 1..${MAX_HISTORY_T}`);
+    this.tree = tree;
+    this._now = now;
+    for (const e of entries) this.pushEntry(e);
+  }
+
+  /** A new history at timestamp 0 whose tree holds the genesis records. */
+  static genesis(partition: Partition, T: number, records: Iterable<{ key: string; value: Uint8Array }>): HistoryTree {
+    const tree = new MerkleTree(partition);
+    for (const r of records) tree.set(r.key, r.value, 0);
+    // Genesis records have never changed: no proof can predate them, so outside the partition
+    // they are forgotten at once.
+    pruneOutside(tree, 0);
+    const h = new HistoryTree(T, tree, 0, []);
+    h.pushEntry({ ts: 0, root: tree.rootLabel, paths: [] });
+    h.fresh.push(h.window[0]!);
+    return h;
+  }
+
+  /** Reopens a history from a restored tree and its stored entries (oldest first). */
+  static restore(T: number, tree: MerkleTree, entries: readonly HistoryEntry[]): HistoryTree {
+    invariant(entries.length > 0, "restore needs at least one history entry");
+    const last = entries[entries.length - 1]!;
+    const h = new HistoryTree(T, tree, last.ts, entries.slice(-T));
+    invariant(toHex(last.root) === toHex(tree.rootLabel), "restored tree does not match its last root");
+    return h;
+  }
+
+  get now(): number {
+    return this._now;
+  }
+
+  get rootLabel(): Uint8Array {
+    return this.tree.rootLabel;
+  }
+
+  get partition(): Partition {
+    return this.tree.partition;
+  }
+
+  /** The timestamp whose root this label is, if it is among the last T roots (the newest if repeated). */
+  timestampOf(root: Uint8Array): number | undefined {
+    if (!this.rootCounts.has(toHex(root))) return undefined;
+    for (let i = this.window.length - 1; i >= 0; i--) if (toHex(this.window[i]!.root) === toHex(root)) return this.window[i]!.ts;
+    return undefined;
+  }
+
+  recentRoots(): readonly HistoryEntry[] {
+    return this.window;
+  }
+
+  /** The compatibility verdict of a proof (already decoded and verified) for the checked key paths. */
+  check(proof: ProofNode, proofRoot: Uint8Array, paths: readonly Uint8Array[]): Verdict {
+    if (!this.rootCounts.has(toHex(proofRoot))) return { ok: false, reason: "stale-root" };
+    return checkPaths(this.tree, proof, paths);
+  }
+
+  /**
+   * Applies an accepted operation: imports from the proof what the checked paths need, applies
+   * the writes at the next timestamp, records the new root and the touched paths, and ages out
+   * what the operation T timestamps ago touched. The caller must have had `check` return ok.
+   */
+  apply(proof: ProofNode, paths: readonly Uint8Array[], writes: readonly Write[]): void {
+    invariant(this._now < MAX_TIMESTAMP, "timestamp overflow");
+    for (const p of paths) this.importPath(proof, p);
+    const ts = this._now + 1;
+    for (const w of writes) {
+      if (w.value === null) this.tree.remove(w.key, ts);
+      else this.tree.set(w.key, w.value, ts);
+    }
+    this._now = ts;
+    const entry: HistoryEntry = { ts, root: this.tree.rootLabel, paths: [...paths] };
+    this.pushEntry(entry);
+    this.fresh.push(entry);
+  }
+
+  /** Convenience for tests and genesis tooling: check, then apply when compatible. */
+  execute(proof: ProofNode, proofRoot: Uint8Array, keys: readonly string[], writes: readonly Write[]): Verdict {
+    const paths = keys.map(keyPath);
+    const v = this.check(proof, proofRoot, paths);
+    if (v.ok) this.apply(proof, paths, writes);
+    return v.ok ? COMPATIBLE : v;
+  }
+
+  /** Entries added since the last call (for the storage shell). */
+  takeNewEntries(): HistoryEntry[] {
+    const f = this.fresh;
+    this.fresh = [];
+    return f;
+  }
+
+  private pushEntry(e: HistoryEntry): void {
+    this.window.push(e);
+    const id = toHex(e.root);
+    this.rootCounts.set(id, (this.rootCounts.get(id) ?? 0) + 1);
+    if (this.window.length > this.T) {
+      const old = this.window.shift()!;
+      const oid = toHex(old.root);
+      const c = this.rootCounts.get(oid)! - 1;
+      if (c === 0) this.rootCounts.delete(oid);
+      else this.rootCounts.set(oid, c);
+      // `old` was applied at ts = now - T: the nodes it touched that have not changed since
+      // have age exactly T.
+      if (old.ts > 0) for (const p of old.paths) this.age(p, this._now - this.T);
+    }
+  }
+
+  /** Algorithm 1's import: replaces a stub on `path` by the matching subtree of the proof. */
+  private importPath(proof: ProofNode, path: Uint8Array): void {
+    const end = this.tree.walk(path);
+    if (end.node.kind !== Kind.Stub) return;
+    const there = nodeAt(proof, path, end.depth);
+    invariant(there !== null && labelOf(there).every((b, i) => b === (end.node as StubNode).label[i]), "import without a matching node");
+    this.tree.replaceAt(path, end.depth, graft(there, path, end.depth, end.node.ts));
+  }
+
+  /** Stubs what is outside the partition on `path` and unchanged since `threshold`. */
+  private age(path: Uint8Array, threshold: number): void {
+    const part = this.tree.partition;
+    let n: TreeNode = this.tree.root;
+    let d = 0;
+    for (;;) {
+      if (n.kind !== Kind.Internal) return;
+      const place = part.place(path, d);
+      if (place === Place.Outside && n.ts <= threshold) {
+        this.tree.replaceAt(path, d, new StubNode(n.label, n.ts));
+        return;
+      }
+      const b = bitAt(path, d);
+      const s = n.child(b ? 0 : 1);
+      if (s.kind === Kind.Internal && s.ts <= threshold) {
+        const sp = flipBit(path, d);
+        if (part.place(sp, d + 1) === Place.Outside) this.tree.replaceAt(sp, d + 1, new StubNode(s.label, s.ts));
+      }
+      n = n.child(b);
+      d++;
+    }
+  }
+}
+
+function flipBit(path: Uint8Array, i: number): Uint8Array {
+  const p = path.slice();
+  p[i >> 3]! ^= 1 << (7 - (i & 7));
+  return p;
+}
+
+/**
+ * Local nodes for a proof subtree that replaces a stub: the checked path is expanded, every
+ * node beside it becomes a stub (internal) or a summary (leaf). All carry the stub's timestamp,
+ * so they age out when the stub would have.
+ */
+function graft(n: ProofNode, path: Uint8Array, depth: number, ts: number): TreeNode {
+  switch (n.t) {
+    case "empty":
+      return new EmptyNode(ts);
+    case "leaf":
+      return new LeafNode(n.keyHash, n.valueHash, null, null, ts);
+    case "stub":
+      return new StubNode(n.label, ts);
+    case "internal": {
+      const b = bitAt(path, depth);
+      const on = graft(b ? n.right : n.left, path, depth + 1, ts);
+      const off = beside(b ? n.left : n.right, ts);
+      return b ? new InternalNode(off, on) : new InternalNode(on, off);
+    }
+  }
+}
+
+function beside(n: ProofNode, ts: number): TreeNode {
+  switch (n.t) {
+    case "empty":
+      return new EmptyNode(ts);
+    case "leaf":
+      return new LeafNode(n.keyHash, n.valueHash, null, null, ts);
+    default: {
+      const label = labelOf(n);
+      // The compatibility check refuses proofs whose leaves beside a checked path are bare stubs.
+      invariant(labelKind(label) === LabelKind.Internal, "graft: a leaf beside the path is only a stub");
+      return new StubNode(label, ts);
+    }
+  }
+}
+
+/** Stubs every internal node outside the partition whose timestamp is at most `threshold`. */
+export function pruneOutside(tree: MerkleTree, threshold: number): void {
+  const part = tree.partition;
+  const visit = (n: TreeNode, prefix: Uint8Array, depth: number): TreeNode => {
+    if (n.kind !== Kind.Internal) return n;
+    const place = part.place(prefix, depth);
+    if (place === Place.Outside && n.ts <= threshold) return new StubNode(n.label, n.ts);
+    const left = visit(n.left, prefix, depth + 1);
+    const rp = flipBit(prefix, depth);
+    const right = visit(n.right, rp, depth + 1);
+    if (left !== n.left || right !== n.right) {
+      n.left = left;
+      n.right = right;
+      n.touch();
+    }
+    return n;
+  };
+  invariant(tree.journal === null, "pruneOutside runs before journaling starts");
+  tree.root = visit(tree.root, new Uint8Array(32), 0);
+}

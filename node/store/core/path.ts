@@ -1,0 +1,63 @@
+// Key paths: a record's position in the tree is SHA-256 of its UTF-8 key, read most significant
+// bit first. Helpers to read bits, compare prefixes and validate keys.
+
+import { sha256 } from "../../common/hash.js";
+import { isWellFormedString, utf8 } from "../../common/bytes.js";
+import { LimitError } from "../../common/errors.js";
+import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "../../common/limits.js";
+
+/** Bit `i` (0 = most significant bit of byte 0) of a 32-byte path. */
+export function bitAt(path: Uint8Array, i: number): 0 | 1 {
+  return ((path[i >> 3]! >> (7 - (i & 7))) & 1) as 0 | 1;
+}
+
+/** Number of leading bits `a` and `b` share (256 when equal). */
+export function commonPrefixBits(a: Uint8Array, b: Uint8Array): number {
+  for (let i = 0; i < 32; i++) {
+    const x = a[i]! ^ b[i]!;
+    if (x !== 0) return i * 8 + Math.clz32(x) - 24;
+  }
+  return 256;
+}
+
+/** True when the first `bits` bits of `a` and `b` agree. */
+export function samePrefix(a: Uint8Array, b: Uint8Array, bits: number): boolean {
+  return commonPrefixBits(a, b) >= bits;
+}
+
+/** Copy of the first `depth` bits of `path`, the remaining bits zero (a canonical prefix value). */
+export function prefixOf(path: Uint8Array, depth: number): Uint8Array {
+  const out = new Uint8Array(32);
+  const full = depth >> 3;
+  out.set(path.subarray(0, full));
+  const rest = depth & 7;
+  if (rest) out[full] = path[full]! & (0xff << (8 - rest));
+  return out;
+}
+
+/** Sets bit `i` of `path` (a mutable prefix buffer) to `v`. */
+export function setBit(path: Uint8Array, i: number, v: 0 | 1): void {
+  const m = 1 << (7 - (i & 7));
+  if (v) path[i >> 3]! |= m;
+  else path[i >> 3]! &= ~m;
+}
+
+export function checkKey(key: string): Uint8Array {
+  if (typeof key !== "string") throw new LimitError("key/type", "key must be a string");
+  if (!isWellFormedString(key)) throw new LimitError("key/utf8", "key is not well-formed Unicode");
+  const b = utf8(key);
+  if (b.length === 0) throw new LimitError("key/empty", "key is empty");
+  if (b.length > MAX_KEY_BYTES) throw new LimitError("key/too-long", `key of ${b.length} bytes exceeds ${MAX_KEY_BYTES}`);
+  return b;
+}
+
+export function checkValue(value: Uint8Array): void {
+  if (!(value instanceof Uint8Array)) throw new LimitError("value/type", "value must be a Uint8Array");
+  if (value.length > MAX_VALUE_BYTES)
+    throw new LimitError("value/too-large", `value of ${value.length} bytes exceeds ${MAX_VALUE_BYTES}`);
+}
+
+/** The path of a key: SHA-256 of its UTF-8 bytes. Validates the key. */
+export function keyPath(key: string): Uint8Array {
+  return sha256(checkKey(key));
+}

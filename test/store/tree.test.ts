@@ -1,0 +1,80 @@
+// Tree basics: canonical shape (root independent of order), get/set/remove, proofs round trip.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { MerkleTree } from "../../node/store/core/tree.js";
+import { prove, provenState } from "../../node/store/core/proof.js";
+import { decodeProof, encodeProof } from "../../node/store/core/proof-codec.js";
+import { keyPath } from "../../node/store/core/path.js";
+import { EMPTY_LABEL } from "../../node/store/core/label.js";
+import { bytesEqual, toHex, utf8 } from "../../node/common/bytes.js";
+
+const keyArb = fc.stringMatching(/^[a-z]{1,3}(\/[a-z0-9]{1,4})?$/);
+
+test("empty tree has the empty label", () => {
+  assert.ok(bytesEqual(new MerkleTree().rootLabel, EMPTY_LABEL));
+});
+
+test("root depends only on the set of records", () => {
+  fc.assert(
+    fc.property(fc.uniqueArray(fc.tuple(keyArb, fc.uint8Array({ maxLength: 8 })), { selector: (x) => x[0], maxLength: 40 }), fc.nat(), (recs, seed) => {
+      const a = new MerkleTree();
+      for (const [k, v] of recs) a.set(k, v);
+      const shuffled = [...recs].sort((x, y) => ((x[0].charCodeAt(0) * 31 + seed) % 7) - ((y[0].charCodeAt(0) * 31 + seed) % 7));
+      const b = new MerkleTree();
+      // b also inserts and removes noise first
+      b.set("noise/x", utf8("n"));
+      for (const [k, v] of shuffled) b.set(k, v);
+      b.remove("noise/x");
+      if (recs.some(([k]) => k === "noise/x")) return;
+      assert.equal(toHex(a.rootLabel), toHex(b.rootLabel));
+      // removing everything gets back to empty
+      for (const [k] of recs) assert.ok(a.remove(k));
+      assert.ok(bytesEqual(a.rootLabel, EMPTY_LABEL));
+    }),
+    { seed: 11, numRuns: 300 },
+  );
+});
+
+test("get, overwrite, remove", () => {
+  const t = new MerkleTree();
+  t.set("bank/alice", utf8("1"));
+  t.set("bank/bob", utf8("2"));
+  assert.deepEqual(t.get("bank/alice"), utf8("1"));
+  t.set("bank/alice", utf8("3"));
+  assert.deepEqual(t.get("bank/alice"), utf8("3"));
+  assert.ok(t.remove("bank/alice"));
+  assert.equal(t.get("bank/alice"), undefined);
+  assert.ok(!t.remove("bank/alice"));
+  assert.deepEqual(t.get("bank/bob"), utf8("2"));
+});
+
+test("multi-key proofs of presence and absence verify and round trip", () => {
+  fc.assert(
+    fc.property(
+      fc.uniqueArray(keyArb, { maxLength: 60 }),
+      fc.array(keyArb, { minLength: 1, maxLength: 6 }),
+      fc.boolean(),
+      fc.boolean(),
+      (present, asked, values, leafSiblings) => {
+        const t = new MerkleTree();
+        for (const k of present) t.set(k, utf8("v:" + k));
+        const p = prove(t, asked.map(keyPath), { values, leafSiblings });
+        const bytes = encodeProof(p);
+        const d = decodeProof(bytes);
+        assert.equal(toHex(d.rootLabel), toHex(t.rootLabel));
+        assert.deepEqual(encodeProof(d.root), bytes);
+        for (const k of asked) {
+          const s = provenState(d.root, keyPath(k));
+          assert.ok(s.covered);
+          assert.equal(s.present, present.includes(k));
+          if (s.present) {
+            if (values) assert.deepEqual(s.value, utf8("v:" + k));
+            else assert.equal(s.value, null);
+          }
+        }
+      },
+    ),
+    { seed: 12, numRuns: 400 },
+  );
+});
