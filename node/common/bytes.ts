@@ -15,6 +15,19 @@ export function fromHex(s: string): Uint8Array {
   return out;
 }
 
+/**
+ * A copy of `b` as a plain Uint8Array. Never use `.slice()` to copy: on a Node Buffer it returns
+ * a view that shares memory.
+ */
+export function copyBytes(b: Uint8Array): Uint8Array {
+  return new Uint8Array(b);
+}
+
+/** A plain Uint8Array view of the same memory (so that subarray/slice have Uint8Array semantics). */
+export function plainView(b: Uint8Array): Uint8Array {
+  return b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;

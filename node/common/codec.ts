@@ -5,7 +5,7 @@
 
 import { DecodeError } from "./errors.js";
 import { MAX_VARINT_BYTES } from "./limits.js";
-import { isWellFormedString, utf8 } from "./bytes.js";
+import { isWellFormedString, plainView, utf8 } from "./bytes.js";
 
 const U64_MAX = (1n << 64n) - 1n;
 
@@ -111,7 +111,10 @@ const strictDecoder = new TextDecoder("utf-8", { fatal: true });
 
 export class Reader {
   private pos = 0;
-  constructor(private readonly buf: Uint8Array) {}
+  private readonly buf: Uint8Array;
+  constructor(buf: Uint8Array) {
+    this.buf = plainView(buf);
+  }
 
   get remaining(): number {
     return this.buf.length - this.pos;
@@ -169,11 +172,16 @@ export class Reader {
     return out;
   }
 
+  /** `n` raw bytes, copied. */
+  copy(n: number, what = "bytes"): Uint8Array {
+    return new Uint8Array(this.raw(n, what));
+  }
+
   /** Length-prefixed bytes of at most `max` bytes, copied. */
   bytes(max: number, what = "bytes"): Uint8Array {
     const n = this.varint(Number.MAX_SAFE_INTEGER, `${what} length`);
     if (n > max) throw new DecodeError("decode/too-large", `${what} of ${n} bytes exceeds ${max}`);
-    return this.raw(n, what).slice();
+    return new Uint8Array(this.raw(n, what));
   }
 
   /** Length-prefixed UTF-8 string of at most `maxBytes` bytes. */

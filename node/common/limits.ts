@@ -77,3 +77,53 @@ export const MAX_ARGS_BYTES = 64 * 1024;
 export const MAX_ABORT_MESSAGE_CHARS = 256;
 /** Compiled modules kept in the executor's LRU cache. */
 export const MAX_MODULE_CACHE_ENTRIES = 64;
+
+// ---------------------------------------------------------------------------------------------
+// Consensus (node/tob/). Heights, rounds and epochs are plain numbers inside the core (bounded by
+// TOB_MAX_ROUND) and varints on the wire.
+// ---------------------------------------------------------------------------------------------
+
+/** Largest round, height or epoch the consensus accepts (fits a JS number exactly). */
+export const TOB_MAX_ROUND = Number.MAX_SAFE_INTEGER;
+/** Most validators in one set. */
+export const TOB_MAX_VALIDATORS = 256;
+/** Largest single request (an EXECUTE with its combined proof: MAX_PROOF_BYTES plus the rest). */
+export const TOB_MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+/** Most requests one block carries. */
+export const TOB_MAX_BLOCK_REQUESTS = 4096;
+/** Largest total payload of one block, in bytes. */
+export const TOB_MAX_BLOCK_BYTES = 16 * 1024 * 1024;
+/** Largest encoded consensus message accepted from the network. */
+export const TOB_MAX_MESSAGE_BYTES = TOB_MAX_BLOCK_BYTES + 1024 * 1024;
+/** Most requests one gossip message carries. */
+export const TOB_MAX_GOSSIP_REQUESTS = 1024;
+/** Most requests a node holds pending (submitted or gossiped, not yet delivered). */
+export const TOB_MAX_PENDING_REQUESTS = 200_000;
+/** Most bytes of requests a node holds pending. */
+export const TOB_MAX_PENDING_BYTES = 256 * 1024 * 1024;
+/** Most uncommitted blocks in the block tree (certified chain plus this round's proposals). */
+export const TOB_MAX_TREE_BLOCKS = 1024;
+/** Most committed blocks waiting for delivery (the application applies slower than we commit). */
+export const TOB_MAX_UNDELIVERED = 256;
+/** Most delivered blocks the application may leave unacknowledged (the reconfiguration delay). */
+export const TOB_DELIVER_WINDOW = 32;
+/** Delivered blocks kept in memory to serve catch-up and to rebuild the duplicate filter. */
+export const TOB_RETAINED_BLOCKS = 1024;
+/** A request delivered at height h is dropped as a duplicate up to height h + this window. */
+export const TOB_DEDUP_WINDOW = 256;
+/** Most blocks in one catch-up response. */
+export const TOB_MAX_SYNC_BLOCKS = 64;
+/** Most future rounds ahead of the current one for which votes are buffered. */
+export const TOB_MAX_VOTE_ROUNDS_AHEAD = 64;
+/** Most validator-set changes scheduled ahead of time. */
+export const TOB_MAX_SCHEDULED_EPOCHS = 4;
+/** Past epochs whose closing blocks are kept to help laggards cross the boundary. */
+export const TOB_RETAINED_EPOCH_TAILS = 4;
+/** Most self-addressed events one step() processes (solo mode pipelines through these). */
+export const TOB_MAX_LOCAL_EVENTS_PER_STEP = 4096;
+/** Most pieces of equivocation evidence reported per step. */
+export const TOB_MAX_EVIDENCE_PER_STEP = 16;
+/** Most rejected-input reports returned per step (diagnostics only). */
+export const TOB_MAX_REJECTS_PER_STEP = 64;
+/** Most verified certificates cached (a QC is verified once, then recognised). */
+export const TOB_MAX_CERT_CACHE = 4096;

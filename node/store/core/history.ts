@@ -5,7 +5,7 @@
 // that has not changed for T operations becomes a stub — exactly at age T, never earlier, never
 // inside the partition. Imported knowledge (subtrees a proof re-materialised) ages out the same way.
 
-import { toHex } from "../../common/bytes.js";
+import { copyBytes, toHex } from "../../common/bytes.js";
 import { LimitError, invariant } from "../../common/errors.js";
 import { MAX_HISTORY_T, MAX_TIMESTAMP } from "../../common/limits.js";
 import { checkPaths, COMPATIBLE, type Verdict } from "./compat.js";
@@ -186,7 +186,7 @@ export class HistoryTree {
 }
 
 function flipBit(path: Uint8Array, i: number): Uint8Array {
-  const p = path.slice();
+  const p = copyBytes(path);
   p[i >> 3]! ^= 1 << (7 - (i & 7));
   return p;
 }

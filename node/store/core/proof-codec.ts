@@ -93,7 +93,7 @@ export function decodeProof(bytes: Uint8Array): DecodedProof {
       case TAG_EMPTY:
         return PROOF_EMPTY;
       case TAG_STUB: {
-        const label = r.raw(32, "stub label").slice();
+        const label = r.copy(32, "stub label");
         if (labelKind(label) === LabelKind.Empty) throw new ProofError("proof/empty-stub", "a stub may not stand for an empty node");
         return { t: "stub", label };
       }
@@ -115,15 +115,15 @@ export function decodeProof(bytes: Uint8Array): DecodedProof {
         let key: string | null = null;
         let value: Uint8Array | null = null;
         if (mode === LEAF_SUMMARY) {
-          keyHash = r.raw(32, "key hash").slice();
-          vHash = r.raw(32, "value hash").slice();
+          keyHash = r.copy(32, "key hash");
+          vHash = r.copy(32, "value hash");
         } else if (mode === LEAF_VALUE_HASH || mode === LEAF_VALUE) {
           key = r.string(MAX_KEY_BYTES, "key");
           keyHash = safeKeyPath(key);
           if (mode === LEAF_VALUE) {
             value = r.bytes(MAX_VALUE_BYTES, "value");
             vHash = valueHash(value);
-          } else vHash = r.raw(32, "value hash").slice();
+          } else vHash = r.copy(32, "value hash");
         } else throw new ProofError("proof/bad-leaf-mode", `unknown leaf mode ${mode}`);
         if (commonPrefixBits(keyHash, position) < depth)
           throw new ProofError("proof/leaf-off-path", `leaf at depth ${depth} does not lie on its key's path`);

@@ -4,6 +4,7 @@
 // partition the tree keeps leaves as summaries and may hold stubs (see history.ts for when).
 
 import { ArborError, invariant } from "../../common/errors.js";
+import { copyBytes } from "../../common/bytes.js";
 import { MAX_TIMESTAMP } from "../../common/limits.js";
 import { valueHash } from "./label.js";
 import { EmptyNode, InternalNode, Kind, LeafNode, type TerminalNode, type TreeNode } from "./node.js";
@@ -271,7 +272,7 @@ export function forEachTerminal(
   f: (t: TerminalNode, pos: Position) => void,
 ): void {
   if (n.kind !== Kind.Internal) {
-    f(n, { prefix: prefix.slice(), depth });
+    f(n, { prefix: copyBytes(prefix), depth });
     return;
   }
   const m = 1 << (7 - (depth & 7));

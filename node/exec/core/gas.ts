@@ -1,0 +1,59 @@
+// The metering scheme, version 1: what every instruction and host call costs, in gas. This table is
+// part of the protocol — every node must charge exactly this — so any change to it, or to where the
+// instrumenter places charges, must bump METERING_VERSION (which is also part of the cache key).
+// One unit of gas is meant to be roughly one nanosecond of work on a 2020s server core.
+
+export const METERING_VERSION = 1;
+
+/** Cost classes of instructions (see opcodes.ts for which opcode is in which class). */
+export const COST = {
+  /** nop, block, loop, else, end: structure only. */
+  free: 0,
+  /** constants, locals, globals, drop, select, integer compare/add/logic/shift, conversions, memory.size. */
+  simple: 1,
+  /** if, br, br_if, br_table, return, unreachable. */
+  branch: 2,
+  /** i32.mul, i64.mul. */
+  mul: 3,
+  /** loads and stores. */
+  memory: 3,
+  /** integer division and remainder. */
+  divrem: 10,
+  /** call (the callee's own blocks are charged separately). */
+  call: 10,
+  /** call_indirect (signature check included). */
+  callIndirect: 20,
+  /** memory.grow, before the per-page part. */
+  grow: 10,
+  /** memory.copy / memory.fill, before the per-byte part. */
+  bulk: 10,
+} as const;
+
+export type CostClass = keyof typeof COST;
+
+/** memory.grow: per 64 KiB page requested (allocating and zeroing the page). */
+export const GAS_PER_GROWN_PAGE = 2000n;
+/** memory.copy / memory.fill and host copies: per started 8-byte word. */
+export const GAS_PER_WORD = 1n;
+
+/** Host calls: fixed part, plus a per-size part where noted. */
+export const GAS_HOST_INPUT_SIZE = 10n;
+export const GAS_HOST_INPUT_READ = 20n; // + GAS_PER_WORD per word copied
+export const GAS_HOST_SHA256 = 1000n; // + GAS_SHA256_PER_BLOCK per started 64-byte block
+export const GAS_SHA256_PER_BLOCK = 300n;
+export const GAS_HOST_ED25519_VERIFY = 60_000n; // + GAS_PER_WORD per message word
+export const GAS_HOST_TRACE = 50n;
+
+/**
+ * Charged before `run` starts: the fixed cost of an invocation (restoring the module's memory and
+ * globals, encoding the input) plus GAS_PER_INITIAL_PAGE per page of declared initial memory.
+ */
+export const GAS_INVOKE_BASE = 500n;
+export const GAS_PER_INITIAL_PAGE = 1000n;
+/** Charged after `run` returns: per started 8-byte word of the result blob. */
+export const GAS_PER_RESULT_WORD = 1n;
+
+/** Gas for n bytes at `perWord` per started 8-byte word. */
+export function wordsGas(n: number, perWord: bigint = GAS_PER_WORD): bigint {
+  return BigInt(Math.ceil(n / 8)) * perWord;
+}
