@@ -61,7 +61,8 @@ const mpt = await createMPT({ useKeyHashing: true, useKeyHashingFunction: nodeSh
 const tm0 = nowUs();
 for (let i = 0; i < N; i += BATCH) {
   const ops = [];
-  for (let j = i; j < Math.min(N, i + BATCH); j++) ops.push({ type: "put" as const, key: keyBytes[j]!, value: values[j]! });
+  for (let j = i; j < Math.min(N, i + BATCH); j++)
+    ops.push({ type: "put" as const, key: keyBytes[j]!, value: values[j]! });
   await mpt.batch(ops);
   if ((i / BATCH) % 20 === 19) progress(`mpt insert ${i + BATCH}/${N}`);
 }
@@ -102,7 +103,11 @@ const mptVerify: number[] = [];
 for (let rep = 0; rep < ROUNDS; rep++) {
   const t0 = nowUs();
   for (const [i, p] of mptProofs) {
-    const v = await verifyMerkleProof(keyBytes[i]!, p, { useKeyHashing: true, useKeyHashingFunction: nodeSha256, root: mptRoot } as never);
+    const v = await verifyMerkleProof(keyBytes[i]!, p, {
+      useKeyHashing: true,
+      useKeyHashingFunction: nodeSha256,
+      root: mptRoot,
+    } as never);
     if (!v || !bytesEqual(v, values[i]!)) throw new Error("mpt proof did not verify");
   }
   mptVerify.push((nowUs() - t0) / mptProofs.length);
@@ -147,7 +152,12 @@ const row = (name: string, arbor: string, peer: string, target: string) =>
   console.log(`${name.padEnd(22)} ${arbor.padStart(12)} ${peer.padStart(12)}   ${target}`);
 console.log("");
 row("metric", "arbor", "mpt", "target");
-row("insert µs/key", r.insertUsPerKey.toFixed(2), r.mptInsertUsPerKey.toFixed(2), `≤ 10 and ≥ 15× faster (${(r.mptInsertUsPerKey / r.insertUsPerKey).toFixed(1)}×)`);
+row(
+  "insert µs/key",
+  r.insertUsPerKey.toFixed(2),
+  r.mptInsertUsPerKey.toFixed(2),
+  `≤ 10 and ≥ 15× faster (${(r.mptInsertUsPerKey / r.insertUsPerKey).toFixed(1)}×)`,
+);
 row("prove µs", r.proveUs.toFixed(2), "", "");
 row("verify µs", r.verifyUs.toFixed(2), r.mptVerifyUs.toFixed(2), "≤ 45");
 row("proof bytes (mean)", r.proofBytesMean.toFixed(1), r.mptProofBytesMean.toFixed(1), "≤ 600");

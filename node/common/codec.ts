@@ -125,7 +125,8 @@ export class Reader {
   }
 
   private need(n: number, what: string): void {
-    if (n > this.buf.length - this.pos) throw new DecodeError("decode/truncated", `${what} runs past the end`);
+    if (n > this.buf.length - this.pos)
+      throw new DecodeError("decode/truncated", `${what} runs past the end`);
   }
 
   u8(): number {
@@ -148,7 +149,8 @@ export class Reader {
       const b = this.buf[this.pos++]!;
       result |= BigInt(b & 0x7f) << shift;
       if ((b & 0x80) === 0) {
-        if (b === 0 && i > 0) throw new DecodeError("decode/non-canonical", `${what} has a redundant zero byte`);
+        if (b === 0 && i > 0)
+          throw new DecodeError("decode/non-canonical", `${what} has a redundant zero byte`);
         if (result > U64_MAX) throw new DecodeError("decode/out-of-range", `${what} exceeds u64`);
         return result;
       }

@@ -11,7 +11,12 @@ import { HistoryTree, type HistoryEntry } from "./core/history.js";
 import { Journal, type Position } from "./core/journal.js";
 import { MerkleTree, forEachTerminal } from "./core/tree.js";
 import { Partition } from "./core/partition.js";
-import { buildFromTerminals, decodeTerminal, encodeTerminal, type PlacedTerminal } from "./core/terminal-codec.js";
+import {
+  buildFromTerminals,
+  decodeTerminal,
+  encodeTerminal,
+  type PlacedTerminal,
+} from "./core/terminal-codec.js";
 
 const P_TREE = 0x74; // 't'
 const P_HISTORY = 0x68; // 'h'
@@ -73,7 +78,12 @@ function decodeEntry(b: Uint8Array): HistoryEntry {
 }
 
 function encodeMeta(m: StoreMeta, T: number, partition: Partition): Uint8Array {
-  const w = new Writer(64).u64(m.height).varint(m.now).raw(m.root).varint(T).varint(partition.prefixes.length);
+  const w = new Writer(64)
+    .u64(m.height)
+    .varint(m.now)
+    .raw(m.root)
+    .varint(T)
+    .varint(partition.prefixes.length);
   for (const p of partition.toStrings()) w.string(p);
   return w.finish();
 }
@@ -121,14 +131,20 @@ export class LevelStore {
       if (meta.T !== opts.T || meta.partition.join(",") !== opts.partition.toStrings().join(","))
         throw new StoreError("store/config-mismatch", "the store was created with another T or partition");
       const terminals: PlacedTerminal[] = [];
-      for await (const [k, v] of db.iterator({ gte: new Uint8Array([P_TREE]), lt: new Uint8Array([P_TREE + 1]) })) {
+      for await (const [k, v] of db.iterator({
+        gte: new Uint8Array([P_TREE]),
+        lt: new Uint8Array([P_TREE + 1]),
+      })) {
         const { pos, version } = parseTreeKey(k);
         const node = decodeTerminal(v);
         node.saved = version;
         terminals.push({ ...pos, node });
       }
       const entries: HistoryEntry[] = [];
-      for await (const v of db.values({ gte: new Uint8Array([P_HISTORY]), lt: new Uint8Array([P_HISTORY + 1]) }))
+      for await (const v of db.values({
+        gte: new Uint8Array([P_HISTORY]),
+        lt: new Uint8Array([P_HISTORY + 1]),
+      }))
         entries.push(decodeEntry(v));
       const tree = new MerkleTree(opts.partition, buildFromTerminals(terminals));
       if (toHex(tree.rootLabel) !== toHex(meta.root))
@@ -148,7 +164,8 @@ export class LevelStore {
     const journal = tree.journal!;
     const version = Number(height);
     const { puts, dels } = journal.take(version);
-    const ops: Array<{ type: "put"; key: Uint8Array; value: Uint8Array } | { type: "del"; key: Uint8Array }> = [];
+    const ops: Array<{ type: "put"; key: Uint8Array; value: Uint8Array } | { type: "del"; key: Uint8Array }> =
+      [];
     for (const d of dels) ops.push({ type: "del", key: treeKey(d, d.version) });
     for (const p of puts) ops.push({ type: "put", key: treeKey(p, version), value: encodeTerminal(p.node) });
     for (const e of this.history.takeNewEntries()) {

@@ -44,8 +44,9 @@ function rel(p: string): string {
 
 function importsOf(src: string): string[] {
   const out: string[] = [];
-  const re = /(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|import\s+["']([^"']+)["']/g;
-  for (let m; (m = re.exec(src)); ) out.push((m[1] ?? m[2] ?? m[3])!);
+  const re =
+    /(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|import\s+["']([^"']+)["']/g;
+  for (let m; (m = re.exec(src));) out.push((m[1] ?? m[2] ?? m[3])!);
   return out;
 }
 
@@ -83,7 +84,8 @@ for (const abs of files) {
         }
       }
       const code = stripComments(src);
-      for (const re of CORE_BANNED) assert.ok(!re.test(code), `${file} uses ${re.source} (clock, randomness or I/O)`);
+      for (const re of CORE_BANNED)
+        assert.ok(!re.test(code), `${file} uses ${re.source} (clock, randomness or I/O)`);
     });
   }
 
@@ -92,7 +94,8 @@ for (const abs of files) {
       for (const spec of imports) {
         if (spec.startsWith(".")) {
           const target = rel(normalize(join(dirname(abs), spec)));
-          const ok = target.startsWith("client/") || target.startsWith("proto/gen/") || coreOf(target) !== undefined;
+          const ok =
+            target.startsWith("client/") || target.startsWith("proto/gen/") || coreOf(target) !== undefined;
           assert.ok(ok, `${file} imports server code ${target}`);
         } else assert.ok(!spec.startsWith("node:fs") || file.includes("/cli"), `${file} imports ${spec}`);
       }
@@ -107,7 +110,8 @@ for (const abs of files) {
         // A shell of one subsystem must not reach into another subsystem's shell.
         const sub = /^node\/(store|exec|tob)\//.exec(file)?.[1];
         const tsub = /^node\/(store|exec|tob)\//.exec(target)?.[1];
-        if (sub && tsub && sub !== tsub) assert.ok(coreOf(target), `${file} imports another subsystem's shell ${target}`);
+        if (sub && tsub && sub !== tsub)
+          assert.ok(coreOf(target), `${file} imports another subsystem's shell ${target}`);
       }
     });
   }

@@ -26,7 +26,13 @@ export function blockFor(seed: number, height: bigint): Array<{ paths: Uint8Arra
     const writes: Write[] = [];
     for (let j = 0; j < 1 + Math.floor(rnd() * 5); j++) {
       const key = `crash/k${Math.floor(rnd() * 400)}`;
-      writes.push({ key, value: rnd() < 0.25 ? null : new TextEncoder().encode(`v${height}-${i}-${j}-${"x".repeat(Math.floor(rnd() * 64))}`) });
+      writes.push({
+        key,
+        value:
+          rnd() < 0.25
+            ? null
+            : new TextEncoder().encode(`v${height}-${i}-${j}-${"x".repeat(Math.floor(rnd() * 64))}`),
+      });
     }
     ops.push({ paths: [...new Set(writes.map((w) => w.key))].map(keyPath), writes });
   }
@@ -36,6 +42,7 @@ export function blockFor(seed: number, height: bigint): Array<{ paths: Uint8Arra
 /** A whole-tree history replayed up to `height`: the reference every store must match. */
 export function mirrorAt(seed: number, height: bigint): HistoryTree {
   const h = HistoryTree.genesis(Partition.whole(), CRASH_T, []);
-  for (let b = 1n; b <= height; b++) for (const op of blockFor(seed, b)) h.apply({ t: "empty" }, op.paths, op.writes);
+  for (let b = 1n; b <= height; b++)
+    for (const op of blockFor(seed, b)) h.apply({ t: "empty" }, op.paths, op.writes);
   return h;
 }

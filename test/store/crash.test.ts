@@ -49,7 +49,11 @@ test(`store survives ${KILLS} SIGKILLs at random moments`, async () => {
         assert.ok(store.height >= reported, `reopened at ${store.height}, child had reported ${reported}`);
         assert.ok(store.height >= lastSeen);
         const mirror = mirrorAt(seed, store.height);
-        assert.equal(toHex(store.history.rootLabel), toHex(mirror.rootLabel), `root at height ${store.height}`);
+        assert.equal(
+          toHex(store.history.rootLabel),
+          toHex(mirror.rootLabel),
+          `root at height ${store.height}`,
+        );
         assert.equal(store.history.now, mirror.now);
         lastSeen = store.height;
       } finally {

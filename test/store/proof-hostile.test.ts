@@ -29,7 +29,14 @@ function onlyTypedErrors(bytes: Uint8Array): void {
 
 test("mutated proofs give only typed errors", () => {
   const t = sampleTree();
-  const valid = [1, 2, 5].map((k) => encodeProof(prove(t, Array.from({ length: k }, (_, i) => keyPath(`h/k${i * 7}`)))));
+  const valid = [1, 2, 5].map((k) =>
+    encodeProof(
+      prove(
+        t,
+        Array.from({ length: k }, (_, i) => keyPath(`h/k${i * 7}`)),
+      ),
+    ),
+  );
   fc.assert(
     fc.property(
       fc.integer({ min: 0, max: valid.length - 1 }),
@@ -47,7 +54,10 @@ test("mutated proofs give only typed errors", () => {
 });
 
 test("random bytes give only typed errors", () => {
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (b) => onlyTypedErrors(b)), { seed: 32, numRuns: 5000 });
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), (b) => onlyTypedErrors(b)),
+    { seed: 32, numRuns: 5000 },
+  );
 });
 
 function expectCode(bytes: Uint8Array, code: string): void {
@@ -63,7 +73,11 @@ test("a leaf on the wrong path is rejected", () => {
   const p = prove(t, [keyPath("h/k0"), keyPath("h/k1")]);
   // swap the two children of the node where the two keys part
   const swap = (n: ProofNode): ProofNode =>
-    n.t !== "internal" ? n : n.left.t === "leaf" && n.right.t === "leaf" ? { t: "internal", left: n.right, right: n.left } : { t: "internal", left: swap(n.left), right: swap(n.right) };
+    n.t !== "internal"
+      ? n
+      : n.left.t === "leaf" && n.right.t === "leaf"
+        ? { t: "internal", left: n.right, right: n.left }
+        : { t: "internal", left: swap(n.left), right: swap(n.right) };
   expectCode(encodeProof(swap(p)), "proof/leaf-off-path");
 });
 
@@ -71,7 +85,9 @@ test("duplicate leaves cannot both sit on their path", () => {
   const t = sampleTree(1);
   const leaf = prove(t, [keyPath("h/k0")]);
   const b = bitAt(keyPath("h/k0"), 0);
-  const dup: ProofNode = b ? { t: "internal", left: leaf, right: leaf } : { t: "internal", left: leaf, right: leaf };
+  const dup: ProofNode = b
+    ? { t: "internal", left: leaf, right: leaf }
+    : { t: "internal", left: leaf, right: leaf };
   expectCode(encodeProof(dup), "proof/leaf-off-path");
 });
 
@@ -79,9 +95,14 @@ test("non-canonical shapes are rejected", () => {
   const t = sampleTree(1);
   const leaf = prove(t, [keyPath("h/k0")]);
   const b = bitAt(keyPath("h/k0"), 0);
-  const single: ProofNode = b ? { t: "internal", left: { t: "empty" }, right: leaf } : { t: "internal", left: leaf, right: { t: "empty" } };
+  const single: ProofNode = b
+    ? { t: "internal", left: { t: "empty" }, right: leaf }
+    : { t: "internal", left: leaf, right: { t: "empty" } };
   expectCode(encodeProof(single), "proof/non-canonical");
-  expectCode(encodeProof({ t: "internal", left: { t: "empty" }, right: { t: "empty" } }), "proof/non-canonical");
+  expectCode(
+    encodeProof({ t: "internal", left: { t: "empty" }, right: { t: "empty" } }),
+    "proof/non-canonical",
+  );
   const stubLeaf = { t: "stub" as const, label: labelOf(leaf) };
   expectCode(encodeProof({ t: "internal", left: { t: "empty" }, right: stubLeaf }), "proof/non-canonical");
   const s = { t: "stub" as const, label: labelOf(prove(sampleTree(5), [])) };
@@ -133,13 +154,24 @@ test("a stub with the same label as a local stub does not pass for the path", ()
   // The proof offers, at the stub's position, a stub with exactly the local stub's label.
   const honest = prove(full.tree, [path], { leafSiblings: true });
   assert.ok(honest.t === "internal");
-  const forged: ProofNode = { t: "internal", left: honest.left, right: { t: "stub", label: labelOf(honest.right) } };
-  assert.throws(() => decodeProof(encodeProof(forged)), (e: unknown) => e instanceof ProofError && e.code === "proof/non-canonical");
+  const forged: ProofNode = {
+    t: "internal",
+    left: honest.left,
+    right: { t: "stub", label: labelOf(honest.right) },
+  };
+  assert.throws(
+    () => decodeProof(encodeProof(forged)),
+    (e: unknown) => e instanceof ProofError && e.code === "proof/non-canonical",
+  );
   // The same forgery inside a proof that does prove some other key decodes, and is refused.
   const other = recs.map((r) => r.key).find((key) => bitAt(keyPath(key), 0) === 0)!;
   const both = prove(full.tree, [keyPath(other), path], { leafSiblings: true });
   assert.ok(both.t === "internal");
-  const forged2: ProofNode = { t: "internal", left: both.left, right: { t: "stub", label: labelOf(both.right) } };
+  const forged2: ProofNode = {
+    t: "internal",
+    left: both.left,
+    right: { t: "stub", label: labelOf(both.right) },
+  };
   const d = decodeProof(encodeProof(forged2));
   const v = part.check(d.root, d.rootLabel, [path]);
   assert.equal(v.ok ? "ok" : v.reason, "path-not-proven");
@@ -155,7 +187,10 @@ test("a leaf beside a touched path given only as a stub is refused for EXECUTE",
   const path = keyPath("h/k0");
   const compact = decodeProof(encodeProof(prove(t, [path], { leafSiblings: false })));
   const full = decodeProof(encodeProof(prove(t, [path], { leafSiblings: true })));
-  const hasLeafStub = (n: ProofNode): boolean => (n.t === "internal" ? hasLeafStub(n.left) || hasLeafStub(n.right) : n.t === "stub" && (n.label[0]! & 0x80) !== 0);
+  const hasLeafStub = (n: ProofNode): boolean =>
+    n.t === "internal"
+      ? hasLeafStub(n.left) || hasLeafStub(n.right)
+      : n.t === "stub" && (n.label[0]! & 0x80) !== 0;
   if (hasLeafStub(compact.root)) {
     const v = h.check(compact.root, compact.rootLabel, [path]);
     assert.equal(v.ok ? "ok" : v.reason, "leaf-sibling-hidden");

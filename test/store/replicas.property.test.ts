@@ -27,7 +27,9 @@ function treeOf(s: Snapshot): MerkleTree {
 
 const opArb = fc.record({
   touched: fc.uniqueArray(fc.integer({ min: 0, max: KEYS.length - 1 }), { minLength: 1, maxLength: 4 }),
-  writes: fc.array(fc.tuple(fc.nat(), fc.oneof(fc.constant(null), fc.integer({ min: 0, max: 3 }))), { maxLength: 3 }),
+  writes: fc.array(fc.tuple(fc.nat(), fc.oneof(fc.constant(null), fc.integer({ min: 0, max: 3 }))), {
+    maxLength: 3,
+  }),
   age: fc.integer({ min: 0, max: 9 }),
 });
 
@@ -52,8 +54,18 @@ test("replicas with different partitions agree with each other and with the orac
           ["d/k5", utf8("g5")],
         ]);
         const replicas = [
-          HistoryTree.genesis(Partition.whole(), T, [...genesis].map(([key, value]) => ({ key, value }))),
-          ...partitions.map((ps) => HistoryTree.genesis(new Partition(ps), T, [...genesis].map(([key, value]) => ({ key, value })))),
+          HistoryTree.genesis(
+            Partition.whole(),
+            T,
+            [...genesis].map(([key, value]) => ({ key, value })),
+          ),
+          ...partitions.map((ps) =>
+            HistoryTree.genesis(
+              new Partition(ps),
+              T,
+              [...genesis].map(([key, value]) => ({ key, value })),
+            ),
+          ),
         ];
         const history: Snapshot[] = [genesis];
         for (const op of ops) {
@@ -71,17 +83,27 @@ test("replicas with different partitions agree with each other and with the orac
             const b = current.get(k);
             return a === b || (a !== undefined && b !== undefined && bytesEqual(a, b));
           });
-          const writes = op.writes.map(([i, v]) => ({ key: keys[i % keys.length]!, value: v === null ? null : utf8(`v${v}`) }));
+          const writes = op.writes.map(([i, v]) => ({
+            key: keys[i % keys.length]!,
+            value: v === null ? null : utf8(`v${v}`),
+          }));
           const verdicts = replicas.map((r) => {
             const v = r.execute(proof.root, proof.rootLabel, keys, writes);
             return v.ok ? "ok" : v.reason;
           });
           const oracle = !fresh ? "stale-root" : same ? "ok" : "record-changed";
           // a repeated root can make an old proof fresh again: the replicas then accept, and so must the oracle
-          const expected = !fresh && history.slice(Math.max(0, now - T + 1)).some((s) => bytesEqual(treeOf(s).rootLabel, thenTree.rootLabel))
-            ? (same ? "ok" : "record-changed")
-            : oracle;
-          for (const v of verdicts) assert.equal(v, expected, `verdicts ${verdicts.join(",")} oracle ${expected}`);
+          const expected =
+            !fresh &&
+            history
+              .slice(Math.max(0, now - T + 1))
+              .some((s) => bytesEqual(treeOf(s).rootLabel, thenTree.rootLabel))
+              ? same
+                ? "ok"
+                : "record-changed"
+              : oracle;
+          for (const v of verdicts)
+            assert.equal(v, expected, `verdicts ${verdicts.join(",")} oracle ${expected}`);
           if (expected === "ok") {
             const next = new Map(current);
             for (const w of writes) {

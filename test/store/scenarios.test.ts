@@ -24,7 +24,10 @@ class Cluster {
   constructor(genesis: Record<string, string>) {
     const recs = Object.entries(genesis).map(([key, v]) => ({ key, value: utf8(v) }));
     this.full = HistoryTree.genesis(Partition.whole(), T, recs);
-    this.replicas = [this.full, ...[["0"], ["1"], ["00", "11"], []].map((p) => HistoryTree.genesis(new Partition(p), T, recs))];
+    this.replicas = [
+      this.full,
+      ...[["0"], ["1"], ["00", "11"], []].map((p) => HistoryTree.genesis(new Partition(p), T, recs)),
+    ];
   }
   proof(keys: string[]): Proof {
     const d = decodeProof(encodeProof(prove(this.full.tree, keys.map(keyPath), { leafSiblings: true })));
@@ -88,10 +91,12 @@ test("absent in the proof but present now, or the reverse, is rejected", () => {
 test("a proof is usable for T operations and stale after", () => {
   const c = new Cluster({ "a/x": "1" });
   const p = c.proof(["a/x"]);
-  for (let i = 0; i < T - 1; i++) assert.equal(c.exec(c.proof([`a/f${i}`]), [`a/f${i}`], [w(`a/f${i}`, "1")]), "ok");
+  for (let i = 0; i < T - 1; i++)
+    assert.equal(c.exec(c.proof([`a/f${i}`]), [`a/f${i}`], [w(`a/f${i}`, "1")]), "ok");
   const q = c.proof(["a/x"]);
   assert.equal(c.exec(p, ["a/x"], []), "ok"); // root T-1 operations old: still in the window
-  for (let i = 0; i < T; i++) assert.equal(c.exec(c.proof([`a/g${i}`]), [`a/g${i}`], [w(`a/g${i}`, "1")]), "ok");
+  for (let i = 0; i < T; i++)
+    assert.equal(c.exec(c.proof([`a/g${i}`]), [`a/g${i}`], [w(`a/g${i}`, "1")]), "ok");
   assert.equal(c.exec(q, ["a/x"], []), "stale-root");
 });
 
@@ -107,7 +112,10 @@ test("stubs appear exactly at age T, never earlier, never inside the partition",
   const r0 = c.replicas[1]!; // partition "0"
   assert.deepEqual(r0.partition.toStrings(), ["0"]);
   // Operation at time t0 writes two records under prefix 1 (outside r0's partition).
-  assert.equal(c.exec(c.proof([ones[0]!, ones[1]!]), [ones[0]!, ones[1]!], [w(ones[0]!, "1"), w(ones[1]!, "1")]), "ok");
+  assert.equal(
+    c.exec(c.proof([ones[0]!, ones[1]!]), [ones[0]!, ones[1]!], [w(ones[0]!, "1"), w(ones[1]!, "1")]),
+    "ok",
+  );
   const stubbedAt = (k: string) => r0.tree.walk(keyPath(k)).node.kind === Kind.Stub;
   let zi = 2;
   for (let age = 0; age < T; age++) {
@@ -120,7 +128,10 @@ test("stubs appear exactly at age T, never earlier, never inside the partition",
   assert.ok(stubbedAt(ones[1]!));
   for (const k of zeros.slice(0, zi)) assert.ok(!stubbedAt(k), "a stub inside the partition");
   // A later operation on the stubbed side re-materialises the path from its proof and works.
-  assert.equal(c.exec(c.proof([ones[0]!, ones[2]!]), [ones[0]!, ones[2]!], [w(ones[0]!, null), w(ones[2]!, "3")]), "ok");
+  assert.equal(
+    c.exec(c.proof([ones[0]!, ones[2]!]), [ones[0]!, ones[2]!], [w(ones[0]!, null), w(ones[2]!, "3")]),
+    "ok",
+  );
   for (let i = 0; i < T; i++) {
     const k = zeros[zi++]!;
     assert.equal(c.exec(c.proof([k]), [k], [w(k, "z")]), "ok");

@@ -23,13 +23,21 @@ for (const [name, impl] of [
     try {
       assert.equal(toHex(keyPath(v.keyPath.key)), v.keyPath.path);
       assert.equal(toHex(valueHash(fromHex(v.valueHash.valueHex))), v.valueHash.hash);
-      assert.equal(toHex(leafLabel(fromHex(v.leafLabel.keyHash), fromHex(v.leafLabel.valueHash))), v.leafLabel.label);
-      assert.equal(toHex(internalLabel(fromHex(v.internalLabel.left), fromHex(v.internalLabel.right))), v.internalLabel.label);
+      assert.equal(
+        toHex(leafLabel(fromHex(v.leafLabel.keyHash), fromHex(v.leafLabel.valueHash))),
+        v.leafLabel.label,
+      );
+      assert.equal(
+        toHex(internalLabel(fromHex(v.internalLabel.left), fromHex(v.internalLabel.right))),
+        v.internalLabel.label,
+      );
       const t = new MerkleTree();
       for (const [k, val] of v.tree.records) t.set(k, utf8(val));
       assert.equal(toHex(t.rootLabel), v.tree.root);
       for (const p of v.proofs) {
-        const bytes = encodeProof(prove(t, p.keys.map(keyPath), { values: p.values, leafSiblings: p.leafSiblings }));
+        const bytes = encodeProof(
+          prove(t, p.keys.map(keyPath), { values: p.values, leafSiblings: p.leafSiblings }),
+        );
         assert.equal(toHex(bytes), p.hex);
         assert.equal(toHex(decodeProof(fromHex(p.hex)).rootLabel), v.tree.root);
       }

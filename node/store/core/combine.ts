@@ -11,7 +11,8 @@ import { labelOf, provenState, type ProofNode } from "./proof.js";
 
 /** Merges two proofs of the same root. Throws ProofError if their roots differ. */
 export function mergeProofs(a: ProofNode, b: ProofNode): ProofNode {
-  if (!bytesEqual(labelOf(a), labelOf(b))) throw new ProofError("proof/root-mismatch", "proofs of different roots");
+  if (!bytesEqual(labelOf(a), labelOf(b)))
+    throw new ProofError("proof/root-mismatch", "proofs of different roots");
   return merge(a, b);
 }
 
@@ -24,11 +25,13 @@ function merge(a: ProofNode, b: ProofNode): ProofNode {
     return left === a.left && right === a.right ? a : { t: "internal", left, right, label: labelOf(a) };
   }
   // Same label, both expanded: leaves of one record. Keep the one that carries more.
-  if (a.t === "leaf" && b.t === "leaf") return a.value !== null || b.value === null ? (a.key !== null || b.key === null ? a : b) : b;
+  if (a.t === "leaf" && b.t === "leaf")
+    return a.value !== null || b.value === null ? (a.key !== null || b.key === null ? a : b) : b;
   return a;
 }
 
-export type ExtendResult = { readonly ok: true; readonly proof: ProofNode } | { readonly ok: false; readonly path: Uint8Array };
+export type ExtendResult =
+  { readonly ok: true; readonly proof: ProofNode } | { readonly ok: false; readonly path: Uint8Array };
 
 /**
  * Extends `base` (the newest proof) with what `older` proves about `paths`. For each path: if
@@ -43,7 +46,9 @@ export function extendProof(base: ProofNode, older: ProofNode, paths: readonly U
     if (!theirs.covered) return { ok: false, path };
     const ours = provenState(out, path);
     if (ours.covered) {
-      const same = ours.present === theirs.present && (!ours.present || (theirs.present && bytesEqual(ours.valueHash, theirs.valueHash)));
+      const same =
+        ours.present === theirs.present &&
+        (!ours.present || (theirs.present && bytesEqual(ours.valueHash, theirs.valueHash)));
       if (!same) return { ok: false, path };
       continue;
     }
@@ -54,7 +59,13 @@ export function extendProof(base: ProofNode, older: ProofNode, paths: readonly U
   return { ok: true, proof: out };
 }
 
-function graftAt(base: ProofNode, older: ProofNode, path: Uint8Array, depth: number, at: number): ProofNode | null {
+function graftAt(
+  base: ProofNode,
+  older: ProofNode,
+  path: Uint8Array,
+  depth: number,
+  at: number,
+): ProofNode | null {
   if (depth === at) {
     if (base.t !== "stub" || older.t === "stub" || !bytesEqual(labelOf(older), base.label)) return null;
     return older;

@@ -20,7 +20,9 @@ export type Incompatibility =
   /** the key's record differs between the proof and now (value, or present versus absent) */
   | "record-changed";
 
-export type Verdict = { readonly ok: true } | { readonly ok: false; readonly reason: Incompatibility; readonly path?: Uint8Array };
+export type Verdict =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: Incompatibility; readonly path?: Uint8Array };
 
 export const COMPATIBLE: Verdict = { ok: true };
 

@@ -52,7 +52,11 @@ export class HistoryTree {
   }
 
   /** A new history at timestamp 0 whose tree holds the genesis records. */
-  static genesis(partition: Partition, T: number, records: Iterable<{ key: string; value: Uint8Array }>): HistoryTree {
+  static genesis(
+    partition: Partition,
+    T: number,
+    records: Iterable<{ key: string; value: Uint8Array }>,
+  ): HistoryTree {
     const tree = new MerkleTree(partition);
     for (const r of records) tree.set(r.key, r.value, 0);
     // Genesis records have never changed: no proof can predate them, so outside the partition
@@ -88,7 +92,8 @@ export class HistoryTree {
   /** The timestamp whose root this label is, if it is among the last T roots (the newest if repeated). */
   timestampOf(root: Uint8Array): number | undefined {
     if (!this.rootCounts.has(toHex(root))) return undefined;
-    for (let i = this.window.length - 1; i >= 0; i--) if (toHex(this.window[i]!.root) === toHex(root)) return this.window[i]!.ts;
+    for (let i = this.window.length - 1; i >= 0; i--)
+      if (toHex(this.window[i]!.root) === toHex(root)) return this.window[i]!.ts;
     return undefined;
   }
 
@@ -122,7 +127,12 @@ export class HistoryTree {
   }
 
   /** Convenience for tests and genesis tooling: check, then apply when compatible. */
-  execute(proof: ProofNode, proofRoot: Uint8Array, keys: readonly string[], writes: readonly Write[]): Verdict {
+  execute(
+    proof: ProofNode,
+    proofRoot: Uint8Array,
+    keys: readonly string[],
+    writes: readonly Write[],
+  ): Verdict {
     const paths = keys.map(keyPath);
     const v = this.check(proof, proofRoot, paths);
     if (v.ok) this.apply(proof, paths, writes);
@@ -157,7 +167,10 @@ export class HistoryTree {
     const end = this.tree.walk(path);
     if (end.node.kind !== Kind.Stub) return;
     const there = nodeAt(proof, path, end.depth);
-    invariant(there !== null && labelOf(there).every((b, i) => b === (end.node as StubNode).label[i]), "import without a matching node");
+    invariant(
+      there !== null && labelOf(there).every((b, i) => b === (end.node as StubNode).label[i]),
+      "import without a matching node",
+    );
     this.tree.replaceAt(path, end.depth, graft(there, path, end.depth, end.node.ts));
   }
 
@@ -177,7 +190,8 @@ export class HistoryTree {
       const s = n.child(b ? 0 : 1);
       if (s.kind === Kind.Internal && s.ts <= threshold) {
         const sp = flipBit(path, d);
-        if (part.place(sp, d + 1) === Place.Outside) this.tree.replaceAt(sp, d + 1, new StubNode(s.label, s.ts));
+        if (part.place(sp, d + 1) === Place.Outside)
+          this.tree.replaceAt(sp, d + 1, new StubNode(s.label, s.ts));
       }
       n = n.child(b);
       d++;

@@ -22,7 +22,10 @@ export interface Prefix {
 export function parsePrefix(s: string): Prefix {
   if (!/^[01]*$/.test(s)) throw new LimitError("partition/bad-prefix", `prefix "${s}" is not a bit string`);
   if (s.length > MAX_PREFIX_BITS)
-    throw new LimitError("partition/prefix-too-long", `prefix of ${s.length} bits exceeds ${MAX_PREFIX_BITS}`);
+    throw new LimitError(
+      "partition/prefix-too-long",
+      `prefix of ${s.length} bits exceeds ${MAX_PREFIX_BITS}`,
+    );
   const path = new Uint8Array(32);
   for (let i = 0; i < s.length; i++) setBit(path, i, s[i] === "1" ? 1 : 0);
   return { path, bits: s.length };
@@ -39,8 +42,13 @@ export class Partition {
 
   constructor(prefixes: readonly (Prefix | string)[]) {
     if (prefixes.length > MAX_PARTITION_PREFIXES)
-      throw new LimitError("partition/too-many", `${prefixes.length} prefixes exceed ${MAX_PARTITION_PREFIXES}`);
-    this.prefixes = prefixes.map((p) => (typeof p === "string" ? parsePrefix(p) : { path: prefixOf(p.path, p.bits), bits: p.bits }));
+      throw new LimitError(
+        "partition/too-many",
+        `${prefixes.length} prefixes exceed ${MAX_PARTITION_PREFIXES}`,
+      );
+    this.prefixes = prefixes.map((p) =>
+      typeof p === "string" ? parsePrefix(p) : { path: prefixOf(p.path, p.bits), bits: p.bits },
+    );
   }
 
   static whole(): Partition {

@@ -47,7 +47,8 @@ export function checkKey(key: string): Uint8Array {
   if (!isWellFormedString(key)) throw new LimitError("key/utf8", "key is not well-formed Unicode");
   const b = utf8(key);
   if (b.length === 0) throw new LimitError("key/empty", "key is empty");
-  if (b.length > MAX_KEY_BYTES) throw new LimitError("key/too-long", `key of ${b.length} bytes exceeds ${MAX_KEY_BYTES}`);
+  if (b.length > MAX_KEY_BYTES)
+    throw new LimitError("key/too-long", `key of ${b.length} bytes exceeds ${MAX_KEY_BYTES}`);
   return b;
 }
 

@@ -7,7 +7,13 @@
 
 import { Reader, Writer } from "../../common/codec.js";
 import { ArborError, ProofError } from "../../common/errors.js";
-import { MAX_KEY_BYTES, MAX_PROOF_BYTES, MAX_PROOF_NODES, MAX_TREE_DEPTH, MAX_VALUE_BYTES } from "../../common/limits.js";
+import {
+  MAX_KEY_BYTES,
+  MAX_PROOF_BYTES,
+  MAX_PROOF_NODES,
+  MAX_TREE_DEPTH,
+  MAX_VALUE_BYTES,
+} from "../../common/limits.js";
 import { labelKind, LabelKind, valueHash } from "./label.js";
 import { isLeafKind, labelOf, PROOF_EMPTY, type ProofNode } from "./proof.js";
 import { commonPrefixBits, keyPath } from "./path.js";
@@ -87,18 +93,21 @@ export function decodeProof(bytes: Uint8Array): DecodedProof {
   };
 
   const visit = (depth: number): ProofNode => {
-    if (++nodes > MAX_PROOF_NODES) throw new ProofError("proof/too-many-nodes", `more than ${MAX_PROOF_NODES} nodes`);
+    if (++nodes > MAX_PROOF_NODES)
+      throw new ProofError("proof/too-many-nodes", `more than ${MAX_PROOF_NODES} nodes`);
     const t = nextTag();
     switch (t) {
       case TAG_EMPTY:
         return PROOF_EMPTY;
       case TAG_STUB: {
         const label = r.copy(32, "stub label");
-        if (labelKind(label) === LabelKind.Empty) throw new ProofError("proof/empty-stub", "a stub may not stand for an empty node");
+        if (labelKind(label) === LabelKind.Empty)
+          throw new ProofError("proof/empty-stub", "a stub may not stand for an empty node");
         return { t: "stub", label };
       }
       case TAG_INTERNAL: {
-        if (depth >= MAX_TREE_DEPTH - 1) throw new ProofError("proof/too-deep", `internal node at depth ${depth}`);
+        if (depth >= MAX_TREE_DEPTH - 1)
+          throw new ProofError("proof/too-deep", `internal node at depth ${depth}`);
         const mask = 1 << (7 - (depth & 7));
         position[depth >> 3]! &= ~mask;
         const left = visit(depth + 1);
@@ -126,7 +135,10 @@ export function decodeProof(bytes: Uint8Array): DecodedProof {
           } else vHash = r.copy(32, "value hash");
         } else throw new ProofError("proof/bad-leaf-mode", `unknown leaf mode ${mode}`);
         if (commonPrefixBits(keyHash, position) < depth)
-          throw new ProofError("proof/leaf-off-path", `leaf at depth ${depth} does not lie on its key's path`);
+          throw new ProofError(
+            "proof/leaf-off-path",
+            `leaf at depth ${depth} does not lie on its key's path`,
+          );
         return { t: "leaf", keyHash, valueHash: vHash, key, value };
       }
     }
@@ -155,11 +167,16 @@ function safeKeyPath(key: string): Uint8Array {
 function checkCanonical(left: ProofNode, right: ProofNode, depth: number): void {
   const le = left.t === "empty";
   const re = right.t === "empty";
-  if (le && re) throw new ProofError("proof/non-canonical", `internal node with two empty children at depth ${depth}`);
+  if (le && re)
+    throw new ProofError("proof/non-canonical", `internal node with two empty children at depth ${depth}`);
   if ((le && isLeafKind(right)) || (re && isLeafKind(left)))
-    throw new ProofError("proof/non-canonical", `a single leaf under an internal node at depth ${depth} must collapse`);
+    throw new ProofError(
+      "proof/non-canonical",
+      `a single leaf under an internal node at depth ${depth} must collapse`,
+    );
   if (left.t === "stub" && right.t === "stub")
-    throw new ProofError("proof/non-canonical", `internal node with two stubs at depth ${depth} proves nothing`);
+    throw new ProofError(
+      "proof/non-canonical",
+      `internal node with two stubs at depth ${depth} proves nothing`,
+    );
 }
-
-

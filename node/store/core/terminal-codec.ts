@@ -5,7 +5,15 @@ import { Reader, Writer } from "../../common/codec.js";
 import { DecodeError, invariant } from "../../common/errors.js";
 import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "../../common/limits.js";
 import { valueHash } from "./label.js";
-import { EmptyNode, InternalNode, Kind, LeafNode, StubNode, type TerminalNode, type TreeNode } from "./node.js";
+import {
+  EmptyNode,
+  InternalNode,
+  Kind,
+  LeafNode,
+  StubNode,
+  type TerminalNode,
+  type TreeNode,
+} from "./node.js";
 import { bitAt, keyPath } from "./path.js";
 import type { Position } from "./journal.js";
 
@@ -57,7 +65,10 @@ export function buildFromTerminals(items: PlacedTerminal[]): TreeNode {
   if (items.length === 0) return new EmptyNode(0);
   const build = (list: PlacedTerminal[], depth: number): TreeNode => {
     if (list.length === 1 && list[0]!.depth === depth) return list[0]!.node;
-    invariant(list.length >= 2 && list.every((t) => t.depth > depth), `stored terminals overlap at depth ${depth}`);
+    invariant(
+      list.length >= 2 && list.every((t) => t.depth > depth),
+      `stored terminals overlap at depth ${depth}`,
+    );
     const l: PlacedTerminal[] = [];
     const r: PlacedTerminal[] = [];
     for (const t of list) (bitAt(t.prefix, depth) ? r : l).push(t);

@@ -216,7 +216,10 @@ export class MerkleTree {
         if (c === null) return null;
         const other = n.child(b ? 0 : 1);
         // Canonical shape: a subtree left with a single leaf (or none) collapses to it.
-        if ((c.kind === Kind.Empty && other.kind === Kind.Leaf) || (c.kind === Kind.Leaf && other.kind === Kind.Empty)) {
+        if (
+          (c.kind === Kind.Empty && other.kind === Kind.Leaf) ||
+          (c.kind === Kind.Leaf && other.kind === Kind.Empty)
+        ) {
           const leaf = (c.kind === Kind.Leaf ? c : other) as LeafNode;
           this.detach(c as TerminalNode, () => positionOnPath(path, depth + 1));
           this.detach(other as TerminalNode, () => siblingPosition(path, depth + 1));
@@ -224,7 +227,10 @@ export class MerkleTree {
           this.attach(up, () => positionOnPath(path, depth));
           return up;
         }
-        invariant(!(c.kind === Kind.Empty && other.kind === Kind.Empty), "delete: internal node with two empty children");
+        invariant(
+          !(c.kind === Kind.Empty && other.kind === Kind.Empty),
+          "delete: internal node with two empty children",
+        );
         n.setChild(b, c);
         return n;
       }
@@ -259,7 +265,8 @@ export class MerkleTree {
     while (stack.length) {
       const n = stack.pop()!;
       if (n.kind === Kind.Internal) stack.push(n.right, n.left);
-      else if (n.kind === Kind.Leaf && n.key !== null && n.value !== null) yield { key: n.key, value: n.value };
+      else if (n.kind === Kind.Leaf && n.key !== null && n.value !== null)
+        yield { key: n.key, value: n.value };
     }
   }
 }
