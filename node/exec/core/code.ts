@@ -228,7 +228,8 @@ export function planBody(m: ParsedModule, funcIndex: number, range: { start: num
     if (ctrl.length > MAX_WASM_NESTING) invalid("bounds", `function ${funcIndex} nests blocks deeper than ${MAX_WASM_NESTING}`);
   }
   if (!r.done) invalid("malformed", `function ${funcIndex} has bytes after its final end`);
-  patches.sort((a, b) => a.at - b.at);
+  // Stable sort; at equal positions the segment's charge goes first.
+  patches.sort((a, b) => a.at - b.at || (a.kind === "charge" ? -1 : 0) - (b.kind === "charge" ? -1 : 0));
   const resultType = type.results.length === 0 ? 0x40 : type.results[0] === "i32" ? 0x7f : 0x7e;
   return { start: range.start, codeStart, end: range.end, locals, maxStack, resultType, patches };
 }

@@ -61,6 +61,8 @@ export interface ParsedModule {
   readonly memory: Limits;
   readonly globals: readonly Global[];
   readonly start: number | undefined;
+  /** Function index of the `run` export. */
+  readonly runIndex: number;
   /** Function bodies: byte ranges in `bytes` (after the size prefix). */
   readonly bodies: ReadonlyArray<{ start: number; end: number }>;
   readonly dataBytes: number;
@@ -157,6 +159,7 @@ export function parseModule(bytes: Uint8Array): ParsedModule {
   let sawCode = false;
   let sawData = false;
   const exportsSeen = { run: false, memory: false };
+  let runIndex = 0;
   const sigOf = (i: number): FuncType => types[i < imports.length ? imports[i]!.type : funcTypes[i - imports.length]!]!;
   let lastOrder = 0;
 
@@ -272,6 +275,7 @@ export function parseModule(bytes: Uint8Array): ParsedModule {
             if (!sameSig(sigOf(index), [], ["i32"]))
               invalid("export", `${RUN_EXPORT} must have type () -> i32`);
             exportsSeen.run = true;
+            runIndex = index;
           } else if (name === MEMORY_EXPORT && kind === 2 && !exportsSeen.memory) {
             if (index !== 0) invalid("export", `${MEMORY_EXPORT} must be memory 0`);
             exportsSeen.memory = true;
@@ -341,5 +345,5 @@ export function parseModule(bytes: Uint8Array): ParsedModule {
   if (!memory) invalid("memory", "a module must define exactly one memory");
   if (!exportsSeen.run) invalid("export", `missing export ${RUN_EXPORT}`);
   if (!exportsSeen.memory) invalid("export", `missing export ${MEMORY_EXPORT}`);
-  return { bytes, sections, types, imports, funcTypes, table, memory, globals, start, bodies, dataBytes };
+  return { bytes, sections, types, imports, funcTypes, table, memory, globals, start, runIndex, bodies, dataBytes };
 }

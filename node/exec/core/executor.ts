@@ -1,0 +1,178 @@
+// The executor: runs one operation call deterministically and returns its writes and gas used, or
+// a typed rejection. Synchronous and pure apart from the engine: crypto is injected, nothing reads
+// the clock or the environment. Compiled modules are cached by (code hash, metering version) in a
+// bounded LRU, each with one reusable instance that is reset before every call (slot.ts).
+
+import { toHex } from "../../common/bytes.js";
+import { LimitError } from "../../common/errors.js";
+import { MAX_GAS_LIMIT, MAX_MODULE_CACHE_ENTRIES } from "../../common/limits.js";
+import { STATUS_MEMORY_LIMIT, STATUS_OUT_OF_GAS, STATUS_STACK_LIMIT, type RejectReason } from "./abi.js";
+import { Lru } from "./cache.js";
+import { writeRule } from "./domain.js";
+import { InvalidModuleError } from "./errors.js";
+import { GAS_INVOKE_BASE, GAS_PER_INITIAL_PAGE, GAS_PER_RESULT_WORD, METERING_VERSION, wordsGas } from "./gas.js";
+import { HostTrap, type HostCrypto } from "./host.js";
+import { decodeResult, encodeInput, type TouchedRecord, type Write } from "./io.js";
+import { compileOp, type CompiledOp } from "./load.js";
+import { instantiate, type Slot } from "./slot.js";
+import { wasm } from "./wasm-api.js";
+
+export interface ExecRequest {
+  /** Key of the operation's record; its domain bounds what the op may write. */
+  readonly opKey: string;
+  /** The operation's module (the value of its record). */
+  readonly code: Uint8Array;
+  /** sha256(code) when the caller already knows it (a proof leaf commits to it); computed otherwise. */
+  readonly codeHash?: Uint8Array;
+  /** Touched records, strictly ascending by UTF-8 key bytes; null value = absent. */
+  readonly records: readonly TouchedRecord[];
+  readonly args: Uint8Array;
+  /** The request signer's 32-byte Ed25519 public key. */
+  readonly caller: Uint8Array;
+  readonly gasLimit: bigint;
+}
+
+export type ExecResult =
+  | { readonly ok: true; readonly writes: readonly Write[]; readonly gasUsed: bigint }
+  | { readonly ok: false; readonly reason: RejectReason; readonly message: string; readonly gasUsed: bigint };
+
+export interface ExecutorOptions {
+  /** Compiled modules kept (default MAX_MODULE_CACHE_ENTRIES). */
+  readonly cacheEntries?: number;
+  /** false compiles without gas and stack metering. Benchmarks only: never in a node. */
+  readonly metered?: boolean;
+}
+
+interface Entry {
+  readonly op: CompiledOp | undefined;
+  readonly error: InvalidModuleError | undefined;
+  idle: Slot | undefined;
+}
+
+function reject(reason: RejectReason, message: string, gasUsed: bigint): ExecResult {
+  return { ok: false, reason, message, gasUsed };
+}
+
+/** A stable description of an engine trap (the engine's own wording varies between versions). */
+function trapMessage(e: Error): string {
+  const m = e.message;
+  if (/unreachable/i.test(m)) return "unreachable executed";
+  if (/out of bounds/i.test(m) && /memory/i.test(m)) return "memory access out of bounds";
+  if (/by zero/i.test(m)) return "integer divide by zero";
+  if (/overflow/i.test(m)) return "integer overflow";
+  if (/signature|function|table/i.test(m)) return "indirect call failed";
+  return "trap";
+}
+
+export class Executor {
+  private readonly cache: Lru<string, Entry>;
+  private readonly metered: boolean;
+  /** Modules compiled so far (cache misses); for tests and benchmarks. */
+  compiles = 0;
+
+  constructor(
+    private readonly crypto: HostCrypto,
+    options: ExecutorOptions = {},
+  ) {
+    this.cache = new Lru(options.cacheEntries ?? MAX_MODULE_CACHE_ENTRIES);
+    this.metered = options.metered ?? true;
+  }
+
+  private entry(code: Uint8Array, codeHash: Uint8Array | undefined): Entry {
+    const hash = codeHash ?? this.crypto.sha256(code);
+    const key = `${toHex(hash)}:${METERING_VERSION}`;
+    let e = this.cache.get(key);
+    if (e === undefined) {
+      this.compiles++;
+      try {
+        // Instantiating at once runs the start function, whose failure is part of the verdict.
+        const op = compileOp(code, this.metered);
+        e = { op, error: undefined, idle: instantiate(op, this.crypto) };
+      } catch (err) {
+        if (!(err instanceof InvalidModuleError)) throw err;
+        e = { op: undefined, error: err, idle: undefined };
+      }
+      this.cache.set(key, e);
+    }
+    return e;
+  }
+
+  /** Drops every compiled module (tests use it to prove results do not depend on the cache). */
+  clearCache(): void {
+    this.cache.clear();
+  }
+
+  execute(req: ExecRequest): ExecResult {
+    const limit = req.gasLimit;
+    if (typeof limit !== "bigint" || limit < 0n || limit > MAX_GAS_LIMIT)
+      throw new LimitError("exec/bad-input", `gas limit must be a bigint in [0, ${MAX_GAS_LIMIT}]`);
+    const input = encodeInput(req.caller, req.opKey, req.args, req.records);
+
+    const entry = this.entry(req.code, req.codeHash);
+    if (entry.error) return reject("invalid-module", entry.error.message, 0n);
+    const op = entry.op!;
+    const base = GAS_INVOKE_BASE + BigInt(op.initialPages) * GAS_PER_INITIAL_PAGE;
+    if (limit < base) return reject("out-of-gas", "gas limit below the invocation base cost", limit);
+
+    let slot = entry.idle;
+    entry.idle = undefined;
+    // The start function succeeded when the entry was made, and it is deterministic, so a fresh
+    // instance cannot fail now.
+    if (slot === undefined) slot = instantiate(op, this.crypto);
+    else if (slot.dirty) new Uint8Array(slot.memory.buffer).set(slot.snapshot);
+
+    const ctx = slot.ctx;
+    slot.restore(limit - base);
+    slot.dirty = true;
+    ctx.input = input.blob;
+    ctx.running = true;
+    let ptr = 0;
+    let failure: ExecResult | undefined;
+    try {
+      ptr = slot.run();
+    } catch (err) {
+      failure = this.classify(err, slot, limit);
+    } finally {
+      ctx.running = false;
+      ctx.input = EMPTY;
+    }
+    // An instance whose memory grew cannot be restored; the next call instantiates afresh.
+    if (slot.memory.buffer.byteLength === slot.baseBytes) entry.idle = slot;
+    if (failure) return failure;
+
+    let left = slot.gas.value as bigint;
+    const mem = ctx.bytes();
+    const p = ptr >>> 0;
+    if (p + 4 > mem.length) return reject("malformed-result", "result pointer out of bounds", limit - left);
+    const len = (mem[p]! | (mem[p + 1]! << 8) | (mem[p + 2]! << 16) | (mem[p + 3]! << 24)) >>> 0;
+    if (p + 4 + len > mem.length) return reject("malformed-result", "result length out of bounds", limit - left);
+    left -= wordsGas(len, GAS_PER_RESULT_WORD);
+    if (left < 0n) return reject("out-of-gas", "out of gas reading the result", limit);
+
+    const verdict = decodeResult(mem.subarray(p + 4, p + 4 + len), req.records, input.keyBytes, writeRule(req.opKey));
+    if (!verdict.ok) return reject(verdict.reason, verdict.message, limit - left);
+    return { ok: true, writes: verdict.writes, gasUsed: limit - left };
+  }
+
+  private classify(err: unknown, slot: Slot, limit: bigint): ExecResult {
+    const left = slot.gas.value as bigint;
+    const used = left < 0n ? limit : limit - left;
+    if (err instanceof HostTrap) return reject(err.reason, err.detail, err.reason === "out-of-gas" ? limit : used);
+    if (err instanceof wasm.RuntimeError) {
+      switch (slot.status.value) {
+        case STATUS_OUT_OF_GAS:
+          return reject("out-of-gas", "out of gas", limit);
+        case STATUS_STACK_LIMIT:
+          return reject("stack-limit", "call stack budget exhausted", used);
+        case STATUS_MEMORY_LIMIT:
+          return reject("memory-limit", "memory would grow past the cap", used);
+      }
+      return reject("trap", trapMessage(err), used);
+    }
+    // The budget in MAX_WASM_STACK_UNITS is sized so the engine's own stack never overflows first.
+    if (err instanceof RangeError) return reject("stack-limit", "engine stack exhausted", used);
+    throw err;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
