@@ -1,0 +1,795 @@
+// The consensus core: a pure, synchronous state machine in the shape of etcd's raft. Inputs go in
+// through step() (tick, message, propose, applied, setValidators); out comes one Step whose persist
+// batch must be made durable before its sends and deliveries are released. Jolteon / DiemBFT-v4:
+// rotating leaders, votes to the next leader, two-chain commit, timeout certificates for view change.
+// See docs/consensus.md for the protocol and its safety argument.
+
+import { bytesEqual } from "../../common/bytes.js";
+import { ArborError, LimitError, invariant } from "../../common/errors.js";
+import { Writer } from "../../common/codec.js";
+import { sha256 } from "../../common/hash.js";
+import {
+  TOB_DELIVER_WINDOW,
+  TOB_MAX_BLOCK_BYTES,
+  TOB_MAX_BLOCK_REQUESTS,
+  TOB_MAX_EVIDENCE_PER_STEP,
+  TOB_MAX_GOSSIP_REQUESTS,
+  TOB_MAX_LOCAL_EVENTS_PER_STEP,
+  TOB_MAX_REJECTS_PER_STEP,
+  TOB_MAX_SCHEDULED_EPOCHS,
+  TOB_MAX_SYNC_BLOCKS,
+  TOB_MAX_VOTE_ROUNDS_AHEAD,
+  TOB_RETAINED_EPOCH_TAILS,
+} from "../../common/limits.js";
+import { EpochCerts } from "./certs.js";
+import { proposalSigningBytes, timeoutSigningBytes, voteSigningBytes, type Signer, type Verifier } from "./crypto.js";
+import { Ledger, type Delivery } from "./ledger.js";
+import { makeStep, type Effects, type Evidence, type Rejected, type Send, type Step } from "./output.js";
+import { RequestPool, blockDigests, requestDigest } from "./pool.js";
+import { key, reject } from "./reject.js";
+import type { EpochState, EpochTail, SafetyState, Schedule } from "./state.js";
+import { answerFrom, certifiedPrefix } from "./sync.js";
+import { BlockTree, type Root } from "./tree.js";
+import type { Block, Message, QC, TC, Timeout, Vote } from "./types.js";
+import { ValidatorSet, peerIdOf, type PeerId } from "./validators.js";
+import { computeBlockId, decodeMessage, encodeMessage } from "./wire.js";
+import { TOB_MAX_MESSAGE_BYTES } from "../../common/limits.js";
+
+export interface Timing {
+  /** Ticks a round lasts before this node times out, with no backoff. */
+  readonly baseTimeoutTicks: number;
+  /** Timeouts double per round without a QC, up to 2^maxBackoff times the base. */
+  readonly maxBackoff: number;
+  /** Least ticks between two catch-up requests to the same peer. */
+  readonly syncRetryTicks: number;
+  /** Locally submitted requests still pending after this many ticks are gossiped again. */
+  readonly regossipTicks: number;
+}
+
+export const DEFAULT_TIMING: Timing = { baseTimeoutTicks: 20, maxBackoff: 3, syncRetryTicks: 10, regossipTicks: 200 };
+
+export interface CoreConfig {
+  /** Distinguishes networks; covered by every signature. */
+  readonly networkId: Uint8Array;
+  readonly signer: Signer;
+  readonly verifier: Verifier;
+  /** The epoch-0 validator set (genesis). */
+  readonly genesisValidators: readonly Uint8Array[];
+  readonly timing?: Partial<Timing>;
+  /** Most requests a proposal of ours carries (≤ TOB_MAX_BLOCK_REQUESTS). */
+  readonly maxBlockRequests?: number;
+}
+
+/** What a restarted node hands back to the core: exactly what it persisted, plus the app's progress. */
+export interface Restored {
+  readonly safety: SafetyState;
+  readonly epoch: EpochState;
+  /** The last delivered blocks, ascending (at least TOB_DEDUP_WINDOW + TOB_DELIVER_WINDOW of them if the chain is that long). */
+  readonly ledger: readonly Block[];
+  /** Highest height the application has durably applied. */
+  readonly appliedHeight: number;
+}
+
+export type Input =
+  | { readonly type: "tick" }
+  | { readonly type: "message"; readonly from: PeerId; readonly bytes: Uint8Array }
+  /** Requests submitted to this node (by clients): pooled, gossiped, proposed when we lead. */
+  | { readonly type: "propose"; readonly requests: readonly Uint8Array[] }
+  /** The application has applied every delivered block up to `height`. */
+  | { readonly type: "applied"; readonly height: number }
+  /** The validator set changes at `fromHeight` (see reconfigHeight). */
+  | { readonly type: "setValidators"; readonly fromHeight: number; readonly validators: readonly Uint8Array[] };
+
+/**
+ * The height from which a validator-set change decided while applying block `h` takes effect. Any
+ * height at least this large is deterministic: no node can have delivered it yet.
+ */
+export function reconfigHeight(h: number): number {
+  return h + TOB_DELIVER_WINDOW + 1;
+}
+
+/** Id of the genesis block (height 0) of a network, from its id and first validator set. */
+export function genesisIdOf(networkId: Uint8Array, validators: readonly Uint8Array[]): Uint8Array {
+  const w = new Writer(64 + 32 * validators.length).string("arbor/tob/genesis/v1").bytes(networkId).varint(validators.length);
+  for (const v of validators) w.raw(v);
+  return sha256(w.finish());
+}
+
+export interface Status {
+  readonly epoch: number;
+  readonly round: number;
+  readonly highQCRound: number;
+  readonly lastVotedRound: number;
+  readonly committedHeight: number;
+  readonly deliveredHeight: number;
+  readonly appliedHeight: number;
+  readonly pending: number;
+  readonly treeBlocks: number;
+  readonly isValidator: boolean;
+}
+
+type Local =
+  | { readonly kind: "vote"; readonly vote: Vote }
+  | { readonly kind: "timeout"; readonly timeout: Timeout };
+
+export class TobCore {
+  readonly me: PeerId;
+  private readonly timing: Timing;
+  private readonly maxBlockRequests: number;
+  private now = 0;
+
+  // Epoch.
+  private es!: EpochState;
+  private set!: ValidatorSet;
+  private certs!: EpochCerts;
+  private myIndex = -1;
+
+  // Safety (persisted) and pacemaker (volatile).
+  private safety!: SafetyState;
+  private highTC: TC | null = null;
+  private round = 0;
+  private deadline = 0;
+  private myTimeout: Timeout | null = null;
+
+  // Blocks and certificates of the current epoch.
+  private tree!: BlockTree;
+  private readonly proposals = new Map<number, Block>();
+  private readonly votes = new Map<number, Map<number, Vote>>();
+  private readonly timeouts = new Map<number, Timeout>();
+  private witness: { child: Block; qc: QC } | null = null;
+
+  private readonly ledger: Ledger;
+  private readonly pool = new RequestPool();
+
+  // Catch-up.
+  private readonly asked = new Map<PeerId, number>();
+  private syncPeer: PeerId | null = null;
+  private cursor: number | null = null;
+
+  // The step being built.
+  private local: Local[] = [];
+  private safetyDirty = false;
+  private epochDirty = false;
+  private outBlocks: Block[] = [];
+  private sends: Send[] = [];
+  private deliveries: Delivery[] = [];
+  private evidence: Evidence[] = [];
+  private rejected: Rejected[] = [];
+  private awaitingRelease = false;
+
+  constructor(
+    private readonly cfg: CoreConfig,
+    restored?: Restored,
+  ) {
+    this.me = peerIdOf(cfg.signer.publicKey);
+    this.timing = { ...DEFAULT_TIMING, ...cfg.timing };
+    this.maxBlockRequests = Math.min(cfg.maxBlockRequests ?? TOB_MAX_BLOCK_REQUESTS, TOB_MAX_BLOCK_REQUESTS);
+    if (restored) {
+      const es = restored.epoch;
+      const last = restored.ledger[restored.ledger.length - 1];
+      const base = last ?? { id: es.genesisId, height: es.genesisHeight };
+      this.ledger = new Ledger(base, restored.ledger, restored.appliedHeight);
+      let root: Root = { id: es.genesisId, height: es.genesisHeight, round: 0 };
+      if (last && last.height > es.genesisHeight) {
+        invariant(last.epoch === es.epoch, "ledger top belongs to the current epoch");
+        root = { id: last.id, height: last.height, round: last.round };
+      }
+      this.enterEpoch(es, root);
+      if (restored.safety.epoch === es.epoch) {
+        this.safety = { ...restored.safety, highQC: this.certs.trust(restored.safety.highQC) };
+        this.tree.certify(this.safety.highQC);
+      }
+      this.enterRound(Math.max(this.safety.highQC.round + 1, this.safety.lastVotedRound, 1));
+    } else {
+      const genesisId = genesisIdOf(cfg.networkId, cfg.genesisValidators);
+      this.ledger = new Ledger({ id: genesisId, height: 0 }, [], 0);
+      const es: EpochState = {
+        epoch: 0,
+        validators: cfg.genesisValidators.map((k) => k.slice()),
+        genesisId,
+        genesisHeight: 0,
+        schedules: [],
+        tails: [],
+      };
+      this.enterEpoch(es, { id: genesisId, height: 0, round: 0 });
+      this.epochDirty = true;
+      this.safetyDirty = true;
+      this.enterRound(1);
+    }
+  }
+
+  // ---- public surface ------------------------------------------------------------------------
+
+  step(input: Input): Step {
+    invariant(!this.awaitingRelease, "step() before the previous step's effects were released");
+    try {
+      switch (input.type) {
+        case "tick":
+          this.onTick();
+          break;
+        case "message":
+          this.onMessage(input.from, input.bytes);
+          break;
+        case "propose":
+          this.onSubmit(input.requests);
+          break;
+        case "applied":
+          this.ledger.applied(input.height);
+          break;
+        case "setValidators":
+          this.onSetValidators(input.fromHeight, input.validators);
+          break;
+      }
+    } catch (e) {
+      if (!(e instanceof ArborError)) throw e;
+      this.noteReject(input.type === "message" ? input.from : null, e);
+    }
+    this.drain();
+    return this.finishStep();
+  }
+
+  status(): Status {
+    return {
+      epoch: this.es.epoch,
+      round: this.round,
+      highQCRound: this.safety.highQC.round,
+      lastVotedRound: this.safety.lastVotedRound,
+      committedHeight: this.ledger.committedHeight,
+      deliveredHeight: this.ledger.deliveredHeight,
+      appliedHeight: this.ledger.appliedHeight,
+      pending: this.pool.size,
+      treeBlocks: this.tree.size,
+      isValidator: this.myIndex >= 0,
+    };
+  }
+
+  /** The validators of the current epoch, in order. */
+  validators(): readonly Uint8Array[] {
+    return this.es.validators;
+  }
+
+  // ---- step plumbing -------------------------------------------------------------------------
+
+  private noteReject(from: PeerId | null, e: ArborError): void {
+    if (this.rejected.length < TOB_MAX_REJECTS_PER_STEP) this.rejected.push({ from, code: e.code, message: e.message });
+  }
+
+  private finishStep(): Step {
+    const dirty = this.safetyDirty || this.epochDirty || this.outBlocks.length > 0;
+    const persist = dirty
+      ? { safety: this.safetyDirty ? this.safety : null, epoch: this.epochDirty ? this.es : null, blocks: this.outBlocks }
+      : null;
+    const effects: Effects = { sends: this.sends, deliveries: this.deliveries, evidence: this.evidence };
+    const rejected = this.rejected;
+    this.safetyDirty = this.epochDirty = false;
+    this.outBlocks = [];
+    this.sends = [];
+    this.deliveries = [];
+    this.evidence = [];
+    this.rejected = [];
+    this.awaitingRelease = true;
+    return makeStep(persist, rejected, effects, () => {
+      this.awaitingRelease = false;
+    });
+  }
+
+  /** Self-addressed events, then delivery, epoch change and proposing, until quiet (bounded). */
+  private drain(): void {
+    for (let i = 0; i < TOB_MAX_LOCAL_EVENTS_PER_STEP; i++) {
+      const ev = this.local.shift();
+      try {
+        if (ev) {
+          if (ev.kind === "vote") this.onVote(ev.vote, true);
+          else this.addTimeout(ev.timeout);
+          continue;
+        }
+        const progressed = this.deliver() || this.maybeSwitchEpoch() || this.maybePropose();
+        if (!progressed) return;
+      } catch (e) {
+        if (!(e instanceof ArborError)) throw e;
+        this.noteReject(this.me, e);
+      }
+    }
+  }
+
+  private send(to: PeerId | readonly PeerId[], m: Message): void {
+    const list = (typeof to === "string" ? [to] : to).filter((p) => p !== this.me);
+    if (list.length > 0) this.sends.push({ to: list, bytes: encodeMessage(m), kind: m.kind });
+  }
+
+  private broadcast(m: Message): void {
+    this.send(this.set.ids, m);
+  }
+
+  private setSafety(s: Partial<SafetyState>): void {
+    this.safety = { ...this.safety, ...s };
+    this.safetyDirty = true;
+  }
+
+  // ---- epochs --------------------------------------------------------------------------------
+
+  private enterEpoch(es: EpochState, root: Root): void {
+    this.es = es;
+    this.set = new ValidatorSet(es.validators);
+    this.certs = new EpochCerts(this.cfg.networkId, this.cfg.verifier, es.epoch, this.set, es.genesisId);
+    this.myIndex = this.set.indexOf(this.me);
+    this.tree = new BlockTree(root);
+    this.safety = { epoch: es.epoch, lastVotedRound: 0, highQC: this.certs.genesisQC() };
+    this.tree.certify(this.safety.highQC);
+    this.highTC = null;
+    this.round = 0;
+    this.myTimeout = null;
+    this.proposals.clear();
+    this.votes.clear();
+    this.timeouts.clear();
+    this.witness = null;
+    this.cursor = null;
+    this.asked.clear();
+  }
+
+  private onSetValidators(fromHeight: number, validators: readonly Uint8Array[]): void {
+    const set = new ValidatorSet(validators);
+    const min = this.ledger.appliedHeight + TOB_DELIVER_WINDOW + 2;
+    if (!Number.isSafeInteger(fromHeight) || fromHeight < min)
+      throw new LimitError("tob/reconfig-too-soon", `validator change at ${fromHeight}; earliest deterministic height is ${min}`);
+    const last = this.es.schedules[this.es.schedules.length - 1];
+    if (last && fromHeight <= last.fromHeight) {
+      if (last.fromHeight === fromHeight && new ValidatorSet(last.validators).equals(set)) return; // replayed after restart
+      throw new LimitError("tob/reconfig-order", `validator change at ${fromHeight} not after ${last.fromHeight}`);
+    }
+    if (this.es.schedules.length >= TOB_MAX_SCHEDULED_EPOCHS) throw new LimitError("tob/reconfig-full", "too many scheduled changes");
+    const s: Schedule = { fromHeight, validators: set.keys };
+    this.es = { ...this.es, schedules: [...this.es.schedules, s] };
+    this.epochDirty = true;
+  }
+
+  /** Ends the epoch once its last block (the one below the next schedule) is delivered. */
+  private maybeSwitchEpoch(): boolean {
+    const s = this.es.schedules[0];
+    if (!s) return false;
+    const last = s.fromHeight - 1;
+    if (this.ledger.deliveredHeight < last) return false;
+    invariant(this.ledger.deliveredHeight === last, "delivery stops at the epoch's last block");
+    const w = this.witness;
+    invariant(w, "the epoch's last block was committed in this incarnation");
+    const blocks = [...this.ledger.discardAbove(last), w.child];
+    invariant(blocks.length === 1 || bytesEqual(blocks[blocks.length - 1]!.parentId, blocks[blocks.length - 2]!.id), "tail links");
+    const tail: EpochTail = { epoch: this.es.epoch, lastHeight: last, blocks, qc: w.qc };
+    const next: EpochState = {
+      epoch: this.es.epoch + 1,
+      validators: s.validators,
+      genesisId: this.ledger.deliveredId,
+      genesisHeight: last,
+      schedules: this.es.schedules.slice(1),
+      tails: [...this.es.tails, tail].slice(-TOB_RETAINED_EPOCH_TAILS),
+    };
+    this.enterEpoch(next, { id: next.genesisId, height: last, round: 0 });
+    this.epochDirty = this.safetyDirty = true;
+    this.enterRound(1);
+    return true;
+  }
+
+  private isKnownPeer(p: PeerId): boolean {
+    return this.set.has(p) || this.es.schedules.some((s) => s.validators.some((k) => peerIdOf(k) === p));
+  }
+
+  // ---- pacemaker -----------------------------------------------------------------------------
+
+  private timeoutTicks(): number {
+    const since = Math.max(0, this.round - this.safety.highQC.round - 1);
+    return this.timing.baseTimeoutTicks * 2 ** Math.min(since, this.timing.maxBackoff);
+  }
+
+  private enterRound(r: number): void {
+    if (r <= this.round) return;
+    this.round = r;
+    this.myTimeout = null;
+    this.deadline = this.now + this.timeoutTicks();
+    for (const k of this.proposals.keys()) if (k < r - 1) this.proposals.delete(k);
+    for (const k of this.votes.keys()) if (k < r - 1) this.votes.delete(k);
+  }
+
+  private onTick(): void {
+    this.now++;
+    if (this.now >= this.deadline) {
+      this.localTimeout();
+      this.deadline = this.now + this.timeoutTicks();
+      // The block our high QC names is still missing: ask again.
+      if (!this.tree.position(this.safety.highQC.blockId) && this.syncPeer) this.requestSync(this.syncPeer);
+    }
+    if (this.now % this.timing.regossipTicks === 0) this.regossip();
+  }
+
+  /** Signs (or re-sends) a timeout for the current round; from then on we never vote in it. */
+  private localTimeout(): void {
+    if (this.myIndex < 0 || this.round < this.safety.lastVotedRound) return;
+    let t = this.myTimeout;
+    if (!t || t.highQC.round !== this.safety.highQC.round) {
+      const hqc = this.safety.highQC;
+      const sig = this.cfg.signer.sign(timeoutSigningBytes(this.cfg.networkId, this.es.epoch, this.round, hqc.round));
+      const lastTC = this.highTC && this.highTC.round === this.round - 1 ? this.highTC : null;
+      t = { epoch: this.es.epoch, round: this.round, highQC: hqc, lastTC, signer: this.myIndex, sig };
+      this.myTimeout = t;
+      if (this.safety.lastVotedRound < this.round) this.setSafety({ lastVotedRound: this.round });
+    }
+    this.broadcast({ kind: "timeout", timeout: t });
+    this.local.push({ kind: "timeout", timeout: t });
+  }
+
+  private addTimeout(t: Timeout): void {
+    if (t.round < this.round) return;
+    const prev = this.timeouts.get(t.signer);
+    if (prev && (prev.round > t.round || (prev.round === t.round && prev.highQC.round >= t.highQC.round))) return;
+    this.timeouts.set(t.signer, t);
+    let count = 0;
+    for (const x of this.timeouts.values()) if (x.round === t.round) count++;
+    // Bracha-style echo: f+1 timeouts in our round mean a correct node gave up on it; join it.
+    if (t.round === this.round && count >= this.set.weak && !this.myTimeout) this.localTimeout();
+    if (count >= this.set.quorum) {
+      const parts = [...this.timeouts.values()].filter((x) => x.round === t.round).sort((a, b) => a.signer - b.signer);
+      let high = parts[0]!.highQC;
+      for (const x of parts) if (x.highQC.round > high.round) high = x.highQC;
+      const tc: TC = {
+        epoch: this.es.epoch,
+        round: t.round,
+        entries: parts.map((x) => ({ signer: x.signer, hqcRound: x.highQC.round, sig: x.sig })),
+        highQC: high,
+      };
+      this.onTC(tc);
+    }
+  }
+
+  private onTC(tc: TC): void {
+    if (!this.highTC || tc.round > this.highTC.round) this.highTC = tc;
+    this.onQC(tc.highQC, null);
+    this.enterRound(tc.round + 1);
+  }
+
+  // ---- certificates and commit ---------------------------------------------------------------
+
+  /** A verified QC of this epoch: certify, maybe commit, raise the high QC, advance the round. */
+  private onQC(qc: QC, from: PeerId | null): void {
+    this.tree.certify(qc);
+    if (qc.round > this.safety.highQC.round) this.setSafety({ highQC: qc });
+    if (this.tree.position(qc.blockId)) this.tryCommit(qc.blockId);
+    else if (qc.round > this.tree.root.round && from) {
+      this.syncPeer = from;
+      this.requestSync(from);
+    }
+    this.enterRound(qc.round + 1);
+  }
+
+  /**
+   * Two-chain rule: a certified block B' whose parent B has round B'.round - 1 commits B and all
+   * its ancestors.
+   */
+  private tryCommit(childId: Uint8Array): void {
+    const child = this.tree.get(childId);
+    if (!child) return;
+    const qc = this.tree.qcOf(childId);
+    if (!qc) return;
+    const parent = this.tree.get(child.parentId);
+    if (!parent || child.round !== parent.round + 1) return;
+    const committed = this.tree.commit(parent);
+    this.ledger.enqueue(committed);
+    this.witness = { child, qc };
+    for (const k of this.proposals.keys()) if (k <= parent.round) this.proposals.delete(k);
+  }
+
+  /** Inserts a block whose own QC is already processed; picks up a certificate that came first. */
+  private insertBlock(b: Block): void {
+    if (!this.tree.insert(b)) return;
+    this.tree.certify(b.qc);
+    this.tryCommit(b.parentId);
+    const own = this.certs.known(b.round, b.id);
+    if (own) {
+      this.tree.certify(own);
+      this.tryCommit(b.id);
+    }
+  }
+
+  // ---- delivery ------------------------------------------------------------------------------
+
+  private deliver(): boolean {
+    let progressed = false;
+    for (const d of this.ledger.reemit()) this.deliveries.push(d);
+    const s = this.es.schedules[0];
+    const end = s ? s.fromHeight - 1 : Number.MAX_SAFE_INTEGER;
+    for (let b = this.ledger.next(end); b; b = this.ledger.next(end)) {
+      const d = this.ledger.deliver();
+      this.outBlocks.push(b);
+      this.deliveries.push(d);
+      for (const dg of blockDigests(b)) this.pool.remove(dg);
+      progressed = true;
+    }
+    return progressed;
+  }
+
+  // ---- messages ------------------------------------------------------------------------------
+
+  private onMessage(from: PeerId, bytes: Uint8Array): void {
+    if (!this.isKnownPeer(from)) reject("tob/unknown-peer", `message from non-validator ${from.slice(0, 16)}`);
+    if (bytes.length > TOB_MAX_MESSAGE_BYTES) reject("tob/too-large", `message of ${bytes.length} bytes`);
+    const m = decodeMessage(bytes);
+    switch (m.kind) {
+      case "requests":
+        return this.onRequests(m.requests);
+      case "syncRequest":
+        return this.onSyncRequest(from, m.epoch, m.fromHeight);
+    }
+    const epoch = m.kind === "proposal" ? m.block.epoch : m.kind === "vote" ? m.vote.epoch : m.kind === "timeout" ? m.timeout.epoch : m.epoch;
+    if (epoch > this.es.epoch) {
+      this.requestSync(from);
+      reject("tob/future-epoch", `message of epoch ${epoch} in epoch ${this.es.epoch}`);
+    }
+    if (epoch < this.es.epoch) reject("tob/old-epoch", `message of epoch ${epoch} in epoch ${this.es.epoch}`);
+    switch (m.kind) {
+      case "proposal":
+        return this.onProposal(m.block, m.tc, from);
+      case "vote":
+        return this.onVote(m.vote, false);
+      case "timeout":
+        return this.onTimeout(m.timeout, from);
+      case "syncResponse":
+        return this.onSyncResponse(from, m.blocks, m.qc, m.more);
+    }
+  }
+
+  private onProposal(b: Block, tc: TC | null, from: PeerId): void {
+    if (b.round < this.round) reject("tob/stale", `proposal for round ${b.round} in round ${this.round}`);
+    if (b.author !== this.set.leader(b.round)) reject("tob/not-leader", `block of round ${b.round} by ${b.author}`);
+    this.certs.proposal(b);
+    const digests = blockDigests(b);
+    if (new Set(digests).size !== digests.length) reject("tob/duplicate-request", "block repeats a request");
+    for (const r of b.requests) if (r.length === 0) reject("tob/request-size", "empty request");
+    const qc = this.certs.qc(b.qc);
+    const tcv = tc ? this.certs.tc(tc) : null;
+    if (!bytesEqual(b.parentId, qc.blockId)) reject("tob/bad-parent", "block's qc does not certify its parent");
+    this.onQC(qc, from);
+    if (tcv) this.onTC(tcv);
+    const prev = this.proposals.get(b.round);
+    if (prev && !bytesEqual(prev.id, b.id)) {
+      this.addEvidence("double-proposal", b.round, b.author, { kind: "proposal", block: prev, tc: null }, { kind: "proposal", block: b, tc: null });
+      reject("tob/equivocation", `second proposal for round ${b.round}`);
+    }
+    if (b.round !== this.round) reject("tob/unjustified-round", `proposal for round ${b.round} in round ${this.round}`);
+    if (this.ledger.full) reject("tob/backpressure", "too many committed blocks await delivery");
+    if (!this.tree.position(b.parentId)) {
+      this.syncPeer = from;
+      this.requestSync(from);
+      reject("tob/missing-parent", `parent of round ${b.round} unknown`);
+    }
+    this.insertBlock(b);
+    this.proposals.set(b.round, b);
+    this.maybeVote(b, qc, tcv);
+  }
+
+  /**
+   * Jolteon voting rule: only in a round above every round we voted or timed out in, and only if
+   * the block extends the previous round's QC, or follows a TC and extends a QC at least as high as
+   * every QC the TC's signers reported (so it extends anything that could have been committed).
+   */
+  private maybeVote(b: Block, qc: QC, tc: TC | null): void {
+    if (this.myIndex < 0 || b.round <= this.safety.lastVotedRound) return;
+    const direct = b.round === qc.round + 1;
+    const viaTC = tc !== null && b.round === tc.round + 1 && qc.round >= tc.highQC.round;
+    if (!direct && !viaTC) return;
+    this.setSafety({ lastVotedRound: b.round });
+    const sig = this.cfg.signer.sign(voteSigningBytes(this.cfg.networkId, b.epoch, b.round, b.id));
+    const vote: Vote = { epoch: b.epoch, round: b.round, blockId: b.id, signer: this.myIndex, sig };
+    const next = this.set.ids[this.set.leader(b.round + 1)]!;
+    if (next === this.me) this.local.push({ kind: "vote", vote });
+    else this.send(next, { kind: "vote", vote });
+  }
+
+  private onVote(v: Vote, trusted: boolean): void {
+    if (this.set.leader(v.round + 1) !== this.myIndex) reject("tob/not-next-leader", `vote of round ${v.round}`);
+    if (v.round + 1 < this.round) return;
+    if (v.round > this.round + TOB_MAX_VOTE_ROUNDS_AHEAD) reject("tob/vote-too-far", `vote for round ${v.round}`);
+    if (!trusted) this.certs.vote(v);
+    let byRound = this.votes.get(v.round);
+    if (!byRound) this.votes.set(v.round, (byRound = new Map()));
+    const prev = byRound.get(v.signer);
+    if (prev) {
+      if (!bytesEqual(prev.blockId, v.blockId))
+        this.addEvidence("double-vote", v.round, v.signer, { kind: "vote", vote: prev }, { kind: "vote", vote: v });
+      return;
+    }
+    byRound.set(v.signer, v);
+    if (this.certs.known(v.round, v.blockId)) return;
+    const same = [...byRound.values()].filter((x) => bytesEqual(x.blockId, v.blockId));
+    if (same.length < this.set.quorum) return;
+    same.sort((a, b) => a.signer - b.signer);
+    const qc = this.certs.trust({ epoch: v.epoch, round: v.round, blockId: v.blockId, votes: same.map((x) => ({ signer: x.signer, sig: x.sig })) });
+    this.onQC(qc, null);
+  }
+
+  private onTimeout(t: Timeout, from: PeerId): void {
+    // Stale and teaching us nothing: drop before paying for signature checks.
+    if (t.round < this.round && t.highQC.round <= this.safety.highQC.round && !t.lastTC) return;
+    const tv = this.certs.timeout(t);
+    this.onQC(tv.highQC, from);
+    if (tv.lastTC) this.onTC(tv.lastTC);
+    this.addTimeout(tv);
+  }
+
+  private addEvidence(kind: Evidence["kind"], round: number, signer: number, a: Message, b: Message): void {
+    if (this.evidence.length >= TOB_MAX_EVIDENCE_PER_STEP) return;
+    this.evidence.push({ kind, epoch: this.es.epoch, round, signer: this.set.ids[signer]!, first: encodeMessage(a), second: encodeMessage(b) });
+  }
+
+  // ---- requests ------------------------------------------------------------------------------
+
+  private onSubmit(requests: readonly Uint8Array[]): void {
+    const fresh: Uint8Array[] = [];
+    for (const r of requests) {
+      const d = key(requestDigest(r));
+      if (this.ledger.isRecent(d)) continue;
+      try {
+        if (this.pool.add(r, this.now, true, d) !== null) fresh.push(r);
+      } catch (e) {
+        if (!(e instanceof ArborError)) throw e;
+        this.noteReject(null, e);
+      }
+    }
+    this.gossip(fresh);
+  }
+
+  private gossip(reqs: readonly Uint8Array[]): void {
+    let batch: Uint8Array[] = [];
+    let bytes = 0;
+    for (const r of reqs) {
+      if (batch.length >= TOB_MAX_GOSSIP_REQUESTS || (batch.length > 0 && bytes + r.length > TOB_MAX_BLOCK_BYTES)) {
+        this.broadcast({ kind: "requests", requests: batch });
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(r);
+      bytes += r.length;
+    }
+    if (batch.length > 0) this.broadcast({ kind: "requests", requests: batch });
+  }
+
+  private regossip(): void {
+    const old: Uint8Array[] = [];
+    for (const p of this.pool.values()) {
+      if (p.since > this.now - this.timing.regossipTicks) break;
+      if (p.local) old.push(p.req);
+      if (old.length >= TOB_MAX_GOSSIP_REQUESTS) break;
+    }
+    this.gossip(old);
+  }
+
+  private onRequests(requests: readonly Uint8Array[]): void {
+    for (const r of requests) {
+      const d = key(requestDigest(r));
+      if (this.ledger.isRecent(d)) continue;
+      this.pool.add(r, this.now, false, d);
+    }
+  }
+
+  // ---- proposing -----------------------------------------------------------------------------
+
+  private maybePropose(): boolean {
+    if (this.myIndex < 0 || this.set.leader(this.round) !== this.myIndex) return false;
+    if (this.round <= this.safety.lastVotedRound || this.ledger.full) return false;
+    const hqc = this.safety.highQC;
+    const parent = this.tree.position(hqc.blockId);
+    if (!parent) return false;
+    let tc: TC | null = null;
+    if (hqc.round + 1 !== this.round) {
+      if (!this.highTC || this.highTC.round !== this.round - 1) return false;
+      tc = this.highTC;
+    }
+    const path = this.tree.path(hqc.blockId);
+    const s = this.es.schedules[0];
+    const epochEnd = s ? s.fromHeight - 1 : Number.MAX_SAFE_INTEGER;
+    const requests = parent.height + 1 > epochEnd ? [] : this.selectRequests(path);
+    const work =
+      requests.length > 0 || path.some((b) => b.requests.length > 0) || (s !== undefined && this.tree.root.height < epochEnd);
+    if (!work) return false;
+    const body = {
+      epoch: this.es.epoch,
+      round: this.round,
+      height: parent.height + 1,
+      parentId: hqc.blockId,
+      qc: hqc,
+      author: this.myIndex,
+      requests,
+    };
+    const id = computeBlockId(body);
+    const block: Block = { ...body, id, signature: this.cfg.signer.sign(proposalSigningBytes(this.cfg.networkId, id)) };
+    this.insertBlock(block);
+    this.proposals.set(block.round, block);
+    this.maybeVote(block, hqc, tc);
+    invariant(this.safety.lastVotedRound === this.round, "a leader votes for its own proposal");
+    this.broadcast({ kind: "proposal", block, tc });
+    return true;
+  }
+
+  /** Oldest pending requests not already in the chain we extend nor delivered recently. */
+  private selectRequests(path: readonly Block[]): Uint8Array[] {
+    const inFlight = new Set<string>();
+    for (const b of path) for (const d of blockDigests(b)) inFlight.add(d);
+    for (const b of this.ledger.queued) for (const d of blockDigests(b)) inFlight.add(d);
+    const out: Uint8Array[] = [];
+    let bytes = 0;
+    for (const p of this.pool.values()) {
+      if (out.length >= this.maxBlockRequests) break;
+      if (inFlight.has(p.digest) || this.ledger.isRecent(p.digest)) continue;
+      if (bytes + p.req.length > TOB_MAX_BLOCK_BYTES) break;
+      out.push(p.req);
+      bytes += p.req.length;
+    }
+    return out;
+  }
+
+  // ---- catch-up ------------------------------------------------------------------------------
+
+  private requestSync(peer: PeerId): void {
+    if (peer === this.me || !this.isKnownPeer(peer)) return;
+    const last = this.asked.get(peer);
+    if (last !== undefined && this.now - last < this.timing.syncRetryTicks) return;
+    this.asked.set(peer, this.now);
+    const fromHeight = this.cursor ?? this.tree.root.height + 1;
+    this.send(peer, { kind: "syncRequest", epoch: this.es.epoch, fromHeight });
+  }
+
+  /** Answers with our chain from `fromHeight`: committed blocks, then the path to our best certified block. */
+  private onSyncRequest(from: PeerId, epoch: number, fromHeight: number): void {
+    if (epoch > this.es.epoch) {
+      this.requestSync(from);
+      return;
+    }
+    const chain: Block[] = [];
+    let tipQC: QC | null = null;
+    if (epoch === this.es.epoch) {
+      const committed = this.ledger.committedHeight;
+      for (let h = fromHeight; h <= committed && chain.length <= TOB_MAX_SYNC_BLOCKS; h++) {
+        const b = this.ledger.blockAt(h);
+        if (!b || b.epoch !== epoch) break;
+        chain.push(b);
+      }
+      const top = this.tree.topCertified();
+      if (chain.length === 0 ? fromHeight > this.tree.root.height : chain[chain.length - 1]!.height === this.tree.root.height) {
+        for (const b of this.tree.path(top.id)) if (b.height >= fromHeight) chain.push(b);
+      }
+      tipQC = this.tree.qcOf(top.id) ?? null;
+    } else {
+      const tail = this.es.tails.find((t) => t.epoch === epoch);
+      if (!tail) return;
+      for (let h = fromHeight; h <= tail.lastHeight && chain.length <= TOB_MAX_SYNC_BLOCKS; h++) {
+        const b = this.ledger.blockAt(h);
+        if (!b || b.epoch !== epoch) break;
+        chain.push(b);
+      }
+      const reached = chain.length === 0 ? fromHeight > tail.lastHeight : chain[chain.length - 1]!.height === tail.lastHeight;
+      if (reached) for (const b of tail.blocks) if (b.height >= fromHeight) chain.push(b);
+      tipQC = tail.qc;
+    }
+    if (chain.length === 0 || chain[0]!.height !== fromHeight) return;
+    const a = answerFrom(chain, tipQC);
+    if (a.blocks.length === 0 || !a.qc) return;
+    this.send(from, { kind: "syncResponse", epoch, blocks: a.blocks, qc: a.qc, more: a.more });
+  }
+
+  private onSyncResponse(from: PeerId, blocks: readonly Block[], qc: QC | null, more: boolean): void {
+    if (!qc || blocks.length === 0) return;
+    const top = this.certs.qc(qc);
+    const chain = certifiedPrefix(this.es.epoch, blocks, top);
+    const fresh = chain.filter((b) => b.height > this.tree.root.height && !this.tree.get(b.id));
+    if (fresh.length > 0 && !this.tree.position(fresh[0]!.parentId)) {
+      this.cursor = null;
+      reject("tob/sync-unlinked", `answer at height ${fresh[0]!.height} does not extend our chain`);
+    }
+    for (const b of chain) this.certs.trust(b.qc);
+    for (const b of fresh) this.insertBlock(b);
+    for (const b of chain) this.onQC(this.certs.trust(b.qc), null);
+    this.onQC(top, null);
+    if (more) {
+      this.cursor = chain[chain.length - 1]!.height + 1;
+      this.asked.delete(from);
+      this.requestSync(from);
+    } else this.cursor = null;
+  }
+}

@@ -1,0 +1,15 @@
+// Public surface of the consensus core (what the shell and the simulator use).
+
+export { TobCore, DEFAULT_TIMING, genesisIdOf, reconfigHeight } from "./core.js";
+export type { CoreConfig, Input, Restored, Status, Timing } from "./core.js";
+export type { Step, Effects, PersistBatch, Send, Evidence, Rejected } from "./output.js";
+export type { Delivery } from "./ledger.js";
+export type { SafetyState, EpochState, EpochTail, Schedule } from "./state.js";
+export { encodeSafety, decodeSafety, encodeEpochState, decodeEpochState } from "./state.js";
+export type { Block, QC, TC, Vote, Timeout, Message } from "./types.js";
+export { encodeMessage, decodeMessage, encodeBlock, decodeBlock, computeBlockId } from "./wire.js";
+export { voteSigningBytes, timeoutSigningBytes, proposalSigningBytes, SIG_BYTES, KEY_BYTES } from "./crypto.js";
+export type { Signer, Verifier } from "./crypto.js";
+export { ValidatorSet, peerIdOf } from "./validators.js";
+export type { PeerId } from "./validators.js";
+export { requestDigest } from "./pool.js";

@@ -1,0 +1,150 @@
+// The committed chain on its way to the application. Committed blocks queue here until delivery;
+// delivery is flow-controlled by the application's acknowledgements (at most TOB_DELIVER_WINDOW
+// delivered blocks unacknowledged), which is what makes a validator-set change decided while
+// applying block h land at the same height on every node. Delivered blocks are what the shell
+// persists (the ledger); recent ones stay in memory to serve catch-up and to filter duplicates.
+
+import { invariant } from "../../common/errors.js";
+import { TOB_DEDUP_WINDOW, TOB_DELIVER_WINDOW, TOB_MAX_UNDELIVERED, TOB_RETAINED_BLOCKS } from "../../common/limits.js";
+import { blockDigests } from "./pool.js";
+import type { Block } from "./types.js";
+
+/** One committed block as the application sees it: requests already delivered recently are removed. */
+export interface Delivery {
+  readonly height: number;
+  readonly epoch: number;
+  readonly round: number;
+  readonly blockId: Uint8Array;
+  readonly requests: readonly Uint8Array[];
+}
+
+interface Entry {
+  readonly block: Block;
+  readonly delivery: Delivery;
+}
+
+export class Ledger {
+  /** Top of the persisted ledger (delivered blocks). */
+  deliveredHeight: number;
+  deliveredId: Uint8Array;
+  /** Highest height the application acknowledged. */
+  appliedHeight: number;
+  /** Highest height handed to the application by this incarnation of the core. */
+  emittedHeight: number;
+  private readonly retained = new Map<number, Entry>();
+  private readonly undelivered: Block[] = [];
+  private readonly seen = new Map<string, number>();
+  private readonly seenAt = new Map<number, readonly string[]>();
+
+  /** `tail`: the last persisted ledger blocks, ascending (empty for a fresh chain at `base`). */
+  constructor(base: { id: Uint8Array; height: number }, tail: readonly Block[], appliedHeight: number) {
+    this.deliveredHeight = base.height;
+    this.deliveredId = base.id;
+    for (const b of tail) {
+      if (b.height <= base.height) continue;
+      invariant(b.height === this.deliveredHeight + 1, "restored ledger is contiguous");
+      this.record(b);
+    }
+    invariant(appliedHeight <= this.deliveredHeight, "application cannot be ahead of the ledger");
+    this.appliedHeight = appliedHeight;
+    this.emittedHeight = Math.max(appliedHeight, this.deliveredHeight - this.retained.size);
+  }
+
+  /** Height of the last committed block (delivered or queued). */
+  get committedHeight(): number {
+    return this.deliveredHeight + this.undelivered.length;
+  }
+
+  get queued(): readonly Block[] {
+    return this.undelivered;
+  }
+
+  get full(): boolean {
+    return this.undelivered.length >= TOB_MAX_UNDELIVERED;
+  }
+
+  enqueue(blocks: readonly Block[]): void {
+    for (const b of blocks) {
+      invariant(b.height === this.committedHeight + 1, "committed blocks arrive in height order");
+      this.undelivered.push(b);
+    }
+  }
+
+  /** Drops committed blocks above `height` (the tail of an epoch that ended below them). */
+  discardAbove(height: number): Block[] {
+    const keep = Math.max(0, height - this.deliveredHeight);
+    return this.undelivered.splice(keep);
+  }
+
+  /** Next committed block that may be delivered now, if any. */
+  next(maxHeight: number): Block | undefined {
+    const b = this.undelivered[0];
+    if (!b || b.height > maxHeight || b.height > this.appliedHeight + TOB_DELIVER_WINDOW) return undefined;
+    return b;
+  }
+
+  /** Delivers the head of the queue (the caller persists the block before emitting the delivery). */
+  deliver(): Delivery {
+    const b = this.undelivered.shift();
+    invariant(b, "deliver from a non-empty queue");
+    const d = this.record(b);
+    invariant(this.emittedHeight === b.height - 1, "deliveries are emitted in order");
+    this.emittedHeight = b.height;
+    return d;
+  }
+
+  /** Blocks persisted but not yet handed to this incarnation's application (after a restart). */
+  reemit(): Delivery[] {
+    const out: Delivery[] = [];
+    while (this.emittedHeight < this.deliveredHeight) {
+      const e = this.retained.get(this.emittedHeight + 1);
+      invariant(e, "re-emitted blocks are retained");
+      out.push(e.delivery);
+      this.emittedHeight++;
+    }
+    return out;
+  }
+
+  applied(height: number): void {
+    if (height > this.appliedHeight) this.appliedHeight = Math.min(height, this.emittedHeight);
+  }
+
+  blockAt(height: number): Block | undefined {
+    if (height <= this.deliveredHeight) return this.retained.get(height)?.block;
+    return this.undelivered[height - this.deliveredHeight - 1];
+  }
+
+  /** True if the request was delivered within the duplicate window before `height`. */
+  isRecent(digest: string): boolean {
+    return this.seen.has(digest);
+  }
+
+  private record(b: Block): Delivery {
+    const h = b.height;
+    const digests = blockDigests(b);
+    const requests: Uint8Array[] = [];
+    const fresh: string[] = [];
+    const inBlock = new Set<string>();
+    for (let i = 0; i < digests.length; i++) {
+      const d = digests[i]!;
+      if (inBlock.has(d) || this.seen.has(d)) continue;
+      inBlock.add(d);
+      fresh.push(d);
+      requests.push(b.requests[i]!);
+    }
+    for (const d of fresh) this.seen.set(d, h);
+    this.seenAt.set(h, fresh);
+    const old = this.seenAt.get(h - TOB_DEDUP_WINDOW);
+    if (old) {
+      for (const d of old) if (this.seen.get(d) === h - TOB_DEDUP_WINDOW) this.seen.delete(d);
+      this.seenAt.delete(h - TOB_DEDUP_WINDOW);
+    }
+    const delivery: Delivery = { height: h, epoch: b.epoch, round: b.round, blockId: b.id, requests };
+    this.retained.set(h, { block: b, delivery });
+    this.retained.delete(h - TOB_RETAINED_BLOCKS);
+    this.deliveredHeight = h;
+    this.deliveredId = b.id;
+    return delivery;
+  }
+}
+

@@ -1,0 +1,75 @@
+// What one step() hands back, shaped so the order "persist, then send, then deliver" cannot be got
+// wrong: the persist batch is a field, while sends and deliveries are only reachable through
+// persisted(), which the shell calls once the batch is durable (fsync'd). A shell that crashes in
+// between simply never sends — exactly the behaviour the safety argument assumes.
+
+import { InvariantError } from "../../common/errors.js";
+import type { Delivery } from "./ledger.js";
+import type { EpochState, SafetyState } from "./state.js";
+import type { Block } from "./types.js";
+import type { PeerId } from "./validators.js";
+
+/** Everything to make durable, in one atomic write, before any send leaves the node. */
+export interface PersistBatch {
+  /** Replaces the stored safety state. */
+  readonly safety: SafetyState | null;
+  /** Replaces the stored epoch state. */
+  readonly epoch: EpochState | null;
+  /** Appended to the ledger, ascending heights, contiguous with what is stored. */
+  readonly blocks: readonly Block[];
+}
+
+/** One encoded message for a list of peers (a broadcast names every other validator). */
+export interface Send {
+  readonly to: readonly PeerId[];
+  readonly bytes: Uint8Array;
+  readonly kind: string;
+}
+
+/** Two conflicting statements signed by the same validator (for the trust issue's COMPLAIN). */
+export interface Evidence {
+  readonly kind: "double-vote" | "double-proposal";
+  readonly epoch: number;
+  readonly round: number;
+  readonly signer: PeerId;
+  /** The two conflicting signed messages, canonical-encoded. */
+  readonly first: Uint8Array;
+  readonly second: Uint8Array;
+}
+
+/** An input that was dropped, with a stable reason code. */
+export interface Rejected {
+  readonly from: PeerId | null;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** Released after the persist batch is durable: 2. sends, then 3. deliveries, in this order. */
+export interface Effects {
+  readonly sends: readonly Send[];
+  readonly deliveries: readonly Delivery[];
+  readonly evidence: readonly Evidence[];
+}
+
+export interface Step {
+  /** 1. Write this durably first (null: nothing to write). */
+  readonly persist: PersistBatch | null;
+  /** Diagnostics; needs no ordering. */
+  readonly rejected: readonly Rejected[];
+  /** Call once `persist` is durable; returns what may now leave the node. Callable once. */
+  persisted(): Effects;
+}
+
+export function makeStep(persist: PersistBatch | null, rejected: readonly Rejected[], effects: Effects, onRelease: () => void): Step {
+  let released = false;
+  return {
+    persist,
+    rejected,
+    persisted(): Effects {
+      if (released) throw new InvariantError("step effects released twice");
+      released = true;
+      onRelease();
+      return effects;
+    },
+  };
+}

@@ -1,0 +1,72 @@
+// Requests waiting to be ordered, in arrival order, keyed by digest (so a request gossiped by every
+// node is held once). Every node holds every request it has heard of until it is delivered, which
+// is what lets any correct leader propose it: with rotating leaders, censorship cannot last.
+
+import { LimitError } from "../../common/errors.js";
+import { sha256 } from "../../common/hash.js";
+import { Writer } from "../../common/codec.js";
+import { TOB_MAX_PENDING_BYTES, TOB_MAX_PENDING_REQUESTS, TOB_MAX_REQUEST_BYTES } from "../../common/limits.js";
+import { key } from "./reject.js";
+import type { Block } from "./types.js";
+
+/** The request's identity for duplicate filtering: SHA-256 over a domain tag and the bytes. */
+export function requestDigest(req: Uint8Array): Uint8Array {
+  return sha256(new Writer(req.length + 24).string("arbor/tob/request/v1").raw(req).finish());
+}
+
+export interface Pending {
+  readonly req: Uint8Array;
+  readonly digest: string;
+  /** Tick it arrived; locally submitted requests are re-gossiped while they wait. */
+  readonly since: number;
+  readonly local: boolean;
+}
+
+export class RequestPool {
+  private readonly byDigest = new Map<string, Pending>();
+  private bytes = 0;
+
+  get size(): number {
+    return this.byDigest.size;
+  }
+
+  has(digest: string): boolean {
+    return this.byDigest.has(digest);
+  }
+
+  /** Adds a request; returns its digest key, or null if it was already pending. Throws LimitError when full. */
+  add(req: Uint8Array, now: number, local: boolean, digest = key(requestDigest(req))): string | null {
+    if (req.length === 0 || req.length > TOB_MAX_REQUEST_BYTES)
+      throw new LimitError("tob/request-size", `request of ${req.length} bytes (1..${TOB_MAX_REQUEST_BYTES})`);
+    if (this.byDigest.has(digest)) return null;
+    if (this.byDigest.size >= TOB_MAX_PENDING_REQUESTS || this.bytes + req.length > TOB_MAX_PENDING_BYTES)
+      throw new LimitError("tob/pool-full", "pending request pool is full");
+    this.byDigest.set(digest, { req, digest, since: now, local });
+    this.bytes += req.length;
+    return digest;
+  }
+
+  remove(digest: string): void {
+    const p = this.byDigest.get(digest);
+    if (!p) return;
+    this.byDigest.delete(digest);
+    this.bytes -= p.req.length;
+  }
+
+  /** Oldest first. */
+  values(): IterableIterator<Pending> {
+    return this.byDigest.values();
+  }
+}
+
+const digestCache = new WeakMap<Block, readonly string[]>();
+
+/** Digest keys of a block's requests, computed once per decoded block. */
+export function blockDigests(b: Block): readonly string[] {
+  let d = digestCache.get(b);
+  if (!d) {
+    d = b.requests.map((r) => key(requestDigest(r)));
+    digestCache.set(b, d);
+  }
+  return d;
+}

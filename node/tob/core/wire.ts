@@ -1,0 +1,295 @@
+// Canonical wire encoding of every consensus message, built on the project codec. Decoding is
+// strict (bounded counts and sizes, minimal varints, 0/1 booleans, no trailing bytes) and fails only
+// with DecodeError. Decoding checks form, never meaning: signatures, membership and protocol rules
+// are validated by the core afterwards. A block's id is the hash of its exact encoding minus the
+// signature, so a decoded block and its re-encoding always hash alike.
+
+import { Reader, Writer } from "../../common/codec.js";
+import { DecodeError } from "../../common/errors.js";
+import { sha256 } from "../../common/hash.js";
+import {
+  TOB_MAX_BLOCK_BYTES,
+  TOB_MAX_BLOCK_REQUESTS,
+  TOB_MAX_GOSSIP_REQUESTS,
+  TOB_MAX_REQUEST_BYTES,
+  TOB_MAX_ROUND,
+  TOB_MAX_SYNC_BLOCKS,
+  TOB_MAX_VALIDATORS,
+} from "../../common/limits.js";
+import { DIGEST_BYTES, SIG_BYTES } from "./crypto.js";
+import type { Block, Message, QC, TC, Timeout, Vote } from "./types.js";
+
+/** First byte of every message; bumped on any incompatible change. */
+export const WIRE_VERSION = 1;
+
+const KIND_TAGS = { proposal: 1, vote: 2, timeout: 3, requests: 4, syncRequest: 5, syncResponse: 6 } as const;
+const BLOCK_DOMAIN = "arbor/tob/block/v1";
+
+// ---- writers -------------------------------------------------------------------------------
+
+function num(w: Writer, v: number): void {
+  w.varint64(BigInt(v));
+}
+
+export function writeQC(w: Writer, qc: QC): void {
+  num(w, qc.epoch);
+  num(w, qc.round);
+  w.raw(qc.blockId);
+  w.varint(qc.votes.length);
+  for (const v of qc.votes) {
+    w.varint(v.signer);
+    w.raw(v.sig);
+  }
+}
+
+export function writeTC(w: Writer, tc: TC): void {
+  num(w, tc.epoch);
+  num(w, tc.round);
+  w.varint(tc.entries.length);
+  for (const e of tc.entries) {
+    w.varint(e.signer);
+    num(w, e.hqcRound);
+    w.raw(e.sig);
+  }
+  writeQC(w, tc.highQC);
+}
+
+/** The part of a block its id covers (everything but the signature). */
+export function writeBlockBody(
+  w: Writer,
+  b: Pick<Block, "epoch" | "round" | "height" | "parentId" | "qc" | "author" | "requests">,
+): void {
+  num(w, b.epoch);
+  num(w, b.round);
+  num(w, b.height);
+  w.raw(b.parentId);
+  writeQC(w, b.qc);
+  w.varint(b.author);
+  w.varint(b.requests.length);
+  for (const r of b.requests) w.bytes(r);
+}
+
+export function writeBlock(w: Writer, b: Block): void {
+  writeBlockBody(w, b);
+  w.raw(b.signature);
+}
+
+export function blockIdOf(body: Uint8Array): Uint8Array {
+  return sha256(new Writer(body.length + 32).string(BLOCK_DOMAIN).raw(body).finish());
+}
+
+export function computeBlockId(b: Pick<Block, "epoch" | "round" | "height" | "parentId" | "qc" | "author" | "requests">): Uint8Array {
+  const w = new Writer(256);
+  writeBlockBody(w, b);
+  return blockIdOf(w.finish());
+}
+
+function writeVote(w: Writer, v: Vote): void {
+  num(w, v.epoch);
+  num(w, v.round);
+  w.raw(v.blockId);
+  w.varint(v.signer);
+  w.raw(v.sig);
+}
+
+function writeTimeout(w: Writer, t: Timeout): void {
+  num(w, t.epoch);
+  num(w, t.round);
+  writeQC(w, t.highQC);
+  w.u8(t.lastTC ? 1 : 0);
+  if (t.lastTC) writeTC(w, t.lastTC);
+  w.varint(t.signer);
+  w.raw(t.sig);
+}
+
+export function encodeMessage(m: Message): Uint8Array {
+  const w = new Writer(m.kind === "proposal" || m.kind === "syncResponse" || m.kind === "requests" ? 4096 : 256);
+  w.u8(WIRE_VERSION).u8(KIND_TAGS[m.kind]);
+  switch (m.kind) {
+    case "proposal":
+      writeBlock(w, m.block);
+      w.u8(m.tc ? 1 : 0);
+      if (m.tc) writeTC(w, m.tc);
+      break;
+    case "vote":
+      writeVote(w, m.vote);
+      break;
+    case "timeout":
+      writeTimeout(w, m.timeout);
+      break;
+    case "requests":
+      w.varint(m.requests.length);
+      for (const r of m.requests) w.bytes(r);
+      break;
+    case "syncRequest":
+      num(w, m.epoch);
+      num(w, m.fromHeight);
+      break;
+    case "syncResponse":
+      num(w, m.epoch);
+      w.varint(m.blocks.length);
+      for (const b of m.blocks) writeBlock(w, b);
+      w.u8(m.qc ? 1 : 0);
+      if (m.qc) writeQC(w, m.qc);
+      w.u8(m.more ? 1 : 0);
+      break;
+  }
+  return w.finish();
+}
+
+// ---- readers -------------------------------------------------------------------------------
+
+function rnum(r: Reader, what: string): number {
+  return r.varint(TOB_MAX_ROUND, what);
+}
+
+function rbool(r: Reader, what: string): boolean {
+  const b = r.u8();
+  if (b > 1) throw new DecodeError("decode/non-canonical", `${what} flag is ${b}`);
+  return b === 1;
+}
+
+export function readQC(r: Reader): QC {
+  const epoch = rnum(r, "qc epoch");
+  const round = rnum(r, "qc round");
+  const blockId = r.raw(DIGEST_BYTES, "qc block id").slice();
+  const count = r.varint(TOB_MAX_VALIDATORS, "qc vote count");
+  const votes = [];
+  for (let i = 0; i < count; i++) {
+    const signer = r.varint(TOB_MAX_VALIDATORS - 1, "qc signer");
+    const sig = r.raw(SIG_BYTES, "qc signature").slice();
+    votes.push({ signer, sig });
+  }
+  return { epoch, round, blockId, votes };
+}
+
+export function readTC(r: Reader): TC {
+  const epoch = rnum(r, "tc epoch");
+  const round = rnum(r, "tc round");
+  const count = r.varint(TOB_MAX_VALIDATORS, "tc entry count");
+  const entries = [];
+  for (let i = 0; i < count; i++) {
+    const signer = r.varint(TOB_MAX_VALIDATORS - 1, "tc signer");
+    const hqcRound = rnum(r, "tc hqc round");
+    const sig = r.raw(SIG_BYTES, "tc signature").slice();
+    entries.push({ signer, hqcRound, sig });
+  }
+  const highQC = readQC(r);
+  return { epoch, round, entries, highQC };
+}
+
+/** Reads a block from `r`, whose underlying bytes are `buf` (needed to hash the exact body). */
+export function readBlock(r: Reader, buf: Uint8Array): Block {
+  const start = r.offset;
+  const epoch = rnum(r, "block epoch");
+  const round = rnum(r, "block round");
+  const height = rnum(r, "block height");
+  const parentId = r.raw(DIGEST_BYTES, "parent id").slice();
+  const qc = readQC(r);
+  const author = r.varint(TOB_MAX_VALIDATORS - 1, "block author");
+  const count = r.varint(TOB_MAX_BLOCK_REQUESTS, "block request count");
+  const requests: Uint8Array[] = [];
+  let total = 0;
+  for (let i = 0; i < count; i++) {
+    const req = r.bytes(TOB_MAX_REQUEST_BYTES, "request");
+    total += req.length;
+    if (total > TOB_MAX_BLOCK_BYTES) throw new DecodeError("decode/too-large", `block payload exceeds ${TOB_MAX_BLOCK_BYTES} bytes`);
+    requests.push(req);
+  }
+  const id = blockIdOf(buf.subarray(start, r.offset));
+  const signature = r.raw(SIG_BYTES, "block signature").slice();
+  return { epoch, round, height, parentId, qc, author, requests, id, signature };
+}
+
+function readVote(r: Reader): Vote {
+  const epoch = rnum(r, "vote epoch");
+  const round = rnum(r, "vote round");
+  const blockId = r.raw(DIGEST_BYTES, "vote block id").slice();
+  const signer = r.varint(TOB_MAX_VALIDATORS - 1, "vote signer");
+  const sig = r.raw(SIG_BYTES, "vote signature").slice();
+  return { epoch, round, blockId, signer, sig };
+}
+
+function readTimeout(r: Reader): Timeout {
+  const epoch = rnum(r, "timeout epoch");
+  const round = rnum(r, "timeout round");
+  const highQC = readQC(r);
+  const lastTC = rbool(r, "last tc") ? readTC(r) : null;
+  const signer = r.varint(TOB_MAX_VALIDATORS - 1, "timeout signer");
+  const sig = r.raw(SIG_BYTES, "timeout signature").slice();
+  return { epoch, round, highQC, lastTC, signer, sig };
+}
+
+/** Decodes one message; throws DecodeError (only) on malformed bytes. */
+export function decodeMessage(buf: Uint8Array): Message {
+  const r = new Reader(buf);
+  const version = r.u8();
+  if (version !== WIRE_VERSION) throw new DecodeError("decode/bad-version", `wire version ${version}`);
+  const tag = r.u8();
+  let m: Message;
+  switch (tag) {
+    case KIND_TAGS.proposal: {
+      const block = readBlock(r, buf);
+      const tc = rbool(r, "tc") ? readTC(r) : null;
+      m = { kind: "proposal", block, tc };
+      break;
+    }
+    case KIND_TAGS.vote:
+      m = { kind: "vote", vote: readVote(r) };
+      break;
+    case KIND_TAGS.timeout:
+      m = { kind: "timeout", timeout: readTimeout(r) };
+      break;
+    case KIND_TAGS.requests: {
+      const count = r.varint(TOB_MAX_GOSSIP_REQUESTS, "gossip request count");
+      const requests: Uint8Array[] = [];
+      for (let i = 0; i < count; i++) requests.push(r.bytes(TOB_MAX_REQUEST_BYTES, "request"));
+      m = { kind: "requests", requests };
+      break;
+    }
+    case KIND_TAGS.syncRequest:
+      m = { kind: "syncRequest", epoch: rnum(r, "sync epoch"), fromHeight: rnum(r, "sync height") };
+      break;
+    case KIND_TAGS.syncResponse: {
+      const epoch = rnum(r, "sync epoch");
+      const count = r.varint(TOB_MAX_SYNC_BLOCKS, "sync block count");
+      const blocks: Block[] = [];
+      for (let i = 0; i < count; i++) blocks.push(readBlock(r, buf));
+      const qc = rbool(r, "sync qc") ? readQC(r) : null;
+      const more = rbool(r, "sync more");
+      m = { kind: "syncResponse", epoch, blocks, qc, more };
+      break;
+    }
+    default:
+      throw new DecodeError("decode/bad-kind", `message kind ${tag}`);
+  }
+  r.end("consensus message");
+  return m;
+}
+
+/** Standalone block encoding (persistence of the delivered ledger). */
+export function encodeBlock(b: Block): Uint8Array {
+  const w = new Writer(1024);
+  writeBlock(w, b);
+  return w.finish();
+}
+
+export function decodeBlock(buf: Uint8Array): Block {
+  const r = new Reader(buf);
+  const b = readBlock(r, buf);
+  r.end("block");
+  return b;
+}
+
+export function encodeQC(qc: QC): Uint8Array {
+  const w = new Writer(256);
+  writeQC(w, qc);
+  return w.finish();
+}
+
+export function decodeQC(buf: Uint8Array): QC {
+  const r = new Reader(buf);
+  const qc = readQC(r);
+  r.end("qc");
+  return qc;
+}
