@@ -60,21 +60,33 @@ function historyKey(ts: number): Uint8Array {
   return new Writer(9).u8(P_HISTORY).u64(BigInt(ts)).finish();
 }
 
-function encodeEntry(e: HistoryEntry): Uint8Array {
-  const w = new Writer(64).varint(e.ts).raw(e.root).varint(e.paths.length);
-  for (const p of e.paths) w.raw(p);
+/** One block's history entries in one record: a handful of writes per block, not two per operation. */
+function encodeEntries(es: readonly HistoryEntry[]): Uint8Array {
+  const w = new Writer(64 * es.length + 16).varint(es.length);
+  for (const e of es) {
+    w.varint(e.ts);
+    if (e.root === null) w.u8(0);
+    else w.u8(1).raw(e.root);
+    w.varint(e.paths.length);
+    for (const p of e.paths) w.raw(p);
+  }
   return w.finish();
 }
 
-function decodeEntry(b: Uint8Array): HistoryEntry {
+function decodeEntries(b: Uint8Array): HistoryEntry[] {
   const r = new Reader(b);
-  const ts = r.varint();
-  const root = r.copy(32);
-  const n = r.varint(1 << 20);
-  const paths: Uint8Array[] = [];
-  for (let i = 0; i < n; i++) paths.push(r.copy(32));
-  r.end("history entry");
-  return { ts, root, paths };
+  const out: HistoryEntry[] = [];
+  const count = r.varint(1 << 24);
+  for (let i = 0; i < count; i++) {
+    const ts = r.varint();
+    const root = r.u8() === 1 ? r.copy(32) : null;
+    const n = r.varint(1 << 20);
+    const paths: Uint8Array[] = [];
+    for (let j = 0; j < n; j++) paths.push(r.copy(32));
+    out.push({ ts, root, paths });
+  }
+  r.end("history entries");
+  return out;
 }
 
 function encodeMeta(m: StoreMeta, T: number, partition: Partition): Uint8Array {
@@ -106,6 +118,8 @@ export class LevelStore {
     private readonly db: Level<Uint8Array, Uint8Array>,
     readonly history: HistoryTree,
     private _height: bigint,
+    /** first and last timestamp of each stored history record, oldest first */
+    private readonly stored: Array<{ first: number; last: number }>,
   ) {}
 
   get height(): bigint {
@@ -120,7 +134,7 @@ export class LevelStore {
       const metaBytes = await db.get(META_KEY);
       if (metaBytes === undefined) {
         const history = HistoryTree.genesis(opts.partition, opts.T, opts.genesis ?? []);
-        const store = new LevelStore(db, history, 0n);
+        const store = new LevelStore(db, history, 0n, []);
         const journal = new Journal();
         forEachTerminal(history.tree.root, new Uint8Array(32), 0, (t, pos) => journal.attach(t, pos));
         history.tree.journal = journal;
@@ -141,41 +155,50 @@ export class LevelStore {
         terminals.push({ ...pos, node });
       }
       const entries: HistoryEntry[] = [];
+      const stored: Array<{ first: number; last: number }> = [];
       for await (const v of db.values({
         gte: new Uint8Array([P_HISTORY]),
         lt: new Uint8Array([P_HISTORY + 1]),
-      }))
-        entries.push(decodeEntry(v));
+      })) {
+        const es = decodeEntries(v);
+        if (es.length === 0) continue;
+        stored.push({ first: es[0]!.ts, last: es[es.length - 1]!.ts });
+        entries.push(...es);
+      }
       const tree = new MerkleTree(opts.partition, buildFromTerminals(terminals));
       if (toHex(tree.rootLabel) !== toHex(meta.root))
         throw new StoreError("store/corrupt", "stored tree does not hash to the committed root");
       tree.journal = new Journal();
       const history = HistoryTree.restore(opts.T, tree, entries);
-      return new LevelStore(db, history, meta.height);
+      return new LevelStore(db, history, meta.height, stored);
     } catch (e) {
       await db.close();
       throw e;
     }
   }
 
-  /** Persists everything applied since the last commit as block `height`: one batch, one fsync. */
+  /** Seals the block and persists everything applied since the last commit as block `height`: one batch, one fsync. */
   async commit(height: bigint): Promise<void> {
+    this.history.seal();
     const tree = this.history.tree;
     const journal = tree.journal!;
     const version = Number(height);
     const { puts, dels } = journal.take(version);
-    const ops: Array<{ type: "put"; key: Uint8Array; value: Uint8Array } | { type: "del"; key: Uint8Array }> =
-      [];
-    for (const d of dels) ops.push({ type: "del", key: treeKey(d, d.version) });
-    for (const p of puts) ops.push({ type: "put", key: treeKey(p, version), value: encodeTerminal(p.node) });
-    for (const e of this.history.takeNewEntries()) {
-      ops.push({ type: "put", key: historyKey(e.ts), value: encodeEntry(e) });
-      const old = e.ts - this.history.T;
-      if (old >= 0) ops.push({ type: "del", key: historyKey(old) });
+    // A chained batch: several times faster than an array of operations in classic-level.
+    const batch = this.db.batch();
+    for (const d of dels) batch.del(treeKey(d, d.version));
+    for (const p of puts) batch.put(treeKey(p, version), encodeTerminal(p.node));
+    const fresh = this.history.takeNewEntries();
+    if (fresh.length > 0) {
+      batch.put(historyKey(fresh[0]!.ts), encodeEntries(fresh));
+      this.stored.push({ first: fresh[0]!.ts, last: fresh[fresh.length - 1]!.ts });
     }
+    // A record is dropped once all its entries have left the window (timestamps now-T+1 .. now).
+    while (this.stored.length > 0 && this.stored[0]!.last <= this.history.now - this.history.T)
+      batch.del(historyKey(this.stored.shift()!.first));
     const meta: StoreMeta = { height, now: this.history.now, root: this.history.rootLabel };
-    ops.push({ type: "put", key: META_KEY, value: encodeMeta(meta, this.history.T, this.history.partition) });
-    await this.db.batch(ops, { sync: true });
+    batch.put(META_KEY, encodeMeta(meta, this.history.T, this.history.partition));
+    await batch.write({ sync: true });
     this._height = height;
   }
 

@@ -25,15 +25,21 @@ export interface Write {
 /** One operation's entry in the history: what the store must persist to restart at this point. */
 export interface HistoryEntry {
   readonly ts: number;
-  readonly root: Uint8Array;
+  /**
+   * The root after this operation, or null when it was not the last of its block: clients only
+   * ever see committed states, so roots are sealed once per block (`seal`), not per operation.
+   */
+  root: Uint8Array | null;
   readonly paths: readonly Uint8Array[];
 }
 
 export class HistoryTree {
   readonly tree: MerkleTree;
   private _now: number;
-  /** entries for timestamps now-T+1 .. now (root labels window and touched-key queue together) */
-  private readonly window: HistoryEntry[] = [];
+  /** entries for timestamps now-T+1 .. now (root labels window and touched-key queue together), a ring */
+  private readonly ring: (HistoryEntry | undefined)[];
+  private head = 0;
+  private count = 0;
   private readonly rootCounts = new Map<string, number>();
   /** entries for timestamps added since the last `takeNewEntries` */
   private fresh: HistoryEntry[] = [];
@@ -48,6 +54,7 @@ export class HistoryTree {
       throw new LimitError("history/bad-t", `T must be an integer in 1..${MAX_HISTORY_T}`);
     this.tree = tree;
     this._now = now;
+    this.ring = new Array<HistoryEntry | undefined>(T);
     for (const e of entries) this.pushEntry(e);
   }
 
@@ -64,7 +71,7 @@ export class HistoryTree {
     pruneOutside(tree, 0);
     const h = new HistoryTree(T, tree, 0, []);
     h.pushEntry({ ts: 0, root: tree.rootLabel, paths: [] });
-    h.fresh.push(h.window[0]!);
+    h.fresh.push(h.entry(0));
     return h;
   }
 
@@ -73,7 +80,10 @@ export class HistoryTree {
     invariant(entries.length > 0, "restore needs at least one history entry");
     const last = entries[entries.length - 1]!;
     const h = new HistoryTree(T, tree, last.ts, entries.slice(-T));
-    invariant(toHex(last.root) === toHex(tree.rootLabel), "restored tree does not match its last root");
+    invariant(
+      last.root !== null && toHex(last.root) === toHex(tree.rootLabel),
+      "restored tree does not match its last root",
+    );
     return h;
   }
 
@@ -91,19 +101,28 @@ export class HistoryTree {
 
   /** The timestamp whose root this label is, if it is among the last T roots (the newest if repeated). */
   timestampOf(root: Uint8Array): number | undefined {
-    if (!this.rootCounts.has(toHex(root))) return undefined;
-    for (let i = this.window.length - 1; i >= 0; i--)
-      if (toHex(this.window[i]!.root) === toHex(root)) return this.window[i]!.ts;
+    const id = rootId(root);
+    if (!this.rootCounts.has(id)) return undefined;
+    for (let i = this.count - 1; i >= 0; i--) {
+      const r = this.entry(i).root;
+      if (r !== null && rootId(r) === id) return this.entry(i).ts;
+    }
     return undefined;
   }
 
-  recentRoots(): readonly HistoryEntry[] {
-    return this.window;
+  /** The i-th entry of the window, oldest first. */
+  private entry(i: number): HistoryEntry {
+    return this.ring[(this.head + i) % this.T]!;
+  }
+
+  /** The window's entries, oldest first. */
+  recentRoots(): HistoryEntry[] {
+    return Array.from({ length: this.count }, (_, i) => this.entry(i));
   }
 
   /** The compatibility verdict of a proof (already decoded and verified) for the checked key paths. */
   check(proof: ProofNode, proofRoot: Uint8Array, paths: readonly Uint8Array[]): Verdict {
-    if (!this.rootCounts.has(toHex(proofRoot))) return { ok: false, reason: "stale-root" };
+    if (!this.rootCounts.has(rootId(proofRoot))) return { ok: false, reason: "stale-root" };
     return checkPaths(this.tree, proof, paths);
   }
 
@@ -121,12 +140,12 @@ export class HistoryTree {
       else this.tree.set(w.key, w.value, ts);
     }
     this._now = ts;
-    const entry: HistoryEntry = { ts, root: this.tree.rootLabel, paths: [...paths] };
+    const entry: HistoryEntry = { ts, root: null, paths };
     this.pushEntry(entry);
     this.fresh.push(entry);
   }
 
-  /** Convenience for tests and genesis tooling: check, then apply when compatible. */
+  /** One operation as a block of its own: check, apply when compatible, seal. */
   execute(
     proof: ProofNode,
     proofRoot: Uint8Array,
@@ -135,7 +154,10 @@ export class HistoryTree {
   ): Verdict {
     const paths = keys.map(keyPath);
     const v = this.check(proof, proofRoot, paths);
-    if (v.ok) this.apply(proof, paths, writes);
+    if (v.ok) {
+      this.apply(proof, paths, writes);
+      this.seal();
+    }
     return v.ok ? COMPATIBLE : v;
   }
 
@@ -147,19 +169,45 @@ export class HistoryTree {
   }
 
   private pushEntry(e: HistoryEntry): void {
-    this.window.push(e);
-    const id = toHex(e.root);
-    this.rootCounts.set(id, (this.rootCounts.get(id) ?? 0) + 1);
-    if (this.window.length > this.T) {
-      const old = this.window.shift()!;
-      const oid = toHex(old.root);
-      const c = this.rootCounts.get(oid)! - 1;
-      if (c === 0) this.rootCounts.delete(oid);
-      else this.rootCounts.set(oid, c);
-      // `old` was applied at ts = now - T: the nodes it touched that have not changed since
-      // have age exactly T.
-      if (old.ts > 0) for (const p of old.paths) this.age(p, this._now - this.T);
+    let old: HistoryEntry | undefined;
+    if (this.count === this.T) {
+      old = this.ring[this.head]!;
+      this.head = (this.head + 1) % this.T;
+      this.count--;
+      if (old.root !== null) this.uncount(old.root);
     }
+    this.ring[(this.head + this.count) % this.T] = e;
+    this.count++;
+    if (e.root !== null) this.countRoot(e.root);
+    // `old` was applied at ts = now - T: the nodes it touched that have not changed since have
+    // age exactly T.
+    if (old !== undefined && old.ts > 0) for (const p of old.paths) this.age(p, this._now - this.T);
+  }
+
+  private countRoot(root: Uint8Array): void {
+    const id = rootId(root);
+    this.rootCounts.set(id, (this.rootCounts.get(id) ?? 0) + 1);
+  }
+
+  private uncount(root: Uint8Array): void {
+    const id = rootId(root);
+    const c = this.rootCounts.get(id)! - 1;
+    if (c === 0) this.rootCounts.delete(id);
+    else this.rootCounts.set(id, c);
+  }
+
+  /**
+   * Ends a block: computes the root after its last operation and admits it to the window of
+   * roots that proofs may use. Returns the root. Idempotent.
+   */
+  seal(): Uint8Array {
+    const root = this.tree.rootLabel;
+    const last = this.entry(this.count - 1);
+    if (last.root === null) {
+      last.root = root;
+      this.countRoot(root);
+    }
+    return root;
   }
 
   /** Algorithm 1's import: replaces a stub on `path` by the matching subtree of the proof. */
@@ -197,6 +245,11 @@ export class HistoryTree {
       d++;
     }
   }
+}
+
+/** A cheap map key for a 32-byte root label. */
+function rootId(root: Uint8Array): string {
+  return String.fromCharCode.apply(null, root as unknown as number[]);
 }
 
 function flipBit(path: Uint8Array, i: number): Uint8Array {

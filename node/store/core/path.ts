@@ -58,7 +58,16 @@ export function checkValue(value: Uint8Array): void {
     throw new LimitError("value/too-large", `value of ${value.length} bytes exceeds ${MAX_VALUE_BYTES}`);
 }
 
+const encoder = new TextEncoder();
+const scratch = new Uint8Array(MAX_KEY_BYTES + 4);
+
 /** The path of a key: SHA-256 of its UTF-8 bytes. Validates the key. */
 export function keyPath(key: string): Uint8Array {
+  // Fast path without allocating: encode into a scratch buffer. A key of more than MAX_KEY_BYTES
+  // code units cannot fit in MAX_KEY_BYTES bytes, and one that fills the buffer is too long.
+  if (typeof key === "string" && key.length > 0 && key.length <= MAX_KEY_BYTES && isWellFormedString(key)) {
+    const { read, written } = encoder.encodeInto(key, scratch);
+    if (read === key.length && written <= MAX_KEY_BYTES) return sha256(scratch.subarray(0, written));
+  }
   return sha256(checkKey(key));
 }
