@@ -12,11 +12,18 @@ export class Lru<K, V> {
     return this.map.size;
   }
 
+  private lastKey: K | undefined;
+  private lastValue: V | undefined;
+
   get(key: K): V | undefined {
+    // Repeated use of the most recent entry (the common case) skips the reordering.
+    if (this.lastValue !== undefined && key === this.lastKey) return this.lastValue;
     const v = this.map.get(key);
     if (v !== undefined) {
       this.map.delete(key);
       this.map.set(key, v);
+      this.lastKey = key;
+      this.lastValue = v;
     }
     return v;
   }
@@ -24,10 +31,14 @@ export class Lru<K, V> {
   set(key: K, value: V): void {
     this.map.delete(key);
     this.map.set(key, value);
+    this.lastKey = key;
+    this.lastValue = value;
     if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as K);
   }
 
   clear(): void {
     this.map.clear();
+    this.lastKey = undefined;
+    this.lastValue = undefined;
   }
 }

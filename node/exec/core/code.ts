@@ -1,8 +1,19 @@
 // Checks one function body and plans its instrumentation. Decodes every instruction (rejecting
 // floats and anything outside opcodes.ts), bounds locals and nesting, estimates the largest operand
-// stack (for the call-stack budget), and splits the body into metered segments: a segment ends at
-// every instruction after which control may continue somewhere else (if, else, end, loop, br, br_if,
-// br_table, return, unreachable) and its whole static cost is charged when it begins.
+// stack (for the call-stack budget), and splits the body into metered segments, each charged in
+// full, before it runs, for every instruction it contains.
+//
+// Soundness rule: every instruction that executes lies in a segment whose charge executed first.
+// So a segment must begin wherever control can arrive other than by falling through from the code
+// before it: function entry, loop header, each arm of an if, after the end of a block or if that
+// a branch targets. Everything else continues the current segment — a forward br_if, a call, the
+// end of an untargeted block — so an early exit is charged at most the rest of its segment, never
+// less than it ran. Two refinements keep the count of charges low:
+//  * after an if whose arm ends in a trap or branch, the code after it is reachable from one side
+//    only and joins that side's segment (AssemblyScript's bounds checks cost no extra charge);
+//  * after a loop's end and after a br_if back to a loop a new segment begins anyway, so a loop's
+//    iterations are never charged for code they skip.
+// Code after br, br_table, return or unreachable is dead until a segment begins; it is not charged.
 
 import { MAX_WASM_LOCALS, MAX_WASM_NESTING } from "../../common/limits.js";
 import { invalid } from "./errors.js";
@@ -36,10 +47,22 @@ export interface BodyPlan {
   readonly patches: readonly Patch[];
 }
 
+interface Segment {
+  readonly at: number;
+  cost: number;
+}
+
 interface Frame {
+  kind: "func" | "block" | "loop" | "if";
   base: number;
   results: number;
-  dead: boolean;
+  /** Some branch targets this frame's label. */
+  targeted: boolean;
+  /** For an if: the segment live at the if instruction (null if that code was dead). */
+  pre: Segment | null;
+  /** For an if with else: the segment live at the else (the then-arm's fall-through). */
+  thenEnd: Segment | null;
+  hasElse: boolean;
 }
 
 function blockResults(r: WasmReader): number {
@@ -67,11 +90,26 @@ export function planBody(m: ParsedModule, funcIndex: number, range: { start: num
   const codeStart = r.pos;
   const nFuncs = funcCount(m);
   const patches: Patch[] = [];
-  const ctrl: Frame[] = [{ base: 0, results: type.results.length, dead: false }];
+  const segments: Segment[] = [];
+  const frame = (kind: Frame["kind"], base: number, results: number, pre: Segment | null = null): Frame => ({
+    kind,
+    base,
+    results,
+    targeted: false,
+    pre,
+    thenEnd: null,
+    hasElse: false,
+  });
+  const ctrl: Frame[] = [frame("func", 0, type.results.length)];
   let height = 0;
   let maxStack = 0;
-  let segStart = codeStart;
-  let segCost = 0;
+  /** The segment being charged, or null while the code is dead. */
+  let cur: Segment | null = null;
+  const begin = (at: number) => {
+    cur = { at, cost: 0 };
+    segments.push(cur);
+  };
+  begin(codeStart);
 
   const pop = (n: number) => {
     const f = ctrl[ctrl.length - 1]!;
@@ -81,15 +119,11 @@ export function planBody(m: ParsedModule, funcIndex: number, range: { start: num
     height += n;
     if (height > maxStack) maxStack = height;
   };
-  const endSegment = (next: number) => {
-    if (segCost > 0) patches.push({ at: segStart, kind: "charge", cost: segCost });
-    segStart = next;
-    segCost = 0;
-  };
-  const deadFromHere = () => {
-    const f = ctrl[ctrl.length - 1]!;
-    f.dead = true;
-    height = f.base;
+  const target = (label: number): Frame => {
+    if (label >= ctrl.length) invalid("malformed", "branch to an unknown label");
+    const f = ctrl[ctrl.length - 1 - label]!;
+    f.targeted = true;
+    return f;
   };
 
   while (ctrl.length > 0) {
@@ -110,23 +144,22 @@ export function planBody(m: ParsedModule, funcIndex: number, range: { start: num
         invalid("feature", `function ${funcIndex}: instruction 0x${code.toString(16)} at byte ${at} is not supported`);
       }
     }
-    segCost += COST[info.cost];
+    if (cur !== null) (cur as Segment).cost += COST[info.cost];
 
     let pops = info.pop;
     let pushes = info.push;
+    let branchesToLoop = false;
     switch (info.imm) {
       case "none":
-        break;
       case "blocktype":
-        pushes = 0;
         break;
       case "label":
-        if (r.u32() >= ctrl.length) invalid("malformed", "branch to an unknown label");
+        branchesToLoop = target(r.u32()).kind === "loop";
         break;
       case "br_table": {
         const n = r.u32();
         if (n > range.end - r.pos) invalid("malformed", "br_table longer than the body");
-        for (let i = 0; i <= n; i++) if (r.u32() >= ctrl.length) invalid("malformed", "branch to an unknown label");
+        for (let i = 0; i <= n; i++) target(r.u32());
         break;
       }
       case "func": {
@@ -174,32 +207,45 @@ export function planBody(m: ParsedModule, funcIndex: number, range: { start: num
 
     switch (info.role) {
       case "block":
-      case "loop": {
-        const results = blockResults(r);
-        ctrl.push({ base: height, results, dead: false });
-        if (info.role === "loop") endSegment(r.pos);
+        ctrl.push(frame("block", height, blockResults(r)));
         break;
-      }
+      case "loop":
+        ctrl.push(frame("loop", height, blockResults(r)));
+        begin(r.pos);
+        break;
       case "if": {
         const results = blockResults(r);
         pop(1);
-        ctrl.push({ base: height, results, dead: false });
-        endSegment(r.pos);
+        ctrl.push(frame("if", height, results, cur));
+        begin(r.pos);
         break;
       }
       case "else": {
         const f = ctrl[ctrl.length - 1]!;
-        if (ctrl.length < 2) invalid("malformed", "else outside if");
+        if (f.kind !== "if" || f.hasElse) invalid("malformed", "else outside if");
+        f.hasElse = true;
+        f.thenEnd = cur;
         height = f.base;
-        f.dead = false;
-        endSegment(next);
+        begin(next);
         break;
       }
       case "end": {
         const f = ctrl.pop()!;
         height = f.base;
         if (ctrl.length > 0) push(f.results);
-        endSegment(next);
+        if (f.kind === "func") break;
+        if (f.targeted) begin(next);
+        else if (f.kind === "loop") {
+          if (cur !== null) begin(next);
+        } else if (f.kind === "if") {
+          // Which sides fall through to here? One side only: continue its segment.
+          const a: Segment | null = f.hasElse ? f.thenEnd : cur; // the then-arm's fall-through
+          const b: Segment | null = f.hasElse ? cur : f.pre; // the else-arm's fall-through, or the false path
+          if (a === null) cur = b;
+          else if (b === null) cur = a;
+          else begin(next);
+        }
+        // An untargeted block is left only by falling through: its segment continues.
         break;
       }
       case "br":
@@ -208,12 +254,12 @@ export function planBody(m: ParsedModule, funcIndex: number, range: { start: num
       case "unreachable":
         pop(pops);
         if (info.role === "return") patches.push({ at, kind: "return", depth: ctrl.length - 1 });
-        deadFromHere();
-        endSegment(next);
+        height = ctrl[ctrl.length - 1]!.base;
+        cur = null;
         break;
       case "br_if":
         pop(pops);
-        endSegment(next);
+        if (branchesToLoop && cur !== null) begin(next);
         break;
       case "grow":
       case "bulk":
@@ -227,6 +273,7 @@ export function planBody(m: ParsedModule, funcIndex: number, range: { start: num
     }
     if (ctrl.length > MAX_WASM_NESTING) invalid("bounds", `function ${funcIndex} nests blocks deeper than ${MAX_WASM_NESTING}`);
   }
+  for (const seg of segments) if (seg.cost > 0) patches.push({ at: seg.at, kind: "charge", cost: seg.cost });
   if (!r.done) invalid("malformed", `function ${funcIndex} has bytes after its final end`);
   // Stable sort; at equal positions the segment's charge goes first.
   patches.sort((a, b) => a.at - b.at || (a.kind === "charge" ? -1 : 0) - (b.kind === "charge" ? -1 : 0));

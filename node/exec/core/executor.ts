@@ -3,7 +3,7 @@
 // the clock or the environment. Compiled modules are cached by (code hash, metering version) in a
 // bounded LRU, each with one reusable instance that is reset before every call (slot.ts).
 
-import { toHex } from "../../common/bytes.js";
+import { bytesEqual } from "../../common/bytes.js";
 import { LimitError } from "../../common/errors.js";
 import { MAX_GAS_LIMIT, MAX_MODULE_CACHE_ENTRIES } from "../../common/limits.js";
 import { STATUS_MEMORY_LIMIT, STATUS_OUT_OF_GAS, STATUS_STACK_LIMIT, type RejectReason } from "./abi.js";
@@ -69,6 +69,8 @@ export class Executor {
   private readonly metered: boolean;
   /** Modules compiled so far (cache misses); for tests and benchmarks. */
   compiles = 0;
+  /** Reused for every call's input blob (the executor is synchronous and not re-entrant). */
+  private scratch: Uint8Array = new Uint8Array(1024);
 
   constructor(
     private readonly crypto: HostCrypto,
@@ -78,9 +80,15 @@ export class Executor {
     this.metered = options.metered ?? true;
   }
 
+  private lastHash: Uint8Array | undefined;
+  private lastEntry: Entry | undefined;
+
   private entry(code: Uint8Array, codeHash: Uint8Array | undefined): Entry {
     const hash = codeHash ?? this.crypto.sha256(code);
-    const key = `${toHex(hash)}:${METERING_VERSION}`;
+    // Calling the same op again (the common case) skips building the map key.
+    if (this.lastEntry !== undefined && bytesEqual(hash, this.lastHash!)) return this.lastEntry;
+    // The hash's bytes as a latin1 string: a cheap, exact map key.
+    const key = String.fromCharCode.apply(null, hash as unknown as number[]) + METERING_VERSION;
     let e = this.cache.get(key);
     if (e === undefined) {
       this.compiles++;
@@ -94,19 +102,24 @@ export class Executor {
       }
       this.cache.set(key, e);
     }
+    this.lastHash = hash.slice();
+    this.lastEntry = e;
     return e;
   }
 
   /** Drops every compiled module (tests use it to prove results do not depend on the cache). */
   clearCache(): void {
     this.cache.clear();
+    this.lastHash = undefined;
+    this.lastEntry = undefined;
   }
 
   execute(req: ExecRequest): ExecResult {
     const limit = req.gasLimit;
     if (typeof limit !== "bigint" || limit < 0n || limit > MAX_GAS_LIMIT)
       throw new LimitError("exec/bad-input", `gas limit must be a bigint in [0, ${MAX_GAS_LIMIT}]`);
-    const input = encodeInput(req.caller, req.opKey, req.args, req.records);
+    const input = encodeInput(req.caller, req.opKey, req.args, req.records, this.scratch);
+    this.scratch = input.buffer;
 
     const entry = this.entry(req.code, req.codeHash);
     if (entry.error) return reject("invalid-module", entry.error.message, 0n);
@@ -119,7 +132,7 @@ export class Executor {
     // The start function succeeded when the entry was made, and it is deterministic, so a fresh
     // instance cannot fail now.
     if (slot === undefined) slot = instantiate(op, this.crypto);
-    else if (slot.dirty) new Uint8Array(slot.memory.buffer).set(slot.snapshot);
+    else if (slot.dirty) slot.view.set(slot.snapshot);
 
     const ctx = slot.ctx;
     slot.restore(limit - base);
@@ -149,7 +162,7 @@ export class Executor {
     left -= wordsGas(len, GAS_PER_RESULT_WORD);
     if (left < 0n) return reject("out-of-gas", "out of gas reading the result", limit);
 
-    const verdict = decodeResult(mem.subarray(p + 4, p + 4 + len), req.records, input.keyBytes, writeRule(req.opKey));
+    const verdict = decodeResult(mem.subarray(p + 4, p + 4 + len), req.records, input, writeRule(req.opKey));
     if (!verdict.ok) return reject(verdict.reason, verdict.message, limit - left);
     return { ok: true, writes: verdict.writes, gasUsed: limit - left };
   }

@@ -2,7 +2,7 @@
 // result blob it hands back (layouts in abi.ts and docs/abi.md). Encoding checks the caller's input
 // against the named bounds (LimitError); decoding treats the op's output as hostile.
 
-import { compareBytes, isWellFormedString } from "../../common/bytes.js";
+import { compareBytes } from "../../common/bytes.js";
 import { LimitError } from "../../common/errors.js";
 import { MAX_ARGS_BYTES, MAX_KEY_BYTES, MAX_TOUCHED_KEYS, MAX_VALUE_BYTES } from "../../common/limits.js";
 import { CALLER_KEY_BYTES, RECORD_ABSENT, RECORD_PRESENT, WRITE_REMOVE, WRITE_SET } from "./abi.js";
@@ -21,29 +21,63 @@ export interface Write {
 
 export interface EncodedInput {
   readonly blob: Uint8Array;
-  /** UTF-8 bytes of each touched key, in order. */
-  readonly keyBytes: readonly Uint8Array[];
+  /** The buffer `blob` lies in (the scratch buffer passed in, or a larger replacement). */
+  readonly buffer: Uint8Array;
+  /** Where each touched key's UTF-8 bytes lie in the blob, in order. */
+  readonly keyOffsets: readonly number[];
+  readonly keyLengths: readonly number[];
 }
 
-/** UTF-8 of a key, or null when it is not well-formed (lone surrogates). ASCII keys take a fast path. */
-export function keyUtf8(s: string): Uint8Array | null {
-  const n = s.length;
-  let ascii = true;
-  for (let i = 0; i < n; i++)
-    if (s.charCodeAt(i) > 0x7f) {
-      ascii = false;
-      break;
-    }
-  if (ascii) {
-    const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) out[i] = s.charCodeAt(i);
-    return out;
+/** UTF-8 length of a well-formed string, or -1 when it has a lone surrogate. */
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (!(d >= 0xdc00 && d <= 0xdfff)) return -1;
+      n += 4;
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) return -1;
+    else n += 3;
   }
-  if (!isWellFormedString(s)) return null;
-  return encoder.encode(s);
+  return n;
 }
-const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** Writes the UTF-8 of a well-formed string at `pos`; returns the position after it. */
+function putUtf8(buf: Uint8Array, pos: number, s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 0x80) buf[pos++] = c;
+    else if (c < 0x800) {
+      buf[pos++] = 0xc0 | (c >> 6);
+      buf[pos++] = 0x80 | (c & 0x3f);
+    } else if (c >= 0xd800 && c <= 0xdbff) {
+      c = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(++i) - 0xdc00);
+      buf[pos++] = 0xf0 | (c >> 18);
+      buf[pos++] = 0x80 | ((c >> 12) & 0x3f);
+      buf[pos++] = 0x80 | ((c >> 6) & 0x3f);
+      buf[pos++] = 0x80 | (c & 0x3f);
+    } else {
+      buf[pos++] = 0xe0 | (c >> 12);
+      buf[pos++] = 0x80 | ((c >> 6) & 0x3f);
+      buf[pos++] = 0x80 | (c & 0x3f);
+    }
+  }
+  return pos;
+}
+
+/** Bytewise comparison of two ranges of one buffer. */
+function compareRanges(b: Uint8Array, aOff: number, aLen: number, cOff: number, cLen: number): number {
+  const n = Math.min(aLen, cLen);
+  for (let i = 0; i < n; i++) {
+    const d = b[aOff + i]! - b[cOff + i]!;
+    if (d !== 0) return d;
+  }
+  return aLen - cLen;
+}
 
 function varintSize(n: number): number {
   let k = 1;
@@ -63,53 +97,71 @@ function putVarint(buf: Uint8Array, pos: number, n: number): number {
   return pos;
 }
 
+/** Copies src into dst at pos; a loop beats TypedArray#set's fixed cost for short inputs. */
+function copy(dst: Uint8Array, pos: number, src: Uint8Array): void {
+  const n = src.length;
+  if (n > 64) dst.set(src, pos);
+  else for (let i = 0; i < n; i++) dst[pos + i] = src[i]!;
+}
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
 function bad(message: string): never {
   throw new LimitError("exec/bad-input", message);
 }
 
 /** Encodes the input blob: caller[32] ‖ op_key ‖ args ‖ varint n ‖ n × (key ‖ u8 state ‖ [value]). */
-export function encodeInput(caller: Uint8Array, opKey: string, args: Uint8Array, records: readonly TouchedRecord[]): EncodedInput {
-  if (caller.length !== CALLER_KEY_BYTES) bad(`caller key must be ${CALLER_KEY_BYTES} bytes`);
-  const op = keyUtf8(opKey);
-  if (op === null || op.length === 0 || op.length > MAX_KEY_BYTES) bad("operation key is empty, too long or not well-formed");
+export function encodeInput(
+  caller: Uint8Array,
+  opKey: string,
+  args: Uint8Array,
+  records: readonly TouchedRecord[],
+  scratch?: Uint8Array,
+): EncodedInput {
+  if (!(caller instanceof Uint8Array) || caller.length !== CALLER_KEY_BYTES) bad(`caller key must be ${CALLER_KEY_BYTES} bytes`);
+  const opLen = utf8Length(opKey);
+  if (opLen <= 0 || opLen > MAX_KEY_BYTES) bad("operation key is empty, too long or not well-formed");
   if (args.length > MAX_ARGS_BYTES) bad(`arguments of ${args.length} bytes exceed ${MAX_ARGS_BYTES}`);
   if (records.length > MAX_TOUCHED_KEYS) bad(`${records.length} touched keys exceed ${MAX_TOUCHED_KEYS}`);
-  const keyBytes: Uint8Array[] = [];
-  let size = CALLER_KEY_BYTES + varintSize(op.length) + op.length + varintSize(args.length) + args.length + varintSize(records.length);
+  const keyLengths: number[] = [];
+  let size = CALLER_KEY_BYTES + varintSize(opLen) + opLen + varintSize(args.length) + args.length + varintSize(records.length);
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
-    const k = keyUtf8(r.key);
-    if (k === null || k.length === 0 || k.length > MAX_KEY_BYTES) bad("touched key is empty, too long or not well-formed");
-    if (i > 0 && compareBytes(keyBytes[i - 1]!, k) >= 0) bad("touched keys must be unique and in ascending byte order");
-    keyBytes.push(k);
-    size += varintSize(k.length) + k.length + 1;
+    const n = utf8Length(r.key);
+    if (n <= 0 || n > MAX_KEY_BYTES) bad("touched key is empty, too long or not well-formed");
+    keyLengths.push(n);
+    size += varintSize(n) + n + 1;
     if (r.value !== null) {
       if (r.value.length > MAX_VALUE_BYTES) bad(`value of ${r.key} exceeds ${MAX_VALUE_BYTES} bytes`);
       size += varintSize(r.value.length) + r.value.length;
     }
   }
-  const blob = new Uint8Array(size);
-  blob.set(caller, 0);
-  let pos = putVarint(blob, CALLER_KEY_BYTES, op.length);
-  blob.set(op, pos);
-  pos = putVarint(blob, pos + op.length, args.length);
-  blob.set(args, pos);
+  const buffer = scratch !== undefined && scratch.length >= size ? scratch : new Uint8Array(Math.max(size, 2 * (scratch?.length ?? 0)));
+  const blob = buffer.subarray(0, size);
+  copy(blob, 0, caller);
+  let pos = putVarint(blob, CALLER_KEY_BYTES, opLen);
+  pos = putUtf8(blob, pos, opKey);
+  pos = putVarint(blob, pos, args.length);
+  copy(blob, pos, args);
   pos = putVarint(blob, pos + args.length, records.length);
+  const keyOffsets: number[] = [];
   for (let i = 0; i < records.length; i++) {
-    const k = keyBytes[i]!;
-    pos = putVarint(blob, pos, k.length);
-    blob.set(k, pos);
-    pos += k.length;
+    const n = keyLengths[i]!;
+    pos = putVarint(blob, pos, n);
+    keyOffsets.push(pos);
+    pos = putUtf8(blob, pos, records[i]!.key);
+    if (i > 0 && compareRanges(blob, keyOffsets[i - 1]!, keyLengths[i - 1]!, keyOffsets[i]!, n) >= 0)
+      bad("touched keys must be unique and in ascending byte order");
     const v = records[i]!.value;
     if (v === null) blob[pos++] = RECORD_ABSENT;
     else {
       blob[pos++] = RECORD_PRESENT;
       pos = putVarint(blob, pos, v.length);
-      blob.set(v, pos);
+      copy(blob, pos, v);
       pos += v.length;
     }
   }
-  return { blob, keyBytes };
+  return { blob, buffer, keyOffsets, keyLengths };
 }
 
 /** Why a result blob was refused, with the first offending write's key where there is one. */
@@ -146,9 +198,10 @@ function readVarint(b: Uint8Array, pos: { p: number }, max: number): number {
 export function decodeResult(
   blob: Uint8Array,
   records: readonly TouchedRecord[],
-  keyBytes: readonly Uint8Array[],
+  input: EncodedInput,
   mayWrite: (key: string) => boolean,
 ): ResultVerdict {
+  const ib = input.blob;
   const pos = { p: 0 };
   const n = readVarint(blob, pos, MAX_TOUCHED_KEYS);
   if (n < 0) return malformed("bad write count");
@@ -172,11 +225,16 @@ export function decodeResult(
     } else if (kind !== WRITE_REMOVE) return malformed(`write ${i}: unknown kind ${kind}`);
 
     let key: string | undefined;
-    for (let j = 0; j < keyBytes.length; j++)
-      if (compareBytes(keyBytes[j]!, kb) === 0) {
+    for (let j = 0; j < records.length; j++) {
+      if (input.keyLengths[j] !== klen) continue;
+      const off = input.keyOffsets[j]!;
+      let k = 0;
+      while (k < klen && ib[off + k] === kb[k]) k++;
+      if (k === klen) {
         key = records[j]!.key;
         break;
       }
+    }
     const touched = key !== undefined;
     if (key === undefined) {
       try {

@@ -20,6 +20,8 @@ export interface Slot {
   /** Memory size right after start; a different size later means the memory grew. */
   readonly baseBytes: number;
   readonly snapshot: Uint8Array;
+  /** The memory as bytes (valid while the memory has not grown). */
+  readonly view: Uint8Array;
   /** True once a call has run since the last restore. */
   dirty: boolean;
 }
@@ -41,7 +43,8 @@ export function instantiate(op: CompiledOp, crypto: HostCrypto | undefined): Slo
   ctx.memory = memory;
   ctx.gas = exports[INJECTED_GAS] as WasmGlobal;
   save();
-  const snapshot = new Uint8Array(memory.buffer).slice();
+  const view = new Uint8Array(memory.buffer);
+  const snapshot = view.slice();
   return {
     ctx,
     memory,
@@ -51,6 +54,7 @@ export function instantiate(op: CompiledOp, crypto: HostCrypto | undefined): Slo
     run: exports[RUN_EXPORT] as () => number,
     baseBytes: snapshot.length,
     snapshot,
+    view,
     dirty: false,
   };
 }

@@ -46,20 +46,55 @@ export function isUtf8(b: Uint8Array): bool {
   return true;
 }
 
-/** UTF-8 bytes of a string. */
+/** UTF-8 bytes of a string (ASCII takes a fast path). */
 export function utf8(s: string): Uint8Array {
-  return Uint8Array.wrap(String.UTF8.encode(s));
+  const n = s.length;
+  const src = changetype<usize>(s);
+  const out = new Uint8Array(n);
+  const dst = out.dataStart;
+  for (let i = 0; i < n; i++) {
+    const c = load<u16>(src + (<usize>i << 1));
+    if (c >= 0x80) return Uint8Array.wrap(String.UTF8.encode(s));
+    store<u8>(dst + <usize>i, <u8>c);
+  }
+  return out;
+}
+
+/** Decodes UTF-8 that is known to be well-formed (the host's keys); ASCII takes a fast path. */
+export function fromTrustedUtf8(b: Uint8Array): string {
+  const n = b.length;
+  const src = b.dataStart;
+  const out = changetype<string>(__new(<usize>n << 1, idof<string>()));
+  const dst = changetype<usize>(out);
+  for (let i = 0; i < n; i++) {
+    const c = load<u8>(src + <usize>i);
+    if (c >= 0x80) return String.UTF8.decodeUnsafe(src, <usize>n);
+    store<u16>(dst + (<usize>i << 1), <u16>c);
+  }
+  return out;
 }
 
 /** Decodes well-formed UTF-8 (aborts otherwise). */
 export function fromUtf8(b: Uint8Array): string {
-  if (!isUtf8(b)) fail("invalid UTF-8");
-  return String.UTF8.decodeUnsafe(b.dataStart, <usize>b.length);
+  const n = b.length;
+  const src = b.dataStart;
+  for (let i = 0; i < n; i++) {
+    if (load<u8>(src + <usize>i) >= 0x80) {
+      if (!isUtf8(b)) fail("invalid UTF-8");
+      break;
+    }
+  }
+  return fromTrustedUtf8(b);
 }
 
 export function bytesEqual(a: Uint8Array, b: Uint8Array): bool {
-  if (a.length != b.length) return false;
-  for (let i = 0; i < a.length; i++) if (unchecked(a[i]) != unchecked(b[i])) return false;
+  const n = a.length;
+  if (n != b.length) return false;
+  const pa = a.dataStart;
+  const pb = b.dataStart;
+  let i = 0;
+  for (; i + 8 <= n; i += 8) if (load<u64>(pa + <usize>i) != load<u64>(pb + <usize>i)) return false;
+  for (; i < n; i++) if (load<u8>(pa + <usize>i) != load<u8>(pb + <usize>i)) return false;
   return true;
 }
 
@@ -96,8 +131,10 @@ export class Reader {
   varint(): u64 {
     let result: u64 = 0;
     let shift: u64 = 0;
+    const buf = this.buf;
     for (let i = 0; i < 10; i++) {
-      const b = this.u8();
+      if (this.pos >= buf.length) fail(this.what + ": truncated varint");
+      const b = unchecked(buf[this.pos++]);
       if (i == 9 && b > 1) fail(this.what + ": varint exceeds u64");
       result |= (<u64>(b & 0x7f)) << shift;
       if ((b & 0x80) == 0) {
@@ -120,15 +157,15 @@ export class Reader {
   /** Fixed 8-byte big-endian u64. */
   u64(): u64 {
     if (this.remaining < 8) fail(this.what + ": truncated u64");
-    let v: u64 = 0;
-    for (let i = 0; i < 8; i++) v = (v << 8) | <u64>unchecked(this.buf[this.pos++]);
+    const v = bswap<u64>(load<u64>(this.buf.dataStart + <usize>this.pos));
+    this.pos += 8;
     return v;
   }
 
-  /** `n` raw bytes (copied). */
+  /** `n` raw bytes: a view into the input, not a copy (copy with slice() before changing it). */
   raw(n: i32): Uint8Array {
     if (n < 0 || n > this.remaining) fail(this.what + ": truncated bytes");
-    const out = this.buf.slice(this.pos, this.pos + n);
+    const out = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
     return out;
   }
@@ -185,7 +222,8 @@ export class Encoder {
 
   u64(v: u64): Encoder {
     this.reserve(8);
-    for (let i = 7; i >= 0; i--) unchecked((this.buf[this.len++] = <u8>(v >> (<u64>(i * 8)))));
+    store<u64>(this.buf.dataStart + <usize>this.len, bswap<u64>(v));
+    this.len += 8;
     return this;
   }
 
@@ -211,13 +249,13 @@ export class Encoder {
 
 /** Fixed 8-byte big-endian u64. */
 export function u64ToBytes(v: u64): Uint8Array {
-  return new Encoder(8).u64(v).finish();
+  const out = new Uint8Array(8);
+  store<u64>(out.dataStart, bswap<u64>(v));
+  return out;
 }
 
 /** Reads a fixed 8-byte big-endian u64 at `offset`. */
 export function bytesToU64(b: Uint8Array, offset: i32 = 0): u64 {
   if (offset < 0 || offset + 8 > b.length) fail("u64 out of range");
-  let v: u64 = 0;
-  for (let i = 0; i < 8; i++) v = (v << 8) | <u64>unchecked(b[offset + i]);
-  return v;
+  return bswap<u64>(load<u64>(b.dataStart + <usize>offset));
 }

@@ -7,7 +7,7 @@
 // The byte layouts behind this are in docs/abi.md. Build with --runtime stub, no floats.
 
 import { host_ed25519_verify, host_input_read, host_input_size, host_sha256 } from "./host";
-import { bytesEqual, compareBytes, Encoder, fail, fromUtf8, Reader, u64ToBytes, bytesToU64, utf8 } from "./codec";
+import { bytesEqual, fail, fromTrustedUtf8, fromUtf8, Reader, u64ToBytes, bytesToU64, utf8 } from "./codec";
 
 export { bytesEqual, compareBytes, Encoder, fail, fromUtf8, isUtf8, Reader, u64ToBytes, bytesToU64, utf8 } from "./codec";
 
@@ -18,6 +18,10 @@ const WRITE_SET: i32 = 1;
 class Touched {
   pending: i32 = NO_WRITE;
   written: Uint8Array = new Uint8Array(0);
+  /** The key as a string, decoded on first use. */
+  keyStr: string | null = null;
+  /** Address of the last string object found to equal this key (a cheap repeat lookup). */
+  matched: usize = 0;
   constructor(
     public key: Uint8Array,
     public present: bool,
@@ -26,6 +30,7 @@ class Touched {
 }
 
 class Input {
+  domain: string | null = null;
   constructor(
     public caller: Uint8Array,
     public opKey: string,
@@ -42,37 +47,38 @@ function load(): Input {
   const n = host_input_size();
   const blob = new Uint8Array(n);
   host_input_read(blob.dataStart);
+  // The host wrote this blob (canonical, well-formed UTF-8): decode without re-validating.
   const r = new Reader(blob, "input");
   const caller = r.raw(32);
-  const opKey = r.string();
+  const opKey = fromTrustedUtf8(r.bytes());
   const args = r.bytes();
   const count = r.length();
-  const records = new Array<Touched>(0);
+  const records = new Array<Touched>(count);
   for (let k = 0; k < count; k++) {
     const key = r.bytes();
-    const state = r.u8();
-    const present = state == 1;
-    records.push(new Touched(key, present, present ? r.bytes() : new Uint8Array(0)));
+    const present = r.u8() == 1;
+    unchecked((records[k] = new Touched(key, present, present ? r.bytes() : new Uint8Array(0))));
   }
-  r.end();
   i = new Input(caller, opKey, args, records);
   input = i;
   return i;
 }
 
 function find(key: string): Touched {
-  const kb = utf8(key);
   const records = load().records;
-  // Touched keys are sorted by their bytes: binary search.
-  let lo = 0;
-  let hi = records.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const rec = unchecked(records[mid]);
-    const c = compareBytes(rec.key, kb);
-    if (c == 0) return rec;
-    if (c < 0) lo = mid + 1;
-    else hi = mid - 1;
+  const p = changetype<usize>(key);
+  for (let i = 0; i < records.length; i++) if (unchecked(records[i]).matched == p) return unchecked(records[i]);
+  for (let i = 0; i < records.length; i++) {
+    const t = unchecked(records[i]);
+    let s = t.keyStr;
+    if (s == null) {
+      s = fromTrustedUtf8(t.key);
+      t.keyStr = s;
+    }
+    if (s == key) {
+      t.matched = p;
+      return t;
+    }
   }
   fail("key not touched: " + key);
   return unchecked(records[0]);
@@ -95,9 +101,15 @@ export function opKey(): string {
 
 /** This operation's domain: its key up to the last '/', or "" for the root domain. */
 export function domain(): string {
-  const k = load().opKey;
-  const i = k.lastIndexOf("/");
-  return i < 0 ? "" : k.substring(0, i);
+  const input = load();
+  let d = input.domain;
+  if (d == null) {
+    const k = input.opKey;
+    const i = k.lastIndexOf("/");
+    d = i < 0 ? "" : k.substring(0, i);
+    input.domain = d;
+  }
+  return d!;
 }
 
 /** The raw argument bytes. */
@@ -196,26 +208,54 @@ export function log(message: string): void {
   trace(message);
 }
 
+function varintSize(n: i32): i32 {
+  let k = 1;
+  while (n >= 0x80) {
+    n >>>= 7;
+    k++;
+  }
+  return k;
+}
+
+function putVarint(p: usize, n: i32): usize {
+  while (n >= 0x80) {
+    store<u8>(p++, <u8>((n & 0x7f) | 0x80));
+    n >>>= 7;
+  }
+  store<u8>(p++, <u8>n);
+  return p;
+}
+
+function putBytes(p: usize, b: Uint8Array): usize {
+  p = putVarint(p, b.length);
+  memory.copy(p, b.dataStart, <usize>b.length);
+  return p + <usize>b.length;
+}
+
 /** Encodes the writes for the host and returns the pointer `run` must return. Call it last. */
 export function done(): i32 {
   const records = load().records;
   let n = 0;
-  for (let i = 0; i < records.length; i++) if (unchecked(records[i]).pending != NO_WRITE) n++;
-  const e = new Encoder(256);
-  e.u8(0).u8(0).u8(0).u8(0); // room for the u32 little-endian length
-  e.varint(<u64>n);
+  let size = 0;
   for (let i = 0; i < records.length; i++) {
     const t = unchecked(records[i]);
     if (t.pending == NO_WRITE) continue;
-    e.bytes(t.key);
-    if (t.pending == WRITE_SET) e.u8(<u8>WRITE_SET).bytes(t.written);
-    else e.u8(<u8>WRITE_REMOVE);
+    n++;
+    size += varintSize(t.key.length) + t.key.length + 1;
+    if (t.pending == WRITE_SET) size += varintSize(t.written.length) + t.written.length;
   }
-  const out = e.finish();
-  const len = out.length - 4;
-  out[0] = <u8>len;
-  out[1] = <u8>(len >> 8);
-  out[2] = <u8>(len >> 16);
-  out[3] = <u8>(len >> 24);
-  return <i32>out.dataStart;
+  size += varintSize(n);
+  // [u32 little-endian length][blob]
+  const out = new Uint8Array(size + 4);
+  const base = out.dataStart;
+  store<u32>(base, <u32>size);
+  let p = putVarint(base + 4, n);
+  for (let i = 0; i < records.length; i++) {
+    const t = unchecked(records[i]);
+    if (t.pending == NO_WRITE) continue;
+    p = putBytes(p, t.key);
+    store<u8>(p++, <u8>t.pending);
+    if (t.pending == WRITE_SET) p = putBytes(p, t.written);
+  }
+  return <i32>base;
 }
