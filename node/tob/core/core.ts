@@ -167,7 +167,8 @@ export class TobCore {
     if (restored) {
       const es = restored.epoch;
       const last = restored.ledger[restored.ledger.length - 1];
-      const base = last ?? { id: es.genesisId, height: es.genesisHeight };
+      const first = restored.ledger[0];
+      const base = first ? { id: first.parentId, height: first.height - 1 } : { id: es.genesisId, height: es.genesisHeight };
       this.ledger = new Ledger(base, restored.ledger, restored.appliedHeight);
       let root: Root = { id: es.genesisId, height: es.genesisHeight, round: 0 };
       if (last && last.height > es.genesisHeight) {

@@ -107,7 +107,7 @@ export class BlockTree {
       keep.set(k, ok);
       return ok;
     };
-    for (const k of [...this.blocks.keys()]) if (!descends(k)) this.blocks.delete(k);
+    for (const k of [...this.blocks.keys()]) if (k === this.rootKey || !descends(k)) this.blocks.delete(k);
     for (const k of [...this.certs.keys()]) if (k !== this.rootKey && !this.blocks.has(k)) this.certs.delete(k);
     if (rootQC) this.certs.set(this.rootKey, rootQC);
     return chain;

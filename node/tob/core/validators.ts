@@ -28,7 +28,7 @@ export class ValidatorSet {
     if (keys.length < 1 || keys.length > TOB_MAX_VALIDATORS)
       throw new LimitError("tob/validator-count", `validator set of ${keys.length} (1..${TOB_MAX_VALIDATORS})`);
     this.keys = keys.map((k) => {
-      if (k.length !== KEY_BYTES) throw new LimitError("tob/validator-key", `validator key of ${k.length} bytes`);
+      if (!(k instanceof Uint8Array) || k.length !== KEY_BYTES) throw new LimitError("tob/validator-key", "validator key is not 32 bytes");
       return k.slice();
     });
     this.ids = this.keys.map(peerIdOf);

@@ -1,0 +1,141 @@
+// Byzantine behaviours. An adversary holds only its own key (so it cannot forge others' signatures)
+// but otherwise does anything: equivocates as leader, votes twice or for blocks that do not exist,
+// forges signatures, replays and mangles what it hears, or stays silent. It runs an honest core
+// underneath so it also looks alive, and rewrites or adds to that core's traffic.
+
+import {
+  computeBlockId,
+  decodeMessage,
+  encodeMessage,
+  peerIdOf,
+  proposalSigningBytes,
+  timeoutSigningBytes,
+  voteSigningBytes,
+  type Message,
+  type Send,
+  type Signer,
+} from "../../../node/tob/core/index.js";
+import type { Prng } from "./prng.js";
+
+export const BEHAVIOURS = ["silent", "equivocate", "doubleVote", "badVotes", "forge", "replay", "garbage"] as const;
+export type Behaviour = (typeof BEHAVIOURS)[number];
+
+export interface AdversaryEnv {
+  readonly index: number;
+  readonly signer: Signer;
+  readonly networkId: Uint8Array;
+  /** All validators' public keys in genesis order (public knowledge). */
+  readonly publicKeys: readonly Uint8Array[];
+  readonly rng: Prng;
+  send(to: number, bytes: Uint8Array): void;
+}
+
+const MEMORY = 256;
+
+export class Adversary {
+  private readonly heard: Uint8Array[] = [];
+  private readonly ids: string[];
+
+  constructor(
+    private readonly env: AdversaryEnv,
+    readonly behaviours: ReadonlySet<Behaviour>,
+  ) {
+    this.ids = env.publicKeys.map(peerIdOf);
+  }
+
+  private has(b: Behaviour): boolean {
+    return this.behaviours.has(b);
+  }
+
+  private others(): number[] {
+    return this.ids.map((_, i) => i).filter((i) => i !== this.env.index);
+  }
+
+  /** Rewrites the honest core's outgoing traffic. */
+  outgoing(s: Send): void {
+    if (this.has("silent")) return;
+    const targets = s.to.map((p) => this.ids.indexOf(p)).filter((i) => i >= 0);
+    if (s.kind === "proposal" && this.has("equivocate")) {
+      const m = decodeMessage(s.bytes);
+      if (m.kind === "proposal") {
+        const b = m.block;
+        const junk = this.env.rng.bytes(16);
+        const body = { ...b, requests: [...b.requests, junk] };
+        const id = computeBlockId(body);
+        const twin = { ...body, id, signature: this.env.signer.sign(proposalSigningBytes(this.env.networkId, id)) };
+        const twinBytes = encodeMessage({ kind: "proposal", block: twin, tc: m.tc });
+        for (const t of targets) this.env.send(t, this.env.rng.chance(0.5) ? s.bytes : twinBytes);
+        return;
+      }
+    }
+    for (const t of targets) this.env.send(t, s.bytes);
+  }
+
+  /** Sees every message delivered to it and may react. */
+  incoming(bytes: Uint8Array): void {
+    if (this.has("silent")) return;
+    if (this.heard.length >= MEMORY) this.heard.splice(this.env.rng.int(0, MEMORY - 1), 1);
+    this.heard.push(bytes);
+    let m: Message;
+    try {
+      m = decodeMessage(bytes);
+    } catch {
+      return;
+    }
+    const n = this.ids.length;
+    if (m.kind === "proposal") {
+      const { epoch, round } = m.block;
+      const next = (round + 1) % n;
+      const vote = (blockId: Uint8Array, signer = this.env.index, forged = false): Uint8Array => {
+        const sig = forged ? this.env.rng.bytes(64) : this.env.signer.sign(voteSigningBytes(this.env.networkId, epoch, round, blockId));
+        return encodeMessage({ kind: "vote", vote: { epoch, round, blockId, signer, sig } });
+      };
+      if (this.has("doubleVote")) {
+        this.env.send(next, vote(m.block.id));
+        this.env.send(next, vote(this.env.rng.bytes(32)));
+      }
+      if (this.has("badVotes")) {
+        this.env.send(next, vote(this.env.rng.bytes(32)));
+        // A validly signed timeout for a far-future round with the (valid) genesis QC of epoch 0.
+        const far = round + this.env.rng.int(2, 1000);
+        if (epoch === 0) {
+          const sig = this.env.signer.sign(timeoutSigningBytes(this.env.networkId, 0, far, 0));
+          const hqc = { epoch: 0, round: 0, blockId: m.block.id, votes: [] };
+          const msg = encodeMessage({ kind: "timeout", timeout: { epoch: 0, round: far, highQC: hqc, lastTC: null, signer: this.env.index, sig } });
+          this.env.send(this.env.rng.pick(this.others()), msg);
+        }
+      }
+      if (this.has("forge")) {
+        const victim = this.env.rng.int(0, n - 1);
+        this.env.send(next, vote(m.block.id, victim, true));
+        // A proposal re-signed with garbage, claiming the real leader authored a different block.
+        const body = { ...m.block, requests: [this.env.rng.bytes(8)] };
+        const id = computeBlockId(body);
+        const fake = encodeMessage({ kind: "proposal", block: { ...body, id, signature: this.env.rng.bytes(64) }, tc: m.tc });
+        this.env.send(this.env.rng.pick(this.others()), fake);
+      }
+    }
+    if (m.kind === "timeout" && this.has("forge")) {
+      const t = m.timeout;
+      const msg = encodeMessage({ kind: "timeout", timeout: { ...t, signer: this.env.rng.int(0, n - 1), sig: this.env.rng.bytes(64) } });
+      this.env.send(this.env.rng.pick(this.others()), msg);
+    }
+  }
+
+  onTick(): void {
+    if (this.has("silent")) return;
+    const rng = this.env.rng;
+    if (this.has("replay") && this.heard.length > 0 && rng.chance(0.2)) {
+      this.env.send(rng.pick(this.others()), rng.pick(this.heard));
+    }
+    if (this.has("garbage") && rng.chance(0.1)) {
+      const to = rng.pick(this.others());
+      if (this.heard.length > 0 && rng.chance(0.7)) {
+        const src = rng.pick(this.heard);
+        const b = src.slice(0, rng.chance(0.3) ? rng.int(0, src.length) : src.length);
+        for (let k = rng.int(1, 4); k > 0 && b.length > 0; k--) b[rng.int(0, b.length - 1)]! ^= 1 << rng.int(0, 7);
+        this.env.send(to, b);
+      } else this.env.send(to, rng.bytes(rng.int(0, 200)));
+    }
+  }
+}

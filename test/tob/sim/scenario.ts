@@ -1,0 +1,130 @@
+// One randomized run per seed: f Byzantine nodes with random behaviours, a hostile network (loss,
+// duplication, delay, reordering, partitions) and crashes — including right after a persist, before
+// the sends — until GST; then a synchronous network and fresh requests that every correct node must
+// deliver within LIVENESS_BOUND ticks. Safety is checked at every delivery by the World.
+
+import { BEHAVIOURS, type Behaviour } from "./byzantine.js";
+import { Prng } from "./prng.js";
+import { SimFailure, World, type NetConditions } from "./world.js";
+
+/** After GST every request submitted to a correct node is delivered by every correct node within this many ticks. */
+export const LIVENESS_BOUND = 2000;
+
+export interface RunResult {
+  readonly seed: number;
+  readonly n: number;
+  readonly ok: boolean;
+  readonly error?: string;
+  readonly ticks: number;
+  readonly height: number;
+  readonly messages: number;
+  /** Worst post-GST submit-to-delivered-everywhere latency, in ticks. */
+  readonly maxLatency: number;
+  readonly byzantine: string;
+  readonly reconfig: boolean;
+}
+
+export interface RunOptions {
+  readonly seed: number;
+  readonly n: number;
+  readonly keys?: "sim" | "ed25519";
+  readonly log?: (line: string) => void;
+}
+
+export function runSeed(o: RunOptions): RunResult {
+  const rng = new Prng(o.seed ^ 0x5eed);
+  const n = o.n;
+  const f = Math.floor((n - 1) / 3);
+  const byzIdx = rng.shuffle([...Array(n).keys()]).slice(0, f);
+  const byzantine = new Map<number, Set<Behaviour>>();
+  for (const i of byzIdx) {
+    const set = new Set<Behaviour>();
+    if (rng.chance(0.15)) set.add("silent");
+    else for (let k = rng.int(1, 4); k > 0; k--) set.add(rng.pick(BEHAVIOURS.filter((b) => b !== "silent")));
+    byzantine.set(i, set);
+  }
+  const gst = rng.int(300, 1500);
+  const pre: NetConditions = {
+    loss: rng.chance(0.3) ? 0 : rng.float() * 0.3,
+    dup: rng.float() * 0.1,
+    minDelay: 1,
+    maxDelay: rng.int(2, 30),
+    straggle: rng.float() * 0.05,
+  };
+  const world = new World({ seed: o.seed, n, keys: o.keys, byzantine, net: pre, crashAfterPersist: rng.chance(0.5) ? 0.002 : 0 });
+  const log = o.log ?? (() => {});
+  const correct = world.correct().map((c) => c.index);
+  const describe = [...byzantine].map(([i, b]) => `${i}:${[...b].join("+")}`).join(" ");
+  log(`seed ${o.seed} n=${n} f=${f} byzantine=[${describe}] gst=${gst} net=${JSON.stringify(pre)}`);
+
+  // Partitions before GST.
+  for (let k = rng.int(0, 3); k > 0; k--) {
+    const start = rng.int(0, gst - 50);
+    const end = Math.min(gst, start + rng.int(20, 400));
+    const groups = Array.from({ length: n }, () => rng.int(0, 1));
+    world.at(start, () => {
+      log(`t=${world.now} partition ${groups.join("")}`);
+      world.setPartition(groups);
+    });
+    world.at(end, () => world.setPartition(null));
+  }
+  // Crashes of correct nodes before GST (any number of them: safety must not care).
+  for (let k = rng.int(0, n); k > 0; k--) {
+    const who = rng.pick(correct);
+    const start = rng.int(0, gst - 20);
+    const end = Math.min(gst, start + rng.int(10, 300));
+    world.at(start, () => {
+      log(`t=${world.now} crash ${who}`);
+      world.crash(who);
+    });
+    world.at(end, () => world.restart(who));
+  }
+  // A validator-set change evicting a Byzantine node, in some runs.
+  const reconfig = f > 0 && rng.chance(0.25);
+  let members = [...Array(n).keys()];
+  if (reconfig) {
+    const evict = byzIdx[0]!;
+    members = members.filter((i) => i !== evict);
+    const when = rng.int(0, gst);
+    world.at(when, () => {
+      log(`t=${world.now} submit reconfig evicting ${evict}`);
+      world.submitReconfig(rng.pick(correct), members);
+    });
+  }
+  // Load before GST.
+  for (let t = rng.int(0, 30); t < gst; t += rng.int(5, 40)) world.at(t, () => void world.submit(rng.pick(correct)));
+  // GST: the network turns synchronous; every node is up.
+  world.at(gst, () => {
+    log(`t=${world.now} GST`);
+    world.setPartition(null);
+    world.net = { loss: 0, dup: pre.dup, minDelay: 1, maxDelay: 3, straggle: 0 };
+    world.crashAfterPersist = 0;
+    for (const i of correct) world.restart(i);
+  });
+  const probes: string[] = [];
+  const lastSubmit = gst + 400;
+  for (let t = gst + 10; t <= lastSubmit; t += 25) world.at(t, () => void probes.push(world.submit(rng.pick(correct))));
+
+  let error: string | undefined;
+  let maxLatency = 0;
+  try {
+    world.run(lastSubmit + LIVENESS_BOUND + 1);
+    // Liveness: every post-GST request reached every correct node of the final validator set in time.
+    const finalSet = new Set(members);
+    const judges = world.correct().filter((c) => finalSet.has(c.index));
+    for (const p of probes) {
+      const sub = world.submitted.get(p)!;
+      for (const j of judges) {
+        const at = j.requestsSeen.get(p);
+        if (at === undefined || at - sub.tick > LIVENESS_BOUND)
+          throw new SimFailure(`LIVENESS: request ${p.slice(0, 12)} submitted at ${sub.tick} not delivered by node ${j.index} within ${LIVENESS_BOUND} ticks`);
+        maxLatency = Math.max(maxLatency, at - sub.tick);
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof SimFailure)) throw e;
+    error = e.message;
+  }
+  const height = Math.max(...world.correct().map((c) => c.disk.applied));
+  return { seed: o.seed, n, ok: error === undefined, error, ticks: world.now, height, messages: world.messages, maxLatency, byzantine: describe, reconfig };
+}

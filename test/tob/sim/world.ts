@@ -1,0 +1,342 @@
+// The deterministic simulator: n consensus cores in one process over a simulated network and clock.
+// Everything random draws from the run's seeded PRNG and events at the same tick run in the order
+// they were scheduled, so a seed replays exactly. Invariants are checked as deliveries happen.
+
+import { toHex } from "../../../node/common/bytes.js";
+import {
+  TobCore,
+  peerIdOf,
+  reconfigHeight,
+  requestDigest,
+  type Delivery,
+  type Send,
+  type Timing,
+} from "../../../node/tob/core/index.js";
+import { Adversary, type Behaviour } from "./byzantine.js";
+import { Disk } from "./disk.js";
+import { ed25519Keys, simKeys, type KeyRing } from "./keys.js";
+import { Prng } from "./prng.js";
+
+export interface NetConditions {
+  /** Probability a message is lost. */
+  loss: number;
+  /** Probability a message is delivered twice. */
+  dup: number;
+  minDelay: number;
+  maxDelay: number;
+  /** Probability a message is held back for up to 10 × maxDelay (reordering). */
+  straggle: number;
+}
+
+export const SYNCHRONOUS: NetConditions = { loss: 0, dup: 0, minDelay: 1, maxDelay: 3, straggle: 0 };
+
+export interface WorldOptions {
+  seed: number;
+  n: number;
+  keys?: "sim" | "ed25519";
+  byzantine?: ReadonlyMap<number, ReadonlySet<Behaviour>>;
+  timing?: Partial<Timing>;
+  maxBlockRequests?: number;
+  net?: NetConditions;
+  /** Probability that a node crashes right after a persist, before its sends leave. */
+  crashAfterPersist?: number;
+  /** Log every violation instead of throwing at the first. */
+  trace?: boolean;
+}
+
+export class SimFailure extends Error {}
+
+interface Ev {
+  kind: "msg" | "action";
+  from?: number;
+  to?: number;
+  bytes?: Uint8Array;
+  action?: () => void;
+}
+
+/** Prefix of a request that makes the simulated application schedule a validator-set change. */
+const RECONF = "RECONF:";
+
+export class SimNode {
+  core: TobCore | null = null;
+  readonly disk = new Disk();
+  /** Heights delivered and applied (app state, durable like the disk). */
+  readonly delivered = new Map<number, string>();
+  readonly requestsSeen = new Map<string, number>();
+  crashes = 0;
+  downUntil = -1;
+
+  constructor(
+    readonly index: number,
+    readonly adversary: Adversary | null,
+  ) {}
+
+  get up(): boolean {
+    return this.core !== null;
+  }
+}
+
+export class World {
+  readonly rng: Prng;
+  private readonly netRng: Prng;
+  readonly keys: KeyRing;
+  readonly networkId: Uint8Array;
+  readonly nodes: SimNode[];
+  readonly ids: string[];
+  private readonly idIndex = new Map<string, number>();
+  now = 0;
+  net: NetConditions;
+  partition: number[] | null = null;
+  crashAfterPersist: number;
+  private readonly events = new Map<number, Ev[]>();
+  /** height → block id and filtered-request digest, from the first correct node to deliver it. */
+  readonly canon = new Map<number, { id: string; reqs: string; by: number }>();
+  /** request → tick submitted. */
+  readonly submitted = new Map<string, { tick: number; bytes: Uint8Array }>();
+  readonly violations: string[] = [];
+  messages = 0;
+  private reqCounter = 0;
+
+  constructor(readonly opts: WorldOptions) {
+    this.rng = new Prng(opts.seed);
+    this.netRng = this.rng.fork();
+    this.keys = opts.keys === "ed25519" ? ed25519Keys(opts.seed, opts.n) : simKeys(opts.seed, opts.n);
+    this.networkId = new TextEncoder().encode(`arbor-sim-${opts.seed}`);
+    this.ids = this.keys.publicKeys.map(peerIdOf);
+    this.ids.forEach((id, i) => this.idIndex.set(id, i));
+    this.net = { ...(opts.net ?? SYNCHRONOUS) };
+    this.crashAfterPersist = opts.crashAfterPersist ?? 0;
+    this.nodes = [];
+    for (let i = 0; i < opts.n; i++) {
+      const behaviours = opts.byzantine?.get(i);
+      const adversary = behaviours
+        ? new Adversary(
+            {
+              index: i,
+              signer: this.keys.signer(i),
+              networkId: this.networkId,
+              publicKeys: this.keys.publicKeys,
+              rng: this.rng.fork(),
+              send: (to, bytes) => this.transmit(i, to, bytes),
+            },
+            behaviours,
+          )
+        : null;
+      this.nodes.push(new SimNode(i, adversary));
+    }
+    for (const node of this.nodes) this.boot(node);
+  }
+
+  isCorrect(i: number): boolean {
+    return this.nodes[i]!.adversary === null;
+  }
+
+  correct(): SimNode[] {
+    return this.nodes.filter((n) => n.adversary === null);
+  }
+
+  // ---- scheduling ----------------------------------------------------------------------------
+
+  at(tick: number, action: () => void): void {
+    this.push(Math.max(tick, this.now), { kind: "action", action });
+  }
+
+  private push(tick: number, ev: Ev): void {
+    let list = this.events.get(tick);
+    if (!list) this.events.set(tick, (list = []));
+    list.push(ev);
+  }
+
+  /** Puts bytes on the simulated wire from node `from` to node `to`. */
+  transmit(from: number, to: number, bytes: Uint8Array): void {
+    if (from === to) return;
+    this.messages++;
+    const r = this.netRng;
+    const net = this.net;
+    if (this.partition && this.partition[from] !== this.partition[to]) return;
+    if (net.loss > 0 && r.chance(net.loss)) return;
+    const copies = net.dup > 0 && r.chance(net.dup) ? 2 : 1;
+    for (let c = 0; c < copies; c++) {
+      let delay = r.int(net.minDelay, net.maxDelay);
+      if (net.straggle > 0 && r.chance(net.straggle)) delay += r.int(0, 10 * net.maxDelay);
+      this.push(this.now + delay, { kind: "msg", from, to, bytes });
+    }
+  }
+
+  // ---- node lifecycle ------------------------------------------------------------------------
+
+  private boot(node: SimNode): void {
+    node.core = new TobCore(
+      {
+        networkId: this.networkId,
+        signer: this.keys.signer(node.index),
+        verifier: this.keys.verifier,
+        genesisValidators: this.keys.publicKeys,
+        timing: this.opts.timing,
+        maxBlockRequests: this.opts.maxBlockRequests,
+      },
+      node.disk.restore(),
+    );
+  }
+
+  crash(i: number): void {
+    const node = this.nodes[i]!;
+    if (!node.core) return;
+    node.core = null;
+    node.crashes++;
+  }
+
+  restart(i: number): void {
+    const node = this.nodes[i]!;
+    if (node.core) return;
+    this.boot(node);
+    // The first step re-delivers what was persisted but not applied.
+    this.step(node, { type: "tick" });
+  }
+
+  // ---- stepping ------------------------------------------------------------------------------
+
+  private step(node: SimNode, input: Parameters<TobCore["step"]>[0]): void {
+    const core = node.core;
+    if (!core) return;
+    const st = core.step(input);
+    if (st.persist) {
+      node.disk.write(st.persist);
+      if (this.crashAfterPersist > 0 && node.adversary === null && this.rng.chance(this.crashAfterPersist)) {
+        // Persisted, but the sends never leave: the worst moment to die.
+        this.crash(node.index);
+        const back = this.now + this.rng.int(5, 80);
+        this.at(back, () => this.restart(node.index));
+        return;
+      }
+    }
+    const eff = st.persisted();
+    for (const s of eff.sends) this.sendFrom(node, s);
+    if (eff.deliveries.length > 0) {
+      for (const d of eff.deliveries) this.applyDelivery(node, d);
+      const last = eff.deliveries[eff.deliveries.length - 1]!;
+      this.step(node, { type: "applied", height: last.height });
+    }
+  }
+
+  private sendFrom(node: SimNode, s: Send): void {
+    if (node.adversary) return node.adversary.outgoing(s);
+    for (const p of s.to) {
+      const to = this.idIndex.get(p);
+      if (to !== undefined) this.transmit(node.index, to, s.bytes);
+    }
+  }
+
+  /** The simulated application: checks invariants, may schedule a validator-set change. */
+  private applyDelivery(node: SimNode, d: Delivery): void {
+    const correct = node.adversary === null;
+    const expect = node.disk.applied + 1;
+    if (correct && d.height !== expect) this.fail(`node ${node.index} delivered height ${d.height}, expected ${expect} (gap or repeat)`);
+    const id = toHex(d.blockId);
+    const reqs = d.requests.map((r) => toHex(requestDigest(r)));
+    const reqKey = reqs.join(",");
+    if (correct) {
+      const c = this.canon.get(d.height);
+      if (!c) this.canon.set(d.height, { id, reqs: reqKey, by: node.index });
+      else if (c.id !== id || c.reqs !== reqKey)
+        this.fail(`SAFETY: node ${node.index} delivered ${id.slice(0, 12)} at height ${d.height}, node ${c.by} delivered ${c.id.slice(0, 12)}`);
+      for (const r of reqs) {
+        if (node.requestsSeen.has(r)) this.fail(`node ${node.index} delivered request ${r.slice(0, 12)} twice`);
+        node.requestsSeen.set(r, this.now);
+      }
+    }
+    node.delivered.set(d.height, id);
+    for (const r of d.requests) {
+      const text = r.length < 200 ? new TextDecoder().decode(r) : "";
+      if (text.startsWith(RECONF)) {
+        const members = text.slice(RECONF.length).split(",").map(Number);
+        // Requests are opaque to consensus; a mangled one is just not a valid reconfiguration.
+        if (members.length === 0 || new Set(members).size !== members.length || members.some((m) => !(Number.isInteger(m) && m >= 0 && m < this.opts.n)))
+          continue;
+        const validators = members.map((m) => this.keys.publicKeys[m]!);
+        this.step(node, { type: "setValidators", fromHeight: reconfigHeight(d.height), validators });
+      }
+    }
+    node.disk.applied = d.height;
+  }
+
+  private fail(msg: string): void {
+    const full = `tick ${this.now}: ${msg}`;
+    this.violations.push(full);
+    if (!this.opts.trace) throw new SimFailure(full);
+  }
+
+  // ---- driving -------------------------------------------------------------------------------
+
+  tick(): void {
+    const evs = this.events.get(this.now);
+    if (evs) {
+      this.events.delete(this.now);
+      for (const ev of evs) {
+        if (ev.kind === "action") ev.action!();
+        else this.receive(ev.from!, ev.to!, ev.bytes!);
+      }
+    }
+    for (const node of this.nodes) {
+      if (!node.core) continue;
+      this.step(node, { type: "tick" });
+      node.adversary?.onTick();
+    }
+    this.now++;
+  }
+
+  private receive(from: number, to: number, bytes: Uint8Array): void {
+    const node = this.nodes[to]!;
+    if (!node.core) return;
+    node.adversary?.incoming(bytes);
+    this.step(node, { type: "message", from: this.ids[from]!, bytes });
+  }
+
+  run(ticks: number): void {
+    const end = this.now + ticks;
+    while (this.now < end) this.tick();
+  }
+
+  /** Runs until `pred` holds or `limit` ticks pass; returns whether it held. */
+  runUntil(pred: () => boolean, limit: number): boolean {
+    const end = this.now + limit;
+    while (this.now < end) {
+      if (pred()) return true;
+      this.tick();
+    }
+    return pred();
+  }
+
+  /** A fresh unique request submitted to node `i`; returns its digest (hex). */
+  submit(i: number, size = 32): string {
+    const body = new TextEncoder().encode(`req-${this.opts.seed}-${this.reqCounter++}-`);
+    const bytes = new Uint8Array(Math.max(size, body.length));
+    bytes.set(body);
+    return this.submitBytes(i, bytes);
+  }
+
+  submitBytes(i: number, bytes: Uint8Array): string {
+    const digest = toHex(requestDigest(bytes));
+    this.submitted.set(digest, { tick: this.now, bytes });
+    this.step(this.nodes[i]!, { type: "propose", requests: [bytes] });
+    return digest;
+  }
+
+  /** Submits a request that, once applied, changes the validator set to `members` (by index). */
+  submitReconfig(i: number, members: readonly number[]): string {
+    return this.submitBytes(i, new TextEncoder().encode(`${RECONF}${members.join(",")}`));
+  }
+
+  /** True when every listed node delivered the request. */
+  deliveredEverywhere(digest: string, nodes: readonly SimNode[]): boolean {
+    return nodes.every((n) => n.requestsSeen.has(digest));
+  }
+
+  setPartition(groups: number[] | null): void {
+    this.partition = groups;
+  }
+
+  heightOf(i: number): number {
+    return this.nodes[i]!.disk.applied;
+  }
+}
