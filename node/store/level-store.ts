@@ -69,6 +69,7 @@ function encodeEntries(es: readonly HistoryEntry[]): Uint8Array {
     else w.u8(1).raw(e.root);
     w.varint(e.paths.length);
     for (const p of e.paths) w.raw(p);
+    w.bytes(e.tag ?? new Uint8Array(0));
   }
   return w.finish();
 }
@@ -83,7 +84,8 @@ function decodeEntries(b: Uint8Array): HistoryEntry[] {
     const n = r.varint(1 << 20);
     const paths: Uint8Array[] = [];
     for (let j = 0; j < n; j++) paths.push(r.copy(32));
-    out.push({ ts, root, paths });
+    const tag = r.bytes(1024, "history tag");
+    out.push({ ts, root, paths, tag: tag.length > 0 ? tag : undefined });
   }
   r.end("history entries");
   return out;

@@ -10,7 +10,7 @@ import { join, dirname, normalize, relative, sep } from "node:path";
 const ROOT = process.cwd();
 
 /** Folders whose code must be pure: deterministic, synchronous, no I/O. */
-const CORE_DIRS = ["node/common", "node/store/core", "node/exec/core", "node/tob/core"];
+const CORE_DIRS = ["node/common", "node/store/core", "node/exec/core", "node/tob/core", "node/ledger"];
 /** Packages a pure core may use (pure-JS, no I/O). */
 const CORE_PACKAGES = ["@noble/hashes", "@noble/ed25519"];
 /** Identifiers that mean time, randomness, environment or I/O. */

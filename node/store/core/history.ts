@@ -31,6 +31,8 @@ export interface HistoryEntry {
    */
   root: Uint8Array | null;
   readonly paths: readonly Uint8Array[];
+  /** Opaque to the store, persisted with the entry: the ledger keeps the request id here. */
+  readonly tag?: Uint8Array | undefined;
 }
 
 export class HistoryTree {
@@ -131,7 +133,7 @@ export class HistoryTree {
    * the writes at the next timestamp, records the new root and the touched paths, and ages out
    * what the operation T timestamps ago touched. The caller must have had `check` return ok.
    */
-  apply(proof: ProofNode, paths: readonly Uint8Array[], writes: readonly Write[]): void {
+  apply(proof: ProofNode, paths: readonly Uint8Array[], writes: readonly Write[], tag?: Uint8Array): void {
     invariant(this._now < MAX_TIMESTAMP, "timestamp overflow");
     for (const p of paths) this.importPath(proof, p);
     const ts = this._now + 1;
@@ -140,7 +142,7 @@ export class HistoryTree {
       else this.tree.set(w.key, w.value, ts);
     }
     this._now = ts;
-    const entry: HistoryEntry = { ts, root: null, paths };
+    const entry: HistoryEntry = { ts, root: null, paths, tag };
     this.pushEntry(entry);
     this.fresh.push(entry);
   }

@@ -1,0 +1,163 @@
+// The ledger's deterministic core: applies the requests of a committed block, in order, to the
+// T-history-aware tree through the metered executor, and returns one receipt per request. The
+// pipeline per request: decode and bounds → signature → replay window → proof → compatibility
+// (touched keys and the operation's own key) → load the operation from the proof → metered
+// execution (domain rule inside) → apply → receipt. Same input, same receipts and root on every
+// correct node, whatever its partition.
+
+import { bytesEqual, compareBytes, utf8 } from "../common/bytes.js";
+import { ArborError } from "../common/errors.js";
+import { sha256 } from "../common/hash.js";
+import type { Executor } from "../exec/core/executor.js";
+import type { TouchedRecord } from "../exec/core/io.js";
+import { HistoryTree } from "../store/core/history.js";
+import { keyPath } from "../store/core/path.js";
+import { provenState } from "../store/core/proof.js";
+import { decodeProof, type DecodedProof } from "../store/core/proof-codec.js";
+import type { ReceiptReason } from "./reasons.js";
+import { encodeReceipt, encodeWrites, receiptsDigest, type Receipt } from "./receipt.js";
+import { ReplayWindow } from "./replay.js";
+import { decodeSignedRequest, requestSigningMessage, type SignedRequest } from "./request.js";
+
+export interface SignatureVerifier {
+  /** The one Ed25519 verifier consensus uses. Never throws. */
+  ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+}
+
+export interface BlockOutcome {
+  readonly height: bigint;
+  readonly receipts: readonly Receipt[];
+  readonly encodedReceipts: readonly Uint8Array[];
+  readonly receiptsDigest: Uint8Array;
+  readonly root: Uint8Array;
+  readonly timestamp: number;
+}
+
+/** Why a request is refused at the door (before the broadcast); null when it may be broadcast. */
+export type Admission =
+  | { readonly ok: true; readonly request: SignedRequest }
+  | { readonly ok: false; readonly id: Uint8Array; readonly reason: ReceiptReason; readonly message: string };
+
+export class Ledger {
+  private readonly replay = new ReplayWindow();
+
+  constructor(
+    readonly history: HistoryTree,
+    private readonly executor: Executor,
+    private readonly verifier: SignatureVerifier,
+  ) {
+    // Rebuild the replay window from the history the store kept (request ids are entry tags).
+    for (const e of history.recentRoots()) if (e.tag !== undefined) this.replay.add(e.tag, e.ts);
+  }
+
+  /** Form, bounds, signature and replay: the checks a node makes before broadcasting a request. */
+  admit(bytes: Uint8Array): Admission {
+    let req: SignedRequest;
+    try {
+      req = decodeSignedRequest(bytes);
+    } catch (e) {
+      return {
+        ok: false,
+        id: sha256(bytes),
+        reason: "malformed-request",
+        message: e instanceof Error ? e.message : String(e),
+      };
+    }
+    if (!this.verifier.ed25519Verify(req.caller, requestSigningMessage(req.body), req.signature))
+      return { ok: false, id: req.id, reason: "bad-signature", message: "signature does not verify" };
+    if (this.replay.has(req.id))
+      return { ok: false, id: req.id, reason: "replay", message: "request already applied" };
+    return { ok: true, request: req };
+  }
+
+  /** Applies a committed block and seals its root. */
+  applyBlock(height: bigint, requests: readonly Uint8Array[]): BlockOutcome {
+    const receipts: Receipt[] = [];
+    for (let i = 0; i < requests.length; i++) receipts.push(this.applyOne(height, i, requests[i]!));
+    const root = this.history.seal();
+    this.replay.expire(this.history.now - this.history.T);
+    const encodedReceipts = receipts.map(encodeReceipt);
+    return {
+      height,
+      receipts,
+      encodedReceipts,
+      receiptsDigest: receiptsDigest(encodedReceipts),
+      root,
+      timestamp: this.history.now,
+    };
+  }
+
+  private applyOne(height: bigint, index: number, bytes: Uint8Array): Receipt {
+    const a = this.admit(bytes);
+    if (!a.ok) return rejected(a.id, height, index, a.reason, a.message, 0n);
+    const req = a.request;
+    const no = (reason: ReceiptReason, message: string, gasUsed = 0n) =>
+      rejected(req.id, height, index, reason, message, gasUsed);
+
+    let proof: DecodedProof;
+    try {
+      proof = decodeProof(req.proof);
+    } catch (e) {
+      return no("bad-proof", e instanceof ArborError ? e.message : String(e));
+    }
+    const opPath = keyPath(req.op);
+    const paths = req.touched.map(keyPath);
+    const checked = req.touched.includes(req.op) ? paths : [...paths, opPath];
+    const verdict = this.history.check(proof.root, proof.rootLabel, checked);
+    if (!verdict.ok) return no(verdict.reason, `${verdict.reason} for ${describePath(req, verdict.path)}`);
+
+    const op = provenState(proof.root, opPath);
+    if (!op.covered || !op.present || op.value === null)
+      return no("op-missing", `the proof does not carry the code of ${req.op}`);
+    const records: TouchedRecord[] = [];
+    for (let i = 0; i < req.touched.length; i++) {
+      const s = provenState(proof.root, paths[i]!);
+      if (s.covered && s.present && s.value === null)
+        return no("value-not-in-proof", `${req.touched[i]} is only a hash in the proof`);
+      records.push({ key: req.touched[i]!, value: s.covered && s.present ? s.value : null });
+    }
+    const result = this.executor.execute({
+      opKey: req.op,
+      code: op.value,
+      codeHash: op.valueHash,
+      records,
+      args: req.args,
+      caller: req.caller,
+      gasLimit: req.gasLimit,
+    });
+    if (!result.ok) return no(result.reason, result.message, result.gasUsed);
+    this.history.apply(proof.root, checked, result.writes, req.id);
+    this.replay.add(req.id, this.history.now);
+    return {
+      status: "accepted",
+      requestId: req.id,
+      height,
+      index,
+      gasUsed: result.gasUsed,
+      timestamp: BigInt(this.history.now),
+      writesDigest: sha256(encodeWrites(result.writes)),
+    };
+  }
+}
+
+function rejected(
+  id: Uint8Array,
+  height: bigint,
+  index: number,
+  reason: ReceiptReason,
+  message: string,
+  gasUsed: bigint,
+): Receipt {
+  return { status: "rejected", requestId: id, height, index, gasUsed, reason, message };
+}
+
+function describePath(req: SignedRequest, path: Uint8Array | undefined): string {
+  if (path === undefined) return "the proof";
+  const all = [...req.touched, req.op];
+  return all.find((k) => bytesEqual(keyPath(k), path)) ?? "a key";
+}
+
+/** Ascending UTF-8 byte order, the order of touched keys and of executor records. */
+export function compareKeys(a: string, b: string): number {
+  return compareBytes(utf8(a), utf8(b));
+}

@@ -1,0 +1,21 @@
+// Stable reason codes of a rejected request, as receipts carry them. Every correct node reaches
+// the same code for the same request at the same position (docs/protocol.md §6).
+
+import type { RejectReason } from "../exec/core/abi.js";
+import type { Incompatibility } from "../store/core/compat.js";
+
+export type RequestReason =
+  /** the bytes are not a well-formed signed request within bounds */
+  | "malformed-request"
+  /** the Ed25519 signature does not verify against the caller key */
+  | "bad-signature"
+  /** a request with the same id was applied within the last T timestamps */
+  | "replay"
+  /** the proof does not decode or verify */
+  | "bad-proof"
+  /** the operation's record is absent from the proof, or present only as a hash */
+  | "op-missing"
+  /** a touched record is present in the proof only as a hash: the operation needs its value */
+  | "value-not-in-proof";
+
+export type ReceiptReason = RequestReason | Incompatibility | RejectReason;

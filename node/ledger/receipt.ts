@@ -1,0 +1,84 @@
+// Receipts: what every correct node concludes about one request in one block, encoded canonically
+// so that equal conclusions are equal bytes (a client trusts f+1 equal signed receipts).
+
+import { Reader, Writer } from "../common/codec.js";
+import { concatBytes, utf8 } from "../common/bytes.js";
+import { sha256 } from "../common/hash.js";
+import { MAX_ABORT_MESSAGE_CHARS, MAX_KEY_BYTES } from "../common/limits.js";
+import type { ReceiptReason } from "./reasons.js";
+
+export const RECEIPT_SIGNING_TAG = utf8("arbor:receipt:v1");
+const ACCEPTED = 0;
+const REJECTED = 1;
+
+interface ReceiptBase {
+  readonly requestId: Uint8Array;
+  readonly height: bigint;
+  /** position of the request in its block */
+  readonly index: number;
+  readonly gasUsed: bigint;
+}
+
+export interface AcceptedReceipt extends ReceiptBase {
+  readonly status: "accepted";
+  /** the logical timestamp the operation created */
+  readonly timestamp: bigint;
+  /** SHA-256 of the canonical list of writes (key, set value or remove) */
+  readonly writesDigest: Uint8Array;
+}
+
+export interface RejectedReceipt extends ReceiptBase {
+  readonly status: "rejected";
+  readonly reason: ReceiptReason;
+  readonly message: string;
+}
+
+export type Receipt = AcceptedReceipt | RejectedReceipt;
+
+export function encodeWrites(writes: readonly { key: string; value: Uint8Array | null }[]): Uint8Array {
+  const w = new Writer(64).varint(writes.length);
+  for (const x of writes) {
+    w.string(x.key);
+    if (x.value === null) w.u8(0);
+    else w.u8(1).bytes(x.value);
+  }
+  return w.finish();
+}
+
+export function encodeReceipt(r: Receipt): Uint8Array {
+  const w = new Writer(128).raw(r.requestId).u64(r.height).varint(r.index).varint64(r.gasUsed);
+  if (r.status === "accepted") w.u8(ACCEPTED).varint64(r.timestamp).raw(r.writesDigest);
+  else w.u8(REJECTED).string(r.reason).string(r.message);
+  return w.finish();
+}
+
+export function decodeReceipt(b: Uint8Array): Receipt {
+  const r = new Reader(b);
+  const requestId = r.copy(32, "request id");
+  const height = r.u64();
+  const index = r.varint(1 << 24, "index");
+  const gasUsed = r.varint64("gas used");
+  const status = r.u8();
+  let out: Receipt;
+  if (status === ACCEPTED) {
+    const timestamp = r.varint64("timestamp");
+    out = { status: "accepted", requestId, height, index, gasUsed, timestamp, writesDigest: r.copy(32) };
+  } else {
+    const reason = r.string(64, "reason") as ReceiptReason;
+    const message = r.string(MAX_ABORT_MESSAGE_CHARS * 4 + MAX_KEY_BYTES, "message");
+    out = { status: "rejected", requestId, height, index, gasUsed, reason, message };
+  }
+  r.end("receipt");
+  return out;
+}
+
+export function receiptSigningMessage(receipt: Uint8Array): Uint8Array {
+  return concatBytes(RECEIPT_SIGNING_TAG, receipt);
+}
+
+/** Digest of a block's receipts, in order: what certified block headers commit to. */
+export function receiptsDigest(receipts: readonly Uint8Array[]): Uint8Array {
+  const w = new Writer(64 + receipts.length * 40).varint(receipts.length);
+  for (const r of receipts) w.raw(sha256(r));
+  return sha256(w.finish());
+}

@@ -1,0 +1,133 @@
+// The signed EXECUTE request: its canonical encoding, bounds and id (docs/protocol.md §5).
+// The caller signs the domain tag followed by the body; the id is SHA-256 of the signed bytes,
+// so a replay of the same bytes has the same id.
+
+import { Reader, Writer } from "../common/codec.js";
+import { compareBytes, concatBytes, utf8 } from "../common/bytes.js";
+import { ArborError, DecodeError, LimitError } from "../common/errors.js";
+import { sha256 } from "../common/hash.js";
+import {
+  MAX_ARGS_BYTES,
+  MAX_GAS_LIMIT,
+  MAX_KEY_BYTES,
+  MAX_PROOF_BYTES,
+  MAX_TOUCHED_KEYS,
+} from "../common/limits.js";
+import { checkKey } from "../store/core/path.js";
+
+export const REQUEST_VERSION = 1;
+export const REQUEST_SIGNING_TAG = utf8("arbor:request:v1");
+export const PUBLIC_KEY_BYTES = 32;
+export const SIGNATURE_BYTES = 64;
+
+export interface RequestBody {
+  /** key of the operation's record */
+  readonly op: string;
+  /** keys the operation may read or write: strictly ascending by UTF-8 bytes */
+  readonly touched: readonly string[];
+  /** canonical proof covering `op` and every touched key */
+  readonly proof: Uint8Array;
+  readonly args: Uint8Array;
+  readonly gasLimit: bigint;
+  /** the signer's Ed25519 public key */
+  readonly caller: Uint8Array;
+  /** lets a client send the same operation twice on purpose */
+  readonly nonce: bigint;
+}
+
+export interface SignedRequest extends RequestBody {
+  readonly body: Uint8Array;
+  readonly signature: Uint8Array;
+  /** the whole signed encoding */
+  readonly bytes: Uint8Array;
+  /** SHA-256 of `bytes` */
+  readonly id: Uint8Array;
+}
+
+export class RequestError extends ArborError {}
+
+/** Sorts keys the way requests require (ascending UTF-8 bytes) and drops duplicates. */
+export function sortKeys(keys: readonly string[]): string[] {
+  const uniq = [...new Set(keys)];
+  return uniq.sort((a, b) => compareBytes(utf8(a), utf8(b)));
+}
+
+function checkBody(b: RequestBody): void {
+  checkKey(b.op);
+  if (b.touched.length > MAX_TOUCHED_KEYS)
+    throw new LimitError(
+      "request/too-many-keys",
+      `${b.touched.length} touched keys exceed ${MAX_TOUCHED_KEYS}`,
+    );
+  let prev: Uint8Array | null = null;
+  for (const k of b.touched) {
+    const kb = checkKey(k);
+    if (prev !== null && compareBytes(prev, kb) >= 0)
+      throw new LimitError(
+        "request/keys-not-sorted",
+        "touched keys must be strictly ascending by UTF-8 bytes",
+      );
+    prev = kb;
+  }
+  if (b.proof.length > MAX_PROOF_BYTES) throw new LimitError("request/proof-too-large", "proof too large");
+  if (b.args.length > MAX_ARGS_BYTES)
+    throw new LimitError("request/args-too-large", `args exceed ${MAX_ARGS_BYTES} bytes`);
+  if (b.gasLimit <= 0n || b.gasLimit > MAX_GAS_LIMIT)
+    throw new LimitError("request/bad-gas-limit", `gas limit must be in 1..${MAX_GAS_LIMIT}`);
+  if (b.caller.length !== PUBLIC_KEY_BYTES)
+    throw new LimitError("request/bad-caller", "caller key must be 32 bytes");
+  if (b.nonce < 0n || b.nonce >= 1n << 64n) throw new LimitError("request/bad-nonce", "nonce must be a u64");
+}
+
+export function encodeRequestBody(b: RequestBody): Uint8Array {
+  checkBody(b);
+  const w = new Writer(256 + b.proof.length + b.args.length)
+    .u8(REQUEST_VERSION)
+    .string(b.op)
+    .varint(b.touched.length);
+  for (const k of b.touched) w.string(k);
+  return w.bytes(b.proof).bytes(b.args).varint64(b.gasLimit).raw(b.caller).varint64(b.nonce).finish();
+}
+
+export function requestSigningMessage(body: Uint8Array): Uint8Array {
+  return concatBytes(REQUEST_SIGNING_TAG, body);
+}
+
+export function assembleSignedRequest(body: Uint8Array, signature: Uint8Array): Uint8Array {
+  if (signature.length !== SIGNATURE_BYTES)
+    throw new LimitError("request/bad-signature-size", "signature must be 64 bytes");
+  return new Writer(body.length + 80).bytes(body).raw(signature).finish();
+}
+
+/** Decodes and bounds-checks a signed request (the signature itself is checked by the caller). */
+export function decodeSignedRequest(bytes: Uint8Array): SignedRequest {
+  try {
+    const outer = new Reader(bytes);
+    const body = outer.bytes(
+      MAX_PROOF_BYTES + MAX_ARGS_BYTES + MAX_TOUCHED_KEYS * (MAX_KEY_BYTES + 8) + 4096,
+      "request body",
+    );
+    const signature = outer.copy(SIGNATURE_BYTES, "signature");
+    outer.end("signed request");
+    const r = new Reader(body);
+    const version = r.u8();
+    if (version !== REQUEST_VERSION)
+      throw new DecodeError("request/version", `unknown request version ${version}`);
+    const op = r.string(MAX_KEY_BYTES, "op key");
+    const n = r.varint(MAX_TOUCHED_KEYS, "touched count");
+    const touched: string[] = [];
+    for (let i = 0; i < n; i++) touched.push(r.string(MAX_KEY_BYTES, "touched key"));
+    const proof = r.bytes(MAX_PROOF_BYTES, "proof");
+    const args = r.bytes(MAX_ARGS_BYTES, "args");
+    const gasLimit = r.varint64("gas limit");
+    const caller = r.copy(PUBLIC_KEY_BYTES, "caller");
+    const nonce = r.varint64("nonce");
+    r.end("request body");
+    const req = { op, touched, proof, args, gasLimit, caller, nonce };
+    checkBody(req);
+    return { ...req, body, signature, bytes, id: sha256(bytes) };
+  } catch (e) {
+    if (e instanceof ArborError) throw new RequestError(e.code, e.message.replace(/^[^:]*: /, ""));
+    throw new RequestError("request/malformed", String(e));
+  }
+}

@@ -1,0 +1,100 @@
+// In-process ledgers over real operations, for tests: genesis with the system operations,
+// replicas with different partitions, and a client that reads proofs and signs requests.
+import { readFileSync } from "node:fs";
+import { Ledger, type BlockOutcome } from "../../node/ledger/ledger.js";
+import { HistoryTree } from "../../node/store/core/history.js";
+import { Partition } from "../../node/store/core/partition.js";
+import { prove } from "../../node/store/core/proof.js";
+import { encodeProof } from "../../node/store/core/proof-codec.js";
+import { keyPath } from "../../node/store/core/path.js";
+import { createExecutor } from "../../node/exec/index.js";
+import { nodeEd25519Verify } from "../../node/exec/host-crypto.js";
+import {
+  assembleSignedRequest,
+  encodeRequestBody,
+  requestSigningMessage,
+  sortKeys,
+} from "../../node/ledger/request.js";
+import { generateKeyPair, signWith, type KeyPair } from "../../node/keys.js";
+import { Writer } from "../../node/common/codec.js";
+import { utf8 } from "../../node/common/bytes.js";
+
+export function opBytes(path: string): Uint8Array {
+  return new Uint8Array(readFileSync(`build/ops/${path}`));
+}
+
+export function genesisRecords(): Array<{ key: string; value: Uint8Array }> {
+  return [
+    { key: ".root_rule", value: opBytes("system/root_rule.wasm") },
+    { key: ".base_rule_template", value: opBytes("system/base_rule.wasm") },
+  ];
+}
+
+export class Replicas {
+  readonly ledgers: Ledger[];
+  height = 0n;
+  constructor(partitions: string[][], T = 64) {
+    this.ledgers = partitions.map(
+      (p) =>
+        new Ledger(HistoryTree.genesis(new Partition(p), T, genesisRecords()), createExecutor(), {
+          ed25519Verify: nodeEd25519Verify,
+        }),
+    );
+  }
+  /** The first replica must hold everything: it serves the proofs. */
+  get full(): Ledger {
+    return this.ledgers[0]!;
+  }
+  proof(keys: string[]): Uint8Array {
+    return encodeProof(prove(this.full.history.tree, keys.map(keyPath), { leafSiblings: true }));
+  }
+  /** Applies one block on every replica and returns the outcomes (asserting nothing). */
+  block(requests: Uint8Array[]): BlockOutcome[] {
+    this.height++;
+    return this.ledgers.map((l) => l.applyBlock(this.height, requests));
+  }
+}
+
+export class TestClient {
+  readonly key: KeyPair = generateKeyPair();
+  private nonce = 0n;
+  constructor(private readonly r: Replicas) {}
+  request(
+    op: string,
+    touched: string[],
+    args: Uint8Array,
+    opts: { proof?: Uint8Array; gas?: bigint } = {},
+  ): Uint8Array {
+    const keys = sortKeys(touched);
+    const proof = opts.proof ?? this.r.proof([op, ...keys]);
+    const body = encodeRequestBody({
+      op,
+      touched: keys,
+      proof,
+      args,
+      gasLimit: opts.gas ?? 10_000_000n,
+      caller: this.key.publicKey,
+      nonce: this.nonce++,
+    });
+    return assembleSignedRequest(body, signWith(this.key, requestSigningMessage(body)));
+  }
+  createDomain(name: string): Uint8Array {
+    return this.request(
+      ".root_rule",
+      [".base_rule_template", `${name}/.base_rule`, `${name}/.owner`],
+      new Writer().string(name).bytes(this.key.publicKey).finish(),
+    );
+  }
+  baseRule(domain: string, writes: Array<[string, Uint8Array | null]>): Uint8Array {
+    const w = new Writer().varint(writes.length);
+    for (const [k, v] of writes) {
+      w.string(k);
+      if (v === null) w.u8(0);
+      else w.u8(1).bytes(v);
+    }
+    return this.request(`${domain}/.base_rule`, [`${domain}/.owner`, ...writes.map(([k]) => k)], w.finish());
+  }
+}
+
+export const str = (s: string) => new Writer().string(s).finish();
+export const text = utf8;

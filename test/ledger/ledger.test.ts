@@ -1,0 +1,145 @@
+// The ledger over real operations on replicas with different partitions: domain creation,
+// deployment through .base_rule, banking, double spends, replays, domain violations — identical
+// receipts and roots on every replica.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Replicas, TestClient, opBytes } from "./harness.js";
+import { Writer } from "../../node/common/codec.js";
+import { bytesEqual, toHex } from "../../node/common/bytes.js";
+import { type Receipt } from "../../node/ledger/receipt.js";
+import type { BlockOutcome } from "../../node/ledger/ledger.js";
+import { installNodeSha256 } from "../../node/platform.js";
+
+installNodeSha256();
+
+function agree(outs: BlockOutcome[]): Receipt[] {
+  const first = outs[0]!;
+  for (const o of outs) {
+    assert.equal(toHex(o.root), toHex(first.root), "roots differ between replicas");
+    assert.deepEqual(
+      o.encodedReceipts.map(toHex),
+      first.encodedReceipts.map(toHex),
+      "receipts differ between replicas",
+    );
+    assert.equal(toHex(o.receiptsDigest), toHex(first.receiptsDigest));
+  }
+  return [...first.receipts];
+}
+
+const status = (r: Receipt) => (r.status === "accepted" ? "accepted" : r.reason);
+const transferArgs = (from: string, to: string, amount: number) =>
+  new Writer().string(from).string(to).varint(amount).finish();
+
+test("banking on replicas with different partitions", () => {
+  const r = new Replicas([[""], ["0"], ["1"], ["00", "11"]]);
+  const bank = new TestClient(r);
+  const alice = bank;
+  const bob = new TestClient(r);
+  const eve = new TestClient(r);
+
+  assert.deepEqual(agree(r.block([bank.createDomain("bank")])).map(status), ["accepted"]);
+  // A second creation of the same domain is refused by the op.
+  assert.deepEqual(agree(r.block([eve.createDomain("bank")])).map(status), ["trap"]);
+  const deploy = bank.baseRule("bank", [
+    ["bank/open", opBytes("banking/open.wasm")],
+    ["bank/mint", opBytes("banking/mint.wasm")],
+    ["bank/transfer", opBytes("banking/transfer.wasm")],
+  ]);
+  assert.deepEqual(agree(r.block([deploy])).map(status), ["accepted"]);
+  // Only the owner may use the base rule.
+  assert.deepEqual(agree(r.block([eve.baseRule("bank", [["bank/x", new Uint8Array([1])]])])).map(status), [
+    "trap",
+  ]);
+
+  const open = (c: TestClient, name: string) =>
+    c.request("bank/open", [`bank/accounts/${name}`], new Writer().string(`bank/accounts/${name}`).finish());
+  assert.deepEqual(agree(r.block([open(alice, "alice"), open(bob, "bob"), open(eve, "eve")])).map(status), [
+    "accepted",
+    "accepted",
+    "accepted",
+  ]);
+  const mint = bank.request(
+    "bank/mint",
+    ["bank/.owner", "bank/accounts/alice"],
+    new Writer().string("bank/accounts/alice").varint(100).finish(),
+  );
+  assert.deepEqual(agree(r.block([mint])).map(status), ["accepted"]);
+
+  // Two transfers spending the same funds, built on the same proof: the second is refused.
+  const keys = ["bank/accounts/alice", "bank/accounts/bob"];
+  const proof = r.proof(["bank/transfer", ...keys]);
+  const t1 = alice.request(
+    "bank/transfer",
+    keys,
+    transferArgs("bank/accounts/alice", "bank/accounts/bob", 80),
+    { proof },
+  );
+  const t2 = alice.request(
+    "bank/transfer",
+    ["bank/accounts/alice", "bank/accounts/eve"],
+    transferArgs("bank/accounts/alice", "bank/accounts/eve", 80),
+    {
+      proof: r.proof(["bank/transfer", "bank/accounts/alice", "bank/accounts/eve"]),
+    },
+  );
+  assert.deepEqual(agree(r.block([t1, t2])).map(status), ["accepted", "record-changed"]);
+  // Replay of the first transfer.
+  assert.deepEqual(agree(r.block([t1])).map(status), ["replay"]);
+  // Overdraft refused by the op; transfer from someone else's account refused.
+  assert.deepEqual(
+    agree(
+      r.block([
+        alice.request("bank/transfer", keys, transferArgs("bank/accounts/alice", "bank/accounts/bob", 21)),
+      ]),
+    ).map(status),
+    ["trap"],
+  );
+  assert.deepEqual(
+    agree(
+      r.block([
+        eve.request("bank/transfer", keys, transferArgs("bank/accounts/alice", "bank/accounts/bob", 1)),
+      ]),
+    ).map(status),
+    ["trap"],
+  );
+  // Concurrent transfers on disjoint accounts in one block, all accepted.
+  const c1 = bob.request(
+    "bank/transfer",
+    ["bank/accounts/bob", "bank/accounts/eve"],
+    transferArgs("bank/accounts/bob", "bank/accounts/eve", 10),
+  );
+  const c2 = alice.request(
+    "bank/transfer",
+    ["bank/accounts/alice"],
+    transferArgs("bank/accounts/alice", "bank/accounts/alice", 5),
+  );
+  const out = agree(r.block([c1, c2]));
+  assert.equal(status(out[0]!), "accepted");
+  assert.equal(status(out[1]!), "trap"); // a transfer to itself is refused
+
+  // A write outside the domain through the base rule is a domain violation.
+  assert.deepEqual(agree(r.block([bank.baseRule("bank", [["other/x", new Uint8Array([1])]])])).map(status), [
+    "domain-violation",
+  ]);
+  // A bad signature and garbage bytes get their reasons.
+  const bad = alice.request(
+    "bank/open",
+    ["bank/accounts/zed"],
+    new Writer().string("bank/accounts/zed").finish(),
+  );
+  bad[bad.length - 1]! ^= 1;
+  assert.deepEqual(agree(r.block([bad, new Uint8Array([1, 2, 3])])).map(status), [
+    "bad-signature",
+    "malformed-request",
+  ]);
+
+  // Balances, read from the full replica.
+  const bal = (name: string) => {
+    const v = r.full.history.tree.get(`bank/accounts/${name}`)!;
+    return new DataView(v.buffer, v.byteOffset).getBigUint64(32);
+  };
+  assert.equal(bal("alice"), 20n);
+  assert.equal(bal("bob"), 70n);
+  assert.equal(bal("eve"), 10n);
+  assert.ok(bytesEqual(r.ledgers[1]!.history.rootLabel, r.full.history.rootLabel));
+});
