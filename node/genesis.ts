@@ -1,0 +1,226 @@
+// Genesis: the founding document of a chain — its nodes (id, Ed25519 key, address, partition),
+// the history window T, the replication factor and the initial records. Stored as JSON for
+// people; its canonical encoding's hash is the chain id every signature is bound to. Membership
+// and parameters are also written into the system domain (".arbor/…"), so a client can read them
+// with a proof and check them against a certified root.
+
+import { Reader, Writer } from "./common/codec.js";
+import { fromHex, toHex } from "./common/bytes.js";
+import { LimitError } from "./common/errors.js";
+import { sha256 } from "./common/hash.js";
+import { MAX_HISTORY_T, TOB_MAX_VALIDATORS } from "./common/limits.js";
+import { parsePrefix, formatPrefix, Partition } from "./store/core/partition.js";
+import { checkKey } from "./store/core/path.js";
+import { validatorsHash, type Validator } from "./ledger/header.js";
+
+export const SYSTEM_NODES_PREFIX = ".arbor/nodes/";
+export const SYSTEM_PARAMS_KEY = ".arbor/params";
+
+export interface GenesisNode {
+  readonly id: number;
+  readonly publicKey: Uint8Array;
+  /** host:port of the node's gRPC endpoint (client API and peer streams) */
+  readonly address: string;
+  /** key-hash prefixes (bit strings) this node stores in full */
+  readonly prefixes: readonly string[];
+}
+
+export interface Genesis {
+  readonly name: string;
+  readonly T: number;
+  readonly replication: number;
+  readonly nodes: readonly GenesisNode[];
+  /** initial records, membership and parameters excluded (they are derived) */
+  readonly records: readonly { key: string; value: Uint8Array }[];
+}
+
+export class GenesisError extends LimitError {}
+
+/**
+ * Assigns key-hash prefixes to n nodes so that every prefix is held by `k` of them and the load is
+ * balanced: the key space is cut into at least 4n equal prefixes whose copies are dealt round-robin.
+ */
+export function assignPrefixes(n: number, k: number): string[][] {
+  if (!Number.isInteger(n) || n < 1) throw new GenesisError("genesis/bad-n", "need at least one node");
+  if (!Number.isInteger(k) || k < 1 || k > n)
+    throw new GenesisError("genesis/bad-replication", `replication must be in 1..${n}`);
+  if (n === k) return Array.from({ length: n }, () => [""]);
+  let bits = 0;
+  while (1 << bits < 4 * n) bits++;
+  const out: string[][] = Array.from({ length: n }, () => []);
+  for (let i = 0; i < 1 << bits; i++) {
+    const p = i.toString(2).padStart(bits, "0");
+    // Deal the P·k copies round-robin: loads differ by at most one prefix, and the k holders of a
+    // prefix are k consecutive (hence distinct) nodes.
+    for (let j = 0; j < k; j++) out[(i * k + j) % n]!.push(p);
+  }
+  return out;
+}
+
+/** Checks the document's rules: unique ids and keys, every prefix held by `replication` nodes. */
+export function validateGenesis(g: Genesis): void {
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(g.name))
+    throw new GenesisError("genesis/bad-name", "name must be 1-64 of [A-Za-z0-9._-]");
+  if (!Number.isInteger(g.T) || g.T < 1 || g.T > MAX_HISTORY_T)
+    throw new GenesisError("genesis/bad-t", `T must be in 1..${MAX_HISTORY_T}`);
+  const n = g.nodes.length;
+  if (n < 1 || n > TOB_MAX_VALIDATORS)
+    throw new GenesisError("genesis/bad-n", `1..${TOB_MAX_VALIDATORS} nodes`);
+  if (!Number.isInteger(g.replication) || g.replication < 1 || g.replication > n)
+    throw new GenesisError("genesis/bad-replication", `replication must be in 1..${n}`);
+  const ids = new Set<number>();
+  const keys = new Set<string>();
+  for (const node of g.nodes) {
+    if (!Number.isInteger(node.id) || node.id < 0 || node.id >= 1 << 30)
+      throw new GenesisError("genesis/bad-id", `bad node id ${node.id}`);
+    if (ids.has(node.id)) throw new GenesisError("genesis/duplicate-id", `node id ${node.id} twice`);
+    ids.add(node.id);
+    if (node.publicKey.length !== 32)
+      throw new GenesisError("genesis/bad-key", `node ${node.id}: key must be 32 bytes`);
+    if (keys.has(toHex(node.publicKey)))
+      throw new GenesisError("genesis/duplicate-key", `node ${node.id}: key used twice`);
+    keys.add(toHex(node.publicKey));
+    if (!/^[^\s]+:\d{1,5}$/.test(node.address))
+      throw new GenesisError("genesis/bad-address", `node ${node.id}: address must be host:port`);
+    new Partition(node.prefixes);
+  }
+  // Every point of the key space must be covered `replication` times: check on the finest grid used.
+  const parsed = g.nodes.map((x) => x.prefixes.map(parsePrefix));
+  const depth = Math.max(0, ...parsed.flat().map((p) => p.bits));
+  if (depth > 16)
+    throw new GenesisError(
+      "genesis/prefix-too-deep",
+      "prefixes deeper than 16 bits are not supported in genesis",
+    );
+  for (let i = 0; i < 1 << depth; i++) {
+    const cell = parsePrefix(depth === 0 ? "" : i.toString(2).padStart(depth, "0"));
+    const holders = parsed.filter((ps) =>
+      ps.some((p) => p.bits <= cell.bits && formatPrefix(cell).startsWith(formatPrefix(p))),
+    ).length;
+    if (holders < g.replication)
+      throw new GenesisError(
+        "genesis/under-replicated",
+        `prefix ${formatPrefix(cell) || "(root)"} is held by ${holders} nodes, ${g.replication} needed`,
+      );
+  }
+  for (const r of g.records) {
+    checkKey(r.key);
+    if (r.key.startsWith(".arbor/"))
+      throw new GenesisError("genesis/system-record", `${r.key}: the system domain is derived, not given`);
+  }
+}
+
+export function encodeMember(node: GenesisNode): Uint8Array {
+  const w = new Writer(128)
+    .varint(node.id)
+    .raw(node.publicKey)
+    .string(node.address)
+    .varint(node.prefixes.length);
+  for (const p of node.prefixes) w.string(p);
+  return w.finish();
+}
+
+export function decodeMember(b: Uint8Array): GenesisNode {
+  const r = new Reader(b);
+  const id = r.varint(1 << 30, "id");
+  const publicKey = r.copy(32, "public key");
+  const address = r.string(256, "address");
+  const n = r.varint(1024, "prefix count");
+  const prefixes: string[] = [];
+  for (let i = 0; i < n; i++) prefixes.push(r.string(64, "prefix"));
+  r.end("member");
+  return { id, publicKey, address, prefixes };
+}
+
+export function encodeParams(g: Genesis): Uint8Array {
+  return new Writer(32).string(g.name).varint(g.T).varint(g.replication).finish();
+}
+
+/** The records of the genesis tree: the given ones plus membership and parameters. */
+export function genesisRecords(g: Genesis): Array<{ key: string; value: Uint8Array }> {
+  return [
+    ...g.records,
+    ...g.nodes.map((n) => ({ key: `${SYSTEM_NODES_PREFIX}${n.id}`, value: encodeMember(n) })),
+    { key: SYSTEM_PARAMS_KEY, value: encodeParams(g) },
+  ];
+}
+
+/** The chain id: SHA-256 of the canonical encoding of the whole document. */
+export function chainId(g: Genesis): Uint8Array {
+  const w = new Writer(4096).string(g.name).varint(g.T).varint(g.replication).varint(g.nodes.length);
+  for (const n of [...g.nodes].sort((a, b) => a.id - b.id)) w.bytes(encodeMember(n));
+  const recs = [...g.records].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  w.varint(recs.length);
+  for (const r of recs) w.string(r.key).bytes(r.value);
+  return sha256(w.finish());
+}
+
+export function validatorsOf(g: Genesis): Validator[] {
+  return g.nodes.map((n) => ({ id: n.id, publicKey: n.publicKey }));
+}
+
+export function genesisValidatorsHash(g: Genesis): Uint8Array {
+  return validatorsHash(validatorsOf(g));
+}
+
+// --- JSON form ------------------------------------------------------------------------------
+
+interface GenesisJson {
+  name: string;
+  T: number;
+  replication: number;
+  nodes: Array<{ id: number; publicKey: string; address: string; prefixes: string[] }>;
+  records: Array<{ key: string; value: string }>;
+}
+
+export function genesisToJson(g: Genesis): string {
+  const j: GenesisJson = {
+    name: g.name,
+    T: g.T,
+    replication: g.replication,
+    nodes: g.nodes.map((n) => ({
+      id: n.id,
+      publicKey: toHex(n.publicKey),
+      address: n.address,
+      prefixes: [...n.prefixes],
+    })),
+    records: g.records.map((r) => ({ key: r.key, value: Buffer.from(r.value).toString("base64") })),
+  };
+  return JSON.stringify(j, null, 2) + "\n";
+}
+
+export function genesisFromJson(text: string): Genesis {
+  let j: GenesisJson;
+  try {
+    j = JSON.parse(text) as GenesisJson;
+  } catch (e) {
+    throw new GenesisError("genesis/bad-json", String(e));
+  }
+  const fail = (m: string): never => {
+    throw new GenesisError("genesis/bad-field", m);
+  };
+  if (typeof j !== "object" || j === null) fail("genesis must be an object");
+  if (!Array.isArray(j.nodes) || !Array.isArray(j.records)) fail("nodes and records must be arrays");
+  const g: Genesis = {
+    name: String(j.name),
+    T: Number(j.T),
+    replication: Number(j.replication),
+    nodes: j.nodes.map((n) => {
+      if (typeof n.publicKey !== "string" || !/^[0-9a-f]{64}$/.test(n.publicKey))
+        fail(`node ${n.id}: publicKey must be 64 hex digits`);
+      if (!Array.isArray(n.prefixes)) fail(`node ${n.id}: prefixes must be an array`);
+      return {
+        id: Number(n.id),
+        publicKey: fromHex(n.publicKey),
+        address: String(n.address),
+        prefixes: n.prefixes.map(String),
+      };
+    }),
+    records: j.records.map((r) => ({
+      key: String(r.key),
+      value: new Uint8Array(Buffer.from(String(r.value), "base64")),
+    })),
+  };
+  validateGenesis(g);
+  return g;
+}

@@ -1,0 +1,51 @@
+// Signed GET replies. A node signs what it claims: its id, the height, timestamp and root its
+// proof is against, and the digest of the proof bytes. Such statements are evidence: a statement
+// whose root contradicts the certified root at its height proves the signer lied (DESIGN §8).
+
+import { Reader, Writer } from "../common/codec.js";
+import { concatBytes, utf8 } from "../common/bytes.js";
+import { sha256 } from "../common/hash.js";
+
+export const GET_SIGNING_TAG = utf8("arbor:get:v1");
+
+export interface GetStatement {
+  readonly chain: Uint8Array;
+  readonly node: number;
+  readonly height: bigint;
+  readonly timestamp: bigint;
+  readonly root: Uint8Array;
+  readonly proofDigest: Uint8Array;
+}
+
+export function encodeStatement(s: GetStatement): Uint8Array {
+  return new Writer(160)
+    .raw(s.chain)
+    .varint(s.node)
+    .u64(s.height)
+    .varint64(s.timestamp)
+    .raw(s.root)
+    .raw(s.proofDigest)
+    .finish();
+}
+
+export function decodeStatement(b: Uint8Array): GetStatement {
+  const r = new Reader(b);
+  const s = {
+    chain: r.copy(32, "chain"),
+    node: r.varint(1 << 30, "node"),
+    height: r.u64(),
+    timestamp: r.varint64("timestamp"),
+    root: r.copy(32, "root"),
+    proofDigest: r.copy(32, "proof digest"),
+  };
+  r.end("statement");
+  return s;
+}
+
+export function statementSigningMessage(statement: Uint8Array): Uint8Array {
+  return concatBytes(GET_SIGNING_TAG, statement);
+}
+
+export function proofDigest(proof: Uint8Array): Uint8Array {
+  return sha256(proof);
+}

@@ -1,0 +1,83 @@
+// Genesis: balanced prefix assignment, validation, JSON round trip, stable chain id.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  assignPrefixes,
+  chainId,
+  genesisFromJson,
+  genesisRecords,
+  genesisToJson,
+  validateGenesis,
+  type Genesis,
+} from "../../node/genesis.js";
+import { generateKeyPair } from "../../node/keys.js";
+import { toHex } from "../../node/common/bytes.js";
+import { GenesisError } from "../../node/genesis.js";
+
+function make(n: number, k: number): Genesis {
+  const prefixes = assignPrefixes(n, k);
+  return {
+    name: "test",
+    T: 256,
+    replication: k,
+    nodes: prefixes.map((p, id) => ({
+      id,
+      publicKey: generateKeyPair().publicKey,
+      address: `127.0.0.1:${7000 + id}`,
+      prefixes: p,
+    })),
+    records: [{ key: ".root_rule", value: new Uint8Array([0, 97, 115, 109]) }],
+  };
+}
+
+test("prefix assignment is balanced and replicated", () => {
+  for (const [n, k] of [
+    [1, 1],
+    [4, 2],
+    [7, 3],
+    [5, 5],
+    [10, 3],
+  ] as const) {
+    const g = make(n, k);
+    validateGenesis(g);
+    const loads = assignPrefixes(n, k).map((p) => p.reduce((s, x) => s + 2 ** -x.length, 0));
+    const max = Math.max(...loads);
+    const min = Math.min(...loads);
+    assert.ok(max - min <= 2 ** -Math.ceil(Math.log2(4 * n)) + 1e-9, `unbalanced ${loads}`);
+    assert.ok(Math.abs(loads.reduce((a, b) => a + b, 0) - k) < 1e-9);
+  }
+});
+
+test("under-replicated, duplicate and malformed genesis documents are refused", () => {
+  const g = make(4, 2);
+  assert.throws(
+    () => validateGenesis({ ...g, nodes: g.nodes.map((x, i) => (i === 0 ? { ...x, prefixes: [] } : x)) }),
+    GenesisError,
+  );
+  assert.throws(() => validateGenesis({ ...g, nodes: g.nodes.map((x) => ({ ...x, id: 1 })) }), GenesisError);
+  assert.throws(
+    () => validateGenesis({ ...g, records: [{ key: ".arbor/nodes/9", value: new Uint8Array() }] }),
+    GenesisError,
+  );
+  assert.throws(() => genesisFromJson("{"), GenesisError);
+  assert.throws(
+    () =>
+      genesisFromJson(
+        JSON.stringify({
+          name: "x",
+          T: 1,
+          replication: 1,
+          nodes: [{ id: 0, publicKey: "zz", address: "a:1", prefixes: [""] }],
+          records: [],
+        }),
+      ),
+    GenesisError,
+  );
+});
+
+test("JSON round trip keeps the chain id", () => {
+  const g = make(7, 3);
+  const back = genesisFromJson(genesisToJson(g));
+  assert.equal(toHex(chainId(back)), toHex(chainId(g)));
+  assert.equal(genesisRecords(g).filter((r) => r.key.startsWith(".arbor/")).length, 8);
+});
