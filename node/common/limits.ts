@@ -127,3 +127,22 @@ export const TOB_MAX_EVIDENCE_PER_STEP = 16;
 export const TOB_MAX_REJECTS_PER_STEP = 64;
 /** Most verified certificates cached (a QC is verified once, then recognised). */
 export const TOB_MAX_CERT_CACHE = 4096;
+
+// ---------------------------------------------------------------------------------------------
+// Node (node/): transport and client API.
+// ---------------------------------------------------------------------------------------------
+
+/** Frames queued for one peer while its stream is down or slow; beyond this new frames are dropped. */
+export const MAX_PEER_QUEUE_FRAMES = 8192;
+/** Bytes queued for one peer. */
+export const MAX_PEER_QUEUE_BYTES = 64 * 1024 * 1024;
+/** Requests a node holds admitted but not yet seen in a delivered block, per node. */
+export const MAX_ADMITTED_REQUESTS = 100_000;
+/** Receipts a node keeps in memory for WaitReceipt and subscriptions (older ones are on disk). */
+export const MAX_RECENT_RECEIPTS = 200_000;
+/** Longest a WaitReceipt call may wait, in milliseconds. */
+export const MAX_RECEIPT_WAIT_MS = 60_000;
+/** Most headers one GetHeaders reply carries. */
+export const MAX_HEADERS_PER_REPLY = 1024;
+/** Most concurrent receipt subscriptions per node. */
+export const MAX_RECEIPT_SUBSCRIPTIONS = 1024;

@@ -1,0 +1,145 @@
+// Certified headers: after applying block h a node signs its header and sends the signature to
+// its peers; once 2f+1 validators' signatures over the same header hash are in, the header is
+// certified and stored. Signatures that arrive before this node reaches h wait in a bounded buffer.
+
+import { Level } from "level";
+import { Reader, Writer } from "./common/codec.js";
+import { bytesEqual } from "./common/bytes.js";
+import { MAX_HEADERS_PER_REPLY } from "./common/limits.js";
+import {
+  decodeCertifiedHeader,
+  encodeCertifiedHeader,
+  headerHash,
+  headerSigningMessage,
+  quorum,
+  type CertifiedHeader,
+  type Header,
+  type HeaderSignature,
+  type Validator,
+} from "./ledger/header.js";
+import type { SignatureVerifier } from "./ledger/ledger.js";
+
+/** Heights ahead of our own for which peers' signatures are buffered. */
+const EARLY_SIGNATURE_HEIGHTS = 256;
+const P_CERT = 0x63; // 'c'
+
+function certKey(h: bigint): Uint8Array {
+  return new Writer(9).u8(P_CERT).u64(h).finish();
+}
+
+export interface HeaderSigMessage {
+  readonly height: bigint;
+  readonly hash: Uint8Array;
+  readonly signer: number;
+  readonly signature: Uint8Array;
+}
+
+export function encodeHeaderSig(m: HeaderSigMessage): Uint8Array {
+  return new Writer(120).u8(1).u64(m.height).raw(m.hash).varint(m.signer).raw(m.signature).finish();
+}
+
+export function decodeHeaderSig(b: Uint8Array): HeaderSigMessage {
+  const r = new Reader(b);
+  if (r.u8() !== 1) throw new RangeError("not a header signature");
+  const m = { height: r.u64(), hash: r.copy(32), signer: r.varint(1 << 30), signature: r.copy(64) };
+  r.end("header signature");
+  return m;
+}
+
+interface Pending {
+  header: Header | null;
+  hash: Uint8Array | null;
+  sigs: Map<number, { hash: Uint8Array; signature: Uint8Array }>;
+}
+
+export class HeaderCertifier {
+  private readonly pending = new Map<bigint, Pending>();
+  private ownHeight = -1n;
+  latestCertified = -1n;
+  onCertified: ((c: CertifiedHeader) => void) | null = null;
+
+  constructor(
+    private readonly db: Level<Uint8Array, Uint8Array>,
+    private validators: readonly Validator[],
+    private readonly verifier: SignatureVerifier,
+  ) {}
+
+  setValidators(vs: readonly Validator[]): void {
+    this.validators = vs;
+  }
+
+  /** Our own header for a height we just applied, with our signature. */
+  own(header: Header, signer: number, signature: Uint8Array): void {
+    const p = this.slot(header.height);
+    p.header = header;
+    p.hash = headerHash(header);
+    p.sigs.set(signer, { hash: p.hash, signature });
+    this.ownHeight = header.height;
+    this.check(header.height);
+    for (const h of this.pending.keys()) if (h < header.height - 64n) this.pending.delete(h);
+  }
+
+  /** A peer's signature. Unverifiable or foreign ones are dropped. */
+  add(m: HeaderSigMessage): void {
+    if (m.height <= this.latestCertified && this.pending.get(m.height) === undefined) return;
+    if (m.height > this.ownHeight + BigInt(EARLY_SIGNATURE_HEIGHTS)) return;
+    const v = this.validators.find((x) => x.id === m.signer);
+    if (!v) return;
+    const p = this.slot(m.height);
+    p.sigs.set(m.signer, { hash: m.hash, signature: m.signature });
+    this.check(m.height);
+  }
+
+  private slot(h: bigint): Pending {
+    let p = this.pending.get(h);
+    if (!p) {
+      p = { header: null, hash: null, sigs: new Map() };
+      this.pending.set(h, p);
+    }
+    return p;
+  }
+
+  private check(h: bigint): void {
+    const p = this.pending.get(h);
+    if (!p || !p.header || !p.hash) return;
+    const msg = headerSigningMessage(p.header);
+    const good: HeaderSignature[] = [];
+    for (const [signer, s] of p.sigs) {
+      if (!bytesEqual(s.hash, p.hash)) continue;
+      const v = this.validators.find((x) => x.id === signer);
+      if (v && this.verifier.ed25519Verify(v.publicKey, msg, s.signature))
+        good.push({ signer, signature: s.signature });
+      else p.sigs.delete(signer);
+    }
+    if (good.length < quorum(this.validators.length)) return;
+    good.sort((a, b) => a.signer - b.signer);
+    const cert: CertifiedHeader = { header: p.header, signatures: good };
+    this.pending.delete(h);
+    if (h > this.latestCertified) this.latestCertified = h;
+    void this.db.put(certKey(h), encodeCertifiedHeader(cert)).catch(() => undefined);
+    this.onCertified?.(cert);
+  }
+
+  async get(h: bigint): Promise<CertifiedHeader | undefined> {
+    const b = await this.db.get(certKey(h));
+    return b === undefined ? undefined : decodeCertifiedHeader(b);
+  }
+
+  async range(from: bigint, max: number): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = [];
+    const limit = Math.min(max, MAX_HEADERS_PER_REPLY);
+    for await (const v of this.db.values({ gte: certKey(from), lt: new Uint8Array([P_CERT + 1]), limit }))
+      out.push(v);
+    return out;
+  }
+
+  async loadLatest(): Promise<void> {
+    for await (const k of this.db.keys({
+      gte: certKey(0n),
+      lt: new Uint8Array([P_CERT + 1]),
+      reverse: true,
+      limit: 1,
+    }))
+      this.latestCertified = new Reader(k.subarray(1)).u64();
+  }
+}

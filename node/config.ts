@@ -1,0 +1,63 @@
+// Per-node configuration file: which genesis member this process is, where its key and data
+// live, and a few tunables. Relative paths are relative to the configuration file.
+
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { ArborError } from "./common/errors.js";
+import { fromHex } from "./common/bytes.js";
+import { genesisFromJson, type Genesis } from "./genesis.js";
+import { keyPairFromSeed, type KeyPair } from "./keys.js";
+import type { Level } from "./log.js";
+
+export interface NodeConfigFile {
+  id: number;
+  genesis: string;
+  keyFile: string;
+  dataDir: string;
+  listen?: string;
+  tickMs?: number;
+  logLevel?: Level;
+}
+
+export interface LoadedConfig {
+  readonly id: number;
+  readonly genesis: Genesis;
+  readonly key: KeyPair;
+  readonly dataDir: string;
+  readonly listen: string | undefined;
+  readonly tickMs: number;
+  readonly logLevel: Level;
+}
+
+export class ConfigError extends ArborError {}
+
+/** A key file holds the 32-byte Ed25519 seed as 64 hex digits (and nothing else but whitespace). */
+export function readKeyFile(path: string): KeyPair {
+  const text = readFileSync(path, "utf8").trim();
+  if (!/^[0-9a-f]{64}$/.test(text))
+    throw new ConfigError("config/bad-key-file", `${path}: expected 64 hex digits`);
+  return keyPairFromSeed(fromHex(text));
+}
+
+export function loadConfig(path: string): LoadedConfig {
+  let c: NodeConfigFile;
+  try {
+    c = JSON.parse(readFileSync(path, "utf8")) as NodeConfigFile;
+  } catch (e) {
+    throw new ConfigError("config/unreadable", `${path}: ${String(e)}`);
+  }
+  const base = dirname(resolve(path));
+  if (!Number.isInteger(c.id)) throw new ConfigError("config/bad-id", "id must be an integer");
+  for (const f of ["genesis", "keyFile", "dataDir"] as const)
+    if (typeof c[f] !== "string") throw new ConfigError("config/missing", `${f} must be a path`);
+  const genesis = genesisFromJson(readFileSync(resolve(base, c.genesis), "utf8"));
+  return {
+    id: c.id,
+    genesis,
+    key: readKeyFile(resolve(base, c.keyFile)),
+    dataDir: resolve(base, c.dataDir),
+    listen: c.listen,
+    tickMs: c.tickMs ?? 50,
+    logLevel: c.logLevel ?? "info",
+  };
+}

@@ -1,0 +1,34 @@
+// `arbor node --config FILE`: runs one node in the foreground until SIGTERM or SIGINT.
+import { loadConfig } from "./config.js";
+import { createLogger } from "./log.js";
+import { ArborNode } from "./node.js";
+
+export async function runNode(configPath: string): Promise<void> {
+  const cfg = loadConfig(configPath);
+  const log = createLogger({ node: cfg.id }, cfg.logLevel);
+  const node = new ArborNode({
+    genesis: cfg.genesis,
+    id: cfg.id,
+    key: cfg.key,
+    dataDir: cfg.dataDir,
+    listen: cfg.listen,
+    tickMs: cfg.tickMs,
+    log,
+  });
+  let stopping = false;
+  const stop = (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("shutting down", { signal: sig });
+    void node.close().then(
+      () => process.exit(0),
+      (e) => {
+        log.error("shutdown failed", { error: String(e) });
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+  await node.start();
+}

@@ -1,0 +1,235 @@
+// Node-to-node transport: one authenticated gRPC bidirectional stream from every node to every
+// other. The dialer proves its identity by signing the server's fresh challenge (bound to the
+// chain id and the server's key); frames from an unauthenticated stream, an unknown key or an
+// evicted one are refused. A frame is a channel byte and a payload (channel 0: consensus, 1: the
+// ledger's header signatures). Outbound frames wait in a bounded per-peer queue while a stream
+// is down or slow; consensus tolerates the loss of what overflows.
+
+import * as grpc from "@grpc/grpc-js";
+import { randomBytes } from "node:crypto";
+import { create } from "@bufbuild/protobuf";
+import { PeerFrameSchema, Peer, type PeerFrame } from "../../proto/gen/arbor/v1/peer_pb.js";
+import { CHANNEL_OPTIONS, serviceDefinition } from "./grpc-util.js";
+import { Reader, Writer } from "../common/codec.js";
+import { bytesEqual, concatBytes, toHex, utf8 } from "../common/bytes.js";
+import { MAX_PEER_QUEUE_BYTES, MAX_PEER_QUEUE_FRAMES } from "../common/limits.js";
+import { nodeEd25519Verify } from "../exec/host-crypto.js";
+import { signWith, type KeyPair } from "../keys.js";
+
+const HELLO_TAG = utf8("arbor:peer:v1");
+const NONCE_BYTES = 32;
+
+export const CHANNEL_CONSENSUS = 0;
+export const CHANNEL_LEDGER = 1;
+
+export interface PeerInfo {
+  readonly publicKey: Uint8Array;
+  readonly address: string;
+}
+
+export interface PeerNetOptions {
+  readonly chain: Uint8Array;
+  readonly self: KeyPair;
+  readonly peers: readonly PeerInfo[];
+  /** A frame from an authenticated peer (hex of its public key). */
+  onFrame(from: string, channel: number, payload: Uint8Array): void;
+  /** Whether a peer's key may talk to us now (membership; evicted nodes are refused). */
+  isAllowed(keyHex: string): boolean;
+  log?(msg: string, fields?: Record<string, unknown>): void;
+}
+
+function helloMessage(chain: Uint8Array, serverKey: Uint8Array, nonce: Uint8Array): Uint8Array {
+  return concatBytes(HELLO_TAG, chain, serverKey, nonce);
+}
+
+function frame(payload: Uint8Array): PeerFrame {
+  return create(PeerFrameSchema, { payload });
+}
+
+class Outbound {
+  private queue: Uint8Array[] = [];
+  private queuedBytes = 0;
+  private call: grpc.ClientDuplexStream<PeerFrame, PeerFrame> | null = null;
+  private ready = false;
+  private writable = true;
+  private closed = false;
+  private retry: NodeJS.Timeout | null = null;
+  dropped = 0;
+
+  constructor(
+    private readonly net: PeerNet,
+    readonly info: PeerInfo,
+    private readonly client: grpc.Client,
+  ) {}
+
+  get connected(): boolean {
+    return this.ready;
+  }
+
+  send(payload: Uint8Array): void {
+    if (
+      this.queue.length >= MAX_PEER_QUEUE_FRAMES ||
+      this.queuedBytes + payload.length > MAX_PEER_QUEUE_BYTES
+    ) {
+      this.dropped++;
+      return;
+    }
+    this.queue.push(payload);
+    this.queuedBytes += payload.length;
+    this.flush();
+  }
+
+  private flush(): void {
+    while (this.ready && this.writable && this.call && this.queue.length > 0) {
+      const p = this.queue.shift()!;
+      this.queuedBytes -= p.length;
+      this.writable = this.call.write(frame(p));
+    }
+  }
+
+  connect(): void {
+    if (this.closed) return;
+    const call = (
+      this.client as unknown as { connect(): grpc.ClientDuplexStream<PeerFrame, PeerFrame> }
+    ).connect();
+    this.call = call;
+    this.ready = false;
+    this.writable = true;
+    let greeted = false;
+    call.on("data", (f: PeerFrame) => {
+      if (greeted) return; // the server only ever sends its challenge
+      greeted = true;
+      if (f.payload.length !== NONCE_BYTES) return call.cancel();
+      const sig = signWith(
+        this.net.opts.self,
+        helloMessage(this.net.opts.chain, this.info.publicKey, f.payload),
+      );
+      call.write(frame(new Writer(100).raw(this.net.opts.self.publicKey).raw(sig).finish()));
+      this.ready = true;
+      this.flush();
+    });
+    call.on("drain", () => {
+      this.writable = true;
+      this.flush();
+    });
+    const down = () => {
+      if (this.call !== call) return;
+      this.call = null;
+      this.ready = false;
+      if (!this.closed && this.retry === null)
+        this.retry = setTimeout(() => {
+          this.retry = null;
+          this.connect();
+        }, 300);
+    };
+    call.on("error", down);
+    call.on("end", down);
+    call.on("close", down);
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.retry) clearTimeout(this.retry);
+    this.call?.cancel();
+    this.client.close();
+  }
+}
+
+export class PeerNet {
+  private readonly out = new Map<string, Outbound>();
+  private readonly inbound = new Set<grpc.ServerDuplexStream<PeerFrame, PeerFrame>>();
+  readonly selfHex: string;
+
+  constructor(readonly opts: PeerNetOptions) {
+    this.selfHex = toHex(opts.self.publicKey);
+  }
+
+  /** The Peer service to add to the node's gRPC server. */
+  service(): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
+    return {
+      definition: serviceDefinition(Peer),
+      implementation: { connect: (call: grpc.ServerDuplexStream<PeerFrame, PeerFrame>) => this.accept(call) },
+    };
+  }
+
+  private accept(call: grpc.ServerDuplexStream<PeerFrame, PeerFrame>): void {
+    const nonce = new Uint8Array(randomBytes(NONCE_BYTES));
+    let peer: string | null = null;
+    this.inbound.add(call);
+    const drop = (why: string) => {
+      this.opts.log?.("peer stream refused", { why, peer });
+      call.end();
+    };
+    call.on("data", (f: PeerFrame) => {
+      const p = f.payload;
+      if (peer === null) {
+        try {
+          const r = new Reader(p);
+          const key = r.copy(32);
+          const sig = r.copy(64);
+          r.end("hello");
+          const hex = toHex(key);
+          if (hex === this.selfHex || !this.opts.isAllowed(hex)) return drop("unknown or evicted key");
+          if (!nodeEd25519Verify(key, helloMessage(this.opts.chain, this.opts.self.publicKey, nonce), sig))
+            return drop("bad hello signature");
+          peer = hex;
+        } catch {
+          return drop("malformed hello");
+        }
+        return;
+      }
+      if (!this.opts.isAllowed(peer)) return drop("peer evicted");
+      if (p.length < 1) return;
+      this.opts.onFrame(peer, p[0]!, p.subarray(1));
+    });
+    const gone = () => this.inbound.delete(call);
+    call.on("end", () => {
+      gone();
+      call.end();
+    });
+    call.on("error", gone);
+    call.on("close", gone);
+    call.write(frame(nonce));
+  }
+
+  start(): void {
+    const Client = grpc.makeGenericClientConstructor(serviceDefinition(Peer), "Peer");
+    for (const p of this.opts.peers) {
+      const hex = toHex(p.publicKey);
+      if (hex === this.selfHex || this.out.has(hex)) continue;
+      const client = new Client(p.address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+      const o = new Outbound(this, p, client);
+      this.out.set(hex, o);
+      o.connect();
+    }
+  }
+
+  send(to: string, channel: number, payload: Uint8Array): void {
+    const o = this.out.get(to);
+    if (!o || !this.opts.isAllowed(to)) return;
+    const b = new Uint8Array(payload.length + 1);
+    b[0] = channel;
+    b.set(payload, 1);
+    o.send(b);
+  }
+
+  broadcast(channel: number, payload: Uint8Array): void {
+    for (const hex of this.out.keys()) this.send(hex, channel, payload);
+  }
+
+  /** Peers whose outbound stream is up. */
+  connectedPeers(): string[] {
+    return [...this.out.entries()].filter(([, o]) => o.connected).map(([k]) => k);
+  }
+
+  isPeer(key: Uint8Array): boolean {
+    return [...this.out.values()].some((o) => bytesEqual(o.info.publicKey, key));
+  }
+
+  close(): void {
+    for (const o of this.out.values()) o.close();
+    for (const c of this.inbound) c.end();
+    this.out.clear();
+    this.inbound.clear();
+  }
+}

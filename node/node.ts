@@ -1,0 +1,359 @@
+// An Arbor node: wires the store, the executor, the ledger and the consensus into one process
+// and serves the client API and the peer streams on one gRPC port. Committed blocks are applied
+// in order; after each one the node commits its store (one batch, one fsync), signs the receipts
+// and the block header, and gathers the header's certificate from its peers.
+
+import * as grpc from "@grpc/grpc-js";
+import { Level } from "level";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
+import {
+  Arbor,
+  ExecuteAckSchema,
+  GetReplySchema,
+  HeadersReplySchema,
+  SignedReceiptSchema,
+  StatusReplySchema,
+  type ExecuteAck,
+  type ExecuteRequest,
+  type GetRequest,
+  type HeadersRequest,
+  type ReceiptQuery,
+  type ReceiptSubscription,
+  type SignedReceipt,
+} from "../proto/gen/arbor/v1/client_pb.js";
+import { CHANNEL_OPTIONS, serviceDefinition } from "./net/grpc-util.js";
+import { CHANNEL_CONSENSUS, CHANNEL_LEDGER, PeerNet } from "./net/peer-net.js";
+import { bytesEqual, toHex } from "./common/bytes.js";
+import { ArborError } from "./common/errors.js";
+import { MAX_RECEIPT_WAIT_MS, MAX_TOUCHED_KEYS } from "./common/limits.js";
+import { installNodeSha256 } from "./platform.js";
+import { LevelStore } from "./store/level-store.js";
+import { Partition } from "./store/core/partition.js";
+import { keyPath } from "./store/core/path.js";
+import { prove, ProveError } from "./store/core/proof.js";
+import { encodeProof } from "./store/core/proof-codec.js";
+import { createExecutor } from "./exec/index.js";
+import { nodeEd25519Verify } from "./exec/host-crypto.js";
+import { Ledger, type BlockOutcome } from "./ledger/ledger.js";
+import { receiptSigningMessage } from "./ledger/receipt.js";
+import { headerSigningMessage, headerHash, type Header } from "./ledger/header.js";
+import { encodeStatement, proofDigest, statementSigningMessage } from "./ledger/statement.js";
+import {
+  chainId,
+  genesisRecords,
+  genesisValidatorsHash,
+  validatorsOf,
+  type Genesis,
+  type GenesisNode,
+} from "./genesis.js";
+import { signWith, type KeyPair } from "./keys.js";
+import { ReceiptBook } from "./receipts.js";
+import { HeaderCertifier, decodeHeaderSig, encodeHeaderSig } from "./certifier.js";
+import { TobShell } from "./tob/shell.js";
+import type { Delivery } from "./tob/core/index.js";
+import type { Logger } from "./log.js";
+
+export const NODE_VERSION = "0.1.0";
+
+export interface NodeOptions {
+  readonly genesis: Genesis;
+  readonly id: number;
+  readonly key: KeyPair;
+  readonly dataDir: string;
+  /** host:port to listen on (defaults to the genesis address) */
+  readonly listen?: string;
+  readonly tickMs?: number;
+  readonly log: Logger;
+}
+
+const verifier = { ed25519Verify: nodeEd25519Verify };
+
+function grpcError(code: grpc.status, message: string): grpc.ServiceError {
+  return Object.assign(new Error(message), {
+    code,
+    details: message,
+    metadata: new grpc.Metadata(),
+  }) as grpc.ServiceError;
+}
+
+export class ArborNode {
+  readonly me: GenesisNode;
+  readonly chain: Uint8Array;
+  private server: grpc.Server | null = null;
+  private net!: PeerNet;
+  private tob!: TobShell;
+  private store!: LevelStore;
+  private ledger!: Ledger;
+  private meta!: Level<Uint8Array, Uint8Array>;
+  private certifier!: HeaderCertifier;
+  private readonly receipts = new ReceiptBook();
+  private lastHeaderHash: Uint8Array = new Uint8Array(32);
+  private closing = false;
+  port = 0;
+
+  constructor(readonly opts: NodeOptions) {
+    const me = opts.genesis.nodes.find((n) => n.id === opts.id);
+    if (!me) throw new ArborError("node/unknown-id", `node ${opts.id} is not in the genesis`);
+    if (!bytesEqual(me.publicKey, opts.key.publicKey))
+      throw new ArborError("node/wrong-key", `the key does not belong to node ${opts.id}`);
+    this.me = me;
+    this.chain = chainId(opts.genesis);
+  }
+
+  get height(): bigint {
+    return this.store.height;
+  }
+
+  get root(): Uint8Array {
+    return this.store.history.rootLabel;
+  }
+
+  get storeCensus() {
+    return this.store.history.tree.census();
+  }
+
+  async start(): Promise<void> {
+    installNodeSha256();
+    const g = this.opts.genesis;
+    const log = this.opts.log;
+    mkdirSync(this.opts.dataDir, { recursive: true });
+    this.store = await LevelStore.open(join(this.opts.dataDir, "store"), {
+      partition: new Partition(this.me.prefixes),
+      T: g.T,
+      genesis: genesisRecords(g),
+    });
+    this.ledger = new Ledger(this.store.history, createExecutor(), verifier);
+    this.meta = new Level<Uint8Array, Uint8Array>(join(this.opts.dataDir, "node"), {
+      keyEncoding: "view",
+      valueEncoding: "view",
+    });
+    await this.meta.open();
+    this.certifier = new HeaderCertifier(this.meta, validatorsOf(g), verifier);
+    await this.certifier.loadLatest();
+    const prev = await this.certifier.get(this.store.height);
+    if (prev) this.lastHeaderHash = headerHash(prev.header);
+
+    const members = new Set(g.nodes.map((n) => toHex(n.publicKey)));
+    this.net = new PeerNet({
+      chain: this.chain,
+      self: this.opts.key,
+      peers: g.nodes.filter((n) => n.id !== this.me.id),
+      isAllowed: (hex) => members.has(hex),
+      onFrame: (from, channel, payload) => this.onFrame(from, channel, payload),
+      log: (m, f) => log.debug(m, f),
+    });
+    this.tob = await TobShell.open({
+      dir: join(this.opts.dataDir, "consensus"),
+      core: {
+        networkId: this.chain,
+        signer: { publicKey: this.opts.key.publicKey, sign: (m) => signWith(this.opts.key, m) },
+        verifier: { verify: nodeEd25519Verify },
+        genesisValidators: [...g.nodes].sort((a, b) => a.id - b.id).map((n) => n.publicKey),
+      },
+      tickMs: this.opts.tickMs ?? 50,
+      appliedHeight: Number(this.store.height),
+      send: (to, bytes) => {
+        for (const p of to) this.net.send(p, CHANNEL_CONSENSUS, bytes);
+      },
+      deliver: (d) => this.apply(d),
+      onEvidence: (e) => log.warn("consensus evidence", { kind: e.kind, signer: e.signer, round: e.round }),
+      log: (m, f) => log.debug(m, f),
+    });
+
+    const server = new grpc.Server(CHANNEL_OPTIONS);
+    server.addService(serviceDefinition(Arbor), this.clientApi());
+    const peer = this.net.service();
+    server.addService(peer.definition, peer.implementation);
+    const listen = this.opts.listen ?? this.me.address;
+    this.port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (err, port) =>
+        err ? reject(err) : resolve(port),
+      ),
+    );
+    this.server = server;
+    this.net.start();
+    this.tob.start((e) => {
+      log.error("consensus storage failed; stopping", { error: String(e) });
+      void this.close().finally(() => process.exit(70));
+    });
+    log.info("node started", {
+      id: this.me.id,
+      listen,
+      height: this.store.height,
+      root: toHex(this.root),
+      prefixes: this.me.prefixes,
+    });
+  }
+
+  private onFrame(from: string, channel: number, payload: Uint8Array): void {
+    if (channel === CHANNEL_CONSENSUS) this.tob.message(from, payload);
+    else if (channel === CHANNEL_LEDGER) {
+      try {
+        const m = decodeHeaderSig(payload);
+        const signer = this.opts.genesis.nodes.find((n) => toHex(n.publicKey) === from);
+        if (signer && signer.id === m.signer) this.certifier.add(m);
+      } catch {
+        this.opts.log.debug("malformed ledger frame", { from });
+      }
+    }
+  }
+
+  /** Applies one committed block, commits the store, signs receipts and the header. */
+  private async apply(d: Delivery): Promise<void> {
+    const height = BigInt(d.height);
+    if (height <= this.store.height) return; // already applied before a restart
+    const out: BlockOutcome = this.ledger.applyBlock(height, d.requests);
+    await this.store.commit(height);
+    const header: Header = {
+      chain: this.chain,
+      height,
+      timestamp: BigInt(out.timestamp),
+      root: out.root,
+      receiptsDigest: out.receiptsDigest,
+      validatorsHash: genesisValidatorsHash(this.opts.genesis),
+      previous: this.lastHeaderHash,
+    };
+    this.lastHeaderHash = headerHash(header);
+    const sig = signWith(this.opts.key, headerSigningMessage(header));
+    this.certifier.own(header, this.me.id, sig);
+    this.net.broadcast(
+      CHANNEL_LEDGER,
+      encodeHeaderSig({ height, hash: this.lastHeaderHash, signer: this.me.id, signature: sig }),
+    );
+    for (let i = 0; i < out.receipts.length; i++) {
+      const bytes = out.encodedReceipts[i]!;
+      this.receipts.add(out.receipts[i]!.requestId, {
+        receipt: bytes,
+        node: this.me.id,
+        signature: signWith(this.opts.key, receiptSigningMessage(bytes)),
+      });
+    }
+    if (out.receipts.length > 0)
+      this.opts.log.debug("block applied", { height, requests: out.receipts.length, root: toHex(out.root) });
+  }
+
+  // --- client API -------------------------------------------------------------------------
+
+  private clientApi(): grpc.UntypedServiceImplementation {
+    return {
+      get: (call: grpc.ServerUnaryCall<GetRequest, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        try {
+          cb(null, this.get(call.request));
+        } catch (e) {
+          cb(
+            e instanceof ArborError
+              ? grpcError(
+                  e instanceof ProveError ? grpc.status.FAILED_PRECONDITION : grpc.status.INVALID_ARGUMENT,
+                  e.message,
+                )
+              : grpcError(grpc.status.INTERNAL, String(e)),
+          );
+        }
+      },
+      execute: (call: grpc.ServerUnaryCall<ExecuteRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
+        cb(null, this.admit(call.request.request)),
+      executeStream: (call: grpc.ServerDuplexStream<ExecuteRequest, ExecuteAck>) => {
+        call.on("data", (r: ExecuteRequest) => call.write(this.admit(r.request)));
+        call.on("end", () => call.end());
+        call.on("error", () => undefined);
+      },
+      waitReceipt: (call: grpc.ServerUnaryCall<ReceiptQuery, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        const id = call.request.requestId;
+        if (id.length !== 32)
+          return cb(grpcError(grpc.status.INVALID_ARGUMENT, "request id must be 32 bytes"));
+        const ms = Math.min(call.request.timeoutMs || 10_000, MAX_RECEIPT_WAIT_MS);
+        void this.receipts
+          .wait(id, ms)
+          .then((r) =>
+            r
+              ? cb(null, create(SignedReceiptSchema, r))
+              : cb(grpcError(grpc.status.DEADLINE_EXCEEDED, "no receipt yet")),
+          );
+      },
+      subscribeReceipts: (call: grpc.ServerWritableStream<ReceiptSubscription, SignedReceipt>) => {
+        const unsubscribe = this.receipts.subscribe(call.request.requestIds, (r) =>
+          call.write(create(SignedReceiptSchema, r)),
+        );
+        if (!unsubscribe)
+          return call.destroy(grpcError(grpc.status.RESOURCE_EXHAUSTED, "too many subscriptions"));
+        call.on("cancelled", unsubscribe);
+        call.on("close", unsubscribe);
+      },
+      getHeaders: (call: grpc.ServerUnaryCall<HeadersRequest, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        void this.certifier.range(call.request.fromHeight, call.request.maxCount || 64).then(
+          (headers) => cb(null, create(HeadersReplySchema, { headers })),
+          (e) => cb(grpcError(grpc.status.INTERNAL, String(e))),
+        );
+      },
+      status: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => {
+        cb(
+          null,
+          create(StatusReplySchema, {
+            node: this.me.id,
+            publicKey: this.opts.key.publicKey,
+            height: this.store.height,
+            timestamp: BigInt(this.store.history.now),
+            root: this.root,
+            prefixes: [...this.me.prefixes],
+            peersConnected: this.net.connectedPeers().length,
+            version: NODE_VERSION,
+          }),
+        );
+      },
+    };
+  }
+
+  private get(req: GetRequest) {
+    if (req.keys.length === 0 || req.keys.length > MAX_TOUCHED_KEYS)
+      throw new ArborError("get/bad-keys", `ask for 1..${MAX_TOUCHED_KEYS} keys`);
+    const paths = req.keys.map(keyPath);
+    const proof = encodeProof(
+      prove(this.store.history.tree, paths, { values: !req.hashesOnly, leafSiblings: req.forExecute }),
+    );
+    const statement = encodeStatement({
+      chain: this.chain,
+      node: this.me.id,
+      height: this.store.height,
+      timestamp: BigInt(this.store.history.now),
+      root: this.root,
+      proofDigest: proofDigest(proof),
+    });
+    return create(GetReplySchema, {
+      statement,
+      proof,
+      signature: signWith(this.opts.key, statementSigningMessage(statement)),
+    });
+  }
+
+  private admit(bytes: Uint8Array): ExecuteAck {
+    if (this.closing)
+      return create(ExecuteAckSchema, {
+        accepted: false,
+        reason: "node/closing",
+        message: "the node is shutting down",
+      });
+    const a = this.ledger.admit(bytes);
+    if (!a.ok)
+      return create(ExecuteAckSchema, {
+        requestId: a.id,
+        accepted: false,
+        reason: a.reason,
+        message: a.message,
+      });
+    this.tob.submit([bytes]);
+    return create(ExecuteAckSchema, { requestId: a.request.id, accepted: true });
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    await new Promise<void>((r) => (this.server ? this.server.tryShutdown(() => r()) : r()));
+    this.net?.close();
+    await this.tob?.close();
+    await this.store?.close();
+    await this.meta?.close();
+    this.opts.log.info("node stopped", { id: this.me.id });
+  }
+}

@@ -1,0 +1,64 @@
+// Receipts a node produced recently, signed, with waiters and subscribers: bounded in memory
+// (MAX_RECENT_RECEIPTS), oldest forgotten first.
+
+import { toHex } from "./common/bytes.js";
+import { MAX_RECENT_RECEIPTS, MAX_RECEIPT_SUBSCRIPTIONS } from "./common/limits.js";
+
+export interface SignedReceiptBytes {
+  readonly receipt: Uint8Array;
+  readonly node: number;
+  readonly signature: Uint8Array;
+}
+
+type Waiter = (r: SignedReceiptBytes) => void;
+
+export class ReceiptBook {
+  private readonly byId = new Map<string, SignedReceiptBytes>();
+  private readonly waiters = new Map<string, Set<Waiter>>();
+  private readonly subscribers = new Set<{ ids: Set<string> | null; push: Waiter }>();
+
+  add(requestId: Uint8Array, r: SignedReceiptBytes): void {
+    const id = toHex(requestId);
+    this.byId.set(id, r);
+    if (this.byId.size > MAX_RECENT_RECEIPTS) this.byId.delete(this.byId.keys().next().value!);
+    const ws = this.waiters.get(id);
+    if (ws) {
+      this.waiters.delete(id);
+      for (const w of ws) w(r);
+    }
+    for (const s of this.subscribers) if (s.ids === null || s.ids.has(id)) s.push(r);
+  }
+
+  get(requestId: Uint8Array): SignedReceiptBytes | undefined {
+    return this.byId.get(toHex(requestId));
+  }
+
+  /** Resolves with the receipt, or undefined after `timeoutMs`. */
+  wait(requestId: Uint8Array, timeoutMs: number): Promise<SignedReceiptBytes | undefined> {
+    const have = this.get(requestId);
+    if (have) return Promise.resolve(have);
+    const id = toHex(requestId);
+    return new Promise((resolve) => {
+      const set = this.waiters.get(id) ?? new Set<Waiter>();
+      this.waiters.set(id, set);
+      const done: Waiter = (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      };
+      const timer = setTimeout(() => {
+        set.delete(done);
+        if (set.size === 0) this.waiters.delete(id);
+        resolve(undefined);
+      }, timeoutMs);
+      set.add(done);
+    });
+  }
+
+  /** Returns an unsubscribe function, or null when too many subscriptions are open. */
+  subscribe(ids: Uint8Array[] | null, push: Waiter): (() => void) | null {
+    if (this.subscribers.size >= MAX_RECEIPT_SUBSCRIPTIONS) return null;
+    const s = { ids: ids && ids.length > 0 ? new Set(ids.map(toHex)) : null, push };
+    this.subscribers.add(s);
+    return () => this.subscribers.delete(s);
+  }
+}

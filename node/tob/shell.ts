@@ -1,0 +1,178 @@
+// The consensus shell: drives the pure TobCore with real time, durable storage and the network.
+// Steps run strictly one after another: step → write its persist batch to LevelDB (fsync) → only
+// then release its sends and deliveries. Ticks come from a timer; messages from the authenticated
+// peer transport; committed blocks go, in order and exactly once, to the application's callback,
+// whose completion is reported back to the core as "applied".
+
+import { Level } from "level";
+import { Writer } from "../common/codec.js";
+import { TOB_DEDUP_WINDOW, TOB_DELIVER_WINDOW, TOB_RETAINED_BLOCKS } from "../common/limits.js";
+import {
+  TobCore,
+  decodeBlock,
+  decodeEpochState,
+  decodeSafety,
+  encodeBlock,
+  encodeEpochState,
+  encodeSafety,
+  type CoreConfig,
+  type Delivery,
+  type Evidence,
+  type Input,
+  type PersistBatch,
+  type Restored,
+  type Status,
+} from "./core/index.js";
+
+const SAFETY_KEY = new Uint8Array([0x73]); // 's'
+const EPOCH_KEY = new Uint8Array([0x65]); // 'e'
+const P_BLOCK = 0x62; // 'b'
+
+function blockKey(height: number): Uint8Array {
+  return new Writer(9).u8(P_BLOCK).u64(BigInt(height)).finish();
+}
+
+export interface TobShellOptions {
+  readonly dir: string;
+  readonly core: CoreConfig;
+  /** Milliseconds per tick. */
+  readonly tickMs: number;
+  /** Height the application has durably applied (its store's height). */
+  readonly appliedHeight: number;
+  /** Sends consensus bytes to peers (hex public keys). */
+  send(to: readonly string[], bytes: Uint8Array): void;
+  /** Applies a committed block durably; resolves when done. Called in height order, once per height. */
+  deliver(d: Delivery): Promise<void>;
+  onEvidence?(e: Evidence): void;
+  log?(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export class TobShell {
+  private readonly inputs: Input[] = [];
+  private running = false;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private deliverChain: Promise<void> = Promise.resolve();
+  private fatal: ((e: unknown) => void) | null = null;
+
+  private constructor(
+    private readonly db: Level<Uint8Array, Uint8Array>,
+    private readonly core: TobCore,
+    private readonly opts: TobShellOptions,
+  ) {}
+
+  static async open(opts: TobShellOptions): Promise<TobShell> {
+    const db = new Level<Uint8Array, Uint8Array>(opts.dir, { keyEncoding: "view", valueEncoding: "view" });
+    await db.open();
+    const restored = await TobShell.restore(db, opts.appliedHeight);
+    const shell = new TobShell(db, new TobCore(opts.core, restored), opts);
+    return shell;
+  }
+
+  private static async restore(
+    db: Level<Uint8Array, Uint8Array>,
+    appliedHeight: number,
+  ): Promise<Restored | undefined> {
+    const safety = await db.get(SAFETY_KEY);
+    const epoch = await db.get(EPOCH_KEY);
+    if (safety === undefined || epoch === undefined) return undefined;
+    const keep = Math.max(TOB_RETAINED_BLOCKS, TOB_DEDUP_WINDOW + TOB_DELIVER_WINDOW);
+    const blocks = [];
+    for await (const v of db.values({
+      gte: blockKey(0),
+      lt: new Uint8Array([P_BLOCK + 1]),
+      reverse: true,
+      limit: keep,
+    }))
+      blocks.push(decodeBlock(v));
+    blocks.reverse();
+    return { safety: decodeSafety(safety), epoch: decodeEpochState(epoch), ledger: blocks, appliedHeight };
+  }
+
+  /** Starts ticking. `onFatal` hears of storage failures (the node must stop: it cannot vote safely). */
+  start(onFatal: (e: unknown) => void): void {
+    this.fatal = onFatal;
+    this.timer = setInterval(() => this.push({ type: "tick" }), this.opts.tickMs);
+    this.push({ type: "tick" });
+  }
+
+  submit(requests: readonly Uint8Array[]): void {
+    if (requests.length > 0) this.push({ type: "propose", requests });
+  }
+
+  message(from: string, bytes: Uint8Array): void {
+    this.push({ type: "message", from, bytes });
+  }
+
+  setValidators(fromHeight: number, validators: readonly Uint8Array[]): void {
+    this.push({ type: "setValidators", fromHeight, validators });
+  }
+
+  status(): Status {
+    return this.core.status();
+  }
+
+  validators(): readonly Uint8Array[] {
+    return this.core.validators();
+  }
+
+  /** A committed block by height, from storage (for catch-up of the application and for peers). */
+  async block(height: number): Promise<Uint8Array | undefined> {
+    return this.db.get(blockKey(height));
+  }
+
+  private push(i: Input): void {
+    if (this.stopped) return;
+    this.inputs.push(i);
+    if (!this.running) void this.run();
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.inputs.length > 0 && !this.stopped) {
+        const step = this.core.step(this.inputs.shift()!);
+        if (step.persist) await this.persist(step.persist);
+        const fx = step.persisted();
+        for (const s of fx.sends) this.opts.send(s.to, s.bytes);
+        for (const e of fx.evidence) this.opts.onEvidence?.(e);
+        for (const d of fx.deliveries) this.enqueueDelivery(d);
+      }
+    } catch (e) {
+      this.stopped = true;
+      this.fatal?.(e);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private enqueueDelivery(d: Delivery): void {
+    this.deliverChain = this.deliverChain.then(async () => {
+      if (this.stopped) return;
+      try {
+        await this.opts.deliver(d);
+      } catch (e) {
+        this.stopped = true;
+        this.fatal?.(e);
+        return;
+      }
+      this.push({ type: "applied", height: d.height });
+    });
+  }
+
+  private async persist(p: PersistBatch): Promise<void> {
+    const batch = this.db.batch();
+    if (p.safety) batch.put(SAFETY_KEY, encodeSafety(p.safety));
+    if (p.epoch) batch.put(EPOCH_KEY, encodeEpochState(p.epoch));
+    for (const b of p.blocks) batch.put(blockKey(b.height), encodeBlock(b));
+    await batch.write({ sync: true });
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.deliverChain.catch(() => undefined);
+    while (this.running) await new Promise((r) => setTimeout(r, 5));
+    await this.db.close();
+  }
+}

@@ -1,0 +1,199 @@
+// Real multi-process clusters on loopback for tests: writes keys, a genesis and per-node configs
+// into a temporary directory, runs every node as a child process, and talks to them over gRPC.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createServer } from "node:net";
+import * as grpc from "@grpc/grpc-js";
+import { create } from "@bufbuild/protobuf";
+import {
+  Arbor,
+  type ExecuteAck,
+  type GetReply,
+  type SignedReceipt,
+  type StatusReply,
+} from "../../proto/gen/arbor/v1/client_pb.js";
+import { CHANNEL_OPTIONS, serviceDefinition } from "../../node/net/grpc-util.js";
+import { assignPrefixes, genesisToJson, type Genesis } from "../../node/genesis.js";
+import { generateKeyPair, type KeyPair } from "../../node/keys.js";
+import { toHex } from "../../node/common/bytes.js";
+import { genesisRecords as systemRecords } from "../ledger/harness.js";
+import {
+  ExecuteRequestSchema,
+  GetRequestSchema,
+  HeadersRequestSchema,
+  ReceiptQuerySchema,
+  StatusRequestSchema,
+  type HeadersReply,
+} from "../../proto/gen/arbor/v1/client_pb.js";
+
+const BIN = new URL("../../node/bin.js", import.meta.url).pathname;
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      s.close(() => (typeof a === "object" && a ? resolve(a.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+type Unary<Req, Res> = (
+  req: Req,
+  opts: grpc.CallOptions,
+  cb: (e: grpc.ServiceError | null, r: Res) => void,
+) => void;
+
+export class NodeClient {
+  readonly raw: grpc.Client & Record<string, unknown>;
+  constructor(readonly address: string) {
+    const C = grpc.makeGenericClientConstructor(serviceDefinition(Arbor), "Arbor");
+    this.raw = new C(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as grpc.Client &
+      Record<string, unknown>;
+  }
+  private call<Req, Res>(name: string, req: Req, timeoutMs = 15_000): Promise<Res> {
+    return new Promise((resolve, reject) => {
+      (this.raw[name] as Unary<Req, Res>).call(this.raw, req, { deadline: Date.now() + timeoutMs }, (e, r) =>
+        e ? reject(e) : resolve(r),
+      );
+    });
+  }
+  status(): Promise<StatusReply> {
+    return this.call("status", create(StatusRequestSchema, {}), 3000);
+  }
+  get(keys: string[], forExecute = true, hashesOnly = false): Promise<GetReply> {
+    return this.call("get", create(GetRequestSchema, { keys, forExecute, hashesOnly }));
+  }
+  execute(request: Uint8Array): Promise<ExecuteAck> {
+    return this.call("execute", create(ExecuteRequestSchema, { request }));
+  }
+  waitReceipt(requestId: Uint8Array, timeoutMs = 20_000): Promise<SignedReceipt> {
+    return this.call("waitReceipt", create(ReceiptQuerySchema, { requestId, timeoutMs }), timeoutMs + 2000);
+  }
+  headers(fromHeight: bigint, maxCount = 64): Promise<HeadersReply> {
+    return this.call("getHeaders", create(HeadersRequestSchema, { fromHeight, maxCount }));
+  }
+  close(): void {
+    this.raw.close();
+  }
+}
+
+export interface ClusterOptions {
+  readonly n: number;
+  readonly k: number;
+  readonly T?: number;
+  readonly tickMs?: number;
+}
+
+export class Cluster {
+  readonly dir: string;
+  readonly genesis: Genesis;
+  readonly keys: KeyPair[];
+  readonly procs: (ChildProcess | null)[];
+  readonly clients: NodeClient[];
+  private logs: string[][];
+
+  private constructor(dir: string, genesis: Genesis, keys: KeyPair[]) {
+    this.dir = dir;
+    this.genesis = genesis;
+    this.keys = keys;
+    this.procs = genesis.nodes.map(() => null);
+    this.logs = genesis.nodes.map(() => []);
+    this.clients = genesis.nodes.map((n) => new NodeClient(n.address));
+  }
+
+  static async create(o: ClusterOptions): Promise<Cluster> {
+    const dir = mkdtempSync(join(tmpdir(), "arbor-cluster-"));
+    const prefixes = assignPrefixes(o.n, o.k);
+    const keys = prefixes.map(() => generateKeyPair());
+    const ports: number[] = [];
+    for (let i = 0; i < o.n; i++) ports.push(await freePort());
+    const genesis: Genesis = {
+      name: "test-cluster",
+      T: o.T ?? 256,
+      replication: o.k,
+      nodes: prefixes.map((p, id) => ({
+        id,
+        publicKey: keys[id]!.publicKey,
+        address: `127.0.0.1:${ports[id]}`,
+        prefixes: p,
+      })),
+      records: systemRecords(),
+    };
+    writeFileSync(join(dir, "genesis.json"), genesisToJson(genesis));
+    for (let id = 0; id < o.n; id++) {
+      writeFileSync(join(dir, `node${id}.key`), toHex(keys[id]!.seed) + "\n");
+      mkdirSync(join(dir, `node${id}`), { recursive: true });
+      writeFileSync(
+        join(dir, `node${id}.json`),
+        JSON.stringify({
+          id,
+          genesis: "genesis.json",
+          keyFile: `node${id}.key`,
+          dataDir: `node${id}`,
+          tickMs: o.tickMs ?? 50,
+          logLevel: "info",
+        }),
+      );
+    }
+    return new Cluster(dir, genesis, keys);
+  }
+
+  start(id: number): void {
+    const p = spawn(process.execPath, [BIN, "node", "--config", join(this.dir, `node${id}.json`)], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    p.stderr!.on("data", (d: Buffer) => {
+      const l = this.logs[id]!;
+      l.push(d.toString());
+      if (l.length > 200) l.shift();
+    });
+    this.procs[id] = p;
+  }
+
+  startAll(): void {
+    for (let i = 0; i < this.genesis.nodes.length; i++) this.start(i);
+  }
+
+  kill(id: number, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+    const p = this.procs[id];
+    this.procs[id] = null;
+    if (!p || p.exitCode !== null) return Promise.resolve();
+    return new Promise((r) => {
+      p.once("exit", () => r());
+      p.kill(signal);
+    });
+  }
+
+  logsOf(id: number): string {
+    return this.logs[id]!.join("");
+  }
+
+  async waitFor(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        if (await cond()) return;
+      } catch {
+        /* not ready yet */
+      }
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Waits until every running node answers Status. */
+  async ready(timeoutMs = 20_000): Promise<void> {
+    for (let i = 0; i < this.procs.length; i++)
+      if (this.procs[i])
+        await this.waitFor(async () => (await this.clients[i]!.status()).node === i, timeoutMs, `node ${i}`);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.procs.map((_, i) => this.kill(i, "SIGTERM")));
+    for (const c of this.clients) c.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

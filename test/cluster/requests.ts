@@ -1,0 +1,96 @@
+// Building signed requests against a live cluster straight from the node API: find the holders of
+// each key, GET proofs from them, join the proofs into one against the newest root, sign.
+import { Cluster } from "./cluster.js";
+import { decodeProof, encodeProof } from "../../node/store/core/proof-codec.js";
+import { extendProof, mergeProofs } from "../../node/store/core/combine.js";
+import { keyPath } from "../../node/store/core/path.js";
+import { Partition } from "../../node/store/core/partition.js";
+import { decodeStatement } from "../../node/ledger/statement.js";
+import {
+  assembleSignedRequest,
+  encodeRequestBody,
+  requestSigningMessage,
+  sortKeys,
+} from "../../node/ledger/request.js";
+import { generateKeyPair, signWith, type KeyPair } from "../../node/keys.js";
+import { Writer } from "../../node/common/codec.js";
+import { bytesEqual } from "../../node/common/bytes.js";
+import type { ProofNode } from "../../node/store/core/proof.js";
+
+export function holders(c: Cluster, key: string): number[] {
+  const p = keyPath(key);
+  return c.genesis.nodes.filter((n) => new Partition(n.prefixes).holdsKey(p)).map((n) => n.id);
+}
+
+/** One proof for all keys, against the newest root among the answers. */
+export async function fetchProof(
+  c: Cluster,
+  keys: string[],
+  alive: (id: number) => boolean = (id) => c.procs[id] !== null,
+): Promise<Uint8Array> {
+  const groups = new Map<number, string[]>();
+  for (const k of keys) {
+    const h = holders(c, k).find(alive);
+    if (h === undefined) throw new Error(`no live holder for ${k}`);
+    groups.set(h, [...(groups.get(h) ?? []), k]);
+  }
+  const answers = await Promise.all(
+    [...groups].map(async ([id, ks]) => {
+      const r = await c.clients[id]!.get(ks);
+      const st = decodeStatement(r.statement);
+      return { ts: st.timestamp, root: decodeProof(r.proof).root, keys: ks };
+    }),
+  );
+  answers.sort((a, b) => (a.ts > b.ts ? -1 : a.ts < b.ts ? 1 : 0));
+  let proof: ProofNode = answers[0]!.root;
+  for (const a of answers.slice(1)) {
+    const x = decodeProof(encodeProof(a.root));
+    const base = decodeProof(encodeProof(proof));
+    if (bytesEqual(x.rootLabel, base.rootLabel)) proof = mergeProofs(proof, a.root);
+    else {
+      const e = extendProof(proof, a.root, a.keys.map(keyPath));
+      if (!e.ok) throw new Error("proofs could not be combined (a record changed in between)");
+      proof = e.proof;
+    }
+  }
+  return encodeProof(proof);
+}
+
+export class Signer {
+  readonly key: KeyPair = generateKeyPair();
+  private nonce = 0n;
+  constructor(private readonly c: Cluster) {}
+
+  async request(op: string, touched: string[], args: Uint8Array, proof?: Uint8Array): Promise<Uint8Array> {
+    const keys = sortKeys(touched);
+    const p = proof ?? (await fetchProof(this.c, sortKeys([op, ...keys])));
+    const body = encodeRequestBody({
+      op,
+      touched: keys,
+      proof: p,
+      args,
+      gasLimit: 10_000_000n,
+      caller: this.key.publicKey,
+      nonce: this.nonce++,
+    });
+    return assembleSignedRequest(body, signWith(this.key, requestSigningMessage(body)));
+  }
+
+  createDomain(name: string): Promise<Uint8Array> {
+    return this.request(
+      ".root_rule",
+      [".base_rule_template", `${name}/.base_rule`, `${name}/.owner`],
+      new Writer().string(name).bytes(this.key.publicKey).finish(),
+    );
+  }
+
+  baseRule(domain: string, writes: Array<[string, Uint8Array | null]>): Promise<Uint8Array> {
+    const w = new Writer().varint(writes.length);
+    for (const [k, v] of writes) {
+      w.string(k);
+      if (v === null) w.u8(0);
+      else w.u8(1).bytes(v);
+    }
+    return this.request(`${domain}/.base_rule`, [`${domain}/.owner`, ...writes.map(([k]) => k)], w.finish());
+  }
+}
