@@ -15,3 +15,5 @@ export { InvalidModuleError } from "./core/errors.js";
 export function createExecutor(options: ExecutorOptions = {}): Executor {
   return new Executor(nodeHostCrypto, options);
 }
+export { ROOT_RULE_KEY, BASE_RULE_TEMPLATE_KEY, baseRuleKey, ownerKey } from "./core/system.js";
+export { loadBuiltOp, systemGenesisRecords, BUILT_OPS_DIR } from "./built-ops.js";

@@ -30,7 +30,12 @@ export const HOST_IMPORTS: readonly HostImport[] = [
   // AssemblyScript abort(message, file, line, column): traps with the decoded message.
   { module: AS_MODULE, name: "abort", params: ["i32", "i32", "i32", "i32"], results: [] },
   // AssemblyScript trace(message, n, a0..a4): a metered no-op. The only place f64 may appear.
-  { module: AS_MODULE, name: "trace", params: ["i32", "i32", "f64", "f64", "f64", "f64", "f64"], results: [] },
+  {
+    module: AS_MODULE,
+    name: "trace",
+    params: ["i32", "i32", "f64", "f64", "f64", "f64", "f64"],
+    results: [],
+  },
 ];
 
 /** AssemblyScript's `seed` import (randomness, returns f64) is refused by name, with its own message. */

@@ -73,16 +73,22 @@ function blockResults(r: WasmReader): number {
   return invalid("feature", "multi-value and reference block types are not supported");
 }
 
-export function planBody(m: ParsedModule, funcIndex: number, range: { start: number; end: number }): BodyPlan {
+export function planBody(
+  m: ParsedModule,
+  funcIndex: number,
+  range: { start: number; end: number },
+): BodyPlan {
   const r = new WasmReader(m.bytes, range.start, range.end);
   const type = typeOfFunc(m, funcIndex);
   let locals = type.params.length;
   const groups = r.u32();
-  if (groups > MAX_WASM_LOCALS) invalid("bounds", `function ${funcIndex} declares more than ${MAX_WASM_LOCALS} locals`);
+  if (groups > MAX_WASM_LOCALS)
+    invalid("bounds", `function ${funcIndex} declares more than ${MAX_WASM_LOCALS} locals`);
   for (let i = 0; i < groups; i++) {
     const n = r.u32();
     locals += n;
-    if (locals > MAX_WASM_LOCALS) invalid("bounds", `function ${funcIndex} has more than ${MAX_WASM_LOCALS} locals`);
+    if (locals > MAX_WASM_LOCALS)
+      invalid("bounds", `function ${funcIndex} has more than ${MAX_WASM_LOCALS} locals`);
     const t = r.u8();
     if (t === 0x7c || t === 0x7d) invalid("float", `function ${funcIndex} has a floating-point local`);
     if (t !== 0x7f && t !== 0x7e) invalid("feature", `function ${funcIndex} has a local of unsupported type`);
@@ -132,7 +138,8 @@ export function planBody(m: ParsedModule, funcIndex: number, range: { start: num
     let info: OpInfo | undefined;
     if (code === 0xfc) {
       const sub = r.u32();
-      if (isFloatFcOpcode(sub)) invalid("float", `function ${funcIndex}: floating-point conversion 0xfc ${sub}`);
+      if (isFloatFcOpcode(sub))
+        invalid("float", `function ${funcIndex}: floating-point conversion 0xfc ${sub}`);
       info = FC_OPCODES.get(sub);
       if (!info) invalid("feature", `function ${funcIndex}: instruction 0xfc ${sub} is not supported`);
       const mems = sub === 10 ? 2 : 1;
@@ -140,8 +147,15 @@ export function planBody(m: ParsedModule, funcIndex: number, range: { start: num
     } else {
       info = OPCODES.get(code);
       if (!info) {
-        if (isFloatOpcode(code)) invalid("float", `function ${funcIndex}: floating-point instruction 0x${code.toString(16)} at byte ${at}`);
-        invalid("feature", `function ${funcIndex}: instruction 0x${code.toString(16)} at byte ${at} is not supported`);
+        if (isFloatOpcode(code))
+          invalid(
+            "float",
+            `function ${funcIndex}: floating-point instruction 0x${code.toString(16)} at byte ${at}`,
+          );
+        invalid(
+          "feature",
+          `function ${funcIndex}: instruction 0x${code.toString(16)} at byte ${at} is not supported`,
+        );
       }
     }
     if (cur !== null) (cur as Segment).cost += COST[info.cost];
@@ -271,7 +285,8 @@ export function planBody(m: ParsedModule, funcIndex: number, range: { start: num
         pop(pops);
         push(pushes);
     }
-    if (ctrl.length > MAX_WASM_NESTING) invalid("bounds", `function ${funcIndex} nests blocks deeper than ${MAX_WASM_NESTING}`);
+    if (ctrl.length > MAX_WASM_NESTING)
+      invalid("bounds", `function ${funcIndex} nests blocks deeper than ${MAX_WASM_NESTING}`);
   }
   for (const seg of segments) if (seg.cost > 0) patches.push({ at: seg.at, kind: "charge", cost: seg.cost });
   if (!r.done) invalid("malformed", `function ${funcIndex} has bytes after its final end`);

@@ -13,7 +13,10 @@ export function domainOf(key: string): string {
 
 /** True when `key` lies in `domain` or one of its sub-domains. */
 export function inDomain(key: string, domain: string): boolean {
-  return domain === "" || (key.length > domain.length && key.startsWith(domain) && key.charCodeAt(domain.length) === 0x2f);
+  return (
+    domain === "" ||
+    (key.length > domain.length && key.startsWith(domain) && key.charCodeAt(domain.length) === 0x2f)
+  );
 }
 
 export function isSystemDomain(domain: string): boolean {

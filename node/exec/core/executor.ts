@@ -10,7 +10,13 @@ import { STATUS_MEMORY_LIMIT, STATUS_OUT_OF_GAS, STATUS_STACK_LIMIT, type Reject
 import { Lru } from "./cache.js";
 import { writeRule } from "./domain.js";
 import { InvalidModuleError } from "./errors.js";
-import { GAS_INVOKE_BASE, GAS_PER_INITIAL_PAGE, GAS_PER_RESULT_WORD, METERING_VERSION, wordsGas } from "./gas.js";
+import {
+  GAS_INVOKE_BASE,
+  GAS_PER_INITIAL_PAGE,
+  GAS_PER_RESULT_WORD,
+  METERING_VERSION,
+  wordsGas,
+} from "./gas.js";
 import { HostTrap, type HostCrypto } from "./host.js";
 import { decodeResult, encodeInput, type TouchedRecord, type Write } from "./io.js";
 import { compileOp, type CompiledOp } from "./load.js";
@@ -158,7 +164,8 @@ export class Executor {
     const p = ptr >>> 0;
     if (p + 4 > mem.length) return reject("malformed-result", "result pointer out of bounds", limit - left);
     const len = (mem[p]! | (mem[p + 1]! << 8) | (mem[p + 2]! << 16) | (mem[p + 3]! << 24)) >>> 0;
-    if (p + 4 + len > mem.length) return reject("malformed-result", "result length out of bounds", limit - left);
+    if (p + 4 + len > mem.length)
+      return reject("malformed-result", "result length out of bounds", limit - left);
     left -= wordsGas(len, GAS_PER_RESULT_WORD);
     if (left < 0n) return reject("out-of-gas", "out of gas reading the result", limit);
 
@@ -170,7 +177,8 @@ export class Executor {
   private classify(err: unknown, slot: Slot, limit: bigint): ExecResult {
     const left = slot.gas.value as bigint;
     const used = left < 0n ? limit : limit - left;
-    if (err instanceof HostTrap) return reject(err.reason, err.detail, err.reason === "out-of-gas" ? limit : used);
+    if (err instanceof HostTrap)
+      return reject(err.reason, err.detail, err.reason === "out-of-gas" ? limit : used);
     if (err instanceof wasm.RuntimeError) {
       switch (slot.status.value) {
         case STATUS_OUT_OF_GAS:

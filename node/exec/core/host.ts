@@ -5,7 +5,14 @@
 // are usable, so a module's initial state can never depend on a call's input.
 
 import { MAX_ABORT_MESSAGE_CHARS } from "../../common/limits.js";
-import { AS_MODULE, ED25519_PUBLIC_KEY_BYTES, ED25519_SIGNATURE_BYTES, HOST_MODULE, SHA256_BYTES, type RejectReason } from "./abi.js";
+import {
+  AS_MODULE,
+  ED25519_PUBLIC_KEY_BYTES,
+  ED25519_SIGNATURE_BYTES,
+  HOST_MODULE,
+  SHA256_BYTES,
+  type RejectReason,
+} from "./abi.js";
 import {
   GAS_HOST_ED25519_VERIFY,
   GAS_HOST_INPUT_READ,
@@ -146,7 +153,14 @@ export class HostContext {
     for (let i = 0; i < chars; i++) units.push(mem[p + 2 * i]! | (mem[p + 2 * i + 1]! << 8));
     for (let i = 0; i < units.length; i++) {
       const c = units[i]!;
-      if (c >= 0xd800 && c <= 0xdbff && i + 1 < units.length && units[i + 1]! >= 0xdc00 && units[i + 1]! <= 0xdfff) i++;
+      if (
+        c >= 0xd800 &&
+        c <= 0xdbff &&
+        i + 1 < units.length &&
+        units[i + 1]! >= 0xdc00 &&
+        units[i + 1]! <= 0xdfff
+      )
+        i++;
       else if (c >= 0xd800 && c <= 0xdfff) units[i] = 0xfffd;
     }
     return String.fromCharCode(...units);

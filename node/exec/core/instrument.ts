@@ -132,7 +132,12 @@ export function instrument(m: ParsedModule, plans: readonly BodyPlan[], metered 
   {
     const w = new WasmWriter().u32(G + 3 + mutables.length);
     const global = (type: "i32" | "i64", mutable: boolean, init: bigint) =>
-      w.u8(VALTYPE[type]).u8(mutable ? 1 : 0).u8(type === "i32" ? I32_CONST : I64_CONST).sleb(init).u8(END);
+      w
+        .u8(VALTYPE[type])
+        .u8(mutable ? 1 : 0)
+        .u8(type === "i32" ? I32_CONST : I64_CONST)
+        .sleb(init)
+        .u8(END);
     for (const g of m.globals) global(g.type, g.mutable, g.init);
     global("i64", true, MAX_START_GAS); // gas: the start function runs on this budget
     global("i32", true, 0n); // depth
@@ -166,7 +171,12 @@ export function instrument(m: ParsedModule, plans: readonly BodyPlan[], metered 
       hookBody(true, gGas, gStatus),
       hookBody(false, gGas, gStatus),
       saveBody(mutables.map((x) => [x.i, shadowOf.get(x.i)!])),
-      restoreBody(mutables.map((x) => [x.i, shadowOf.get(x.i)!]), gGas, gDepth, gStatus),
+      restoreBody(
+        mutables.map((x) => [x.i, shadowOf.get(x.i)!]),
+        gGas,
+        gDepth,
+        gStatus,
+      ),
     ])
       w.u32(body.length).raw(body);
     out.section(10, w.finish());
@@ -246,7 +256,15 @@ function hookBody(grow: boolean, gGas: number, gStatus: number): Uint8Array {
   } else {
     // per started 8-byte word
     w.u8(GLOBAL_GET).u32(gGas);
-    w.u8(LOCAL_GET).u32(0).u8(I64_EXTEND_I32_U).u8(I64_CONST).sleb(7n).u8(I64_ADD).u8(I64_CONST).sleb(3n).u8(I64_SHR_U);
+    w.u8(LOCAL_GET)
+      .u32(0)
+      .u8(I64_EXTEND_I32_U)
+      .u8(I64_CONST)
+      .sleb(7n)
+      .u8(I64_ADD)
+      .u8(I64_CONST)
+      .sleb(3n)
+      .u8(I64_SHR_U);
     w.u8(I64_CONST).sleb(GAS_PER_WORD).u8(I64_MUL);
   }
   w.u8(I64_SUB).u8(GLOBAL_SET).u32(gGas);
@@ -262,7 +280,12 @@ function saveBody(pairs: Array<[number, number]>): Uint8Array {
   return w.u8(END).finish();
 }
 
-function restoreBody(pairs: Array<[number, number]>, gGas: number, gDepth: number, gStatus: number): Uint8Array {
+function restoreBody(
+  pairs: Array<[number, number]>,
+  gGas: number,
+  gDepth: number,
+  gStatus: number,
+): Uint8Array {
   const w = new WasmWriter().u32(0);
   for (const [g, s] of pairs) w.u8(GLOBAL_GET).u32(s).u8(GLOBAL_SET).u32(g);
   w.u8(LOCAL_GET).u32(0).u8(GLOBAL_SET).u32(gGas);

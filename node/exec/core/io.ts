@@ -118,13 +118,20 @@ export function encodeInput(
   records: readonly TouchedRecord[],
   scratch?: Uint8Array,
 ): EncodedInput {
-  if (!(caller instanceof Uint8Array) || caller.length !== CALLER_KEY_BYTES) bad(`caller key must be ${CALLER_KEY_BYTES} bytes`);
+  if (!(caller instanceof Uint8Array) || caller.length !== CALLER_KEY_BYTES)
+    bad(`caller key must be ${CALLER_KEY_BYTES} bytes`);
   const opLen = utf8Length(opKey);
   if (opLen <= 0 || opLen > MAX_KEY_BYTES) bad("operation key is empty, too long or not well-formed");
   if (args.length > MAX_ARGS_BYTES) bad(`arguments of ${args.length} bytes exceed ${MAX_ARGS_BYTES}`);
   if (records.length > MAX_TOUCHED_KEYS) bad(`${records.length} touched keys exceed ${MAX_TOUCHED_KEYS}`);
   const keyLengths: number[] = [];
-  let size = CALLER_KEY_BYTES + varintSize(opLen) + opLen + varintSize(args.length) + args.length + varintSize(records.length);
+  let size =
+    CALLER_KEY_BYTES +
+    varintSize(opLen) +
+    opLen +
+    varintSize(args.length) +
+    args.length +
+    varintSize(records.length);
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
     const n = utf8Length(r.key);
@@ -136,7 +143,10 @@ export function encodeInput(
       size += varintSize(r.value.length) + r.value.length;
     }
   }
-  const buffer = scratch !== undefined && scratch.length >= size ? scratch : new Uint8Array(Math.max(size, 2 * (scratch?.length ?? 0)));
+  const buffer =
+    scratch !== undefined && scratch.length >= size
+      ? scratch
+      : new Uint8Array(Math.max(size, 2 * (scratch?.length ?? 0)));
   const blob = buffer.subarray(0, size);
   copy(blob, 0, caller);
   let pos = putVarint(blob, CALLER_KEY_BYTES, opLen);
@@ -167,7 +177,11 @@ export function encodeInput(
 /** Why a result blob was refused, with the first offending write's key where there is one. */
 export type ResultVerdict =
   | { readonly ok: true; readonly writes: Write[] }
-  | { readonly ok: false; readonly reason: "malformed-result" | "domain-violation" | "write-not-touched"; readonly message: string };
+  | {
+      readonly ok: false;
+      readonly reason: "malformed-result" | "domain-violation" | "write-not-touched";
+      readonly message: string;
+    };
 
 function malformed(message: string): ResultVerdict {
   return { ok: false, reason: "malformed-result", message };
@@ -212,7 +226,8 @@ export function decodeResult(
     if (klen < 0 || klen === 0 || pos.p + klen > blob.length) return malformed(`write ${i}: bad key`);
     const kb = blob.subarray(pos.p, pos.p + klen);
     pos.p += klen;
-    if (prev !== null && compareBytes(prev, kb) >= 0) return malformed(`write ${i}: keys not in strictly ascending order`);
+    if (prev !== null && compareBytes(prev, kb) >= 0)
+      return malformed(`write ${i}: keys not in strictly ascending order`);
     prev = kb;
     if (pos.p >= blob.length) return malformed(`write ${i}: missing kind`);
     const kind = blob[pos.p++]!;
@@ -243,8 +258,18 @@ export function decodeResult(
         return malformed(`write ${i}: key is not valid UTF-8`);
       }
     }
-    if (!mayWrite(key)) return { ok: false, reason: "domain-violation", message: `write to ${JSON.stringify(key)} outside the operation's domain` };
-    if (!touched) return { ok: false, reason: "write-not-touched", message: `write to ${JSON.stringify(key)}, which is not a touched key` };
+    if (!mayWrite(key))
+      return {
+        ok: false,
+        reason: "domain-violation",
+        message: `write to ${JSON.stringify(key)} outside the operation's domain`,
+      };
+    if (!touched)
+      return {
+        ok: false,
+        reason: "write-not-touched",
+        message: `write to ${JSON.stringify(key)}, which is not a touched key`,
+      };
     writes.push({ key, value });
   }
   if (pos.p !== blob.length) return malformed(`${blob.length - pos.p} trailing bytes`);

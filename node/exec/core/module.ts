@@ -19,7 +19,14 @@ import {
   MAX_WASM_TYPE_ARITY,
   MAX_WASM_TYPES,
 } from "../../common/limits.js";
-import { HOST_IMPORTS, INJECTED_PREFIX, MEMORY_EXPORT, REFUSED_IMPORTS, RUN_EXPORT, type ValType } from "./abi.js";
+import {
+  HOST_IMPORTS,
+  INJECTED_PREFIX,
+  MEMORY_EXPORT,
+  REFUSED_IMPORTS,
+  RUN_EXPORT,
+  type ValType,
+} from "./abi.js";
 import { invalid } from "./errors.js";
 import { WasmReader } from "./wasm-bytes.js";
 
@@ -111,7 +118,8 @@ function intType(r: WasmReader, what: string): "i32" | "i64" {
 
 function limits(r: WasmReader, what: string): Limits {
   const flags = r.u8();
-  if (flags !== 0 && flags !== 1) invalid("feature", `${what} limits flag 0x${flags.toString(16)} (shared or 64-bit) is not supported`);
+  if (flags !== 0 && flags !== 1)
+    invalid("feature", `${what} limits flag 0x${flags.toString(16)} (shared or 64-bit) is not supported`);
   const min = r.u32();
   const max = flags === 1 ? r.u32() : undefined;
   if (max !== undefined && max < min) invalid("malformed", `${what} maximum below minimum`);
@@ -139,11 +147,13 @@ function sameSig(t: FuncType, params: readonly ValType[], results: readonly ValT
 }
 
 export function parseModule(bytes: Uint8Array): ParsedModule {
-  if (bytes.length > MAX_MODULE_BYTES) invalid("too-large", `module of ${bytes.length} bytes exceeds ${MAX_MODULE_BYTES}`);
+  if (bytes.length > MAX_MODULE_BYTES)
+    invalid("too-large", `module of ${bytes.length} bytes exceeds ${MAX_MODULE_BYTES}`);
   const r = new WasmReader(bytes);
   const header = r.bytes(Math.min(8, bytes.length));
   const HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  if (header.length < 8 || HEADER.some((b, i) => header[i] !== b)) invalid("malformed", "not a WebAssembly 1.0 binary");
+  if (header.length < 8 || HEADER.some((b, i) => header[i] !== b))
+    invalid("malformed", "not a WebAssembly 1.0 binary");
 
   const sections: Section[] = [];
   let types: FuncType[] = [];
@@ -160,7 +170,8 @@ export function parseModule(bytes: Uint8Array): ParsedModule {
   let sawData = false;
   const exportsSeen = { run: false, memory: false };
   let runIndex = 0;
-  const sigOf = (i: number): FuncType => types[i < imports.length ? imports[i]!.type : funcTypes[i - imports.length]!]!;
+  const sigOf = (i: number): FuncType =>
+    types[i < imports.length ? imports[i]!.type : funcTypes[i - imports.length]!]!;
   let lastOrder = 0;
 
   while (!r.done) {
@@ -191,7 +202,8 @@ export function parseModule(bytes: Uint8Array): ParsedModule {
           const results: ValType[] = [];
           for (const list of [params, results]) {
             const k = s.u32();
-            if (k > MAX_WASM_TYPE_ARITY) invalid("bounds", `function type arity ${k} exceeds ${MAX_WASM_TYPE_ARITY}`);
+            if (k > MAX_WASM_TYPE_ARITY)
+              invalid("bounds", `function type arity ${k} exceeds ${MAX_WASM_TYPE_ARITY}`);
             for (let j = 0; j < k; j++) list.push(valType(s));
           }
           if (results.length > 1) invalid("feature", "multiple results are not supported");
@@ -208,13 +220,16 @@ export function parseModule(bytes: Uint8Array): ParsedModule {
           const name = s.name(MAX_WASM_NAME_BYTES);
           const kind = s.u8();
           const full = `${module}.${name}`;
-          if (kind !== 0x00) invalid("import", `import ${full} is not a function (only host functions can be imported)`);
+          if (kind !== 0x00)
+            invalid("import", `import ${full} is not a function (only host functions can be imported)`);
           const type = s.u32();
           if (type >= types.length) invalid("malformed", `import ${full} has unknown type ${type}`);
-          if (REFUSED_IMPORTS.includes(full)) invalid("import", `${full} (randomness) is not available to operations`);
+          if (REFUSED_IMPORTS.includes(full))
+            invalid("import", `${full} (randomness) is not available to operations`);
           const spec = HOST_IMPORTS.find((h) => h.module === module && h.name === name);
           if (!spec) invalid("import", `import ${full} is not part of the host ABI`);
-          if (!sameSig(types[type]!, spec.params, spec.results)) invalid("import", `import ${full} has the wrong signature`);
+          if (!sameSig(types[type]!, spec.params, spec.results))
+            invalid("import", `import ${full} has the wrong signature`);
           if (seen.has(full)) invalid("import", `import ${full} is declared twice`);
           seen.add(full);
           imports.push({ module, name, type });
@@ -239,7 +254,8 @@ export function parseModule(bytes: Uint8Array): ParsedModule {
         if (n === 1) {
           if (s.u8() !== 0x70) invalid("feature", "only funcref tables are supported");
           table = limits(s, "table");
-          if (table.min > MAX_WASM_TABLE_ELEMENTS) invalid("bounds", `table of ${table.min} elements exceeds ${MAX_WASM_TABLE_ELEMENTS}`);
+          if (table.min > MAX_WASM_TABLE_ELEMENTS)
+            invalid("bounds", `table of ${table.min} elements exceeds ${MAX_WASM_TABLE_ELEMENTS}`);
         }
         break;
       }
@@ -269,9 +285,11 @@ export function parseModule(bytes: Uint8Array): ParsedModule {
           const name = s.name(MAX_WASM_NAME_BYTES);
           const kind = s.u8();
           const index = s.u32();
-          if (name.startsWith(INJECTED_PREFIX)) invalid("export", `export name ${name} uses the reserved prefix ${INJECTED_PREFIX}`);
+          if (name.startsWith(INJECTED_PREFIX))
+            invalid("export", `export name ${name} uses the reserved prefix ${INJECTED_PREFIX}`);
           if (name === RUN_EXPORT && kind === 0 && !exportsSeen.run) {
-            if (index < imports.length || index >= nFuncs()) invalid("export", `${RUN_EXPORT} must be a defined function`);
+            if (index < imports.length || index >= nFuncs())
+              invalid("export", `${RUN_EXPORT} must be a defined function`);
             if (!sameSig(sigOf(index), [], ["i32"]))
               invalid("export", `${RUN_EXPORT} must have type () -> i32`);
             exportsSeen.run = true;
@@ -279,28 +297,33 @@ export function parseModule(bytes: Uint8Array): ParsedModule {
           } else if (name === MEMORY_EXPORT && kind === 2 && !exportsSeen.memory) {
             if (index !== 0) invalid("export", `${MEMORY_EXPORT} must be memory 0`);
             exportsSeen.memory = true;
-          } else invalid("export", `unexpected export ${JSON.stringify(name)} (only ${RUN_EXPORT} and ${MEMORY_EXPORT})`);
+          } else
+            invalid(
+              "export",
+              `unexpected export ${JSON.stringify(name)} (only ${RUN_EXPORT} and ${MEMORY_EXPORT})`,
+            );
         }
         break;
       }
       case 8: {
         start = s.u32();
         if (start >= nFuncs()) invalid("malformed", "start function out of range");
-        if (!sameSig(sigOf(start), [], []))
-          invalid("malformed", "start function must have type () -> ()");
+        if (!sameSig(sigOf(start), [], [])) invalid("malformed", "start function must have type () -> ()");
         if (start < imports.length) invalid("import", "the start function cannot be an import");
         break;
       }
       case 9: {
         const n = s.u32();
-        if (n > MAX_WASM_ELEMENT_SEGMENTS) invalid("bounds", `${n} element segments exceed ${MAX_WASM_ELEMENT_SEGMENTS}`);
+        if (n > MAX_WASM_ELEMENT_SEGMENTS)
+          invalid("bounds", `${n} element segments exceed ${MAX_WASM_ELEMENT_SEGMENTS}`);
         if (n > 0 && !table) invalid("malformed", "element segments without a table");
         for (let i = 0; i < n; i++) {
           if (s.u32() !== 0) invalid("feature", "only active element segments of table 0 are supported");
           const offset = Number(BigInt.asUintN(32, constExpr(s, "i32")));
           const k = s.u32();
           if (offset + k > table!.min) invalid("bounds", `element segment ${i} does not fit the table`);
-          for (let j = 0; j < k; j++) if (s.u32() >= nFuncs()) invalid("malformed", "element refers to an unknown function");
+          for (let j = 0; j < k; j++)
+            if (s.u32() >= nFuncs()) invalid("malformed", "element refers to an unknown function");
         }
         break;
       }
@@ -322,16 +345,20 @@ export function parseModule(bytes: Uint8Array): ParsedModule {
       case 11: {
         sawData = true;
         const n = s.u32();
-        if (n > MAX_WASM_DATA_SEGMENTS) invalid("bounds", `${n} data segments exceed ${MAX_WASM_DATA_SEGMENTS}`);
-        if (dataCount !== undefined && dataCount !== n) invalid("malformed", "data count does not match the data section");
+        if (n > MAX_WASM_DATA_SEGMENTS)
+          invalid("bounds", `${n} data segments exceed ${MAX_WASM_DATA_SEGMENTS}`);
+        if (dataCount !== undefined && dataCount !== n)
+          invalid("malformed", "data count does not match the data section");
         if (n > 0 && !memory) invalid("memory", "data segments without a memory");
         for (let i = 0; i < n; i++) {
           if (s.u32() !== 0) invalid("feature", "only active data segments of memory 0 are supported");
           const offset = Number(BigInt.asUintN(32, constExpr(s, "i32")));
           const k = s.u32();
           dataBytes += k;
-          if (dataBytes > MAX_WASM_DATA_BYTES) invalid("bounds", `data segments exceed ${MAX_WASM_DATA_BYTES} bytes`);
-          if (offset + k > memory!.min * PAGE_BYTES) invalid("bounds", `data segment ${i} does not fit the initial memory`);
+          if (dataBytes > MAX_WASM_DATA_BYTES)
+            invalid("bounds", `data segments exceed ${MAX_WASM_DATA_BYTES} bytes`);
+          if (offset + k > memory!.min * PAGE_BYTES)
+            invalid("bounds", `data segment ${i} does not fit the initial memory`);
           s.skip(k);
         }
         break;
@@ -341,9 +368,23 @@ export function parseModule(bytes: Uint8Array): ParsedModule {
   }
 
   if (funcTypes.length > 0 && !sawCode) invalid("malformed", "functions without a code section");
-  if (dataCount !== undefined && dataCount > 0 && !sawData) invalid("malformed", "data count without a data section");
+  if (dataCount !== undefined && dataCount > 0 && !sawData)
+    invalid("malformed", "data count without a data section");
   if (!memory) invalid("memory", "a module must define exactly one memory");
   if (!exportsSeen.run) invalid("export", `missing export ${RUN_EXPORT}`);
   if (!exportsSeen.memory) invalid("export", `missing export ${MEMORY_EXPORT}`);
-  return { bytes, sections, types, imports, funcTypes, table, memory, globals, start, runIndex, bodies, dataBytes };
+  return {
+    bytes,
+    sections,
+    types,
+    imports,
+    funcTypes,
+    table,
+    memory,
+    globals,
+    start,
+    runIndex,
+    bodies,
+    dataBytes,
+  };
 }

@@ -47,7 +47,14 @@ export interface OpInfo {
   readonly role: Role;
 }
 
-function op(name: string, imm: Imm, pop: number, push: number, cost: CostClass, role: Role = "plain"): OpInfo {
+function op(
+  name: string,
+  imm: Imm,
+  pop: number,
+  push: number,
+  cost: CostClass,
+  role: Role = "plain",
+): OpInfo {
   return { name, imm, pop, push, cost, role };
 }
 
@@ -121,10 +128,30 @@ for (let c = 0x51; c <= 0x5a; c++) def(c, op(`i64.cmp_${c.toString(16)}`, "none"
 
 // Integer arithmetic: clz/ctz/popcnt unary; mul, div/rem priced apart.
 function intArith(base: number, t: string): void {
-  const names = ["clz", "ctz", "popcnt", "add", "sub", "mul", "div_s", "div_u", "rem_s", "rem_u", "and", "or", "xor", "shl", "shr_s", "shr_u", "rotl", "rotr"];
+  const names = [
+    "clz",
+    "ctz",
+    "popcnt",
+    "add",
+    "sub",
+    "mul",
+    "div_s",
+    "div_u",
+    "rem_s",
+    "rem_u",
+    "and",
+    "or",
+    "xor",
+    "shl",
+    "shr_s",
+    "shr_u",
+    "rotl",
+    "rotr",
+  ];
   names.forEach((n, i) => {
     const unary = i < 3;
-    const cost: CostClass = n === "mul" ? "mul" : n.startsWith("div") || n.startsWith("rem") ? "divrem" : "simple";
+    const cost: CostClass =
+      n === "mul" ? "mul" : n.startsWith("div") || n.startsWith("rem") ? "divrem" : "simple";
     def(base + i, op(`${t}.${n}`, "none", unary ? 1 : 2, 1, cost));
   });
 }

@@ -4,7 +4,14 @@
 // each later call the executor restores both, so no state survives from one call to the next; an
 // instance whose memory grew cannot be shrunk back and is discarded instead.
 
-import { INJECTED_GAS, INJECTED_RESTORE, INJECTED_SAVE, INJECTED_STATUS, MEMORY_EXPORT, RUN_EXPORT } from "./abi.js";
+import {
+  INJECTED_GAS,
+  INJECTED_RESTORE,
+  INJECTED_SAVE,
+  INJECTED_STATUS,
+  MEMORY_EXPORT,
+  RUN_EXPORT,
+} from "./abi.js";
 import { invalid } from "./errors.js";
 import { HostContext, HostTrap, type HostCrypto } from "./host.js";
 import type { CompiledOp } from "./load.js";

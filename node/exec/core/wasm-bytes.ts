@@ -30,7 +30,8 @@ export class WasmReader {
     let result = 0;
     for (let i = 0; i < 5; i++) {
       const b = this.u8();
-      if (i === 4 && (b & 0xf0) !== 0) invalid("malformed", `u32 LEB128 out of range at byte ${this.pos - 1}`);
+      if (i === 4 && (b & 0xf0) !== 0)
+        invalid("malformed", `u32 LEB128 out of range at byte ${this.pos - 1}`);
       result += (b & 0x7f) * 2 ** (7 * i);
       if ((b & 0x80) === 0) return result;
     }
@@ -51,7 +52,7 @@ export class WasmReader {
           // The unused high bits of the last byte must all equal the sign bit.
           const used = bits - 7 * (maxBytes - 1);
           const rest = b >> (used - 1);
-          if (rest !== 0 && rest !== (0x7f >> (used - 1))) invalid("malformed", `s${bits} LEB128 out of range`);
+          if (rest !== 0 && rest !== 0x7f >> (used - 1)) invalid("malformed", `s${bits} LEB128 out of range`);
         }
         if (b & 0x40) result -= 1n << shift;
         return result;

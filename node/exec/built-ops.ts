@@ -1,0 +1,20 @@
+// Loads operations compiled by `npm run build:ops` (scripts/build-ops.mjs) from build/ops/:
+// the system ops genesis needs, and the banking examples.
+
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
+export const BUILT_OPS_DIR = join(process.cwd(), "build", "ops");
+
+/** Bytes of a built op by name, e.g. "system/root_rule" or "banking/transfer". */
+export function loadBuiltOp(name: string, dir = BUILT_OPS_DIR): Uint8Array {
+  return new Uint8Array(readFileSync(join(dir, `${name}.wasm`)));
+}
+
+/** The records genesis must hold for .root_rule to work: the root rule and the base-rule template. */
+export function systemGenesisRecords(dir = BUILT_OPS_DIR): Array<{ key: string; value: Uint8Array }> {
+  return [
+    { key: ".base_rule_template", value: loadBuiltOp("system/base_rule", dir) },
+    { key: ".root_rule", value: loadBuiltOp("system/root_rule", dir) },
+  ];
+}
