@@ -21,7 +21,8 @@ function manifest() {
   const testDir = "test/exec/assembly";
   if (existsSync(testDir))
     for (const f of readdirSync(testDir).sort())
-      if (f.endsWith(".ts")) list.push({ src: `${testDir}/${f}`, out: `test/${f.replace(/\.ts$/, ".wasm")}` });
+      if (f.endsWith(".ts"))
+        list.push({ src: `${testDir}/${f}`, out: `test/${f.replace(/\.ts$/, ".wasm")}` });
   return list;
 }
 

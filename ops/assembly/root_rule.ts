@@ -22,7 +22,12 @@ function checkName(name: string): void {
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
     const ok =
-      (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2d || c == 0x2e || c == 0x5f;
+      (c >= 0x30 && c <= 0x39) ||
+      (c >= 0x41 && c <= 0x5a) ||
+      (c >= 0x61 && c <= 0x7a) ||
+      c == 0x2d ||
+      c == 0x2e ||
+      c == 0x5f;
     if (!ok) fail("domain name has a character outside [A-Za-z0-9_-.]");
   }
 }

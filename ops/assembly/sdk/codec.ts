@@ -53,7 +53,7 @@ export function utf8(s: string): Uint8Array {
   const out = new Uint8Array(n);
   const dst = out.dataStart;
   for (let i = 0; i < n; i++) {
-    const c = load<u16>(src + (<usize>i << 1));
+    const c = load<u16>(src + ((<usize>i) << 1));
     if (c >= 0x80) return Uint8Array.wrap(String.UTF8.encode(s));
     store<u8>(dst + <usize>i, <u8>c);
   }
@@ -64,12 +64,12 @@ export function utf8(s: string): Uint8Array {
 export function fromTrustedUtf8(b: Uint8Array): string {
   const n = b.length;
   const src = b.dataStart;
-  const out = changetype<string>(__new(<usize>n << 1, idof<string>()));
+  const out = changetype<string>(__new((<usize>n) << 1, idof<string>()));
   const dst = changetype<usize>(out);
   for (let i = 0; i < n; i++) {
     const c = load<u8>(src + <usize>i);
     if (c >= 0x80) return String.UTF8.decodeUnsafe(src, <usize>n);
-    store<u16>(dst + (<usize>i << 1), <u16>c);
+    store<u16>(dst + ((<usize>i) << 1), <u16>c);
   }
   return out;
 }

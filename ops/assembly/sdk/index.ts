@@ -6,10 +6,26 @@
 // record writes; done() hands the writes to the host. Reads see the op's own earlier writes.
 // The byte layouts behind this are in docs/abi.md. Build with --runtime stub, no floats.
 
-import { host_ed25519_verify, host_input_read, host_input_size, host_sha256 } from "./host";
+import {
+  ed25519_verify as host_ed25519_verify,
+  input_read as host_input_read,
+  input_size as host_input_size,
+  sha256 as host_sha256,
+} from "./arbor";
 import { bytesEqual, fail, fromTrustedUtf8, fromUtf8, Reader, u64ToBytes, bytesToU64, utf8 } from "./codec";
 
-export { bytesEqual, compareBytes, Encoder, fail, fromUtf8, isUtf8, Reader, u64ToBytes, bytesToU64, utf8 } from "./codec";
+export {
+  bytesEqual,
+  compareBytes,
+  Encoder,
+  fail,
+  fromUtf8,
+  isUtf8,
+  Reader,
+  u64ToBytes,
+  bytesToU64,
+  utf8,
+} from "./codec";
 
 const NO_WRITE: i32 = -1;
 const WRITE_REMOVE: i32 = 0;
@@ -67,7 +83,8 @@ function load(): Input {
 function find(key: string): Touched {
   const records = load().records;
   const p = changetype<usize>(key);
-  for (let i = 0; i < records.length; i++) if (unchecked(records[i]).matched == p) return unchecked(records[i]);
+  for (let i = 0; i < records.length; i++)
+    if (unchecked(records[i]).matched == p) return unchecked(records[i]);
   for (let i = 0; i < records.length; i++) {
     const t = unchecked(records[i]);
     let s = t.keyStr;
@@ -200,7 +217,9 @@ export function sha256(data: Uint8Array): Uint8Array {
 /** Ed25519 verification with the node's verifier (a metered host call). */
 export function ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): bool {
   if (publicKey.length != 32 || signature.length != 64) return false;
-  return host_ed25519_verify(publicKey.dataStart, message.dataStart, message.length, signature.dataStart) == 1;
+  return (
+    host_ed25519_verify(publicKey.dataStart, message.dataStart, message.length, signature.dataStart) == 1
+  );
 }
 
 /** A metered no-op (AssemblyScript's trace): messages are not kept, so nothing depends on them. */

@@ -9,6 +9,12 @@ export function run(): i32 {
   calls++;
   unchecked((table[0] += 1));
   const key = args().string();
-  set(key, new Encoder().varint(<u64>calls).varint(<u64>unchecked(table[0])).finish());
+  set(
+    key,
+    new Encoder()
+      .varint(<u64>calls)
+      .varint(<u64>unchecked(table[0]))
+      .finish(),
+  );
   return done();
 }

@@ -37,7 +37,8 @@ export function checkAccountKey(key: string): void {
   const p = accountPrefix();
   if (!key.startsWith(p)) fail("not an account key of this domain: " + key);
   if (key.length == p.length) fail("empty account name: " + key);
-  for (let i = p.length; i < key.length; i++) if (key.charCodeAt(i) == 0x2f) fail("account name contains '/': " + key);
+  for (let i = p.length; i < key.length; i++)
+    if (key.charCodeAt(i) == 0x2f) fail("account name contains '/': " + key);
 }
 
 export function readAccount(key: string): Account {
