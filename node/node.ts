@@ -110,10 +110,6 @@ export class ArborNode {
     return this.store.history.rootLabel;
   }
 
-  get storeCensus() {
-    return this.store.history.tree.census();
-  }
-
   async start(): Promise<void> {
     installNodeSha256();
     const g = this.opts.genesis;
@@ -288,6 +284,7 @@ export class ArborNode {
         );
       },
       status: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => {
+        const census = this.store.history.tree.census();
         cb(
           null,
           create(StatusReplySchema, {
@@ -299,6 +296,12 @@ export class ArborNode {
             prefixes: [...this.me.prefixes],
             peersConnected: this.net.connectedPeers().length,
             version: NODE_VERSION,
+            fullRecords: BigInt(census.fullLeaves),
+            summaries: BigInt(census.summaries),
+            stubs: BigInt(census.stubs),
+            treeNodes: BigInt(census.nodes),
+            outsideNodes: BigInt(census.outside),
+            certifiedHeight: this.certifier.latestCertified < 0n ? 0n : this.certifier.latestCertified,
           }),
         );
       },

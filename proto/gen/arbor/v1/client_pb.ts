@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file arbor/v1/client.proto.
  */
 export const file_arbor_v1_client: GenFile = /*@__PURE__*/
-  fileDesc("ChVhcmJvci92MS9jbGllbnQucHJvdG8SCGFyYm9yLnYxIkQKCkdldFJlcXVlc3QSDAoEa2V5cxgBIAMoCRITCgtoYXNoZXNfb25seRgCIAEoCBITCgtmb3JfZXhlY3V0ZRgDIAEoCCI/CghHZXRSZXBseRIRCglzdGF0ZW1lbnQYASABKAwSDQoFcHJvb2YYAiABKAwSEQoJc2lnbmF0dXJlGAMgASgMIiEKDkV4ZWN1dGVSZXF1ZXN0Eg8KB3JlcXVlc3QYASABKAwiUwoKRXhlY3V0ZUFjaxISCgpyZXF1ZXN0X2lkGAEgASgMEhAKCGFjY2VwdGVkGAIgASgIEg4KBnJlYXNvbhgDIAEoCRIPCgdtZXNzYWdlGAQgASgJIjYKDFJlY2VpcHRRdWVyeRISCgpyZXF1ZXN0X2lkGAEgASgMEhIKCnRpbWVvdXRfbXMYAiABKA0iKgoTUmVjZWlwdFN1YnNjcmlwdGlvbhITCgtyZXF1ZXN0X2lkcxgBIAMoDCJBCg1TaWduZWRSZWNlaXB0Eg8KB3JlY2VpcHQYASABKAwSDAoEbm9kZRgCIAEoDRIRCglzaWduYXR1cmUYAyABKAwiOAoOSGVhZGVyc1JlcXVlc3QSEwoLZnJvbV9oZWlnaHQYASABKAQSEQoJbWF4X2NvdW50GAIgASgNIh8KDEhlYWRlcnNSZXBseRIPCgdoZWFkZXJzGAEgAygMIg8KDVN0YXR1c1JlcXVlc3QinAEKC1N0YXR1c1JlcGx5EgwKBG5vZGUYASABKA0SEgoKcHVibGljX2tleRgCIAEoDBIOCgZoZWlnaHQYAyABKAQSEQoJdGltZXN0YW1wGAQgASgEEgwKBHJvb3QYBSABKAwSEAoIcHJlZml4ZXMYBiADKAkSFwoPcGVlcnNfY29ubmVjdGVkGAcgASgNEg8KB3ZlcnNpb24YCCABKAkywQMKBUFyYm9yEi8KA0dldBIULmFyYm9yLnYxLkdldFJlcXVlc3QaEi5hcmJvci52MS5HZXRSZXBseRI5CgdFeGVjdXRlEhguYXJib3IudjEuRXhlY3V0ZVJlcXVlc3QaFC5hcmJvci52MS5FeGVjdXRlQWNrEkMKDUV4ZWN1dGVTdHJlYW0SGC5hcmJvci52MS5FeGVjdXRlUmVxdWVzdBoULmFyYm9yLnYxLkV4ZWN1dGVBY2soATABEj4KC1dhaXRSZWNlaXB0EhYuYXJib3IudjEuUmVjZWlwdFF1ZXJ5GhcuYXJib3IudjEuU2lnbmVkUmVjZWlwdBJNChFTdWJzY3JpYmVSZWNlaXB0cxIdLmFyYm9yLnYxLlJlY2VpcHRTdWJzY3JpcHRpb24aFy5hcmJvci52MS5TaWduZWRSZWNlaXB0MAESPgoKR2V0SGVhZGVycxIYLmFyYm9yLnYxLkhlYWRlcnNSZXF1ZXN0GhYuYXJib3IudjEuSGVhZGVyc1JlcGx5EjgKBlN0YXR1cxIXLmFyYm9yLnYxLlN0YXR1c1JlcXVlc3QaFS5hcmJvci52MS5TdGF0dXNSZXBseWIGcHJvdG8z");
+  fileDesc("ChVhcmJvci92MS9jbGllbnQucHJvdG8SCGFyYm9yLnYxIkQKCkdldFJlcXVlc3QSDAoEa2V5cxgBIAMoCRITCgtoYXNoZXNfb25seRgCIAEoCBITCgtmb3JfZXhlY3V0ZRgDIAEoCCI/CghHZXRSZXBseRIRCglzdGF0ZW1lbnQYASABKAwSDQoFcHJvb2YYAiABKAwSEQoJc2lnbmF0dXJlGAMgASgMIiEKDkV4ZWN1dGVSZXF1ZXN0Eg8KB3JlcXVlc3QYASABKAwiUwoKRXhlY3V0ZUFjaxISCgpyZXF1ZXN0X2lkGAEgASgMEhAKCGFjY2VwdGVkGAIgASgIEg4KBnJlYXNvbhgDIAEoCRIPCgdtZXNzYWdlGAQgASgJIjYKDFJlY2VpcHRRdWVyeRISCgpyZXF1ZXN0X2lkGAEgASgMEhIKCnRpbWVvdXRfbXMYAiABKA0iKgoTUmVjZWlwdFN1YnNjcmlwdGlvbhITCgtyZXF1ZXN0X2lkcxgBIAMoDCJBCg1TaWduZWRSZWNlaXB0Eg8KB3JlY2VpcHQYASABKAwSDAoEbm9kZRgCIAEoDRIRCglzaWduYXR1cmUYAyABKAwiOAoOSGVhZGVyc1JlcXVlc3QSEwoLZnJvbV9oZWlnaHQYASABKAQSEQoJbWF4X2NvdW50GAIgASgNIh8KDEhlYWRlcnNSZXBseRIPCgdoZWFkZXJzGAEgAygMIg8KDVN0YXR1c1JlcXVlc3QimQIKC1N0YXR1c1JlcGx5EgwKBG5vZGUYASABKA0SEgoKcHVibGljX2tleRgCIAEoDBIOCgZoZWlnaHQYAyABKAQSEQoJdGltZXN0YW1wGAQgASgEEgwKBHJvb3QYBSABKAwSEAoIcHJlZml4ZXMYBiADKAkSFwoPcGVlcnNfY29ubmVjdGVkGAcgASgNEg8KB3ZlcnNpb24YCCABKAkSFAoMZnVsbF9yZWNvcmRzGAkgASgEEhEKCXN1bW1hcmllcxgKIAEoBBINCgVzdHVicxgLIAEoBBISCgp0cmVlX25vZGVzGAwgASgEEhUKDW91dHNpZGVfbm9kZXMYDSABKAQSGAoQY2VydGlmaWVkX2hlaWdodBgOIAEoBDLBAwoFQXJib3ISLwoDR2V0EhQuYXJib3IudjEuR2V0UmVxdWVzdBoSLmFyYm9yLnYxLkdldFJlcGx5EjkKB0V4ZWN1dGUSGC5hcmJvci52MS5FeGVjdXRlUmVxdWVzdBoULmFyYm9yLnYxLkV4ZWN1dGVBY2sSQwoNRXhlY3V0ZVN0cmVhbRIYLmFyYm9yLnYxLkV4ZWN1dGVSZXF1ZXN0GhQuYXJib3IudjEuRXhlY3V0ZUFjaygBMAESPgoLV2FpdFJlY2VpcHQSFi5hcmJvci52MS5SZWNlaXB0UXVlcnkaFy5hcmJvci52MS5TaWduZWRSZWNlaXB0Ek0KEVN1YnNjcmliZVJlY2VpcHRzEh0uYXJib3IudjEuUmVjZWlwdFN1YnNjcmlwdGlvbhoXLmFyYm9yLnYxLlNpZ25lZFJlY2VpcHQwARI+CgpHZXRIZWFkZXJzEhguYXJib3IudjEuSGVhZGVyc1JlcXVlc3QaFi5hcmJvci52MS5IZWFkZXJzUmVwbHkSOAoGU3RhdHVzEhcuYXJib3IudjEuU3RhdHVzUmVxdWVzdBoVLmFyYm9yLnYxLlN0YXR1c1JlcGx5YgZwcm90bzM");
 
 /**
  * @generated from message arbor.v1.GetRequest
@@ -301,6 +301,43 @@ export type StatusReply = Message<"arbor.v1.StatusReply"> & {
    * @generated from field: string version = 8;
    */
   version: string;
+
+  /**
+   * What the node stores: full records (its partitions), summaries and stubs (recent or boundary
+   * knowledge outside them), and all tree nodes.
+   *
+   * @generated from field: uint64 full_records = 9;
+   */
+  fullRecords: bigint;
+
+  /**
+   * @generated from field: uint64 summaries = 10;
+   */
+  summaries: bigint;
+
+  /**
+   * @generated from field: uint64 stubs = 11;
+   */
+  stubs: bigint;
+
+  /**
+   * @generated from field: uint64 tree_nodes = 12;
+   */
+  treeNodes: bigint;
+
+  /**
+   * Tree nodes outside the node's partitions.
+   *
+   * @generated from field: uint64 outside_nodes = 13;
+   */
+  outsideNodes: bigint;
+
+  /**
+   * Latest height whose header this node has certified.
+   *
+   * @generated from field: uint64 certified_height = 14;
+   */
+  certifiedHeight: bigint;
 };
 
 /**

@@ -1,0 +1,113 @@
+// Malformed gRPC input of every kind against a live node: garbage protobuf bytes, wrong types,
+// oversized messages, bad signatures, hostile proofs, nonsense queries. Each gets a typed answer
+// (a gRPC status or a refusal with a reason code) and the node keeps serving.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as grpc from "@grpc/grpc-js";
+import { Cluster } from "./cluster.js";
+import { Signer } from "./requests.js";
+import { decodeReceipt } from "../../node/ledger/receipt.js";
+import { assembleSignedRequest, encodeRequestBody } from "../../node/ledger/request.js";
+import { randomBytes } from "node:crypto";
+
+function rawUnary(
+  address: string,
+  method: string,
+  payload: Buffer,
+): Promise<{ code: number; bytes?: Buffer }> {
+  const client = new grpc.Client(address, grpc.credentials.createInsecure(), {
+    "grpc.max_send_message_length": 64 * 1024 * 1024,
+  });
+  return new Promise((resolve) => {
+    client.makeUnaryRequest(
+      `/arbor.v1.Arbor/${method}`,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      payload,
+      { deadline: Date.now() + 10_000 },
+      (err, res) => {
+        client.close();
+        resolve(err ? { code: err.code } : { code: 0, bytes: res! });
+      },
+    );
+  });
+}
+
+test("hostile client input gets typed errors and the node keeps serving", { timeout: 120_000 }, async () => {
+  const c = await Cluster.create({ n: 1, k: 1 });
+  c.startAll();
+  try {
+    await c.ready();
+    const addr = c.genesis.nodes[0]!.address;
+    const node = c.clients[0]!;
+
+    // Garbage protobuf to every method.
+    for (const m of ["Get", "Execute", "WaitReceipt", "GetHeaders", "Status"]) {
+      const r = await rawUnary(addr, m, Buffer.from(randomBytes(64)));
+      assert.notEqual(r.code, grpc.status.UNAVAILABLE, `${m} crashed the node`);
+      assert.ok(
+        r.code === grpc.status.INTERNAL ||
+          r.code === grpc.status.INVALID_ARGUMENT ||
+          r.code === 0 ||
+          r.code === grpc.status.DEADLINE_EXCEEDED ||
+          r.code === grpc.status.FAILED_PRECONDITION,
+        `${m}: code ${r.code}`,
+      );
+    }
+    // Wrong types: a string field where bytes are expected decodes as bytes; a varint where a
+    // length-delimited field is expected is a wire-type error.
+    const wrongType = Buffer.from([0x08, 0x96, 0x01]);
+    for (const m of ["Get", "Execute"])
+      assert.notEqual((await rawUnary(addr, m, wrongType)).code, grpc.status.UNAVAILABLE);
+    // Oversized message.
+    const huge = await rawUnary(addr, "Execute", Buffer.alloc(40 * 1024 * 1024, 1));
+    assert.equal(huge.code, grpc.status.RESOURCE_EXHAUSTED);
+
+    // Garbage request bytes, a bad signature, hostile bounds.
+    const garbage = await node.execute(new Uint8Array(randomBytes(300)));
+    assert.equal(garbage.accepted, false);
+    assert.equal(garbage.reason, "malformed-request");
+    const s = new Signer(c);
+    const good = await s.createDomain("bank");
+    const forged = good.slice();
+    forged[forged.length - 3]! ^= 0x40;
+    const bad = await node.execute(forged);
+    assert.equal(bad.reason, "bad-signature");
+    // A hostile proof inside a correctly signed request: admitted, then rejected in its block.
+    const body = encodeRequestBody({
+      op: ".root_rule",
+      touched: ["x/.base_rule"],
+      proof: new Uint8Array(randomBytes(200)),
+      args: new Uint8Array(),
+      gasLimit: 1000n,
+      caller: s.key.publicKey,
+      nonce: 1n,
+    });
+    const { signWith } = await import("../../node/keys.js");
+    const { requestSigningMessage } = await import("../../node/ledger/request.js");
+    const hostile = assembleSignedRequest(body, signWith(s.key, requestSigningMessage(body)));
+    const ack = await node.execute(hostile);
+    assert.ok(ack.accepted);
+    const rec = decodeReceipt((await node.waitReceipt(ack.requestId)).receipt);
+    assert.equal(rec.status === "rejected" ? rec.reason : "accepted", "bad-proof");
+
+    // Nonsense queries.
+    await assert.rejects(node.get([]), (e: grpc.ServiceError) => e.code === grpc.status.INVALID_ARGUMENT);
+    await assert.rejects(
+      node.get(Array.from({ length: 500 }, (_, i) => `k${i}`)),
+      (e: grpc.ServiceError) => e.code === grpc.status.INVALID_ARGUMENT,
+    );
+    await assert.rejects(
+      node.waitReceipt(new Uint8Array(3), 100),
+      (e: grpc.ServiceError) => e.code === grpc.status.INVALID_ARGUMENT,
+    );
+
+    // Still serving, and a good request still goes through.
+    const ok = await node.execute(good);
+    assert.ok(ok.accepted);
+    assert.equal(decodeReceipt((await node.waitReceipt(ok.requestId)).receipt).status, "accepted");
+    assert.equal((await node.status()).node, 0);
+  } finally {
+    await c.stop();
+  }
+});

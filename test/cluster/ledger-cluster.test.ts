@@ -1,0 +1,257 @@
+// The node API on real multi-process clusters (gRPC on loopback): n = 4 (k = 2) and n = 7 (k = 3).
+// Domain creation, deployment, banking, concurrent disjoint requests, stale proofs, changed and
+// appeared records, replays, domain violations, removals next to stubs; at the end every node has
+// the same root and stores only its partitions plus recent changes.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { Cluster } from "./cluster.js";
+import { Signer, fetchProof } from "./requests.js";
+import { opBytes } from "../ledger/harness.js";
+import { decodeReceipt, type Receipt } from "../../node/ledger/receipt.js";
+import { Writer } from "../../node/common/codec.js";
+import { bytesEqual, toHex } from "../../node/common/bytes.js";
+import { decodeStatement } from "../../node/ledger/statement.js";
+import { decodeProof } from "../../node/store/core/proof-codec.js";
+import { provenState } from "../../node/store/core/proof.js";
+import { keyPath } from "../../node/store/core/path.js";
+import { holders } from "./requests.js";
+
+const T = 12;
+
+async function submit(c: Cluster, req: Uint8Array, via = 0): Promise<Receipt> {
+  const ack = await c.clients[via]!.execute(req);
+  assert.ok(ack.accepted, `not admitted: ${ack.reason} ${ack.message}`);
+  // f+1 equal signed receipts: ask two nodes.
+  const [a, b] = await Promise.all([
+    c.clients[via]!.waitReceipt(ack.requestId),
+    c.clients[(via + 1) % c.clients.length]!.waitReceipt(ack.requestId),
+  ]);
+  assert.equal(toHex(a.receipt), toHex(b.receipt), "two nodes signed different receipts");
+  return decodeReceipt(a.receipt);
+}
+
+const status = (r: Receipt) => (r.status === "accepted" ? "accepted" : r.reason);
+const acct = (n: string) => `bank/accounts/${n}`;
+
+async function balance(c: Cluster, name: string): Promise<bigint | null> {
+  const h = holders(c, acct(name))[0]!;
+  const r = await c.clients[h]!.get([acct(name)], false);
+  const s = provenState(decodeProof(r.proof).root, keyPath(acct(name)));
+  if (!s.covered || !s.present || !s.value) return null;
+  return new DataView(s.value.buffer, s.value.byteOffset).getBigUint64(32);
+}
+
+async function settle(c: Cluster): Promise<void> {
+  await c.waitFor(
+    async () => {
+      const st = await Promise.all(c.clients.map((x) => x.status()));
+      return st.every((s) => s.height === st[0]!.height && bytesEqual(s.root, st[0]!.root));
+    },
+    20_000,
+    "all nodes at the same height and root",
+  );
+}
+
+async function bankSetup(c: Cluster): Promise<{ bank: Signer; users: Map<string, Signer> }> {
+  const bank = new Signer(c);
+  assert.equal(status(await submit(c, await bank.createDomain("bank"))), "accepted");
+  const deploy = await bank.baseRule("bank", [
+    ["bank/open", opBytes("banking/open.wasm")],
+    ["bank/mint", opBytes("banking/mint.wasm")],
+    ["bank/transfer", opBytes("banking/transfer.wasm")],
+  ]);
+  assert.equal(status(await submit(c, deploy, 1)), "accepted");
+  const users = new Map<string, Signer>();
+  const names = Array.from({ length: 8 }, (_, i) => `u${i}`);
+  const opens = await Promise.all(
+    names.map(async (n) => {
+      const s = new Signer(c);
+      users.set(n, s);
+      return s.request("bank/open", [acct(n)], new Writer().string(acct(n)).finish());
+    }),
+  );
+  const rs = await Promise.all(opens.map((r, i) => submit(c, r, i % c.clients.length)));
+  assert.deepEqual(
+    rs.map(status),
+    names.map(() => "accepted"),
+  );
+  const mints = await Promise.all(
+    names.map((n) =>
+      bank.request("bank/mint", ["bank/.owner", acct(n)], new Writer().string(acct(n)).varint(1000).finish()),
+    ),
+  );
+  for (const m of mints) assert.equal(status(await submit(c, m)), "accepted");
+  return { bank, users };
+}
+
+const transfer = (from: string, to: string, amount: number) =>
+  new Writer().string(acct(from)).string(acct(to)).varint(amount).finish();
+
+async function scenario(c: Cluster): Promise<void> {
+  const { bank, users } = await bankSetup(c);
+  const u = (n: string) => users.get(n)!;
+
+  // Concurrent transfers on disjoint accounts: all accepted.
+  const pairs: Array<[string, string]> = [
+    ["u0", "u1"],
+    ["u2", "u3"],
+    ["u4", "u5"],
+    ["u6", "u7"],
+  ];
+  const reqs = await Promise.all(
+    pairs.map(([a, b]) => u(a).request("bank/transfer", [acct(a), acct(b)], transfer(a, b, 100))),
+  );
+  const rs = await Promise.all(reqs.map((r, i) => submit(c, r, i % c.clients.length)));
+  assert.deepEqual(
+    rs.map(status),
+    pairs.map(() => "accepted"),
+  );
+
+  // A record changed since the proof: two transfers from u0 on the same proof.
+  const proof = await fetchProof(c, ["bank/transfer", acct("u0"), acct("u2")]);
+  const first = await u("u0").request(
+    "bank/transfer",
+    [acct("u0"), acct("u2")],
+    transfer("u0", "u2", 10),
+    proof,
+  );
+  const second = await u("u0").request(
+    "bank/transfer",
+    [acct("u0"), acct("u2")],
+    transfer("u0", "u2", 20),
+    proof,
+  );
+  assert.equal(status(await submit(c, first)), "accepted");
+  assert.equal(status(await submit(c, second)), "record-changed");
+
+  // A replay of applied bytes is refused at the door with its own reason.
+  const replay = await c.clients[2]!.execute(first);
+  assert.equal(replay.accepted, false);
+  assert.equal(replay.reason, "replay");
+
+  // Absent in the proof, present now.
+  const carol = new Signer(c);
+  const carolProof = await fetchProof(c, ["bank/open", acct("carol")]);
+  assert.equal(
+    status(
+      await submit(
+        c,
+        await carol.request("bank/open", [acct("carol")], new Writer().string(acct("carol")).finish()),
+      ),
+    ),
+    "accepted",
+  );
+  assert.equal(
+    status(
+      await submit(
+        c,
+        await carol.request(
+          "bank/open",
+          [acct("carol")],
+          new Writer().string(acct("carol")).finish(),
+          carolProof,
+        ),
+      ),
+    ),
+    "record-changed",
+  );
+
+  // A write outside the domain.
+  assert.equal(
+    status(await submit(c, await bank.baseRule("bank", [["elsewhere/x", new Uint8Array([1])]]))),
+    "domain-violation",
+  );
+
+  // Scratch records that age into stubs on the nodes that do not hold them, then a removal next to them.
+  const scratch = Array.from({ length: 6 }, (_, i) => `bank/tmp/${i}`);
+  assert.equal(
+    status(
+      await submit(
+        c,
+        await bank.baseRule(
+          "bank",
+          scratch.map((k) => [k, new Uint8Array([7])]),
+        ),
+      ),
+    ),
+    "accepted",
+  );
+  const old = await fetchProof(c, ["bank/open", acct("dave")]);
+  for (let i = 0; i < T + 1; i++) {
+    const r = await submit(
+      c,
+      await u("u1").request("bank/transfer", [acct("u1"), acct("u3")], transfer("u1", "u3", 1)),
+      i % c.clients.length,
+    );
+    assert.equal(status(r), "accepted");
+  }
+  // The proof fetched before T operations is stale now.
+  const dave = new Signer(c);
+  assert.equal(
+    status(
+      await submit(
+        c,
+        await dave.request("bank/open", [acct("dave")], new Writer().string(acct("dave")).finish(), old),
+      ),
+    ),
+    "stale-root",
+  );
+  assert.equal(
+    status(
+      await submit(
+        c,
+        await bank.baseRule("bank", [
+          [scratch[0]!, null],
+          [scratch[3]!, null],
+        ]),
+      ),
+    ),
+    "accepted",
+  );
+
+  await settle(c);
+  // Money is conserved: 8 × 1000 minted.
+  let total = 0n;
+  for (const n of [...users.keys(), "carol"]) total += (await balance(c, n)) ?? 0n;
+  assert.equal(total, 8000n);
+  // Every node: same root; full records only of its partitions; bounded knowledge outside.
+  const st = await Promise.all(c.clients.map((x) => x.status()));
+  const records = st[0]!.fullRecords; // node 0 is one of k holders of its share
+  for (const s of st) {
+    assert.ok(bytesEqual(s.root, st[0]!.root));
+    assert.ok(s.fullRecords < BigInt(30), `node ${s.node} stores ${s.fullRecords} full records`);
+    assert.ok(
+      s.outsideNodes < BigInt(2 * 257 * 8 * (T + 1)),
+      `node ${s.node} keeps ${s.outsideNodes} nodes outside its partition`,
+    );
+  }
+  void records;
+  // A GET statement is signed over the committed root.
+  const g = await c.clients[0]!.get([".root_rule"], false, true);
+  assert.ok(bytesEqual(decodeStatement(g.statement).root, st[0]!.root));
+}
+
+test("4 nodes, k = 2: the ledger through the node API", { timeout: 240_000 }, async () => {
+  const c = await Cluster.create({ n: 4, k: 2, T });
+  c.startAll();
+  try {
+    await c.ready();
+    await scenario(c);
+  } catch (e) {
+    for (let i = 0; i < 4; i++) process.stderr.write(`--- node ${i}\n${c.logsOf(i).slice(-2000)}\n`);
+    throw e;
+  } finally {
+    await c.stop();
+  }
+});
+
+test("7 nodes, k = 3: the ledger through the node API", { timeout: 240_000 }, async () => {
+  const c = await Cluster.create({ n: 7, k: 3, T });
+  c.startAll();
+  try {
+    await c.ready();
+    await scenario(c);
+  } finally {
+    await c.stop();
+  }
+});
