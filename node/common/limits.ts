@@ -106,7 +106,7 @@ export const TOB_MAX_TREE_BLOCKS = 1024;
 /** Most committed blocks waiting for delivery (the application applies slower than we commit). */
 export const TOB_MAX_UNDELIVERED = 256;
 /** Most delivered blocks the application may leave unacknowledged (the reconfiguration delay). */
-export const TOB_DELIVER_WINDOW = 32;
+export const TOB_DELIVER_WINDOW = 8;
 /** Delivered blocks kept in memory to serve catch-up and to rebuild the duplicate filter. */
 export const TOB_RETAINED_BLOCKS = 1024;
 /** A request delivered at height h is dropped as a duplicate up to height h + this window. */

@@ -68,6 +68,8 @@ export interface Restored {
   readonly ledger: readonly Block[];
   /** Highest height the application has durably applied. */
   readonly appliedHeight: number;
+  /** Stored uncommitted blocks (any order; those that no longer link are ignored). */
+  readonly tree?: readonly Block[];
 }
 
 export type Input =
@@ -126,7 +128,6 @@ export class TobCore {
 
   // Safety (persisted) and pacemaker (volatile).
   private safety!: SafetyState;
-  private highTC: TC | null = null;
   private round = 0;
   private deadline = 0;
   private myTimeout: Timeout | null = null;
@@ -151,6 +152,8 @@ export class TobCore {
   private safetyDirty = false;
   private epochDirty = false;
   private outBlocks: Block[] = [];
+  private outTree: Block[] = [];
+  private treeFloor: number | null = null;
   private sends: Send[] = [];
   private deliveries: Delivery[] = [];
   private evidence: Evidence[] = [];
@@ -178,9 +181,21 @@ export class TobCore {
       this.enterEpoch(es, root);
       if (restored.safety.epoch === es.epoch) {
         this.safety = { ...restored.safety, highQC: this.certs.trust(restored.safety.highQC) };
-        this.tree.certify(this.safety.highQC);
       }
-      this.enterRound(Math.max(this.safety.highQC.round + 1, this.safety.lastVotedRound, 1));
+      // Our own stored blocks: validated before we stored them, so their certificates are trusted.
+      const stored = [...(restored.tree ?? [])].filter((b) => b.epoch === es.epoch).sort((a, b) => a.height - b.height);
+      for (const b of stored) {
+        if (b.height <= root.height || !this.tree.position(b.parentId)) continue;
+        this.tree.insert(b);
+        this.tree.certify(this.certs.trust(b.qc));
+      }
+      for (const b of stored) {
+        const qc = this.certs.known(b.round, b.id);
+        if (qc) this.tree.certify(qc);
+      }
+      this.tree.certify(this.safety.highQC);
+      for (const b of stored) if (this.tree.get(b.id)) this.tryCommit(b.id);
+      this.enterRound(Math.max(this.safety.highQC.round + 1, (this.safety.highTC?.round ?? 0) + 1, this.safety.lastVotedRound, 1));
     } else {
       const genesisId = genesisIdOf(cfg.networkId, cfg.genesisValidators);
       this.ledger = new Ledger({ id: genesisId, height: 0 }, [], 0);
@@ -256,14 +271,22 @@ export class TobCore {
   }
 
   private finishStep(): Step {
-    const dirty = this.safetyDirty || this.epochDirty || this.outBlocks.length > 0;
+    const dirty = this.safetyDirty || this.epochDirty || this.outBlocks.length > 0 || this.outTree.length > 0 || this.treeFloor !== null;
     const persist = dirty
-      ? { safety: this.safetyDirty ? this.safety : null, epoch: this.epochDirty ? this.es : null, blocks: this.outBlocks }
+      ? {
+          safety: this.safetyDirty ? this.safety : null,
+          epoch: this.epochDirty ? this.es : null,
+          blocks: this.outBlocks,
+          tree: this.outTree,
+          treeFloor: this.treeFloor,
+        }
       : null;
     const effects: Effects = { sends: this.sends, deliveries: this.deliveries, evidence: this.evidence };
     const rejected = this.rejected;
     this.safetyDirty = this.epochDirty = false;
     this.outBlocks = [];
+    this.outTree = [];
+    this.treeFloor = null;
     this.sends = [];
     this.deliveries = [];
     this.evidence = [];
@@ -315,9 +338,8 @@ export class TobCore {
     this.certs = new EpochCerts(this.cfg.networkId, this.cfg.verifier, es.epoch, this.set, es.genesisId);
     this.myIndex = this.set.indexOf(this.me);
     this.tree = new BlockTree(root);
-    this.safety = { epoch: es.epoch, lastVotedRound: 0, highQC: this.certs.genesisQC() };
+    this.safety = { epoch: es.epoch, lastVotedRound: 0, highQC: this.certs.genesisQC(), highTC: null };
     this.tree.certify(this.safety.highQC);
-    this.highTC = null;
     this.round = 0;
     this.myTimeout = null;
     this.proposals.clear();
@@ -408,7 +430,7 @@ export class TobCore {
     if (!t || t.highQC.round !== this.safety.highQC.round) {
       const hqc = this.safety.highQC;
       const sig = this.cfg.signer.sign(timeoutSigningBytes(this.cfg.networkId, this.es.epoch, this.round, hqc.round));
-      const lastTC = this.highTC && this.highTC.round === this.round - 1 ? this.highTC : null;
+      const lastTC = this.safety.highTC && this.safety.highTC.round === this.round - 1 ? this.safety.highTC : null;
       t = { epoch: this.es.epoch, round: this.round, highQC: hqc, lastTC, signer: this.myIndex, sig };
       this.myTimeout = t;
       if (this.safety.lastVotedRound < this.round) this.setSafety({ lastVotedRound: this.round });
@@ -441,7 +463,7 @@ export class TobCore {
   }
 
   private onTC(tc: TC): void {
-    if (!this.highTC || tc.round > this.highTC.round) this.highTC = tc;
+    if (!this.safety.highTC || tc.round > this.safety.highTC.round) this.setSafety({ highTC: tc });
     this.onQC(tc.highQC, null);
     this.enterRound(tc.round + 1);
   }
@@ -480,6 +502,7 @@ export class TobCore {
   /** Inserts a block whose own QC is already processed; picks up a certificate that came first. */
   private insertBlock(b: Block): void {
     if (!this.tree.insert(b)) return;
+    this.outTree.push(b);
     this.tree.certify(b.qc);
     this.tryCommit(b.parentId);
     const own = this.certs.known(b.round, b.id);
@@ -501,6 +524,7 @@ export class TobCore {
       this.outBlocks.push(b);
       this.deliveries.push(d);
       for (const dg of blockDigests(b)) this.pool.remove(dg);
+      this.treeFloor = b.height;
       progressed = true;
     }
     return progressed;
@@ -679,8 +703,8 @@ export class TobCore {
     if (!parent) return false;
     let tc: TC | null = null;
     if (hqc.round + 1 !== this.round) {
-      if (!this.highTC || this.highTC.round !== this.round - 1) return false;
-      tc = this.highTC;
+      if (!this.safety.highTC || this.safety.highTC.round !== this.round - 1) return false;
+      tc = this.safety.highTC;
     }
     const path = this.tree.path(hqc.blockId);
     const s = this.es.schedules[0];

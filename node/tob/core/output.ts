@@ -17,6 +17,13 @@ export interface PersistBatch {
   readonly epoch: EpochState | null;
   /** Appended to the ledger, ascending heights, contiguous with what is stored. */
   readonly blocks: readonly Block[];
+  /**
+   * Uncommitted blocks to store (keyed by id). A node persists every block before voting for it,
+   * so a certified block survives even if every correct node that voted for it crashes.
+   */
+  readonly tree: readonly Block[];
+  /** Stored uncommitted blocks at or below this height may be deleted (they are in the ledger now). */
+  readonly treeFloor: number | null;
 }
 
 /** One encoded message for a list of peers (a broadcast names every other validator). */

@@ -6,8 +6,8 @@
 import { Reader, Writer } from "../../common/codec.js";
 import { TOB_MAX_ROUND, TOB_MAX_SCHEDULED_EPOCHS, TOB_MAX_TREE_BLOCKS, TOB_MAX_UNDELIVERED, TOB_MAX_VALIDATORS, TOB_RETAINED_EPOCH_TAILS } from "../../common/limits.js";
 import { DIGEST_BYTES, KEY_BYTES } from "./crypto.js";
-import { readBlock, readQC, writeBlock, writeQC } from "./wire.js";
-import type { Block, QC } from "./types.js";
+import { readBlock, readQC, readTC, writeBlock, writeQC, writeTC } from "./wire.js";
+import type { Block, QC, TC } from "./types.js";
 
 /**
  * Safety rules state of the current epoch. `lastVotedRound` covers votes and timeouts (after timing
@@ -18,6 +18,11 @@ export interface SafetyState {
   readonly epoch: number;
   readonly lastVotedRound: number;
   readonly highQC: QC;
+  /**
+   * The highest TC seen. Not needed for safety but for liveness: a restarted node must be able to
+   * justify the round it is in to the others, or a round could be stranded.
+   */
+  readonly highTC: TC | null;
 }
 
 /** A validator-set change: the new set signs every block from `fromHeight` on. */
@@ -65,6 +70,8 @@ function readKeys(r: Reader): Uint8Array[] {
 export function encodeSafety(s: SafetyState): Uint8Array {
   const w = new Writer(256).u8(1).varint64(BigInt(s.epoch)).varint64(BigInt(s.lastVotedRound));
   writeQC(w, s.highQC);
+  w.u8(s.highTC ? 1 : 0);
+  if (s.highTC) writeTC(w, s.highTC);
   return w.finish();
 }
 
@@ -74,8 +81,9 @@ export function decodeSafety(buf: Uint8Array): SafetyState {
   const epoch = r.varint(TOB_MAX_ROUND, "epoch");
   const lastVotedRound = r.varint(TOB_MAX_ROUND, "last voted round");
   const highQC = readQC(r);
+  const highTC = r.u8() === 1 ? readTC(r) : null;
   r.end("safety state");
-  return { epoch, lastVotedRound, highQC };
+  return { epoch, lastVotedRound, highQC, highTC };
 }
 
 export function encodeEpochState(e: EpochState): Uint8Array {

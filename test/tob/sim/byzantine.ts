@@ -12,12 +12,13 @@ import {
   timeoutSigningBytes,
   voteSigningBytes,
   type Message,
+  type QC,
   type Send,
   type Signer,
 } from "../../../node/tob/core/index.js";
 import type { Prng } from "./prng.js";
 
-export const BEHAVIOURS = ["silent", "equivocate", "doubleVote", "badVotes", "forge", "replay", "garbage"] as const;
+export const BEHAVIOURS = ["silent", "equivocate", "forkLeader", "doubleVote", "badVotes", "forge", "replay", "garbage"] as const;
 export type Behaviour = (typeof BEHAVIOURS)[number];
 
 export interface AdversaryEnv {
@@ -34,6 +35,8 @@ const MEMORY = 256;
 
 export class Adversary {
   private readonly heard: Uint8Array[] = [];
+  /** Certificates heard, with the height of the block each certifies (to build forks on). */
+  private readonly certified: { qc: QC; height: number }[] = [];
   private readonly ids: string[];
 
   constructor(
@@ -55,6 +58,24 @@ export class Adversary {
   outgoing(s: Send): void {
     if (this.has("silent")) return;
     const targets = s.to.map((p) => this.ids.indexOf(p)).filter((i) => i >= 0);
+    if (s.kind === "proposal" && this.has("forkLeader")) {
+      // Leading after a TC: also propose a block on an older certificate than the TC allows, to
+      // everyone. Correct nodes must refuse it (Jolteon's TC rule); colluders vote for it.
+      const m = decodeMessage(s.bytes);
+      if (m.kind === "proposal" && m.tc) {
+        const b = m.block;
+        const older = this.certified.filter((c) => c.qc.epoch === b.epoch && c.qc.round < b.qc.round);
+        if (older.length > 0) {
+          const base = this.env.rng.pick(older);
+          const body = { ...b, qc: base.qc, parentId: base.qc.blockId, height: base.height + 1, requests: [this.env.rng.bytes(12)] };
+          const id = computeBlockId(body);
+          const fork = { ...body, id, signature: this.env.signer.sign(proposalSigningBytes(this.env.networkId, id)) };
+          const forkBytes = encodeMessage({ kind: "proposal", block: fork, tc: m.tc });
+          for (const t of targets) this.env.send(t, this.env.rng.chance(0.5) ? s.bytes : forkBytes);
+          return;
+        }
+      }
+    }
     if (s.kind === "proposal" && this.has("equivocate")) {
       const m = decodeMessage(s.bytes);
       if (m.kind === "proposal") {
@@ -84,6 +105,8 @@ export class Adversary {
     }
     const n = this.ids.length;
     if (m.kind === "proposal") {
+      if (this.certified.length >= MEMORY) this.certified.shift();
+      this.certified.push({ qc: m.block.qc, height: m.block.height - 1 });
       const { epoch, round } = m.block;
       const next = (round + 1) % n;
       const vote = (blockId: Uint8Array, signer = this.env.index, forged = false): Uint8Array => {

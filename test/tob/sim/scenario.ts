@@ -22,6 +22,8 @@ export interface RunResult {
   readonly maxLatency: number;
   readonly byzantine: string;
   readonly reconfig: boolean;
+  /** Lowest epoch any correct node ended in (1 after a completed validator-set change). */
+  readonly epoch: number;
 }
 
 export interface RunOptions {
@@ -51,7 +53,7 @@ export function runSeed(o: RunOptions): RunResult {
     maxDelay: rng.int(2, 30),
     straggle: rng.float() * 0.05,
   };
-  const world = new World({ seed: o.seed, n, keys: o.keys, byzantine, net: pre, crashAfterPersist: rng.chance(0.5) ? 0.002 : 0 });
+  const world = new World({ seed: o.seed, n, keys: o.keys, byzantine, net: pre, crashAfterPersist: rng.pick([0, 0.002, 0.01]) });
   const log = o.log ?? (() => {});
   const correct = world.correct().map((c) => c.index);
   const describe = [...byzantine].map(([i, b]) => `${i}:${[...b].join("+")}`).join(" ");
@@ -67,6 +69,16 @@ export function runSeed(o: RunOptions): RunResult {
       world.setPartition(groups);
     });
     world.at(end, () => world.setPartition(null));
+  }
+  // Targeted isolation before GST: one node's outgoing traffic vanishes for a short while (often
+  // just after it aggregated a QC, which is what stresses the commit and view-change rules).
+  if (rng.chance(0.7)) {
+    const rate = rng.int(20, 150);
+    for (let t = rng.int(0, rate); t < gst; t += rng.int(1, 2 * rate)) {
+      const who = rng.int(0, n - 1);
+      const len = rng.int(1, 60);
+      world.at(t, () => world.mute(who, len));
+    }
   }
   // Crashes of correct nodes before GST (any number of them: safety must not care).
   for (let k = rng.int(0, n); k > 0; k--) {
@@ -86,9 +98,14 @@ export function runSeed(o: RunOptions): RunResult {
     const evict = byzIdx[0]!;
     members = members.filter((i) => i !== evict);
     const when = rng.int(0, gst);
+    let digest = "";
     world.at(when, () => {
       log(`t=${world.now} submit reconfig evicting ${evict}`);
-      world.submitReconfig(rng.pick(correct), members);
+      digest = world.submitReconfig(rng.pick(correct), members);
+    });
+    // A client retries after GST if its request was lost with a crashed node's pool.
+    world.at(gst + 1, () => {
+      if (!world.correct().some((c) => c.requestsSeen.has(digest))) world.submitReconfig(rng.pick(correct), members);
     });
   }
   // Load before GST.
@@ -126,5 +143,7 @@ export function runSeed(o: RunOptions): RunResult {
     error = e.message;
   }
   const height = Math.max(...world.correct().map((c) => c.disk.applied));
-  return { seed: o.seed, n, ok: error === undefined, error, ticks: world.now, height, messages: world.messages, maxLatency, byzantine: describe, reconfig };
+  const epoch = Math.min(...world.correct().map((c) => c.core?.status().epoch ?? -1));
+  if (!error && reconfig && epoch !== 1) error = `reconfiguration did not complete (epoch ${epoch})`;
+  return { seed: o.seed, n, ok: error === undefined, error, ticks: world.now, height, messages: world.messages, maxLatency, byzantine: describe, reconfig, epoch };
 }

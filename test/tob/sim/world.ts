@@ -9,6 +9,7 @@ import {
   reconfigHeight,
   requestDigest,
   type Delivery,
+  type PersistBatch,
   type Send,
   type Timing,
 } from "../../../node/tob/core/index.js";
@@ -87,13 +88,21 @@ export class World {
   now = 0;
   net: NetConditions;
   partition: number[] | null = null;
+  /** Until which tick each node's outgoing messages are all lost (targeted isolation). */
+  readonly mutedUntil: number[];
   crashAfterPersist: number;
   private readonly events = new Map<number, Ev[]>();
+  /** Scenario hook: drop this message (checked at send time, after the other network faults). */
+  dropIf: ((from: number, to: number, bytes: Uint8Array) => boolean) | null = null;
+  /** Scenario hook: crash the node right after this persist, before its sends leave. */
+  crashIf: ((node: SimNode, persist: PersistBatch) => boolean) | null = null;
   /** height → block id and filtered-request digest, from the first correct node to deliver it. */
   readonly canon = new Map<number, { id: string; reqs: string; by: number }>();
   /** request → tick submitted. */
   readonly submitted = new Map<string, { tick: number; bytes: Uint8Array }>();
   readonly violations: string[] = [];
+  /** Equivocation evidence reported by correct nodes: (reporter, accused index, kind). */
+  readonly evidence: { by: number; accused: number; kind: string; round: number }[] = [];
   messages = 0;
   private reqCounter = 0;
 
@@ -107,6 +116,7 @@ export class World {
     this.net = { ...(opts.net ?? SYNCHRONOUS) };
     this.crashAfterPersist = opts.crashAfterPersist ?? 0;
     this.nodes = [];
+    this.mutedUntil = Array.from({ length: opts.n }, () => -1);
     for (let i = 0; i < opts.n; i++) {
       const behaviours = opts.byzantine?.get(i);
       const adversary = behaviours
@@ -154,6 +164,8 @@ export class World {
     const r = this.netRng;
     const net = this.net;
     if (this.partition && this.partition[from] !== this.partition[to]) return;
+    if (this.mutedUntil[from]! > this.now) return;
+    if (this.dropIf && this.dropIf(from, to, bytes)) return;
     if (net.loss > 0 && r.chance(net.loss)) return;
     const copies = net.dup > 0 && r.chance(net.dup) ? 2 : 1;
     for (let c = 0; c < copies; c++) {
@@ -202,6 +214,10 @@ export class World {
     const st = core.step(input);
     if (st.persist) {
       node.disk.write(st.persist);
+      if (this.crashIf && this.crashIf(node, st.persist)) {
+        this.crash(node.index);
+        return;
+      }
       if (this.crashAfterPersist > 0 && node.adversary === null && this.rng.chance(this.crashAfterPersist)) {
         // Persisted, but the sends never leave: the worst moment to die.
         this.crash(node.index);
@@ -211,6 +227,8 @@ export class World {
       }
     }
     const eff = st.persisted();
+    if (node.adversary === null)
+      for (const e of eff.evidence) this.evidence.push({ by: node.index, accused: this.idIndex.get(e.signer) ?? -1, kind: e.kind, round: e.round });
     for (const s of eff.sends) this.sendFrom(node, s);
     if (eff.deliveries.length > 0) {
       for (const d of eff.deliveries) this.applyDelivery(node, d);
@@ -330,6 +348,11 @@ export class World {
   /** True when every listed node delivered the request. */
   deliveredEverywhere(digest: string, nodes: readonly SimNode[]): boolean {
     return nodes.every((n) => n.requestsSeen.has(digest));
+  }
+
+  /** Every message `i` sends in the next `ticks` ticks is lost (it still hears everything). */
+  mute(i: number, ticks: number): void {
+    this.mutedUntil[i] = this.now + ticks;
   }
 
   setPartition(groups: number[] | null): void {
