@@ -28,7 +28,11 @@ export interface ExecRequest {
   readonly opKey: string;
   /** The operation's module (the value of its record). */
   readonly code: Uint8Array;
-  /** sha256(code) when the caller already knows it (a proof leaf commits to it); computed otherwise. */
+  /**
+   * A digest of `code` the caller already has (the proof leaf's value hash, or sha256(code)); used
+   * only as the cache key, so it must be collision-resistant and always computed the same way by
+   * this node. sha256(code) is computed when it is absent.
+   */
   readonly codeHash?: Uint8Array;
   /** Touched records, strictly ascending by UTF-8 key bytes; null value = absent. */
   readonly records: readonly TouchedRecord[];
