@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { ArborError } from "./common/errors.js";
 import { fromHex } from "./common/bytes.js";
-import { genesisFromJson, type Genesis } from "./genesis.js";
+import { genesisFromJson, type Genesis } from "./ledger/genesis.js";
 import { keyPairFromSeed, type KeyPair } from "./keys.js";
 import type { Level } from "./log.js";
 

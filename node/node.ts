@@ -15,6 +15,7 @@ import {
   HeadersReplySchema,
   SignedReceiptSchema,
   StatusReplySchema,
+  GenesisReplySchema,
   type ExecuteAck,
   type ExecuteRequest,
   type GetRequest,
@@ -23,7 +24,7 @@ import {
   type ReceiptSubscription,
   type SignedReceipt,
 } from "../proto/gen/arbor/v1/client_pb.js";
-import { CHANNEL_OPTIONS, serviceDefinition } from "./net/grpc-util.js";
+import { CHANNEL_OPTIONS, serviceDefinition } from "../proto/grpc.js";
 import { CHANNEL_CONSENSUS, CHANNEL_LEDGER, PeerNet } from "./net/peer-net.js";
 import { bytesEqual, toHex } from "./common/bytes.js";
 import { ArborError } from "./common/errors.js";
@@ -42,12 +43,13 @@ import { headerSigningMessage, headerHash, type Header } from "./ledger/header.j
 import { encodeStatement, proofDigest, statementSigningMessage } from "./ledger/statement.js";
 import {
   chainId,
+  genesisToJson,
   genesisRecords,
   genesisValidatorsHash,
   validatorsOf,
   type Genesis,
   type GenesisNode,
-} from "./genesis.js";
+} from "./ledger/genesis.js";
 import { signWith, type KeyPair } from "./keys.js";
 import { ReceiptBook } from "./receipts.js";
 import { HeaderCertifier, decodeHeaderSig, encodeHeaderSig } from "./certifier.js";
@@ -281,6 +283,12 @@ export class ArborNode {
         void this.certifier.range(call.request.fromHeight, call.request.maxCount || 64).then(
           (headers) => cb(null, create(HeadersReplySchema, { headers })),
           (e) => cb(grpcError(grpc.status.INTERNAL, String(e))),
+        );
+      },
+      genesis: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => {
+        cb(
+          null,
+          create(GenesisReplySchema, { genesisJson: genesisToJson(this.opts.genesis), chainId: this.chain }),
         );
       },
       status: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => {

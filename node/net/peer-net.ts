@@ -9,7 +9,7 @@ import * as grpc from "@grpc/grpc-js";
 import { randomBytes } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { PeerFrameSchema, Peer, type PeerFrame } from "../../proto/gen/arbor/v1/peer_pb.js";
-import { CHANNEL_OPTIONS, serviceDefinition } from "./grpc-util.js";
+import { CHANNEL_OPTIONS, serviceDefinition } from "../../proto/grpc.js";
 import { Reader, Writer } from "../common/codec.js";
 import { bytesEqual, concatBytes, toHex, utf8 } from "../common/bytes.js";
 import { MAX_PEER_QUEUE_BYTES, MAX_PEER_QUEUE_FRAMES } from "../common/limits.js";

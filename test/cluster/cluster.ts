@@ -14,10 +14,11 @@ import {
   type SignedReceipt,
   type StatusReply,
 } from "../../proto/gen/arbor/v1/client_pb.js";
-import { CHANNEL_OPTIONS, serviceDefinition } from "../../node/net/grpc-util.js";
-import { assignPrefixes, genesisToJson, type Genesis } from "../../node/genesis.js";
+import { CHANNEL_OPTIONS, serviceDefinition } from "../../proto/grpc.js";
+import { assignPrefixes, genesisToJson, type Genesis } from "../../node/ledger/genesis.js";
 import { generateKeyPair, type KeyPair } from "../../node/keys.js";
 import { toHex } from "../../node/common/bytes.js";
+import { decodeReceipt } from "../../node/ledger/receipt.js";
 import { genesisRecords as systemRecords } from "../ledger/harness.js";
 import {
   ExecuteRequestSchema,
@@ -70,8 +71,12 @@ export class NodeClient {
     return this.call("execute", create(ExecuteRequestSchema, { request }));
   }
   waitReceipt(requestId: Uint8Array, timeoutMs = 20_000): Promise<SignedReceipt> {
-    return this.call("waitReceipt", create(ReceiptQuerySchema, { requestId, timeoutMs }), timeoutMs + 2000);
+    return this.call<unknown, SignedReceipt>("waitReceipt", create(ReceiptQuerySchema, { requestId, timeoutMs }), timeoutMs + 2000).then((r) => {
+      this.onReceipt?.(r);
+      return r;
+    });
   }
+  onReceipt: ((r: SignedReceipt) => void) | null = null;
   headers(fromHeight: bigint, maxCount = 64): Promise<HeadersReply> {
     return this.call("getHeaders", create(HeadersRequestSchema, { fromHeight, maxCount }));
   }
@@ -94,6 +99,8 @@ export class Cluster {
   readonly procs: (ChildProcess | null)[];
   readonly clients: NodeClient[];
   private logs: string[][];
+  /** Highest block height of any receipt a test has seen (proofs must be at least this fresh). */
+  seenHeight = 0n;
 
   private constructor(dir: string, genesis: Genesis, keys: KeyPair[]) {
     this.dir = dir;
@@ -102,6 +109,11 @@ export class Cluster {
     this.procs = genesis.nodes.map(() => null);
     this.logs = genesis.nodes.map(() => []);
     this.clients = genesis.nodes.map((n) => new NodeClient(n.address));
+    for (const cl of this.clients)
+      cl.onReceipt = (r) => {
+        const h = decodeReceipt(r.receipt).height;
+        if (h > this.seenHeight) this.seenHeight = h;
+      };
   }
 
   static async create(o: ClusterOptions): Promise<Cluster> {

@@ -38,6 +38,8 @@ export async function fetchProof(
     [...groups].map(async ([id, ks]) => {
       const r = await c.clients[id]!.get(ks);
       const st = decodeStatement(r.statement);
+      // Read your writes: a holder that has not applied the newest block we saw is asked again.
+      if (st.height < c.seenHeight) throw new Error(`behind: node ${id} at ${st.height}, seen ${c.seenHeight}`);
       return { ts: st.timestamp, root: decodeProof(r.proof).root, keys: ks };
     }),
   );

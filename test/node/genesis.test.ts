@@ -9,10 +9,10 @@ import {
   genesisToJson,
   validateGenesis,
   type Genesis,
-} from "../../node/genesis.js";
+} from "../../node/ledger/genesis.js";
 import { generateKeyPair } from "../../node/keys.js";
 import { toHex } from "../../node/common/bytes.js";
-import { GenesisError } from "../../node/genesis.js";
+import { GenesisError } from "../../node/ledger/genesis.js";
 
 function make(n: number, k: number): Genesis {
   const prefixes = assignPrefixes(n, k);

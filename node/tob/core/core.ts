@@ -99,6 +99,8 @@ export function genesisIdOf(networkId: Uint8Array, validators: readonly Uint8Arr
 
 export interface Status {
   readonly epoch: number;
+  /** Height of the committed block the current epoch builds on. */
+  readonly epochStartHeight: number;
   readonly round: number;
   readonly highQCRound: number;
   readonly lastVotedRound: number;
@@ -247,6 +249,7 @@ export class TobCore {
   status(): Status {
     return {
       epoch: this.es.epoch,
+      epochStartHeight: this.es.genesisHeight,
       round: this.round,
       highQCRound: this.safety.highQC.round,
       lastVotedRound: this.safety.lastVotedRound,
@@ -715,6 +718,7 @@ export class TobCore {
     if (!work) return false;
     const body = {
       epoch: this.es.epoch,
+      epochStartHeight: this.es.genesisHeight,
       round: this.round,
       height: parent.height + 1,
       parentId: hqc.blockId,

@@ -64,6 +64,8 @@ export class SimNode {
   /** Heights delivered and applied (app state, durable like the disk). */
   readonly delivered = new Map<number, string>();
   readonly requestsSeen = new Map<string, number>();
+  /** request → height it was delivered at. */
+  readonly requestHeights = new Map<string, number>();
   crashes = 0;
   downUntil = -1;
 
@@ -261,6 +263,7 @@ export class World {
       for (const r of reqs) {
         if (node.requestsSeen.has(r)) this.fail(`node ${node.index} delivered request ${r.slice(0, 12)} twice`);
         node.requestsSeen.set(r, this.now);
+        node.requestHeights.set(r, d.height);
       }
     }
     node.delivered.set(d.height, id);

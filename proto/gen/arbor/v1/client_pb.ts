@@ -13,7 +13,42 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file arbor/v1/client.proto.
  */
 export const file_arbor_v1_client: GenFile = /*@__PURE__*/
-  fileDesc("ChVhcmJvci92MS9jbGllbnQucHJvdG8SCGFyYm9yLnYxIkQKCkdldFJlcXVlc3QSDAoEa2V5cxgBIAMoCRITCgtoYXNoZXNfb25seRgCIAEoCBITCgtmb3JfZXhlY3V0ZRgDIAEoCCI/CghHZXRSZXBseRIRCglzdGF0ZW1lbnQYASABKAwSDQoFcHJvb2YYAiABKAwSEQoJc2lnbmF0dXJlGAMgASgMIiEKDkV4ZWN1dGVSZXF1ZXN0Eg8KB3JlcXVlc3QYASABKAwiUwoKRXhlY3V0ZUFjaxISCgpyZXF1ZXN0X2lkGAEgASgMEhAKCGFjY2VwdGVkGAIgASgIEg4KBnJlYXNvbhgDIAEoCRIPCgdtZXNzYWdlGAQgASgJIjYKDFJlY2VpcHRRdWVyeRISCgpyZXF1ZXN0X2lkGAEgASgMEhIKCnRpbWVvdXRfbXMYAiABKA0iKgoTUmVjZWlwdFN1YnNjcmlwdGlvbhITCgtyZXF1ZXN0X2lkcxgBIAMoDCJBCg1TaWduZWRSZWNlaXB0Eg8KB3JlY2VpcHQYASABKAwSDAoEbm9kZRgCIAEoDRIRCglzaWduYXR1cmUYAyABKAwiOAoOSGVhZGVyc1JlcXVlc3QSEwoLZnJvbV9oZWlnaHQYASABKAQSEQoJbWF4X2NvdW50GAIgASgNIh8KDEhlYWRlcnNSZXBseRIPCgdoZWFkZXJzGAEgAygMIg8KDVN0YXR1c1JlcXVlc3QimQIKC1N0YXR1c1JlcGx5EgwKBG5vZGUYASABKA0SEgoKcHVibGljX2tleRgCIAEoDBIOCgZoZWlnaHQYAyABKAQSEQoJdGltZXN0YW1wGAQgASgEEgwKBHJvb3QYBSABKAwSEAoIcHJlZml4ZXMYBiADKAkSFwoPcGVlcnNfY29ubmVjdGVkGAcgASgNEg8KB3ZlcnNpb24YCCABKAkSFAoMZnVsbF9yZWNvcmRzGAkgASgEEhEKCXN1bW1hcmllcxgKIAEoBBINCgVzdHVicxgLIAEoBBISCgp0cmVlX25vZGVzGAwgASgEEhUKDW91dHNpZGVfbm9kZXMYDSABKAQSGAoQY2VydGlmaWVkX2hlaWdodBgOIAEoBDLBAwoFQXJib3ISLwoDR2V0EhQuYXJib3IudjEuR2V0UmVxdWVzdBoSLmFyYm9yLnYxLkdldFJlcGx5EjkKB0V4ZWN1dGUSGC5hcmJvci52MS5FeGVjdXRlUmVxdWVzdBoULmFyYm9yLnYxLkV4ZWN1dGVBY2sSQwoNRXhlY3V0ZVN0cmVhbRIYLmFyYm9yLnYxLkV4ZWN1dGVSZXF1ZXN0GhQuYXJib3IudjEuRXhlY3V0ZUFjaygBMAESPgoLV2FpdFJlY2VpcHQSFi5hcmJvci52MS5SZWNlaXB0UXVlcnkaFy5hcmJvci52MS5TaWduZWRSZWNlaXB0Ek0KEVN1YnNjcmliZVJlY2VpcHRzEh0uYXJib3IudjEuUmVjZWlwdFN1YnNjcmlwdGlvbhoXLmFyYm9yLnYxLlNpZ25lZFJlY2VpcHQwARI+CgpHZXRIZWFkZXJzEhguYXJib3IudjEuSGVhZGVyc1JlcXVlc3QaFi5hcmJvci52MS5IZWFkZXJzUmVwbHkSOAoGU3RhdHVzEhcuYXJib3IudjEuU3RhdHVzUmVxdWVzdBoVLmFyYm9yLnYxLlN0YXR1c1JlcGx5YgZwcm90bzM");
+  fileDesc("ChVhcmJvci92MS9jbGllbnQucHJvdG8SCGFyYm9yLnYxIhAKDkdlbmVzaXNSZXF1ZXN0IjYKDEdlbmVzaXNSZXBseRIUCgxnZW5lc2lzX2pzb24YASABKAkSEAoIY2hhaW5faWQYAiABKAwiRAoKR2V0UmVxdWVzdBIMCgRrZXlzGAEgAygJEhMKC2hhc2hlc19vbmx5GAIgASgIEhMKC2Zvcl9leGVjdXRlGAMgASgIIj8KCEdldFJlcGx5EhEKCXN0YXRlbWVudBgBIAEoDBINCgVwcm9vZhgCIAEoDBIRCglzaWduYXR1cmUYAyABKAwiIQoORXhlY3V0ZVJlcXVlc3QSDwoHcmVxdWVzdBgBIAEoDCJTCgpFeGVjdXRlQWNrEhIKCnJlcXVlc3RfaWQYASABKAwSEAoIYWNjZXB0ZWQYAiABKAgSDgoGcmVhc29uGAMgASgJEg8KB21lc3NhZ2UYBCABKAkiNgoMUmVjZWlwdFF1ZXJ5EhIKCnJlcXVlc3RfaWQYASABKAwSEgoKdGltZW91dF9tcxgCIAEoDSIqChNSZWNlaXB0U3Vic2NyaXB0aW9uEhMKC3JlcXVlc3RfaWRzGAEgAygMIkEKDVNpZ25lZFJlY2VpcHQSDwoHcmVjZWlwdBgBIAEoDBIMCgRub2RlGAIgASgNEhEKCXNpZ25hdHVyZRgDIAEoDCI4Cg5IZWFkZXJzUmVxdWVzdBITCgtmcm9tX2hlaWdodBgBIAEoBBIRCgltYXhfY291bnQYAiABKA0iHwoMSGVhZGVyc1JlcGx5Eg8KB2hlYWRlcnMYASADKAwiDwoNU3RhdHVzUmVxdWVzdCKZAgoLU3RhdHVzUmVwbHkSDAoEbm9kZRgBIAEoDRISCgpwdWJsaWNfa2V5GAIgASgMEg4KBmhlaWdodBgDIAEoBBIRCgl0aW1lc3RhbXAYBCABKAQSDAoEcm9vdBgFIAEoDBIQCghwcmVmaXhlcxgGIAMoCRIXCg9wZWVyc19jb25uZWN0ZWQYByABKA0SDwoHdmVyc2lvbhgIIAEoCRIUCgxmdWxsX3JlY29yZHMYCSABKAQSEQoJc3VtbWFyaWVzGAogASgEEg0KBXN0dWJzGAsgASgEEhIKCnRyZWVfbm9kZXMYDCABKAQSFQoNb3V0c2lkZV9ub2RlcxgNIAEoBBIYChBjZXJ0aWZpZWRfaGVpZ2h0GA4gASgEMv4DCgVBcmJvchIvCgNHZXQSFC5hcmJvci52MS5HZXRSZXF1ZXN0GhIuYXJib3IudjEuR2V0UmVwbHkSOQoHRXhlY3V0ZRIYLmFyYm9yLnYxLkV4ZWN1dGVSZXF1ZXN0GhQuYXJib3IudjEuRXhlY3V0ZUFjaxJDCg1FeGVjdXRlU3RyZWFtEhguYXJib3IudjEuRXhlY3V0ZVJlcXVlc3QaFC5hcmJvci52MS5FeGVjdXRlQWNrKAEwARI+CgtXYWl0UmVjZWlwdBIWLmFyYm9yLnYxLlJlY2VpcHRRdWVyeRoXLmFyYm9yLnYxLlNpZ25lZFJlY2VpcHQSTQoRU3Vic2NyaWJlUmVjZWlwdHMSHS5hcmJvci52MS5SZWNlaXB0U3Vic2NyaXB0aW9uGhcuYXJib3IudjEuU2lnbmVkUmVjZWlwdDABEj4KCkdldEhlYWRlcnMSGC5hcmJvci52MS5IZWFkZXJzUmVxdWVzdBoWLmFyYm9yLnYxLkhlYWRlcnNSZXBseRI4CgZTdGF0dXMSFy5hcmJvci52MS5TdGF0dXNSZXF1ZXN0GhUuYXJib3IudjEuU3RhdHVzUmVwbHkSOwoHR2VuZXNpcxIYLmFyYm9yLnYxLkdlbmVzaXNSZXF1ZXN0GhYuYXJib3IudjEuR2VuZXNpc1JlcGx5YgZwcm90bzM");
+
+/**
+ * @generated from message arbor.v1.GenesisRequest
+ */
+export type GenesisRequest = Message<"arbor.v1.GenesisRequest"> & {
+};
+
+/**
+ * Describes the message arbor.v1.GenesisRequest.
+ * Use `create(GenesisRequestSchema)` to create a new message.
+ */
+export const GenesisRequestSchema: GenMessage<GenesisRequest> = /*@__PURE__*/
+  messageDesc(file_arbor_v1_client, 0);
+
+/**
+ * @generated from message arbor.v1.GenesisReply
+ */
+export type GenesisReply = Message<"arbor.v1.GenesisReply"> & {
+  /**
+   * @generated from field: string genesis_json = 1;
+   */
+  genesisJson: string;
+
+  /**
+   * @generated from field: bytes chain_id = 2;
+   */
+  chainId: Uint8Array;
+};
+
+/**
+ * Describes the message arbor.v1.GenesisReply.
+ * Use `create(GenesisReplySchema)` to create a new message.
+ */
+export const GenesisReplySchema: GenMessage<GenesisReply> = /*@__PURE__*/
+  messageDesc(file_arbor_v1_client, 1);
 
 /**
  * @generated from message arbor.v1.GetRequest
@@ -44,7 +79,7 @@ export type GetRequest = Message<"arbor.v1.GetRequest"> & {
  * Use `create(GetRequestSchema)` to create a new message.
  */
 export const GetRequestSchema: GenMessage<GetRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 0);
+  messageDesc(file_arbor_v1_client, 2);
 
 /**
  * @generated from message arbor.v1.GetReply
@@ -77,7 +112,7 @@ export type GetReply = Message<"arbor.v1.GetReply"> & {
  * Use `create(GetReplySchema)` to create a new message.
  */
 export const GetReplySchema: GenMessage<GetReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 1);
+  messageDesc(file_arbor_v1_client, 3);
 
 /**
  * @generated from message arbor.v1.ExecuteRequest
@@ -96,7 +131,7 @@ export type ExecuteRequest = Message<"arbor.v1.ExecuteRequest"> & {
  * Use `create(ExecuteRequestSchema)` to create a new message.
  */
 export const ExecuteRequestSchema: GenMessage<ExecuteRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 2);
+  messageDesc(file_arbor_v1_client, 4);
 
 /**
  * @generated from message arbor.v1.ExecuteAck
@@ -132,7 +167,7 @@ export type ExecuteAck = Message<"arbor.v1.ExecuteAck"> & {
  * Use `create(ExecuteAckSchema)` to create a new message.
  */
 export const ExecuteAckSchema: GenMessage<ExecuteAck> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 3);
+  messageDesc(file_arbor_v1_client, 5);
 
 /**
  * @generated from message arbor.v1.ReceiptQuery
@@ -154,7 +189,7 @@ export type ReceiptQuery = Message<"arbor.v1.ReceiptQuery"> & {
  * Use `create(ReceiptQuerySchema)` to create a new message.
  */
 export const ReceiptQuerySchema: GenMessage<ReceiptQuery> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 4);
+  messageDesc(file_arbor_v1_client, 6);
 
 /**
  * @generated from message arbor.v1.ReceiptSubscription
@@ -171,7 +206,7 @@ export type ReceiptSubscription = Message<"arbor.v1.ReceiptSubscription"> & {
  * Use `create(ReceiptSubscriptionSchema)` to create a new message.
  */
 export const ReceiptSubscriptionSchema: GenMessage<ReceiptSubscription> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 5);
+  messageDesc(file_arbor_v1_client, 7);
 
 /**
  * @generated from message arbor.v1.SignedReceipt
@@ -202,7 +237,7 @@ export type SignedReceipt = Message<"arbor.v1.SignedReceipt"> & {
  * Use `create(SignedReceiptSchema)` to create a new message.
  */
 export const SignedReceiptSchema: GenMessage<SignedReceipt> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 6);
+  messageDesc(file_arbor_v1_client, 8);
 
 /**
  * @generated from message arbor.v1.HeadersRequest
@@ -224,7 +259,7 @@ export type HeadersRequest = Message<"arbor.v1.HeadersRequest"> & {
  * Use `create(HeadersRequestSchema)` to create a new message.
  */
 export const HeadersRequestSchema: GenMessage<HeadersRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 7);
+  messageDesc(file_arbor_v1_client, 9);
 
 /**
  * @generated from message arbor.v1.HeadersReply
@@ -243,7 +278,7 @@ export type HeadersReply = Message<"arbor.v1.HeadersReply"> & {
  * Use `create(HeadersReplySchema)` to create a new message.
  */
 export const HeadersReplySchema: GenMessage<HeadersReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 8);
+  messageDesc(file_arbor_v1_client, 10);
 
 /**
  * @generated from message arbor.v1.StatusRequest
@@ -256,7 +291,7 @@ export type StatusRequest = Message<"arbor.v1.StatusRequest"> & {
  * Use `create(StatusRequestSchema)` to create a new message.
  */
 export const StatusRequestSchema: GenMessage<StatusRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 9);
+  messageDesc(file_arbor_v1_client, 11);
 
 /**
  * @generated from message arbor.v1.StatusReply
@@ -345,7 +380,7 @@ export type StatusReply = Message<"arbor.v1.StatusReply"> & {
  * Use `create(StatusReplySchema)` to create a new message.
  */
 export const StatusReplySchema: GenMessage<StatusReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 10);
+  messageDesc(file_arbor_v1_client, 12);
 
 /**
  * @generated from service arbor.v1.Arbor
@@ -420,6 +455,16 @@ export const Arbor: GenService<{
     methodKind: "unary";
     input: typeof StatusRequestSchema;
     output: typeof StatusReplySchema;
+  },
+  /**
+   * The genesis document (JSON); its canonical hash is the chain id a client pins.
+   *
+   * @generated from rpc arbor.v1.Arbor.Genesis
+   */
+  genesis: {
+    methodKind: "unary";
+    input: typeof GenesisRequestSchema;
+    output: typeof GenesisReplySchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_arbor_v1_client, 0);

@@ -1,5 +1,5 @@
-// Small helpers around @grpc/grpc-js with protobuf-es messages: method definitions built from the
-// generated descriptors, so server and client share one source of truth.
+// Shared by node and client: grpc-js service definitions built from the protobuf-es generated
+// descriptors (one source of truth for both sides), and the channel options both use.
 import * as grpc from "@grpc/grpc-js";
 import { create, fromBinary, toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
 import type { GenService } from "@bufbuild/protobuf/codegenv2";

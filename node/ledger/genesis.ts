@@ -4,14 +4,14 @@
 // and parameters are also written into the system domain (".arbor/…"), so a client can read them
 // with a proof and check them against a certified root.
 
-import { Reader, Writer } from "./common/codec.js";
-import { fromHex, toHex } from "./common/bytes.js";
-import { LimitError } from "./common/errors.js";
-import { sha256 } from "./common/hash.js";
-import { MAX_HISTORY_T, TOB_MAX_VALIDATORS } from "./common/limits.js";
-import { parsePrefix, formatPrefix, Partition } from "./store/core/partition.js";
-import { checkKey } from "./store/core/path.js";
-import { validatorsHash, type Validator } from "./ledger/header.js";
+import { Reader, Writer } from "../common/codec.js";
+import { fromBase64, fromHex, toBase64, toHex } from "../common/bytes.js";
+import { LimitError } from "../common/errors.js";
+import { sha256 } from "../common/hash.js";
+import { MAX_HISTORY_T, TOB_MAX_VALIDATORS } from "../common/limits.js";
+import { parsePrefix, formatPrefix, Partition } from "../store/core/partition.js";
+import { checkKey } from "../store/core/path.js";
+import { validatorsHash, type Validator } from "./header.js";
 
 export const SYSTEM_NODES_PREFIX = ".arbor/nodes/";
 export const SYSTEM_PARAMS_KEY = ".arbor/params";
@@ -163,6 +163,14 @@ export function genesisValidatorsHash(g: Genesis): Uint8Array {
   return validatorsHash(validatorsOf(g));
 }
 
+function decodeValue(b64: string): Uint8Array {
+  try {
+    return fromBase64(b64);
+  } catch {
+    throw new GenesisError("genesis/bad-field", "record values must be base64");
+  }
+}
+
 // --- JSON form ------------------------------------------------------------------------------
 
 interface GenesisJson {
@@ -184,7 +192,7 @@ export function genesisToJson(g: Genesis): string {
       address: n.address,
       prefixes: [...n.prefixes],
     })),
-    records: g.records.map((r) => ({ key: r.key, value: Buffer.from(r.value).toString("base64") })),
+    records: g.records.map((r) => ({ key: r.key, value: toBase64(r.value) })),
   };
   return JSON.stringify(j, null, 2) + "\n";
 }
@@ -218,7 +226,7 @@ export function genesisFromJson(text: string): Genesis {
     }),
     records: j.records.map((r) => ({
       key: String(r.key),
-      value: new Uint8Array(Buffer.from(String(r.value), "base64")),
+      value: decodeValue(String(r.value)),
     })),
   };
   validateGenesis(g);
