@@ -116,15 +116,23 @@ export class Ledger {
         return no("value-not-in-proof", `${req.touched[i]} is only a hash in the proof`);
       records.push({ key: req.touched[i]!, value: s.covered && s.present ? s.value : null });
     }
-    const result = this.executor.execute({
-      opKey: req.op,
-      code: op.value,
-      codeHash: op.valueHash,
-      records,
-      args: req.args,
-      caller: req.caller,
-      gasLimit: req.gasLimit,
-    });
+    let result: ReturnType<Executor["execute"]>;
+    try {
+      result = this.executor.execute({
+        opKey: req.op,
+        code: op.value,
+        codeHash: op.valueHash,
+        records,
+        args: req.args,
+        caller: req.caller,
+        gasLimit: req.gasLimit,
+      });
+    } catch (e) {
+      // The executor refuses inputs that break its contract; admission already bounds them, so
+      // this is a defence: the apply loop must never throw on a request.
+      if (e instanceof ArborError) return no("malformed-request", e.message);
+      throw e;
+    }
     if (!result.ok) return no(result.reason, result.message, result.gasUsed);
     this.history.apply(proof.root, checked, result.writes, req.id);
     this.replay.add(req.id, this.history.now);

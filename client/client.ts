@@ -1,0 +1,524 @@
+// ArborClient: the SDK. Reads are routed to the holders of each key, verified (node signature,
+// proof, and — by default — the root against a certified header), joined into one proof against
+// the newest root; writes are signed requests whose receipt is trusted once f+1 nodes signed the
+// same receipt.
+
+import { Writer } from "../node/common/codec.js";
+import { bytesEqual, toHex } from "../node/common/bytes.js";
+import { ArborError } from "../node/common/errors.js";
+import {
+  chainId,
+  genesisFromJson,
+  validatorsOf,
+  type Genesis,
+  type GenesisNode,
+} from "../node/ledger/genesis.js";
+import { decodeCertifiedHeader, verifyCertificate, type CertifiedHeader } from "../node/ledger/header.js";
+import {
+  decodeStatement,
+  proofDigest,
+  statementSigningMessage,
+  type GetStatement,
+} from "../node/ledger/statement.js";
+import { decodeReceipt, receiptSigningMessage, type Receipt } from "../node/ledger/receipt.js";
+import {
+  assembleSignedRequest,
+  decodeSignedRequest,
+  encodeRequestBody,
+  requestSigningMessage,
+  sortKeys,
+} from "../node/ledger/request.js";
+import { Partition } from "../node/store/core/partition.js";
+import { keyPath } from "../node/store/core/path.js";
+import { provenState, type ProofNode } from "../node/store/core/proof.js";
+import { decodeProof, encodeProof } from "../node/store/core/proof-codec.js";
+import { MAX_TOUCHED_KEYS } from "../node/common/limits.js";
+import { clientVerifier, generateKey, sign, verify, type ClientKey } from "./crypto.js";
+import { RequestRejected, UnavailableError, VerificationError } from "./errors.js";
+import { joinAnswers, pruneProof, type ProofAnswer } from "./proofs.js";
+import { NodeConnection } from "./transport.js";
+
+export interface ConnectOptions {
+  /** The genesis document (object or JSON text); otherwise it is fetched from `endpoints`. */
+  readonly genesis?: Genesis | string;
+  /** Node addresses to learn the genesis from (host:port). */
+  readonly endpoints?: readonly string[];
+  /** The chain id to pin when learning the genesis from a node (hex or bytes). */
+  readonly chainId?: Uint8Array | string;
+  /** The signing key for requests (generated when absent). */
+  readonly key?: ClientKey;
+  /** Verify every read against a certified root (default true). */
+  readonly verify?: boolean;
+  /** Per-call timeout, milliseconds (default 10 s). */
+  readonly timeoutMs?: number;
+}
+
+export interface ExecuteOptions {
+  readonly op: string;
+  readonly touched: readonly string[];
+  readonly args?: Uint8Array;
+  readonly gasLimit?: bigint;
+  /** Execute against a proof fetched earlier (encoded); by default a fresh one is read. */
+  readonly proof?: Uint8Array;
+}
+
+export interface ReadResult {
+  /** key → value (null: absent) */
+  readonly values: Map<string, Uint8Array | null>;
+  /** the joined proof, encoded, against `root` */
+  readonly proof: Uint8Array;
+  readonly root: Uint8Array;
+  readonly height: bigint;
+  readonly timestamp: bigint;
+  /** the signed statements the answers came with (evidence for audits) */
+  readonly statements: readonly SignedStatement[];
+}
+
+export interface SignedStatement {
+  readonly node: number;
+  readonly statement: GetStatement;
+  readonly bytes: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+export interface TrustedReceipt {
+  readonly receipt: Receipt;
+  readonly bytes: Uint8Array;
+  /** nodes whose equal signed receipts back it */
+  readonly signers: readonly number[];
+}
+
+const RETRYABLE = new Set(["record-changed", "stale-root"]);
+
+export class ArborClient {
+  readonly chain: Uint8Array;
+  readonly key: ClientKey;
+  readonly f: number;
+  private readonly conns = new Map<number, NodeConnection>();
+  private readonly certified = new Map<bigint, CertifiedHeader>();
+  private readonly partitions: Map<number, Partition>;
+  private nonce = BigInt(Date.now()) * 1000n;
+  /** Highest height this client has seen in a receipt: reads are at least this fresh. */
+  seenHeight = 0n;
+  readonly verifyReads: boolean;
+  /** Signed statements kept as potential evidence (bounded, newest last). */
+  readonly evidence: SignedStatement[] = [];
+
+  private constructor(
+    readonly genesis: Genesis,
+    opts: ConnectOptions,
+  ) {
+    this.chain = chainId(genesis);
+    this.key = opts.key ?? generateKey();
+    this.verifyReads = opts.verify ?? true;
+    this.f = Math.floor((genesis.nodes.length - 1) / 3);
+    this.partitions = new Map(genesis.nodes.map((n) => [n.id, new Partition(n.prefixes)]));
+    for (const n of genesis.nodes) this.conns.set(n.id, new NodeConnection(n.address, opts.timeoutMs));
+  }
+
+  static async connect(opts: ConnectOptions): Promise<ArborClient> {
+    let g: Genesis;
+    if (opts.genesis !== undefined)
+      g = typeof opts.genesis === "string" ? genesisFromJson(opts.genesis) : opts.genesis;
+    else {
+      if (!opts.endpoints || opts.endpoints.length === 0)
+        throw new ArborError("client/no-endpoints", "give a genesis or endpoints");
+      g = await ArborClient.learnGenesis(opts.endpoints, opts.chainId);
+    }
+    return new ArborClient(g, opts);
+  }
+
+  private static async learnGenesis(
+    endpoints: readonly string[],
+    pin?: Uint8Array | string,
+  ): Promise<Genesis> {
+    const want = typeof pin === "string" ? pin.toLowerCase() : pin ? toHex(pin) : undefined;
+    const errors: string[] = [];
+    for (const e of endpoints) {
+      const c = new NodeConnection(e, 5000);
+      try {
+        const r = await c.genesis();
+        const g = genesisFromJson(r.genesisJson);
+        const id = toHex(chainId(g));
+        if (want !== undefined && id !== want)
+          throw new VerificationError("client/chain-mismatch", `${e} serves chain ${id}, not ${want}`);
+        return g;
+      } catch (err) {
+        errors.push(`${e}: ${err instanceof Error ? err.message : String(err)}`);
+      } finally {
+        c.close();
+      }
+    }
+    throw new UnavailableError("client/no-genesis", `no endpoint gave a genesis: ${errors.join("; ")}`);
+  }
+
+  get nodes(): readonly GenesisNode[] {
+    return this.genesis.nodes;
+  }
+
+  node(id: number): NodeConnection {
+    return this.conns.get(id)!;
+  }
+
+  /** Nodes that store the key in full. */
+  holders(key: string): number[] {
+    const p = keyPath(key);
+    return this.genesis.nodes.filter((n) => this.partitions.get(n.id)!.holdsKey(p)).map((n) => n.id);
+  }
+
+  // --- reads ------------------------------------------------------------------------------
+
+  /** Reads keys with a proof, verified, joined against the newest root. */
+  async read(keys: readonly string[], opts: { forExecute?: boolean } = {}): Promise<ReadResult> {
+    const ks = sortKeys(keys);
+    if (ks.length === 0 || ks.length > MAX_TOUCHED_KEYS)
+      throw new ArborError("client/bad-keys", `read 1..${MAX_TOUCHED_KEYS} keys`);
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 60; attempt++) {
+      try {
+        return await this.readOnce(ks, opts.forExecute ?? false);
+      } catch (e) {
+        lastError = e;
+        if (e instanceof VerificationError && e.code !== "client/stale" && e.code !== "client/join-failed")
+          throw e;
+        await sleep(Math.min(20 * (attempt + 1), 200));
+      }
+    }
+    throw lastError;
+  }
+
+  async get(keys: readonly string[]): Promise<Map<string, Uint8Array | null>> {
+    return (await this.read(keys)).values;
+  }
+
+  private async readOnce(keys: string[], forExecute: boolean): Promise<ReadResult> {
+    // Group keys by a holder set; ask every holder of a group, keep the first valid answer.
+    const groups = new Map<string, { holders: number[]; keys: string[] }>();
+    for (const k of keys) {
+      const h = this.holders(k);
+      const id = h.join(",");
+      const g = groups.get(id) ?? { holders: h, keys: [] };
+      g.keys.push(k);
+      groups.set(id, g);
+    }
+    const answers = await Promise.all(
+      [...groups.values()].map((g) => this.firstValid(g.holders, g.keys, forExecute)),
+    );
+    const joined = joinAnswers(answers.map((a) => a.answer));
+    if (joined === null)
+      throw new VerificationError("client/join-failed", "answers from different heights could not be joined");
+    const newest = answers.reduce((a, b) =>
+      a.statement.statement.timestamp >= b.statement.statement.timestamp ? a : b,
+    );
+    const values = new Map<string, Uint8Array | null>();
+    for (const k of keys) {
+      const s = provenState(joined, keyPath(k));
+      if (!s.covered) throw new VerificationError("client/not-covered", `no proof covers ${k}`);
+      values.set(k, s.present ? s.value : null);
+    }
+    return {
+      values,
+      proof: encodeProof(joined),
+      root: newest.statement.statement.root,
+      height: newest.statement.statement.height,
+      timestamp: newest.statement.statement.timestamp,
+      statements: answers.map((a) => a.statement),
+    };
+  }
+
+  private async firstValid(
+    holders: number[],
+    keys: string[],
+    forExecute: boolean,
+  ): Promise<{ answer: ProofAnswer; statement: SignedStatement }> {
+    const errors: string[] = [];
+    return new Promise((resolve, reject) => {
+      let pending = holders.length;
+      let done = false;
+      for (const id of holders) {
+        this.askOne(id, keys, forExecute).then(
+          (r) => {
+            if (!done) {
+              done = true;
+              resolve(r);
+            }
+          },
+          (e) => {
+            errors.push(`node ${id}: ${e instanceof Error ? e.message : String(e)}`);
+            if (--pending === 0 && !done) {
+              const stale = errors.every((m) => m.includes("client/stale"));
+              reject(
+                stale
+                  ? new VerificationError("client/stale", errors.join("; "))
+                  : new UnavailableError("client/no-valid-answer", errors.join("; ")),
+              );
+            }
+          },
+        );
+      }
+    });
+  }
+
+  private async askOne(
+    id: number,
+    keys: string[],
+    forExecute: boolean,
+  ): Promise<{ answer: ProofAnswer; statement: SignedStatement }> {
+    const node = this.genesis.nodes.find((n) => n.id === id)!;
+    const r = await this.node(id).get(keys, { forExecute });
+    const st = this.checkStatement(node, r.statement, r.signature);
+    if (st.height < this.seenHeight)
+      throw new VerificationError(
+        "client/stale",
+        `node ${id} is at height ${st.height}, behind ${this.seenHeight}`,
+      );
+    if (!bytesEqual(proofDigest(r.proof), st.proofDigest))
+      throw new VerificationError("client/proof-mismatch", "the proof is not the one the node signed", id);
+    let d;
+    try {
+      d = decodeProof(r.proof);
+    } catch (e) {
+      throw new VerificationError(
+        "client/bad-proof",
+        `node ${id}: ${e instanceof Error ? e.message : String(e)}`,
+        id,
+      );
+    }
+    if (!bytesEqual(d.rootLabel, st.root))
+      throw new VerificationError(
+        "client/root-mismatch",
+        `node ${id}'s proof is not against the root it signed`,
+        id,
+      );
+    const signed: SignedStatement = { node: id, statement: st, bytes: r.statement, signature: r.signature };
+    this.keepEvidence(signed);
+    if (this.verifyReads) await this.checkCertified(st, id);
+    return { answer: { timestamp: st.timestamp, root: d.root, paths: keys.map(keyPath) }, statement: signed };
+  }
+
+  private checkStatement(node: GenesisNode, bytes: Uint8Array, signature: Uint8Array): GetStatement {
+    let st: GetStatement;
+    try {
+      st = decodeStatement(bytes);
+    } catch {
+      throw new VerificationError(
+        "client/bad-statement",
+        `node ${node.id} sent an undecodable statement`,
+        node.id,
+      );
+    }
+    if (st.node !== node.id || !bytesEqual(st.chain, this.chain))
+      throw new VerificationError(
+        "client/bad-statement",
+        `node ${node.id}'s statement names another node or chain`,
+        node.id,
+      );
+    if (!verify(node.publicKey, statementSigningMessage(bytes), signature))
+      throw new VerificationError(
+        "client/bad-signature",
+        `node ${node.id}'s statement signature is invalid`,
+        node.id,
+      );
+    return st;
+  }
+
+  private keepEvidence(s: SignedStatement): void {
+    this.evidence.push(s);
+    if (this.evidence.length > 256) this.evidence.shift();
+  }
+
+  /** The statement's root must be the certified root at its height (a forged root is caught here). */
+  private async checkCertified(st: GetStatement, from: number): Promise<void> {
+    if (st.height === 0n) return this.checkGenesisRoot(st, from);
+    const cert = await this.certifiedHeader(st.height);
+    if (!bytesEqual(cert.header.root, st.root))
+      throw new VerificationError(
+        "client/forged-root",
+        `node ${from} signed root ${toHex(st.root)} at height ${st.height}, certified root is ${toHex(cert.header.root)}`,
+        from,
+      );
+  }
+
+  private async checkGenesisRoot(st: GetStatement, from: number): Promise<void> {
+    // Height 0 has no certificate; its root is a function of the genesis document we hold.
+    const { genesisRoot } = await import("./genesis-root.js");
+    if (!bytesEqual(genesisRoot(this.genesis), st.root))
+      throw new VerificationError("client/forged-root", `node ${from} signed a wrong genesis root`, from);
+  }
+
+  /** A certified header at `height`, from any node, verified against the validator set. */
+  async certifiedHeader(height: bigint): Promise<CertifiedHeader> {
+    const have = this.certified.get(height);
+    if (have) return have;
+    const validators = validatorsOf(this.genesis);
+    for (let attempt = 0; attempt < 40; attempt++) {
+      for (const n of this.genesis.nodes) {
+        try {
+          const r = await this.node(n.id).headers(height, 1);
+          const b = r.headers[0];
+          if (!b) continue;
+          const c = decodeCertifiedHeader(b);
+          if (c.header.height !== height || !bytesEqual(c.header.chain, this.chain)) continue;
+          if (!verifyCertificate(c, validators, clientVerifier).ok) continue;
+          this.certified.set(height, c);
+          if (this.certified.size > 4096) this.certified.delete(this.certified.keys().next().value!);
+          return c;
+        } catch {
+          /* try the next node */
+        }
+      }
+      await sleep(25);
+    }
+    throw new UnavailableError("client/no-certificate", `no certified header at height ${height}`);
+  }
+
+  // --- writes -----------------------------------------------------------------------------
+
+  /** Signs a request (reading a fresh proof unless one is given). Returns the signed bytes. */
+  async prepare(o: ExecuteOptions): Promise<Uint8Array> {
+    const touched = sortKeys(o.touched);
+    let proof = o.proof;
+    if (proof === undefined) {
+      const read = await this.read([o.op, ...touched], { forExecute: true });
+      proof = encodeProof(
+        pruneProof(decodeProof(read.proof).root, sortKeys([o.op, ...touched]).map(keyPath)),
+      );
+    }
+    const body = encodeRequestBody({
+      op: o.op,
+      touched,
+      proof,
+      args: o.args ?? new Uint8Array(0),
+      gasLimit: o.gasLimit ?? 10_000_000n,
+      caller: this.key.publicKey,
+      nonce: this.nonce++,
+    });
+    return assembleSignedRequest(body, sign(this.key, requestSigningMessage(body)));
+  }
+
+  /** Submits signed request bytes and waits for a receipt signed alike by f+1 nodes. */
+  async submit(request: Uint8Array, timeoutMs = 30_000): Promise<TrustedReceipt> {
+    const id = decodeSignedRequest(request).id;
+    const order = this.liveOrder();
+    let ack;
+    let lastErr: unknown;
+    for (const nodeId of order) {
+      try {
+        ack = await this.node(nodeId).execute(request);
+        break;
+      } catch (e) {
+        lastErr = e;
+      }
+    }
+    if (!ack)
+      throw new UnavailableError("client/unavailable", `no node admitted the request: ${String(lastErr)}`);
+    if (!ack.accepted) throw new RequestRejected(ack.reason, ack.message || ack.reason, id);
+    return this.receipt(id, timeoutMs);
+  }
+
+  /** Waits for f+1 equal, validly signed receipts for a request id. */
+  async receipt(id: Uint8Array, timeoutMs = 30_000): Promise<TrustedReceipt> {
+    const need = this.f + 1;
+    const byBytes = new Map<string, { bytes: Uint8Array; signers: number[] }>();
+    return new Promise((resolve, reject) => {
+      let pending = this.genesis.nodes.length;
+      let done = false;
+      for (const n of this.genesis.nodes) {
+        this.node(n.id)
+          .waitReceipt(id, timeoutMs)
+          .then((r) => {
+            if (
+              done ||
+              r.node !== n.id ||
+              !verify(n.publicKey, receiptSigningMessage(r.receipt), r.signature)
+            )
+              return;
+            const k = toHex(r.receipt);
+            const e = byBytes.get(k) ?? { bytes: r.receipt, signers: [] };
+            e.signers.push(n.id);
+            byBytes.set(k, e);
+            if (e.signers.length >= need) {
+              done = true;
+              const receipt = decodeReceipt(e.bytes);
+              if (!bytesEqual(receipt.requestId, id))
+                return reject(new VerificationError("client/bad-receipt", "receipt for another request"));
+              if (receipt.height > this.seenHeight) this.seenHeight = receipt.height;
+              resolve({ receipt, bytes: e.bytes, signers: e.signers });
+            }
+          })
+          .catch(() => undefined)
+          .finally(() => {
+            if (--pending === 0 && !done)
+              reject(new UnavailableError("client/no-receipt", `fewer than ${need} nodes signed a receipt`));
+          });
+      }
+    });
+  }
+
+  /** Prepare + submit. Throws RequestRejected when the receipt says rejected. */
+  async execute(o: ExecuteOptions): Promise<TrustedReceipt> {
+    const r = await this.submit(await this.prepare(o));
+    if (r.receipt.status === "rejected")
+      throw new RequestRejected(r.receipt.reason, r.receipt.message || r.receipt.reason, r.receipt.requestId);
+    return r;
+  }
+
+  /** Like execute, but re-reads and retries when the proof went stale or a record changed. */
+  async transact(o: Omit<ExecuteOptions, "proof">, attempts = 5): Promise<TrustedReceipt> {
+    for (let i = 1; ; i++) {
+      try {
+        return await this.execute(o);
+      } catch (e) {
+        if (i >= attempts || !(e instanceof RequestRejected) || !RETRYABLE.has(e.code)) throw e;
+      }
+    }
+  }
+
+  createDomain(name: string): Promise<TrustedReceipt> {
+    return this.execute({
+      op: ".root_rule",
+      touched: [".base_rule_template", `${name}/.base_rule`, `${name}/.owner`],
+      args: new Writer().string(name).bytes(this.key.publicKey).finish(),
+    });
+  }
+
+  /** Writes (or removes, with null) records of a domain this client owns, through its .base_rule. */
+  writeRecords(
+    domain: string,
+    writes: ReadonlyArray<readonly [string, Uint8Array | null]>,
+  ): Promise<TrustedReceipt> {
+    const w = new Writer().varint(writes.length);
+    for (const [k, v] of writes) {
+      w.string(k);
+      if (v === null) w.u8(0);
+      else w.u8(1).bytes(v);
+    }
+    return this.transact({
+      op: `${domain}/.base_rule`,
+      touched: [`${domain}/.owner`, ...writes.map(([k]) => k)],
+      args: w.finish(),
+    });
+  }
+
+  deployOp(key: string, wasm: Uint8Array): Promise<TrustedReceipt> {
+    const slash = key.lastIndexOf("/");
+    if (slash <= 0) throw new ArborError("client/bad-op-key", "an operation key is DOMAIN/NAME");
+    return this.writeRecords(key.slice(0, slash), [[key, wasm]]);
+  }
+
+  private liveOrder(): number[] {
+    const ids = this.genesis.nodes.map((n) => n.id);
+    const start = Number(this.nonce % BigInt(ids.length));
+    return [...ids.slice(start), ...ids.slice(0, start)];
+  }
+
+  close(): void {
+    for (const c of this.conns.values()) c.close();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export type { ProofNode };

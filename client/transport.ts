@@ -1,0 +1,84 @@
+// One gRPC connection to one node's client API (Node.js only; browsers use the portable parts).
+import * as grpc from "@grpc/grpc-js";
+import { create } from "@bufbuild/protobuf";
+import {
+  Arbor,
+  ExecuteRequestSchema,
+  GenesisRequestSchema,
+  GetRequestSchema,
+  HeadersRequestSchema,
+  ReceiptQuerySchema,
+  StatusRequestSchema,
+  type ExecuteAck,
+  type GenesisReply,
+  type GetReply,
+  type HeadersReply,
+  type SignedReceipt,
+  type StatusReply,
+} from "../proto/gen/arbor/v1/client_pb.js";
+import { CHANNEL_OPTIONS, serviceDefinition } from "../proto/grpc.js";
+
+type Unary = (
+  req: unknown,
+  meta: grpc.Metadata,
+  opts: grpc.CallOptions,
+  cb: (e: grpc.ServiceError | null, r: unknown) => void,
+) => void;
+
+const Client = grpc.makeGenericClientConstructor(serviceDefinition(Arbor), "Arbor");
+
+export class NodeConnection {
+  private readonly raw: grpc.Client & Record<string, Unary>;
+
+  constructor(
+    readonly address: string,
+    readonly timeoutMs = 10_000,
+  ) {
+    this.raw = new Client(
+      address,
+      grpc.credentials.createInsecure(),
+      CHANNEL_OPTIONS,
+    ) as unknown as grpc.Client & Record<string, Unary>;
+  }
+
+  private call<T>(name: string, req: unknown, timeoutMs = this.timeoutMs): Promise<T> {
+    return new Promise((resolve, reject) =>
+      this.raw[name]!.call(
+        this.raw,
+        req,
+        new grpc.Metadata(),
+        { deadline: Date.now() + timeoutMs },
+        (e, r) => (e ? reject(e) : resolve(r as T)),
+      ),
+    );
+  }
+
+  status(timeoutMs = 3000): Promise<StatusReply> {
+    return this.call("status", create(StatusRequestSchema, {}), timeoutMs);
+  }
+  genesis(): Promise<GenesisReply> {
+    return this.call("genesis", create(GenesisRequestSchema, {}));
+  }
+  get(keys: string[], opts: { forExecute?: boolean; hashesOnly?: boolean } = {}): Promise<GetReply> {
+    return this.call(
+      "get",
+      create(GetRequestSchema, {
+        keys,
+        forExecute: opts.forExecute ?? false,
+        hashesOnly: opts.hashesOnly ?? false,
+      }),
+    );
+  }
+  execute(request: Uint8Array): Promise<ExecuteAck> {
+    return this.call("execute", create(ExecuteRequestSchema, { request }));
+  }
+  waitReceipt(requestId: Uint8Array, timeoutMs: number): Promise<SignedReceipt> {
+    return this.call("waitReceipt", create(ReceiptQuerySchema, { requestId, timeoutMs }), timeoutMs + 2000);
+  }
+  headers(fromHeight: bigint, maxCount = 64): Promise<HeadersReply> {
+    return this.call("getHeaders", create(HeadersRequestSchema, { fromHeight, maxCount }));
+  }
+  close(): void {
+    this.raw.close();
+  }
+}
