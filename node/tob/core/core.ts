@@ -589,6 +589,7 @@ export class TobCore {
     }
     this.insertBlock(b);
     this.proposals.set(b.round, b);
+    this.adopt(b);
     this.maybeVote(b, qc, tcv);
   }
 
@@ -648,19 +649,40 @@ export class TobCore {
 
   // ---- requests ------------------------------------------------------------------------------
 
+  /** A client's submission (or retry): pooled, and gossiped again even if we already held it. */
   private onSubmit(requests: readonly Uint8Array[]): void {
-    const fresh: Uint8Array[] = [];
+    const out: Uint8Array[] = [];
     for (const r of requests) {
       const d = key(requestDigest(r));
       if (this.ledger.isRecent(d)) continue;
       try {
-        if (this.pool.add(r, this.now, true, d) !== null) fresh.push(r);
+        if (this.pool.has(d)) this.pool.markLocal(d);
+        else this.pool.add(r, this.now, true, d);
+        out.push(r);
       } catch (e) {
         if (!(e instanceof ArborError)) throw e;
         this.noteReject(null, e);
       }
     }
-    this.gossip(fresh);
+    this.gossip(out);
+  }
+
+  /**
+   * Requests seen in a valid proposal become pending here too: if that block is never certified
+   * (its leader's successor is faulty, say), the next correct leader proposes them itself.
+   */
+  private adopt(b: Block): void {
+    const digests = blockDigests(b);
+    for (let i = 0; i < digests.length; i++) {
+      const d = digests[i]!;
+      if (this.pool.has(d) || this.ledger.isRecent(d)) continue;
+      try {
+        this.pool.add(b.requests[i]!, this.now, false, d);
+      } catch (e) {
+        if (!(e instanceof LimitError)) throw e;
+        return; // pool full: the request is still in the block
+      }
+    }
   }
 
   private gossip(reqs: readonly Uint8Array[]): void {

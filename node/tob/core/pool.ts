@@ -46,6 +46,12 @@ export class RequestPool {
     return digest;
   }
 
+  /** A client submitted it here too: we now re-gossip it while it waits. */
+  markLocal(digest: string): void {
+    const p = this.byDigest.get(digest);
+    if (p && !p.local) this.byDigest.set(digest, { ...p, local: true });
+  }
+
   remove(digest: string): void {
     const p = this.byDigest.get(digest);
     if (!p) return;

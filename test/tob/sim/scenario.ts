@@ -76,7 +76,7 @@ export function runSeed(o: RunOptions): RunResult {
     const rate = rng.int(20, 150);
     for (let t = rng.int(0, rate); t < gst; t += rng.int(1, 2 * rate)) {
       const who = rng.int(0, n - 1);
-      const len = rng.int(1, 60);
+      const len = Math.min(rng.int(1, 60), gst - t);
       world.at(t, () => world.mute(who, len));
     }
   }
