@@ -32,11 +32,20 @@ function qcFor(round: number, blockId: Uint8Array, signers: number[]): QC {
     epoch: 0,
     round,
     blockId,
-    votes: signers.map((s) => ({ signer: s, sig: keys.signer(s).sign(voteSigningBytes(networkId, 0, round, blockId)) })),
+    votes: signers.map((s) => ({
+      signer: s,
+      sig: keys.signer(s).sign(voteSigningBytes(networkId, 0, round, blockId)),
+    })),
   };
 }
 
-function block(round: number, height: number, qc: QC, requests: Uint8Array[] = [], author = round % N): Block {
+function block(
+  round: number,
+  height: number,
+  qc: QC,
+  requests: Uint8Array[] = [],
+  author = round % N,
+): Block {
   const body = { epoch: 0, round, height, parentId: qc.blockId, qc, author, requests };
   const id = computeBlockId(body);
   return { ...body, id, signature: keys.signer(author).sign(proposalSigningBytes(networkId, id)) };
@@ -48,12 +57,20 @@ function tcFor(round: number, reports: [number, QC][]): TC {
   return {
     epoch: 0,
     round,
-    entries: reports.map(([s, q]) => ({ signer: s, hqcRound: q.round, sig: keys.signer(s).sign(timeoutSigningBytes(networkId, 0, round, q.round)) })),
+    entries: reports.map(([s, q]) => ({
+      signer: s,
+      hqcRound: q.round,
+      sig: keys.signer(s).sign(timeoutSigningBytes(networkId, 0, round, q.round)),
+    })),
     highQC: high,
   };
 }
 
-function feed(core: TobCore, from: number, bytes: Uint8Array): { step: Step; votes: { round: number; blockId: string }[] } {
+function feed(
+  core: TobCore,
+  from: number,
+  bytes: Uint8Array,
+): { step: Step; votes: { round: number; blockId: string }[] } {
   const step = core.step({ type: "message", from: ids[from]!, bytes });
   const eff = step.persisted();
   const votes = eff.sends
@@ -67,7 +84,12 @@ function proposal(b: Block, tc: TC | null = null): Uint8Array {
 }
 
 test("TC rule: after a timeout certificate the vote goes only to a block extending the highest reported QC", () => {
-  const x = new TobCore({ networkId, signer: keys.signer(0), verifier: keys.verifier, genesisValidators: keys.publicKeys });
+  const x = new TobCore({
+    networkId,
+    signer: keys.signer(0),
+    verifier: keys.verifier,
+    genesisValidators: keys.publicKeys,
+  });
   x.step({ type: "tick" }).persisted();
   const gqc: QC = { epoch: 0, round: 0, blockId: genesis, votes: [] };
   const a = block(1, 1, gqc);
@@ -93,7 +115,12 @@ test("TC rule: after a timeout certificate the vote goes only to a block extendi
   assert.deepEqual(r2.votes, []);
   assert.ok(r2.step.rejected.some((r) => r.code === "tob/equivocation"));
   // In a fresh core the honest proposal gets the vote.
-  const y = new TobCore({ networkId, signer: keys.signer(0), verifier: keys.verifier, genesisValidators: keys.publicKeys });
+  const y = new TobCore({
+    networkId,
+    signer: keys.signer(0),
+    verifier: keys.verifier,
+    genesisValidators: keys.publicKeys,
+  });
   y.step({ type: "tick" }).persisted();
   feed(y, 1, proposal(a));
   feed(y, 2, proposal(b));
@@ -104,14 +131,26 @@ test("TC rule: after a timeout certificate the vote goes only to a block extendi
 });
 
 test("a vote is persisted before it is released, and a restarted core does not vote again", () => {
-  const x = new TobCore({ networkId, signer: keys.signer(0), verifier: keys.verifier, genesisValidators: keys.publicKeys });
+  const x = new TobCore({
+    networkId,
+    signer: keys.signer(0),
+    verifier: keys.verifier,
+    genesisValidators: keys.publicKeys,
+  });
   x.step({ type: "tick" }).persisted();
   const gqc: QC = { epoch: 0, round: 0, blockId: genesis, votes: [] };
   const a = block(1, 1, gqc);
   const step = x.step({ type: "message", from: ids[1]!, bytes: proposal(a) });
   assert.equal(step.persist?.safety?.lastVotedRound, 1, "the vote's round is in the persist batch");
-  assert.ok(step.persist?.tree.some((b) => toHex(b.id) === toHex(a.id)), "so is the block voted for");
-  assert.throws(() => x.step({ type: "tick" }), /released/, "no new step before the previous one's effects are released");
+  assert.ok(
+    step.persist?.tree.some((b) => toHex(b.id) === toHex(a.id)),
+    "so is the block voted for",
+  );
+  assert.throws(
+    () => x.step({ type: "tick" }),
+    /released/,
+    "no new step before the previous one's effects are released",
+  );
   // Crash here: persisted, never sent. Restart from what was persisted.
   const p = step.persist!;
   const y = new TobCore(
@@ -136,7 +175,12 @@ test("a vote is persisted before it is released, and a restarted core does not v
 });
 
 test("forged, foreign and malformed input is dropped with a reason, never thrown", () => {
-  const x = new TobCore({ networkId, signer: keys.signer(0), verifier: keys.verifier, genesisValidators: keys.publicKeys });
+  const x = new TobCore({
+    networkId,
+    signer: keys.signer(0),
+    verifier: keys.verifier,
+    genesisValidators: keys.publicKeys,
+  });
   x.step({ type: "tick" }).persisted();
   const gqc: QC = { epoch: 0, round: 0, blockId: genesis, votes: [] };
   const a = block(1, 1, gqc);
@@ -149,7 +193,10 @@ test("forged, foreign and malformed input is dropped with a reason, never thrown
   assert.deepEqual(codes(ids[1]!, proposal(block(1, 1, gqc, [], 2))), ["tob/not-leader"]);
   assert.deepEqual(codes("ab".repeat(32), proposal(a)), ["tob/unknown-peer"]);
   const badQC = { ...qcFor(1, a.id, [1, 2, 3]) };
-  const b = block(2, 2, { ...badQC, votes: badQC.votes.map((v) => ({ ...v, sig: new Uint8Array(64).fill(9) })) });
+  const b = block(2, 2, {
+    ...badQC,
+    votes: badQC.votes.map((v) => ({ ...v, sig: new Uint8Array(64).fill(9) })),
+  });
   assert.deepEqual(codes(ids[2]!, proposal(b)), ["tob/bad-signature"]);
   const short = block(2, 2, { ...badQC, votes: badQC.votes.slice(0, 2) });
   assert.deepEqual(codes(ids[2]!, proposal(short)), ["tob/qc-short"]);
@@ -158,7 +205,10 @@ test("forged, foreign and malformed input is dropped with a reason, never thrown
   const dup = block(1, 1, gqc, [new Uint8Array([5]), new Uint8Array([5])]);
   assert.deepEqual(codes(ids[1]!, proposal(dup)), ["tob/duplicate-request"]);
   // Future epoch: dropped, and the node asks the sender to help it catch up.
-  const future = encodeMessage({ kind: "vote", vote: { epoch: 3, round: 1, blockId: a.id, signer: 1, sig: new Uint8Array(64) } });
+  const future = encodeMessage({
+    kind: "vote",
+    vote: { epoch: 3, round: 1, blockId: a.id, signer: 1, sig: new Uint8Array(64) },
+  });
   const s = x.step({ type: "message", from: ids[1]!, bytes: future });
   assert.deepEqual(
     s.rejected.map((r) => r.code),
@@ -177,7 +227,12 @@ test("forged, foreign and malformed input is dropped with a reason, never thrown
 });
 
 test("two-chain commit needs consecutive rounds: a certified child after a view change commits nothing", () => {
-  const x = new TobCore({ networkId, signer: keys.signer(0), verifier: keys.verifier, genesisValidators: keys.publicKeys });
+  const x = new TobCore({
+    networkId,
+    signer: keys.signer(0),
+    verifier: keys.verifier,
+    genesisValidators: keys.publicKeys,
+  });
   x.step({ type: "tick" }).persisted();
   const gqc: QC = { epoch: 0, round: 0, blockId: genesis, votes: [] };
   const a = block(1, 1, gqc);
@@ -188,11 +243,36 @@ test("two-chain commit needs consecutive rounds: a certified child after a view 
   feed(x, 2, proposal(b));
   // Round 2's QC reached nobody in time: TC(2) reports QC(A); a sibling of B is proposed and voted.
   const sibling = block(3, 2, qa, [new Uint8Array([3])]);
-  feed(x, 3, proposal(sibling, tcFor(2, [[1, qa], [2, qa], [3, qa]])));
+  feed(
+    x,
+    3,
+    proposal(
+      sibling,
+      tcFor(2, [
+        [1, qa],
+        [2, qa],
+        [3, qa],
+      ]),
+    ),
+  );
   assert.equal(x.status().lastVotedRound, 3, "voted for the sibling (the vote stays local: we lead round 4)");
   // TC(3) reports QC(B): the next block must extend B, and does.
   const c = block(4, 3, qb);
-  assert.equal(feed(x, 1, proposal(c, tcFor(3, [[1, qb], [2, qa], [3, qa]]))).votes.length, 1);
+  assert.equal(
+    feed(
+      x,
+      1,
+      proposal(
+        c,
+        tcFor(3, [
+          [1, qb],
+          [2, qa],
+          [3, qa],
+        ]),
+      ),
+    ).votes.length,
+    1,
+  );
   assert.equal(x.status().committedHeight, 1, "A committed by the consecutive pair A (1), B (2)");
   // C (round 4) certified: B (round 2) and C are not consecutive, so B is not committed.
   const d = block(5, 4, qcFor(4, c.id, [1, 2, 3]));

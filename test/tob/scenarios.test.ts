@@ -36,7 +36,11 @@ function load(w: World, count: number, every = 3): string[] {
   return out;
 }
 
-function allDelivered(w: World, digests: readonly string[], nodes: readonly SimNode[] = w.correct()): boolean {
+function allDelivered(
+  w: World,
+  digests: readonly string[],
+  nodes: readonly SimNode[] = w.correct(),
+): boolean {
   return digests.every((d) => w.deliveredEverywhere(d, nodes));
 }
 
@@ -55,7 +59,8 @@ test("solo mode: one node orders requests with the same code, at once", () => {
 test("exactly once: a request submitted to every node, repeatedly, is delivered once", () => {
   const w = new World({ seed: 2, n: 4 });
   const bytes = new TextEncoder().encode("the same request");
-  for (let rep = 0; rep < 3; rep++) for (let i = 0; i < 4; i++) w.at(w.now + rep * 7 + i, () => void w.submitBytes(i, bytes));
+  for (let rep = 0; rep < 3; rep++)
+    for (let i = 0; i < 4; i++) w.at(w.now + rep * 7 + i, () => void w.submitBytes(i, bytes));
   w.run(300);
   const digest = [...w.submitted.keys()][0]!;
   for (const node of w.nodes) assert.ok(node.requestsSeen.has(digest), `node ${node.index} delivered it`);
@@ -88,13 +93,23 @@ test("view change with a locked block: the TC carries the lock to the next leade
     return false;
   };
   load(w, 30, 2);
-  assert.ok(w.runUntil(() => statusOf(w, X).highQCRound >= R - 1, 400), "X saw QC(R-1)");
+  assert.ok(
+    w.runUntil(() => statusOf(w, X).highQCRound >= R - 1, 400),
+    "X saw QC(R-1)",
+  );
   assert.ok(locked, "the leader of R proposed");
   assert.ok(statusOf(w, Y).highQCRound < R - 1, "the next leader did not see QC(R-1)");
-  assert.ok(w.runUntil(() => statusOf(w, X).round > R + 1, 2000), "view changed past R");
+  assert.ok(
+    w.runUntil(() => statusOf(w, X).round > R + 1, 2000),
+    "view changed past R",
+  );
   w.dropIf = null;
   w.run(600);
-  for (const node of w.nodes) assert.ok([...node.delivered.values()].includes(locked!), `node ${node.index} committed the locked block`);
+  for (const node of w.nodes)
+    assert.ok(
+      [...node.delivered.values()].includes(locked!),
+      `node ${node.index} committed the locked block`,
+    );
   assert.equal(w.violations.length, 0);
 });
 
@@ -112,13 +127,22 @@ test("leader crash mid-round: it dies after persisting its proposal, before send
     return true;
   };
   const during = load(w, 20, 5);
-  assert.ok(w.runUntil(() => crashedAt >= 0, 500), "leader crashed after persisting its proposal");
+  assert.ok(
+    w.runUntil(() => crashedAt >= 0, 500),
+    "leader crashed after persisting its proposal",
+  );
   const live = w.nodes.filter((n) => n.index !== L);
-  assert.ok(w.runUntil(() => allDelivered(w, during, live), 800), "the others went on without it");
+  assert.ok(
+    w.runUntil(() => allDelivered(w, during, live), 800),
+    "the others went on without it",
+  );
   w.crashIf = null;
   w.restart(L);
   const after = load(w, 10, 5);
-  assert.ok(w.runUntil(() => allDelivered(w, [...during, ...after]), 1500), "everything ordered, the restarted leader included");
+  assert.ok(
+    w.runUntil(() => allDelivered(w, [...during, ...after]), 1500),
+    "everything ordered, the restarted leader included",
+  );
   assert.deepEqual(
     w.evidence.filter((e) => e.accused === L),
     [],
@@ -161,13 +185,17 @@ test("lagging node catch-up: cut off for many blocks, it fetches them page by pa
   };
   w.setPartition([0, 0, 0, 1]);
   const reqs: string[] = [];
-  for (let k = 0; k < 3 * TOB_MAX_SYNC_BLOCKS; k++) w.at(w.now + k * 4, () => void reqs.push(w.submit(k % 3)));
+  for (let k = 0; k < 3 * TOB_MAX_SYNC_BLOCKS; k++)
+    w.at(w.now + k * 4, () => void reqs.push(w.submit(k % 3)));
   w.run(12 * TOB_MAX_SYNC_BLOCKS * 4);
   const ahead = w.heightOf(0);
   assert.ok(ahead > TOB_MAX_SYNC_BLOCKS + 10, `the majority went ahead (${ahead})`);
   assert.ok(w.heightOf(laggard) < 5, "the laggard did not");
   w.setPartition(null);
-  assert.ok(w.runUntil(() => w.heightOf(laggard) >= ahead, 1500), "the laggard caught up");
+  assert.ok(
+    w.runUntil(() => w.heightOf(laggard) >= ahead, 1500),
+    "the laggard caught up",
+  );
   assert.ok(syncRequests >= 2, `it fetched several pages (${syncRequests} requests)`);
   assert.equal(w.nodes[laggard]!.delivered.get(ahead), w.nodes[0]!.delivered.get(ahead));
   assert.ok(w.runUntil(() => allDelivered(w, reqs), 1000));
@@ -175,25 +203,43 @@ test("lagging node catch-up: cut off for many blocks, it fetches them page by pa
 });
 
 test("validator-set change: every node switches at the same block; the evicted node is shut out", () => {
-  const w = new World({ seed: 7, n: 4, byzantine: new Map([[3, new Set(["equivocate", "doubleVote", "replay"] as const)]]) });
+  const w = new World({
+    seed: 7,
+    n: 4,
+    byzantine: new Map([[3, new Set(["equivocate", "doubleVote", "replay"] as const)]]),
+  });
   load(w, 10);
   w.run(80);
   const digest = w.submitReconfig(0, [0, 1, 2]);
-  assert.ok(w.runUntil(() => w.correct().every((n) => n.core!.status().epoch === 1), 2000), "all correct nodes in epoch 1");
+  assert.ok(
+    w.runUntil(() => w.correct().every((n) => n.core!.status().epoch === 1), 2000),
+    "all correct nodes in epoch 1",
+  );
   const decided = w.nodes[0]!.requestHeights.get(digest);
   assert.ok(decided !== undefined);
   // Decided while applying height h, in force from h + W + 1: the last block of epoch 0 is h + W.
   for (const node of w.correct()) {
     assert.equal(node.core!.validators().length, 3);
-    assert.equal(node.core!.status().epochStartHeight, decided + TOB_DELIVER_WINDOW, `node ${node.index} switched after the same block`);
+    assert.equal(
+      node.core!.status().epochStartHeight,
+      decided + TOB_DELIVER_WINDOW,
+      `node ${node.index} switched after the same block`,
+    );
   }
   const after = load(w, 20, 5);
-  assert.ok(w.runUntil(() => allDelivered(w, after, w.correct()), 1500), "ordering continues with three validators");
+  assert.ok(
+    w.runUntil(() => allDelivered(w, after, w.correct()), 1500),
+    "ordering continues with three validators",
+  );
   // Epoch 1 blocks were delivered by every correct node at the same heights.
-  for (const k of w.nodes[0]!.delivered.keys()) for (const node of w.correct()) assert.equal(node.delivered.get(k), w.nodes[0]!.delivered.get(k));
+  for (const k of w.nodes[0]!.delivered.keys())
+    for (const node of w.correct()) assert.equal(node.delivered.get(k), w.nodes[0]!.delivered.get(k));
   // A second change (a new order, so a new leader rotation) lands the same way.
   w.submitReconfig(1, [2, 0, 1]);
-  assert.ok(w.runUntil(() => w.correct().every((n) => n.core!.status().epoch === 2), 2000), "all correct nodes in epoch 2");
+  assert.ok(
+    w.runUntil(() => w.correct().every((n) => n.core!.status().epoch === 2), 2000),
+    "all correct nodes in epoch 2",
+  );
   const more = load(w, 10, 5);
   assert.ok(w.runUntil(() => allDelivered(w, more, w.correct()), 1500));
   assert.equal(w.violations.length, 0);
@@ -208,13 +254,22 @@ test("validator-set change across a partition: a laggard crosses the epoch bound
   load(w, 10, 10);
   // Nodes 0, 1 and 3 are a quorum of epoch 0: they commit up to its last block; 0 and 1 move on.
   // (Node 3, evicted, may stop short of the boundary: nobody owes it messages any more.)
-  assert.ok(w.runUntil(() => [0, 1].every((i) => w.nodes[i]!.core!.status().epoch === 1), 2000), "the remaining members switched");
+  assert.ok(
+    w.runUntil(() => [0, 1].every((i) => w.nodes[i]!.core!.status().epoch === 1), 2000),
+    "the remaining members switched",
+  );
   assert.equal(w.nodes[2]!.core!.status().epoch, 0, "the cut-off node did not");
   w.setPartition(null);
-  assert.ok(w.runUntil(() => w.nodes[2]!.core!.status().epoch === 1, 2000), "the laggard fetched the epoch's closing blocks and switched");
+  assert.ok(
+    w.runUntil(() => w.nodes[2]!.core!.status().epoch === 1, 2000),
+    "the laggard fetched the epoch's closing blocks and switched",
+  );
   const more = load(w, 10, 5);
   const members = [0, 1, 2].map((i) => w.nodes[i]!);
-  assert.ok(w.runUntil(() => allDelivered(w, more, members), 2000), "the new set orders requests (it needs the laggard for a quorum)");
+  assert.ok(
+    w.runUntil(() => allDelivered(w, more, members), 2000),
+    "the new set orders requests (it needs the laggard for a quorum)",
+  );
   assert.equal(w.violations.length, 0);
 });
 

@@ -14,7 +14,10 @@ export function sweep(n: number, firstSeed = 1): void {
     for (let seed = firstSeed; seed < firstSeed + CI_SEEDS; seed++) {
       const r = runSeed({ seed, n });
       if (r.reconfig) reconfigs++;
-      if (!r.ok) failures.push(`seed ${seed}: ${r.error}\n    replay: npm run sim -- --seed ${seed} --n ${n} --verbose`);
+      if (!r.ok)
+        failures.push(
+          `seed ${seed}: ${r.error}\n    replay: npm run sim -- --seed ${seed} --n ${n} --verbose`,
+        );
     }
     assert.deepEqual(failures, [], failures.join("\n"));
     assert.ok(reconfigs > 0, "some runs exercised a validator-set change");

@@ -25,9 +25,27 @@ import { simKeys } from "./sim/keys.js";
 const keys = simKeys(5, 4);
 const sig = (b: number) => new Uint8Array(64).fill(b);
 const id = (b: number) => new Uint8Array(32).fill(b);
-const qc: QC = { epoch: 2, round: 7, blockId: id(1), votes: [0, 1, 3].map((s) => ({ signer: s, sig: sig(s) })) };
-const tc = { epoch: 2, round: 9, entries: [0, 2, 3].map((s) => ({ signer: s, hqcRound: 7, sig: sig(10 + s) })), highQC: qc };
-const body = { epoch: 2, round: 8, height: 300, parentId: id(1), qc, author: 0, requests: [new Uint8Array([1, 2, 3]), new Uint8Array(0)] };
+const qc: QC = {
+  epoch: 2,
+  round: 7,
+  blockId: id(1),
+  votes: [0, 1, 3].map((s) => ({ signer: s, sig: sig(s) })),
+};
+const tc = {
+  epoch: 2,
+  round: 9,
+  entries: [0, 2, 3].map((s) => ({ signer: s, hqcRound: 7, sig: sig(10 + s) })),
+  highQC: qc,
+};
+const body = {
+  epoch: 2,
+  round: 8,
+  height: 300,
+  parentId: id(1),
+  qc,
+  author: 0,
+  requests: [new Uint8Array([1, 2, 3]), new Uint8Array(0)],
+};
 const block: Block = { ...body, id: computeBlockId(body), signature: sig(4) };
 
 const samples: Message[] = [
@@ -55,7 +73,8 @@ test("every message kind round-trips canonically, and the block id survives deco
 test("every truncation of every message fails with DecodeError", () => {
   for (const m of samples) {
     const bytes = encodeMessage(m);
-    for (let cut = 0; cut < bytes.length; cut++) assert.throws(() => decodeMessage(bytes.subarray(0, cut)), DecodeError, `${m.kind} cut at ${cut}`);
+    for (let cut = 0; cut < bytes.length; cut++)
+      assert.throws(() => decodeMessage(bytes.subarray(0, cut)), DecodeError, `${m.kind} cut at ${cut}`);
     const longer = new Uint8Array(bytes.length + 1);
     longer.set(bytes);
     assert.throws(() => decodeMessage(longer), /trailing/);
@@ -78,15 +97,19 @@ test("non-canonical forms are rejected", () => {
 
 test("bit flips and random bytes never throw anything but DecodeError", () => {
   fc.assert(
-    fc.property(fc.integer({ min: 0, max: samples.length - 1 }), fc.array(fc.nat(), { minLength: 1, maxLength: 4 }), (which, flips) => {
-      const bytes = encodeMessage(samples[which]!).slice();
-      for (const f of flips) bytes[f % bytes.length]! ^= 1 << f % 8;
-      try {
-        decodeMessage(bytes);
-      } catch (e) {
-        assert.ok(e instanceof DecodeError, String(e));
-      }
-    }),
+    fc.property(
+      fc.integer({ min: 0, max: samples.length - 1 }),
+      fc.array(fc.nat(), { minLength: 1, maxLength: 4 }),
+      (which, flips) => {
+        const bytes = encodeMessage(samples[which]!).slice();
+        for (const f of flips) bytes[f % bytes.length]! ^= 1 << (f % 8);
+        try {
+          decodeMessage(bytes);
+        } catch (e) {
+          assert.ok(e instanceof DecodeError, String(e));
+        }
+      },
+    ),
     { numRuns: 2000 },
   );
   fc.assert(
@@ -102,17 +125,26 @@ test("bit flips and random bytes never throw anything but DecodeError", () => {
 });
 
 test("a core fed hostile bytes from a validator drops them and keeps going", () => {
-  const core = new TobCore({ networkId: new Uint8Array([1]), signer: keys.signer(0), verifier: keys.verifier, genesisValidators: keys.publicKeys });
+  const core = new TobCore({
+    networkId: new Uint8Array([1]),
+    signer: keys.signer(0),
+    verifier: keys.verifier,
+    genesisValidators: keys.publicKeys,
+  });
   core.step({ type: "tick" }).persisted();
   const from = toHex(keys.publicKeys[1]!);
   fc.assert(
-    fc.property(fc.integer({ min: 0, max: samples.length - 1 }), fc.array(fc.nat(), { maxLength: 3 }), (which, flips) => {
-      const bytes = encodeMessage(samples[which]!).slice();
-      for (const f of flips) bytes[f % bytes.length]! ^= 1 << f % 8;
-      const s = core.step({ type: "message", from, bytes });
-      s.persisted();
-      for (const r of s.rejected) assert.match(r.code, /^(decode|tob)\//);
-    }),
+    fc.property(
+      fc.integer({ min: 0, max: samples.length - 1 }),
+      fc.array(fc.nat(), { maxLength: 3 }),
+      (which, flips) => {
+        const bytes = encodeMessage(samples[which]!).slice();
+        for (const f of flips) bytes[f % bytes.length]! ^= 1 << (f % 8);
+        const s = core.step({ type: "message", from, bytes });
+        s.persisted();
+        for (const r of s.rejected) assert.match(r.code, /^(decode|tob)\//);
+      },
+    ),
     { numRuns: 1000 },
   );
   assert.equal(core.status().round, 1);

@@ -34,7 +34,8 @@ export class EpochCerts {
 
   private sortedUnique(list: readonly { signer: number }[], what: string): void {
     for (let i = 1; i < list.length; i++)
-      if (list[i]!.signer <= list[i - 1]!.signer) reject("tob/unsorted-signers", `${what} signers not sorted and unique`);
+      if (list[i]!.signer <= list[i - 1]!.signer)
+        reject("tob/unsorted-signers", `${what} signers not sorted and unique`);
   }
 
   /** True if this exact (round, block) was certified before; also returns the verified copy. */
@@ -57,14 +58,17 @@ export class EpochCerts {
     const have = this.known(qc.round, qc.blockId);
     if (have) return have;
     if (qc.round === 0) {
-      if (!bytesEqual(qc.blockId, this.genesisId) || qc.votes.length !== 0) reject("tob/bad-genesis-qc", "round-0 qc is not the epoch genesis");
+      if (!bytesEqual(qc.blockId, this.genesisId) || qc.votes.length !== 0)
+        reject("tob/bad-genesis-qc", "round-0 qc is not the epoch genesis");
       return this.trust(qc);
     }
-    if (qc.votes.length < this.set.quorum) reject("tob/qc-short", `qc has ${qc.votes.length} votes, quorum is ${this.set.quorum}`);
+    if (qc.votes.length < this.set.quorum)
+      reject("tob/qc-short", `qc has ${qc.votes.length} votes, quorum is ${this.set.quorum}`);
     this.sortedUnique(qc.votes, "qc");
     const msg = voteSigningBytes(this.networkId, qc.epoch, qc.round, qc.blockId);
     for (const v of qc.votes as readonly SignerSig[]) {
-      if (!this.verifier.verify(this.checkSigner(v.signer, "qc"), msg, v.sig)) reject("tob/bad-signature", `qc vote of ${v.signer}`);
+      if (!this.verifier.verify(this.checkSigner(v.signer, "qc"), msg, v.sig))
+        reject("tob/bad-signature", `qc vote of ${v.signer}`);
     }
     return this.trust(qc);
   }
@@ -80,7 +84,8 @@ export class EpochCerts {
     const highQC = this.qc(tc.highQC);
     for (const e of tc.entries) {
       const msg = timeoutSigningBytes(this.networkId, tc.epoch, tc.round, e.hqcRound);
-      if (!this.verifier.verify(this.checkSigner(e.signer, "tc"), msg, e.sig)) reject("tob/bad-signature", `tc entry of ${e.signer}`);
+      if (!this.verifier.verify(this.checkSigner(e.signer, "tc"), msg, e.sig))
+        reject("tob/bad-signature", `tc entry of ${e.signer}`);
     }
     return highQC === tc.highQC ? tc : { ...tc, highQC };
   }
@@ -89,13 +94,15 @@ export class EpochCerts {
     if (v.epoch !== this.epoch) reject("tob/vote-epoch", `vote of epoch ${v.epoch}`);
     if (v.round === 0) reject("tob/vote-round", "vote for round 0");
     const msg = voteSigningBytes(this.networkId, v.epoch, v.round, v.blockId);
-    if (!this.verifier.verify(this.checkSigner(v.signer, "vote"), msg, v.sig)) reject("tob/bad-signature", `vote of ${v.signer}`);
+    if (!this.verifier.verify(this.checkSigner(v.signer, "vote"), msg, v.sig))
+      reject("tob/bad-signature", `vote of ${v.signer}`);
   }
 
   /** Checks the timeout's own signature and returns it with verified certificates. */
   timeout(t: Timeout): Timeout {
     if (t.epoch !== this.epoch) reject("tob/timeout-epoch", `timeout of epoch ${t.epoch}`);
-    if (t.highQC.round >= t.round) reject("tob/timeout-high-qc", "timeout reports a qc at or above its round");
+    if (t.highQC.round >= t.round)
+      reject("tob/timeout-high-qc", "timeout reports a qc at or above its round");
     const key = this.checkSigner(t.signer, "timeout");
     const msg = timeoutSigningBytes(this.networkId, t.epoch, t.round, t.highQC.round);
     if (!this.verifier.verify(key, msg, t.sig)) reject("tob/bad-signature", `timeout of ${t.signer}`);

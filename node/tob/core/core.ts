@@ -22,7 +22,13 @@ import {
   TOB_RETAINED_EPOCH_TAILS,
 } from "../../common/limits.js";
 import { EpochCerts } from "./certs.js";
-import { proposalSigningBytes, timeoutSigningBytes, voteSigningBytes, type Signer, type Verifier } from "./crypto.js";
+import {
+  proposalSigningBytes,
+  timeoutSigningBytes,
+  voteSigningBytes,
+  type Signer,
+  type Verifier,
+} from "./crypto.js";
 import { Ledger, type Delivery } from "./ledger.js";
 import { makeStep, type Effects, type Evidence, type Rejected, type Send, type Step } from "./output.js";
 import { RequestPool, blockDigests, requestDigest } from "./pool.js";
@@ -46,7 +52,12 @@ export interface Timing {
   readonly regossipTicks: number;
 }
 
-export const DEFAULT_TIMING: Timing = { baseTimeoutTicks: 20, maxBackoff: 3, syncRetryTicks: 10, regossipTicks: 200 };
+export const DEFAULT_TIMING: Timing = {
+  baseTimeoutTicks: 20,
+  maxBackoff: 3,
+  syncRetryTicks: 10,
+  regossipTicks: 200,
+};
 
 export interface CoreConfig {
   /** Distinguishes networks; covered by every signature. */
@@ -80,7 +91,11 @@ export type Input =
   /** The application has applied every delivered block up to `height`. */
   | { readonly type: "applied"; readonly height: number }
   /** The validator set changes at `fromHeight` (see reconfigHeight). */
-  | { readonly type: "setValidators"; readonly fromHeight: number; readonly validators: readonly Uint8Array[] };
+  | {
+      readonly type: "setValidators";
+      readonly fromHeight: number;
+      readonly validators: readonly Uint8Array[];
+    };
 
 /**
  * The height from which a validator-set change decided while applying block `h` takes effect. Any
@@ -92,7 +107,10 @@ export function reconfigHeight(h: number): number {
 
 /** Id of the genesis block (height 0) of a network, from its id and first validator set. */
 export function genesisIdOf(networkId: Uint8Array, validators: readonly Uint8Array[]): Uint8Array {
-  const w = new Writer(64 + 32 * validators.length).string("arbor/tob/genesis/v1").bytes(networkId).varint(validators.length);
+  const w = new Writer(64 + 32 * validators.length)
+    .string("arbor/tob/genesis/v1")
+    .bytes(networkId)
+    .varint(validators.length);
   for (const v of validators) w.raw(v);
   return sha256(w.finish());
 }
@@ -113,8 +131,7 @@ export interface Status {
 }
 
 type Local =
-  | { readonly kind: "vote"; readonly vote: Vote }
-  | { readonly kind: "timeout"; readonly timeout: Timeout };
+  { readonly kind: "vote"; readonly vote: Vote } | { readonly kind: "timeout"; readonly timeout: Timeout };
 
 export class TobCore {
   readonly me: PeerId;
@@ -173,7 +190,9 @@ export class TobCore {
       const es = restored.epoch;
       const last = restored.ledger[restored.ledger.length - 1];
       const first = restored.ledger[0];
-      const base = first ? { id: first.parentId, height: first.height - 1 } : { id: es.genesisId, height: es.genesisHeight };
+      const base = first
+        ? { id: first.parentId, height: first.height - 1 }
+        : { id: es.genesisId, height: es.genesisHeight };
       this.ledger = new Ledger(base, restored.ledger, restored.appliedHeight);
       let root: Root = { id: es.genesisId, height: es.genesisHeight, round: 0 };
       if (last && last.height > es.genesisHeight) {
@@ -185,7 +204,9 @@ export class TobCore {
         this.safety = { ...restored.safety, highQC: this.certs.trust(restored.safety.highQC) };
       }
       // Our own stored blocks: validated before we stored them, so their certificates are trusted.
-      const stored = [...(restored.tree ?? [])].filter((b) => b.epoch === es.epoch).sort((a, b) => a.height - b.height);
+      const stored = [...(restored.tree ?? [])]
+        .filter((b) => b.epoch === es.epoch)
+        .sort((a, b) => a.height - b.height);
       for (const b of stored) {
         if (b.height <= root.height || !this.tree.position(b.parentId)) continue;
         this.tree.insert(b);
@@ -197,7 +218,14 @@ export class TobCore {
       }
       this.tree.certify(this.safety.highQC);
       for (const b of stored) if (this.tree.get(b.id)) this.tryCommit(b.id);
-      this.enterRound(Math.max(this.safety.highQC.round + 1, (this.safety.highTC?.round ?? 0) + 1, this.safety.lastVotedRound, 1));
+      this.enterRound(
+        Math.max(
+          this.safety.highQC.round + 1,
+          (this.safety.highTC?.round ?? 0) + 1,
+          this.safety.lastVotedRound,
+          1,
+        ),
+      );
     } else {
       const genesisId = genesisIdOf(cfg.networkId, cfg.genesisValidators);
       this.ledger = new Ledger({ id: genesisId, height: 0 }, [], 0);
@@ -270,11 +298,17 @@ export class TobCore {
   // ---- step plumbing -------------------------------------------------------------------------
 
   private noteReject(from: PeerId | null, e: ArborError): void {
-    if (this.rejected.length < TOB_MAX_REJECTS_PER_STEP) this.rejected.push({ from, code: e.code, message: e.message });
+    if (this.rejected.length < TOB_MAX_REJECTS_PER_STEP)
+      this.rejected.push({ from, code: e.code, message: e.message });
   }
 
   private finishStep(): Step {
-    const dirty = this.safetyDirty || this.epochDirty || this.outBlocks.length > 0 || this.outTree.length > 0 || this.treeFloor !== null;
+    const dirty =
+      this.safetyDirty ||
+      this.epochDirty ||
+      this.outBlocks.length > 0 ||
+      this.outTree.length > 0 ||
+      this.treeFloor !== null;
     const persist = dirty
       ? {
           safety: this.safetyDirty ? this.safety : null,
@@ -357,13 +391,20 @@ export class TobCore {
     const set = new ValidatorSet(validators);
     const min = this.ledger.appliedHeight + TOB_DELIVER_WINDOW + 2;
     if (!Number.isSafeInteger(fromHeight) || fromHeight < min)
-      throw new LimitError("tob/reconfig-too-soon", `validator change at ${fromHeight}; earliest deterministic height is ${min}`);
+      throw new LimitError(
+        "tob/reconfig-too-soon",
+        `validator change at ${fromHeight}; earliest deterministic height is ${min}`,
+      );
     const last = this.es.schedules[this.es.schedules.length - 1];
     if (last && fromHeight <= last.fromHeight) {
       if (last.fromHeight === fromHeight && new ValidatorSet(last.validators).equals(set)) return; // replayed after restart
-      throw new LimitError("tob/reconfig-order", `validator change at ${fromHeight} not after ${last.fromHeight}`);
+      throw new LimitError(
+        "tob/reconfig-order",
+        `validator change at ${fromHeight} not after ${last.fromHeight}`,
+      );
     }
-    if (this.es.schedules.length >= TOB_MAX_SCHEDULED_EPOCHS) throw new LimitError("tob/reconfig-full", "too many scheduled changes");
+    if (this.es.schedules.length >= TOB_MAX_SCHEDULED_EPOCHS)
+      throw new LimitError("tob/reconfig-full", "too many scheduled changes");
     const s: Schedule = { fromHeight, validators: set.keys };
     this.es = { ...this.es, schedules: [...this.es.schedules, s] };
     this.epochDirty = true;
@@ -379,7 +420,10 @@ export class TobCore {
     const w = this.witness;
     invariant(w, "the epoch's last block was committed in this incarnation");
     const blocks = [...this.ledger.discardAbove(last), w.child];
-    invariant(blocks.length === 1 || bytesEqual(blocks[blocks.length - 1]!.parentId, blocks[blocks.length - 2]!.id), "tail links");
+    invariant(
+      blocks.length === 1 || bytesEqual(blocks[blocks.length - 1]!.parentId, blocks[blocks.length - 2]!.id),
+      "tail links",
+    );
     const tail: EpochTail = { epoch: this.es.epoch, lastHeight: last, blocks, qc: w.qc };
     const next: EpochState = {
       epoch: this.es.epoch + 1,
@@ -432,8 +476,11 @@ export class TobCore {
     let t = this.myTimeout;
     if (!t || t.highQC.round !== this.safety.highQC.round) {
       const hqc = this.safety.highQC;
-      const sig = this.cfg.signer.sign(timeoutSigningBytes(this.cfg.networkId, this.es.epoch, this.round, hqc.round));
-      const lastTC = this.safety.highTC && this.safety.highTC.round === this.round - 1 ? this.safety.highTC : null;
+      const sig = this.cfg.signer.sign(
+        timeoutSigningBytes(this.cfg.networkId, this.es.epoch, this.round, hqc.round),
+      );
+      const lastTC =
+        this.safety.highTC && this.safety.highTC.round === this.round - 1 ? this.safety.highTC : null;
       t = { epoch: this.es.epoch, round: this.round, highQC: hqc, lastTC, signer: this.myIndex, sig };
       this.myTimeout = t;
       if (this.safety.lastVotedRound < this.round) this.setSafety({ lastVotedRound: this.round });
@@ -445,14 +492,17 @@ export class TobCore {
   private addTimeout(t: Timeout): void {
     if (t.round < this.round) return;
     const prev = this.timeouts.get(t.signer);
-    if (prev && (prev.round > t.round || (prev.round === t.round && prev.highQC.round >= t.highQC.round))) return;
+    if (prev && (prev.round > t.round || (prev.round === t.round && prev.highQC.round >= t.highQC.round)))
+      return;
     this.timeouts.set(t.signer, t);
     let count = 0;
     for (const x of this.timeouts.values()) if (x.round === t.round) count++;
     // Bracha-style echo: f+1 timeouts in our round mean a correct node gave up on it; join it.
     if (t.round === this.round && count >= this.set.weak && !this.myTimeout) this.localTimeout();
     if (count >= this.set.quorum) {
-      const parts = [...this.timeouts.values()].filter((x) => x.round === t.round).sort((a, b) => a.signer - b.signer);
+      const parts = [...this.timeouts.values()]
+        .filter((x) => x.round === t.round)
+        .sort((a, b) => a.signer - b.signer);
       let high = parts[0]!.highQC;
       for (const x of parts) if (x.highQC.round > high.round) high = x.highQC;
       const tc: TC = {
@@ -536,7 +586,8 @@ export class TobCore {
   // ---- messages ------------------------------------------------------------------------------
 
   private onMessage(from: PeerId, bytes: Uint8Array): void {
-    if (!this.isKnownPeer(from)) reject("tob/unknown-peer", `message from non-validator ${from.slice(0, 16)}`);
+    if (!this.isKnownPeer(from))
+      reject("tob/unknown-peer", `message from non-validator ${from.slice(0, 16)}`);
     if (bytes.length > TOB_MAX_MESSAGE_BYTES) reject("tob/too-large", `message of ${bytes.length} bytes`);
     const m = decodeMessage(bytes);
     switch (m.kind) {
@@ -545,7 +596,14 @@ export class TobCore {
       case "syncRequest":
         return this.onSyncRequest(from, m.epoch, m.fromHeight);
     }
-    const epoch = m.kind === "proposal" ? m.block.epoch : m.kind === "vote" ? m.vote.epoch : m.kind === "timeout" ? m.timeout.epoch : m.epoch;
+    const epoch =
+      m.kind === "proposal"
+        ? m.block.epoch
+        : m.kind === "vote"
+          ? m.vote.epoch
+          : m.kind === "timeout"
+            ? m.timeout.epoch
+            : m.epoch;
     if (epoch > this.es.epoch) {
       this.requestSync(from);
       reject("tob/future-epoch", `message of epoch ${epoch} in epoch ${this.es.epoch}`);
@@ -565,22 +623,31 @@ export class TobCore {
 
   private onProposal(b: Block, tc: TC | null, from: PeerId): void {
     if (b.round < this.round) reject("tob/stale", `proposal for round ${b.round} in round ${this.round}`);
-    if (b.author !== this.set.leader(b.round)) reject("tob/not-leader", `block of round ${b.round} by ${b.author}`);
+    if (b.author !== this.set.leader(b.round))
+      reject("tob/not-leader", `block of round ${b.round} by ${b.author}`);
     this.certs.proposal(b);
     const digests = blockDigests(b);
     if (new Set(digests).size !== digests.length) reject("tob/duplicate-request", "block repeats a request");
     for (const r of b.requests) if (r.length === 0) reject("tob/request-size", "empty request");
     const qc = this.certs.qc(b.qc);
     const tcv = tc ? this.certs.tc(tc) : null;
-    if (!bytesEqual(b.parentId, qc.blockId)) reject("tob/bad-parent", "block's qc does not certify its parent");
+    if (!bytesEqual(b.parentId, qc.blockId))
+      reject("tob/bad-parent", "block's qc does not certify its parent");
     this.onQC(qc, from);
     if (tcv) this.onTC(tcv);
     const prev = this.proposals.get(b.round);
     if (prev && !bytesEqual(prev.id, b.id)) {
-      this.addEvidence("double-proposal", b.round, b.author, { kind: "proposal", block: prev, tc: null }, { kind: "proposal", block: b, tc: null });
+      this.addEvidence(
+        "double-proposal",
+        b.round,
+        b.author,
+        { kind: "proposal", block: prev, tc: null },
+        { kind: "proposal", block: b, tc: null },
+      );
       reject("tob/equivocation", `second proposal for round ${b.round}`);
     }
-    if (b.round !== this.round) reject("tob/unjustified-round", `proposal for round ${b.round} in round ${this.round}`);
+    if (b.round !== this.round)
+      reject("tob/unjustified-round", `proposal for round ${b.round} in round ${this.round}`);
     if (this.ledger.full) reject("tob/backpressure", "too many committed blocks await delivery");
     if (!this.tree.position(b.parentId)) {
       this.syncPeer = from;
@@ -612,16 +679,24 @@ export class TobCore {
   }
 
   private onVote(v: Vote, trusted: boolean): void {
-    if (this.set.leader(v.round + 1) !== this.myIndex) reject("tob/not-next-leader", `vote of round ${v.round}`);
+    if (this.set.leader(v.round + 1) !== this.myIndex)
+      reject("tob/not-next-leader", `vote of round ${v.round}`);
     if (v.round + 1 < this.round) return;
-    if (v.round > this.round + TOB_MAX_VOTE_ROUNDS_AHEAD) reject("tob/vote-too-far", `vote for round ${v.round}`);
+    if (v.round > this.round + TOB_MAX_VOTE_ROUNDS_AHEAD)
+      reject("tob/vote-too-far", `vote for round ${v.round}`);
     if (!trusted) this.certs.vote(v);
     let byRound = this.votes.get(v.round);
     if (!byRound) this.votes.set(v.round, (byRound = new Map()));
     const prev = byRound.get(v.signer);
     if (prev) {
       if (!bytesEqual(prev.blockId, v.blockId))
-        this.addEvidence("double-vote", v.round, v.signer, { kind: "vote", vote: prev }, { kind: "vote", vote: v });
+        this.addEvidence(
+          "double-vote",
+          v.round,
+          v.signer,
+          { kind: "vote", vote: prev },
+          { kind: "vote", vote: v },
+        );
       return;
     }
     byRound.set(v.signer, v);
@@ -629,7 +704,12 @@ export class TobCore {
     const same = [...byRound.values()].filter((x) => bytesEqual(x.blockId, v.blockId));
     if (same.length < this.set.quorum) return;
     same.sort((a, b) => a.signer - b.signer);
-    const qc = this.certs.trust({ epoch: v.epoch, round: v.round, blockId: v.blockId, votes: same.map((x) => ({ signer: x.signer, sig: x.sig })) });
+    const qc = this.certs.trust({
+      epoch: v.epoch,
+      round: v.round,
+      blockId: v.blockId,
+      votes: same.map((x) => ({ signer: x.signer, sig: x.sig })),
+    });
     this.onQC(qc, null);
   }
 
@@ -644,7 +724,14 @@ export class TobCore {
 
   private addEvidence(kind: Evidence["kind"], round: number, signer: number, a: Message, b: Message): void {
     if (this.evidence.length >= TOB_MAX_EVIDENCE_PER_STEP) return;
-    this.evidence.push({ kind, epoch: this.es.epoch, round, signer: this.set.ids[signer]!, first: encodeMessage(a), second: encodeMessage(b) });
+    this.evidence.push({
+      kind,
+      epoch: this.es.epoch,
+      round,
+      signer: this.set.ids[signer]!,
+      first: encodeMessage(a),
+      second: encodeMessage(b),
+    });
   }
 
   // ---- requests ------------------------------------------------------------------------------
@@ -689,7 +776,10 @@ export class TobCore {
     let batch: Uint8Array[] = [];
     let bytes = 0;
     for (const r of reqs) {
-      if (batch.length >= TOB_MAX_GOSSIP_REQUESTS || (batch.length > 0 && bytes + r.length > TOB_MAX_BLOCK_BYTES)) {
+      if (
+        batch.length >= TOB_MAX_GOSSIP_REQUESTS ||
+        (batch.length > 0 && bytes + r.length > TOB_MAX_BLOCK_BYTES)
+      ) {
         this.broadcast({ kind: "requests", requests: batch });
         batch = [];
         bytes = 0;
@@ -736,7 +826,9 @@ export class TobCore {
     const epochEnd = s ? s.fromHeight - 1 : Number.MAX_SAFE_INTEGER;
     const requests = parent.height + 1 > epochEnd ? [] : this.selectRequests(path);
     const work =
-      requests.length > 0 || path.some((b) => b.requests.length > 0) || (s !== undefined && this.tree.root.height < epochEnd);
+      requests.length > 0 ||
+      path.some((b) => b.requests.length > 0) ||
+      (s !== undefined && this.tree.root.height < epochEnd);
     if (!work) return false;
     const body = {
       epoch: this.es.epoch,
@@ -749,7 +841,11 @@ export class TobCore {
       requests,
     };
     const id = computeBlockId(body);
-    const block: Block = { ...body, id, signature: this.cfg.signer.sign(proposalSigningBytes(this.cfg.networkId, id)) };
+    const block: Block = {
+      ...body,
+      id,
+      signature: this.cfg.signer.sign(proposalSigningBytes(this.cfg.networkId, id)),
+    };
     this.insertBlock(block);
     this.proposals.set(block.round, block);
     this.maybeVote(block, hqc, tc);
@@ -802,7 +898,11 @@ export class TobCore {
         chain.push(b);
       }
       const top = this.tree.topCertified();
-      if (chain.length === 0 ? fromHeight > this.tree.root.height : chain[chain.length - 1]!.height === this.tree.root.height) {
+      if (
+        chain.length === 0
+          ? fromHeight > this.tree.root.height
+          : chain[chain.length - 1]!.height === this.tree.root.height
+      ) {
         for (const b of this.tree.path(top.id)) if (b.height >= fromHeight) chain.push(b);
       }
       tipQC = this.tree.qcOf(top.id) ?? null;
@@ -814,7 +914,10 @@ export class TobCore {
         if (!b || b.epoch !== epoch) break;
         chain.push(b);
       }
-      const reached = chain.length === 0 ? fromHeight > tail.lastHeight : chain[chain.length - 1]!.height === tail.lastHeight;
+      const reached =
+        chain.length === 0
+          ? fromHeight > tail.lastHeight
+          : chain[chain.length - 1]!.height === tail.lastHeight;
       if (reached) for (const b of tail.blocks) if (b.height >= fromHeight) chain.push(b);
       tipQC = tail.qc;
     }

@@ -22,7 +22,12 @@ export interface Verifier {
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
 }
 
-export function voteSigningBytes(networkId: Uint8Array, epoch: number, round: number, blockId: Uint8Array): Uint8Array {
+export function voteSigningBytes(
+  networkId: Uint8Array,
+  epoch: number,
+  round: number,
+  blockId: Uint8Array,
+): Uint8Array {
   return new Writer(96)
     .string("arbor/tob/vote/v1")
     .bytes(networkId)
@@ -32,7 +37,12 @@ export function voteSigningBytes(networkId: Uint8Array, epoch: number, round: nu
     .finish();
 }
 
-export function timeoutSigningBytes(networkId: Uint8Array, epoch: number, round: number, hqcRound: number): Uint8Array {
+export function timeoutSigningBytes(
+  networkId: Uint8Array,
+  epoch: number,
+  round: number,
+  hqcRound: number,
+): Uint8Array {
   return new Writer(96)
     .string("arbor/tob/timeout/v1")
     .bytes(networkId)

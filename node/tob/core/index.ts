@@ -8,7 +8,13 @@ export type { SafetyState, EpochState, EpochTail, Schedule } from "./state.js";
 export { encodeSafety, decodeSafety, encodeEpochState, decodeEpochState } from "./state.js";
 export type { Block, QC, TC, Vote, Timeout, Message } from "./types.js";
 export { encodeMessage, decodeMessage, encodeBlock, decodeBlock, computeBlockId } from "./wire.js";
-export { voteSigningBytes, timeoutSigningBytes, proposalSigningBytes, SIG_BYTES, KEY_BYTES } from "./crypto.js";
+export {
+  voteSigningBytes,
+  timeoutSigningBytes,
+  proposalSigningBytes,
+  SIG_BYTES,
+  KEY_BYTES,
+} from "./crypto.js";
 export type { Signer, Verifier } from "./crypto.js";
 export { ValidatorSet, peerIdOf } from "./validators.js";
 export type { PeerId } from "./validators.js";

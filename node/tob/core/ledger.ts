@@ -5,7 +5,12 @@
 // persists (the ledger); recent ones stay in memory to serve catch-up and to filter duplicates.
 
 import { invariant } from "../../common/errors.js";
-import { TOB_DEDUP_WINDOW, TOB_DELIVER_WINDOW, TOB_MAX_UNDELIVERED, TOB_RETAINED_BLOCKS } from "../../common/limits.js";
+import {
+  TOB_DEDUP_WINDOW,
+  TOB_DELIVER_WINDOW,
+  TOB_MAX_UNDELIVERED,
+  TOB_RETAINED_BLOCKS,
+} from "../../common/limits.js";
 import { blockDigests } from "./pool.js";
 import type { Block } from "./types.js";
 
@@ -147,4 +152,3 @@ export class Ledger {
     return delivery;
   }
 }
-

@@ -67,7 +67,12 @@ export interface Step {
   persisted(): Effects;
 }
 
-export function makeStep(persist: PersistBatch | null, rejected: readonly Rejected[], effects: Effects, onRelease: () => void): Step {
+export function makeStep(
+  persist: PersistBatch | null,
+  rejected: readonly Rejected[],
+  effects: Effects,
+  onRelease: () => void,
+): Step {
   let released = false;
   return {
     persist,

@@ -5,7 +5,11 @@
 import { LimitError } from "../../common/errors.js";
 import { sha256 } from "../../common/hash.js";
 import { Writer } from "../../common/codec.js";
-import { TOB_MAX_PENDING_BYTES, TOB_MAX_PENDING_REQUESTS, TOB_MAX_REQUEST_BYTES } from "../../common/limits.js";
+import {
+  TOB_MAX_PENDING_BYTES,
+  TOB_MAX_PENDING_REQUESTS,
+  TOB_MAX_REQUEST_BYTES,
+} from "../../common/limits.js";
 import { key } from "./reject.js";
 import type { Block } from "./types.js";
 
@@ -37,7 +41,10 @@ export class RequestPool {
   /** Adds a request; returns its digest key, or null if it was already pending. Throws LimitError when full. */
   add(req: Uint8Array, now: number, local: boolean, digest = key(requestDigest(req))): string | null {
     if (req.length === 0 || req.length > TOB_MAX_REQUEST_BYTES)
-      throw new LimitError("tob/request-size", `request of ${req.length} bytes (1..${TOB_MAX_REQUEST_BYTES})`);
+      throw new LimitError(
+        "tob/request-size",
+        `request of ${req.length} bytes (1..${TOB_MAX_REQUEST_BYTES})`,
+      );
     if (this.byDigest.has(digest)) return null;
     if (this.byDigest.size >= TOB_MAX_PENDING_REQUESTS || this.bytes + req.length > TOB_MAX_PENDING_BYTES)
       throw new LimitError("tob/pool-full", "pending request pool is full");

@@ -4,7 +4,14 @@
 // the ledger. A core restored from these never signs anything that contradicts what it signed before.
 
 import { Reader, Writer } from "../../common/codec.js";
-import { TOB_MAX_ROUND, TOB_MAX_SCHEDULED_EPOCHS, TOB_MAX_TREE_BLOCKS, TOB_MAX_UNDELIVERED, TOB_MAX_VALIDATORS, TOB_RETAINED_EPOCH_TAILS } from "../../common/limits.js";
+import {
+  TOB_MAX_ROUND,
+  TOB_MAX_SCHEDULED_EPOCHS,
+  TOB_MAX_TREE_BLOCKS,
+  TOB_MAX_UNDELIVERED,
+  TOB_MAX_VALIDATORS,
+  TOB_RETAINED_EPOCH_TAILS,
+} from "../../common/limits.js";
 import { DIGEST_BYTES, KEY_BYTES } from "./crypto.js";
 import { readBlock, readQC, readTC, writeBlock, writeQC, writeTC } from "./wire.js";
 import type { Block, QC, TC } from "./types.js";
@@ -113,7 +120,8 @@ export function decodeEpochState(buf: Uint8Array): EpochState {
   const genesisHeight = r.varint(TOB_MAX_ROUND, "genesis height");
   const schedules: Schedule[] = [];
   const ns = r.varint(TOB_MAX_SCHEDULED_EPOCHS, "schedule count");
-  for (let i = 0; i < ns; i++) schedules.push({ fromHeight: r.varint(TOB_MAX_ROUND, "height"), validators: readKeys(r) });
+  for (let i = 0; i < ns; i++)
+    schedules.push({ fromHeight: r.varint(TOB_MAX_ROUND, "height"), validators: readKeys(r) });
   const tails: EpochTail[] = [];
   const nt = r.varint(TOB_RETAINED_EPOCH_TAILS, "tail count");
   for (let i = 0; i < nt; i++) {

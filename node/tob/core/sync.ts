@@ -50,10 +50,16 @@ export function certifiedPrefix(epoch: number, blocks: readonly Block[], qc: QC)
   for (let j = 0; j <= top; j++) {
     const b = out[j]!;
     if (b.epoch !== epoch || b.qc.epoch !== epoch) reject("tob/sync-shape", "block from another epoch");
-    if (!bytesEqual(b.parentId, b.qc.blockId)) reject("tob/sync-shape", "block's qc does not certify its parent");
+    if (!bytesEqual(b.parentId, b.qc.blockId))
+      reject("tob/sync-shape", "block's qc does not certify its parent");
     if (j === 0) continue;
     const p = out[j - 1]!;
-    if (!bytesEqual(b.parentId, p.id) || b.height !== p.height + 1 || b.qc.round !== p.round || b.round <= p.round)
+    if (
+      !bytesEqual(b.parentId, p.id) ||
+      b.height !== p.height + 1 ||
+      b.qc.round !== p.round ||
+      b.round <= p.round
+    )
       reject("tob/sync-shape", `answer is not one chain at height ${b.height}`);
   }
   return out;

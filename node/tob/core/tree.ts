@@ -50,9 +50,12 @@ export class BlockTree {
     if (k === this.rootKey) return false;
     const parent = this.position(b.parentId);
     if (!parent) reject("tob/missing-parent", `parent of block at height ${b.height} is unknown`);
-    if (b.height !== parent.height + 1) reject("tob/bad-height", `block height ${b.height} after parent ${parent.height}`);
-    if (b.round <= parent.round) reject("tob/bad-round", `block round ${b.round} not above parent round ${parent.round}`);
-    if (this.blocks.size >= TOB_MAX_TREE_BLOCKS) reject("tob/tree-full", `block tree holds ${TOB_MAX_TREE_BLOCKS} blocks`);
+    if (b.height !== parent.height + 1)
+      reject("tob/bad-height", `block height ${b.height} after parent ${parent.height}`);
+    if (b.round <= parent.round)
+      reject("tob/bad-round", `block round ${b.round} not above parent round ${parent.round}`);
+    if (this.blocks.size >= TOB_MAX_TREE_BLOCKS)
+      reject("tob/tree-full", `block tree holds ${TOB_MAX_TREE_BLOCKS} blocks`);
     this.blocks.set(k, b);
     return true;
   }
@@ -108,7 +111,8 @@ export class BlockTree {
       return ok;
     };
     for (const k of [...this.blocks.keys()]) if (k === this.rootKey || !descends(k)) this.blocks.delete(k);
-    for (const k of [...this.certs.keys()]) if (k !== this.rootKey && !this.blocks.has(k)) this.certs.delete(k);
+    for (const k of [...this.certs.keys()])
+      if (k !== this.rootKey && !this.blocks.has(k)) this.certs.delete(k);
     if (rootQC) this.certs.set(this.rootKey, rootQC);
     return chain;
   }

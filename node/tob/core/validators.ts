@@ -26,14 +26,19 @@ export class ValidatorSet {
 
   constructor(keys: readonly Uint8Array[]) {
     if (keys.length < 1 || keys.length > TOB_MAX_VALIDATORS)
-      throw new LimitError("tob/validator-count", `validator set of ${keys.length} (1..${TOB_MAX_VALIDATORS})`);
+      throw new LimitError(
+        "tob/validator-count",
+        `validator set of ${keys.length} (1..${TOB_MAX_VALIDATORS})`,
+      );
     this.keys = keys.map((k) => {
-      if (!(k instanceof Uint8Array) || k.length !== KEY_BYTES) throw new LimitError("tob/validator-key", "validator key is not 32 bytes");
+      if (!(k instanceof Uint8Array) || k.length !== KEY_BYTES)
+        throw new LimitError("tob/validator-key", "validator key is not 32 bytes");
       return k.slice();
     });
     this.ids = this.keys.map(peerIdOf);
     this.index = new Map(this.ids.map((id, i) => [id, i]));
-    if (this.index.size !== keys.length) throw new LimitError("tob/validator-duplicate", "validator set lists a key twice");
+    if (this.index.size !== keys.length)
+      throw new LimitError("tob/validator-duplicate", "validator set lists a key twice");
     this.n = keys.length;
     this.quorum = Math.floor((2 * this.n) / 3) + 1;
     this.weak = this.n - this.quorum + 1;

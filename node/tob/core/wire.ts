@@ -78,7 +78,9 @@ export function blockIdOf(body: Uint8Array): Uint8Array {
   return sha256(new Writer(body.length + 32).string(BLOCK_DOMAIN).raw(body).finish());
 }
 
-export function computeBlockId(b: Pick<Block, "epoch" | "round" | "height" | "parentId" | "qc" | "author" | "requests">): Uint8Array {
+export function computeBlockId(
+  b: Pick<Block, "epoch" | "round" | "height" | "parentId" | "qc" | "author" | "requests">,
+): Uint8Array {
   const w = new Writer(256);
   writeBlockBody(w, b);
   return blockIdOf(w.finish());
@@ -103,7 +105,9 @@ function writeTimeout(w: Writer, t: Timeout): void {
 }
 
 export function encodeMessage(m: Message): Uint8Array {
-  const w = new Writer(m.kind === "proposal" || m.kind === "syncResponse" || m.kind === "requests" ? 4096 : 256);
+  const w = new Writer(
+    m.kind === "proposal" || m.kind === "syncResponse" || m.kind === "requests" ? 4096 : 256,
+  );
   w.u8(WIRE_VERSION).u8(KIND_TAGS[m.kind]);
   switch (m.kind) {
     case "proposal":
@@ -193,7 +197,8 @@ export function readBlock(r: Reader, buf: Uint8Array): Block {
   for (let i = 0; i < count; i++) {
     const req = r.bytes(TOB_MAX_REQUEST_BYTES, "request");
     total += req.length;
-    if (total > TOB_MAX_BLOCK_BYTES) throw new DecodeError("decode/too-large", `block payload exceeds ${TOB_MAX_BLOCK_BYTES} bytes`);
+    if (total > TOB_MAX_BLOCK_BYTES)
+      throw new DecodeError("decode/too-large", `block payload exceeds ${TOB_MAX_BLOCK_BYTES} bytes`);
     requests.push(req);
   }
   const id = blockIdOf(buf.subarray(start, r.offset));

@@ -18,7 +18,16 @@ import {
 } from "../../../node/tob/core/index.js";
 import type { Prng } from "./prng.js";
 
-export const BEHAVIOURS = ["silent", "equivocate", "forkLeader", "doubleVote", "badVotes", "forge", "replay", "garbage"] as const;
+export const BEHAVIOURS = [
+  "silent",
+  "equivocate",
+  "forkLeader",
+  "doubleVote",
+  "badVotes",
+  "forge",
+  "replay",
+  "garbage",
+] as const;
 export type Behaviour = (typeof BEHAVIOURS)[number];
 
 export interface AdversaryEnv {
@@ -67,9 +76,19 @@ export class Adversary {
         const older = this.certified.filter((c) => c.qc.epoch === b.epoch && c.qc.round < b.qc.round);
         if (older.length > 0) {
           const base = this.env.rng.pick(older);
-          const body = { ...b, qc: base.qc, parentId: base.qc.blockId, height: base.height + 1, requests: [this.env.rng.bytes(12)] };
+          const body = {
+            ...b,
+            qc: base.qc,
+            parentId: base.qc.blockId,
+            height: base.height + 1,
+            requests: [this.env.rng.bytes(12)],
+          };
           const id = computeBlockId(body);
-          const fork = { ...body, id, signature: this.env.signer.sign(proposalSigningBytes(this.env.networkId, id)) };
+          const fork = {
+            ...body,
+            id,
+            signature: this.env.signer.sign(proposalSigningBytes(this.env.networkId, id)),
+          };
           const forkBytes = encodeMessage({ kind: "proposal", block: fork, tc: m.tc });
           for (const t of targets) this.env.send(t, this.env.rng.chance(0.5) ? s.bytes : forkBytes);
           return;
@@ -83,7 +102,11 @@ export class Adversary {
         const junk = this.env.rng.bytes(16);
         const body = { ...b, requests: [...b.requests, junk] };
         const id = computeBlockId(body);
-        const twin = { ...body, id, signature: this.env.signer.sign(proposalSigningBytes(this.env.networkId, id)) };
+        const twin = {
+          ...body,
+          id,
+          signature: this.env.signer.sign(proposalSigningBytes(this.env.networkId, id)),
+        };
         const twinBytes = encodeMessage({ kind: "proposal", block: twin, tc: m.tc });
         for (const t of targets) this.env.send(t, this.env.rng.chance(0.5) ? s.bytes : twinBytes);
         return;
@@ -110,7 +133,9 @@ export class Adversary {
       const { epoch, round } = m.block;
       const next = (round + 1) % n;
       const vote = (blockId: Uint8Array, signer = this.env.index, forged = false): Uint8Array => {
-        const sig = forged ? this.env.rng.bytes(64) : this.env.signer.sign(voteSigningBytes(this.env.networkId, epoch, round, blockId));
+        const sig = forged
+          ? this.env.rng.bytes(64)
+          : this.env.signer.sign(voteSigningBytes(this.env.networkId, epoch, round, blockId));
         return encodeMessage({ kind: "vote", vote: { epoch, round, blockId, signer, sig } });
       };
       if (this.has("doubleVote")) {
@@ -124,7 +149,10 @@ export class Adversary {
         if (epoch === 0) {
           const sig = this.env.signer.sign(timeoutSigningBytes(this.env.networkId, 0, far, 0));
           const hqc = { epoch: 0, round: 0, blockId: m.block.id, votes: [] };
-          const msg = encodeMessage({ kind: "timeout", timeout: { epoch: 0, round: far, highQC: hqc, lastTC: null, signer: this.env.index, sig } });
+          const msg = encodeMessage({
+            kind: "timeout",
+            timeout: { epoch: 0, round: far, highQC: hqc, lastTC: null, signer: this.env.index, sig },
+          });
           this.env.send(this.env.rng.pick(this.others()), msg);
         }
       }
@@ -134,13 +162,20 @@ export class Adversary {
         // A proposal re-signed with garbage, claiming the real leader authored a different block.
         const body = { ...m.block, requests: [this.env.rng.bytes(8)] };
         const id = computeBlockId(body);
-        const fake = encodeMessage({ kind: "proposal", block: { ...body, id, signature: this.env.rng.bytes(64) }, tc: m.tc });
+        const fake = encodeMessage({
+          kind: "proposal",
+          block: { ...body, id, signature: this.env.rng.bytes(64) },
+          tc: m.tc,
+        });
         this.env.send(this.env.rng.pick(this.others()), fake);
       }
     }
     if (m.kind === "timeout" && this.has("forge")) {
       const t = m.timeout;
-      const msg = encodeMessage({ kind: "timeout", timeout: { ...t, signer: this.env.rng.int(0, n - 1), sig: this.env.rng.bytes(64) } });
+      const msg = encodeMessage({
+        kind: "timeout",
+        timeout: { ...t, signer: this.env.rng.int(0, n - 1), sig: this.env.rng.bytes(64) },
+      });
       this.env.send(this.env.rng.pick(this.others()), msg);
     }
   }
@@ -156,7 +191,8 @@ export class Adversary {
       if (this.heard.length > 0 && rng.chance(0.7)) {
         const src = rng.pick(this.heard);
         const b = src.slice(0, rng.chance(0.3) ? rng.int(0, src.length) : src.length);
-        for (let k = rng.int(1, 4); k > 0 && b.length > 0; k--) b[rng.int(0, b.length - 1)]! ^= 1 << rng.int(0, 7);
+        for (let k = rng.int(1, 4); k > 0 && b.length > 0; k--)
+          b[rng.int(0, b.length - 1)]! ^= 1 << rng.int(0, 7);
         this.env.send(to, b);
       } else this.env.send(to, rng.bytes(rng.int(0, 200)));
     }

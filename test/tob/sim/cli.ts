@@ -27,16 +27,25 @@ for (const n of ns) {
     const r = runSeed({ seed, n, keys, log: verbose ? (l) => console.log(l) : undefined });
     runs++;
     worst = Math.max(worst, r.maxLatency);
-    if (single !== undefined || verbose)
-      console.log(JSON.stringify(r));
+    if (single !== undefined || verbose) console.log(JSON.stringify(r));
     if (!r.ok) {
       failures.push(r);
-      console.log(`FAIL seed=${seed} n=${n}: ${r.error}\n  replay: npm run sim -- --seed ${seed} --n ${n} --verbose`);
+      console.log(
+        `FAIL seed=${seed} n=${n}: ${r.error}\n  replay: npm run sim -- --seed ${seed} --n ${n} --verbose`,
+      );
     }
   }
 }
 const secs = ((Date.now() - t0) / 1000).toFixed(1);
 console.log(
-  JSON.stringify({ sim: "tob", runs, n: ns, seeds: `${from}..${from + count - 1}`, failures: failures.length, worstLatencyTicks: worst, seconds: Number(secs) }),
+  JSON.stringify({
+    sim: "tob",
+    runs,
+    n: ns,
+    seeds: `${from}..${from + count - 1}`,
+    failures: failures.length,
+    worstLatencyTicks: worst,
+    seconds: Number(secs),
+  }),
 );
 process.exit(failures.length === 0 ? 0 : 1);

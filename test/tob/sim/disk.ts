@@ -37,7 +37,8 @@ export class Disk {
       this.top = b.height;
     }
     for (const b of p.tree) this.tree.set(toHex(b.id), { height: b.height, bytes: encodeBlock(b) });
-    if (p.treeFloor !== null) for (const [k, v] of this.tree) if (v.height <= p.treeFloor) this.tree.delete(k);
+    if (p.treeFloor !== null)
+      for (const [k, v] of this.tree) if (v.height <= p.treeFloor) this.tree.delete(k);
   }
 
   /** What a restarting node reads back; undefined on first boot. */
@@ -45,8 +46,15 @@ export class Disk {
     if (!this.safety || !this.epoch) return undefined;
     const keep = Math.max(TOB_RETAINED_BLOCKS, TOB_DEDUP_WINDOW + TOB_DELIVER_WINDOW);
     const blocks = [];
-    for (let h = Math.max(1, this.top - keep + 1); h <= this.top; h++) blocks.push(decodeBlock(this.ledger.get(h)!));
+    for (let h = Math.max(1, this.top - keep + 1); h <= this.top; h++)
+      blocks.push(decodeBlock(this.ledger.get(h)!));
     const tree = [...this.tree.values()].map((v) => decodeBlock(v.bytes));
-    return { safety: decodeSafety(this.safety), epoch: decodeEpochState(this.epoch), ledger: blocks, appliedHeight: this.applied, tree };
+    return {
+      safety: decodeSafety(this.safety),
+      epoch: decodeEpochState(this.epoch),
+      ledger: blocks,
+      appliedHeight: this.applied,
+      tree,
+    };
   }
 }

@@ -84,7 +84,9 @@ export function ed25519Verifier(): Verifier {
   };
 }
 
-const PKCS8_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]);
+const PKCS8_PREFIX = Uint8Array.from([
+  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+]);
 
 /** Ed25519 private key object from a 32-byte seed. */
 export function ed25519FromSeed(seed32: Uint8Array): KeyObject {
@@ -96,7 +98,9 @@ export function ed25519FromSeed(seed32: Uint8Array): KeyObject {
 
 /** Real Ed25519 keys derived from the run's seed (so the run still replays exactly). */
 export function ed25519Keys(seed: number, n: number): KeyRing {
-  const privs = Array.from({ length: n }, (_, i) => ed25519FromSeed(h(new TextEncoder().encode(`sim-ed25519/${seed}/${i}`))));
+  const privs = Array.from({ length: n }, (_, i) =>
+    ed25519FromSeed(h(new TextEncoder().encode(`sim-ed25519/${seed}/${i}`))),
+  );
   const publicKeys = privs.map((k) => rawPublicKey(createPublicKey(k)));
   return {
     publicKeys,

@@ -53,7 +53,14 @@ export function runSeed(o: RunOptions): RunResult {
     maxDelay: rng.int(2, 30),
     straggle: rng.float() * 0.05,
   };
-  const world = new World({ seed: o.seed, n, keys: o.keys, byzantine, net: pre, crashAfterPersist: rng.pick([0, 0.002, 0.01]) });
+  const world = new World({
+    seed: o.seed,
+    n,
+    keys: o.keys,
+    byzantine,
+    net: pre,
+    crashAfterPersist: rng.pick([0, 0.002, 0.01]),
+  });
   const log = o.log ?? (() => {});
   const correct = world.correct().map((c) => c.index);
   const describe = [...byzantine].map(([i, b]) => `${i}:${[...b].join("+")}`).join(" ");
@@ -105,11 +112,13 @@ export function runSeed(o: RunOptions): RunResult {
     });
     // A client retries after GST if its request was lost with a crashed node's pool.
     world.at(gst + 1, () => {
-      if (!world.correct().some((c) => c.requestsSeen.has(digest))) world.submitReconfig(rng.pick(correct), members);
+      if (!world.correct().some((c) => c.requestsSeen.has(digest)))
+        world.submitReconfig(rng.pick(correct), members);
     });
   }
   // Load before GST.
-  for (let t = rng.int(0, 30); t < gst; t += rng.int(5, 40)) world.at(t, () => void world.submit(rng.pick(correct)));
+  for (let t = rng.int(0, 30); t < gst; t += rng.int(5, 40))
+    world.at(t, () => void world.submit(rng.pick(correct)));
   // GST: the network turns synchronous; every node is up.
   world.at(gst, () => {
     log(`t=${world.now} GST`);
@@ -120,7 +129,8 @@ export function runSeed(o: RunOptions): RunResult {
   });
   const probes: string[] = [];
   const lastSubmit = gst + 400;
-  for (let t = gst + 10; t <= lastSubmit; t += 25) world.at(t, () => void probes.push(world.submit(rng.pick(correct))));
+  for (let t = gst + 10; t <= lastSubmit; t += 25)
+    world.at(t, () => void probes.push(world.submit(rng.pick(correct))));
 
   let error: string | undefined;
   let maxLatency = 0;
@@ -134,7 +144,9 @@ export function runSeed(o: RunOptions): RunResult {
       for (const j of judges) {
         const at = j.requestsSeen.get(p);
         if (at === undefined || at - sub.tick > LIVENESS_BOUND)
-          throw new SimFailure(`LIVENESS: request ${p.slice(0, 12)} submitted at ${sub.tick} not delivered by node ${j.index} within ${LIVENESS_BOUND} ticks`);
+          throw new SimFailure(
+            `LIVENESS: request ${p.slice(0, 12)} submitted at ${sub.tick} not delivered by node ${j.index} within ${LIVENESS_BOUND} ticks`,
+          );
         maxLatency = Math.max(maxLatency, at - sub.tick);
       }
     }
@@ -145,5 +157,17 @@ export function runSeed(o: RunOptions): RunResult {
   const height = Math.max(...world.correct().map((c) => c.disk.applied));
   const epoch = Math.min(...world.correct().map((c) => c.core?.status().epoch ?? -1));
   if (!error && reconfig && epoch !== 1) error = `reconfiguration did not complete (epoch ${epoch})`;
-  return { seed: o.seed, n, ok: error === undefined, error, ticks: world.now, height, messages: world.messages, maxLatency, byzantine: describe, reconfig, epoch };
+  return {
+    seed: o.seed,
+    n,
+    ok: error === undefined,
+    error,
+    ticks: world.now,
+    height,
+    messages: world.messages,
+    maxLatency,
+    byzantine: describe,
+    reconfig,
+    epoch,
+  };
 }

@@ -230,7 +230,13 @@ export class World {
     }
     const eff = st.persisted();
     if (node.adversary === null)
-      for (const e of eff.evidence) this.evidence.push({ by: node.index, accused: this.idIndex.get(e.signer) ?? -1, kind: e.kind, round: e.round });
+      for (const e of eff.evidence)
+        this.evidence.push({
+          by: node.index,
+          accused: this.idIndex.get(e.signer) ?? -1,
+          kind: e.kind,
+          round: e.round,
+        });
     for (const s of eff.sends) this.sendFrom(node, s);
     if (eff.deliveries.length > 0) {
       for (const d of eff.deliveries) this.applyDelivery(node, d);
@@ -251,7 +257,8 @@ export class World {
   private applyDelivery(node: SimNode, d: Delivery): void {
     const correct = node.adversary === null;
     const expect = node.disk.applied + 1;
-    if (correct && d.height !== expect) this.fail(`node ${node.index} delivered height ${d.height}, expected ${expect} (gap or repeat)`);
+    if (correct && d.height !== expect)
+      this.fail(`node ${node.index} delivered height ${d.height}, expected ${expect} (gap or repeat)`);
     const id = toHex(d.blockId);
     const reqs = d.requests.map((r) => toHex(requestDigest(r)));
     const reqKey = reqs.join(",");
@@ -259,9 +266,12 @@ export class World {
       const c = this.canon.get(d.height);
       if (!c) this.canon.set(d.height, { id, reqs: reqKey, by: node.index });
       else if (c.id !== id || c.reqs !== reqKey)
-        this.fail(`SAFETY: node ${node.index} delivered ${id.slice(0, 12)} at height ${d.height}, node ${c.by} delivered ${c.id.slice(0, 12)}`);
+        this.fail(
+          `SAFETY: node ${node.index} delivered ${id.slice(0, 12)} at height ${d.height}, node ${c.by} delivered ${c.id.slice(0, 12)}`,
+        );
       for (const r of reqs) {
-        if (node.requestsSeen.has(r)) this.fail(`node ${node.index} delivered request ${r.slice(0, 12)} twice`);
+        if (node.requestsSeen.has(r))
+          this.fail(`node ${node.index} delivered request ${r.slice(0, 12)} twice`);
         node.requestsSeen.set(r, this.now);
         node.requestHeights.set(r, d.height);
       }
@@ -272,7 +282,11 @@ export class World {
       if (text.startsWith(RECONF)) {
         const members = text.slice(RECONF.length).split(",").map(Number);
         // Requests are opaque to consensus; a mangled one is just not a valid reconfiguration.
-        if (members.length === 0 || new Set(members).size !== members.length || members.some((m) => !(Number.isInteger(m) && m >= 0 && m < this.opts.n)))
+        if (
+          members.length === 0 ||
+          new Set(members).size !== members.length ||
+          members.some((m) => !(Number.isInteger(m) && m >= 0 && m < this.opts.n))
+        )
           continue;
         const validators = members.map((m) => this.keys.publicKeys[m]!);
         this.step(node, { type: "setValidators", fromHeight: reconfigHeight(d.height), validators });
