@@ -1,11 +1,14 @@
-// Process-level wiring of fast native primitives: node:crypto's SHA-256 replaces the portable one.
-import { hash } from "node:crypto";
+// Process-level native primitives: node:crypto's SHA-256 (installed in place of the portable one)
+// and the node's one Ed25519 verifier — used for everything consensus decides (requests, votes,
+// peers, headers, the executor's host function), because libraries disagree on non-canonical
+// signatures.
+import { createPublicKey, hash, verify, type KeyObject } from "node:crypto";
 import { installSha256 } from "./common/hash.js";
 
 /**
- * SHA-256 through node:crypto. The digest comes back as a binary (latin1) string and is copied into a
- * small on-heap Uint8Array: about twice as fast as asking for a Buffer, whose separate backing
- * store costs more to allocate and collect than the hash itself on these small inputs.
+ * SHA-256 through node:crypto. The digest comes back as a binary (latin1) string and is copied
+ * into a small on-heap Uint8Array: about twice as fast as asking for a Buffer, whose separate
+ * backing store costs more to allocate and collect than the hash itself on these small inputs.
  */
 export function nodeSha256(data: Uint8Array): Uint8Array {
   const s = hash("sha256", data, "binary");
@@ -16,4 +19,40 @@ export function nodeSha256(data: Uint8Array): Uint8Array {
 
 export function installNodeSha256(): void {
   installSha256(nodeSha256);
+}
+
+/** DER prefix of an Ed25519 SubjectPublicKeyInfo; the 32 raw key bytes follow it. */
+const ED25519_SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]);
+/** Parsed public keys kept: parsing costs as much as a verification. */
+const KEY_CACHE_ENTRIES = 16_384;
+const keyCache = new Map<string, KeyObject | null>();
+
+function publicKeyObject(raw: Uint8Array): KeyObject | null {
+  const id = String.fromCharCode.apply(null, raw as unknown as number[]);
+  let k = keyCache.get(id);
+  if (k === undefined) {
+    try {
+      const der = new Uint8Array(ED25519_SPKI_PREFIX.length + 32);
+      der.set(ED25519_SPKI_PREFIX, 0);
+      der.set(raw, ED25519_SPKI_PREFIX.length);
+      k = createPublicKey({ key: Buffer.from(der), format: "der", type: "spki" });
+    } catch {
+      k = null;
+    }
+    if (keyCache.size >= KEY_CACHE_ENTRIES) keyCache.delete(keyCache.keys().next().value!);
+    keyCache.set(id, k);
+  }
+  return k;
+}
+
+/** Ed25519 verification (RFC 8032 as OpenSSL implements it). Malformed input verifies as false; never throws. */
+export function nodeEd25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (publicKey.length !== 32 || signature.length !== 64) return false;
+  const key = publicKeyObject(publicKey);
+  if (key === null) return false;
+  try {
+    return verify(null, message, key, signature);
+  } catch {
+    return false;
+  }
 }

@@ -1,0 +1,131 @@
+// Load-generation helpers shared by the node and end-to-end benchmarks: a lean client over the
+// raw node API (node:crypto signing, one combined proof per batch, receipts by subscription).
+import * as grpc from "@grpc/grpc-js";
+import { create } from "@bufbuild/protobuf";
+import { Arbor, ExecuteRequestSchema, ReceiptSubscriptionSchema, type SignedReceipt } from "../proto/gen/arbor/v1/client_pb.js";
+import { CHANNEL_OPTIONS, serviceDefinition } from "../proto/grpc.js";
+import { NodeConnection } from "../client/transport.js";
+import { joinAnswers, pruneProof } from "../client/proofs.js";
+import type { Genesis } from "../node/ledger/genesis.js";
+import { Partition } from "../node/store/core/partition.js";
+import { keyPath } from "../node/store/core/path.js";
+import { decodeProof, encodeProof } from "../node/store/core/proof-codec.js";
+import { decodeStatement } from "../node/ledger/statement.js";
+import { assembleSignedRequest, encodeRequestBody, requestSigningMessage, sortKeys } from "../node/ledger/request.js";
+import { decodeReceipt, type Receipt } from "../node/ledger/receipt.js";
+import { signWith, type KeyPair } from "../node/keys.js";
+import { toHex } from "../node/common/bytes.js";
+import { MAX_TOUCHED_KEYS } from "../node/common/limits.js";
+
+export interface Job {
+  readonly op: string;
+  readonly touched: readonly string[];
+  readonly args: Uint8Array;
+  readonly signer: KeyPair;
+}
+
+type Raw = grpc.Client & Record<string, (...a: unknown[]) => unknown>;
+
+export class LoadClient {
+  readonly conns: NodeConnection[];
+  private readonly raws: Raw[];
+  private readonly parts: Partition[];
+  private readonly waiting = new Map<string, (r: Receipt) => void>();
+  private readonly subs: grpc.ClientReadableStream<SignedReceipt>[] = [];
+  private nonce = 1n;
+
+  constructor(readonly genesis: Genesis) {
+    this.conns = genesis.nodes.map((n) => new NodeConnection(n.address, 30_000));
+    const C = grpc.makeGenericClientConstructor(serviceDefinition(Arbor), "Arbor");
+    this.raws = genesis.nodes.map((n) => new C(n.address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as Raw);
+    this.parts = genesis.nodes.map((n) => new Partition(n.prefixes));
+  }
+
+  /** Subscribes to the receipts of node `id` (completions are taken from there). */
+  subscribe(id: number): void {
+    const s = (this.raws[id]!.subscribeReceipts as (req: unknown) => grpc.ClientReadableStream<SignedReceipt>).call(
+      this.raws[id],
+      create(ReceiptSubscriptionSchema, {}),
+    );
+    s.on("data", (r: SignedReceipt) => {
+      const rec = decodeReceipt(r.receipt);
+      const k = toHex(rec.requestId);
+      const w = this.waiting.get(k);
+      if (w) {
+        this.waiting.delete(k);
+        w(rec);
+      }
+    });
+    s.on("error", () => undefined);
+    this.subs.push(s);
+  }
+
+  holderOf(key: string, salt = 0): number {
+    const p = keyPath(key);
+    const hs = this.genesis.nodes.map((_, i) => i).filter((i) => this.parts[i]!.holdsKey(p));
+    return hs[salt % hs.length]!;
+  }
+
+  /** One combined execute-grade proof for many keys (chunks of MAX_TOUCHED_KEYS per holder). */
+  async proofFor(keys: readonly string[]): Promise<ReturnType<typeof decodeProof>["root"]> {
+    for (let attempt = 0; ; attempt++) {
+      const groups = new Map<number, string[]>();
+      for (const k of sortKeys(keys)) {
+        const h = this.holderOf(k, attempt);
+        groups.set(h, [...(groups.get(h) ?? []), k]);
+      }
+      const reqs: Array<Promise<{ timestamp: bigint; root: ReturnType<typeof decodeProof>["root"]; paths: Uint8Array[] }>> = [];
+      for (const [h, ks] of groups)
+        for (let i = 0; i < ks.length; i += MAX_TOUCHED_KEYS) {
+          const chunk = ks.slice(i, i + MAX_TOUCHED_KEYS);
+          reqs.push(
+            this.conns[h]!.get(chunk, { forExecute: true }).then((r) => ({
+              timestamp: decodeStatement(r.statement).timestamp,
+              root: decodeProof(r.proof).root,
+              paths: chunk.map(keyPath),
+            })),
+          );
+        }
+      const joined = joinAnswers(await Promise.all(reqs));
+      if (joined) return joined;
+      if (attempt > 50) throw new Error("could not join proofs");
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /** Signs each job against its pruned share of `proof`. */
+  sign(jobs: readonly Job[], proof: ReturnType<typeof decodeProof>["root"]): Uint8Array[] {
+    return jobs.map((j) => {
+      const touched = sortKeys(j.touched);
+      const p = encodeProof(pruneProof(proof, sortKeys([j.op, ...touched]).map(keyPath)));
+      const body = encodeRequestBody({ op: j.op, touched, proof: p, args: j.args, gasLimit: 1_000_000n, caller: j.signer.publicKey, nonce: this.nonce++ });
+      return assembleSignedRequest(body, signWith(j.signer, requestSigningMessage(body)));
+    });
+  }
+
+  /** Submits one signed request to `via`; resolves with its receipt (as seen by the subscribed node). */
+  submit(request: Uint8Array, id: Uint8Array, via: number): Promise<Receipt> {
+    return new Promise((resolve, reject) => {
+      this.waiting.set(toHex(id), resolve);
+      (this.raws[via]!.execute as (req: unknown, cb: (e: grpc.ServiceError | null, r: { accepted: boolean; reason: string }) => void) => void).call(
+        this.raws[via],
+        create(ExecuteRequestSchema, { request }),
+        (e, ack) => {
+          if (e) {
+            this.waiting.delete(toHex(id));
+            reject(e);
+          } else if (!ack.accepted) {
+            this.waiting.delete(toHex(id));
+            reject(new Error(`refused: ${ack.reason}`));
+          }
+        },
+      );
+    });
+  }
+
+  close(): void {
+    for (const s of this.subs) s.cancel();
+    for (const r of this.raws) r.close();
+    for (const c of this.conns) c.close();
+  }
+}

@@ -1,0 +1,199 @@
+// bench:node — a 4-node cluster on loopback taking banking transfers over random accounts through
+// the node API at increasing offered rates: sustained ops/s, p50/p99 commit latency; in the same run
+// the per-operation compute ceiling (signature, proof, compatibility, metered call, apply) measured
+// in-process, and single-key verified GET replies per second from one node.
+import { cpus } from "node:os";
+import { ArborClient } from "../client/index.js";
+import { Cluster } from "../test/cluster/cluster.js";
+import { LoadClient, type Job } from "./load.js";
+import { ceiling } from "./ceiling.js";
+import { machineLine, progress } from "./machine.js";
+import { loadBuiltOp } from "../node/exec/built-ops.js";
+import { Writer } from "../node/common/codec.js";
+import { sha256 } from "../node/common/hash.js";
+import { installNodeSha256 } from "../node/platform.js";
+import { generateKeyPair, type KeyPair } from "../node/keys.js";
+import { Partition } from "../node/store/core/partition.js";
+import { keyPath } from "../node/store/core/path.js";
+import { nodeEd25519Verify } from "../node/exec/host-crypto.js";
+import { decodeStatement, statementSigningMessage } from "../node/ledger/statement.js";
+import { decodeProof } from "../node/store/core/proof-codec.js";
+
+installNodeSha256();
+const ACCOUNTS = Number(process.env.ARBOR_BENCH_ACCOUNTS ?? 3000);
+const RATES = (process.env.ARBOR_BENCH_RATES ?? "500,1000,2000,3000,4000").split(",").map(Number);
+const PHASE_S = Number(process.env.ARBOR_BENCH_PHASE_S ?? 6);
+const acct = (i: number) => `bank/accounts/a${i}`;
+const transferArgs = (a: number, b: number, amount: number) => new Writer().string(acct(a)).string(acct(b)).varint(amount).finish();
+
+// --- 2. the cluster ---------------------------------------------------------------------------
+
+async function setupBank(c: Cluster, load: LoadClient): Promise<{ users: KeyPair[]; bank: KeyPair }> {
+  const client = await ArborClient.connect({ genesis: c.genesis });
+  await client.createDomain("bank");
+  for (const op of ["open", "mint", "transfer"]) await client.deployOp(`bank/${op}`, loadBuiltOp(`banking/${op}`));
+  const bank = generateKeyPair();
+  // Hand the domain to a node:crypto key the load generator signs with.
+  await client.writeRecords("bank", [["bank/.owner", bank.publicKey]]);
+  client.close();
+  const users = Array.from({ length: ACCOUNTS }, () => generateKeyPair());
+  const run = async (jobs: Job[]) => {
+    for (let i = 0; i < jobs.length; i += 200) {
+      const batch = jobs.slice(i, i + 200);
+      const proof = await load.proofFor([...new Set(batch.flatMap((j) => [j.op, ...j.touched]))]);
+      const signed = load.sign(batch, proof);
+      const rs = await Promise.all(signed.map((s, k) => load.submit(s, sha256(s), k % c.genesis.nodes.length)));
+      for (const r of rs) if (r.status !== "accepted") throw new Error(`setup: ${r.reason} ${r.message}`);
+    }
+  };
+  await run(users.map((u, i) => ({ op: "bank/open", touched: [acct(i)], args: new Writer().string(acct(i)).finish(), signer: u })));
+  progress(`opened ${ACCOUNTS} accounts`);
+  await run(users.map((_, i) => ({ op: "bank/mint", touched: ["bank/.owner", acct(i)], args: new Writer().string(acct(i)).varint(1_000_000).finish(), signer: bank })));
+  progress(`minted ${ACCOUNTS} accounts`);
+  return { users, bank };
+}
+
+interface PhaseResult {
+  offered: number;
+  achieved: number;
+  accepted: number;
+  rejected: number;
+  p50: number;
+  p99: number;
+}
+
+async function phase(c: Cluster, load: LoadClient, users: KeyPair[], rate: number): Promise<PhaseResult> {
+  const busy = new Uint8Array(ACCOUNTS);
+  const lat: number[] = [];
+  let accepted = 0;
+  let rejected = 0;
+  const reasons = new Map<string, number>();
+  const tickMs = 20;
+  const start = Date.now();
+  const end = start + PHASE_S * 1000;
+  const inflight: Promise<void>[] = [];
+  let debt = 0;
+  let rr = 0;
+  while (Date.now() < end) {
+    debt += (rate * tickMs) / 1000;
+    const jobs: Job[] = [];
+    const pairs: Array<[number, number]> = [];
+    while (debt >= 1) {
+      let a = -1;
+      let b = -1;
+      for (let t = 0; t < 8 && (a < 0 || b < 0 || a === b); t++) {
+        a = Math.floor(Math.random() * ACCOUNTS);
+        b = Math.floor(Math.random() * ACCOUNTS);
+        if (busy[a] || busy[b]) a = -1;
+      }
+      debt--;
+      if (a < 0 || b < 0 || a === b) continue;
+      busy[a] = busy[b] = 1;
+      pairs.push([a, b]);
+      jobs.push({ op: "bank/transfer", touched: [acct(a), acct(b)], args: transferArgs(a, b, 1), signer: users[a]! });
+    }
+    if (jobs.length > 0) {
+      const p = (async () => {
+        const proof = await load.proofFor([...new Set(jobs.flatMap((j) => [j.op, ...j.touched]))]);
+        const signed = load.sign(jobs, proof);
+        await Promise.all(
+          signed.map(async (s, k) => {
+            const t0 = performance.now();
+            try {
+              const r = await load.submit(s, sha256(s), rr++ % c.genesis.nodes.length);
+              if (r.status === "accepted") {
+                accepted++;
+                lat.push(performance.now() - t0);
+              } else {
+                rejected++;
+                reasons.set(r.reason, (reasons.get(r.reason) ?? 0) + 1);
+              }
+            } catch (e) {
+              rejected++;
+              const m = e instanceof Error ? e.message : String(e);
+              reasons.set(m, (reasons.get(m) ?? 0) + 1);
+            } finally {
+              busy[pairs[k]![0]] = busy[pairs[k]![1]] = 0;
+            }
+          }),
+        );
+      })();
+      inflight.push(p);
+    }
+    await new Promise((r) => setTimeout(r, tickMs));
+  }
+  const window = (Date.now() - start) / 1000;
+  await Promise.all(inflight);
+  lat.sort((a, b) => a - b);
+  const q = (x: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(x * lat.length))]! : NaN);
+  if (reasons.size) progress(`rejections: ${[...reasons].map(([k, v]) => `${k}×${v}`).join(", ")}`);
+  return { offered: rate, achieved: accepted / window, accepted, rejected, p50: q(0.5), p99: q(0.99) };
+}
+
+async function getRate(c: Cluster): Promise<number> {
+  const conn = c.clients[0]!;
+  const node = c.genesis.nodes[0]!;
+  const part = new Partition(node.prefixes);
+  const keys = Array.from({ length: ACCOUNTS }, (_, i) => acct(i)).filter((k) => part.holdsKey(keyPath(k)));
+  const client = await ArborClient.connect({ genesis: c.genesis });
+  let replies = 0;
+  const end = Date.now() + 4000;
+  const worker = async () => {
+    while (Date.now() < end) {
+      const k = keys[Math.floor(Math.random() * keys.length)]!;
+      const r = await conn.get([k], false);
+      const st = decodeStatement(r.statement);
+      if (!nodeEd25519Verify(node.publicKey, statementSigningMessage(r.statement), r.signature)) throw new Error("bad statement");
+      decodeProof(r.proof);
+      const cert = await client.certifiedHeader(st.height);
+      if (cert.header.root.length !== 32) throw new Error("no certified root");
+      replies++;
+    }
+  };
+  await Promise.all(Array.from({ length: 32 }, worker));
+  client.close();
+  return replies / 4;
+}
+
+async function main(): Promise<void> {
+  console.log(machineLine());
+  progress("measuring the in-process ceiling");
+  const ceil = ceiling();
+  progress(`ceiling ${ceil.toFixed(0)} ops/s (one core, whole tree)`);
+  const c = await Cluster.create({ n: 4, k: 2, T: 16384, tickMs: 20 });
+  c.startAll();
+  const load = new LoadClient(c.genesis);
+  try {
+    await c.ready();
+    load.subscribe(0);
+    const { users } = await setupBank(c, load);
+    const results: PhaseResult[] = [];
+    for (const rate of RATES) {
+      progress(`offering ${rate} transfers/s for ${PHASE_S} s`);
+      const r = await phase(c, load, users, rate);
+      progress(`  achieved ${r.achieved.toFixed(0)}/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, rejected ${r.rejected}`);
+      results.push(r);
+    }
+    progress("single-key verified GETs from one node");
+    const gets = await getRate(c);
+    const best = results.reduce((a, b) => (b.achieved > a.achieved ? b : a));
+    const clusterCeiling = (ceil * cpus().length) / c.genesis.nodes.length;
+    console.log("");
+    console.log("offered/s  achieved/s  accepted  rejected   p50 ms   p99 ms");
+    for (const r of results)
+      console.log(
+        `${String(r.offered).padStart(9)} ${r.achieved.toFixed(0).padStart(11)} ${String(r.accepted).padStart(9)} ${String(r.rejected).padStart(9)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)}`,
+      );
+    console.log(`ceiling (one core, in process): ${ceil.toFixed(0)} ops/s; with 4 nodes sharing ${cpus().length} cores: ${clusterCeiling.toFixed(0)} ops/s`);
+    console.log(`sustained ${best.achieved.toFixed(0)} ops/s = ${(best.achieved / ceil).toFixed(2)} of the one-core ceiling, ${(best.achieved / clusterCeiling).toFixed(2)} of the shared-core ceiling`);
+    console.log(`verified single-key GET: ${gets.toFixed(0)} replies/s from one node (target ≥ 4,000)`);
+    console.log(
+      JSON.stringify({ bench: "node", nodes: 4, opsPerSec: Math.round(best.achieved), p50Ms: +best.p50.toFixed(1), p99Ms: +best.p99.toFixed(1), ceilingOpsPerSec: Math.round(ceil), getRepliesPerSec: Math.round(gets) }),
+    );
+  } finally {
+    load.close();
+    await c.stop();
+  }
+}
+
+await main();
