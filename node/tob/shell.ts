@@ -5,6 +5,7 @@
 // whose completion is reported back to the core as "applied".
 
 import { Level } from "level";
+import { toHex } from "../common/bytes.js";
 import { Writer } from "../common/codec.js";
 import { TOB_DEDUP_WINDOW, TOB_DELIVER_WINDOW, TOB_RETAINED_BLOCKS } from "../common/limits.js";
 import {
@@ -27,9 +28,14 @@ import {
 const SAFETY_KEY = new Uint8Array([0x73]); // 's'
 const EPOCH_KEY = new Uint8Array([0x65]); // 'e'
 const P_BLOCK = 0x62; // 'b'
+const P_TREE = 0x74; // 't': uncommitted blocks, by height then id (persisted before voting for them)
 
 function blockKey(height: number): Uint8Array {
   return new Writer(9).u8(P_BLOCK).u64(BigInt(height)).finish();
+}
+
+function treeKey(height: number, id: Uint8Array): Uint8Array {
+  return new Writer(41).u8(P_TREE).u64(BigInt(height)).raw(id).finish();
 }
 
 export interface TobShellOptions {
@@ -54,6 +60,8 @@ export class TobShell {
   private stopped = false;
   private deliverChain: Promise<void> = Promise.resolve();
   private fatal: ((e: unknown) => void) | null = null;
+  /** Keys of stored uncommitted blocks with their heights, so a tree floor deletes them in the same batch. */
+  private readonly treeKeys = new Map<string, { key: Uint8Array; height: number }>();
 
   private constructor(
     private readonly db: Level<Uint8Array, Uint8Array>,
@@ -64,14 +72,17 @@ export class TobShell {
   static async open(opts: TobShellOptions): Promise<TobShell> {
     const db = new Level<Uint8Array, Uint8Array>(opts.dir, { keyEncoding: "view", valueEncoding: "view" });
     await db.open();
-    const restored = await TobShell.restore(db, opts.appliedHeight);
+    const treeKeys = new Map<string, { key: Uint8Array; height: number }>();
+    const restored = await TobShell.restore(db, opts.appliedHeight, treeKeys);
     const shell = new TobShell(db, new TobCore(opts.core, restored), opts);
+    for (const [k, v] of treeKeys) shell.treeKeys.set(k, v);
     return shell;
   }
 
   private static async restore(
     db: Level<Uint8Array, Uint8Array>,
     appliedHeight: number,
+    treeKeys: Map<string, { key: Uint8Array; height: number }>,
   ): Promise<Restored | undefined> {
     const safety = await db.get(SAFETY_KEY);
     const epoch = await db.get(EPOCH_KEY);
@@ -86,7 +97,22 @@ export class TobShell {
     }))
       blocks.push(decodeBlock(v));
     blocks.reverse();
-    return { safety: decodeSafety(safety), epoch: decodeEpochState(epoch), ledger: blocks, appliedHeight };
+    const tree = [];
+    for await (const [k, v] of db.iterator({
+      gte: new Uint8Array([P_TREE]),
+      lt: new Uint8Array([P_TREE + 1]),
+    })) {
+      const b = decodeBlock(v);
+      tree.push(b);
+      treeKeys.set(toHex(k), { key: k, height: b.height });
+    }
+    return {
+      safety: decodeSafety(safety),
+      epoch: decodeEpochState(epoch),
+      ledger: blocks,
+      appliedHeight,
+      tree,
+    };
   }
 
   /** Starts ticking. `onFatal` hears of storage failures (the node must stop: it cannot vote safely). */
@@ -165,6 +191,17 @@ export class TobShell {
     if (p.safety) batch.put(SAFETY_KEY, encodeSafety(p.safety));
     if (p.epoch) batch.put(EPOCH_KEY, encodeEpochState(p.epoch));
     for (const b of p.blocks) batch.put(blockKey(b.height), encodeBlock(b));
+    for (const b of p.tree) {
+      const key = treeKey(b.height, b.id);
+      batch.put(key, encodeBlock(b));
+      this.treeKeys.set(toHex(key), { key, height: b.height });
+    }
+    if (p.treeFloor !== null)
+      for (const [k, v] of this.treeKeys)
+        if (v.height <= p.treeFloor) {
+          batch.del(v.key);
+          this.treeKeys.delete(k);
+        }
     await batch.write({ sync: true });
   }
 

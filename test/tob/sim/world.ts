@@ -280,7 +280,11 @@ export class World {
     for (const r of d.requests) {
       const text = r.length < 200 ? new TextDecoder().decode(r) : "";
       if (text.startsWith(RECONF)) {
-        const members = text.slice(RECONF.length).split(",").map(Number);
+        const [list = "", tag] = text.slice(RECONF.length).split(":");
+        // A real application checks the authority's signature; this tag stands in for it, so a
+        // request mangled by a Byzantine node is not a reconfiguration.
+        if (tag !== this.reconfTag(list)) continue;
+        const members = list.split(",").map(Number);
         // Requests are opaque to consensus; a mangled one is just not a valid reconfiguration.
         if (
           members.length === 0 ||
@@ -359,7 +363,15 @@ export class World {
 
   /** Submits a request that, once applied, changes the validator set to `members` (by index). */
   submitReconfig(i: number, members: readonly number[]): string {
-    return this.submitBytes(i, new TextEncoder().encode(`${RECONF}${members.join(",")}`));
+    const list = members.join(",");
+    return this.submitBytes(i, new TextEncoder().encode(`${RECONF}${list}:${this.reconfTag(list)}`));
+  }
+
+  private reconfTag(list: string): string {
+    return toHex(requestDigest(new TextEncoder().encode(`reconf-authority/${this.opts.seed}/${list}`))).slice(
+      0,
+      16,
+    );
   }
 
   /** True when every listed node delivered the request. */
