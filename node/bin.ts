@@ -1,24 +1,71 @@
 #!/usr/bin/env node
-// The `arbor` command. Subcommands are added as they are built; `arbor node --config FILE` runs a node.
+// The `arbor` command: dispatches to the command groups in node/cli/ (one file each) and turns
+// their outcome into an exit code (0 ok, 1 other error, 2 usage, 3 request rejected, 4 unavailable).
 import { runNode } from "./main.js";
+import { parseArgs, requireString, UsageError } from "./cli/args.js";
+import { reportError } from "./cli/output.js";
 
-const USAGE = `usage:
-  arbor node --config FILE     run one node in the foreground
+const USAGE = `arbor — a Merkle-proven ledger run by a federation
+
+cluster
+  arbor init --nodes N [--replication K] [--t T] [--base-port P] --dir DIR [--force]
+                                  keys, genesis and node configs for a local cluster
+  arbor up [--dir DIR] [--quiet]  run that cluster in the foreground (Ctrl-C stops it)
+  arbor node --config FILE        run one node (multi-host deployments)
+  arbor start                     the quick start: init ./.arbor if needed, up, banking demo
+
+client (each takes --dir DIR | --endpoints HOST:PORT,… [--chain HEX], --key FILE, --json)
+  arbor status                    every node's height, timestamp and root; do they agree?
+  arbor get KEY… [--proof-out FILE]
+  arbor exec OP --touch KEY,… [--arg u64:N|str:S|hex:H|bytes-file:PATH]… [--proof FILE] [--gas N]
+  arbor domain create NAME
+  arbor op build SRC.ts --out FILE | op check FILE | op deploy KEY FILE
+  arbor keygen [--out FILE]
+
+Without --dir or --endpoints, ./.arbor is used when it exists.
+Exit codes: 0 ok, 1 error, 2 usage, 3 request rejected, 4 nodes unavailable.
 `;
+
+type Command = (argv: string[]) => Promise<number>;
+
+/** Loaded on demand: `arbor node` should not pay for the client side, nor the client for the node. */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  init: async () => (await import("./cli/init.js")).initCommand,
+  up: async () => (await import("./cli/up.js")).upCommand,
+  start: async () => (await import("./cli/start.js")).startCommand,
+  status: async () => (await import("./cli/status.js")).statusCommand,
+  get: async () => (await import("./cli/get.js")).getCommand,
+  exec: async () => (await import("./cli/exec.js")).execCommand,
+  domain: async () => (await import("./cli/domain.js")).domainCommand,
+  op: async () => (await import("./cli/op.js")).opCommand,
+  keygen: async () => (await import("./cli/keygen.js")).keygenCommand,
+};
+
+async function nodeCommand(argv: string[]): Promise<number> {
+  const a = parseArgs(argv, { config: "string", "stop-on-stdin-close": "bool" });
+  if (a.positional.length > 0) throw new UsageError(`node takes no arguments (got "${a.positional[0]}")`);
+  const config = requireString(a, "config");
+  if (a.bools.has("stop-on-stdin-close")) {
+    // Run by a supervisor (`arbor up`): when its end of the pipe closes — it exited or was
+    // killed — stop gracefully instead of living on as an orphan.
+    process.stdin.on("end", () => process.kill(process.pid, "SIGTERM"));
+    process.stdin.on("error", () => process.kill(process.pid, "SIGTERM"));
+    process.stdin.resume();
+  }
+  await runNode(config);
+  return -1; // keeps running until a signal
+}
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
-  if (cmd === "node") {
-    const i = rest.indexOf("--config");
-    if (i < 0 || !rest[i + 1]) {
-      process.stderr.write(USAGE);
-      return 2;
-    }
-    await runNode(rest[i + 1]!);
-    return -1; // keeps running
+  if (cmd === undefined || cmd === "help" || cmd === "--help" || cmd === "-h") {
+    process.stdout.write(USAGE);
+    return 0;
   }
-  process.stderr.write(USAGE);
-  return cmd === undefined || cmd === "help" || cmd === "--help" ? 0 : 2;
+  if (cmd === "node") return nodeCommand(rest);
+  const load = COMMANDS[cmd];
+  if (!load) throw new UsageError(`unknown command "${cmd}"`);
+  return (await load())(rest);
 }
 
 main(process.argv.slice(2)).then(
@@ -26,7 +73,6 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (e) => {
-    process.stderr.write(`arbor: ${e instanceof Error ? e.message : String(e)}\n`);
-    process.exit(1);
+    process.exit(reportError(e, process.argv.includes("--json")));
   },
 );

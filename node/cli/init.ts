@@ -1,0 +1,179 @@
+// `arbor init`: writes everything a local cluster needs into one directory — node keys, the
+// genesis (nodes on 127.0.0.1, balanced prefixes, the built system operations as records),
+// per-node configs and a client key — so that `arbor up --dir DIR` can run it.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { createServer } from "node:net";
+import { toHex } from "../common/bytes.js";
+import { ArborError } from "../common/errors.js";
+import { MAX_HISTORY_T, TOB_MAX_VALIDATORS } from "../common/limits.js";
+import { assignPrefixes, chainId, genesisToJson, validateGenesis, type Genesis } from "../ledger/genesis.js";
+import { generateKeyPair } from "../keys.js";
+import { systemGenesisRecords } from "../exec/built-ops.js";
+import type { NodeConfigFile } from "../config.js";
+import { intFlag, parseArgs, requireString, UsageError, type FlagKind } from "./args.js";
+import { Output } from "./output.js";
+import { BUILD_OPS_SCRIPT, BUILT_OPS } from "./paths.js";
+import { writeSeedFile } from "./keyfile.js";
+
+export const DEFAULT_BASE_PORT = 7400;
+export const DEFAULT_T = 256;
+
+export interface InitOptions {
+  readonly dir: string;
+  readonly nodes: number;
+  /** copies of every prefix (default f+1: at least one correct holder of everything) */
+  readonly replication?: number;
+  readonly T?: number;
+  /** first gRPC port; 0 picks free ports */
+  readonly basePort?: number;
+  readonly name?: string;
+  readonly tickMs?: number;
+  readonly force?: boolean;
+}
+
+export interface InitResult {
+  readonly dir: string;
+  readonly genesis: Genesis;
+  readonly chain: Uint8Array;
+  readonly clientPublicKey: Uint8Array;
+}
+
+export class InitError extends ArborError {}
+
+/** Files `arbor init` writes; only these are removed by --force. */
+function isClusterFile(name: string): boolean {
+  return name === "genesis.json" || name === "client.key" || /^node\d+(\.json|\.key)?$/.test(name);
+}
+
+export function defaultReplication(n: number): number {
+  return Math.floor((n - 1) / 3) + 1;
+}
+
+export async function initCluster(o: InitOptions): Promise<InitResult> {
+  const dir = resolve(o.dir);
+  const n = o.nodes;
+  const k = o.replication ?? defaultReplication(n);
+  if (existsSync(join(dir, "genesis.json"))) {
+    if (!o.force)
+      throw new InitError("init/exists", `${dir} already holds a cluster (use --force to replace it and its data)`);
+    for (const f of readdirSync(dir)) if (isClusterFile(f)) rmSync(join(dir, f), { recursive: true, force: true });
+  }
+  const system = loadSystemOps();
+  const basePort = o.basePort ?? DEFAULT_BASE_PORT;
+  const ports = basePort === 0 ? await freePorts(n) : Array.from({ length: n }, (_, i) => basePort + i);
+  if (ports[ports.length - 1]! > 65535) throw new UsageError("--base-port leaves too few ports below 65536");
+  const prefixes = assignPrefixes(n, k);
+  const keys = prefixes.map(() => generateKeyPair());
+  const genesis: Genesis = {
+    name: o.name ?? "local",
+    T: o.T ?? DEFAULT_T,
+    replication: k,
+    nodes: prefixes.map((p, id) => ({
+      id,
+      publicKey: keys[id]!.publicKey,
+      address: `127.0.0.1:${ports[id]}`,
+      prefixes: p,
+    })),
+    records: system,
+  };
+  validateGenesis(genesis);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "genesis.json"), genesisToJson(genesis));
+  for (let id = 0; id < n; id++) {
+    writeSeedFile(join(dir, `node${id}.key`), keys[id]!.seed, true);
+    mkdirSync(join(dir, `node${id}`), { recursive: true });
+    const cfg: NodeConfigFile = {
+      id,
+      genesis: "genesis.json",
+      keyFile: `node${id}.key`,
+      dataDir: `node${id}`,
+      tickMs: o.tickMs ?? 50,
+      logLevel: "info",
+    };
+    writeFileSync(join(dir, `node${id}.json`), JSON.stringify(cfg, null, 2) + "\n");
+  }
+  const client = generateKeyPair();
+  writeSeedFile(join(dir, "client.key"), client.seed, true);
+  return { dir, genesis, chain: chainId(genesis), clientPublicKey: client.publicKey };
+}
+
+/** The system operations genesis needs, compiling them first when build/ops is missing. */
+function loadSystemOps(): Array<{ key: string; value: Uint8Array }> {
+  if (!existsSync(join(BUILT_OPS, "system", "root_rule.wasm")) || !existsSync(join(BUILT_OPS, "system", "base_rule.wasm"))) {
+    process.stderr.write("arbor: compiling the system operations (build/ops is missing)…\n");
+    const r = spawnSync(process.execPath, [BUILD_OPS_SCRIPT, "--quiet", "--only", "ops/assembly"], {
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    if (r.status !== 0) throw new InitError("init/ops-build-failed", "compiling the operations failed (see above)");
+  }
+  return systemGenesisRecords(BUILT_OPS);
+}
+
+async function freePorts(n: number): Promise<number[]> {
+  // Hold every listener open until all are chosen, so the n ports are distinct.
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((res, rej) => {
+          const s = createServer();
+          s.once("error", rej);
+          s.listen(0, "127.0.0.1", () => res(s));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+const FLAGS: Record<string, FlagKind> = {
+  nodes: "string",
+  replication: "string",
+  t: "string",
+  "base-port": "string",
+  "tick-ms": "string",
+  name: "string",
+  dir: "string",
+  force: "bool",
+  json: "bool",
+};
+
+export async function initCommand(argv: string[]): Promise<number> {
+  const a = parseArgs(argv, FLAGS);
+  if (a.positional.length > 0) throw new UsageError(`init takes no arguments (got "${a.positional[0]}")`);
+  const out = new Output(a.bools.has("json"));
+  const nodes = intFlag(a, "nodes", 0, 1, TOB_MAX_VALIDATORS);
+  if (nodes === 0) throw new UsageError("--nodes N is required");
+  const r = await initCluster({
+    dir: requireString(a, "dir"),
+    nodes,
+    replication: a.strings.has("replication") ? intFlag(a, "replication", 1, 1, nodes) : undefined,
+    T: intFlag(a, "t", DEFAULT_T, 1, MAX_HISTORY_T),
+    basePort: intFlag(a, "base-port", DEFAULT_BASE_PORT, 0, 65535),
+    tickMs: intFlag(a, "tick-ms", 50, 1, 10_000),
+    name: a.strings.get("name"),
+    force: a.bools.has("force"),
+  });
+  const g = r.genesis;
+  const f = Math.floor((g.nodes.length - 1) / 3);
+  out.line(`initialised a ${g.nodes.length}-node cluster in ${r.dir}`);
+  out.line(`  chain      ${toHex(r.chain)}`);
+  out.line(`  tolerates  f = ${f} faulty node${f === 1 ? "" : "s"}; every prefix held by k = ${g.replication}; history T = ${g.T}`);
+  for (const nd of g.nodes)
+    out.line(`  node ${nd.id}     ${nd.address}  key ${toHex(nd.publicKey).slice(0, 16)}…  ${nd.prefixes.length} prefixes`);
+  out.line(`  client key ${join(r.dir, "client.key")} (public ${toHex(r.clientPublicKey).slice(0, 16)}…)`);
+  out.line(`next: arbor up --dir ${a.strings.get("dir")}`);
+  out.doc({
+    dir: r.dir,
+    chain: r.chain,
+    T: g.T,
+    replication: g.replication,
+    f,
+    nodes: g.nodes.map((nd) => ({ id: nd.id, address: nd.address, publicKey: nd.publicKey, prefixes: nd.prefixes })),
+    clientPublicKey: r.clientPublicKey,
+  });
+  return 0;
+}

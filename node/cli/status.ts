@@ -1,0 +1,88 @@
+// `arbor status`: every node's id, address, reachability, block height, timestamp and state root,
+// and whether the reachable nodes agree (same height and same root).
+import { bytesEqual, toHex } from "../common/bytes.js";
+import type { ArborClient } from "../../client/client.js";
+import { parseArgs, UsageError } from "./args.js";
+import { EXIT_UNAVAILABLE, Output, shortHex } from "./output.js";
+import { TARGET_FLAGS, withClient } from "./connect.js";
+
+export interface NodeStatus {
+  readonly id: number;
+  readonly address: string;
+  readonly reachable: boolean;
+  readonly height?: bigint;
+  readonly timestamp?: bigint;
+  readonly root?: Uint8Array;
+  readonly certifiedHeight?: bigint;
+  readonly peers?: number;
+  readonly error?: string;
+}
+
+export async function pollStatus(c: ArborClient): Promise<NodeStatus[]> {
+  return Promise.all(
+    c.nodes.map(async (n): Promise<NodeStatus> => {
+      try {
+        const s = await c.node(n.id).status(3000);
+        return {
+          id: n.id,
+          address: n.address,
+          reachable: true,
+          height: s.height,
+          timestamp: s.timestamp,
+          root: s.root,
+          certifiedHeight: s.certifiedHeight,
+          peers: s.peersConnected,
+        };
+      } catch (e) {
+        const d = (e as { details?: string }).details;
+        return { id: n.id, address: n.address, reachable: false, error: d || String(e) };
+      }
+    }),
+  );
+}
+
+export function agreeing(st: readonly NodeStatus[]): boolean {
+  const up = st.filter((s) => s.reachable);
+  return up.length > 0 && up.every((s) => s.height === up[0]!.height && bytesEqual(s.root!, up[0]!.root!));
+}
+
+export async function statusCommand(argv: string[]): Promise<number> {
+  const a = parseArgs(argv, TARGET_FLAGS);
+  if (a.positional.length > 0) throw new UsageError(`status takes no arguments (got "${a.positional[0]}")`);
+  const out = new Output(a.bools.has("json"));
+  return withClient(a, async (c) => {
+    // Nodes a block apart are not a disagreement: poll again briefly before saying so.
+    let st = await pollStatus(c);
+    for (let i = 0; i < 4 && !agreeing(st) && st.some((s) => s.reachable); i++) {
+      await new Promise((r) => setTimeout(r, 400));
+      st = await pollStatus(c);
+    }
+    const agree = agreeing(st);
+    const up = st.filter((s) => s.reachable);
+    out.doc({
+      chain: c.chain,
+      agree,
+      nodes: st.map((s) => ({ ...s, root: s.root ? toHex(s.root) : undefined })),
+    });
+    const f = c.f;
+    out.line(`chain ${toHex(c.chain).slice(0, 16)}…  ${c.nodes.length} nodes (f = ${f}, k = ${c.genesis.replication})`);
+    out.line(" id  address                reachable  height  timestamp  root          certified  peers");
+    for (const s of st)
+      out.line(
+        s.reachable
+          ? ` ${String(s.id).padStart(2)}  ${s.address.padEnd(22)} yes        ${String(s.height).padStart(6)}  ${String(s.timestamp).padStart(9)}  ${shortHex(s.root!)}  ${String(s.certifiedHeight).padStart(9)}  ${String(s.peers).padStart(5)}`
+          : ` ${String(s.id).padStart(2)}  ${s.address.padEnd(22)} NO         (${s.error})`,
+      );
+    if (up.length === 0) {
+      // The document above already says so; the exit code tells scripts.
+      process.stderr.write("arbor: no node is reachable\n");
+      return EXIT_UNAVAILABLE;
+    }
+    out.line(
+      agree
+        ? `${up.length}/${st.length} reachable; they agree: height ${up[0]!.height}, root ${shortHex(up[0]!.root!)}`
+        : `${up.length}/${st.length} reachable; they DISAGREE (different heights or roots)`,
+    );
+    return 0;
+  });
+}

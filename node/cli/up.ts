@@ -1,0 +1,53 @@
+// `arbor up --dir DIR`: runs a cluster made by `arbor init` in the foreground until Ctrl-C or
+// SIGTERM, which stop every node gracefully; the data stays in DIR for the next `arbor up`.
+import { parseArgs, UsageError, type FlagKind } from "./args.js";
+import { Supervisor } from "./supervisor.js";
+import { DEFAULT_DIR } from "./connect.js";
+
+const FLAGS: Record<string, FlagKind> = { dir: "string", quiet: "bool" };
+
+/** Stops the supervisor on SIGINT/SIGTERM; resolves with the exit code once every node is down. */
+export function serveUntilSignal(sup: Supervisor, say: (l: string) => void): Promise<number> {
+  return new Promise((resolve) => {
+    let signalled = false;
+    const stop = (sig: string) => {
+      if (signalled) return;
+      signalled = true;
+      say(`${sig}: stopping ${sup.running} node(s)…`);
+      void sup.stop().then(() => {
+        say(`stopped; data kept in ${sup.dir}`);
+        resolve(0);
+      });
+    };
+    process.on("SIGINT", () => stop("SIGINT"));
+    process.on("SIGTERM", () => stop("SIGTERM"));
+    // Every node died on its own: nothing left to serve.
+    void sup.allExited().then(() => {
+      if (!signalled && !sup.stopping) {
+        say("every node has exited");
+        resolve(1);
+      }
+    });
+  });
+}
+
+export async function upCommand(argv: string[]): Promise<number> {
+  const a = parseArgs(argv, FLAGS);
+  if (a.positional.length > 0) throw new UsageError(`up takes no arguments (got "${a.positional[0]}")`);
+  const dir = a.strings.get("dir") ?? DEFAULT_DIR;
+  const say = (l: string) => process.stdout.write(`arbor | ${l}\n`);
+  const sup = new Supervisor(dir, { quiet: a.bools.has("quiet") });
+  await sup.checkPorts();
+  say(`starting ${sup.genesis.nodes.length} node(s) from ${sup.dir}`);
+  sup.start();
+  const served = serveUntilSignal(sup, say);
+  try {
+    await sup.waitReady();
+    say(`cluster ready: ${sup.genesis.nodes.map((n) => n.address).join(", ")} (Ctrl-C stops it)`);
+  } catch (e) {
+    say(`${e instanceof Error ? e.message : String(e)}; stopping`);
+    await sup.stop();
+    return 1;
+  }
+  return served;
+}
