@@ -71,7 +71,11 @@ export class NodeClient {
     return this.call("execute", create(ExecuteRequestSchema, { request }));
   }
   waitReceipt(requestId: Uint8Array, timeoutMs = 20_000): Promise<SignedReceipt> {
-    return this.call<unknown, SignedReceipt>("waitReceipt", create(ReceiptQuerySchema, { requestId, timeoutMs }), timeoutMs + 2000).then((r) => {
+    return this.call<unknown, SignedReceipt>(
+      "waitReceipt",
+      create(ReceiptQuerySchema, { requestId, timeoutMs }),
+      timeoutMs + 2000,
+    ).then((r) => {
       this.onReceipt?.(r);
       return r;
     });

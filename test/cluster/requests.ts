@@ -22,16 +22,41 @@ export function holders(c: Cluster, key: string): number[] {
   return c.genesis.nodes.filter((n) => new Partition(n.prefixes).holdsKey(p)).map((n) => n.id);
 }
 
-/** One proof for all keys, against the newest root among the answers. */
+/**
+ * One proof for all keys, against the newest root among the answers. Answers from nodes a block
+ * apart cannot always be joined (Algorithm 1 needs the newest proof's stubs unchanged in the older
+ * one), and a holder may not have applied the newest block yet: then ask again, as the SDK does.
+ */
 export async function fetchProof(
   c: Cluster,
   keys: string[],
   alive: (id: number) => boolean = (id) => c.procs[id] !== null,
 ): Promise<Uint8Array> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fetchOnce(c, keys, alive, attempt);
+    } catch (e) {
+      const retry =
+        e instanceof Error &&
+        (e.message.startsWith("proofs could not be combined") || e.message.startsWith("behind"));
+      if (attempt >= 200 || !retry) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+async function fetchOnce(
+  c: Cluster,
+  keys: string[],
+  alive: (id: number) => boolean,
+  attempt: number,
+): Promise<Uint8Array> {
   const groups = new Map<number, string[]>();
   for (const k of keys) {
-    const h = holders(c, k).find(alive);
-    if (h === undefined) throw new Error(`no live holder for ${k}`);
+    // Rotate through the live holders across attempts: one that lags is not asked again and again.
+    const live = holders(c, k).filter(alive);
+    if (live.length === 0) throw new Error(`no live holder for ${k}`);
+    const h = live[attempt % live.length]!;
     groups.set(h, [...(groups.get(h) ?? []), k]);
   }
   const answers = await Promise.all(
@@ -39,7 +64,8 @@ export async function fetchProof(
       const r = await c.clients[id]!.get(ks);
       const st = decodeStatement(r.statement);
       // Read your writes: a holder that has not applied the newest block we saw is asked again.
-      if (st.height < c.seenHeight) throw new Error(`behind: node ${id} at ${st.height}, seen ${c.seenHeight}`);
+      if (st.height < c.seenHeight)
+        throw new Error(`behind: node ${id} at ${st.height}, seen ${c.seenHeight}`);
       return { ts: st.timestamp, root: decodeProof(r.proof).root, keys: ks };
     }),
   );
