@@ -1,0 +1,135 @@
+// The SDK end to end on a real 4-node cluster (k = 2, T = 16): a proof gone stale — a touched
+// record changed, or T operations passed — is refused when given explicitly to execute() and is
+// overcome by transact()'s re-read and retry; and clients keep going while a node is killed and
+// restarted, after which it converges and the books balance.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { Cluster } from "../cluster/cluster.js";
+import { ArborClient, generateKey, RequestRejected, type ExecuteOptions } from "../../client/index.js";
+import { Bank, loadBankingOps } from "../../examples/banking/bank.js";
+import { bytesEqual } from "../../node/common/bytes.js";
+
+const T = 16;
+let c: Cluster;
+let owner: ArborClient;
+let bank: Bank;
+const clients: ArborClient[] = [];
+
+async function newBank(): Promise<Bank> {
+  const cl = await ArborClient.connect({ genesis: c.genesis, key: generateKey() });
+  clients.push(cl);
+  return new Bank(cl);
+}
+
+/** Makes the next prepare() of `cl` sign with `proof` instead of reading a fresh one. */
+function injectProofOnce(cl: ArborClient, proof: Uint8Array): { calls: number } {
+  const orig = cl.prepare.bind(cl);
+  const seen = { calls: 0 };
+  cl.prepare = (o: ExecuteOptions) => (seen.calls++ === 0 ? orig({ ...o, proof }) : orig(o));
+  return seen;
+}
+
+async function rejection(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "accepted";
+  } catch (e) {
+    if (e instanceof RequestRejected) return e.code;
+    throw e;
+  }
+}
+
+before(async () => {
+  c = await Cluster.create({ n: 4, k: 2, T });
+  c.startAll();
+  await c.ready();
+  owner = await ArborClient.connect({ endpoints: [c.genesis.nodes[1]!.address] });
+  clients.push(owner);
+  bank = new Bank(owner);
+  await bank.setup(loadBankingOps());
+  await Promise.all(["a", "b"].map((n) => bank.openAccount(n)));
+  await bank.mint("a", 1000n);
+});
+
+after(async () => {
+  for (const cl of clients) cl.close();
+  await c?.stop();
+});
+
+test("a record changed since the proof: execute with the old proof is refused, transact retries and succeeds", async () => {
+  const old = await bank.transferProof(["a", "b"]);
+  await bank.transfer("a", "b", 10n, { retry: false });
+  assert.equal(await rejection(bank.transfer("a", "b", 10n, { proof: old })), "record-changed");
+
+  const seen = injectProofOnce(owner, old);
+  const r = await owner.transact({ op: bank.op("transfer"), touched: [bank.account("a"), bank.account("b")], args: bank.transferArgs("a", "b", 10n) });
+  assert.equal(r.receipt.status, "accepted");
+  assert.equal(seen.calls, 2, "transact read again after the refusal");
+  assert.equal((await bank.balance("b")).balance, 20n);
+});
+
+test("a proof more than T operations old: execute refuses it (stale-root), transact retries and succeeds", async () => {
+  const old = await bank.transferProof(["a", "b"]);
+  // T + 4 operations that touch neither a nor b: the proof's root leaves the window.
+  const others = await newBank();
+  await Promise.all(Array.from({ length: T + 4 }, (_, i) => others.openAccount(`x${i}`)));
+  assert.equal(await rejection(bank.transfer("a", "b", 5n, { proof: old })), "stale-root");
+
+  const seen = injectProofOnce(owner, old);
+  const r = await owner.transact({ op: bank.op("transfer"), touched: [bank.account("a"), bank.account("b")], args: bank.transferArgs("a", "b", 5n) });
+  assert.equal(r.receipt.status, "accepted");
+  assert.equal(seen.calls, 2);
+  assert.equal((await bank.balance("b")).balance, 25n);
+});
+
+test("clients keep going while a node is killed and restarted; it converges and the books balance", async () => {
+  const users = await Promise.all([0, 1, 2, 3].map(() => newBank()));
+  await Promise.all(users.flatMap((u, i) => [u.openAccount(`from${i}`), u.openAccount(`to${i}`)]));
+  await Promise.all(users.map((_, i) => bank.mint(`from${i}`, 1000n)));
+
+  const accepted = { before: 0, during: 0, after: 0 };
+  const failures: string[] = [];
+  let phase: keyof typeof accepted = "before";
+  let stop = false;
+  const loops = users.map(async (u, i) => {
+    while (!stop) {
+      try {
+        await u.transfer(`from${i}`, `to${i}`, 1n);
+        accepted[phase]++;
+      } catch (e) {
+        failures.push(`${phase}: ${(e as Error).message}`);
+      }
+    }
+  });
+  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  await wait(3000);
+  phase = "during";
+  await c.kill(2); // SIGKILL, mid-run
+  await wait(8000);
+  c.start(2);
+  phase = "after";
+  await wait(4000);
+  stop = true;
+  await Promise.all(loops);
+
+  assert.ok(accepted.during >= 4, `only ${accepted.during} transfers while node 2 was down (${failures.join("; ")})`);
+  assert.ok(accepted.after >= 1, `no transfer after the restart (${failures.join("; ")})`);
+  assert.ok(failures.length <= 4, `too many failed transfers: ${failures.join("; ")}`);
+
+  await c.ready();
+  await c.waitFor(
+    async () => {
+      const st = await Promise.all(c.clients.map((x) => x.status()));
+      return st.every((s) => s.height === st[0]!.height && bytesEqual(s.root, st[0]!.root));
+    },
+    60_000,
+    "node 2 to catch up with the others",
+  );
+  const names = users.flatMap((_, i) => [`from${i}`, `to${i}`]);
+  const books = await bank.balances(names);
+  let total = 0n;
+  for (const n of names) total += books.accounts.get(n)!.balance;
+  assert.equal(total, 4000n, "money conserved");
+  const moved = [0, 1, 2, 3].reduce((s, i) => s + books.accounts.get(`to${i}`)!.balance, 0n);
+  assert.ok(moved >= BigInt(accepted.before + accepted.during + accepted.after), "every accepted transfer applied");
+});
