@@ -37,14 +37,26 @@ export interface StoreMeta {
   readonly root: Uint8Array;
 }
 
+/** 't' ‖ u16 depth ‖ prefix bytes ‖ u64 version, built by hand: this runs for every stored node. */
 function treeKey(pos: Position, version: number): Uint8Array {
-  return new Writer(48)
-    .u8(P_TREE)
-    .u8(pos.depth >> 8)
-    .u8(pos.depth & 0xff)
-    .raw(pos.prefix.subarray(0, (pos.depth + 7) >> 3))
-    .u64(BigInt(version))
-    .finish();
+  const n = (pos.depth + 7) >> 3;
+  const k = new Uint8Array(3 + n + 8);
+  k[0] = P_TREE;
+  k[1] = pos.depth >> 8;
+  k[2] = pos.depth & 0xff;
+  k.set(pos.prefix.subarray(0, n), 3);
+  const hi = Math.floor(version / 0x100000000);
+  const lo = version >>> 0;
+  const o = 3 + n;
+  k[o] = hi >>> 24;
+  k[o + 1] = (hi >>> 16) & 0xff;
+  k[o + 2] = (hi >>> 8) & 0xff;
+  k[o + 3] = hi & 0xff;
+  k[o + 4] = lo >>> 24;
+  k[o + 5] = (lo >>> 16) & 0xff;
+  k[o + 6] = (lo >>> 8) & 0xff;
+  k[o + 7] = lo & 0xff;
+  return k;
 }
 
 function parseTreeKey(k: Uint8Array): { pos: Position; version: number } {
