@@ -17,7 +17,14 @@ import { decodeProof, type DecodedProof } from "../store/core/proof-codec.js";
 import type { ReceiptReason } from "./reasons.js";
 import { encodeReceipt, encodeWrites, receiptsDigest, type Receipt } from "./receipt.js";
 import { ReplayWindow } from "./replay.js";
-import { decodeSignedRequest, requestSigningMessage, type SignedRequest } from "./request.js";
+import {
+  decodeAnyRequest,
+  requestSigningMessage,
+  type SignedComplaint,
+  type SignedRequest,
+} from "./request.js";
+import { verifyEvidence, type EvidenceContext } from "./evidence.js";
+import { Writer } from "../common/codec.js";
 
 export interface SignatureVerifier {
   /** The one Ed25519 verifier consensus uses. Never throws. */
@@ -31,20 +38,25 @@ export interface BlockOutcome {
   readonly receiptsDigest: Uint8Array;
   readonly root: Uint8Array;
   readonly timestamp: number;
+  /** nodes this block evicted (proven complaints), in order */
+  readonly evicted: readonly number[];
 }
 
 /** Why a request is refused at the door (before the broadcast); null when it may be broadcast. */
 export type Admission =
-  | { readonly ok: true; readonly request: SignedRequest }
+  | { readonly ok: true; readonly request: SignedRequest | SignedComplaint }
   | { readonly ok: false; readonly id: Uint8Array; readonly reason: ReceiptReason; readonly message: string };
 
 export class Ledger {
   private readonly replay = new ReplayWindow();
+  private evicted: number[] = [];
 
   constructor(
     readonly history: HistoryTree,
     private readonly executor: Executor,
     private readonly verifier: SignatureVerifier,
+    /** what complaints are judged against; without it complaints are refused */
+    private readonly trust?: EvidenceContext,
   ) {
     // Rebuild the replay window from the history the store kept (request ids are entry tags).
     for (const e of history.recentRoots()) if (e.tag !== undefined) this.replay.add(e.tag, e.ts);
@@ -52,9 +64,9 @@ export class Ledger {
 
   /** Form, bounds, signature and replay: the checks a node makes before broadcasting a request. */
   admit(bytes: Uint8Array): Admission {
-    let req: SignedRequest;
+    let req: SignedRequest | SignedComplaint;
     try {
-      req = decodeSignedRequest(bytes);
+      req = decodeAnyRequest(bytes);
     } catch (e) {
       return {
         ok: false,
@@ -73,6 +85,7 @@ export class Ledger {
   /** Applies a committed block and seals its root. */
   applyBlock(height: bigint, requests: readonly Uint8Array[]): BlockOutcome {
     const receipts: Receipt[] = [];
+    this.evicted = [];
     for (let i = 0; i < requests.length; i++) receipts.push(this.applyOne(height, i, requests[i]!));
     const root = this.history.seal();
     this.replay.expire(this.history.now - this.history.T);
@@ -84,12 +97,14 @@ export class Ledger {
       receiptsDigest: receiptsDigest(encodedReceipts),
       root,
       timestamp: this.history.now,
+      evicted: this.evicted,
     };
   }
 
   private applyOne(height: bigint, index: number, bytes: Uint8Array): Receipt {
     const a = this.admit(bytes);
     if (!a.ok) return rejected(a.id, height, index, a.reason, a.message, 0n);
+    if (a.request.kind === "complain") return this.applyComplaint(height, index, a.request);
     const req = a.request;
     const no = (reason: ReceiptReason, message: string, gasUsed = 0n) =>
       rejected(req.id, height, index, reason, message, gasUsed);
@@ -146,7 +161,54 @@ export class Ledger {
       writesDigest: sha256(encodeWrites(result.writes)),
     };
   }
+
+  /**
+   * A COMPLAIN: the evidence must prove misbehaviour of a current node, and the proof must show
+   * that node not yet evicted. Then `.arbor/evicted/<id>` is written (by the system: the domain
+   * rule binds operations, not the ledger) and the node is reported evicted for this block.
+   */
+  private applyComplaint(height: bigint, index: number, req: SignedComplaint): Receipt {
+    const no = (reason: ReceiptReason, message: string) =>
+      rejected(req.id, height, index, reason, message, 0n);
+    if (!this.trust) return no("bad-evidence", "this chain does not accept complaints");
+    const verdict = verifyEvidence(req.evidence, this.trust);
+    if (!verdict.ok) return no("bad-evidence", verdict.reason);
+    const key = evictedKey(verdict.accused);
+    let proof: DecodedProof;
+    try {
+      proof = decodeProof(req.proof);
+    } catch (e) {
+      return no("bad-proof", e instanceof ArborError ? e.message : String(e));
+    }
+    const path = keyPath(key);
+    const v = this.history.check(proof.root, proof.rootLabel, [path]);
+    if (!v.ok) return no(v.reason, `${v.reason} for ${key}`);
+    const s = provenState(proof.root, path);
+    if (s.covered && s.present) return no("already-evicted", `node ${verdict.accused} is already evicted`);
+    if (this.evicted.includes(verdict.accused))
+      return no("already-evicted", `node ${verdict.accused} is already evicted`);
+    const value = new Writer(80).u64(height).raw(verdict.offence).raw(sha256(req.evidence)).finish();
+    this.history.apply(proof.root, [path], [{ key, value }], req.id);
+    this.replay.add(req.id, this.history.now);
+    this.evicted.push(verdict.accused);
+    return {
+      status: "accepted",
+      requestId: req.id,
+      height,
+      index,
+      gasUsed: 0n,
+      timestamp: BigInt(this.history.now),
+      writesDigest: sha256(encodeWrites([{ key, value }])),
+    };
+  }
 }
+
+/** The system record that marks a node evicted. */
+export function evictedKey(id: number): string {
+  return `${EVICTED_PREFIX}${id}`;
+}
+
+export const EVICTED_PREFIX = ".arbor/evicted/";
 
 function rejected(
   id: Uint8Array,

@@ -16,6 +16,10 @@ export type RequestReason =
   /** the operation's record is absent from the proof, or present only as a hash */
   | "op-missing"
   /** a touched record is present in the proof only as a hash: the operation needs its value */
-  | "value-not-in-proof";
+  | "value-not-in-proof"
+  /** a complaint whose evidence proves nothing (or complaints are not accepted by this chain) */
+  | "bad-evidence"
+  /** a complaint against a node already evicted */
+  | "already-evicted";
 
 export type ReceiptReason = RequestReason | Incompatibility | RejectReason;

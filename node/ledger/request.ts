@@ -16,6 +16,8 @@ import {
 import { checkKey } from "../store/core/path.js";
 
 export const REQUEST_VERSION = 1;
+/** The first byte of a COMPLAIN body (an EXECUTE body starts with REQUEST_VERSION). */
+export const COMPLAIN_KIND = 2;
 export const REQUEST_SIGNING_TAG = utf8("arbor:request:v1");
 export const PUBLIC_KEY_BYTES = 32;
 export const SIGNATURE_BYTES = 64;
@@ -36,6 +38,7 @@ export interface RequestBody {
 }
 
 export interface SignedRequest extends RequestBody {
+  readonly kind: "execute";
   readonly body: Uint8Array;
   readonly signature: Uint8Array;
   /** the whole signed encoding */
@@ -125,8 +128,70 @@ export function decodeSignedRequest(bytes: Uint8Array): SignedRequest {
     r.end("request body");
     const req = { op, touched, proof, args, gasLimit, caller, nonce };
     checkBody(req);
-    return { ...req, body, signature, bytes, id: sha256(bytes) };
+    return { kind: "execute", ...req, body, signature, bytes, id: sha256(bytes) };
   } catch (e) {
+    if (e instanceof ArborError) throw new RequestError(e.code, e.message.replace(/^[^:]*: /, ""));
+    throw new RequestError("request/malformed", String(e));
+  }
+}
+
+// --- COMPLAIN ---------------------------------------------------------------------------------
+
+/** A complaint: evidence against a node, and a proof that the node is not yet evicted. */
+export interface ComplainBody {
+  readonly evidence: Uint8Array;
+  /** proof covering `.arbor/evicted/<accused id>` */
+  readonly proof: Uint8Array;
+  readonly caller: Uint8Array;
+  readonly nonce: bigint;
+}
+
+export interface SignedComplaint extends ComplainBody {
+  readonly kind: "complain";
+  readonly body: Uint8Array;
+  readonly signature: Uint8Array;
+  readonly bytes: Uint8Array;
+  readonly id: Uint8Array;
+}
+
+const MAX_EVIDENCE_FIELD = 64 * 1024;
+
+export function encodeComplainBody(b: ComplainBody): Uint8Array {
+  if (b.evidence.length > MAX_EVIDENCE_FIELD)
+    throw new LimitError("request/evidence-too-large", "evidence too large");
+  if (b.proof.length > MAX_PROOF_BYTES) throw new LimitError("request/proof-too-large", "proof too large");
+  if (b.caller.length !== PUBLIC_KEY_BYTES)
+    throw new LimitError("request/bad-caller", "caller key must be 32 bytes");
+  return new Writer(256 + b.evidence.length + b.proof.length)
+    .u8(COMPLAIN_KIND)
+    .bytes(b.evidence)
+    .bytes(b.proof)
+    .raw(b.caller)
+    .varint64(b.nonce)
+    .finish();
+}
+
+/** Decodes either kind of signed request (the signature itself is checked by the caller). */
+export function decodeAnyRequest(bytes: Uint8Array): SignedRequest | SignedComplaint {
+  try {
+    const outer = new Reader(bytes);
+    const body = outer.bytes(
+      MAX_PROOF_BYTES + MAX_ARGS_BYTES + MAX_TOUCHED_KEYS * (MAX_KEY_BYTES + 8) + 4096,
+      "request body",
+    );
+    if (body[0] !== COMPLAIN_KIND) return decodeSignedRequest(bytes);
+    const signature = outer.copy(SIGNATURE_BYTES, "signature");
+    outer.end("signed request");
+    const r = new Reader(body);
+    r.u8();
+    const evidence = r.bytes(MAX_EVIDENCE_FIELD, "evidence");
+    const proof = r.bytes(MAX_PROOF_BYTES, "proof");
+    const caller = r.copy(PUBLIC_KEY_BYTES, "caller");
+    const nonce = r.varint64("nonce");
+    r.end("complaint body");
+    return { kind: "complain", evidence, proof, caller, nonce, body, signature, bytes, id: sha256(bytes) };
+  } catch (e) {
+    if (e instanceof RequestError) throw e;
     if (e instanceof ArborError) throw new RequestError(e.code, e.message.replace(/^[^:]*: /, ""));
     throw new RequestError("request/malformed", String(e));
   }

@@ -2,6 +2,7 @@
 // replicas with different partitions, and a client that reads proofs and signs requests.
 import { readFileSync } from "node:fs";
 import { Ledger, type BlockOutcome } from "../../node/ledger/ledger.js";
+import type { EvidenceContext } from "../../node/ledger/evidence.js";
 import { HistoryTree } from "../../node/store/core/history.js";
 import { Partition } from "../../node/store/core/partition.js";
 import { prove } from "../../node/store/core/proof.js";
@@ -33,12 +34,15 @@ export function genesisRecords(): Array<{ key: string; value: Uint8Array }> {
 export class Replicas {
   readonly ledgers: Ledger[];
   height = 0n;
-  constructor(partitions: string[][], T = 64) {
+  constructor(partitions: string[][], T = 64, trust?: EvidenceContext) {
     this.ledgers = partitions.map(
       (p) =>
-        new Ledger(HistoryTree.genesis(new Partition(p), T, genesisRecords()), createExecutor(), {
-          ed25519Verify: nodeEd25519Verify,
-        }),
+        new Ledger(
+          HistoryTree.genesis(new Partition(p), T, genesisRecords()),
+          createExecutor(),
+          { ed25519Verify: nodeEd25519Verify },
+          trust,
+        ),
     );
   }
   /** The first replica must hold everything: it serves the proofs. */
