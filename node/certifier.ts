@@ -60,13 +60,10 @@ export class HeaderCertifier {
 
   constructor(
     private readonly db: Level<Uint8Array, Uint8Array>,
-    private validators: readonly Validator[],
+    /** the validator set that certifies headers at a height */
+    private readonly validatorsAt: (height: bigint) => readonly Validator[],
     private readonly verifier: SignatureVerifier,
   ) {}
-
-  setValidators(vs: readonly Validator[]): void {
-    this.validators = vs;
-  }
 
   /** Our own header for a height we just applied, with our signature. */
   own(header: Header, signer: number, signature: Uint8Array): void {
@@ -83,7 +80,7 @@ export class HeaderCertifier {
   add(m: HeaderSigMessage): void {
     if (m.height <= this.latestCertified && this.pending.get(m.height) === undefined) return;
     if (m.height > this.ownHeight + BigInt(EARLY_SIGNATURE_HEIGHTS)) return;
-    const v = this.validators.find((x) => x.id === m.signer);
+    const v = this.validatorsAt(m.height).find((x) => x.id === m.signer);
     if (!v) return;
     const p = this.slot(m.height);
     p.sigs.set(m.signer, { hash: m.hash, signature: m.signature });
@@ -103,15 +100,16 @@ export class HeaderCertifier {
     const p = this.pending.get(h);
     if (!p || !p.header || !p.hash) return;
     const msg = headerSigningMessage(p.header);
+    const validators = this.validatorsAt(h);
     const good: HeaderSignature[] = [];
     for (const [signer, s] of p.sigs) {
       if (!bytesEqual(s.hash, p.hash)) continue;
-      const v = this.validators.find((x) => x.id === signer);
+      const v = validators.find((x) => x.id === signer);
       if (v && this.verifier.ed25519Verify(v.publicKey, msg, s.signature))
         good.push({ signer, signature: s.signature });
       else p.sigs.delete(signer);
     }
-    if (good.length < quorum(this.validators.length)) return;
+    if (good.length < quorum(validators.length)) return;
     good.sort((a, b) => a.signer - b.signer);
     const cert: CertifiedHeader = { header: p.header, signatures: good };
     this.pending.delete(h);

@@ -17,6 +17,8 @@ export interface NodeConfigFile {
   listen?: string;
   tickMs?: number;
   logLevel?: Level;
+  /** test-only misbehaviour (see NodeOptions.byzantine) */
+  byzantine?: "forge-get-root";
 }
 
 export interface LoadedConfig {
@@ -27,6 +29,7 @@ export interface LoadedConfig {
   readonly listen: string | undefined;
   readonly tickMs: number;
   readonly logLevel: Level;
+  readonly byzantine: "forge-get-root" | undefined;
 }
 
 export class ConfigError extends ArborError {}
@@ -59,5 +62,6 @@ export function loadConfig(path: string): LoadedConfig {
     listen: c.listen,
     tickMs: c.tickMs ?? 50,
     logLevel: c.logLevel ?? "info",
+    byzantine: c.byzantine === "forge-get-root" ? c.byzantine : undefined,
   };
 }

@@ -14,6 +14,7 @@ export async function runNode(configPath: string): Promise<void> {
     listen: cfg.listen,
     tickMs: cfg.tickMs,
     log,
+    byzantine: cfg.byzantine,
   });
   let stopping = false;
   const stop = (sig: string) => {

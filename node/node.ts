@@ -34,27 +34,22 @@ import { LevelStore } from "./store/level-store.js";
 import { Partition } from "./store/core/partition.js";
 import { keyPath } from "./store/core/path.js";
 import { prove, ProveError } from "./store/core/proof.js";
-import { encodeProof } from "./store/core/proof-codec.js";
+import { decodeProof, encodeProof } from "./store/core/proof-codec.js";
+import type { ProofNode } from "./store/core/proof.js";
+import { sha256 } from "./common/hash.js";
 import { createExecutor } from "./exec/index.js";
 import { nodeEd25519Verify } from "./exec/host-crypto.js";
 import { Ledger, type BlockOutcome } from "./ledger/ledger.js";
 import { receiptSigningMessage } from "./ledger/receipt.js";
-import { headerSigningMessage, headerHash, type Header } from "./ledger/header.js";
+import { headerSigningMessage, headerHash, validatorsHash, type Header } from "./ledger/header.js";
+import { Membership, SCHEDULE_EXTRA_KEY, decodeSchedule, encodeSchedule } from "./membership.js";
 import { encodeStatement, proofDigest, statementSigningMessage } from "./ledger/statement.js";
-import {
-  chainId,
-  genesisToJson,
-  genesisRecords,
-  genesisValidatorsHash,
-  validatorsOf,
-  type Genesis,
-  type GenesisNode,
-} from "./ledger/genesis.js";
+import { chainId, genesisToJson, genesisRecords, type Genesis, type GenesisNode } from "./ledger/genesis.js";
 import { signWith, type KeyPair } from "./keys.js";
 import { ReceiptBook } from "./receipts.js";
 import { HeaderCertifier, decodeHeaderSig, encodeHeaderSig } from "./certifier.js";
 import { TobShell } from "./tob/shell.js";
-import type { Delivery } from "./tob/core/index.js";
+import { reconfigHeight, type Delivery } from "./tob/core/index.js";
 import type { Logger } from "./log.js";
 
 export const NODE_VERSION = "0.1.0";
@@ -68,9 +63,33 @@ export interface NodeOptions {
   readonly listen?: string;
   readonly tickMs?: number;
   readonly log: Logger;
+  /**
+   * Test-only misbehaviour, for the trust tests: "forge-get-root" alters the first value in every
+   * GET proof and signs the resulting (false) root. Never set in production.
+   */
+  readonly byzantine?: "forge-get-root";
 }
 
 const verifier = { ed25519Verify: nodeEd25519Verify };
+
+/** Test-only: the same proof with its first value altered, and the root that proof now has. */
+function forgeProof(bytes: Uint8Array): { proof: Uint8Array; root: Uint8Array } {
+  const alter = (n: ProofNode): ProofNode => {
+    if (n.t === "internal") {
+      const l = alter(n.left);
+      return l !== n.left
+        ? { t: "internal", left: l, right: n.right }
+        : { t: "internal", left: n.left, right: alter(n.right) };
+    }
+    if (n.t === "leaf" && n.value !== null) {
+      const value = new Uint8Array([...n.value, 0x66]);
+      return { t: "leaf", keyHash: n.keyHash, valueHash: sha256(value), key: n.key, value };
+    }
+    return n;
+  };
+  const forged = encodeProof(alter(decodeProof(bytes).root));
+  return { proof: forged, root: decodeProof(forged).rootLabel };
+}
 
 function grpcError(code: grpc.status, message: string): grpc.ServiceError {
   return Object.assign(new Error(message), {
@@ -91,6 +110,7 @@ export class ArborNode {
   private meta!: Level<Uint8Array, Uint8Array>;
   private certifier!: HeaderCertifier;
   private readonly receipts = new ReceiptBook();
+  private membership!: Membership;
   private lastHeaderHash: Uint8Array = new Uint8Array(32);
   private closing = false;
   port = 0;
@@ -122,23 +142,31 @@ export class ArborNode {
       T: g.T,
       genesis: genesisRecords(g),
     });
-    this.ledger = new Ledger(this.store.history, createExecutor(), verifier);
+    const stored = await this.store.extra(SCHEDULE_EXTRA_KEY);
+    this.membership = new Membership(g.nodes, stored ? decodeSchedule(stored) : undefined);
+    const m = this.membership;
+    this.ledger = new Ledger(this.store.history, createExecutor(), verifier, {
+      chain: this.chain,
+      members: m.members(),
+      validatorsAt: (h) => m.validatorsAt(h),
+      epochValidators: (e) => m.epochKeys(e),
+      verifier,
+    });
     this.meta = new Level<Uint8Array, Uint8Array>(join(this.opts.dataDir, "node"), {
       keyEncoding: "view",
       valueEncoding: "view",
     });
     await this.meta.open();
-    this.certifier = new HeaderCertifier(this.meta, validatorsOf(g), verifier);
+    this.certifier = new HeaderCertifier(this.meta, (h) => m.validatorsAt(h), verifier);
     await this.certifier.loadLatest();
     const prev = await this.certifier.get(this.store.height);
     if (prev) this.lastHeaderHash = headerHash(prev.header);
 
-    const members = new Set(g.nodes.map((n) => toHex(n.publicKey)));
     this.net = new PeerNet({
       chain: this.chain,
       self: this.opts.key,
       peers: g.nodes.filter((n) => n.id !== this.me.id),
-      isAllowed: (hex) => members.has(hex),
+      isAllowed: (hex) => m.allows(hex),
       onFrame: (from, channel, payload) => this.onFrame(from, channel, payload),
       log: (m, f) => log.debug(m, f),
     });
@@ -203,14 +231,30 @@ export class ArborNode {
     const height = BigInt(d.height);
     if (height <= this.store.height) return; // already applied before a restart
     const out: BlockOutcome = this.ledger.applyBlock(height, d.requests);
-    await this.store.commit(height);
+    const extras: Array<{ key: string; value: Uint8Array }> = [];
+    let change: { fromHeight: bigint; ids: readonly number[] } | null = null;
+    if (out.evicted.length > 0) {
+      // Proven misbehaviour: the consensus drops the evicted from a height no node has reached.
+      change = this.membership.evict(out.evicted, BigInt(reconfigHeight(d.height)));
+      extras.push({ key: SCHEDULE_EXTRA_KEY, value: encodeSchedule(this.membership.schedule) });
+    }
+    await this.store.commit(height, extras);
+    if (change) {
+      const keys = change.ids.map((id) => this.membership.node(id)!.publicKey);
+      this.tob.setValidators(Number(change.fromHeight), keys);
+      this.opts.log.warn("nodes evicted", {
+        evicted: out.evicted,
+        fromHeight: change.fromHeight,
+        validators: change.ids,
+      });
+    }
     const header: Header = {
       chain: this.chain,
       height,
       timestamp: BigInt(out.timestamp),
       root: out.root,
       receiptsDigest: out.receiptsDigest,
-      validatorsHash: genesisValidatorsHash(this.opts.genesis),
+      validatorsHash: validatorsHash(this.membership.validatorsAt(height)),
       previous: this.lastHeaderHash,
     };
     this.lastHeaderHash = headerHash(header);
@@ -320,15 +364,17 @@ export class ArborNode {
     if (req.keys.length === 0 || req.keys.length > MAX_TOUCHED_KEYS)
       throw new ArborError("get/bad-keys", `ask for 1..${MAX_TOUCHED_KEYS} keys`);
     const paths = req.keys.map(keyPath);
-    const proof = encodeProof(
+    let proof = encodeProof(
       prove(this.store.history.tree, paths, { values: !req.hashesOnly, leafSiblings: req.forExecute }),
     );
+    let root = this.root;
+    if (this.opts.byzantine === "forge-get-root") ({ proof, root } = forgeProof(proof));
     const statement = encodeStatement({
       chain: this.chain,
       node: this.me.id,
       height: this.store.height,
       timestamp: BigInt(this.store.history.now),
-      root: this.root,
+      root,
       proofDigest: proofDigest(proof),
     });
     return create(GetReplySchema, {

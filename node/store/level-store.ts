@@ -20,6 +20,7 @@ import {
 
 const P_TREE = 0x74; // 't'
 const P_HISTORY = 0x68; // 'h'
+const P_EXTRA = 0x78; // 'x'
 const META_KEY = new Uint8Array([0x6d]); // 'm'
 
 export class StoreError extends ArborError {}
@@ -66,6 +67,10 @@ function parseTreeKey(k: Uint8Array): { pos: Position; version: number } {
   prefix.set(k.subarray(3, 3 + n));
   const version = Number(new Reader(k.subarray(3 + n)).u64());
   return { pos: { prefix, depth }, version };
+}
+
+function extraKey(key: string): Uint8Array {
+  return new Writer(key.length + 2).u8(P_EXTRA).string(key).finish();
 }
 
 function historyKey(ts: number): Uint8Array {
@@ -192,7 +197,10 @@ export class LevelStore {
   }
 
   /** Seals the block and persists everything applied since the last commit as block `height`: one batch, one fsync. */
-  async commit(height: bigint): Promise<void> {
+  async commit(
+    height: bigint,
+    extras: ReadonlyArray<{ key: string; value: Uint8Array }> = [],
+  ): Promise<void> {
     this.history.seal();
     const tree = this.history.tree;
     const journal = tree.journal!;
@@ -212,8 +220,15 @@ export class LevelStore {
       batch.del(historyKey(this.stored.shift()!.first));
     const meta: StoreMeta = { height, now: this.history.now, root: this.history.rootLabel };
     batch.put(META_KEY, encodeMeta(meta, this.history.T, this.history.partition));
+    // The application's own state that must be exactly as durable as the block (e.g. validator schedules).
+    for (const x of extras) batch.put(extraKey(x.key), x.value);
     await batch.write({ sync: true });
     this._height = height;
+  }
+
+  /** A value the application stored with `commit(…, extras)`. */
+  async extra(key: string): Promise<Uint8Array | undefined> {
+    return this.db.get(extraKey(key));
   }
 
   /** Approximate bytes on disk for the tree entries (for the storage-per-node measurement). */

@@ -1,0 +1,102 @@
+// The validator schedule a node follows: the genesis set from height 1, then one entry per
+// eviction, effective from a height the consensus fixes (reconfigHeight). Persisted with the store
+// in the same batch as the block that decided it, so a restarted node knows exactly what it knew.
+
+import { Reader, Writer } from "./common/codec.js";
+import { toHex } from "./common/bytes.js";
+import type { GenesisNode } from "./ledger/genesis.js";
+import type { Validator } from "./ledger/header.js";
+
+export interface ScheduleEntry {
+  readonly fromHeight: bigint;
+  /** validator ids, ascending */
+  readonly ids: readonly number[];
+}
+
+export const SCHEDULE_EXTRA_KEY = "validators";
+
+export function encodeSchedule(s: readonly ScheduleEntry[]): Uint8Array {
+  const w = new Writer(64).varint(s.length);
+  for (const e of s) {
+    w.u64(e.fromHeight).varint(e.ids.length);
+    for (const id of e.ids) w.varint(id);
+  }
+  return w.finish();
+}
+
+export function decodeSchedule(b: Uint8Array): ScheduleEntry[] {
+  const r = new Reader(b);
+  const n = r.varint(1 << 16);
+  const out: ScheduleEntry[] = [];
+  for (let i = 0; i < n; i++) {
+    const fromHeight = r.u64();
+    const k = r.varint(1 << 16);
+    const ids: number[] = [];
+    for (let j = 0; j < k; j++) ids.push(r.varint(1 << 30));
+    out.push({ fromHeight, ids });
+  }
+  r.end("schedule");
+  return out;
+}
+
+export class Membership {
+  private readonly byId: Map<number, GenesisNode>;
+  readonly schedule: ScheduleEntry[];
+
+  constructor(nodes: readonly GenesisNode[], schedule?: readonly ScheduleEntry[]) {
+    this.byId = new Map(nodes.map((n) => [n.id, n]));
+    this.schedule = schedule
+      ? [...schedule]
+      : [{ fromHeight: 1n, ids: [...this.byId.keys()].sort((a, b) => a - b) }];
+  }
+
+  node(id: number): GenesisNode | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Every node that was ever a member, by id (old statements of evicted nodes stay checkable). */
+  members(): Map<number, Uint8Array> {
+    return new Map([...this.byId].map(([id, n]) => [id, n.publicKey]));
+  }
+
+  private entryAt(height: bigint): ScheduleEntry {
+    let e = this.schedule[0]!;
+    for (const x of this.schedule) if (x.fromHeight <= height) e = x;
+    return e;
+  }
+
+  validatorsAt(height: bigint): Validator[] {
+    return this.entryAt(height).ids.map((id) => ({ id, publicKey: this.byId.get(id)!.publicKey }));
+  }
+
+  /** Keys of consensus epoch `e` (epoch e is the e-th schedule entry), in the consensus order. */
+  epochKeys(e: number): Uint8Array[] | undefined {
+    return this.schedule[e]?.ids.map((id) => this.byId.get(id)!.publicKey);
+  }
+
+  /** The newest set, whatever its start height. */
+  latestIds(): readonly number[] {
+    return this.schedule[this.schedule.length - 1]!.ids;
+  }
+
+  /** Ids removed by any eviction so far (decided, even if not yet in effect). */
+  evicted(): Set<number> {
+    const all = new Set(this.schedule[0]!.ids);
+    for (const id of this.latestIds()) all.delete(id);
+    return all;
+  }
+
+  /** Whether a peer (hex key) may still talk to us. */
+  allows(hex: string): boolean {
+    const ev = this.evicted();
+    for (const [id, n] of this.byId) if (toHex(n.publicKey) === hex) return !ev.has(id);
+    return false;
+  }
+
+  /** Records an eviction decided in a block; returns the new entry. */
+  evict(ids: readonly number[], fromHeight: bigint): ScheduleEntry {
+    const next = { fromHeight, ids: this.latestIds().filter((id) => !ids.includes(id)) };
+    this.schedule.push(next);
+    return next;
+  }
+}
