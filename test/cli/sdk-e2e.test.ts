@@ -82,7 +82,7 @@ test("a proof more than T operations old: execute refuses it (stale-root), trans
   assert.equal((await bank.balance("b")).balance, 25n);
 });
 
-test("clients keep going while a node is killed and restarted; it converges and the books balance", async () => {
+test("clients keep going while a node is killed and restarted; it converges and the books balance", async (t) => {
   const users = await Promise.all([0, 1, 2, 3].map(() => newBank()));
   await Promise.all(users.flatMap((u, i) => [u.openAccount(`from${i}`), u.openAccount(`to${i}`)]));
   await Promise.all(users.map((_, i) => bank.mint(`from${i}`, 1000n)));
@@ -101,19 +101,19 @@ test("clients keep going while a node is killed and restarted; it converges and 
       }
     }
   });
-  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  await wait(3000);
+  // Phases end on progress, not on the clock: an idle-ish cluster commits in seconds, not ms.
+  const progress = (p: keyof typeof accepted, n: number, what: string) =>
+    c.waitFor(async () => accepted[p] >= n, 45_000, `${n} transfers ${what} (${failures.join("; ")})`);
+  await progress("before", 4, "before the kill");
   phase = "during";
   await c.kill(2); // SIGKILL, mid-run
-  await wait(8000);
+  await progress("during", 4, "while node 2 is down");
   c.start(2);
   phase = "after";
-  await wait(4000);
+  await progress("after", 4, "after the restart");
   stop = true;
   await Promise.all(loops);
-
-  assert.ok(accepted.during >= 4, `only ${accepted.during} transfers while node 2 was down (${failures.join("; ")})`);
-  assert.ok(accepted.after >= 1, `no transfer after the restart (${failures.join("; ")})`);
+  t.diagnostic(`accepted ${JSON.stringify(accepted)}; failures: ${failures.join("; ") || "none"}`);
   assert.ok(failures.length <= 4, `too many failed transfers: ${failures.join("; ")}`);
 
   await c.ready();
