@@ -27,7 +27,8 @@ export interface Account {
 export class BankError extends ArborError {}
 
 export function decodeAccount(v: Uint8Array): Account {
-  if (v.length !== ACCOUNT_BYTES) throw new BankError("bank/bad-account", `an account record is ${ACCOUNT_BYTES} bytes, not ${v.length}`);
+  if (v.length !== ACCOUNT_BYTES)
+    throw new BankError("bank/bad-account", `an account record is ${ACCOUNT_BYTES} bytes, not ${v.length}`);
   return {
     owner: v.slice(0, 32),
     balance: new DataView(v.buffer, v.byteOffset, v.byteLength).getBigUint64(32),
@@ -40,7 +41,10 @@ export function loadBankingOps(dir = BANKING_WASM_DIR): Map<OpName, Uint8Array> 
     try {
       m.set(n, new Uint8Array(readFileSync(join(dir, `${n}.wasm`))));
     } catch {
-      throw new BankError("bank/ops-not-built", `${join(dir, `${n}.wasm`)} is missing: run \`npm run build:ops\``);
+      throw new BankError(
+        "bank/ops-not-built",
+        `${join(dir, `${n}.wasm`)} is missing: run \`npm run build:ops\``,
+      );
     }
   }
   return m;
@@ -104,7 +108,11 @@ export class Bank {
   /** Opens an account owned by this client's key (balance 0). */
   openAccount(name: string): Promise<TrustedReceipt> {
     const key = this.account(name);
-    return this.client.transact({ op: this.op("open"), touched: [key], args: new Writer().string(key).finish() });
+    return this.client.transact({
+      op: this.op("open"),
+      touched: [key],
+      args: new Writer().string(key).finish(),
+    });
   }
 
   /** Domain owner only: creates `amount` in an account. */
@@ -126,7 +134,12 @@ export class Bank {
    * when another request changed one of the two accounts first; without it that refusal is
    * returned to the caller as RequestRejected("record-changed").
    */
-  transfer(from: string, to: string, amount: bigint, opts: { retry?: boolean; proof?: Uint8Array } = {}): Promise<TrustedReceipt> {
+  transfer(
+    from: string,
+    to: string,
+    amount: bigint,
+    opts: { retry?: boolean; proof?: Uint8Array } = {},
+  ): Promise<TrustedReceipt> {
     const o = {
       op: this.op("transfer"),
       touched: [this.account(from), this.account(to)],
@@ -138,12 +151,17 @@ export class Bank {
 
   /** A proof (for EXECUTE) covering the transfer op and the given accounts, read now. */
   async transferProof(names: readonly string[]): Promise<Uint8Array> {
-    return (await this.client.read([this.op("transfer"), ...names.map((n) => this.account(n))], { forExecute: true }))
-      .proof;
+    return (
+      await this.client.read([this.op("transfer"), ...names.map((n) => this.account(n))], {
+        forExecute: true,
+      })
+    ).proof;
   }
 
   /** Balances of several accounts read at once, with one proof against a certified root. */
-  async balances(names: readonly string[]): Promise<{ accounts: Map<string, Account | null>; root: Uint8Array; height: bigint; proof: Uint8Array }> {
+  async balances(
+    names: readonly string[],
+  ): Promise<{ accounts: Map<string, Account | null>; root: Uint8Array; height: bigint; proof: Uint8Array }> {
     const r = await this.client.read(names.map((n) => this.account(n)));
     const accounts = new Map<string, Account | null>();
     for (const n of names) {

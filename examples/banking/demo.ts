@@ -54,7 +54,9 @@ function positive(flag: string, v: string, max: number): number {
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`banking demo: ${msg}\nusage: demo [--dir DIR | --endpoints HOST:PORT,… [--chain HEX]] [--key FILE] [--domain NAME] [--clients N] [--rounds N]\n`);
+  process.stderr.write(
+    `banking demo: ${msg}\nusage: demo [--dir DIR | --endpoints HOST:PORT,… [--chain HEX]] [--key FILE] [--domain NAME] [--clients N] [--rounds N]\n`,
+  );
   process.exit(2);
 }
 
@@ -76,12 +78,17 @@ const step = (s: string) => say(`[${++stepNo}/${STEPS}] ${s}`);
 const money = (n: bigint) => n.toString();
 
 /** Outcome of one request for tallies: "accepted", a reason code, or "unknown:CODE"; `why` is the node's message. */
-async function outcome(p: Promise<TrustedReceipt>): Promise<{ status: string; why: string; receipt?: TrustedReceipt }> {
+async function outcome(
+  p: Promise<TrustedReceipt>,
+): Promise<{ status: string; why: string; receipt?: TrustedReceipt }> {
   try {
     return { status: "accepted", why: "", receipt: await p };
   } catch (e) {
     if (e instanceof RequestRejected) return { status: e.code, why: e.message };
-    return { status: `unknown:${(e as { code?: string }).code ?? (e as Error).message}`, why: (e as Error).message };
+    return {
+      status: `unknown:${(e as { code?: string }).code ?? (e as Error).message}`,
+      why: (e as Error).message,
+    };
   }
 }
 
@@ -96,9 +103,16 @@ function tally(statuses: readonly string[]): string {
 async function main(): Promise<number> {
   const o = parseOptions(process.argv.slice(2));
   const genesisText = o.dir !== undefined ? readFileSync(join(o.dir, "genesis.json"), "utf8") : undefined;
-  const keyFile = o.keyFile ?? (o.dir !== undefined && existsSync(join(o.dir, "client.key")) ? join(o.dir, "client.key") : undefined);
+  const keyFile =
+    o.keyFile ??
+    (o.dir !== undefined && existsSync(join(o.dir, "client.key")) ? join(o.dir, "client.key") : undefined);
   const ownerKey = keyFile !== undefined ? readKey(keyFile) : generateKey();
-  const owner = await ArborClient.connect({ genesis: genesisText, endpoints: o.endpoints, chainId: o.chain, key: ownerKey });
+  const owner = await ArborClient.connect({
+    genesis: genesisText,
+    endpoints: o.endpoints,
+    chainId: o.chain,
+    key: ownerKey,
+  });
   const clients: ArborClient[] = [owner];
   const newClient = async () => {
     const c = await ArborClient.connect({ genesis: owner.genesis, key: generateKey() });
@@ -114,7 +128,9 @@ async function main(): Promise<number> {
 
 async function demo(o: Options, owner: ArborClient, newClient: () => Promise<ArborClient>): Promise<number> {
   const g = owner.genesis;
-  say(`Arbor banking demo: chain ${toHex(owner.chain).slice(0, 16)}…, ${g.nodes.length} node(s), tolerating f = ${owner.f}, every record on k = ${g.replication}`);
+  say(
+    `Arbor banking demo: chain ${toHex(owner.chain).slice(0, 16)}…, ${g.nodes.length} node(s), tolerating f = ${owner.f}, every record on k = ${g.replication}`,
+  );
   const run = randomBytes(2).toString("hex");
   const acct = (n: string) => `${n}-${run}`;
   detail(`accounts of this run end in -${run}; amounts are whole units`);
@@ -136,7 +152,11 @@ async function demo(o: Options, owner: ArborClient, newClient: () => Promise<Arb
       ? `created domain "${o.domain}", owned by this client's key ${toHex(owner.key.publicKey).slice(0, 16)}…`
       : `domain "${o.domain}" already exists and this key owns it: reusing it`,
   );
-  detail(setup.deployed.length > 0 ? `deployed ${setup.deployed.map((n) => bank.op(n)).join(", ")} in one request` : "operations already deployed with the same code");
+  detail(
+    setup.deployed.length > 0
+      ? `deployed ${setup.deployed.map((n) => bank.op(n)).join(", ")} in one request`
+      : "operations already deployed with the same code",
+  );
 
   step("opening accounts (each user has its own key; an account belongs to whoever opened it)");
   const people = ["alice", "bob", "carol"];
@@ -146,12 +166,20 @@ async function demo(o: Options, owner: ArborClient, newClient: () => Promise<Arb
   for (let i = 0; i < o.clients; i++) workers.push(new Bank(await newClient(), o.domain));
   const opens: Array<[Bank, string]> = [
     ...people.map((p) => [users.get(p)!, acct(p)] as [Bank, string]),
-    ...workers.flatMap((w, i) => [[w, acct(`payer${i}`)], [w, acct(`payee${i}`)]] as Array<[Bank, string]>),
+    ...workers.flatMap(
+      (w, i) =>
+        [
+          [w, acct(`payer${i}`)],
+          [w, acct(`payee${i}`)],
+        ] as Array<[Bank, string]>,
+    ),
     [bank, acct("pool")],
   ];
   await Promise.all(opens.map(([b, n]) => b.openAccount(n)));
   for (const [, n] of opens) expected.set(n, 0n);
-  detail(`${opens.length} accounts opened in parallel: ${opens.map(([, n]) => n.replace(`-${run}`, "")).join(", ")}`);
+  detail(
+    `${opens.length} accounts opened in parallel: ${opens.map(([, n]) => n.replace(`-${run}`, "")).join(", ")}`,
+  );
 
   step("minting (only the domain owner may)");
   const mints: Array<[string, bigint]> = [
@@ -166,7 +194,9 @@ async function demo(o: Options, owner: ArborClient, newClient: () => Promise<Arb
   }
   detail(`minted ${money(minted)} in total: alice 1000, bob 300, ${workers.length} payers 500 each`);
   const stranger = await outcome(users.get("bob")!.mint(acct("bob"), 1_000_000n));
-  detail(`bob tries to mint for himself: ${stranger.status === "accepted" ? "ACCEPTED (wrong!)" : `refused (${stranger.why}): the mint op checks the signer against ${o.domain}/.owner`}`);
+  detail(
+    `bob tries to mint for himself: ${stranger.status === "accepted" ? "ACCEPTED (wrong!)" : `refused (${stranger.why}): the mint op checks the signer against ${o.domain}/.owner`}`,
+  );
   if (stranger.status === "accepted") {
     expected.set(acct("bob"), expected.get(acct("bob"))! + 1_000_000n);
     minted += 1_000_000n;
@@ -176,12 +206,18 @@ async function demo(o: Options, owner: ArborClient, newClient: () => Promise<Arb
   const alice = users.get("alice")!;
   const r1 = await alice.transfer(acct("alice"), acct("bob"), 250n);
   applied(acct("alice"), acct("bob"), 250n);
-  detail(`alice -> bob 250: accepted at height ${r1.receipt.height} (receipt signed alike by nodes ${r1.signers.join(", ")})`);
+  detail(
+    `alice -> bob 250: accepted at height ${r1.receipt.height} (receipt signed alike by nodes ${r1.signers.join(", ")})`,
+  );
   const bobTakes = await outcome(users.get("bob")!.transfer(acct("alice"), acct("bob"), 100n));
-  detail(`bob tries to move 100 out of alice's account: refused (${bobTakes.why}): the op checks that the signer owns the source`);
+  detail(
+    `bob tries to move 100 out of alice's account: refused (${bobTakes.why}): the op checks that the signer owns the source`,
+  );
   if (bobTakes.status === "accepted") applied(acct("alice"), acct("bob"), 100n);
   const ab = await alice.balances([acct("alice"), acct("bob")]);
-  detail(`balances now, proven against root ${toHex(ab.root).slice(0, 12)} at height ${ab.height}: alice ${ab.accounts.get(acct("alice"))!.balance}, bob ${ab.accounts.get(acct("bob"))!.balance}`);
+  detail(
+    `balances now, proven against root ${toHex(ab.root).slice(0, 12)} at height ${ab.height}: alice ${ab.accounts.get(acct("alice"))!.balance}, bob ${ab.accounts.get(acct("bob"))!.balance}`,
+  );
 
   step("double spend: two transfers racing for the same money");
   const carol = users.get("carol")!;
@@ -189,13 +225,19 @@ async function demo(o: Options, owner: ArborClient, newClient: () => Promise<Arb
   await alice.transfer(acct("alice"), acct("carol"), 100n);
   applied(acct("alice"), acct("carol"), 100n);
   const proof = await carol.transferProof([acct("carol"), acct("alice"), acct("bob")]);
-  detail("carol has 100; she signs 'carol -> alice 80' and 'carol -> bob 80', both against the same proof (carol = 100), and submits them at once");
+  detail(
+    "carol has 100; she signs 'carol -> alice 80' and 'carol -> bob 80', both against the same proof (carol = 100), and submits them at once",
+  );
   const [toAlice, toBob] = await Promise.all([
     outcome(carol.transfer(acct("carol"), acct("alice"), 80n, { proof })),
     outcome(carol.transfer(acct("carol"), acct("bob"), 80n, { proof })),
   ]);
-  detail(`carol -> alice 80: ${toAlice.status}${toAlice.receipt ? ` (height ${toAlice.receipt.receipt.height})` : ""}`);
-  detail(`carol -> bob   80: ${toBob.status}${toBob.receipt ? ` (height ${toBob.receipt.receipt.height})` : ""}`);
+  detail(
+    `carol -> alice 80: ${toAlice.status}${toAlice.receipt ? ` (height ${toAlice.receipt.receipt.height})` : ""}`,
+  );
+  detail(
+    `carol -> bob   80: ${toBob.status}${toBob.receipt ? ` (height ${toBob.receipt.receipt.height})` : ""}`,
+  );
   if (toAlice.status === "accepted") applied(acct("carol"), acct("alice"), 80n);
   if (toBob.status === "accepted") applied(acct("carol"), acct("bob"), 80n);
   const winners = [toAlice, toBob].filter((x) => x.status === "accepted").length;
@@ -206,16 +248,22 @@ async function demo(o: Options, owner: ArborClient, newClient: () => Promise<Arb
   );
   const loser = toAlice.status === "accepted" ? "bob" : "alice";
   const again = await outcome(carol.transfer(acct("carol"), acct(loser), 80n));
-  detail(`carol retries the refused one with a fresh proof: ${again.status === "accepted" ? "accepted" : `refused (${again.why})`} — she has only 20 left`);
+  detail(
+    `carol retries the refused one with a fresh proof: ${again.status === "accepted" ? "accepted" : `refused (${again.why})`} — she has only 20 left`,
+  );
   if (again.status === "accepted") applied(acct("carol"), acct(loser), 80n);
 
   step("overdraft");
   const bobBal = (await users.get("bob")!.balance(acct("bob"))).balance;
   const over = await outcome(users.get("bob")!.transfer(acct("bob"), acct("alice"), bobBal + 1n));
-  detail(`bob has ${bobBal} and tries to send ${bobBal + 1n}: ${over.status === "accepted" ? "ACCEPTED (wrong!)" : `refused (${over.why}): the op aborts and no write is applied`}`);
+  detail(
+    `bob has ${bobBal} and tries to send ${bobBal + 1n}: ${over.status === "accepted" ? "ACCEPTED (wrong!)" : `refused (${over.why}): the op aborts and no write is applied`}`,
+  );
   if (over.status === "accepted") applied(acct("bob"), acct("alice"), bobBal + 1n);
 
-  step(`${workers.length} concurrent clients on disjoint accounts (payer_i -> payee_i, ${o.rounds} rounds, no retries)`);
+  step(
+    `${workers.length} concurrent clients on disjoint accounts (payer_i -> payee_i, ${o.rounds} rounds, no retries)`,
+  );
   let t = Date.now();
   const disjoint = (
     await Promise.all(
@@ -231,7 +279,9 @@ async function demo(o: Options, owner: ArborClient, newClient: () => Promise<Arb
       }),
     )
   ).flat();
-  detail(`${tally(disjoint)} in ${((Date.now() - t) / 1000).toFixed(1)} s — no two requests touch the same record, so none can invalidate another's proof`);
+  detail(
+    `${tally(disjoint)} in ${((Date.now() - t) / 1000).toFixed(1)} s — no two requests touch the same record, so none can invalidate another's proof`,
+  );
 
   step(`${workers.length} concurrent clients on one shared account (payer_i -> pool, ${o.rounds} rounds)`);
   t = Date.now();
@@ -250,7 +300,9 @@ async function demo(o: Options, owner: ArborClient, newClient: () => Promise<Arb
     )
   ).flat();
   detail(`without retries: ${tally(once)} in ${((Date.now() - t) / 1000).toFixed(1)} s`);
-  detail("record-changed: another client's transfer into the pool was ordered first, so this proof of the pool's balance was stale; nothing was applied");
+  detail(
+    "record-changed: another client's transfer into the pool was ordered first, so this proof of the pool's balance was stale; nothing was applied",
+  );
   t = Date.now();
   let retries = 0;
   const retried = await Promise.all(
@@ -266,7 +318,9 @@ async function demo(o: Options, owner: ArborClient, newClient: () => Promise<Arb
       return x.status;
     }),
   );
-  detail(`one more transfer each, re-reading and retrying when refused: ${tally(retried)} after ${retries} retries in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  detail(
+    `one more transfer each, re-reading and retrying when refused: ${tally(retried)} after ${retries} retries in ${((Date.now() - t) / 1000).toFixed(1)} s`,
+  );
 
   step("the books: every balance read with one proof, checked against a certified root");
   const names = [...expected.keys()];
@@ -282,11 +336,21 @@ async function demo(o: Options, owner: ArborClient, newClient: () => Promise<Arb
     if (!ok) mismatches++;
     detail(`${n.padEnd(width)}  ${String(b).padStart(7)}${ok ? "" : `   (receipts say ${expected.get(n)})`}`);
   }
-  detail(`root ${toHex(final.root).slice(0, 16)}… at height ${final.height}; proof ${final.proof.length} bytes`);
+  detail(
+    `root ${toHex(final.root).slice(0, 16)}… at height ${final.height}; proof ${final.proof.length} bytes`,
+  );
   const conserved = total === minted;
-  say(conserved ? `money conserved: ${money(total)} in accounts = ${money(minted)} minted` : `MONEY NOT CONSERVED: ${money(total)} in accounts, ${money(minted)} minted`);
+  say(
+    conserved
+      ? `money conserved: ${money(total)} in accounts = ${money(minted)} minted`
+      : `MONEY NOT CONSERVED: ${money(total)} in accounts, ${money(minted)} minted`,
+  );
   if (uncertain === 0)
-    say(mismatches === 0 ? "every balance equals what the accepted receipts imply" : `${mismatches} balance(s) differ from what the receipts imply`);
+    say(
+      mismatches === 0
+        ? "every balance equals what the accepted receipts imply"
+        : `${mismatches} balance(s) differ from what the receipts imply`,
+    );
   else say(`${uncertain} request(s) ended without a receipt (unavailable); balances not compared one by one`);
   return conserved && (uncertain > 0 || mismatches === 0) && winners === 1 ? 0 : 1;
 }

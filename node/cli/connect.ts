@@ -50,10 +50,14 @@ export function resolveTarget(a: ParsedArgs): Target {
   let endpoints: string[] | undefined;
   if (dir !== undefined) {
     const file = join(dir, "genesis.json");
-    if (!existsSync(file)) throw new UsageError(`${file} not found (make one with \`arbor init --dir ${dir}\`)`);
+    if (!existsSync(file))
+      throw new UsageError(`${file} not found (make one with \`arbor init --dir ${dir}\`)`);
     genesis = genesisFromJson(readFileSync(file, "utf8"));
     if (chain !== undefined && toHex(chainId(genesis)) !== chain.toLowerCase())
-      throw new VerificationError("client/chain-mismatch", `${file} is chain ${toHex(chainId(genesis))}, not ${chain}`);
+      throw new VerificationError(
+        "client/chain-mismatch",
+        `${file} is chain ${toHex(chainId(genesis))}, not ${chain}`,
+      );
   } else {
     endpoints = endpointsText!.split(",").filter((e) => e !== "");
     for (const e of endpoints)
@@ -83,7 +87,10 @@ export async function connect(t: Target): Promise<ArborClient> {
 }
 
 /** Runs `body` with a connected client and always closes its connections. */
-export async function withClient<T>(a: ParsedArgs, body: (c: ArborClient, t: Target) => Promise<T>): Promise<T> {
+export async function withClient<T>(
+  a: ParsedArgs,
+  body: (c: ArborClient, t: Target) => Promise<T>,
+): Promise<T> {
   const t = resolveTarget(a);
   const c = await connect(t);
   try {

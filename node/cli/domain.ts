@@ -8,7 +8,8 @@ import { receiptJson, receiptLine, warnEphemeral } from "./receipt-view.js";
 
 export async function domainCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub !== "create") throw new UsageError(`domain ${sub ?? ""}: the only subcommand is \`domain create NAME\``);
+  if (sub !== "create")
+    throw new UsageError(`domain ${sub ?? ""}: the only subcommand is \`domain create NAME\``);
   const a = parseArgs(rest, TARGET_FLAGS);
   if (a.positional.length !== 1) throw new UsageError("domain create needs exactly one NAME");
   const name = a.positional[0]!;

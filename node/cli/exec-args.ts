@@ -29,7 +29,8 @@ export function encodeArgs(specs: readonly string[]): Uint8Array {
         break;
       case "hex": {
         const h = value.startsWith("0x") ? value.slice(2) : value;
-        if (!/^([0-9a-fA-F]{2})*$/.test(h)) throw new UsageError(`--arg ${spec}: not an even number of hex digits`);
+        if (!/^([0-9a-fA-F]{2})*$/.test(h))
+          throw new UsageError(`--arg ${spec}: not an even number of hex digits`);
         w.bytes(fromHex(h.toLowerCase()));
         break;
       }

@@ -57,8 +57,12 @@ export async function initCluster(o: InitOptions): Promise<InitResult> {
   const k = o.replication ?? defaultReplication(n);
   if (existsSync(join(dir, "genesis.json"))) {
     if (!o.force)
-      throw new InitError("init/exists", `${dir} already holds a cluster (use --force to replace it and its data)`);
-    for (const f of readdirSync(dir)) if (isClusterFile(f)) rmSync(join(dir, f), { recursive: true, force: true });
+      throw new InitError(
+        "init/exists",
+        `${dir} already holds a cluster (use --force to replace it and its data)`,
+      );
+    for (const f of readdirSync(dir))
+      if (isClusterFile(f)) rmSync(join(dir, f), { recursive: true, force: true });
   }
   const system = loadSystemOps();
   const basePort = o.basePort ?? DEFAULT_BASE_PORT;
@@ -101,12 +105,16 @@ export async function initCluster(o: InitOptions): Promise<InitResult> {
 
 /** The system operations genesis needs, compiling them first when build/ops is missing. */
 function loadSystemOps(): Array<{ key: string; value: Uint8Array }> {
-  if (!existsSync(join(BUILT_OPS, "system", "root_rule.wasm")) || !existsSync(join(BUILT_OPS, "system", "base_rule.wasm"))) {
+  if (
+    !existsSync(join(BUILT_OPS, "system", "root_rule.wasm")) ||
+    !existsSync(join(BUILT_OPS, "system", "base_rule.wasm"))
+  ) {
     process.stderr.write("arbor: compiling the system operations (build/ops is missing)…\n");
     const r = spawnSync(process.execPath, [BUILD_OPS_SCRIPT, "--quiet", "--only", "ops/assembly"], {
       stdio: ["ignore", "inherit", "inherit"],
     });
-    if (r.status !== 0) throw new InitError("init/ops-build-failed", "compiling the operations failed (see above)");
+    if (r.status !== 0)
+      throw new InitError("init/ops-build-failed", "compiling the operations failed (see above)");
   }
   return systemGenesisRecords(BUILT_OPS);
 }
@@ -161,9 +169,13 @@ export async function initCommand(argv: string[]): Promise<number> {
   const f = Math.floor((g.nodes.length - 1) / 3);
   out.line(`initialised a ${g.nodes.length}-node cluster in ${r.dir}`);
   out.line(`  chain      ${toHex(r.chain)}`);
-  out.line(`  tolerates  f = ${f} faulty node${f === 1 ? "" : "s"}; every prefix held by k = ${g.replication}; history T = ${g.T}`);
+  out.line(
+    `  tolerates  f = ${f} faulty node${f === 1 ? "" : "s"}; every prefix held by k = ${g.replication}; history T = ${g.T}`,
+  );
   for (const nd of g.nodes)
-    out.line(`  node ${nd.id}     ${nd.address}  key ${toHex(nd.publicKey).slice(0, 16)}…  ${nd.prefixes.length} prefixes`);
+    out.line(
+      `  node ${nd.id}     ${nd.address}  key ${toHex(nd.publicKey).slice(0, 16)}…  ${nd.prefixes.length} prefixes`,
+    );
   out.line(`  client key ${join(r.dir, "client.key")} (public ${toHex(r.clientPublicKey).slice(0, 16)}…)`);
   out.line(`next: arbor up --dir ${a.strings.get("dir")}`);
   out.doc({
@@ -172,7 +184,12 @@ export async function initCommand(argv: string[]): Promise<number> {
     T: g.T,
     replication: g.replication,
     f,
-    nodes: g.nodes.map((nd) => ({ id: nd.id, address: nd.address, publicKey: nd.publicKey, prefixes: nd.prefixes })),
+    nodes: g.nodes.map((nd) => ({
+      id: nd.id,
+      address: nd.address,
+      publicKey: nd.publicKey,
+      prefixes: nd.prefixes,
+    })),
     clientPublicKey: r.clientPublicKey,
   });
   return 0;

@@ -51,7 +51,10 @@ async function build(argv: string[]): Promise<number> {
   try {
     asc = (await import("assemblyscript/asc" as string)) as Asc;
   } catch {
-    throw new OpError("op/no-compiler", "the AssemblyScript compiler is not installed (npm install --save-dev assemblyscript)");
+    throw new OpError(
+      "op/no-compiler",
+      "the AssemblyScript compiler is not installed (npm install --save-dev assemblyscript)",
+    );
   }
   mkdirSync(dirname(outFile) || ".", { recursive: true });
   const diagnostics: string[] = [];
@@ -110,6 +113,8 @@ export async function opCommand(argv: string[]): Promise<number> {
     case "deploy":
       return deploy(rest);
     default:
-      throw new UsageError(`op ${sub ?? ""}: want \`op build SRC.ts --out FILE\`, \`op check FILE\` or \`op deploy KEY FILE\``);
+      throw new UsageError(
+        `op ${sub ?? ""}: want \`op build SRC.ts --out FILE\`, \`op check FILE\` or \`op deploy KEY FILE\``,
+      );
   }
 }

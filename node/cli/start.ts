@@ -12,13 +12,20 @@ import { Supervisor } from "./supervisor.js";
 import { serveUntilSignal } from "./up.js";
 import { BANKING_DEMO } from "./paths.js";
 
-const FLAGS: Record<string, FlagKind> = { dir: "string", "base-port": "string", "no-demo": "bool", "exit-after-demo": "bool" };
+const FLAGS: Record<string, FlagKind> = {
+  dir: "string",
+  "base-port": "string",
+  "no-demo": "bool",
+  "exit-after-demo": "bool",
+};
 
 const say = (l: string) => process.stdout.write(`arbor | ${l}\n`);
 
 function runDemo(dir: string): Promise<number> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BANKING_DEMO, "--dir", dir], { stdio: ["ignore", "inherit", "inherit"] });
+    const p = spawn(process.execPath, [BANKING_DEMO, "--dir", dir], {
+      stdio: ["ignore", "inherit", "inherit"],
+    });
     p.once("error", (e) => {
       say(`could not run the demo: ${e.message}`);
       resolve(1);
@@ -32,8 +39,15 @@ export async function startCommand(argv: string[]): Promise<number> {
   if (a.positional.length > 0) throw new UsageError(`start takes no arguments (got "${a.positional[0]}")`);
   const dir = a.strings.get("dir") ?? DEFAULT_DIR;
   if (!existsSync(join(dir, "genesis.json"))) {
-    const r = await initCluster({ dir, nodes: 4, replication: 2, basePort: intFlag(a, "base-port", DEFAULT_BASE_PORT, 0, 65535) });
-    say(`new 4-node cluster (f = 1, every prefix on k = 2 nodes) in ${dir}, chain ${toHex(r.chain).slice(0, 16)}…`);
+    const r = await initCluster({
+      dir,
+      nodes: 4,
+      replication: 2,
+      basePort: intFlag(a, "base-port", DEFAULT_BASE_PORT, 0, 65535),
+    });
+    say(
+      `new 4-node cluster (f = 1, every prefix on k = 2 nodes) in ${dir}, chain ${toHex(r.chain).slice(0, 16)}…`,
+    );
   } else say(`using the cluster in ${dir} (delete that directory for a fresh one)`);
 
   const sup = new Supervisor(dir);
@@ -53,12 +67,18 @@ export async function startCommand(argv: string[]): Promise<number> {
     say("running the banking demo (examples/banking/demo.ts)");
     const code = await runDemo(dir);
     if (sup.stopping) return served;
-    say(code === 0 ? "demo finished: the books balance" : `the demo failed (exit code ${code}); the cluster keeps running for a look`);
+    say(
+      code === 0
+        ? "demo finished: the books balance"
+        : `the demo failed (exit code ${code}); the cluster keeps running for a look`,
+    );
     if (a.bools.has("exit-after-demo")) {
       await sup.stop();
       return code === 0 ? 0 : 1;
     }
   }
-  say(`serving until Ctrl-C. In another terminal: npx arbor status · npx arbor get ${"bank/transfer"} · npx arbor help`);
+  say(
+    `serving until Ctrl-C. In another terminal: npx arbor status · npx arbor get ${"bank/transfer"} · npx arbor help`,
+  );
   return served;
 }

@@ -65,7 +65,9 @@ export async function statusCommand(argv: string[]): Promise<number> {
       nodes: st.map((s) => ({ ...s, root: s.root ? toHex(s.root) : undefined })),
     });
     const f = c.f;
-    out.line(`chain ${toHex(c.chain).slice(0, 16)}…  ${c.nodes.length} nodes (f = ${f}, k = ${c.genesis.replication})`);
+    out.line(
+      `chain ${toHex(c.chain).slice(0, 16)}…  ${c.nodes.length} nodes (f = ${f}, k = ${c.genesis.replication})`,
+    );
     out.line(" id  address                reachable  height  timestamp  root          certified  peers");
     for (const s of st)
       out.line(

@@ -46,11 +46,18 @@ export class Supervisor {
   ) {
     this.dir = resolve(dir);
     const g = join(this.dir, "genesis.json");
-    if (!existsSync(g)) throw new ClusterError("up/no-cluster", `${g} not found (make a cluster with \`arbor init --dir ${dir}\`)`);
+    if (!existsSync(g))
+      throw new ClusterError(
+        "up/no-cluster",
+        `${g} not found (make a cluster with \`arbor init --dir ${dir}\`)`,
+      );
     this.genesis = genesisFromJson(readFileSync(g, "utf8"));
     for (const n of this.genesis.nodes)
       if (!existsSync(this.configOf(n.id)))
-        throw new ClusterError("up/no-config", `${this.configOf(n.id)} not found (was ${this.dir} made by \`arbor init\`?)`);
+        throw new ClusterError(
+          "up/no-config",
+          `${this.configOf(n.id)} not found (was ${this.dir} made by \`arbor init\`?)`,
+        );
     this.print = opts.print ?? ((l) => process.stdout.write(l + "\n"));
   }
 
@@ -82,9 +89,13 @@ export class Supervisor {
 
   private startNode(id: number): void {
     // The child stops itself when our stdin pipe closes, so nodes never outlive a killed parent.
-    const proc = spawn(process.execPath, [ARBOR_BIN, "node", "--config", this.configOf(id), "--stop-on-stdin-close"], {
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    const proc = spawn(
+      process.execPath,
+      [ARBOR_BIN, "node", "--config", this.configOf(id), "--stop-on-stdin-close"],
+      {
+        stdio: ["pipe", "pipe", "pipe"],
+      },
+    );
     const child: Child = {
       id,
       proc,
@@ -97,7 +108,10 @@ export class Supervisor {
     proc.once("exit", (code, signal) => {
       child.running = false;
       if (this.stoppingNow) return;
-      this.print(this.prefix(id) + `exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`}); its log is above`);
+      this.print(
+        this.prefix(id) +
+          `exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`}); its log is above`,
+      );
       this.opts.onCrash?.(id, code, signal);
     });
     proc.once("error", (e) => this.print(this.prefix(id) + `could not start: ${e.message}`));
@@ -137,9 +151,14 @@ export class Supervisor {
     if (this.opts.quiet && (level === "info" || level === "debug")) return;
     const time = typeof t === "string" ? t.slice(11, 23) : "";
     const fields = Object.entries(rest)
-      .map(([k, v]) => `${k}=${typeof v === "string" ? (v.length > 20 && /^[0-9a-f]+$/.test(v) ? v.slice(0, 12) + "…" : v) : JSON.stringify(v)}`)
+      .map(
+        ([k, v]) =>
+          `${k}=${typeof v === "string" ? (v.length > 20 && /^[0-9a-f]+$/.test(v) ? v.slice(0, 12) + "…" : v) : JSON.stringify(v)}`,
+      )
       .join(" ");
-    this.print(`${this.prefix(id)}${time} ${String(level).padEnd(5)} ${String(msg)}${fields ? "  " + fields : ""}`);
+    this.print(
+      `${this.prefix(id)}${time} ${String(level).padEnd(5)} ${String(msg)}${fields ? "  " + fields : ""}`,
+    );
   }
 
   /** Waits until every running node answers Status. */
@@ -155,7 +174,11 @@ export class Supervisor {
           } catch {
             /* not listening yet */
           }
-          if (Date.now() > end) throw new ClusterError("up/not-ready", `node ${n.id} (${n.address}) did not answer within ${timeoutMs / 1000} s`);
+          if (Date.now() > end)
+            throw new ClusterError(
+              "up/not-ready",
+              `node ${n.id} (${n.address}) did not answer within ${timeoutMs / 1000} s`,
+            );
           await new Promise((r) => setTimeout(r, 150));
         }
       }

@@ -37,22 +37,40 @@ test("init writes keys (0600), a valid genesis with the system ops, node configs
     assert.match(readFileSync(join(c.dir, f), "utf8"), /^[0-9a-f]{64}\n$/);
   }
   const cfg = JSON.parse(readFileSync(join(c.dir, "node2.json"), "utf8"));
-  assert.deepEqual([cfg.id, cfg.genesis, cfg.keyFile, cfg.dataDir], [2, "genesis.json", "node2.key", "node2"]);
+  assert.deepEqual(
+    [cfg.id, cfg.genesis, cfg.keyFile, cfg.dataDir],
+    [2, "genesis.json", "node2.key", "node2"],
+  );
 
   const dir = join(scratch, "again");
   assert.equal((await run(["init", "--nodes", "1", "--base-port", "0", "--dir", dir])).code, 0);
   const refused = await run(["init", "--nodes", "1", "--base-port", "0", "--dir", dir]);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /already holds a cluster.*--force/);
-  const forced = await runJson<{ nodes: unknown[] }>(["init", "--nodes", "4", "--base-port", "0", "--dir", dir, "--force"]);
+  const forced = await runJson<{ nodes: unknown[] }>([
+    "init",
+    "--nodes",
+    "4",
+    "--base-port",
+    "0",
+    "--dir",
+    dir,
+    "--force",
+  ]);
   assert.equal(forced.nodes.length, 4);
   assert.ok(!existsSync(join(dir, "node4.json")));
 });
 
 test("status --json: every node reachable, at one height and root", async () => {
-  const s = await runJson<{ agree: boolean; nodes: Array<{ id: number; reachable: boolean; height: string; root: string }> }>(["status", ...c.flags]);
+  const s = await runJson<{
+    agree: boolean;
+    nodes: Array<{ id: number; reachable: boolean; height: string; root: string }>;
+  }>(["status", ...c.flags]);
   assert.equal(s.agree, true);
-  assert.deepEqual(s.nodes.map((n) => n.id), [0, 1, 2, 3]);
+  assert.deepEqual(
+    s.nodes.map((n) => n.id),
+    [0, 1, 2, 3],
+  );
   assert.ok(s.nodes.every((n) => n.reachable && /^[0-9a-f]{64}$/.test(n.root) && /^\d+$/.test(n.height)));
   const text = await run(["status", ...c.flags]);
   assert.equal(text.code, 0);
@@ -61,9 +79,18 @@ test("status --json: every node reachable, at one height and root", async () => 
 
 test("op build reproduces the project's build; op check accepts it and refuses garbage; the flags match build-ops.mjs", async () => {
   const script = readFileSync(join(ROOT, "scripts", "build-ops.mjs"), "utf8");
-  assert.ok(script.includes(`ASC_FLAGS = ${JSON.stringify(ASC_FLAGS).replace(/,/g, ", ")}`), "ASC_FLAGS differ from scripts/build-ops.mjs");
+  assert.ok(
+    script.includes(`ASC_FLAGS = ${JSON.stringify(ASC_FLAGS).replace(/,/g, ", ")}`),
+    "ASC_FLAGS differ from scripts/build-ops.mjs",
+  );
   const out = join(scratch, "open.wasm");
-  const b = await runJson<{ ok: boolean; bytes: number }>(["op", "build", "examples/banking/ops/assembly/open.ts", "--out", out]);
+  const b = await runJson<{ ok: boolean; bytes: number }>([
+    "op",
+    "build",
+    "examples/banking/ops/assembly/open.ts",
+    "--out",
+    out,
+  ]);
   assert.equal(b.ok, true);
   assert.deepEqual(readFileSync(out), readFileSync(join(ROOT, "build", "ops", "banking", "open.wasm")));
   const ok = await run(["op", "check", out]);
@@ -83,25 +110,75 @@ test("domain create, op deploy, exec with --arg forms, get --proof-out, exec --p
   assert.match(again.stderr, /request rejected: trap/);
 
   for (const op of ["open", "mint", "transfer"]) {
-    const r = await runJson<{ receipt: { status: string } }>(["op", "deploy", `bank/${op}`, join(ROOT, "build", "ops", "banking", `${op}.wasm`), ...c.flags]);
+    const r = await runJson<{ receipt: { status: string } }>([
+      "op",
+      "deploy",
+      `bank/${op}`,
+      join(ROOT, "build", "ops", "banking", `${op}.wasm`),
+      ...c.flags,
+    ]);
     assert.equal(r.receipt.status, "accepted");
   }
   // str:, hex: and bytes-file: encode the same length-prefixed bytes.
   writeFileSync(join(scratch, "bob"), acct("bob"));
   const opens = await Promise.all([
-    runJson<{ status: string }>(["exec", "bank/open", "--touch", acct("alice"), "--arg", `str:${acct("alice")}`, ...c.flags]),
-    runJson<{ status: string }>(["exec", "bank/open", "--touch", acct("bob"), "--arg", `bytes-file:${join(scratch, "bob")}`, ...c.flags]),
-    runJson<{ status: string }>(["exec", "bank/open", "--touch", acct("carol"), "--arg", `hex:${hexOf(acct("carol"))}`, ...c.flags]),
+    runJson<{ status: string }>([
+      "exec",
+      "bank/open",
+      "--touch",
+      acct("alice"),
+      "--arg",
+      `str:${acct("alice")}`,
+      ...c.flags,
+    ]),
+    runJson<{ status: string }>([
+      "exec",
+      "bank/open",
+      "--touch",
+      acct("bob"),
+      "--arg",
+      `bytes-file:${join(scratch, "bob")}`,
+      ...c.flags,
+    ]),
+    runJson<{ status: string }>([
+      "exec",
+      "bank/open",
+      "--touch",
+      acct("carol"),
+      "--arg",
+      `hex:${hexOf(acct("carol"))}`,
+      ...c.flags,
+    ]),
   ]);
-  assert.deepEqual(opens.map((o) => o.status), ["accepted", "accepted", "accepted"]);
+  assert.deepEqual(
+    opens.map((o) => o.status),
+    ["accepted", "accepted", "accepted"],
+  );
   const mint = await runJson<{ status: string; height: string }>([
-    "exec", "bank/mint", "--touch", `bank/.owner,${acct("alice")}`, "--arg", `str:${acct("alice")}`, "--arg", "u64:100", "--gas", "5000000", ...c.flags,
+    "exec",
+    "bank/mint",
+    "--touch",
+    `bank/.owner,${acct("alice")}`,
+    "--arg",
+    `str:${acct("alice")}`,
+    "--arg",
+    "u64:100",
+    "--gas",
+    "5000000",
+    ...c.flags,
   ]);
   assert.equal(mint.status, "accepted");
 
   const proofFile = join(scratch, "p.bin");
   const g = await runJson<{ values: Record<string, string | null>; height: string; verified: boolean }>([
-    "get", "bank/transfer", acct("alice"), acct("bob"), acct("nobody"), "--proof-out", proofFile, ...c.flags,
+    "get",
+    "bank/transfer",
+    acct("alice"),
+    acct("bob"),
+    acct("nobody"),
+    "--proof-out",
+    proofFile,
+    ...c.flags,
   ]);
   assert.equal(g.verified, true);
   assert.equal(g.values[acct("nobody")], null);
@@ -109,7 +186,21 @@ test("domain create, op deploy, exec with --arg forms, get --proof-out, exec --p
   assert.ok(BigInt(g.height) >= BigInt(mint.height));
   assert.ok(statSync(proofFile).size > 0);
 
-  const transfer = ["exec", "bank/transfer", "--touch", `${acct("alice")},${acct("bob")}`, "--arg", `str:${acct("alice")}`, "--arg", `str:${acct("bob")}`, "--arg", "varint:30", "--proof", proofFile, ...c.flags];
+  const transfer = [
+    "exec",
+    "bank/transfer",
+    "--touch",
+    `${acct("alice")},${acct("bob")}`,
+    "--arg",
+    `str:${acct("alice")}`,
+    "--arg",
+    `str:${acct("bob")}`,
+    "--arg",
+    "varint:30",
+    "--proof",
+    proofFile,
+    ...c.flags,
+  ];
   const t1 = await runJson<{ status: string }>(transfer);
   assert.equal(t1.status, "accepted");
   // The same proof again: alice's record changed since, so every node refuses it.
@@ -118,16 +209,39 @@ test("domain create, op deploy, exec with --arg forms, get --proof-out, exec --p
   assert.match(t2.stderr, /^arbor: request rejected: record-changed/);
   assert.equal(JSON.parse(t2.stdout).error.code, "record-changed");
   // Overdraft, with a fresh proof: the op aborts.
-  const over = await run(["exec", "bank/transfer", "--touch", `${acct("alice")},${acct("bob")}`, "--arg", `str:${acct("alice")}`, "--arg", `str:${acct("bob")}`, "--arg", "u64:71", ...c.flags]);
+  const over = await run([
+    "exec",
+    "bank/transfer",
+    "--touch",
+    `${acct("alice")},${acct("bob")}`,
+    "--arg",
+    `str:${acct("alice")}`,
+    "--arg",
+    `str:${acct("bob")}`,
+    "--arg",
+    "u64:71",
+    ...c.flags,
+  ]);
   assert.equal(over.code, 3);
   assert.match(over.stderr, /insufficient funds/);
-  const after = await runJson<{ values: Record<string, string> }>(["get", acct("alice"), acct("bob"), ...c.flags]);
+  const after = await runJson<{ values: Record<string, string> }>([
+    "get",
+    acct("alice"),
+    acct("bob"),
+    ...c.flags,
+  ]);
   assert.equal(BigInt(`0x${after.values[acct("alice")]!.slice(64)}`), 70n);
   assert.equal(BigInt(`0x${after.values[acct("bob")]!.slice(64)}`), 30n);
 });
 
 test("exit codes: usage 2, unavailable 4, other 1; a second `up` on busy ports says so", async () => {
-  for (const args of [["frobnicate"], ["get", ...c.flags], ["exec", "bank/open", "--arg", "float:1", ...c.flags], ["status", "--nope"], ["init", "--dir", join(scratch, "x")]]) {
+  for (const args of [
+    ["frobnicate"],
+    ["get", ...c.flags],
+    ["exec", "bank/open", "--arg", "float:1", ...c.flags],
+    ["status", "--nope"],
+    ["init", "--dir", join(scratch, "x")],
+  ]) {
     const r = await run(args);
     assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
     assert.equal(r.stderr.trim().split("\n").length, 1, "one line");

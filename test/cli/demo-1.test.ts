@@ -21,7 +21,10 @@ after(async () => {
 
 test("banking demo on one node, through --endpoints: domain created, double spend refused, money conserved", async () => {
   const g = genesisFromJson(readFileSync(join(c.dir, "genesis.json"), "utf8"));
-  const r = await run(["--endpoints", g.nodes[0]!.address, "--rounds", "2"], { script: DEMO, timeoutMs: 240_000 });
+  const r = await run(["--endpoints", g.nodes[0]!.address, "--rounds", "2"], {
+    script: DEMO,
+    timeoutMs: 240_000,
+  });
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /created domain "bank"/);
   assert.match(r.stdout, /carol -> (alice|bob) +80: record-changed/);

@@ -38,7 +38,9 @@ async function forgedGet(req: GetRequest): Promise<ReturnType<typeof create<type
   new DataView(fake.buffer).setBigUint64(32, FORGED_BALANCE);
   const tree = new MerkleTree();
   for (const k of req.keys) tree.set(k, fake);
-  const proof = encodeProof(prove(tree, req.keys.map(keyPath), { values: !req.hashesOnly, leafSiblings: req.forExecute }));
+  const proof = encodeProof(
+    prove(tree, req.keys.map(keyPath), { values: !req.hashesOnly, leafSiblings: req.forExecute }),
+  );
   const statement = encodeStatement({
     chain: chainId(c.genesis),
     node: LIAR,
@@ -47,7 +49,11 @@ async function forgedGet(req: GetRequest): Promise<ReturnType<typeof create<type
     root: tree.rootLabel,
     proofDigest: proofDigest(proof),
   });
-  return create(GetReplySchema, { statement, proof, signature: signWith(c.keys[LIAR]!, statementSigningMessage(statement)) });
+  return create(GetReplySchema, {
+    statement,
+    proof,
+    signature: signWith(c.keys[LIAR]!, statementSigningMessage(statement)),
+  });
 }
 
 before(async () => {
@@ -56,11 +62,16 @@ before(async () => {
   double = new grpc.Server(CHANNEL_OPTIONS);
   double.addService(serviceDefinition(Arbor), {
     get: (call: grpc.ServerUnaryCall<GetRequest, unknown>, cb: grpc.sendUnaryData<unknown>) => {
-      forgedGet(call.request).then((r) => cb(null, r), (e: Error) => cb({ code: grpc.status.INTERNAL, details: e.message }));
+      forgedGet(call.request).then(
+        (r) => cb(null, r),
+        (e: Error) => cb({ code: grpc.status.INTERNAL, details: e.message }),
+      );
     },
   });
   await new Promise<void>((res, rej) =>
-    double.bindAsync(c.genesis.nodes[LIAR]!.address, grpc.ServerCredentials.createInsecure(), (e) => (e ? rej(e) : res())),
+    double.bindAsync(c.genesis.nodes[LIAR]!.address, grpc.ServerCredentials.createInsecure(), (e) =>
+      e ? rej(e) : res(),
+    ),
   );
   await c.ready();
   client = await ArborClient.connect({ genesis: c.genesis });
@@ -77,7 +88,8 @@ test("a forged GET reply is rejected by verification; reads succeed through the 
   await bank.setup(loadBankingOps());
   // An account stored by node 2 and the liar only.
   let name = "";
-  for (let i = 0; name === ""; i++) if (client.holders(bank.account(`v${i}`)).join() === `2,${LIAR}`) name = `v${i}`;
+  for (let i = 0; name === ""; i++)
+    if (client.holders(bank.account(`v${i}`)).join() === `2,${LIAR}`) name = `v${i}`;
   await bank.openAccount(name);
   await bank.mint(name, 77n);
 
@@ -85,7 +97,10 @@ test("a forged GET reply is rejected by verification; reads succeed through the 
   const read = await client.read([bank.account(name)]);
   assert.equal(decodeAccount(read.values.get(bank.account(name))!).balance, 77n);
   assert.ok(gets > 0, "the double was asked");
-  assert.ok(read.statements.every((s) => s.node !== LIAR), "no answer of the liar was used");
+  assert.ok(
+    read.statements.every((s) => s.node !== LIAR),
+    "no answer of the liar was used",
+  );
   // The liar's signed statement is kept: it contradicts the certified root at its height.
   const lie = [...client.evidence].reverse().find((s) => s.node === LIAR && s.statement.height > 0n);
   assert.ok(lie, "forged statement kept as evidence");
@@ -100,6 +115,7 @@ test("a forged GET reply is rejected by verification; reads succeed through the 
   });
   // Keys held by honest nodes 0 and 1 still read fine.
   let other = "";
-  for (let i = 0; other === ""; i++) if (client.holders(bank.account(`w${i}`)).join() === "0,1") other = `w${i}`;
+  for (let i = 0; other === ""; i++)
+    if (client.holders(bank.account(`w${i}`)).join() === "0,1") other = `w${i}`;
   assert.equal((await client.read([bank.account(other)])).values.get(bank.account(other)), null);
 });

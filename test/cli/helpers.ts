@@ -17,7 +17,10 @@ export interface RunResult {
 }
 
 /** Runs a compiled script (default: the arbor CLI) to completion. */
-export function run(args: readonly string[], opts: { script?: string; cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+export function run(
+  args: readonly string[],
+  opts: { script?: string; cwd?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [opts.script ?? BIN, ...args], {
       cwd: opts.cwd ?? ROOT,
@@ -57,7 +60,18 @@ export class CliCluster {
   static async create(nodes: number, replication: number, extra: string[] = []): Promise<CliCluster> {
     const dir = mkdtempSync(join(tmpdir(), "arbor-cli-"));
     const c = new CliCluster(join(dir, "cluster"));
-    const r = await run(["init", "--nodes", String(nodes), "--replication", String(replication), "--base-port", "0", "--dir", c.dir, ...extra]);
+    const r = await run([
+      "init",
+      "--nodes",
+      String(nodes),
+      "--replication",
+      String(replication),
+      "--base-port",
+      "0",
+      "--dir",
+      c.dir,
+      ...extra,
+    ]);
     if (r.code !== 0) throw new Error(`arbor init failed: ${r.stderr}`);
     return c;
   }
@@ -68,10 +82,16 @@ export class CliCluster {
 
   /** Starts `arbor up` and resolves once it says the cluster is ready. */
   start(timeoutMs = 30_000): Promise<void> {
-    const p = spawn(process.execPath, [BIN, "up", "--dir", this.dir], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+    const p = spawn(process.execPath, [BIN, "up", "--dir", this.dir], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, NO_COLOR: "1" },
+    });
     this.up = p;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`cluster not ready:\n${this.output.join("\n")}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`cluster not ready:\n${this.output.join("\n")}`)),
+        timeoutMs,
+      );
       for (const s of [p.stdout!, p.stderr!])
         createInterface({ input: s }).on("line", (l) => {
           this.output.push(l);

@@ -62,7 +62,11 @@ test("a record changed since the proof: execute with the old proof is refused, t
   assert.equal(await rejection(bank.transfer("a", "b", 10n, { proof: old })), "record-changed");
 
   const seen = injectProofOnce(owner, old);
-  const r = await owner.transact({ op: bank.op("transfer"), touched: [bank.account("a"), bank.account("b")], args: bank.transferArgs("a", "b", 10n) });
+  const r = await owner.transact({
+    op: bank.op("transfer"),
+    touched: [bank.account("a"), bank.account("b")],
+    args: bank.transferArgs("a", "b", 10n),
+  });
   assert.equal(r.receipt.status, "accepted");
   assert.equal(seen.calls, 2, "transact read again after the refusal");
   assert.equal((await bank.balance("b")).balance, 20n);
@@ -76,7 +80,11 @@ test("a proof more than T operations old: execute refuses it (stale-root), trans
   assert.equal(await rejection(bank.transfer("a", "b", 5n, { proof: old })), "stale-root");
 
   const seen = injectProofOnce(owner, old);
-  const r = await owner.transact({ op: bank.op("transfer"), touched: [bank.account("a"), bank.account("b")], args: bank.transferArgs("a", "b", 5n) });
+  const r = await owner.transact({
+    op: bank.op("transfer"),
+    touched: [bank.account("a"), bank.account("b")],
+    args: bank.transferArgs("a", "b", 5n),
+  });
   assert.equal(r.receipt.status, "accepted");
   assert.equal(seen.calls, 2);
   assert.equal((await bank.balance("b")).balance, 25n);
@@ -131,5 +139,8 @@ test("clients keep going while a node is killed and restarted; it converges and 
   for (const n of names) total += books.accounts.get(n)!.balance;
   assert.equal(total, 4000n, "money conserved");
   const moved = [0, 1, 2, 3].reduce((s, i) => s + books.accounts.get(`to${i}`)!.balance, 0n);
-  assert.ok(moved >= BigInt(accepted.before + accepted.during + accepted.after), "every accepted transfer applied");
+  assert.ok(
+    moved >= BigInt(accepted.before + accepted.during + accepted.after),
+    "every accepted transfer applied",
+  );
 });
