@@ -71,7 +71,11 @@ export function describeError(e: unknown): { code: string; message: string } {
 /** Prints the error line on stderr (and, in JSON mode, an error document on stdout); returns the exit code. */
 export function reportError(e: unknown, json: boolean): number {
   const { code, message } = describeError(e);
-  const oneLine = message.replace(/\s*\n\s*/g, " ");
+  // grpc-js details end in an empty "Resolution note:"; one line, without the noise.
+  const oneLine = message
+    .replace(/\s*Resolution note:\s*/g, " ")
+    .replace(/\s*\n\s*/g, " ")
+    .trim();
   const hint = e instanceof UsageError ? " (see `arbor help`)" : "";
   process.stderr.write(`arbor: ${oneLine}${hint}\n`);
   if (json) process.stdout.write(toJson({ ok: false, error: { code, message: oneLine } }) + "\n");

@@ -34,8 +34,9 @@ export async function pollStatus(c: ArborClient): Promise<NodeStatus[]> {
           peers: s.peersConnected,
         };
       } catch (e) {
-        const d = (e as { details?: string }).details;
-        return { id: n.id, address: n.address, reachable: false, error: d || String(e) };
+        const d = (e as { details?: string }).details || String(e);
+        const error = d.includes("ECONNREFUSED") ? "connection refused" : d.replace(/\s*Resolution note:\s*$/, "");
+        return { id: n.id, address: n.address, reachable: false, error };
       }
     }),
   );
@@ -66,7 +67,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
     });
     const f = c.f;
     out.line(
-      `chain ${toHex(c.chain).slice(0, 16)}…  ${c.nodes.length} nodes (f = ${f}, k = ${c.genesis.replication})`,
+      `chain ${toHex(c.chain).slice(0, 16)}…  ${c.nodes.length} node${c.nodes.length === 1 ? "" : "s"} (f = ${f}, k = ${c.genesis.replication})`,
     );
     out.line(" id  address                reachable  height  timestamp  root          certified  peers");
     for (const s of st)
