@@ -13,7 +13,14 @@ import {
   type Genesis,
   type GenesisNode,
 } from "../node/ledger/genesis.js";
-import { decodeCertifiedHeader, verifyCertificate, type CertifiedHeader } from "../node/ledger/header.js";
+import {
+  decodeCertifiedHeader,
+  encodeCertifiedHeader,
+  verifyCertificate,
+  type CertifiedHeader,
+} from "../node/ledger/header.js";
+import { encodeEvidence } from "../node/ledger/evidence.js";
+import { evictedKey } from "../node/ledger/ledger.js";
 import {
   decodeStatement,
   proofDigest,
@@ -23,7 +30,8 @@ import {
 import { decodeReceipt, receiptSigningMessage, type Receipt } from "../node/ledger/receipt.js";
 import {
   assembleSignedRequest,
-  decodeSignedRequest,
+  decodeAnyRequest,
+  encodeComplainBody,
   encodeRequestBody,
   requestSigningMessage,
   sortKeys,
@@ -103,6 +111,10 @@ export class ArborClient {
   readonly verifyReads: boolean;
   /** Signed statements kept as potential evidence (bounded, newest last). */
   readonly evidence: SignedStatement[] = [];
+  /** Proofs of misbehaviour found so far (by reads or audits), ready for `complain`. */
+  readonly suspects: Array<{ readonly accused: number; readonly evidence: Uint8Array }> = [];
+  /** Nodes caught lying: not asked again. */
+  readonly excluded = new Set<number>();
 
   private constructor(
     readonly genesis: Genesis,
@@ -160,10 +172,95 @@ export class ArborClient {
     return this.conns.get(id)!;
   }
 
-  /** Nodes that store the key in full. */
+  /** Nodes that store the key in full (nodes caught lying are left out). */
   holders(key: string): number[] {
     const p = keyPath(key);
-    return this.genesis.nodes.filter((n) => this.partitions.get(n.id)!.holdsKey(p)).map((n) => n.id);
+    return this.genesis.nodes
+      .filter((n) => !this.excluded.has(n.id) && this.partitions.get(n.id)!.holdsKey(p))
+      .map((n) => n.id);
+  }
+
+  private addSuspect(accused: number, evidence: Uint8Array): void {
+    if (this.suspects.some((s) => s.accused === accused)) return;
+    this.suspects.push({ accused, evidence });
+  }
+
+  // --- lazy auditing ----------------------------------------------------------------------
+
+  /**
+   * Lazy auditing: asks `sample` nodes (default all) for a signed statement, and checks every
+   * statement this client holds against the certified headers and against each other. Returns the
+   * misbehaviour proven (also kept in `suspects`).
+   */
+  async audit(
+    opts: { sample?: number; key?: string } = {},
+  ): Promise<Array<{ accused: number; evidence: Uint8Array }>> {
+    const probe = opts.key ?? ".root_rule";
+    const ids = this.genesis.nodes.map((n) => n.id).slice(0, opts.sample ?? this.genesis.nodes.length);
+    await Promise.all(
+      ids.map(async (id) => {
+        const node = this.genesis.nodes.find((n) => n.id === id)!;
+        try {
+          const r = await this.node(id).get([probe], { hashesOnly: true });
+          const st = this.checkStatement(node, r.statement, r.signature);
+          this.keepEvidence({ node: id, statement: st, bytes: r.statement, signature: r.signature });
+        } catch {
+          /* unreachable or unsigned answers prove nothing */
+        }
+      }),
+    );
+    const found: Array<{ accused: number; evidence: Uint8Array }> = [];
+    for (const s of this.evidence) {
+      if (s.statement.height === 0n || found.some((f) => f.accused === s.node)) continue;
+      let cert: CertifiedHeader;
+      try {
+        cert = await this.certifiedHeader(s.statement.height);
+      } catch {
+        continue;
+      }
+      if (!bytesEqual(cert.header.root, s.statement.root)) {
+        const evidence = encodeEvidence({
+          kind: "forged-statement",
+          signed: wire(s),
+          certificate: encodeCertifiedHeader(cert),
+        });
+        found.push({ accused: s.node, evidence });
+        this.addSuspect(s.node, evidence);
+        this.excluded.add(s.node);
+      }
+    }
+    for (let i = 0; i < this.evidence.length; i++)
+      for (let j = i + 1; j < this.evidence.length; j++) {
+        const a = this.evidence[i]!;
+        const b = this.evidence[j]!;
+        if (
+          a.node !== b.node ||
+          a.statement.height !== b.statement.height ||
+          bytesEqual(a.statement.root, b.statement.root)
+        )
+          continue;
+        if (found.some((f) => f.accused === a.node)) continue;
+        const evidence = encodeEvidence({ kind: "conflicting-statements", a: wire(a), b: wire(b) });
+        found.push({ accused: a.node, evidence });
+        this.addSuspect(a.node, evidence);
+      }
+    return found;
+  }
+
+  /** Files a COMPLAIN with evidence against `accused`; resolves with the trusted receipt. */
+  async complain(evidence: Uint8Array, accused: number): Promise<TrustedReceipt> {
+    const key = evictedKey(accused);
+    const read = await this.read([key], { forExecute: true });
+    const body = encodeComplainBody({
+      evidence,
+      proof: encodeProof(pruneProof(decodeProof(read.proof).root, [keyPath(key)])),
+      caller: this.key.publicKey,
+      nonce: this.nonce++,
+    });
+    const r = await this.submit(assembleSignedRequest(body, sign(this.key, requestSigningMessage(body))));
+    if (r.receipt.status === "rejected")
+      throw new RequestRejected(r.receipt.reason, r.receipt.message || r.receipt.reason, r.receipt.requestId);
+    return r;
   }
 
   // --- reads ------------------------------------------------------------------------------
@@ -331,12 +428,25 @@ export class ArborClient {
   private async checkCertified(st: GetStatement, from: number): Promise<void> {
     if (st.height === 0n) return this.checkGenesisRoot(st, from);
     const cert = await this.certifiedHeader(st.height);
-    if (!bytesEqual(cert.header.root, st.root))
+    if (!bytesEqual(cert.header.root, st.root)) {
+      // Caught lying: keep the proof of it for a complaint, and stop asking this node.
+      const signed = this.evidence.find((e) => e.node === from && e.statement === st);
+      if (signed)
+        this.addSuspect(
+          from,
+          encodeEvidence({
+            kind: "forged-statement",
+            signed: wire(signed),
+            certificate: encodeCertifiedHeader(cert),
+          }),
+        );
+      this.excluded.add(from);
       throw new VerificationError(
         "client/forged-root",
         `node ${from} signed root ${toHex(st.root)} at height ${st.height}, certified root is ${toHex(cert.header.root)}`,
         from,
       );
+    }
   }
 
   private async checkGenesisRoot(st: GetStatement, from: number): Promise<void> {
@@ -398,7 +508,7 @@ export class ArborClient {
 
   /** Submits signed request bytes and waits for a receipt signed alike by f+1 nodes. */
   async submit(request: Uint8Array, timeoutMs = 30_000): Promise<TrustedReceipt> {
-    const id = decodeSignedRequest(request).id;
+    const id = decodeAnyRequest(request).id;
     const order = this.liveOrder();
     let ack;
     let lastErr: unknown;
@@ -515,6 +625,11 @@ export class ArborClient {
   close(): void {
     for (const c of this.conns.values()) c.close();
   }
+}
+
+/** A kept statement as evidence carries it: the signed bytes. */
+function wire(s: SignedStatement): { statement: Uint8Array; signature: Uint8Array } {
+  return { statement: s.bytes, signature: s.signature };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -185,7 +185,7 @@ export class ArborNode {
       },
       deliver: (d) => this.apply(d),
       onEvidence: (e) => log.warn("consensus evidence", { kind: e.kind, signer: e.signer, round: e.round }),
-      log: (m, f) => log.debug(m, f),
+      log: (m, f) => log.warn(m, f),
     });
 
     const server = new grpc.Server(CHANNEL_OPTIONS);

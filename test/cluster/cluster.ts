@@ -94,6 +94,8 @@ export interface ClusterOptions {
   readonly k: number;
   readonly T?: number;
   readonly tickMs?: number;
+  /** test-only misbehaviour per node id */
+  readonly byzantine?: Record<number, "forge-get-root">;
 }
 
 export class Cluster {
@@ -151,6 +153,7 @@ export class Cluster {
           dataDir: `node${id}`,
           tickMs: o.tickMs ?? 50,
           logLevel: "info",
+          ...(o.byzantine?.[id] ? { byzantine: o.byzantine[id] } : {}),
         }),
       );
     }
