@@ -12,3 +12,4 @@ export { generateKey, keyFromSeed, sign, verify, type ClientKey } from "./crypto
 export { joinAnswers, pruneProof } from "./proofs.js";
 export { NodeConnection } from "./transport.js";
 export type { Receipt } from "../node/ledger/receipt.js";
+export { LightClient, nodeHeaderSource, type HeaderSource, type Transition } from "./light.js";

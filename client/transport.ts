@@ -78,6 +78,12 @@ export class NodeConnection {
   headers(fromHeight: bigint, maxCount = 64): Promise<HeadersReply> {
     return this.call("getHeaders", create(HeadersRequestSchema, { fromHeight, maxCount }));
   }
+  transitions(afterHeight: bigint, untilHeight: bigint): Promise<HeadersReply> {
+    return this.call(
+      "getHeaders",
+      create(HeadersRequestSchema, { fromHeight: afterHeight, untilHeight, transitionsOnly: true }),
+    );
+  }
   close(): void {
     this.raw.close();
   }

@@ -9,6 +9,8 @@ import type { Validator } from "./ledger/header.js";
 
 export interface ScheduleEntry {
   readonly fromHeight: bigint;
+  /** the block that decided this set (0 for genesis) */
+  readonly decidedAt: bigint;
   /** validator ids, ascending */
   readonly ids: readonly number[];
 }
@@ -18,7 +20,7 @@ export const SCHEDULE_EXTRA_KEY = "validators";
 export function encodeSchedule(s: readonly ScheduleEntry[]): Uint8Array {
   const w = new Writer(64).varint(s.length);
   for (const e of s) {
-    w.u64(e.fromHeight).varint(e.ids.length);
+    w.u64(e.fromHeight).u64(e.decidedAt).varint(e.ids.length);
     for (const id of e.ids) w.varint(id);
   }
   return w.finish();
@@ -30,10 +32,11 @@ export function decodeSchedule(b: Uint8Array): ScheduleEntry[] {
   const out: ScheduleEntry[] = [];
   for (let i = 0; i < n; i++) {
     const fromHeight = r.u64();
+    const decidedAt = r.u64();
     const k = r.varint(1 << 16);
     const ids: number[] = [];
     for (let j = 0; j < k; j++) ids.push(r.varint(1 << 30));
-    out.push({ fromHeight, ids });
+    out.push({ fromHeight, decidedAt, ids });
   }
   r.end("schedule");
   return out;
@@ -47,7 +50,7 @@ export class Membership {
     this.byId = new Map(nodes.map((n) => [n.id, n]));
     this.schedule = schedule
       ? [...schedule]
-      : [{ fromHeight: 1n, ids: [...this.byId.keys()].sort((a, b) => a - b) }];
+      : [{ fromHeight: 1n, decidedAt: 0n, ids: [...this.byId.keys()].sort((a, b) => a - b) }];
   }
 
   node(id: number): GenesisNode | undefined {
@@ -94,8 +97,8 @@ export class Membership {
   }
 
   /** Records an eviction decided in a block; returns the new entry. */
-  evict(ids: readonly number[], fromHeight: bigint): ScheduleEntry {
-    const next = { fromHeight, ids: this.latestIds().filter((id) => !ids.includes(id)) };
+  evict(ids: readonly number[], fromHeight: bigint, decidedAt: bigint): ScheduleEntry {
+    const next = { fromHeight, decidedAt, ids: this.latestIds().filter((id) => !ids.includes(id)) };
     this.schedule.push(next);
     return next;
   }

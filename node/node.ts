@@ -41,7 +41,14 @@ import { createExecutor } from "./exec/index.js";
 import { nodeEd25519Verify } from "./exec/host-crypto.js";
 import { Ledger, type BlockOutcome } from "./ledger/ledger.js";
 import { receiptSigningMessage } from "./ledger/receipt.js";
-import { headerSigningMessage, headerHash, validatorsHash, type Header } from "./ledger/header.js";
+import {
+  encodeCertifiedHeader,
+  headerSigningMessage,
+  headerHash,
+  validatorsHash,
+  type Header,
+} from "./ledger/header.js";
+import { encodeValidators } from "./ledger/validators-codec.js";
 import { Membership, SCHEDULE_EXTRA_KEY, decodeSchedule, encodeSchedule } from "./membership.js";
 import { encodeStatement, proofDigest, statementSigningMessage } from "./ledger/statement.js";
 import { chainId, genesisToJson, genesisRecords, type Genesis, type GenesisNode } from "./ledger/genesis.js";
@@ -235,7 +242,7 @@ export class ArborNode {
     let change: { fromHeight: bigint; ids: readonly number[] } | null = null;
     if (out.evicted.length > 0) {
       // Proven misbehaviour: the consensus drops the evicted from a height no node has reached.
-      change = this.membership.evict(out.evicted, BigInt(reconfigHeight(d.height)));
+      change = this.membership.evict(out.evicted, BigInt(reconfigHeight(d.height)), height);
       extras.push({ key: SCHEDULE_EXTRA_KEY, value: encodeSchedule(this.membership.schedule) });
     }
     await this.store.commit(height, extras);
@@ -256,6 +263,10 @@ export class ArborNode {
       receiptsDigest: out.receiptsDigest,
       validatorsHash: validatorsHash(this.membership.validatorsAt(height)),
       previous: this.lastHeaderHash,
+      nextValidatorsHash: change
+        ? validatorsHash(this.membership.validatorsAt(change.fromHeight))
+        : new Uint8Array(32),
+      nextFromHeight: change ? change.fromHeight : 0n,
     };
     this.lastHeaderHash = headerHash(header);
     const sig = signWith(this.opts.key, headerSigningMessage(header));
@@ -324,6 +335,13 @@ export class ArborNode {
         call.on("close", unsubscribe);
       },
       getHeaders: (call: grpc.ServerUnaryCall<HeadersRequest, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        if (call.request.transitionsOnly) {
+          void this.transitions(call.request.fromHeight, call.request.untilHeight).then(
+            (r) => cb(null, create(HeadersReplySchema, r)),
+            (e) => cb(grpcError(grpc.status.INTERNAL, String(e))),
+          );
+          return;
+        }
         void this.certifier.range(call.request.fromHeight, call.request.maxCount || 64).then(
           (headers) => cb(null, create(HeadersReplySchema, { headers })),
           (e) => cb(grpcError(grpc.status.INTERNAL, String(e))),
@@ -382,6 +400,23 @@ export class ArborNode {
       proof,
       signature: signWith(this.opts.key, statementSigningMessage(statement)),
     });
+  }
+
+  /** The certified headers that decided validator-set changes in (after, until], with the new sets. */
+  private async transitions(
+    after: bigint,
+    until: bigint,
+  ): Promise<{ headers: Uint8Array[]; nextValidators: Uint8Array[] }> {
+    const headers: Uint8Array[] = [];
+    const nextValidators: Uint8Array[] = [];
+    for (const e of this.membership.schedule.slice(1)) {
+      if (e.decidedAt <= after || e.fromHeight > until) continue;
+      const c = await this.certifier.get(e.decidedAt);
+      if (!c) break; // not certified yet: the light client asks again later
+      headers.push(encodeCertifiedHeader(c));
+      nextValidators.push(encodeValidators(this.membership.validatorsAt(e.fromHeight)));
+    }
+    return { headers, nextValidators };
   }
 
   private admit(bytes: Uint8Array): ExecuteAck {

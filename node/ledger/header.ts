@@ -23,6 +23,13 @@ export interface Header {
   readonly validatorsHash: Uint8Array;
   /** hash of the header at height-1 (zero at height 0) */
   readonly previous: Uint8Array;
+  /**
+   * A validator-set change this block decided: the hash of the next set and the height it signs
+   * from (zero hash and 0 when none). Certified by the current set, it is what lets a light client
+   * step from one set to the next without downloading anything in between.
+   */
+  readonly nextValidatorsHash: Uint8Array;
+  readonly nextFromHeight: bigint;
 }
 
 export interface HeaderSignature {
@@ -50,6 +57,8 @@ export function encodeHeader(h: Header): Uint8Array {
     .raw(h.receiptsDigest)
     .raw(h.validatorsHash)
     .raw(h.previous)
+    .raw(h.nextValidatorsHash)
+    .u64(h.nextFromHeight)
     .finish();
 }
 
@@ -62,6 +71,8 @@ export function decodeHeader(r: Reader): Header {
     receiptsDigest: r.copy(32, "receipts digest"),
     validatorsHash: r.copy(32, "validators hash"),
     previous: r.copy(32, "previous"),
+    nextValidatorsHash: r.copy(32, "next validators hash"),
+    nextFromHeight: r.u64(),
   };
 }
 

@@ -49,6 +49,8 @@ function header(height: bigint, root: Uint8Array): Header {
     receiptsDigest: new Uint8Array(32),
     validatorsHash: validatorsHash(validators),
     previous: new Uint8Array(32),
+    nextValidatorsHash: new Uint8Array(32),
+    nextFromHeight: 0n,
   };
 }
 

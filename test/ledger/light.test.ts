@@ -1,0 +1,75 @@
+// The light client verifies a read after many blocks and a validator-set change while
+// downloading only the transition header and the target header; forged headers and proofs fail.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { LightClient } from "../../client/light.js";
+import { buildChain } from "./light-chain.js";
+import { prove } from "../../node/store/core/proof.js";
+import { encodeProof } from "../../node/store/core/proof-codec.js";
+import { keyPath } from "../../node/store/core/path.js";
+import { utf8 } from "../../node/common/bytes.js";
+import { VerificationError } from "../../client/errors.js";
+import { installNodeSha256 } from "../../node/platform.js";
+
+installNodeSha256();
+
+test("a light client verifies a read after 1,000 blocks and an eviction, downloading two headers", async () => {
+  const c = buildChain(1000, 500);
+  const light = new LightClient(c.genesis, c.source);
+  const key = "light/k7";
+  const value = await light.verifyRead(key, encodeProof(prove(c.tree, [keyPath(key)])), 1000n);
+  assert.deepEqual(value, c.tree.get(key));
+  assert.equal(light.headersDownloaded, 2);
+  assert.ok(
+    light.bytesDownloaded < c.allHeaderBytes / 100,
+    `${light.bytesDownloaded} of ${c.allHeaderBytes}`,
+  );
+});
+
+test("forged headers, transitions and proofs are refused", async () => {
+  const c = buildChain(60, 20);
+  // A header altered after certification.
+  const tampered = {
+    ...c.source,
+    header: async (h: bigint) => {
+      const b = new Uint8Array(c.headers[Number(h) - 1]!);
+      b[45]! ^= 1; // inside the root
+      return b;
+    },
+  };
+  await assert.rejects(
+    new LightClient(c.genesis, tampered).header(50n),
+    VerificationError,
+    "tampered header",
+  );
+  // A transition whose announced next set is not the one the header commits to.
+  const badNext = {
+    ...c.source,
+    transitions: async (a: bigint, u: bigint) =>
+      (await c.source.transitions(a, u)).map((t) => {
+        const next = new Uint8Array(t.next);
+        next[next.length - 1]! ^= 1;
+        return { ...t, next };
+      }),
+  };
+  await assert.rejects(new LightClient(c.genesis, badNext).header(50n), VerificationError, "forged next set");
+  // Without the transition, a header of the new set cannot be verified.
+  const skipTransition = { ...c.source, transitions: async () => [] };
+  await assert.rejects(
+    new LightClient(c.genesis, skipTransition).header(50n),
+    VerificationError,
+    "skipped transition",
+  );
+  // A proof against another tree.
+  const other = buildChain(60, 20);
+  other.tree.set("light/k1", utf8("forged"));
+  await assert.rejects(
+    new LightClient(c.genesis, c.source).verifyRead(
+      "light/k1",
+      encodeProof(prove(other.tree, [keyPath("light/k1")])),
+      60n,
+    ),
+    VerificationError,
+    "foreign proof",
+  );
+});
