@@ -121,6 +121,8 @@ export const TOB_MAX_SCHEDULED_EPOCHS = 4;
 export const TOB_RETAINED_EPOCH_TAILS = 4;
 /** Most self-addressed events one step() processes (solo mode pipelines through these). */
 export const TOB_MAX_LOCAL_EVENTS_PER_STEP = 4096;
+/** Most inputs the shell hands the consensus core in one step (one persist batch, one fsync). */
+export const TOB_MAX_INPUTS_PER_STEP = 1024;
 /** Most pieces of equivocation evidence reported per step. */
 export const TOB_MAX_EVIDENCE_PER_STEP = 16;
 /** Most rejected-input reports returned per step (diagnostics only). */

@@ -7,7 +7,12 @@
 import { Level } from "level";
 import { toHex } from "../common/bytes.js";
 import { Writer } from "../common/codec.js";
-import { TOB_DEDUP_WINDOW, TOB_DELIVER_WINDOW, TOB_RETAINED_BLOCKS } from "../common/limits.js";
+import {
+  TOB_DEDUP_WINDOW,
+  TOB_DELIVER_WINDOW,
+  TOB_MAX_INPUTS_PER_STEP,
+  TOB_RETAINED_BLOCKS,
+} from "../common/limits.js";
 import {
   TobCore,
   decodeBlock,
@@ -153,11 +158,21 @@ export class TobShell {
     if (!this.running) void this.run();
   }
 
+  /**
+   * Steps the core with everything queued (bounded), writes the one persist batch (fsync), then
+   * releases its sends and deliveries. Inputs that arrive during the write wait for the next
+   * round: under load one fsync and one event-loop turn cover many messages.
+   */
   private async run(): Promise<void> {
     this.running = true;
     try {
       while (this.inputs.length > 0 && !this.stopped) {
-        const step = this.core.step(this.inputs.shift()!);
+        const batch = this.inputs.splice(0, TOB_MAX_INPUTS_PER_STEP);
+        const step = this.core.stepAll(batch);
+        // A refused local input (not a peer's message) is a bug or a misconfiguration: say so.
+        for (const r of step.rejected)
+          if (r.from === null)
+            this.opts.log?.("consensus refused a local input", { code: r.code, message: r.message });
         if (step.persist) await this.persist(step.persist);
         const fx = step.persisted();
         for (const s of fx.sends) this.opts.send(s.to, s.bytes);

@@ -14,6 +14,7 @@ import {
   TOB_MAX_BLOCK_REQUESTS,
   TOB_MAX_EVIDENCE_PER_STEP,
   TOB_MAX_GOSSIP_REQUESTS,
+  TOB_MAX_INPUTS_PER_STEP,
   TOB_MAX_LOCAL_EVENTS_PER_STEP,
   TOB_MAX_REJECTS_PER_STEP,
   TOB_MAX_SCHEDULED_EPOCHS,
@@ -48,8 +49,13 @@ export interface Timing {
   readonly maxBackoff: number;
   /** Least ticks between two catch-up requests to the same peer. */
   readonly syncRetryTicks: number;
-  /** Locally submitted requests still pending after this many ticks are gossiped again. */
+  /** Requests still pending after this many ticks are gossiped again. */
   readonly regossipTicks: number;
+  /**
+   * An idle node (nothing to order) runs no round timer; instead it asks one peer, in turn, for
+   * catch-up this often, so a node that missed the end of the last burst still learns it.
+   */
+  readonly idleSyncTicks: number;
 }
 
 export const DEFAULT_TIMING: Timing = {
@@ -57,6 +63,7 @@ export const DEFAULT_TIMING: Timing = {
   maxBackoff: 3,
   syncRetryTicks: 10,
   regossipTicks: 200,
+  idleSyncTicks: 100,
 };
 
 export interface CoreConfig {
@@ -150,6 +157,8 @@ export class TobCore {
   private round = 0;
   private deadline = 0;
   private myTimeout: Timeout | null = null;
+  /** Round of the QC that last committed blocks with requests (see maybePropose). */
+  private announceRound = -1;
 
   // Blocks and certificates of the current epoch.
   private tree!: BlockTree;
@@ -165,6 +174,9 @@ export class TobCore {
   private readonly asked = new Map<PeerId, number>();
   private syncPeer: PeerId | null = null;
   private cursor: number | null = null;
+  /** Tick of the last catch-up poll (a restarted node polls at once), and the validator index polled last. */
+  private lastPoll = Number.NEGATIVE_INFINITY;
+  private pollIndex = 0;
 
   // The step being built.
   private local: Local[] = [];
@@ -174,6 +186,8 @@ export class TobCore {
   private outTree: Block[] = [];
   private treeFloor: number | null = null;
   private sends: Send[] = [];
+  /** Requests to gossip, sent once at the end of the step (one message for many submissions). */
+  private gossipOut: Uint8Array[] = [];
   private deliveries: Delivery[] = [];
   private evidence: Evidence[] = [];
   private rejected: Rejected[] = [];
@@ -241,13 +255,28 @@ export class TobCore {
       this.epochDirty = true;
       this.safetyDirty = true;
       this.enterRound(1);
+      this.lastPoll = 0; // a fresh chain has nothing to catch up on yet
     }
   }
 
   // ---- public surface ------------------------------------------------------------------------
 
   step(input: Input): Step {
+    return this.stepAll([input]);
+  }
+
+  /**
+   * Several inputs in one step: one persist batch covers them all and nothing leaves the node
+   * before it is durable, so a shell under load pays one fsync for a whole queue of inputs.
+   */
+  stepAll(inputs: readonly Input[]): Step {
     invariant(!this.awaitingRelease, "step() before the previous step's effects were released");
+    invariant(inputs.length <= TOB_MAX_INPUTS_PER_STEP, "inputs per step are bounded");
+    for (const input of inputs) this.apply(input);
+    return this.finishStep();
+  }
+
+  private apply(input: Input): void {
     try {
       switch (input.type) {
         case "tick":
@@ -271,7 +300,6 @@ export class TobCore {
       this.noteReject(input.type === "message" ? input.from : null, e);
     }
     this.drain();
-    return this.finishStep();
   }
 
   status(): Status {
@@ -303,6 +331,7 @@ export class TobCore {
   }
 
   private finishStep(): Step {
+    this.flushGossip();
     const dirty =
       this.safetyDirty ||
       this.epochDirty ||
@@ -383,6 +412,7 @@ export class TobCore {
     this.votes.clear();
     this.timeouts.clear();
     this.witness = null;
+    this.announceRound = -1;
     this.cursor = null;
     this.asked.clear();
   }
@@ -461,13 +491,54 @@ export class TobCore {
 
   private onTick(): void {
     this.now++;
-    if (this.now >= this.deadline) {
+    if (!this.hasWork()) {
+      // Idle: there is nothing to order, so no view change. The round stays open and its leader
+      // proposes the moment a request arrives; the timer starts afresh when work appears. A slow
+      // poll replaces the timeouts as the way a node that missed the last commit learns it.
+      this.deadline = this.now + this.timeoutTicks();
+      if (this.now - this.lastPoll >= this.timing.idleSyncTicks) this.poll();
+    } else if (this.now >= this.deadline) {
+      const again = this.myTimeout !== null;
       this.localTimeout();
       this.deadline = this.now + this.timeoutTicks();
       // The block our high QC names is still missing: ask again.
       if (!this.tree.position(this.safety.highQC.blockId) && this.syncPeer) this.requestSync(this.syncPeer);
+      // A whole period after giving up on this round and still no TC: the others may be idle in a
+      // later round (they committed what we wait for), so ask one of them, in turn.
+      else if (again) this.poll();
     }
     if (this.now % this.timing.regossipTicks === 0) this.regossip();
+  }
+
+  /**
+   * Whether this node needs the cluster to make progress: it holds a pending request, the chain
+   * to its high QC carries requests not yet committed, the epoch's last block is not committed,
+   * or it lacks the block its high QC certifies. Only then does its round timer run. Any pending
+   * request at a correct node keeps the timer running, so a faulty leader cannot stall it.
+   */
+  private hasWork(): boolean {
+    if (this.pool.size > 0) return true;
+    const s = this.es.schedules[0];
+    if (s && this.tree.root.height < s.fromHeight - 1) return true;
+    const hqc = this.safety.highQC;
+    if (!this.tree.position(hqc.blockId)) return true;
+    return this.tree.path(hqc.blockId).some((b) => b.requests.length > 0);
+  }
+
+  /**
+   * Asks the next validator (round-robin, so a faulty one costs one turn) for catch-up from our
+   * committed height. Paced by its callers, so it bypasses the per-peer limit of requestSync.
+   */
+  private poll(): void {
+    this.lastPoll = this.now;
+    const ids = this.set.ids;
+    for (let k = 0; k < ids.length; k++) {
+      this.pollIndex = (this.pollIndex + 1) % ids.length;
+      const p = ids[this.pollIndex]!;
+      if (p === this.me) continue;
+      const fromHeight = this.cursor ?? this.tree.root.height + 1;
+      return this.send(p, { kind: "syncRequest", epoch: this.es.epoch, fromHeight });
+    }
   }
 
   /** Signs (or re-sends) a timeout for the current round; from then on we never vote in it. */
@@ -549,6 +620,7 @@ export class TobCore {
     const committed = this.tree.commit(parent);
     this.ledger.enqueue(committed);
     this.witness = { child, qc };
+    if (committed.some((b) => b.requests.length > 0)) this.announceRound = qc.round;
     for (const k of this.proposals.keys()) if (k <= parent.round) this.proposals.delete(k);
   }
 
@@ -622,7 +694,13 @@ export class TobCore {
   }
 
   private onProposal(b: Block, tc: TC | null, from: PeerId): void {
-    if (b.round < this.round) reject("tob/stale", `proposal for round ${b.round} in round ${this.round}`);
+    if (b.round < this.round) {
+      // Its votes overtook it here and we aggregated its QC: keep the block, since our next
+      // proposal extends it (the QC vouches for its content: correct voters validated it).
+      if (this.certs.known(b.round, b.id) && !this.tree.get(b.id) && this.tree.position(b.parentId))
+        this.insertBlock(b);
+      reject("tob/stale", `proposal for round ${b.round} in round ${this.round}`);
+    }
     if (b.author !== this.set.leader(b.round))
       reject("tob/not-leader", `block of round ${b.round} by ${b.author}`);
     this.certs.proposal(b);
@@ -773,9 +851,17 @@ export class TobCore {
   }
 
   private gossip(reqs: readonly Uint8Array[]): void {
+    for (const r of reqs) this.gossipOut.push(r);
+  }
+
+  /** Broadcasts the step's gossip in bounded messages, ahead of the step's other sends. */
+  private flushGossip(): void {
+    if (this.gossipOut.length === 0) return;
+    const protocol = this.sends;
+    this.sends = [];
     let batch: Uint8Array[] = [];
     let bytes = 0;
-    for (const r of reqs) {
+    for (const r of this.gossipOut) {
       if (
         batch.length >= TOB_MAX_GOSSIP_REQUESTS ||
         (batch.length > 0 && bytes + r.length > TOB_MAX_BLOCK_BYTES)
@@ -788,13 +874,20 @@ export class TobCore {
       bytes += r.length;
     }
     if (batch.length > 0) this.broadcast({ kind: "requests", requests: batch });
+    this.gossipOut = [];
+    for (const x of protocol) this.sends.push(x);
   }
 
+  /**
+   * Requests pending for a long time are gossiped again — also those we only heard of: the node a
+   * client submitted to may have crashed with its pool, and an idle node runs no timer, so the
+   * request must reach the others for the cluster to move on to a leader that proposes it.
+   */
   private regossip(): void {
     const old: Uint8Array[] = [];
     for (const p of this.pool.values()) {
       if (p.since > this.now - this.timing.regossipTicks) break;
-      if (p.local) old.push(p.req);
+      old.push(p.req);
       if (old.length >= TOB_MAX_GOSSIP_REQUESTS) break;
     }
     this.gossip(old);
@@ -829,7 +922,10 @@ export class TobCore {
       requests.length > 0 ||
       path.some((b) => b.requests.length > 0) ||
       (s !== undefined && this.tree.root.height < epochEnd);
-    if (!work) return false;
+    if (!work) {
+      this.maybeAnnounce(hqc);
+      return false;
+    }
     const body = {
       epoch: this.es.epoch,
       epochStartHeight: this.es.genesisHeight,
@@ -848,10 +944,24 @@ export class TobCore {
     };
     this.insertBlock(block);
     this.proposals.set(block.round, block);
+    // The proposal goes out before our vote, so the next leader sees the block before its votes.
+    this.broadcast({ kind: "proposal", block, tc });
     this.maybeVote(block, hqc, tc);
     invariant(this.safety.lastVotedRound === this.round, "a leader votes for its own proposal");
-    this.broadcast({ kind: "proposal", block, tc });
     return true;
+  }
+
+  /**
+   * Nothing to propose, but our high QC committed requests and we aggregated it, so nobody else
+   * has it: no proposal would carry it, and the others would learn the commit only from a TC. We
+   * send it instead as an unsolicited catch-up answer (the certified block and its QC), checked
+   * by the receivers like any answer. Once per QC; if it is lost, their timers and polls recover.
+   */
+  private maybeAnnounce(hqc: QC): void {
+    if (this.announceRound !== hqc.round) return;
+    this.announceRound = -1;
+    const b = this.tree.get(hqc.blockId);
+    if (b) this.broadcast({ kind: "syncResponse", epoch: this.es.epoch, blocks: [b], qc: hqc, more: false });
   }
 
   /** Oldest pending requests not already in the chain we extend nor delivered recently. */
