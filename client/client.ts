@@ -329,6 +329,12 @@ export class ArborClient {
     forExecute: boolean,
   ): Promise<{ answer: ProofAnswer; statement: SignedStatement }> {
     const errors: string[] = [];
+    // Without this, a key whose every holder was caught lying (and excluded) would wait forever.
+    if (holders.length === 0)
+      throw new VerificationError(
+        "client/all-holders-excluded",
+        `every node holding ${keys[0]}${keys.length > 1 ? " (and more)" : ""} was caught lying`,
+      );
     return new Promise((resolve, reject) => {
       let pending = holders.length;
       let done = false;
