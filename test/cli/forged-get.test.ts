@@ -3,7 +3,8 @@
 // signed statements about a forged tree (a record with a made-up balance, hence a made-up root).
 // Reads through the SDK still return the true value via the honest holder; the forged statement
 // is kept as evidence; and when the double is the only holder left, the read fails verification
-// (client/forged-root) instead of returning the forged value.
+// (client/forged-root) instead of returning the forged value; the liar is then no longer asked, and a
+// key whose every holder was caught lying fails at once (client/all-holders-excluded).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
@@ -21,6 +22,7 @@ import { chainId } from "../../node/ledger/genesis.js";
 import { encodeStatement, proofDigest, statementSigningMessage } from "../../node/ledger/statement.js";
 import { signWith } from "../../node/keys.js";
 import { bytesEqual } from "../../node/common/bytes.js";
+import { Partition } from "../../node/store/core/partition.js";
 
 const LIAR = 3;
 const FORGED_BALANCE = 1_000_000_000n;
@@ -28,6 +30,15 @@ let c: Cluster;
 let double: grpc.Server;
 let client: ArborClient;
 let gets = 0;
+
+/** Holders of a key by the genesis partitions (the SDK's holders() leaves out nodes caught lying). */
+function holdersOf(key: string): string {
+  const p = keyPath(key);
+  return c.genesis.nodes
+    .filter((n) => new Partition(n.prefixes).holdsKey(p))
+    .map((n) => n.id)
+    .join();
+}
 
 /** Node 3's GET: a proof from a tree where every asked key holds a rich account, signed with node 3's key. */
 async function forgedGet(req: GetRequest): Promise<ReturnType<typeof create<typeof GetReplySchema>>> {
@@ -88,34 +99,56 @@ test("a forged GET reply is rejected by verification; reads succeed through the 
   await bank.setup(loadBankingOps());
   // An account stored by node 2 and the liar only.
   let name = "";
-  for (let i = 0; name === ""; i++)
-    if (client.holders(bank.account(`v${i}`)).join() === `2,${LIAR}`) name = `v${i}`;
+  for (let i = 0; name === ""; i++) if (holdersOf(bank.account(`v${i}`)) === `2,${LIAR}`) name = `v${i}`;
   await bank.openAccount(name);
   await bank.mint(name, 77n);
 
   gets = 0;
-  const read = await client.read([bank.account(name)]);
-  assert.equal(decodeAccount(read.values.get(bank.account(name))!).balance, 77n);
-  assert.ok(gets > 0, "the double was asked");
-  assert.ok(
-    read.statements.every((s) => s.node !== LIAR),
-    "no answer of the liar was used",
-  );
-  // The liar's signed statement is kept: it contradicts the certified root at its height.
-  const lie = [...client.evidence].reverse().find((s) => s.node === LIAR && s.statement.height > 0n);
-  assert.ok(lie, "forged statement kept as evidence");
-  const cert = await client.certifiedHeader(lie.statement.height);
-  assert.ok(!bytesEqual(cert.header.root, lie.statement.root));
+  const fresh = await ArborClient.connect({ genesis: c.genesis });
+  try {
+    const read = await fresh.read([bank.account(name)]);
+    assert.equal(decodeAccount(read.values.get(bank.account(name))!).balance, 77n);
+    assert.ok(gets > 0, "the double was asked");
+    assert.ok(
+      read.statements.every((s) => s.node !== LIAR),
+      "no answer of the liar was used",
+    );
+    // Caught: its signed statement contradicts the certified root at its height; it is kept as
+    // evidence for a complaint, and the liar is not asked again.
+    const lie = [...fresh.evidence].reverse().find((s) => s.node === LIAR && s.statement.height > 0n);
+    assert.ok(lie, "forged statement kept as evidence");
+    const cert = await fresh.certifiedHeader(lie.statement.height);
+    assert.ok(!bytesEqual(cert.header.root, lie.statement.root));
+    // (The read returned with the honest answer; the liar's is judged a moment later.)
+    await c.waitFor(async () => fresh.suspects.length > 0, 10_000, "the liar to be caught");
+    assert.deepEqual(
+      fresh.suspects.map((s) => s.accused),
+      [LIAR],
+    );
+    assert.ok(fresh.excluded.has(LIAR));
+  } finally {
+    fresh.close();
+  }
 
-  // Only the liar is left to ask (the cluster halts, but its certified past stays readable).
+  // Only the liar is left to ask (the cluster halts, but its certified past stays readable): a
+  // client that never met it asks it, catches the forgery, and fails rather than return it.
   await c.kill(2);
-  await assert.rejects(client.read([bank.account(name)]), (e: Error) => {
-    assert.match(e.message, new RegExp(`node ${LIAR}: client/forged-root`));
-    return true;
-  });
-  // Keys held by honest nodes 0 and 1 still read fine.
-  let other = "";
-  for (let i = 0; other === ""; i++)
-    if (client.holders(bank.account(`w${i}`)).join() === "0,1") other = `w${i}`;
-  assert.equal((await client.read([bank.account(other)])).values.get(bank.account(other)), null);
+  const last = await ArborClient.connect({ genesis: c.genesis });
+  try {
+    await assert.rejects(last.read([bank.account(name)]));
+    assert.deepEqual(
+      last.suspects.map((s) => s.accused),
+      [LIAR],
+      "the read failed because the liar was caught (client/forged-root), not for want of an answer",
+    );
+    // Every holder excluded (node 2 by hand here): the read fails at once instead of waiting.
+    last.excluded.add(2);
+    await assert.rejects(last.read([bank.account(name)]), { code: "client/all-holders-excluded" });
+    // Keys held by honest nodes 0 and 1 still read fine.
+    let other = "";
+    for (let i = 0; other === ""; i++) if (holdersOf(bank.account(`w${i}`)) === "0,1") other = `w${i}`;
+    assert.equal((await last.read([bank.account(other)])).values.get(bank.account(other)), null);
+  } finally {
+    last.close();
+  }
 });

@@ -36,7 +36,8 @@ export function run(
       reject(new Error(`timed out: arbor ${args.join(" ")}\n${stdout}\n${stderr}`));
     }, opts.timeoutMs ?? 60_000);
     p.once("error", reject);
-    p.once("exit", (code) => {
+    // "close", not "exit": only then has all of the child's output been read.
+    p.once("close", (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
