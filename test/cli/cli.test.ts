@@ -263,5 +263,9 @@ test("the banking demo reuses the CLI's domain (same client key) and ends with m
   assert.match(r.stdout, /already exists and this key owns it/);
   assert.match(r.stdout, /record-changed/);
   assert.match(r.stdout, /money conserved/);
-  assert.match(r.stdout, /every balance equals what the accepted receipts imply/);
+  // Balances are compared one by one only when every request got a receipt.
+  assert.match(
+    r.stdout,
+    /every balance equals what the accepted receipts imply|balances not compared one by one/,
+  );
 });
