@@ -35,7 +35,9 @@ export async function pollStatus(c: ArborClient): Promise<NodeStatus[]> {
         };
       } catch (e) {
         const d = (e as { details?: string }).details || String(e);
-        const error = d.includes("ECONNREFUSED") ? "connection refused" : d.replace(/\s*Resolution note:\s*$/, "");
+        const error = d.includes("ECONNREFUSED")
+          ? "connection refused"
+          : d.replace(/\s*Resolution note:\s*$/, "");
         return { id: n.id, address: n.address, reachable: false, error };
       }
     }),
