@@ -117,6 +117,7 @@ export class ArborNode {
   private meta!: Level<Uint8Array, Uint8Array>;
   private certifier!: HeaderCertifier;
   private readonly receipts = new ReceiptBook();
+  private appliedHeight = 0n;
   private membership!: Membership;
   private lastHeaderHash: Uint8Array = new Uint8Array(32);
   private closing = false;
@@ -131,8 +132,13 @@ export class ArborNode {
     this.chain = chainId(opts.genesis);
   }
 
+  /**
+   * The height the tree in memory is at. It moves with the tree, synchronously, before the block
+   * is on disk: a GET answered while the commit is being written must pair the new root with the
+   * new height (the block is deterministic: if the node crashes, it re-applies to the same root).
+   */
   get height(): bigint {
-    return this.store.height;
+    return this.appliedHeight;
   }
 
   get root(): Uint8Array {
@@ -166,6 +172,7 @@ export class ArborNode {
     await this.meta.open();
     this.certifier = new HeaderCertifier(this.meta, (h) => m.validatorsAt(h), verifier);
     await this.certifier.loadLatest();
+    this.appliedHeight = this.store.height;
     const prev = await this.certifier.get(this.store.height);
     if (prev) this.lastHeaderHash = headerHash(prev.header);
 
@@ -214,7 +221,7 @@ export class ArborNode {
     log.info("node started", {
       id: this.me.id,
       listen,
-      height: this.store.height,
+      height: this.height,
       root: toHex(this.root),
       prefixes: this.me.prefixes,
     });
@@ -238,6 +245,7 @@ export class ArborNode {
     const height = BigInt(d.height);
     if (height <= this.store.height) return; // already applied before a restart
     const out: BlockOutcome = this.ledger.applyBlock(height, d.requests);
+    this.appliedHeight = height;
     const extras: Array<{ key: string; value: Uint8Array }> = [];
     let change: { fromHeight: bigint; ids: readonly number[] } | null = null;
     if (out.evicted.length > 0) {
@@ -360,7 +368,7 @@ export class ArborNode {
           create(StatusReplySchema, {
             node: this.me.id,
             publicKey: this.opts.key.publicKey,
-            height: this.store.height,
+            height: this.height,
             timestamp: BigInt(this.store.history.now),
             root: this.root,
             prefixes: [...this.me.prefixes],
@@ -390,7 +398,7 @@ export class ArborNode {
     const statement = encodeStatement({
       chain: this.chain,
       node: this.me.id,
-      height: this.store.height,
+      height: this.height,
       timestamp: BigInt(this.store.history.now),
       root,
       proofDigest: proofDigest(proof),
