@@ -163,6 +163,8 @@ export class TobCore {
   // Blocks and certificates of the current epoch.
   private tree!: BlockTree;
   private readonly proposals = new Map<number, Block>();
+  /** A valid proposal of the current round whose parent had not arrived yet: retried when it does. */
+  private waiting: { block: Block; tc: TC | null; from: PeerId } | null = null;
   private readonly votes = new Map<number, Map<number, Vote>>();
   private readonly timeouts = new Map<number, Timeout>();
   private witness: { child: Block; qc: QC } | null = null;
@@ -373,7 +375,8 @@ export class TobCore {
           else this.addTimeout(ev.timeout);
           continue;
         }
-        const progressed = this.deliver() || this.maybeSwitchEpoch() || this.maybePropose();
+        const progressed =
+          this.deliver() || this.maybeSwitchEpoch() || this.retryWaiting() || this.maybePropose();
         if (!progressed) return;
       } catch (e) {
         if (!(e instanceof ArborError)) throw e;
@@ -412,6 +415,7 @@ export class TobCore {
     this.votes.clear();
     this.timeouts.clear();
     this.witness = null;
+    this.waiting = null;
     this.announceRound = -1;
     this.cursor = null;
     this.asked.clear();
@@ -637,6 +641,20 @@ export class TobCore {
     }
   }
 
+  /** Processes the held proposal once its parent is known (or drops it once its round is past). */
+  private retryWaiting(): boolean {
+    const w = this.waiting;
+    if (!w) return false;
+    if (w.block.round !== this.round || w.block.epoch !== this.es.epoch) {
+      this.waiting = null;
+      return false;
+    }
+    if (!this.tree.position(w.block.parentId)) return false;
+    this.waiting = null;
+    this.onProposal(w.block, w.tc, w.from);
+    return true;
+  }
+
   // ---- delivery ------------------------------------------------------------------------------
 
   private deliver(): boolean {
@@ -728,6 +746,9 @@ export class TobCore {
       reject("tob/unjustified-round", `proposal for round ${b.round} in round ${this.round}`);
     if (this.ledger.full) reject("tob/backpressure", "too many committed blocks await delivery");
     if (!this.tree.position(b.parentId)) {
+      // Proposals of consecutive rounds come from different leaders over different streams, so
+      // the child may overtake its parent: keep it, and vote once the parent is in.
+      this.waiting = { block: b, tc, from };
       this.syncPeer = from;
       this.requestSync(from);
       reject("tob/missing-parent", `parent of round ${b.round} unknown`);

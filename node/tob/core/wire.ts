@@ -54,6 +54,13 @@ export function writeTC(w: Writer, tc: TC): void {
   writeQC(w, tc.highQC);
 }
 
+/** Room for a block's encoding, so big blocks are written without regrowing the buffer. */
+function blockSizeHint(b: Pick<Block, "qc" | "requests">): number {
+  let n = 1024 + 80 * b.qc.votes.length;
+  for (const r of b.requests) n += r.length + 5;
+  return n;
+}
+
 /** The part of a block its id covers (everything but the signature). */
 export function writeBlockBody(
   w: Writer,
@@ -81,7 +88,7 @@ export function blockIdOf(body: Uint8Array): Uint8Array {
 export function computeBlockId(
   b: Pick<Block, "epoch" | "round" | "height" | "parentId" | "qc" | "author" | "requests">,
 ): Uint8Array {
-  const w = new Writer(256);
+  const w = new Writer(blockSizeHint(b));
   writeBlockBody(w, b);
   return blockIdOf(w.finish());
 }
@@ -105,9 +112,11 @@ function writeTimeout(w: Writer, t: Timeout): void {
 }
 
 export function encodeMessage(m: Message): Uint8Array {
-  const w = new Writer(
-    m.kind === "proposal" || m.kind === "syncResponse" || m.kind === "requests" ? 4096 : 256,
-  );
+  let hint = 256;
+  if (m.kind === "proposal") hint = blockSizeHint(m.block) + 4096;
+  else if (m.kind === "syncResponse") for (const b of m.blocks) hint += blockSizeHint(b);
+  else if (m.kind === "requests") for (const r of m.requests) hint += r.length + 5;
+  const w = new Writer(hint);
   w.u8(WIRE_VERSION).u8(KIND_TAGS[m.kind]);
   switch (m.kind) {
     case "proposal":
@@ -272,11 +281,20 @@ export function decodeMessage(buf: Uint8Array): Message {
   return m;
 }
 
-/** Standalone block encoding (persistence of the delivered ledger). */
+const encodedBlocks = new WeakMap<Block, Uint8Array>();
+
+/**
+ * Standalone block encoding (persistence: uncommitted blocks, then the delivered ledger). Blocks
+ * are immutable, so the encoding is kept with the object: a block is stored twice.
+ */
 export function encodeBlock(b: Block): Uint8Array {
-  const w = new Writer(1024);
-  writeBlock(w, b);
-  return w.finish();
+  let e = encodedBlocks.get(b);
+  if (!e) {
+    const w = new Writer(blockSizeHint(b));
+    writeBlock(w, b);
+    encodedBlocks.set(b, (e = w.finish()));
+  }
+  return e;
 }
 
 export function decodeBlock(buf: Uint8Array): Block {
