@@ -275,10 +275,13 @@ async function main(): Promise<void> {
   try {
     await load.send(1);
     while (load.delivered < 1) await sleep(10);
-    progress("saturation (closed loop)");
-    const sat = await saturate(load);
+    // ARBOR_BENCH_RATE=R skips the saturation phase and measures latency at R/2 (for profiling).
+    const fixed = Number(process.env.ARBOR_BENCH_RATE ?? 0);
+    progress(fixed ? `fixed rate ${fixed}/s given` : "saturation (closed loop)");
+    const sat = fixed ? [fixed] : await saturate(load);
     const requestsPerSec = median(sat);
     const half = requestsPerSec / 2;
+    await sleep(Number(process.env.ARBOR_BENCH_SETTLE_S ?? 0) * 1000);
     progress(`latency at half the saturation rate (${Math.round(half)}/s, open loop)`);
     const lat = await atRate(load, half);
     const st = await Promise.all(c.nodes.map((n) => status(n)));

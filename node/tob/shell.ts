@@ -30,10 +30,16 @@ import {
   type Status,
 } from "./core/index.js";
 
+// Storage layout. Every block is written once, under its id, when it enters the tree of
+// uncommitted blocks (before we vote for it); the tree and the delivered ledger only index it.
+// (Earlier versions stored whole blocks under 'b' and 't'; restore still reads those.)
 const SAFETY_KEY = new Uint8Array([0x73]); // 's'
 const EPOCH_KEY = new Uint8Array([0x65]); // 'e'
-const P_BLOCK = 0x62; // 'b'
-const P_TREE = 0x74; // 't': uncommitted blocks, by height then id (persisted before voting for them)
+const P_ID = 0x42; // 'B' + id → encoded block
+const P_BLOCK = 0x62; // 'b' + height → id of the delivered block at that height
+const P_TREE = 0x74; // 't' + height + id → empty: an uncommitted block we stored
+const EMPTY = new Uint8Array(0);
+const ID_BYTES = 32;
 
 function blockKey(height: number): Uint8Array {
   return new Writer(9).u8(P_BLOCK).u64(BigInt(height)).finish();
@@ -41,6 +47,21 @@ function blockKey(height: number): Uint8Array {
 
 function treeKey(height: number, id: Uint8Array): Uint8Array {
   return new Writer(41).u8(P_TREE).u64(BigInt(height)).raw(id).finish();
+}
+
+function idKey(id: Uint8Array): Uint8Array {
+  const k = new Uint8Array(1 + ID_BYTES);
+  k[0] = P_ID;
+  k.set(id, 1);
+  return k;
+}
+
+/** A stored uncommitted block: its tree key, and whether its bytes are under its id key. */
+interface TreeEntry {
+  readonly key: Uint8Array;
+  readonly height: number;
+  readonly id: Uint8Array;
+  readonly underId: boolean;
 }
 
 export interface TobShellOptions {
@@ -65,8 +86,10 @@ export class TobShell {
   private stopped = false;
   private deliverChain: Promise<void> = Promise.resolve();
   private fatal: ((e: unknown) => void) | null = null;
-  /** Keys of stored uncommitted blocks with their heights, so a tree floor deletes them in the same batch. */
-  private readonly treeKeys = new Map<string, { key: Uint8Array; height: number }>();
+  /** Stored uncommitted blocks by id (hex), so a tree floor deletes them in the same batch. */
+  private readonly tree = new Map<string, TreeEntry>();
+  /** Ids (hex) of delivered blocks the tree floor has not passed yet: their bytes stay. */
+  private readonly deliveredIds = new Map<number, string>();
 
   private constructor(
     private readonly db: Level<Uint8Array, Uint8Array>,
@@ -77,47 +100,64 @@ export class TobShell {
   static async open(opts: TobShellOptions): Promise<TobShell> {
     const db = new Level<Uint8Array, Uint8Array>(opts.dir, { keyEncoding: "view", valueEncoding: "view" });
     await db.open();
-    const treeKeys = new Map<string, { key: Uint8Array; height: number }>();
-    const restored = await TobShell.restore(db, opts.appliedHeight, treeKeys);
+    const tree = new Map<string, TreeEntry>();
+    const restored = await TobShell.restore(db, opts.appliedHeight, tree);
     const shell = new TobShell(db, new TobCore(opts.core, restored), opts);
-    for (const [k, v] of treeKeys) shell.treeKeys.set(k, v);
+    for (const [k, v] of tree) shell.tree.set(k, v);
     return shell;
   }
 
   private static async restore(
     db: Level<Uint8Array, Uint8Array>,
     appliedHeight: number,
-    treeKeys: Map<string, { key: Uint8Array; height: number }>,
+    tree: Map<string, TreeEntry>,
   ): Promise<Restored | undefined> {
     const safety = await db.get(SAFETY_KEY);
     const epoch = await db.get(EPOCH_KEY);
     if (safety === undefined || epoch === undefined) return undefined;
     const keep = Math.max(TOB_RETAINED_BLOCKS, TOB_DEDUP_WINDOW + TOB_DELIVER_WINDOW);
-    const blocks = [];
+    const indexed: Uint8Array[] = [];
     for await (const v of db.values({
       gte: blockKey(0),
       lt: new Uint8Array([P_BLOCK + 1]),
       reverse: true,
       limit: keep,
     }))
-      blocks.push(decodeBlock(v));
-    blocks.reverse();
-    const tree = [];
+      indexed.push(v);
+    indexed.reverse();
+    const ledger = await TobShell.resolve(db, indexed);
+    const entries: TreeEntry[] = [];
+    const values: Uint8Array[] = [];
     for await (const [k, v] of db.iterator({
       gte: new Uint8Array([P_TREE]),
       lt: new Uint8Array([P_TREE + 1]),
     })) {
-      const b = decodeBlock(v);
-      tree.push(b);
-      treeKeys.set(toHex(k), { key: k, height: b.height });
+      const id = k.slice(9, 9 + ID_BYTES);
+      const height = Number(new DataView(k.buffer, k.byteOffset + 1, 8).getBigUint64(0));
+      entries.push({ key: k, height, id, underId: v.length === 0 });
+      values.push(v.length === 0 ? id : v);
     }
+    const treeBlocks = await TobShell.resolve(db, values);
+    for (const e of entries) tree.set(toHex(e.id), e);
     return {
       safety: decodeSafety(safety),
       epoch: decodeEpochState(epoch),
-      ledger: blocks,
+      ledger,
       appliedHeight,
-      tree,
+      tree: treeBlocks,
     };
+  }
+
+  /** Blocks from index values: an id (32 bytes) names a block under its id key; else it is one (old layout). */
+  private static async resolve(db: Level<Uint8Array, Uint8Array>, vals: readonly Uint8Array[]) {
+    const ids = vals.filter((v) => v.length === ID_BYTES);
+    const found = await db.getMany(ids.map(idKey));
+    const byId = new Map(ids.map((id, i) => [toHex(id), found[i]]));
+    return vals.map((v) => {
+      const bytes = v.length === ID_BYTES ? byId.get(toHex(v)) : v;
+      if (!bytes) throw new Error(`consensus storage: block ${toHex(v).slice(0, 16)} is missing`);
+      return decodeBlock(bytes);
+    });
   }
 
   /** Starts ticking. `onFatal` hears of storage failures (the node must stop: it cannot vote safely). */
@@ -149,7 +189,8 @@ export class TobShell {
 
   /** A committed block by height, from storage (for catch-up of the application and for peers). */
   async block(height: number): Promise<Uint8Array | undefined> {
-    return this.db.get(blockKey(height));
+    const v = await this.db.get(blockKey(height));
+    return v !== undefined && v.length === ID_BYTES ? this.db.get(idKey(v)) : v;
   }
 
   private push(i: Input): void {
@@ -205,18 +246,32 @@ export class TobShell {
     const batch = this.db.batch();
     if (p.safety) batch.put(SAFETY_KEY, encodeSafety(p.safety));
     if (p.epoch) batch.put(EPOCH_KEY, encodeEpochState(p.epoch));
-    for (const b of p.blocks) batch.put(blockKey(b.height), encodeBlock(b));
     for (const b of p.tree) {
+      const k = toHex(b.id);
+      if (this.tree.get(k)?.underId) continue;
       const key = treeKey(b.height, b.id);
-      batch.put(key, encodeBlock(b));
-      this.treeKeys.set(toHex(key), { key, height: b.height });
+      batch.put(key, EMPTY);
+      batch.put(idKey(b.id), encodeBlock(b));
+      this.tree.set(k, { key, height: b.height, id: b.id, underId: true });
     }
-    if (p.treeFloor !== null)
-      for (const [k, v] of this.treeKeys)
-        if (v.height <= p.treeFloor) {
-          batch.del(v.key);
-          this.treeKeys.delete(k);
+    for (const b of p.blocks) {
+      const k = toHex(b.id);
+      // Delivered blocks normally went through the tree (stored already); write the rest.
+      if (!this.tree.get(k)?.underId) batch.put(idKey(b.id), encodeBlock(b));
+      batch.put(blockKey(b.height), b.id);
+      this.deliveredIds.set(b.height, k);
+    }
+    const floor = p.treeFloor;
+    if (floor !== null) {
+      for (const [k, e] of this.tree)
+        if (e.height <= floor) {
+          batch.del(e.key);
+          // A block that lost (never delivered) goes entirely; a delivered one keeps its bytes.
+          if (e.underId && this.deliveredIds.get(e.height) !== k) batch.del(idKey(e.id));
+          this.tree.delete(k);
         }
+      for (const h of this.deliveredIds.keys()) if (h <= floor) this.deliveredIds.delete(h);
+    }
     await batch.write({ sync: true });
   }
 
