@@ -80,7 +80,10 @@ test(
       let accepted = 0;
       for (let round = 0; round < 24; round++) {
         if (round === 6) await c.kill(0);
-        if (round === 16) c.start(0);
+        if (round === 16) {
+          c.start(0);
+          await c.ready();
+        }
         const i = round % users.length;
         const j = (i + 1) % users.length;
         const req = await users[i]!.request(

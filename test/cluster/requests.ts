@@ -38,7 +38,9 @@ export async function fetchProof(
     } catch (e) {
       const retry =
         e instanceof Error &&
-        (e.message.startsWith("proofs could not be combined") || e.message.startsWith("behind"));
+        (e.message.startsWith("proofs could not be combined") ||
+          e.message.startsWith("behind") ||
+          e.message.includes("UNAVAILABLE"));
       if (attempt >= 200 || !retry) throw e;
       await new Promise((r) => setTimeout(r, 50));
     }
