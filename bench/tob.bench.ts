@@ -240,7 +240,7 @@ async function atRate(
       await sleep(Math.max(0, next - performance.now()));
     }
   })();
-  await sleep(1000);
+  await sleep(3000); // steady state at this rate (the saturation phase leaves compaction behind)
   const out = { p50: [] as number[], p99: [] as number[], achieved: [] as number[] };
   for (let w = 0; w < 3; w++) {
     const from = performance.now();
@@ -281,7 +281,6 @@ async function main(): Promise<void> {
     const sat = fixed ? [fixed] : await saturate(load);
     const requestsPerSec = median(sat);
     const half = requestsPerSec / 2;
-    await sleep(Number(process.env.ARBOR_BENCH_SETTLE_S ?? 0) * 1000);
     progress(`latency at half the saturation rate (${Math.round(half)}/s, open loop)`);
     const lat = await atRate(load, half);
     const st = await Promise.all(c.nodes.map((n) => status(n)));
