@@ -155,12 +155,16 @@ export class PeerNet {
   private accept(call: grpc.ServerDuplexStream<PeerFrame, PeerFrame>): void {
     const nonce = new Uint8Array(randomBytes(NONCE_BYTES));
     let peer: string | null = null;
+    let refused = false;
     this.inbound.add(call);
     const drop = (why: string) => {
+      refused = true;
       this.opts.log?.("peer stream refused", { why, peer });
       call.end();
     };
     call.on("data", (f: PeerFrame) => {
+      // Frames the dialer queued behind its hello still arrive after a refusal: ignore them.
+      if (refused) return;
       const p = f.payload;
       if (peer === null) {
         try {
