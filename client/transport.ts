@@ -3,12 +3,14 @@ import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import {
   Arbor,
+  EvidenceRequestSchema,
   ExecuteRequestSchema,
   GenesisRequestSchema,
   GetRequestSchema,
   HeadersRequestSchema,
   ReceiptQuerySchema,
   StatusRequestSchema,
+  type EvidenceReply,
   type ExecuteAck,
   type GenesisReply,
   type GetReply,
@@ -83,6 +85,10 @@ export class NodeConnection {
       "getHeaders",
       create(HeadersRequestSchema, { fromHeight: afterHeight, untilHeight, transitionsOnly: true }),
     );
+  }
+  /** Misbehaviour this node's consensus witnessed, as COMPLAIN evidence (unverified). */
+  evidence(): Promise<EvidenceReply> {
+    return this.call("getEvidence", create(EvidenceRequestSchema, {}));
   }
   close(): void {
     this.raw.close();

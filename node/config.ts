@@ -18,8 +18,11 @@ export interface NodeConfigFile {
   tickMs?: number;
   logLevel?: Level;
   /** test-only misbehaviour (see NodeOptions.byzantine) */
-  byzantine?: "forge-get-root";
+  byzantine?: Byzantine;
 }
+
+const BYZANTINE = ["forge-get-root", "double-vote"] as const;
+type Byzantine = (typeof BYZANTINE)[number];
 
 export interface LoadedConfig {
   readonly id: number;
@@ -29,7 +32,7 @@ export interface LoadedConfig {
   readonly listen: string | undefined;
   readonly tickMs: number;
   readonly logLevel: Level;
-  readonly byzantine: "forge-get-root" | undefined;
+  readonly byzantine: Byzantine | undefined;
 }
 
 export class ConfigError extends ArborError {}
@@ -53,6 +56,8 @@ export function loadConfig(path: string): LoadedConfig {
   if (!Number.isInteger(c.id)) throw new ConfigError("config/bad-id", "id must be an integer");
   for (const f of ["genesis", "keyFile", "dataDir"] as const)
     if (typeof c[f] !== "string") throw new ConfigError("config/missing", `${f} must be a path`);
+  if (c.byzantine !== undefined && !BYZANTINE.includes(c.byzantine))
+    throw new ConfigError("config/bad-byzantine", `byzantine must be one of ${BYZANTINE.join(", ")}`);
   const genesis = genesisFromJson(readFileSync(resolve(base, c.genesis), "utf8"));
   return {
     id: c.id,
@@ -62,6 +67,6 @@ export function loadConfig(path: string): LoadedConfig {
     listen: c.listen,
     tickMs: c.tickMs ?? 50,
     logLevel: c.logLevel ?? "info",
-    byzantine: c.byzantine === "forge-get-root" ? c.byzantine : undefined,
+    byzantine: c.byzantine,
   };
 }

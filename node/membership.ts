@@ -89,6 +89,12 @@ export class Membership {
     return all;
   }
 
+  /** The id of the member with this (hex) key, evicted or not. */
+  idOfKey(hex: string): number | undefined {
+    for (const [id, n] of this.byId) if (toHex(n.publicKey) === hex) return id;
+    return undefined;
+  }
+
   /** Whether a peer (hex key) may still talk to us. */
   allows(hex: string): boolean {
     const ev = this.evicted();

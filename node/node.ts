@@ -16,6 +16,7 @@ import {
   SignedReceiptSchema,
   StatusReplySchema,
   GenesisReplySchema,
+  EvidenceReplySchema,
   type ExecuteAck,
   type ExecuteRequest,
   type GetRequest,
@@ -56,6 +57,8 @@ import { signWith, type KeyPair } from "./keys.js";
 import { ReceiptBook } from "./receipts.js";
 import { HeaderCertifier, decodeHeaderSig, encodeHeaderSig } from "./certifier.js";
 import { TobShell } from "./tob/shell.js";
+import { withDoubleVote } from "./byzantine.js";
+import { EvidenceBook } from "./evidence-book.js";
 import { reconfigHeight, type Delivery } from "./tob/core/index.js";
 import type { Logger } from "./log.js";
 
@@ -70,12 +73,16 @@ export interface NodeOptions {
   readonly listen?: string;
   readonly tickMs?: number;
   readonly log: Logger;
-  /**
-   * Test-only misbehaviour, for the trust tests: "forge-get-root" alters the first value in every
-   * GET proof and signs the resulting (false) root. Never set in production.
-   */
-  readonly byzantine?: "forge-get-root";
+  /** Test-only misbehaviour (see Byzantine). Never set in production. */
+  readonly byzantine?: Byzantine;
 }
+
+/**
+ * Test-only misbehaviour, for the trust tests. "forge-get-root": GET proofs carry an altered value
+ * and the node signs the resulting false root. "double-vote": next to each vote the node signs a
+ * conflicting one (node/byzantine.ts). Never set in production.
+ */
+export type Byzantine = "forge-get-root" | "double-vote";
 
 const verifier = { ed25519Verify: nodeEd25519Verify };
 
@@ -117,6 +124,7 @@ export class ArborNode {
   private meta!: Level<Uint8Array, Uint8Array>;
   private certifier!: HeaderCertifier;
   private readonly receipts = new ReceiptBook();
+  private readonly evidence = new EvidenceBook();
   private appliedHeight = 0n;
   private membership!: Membership;
   private lastHeaderHash: Uint8Array = new Uint8Array(32);
@@ -195,10 +203,17 @@ export class ArborNode {
       tickMs: this.opts.tickMs ?? 50,
       appliedHeight: Number(this.store.height),
       send: (to, bytes) => {
-        for (const p of to) this.net.send(p, CHANNEL_CONSENSUS, bytes);
+        const out =
+          this.opts.byzantine === "double-vote"
+            ? withDoubleVote(bytes, this.chain, (m) => signWith(this.opts.key, m))
+            : [bytes];
+        for (const b of out) for (const p of to) this.net.send(p, CHANNEL_CONSENSUS, b);
       },
       deliver: (d) => this.apply(d),
-      onEvidence: (e) => log.warn("consensus evidence", { kind: e.kind, signer: e.signer, round: e.round }),
+      onEvidence: (e) => {
+        const kept = this.evidence.add(e, (hex) => m.idOfKey(hex));
+        log.warn("consensus evidence", { kind: e.kind, signer: e.signer, round: e.round, kept });
+      },
       log: (m, f) => log.warn(m, f),
     });
 
@@ -355,6 +370,9 @@ export class ArborNode {
           (e) => cb(grpcError(grpc.status.INTERNAL, String(e))),
         );
       },
+      getEvidence: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => {
+        cb(null, create(EvidenceReplySchema, { items: this.evidence.list() }));
+      },
       genesis: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => {
         cb(
           null,
@@ -418,7 +436,9 @@ export class ArborNode {
     const headers: Uint8Array[] = [];
     const nextValidators: Uint8Array[] = [];
     for (const e of this.membership.schedule.slice(1)) {
-      if (e.decidedAt <= after || e.fromHeight > until) continue;
+      // Every change decided in (after, until], even one that takes effect later: a client that
+      // trusts `until` must know the set that follows it.
+      if (e.decidedAt <= after || e.decidedAt > until) continue;
       const c = await this.certifier.get(e.decidedAt);
       if (!c) break; // not certified yet: the light client asks again later
       headers.push(encodeCertifiedHeader(c));

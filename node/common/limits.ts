@@ -148,3 +148,11 @@ export const MAX_RECEIPT_WAIT_MS = 60_000;
 export const MAX_HEADERS_PER_REPLY = 1024;
 /** Most concurrent receipt subscriptions per node. */
 export const MAX_RECEIPT_SUBSCRIPTIONS = 1024;
+/**
+ * On shutdown, how long in-flight client calls may take to finish once the listener is closed and
+ * the streams that never end on their own (peer streams, receipt waits) are closed; the
+ * connections still open after it are cut. Applied blocks are committed either way.
+ */
+export const NODE_SHUTDOWN_GRACE_MS = 250;
+/** Most pieces of consensus evidence a node keeps for clients to fetch and submit (newest kept). */
+export const MAX_WITNESSED_EVIDENCE = 32;

@@ -95,7 +95,7 @@ export interface ClusterOptions {
   readonly T?: number;
   readonly tickMs?: number;
   /** test-only misbehaviour per node id */
-  readonly byzantine?: Record<number, "forge-get-root">;
+  readonly byzantine?: Record<number, "forge-get-root" | "double-vote">;
 }
 
 export class Cluster {

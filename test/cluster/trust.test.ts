@@ -1,12 +1,52 @@
-// Trust end to end: a node process that signs GET replies over a forged root. The SDK rejects its
-// reads on the spot (and still reads through honest holders), an audit proves the lie, COMPLAIN
-// evicts the node (a repeated complaint changes nothing), and the eviction record is readable.
+// Trust end to end, with Byzantine node processes. One signs GET replies over a forged root: the
+// SDK rejects its reads on the spot (and still reads through honest holders), an audit proves the
+// lie, COMPLAIN evicts the node (a repeated complaint changes nothing). One double-votes: the next
+// leader's consensus witnesses it, an audit fetches and checks the evidence, COMPLAIN evicts it.
+// Either way the cluster then goes on with n-1 nodes past the reconfiguration height, all honest
+// nodes agree, and the evicted node is refused: it falls behind and clients stop asking it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Cluster } from "./cluster.js";
 import { ArborClient, VerificationError } from "../../client/index.js";
 import { evictedKey } from "../../node/ledger/ledger.js";
 import { Writer } from "../../node/common/codec.js";
+import { toHex } from "../../node/common/bytes.js";
+import { TOB_DELIVER_WINDOW } from "../../node/common/limits.js";
+
+/** After the eviction of `gone`: writes keep committing past the new set's first height. */
+async function goesOnWithout(c: Cluster, client: ArborClient, gone: number, domain: string): Promise<void> {
+  {
+    assert.deepEqual(await client.refreshMembership(), [gone], "the SDK learns the eviction");
+    const honest = [0, 1, 2, 3].filter((i) => i !== gone);
+    const start = (await c.clients[honest[0]!]!.status()).height;
+    // Enough blocks to cross the reconfiguration height (decided + TOB_DELIVER_WINDOW + 1).
+    for (let i = 0; i < TOB_DELIVER_WINDOW + 6; i++)
+      await client.writeRecords(domain, [[`${domain}/after${i}`, new Uint8Array([i])]]);
+    const statuses = await Promise.all(honest.map((i) => c.clients[i]!.status()));
+    const past = start + BigInt(TOB_DELIVER_WINDOW + 2);
+    for (const st of statuses) assert.ok(st.height > past, `node ${st.node} at ${st.height}, past ${past}`);
+    // Same height, same root on every honest node (wait for the slowest to apply).
+    const top = statuses.reduce((m, s) => (s.height > m ? s.height : m), 0n);
+    await c.waitFor(
+      async () =>
+        (await Promise.all(honest.map((i) => c.clients[i]!.status()))).every((s) => s.height >= top),
+      20_000,
+      "honest nodes at the same height",
+    );
+    const roots = new Set<string>();
+    for (const i of honest) {
+      const h = await client.node(i).headers(top, 1);
+      assert.ok(h.headers[0], `node ${i} has a certified header at ${top}`);
+      roots.add(toHex(h.headers[0]!));
+    }
+    assert.equal(roots.size, 1, "one certified header at the top height");
+    // The evicted node is shut out of consensus: it never reaches the new set's heights.
+    const its = await c.clients[gone]!.status().catch(() => null);
+    if (its) assert.ok(its.height < past, `evicted node stuck at ${its.height}`);
+    const values = await client.get([`${domain}/after0`]);
+    assert.deepEqual(values.get(`${domain}/after0`), new Uint8Array([0]));
+  }
+}
 
 test(
   "a lying node is caught by reads and audits, and a complaint evicts it",
@@ -64,6 +104,51 @@ test(
       );
       assert.ok((await client.get([evictedKey(LIAR)])).get(evictedKey(LIAR)));
       fresh.close();
+      await goesOnWithout(c, client, LIAR, "trust");
+    } catch (e) {
+      for (let i = 0; i < 4; i++) process.stderr.write(`--- node ${i}\n${c.logsOf(i).slice(-1500)}\n`);
+      throw e;
+    } finally {
+      client.close();
+      await c.stop();
+    }
+  },
+);
+
+test(
+  "a double-voting node is witnessed by consensus, proven by an audit, and evicted; the rest go on",
+  { timeout: 300_000 },
+  async () => {
+    const VOTER = 2;
+    const c = await Cluster.create({
+      n: 4,
+      k: 2,
+      T: 512,
+      tickMs: 20,
+      byzantine: { [VOTER]: "double-vote" },
+    });
+    c.startAll();
+    const client = await ArborClient.connect({ genesis: c.genesis });
+    try {
+      await c.ready();
+      await client.createDomain("votes");
+      let found = await client.audit();
+      for (let i = 0; found.length === 0 && i < 20; i++) {
+        await client.writeRecords("votes", [[`votes/k${i}`, new Uint8Array([i])]]);
+        found = await client.audit();
+      }
+      assert.ok(found.length > 0, "the audit finds the double vote");
+      assert.ok(
+        found.every((f) => f.accused === VOTER && f.kind === "double-vote"),
+        "no evidence against honest nodes",
+      );
+      const r = await client.complain(found[0]!.evidence);
+      assert.equal(r.receipt.status, "accepted");
+      await assert.rejects(
+        client.complain(found[0]!.evidence),
+        (e: unknown) => (e as { code?: string }).code === "already-evicted",
+      );
+      await goesOnWithout(c, client, VOTER, "votes");
     } catch (e) {
       for (let i = 0; i < 4; i++) process.stderr.write(`--- node ${i}\n${c.logsOf(i).slice(-1500)}\n`);
       throw e;

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file arbor/v1/client.proto.
  */
 export const file_arbor_v1_client: GenFile = /*@__PURE__*/
-  fileDesc("ChVhcmJvci92MS9jbGllbnQucHJvdG8SCGFyYm9yLnYxIhAKDkdlbmVzaXNSZXF1ZXN0IjYKDEdlbmVzaXNSZXBseRIUCgxnZW5lc2lzX2pzb24YASABKAkSEAoIY2hhaW5faWQYAiABKAwiRAoKR2V0UmVxdWVzdBIMCgRrZXlzGAEgAygJEhMKC2hhc2hlc19vbmx5GAIgASgIEhMKC2Zvcl9leGVjdXRlGAMgASgIIj8KCEdldFJlcGx5EhEKCXN0YXRlbWVudBgBIAEoDBINCgVwcm9vZhgCIAEoDBIRCglzaWduYXR1cmUYAyABKAwiIQoORXhlY3V0ZVJlcXVlc3QSDwoHcmVxdWVzdBgBIAEoDCJTCgpFeGVjdXRlQWNrEhIKCnJlcXVlc3RfaWQYASABKAwSEAoIYWNjZXB0ZWQYAiABKAgSDgoGcmVhc29uGAMgASgJEg8KB21lc3NhZ2UYBCABKAkiNgoMUmVjZWlwdFF1ZXJ5EhIKCnJlcXVlc3RfaWQYASABKAwSEgoKdGltZW91dF9tcxgCIAEoDSIqChNSZWNlaXB0U3Vic2NyaXB0aW9uEhMKC3JlcXVlc3RfaWRzGAEgAygMIkEKDVNpZ25lZFJlY2VpcHQSDwoHcmVjZWlwdBgBIAEoDBIMCgRub2RlGAIgASgNEhEKCXNpZ25hdHVyZRgDIAEoDCJoCg5IZWFkZXJzUmVxdWVzdBITCgtmcm9tX2hlaWdodBgBIAEoBBIRCgltYXhfY291bnQYAiABKA0SGAoQdHJhbnNpdGlvbnNfb25seRgDIAEoCBIUCgx1bnRpbF9oZWlnaHQYBCABKAQiOAoMSGVhZGVyc1JlcGx5Eg8KB2hlYWRlcnMYASADKAwSFwoPbmV4dF92YWxpZGF0b3JzGAIgAygMIg8KDVN0YXR1c1JlcXVlc3QimQIKC1N0YXR1c1JlcGx5EgwKBG5vZGUYASABKA0SEgoKcHVibGljX2tleRgCIAEoDBIOCgZoZWlnaHQYAyABKAQSEQoJdGltZXN0YW1wGAQgASgEEgwKBHJvb3QYBSABKAwSEAoIcHJlZml4ZXMYBiADKAkSFwoPcGVlcnNfY29ubmVjdGVkGAcgASgNEg8KB3ZlcnNpb24YCCABKAkSFAoMZnVsbF9yZWNvcmRzGAkgASgEEhEKCXN1bW1hcmllcxgKIAEoBBINCgVzdHVicxgLIAEoBBISCgp0cmVlX25vZGVzGAwgASgEEhUKDW91dHNpZGVfbm9kZXMYDSABKAQSGAoQY2VydGlmaWVkX2hlaWdodBgOIAEoBDL+AwoFQXJib3ISLwoDR2V0EhQuYXJib3IudjEuR2V0UmVxdWVzdBoSLmFyYm9yLnYxLkdldFJlcGx5EjkKB0V4ZWN1dGUSGC5hcmJvci52MS5FeGVjdXRlUmVxdWVzdBoULmFyYm9yLnYxLkV4ZWN1dGVBY2sSQwoNRXhlY3V0ZVN0cmVhbRIYLmFyYm9yLnYxLkV4ZWN1dGVSZXF1ZXN0GhQuYXJib3IudjEuRXhlY3V0ZUFjaygBMAESPgoLV2FpdFJlY2VpcHQSFi5hcmJvci52MS5SZWNlaXB0UXVlcnkaFy5hcmJvci52MS5TaWduZWRSZWNlaXB0Ek0KEVN1YnNjcmliZVJlY2VpcHRzEh0uYXJib3IudjEuUmVjZWlwdFN1YnNjcmlwdGlvbhoXLmFyYm9yLnYxLlNpZ25lZFJlY2VpcHQwARI+CgpHZXRIZWFkZXJzEhguYXJib3IudjEuSGVhZGVyc1JlcXVlc3QaFi5hcmJvci52MS5IZWFkZXJzUmVwbHkSOAoGU3RhdHVzEhcuYXJib3IudjEuU3RhdHVzUmVxdWVzdBoVLmFyYm9yLnYxLlN0YXR1c1JlcGx5EjsKB0dlbmVzaXMSGC5hcmJvci52MS5HZW5lc2lzUmVxdWVzdBoWLmFyYm9yLnYxLkdlbmVzaXNSZXBseWIGcHJvdG8z");
+  fileDesc("ChVhcmJvci92MS9jbGllbnQucHJvdG8SCGFyYm9yLnYxIhAKDkdlbmVzaXNSZXF1ZXN0IjYKDEdlbmVzaXNSZXBseRIUCgxnZW5lc2lzX2pzb24YASABKAkSEAoIY2hhaW5faWQYAiABKAwiRAoKR2V0UmVxdWVzdBIMCgRrZXlzGAEgAygJEhMKC2hhc2hlc19vbmx5GAIgASgIEhMKC2Zvcl9leGVjdXRlGAMgASgIIj8KCEdldFJlcGx5EhEKCXN0YXRlbWVudBgBIAEoDBINCgVwcm9vZhgCIAEoDBIRCglzaWduYXR1cmUYAyABKAwiIQoORXhlY3V0ZVJlcXVlc3QSDwoHcmVxdWVzdBgBIAEoDCJTCgpFeGVjdXRlQWNrEhIKCnJlcXVlc3RfaWQYASABKAwSEAoIYWNjZXB0ZWQYAiABKAgSDgoGcmVhc29uGAMgASgJEg8KB21lc3NhZ2UYBCABKAkiNgoMUmVjZWlwdFF1ZXJ5EhIKCnJlcXVlc3RfaWQYASABKAwSEgoKdGltZW91dF9tcxgCIAEoDSIqChNSZWNlaXB0U3Vic2NyaXB0aW9uEhMKC3JlcXVlc3RfaWRzGAEgAygMIkEKDVNpZ25lZFJlY2VpcHQSDwoHcmVjZWlwdBgBIAEoDBIMCgRub2RlGAIgASgNEhEKCXNpZ25hdHVyZRgDIAEoDCJoCg5IZWFkZXJzUmVxdWVzdBITCgtmcm9tX2hlaWdodBgBIAEoBBIRCgltYXhfY291bnQYAiABKA0SGAoQdHJhbnNpdGlvbnNfb25seRgDIAEoCBIUCgx1bnRpbF9oZWlnaHQYBCABKAQiOAoMSGVhZGVyc1JlcGx5Eg8KB2hlYWRlcnMYASADKAwSFwoPbmV4dF92YWxpZGF0b3JzGAIgAygMIg8KDVN0YXR1c1JlcXVlc3QimQIKC1N0YXR1c1JlcGx5EgwKBG5vZGUYASABKA0SEgoKcHVibGljX2tleRgCIAEoDBIOCgZoZWlnaHQYAyABKAQSEQoJdGltZXN0YW1wGAQgASgEEgwKBHJvb3QYBSABKAwSEAoIcHJlZml4ZXMYBiADKAkSFwoPcGVlcnNfY29ubmVjdGVkGAcgASgNEg8KB3ZlcnNpb24YCCABKAkSFAoMZnVsbF9yZWNvcmRzGAkgASgEEhEKCXN1bW1hcmllcxgKIAEoBBINCgVzdHVicxgLIAEoBBISCgp0cmVlX25vZGVzGAwgASgEEhUKDW91dHNpZGVfbm9kZXMYDSABKAQSGAoQY2VydGlmaWVkX2hlaWdodBgOIAEoBCIRCg9FdmlkZW5jZVJlcXVlc3QiOwoNRXZpZGVuY2VSZXBseRIqCgVpdGVtcxgBIAMoCzIbLmFyYm9yLnYxLldpdG5lc3NlZEV2aWRlbmNlIjYKEVdpdG5lc3NlZEV2aWRlbmNlEg8KB2FjY3VzZWQYASABKA0SEAoIZXZpZGVuY2UYAiABKAwywQQKBUFyYm9yEi8KA0dldBIULmFyYm9yLnYxLkdldFJlcXVlc3QaEi5hcmJvci52MS5HZXRSZXBseRI5CgdFeGVjdXRlEhguYXJib3IudjEuRXhlY3V0ZVJlcXVlc3QaFC5hcmJvci52MS5FeGVjdXRlQWNrEkMKDUV4ZWN1dGVTdHJlYW0SGC5hcmJvci52MS5FeGVjdXRlUmVxdWVzdBoULmFyYm9yLnYxLkV4ZWN1dGVBY2soATABEj4KC1dhaXRSZWNlaXB0EhYuYXJib3IudjEuUmVjZWlwdFF1ZXJ5GhcuYXJib3IudjEuU2lnbmVkUmVjZWlwdBJNChFTdWJzY3JpYmVSZWNlaXB0cxIdLmFyYm9yLnYxLlJlY2VpcHRTdWJzY3JpcHRpb24aFy5hcmJvci52MS5TaWduZWRSZWNlaXB0MAESPgoKR2V0SGVhZGVycxIYLmFyYm9yLnYxLkhlYWRlcnNSZXF1ZXN0GhYuYXJib3IudjEuSGVhZGVyc1JlcGx5EjgKBlN0YXR1cxIXLmFyYm9yLnYxLlN0YXR1c1JlcXVlc3QaFS5hcmJvci52MS5TdGF0dXNSZXBseRI7CgdHZW5lc2lzEhguYXJib3IudjEuR2VuZXNpc1JlcXVlc3QaFi5hcmJvci52MS5HZW5lc2lzUmVwbHkSQQoLR2V0RXZpZGVuY2USGS5hcmJvci52MS5FdmlkZW5jZVJlcXVlc3QaFy5hcmJvci52MS5FdmlkZW5jZVJlcGx5YgZwcm90bzM");
 
 /**
  * @generated from message arbor.v1.GenesisRequest
@@ -254,8 +254,9 @@ export type HeadersRequest = Message<"arbor.v1.HeadersRequest"> & {
   maxCount: number;
 
   /**
-   * Only the headers that decided a validator-set change after from_height, whose new set starts
-   * at or before until_height (what a light client needs to step between sets).
+   * Only the headers that decided a validator-set change in (from_height, until_height], also those
+   * whose new set starts later (what a client needs to step between sets). Changes whose header is
+   * not certified yet are left out, with everything after them.
    *
    * @generated from field: bool transitions_only = 3;
    */
@@ -403,6 +404,62 @@ export const StatusReplySchema: GenMessage<StatusReply> = /*@__PURE__*/
   messageDesc(file_arbor_v1_client, 12);
 
 /**
+ * @generated from message arbor.v1.EvidenceRequest
+ */
+export type EvidenceRequest = Message<"arbor.v1.EvidenceRequest"> & {
+};
+
+/**
+ * Describes the message arbor.v1.EvidenceRequest.
+ * Use `create(EvidenceRequestSchema)` to create a new message.
+ */
+export const EvidenceRequestSchema: GenMessage<EvidenceRequest> = /*@__PURE__*/
+  messageDesc(file_arbor_v1_client, 13);
+
+/**
+ * @generated from message arbor.v1.EvidenceReply
+ */
+export type EvidenceReply = Message<"arbor.v1.EvidenceReply"> & {
+  /**
+   * @generated from field: repeated arbor.v1.WitnessedEvidence items = 1;
+   */
+  items: WitnessedEvidence[];
+};
+
+/**
+ * Describes the message arbor.v1.EvidenceReply.
+ * Use `create(EvidenceReplySchema)` to create a new message.
+ */
+export const EvidenceReplySchema: GenMessage<EvidenceReply> = /*@__PURE__*/
+  messageDesc(file_arbor_v1_client, 14);
+
+/**
+ * @generated from message arbor.v1.WitnessedEvidence
+ */
+export type WitnessedEvidence = Message<"arbor.v1.WitnessedEvidence"> & {
+  /**
+   * The accused node's id.
+   *
+   * @generated from field: uint32 accused = 1;
+   */
+  accused: number;
+
+  /**
+   * Canonical evidence bytes (docs/protocol.md, "Evidence").
+   *
+   * @generated from field: bytes evidence = 2;
+   */
+  evidence: Uint8Array;
+};
+
+/**
+ * Describes the message arbor.v1.WitnessedEvidence.
+ * Use `create(WitnessedEvidenceSchema)` to create a new message.
+ */
+export const WitnessedEvidenceSchema: GenMessage<WitnessedEvidence> = /*@__PURE__*/
+  messageDesc(file_arbor_v1_client, 15);
+
+/**
  * @generated from service arbor.v1.Arbor
  */
 export const Arbor: GenService<{
@@ -485,6 +542,17 @@ export const Arbor: GenService<{
     methodKind: "unary";
     input: typeof GenesisRequestSchema;
     output: typeof GenesisReplySchema;
+  },
+  /**
+   * Misbehaviour this node's consensus witnessed (two conflicting votes signed by one validator),
+   * as COMPLAIN evidence any client can check and submit. Bounded, newest last.
+   *
+   * @generated from rpc arbor.v1.Arbor.GetEvidence
+   */
+  getEvidence: {
+    methodKind: "unary";
+    input: typeof EvidenceRequestSchema;
+    output: typeof EvidenceReplySchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_arbor_v1_client, 0);

@@ -1,0 +1,67 @@
+// The validator sets of a chain over heights, as a full client learns them: the genesis set, then
+// one entry per validator-set change, each taken from a transition header certified by the set
+// in force at its height (so a node can withhold a change, never invent one). Certificates of
+// later headers are checked against the set this history gives for their height.
+
+import { bytesEqual } from "../node/common/bytes.js";
+import { validatorsOf, type Genesis } from "../node/ledger/genesis.js";
+import {
+  decodeCertifiedHeader,
+  validatorsHash,
+  verifyCertificate,
+  type Validator,
+} from "../node/ledger/header.js";
+import { decodeValidators } from "../node/ledger/validators-codec.js";
+import { clientVerifier } from "./crypto.js";
+import { VerificationError } from "./errors.js";
+import type { Transition } from "./light.js";
+
+export class ValidatorHistory {
+  /** [first height, set], ascending; entry e is consensus epoch e */
+  private readonly sets: Array<[bigint, Validator[]]>;
+  /** height of the newest transition learned */
+  private decidedUpTo = 0n;
+
+  constructor(
+    genesis: Genesis,
+    private readonly chain: Uint8Array,
+  ) {
+    this.sets = [[1n, validatorsOf(genesis)]];
+  }
+
+  setAt(height: bigint): Validator[] {
+    let s = this.sets[0]![1];
+    for (const [from, set] of this.sets) if (from <= height) s = set;
+    return s;
+  }
+
+  /** The ordered keys of consensus epoch `e`, if learned. */
+  epochKeys(e: number): Uint8Array[] | undefined {
+    return this.sets[e]?.[1]
+      .slice()
+      .sort((a, b) => a.id - b.id)
+      .map((v) => v.publicKey);
+  }
+
+  /** Transitions are asked from this height on (exclusive). */
+  get learnedUpTo(): bigint {
+    return this.decidedUpTo;
+  }
+
+  /** Adds transitions (ascending, decided after `learnedUpTo`), each verified; throws on a bad one. */
+  learn(transitions: readonly Transition[]): void {
+    for (const t of transitions) {
+      const c = decodeCertifiedHeader(t.certificate);
+      const h = c.header.height;
+      if (h <= this.decidedUpTo || !bytesEqual(c.header.chain, this.chain))
+        throw new VerificationError("client/bad-transition", `transition at ${h} is out of order`);
+      const r = verifyCertificate(c, this.setAt(h), clientVerifier);
+      if (!r.ok) throw new VerificationError("client/bad-transition", `transition at ${h}: ${r.reason}`);
+      const next = decodeValidators(t.next);
+      if (c.header.nextFromHeight <= h || !bytesEqual(validatorsHash(next), c.header.nextValidatorsHash))
+        throw new VerificationError("client/bad-transition", `transition at ${h} names another set`);
+      this.sets.push([c.header.nextFromHeight, next]);
+      this.decidedUpTo = h;
+    }
+  }
+}
