@@ -4,6 +4,7 @@
 
 import { Reader, Writer } from "./common/codec.js";
 import { toHex } from "./common/bytes.js";
+import { TOB_MAX_SCHEDULED_EPOCHS } from "./common/limits.js";
 import type { GenesisNode } from "./ledger/genesis.js";
 import type { Validator } from "./ledger/header.js";
 
@@ -100,6 +101,18 @@ export class Membership {
     const ev = this.evicted();
     for (const [id, n] of this.byId) if (toHex(n.publicKey) === hex) return !ev.has(id);
     return false;
+  }
+
+  /**
+   * Why evicting `ids` in block `height` cannot be carried out (see TrustContext), or null: the
+   * consensus takes at most TOB_MAX_SCHEDULED_EPOCHS pending changes and needs one validator.
+   */
+  refuseEviction(height: bigint, ids: readonly number[]): string | null {
+    if (this.latestIds().every((id) => ids.includes(id))) return "it would leave no validator";
+    const pending = this.schedule.filter((e) => e.fromHeight > height);
+    if (pending.length >= TOB_MAX_SCHEDULED_EPOCHS)
+      return `${pending.length} validator-set changes are pending; complain again after height ${pending[0]!.fromHeight}`;
+    return null;
   }
 
   /** Records an eviction decided in a block; returns the new entry. */

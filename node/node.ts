@@ -171,6 +171,7 @@ export class ArborNode {
       members: m.members(),
       validatorsAt: (h) => m.validatorsAt(h),
       epochValidators: (e) => m.epochKeys(e),
+      refuseEviction: (h, ids) => m.refuseEviction(h, ids),
       verifier,
     });
     this.meta = new Level<Uint8Array, Uint8Array>(join(this.opts.dataDir, "node"), {

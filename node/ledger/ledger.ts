@@ -47,6 +47,15 @@ export type Admission =
   | { readonly ok: true; readonly request: SignedRequest | SignedComplaint }
   | { readonly ok: false; readonly id: Uint8Array; readonly reason: ReceiptReason; readonly message: string };
 
+/** What complaints are judged against, and whether the membership can take an eviction now. */
+export interface TrustContext extends EvidenceContext {
+  /**
+   * Why evicting `ids` in block `height` cannot be carried out now (it would leave no validator,
+   * or too many validator-set changes are pending), or null. Deterministic, like the rest.
+   */
+  refuseEviction?(height: bigint, ids: readonly number[]): string | null;
+}
+
 export class Ledger {
   private readonly replay = new ReplayWindow();
   private evicted: number[] = [];
@@ -56,7 +65,7 @@ export class Ledger {
     private readonly executor: Executor,
     private readonly verifier: SignatureVerifier,
     /** what complaints are judged against; without it complaints are refused */
-    private readonly trust?: EvidenceContext,
+    private readonly trust?: TrustContext,
   ) {
     // Rebuild the replay window from the history the store kept (request ids are entry tags).
     for (const e of history.recentRoots()) if (e.tag !== undefined) this.replay.add(e.tag, e.ts);
@@ -187,6 +196,8 @@ export class Ledger {
     if (s.covered && s.present) return no("already-evicted", `node ${verdict.accused} is already evicted`);
     if (this.evicted.includes(verdict.accused))
       return no("already-evicted", `node ${verdict.accused} is already evicted`);
+    const refused = this.trust.refuseEviction?.(height, [...this.evicted, verdict.accused]);
+    if (refused) return no("eviction-refused", refused);
     const value = new Writer(80).u64(height).raw(verdict.offence).raw(sha256(req.evidence)).finish();
     this.history.apply(proof.root, [path], [{ key, value }], req.id);
     this.replay.add(req.id, this.history.now);

@@ -20,6 +20,8 @@ export type RequestReason =
   /** a complaint whose evidence proves nothing (or complaints are not accepted by this chain) */
   | "bad-evidence"
   /** a complaint against a node already evicted */
-  | "already-evicted";
+  | "already-evicted"
+  /** a proven complaint the membership cannot act on now (last validator, too many changes pending) */
+  | "eviction-refused";
 
 export type ReceiptReason = RequestReason | Incompatibility | RejectReason;

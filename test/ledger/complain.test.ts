@@ -191,3 +191,32 @@ test("complaints evict proven liars and nobody else", () => {
   assert.deepEqual(out.receipts.map(status), ["bad-evidence", "accepted"]);
   assert.deepEqual(out.evicted, [1]);
 });
+
+test("a proven complaint the membership cannot carry out is refused and changes nothing", () => {
+  const refusing = {
+    ...trust,
+    refuseEviction: (_h: bigint, ids: readonly number[]) =>
+      ids.includes(1) ? "it would leave no validator" : null,
+  };
+  const r = new Replicas([[""], ["1"]], 64, refusing);
+  const client = new TestClient(r);
+  const complain = (evidence: Uint8Array, accused: number) => {
+    const body = encodeComplainBody({
+      evidence,
+      proof: r.proof([evictedKey(accused)]),
+      caller: client.key.publicKey,
+      nonce: 1n,
+    });
+    return assembleSignedRequest(body, signWith(client.key, requestSigningMessage(body)));
+  };
+  const v1 = vote(1, 4, new Uint8Array(32).fill(4));
+  const v2 = vote(1, 4, new Uint8Array(32).fill(5));
+  const before = toHex(r.full.history.tree.rootLabel);
+  const outs = r.block([complain(encodeEvidence({ kind: "double-vote", first: v1, second: v2 }), 1)]);
+  for (const o of outs) {
+    assert.deepEqual(o.receipts.map(status), ["eviction-refused"]);
+    assert.deepEqual(o.evicted, []);
+  }
+  assert.equal(toHex(r.full.history.tree.rootLabel), before);
+  assert.equal(r.full.history.tree.get(evictedKey(1)), undefined);
+});
