@@ -75,7 +75,13 @@ export class Membership {
 
   /** Keys of consensus epoch `e` (epoch e is the e-th schedule entry), in the consensus order. */
   epochKeys(e: number): Uint8Array[] | undefined {
-    return this.schedule[e]?.ids.map((id) => this.byId.get(id)!.publicKey);
+    const entry = this.schedule[e];
+    return entry && this.epochKeysOf(entry);
+  }
+
+  /** The consensus-ordered keys of one schedule entry. */
+  epochKeysOf(entry: ScheduleEntry): Uint8Array[] {
+    return entry.ids.map((id) => this.byId.get(id)!.publicKey);
   }
 
   /** The newest set, whatever its start height. */

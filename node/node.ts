@@ -217,6 +217,11 @@ export class ArborNode {
       },
       log: (m, f) => log.warn(m, f),
     });
+    // The store and the consensus persist a validator-set change separately (the store with the
+    // block that decided it, the consensus on its next step): re-announce every change the store
+    // knows, so one lost to a crash in between is scheduled again; the others are no-ops.
+    for (const e of m.schedule.slice(1))
+      this.tob.setValidators(Number(e.fromHeight), m.epochKeysOf(e), true);
 
     const server = new grpc.Server(CHANNEL_OPTIONS);
     server.addService(serviceDefinition(Arbor), this.clientApi());

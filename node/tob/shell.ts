@@ -175,8 +175,9 @@ export class TobShell {
     this.push({ type: "message", from, bytes });
   }
 
-  setValidators(fromHeight: number, validators: readonly Uint8Array[]): void {
-    this.push({ type: "setValidators", fromHeight, validators });
+  /** A validator-set change; `restore` when re-announcing persisted changes after a restart. */
+  setValidators(fromHeight: number, validators: readonly Uint8Array[], restore = false): void {
+    this.push({ type: "setValidators", fromHeight, validators, restore });
   }
 
   status(): Status {

@@ -245,6 +245,37 @@ test("validator-set change: every node switches at the same block; the evicted n
   assert.equal(w.violations.length, 0);
 });
 
+test("validator-set change lost to a crash between the application's write and the consensus's: re-announced on restart", () => {
+  const w = new World({ seed: 9, n: 4 });
+  let crashed = false;
+  w.crashBeforeSchedule = (node) => {
+    if (crashed || node.index !== 1) return false;
+    crashed = true;
+    return true;
+  };
+  load(w, 10);
+  w.run(80);
+  w.submitReconfig(0, [0, 1, 2]);
+  assert.ok(
+    w.runUntil(() => crashed && w.nodes.slice(0, 3).every((n) => n.up && n.core!.status().epoch === 1), 3000),
+    "node 1 crashed at the decision, restarted, and switched with the others",
+  );
+  const starts = new Set(w.nodes.slice(0, 3).map((n) => n.core!.status().epochStartHeight));
+  assert.equal(starts.size, 1, "every node switched after the same block");
+  const after = load(w, 20, 5);
+  assert.ok(
+    w.runUntil(() => allDelivered(w, after, w.nodes.slice(0, 3)), 1500),
+    "ordering continues",
+  );
+  // Restarting again re-announces a change already made: a no-op.
+  w.crash(1);
+  w.restart(1);
+  const more = load(w, 10, 5);
+  assert.ok(w.runUntil(() => allDelivered(w, more, w.nodes.slice(0, 3)), 1500));
+  assert.equal(w.nodes[1]!.core!.status().epoch, 1);
+  assert.equal(w.violations.length, 0);
+});
+
 test("validator-set change across a partition: a laggard crosses the epoch boundary by catch-up", () => {
   const w = new World({ seed: 8, n: 4 });
   load(w, 10);

@@ -97,11 +97,16 @@ export type Input =
   | { readonly type: "propose"; readonly requests: readonly Uint8Array[] }
   /** The application has applied every delivered block up to `height`. */
   | { readonly type: "applied"; readonly height: number }
-  /** The validator set changes at `fromHeight` (see reconfigHeight). */
+  /**
+   * The validator set changes at `fromHeight` (see reconfigHeight). With `restore`, a restarted
+   * application re-announces a change it persisted: one the consensus already knows or already
+   * made is a no-op, one it lost (a crash between the two writes) is scheduled again.
+   */
   | {
       readonly type: "setValidators";
       readonly fromHeight: number;
       readonly validators: readonly Uint8Array[];
+      readonly restore?: boolean;
     };
 
 /**
@@ -294,7 +299,7 @@ export class TobCore {
           this.ledger.applied(input.height);
           break;
         case "setValidators":
-          this.onSetValidators(input.fromHeight, input.validators);
+          this.onSetValidators(input.fromHeight, input.validators, input.restore === true);
           break;
       }
     } catch (e) {
@@ -421,9 +426,24 @@ export class TobCore {
     this.asked.clear();
   }
 
-  private onSetValidators(fromHeight: number, validators: readonly Uint8Array[]): void {
+  private onSetValidators(fromHeight: number, validators: readonly Uint8Array[], restore: boolean): void {
     const set = new ValidatorSet(validators);
-    const min = this.ledger.appliedHeight + TOB_DELIVER_WINDOW + 2;
+    if (restore && Number.isSafeInteger(fromHeight)) {
+      // Already made: the current epoch starts at or after this change's boundary.
+      if (fromHeight - 1 <= this.es.genesisHeight) return;
+      const known = this.es.schedules.find((x) => x.fromHeight === fromHeight);
+      if (known) {
+        if (new ValidatorSet(known.validators).equals(set)) return;
+        throw new LimitError("tob/reconfig-conflict", `another validator change is known at ${fromHeight}`);
+      }
+      // Lost: its epoch's last block not delivered yet, so scheduling it now is what every other
+      // node did (the application persisted it with the block that decided it).
+      if (this.ledger.deliveredHeight >= fromHeight - 1)
+        throw new LimitError("tob/reconfig-missed", `delivered ${fromHeight - 1} without the change`);
+    }
+    const min = restore
+      ? this.ledger.deliveredHeight + 2
+      : this.ledger.appliedHeight + TOB_DELIVER_WINDOW + 2;
     if (!Number.isSafeInteger(fromHeight) || fromHeight < min)
       throw new LimitError(
         "tob/reconfig-too-soon",

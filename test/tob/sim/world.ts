@@ -66,6 +66,8 @@ export class SimNode {
   readonly requestsSeen = new Map<string, number>();
   /** request → height it was delivered at. */
   readonly requestHeights = new Map<string, number>();
+  /** Validator-set changes the application decided (durable with its state, like `delivered`). */
+  readonly schedules: { fromHeight: number; validators: Uint8Array[] }[] = [];
   crashes = 0;
   downUntil = -1;
 
@@ -98,6 +100,12 @@ export class World {
   dropIf: ((from: number, to: number, bytes: Uint8Array) => boolean) | null = null;
   /** Scenario hook: crash the node right after this persist, before its sends leave. */
   crashIf: ((node: SimNode, persist: PersistBatch) => boolean) | null = null;
+  /**
+   * Scenario hook: crash the node after its application durably decided a validator-set change
+   * but before the consensus heard of it (the two write separately); it restarts `restartAfter`
+   * ticks later.
+   */
+  crashBeforeSchedule: ((node: SimNode) => boolean) | null = null;
   /** height → block id and filtered-request digest, from the first correct node to deliver it. */
   readonly canon = new Map<number, { id: string; reqs: string; by: number }>();
   /** request → tick submitted. */
@@ -204,6 +212,14 @@ export class World {
     const node = this.nodes[i]!;
     if (node.core) return;
     this.boot(node);
+    // The application re-announces the changes it persisted (a lost one is scheduled again).
+    for (const x of node.schedules)
+      this.step(node, {
+        type: "setValidators",
+        fromHeight: x.fromHeight,
+        validators: x.validators,
+        restore: true,
+      });
     // The first step re-delivers what was persisted but not applied.
     this.step(node, { type: "tick" });
   }
@@ -239,7 +255,10 @@ export class World {
         });
     for (const s of eff.sends) this.sendFrom(node, s);
     if (eff.deliveries.length > 0) {
-      for (const d of eff.deliveries) this.applyDelivery(node, d);
+      for (const d of eff.deliveries) {
+        this.applyDelivery(node, d);
+        if (!node.core) return; // crashed while applying (crashBeforeSchedule)
+      }
       const last = eff.deliveries[eff.deliveries.length - 1]!;
       this.step(node, { type: "applied", height: last.height });
     }
@@ -293,7 +312,15 @@ export class World {
         )
           continue;
         const validators = members.map((m) => this.keys.publicKeys[m]!);
-        this.step(node, { type: "setValidators", fromHeight: reconfigHeight(d.height), validators });
+        const fromHeight = reconfigHeight(d.height);
+        node.schedules.push({ fromHeight, validators });
+        if (this.crashBeforeSchedule?.(node)) {
+          node.disk.applied = d.height;
+          this.crash(node.index);
+          this.at(this.now + 20, () => this.restart(node.index));
+          return;
+        }
+        this.step(node, { type: "setValidators", fromHeight, validators });
       }
     }
     node.disk.applied = d.height;
