@@ -19,7 +19,8 @@ import {
   verifyCertificate,
   type CertifiedHeader,
 } from "../node/ledger/header.js";
-import { encodeEvidence } from "../node/ledger/evidence.js";
+import { decodeEvidence, encodeEvidence, type Evidence } from "../node/ledger/evidence.js";
+import { decodeMessage } from "../node/tob/core/wire.js";
 import { evictedKey } from "../node/ledger/ledger.js";
 import {
   decodeStatement,
@@ -45,6 +46,7 @@ import { clientVerifier, generateKey, sign, verify, type ClientKey } from "./cry
 import { RequestRejected, UnavailableError, VerificationError } from "./errors.js";
 import { joinAnswers, pruneProof, type ProofAnswer } from "./proofs.js";
 import { NodeConnection } from "./transport.js";
+import { LightClient, nodeHeaderSource, type HeaderSource } from "./light.js";
 
 export interface ConnectOptions {
   /** The genesis document (object or JSON text); otherwise it is fetched from `endpoints`. */
@@ -59,6 +61,59 @@ export interface ConnectOptions {
   readonly verify?: boolean;
   /** Per-call timeout, milliseconds (default 10 s). */
   readonly timeoutMs?: number;
+  /**
+   * Light mode: keep only the genesis and the newest trusted header and validator set (a
+   * LightClient), and check every read against the certified header at its proof's height, got
+   * through the light client from one node at a time — another when that one fails or serves
+   * something that does not verify. Reads are always verified in light mode.
+   */
+  readonly light?: boolean;
+  /** Light mode: how headers are fetched from a node (default `nodeHeaderSource`; tests wrap it). */
+  readonly headerSource?: (conn: NodeConnection, node: number) => HeaderSource;
+}
+
+/** What a light-mode client has downloaded to trust the roots it checked reads against. */
+export interface LightStats {
+  /** certified headers downloaded, transition headers included */
+  readonly headers: number;
+  /** their bytes, with the validator lists of the transitions (proofs not included) */
+  readonly bytes: number;
+  /** validator-set transitions stepped through */
+  readonly transitions: number;
+  /** the newest height the client trusts a header at (0: only the genesis) */
+  readonly trustedHeight: bigint;
+  /** the node headers come from now, and how often the client switched to another */
+  readonly source: number;
+  readonly failovers: number;
+}
+
+/** One node's answer to an audit. */
+export interface NodeAudit {
+  readonly node: number;
+  /**
+   * consistent: its signed root is the certified root at its height; caught: evidence proves it
+   * lied; unchecked: it answered, but its statement could not be checked (see detail);
+   * no-answer: unreachable, or an answer that proves nothing (unsigned, another node's).
+   */
+  readonly verdict: "consistent" | "caught" | "unchecked" | "no-answer";
+  readonly height?: bigint;
+  readonly timestamp?: bigint;
+  readonly root?: Uint8Array;
+  readonly detail?: string;
+}
+
+/** Misbehaviour proven by an audit: the encoded evidence (docs/protocol.md §7), ready for `complain`. */
+export interface AuditFinding {
+  readonly accused: number;
+  readonly kind: Evidence["kind"];
+  readonly height: bigint;
+  readonly evidence: Uint8Array;
+}
+
+export interface AuditReport {
+  /** the sampled nodes, ascending by id */
+  readonly nodes: readonly NodeAudit[];
+  readonly found: readonly AuditFinding[];
 }
 
 export interface ExecuteOptions {
@@ -115,6 +170,11 @@ export class ArborClient {
   readonly suspects: Array<{ readonly accused: number; readonly evidence: Uint8Array }> = [];
   /** Nodes caught lying: not asked again. */
   readonly excluded = new Set<number>();
+  /** Light mode only: the light client, the node it fetches from, how often it switched. */
+  private readonly light: LightClient | null = null;
+  private lightNode = 0;
+  private lightFailovers = 0;
+  private lightQueue: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly genesis: Genesis,
@@ -122,10 +182,38 @@ export class ArborClient {
   ) {
     this.chain = chainId(genesis);
     this.key = opts.key ?? generateKey();
-    this.verifyReads = opts.verify ?? true;
+    this.verifyReads = opts.light === true || (opts.verify ?? true);
     this.f = Math.floor((genesis.nodes.length - 1) / 3);
     this.partitions = new Map(genesis.nodes.map((n) => [n.id, new Partition(n.prefixes)]));
     for (const n of genesis.nodes) this.conns.set(n.id, new NodeConnection(n.address, opts.timeoutMs));
+    if (opts.light) {
+      const make = opts.headerSource ?? ((conn: NodeConnection) => nodeHeaderSource(conn));
+      const sources = new Map(genesis.nodes.map((n) => [n.id, make(this.conns.get(n.id)!, n.id)]));
+      this.lightNode = genesis.nodes[0]!.id;
+      // The light client reads through whichever node is current; lightHeader() switches it.
+      this.light = new LightClient(genesis, {
+        transitions: (after, until) => sources.get(this.lightNode)!.transitions(after, until),
+        header: (height) => sources.get(this.lightNode)!.header(height),
+      });
+    }
+  }
+
+  /** Whether this client runs in light mode. */
+  get isLight(): boolean {
+    return this.light !== null;
+  }
+
+  /** What light mode has downloaded so far (throws when the client is not in light mode). */
+  lightStats(): LightStats {
+    if (!this.light) throw new ArborError("client/not-light", "lightStats() needs a client in light mode");
+    return {
+      headers: this.light.headersDownloaded,
+      bytes: this.light.bytesDownloaded,
+      transitions: this.light.transitionsDownloaded,
+      trustedHeight: this.light.height,
+      source: this.lightNode,
+      failovers: this.lightFailovers,
+    };
   }
 
   static async connect(opts: ConnectOptions): Promise<ArborClient> {
@@ -192,30 +280,60 @@ export class ArborClient {
    * statement this client holds against the certified headers and against each other. Returns the
    * misbehaviour proven (also kept in `suspects`).
    */
-  async audit(
-    opts: { sample?: number; key?: string } = {},
-  ): Promise<Array<{ accused: number; evidence: Uint8Array }>> {
+  async audit(opts: AuditOptions = {}): Promise<AuditFinding[]> {
+    return [...(await this.auditReport(opts)).found];
+  }
+
+  /**
+   * The audit, with a verdict for each sampled node. The probe is one GET of `key` (default
+   * `.root_rule`), hashes only unless `values` (a node may lie only where it sends values).
+   */
+  async auditReport(opts: AuditOptions = {}): Promise<AuditReport> {
     const probe = opts.key ?? ".root_rule";
     const ids = this.genesis.nodes.map((n) => n.id).slice(0, opts.sample ?? this.genesis.nodes.length);
+    const probes = new Map<number, SignedStatement | string>();
     await Promise.all(
       ids.map(async (id) => {
         const node = this.genesis.nodes.find((n) => n.id === id)!;
         try {
-          const r = await this.node(id).get([probe], { hashesOnly: true });
+          const r = await this.node(id).get([probe], { hashesOnly: !opts.values });
           const st = this.checkStatement(node, r.statement, r.signature);
-          this.keepEvidence({ node: id, statement: st, bytes: r.statement, signature: r.signature });
-        } catch {
+          const signed = { node: id, statement: st, bytes: r.statement, signature: r.signature };
+          this.keepEvidence(signed);
+          probes.set(id, signed);
+        } catch (e) {
           /* unreachable or unsigned answers prove nothing */
+          probes.set(id, errorText(e));
         }
       }),
     );
-    const found: Array<{ accused: number; evidence: Uint8Array }> = [];
-    for (const s of this.evidence) {
-      if (s.statement.height === 0n || found.some((f) => f.accused === s.node)) continue;
+    const found: AuditFinding[] = [];
+    /** each checked statement: "consistent", or why it is not (forged: proven false) */
+    const checked = new Map<SignedStatement, { forged: boolean; why: string }>();
+    // Ascending heights: a light client steps forward through validator-set changes.
+    const held = [...this.evidence].sort((x, y) =>
+      x.statement.height < y.statement.height ? -1 : x.statement.height > y.statement.height ? 1 : 0,
+    );
+    for (const s of held) {
+      if (found.some((f) => f.accused === s.node)) continue;
+      if (s.statement.height === 0n) {
+        const { genesisRoot } = await import("./genesis-root.js");
+        checked.set(s, {
+          forged: false,
+          why: bytesEqual(genesisRoot(this.genesis), s.statement.root)
+            ? "consistent"
+            : "signed a wrong genesis root (height 0 has no certificate to prove it with)",
+        });
+        continue;
+      }
       let cert: CertifiedHeader;
       try {
         cert = await this.certifiedHeader(s.statement.height);
-      } catch {
+      } catch (e) {
+        checked.set(s, {
+          forged: false,
+          why: `no verifiable certified header at height ${s.statement.height}: ${errorText(e)}`,
+        });
         continue;
       }
       if (!bytesEqual(cert.header.root, s.statement.root)) {
@@ -224,10 +342,14 @@ export class ArborClient {
           signed: wire(s),
           certificate: encodeCertifiedHeader(cert),
         });
-        found.push({ accused: s.node, evidence });
+        found.push({ accused: s.node, kind: "forged-statement", height: s.statement.height, evidence });
         this.addSuspect(s.node, evidence);
         this.excluded.add(s.node);
-      }
+        checked.set(s, {
+          forged: true,
+          why: `signed root ${toHex(s.statement.root).slice(0, 12)} at height ${s.statement.height}; the certified root is ${toHex(cert.header.root).slice(0, 12)}`,
+        });
+      } else checked.set(s, { forged: false, why: "consistent" });
     }
     for (let i = 0; i < this.evidence.length; i++)
       for (let j = i + 1; j < this.evidence.length; j++) {
@@ -241,15 +363,44 @@ export class ArborClient {
           continue;
         if (found.some((f) => f.accused === a.node)) continue;
         const evidence = encodeEvidence({ kind: "conflicting-statements", a: wire(a), b: wire(b) });
-        found.push({ accused: a.node, evidence });
+        found.push({ accused: a.node, kind: "conflicting-statements", height: a.statement.height, evidence });
         this.addSuspect(a.node, evidence);
       }
-    return found;
+    const nodes = ids.map((id): NodeAudit => {
+      const p = probes.get(id)!;
+      const f = found.find((x) => x.accused === id);
+      const c = typeof p === "string" ? undefined : checked.get(p);
+      const at =
+        typeof p === "string"
+          ? {}
+          : { height: p.statement.height, timestamp: p.statement.timestamp, root: p.statement.root };
+      if (f)
+        return {
+          node: id,
+          verdict: "caught",
+          ...at,
+          detail: c?.forged
+            ? c.why
+            : f.kind === "double-vote"
+              ? "signed two votes in one consensus round"
+              : `${f.kind} at height ${f.height} (a statement held from before)`,
+        };
+      if (typeof p === "string") return { node: id, verdict: "no-answer", detail: p };
+      if (c?.why === "consistent") return { node: id, verdict: "consistent", ...at };
+      return { node: id, verdict: "unchecked", ...at, detail: c?.why ?? "not checked" };
+    });
+    return { nodes, found };
   }
 
-  /** Files a COMPLAIN with evidence against `accused`; resolves with the trusted receipt. */
-  async complain(evidence: Uint8Array, accused: number): Promise<TrustedReceipt> {
-    const key = evictedKey(accused);
+  /**
+   * A signed COMPLAIN with `evidence` (encoded), carrying a fresh proof that the accused is not yet
+   * evicted. `accused` defaults to the node the evidence names (see `describeEvidence`).
+   */
+  async prepareComplaint(evidence: Uint8Array, accused?: number): Promise<Uint8Array> {
+    const who = accused ?? describeEvidence(evidence, this.genesis).accused;
+    if (who === undefined)
+      throw new ArborError("client/accused-unknown", "the evidence does not name the accused: give it");
+    const key = evictedKey(who);
     const read = await this.read([key], { forExecute: true });
     const body = encodeComplainBody({
       evidence,
@@ -257,7 +408,12 @@ export class ArborClient {
       caller: this.key.publicKey,
       nonce: this.nonce++,
     });
-    const r = await this.submit(assembleSignedRequest(body, sign(this.key, requestSigningMessage(body))));
+    return assembleSignedRequest(body, sign(this.key, requestSigningMessage(body)));
+  }
+
+  /** Files a COMPLAIN with evidence against `accused` (default: whom it names); resolves with the trusted receipt. */
+  async complain(evidence: Uint8Array, accused?: number): Promise<TrustedReceipt> {
+    const r = await this.submit(await this.prepareComplaint(evidence, accused));
     if (r.receipt.status === "rejected")
       throw new RequestRejected(r.receipt.reason, r.receipt.message || r.receipt.reason, r.receipt.requestId);
     return r;
@@ -329,6 +485,7 @@ export class ArborClient {
     forExecute: boolean,
   ): Promise<{ answer: ProofAnswer; statement: SignedStatement }> {
     const errors: string[] = [];
+    const failures: unknown[] = [];
     // Without this, a key whose every holder was caught lying (and excluded) would wait forever.
     if (holders.length === 0)
       throw new VerificationError(
@@ -348,12 +505,19 @@ export class ArborClient {
           },
           (e) => {
             errors.push(`node ${id}: ${e instanceof Error ? e.message : String(e)}`);
+            failures.push(e);
             if (--pending === 0 && !done) {
               const stale = errors.every((m) => m.includes("client/stale"));
+              // Every holder answered and no answer verified: asking again would not change that.
+              const refuted = failures.every(
+                (f) => f instanceof VerificationError && f.code !== "client/stale",
+              );
               reject(
                 stale
                   ? new VerificationError("client/stale", errors.join("; "))
-                  : new UnavailableError("client/no-valid-answer", errors.join("; ")),
+                  : refuted
+                    ? new VerificationError("client/no-valid-answer", errors.join("; "))
+                    : new UnavailableError("client/no-valid-answer", errors.join("; ")),
               );
             }
           },
@@ -433,7 +597,15 @@ export class ArborClient {
   /** The statement's root must be the certified root at its height (a forged root is caught here). */
   private async checkCertified(st: GetStatement, from: number): Promise<void> {
     if (st.height === 0n) return this.checkGenesisRoot(st, from);
-    const cert = await this.certifiedHeader(st.height);
+    let cert: CertifiedHeader;
+    try {
+      cert = await this.certifiedHeader(st.height);
+    } catch (e) {
+      // Light mode keeps only the newest validator set: an answer from before it is too old to check.
+      if (e instanceof VerificationError && e.code === "light/before-trusted-set")
+        throw new VerificationError("client/stale", `node ${from}: ${e.message}`, from);
+      throw e;
+    }
     if (!bytesEqual(cert.header.root, st.root)) {
       // Caught lying: keep the proof of it for a complaint, and stop asking this node.
       const signed = this.evidence.find((e) => e.node === from && e.statement === st);
@@ -462,8 +634,13 @@ export class ArborClient {
       throw new VerificationError("client/forged-root", `node ${from} signed a wrong genesis root`, from);
   }
 
-  /** A certified header at `height`, from any node, verified against the validator set. */
+  /**
+   * A certified header at `height`, verified against the validator set: in light mode through the
+   * light client (stepping through validator-set changes); otherwise from any node, checked
+   * against the genesis set and cached.
+   */
   async certifiedHeader(height: bigint): Promise<CertifiedHeader> {
+    if (this.light) return this.lightHeader(height);
     const have = this.certified.get(height);
     if (have) return have;
     const validators = validatorsOf(this.genesis);
@@ -486,6 +663,60 @@ export class ArborClient {
       await sleep(25);
     }
     throw new UnavailableError("client/no-certificate", `no certified header at height ${height}`);
+  }
+
+  /** Light mode: one header fetch at a time (the light client's state moves forward in order). */
+  private lightHeader(height: bigint): Promise<CertifiedHeader> {
+    const run = this.lightQueue.then(() => this.lightHeaderNow(height));
+    this.lightQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Asks the current header node first, then the others (nodes caught lying last); a node that is
+   * unreachable or has no certificate yet is retried for a while, one that serves something that
+   * does not verify is passed over. Fails with client/unverifiable-header when every node served
+   * something unverifiable.
+   */
+  private async lightHeaderNow(height: bigint): Promise<CertifiedHeader> {
+    const light = this.light!;
+    let errors: string[] = [];
+    for (let round = 0; round < 40; round++) {
+      const others = this.genesis.nodes.map((n) => n.id).filter((id) => id !== this.lightNode);
+      const order = [
+        this.lightNode,
+        ...others.filter((id) => !this.excluded.has(id)),
+        ...others.filter((id) => this.excluded.has(id)),
+      ];
+      errors = [];
+      let unverifiable = 0;
+      for (const id of order) {
+        if (id !== this.lightNode) {
+          this.lightNode = id;
+          this.lightFailovers++;
+        }
+        try {
+          return await light.header(height);
+        } catch (e) {
+          if (e instanceof VerificationError && e.code === "light/before-trusted-set") throw e;
+          errors.push(`node ${id}: ${errorText(e)}`);
+          const transient =
+            typeof (e as { code?: unknown }).code === "number" ||
+            (e instanceof VerificationError && e.code === "light/no-header");
+          if (!transient) unverifiable++;
+        }
+      }
+      if (unverifiable === order.length)
+        throw new VerificationError(
+          "client/unverifiable-header",
+          `no node served a verifiable header at height ${height}: ${errors.join("; ")}`,
+        );
+      await sleep(25);
+    }
+    throw new UnavailableError(
+      "client/no-certificate",
+      `no certified header at height ${height}: ${errors.join("; ")}`,
+    );
   }
 
   // --- writes -----------------------------------------------------------------------------
@@ -631,6 +862,51 @@ export class ArborClient {
   close(): void {
     for (const c of this.conns.values()) c.close();
   }
+}
+
+export interface AuditOptions {
+  /** how many nodes to ask (the first N by id; default all) */
+  readonly sample?: number;
+  /** the key each node is asked for (default `.root_rule`) */
+  readonly key?: string;
+  /** ask for values, not only hashes (default false) */
+  readonly values?: boolean;
+}
+
+/**
+ * What an encoded piece of evidence claims, without judging it: its kind, the node it accuses and
+ * the height (for statements), or — for a double vote — the consensus epoch and round (the accused
+ * is known for epoch 0, the genesis set, only). Throws the codec's error when it does not decode.
+ */
+export function describeEvidence(
+  bytes: Uint8Array,
+  genesis: Genesis,
+): { kind: Evidence["kind"]; accused?: number; height?: bigint; epoch?: number; round?: number } {
+  const e = decodeEvidence(bytes);
+  const st = (b: Uint8Array) => decodeStatement(b);
+  if (e.kind === "forged-statement") {
+    const s = st(e.signed.statement);
+    return { kind: e.kind, accused: s.node, height: s.height };
+  }
+  if (e.kind === "conflicting-statements") {
+    const s = st(e.a.statement);
+    return { kind: e.kind, accused: s.node, height: s.height };
+  }
+  const m = decodeMessage(e.first);
+  if (m.kind !== "vote") return { kind: e.kind };
+  const ids = genesis.nodes.map((n) => n.id).sort((x, y) => x - y);
+  return {
+    kind: e.kind,
+    epoch: m.vote.epoch,
+    round: m.vote.round,
+    ...(m.vote.epoch === 0 && ids[m.vote.signer] !== undefined ? { accused: ids[m.vote.signer] } : {}),
+  };
+}
+
+function errorText(e: unknown): string {
+  const d = (e as { details?: unknown } | null)?.details;
+  if (typeof d === "string" && d !== "") return d.replace(/\s*Resolution note:\s*$/, "");
+  return e instanceof Error ? e.message : String(e);
 }
 
 /** A kept statement as evidence carries it: the signed bytes. */

@@ -29,7 +29,10 @@ export interface Transition {
 }
 
 export interface HeaderSource {
-  /** Transitions decided after height `after`, ascending, whose new set starts at or before `until`. */
+  /**
+   * Transitions decided after height `after` and at or before `until`, ascending (a source may
+   * leave out those whose new set starts after `until`: the light client does not need them yet).
+   */
   transitions(after: bigint, until: bigint): Promise<Transition[]>;
   /** The certified header at `height`. */
   header(height: bigint): Promise<Uint8Array>;
@@ -38,12 +41,25 @@ export interface HeaderSource {
 export class LightClient {
   readonly chain: Uint8Array;
   private trustedHeight = 0n;
+  /**
+   * The height of the last transition header stepped through (0: none). Transitions are asked
+   * for after it, not after the trusted height: a header verified at the height that decided a
+   * change, when the change starts later, did not bring the next set with it.
+   */
+  private transitionHeight = 0n;
   private set: Validator[];
+  /** the first height `set` certifies (1: the genesis set) */
+  private setFrom = 1n;
   /** sets that take over later: [fromHeight, set] ascending */
   private upcoming: Array<[bigint, Validator[]]> = [];
-  /** Bytes downloaded so far (headers, certificates, validator lists). */
+  /** the newest header verified at or after the trusted height (kept: asked again, it costs nothing) */
+  private latest: CertifiedHeader | null = null;
+  /** Bytes downloaded so far (headers, certificates, validator lists; proofs given to verifyRead). */
   bytesDownloaded = 0;
+  /** Certified headers downloaded, transition headers included. */
   headersDownloaded = 0;
+  /** Validator-set transitions stepped through. */
+  transitionsDownloaded = 0;
 
   constructor(
     readonly genesis: Genesis,
@@ -51,6 +67,11 @@ export class LightClient {
   ) {
     this.chain = chainId(genesis);
     this.set = validatorsOf(genesis);
+  }
+
+  /** The height of the newest header (or transition) this client trusts; 0 at genesis. */
+  get height(): bigint {
+    return this.trustedHeight;
   }
 
   private setAt(height: bigint): Validator[] {
@@ -68,11 +89,25 @@ export class LightClient {
 
   /** A certified header at `height`, verified by stepping through validator-set changes only. */
   async header(height: bigint): Promise<CertifiedHeader> {
+    if (height < 1n)
+      throw new VerificationError("light/genesis-height", "height 0 is the genesis: it has no header");
+    // Only the newest set is kept: a header older than the height it took over at cannot be checked.
+    if (height < this.setFrom)
+      throw new VerificationError(
+        "light/before-trusted-set",
+        `height ${height} is before the validator set trusted since ${this.setFrom}`,
+      );
+    if (this.latest !== null && this.latest.header.height === height) return this.latest;
     if (height > this.trustedHeight) {
-      for (const t of await this.source.transitions(this.trustedHeight, height)) {
+      for (const t of await this.source.transitions(this.transitionHeight, height)) {
         this.bytesDownloaded += t.certificate.length + t.next.length;
         this.headersDownloaded++;
         const c = decodeCertifiedHeader(t.certificate);
+        if (c.header.height <= this.transitionHeight || c.header.height > height)
+          throw new VerificationError(
+            "light/bad-transition",
+            `transition header ${c.header.height} is not in (${this.transitionHeight}, ${height}]`,
+          );
         this.check(c, `transition header ${c.header.height}`);
         const next = decodeValidators(t.next);
         if (!bytesEqual(validatorsHash(next), c.header.nextValidatorsHash))
@@ -81,7 +116,9 @@ export class LightClient {
             `the next validator set does not match header ${c.header.height}`,
           );
         this.upcoming.push([c.header.nextFromHeight, next]);
-        this.trustedHeight = c.header.height;
+        this.transitionHeight = c.header.height;
+        if (c.header.height > this.trustedHeight) this.trustedHeight = c.header.height;
+        this.transitionsDownloaded++;
       }
     }
     const bytes = await this.source.header(height);
@@ -92,8 +129,15 @@ export class LightClient {
       throw new VerificationError("light/wrong-height", `asked ${height}, got ${c.header.height}`);
     this.check(c, `header ${height}`);
     // Sets that started at or before a verified height are now the trusted one.
-    while (this.upcoming.length > 0 && this.upcoming[0]![0] <= height) this.set = this.upcoming.shift()![1];
-    if (height > this.trustedHeight) this.trustedHeight = height;
+    while (this.upcoming.length > 0 && this.upcoming[0]![0] <= height) {
+      const [from, next] = this.upcoming.shift()!;
+      this.set = next;
+      this.setFrom = from;
+    }
+    if (height >= this.trustedHeight) {
+      this.trustedHeight = height;
+      this.latest = c;
+    }
     return c;
   }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `arbor` command: dispatches to the command groups in node/cli/ (one file each) and turns
-// their outcome into an exit code (0 ok, 1 other error, 2 usage, 3 request rejected, 4 unavailable).
+// their outcome into an exit code (0 ok, 1 other error, 2 usage, 3 request rejected, 4 unavailable,
+// 5 evidence of misbehaviour found by an audit).
 import { runNode } from "./main.js";
 import { parseArgs, requireString, UsageError } from "./cli/args.js";
 import { reportError } from "./cli/output.js";
@@ -22,8 +23,17 @@ client (each takes --dir DIR | --endpoints HOST:PORT,… [--chain HEX], --key FI
   arbor op build SRC.ts --out FILE | op check FILE | op deploy KEY FILE
   arbor keygen [--out FILE]
 
+trust (a light client: the genesis plus the headers that changed the validator set)
+  arbor headers [KEY | --key-read KEY] [--height H]
+                                  verify one read from the genesis; bytes downloaded vs all headers
+  arbor audit [--sample N] [--key-read KEY] [--evidence-out FILE]
+                                  each node's signed root against the certified one; writes evidence
+  arbor complain --evidence FILE [--accused ID]
+                                  file a COMPLAIN; prints the receipt (accepted: the node is evicted)
+
 Without --dir or --endpoints, ./.arbor is used when it exists.
-Exit codes: 0 ok, 1 error, 2 usage, 3 request rejected, 4 nodes unavailable.
+Exit codes: 0 ok, 1 error, 2 usage, 3 request rejected, 4 nodes unavailable,
+5 audit found misbehaviour (evidence written).
 `;
 
 type Command = (argv: string[]) => Promise<number>;
@@ -39,6 +49,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   domain: async () => (await import("./cli/domain.js")).domainCommand,
   op: async () => (await import("./cli/op.js")).opCommand,
   keygen: async () => (await import("./cli/keygen.js")).keygenCommand,
+  headers: async () => (await import("./cli/headers.js")).headersCommand,
+  audit: async () => (await import("./cli/audit.js")).auditCommand,
+  complain: async () => (await import("./cli/complain.js")).complainCommand,
 };
 
 async function nodeCommand(argv: string[]): Promise<number> {

@@ -77,12 +77,18 @@ export function resolveTarget(a: ParsedArgs): Target {
   return { dir, genesis, endpoints, chain, key, keySource };
 }
 
-export async function connect(t: Target): Promise<ArborClient> {
+export interface ConnectHow {
+  /** a light-mode client (the trust commands: headers, audit, complain) */
+  readonly light?: boolean;
+}
+
+export async function connect(t: Target, how: ConnectHow = {}): Promise<ArborClient> {
   return ArborClient.connect({
     genesis: t.genesis,
     endpoints: t.endpoints,
     chainId: t.chain,
     key: t.key,
+    light: how.light,
   });
 }
 
@@ -90,9 +96,10 @@ export async function connect(t: Target): Promise<ArborClient> {
 export async function withClient<T>(
   a: ParsedArgs,
   body: (c: ArborClient, t: Target) => Promise<T>,
+  how: ConnectHow = {},
 ): Promise<T> {
   const t = resolveTarget(a);
-  const c = await connect(t);
+  const c = await connect(t, how);
   try {
     return await body(c, t);
   } finally {

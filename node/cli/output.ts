@@ -11,6 +11,8 @@ export const EXIT_OTHER = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_REJECTED = 3;
 export const EXIT_UNAVAILABLE = 4;
+/** `arbor audit` proved misbehaviour (and wrote the evidence). */
+export const EXIT_EVIDENCE = 5;
 
 /** JSON text for values holding bigints, bytes and maps. */
 export function toJson(value: unknown, indent = 2): string {

@@ -73,3 +73,18 @@ test("forged headers, transitions and proofs are refused", async () => {
     "foreign proof",
   );
 });
+
+test("a header at the height that decided a change, then one after the change: the transition is still stepped through", async () => {
+  const c = buildChain(60, 20);
+  const light = new LightClient(c.genesis, c.source);
+  // Height 20 decided the change (effective from 29); its header alone does not bring the next set.
+  assert.equal((await light.header(20n)).header.height, 20n);
+  assert.equal(light.transitionsDownloaded, 0);
+  assert.equal((await light.header(50n)).header.height, 50n);
+  assert.equal(light.transitionsDownloaded, 1);
+  assert.equal(light.headersDownloaded, 3);
+  // Asked again, the newest header costs nothing; one before the set it trusts now cannot be checked.
+  await light.header(50n);
+  assert.equal(light.headersDownloaded, 3);
+  await assert.rejects(light.header(25n), { code: "light/before-trusted-set" });
+});
