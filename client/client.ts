@@ -18,8 +18,9 @@ import {
   encodeCertifiedHeader,
   verifyCertificate,
   type CertifiedHeader,
+  validatorsHash,
 } from "../node/ledger/header.js";
-import { decodeEvidence, encodeEvidence, type Evidence } from "../node/ledger/evidence.js";
+import { decodeEvidence, encodeEvidence, verifyEvidence, type Evidence } from "../node/ledger/evidence.js";
 import { decodeMessage } from "../node/tob/core/wire.js";
 import { evictedKey } from "../node/ledger/ledger.js";
 import {
@@ -41,12 +42,13 @@ import { Partition } from "../node/store/core/partition.js";
 import { keyPath } from "../node/store/core/path.js";
 import { provenState, type ProofNode } from "../node/store/core/proof.js";
 import { decodeProof, encodeProof } from "../node/store/core/proof-codec.js";
-import { MAX_TOUCHED_KEYS } from "../node/common/limits.js";
+import { MAX_TOUCHED_KEYS, MAX_WITNESSED_EVIDENCE } from "../node/common/limits.js";
 import { clientVerifier, generateKey, sign, verify, type ClientKey } from "./crypto.js";
 import { RequestRejected, UnavailableError, VerificationError } from "./errors.js";
 import { joinAnswers, pruneProof, type ProofAnswer } from "./proofs.js";
 import { NodeConnection } from "./transport.js";
 import { LightClient, nodeHeaderSource, type HeaderSource } from "./light.js";
+import { ValidatorHistory } from "./validator-history.js";
 
 export interface ConnectOptions {
   /** The genesis document (object or JSON text); otherwise it is fetched from `endpoints`. */
@@ -159,6 +161,8 @@ export class ArborClient {
   readonly f: number;
   private readonly conns = new Map<number, NodeConnection>();
   private readonly certified = new Map<bigint, CertifiedHeader>();
+  /** Certified headers being fetched, by height. */
+  private readonly certifying = new Map<bigint, Promise<CertifiedHeader>>();
   private readonly partitions: Map<number, Partition>;
   private nonce = BigInt(Date.now()) * 1000n;
   /** Highest height this client has seen in a receipt: reads are at least this fresh. */
@@ -175,12 +179,16 @@ export class ArborClient {
   private lightNode = 0;
   private lightFailovers = 0;
   private lightQueue: Promise<unknown> = Promise.resolve();
+  private membershipKnown = false;
+  /** Validator sets over heights (certificates are checked against the set of their height). */
+  private readonly history: ValidatorHistory;
 
   private constructor(
     readonly genesis: Genesis,
     opts: ConnectOptions,
   ) {
     this.chain = chainId(genesis);
+    this.history = new ValidatorHistory(genesis, this.chain);
     this.key = opts.key ?? generateKey();
     this.verifyReads = opts.light === true || (opts.verify ?? true);
     this.f = Math.floor((genesis.nodes.length - 1) / 3);
@@ -307,7 +315,8 @@ export class ArborClient {
         }
       }),
     );
-    const found: AuditFinding[] = [];
+    // What the nodes' consensus witnessed (double votes), checked here before it counts.
+    const found: AuditFinding[] = await this.witnessedEvidence({ sample: opts.sample });
     /** each checked statement: "consistent", or why it is not (forged: proven false) */
     const checked = new Map<SignedStatement, { forged: boolean; why: string }>();
     // Ascending heights: a light client steps forward through validator-set changes.
@@ -393,6 +402,37 @@ export class ArborClient {
   }
 
   /**
+   * Misbehaviour the nodes' consensus witnessed (a validator's two conflicting votes), fetched
+   * from `sample` nodes and checked here as every node will check it: only proven offences of
+   * the genesis validator set are returned (and kept in `suspects`). A lying node can hand out
+   * garbage, never evidence against an honest node: that needs the accused's own signatures.
+   */
+  async witnessedEvidence(opts: { sample?: number } = {}): Promise<AuditFinding[]> {
+    const ids = this.genesis.nodes
+      .map((n) => n.id)
+      .filter((id) => !this.excluded.has(id))
+      .slice(0, opts.sample ?? this.genesis.nodes.length);
+    const ctx = {
+      chain: this.chain,
+      members: new Map(this.genesis.nodes.map((n) => [n.id, n.publicKey])),
+      validatorsAt: () => validatorsOf(this.genesis),
+      epochValidators: (e: number) => this.history.epochKeys(e),
+      verifier: clientVerifier,
+    };
+    const found: AuditFinding[] = [];
+    const replies = await Promise.all(ids.map((id) => this.node(id).evidence().catch(() => null)));
+    for (const r of replies)
+      for (const item of r?.items.slice(0, MAX_WITNESSED_EVIDENCE) ?? []) {
+        const v = verifyEvidence(item.evidence, ctx);
+        if (!v.ok || found.some((f) => f.accused === v.accused)) continue;
+        // A vote names a consensus round, not a block height: height 0 says "not a height".
+        found.push({ accused: v.accused, kind: decodeEvidence(item.evidence).kind, height: 0n, evidence: item.evidence });
+        this.addSuspect(v.accused, item.evidence);
+      }
+    return found;
+  }
+
+  /**
    * A signed COMPLAIN with `evidence` (encoded), carrying a fresh proof that the accused is not yet
    * evicted. `accused` defaults to the node the evidence names (see `describeEvidence`).
    */
@@ -416,7 +456,25 @@ export class ArborClient {
     const r = await this.submit(await this.prepareComplaint(evidence, accused));
     if (r.receipt.status === "rejected")
       throw new RequestRejected(r.receipt.reason, r.receipt.message || r.receipt.reason, r.receipt.requestId);
+    this.membershipKnown = false; // learn the eviction before the next write
     return r;
+  }
+
+  /**
+   * Reads the eviction records of the system domain (verified like any read) and stops asking
+   * the nodes they name. Returns the evicted node ids.
+   */
+  async refreshMembership(): Promise<number[]> {
+    const evicted: number[] = [];
+    const ids = this.genesis.nodes.map((n) => n.id);
+    for (let i = 0; i < ids.length; i += MAX_TOUCHED_KEYS) {
+      const chunk = ids.slice(i, i + MAX_TOUCHED_KEYS);
+      const values = (await this.read(chunk.map(evictedKey))).values;
+      for (const id of chunk) if (values.get(evictedKey(id)) != null) evicted.push(id);
+    }
+    for (const id of evicted) this.excluded.add(id);
+    this.membershipKnown = true;
+    return evicted;
   }
 
   // --- reads ------------------------------------------------------------------------------
@@ -643,16 +701,34 @@ export class ArborClient {
     if (this.light) return this.lightHeader(height);
     const have = this.certified.get(height);
     if (have) return have;
-    const validators = validatorsOf(this.genesis);
+    // Reads answered at one height share one fetch and one certificate check.
+    let pending = this.certifying.get(height);
+    if (!pending) {
+      pending = this.fetchCertified(height).finally(() => this.certifying.delete(height));
+      this.certifying.set(height, pending);
+    }
+    return pending;
+  }
+
+  private async fetchCertified(height: bigint): Promise<CertifiedHeader> {
     for (let attempt = 0; attempt < 40; attempt++) {
       for (const n of this.genesis.nodes) {
+        if (this.excluded.has(n.id)) continue;
         try {
           const r = await this.node(n.id).headers(height, 1);
           const b = r.headers[0];
           if (!b) continue;
           const c = decodeCertifiedHeader(b);
           if (c.header.height !== height || !bytesEqual(c.header.chain, this.chain)) continue;
-          if (!verifyCertificate(c, validators, clientVerifier).ok) continue;
+          let set = this.history.setAt(height);
+          if (!bytesEqual(c.header.validatorsHash, validatorsHash(set))) {
+            // Another set signs here: learn the changes decided up to this height from this node
+            // (each certified by the set before it), then check again.
+            const t = await nodeHeaderSource(this.node(n.id)).transitions(this.history.learnedUpTo, height);
+            this.history.learn(t);
+            set = this.history.setAt(height);
+          }
+          if (!verifyCertificate(c, set, clientVerifier).ok) continue;
           this.certified.set(height, c);
           if (this.certified.size > 4096) this.certified.delete(this.certified.keys().next().value!);
           return c;
@@ -743,23 +819,48 @@ export class ArborClient {
     return assembleSignedRequest(body, sign(this.key, requestSigningMessage(body)));
   }
 
-  /** Submits signed request bytes and waits for a receipt signed alike by f+1 nodes. */
+  /**
+   * Submits signed request bytes to f+1 nodes at once (so at least one correct node orders it: a
+   * faulty node that admits a request and drops it cannot censor it), then waits for a receipt
+   * signed alike by f+1 nodes. A node that cannot be reached is replaced by the next one. The
+   * same bytes reaching several nodes are ordered once: the pool and the ledger key them by id.
+   */
   async submit(request: Uint8Array, timeoutMs = 30_000): Promise<TrustedReceipt> {
     const id = decodeAnyRequest(request).id;
-    const order = this.liveOrder();
-    let ack;
-    let lastErr: unknown;
-    for (const nodeId of order) {
-      try {
-        ack = await this.node(nodeId).execute(request);
-        break;
-      } catch (e) {
-        lastErr = e;
-      }
+    // Learn evictions once before the first write, so the request is not handed to a node the
+    // cluster no longer listens to (best effort: f+1 submission covers one such node anyway).
+    if (!this.membershipKnown) {
+      this.membershipKnown = true;
+      await this.refreshMembership().catch(() => undefined);
     }
-    if (!ack)
-      throw new UnavailableError("client/unavailable", `no node admitted the request: ${String(lastErr)}`);
-    if (!ack.accepted) throw new RequestRejected(ack.reason, ack.message || ack.reason, id);
+    const order = this.liveOrder();
+    const want = Math.min(this.f + 1, order.length);
+    const refusals: Array<{ reason: string; message: string }> = [];
+    const errors: unknown[] = [];
+    let admitted = 0;
+    let next = 0;
+    const lane = async (): Promise<void> => {
+      while (admitted < want && next < order.length) {
+        const nodeId = order[next++]!;
+        try {
+          const ack = await this.node(nodeId).execute(request);
+          if (ack.accepted) admitted++;
+          else refusals.push({ reason: ack.reason, message: ack.message || ack.reason });
+          return;
+        } catch (e) {
+          errors.push(e);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: want }, lane));
+    if (admitted === 0) {
+      const r = refusals[0];
+      if (r) throw new RequestRejected(r.reason, r.message, id);
+      throw new UnavailableError(
+        "client/unavailable",
+        `no node admitted the request: ${String(errors[errors.length - 1])}`,
+      );
+    }
     return this.receipt(id, timeoutMs);
   }
 
@@ -768,9 +869,11 @@ export class ArborClient {
     const need = this.f + 1;
     const byBytes = new Map<string, { bytes: Uint8Array; signers: number[] }>();
     return new Promise((resolve, reject) => {
-      let pending = this.genesis.nodes.length;
+      const asked = this.genesis.nodes.filter((n) => !this.excluded.has(n.id));
+      let pending = asked.length;
       let done = false;
-      for (const n of this.genesis.nodes) {
+      if (pending === 0) reject(new UnavailableError("client/no-receipt", "every node is excluded"));
+      for (const n of asked) {
         this.node(n.id)
           .waitReceipt(id, timeoutMs)
           .then((r) => {
@@ -853,8 +956,10 @@ export class ArborClient {
     return this.writeRecords(key.slice(0, slash), [[key, wasm]]);
   }
 
+  /** Nodes not caught lying, starting at a different one for each request (load spreading). */
   private liveOrder(): number[] {
-    const ids = this.genesis.nodes.map((n) => n.id);
+    const ids = this.genesis.nodes.map((n) => n.id).filter((id) => !this.excluded.has(id));
+    if (ids.length === 0) return ids;
     const start = Number(this.nonce % BigInt(ids.length));
     return [...ids.slice(start), ...ids.slice(0, start)];
   }
