@@ -97,7 +97,7 @@ export interface NodeAudit {
    * lied; unchecked: it answered, but its statement could not be checked (see detail);
    * no-answer: unreachable, or an answer that proves nothing (unsigned, another node's).
    */
-  readonly verdict: "consistent" | "caught" | "unchecked" | "no-answer";
+  readonly verdict: "consistent" | "caught" | "unchecked" | "no-answer" | "evicted";
   readonly height?: bigint;
   readonly timestamp?: bigint;
   readonly root?: Uint8Array;
@@ -299,24 +299,30 @@ export class ArborClient {
   async auditReport(opts: AuditOptions = {}): Promise<AuditReport> {
     const probe = opts.key ?? ".root_rule";
     const ids = this.genesis.nodes.map((n) => n.id).slice(0, opts.sample ?? this.genesis.nodes.length);
+    // Nodes already evicted are not audited again: a new complaint would be `already-evicted`.
+    const evicted = new Set(await this.refreshMembership().catch(() => [] as number[]));
     const probes = new Map<number, SignedStatement | string>();
     await Promise.all(
-      ids.map(async (id) => {
-        const node = this.genesis.nodes.find((n) => n.id === id)!;
-        try {
-          const r = await this.node(id).get([probe], { hashesOnly: !opts.values });
-          const st = this.checkStatement(node, r.statement, r.signature);
-          const signed = { node: id, statement: st, bytes: r.statement, signature: r.signature };
-          this.keepEvidence(signed);
-          probes.set(id, signed);
-        } catch (e) {
-          /* unreachable or unsigned answers prove nothing */
-          probes.set(id, errorText(e));
-        }
-      }),
+      ids
+        .filter((id) => !evicted.has(id))
+        .map(async (id) => {
+          const node = this.genesis.nodes.find((n) => n.id === id)!;
+          try {
+            const r = await this.node(id).get([probe], { hashesOnly: !opts.values });
+            const st = this.checkStatement(node, r.statement, r.signature);
+            const signed = { node: id, statement: st, bytes: r.statement, signature: r.signature };
+            this.keepEvidence(signed);
+            probes.set(id, signed);
+          } catch (e) {
+            /* unreachable or unsigned answers prove nothing */
+            probes.set(id, errorText(e));
+          }
+        }),
     );
     // What the nodes' consensus witnessed (double votes), checked here before it counts.
-    const found: AuditFinding[] = await this.witnessedEvidence({ sample: opts.sample });
+    const found: AuditFinding[] = (await this.witnessedEvidence({ sample: opts.sample })).filter(
+      (f) => !evicted.has(f.accused),
+    );
     /** each checked statement: "consistent", or why it is not (forged: proven false) */
     const checked = new Map<SignedStatement, { forged: boolean; why: string }>();
     // Ascending heights: a light client steps forward through validator-set changes.
@@ -324,7 +330,7 @@ export class ArborClient {
       x.statement.height < y.statement.height ? -1 : x.statement.height > y.statement.height ? 1 : 0,
     );
     for (const s of held) {
-      if (found.some((f) => f.accused === s.node)) continue;
+      if (evicted.has(s.node) || found.some((f) => f.accused === s.node)) continue;
       if (s.statement.height === 0n) {
         const { genesisRoot } = await import("./genesis-root.js");
         checked.set(s, {
@@ -370,12 +376,14 @@ export class ArborClient {
           bytesEqual(a.statement.root, b.statement.root)
         )
           continue;
-        if (found.some((f) => f.accused === a.node)) continue;
+        if (evicted.has(a.node) || found.some((f) => f.accused === a.node)) continue;
         const evidence = encodeEvidence({ kind: "conflicting-statements", a: wire(a), b: wire(b) });
         found.push({ accused: a.node, kind: "conflicting-statements", height: a.statement.height, evidence });
         this.addSuspect(a.node, evidence);
       }
     const nodes = ids.map((id): NodeAudit => {
+      if (evicted.has(id))
+        return { node: id, verdict: "evicted", detail: "evicted by a complaint: not asked" };
       const p = probes.get(id)!;
       const f = found.find((x) => x.accused === id);
       const c = typeof p === "string" ? undefined : checked.get(p);

@@ -50,7 +50,9 @@ export async function auditCommand(argv: string[]): Promise<number> {
         .filter((f) => a.strings.has(f))
         .map((f) => ` --${f} ${a.strings.get(f)}`)
         .join("");
-      const answered = report.nodes.filter((n) => n.verdict !== "no-answer").length;
+      const answered = report.nodes.filter(
+        (n) => n.verdict !== "no-answer" && n.verdict !== "evicted",
+      ).length;
       const unchecked = report.nodes.filter((n) => n.verdict === "unchecked").length;
       if (answered === 0 && written.length === 0) {
         const why = report.nodes.map((n) => `node ${n.node}: ${n.detail ?? "no answer"}`).join("; ");

@@ -43,6 +43,10 @@ async function goesOnWithout(c: Cluster, client: ArborClient, gone: number, doma
     // The evicted node is shut out of consensus: it never reaches the new set's heights.
     const its = await c.clients[gone]!.status().catch(() => null);
     if (its) assert.ok(its.height < past, `evicted node stuck at ${its.height}`);
+    // An audit no longer asks the evicted node, and finds nothing against anyone.
+    const report = await client.auditReport();
+    assert.equal(report.nodes.find((n) => n.node === gone)?.verdict, "evicted");
+    assert.deepEqual(report.found, []);
     const values = await client.get([`${domain}/after0`]);
     assert.deepEqual(values.get(`${domain}/after0`), new Uint8Array([0]));
   }
