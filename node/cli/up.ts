@@ -1,5 +1,6 @@
 // `arbor up --dir DIR`: runs a cluster made by `arbor init` in the foreground until Ctrl-C or
 // SIGTERM, which stop every node gracefully; the data stays in DIR for the next `arbor up`.
+import { relative } from "node:path";
 import { parseArgs, UsageError, type FlagKind } from "./args.js";
 import { Supervisor } from "./supervisor.js";
 import { DEFAULT_DIR } from "./connect.js";
@@ -15,7 +16,7 @@ export function serveUntilSignal(sup: Supervisor, say: (l: string) => void): Pro
       signalled = true;
       say(`${sig}: stopping ${sup.running} node(s)…`);
       void sup.stop().then(() => {
-        say(`stopped; data kept in ${sup.dir}`);
+        say(`stopped; data kept in ${relative(process.cwd(), sup.dir) || "."}`);
         resolve(0);
       });
     };
