@@ -49,6 +49,7 @@ import { joinAnswers, pruneProof, type ProofAnswer } from "./proofs.js";
 import { NodeConnection } from "./transport.js";
 import { LightClient, nodeHeaderSource, type HeaderSource } from "./light.js";
 import { ValidatorHistory } from "./validator-history.js";
+import type { StatusReply } from "../proto/gen/arbor/v1/client_pb.js";
 
 export interface ConnectOptions {
   /** The genesis document (object or JSON text); otherwise it is fetched from `endpoints`. */
@@ -428,13 +429,24 @@ export class ArborClient {
       verifier: clientVerifier,
     };
     const found: AuditFinding[] = [];
-    const replies = await Promise.all(ids.map((id) => this.node(id).evidence().catch(() => null)));
+    const replies = await Promise.all(
+      ids.map((id) =>
+        this.node(id)
+          .evidence()
+          .catch(() => null),
+      ),
+    );
     for (const r of replies)
       for (const item of r?.items.slice(0, MAX_WITNESSED_EVIDENCE) ?? []) {
         const v = verifyEvidence(item.evidence, ctx);
         if (!v.ok || found.some((f) => f.accused === v.accused)) continue;
         // A vote names a consensus round, not a block height: height 0 says "not a height".
-        found.push({ accused: v.accused, kind: decodeEvidence(item.evidence).kind, height: 0n, evidence: item.evidence });
+        found.push({
+          accused: v.accused,
+          kind: decodeEvidence(item.evidence).kind,
+          height: 0n,
+          evidence: item.evidence,
+        });
         this.addSuspect(v.accused, item.evidence);
       }
     return found;
@@ -627,6 +639,26 @@ export class ArborClient {
     this.keepEvidence(signed);
     if (this.verifyReads) await this.checkCertified(st, id);
     return { answer: { timestamp: st.timestamp, root: d.root, paths: keys.map(keyPath) }, statement: signed };
+  }
+
+  /**
+   * A node's status, its reported height, timestamp and root checked against the statement it
+   * signed (kept, like every signed statement, as potential evidence).
+   */
+  async nodeStatus(id: number, timeoutMs = 3000): Promise<StatusReply> {
+    const node = this.genesis.nodes.find((n) => n.id === id);
+    if (!node) throw new ArborError("client/unknown-node", `no node ${id} in the genesis`);
+    const r = await this.node(id).status(timeoutMs);
+    const st = this.checkStatement(node, r.statement, r.signature);
+    if (
+      st.height !== r.height ||
+      st.timestamp !== r.timestamp ||
+      !bytesEqual(st.root, r.root) ||
+      !bytesEqual(st.proofDigest, proofDigest(new Uint8Array(0)))
+    )
+      throw new VerificationError("client/bad-statement", `node ${id} reports what it did not sign`, id);
+    this.keepEvidence({ node: id, statement: st, bytes: r.statement, signature: r.signature });
+    return r;
   }
 
   private checkStatement(node: GenesisNode, bytes: Uint8Array, signature: Uint8Array): GetStatement {

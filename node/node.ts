@@ -85,6 +85,7 @@ export interface NodeOptions {
 export type Byzantine = "forge-get-root" | "double-vote";
 
 const verifier = { ed25519Verify: nodeEd25519Verify };
+const EMPTY = new Uint8Array(0);
 
 /** Test-only: the same proof with its first value altered, and the root that proof now has. */
 function forgeProof(bytes: Uint8Array): { proof: Uint8Array; root: Uint8Array } {
@@ -220,8 +221,7 @@ export class ArborNode {
     // The store and the consensus persist a validator-set change separately (the store with the
     // block that decided it, the consensus on its next step): re-announce every change the store
     // knows, so one lost to a crash in between is scheduled again; the others are no-ops.
-    for (const e of m.schedule.slice(1))
-      this.tob.setValidators(Number(e.fromHeight), m.epochKeysOf(e), true);
+    for (const e of m.schedule.slice(1)) this.tob.setValidators(Number(e.fromHeight), m.epochKeysOf(e), true);
 
     const server = new grpc.Server(CHANNEL_OPTIONS);
     server.addService(serviceDefinition(Arbor), this.clientApi());
@@ -404,6 +404,7 @@ export class ArborNode {
             treeNodes: BigInt(census.nodes),
             outsideNodes: BigInt(census.outside),
             certifiedHeight: this.certifier.latestCertified < 0n ? 0n : this.certifier.latestCertified,
+            ...this.signedStatement(this.root, EMPTY),
           }),
         );
       },
@@ -419,6 +420,14 @@ export class ArborNode {
     );
     let root = this.root;
     if (this.opts.byzantine === "forge-get-root") ({ proof, root } = forgeProof(proof));
+    return create(GetReplySchema, { ...this.signedStatement(root, proof), proof });
+  }
+
+  /** This node's height, timestamp and `root`, signed, for a reply carrying `proof`. */
+  private signedStatement(
+    root: Uint8Array,
+    proof: Uint8Array,
+  ): { statement: Uint8Array; signature: Uint8Array } {
     const statement = encodeStatement({
       chain: this.chain,
       node: this.me.id,
@@ -427,11 +436,7 @@ export class ArborNode {
       root,
       proofDigest: proofDigest(proof),
     });
-    return create(GetReplySchema, {
-      statement,
-      proof,
-      signature: signWith(this.opts.key, statementSigningMessage(statement)),
-    });
+    return { statement, signature: signWith(this.opts.key, statementSigningMessage(statement)) };
   }
 
   /** The certified headers that decided validator-set changes in (after, until], with the new sets. */

@@ -22,7 +22,7 @@ export async function pollStatus(c: ArborClient): Promise<NodeStatus[]> {
   return Promise.all(
     c.nodes.map(async (n): Promise<NodeStatus> => {
       try {
-        const s = await c.node(n.id).status(3000);
+        const s = await c.nodeStatus(n.id, 3000); // its height and root, signed
         return {
           id: n.id,
           address: n.address,

@@ -43,6 +43,11 @@ async function goesOnWithout(c: Cluster, client: ArborClient, gone: number, doma
     // The evicted node is shut out of consensus: it never reaches the new set's heights.
     const its = await c.clients[gone]!.status().catch(() => null);
     if (its) assert.ok(its.height < past, `evicted node stuck at ${its.height}`);
+    // Every root a node reports is signed: the status reply carries its statement.
+    for (const i of honest) {
+      const st = await client.nodeStatus(i);
+      assert.ok(st.height >= top && st.signature.length === 64, `node ${i} signs its status`);
+    }
     // An audit no longer asks the evicted node, and finds nothing against anyone.
     const report = await client.auditReport();
     assert.equal(report.nodes.find((n) => n.node === gone)?.verdict, "evicted");
