@@ -1,4 +1,5 @@
 // Shared benchmark helpers: machine description, medians, progress lines.
+import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 
 export function machineLine(): string {
@@ -18,4 +19,19 @@ export function progress(msg: string): void {
 
 export function nowUs(): number {
   return Number(process.hrtime.bigint()) / 1000;
+}
+
+/**
+ * CPU time (user + system, milliseconds) a process has used so far, from /proc (Linux; clock
+ * ticks of 10 ms), or NaN where that is not available.
+ */
+export function processCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) * 10; // utime, stime (fields 14, 15), USER_HZ = 100
+  } catch {
+    return NaN;
+  }
 }

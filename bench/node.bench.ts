@@ -7,7 +7,7 @@ import { ArborClient } from "../client/index.js";
 import { Cluster } from "../test/cluster/cluster.js";
 import { LoadClient, type Job } from "./load.js";
 import { ceiling } from "./ceiling.js";
-import { machineLine, progress } from "./machine.js";
+import { machineLine, processCpuMs, progress } from "./machine.js";
 import { loadBuiltOp } from "../node/exec/built-ops.js";
 import { Writer } from "../node/common/codec.js";
 import { sha256 } from "../node/common/hash.js";
@@ -60,7 +60,12 @@ interface PhaseResult {
   rejected: number;
   p50: number;
   p99: number;
+  /** CPU milliseconds the node processes used per accepted transfer (mean over the nodes) */
+  cpuMsPerOp: number;
 }
+
+/** CPU milliseconds used so far by each node process. */
+const nodeCpu = (c: Cluster): number[] => c.procs.map((p) => processCpuMs(p?.pid));
 
 async function phase(c: Cluster, load: LoadClient, users: KeyPair[], rate: number): Promise<PhaseResult> {
   const busy = new Uint8Array(ACCOUNTS);
@@ -74,6 +79,7 @@ async function phase(c: Cluster, load: LoadClient, users: KeyPair[], rate: numbe
   const inflight: Promise<void>[] = [];
   let debt = 0;
   let rr = 0;
+  const cpu0 = nodeCpu(c);
   while (Date.now() < end) {
     debt += (rate * tickMs) / 1000;
     const jobs: Job[] = [];
@@ -124,10 +130,13 @@ async function phase(c: Cluster, load: LoadClient, users: KeyPair[], rate: numbe
   }
   const window = (Date.now() - start) / 1000;
   await Promise.all(inflight);
+  const cpu = nodeCpu(c).map((x, i) => x - cpu0[i]!);
+  const cpuMsPerOp = cpu.reduce((a, b) => a + b, 0) / cpu.length / Math.max(1, accepted);
+  progress(`  node CPU ms/op: ${cpu.map((x) => (x / Math.max(1, accepted)).toFixed(2)).join(" ")}`);
   lat.sort((a, b) => a - b);
   const q = (x: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(x * lat.length))]! : NaN);
   if (reasons.size) progress(`rejections: ${[...reasons].map(([k, v]) => `${k}×${v}`).join(", ")}`);
-  return { offered: rate, achieved: accepted / window, accepted, rejected, p50: q(0.5), p99: q(0.99) };
+  return { offered: rate, achieved: accepted / window, accepted, rejected, p50: q(0.5), p99: q(0.99), cpuMsPerOp };
 }
 
 async function getRate(c: Cluster): Promise<number> {
@@ -171,7 +180,7 @@ async function main(): Promise<void> {
     for (const rate of RATES) {
       progress(`offering ${rate} transfers/s for ${PHASE_S} s`);
       const r = await phase(c, load, users, rate);
-      progress(`  achieved ${r.achieved.toFixed(0)}/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, rejected ${r.rejected}`);
+      progress(`  achieved ${r.achieved.toFixed(0)}/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, rejected ${r.rejected}, node CPU ${r.cpuMsPerOp.toFixed(2)} ms/op`);
       results.push(r);
     }
     progress("single-key verified GETs from one node");
@@ -179,16 +188,16 @@ async function main(): Promise<void> {
     const best = results.reduce((a, b) => (b.achieved > a.achieved ? b : a));
     const clusterCeiling = (ceil * cpus().length) / c.genesis.nodes.length;
     console.log("");
-    console.log("offered/s  achieved/s  accepted  rejected   p50 ms   p99 ms");
+    console.log("offered/s  achieved/s  accepted  rejected   p50 ms   p99 ms  node CPU ms/op");
     for (const r of results)
       console.log(
-        `${String(r.offered).padStart(9)} ${r.achieved.toFixed(0).padStart(11)} ${String(r.accepted).padStart(9)} ${String(r.rejected).padStart(9)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)}`,
+        `${String(r.offered).padStart(9)} ${r.achieved.toFixed(0).padStart(11)} ${String(r.accepted).padStart(9)} ${String(r.rejected).padStart(9)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${r.cpuMsPerOp.toFixed(2).padStart(15)}`,
       );
     console.log(`ceiling (one core, in process): ${ceil.toFixed(0)} ops/s; with 4 nodes sharing ${cpus().length} cores: ${clusterCeiling.toFixed(0)} ops/s`);
     console.log(`sustained ${best.achieved.toFixed(0)} ops/s = ${(best.achieved / ceil).toFixed(2)} of the one-core ceiling, ${(best.achieved / clusterCeiling).toFixed(2)} of the shared-core ceiling`);
     console.log(`verified single-key GET: ${gets.toFixed(0)} replies/s from one node (target ≥ 4,000)`);
     console.log(
-      JSON.stringify({ bench: "node", nodes: 4, opsPerSec: Math.round(best.achieved), p50Ms: +best.p50.toFixed(1), p99Ms: +best.p99.toFixed(1), ceilingOpsPerSec: Math.round(ceil), getRepliesPerSec: Math.round(gets) }),
+      JSON.stringify({ bench: "node", nodes: 4, opsPerSec: Math.round(best.achieved), p50Ms: +best.p50.toFixed(1), p99Ms: +best.p99.toFixed(1), nodeCpuMsPerOp: +best.cpuMsPerOp.toFixed(2), ceilingOpsPerSec: Math.round(ceil), getRepliesPerSec: Math.round(gets) }),
     );
   } finally {
     load.close();

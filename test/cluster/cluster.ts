@@ -30,6 +30,8 @@ import {
 } from "../../proto/gen/arbor/v1/client_pb.js";
 
 const BIN = new URL("../../node/bin.js", import.meta.url).pathname;
+/** Extra node flags for the node processes (profiling), e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof". */
+const NODE_FLAGS = (process.env.ARBOR_NODE_FLAGS ?? "").split(" ").filter(Boolean);
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -161,9 +163,13 @@ export class Cluster {
   }
 
   start(id: number): void {
-    const p = spawn(process.execPath, [BIN, "node", "--config", join(this.dir, `node${id}.json`)], {
-      stdio: ["ignore", "ignore", "pipe"],
-    });
+    const p = spawn(
+      process.execPath,
+      [...NODE_FLAGS, BIN, "node", "--config", join(this.dir, `node${id}.json`)],
+      {
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
     p.stderr!.on("data", (d: Buffer) => {
       const l = this.logs[id]!;
       l.push(d.toString());
