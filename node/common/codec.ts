@@ -186,6 +186,16 @@ export class Reader {
     return new Uint8Array(this.raw(n, what));
   }
 
+  /**
+   * Length-prefixed bytes of at most `max` bytes, as a view into the input (no copy): for fields
+   * that live no longer than the input they come from, on hot paths where copies add up.
+   */
+  view(max: number, what = "bytes"): Uint8Array {
+    const n = this.varint(Number.MAX_SAFE_INTEGER, `${what} length`);
+    if (n > max) throw new DecodeError("decode/too-large", `${what} of ${n} bytes exceeds ${max}`);
+    return this.raw(n, what);
+  }
+
   /** Length-prefixed UTF-8 string of at most `maxBytes` bytes. */
   string(maxBytes: number, what = "string"): string {
     const n = this.varint(Number.MAX_SAFE_INTEGER, `${what} length`);

@@ -140,6 +140,20 @@ export const MAX_PEER_QUEUE_FRAMES = 8192;
 export const MAX_PEER_QUEUE_BYTES = 64 * 1024 * 1024;
 /** Requests a node holds admitted but not yet seen in a delivered block, per node. */
 export const MAX_ADMITTED_REQUESTS = 100_000;
+/**
+ * Ids of requests a node admitted (signature verified) and has not applied yet, remembered so that
+ * applying them does not verify the signature a second time; the oldest are forgotten first.
+ */
+export const MAX_VERIFIED_REQUESTS = 65_536;
+/**
+ * Longest a node applies a block without yielding to the event loop, in milliseconds: a large
+ * block is applied in slices so that consensus messages and the network are not starved.
+ */
+export const APPLY_SLICE_MS = 10;
+/** Requests applied between two looks at the clock inside a slice. */
+export const APPLY_STEP_REQUESTS = 16;
+/** GETs held while a block is being applied (answered at its end); beyond this they are refused. */
+export const MAX_DEFERRED_GETS = 4096;
 /** Receipts a node keeps in memory for WaitReceipt and subscriptions (older ones are on disk). */
 export const MAX_RECENT_RECEIPTS = 200_000;
 /** Longest a WaitReceipt call may wait, in milliseconds. */

@@ -6,7 +6,7 @@
 // correct node, whatever its partition.
 
 import { bytesEqual, compareBytes, utf8 } from "../common/bytes.js";
-import { ArborError } from "../common/errors.js";
+import { ArborError, invariant } from "../common/errors.js";
 import { sha256 } from "../common/hash.js";
 import type { Executor } from "../exec/core/executor.js";
 import type { TouchedRecord } from "../exec/core/io.js";
@@ -25,6 +25,7 @@ import {
 } from "./request.js";
 import { verifyEvidence, type EvidenceContext } from "./evidence.js";
 import { Writer } from "../common/codec.js";
+import { MAX_VERIFIED_REQUESTS } from "../common/limits.js";
 
 export interface SignatureVerifier {
   /** The one Ed25519 verifier consensus uses. Never throws. */
@@ -56,9 +57,27 @@ export interface TrustContext extends EvidenceContext {
   refuseEviction?(height: bigint, ids: readonly number[]): string | null;
 }
 
+/** A block being applied in steps (Ledger.startBlock). */
+export interface BlockRun {
+  /** every request has been applied (finish may be called) */
+  readonly done: boolean;
+  /** applies the next requests, at most `max` (at least one) */
+  step(max: number): void;
+  /** seals the block and returns its outcome */
+  finish(): BlockOutcome;
+}
+
 export class Ledger {
   private readonly replay = new ReplayWindow();
   private evicted: number[] = [];
+  private running = false;
+  /**
+   * Ids of requests this ledger admitted (their signatures verified), oldest first: when one of
+   * them is applied, its signature is not verified again. A signature's validity is a function of
+   * the request's bytes alone, and the id is their SHA-256, so the verdict is the one a fresh
+   * check would give on every node. Bounded (MAX_VERIFIED_REQUESTS); an entry goes when used.
+   */
+  private readonly verified = new Set<string>();
 
   constructor(
     readonly history: HistoryTree,
@@ -73,6 +92,17 @@ export class Ledger {
 
   /** Form, bounds, signature and replay: the checks a node makes before broadcasting a request. */
   admit(bytes: Uint8Array): Admission {
+    const a = this.check(bytes, false);
+    if (a.ok) {
+      if (this.verified.size >= MAX_VERIFIED_REQUESTS)
+        this.verified.delete(this.verified.values().next().value!);
+      this.verified.add(idKey(a.request.id));
+    }
+    return a;
+  }
+
+  /** The admission checks; `atApply`: the signature of a request admitted here is not checked again. */
+  private check(bytes: Uint8Array, atApply: boolean): Admission {
     let req: SignedRequest | SignedComplaint;
     try {
       req = decodeAnyRequest(bytes);
@@ -84,7 +114,8 @@ export class Ledger {
         message: e instanceof Error ? e.message : String(e),
       };
     }
-    if (!this.verifier.ed25519Verify(req.caller, requestSigningMessage(req.body), req.signature))
+    const known = atApply && this.verified.delete(idKey(req.id));
+    if (!known && !this.verifier.ed25519Verify(req.caller, requestSigningMessage(req.body), req.signature))
       return { ok: false, id: req.id, reason: "bad-signature", message: "signature does not verify" };
     if (this.replay.has(req.id))
       return { ok: false, id: req.id, reason: "replay", message: "request already applied" };
@@ -93,25 +124,55 @@ export class Ledger {
 
   /** Applies a committed block and seals its root. */
   applyBlock(height: bigint, requests: readonly Uint8Array[]): BlockOutcome {
-    const receipts: Receipt[] = [];
+    const run = this.startBlock(height, requests);
+    run.step(requests.length);
+    return run.finish();
+  }
+
+  /**
+   * Applies a committed block a few requests at a time (`step`), so that a shell can do other
+   * work between steps; `finish` seals it. The receipts and the root do not depend on how the
+   * block is cut. One block at a time: until `finish`, the tree holds a state inside the block,
+   * which must not be served (nor may another block start).
+   */
+  startBlock(height: bigint, requests: readonly Uint8Array[]): BlockRun {
+    invariant(!this.running, "a block is already being applied");
+    this.running = true;
     this.evicted = [];
-    for (let i = 0; i < requests.length; i++) receipts.push(this.applyOne(height, i, requests[i]!));
-    const root = this.history.seal();
-    this.replay.expire(this.history.now - this.history.T);
-    const encodedReceipts = receipts.map(encodeReceipt);
+    const receipts: Receipt[] = [];
+    let next = 0;
+    let finished = false;
     return {
-      height,
-      receipts,
-      encodedReceipts,
-      receiptsDigest: receiptsDigest(encodedReceipts),
-      root,
-      timestamp: this.history.now,
-      evicted: this.evicted,
+      get done() {
+        return next >= requests.length;
+      },
+      step: (max: number): void => {
+        invariant(!finished, "the block is finished");
+        const end = Math.min(requests.length, next + Math.max(1, max));
+        for (; next < end; next++) receipts.push(this.applyOne(height, next, requests[next]!));
+      },
+      finish: (): BlockOutcome => {
+        invariant(!finished && next >= requests.length, "the block is not fully applied");
+        finished = true;
+        this.running = false;
+        const root = this.history.seal();
+        this.replay.expire(this.history.now - this.history.T);
+        const encodedReceipts = receipts.map(encodeReceipt);
+        return {
+          height,
+          receipts,
+          encodedReceipts,
+          receiptsDigest: receiptsDigest(encodedReceipts),
+          root,
+          timestamp: this.history.now,
+          evicted: this.evicted,
+        };
+      },
     };
   }
 
   private applyOne(height: bigint, index: number, bytes: Uint8Array): Receipt {
-    const a = this.admit(bytes);
+    const a = this.check(bytes, true);
     if (!a.ok) return rejected(a.id, height, index, a.reason, a.message, 0n);
     if (a.request.kind === "complain") return this.applyComplaint(height, index, a.request);
     const req = a.request;
@@ -212,6 +273,11 @@ export class Ledger {
       writesDigest: sha256(encodeWrites([{ key, value }])),
     };
   }
+}
+
+/** A request id as a cheap map key (its bytes as a latin1 string). */
+function idKey(id: Uint8Array): string {
+  return String.fromCharCode.apply(null, id as unknown as number[]);
 }
 
 /** The system record that marks a node evicted. */

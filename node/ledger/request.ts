@@ -102,14 +102,18 @@ export function assembleSignedRequest(body: Uint8Array, signature: Uint8Array): 
   return new Writer(body.length + 80).bytes(body).raw(signature).finish();
 }
 
-/** Decodes and bounds-checks a signed request (the signature itself is checked by the caller). */
+/** Largest body of either kind of request. */
+const MAX_BODY_BYTES = MAX_PROOF_BYTES + MAX_ARGS_BYTES + MAX_TOUCHED_KEYS * (MAX_KEY_BYTES + 8) + 4096;
+
+/**
+ * Decodes and bounds-checks a signed request (the signature itself is checked by the caller).
+ * `body`, `proof` and `args` are views into `bytes` (no copies: requests carry their proofs, and
+ * every node decodes every request); the caller must not change `bytes` while it uses them.
+ */
 export function decodeSignedRequest(bytes: Uint8Array): SignedRequest {
   try {
     const outer = new Reader(bytes);
-    const body = outer.bytes(
-      MAX_PROOF_BYTES + MAX_ARGS_BYTES + MAX_TOUCHED_KEYS * (MAX_KEY_BYTES + 8) + 4096,
-      "request body",
-    );
+    const body = outer.view(MAX_BODY_BYTES, "request body");
     const signature = outer.copy(SIGNATURE_BYTES, "signature");
     outer.end("signed request");
     const r = new Reader(body);
@@ -120,8 +124,8 @@ export function decodeSignedRequest(bytes: Uint8Array): SignedRequest {
     const n = r.varint(MAX_TOUCHED_KEYS, "touched count");
     const touched: string[] = [];
     for (let i = 0; i < n; i++) touched.push(r.string(MAX_KEY_BYTES, "touched key"));
-    const proof = r.bytes(MAX_PROOF_BYTES, "proof");
-    const args = r.bytes(MAX_ARGS_BYTES, "args");
+    const proof = r.view(MAX_PROOF_BYTES, "proof");
+    const args = r.view(MAX_ARGS_BYTES, "args");
     const gasLimit = r.varint64("gas limit");
     const caller = r.copy(PUBLIC_KEY_BYTES, "caller");
     const nonce = r.varint64("nonce");
@@ -171,21 +175,18 @@ export function encodeComplainBody(b: ComplainBody): Uint8Array {
     .finish();
 }
 
-/** Decodes either kind of signed request (the signature itself is checked by the caller). */
+/** Decodes either kind of signed request (the signature itself is checked by the caller; fields are views as above). */
 export function decodeAnyRequest(bytes: Uint8Array): SignedRequest | SignedComplaint {
   try {
     const outer = new Reader(bytes);
-    const body = outer.bytes(
-      MAX_PROOF_BYTES + MAX_ARGS_BYTES + MAX_TOUCHED_KEYS * (MAX_KEY_BYTES + 8) + 4096,
-      "request body",
-    );
+    const body = outer.view(MAX_BODY_BYTES, "request body");
     if (body[0] !== COMPLAIN_KIND) return decodeSignedRequest(bytes);
     const signature = outer.copy(SIGNATURE_BYTES, "signature");
     outer.end("signed request");
     const r = new Reader(body);
     r.u8();
-    const evidence = r.bytes(MAX_EVIDENCE_FIELD, "evidence");
-    const proof = r.bytes(MAX_PROOF_BYTES, "proof");
+    const evidence = r.view(MAX_EVIDENCE_FIELD, "evidence");
+    const proof = r.view(MAX_PROOF_BYTES, "proof");
     const caller = r.copy(PUBLIC_KEY_BYTES, "caller");
     const nonce = r.varint64("nonce");
     r.end("complaint body");

@@ -3,7 +3,12 @@
 // receipts and roots on every replica.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Replicas, TestClient, opBytes } from "./harness.js";
+import { Replicas, TestClient, genesisRecords, opBytes } from "./harness.js";
+import { Ledger } from "../../node/ledger/ledger.js";
+import { HistoryTree } from "../../node/store/core/history.js";
+import { Partition } from "../../node/store/core/partition.js";
+import { createExecutor } from "../../node/exec/index.js";
+import { nodeEd25519Verify } from "../../node/exec/host-crypto.js";
 import { Writer } from "../../node/common/codec.js";
 import { bytesEqual, toHex } from "../../node/common/bytes.js";
 import { type Receipt } from "../../node/ledger/receipt.js";
@@ -142,4 +147,61 @@ test("banking on replicas with different partitions", () => {
   assert.equal(bal("bob"), 70n);
   assert.equal(bal("eve"), 10n);
   assert.ok(bytesEqual(r.ledgers[1]!.history.rootLabel, r.full.history.rootLabel));
+});
+
+test("a request admitted by a node is verified once there, with the verdict of a fresh check", () => {
+  // Two ledgers over the same history; one admits the requests before the block, one does not.
+  let calls = 0;
+  const counting = {
+    ed25519Verify: (k: Uint8Array, m: Uint8Array, s: Uint8Array) => (calls++, nodeEd25519Verify(k, m, s)),
+  };
+  const r = new Replicas([[""], [""]]);
+  const fresh = r.ledgers[1]!;
+  const admitting = new Ledger(
+    HistoryTree.genesis(Partition.whole(), 64, genesisRecords()),
+    createExecutor(),
+    counting,
+  );
+  r.ledgers.push(admitting);
+  const alice = new TestClient(r);
+  agree(r.block([alice.createDomain("bank")]));
+  const good = alice.createDomain("shop");
+  const bad = alice.createDomain("mall");
+  bad[bad.length - 1]! ^= 1;
+  calls = 0;
+  assert.equal(admitting.admit(good).ok, true);
+  assert.equal(admitting.admit(bad).ok, false);
+  assert.equal(calls, 2);
+  const out = agree(r.block([good, bad, good]));
+  assert.deepEqual(out.map(status), ["accepted", "bad-signature", "replay"]);
+  // good: verified at admission only; bad: refused at admission, checked again; the replay of good
+  // is checked afresh (its entry was used).
+  assert.equal(calls, 4);
+  assert.equal(fresh.history.now, admitting.history.now);
+});
+
+test("a block applied in steps has the receipts and root of one pass", () => {
+  const r = new Replicas([[""], ["0"], ["1"]]);
+  const alice = new TestClient(r);
+  agree(r.block([alice.createDomain("bank")]));
+  const requests = ["a", "b", "c", "d", "e"].map((d) => alice.createDomain(`shop${d}`));
+  requests.splice(2, 0, requests[1]!); // a replay inside the block
+  r.height++;
+  const whole = r.ledgers[0]!.applyBlock(r.height, requests);
+  const outs = [whole];
+  for (const [i, l] of r.ledgers.slice(1).entries()) {
+    const run = l.startBlock(r.height, requests);
+    assert.throws(() => l.startBlock(r.height, requests), /already being applied/);
+    assert.throws(() => run.finish(), /not fully applied/);
+    while (!run.done) run.step(i + 1);
+    outs.push(run.finish());
+  }
+  assert.deepEqual(agree(outs).map(status), [
+    "accepted",
+    "accepted",
+    "replay",
+    "accepted",
+    "accepted",
+    "accepted",
+  ]);
 });

@@ -74,7 +74,10 @@ export interface DecodedProof {
   readonly nodes: number;
 }
 
-/** Decodes and verifies the structure of a proof. The caller compares `rootLabel` with a trusted root. */
+/**
+ * Decodes and verifies the structure of a proof. The caller compares `rootLabel` with a trusted
+ * root. Leaf values are views into `bytes` (not copies), valid as long as `bytes` is unchanged.
+ */
 export function decodeProof(bytes: Uint8Array): DecodedProof {
   if (!(bytes instanceof Uint8Array)) throw new ProofError("proof/type", "proof must be bytes");
   if (bytes.length > MAX_PROOF_BYTES)
@@ -130,7 +133,7 @@ export function decodeProof(bytes: Uint8Array): DecodedProof {
           key = r.string(MAX_KEY_BYTES, "key");
           keyHash = safeKeyPath(key);
           if (mode === LEAF_VALUE) {
-            value = r.bytes(MAX_VALUE_BYTES, "value");
+            value = r.view(MAX_VALUE_BYTES, "value");
             vHash = valueHash(value);
           } else vHash = r.copy(32, "value hash");
         } else throw new ProofError("proof/bad-leaf-mode", `unknown leaf mode ${mode}`);
