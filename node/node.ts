@@ -29,7 +29,13 @@ import { CHANNEL_OPTIONS, serviceDefinition } from "../proto/grpc.js";
 import { CHANNEL_CONSENSUS, CHANNEL_LEDGER, PeerNet } from "./net/peer-net.js";
 import { bytesEqual, toHex } from "./common/bytes.js";
 import { ArborError } from "./common/errors.js";
-import { MAX_RECEIPT_WAIT_MS, MAX_TOUCHED_KEYS } from "./common/limits.js";
+import {
+  APPLY_SLICE_MS,
+  APPLY_STEP_REQUESTS,
+  MAX_DEFERRED_GETS,
+  MAX_RECEIPT_WAIT_MS,
+  MAX_TOUCHED_KEYS,
+} from "./common/limits.js";
 import { installNodeSha256 } from "./platform.js";
 import { LevelStore } from "./store/level-store.js";
 import { Partition } from "./store/core/partition.js";
@@ -130,6 +136,12 @@ export class ArborNode {
   private membership!: Membership;
   private lastHeaderHash: Uint8Array = new Uint8Array(32);
   private closing = false;
+  /** The state clients are served: the root and timestamp after the last applied block. */
+  private view: { root: Uint8Array; timestamp: bigint } = { root: new Uint8Array(32), timestamp: 0n };
+  /** A block is being applied (in slices): the tree is inside it, GETs wait for its end. */
+  private applying = false;
+  /** GETs that arrived while a block was being applied, answered when it ends. */
+  private readonly deferredGets: Array<() => void> = [];
   port = 0;
 
   constructor(readonly opts: NodeOptions) {
@@ -150,8 +162,9 @@ export class ArborNode {
     return this.appliedHeight;
   }
 
+  /** The root after the last applied block (never a state inside a block being applied). */
   get root(): Uint8Array {
-    return this.store.history.rootLabel;
+    return this.view.root;
   }
 
   async start(): Promise<void> {
@@ -183,6 +196,7 @@ export class ArborNode {
     this.certifier = new HeaderCertifier(this.meta, (h) => m.validatorsAt(h), verifier);
     await this.certifier.loadLatest();
     this.appliedHeight = this.store.height;
+    this.view = { root: this.store.history.rootLabel, timestamp: BigInt(this.store.history.now) };
     const prev = await this.certifier.get(this.store.height);
     if (prev) this.lastHeaderHash = headerHash(prev.header);
 
@@ -261,12 +275,36 @@ export class ArborNode {
     }
   }
 
-  /** Applies one committed block, commits the store, signs receipts and the header. */
+  /**
+   * Applies one committed block, commits the store, signs receipts and the header. The block is
+   * applied in slices of at most APPLY_SLICE_MS, yielding to the event loop in between so that
+   * consensus messages, admissions and the network keep flowing while a large block runs; the
+   * order and the results are those of one synchronous pass. GETs wait for the block's end.
+   */
   private async apply(d: Delivery): Promise<void> {
     const height = BigInt(d.height);
     if (height <= this.store.height) return; // already applied before a restart
-    const out: BlockOutcome = this.ledger.applyBlock(height, d.requests);
+    const run = this.ledger.startBlock(height, d.requests);
+    this.applying = true;
+    let out: BlockOutcome;
+    try {
+      for (;;) {
+        const t0 = performance.now();
+        do run.step(APPLY_STEP_REQUESTS);
+        while (!run.done && performance.now() - t0 < APPLY_SLICE_MS);
+        if (run.done) break;
+        await new Promise<void>((r) => setImmediate(r));
+      }
+      out = run.finish();
+    } catch (e) {
+      this.applying = false;
+      this.deferredGets.length = 0; // the node is stopping (a failed block is fatal)
+      throw e;
+    }
     this.appliedHeight = height;
+    this.view = { root: out.root, timestamp: BigInt(out.timestamp) };
+    this.applying = false;
+    for (const answer of this.deferredGets.splice(0)) answer();
     const extras: Array<{ key: string; value: Uint8Array }> = [];
     let change: { fromHeight: bigint; ids: readonly number[] } | null = null;
     if (out.evicted.length > 0) {
@@ -321,18 +359,25 @@ export class ArborNode {
   private clientApi(): grpc.UntypedServiceImplementation {
     return {
       get: (call: grpc.ServerUnaryCall<GetRequest, unknown>, cb: grpc.sendUnaryData<unknown>) => {
-        try {
-          cb(null, this.get(call.request));
-        } catch (e) {
-          cb(
-            e instanceof ArborError
-              ? grpcError(
-                  e instanceof ProveError ? grpc.status.FAILED_PRECONDITION : grpc.status.INVALID_ARGUMENT,
-                  e.message,
-                )
-              : grpcError(grpc.status.INTERNAL, String(e)),
-          );
-        }
+        const answer = () => {
+          try {
+            cb(null, this.get(call.request));
+          } catch (e) {
+            cb(
+              e instanceof ArborError
+                ? grpcError(
+                    e instanceof ProveError ? grpc.status.FAILED_PRECONDITION : grpc.status.INVALID_ARGUMENT,
+                    e.message,
+                  )
+                : grpcError(grpc.status.INTERNAL, String(e)),
+            );
+          }
+        };
+        if (!this.applying) return answer();
+        // The tree is inside a block: answer against the block's end state.
+        if (this.deferredGets.length >= MAX_DEFERRED_GETS)
+          return cb(grpcError(grpc.status.RESOURCE_EXHAUSTED, "too many reads waiting; retry"));
+        this.deferredGets.push(answer);
       },
       execute: (call: grpc.ServerUnaryCall<ExecuteRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
         cb(null, this.admit(call.request.request)),
@@ -393,7 +438,7 @@ export class ArborNode {
             node: this.me.id,
             publicKey: this.opts.key.publicKey,
             height: this.height,
-            timestamp: BigInt(this.store.history.now),
+            timestamp: this.view.timestamp,
             root: this.root,
             prefixes: [...this.me.prefixes],
             peersConnected: this.net.connectedPeers().length,
@@ -432,7 +477,7 @@ export class ArborNode {
       chain: this.chain,
       node: this.me.id,
       height: this.height,
-      timestamp: BigInt(this.store.history.now),
+      timestamp: this.view.timestamp,
       root,
       proofDigest: proofDigest(proof),
     });
