@@ -130,7 +130,11 @@ export class ArborNode {
   private ledger!: Ledger;
   private meta!: Level<Uint8Array, Uint8Array>;
   private certifier!: HeaderCertifier;
-  private readonly receipts = new ReceiptBook();
+  private readonly receipts = new ReceiptBook((receipt) => ({
+    receipt,
+    node: this.me.id,
+    signature: signWith(this.opts.key, receiptSigningMessage(receipt)),
+  }));
   private readonly evidence = new EvidenceBook();
   private appliedHeight = 0n;
   private membership!: Membership;
@@ -342,14 +346,9 @@ export class ArborNode {
       CHANNEL_LEDGER,
       encodeHeaderSig({ height, hash: this.lastHeaderHash, signer: this.me.id, signature: sig }),
     );
-    for (let i = 0; i < out.receipts.length; i++) {
-      const bytes = out.encodedReceipts[i]!;
-      this.receipts.add(out.receipts[i]!.requestId, {
-        receipt: bytes,
-        node: this.me.id,
-        signature: signWith(this.opts.key, receiptSigningMessage(bytes)),
-      });
-    }
+    // Signed when first asked for (a wait, a subscriber): the same bytes, most never asked here.
+    for (let i = 0; i < out.receipts.length; i++)
+      this.receipts.add(out.receipts[i]!.requestId, out.encodedReceipts[i]!);
     if (out.receipts.length > 0)
       this.opts.log.debug("block applied", { height, requests: out.receipts.length, root: toHex(out.root) });
   }

@@ -1,5 +1,7 @@
-// Receipts a node produced recently, signed, with waiters and subscribers: bounded in memory
-// (MAX_RECENT_RECEIPTS), oldest forgotten first.
+// Receipts a node produced recently, with waiters and subscribers: bounded in memory
+// (MAX_RECENT_RECEIPTS), oldest forgotten first. A receipt is signed when it is first handed out
+// (a wait, a subscriber), not when its block is applied: most receipts are never asked of a given
+// node, and an Ed25519 signature is deterministic, so the bytes served are the same either way.
 
 import { toHex } from "./common/bytes.js";
 import { MAX_RECENT_RECEIPTS, MAX_RECEIPT_SUBSCRIPTIONS } from "./common/limits.js";
@@ -12,25 +14,42 @@ export interface SignedReceiptBytes {
 
 type Waiter = (r: SignedReceiptBytes) => void;
 
+/** A receipt as produced, and its signature once someone asked for it. */
+interface Entry {
+  readonly receipt: Uint8Array;
+  signed: SignedReceiptBytes | undefined;
+}
+
 export class ReceiptBook {
-  private readonly byId = new Map<string, SignedReceiptBytes>();
+  private readonly byId = new Map<string, Entry>();
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly subscribers = new Set<{ ids: Set<string> | null; push: Waiter }>();
 
-  add(requestId: Uint8Array, r: SignedReceiptBytes): void {
+  /** `sign` signs a receipt as this node (called at most once per receipt, when first served). */
+  constructor(private readonly sign: (receipt: Uint8Array) => SignedReceiptBytes) {}
+
+  /** Records a receipt (unsigned: it is signed when first served). */
+  add(requestId: Uint8Array, receipt: Uint8Array): void {
     const id = toHex(requestId);
-    this.byId.set(id, r);
+    const e: Entry = { receipt, signed: undefined };
+    this.byId.set(id, e);
     if (this.byId.size > MAX_RECENT_RECEIPTS) this.byId.delete(this.byId.keys().next().value!);
     const ws = this.waiters.get(id);
     if (ws) {
       this.waiters.delete(id);
+      const r = this.signed(e);
       for (const w of ws) w(r);
     }
-    for (const s of this.subscribers) if (s.ids === null || s.ids.has(id)) s.push(r);
+    for (const s of this.subscribers) if (s.ids === null || s.ids.has(id)) s.push(this.signed(e));
   }
 
   get(requestId: Uint8Array): SignedReceiptBytes | undefined {
-    return this.byId.get(toHex(requestId));
+    const e = this.byId.get(toHex(requestId));
+    return e && this.signed(e);
+  }
+
+  private signed(e: Entry): SignedReceiptBytes {
+    return (e.signed ??= this.sign(e.receipt));
   }
 
   /** Resolves with the receipt, or undefined after `timeoutMs`. */
