@@ -49,7 +49,8 @@ export function decodeHeaderSig(b: Uint8Array): HeaderSigMessage {
 interface Pending {
   header: Header | null;
   hash: Uint8Array | null;
-  sigs: Map<number, { hash: Uint8Array; signature: Uint8Array }>;
+  /** `verified`: checked against the header already (each signature is verified once) */
+  sigs: Map<number, { hash: Uint8Array; signature: Uint8Array; verified?: boolean }>;
 }
 
 export class HeaderCertifier {
@@ -99,15 +100,21 @@ export class HeaderCertifier {
   private check(h: bigint): void {
     const p = this.pending.get(h);
     if (!p || !p.header || !p.hash) return;
-    const msg = headerSigningMessage(p.header);
+    let msg: Uint8Array | undefined;
     const validators = this.validatorsAt(h);
     const good: HeaderSignature[] = [];
     for (const [signer, s] of p.sigs) {
       if (!bytesEqual(s.hash, p.hash)) continue;
-      const v = validators.find((x) => x.id === signer);
-      if (v && this.verifier.ed25519Verify(v.publicKey, msg, s.signature))
-        good.push({ signer, signature: s.signature });
-      else p.sigs.delete(signer);
+      if (!s.verified) {
+        const v = validators.find((x) => x.id === signer);
+        msg ??= headerSigningMessage(p.header);
+        if (!v || !this.verifier.ed25519Verify(v.publicKey, msg, s.signature)) {
+          p.sigs.delete(signer);
+          continue;
+        }
+        s.verified = true;
+      }
+      good.push({ signer, signature: s.signature });
     }
     if (good.length < quorum(validators.length)) return;
     good.sort((a, b) => a.signer - b.signer);
