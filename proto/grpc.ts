@@ -18,7 +18,11 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
 };
 
 function serializer<D extends DescMessage>(desc: D) {
-  return (m: MessageShape<D>) => Buffer.from(toBinary(desc, m));
+  // toBinary returns a fresh array: wrap it, do not copy it (blocks and proofs are large).
+  return (m: MessageShape<D>) => {
+    const b = toBinary(desc, m);
+    return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+  };
 }
 
 function deserializer<D extends DescMessage>(desc: D) {
