@@ -2,7 +2,14 @@
 // raw node API (node:crypto signing, one combined proof per batch, receipts by subscription).
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
-import { Arbor, ExecuteRequestSchema, ReceiptSubscriptionSchema, type SignedReceipt } from "../proto/gen/arbor/v1/client_pb.js";
+import {
+  Arbor,
+  ExecuteRequestSchema,
+  ReceiptSubscriptionSchema,
+  type ExecuteAck,
+  type ExecuteRequest,
+  type SignedReceipt,
+} from "../proto/gen/arbor/v1/client_pb.js";
 import { CHANNEL_OPTIONS, serviceDefinition } from "../proto/grpc.js";
 import { NodeConnection } from "../client/transport.js";
 import { joinAnswers, pruneProof } from "../client/proofs.js";
@@ -26,12 +33,19 @@ export interface Job {
 
 type Raw = grpc.Client & Record<string, (...a: unknown[]) => unknown>;
 
+/** One ExecuteStream to a node: the node acknowledges requests in the order it receives them. */
+interface Submitter {
+  readonly call: grpc.ClientDuplexStream<ExecuteRequest, ExecuteAck>;
+  readonly acks: Array<(e: Error | null, ack?: ExecuteAck) => void>;
+}
+
 export class LoadClient {
   readonly conns: NodeConnection[];
   private readonly raws: Raw[];
   private readonly parts: Partition[];
   private readonly waiting = new Map<string, (r: Receipt) => void>();
   private readonly subs: grpc.ClientReadableStream<SignedReceipt>[] = [];
+  private readonly submitters: (Submitter | null)[];
   private nonce = 1n;
 
   constructor(readonly genesis: Genesis) {
@@ -39,6 +53,28 @@ export class LoadClient {
     const C = grpc.makeGenericClientConstructor(serviceDefinition(Arbor), "Arbor");
     this.raws = genesis.nodes.map((n) => new C(n.address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as Raw);
     this.parts = genesis.nodes.map((n) => new Partition(n.prefixes));
+    this.submitters = genesis.nodes.map(() => null);
+  }
+
+  /**
+   * The ExecuteStream to node `via`, opened on first use: one gRPC call per request would cost
+   * the node and this process more than the request itself (a load generator, not a client model).
+   */
+  private submitter(via: number): Submitter {
+    const have = this.submitters[via];
+    if (have) return have;
+    const raw = this.raws[via]!;
+    const call = (raw.executeStream as () => grpc.ClientDuplexStream<ExecuteRequest, ExecuteAck>).call(raw);
+    const s: Submitter = { call, acks: [] };
+    call.on("data", (ack: ExecuteAck) => s.acks.shift()?.(null, ack));
+    const fail = (e: Error) => {
+      if (this.submitters[via] === s) this.submitters[via] = null;
+      for (const a of s.acks.splice(0)) a(e);
+    };
+    call.on("error", fail);
+    call.on("end", () => fail(new Error("execute stream ended")));
+    this.submitters[via] = s;
+    return s;
   }
 
   /** Subscribes to the receipts of node `id` (completions are taken from there). */
@@ -107,23 +143,22 @@ export class LoadClient {
   submit(request: Uint8Array, id: Uint8Array, via: number): Promise<Receipt> {
     return new Promise((resolve, reject) => {
       this.waiting.set(toHex(id), resolve);
-      (this.raws[via]!.execute as (req: unknown, cb: (e: grpc.ServiceError | null, r: { accepted: boolean; reason: string }) => void) => void).call(
-        this.raws[via],
-        create(ExecuteRequestSchema, { request }),
-        (e, ack) => {
-          if (e) {
-            this.waiting.delete(toHex(id));
-            reject(e);
-          } else if (!ack.accepted) {
-            this.waiting.delete(toHex(id));
-            reject(new Error(`refused: ${ack.reason}`));
-          }
-        },
-      );
+      const s = this.submitter(via);
+      s.acks.push((e, ack) => {
+        if (e) {
+          this.waiting.delete(toHex(id));
+          reject(e);
+        } else if (!ack!.accepted) {
+          this.waiting.delete(toHex(id));
+          reject(new Error(`refused: ${ack!.reason}`));
+        }
+      });
+      s.call.write(create(ExecuteRequestSchema, { request }));
     });
   }
 
   close(): void {
+    for (const s of this.submitters) s?.call.end();
     for (const s of this.subs) s.cancel();
     for (const r of this.raws) r.close();
     for (const c of this.conns) c.close();
