@@ -243,14 +243,17 @@ export class ArborClient {
   ): Promise<Genesis> {
     const want = typeof pin === "string" ? pin.toLowerCase() : pin ? toHex(pin) : undefined;
     const errors: string[] = [];
+    const mismatches: string[] = [];
     for (const e of endpoints) {
       const c = new NodeConnection(e, 5000);
       try {
         const r = await c.genesis();
         const g = genesisFromJson(r.genesisJson);
         const id = toHex(chainId(g));
-        if (want !== undefined && id !== want)
-          throw new VerificationError("client/chain-mismatch", `${e} serves chain ${id}, not ${want}`);
+        if (want !== undefined && id !== want) {
+          mismatches.push(`${e} serves chain ${id}`);
+          continue;
+        }
         return g;
       } catch (err) {
         errors.push(`${e}: ${err instanceof Error ? err.message : String(err)}`);
@@ -258,6 +261,12 @@ export class ArborClient {
         c.close();
       }
     }
+    // A node that answered with another chain is not "unavailable": the pin (or the endpoint) is wrong.
+    if (mismatches.length > 0)
+      throw new VerificationError(
+        "client/chain-mismatch",
+        `${mismatches.join("; ")}, not the pinned chain ${want}${errors.length ? ` (${errors.join("; ")})` : ""}`,
+      );
     throw new UnavailableError("client/no-genesis", `no endpoint gave a genesis: ${errors.join("; ")}`);
   }
 
@@ -884,7 +893,9 @@ export class ArborClient {
         const nodeId = order[next++]!;
         try {
           const ack = await this.node(nodeId).execute(request);
-          if (ack.accepted) admitted++;
+          // "replay": these very bytes were applied already (an attempt that timed out got
+          // through), so there is a receipt to wait for — not a refusal.
+          if (ack.accepted || ack.reason === "replay") admitted++;
           else refusals.push({ reason: ack.reason, message: ack.message || ack.reason });
           return;
         } catch (e) {

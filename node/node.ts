@@ -35,6 +35,7 @@ import {
   MAX_DEFERRED_GETS,
   MAX_RECEIPT_WAIT_MS,
   MAX_TOUCHED_KEYS,
+  NODE_SHUTDOWN_GRACE_MS,
 } from "./common/limits.js";
 import { installNodeSha256 } from "./platform.js";
 import { LevelStore } from "./store/level-store.js";
@@ -524,8 +525,22 @@ export class ArborNode {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    await new Promise<void>((r) => (this.server ? this.server.tryShutdown(() => r()) : r()));
+    // A graceful gRPC shutdown waits for every open call, and some never end on their own: the
+    // peers' streams (they redial), receipt waits (up to a minute), subscriptions. Close those
+    // first, give in-flight calls a short bounded grace, then cut what is left. Consensus and the
+    // store close after: the block being applied is committed before they do.
     this.net?.close();
+    this.receipts.close();
+    const server = this.server;
+    if (server) {
+      let timer: NodeJS.Timeout | undefined;
+      const graceful = await Promise.race([
+        new Promise<boolean>((r) => server.tryShutdown(() => r(true))),
+        new Promise<boolean>((r) => (timer = setTimeout(() => r(false), NODE_SHUTDOWN_GRACE_MS))),
+      ]);
+      clearTimeout(timer);
+      if (!graceful) server.forceShutdown();
+    }
     await this.tob?.close();
     await this.store?.close();
     await this.meta?.close();

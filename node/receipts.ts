@@ -24,6 +24,8 @@ export class ReceiptBook {
   private readonly byId = new Map<string, Entry>();
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly subscribers = new Set<{ ids: Set<string> | null; push: Waiter }>();
+  /** Pending waits' early answers (no receipt): called on close. */
+  private readonly cancels = new Set<() => void>();
 
   /** `sign` signs a receipt as this node (called at most once per receipt, when first served). */
   constructor(private readonly sign: (receipt: Uint8Array) => SignedReceiptBytes) {}
@@ -62,14 +64,19 @@ export class ReceiptBook {
       this.waiters.set(id, set);
       const done: Waiter = (r) => {
         clearTimeout(timer);
+        this.cancels.delete(cancel);
         resolve(r);
       };
-      const timer = setTimeout(() => {
+      const cancel = () => {
+        clearTimeout(timer);
+        this.cancels.delete(cancel);
         set.delete(done);
-        if (set.size === 0) this.waiters.delete(id);
+        if (set.size === 0 && this.waiters.get(id) === set) this.waiters.delete(id);
         resolve(undefined);
-      }, timeoutMs);
+      };
+      const timer = setTimeout(cancel, timeoutMs);
       set.add(done);
+      this.cancels.add(cancel);
     });
   }
 
@@ -79,5 +86,11 @@ export class ReceiptBook {
     const s = { ids: ids && ids.length > 0 ? new Set(ids.map(toHex)) : null, push };
     this.subscribers.add(s);
     return () => this.subscribers.delete(s);
+  }
+
+  /** Answers every pending wait now (no receipt) and drops the subscribers: the node is stopping. */
+  close(): void {
+    for (const c of [...this.cancels]) c();
+    this.subscribers.clear();
   }
 }

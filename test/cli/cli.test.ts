@@ -234,7 +234,7 @@ test("domain create, op deploy, exec with --arg forms, get --proof-out, exec --p
   assert.equal(BigInt(`0x${after.values[acct("bob")]!.slice(64)}`), 30n);
 });
 
-test("exit codes: usage 2, unavailable 4, other 1; a second `up` on busy ports says so", async () => {
+test("exit codes: usage 2, unavailable 4, other 1 (a wrong --chain pin among them); a second `up` on busy ports says so", async () => {
   for (const args of [
     ["frobnicate"],
     ["get", ...c.flags],
@@ -248,6 +248,15 @@ test("exit codes: usage 2, unavailable 4, other 1; a second `up` on busy ports s
   }
   const down = await run(["status", "--endpoints", "127.0.0.1:1"]);
   assert.equal(down.code, 4, down.stderr);
+  // A wrong --chain pin is the caller's mistake, not an unavailable cluster: exit 1, saying so.
+  const g = genesisFromJson(readFileSync(join(c.dir, "genesis.json"), "utf8"));
+  const pin = "00".repeat(32);
+  for (const target of [["--endpoints", g.nodes[0]!.address], c.flags]) {
+    const wrong = await run(["status", ...target, "--chain", pin]);
+    assert.equal(wrong.code, 1, `${target.join(" ")}: ${wrong.stderr}`);
+    assert.match(wrong.stderr, /^arbor: .*chain [0-9a-f]{64}.*not .*0{64}/);
+    assert.equal(wrong.stderr.trim().split("\n").length, 1, "one line");
+  }
   writeFileSync(join(scratch, "bad.key"), "xyz");
   const badKey = await run(["get", "bank/open", "--key", join(scratch, "bad.key"), ...c.flags]);
   assert.equal(badKey.code, 1);

@@ -90,6 +90,19 @@ test("a proof more than T operations old: execute refuses it (stale-root), trans
   assert.equal((await bank.balance("b")).balance, 25n);
 });
 
+test("bytes submitted again after they were applied (a retry after a timeout): submit returns their receipt, not a 'replay' refusal", async () => {
+  const bytes = await owner.prepare({
+    op: bank.op("transfer"),
+    touched: [bank.account("a"), bank.account("b")],
+    args: bank.transferArgs("a", "b", 1n),
+  });
+  const first = await owner.submit(bytes);
+  assert.equal(first.receipt.status, "accepted");
+  const again = await owner.submit(bytes);
+  assert.deepEqual(again.bytes, first.bytes);
+  assert.equal((await bank.balance("b")).balance, 26n, "applied once");
+});
+
 test("clients keep going while a node is killed and restarted; it converges and the books balance", async (t) => {
   const users = await Promise.all([0, 1, 2, 3].map(() => newBank()));
   await Promise.all(users.flatMap((u, i) => [u.openAccount(`from${i}`), u.openAccount(`to${i}`)]));
