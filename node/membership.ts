@@ -46,6 +46,8 @@ export function decodeSchedule(b: Uint8Array): ScheduleEntry[] {
 export class Membership {
   private readonly byId: Map<number, GenesisNode>;
   readonly schedule: ScheduleEntry[];
+  /** The keys `allows` admits, for the schedule length they were computed at (it only grows). */
+  private allowed: { entries: number; keys: Set<string> } | null = null;
 
   constructor(nodes: readonly GenesisNode[], schedule?: readonly ScheduleEntry[]) {
     this.byId = new Map(nodes.map((n) => [n.id, n]));
@@ -104,9 +106,14 @@ export class Membership {
 
   /** Whether a peer (hex key) may still talk to us. */
   allows(hex: string): boolean {
-    const ev = this.evicted();
-    for (const [id, n] of this.byId) if (toHex(n.publicKey) === hex) return !ev.has(id);
-    return false;
+    // Asked for every peer frame sent and received: the answer changes only with the schedule.
+    if (this.allowed === null || this.allowed.entries !== this.schedule.length) {
+      const ev = this.evicted();
+      const keys = new Set<string>();
+      for (const [id, n] of this.byId) if (!ev.has(id)) keys.add(toHex(n.publicKey));
+      this.allowed = { entries: this.schedule.length, keys };
+    }
+    return this.allowed.keys.has(hex);
   }
 
   /**
