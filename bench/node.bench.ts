@@ -139,13 +139,15 @@ async function phase(c: Cluster, load: LoadClient, users: KeyPair[], rate: numbe
   return { offered: rate, achieved: accepted / window, accepted, rejected, p50: q(0.5), p99: q(0.99), cpuMsPerOp };
 }
 
-async function getRate(c: Cluster): Promise<number> {
+async function getRate(c: Cluster): Promise<{ perSec: number; nodeCpuMs: number; clientCpuMs: number }> {
   const conn = c.clients[0]!;
   const node = c.genesis.nodes[0]!;
   const part = new Partition(node.prefixes);
   const keys = Array.from({ length: ACCOUNTS }, (_, i) => acct(i)).filter((k) => part.holdsKey(keyPath(k)));
   const client = await ArborClient.connect({ genesis: c.genesis });
   let replies = 0;
+  const cpu0 = processCpuMs(c.procs[0]?.pid);
+  const self0 = process.cpuUsage();
   const end = Date.now() + 4000;
   const worker = async () => {
     while (Date.now() < end) {
@@ -160,8 +162,11 @@ async function getRate(c: Cluster): Promise<number> {
     }
   };
   await Promise.all(Array.from({ length: 32 }, worker));
+  const self = process.cpuUsage(self0);
+  const nodeCpuMs = (processCpuMs(c.procs[0]?.pid) - cpu0) / Math.max(1, replies);
+  const clientCpuMs = (self.user + self.system) / 1000 / Math.max(1, replies);
   client.close();
-  return replies / 4;
+  return { perSec: replies / 4, nodeCpuMs, clientCpuMs };
 }
 
 async function main(): Promise<void> {
@@ -184,7 +189,8 @@ async function main(): Promise<void> {
       results.push(r);
     }
     progress("single-key verified GETs from one node");
-    const gets = await getRate(c);
+    const g = await getRate(c);
+    const gets = g.perSec;
     const best = results.reduce((a, b) => (b.achieved > a.achieved ? b : a));
     const clusterCeiling = (ceil * cpus().length) / c.genesis.nodes.length;
     console.log("");
@@ -197,7 +203,10 @@ async function main(): Promise<void> {
     console.log(`sustained ${best.achieved.toFixed(0)} ops/s = ${(best.achieved / ceil).toFixed(2)} of the one-core ceiling, ${(best.achieved / clusterCeiling).toFixed(2)} of the shared-core ceiling`);
     console.log(`verified single-key GET: ${gets.toFixed(0)} replies/s from one node (target ≥ 4,000)`);
     console.log(
-      JSON.stringify({ bench: "node", nodes: 4, opsPerSec: Math.round(best.achieved), p50Ms: +best.p50.toFixed(1), p99Ms: +best.p99.toFixed(1), nodeCpuMsPerOp: +best.cpuMsPerOp.toFixed(2), ceilingOpsPerSec: Math.round(ceil), getRepliesPerSec: Math.round(gets) }),
+      `  CPU per reply: node ${g.nodeCpuMs.toFixed(3)} ms (≈ ${(1000 / g.nodeCpuMs).toFixed(0)} replies/s per core), this process (32 verifying readers) ${g.clientCpuMs.toFixed(3)} ms`,
+    );
+    console.log(
+      JSON.stringify({ bench: "node", nodes: 4, opsPerSec: Math.round(best.achieved), p50Ms: +best.p50.toFixed(1), p99Ms: +best.p99.toFixed(1), nodeCpuMsPerOp: +best.cpuMsPerOp.toFixed(2), ceilingOpsPerSec: Math.round(ceil), getRepliesPerSec: Math.round(gets), getNodeCpuMsPerReply: +g.nodeCpuMs.toFixed(3) }),
     );
   } finally {
     load.close();
