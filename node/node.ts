@@ -25,7 +25,7 @@ import {
   type ReceiptSubscription,
   type SignedReceipt,
 } from "../proto/gen/arbor/v1/client_pb.js";
-import { CHANNEL_OPTIONS, serviceDefinition } from "../proto/grpc.js";
+import { CHANNEL_OPTIONS, raiseServerHttp2Limits, serviceDefinition } from "../proto/grpc.js";
 import { CHANNEL_CONSENSUS, CHANNEL_LEDGER, PeerNet } from "./net/peer-net.js";
 import { bytesEqual, toHex } from "./common/bytes.js";
 import { ArborError } from "./common/errors.js";
@@ -243,6 +243,7 @@ export class ArborNode {
     for (const e of m.schedule.slice(1)) this.tob.setValidators(Number(e.fromHeight), m.epochKeysOf(e), true);
 
     const server = new grpc.Server(CHANNEL_OPTIONS);
+    raiseServerHttp2Limits(server);
     server.addService(serviceDefinition(Arbor), this.clientApi());
     const peer = this.net.service();
     server.addService(peer.definition, peer.implementation);

@@ -134,6 +134,18 @@ export const TOB_MAX_CERT_CACHE = 4096;
 // Node (node/): transport and client API.
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * HTTP/2 flow-control window of every gRPC connection and stream, in bytes (each direction): how
+ * much a sender may have in flight before the receiver acknowledges it. The protocol default
+ * (64 KiB) makes a multi-megabyte proposal wait for dozens of round trips through both nodes'
+ * event loops.
+ */
+export const HTTP2_WINDOW_BYTES = 16 * 1024 * 1024;
+/**
+ * Largest HTTP/2 DATA frame a node's server accepts, in bytes (protocol default 16 KiB): blocks and
+ * gossip arrive in a few large frames instead of hundreds of small ones.
+ */
+export const HTTP2_MAX_FRAME_BYTES = 1024 * 1024;
 /** Frames queued for one peer while its stream is down or slow; beyond this new frames are dropped. */
 export const MAX_PEER_QUEUE_FRAMES = 8192;
 /** Bytes queued for one peer. */
