@@ -30,6 +30,7 @@ import { CHANNEL_CONSENSUS, CHANNEL_LEDGER, PeerNet } from "./net/peer-net.js";
 import { bytesEqual, toHex } from "./common/bytes.js";
 import { ArborError } from "./common/errors.js";
 import {
+  ADMISSION_BATCH_REQUESTS,
   APPLY_SLICE_MS,
   APPLY_STEP_REQUESTS,
   MAX_DEFERRED_GETS,
@@ -147,6 +148,9 @@ export class ArborNode {
   private applying = false;
   /** GETs that arrived while a block was being applied, answered when it ends. */
   private readonly deferredGets: Array<() => void> = [];
+  /** Requests admitted in this event-loop turn, submitted to the consensus together at its end. */
+  private admitted: Uint8Array[] = [];
+  private admittedFlush: NodeJS.Immediate | null = null;
   port = 0;
 
   constructor(readonly opts: NodeOptions) {
@@ -519,8 +523,20 @@ export class ArborNode {
         reason: a.reason,
         message: a.message,
       });
-    this.tob.submit([bytes]);
+    // Handed to the consensus at the end of this event-loop turn, with the others admitted in it:
+    // one consensus step and one gossip message for the lot, instead of one per request.
+    this.admitted.push(bytes);
+    if (this.admitted.length >= ADMISSION_BATCH_REQUESTS) this.submitAdmitted();
+    else this.admittedFlush ??= setImmediate(() => this.submitAdmitted());
     return create(ExecuteAckSchema, { requestId: a.request.id, accepted: true });
+  }
+
+  private submitAdmitted(): void {
+    if (this.admittedFlush) clearImmediate(this.admittedFlush);
+    this.admittedFlush = null;
+    const batch = this.admitted;
+    this.admitted = [];
+    if (batch.length > 0) this.tob.submit(batch);
   }
 
   async close(): Promise<void> {

@@ -164,6 +164,11 @@ export const MAX_VERIFIED_REQUESTS = 65_536;
 export const APPLY_SLICE_MS = 10;
 /** Requests applied between two looks at the clock inside a slice. */
 export const APPLY_STEP_REQUESTS = 16;
+/**
+ * Most admitted requests a node hands to its consensus in one submission. Requests admitted in
+ * one event-loop turn are submitted together (one consensus step, one gossip message per peer).
+ */
+export const ADMISSION_BATCH_REQUESTS = 1024;
 /** GETs held while a block is being applied (answered at its end); beyond this they are refused. */
 export const MAX_DEFERRED_GETS = 4096;
 /** Receipts a node keeps in memory for WaitReceipt and subscriptions (older ones are on disk). */
