@@ -78,10 +78,14 @@ async function phase(c: Cluster, load: LoadClient, users: KeyPair[], rate: numbe
   const end = start + PHASE_S * 1000;
   const inflight: Promise<void>[] = [];
   let debt = 0;
+  let last = start;
   let rr = 0;
   const cpu0 = nodeCpu(c);
   while (Date.now() < end) {
-    debt += (rate * tickMs) / 1000;
+    // Arrivals follow the clock, not the loop: a late timer (a busy machine) must not lower the rate.
+    const now = Date.now();
+    debt += (rate * (now - last)) / 1000;
+    last = now;
     const jobs: Job[] = [];
     const pairs: Array<[number, number]> = [];
     while (debt >= 1) {
