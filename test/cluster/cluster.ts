@@ -30,7 +30,7 @@ import {
 } from "../../proto/gen/arbor/v1/client_pb.js";
 
 const BIN = new URL("../../node/bin.js", import.meta.url).pathname;
-/** Extra node flags for the node processes (profiling), e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof". */
+/** Extra node flags for the node processes (profiling), e.g. "--cpu-prof --cpu-prof-dir=prof". */
 const NODE_FLAGS = (process.env.ARBOR_NODE_FLAGS ?? "").split(" ").filter(Boolean);
 
 export async function freePort(): Promise<number> {
