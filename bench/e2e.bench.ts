@@ -22,11 +22,21 @@
 // was sustained, at the phase that achieved the most). Each phase also records the machine's load
 // average: the cores are shared with whatever else runs.
 //
+// The cryptographic floor (bench/crypto-floor.ts), measured first in this process with the
+// product's own Ed25519 calls on a real transfer's messages: median µs per verify and sign, the
+// fewest signature operations a transfer needs with n nodes (n verifies of the ~8 KB request, the
+// client's signature of it, one signed GET answer per holder group read, f+1 signed receipts; block
+// headers and votes amortised and left out), hence CPU-ms per transfer and the transfers/s the
+// machine's cores could reach if everything else were free — printed for 4 and 1 node with the
+// sustained rate's share of it, and in the JSON as cryptoBoundTransfersPerSec,
+// oneNodeCryptoBoundTransfersPerSec, verifyUs and signUs (small messages: a node signs, the SDK
+// verifies), requestVerifyUs and requestSignUs.
+//
 // Knobs: ARBOR_BENCH_RATES (4 nodes, transfers/s, comma-separated), ARBOR_BENCH_RATES_1 (1 node),
 // ARBOR_BENCH_PHASE_S, ARBOR_BENCH_ACCOUNTS, ARBOR_BENCH_CLIENTS, ARBOR_BENCH_P99_BOUND_MS,
 // ARBOR_BENCH_NODES ("4,1", "4" or "1").
 import { readFileSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
+import { availableParallelism, cpus, loadavg } from "node:os";
 import { execFileSync } from "node:child_process";
 import { ArborClient } from "../client/index.js";
 import { RequestRejected } from "../client/errors.js";
@@ -34,6 +44,17 @@ import { Bank } from "../examples/banking/bank.js";
 import { Cluster } from "../test/cluster/cluster.js";
 import { LoadClient, type Job } from "./load.js";
 import { machineLine, progress } from "./machine.js";
+import {
+  cryptoBound,
+  floorUs,
+  meanHolderGroups,
+  measureEd25519,
+  signatureOps,
+  OPS_PER_ROUND,
+  ROUNDS,
+  type Ed25519Costs,
+  type SignatureOps,
+} from "./crypto-floor.js";
 import { loadBuiltOp } from "../node/exec/built-ops.js";
 import { Writer } from "../node/common/codec.js";
 import { sha256 } from "../node/common/hash.js";
@@ -54,6 +75,10 @@ const WARM_S = Math.min(1.5, PHASE_S / 4);
 /** Longest wait for a phase's last transfers after it ends. */
 const DRAIN_MS = 90_000;
 const TICK_MS = 5;
+/** Nodes holding each key: the whole tree on 1 node, half of it on each of 2 nodes otherwise. */
+const replication = (n: number) => Math.min(2, n);
+/** The cluster sizes the crypto floor is printed for, whichever ran. */
+const FLOOR_NODES = [4, 1];
 
 const name = (i: number) => `a${i}`;
 const acct = (i: number) => `bank/accounts/${name(i)}`;
@@ -102,7 +127,7 @@ process.on("exit", () => {
 for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => process.exit(130));
 
 async function setup(n: number): Promise<World> {
-  const cluster = await Cluster.create({ n, k: Math.min(2, n), T: 65536, tickMs: 20 });
+  const cluster = await Cluster.create({ n, k: replication(n), T: 65536, tickMs: 20 });
   running.add(cluster);
   try {
     return await populate(cluster, n);
@@ -347,9 +372,59 @@ function table(r: RunResult): string[] {
   return lines;
 }
 
+// --- the cryptographic floor -------------------------------------------------------------------
+
+const CORES = availableParallelism();
+
+interface Floor {
+  readonly n: number;
+  readonly ops: SignatureOps;
+  /** CPU ms of signature work per transfer */
+  readonly ms: number;
+  /** transfers/s CORES cores could reach if everything but those signatures were free */
+  readonly bound: number;
+}
+
+function cryptoFloor(ed: Ed25519Costs, n: number): Floor {
+  // The groups the SDK reads from, averaged over the accounts the workload draws from.
+  const accounts = Array.from({ length: ACCOUNTS }, (_, i) => acct(i));
+  const ops = signatureOps(n, meanHolderGroups(n, replication(n), "bank/transfer", accounts));
+  return { n, ops, ms: floorUs(ops, ed) / 1000, bound: cryptoBound(ops, ed, CORES) };
+}
+
+function floorLines(
+  ed: Ed25519Costs,
+  load: number,
+  floors: readonly Floor[],
+  runs: readonly RunResult[],
+): string[] {
+  const us = (x: number) => `${x.toFixed(0)} µs`;
+  const lines = [
+    `Ed25519 in this process at the start (median of ${ROUNDS} rounds × ${OPS_PER_ROUND}, load average ${load.toFixed(1)}): ` +
+      `${ed.requestBytes}-byte transfer request: node verifies ${us(ed.requestVerifyUs)}, SDK signs ${us(ed.requestSignUs)}; ` +
+      `≤ ${ed.smallBytes}-byte GET statement or receipt: node signs ${us(ed.signUs)}, SDK verifies ${us(ed.verifyUs)}`,
+  ];
+  for (const f of floors) {
+    const s = runs.find((r) => r.n === f.n)?.sustained;
+    const ratio = s
+      ? `sustained ${s.achieved.toFixed(0)}/s = ${(s.achieved / f.bound).toFixed(2)} of it`
+      : "no sustained rate measured";
+    lines.push(
+      `crypto floor, ${f.n} node(s): request signed once, verified ${f.ops.requestVerifies}×; ${f.ops.getAnswers.toFixed(2)} GET answers (mean holder groups) and ${f.ops.receipts} receipt(s), each signed and verified ` +
+        `= ${f.ms.toFixed(2)} CPU-ms per transfer (block headers and votes amortised, left out) → at most ${f.bound.toFixed(0)} transfers/s on ${CORES} cores if all else were free; ${ratio}`,
+    );
+  }
+  return lines;
+}
+
 async function main(): Promise<void> {
   console.log(machineLine());
   progress(machineLine());
+  progress("measuring Ed25519 in process on a real transfer's messages (the crypto floor)");
+  const ed = measureEd25519(ACCOUNTS);
+  const edLoad = loadavg()[0]!; // the cores are shared: a busy machine shows here and in the costs
+  const floors = FLOOR_NODES.map((n) => cryptoFloor(ed, n));
+  for (const l of floorLines(ed, edLoad, floors, [])) progress(l);
   const runs: RunResult[] = [];
   for (const n of NODES) runs.push(await runCluster(n, n === 1 ? RATES_1 : RATES_4));
   console.log("");
@@ -367,6 +442,7 @@ async function main(): Promise<void> {
   const shareAt = s ?? four?.phases.reduce((a, b) => (b.achieved > a.achieved ? b : a));
   if (four && shareAt)
     four.procs.forEach((p, i) => (cpuShare[p.name] = +(shareAt.cores[i]! / ncpu).toFixed(3)));
+  for (const l of floorLines(ed, edLoad, floors, runs)) console.log(l);
   console.log(
     `targets: ≥ 3,000 transfers/s with 4 nodes, p50 ≤ 50 ms at 1,000/s offered, ≥ 5,000/s with 1 node; ` +
       `${ncpu} cores shared by every process of this run (and anything else on the machine)`,
@@ -382,6 +458,12 @@ async function main(): Promise<void> {
       p50MsAt1000: round1(at1000?.p50),
       oneNodeTransfersPerSec: one?.sustained ? Math.round(one.sustained.achieved) : null,
       cpuShare,
+      cryptoBoundTransfersPerSec: Math.round(floors.find((f) => f.n === 4)!.bound),
+      oneNodeCryptoBoundTransfersPerSec: Math.round(floors.find((f) => f.n === 1)!.bound),
+      verifyUs: round1(ed.verifyUs),
+      signUs: round1(ed.signUs),
+      requestVerifyUs: round1(ed.requestVerifyUs),
+      requestSignUs: round1(ed.requestSignUs),
     }),
   );
 }

@@ -1,0 +1,249 @@
+// The cryptographic floor of a transfer: the Ed25519 work a banking transfer needs at the least in
+// the system as designed, measured in process with the primitives the product uses (the node's
+// verifier and signer, the SDK's sign and verify) on real messages of a transfer (a signed request
+// built against a ledger holding the bench's accounts, its receipt, a GET statement), and the
+// transfers per second the machine's cores could reach if everything but signatures were free.
+import { loadBuiltOp, systemGenesisRecords } from "../node/exec/built-ops.js";
+import { Writer } from "../node/common/codec.js";
+import { generateKeyPair, signWith, type KeyPair } from "../node/keys.js";
+import { nodeEd25519Verify } from "../node/platform.js";
+import { Ledger } from "../node/ledger/ledger.js";
+import { createExecutor } from "../node/exec/index.js";
+import { assignPrefixes } from "../node/ledger/genesis.js";
+import { receiptSigningMessage } from "../node/ledger/receipt.js";
+import { encodeStatement, proofDigest, statementSigningMessage } from "../node/ledger/statement.js";
+import {
+  assembleSignedRequest,
+  encodeRequestBody,
+  requestSigningMessage,
+  sortKeys,
+} from "../node/ledger/request.js";
+import { HistoryTree } from "../node/store/core/history.js";
+import { Partition } from "../node/store/core/partition.js";
+import { prove } from "../node/store/core/proof.js";
+import { encodeProof } from "../node/store/core/proof-codec.js";
+import { keyPath } from "../node/store/core/path.js";
+import { keyFromSeed, sign as clientSign, verify as clientVerify } from "../client/crypto.js";
+import { median, nowUs } from "./machine.js";
+
+/** Timing rounds per primitive; the median round is reported (one slow round is not the cost). */
+export const ROUNDS = 7;
+/** Operations per round: ~50–100 ms of work per round at the expected ~60–150 µs per operation. */
+export const OPS_PER_ROUND = 500;
+/** Requests per block while opening the accounts (blocks of the size bench:node's ceiling uses). */
+const BLOCK_REQUESTS = 1000;
+
+/** Median µs of one Ed25519 operation in each role a transfer has. */
+export interface Ed25519Costs {
+  /** a node verifies a client's signed request (nodeEd25519Verify, ~8 KB message) */
+  readonly requestVerifyUs: number;
+  /** the SDK signs its request (client/crypto sign) */
+  readonly requestSignUs: number;
+  /** a node signs a small message: GET statement or receipt (node/keys signWith) */
+  readonly signUs: number;
+  /** the SDK verifies a small message: GET statement or receipt (client/crypto verify) */
+  readonly verifyUs: number;
+  /** bytes of the request's signing message, and of the larger of the statement and receipt ones */
+  readonly requestBytes: number;
+  readonly smallBytes: number;
+}
+
+/** Signature operations of one transfer. */
+export interface SignatureOps {
+  /** the request (~8 KB): signatures by the client, verifications by the nodes */
+  readonly requestSigns: number;
+  readonly requestVerifies: number;
+  /** small messages, each signed by a node and verified by the client */
+  readonly getAnswers: number;
+  readonly receipts: number;
+}
+
+/**
+ * The fewest signature operations one transfer needs on n nodes (f = ⌊(n−1)/3⌋):
+ * - the client signs its request: 1 sign (~8 KB: its proof carries the op's code);
+ * - every node checks the request's signature once: n verifies (of the request);
+ * - the fresh proof the request carries: one signed GET answer per holder group its keys (the op
+ *   and the two accounts) fall in, signed by a node and verified by the client: `groups` signs and
+ *   `groups` verifies (the SDK asks every holder of a group and checks each answer that arrives, so
+ *   it does more than this);
+ * - the trusted receipt: f+1 nodes sign it alike and the client verifies those f+1: f+1 signs and
+ *   f+1 verifies (the SDK waits on every node's receipt, so again it does more).
+ * Left out: block headers' certificates and consensus votes, signed and verified once per block
+ * and amortised over its transfers, and the SDK's header checks, cached per height.
+ */
+export function signatureOps(n: number, groups: number): SignatureOps {
+  const f = Math.floor((n - 1) / 3);
+  return { requestSigns: 1, requestVerifies: n, getAnswers: groups, receipts: f + 1 };
+}
+
+/** CPU µs of Ed25519 work per transfer at the floor. */
+export function floorUs(ops: SignatureOps, c: Ed25519Costs): number {
+  return (
+    ops.requestSigns * c.requestSignUs +
+    ops.requestVerifies * c.requestVerifyUs +
+    (ops.getAnswers + ops.receipts) * (c.signUs + c.verifyUs)
+  );
+}
+
+/** Transfers/s `cores` cores could reach if everything but the floor's signatures were free. */
+export function cryptoBound(ops: SignatureOps, c: Ed25519Costs, cores: number): number {
+  return (cores * 1e6) / floorUs(ops, c);
+}
+
+/**
+ * Mean number of distinct holder groups (nodes holding a key, as the SDK groups its reads) among a
+ * transfer's keys: the op's key and two distinct accounts drawn uniformly, on the layout a genesis
+ * of n nodes with replication k gets (assignPrefixes). Exact, from how many accounts each group holds.
+ */
+export function meanHolderGroups(n: number, k: number, op: string, accounts: readonly string[]): number {
+  const parts = assignPrefixes(n, k).map((p) => new Partition(p));
+  const groupOf = (key: string) => {
+    const p = keyPath(key);
+    return parts.flatMap((part, i) => (part.holdsKey(p) ? [i] : [])).join(",");
+  };
+  const held = new Map<string, number>();
+  for (const a of accounts) held.set(groupOf(a), (held.get(groupOf(a)) ?? 0) + 1);
+  const N = accounts.length;
+  const opGroup = groupOf(op);
+  // The op's group is always read; another group is read unless both accounts miss it.
+  let mean = 1;
+  for (const [g, c] of held) if (g !== opGroup) mean += 1 - ((N - c) * (N - c - 1)) / (N * (N - 1));
+  return mean;
+}
+
+/**
+ * The three signed messages of a real transfer: the request (its proof carries the transfer op's
+ * code), its receipt and a GET statement, from an in-process ledger holding `accounts` accounts
+ * (as the bench's cluster does, so the proof is as deep).
+ */
+function transferMessages(accounts: number): {
+  request: Uint8Array;
+  receipt: Uint8Array;
+  statement: Uint8Array;
+  user: KeyPair;
+} {
+  const acct = (i: number) => `bank/accounts/a${i}`;
+  const bank = generateKeyPair();
+  const users = [generateKeyPair(), generateKeyPair()];
+  const h = HistoryTree.genesis(Partition.whole(), 1 << 16, systemGenesisRecords());
+  const ledger = new Ledger(h, createExecutor(), { ed25519Verify: nodeEd25519Verify });
+  let nonce = 0n;
+  let height = 0n;
+  /** The proof a request carries: its op's and touched keys' leaves, with their siblings. */
+  const proofFor = (op: string, keys: string[]) =>
+    encodeProof(prove(h.tree, sortKeys([op, ...keys]).map(keyPath), { leafSiblings: true }));
+  const body = (signer: KeyPair, op: string, touched: string[], args: Uint8Array) => {
+    const keys = sortKeys(touched);
+    const proof = proofFor(op, keys);
+    return encodeRequestBody({
+      op,
+      touched: keys,
+      proof,
+      args,
+      gasLimit: 10_000_000n,
+      caller: signer.publicKey,
+      nonce: nonce++,
+    });
+  };
+  const req = (signer: KeyPair, op: string, touched: string[], args: Uint8Array) => {
+    const b = body(signer, op, touched, args);
+    return assembleSignedRequest(b, signWith(signer, requestSigningMessage(b)));
+  };
+  const block = (rs: Uint8Array[]) => {
+    const out = ledger.applyBlock(++height, rs);
+    for (const r of out.receipts)
+      if (r.status !== "accepted") throw new Error(`crypto floor setup: ${r.reason} ${r.message}`);
+    return out;
+  };
+  block([
+    req(
+      bank,
+      ".root_rule",
+      [".base_rule_template", "bank/.base_rule", "bank/.owner"],
+      new Writer().string("bank").bytes(bank.publicKey).finish(),
+    ),
+  ]);
+  const deploy = new Writer().varint(3);
+  for (const op of ["open", "mint", "transfer"])
+    deploy
+      .string(`bank/${op}`)
+      .u8(1)
+      .bytes(loadBuiltOp(`banking/${op}`));
+  block([
+    req(bank, "bank/.base_rule", ["bank/.owner", "bank/open", "bank/mint", "bank/transfer"], deploy.finish()),
+  ]);
+  // Accounts 0 and 1 belong to the two users; the rest to the bank (only the tree's depth matters).
+  const owner = (i: number) => users[i] ?? bank;
+  for (let i = 0; i < accounts; i += BLOCK_REQUESTS)
+    block(
+      Array.from({ length: Math.min(BLOCK_REQUESTS, accounts - i) }, (_, j) =>
+        req(owner(i + j), "bank/open", [acct(i + j)], new Writer().string(acct(i + j)).finish()),
+      ),
+    );
+  block([
+    req(bank, "bank/mint", ["bank/.owner", acct(0)], new Writer().string(acct(0)).varint(1_000).finish()),
+  ]);
+  const transfer = ["bank/transfer", [acct(0), acct(1)]] as const;
+  const getProof = proofFor(transfer[0], [...transfer[1]]); // what a GET for the request answers
+  const b = body(
+    users[0]!,
+    transfer[0],
+    [...transfer[1]],
+    new Writer().string(acct(0)).string(acct(1)).varint(1).finish(),
+  );
+  const out = block([assembleSignedRequest(b, signWith(users[0]!, requestSigningMessage(b)))]);
+  const statement = encodeStatement({
+    chain: new Uint8Array(32),
+    node: 0,
+    height: out.height,
+    timestamp: BigInt(out.timestamp),
+    root: out.root,
+    proofDigest: proofDigest(getProof),
+  });
+  return {
+    request: requestSigningMessage(b),
+    receipt: receiptSigningMessage(out.encodedReceipts[0]!),
+    statement: statementSigningMessage(statement),
+    user: users[0]!,
+  };
+}
+
+/** Median µs per call of `op`, over ROUNDS rounds of OPS_PER_ROUND calls (after one warm-up round). */
+function timeUs(op: () => unknown): number {
+  const rounds: number[] = [];
+  for (let r = 0; r <= ROUNDS; r++) {
+    const t0 = nowUs();
+    for (let i = 0; i < OPS_PER_ROUND; i++) op();
+    if (r > 0) rounds.push((nowUs() - t0) / OPS_PER_ROUND);
+  }
+  return median(rounds);
+}
+
+/** Measures each role's Ed25519 cost on a real transfer's messages (a ledger of `accounts` accounts). */
+export function measureEd25519(accounts: number): Ed25519Costs {
+  const m = transferMessages(accounts);
+  const node = generateKeyPair();
+  const client = keyFromSeed(m.user.seed);
+  const requestSig = clientSign(client, m.request);
+  const check = (ok: boolean) => {
+    if (!ok) throw new Error("crypto floor: a signature did not verify");
+  };
+  // Statements and receipts are both small (~100–200 bytes): one measurement each for sign and
+  // verify, alternating the two messages.
+  const small = [m.statement, m.receipt];
+  const smallSigs = small.map((s) => signWith(node, s));
+  check(nodeEd25519Verify(client.publicKey, m.request, requestSig));
+  for (let j = 0; j < small.length; j++) check(clientVerify(node.publicKey, small[j]!, smallSigs[j]!));
+  let i = 0;
+  return {
+    requestVerifyUs: timeUs(() => nodeEd25519Verify(client.publicKey, m.request, requestSig)),
+    requestSignUs: timeUs(() => clientSign(client, m.request)),
+    signUs: timeUs(() => signWith(node, small[i++ & 1]!)),
+    verifyUs: timeUs(() => {
+      const j = i++ & 1;
+      return clientVerify(node.publicKey, small[j]!, smallSigs[j]!);
+    }),
+    requestBytes: m.request.length,
+    smallBytes: Math.max(m.receipt.length, m.statement.length),
+  };
+}
