@@ -64,10 +64,10 @@ export interface SignatureOps {
  * - every node checks the request's signature once: n verifies (of the request);
  * - the fresh proof the request carries: one signed GET answer per holder group its keys (the op
  *   and the two accounts) fall in, signed by a node and verified by the client: `groups` signs and
- *   `groups` verifies (the SDK asks every holder of a group and checks each answer that arrives, so
- *   it does more than this);
+ *   `groups` verifies (the SDK asks every holder of a group but checks a second answer only when the
+ *   first fails; answers from two heights that do not join cost another answer);
  * - the trusted receipt: f+1 nodes sign it alike and the client verifies those f+1: f+1 signs and
- *   f+1 verifies (the SDK waits on every node's receipt, so again it does more).
+ *   f+1 verifies (the SDK asks f+1 nodes first, the others only when one of them fails).
  * Left out: block headers' certificates and consensus votes, signed and verified once per block
  * and amortised over its transfers, and the SDK's header checks, cached per height.
  */

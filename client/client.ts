@@ -49,7 +49,7 @@ import { joinAnswers, pruneProof, type ProofAnswer } from "./proofs.js";
 import { NodeConnection } from "./transport.js";
 import { LightClient, nodeHeaderSource, type HeaderSource } from "./light.js";
 import { ValidatorHistory } from "./validator-history.js";
-import type { StatusReply } from "../proto/gen/arbor/v1/client_pb.js";
+import type { GetReply, StatusReply } from "../proto/gen/arbor/v1/client_pb.js";
 
 export interface ConnectOptions {
   /** The genesis document (object or JSON text); otherwise it is fetched from `endpoints`. */
@@ -155,6 +155,27 @@ export interface TrustedReceipt {
 }
 
 const RETRYABLE = new Set(["record-changed", "stale-root"]);
+/** Unused read replies waiting for a background check; more are dropped. */
+const MAX_CROSS_CHECKS = 64;
+/** Pause between two background checks of unused read replies. */
+const CROSS_CHECK_INTERVAL_MS = 10;
+/** Times a read asks again the partitions whose answers could not be joined to the newest one. */
+const JOIN_ROUNDS = 3;
+/** How long a node is asked to wait for a header's certificate before the next node is asked. */
+const CERTIFICATE_WAIT_MS = 1_000;
+/**
+ * How long after the first valid receipt the client waits for the other f of the first f+1 nodes
+ * before asking every node (correct nodes apply a block within milliseconds of each other).
+ */
+const RECEIPT_HEDGE_MS = 250;
+/** How long a client looks for a certified header before it gives up (client/no-certificate). */
+const CERTIFICATE_DEADLINE_MS = 5_000;
+
+/** One holder's verified answer to a read. */
+interface Answer {
+  readonly answer: ProofAnswer;
+  readonly statement: SignedStatement;
+}
 
 export class ArborClient {
   readonly chain: Uint8Array;
@@ -181,6 +202,9 @@ export class ArborClient {
   private lightFailovers = 0;
   private lightQueue: Promise<unknown> = Promise.resolve();
   private membershipKnown = false;
+  /** Replies not used by a read, waiting to be checked (crossCheck). */
+  private readonly crossChecks: Array<() => Promise<void>> = [];
+  private crossCheckTimer: NodeJS.Timeout | null = null;
   /** Validator sets over heights (certificates are checked against the set of their height). */
   private readonly history: ValidatorHistory;
 
@@ -532,45 +556,66 @@ export class ArborClient {
   }
 
   private async readOnce(keys: string[], forExecute: boolean): Promise<ReadResult> {
-    // Group keys by a holder set; ask every holder of a group, keep the first valid answer.
-    const groups = new Map<string, { holders: number[]; keys: string[] }>();
+    // Group keys by a holder set; ask every holder of a group, keep the first valid answer; no
+    // answer older than a receipt this client has seen.
+    const byHolders = new Map<string, { holders: number[]; keys: string[] }>();
     for (const k of keys) {
       const h = this.holders(k);
       const id = h.join(",");
-      const g = groups.get(id) ?? { holders: h, keys: [] };
+      const g = byHolders.get(id) ?? { holders: h, keys: [] };
       g.keys.push(k);
-      groups.set(id, g);
+      byHolders.set(id, g);
     }
+    const groups = [...byHolders.values()];
     const answers = await Promise.all(
-      [...groups.values()].map((g) => this.firstValid(g.holders, g.keys, forExecute)),
+      groups.map((g) => this.firstValid(g.holders, g.keys, forExecute, this.seenHeight)),
     );
-    const joined = joinAnswers(answers.map((a) => a.answer));
-    if (joined === null)
-      throw new VerificationError("client/join-failed", "answers from different heights could not be joined");
-    const newest = answers.reduce((a, b) =>
-      a.statement.statement.timestamp >= b.statement.statement.timestamp ? a : b,
-    );
-    const values = new Map<string, Uint8Array | null>();
-    for (const k of keys) {
-      const s = provenState(joined, keyPath(k));
-      if (!s.covered) throw new VerificationError("client/not-covered", `no proof covers ${k}`);
-      values.set(k, s.present ? s.value : null);
+    for (let round = 0; ; round++) {
+      const joined = joinAnswers(answers.map((a) => a.answer));
+      if (joined !== null)
+        return readResult(
+          keys,
+          joined,
+          answers.map((a) => a.statement),
+        );
+      if (round >= JOIN_ROUNDS)
+        throw new VerificationError(
+          "client/join-failed",
+          "answers from different heights could not be joined",
+        );
+      // A record beside an older answer's keys changed before the newest answer's height (likely
+      // when blocks are busy): only answers at one height join. First ask the older groups for an
+      // answer at exactly the newest height; if nodes have moved past it meanwhile, ask every group
+      // for the next height, which each holder answers as soon as it has applied it.
+      const top = answers.reduce(
+        (h, a) => (a.statement.statement.height > h ? a.statement.statement.height : h),
+        0n,
+      );
+      const target = round === 0 ? top : top + 1n;
+      await Promise.all(
+        answers.map(async (a, i) => {
+          if (a.statement.statement.height !== target)
+            answers[i] = await this.firstValid(groups[i]!.holders, groups[i]!.keys, forExecute, target, true);
+        }),
+      );
     }
-    return {
-      values,
-      proof: encodeProof(joined),
-      root: newest.statement.statement.root,
-      height: newest.statement.statement.height,
-      timestamp: newest.statement.statement.timestamp,
-      statements: answers.map((a) => a.statement),
-    };
   }
 
+  /**
+   * Asks every holder of `keys` at once and takes the first valid answer at `minHeight` or later.
+   * Replies are checked one at a time in arrival order, a later one only when those before it
+   * failed: each check costs a signature verification (and maybe a certificate), and the first
+   * reply is nearly always good. With `exact`, a reply from a node already past `minHeight` is
+   * checked only when no holder's reply at exactly `minHeight` verifies: a holder that reaches
+   * `minHeight` answers exactly there, and only answers at one height join.
+   */
   private async firstValid(
     holders: number[],
     keys: string[],
     forExecute: boolean,
-  ): Promise<{ answer: ProofAnswer; statement: SignedStatement }> {
+    minHeight: bigint,
+    exact = false,
+  ): Promise<Answer> {
     const errors: string[] = [];
     const failures: unknown[] = [];
     // Without this, a key whose every holder was caught lying (and excluded) would wait forever.
@@ -580,52 +625,99 @@ export class ArborClient {
         `every node holding ${keys[0]}${keys.length > 1 ? " (and more)" : ""} was caught lying`,
       );
     return new Promise((resolve, reject) => {
-      let pending = holders.length;
+      let waiting = holders.length;
+      let checking = false;
       let done = false;
-      for (const id of holders) {
-        this.askOne(id, keys, forExecute).then(
-          (r) => {
-            if (!done) {
+      const replies: Array<{ id: number; reply: GetReply }> = [];
+      /** With `exact`: replies from past `minHeight`, checked only if no holder answers exactly there. */
+      const later: Array<{ id: number; reply: GetReply }> = [];
+      const failed = (id: number, e: unknown) => {
+        errors.push(`node ${id}: ${e instanceof Error ? e.message : String(e)}`);
+        failures.push(e);
+      };
+      const next = (): void => {
+        if (done || checking) return;
+        const item = replies.shift() ?? (waiting === 0 ? later.shift() : undefined);
+        if (item) {
+          checking = true;
+          this.checkAnswer(item.id, item.reply, keys, minHeight).then(
+            (a) => {
+              checking = false;
               done = true;
-              resolve(r);
-            }
-          },
-          (e) => {
-            errors.push(`node ${id}: ${e instanceof Error ? e.message : String(e)}`);
-            failures.push(e);
-            if (--pending === 0 && !done) {
-              const stale = errors.every((m) => m.includes("client/stale"));
-              // Every holder answered and no answer verified: asking again would not change that.
-              const refuted = failures.every(
-                (f) => f instanceof VerificationError && f.code !== "client/stale",
-              );
-              reject(
-                stale
-                  ? new VerificationError("client/stale", errors.join("; "))
-                  : refuted
-                    ? new VerificationError("client/no-valid-answer", errors.join("; "))
-                    : new UnavailableError("client/no-valid-answer", errors.join("; ")),
-              );
-            }
-          },
+              resolve(a);
+              for (const r of [...replies.splice(0), ...later.splice(0)])
+                this.crossCheck(r.id, r.reply, keys, minHeight);
+            },
+            (e) => {
+              checking = false;
+              failed(item.id, e);
+              next();
+            },
+          );
+          return;
+        }
+        if (waiting > 0) return;
+        done = true;
+        const stale = errors.every((m) => m.includes("client/stale"));
+        // Every holder answered and no answer verified: asking again would not change that.
+        const refuted = failures.every((f) => f instanceof VerificationError && f.code !== "client/stale");
+        reject(
+          stale
+            ? new VerificationError("client/stale", errors.join("; "))
+            : refuted
+              ? new VerificationError("client/no-valid-answer", errors.join("; "))
+              : new UnavailableError("client/no-valid-answer", errors.join("; ")),
         );
-      }
+      };
+      for (const id of holders)
+        this.node(id)
+          .get(keys, { forExecute, minHeight })
+          .then(
+            (reply) =>
+              done
+                ? this.crossCheck(id, reply, keys, minHeight)
+                : (exact && statementHeight(reply) > minHeight ? later : replies).push({ id, reply }),
+            (e) => failed(id, e),
+          )
+          .finally(() => {
+            waiting--;
+            next();
+          });
     });
   }
 
-  private async askOne(
-    id: number,
-    keys: string[],
-    forExecute: boolean,
-  ): Promise<{ answer: ProofAnswer; statement: SignedStatement }> {
+  /**
+   * Checks, in the background, a reply that came after the one a read used: a node whose signed
+   * root contradicts a certified one is caught (kept as evidence, no longer asked) even when its
+   * answers are never the first. At most MAX_CROSS_CHECKS wait and one runs every
+   * CROSS_CHECK_INTERVAL_MS, so under load most are dropped rather than compete with the reads;
+   * a liar's answer still gets checked whenever it is the first to arrive.
+   */
+  private crossCheck(id: number, reply: GetReply, keys: string[], minHeight: bigint): void {
+    if (this.excluded.has(id) || this.crossChecks.length >= MAX_CROSS_CHECKS) return;
+    this.crossChecks.push(() => this.checkAnswer(id, reply, keys, minHeight).then(() => undefined));
+    if (this.crossCheckTimer) return;
+    const run = () => {
+      const check = this.crossChecks.shift();
+      if (!check) return void (this.crossCheckTimer = null);
+      void check()
+        .catch(() => undefined)
+        .finally(() => {
+          this.crossCheckTimer = setTimeout(run, CROSS_CHECK_INTERVAL_MS);
+          this.crossCheckTimer.unref();
+        });
+    };
+    this.crossCheckTimer = setTimeout(run, 0);
+    this.crossCheckTimer.unref();
+  }
+
+  /** Verifies one holder's reply: signature, freshness, proof, and (by default) the certified root. */
+  private async checkAnswer(id: number, r: GetReply, keys: string[], minHeight: bigint): Promise<Answer> {
     const node = this.genesis.nodes.find((n) => n.id === id)!;
-    const r = await this.node(id).get(keys, { forExecute });
     const st = this.checkStatement(node, r.statement, r.signature);
-    if (st.height < this.seenHeight)
-      throw new VerificationError(
-        "client/stale",
-        `node ${id} is at height ${st.height}, behind ${this.seenHeight}`,
-      );
+    const floor = minHeight > this.seenHeight ? minHeight : this.seenHeight;
+    if (st.height < floor)
+      throw new VerificationError("client/stale", `node ${id} is at height ${st.height}, behind ${floor}`);
     if (!bytesEqual(proofDigest(r.proof), st.proofDigest))
       throw new VerificationError("client/proof-mismatch", "the proof is not the one the node signed", id);
     let d;
@@ -706,7 +798,7 @@ export class ArborClient {
     if (st.height === 0n) return this.checkGenesisRoot(st, from);
     let cert: CertifiedHeader;
     try {
-      cert = await this.certifiedHeader(st.height);
+      cert = await this.certifiedHeader(st.height, from);
     } catch (e) {
       // Light mode keeps only the newest validator set: an answer from before it is too old to check.
       if (e instanceof VerificationError && e.code === "light/before-trusted-set")
@@ -746,25 +838,34 @@ export class ArborClient {
    * light client (stepping through validator-set changes); otherwise from any node, checked
    * against the genesis set and cached.
    */
-  async certifiedHeader(height: bigint): Promise<CertifiedHeader> {
+  async certifiedHeader(height: bigint, prefer?: number): Promise<CertifiedHeader> {
     if (this.light) return this.lightHeader(height);
     const have = this.certified.get(height);
     if (have) return have;
     // Reads answered at one height share one fetch and one certificate check.
     let pending = this.certifying.get(height);
     if (!pending) {
-      pending = this.fetchCertified(height).finally(() => this.certifying.delete(height));
+      pending = this.fetchCertified(height, prefer).finally(() => this.certifying.delete(height));
       this.certifying.set(height, pending);
     }
     return pending;
   }
 
-  private async fetchCertified(height: bigint): Promise<CertifiedHeader> {
-    for (let attempt = 0; attempt < 40; attempt++) {
-      for (const n of this.genesis.nodes) {
-        if (this.excluded.has(n.id)) continue;
+  /**
+   * Asks one node at a time — first `prefer` (the node that answered a read at this height has
+   * applied it, so its certificate forms there first) — waiting at the node up to
+   * CERTIFICATE_WAIT_MS for the header to be certified rather than polling every node.
+   */
+  private async fetchCertified(height: bigint, prefer?: number): Promise<CertifiedHeader> {
+    const ids = this.genesis.nodes.map((n) => n.id);
+    const order = prefer === undefined ? ids : [prefer, ...ids.filter((id) => id !== prefer)];
+    const deadline = Date.now() + CERTIFICATE_DEADLINE_MS;
+    while (Date.now() < deadline) {
+      for (const id of order) {
+        const left = deadline - Date.now();
+        if (this.excluded.has(id) || left <= 0) continue;
         try {
-          const r = await this.node(n.id).headers(height, 1);
+          const r = await this.node(id).headers(height, 1, Math.min(CERTIFICATE_WAIT_MS, left));
           const b = r.headers[0];
           if (!b) continue;
           const c = decodeCertifiedHeader(b);
@@ -773,7 +874,7 @@ export class ArborClient {
           if (!bytesEqual(c.header.validatorsHash, validatorsHash(set))) {
             // Another set signs here: learn the changes decided up to this height from this node
             // (each certified by the set before it), then check again.
-            const t = await nodeHeaderSource(this.node(n.id)).transitions(this.history.learnedUpTo, height);
+            const t = await nodeHeaderSource(this.node(id)).transitions(this.history.learnedUpTo, height);
             this.history.learn(t);
             set = this.history.setAt(height);
           }
@@ -887,6 +988,7 @@ export class ArborClient {
     const refusals: Array<{ reason: string; message: string }> = [];
     const errors: unknown[] = [];
     let admitted = 0;
+    const admitters: number[] = [];
     let next = 0;
     const lane = async (): Promise<void> => {
       while (admitted < want && next < order.length) {
@@ -895,8 +997,10 @@ export class ArborClient {
           const ack = await this.node(nodeId).execute(request);
           // "replay": these very bytes were applied already (an attempt that timed out got
           // through), so there is a receipt to wait for — not a refusal.
-          if (ack.accepted || ack.reason === "replay") admitted++;
-          else refusals.push({ reason: ack.reason, message: ack.message || ack.reason });
+          if (ack.accepted || ack.reason === "replay") {
+            admitted++;
+            admitters.push(nodeId);
+          } else refusals.push({ reason: ack.reason, message: ack.message || ack.reason });
           return;
         } catch (e) {
           errors.push(e);
@@ -912,47 +1016,79 @@ export class ArborClient {
         `no node admitted the request: ${String(errors[errors.length - 1])}`,
       );
     }
-    return this.receipt(id, timeoutMs);
+    return this.receipt(id, timeoutMs, admitters);
   }
 
-  /** Waits for f+1 equal, validly signed receipts for a request id. */
-  async receipt(id: Uint8Array, timeoutMs = 30_000): Promise<TrustedReceipt> {
+  /**
+   * Waits for f+1 equal, validly signed receipts for a request id. f+1 nodes are asked first
+   * (`first`, the nodes that admitted the request, then others); the remaining nodes are asked too
+   * once one of those fails, signs something else or answers wrongly, or when the first valid
+   * receipt is not matched within RECEIPT_HEDGE_MS (a faulty node among them may stay silent).
+   */
+  async receipt(id: Uint8Array, timeoutMs = 30_000, first: readonly number[] = []): Promise<TrustedReceipt> {
     const need = this.f + 1;
+    const live = this.genesis.nodes.filter((n) => !this.excluded.has(n.id)).map((n) => n.id);
+    const order = [...new Set([...first.filter((x) => live.includes(x)), ...live])];
+    const initial = order.slice(0, need);
+    const rest = order.slice(need);
     const byBytes = new Map<string, { bytes: Uint8Array; signers: number[] }>();
     return new Promise((resolve, reject) => {
-      const asked = this.genesis.nodes.filter((n) => !this.excluded.has(n.id));
-      let pending = asked.length;
+      if (order.length === 0)
+        return reject(new UnavailableError("client/no-receipt", "every node is excluded"));
+      let pending = 0;
       let done = false;
-      if (pending === 0) reject(new UnavailableError("client/no-receipt", "every node is excluded"));
-      for (const n of asked) {
-        this.node(n.id)
+      let widened = false;
+      let hedge: NodeJS.Timeout | undefined;
+      const finish = (f: () => void) => {
+        done = true;
+        clearTimeout(hedge);
+        f();
+      };
+      const widen = () => {
+        if (widened || done) return;
+        widened = true;
+        clearTimeout(hedge);
+        for (const nodeId of rest) ask(nodeId);
+      };
+      const ask = (nodeId: number) => {
+        const n = this.genesis.nodes.find((x) => x.id === nodeId)!;
+        pending++;
+        this.node(nodeId)
           .waitReceipt(id, timeoutMs)
           .then((r) => {
-            if (
-              done ||
-              r.node !== n.id ||
-              !verify(n.publicKey, receiptSigningMessage(r.receipt), r.signature)
-            )
-              return;
+            if (done) return;
+            if (r.node !== n.id || !verify(n.publicKey, receiptSigningMessage(r.receipt), r.signature))
+              return widen();
             const k = toHex(r.receipt);
             const e = byBytes.get(k) ?? { bytes: r.receipt, signers: [] };
             e.signers.push(n.id);
             byBytes.set(k, e);
-            if (e.signers.length >= need) {
-              done = true;
-              const receipt = decodeReceipt(e.bytes);
-              if (!bytesEqual(receipt.requestId, id))
-                return reject(new VerificationError("client/bad-receipt", "receipt for another request"));
-              if (receipt.height > this.seenHeight) this.seenHeight = receipt.height;
-              resolve({ receipt, bytes: e.bytes, signers: e.signers });
+            if (e.signers.length < need) {
+              if (byBytes.size > 1) widen();
+              else hedge ??= setTimeout(widen, RECEIPT_HEDGE_MS);
+              return;
             }
+            const receipt = decodeReceipt(e.bytes);
+            if (!bytesEqual(receipt.requestId, id))
+              return finish(() =>
+                reject(new VerificationError("client/bad-receipt", "receipt for another request")),
+              );
+            if (receipt.height > this.seenHeight) this.seenHeight = receipt.height;
+            finish(() => resolve({ receipt, bytes: e.bytes, signers: e.signers }));
           })
-          .catch(() => undefined)
+          .catch(() => widen())
           .finally(() => {
-            if (--pending === 0 && !done)
-              reject(new UnavailableError("client/no-receipt", `fewer than ${need} nodes signed a receipt`));
+            if (--pending > 0 || done) return;
+            widen();
+            if (pending === 0)
+              finish(() =>
+                reject(
+                  new UnavailableError("client/no-receipt", `fewer than ${need} nodes signed a receipt`),
+                ),
+              );
           });
-      }
+      };
+      for (const nodeId of initial) ask(nodeId);
     });
   }
 
@@ -1016,6 +1152,8 @@ export class ArborClient {
   }
 
   close(): void {
+    this.crossChecks.length = 0;
+    if (this.crossCheckTimer) clearTimeout(this.crossCheckTimer);
     for (const c of this.conns.values()) c.close();
   }
 }
@@ -1063,6 +1201,34 @@ function errorText(e: unknown): string {
   const d = (e as { details?: unknown } | null)?.details;
   if (typeof d === "string" && d !== "") return d.replace(/\s*Resolution note:\s*$/, "");
   return e instanceof Error ? e.message : String(e);
+}
+
+/** The values `keys` have in a joined proof, with the proof and the newest statement's root. */
+function readResult(keys: readonly string[], joined: ProofNode, statements: SignedStatement[]): ReadResult {
+  const newest = statements.reduce((a, b) => (a.statement.timestamp >= b.statement.timestamp ? a : b));
+  const values = new Map<string, Uint8Array | null>();
+  for (const k of keys) {
+    const s = provenState(joined, keyPath(k));
+    if (!s.covered) throw new VerificationError("client/not-covered", `no proof covers ${k}`);
+    values.set(k, s.present ? s.value : null);
+  }
+  return {
+    values,
+    proof: encodeProof(joined),
+    root: newest.statement.root,
+    height: newest.statement.height,
+    timestamp: newest.statement.timestamp,
+    statements,
+  };
+}
+
+/** The height a reply's statement claims, unverified (-1 when it does not decode). */
+function statementHeight(r: GetReply): bigint {
+  try {
+    return decodeStatement(r.statement).height;
+  } catch {
+    return -1n;
+  }
 }
 
 /** A kept statement as evidence carries it: the signed bytes. */

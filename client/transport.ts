@@ -61,13 +61,17 @@ export class NodeConnection {
   genesis(): Promise<GenesisReply> {
     return this.call("genesis", create(GenesisRequestSchema, {}));
   }
-  get(keys: string[], opts: { forExecute?: boolean; hashesOnly?: boolean } = {}): Promise<GetReply> {
+  get(
+    keys: string[],
+    opts: { forExecute?: boolean; hashesOnly?: boolean; minHeight?: bigint } = {},
+  ): Promise<GetReply> {
     return this.call(
       "get",
       create(GetRequestSchema, {
         keys,
         forExecute: opts.forExecute ?? false,
         hashesOnly: opts.hashesOnly ?? false,
+        minHeight: opts.minHeight ?? 0n,
       }),
     );
   }
@@ -77,8 +81,13 @@ export class NodeConnection {
   waitReceipt(requestId: Uint8Array, timeoutMs: number): Promise<SignedReceipt> {
     return this.call("waitReceipt", create(ReceiptQuerySchema, { requestId, timeoutMs }), timeoutMs + 2000);
   }
-  headers(fromHeight: bigint, maxCount = 64): Promise<HeadersReply> {
-    return this.call("getHeaders", create(HeadersRequestSchema, { fromHeight, maxCount }));
+  /** Certified headers from `fromHeight`; with `waitMs`, the node first waits that long for it to be certified. */
+  headers(fromHeight: bigint, maxCount = 64, waitMs = 0): Promise<HeadersReply> {
+    return this.call(
+      "getHeaders",
+      create(HeadersRequestSchema, { fromHeight, maxCount, waitMs }),
+      this.timeoutMs + waitMs,
+    );
   }
   transitions(afterHeight: bigint, untilHeight: bigint): Promise<HeadersReply> {
     return this.call(

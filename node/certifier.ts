@@ -5,7 +5,7 @@
 import { Level } from "level";
 import { Reader, Writer } from "./common/codec.js";
 import { bytesEqual } from "./common/bytes.js";
-import { MAX_HEADERS_PER_REPLY } from "./common/limits.js";
+import { MAX_HEADER_WAITERS, MAX_HEADERS_PER_REPLY } from "./common/limits.js";
 import {
   decodeCertifiedHeader,
   encodeCertifiedHeader,
@@ -58,6 +58,9 @@ export class HeaderCertifier {
   private ownHeight = -1n;
   latestCertified = -1n;
   onCertified: ((c: CertifiedHeader) => void) | null = null;
+  /** Calls waiting for the certificate at a height (GetHeaders with wait_ms), at most MAX_HEADER_WAITERS. */
+  private readonly waiters = new Map<bigint, Array<() => void>>();
+  private waiting = 0;
 
   constructor(
     private readonly db: Level<Uint8Array, Uint8Array>,
@@ -121,8 +124,53 @@ export class HeaderCertifier {
     const cert: CertifiedHeader = { header: p.header, signatures: good };
     this.pending.delete(h);
     if (h > this.latestCertified) this.latestCertified = h;
-    void this.db.put(certKey(h), encodeCertifiedHeader(cert)).catch(() => undefined);
+    const stored = this.db.put(certKey(h), encodeCertifiedHeader(cert)).catch(() => undefined);
     this.onCertified?.(cert);
+    const waiting = this.waiters.get(h);
+    if (waiting) {
+      this.waiters.delete(h);
+      // Wake them once the certificate can be read back.
+      void stored.then(() => waiting.forEach((wake) => wake()));
+    }
+  }
+
+  /**
+   * Resolves once the header at `h` is certified here (true), or after `ms` (false). At once when
+   * it is already (or a later one is: a height skipped by this node is not waited for), and — so
+   * waiting stays bounded — when MAX_HEADER_WAITERS calls wait already or `ms` is 0.
+   */
+  whenCertified(h: bigint, ms: number): Promise<boolean> {
+    if (h <= this.latestCertified) return Promise.resolve(true);
+    if (ms <= 0 || this.waiting >= MAX_HEADER_WAITERS) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (certified: boolean) => {
+        if (done) return;
+        done = true;
+        this.waiting--;
+        clearTimeout(timer);
+        resolve(certified);
+      };
+      const timer = setTimeout(() => {
+        const list = this.waiters.get(h);
+        const i = list?.indexOf(wake) ?? -1;
+        if (list && i >= 0) list.splice(i, 1);
+        if (list?.length === 0) this.waiters.delete(h);
+        finish(false);
+      }, ms);
+      const wake = () => finish(true);
+      this.waiting++;
+      const list = this.waiters.get(h) ?? [];
+      list.push(wake);
+      this.waiters.set(h, list);
+    });
+  }
+
+  /** Answers every waiting call now (shutdown). */
+  releaseWaiters(): void {
+    const all = [...this.waiters.values()].flat();
+    this.waiters.clear();
+    for (const wake of all) wake();
   }
 
   async get(h: bigint): Promise<CertifiedHeader | undefined> {

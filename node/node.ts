@@ -34,6 +34,8 @@ import {
   APPLY_SLICE_MS,
   APPLY_STEP_REQUESTS,
   MAX_DEFERRED_GETS,
+  MAX_GET_WAIT_MS,
+  MAX_HEADER_WAIT_MS,
   MAX_RECEIPT_WAIT_MS,
   MAX_TOUCHED_KEYS,
   NODE_SHUTDOWN_GRACE_MS,
@@ -378,11 +380,33 @@ export class ArborNode {
             );
           }
         };
-        if (!this.applying) return answer();
-        // The tree is inside a block: answer against the block's end state.
-        if (this.deferredGets.length >= MAX_DEFERRED_GETS)
-          return cb(grpcError(grpc.status.RESOURCE_EXHAUSTED, "too many reads waiting; retry"));
-        this.deferredGets.push(answer);
+        // Answered once no block is being applied (the tree is inside it meanwhile) and this node
+        // has applied min_height, or — still outside a block — when MAX_GET_WAIT_MS has passed.
+        const minHeight = call.request.minHeight;
+        let answered = false;
+        let timer: NodeJS.Timeout | undefined;
+        const finish = (reply: () => void) => {
+          answered = true;
+          clearTimeout(timer);
+          reply();
+        };
+        const attempt = () => {
+          if (answered) return;
+          if (!this.applying && this.height >= minHeight) return finish(answer);
+          if (this.deferredGets.length >= MAX_DEFERRED_GETS)
+            return finish(() =>
+              cb(grpcError(grpc.status.RESOURCE_EXHAUSTED, "too many reads waiting; retry")),
+            );
+          this.deferredGets.push(attempt);
+        };
+        if (minHeight > this.height)
+          timer = setTimeout(() => {
+            const i = this.deferredGets.indexOf(attempt);
+            if (i >= 0) this.deferredGets.splice(i, 1);
+            if (!this.applying) finish(answer);
+            else this.deferredGets.push(() => answered || finish(answer));
+          }, MAX_GET_WAIT_MS);
+        attempt();
       },
       execute: (call: grpc.ServerUnaryCall<ExecuteRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
         cb(null, this.admit(call.request.request)),
@@ -421,10 +445,14 @@ export class ArborNode {
           );
           return;
         }
-        void this.certifier.range(call.request.fromHeight, call.request.maxCount || 64).then(
-          (headers) => cb(null, create(HeadersReplySchema, { headers })),
-          (e) => cb(grpcError(grpc.status.INTERNAL, String(e))),
-        );
+        const { fromHeight, maxCount, waitMs } = call.request;
+        void this.certifier
+          .whenCertified(fromHeight, Math.min(waitMs, MAX_HEADER_WAIT_MS))
+          .then(() => this.certifier.range(fromHeight, maxCount || 64))
+          .then(
+            (headers) => cb(null, create(HeadersReplySchema, { headers })),
+            (e) => cb(grpcError(grpc.status.INTERNAL, String(e))),
+          );
       },
       getEvidence: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => {
         cb(null, create(EvidenceReplySchema, { items: this.evidence.list() }));
@@ -548,6 +576,7 @@ export class ArborNode {
     // store close after: the block being applied is committed before they do.
     this.net?.close();
     this.receipts.close();
+    this.certifier?.releaseWaiters();
     const server = this.server;
     if (server) {
       let timer: NodeJS.Timeout | undefined;

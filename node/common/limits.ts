@@ -177,6 +177,12 @@ export const MAX_RECENT_RECEIPTS = 200_000;
 export const MAX_RECEIPT_WAIT_MS = 60_000;
 /** Most headers one GetHeaders reply carries. */
 export const MAX_HEADERS_PER_REPLY = 1024;
+/** Longest a GET with min_height may wait for the node to reach that height, in milliseconds. */
+export const MAX_GET_WAIT_MS = 2_000;
+/** Longest a GetHeaders call may wait for a header to be certified, in milliseconds. */
+export const MAX_HEADER_WAIT_MS = 5_000;
+/** Most GetHeaders calls waiting for a certificate at once; beyond this they are answered at once. */
+export const MAX_HEADER_WAITERS = 4096;
 /** Most concurrent receipt subscriptions per node. */
 export const MAX_RECEIPT_SUBSCRIPTIONS = 1024;
 /**

@@ -103,6 +103,44 @@ test("bytes submitted again after they were applied (a retry after a timeout): s
   assert.equal((await bank.balance("b")).balance, 26n, "applied once");
 });
 
+test("a receipt is trusted from f+1 nodes asked first; a silent one among them makes the client ask the others", async () => {
+  const r = await owner.execute({
+    op: bank.op("transfer"),
+    touched: [bank.account("a"), bank.account("b")],
+    args: bank.transferArgs("a", "b", 1n),
+  });
+  const conns = (
+    owner as unknown as { conns: Map<number, { waitReceipt: (...a: unknown[]) => Promise<unknown> }> }
+  ).conns;
+  const asked: number[] = [];
+  const originals = new Map([...conns].map(([id, conn]) => [id, conn.waitReceipt.bind(conn)]));
+  for (const [id, conn] of conns)
+    conn.waitReceipt = (...a: unknown[]) => {
+      asked.push(id);
+      return id === 2 ? new Promise(() => undefined) : originals.get(id)!(...a);
+    };
+  try {
+    const again = await owner.receipt(r.receipt.requestId, 10_000, [2, 3]);
+    assert.deepEqual(again.bytes, r.bytes);
+    assert.ok(!again.signers.includes(2), "the silent node signed nothing");
+    assert.deepEqual(asked.slice(0, 2).sort(), [2, 3], "the preferred f+1 nodes are asked first");
+    assert.ok(asked.length > 2, "the others are asked once the silent one holds back the quorum");
+  } finally {
+    for (const [id, conn] of conns) conn.waitReceipt = originals.get(id)!;
+  }
+});
+
+test("GetHeaders with wait_ms answers the next height once it is certified, and a height far ahead empty when the wait ends", async () => {
+  const node = owner.node(0);
+  const top = (await node.status()).certifiedHeight;
+  const waiting = node.headers(top + 1n, 1, 5_000);
+  await bank.mint("a", 1n);
+  const next = await waiting;
+  assert.equal(next.headers.length, 1, "the header came once certified, within the wait");
+  const far = await node.headers(top + 1_000_000n, 1, 200);
+  assert.equal(far.headers.length, 0);
+});
+
 test("clients keep going while a node is killed and restarted; it converges and the books balance", async (t) => {
   const users = await Promise.all([0, 1, 2, 3].map(() => newBank()));
   await Promise.all(users.flatMap((u, i) => [u.openAccount(`from${i}`), u.openAccount(`to${i}`)]));
