@@ -10,14 +10,19 @@ import { Partition } from "../node/store/core/partition.js";
 import { prove } from "../node/store/core/proof.js";
 import { keyPath } from "../node/store/core/path.js";
 import { encodeProof } from "../node/store/core/proof-codec.js";
-import { assembleSignedRequest, encodeRequestBody, requestSigningMessage, sortKeys } from "../node/ledger/request.js";
+import {
+  assembleSignedRequest,
+  encodeRequestBody,
+  requestSigningMessage,
+  sortKeys,
+} from "../node/ledger/request.js";
 import { createExecutor } from "../node/exec/index.js";
 import { nodeEd25519Verify } from "../node/exec/host-crypto.js";
 import { median, nowUs } from "./machine.js";
 
 const acct = (i: number) => `bank/accounts/a${i}`;
-const transferArgs = (a: number, b: number, amount: number) => new Writer().string(acct(a)).string(acct(b)).varint(amount).finish();
-
+const transferArgs = (a: number, b: number, amount: number) =>
+  new Writer().string(acct(a)).string(acct(b)).varint(amount).finish();
 
 export function ceiling(): number {
   const bank = generateKeyPair();
@@ -28,29 +33,60 @@ export function ceiling(): number {
   const req = (signer: KeyPair, op: string, touched: string[], args: Uint8Array) => {
     const keys = sortKeys(touched);
     const proof = encodeProof(prove(h.tree, sortKeys([op, ...keys]).map(keyPath), { leafSiblings: true }));
-    const body = encodeRequestBody({ op, touched: keys, proof, args, gasLimit: 1_000_000n, caller: signer.publicKey, nonce: nonce++ });
+    const body = encodeRequestBody({
+      op,
+      touched: keys,
+      proof,
+      args,
+      gasLimit: 1_000_000n,
+      caller: signer.publicKey,
+      nonce: nonce++,
+    });
     return assembleSignedRequest(body, signWith(signer, requestSigningMessage(body)));
   };
   const block = (rs: Uint8Array[]) => {
     const out = ledger.applyBlock(++height, rs);
-    for (const r of out.receipts) if (r.status !== "accepted") throw new Error(`ceiling setup: ${r.reason} ${r.message}`);
+    for (const r of out.receipts)
+      if (r.status !== "accepted") throw new Error(`ceiling setup: ${r.reason} ${r.message}`);
   };
-  block([req(bank, ".root_rule", [".base_rule_template", "bank/.base_rule", "bank/.owner"], new Writer().string("bank").bytes(bank.publicKey).finish())]);
+  block([
+    req(
+      bank,
+      ".root_rule",
+      [".base_rule_template", "bank/.base_rule", "bank/.owner"],
+      new Writer().string("bank").bytes(bank.publicKey).finish(),
+    ),
+  ]);
   const deploy = new Writer().varint(3);
-  for (const op of ["open", "mint", "transfer"]) deploy.string(`bank/${op}`).u8(1).bytes(loadBuiltOp(`banking/${op}`));
-  block([req(bank, "bank/.base_rule", ["bank/.owner", "bank/open", "bank/mint", "bank/transfer"], deploy.finish())]);
+  for (const op of ["open", "mint", "transfer"])
+    deploy
+      .string(`bank/${op}`)
+      .u8(1)
+      .bytes(loadBuiltOp(`banking/${op}`));
+  block([
+    req(bank, "bank/.base_rule", ["bank/.owner", "bank/open", "bank/mint", "bank/transfer"], deploy.finish()),
+  ]);
   const n = 2000;
   const users = Array.from({ length: n }, () => generateKeyPair());
   block(users.map((u, i) => req(u, "bank/open", [acct(i)], new Writer().string(acct(i)).finish())));
-  block(users.map((_, i) => req(bank, "bank/mint", ["bank/.owner", acct(i)], new Writer().string(acct(i)).varint(1_000_000).finish())));
+  block(
+    users.map((_, i) =>
+      req(
+        bank,
+        "bank/mint",
+        ["bank/.owner", acct(i)],
+        new Writer().string(acct(i)).varint(1_000_000).finish(),
+      ),
+    ),
+  );
   const times: number[] = [];
   for (let round = 0; round < 5; round++) {
     const rs = [];
-    for (let i = 0; i < n; i += 2) rs.push(req(users[i]!, "bank/transfer", [acct(i), acct(i + 1)], transferArgs(i, i + 1, 1)));
+    for (let i = 0; i < n; i += 2)
+      rs.push(req(users[i]!, "bank/transfer", [acct(i), acct(i + 1)], transferArgs(i, i + 1, 1)));
     const t0 = nowUs();
     block(rs);
     times.push((nowUs() - t0) / rs.length);
   }
   return 1e6 / median(times);
 }
-

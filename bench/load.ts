@@ -18,7 +18,12 @@ import { Partition } from "../node/store/core/partition.js";
 import { keyPath } from "../node/store/core/path.js";
 import { decodeProof, encodeProof } from "../node/store/core/proof-codec.js";
 import { decodeStatement } from "../node/ledger/statement.js";
-import { assembleSignedRequest, encodeRequestBody, requestSigningMessage, sortKeys } from "../node/ledger/request.js";
+import {
+  assembleSignedRequest,
+  encodeRequestBody,
+  requestSigningMessage,
+  sortKeys,
+} from "../node/ledger/request.js";
 import { decodeReceipt, type Receipt } from "../node/ledger/receipt.js";
 import { signWith, type KeyPair } from "../node/keys.js";
 import { toHex } from "../node/common/bytes.js";
@@ -51,7 +56,9 @@ export class LoadClient {
   constructor(readonly genesis: Genesis) {
     this.conns = genesis.nodes.map((n) => new NodeConnection(n.address, 30_000));
     const C = grpc.makeGenericClientConstructor(serviceDefinition(Arbor), "Arbor");
-    this.raws = genesis.nodes.map((n) => new C(n.address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as Raw);
+    this.raws = genesis.nodes.map(
+      (n) => new C(n.address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as Raw,
+    );
     this.parts = genesis.nodes.map((n) => new Partition(n.prefixes));
     this.submitters = genesis.nodes.map(() => null);
   }
@@ -79,10 +86,9 @@ export class LoadClient {
 
   /** Subscribes to the receipts of node `id` (completions are taken from there). */
   subscribe(id: number): void {
-    const s = (this.raws[id]!.subscribeReceipts as (req: unknown) => grpc.ClientReadableStream<SignedReceipt>).call(
-      this.raws[id],
-      create(ReceiptSubscriptionSchema, {}),
-    );
+    const s = (
+      this.raws[id]!.subscribeReceipts as (req: unknown) => grpc.ClientReadableStream<SignedReceipt>
+    ).call(this.raws[id], create(ReceiptSubscriptionSchema, {}));
     s.on("data", (r: SignedReceipt) => {
       const rec = decodeReceipt(r.receipt);
       const k = toHex(rec.requestId);
@@ -110,7 +116,9 @@ export class LoadClient {
         const h = this.holderOf(k, attempt);
         groups.set(h, [...(groups.get(h) ?? []), k]);
       }
-      const reqs: Array<Promise<{ timestamp: bigint; root: ReturnType<typeof decodeProof>["root"]; paths: Uint8Array[] }>> = [];
+      const reqs: Array<
+        Promise<{ timestamp: bigint; root: ReturnType<typeof decodeProof>["root"]; paths: Uint8Array[] }>
+      > = [];
       for (const [h, ks] of groups)
         for (let i = 0; i < ks.length; i += MAX_TOUCHED_KEYS) {
           const chunk = ks.slice(i, i + MAX_TOUCHED_KEYS);
@@ -134,7 +142,15 @@ export class LoadClient {
     return jobs.map((j) => {
       const touched = sortKeys(j.touched);
       const p = encodeProof(pruneProof(proof, sortKeys([j.op, ...touched]).map(keyPath)));
-      const body = encodeRequestBody({ op: j.op, touched, proof: p, args: j.args, gasLimit: 1_000_000n, caller: j.signer.publicKey, nonce: this.nonce++ });
+      const body = encodeRequestBody({
+        op: j.op,
+        touched,
+        proof: p,
+        args: j.args,
+        gasLimit: 1_000_000n,
+        caller: j.signer.publicKey,
+        nonce: this.nonce++,
+      });
       return assembleSignedRequest(body, signWith(j.signer, requestSigningMessage(body)));
     });
   }

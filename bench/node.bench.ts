@@ -24,14 +24,16 @@ const PHASE_S = Number(process.env.ARBOR_BENCH_PHASE_S ?? 6);
 /** Reader threads for the GET phase (one thread cannot verify as fast as a node serves). */
 const GET_THREADS = Number(process.env.ARBOR_BENCH_GET_THREADS ?? 2);
 const acct = (i: number) => `bank/accounts/a${i}`;
-const transferArgs = (a: number, b: number, amount: number) => new Writer().string(acct(a)).string(acct(b)).varint(amount).finish();
+const transferArgs = (a: number, b: number, amount: number) =>
+  new Writer().string(acct(a)).string(acct(b)).varint(amount).finish();
 
 // --- 2. the cluster ---------------------------------------------------------------------------
 
 async function setupBank(c: Cluster, load: LoadClient): Promise<{ users: KeyPair[]; bank: KeyPair }> {
   const client = await ArborClient.connect({ genesis: c.genesis });
   await client.createDomain("bank");
-  for (const op of ["open", "mint", "transfer"]) await client.deployOp(`bank/${op}`, loadBuiltOp(`banking/${op}`));
+  for (const op of ["open", "mint", "transfer"])
+    await client.deployOp(`bank/${op}`, loadBuiltOp(`banking/${op}`));
   const bank = generateKeyPair();
   // Hand the domain to a node:crypto key the load generator signs with.
   await client.writeRecords("bank", [["bank/.owner", bank.publicKey]]);
@@ -42,13 +44,29 @@ async function setupBank(c: Cluster, load: LoadClient): Promise<{ users: KeyPair
       const batch = jobs.slice(i, i + 200);
       const proof = await load.proofFor([...new Set(batch.flatMap((j) => [j.op, ...j.touched]))]);
       const signed = load.sign(batch, proof);
-      const rs = await Promise.all(signed.map((s, k) => load.submit(s, sha256(s), k % c.genesis.nodes.length)));
+      const rs = await Promise.all(
+        signed.map((s, k) => load.submit(s, sha256(s), k % c.genesis.nodes.length)),
+      );
       for (const r of rs) if (r.status !== "accepted") throw new Error(`setup: ${r.reason} ${r.message}`);
     }
   };
-  await run(users.map((u, i) => ({ op: "bank/open", touched: [acct(i)], args: new Writer().string(acct(i)).finish(), signer: u })));
+  await run(
+    users.map((u, i) => ({
+      op: "bank/open",
+      touched: [acct(i)],
+      args: new Writer().string(acct(i)).finish(),
+      signer: u,
+    })),
+  );
   progress(`opened ${ACCOUNTS} accounts`);
-  await run(users.map((_, i) => ({ op: "bank/mint", touched: ["bank/.owner", acct(i)], args: new Writer().string(acct(i)).varint(1_000_000).finish(), signer: bank })));
+  await run(
+    users.map((_, i) => ({
+      op: "bank/mint",
+      touched: ["bank/.owner", acct(i)],
+      args: new Writer().string(acct(i)).varint(1_000_000).finish(),
+      signer: bank,
+    })),
+  );
   progress(`minted ${ACCOUNTS} accounts`);
   return { users, bank };
 }
@@ -100,7 +118,12 @@ async function phase(c: Cluster, load: LoadClient, users: KeyPair[], rate: numbe
       if (a < 0 || b < 0 || a === b) continue;
       busy[a] = busy[b] = 1;
       pairs.push([a, b]);
-      jobs.push({ op: "bank/transfer", touched: [acct(a), acct(b)], args: transferArgs(a, b, 1), signer: users[a]! });
+      jobs.push({
+        op: "bank/transfer",
+        touched: [acct(a), acct(b)],
+        args: transferArgs(a, b, 1),
+        signer: users[a]!,
+      });
     }
     if (jobs.length > 0) {
       const p = (async () => {
@@ -140,7 +163,15 @@ async function phase(c: Cluster, load: LoadClient, users: KeyPair[], rate: numbe
   lat.sort((a, b) => a - b);
   const q = (x: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(x * lat.length))]! : NaN);
   if (reasons.size) progress(`rejections: ${[...reasons].map(([k, v]) => `${k}×${v}`).join(", ")}`);
-  return { offered: rate, achieved: accepted / window, accepted, rejected, p50: q(0.5), p99: q(0.99), cpuMsPerOp };
+  return {
+    offered: rate,
+    achieved: accepted / window,
+    accepted,
+    rejected,
+    p50: q(0.5),
+    p99: q(0.99),
+    cpuMsPerOp,
+  };
 }
 
 /**
@@ -177,7 +208,9 @@ async function main(): Promise<void> {
     for (const rate of RATES) {
       progress(`offering ${rate} transfers/s for ${PHASE_S} s`);
       const r = await phase(c, load, users, rate);
-      progress(`  achieved ${r.achieved.toFixed(0)}/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, rejected ${r.rejected}, node CPU ${r.cpuMsPerOp.toFixed(2)} ms/op`);
+      progress(
+        `  achieved ${r.achieved.toFixed(0)}/s, p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, rejected ${r.rejected}, node CPU ${r.cpuMsPerOp.toFixed(2)} ms/op`,
+      );
       results.push(r);
     }
     progress("single-key verified GETs from one node");
@@ -191,14 +224,28 @@ async function main(): Promise<void> {
       console.log(
         `${String(r.offered).padStart(9)} ${r.achieved.toFixed(0).padStart(11)} ${String(r.accepted).padStart(9)} ${String(r.rejected).padStart(9)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${r.cpuMsPerOp.toFixed(2).padStart(15)}`,
       );
-    console.log(`ceiling (one core, in process): ${ceil.toFixed(0)} ops/s; with 4 nodes sharing ${cpus().length} cores: ${clusterCeiling.toFixed(0)} ops/s`);
-    console.log(`sustained ${best.achieved.toFixed(0)} ops/s = ${(best.achieved / ceil).toFixed(2)} of the one-core ceiling, ${(best.achieved / clusterCeiling).toFixed(2)} of the shared-core ceiling`);
+    console.log(
+      `ceiling (one core, in process): ${ceil.toFixed(0)} ops/s; with 4 nodes sharing ${cpus().length} cores: ${clusterCeiling.toFixed(0)} ops/s`,
+    );
+    console.log(
+      `sustained ${best.achieved.toFixed(0)} ops/s = ${(best.achieved / ceil).toFixed(2)} of the one-core ceiling, ${(best.achieved / clusterCeiling).toFixed(2)} of the shared-core ceiling`,
+    );
     console.log(`verified single-key GET: ${gets.toFixed(0)} replies/s from one node (target ≥ 4,000)`);
     console.log(
       `  CPU per reply: node ${g.nodeCpuMs.toFixed(3)} ms (≈ ${(1000 / g.nodeCpuMs).toFixed(0)} replies/s per core), readers (${GET_THREADS} threads) ${g.clientCpuMs.toFixed(3)} ms`,
     );
     console.log(
-      JSON.stringify({ bench: "node", nodes: 4, opsPerSec: Math.round(best.achieved), p50Ms: +best.p50.toFixed(1), p99Ms: +best.p99.toFixed(1), nodeCpuMsPerOp: +best.cpuMsPerOp.toFixed(2), ceilingOpsPerSec: Math.round(ceil), getRepliesPerSec: Math.round(gets), getNodeCpuMsPerReply: +g.nodeCpuMs.toFixed(3) }),
+      JSON.stringify({
+        bench: "node",
+        nodes: 4,
+        opsPerSec: Math.round(best.achieved),
+        p50Ms: +best.p50.toFixed(1),
+        p99Ms: +best.p99.toFixed(1),
+        nodeCpuMsPerOp: +best.cpuMsPerOp.toFixed(2),
+        ceilingOpsPerSec: Math.round(ceil),
+        getRepliesPerSec: Math.round(gets),
+        getNodeCpuMsPerReply: +g.nodeCpuMs.toFixed(3),
+      }),
     );
   } finally {
     load.close();
