@@ -34,6 +34,7 @@ import {
   APPLY_SLICE_MS,
   APPLY_STEP_REQUESTS,
   MAX_DEFERRED_GETS,
+  MAX_GET_HEIGHT_WAITERS,
   MAX_GET_WAIT_MS,
   MAX_HEADER_WAIT_MS,
   MAX_RECEIPT_WAIT_MS,
@@ -150,6 +151,8 @@ export class ArborNode {
   private applying = false;
   /** GETs that arrived while a block was being applied, answered when it ends. */
   private readonly deferredGets: Array<() => void> = [];
+  /** GETs among them waiting for a min_height (MAX_GET_HEIGHT_WAITERS). */
+  private getHeightWaiters = 0;
   /** Requests admitted in this event-loop turn, submitted to the consensus together at its end. */
   private admitted: Uint8Array[] = [];
   private admittedFlush: NodeJS.Immediate | null = null;
@@ -382,12 +385,16 @@ export class ArborNode {
         };
         // Answered once no block is being applied (the tree is inside it meanwhile) and this node
         // has applied min_height, or — still outside a block — when MAX_GET_WAIT_MS has passed.
-        const minHeight = call.request.minHeight;
+        const waits = call.request.minHeight > this.height && this.getHeightWaiters < MAX_GET_HEIGHT_WAITERS;
+        const minHeight = waits ? call.request.minHeight : 0n;
         let answered = false;
         let timer: NodeJS.Timeout | undefined;
         const finish = (reply: () => void) => {
           answered = true;
-          clearTimeout(timer);
+          if (timer) {
+            clearTimeout(timer);
+            this.getHeightWaiters--;
+          }
           reply();
         };
         const attempt = () => {
@@ -399,13 +406,15 @@ export class ArborNode {
             );
           this.deferredGets.push(attempt);
         };
-        if (minHeight > this.height)
+        if (waits) {
+          this.getHeightWaiters++;
           timer = setTimeout(() => {
             const i = this.deferredGets.indexOf(attempt);
             if (i >= 0) this.deferredGets.splice(i, 1);
             if (!this.applying) finish(answer);
             else this.deferredGets.push(() => answered || finish(answer));
           }, MAX_GET_WAIT_MS);
+        }
         attempt();
       },
       execute: (call: grpc.ServerUnaryCall<ExecuteRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>

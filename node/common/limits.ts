@@ -179,6 +179,12 @@ export const MAX_RECEIPT_WAIT_MS = 60_000;
 export const MAX_HEADERS_PER_REPLY = 1024;
 /** Longest a GET with min_height may wait for the node to reach that height, in milliseconds. */
 export const MAX_GET_WAIT_MS = 2_000;
+/**
+ * Most GETs waiting for a height at once (they also count against MAX_DEFERRED_GETS); beyond this a
+ * GET's min_height is ignored and it is answered at the node's height, so reads waiting for a
+ * height can never fill the queue that every read may need while a block is applied.
+ */
+export const MAX_GET_HEIGHT_WAITERS = 1024;
 /** Longest a GetHeaders call may wait for a header to be certified, in milliseconds. */
 export const MAX_HEADER_WAIT_MS = 5_000;
 /** Most GetHeaders calls waiting for a certificate at once; beyond this they are answered at once. */

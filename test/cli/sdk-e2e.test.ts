@@ -8,6 +8,7 @@ import { Cluster } from "../cluster/cluster.js";
 import { ArborClient, generateKey, RequestRejected, type ExecuteOptions } from "../../client/index.js";
 import { Bank, loadBankingOps } from "../../examples/banking/bank.js";
 import { bytesEqual } from "../../node/common/bytes.js";
+import { decodeStatement } from "../../node/ledger/statement.js";
 
 const T = 16;
 let c: Cluster;
@@ -139,6 +140,15 @@ test("GetHeaders with wait_ms answers the next height once it is certified, and 
   assert.equal(next.headers.length, 1, "the header came once certified, within the wait");
   const far = await node.headers(top + 1_000_000n, 1, 200);
   assert.equal(far.headers.length, 0);
+});
+
+test("Get with min_height is held until the node has applied that height", async () => {
+  const node = owner.node(1);
+  const top = (await node.status()).height;
+  const held = node.get([bank.account("a")], { minHeight: top + 1n });
+  await bank.mint("a", 1n);
+  const st = decodeStatement((await held).statement);
+  assert.ok(st.height >= top + 1n, `answered at ${st.height}, asked for ${top + 1n}`);
 });
 
 test("clients keep going while a node is killed and restarted; it converges and the books balance", async (t) => {

@@ -9,6 +9,9 @@ import { Signer } from "./requests.js";
 import { decodeReceipt } from "../../node/ledger/receipt.js";
 import { assembleSignedRequest, encodeRequestBody } from "../../node/ledger/request.js";
 import { randomBytes } from "node:crypto";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { GetReplySchema, GetRequestSchema } from "../../proto/gen/arbor/v1/client_pb.js";
+import { decodeStatement } from "../../node/ledger/statement.js";
 
 function rawUnary(
   address: string,
@@ -54,6 +57,19 @@ test("hostile client input gets typed errors and the node keeps serving", { time
         `${m}: code ${r.code}`,
       );
     }
+    // A read for a height the node will not reach soon is held at most MAX_GET_WAIT_MS, then
+    // answered at the node's height (not an error, not a call left hanging).
+    const far = await rawUnary(
+      addr,
+      "Get",
+      Buffer.from(
+        toBinary(GetRequestSchema, create(GetRequestSchema, { keys: ["x"], minHeight: 1n << 62n })),
+      ),
+    );
+    assert.equal(far.code, 0, `Get with a far min_height: code ${far.code}`);
+    const farReply = fromBinary(GetReplySchema, far.bytes!);
+    assert.ok(decodeStatement(farReply.statement).height < 1n << 62n);
+
     // Wrong types: a string field where bytes are expected decodes as bytes; a varint where a
     // length-delimited field is expected is a wire-type error.
     const wrongType = Buffer.from([0x08, 0x96, 0x01]);
