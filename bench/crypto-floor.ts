@@ -3,28 +3,18 @@
 // verifier and signer, the SDK's sign and verify) on real messages of a transfer (a signed request
 // built against a ledger holding the bench's accounts, its receipt, a GET statement), and the
 // transfers per second the machine's cores could reach if everything but signatures were free.
-import { loadBuiltOp, systemGenesisRecords } from "../node/exec/built-ops.js";
 import { Writer } from "../node/common/codec.js";
 import { generateKeyPair, signWith, type KeyPair } from "../node/keys.js";
 import { nodeEd25519Verify } from "../node/platform.js";
-import { Ledger } from "../node/ledger/ledger.js";
-import { createExecutor } from "../node/exec/index.js";
 import { assignPrefixes } from "../node/ledger/genesis.js";
 import { receiptSigningMessage } from "../node/ledger/receipt.js";
 import { encodeStatement, proofDigest, statementSigningMessage } from "../node/ledger/statement.js";
-import {
-  assembleSignedRequest,
-  encodeRequestBody,
-  requestSigningMessage,
-  sortKeys,
-} from "../node/ledger/request.js";
-import { HistoryTree } from "../node/store/core/history.js";
+import { assembleSignedRequest, requestSigningMessage } from "../node/ledger/request.js";
 import { Partition } from "../node/store/core/partition.js";
-import { prove } from "../node/store/core/proof.js";
-import { encodeProof } from "../node/store/core/proof-codec.js";
 import { keyPath } from "../node/store/core/path.js";
 import { keyFromSeed, sign as clientSign, verify as clientVerify } from "../client/crypto.js";
 import { median, nowUs } from "./machine.js";
+import { InProcessBank, acct } from "./in-process-bank.js";
 
 /** Timing rounds per primitive; the median round is reported (one slow round is not the cost). */
 export const ROUNDS = 7;
@@ -122,76 +112,33 @@ function transferMessages(accounts: number): {
   statement: Uint8Array;
   user: KeyPair;
 } {
-  const acct = (i: number) => `bank/accounts/a${i}`;
-  const bank = generateKeyPair();
+  const bank = new InProcessBank("crypto floor", 10_000_000n);
   const users = [generateKeyPair(), generateKeyPair()];
-  const h = HistoryTree.genesis(Partition.whole(), 1 << 16, systemGenesisRecords());
-  const ledger = new Ledger(h, createExecutor(), { ed25519Verify: nodeEd25519Verify });
-  let nonce = 0n;
-  let height = 0n;
-  /** The proof a request carries: its op's and touched keys' leaves, with their siblings. */
-  const proofFor = (op: string, keys: string[]) =>
-    encodeProof(prove(h.tree, sortKeys([op, ...keys]).map(keyPath), { leafSiblings: true }));
-  const body = (signer: KeyPair, op: string, touched: string[], args: Uint8Array) => {
-    const keys = sortKeys(touched);
-    const proof = proofFor(op, keys);
-    return encodeRequestBody({
-      op,
-      touched: keys,
-      proof,
-      args,
-      gasLimit: 10_000_000n,
-      caller: signer.publicKey,
-      nonce: nonce++,
-    });
-  };
-  const req = (signer: KeyPair, op: string, touched: string[], args: Uint8Array) => {
-    const b = body(signer, op, touched, args);
-    return assembleSignedRequest(b, signWith(signer, requestSigningMessage(b)));
-  };
-  const block = (rs: Uint8Array[]) => {
-    const out = ledger.applyBlock(++height, rs);
-    for (const r of out.receipts)
-      if (r.status !== "accepted") throw new Error(`crypto floor setup: ${r.reason} ${r.message}`);
-    return out;
-  };
-  block([
-    req(
-      bank,
-      ".root_rule",
-      [".base_rule_template", "bank/.base_rule", "bank/.owner"],
-      new Writer().string("bank").bytes(bank.publicKey).finish(),
-    ),
-  ]);
-  const deploy = new Writer().varint(3);
-  for (const op of ["open", "mint", "transfer"])
-    deploy
-      .string(`bank/${op}`)
-      .u8(1)
-      .bytes(loadBuiltOp(`banking/${op}`));
-  block([
-    req(bank, "bank/.base_rule", ["bank/.owner", "bank/open", "bank/mint", "bank/transfer"], deploy.finish()),
-  ]);
   // Accounts 0 and 1 belong to the two users; the rest to the bank (only the tree's depth matters).
-  const owner = (i: number) => users[i] ?? bank;
+  const owner = (i: number) => users[i] ?? bank.owner;
   for (let i = 0; i < accounts; i += BLOCK_REQUESTS)
-    block(
+    bank.block(
       Array.from({ length: Math.min(BLOCK_REQUESTS, accounts - i) }, (_, j) =>
-        req(owner(i + j), "bank/open", [acct(i + j)], new Writer().string(acct(i + j)).finish()),
+        bank.request(owner(i + j), "bank/open", [acct(i + j)], new Writer().string(acct(i + j)).finish()),
       ),
     );
-  block([
-    req(bank, "bank/mint", ["bank/.owner", acct(0)], new Writer().string(acct(0)).varint(1_000).finish()),
+  bank.block([
+    bank.request(
+      bank.owner,
+      "bank/mint",
+      ["bank/.owner", acct(0)],
+      new Writer().string(acct(0)).varint(1_000).finish(),
+    ),
   ]);
   const transfer = ["bank/transfer", [acct(0), acct(1)]] as const;
-  const getProof = proofFor(transfer[0], [...transfer[1]]); // what a GET for the request answers
-  const b = body(
+  const getProof = bank.proofFor(transfer[0], [...transfer[1]]); // what a GET for the request answers
+  const b = bank.body(
     users[0]!,
     transfer[0],
     [...transfer[1]],
     new Writer().string(acct(0)).string(acct(1)).varint(1).finish(),
   );
-  const out = block([assembleSignedRequest(b, signWith(users[0]!, requestSigningMessage(b)))]);
+  const out = bank.block([assembleSignedRequest(b, signWith(users[0]!, requestSigningMessage(b)))]);
   const statement = encodeStatement({
     chain: new Uint8Array(32),
     node: 0,

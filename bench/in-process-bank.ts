@@ -1,0 +1,95 @@
+// An in-process banking ledger for benchmarks: one whole tree, domain `bank` created by `owner`
+// and its operations deployed; requests are signed with a fresh proof and applied in blocks. No
+// network, no disk: what the ledger itself costs.
+import { loadBuiltOp, systemGenesisRecords } from "../node/exec/built-ops.js";
+import { Writer } from "../node/common/codec.js";
+import { generateKeyPair, signWith, type KeyPair } from "../node/keys.js";
+import { Ledger, type BlockOutcome } from "../node/ledger/ledger.js";
+import { HistoryTree } from "../node/store/core/history.js";
+import { Partition } from "../node/store/core/partition.js";
+import { prove } from "../node/store/core/proof.js";
+import { keyPath } from "../node/store/core/path.js";
+import { encodeProof } from "../node/store/core/proof-codec.js";
+import {
+  assembleSignedRequest,
+  encodeRequestBody,
+  requestSigningMessage,
+  sortKeys,
+} from "../node/ledger/request.js";
+import { createExecutor } from "../node/exec/index.js";
+import { nodeEd25519Verify } from "../node/exec/host-crypto.js";
+
+/** The key of account `i`. */
+export const acct = (i: number) => `bank/accounts/a${i}`;
+
+export class InProcessBank {
+  readonly owner = generateKeyPair();
+  readonly history = HistoryTree.genesis(Partition.whole(), 1 << 16, systemGenesisRecords());
+  readonly ledger = new Ledger(this.history, createExecutor(), { ed25519Verify: nodeEd25519Verify });
+  private nonce = 0n;
+  private height = 0n;
+
+  /** `label` names the bench in setup errors; `gasLimit` goes into every request. */
+  constructor(
+    private readonly label: string,
+    private readonly gasLimit: bigint,
+  ) {
+    this.block([
+      this.request(
+        this.owner,
+        ".root_rule",
+        [".base_rule_template", "bank/.base_rule", "bank/.owner"],
+        new Writer().string("bank").bytes(this.owner.publicKey).finish(),
+      ),
+    ]);
+    const deploy = new Writer().varint(3);
+    for (const op of ["open", "mint", "transfer"])
+      deploy
+        .string(`bank/${op}`)
+        .u8(1)
+        .bytes(loadBuiltOp(`banking/${op}`));
+    this.block([
+      this.request(
+        this.owner,
+        "bank/.base_rule",
+        ["bank/.owner", "bank/open", "bank/mint", "bank/transfer"],
+        deploy.finish(),
+      ),
+    ]);
+  }
+
+  /** The proof a request carries: its op's and touched keys' leaves, with their siblings. */
+  proofFor(op: string, keys: readonly string[]): Uint8Array {
+    return encodeProof(
+      prove(this.history.tree, sortKeys([op, ...keys]).map(keyPath), { leafSiblings: true }),
+    );
+  }
+
+  /** An unsigned request body against the current state. */
+  body(signer: KeyPair, op: string, touched: readonly string[], args: Uint8Array): Uint8Array {
+    const keys = sortKeys(touched);
+    return encodeRequestBody({
+      op,
+      touched: keys,
+      proof: this.proofFor(op, keys),
+      args,
+      gasLimit: this.gasLimit,
+      caller: signer.publicKey,
+      nonce: this.nonce++,
+    });
+  }
+
+  /** A signed request against the current state. */
+  request(signer: KeyPair, op: string, touched: readonly string[], args: Uint8Array): Uint8Array {
+    const b = this.body(signer, op, touched, args);
+    return assembleSignedRequest(b, signWith(signer, requestSigningMessage(b)));
+  }
+
+  /** Applies one block; every request in it must be accepted (it is setup, or the measured work). */
+  block(requests: Uint8Array[]): BlockOutcome {
+    const out = this.ledger.applyBlock(++this.height, requests);
+    for (const r of out.receipts)
+      if (r.status !== "accepted") throw new Error(`${this.label} setup: ${r.reason} ${r.message}`);
+    return out;
+  }
+}
