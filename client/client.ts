@@ -584,14 +584,15 @@ export class ArborClient {
           "answers from different heights could not be joined",
         );
       // A record beside an older answer's keys changed before the newest answer's height (likely
-      // when blocks are busy): only answers at one height join. First ask the older groups for an
-      // answer at exactly the newest height; if nodes have moved past it meanwhile, ask every group
-      // for the next height, which each holder answers as soon as it has applied it.
+      // when blocks are busy): only answers at one height join. Ask the other groups for an answer
+      // at exactly the newest height; if nodes keep moving past it, the last round asks every
+      // group for the next height, which each holder answers as soon as it has applied it (only
+      // then: on an idle cluster the next block may be long in coming).
       const top = answers.reduce(
         (h, a) => (a.statement.statement.height > h ? a.statement.statement.height : h),
         0n,
       );
-      const target = round === 0 ? top : top + 1n;
+      const target = round < JOIN_ROUNDS - 1 ? top : top + 1n;
       await Promise.all(
         answers.map(async (a, i) => {
           if (a.statement.statement.height !== target)
