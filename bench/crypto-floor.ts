@@ -6,12 +6,9 @@
 import { Writer } from "../node/common/codec.js";
 import { generateKeyPair, signWith, type KeyPair } from "../node/keys.js";
 import { nodeEd25519Verify } from "../node/platform.js";
-import { assignPrefixes } from "../node/ledger/genesis.js";
 import { receiptSigningMessage } from "../node/ledger/receipt.js";
 import { encodeStatement, proofDigest, statementSigningMessage } from "../node/ledger/statement.js";
 import { assembleSignedRequest, requestSigningMessage } from "../node/ledger/request.js";
-import { Partition } from "../node/store/core/partition.js";
-import { keyPath } from "../node/store/core/path.js";
 import { keyFromSeed, sign as clientSign, verify as clientVerify } from "../client/crypto.js";
 import { median, nowUs } from "./machine.js";
 import { InProcessBank, acct } from "./in-process-bank.js";
@@ -43,8 +40,7 @@ export interface SignatureOps {
   /** the request (~8 KB): signatures by the client, verifications by the nodes */
   readonly requestSigns: number;
   readonly requestVerifies: number;
-  /** small messages, each signed by a node and verified by the client */
-  readonly getAnswers: number;
+  /** receipts (small), each signed by a node and verified by the client */
   readonly receipts: number;
 }
 
@@ -52,18 +48,15 @@ export interface SignatureOps {
  * The fewest signature operations one transfer needs on n nodes (f = ⌊(n−1)/3⌋):
  * - the client signs its request: 1 sign (~8 KB: its proof carries the op's code);
  * - every node checks the request's signature once: n verifies (of the request);
- * - the fresh proof the request carries: one signed GET answer per holder group its keys (the op
- *   and the two accounts) fall in, signed by a node and verified by the client: `groups` signs and
- *   `groups` verifies (the SDK asks every holder of a group but checks a second answer only when the
- *   first fails; answers from two heights that do not join cost another answer);
  * - the trusted receipt: f+1 nodes sign it alike and the client verifies those f+1: f+1 signs and
  *   f+1 verifies (the SDK asks f+1 nodes first, the others only when one of them fails).
- * Left out: block headers' certificates and consensus votes, signed and verified once per block
- * and amortised over its transfers, and the SDK's header checks, cached per height.
+ * Left out, because they are per block and shared by its transfers: the root statements GET
+ * replies carry (a node signs one per height, a client verifies each once), block headers'
+ * certificates and consensus votes.
  */
-export function signatureOps(n: number, groups: number): SignatureOps {
+export function signatureOps(n: number): SignatureOps {
   const f = Math.floor((n - 1) / 3);
-  return { requestSigns: 1, requestVerifies: n, getAnswers: groups, receipts: f + 1 };
+  return { requestSigns: 1, requestVerifies: n, receipts: f + 1 };
 }
 
 /** CPU µs of Ed25519 work per transfer at the floor. */
@@ -71,34 +64,13 @@ export function floorUs(ops: SignatureOps, c: Ed25519Costs): number {
   return (
     ops.requestSigns * c.requestSignUs +
     ops.requestVerifies * c.requestVerifyUs +
-    (ops.getAnswers + ops.receipts) * (c.signUs + c.verifyUs)
+    ops.receipts * (c.signUs + c.verifyUs)
   );
 }
 
 /** Transfers/s `cores` cores could reach if everything but the floor's signatures were free. */
 export function cryptoBound(ops: SignatureOps, c: Ed25519Costs, cores: number): number {
   return (cores * 1e6) / floorUs(ops, c);
-}
-
-/**
- * Mean number of distinct holder groups (nodes holding a key, as the SDK groups its reads) among a
- * transfer's keys: the op's key and two distinct accounts drawn uniformly, on the layout a genesis
- * of n nodes with replication k gets (assignPrefixes). Exact, from how many accounts each group holds.
- */
-export function meanHolderGroups(n: number, k: number, op: string, accounts: readonly string[]): number {
-  const parts = assignPrefixes(n, k).map((p) => new Partition(p));
-  const groupOf = (key: string) => {
-    const p = keyPath(key);
-    return parts.flatMap((part, i) => (part.holdsKey(p) ? [i] : [])).join(",");
-  };
-  const held = new Map<string, number>();
-  for (const a of accounts) held.set(groupOf(a), (held.get(groupOf(a)) ?? 0) + 1);
-  const N = accounts.length;
-  const opGroup = groupOf(op);
-  // The op's group is always read; another group is read unless both accounts miss it.
-  let mean = 1;
-  for (const [g, c] of held) if (g !== opGroup) mean += 1 - ((N - c) * (N - c - 1)) / (N * (N - 1));
-  return mean;
 }
 
 /**

@@ -26,6 +26,7 @@ import { evictedKey } from "../node/ledger/ledger.js";
 import {
   decodeStatement,
   proofDigest,
+  ROOT_STATEMENT_DIGEST,
   statementSigningMessage,
   type GetStatement,
 } from "../node/ledger/statement.js";
@@ -155,6 +156,8 @@ export interface TrustedReceipt {
 }
 
 const RETRYABLE = new Set(["record-changed", "stale-root"]);
+/** Verified node statements remembered (a node signs one per height; replies share it). */
+const MAX_VERIFIED_STATEMENTS = 1024;
 /** Unused read replies waiting for a background check; more are dropped. */
 const MAX_CROSS_CHECKS = 64;
 /** Pause between two background checks of unused read replies. */
@@ -205,6 +208,8 @@ export class ArborClient {
   /** Replies not used by a read, waiting to be checked (crossCheck). */
   private readonly crossChecks: Array<() => Promise<void>> = [];
   private crossCheckTimer: NodeJS.Timeout | null = null;
+  /** Statements whose signature verified, by node and signature (checkStatement). */
+  private readonly verifiedStatements = new Map<string, Uint8Array>();
   /** Validator sets over heights (certificates are checked against the set of their height). */
   private readonly history: ValidatorHistory;
 
@@ -345,8 +350,7 @@ export class ArborClient {
             const r = await this.node(id).get([probe], { hashesOnly: !opts.values });
             const st = this.checkStatement(node, r.statement, r.signature);
             const signed = { node: id, statement: st, bytes: r.statement, signature: r.signature };
-            this.keepEvidence(signed);
-            probes.set(id, signed);
+            probes.set(id, this.keepEvidence(signed));
           } catch (e) {
             /* unreachable or unsigned answers prove nothing */
             probes.set(id, errorText(e));
@@ -719,7 +723,11 @@ export class ArborClient {
     const floor = minHeight > this.seenHeight ? minHeight : this.seenHeight;
     if (st.height < floor)
       throw new VerificationError("client/stale", `node ${id} is at height ${st.height}, behind ${floor}`);
-    if (!bytesEqual(proofDigest(r.proof), st.proofDigest))
+    // A root statement covers any proof against its root (checked below); another names its proof.
+    if (
+      !bytesEqual(st.proofDigest, ROOT_STATEMENT_DIGEST) &&
+      !bytesEqual(proofDigest(r.proof), st.proofDigest)
+    )
       throw new VerificationError("client/proof-mismatch", "the proof is not the one the node signed", id);
     let d;
     try {
@@ -737,8 +745,7 @@ export class ArborClient {
         `node ${id}'s proof is not against the root it signed`,
         id,
       );
-    const signed: SignedStatement = { node: id, statement: st, bytes: r.statement, signature: r.signature };
-    this.keepEvidence(signed);
+    const signed = this.keepEvidence({ node: id, statement: st, bytes: r.statement, signature: r.signature });
     if (this.verifyReads) await this.checkCertified(st, id);
     return { answer: { timestamp: st.timestamp, root: d.root, paths: keys.map(keyPath) }, statement: signed };
   }
@@ -756,7 +763,7 @@ export class ArborClient {
       st.height !== r.height ||
       st.timestamp !== r.timestamp ||
       !bytesEqual(st.root, r.root) ||
-      !bytesEqual(st.proofDigest, proofDigest(new Uint8Array(0)))
+      !bytesEqual(st.proofDigest, ROOT_STATEMENT_DIGEST)
     )
       throw new VerificationError("client/bad-statement", `node ${id} reports what it did not sign`, id);
     this.keepEvidence({ node: id, statement: st, bytes: r.statement, signature: r.signature });
@@ -780,18 +787,33 @@ export class ArborClient {
         `node ${node.id}'s statement names another node or chain`,
         node.id,
       );
+    // A node signs one root statement per height and attaches it to every reply at that height:
+    // each is verified once.
+    const id = `${node.id}:${toHex(signature)}`;
+    const known = this.verifiedStatements.get(id);
+    if (known && bytesEqual(known, bytes)) return st;
     if (!verify(node.publicKey, statementSigningMessage(bytes), signature))
       throw new VerificationError(
         "client/bad-signature",
         `node ${node.id}'s statement signature is invalid`,
         node.id,
       );
+    if (this.verifiedStatements.size >= MAX_VERIFIED_STATEMENTS)
+      this.verifiedStatements.delete(this.verifiedStatements.keys().next().value!);
+    this.verifiedStatements.set(id, bytes);
     return st;
   }
 
-  private keepEvidence(s: SignedStatement): void {
+  /** Keeps a statement as potential evidence; returns the kept one (the same statement kept earlier). */
+  private keepEvidence(s: SignedStatement): SignedStatement {
+    // Replies at one height share their node's statement: keep it once.
+    for (let i = this.evidence.length - 1; i >= Math.max(0, this.evidence.length - 16); i--) {
+      const e = this.evidence[i]!;
+      if (e.node === s.node && bytesEqual(e.signature, s.signature) && bytesEqual(e.bytes, s.bytes)) return e;
+    }
     this.evidence.push(s);
     if (this.evidence.length > 256) this.evidence.shift();
+    return s;
   }
 
   /** The statement's root must be the certified root at its height (a forged root is caught here). */
@@ -808,7 +830,9 @@ export class ArborClient {
     }
     if (!bytesEqual(cert.header.root, st.root)) {
       // Caught lying: keep the proof of it for a complaint, and stop asking this node.
-      const signed = this.evidence.find((e) => e.node === from && e.statement === st);
+      const signed = this.evidence.find(
+        (e) => e.node === from && e.statement.height === st.height && bytesEqual(e.statement.root, st.root),
+      );
       if (signed)
         this.addSuspect(
           from,

@@ -62,7 +62,7 @@ import {
 } from "./ledger/header.js";
 import { encodeValidators } from "./ledger/validators-codec.js";
 import { Membership, SCHEDULE_EXTRA_KEY, decodeSchedule, encodeSchedule } from "./membership.js";
-import { encodeStatement, proofDigest, statementSigningMessage } from "./ledger/statement.js";
+import { ROOT_STATEMENT_DIGEST, encodeStatement, statementSigningMessage } from "./ledger/statement.js";
 import { chainId, genesisToJson, genesisRecords, type Genesis, type GenesisNode } from "./ledger/genesis.js";
 import { signWith, type KeyPair } from "./keys.js";
 import { ReceiptBook } from "./receipts.js";
@@ -96,7 +96,6 @@ export interface NodeOptions {
 export type Byzantine = "forge-get-root" | "double-vote";
 
 const verifier = { ed25519Verify: nodeEd25519Verify };
-const EMPTY = new Uint8Array(0);
 
 /** Test-only: the same proof with its first value altered, and the root that proof now has. */
 function forgeProof(bytes: Uint8Array): { proof: Uint8Array; root: Uint8Array } {
@@ -151,6 +150,13 @@ export class ArborNode {
   private applying = false;
   /** GETs that arrived while a block was being applied, answered when it ends. */
   private readonly deferredGets: Array<() => void> = [];
+  /** The signed root statement of the current height (signedStatement). */
+  private rootStatement: {
+    height: bigint;
+    root: Uint8Array;
+    statement: Uint8Array;
+    signature: Uint8Array;
+  } | null = null;
   /** GETs among them waiting for a min_height (MAX_GET_HEIGHT_WAITERS). */
   private getHeightWaiters = 0;
   /** Requests admitted in this event-loop turn, submitted to the consensus together at its end. */
@@ -491,7 +497,7 @@ export class ArborNode {
             treeNodes: BigInt(census.nodes),
             outsideNodes: BigInt(census.outside),
             certifiedHeight: this.certifier.latestCertified < 0n ? 0n : this.certifier.latestCertified,
-            ...this.signedStatement(this.root, EMPTY),
+            ...this.signedStatement(this.root),
           }),
         );
       },
@@ -507,23 +513,29 @@ export class ArborNode {
     );
     let root = this.root;
     if (this.opts.byzantine === "forge-get-root") ({ proof, root } = forgeProof(proof));
-    return create(GetReplySchema, { ...this.signedStatement(root, proof), proof });
+    return create(GetReplySchema, { ...this.signedStatement(root), proof });
   }
 
-  /** This node's height, timestamp and `root`, signed, for a reply carrying `proof`. */
-  private signedStatement(
-    root: Uint8Array,
-    proof: Uint8Array,
-  ): { statement: Uint8Array; signature: Uint8Array } {
+  /**
+   * This node's root statement: its height, timestamp and `root`, signed. For its own root it is
+   * signed once per height and shared by every GET reply and Status at that height (a signature
+   * costs more than the rest of a GET); a reply's proof is against the root it states.
+   */
+  private signedStatement(root: Uint8Array): { statement: Uint8Array; signature: Uint8Array } {
+    const own = bytesEqual(root, this.root);
+    const kept = this.rootStatement;
+    if (own && kept && kept.height === this.height && bytesEqual(kept.root, root)) return kept;
     const statement = encodeStatement({
       chain: this.chain,
       node: this.me.id,
       height: this.height,
       timestamp: this.view.timestamp,
       root,
-      proofDigest: proofDigest(proof),
+      proofDigest: ROOT_STATEMENT_DIGEST,
     });
-    return { statement, signature: signWith(this.opts.key, statementSigningMessage(statement)) };
+    const signed = { statement, signature: signWith(this.opts.key, statementSigningMessage(statement)) };
+    if (own) this.rootStatement = { height: this.height, root, ...signed };
+    return signed;
   }
 
   /** The certified headers that decided validator-set changes in (after, until], with the new sets. */

@@ -1,6 +1,9 @@
-// Signed GET replies. A node signs what it claims: its id, the height, timestamp and root its
-// proof is against, and the digest of the proof bytes. Such statements are evidence: a statement
-// whose root contradicts the certified root at its height proves the signer lied (DESIGN §8).
+// Signed statements (GET replies, Status). A node signs what it claims: its id, the height,
+// timestamp and root it serves, and the digest of the proof bytes the statement covers — the
+// digest of the empty proof for a root statement, which a node signs once per height and attaches
+// to every reply at that height (the reply's proof must then be against the signed root). Such
+// statements are evidence: a statement whose root contradicts the certified root at its height
+// proves the signer lied (DESIGN §8).
 
 import { Reader, Writer } from "../common/codec.js";
 import { concatBytes, utf8 } from "../common/bytes.js";
@@ -49,3 +52,6 @@ export function statementSigningMessage(statement: Uint8Array): Uint8Array {
 export function proofDigest(proof: Uint8Array): Uint8Array {
   return sha256(proof);
 }
+
+/** The proof digest of a root statement: it covers no particular proof. */
+export const ROOT_STATEMENT_DIGEST: Uint8Array = proofDigest(new Uint8Array(0));

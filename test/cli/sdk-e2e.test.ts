@@ -8,7 +8,7 @@ import { Cluster } from "../cluster/cluster.js";
 import { ArborClient, generateKey, RequestRejected, type ExecuteOptions } from "../../client/index.js";
 import { Bank, loadBankingOps } from "../../examples/banking/bank.js";
 import { bytesEqual } from "../../node/common/bytes.js";
-import { decodeStatement } from "../../node/ledger/statement.js";
+import { decodeStatement, ROOT_STATEMENT_DIGEST } from "../../node/ledger/statement.js";
 
 const T = 16;
 let c: Cluster;
@@ -149,6 +149,25 @@ test("Get with min_height is held until the node has applied that height", async
   await bank.mint("a", 1n);
   const st = decodeStatement((await held).statement);
   assert.ok(st.height >= top + 1n, `answered at ${st.height}, asked for ${top + 1n}`);
+});
+
+test("a node signs one root statement per height: GET replies and Status at one height carry the same signed bytes", async () => {
+  const node = owner.node(0);
+  for (let attempt = 0; ; attempt++) {
+    const a = await node.get([bank.account("a")]);
+    const b = await node.get([bank.account("b")], { forExecute: true });
+    const s = await node.status();
+    const heights = [a, b, s].map((r) => decodeStatement(r.statement).height);
+    if (heights.some((h) => h !== heights[0])) {
+      assert.ok(attempt < 20, "the node kept moving between the three calls");
+      continue;
+    }
+    assert.deepEqual(b.statement, a.statement);
+    assert.deepEqual(b.signature, a.signature);
+    assert.deepEqual(s.statement, a.statement);
+    assert.deepEqual(decodeStatement(a.statement).proofDigest, ROOT_STATEMENT_DIGEST);
+    break;
+  }
 });
 
 test("clients keep going while a node is killed and restarted; it converges and the books balance", async (t) => {
