@@ -25,12 +25,14 @@
 // The cryptographic floor (bench/crypto-floor.ts), measured first in this process with the
 // product's own Ed25519 calls on a real transfer's messages: median µs per verify and sign, the
 // fewest signature operations a transfer needs with n nodes (n verifies of the ~8 KB request, the
-// client's signature of it, one signed GET answer per holder group read, f+1 signed receipts; block
-// headers and votes amortised and left out), hence CPU-ms per transfer and the transfers/s the
+// client's signature of it, f+1 signed receipts; GET root statements, block headers and votes are
+// per block and left out), hence CPU-ms per transfer and the transfers/s the
 // machine's cores could reach if everything else were free — printed for 4 and 1 node with the
 // sustained rate's share of it, and in the JSON as cryptoBoundTransfersPerSec,
 // oneNodeCryptoBoundTransfersPerSec, verifyUs and signUs (small messages: a node signs, the SDK
-// verifies), requestVerifyUs and requestSignUs.
+// verifies), requestVerifyUs and requestSignUs. Then the node's in-process ceiling (bench/ceiling.ts,
+// as bench:node measures it): a node applies every transfer on one event loop, so 1 node cannot
+// pass it and 4 nodes on 2 cores cannot pass half of it (JSON: ceilingOpsPerSec).
 //
 // Knobs: ARBOR_BENCH_RATES (4 nodes, transfers/s, comma-separated), ARBOR_BENCH_RATES_1 (1 node),
 // ARBOR_BENCH_PHASE_S, ARBOR_BENCH_ACCOUNTS, ARBOR_BENCH_CLIENTS, ARBOR_BENCH_P99_BOUND_MS,
@@ -44,6 +46,7 @@ import { Bank } from "../examples/banking/bank.js";
 import { Cluster } from "../test/cluster/cluster.js";
 import { LoadClient, type Job } from "./load.js";
 import { machineLine, progress } from "./machine.js";
+import { ceiling } from "./ceiling.js";
 import {
   cryptoBound,
   floorUs,
@@ -414,6 +417,14 @@ function floorLines(
   return lines;
 }
 
+/** What the node's one-core ceiling allows 1 node, and 4 nodes on the machine's cores. */
+function ceilingLine(c: number): string {
+  return (
+    `node ceiling (one core, in process: verify, compatibility, metered call, apply): ${c.toFixed(0)} transfers/s → ` +
+    `at most ${c.toFixed(0)}/s with 1 node, ${((c * Math.min(CORES, 4)) / 4).toFixed(0)}/s with 4 nodes on ${CORES} cores`
+  );
+}
+
 async function main(): Promise<void> {
   console.log(machineLine());
   progress(machineLine());
@@ -422,6 +433,11 @@ async function main(): Promise<void> {
   const edLoad = loadavg()[0]!; // the cores are shared: a busy machine shows here and in the costs
   const floors = FLOOR_NODES.map((n) => cryptoFloor(ed, n));
   for (const l of floorLines(ed, edLoad, floors, [])) progress(l);
+  progress("measuring the node's in-process ceiling (one core, whole tree)");
+  // A node applies every transfer on its one event loop: a 1-node cluster cannot pass this rate,
+  // and n nodes sharing the cores cannot pass cores / n of it.
+  const nodeCeiling = ceiling();
+  progress(ceilingLine(nodeCeiling));
   const runs: RunResult[] = [];
   for (const n of NODES) runs.push(await runCluster(n, n === 1 ? RATES_1 : RATES_4));
   console.log("");
@@ -440,6 +456,7 @@ async function main(): Promise<void> {
   if (four && shareAt)
     four.procs.forEach((p, i) => (cpuShare[p.name] = +(shareAt.cores[i]! / ncpu).toFixed(3)));
   for (const l of floorLines(ed, edLoad, floors, runs)) console.log(l);
+  console.log(ceilingLine(nodeCeiling));
   console.log(
     `targets: ≥ 3,000 transfers/s with 4 nodes, p50 ≤ 50 ms at 1,000/s offered, ≥ 5,000/s with 1 node; ` +
       `${ncpu} cores shared by every process of this run (and anything else on the machine)`,
@@ -461,6 +478,7 @@ async function main(): Promise<void> {
       signUs: round1(ed.signUs),
       requestVerifyUs: round1(ed.requestVerifyUs),
       requestSignUs: round1(ed.requestSignUs),
+      ceilingOpsPerSec: Math.round(nodeCeiling),
     }),
   );
 }
