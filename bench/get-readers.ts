@@ -5,7 +5,7 @@
 // milliseconds and reports how many replies it verified; the caller measures the process's CPU.
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 import { ArborClient } from "../client/index.js";
-import { NodeClient } from "../test/cluster/cluster.js";
+import { NodeConnection } from "../client/transport.js";
 import { genesisFromJson, genesisToJson, type Genesis } from "../node/ledger/genesis.js";
 import { installNodeSha256, nodeEd25519Verify } from "../node/platform.js";
 import { decodeStatement, statementSigningMessage } from "../node/ledger/statement.js";
@@ -26,7 +26,7 @@ async function read(t: Task): Promise<number> {
   installNodeSha256();
   const genesis = genesisFromJson(t.genesisJson);
   const node = genesis.nodes.find((n) => n.id === t.node)!;
-  const conn = new NodeClient(node.address);
+  const conn = new NodeConnection(node.address); // the SDK's connection: reads over one GetStream
   const client = await ArborClient.connect({ genesis });
   let replies = 0;
   const verified = new Map<string, Uint8Array>();
@@ -34,7 +34,7 @@ async function read(t: Task): Promise<number> {
   const loop = async () => {
     while (Date.now() < end) {
       const k = t.keys[Math.floor(Math.random() * t.keys.length)]!;
-      const r = await conn.get([k], false);
+      const r = await conn.get([k]);
       const st = decodeStatement(r.statement);
       // The node signs one root statement per height: verified once, as the SDK does.
       const sig = toHex(r.signature);

@@ -17,8 +17,10 @@ import {
   type HeadersReply,
   type SignedReceipt,
   type StatusReply,
+  type TaggedGetReply,
 } from "../proto/gen/arbor/v1/client_pb.js";
 import { CHANNEL_OPTIONS, serviceDefinition } from "../proto/grpc.js";
+import { ReadStream } from "./read-stream.js";
 
 type Unary = (
   req: unknown,
@@ -43,6 +45,11 @@ export class NodeConnection {
     ) as unknown as grpc.Client & Record<string, Unary>;
   }
 
+  /** Reads go over one pipelined GetStream (a unary Get when too many are in flight). */
+  private readonly reads = new ReadStream(() =>
+    (this.raw as unknown as { getStream(): grpc.ClientDuplexStream<unknown, TaggedGetReply> }).getStream(),
+  );
+
   private call<T>(name: string, req: unknown, timeoutMs = this.timeoutMs): Promise<T> {
     return new Promise((resolve, reject) =>
       this.raw[name]!.call(
@@ -65,15 +72,19 @@ export class NodeConnection {
     keys: string[],
     opts: { forExecute?: boolean; hashesOnly?: boolean; minHeight?: bigint } = {},
   ): Promise<GetReply> {
-    return this.call(
-      "get",
-      create(GetRequestSchema, {
-        keys,
-        forExecute: opts.forExecute ?? false,
-        hashesOnly: opts.hashesOnly ?? false,
-        minHeight: opts.minHeight ?? 0n,
-      }),
-    );
+    const request = create(GetRequestSchema, {
+      keys,
+      forExecute: opts.forExecute ?? false,
+      hashesOnly: opts.hashesOnly ?? false,
+      minHeight: opts.minHeight ?? 0n,
+    });
+    if (!this.reads.hasRoom) return this.call("get", request);
+    // A node without GetStream answers it UNIMPLEMENTED: read from it as a unary call.
+    return this.reads
+      .get(request, this.timeoutMs)
+      .catch((e: grpc.ServiceError) =>
+        e.code === grpc.status.UNIMPLEMENTED ? this.call<GetReply>("get", request) : Promise.reject(e),
+      );
   }
   execute(request: Uint8Array): Promise<ExecuteAck> {
     return this.call("execute", create(ExecuteRequestSchema, { request }));
@@ -100,6 +111,7 @@ export class NodeConnection {
     return this.call("getEvidence", create(EvidenceRequestSchema, {}));
   }
   close(): void {
+    this.reads.close();
     this.raw.close();
   }
 }

@@ -12,6 +12,11 @@ import {
   Arbor,
   ExecuteAckSchema,
   GetReplySchema,
+  GetRequestSchema,
+  TaggedGetReplySchema,
+  type GetReply,
+  type TaggedGetRequest,
+  type TaggedGetReply,
   HeadersReplySchema,
   SignedReceiptSchema,
   StatusReplySchema,
@@ -36,6 +41,7 @@ import {
   MAX_DEFERRED_GETS,
   MAX_GET_HEIGHT_WAITERS,
   MAX_GET_WAIT_MS,
+  MAX_STREAM_GETS,
   MAX_HEADER_WAIT_MS,
   MAX_RECEIPT_WAIT_MS,
   MAX_TOUCHED_KEYS,
@@ -374,54 +380,41 @@ export class ArborNode {
 
   private clientApi(): grpc.UntypedServiceImplementation {
     return {
-      get: (call: grpc.ServerUnaryCall<GetRequest, unknown>, cb: grpc.sendUnaryData<unknown>) => {
-        const answer = () => {
-          try {
-            cb(null, this.get(call.request));
-          } catch (e) {
-            cb(
-              e instanceof ArborError
-                ? grpcError(
-                    e instanceof ProveError ? grpc.status.FAILED_PRECONDITION : grpc.status.INVALID_ARGUMENT,
-                    e.message,
-                  )
-                : grpcError(grpc.status.INTERNAL, String(e)),
+      get: (call: grpc.ServerUnaryCall<GetRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
+        this.serveGet(call.request, cb),
+      getStream: (call: grpc.ServerDuplexStream<TaggedGetRequest, TaggedGetReply>) => {
+        // Each read is served as the unary Get would be and answered with its tag when ready;
+        // at most MAX_STREAM_GETS in flight per stream (beyond: that read is refused).
+        let inFlight = 0;
+        let open = true;
+        const reply = (tag: bigint, e: grpc.ServiceError | null, r?: unknown) => {
+          inFlight--;
+          if (!open) return;
+          call.write(
+            create(
+              TaggedGetReplySchema,
+              e ? { tag, code: e.code, message: e.details } : { tag, reply: r as GetReply },
+            ),
+          );
+        };
+        call.on("data", (t: TaggedGetRequest) => {
+          inFlight++;
+          if (inFlight > MAX_STREAM_GETS)
+            return reply(
+              t.tag,
+              grpcError(grpc.status.RESOURCE_EXHAUSTED, "too many reads in flight on this stream"),
             );
-          }
+          this.serveGet(t.request ?? create(GetRequestSchema, {}), (e, r) => reply(t.tag, e, r));
+        });
+        const close = () => {
+          open = false;
         };
-        // Answered once no block is being applied (the tree is inside it meanwhile) and this node
-        // has applied min_height, or — still outside a block — when MAX_GET_WAIT_MS has passed.
-        const waits = call.request.minHeight > this.height && this.getHeightWaiters < MAX_GET_HEIGHT_WAITERS;
-        const minHeight = waits ? call.request.minHeight : 0n;
-        let answered = false;
-        let timer: NodeJS.Timeout | undefined;
-        const finish = (reply: () => void) => {
-          answered = true;
-          if (timer) {
-            clearTimeout(timer);
-            this.getHeightWaiters--;
-          }
-          reply();
-        };
-        const attempt = () => {
-          if (answered) return;
-          if (!this.applying && this.height >= minHeight) return finish(answer);
-          if (this.deferredGets.length >= MAX_DEFERRED_GETS)
-            return finish(() =>
-              cb(grpcError(grpc.status.RESOURCE_EXHAUSTED, "too many reads waiting; retry")),
-            );
-          this.deferredGets.push(attempt);
-        };
-        if (waits) {
-          this.getHeightWaiters++;
-          timer = setTimeout(() => {
-            const i = this.deferredGets.indexOf(attempt);
-            if (i >= 0) this.deferredGets.splice(i, 1);
-            if (!this.applying) finish(answer);
-            else this.deferredGets.push(() => answered || finish(answer));
-          }, MAX_GET_WAIT_MS);
-        }
-        attempt();
+        call.on("end", () => {
+          close();
+          call.end();
+        });
+        call.on("error", close);
+        call.on("cancelled", close);
       },
       execute: (call: grpc.ServerUnaryCall<ExecuteRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
         cb(null, this.admit(call.request.request)),
@@ -502,6 +495,57 @@ export class ArborNode {
         );
       },
     };
+  }
+
+  /**
+   * Serves one read (Get and GetStream): answered once no block is being applied (the tree is
+   * inside it meanwhile) and this node has applied min_height, or — still outside a block — when
+   * MAX_GET_WAIT_MS has passed.
+   */
+  private serveGet(request: GetRequest, cb: (e: grpc.ServiceError | null, r?: unknown) => void): void {
+    const answer = () => {
+      try {
+        cb(null, this.get(request));
+      } catch (e) {
+        cb(
+          e instanceof ArborError
+            ? grpcError(
+                e instanceof ProveError ? grpc.status.FAILED_PRECONDITION : grpc.status.INVALID_ARGUMENT,
+                e.message,
+              )
+            : grpcError(grpc.status.INTERNAL, String(e)),
+        );
+      }
+    };
+    const waits = request.minHeight > this.height && this.getHeightWaiters < MAX_GET_HEIGHT_WAITERS;
+    const minHeight = waits ? request.minHeight : 0n;
+    let answered = false;
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (reply: () => void) => {
+      answered = true;
+      if (timer) {
+        clearTimeout(timer);
+        this.getHeightWaiters--;
+      }
+      reply();
+    };
+    const attempt = () => {
+      if (answered) return;
+      if (!this.applying && this.height >= minHeight) return finish(answer);
+      if (this.deferredGets.length >= MAX_DEFERRED_GETS)
+        return finish(() => cb(grpcError(grpc.status.RESOURCE_EXHAUSTED, "too many reads waiting; retry")));
+      this.deferredGets.push(attempt);
+    };
+    if (waits) {
+      this.getHeightWaiters++;
+      timer = setTimeout(() => {
+        const i = this.deferredGets.indexOf(attempt);
+        if (i >= 0) this.deferredGets.splice(i, 1);
+        if (!this.applying) finish(answer);
+        else this.deferredGets.push(() => answered || finish(answer));
+      }, MAX_GET_WAIT_MS);
+    }
+    attempt();
   }
 
   private get(req: GetRequest) {

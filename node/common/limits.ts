@@ -185,6 +185,8 @@ export const MAX_GET_WAIT_MS = 2_000;
  * height can never fill the queue that every read may need while a block is applied.
  */
 export const MAX_GET_HEIGHT_WAITERS = 1024;
+/** Reads in flight on one GetStream; beyond this a read is refused (RESOURCE_EXHAUSTED). */
+export const MAX_STREAM_GETS = 1024;
 /** Longest a GetHeaders call may wait for a header to be certified, in milliseconds. */
 export const MAX_HEADER_WAIT_MS = 5_000;
 /** Most GetHeaders calls waiting for a certificate at once; beyond this they are answered at once. */

@@ -12,6 +12,7 @@ import { randomBytes } from "node:crypto";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { GetReplySchema, GetRequestSchema } from "../../proto/gen/arbor/v1/client_pb.js";
 import { decodeStatement } from "../../node/ledger/statement.js";
+import { NodeConnection } from "../../client/transport.js";
 
 function rawUnary(
   address: string,
@@ -117,6 +118,36 @@ test("hostile client input gets typed errors and the node keeps serving", { time
       node.waitReceipt(new Uint8Array(3), 100),
       (e: grpc.ServiceError) => e.code === grpc.status.INVALID_ARGUMENT,
     );
+
+    // Pipelined reads: a bad read on a GetStream gets its own error, tagged; the stream goes on.
+    const sdk = new NodeConnection(addr);
+    try {
+      await assert.rejects(sdk.get([]), (e: grpc.ServiceError) => e.code === grpc.status.INVALID_ARGUMENT);
+      const [good1, good2] = await Promise.all([
+        sdk.get([".root_rule"]),
+        sdk.get(["x"], { hashesOnly: true }),
+      ]);
+      assert.equal(decodeStatement(good1.statement).node, 0);
+      assert.deepEqual(good2.statement, good1.statement, "one root statement per height");
+    } finally {
+      sdk.close();
+    }
+    // Garbage on the stream itself ends that stream only.
+    const raw = new grpc.Client(addr, grpc.credentials.createInsecure());
+    const junkStream = raw.makeBidiStreamRequest(
+      "/arbor.v1.Arbor/GetStream",
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+    );
+    const ended = new Promise<number>((resolve) => {
+      junkStream.on("error", (e: grpc.ServiceError) => resolve(e.code));
+      junkStream.on("end", () => resolve(0));
+      junkStream.on("data", () => undefined);
+    });
+    junkStream.write(Buffer.from(randomBytes(64)));
+    junkStream.end();
+    assert.notEqual(await ended, grpc.status.UNAVAILABLE, "GetStream garbage crashed the node");
+    raw.close();
 
     // Still serving, and a good request still goes through.
     const ok = await node.execute(good);

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file arbor/v1/client.proto.
  */
 export const file_arbor_v1_client: GenFile = /*@__PURE__*/
-  fileDesc("ChVhcmJvci92MS9jbGllbnQucHJvdG8SCGFyYm9yLnYxIhAKDkdlbmVzaXNSZXF1ZXN0IjYKDEdlbmVzaXNSZXBseRIUCgxnZW5lc2lzX2pzb24YASABKAkSEAoIY2hhaW5faWQYAiABKAwiWAoKR2V0UmVxdWVzdBIMCgRrZXlzGAEgAygJEhMKC2hhc2hlc19vbmx5GAIgASgIEhMKC2Zvcl9leGVjdXRlGAMgASgIEhIKCm1pbl9oZWlnaHQYBCABKAQiPwoIR2V0UmVwbHkSEQoJc3RhdGVtZW50GAEgASgMEg0KBXByb29mGAIgASgMEhEKCXNpZ25hdHVyZRgDIAEoDCIhCg5FeGVjdXRlUmVxdWVzdBIPCgdyZXF1ZXN0GAEgASgMIlMKCkV4ZWN1dGVBY2sSEgoKcmVxdWVzdF9pZBgBIAEoDBIQCghhY2NlcHRlZBgCIAEoCBIOCgZyZWFzb24YAyABKAkSDwoHbWVzc2FnZRgEIAEoCSI2CgxSZWNlaXB0UXVlcnkSEgoKcmVxdWVzdF9pZBgBIAEoDBISCgp0aW1lb3V0X21zGAIgASgNIioKE1JlY2VpcHRTdWJzY3JpcHRpb24SEwoLcmVxdWVzdF9pZHMYASADKAwiQQoNU2lnbmVkUmVjZWlwdBIPCgdyZWNlaXB0GAEgASgMEgwKBG5vZGUYAiABKA0SEQoJc2lnbmF0dXJlGAMgASgMInkKDkhlYWRlcnNSZXF1ZXN0EhMKC2Zyb21faGVpZ2h0GAEgASgEEhEKCW1heF9jb3VudBgCIAEoDRIYChB0cmFuc2l0aW9uc19vbmx5GAMgASgIEhQKDHVudGlsX2hlaWdodBgEIAEoBBIPCgd3YWl0X21zGAUgASgNIjgKDEhlYWRlcnNSZXBseRIPCgdoZWFkZXJzGAEgAygMEhcKD25leHRfdmFsaWRhdG9ycxgCIAMoDCIPCg1TdGF0dXNSZXF1ZXN0Ir8CCgtTdGF0dXNSZXBseRIMCgRub2RlGAEgASgNEhIKCnB1YmxpY19rZXkYAiABKAwSDgoGaGVpZ2h0GAMgASgEEhEKCXRpbWVzdGFtcBgEIAEoBBIMCgRyb290GAUgASgMEhAKCHByZWZpeGVzGAYgAygJEhcKD3BlZXJzX2Nvbm5lY3RlZBgHIAEoDRIPCgd2ZXJzaW9uGAggASgJEhQKDGZ1bGxfcmVjb3JkcxgJIAEoBBIRCglzdW1tYXJpZXMYCiABKAQSDQoFc3R1YnMYCyABKAQSEgoKdHJlZV9ub2RlcxgMIAEoBBIVCg1vdXRzaWRlX25vZGVzGA0gASgEEhgKEGNlcnRpZmllZF9oZWlnaHQYDiABKAQSEQoJc3RhdGVtZW50GA8gASgMEhEKCXNpZ25hdHVyZRgQIAEoDCIRCg9FdmlkZW5jZVJlcXVlc3QiOwoNRXZpZGVuY2VSZXBseRIqCgVpdGVtcxgBIAMoCzIbLmFyYm9yLnYxLldpdG5lc3NlZEV2aWRlbmNlIjYKEVdpdG5lc3NlZEV2aWRlbmNlEg8KB2FjY3VzZWQYASABKA0SEAoIZXZpZGVuY2UYAiABKAwywQQKBUFyYm9yEi8KA0dldBIULmFyYm9yLnYxLkdldFJlcXVlc3QaEi5hcmJvci52MS5HZXRSZXBseRI5CgdFeGVjdXRlEhguYXJib3IudjEuRXhlY3V0ZVJlcXVlc3QaFC5hcmJvci52MS5FeGVjdXRlQWNrEkMKDUV4ZWN1dGVTdHJlYW0SGC5hcmJvci52MS5FeGVjdXRlUmVxdWVzdBoULmFyYm9yLnYxLkV4ZWN1dGVBY2soATABEj4KC1dhaXRSZWNlaXB0EhYuYXJib3IudjEuUmVjZWlwdFF1ZXJ5GhcuYXJib3IudjEuU2lnbmVkUmVjZWlwdBJNChFTdWJzY3JpYmVSZWNlaXB0cxIdLmFyYm9yLnYxLlJlY2VpcHRTdWJzY3JpcHRpb24aFy5hcmJvci52MS5TaWduZWRSZWNlaXB0MAESPgoKR2V0SGVhZGVycxIYLmFyYm9yLnYxLkhlYWRlcnNSZXF1ZXN0GhYuYXJib3IudjEuSGVhZGVyc1JlcGx5EjgKBlN0YXR1cxIXLmFyYm9yLnYxLlN0YXR1c1JlcXVlc3QaFS5hcmJvci52MS5TdGF0dXNSZXBseRI7CgdHZW5lc2lzEhguYXJib3IudjEuR2VuZXNpc1JlcXVlc3QaFi5hcmJvci52MS5HZW5lc2lzUmVwbHkSQQoLR2V0RXZpZGVuY2USGS5hcmJvci52MS5FdmlkZW5jZVJlcXVlc3QaFy5hcmJvci52MS5FdmlkZW5jZVJlcGx5YgZwcm90bzM");
+  fileDesc("ChVhcmJvci92MS9jbGllbnQucHJvdG8SCGFyYm9yLnYxIhAKDkdlbmVzaXNSZXF1ZXN0IjYKDEdlbmVzaXNSZXBseRIUCgxnZW5lc2lzX2pzb24YASABKAkSEAoIY2hhaW5faWQYAiABKAwiWAoKR2V0UmVxdWVzdBIMCgRrZXlzGAEgAygJEhMKC2hhc2hlc19vbmx5GAIgASgIEhMKC2Zvcl9leGVjdXRlGAMgASgIEhIKCm1pbl9oZWlnaHQYBCABKAQiPwoIR2V0UmVwbHkSEQoJc3RhdGVtZW50GAEgASgMEg0KBXByb29mGAIgASgMEhEKCXNpZ25hdHVyZRgDIAEoDCJGChBUYWdnZWRHZXRSZXF1ZXN0EgsKA3RhZxgBIAEoBBIlCgdyZXF1ZXN0GAIgASgLMhQuYXJib3IudjEuR2V0UmVxdWVzdCJfCg5UYWdnZWRHZXRSZXBseRILCgN0YWcYASABKAQSIQoFcmVwbHkYAiABKAsyEi5hcmJvci52MS5HZXRSZXBseRIMCgRjb2RlGAMgASgNEg8KB21lc3NhZ2UYBCABKAkiIQoORXhlY3V0ZVJlcXVlc3QSDwoHcmVxdWVzdBgBIAEoDCJTCgpFeGVjdXRlQWNrEhIKCnJlcXVlc3RfaWQYASABKAwSEAoIYWNjZXB0ZWQYAiABKAgSDgoGcmVhc29uGAMgASgJEg8KB21lc3NhZ2UYBCABKAkiNgoMUmVjZWlwdFF1ZXJ5EhIKCnJlcXVlc3RfaWQYASABKAwSEgoKdGltZW91dF9tcxgCIAEoDSIqChNSZWNlaXB0U3Vic2NyaXB0aW9uEhMKC3JlcXVlc3RfaWRzGAEgAygMIkEKDVNpZ25lZFJlY2VpcHQSDwoHcmVjZWlwdBgBIAEoDBIMCgRub2RlGAIgASgNEhEKCXNpZ25hdHVyZRgDIAEoDCJ5Cg5IZWFkZXJzUmVxdWVzdBITCgtmcm9tX2hlaWdodBgBIAEoBBIRCgltYXhfY291bnQYAiABKA0SGAoQdHJhbnNpdGlvbnNfb25seRgDIAEoCBIUCgx1bnRpbF9oZWlnaHQYBCABKAQSDwoHd2FpdF9tcxgFIAEoDSI4CgxIZWFkZXJzUmVwbHkSDwoHaGVhZGVycxgBIAMoDBIXCg9uZXh0X3ZhbGlkYXRvcnMYAiADKAwiDwoNU3RhdHVzUmVxdWVzdCK/AgoLU3RhdHVzUmVwbHkSDAoEbm9kZRgBIAEoDRISCgpwdWJsaWNfa2V5GAIgASgMEg4KBmhlaWdodBgDIAEoBBIRCgl0aW1lc3RhbXAYBCABKAQSDAoEcm9vdBgFIAEoDBIQCghwcmVmaXhlcxgGIAMoCRIXCg9wZWVyc19jb25uZWN0ZWQYByABKA0SDwoHdmVyc2lvbhgIIAEoCRIUCgxmdWxsX3JlY29yZHMYCSABKAQSEQoJc3VtbWFyaWVzGAogASgEEg0KBXN0dWJzGAsgASgEEhIKCnRyZWVfbm9kZXMYDCABKAQSFQoNb3V0c2lkZV9ub2RlcxgNIAEoBBIYChBjZXJ0aWZpZWRfaGVpZ2h0GA4gASgEEhEKCXN0YXRlbWVudBgPIAEoDBIRCglzaWduYXR1cmUYECABKAwiEQoPRXZpZGVuY2VSZXF1ZXN0IjsKDUV2aWRlbmNlUmVwbHkSKgoFaXRlbXMYASADKAsyGy5hcmJvci52MS5XaXRuZXNzZWRFdmlkZW5jZSI2ChFXaXRuZXNzZWRFdmlkZW5jZRIPCgdhY2N1c2VkGAEgASgNEhAKCGV2aWRlbmNlGAIgASgMMogFCgVBcmJvchIvCgNHZXQSFC5hcmJvci52MS5HZXRSZXF1ZXN0GhIuYXJib3IudjEuR2V0UmVwbHkSRQoJR2V0U3RyZWFtEhouYXJib3IudjEuVGFnZ2VkR2V0UmVxdWVzdBoYLmFyYm9yLnYxLlRhZ2dlZEdldFJlcGx5KAEwARI5CgdFeGVjdXRlEhguYXJib3IudjEuRXhlY3V0ZVJlcXVlc3QaFC5hcmJvci52MS5FeGVjdXRlQWNrEkMKDUV4ZWN1dGVTdHJlYW0SGC5hcmJvci52MS5FeGVjdXRlUmVxdWVzdBoULmFyYm9yLnYxLkV4ZWN1dGVBY2soATABEj4KC1dhaXRSZWNlaXB0EhYuYXJib3IudjEuUmVjZWlwdFF1ZXJ5GhcuYXJib3IudjEuU2lnbmVkUmVjZWlwdBJNChFTdWJzY3JpYmVSZWNlaXB0cxIdLmFyYm9yLnYxLlJlY2VpcHRTdWJzY3JpcHRpb24aFy5hcmJvci52MS5TaWduZWRSZWNlaXB0MAESPgoKR2V0SGVhZGVycxIYLmFyYm9yLnYxLkhlYWRlcnNSZXF1ZXN0GhYuYXJib3IudjEuSGVhZGVyc1JlcGx5EjgKBlN0YXR1cxIXLmFyYm9yLnYxLlN0YXR1c1JlcXVlc3QaFS5hcmJvci52MS5TdGF0dXNSZXBseRI7CgdHZW5lc2lzEhguYXJib3IudjEuR2VuZXNpc1JlcXVlc3QaFi5hcmJvci52MS5HZW5lc2lzUmVwbHkSQQoLR2V0RXZpZGVuY2USGS5hcmJvci52MS5FdmlkZW5jZVJlcXVlc3QaFy5hcmJvci52MS5FdmlkZW5jZVJlcGx5YgZwcm90bzM");
 
 /**
  * @generated from message arbor.v1.GenesisRequest
@@ -125,6 +125,64 @@ export const GetReplySchema: GenMessage<GetReply> = /*@__PURE__*/
   messageDesc(file_arbor_v1_client, 3);
 
 /**
+ * @generated from message arbor.v1.TaggedGetRequest
+ */
+export type TaggedGetRequest = Message<"arbor.v1.TaggedGetRequest"> & {
+  /**
+   * @generated from field: uint64 tag = 1;
+   */
+  tag: bigint;
+
+  /**
+   * @generated from field: arbor.v1.GetRequest request = 2;
+   */
+  request?: GetRequest | undefined;
+};
+
+/**
+ * Describes the message arbor.v1.TaggedGetRequest.
+ * Use `create(TaggedGetRequestSchema)` to create a new message.
+ */
+export const TaggedGetRequestSchema: GenMessage<TaggedGetRequest> = /*@__PURE__*/
+  messageDesc(file_arbor_v1_client, 4);
+
+/**
+ * @generated from message arbor.v1.TaggedGetReply
+ */
+export type TaggedGetReply = Message<"arbor.v1.TaggedGetReply"> & {
+  /**
+   * @generated from field: uint64 tag = 1;
+   */
+  tag: bigint;
+
+  /**
+   * Set when code is 0 (OK).
+   *
+   * @generated from field: arbor.v1.GetReply reply = 2;
+   */
+  reply?: GetReply | undefined;
+
+  /**
+   * The gRPC status code the unary Get would have failed with, and its message.
+   *
+   * @generated from field: uint32 code = 3;
+   */
+  code: number;
+
+  /**
+   * @generated from field: string message = 4;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message arbor.v1.TaggedGetReply.
+ * Use `create(TaggedGetReplySchema)` to create a new message.
+ */
+export const TaggedGetReplySchema: GenMessage<TaggedGetReply> = /*@__PURE__*/
+  messageDesc(file_arbor_v1_client, 5);
+
+/**
  * @generated from message arbor.v1.ExecuteRequest
  */
 export type ExecuteRequest = Message<"arbor.v1.ExecuteRequest"> & {
@@ -141,7 +199,7 @@ export type ExecuteRequest = Message<"arbor.v1.ExecuteRequest"> & {
  * Use `create(ExecuteRequestSchema)` to create a new message.
  */
 export const ExecuteRequestSchema: GenMessage<ExecuteRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 4);
+  messageDesc(file_arbor_v1_client, 6);
 
 /**
  * @generated from message arbor.v1.ExecuteAck
@@ -177,7 +235,7 @@ export type ExecuteAck = Message<"arbor.v1.ExecuteAck"> & {
  * Use `create(ExecuteAckSchema)` to create a new message.
  */
 export const ExecuteAckSchema: GenMessage<ExecuteAck> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 5);
+  messageDesc(file_arbor_v1_client, 7);
 
 /**
  * @generated from message arbor.v1.ReceiptQuery
@@ -199,7 +257,7 @@ export type ReceiptQuery = Message<"arbor.v1.ReceiptQuery"> & {
  * Use `create(ReceiptQuerySchema)` to create a new message.
  */
 export const ReceiptQuerySchema: GenMessage<ReceiptQuery> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 6);
+  messageDesc(file_arbor_v1_client, 8);
 
 /**
  * @generated from message arbor.v1.ReceiptSubscription
@@ -216,7 +274,7 @@ export type ReceiptSubscription = Message<"arbor.v1.ReceiptSubscription"> & {
  * Use `create(ReceiptSubscriptionSchema)` to create a new message.
  */
 export const ReceiptSubscriptionSchema: GenMessage<ReceiptSubscription> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 7);
+  messageDesc(file_arbor_v1_client, 9);
 
 /**
  * @generated from message arbor.v1.SignedReceipt
@@ -247,7 +305,7 @@ export type SignedReceipt = Message<"arbor.v1.SignedReceipt"> & {
  * Use `create(SignedReceiptSchema)` to create a new message.
  */
 export const SignedReceiptSchema: GenMessage<SignedReceipt> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 8);
+  messageDesc(file_arbor_v1_client, 10);
 
 /**
  * @generated from message arbor.v1.HeadersRequest
@@ -293,7 +351,7 @@ export type HeadersRequest = Message<"arbor.v1.HeadersRequest"> & {
  * Use `create(HeadersRequestSchema)` to create a new message.
  */
 export const HeadersRequestSchema: GenMessage<HeadersRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 9);
+  messageDesc(file_arbor_v1_client, 11);
 
 /**
  * @generated from message arbor.v1.HeadersReply
@@ -319,7 +377,7 @@ export type HeadersReply = Message<"arbor.v1.HeadersReply"> & {
  * Use `create(HeadersReplySchema)` to create a new message.
  */
 export const HeadersReplySchema: GenMessage<HeadersReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 10);
+  messageDesc(file_arbor_v1_client, 12);
 
 /**
  * @generated from message arbor.v1.StatusRequest
@@ -332,7 +390,7 @@ export type StatusRequest = Message<"arbor.v1.StatusRequest"> & {
  * Use `create(StatusRequestSchema)` to create a new message.
  */
 export const StatusRequestSchema: GenMessage<StatusRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 11);
+  messageDesc(file_arbor_v1_client, 13);
 
 /**
  * @generated from message arbor.v1.StatusReply
@@ -434,7 +492,7 @@ export type StatusReply = Message<"arbor.v1.StatusReply"> & {
  * Use `create(StatusReplySchema)` to create a new message.
  */
 export const StatusReplySchema: GenMessage<StatusReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 12);
+  messageDesc(file_arbor_v1_client, 14);
 
 /**
  * @generated from message arbor.v1.EvidenceRequest
@@ -447,7 +505,7 @@ export type EvidenceRequest = Message<"arbor.v1.EvidenceRequest"> & {
  * Use `create(EvidenceRequestSchema)` to create a new message.
  */
 export const EvidenceRequestSchema: GenMessage<EvidenceRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 13);
+  messageDesc(file_arbor_v1_client, 15);
 
 /**
  * @generated from message arbor.v1.EvidenceReply
@@ -464,7 +522,7 @@ export type EvidenceReply = Message<"arbor.v1.EvidenceReply"> & {
  * Use `create(EvidenceReplySchema)` to create a new message.
  */
 export const EvidenceReplySchema: GenMessage<EvidenceReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 14);
+  messageDesc(file_arbor_v1_client, 16);
 
 /**
  * @generated from message arbor.v1.WitnessedEvidence
@@ -490,7 +548,7 @@ export type WitnessedEvidence = Message<"arbor.v1.WitnessedEvidence"> & {
  * Use `create(WitnessedEvidenceSchema)` to create a new message.
  */
 export const WitnessedEvidenceSchema: GenMessage<WitnessedEvidence> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 15);
+  messageDesc(file_arbor_v1_client, 17);
 
 /**
  * @generated from service arbor.v1.Arbor
@@ -505,6 +563,17 @@ export const Arbor: GenService<{
     methodKind: "unary";
     input: typeof GetRequestSchema;
     output: typeof GetReplySchema;
+  },
+  /**
+   * Pipelined reads on one stream: each request carries a tag its answer echoes; answers come as
+   * they are ready (a read held for a height does not hold back the others), errors per read.
+   *
+   * @generated from rpc arbor.v1.Arbor.GetStream
+   */
+  getStream: {
+    methodKind: "bidi_streaming";
+    input: typeof TaggedGetRequestSchema;
+    output: typeof TaggedGetReplySchema;
   },
   /**
    * Admission of one signed request into the broadcast; the receipt comes later.
