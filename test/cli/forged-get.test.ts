@@ -10,7 +10,14 @@ import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import { Cluster } from "../cluster/cluster.js";
-import { Arbor, GetReplySchema, type GetRequest } from "../../proto/gen/arbor/v1/client_pb.js";
+import {
+  Arbor,
+  GetReplySchema,
+  GetRequestSchema,
+  TaggedGetReplySchema,
+  type GetRequest,
+  type TaggedGetRequest,
+} from "../../proto/gen/arbor/v1/client_pb.js";
 import { CHANNEL_OPTIONS, serviceDefinition } from "../../proto/grpc.js";
 import { ArborClient } from "../../client/index.js";
 import { Bank, decodeAccount, loadBankingOps } from "../../examples/banking/bank.js";
@@ -77,6 +84,20 @@ before(async () => {
         (r) => cb(null, r),
         (e: Error) => cb({ code: grpc.status.INTERNAL, details: e.message }),
       );
+    },
+    // The SDK reads over GetStream: the double lies there too.
+    getStream: (call: grpc.ServerDuplexStream<TaggedGetRequest, unknown>) => {
+      call.on("data", (t: TaggedGetRequest) => {
+        forgedGet(t.request ?? create(GetRequestSchema, {})).then(
+          (reply) => call.write(create(TaggedGetReplySchema, { tag: t.tag, reply })),
+          (e: Error) =>
+            call.write(
+              create(TaggedGetReplySchema, { tag: t.tag, code: grpc.status.INTERNAL, message: e.message }),
+            ),
+        );
+      });
+      call.on("end", () => call.end());
+      call.on("error", () => undefined);
     },
   });
   await new Promise<void>((res, rej) =>
