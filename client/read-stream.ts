@@ -11,6 +11,7 @@ import {
   type GetRequest,
   type TaggedGetReply,
 } from "../proto/gen/arbor/v1/client_pb.js";
+import { grpcError } from "../proto/grpc.js";
 
 type Duplex = grpc.ClientDuplexStream<unknown, TaggedGetReply>;
 
@@ -23,23 +24,14 @@ interface Pending {
 /** Reads in flight on one connection's stream; beyond this they go as unary calls. */
 export const MAX_STREAM_READS = 512;
 
-export function serviceError(code: grpc.status, details: string): grpc.ServiceError {
-  return Object.assign(new Error(`${code} ${grpc.status[code] ?? ""}: ${details}`), {
-    code,
-    details,
-    metadata: new grpc.Metadata(),
-  }) as grpc.ServiceError;
-}
-
 export class ReadStream {
   private stream: Duplex | null = null;
   private pending = new Map<bigint, Pending>();
   private nextTag = 1n;
-
-  constructor(private readonly open: () => Duplex) {}
-
   /** The node does not serve GetStream (UNIMPLEMENTED): reads go as unary calls. */
   private unsupported = false;
+
+  constructor(private readonly open: () => Duplex) {}
 
   /** Whether another read may go on the stream now. */
   get hasRoom(): boolean {
@@ -53,7 +45,7 @@ export class ReadStream {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         pending.delete(tag);
-        reject(serviceError(grpc.status.DEADLINE_EXCEEDED, "read timed out"));
+        reject(grpcError(grpc.status.DEADLINE_EXCEEDED, "read timed out"));
       }, timeoutMs);
       pending.set(tag, { resolve, reject, timer });
       stream.write(create(TaggedGetRequestSchema, { tag, request }));
@@ -62,7 +54,7 @@ export class ReadStream {
 
   close(): void {
     const s = this.stream;
-    this.fail(serviceError(grpc.status.CANCELLED, "connection closed"));
+    this.fail(grpcError(grpc.status.CANCELLED, "connection closed"));
     s?.cancel();
   }
 
@@ -77,14 +69,14 @@ export class ReadStream {
       pending.delete(r.tag);
       clearTimeout(p.timer);
       if (r.code === 0 && r.reply) p.resolve(r.reply);
-      else p.reject(serviceError(r.code || grpc.status.INTERNAL, r.message || "read failed"));
+      else p.reject(grpcError(r.code || grpc.status.INTERNAL, r.message || "read failed"));
     });
     const broken = (e: grpc.ServiceError) => {
       if (e.code === grpc.status.UNIMPLEMENTED) this.unsupported = true;
       if (this.stream === s) this.fail(e);
     };
     s.on("error", (e: grpc.ServiceError) => broken(e));
-    s.on("end", () => broken(serviceError(grpc.status.UNAVAILABLE, "the node ended the read stream")));
+    s.on("end", () => broken(grpcError(grpc.status.UNAVAILABLE, "the node ended the read stream")));
     return s;
   }
 

@@ -30,7 +30,7 @@ import {
   type ReceiptSubscription,
   type SignedReceipt,
 } from "../proto/gen/arbor/v1/client_pb.js";
-import { CHANNEL_OPTIONS, raiseServerHttp2Limits, serviceDefinition } from "../proto/grpc.js";
+import { CHANNEL_OPTIONS, grpcError, raiseServerHttp2Limits, serviceDefinition } from "../proto/grpc.js";
 import { CHANNEL_CONSENSUS, CHANNEL_LEDGER, PeerNet } from "./net/peer-net.js";
 import { bytesEqual, toHex } from "./common/bytes.js";
 import { ArborError } from "./common/errors.js";
@@ -122,14 +122,6 @@ function forgeProof(bytes: Uint8Array): { proof: Uint8Array; root: Uint8Array } 
   return { proof: forged, root: decodeProof(forged).rootLabel };
 }
 
-function grpcError(code: grpc.status, message: string): grpc.ServiceError {
-  return Object.assign(new Error(message), {
-    code,
-    details: message,
-    metadata: new grpc.Metadata(),
-  }) as grpc.ServiceError;
-}
-
 export class ArborNode {
   readonly me: GenesisNode;
   readonly chain: Uint8Array;
@@ -157,12 +149,7 @@ export class ArborNode {
   /** GETs that arrived while a block was being applied, answered when it ends. */
   private readonly deferredGets: Array<() => void> = [];
   /** The signed root statement of the current height (signedStatement). */
-  private rootStatement: {
-    height: bigint;
-    root: Uint8Array;
-    statement: Uint8Array;
-    signature: Uint8Array;
-  } | null = null;
+  private rootStatement: { height: bigint; statement: Uint8Array; signature: Uint8Array } | null = null;
   /** GETs among them waiting for a min_height (MAX_GET_HEIGHT_WAITERS). */
   private getHeightWaiters = 0;
   /** Requests admitted in this event-loop turn, submitted to the consensus together at its end. */
@@ -387,14 +374,11 @@ export class ArborNode {
         // at most MAX_STREAM_GETS in flight per stream (beyond: that read is refused).
         let inFlight = 0;
         let open = true;
-        const reply = (tag: bigint, e: grpc.ServiceError | null, r?: unknown) => {
+        const reply = (tag: bigint, e: grpc.ServiceError | null, r?: GetReply) => {
           inFlight--;
           if (!open) return;
           call.write(
-            create(
-              TaggedGetReplySchema,
-              e ? { tag, code: e.code, message: e.details } : { tag, reply: r as GetReply },
-            ),
+            create(TaggedGetReplySchema, e ? { tag, code: e.code, message: e.details } : { tag, reply: r }),
           );
         };
         call.on("data", (t: TaggedGetRequest) => {
@@ -502,7 +486,7 @@ export class ArborNode {
    * inside it meanwhile) and this node has applied min_height, or — still outside a block — when
    * MAX_GET_WAIT_MS has passed.
    */
-  private serveGet(request: GetRequest, cb: (e: grpc.ServiceError | null, r?: unknown) => void): void {
+  private serveGet(request: GetRequest, cb: (e: grpc.ServiceError | null, r?: GetReply) => void): void {
     const answer = () => {
       try {
         cb(null, this.get(request));
@@ -518,7 +502,7 @@ export class ArborNode {
       }
     };
     const waits = request.minHeight > this.height && this.getHeightWaiters < MAX_GET_HEIGHT_WAITERS;
-    const minHeight = waits ? request.minHeight : 0n;
+    let timedOut = !waits;
     let answered = false;
     let timer: NodeJS.Timeout | undefined;
     const finish = (reply: () => void) => {
@@ -531,7 +515,7 @@ export class ArborNode {
     };
     const attempt = () => {
       if (answered) return;
-      if (!this.applying && this.height >= minHeight) return finish(answer);
+      if (!this.applying && (timedOut || this.height >= request.minHeight)) return finish(answer);
       if (this.deferredGets.length >= MAX_DEFERRED_GETS)
         return finish(() => cb(grpcError(grpc.status.RESOURCE_EXHAUSTED, "too many reads waiting; retry")));
       this.deferredGets.push(attempt);
@@ -539,10 +523,10 @@ export class ArborNode {
     if (waits) {
       this.getHeightWaiters++;
       timer = setTimeout(() => {
+        timedOut = true;
         const i = this.deferredGets.indexOf(attempt);
         if (i >= 0) this.deferredGets.splice(i, 1);
-        if (!this.applying) finish(answer);
-        else this.deferredGets.push(() => answered || finish(answer));
+        attempt();
       }, MAX_GET_WAIT_MS);
     }
     attempt();
@@ -568,7 +552,8 @@ export class ArborNode {
   private signedStatement(root: Uint8Array): { statement: Uint8Array; signature: Uint8Array } {
     const own = bytesEqual(root, this.root);
     const kept = this.rootStatement;
-    if (own && kept && kept.height === this.height && bytesEqual(kept.root, root)) return kept;
+    // One root per height: the kept statement is current while the height is.
+    if (own && kept && kept.height === this.height) return kept;
     const statement = encodeStatement({
       chain: this.chain,
       node: this.me.id,
@@ -578,7 +563,7 @@ export class ArborNode {
       proofDigest: ROOT_STATEMENT_DIGEST,
     });
     const signed = { statement, signature: signWith(this.opts.key, statementSigningMessage(statement)) };
-    if (own) this.rootStatement = { height: this.height, root, ...signed };
+    if (own) this.rootStatement = { height: this.height, ...signed };
     return signed;
   }
 

@@ -95,4 +95,13 @@ export function serviceDefinition(svc: GenService<any>): grpc.ServiceDefinition 
   return def as grpc.ServiceDefinition;
 }
 
+/** A gRPC error with a status code, as a server answers it and a client receives it. */
+export function grpcError(code: grpc.status, message: string): grpc.ServiceError {
+  return Object.assign(new Error(message), {
+    code,
+    details: message,
+    metadata: new grpc.Metadata(),
+  }) as grpc.ServiceError;
+}
+
 export { create };
