@@ -3,6 +3,7 @@
 // network, no disk: what the ledger itself costs.
 import { loadBuiltOp, systemGenesisRecords } from "../node/exec/built-ops.js";
 import { Writer } from "../node/common/codec.js";
+import { MAX_REQUEST_LIFETIME_BLOCKS } from "../node/common/limits.js";
 import { generateKeyPair, signWith, type KeyPair } from "../node/keys.js";
 import { Ledger, type BlockOutcome } from "../node/ledger/ledger.js";
 import { HistoryTree } from "../node/store/core/history.js";
@@ -76,6 +77,7 @@ export class InProcessBank {
       gasLimit: this.gasLimit,
       caller: signer.publicKey,
       nonce: this.nonce++,
+      validUntil: this.height + BigInt(MAX_REQUEST_LIFETIME_BLOCKS - 1),
     });
   }
 

@@ -27,7 +27,7 @@ import {
 import { decodeReceipt, type Receipt } from "../node/ledger/receipt.js";
 import { signWith, type KeyPair } from "../node/keys.js";
 import { toHex } from "../node/common/bytes.js";
-import { MAX_TOUCHED_KEYS } from "../node/common/limits.js";
+import { MAX_REQUEST_LIFETIME_BLOCKS, MAX_TOUCHED_KEYS } from "../node/common/limits.js";
 
 export interface Job {
   readonly op: string;
@@ -52,6 +52,8 @@ export class LoadClient {
   private readonly subs: grpc.ClientReadableStream<SignedReceipt>[] = [];
   private readonly submitters: (Submitter | null)[];
   private nonce = 1n;
+  /** highest height a proof was read at: requests live from there (validUntil) */
+  private height = 0n;
 
   constructor(readonly genesis: Genesis) {
     this.conns = genesis.nodes.map((n) => new NodeConnection(n.address, 30_000));
@@ -123,11 +125,15 @@ export class LoadClient {
         for (let i = 0; i < ks.length; i += MAX_TOUCHED_KEYS) {
           const chunk = ks.slice(i, i + MAX_TOUCHED_KEYS);
           reqs.push(
-            this.conns[h]!.get(chunk, { forExecute: true }).then((r) => ({
-              timestamp: decodeStatement(r.statement).timestamp,
-              root: decodeProof(r.proof).root,
-              paths: chunk.map(keyPath),
-            })),
+            this.conns[h]!.get(chunk, { forExecute: true }).then((r) => {
+              const s = decodeStatement(r.statement);
+              if (s.height > this.height) this.height = s.height;
+              return {
+                timestamp: s.timestamp,
+                root: decodeProof(r.proof).root,
+                paths: chunk.map(keyPath),
+              };
+            }),
           );
         }
       const joined = joinAnswers(await Promise.all(reqs));
@@ -150,6 +156,7 @@ export class LoadClient {
         gasLimit: 1_000_000n,
         caller: j.signer.publicKey,
         nonce: this.nonce++,
+        validUntil: this.height + BigInt(MAX_REQUEST_LIFETIME_BLOCKS - 1),
       });
       return assembleSignedRequest(body, signWith(j.signer, requestSigningMessage(body)));
     });

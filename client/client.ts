@@ -43,7 +43,11 @@ import { Partition } from "../node/store/core/partition.js";
 import { keyPath } from "../node/store/core/path.js";
 import { provenState, type ProofNode } from "../node/store/core/proof.js";
 import { decodeProof, encodeProof } from "../node/store/core/proof-codec.js";
-import { MAX_TOUCHED_KEYS, MAX_WITNESSED_EVIDENCE } from "../node/common/limits.js";
+import {
+  DEFAULT_REQUEST_LIFETIME_BLOCKS,
+  MAX_TOUCHED_KEYS,
+  MAX_WITNESSED_EVIDENCE,
+} from "../node/common/limits.js";
 import { clientVerifier, generateKey, sign, verify, type ClientKey } from "./crypto.js";
 import { RequestRejected, UnavailableError, VerificationError } from "./errors.js";
 import { joinAnswers, pruneProof, type ProofAnswer } from "./proofs.js";
@@ -127,6 +131,12 @@ export interface ExecuteOptions {
   readonly gasLimit?: bigint;
   /** Execute against a proof fetched earlier (encoded); by default a fresh one is read. */
   readonly proof?: Uint8Array;
+  /**
+   * The last block height at which the request may apply (signed; docs/protocol.md §5). Default:
+   * the height of the read its proof comes from (or the newest height this client knows) plus
+   * DEFAULT_REQUEST_LIFETIME_BLOCKS. Past it the request is refused as `expired`, for good.
+   */
+  readonly validUntil?: bigint;
 }
 
 export interface ReadResult {
@@ -155,7 +165,8 @@ export interface TrustedReceipt {
   readonly signers: readonly number[];
 }
 
-const RETRYABLE = new Set(["record-changed", "stale-root"]);
+/** Rejections a fresh read and a new request (new proof, new lifetime) can overcome. */
+const RETRYABLE = new Set(["record-changed", "stale-root", "expired"]);
 /** Verified node statements remembered (a node signs one per height; replies share it). */
 const MAX_VERIFIED_STATEMENTS = 1024;
 /** Unused read replies waiting for a background check; more are dropped. */
@@ -192,6 +203,8 @@ export class ArborClient {
   private nonce = BigInt(Date.now()) * 1000n;
   /** Highest height this client has seen in a receipt: reads are at least this fresh. */
   seenHeight = 0n;
+  /** Highest height of a read this client verified. */
+  private readHeight = 0n;
   readonly verifyReads: boolean;
   /** Signed statements kept as potential evidence (bounded, newest last). */
   readonly evidence: SignedStatement[] = [];
@@ -504,6 +517,7 @@ export class ArborClient {
       proof: encodeProof(pruneProof(decodeProof(read.proof).root, [keyPath(key)])),
       caller: this.key.publicKey,
       nonce: this.nonce++,
+      validUntil: read.height + BigInt(DEFAULT_REQUEST_LIFETIME_BLOCKS),
     });
     return assembleSignedRequest(body, sign(this.key, requestSigningMessage(body)));
   }
@@ -544,7 +558,9 @@ export class ArborClient {
     let lastError: unknown;
     for (let attempt = 0; attempt < 60; attempt++) {
       try {
-        return await this.readOnce(ks, opts.forExecute ?? false);
+        const r = await this.readOnce(ks, opts.forExecute ?? false);
+        if (r.height > this.readHeight) this.readHeight = r.height;
+        return r;
       } catch (e) {
         lastError = e;
         if (e instanceof VerificationError && e.code !== "client/stale" && e.code !== "client/join-failed")
@@ -976,12 +992,14 @@ export class ArborClient {
   async prepare(o: ExecuteOptions): Promise<Uint8Array> {
     const touched = sortKeys(o.touched);
     let proof = o.proof;
+    let from: bigint;
     if (proof === undefined) {
       const read = await this.read([o.op, ...touched], { forExecute: true });
       proof = encodeProof(
         pruneProof(decodeProof(read.proof).root, sortKeys([o.op, ...touched]).map(keyPath)),
       );
-    }
+      from = read.height;
+    } else from = o.validUntil === undefined ? await this.knownHeight() : 0n;
     const body = encodeRequestBody({
       op: o.op,
       touched,
@@ -990,8 +1008,29 @@ export class ArborClient {
       gasLimit: o.gasLimit ?? 10_000_000n,
       caller: this.key.publicKey,
       nonce: this.nonce++,
+      validUntil: o.validUntil ?? from + BigInt(DEFAULT_REQUEST_LIFETIME_BLOCKS),
     });
     return assembleSignedRequest(body, sign(this.key, requestSigningMessage(body)));
+  }
+
+  /**
+   * The newest height this client knows of: from receipts and reads, or else the highest any node
+   * reports (a lifetime from it only needs to be roughly right: too far ahead is refused at the
+   * door as `bad-lifetime`, too far behind as `expired`; neither can apply anything).
+   */
+  private async knownHeight(): Promise<bigint> {
+    let h = this.seenHeight > this.readHeight ? this.seenHeight : this.readHeight;
+    if (h > 0n) return h;
+    const replies = await Promise.all(
+      this.genesis.nodes.map((n) =>
+        this.nodeStatus(n.id).then(
+          (s) => s.height,
+          () => 0n,
+        ),
+      ),
+    );
+    for (const x of replies) if (x > h) h = x;
+    return h;
   }
 
   /**

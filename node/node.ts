@@ -72,6 +72,8 @@ import { ROOT_STATEMENT_DIGEST, encodeStatement, statementSigningMessage } from 
 import { chainId, genesisToJson, genesisRecords, type Genesis, type GenesisNode } from "./ledger/genesis.js";
 import { signWith, type KeyPair } from "./keys.js";
 import { ReceiptBook } from "./receipts.js";
+import { appliedIdsSlot, encodeAppliedIds } from "./ledger/applied-ids.js";
+import { loadAppliedIds } from "./applied-ids-store.js";
 import { HeaderCertifier, decodeHeaderSig, encodeHeaderSig } from "./certifier.js";
 import { TobShell } from "./tob/shell.js";
 import { withDoubleVote } from "./byzantine.js";
@@ -193,14 +195,21 @@ export class ArborNode {
     const stored = await this.store.extra(SCHEDULE_EXTRA_KEY);
     this.membership = new Membership(g.nodes, stored ? decodeSchedule(stored) : undefined);
     const m = this.membership;
-    this.ledger = new Ledger(this.store.history, createExecutor(), verifier, {
-      chain: this.chain,
-      members: m.members(),
-      validatorsAt: (h) => m.validatorsAt(h),
-      epochValidators: (e) => m.epochKeys(e),
-      refuseEviction: (h, ids) => m.refuseEviction(h, ids),
+    const start = { height: this.store.height, applied: await loadAppliedIds(this.store) };
+    this.ledger = new Ledger(
+      this.store.history,
+      createExecutor(),
       verifier,
-    });
+      {
+        chain: this.chain,
+        members: m.members(),
+        validatorsAt: (h) => m.validatorsAt(h),
+        epochValidators: (e) => m.epochKeys(e),
+        refuseEviction: (h, ids) => m.refuseEviction(h, ids),
+        verifier,
+      },
+      start,
+    );
     this.meta = new Level<Uint8Array, Uint8Array>(join(this.opts.dataDir, "node"), {
       keyEncoding: "view",
       valueEncoding: "view",
@@ -320,6 +329,9 @@ export class ArborNode {
     this.applying = false;
     for (const answer of this.deferredGets.splice(0)) answer();
     const extras: Array<{ key: string; value: Uint8Array }> = [];
+    // Exactly-once survives restarts: the ids this block applied are as durable as the block.
+    if (out.applied.length > 0)
+      extras.push({ key: appliedIdsSlot(height), value: encodeAppliedIds(height, out.applied) });
     let change: { fromHeight: bigint; ids: readonly number[] } | null = null;
     if (out.evicted.length > 0) {
       // Proven misbehaviour: the consensus drops the evicted from a height no node has reached.

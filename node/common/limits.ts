@@ -73,6 +73,14 @@ export const MAX_START_GAS = 1_000_000n;
 export const MAX_GAS_LIMIT = 1_000_000_000n;
 /** Largest argument blob passed to an operation, in bytes. */
 export const MAX_ARGS_BYTES = 64 * 1024;
+/**
+ * How far past the block that applies it a request's signed `validUntil` may lie, in blocks: the
+ * longest a node must remember an applied request's id to refuse its replay (exactly-once). Its
+ * memory is then the ids of the requests accepted in the last this-many blocks.
+ */
+export const MAX_REQUEST_LIFETIME_BLOCKS = 1024;
+/** The lifetime the SDK gives a request by default: its read height plus this many blocks. */
+export const DEFAULT_REQUEST_LIFETIME_BLOCKS = 512;
 /** Longest abort message kept in a rejection, in UTF-16 code units (longer ones are cut). */
 export const MAX_ABORT_MESSAGE_CHARS = 256;
 /** Compiled modules kept in the executor's LRU cache. */

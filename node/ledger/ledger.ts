@@ -1,6 +1,6 @@
 // The ledger's deterministic core: applies the requests of a committed block, in order, to the
 // T-history-aware tree through the metered executor, and returns one receipt per request. The
-// pipeline per request: decode and bounds → signature → replay window → proof → compatibility
+// pipeline per request: decode and bounds → signature → lifetime → replay → proof → compatibility
 // (touched keys and the operation's own key) → load the operation from the proof → metered
 // execution (domain rule inside) → apply → receipt. Same input, same receipts and root on every
 // correct node, whatever its partition.
@@ -16,8 +16,9 @@ import { provenState } from "../store/core/proof.js";
 import { decodeProof, type DecodedProof } from "../store/core/proof-codec.js";
 import type { ReceiptReason } from "./reasons.js";
 import { encodeReceipt, encodeWrites, receiptsDigest, type Receipt } from "./receipt.js";
-import { ReplayWindow } from "./replay.js";
+import { AppliedIds, type AppliedId } from "./applied-ids.js";
 import {
+  checkLifetime,
   decodeAnyRequest,
   requestSigningMessage,
   type SignedComplaint,
@@ -41,6 +42,14 @@ export interface BlockOutcome {
   readonly timestamp: number;
   /** nodes this block evicted (proven complaints), in order */
   readonly evicted: readonly number[];
+  /** the requests this block applied, with their lifetimes: stored with the block (exactly-once) */
+  readonly applied: readonly AppliedId[];
+}
+
+/** Where a ledger starts: the last sealed block and the applied ids kept with the blocks before. */
+export interface LedgerStart {
+  readonly height: bigint;
+  readonly applied: Iterable<AppliedId>;
 }
 
 /** Why a request is refused at the door (before the broadcast); null when it may be broadcast. */
@@ -68,8 +77,11 @@ export interface BlockRun {
 }
 
 export class Ledger {
-  private readonly replay = new ReplayWindow();
+  private readonly appliedIds: AppliedIds;
+  /** the last sealed block: admission judges lifetimes against the next one */
+  private sealedHeight: bigint;
   private evicted: number[] = [];
+  private applied: AppliedId[] = [];
   private running = false;
   /**
    * Ids of requests this ledger admitted (their signatures verified), oldest first: when one of
@@ -85,14 +97,23 @@ export class Ledger {
     private readonly verifier: SignatureVerifier,
     /** what complaints are judged against; without it complaints are refused */
     private readonly trust?: TrustContext,
+    start: LedgerStart = { height: 0n, applied: [] },
   ) {
-    // Rebuild the replay window from the history the store kept (request ids are entry tags).
-    for (const e of history.recentRoots()) if (e.tag !== undefined) this.replay.add(e.tag, e.ts);
+    this.sealedHeight = start.height;
+    this.appliedIds = new AppliedIds(start.height, start.applied);
   }
 
-  /** Form, bounds, signature and replay: the checks a node makes before broadcasting a request. */
+  /** Ids remembered for exactly-once (diagnostics and tests). */
+  get rememberedIds(): number {
+    return this.appliedIds.size;
+  }
+
+  /**
+   * Form, bounds, signature, lifetime and replay: the checks a node makes before broadcasting a
+   * request. The lifetime is judged against the next block (the earliest that can carry it).
+   */
   admit(bytes: Uint8Array): Admission {
-    const a = this.check(bytes, false);
+    const a = this.check(bytes, false, this.sealedHeight + 1n);
     if (a.ok) {
       if (this.verified.size >= MAX_VERIFIED_REQUESTS)
         this.verified.delete(this.verified.values().next().value!);
@@ -101,8 +122,11 @@ export class Ledger {
     return a;
   }
 
-  /** The admission checks; `atApply`: the signature of a request admitted here is not checked again. */
-  private check(bytes: Uint8Array, atApply: boolean): Admission {
+  /**
+   * The admission checks for a block at `height`; `atApply`: the signature of a request admitted
+   * here is not checked again.
+   */
+  private check(bytes: Uint8Array, atApply: boolean, height: bigint): Admission {
     let req: SignedRequest | SignedComplaint;
     try {
       req = decodeAnyRequest(bytes);
@@ -117,7 +141,9 @@ export class Ledger {
     const known = atApply && this.verified.delete(idKey(req.id));
     if (!known && !this.verifier.ed25519Verify(req.caller, requestSigningMessage(req.body), req.signature))
       return { ok: false, id: req.id, reason: "bad-signature", message: "signature does not verify" };
-    if (this.replay.has(req.id))
+    const life = checkLifetime(req.validUntil, height);
+    if (life) return { ok: false, id: req.id, ...life };
+    if (this.appliedIds.has(req.id))
       return { ok: false, id: req.id, reason: "replay", message: "request already applied" };
     return { ok: true, request: req };
   }
@@ -137,8 +163,10 @@ export class Ledger {
    */
   startBlock(height: bigint, requests: readonly Uint8Array[]): BlockRun {
     invariant(!this.running, "a block is already being applied");
+    invariant(height > this.sealedHeight, "blocks are applied in height order");
     this.running = true;
     this.evicted = [];
+    this.applied = [];
     const receipts: Receipt[] = [];
     let next = 0;
     let finished = false;
@@ -156,7 +184,8 @@ export class Ledger {
         finished = true;
         this.running = false;
         const root = this.history.seal();
-        this.replay.expire(this.history.now - this.history.T);
+        this.appliedIds.seal(height);
+        this.sealedHeight = height;
         const encodedReceipts = receipts.map(encodeReceipt);
         return {
           height,
@@ -166,13 +195,14 @@ export class Ledger {
           root,
           timestamp: this.history.now,
           evicted: this.evicted,
+          applied: this.applied,
         };
       },
     };
   }
 
   private applyOne(height: bigint, index: number, bytes: Uint8Array): Receipt {
-    const a = this.check(bytes, true);
+    const a = this.check(bytes, true, height);
     if (!a.ok) return rejected(a.id, height, index, a.reason, a.message, 0n);
     if (a.request.kind === "complain") return this.applyComplaint(height, index, a.request);
     const req = a.request;
@@ -220,7 +250,7 @@ export class Ledger {
     }
     if (!result.ok) return no(result.reason, result.message, result.gasUsed);
     this.history.apply(proof.root, checked, result.writes, req.id);
-    this.replay.add(req.id, this.history.now);
+    this.remember(req);
     return {
       status: "accepted",
       requestId: req.id,
@@ -230,6 +260,11 @@ export class Ledger {
       timestamp: BigInt(this.history.now),
       writesDigest: sha256(encodeWrites(result.writes)),
     };
+  }
+
+  private remember(req: SignedRequest | SignedComplaint): void {
+    this.appliedIds.add(req.id, req.validUntil);
+    this.applied.push({ id: req.id, validUntil: req.validUntil });
   }
 
   /**
@@ -261,7 +296,7 @@ export class Ledger {
     if (refused) return no("eviction-refused", refused);
     const value = new Writer(80).u64(height).raw(verdict.offence).raw(sha256(req.evidence)).finish();
     this.history.apply(proof.root, [path], [{ key, value }], req.id);
-    this.replay.add(req.id, this.history.now);
+    this.remember(req);
     this.evicted.push(verdict.accused);
     return {
       status: "accepted",

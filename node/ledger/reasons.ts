@@ -9,8 +9,12 @@ export type RequestReason =
   | "malformed-request"
   /** the Ed25519 signature does not verify against the caller key */
   | "bad-signature"
-  /** a request with the same id was applied within the last T timestamps */
+  /** a request with the same id was applied before (ids are kept until their validUntil) */
   | "replay"
+  /** the block's height is past the request's validUntil: it can never apply */
+  | "expired"
+  /** the request's validUntil lies MAX_REQUEST_LIFETIME_BLOCKS or more past the block */
+  | "bad-lifetime"
   /** the proof does not decode or verify */
   | "bad-proof"
   /** the operation's record is absent from the proof, or present only as a hash */

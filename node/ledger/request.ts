@@ -1,6 +1,8 @@
 // The signed EXECUTE request: its canonical encoding, bounds and id (docs/protocol.md §5).
 // The caller signs the domain tag followed by the body; the id is SHA-256 of the signed bytes,
-// so a replay of the same bytes has the same id.
+// so a replay of the same bytes has the same id. Every request signs the last block height at
+// which it may apply (`validUntil`): that bounds how long nodes must remember its id to refuse
+// a replay, so exactly-once holds forever with bounded memory (node/ledger/applied-ids.ts).
 
 import { Reader, Writer } from "../common/codec.js";
 import { compareBytes, concatBytes, utf8 } from "../common/bytes.js";
@@ -11,6 +13,7 @@ import {
   MAX_GAS_LIMIT,
   MAX_KEY_BYTES,
   MAX_PROOF_BYTES,
+  MAX_REQUEST_LIFETIME_BLOCKS,
   MAX_TOUCHED_KEYS,
 } from "../common/limits.js";
 import { checkKey } from "../store/core/path.js";
@@ -18,7 +21,7 @@ import { checkKey } from "../store/core/path.js";
 export const REQUEST_VERSION = 1;
 /** The first byte of a COMPLAIN body (an EXECUTE body starts with REQUEST_VERSION). */
 export const COMPLAIN_KIND = 2;
-export const REQUEST_SIGNING_TAG = utf8("arbor:request:v1");
+export const REQUEST_SIGNING_TAG = utf8("arbor:request:v2");
 export const PUBLIC_KEY_BYTES = 32;
 export const SIGNATURE_BYTES = 64;
 
@@ -35,6 +38,8 @@ export interface RequestBody {
   readonly caller: Uint8Array;
   /** lets a client send the same operation twice on purpose */
   readonly nonce: bigint;
+  /** the last block height at which the request may apply (a u64; see checkLifetime) */
+  readonly validUntil: bigint;
 }
 
 export interface SignedRequest extends RequestBody {
@@ -79,7 +84,13 @@ function checkBody(b: RequestBody): void {
     throw new LimitError("request/bad-gas-limit", `gas limit must be in 1..${MAX_GAS_LIMIT}`);
   if (b.caller.length !== PUBLIC_KEY_BYTES)
     throw new LimitError("request/bad-caller", "caller key must be 32 bytes");
-  if (b.nonce < 0n || b.nonce >= 1n << 64n) throw new LimitError("request/bad-nonce", "nonce must be a u64");
+  checkU64s(b.nonce, b.validUntil);
+}
+
+function checkU64s(nonce: bigint, validUntil: bigint): void {
+  if (nonce < 0n || nonce >= 1n << 64n) throw new LimitError("request/bad-nonce", "nonce must be a u64");
+  if (validUntil < 0n || validUntil >= 1n << 64n)
+    throw new LimitError("request/bad-valid-until", "validUntil must be a u64");
 }
 
 export function encodeRequestBody(b: RequestBody): Uint8Array {
@@ -89,7 +100,14 @@ export function encodeRequestBody(b: RequestBody): Uint8Array {
     .string(b.op)
     .varint(b.touched.length);
   for (const k of b.touched) w.string(k);
-  return w.bytes(b.proof).bytes(b.args).varint64(b.gasLimit).raw(b.caller).varint64(b.nonce).finish();
+  return w
+    .bytes(b.proof)
+    .bytes(b.args)
+    .varint64(b.gasLimit)
+    .raw(b.caller)
+    .varint64(b.nonce)
+    .varint64(b.validUntil)
+    .finish();
 }
 
 export function requestSigningMessage(body: Uint8Array): Uint8Array {
@@ -129,8 +147,9 @@ export function decodeSignedRequest(bytes: Uint8Array): SignedRequest {
     const gasLimit = r.varint64("gas limit");
     const caller = r.copy(PUBLIC_KEY_BYTES, "caller");
     const nonce = r.varint64("nonce");
+    const validUntil = r.varint64("valid until");
     r.end("request body");
-    const req = { op, touched, proof, args, gasLimit, caller, nonce };
+    const req = { op, touched, proof, args, gasLimit, caller, nonce, validUntil };
     checkBody(req);
     return { kind: "execute", ...req, body, signature, bytes, id: sha256(bytes) };
   } catch (e) {
@@ -148,6 +167,8 @@ export interface ComplainBody {
   readonly proof: Uint8Array;
   readonly caller: Uint8Array;
   readonly nonce: bigint;
+  /** the last block height at which the complaint may apply */
+  readonly validUntil: bigint;
 }
 
 export interface SignedComplaint extends ComplainBody {
@@ -166,12 +187,14 @@ export function encodeComplainBody(b: ComplainBody): Uint8Array {
   if (b.proof.length > MAX_PROOF_BYTES) throw new LimitError("request/proof-too-large", "proof too large");
   if (b.caller.length !== PUBLIC_KEY_BYTES)
     throw new LimitError("request/bad-caller", "caller key must be 32 bytes");
+  checkU64s(b.nonce, b.validUntil);
   return new Writer(256 + b.evidence.length + b.proof.length)
     .u8(COMPLAIN_KIND)
     .bytes(b.evidence)
     .bytes(b.proof)
     .raw(b.caller)
     .varint64(b.nonce)
+    .varint64(b.validUntil)
     .finish();
 }
 
@@ -189,11 +212,43 @@ export function decodeAnyRequest(bytes: Uint8Array): SignedRequest | SignedCompl
     const proof = r.view(MAX_PROOF_BYTES, "proof");
     const caller = r.copy(PUBLIC_KEY_BYTES, "caller");
     const nonce = r.varint64("nonce");
+    const validUntil = r.varint64("valid until");
     r.end("complaint body");
-    return { kind: "complain", evidence, proof, caller, nonce, body, signature, bytes, id: sha256(bytes) };
+    return {
+      kind: "complain",
+      evidence,
+      proof,
+      caller,
+      nonce,
+      validUntil,
+      body,
+      signature,
+      bytes,
+      id: sha256(bytes),
+    };
   } catch (e) {
     if (e instanceof RequestError) throw e;
     if (e instanceof ArborError) throw new RequestError(e.code, e.message.replace(/^[^:]*: /, ""));
     throw new RequestError("request/malformed", String(e));
   }
+}
+
+/**
+ * Why a request with this `validUntil` may not apply in a block at `height`, or null when it may:
+ * it must apply at or before its last height, and may not ask to live MAX_REQUEST_LIFETIME_BLOCKS
+ * or more past the block (the bound on how long its id is remembered). Deterministic: every node
+ * reaches the same verdict for the same block.
+ */
+export function checkLifetime(
+  validUntil: bigint,
+  height: bigint,
+): { reason: "expired" | "bad-lifetime"; message: string } | null {
+  if (validUntil < height)
+    return { reason: "expired", message: `valid until height ${validUntil}, applied at ${height}` };
+  if (validUntil - height >= BigInt(MAX_REQUEST_LIFETIME_BLOCKS))
+    return {
+      reason: "bad-lifetime",
+      message: `valid until height ${validUntil}: at most ${MAX_REQUEST_LIFETIME_BLOCKS - 1} blocks past ${height}`,
+    };
+  return null;
 }

@@ -109,6 +109,8 @@ export class Cluster {
   private logs: string[][];
   /** Highest block height of any receipt a test has seen (proofs must be at least this fresh). */
   seenHeight = 0n;
+  /** Highest height of any read a test has made (requests signed from it live from there). */
+  readHeight = 0n;
 
   private constructor(dir: string, genesis: Genesis, keys: KeyPair[]) {
     this.dir = dir;

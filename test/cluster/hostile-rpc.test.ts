@@ -99,6 +99,7 @@ test("hostile client input gets typed errors and the node keeps serving", { time
       gasLimit: 1000n,
       caller: s.key.publicKey,
       nonce: 1n,
+      validUntil: c.seenHeight + 500n,
     });
     const { signWith } = await import("../../node/keys.js");
     const { requestSigningMessage } = await import("../../node/ledger/request.js");

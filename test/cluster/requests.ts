@@ -14,6 +14,7 @@ import {
 } from "../../node/ledger/request.js";
 import { generateKeyPair, signWith, type KeyPair } from "../../node/keys.js";
 import { Writer } from "../../node/common/codec.js";
+import { DEFAULT_REQUEST_LIFETIME_BLOCKS } from "../../node/common/limits.js";
 import { bytesEqual } from "../../node/common/bytes.js";
 import type { ProofNode } from "../../node/store/core/proof.js";
 
@@ -68,6 +69,7 @@ async function fetchOnce(
       // Read your writes: a holder that has not applied the newest block we saw is asked again.
       if (st.height < c.seenHeight)
         throw new Error(`behind: node ${id} at ${st.height}, seen ${c.seenHeight}`);
+      if (st.height > c.readHeight) c.readHeight = st.height;
       return { ts: st.timestamp, root: decodeProof(r.proof).root, keys: ks };
     }),
   );
@@ -102,6 +104,9 @@ export class Signer {
       gasLimit: 10_000_000n,
       caller: this.key.publicKey,
       nonce: this.nonce++,
+      validUntil:
+        (this.c.readHeight > this.c.seenHeight ? this.c.readHeight : this.c.seenHeight) +
+        BigInt(DEFAULT_REQUEST_LIFETIME_BLOCKS),
     });
     return assembleSignedRequest(body, signWith(this.key, requestSigningMessage(body)));
   }

@@ -97,6 +97,7 @@ test("complaints evict proven liars and nobody else", () => {
       proof: r.proof([evictedKey(accused)]),
       caller: client.key.publicKey,
       nonce: BigInt(Math.floor(Math.random() * 1e9)),
+      validUntil: r.height + 500n,
     });
     return assembleSignedRequest(body, signWith(client.key, requestSigningMessage(body)));
   };
@@ -206,6 +207,7 @@ test("a proven complaint the membership cannot carry out is refused and changes 
       proof: r.proof([evictedKey(accused)]),
       caller: client.key.publicKey,
       nonce: 1n,
+      validUntil: r.height + 500n,
     });
     return assembleSignedRequest(body, signWith(client.key, requestSigningMessage(body)));
   };

@@ -18,6 +18,7 @@ import {
 } from "../../node/ledger/request.js";
 import { generateKeyPair, signWith, type KeyPair } from "../../node/keys.js";
 import { Writer } from "../../node/common/codec.js";
+import { DEFAULT_REQUEST_LIFETIME_BLOCKS } from "../../node/common/limits.js";
 import { utf8 } from "../../node/common/bytes.js";
 
 export function opBytes(path: string): Uint8Array {
@@ -67,7 +68,7 @@ export class TestClient {
     op: string,
     touched: string[],
     args: Uint8Array,
-    opts: { proof?: Uint8Array; gas?: bigint } = {},
+    opts: { proof?: Uint8Array; gas?: bigint; validUntil?: bigint } = {},
   ): Uint8Array {
     const keys = sortKeys(touched);
     const proof = opts.proof ?? this.r.proof([op, ...keys]);
@@ -79,6 +80,7 @@ export class TestClient {
       gasLimit: opts.gas ?? 10_000_000n,
       caller: this.key.publicKey,
       nonce: this.nonce++,
+      validUntil: opts.validUntil ?? this.r.height + BigInt(DEFAULT_REQUEST_LIFETIME_BLOCKS),
     });
     return assembleSignedRequest(body, signWith(this.key, requestSigningMessage(body)));
   }
