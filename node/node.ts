@@ -72,8 +72,8 @@ import { ROOT_STATEMENT_DIGEST, encodeStatement, statementSigningMessage } from 
 import { chainId, genesisToJson, genesisRecords, type Genesis, type GenesisNode } from "./ledger/genesis.js";
 import { signWith, type KeyPair } from "./keys.js";
 import { ReceiptBook } from "./receipts.js";
-import { appliedIdsSlot, encodeAppliedIds } from "./ledger/applied-ids.js";
-import { loadAppliedIds } from "./applied-ids-store.js";
+import { decidedIdsSlot, encodeDecidedIds } from "./ledger/decided-ids.js";
+import { loadDecidedIds } from "./decided-ids-store.js";
 import { HeaderCertifier, decodeHeaderSig, encodeHeaderSig } from "./certifier.js";
 import { TobShell } from "./tob/shell.js";
 import { withDoubleVote } from "./byzantine.js";
@@ -195,7 +195,7 @@ export class ArborNode {
     const stored = await this.store.extra(SCHEDULE_EXTRA_KEY);
     this.membership = new Membership(g.nodes, stored ? decodeSchedule(stored) : undefined);
     const m = this.membership;
-    const start = { height: this.store.height, applied: await loadAppliedIds(this.store) };
+    const start = { height: this.store.height, decided: await loadDecidedIds(this.store) };
     this.ledger = new Ledger(
       this.store.history,
       createExecutor(),
@@ -330,8 +330,8 @@ export class ArborNode {
     for (const answer of this.deferredGets.splice(0)) answer();
     const extras: Array<{ key: string; value: Uint8Array }> = [];
     // Exactly-once survives restarts: the ids this block applied are as durable as the block.
-    if (out.applied.length > 0)
-      extras.push({ key: appliedIdsSlot(height), value: encodeAppliedIds(height, out.applied) });
+    if (out.decided.length > 0)
+      extras.push({ key: decidedIdsSlot(height), value: encodeDecidedIds(height, out.decided) });
     let change: { fromHeight: bigint; ids: readonly number[] } | null = null;
     if (out.evicted.length > 0) {
       // Proven misbehaviour: the consensus drops the evicted from a height no node has reached.

@@ -16,7 +16,7 @@ import { provenState } from "../store/core/proof.js";
 import { decodeProof, type DecodedProof } from "../store/core/proof-codec.js";
 import type { ReceiptReason } from "./reasons.js";
 import { encodeReceipt, encodeWrites, receiptsDigest, type Receipt } from "./receipt.js";
-import { AppliedIds, type AppliedId } from "./applied-ids.js";
+import { DecidedIds, type DecidedId } from "./decided-ids.js";
 import {
   checkLifetime,
   decodeAnyRequest,
@@ -42,14 +42,14 @@ export interface BlockOutcome {
   readonly timestamp: number;
   /** nodes this block evicted (proven complaints), in order */
   readonly evicted: readonly number[];
-  /** the requests this block applied, with their lifetimes: stored with the block (exactly-once) */
-  readonly applied: readonly AppliedId[];
+  /** the requests this block decided, with their lifetimes: stored with the block (exactly-once) */
+  readonly decided: readonly DecidedId[];
 }
 
-/** Where a ledger starts: the last sealed block and the applied ids kept with the blocks before. */
+/** Where a ledger starts: the last sealed block and the decided ids kept with the blocks before. */
 export interface LedgerStart {
   readonly height: bigint;
-  readonly applied: Iterable<AppliedId>;
+  readonly decided: Iterable<DecidedId>;
 }
 
 /** Why a request is refused at the door (before the broadcast); null when it may be broadcast. */
@@ -77,11 +77,11 @@ export interface BlockRun {
 }
 
 export class Ledger {
-  private readonly appliedIds: AppliedIds;
+  private readonly decidedIds: DecidedIds;
   /** the last sealed block: admission judges lifetimes against the next one */
   private sealedHeight: bigint;
   private evicted: number[] = [];
-  private applied: AppliedId[] = [];
+  private decided: DecidedId[] = [];
   private running = false;
   /**
    * Ids of requests this ledger admitted (their signatures verified), oldest first: when one of
@@ -97,15 +97,15 @@ export class Ledger {
     private readonly verifier: SignatureVerifier,
     /** what complaints are judged against; without it complaints are refused */
     private readonly trust?: TrustContext,
-    start: LedgerStart = { height: 0n, applied: [] },
+    start: LedgerStart = { height: 0n, decided: [] },
   ) {
     this.sealedHeight = start.height;
-    this.appliedIds = new AppliedIds(start.height, start.applied);
+    this.decidedIds = new DecidedIds(start.height, start.decided);
   }
 
   /** Ids remembered for exactly-once (diagnostics and tests). */
   get rememberedIds(): number {
-    return this.appliedIds.size;
+    return this.decidedIds.size;
   }
 
   /**
@@ -143,8 +143,8 @@ export class Ledger {
       return { ok: false, id: req.id, reason: "bad-signature", message: "signature does not verify" };
     const life = checkLifetime(req.validUntil, height);
     if (life) return { ok: false, id: req.id, ...life };
-    if (this.appliedIds.has(req.id))
-      return { ok: false, id: req.id, reason: "replay", message: "request already applied" };
+    if (this.decidedIds.has(req.id))
+      return { ok: false, id: req.id, reason: "replay", message: "request already decided" };
     return { ok: true, request: req };
   }
 
@@ -166,7 +166,7 @@ export class Ledger {
     invariant(height > this.sealedHeight, "blocks are applied in height order");
     this.running = true;
     this.evicted = [];
-    this.applied = [];
+    this.decided = [];
     const receipts: Receipt[] = [];
     let next = 0;
     let finished = false;
@@ -184,7 +184,7 @@ export class Ledger {
         finished = true;
         this.running = false;
         const root = this.history.seal();
-        this.appliedIds.seal(height);
+        this.decidedIds.seal(height);
         this.sealedHeight = height;
         const encodedReceipts = receipts.map(encodeReceipt);
         return {
@@ -195,7 +195,7 @@ export class Ledger {
           root,
           timestamp: this.history.now,
           evicted: this.evicted,
-          applied: this.applied,
+          decided: this.decided,
         };
       },
     };
@@ -204,6 +204,9 @@ export class Ledger {
   private applyOne(height: bigint, index: number, bytes: Uint8Array): Receipt {
     const a = this.check(bytes, true, height);
     if (!a.ok) return rejected(a.id, height, index, a.reason, a.message, 0n);
+    // From here on the request gets its verdict, accepted or not, and it is final: the same
+    // bytes are a replay until they expire.
+    this.remember(a.request);
     if (a.request.kind === "complain") return this.applyComplaint(height, index, a.request);
     const req = a.request;
     const no = (reason: ReceiptReason, message: string, gasUsed = 0n) =>
@@ -250,7 +253,6 @@ export class Ledger {
     }
     if (!result.ok) return no(result.reason, result.message, result.gasUsed);
     this.history.apply(proof.root, checked, result.writes, req.id);
-    this.remember(req);
     return {
       status: "accepted",
       requestId: req.id,
@@ -263,8 +265,8 @@ export class Ledger {
   }
 
   private remember(req: SignedRequest | SignedComplaint): void {
-    this.appliedIds.add(req.id, req.validUntil);
-    this.applied.push({ id: req.id, validUntil: req.validUntil });
+    this.decidedIds.add(req.id, req.validUntil);
+    this.decided.push({ id: req.id, validUntil: req.validUntil });
   }
 
   /**
@@ -296,7 +298,6 @@ export class Ledger {
     if (refused) return no("eviction-refused", refused);
     const value = new Writer(80).u64(height).raw(verdict.offence).raw(sha256(req.evidence)).finish();
     this.history.apply(proof.root, [path], [{ key, value }], req.id);
-    this.remember(req);
     this.evicted.push(verdict.accused);
     return {
       status: "accepted",

@@ -2,7 +2,7 @@
 // The caller signs the domain tag followed by the body; the id is SHA-256 of the signed bytes,
 // so a replay of the same bytes has the same id. Every request signs the last block height at
 // which it may apply (`validUntil`): that bounds how long nodes must remember its id to refuse
-// a replay, so exactly-once holds forever with bounded memory (node/ledger/applied-ids.ts).
+// a replay, so exactly-once holds forever with bounded memory (node/ledger/decided-ids.ts).
 
 import { Reader, Writer } from "../common/codec.js";
 import { compareBytes, concatBytes, utf8 } from "../common/bytes.js";

@@ -10,7 +10,7 @@ import { nodeEd25519Verify } from "../../node/exec/host-crypto.js";
 import { Writer } from "../../node/common/codec.js";
 import { toHex } from "../../node/common/bytes.js";
 import { MAX_REQUEST_LIFETIME_BLOCKS } from "../../node/common/limits.js";
-import { decodeAppliedIds, encodeAppliedIds, type AppliedId } from "../../node/ledger/applied-ids.js";
+import { decodeDecidedIds, encodeDecidedIds, type DecidedId } from "../../node/ledger/decided-ids.js";
 import type { BlockOutcome } from "../../node/ledger/ledger.js";
 import type { Receipt } from "../../node/ledger/receipt.js";
 import { installNodeSha256 } from "../../node/platform.js";
@@ -28,10 +28,10 @@ const KEYS = ["bank/accounts/alice", "bank/accounts/bob"];
 function bank() {
   const r = new Replicas([[""], ["0"], ["1"]], 4);
   const owner = new TestClient(r);
-  const applied: AppliedId[] = [];
+  const decided: DecidedId[] = [];
   const block = (reqs: Uint8Array[]) => {
     const outs = r.block(reqs);
-    applied.push(...outs[0]!.applied);
+    decided.push(...outs[0]!.decided);
     return one(outs);
   };
   assert.deepEqual(block([owner.createDomain("bank")]), ["accepted"]);
@@ -72,7 +72,7 @@ function bank() {
       assert.deepEqual(block([transfer("bob", "alice")]), ["accepted"]);
     }
   };
-  return { r, block, transfer, roundTrips, applied };
+  return { r, block, transfer, roundTrips, decided };
 }
 
 test("a request whose proof is valid again after the history window is refused as a replay", () => {
@@ -97,7 +97,7 @@ test("a request is refused as expired past its validUntil, forever", () => {
   assert.deepEqual(block([t]), ["expired"]);
   const a = r.full.admit(t);
   assert.equal(a.ok ? "admitted" : a.reason, "expired");
-  // Never applied, but expired: it cannot apply any more either.
+  // Never seen before, but expired: it cannot apply any more either.
   const late = transfer("alice", "bob", { validUntil: r.height });
   assert.deepEqual(block([late]), ["expired"]);
 });
@@ -113,28 +113,38 @@ test("a lifetime of MAX_REQUEST_LIFETIME_BLOCKS or more is refused at the door a
   assert.deepEqual(block([transfer("alice", "bob", { validUntil: r.height + max })]), ["accepted"]);
 });
 
-test("the applied ids survive a restart: a ledger started from the stored records refuses the replay", () => {
-  const { r, block, transfer, roundTrips, applied } = bank();
+test("the decided ids survive a restart: a ledger started from the stored records refuses the replay", () => {
+  const { r, block, transfer, roundTrips, decided } = bank();
   const t = transfer("alice", "bob");
   assert.deepEqual(block([t]), ["accepted"]);
   assert.deepEqual(block([transfer("bob", "alice")]), ["accepted"]);
   roundTrips(3);
   // What a node stores with each block, decoded back as it is at start.
-  const stored = decodeAppliedIds(encodeAppliedIds(r.height, applied));
+  const stored = decodeDecidedIds(encodeDecidedIds(r.height, decided));
   assert.equal(stored.height, r.height);
   const verifier = { ed25519Verify: nodeEd25519Verify };
   const forgetful = new Ledger(r.full.history, createExecutor(), verifier, undefined, {
     height: r.height,
-    applied: [],
+    decided: [],
   });
   const restarted = new Ledger(r.full.history, createExecutor(), verifier, undefined, {
     height: r.height,
-    applied: stored.applied,
+    decided: stored.decided,
   });
   assert.ok(forgetful.admit(t).ok, "without the stored ids the replay would be admitted");
   const a = restarted.admit(t);
   assert.equal(a.ok ? "admitted" : a.reason, "replay");
-  assert.ok(restarted.rememberedIds >= applied.length - 1);
+  assert.ok(restarted.rememberedIds >= decided.length - 1);
   const out = restarted.applyBlock(r.height + 1n, [t]);
   assert.deepEqual(out.receipts.map(status), ["replay"]);
+});
+
+test("a rejection is final too: the same bytes are a replay once the state would let them apply", () => {
+  const { block, transfer } = bank();
+  // Bob has nothing: his transfer traps.
+  const t = transfer("bob", "alice");
+  assert.deepEqual(block([t]), ["trap"]);
+  assert.deepEqual(block([transfer("alice", "bob")]), ["accepted"]);
+  // Bob now has 10, but t was decided: it never applies.
+  assert.deepEqual(block([t]), ["replay"]);
 });
