@@ -164,12 +164,14 @@ export class Cluster {
     return new Cluster(dir, genesis, keys);
   }
 
-  start(id: number): void {
+  /** Starts node `id`; `env`: extra environment variables for its process (e.g. a failpoint). */
+  start(id: number, env: Record<string, string> = {}): void {
     const p = spawn(
       process.execPath,
       [...NODE_FLAGS, BIN, "node", "--config", join(this.dir, `node${id}.json`)],
       {
         stdio: ["ignore", "ignore", "pipe"],
+        env: { ...process.env, ...env },
       },
     );
     p.stderr!.on("data", (d: Buffer) => {
