@@ -189,7 +189,8 @@ export class Cluster {
   kill(id: number, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
     const p = this.procs[id];
     this.procs[id] = null;
-    if (!p || p.exitCode !== null) return Promise.resolve();
+    // A process that ended by a signal has signalCode set and exitCode null.
+    if (!p || p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
     return new Promise((r) => {
       p.once("exit", () => r());
       p.kill(signal);
