@@ -70,9 +70,9 @@ export type ExtendResult =
 /**
  * Extends `base` (the newest proof) with what `older` proves about `paths`. For each path: if
  * `base` already proves it, the two must agree on the record, and where `base` shows it only as
- * a summary or a hash, `older`'s key and value are taken into it; otherwise the first stub on the path
- * in `base` must have a node with exactly its label at the same position in `older`, which then
- * replaces it. Fails (naming the path) when a record changed in between or nothing matches.
+ * a summary or a hash, `older`'s key and value are taken into it; otherwise the first stub on the
+ * path in `base` must have a node with exactly its label at the same position in `older`, which
+ * then replaces it. Fails (naming the path) when a record changed in between or nothing matches.
  */
 export function extendProof(base: ProofNode, older: ProofNode, paths: readonly Uint8Array[]): ExtendResult {
   let out = base;
