@@ -6,6 +6,7 @@
 import { Writer } from "../node/common/codec.js";
 import { bytesEqual, toHex } from "../node/common/bytes.js";
 import { ArborError } from "../node/common/errors.js";
+import { checkModuleSize, checkValueSize } from "../node/common/bounds.js";
 import {
   chainId,
   genesisFromJson,
@@ -1184,10 +1185,11 @@ export class ArborClient {
   }
 
   /** Writes (or removes, with null) records of a domain this client owns, through its .base_rule. */
-  writeRecords(
+  async writeRecords(
     domain: string,
     writes: ReadonlyArray<readonly [string, Uint8Array | null]>,
   ): Promise<TrustedReceipt> {
+    for (const [, v] of writes) if (v !== null) checkValueSize(v.length);
     const w = new Writer().varint(writes.length);
     for (const [k, v] of writes) {
       w.string(k);
@@ -1201,9 +1203,10 @@ export class ArborClient {
     });
   }
 
-  deployOp(key: string, wasm: Uint8Array): Promise<TrustedReceipt> {
+  async deployOp(key: string, wasm: Uint8Array): Promise<TrustedReceipt> {
     const slash = key.lastIndexOf("/");
     if (slash <= 0) throw new ArborError("client/bad-op-key", "an operation key is DOMAIN/NAME");
+    checkModuleSize(wasm.length);
     return this.writeRecords(key.slice(0, slash), [[key, wasm]]);
   }
 

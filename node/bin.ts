@@ -81,11 +81,24 @@ async function main(argv: string[]): Promise<number> {
   return (await load())(rest);
 }
 
+/**
+ * Exits once stdout and stderr have written out what is queued: process.exit drops what a pipe
+ * has not taken yet, and a command's output can be megabytes (a 1 MiB value is 2 MiB of hex).
+ */
+function exitFlushed(code: number): void {
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write("", done);
+  process.stderr.write("", done);
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
-    if (code >= 0) process.exit(code);
+    if (code >= 0) exitFlushed(code);
   },
   (e) => {
-    process.exit(reportError(e, process.argv.includes("--json")));
+    exitFlushed(reportError(e, process.argv.includes("--json")));
   },
 );

@@ -48,8 +48,6 @@ export const MAX_WASM_TABLE_ELEMENTS = 4096;
 export const MAX_WASM_ELEMENT_SEGMENTS = 64;
 /** Most data segments. */
 export const MAX_WASM_DATA_SEGMENTS = 1024;
-/** Total bytes of all data segments together. */
-export const MAX_WASM_DATA_BYTES = 128 * 1024;
 /** Largest linear memory, in 64 KiB pages (initial size and growth are both capped here; 16 MiB). */
 export const MAX_WASM_MEMORY_PAGES = 256;
 /** Largest declared initial memory, in pages: every call restores it from a snapshot (1 MiB). */
@@ -71,8 +69,17 @@ export const MAX_WASM_STACK_UNITS = 16 * 1024;
 export const MAX_START_GAS = 1_000_000n;
 /** Largest gas limit a request may carry. */
 export const MAX_GAS_LIMIT = 1_000_000_000n;
-/** Largest argument blob passed to an operation, in bytes. */
-export const MAX_ARGS_BYTES = 64 * 1024;
+/**
+ * Room in an argument blob beside one largest value and its key: counts, lengths, flags and a few
+ * small arguments more (see MAX_ARGS_BYTES).
+ */
+export const ARGS_FRAMING_BYTES = 4 * 1024;
+/**
+ * Largest argument blob passed to an operation, in bytes. Values and modules reach the tree through
+ * an operation's arguments (`.base_rule` writes what its arguments carry), so the blob must carry
+ * the largest value (MAX_VALUE_BYTES ≥ MAX_MODULE_BYTES) with its key and framing.
+ */
+export const MAX_ARGS_BYTES = MAX_VALUE_BYTES + MAX_KEY_BYTES + ARGS_FRAMING_BYTES;
 /**
  * How far past the block that applies it a request's signed `validUntil` may lie, in blocks: the
  * longest a node must remember an applied request's id to refuse its replay (exactly-once). Its
@@ -95,8 +102,15 @@ export const MAX_MODULE_CACHE_ENTRIES = 64;
 export const TOB_MAX_ROUND = Number.MAX_SAFE_INTEGER;
 /** Most validators in one set. */
 export const TOB_MAX_VALIDATORS = 256;
-/** Largest single request (an EXECUTE with its combined proof: MAX_PROOF_BYTES plus the rest). */
-export const TOB_MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+/**
+ * Largest body of a signed request: its proof and arguments at their bounds, every touched key at
+ * its bound (with its length prefix), and room for the fixed fields (version, op key, gas limit,
+ * caller, nonce and the like).
+ */
+export const MAX_REQUEST_BODY_BYTES =
+  MAX_PROOF_BYTES + MAX_ARGS_BYTES + (MAX_TOUCHED_KEYS + 1) * (MAX_KEY_BYTES + 8) + 4096;
+/** Largest single request: the largest body with its length prefix and its 64-byte signature. */
+export const TOB_MAX_REQUEST_BYTES = MAX_REQUEST_BODY_BYTES + MAX_VARINT_BYTES + 64;
 /** Most requests one block carries. */
 export const TOB_MAX_BLOCK_REQUESTS = 4096;
 /** Largest total payload of one block, in bytes. */

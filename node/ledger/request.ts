@@ -13,10 +13,12 @@ import {
   MAX_GAS_LIMIT,
   MAX_KEY_BYTES,
   MAX_PROOF_BYTES,
+  MAX_REQUEST_BODY_BYTES,
   MAX_REQUEST_LIFETIME_BLOCKS,
   MAX_TOUCHED_KEYS,
 } from "../common/limits.js";
 import { checkKey } from "../store/core/path.js";
+import { checkArgsSize } from "../common/bounds.js";
 
 export const REQUEST_VERSION = 1;
 /** The first byte of a COMPLAIN body (an EXECUTE body starts with REQUEST_VERSION). */
@@ -78,8 +80,7 @@ function checkBody(b: RequestBody): void {
     prev = kb;
   }
   if (b.proof.length > MAX_PROOF_BYTES) throw new LimitError("request/proof-too-large", "proof too large");
-  if (b.args.length > MAX_ARGS_BYTES)
-    throw new LimitError("request/args-too-large", `args exceed ${MAX_ARGS_BYTES} bytes`);
+  checkArgsSize(b.args.length);
   if (b.gasLimit <= 0n || b.gasLimit > MAX_GAS_LIMIT)
     throw new LimitError("request/bad-gas-limit", `gas limit must be in 1..${MAX_GAS_LIMIT}`);
   if (b.caller.length !== PUBLIC_KEY_BYTES)
@@ -121,7 +122,7 @@ export function assembleSignedRequest(body: Uint8Array, signature: Uint8Array): 
 }
 
 /** Largest body of either kind of request. */
-const MAX_BODY_BYTES = MAX_PROOF_BYTES + MAX_ARGS_BYTES + MAX_TOUCHED_KEYS * (MAX_KEY_BYTES + 8) + 4096;
+const MAX_BODY_BYTES = MAX_REQUEST_BODY_BYTES;
 
 /**
  * Decodes and bounds-checks a signed request (the signature itself is checked by the caller).

@@ -11,7 +11,8 @@ import {
   ownerKey,
   type ExecResult,
 } from "../../node/exec/index.js";
-import { call, createExecutor, fixedKey, opCode } from "./helpers.js";
+import { call, createExecutor, fixedKey, GAS, opCode } from "./helpers.js";
+import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "../../node/common/limits.js";
 
 const ex = createExecutor();
 const OWNER = fixedKey(0xaa);
@@ -208,4 +209,23 @@ test(".base_rule: the owner can hand the domain over", () => {
 test("a base rule placed in the root domain refuses to run", () => {
   const s = genesis();
   refused(call(ex, s, BASE_RULE_TEMPLATE_KEY, ["/.owner"], baseArgs([]), OWNER), "trap", /inside a domain/);
+});
+
+test(".base_rule writes and replaces a largest value (MAX_VALUE_BYTES) within the SDK's default gas; one byte over is refused as value/too-large", () => {
+  const s = genesis();
+  assert.ok(createDomain(s, "big").ok);
+  const v1 = new Uint8Array(MAX_VALUE_BYTES).fill(1);
+  const r1 = base(s, "big", [[`big/${"k".repeat(MAX_KEY_BYTES - 4)}`, v1]], OWNER);
+  assert.ok(r1.ok, r1.ok ? "" : r1.message);
+  // Replacing it: the input now carries the old 1 MiB value as well as the new one.
+  const v2 = new Uint8Array(MAX_VALUE_BYTES).fill(2);
+  const r2 = base(s, "big", [[`big/${"k".repeat(MAX_KEY_BYTES - 4)}`, v2]], OWNER);
+  assert.ok(r2.ok, r2.ok ? "" : r2.message);
+  assert.ok(r2.gasUsed < GAS / 4n, `gas ${r2.gasUsed}`);
+  assert.deepEqual(s.get(`big/${"k".repeat(MAX_KEY_BYTES - 4)}`), v2);
+  refused(
+    base(s, "big", [["big/w", new Uint8Array(MAX_VALUE_BYTES + 1)]], OWNER),
+    "malformed-result",
+    /value\/too-large/,
+  );
 });

@@ -208,9 +208,16 @@ test("bounds on memory, data, locals and nesting", () => {
     code(build({ funcs: [RUN], data: [{ offset: 65530, bytes: new Array(10).fill(1) }] })),
     "module/bounds",
   );
+  // A module that is mostly data is as usable as any other within MAX_MODULE_BYTES.
   assert.equal(
     code(
       build({ funcs: [RUN], memory: { min: 4 }, data: [{ offset: 0, bytes: new Uint8Array(200 * 1024) }] }),
+    ),
+    "ok",
+  );
+  assert.equal(
+    code(
+      build({ funcs: [RUN], memory: { min: 3 }, data: [{ offset: 0, bytes: new Uint8Array(200 * 1024) }] }),
     ),
     "module/bounds",
   );

@@ -4,7 +4,8 @@
 
 import { compareBytes } from "../../common/bytes.js";
 import { LimitError } from "../../common/errors.js";
-import { MAX_ARGS_BYTES, MAX_KEY_BYTES, MAX_TOUCHED_KEYS, MAX_VALUE_BYTES } from "../../common/limits.js";
+import { checkArgsSize, checkValueSize, valueSizeViolation } from "../../common/bounds.js";
+import { MAX_KEY_BYTES, MAX_TOUCHED_KEYS } from "../../common/limits.js";
 import { CALLER_KEY_BYTES, RECORD_ABSENT, RECORD_PRESENT, WRITE_REMOVE, WRITE_SET } from "./abi.js";
 
 export interface TouchedRecord {
@@ -122,7 +123,7 @@ export function encodeInput(
     bad(`caller key must be ${CALLER_KEY_BYTES} bytes`);
   const opLen = utf8Length(opKey);
   if (opLen <= 0 || opLen > MAX_KEY_BYTES) bad("operation key is empty, too long or not well-formed");
-  if (args.length > MAX_ARGS_BYTES) bad(`arguments of ${args.length} bytes exceed ${MAX_ARGS_BYTES}`);
+  checkArgsSize(args.length);
   if (records.length > MAX_TOUCHED_KEYS) bad(`${records.length} touched keys exceed ${MAX_TOUCHED_KEYS}`);
   const keyLengths: number[] = [];
   let size =
@@ -139,7 +140,7 @@ export function encodeInput(
     keyLengths.push(n);
     size += varintSize(n) + n + 1;
     if (r.value !== null) {
-      if (r.value.length > MAX_VALUE_BYTES) bad(`value of ${r.key} exceeds ${MAX_VALUE_BYTES} bytes`);
+      checkValueSize(r.value.length);
       size += varintSize(r.value.length) + r.value.length;
     }
   }
@@ -233,8 +234,10 @@ export function decodeResult(
     const kind = blob[pos.p++]!;
     let value: Uint8Array | null = null;
     if (kind === WRITE_SET) {
-      const vlen = readVarint(blob, pos, MAX_VALUE_BYTES);
+      const vlen = readVarint(blob, pos, Number.MAX_SAFE_INTEGER);
       if (vlen < 0 || pos.p + vlen > blob.length) return malformed(`write ${i}: bad value`);
+      const tooLarge = valueSizeViolation(vlen);
+      if (tooLarge !== null) return malformed(`write ${i}: ${tooLarge.code}: ${tooLarge.message}`);
       value = blob.slice(pos.p, pos.p + vlen);
       pos.p += vlen;
     } else if (kind !== WRITE_REMOVE) return malformed(`write ${i}: unknown kind ${kind}`);

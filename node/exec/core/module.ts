@@ -5,8 +5,6 @@
 // checked by code.ts. Anything wrong is an InvalidModuleError; the parser never reads out of bounds.
 
 import {
-  MAX_MODULE_BYTES,
-  MAX_WASM_DATA_BYTES,
   MAX_WASM_DATA_SEGMENTS,
   MAX_WASM_ELEMENT_SEGMENTS,
   MAX_WASM_EXPORTS,
@@ -27,7 +25,8 @@ import {
   RUN_EXPORT,
   type ValType,
 } from "./abi.js";
-import { invalid } from "./errors.js";
+import { invalid, InvalidModuleError } from "./errors.js";
+import { moduleSizeViolation } from "../../common/bounds.js";
 import { WasmReader } from "./wasm-bytes.js";
 
 export const PAGE_BYTES = 65536;
@@ -147,8 +146,8 @@ function sameSig(t: FuncType, params: readonly ValType[], results: readonly ValT
 }
 
 export function parseModule(bytes: Uint8Array): ParsedModule {
-  if (bytes.length > MAX_MODULE_BYTES)
-    invalid("too-large", `module of ${bytes.length} bytes exceeds ${MAX_MODULE_BYTES}`);
+  const tooLarge = moduleSizeViolation(bytes.length);
+  if (tooLarge !== null) throw new InvalidModuleError(tooLarge.code, tooLarge.message);
   const r = new WasmReader(bytes);
   const header = r.bytes(Math.min(8, bytes.length));
   const HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
@@ -355,8 +354,8 @@ export function parseModule(bytes: Uint8Array): ParsedModule {
           const offset = Number(BigInt.asUintN(32, constExpr(s, "i32")));
           const k = s.u32();
           dataBytes += k;
-          if (dataBytes > MAX_WASM_DATA_BYTES)
-            invalid("bounds", `data segments exceed ${MAX_WASM_DATA_BYTES} bytes`);
+          // Data needs no bound of its own: it is part of the module (MAX_MODULE_BYTES) and must
+          // fit the initial memory (MAX_WASM_INITIAL_PAGES), so every module size is usable.
           if (offset + k > memory!.min * PAGE_BYTES)
             invalid("bounds", `data segment ${i} does not fit the initial memory`);
           s.skip(k);

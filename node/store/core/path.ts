@@ -4,7 +4,8 @@
 import { sha256 } from "../../common/hash.js";
 import { isWellFormedString, utf8 } from "../../common/bytes.js";
 import { LimitError } from "../../common/errors.js";
-import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "../../common/limits.js";
+import { MAX_KEY_BYTES } from "../../common/limits.js";
+import { checkValueSize } from "../../common/bounds.js";
 
 /** Bit `i` (0 = most significant bit of byte 0) of a 32-byte path. */
 export function bitAt(path: Uint8Array, i: number): 0 | 1 {
@@ -54,8 +55,7 @@ export function checkKey(key: string): Uint8Array {
 
 export function checkValue(value: Uint8Array): void {
   if (!(value instanceof Uint8Array)) throw new LimitError("value/type", "value must be a Uint8Array");
-  if (value.length > MAX_VALUE_BYTES)
-    throw new LimitError("value/too-large", `value of ${value.length} bytes exceeds ${MAX_VALUE_BYTES}`);
+  checkValueSize(value.length);
 }
 
 const encoder = new TextEncoder();
