@@ -162,12 +162,14 @@ export class Cluster {
     return new Cluster(dir, genesis, keys);
   }
 
-  start(id: number): void {
+  /** Starts node `id`; `env` adds environment variables (e.g. ARBOR_FAILPOINT, node/failpoints.ts). */
+  start(id: number, env: Record<string, string> = {}): void {
     const p = spawn(
       process.execPath,
       [...NODE_FLAGS, BIN, "node", "--config", join(this.dir, `node${id}.json`)],
       {
         stdio: ["ignore", "ignore", "pipe"],
+        env: { ...process.env, ...env },
       },
     );
     p.stderr!.on("data", (d: Buffer) => {
@@ -189,6 +191,24 @@ export class Cluster {
     return new Promise((r) => {
       p.once("exit", () => r());
       p.kill(signal);
+    });
+  }
+
+  /** Resolves when node `id`'s process has ended by itself (a failpoint), within `timeoutMs`. */
+  exited(id: number, timeoutMs: number): Promise<void> {
+    const p = this.procs[id];
+    if (!p) return Promise.resolve();
+    const done = () => {
+      if (this.procs[id] === p) this.procs[id] = null;
+    };
+    if (p.exitCode !== null || p.signalCode !== null) return Promise.resolve(done());
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`node ${id} still running`)), timeoutMs);
+      p.once("exit", () => {
+        clearTimeout(timer);
+        done();
+        resolve();
+      });
     });
   }
 
