@@ -187,7 +187,7 @@ export class Cluster {
   kill(id: number, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
     const p = this.procs[id];
     this.procs[id] = null;
-    if (!p || p.exitCode !== null) return Promise.resolve();
+    if (!p || p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
     return new Promise((r) => {
       p.once("exit", () => r());
       p.kill(signal);
@@ -201,10 +201,11 @@ export class Cluster {
     const done = () => {
       if (this.procs[id] === p) this.procs[id] = null;
     };
-    if (p.exitCode !== null || p.signalCode !== null) return Promise.resolve(done());
+    if (p.stderr!.closed) return Promise.resolve(done());
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`node ${id} still running`)), timeoutMs);
-      p.once("exit", () => {
+      // "close", not "exit": its last words on stderr are read by then.
+      p.once("close", () => {
         clearTimeout(timer);
         done();
         resolve();

@@ -21,7 +21,7 @@ async function certifiedWithoutHoles(c: Cluster, id: number): Promise<boolean> {
   const st = await c.clients[id]!.status();
   const reply = await c.clients[id]!.headers(1n, 1024);
   const validators = c.genesis.nodes.map((n) => ({ id: n.id, publicKey: n.publicKey }));
-  let previous = new Uint8Array(32);
+  let previous: Uint8Array = new Uint8Array(32);
   let expect = 1n;
   for (const bytes of reply.headers) {
     const cert = decodeCertifiedHeader(bytes);
@@ -90,7 +90,8 @@ test(
         await c.exited(id, 180_000);
         assert.match(c.logsOf(id), /failpoint after-commit reached/);
         c.start(id);
-        await c.ready();
+        // Only this one: the other may be down at its own failpoint meanwhile.
+        await c.waitFor(async () => (await c.clients[id]!.status()).node === id, 30_000, `node ${id} back`);
       }
       const progress = async (by: bigint) => {
         const from = (await c.clients[0]!.status()).height;
