@@ -13,9 +13,11 @@ import { ReceiptStore } from "../../node/receipt-store.js";
 import { ReceiptBook } from "../../node/receipts.js";
 import { encodeReceipt, type Receipt } from "../../node/ledger/receipt.js";
 import { installNodeSha256 } from "../../node/platform.js";
+import { toHex } from "../../node/common/bytes.js";
 
 installNodeSha256();
 const open = (dir: string) => LevelStore.open(dir, { partition: new Partition(["0", "1"]), T: 16 });
+const hex = (b: Uint8Array | undefined) => (b === undefined ? "none" : toHex(b));
 const id = (b: number) => new Uint8Array(32).fill(b);
 const accepted = (rid: number, height: bigint): Receipt => ({
   status: "accepted",
@@ -61,17 +63,17 @@ test("receipts survive a reopen; accepted never replaced, rejected never replace
     await s.close();
     s = await open(dir);
     rs = new ReceiptStore(s, 2n);
-    assert.deepEqual(await rs.receipt(id(1)), encodeReceipt(accepted(1, 1n)));
-    assert.deepEqual(await rs.receipt(id(2)), encodeReceipt(accepted(2, 2n)));
+    assert.equal(hex(await rs.receipt(id(1))), hex(encodeReceipt(accepted(1, 1n))));
+    assert.equal(hex(await rs.receipt(id(2))), hex(encodeReceipt(accepted(2, 2n))));
     // A rejection of a request with a receipt on disk only (not in memory) does not replace it either.
     assert.equal((await block(s, rs, 3n, [rejected(2, 3n, "replay"), accepted(3, 3n)])).length, 1);
-    assert.deepEqual(await rs.receipt(id(2)), encodeReceipt(accepted(2, 2n)));
+    assert.equal(hex(await rs.receipt(id(2))), hex(encodeReceipt(accepted(2, 2n))));
     // Retention 2: at height 4, heights 1 and 2 go (receipts, index entries, own headers).
     await s.commit(4n, [], [rs.headerRecord({ ...header, height: 4n })]);
     await rs.prune(4n);
     assert.equal(await rs.receipt(id(1)), undefined);
     assert.equal(await rs.receipt(id(2)), undefined);
-    assert.deepEqual(await rs.receipt(id(3)), encodeReceipt(accepted(3, 3n)));
+    assert.equal(hex(await rs.receipt(id(3))), hex(encodeReceipt(accepted(3, 3n))));
     const index = await s.appRange(new Uint8Array([0x69]), new Uint8Array([0x6a]));
     assert.deepEqual(
       index.map((r) => r.key[40]),
