@@ -79,7 +79,6 @@ test("synced certificates are checked against the own header and the validator s
       c.uncertified(16).map((s) => s.height),
       [3n],
     );
-    assert.equal((await c.get(2n))?.header.height, 2n);
     // After a restart the certifier knows the gap from what is stored.
     const again = new HeaderCertifier(db, 0, () => validators, { ed25519Verify: nodeEd25519Verify });
     await again.load(1n, 3n);
