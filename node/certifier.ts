@@ -1,11 +1,20 @@
 // Certified headers: after applying block h a node signs its header and sends the signature to
 // its peers; once 2f+1 validators' signatures over the same header hash are in, the header is
-// certified and stored. Signatures that arrive before this node reaches h wait in a bounded buffer.
+// certified and stored. Signatures that arrive before this node reaches h wait in a bounded buffer;
+// heights keep collecting signatures for CERT_PENDING_HEIGHTS blocks. Certificates a node missed
+// (it was down, or crashed before the quorum formed) come from peers (certificate sync), each
+// checked against the node's own header of that height before it is stored. The node tracks the
+// lowest height it applied without a certificate, so it knows what to ask for.
 
 import { Level } from "level";
 import { Reader, Writer } from "./common/codec.js";
 import { bytesEqual } from "./common/bytes.js";
-import { MAX_HEADER_WAITERS, MAX_HEADERS_PER_REPLY } from "./common/limits.js";
+import {
+  CERT_EARLY_HEIGHTS,
+  CERT_PENDING_HEIGHTS,
+  MAX_HEADER_WAITERS,
+  MAX_HEADERS_PER_REPLY,
+} from "./common/limits.js";
 import {
   decodeCertifiedHeader,
   encodeCertifiedHeader,
@@ -16,11 +25,10 @@ import {
   type Header,
   type HeaderSignature,
   type Validator,
+  verifyCertificate,
 } from "./ledger/header.js";
 import type { SignatureVerifier } from "./ledger/ledger.js";
 
-/** Heights ahead of our own for which peers' signatures are buffered. */
-const EARLY_SIGNATURE_HEIGHTS = 256;
 const P_CERT = 0x63; // 'c'
 
 function certKey(h: bigint): Uint8Array {
@@ -57,6 +65,12 @@ export class HeaderCertifier {
   private readonly pending = new Map<bigint, Pending>();
   private ownHeight = -1n;
   latestCertified = -1n;
+  /**
+   * The lowest height that may lack its certificate here; heights above it that have one. Heights
+   * below it are certified, or older than what the node keeps its own headers for (see `floor`).
+   */
+  private gapFrom = 1n;
+  private readonly certifiedAbove = new Set<bigint>();
   onCertified: ((c: CertifiedHeader) => void) | null = null;
   /** Calls waiting for the certificate at a height (GetHeaders with wait_ms), at most MAX_HEADER_WAITERS. */
   private readonly waiters = new Map<bigint, Array<() => void>>();
@@ -64,26 +78,31 @@ export class HeaderCertifier {
 
   constructor(
     private readonly db: Level<Uint8Array, Uint8Array>,
+    /** this node's validator id (its own signatures are the ones sent again) */
+    private readonly self: number,
     /** the validator set that certifies headers at a height */
     private readonly validatorsAt: (height: bigint) => readonly Validator[],
     private readonly verifier: SignatureVerifier,
   ) {}
 
-  /** Our own header for a height we just applied, with our signature. */
+  /** Our own header for a height we applied (just now, or before a restart), with our signature. */
   own(header: Header, signer: number, signature: Uint8Array): void {
+    if (this.isCertified(header.height)) return;
     const p = this.slot(header.height);
     p.header = header;
     p.hash = headerHash(header);
     p.sigs.set(signer, { hash: p.hash, signature });
-    this.ownHeight = header.height;
+    if (header.height > this.ownHeight) this.ownHeight = header.height;
     this.check(header.height);
-    for (const h of this.pending.keys()) if (h < header.height - 64n) this.pending.delete(h);
+    const oldest = this.ownHeight - BigInt(CERT_PENDING_HEIGHTS);
+    for (const h of this.pending.keys()) if (h < oldest) this.pending.delete(h);
   }
 
   /** A peer's signature. Unverifiable or foreign ones are dropped. */
   add(m: HeaderSigMessage): void {
-    if (m.height <= this.latestCertified && this.pending.get(m.height) === undefined) return;
-    if (m.height > this.ownHeight + BigInt(EARLY_SIGNATURE_HEIGHTS)) return;
+    if (this.isCertified(m.height) && this.pending.get(m.height) === undefined) return;
+    if (m.height > this.ownHeight + BigInt(CERT_EARLY_HEIGHTS)) return;
+    if (m.height < this.ownHeight - BigInt(CERT_PENDING_HEIGHTS)) return;
     const v = this.validatorsAt(m.height).find((x) => x.id === m.signer);
     if (!v) return;
     const p = this.slot(m.height);
@@ -121,9 +140,18 @@ export class HeaderCertifier {
     }
     if (good.length < quorum(validators.length)) return;
     good.sort((a, b) => a.signer - b.signer);
-    const cert: CertifiedHeader = { header: p.header, signatures: good };
+    this.certified({ header: p.header, signatures: good });
+  }
+
+  /** Stores a certificate, moves the gap past it, and wakes the calls waiting for it. */
+  private certified(cert: CertifiedHeader): void {
+    const h = cert.header.height;
     this.pending.delete(h);
     if (h > this.latestCertified) this.latestCertified = h;
+    if (h === this.gapFrom) {
+      this.gapFrom++;
+      while (this.certifiedAbove.delete(this.gapFrom)) this.gapFrom++;
+    } else if (h > this.gapFrom) this.certifiedAbove.add(h);
     const stored = this.db.put(certKey(h), encodeCertifiedHeader(cert)).catch(() => undefined);
     this.onCertified?.(cert);
     const waiting = this.waiters.get(h);
@@ -134,13 +162,70 @@ export class HeaderCertifier {
     }
   }
 
+  /** The highest height this node applied and signed. */
+  get ownHeightNow(): bigint {
+    return this.ownHeight;
+  }
+
+  /** Whether the certificate of `h` is stored here (or `h` is below what the node looks after). */
+  isCertified(h: bigint): boolean {
+    return h < this.gapFrom || this.certifiedAbove.has(h);
+  }
+
+  /** The lowest height that may lack its certificate here (sync asks peers from there). */
+  get missingFrom(): bigint {
+    return this.gapFrom;
+  }
+
+  /**
+   * Heights below `floor` are no longer looked after: the node keeps its own headers (to check a
+   * synced certificate against) only so long.
+   */
+  forgetBelow(floor: bigint): void {
+    if (floor <= this.gapFrom) return;
+    this.gapFrom = floor;
+    for (const h of this.certifiedAbove) if (h < floor) this.certifiedAbove.delete(h);
+    while (this.certifiedAbove.delete(this.gapFrom)) this.gapFrom++;
+  }
+
+  /**
+   * A certificate from certificate sync, for a height this node applied. Stored only when its
+   * header is the node's own header of that height (`own`, read from the store when not pending)
+   * and it carries 2f+1 valid signatures of that height's validator set. Returns a reason when
+   * it was refused, null when stored (or when the height is certified here already).
+   */
+  adopt(c: CertifiedHeader, own: Header | undefined): string | null {
+    const h = c.header.height;
+    if (this.isCertified(h)) return null;
+    if (h > this.ownHeight) return "a height this node has not applied";
+    const mine = this.pending.get(h)?.hash ?? (own && headerHash(own));
+    if (!mine) return "no own header at that height";
+    if (!bytesEqual(mine, headerHash(c.header))) return "not this node's header at that height";
+    const check = verifyCertificate(c, this.validatorsAt(h), this.verifier);
+    if (!check.ok) return check.reason;
+    this.certified(c);
+    return null;
+  }
+
+  /** Own signatures of heights not certified yet, lowest first (to send again). */
+  uncertified(max: number): Array<{ height: bigint; hash: Uint8Array; signature: Uint8Array }> {
+    const out: Array<{ height: bigint; hash: Uint8Array; signature: Uint8Array }> = [];
+    for (const h of [...this.pending.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
+      if (out.length >= max) break;
+      const p = this.pending.get(h)!;
+      const mine = p.hash && p.sigs.get(this.self);
+      if (p.hash && mine) out.push({ height: h, hash: p.hash, signature: mine.signature });
+    }
+    return out;
+  }
+
   /**
    * Resolves once the header at `h` is certified here (true), or after `ms` (false). At once when
-   * it is already (or a later one is: a height skipped by this node is not waited for), and — so
-   * waiting stays bounded — when MAX_HEADER_WAITERS calls wait already or `ms` is 0.
+   * it is already, and — so waiting stays bounded — when MAX_HEADER_WAITERS calls wait already or
+   * `ms` is 0.
    */
   whenCertified(h: bigint, ms: number): Promise<boolean> {
-    if (h <= this.latestCertified) return Promise.resolve(true);
+    if (this.isCertified(h)) return Promise.resolve(true);
     if (ms <= 0 || this.waiting >= MAX_HEADER_WAITERS) return Promise.resolve(false);
     return new Promise((resolve) => {
       let done = false;
@@ -186,7 +271,11 @@ export class HeaderCertifier {
     return out;
   }
 
-  async loadLatest(): Promise<void> {
+  /**
+   * Reads what is certified here: the newest certificate, and which heights from `floor` (the
+   * oldest the node looks after) up to `height` (its store's) lack one.
+   */
+  async load(floor: bigint, height: bigint): Promise<void> {
     for await (const k of this.db.keys({
       gte: certKey(0n),
       lt: new Uint8Array([P_CERT + 1]),
@@ -194,5 +283,13 @@ export class HeaderCertifier {
       limit: 1,
     }))
       this.latestCertified = new Reader(k.subarray(1)).u64();
+    this.gapFrom = floor;
+    this.ownHeight = height;
+    for await (const k of this.db.keys({ gte: certKey(floor), lt: certKey(height + 1n) })) {
+      const h = new Reader(k.subarray(1)).u64();
+      if (h === this.gapFrom) this.gapFrom++;
+      else this.certifiedAbove.add(h);
+    }
+    while (this.certifiedAbove.delete(this.gapFrom)) this.gapFrom++;
   }
 }

@@ -1,7 +1,9 @@
 // An Arbor node: wires the store, the executor, the ledger and the consensus into one process
 // and serves the client API and the peer streams on one gRPC port. Committed blocks are applied
-// in order; after each one the node commits its store (one batch, one fsync), signs the receipts
-// and the block header, and gathers the header's certificate from its peers.
+// in order; after each one the node commits its store with the block's receipts and its own
+// header (one batch, one fsync), signs the header, and gathers the header's certificate from its
+// peers — re-sending its signature and fetching missed certificates until every height it applied
+// is certified here, across restarts.
 
 import * as grpc from "@grpc/grpc-js";
 import { Level } from "level";
@@ -46,6 +48,11 @@ import {
   MAX_RECEIPT_WAIT_MS,
   MAX_TOUCHED_KEYS,
   NODE_SHUTDOWN_GRACE_MS,
+  CERT_PENDING_HEIGHTS,
+  CERT_RESEND_HEIGHTS,
+  CERT_SYNC_HEADERS,
+  CERT_SYNC_INTERVAL_MS,
+  MAX_LEDGER_FRAME_BYTES,
 } from "./common/limits.js";
 import { installNodeSha256 } from "./platform.js";
 import { LevelStore } from "./store/level-store.js";
@@ -60,6 +67,7 @@ import { nodeEd25519Verify } from "./exec/host-crypto.js";
 import { Ledger, type BlockOutcome } from "./ledger/ledger.js";
 import { receiptSigningMessage } from "./ledger/receipt.js";
 import {
+  decodeCertifiedHeader,
   encodeCertifiedHeader,
   headerSigningMessage,
   headerHash,
@@ -74,11 +82,22 @@ import { signWith, type KeyPair } from "./keys.js";
 import { ReceiptBook } from "./receipts.js";
 import { decidedIdsSlot, encodeDecidedIds } from "./ledger/decided-ids.js";
 import { loadDecidedIds } from "./decided-ids-store.js";
+import { ReceiptStore } from "./receipt-store.js";
+import { failpoint, failpointsArmed } from "./failpoints.js";
+import {
+  LEDGER_CERT_REPLY,
+  LEDGER_CERT_REQUEST,
+  LEDGER_HEADER_SIG,
+  decodeCertReply,
+  decodeCertRequest,
+  encodeCertReply,
+  encodeCertRequest,
+} from "./cert-sync.js";
 import { HeaderCertifier, decodeHeaderSig, encodeHeaderSig } from "./certifier.js";
 import { TobShell } from "./tob/shell.js";
 import { withDoubleVote } from "./byzantine.js";
 import { EvidenceBook } from "./evidence-book.js";
-import { reconfigHeight, type Delivery } from "./tob/core/index.js";
+import { decodeMessage, reconfigHeight, type Delivery } from "./tob/core/index.js";
 import type { Logger } from "./log.js";
 
 export const NODE_VERSION = "0.1.0";
@@ -134,11 +153,22 @@ export class ArborNode {
   private ledger!: Ledger;
   private meta!: Level<Uint8Array, Uint8Array>;
   private certifier!: HeaderCertifier;
-  private readonly receipts = new ReceiptBook((receipt) => ({
-    receipt,
-    node: this.me.id,
-    signature: signWith(this.opts.key, receiptSigningMessage(receipt)),
-  }));
+  private receiptStore!: ReceiptStore;
+  private readonly receipts = new ReceiptBook(
+    (receipt) => ({
+      receipt,
+      node: this.me.id,
+      signature: signWith(this.opts.key, receiptSigningMessage(receipt)),
+    }),
+    (id) => this.receiptStore.receipt(id),
+  );
+  /** The background prune of old receipts and headers; the next commit waits for it. */
+  private pruning: Promise<void> = Promise.resolve();
+  private syncTimer: NodeJS.Timeout | null = null;
+  /** Heights whose own signature was pending at the last sync tick, and the gap then. */
+  private staleSigs = new Set<bigint>();
+  private lastMissing = -1n;
+  private syncTurn = 0;
   private readonly evidence = new EvidenceBook();
   private appliedHeight = 0n;
   private membership!: Membership;
@@ -215,12 +245,26 @@ export class ArborNode {
       valueEncoding: "view",
     });
     await this.meta.open();
-    this.certifier = new HeaderCertifier(this.meta, (h) => m.validatorsAt(h), verifier);
-    await this.certifier.loadLatest();
+    this.receiptStore = new ReceiptStore(this.store);
+    this.certifier = new HeaderCertifier(this.meta, this.me.id, (h) => m.validatorsAt(h), verifier);
+    await this.certifier.load(this.receiptStore.floor(this.store.height), this.store.height);
     this.appliedHeight = this.store.height;
     this.view = { root: this.store.history.rootLabel, timestamp: BigInt(this.store.history.now) };
-    const prev = await this.certifier.get(this.store.height);
-    if (prev) this.lastHeaderHash = headerHash(prev.header);
+    // The hash chain goes on from the node's own header of its last height, stored with the block
+    // (a store written before headers were stored has only the certificate, if any).
+    const own = await this.receiptStore.header(this.store.height);
+    const prev = own ?? (await this.certifier.get(this.store.height))?.header;
+    if (prev) this.lastHeaderHash = headerHash(prev);
+    // Heights applied before the restart whose certificate is missing: sign them again (Ed25519 is
+    // deterministic: the same signature as before) and gather their signatures anew.
+    const resignFrom = this.store.height - BigInt(CERT_PENDING_HEIGHTS) + 1n;
+    const resign = await this.receiptStore.headers(
+      this.certifier.missingFrom > resignFrom ? this.certifier.missingFrom : resignFrom,
+      this.store.height,
+    );
+    for (const h of resign)
+      if (!this.certifier.isCertified(h.height))
+        this.certifier.own(h, this.me.id, signWith(this.opts.key, headerSigningMessage(h)));
 
     this.net = new PeerNet({
       chain: this.chain,
@@ -241,6 +285,10 @@ export class ArborNode {
       tickMs: this.opts.tickMs ?? 50,
       appliedHeight: Number(this.store.height),
       send: (to, bytes) => {
+        if (failpointsArmed) {
+          const kind = decodeMessage(bytes).kind;
+          if (kind === "proposal" || kind === "vote") failpoint(kind);
+        }
         const out =
           this.opts.byzantine === "double-vote"
             ? withDoubleVote(bytes, this.chain, (m) => signWith(this.opts.key, m))
@@ -272,6 +320,8 @@ export class ArborNode {
     );
     this.server = server;
     this.net.start();
+    for (const s of this.certifier.uncertified(CERT_PENDING_HEIGHTS)) this.sendSignature(s);
+    this.syncTimer = setInterval(() => this.syncCertificates(), CERT_SYNC_INTERVAL_MS);
     this.tob.start((e) => {
       log.error("consensus storage failed; stopping", { error: String(e) });
       void this.close().finally(() => process.exit(70));
@@ -289,13 +339,72 @@ export class ArborNode {
     if (channel === CHANNEL_CONSENSUS) this.tob.message(from, payload);
     else if (channel === CHANNEL_LEDGER) {
       try {
-        const m = decodeHeaderSig(payload);
-        const signer = this.opts.genesis.nodes.find((n) => toHex(n.publicKey) === from);
-        if (signer && signer.id === m.signer) this.certifier.add(m);
+        if (payload.length > MAX_LEDGER_FRAME_BYTES) throw new RangeError("ledger frame too large");
+        const kind = payload[0];
+        if (kind === LEDGER_HEADER_SIG) {
+          const m = decodeHeaderSig(payload);
+          const signer = this.opts.genesis.nodes.find((n) => toHex(n.publicKey) === from);
+          if (signer && signer.id === m.signer) this.certifier.add(m);
+        } else if (kind === LEDGER_CERT_REQUEST) {
+          const q = decodeCertRequest(payload);
+          void this.certifier.range(q.from, q.count).then(
+            (certs) => this.net.send(from, CHANNEL_LEDGER, encodeCertReply(certs)),
+            () => undefined,
+          );
+        } else if (kind === LEDGER_CERT_REPLY) void this.adoptCertificates(from, decodeCertReply(payload));
+        else throw new RangeError("unknown ledger frame kind");
       } catch {
         this.opts.log.debug("malformed ledger frame", { from });
       }
     }
+  }
+
+  private sendSignature(s: { height: bigint; hash: Uint8Array; signature: Uint8Array }): void {
+    this.net.broadcast(
+      CHANNEL_LEDGER,
+      encodeHeaderSig({ height: s.height, hash: s.hash, signer: this.me.id, signature: s.signature }),
+    );
+  }
+
+  /**
+   * Every CERT_SYNC_INTERVAL_MS: own signatures of heights still uncertified since the last tick
+   * are sent again (a peer may have lost them in a crash), and when the lowest height without a
+   * certificate has not moved since the last tick, one peer (in turn) is asked for certificates.
+   */
+  private syncCertificates(): void {
+    const pending = this.certifier.uncertified(CERT_RESEND_HEIGHTS);
+    for (const s of pending) if (this.staleSigs.has(s.height)) this.sendSignature(s);
+    this.staleSigs = new Set(pending.map((s) => s.height));
+    const from = this.certifier.missingFrom;
+    if (from <= this.appliedHeight && from === this.lastMissing) this.askCertificates(from);
+    this.lastMissing = from;
+  }
+
+  private askCertificates(from: bigint, peer?: string): void {
+    const peers = this.net.connectedPeers();
+    const to = peer ?? peers[this.syncTurn++ % Math.max(1, peers.length)];
+    if (to !== undefined)
+      this.net.send(to, CHANNEL_LEDGER, encodeCertRequest({ from, count: CERT_SYNC_HEADERS }));
+  }
+
+  /** A certificate-sync reply: each certificate is checked against our own header before it is kept. */
+  private async adoptCertificates(from: string, certs: readonly Uint8Array[]): Promise<void> {
+    try {
+      for (const bytes of certs) {
+        const c = decodeCertifiedHeader(bytes);
+        const h = c.header.height;
+        if (this.certifier.isCertified(h) || h > this.certifier.ownHeightNow) continue;
+        const refused = this.certifier.adopt(c, await this.receiptStore.header(h));
+        if (refused) this.opts.log.debug("synced certificate refused", { from, height: h, refused });
+      }
+    } catch (e) {
+      // A hostile or garbled answer: the rest of it is dropped, the node goes on.
+      this.opts.log.debug("malformed certificate reply", { from, error: String(e) });
+      return;
+    }
+    // A full answer: there may be more to fetch from the same peer right away.
+    const next = this.certifier.missingFrom;
+    if (certs.length === CERT_SYNC_HEADERS && next <= this.appliedHeight) this.askCertificates(next, from);
   }
 
   /**
@@ -311,10 +420,11 @@ export class ArborNode {
     this.applying = true;
     let out: BlockOutcome;
     try {
-      for (;;) {
+      for (let slice = 0; ; slice++) {
         const t0 = performance.now();
         do run.step(APPLY_STEP_REQUESTS);
         while (!run.done && performance.now() - t0 < APPLY_SLICE_MS);
+        if (slice === 0) failpoint("apply");
         if (run.done) break;
         await new Promise<void>((r) => setImmediate(r));
       }
@@ -338,16 +448,6 @@ export class ArborNode {
       change = this.membership.evict(out.evicted, BigInt(reconfigHeight(d.height)), height);
       extras.push({ key: SCHEDULE_EXTRA_KEY, value: encodeSchedule(this.membership.schedule) });
     }
-    await this.store.commit(height, extras);
-    if (change) {
-      const keys = change.ids.map((id) => this.membership.node(id)!.publicKey);
-      this.tob.setValidators(Number(change.fromHeight), keys);
-      this.opts.log.warn("nodes evicted", {
-        evicted: out.evicted,
-        fromHeight: change.fromHeight,
-        validators: change.ids,
-      });
-    }
     const header: Header = {
       chain: this.chain,
       height,
@@ -361,16 +461,37 @@ export class ArborNode {
         : new Uint8Array(32),
       nextFromHeight: change ? change.fromHeight : 0n,
     };
+    // Receipts and the own header go into the block's batch: a crash never leaves one without the other.
+    await this.pruning;
+    const { records, kept } = await this.receiptStore.prepare(
+      out.receipts,
+      out.encodedReceipts,
+      (id) => this.receipts.peek(id),
+      new Set(out.decided.map((x) => toHex(x.id))),
+    );
+    records.push(this.receiptStore.headerRecord(header));
+    await this.store.commit(height, extras, records);
+    failpoint("after-commit");
+    if (change) {
+      const keys = change.ids.map((id) => this.membership.node(id)!.publicKey);
+      this.tob.setValidators(Number(change.fromHeight), keys);
+      this.opts.log.warn("nodes evicted", {
+        evicted: out.evicted,
+        fromHeight: change.fromHeight,
+        validators: change.ids,
+      });
+    }
     this.lastHeaderHash = headerHash(header);
     const sig = signWith(this.opts.key, headerSigningMessage(header));
     this.certifier.own(header, this.me.id, sig);
-    this.net.broadcast(
-      CHANNEL_LEDGER,
-      encodeHeaderSig({ height, hash: this.lastHeaderHash, signer: this.me.id, signature: sig }),
-    );
+    this.certifier.forgetBelow(this.receiptStore.floor(height));
+    failpoint("after-sign");
+    this.sendSignature({ height, hash: this.lastHeaderHash, signature: sig });
     // Signed when first asked for (a wait, a subscriber): the same bytes, most never asked here.
-    for (let i = 0; i < out.receipts.length; i++)
-      this.receipts.add(out.receipts[i]!.requestId, out.encodedReceipts[i]!);
+    for (const k of kept) this.receipts.add(k.id, k.receipt);
+    this.pruning = this.receiptStore
+      .prune(height)
+      .catch((e) => this.opts.log.warn("receipt pruning failed", { error: String(e) }));
     if (out.receipts.length > 0)
       this.opts.log.debug("block applied", { height, requests: out.receipts.length, root: toHex(out.root) });
   }
@@ -606,6 +727,7 @@ export class ArborNode {
         message: "the node is shutting down",
       });
     const a = this.ledger.admit(bytes);
+    if (a.ok) failpoint("admission");
     if (!a.ok)
       return create(ExecuteAckSchema, {
         requestId: a.id,
@@ -636,6 +758,7 @@ export class ArborNode {
     // peers' streams (they redial), receipt waits (up to a minute), subscriptions. Close those
     // first, give in-flight calls a short bounded grace, then cut what is left. Consensus and the
     // store close after: the block being applied is committed before they do.
+    if (this.syncTimer) clearInterval(this.syncTimer);
     this.net?.close();
     this.receipts.close();
     this.certifier?.releaseWaiters();
@@ -650,6 +773,7 @@ export class ArborNode {
       if (!graceful) server.forceShutdown();
     }
     await this.tob?.close();
+    await this.pruning;
     await this.store?.close();
     await this.meta?.close();
     this.opts.log.info("node stopped", { id: this.me.id });

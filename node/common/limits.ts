@@ -223,3 +223,33 @@ export const MAX_RECEIPT_SUBSCRIPTIONS = 1024;
 export const NODE_SHUTDOWN_GRACE_MS = 250;
 /** Most pieces of consensus evidence a node keeps for clients to fetch and submit (newest kept). */
 export const MAX_WITNESSED_EVIDENCE = 32;
+
+// ---------------------------------------------------------------------------------------------
+// Certification and receipts (node/certifier.ts, node/receipt-store.ts).
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Receipts (and the node's own block headers) a node keeps on disk: those of the last this many
+ * blocks. A receipt takes about 160 bytes on disk (id key, height index, encoded receipt; a
+ * rejection also keeps its message), so 100,000 blocks of 100 requests are about 1.6 GB; the hard
+ * ceiling is this times TOB_MAX_BLOCK_REQUESTS receipts. Older ones are pruned in the background.
+ */
+export const RECEIPT_RETENTION_BLOCKS = 100_000;
+/** Most receipt (and header) records deleted by one background prune pass (one per block). */
+export const RECEIPT_PRUNE_BATCH = 8192;
+/**
+ * Heights below its newest own header for which a node keeps collecting signatures (a height is
+ * not lost just because blocks moved on while its signatures travelled); older pending heights
+ * are left to certificate sync.
+ */
+export const CERT_PENDING_HEIGHTS = 1024;
+/** Heights ahead of the node's own for which peers' header signatures are buffered. */
+export const CERT_EARLY_HEIGHTS = 256;
+/** How often a node re-sends its signatures of uncertified heights and asks a peer for missing certificates. */
+export const CERT_SYNC_INTERVAL_MS = 500;
+/** Most own signatures re-sent per sync interval (lowest uncertified heights first). */
+export const CERT_RESEND_HEIGHTS = 16;
+/** Most certified headers asked for, and answered, in one certificate-sync exchange. */
+export const CERT_SYNC_HEADERS = 64;
+/** Largest ledger-channel frame a node decodes (a certificate-sync reply is the largest). */
+export const MAX_LEDGER_FRAME_BYTES = 4 * 1024 * 1024;

@@ -21,9 +21,17 @@ import {
 const P_TREE = 0x74; // 't'
 const P_HISTORY = 0x68; // 'h'
 const P_EXTRA = 0x78; // 'x'
+/** Application records: 'a' ‖ the application's key (its first byte names its owner). */
+const P_APP = 0x61; // 'a'
 const META_KEY = new Uint8Array([0x6d]); // 'm'
 
 export class StoreError extends ArborError {}
+
+/** An application record written in a block's batch; a null value deletes the key. */
+export interface AppRecord {
+  readonly key: Uint8Array;
+  readonly value: Uint8Array | null;
+}
 
 export interface StoreOptions {
   readonly partition: Partition;
@@ -72,6 +80,16 @@ function parseTreeKey(k: Uint8Array): { pos: Position; version: number } {
 function extraKey(key: string): Uint8Array {
   return new Writer(key.length + 2).u8(P_EXTRA).string(key).finish();
 }
+
+function appKey(key: Uint8Array): Uint8Array {
+  const k = new Uint8Array(1 + key.length);
+  k[0] = P_APP;
+  k.set(key, 1);
+  return k;
+}
+
+/** The bound just past every application key (the end of the 'a' range). */
+const APP_END = new Uint8Array([P_APP + 1]);
 
 function historyKey(ts: number): Uint8Array {
   return new Writer(9).u8(P_HISTORY).u64(BigInt(ts)).finish();
@@ -200,6 +218,7 @@ export class LevelStore {
   async commit(
     height: bigint,
     extras: ReadonlyArray<{ key: string; value: Uint8Array }> = [],
+    app: readonly AppRecord[] = [],
   ): Promise<void> {
     this.history.seal();
     const tree = this.history.tree;
@@ -222,6 +241,12 @@ export class LevelStore {
     batch.put(META_KEY, encodeMeta(meta, this.history.T, this.history.partition));
     // The application's own state that must be exactly as durable as the block (e.g. validator schedules).
     for (const x of extras) batch.put(extraKey(x.key), x.value);
+    // Application records that must never be out of step with the block (receipts, own headers).
+    for (const a of app) {
+      if (a.key.length === 0) throw new StoreError("store/empty-app-key", "an application key is empty");
+      if (a.value === null) batch.del(appKey(a.key));
+      else batch.put(appKey(a.key), a.value);
+    }
     await batch.write({ sync: true });
     this._height = height;
   }
@@ -229,6 +254,45 @@ export class LevelStore {
   /** A value the application stored with `commit(…, extras)`. */
   async extra(key: string): Promise<Uint8Array | undefined> {
     return this.db.get(extraKey(key));
+  }
+
+  /** An application record written with `commit(…, app)`. */
+  async appGet(key: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.db.get(appKey(key));
+  }
+
+  /** Several application records at once (undefined where absent). */
+  async appGetMany(keys: readonly Uint8Array[]): Promise<(Uint8Array | undefined)[]> {
+    return keys.length === 0 ? [] : this.db.getMany(keys.map(appKey));
+  }
+
+  /**
+   * Application records with keys in [gte, lt) (application keys, without the store's prefix),
+   * ascending, at most `limit` of them.
+   */
+  async appRange(
+    gte: Uint8Array,
+    lt: Uint8Array,
+    limit = -1,
+  ): Promise<Array<{ key: Uint8Array; value: Uint8Array }>> {
+    const out: Array<{ key: Uint8Array; value: Uint8Array }> = [];
+    const end = lt.length === 0 ? APP_END : appKey(lt);
+    for await (const [k, v] of this.db.iterator({ gte: appKey(gte), lt: end, limit }))
+      out.push({ key: k.subarray(1), value: v });
+    return out;
+  }
+
+  /** Deletes application records outside any block's batch (pruning). Not synced: a pruning lost to a crash is redone. */
+  async appDelete(keys: readonly Uint8Array[]): Promise<void> {
+    if (keys.length === 0) return;
+    const batch = this.db.batch();
+    for (const k of keys) batch.del(appKey(k));
+    await batch.write();
+  }
+
+  /** Deletes every application record with a key in [gte, lt) (not synced, as appDelete). */
+  async appClear(gte: Uint8Array, lt: Uint8Array): Promise<void> {
+    await this.db.clear({ gte: appKey(gte), lt: lt.length === 0 ? APP_END : appKey(lt) });
   }
 
   /** Approximate bytes on disk for the tree entries (for the storage-per-node measurement). */

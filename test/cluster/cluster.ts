@@ -164,7 +164,7 @@ export class Cluster {
     return new Cluster(dir, genesis, keys);
   }
 
-  /** Starts node `id`; `env`: extra environment variables for its process (e.g. a failpoint). */
+  /** Starts node `id`; `env` adds environment variables (e.g. ARBOR_FAILPOINT, node/failpoints.ts). */
   start(id: number, env: Record<string, string> = {}): void {
     const p = spawn(
       process.execPath,
@@ -194,6 +194,25 @@ export class Cluster {
     return new Promise((r) => {
       p.once("exit", () => r());
       p.kill(signal);
+    });
+  }
+
+  /** Resolves when node `id`'s process has ended by itself (a failpoint), within `timeoutMs`. */
+  exited(id: number, timeoutMs: number): Promise<void> {
+    const p = this.procs[id];
+    if (!p) return Promise.resolve();
+    const done = () => {
+      if (this.procs[id] === p) this.procs[id] = null;
+    };
+    if (p.stderr!.closed) return Promise.resolve(done());
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`node ${id} still running`)), timeoutMs);
+      // "close", not "exit": its last words on stderr are read by then.
+      p.once("close", () => {
+        clearTimeout(timer);
+        done();
+        resolve();
+      });
     });
   }
 

@@ -1,0 +1,156 @@
+// Durable receipts: every receipt a node keeps is written in the batch of its block (so no crash
+// can leave a block applied with its receipts missing), found by request id after a restart, and
+// pruned in the background once its block is RECEIPT_RETENTION_BLOCKS old, through a height index.
+// Also the node's own header of each height (hash chain and certificate checks after a restart).
+//
+// Application keys (under the store's application prefix): 'r' ‖ request id → receipt bytes;
+// 'i' ‖ u64 height ‖ request id → empty (the height index); 'H' ‖ u64 height → own header.
+
+import { Reader, Writer } from "./common/codec.js";
+import { toHex } from "./common/bytes.js";
+import { RECEIPT_PRUNE_BATCH, RECEIPT_RETENTION_BLOCKS } from "./common/limits.js";
+import { decodeHeader, encodeHeader, type Header } from "./ledger/header.js";
+import { decodeReceipt, type Receipt } from "./ledger/receipt.js";
+import type { AppRecord, LevelStore } from "./store/level-store.js";
+
+const K_RECEIPT = 0x72; // 'r'
+const K_INDEX = 0x69; // 'i'
+const K_HEADER = 0x48; // 'H'
+const EMPTY = new Uint8Array(0);
+
+function receiptKey(id: Uint8Array): Uint8Array {
+  return new Writer(33).u8(K_RECEIPT).raw(id).finish();
+}
+
+function indexKey(height: bigint, id: Uint8Array): Uint8Array {
+  return new Writer(41).u8(K_INDEX).u64(height).raw(id).finish();
+}
+
+function indexFloor(height: bigint): Uint8Array {
+  return new Writer(9).u8(K_INDEX).u64(height).finish();
+}
+
+function headerKey(height: bigint): Uint8Array {
+  return new Writer(9).u8(K_HEADER).u64(height).finish();
+}
+
+/** What a block's receipts change: the records to commit, and the receipts now kept (to cache and serve). */
+export interface ReceiptWrites {
+  readonly records: AppRecord[];
+  readonly kept: Array<{ id: Uint8Array; receipt: Uint8Array }>;
+}
+
+export class ReceiptStore {
+  /** Heights below this have been pruned (receipts and headers). */
+  private prunedBelow = 0n;
+
+  constructor(
+    private readonly store: LevelStore,
+    private readonly retention: bigint = BigInt(RECEIPT_RETENTION_BLOCKS),
+  ) {}
+
+  /**
+   * The records for one block's receipts, by the rule for several receipts with one request id:
+   * an accepted receipt is never replaced, and a rejected one never replaces an existing receipt
+   * (a duplicate re-included by the broadcast is rejected as a replay: the first answer stands).
+   * `known` looks an id up in memory first; the rest are read from disk in one call.
+   *
+   * `decided` (hex ids): the requests this block gave their verdict (Ledger, exactly once). Such a
+   * verdict is the first receipt its id can have that is worth keeping — every earlier receipt of
+   * the same bytes was a refusal that cannot precede a verdict (malformed, bad signature and
+   * expired are final; `bad-lifetime` and `replay` receipts are never kept) — so it is written
+   * without looking anything up. Only the other refusals are looked up, and kept if new.
+   */
+  async prepare(
+    receipts: readonly Receipt[],
+    encoded: readonly Uint8Array[],
+    known: (id: Uint8Array) => Uint8Array | undefined,
+    decided?: ReadonlySet<string>,
+  ): Promise<ReceiptWrites> {
+    const existing = new Map<string, Uint8Array | undefined>();
+    const ask: Uint8Array[] = [];
+    const fast = (r: Receipt, hex: string): boolean | "skip" => {
+      if (decided === undefined) return false;
+      if (decided.has(hex)) return true;
+      return r.status === "rejected" && (r.reason === "replay" || r.reason === "bad-lifetime")
+        ? "skip"
+        : false;
+    };
+    for (const r of receipts) {
+      const hex = toHex(r.requestId);
+      if (existing.has(hex) || fast(r, hex) !== false) continue;
+      const mem = known(r.requestId);
+      existing.set(hex, mem);
+      if (mem === undefined) ask.push(r.requestId);
+    }
+    const found = await this.store.appGetMany(ask.map(receiptKey));
+    for (let i = 0; i < ask.length; i++) if (found[i] !== undefined) existing.set(toHex(ask[i]!), found[i]);
+    const records: AppRecord[] = [];
+    const kept: ReceiptWrites["kept"] = [];
+    for (let i = 0; i < receipts.length; i++) {
+      const r = receipts[i]!;
+      const hex = toHex(r.requestId);
+      const path = fast(r, hex);
+      if (path === "skip") continue;
+      if (path === true) {
+        records.push({ key: receiptKey(r.requestId), value: encoded[i]! });
+        records.push({ key: indexKey(r.height, r.requestId), value: EMPTY });
+        kept.push({ id: r.requestId, receipt: encoded[i]! });
+        continue;
+      }
+      const before = existing.get(hex);
+      if (before !== undefined) {
+        if (r.status === "rejected") continue;
+        const old = decodeReceipt(before);
+        if (old.status === "accepted") continue;
+        records.push({ key: indexKey(old.height, r.requestId), value: null });
+      }
+      records.push({ key: receiptKey(r.requestId), value: encoded[i]! });
+      records.push({ key: indexKey(r.height, r.requestId), value: EMPTY });
+      existing.set(hex, encoded[i]!);
+      kept.push({ id: r.requestId, receipt: encoded[i]! });
+    }
+    return { records, kept };
+  }
+
+  /** The record that keeps this node's own header of its height. */
+  headerRecord(h: Header): AppRecord {
+    return { key: headerKey(h.height), value: encodeHeader(h) };
+  }
+
+  async receipt(id: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.store.appGet(receiptKey(id));
+  }
+
+  async header(height: bigint): Promise<Header | undefined> {
+    const b = await this.store.appGet(headerKey(height));
+    return b === undefined ? undefined : decodeHeader(new Reader(b));
+  }
+
+  /** Own headers of heights in [from, to], ascending. */
+  async headers(from: bigint, to: bigint): Promise<Header[]> {
+    const rows = await this.store.appRange(headerKey(from), headerKey(to + 1n));
+    return rows.map((r) => decodeHeader(new Reader(r.value)));
+  }
+
+  /** The lowest height whose receipts and header are still kept, when the node is at `height`. */
+  floor(height: bigint): bigint {
+    const f = height - this.retention + 1n;
+    return f > 1n ? f : 1n;
+  }
+
+  /**
+   * One background pass: deletes the receipts and headers of heights below floor(height), at most
+   * RECEIPT_PRUNE_BATCH receipts (the rest on the next pass). Must not overlap a commit.
+   */
+  async prune(height: bigint): Promise<void> {
+    const cut = this.floor(height);
+    if (cut <= this.prunedBelow) return;
+    const rows = await this.store.appRange(indexFloor(0n), indexFloor(cut), RECEIPT_PRUNE_BATCH);
+    const dels: Uint8Array[] = [];
+    for (const row of rows) dels.push(row.key, receiptKey(row.key.subarray(9)));
+    await this.store.appDelete(dels);
+    await this.store.appClear(headerKey(0n), headerKey(cut));
+    if (rows.length < RECEIPT_PRUNE_BATCH) this.prunedBelow = cut;
+  }
+}
