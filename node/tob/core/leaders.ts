@@ -1,0 +1,39 @@
+// Leader reputation: who leads a round, chosen from the certified chain the round's block extends.
+// A validator that has neither proposed a block nor signed a certificate in the last few blocks of
+// that chain (it crashed, is paused, or is cut off) is skipped, so the cluster stops spending
+// round timeouts on it; once it votes again its signatures put it back. The choice depends only on
+// the round and on blocks every correct node verifies the same way, so nodes that extend the same
+// block agree; safety never depends on it (see docs/consensus.md §3, "Leaders").
+
+import { TOB_LEADER_WINDOW } from "../../common/limits.js";
+import type { Block } from "./types.js";
+
+/** The leader of `round` among `active` (see activeValidators), or round-robin over all `n`. */
+export function leaderAmong(round: number, n: number, active: readonly number[] | null): number {
+  return active ? active[round % active.length]! : round % n;
+}
+
+/**
+ * The validators eligible to lead a block extending `chain` (the last blocks of the current epoch
+ * ending at the parent, oldest first, at most TOB_LEADER_WINDOW of them), ascending; null for
+ * round-robin over every validator.
+ *
+ * Round-robin over all applies unless the window is full and shows progress (a block whose parent
+ * has the round just before it: a two-chain that commits). Otherwise the eligible are the window's
+ * authors and the signers of the certificates its blocks carry; each certificate has a quorum of
+ * signers, so at least a quorum stays eligible.
+ */
+export function activeValidators(n: number, chain: readonly Block[]): number[] | null {
+  if (chain.length < TOB_LEADER_WINDOW) return null;
+  let progress = false;
+  for (let i = 1; i < chain.length && !progress; i++) progress = chain[i]!.round === chain[i - 1]!.round + 1;
+  if (!progress) return null;
+  const seen = new Uint8Array(n);
+  for (const b of chain) {
+    if (b.author < n) seen[b.author] = 1;
+    for (const v of b.qc.votes) if (v.signer < n) seen[v.signer] = 1;
+  }
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) if (seen[i]) out.push(i);
+  return out.length > 0 ? out : null;
+}
