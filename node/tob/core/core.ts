@@ -182,7 +182,7 @@ export class TobCore {
   private readonly timeouts = new Map<number, Timeout>();
   private witness: { child: Block; qc: QC } | null = null;
   /** Eligible leaders after each recently seen block (by id; null: round-robin over all). */
-  private readonly eligible = new Map<string, number[] | null>();
+  private readonly eligible = new Map<string, { parentRound: number; active: number[] | null }>();
 
   private readonly ledger: Ledger;
   private readonly pool = new RequestPool();
@@ -517,15 +517,16 @@ export class TobCore {
    */
   private leaderOf(round: number, parentId: Uint8Array): number | null {
     const k = key(parentId);
-    let active = this.eligible.get(k);
-    if (active === undefined) {
+    let e = this.eligible.get(k);
+    if (e === undefined) {
       const chain = this.chainTo(parentId);
       if (!chain) return null;
-      active = activeValidators(this.set.n, chain);
+      const parentRound = chain.length > 0 ? chain[chain.length - 1]!.round : 0;
+      e = { parentRound, active: activeValidators(this.set.n, chain) };
       if (this.eligible.size >= TOB_LEADER_CACHE) this.eligible.clear();
-      this.eligible.set(k, active);
+      this.eligible.set(k, e);
     }
-    return leaderAmong(round, this.set.n, active);
+    return leaderAmong(round, this.set.n, e.parentRound, e.active);
   }
 
   private leaderIdOf(round: number, parentId: Uint8Array): PeerId | null {

@@ -8,9 +8,19 @@
 import { TOB_LEADER_WINDOW } from "../../common/limits.js";
 import type { Block } from "./types.js";
 
-/** The leader of `round` among `active` (see activeValidators), or round-robin over all `n`. */
-export function leaderAmong(round: number, n: number, active: readonly number[] | null): number {
-  return active ? active[round % active.length]! : round % n;
+/**
+ * The leader of `round` for a block extending a parent of round `parentRound`, among `active` (see
+ * activeValidators). Round-robin over all `n` when the parent is more than `n` rounds old: the
+ * chain has stalled under the eligible set, and plain rotation is what guarantees three
+ * consecutive correct leaders.
+ */
+export function leaderAmong(
+  round: number,
+  n: number,
+  parentRound: number,
+  active: readonly number[] | null,
+): number {
+  return active && round - parentRound <= n ? active[round % active.length]! : round % n;
 }
 
 /**
@@ -18,15 +28,21 @@ export function leaderAmong(round: number, n: number, active: readonly number[] 
  * ending at the parent, oldest first, at most TOB_LEADER_WINDOW of them), ascending; null for
  * round-robin over every validator.
  *
- * Round-robin over all applies unless the window is full and shows progress (a block whose parent
- * has the round just before it: a two-chain that commits). Otherwise the eligible are the window's
+ * Round-robin over all applies unless the window is full, shows progress (a block whose parent has
+ * the round just before it: a two-chain that commits) and no stall (two consecutive blocks more
+ * than `n` rounds apart: after a stall, rotation stays plain until the window has moved past it).
+ * Otherwise the eligible are the window's
  * authors and the signers of the certificates its blocks carry; each certificate has a quorum of
  * signers, so at least a quorum stays eligible.
  */
 export function activeValidators(n: number, chain: readonly Block[]): number[] | null {
   if (chain.length < TOB_LEADER_WINDOW) return null;
   let progress = false;
-  for (let i = 1; i < chain.length && !progress; i++) progress = chain[i]!.round === chain[i - 1]!.round + 1;
+  for (let i = 1; i < chain.length; i++) {
+    const gap = chain[i]!.round - chain[i - 1]!.round;
+    if (gap > n) return null;
+    if (gap === 1) progress = true;
+  }
   if (!progress) return null;
   const seen = new Uint8Array(n);
   for (const b of chain) {
