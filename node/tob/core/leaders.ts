@@ -9,10 +9,18 @@ import { TOB_LEADER_WINDOW } from "../../common/limits.js";
 import type { Block } from "./types.js";
 
 /**
+ * A parent this many rounds per validator older than the round (or such a gap between two blocks
+ * of the window) means the chain stalled under the eligible set: rotation falls back to plain
+ * round-robin. Far above the gaps one dead node causes (three rounds: its own and the one before,
+ * whose votes it would have gathered), so a crash alone never triggers it.
+ */
+export const STALL_ROUNDS_PER_VALIDATOR = 3;
+
+/**
  * The leader of `round` for a block extending a parent of round `parentRound`, among `active` (see
- * activeValidators). Round-robin over all `n` when the parent is more than `n` rounds old: the
- * chain has stalled under the eligible set, and plain rotation is what guarantees three
- * consecutive correct leaders.
+ * activeValidators). Round-robin over all `n` when the parent is more than
+ * STALL_ROUNDS_PER_VALIDATOR × n rounds old: the chain has stalled under the eligible set, and plain
+ * rotation is what guarantees three consecutive correct leaders.
  */
 export function leaderAmong(
   round: number,
@@ -20,7 +28,9 @@ export function leaderAmong(
   parentRound: number,
   active: readonly number[] | null,
 ): number {
-  return active && round - parentRound <= n ? active[round % active.length]! : round % n;
+  return active && round - parentRound <= STALL_ROUNDS_PER_VALIDATOR * n
+    ? active[round % active.length]!
+    : round % n;
 }
 
 /**
@@ -30,17 +40,17 @@ export function leaderAmong(
  *
  * Round-robin over all applies unless the window is full, shows progress (a block whose parent has
  * the round just before it: a two-chain that commits) and no stall (two consecutive blocks more
- * than `n` rounds apart: after a stall, rotation stays plain until the window has moved past it).
- * Otherwise the eligible are the window's
- * authors and the signers of the certificates its blocks carry; each certificate has a quorum of
- * signers, so at least a quorum stays eligible.
+ * than STALL_ROUNDS_PER_VALIDATOR × n rounds apart: after a stall, rotation stays plain until the
+ * window has moved past it). Otherwise the eligible are the window's authors and the signers of
+ * the certificates its blocks carry; each certificate has a quorum of signers, so at least a quorum
+ * stays eligible.
  */
 export function activeValidators(n: number, chain: readonly Block[]): number[] | null {
   if (chain.length < TOB_LEADER_WINDOW) return null;
   let progress = false;
   for (let i = 1; i < chain.length; i++) {
     const gap = chain[i]!.round - chain[i - 1]!.round;
-    if (gap > n) return null;
+    if (gap > STALL_ROUNDS_PER_VALIDATOR * n) return null;
     if (gap === 1) progress = true;
   }
   if (!progress) return null;
