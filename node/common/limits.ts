@@ -118,11 +118,10 @@ export const TOB_MAX_VOTE_ROUNDS_AHEAD = 64;
 /**
  * Blocks of the certified chain a round's leader is chosen from (leader reputation): a validator
  * that neither proposed nor signed a certificate in them does not lead. Small, so a crashed node
- * stops costing round timeouts two blocks after it fell silent (a real cluster at a few rounds per
- * second under load spent most of a 12 s window on them with 4); every certificate still has a
+ * stops costing round timeouts a few blocks after it fell silent; every certificate still has a
  * quorum of signers, so a quorum stays eligible.
  */
-export const TOB_LEADER_WINDOW = 2;
+export const TOB_LEADER_WINDOW = 4;
 /** Most blocks whose eligible leaders are remembered (each a small list, recomputed on a miss). */
 export const TOB_LEADER_CACHE = 256;
 /** Most validator-set changes scheduled ahead of time. */
