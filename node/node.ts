@@ -34,7 +34,7 @@ import {
 } from "../proto/gen/arbor/v1/client_pb.js";
 import { CHANNEL_OPTIONS, grpcError, raiseServerHttp2Limits, serviceDefinition } from "../proto/grpc.js";
 import { CHANNEL_CONSENSUS, CHANNEL_LEDGER, PeerNet } from "./net/peer-net.js";
-import { bytesEqual, toHex } from "./common/bytes.js";
+import { bytesEqual, fromHex, toHex } from "./common/bytes.js";
 import { ArborError } from "./common/errors.js";
 import {
   ADMISSION_BATCH_REQUESTS,
@@ -608,9 +608,20 @@ export class ArborNode {
             outsideNodes: BigInt(census.outside),
             certifiedHeight: this.certifier.latestCertified < 0n ? 0n : this.certifier.latestCertified,
             ...this.signedStatement(this.root),
+            ...this.consensusView(),
           }),
         );
       },
+    };
+  }
+
+  /** The consensus epoch and round this node is in, and the leader it follows for that round. */
+  private consensusView(): { consensusEpoch: bigint; consensusRound: bigint; leaderKey: Uint8Array } {
+    const s = this.tob.status();
+    return {
+      consensusEpoch: BigInt(s.epoch),
+      consensusRound: BigInt(s.round),
+      leaderKey: s.leader === null ? new Uint8Array(0) : fromHex(s.leader),
     };
   }
 

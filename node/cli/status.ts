@@ -1,5 +1,6 @@
 // `arbor status`: every node's id, address, reachability, block height, timestamp and state root,
-// and whether the reachable nodes agree (same height and same root).
+// its consensus round and the leader it follows for it, and whether the reachable nodes agree
+// (same height and same root).
 import { bytesEqual, toHex } from "../common/bytes.js";
 import type { ArborClient } from "../../client/client.js";
 import { parseArgs, UsageError } from "./args.js";
@@ -15,10 +16,17 @@ export interface NodeStatus {
   readonly root?: Uint8Array;
   readonly certifiedHeight?: bigint;
   readonly peers?: number;
+  /** Consensus epoch and round the node is in. */
+  readonly epoch?: bigint;
+  readonly round?: bigint;
+  /** The node it follows as that round's leader (its id; null if the key is not a genesis node's or unknown). */
+  readonly leader?: number | null;
   readonly error?: string;
 }
 
 export async function pollStatus(c: ArborClient): Promise<NodeStatus[]> {
+  const leaderOf = (key: Uint8Array): number | null =>
+    key.length === 0 ? null : (c.genesis.nodes.find((g) => bytesEqual(g.publicKey, key))?.id ?? null);
   return Promise.all(
     c.nodes.map(async (n): Promise<NodeStatus> => {
       try {
@@ -32,6 +40,9 @@ export async function pollStatus(c: ArborClient): Promise<NodeStatus[]> {
           root: s.root,
           certifiedHeight: s.certifiedHeight,
           peers: s.peersConnected,
+          epoch: s.consensusEpoch,
+          round: s.consensusRound,
+          leader: leaderOf(s.leaderKey),
         };
       } catch (e) {
         const d = (e as { details?: string }).details || String(e);
@@ -71,11 +82,13 @@ export async function statusCommand(argv: string[]): Promise<number> {
     out.line(
       `chain ${toHex(c.chain).slice(0, 16)}…  ${c.nodes.length} node${c.nodes.length === 1 ? "" : "s"} (f = ${f}, k = ${c.genesis.replication})`,
     );
-    out.line(" id  address                reachable  height  timestamp  root          certified  peers");
+    out.line(
+      " id  address                reachable  height  timestamp  root          certified  peers     round  leader",
+    );
     for (const s of st)
       out.line(
         s.reachable
-          ? ` ${String(s.id).padStart(2)}  ${s.address.padEnd(22)} yes        ${String(s.height).padStart(6)}  ${String(s.timestamp).padStart(9)}  ${shortHex(s.root!)}  ${String(s.certifiedHeight).padStart(9)}  ${String(s.peers).padStart(5)}`
+          ? ` ${String(s.id).padStart(2)}  ${s.address.padEnd(22)} yes        ${String(s.height).padStart(6)}  ${String(s.timestamp).padStart(9)}  ${shortHex(s.root!)}  ${String(s.certifiedHeight).padStart(9)}  ${String(s.peers).padStart(5)}  ${String(s.round).padStart(8)}  ${s.leader === null ? "?" : String(s.leader)}`
           : ` ${String(s.id).padStart(2)}  ${s.address.padEnd(22)} NO         (${s.error})`,
       );
     if (up.length === 0) {

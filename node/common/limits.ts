@@ -137,6 +137,15 @@ export const TOB_DEDUP_WINDOW = 256;
 export const TOB_MAX_SYNC_BLOCKS = 64;
 /** Most future rounds ahead of the current one for which votes are buffered. */
 export const TOB_MAX_VOTE_ROUNDS_AHEAD = 64;
+/**
+ * Blocks of the certified chain a round's leader is chosen from (leader reputation): a validator
+ * that neither proposed nor signed a certificate in them does not lead. Small, so a crashed node
+ * stops costing round timeouts a few blocks after it fell silent; every certificate still has a
+ * quorum of signers, so a quorum stays eligible.
+ */
+export const TOB_LEADER_WINDOW = 4;
+/** Most blocks whose eligible leaders are remembered (each a small list, recomputed on a miss). */
+export const TOB_LEADER_CACHE = 256;
 /** Most validator-set changes scheduled ahead of time. */
 export const TOB_MAX_SCHEDULED_EPOCHS = 4;
 /** Past epochs whose closing blocks are kept to help laggards cross the boundary. */

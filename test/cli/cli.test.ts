@@ -64,9 +64,25 @@ test("init writes keys (0600), a valid genesis with the system ops, node configs
 test("status --json: every node reachable, at one height and root", async () => {
   const s = await runJson<{
     agree: boolean;
-    nodes: Array<{ id: number; reachable: boolean; height: string; root: string }>;
+    nodes: Array<{
+      id: number;
+      reachable: boolean;
+      height: string;
+      root: string;
+      round: string;
+      leader: number | null;
+    }>;
   }>(["status", ...c.flags]);
   assert.equal(s.agree, true);
+  // The consensus view: each node's round, and the node it follows as that round's leader.
+  assert.ok(
+    s.nodes.every((n) => /^\d+$/.test(n.round) && (n.leader === null || [0, 1, 2, 3].includes(n.leader))),
+    JSON.stringify(s.nodes),
+  );
+  assert.ok(
+    s.nodes.some((n) => n.leader !== null && Number(n.round) > 0),
+    "some node follows a leader",
+  );
   assert.deepEqual(
     s.nodes.map((n) => n.id),
     [0, 1, 2, 3],
@@ -75,6 +91,7 @@ test("status --json: every node reachable, at one height and root", async () => 
   const text = await run(["status", ...c.flags]);
   assert.equal(text.code, 0);
   assert.match(text.stdout, /4\/4 reachable; they agree/);
+  assert.match(text.stdout, /round +leader/);
 });
 
 test("op build reproduces the project's build; op check accepts it and refuses garbage; the flags match build-ops.mjs", async () => {

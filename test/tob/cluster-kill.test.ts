@@ -1,7 +1,8 @@
 // Ordering on a real cluster (issue 4, must-show 3): four node processes on loopback with real gRPC
 // peer streams. Clients submit requests continuously; one node is killed with SIGKILL; the other
-// three keep ordering (heights rise, receipts keep coming); the killed node is restarted, catches
-// up from its peers and agrees with them: the same height and the same root, from Status.
+// three keep ordering (heights rise, receipts keep coming) and follow live leaders; the killed node
+// is restarted, catches up from its peers and agrees with them: the same height and the same root,
+// from Status.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Cluster } from "../cluster/cluster.js";
@@ -75,6 +76,15 @@ test(
       );
       assert.ok(h1 >= h0 + 3, `the three went on ordering: height ${h0} → ${h1}`);
       assert.ok(during >= 5, `${during} requests ordered while node ${VICTIM} was dead`);
+      // Leadership moved off the dead node: the others follow live leaders (Status says which).
+      const views = await Promise.all(others.map((id) => c.clients[id]!.status()));
+      for (const v of views) {
+        assert.ok(v.consensusRound > 0n, `node ${v.node} reports its round`);
+        assert.ok(
+          v.leaderKey.length === 0 || !bytesEqual(v.leaderKey, c.keys[VICTIM]!.publicKey),
+          `node ${v.node} follows the dead node as leader of round ${v.consensusRound}`,
+        );
+      }
 
       c.start(VICTIM);
       await c.ready();

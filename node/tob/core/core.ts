@@ -10,6 +10,8 @@ import { Writer } from "../../common/codec.js";
 import { sha256 } from "../../common/hash.js";
 import {
   TOB_DELIVER_WINDOW,
+  TOB_LEADER_CACHE,
+  TOB_LEADER_WINDOW,
   TOB_MAX_BLOCK_BYTES,
   TOB_MAX_BLOCK_REQUESTS,
   TOB_MAX_EVIDENCE_PER_STEP,
@@ -30,6 +32,7 @@ import {
   type Signer,
   type Verifier,
 } from "./crypto.js";
+import { activeValidators, leaderAmong } from "./leaders.js";
 import { Ledger, type Delivery } from "./ledger.js";
 import { makeStep, type Effects, type Evidence, type Rejected, type Send, type Step } from "./output.js";
 import { RequestPool, blockDigests, requestDigest } from "./pool.js";
@@ -132,6 +135,11 @@ export interface Status {
   /** Height of the committed block the current epoch builds on. */
   readonly epochStartHeight: number;
   readonly round: number;
+  /**
+   * The validator this node expects to lead its current round (the leader for a block extending
+   * its high QC), or null while it lacks that block.
+   */
+  readonly leader: PeerId | null;
   readonly highQCRound: number;
   readonly lastVotedRound: number;
   readonly committedHeight: number;
@@ -173,6 +181,8 @@ export class TobCore {
   private readonly votes = new Map<number, Map<number, Vote>>();
   private readonly timeouts = new Map<number, Timeout>();
   private witness: { child: Block; qc: QC } | null = null;
+  /** Eligible leaders after each recently seen block (by id; null: round-robin over all). */
+  private readonly eligible = new Map<string, { parentRound: number; active: number[] | null }>();
 
   private readonly ledger: Ledger;
   private readonly pool = new RequestPool();
@@ -314,6 +324,7 @@ export class TobCore {
       epoch: this.es.epoch,
       epochStartHeight: this.es.genesisHeight,
       round: this.round,
+      leader: this.leaderIdOf(this.round, this.safety.highQC.blockId),
       highQCRound: this.safety.highQC.round,
       lastVotedRound: this.safety.lastVotedRound,
       committedHeight: this.ledger.committedHeight,
@@ -420,6 +431,7 @@ export class TobCore {
     this.votes.clear();
     this.timeouts.clear();
     this.witness = null;
+    this.eligible.clear();
     this.waiting = null;
     this.announceRound = -1;
     this.cursor = null;
@@ -495,6 +507,54 @@ export class TobCore {
 
   private isKnownPeer(p: PeerId): boolean {
     return this.set.has(p) || this.es.schedules.some((s) => s.validators.some((k) => peerIdOf(k) === p));
+  }
+
+  // ---- leaders ------------------------------------------------------------------------------
+
+  /**
+   * The leader of `round` for a block extending `parentId` (leader reputation, leaders.ts), or
+   * null if that block is unknown here. Nodes extending the same block agree on it.
+   */
+  private leaderOf(round: number, parentId: Uint8Array): number | null {
+    const k = key(parentId);
+    let e = this.eligible.get(k);
+    if (e === undefined) {
+      const chain = this.chainTo(parentId);
+      if (!chain) return null;
+      const parentRound = chain.length > 0 ? chain[chain.length - 1]!.round : 0;
+      e = { parentRound, active: activeValidators(this.set.n, chain) };
+      if (this.eligible.size >= TOB_LEADER_CACHE) this.eligible.clear();
+      this.eligible.set(k, e);
+    }
+    return leaderAmong(round, this.set.n, e.parentRound, e.active);
+  }
+
+  private leaderIdOf(round: number, parentId: Uint8Array): PeerId | null {
+    const i = this.leaderOf(round, parentId);
+    return i === null ? null : this.set.ids[i]!;
+  }
+
+  /**
+   * The last TOB_LEADER_WINDOW blocks of this epoch ending at `id`, oldest first: uncommitted ones
+   * from the tree, then committed ones from the ledger. Null if `id` is neither in the tree nor
+   * committed here.
+   */
+  private chainTo(id: Uint8Array): Block[] | null {
+    const out: Block[] = [];
+    let b = this.tree.get(id);
+    if (!b && !this.tree.isRoot(id)) return null;
+    let h = this.tree.root.height;
+    while (b && out.length < TOB_LEADER_WINDOW) {
+      out.push(b);
+      h = b.height - 1;
+      b = this.tree.get(b.parentId);
+    }
+    for (; out.length < TOB_LEADER_WINDOW && h > this.es.genesisHeight; h--) {
+      const c = this.ledger.blockAt(h);
+      if (!c || c.epoch !== this.es.epoch) break;
+      out.push(c);
+    }
+    return out.reverse();
   }
 
   // ---- pacemaker -----------------------------------------------------------------------------
@@ -739,8 +799,6 @@ export class TobCore {
         this.insertBlock(b);
       reject("tob/stale", `proposal for round ${b.round} in round ${this.round}`);
     }
-    if (b.author !== this.set.leader(b.round))
-      reject("tob/not-leader", `block of round ${b.round} by ${b.author}`);
     this.certs.proposal(b);
     const digests = blockDigests(b);
     if (new Set(digests).size !== digests.length) reject("tob/duplicate-request", "block repeats a request");
@@ -753,6 +811,8 @@ export class TobCore {
     if (tcv) this.onTC(tcv);
     const prev = this.proposals.get(b.round);
     if (prev && !bytesEqual(prev.id, b.id)) {
+      // The proposal we took for this round passed the leader check; another author's is not ours.
+      if (prev.author !== b.author) reject("tob/not-leader", `second author for round ${b.round}`);
       this.addEvidence(
         "double-proposal",
         b.round,
@@ -767,12 +827,17 @@ export class TobCore {
     if (this.ledger.full) reject("tob/backpressure", "too many committed blocks await delivery");
     if (!this.tree.position(b.parentId)) {
       // Proposals of consecutive rounds come from different leaders over different streams, so
-      // the child may overtake its parent: keep it, and vote once the parent is in.
+      // the child may overtake its parent: keep it, and vote once the parent is in. Its leader is
+      // checked then (it depends on the parent's chain); until then the first one held is kept.
+      if (this.waiting?.block.round === b.round && this.waiting.block.author !== b.author)
+        reject("tob/missing-parent", `parent of round ${b.round} unknown`);
       this.waiting = { block: b, tc, from };
       this.syncPeer = from;
       this.requestSync(from);
       reject("tob/missing-parent", `parent of round ${b.round} unknown`);
     }
+    if (b.author !== this.leaderOf(b.round, b.parentId))
+      reject("tob/not-leader", `block of round ${b.round} by ${b.author}`);
     this.insertBlock(b);
     this.proposals.set(b.round, b);
     this.adopt(b);
@@ -792,14 +857,17 @@ export class TobCore {
     this.setSafety({ lastVotedRound: b.round });
     const sig = this.cfg.signer.sign(voteSigningBytes(this.cfg.networkId, b.epoch, b.round, b.id));
     const vote: Vote = { epoch: b.epoch, round: b.round, blockId: b.id, signer: this.myIndex, sig };
-    const next = this.set.ids[this.set.leader(b.round + 1)]!;
+    const next = this.leaderIdOf(b.round + 1, b.id);
+    invariant(next !== null, "the block voted for is in the tree");
     if (next === this.me) this.local.push({ kind: "vote", vote });
     else this.send(next, { kind: "vote", vote });
   }
 
   private onVote(v: Vote, trusted: boolean): void {
-    if (this.set.leader(v.round + 1) !== this.myIndex)
-      reject("tob/not-next-leader", `vote of round ${v.round}`);
+    // The next leader depends on the block voted for; a vote that overtook its block is kept (a
+    // quorum of them is a valid QC whoever gathers it).
+    const next = this.leaderOf(v.round + 1, v.blockId);
+    if (next !== null && next !== this.myIndex) reject("tob/not-next-leader", `vote of round ${v.round}`);
     if (v.round + 1 < this.round) return;
     if (v.round > this.round + TOB_MAX_VOTE_ROUNDS_AHEAD)
       reject("tob/vote-too-far", `vote for round ${v.round}`);
@@ -945,11 +1013,10 @@ export class TobCore {
   // ---- proposing -----------------------------------------------------------------------------
 
   private maybePropose(): boolean {
-    if (this.myIndex < 0 || this.set.leader(this.round) !== this.myIndex) return false;
-    if (this.round <= this.safety.lastVotedRound || this.ledger.full) return false;
+    if (this.myIndex < 0 || this.round <= this.safety.lastVotedRound || this.ledger.full) return false;
     const hqc = this.safety.highQC;
     const parent = this.tree.position(hqc.blockId);
-    if (!parent) return false;
+    if (!parent || this.leaderOf(this.round, hqc.blockId) !== this.myIndex) return false;
     let tc: TC | null = null;
     if (hqc.round + 1 !== this.round) {
       if (!this.safety.highTC || this.safety.highTC.round !== this.round - 1) return false;

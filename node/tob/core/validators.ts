@@ -1,6 +1,6 @@
-// An epoch's ordered validator set: who may sign, how many signatures make a quorum, and who leads
-// each round. Peers are named by the hex of their public key (PeerId) so the shell's authenticated
-// transport and the core agree on identity without sharing any other state.
+// An epoch's ordered validator set: who may sign and how many signatures make a quorum (who leads a
+// round is leaders.ts). Peers are named by the hex of their public key (PeerId) so the shell's
+// authenticated transport and the core agree on identity without sharing any other state.
 
 import { bytesEqual, toHex } from "../../common/bytes.js";
 import { LimitError, invariant } from "../../common/errors.js";
@@ -51,11 +51,6 @@ export class ValidatorSet {
 
   has(id: PeerId): boolean {
     return this.index.has(id);
-  }
-
-  /** Round-robin: every validator leads one round in n, so no single leader can censor forever. */
-  leader(round: number): number {
-    return round % this.n;
   }
 
   equals(other: ValidatorSet): boolean {

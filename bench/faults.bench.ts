@@ -1,0 +1,347 @@
+// bench:faults — what one node down costs a 4-node cluster, and how long an SDK call takes to fail
+// on a cluster that cannot certify. A real cluster (node child processes on loopback, the node's
+// default 50 ms tick, so a round timeout is 1 s) runs the banking workload through the SDK: several
+// ArborClient instances, each owning its share of the accounts, offer a steady open-loop rate of
+// transfers (Bank.transfer → ArborClient.transact), an account never in two transfers at once. The
+// load runs without a break through consecutive windows:
+//
+//   all up → node 3 killed (SIGKILL) → node 3 restarted (not measured) → node 3 paused (SIGSTOP)
+//   → node 3 resumed (SIGCONT, not measured)
+//
+// Per window: accepted transfers/s (trusted receipts completed inside the window), p50/p99 latency of
+// the transfers started in it (call → trusted receipt), refusals by reason, and each live node's
+// consensus round and the leader it follows (Status) at the window's end. Then two of the four nodes
+// are killed (no quorum: nothing can be ordered or certified) and one transfer is timed from the
+// call until it fails (bounded by WEDGED_CAP_MS), with a client connected with the SDK's default
+// per-call timeout.
+//
+// The last line of stdout is one JSON object: oneDownThroughputRatio (one killed ÷ all up),
+// oneDownP50Ratio, pausedNodeExtraMs (p50 paused − p50 all up), wedgedCallMs and the raw figures;
+// "all up" is the mean rate and the median p50 of the first and the last window.
+// Knobs: ARBOR_FAULTS_RATE (transfers/s offered, default 20), ARBOR_FAULTS_WINDOW_S (default 12).
+import { loadavg } from "node:os";
+import { ArborClient } from "../client/index.js";
+import { RequestRejected } from "../client/errors.js";
+import { Bank } from "../examples/banking/bank.js";
+import { Cluster } from "../test/cluster/cluster.js";
+import { LoadClient, type Job } from "./load.js";
+import { machineLine, median, progress } from "./machine.js";
+import { bytesEqual } from "../node/common/bytes.js";
+import { loadBuiltOp } from "../node/exec/built-ops.js";
+import { Writer } from "../node/common/codec.js";
+import { sha256 } from "../node/common/hash.js";
+import { installNodeSha256 } from "../node/platform.js";
+import { generateKeyPair } from "../node/keys.js";
+
+installNodeSha256();
+const RATE = Number(process.env.ARBOR_FAULTS_RATE ?? 20);
+const WINDOW_S = Number(process.env.ARBOR_FAULTS_WINDOW_S ?? 12);
+/** Load before the first window (the pipeline fills) and after each repair (the node catches up). */
+const WARM_S = 5;
+const RECOVER_S = 8;
+const ACCOUNTS = 400;
+const CLIENTS = 6;
+const DOWN = 3;
+/** The SDK's documented default per-call timeout (ConnectOptions.timeoutMs). */
+const SDK_DEFAULT_TIMEOUT_MS = 10_000;
+/** Longest the wedged call is waited for before the bench gives up on it. */
+const WEDGED_CAP_MS = 120_000;
+const TICK_MS = 5;
+
+const name = (i: number) => `a${i}`;
+const acct = (i: number) => `bank/accounts/${name(i)}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const running = new Set<Cluster>();
+process.on("exit", () => {
+  for (const c of running)
+    for (const p of c.procs) {
+      p?.kill("SIGCONT");
+      p?.kill("SIGKILL");
+    }
+});
+for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => process.exit(130));
+
+function reasonOf(e: unknown): string {
+  if (e instanceof RequestRejected) return e.code;
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === "string") return code;
+  if (typeof code === "number") return `grpc-${code}`;
+  return e instanceof Error ? e.message.slice(0, 60) : String(e);
+}
+
+/** Opens and mints the accounts over the node API (setup, not measured); returns the SDK banks. */
+async function populate(cluster: Cluster): Promise<{ banks: Bank[]; clients: ArborClient[] }> {
+  const owner = generateKeyPair();
+  const users = Array.from({ length: CLIENTS }, () => generateKeyPair());
+  const admin = await ArborClient.connect({ genesis: cluster.genesis, key: owner });
+  const ops = new Map((["open", "mint", "transfer"] as const).map((o) => [o, loadBuiltOp(`banking/${o}`)]));
+  await new Bank(admin).setup(ops);
+  admin.close();
+  const load = new LoadClient(cluster.genesis);
+  load.subscribe(0);
+  const run = async (jobs: Job[]) => {
+    for (let i = 0; i < jobs.length; i += 200) {
+      const batch = jobs.slice(i, i + 200);
+      const proof = await load.proofFor([...new Set(batch.flatMap((j) => [j.op, ...j.touched]))]);
+      const signed = load.sign(batch, proof);
+      const rs = await Promise.all(signed.map((s, k) => load.submit(s, sha256(s), k % 4)));
+      for (const r of rs) if (r.status !== "accepted") throw new Error(`setup: ${r.reason} ${r.message}`);
+    }
+  };
+  const ids = Array.from({ length: ACCOUNTS }, (_, i) => i);
+  const open = (i: number): Job => ({
+    op: "bank/open",
+    touched: [acct(i)],
+    args: new Writer().string(acct(i)).finish(),
+    signer: users[i % CLIENTS]!,
+  });
+  await run(ids.map(open));
+  const mint = (i: number): Job => ({
+    op: "bank/mint",
+    touched: ["bank/.owner", acct(i)],
+    args: new Writer().string(acct(i)).varint(1_000_000).finish(),
+    signer: owner,
+  });
+  await run(ids.map(mint));
+  load.close();
+  const clients = await Promise.all(
+    users.map((u) => ArborClient.connect({ genesis: cluster.genesis, key: u })),
+  );
+  return { banks: clients.map((c) => new Bank(c)), clients };
+}
+
+interface Done {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** A steady open-loop transfer load that runs until stopped. */
+class SteadyLoad {
+  readonly done: Done[] = [];
+  readonly refused: { at: number; why: string }[] = [];
+  private readonly busy = new Uint8Array(ACCOUNTS);
+  private readonly inflight = new Set<Promise<void>>();
+  private stopped = false;
+  private loop: Promise<void> | null = null;
+
+  constructor(private readonly banks: Bank[]) {}
+
+  start(): void {
+    const t0 = performance.now();
+    let issued = 0;
+    this.loop = (async () => {
+      while (!this.stopped) {
+        const due = Math.floor(((performance.now() - t0) / 1000) * RATE);
+        for (; issued < due; issued++) this.issue();
+        await sleep(TICK_MS);
+      }
+    })();
+  }
+
+  private issue(): void {
+    let a = -1;
+    let b = -1;
+    for (let t = 0; t < 16 && a < 0; t++) {
+      const x = Math.floor(Math.random() * ACCOUNTS);
+      const y = Math.floor(Math.random() * ACCOUNTS);
+      if (x !== y && !this.busy[x] && !this.busy[y]) [a, b] = [x, y];
+    }
+    const start = performance.now();
+    if (a < 0) return void this.refused.push({ at: start, why: "no-idle-account" });
+    this.busy[a] = this.busy[b] = 1;
+    const p = this.banks[a % CLIENTS]!.transfer(name(a), name(b), 1n)
+      .then(
+        () => void this.done.push({ start, end: performance.now() }),
+        (e) => void this.refused.push({ at: start, why: reasonOf(e) }),
+      )
+      .finally(() => {
+        this.busy[a] = this.busy[b] = 0;
+        this.inflight.delete(p);
+      });
+    this.inflight.add(p);
+  }
+
+  /** Stops offering and waits (bounded) for the transfers in flight. */
+  async stop(drainMs: number): Promise<number> {
+    this.stopped = true;
+    await this.loop;
+    const end = Date.now() + drainMs;
+    while (this.inflight.size > 0 && Date.now() < end)
+      await Promise.race([Promise.race(this.inflight), sleep(1000)]);
+    return this.inflight.size;
+  }
+}
+
+interface Window {
+  readonly name: string;
+  readonly from: number;
+  readonly to: number;
+}
+
+interface WindowFigures {
+  readonly transfersPerSec: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly started: number;
+  readonly refusals: Record<string, number>;
+  /** Per live node: [node, consensus round, the node it follows as leader (-1: unknown)]. */
+  readonly views: [number, number, number][];
+  readonly loadAvg: number;
+}
+
+function figures(
+  load: SteadyLoad,
+  w: Window,
+  views: [number, number, number][],
+  loadAvg: number,
+): WindowFigures {
+  const secs = (w.to - w.from) / 1000;
+  const completed = load.done.filter((d) => d.end >= w.from && d.end < w.to).length;
+  const lat = load.done
+    .filter((d) => d.start >= w.from && d.start < w.to)
+    .map((d) => d.end - d.start)
+    .sort((x, y) => x - y);
+  const q = (x: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(x * lat.length))]! : NaN);
+  const refusals: Record<string, number> = {};
+  for (const r of load.refused)
+    if (r.at >= w.from && r.at < w.to) refusals[r.why] = (refusals[r.why] ?? 0) + 1;
+  const started = lat.length + Object.values(refusals).reduce((s, x) => s + x, 0);
+  return {
+    transfersPerSec: completed / secs,
+    p50Ms: q(0.5),
+    p99Ms: q(0.99),
+    started,
+    refusals,
+    views,
+    loadAvg,
+  };
+}
+
+/** Each live node's round and the node it follows as leader, from Status. */
+async function views(c: Cluster, live: readonly number[]): Promise<[number, number, number][]> {
+  return Promise.all(
+    live.map(async (id): Promise<[number, number, number]> => {
+      try {
+        const s = await c.clients[id]!.status();
+        const leader = c.keys.findIndex(
+          (k) => s.leaderKey.length > 0 && bytesEqual(k.publicKey, s.leaderKey),
+        );
+        return [id, Number(s.consensusRound), leader];
+      } catch {
+        return [id, -1, -1];
+      }
+    }),
+  );
+}
+
+async function measure(
+  c: Cluster,
+  wname: string,
+  live: readonly number[],
+): Promise<{ w: Window; views: [number, number, number][]; loadAvg: number }> {
+  const from = performance.now();
+  progress(`window "${wname}": ${WINDOW_S} s at ${RATE} transfers/s offered`);
+  await sleep(WINDOW_S * 1000);
+  const to = performance.now();
+  return { w: { name: wname, from, to }, views: await views(c, live), loadAvg: loadavg()[0]! };
+}
+
+/** Time from the call to its failure (or success) of one transfer on a cluster without a quorum. */
+async function wedgedCall(c: Cluster): Promise<{ ms: number; outcome: string }> {
+  const key = generateKeyPair();
+  const client = await ArborClient.connect({ genesis: c.genesis, key });
+  try {
+    const bank = new Bank(client);
+    const t0 = performance.now();
+    const call = bank.transfer(name(0), name(1), 1n).then(
+      () => "succeeded",
+      (e) => `failed: ${reasonOf(e)}`,
+    );
+    const outcome = await Promise.race([call, sleep(WEDGED_CAP_MS).then(() => "still pending at the cap")]);
+    return { ms: Math.round(performance.now() - t0), outcome };
+  } finally {
+    client.close();
+  }
+}
+
+async function main(): Promise<void> {
+  process.stderr.write(`${machineLine()}\n`);
+  const cluster = await Cluster.create({ n: 4, k: 2, T: 65536 });
+  running.add(cluster);
+  try {
+    cluster.startAll();
+    await cluster.ready();
+    const { banks, clients } = await populate(cluster);
+    progress(`4 nodes up; ${ACCOUNTS} accounts opened and minted, owned by ${CLIENTS} clients`);
+    const load = new SteadyLoad(banks);
+    load.start();
+    await sleep(WARM_S * 1000);
+    const all = [0, 1, 2, 3];
+    const others = all.filter((i) => i !== DOWN);
+
+    const up = await measure(cluster, "all up", all);
+    await cluster.kill(DOWN, "SIGKILL");
+    const killed = await measure(cluster, `node ${DOWN} killed (SIGKILL)`, others);
+    cluster.start(DOWN);
+    await cluster.ready();
+    progress(`node ${DOWN} restarted; ${RECOVER_S} s to catch up`);
+    await sleep(RECOVER_S * 1000);
+    cluster.procs[DOWN]!.kill("SIGSTOP");
+    const paused = await measure(cluster, `node ${DOWN} paused (SIGSTOP)`, others);
+    cluster.procs[DOWN]!.kill("SIGCONT");
+    progress(`node ${DOWN} resumed (SIGCONT); ${RECOVER_S} s to catch up`);
+    await sleep(RECOVER_S * 1000);
+    const after = await measure(cluster, "all up again", all);
+    const unanswered = await load.stop(60_000);
+    for (const c of clients) c.close();
+
+    const f = (m: { w: Window; views: [number, number, number][]; loadAvg: number }) =>
+      figures(load, m.w, m.views, m.loadAvg);
+    const windows = { allUp: f(up), oneKilled: f(killed), onePaused: f(paused), allUpAgain: f(after) };
+    for (const [k, v] of Object.entries(windows))
+      progress(
+        `${k}: ${v.transfersPerSec.toFixed(1)} transfers/s, p50 ${v.p50Ms.toFixed(0)} ms, p99 ${v.p99Ms.toFixed(0)} ms, ` +
+          `refusals ${JSON.stringify(v.refusals)}, [node, round, leader] ${JSON.stringify(v.views)}, load ${v.loadAvg.toFixed(1)}`,
+      );
+
+    progress(`killing nodes 2 and ${DOWN}: no quorum; timing one transfer`);
+    await cluster.kill(2, "SIGKILL");
+    await cluster.kill(DOWN, "SIGKILL");
+    const wedged = await wedgedCall(cluster);
+    progress(`wedged transfer: ${wedged.outcome} after ${wedged.ms} ms`);
+
+    // The all-up baseline is the mean rate and median p50 of the two all-up windows (before the
+    // faults and after the repairs), so a slow start or a late backlog does not skew the ratios.
+    const upRate = (windows.allUp.transfersPerSec + windows.allUpAgain.transfersPerSec) / 2;
+    const upP50 = median([windows.allUp.p50Ms, windows.allUpAgain.p50Ms]);
+    const result = {
+      bench: "faults",
+      oneDownThroughputRatio: round3(windows.oneKilled.transfersPerSec / upRate),
+      oneDownP50Ratio: round3(windows.oneKilled.p50Ms / upP50),
+      pausedNodeExtraMs: Math.round(windows.onePaused.p50Ms - upP50),
+      wedgedCallMs: wedged.ms,
+      wedgedOutcome: wedged.outcome,
+      sdkDefaultTimeoutMs: SDK_DEFAULT_TIMEOUT_MS,
+      offeredPerSec: RATE,
+      windowS: WINDOW_S,
+      allUpTransfersPerSec: round3(upRate),
+      allUpP50Ms: Math.round(upP50),
+      unansweredAtEnd: unanswered,
+      windows,
+      machine: machineLine(),
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    for (const p of cluster.procs) p?.kill("SIGCONT");
+    running.delete(cluster);
+    await cluster.stop();
+  }
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+await main();
+process.exit(0);
