@@ -537,7 +537,10 @@ export class ArborNode {
     if (req.keys.length === 0 || req.keys.length > MAX_TOUCHED_KEYS)
       throw new ArborError("get/bad-keys", `ask for 1..${MAX_TOUCHED_KEYS} keys`);
     const paths = req.keys.map(keyPath);
-    let tree = prove(this.store.history.tree, paths, { values: !req.hashesOnly, leafSiblings: req.forExecute });
+    let tree = prove(this.store.history.tree, paths, {
+      values: !req.hashesOnly,
+      leafSiblings: req.forExecute,
+    });
     if (this.opts.byzantine === "stub-records") tree = stubRecords(tree, paths);
     let proof = encodeProof(tree);
     let root = this.root;
