@@ -179,6 +179,8 @@ const CERTIFICATE_WAIT_MS = 1_000;
 const RECEIPT_HEDGE_MS = 250;
 /** How long one fetch of a certified header looks before it gives up (client/no-certificate). */
 const CERTIFICATE_DEADLINE_MS = 5_000;
+/** How long one endpoint may take to send the genesis before the next is asked. */
+const GENESIS_CALL_MS = 5_000;
 /** A call's deadline when neither the client nor the call names one. */
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 /** Pause between two attempts of a read, growing with each attempt up to READ_RETRY_MAX_MS. */
@@ -279,20 +281,24 @@ export class ArborClient {
     else {
       if (!opts.endpoints || opts.endpoints.length === 0)
         throw new ArborError("client/no-endpoints", "give a genesis or endpoints");
-      g = await ArborClient.learnGenesis(opts.endpoints, opts.chainId);
+      const dl = new Deadline(callTimeout(opts.timeoutMs, DEFAULT_CALL_TIMEOUT_MS), "connect");
+      dl.waitingFor("client/no-genesis", () => `no endpoint of ${opts.endpoints!.join(", ")} gave a genesis`);
+      g = await dl.run(ArborClient.learnGenesis(opts.endpoints, dl, opts.chainId));
     }
     return new ArborClient(g, opts);
   }
 
   private static async learnGenesis(
     endpoints: readonly string[],
+    dl: Deadline,
     pin?: Uint8Array | string,
   ): Promise<Genesis> {
     const want = typeof pin === "string" ? pin.toLowerCase() : pin ? toHex(pin) : undefined;
     const errors: string[] = [];
     const mismatches: string[] = [];
     for (const e of endpoints) {
-      const c = new NodeConnection(e, 5000);
+      if (dl.expired) break;
+      const c = new NodeConnection(e, dl.cap(GENESIS_CALL_MS));
       try {
         const r = await c.genesis();
         const g = genesisFromJson(r.genesisJson);
@@ -1274,7 +1280,9 @@ export class ArborClient {
   }
 
   private async executeWithin(o: ExecuteOptions, dl: Deadline): Promise<TrustedReceipt> {
-    const r = await this.submitWithin(await this.prepareWithin(o, dl), dl);
+    // Through the public prepare (with the time left): a caller may wrap it, e.g. to sign with a
+    // proof of its own on the first attempt.
+    const r = await this.submitWithin(await this.prepare({ ...o, timeoutMs: dl.cap(Infinity) }), dl);
     if (r.receipt.status === "rejected")
       throw new RequestRejected(r.receipt.reason, r.receipt.message || r.receipt.reason, r.receipt.requestId);
     return r;
