@@ -22,7 +22,7 @@ export class Deadline {
     readonly ms: number,
     call: string,
   ) {
-    this.at = Date.now() + ms;
+    this.at = Date.now() + Math.ceil(ms);
     this.missing = () => new UnavailableError("client/deadline", `${call} did not finish within ${ms} ms`);
   }
 
