@@ -29,7 +29,6 @@ test(
     const c = await Cluster.create({
       n: 4,
       k: 2,
-      tickMs: 20,
       byzantine: { 1: "stub-records", 3: "stub-records" },
     });
     c.startAll();
