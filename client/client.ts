@@ -51,6 +51,9 @@ import {
 } from "../node/common/limits.js";
 import { clientVerifier, generateKey, sign, verify, type ClientKey } from "./crypto.js";
 import { RequestRejected, UnavailableError, VerificationError } from "./errors.js";
+import { callTimeout, Deadline, type CallOptions } from "./deadline.js";
+import { PenaltyBox } from "./penalty-box.js";
+import { admitRequest } from "./admission.js";
 import { joinAnswers, pruneProof, type ProofAnswer } from "./proofs.js";
 import { NodeConnection } from "./transport.js";
 import { LightClient, nodeHeaderSource, type HeaderSource } from "./light.js";
@@ -68,7 +71,10 @@ export interface ConnectOptions {
   readonly key?: ClientKey;
   /** Verify every read against a certified root (default true). */
   readonly verify?: boolean;
-  /** Per-call timeout, milliseconds (default 10 s). */
+  /**
+   * Every SDK call's deadline, milliseconds (default 30 s; each call takes `{ timeoutMs }` to
+   * override it): by then it has returned or failed with a typed error naming what was missing.
+   */
   readonly timeoutMs?: number;
   /**
    * Light mode: keep only the genesis and the newest trusted header and validator set (a
@@ -125,7 +131,7 @@ export interface AuditReport {
   readonly found: readonly AuditFinding[];
 }
 
-export interface ExecuteOptions {
+export interface ExecuteOptions extends CallOptions {
   readonly op: string;
   readonly touched: readonly string[];
   readonly args?: Uint8Array;
@@ -183,8 +189,17 @@ const CERTIFICATE_WAIT_MS = 1_000;
  * before asking every node (correct nodes apply a block within milliseconds of each other).
  */
 const RECEIPT_HEDGE_MS = 250;
-/** How long a client looks for a certified header before it gives up (client/no-certificate). */
+/** How long one fetch of a certified header looks before it gives up (client/no-certificate). */
 const CERTIFICATE_DEADLINE_MS = 5_000;
+/** How long one endpoint may take to send the genesis before the next is asked. */
+const GENESIS_CALL_MS = 5_000;
+/** A call's deadline when neither the client nor the call names one. */
+export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+/** Pause between two attempts of a read, growing with each attempt up to READ_RETRY_MAX_MS. */
+const READ_RETRY_STEP_MS = 20;
+const READ_RETRY_MAX_MS = 200;
+/** How long the first write may spend learning evictions before it is handed to the nodes. */
+const MEMBERSHIP_REFRESH_MS = 2_000;
 
 /** One holder's verified answer to a read. */
 interface Answer {
@@ -213,6 +228,10 @@ export class ArborClient {
   readonly suspects: Array<{ readonly accused: number; readonly evidence: Uint8Array }> = [];
   /** Nodes caught lying: not asked again. */
   readonly excluded = new Set<number>();
+  /** Nodes asked last for a while: answers that covered less than asked, calls left hanging. */
+  private readonly penalties = new PenaltyBox();
+  /** Every call's deadline unless the call names its own. */
+  readonly timeoutMs: number;
   /** Light mode only: the light client, the node it fetches from, how often it switched. */
   private readonly light: LightClient | null = null;
   private lightNode = 0;
@@ -235,6 +254,7 @@ export class ArborClient {
     this.history = new ValidatorHistory(genesis, this.chain);
     this.key = opts.key ?? generateKey();
     this.verifyReads = opts.light === true || (opts.verify ?? true);
+    this.timeoutMs = callTimeout(opts.timeoutMs, DEFAULT_CALL_TIMEOUT_MS);
     this.f = Math.floor((genesis.nodes.length - 1) / 3);
     this.partitions = new Map(genesis.nodes.map((n) => [n.id, new Partition(n.prefixes)]));
     for (const n of genesis.nodes) this.conns.set(n.id, new NodeConnection(n.address, opts.timeoutMs));
@@ -275,20 +295,24 @@ export class ArborClient {
     else {
       if (!opts.endpoints || opts.endpoints.length === 0)
         throw new ArborError("client/no-endpoints", "give a genesis or endpoints");
-      g = await ArborClient.learnGenesis(opts.endpoints, opts.chainId);
+      const dl = new Deadline(callTimeout(opts.timeoutMs, DEFAULT_CALL_TIMEOUT_MS), "connect");
+      dl.waitingFor("client/no-genesis", () => `no endpoint of ${opts.endpoints!.join(", ")} gave a genesis`);
+      g = await dl.run(ArborClient.learnGenesis(opts.endpoints, dl, opts.chainId));
     }
     return new ArborClient(g, opts);
   }
 
   private static async learnGenesis(
     endpoints: readonly string[],
+    dl: Deadline,
     pin?: Uint8Array | string,
   ): Promise<Genesis> {
     const want = typeof pin === "string" ? pin.toLowerCase() : pin ? toHex(pin) : undefined;
     const errors: string[] = [];
     const mismatches: string[] = [];
     for (const e of endpoints) {
-      const c = new NodeConnection(e, 5000);
+      if (dl.expired) break;
+      const c = new NodeConnection(e, dl.cap(GENESIS_CALL_MS));
       try {
         const r = await c.genesis();
         const g = genesisFromJson(r.genesisJson);
@@ -329,6 +353,16 @@ export class ArborClient {
       .map((n) => n.id);
   }
 
+  /** Nodes this client avoids now (asked last), ascending. */
+  avoided(): number[] {
+    return this.penalties.avoided();
+  }
+
+  /** A deadline for one public call: `o` names it, or the client's `timeoutMs`. */
+  private deadline(o: number | CallOptions | undefined, call: string): Deadline {
+    return new Deadline(callTimeout(o, this.timeoutMs), call);
+  }
+
   private addSuspect(accused: number, evidence: Uint8Array): void {
     if (this.suspects.some((s) => s.accused === accused)) return;
     this.suspects.push({ accused, evidence });
@@ -350,10 +384,16 @@ export class ArborClient {
    * `.root_rule`), hashes only unless `values` (a node may lie only where it sends values).
    */
   async auditReport(opts: AuditOptions = {}): Promise<AuditReport> {
+    const dl = this.deadline(opts, "audit");
+    return dl.run(this.auditWithin(opts, dl));
+  }
+
+  private async auditWithin(opts: AuditOptions, dl: Deadline): Promise<AuditReport> {
     const probe = opts.key ?? ".root_rule";
     const ids = this.genesis.nodes.map((n) => n.id).slice(0, opts.sample ?? this.genesis.nodes.length);
     // Nodes already evicted are not audited again: a new complaint would be `already-evicted`.
-    const evicted = new Set(await this.refreshMembership().catch(() => [] as number[]));
+    const evicted = new Set(await this.refreshWithin(dl).catch(() => [] as number[]));
+    dl.waitingFor("client/unavailable", () => `no answer to the audit's probe from ${ids.length} nodes`);
     const probes = new Map<number, SignedStatement | string>();
     await Promise.all(
       ids
@@ -361,7 +401,10 @@ export class ArborClient {
         .map(async (id) => {
           const node = this.genesis.nodes.find((n) => n.id === id)!;
           try {
-            const r = await this.node(id).get([probe], { hashesOnly: !opts.values });
+            const r = await this.node(id).get([probe], {
+              hashesOnly: !opts.values,
+              timeoutMs: dl.cap(Infinity),
+            });
             const st = this.checkStatement(node, r.statement, r.signature);
             const signed = { node: id, statement: st, bytes: r.statement, signature: r.signature };
             probes.set(id, this.keepEvidence(signed));
@@ -372,7 +415,7 @@ export class ArborClient {
         }),
     );
     // What the nodes' consensus witnessed (double votes), checked here before it counts.
-    const found: AuditFinding[] = (await this.witnessedEvidence({ sample: opts.sample })).filter(
+    const found: AuditFinding[] = (await this.witnessedWithin({ sample: opts.sample }, dl)).filter(
       (f) => !evicted.has(f.accused),
     );
     /** each checked statement: "consistent", or why it is not (forged: proven false) */
@@ -395,7 +438,7 @@ export class ArborClient {
       }
       let cert: CertifiedHeader;
       try {
-        cert = await this.certifiedHeader(s.statement.height);
+        cert = await this.certifiedWithin(s.statement.height, undefined, dl);
       } catch (e) {
         checked.set(s, {
           forged: false,
@@ -467,7 +510,13 @@ export class ArborClient {
    * the genesis validator set are returned (and kept in `suspects`). A lying node can hand out
    * garbage, never evidence against an honest node: that needs the accused's own signatures.
    */
-  async witnessedEvidence(opts: { sample?: number } = {}): Promise<AuditFinding[]> {
+  async witnessedEvidence(opts: { sample?: number } & CallOptions = {}): Promise<AuditFinding[]> {
+    const dl = this.deadline(opts, "witnessedEvidence");
+    return dl.run(this.witnessedWithin(opts, dl));
+  }
+
+  private async witnessedWithin(opts: { sample?: number }, dl: Deadline): Promise<AuditFinding[]> {
+    dl.waitingFor("client/unavailable", () => "no node answered for the evidence its consensus witnessed");
     const ids = this.genesis.nodes
       .map((n) => n.id)
       .filter((id) => !this.excluded.has(id))
@@ -483,7 +532,7 @@ export class ArborClient {
     const replies = await Promise.all(
       ids.map((id) =>
         this.node(id)
-          .evidence()
+          .evidence(dl.cap(Infinity))
           .catch(() => null),
       ),
     );
@@ -507,12 +556,21 @@ export class ArborClient {
    * A signed COMPLAIN with `evidence` (encoded), carrying a fresh proof that the accused is not yet
    * evicted. `accused` defaults to the node the evidence names (see `describeEvidence`).
    */
-  async prepareComplaint(evidence: Uint8Array, accused?: number): Promise<Uint8Array> {
+  async prepareComplaint(evidence: Uint8Array, accused?: number, opts?: CallOptions): Promise<Uint8Array> {
+    const dl = this.deadline(opts, "prepareComplaint");
+    return dl.run(this.complaintWithin(evidence, accused, dl));
+  }
+
+  private async complaintWithin(
+    evidence: Uint8Array,
+    accused: number | undefined,
+    dl: Deadline,
+  ): Promise<Uint8Array> {
     const who = accused ?? describeEvidence(evidence, this.genesis).accused;
     if (who === undefined)
       throw new ArborError("client/accused-unknown", "the evidence does not name the accused: give it");
     const key = evictedKey(who);
-    const read = await this.read([key], { forExecute: true });
+    const read = await this.readWithin([key], true, dl);
     const body = encodeComplainBody({
       evidence,
       proof: encodeProof(pruneProof(decodeProof(read.proof).root, [keyPath(key)])),
@@ -524,8 +582,11 @@ export class ArborClient {
   }
 
   /** Files a COMPLAIN with evidence against `accused` (default: whom it names); resolves with the trusted receipt. */
-  async complain(evidence: Uint8Array, accused?: number): Promise<TrustedReceipt> {
-    const r = await this.submit(await this.prepareComplaint(evidence, accused));
+  async complain(evidence: Uint8Array, accused?: number, opts?: CallOptions): Promise<TrustedReceipt> {
+    const dl = this.deadline(opts, "complain");
+    const r = await dl.run(
+      this.complaintWithin(evidence, accused, dl).then((bytes) => this.submitWithin(bytes, dl)),
+    );
     if (r.receipt.status === "rejected")
       throw new RequestRejected(r.receipt.reason, r.receipt.message || r.receipt.reason, r.receipt.requestId);
     this.membershipKnown = false; // learn the eviction before the next write
@@ -536,12 +597,17 @@ export class ArborClient {
    * Reads the eviction records of the system domain (verified like any read) and stops asking
    * the nodes they name. Returns the evicted node ids.
    */
-  async refreshMembership(): Promise<number[]> {
+  async refreshMembership(opts?: CallOptions): Promise<number[]> {
+    const dl = this.deadline(opts, "refreshMembership");
+    return dl.run(this.refreshWithin(dl));
+  }
+
+  private async refreshWithin(dl: Deadline): Promise<number[]> {
     const evicted: number[] = [];
     const ids = this.genesis.nodes.map((n) => n.id);
     for (let i = 0; i < ids.length; i += MAX_TOUCHED_KEYS) {
       const chunk = ids.slice(i, i + MAX_TOUCHED_KEYS);
-      const values = (await this.read(chunk.map(evictedKey))).values;
+      const values = (await this.readWithin(chunk.map(evictedKey), false, dl)).values;
       for (const id of chunk) if (values.get(evictedKey(id)) != null) evicted.push(id);
     }
     for (const id of evicted) this.excluded.add(id);
@@ -551,32 +617,44 @@ export class ArborClient {
 
   // --- reads ------------------------------------------------------------------------------
 
-  /** Reads keys with a proof, verified, joined against the newest root. */
-  async read(keys: readonly string[], opts: { forExecute?: boolean } = {}): Promise<ReadResult> {
+  /**
+   * Reads keys with a proof, verified, joined against the newest root. Ends by the call's
+   * deadline: client/no-valid-answer when no holder of some keys answered usably, client/stale or
+   * client/no-certificate when the answers could not be brought to a certified, fresh root.
+   */
+  async read(
+    keys: readonly string[],
+    opts: { forExecute?: boolean } & CallOptions = {},
+  ): Promise<ReadResult> {
+    const dl = this.deadline(opts, "read");
+    return dl.run(this.readWithin(keys, opts.forExecute ?? false, dl));
+  }
+
+  async get(keys: readonly string[], opts?: CallOptions): Promise<Map<string, Uint8Array | null>> {
+    return (await this.read(keys, opts)).values;
+  }
+
+  /** A read, retried (stale answers, unjoinable heights, nodes unreachable) while time is left. */
+  private async readWithin(keys: readonly string[], forExecute: boolean, dl: Deadline): Promise<ReadResult> {
     const ks = sortKeys(keys);
     if (ks.length === 0 || ks.length > MAX_TOUCHED_KEYS)
       throw new ArborError("client/bad-keys", `read 1..${MAX_TOUCHED_KEYS} keys`);
-    let lastError: unknown;
-    for (let attempt = 0; attempt < 60; attempt++) {
+    for (let attempt = 1; ; attempt++) {
       try {
-        const r = await this.readOnce(ks, opts.forExecute ?? false);
+        const r = await this.readOnce(ks, forExecute, dl);
         if (r.height > this.readHeight) this.readHeight = r.height;
         return r;
       } catch (e) {
-        lastError = e;
         if (e instanceof VerificationError && e.code !== "client/stale" && e.code !== "client/join-failed")
           throw e;
-        await sleep(Math.min(20 * (attempt + 1), 200));
+        const pause = Math.min(READ_RETRY_STEP_MS * attempt, READ_RETRY_MAX_MS);
+        if (dl.left <= pause) throw e;
+        await dl.sleep(pause);
       }
     }
-    throw lastError;
   }
 
-  async get(keys: readonly string[]): Promise<Map<string, Uint8Array | null>> {
-    return (await this.read(keys)).values;
-  }
-
-  private async readOnce(keys: string[], forExecute: boolean): Promise<ReadResult> {
+  private async readOnce(keys: string[], forExecute: boolean, dl: Deadline): Promise<ReadResult> {
     // Group keys by a holder set; ask every holder of a group, keep the first valid answer; no
     // answer older than a receipt this client has seen.
     const byHolders = new Map<string, { holders: number[]; keys: string[] }>();
@@ -589,7 +667,7 @@ export class ArborClient {
     }
     const groups = [...byHolders.values()];
     const answers = await Promise.all(
-      groups.map((g) => this.firstValid(g.holders, g.keys, forExecute, this.seenHeight)),
+      groups.map((g) => this.firstValid(g.holders, g.keys, forExecute, this.seenHeight, dl)),
     );
     for (let round = 0; ; round++) {
       const joined = joinAnswers(answers.map((a) => a.answer));
@@ -617,7 +695,14 @@ export class ArborClient {
       await Promise.all(
         answers.map(async (a, i) => {
           if (a.statement.statement.height !== target)
-            answers[i] = await this.firstValid(groups[i]!.holders, groups[i]!.keys, forExecute, target, true);
+            answers[i] = await this.firstValid(
+              groups[i]!.holders,
+              groups[i]!.keys,
+              forExecute,
+              target,
+              dl,
+              true,
+            );
         }),
       );
     }
@@ -629,13 +714,15 @@ export class ArborClient {
    * failed: each check costs a signature verification (and maybe a certificate), and the first
    * reply is nearly always good. With `exact`, a reply from a node already past `minHeight` is
    * checked only when no holder's reply at exactly `minHeight` verifies: a holder that reaches
-   * `minHeight` answers exactly there, and only answers at one height join.
+   * `minHeight` answers exactly there, and only answers at one height join. Holders this client
+   * avoids are asked only when none of the others gives a valid answer.
    */
   private async firstValid(
     holders: number[],
     keys: string[],
     forExecute: boolean,
     minHeight: bigint,
+    dl: Deadline,
     exact = false,
   ): Promise<Answer> {
     const errors: string[] = [];
@@ -646,8 +733,17 @@ export class ArborClient {
         "client/all-holders-excluded",
         `every node holding ${keys[0]}${keys.length > 1 ? " (and more)" : ""} was caught lying`,
       );
+    const what = `${keys[0]}${keys.length > 1 ? ` (and ${keys.length - 1} more)` : ""} (nodes ${holders.join(", ")})`;
+    dl.waitingFor(
+      "client/no-valid-answer",
+      () => `no holder of ${what} answered${errors.length ? `: ${errors.join("; ")}` : ""}`,
+    );
+    const ordered = this.penalties.order(holders);
+    const first = ordered.filter((id) => !this.penalties.isAvoided(id));
+    /** Avoided holders, asked once the others have all failed. */
+    const backup = first.length === 0 ? [] : ordered.slice(first.length);
     return new Promise((resolve, reject) => {
-      let waiting = holders.length;
+      let waiting = 0;
       let checking = false;
       let done = false;
       const replies: Array<{ id: number; reply: GetReply }> = [];
@@ -662,7 +758,7 @@ export class ArborClient {
         const item = replies.shift() ?? (waiting === 0 ? later.shift() : undefined);
         if (item) {
           checking = true;
-          this.checkAnswer(item.id, item.reply, keys, minHeight).then(
+          this.checkAnswer(item.id, item.reply, keys, minHeight, dl).then(
             (a) => {
               checking = false;
               done = true;
@@ -679,6 +775,7 @@ export class ArborClient {
           return;
         }
         if (waiting > 0) return;
+        if (backup.length > 0) return ask(backup.splice(0));
         done = true;
         const stale = errors.every((m) => m.includes("client/stale"));
         // Every holder answered and no answer verified: asking again would not change that.
@@ -687,24 +784,34 @@ export class ArborClient {
           stale
             ? new VerificationError("client/stale", errors.join("; "))
             : refuted
-              ? new VerificationError("client/no-valid-answer", errors.join("; "))
-              : new UnavailableError("client/no-valid-answer", errors.join("; ")),
+              ? new VerificationError(
+                  "client/no-valid-answer",
+                  `no holder of ${what} answered with a usable proof: ${errors.join("; ")}`,
+                )
+              : new UnavailableError(
+                  "client/no-valid-answer",
+                  `no holder of ${what} answered: ${errors.join("; ")}`,
+                ),
         );
       };
-      for (const id of holders)
-        this.node(id)
-          .get(keys, { forExecute, minHeight })
-          .then(
-            (reply) =>
-              done
-                ? this.crossCheck(id, reply, keys, minHeight)
-                : (exact && statementHeight(reply) > minHeight ? later : replies).push({ id, reply }),
-            (e) => failed(id, e),
-          )
-          .finally(() => {
-            waiting--;
-            next();
-          });
+      const ask = (ids: number[]) => {
+        waiting += ids.length;
+        for (const id of ids)
+          this.node(id)
+            .get(keys, { forExecute, minHeight, timeoutMs: dl.cap(Infinity) })
+            .then(
+              (reply) =>
+                done
+                  ? this.crossCheck(id, reply, keys, minHeight)
+                  : (exact && statementHeight(reply) > minHeight ? later : replies).push({ id, reply }),
+              (e) => failed(id, e),
+            )
+            .finally(() => {
+              waiting--;
+              next();
+            });
+      };
+      ask(first.length > 0 ? first : ordered);
     });
   }
 
@@ -734,7 +841,13 @@ export class ArborClient {
   }
 
   /** Verifies one holder's reply: signature, freshness, proof, and (by default) the certified root. */
-  private async checkAnswer(id: number, r: GetReply, keys: string[], minHeight: bigint): Promise<Answer> {
+  private async checkAnswer(
+    id: number,
+    r: GetReply,
+    keys: string[],
+    minHeight: bigint,
+    dl?: Deadline,
+  ): Promise<Answer> {
     const node = this.genesis.nodes.find((n) => n.id === id)!;
     const st = this.checkStatement(node, r.statement, r.signature);
     const floor = minHeight > this.seenHeight ? minHeight : this.seenHeight;
@@ -762,8 +875,18 @@ export class ArborClient {
         `node ${id}'s proof is not against the root it signed`,
         id,
       );
+    // Signed and valid, yet useless if a stub (or a leaf without its value) stands where an asked
+    // record's path ends: the node is avoided for a while, and another holder's answer is used.
+    const uncovered = keys.find((k) => {
+      const p = provenState(d.root, keyPath(k));
+      return !p.covered || (p.present && p.value === null);
+    });
+    if (uncovered !== undefined) {
+      this.penalties.avoid(id);
+      throw new VerificationError("client/not-covered", `node ${id}'s proof does not cover ${uncovered}`, id);
+    }
     const signed = this.keepEvidence({ node: id, statement: st, bytes: r.statement, signature: r.signature });
-    if (this.verifyReads) await this.checkCertified(st, id);
+    if (this.verifyReads) await this.checkCertified(st, id, dl);
     return { answer: { timestamp: st.timestamp, root: d.root, paths: keys.map(keyPath) }, statement: signed };
   }
 
@@ -834,11 +957,11 @@ export class ArborClient {
   }
 
   /** The statement's root must be the certified root at its height (a forged root is caught here). */
-  private async checkCertified(st: GetStatement, from: number): Promise<void> {
+  private async checkCertified(st: GetStatement, from: number, dl?: Deadline): Promise<void> {
     if (st.height === 0n) return this.checkGenesisRoot(st, from);
     let cert: CertifiedHeader;
     try {
-      cert = await this.certifiedHeader(st.height, from);
+      cert = await this.certifiedWithin(st.height, from, dl ?? this.deadline(undefined, "certifiedHeader"));
     } catch (e) {
       // Light mode keeps only the newest validator set: an answer from before it is too old to check.
       if (e instanceof VerificationError && e.code === "light/before-trusted-set")
@@ -878,10 +1001,20 @@ export class ArborClient {
   /**
    * A certified header at `height`, verified against the validator set: in light mode through the
    * light client (stepping through validator-set changes); otherwise from any node, checked
-   * against the genesis set and cached.
+   * against the genesis set and cached. Fails with client/no-certificate by the call's deadline.
    */
-  async certifiedHeader(height: bigint, prefer?: number): Promise<CertifiedHeader> {
-    if (this.light) return this.lightHeader(height);
+  async certifiedHeader(height: bigint, prefer?: number, opts?: CallOptions): Promise<CertifiedHeader> {
+    const dl = this.deadline(opts, "certifiedHeader");
+    return dl.run(this.certifiedWithin(height, prefer, dl));
+  }
+
+  private async certifiedWithin(
+    height: bigint,
+    prefer: number | undefined,
+    dl: Deadline,
+  ): Promise<CertifiedHeader> {
+    dl.waitingFor("client/no-certificate", () => `no certified header for height ${height} from any node`);
+    if (this.light) return this.lightHeader(height, dl);
     const have = this.certified.get(height);
     if (have) return have;
     // Reads answered at one height share one fetch and one certificate check.
@@ -899,7 +1032,7 @@ export class ArborClient {
    * CERTIFICATE_WAIT_MS for the header to be certified rather than polling every node.
    */
   private async fetchCertified(height: bigint, prefer?: number): Promise<CertifiedHeader> {
-    const ids = this.genesis.nodes.map((n) => n.id);
+    const ids = this.penalties.order(this.genesis.nodes.map((n) => n.id));
     const order = prefer === undefined ? ids : [prefer, ...ids.filter((id) => id !== prefer)];
     const deadline = Date.now() + CERTIFICATE_DEADLINE_MS;
     while (Date.now() < deadline) {
@@ -907,7 +1040,9 @@ export class ArborClient {
         const left = deadline - Date.now();
         if (this.excluded.has(id) || left <= 0) continue;
         try {
-          const r = await this.node(id).headers(height, 1, Math.min(CERTIFICATE_WAIT_MS, left));
+          // The call ends soon after the wait: a node that hangs must not hold the search.
+          const wait = Math.min(CERTIFICATE_WAIT_MS, left);
+          const r = await this.node(id).headers(height, 1, wait, Math.min(left, wait + CERTIFICATE_WAIT_MS));
           const b = r.headers[0];
           if (!b) continue;
           const c = decodeCertifiedHeader(b);
@@ -930,12 +1065,15 @@ export class ArborClient {
       }
       await sleep(25);
     }
-    throw new UnavailableError("client/no-certificate", `no certified header at height ${height}`);
+    throw new UnavailableError(
+      "client/no-certificate",
+      `no certified header for height ${height} from any node within ${CERTIFICATE_DEADLINE_MS} ms`,
+    );
   }
 
   /** Light mode: one header fetch at a time (the light client's state moves forward in order). */
-  private lightHeader(height: bigint): Promise<CertifiedHeader> {
-    const run = this.lightQueue.then(() => this.lightHeaderNow(height));
+  private lightHeader(height: bigint, dl: Deadline): Promise<CertifiedHeader> {
+    const run = this.lightQueue.then(() => this.lightHeaderNow(height, dl));
     this.lightQueue = run.catch(() => undefined);
     return run;
   }
@@ -946,10 +1084,10 @@ export class ArborClient {
    * does not verify is passed over. Fails with client/unverifiable-header when every node served
    * something unverifiable.
    */
-  private async lightHeaderNow(height: bigint): Promise<CertifiedHeader> {
+  private async lightHeaderNow(height: bigint, dl: Deadline): Promise<CertifiedHeader> {
     const light = this.light!;
     let errors: string[] = [];
-    for (let round = 0; round < 40; round++) {
+    for (let round = 0; round < 40 && !dl.expired; round++) {
       const others = this.genesis.nodes.map((n) => n.id).filter((id) => id !== this.lightNode);
       const order = [
         this.lightNode,
@@ -979,11 +1117,11 @@ export class ArborClient {
           "client/unverifiable-header",
           `no node served a verifiable header at height ${height}: ${errors.join("; ")}`,
         );
-      await sleep(25);
+      await dl.sleep(25);
     }
     throw new UnavailableError(
       "client/no-certificate",
-      `no certified header at height ${height}: ${errors.join("; ")}`,
+      `no certified header for height ${height} from any node: ${errors.join("; ")}`,
     );
   }
 
@@ -991,11 +1129,16 @@ export class ArborClient {
 
   /** Signs a request (reading a fresh proof unless one is given). Returns the signed bytes. */
   async prepare(o: ExecuteOptions): Promise<Uint8Array> {
+    const dl = this.deadline(o, "prepare");
+    return dl.run(this.prepareWithin(o, dl));
+  }
+
+  private async prepareWithin(o: ExecuteOptions, dl: Deadline): Promise<Uint8Array> {
     const touched = sortKeys(o.touched);
     let proof = o.proof;
     let from: bigint;
     if (proof === undefined) {
-      const read = await this.read([o.op, ...touched], { forExecute: true });
+      const read = await this.readWithin([o.op, ...touched], true, dl);
       proof = encodeProof(
         pruneProof(decodeProof(read.proof).root, sortKeys([o.op, ...touched]).map(keyPath)),
       );
@@ -1035,71 +1178,83 @@ export class ArborClient {
   }
 
   /**
-   * Submits signed request bytes to f+1 nodes at once (so at least one correct node orders it: a
-   * faulty node that admits a request and drops it cannot censor it), then waits for a receipt
-   * signed alike by f+1 nodes. A node that cannot be reached is replaced by the next one. The
-   * same bytes reaching several nodes are ordered once: the pool and the ledger key them by id.
+   * Submits signed request bytes to f+1 nodes (so at least one correct node orders it: a faulty
+   * node that admits a request and drops it cannot censor it) and, as soon as one has admitted it,
+   * waits for a receipt signed alike by f+1 nodes (client/admission.ts: a node that hangs is
+   * replaced by the next after SUBMIT_ANSWER_MS and avoided for a while). The same bytes reaching
+   * several nodes are ordered once: the pool and the ledger key them by id. `opts` is the deadline
+   * (a number: milliseconds, the older form).
    */
-  async submit(request: Uint8Array, timeoutMs = 30_000): Promise<TrustedReceipt> {
+  async submit(request: Uint8Array, opts?: number | CallOptions): Promise<TrustedReceipt> {
+    const dl = this.deadline(opts, "submit");
+    return dl.run(this.submitWithin(request, dl));
+  }
+
+  private async submitWithin(request: Uint8Array, dl: Deadline): Promise<TrustedReceipt> {
     const id = decodeAnyRequest(request).id;
     // Learn evictions once before the first write, so the request is not handed to a node the
-    // cluster no longer listens to (best effort: f+1 submission covers one such node anyway).
+    // cluster no longer listens to (best effort, and briefly: f+1 submission covers one such node).
     if (!this.membershipKnown) {
       this.membershipKnown = true;
-      await this.refreshMembership().catch(() => undefined);
+      const brief = new Deadline(Math.min(dl.left / 2, MEMBERSHIP_REFRESH_MS), "refreshMembership");
+      await brief.run(this.refreshWithin(brief)).catch(() => undefined);
     }
-    const order = this.liveOrder();
+    const order = this.penalties.order(this.liveOrder());
     const want = Math.min(this.f + 1, order.length);
-    const refusals: Array<{ reason: string; message: string }> = [];
-    const errors: unknown[] = [];
-    let admitted = 0;
-    const admitters: number[] = [];
-    let next = 0;
-    const lane = async (): Promise<void> => {
-      while (admitted < want && next < order.length) {
-        const nodeId = order[next++]!;
-        try {
-          const ack = await this.node(nodeId).execute(request);
-          // "replay": these very bytes were applied already (an attempt that timed out got
-          // through), so there is a receipt to wait for — not a refusal.
-          if (ack.accepted || ack.reason === "replay") {
-            admitted++;
-            admitters.push(nodeId);
-          } else refusals.push({ reason: ack.reason, message: ack.message || ack.reason });
-          return;
-        } catch (e) {
-          errors.push(e);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: want }, lane));
-    if (admitted === 0) {
-      const r = refusals[0];
-      if (r) throw new RequestRejected(r.reason, r.message, id);
-      throw new UnavailableError(
-        "client/unavailable",
-        `no node admitted the request: ${String(errors[errors.length - 1])}`,
-      );
-    }
-    return this.receipt(id, timeoutMs, admitters);
+    dl.waitingFor(
+      "client/unavailable",
+      () => `no node admitted the request (asked nodes ${order.join(", ")})`,
+    );
+    const first = await admitRequest({
+      id,
+      order,
+      want,
+      dl,
+      execute: (node, ms) => this.node(node).execute(request, ms),
+      slow: (node) => this.penalties.avoid(node),
+    });
+    return this.receiptWithin(id, dl, [first]);
   }
 
   /**
    * Waits for f+1 equal, validly signed receipts for a request id. f+1 nodes are asked first
-   * (`first`, the nodes that admitted the request, then others); the remaining nodes are asked too
-   * once one of those fails, signs something else or answers wrongly, or when the first valid
-   * receipt is not matched within RECEIPT_HEDGE_MS (a faulty node among them may stay silent).
+   * (`first`, the nodes that admitted the request, then others, nodes avoided for now last); the
+   * remaining nodes are asked too once one of those fails, signs something else or answers
+   * wrongly, or when the first valid receipt is not matched within RECEIPT_HEDGE_MS (a faulty node
+   * among them may stay silent). Fails with client/no-receipt by the deadline (`opts`; a number:
+   * milliseconds, the older form).
    */
-  async receipt(id: Uint8Array, timeoutMs = 30_000, first: readonly number[] = []): Promise<TrustedReceipt> {
+  async receipt(
+    id: Uint8Array,
+    opts?: number | CallOptions,
+    first: readonly number[] = [],
+  ): Promise<TrustedReceipt> {
+    const dl = this.deadline(opts, "receipt");
+    return dl.run(this.receiptWithin(id, dl, first));
+  }
+
+  private receiptWithin(id: Uint8Array, dl: Deadline, first: readonly number[]): Promise<TrustedReceipt> {
     const need = this.f + 1;
-    const live = this.genesis.nodes.filter((n) => !this.excluded.has(n.id)).map((n) => n.id);
+    const live = this.penalties.order(
+      this.genesis.nodes.filter((n) => !this.excluded.has(n.id)).map((n) => n.id),
+    );
     const order = [...new Set([...first.filter((x) => live.includes(x)), ...live])];
     const initial = order.slice(0, need);
     const rest = order.slice(need);
     const byBytes = new Map<string, { bytes: Uint8Array; signers: number[] }>();
+    const failed: string[] = [];
+    const asked: number[] = [];
+    dl.waitingFor("client/no-receipt", () => {
+      const best = Math.max(0, ...[...byBytes.values()].map((e) => e.signers.length));
+      return (
+        `no receipt from f+1 = ${need} nodes for request ${toHex(id).slice(0, 16)}: ` +
+        `asked nodes ${asked.join(", ")}, at most ${best} signed the same receipt` +
+        (failed.length ? `; ${failed.join("; ")}` : "")
+      );
+    });
     return new Promise((resolve, reject) => {
       if (order.length === 0)
-        return reject(new UnavailableError("client/no-receipt", "every node is excluded"));
+        return reject(new UnavailableError("client/no-receipt", "no receipt: every node is excluded"));
       let pending = 0;
       let done = false;
       let widened = false;
@@ -1118,12 +1273,15 @@ export class ArborClient {
       const ask = (nodeId: number) => {
         const n = this.genesis.nodes.find((x) => x.id === nodeId)!;
         pending++;
+        asked.push(nodeId);
         this.node(nodeId)
-          .waitReceipt(id, timeoutMs)
+          .waitReceipt(id, dl.cap(Infinity), dl.cap(Infinity))
           .then((r) => {
             if (done) return;
-            if (r.node !== n.id || !verify(n.publicKey, receiptSigningMessage(r.receipt), r.signature))
+            if (r.node !== n.id || !verify(n.publicKey, receiptSigningMessage(r.receipt), r.signature)) {
+              failed.push(`node ${nodeId} sent a receipt that is not its own`);
               return widen();
+            }
             const k = toHex(r.receipt);
             const e = byBytes.get(k) ?? { bytes: r.receipt, signers: [] };
             e.signers.push(n.id);
@@ -1141,16 +1299,14 @@ export class ArborClient {
             if (receipt.height > this.seenHeight) this.seenHeight = receipt.height;
             finish(() => resolve({ receipt, bytes: e.bytes, signers: e.signers }));
           })
-          .catch(() => widen())
+          .catch((e: unknown) => {
+            failed.push(`node ${nodeId}: ${errorText(e)}`);
+            widen();
+          })
           .finally(() => {
             if (--pending > 0 || done) return;
             widen();
-            if (pending === 0)
-              finish(() =>
-                reject(
-                  new UnavailableError("client/no-receipt", `fewer than ${need} nodes signed a receipt`),
-                ),
-              );
+            if (pending === 0) finish(() => reject(dl.error()));
           });
       };
       for (const nodeId of initial) ask(nodeId);
@@ -1159,28 +1315,45 @@ export class ArborClient {
 
   /** Prepare + submit. Throws RequestRejected when the receipt says rejected. */
   async execute(o: ExecuteOptions): Promise<TrustedReceipt> {
-    const r = await this.submit(await this.prepare(o));
+    const dl = this.deadline(o, "execute");
+    return dl.run(this.executeWithin(o, dl));
+  }
+
+  private async executeWithin(o: ExecuteOptions, dl: Deadline): Promise<TrustedReceipt> {
+    // Through the public prepare (with the time left): a caller may wrap it, e.g. to sign with a
+    // proof of its own on the first attempt.
+    const r = await this.submitWithin(await this.prepare({ ...o, timeoutMs: dl.cap(Infinity) }), dl);
     if (r.receipt.status === "rejected")
       throw new RequestRejected(r.receipt.reason, r.receipt.message || r.receipt.reason, r.receipt.requestId);
     return r;
   }
 
-  /** Like execute, but re-reads and retries when the proof went stale or a record changed. */
+  /**
+   * Like execute, but re-reads and retries (up to `attempts` times, while the deadline allows)
+   * when the proof went stale or a record changed.
+   */
   async transact(o: Omit<ExecuteOptions, "proof">, attempts = 5): Promise<TrustedReceipt> {
-    for (let i = 1; ; i++) {
-      try {
-        return await this.execute(o);
-      } catch (e) {
-        if (i >= attempts || !(e instanceof RequestRejected) || !RETRYABLE.has(e.code)) throw e;
-      }
-    }
+    const dl = this.deadline(o, "transact");
+    return dl.run(
+      (async () => {
+        for (let i = 1; ; i++) {
+          try {
+            return await this.executeWithin(o, dl);
+          } catch (e) {
+            if (i >= attempts || dl.expired || !(e instanceof RequestRejected) || !RETRYABLE.has(e.code))
+              throw e;
+          }
+        }
+      })(),
+    );
   }
 
-  createDomain(name: string): Promise<TrustedReceipt> {
+  createDomain(name: string, opts?: CallOptions): Promise<TrustedReceipt> {
     return this.execute({
       op: ".root_rule",
       touched: [".base_rule_template", `${name}/.base_rule`, `${name}/.owner`],
       args: new Writer().string(name).bytes(this.key.publicKey).finish(),
+      ...(opts?.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     });
   }
 
@@ -1188,6 +1361,7 @@ export class ArborClient {
   async writeRecords(
     domain: string,
     writes: ReadonlyArray<readonly [string, Uint8Array | null]>,
+    opts?: CallOptions,
   ): Promise<TrustedReceipt> {
     for (const [, v] of writes) if (v !== null) checkValueSize(v.length);
     const w = new Writer().varint(writes.length);
@@ -1200,14 +1374,15 @@ export class ArborClient {
       op: `${domain}/.base_rule`,
       touched: [`${domain}/.owner`, ...writes.map(([k]) => k)],
       args: w.finish(),
+      ...(opts?.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     });
   }
 
-  async deployOp(key: string, wasm: Uint8Array): Promise<TrustedReceipt> {
+  async deployOp(key: string, wasm: Uint8Array, opts?: CallOptions): Promise<TrustedReceipt> {
     const slash = key.lastIndexOf("/");
     if (slash <= 0) throw new ArborError("client/bad-op-key", "an operation key is DOMAIN/NAME");
     checkModuleSize(wasm.length);
-    return this.writeRecords(key.slice(0, slash), [[key, wasm]]);
+    return this.writeRecords(key.slice(0, slash), [[key, wasm]], opts);
   }
 
   /** Nodes not caught lying, starting at a different one for each request (load spreading). */
@@ -1225,7 +1400,7 @@ export class ArborClient {
   }
 }
 
-export interface AuditOptions {
+export interface AuditOptions extends CallOptions {
   /** how many nodes to ask (the first N by id; default all) */
   readonly sample?: number;
   /** the key each node is asked for (default `.root_rule`) */

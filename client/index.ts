@@ -1,6 +1,7 @@
 // The Arbor SDK: `import { ArborClient } from "arbor/client"`.
 export {
   ArborClient,
+  DEFAULT_CALL_TIMEOUT_MS,
   type ConnectOptions,
   type ExecuteOptions,
   type ReadResult,
@@ -8,6 +9,9 @@ export {
   type TrustedReceipt,
 } from "./client.js";
 export { RequestRejected, VerificationError, UnavailableError } from "./errors.js";
+export type { CallOptions } from "./deadline.js";
+export { SUBMIT_ANSWER_MS } from "./admission.js";
+export { AVOID_BASE_MS, AVOID_MAX_MS } from "./penalty-box.js";
 export { generateKey, keyFromSeed, sign, verify, type ClientKey } from "./crypto.js";
 export { joinAnswers, pruneProof } from "./proofs.js";
 export { NodeConnection } from "./transport.js";

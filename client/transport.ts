@@ -70,35 +70,40 @@ export class NodeConnection {
   }
   get(
     keys: string[],
-    opts: { forExecute?: boolean; hashesOnly?: boolean; minHeight?: bigint } = {},
+    opts: { forExecute?: boolean; hashesOnly?: boolean; minHeight?: bigint; timeoutMs?: number } = {},
   ): Promise<GetReply> {
+    const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
     const request = create(GetRequestSchema, {
       keys,
       forExecute: opts.forExecute ?? false,
       hashesOnly: opts.hashesOnly ?? false,
       minHeight: opts.minHeight ?? 0n,
     });
-    if (!this.reads.hasRoom) return this.call("get", request);
+    if (!this.reads.hasRoom) return this.call("get", request, timeoutMs);
     // A node without GetStream answers it UNIMPLEMENTED: read from it as a unary call.
     return this.reads
-      .get(request, this.timeoutMs)
+      .get(request, timeoutMs)
       .catch((e: grpc.ServiceError) =>
-        e.code === grpc.status.UNIMPLEMENTED ? this.call<GetReply>("get", request) : Promise.reject(e),
+        e.code === grpc.status.UNIMPLEMENTED
+          ? this.call<GetReply>("get", request, timeoutMs)
+          : Promise.reject(e),
       );
   }
-  execute(request: Uint8Array): Promise<ExecuteAck> {
-    return this.call("execute", create(ExecuteRequestSchema, { request }));
+  execute(request: Uint8Array, timeoutMs = this.timeoutMs): Promise<ExecuteAck> {
+    return this.call("execute", create(ExecuteRequestSchema, { request }), timeoutMs);
   }
-  waitReceipt(requestId: Uint8Array, timeoutMs: number): Promise<SignedReceipt> {
-    return this.call("waitReceipt", create(ReceiptQuerySchema, { requestId, timeoutMs }), timeoutMs + 2000);
+  /** The node waits up to `timeoutMs` for the receipt; the call gives up `callMs` from now. */
+  waitReceipt(requestId: Uint8Array, timeoutMs: number, callMs = timeoutMs + 2000): Promise<SignedReceipt> {
+    return this.call("waitReceipt", create(ReceiptQuerySchema, { requestId, timeoutMs }), callMs);
   }
   /** Certified headers from `fromHeight`; with `waitMs`, the node first waits that long for it to be certified. */
-  headers(fromHeight: bigint, maxCount = 64, waitMs = 0): Promise<HeadersReply> {
-    return this.call(
-      "getHeaders",
-      create(HeadersRequestSchema, { fromHeight, maxCount, waitMs }),
-      this.timeoutMs + waitMs,
-    );
+  headers(
+    fromHeight: bigint,
+    maxCount = 64,
+    waitMs = 0,
+    timeoutMs = this.timeoutMs + waitMs,
+  ): Promise<HeadersReply> {
+    return this.call("getHeaders", create(HeadersRequestSchema, { fromHeight, maxCount, waitMs }), timeoutMs);
   }
   transitions(afterHeight: bigint, untilHeight: bigint): Promise<HeadersReply> {
     return this.call(
@@ -107,8 +112,8 @@ export class NodeConnection {
     );
   }
   /** Misbehaviour this node's consensus witnessed, as COMPLAIN evidence (unverified). */
-  evidence(): Promise<EvidenceReply> {
-    return this.call("getEvidence", create(EvidenceRequestSchema, {}));
+  evidence(timeoutMs = this.timeoutMs): Promise<EvidenceReply> {
+    return this.call("getEvidence", create(EvidenceRequestSchema, {}), timeoutMs);
   }
   close(): void {
     this.reads.close();

@@ -1,10 +1,14 @@
 // Test-only misbehaviour for the trust tests, kept out of the honest code paths: a node started
 // with `byzantine: "double-vote"` signs, next to every vote its consensus casts, a second vote for
-// a block that does not exist in the same round, and sends both. Never set in production.
+// a block that does not exist in the same round, and sends both; one started with
+// `byzantine: "stub-records"` answers reads with its honest signed root and a valid proof against
+// it in which every asked record is a stub. Never set in production.
 
 import { sha256 } from "./common/hash.js";
 import { concatBytes, utf8 } from "./common/bytes.js";
 import { decodeMessage, encodeMessage, voteSigningBytes } from "./tob/core/index.js";
+import { labelOf, type ProofNode } from "./store/core/proof.js";
+import { bitAt } from "./store/core/path.js";
 
 const FAKE_TAG = utf8("arbor/byzantine/fake-block");
 
@@ -20,4 +24,26 @@ export function withDoubleVote(
   const blockId = sha256(concatBytes(FAKE_TAG, v.blockId));
   const sig = sign(voteSigningBytes(chain, v.epoch, v.round, blockId));
   return [bytes, encodeMessage({ kind: "vote", vote: { ...v, blockId, sig } })];
+}
+
+/**
+ * The same proof with the leaf at the end of each of `paths` replaced by a stub of the same label:
+ * the root is unchanged (the node's honest signed statement still covers it), but the asked records
+ * are hidden. A path that ends in an empty subtree is left as it is.
+ */
+export function stubRecords(root: ProofNode, paths: readonly Uint8Array[], depth = 0): ProofNode {
+  if (paths.length === 0) return root;
+  if (root.t === "leaf") return { t: "stub", label: labelOf(root) };
+  if (root.t !== "internal") return root;
+  const left = stubRecords(
+    root.left,
+    paths.filter((p) => bitAt(p, depth) === 0),
+    depth + 1,
+  );
+  const right = stubRecords(
+    root.right,
+    paths.filter((p) => bitAt(p, depth) === 1),
+    depth + 1,
+  );
+  return { t: "internal", left, right };
 }

@@ -95,7 +95,7 @@ import {
 } from "./cert-sync.js";
 import { HeaderCertifier, decodeHeaderSig, encodeHeaderSig } from "./certifier.js";
 import { TobShell } from "./tob/shell.js";
-import { withDoubleVote } from "./byzantine.js";
+import { stubRecords, withDoubleVote } from "./byzantine.js";
 import { EvidenceBook } from "./evidence-book.js";
 import { decodeMessage, reconfigHeight, type Delivery } from "./tob/core/index.js";
 import type { Logger } from "./log.js";
@@ -118,9 +118,10 @@ export interface NodeOptions {
 /**
  * Test-only misbehaviour, for the trust tests. "forge-get-root": GET proofs carry an altered value
  * and the node signs the resulting false root. "double-vote": next to each vote the node signs a
- * conflicting one (node/byzantine.ts). Never set in production.
+ * conflicting one (node/byzantine.ts). "stub-records": GET replies carry the node's honest root
+ * statement and a valid proof in which the asked records are stubs. Never set in production.
  */
-export type Byzantine = "forge-get-root" | "double-vote";
+export type Byzantine = "forge-get-root" | "double-vote" | "stub-records";
 
 const verifier = { ed25519Verify: nodeEd25519Verify };
 
@@ -680,9 +681,12 @@ export class ArborNode {
     if (req.keys.length === 0 || req.keys.length > MAX_TOUCHED_KEYS)
       throw new ArborError("get/bad-keys", `ask for 1..${MAX_TOUCHED_KEYS} keys`);
     const paths = req.keys.map(keyPath);
-    let proof = encodeProof(
-      prove(this.store.history.tree, paths, { values: !req.hashesOnly, leafSiblings: req.forExecute }),
-    );
+    let tree = prove(this.store.history.tree, paths, {
+      values: !req.hashesOnly,
+      leafSiblings: req.forExecute,
+    });
+    if (this.opts.byzantine === "stub-records") tree = stubRecords(tree, paths);
+    let proof = encodeProof(tree);
     let root = this.root;
     if (this.opts.byzantine === "forge-get-root") ({ proof, root } = forgeProof(proof));
     return create(GetReplySchema, { ...this.signedStatement(root), proof });

@@ -97,7 +97,7 @@ export interface ClusterOptions {
   readonly T?: number;
   readonly tickMs?: number;
   /** test-only misbehaviour per node id */
-  readonly byzantine?: Record<number, "forge-get-root" | "double-vote">;
+  readonly byzantine?: Record<number, "forge-get-root" | "double-vote" | "stub-records">;
 }
 
 export class Cluster {
@@ -216,6 +216,16 @@ export class Cluster {
     });
   }
 
+  /** Freezes a node's process (SIGSTOP): it keeps its sockets but answers nothing, like a hung node. */
+  pause(id: number): void {
+    this.procs[id]?.kill("SIGSTOP");
+  }
+
+  /** Lets a paused node run again (SIGCONT). */
+  resume(id: number): void {
+    this.procs[id]?.kill("SIGCONT");
+  }
+
   logsOf(id: number): string {
     return this.logs[id]!.join("");
   }
@@ -241,6 +251,8 @@ export class Cluster {
   }
 
   async stop(): Promise<void> {
+    // A paused process would not act on SIGTERM.
+    for (let i = 0; i < this.procs.length; i++) this.resume(i);
     await Promise.all(this.procs.map((_, i) => this.kill(i, "SIGTERM")));
     for (const c of this.clients) c.close();
     rmSync(this.dir, { recursive: true, force: true });

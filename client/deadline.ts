@@ -1,0 +1,74 @@
+// A call's deadline: how much time is left, and what the call is waiting for, so that when time
+// runs out it ends with a typed error naming what was missing rather than a bare timeout.
+import { UnavailableError } from "./errors.js";
+
+/** Per-call options every public SDK call takes. */
+export interface CallOptions {
+  /** This call's deadline, milliseconds from now (default: the client's `timeoutMs`). */
+  readonly timeoutMs?: number;
+}
+
+/** A number is the deadline in milliseconds (the older positional form); otherwise the options. */
+export function callTimeout(o: number | CallOptions | undefined, fallback: number): number {
+  const ms = typeof o === "number" ? o : (o?.timeoutMs ?? fallback);
+  return Number.isFinite(ms) && ms > 0 ? ms : fallback;
+}
+
+export class Deadline {
+  readonly at: number;
+  private missing: () => UnavailableError;
+
+  constructor(
+    readonly ms: number,
+    call: string,
+  ) {
+    this.at = Date.now() + Math.ceil(ms);
+    this.missing = () => new UnavailableError("client/deadline", `${call} did not finish within ${ms} ms`);
+  }
+
+  /** Milliseconds left (0 once passed). */
+  get left(): number {
+    return Math.max(0, this.at - Date.now());
+  }
+
+  get expired(): boolean {
+    return this.left === 0;
+  }
+
+  /** `ms`, or what is left when that is less (at least 1 ms: a gRPC deadline of 0 is none). */
+  cap(ms: number): number {
+    return Math.max(1, Math.min(ms, this.left));
+  }
+
+  /** Names what the call waits for now: the error it ends with if the deadline passes meanwhile. */
+  waitingFor(code: string, what: () => string): void {
+    this.missing = () => new UnavailableError(code, `${what()} (deadline ${this.ms} ms)`);
+  }
+
+  /** The error for the deadline having passed: what the call was waiting for. */
+  error(): UnavailableError {
+    return this.missing();
+  }
+
+  /** `work`, or the deadline's error once the deadline passes first (`work` is left to settle). */
+  run<T>(work: Promise<T>): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(this.missing()), this.left);
+      work.then(
+        (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        (e: unknown) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  /** Waits `ms`, or until the deadline when that comes first. */
+  sleep(ms: number): Promise<void> {
+    return new Promise((r) => setTimeout(r, Math.min(ms, this.left)));
+  }
+}

@@ -1,0 +1,103 @@
+// Handing a request to the nodes (client/admission.ts), with scripted node answers: the write goes
+// on once one node admitted it, however long another takes; a node that does not answer within
+// SUBMIT_ANSWER_MS is reported slow and another node gets the request so that f+1 still hold it;
+// refusals and unreachable nodes end it with the right typed error.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { admitRequest, SUBMIT_ANSWER_MS, type AdmissionAck } from "../../client/admission.js";
+import { Deadline } from "../../client/deadline.js";
+import { RequestRejected, UnavailableError } from "../../client/errors.js";
+
+const ID = new Uint8Array(32);
+const ok: AdmissionAck = { accepted: true, reason: "", message: "" };
+const never = () => new Promise<AdmissionAck>(() => undefined);
+const after = (ms: number, ack: AdmissionAck) =>
+  new Promise<AdmissionAck>((r) => setTimeout(() => r(ack), ms).unref());
+
+test("the first admission ends the wait; a hanging node is reported slow and replaced", async () => {
+  const asked: number[] = [];
+  const slow: number[] = [];
+  const t0 = Date.now();
+  const first = await admitRequest({
+    id: ID,
+    order: [0, 1, 2, 3],
+    want: 2,
+    dl: new Deadline(10_000, "test"),
+    execute: (node) => {
+      asked.push(node);
+      return node === 0 ? never() : after(20, ok);
+    },
+    slow: (node) => slow.push(node),
+  });
+  assert.equal(first, 1);
+  assert.ok(Date.now() - t0 < SUBMIT_ANSWER_MS, "no wait for the hanging node");
+  assert.deepEqual(asked, [0, 1]);
+  // In the background, the hanging node is reported and the next node gets the request.
+  await new Promise((r) => setTimeout(r, SUBMIT_ANSWER_MS + 100));
+  assert.deepEqual(slow, [0]);
+  assert.deepEqual(asked, [0, 1, 2]);
+});
+
+test("when the first nodes hang, the request reaches others after SUBMIT_ANSWER_MS", async () => {
+  const t0 = Date.now();
+  const first = await admitRequest({
+    id: ID,
+    order: [0, 1, 2, 3],
+    want: 2,
+    dl: new Deadline(10_000, "test"),
+    execute: (node) => (node < 2 ? never() : Promise.resolve(ok)),
+    slow: () => undefined,
+  });
+  assert.equal(first, 2);
+  const took = Date.now() - t0;
+  assert.ok(took >= SUBMIT_ANSWER_MS && took < 5_000, `took ${took} ms`);
+});
+
+test("refusals end it with the node's reason; unreachable nodes with client/unavailable", async () => {
+  await assert.rejects(
+    admitRequest({
+      id: ID,
+      order: [0, 1, 2, 3],
+      want: 2,
+      dl: new Deadline(10_000, "test"),
+      execute: () => Promise.resolve({ accepted: false, reason: "bad-signature", message: "no" }),
+      slow: () => undefined,
+    }),
+    (e: unknown) => e instanceof RequestRejected && e.code === "bad-signature",
+  );
+  const asked: number[] = [];
+  await assert.rejects(
+    admitRequest({
+      id: ID,
+      order: [0, 1, 2, 3],
+      want: 2,
+      dl: new Deadline(10_000, "test"),
+      execute: (node) => {
+        asked.push(node);
+        return Promise.reject(new Error("connection refused"));
+      },
+      slow: () => undefined,
+    }),
+    (e: unknown) =>
+      e instanceof UnavailableError &&
+      e.code === "client/unavailable" &&
+      /node 3: connection refused/.test(e.message),
+  );
+  assert.deepEqual(asked, [0, 1, 2, 3], "an unreachable node is replaced by the next");
+});
+
+test("a deadline ends a call with what it was waiting for", async () => {
+  const dl = new Deadline(50, "test");
+  dl.waitingFor("client/no-receipt", () => "no receipt from f+1 = 2 nodes");
+  const t0 = Date.now();
+  await assert.rejects(
+    dl.run(new Promise(() => undefined)),
+    (e: unknown) =>
+      e instanceof UnavailableError &&
+      e.code === "client/no-receipt" &&
+      /no receipt from f\+1/.test(e.message),
+  );
+  assert.ok(Date.now() - t0 < 1_000);
+  assert.equal(dl.expired, true);
+  assert.equal(dl.cap(100), 1, "a gRPC deadline is never 0 (none)");
+});
