@@ -135,9 +135,26 @@ export async function crashSweep(o: {
         const error = e instanceof Error ? e.message : String(e);
         failures.push({ seed, plan, error });
         log(`seed ${seed} FAILED: ${plan.point}#${plan.nth} on node ${plan.node}: ${error}`);
+        for (let i = 0; i < c.procs.length; i++) {
+          const p = c.procs[i];
+          const state = !p
+            ? "not running"
+            : p.exitCode !== null || p.signalCode !== null
+              ? `exited (${p.exitCode ?? p.signalCode})`
+              : "running";
+          log(
+            `  node ${i}: ${state}; last log lines:\n${c.logsOf(i).trim().split("\n").slice(-4).join("\n")}`,
+          );
+        }
         log(`  rerun: npm run sweep:crash -- --from ${seed} --count 1`);
-        // Bring the cluster back whole before the next seed.
-        for (let i = 0; i < c.procs.length; i++) if (!c.procs[i]) c.start(i);
+        // Bring the cluster back whole before the next seed: restart nodes that are down.
+        for (let i = 0; i < c.procs.length; i++) {
+          const p = c.procs[i];
+          if (!p || p.exitCode !== null || p.signalCode !== null) {
+            await c.kill(i);
+            c.start(i);
+          }
+        }
         await c.ready().catch(() => undefined);
       }
     }
