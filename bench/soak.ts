@@ -100,7 +100,9 @@ async function heapSnapshot(pid: number, label: string): Promise<string> {
     if (!f) continue;
     const size = statSync(join(snapshotDir!, f)).size;
     if (size > 0 && size === last) {
-      progress(`heap snapshot ${label} of pid ${pid}: ${join(snapshotDir!, f)} (${(size / 2 ** 20).toFixed(1)} MiB)`);
+      progress(
+        `heap snapshot ${label} of pid ${pid}: ${join(snapshotDir!, f)} (${(size / 2 ** 20).toFixed(1)} MiB)`,
+      );
       return f;
     }
     last = size;
@@ -145,7 +147,9 @@ async function populate(cluster: ClusterT): Promise<Bank[]> {
   );
   load.close();
   progress(`${ACCOUNTS} accounts opened and minted, owned by ${CLIENTS} SDK clients`);
-  const clients = await Promise.all(users.map((u) => ArborClient.connect({ genesis: cluster.genesis, key: u })));
+  const clients = await Promise.all(
+    users.map((u) => ArborClient.connect({ genesis: cluster.genesis, key: u })),
+  );
   return clients.map((c) => new Bank(c));
 }
 
@@ -197,7 +201,7 @@ async function main(): Promise<void> {
       progress(
         `t=${min.toFixed(1)} min: rss MiB ${rss.map((r) => r.toFixed(1)).join(" ")}; accepted ${accepted}, in flight ${inflight.size}, refused ${[...refusals.values()].reduce((a, b) => a + b, 0)}; load ${loadavg()[0]!.toFixed(1)}`,
       );
-      nextSample += SAMPLE_S * 1000;
+      while (nextSample <= now) nextSample += SAMPLE_S * 1000;
     }
     if (snapshotDir && !midSnapshots && now >= t0 + (MINUTES * 60_000) / 2) {
       midSnapshots = true;
