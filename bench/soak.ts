@@ -10,7 +10,7 @@
 //
 // Options: --minutes N (30), --rate R transfers/s (20), --sample-s S (30), --T history window
 // (2048; small enough that it fills well inside the first half at the default rate), --accounts A
-// (1000), --clients C (4), --heap-snapshots (each node writes a V8 heap snapshot at the start of
+// (2000), --clients C (4), --heap-snapshots (each node writes a V8 heap snapshot at the start of
 // the second half and at the end, into a directory printed at the start; compare them with
 // `node dist/bench/heap-diff.js A B`). A snapshot stops the node for seconds and its RSS briefly
 // rises: runs meant for the slope leave snapshots off.
@@ -42,7 +42,7 @@ const MINUTES = option("minutes", 30);
 const RATE = option("rate", 20);
 const SAMPLE_S = option("sample-s", 30);
 const T = option("T", 2048);
-const ACCOUNTS = option("accounts", 1000);
+const ACCOUNTS = option("accounts", 2000);
 const CLIENTS = option("clients", 4);
 const HEAP_SNAPSHOTS = process.argv.includes("--heap-snapshots");
 const NODES = 4;
@@ -71,6 +71,14 @@ function rssMiB(pid: number): number {
   } catch {
     return NaN;
   }
+}
+
+/** The node's last logged memory breakdown (node/main.ts logs one every 30 s), as a short text. */
+function heapOf(cluster: ClusterT, id: number): string {
+  const lines = cluster.logsOf(id).match(/\{[^\n]*"msg":"memory"[^\n]*\}/g);
+  if (!lines) return "-";
+  const m = JSON.parse(lines[lines.length - 1]!) as Record<string, number>;
+  return `heap ${m.heapUsedMiB}/${m.heapTotalMiB} ext ${m.externalMiB}`;
 }
 
 /** Least-squares slope of y over x. */
@@ -198,6 +206,7 @@ async function main(): Promise<void> {
       const rss = pids.map(rssMiB);
       const min = (now - t0) / 60_000;
       samples.push({ min, rss });
+      progress(`  node memory MiB: ${pids.map((_, i) => heapOf(cluster, i)).join("; ")}`);
       progress(
         `t=${min.toFixed(1)} min: rss MiB ${rss.map((r) => r.toFixed(1)).join(" ")}; accepted ${accepted}, in flight ${inflight.size}, refused ${[...refusals.values()].reduce((a, b) => a + b, 0)}; load ${loadavg()[0]!.toFixed(1)}`,
       );
