@@ -119,6 +119,12 @@ export const TOB_MAX_VOTE_ROUNDS_AHEAD = 64;
 export const TOB_MAX_SCHEDULED_EPOCHS = 4;
 /** Past epochs whose closing blocks are kept to help laggards cross the boundary. */
 export const TOB_RETAINED_EPOCH_TAILS = 4;
+/**
+ * Bytes of peer messages the consensus shell holds while its core is busy (a step and its fsync);
+ * beyond this a peer's message is dropped, as a lossy network would (timeouts and catch-up recover
+ * it), instead of piling up in memory while the node is slower than its peers.
+ */
+export const TOB_MAX_QUEUED_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** Most self-addressed events one step() processes (solo mode pipelines through these). */
 export const TOB_MAX_LOCAL_EVENTS_PER_STEP = 4096;
 /** Most inputs the shell hands the consensus core in one step (one persist batch, one fsync). */
