@@ -3,6 +3,11 @@ import { loadConfig } from "./config.js";
 import { createLogger } from "./log.js";
 import { ArborNode } from "./node.js";
 
+/** How often a node logs its memory (resident set and V8 heap), so growth shows in its log. */
+const MEMORY_LOG_MS = 30_000;
+
+const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
+
 export async function runNode(configPath: string): Promise<void> {
   const cfg = loadConfig(configPath);
   const log = createLogger({ node: cfg.id }, cfg.logLevel);
@@ -29,6 +34,17 @@ export async function runNode(configPath: string): Promise<void> {
       },
     );
   };
+  const memory = setInterval(() => {
+    const m = process.memoryUsage();
+    log.info("memory", {
+      rssMiB: mib(m.rss),
+      heapUsedMiB: mib(m.heapUsed),
+      heapTotalMiB: mib(m.heapTotal),
+      externalMiB: mib(m.external),
+      arrayBuffersMiB: mib(m.arrayBuffers),
+    });
+  }, MEMORY_LOG_MS);
+  memory.unref();
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
   await node.start();

@@ -2,9 +2,27 @@
 
 const HEX = "0123456789abcdef";
 
+/** Character codes of the hex digits. */
+const HEX_CODES = Array.from(HEX, (c) => c.charCodeAt(0));
+/** Bytes turned into characters per String.fromCharCode call (its arguments live on the stack). */
+const HEX_CHUNK_BYTES = 4096;
+
+/**
+ * Lower-case hex. Built from character codes in one call per chunk, so that an id is one flat
+ * string: appending two characters at a time leaves a rope of dozens of pieces, over 1 KiB of
+ * heap for a 32-byte id, which long-lived maps keyed by ids (receipts, replay, dedup) then hold.
+ */
 export function toHex(b: Uint8Array): string {
   let s = "";
-  for (let i = 0; i < b.length; i++) s += HEX[b[i]! >> 4]! + HEX[b[i]! & 15]!;
+  for (let at = 0; at < b.length; at += HEX_CHUNK_BYTES) {
+    const end = Math.min(b.length, at + HEX_CHUNK_BYTES);
+    const codes = new Array<number>(2 * (end - at));
+    for (let i = at, j = 0; i < end; i++, j += 2) {
+      codes[j] = HEX_CODES[b[i]! >> 4]!;
+      codes[j + 1] = HEX_CODES[b[i]! & 15]!;
+    }
+    s += String.fromCharCode.apply(null, codes);
+  }
   return s;
 }
 

@@ -150,6 +150,12 @@ export const TOB_LEADER_CACHE = 256;
 export const TOB_MAX_SCHEDULED_EPOCHS = 4;
 /** Past epochs whose closing blocks are kept to help laggards cross the boundary. */
 export const TOB_RETAINED_EPOCH_TAILS = 4;
+/**
+ * Bytes of peer messages the consensus shell holds while its core is busy (a step and its fsync);
+ * beyond this a peer's message is dropped, as a lossy network would (timeouts and catch-up recover
+ * it), instead of piling up in memory while the node is slower than its peers.
+ */
+export const TOB_MAX_QUEUED_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** Most self-addressed events one step() processes (solo mode pipelines through these). */
 export const TOB_MAX_LOCAL_EVENTS_PER_STEP = 4096;
 /** Most inputs the shell hands the consensus core in one step (one persist batch, one fsync). */
@@ -202,8 +208,13 @@ export const APPLY_STEP_REQUESTS = 16;
 export const ADMISSION_BATCH_REQUESTS = 1024;
 /** GETs held while a block is being applied (answered at its end); beyond this they are refused. */
 export const MAX_DEFERRED_GETS = 4096;
-/** Receipts a node keeps in memory for WaitReceipt and subscriptions (older ones are on disk). */
-export const MAX_RECENT_RECEIPTS = 200_000;
+/**
+ * Receipts a node keeps in memory for WaitReceipt and subscriptions, about half a KiB each. Every
+ * receipt is on disk with its block (node/receipt-store.ts), so this cache only spares a disk read
+ * for the receipts clients ask for right after their block: sized so that it is full, and a node's
+ * memory flat, within minutes of steady load (200,000 took hours at tens of transfers/s, ~100 MiB).
+ */
+export const MAX_RECENT_RECEIPTS = 4_096;
 /** Longest a WaitReceipt call may wait, in milliseconds. */
 export const MAX_RECEIPT_WAIT_MS = 60_000;
 /** Most headers one GetHeaders reply carries. */

@@ -11,6 +11,7 @@ import {
   TOB_DEDUP_WINDOW,
   TOB_DELIVER_WINDOW,
   TOB_MAX_INPUTS_PER_STEP,
+  TOB_MAX_QUEUED_MESSAGE_BYTES,
   TOB_RETAINED_BLOCKS,
 } from "../common/limits.js";
 import {
@@ -81,6 +82,10 @@ export interface TobShellOptions {
 
 export class TobShell {
   private readonly inputs: Input[] = [];
+  /** Bytes of the peer messages in `inputs` (at most TOB_MAX_QUEUED_MESSAGE_BYTES). */
+  private messageBytes = 0;
+  /** Peer messages dropped because the queue was full (diagnostics). */
+  droppedMessages = 0;
   private running = false;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
@@ -172,7 +177,18 @@ export class TobShell {
   }
 
   message(from: string, bytes: Uint8Array): void {
+    if (this.stopped) return;
+    if (this.messageBytes + bytes.length > TOB_MAX_QUEUED_MESSAGE_BYTES) {
+      this.droppedMessages++;
+      return;
+    }
+    this.messageBytes += bytes.length;
     this.push({ type: "message", from, bytes });
+  }
+
+  /** Bytes of peer messages waiting for the core. */
+  get queuedMessageBytes(): number {
+    return this.messageBytes;
   }
 
   /** A validator-set change; `restore` when re-announcing persisted changes after a restart. */
@@ -210,6 +226,7 @@ export class TobShell {
     try {
       while (this.inputs.length > 0 && !this.stopped) {
         const batch = this.inputs.splice(0, TOB_MAX_INPUTS_PER_STEP);
+        for (const i of batch) if (i.type === "message") this.messageBytes -= i.bytes.length;
         const step = this.core.stepAll(batch);
         // A refused local input (not a peer's message) is a bug or a misconfiguration: say so.
         for (const r of step.rejected)

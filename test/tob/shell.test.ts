@@ -12,6 +12,7 @@ import { TobShell } from "../../node/tob/shell.js";
 import { decodeBlock, encodeBlock, type Delivery } from "../../node/tob/core/index.js";
 import { generateKeyPair, signWith } from "../../node/keys.js";
 import { nodeEd25519Verify } from "../../node/platform.js";
+import { TOB_MAX_QUEUED_MESSAGE_BYTES } from "../../node/common/limits.js";
 
 const key = generateKeyPair();
 
@@ -105,6 +106,35 @@ test("shell: blocks stored once, restart re-delivers, the earlier layout restore
     shell.submit([new TextEncoder().encode("after the upgrade")]);
     await until(() => old.some((d) => d.requests.length > 0), "new requests still ordered");
     await shell.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("shell: peer messages queued while the core is busy are bounded in bytes; the rest are dropped", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "arbor-shell-"));
+  try {
+    const got: Delivery[] = [];
+    const shell = await open(dir, 0, got);
+    try {
+      // A request makes the core persist (an fsync): messages arriving meanwhile wait in the queue.
+      shell.submit([new TextEncoder().encode("request")]);
+      const frame = new Uint8Array(1024 * 1024);
+      const offered = TOB_MAX_QUEUED_MESSAGE_BYTES / frame.length + 16;
+      for (let i = 0; i < offered; i++) shell.message("not-a-validator", frame);
+      assert.ok(
+        shell.queuedMessageBytes <= TOB_MAX_QUEUED_MESSAGE_BYTES,
+        `${shell.queuedMessageBytes} bytes queued`,
+      );
+      assert.ok(shell.droppedMessages >= 16, `${shell.droppedMessages} dropped`);
+      // The queue drains and the node goes on.
+      await until(() => got.flatMap((d) => d.requests).length === 1, "request delivered");
+      await until(() => shell.queuedMessageBytes === 0, "queue drained");
+      shell.submit([new TextEncoder().encode("after")]);
+      await until(() => got.flatMap((d) => d.requests).length === 2, "later request delivered");
+    } finally {
+      await shell.close();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

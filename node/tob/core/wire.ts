@@ -281,20 +281,15 @@ export function decodeMessage(buf: Uint8Array): Message {
   return m;
 }
 
-const encodedBlocks = new WeakMap<Block, Uint8Array>();
-
 /**
- * Standalone block encoding (persistence: uncommitted blocks, then the delivered ledger). Blocks
- * are immutable, so the encoding is kept with the object: a block is stored twice.
+ * Standalone block encoding (persistence: a block is stored once, under its id). Not kept with
+ * the block: delivered blocks stay in memory for catch-up long after they were stored, and an
+ * encoding kept beside each would double what they cost.
  */
 export function encodeBlock(b: Block): Uint8Array {
-  let e = encodedBlocks.get(b);
-  if (!e) {
-    const w = new Writer(blockSizeHint(b));
-    writeBlock(w, b);
-    encodedBlocks.set(b, (e = w.finish()));
-  }
-  return e;
+  const w = new Writer(blockSizeHint(b));
+  writeBlock(w, b);
+  return w.finish();
 }
 
 export function decodeBlock(buf: Uint8Array): Block {
