@@ -20,7 +20,7 @@
 // "all up" is the mean rate and the median p50 of the first and the last window.
 // Knobs: ARBOR_FAULTS_RATE (transfers/s offered, default 20), ARBOR_FAULTS_WINDOW_S (default 12).
 import { loadavg } from "node:os";
-import { ArborClient } from "../client/index.js";
+import { ArborClient, DEFAULT_CALL_TIMEOUT_MS } from "../client/index.js";
 import { RequestRejected } from "../client/errors.js";
 import { Bank } from "../examples/banking/bank.js";
 import { Cluster } from "../test/cluster/cluster.js";
@@ -42,8 +42,6 @@ const RECOVER_S = 8;
 const ACCOUNTS = 400;
 const CLIENTS = 6;
 const DOWN = 3;
-/** The SDK's documented default per-call timeout (ConnectOptions.timeoutMs). */
-const SDK_DEFAULT_TIMEOUT_MS = 10_000;
 /** Longest the wedged call is waited for before the bench gives up on it. */
 const WEDGED_CAP_MS = 120_000;
 const TICK_MS = 5;
@@ -322,7 +320,7 @@ async function main(): Promise<void> {
       pausedNodeExtraMs: Math.round(windows.onePaused.p50Ms - upP50),
       wedgedCallMs: wedged.ms,
       wedgedOutcome: wedged.outcome,
-      sdkDefaultTimeoutMs: SDK_DEFAULT_TIMEOUT_MS,
+      sdkDefaultTimeoutMs: DEFAULT_CALL_TIMEOUT_MS,
       offeredPerSec: RATE,
       windowS: WINDOW_S,
       allUpTransfersPerSec: round3(upRate),
