@@ -44,7 +44,7 @@ import { ArborClient } from "../client/index.js";
 import { RequestRejected } from "../client/errors.js";
 import { Bank } from "../examples/banking/bank.js";
 import { Cluster } from "../test/cluster/cluster.js";
-import { LoadClient, type Job } from "./load.js";
+import { openBankAccounts } from "./bank-accounts.js";
 import { machineLine, progress } from "./machine.js";
 import { ceiling } from "./ceiling.js";
 import {
@@ -57,9 +57,6 @@ import {
   type Ed25519Costs,
   type SignatureOps,
 } from "./crypto-floor.js";
-import { loadBuiltOp } from "../node/exec/built-ops.js";
-import { Writer } from "../node/common/codec.js";
-import { sha256 } from "../node/common/hash.js";
 import { installNodeSha256 } from "../node/platform.js";
 import { generateKeyPair, type KeyPair } from "../node/keys.js";
 
@@ -145,42 +142,15 @@ async function populate(cluster: Cluster, n: number): Promise<World> {
   await cluster.ready();
   const owner = generateKeyPair();
   const users = Array.from({ length: CLIENTS }, () => generateKeyPair());
-  const admin = await ArborClient.connect({ genesis: cluster.genesis, key: owner });
-  const ops = new Map((["open", "mint", "transfer"] as const).map((o) => [o, loadBuiltOp(`banking/${o}`)]));
-  await new Bank(admin).setup(ops);
-  admin.close();
-  progress(`${n} node(s): domain "bank" created, bank/open, bank/mint, bank/transfer deployed`);
-
-  // Accounts: a_i belongs to client i % CLIENTS; opened and minted in batches over the node API.
-  const load = new LoadClient(cluster.genesis);
-  load.subscribe(0);
-  const run = async (jobs: Job[]) => {
-    for (let i = 0; i < jobs.length; i += 200) {
-      const batch = jobs.slice(i, i + 200);
-      const proof = await load.proofFor([...new Set(batch.flatMap((j) => [j.op, ...j.touched]))]);
-      const signed = load.sign(batch, proof);
-      const rs = await Promise.all(signed.map((s, k) => load.submit(s, sha256(s), k % n)));
-      for (const r of rs) if (r.status !== "accepted") throw new Error(`setup: ${r.reason} ${r.message}`);
-    }
-  };
-  const ids = Array.from({ length: ACCOUNTS }, (_, i) => i);
-  await run(
-    ids.map((i) => ({
-      op: "bank/open",
-      touched: [acct(i)],
-      args: new Writer().string(acct(i)).finish(),
-      signer: users[i % CLIENTS]!,
-    })),
-  );
-  await run(
-    ids.map((i) => ({
-      op: "bank/mint",
-      touched: ["bank/.owner", acct(i)],
-      args: new Writer().string(acct(i)).varint(1_000_000).finish(),
-      signer: owner,
-    })),
-  );
-  load.close();
+  await openBankAccounts({
+    genesis: cluster.genesis,
+    nodes: n,
+    owner,
+    users,
+    accounts: ACCOUNTS,
+    account: acct,
+    amount: 1_000_000,
+  });
   progress(`${n} node(s): ${ACCOUNTS} accounts opened and minted, owned by ${CLIENTS} clients`);
 
   const clients = await Promise.all(

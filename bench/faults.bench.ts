@@ -24,12 +24,9 @@ import { ArborClient, DEFAULT_CALL_TIMEOUT_MS } from "../client/index.js";
 import { RequestRejected } from "../client/errors.js";
 import { Bank } from "../examples/banking/bank.js";
 import { Cluster } from "../test/cluster/cluster.js";
-import { LoadClient, type Job } from "./load.js";
+import { openBankAccounts } from "./bank-accounts.js";
 import { machineLine, median, progress } from "./machine.js";
 import { bytesEqual } from "../node/common/bytes.js";
-import { loadBuiltOp } from "../node/exec/built-ops.js";
-import { Writer } from "../node/common/codec.js";
-import { sha256 } from "../node/common/hash.js";
 import { installNodeSha256 } from "../node/platform.js";
 import { generateKeyPair } from "../node/keys.js";
 
@@ -72,37 +69,15 @@ function reasonOf(e: unknown): string {
 async function populate(cluster: Cluster): Promise<{ banks: Bank[]; clients: ArborClient[] }> {
   const owner = generateKeyPair();
   const users = Array.from({ length: CLIENTS }, () => generateKeyPair());
-  const admin = await ArborClient.connect({ genesis: cluster.genesis, key: owner });
-  const ops = new Map((["open", "mint", "transfer"] as const).map((o) => [o, loadBuiltOp(`banking/${o}`)]));
-  await new Bank(admin).setup(ops);
-  admin.close();
-  const load = new LoadClient(cluster.genesis);
-  load.subscribe(0);
-  const run = async (jobs: Job[]) => {
-    for (let i = 0; i < jobs.length; i += 200) {
-      const batch = jobs.slice(i, i + 200);
-      const proof = await load.proofFor([...new Set(batch.flatMap((j) => [j.op, ...j.touched]))]);
-      const signed = load.sign(batch, proof);
-      const rs = await Promise.all(signed.map((s, k) => load.submit(s, sha256(s), k % 4)));
-      for (const r of rs) if (r.status !== "accepted") throw new Error(`setup: ${r.reason} ${r.message}`);
-    }
-  };
-  const ids = Array.from({ length: ACCOUNTS }, (_, i) => i);
-  const open = (i: number): Job => ({
-    op: "bank/open",
-    touched: [acct(i)],
-    args: new Writer().string(acct(i)).finish(),
-    signer: users[i % CLIENTS]!,
+  await openBankAccounts({
+    genesis: cluster.genesis,
+    nodes: 4,
+    owner,
+    users,
+    accounts: ACCOUNTS,
+    account: acct,
+    amount: 1_000_000,
   });
-  await run(ids.map(open));
-  const mint = (i: number): Job => ({
-    op: "bank/mint",
-    touched: ["bank/.owner", acct(i)],
-    args: new Writer().string(acct(i)).varint(1_000_000).finish(),
-    signer: owner,
-  });
-  await run(ids.map(mint));
-  load.close();
   const clients = await Promise.all(
     users.map((u) => ArborClient.connect({ genesis: cluster.genesis, key: u })),
   );

@@ -16,17 +16,11 @@ import { Bank, loadBankingOps } from "../../examples/banking/bank.js";
 import { toHex } from "../../node/common/bytes.js";
 import { decodeAnyRequest } from "../../node/ledger/request.js";
 import { decodeReceipt } from "../../node/ledger/receipt.js";
+import { FAILPOINTS, type Failpoint } from "../../node/failpoints.js";
 
-export const CRASH_POINTS = [
-  "admission",
-  "proposal",
-  "vote",
-  "apply",
-  "after-commit",
-  "after-sign",
-  "receipt-serving",
-] as const;
-export type CrashPoint = (typeof CRASH_POINTS)[number];
+/** The points of the pipeline a seed may crash a node at: every failpoint a node has. */
+export const CRASH_POINTS = FAILPOINTS;
+export type CrashPoint = Failpoint;
 
 const ACCOUNTS = 8;
 const MINTED = 1000n;

@@ -1,0 +1,64 @@
+// Bench setup shared by the cluster benches: the banking domain deployed by `owner`, then
+// `accounts` accounts opened (account i belongs to users[i % users.length]) and minted over the
+// node API in signed batches — fast, and not part of what is measured.
+import type { Genesis } from "../node/ledger/genesis.js";
+import type { KeyPair } from "../node/keys.js";
+import { ArborClient } from "../client/index.js";
+import { Bank } from "../examples/banking/bank.js";
+import { LoadClient, type Job } from "./load.js";
+import { loadBuiltOp } from "../node/exec/built-ops.js";
+import { Writer } from "../node/common/codec.js";
+import { sha256 } from "../node/common/hash.js";
+
+/** Requests signed against one proof and submitted together during setup. */
+const SETUP_BATCH = 200;
+
+export async function openBankAccounts(o: {
+  genesis: Genesis;
+  nodes: number;
+  owner: KeyPair;
+  users: readonly KeyPair[];
+  accounts: number;
+  account: (i: number) => string;
+  amount: number;
+}): Promise<void> {
+  const admin = await ArborClient.connect({ genesis: o.genesis, key: o.owner });
+  try {
+    const ops = new Map((["open", "mint", "transfer"] as const).map((n) => [n, loadBuiltOp(`banking/${n}`)]));
+    await new Bank(admin).setup(ops);
+  } finally {
+    admin.close();
+  }
+  const load = new LoadClient(o.genesis);
+  load.subscribe(0);
+  try {
+    const run = async (jobs: Job[]) => {
+      for (let i = 0; i < jobs.length; i += SETUP_BATCH) {
+        const batch = jobs.slice(i, i + SETUP_BATCH);
+        const proof = await load.proofFor([...new Set(batch.flatMap((j) => [j.op, ...j.touched]))]);
+        const signed = load.sign(batch, proof);
+        const rs = await Promise.all(signed.map((s, k) => load.submit(s, sha256(s), k % o.nodes)));
+        for (const r of rs) if (r.status !== "accepted") throw new Error(`setup: ${r.reason} ${r.message}`);
+      }
+    };
+    const ids = Array.from({ length: o.accounts }, (_, i) => i);
+    await run(
+      ids.map((i) => ({
+        op: "bank/open",
+        touched: [o.account(i)],
+        args: new Writer().string(o.account(i)).finish(),
+        signer: o.users[i % o.users.length]!,
+      })),
+    );
+    await run(
+      ids.map((i) => ({
+        op: "bank/mint",
+        touched: ["bank/.owner", o.account(i)],
+        args: new Writer().string(o.account(i)).varint(o.amount).finish(),
+        signer: o.owner,
+      })),
+    );
+  } finally {
+    load.close();
+  }
+}
