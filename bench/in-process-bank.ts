@@ -26,7 +26,17 @@ export const acct = (i: number) => `bank/accounts/a${i}`;
 export class InProcessBank {
   readonly owner = generateKeyPair();
   readonly history = HistoryTree.genesis(Partition.whole(), 1 << 16, systemGenesisRecords());
-  readonly ledger = new Ledger(this.history, createExecutor(), { ed25519Verify: nodeEd25519Verify });
+  readonly ledger = new Ledger(
+    this.history,
+    createExecutor(),
+    { ed25519Verify: nodeEd25519Verify },
+    undefined,
+    {
+      height: 0n,
+      decided: [],
+      modules: systemGenesisRecords().map((r) => r.value),
+    },
+  );
   private nonce = 0n;
   private height = 0n;
 
@@ -62,7 +72,10 @@ export class InProcessBank {
   /** The proof a request carries: its op's and touched keys' leaves, with their siblings. */
   proofFor(op: string, keys: readonly string[]): Uint8Array {
     return encodeProof(
-      prove(this.history.tree, sortKeys([op, ...keys]).map(keyPath), { leafSiblings: true }),
+      prove(this.history.tree, sortKeys([op, ...keys]).map(keyPath), {
+        leafSiblings: true,
+        hashOnly: keys.includes(op) ? [] : [keyPath(op)],
+      }),
     );
   }
 

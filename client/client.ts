@@ -635,13 +635,19 @@ export class ArborClient {
   }
 
   /** A read, retried (stale answers, unjoinable heights, nodes unreachable) while time is left. */
-  private async readWithin(keys: readonly string[], forExecute: boolean, dl: Deadline): Promise<ReadResult> {
+  /** `hashKeys`: keys (among `keys`) read with their value hash only. */
+  private async readWithin(
+    keys: readonly string[],
+    forExecute: boolean,
+    dl: Deadline,
+    hashKeys: readonly string[] = [],
+  ): Promise<ReadResult> {
     const ks = sortKeys(keys);
     if (ks.length === 0 || ks.length > MAX_TOUCHED_KEYS)
       throw new ArborError("client/bad-keys", `read 1..${MAX_TOUCHED_KEYS} keys`);
     for (let attempt = 1; ; attempt++) {
       try {
-        const r = await this.readOnce(ks, forExecute, dl);
+        const r = await this.readOnce(ks, forExecute, dl, hashKeys);
         if (r.height > this.readHeight) this.readHeight = r.height;
         return r;
       } catch (e) {
@@ -654,20 +660,28 @@ export class ArborClient {
     }
   }
 
-  private async readOnce(keys: string[], forExecute: boolean, dl: Deadline): Promise<ReadResult> {
+  private async readOnce(
+    keys: string[],
+    forExecute: boolean,
+    dl: Deadline,
+    hashKeys: readonly string[],
+  ): Promise<ReadResult> {
     // Group keys by a holder set; ask every holder of a group, keep the first valid answer; no
     // answer older than a receipt this client has seen.
-    const byHolders = new Map<string, { holders: number[]; keys: string[] }>();
+    const byHolders = new Map<string, { holders: number[]; keys: string[]; hashKeys: string[] }>();
     for (const k of keys) {
       const h = this.holders(k);
       const id = h.join(",");
-      const g = byHolders.get(id) ?? { holders: h, keys: [] };
+      const g = byHolders.get(id) ?? { holders: h, keys: [], hashKeys: [] };
       g.keys.push(k);
+      if (hashKeys.includes(k)) g.hashKeys.push(k);
       byHolders.set(id, g);
     }
     const groups = [...byHolders.values()];
     const answers = await Promise.all(
-      groups.map((g) => this.firstValid(g.holders, g.keys, forExecute, this.seenHeight, dl)),
+      groups.map((g) =>
+        this.firstValid(g.holders, g.keys, forExecute, this.seenHeight, dl, false, g.hashKeys),
+      ),
     );
     for (let round = 0; ; round++) {
       const joined = joinAnswers(answers.map((a) => a.answer));
@@ -702,6 +716,7 @@ export class ArborClient {
               target,
               dl,
               true,
+              groups[i]!.hashKeys,
             );
         }),
       );
@@ -724,6 +739,7 @@ export class ArborClient {
     minHeight: bigint,
     dl: Deadline,
     exact = false,
+    hashKeys: readonly string[] = [],
   ): Promise<Answer> {
     const errors: string[] = [];
     const failures: unknown[] = [];
@@ -758,13 +774,13 @@ export class ArborClient {
         const item = replies.shift() ?? (waiting === 0 ? later.shift() : undefined);
         if (item) {
           checking = true;
-          this.checkAnswer(item.id, item.reply, keys, minHeight, dl).then(
+          this.checkAnswer(item.id, item.reply, keys, minHeight, dl, hashKeys).then(
             (a) => {
               checking = false;
               done = true;
               resolve(a);
               for (const r of [...replies.splice(0), ...later.splice(0)])
-                this.crossCheck(r.id, r.reply, keys, minHeight);
+                this.crossCheck(r.id, r.reply, keys, minHeight, hashKeys);
             },
             (e) => {
               checking = false;
@@ -798,11 +814,11 @@ export class ArborClient {
         waiting += ids.length;
         for (const id of ids)
           this.node(id)
-            .get(keys, { forExecute, minHeight, timeoutMs: dl.cap(Infinity) })
+            .get(keys, { forExecute, hashKeys, minHeight, timeoutMs: dl.cap(Infinity) })
             .then(
               (reply) =>
                 done
-                  ? this.crossCheck(id, reply, keys, minHeight)
+                  ? this.crossCheck(id, reply, keys, minHeight, hashKeys)
                   : (exact && statementHeight(reply) > minHeight ? later : replies).push({ id, reply }),
               (e) => failed(id, e),
             )
@@ -822,9 +838,17 @@ export class ArborClient {
    * CROSS_CHECK_INTERVAL_MS, so under load most are dropped rather than compete with the reads;
    * a liar's answer still gets checked whenever it is the first to arrive.
    */
-  private crossCheck(id: number, reply: GetReply, keys: string[], minHeight: bigint): void {
+  private crossCheck(
+    id: number,
+    reply: GetReply,
+    keys: string[],
+    minHeight: bigint,
+    hashKeys: readonly string[],
+  ): void {
     if (this.excluded.has(id) || this.crossChecks.length >= MAX_CROSS_CHECKS) return;
-    this.crossChecks.push(() => this.checkAnswer(id, reply, keys, minHeight).then(() => undefined));
+    this.crossChecks.push(() =>
+      this.checkAnswer(id, reply, keys, minHeight, undefined, hashKeys).then(() => undefined),
+    );
     if (this.crossCheckTimer) return;
     const run = () => {
       const check = this.crossChecks.shift();
@@ -847,6 +871,7 @@ export class ArborClient {
     keys: string[],
     minHeight: bigint,
     dl?: Deadline,
+    hashKeys: readonly string[] = [],
   ): Promise<Answer> {
     const node = this.genesis.nodes.find((n) => n.id === id)!;
     const st = this.checkStatement(node, r.statement, r.signature);
@@ -879,7 +904,7 @@ export class ArborClient {
     // record's path ends: the node is avoided for a while, and another holder's answer is used.
     const uncovered = keys.find((k) => {
       const p = provenState(d.root, keyPath(k));
-      return !p.covered || (p.present && p.value === null);
+      return !p.covered || (p.present && p.value === null && !hashKeys.includes(k));
     });
     if (uncovered !== undefined) {
       this.penalties.avoid(id);
@@ -1138,9 +1163,17 @@ export class ArborClient {
     let proof = o.proof;
     let from: bigint;
     if (proof === undefined) {
-      const read = await this.readWithin([o.op, ...touched], true, dl);
+      // The operation's record is read and sent with its value hash only: nodes take the module
+      // from their code book (docs/protocol.md §5). A touched operation key needs its value.
+      const hashKeys = touched.includes(o.op) ? [] : [o.op];
+      const read = await this.readWithin([o.op, ...touched], true, dl, hashKeys);
       proof = encodeProof(
-        pruneProof(decodeProof(read.proof).root, sortKeys([o.op, ...touched]).map(keyPath)),
+        pruneProof(
+          decodeProof(read.proof).root,
+          sortKeys([o.op, ...touched]).map(keyPath),
+          0,
+          hashKeys.map(keyPath),
+        ),
       );
       from = read.height;
     } else from = o.validUntil === undefined ? await this.knownHeight() : 0n;

@@ -30,16 +30,26 @@ export function joinAnswers(answers: readonly ProofAnswer[]): ProofNode | null {
 
 /**
  * The part of a proof that covers only `paths`: everything beside them becomes a stub, except
- * leaves, which stay as summaries (an EXECUTE proof must show the leaves beside its paths).
+ * leaves, which stay as summaries (an EXECUTE proof must show the leaves beside its paths). The
+ * leaves of `summaries` (paths among `paths`) become summaries too: proven, without their values.
  */
-export function pruneProof(n: ProofNode, paths: readonly Uint8Array[], depth = 0): ProofNode {
+export function pruneProof(
+  n: ProofNode,
+  paths: readonly Uint8Array[],
+  depth = 0,
+  summaries: readonly Uint8Array[] = [],
+): ProofNode {
   if (n.t !== "internal") {
-    if (n.t === "leaf" && paths.length === 0)
+    if (n.t === "leaf" && (paths.length === 0 || summaries.some((p) => bytesEqual(p, n.keyHash))))
       return { t: "leaf", keyHash: n.keyHash, valueHash: n.valueHash, key: null, value: null };
     return n;
   }
   if (paths.length === 0) return { t: "stub", label: labelOf(n) };
   const l = paths.filter((p) => bitAt(p, depth) === 0);
   const r = paths.filter((p) => bitAt(p, depth) === 1);
-  return { t: "internal", left: pruneProof(n.left, l, depth + 1), right: pruneProof(n.right, r, depth + 1) };
+  return {
+    t: "internal",
+    left: pruneProof(n.left, l, depth + 1, summaries),
+    right: pruneProof(n.right, r, depth + 1, summaries),
+  };
 }

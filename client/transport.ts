@@ -70,13 +70,20 @@ export class NodeConnection {
   }
   get(
     keys: string[],
-    opts: { forExecute?: boolean; hashesOnly?: boolean; minHeight?: bigint; timeoutMs?: number } = {},
+    opts: {
+      forExecute?: boolean;
+      hashesOnly?: boolean;
+      hashKeys?: readonly string[];
+      minHeight?: bigint;
+      timeoutMs?: number;
+    } = {},
   ): Promise<GetReply> {
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
     const request = create(GetRequestSchema, {
       keys,
       forExecute: opts.forExecute ?? false,
       hashesOnly: opts.hashesOnly ?? false,
+      hashKeys: [...(opts.hashKeys ?? [])],
       minHeight: opts.minHeight ?? 0n,
     });
     if (!this.reads.hasRoom) return this.call("get", request, timeoutMs);

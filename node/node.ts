@@ -82,6 +82,7 @@ import { signWith, type KeyPair } from "./keys.js";
 import { ReceiptBook } from "./receipts.js";
 import { decidedIdsSlot, encodeDecidedIds } from "./ledger/decided-ids.js";
 import { loadDecidedIds } from "./decided-ids-store.js";
+import { codeRecords, loadModules } from "./code-book-store.js";
 import { ReceiptStore } from "./receipt-store.js";
 import { failpoint, failpointsArmed } from "./failpoints.js";
 import {
@@ -218,15 +219,20 @@ export class ArborNode {
     const g = this.opts.genesis;
     const log = this.opts.log;
     mkdirSync(this.opts.dataDir, { recursive: true });
+    const genesis = genesisRecords(g);
     this.store = await LevelStore.open(join(this.opts.dataDir, "store"), {
       partition: new Partition(this.me.prefixes),
       T: g.T,
-      genesis: genesisRecords(g),
+      genesis,
     });
     const stored = await this.store.extra(SCHEDULE_EXTRA_KEY);
     this.membership = new Membership(g.nodes, stored ? decodeSchedule(stored) : undefined);
     const m = this.membership;
-    const start = { height: this.store.height, decided: await loadDecidedIds(this.store) };
+    const start = {
+      height: this.store.height,
+      decided: await loadDecidedIds(this.store),
+      modules: await loadModules(this.store, genesis),
+    };
     this.ledger = new Ledger(
       this.store.history,
       createExecutor(),
@@ -471,6 +477,8 @@ export class ArborNode {
       new Set(out.decided.map((x) => toHex(x.id))),
     );
     records.push(this.receiptStore.headerRecord(header));
+    // Modules are as durable as the block that wrote them: the code book must never lag the tree.
+    records.push(...codeRecords(out.modules));
     await this.store.commit(height, extras, records);
     failpoint("after-commit");
     if (change) {
@@ -680,10 +688,13 @@ export class ArborNode {
   private get(req: GetRequest) {
     if (req.keys.length === 0 || req.keys.length > MAX_TOUCHED_KEYS)
       throw new ArborError("get/bad-keys", `ask for 1..${MAX_TOUCHED_KEYS} keys`);
+    if (req.hashKeys.length > req.keys.length || req.hashKeys.some((k) => !req.keys.includes(k)))
+      throw new ArborError("get/bad-keys", "every key in hash_keys must also be in keys");
     const paths = req.keys.map(keyPath);
     let tree = prove(this.store.history.tree, paths, {
       values: !req.hashesOnly,
       leafSiblings: req.forExecute,
+      hashOnly: req.hashKeys.map(keyPath),
     });
     if (this.opts.byzantine === "stub-records") tree = stubRecords(tree, paths);
     let proof = encodeProof(tree);

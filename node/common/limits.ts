@@ -92,6 +92,12 @@ export const DEFAULT_REQUEST_LIFETIME_BLOCKS = 512;
 export const MAX_ABORT_MESSAGE_CHARS = 256;
 /** Compiled modules kept in the executor's LRU cache. */
 export const MAX_MODULE_CACHE_ENTRIES = 64;
+/**
+ * Most bytes of operation modules every node holds in its code book (node/ledger/code-book.ts):
+ * every module ever written, whatever the node's partition. A write that would pass it is refused
+ * (`code-book-full`), the same verdict on every node.
+ */
+export const MAX_CODE_BOOK_BYTES = 256 * 1024 * 1024;
 
 // ---------------------------------------------------------------------------------------------
 // Consensus (node/tob/). Heights, rounds and epochs are plain numbers inside the core (bounded by

@@ -1,8 +1,9 @@
 // The ledger's deterministic core: applies the requests of a committed block, in order, to the
 // T-history-aware tree through the metered executor, and returns one receipt per request. The
 // pipeline per request: decode and bounds → signature → lifetime → replay → proof → compatibility
-// (touched keys and the operation's own key) → load the operation from the proof → metered
-// execution (domain rule inside) → apply → receipt. Same input, same receipts and root on every
+// (touched keys and the operation's own key) → the operation's module (from the proof, or from the
+// code book by the hash the proof shows) → metered execution (domain rule inside) → new modules into
+// the code book → apply → receipt. Same input, same receipts and root on every
 // correct node, whatever its partition.
 
 import { bytesEqual, compareBytes, utf8 } from "../common/bytes.js";
@@ -17,6 +18,7 @@ import { decodeProof, type DecodedProof } from "../store/core/proof-codec.js";
 import type { ReceiptReason } from "./reasons.js";
 import { encodeReceipt, encodeWrites, receiptsDigest, type Receipt } from "./receipt.js";
 import { DecidedIds, type DecidedId } from "./decided-ids.js";
+import { CodeBook, type BookEntry } from "./code-book.js";
 import {
   checkLifetime,
   decodeAnyRequest,
@@ -44,12 +46,19 @@ export interface BlockOutcome {
   readonly evicted: readonly number[];
   /** the requests this block decided, with their lifetimes: stored with the block (exactly-once) */
   readonly decided: readonly DecidedId[];
+  /** modules this block added to the code book: stored with the block */
+  readonly modules: readonly BookEntry[];
 }
 
 /** Where a ledger starts: the last sealed block and the decided ids kept with the blocks before. */
 export interface LedgerStart {
   readonly height: bigint;
   readonly decided: Iterable<DecidedId>;
+  /**
+   * The code book's modules: the genesis modules and those stored with the blocks before. Every
+   * node must start with the same book (a missing genesis module would change verdicts).
+   */
+  readonly modules: Iterable<Uint8Array>;
 }
 
 /** Why a request is refused at the door (before the broadcast); null when it may be broadcast. */
@@ -82,7 +91,10 @@ export class Ledger {
   private sealedHeight: bigint;
   private evicted: number[] = [];
   private decided: DecidedId[] = [];
+  private modules: BookEntry[] = [];
   private running = false;
+  /** every module written so far, by hash (code-book.ts) */
+  readonly code: CodeBook;
   /**
    * Ids of requests this ledger admitted (their signatures verified), oldest first: when one of
    * them is applied, its signature is not verified again. A signature's validity is a function of
@@ -96,11 +108,12 @@ export class Ledger {
     private readonly executor: Executor,
     private readonly verifier: SignatureVerifier,
     /** what complaints are judged against; without it complaints are refused */
-    private readonly trust?: TrustContext,
-    start: LedgerStart = { height: 0n, decided: [] },
+    private readonly trust: TrustContext | undefined,
+    start: LedgerStart,
   ) {
     this.sealedHeight = start.height;
     this.decidedIds = new DecidedIds(start.height, start.decided);
+    this.code = new CodeBook(start.modules);
   }
 
   /** Ids remembered for exactly-once (diagnostics and tests). */
@@ -167,6 +180,7 @@ export class Ledger {
     this.running = true;
     this.evicted = [];
     this.decided = [];
+    this.modules = [];
     const receipts: Receipt[] = [];
     let next = 0;
     let finished = false;
@@ -196,6 +210,7 @@ export class Ledger {
           timestamp: this.history.now,
           evicted: this.evicted,
           decided: this.decided,
+          modules: this.modules,
         };
       },
     };
@@ -225,8 +240,10 @@ export class Ledger {
     if (!verdict.ok) return no(verdict.reason, `${verdict.reason} for ${describePath(req, verdict.path)}`);
 
     const op = provenState(proof.root, opPath);
-    if (!op.covered || !op.present || op.value === null)
-      return no("op-missing", `the proof does not carry the code of ${req.op}`);
+    if (!op.covered || !op.present) return no("op-missing", `the proof shows no record ${req.op}`);
+    // The leaf commits to the module's hash: a proof may carry the module or only that hash.
+    const code = op.value ?? this.code.get(op.valueHash);
+    if (code === undefined) return no("op-missing", `${req.op} holds no module this ledger has seen written`);
     const records: TouchedRecord[] = [];
     for (let i = 0; i < req.touched.length; i++) {
       const s = provenState(proof.root, paths[i]!);
@@ -238,7 +255,7 @@ export class Ledger {
     try {
       result = this.executor.execute({
         opKey: req.op,
-        code: op.value,
+        code,
         codeHash: op.valueHash,
         records,
         args: req.args,
@@ -252,7 +269,16 @@ export class Ledger {
       throw e;
     }
     if (!result.ok) return no(result.reason, result.message, result.gasUsed);
+    const modules = this.code.newModules(valuesOf(result.writes));
+    if (modules === null)
+      return no(
+        "code-book-full",
+        `the modules written would take the code book past its bound`,
+        result.gasUsed,
+      );
     this.history.apply(proof.root, checked, result.writes, req.id);
+    this.code.add(modules);
+    this.modules.push(...modules);
     return {
       status: "accepted",
       requestId: req.id,
@@ -309,6 +335,10 @@ export class Ledger {
       writesDigest: sha256(encodeWrites([{ key, value }])),
     };
   }
+}
+
+function* valuesOf(writes: readonly { value: Uint8Array | null }[]): Iterable<Uint8Array> {
+  for (const w of writes) if (w.value !== null) yield w.value;
 }
 
 /** A request id as a cheap map key (its bytes as a latin1 string). */

@@ -17,8 +17,10 @@ export type RequestReason =
   | "bad-lifetime"
   /** the proof does not decode or verify */
   | "bad-proof"
-  /** the operation's record is absent from the proof, or present only as a hash */
+  /** the proof shows no record for the operation, or a record that holds no module the code book has */
   | "op-missing"
+  /** the modules the operation wrote would take the code book past MAX_CODE_BOOK_BYTES */
+  | "code-book-full"
   /** a touched record is present in the proof only as a hash: the operation needs its value */
   | "value-not-in-proof"
   /** a complaint whose evidence proves nothing (or complaints are not accepted by this chain) */

@@ -43,6 +43,7 @@ export class Replicas {
           createExecutor(),
           { ed25519Verify: nodeEd25519Verify },
           trust,
+          { height: 0n, decided: [], modules: genesisRecords().map((r) => r.value) },
         ),
     );
   }
@@ -50,8 +51,14 @@ export class Replicas {
   get full(): Ledger {
     return this.ledgers[0]!;
   }
-  proof(keys: string[]): Uint8Array {
-    return encodeProof(prove(this.full.history.tree, keys.map(keyPath), { leafSiblings: true }));
+  /** A proof for an EXECUTE; `hashOnly`: keys given with their value hash only (the operation). */
+  proof(keys: string[], hashOnly: string[] = []): Uint8Array {
+    return encodeProof(
+      prove(this.full.history.tree, keys.map(keyPath), {
+        leafSiblings: true,
+        hashOnly: hashOnly.map(keyPath),
+      }),
+    );
   }
   /** Applies one block on every replica and returns the outcomes (asserting nothing). */
   block(requests: Uint8Array[]): BlockOutcome[] {
@@ -68,10 +75,13 @@ export class TestClient {
     op: string,
     touched: string[],
     args: Uint8Array,
-    opts: { proof?: Uint8Array; gas?: bigint; validUntil?: bigint } = {},
+    opts: { proof?: Uint8Array; gas?: bigint; validUntil?: bigint; withCode?: boolean } = {},
   ): Uint8Array {
     const keys = sortKeys(touched);
-    const proof = opts.proof ?? this.r.proof([op, ...keys]);
+    // As the SDK does: the operation's record by its hash (the code book supplies the module),
+    // unless the test asks for the module in the proof (`withCode`) or the op is a touched key.
+    const hashOnly = opts.withCode || keys.includes(op) ? [] : [op];
+    const proof = opts.proof ?? this.r.proof([op, ...keys], hashOnly);
     const body = encodeRequestBody({
       op,
       touched: keys,

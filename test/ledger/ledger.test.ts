@@ -161,6 +161,8 @@ test("a request admitted by a node is verified once there, with the verdict of a
     HistoryTree.genesis(Partition.whole(), 64, genesisRecords()),
     createExecutor(),
     counting,
+    undefined,
+    { height: 0n, decided: [], modules: genesisRecords().map((g) => g.value) },
   );
   r.ledgers.push(admitting);
   const alice = new TestClient(r);

@@ -54,6 +54,11 @@ export interface ProveOptions {
    * bare stubs. Required for proofs that go into an EXECUTE (see history.ts).
    */
   readonly leafSiblings?: boolean;
+  /**
+   * Proven keys (paths) whose values are not needed, whatever `values` says: they are given with
+   * their key and value hash only (an EXECUTE names its operation's module by hash this way).
+   */
+  readonly hashOnly?: readonly Uint8Array[];
 }
 
 export class ProveError extends ArborError {}
@@ -81,7 +86,12 @@ export function prove(tree: MerkleTree, paths: readonly Uint8Array[], opts: Prov
   const values = opts.values ?? true;
   const leafSiblings = opts.leafSiblings ?? false;
   const uniq = dedupe(paths);
-  return proveNode(tree.root, 0, uniq, values, leafSiblings);
+  const hashOnly = opts.hashOnly ?? [];
+  const wantsValue =
+    hashOnly.length === 0
+      ? () => values
+      : (p: Uint8Array) => values && !hashOnly.some((q) => bytesEq32(p, q));
+  return proveNode(tree.root, 0, uniq, wantsValue, leafSiblings);
 }
 
 function dedupe(paths: readonly Uint8Array[]): Uint8Array[] {
@@ -103,7 +113,13 @@ function sibling(n: TreeNode, leafSiblings: boolean): ProofNode {
   }
 }
 
-function proveNode(n: TreeNode, depth: number, paths: Uint8Array[], values: boolean, ls: boolean): ProofNode {
+function proveNode(
+  n: TreeNode,
+  depth: number,
+  paths: Uint8Array[],
+  values: (path: Uint8Array) => boolean,
+  ls: boolean,
+): ProofNode {
   switch (n.kind) {
     case Kind.Empty:
       return PROOF_EMPTY;
@@ -112,7 +128,7 @@ function proveNode(n: TreeNode, depth: number, paths: Uint8Array[], values: bool
     case Kind.Leaf: {
       const own = paths.some((p) => bytesEq32(p, n.keyHash));
       if (own && n.key !== null && n.value !== null)
-        return values
+        return values(n.keyHash)
           ? { t: "leaf", keyHash: n.keyHash, valueHash: n.valueHash, key: n.key, value: n.value }
           : { t: "leaf", keyHash: n.keyHash, valueHash: n.valueHash, key: n.key, value: null };
       return { t: "leaf", keyHash: n.keyHash, valueHash: n.valueHash, key: null, value: null };
