@@ -35,7 +35,7 @@ export async function openBankAccounts(o: {
     const run = async (jobs: Job[]) => {
       for (let i = 0; i < jobs.length; i += SETUP_BATCH) {
         const batch = jobs.slice(i, i + SETUP_BATCH);
-        const proof = await load.proofFor([...new Set(batch.flatMap((j) => [j.op, ...j.touched]))]);
+        const proof = await load.proofForJobs(batch);
         const signed = load.sign(batch, proof);
         const rs = await Promise.all(signed.map((s, k) => load.submit(s, sha256(s), k % o.nodes)));
         for (const r of rs) if (r.status !== "accepted") throw new Error(`setup: ${r.reason} ${r.message}`);

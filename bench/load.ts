@@ -111,7 +111,20 @@ export class LoadClient {
   }
 
   /** One combined execute-grade proof for many keys (chunks of MAX_TOUCHED_KEYS per holder). */
-  async proofFor(keys: readonly string[]): Promise<ReturnType<typeof decodeProof>["root"]> {
+  /**
+   * One joined proof for a batch of jobs: their touched records with values, and their operations'
+   * records by value hash only (nodes take the modules from their code books).
+   */
+  proofForJobs(jobs: readonly Job[]): Promise<ReturnType<typeof decodeProof>["root"]> {
+    const touched = new Set(jobs.flatMap((j) => j.touched));
+    const ops = [...new Set(jobs.map((j) => j.op))].filter((op) => !touched.has(op));
+    return this.proofFor([...touched, ...ops], ops);
+  }
+
+  async proofFor(
+    keys: readonly string[],
+    hashKeys: readonly string[] = [],
+  ): Promise<ReturnType<typeof decodeProof>["root"]> {
     for (let attempt = 0; ; attempt++) {
       const groups = new Map<number, string[]>();
       for (const k of sortKeys(keys)) {
@@ -125,7 +138,10 @@ export class LoadClient {
         for (let i = 0; i < ks.length; i += MAX_TOUCHED_KEYS) {
           const chunk = ks.slice(i, i + MAX_TOUCHED_KEYS);
           reqs.push(
-            this.conns[h]!.get(chunk, { forExecute: true }).then((r) => {
+            this.conns[h]!.get(chunk, {
+              forExecute: true,
+              hashKeys: hashKeys.filter((k) => chunk.includes(k)),
+            }).then((r) => {
               const s = decodeStatement(r.statement);
               if (s.height > this.height) this.height = s.height;
               return {
@@ -147,7 +163,8 @@ export class LoadClient {
   sign(jobs: readonly Job[], proof: ReturnType<typeof decodeProof>["root"]): Uint8Array[] {
     return jobs.map((j) => {
       const touched = sortKeys(j.touched);
-      const p = encodeProof(pruneProof(proof, sortKeys([j.op, ...touched]).map(keyPath)));
+      const byHash = touched.includes(j.op) ? [] : [keyPath(j.op)];
+      const p = encodeProof(pruneProof(proof, sortKeys([j.op, ...touched]).map(keyPath), 0, byHash));
       const body = encodeRequestBody({
         op: j.op,
         touched,

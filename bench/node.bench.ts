@@ -42,7 +42,7 @@ async function setupBank(c: Cluster, load: LoadClient): Promise<{ users: KeyPair
   const run = async (jobs: Job[]) => {
     for (let i = 0; i < jobs.length; i += 200) {
       const batch = jobs.slice(i, i + 200);
-      const proof = await load.proofFor([...new Set(batch.flatMap((j) => [j.op, ...j.touched]))]);
+      const proof = await load.proofForJobs(batch);
       const signed = load.sign(batch, proof);
       const rs = await Promise.all(
         signed.map((s, k) => load.submit(s, sha256(s), k % c.genesis.nodes.length)),
@@ -127,7 +127,7 @@ async function phase(c: Cluster, load: LoadClient, users: KeyPair[], rate: numbe
     }
     if (jobs.length > 0) {
       const p = (async () => {
-        const proof = await load.proofFor([...new Set(jobs.flatMap((j) => [j.op, ...j.touched]))]);
+        const proof = await load.proofForJobs(jobs);
         const signed = load.sign(jobs, proof);
         await Promise.all(
           signed.map(async (s, k) => {
