@@ -1,6 +1,6 @@
-// Handing a signed request to the nodes that will order it. It goes to f+1 nodes (at least one of
-// them correct, so a faulty node that admits and drops it cannot censor it), but the write goes on
-// as soon as ONE has admitted it: that node gossips it to the others. A node that has not answered
+// Handing a signed request to the nodes that will order it: `want` of them must admit it (the SDK
+// asks for one and hands the bytes on to more while no receipt comes, client.ts `submit`); the
+// write goes on as soon as ONE has admitted it: that node gossips it to the others. A node that has not answered
 // within SUBMIT_ANSWER_MS is reported slow (the client avoids it for a while) and the request goes to
 // the next node in its place; its call is left to finish or fail in the background.
 import { RequestRejected, UnavailableError } from "./errors.js";
@@ -8,6 +8,11 @@ import type { Deadline } from "./deadline.js";
 
 /** How long a node may take to admit a request before the next node is asked in its place. */
 export const SUBMIT_ANSWER_MS = 400;
+/**
+ * How long a write waits for its receipt before the same bytes go to one more node (and again
+ * after each further interval): what a node that admits requests and drops them can delay a write.
+ */
+export const SUBMIT_FALLBACK_MS = 2000;
 
 export interface AdmissionAck {
   readonly accepted: boolean;

@@ -53,7 +53,7 @@ import { clientVerifier, generateKey, sign, verify, type ClientKey } from "./cry
 import { RequestRejected, UnavailableError, VerificationError } from "./errors.js";
 import { callTimeout, Deadline, type CallOptions } from "./deadline.js";
 import { PenaltyBox } from "./penalty-box.js";
-import { admitRequest } from "./admission.js";
+import { admitRequest, SUBMIT_FALLBACK_MS } from "./admission.js";
 import { joinAnswers, pruneProof, type ProofAnswer } from "./proofs.js";
 import { NodeConnection } from "./transport.js";
 import { LightClient, nodeHeaderSource, type HeaderSource } from "./light.js";
@@ -1211,12 +1211,13 @@ export class ArborClient {
   }
 
   /**
-   * Submits signed request bytes to f+1 nodes (so at least one correct node orders it: a faulty
-   * node that admits a request and drops it cannot censor it) and, as soon as one has admitted it,
-   * waits for a receipt signed alike by f+1 nodes (client/admission.ts: a node that hangs is
-   * replaced by the next after SUBMIT_ANSWER_MS and avoided for a while). The same bytes reaching
-   * several nodes are ordered once: the pool and the ledger key them by id. `opts` is the deadline
-   * (a number: milliseconds, the older form).
+   * Submits signed request bytes to one node (the next in a rotating order; nodes avoided for now
+   * last; a node that does not answer within SUBMIT_ANSWER_MS is replaced at once) and waits for a
+   * receipt signed alike by f+1 nodes. While no receipt has come, the same bytes go to one more
+   * node every SUBMIT_FALLBACK_MS: a faulty node that admits a request and drops it delays it by
+   * one interval and cannot censor it (at most f nodes are faulty). The same bytes reaching several
+   * nodes are ordered once: the pool and the ledger key them by id. `opts` is the deadline (a
+   * number: milliseconds, the older form).
    */
   async submit(request: Uint8Array, opts?: number | CallOptions): Promise<TrustedReceipt> {
     const dl = this.deadline(opts, "submit");
@@ -1233,7 +1234,6 @@ export class ArborClient {
       await brief.run(this.refreshWithin(brief)).catch(() => undefined);
     }
     const order = this.penalties.order(this.liveOrder());
-    const want = Math.min(this.f + 1, order.length);
     dl.waitingFor(
       "client/unavailable",
       () => `no node admitted the request (asked nodes ${order.join(", ")})`,
@@ -1241,12 +1241,29 @@ export class ArborClient {
     const first = await admitRequest({
       id,
       order,
-      want,
+      want: 1,
       dl,
       execute: (node, ms) => this.node(node).execute(request, ms),
       slow: (node) => this.penalties.avoid(node),
     });
-    return this.receiptWithin(id, dl, [first]);
+    const others = order.filter((n) => n !== first);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const handOn = (): void => {
+      const node = others.shift();
+      if (node === undefined || dl.expired) return;
+      this.node(node)
+        .execute(request, dl.cap(Infinity))
+        .catch(() => undefined);
+      timer = setTimeout(handOn, SUBMIT_FALLBACK_MS);
+      timer.unref?.();
+    };
+    timer = setTimeout(handOn, SUBMIT_FALLBACK_MS);
+    timer.unref?.();
+    try {
+      return await this.receiptWithin(id, dl, [first]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**

@@ -10,7 +10,7 @@ export {
 } from "./client.js";
 export { RequestRejected, VerificationError, UnavailableError } from "./errors.js";
 export type { CallOptions } from "./deadline.js";
-export { SUBMIT_ANSWER_MS } from "./admission.js";
+export { SUBMIT_ANSWER_MS, SUBMIT_FALLBACK_MS } from "./admission.js";
 export { AVOID_BASE_MS, AVOID_MAX_MS } from "./penalty-box.js";
 export { generateKey, keyFromSeed, sign, verify, type ClientKey } from "./crypto.js";
 export { joinAnswers, pruneProof } from "./proofs.js";

@@ -21,7 +21,7 @@ export interface NodeConfigFile {
   byzantine?: Byzantine;
 }
 
-const BYZANTINE = ["forge-get-root", "double-vote", "stub-records"] as const;
+const BYZANTINE = ["forge-get-root", "double-vote", "stub-records", "drop-requests"] as const;
 type Byzantine = (typeof BYZANTINE)[number];
 
 export interface LoadedConfig {

@@ -120,9 +120,10 @@ export interface NodeOptions {
  * Test-only misbehaviour, for the trust tests. "forge-get-root": GET proofs carry an altered value
  * and the node signs the resulting false root. "double-vote": next to each vote the node signs a
  * conflicting one (node/byzantine.ts). "stub-records": GET replies carry the node's honest root
- * statement and a valid proof in which the asked records are stubs. Never set in production.
+ * statement and a valid proof in which the asked records are stubs. "drop-requests": the node admits
+every valid request and never orders it (a censor). Never set in production.
  */
-export type Byzantine = "forge-get-root" | "double-vote" | "stub-records";
+export type Byzantine = "forge-get-root" | "double-vote" | "stub-records" | "drop-requests";
 
 const verifier = { ed25519Verify: nodeEd25519Verify };
 
@@ -763,6 +764,8 @@ export class ArborNode {
       });
     // Handed to the consensus at the end of this event-loop turn, with the others admitted in it:
     // one consensus step and one gossip message for the lot, instead of one per request.
+    if (this.opts.byzantine === "drop-requests")
+      return create(ExecuteAckSchema, { requestId: a.request.id, accepted: true });
     this.admitted.push(bytes);
     if (this.admitted.length >= ADMISSION_BATCH_REQUESTS) this.submitAdmitted();
     else this.admittedFlush ??= setImmediate(() => this.submitAdmitted());

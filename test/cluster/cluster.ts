@@ -97,7 +97,7 @@ export interface ClusterOptions {
   readonly T?: number;
   readonly tickMs?: number;
   /** test-only misbehaviour per node id */
-  readonly byzantine?: Record<number, "forge-get-root" | "double-vote" | "stub-records">;
+  readonly byzantine?: Record<number, "forge-get-root" | "double-vote" | "stub-records" | "drop-requests">;
 }
 
 export class Cluster {
