@@ -389,11 +389,11 @@ async function signedTransferBytes(bank: Bank): Promise<number> {
 }
 
 function table(r: RunResult): string[] {
-  const head = `offered/s  achieved/s  served/s  accepted   p50 ms   p99 ms  load  cpu cores (${r.procs.map((p) => p.name).join(" ")})  refused`;
+  const head = `offered/s  achieved/s  served/s  accepted   p50 ms   p99 ms  load  cpu-ms/transfer  cpu cores (${r.procs.map((p) => p.name).join(" ")})  refused`;
   const lines = [`${r.n} node(s), ${CLIENTS} SDK clients, ${ACCOUNTS} accounts, ${PHASE_S} s phases:`, head];
   for (const p of r.phases)
     lines.push(
-      `${String(p.offered).padStart(9)} ${p.achieved.toFixed(0).padStart(11)} ${p.served.toFixed(0).padStart(9)} ${String(p.accepted).padStart(9)} ${p.p50.toFixed(1).padStart(8)} ${p.p99.toFixed(1).padStart(8)} ${p.load.toFixed(1).padStart(5)}  ${p.cores.map((c) => c.toFixed(2)).join(" ")}  ${[...p.refusals].map(([k, v]) => `${k}×${v}`).join(", ") || "-"}`,
+      `${String(p.offered).padStart(9)} ${p.achieved.toFixed(0).padStart(11)} ${p.served.toFixed(0).padStart(9)} ${String(p.accepted).padStart(9)} ${p.p50.toFixed(1).padStart(8)} ${p.p99.toFixed(1).padStart(8)} ${p.load.toFixed(1).padStart(5)} ${p.cpuMsPerTransfer.toFixed(2).padStart(16)}  ${p.cores.map((c) => c.toFixed(2)).join(" ")}  ${[...p.refusals].map(([k, v]) => `${k}×${v}`).join(", ") || "-"}`,
     );
   lines.push(
     r.sustained

@@ -36,7 +36,10 @@ export async function openEtcdAccounts(client: Etcd3, l: EtcdLoad, amount: numbe
     for (let j = i; j < Math.min(l.accounts, i + SETUP_PUTS_PER_TXN); j++)
       puts.push(client.put(l.account(j)).value(String(amount)));
     // Guarded on the batch's first key being new: a cluster that is not fresh is an error here.
-    const r = await client.if(l.account(i), "Version", "==", 0).then(...puts).commit();
+    const r = await client
+      .if(l.account(i), "Version", "==", 0)
+      .then(...puts)
+      .commit();
     if (!r.succeeded) throw new Error(`etcd: ${l.account(i)} exists already`);
   }
 }
@@ -115,9 +118,7 @@ export async function etcdPhase(
   clearTimeout(warm);
   const windowS = o.phaseS - o.warmS;
   const c0 = cpu0 as { members: number; self: NodeJS.CpuUsage } | null;
-  const selfMs = c0
-    ? (cpu1.self.user - c0.self.user + cpu1.self.system - c0.self.system) / 1000
-    : NaN;
+  const selfMs = c0 ? (cpu1.self.user - c0.self.user + cpu1.self.system - c0.self.system) / 1000 : NaN;
   const cpuMs = c0 ? cpu1.members - c0.members + selfMs : NaN;
   lat.sort((x, y) => x - y);
   const q = (x: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(x * lat.length))]! : NaN);
