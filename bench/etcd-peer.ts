@@ -69,6 +69,11 @@ export class EtcdCluster {
     readonly clientUrls: string[],
   ) {}
 
+  /** The directory holding every member's data and log (removed on stop). */
+  get dataDir(): string {
+    return this.dir;
+  }
+
   /** Process ids of the members (for CPU accounting). */
   get pids(): number[] {
     return this.procs.map((p) => p.pid!);
