@@ -74,6 +74,9 @@ export async function etcdPhase(
   l: EtcdLoad,
   o: { inflight: number; phaseS: number; warmS: number; pids: readonly number[] },
 ): Promise<EtcdPhase> {
+  // Each worker holds two accounts: fewer than this and a worker would search forever for two idle ones.
+  if (l.accounts < 2 * o.inflight + 2)
+    throw new RangeError(`etcd: ${o.inflight} in flight need at least ${2 * o.inflight + 2} accounts`);
   const busy = new Uint8Array(l.accounts);
   const lat: number[] = [];
   const t0 = performance.now();
