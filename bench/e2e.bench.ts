@@ -34,9 +34,25 @@
 // as bench:node measures it): a node applies every transfer on one event loop, so 1 node cannot
 // pass it and 4 nodes on 2 cores cannot pass half of it (JSON: ceilingOpsPerSec).
 //
+// Per transfer, at the 4-node sustained phase: machineCpuMsPerTransfer, the CPU (user + system)
+// of every process of the run — each node's from /proc, the SDK clients' (this process) from
+// process.cpuUsage() — over the measured window, divided by the transfers completed in it. The
+// 200/s phase gives p50MsAt200 (a load the 4 nodes serve on these machines, where 1,000/s is
+// past saturation). requestBytes is the length of one signed transfer request exactly as the SDK
+// submits it (ArborClient.prepare, the path execute and transact take), built against the
+// running 4-node cluster.
+//
+// The peer: etcd (bench/etcd-peer.ts, bench/etcd-bank.ts), 3 members on loopback with fsync on,
+// started after the Arbor clusters have stopped, the same accounts and phase length; a transfer is
+// two linearizable reads and one transaction (2 mod-revision compares + 2 puts), retried while a
+// compare fails. JSON: etcdTxnPerSec (committed transfers/s with ETCD_INFLIGHT in flight),
+// etcdCpuMsPerTxn (CPU of the 3 members + this process per committed transfer), etcdP50Ms (one in
+// flight, read + commit), transfersPerEtcdTxn (transfersPerSec ÷ etcdTxnPerSec), etcdVersion.
+// Without `etcd` on PATH the bench says how to install it and those fields are null.
+//
 // Knobs: ARBOR_BENCH_RATES (4 nodes, transfers/s, comma-separated), ARBOR_BENCH_RATES_1 (1 node),
 // ARBOR_BENCH_PHASE_S, ARBOR_BENCH_ACCOUNTS, ARBOR_BENCH_CLIENTS, ARBOR_BENCH_P99_BOUND_MS,
-// ARBOR_BENCH_NODES ("4,1", "4" or "1").
+// ARBOR_BENCH_NODES ("4,1", "4" or "1"), ARBOR_BENCH_ETCD ("0" skips the etcd peer).
 import { readFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { execFileSync } from "node:child_process";
@@ -57,18 +73,25 @@ import {
   type Ed25519Costs,
   type SignatureOps,
 } from "./crypto-floor.js";
+import { EtcdCluster, ETCD_INSTALL_HINT, etcdVersion, findEtcd } from "./etcd-peer.js";
+import { etcdPhase, openEtcdAccounts, type EtcdPhase } from "./etcd-bank.js";
 import { installNodeSha256 } from "../node/platform.js";
 import { generateKeyPair, type KeyPair } from "../node/keys.js";
 
 installNodeSha256();
 const list = (s: string) => s.split(",").map(Number);
-const RATES_4 = list(process.env.ARBOR_BENCH_RATES ?? "50,100,250,500,1000,2000,3000");
+const RATES_4 = list(process.env.ARBOR_BENCH_RATES ?? "50,100,200,250,500,1000,2000,3000");
 const RATES_1 = list(process.env.ARBOR_BENCH_RATES_1 ?? "100,250,500,1000,2000,3500,5000");
 const PHASE_S = Number(process.env.ARBOR_BENCH_PHASE_S ?? 8);
 const ACCOUNTS = Number(process.env.ARBOR_BENCH_ACCOUNTS ?? 4000);
 const CLIENTS = Number(process.env.ARBOR_BENCH_CLIENTS ?? 8);
 const P99_BOUND_MS = Number(process.env.ARBOR_BENCH_P99_BOUND_MS ?? 2000);
 const NODES = list(process.env.ARBOR_BENCH_NODES ?? "4,1");
+const ETCD = process.env.ARBOR_BENCH_ETCD !== "0";
+/** etcd transfers in flight at its throughput phase. */
+const ETCD_INFLIGHT = 64;
+/** The balance every account starts with (Arbor and etcd alike). */
+const OPENING_BALANCE = 1_000_000;
 /** Seconds at the start of a phase left out of the measurement (the pipeline fills up). */
 const WARM_S = Math.min(1.5, PHASE_S / 4);
 /** Longest wait for a phase's last transfers after it ends. */
@@ -149,7 +172,7 @@ async function populate(cluster: Cluster, n: number): Promise<World> {
     users,
     accounts: ACCOUNTS,
     account: acct,
-    amount: 1_000_000,
+    amount: OPENING_BALANCE,
   });
   progress(`${n} node(s): ${ACCOUNTS} accounts opened and minted, owned by ${CLIENTS} clients`);
 
@@ -183,6 +206,11 @@ interface PhaseResult {
   readonly cores: number[];
   /** the machine's 1-minute load average at the end of the phase (other work shows here) */
   readonly load: number;
+  /**
+   * CPU-ms (user + system) per transfer completed in the window: every node process (/proc) and
+   * this process, the SDK clients (process.cpuUsage())
+   */
+  readonly cpuMsPerTransfer: number;
 }
 
 function reasonOf(e: unknown): string {
@@ -208,6 +236,7 @@ async function phase(w: World, rate: number): Promise<PhaseResult> {
   let issued = 0;
   let cpuBefore: number[] | null = null;
   let cpuAfter: number[] | null = null;
+  let selfBefore: NodeJS.CpuUsage | null = null;
 
   const one = (a: number, b: number) => {
     const start = performance.now();
@@ -235,7 +264,10 @@ async function phase(w: World, rate: number): Promise<PhaseResult> {
 
   for (;;) {
     const now = performance.now();
-    if (cpuBefore === null && now >= from) cpuBefore = cpuSnapshot(w.procs);
+    if (cpuBefore === null && now >= from) {
+      cpuBefore = cpuSnapshot(w.procs);
+      selfBefore = process.cpuUsage();
+    }
     if (now >= until) break;
     const due = Math.floor(((now - t0) / 1000) * rate);
     for (; issued < due; issued++) {
@@ -260,6 +292,8 @@ async function phase(w: World, rate: number): Promise<PhaseResult> {
     await new Promise((r) => setTimeout(r, TICK_MS));
   }
   cpuAfter = cpuSnapshot(w.procs);
+  const self = process.cpuUsage(selfBefore ?? undefined);
+  const completed = completedInWindow;
   const windowS = PHASE_S - WARM_S;
   const drainEnd = Date.now() + DRAIN_MS;
   while (inflight.size > 0 && Date.now() < drainEnd)
@@ -268,6 +302,11 @@ async function phase(w: World, rate: number): Promise<PhaseResult> {
   lat.sort((x, y) => x - y);
   const q = (x: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(x * lat.length))]! : NaN);
   const cores = w.procs.map((_, i) => (cpuAfter![i]! - cpuBefore![i]!) / windowS);
+  const nodeCpuMs = w.procs.reduce(
+    (sum, p, i) => (p.pid === process.pid ? sum : sum + (cpuAfter![i]! - cpuBefore![i]!) * 1000),
+    0,
+  );
+  const clientCpuMs = (self.user + self.system) / 1000;
   return {
     offered: rate,
     achieved: completedInWindow / windowS,
@@ -278,6 +317,7 @@ async function phase(w: World, rate: number): Promise<PhaseResult> {
     refusals,
     cores,
     load: loadavg()[0]!,
+    cpuMsPerTransfer: completed > 0 ? (nodeCpuMs + clientCpuMs) / completed : NaN,
   };
 }
 
@@ -288,6 +328,8 @@ interface RunResult {
   readonly procs: Procs;
   readonly phases: PhaseResult[];
   readonly sustained: PhaseResult | null;
+  /** bytes of one signed transfer request as the SDK submits it (null if it could not be built) */
+  readonly requestBytes: number | null;
 }
 
 const sustainedOf = (ps: readonly PhaseResult[]) =>
@@ -299,7 +341,10 @@ async function runCluster(n: number, rates: readonly number[]): Promise<RunResul
   progress(`--- ${n}-node cluster ---`);
   const w = await setup(n);
   const phases: PhaseResult[] = [];
+  let requestBytes: number | null = null;
   try {
+    requestBytes = await signedTransferBytes(w.banks[0]!);
+    progress(`${n} node(s): one signed transfer request as the SDK submits it: ${requestBytes} bytes`);
     for (const rate of rates) {
       progress(`${n} node(s): offering ${rate} transfers/s for ${PHASE_S} s (${CLIENTS} SDK clients)`);
       const r = await phase(w, rate);
@@ -326,15 +371,29 @@ async function runCluster(n: number, rates: readonly number[]): Promise<RunResul
     running.delete(w.cluster);
     progress(`${n} node(s): cluster stopped in ${Date.now() - t} ms`);
   }
-  return { n, procs: w.procs, phases, sustained: sustainedOf(phases) };
+  return { n, procs: w.procs, phases, sustained: sustainedOf(phases), requestBytes };
+}
+
+/**
+ * The length of a real transfer request: the options Bank.transfer gives the SDK, prepared by the
+ * SDK's own prepare (fresh proof, encode, sign — what execute and transact submit), not sent.
+ * Account 0 belongs to the first client.
+ */
+async function signedTransferBytes(bank: Bank): Promise<number> {
+  const request = await bank.client.prepare({
+    op: bank.op("transfer"),
+    touched: [bank.account(name(0)), bank.account(name(1))],
+    args: bank.transferArgs(name(0), name(1), 1n),
+  });
+  return request.length;
 }
 
 function table(r: RunResult): string[] {
-  const head = `offered/s  achieved/s  served/s  accepted   p50 ms   p99 ms  load  cpu cores (${r.procs.map((p) => p.name).join(" ")})  refused`;
+  const head = `offered/s  achieved/s  served/s  accepted   p50 ms   p99 ms  load  cpu-ms/transfer  cpu cores (${r.procs.map((p) => p.name).join(" ")})  refused`;
   const lines = [`${r.n} node(s), ${CLIENTS} SDK clients, ${ACCOUNTS} accounts, ${PHASE_S} s phases:`, head];
   for (const p of r.phases)
     lines.push(
-      `${String(p.offered).padStart(9)} ${p.achieved.toFixed(0).padStart(11)} ${p.served.toFixed(0).padStart(9)} ${String(p.accepted).padStart(9)} ${p.p50.toFixed(1).padStart(8)} ${p.p99.toFixed(1).padStart(8)} ${p.load.toFixed(1).padStart(5)}  ${p.cores.map((c) => c.toFixed(2)).join(" ")}  ${[...p.refusals].map(([k, v]) => `${k}×${v}`).join(", ") || "-"}`,
+      `${String(p.offered).padStart(9)} ${p.achieved.toFixed(0).padStart(11)} ${p.served.toFixed(0).padStart(9)} ${String(p.accepted).padStart(9)} ${p.p50.toFixed(1).padStart(8)} ${p.p99.toFixed(1).padStart(8)} ${p.load.toFixed(1).padStart(5)} ${p.cpuMsPerTransfer.toFixed(2).padStart(16)}  ${p.cores.map((c) => c.toFixed(2)).join(" ")}  ${[...p.refusals].map(([k, v]) => `${k}×${v}`).join(", ") || "-"}`,
     );
   lines.push(
     r.sustained
@@ -395,6 +454,69 @@ function ceilingLine(c: number): string {
   );
 }
 
+// --- the etcd peer ------------------------------------------------------------------------------
+
+interface EtcdResult {
+  readonly version: string;
+  /** ETCD_INFLIGHT in flight */
+  readonly load: EtcdPhase;
+  /** one in flight */
+  readonly sequential: EtcdPhase;
+}
+
+function etcdLine(p: EtcdPhase, inflight: number): string {
+  return (
+    `  ${inflight} in flight: ${p.txnPerSec.toFixed(0)} committed transfers/s, p50 ${p.p50Ms.toFixed(1)} ms, p99 ${p.p99Ms.toFixed(1)} ms, ` +
+    `${p.cpuMsPerTxn.toFixed(2)} CPU-ms per transfer (3 members + client); compares failed ${p.retries}, errors ${p.errors}`
+  );
+}
+
+/**
+ * The banking transfer on a fresh 3-member etcd cluster, with the Arbor clusters stopped. Null
+ * when it was skipped, etcd is not installed, or it failed (said on stdout: the Arbor figures
+ * stand without it).
+ */
+async function runEtcd(): Promise<EtcdResult | null> {
+  if (!ETCD) {
+    progress("etcd peer skipped (ARBOR_BENCH_ETCD=0)");
+    return null;
+  }
+  const bin = findEtcd();
+  if (bin === null) {
+    console.log(ETCD_INSTALL_HINT);
+    progress(ETCD_INSTALL_HINT);
+    return null;
+  }
+  const version = etcdVersion(bin);
+  progress(`--- etcd ${version} (${bin}): 3 members on loopback, fsync on ---`);
+  try {
+    const cluster = await EtcdCluster.start(bin);
+    const client = cluster.client();
+    try {
+      const l = { accounts: ACCOUNTS, account: acct };
+      await openEtcdAccounts(client, l, OPENING_BALANCE);
+      progress(`etcd: ${ACCOUNTS} accounts written`);
+      const phase = (inflight: number) =>
+        etcdPhase(client, l, { inflight, phaseS: PHASE_S, warmS: WARM_S, pids: cluster.pids });
+      progress(`etcd: transfers with ${ETCD_INFLIGHT} in flight for ${PHASE_S} s`);
+      const load = await phase(ETCD_INFLIGHT);
+      progress(etcdLine(load, ETCD_INFLIGHT));
+      progress(`etcd: transfers one at a time for ${PHASE_S} s`);
+      const sequential = await phase(1);
+      progress(etcdLine(sequential, 1));
+      return { version, load, sequential };
+    } finally {
+      client.close();
+      await cluster.stop();
+    }
+  } catch (e) {
+    const why = `etcd peer failed, its fields are null: ${e instanceof Error ? e.message : String(e)}`;
+    console.log(why);
+    progress(why);
+    return null;
+  }
+}
+
 async function main(): Promise<void> {
   console.log(machineLine());
   progress(machineLine());
@@ -410,6 +532,7 @@ async function main(): Promise<void> {
   progress(ceilingLine(nodeCeiling));
   const runs: RunResult[] = [];
   for (const n of NODES) runs.push(await runCluster(n, n === 1 ? RATES_1 : RATES_4));
+  const etcd = await runEtcd();
   console.log("");
   for (const r of runs) {
     for (const l of table(r)) console.log(l);
@@ -419,6 +542,7 @@ async function main(): Promise<void> {
   const one = runs.find((r) => r.n === 1);
   const s = four?.sustained ?? null;
   const at1000 = four?.phases.find((p) => p.offered === 1000);
+  const at200 = four?.phases.find((p) => p.offered === 200);
   const ncpu = cpus().length;
   const cpuShare: Record<string, number> = {};
   // At the sustained phase; without one, at the phase that achieved the most.
@@ -431,12 +555,31 @@ async function main(): Promise<void> {
     `targets: ≥ 3,000 transfers/s with 4 nodes, p50 ≤ 50 ms at 1,000/s offered, ≥ 5,000/s with 1 node; ` +
       `${ncpu} cores shared by every process of this run (and anything else on the machine)`,
   );
-  const round1 = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? null : +x.toFixed(1));
+  const round = (x: number | undefined, digits: number) =>
+    x === undefined || !Number.isFinite(x) ? null : +x.toFixed(digits);
+  const round1 = (x: number | undefined) => round(x, 1);
+  const transfersPerSec = s ? Math.round(s.achieved) : null;
+  const etcdTxnPerSec = etcd ? Math.round(etcd.load.txnPerSec) : null;
+  const perEtcd = transfersPerSec !== null && etcdTxnPerSec ? transfersPerSec / etcdTxnPerSec : undefined;
+  const fmt = (x: number | null | undefined, unit: string, digits = 1) =>
+    x === null || x === undefined || !Number.isFinite(x) ? "n/a" : `${x.toFixed(digits)}${unit}`;
+  console.log(
+    `4 nodes: one signed transfer request as the SDK submits it = ${four?.requestBytes ?? "n/a"} bytes; ` +
+      `CPU of every process (nodes + SDK clients) per transfer at the sustained phase = ${fmt(s?.cpuMsPerTransfer, " ms", 2)}; ` +
+      `p50 at 200/s offered = ${fmt(at200?.p50, " ms")}`,
+  );
+  if (etcd)
+    console.log(
+      `etcd ${etcd.version}, 3 members on loopback, fsync on, ${ACCOUNTS} accounts, ${PHASE_S} s phases: ` +
+        `${etcd.load.txnPerSec.toFixed(0)} committed transfers/s with ${ETCD_INFLIGHT} in flight (2 reads + 1 txn of 2 compares and 2 puts each), ` +
+        `${etcd.load.cpuMsPerTxn.toFixed(2)} CPU-ms per transfer (3 members + client), p50 ${etcd.sequential.p50Ms.toFixed(1)} ms one at a time; ` +
+        `Arbor's 4-node sustained rate = ${fmt(perEtcd, " × etcd's", 3)}`,
+    );
   console.log(
     JSON.stringify({
       bench: "e2e",
       nodes: 4,
-      transfersPerSec: s ? Math.round(s.achieved) : null,
+      transfersPerSec,
       p50Ms: round1(s?.p50),
       p99Ms: round1(s?.p99),
       p50MsAt1000: round1(at1000?.p50),
@@ -449,6 +592,14 @@ async function main(): Promise<void> {
       requestVerifyUs: round1(ed.requestVerifyUs),
       requestSignUs: round1(ed.requestSignUs),
       ceilingOpsPerSec: Math.round(nodeCeiling),
+      requestBytes: four?.requestBytes ?? null,
+      machineCpuMsPerTransfer: round(s?.cpuMsPerTransfer, 2),
+      p50MsAt200: round1(at200?.p50),
+      etcdVersion: etcd?.version ?? null,
+      etcdTxnPerSec,
+      etcdCpuMsPerTxn: round(etcd?.load.cpuMsPerTxn, 2),
+      etcdP50Ms: round1(etcd?.sequential.p50Ms),
+      transfersPerEtcdTxn: round(perEtcd, 3),
     }),
   );
 }
