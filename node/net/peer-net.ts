@@ -13,10 +13,11 @@ import { CHANNEL_OPTIONS, serviceDefinition } from "../../proto/grpc.js";
 import { Reader, Writer } from "../common/codec.js";
 import { bytesEqual, concatBytes, toHex, utf8 } from "../common/bytes.js";
 import { MAX_PEER_QUEUE_BYTES, MAX_PEER_QUEUE_FRAMES } from "../common/limits.js";
+import { PEER_TAG } from "../common/tags.js";
 import { nodeEd25519Verify } from "../exec/host-crypto.js";
 import { signWith, type KeyPair } from "../keys.js";
 
-const HELLO_TAG = utf8("arbor:peer:v1");
+const HELLO_TAG = utf8(PEER_TAG);
 const NONCE_BYTES = 32;
 
 export const CHANNEL_CONSENSUS = 0;
