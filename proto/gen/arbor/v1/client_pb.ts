@@ -609,7 +609,7 @@ export const Arbor: GenService<{
    * Proof for the asked keys, against this node's latest committed root, with its signed root
    * statement. A node proves only paths it stores: asked for a key outside its partitions (and not
    * touched within the last T operations) it fails with FAILED_PRECONDITION "proof/not-stored"
-   * (docs/protocol.md §9). Other refusals: INVALID_ARGUMENT (get/bad-keys, key/…),
+   * (docs/protocol.md §11). Other refusals: INVALID_ARGUMENT (get/bad-keys, key/…),
    * RESOURCE_EXHAUSTED (too many reads waiting).
    *
    * @generated from rpc arbor.v1.Arbor.Get
