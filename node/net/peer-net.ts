@@ -39,7 +39,8 @@ export interface PeerNetOptions {
   log?(msg: string, fields?: Record<string, unknown>): void;
 }
 
-function helloMessage(chain: Uint8Array, serverKey: Uint8Array, nonce: Uint8Array): Uint8Array {
+/** What a dialer signs: the tag, the chain id, the server's key and the server's fresh challenge. */
+export function helloMessage(chain: Uint8Array, serverKey: Uint8Array, nonce: Uint8Array): Uint8Array {
   return concatBytes(HELLO_TAG, chain, serverKey, nonce);
 }
 

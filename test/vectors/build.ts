@@ -5,17 +5,23 @@ import { certificateVector, statementVector } from "./signed.js";
 import { evidenceVector } from "./evidence.js";
 import { genesisVector } from "./genesis.js";
 import { requestVector } from "./request.js";
+import { consensusVector } from "./consensus.js";
+import { peerVector } from "./peer.js";
 
 export const VECTORS_DIR = "docs/vectors";
 
 export function buildVectors(): Record<string, Record<string, unknown>> {
   const genesis = genesisVector();
+  const request = requestVector();
+  const execute = fromHex((request.execute as { request: string }).request);
   return {
     "genesis.json": genesis,
     "statement.json": statementVector(fromHex(genesis.root as string)),
     "certificate.json": certificateVector(),
     "evidence.json": evidenceVector(),
-    "request.json": requestVector(),
+    "request.json": request,
+    "consensus.json": consensusVector(execute),
+    "peer.json": peerVector(),
   };
 }
 

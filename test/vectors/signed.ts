@@ -27,6 +27,7 @@ import {
   type GetStatement,
 } from "../../node/ledger/statement.js";
 import { encodeValidators } from "../../node/ledger/validators-codec.js";
+import { encodeHeaderSig } from "../../node/certifier.js";
 import { MerkleTree } from "../../node/store/core/tree.js";
 import { prove } from "../../node/store/core/proof.js";
 import { encodeProof } from "../../node/store/core/proof-codec.js";
@@ -206,7 +207,13 @@ function headerJson(c: CertifiedHeader) {
     header: toHex(encodeHeader(h)),
     hash: toHex(headerHash(h)),
     signingMessage: toHex(headerSigningMessage(h)),
-    signatures: c.signatures.map((s) => ({ signer: s.signer, signature: toHex(s.signature) })),
+    signatures: c.signatures.map((s) => ({
+      signer: s.signer,
+      signature: toHex(s.signature),
+      frame: toHex(
+        encodeHeaderSig({ height: h.height, hash: headerHash(h), signer: s.signer, signature: s.signature }),
+      ),
+    })),
     certificate: toHex(encodeCertifiedHeader(c)),
   };
 }
@@ -229,7 +236,7 @@ export function certificateVector(): Record<string, unknown> {
   const enc = encodeCertifiedHeader(first);
   return {
     comment:
-      "Headers and certificates (docs/protocol.md §7) of the genesis vector's chain, generated from the code: validators are nodes 0-3 (keys as in genesis.json); a signer is the node id; each signs 'arbor:header:v1' ‖ SHA-256(header); 3 of 4 (2f+1) make a certificate. Height 1's previous hash is 32 zero bytes (there is no header at height 0); height 2 decides node 3's eviction, so it names the next set and the height it signs from (2 + TOB_DELIVER_WINDOW + 1). `nextValidators` is what GetHeaders with transitions_only returns beside height 2. The receiptsDigest values are arbitrary 32-byte labels. Mutations: `refused` is a decode code, or 'refused' when the certificate decodes but does not verify.",
+      "Headers and certificates (docs/protocol.md §7) of the genesis vector's chain, generated from the code: validators are nodes 0-3 (keys as in genesis.json); a signer is the node id; each signs 'arbor:header:v1' ‖ SHA-256(header); 3 of 4 (2f+1) make a certificate. Height 1's previous hash is 32 zero bytes (there is no header at height 0); height 2 decides node 3's eviction, so it names the next set and the height it signs from (2 + TOB_DELIVER_WINDOW + 1). `nextValidators` is what GetHeaders with transitions_only returns beside height 2. Each signature's `frame` is the ledger-channel frame (§8, kind 1) that sends it to peers. The receiptsDigest values are arbitrary 32-byte labels. Mutations: `refused` is a decode code, or 'refused' when the certificate decodes but does not verify.",
     validators: VALIDATORS.map((v) => ({ id: v.id, ...keyJson(`node ${v.id}`) })),
     validatorsHash: toHex(validatorsHash(VALIDATORS)),
     headers: [headerJson(first), headerJson(second)],

@@ -23,6 +23,8 @@ import { judgeGenesis } from "./genesis.js";
 import { judgeCertificate, judgeStatement } from "./signed.js";
 import { judgeEvidence } from "./evidence.js";
 import { judgeRequest } from "./request.js";
+import { judgeConsensus } from "./consensus.js";
+import { judgeHello } from "./peer.js";
 
 // Vector files are read as plain JSON: the test checks their fields against the code.
 type Json = Record<string, any>;
@@ -119,4 +121,21 @@ test("vectors: signed requests decode and verify; mutations are refused at admis
     assert.equal(toHex(decodeAnyRequest(bytes).id), v[kind].id);
   }
   for (const m of v.mutations) assert.equal(judgeRequest(fromHex(m.request)), m.refused, m.what);
+});
+
+test("vectors: consensus messages pass the core's checks; mutations are refused with its codes", () => {
+  const v = read("consensus.json");
+  assert.equal(judgeConsensus(fromHex(v.block.message)), "ok");
+  for (const x of v.votes) assert.equal(judgeConsensus(fromHex(x.message)), "ok");
+  assert.equal(judgeConsensus(fromHex(v.qc), true), "ok");
+  assert.equal(judgeConsensus(fromHex(v.timeout.message)), "ok");
+  assert.equal(v.request, read("request.json").execute.request, "the block carries the request vector");
+  for (const m of v.mutations)
+    assert.equal(judgeConsensus(fromHex(m.qc ?? m.message), m.qc !== undefined), m.refused, m.what);
+});
+
+test("vectors: the peer handshake verifies; mutations are refused", () => {
+  const v = read("peer.json");
+  assert.equal(judgeHello(fromHex(v.hello)), "ok");
+  for (const m of v.mutations) assert.equal(judgeHello(fromHex(m.hello)), m.refused, m.what);
 });
