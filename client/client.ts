@@ -23,7 +23,7 @@ import {
 } from "../node/ledger/header.js";
 import { decodeEvidence, encodeEvidence, verifyEvidence, type Evidence } from "../node/ledger/evidence.js";
 import { decodeMessage } from "../node/tob/core/wire.js";
-import { evictedKey } from "../node/ledger/ledger.js";
+import { evictedKey } from "../node/common/system-keys.js";
 import {
   decodeStatement,
   proofDigest,

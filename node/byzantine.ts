@@ -6,11 +6,12 @@
 
 import { sha256 } from "./common/hash.js";
 import { concatBytes, utf8 } from "./common/bytes.js";
+import { BYZANTINE_FAKE_BLOCK_TAG } from "./common/tags.js";
 import { decodeMessage, encodeMessage, voteSigningBytes } from "./tob/core/index.js";
 import { labelOf, type ProofNode } from "./store/core/proof.js";
 import { bitAt } from "./store/core/path.js";
 
-const FAKE_TAG = utf8("arbor/byzantine/fake-block");
+const FAKE_TAG = utf8(BYZANTINE_FAKE_BLOCK_TAG);
 
 /** The consensus bytes to send in place of `bytes`: itself, plus a conflicting vote if it is one. */
 export function withDoubleVote(

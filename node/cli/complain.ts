@@ -6,7 +6,7 @@
 // with a reason code (exit 3).
 import { readFileSync } from "node:fs";
 import { ArborError } from "../common/errors.js";
-import { evictedKey } from "../ledger/ledger.js";
+import { evictedKey } from "../common/system-keys.js";
 import { describeEvidence } from "../../client/client.js";
 import { parseArgs, requireString, UsageError } from "./args.js";
 import { EXIT_REJECTED, Output } from "./output.js";

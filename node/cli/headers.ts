@@ -8,6 +8,7 @@
 import { decodeCertifiedHeader, encodeCertifiedHeader } from "../ledger/header.js";
 import { toHex } from "../common/bytes.js";
 import { sha256 } from "../common/hash.js";
+import { ROOT_RULE_KEY } from "../common/system-keys.js";
 import type { ArborClient } from "../../client/client.js";
 import { UnavailableError } from "../../client/errors.js";
 import { parseArgs, UsageError } from "./args.js";
@@ -17,7 +18,7 @@ import { pollStatus } from "./status.js";
 
 const FLAGS = { ...TARGET_FLAGS, "key-read": "string", height: "string" } as const;
 
-export const DEFAULT_READ_KEY = ".root_rule";
+export const DEFAULT_READ_KEY = ROOT_RULE_KEY;
 
 /** Beyond this many headers the total is estimated rather than downloaded. */
 const MEASURE_LIMIT = 20_000n;

@@ -77,6 +77,16 @@ export function utf8(s: string): Uint8Array {
   return encoder.encode(s);
 }
 
+/**
+ * Orders strings by their UTF-8 bytes: the one order of keys and strings in anything hashed or
+ * signed. JavaScript's `<` compares UTF-16 code units, which disagrees with it when one string has
+ * a character above U+FFFF (a surrogate pair, 0xD800-0xDFFF) where the other has one in
+ * U+E000-U+FFFF: "\u{1F600}" < "\uFF61" in UTF-16, the reverse in UTF-8.
+ */
+export function compareUtf8(a: string, b: string): number {
+  return compareBytes(utf8(a), utf8(b));
+}
+
 /** Decodes UTF-8, throwing TypeError on malformed input (never substitutes U+FFFD). */
 export function fromUtf8(b: Uint8Array): string {
   return strictDecoder.decode(b);

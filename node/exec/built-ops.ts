@@ -3,6 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { BASE_RULE_TEMPLATE_KEY, ROOT_RULE_KEY } from "../common/system-keys.js";
 
 export const BUILT_OPS_DIR = join(process.cwd(), "build", "ops");
 
@@ -14,7 +15,7 @@ export function loadBuiltOp(name: string, dir = BUILT_OPS_DIR): Uint8Array {
 /** The records genesis must hold for .root_rule to work: the root rule and the base-rule template. */
 export function systemGenesisRecords(dir = BUILT_OPS_DIR): Array<{ key: string; value: Uint8Array }> {
   return [
-    { key: ".base_rule_template", value: loadBuiltOp("system/base_rule", dir) },
-    { key: ".root_rule", value: loadBuiltOp("system/root_rule", dir) },
+    { key: BASE_RULE_TEMPLATE_KEY, value: loadBuiltOp("system/base_rule", dir) },
+    { key: ROOT_RULE_KEY, value: loadBuiltOp("system/root_rule", dir) },
   ];
 }

@@ -5,16 +5,14 @@
 // with a proof and check them against a certified root.
 
 import { Reader, Writer } from "../common/codec.js";
-import { fromBase64, fromHex, toBase64, toHex } from "../common/bytes.js";
+import { compareUtf8, fromBase64, fromHex, toBase64, toHex } from "../common/bytes.js";
+import { memberKey, SYSTEM_DOMAIN, SYSTEM_PARAMS_KEY } from "../common/system-keys.js";
 import { LimitError } from "../common/errors.js";
 import { sha256 } from "../common/hash.js";
 import { MAX_HISTORY_T, TOB_MAX_VALIDATORS } from "../common/limits.js";
 import { parsePrefix, formatPrefix, Partition } from "../store/core/partition.js";
 import { checkKey } from "../store/core/path.js";
 import { validatorsHash, type Validator } from "./header.js";
-
-export const SYSTEM_NODES_PREFIX = ".arbor/nodes/";
-export const SYSTEM_PARAMS_KEY = ".arbor/params";
 
 export interface GenesisNode {
   readonly id: number;
@@ -103,9 +101,12 @@ export function validateGenesis(g: Genesis): void {
         `prefix ${formatPrefix(cell) || "(root)"} is held by ${holders} nodes, ${g.replication} needed`,
       );
   }
+  const recordKeys = new Set<string>();
   for (const r of g.records) {
     checkKey(r.key);
-    if (r.key.startsWith(".arbor/"))
+    if (recordKeys.has(r.key)) throw new GenesisError("genesis/duplicate-record", `${r.key}: given twice`);
+    recordKeys.add(r.key);
+    if (r.key.startsWith(`${SYSTEM_DOMAIN}/`))
       throw new GenesisError("genesis/system-record", `${r.key}: the system domain is derived, not given`);
   }
 }
@@ -140,19 +141,28 @@ export function encodeParams(g: Genesis): Uint8Array {
 export function genesisRecords(g: Genesis): Array<{ key: string; value: Uint8Array }> {
   return [
     ...g.records,
-    ...g.nodes.map((n) => ({ key: `${SYSTEM_NODES_PREFIX}${n.id}`, value: encodeMember(n) })),
+    ...g.nodes.map((n) => ({ key: memberKey(n.id), value: encodeMember(n) })),
     { key: SYSTEM_PARAMS_KEY, value: encodeParams(g) },
   ];
 }
 
-/** The chain id: SHA-256 of the canonical encoding of the whole document. */
-export function chainId(g: Genesis): Uint8Array {
+/**
+ * The canonical encoding of the whole document (docs/protocol.md §7, "Genesis"): nodes ascending
+ * by id, records ascending by the UTF-8 bytes of their keys, so it does not depend on the order
+ * the JSON lists them in.
+ */
+export function encodeGenesis(g: Genesis): Uint8Array {
   const w = new Writer(4096).string(g.name).varint(g.T).varint(g.replication).varint(g.nodes.length);
   for (const n of [...g.nodes].sort((a, b) => a.id - b.id)) w.bytes(encodeMember(n));
-  const recs = [...g.records].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const recs = [...g.records].sort((a, b) => compareUtf8(a.key, b.key));
   w.varint(recs.length);
   for (const r of recs) w.string(r.key).bytes(r.value);
-  return sha256(w.finish());
+  return w.finish();
+}
+
+/** The chain id: SHA-256 of the canonical encoding of the whole document. */
+export function chainId(g: Genesis): Uint8Array {
+  return sha256(encodeGenesis(g));
 }
 
 export function validatorsOf(g: Genesis): Validator[] {

@@ -7,10 +7,11 @@ import { Reader, Writer } from "../common/codec.js";
 import { bytesEqual, concatBytes, utf8 } from "../common/bytes.js";
 import { DecodeError } from "../common/errors.js";
 import { sha256 } from "../common/hash.js";
+import { HEADER_TAG } from "../common/tags.js";
 import { TOB_MAX_VALIDATORS } from "../common/limits.js";
 import type { SignatureVerifier } from "./ledger.js";
 
-export const HEADER_SIGNING_TAG = utf8("arbor:header:v1");
+export const HEADER_SIGNING_TAG = utf8(HEADER_TAG);
 
 export interface Header {
   readonly chain: Uint8Array;

@@ -6,7 +6,8 @@
 // the code book → apply → receipt. Same input, same receipts and root on every
 // correct node, whatever its partition.
 
-import { bytesEqual, compareBytes, utf8 } from "../common/bytes.js";
+import { bytesEqual } from "../common/bytes.js";
+import { evictedKey } from "../common/system-keys.js";
 import { ArborError, invariant } from "../common/errors.js";
 import { sha256 } from "../common/hash.js";
 import type { Executor } from "../exec/core/executor.js";
@@ -346,13 +347,6 @@ function idKey(id: Uint8Array): string {
   return String.fromCharCode.apply(null, id as unknown as number[]);
 }
 
-/** The system record that marks a node evicted. */
-export function evictedKey(id: number): string {
-  return `${EVICTED_PREFIX}${id}`;
-}
-
-export const EVICTED_PREFIX = ".arbor/evicted/";
-
 function rejected(
   id: Uint8Array,
   height: bigint,
@@ -368,9 +362,4 @@ function describePath(req: SignedRequest, path: Uint8Array | undefined): string 
   if (path === undefined) return "the proof";
   const all = [...req.touched, req.op];
   return all.find((k) => bytesEqual(keyPath(k), path)) ?? "a key";
-}
-
-/** Ascending UTF-8 byte order, the order of touched keys and of executor records. */
-export function compareKeys(a: string, b: string): number {
-  return compareBytes(utf8(a), utf8(b));
 }

@@ -4,10 +4,11 @@
 import { Reader, Writer } from "../common/codec.js";
 import { concatBytes, utf8 } from "../common/bytes.js";
 import { sha256 } from "../common/hash.js";
+import { RECEIPT_TAG } from "../common/tags.js";
 import { MAX_ABORT_MESSAGE_CHARS, MAX_KEY_BYTES } from "../common/limits.js";
 import type { ReceiptReason } from "./reasons.js";
 
-export const RECEIPT_SIGNING_TAG = utf8("arbor:receipt:v1");
+export const RECEIPT_SIGNING_TAG = utf8(RECEIPT_TAG);
 const ACCEPTED = 0;
 const REJECTED = 1;
 

@@ -5,7 +5,8 @@
 // a replay, so exactly-once holds forever with bounded memory (node/ledger/decided-ids.ts).
 
 import { Reader, Writer } from "../common/codec.js";
-import { compareBytes, concatBytes, utf8 } from "../common/bytes.js";
+import { compareBytes, compareUtf8, concatBytes, utf8 } from "../common/bytes.js";
+import { REQUEST_TAG } from "../common/tags.js";
 import { ArborError, DecodeError, LimitError } from "../common/errors.js";
 import { sha256 } from "../common/hash.js";
 import {
@@ -23,7 +24,7 @@ import { checkArgsSize } from "../common/bounds.js";
 export const REQUEST_VERSION = 1;
 /** The first byte of a COMPLAIN body (an EXECUTE body starts with REQUEST_VERSION). */
 export const COMPLAIN_KIND = 2;
-export const REQUEST_SIGNING_TAG = utf8("arbor:request:v2");
+export const REQUEST_SIGNING_TAG = utf8(REQUEST_TAG);
 export const PUBLIC_KEY_BYTES = 32;
 export const SIGNATURE_BYTES = 64;
 
@@ -59,7 +60,7 @@ export class RequestError extends ArborError {}
 /** Sorts keys the way requests require (ascending UTF-8 bytes) and drops duplicates. */
 export function sortKeys(keys: readonly string[]): string[] {
   const uniq = [...new Set(keys)];
-  return uniq.sort((a, b) => compareBytes(utf8(a), utf8(b)));
+  return uniq.sort(compareUtf8);
 }
 
 function checkBody(b: RequestBody): void {

@@ -8,8 +8,9 @@
 import { Reader, Writer } from "../common/codec.js";
 import { concatBytes, utf8 } from "../common/bytes.js";
 import { sha256 } from "../common/hash.js";
+import { GET_TAG } from "../common/tags.js";
 
-export const GET_SIGNING_TAG = utf8("arbor:get:v1");
+export const GET_SIGNING_TAG = utf8(GET_TAG);
 
 export interface GetStatement {
   readonly chain: Uint8Array;

@@ -13,10 +13,11 @@ import { CHANNEL_OPTIONS, serviceDefinition } from "../../proto/grpc.js";
 import { Reader, Writer } from "../common/codec.js";
 import { bytesEqual, concatBytes, toHex, utf8 } from "../common/bytes.js";
 import { MAX_PEER_QUEUE_BYTES, MAX_PEER_QUEUE_FRAMES } from "../common/limits.js";
+import { PEER_TAG } from "../common/tags.js";
 import { nodeEd25519Verify } from "../exec/host-crypto.js";
 import { signWith, type KeyPair } from "../keys.js";
 
-const HELLO_TAG = utf8("arbor:peer:v1");
+const HELLO_TAG = utf8(PEER_TAG);
 const NONCE_BYTES = 32;
 
 export const CHANNEL_CONSENSUS = 0;
@@ -38,7 +39,8 @@ export interface PeerNetOptions {
   log?(msg: string, fields?: Record<string, unknown>): void;
 }
 
-function helloMessage(chain: Uint8Array, serverKey: Uint8Array, nonce: Uint8Array): Uint8Array {
+/** What a dialer signs: the tag, the chain id, the server's key and the server's fresh challenge. */
+export function helloMessage(chain: Uint8Array, serverKey: Uint8Array, nonce: Uint8Array): Uint8Array {
   return concatBytes(HELLO_TAG, chain, serverKey, nonce);
 }
 

@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Cluster } from "./cluster.js";
 import { ArborClient, VerificationError } from "../../client/index.js";
-import { evictedKey } from "../../node/ledger/ledger.js";
+import { evictedKey } from "../../node/common/system-keys.js";
 import { Writer } from "../../node/common/codec.js";
 import { toHex } from "../../node/common/bytes.js";
 import { TOB_DELIVER_WINDOW } from "../../node/common/limits.js";

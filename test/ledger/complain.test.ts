@@ -20,7 +20,7 @@ import {
   encodeComplainBody,
   requestSigningMessage,
 } from "../../node/ledger/request.js";
-import { evictedKey } from "../../node/ledger/ledger.js";
+import { evictedKey } from "../../node/common/system-keys.js";
 import { nodeEd25519Verify } from "../../node/exec/host-crypto.js";
 import { encodeMessage } from "../../node/tob/core/wire.js";
 import { voteSigningBytes } from "../../node/tob/core/crypto.js";

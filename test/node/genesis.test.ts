@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import {
   assignPrefixes,
   chainId,
+  encodeGenesis,
   genesisFromJson,
   genesisRecords,
   genesisToJson,
@@ -11,7 +12,7 @@ import {
   type Genesis,
 } from "../../node/ledger/genesis.js";
 import { generateKeyPair } from "../../node/keys.js";
-import { toHex } from "../../node/common/bytes.js";
+import { compareUtf8, toHex, utf8 } from "../../node/common/bytes.js";
 import { GenesisError } from "../../node/ledger/genesis.js";
 
 function make(n: number, k: number): Genesis {
@@ -81,3 +82,47 @@ test("JSON round trip keeps the chain id", () => {
   assert.equal(toHex(chainId(back)), toHex(chainId(g)));
   assert.equal(genesisRecords(g).filter((r) => r.key.startsWith(".arbor/")).length, 8);
 });
+
+test("genesis records are ordered by UTF-8 bytes, not by UTF-16 code units", () => {
+  // U+FF61 is one UTF-16 unit (0xFF61) but three UTF-8 bytes EF BD A1; U+1F600 is a surrogate
+  // pair (0xD83D 0xDE00) but four bytes F0 9F 98 80: the two orders disagree on these keys.
+  const bmp = "k\uFF61";
+  const astral = "k\u{1F600}";
+  assert.ok(astral < bmp, "JavaScript's < puts the astral key first");
+  assert.ok(compareUtf8(bmp, astral) < 0, "UTF-8 bytes put the BMP key first");
+  const base = make(1, 1);
+  const value = new Uint8Array([7]);
+  const g1 = {
+    ...base,
+    records: [
+      { key: astral, value },
+      { key: bmp, value },
+    ],
+  };
+  const g2 = {
+    ...base,
+    records: [
+      { key: bmp, value },
+      { key: astral, value },
+    ],
+  };
+  const enc = encodeGenesis(g1);
+  assert.deepEqual(enc, encodeGenesis(g2), "the encoding does not depend on the listed order");
+  const at = (k: string) => indexOf(enc, utf8(k));
+  assert.ok(at(bmp) >= 0 && at(astral) > at(bmp), "the BMP key is encoded first");
+  assert.equal(toHex(chainId(g1)), toHex(chainId(g2)));
+});
+
+test("a record key given twice is refused", () => {
+  const g = make(1, 1);
+  const twice = [...g.records, { key: g.records[0]!.key, value: new Uint8Array([1]) }];
+  assert.throws(() => validateGenesis({ ...g, records: twice }), /genesis\/duplicate-record|given twice/);
+});
+
+function indexOf(hay: Uint8Array, needle: Uint8Array): number {
+  outer: for (let i = 0; i + needle.length <= hay.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}

@@ -197,3 +197,42 @@ test("a leaf beside a touched path given only as a stub is refused for EXECUTE",
   }
   assert.ok(h.check(full.root, full.rootLabel, [path]).ok);
 });
+
+test("the unused bits of the last tag byte must be zero", () => {
+  const t = sampleTree(5);
+  // A proof of one key in a 5-leaf tree has 2 + 2k tags for some k: never a multiple of 4 here
+  // unless the shape says so, so check the padding of whichever tag byte comes last.
+  for (let i = 0; i < 5; i++) {
+    const tree = prove(t, [keyPath(`h/k${i}`)]);
+    const bytes = encodeProof(tree);
+    const tags = countTags(tree);
+    if (tags % 4 === 0) continue;
+    const lastTagByte = lastTagByteOffset(tree);
+    assert.equal(bytes[lastTagByte]! >> (2 * (tags % 4)), 0, "encoders write zero padding");
+    const bad = new Uint8Array(bytes);
+    bad[lastTagByte] = bad[lastTagByte]! | 0x80;
+    expectCode(bad, "proof/non-canonical");
+    return;
+  }
+  assert.fail("no proof with a partly used tag byte");
+});
+
+function countTags(n: ProofNode): number {
+  return n.t === "internal" ? 1 + countTags(n.left) + countTags(n.right) : 1;
+}
+
+/** Offset of the last tag byte in the encoding of `root` (tag bytes come where their first tag is needed). */
+function lastTagByteOffset(root: ProofNode): number {
+  let offset = 0;
+  let tags = 0;
+  let last = -1;
+  const visit = (n: ProofNode): void => {
+    if (tags++ % 4 === 0) last = offset++;
+    if (n.t === "internal") {
+      visit(n.left);
+      visit(n.right);
+    } else offset += encodeProof(n).length - 1;
+  };
+  visit(root);
+  return last;
+}

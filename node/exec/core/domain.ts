@@ -2,8 +2,7 @@
 // domain (its key's prefix up to the last '/', sub-domains included; the root domain for a key
 // without '/'), and only operations of the system domain may write the system domain's keys.
 
-/** The reserved system domain: membership, parameters, evidence. */
-export const SYSTEM_DOMAIN = ".arbor";
+import { SYSTEM_DOMAIN } from "../../common/system-keys.js";
 
 /** Domain of a key: its prefix up to the last '/', or "" (the root domain). */
 export function domainOf(key: string): string {

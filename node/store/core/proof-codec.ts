@@ -149,6 +149,9 @@ export function decodeProof(bytes: Uint8Array): DecodedProof {
 
   try {
     const root = visit(0);
+    // The unused high bits of the last tag byte are zero: one proof, one encoding.
+    if (tagByte >> (2 * (((tagCount - 1) % 4) + 1)) !== 0)
+      throw new ProofError("proof/non-canonical", "padding bits of the last tag byte are not zero");
     r.end("proof");
     return { root, rootLabel: labelOf(root), nodes };
   } catch (e) {

@@ -8,6 +8,7 @@ import { bytesEqual } from "../../common/bytes.js";
 import { ArborError, LimitError, invariant } from "../../common/errors.js";
 import { Writer } from "../../common/codec.js";
 import { sha256 } from "../../common/hash.js";
+import { TOB_GENESIS_TAG } from "../../common/tags.js";
 import {
   TOB_DELIVER_WINDOW,
   TOB_LEADER_CACHE,
@@ -123,7 +124,7 @@ export function reconfigHeight(h: number): number {
 /** Id of the genesis block (height 0) of a network, from its id and first validator set. */
 export function genesisIdOf(networkId: Uint8Array, validators: readonly Uint8Array[]): Uint8Array {
   const w = new Writer(64 + 32 * validators.length)
-    .string("arbor/tob/genesis/v1")
+    .string(TOB_GENESIS_TAG)
     .bytes(networkId)
     .varint(validators.length);
   for (const v of validators) w.raw(v);

@@ -5,6 +5,7 @@
 // network or epoch.
 
 import { Writer } from "../../common/codec.js";
+import { TOB_PROPOSAL_TAG, TOB_TIMEOUT_TAG, TOB_VOTE_TAG } from "../../common/tags.js";
 
 /** Every consensus signature is exactly this long (Ed25519). */
 export const SIG_BYTES = 64;
@@ -29,7 +30,7 @@ export function voteSigningBytes(
   blockId: Uint8Array,
 ): Uint8Array {
   return new Writer(96)
-    .string("arbor/tob/vote/v1")
+    .string(TOB_VOTE_TAG)
     .bytes(networkId)
     .varint64(BigInt(epoch))
     .varint64(BigInt(round))
@@ -44,7 +45,7 @@ export function timeoutSigningBytes(
   hqcRound: number,
 ): Uint8Array {
   return new Writer(96)
-    .string("arbor/tob/timeout/v1")
+    .string(TOB_TIMEOUT_TAG)
     .bytes(networkId)
     .varint64(BigInt(epoch))
     .varint64(BigInt(round))
@@ -53,5 +54,5 @@ export function timeoutSigningBytes(
 }
 
 export function proposalSigningBytes(networkId: Uint8Array, blockId: Uint8Array): Uint8Array {
-  return new Writer(96).string("arbor/tob/proposal/v1").bytes(networkId).raw(blockId).finish();
+  return new Writer(96).string(TOB_PROPOSAL_TAG).bytes(networkId).raw(blockId).finish();
 }

@@ -5,6 +5,7 @@
 import { LimitError } from "../../common/errors.js";
 import { sha256 } from "../../common/hash.js";
 import { Writer } from "../../common/codec.js";
+import { TOB_REQUEST_TAG } from "../../common/tags.js";
 import {
   TOB_MAX_PENDING_BYTES,
   TOB_MAX_PENDING_REQUESTS,
@@ -14,7 +15,7 @@ import { key } from "./reject.js";
 import type { Block } from "./types.js";
 
 /** The domain tag as the codec writes a string (length prefix, UTF-8), encoded once. */
-const REQUEST_TAG = new Writer(24).string("arbor/tob/request/v1").finish();
+const REQUEST_TAG = new Writer(24).string(TOB_REQUEST_TAG).finish();
 
 /**
  * The request's identity for duplicate filtering: SHA-256 over a domain tag and the bytes. On the

@@ -7,6 +7,7 @@
 import { Reader, Writer } from "../../common/codec.js";
 import { DecodeError } from "../../common/errors.js";
 import { sha256 } from "../../common/hash.js";
+import { TOB_BLOCK_TAG } from "../../common/tags.js";
 import {
   TOB_MAX_BLOCK_BYTES,
   TOB_MAX_BLOCK_REQUESTS,
@@ -23,7 +24,6 @@ import type { Block, Message, QC, TC, Timeout, Vote } from "./types.js";
 export const WIRE_VERSION = 1;
 
 const KIND_TAGS = { proposal: 1, vote: 2, timeout: 3, requests: 4, syncRequest: 5, syncResponse: 6 } as const;
-const BLOCK_DOMAIN = "arbor/tob/block/v1";
 
 // ---- writers -------------------------------------------------------------------------------
 
@@ -82,7 +82,7 @@ export function writeBlock(w: Writer, b: Block): void {
 }
 
 export function blockIdOf(body: Uint8Array): Uint8Array {
-  return sha256(new Writer(body.length + 32).string(BLOCK_DOMAIN).raw(body).finish());
+  return sha256(new Writer(body.length + 32).string(TOB_BLOCK_TAG).raw(body).finish());
 }
 
 export function computeBlockId(

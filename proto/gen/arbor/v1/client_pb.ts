@@ -33,11 +33,16 @@ export const GenesisRequestSchema: GenMessage<GenesisRequest> = /*@__PURE__*/
  */
 export type GenesisReply = Message<"arbor.v1.GenesisReply"> & {
   /**
+   * The document as `arbor init` writes genesis.json: name, T, replication, nodes (id, publicKey
+   * as 64 hex digits, address, prefixes) and records (key, value in base64).
+   *
    * @generated from field: string genesis_json = 1;
    */
   genesisJson: string;
 
   /**
+   * SHA-256 of the document's canonical encoding: a client recomputes it, never trusts it.
+   *
    * @generated from field: bytes chain_id = 2;
    */
   chainId: Uint8Array;
@@ -55,6 +60,8 @@ export const GenesisReplySchema: GenMessage<GenesisReply> = /*@__PURE__*/
  */
 export type GetRequest = Message<"arbor.v1.GetRequest"> & {
   /**
+   * 1..MAX_TOUCHED_KEYS (64) valid keys; otherwise INVALID_ARGUMENT get/bad-keys.
+   *
    * @generated from field: repeated string keys = 1;
    */
   keys: string[];
@@ -105,21 +112,24 @@ export const GetRequestSchema: GenMessage<GetRequest> = /*@__PURE__*/
  */
 export type GetReply = Message<"arbor.v1.GetReply"> & {
   /**
-   * Canonical GetStatement: node id, height, timestamp, root, proof digest, keys.
+   * Canonical GET statement (docs/protocol.md §7): chain id, node id, height, timestamp, root,
+   * proof digest. Nodes attach their root statement, whose proof digest is SHA-256 of the empty
+   * string: it covers any proof against the stated root, so the proof bytes themselves are not
+   * signed. A statement never names keys.
    *
    * @generated from field: bytes statement = 1;
    */
   statement: Uint8Array;
 
   /**
-   * Canonical proof (docs/protocol.md §3).
+   * Canonical proof (docs/protocol.md §3) whose recomputed root must equal the statement's root.
    *
    * @generated from field: bytes proof = 2;
    */
   proof: Uint8Array;
 
   /**
-   * Ed25519 signature of the node over the statement.
+   * The node's Ed25519 signature over "arbor:get:v1" ‖ statement.
    *
    * @generated from field: bytes signature = 3;
    */
@@ -227,7 +237,10 @@ export type ExecuteAck = Message<"arbor.v1.ExecuteAck"> & {
   accepted: boolean;
 
   /**
-   * Stable reason code when not admitted (e.g. "request/bad-signature").
+   * Why the request was not admitted, when accepted is false: "malformed-request" (the message
+   * names the decode or bound code, e.g. request/keys-not-sorted), "bad-signature", "expired",
+   * "bad-lifetime", "replay" (these bytes were decided already: a client treats it as admitted and
+   * waits for the receipt), or "node/closing" (the node is shutting down).
    *
    * @generated from field: string reason = 3;
    */
@@ -256,6 +269,8 @@ export type ReceiptQuery = Message<"arbor.v1.ReceiptQuery"> & {
   requestId: Uint8Array;
 
   /**
+   * How long to wait, capped by the node at MAX_RECEIPT_WAIT_MS (60,000); then DEADLINE_EXCEEDED.
+   *
    * @generated from field: uint32 timeout_ms = 2;
    */
   timeoutMs: number;
@@ -321,11 +336,15 @@ export const SignedReceiptSchema: GenMessage<SignedReceipt> = /*@__PURE__*/
  */
 export type HeadersRequest = Message<"arbor.v1.HeadersRequest"> & {
   /**
+   * The first height asked for; headers start at height 1 (there is none at height 0).
+   *
    * @generated from field: uint64 from_height = 1;
    */
   fromHeight: bigint;
 
   /**
+   * At most this many headers (0: 64), never more than MAX_HEADERS_PER_REPLY (1,024).
+   *
    * @generated from field: uint32 max_count = 2;
    */
   maxCount: number;
@@ -367,7 +386,10 @@ export const HeadersRequestSchema: GenMessage<HeadersRequest> = /*@__PURE__*/
  */
 export type HeadersReply = Message<"arbor.v1.HeadersReply"> & {
   /**
-   * Canonical certified headers, ascending height.
+   * Canonical certificates (docs/protocol.md §7: header ‖ varint n ‖ n × (varint signer node id ‖
+   * signature)), ascending height: the certificates this node holds for heights ≥ from_height,
+   * lowest first. Empty when it has none yet. With transitions_only: the certificates of the
+   * headers that decided a validator-set change.
    *
    * @generated from field: repeated bytes headers = 1;
    */
@@ -584,7 +606,11 @@ export const WitnessedEvidenceSchema: GenMessage<WitnessedEvidence> = /*@__PURE_
  */
 export const Arbor: GenService<{
   /**
-   * Proof for the asked keys this node holds, against its latest committed root, signed by the node.
+   * Proof for the asked keys, against this node's latest committed root, with its signed root
+   * statement. A node proves only paths it stores: asked for a key outside its partitions (and not
+   * touched within the last T operations) it fails with FAILED_PRECONDITION "proof/not-stored"
+   * (docs/protocol.md §11). Other refusals: INVALID_ARGUMENT (get/bad-keys, key/…),
+   * RESOURCE_EXHAUSTED (too many reads waiting).
    *
    * @generated from rpc arbor.v1.Arbor.Get
    */
@@ -645,7 +671,7 @@ export const Arbor: GenService<{
     output: typeof SignedReceiptSchema;
   },
   /**
-   * Certified block headers (with their 2f+1 signatures) in a height range.
+   * Certified block headers (with their 2f+1 signatures) from a height on.
    *
    * @generated from rpc arbor.v1.Arbor.GetHeaders
    */
@@ -665,7 +691,8 @@ export const Arbor: GenService<{
     output: typeof StatusReplySchema;
   },
   /**
-   * The genesis document (JSON); its canonical hash is the chain id a client pins.
+   * The genesis document (JSON, docs/protocol.md §7 "Genesis"); the SHA-256 of its canonical
+   * encoding is the chain id a client pins.
    *
    * @generated from rpc arbor.v1.Arbor.Genesis
    */

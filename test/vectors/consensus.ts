@@ -1,0 +1,176 @@
+// Consensus vectors (docs/vectors/consensus.json), generated from the code: the epoch-0 genesis
+// block id of the genesis vector's chain, a block at height 1 with its proposal signature, three
+// votes and the QC they make, a timeout, and the duplicate-filter digest of a request; mutations
+// are refused by the consensus core's own checks (node/tob/core/certs.ts) with their codes.
+import { toHex, utf8 } from "../../node/common/bytes.js";
+import { sha256 } from "../../node/common/hash.js";
+import { signWith } from "../../node/keys.js";
+import { genesisIdOf } from "../../node/tob/core/core.js";
+import { EpochCerts } from "../../node/tob/core/certs.js";
+import { proposalSigningBytes, timeoutSigningBytes, voteSigningBytes } from "../../node/tob/core/crypto.js";
+import { requestDigest } from "../../node/tob/core/pool.js";
+import { ValidatorSet } from "../../node/tob/core/validators.js";
+import {
+  computeBlockId,
+  decodeMessage,
+  decodeQC,
+  encodeMessage,
+  encodeQC,
+} from "../../node/tob/core/wire.js";
+import type { Block, QC, Timeout, Vote } from "../../node/tob/core/types.js";
+import { codeOf, flip, keyOf, verifiedByAll, type Verdict } from "./common.js";
+import { CHAIN, VALIDATORS } from "./signed.js";
+
+/** Epoch 0's ordered validator keys: the genesis nodes by ascending id (position = id here). */
+const KEYS = VALIDATORS.map((v) => v.publicKey);
+export const GENESIS_ID = genesisIdOf(CHAIN, KEYS);
+
+function certs(): EpochCerts {
+  return new EpochCerts(CHAIN, { verify: verifiedByAll }, 0, new ValidatorSet(KEYS), GENESIS_ID);
+}
+
+const sign = (position: number, msg: Uint8Array) => signWith(keyOf(`node ${position}`), msg);
+
+/** `ok`, or the code the consensus core refuses a message (or a QC, `qc: true`) with. */
+export function judgeConsensus(bytes: Uint8Array, qc = false): Verdict {
+  try {
+    const c = certs();
+    if (qc) {
+      c.qc(decodeQC(bytes));
+      return "ok";
+    }
+    const m = decodeMessage(bytes);
+    if (m.kind === "proposal") {
+      c.qc(m.block.qc);
+      c.proposal(m.block);
+    } else if (m.kind === "vote") c.vote(m.vote);
+    else if (m.kind === "timeout") c.timeout(m.timeout);
+    else return `unexpected kind ${m.kind}`;
+    return "ok";
+  } catch (e) {
+    return codeOf(e);
+  }
+}
+
+function block(requests: readonly Uint8Array[], author = 1): Block {
+  const body = {
+    epoch: 0,
+    round: 1,
+    height: 1,
+    parentId: GENESIS_ID,
+    qc: { epoch: 0, round: 0, blockId: GENESIS_ID, votes: [] },
+    author,
+    requests,
+  };
+  const id = computeBlockId(body);
+  return { ...body, id, signature: sign(author, proposalSigningBytes(CHAIN, id)) };
+}
+
+function vote(signer: number, blockId: Uint8Array, round = 1, epoch = 0): Vote {
+  return { epoch, round, blockId, signer, sig: sign(signer, voteSigningBytes(CHAIN, epoch, round, blockId)) };
+}
+
+function timeout(signer: number, round: number, highQC: QC): Timeout {
+  const sig = sign(signer, timeoutSigningBytes(CHAIN, 0, round, highQC.round));
+  return { epoch: 0, round, highQC, lastTC: null, signer, sig };
+}
+
+const voteMsg = (v: Vote) => encodeMessage({ kind: "vote", vote: v });
+
+export function consensusVector(request: Uint8Array): Record<string, unknown> {
+  const b = block([request]);
+  const votes = [0, 2, 3].map((p) => vote(p, b.id));
+  const qc: QC = {
+    epoch: 0,
+    round: 1,
+    blockId: b.id,
+    votes: votes.map((v) => ({ signer: v.signer, sig: v.sig })),
+  };
+  const t = timeout(2, 2, qc);
+  const proposal = encodeMessage({ kind: "proposal", block: b, tc: null });
+  const items: Array<[string, Uint8Array, string, boolean?]> = [
+    [
+      "proposal: a signature byte flipped",
+      encodeMessage({ kind: "proposal", block: { ...b, signature: flip(b.signature, 0) }, tc: null }),
+      "tob/bad-signature",
+    ],
+    [
+      "proposal: signed by another validator",
+      encodeMessage({
+        kind: "proposal",
+        block: { ...b, signature: block([request], 2).signature },
+        tc: null,
+      }),
+      "tob/bad-signature",
+    ],
+    [
+      "proposal: an author outside the set",
+      encodeMessage({ kind: "proposal", block: { ...b, author: 4 }, tc: null }),
+      "tob/unknown-signer",
+    ],
+    [
+      "vote: a signature byte flipped",
+      voteMsg({ ...votes[0]!, sig: flip(votes[0]!.sig, 9) }),
+      "tob/bad-signature",
+    ],
+    [
+      "vote: for another block, signature kept",
+      voteMsg({ ...votes[0]!, blockId: sha256(utf8("another block")) }),
+      "tob/bad-signature",
+    ],
+    ["vote: round 0", voteMsg(vote(0, b.id, 0)), "tob/vote-round"],
+    ["vote: another epoch", voteMsg(vote(0, b.id, 1, 1)), "tob/vote-epoch"],
+    ["qc: two votes (quorum is 3)", encodeQC({ ...qc, votes: qc.votes.slice(1) }), "tob/qc-short", true],
+    [
+      "qc: signers not ascending",
+      encodeQC({ ...qc, votes: [qc.votes[1]!, qc.votes[0]!, qc.votes[2]!] }),
+      "tob/unsorted-signers",
+      true,
+    ],
+    [
+      "qc: a vote's signature flipped",
+      encodeQC({ ...qc, votes: qc.votes.map((v, i) => (i === 2 ? { ...v, sig: flip(v.sig, 1) } : v)) }),
+      "tob/bad-signature",
+      true,
+    ],
+    [
+      "timeout: a signature byte flipped",
+      encodeMessage({ kind: "timeout", timeout: { ...t, sig: flip(t.sig, 3) } }),
+      "tob/bad-signature",
+    ],
+    [
+      "timeout: a high QC at its own round",
+      encodeMessage({ kind: "timeout", timeout: timeout(2, 1, qc) }),
+      "tob/timeout-high-qc",
+    ],
+    ["wire version 2", Uint8Array.of(2, ...proposal.subarray(1)), "decode/bad-version"],
+  ];
+  return {
+    comment:
+      "Consensus (docs/consensus.md §2) on the genesis vector's chain: networkId is its chain id; epoch 0's validators are nodes 0-3 in ascending id, a signer is a position in that list. Tags are written as codec strings (varint length, UTF-8). The block at height 1 carries the EXECUTE of request.json; `requestDigest` is what the duplicate filter keys it by. Mutations are refused by the core's signature checks (EpochCerts) with these codes; `qc: true` marks an encoded QC rather than a message.",
+    genesisId: toHex(GENESIS_ID),
+    block: {
+      id: toHex(b.id),
+      proposalSigningMessage: toHex(proposalSigningBytes(CHAIN, b.id)),
+      signature: toHex(b.signature),
+      message: toHex(proposal),
+    },
+    votes: votes.map((v) => ({
+      signer: v.signer,
+      signingMessage: toHex(voteSigningBytes(CHAIN, 0, 1, b.id)),
+      message: toHex(voteMsg(v)),
+    })),
+    qc: toHex(encodeQC(qc)),
+    timeout: {
+      signingMessage: toHex(timeoutSigningBytes(CHAIN, 0, 2, 1)),
+      message: toHex(encodeMessage({ kind: "timeout", timeout: t })),
+    },
+    request: toHex(request),
+    requestDigest: toHex(requestDigest(request)),
+    mutations: items.map(([what, bytes, refused, isQC]) => {
+      const got = judgeConsensus(bytes, isQC === true);
+      if (got !== refused) throw new Error(`consensus mutation "${what}": ${got}, not ${refused}`);
+      return { what, ...(isQC ? { qc: toHex(bytes) } : { message: toHex(bytes) }), refused };
+    }),
+  };
+}

@@ -1,0 +1,145 @@
+// Signed request vectors (docs/vectors/request.json), generated from the code: an EXECUTE and a
+// COMPLAIN signed with a fixed seed, every field, the body, the signed message, the signature,
+// the signed bytes and the id; and mutations a node refuses at admission, with their codes.
+import { fromHex, toHex } from "../../node/common/bytes.js";
+import { Writer } from "../../node/common/codec.js";
+import { sha256 } from "../../node/common/hash.js";
+import { keyPairFromSeed, signWith } from "../../node/keys.js";
+import {
+  assembleSignedRequest,
+  decodeAnyRequest,
+  encodeComplainBody,
+  encodeRequestBody,
+  requestSigningMessage,
+  type RequestBody,
+} from "../../node/ledger/request.js";
+import { codeOf, flip, verifiedByAll, withByte, type Verdict } from "./common.js";
+
+const SEED = fromHex("0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20");
+const KEY = keyPairFromSeed(SEED);
+
+/** `ok`, or the code a node refuses these bytes with at admission (before lifetime and replay). */
+export function judgeRequest(bytes: Uint8Array): Verdict {
+  let r;
+  try {
+    r = decodeAnyRequest(bytes);
+  } catch (e) {
+    return codeOf(e);
+  }
+  return verifiedByAll(r.caller, requestSigningMessage(r.body), r.signature) ? "ok" : "bad-signature";
+}
+
+/** An EXECUTE body written field by field with no checks: for mutations the encoder refuses. */
+function rawBody(b: RequestBody, version = 1): Uint8Array {
+  const w = new Writer(256).u8(version).string(b.op).varint(b.touched.length);
+  for (const k of b.touched) w.string(k);
+  return w
+    .bytes(b.proof)
+    .bytes(b.args)
+    .varint64(b.gasLimit)
+    .raw(b.caller)
+    .varint64(b.nonce)
+    .varint64(b.validUntil)
+    .finish();
+}
+
+function signed(body: Uint8Array): Uint8Array {
+  return assembleSignedRequest(body, signWith(KEY, requestSigningMessage(body)));
+}
+
+const EXECUTE: RequestBody = {
+  op: "bank/transfer",
+  touched: ["bank/accounts/a", "bank/accounts/b"],
+  proof: fromHex("0102"),
+  args: fromHex("0a0b0c"),
+  gasLimit: 1_000_000n,
+  caller: KEY.publicKey,
+  nonce: 7n,
+  validUntil: 1536n,
+};
+
+function signedJson(body: Uint8Array) {
+  const signature = signWith(KEY, requestSigningMessage(body));
+  const request = assembleSignedRequest(body, signature);
+  return {
+    body: toHex(body),
+    signingMessage: toHex(requestSigningMessage(body)),
+    signature: toHex(signature),
+    request: toHex(request),
+    id: toHex(sha256(request)),
+  };
+}
+
+function mutations(): Array<{ what: string; request: string; refused: string }> {
+  const body = encodeRequestBody(EXECUTE);
+  const req = signed(body);
+  const sig = req.subarray(req.length - 64);
+  const resigned = (b: RequestBody, version = 1) => signed(rawBody(b, version));
+  const list: Array<[string, Uint8Array, string]> = [
+    ["a signature byte flipped", flip(req, -1), "bad-signature"],
+    [
+      "nonce changed to 8, signature kept",
+      assembleSignedRequest(encodeRequestBody({ ...EXECUTE, nonce: 8n }), sig),
+      "bad-signature",
+    ],
+    [
+      "touched keys in descending order (signed)",
+      resigned({ ...EXECUTE, touched: [...EXECUTE.touched].reverse() }),
+      "request/keys-not-sorted",
+    ],
+    [
+      "a touched key twice (signed)",
+      resigned({ ...EXECUTE, touched: [EXECUTE.touched[0]!, EXECUTE.touched[0]!] }),
+      "request/keys-not-sorted",
+    ],
+    ["gas limit 0 (signed)", resigned({ ...EXECUTE, gasLimit: 0n }), "request/bad-gas-limit"],
+    [
+      "gas limit above MAX_GAS_LIMIT (signed)",
+      resigned({ ...EXECUTE, gasLimit: 1_000_000_001n }),
+      "request/bad-gas-limit",
+    ],
+    ["empty operation key (signed)", resigned({ ...EXECUTE, op: "" }), "key/empty"],
+    ["body version 3 (signed)", resigned(EXECUTE, 3), "request/version"],
+    ["a byte appended", withByte(req, 0), "decode/trailing-bytes"],
+    ["signature cut to 63 bytes", req.subarray(0, req.length - 1), "decode/truncated"],
+  ];
+  return list.map(([what, bytes, refused]) => {
+    const got = judgeRequest(bytes);
+    if (got !== refused) throw new Error(`request mutation "${what}": ${got}, not ${refused}`);
+    return { what, request: toHex(bytes), refused };
+  });
+}
+
+export function requestVector(): Record<string, unknown> {
+  const complain = {
+    evidence: fromHex("0403"),
+    proof: fromHex("05"),
+    caller: KEY.publicKey,
+    nonce: 9n,
+    validUntil: 300n,
+  };
+  return {
+    comment:
+      "Signed requests (docs/protocol.md §5): the caller key is the Ed25519 seed below; Ed25519 signatures are deterministic, so every field is reproducible. The signing message is 'arbor:request:v2' ‖ body for both kinds; the id is SHA-256 of the signed request. The proof and argument bytes are placeholders (form is checked at admission, the proof when the request is applied). Mutations list what a node refuses at admission and the code (a receipt says malformed-request or bad-signature).",
+    seed: toHex(SEED),
+    publicKey: toHex(KEY.publicKey),
+    execute: {
+      op: EXECUTE.op,
+      touched: EXECUTE.touched,
+      proofHex: toHex(EXECUTE.proof),
+      argsHex: toHex(EXECUTE.args),
+      gasLimit: EXECUTE.gasLimit.toString(),
+      nonce: EXECUTE.nonce.toString(),
+      validUntil: EXECUTE.validUntil.toString(),
+      ...signedJson(encodeRequestBody(EXECUTE)),
+    },
+    complain: {
+      evidenceHex: toHex(complain.evidence),
+      proofHex: toHex(complain.proof),
+      nonce: complain.nonce.toString(),
+      validUntil: complain.validUntil.toString(),
+      ...signedJson(encodeComplainBody(complain)),
+    },
+    mutations: mutations(),
+  };
+}

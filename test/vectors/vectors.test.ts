@@ -1,0 +1,141 @@
+// The protocol vectors in docs/vectors/ (docs/protocol.md): the code still produces every file
+// byte for byte (regenerate with `npm run gen:vectors` after a deliberate protocol change), the
+// code's decoders and verifiers accept each vector, and refuse each listed mutation with its code.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fromHex, toHex } from "../../node/common/bytes.js";
+import { sha256 } from "../../node/common/hash.js";
+import { decodeProof } from "../../node/store/core/proof-codec.js";
+import { decodeStatement, proofDigest, ROOT_STATEMENT_DIGEST } from "../../node/ledger/statement.js";
+import {
+  decodeCertifiedHeader,
+  encodeCertifiedHeader,
+  encodeHeader,
+  headerHash,
+} from "../../node/ledger/header.js";
+import { decodeValidators } from "../../node/ledger/validators-codec.js";
+import { chainId, encodeGenesis, genesisFromJson } from "../../node/ledger/genesis.js";
+import { decodeAnyRequest } from "../../node/ledger/request.js";
+import { buildVectors, vectorText, VECTORS_DIR } from "./build.js";
+import { judgeGenesis } from "./genesis.js";
+import { judgeCertificate, judgeStatement } from "./signed.js";
+import { judgeEvidence } from "./evidence.js";
+import { judgeRequest } from "./request.js";
+import { judgeConsensus } from "./consensus.js";
+import { judgeHello } from "./peer.js";
+
+// Vector files are read as plain JSON: the test checks their fields against the code.
+type Json = Record<string, any>;
+
+const read = (name: string): Json => JSON.parse(readFileSync(join(VECTORS_DIR, name), "utf8")) as Json;
+
+test("vectors: the code produces every file in docs/vectors byte for byte", () => {
+  for (const [name, v] of Object.entries(buildVectors()))
+    assert.equal(
+      readFileSync(join(VECTORS_DIR, name), "utf8"),
+      vectorText(v),
+      `${name} drifted from the code: run npm run gen:vectors if the change is deliberate`,
+    );
+});
+
+test("vectors: genesis document, canonical encoding, chain id and mutations", () => {
+  const v = read("genesis.json");
+  const g = genesisFromJson(JSON.stringify(v.document));
+  assert.equal(toHex(encodeGenesis(g)), v.encoding);
+  assert.equal(toHex(chainId(g)), v.chainId);
+  assert.equal(toHex(sha256(fromHex(v.encoding))), v.chainId);
+  assert.ok(v.mutations.length >= 5);
+  for (const m of v.mutations) {
+    const got = judgeGenesis(m.document);
+    if (m.refused) assert.deepEqual(got, { refused: m.refused }, m.what);
+    else {
+      assert.deepEqual(got, { chainId: m.chainId }, m.what);
+      assert.equal(m.chainId === v.chainId, m.sameChainId, m.what);
+    }
+  }
+});
+
+test("vectors: GET statements verify, their proofs recompute the root, mutations are refused", () => {
+  const v = read("statement.json");
+  const genesis = read("genesis.json");
+  for (const s of v.statements) {
+    assert.equal(judgeStatement(fromHex(s.statement), fromHex(s.signature)), "ok", s.name);
+    const d = decodeStatement(fromHex(s.statement));
+    assert.equal(toHex(d.root), s.fields.root);
+    assert.equal(d.node, s.fields.node);
+    assert.equal(d.height.toString(), s.fields.height);
+    if (s.proof) {
+      assert.equal(toHex(d.proofDigest), toHex(ROOT_STATEMENT_DIGEST));
+      assert.equal(toHex(decodeProof(fromHex(s.proof)).rootLabel), s.fields.root);
+      assert.equal(s.fields.root, genesis.root, "the root statement at height 0 states the genesis root");
+    }
+  }
+  const named = v.statements[1];
+  assert.equal(named.fields.proofDigest, toHex(proofDigest(fromHex(v.statements[0].proof))));
+  for (const m of v.mutations)
+    assert.equal(judgeStatement(fromHex(m.statement), fromHex(m.signature)), m.refused, m.what);
+});
+
+test("vectors: certificates verify, headers chain, mutations are refused", () => {
+  const v = read("certificate.json");
+  let previous = "00".repeat(32);
+  for (const h of v.headers) {
+    const bytes = fromHex(h.certificate);
+    assert.equal(judgeCertificate(bytes), "ok");
+    const c = decodeCertifiedHeader(bytes);
+    assert.equal(toHex(encodeCertifiedHeader(c)), h.certificate);
+    assert.equal(toHex(encodeHeader(c.header)), h.header);
+    assert.equal(toHex(headerHash(c.header)), h.hash);
+    assert.equal(h.fields.previous, previous, "each header names the hash of the one before");
+    assert.equal(h.fields.validatorsHash, v.validatorsHash);
+    previous = h.hash;
+  }
+  const next = decodeValidators(fromHex(v.nextValidators));
+  assert.deepEqual(
+    next.map((x) => x.id),
+    [0, 1, 2],
+  );
+  for (const m of v.mutations) {
+    const against = m.validators ? next : undefined;
+    assert.equal(judgeCertificate(fromHex(m.certificate), against), m.refused, m.what);
+  }
+});
+
+test("vectors: evidence is judged alike: each kind proven, each mutation refused with its code", () => {
+  const v = read("evidence.json");
+  assert.deepEqual(
+    v.evidence.map((e: Json) => fromHex(e.evidence)[0]),
+    [3, 2, 1],
+  );
+  for (const e of v.evidence) assert.equal(judgeEvidence(fromHex(e.evidence)), e.verdict, e.what);
+  for (const m of v.mutations) assert.equal(judgeEvidence(fromHex(m.evidence)), m.refused, m.what);
+});
+
+test("vectors: signed requests decode and verify; mutations are refused at admission", () => {
+  const v = read("request.json");
+  for (const kind of ["execute", "complain"]) {
+    const bytes = fromHex(v[kind].request);
+    assert.equal(judgeRequest(bytes), "ok");
+    assert.equal(toHex(decodeAnyRequest(bytes).id), v[kind].id);
+  }
+  for (const m of v.mutations) assert.equal(judgeRequest(fromHex(m.request)), m.refused, m.what);
+});
+
+test("vectors: consensus messages pass the core's checks; mutations are refused with its codes", () => {
+  const v = read("consensus.json");
+  assert.equal(judgeConsensus(fromHex(v.block.message)), "ok");
+  for (const x of v.votes) assert.equal(judgeConsensus(fromHex(x.message)), "ok");
+  assert.equal(judgeConsensus(fromHex(v.qc), true), "ok");
+  assert.equal(judgeConsensus(fromHex(v.timeout.message)), "ok");
+  assert.equal(v.request, read("request.json").execute.request, "the block carries the request vector");
+  for (const m of v.mutations)
+    assert.equal(judgeConsensus(fromHex(m.qc ?? m.message), m.qc !== undefined), m.refused, m.what);
+});
+
+test("vectors: the peer handshake verifies; mutations are refused", () => {
+  const v = read("peer.json");
+  assert.equal(judgeHello(fromHex(v.hello)), "ok");
+  for (const m of v.mutations) assert.equal(judgeHello(fromHex(m.hello)), m.refused, m.what);
+});
