@@ -1,9 +1,10 @@
 // The store's shell: persists a HistoryTree in LevelDB. A commit packs the terminals that
 // appeared since the last one into a few chunk entries keyed by the commit's version (never by
 // hash): a block's writes are appends. A newer stored terminal at, above or below a position
-// supersedes an older one, so nothing is deleted terminal by terminal; a sweep writes the
-// surviving older terminals again, a bounded number per commit, and whole chunks older than the
-// sweep go when it completes, so disk use stays a small multiple of live state. One batch and one
+// supersedes an older one, so nothing is deleted terminal by terminal. Once superseded records
+// outnumber live ones, a sweep writes the surviving older terminals again, a bounded number per
+// commit, and whole chunks older than the sweep go when it completes: disk use stays within a
+// small multiple of live state. One batch and one
 // fsync per committed block; a reopened store is exactly at its last committed block.
 
 import { Level } from "level";
@@ -166,10 +167,11 @@ function decodeMeta(b: Uint8Array): StoreMeta & { T: number; partition: string[]
   return { height, now, root, T, partition };
 }
 
-/** The chunks one commit wrote: their version and how many. */
+/** The chunks one commit wrote: their version, how many, and how many terminal records they hold. */
 interface StoredChunks {
   readonly version: number;
   readonly count: number;
+  readonly records: number;
 }
 
 export class LevelStore {
@@ -186,8 +188,14 @@ export class LevelStore {
     private readonly chunks: StoredChunks[],
     /** the version of the last commit's chunks (-1 before the first) */
     private version: number,
-    private sweep: Sweep,
+    /** terminal records in the chunks on disk */
+    private records: number,
+    /** terminals in the tree (each has exactly one live record on disk) */
+    private live: number,
   ) {}
+
+  /** The sweep under way, if superseded records grew to outnumber live ones. */
+  private sweep: Sweep | null = null;
 
   get height(): bigint {
     return this._height;
@@ -201,7 +209,7 @@ export class LevelStore {
       const metaBytes = await db.get(META_KEY);
       if (metaBytes === undefined) {
         const history = HistoryTree.genesis(opts.partition, opts.T, opts.genesis ?? []);
-        const store = new LevelStore(db, history, 0n, [], [], -1, new Sweep(0));
+        const store = new LevelStore(db, history, 0n, [], [], -1, 0, 0);
         const journal = new Journal();
         forEachTerminal(history.tree.root, new Uint8Array(32), 0, (t, pos) =>
           journal.attach(t, bytesToLatin1(pos.prefix), pos.depth, false),
@@ -220,11 +228,13 @@ export class LevelStore {
         lt: new Uint8Array([P_CHUNK + 1]),
       })) {
         const version = chunkVersion(k);
+        const before = terminals.length;
         decodeChunk(v, version, terminals);
+        const records = terminals.length - before;
         const last = chunks[chunks.length - 1];
         if (last !== undefined && last.version === version)
-          chunks[chunks.length - 1] = { version, count: last.count + 1 };
-        else chunks.push({ version, count: 1 });
+          chunks[chunks.length - 1] = { version, count: last.count + 1, records: last.records + records };
+        else chunks.push({ version, count: 1, records });
       }
       // Entries of the layout before chunks: read as terminals, rewritten as chunks below.
       const legacy: Uint8Array[] = [];
@@ -259,7 +269,18 @@ export class LevelStore {
       const history = HistoryTree.restore(opts.T, tree, entries);
       let version = -1;
       for (const t of terminals) if (t.version > version) version = t.version;
-      const store = new LevelStore(db, history, meta.height, stored, chunks, version, new Sweep(version + 1));
+      let live = 0;
+      forEachTerminal(tree.root, new Uint8Array(32), 0, () => live++);
+      const store = new LevelStore(
+        db,
+        history,
+        meta.height,
+        stored,
+        chunks,
+        version,
+        terminals.length - legacy.length,
+        live,
+      );
       if (legacy.length > 0) await store.migrate(legacy);
       return store;
     } catch (e) {
@@ -285,9 +306,9 @@ export class LevelStore {
     if (this.writer.size > 0) batch.put(chunkKey(version, count++), this.writer.take());
     for (const k of legacy) batch.del(k);
     await batch.write({ sync: true });
-    this.chunks.push({ version, count });
+    this.chunks.push({ version, count, records: this.live });
+    this.records += this.live;
     this.version = version;
-    this.sweep = new Sweep(version + 1);
   }
 
   /** Seals the block and persists everything applied since the last commit as block `height`: one batch, one fsync. */
@@ -303,25 +324,36 @@ export class LevelStore {
     const batch = this.db.batch();
     const w = this.writer;
     let count = 0;
-    const { nodes, paths, depths } = tree.journal!.take(version);
+    const { nodes, paths, depths, superseded } = tree.journal!.take(version);
+    const live = this.live + nodes.length - superseded;
+    let written = nodes.length;
     for (let i = 0; i < nodes.length; i++) {
       w.put(nodes[i]!, paths[i]!, depths[i]!);
       if (w.size >= STORE_BATCH_CHUNK_BYTES) batch.put(chunkKey(version, count++), w.take());
     }
-    // Older terminals still live are written again, at least as many as this commit wrote.
-    const swept = this.sweep.step(tree.root, Math.max(STORE_SWEEP_MIN_TERMINALS, nodes.length), (t, pos) => {
-      w.putAt(t, pos);
-      t.saved = version;
-      if (w.size >= STORE_BATCH_CHUNK_BYTES) batch.put(chunkKey(version, count++), w.take());
-    });
+    // Superseded records outnumber live ones: sweep, writing terminals saved before this commit
+    // again, at least twice as many per commit as the commit wrote (so the sweep outpaces new garbage).
+    let sweep = this.sweep;
+    if (sweep === null && this.records + written - live > live + STORE_SWEEP_MIN_TERMINALS)
+      sweep = new Sweep(version);
+    let swept = false;
+    if (sweep !== null)
+      swept = sweep.step(tree.root, Math.max(STORE_SWEEP_MIN_TERMINALS, 2 * nodes.length), (t, pos) => {
+        w.putAt(t, pos);
+        t.saved = version;
+        written++;
+        if (w.size >= STORE_BATCH_CHUNK_BYTES) batch.put(chunkKey(version, count++), w.take());
+      });
     if (w.size > 0) batch.put(chunkKey(version, count++), w.take());
     // Once the sweep is through, every live terminal is in a chunk at least as new as its start.
     let dropped = 0;
+    let droppedRecords = 0;
     if (swept) {
       for (const c of this.chunks) {
-        if (c.version >= this.sweep.start) break;
+        if (c.version >= sweep!.start) break;
         for (let i = 0; i < c.count; i++) batch.del(chunkKey(c.version, i));
         dropped++;
+        droppedRecords += c.records;
       }
     }
     const fresh = this.history.takeNewEntries();
@@ -345,11 +377,11 @@ export class LevelStore {
     await batch.write({ sync: true });
     this._height = height;
     this.version = version;
-    if (count > 0) this.chunks.push({ version, count });
-    if (swept) {
-      this.chunks.splice(0, dropped);
-      this.sweep = new Sweep(version + 1);
-    }
+    this.live = live;
+    this.records += written - droppedRecords;
+    if (count > 0) this.chunks.push({ version, count, records: written });
+    this.chunks.splice(0, dropped);
+    this.sweep = swept ? null : sweep;
   }
 
   /** A value the application stored with `commit(…, extras)`. */

@@ -19,12 +19,15 @@ export interface JournalBatch {
   readonly paths: string[];
   /** the position's depth; negative (−depth) when the position is the sibling of the path's own, bit depth−1 flipped */
   readonly depths: number[];
+  /** how many terminals saved earlier left the tree (their stored records are now superseded) */
+  readonly superseded: number;
 }
 
 export class Journal {
   private nodes: TerminalNode[] = [];
   private paths: string[] = [];
   private depths: number[] = [];
+  private superseded = 0;
 
   /** A terminal appeared at the position of `path` at `depth`, or (sibling) beside it. */
   attach(node: TerminalNode, path: string, depth: number, sibling: boolean): void {
@@ -36,6 +39,7 @@ export class Journal {
   /** A terminal left the tree. */
   detach(node: TerminalNode): void {
     if (node.saved === UNSAVED) node.saved = DROPPED;
+    else if (node.saved >= 0) this.superseded++;
   }
 
   get size(): number {
@@ -47,7 +51,7 @@ export class Journal {
    * them saved at `version`, and starts afresh.
    */
   take(version: number): JournalBatch {
-    const out: JournalBatch = { nodes: [], paths: [], depths: [] };
+    const out: JournalBatch = { nodes: [], paths: [], depths: [], superseded: this.superseded };
     for (let i = 0; i < this.nodes.length; i++) {
       const n = this.nodes[i]!;
       if (n.saved !== UNSAVED) continue;
@@ -59,6 +63,7 @@ export class Journal {
     this.nodes = [];
     this.paths = [];
     this.depths = [];
+    this.superseded = 0;
     return out;
   }
 }
