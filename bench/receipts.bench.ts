@@ -10,6 +10,7 @@ import { LevelStore } from "../node/store/level-store.js";
 import { Partition } from "../node/store/core/partition.js";
 import { ReceiptStore } from "../node/receipt-store.js";
 import { encodeReceipt, type Receipt } from "../node/ledger/receipt.js";
+import { ReceiptTree } from "../node/ledger/receipts-root.js";
 import { machineLine, median, nowUs } from "./machine.js";
 import { toHex } from "../node/common/bytes.js";
 
@@ -40,12 +41,12 @@ async function run(
   const prunes: number[] = [];
   for (let h = 1n; h <= BigInt(BLOCKS); h++) {
     const rcpts = receipts(h);
-    const encoded = rcpts.map(encodeReceipt);
+    const tree = new ReceiptTree(rcpts.map(encodeReceipt));
     const t0 = nowUs();
     // Every receipt here is a verdict: the ledger reports them decided (no lookups), unless the
     // run measures the lookup path.
     const decided = decidedKnown ? new Set(rcpts.map((r) => toHex(r.requestId))) : undefined;
-    const records = withReceipts ? (await rs.prepare(rcpts, encoded, () => undefined, decided)).records : [];
+    const records = withReceipts ? (await rs.prepare(rcpts, tree, () => undefined, decided)).records : [];
     await store.commit(h, [], records);
     commits.push((nowUs() - t0) / 1000);
     const t1 = nowUs();

@@ -3,14 +3,22 @@
 // pruned in the background once its block is RECEIPT_RETENTION_BLOCKS old, through a height index.
 // Also the node's own header of each height (hash chain and certificate checks after a restart).
 //
-// Application keys (under the store's application prefix): 'r' ‖ request id → receipt bytes;
+// Application keys (under the store's application prefix): 'r' ‖ request id → the receipt with its
+// inclusion path (bytes receipt ‖ varint count ‖ varint n ‖ n × 32-byte hash), so that a receipt
+// served after a restart carries the same path as before;
 // 'i' ‖ u64 height ‖ request id → empty (the height index); 'H' ‖ u64 height → own header.
 
 import { Reader, Writer } from "./common/codec.js";
 import { toHex } from "./common/bytes.js";
-import { RECEIPT_PRUNE_BATCH, RECEIPT_RETENTION_BLOCKS } from "./common/limits.js";
+import {
+  MAX_RECEIPT_LEAVES,
+  RECEIPT_PRUNE_BATCH,
+  RECEIPT_RETENTION_BLOCKS,
+  TOB_MAX_BLOCK_BYTES,
+} from "./common/limits.js";
 import { decodeHeader, encodeHeader, type Header } from "./ledger/header.js";
 import { decodeReceipt, type Receipt } from "./ledger/receipt.js";
+import type { ProvenReceipt, ReceiptTree } from "./ledger/receipts-root.js";
 import type { AppRecord, LevelStore } from "./store/level-store.js";
 
 const K_RECEIPT = 0x72; // 'r'
@@ -34,10 +42,30 @@ function headerKey(height: bigint): Uint8Array {
   return new Writer(9).u8(K_HEADER).u64(height).finish();
 }
 
+function encodeStored(p: ProvenReceipt): Uint8Array {
+  const w = new Writer(p.receipt.length + 16 + 32 * p.path.length)
+    .bytes(p.receipt)
+    .varint(p.count)
+    .varint(p.path.length);
+  for (const h of p.path) w.raw(h);
+  return w.finish();
+}
+
+function decodeStored(b: Uint8Array): ProvenReceipt {
+  const r = new Reader(b);
+  const receipt = r.copy(r.varint(TOB_MAX_BLOCK_BYTES, "receipt length"), "receipt");
+  const count = r.varint(MAX_RECEIPT_LEAVES, "receipt count");
+  const n = r.varint(32, "path length");
+  const path: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) path.push(r.copy(32, "path hash"));
+  r.end("stored receipt");
+  return { receipt, count, path };
+}
+
 /** What a block's receipts change: the records to commit, and the receipts now kept (to cache and serve). */
 export interface ReceiptWrites {
   readonly records: AppRecord[];
-  readonly kept: Array<{ id: Uint8Array; receipt: Uint8Array }>;
+  readonly kept: Array<{ id: Uint8Array; proven: ProvenReceipt }>;
 }
 
 export class ReceiptStore {
@@ -63,7 +91,7 @@ export class ReceiptStore {
    */
   async prepare(
     receipts: readonly Receipt[],
-    encoded: readonly Uint8Array[],
+    tree: ReceiptTree,
     known: (id: Uint8Array) => Uint8Array | undefined,
     decided?: ReadonlySet<string>,
   ): Promise<ReceiptWrites> {
@@ -84,18 +112,25 @@ export class ReceiptStore {
       if (mem === undefined) ask.push(r.requestId);
     }
     const found = await this.store.appGetMany(ask.map(receiptKey));
-    for (let i = 0; i < ask.length; i++) if (found[i] !== undefined) existing.set(toHex(ask[i]!), found[i]);
+    for (let i = 0; i < ask.length; i++) {
+      const b = found[i];
+      if (b !== undefined) existing.set(toHex(ask[i]!), decodeStored(b).receipt);
+    }
     const records: AppRecord[] = [];
     const kept: ReceiptWrites["kept"] = [];
+    const keep = (r: Receipt, i: number): void => {
+      const proven: ProvenReceipt = { receipt: tree.receipts[i]!, count: tree.count, path: tree.path(i) };
+      records.push({ key: receiptKey(r.requestId), value: encodeStored(proven) });
+      records.push({ key: indexKey(r.height, r.requestId), value: EMPTY });
+      kept.push({ id: r.requestId, proven });
+    };
     for (let i = 0; i < receipts.length; i++) {
       const r = receipts[i]!;
       const hex = toHex(r.requestId);
       const path = fast(r, hex);
       if (path === "skip") continue;
       if (path === true) {
-        records.push({ key: receiptKey(r.requestId), value: encoded[i]! });
-        records.push({ key: indexKey(r.height, r.requestId), value: EMPTY });
-        kept.push({ id: r.requestId, receipt: encoded[i]! });
+        keep(r, i);
         continue;
       }
       const before = existing.get(hex);
@@ -105,10 +140,8 @@ export class ReceiptStore {
         if (old.status === "accepted") continue;
         records.push({ key: indexKey(old.height, r.requestId), value: null });
       }
-      records.push({ key: receiptKey(r.requestId), value: encoded[i]! });
-      records.push({ key: indexKey(r.height, r.requestId), value: EMPTY });
-      existing.set(hex, encoded[i]!);
-      kept.push({ id: r.requestId, receipt: encoded[i]! });
+      keep(r, i);
+      existing.set(hex, tree.receipts[i]!);
     }
     return { records, kept };
   }
@@ -118,8 +151,10 @@ export class ReceiptStore {
     return { key: headerKey(h.height), value: encodeHeader(h) };
   }
 
-  async receipt(id: Uint8Array): Promise<Uint8Array | undefined> {
-    return this.store.appGet(receiptKey(id));
+  /** The kept receipt of a request, with its inclusion path. */
+  async receipt(id: Uint8Array): Promise<ProvenReceipt | undefined> {
+    const b = await this.store.appGet(receiptKey(id));
+    return b === undefined ? undefined : decodeStored(b);
   }
 
   async header(height: bigint): Promise<Header | undefined> {

@@ -261,6 +261,11 @@ export const MAX_WITNESSED_EVIDENCE = 32;
  * ceiling is this times TOB_MAX_BLOCK_REQUESTS receipts. Older ones are pruned in the background.
  */
 export const RECEIPT_RETENTION_BLOCKS = 100_000;
+/**
+ * Most receipts under one receipt root (one per request of a block): bounds the count a client
+ * accepts with an inclusion path, and so the path's length (at most 12 hashes).
+ */
+export const MAX_RECEIPT_LEAVES = TOB_MAX_BLOCK_REQUESTS;
 /** Most receipt (and header) records deleted by one background prune pass (one per block). */
 export const RECEIPT_PRUNE_BATCH = 8192;
 /**

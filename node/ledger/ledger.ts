@@ -16,7 +16,8 @@ import { keyPath } from "../store/core/path.js";
 import { provenState } from "../store/core/proof.js";
 import { decodeProof, type DecodedProof } from "../store/core/proof-codec.js";
 import type { ReceiptReason } from "./reasons.js";
-import { encodeReceipt, encodeWrites, receiptsDigest, type Receipt } from "./receipt.js";
+import { encodeReceipt, encodeWrites, type Receipt } from "./receipt.js";
+import { ReceiptTree } from "./receipts-root.js";
 import { DecidedIds, type DecidedId } from "./decided-ids.js";
 import { CodeBook, type BookEntry } from "./code-book.js";
 import {
@@ -38,8 +39,8 @@ export interface SignatureVerifier {
 export interface BlockOutcome {
   readonly height: bigint;
   readonly receipts: readonly Receipt[];
-  readonly encodedReceipts: readonly Uint8Array[];
-  readonly receiptsDigest: Uint8Array;
+  /** the receipts' bytes in order, their Merkle tree and its root (what the header commits to) */
+  readonly receiptTree: ReceiptTree;
   readonly root: Uint8Array;
   readonly timestamp: number;
   /** nodes this block evicted (proven complaints), in order */
@@ -200,12 +201,10 @@ export class Ledger {
         const root = this.history.seal();
         this.decidedIds.seal(height);
         this.sealedHeight = height;
-        const encodedReceipts = receipts.map(encodeReceipt);
         return {
           height,
           receipts,
-          encodedReceipts,
-          receiptsDigest: receiptsDigest(encodedReceipts),
+          receiptTree: new ReceiptTree(receipts.map(encodeReceipt)),
           root,
           timestamp: this.history.now,
           evicted: this.evicted,

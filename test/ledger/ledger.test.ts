@@ -22,11 +22,11 @@ function agree(outs: BlockOutcome[]): Receipt[] {
   for (const o of outs) {
     assert.equal(toHex(o.root), toHex(first.root), "roots differ between replicas");
     assert.deepEqual(
-      o.encodedReceipts.map(toHex),
-      first.encodedReceipts.map(toHex),
+      o.receiptTree.receipts.map(toHex),
+      first.receiptTree.receipts.map(toHex),
       "receipts differ between replicas",
     );
-    assert.equal(toHex(o.receiptsDigest), toHex(first.receiptsDigest));
+    assert.equal(toHex(o.receiptTree.root), toHex(first.receiptTree.root));
   }
   return [...first.receipts];
 }
