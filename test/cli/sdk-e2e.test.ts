@@ -160,6 +160,7 @@ test("a receipt with a forged path, or another request's receipt, is refused and
   const r = await transferOnce();
   const other = await transferOnce();
   type Answer = { receipt: Uint8Array; path: Uint8Array[]; leafCount: number };
+  const otherAnswer = (await owner.node(0).waitReceipt(other.receipt.requestId, 5_000)) as Answer;
   for (const forge of [
     // a hash of the path altered (a block of one receipt has none: one is made up)
     (a: Answer) => ({
@@ -170,7 +171,7 @@ test("a receipt with a forged path, or another request's receipt, is refused and
           : a.path.map((h, i) => (i === 0 ? h.map((x) => x ^ 1) : h)),
     }),
     (a: Answer) => ({ ...a, leafCount: a.leafCount + 1 }),
-    async () => (await owner.node(0).waitReceipt(other.receipt.requestId, 5_000)) as Answer,
+    () => otherAnswer,
   ]) {
     const asked: number[] = [];
     await withConns(
