@@ -1355,12 +1355,12 @@ export class ArborClient {
         finish(() => resolve(t));
       };
       const askNext = () => {
-        if (done) return;
+        if (done || dl.expired) return;
         const nodeId = order[next++];
         if (nodeId !== undefined) ask(nodeId);
       };
       const widen = () => {
-        while (!done && next < order.length) askNext();
+        while (!done && !dl.expired && next < order.length) askNext();
       };
       const bad = (nodeId: number, why: string) => {
         failed.push(why);

@@ -215,7 +215,8 @@ export const ADMISSION_BATCH_REQUESTS = 1024;
 /** GETs held while a block is being applied (answered at its end); beyond this they are refused. */
 export const MAX_DEFERRED_GETS = 4096;
 /**
- * Receipts a node keeps in memory for WaitReceipt and subscriptions, about half a KiB each. Every
+ * Receipts a node keeps in memory for WaitReceipt and subscriptions, about half a KiB each (with
+ * an inclusion path of at most 12 hashes, and a signature once one was asked for). Every
  * receipt is on disk with its block (node/receipt-store.ts), so this cache only spares a disk read
  * for the receipts clients ask for right after their block: sized so that it is full, and a node's
  * memory flat, within minutes of steady load (200,000 took hours at tens of transfers/s, ~100 MiB).
