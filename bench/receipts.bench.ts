@@ -1,6 +1,7 @@
 // bench:receipts — what durable receipts add to a block's commit: blocks of 1,000 receipts
 // committed with one fsync each, without receipts and with them (the existence lookup of every
-// request id, the receipt and index records), and a background prune pass of one block's receipts.
+// request id, the receipt and index records), a background prune pass of one block's receipts, and
+// the block's receipt root (the Merkle tree each kept receipt's inclusion path is taken from).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -69,3 +70,14 @@ console.log(
 );
 console.log(`  with a lookup each        ${looked.commitMs.toFixed(1)} ms (refusals: looked up first)`);
 console.log(`  prune of one block        ${durable.pruneMs.toFixed(1)} ms (background, between commits)`);
+// The receipt root the header commits to: the block's Merkle tree (built once by the ledger; the
+// commits above take each kept receipt's path from it).
+const leaves = receipts(1n).map(encodeReceipt);
+const treeUs = median(
+  Array.from({ length: BLOCKS }, () => {
+    const t0 = nowUs();
+    new ReceiptTree(leaves);
+    return nowUs() - t0;
+  }),
+);
+console.log(`  receipt root of a block   ${(treeUs / 1000).toFixed(2)} ms (Merkle tree of its receipts)`);
