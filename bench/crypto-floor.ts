@@ -121,7 +121,7 @@ function transferMessages(accounts: number): {
   });
   return {
     request: requestSigningMessage(b),
-    receipt: receiptSigningMessage(out.receiptTree.receipts[0]!),
+    receipt: receiptSigningMessage(out.encodedReceipts[0]!),
     statement: statementSigningMessage(statement),
     user: users[0]!,
   };

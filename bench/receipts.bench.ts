@@ -42,12 +42,15 @@ async function run(
   const prunes: number[] = [];
   for (let h = 1n; h <= BigInt(BLOCKS); h++) {
     const rcpts = receipts(h);
-    const tree = new ReceiptTree(rcpts.map(encodeReceipt));
+    const encoded = rcpts.map(encodeReceipt);
+    const tree = ReceiptTree.of(encoded);
     const t0 = nowUs();
     // Every receipt here is a verdict: the ledger reports them decided (no lookups), unless the
     // run measures the lookup path.
     const decided = decidedKnown ? new Set(rcpts.map((r) => toHex(r.requestId))) : undefined;
-    const records = withReceipts ? (await rs.prepare(rcpts, tree, () => undefined, decided)).records : [];
+    const records = withReceipts
+      ? (await rs.prepare(rcpts, encoded, tree, () => undefined, decided)).records
+      : [];
     await store.commit(h, [], records);
     commits.push((nowUs() - t0) / 1000);
     const t1 = nowUs();
@@ -76,7 +79,7 @@ const leaves = receipts(1n).map(encodeReceipt);
 const treeUs = median(
   Array.from({ length: BLOCKS }, () => {
     const t0 = nowUs();
-    new ReceiptTree(leaves);
+    ReceiptTree.of(leaves);
     return nowUs() - t0;
   }),
 );

@@ -469,6 +469,7 @@ export class ArborNode {
     await this.pruning;
     const { records, kept } = await this.receiptStore.prepare(
       out.receipts,
+      out.encodedReceipts,
       out.receiptTree,
       (id) => this.receipts.peek(id),
       new Set(out.decided.map((x) => toHex(x.id))),

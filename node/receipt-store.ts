@@ -3,27 +3,26 @@
 // pruned in the background once its block is RECEIPT_RETENTION_BLOCKS old, through a height index.
 // Also the node's own header of each height (hash chain and certificate checks after a restart).
 //
-// Application keys (under the store's application prefix): 'r' ‖ request id → the receipt with its
-// inclusion path (bytes receipt ‖ varint count ‖ varint n ‖ n × 32-byte hash), so that a receipt
-// served after a restart carries the same path as before;
-// 'i' ‖ u64 height ‖ request id → empty (the height index); 'H' ‖ u64 height → own header.
+// Also, per height that kept a receipt, the leaf hashes of the block's receipt tree: a receipt read
+// back after a restart gets the same inclusion path as before, for 32 bytes per receipt of the block.
+//
+// Application keys (under the store's application prefix): 'r' ‖ request id → receipt bytes;
+// 'i' ‖ u64 height ‖ request id → empty (the height index); 'H' ‖ u64 height → own header;
+// 'L' ‖ u64 height → n × 32-byte leaf hash (the block's receipts in order).
 
 import { Reader, Writer } from "./common/codec.js";
 import { toHex } from "./common/bytes.js";
-import {
-  MAX_RECEIPT_LEAVES,
-  RECEIPT_PRUNE_BATCH,
-  RECEIPT_RETENTION_BLOCKS,
-  TOB_MAX_BLOCK_BYTES,
-} from "./common/limits.js";
+import { MAX_RECEIPT_LEAVES, RECEIPT_PRUNE_BATCH, RECEIPT_RETENTION_BLOCKS } from "./common/limits.js";
+import { DecodeError } from "./common/errors.js";
 import { decodeHeader, encodeHeader, type Header } from "./ledger/header.js";
 import { decodeReceipt, type Receipt } from "./ledger/receipt.js";
-import type { ProvenReceipt, ReceiptTree } from "./ledger/receipts-root.js";
+import { ReceiptTree, type ProvenReceipt } from "./ledger/receipts-root.js";
 import type { AppRecord, LevelStore } from "./store/level-store.js";
 
 const K_RECEIPT = 0x72; // 'r'
 const K_INDEX = 0x69; // 'i'
 const K_HEADER = 0x48; // 'H'
+const K_LEAVES = 0x4c; // 'L'
 const EMPTY = new Uint8Array(0);
 
 function receiptKey(id: Uint8Array): Uint8Array {
@@ -42,24 +41,22 @@ function headerKey(height: bigint): Uint8Array {
   return new Writer(9).u8(K_HEADER).u64(height).finish();
 }
 
-function encodeStored(p: ProvenReceipt): Uint8Array {
-  const w = new Writer(p.receipt.length + 16 + 32 * p.path.length)
-    .bytes(p.receipt)
-    .varint(p.count)
-    .varint(p.path.length);
-  for (const h of p.path) w.raw(h);
+function leavesKey(height: bigint): Uint8Array {
+  return new Writer(9).u8(K_LEAVES).u64(height).finish();
+}
+
+function encodeLeaves(tree: ReceiptTree): Uint8Array {
+  const w = new Writer(32 * tree.count);
+  for (const h of tree.leafHashes) w.raw(h);
   return w.finish();
 }
 
-function decodeStored(b: Uint8Array): ProvenReceipt {
-  const r = new Reader(b);
-  const receipt = r.copy(r.varint(TOB_MAX_BLOCK_BYTES, "receipt length"), "receipt");
-  const count = r.varint(MAX_RECEIPT_LEAVES, "receipt count");
-  const n = r.varint(32, "path length");
-  const path: Uint8Array[] = [];
-  for (let i = 0; i < n; i++) path.push(r.copy(32, "path hash"));
-  r.end("stored receipt");
-  return { receipt, count, path };
+function decodeLeaves(b: Uint8Array): Uint8Array[] {
+  if (b.length % 32 !== 0 || b.length / 32 > MAX_RECEIPT_LEAVES)
+    throw new DecodeError("receipts/bad-leaves", `a leaf list of ${b.length} bytes`);
+  const out: Uint8Array[] = [];
+  for (let o = 0; o < b.length; o += 32) out.push(b.slice(o, o + 32));
+  return out;
 }
 
 /** What a block's receipts change: the records to commit, and the receipts now kept (to cache and serve). */
@@ -91,6 +88,7 @@ export class ReceiptStore {
    */
   async prepare(
     receipts: readonly Receipt[],
+    encoded: readonly Uint8Array[],
     tree: ReceiptTree,
     known: (id: Uint8Array) => Uint8Array | undefined,
     decided?: ReadonlySet<string>,
@@ -112,15 +110,12 @@ export class ReceiptStore {
       if (mem === undefined) ask.push(r.requestId);
     }
     const found = await this.store.appGetMany(ask.map(receiptKey));
-    for (let i = 0; i < ask.length; i++) {
-      const b = found[i];
-      if (b !== undefined) existing.set(toHex(ask[i]!), decodeStored(b).receipt);
-    }
+    for (let i = 0; i < ask.length; i++) if (found[i] !== undefined) existing.set(toHex(ask[i]!), found[i]);
     const records: AppRecord[] = [];
     const kept: ReceiptWrites["kept"] = [];
     const keep = (r: Receipt, i: number): void => {
-      const proven: ProvenReceipt = { receipt: tree.receipts[i]!, count: tree.count, path: tree.path(i) };
-      records.push({ key: receiptKey(r.requestId), value: encodeStored(proven) });
+      const proven: ProvenReceipt = { receipt: encoded[i]!, count: tree.count, path: tree.path(i) };
+      records.push({ key: receiptKey(r.requestId), value: encoded[i]! });
       records.push({ key: indexKey(r.height, r.requestId), value: EMPTY });
       kept.push({ id: r.requestId, proven });
     };
@@ -141,8 +136,9 @@ export class ReceiptStore {
         records.push({ key: indexKey(old.height, r.requestId), value: null });
       }
       keep(r, i);
-      existing.set(hex, tree.receipts[i]!);
+      existing.set(hex, encoded[i]!);
     }
+    if (kept.length > 0) records.push({ key: leavesKey(receipts[0]!.height), value: encodeLeaves(tree) });
     return { records, kept };
   }
 
@@ -151,10 +147,20 @@ export class ReceiptStore {
     return { key: headerKey(h.height), value: encodeHeader(h) };
   }
 
-  /** The kept receipt of a request, with its inclusion path. */
+  /**
+   * The kept receipt of a request, with its inclusion path (rebuilt from its block's leaf hashes:
+   * one SHA-256 per receipt of the block). Undefined when there is none, or it is being pruned.
+   */
   async receipt(id: Uint8Array): Promise<ProvenReceipt | undefined> {
     const b = await this.store.appGet(receiptKey(id));
-    return b === undefined ? undefined : decodeStored(b);
+    if (b === undefined) return undefined;
+    const r = decodeReceipt(b);
+    const leaves = await this.store.appGet(leavesKey(r.height));
+    if (leaves === undefined) return undefined;
+    const tree = ReceiptTree.fromLeafHashes(decodeLeaves(leaves));
+    if (r.index >= tree.count)
+      throw new DecodeError("receipts/bad-leaves", `receipt ${r.index} of a block of ${tree.count}`);
+    return { receipt: b, count: tree.count, path: tree.path(r.index) };
   }
 
   async header(height: bigint): Promise<Header | undefined> {
@@ -186,6 +192,7 @@ export class ReceiptStore {
     for (const row of rows) dels.push(row.key, receiptKey(row.key.subarray(9)));
     await this.store.appDelete(dels);
     await this.store.appClear(headerKey(0n), headerKey(cut));
+    await this.store.appClear(leavesKey(0n), leavesKey(cut));
     if (rows.length < RECEIPT_PRUNE_BATCH) this.prunedBelow = cut;
   }
 }

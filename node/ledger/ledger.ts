@@ -39,7 +39,8 @@ export interface SignatureVerifier {
 export interface BlockOutcome {
   readonly height: bigint;
   readonly receipts: readonly Receipt[];
-  /** the receipts' bytes in order, their Merkle tree and its root (what the header commits to) */
+  readonly encodedReceipts: readonly Uint8Array[];
+  /** the receipts' Merkle tree, whose root the header commits to */
   readonly receiptTree: ReceiptTree;
   readonly root: Uint8Array;
   readonly timestamp: number;
@@ -201,10 +202,12 @@ export class Ledger {
         const root = this.history.seal();
         this.decidedIds.seal(height);
         this.sealedHeight = height;
+        const encodedReceipts = receipts.map(encodeReceipt);
         return {
           height,
           receipts,
-          receiptTree: new ReceiptTree(receipts.map(encodeReceipt)),
+          encodedReceipts,
+          receiptTree: ReceiptTree.of(encodedReceipts),
           root,
           timestamp: this.history.now,
           evicted: this.evicted,

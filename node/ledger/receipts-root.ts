@@ -46,8 +46,18 @@ export class ReceiptTree {
   private readonly levels: Uint8Array[][];
   readonly root: Uint8Array;
 
-  constructor(readonly receipts: readonly Uint8Array[]) {
-    let level = receipts.map(receiptLeafHash);
+  /** The tree of a block's receipts (their bytes, in block order). */
+  static of(receipts: readonly Uint8Array[]): ReceiptTree {
+    return new ReceiptTree(receipts.map(receiptLeafHash));
+  }
+
+  /** The tree over these leaf hashes (receiptLeafHash of each receipt, in block order). */
+  static fromLeafHashes(leafHashes: readonly Uint8Array[]): ReceiptTree {
+    return new ReceiptTree(leafHashes);
+  }
+
+  private constructor(leafHashes: readonly Uint8Array[]) {
+    let level = [...leafHashes];
     this.levels = [level];
     while (level.length > 1) {
       const up: Uint8Array[] = [];
@@ -56,17 +66,21 @@ export class ReceiptTree {
       this.levels.push(up);
       level = up;
     }
-    this.root = sealRoot(receipts.length, level[0] ?? new Uint8Array(HASH));
+    this.root = sealRoot(leafHashes.length, level[0] ?? new Uint8Array(HASH));
   }
 
   get count(): number {
-    return this.receipts.length;
+    return this.levels[0]!.length;
+  }
+
+  get leafHashes(): readonly Uint8Array[] {
+    return this.levels[0]!;
   }
 
   /** The sibling hashes from the leaf at `index` up to the top (levels without a sibling skipped). */
   path(index: number): Uint8Array[] {
-    if (!Number.isInteger(index) || index < 0 || index >= this.receipts.length)
-      throw new RangeError(`no receipt at index ${index} of ${this.receipts.length}`);
+    if (!Number.isInteger(index) || index < 0 || index >= this.count)
+      throw new RangeError(`no receipt at index ${index} of ${this.count}`);
     const out: Uint8Array[] = [];
     let i = index;
     for (let l = 0; l < this.levels.length - 1; l++) {
@@ -81,7 +95,7 @@ export class ReceiptTree {
 
 /** The receipt root of a block's receipts, in order. */
 export function receiptsRoot(receipts: readonly Uint8Array[]): Uint8Array {
-  return new ReceiptTree(receipts).root;
+  return ReceiptTree.of(receipts).root;
 }
 
 /** How many sibling hashes the path of the leaf at `index` has in a tree of `count` leaves. */

@@ -21,7 +21,8 @@ const receipts: Receipt[] = [1, 2, 3].map((b, index) => ({
   timestamp: 40n + BigInt(index),
   writesDigest: new Uint8Array(32).fill(b),
 }));
-const tree = new ReceiptTree(receipts.map(encodeReceipt));
+const encoded = receipts.map(encodeReceipt);
+const tree = ReceiptTree.of(encoded);
 const header: Header = {
   chain: new Uint8Array(32),
   height: HEIGHT,
@@ -34,7 +35,7 @@ const header: Header = {
   nextFromHeight: 0n,
 };
 const answer = (i: number) => ({
-  receipt: tree.receipts[i]!,
+  receipt: encoded[i]!,
   node: 2,
   signature: new Uint8Array(0),
   leafCount: tree.count,

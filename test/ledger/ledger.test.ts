@@ -22,8 +22,8 @@ function agree(outs: BlockOutcome[]): Receipt[] {
   for (const o of outs) {
     assert.equal(toHex(o.root), toHex(first.root), "roots differ between replicas");
     assert.deepEqual(
-      o.receiptTree.receipts.map(toHex),
-      first.receiptTree.receipts.map(toHex),
+      o.encodedReceipts.map(toHex),
+      first.encodedReceipts.map(toHex),
       "receipts differ between replicas",
     );
     assert.equal(toHex(o.receiptTree.root), toHex(first.receiptTree.root));

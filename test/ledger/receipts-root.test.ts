@@ -50,7 +50,7 @@ test("receipt vectors: encodings, leaf hashes, roots of 0, 1, 2, 3 and 5 receipt
     assert.equal(toHex(receiptsRoot(enc.slice(0, r.count))), r.root, `root of ${r.count}`);
   const five = v.roots.find((r: { count: number }) => r.count === 5).root;
   for (const p of v.paths) {
-    const tree = new ReceiptTree(enc.slice(0, p.count));
+    const tree = ReceiptTree.of(enc.slice(0, p.count));
     assert.deepEqual(tree.path(p.index).map(toHex), p.path);
     assert.ok(verifyReceiptPath(enc[p.index]!, p.index, p.count, p.path.map(fromHex), fromHex(five)));
   }
@@ -76,7 +76,7 @@ const leaves = (n: number) => Array.from({ length: n }, (_, i) => utf8(`receipt 
 test("the tree is the recursive split at the largest power of two; every path verifies", () => {
   for (let n = 0; n <= 70; n++) {
     const ls = leaves(n);
-    const tree = new ReceiptTree(ls);
+    const tree = ReceiptTree.of(ls);
     assert.equal(toHex(tree.root), toHex(referenceRoot(ls)), `root of ${n}`);
     for (let i = 0; i < n; i++) {
       const path = tree.path(i);
@@ -88,7 +88,7 @@ test("the tree is the recursive split at the largest power of two; every path ve
 
 test("a forged path is refused: another receipt, index, count, hash, order or length", () => {
   const ls = leaves(13);
-  const tree = new ReceiptTree(ls);
+  const tree = ReceiptTree.of(ls);
   const root = tree.root;
   const path = tree.path(6);
   assert.ok(verifyReceiptPath(ls[6]!, 6, 13, path, root));

@@ -40,7 +40,8 @@ const rejected = (rid: number, height: bigint, reason: "replay" | "stale-root"):
 });
 
 async function block(s: LevelStore, rs: ReceiptStore, height: bigint, receipts: Receipt[]) {
-  const w = await rs.prepare(receipts, new ReceiptTree(receipts.map(encodeReceipt)), () => undefined);
+  const encoded = receipts.map(encodeReceipt);
+  const w = await rs.prepare(receipts, encoded, ReceiptTree.of(encoded), () => undefined);
   await s.commit(height, [], w.records);
   return w.kept;
 }
@@ -52,7 +53,7 @@ test("receipts survive a reopen; accepted never replaced, rejected never replace
     let rs = new ReceiptStore(s, 2n);
     assert.equal((await block(s, rs, 1n, [accepted(1, 1n), rejected(2, 1n, "stale-root")])).length, 2);
     // A replay of 1 (accepted before) and of 2 within one block: only 2's acceptance counts.
-    const second = [rejected(1, 2n, "replay"), accepted(2, 2n), rejected(2, 2n, "replay")];
+    const second = [accepted(2, 2n), rejected(1, 2n, "replay"), rejected(2, 2n, "replay")];
     const kept = await block(s, rs, 2n, second);
     assert.deepEqual(
       kept.map((k) => k.id[0]),
@@ -66,11 +67,11 @@ test("receipts survive a reopen; accepted never replaced, rejected never replace
     // After the reopen the kept receipt still carries its path under its block's receipt root.
     const proven = (await rs.receipt(id(2)))!;
     assert.equal(proven.count, 3);
-    const root2 = new ReceiptTree(second.map(encodeReceipt)).root;
-    assert.ok(verifyReceiptPath(proven.receipt, 1, proven.count, proven.path, root2));
-    assert.ok(!verifyReceiptPath(proven.receipt, 0, proven.count, proven.path, root2));
+    const root2 = ReceiptTree.of(second.map(encodeReceipt)).root;
+    assert.ok(verifyReceiptPath(proven.receipt, 0, proven.count, proven.path, root2));
+    assert.ok(!verifyReceiptPath(proven.receipt, 1, proven.count, proven.path, root2));
     // A rejection of a request with a receipt on disk only (not in memory) does not replace it either.
-    assert.equal((await block(s, rs, 3n, [rejected(2, 3n, "replay"), accepted(3, 3n)])).length, 1);
+    assert.equal((await block(s, rs, 3n, [accepted(3, 3n), rejected(2, 3n, "replay")])).length, 1);
     assert.equal(hex((await rs.receipt(id(2)))?.receipt), hex(encodeReceipt(accepted(2, 2n))));
     // Retention 2: at height 4, heights 1 and 2 go (receipts, index entries, own headers).
     await s.commit(4n, [], [rs.headerRecord({ ...header, height: 4n })]);
@@ -83,6 +84,12 @@ test("receipts survive a reopen; accepted never replaced, rejected never replace
       index.map((r) => r.key[40]),
       [3],
       "one index entry, for the receipt kept",
+    );
+    const leafLists = await s.appRange(new Uint8Array([0x4c]), new Uint8Array([0x4d]));
+    assert.deepEqual(
+      leafLists.map((r) => r.key[8]),
+      [3],
+      "the leaf hashes of height 3 only",
     );
     assert.equal((await rs.header(4n))?.height, 4n);
     await s.close();
@@ -104,8 +111,9 @@ const header = {
 };
 
 test("a receipt not in the cache is answered from the store with its path, signed only when asked", async () => {
-  const tree = new ReceiptTree([encodeReceipt(accepted(6, 9n)), encodeReceipt(accepted(7, 9n))]);
-  const stored = { receipt: tree.receipts[1]!, count: 2, path: tree.path(1) };
+  const encoded = [encodeReceipt(accepted(6, 9n)), encodeReceipt(accepted(7, 9n))];
+  const tree = ReceiptTree.of(encoded);
+  const stored = { receipt: encoded[1]!, count: 2, path: tree.path(1) };
   let signs = 0;
   const book = new ReceiptBook(
     () => new Uint8Array(64).fill(++signs),
@@ -132,7 +140,8 @@ test("with the block's decided ids: verdicts are written as they are, replay and
       const set = new Set(decided.map((b) => toHex(id(b))));
       const w = await rs.prepare(
         receipts,
-        new ReceiptTree(receipts.map(encodeReceipt)),
+        receipts.map(encodeReceipt),
+        ReceiptTree.of(receipts.map(encodeReceipt)),
         () => undefined,
         set,
       );
