@@ -40,7 +40,7 @@ export interface SignatureOps {
   /** the request (~8 KB): signatures by the client, verifications by the nodes */
   readonly requestSigns: number;
   readonly requestVerifies: number;
-  /** receipts (small), each signed by a node and verified by the client */
+  /** receipts (small) signed by a node and verified by the client: none by default (docs/protocol.md §6) */
   readonly receipts: number;
 }
 
@@ -48,15 +48,15 @@ export interface SignatureOps {
  * The fewest signature operations one transfer needs on n nodes (f = ⌊(n−1)/3⌋):
  * - the client signs its request: 1 sign (~8 KB: its proof carries the op's code);
  * - every node checks the request's signature once: n verifies (of the request);
- * - the trusted receipt: f+1 nodes sign it alike and the client verifies those f+1: f+1 signs and
- *   f+1 verifies (the SDK asks f+1 nodes first, the others only when one of them fails).
+ * - the trusted receipt: none; one node's receipt is trusted through its inclusion path under the
+ *   certified header of its block (f+1 signed receipts, each a sign and a verify, are only the
+ *   opt-in early answer).
  * Left out, because they are per block and shared by its transfers: the root statements GET
  * replies carry (a node signs one per height, a client verifies each once), block headers'
- * certificates and consensus votes.
+ * certificates (a client checks one per height, for its reads and receipts alike) and votes.
  */
 export function signatureOps(n: number): SignatureOps {
-  const f = Math.floor((n - 1) / 3);
-  return { requestSigns: 1, requestVerifies: n, receipts: f + 1 };
+  return { requestSigns: 1, requestVerifies: n, receipts: 0 };
 }
 
 /** CPU µs of Ed25519 work per transfer at the floor. */

@@ -1,6 +1,6 @@
 // bench:e2e — the banking workload through the SDK, the way users run it: several ArborClient
 // instances in this process (each its own key, owning its share of the accounts), each signing its
-// transfers itself and waiting for the receipt f+1 nodes signed alike, with routed, verified reads
+// transfers itself and waiting for a receipt trusted through its block's certified header, with routed, verified reads
 // for the proofs (Bank.transfer → ArborClient.transact). The cluster is real: node child processes
 // on loopback (test/cluster/cluster.ts). First 4 nodes (f = 1, k = 2), then 1 node.
 //
@@ -25,7 +25,7 @@
 // The cryptographic floor (bench/crypto-floor.ts), measured first in this process with the
 // product's own Ed25519 calls on a real transfer's messages: median µs per verify and sign, the
 // fewest signature operations a transfer needs with n nodes (n verifies of the ~8 KB request, the
-// client's signature of it, f+1 signed receipts; GET root statements, block headers and votes are
+// client's signature of it; receipts are trusted through the header; GET root statements, block headers and votes are
 // per block and left out), hence CPU-ms per transfer and the transfers/s the
 // machine's cores could reach if everything else were free — printed for 4 and 1 node with the
 // sustained rate's share of it, and in the JSON as cryptoBoundTransfersPerSec,

@@ -1,7 +1,8 @@
 // ArborClient: the SDK. Reads are routed to the holders of each key, verified (node signature,
 // proof, and — by default — the root against a certified header), joined into one proof against
-// the newest root; writes are signed requests whose receipt is trusted once f+1 nodes signed the
-// same receipt.
+// the newest root; writes are signed requests whose receipt is trusted from one node through the
+// certified header of its height (its inclusion path under the header's receipt root), or from f+1
+// equal signed receipts.
 
 import { Writer } from "../node/common/codec.js";
 import { bytesEqual, toHex } from "../node/common/bytes.js";
@@ -58,6 +59,8 @@ import { joinAnswers, pruneProof, type ProofAnswer } from "./proofs.js";
 import { NodeConnection } from "./transport.js";
 import { LightClient, nodeHeaderSource, type HeaderSource } from "./light.js";
 import { ValidatorHistory } from "./validator-history.js";
+import { rememberVerifiedHeader, verifiedHeader } from "./header-cache.js";
+import { checkAgainstHeader, openReceipt, outcomeByPath, type OpenedReceipt } from "./receipt-check.js";
 import type { GetReply, StatusReply } from "../proto/gen/arbor/v1/client_pb.js";
 
 export interface ConnectOptions {
@@ -71,6 +74,13 @@ export interface ConnectOptions {
   readonly key?: ClientKey;
   /** Verify every read against a certified root (default true). */
   readonly verify?: boolean;
+  /**
+   * Also accept f+1 equal signed receipts (default false): nodes then sign each receipt they
+   * serve this client and f+1 are asked at once, which can answer before the header of the
+   * receipt's height is certified. Without it a receipt is trusted from one node through the
+   * certified header.
+   */
+  readonly earlyReceipts?: boolean;
   /**
    * Every SDK call's deadline, milliseconds (default 30 s; each call takes `{ timeoutMs }` to
    * override it): by then it has returned or failed with a typed error naming what was missing.
@@ -165,11 +175,22 @@ export interface SignedStatement {
   readonly signature: Uint8Array;
 }
 
+/** A receipt the client trusts, and what it trusts it on (docs/protocol.md §6). */
 export interface TrustedReceipt {
   readonly receipt: Receipt;
   readonly bytes: Uint8Array;
-  /** nodes whose equal signed receipts back it */
+  /**
+   * header: its inclusion path leads to the receipt root of `header`, whose certificate (2f+1
+   * signatures of that height's validator set) the client verified; signatures: f+1 nodes signed
+   * these very bytes (the early answer, or a refusal that needs them).
+   */
+  readonly backing: "header" | "signatures";
+  /** backing "header": the certified header of the receipt's height */
+  readonly header?: CertifiedHeader;
+  /** the nodes whose signatures back it: the header's certificate, or the equal signed receipts */
   readonly signers: readonly number[];
+  /** the nodes whose answers were used: the one that served it, or the f+1 signers */
+  readonly servedBy: readonly number[];
 }
 
 /** Rejections a fresh read and a new request (new proof, new lifetime) can overcome. */
@@ -185,10 +206,15 @@ const JOIN_ROUNDS = 3;
 /** How long a node is asked to wait for a header's certificate before the next node is asked. */
 const CERTIFICATE_WAIT_MS = 1_000;
 /**
- * How long after the first valid receipt the client waits for the other f of the first f+1 nodes
- * before asking every node (correct nodes apply a block within milliseconds of each other).
+ * How long after the first valid signed receipt the client waits for the other f of the first f+1
+ * nodes before asking every node (correct nodes apply a block within milliseconds of each other).
  */
 const RECEIPT_HEDGE_MS = 250;
+/**
+ * How long a receipt is waited for from the nodes asked so far before one more is asked: what a
+ * node that admits a request and never answers for it can delay a write (as SUBMIT_FALLBACK_MS).
+ */
+const RECEIPT_FALLBACK_MS = SUBMIT_FALLBACK_MS;
 /** How long one fetch of a certified header looks before it gives up (client/no-certificate). */
 const CERTIFICATE_DEADLINE_MS = 5_000;
 /** How long one endpoint may take to send the genesis before the next is asked. */
@@ -212,7 +238,6 @@ export class ArborClient {
   readonly key: ClientKey;
   readonly f: number;
   private readonly conns = new Map<number, NodeConnection>();
-  private readonly certified = new Map<bigint, CertifiedHeader>();
   /** Certified headers being fetched, by height. */
   private readonly certifying = new Map<bigint, Promise<CertifiedHeader>>();
   private readonly partitions: Map<number, Partition>;
@@ -222,6 +247,8 @@ export class ArborClient {
   /** Highest height of a read this client verified. */
   private readHeight = 0n;
   readonly verifyReads: boolean;
+  /** Whether f+1 equal signed receipts are asked for too (ConnectOptions.earlyReceipts). */
+  readonly earlyReceipts: boolean;
   /** Signed statements kept as potential evidence (bounded, newest last). */
   readonly evidence: SignedStatement[] = [];
   /** Proofs of misbehaviour found so far (by reads or audits), ready for `complain`. */
@@ -254,6 +281,7 @@ export class ArborClient {
     this.history = new ValidatorHistory(genesis, this.chain);
     this.key = opts.key ?? generateKey();
     this.verifyReads = opts.light === true || (opts.verify ?? true);
+    this.earlyReceipts = opts.earlyReceipts === true;
     this.timeoutMs = callTimeout(opts.timeoutMs, DEFAULT_CALL_TIMEOUT_MS);
     this.f = Math.floor((genesis.nodes.length - 1) / 3);
     this.partitions = new Map(genesis.nodes.map((n) => [n.id, new Partition(n.prefixes)]));
@@ -1040,7 +1068,7 @@ export class ArborClient {
   ): Promise<CertifiedHeader> {
     dl.waitingFor("client/no-certificate", () => `no certified header for height ${height} from any node`);
     if (this.light) return this.lightHeader(height, dl);
-    const have = this.certified.get(height);
+    const have = verifiedHeader(this.chain, height, this.history.setAt(height));
     if (have) return have;
     // Reads answered at one height share one fetch and one certificate check.
     let pending = this.certifying.get(height);
@@ -1080,9 +1108,10 @@ export class ArborClient {
             this.history.learn(t);
             set = this.history.setAt(height);
           }
+          const known = verifiedHeader(this.chain, height, set);
+          if (known) return known;
           if (!verifyCertificate(c, set, clientVerifier).ok) continue;
-          this.certified.set(height, c);
-          if (this.certified.size > 4096) this.certified.delete(this.certified.keys().next().value!);
+          rememberVerifiedHeader(c);
           return c;
         } catch {
           /* try the next node */
@@ -1267,12 +1296,16 @@ export class ArborClient {
   }
 
   /**
-   * Waits for f+1 equal, validly signed receipts for a request id. f+1 nodes are asked first
-   * (`first`, the nodes that admitted the request, then others, nodes avoided for now last); the
-   * remaining nodes are asked too once one of those fails, signs something else or answers
-   * wrongly, or when the first valid receipt is not matched within RECEIPT_HEDGE_MS (a faulty node
-   * among them may stay silent). Fails with client/no-receipt by the deadline (`opts`; a number:
-   * milliseconds, the older form).
+   * A trusted receipt for a request id (docs/protocol.md §6). The nodes that admitted the request
+   * (`first`) are asked first, then the others (nodes avoided for now last), one more every
+   * RECEIPT_FALLBACK_MS while none has given a receipt that verifies: a receipt whose inclusion
+   * path leads to the receipt root of the certified header of its height is trusted from that one
+   * node (the certificate is checked once per height per process). A node that fails, or sends a
+   * receipt for another request or with a wrong path, is avoided for a while and the next is asked
+   * at once. f+1 equal signed receipts are the other way: asked for when the client wants the
+   * early answer (`earlyReceipts`), and needed for a refusal that does not settle a request by
+   * itself (receipt-check.ts `outcomeByPath`). Fails with client/no-receipt by the deadline
+   * (`opts`; a number: milliseconds, the older form).
    */
   async receipt(
     id: Uint8Array,
@@ -1289,69 +1322,121 @@ export class ArborClient {
       this.genesis.nodes.filter((n) => !this.excluded.has(n.id)).map((n) => n.id),
     );
     const order = [...new Set([...first.filter((x) => live.includes(x)), ...live])];
-    const initial = order.slice(0, need);
-    const rest = order.slice(need);
+    let signed = this.earlyReceipts;
     const byBytes = new Map<string, { bytes: Uint8Array; signers: number[] }>();
     const failed: string[] = [];
     const asked: number[] = [];
-    dl.waitingFor("client/no-receipt", () => {
+    const waiting = () => {
       const best = Math.max(0, ...[...byBytes.values()].map((e) => e.signers.length));
       return (
-        `no receipt from f+1 = ${need} nodes for request ${toHex(id).slice(0, 16)}: ` +
-        `asked nodes ${asked.join(", ")}, at most ${best} signed the same receipt` +
+        `no receipt for request ${toHex(id).slice(0, 16)} verified: asked nodes ${asked.join(", ")}` +
+        (signed ? `, at most ${best} of f+1 = ${need} signed the same receipt` : "") +
         (failed.length ? `; ${failed.join("; ")}` : "")
       );
-    });
+    };
+    dl.waitingFor("client/no-receipt", waiting);
     return new Promise((resolve, reject) => {
       if (order.length === 0)
         return reject(new UnavailableError("client/no-receipt", "no receipt: every node is excluded"));
+      let next = 0;
       let pending = 0;
       let done = false;
-      let widened = false;
       let hedge: NodeJS.Timeout | undefined;
+      const fallback = setInterval(() => askNext(), RECEIPT_FALLBACK_MS);
+      fallback.unref?.();
       const finish = (f: () => void) => {
         done = true;
         clearTimeout(hedge);
+        clearInterval(fallback);
         f();
       };
+      const settle = (t: TrustedReceipt) => {
+        if (t.receipt.height > this.seenHeight) this.seenHeight = t.receipt.height;
+        finish(() => resolve(t));
+      };
+      const askNext = () => {
+        if (done || dl.expired) return;
+        const nodeId = order[next++];
+        if (nodeId !== undefined) ask(nodeId);
+      };
       const widen = () => {
-        if (widened || done) return;
-        widened = true;
-        clearTimeout(hedge);
-        for (const nodeId of rest) ask(nodeId);
+        while (!done && !dl.expired && next < order.length) askNext();
+      };
+      const bad = (nodeId: number, why: string) => {
+        failed.push(why);
+        this.penalties.avoid(nodeId);
+        askNext();
+      };
+      /** Switches to f+1 signed receipts: the first f+1 nodes are asked again, signed this time. */
+      const needSignatures = () => {
+        if (signed) return;
+        signed = true;
+        for (const nodeId of order.slice(0, need)) ask(nodeId);
+        next = Math.max(next, need);
+      };
+      const countSigned = (nodeId: number, bytes: Uint8Array, signature: Uint8Array): boolean => {
+        const n = this.genesis.nodes.find((x) => x.id === nodeId)!;
+        if (!verify(n.publicKey, receiptSigningMessage(bytes), signature)) {
+          bad(nodeId, `node ${nodeId} sent a receipt signature that does not verify`);
+          return false;
+        }
+        const k = toHex(bytes);
+        const e = byBytes.get(k) ?? { bytes, signers: [] };
+        if (!e.signers.includes(nodeId)) e.signers.push(nodeId);
+        byBytes.set(k, e);
+        if (e.signers.length >= need) {
+          settle({
+            receipt: decodeReceipt(e.bytes),
+            bytes: e.bytes,
+            backing: "signatures",
+            signers: e.signers,
+            servedBy: e.signers,
+          });
+          return false;
+        }
+        if (byBytes.size > 1) widen();
+        else hedge ??= setTimeout(widen, RECEIPT_HEDGE_MS);
+        return true;
       };
       const ask = (nodeId: number) => {
-        const n = this.genesis.nodes.find((x) => x.id === nodeId)!;
         pending++;
         asked.push(nodeId);
         this.node(nodeId)
-          .waitReceipt(id, dl.cap(Infinity), dl.cap(Infinity))
-          .then((r) => {
+          .waitReceipt(id, dl.cap(Infinity), dl.cap(Infinity), signed)
+          .then(async (r) => {
             if (done) return;
-            if (r.node !== n.id || !verify(n.publicKey, receiptSigningMessage(r.receipt), r.signature)) {
-              failed.push(`node ${nodeId} sent a receipt that is not its own`);
-              return widen();
+            if (r.node !== nodeId) return bad(nodeId, `node ${nodeId} sent a receipt that is not its own`);
+            let o: OpenedReceipt;
+            try {
+              o = openReceipt(id, { ...r, node: nodeId });
+            } catch (e) {
+              return bad(nodeId, errorText(e));
             }
-            const k = toHex(r.receipt);
-            const e = byBytes.get(k) ?? { bytes: r.receipt, signers: [] };
-            e.signers.push(n.id);
-            byBytes.set(k, e);
-            if (e.signers.length < need) {
-              if (byBytes.size > 1) widen();
-              else hedge ??= setTimeout(widen, RECEIPT_HEDGE_MS);
-              return;
+            if (r.signature.length > 0 && !countSigned(nodeId, r.receipt, r.signature)) return;
+            // A refusal of one copy of the request is in its block's receipt root, but only the
+            // receipt nodes keep (f+1 signed alike) says how the request ended.
+            if (!outcomeByPath(o.receipt)) return needSignatures();
+            const cert = await this.receiptHeader(o.receipt.height, nodeId, dl);
+            dl.waitingFor("client/no-receipt", waiting);
+            if (done) return;
+            try {
+              checkAgainstHeader(o, cert.header, nodeId);
+            } catch (e) {
+              return bad(nodeId, errorText(e));
             }
-            const receipt = decodeReceipt(e.bytes);
-            if (!bytesEqual(receipt.requestId, id))
-              return finish(() =>
-                reject(new VerificationError("client/bad-receipt", "receipt for another request")),
-              );
-            if (receipt.height > this.seenHeight) this.seenHeight = receipt.height;
-            finish(() => resolve({ receipt, bytes: e.bytes, signers: e.signers }));
+            settle({
+              receipt: o.receipt,
+              bytes: o.bytes,
+              backing: "header",
+              header: cert,
+              signers: cert.signatures.map((x) => x.signer),
+              servedBy: [nodeId],
+            });
           })
           .catch((e: unknown) => {
+            dl.waitingFor("client/no-receipt", waiting);
             failed.push(`node ${nodeId}: ${errorText(e)}`);
-            widen();
+            askNext();
           })
           .finally(() => {
             if (--pending > 0 || done) return;
@@ -1359,8 +1444,24 @@ export class ArborClient {
             if (pending === 0) finish(() => reject(dl.error()));
           });
       };
-      for (const nodeId of initial) ask(nodeId);
+      const initial = signed ? need : 1;
+      for (let i = 0; i < initial; i++) askNext();
     });
+  }
+
+  /**
+   * The certified header of a receipt's height, waited for until the deadline: a block's receipts
+   * are served as soon as it is applied, its header is certified one signature exchange later.
+   */
+  private async receiptHeader(height: bigint, from: number, dl: Deadline): Promise<CertifiedHeader> {
+    for (;;) {
+      try {
+        return await this.certifiedWithin(height, from, dl);
+      } catch (e) {
+        if (!(e instanceof UnavailableError) || dl.expired) throw e;
+        await dl.sleep(25);
+      }
+    }
   }
 
   /** Prepare + submit. Throws RequestRejected when the receipt says rejected. */

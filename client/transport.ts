@@ -100,8 +100,14 @@ export class NodeConnection {
     return this.call("execute", create(ExecuteRequestSchema, { request }), timeoutMs);
   }
   /** The node waits up to `timeoutMs` for the receipt; the call gives up `callMs` from now. */
-  waitReceipt(requestId: Uint8Array, timeoutMs: number, callMs = timeoutMs + 2000): Promise<SignedReceipt> {
-    return this.call("waitReceipt", create(ReceiptQuerySchema, { requestId, timeoutMs }), callMs);
+  /** A receipt with its inclusion path; `signed`: with the node's signature too (the early answer). */
+  waitReceipt(
+    requestId: Uint8Array,
+    timeoutMs: number,
+    callMs = timeoutMs + 2000,
+    signed = false,
+  ): Promise<SignedReceipt> {
+    return this.call("waitReceipt", create(ReceiptQuerySchema, { requestId, timeoutMs, signed }), callMs);
   }
   /** Certified headers from `fromHeight`; with `waitMs`, the node first waits that long for it to be certified. */
   headers(

@@ -79,7 +79,7 @@ import { Membership, SCHEDULE_EXTRA_KEY, decodeSchedule, encodeSchedule } from "
 import { ROOT_STATEMENT_DIGEST, encodeStatement, statementSigningMessage } from "./ledger/statement.js";
 import { chainId, genesisToJson, genesisRecords, type Genesis, type GenesisNode } from "./ledger/genesis.js";
 import { signWith, type KeyPair } from "./keys.js";
-import { ReceiptBook } from "./receipts.js";
+import { ReceiptBook, type ServedReceipt } from "./receipts.js";
 import { decidedIdsSlot, encodeDecidedIds } from "./ledger/decided-ids.js";
 import { loadDecidedIds } from "./decided-ids-store.js";
 import { codeRecords, loadModules } from "./code-book-store.js";
@@ -158,11 +158,7 @@ export class ArborNode {
   private certifier!: HeaderCertifier;
   private receiptStore!: ReceiptStore;
   private readonly receipts = new ReceiptBook(
-    (receipt) => ({
-      receipt,
-      node: this.me.id,
-      signature: signWith(this.opts.key, receiptSigningMessage(receipt)),
-    }),
+    (receipt) => signWith(this.opts.key, receiptSigningMessage(receipt)),
     (id) => this.receiptStore.receipt(id),
   );
   /** The background prune of old receipts and headers; the next commit waits for it. */
@@ -461,7 +457,7 @@ export class ArborNode {
       height,
       timestamp: BigInt(out.timestamp),
       root: out.root,
-      receiptsDigest: out.receiptsDigest,
+      receiptsRoot: out.receiptTree.root,
       validatorsHash: validatorsHash(this.membership.validatorsAt(height)),
       previous: this.lastHeaderHash,
       nextValidatorsHash: change
@@ -474,6 +470,7 @@ export class ArborNode {
     const { records, kept } = await this.receiptStore.prepare(
       out.receipts,
       out.encodedReceipts,
+      out.receiptTree,
       (id) => this.receipts.peek(id),
       new Set(out.decided.map((x) => toHex(x.id))),
     );
@@ -497,8 +494,8 @@ export class ArborNode {
     this.certifier.forgetBelow(this.receiptStore.floor(height));
     failpoint("after-sign");
     this.sendSignature({ height, hash: this.lastHeaderHash, signature: sig });
-    // Signed when first asked for (a wait, a subscriber): the same bytes, most never asked here.
-    for (const k of kept) this.receipts.add(k.id, k.receipt);
+    // Served with their inclusion paths; signed only for a client that asks for the early answer.
+    for (const k of kept) this.receipts.add(k.id, k.proven);
     this.pruning = this.receiptStore
       .prune(height)
       .catch((e) => this.opts.log.warn("receipt pruning failed", { error: String(e) }));
@@ -507,6 +504,16 @@ export class ArborNode {
   }
 
   // --- client API -------------------------------------------------------------------------
+
+  private receiptReply(r: ServedReceipt): SignedReceipt {
+    return create(SignedReceiptSchema, {
+      receipt: r.receipt,
+      node: this.me.id,
+      signature: r.signature,
+      leafCount: r.count,
+      path: [...r.path],
+    });
+  }
 
   private clientApi(): grpc.UntypedServiceImplementation {
     return {
@@ -556,16 +563,16 @@ export class ArborNode {
           return cb(grpcError(grpc.status.INVALID_ARGUMENT, "request id must be 32 bytes"));
         const ms = Math.min(call.request.timeoutMs || 10_000, MAX_RECEIPT_WAIT_MS);
         void this.receipts
-          .wait(id, ms)
+          .wait(id, ms, call.request.signed)
           .then((r) =>
             r
-              ? cb(null, create(SignedReceiptSchema, r))
+              ? cb(null, this.receiptReply(r))
               : cb(grpcError(grpc.status.DEADLINE_EXCEEDED, "no receipt yet")),
           );
       },
       subscribeReceipts: (call: grpc.ServerWritableStream<ReceiptSubscription, SignedReceipt>) => {
-        const unsubscribe = this.receipts.subscribe(call.request.requestIds, (r) =>
-          call.write(create(SignedReceiptSchema, r)),
+        const unsubscribe = this.receipts.subscribe(call.request.requestIds, call.request.signed, (r) =>
+          call.write(this.receiptReply(r)),
         );
         if (!unsubscribe)
           return call.destroy(grpcError(grpc.status.RESOURCE_EXHAUSTED, "too many subscriptions"));

@@ -3,19 +3,26 @@
 // pruned in the background once its block is RECEIPT_RETENTION_BLOCKS old, through a height index.
 // Also the node's own header of each height (hash chain and certificate checks after a restart).
 //
+// Also, per height that kept a receipt, the leaf hashes of the block's receipt tree: a receipt read
+// back after a restart gets the same inclusion path as before, for 32 bytes per receipt of the block.
+//
 // Application keys (under the store's application prefix): 'r' ‖ request id → receipt bytes;
-// 'i' ‖ u64 height ‖ request id → empty (the height index); 'H' ‖ u64 height → own header.
+// 'i' ‖ u64 height ‖ request id → empty (the height index); 'H' ‖ u64 height → own header;
+// 'L' ‖ u64 height → n × 32-byte leaf hash (the block's receipts in order).
 
 import { Reader, Writer } from "./common/codec.js";
 import { toHex } from "./common/bytes.js";
-import { RECEIPT_PRUNE_BATCH, RECEIPT_RETENTION_BLOCKS } from "./common/limits.js";
+import { MAX_RECEIPT_LEAVES, RECEIPT_PRUNE_BATCH, RECEIPT_RETENTION_BLOCKS } from "./common/limits.js";
+import { DecodeError } from "./common/errors.js";
 import { decodeHeader, encodeHeader, type Header } from "./ledger/header.js";
 import { decodeReceipt, type Receipt } from "./ledger/receipt.js";
+import { ReceiptTree, type ProvenReceipt } from "./ledger/receipts-root.js";
 import type { AppRecord, LevelStore } from "./store/level-store.js";
 
 const K_RECEIPT = 0x72; // 'r'
 const K_INDEX = 0x69; // 'i'
 const K_HEADER = 0x48; // 'H'
+const K_LEAVES = 0x4c; // 'L'
 const EMPTY = new Uint8Array(0);
 
 function receiptKey(id: Uint8Array): Uint8Array {
@@ -34,10 +41,28 @@ function headerKey(height: bigint): Uint8Array {
   return new Writer(9).u8(K_HEADER).u64(height).finish();
 }
 
+function leavesKey(height: bigint): Uint8Array {
+  return new Writer(9).u8(K_LEAVES).u64(height).finish();
+}
+
+function encodeLeaves(tree: ReceiptTree): Uint8Array {
+  const w = new Writer(32 * tree.count);
+  for (const h of tree.leafHashes) w.raw(h);
+  return w.finish();
+}
+
+function decodeLeaves(b: Uint8Array): Uint8Array[] {
+  if (b.length % 32 !== 0 || b.length / 32 > MAX_RECEIPT_LEAVES)
+    throw new DecodeError("receipts/bad-leaves", `a leaf list of ${b.length} bytes`);
+  const out: Uint8Array[] = [];
+  for (let o = 0; o < b.length; o += 32) out.push(b.slice(o, o + 32));
+  return out;
+}
+
 /** What a block's receipts change: the records to commit, and the receipts now kept (to cache and serve). */
 export interface ReceiptWrites {
   readonly records: AppRecord[];
-  readonly kept: Array<{ id: Uint8Array; receipt: Uint8Array }>;
+  readonly kept: Array<{ id: Uint8Array; proven: ProvenReceipt }>;
 }
 
 export class ReceiptStore {
@@ -64,6 +89,7 @@ export class ReceiptStore {
   async prepare(
     receipts: readonly Receipt[],
     encoded: readonly Uint8Array[],
+    tree: ReceiptTree,
     known: (id: Uint8Array) => Uint8Array | undefined,
     decided?: ReadonlySet<string>,
   ): Promise<ReceiptWrites> {
@@ -87,15 +113,19 @@ export class ReceiptStore {
     for (let i = 0; i < ask.length; i++) if (found[i] !== undefined) existing.set(toHex(ask[i]!), found[i]);
     const records: AppRecord[] = [];
     const kept: ReceiptWrites["kept"] = [];
+    const keep = (r: Receipt, i: number): void => {
+      const proven: ProvenReceipt = { receipt: encoded[i]!, count: tree.count, path: tree.path(i) };
+      records.push({ key: receiptKey(r.requestId), value: encoded[i]! });
+      records.push({ key: indexKey(r.height, r.requestId), value: EMPTY });
+      kept.push({ id: r.requestId, proven });
+    };
     for (let i = 0; i < receipts.length; i++) {
       const r = receipts[i]!;
       const hex = toHex(r.requestId);
       const path = fast(r, hex);
       if (path === "skip") continue;
       if (path === true) {
-        records.push({ key: receiptKey(r.requestId), value: encoded[i]! });
-        records.push({ key: indexKey(r.height, r.requestId), value: EMPTY });
-        kept.push({ id: r.requestId, receipt: encoded[i]! });
+        keep(r, i);
         continue;
       }
       const before = existing.get(hex);
@@ -105,11 +135,10 @@ export class ReceiptStore {
         if (old.status === "accepted") continue;
         records.push({ key: indexKey(old.height, r.requestId), value: null });
       }
-      records.push({ key: receiptKey(r.requestId), value: encoded[i]! });
-      records.push({ key: indexKey(r.height, r.requestId), value: EMPTY });
+      keep(r, i);
       existing.set(hex, encoded[i]!);
-      kept.push({ id: r.requestId, receipt: encoded[i]! });
     }
+    if (kept.length > 0) records.push({ key: leavesKey(receipts[0]!.height), value: encodeLeaves(tree) });
     return { records, kept };
   }
 
@@ -118,8 +147,20 @@ export class ReceiptStore {
     return { key: headerKey(h.height), value: encodeHeader(h) };
   }
 
-  async receipt(id: Uint8Array): Promise<Uint8Array | undefined> {
-    return this.store.appGet(receiptKey(id));
+  /**
+   * The kept receipt of a request, with its inclusion path (rebuilt from its block's leaf hashes:
+   * one SHA-256 per receipt of the block). Undefined when there is none, or it is being pruned.
+   */
+  async receipt(id: Uint8Array): Promise<ProvenReceipt | undefined> {
+    const b = await this.store.appGet(receiptKey(id));
+    if (b === undefined) return undefined;
+    const r = decodeReceipt(b);
+    const leaves = await this.store.appGet(leavesKey(r.height));
+    if (leaves === undefined) return undefined;
+    const tree = ReceiptTree.fromLeafHashes(decodeLeaves(leaves));
+    if (r.index >= tree.count)
+      throw new DecodeError("receipts/bad-leaves", `receipt ${r.index} of a block of ${tree.count}`);
+    return { receipt: b, count: tree.count, path: tree.path(r.index) };
   }
 
   async header(height: bigint): Promise<Header | undefined> {
@@ -151,6 +192,7 @@ export class ReceiptStore {
     for (const row of rows) dels.push(row.key, receiptKey(row.key.subarray(9)));
     await this.store.appDelete(dels);
     await this.store.appClear(headerKey(0n), headerKey(cut));
+    await this.store.appClear(leavesKey(0n), leavesKey(cut));
     if (rows.length < RECEIPT_PRUNE_BATCH) this.prunedBelow = cut;
   }
 }

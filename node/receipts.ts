@@ -1,26 +1,35 @@
 // Receipts a node serves, with waiters and subscribers: a cache of recent ones (MAX_RECENT_RECEIPTS,
-// oldest forgotten first) in front of the durable receipt store, which answers for the others. A
-// receipt is signed when it is first handed out (a wait, a subscriber), not when its block is
-// applied: most receipts are never asked of a given node, and an Ed25519 signature is
-// deterministic, so the bytes served are the same either way — before a crash and after it.
+// oldest forgotten first) in front of the durable receipt store, which answers for the others.
+// Each carries its inclusion path under its block's receipt root: with the certified header of its
+// height that is all a client needs. A receipt is signed only for an asker who wants the early
+// answer (f+1 equal signed receipts before the header is certified), once per cached receipt; an
+// Ed25519 signature is deterministic, so the bytes served are the same before a crash and after it.
 
 import { toHex } from "./common/bytes.js";
 import { MAX_RECENT_RECEIPTS, MAX_RECEIPT_SUBSCRIPTIONS } from "./common/limits.js";
 import { failpoint } from "./failpoints.js";
+import type { ProvenReceipt } from "./ledger/receipts-root.js";
 
-export interface SignedReceiptBytes {
+/** A receipt as a node serves it: with its inclusion path, and signed only when asked. */
+export interface ServedReceipt {
   readonly receipt: Uint8Array;
-  readonly node: number;
+  /** the node's signature over the receipt when the asker wanted one; empty otherwise */
   readonly signature: Uint8Array;
+  /** receipts in its block, and the sibling hashes placing it under the block's receipt root */
+  readonly count: number;
+  readonly path: readonly Uint8Array[];
 }
 
-type Waiter = (r: SignedReceiptBytes) => void;
+type Waiter = (e: Entry) => void;
 
-/** A receipt as produced, and its signature once someone asked for it. */
+/** A receipt as kept, and its signature once someone asked for it. */
 interface Entry {
-  readonly receipt: Uint8Array;
-  signed: SignedReceiptBytes | undefined;
+  readonly proven: ProvenReceipt;
+  signature: Uint8Array | undefined;
+  served: boolean;
 }
+
+const UNSIGNED = new Uint8Array(0);
 
 export class ReceiptBook {
   private readonly byId = new Map<string, Entry>();
@@ -30,33 +39,33 @@ export class ReceiptBook {
   private readonly cancels = new Set<() => void>();
 
   /**
-   * `sign` signs a receipt as this node (called at most once per cached receipt, when first
-   * served); `load` reads a receipt the cache does not hold from the durable store.
+   * `sign` signs a receipt as this node (at most once per cached receipt, when first asked for
+   * signed); `load` reads a receipt the cache does not hold from the durable store.
    */
   constructor(
-    private readonly sign: (receipt: Uint8Array) => SignedReceiptBytes,
-    private readonly load: (requestId: Uint8Array) => Promise<Uint8Array | undefined> = () =>
+    private readonly sign: (receipt: Uint8Array) => Uint8Array,
+    private readonly load: (requestId: Uint8Array) => Promise<ProvenReceipt | undefined> = () =>
       Promise.resolve(undefined),
   ) {}
 
   /**
-   * Records a receipt the node keeps (unsigned: it is signed when first served) and hands it to
-   * its waiters and subscribers. The caller applies the rule for several receipts with one id.
+   * Records a receipt the node keeps (unsigned) and hands it to its waiters and subscribers. The
+   * caller applies the rule for several receipts with one id.
    */
-  add(requestId: Uint8Array, receipt: Uint8Array): void {
+  add(requestId: Uint8Array, proven: ProvenReceipt): void {
     const id = toHex(requestId);
-    const e = this.cache(id, receipt);
+    const e = this.cache(id, proven);
     this.wake(id, e);
-    for (const s of this.subscribers) if (s.ids === null || s.ids.has(id)) s.push(this.signed(e));
+    for (const s of this.subscribers) if (s.ids === null || s.ids.has(id)) s.push(e);
   }
 
-  /** The cached receipt bytes of a request, if any (no signature made). */
+  /** The cached receipt bytes of a request, if any. */
   peek(requestId: Uint8Array): Uint8Array | undefined {
-    return this.byId.get(toHex(requestId))?.receipt;
+    return this.byId.get(toHex(requestId))?.proven.receipt;
   }
 
-  private cache(id: string, receipt: Uint8Array): Entry {
-    const e: Entry = { receipt, signed: undefined };
+  private cache(id: string, proven: ProvenReceipt): Entry {
+    const e: Entry = { proven, signature: undefined, served: false };
     this.byId.delete(id);
     this.byId.set(id, e);
     if (this.byId.size > MAX_RECENT_RECEIPTS) this.byId.delete(this.byId.keys().next().value!);
@@ -67,31 +76,36 @@ export class ReceiptBook {
     const ws = this.waiters.get(id);
     if (ws) {
       this.waiters.delete(id);
-      const r = this.signed(e);
-      for (const w of ws) w(r);
+      for (const w of ws) w(e);
     }
   }
 
-  get(requestId: Uint8Array): SignedReceiptBytes | undefined {
+  get(requestId: Uint8Array, signed = false): ServedReceipt | undefined {
     const e = this.byId.get(toHex(requestId));
-    return e && this.signed(e);
+    return e && this.serve(e, signed);
   }
 
-  private signed(e: Entry): SignedReceiptBytes {
-    if (e.signed === undefined) failpoint("receipt-serving");
-    return (e.signed ??= this.sign(e.receipt));
+  /** The answer for one asker; a signature is made once per cached receipt, and only if asked for. */
+  private serve(e: Entry, signed: boolean): ServedReceipt {
+    if (!e.served) {
+      failpoint("receipt-serving");
+      e.served = true;
+    }
+    const signature = signed ? (e.signature ??= this.sign(e.proven.receipt)) : UNSIGNED;
+    const p = e.proven;
+    return { receipt: p.receipt, signature, count: p.count, path: p.path };
   }
 
   /**
    * Resolves with the receipt, or undefined after `timeoutMs`: from the cache, else from the
    * durable store, else when its block is applied. The wait is registered before the store is
-   * read, so a block applied during the read still wakes it.
+   * read, so a block applied during the read still wakes it. `signed`: with this node's signature.
    */
-  wait(requestId: Uint8Array, timeoutMs: number): Promise<SignedReceiptBytes | undefined> {
-    const have = this.get(requestId);
+  wait(requestId: Uint8Array, timeoutMs: number, signed = false): Promise<ServedReceipt | undefined> {
+    const have = this.get(requestId, signed);
     if (have) return Promise.resolve(have);
     const id = toHex(requestId);
-    const waiting = this.enqueue(id, timeoutMs);
+    const waiting = this.enqueue(id, timeoutMs, signed);
     void this.load(requestId).then(
       (stored) => {
         if (stored !== undefined && this.waiters.has(id)) this.wake(id, this.cache(id, stored));
@@ -101,14 +115,14 @@ export class ReceiptBook {
     return waiting;
   }
 
-  private enqueue(id: string, timeoutMs: number): Promise<SignedReceiptBytes | undefined> {
+  private enqueue(id: string, timeoutMs: number, signed: boolean): Promise<ServedReceipt | undefined> {
     return new Promise((resolve) => {
       const set = this.waiters.get(id) ?? new Set<Waiter>();
       this.waiters.set(id, set);
-      const done: Waiter = (r) => {
+      const done: Waiter = (e) => {
         clearTimeout(timer);
         this.cancels.delete(cancel);
-        resolve(r);
+        resolve(this.serve(e, signed));
       };
       const cancel = () => {
         clearTimeout(timer);
@@ -123,10 +137,20 @@ export class ReceiptBook {
     });
   }
 
-  /** Returns an unsubscribe function, or null when too many subscriptions are open. */
-  subscribe(ids: Uint8Array[] | null, push: Waiter): (() => void) | null {
+  /**
+   * Returns an unsubscribe function, or null when too many subscriptions are open. `signed`: each
+   * receipt with this node's signature.
+   */
+  subscribe(
+    ids: Uint8Array[] | null,
+    signed: boolean,
+    push: (r: ServedReceipt) => void,
+  ): (() => void) | null {
     if (this.subscribers.size >= MAX_RECEIPT_SUBSCRIPTIONS) return null;
-    const s = { ids: ids && ids.length > 0 ? new Set(ids.map(toHex)) : null, push };
+    const s = {
+      ids: ids && ids.length > 0 ? new Set(ids.map(toHex)) : null,
+      push: (e: Entry) => push(this.serve(e, signed)),
+    };
     this.subscribers.add(s);
     return () => this.subscribers.delete(s);
   }

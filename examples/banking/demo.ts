@@ -207,7 +207,11 @@ async function demo(o: Options, owner: ArborClient, newClient: () => Promise<Arb
   const r1 = await alice.transfer(acct("alice"), acct("bob"), 250n);
   applied(acct("alice"), acct("bob"), 250n);
   detail(
-    `alice -> bob 250: accepted at height ${r1.receipt.height} (receipt signed alike by nodes ${r1.signers.join(", ")})`,
+    `alice -> bob 250: accepted at height ${r1.receipt.height} (${
+      r1.backing === "header"
+        ? `receipt from node ${r1.servedBy.join(", ")}, in the header certified by nodes ${r1.signers.join(", ")}`
+        : `receipt signed alike by nodes ${r1.signers.join(", ")}`
+    })`,
   );
   const bobTakes = await outcome(users.get("bob")!.transfer(acct("alice"), acct("bob"), 100n));
   detail(

@@ -13,7 +13,10 @@ export function receiptJson(r: TrustedReceipt): Record<string, unknown> {
     ...(x.status === "accepted"
       ? { timestamp: x.timestamp, writesDigest: x.writesDigest }
       : { reason: x.reason, message: x.message }),
+    backing: r.backing,
+    ...(r.header ? { certifiedHeight: r.header.header.height } : {}),
     signers: r.signers,
+    servedBy: r.servedBy,
   };
 }
 
@@ -23,7 +26,11 @@ export function receiptLine(what: string, r: TrustedReceipt): string {
     x.status === "accepted"
       ? `${what}: accepted at height ${x.height} (timestamp ${x.timestamp}), gas ${x.gasUsed}`
       : `${what}: rejected (${x.reason}) ${x.message}`;
-  return `${head}; receipt signed alike by nodes ${r.signers.join(", ")}; request ${toHex(x.requestId).slice(0, 16)}…`;
+  const backing =
+    r.backing === "header"
+      ? `receipt from node ${r.servedBy.join(", ")} in the header certified by nodes ${r.signers.join(", ")}`
+      : `receipt signed alike by nodes ${r.signers.join(", ")}`;
+  return `${head}; ${backing}; request ${toHex(x.requestId).slice(0, 16)}…`;
 }
 
 /** Writes need a key that means something: a throwaway key is allowed but worth a note. */

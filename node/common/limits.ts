@@ -219,7 +219,8 @@ export const ADMISSION_BATCH_REQUESTS = 1024;
 /** GETs held while a block is being applied (answered at its end); beyond this they are refused. */
 export const MAX_DEFERRED_GETS = 4096;
 /**
- * Receipts a node keeps in memory for WaitReceipt and subscriptions, about half a KiB each. Every
+ * Receipts a node keeps in memory for WaitReceipt and subscriptions, about half a KiB each (with
+ * an inclusion path of at most 12 hashes, and a signature once one was asked for). Every
  * receipt is on disk with its block (node/receipt-store.ts), so this cache only spares a disk read
  * for the receipts clients ask for right after their block: sized so that it is full, and a node's
  * memory flat, within minutes of steady load (200,000 took hours at tens of transfers/s, ~100 MiB).
@@ -265,6 +266,11 @@ export const MAX_WITNESSED_EVIDENCE = 32;
  * ceiling is this times TOB_MAX_BLOCK_REQUESTS receipts. Older ones are pruned in the background.
  */
 export const RECEIPT_RETENTION_BLOCKS = 100_000;
+/**
+ * Most receipts under one receipt root (one per request of a block): bounds the count a client
+ * accepts with an inclusion path, and so the path's length (at most 12 hashes).
+ */
+export const MAX_RECEIPT_LEAVES = TOB_MAX_BLOCK_REQUESTS;
 /** Most receipt (and header) records deleted by one background prune pass (one per block). */
 export const RECEIPT_PRUNE_BATCH = 8192;
 /**

@@ -7,6 +7,8 @@
 export const REQUEST_TAG = "arbor:request:v2";
 /** A node's signature over a receipt: the tag's UTF-8 bytes, then the receipt (§6). */
 export const RECEIPT_TAG = "arbor:receipt:v1";
+/** A block's receipt root: the tag's UTF-8 bytes, the receipt count (u64) and the Merkle tree's top (§6). */
+export const RECEIPTS_ROOT_TAG = "arbor:receipts:v1";
 /** A node's signature over a block header: the tag's UTF-8 bytes, then SHA-256 of the header (§7). */
 export const HEADER_TAG = "arbor:header:v1";
 /** A node's signature over a GET statement: the tag's UTF-8 bytes, then the statement (§7). */

@@ -1,5 +1,5 @@
 // Block headers and their certificates. After executing block h every node signs the header
-// (height, timestamp, state root, receipts digest, validator-set hash, previous header hash); 2f+1
+// (height, timestamp, state root, receipt root, validator-set hash, previous header hash); 2f+1
 // matching signatures of the block's validator set form a certificate that anyone holding the
 // membership can check. A client verifies reads against certified roots (docs/protocol.md §7).
 
@@ -19,7 +19,8 @@ export interface Header {
   /** logical timestamp after the block */
   readonly timestamp: bigint;
   readonly root: Uint8Array;
-  readonly receiptsDigest: Uint8Array;
+  /** Merkle root of the block's receipts (receipts-root.ts) */
+  readonly receiptsRoot: Uint8Array;
   /** hash of the validator set that certifies this header */
   readonly validatorsHash: Uint8Array;
   /** hash of the header at height-1 (zero at height 0) */
@@ -55,7 +56,7 @@ export function encodeHeader(h: Header): Uint8Array {
     .u64(h.height)
     .varint64(h.timestamp)
     .raw(h.root)
-    .raw(h.receiptsDigest)
+    .raw(h.receiptsRoot)
     .raw(h.validatorsHash)
     .raw(h.previous)
     .raw(h.nextValidatorsHash)
@@ -69,7 +70,7 @@ export function decodeHeader(r: Reader): Header {
     height: r.u64(),
     timestamp: r.varint64("timestamp"),
     root: r.copy(32, "root"),
-    receiptsDigest: r.copy(32, "receipts digest"),
+    receiptsRoot: r.copy(32, "receipts root"),
     validatorsHash: r.copy(32, "validators hash"),
     previous: r.copy(32, "previous"),
     nextValidatorsHash: r.copy(32, "next validators hash"),

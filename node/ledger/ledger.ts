@@ -17,7 +17,8 @@ import { keyPath } from "../store/core/path.js";
 import { provenState } from "../store/core/proof.js";
 import { decodeProof, type DecodedProof } from "../store/core/proof-codec.js";
 import type { ReceiptReason } from "./reasons.js";
-import { encodeReceipt, encodeWrites, receiptsDigest, type Receipt } from "./receipt.js";
+import { encodeReceipt, encodeWrites, type Receipt } from "./receipt.js";
+import { ReceiptTree } from "./receipts-root.js";
 import { DecidedIds, type DecidedId } from "./decided-ids.js";
 import { CodeBook, type BookEntry } from "./code-book.js";
 import {
@@ -40,7 +41,8 @@ export interface BlockOutcome {
   readonly height: bigint;
   readonly receipts: readonly Receipt[];
   readonly encodedReceipts: readonly Uint8Array[];
-  readonly receiptsDigest: Uint8Array;
+  /** the receipts' Merkle tree, whose root the header commits to */
+  readonly receiptTree: ReceiptTree;
   readonly root: Uint8Array;
   readonly timestamp: number;
   /** nodes this block evicted (proven complaints), in order */
@@ -206,7 +208,7 @@ export class Ledger {
           height,
           receipts,
           encodedReceipts,
-          receiptsDigest: receiptsDigest(encodedReceipts),
+          receiptTree: ReceiptTree.of(encodedReceipts),
           root,
           timestamp: this.history.now,
           evicted: this.evicted,

@@ -1,9 +1,10 @@
 // Receipts: what every correct node concludes about one request in one block, encoded canonically
-// so that equal conclusions are equal bytes (a client trusts f+1 equal signed receipts).
+// so that equal conclusions are equal bytes. A block header commits to the block's receipts through
+// their Merkle root (receipts-root.ts); a node's signature over one receipt is an optional early
+// answer (a client trusts f+1 equal signed receipts before the header is certified).
 
 import { Reader, Writer } from "../common/codec.js";
 import { concatBytes, utf8 } from "../common/bytes.js";
-import { sha256 } from "../common/hash.js";
 import { RECEIPT_TAG } from "../common/tags.js";
 import { MAX_ABORT_MESSAGE_CHARS, MAX_KEY_BYTES } from "../common/limits.js";
 import type { ReceiptReason } from "./reasons.js";
@@ -75,11 +76,4 @@ export function decodeReceipt(b: Uint8Array): Receipt {
 
 export function receiptSigningMessage(receipt: Uint8Array): Uint8Array {
   return concatBytes(RECEIPT_SIGNING_TAG, receipt);
-}
-
-/** Digest of a block's receipts, in order: what certified block headers commit to. */
-export function receiptsDigest(receipts: readonly Uint8Array[]): Uint8Array {
-  const w = new Writer(64 + receipts.length * 40).varint(receipts.length);
-  for (const r of receipts) w.raw(sha256(r));
-  return sha256(w.finish());
 }

@@ -104,31 +104,124 @@ test("bytes submitted again after they were applied (a retry after a timeout): s
   assert.equal((await bank.balance("b")).balance, 26n, "applied once");
 });
 
-test("a receipt is trusted from f+1 nodes asked first; a silent one among them makes the client ask the others", async () => {
-  const r = await owner.execute({
+type Conns = Map<
+  number,
+  { waitReceipt: (...a: unknown[]) => Promise<unknown>; headers: (...a: unknown[]) => Promise<unknown> }
+>;
+
+/** Replaces each connection's `method` of `cl` for the duration of `run`. */
+async function withConns(
+  cl: ArborClient,
+  method: "waitReceipt" | "headers",
+  wrap: (id: number, orig: (...a: unknown[]) => Promise<unknown>) => (...a: unknown[]) => Promise<unknown>,
+  run: () => Promise<void>,
+): Promise<void> {
+  const conns = (cl as unknown as { conns: Conns }).conns;
+  const originals = new Map([...conns].map(([id, conn]) => [id, conn[method].bind(conn)]));
+  for (const [id, conn] of conns) conn[method] = wrap(id, originals.get(id)!);
+  try {
+    await run();
+  } finally {
+    for (const [id, conn] of conns) conn[method] = originals.get(id)!;
+  }
+}
+
+const transferOnce = () =>
+  owner.execute({
     op: bank.op("transfer"),
     touched: [bank.account("a"), bank.account("b")],
     args: bank.transferArgs("a", "b", 1n),
   });
-  const conns = (
-    owner as unknown as { conns: Map<number, { waitReceipt: (...a: unknown[]) => Promise<unknown> }> }
-  ).conns;
+
+test("a receipt is trusted from one node through the certified header; a silent node makes the client ask the next", async () => {
+  const r = await transferOnce();
+  assert.equal(r.backing, "header");
+  assert.equal(r.servedBy.length, 1, "one node's answer");
+  assert.equal(r.header?.header.height, r.receipt.height);
   const asked: number[] = [];
-  const originals = new Map([...conns].map(([id, conn]) => [id, conn.waitReceipt.bind(conn)]));
-  for (const [id, conn] of conns)
-    conn.waitReceipt = (...a: unknown[]) => {
-      asked.push(id);
-      return id === 2 ? new Promise(() => undefined) : originals.get(id)!(...a);
-    };
-  try {
-    const again = await owner.receipt(r.receipt.requestId, 10_000, [2, 3]);
-    assert.deepEqual(again.bytes, r.bytes);
-    assert.ok(!again.signers.includes(2), "the silent node signed nothing");
-    assert.deepEqual(asked.slice(0, 2).sort(), [2, 3], "the preferred f+1 nodes are asked first");
-    assert.ok(asked.length > 2, "the others are asked once the silent one holds back the quorum");
-  } finally {
-    for (const [id, conn] of conns) conn.waitReceipt = originals.get(id)!;
+  await withConns(
+    owner,
+    "waitReceipt",
+    (id, orig) =>
+      (...a) => {
+        asked.push(id);
+        return id === 2 ? new Promise(() => undefined) : orig(...a);
+      },
+    async () => {
+      const again = await owner.receipt(r.receipt.requestId, 10_000, [2, 3]);
+      assert.deepEqual(again.bytes, r.bytes);
+      assert.deepEqual(again.servedBy, [3]);
+      assert.deepEqual(asked, [2, 3], "the preferred node first, then one more when it stays silent");
+    },
+  );
+});
+
+test("a receipt with a forged path, or another request's receipt, is refused and the next node asked", async () => {
+  const r = await transferOnce();
+  const other = await transferOnce();
+  type Answer = { receipt: Uint8Array; path: Uint8Array[]; leafCount: number };
+  const otherAnswer = (await owner.node(0).waitReceipt(other.receipt.requestId, 5_000)) as Answer;
+  for (const forge of [
+    // a hash of the path altered (a block of one receipt has none: one is made up)
+    (a: Answer) => ({
+      ...a,
+      path:
+        a.path.length === 0
+          ? [new Uint8Array(32)]
+          : a.path.map((h, i) => (i === 0 ? h.map((x) => x ^ 1) : h)),
+    }),
+    (a: Answer) => ({ ...a, leafCount: a.leafCount + 1 }),
+    () => otherAnswer,
+  ]) {
+    const asked: number[] = [];
+    await withConns(
+      owner,
+      "waitReceipt",
+      (id, orig) =>
+        async (...a) => {
+          asked.push(id);
+          const answer = (await orig(...a)) as Answer;
+          return id === 1 ? forge(answer) : answer;
+        },
+      async () => {
+        const again = await owner.receipt(r.receipt.requestId, 10_000, [1]);
+        assert.deepEqual(again.bytes, r.bytes);
+        assert.equal(again.backing, "header");
+        assert.notDeepEqual(again.servedBy, [1], "the forging node's answer is not used");
+        assert.equal(asked[0], 1);
+        assert.equal(asked.length, 2, "the next node is asked at once");
+      },
+    );
   }
+});
+
+test("early receipts: with no certified header to be had, f+1 equal signed receipts are trusted", async () => {
+  // Reads unverified, so that no header of the new block is fetched (and cached) before the receipt.
+  const early = await ArborClient.connect({
+    genesis: c.genesis,
+    key: owner.key,
+    verify: false,
+    earlyReceipts: true,
+  });
+  clients.push(early);
+  await withConns(
+    early,
+    "headers",
+    () => () => new Promise(() => undefined),
+    async () => {
+      const got = await early.execute({
+        op: bank.op("transfer"),
+        touched: [bank.account("a"), bank.account("b")],
+        args: bank.transferArgs("a", "b", 1n),
+        timeoutMs: 10_000,
+      });
+      assert.equal(got.receipt.status, "accepted");
+      assert.equal(got.backing, "signatures");
+      assert.equal(got.signers.length, 2, "f+1 = 2 nodes signed alike");
+      assert.deepEqual(got.servedBy, got.signers);
+      assert.equal(got.header, undefined);
+    },
+  );
 });
 
 test("GetHeaders with wait_ms answers the next height once it is certified, and a height far ahead empty when the wait ends", async () => {

@@ -186,6 +186,11 @@ describe("an honest cluster", () => {
         `${s.headers} headers`,
       );
       assert.ok(s.bytes > 0);
+      // Writes too: the receipt is trusted through the certified header the light client reaches.
+      const d = await light.createDomain("lightw");
+      assert.equal(d.receipt.status, "accepted");
+      assert.equal(d.backing, "header");
+      assert.equal(d.header?.header.height, d.receipt.height);
     } finally {
       light.close();
     }

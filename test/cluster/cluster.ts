@@ -73,10 +73,11 @@ export class NodeClient {
   execute(request: Uint8Array): Promise<ExecuteAck> {
     return this.call("execute", create(ExecuteRequestSchema, { request }));
   }
-  waitReceipt(requestId: Uint8Array, timeoutMs = 20_000): Promise<SignedReceipt> {
+  /** `signed`: with the node's signature too (nodes sign only when asked). */
+  waitReceipt(requestId: Uint8Array, timeoutMs = 20_000, signed = false): Promise<SignedReceipt> {
     return this.call<unknown, SignedReceipt>(
       "waitReceipt",
-      create(ReceiptQuerySchema, { requestId, timeoutMs }),
+      create(ReceiptQuerySchema, { requestId, timeoutMs, signed }),
       timeoutMs + 2000,
     ).then((r) => {
       this.onReceipt?.(r);

@@ -3,13 +3,16 @@
 // every node is killed -9 at once. Afterwards certification goes on with no holes on any node
 // (GetHeaders from height 1 returns every height it applied, each certificate valid and chained),
 // verified reads and writes go on, and receipts asked of the restarted nodes are answered with
-// exactly the bytes (receipt and signature) they answered with before.
+// exactly the bytes (receipt, inclusion path, signature when asked) they answered with before,
+// their paths leading to the receipt root of the certified header of their height.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Cluster } from "./cluster.js";
 import { Signer } from "./requests.js";
 import { ArborClient } from "../../client/index.js";
 import { decodeReceipt } from "../../node/ledger/receipt.js";
+import { verifyReceiptPath } from "../../node/ledger/receipts-root.js";
+import type { SignedReceipt } from "../../proto/gen/arbor/v1/client_pb.js";
 import { decodeCertifiedHeader, headerHash, verifyCertificate } from "../../node/ledger/header.js";
 import { bytesEqual, toHex } from "../../node/common/bytes.js";
 import { nodeEd25519Verify } from "../../node/exec/host-crypto.js";
@@ -110,11 +113,12 @@ test(
       // Receipts as each node serves them now (the two restarted nodes included)...
       const sample = accepted.filter((_, i) => i % Math.max(1, Math.floor(accepted.length / 20)) === 0);
       assert.ok(sample.length >= 5, `only ${accepted.length} requests accepted`);
-      const before = new Map<string, { receipt: Uint8Array; signature: Uint8Array }>();
+      const before = new Map<string, SignedReceipt>();
       for (let id = 0; id < N; id++)
         for (const rid of sample) {
-          const r = await c.clients[id]!.waitReceipt(rid, 20_000);
-          before.set(`${id}/${toHex(rid)}`, { receipt: r.receipt, signature: r.signature });
+          const r = await c.clients[id]!.waitReceipt(rid, 20_000, id % 2 === 0);
+          assert.equal(r.signature.length, id % 2 === 0 ? 64 : 0, "signed only when asked");
+          before.set(`${id}/${toHex(rid)}`, r);
         }
 
       // ...then every node is killed -9 at once, under load.
@@ -127,10 +131,24 @@ test(
       // Byte-identical answers after the full restart.
       for (let id = 0; id < N; id++)
         for (const rid of sample) {
-          const r = await c.clients[id]!.waitReceipt(rid, 20_000);
+          const r = await c.clients[id]!.waitReceipt(rid, 20_000, id % 2 === 0);
           const b = before.get(`${id}/${toHex(rid)}`)!;
           assert.ok(bytesEqual(r.receipt, b.receipt), `node ${id}: another receipt for ${toHex(rid)}`);
           assert.ok(bytesEqual(r.signature, b.signature), `node ${id}: another signature for ${toHex(rid)}`);
+          assert.equal(r.leafCount, b.leafCount, `node ${id}: another leaf count for ${toHex(rid)}`);
+          assert.deepEqual(
+            r.path.map(toHex),
+            b.path.map(toHex),
+            `node ${id}: another path for ${toHex(rid)}`,
+          );
+          // The path still leads to the certified receipt root of the receipt's height.
+          const receipt = decodeReceipt(r.receipt);
+          const cert = decodeCertifiedHeader((await c.clients[id]!.headers(receipt.height, 1)).headers[0]!);
+          assert.equal(cert.header.height, receipt.height);
+          assert.ok(
+            verifyReceiptPath(r.receipt, receipt.index, r.leafCount, r.path, cert.header.receiptsRoot),
+            `node ${id}: the path of ${toHex(rid)} does not lead to the certified receipt root`,
+          );
         }
 
       // Verified writes and reads go on, and certification follows every node's height.

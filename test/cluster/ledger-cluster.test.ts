@@ -21,7 +21,7 @@ const T = 12;
 async function submit(c: Cluster, req: Uint8Array, via = 0): Promise<Receipt> {
   const ack = await c.clients[via]!.execute(req);
   assert.ok(ack.accepted, `not admitted: ${ack.reason} ${ack.message}`);
-  // f+1 equal signed receipts: ask two nodes.
+  // Correct nodes keep equal receipt bytes: ask two nodes.
   const [a, b] = await Promise.all([
     c.clients[via]!.waitReceipt(ack.requestId),
     c.clients[(via + 1) % c.clients.length]!.waitReceipt(ack.requestId),

@@ -83,9 +83,15 @@ test(
       const keys: string[] = [];
       for (let i = 0; keys.length < 3; i++)
         if (client.holders(`trust/k${i}`).includes(LIAR)) keys.push(`trust/k${i}`);
-      await client.writeRecords(
+      const written = await client.writeRecords(
         "trust",
         keys.map((k) => [k, new Writer().string(k).finish()] as const),
+      );
+      // One node's receipt can come before the liar applied the block: let it hold the records.
+      await c.waitFor(
+        async () => (await c.clients[LIAR]!.status()).height >= written.receipt.height,
+        30_000,
+        "the liar to apply the write",
       );
       // Asked directly, the liar's answer fails verification at once.
       const fresh = await ArborClient.connect({ genesis: c.genesis });

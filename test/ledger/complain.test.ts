@@ -46,7 +46,7 @@ function header(height: bigint, root: Uint8Array): Header {
     height,
     timestamp: 1n,
     root,
-    receiptsDigest: new Uint8Array(32),
+    receiptsRoot: new Uint8Array(32),
     validatorsHash: validatorsHash(validators),
     previous: new Uint8Array(32),
     nextValidatorsHash: new Uint8Array(32),

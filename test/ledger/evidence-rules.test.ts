@@ -53,7 +53,7 @@ function certificate(height: bigint, r: Uint8Array, signers: number[]): Uint8Arr
     height,
     timestamp: height,
     root: r,
-    receiptsDigest: new Uint8Array(32),
+    receiptsRoot: new Uint8Array(32),
     validatorsHash: validatorsHash(validators),
     previous: new Uint8Array(32),
     nextValidatorsHash: new Uint8Array(32),

@@ -26,7 +26,7 @@ function agree(outs: BlockOutcome[]): Receipt[] {
       first.encodedReceipts.map(toHex),
       "receipts differ between replicas",
     );
-    assert.equal(toHex(o.receiptsDigest), toHex(first.receiptsDigest));
+    assert.equal(toHex(o.receiptTree.root), toHex(first.receiptTree.root));
   }
   return [...first.receipts];
 }

@@ -64,7 +64,7 @@ export function buildChain(
       height: BigInt(h),
       timestamp: BigInt(h),
       root: tree.rootLabel,
-      receiptsDigest: new Uint8Array(32),
+      receiptsRoot: new Uint8Array(32),
       validatorsHash: validatorsHash(set),
       previous,
       nextValidatorsHash: decided ? validatorsHash(after) : new Uint8Array(32),

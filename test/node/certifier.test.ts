@@ -29,7 +29,7 @@ const headerAt = (height: bigint, salt = 0): Header => ({
   height,
   timestamp: height,
   root: new Uint8Array(32).fill(salt),
-  receiptsDigest: new Uint8Array(32),
+  receiptsRoot: new Uint8Array(32),
   validatorsHash: validatorsHash(validators),
   previous: new Uint8Array(32),
   nextValidatorsHash: new Uint8Array(32),

@@ -12,6 +12,7 @@ import { Partition } from "../../node/store/core/partition.js";
 import { ReceiptStore } from "../../node/receipt-store.js";
 import { ReceiptBook } from "../../node/receipts.js";
 import { encodeReceipt, type Receipt } from "../../node/ledger/receipt.js";
+import { ReceiptTree, verifyReceiptPath } from "../../node/ledger/receipts-root.js";
 import { installNodeSha256 } from "../../node/platform.js";
 import { toHex } from "../../node/common/bytes.js";
 
@@ -39,7 +40,8 @@ const rejected = (rid: number, height: bigint, reason: "replay" | "stale-root"):
 });
 
 async function block(s: LevelStore, rs: ReceiptStore, height: bigint, receipts: Receipt[]) {
-  const w = await rs.prepare(receipts, receipts.map(encodeReceipt), () => undefined);
+  const encoded = receipts.map(encodeReceipt);
+  const w = await rs.prepare(receipts, encoded, ReceiptTree.of(encoded), () => undefined);
   await s.commit(height, [], w.records);
   return w.kept;
 }
@@ -51,11 +53,8 @@ test("receipts survive a reopen; accepted never replaced, rejected never replace
     let rs = new ReceiptStore(s, 2n);
     assert.equal((await block(s, rs, 1n, [accepted(1, 1n), rejected(2, 1n, "stale-root")])).length, 2);
     // A replay of 1 (accepted before) and of 2 within one block: only 2's acceptance counts.
-    const kept = await block(s, rs, 2n, [
-      rejected(1, 2n, "replay"),
-      accepted(2, 2n),
-      rejected(2, 2n, "replay"),
-    ]);
+    const second = [accepted(2, 2n), rejected(1, 2n, "replay"), rejected(2, 2n, "replay")];
+    const kept = await block(s, rs, 2n, second);
     assert.deepEqual(
       kept.map((k) => k.id[0]),
       [2],
@@ -63,22 +62,34 @@ test("receipts survive a reopen; accepted never replaced, rejected never replace
     await s.close();
     s = await open(dir);
     rs = new ReceiptStore(s, 2n);
-    assert.equal(hex(await rs.receipt(id(1))), hex(encodeReceipt(accepted(1, 1n))));
-    assert.equal(hex(await rs.receipt(id(2))), hex(encodeReceipt(accepted(2, 2n))));
+    assert.equal(hex((await rs.receipt(id(1)))?.receipt), hex(encodeReceipt(accepted(1, 1n))));
+    assert.equal(hex((await rs.receipt(id(2)))?.receipt), hex(encodeReceipt(accepted(2, 2n))));
+    // After the reopen the kept receipt still carries its path under its block's receipt root.
+    const proven = (await rs.receipt(id(2)))!;
+    assert.equal(proven.count, 3);
+    const root2 = ReceiptTree.of(second.map(encodeReceipt)).root;
+    assert.ok(verifyReceiptPath(proven.receipt, 0, proven.count, proven.path, root2));
+    assert.ok(!verifyReceiptPath(proven.receipt, 1, proven.count, proven.path, root2));
     // A rejection of a request with a receipt on disk only (not in memory) does not replace it either.
-    assert.equal((await block(s, rs, 3n, [rejected(2, 3n, "replay"), accepted(3, 3n)])).length, 1);
-    assert.equal(hex(await rs.receipt(id(2))), hex(encodeReceipt(accepted(2, 2n))));
+    assert.equal((await block(s, rs, 3n, [accepted(3, 3n), rejected(2, 3n, "replay")])).length, 1);
+    assert.equal(hex((await rs.receipt(id(2)))?.receipt), hex(encodeReceipt(accepted(2, 2n))));
     // Retention 2: at height 4, heights 1 and 2 go (receipts, index entries, own headers).
     await s.commit(4n, [], [rs.headerRecord({ ...header, height: 4n })]);
     await rs.prune(4n);
     assert.equal(await rs.receipt(id(1)), undefined);
     assert.equal(await rs.receipt(id(2)), undefined);
-    assert.equal(hex(await rs.receipt(id(3))), hex(encodeReceipt(accepted(3, 3n))));
+    assert.equal(hex((await rs.receipt(id(3)))?.receipt), hex(encodeReceipt(accepted(3, 3n))));
     const index = await s.appRange(new Uint8Array([0x69]), new Uint8Array([0x6a]));
     assert.deepEqual(
       index.map((r) => r.key[40]),
       [3],
       "one index entry, for the receipt kept",
+    );
+    const leafLists = await s.appRange(new Uint8Array([0x4c]), new Uint8Array([0x4d]));
+    assert.deepEqual(
+      leafLists.map((r) => r.key[8]),
+      [3],
+      "the leaf hashes of height 3 only",
     );
     assert.equal((await rs.header(4n))?.height, 4n);
     await s.close();
@@ -92,25 +103,31 @@ const header = {
   height: 0n,
   timestamp: 0n,
   root: new Uint8Array(32),
-  receiptsDigest: new Uint8Array(32),
+  receiptsRoot: new Uint8Array(32),
   validatorsHash: new Uint8Array(32),
   previous: new Uint8Array(32),
   nextValidatorsHash: new Uint8Array(32),
   nextFromHeight: 0n,
 };
 
-test("a receipt not in the cache is answered from the store, signed as it would have been", async () => {
-  const stored = encodeReceipt(accepted(7, 9n));
+test("a receipt not in the cache is answered from the store with its path, signed only when asked", async () => {
+  const encoded = [encodeReceipt(accepted(6, 9n)), encodeReceipt(accepted(7, 9n))];
+  const tree = ReceiptTree.of(encoded);
+  const stored = { receipt: encoded[1]!, count: 2, path: tree.path(1) };
   let signs = 0;
   const book = new ReceiptBook(
-    (receipt) => ({ receipt, node: 0, signature: new Uint8Array(64).fill(++signs) }),
+    () => new Uint8Array(64).fill(++signs),
     async (rid) => (rid[0] === 7 ? stored : undefined),
   );
   const r = await book.wait(id(7), 1000);
-  assert.deepEqual(r?.receipt, stored);
+  assert.deepEqual(r?.receipt, stored.receipt);
+  assert.equal(r?.signature.length, 0, "no signature unless asked");
+  assert.ok(verifyReceiptPath(r!.receipt, 1, r!.count, r!.path, tree.root));
   assert.equal(await book.wait(id(8), 50), undefined);
-  // Cached now: served again without a second signature.
-  assert.equal((await book.wait(id(7), 1000))?.signature[0], 1);
+  // Asked signed: one signature, kept for later askers.
+  assert.equal((await book.wait(id(7), 1000, true))?.signature[0], 1);
+  assert.equal((await book.wait(id(7), 1000, true))?.signature[0], 1);
+  assert.equal(signs, 1);
   book.close();
 });
 
@@ -121,7 +138,13 @@ test("with the block's decided ids: verdicts are written as they are, replay and
     const rs = new ReceiptStore(s, 10n);
     const commit = async (height: bigint, receipts: Receipt[], decided: number[]) => {
       const set = new Set(decided.map((b) => toHex(id(b))));
-      const w = await rs.prepare(receipts, receipts.map(encodeReceipt), () => undefined, set);
+      const w = await rs.prepare(
+        receipts,
+        receipts.map(encodeReceipt),
+        ReceiptTree.of(receipts.map(encodeReceipt)),
+        () => undefined,
+        set,
+      );
       await s.commit(height, [], w.records);
       return w.kept.map((k) => k.id[0]);
     };
@@ -136,11 +159,11 @@ test("with the block's decided ids: verdicts are written as they are, replay and
       message: "far",
     };
     assert.deepEqual(await commit(2n, [rejected(1, 2n, "replay"), lifetime], []), []);
-    assert.equal(hex(await rs.receipt(id(1))), hex(encodeReceipt(accepted(1, 1n))));
+    assert.equal(hex((await rs.receipt(id(1)))?.receipt), hex(encodeReceipt(accepted(1, 1n))));
     assert.equal(await rs.receipt(id(3)), undefined);
     // A later verdict for the bytes once refused for their lifetime is their first kept receipt.
     assert.deepEqual(await commit(3n, [accepted(3, 3n)], [3]), [3]);
-    assert.equal(hex(await rs.receipt(id(3))), hex(encodeReceipt(accepted(3, 3n))));
+    assert.equal(hex((await rs.receipt(id(3)))?.receipt), hex(encodeReceipt(accepted(3, 3n))));
     await s.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
