@@ -1,0 +1,384 @@
+// Verified reads: keys grouped by the nodes that hold them, each group answered by a holder whose
+// signed statement, proof and (by default) certified root check out, the answers joined into one
+// proof against the newest root. Replies a read did not use are checked in the background, so a
+// node that lies is caught even when its answers are never the first.
+
+import { bytesEqual, toHex } from "../node/common/bytes.js";
+import { ArborError } from "../node/common/errors.js";
+import { encodeCertifiedHeader, type CertifiedHeader } from "../node/ledger/header.js";
+import { encodeEvidence } from "../node/ledger/evidence.js";
+import { ROOT_STATEMENT_DIGEST, type GetStatement } from "../node/ledger/statement.js";
+import { sortKeys } from "../node/ledger/request.js";
+import { keyPath } from "../node/store/core/path.js";
+import { MAX_TOUCHED_KEYS } from "../node/common/limits.js";
+import { UnavailableError, VerificationError } from "./errors.js";
+import type { Deadline } from "./deadline.js";
+import { joinAnswers, type ProofAnswer } from "./proofs.js";
+import type { Headers } from "./headers.js";
+import type { Session } from "./session.js";
+import { MAX_CROSS_CHECKS } from "./limits.js";
+import type { ReadResult, SignedStatement } from "./types.js";
+import { checkReplyProof, readResult, statementHeight, wire } from "./verify.js";
+import type { GetReply, StatusReply } from "../proto/gen/arbor/v1/client_pb.js";
+
+/** Pause between two background checks of unused read replies. */
+const CROSS_CHECK_INTERVAL_MS = 10;
+/** Times a read asks again the partitions whose answers could not be joined to the newest one. */
+const JOIN_ROUNDS = 3;
+/** Pause between two attempts of a read, growing with each attempt up to READ_RETRY_MAX_MS. */
+const READ_RETRY_STEP_MS = 20;
+const READ_RETRY_MAX_MS = 200;
+
+/** One holder's verified answer to a read. */
+interface Answer {
+  readonly answer: ProofAnswer;
+  readonly statement: SignedStatement;
+}
+
+export class Reads {
+  /** Replies not used by a read, waiting to be checked (crossCheck). */
+  private readonly crossChecks: Array<() => Promise<void>> = [];
+  private crossCheckTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly s: Session,
+    private readonly headers: Headers,
+  ) {}
+
+  /** A read, retried (stale answers, unjoinable heights, nodes unreachable) while time is left. */
+  /** `hashKeys`: keys (among `keys`) read with their value hash only. */
+  async readWithin(
+    keys: readonly string[],
+    forExecute: boolean,
+    dl: Deadline,
+    hashKeys: readonly string[] = [],
+  ): Promise<ReadResult> {
+    const ks = sortKeys(keys);
+    if (ks.length === 0 || ks.length > MAX_TOUCHED_KEYS)
+      throw new ArborError("client/bad-keys", `read 1..${MAX_TOUCHED_KEYS} keys`);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const r = await this.readOnce(ks, forExecute, dl, hashKeys);
+        if (r.height > this.s.readHeight) this.s.readHeight = r.height;
+        return r;
+      } catch (e) {
+        if (e instanceof VerificationError && e.code !== "client/stale" && e.code !== "client/join-failed")
+          throw e;
+        const pause = Math.min(READ_RETRY_STEP_MS * attempt, READ_RETRY_MAX_MS);
+        if (dl.left <= pause) throw e;
+        await dl.sleep(pause);
+      }
+    }
+  }
+
+  private async readOnce(
+    keys: string[],
+    forExecute: boolean,
+    dl: Deadline,
+    hashKeys: readonly string[],
+  ): Promise<ReadResult> {
+    // Group keys by a holder set; ask every holder of a group, keep the first valid answer; no
+    // answer older than a receipt this client has seen.
+    const byHolders = new Map<string, { holders: number[]; keys: string[]; hashKeys: string[] }>();
+    for (const k of keys) {
+      const h = this.s.holders(k);
+      const id = h.join(",");
+      const g = byHolders.get(id) ?? { holders: h, keys: [], hashKeys: [] };
+      g.keys.push(k);
+      if (hashKeys.includes(k)) g.hashKeys.push(k);
+      byHolders.set(id, g);
+    }
+    const groups = [...byHolders.values()];
+    const answers = await Promise.all(
+      groups.map((g) =>
+        this.firstValid(g.holders, g.keys, forExecute, this.s.seenHeight, dl, false, g.hashKeys),
+      ),
+    );
+    for (let round = 0; ; round++) {
+      const joined = joinAnswers(answers.map((a) => a.answer));
+      if (joined !== null)
+        return readResult(
+          keys,
+          joined,
+          answers.map((a) => a.statement),
+        );
+      if (round >= JOIN_ROUNDS)
+        throw new VerificationError(
+          "client/join-failed",
+          "answers from different heights could not be joined",
+        );
+      // A record beside an older answer's keys changed before the newest answer's height (likely
+      // when blocks are busy): only answers at one height join. Ask the other groups for an answer
+      // at exactly the newest height; if nodes keep moving past it, the last round asks every
+      // group for the next height, which each holder answers as soon as it has applied it (only
+      // then: on an idle cluster the next block may be long in coming).
+      const top = answers.reduce(
+        (h, a) => (a.statement.statement.height > h ? a.statement.statement.height : h),
+        0n,
+      );
+      const target = round < JOIN_ROUNDS - 1 ? top : top + 1n;
+      await Promise.all(
+        answers.map(async (a, i) => {
+          if (a.statement.statement.height !== target)
+            answers[i] = await this.firstValid(
+              groups[i]!.holders,
+              groups[i]!.keys,
+              forExecute,
+              target,
+              dl,
+              true,
+              groups[i]!.hashKeys,
+            );
+        }),
+      );
+    }
+  }
+
+  /**
+   * Asks every holder of `keys` at once and takes the first valid answer at `minHeight` or later.
+   * Replies are checked one at a time in arrival order, a later one only when those before it
+   * failed: each check costs a signature verification (and maybe a certificate), and the first
+   * reply is nearly always good. With `exact`, a reply from a node already past `minHeight` is
+   * checked only when no holder's reply at exactly `minHeight` verifies: a holder that reaches
+   * `minHeight` answers exactly there, and only answers at one height join. Holders this client
+   * avoids are asked only when none of the others gives a valid answer.
+   */
+  private async firstValid(
+    holders: number[],
+    keys: string[],
+    forExecute: boolean,
+    minHeight: bigint,
+    dl: Deadline,
+    exact = false,
+    hashKeys: readonly string[] = [],
+  ): Promise<Answer> {
+    const errors: string[] = [];
+    const failures: unknown[] = [];
+    // Without this, a key whose every holder was caught lying (and excluded) would wait forever.
+    if (holders.length === 0)
+      throw new VerificationError(
+        "client/all-holders-excluded",
+        `every node holding ${keys[0]}${keys.length > 1 ? " (and more)" : ""} was caught lying`,
+      );
+    const what = `${keys[0]}${keys.length > 1 ? ` (and ${keys.length - 1} more)` : ""} (nodes ${holders.join(", ")})`;
+    dl.waitingFor(
+      "client/no-valid-answer",
+      () => `no holder of ${what} answered${errors.length ? `: ${errors.join("; ")}` : ""}`,
+    );
+    const ordered = this.s.penalties.order(holders);
+    const first = ordered.filter((id) => !this.s.penalties.isAvoided(id));
+    /** Avoided holders, asked once the others have all failed. */
+    const backup = first.length === 0 ? [] : ordered.slice(first.length);
+    return new Promise((resolve, reject) => {
+      let waiting = 0;
+      let checking = false;
+      let done = false;
+      const replies: Array<{ id: number; reply: GetReply }> = [];
+      /** With `exact`: replies from past `minHeight`, checked only if no holder answers exactly there. */
+      const later: Array<{ id: number; reply: GetReply }> = [];
+      const failed = (id: number, e: unknown) => {
+        errors.push(`node ${id}: ${e instanceof Error ? e.message : String(e)}`);
+        failures.push(e);
+      };
+      const next = (): void => {
+        if (done || checking) return;
+        const item = replies.shift() ?? (waiting === 0 ? later.shift() : undefined);
+        if (item) {
+          checking = true;
+          this.checkAnswer(item.id, item.reply, keys, minHeight, dl, hashKeys).then(
+            (a) => {
+              checking = false;
+              done = true;
+              resolve(a);
+              for (const r of [...replies.splice(0), ...later.splice(0)])
+                this.crossCheck(r.id, r.reply, keys, minHeight, hashKeys);
+            },
+            (e) => {
+              checking = false;
+              failed(item.id, e);
+              next();
+            },
+          );
+          return;
+        }
+        if (waiting > 0) return;
+        if (backup.length > 0) return ask(backup.splice(0));
+        done = true;
+        const stale = errors.every((m) => m.includes("client/stale"));
+        // Every holder answered and no answer verified: asking again would not change that.
+        const refuted = failures.every((f) => f instanceof VerificationError && f.code !== "client/stale");
+        reject(
+          stale
+            ? new VerificationError("client/stale", errors.join("; "))
+            : refuted
+              ? new VerificationError(
+                  "client/no-valid-answer",
+                  `no holder of ${what} answered with a usable proof: ${errors.join("; ")}`,
+                )
+              : new UnavailableError(
+                  "client/no-valid-answer",
+                  `no holder of ${what} answered: ${errors.join("; ")}`,
+                ),
+        );
+      };
+      const ask = (ids: number[]) => {
+        waiting += ids.length;
+        for (const id of ids)
+          this.s
+            .node(id)
+            .get(keys, { forExecute, hashKeys, minHeight, timeoutMs: dl.cap(Infinity) })
+            .then(
+              (reply) =>
+                done
+                  ? this.crossCheck(id, reply, keys, minHeight, hashKeys)
+                  : (exact && statementHeight(reply) > minHeight ? later : replies).push({ id, reply }),
+              (e) => failed(id, e),
+            )
+            .finally(() => {
+              waiting--;
+              next();
+            });
+      };
+      ask(first.length > 0 ? first : ordered);
+    });
+  }
+
+  /**
+   * Checks, in the background, a reply that came after the one a read used: a node whose signed
+   * root contradicts a certified one is caught (kept as evidence, no longer asked) even when its
+   * answers are never the first. At most MAX_CROSS_CHECKS wait and one runs every
+   * CROSS_CHECK_INTERVAL_MS, so under load most are dropped rather than compete with the reads;
+   * a liar's answer still gets checked whenever it is the first to arrive.
+   */
+  private crossCheck(
+    id: number,
+    reply: GetReply,
+    keys: string[],
+    minHeight: bigint,
+    hashKeys: readonly string[],
+  ): void {
+    if (this.s.excluded.has(id) || this.crossChecks.length >= MAX_CROSS_CHECKS) return;
+    this.crossChecks.push(() =>
+      this.checkAnswer(id, reply, keys, minHeight, undefined, hashKeys).then(() => undefined),
+    );
+    if (this.crossCheckTimer) return;
+    const run = () => {
+      const check = this.crossChecks.shift();
+      if (!check) return void (this.crossCheckTimer = null);
+      void check()
+        .catch(() => undefined)
+        .finally(() => {
+          this.crossCheckTimer = setTimeout(run, CROSS_CHECK_INTERVAL_MS);
+          this.crossCheckTimer.unref();
+        });
+    };
+    this.crossCheckTimer = setTimeout(run, 0);
+    this.crossCheckTimer.unref();
+  }
+
+  /** Verifies one holder's reply: signature, freshness, proof, and (by default) the certified root. */
+  private async checkAnswer(
+    id: number,
+    r: GetReply,
+    keys: string[],
+    minHeight: bigint,
+    dl?: Deadline,
+    hashKeys: readonly string[] = [],
+  ): Promise<Answer> {
+    const node = this.s.genesis.nodes.find((n) => n.id === id)!;
+    const st = this.s.statements.check(node, r.statement, r.signature);
+    const floor = minHeight > this.s.seenHeight ? minHeight : this.s.seenHeight;
+    if (st.height < floor)
+      throw new VerificationError("client/stale", `node ${id} is at height ${st.height}, behind ${floor}`);
+    // Signed and valid, yet useless if a stub (or a leaf without its value) stands where an asked
+    // record's path ends: the node is avoided for a while, and another holder's answer is used.
+    const d = checkReplyProof(id, st, r, keys, hashKeys);
+    if (d.uncovered !== undefined) {
+      this.s.penalties.avoid(id);
+      throw new VerificationError(
+        "client/not-covered",
+        `node ${id}'s proof does not cover ${d.uncovered}`,
+        id,
+      );
+    }
+    const signed = this.s.keepEvidence({
+      node: id,
+      statement: st,
+      bytes: r.statement,
+      signature: r.signature,
+    });
+    if (this.s.verifyReads) await this.checkCertified(st, id, dl);
+    return { answer: { timestamp: st.timestamp, root: d.root, paths: keys.map(keyPath) }, statement: signed };
+  }
+
+  /**
+   * A node's status, its reported height, timestamp and root checked against the statement it
+   * signed (kept, like every signed statement, as potential evidence).
+   */
+  async nodeStatus(id: number, timeoutMs = 3000): Promise<StatusReply> {
+    const node = this.s.genesis.nodes.find((n) => n.id === id);
+    if (!node) throw new ArborError("client/unknown-node", `no node ${id} in the genesis`);
+    const r = await this.s.node(id).status(timeoutMs);
+    const st = this.s.statements.check(node, r.statement, r.signature);
+    if (
+      st.height !== r.height ||
+      st.timestamp !== r.timestamp ||
+      !bytesEqual(st.root, r.root) ||
+      !bytesEqual(st.proofDigest, ROOT_STATEMENT_DIGEST)
+    )
+      throw new VerificationError("client/bad-statement", `node ${id} reports what it did not sign`, id);
+    this.s.keepEvidence({ node: id, statement: st, bytes: r.statement, signature: r.signature });
+    return r;
+  }
+
+  /** The statement's root must be the certified root at its height (a forged root is caught here). */
+  private async checkCertified(st: GetStatement, from: number, dl?: Deadline): Promise<void> {
+    if (st.height === 0n) return this.checkGenesisRoot(st, from);
+    let cert: CertifiedHeader;
+    try {
+      cert = await this.headers.certifiedWithin(
+        st.height,
+        from,
+        dl ?? this.s.deadline(undefined, "certifiedHeader"),
+      );
+    } catch (e) {
+      // Light mode keeps only the newest validator set: an answer from before it is too old to check.
+      if (e instanceof VerificationError && e.code === "light/before-trusted-set")
+        throw new VerificationError("client/stale", `node ${from}: ${e.message}`, from);
+      throw e;
+    }
+    if (!bytesEqual(cert.header.root, st.root)) {
+      // Caught lying: keep the proof of it for a complaint, and stop asking this node.
+      const signed = this.s.evidence.find(
+        (e) => e.node === from && e.statement.height === st.height && bytesEqual(e.statement.root, st.root),
+      );
+      if (signed)
+        this.s.addSuspect(
+          from,
+          encodeEvidence({
+            kind: "forged-statement",
+            signed: wire(signed),
+            certificate: encodeCertifiedHeader(cert),
+          }),
+        );
+      this.s.excluded.add(from);
+      throw new VerificationError(
+        "client/forged-root",
+        `node ${from} signed root ${toHex(st.root)} at height ${st.height}, certified root is ${toHex(cert.header.root)}`,
+        from,
+      );
+    }
+  }
+
+  private async checkGenesisRoot(st: GetStatement, from: number): Promise<void> {
+    // Height 0 has no certificate; its root is a function of the genesis document we hold.
+    const { genesisRoot } = await import("./genesis-root.js");
+    if (!bytesEqual(genesisRoot(this.s.genesis), st.root))
+      throw new VerificationError("client/forged-root", `node ${from} signed a wrong genesis root`, from);
+  }
+
+  close(): void {
+    this.crossChecks.length = 0;
+    if (this.crossCheckTimer) clearTimeout(this.crossCheckTimer);
+  }
+}
