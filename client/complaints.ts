@@ -33,7 +33,8 @@ export class Complaints {
     if (who === undefined)
       throw new ArborError("client/accused-unknown", "the evidence does not name the accused: give it");
     const key = evictedKey(who);
-    const read = await this.reads.readWithin([key], true, dl);
+    // The proof is only forwarded (nodes check it): its root is not certified here.
+    const read = await this.reads.readWithin([key], true, dl, [], false);
     const body = encodeComplainBody({
       evidence,
       proof: encodeProof(pruneProof(decodeProof(read.proof).root, [keyPath(key)])),

@@ -2,7 +2,7 @@
 // the validator set of its height (learning validator-set changes on the way), and kept; in light
 // mode through the light client, which keeps only the newest trusted set.
 
-import { bytesEqual } from "../node/common/bytes.js";
+import { bytesEqual, toHex } from "../node/common/bytes.js";
 import { ArborError } from "../node/common/errors.js";
 import type { Genesis } from "../node/ledger/genesis.js";
 import {
@@ -20,6 +20,7 @@ import type { Session } from "./session.js";
 import type { ConnectOptions, LightStats } from "./types.js";
 import type { NodeConnection } from "./transport.js";
 import { errorText } from "./verify.js";
+import { verifiedHeaders } from "./header-cache.js";
 
 /** How long a node is asked to wait for a header's certificate before the next node is asked. */
 const CERTIFICATE_WAIT_MS = 1_000;
@@ -27,9 +28,7 @@ const CERTIFICATE_WAIT_MS = 1_000;
 const CERTIFICATE_DEADLINE_MS = 5_000;
 
 export class Headers {
-  private readonly certified = new Map<bigint, CertifiedHeader>();
-  /** Certified headers being fetched, by height. */
-  private readonly certifying = new Map<bigint, Promise<CertifiedHeader>>();
+  private readonly chainHex: string;
   /** Validator sets over heights (certificates are checked against the set of their height). */
   readonly history: ValidatorHistory;
   /** Light mode only: the light client, the node it fetches from, how often it switched. */
@@ -44,6 +43,7 @@ export class Headers {
   ) {
     const genesis: Genesis = s.genesis;
     this.history = new ValidatorHistory(genesis, s.chain);
+    this.chainHex = toHex(s.chain);
     if (opts.light) {
       const make = opts.headerSource ?? ((conn: NodeConnection) => nodeHeaderSource(conn));
       const sources = new Map(genesis.nodes.map((n) => [n.id, make(s.node(n.id), n.id)]));
@@ -77,15 +77,8 @@ export class Headers {
   async certifiedWithin(height: bigint, prefer: number | undefined, dl: Deadline): Promise<CertifiedHeader> {
     dl.waitingFor("client/no-certificate", () => `no certified header for height ${height} from any node`);
     if (this.light) return this.lightHeader(height, dl);
-    const have = this.certified.get(height);
-    if (have) return have;
-    // Reads answered at one height share one fetch and one certificate check.
-    let pending = this.certifying.get(height);
-    if (!pending) {
-      pending = this.fetchCertified(height, prefer).finally(() => this.certifying.delete(height));
-      this.certifying.set(height, pending);
-    }
-    return pending;
+    // Verified once per height per process, whichever client asks first.
+    return verifiedHeaders.once(this.chainHex, height, () => this.fetchCertified(height, prefer));
   }
 
   /**
@@ -120,8 +113,6 @@ export class Headers {
             set = this.history.setAt(height);
           }
           if (!verifyCertificate(c, set, clientVerifier).ok) continue;
-          this.certified.set(height, c);
-          if (this.certified.size > 4096) this.certified.delete(this.certified.keys().next().value!);
           return c;
         } catch {
           /* try the next node */

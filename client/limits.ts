@@ -9,3 +9,5 @@ export const MAX_KEPT_STATEMENTS = 256;
 export const MAX_CROSS_CHECKS = 64;
 /** Certified headers a process keeps verified, across every client of every chain. */
 export const MAX_VERIFIED_HEADERS = 4096;
+/** One group of keys in this many read by a client is also asked of a second holder, and checked. */
+export const CROSS_CHECK_EVERY = 8;

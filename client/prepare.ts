@@ -29,9 +29,11 @@ export class Prepare {
     let from: bigint;
     if (proof === undefined) {
       // The operation's record is read and sent with its value hash only: nodes take the module
-      // from their code book (docs/protocol.md §5). A touched operation key needs its value.
+      // from their code book (docs/protocol.md §5). A touched operation key needs its value. The
+      // proof is only forwarded: nodes check it against their roots, so its root is not certified
+      // here (its signature, shape and coverage are: a request is not refused for the client's fault).
       const hashKeys = touched.includes(o.op) ? [] : [o.op];
-      const read = await this.reads.readWithin([o.op, ...touched], true, dl, hashKeys);
+      const read = await this.reads.readWithin([o.op, ...touched], true, dl, hashKeys, false);
       proof = encodeProof(
         pruneProof(
           decodeProof(read.proof).root,

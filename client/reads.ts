@@ -16,11 +16,13 @@ import type { Deadline } from "./deadline.js";
 import { joinAnswers, type ProofAnswer } from "./proofs.js";
 import type { Headers } from "./headers.js";
 import type { Session } from "./session.js";
-import { MAX_CROSS_CHECKS } from "./limits.js";
+import { CROSS_CHECK_EVERY, MAX_CROSS_CHECKS } from "./limits.js";
 import type { ReadResult, SignedStatement } from "./types.js";
 import { checkReplyProof, readResult, statementHeight, wire } from "./verify.js";
 import type { GetReply, StatusReply } from "../proto/gen/arbor/v1/client_pb.js";
 
+/** How long a cross-check's read may take (it is dropped after that). */
+const CROSS_CHECK_CALL_MS = 5_000;
 /** Pause between two background checks of unused read replies. */
 const CROSS_CHECK_INTERVAL_MS = 10;
 /** Times a read asks again the partitions whose answers could not be joined to the newest one. */
@@ -39,31 +41,47 @@ export class Reads {
   /** Replies not used by a read, waiting to be checked (crossCheck). */
   private readonly crossChecks: Array<() => Promise<void>> = [];
   private crossCheckTimer: NodeJS.Timeout | null = null;
+  /** Groups of keys answered so far (every CROSS_CHECK_EVERY-th is cross-checked). */
+  private answered = 0;
+  /** Holders whose answers have been cross-checked (or asked for it) at least once. */
+  private readonly met = new Set<number>();
+  /** Nodes with an answer checked against a certified root (bounded by the genesis). */
+  private readonly vouched = new Set<number>();
+  /** Cross-check reads in flight. */
+  private sampling = 0;
 
   constructor(
     private readonly s: Session,
     private readonly headers: Headers,
   ) {}
 
-  /** A read, retried (stale answers, unjoinable heights, nodes unreachable) while time is left. */
-  /** `hashKeys`: keys (among `keys`) read with their value hash only. */
+  /**
+   * A read, retried (stale answers, unjoinable heights, nodes unreachable) while time is left.
+   * `hashKeys`: keys (among `keys`) read with their value hash only. `certify` off: for a proof
+   * the client only forwards to nodes (which check it against their own roots) — its root is not
+   * checked against a certified header, nor waited for; values shown to a user always are.
+   */
   async readWithin(
     keys: readonly string[],
     forExecute: boolean,
     dl: Deadline,
     hashKeys: readonly string[] = [],
+    certify = true,
   ): Promise<ReadResult> {
     const ks = sortKeys(keys);
     if (ks.length === 0 || ks.length > MAX_TOUCHED_KEYS)
       throw new ArborError("client/bad-keys", `read 1..${MAX_TOUCHED_KEYS} keys`);
     for (let attempt = 1; ; attempt++) {
       try {
-        const r = await this.readOnce(ks, forExecute, dl, hashKeys);
-        if (r.height > this.s.readHeight) this.s.readHeight = r.height;
+        const r = await this.readOnce(ks, forExecute, dl, hashKeys, certify);
+        // An uncertified height is not remembered: it dates later requests (validUntil).
+        if ((certify || !this.s.verifyReads) && r.height > this.s.readHeight) this.s.readHeight = r.height;
         return r;
       } catch (e) {
         if (e instanceof VerificationError && e.code !== "client/stale" && e.code !== "client/join-failed")
           throw e;
+        // Uncertified answers that do not join may hide a lie: the next attempt certifies them.
+        if (e instanceof VerificationError && e.code === "client/join-failed") certify = true;
         const pause = Math.min(READ_RETRY_STEP_MS * attempt, READ_RETRY_MAX_MS);
         if (dl.left <= pause) throw e;
         await dl.sleep(pause);
@@ -76,6 +94,7 @@ export class Reads {
     forExecute: boolean,
     dl: Deadline,
     hashKeys: readonly string[],
+    certify: boolean,
   ): Promise<ReadResult> {
     // Group keys by a holder set; ask every holder of a group, keep the first valid answer; no
     // answer older than a receipt this client has seen.
@@ -91,7 +110,7 @@ export class Reads {
     const groups = [...byHolders.values()];
     const answers = await Promise.all(
       groups.map((g) =>
-        this.firstValid(g.holders, g.keys, forExecute, this.s.seenHeight, dl, false, g.hashKeys),
+        this.firstValid(g.holders, g.keys, forExecute, this.s.seenHeight, dl, false, g.hashKeys, certify),
       ),
     );
     for (let round = 0; ; round++) {
@@ -128,6 +147,7 @@ export class Reads {
               dl,
               true,
               groups[i]!.hashKeys,
+              certify,
             );
         }),
       );
@@ -135,13 +155,16 @@ export class Reads {
   }
 
   /**
-   * Asks every holder of `keys` at once and takes the first valid answer at `minHeight` or later.
-   * Replies are checked one at a time in arrival order, a later one only when those before it
-   * failed: each check costs a signature verification (and maybe a certificate), and the first
-   * reply is nearly always good. With `exact`, a reply from a node already past `minHeight` is
-   * checked only when no holder's reply at exactly `minHeight` verifies: a holder that reaches
-   * `minHeight` answers exactly there, and only answers at one height join. Holders this client
-   * avoids are asked only when none of the others gives a valid answer.
+   * Asks one holder of `keys` — the fastest so far among those not avoided — and takes its answer
+   * if it verifies at `minHeight` or later. Another holder is asked when that one fails (an error,
+   * an answer that does not verify or cover the keys) or has not answered within its hedge time
+   * (HolderChoice.hedgeMs; the slow call is left to finish, and whichever valid answer comes first
+   * is used). Replies are checked one at a time in arrival order. With `exact`, a reply from a
+   * node already past `minHeight` is checked only when no holder's reply at exactly `minHeight`
+   * verifies: a holder that reaches `minHeight` answers exactly there, and only answers at one
+   * height join. Holders this client avoids are asked only when none of the others gives a valid
+   * answer. Without `certify`, the answer's root is not checked against a certified header here
+   * (its proof is forwarded to nodes that check it); it is checked in the background when sampled.
    */
   private async firstValid(
     holders: number[],
@@ -151,6 +174,7 @@ export class Reads {
     dl: Deadline,
     exact = false,
     hashKeys: readonly string[] = [],
+    certify = true,
   ): Promise<Answer> {
     const errors: string[] = [];
     const failures: unknown[] = [];
@@ -165,10 +189,12 @@ export class Reads {
       "client/no-valid-answer",
       () => `no holder of ${what} answered${errors.length ? `: ${errors.join("; ")}` : ""}`,
     );
-    const ordered = this.s.penalties.order(holders);
-    const first = ordered.filter((id) => !this.s.penalties.isAvoided(id));
+    const ordered = this.s.penalties.order(this.s.speed.rank(holders));
+    /** Holders not avoided, fastest first, not yet asked. */
+    const queue = ordered.filter((id) => !this.s.penalties.isAvoided(id));
     /** Avoided holders, asked once the others have all failed. */
-    const backup = first.length === 0 ? [] : ordered.slice(first.length);
+    const backup = queue.length === 0 ? [...ordered] : ordered.slice(queue.length);
+    const asked: number[] = [];
     return new Promise((resolve, reject) => {
       let waiting = 0;
       let checking = false;
@@ -182,16 +208,17 @@ export class Reads {
       };
       const next = (): void => {
         if (done || checking) return;
-        const item = replies.shift() ?? (waiting === 0 ? later.shift() : undefined);
+        const item = replies.shift() ?? (waiting === 0 && queue.length === 0 ? later.shift() : undefined);
         if (item) {
           checking = true;
-          this.checkAnswer(item.id, item.reply, keys, minHeight, dl, hashKeys).then(
+          this.checkAnswer(item.id, item.reply, keys, minHeight, dl, hashKeys, certify).then(
             (a) => {
               checking = false;
               done = true;
               resolve(a);
               for (const r of [...replies.splice(0), ...later.splice(0)])
                 this.crossCheck(r.id, r.reply, keys, minHeight, hashKeys);
+              this.sample(item, holders, asked, keys, forExecute, minHeight, hashKeys, certify);
             },
             (e) => {
               checking = false;
@@ -202,7 +229,8 @@ export class Reads {
           return;
         }
         if (waiting > 0) return;
-        if (backup.length > 0) return ask(backup.splice(0));
+        if (queue.length > 0) return ask(queue.shift()!);
+        if (backup.length > 0) return ask(backup.shift()!);
         done = true;
         const stale = errors.every((m) => m.includes("client/stale"));
         // Every holder answered and no answer verified: asking again would not change that.
@@ -221,30 +249,88 @@ export class Reads {
                 ),
         );
       };
-      const ask = (ids: number[]) => {
-        waiting += ids.length;
-        for (const id of ids)
-          this.s
-            .node(id)
-            .get(keys, { forExecute, hashKeys, minHeight, timeoutMs: dl.cap(Infinity) })
-            .then(
-              (reply) =>
-                done
-                  ? this.crossCheck(id, reply, keys, minHeight, hashKeys)
-                  : (exact && statementHeight(reply) > minHeight ? later : replies).push({ id, reply }),
-              (e) => failed(id, e),
-            )
-            .finally(() => {
-              waiting--;
-              next();
-            });
+      const ask = (id: number) => {
+        waiting++;
+        asked.push(id);
+        const t0 = Date.now();
+        let answered = false;
+        // Not answered in its usual time: the next holder is asked too (this call is left to finish).
+        const hedge = setTimeout(() => {
+          if (done || answered) return;
+          this.s.speed.record(id, Date.now() - t0);
+          const more = queue.shift() ?? backup.shift();
+          if (more !== undefined) ask(more);
+        }, this.s.speed.hedgeMs(id));
+        hedge.unref();
+        this.s
+          .node(id)
+          .get(keys, { forExecute, hashKeys, minHeight, timeoutMs: dl.cap(Infinity) })
+          .then(
+            (reply) =>
+              done
+                ? this.crossCheck(id, reply, keys, minHeight, hashKeys)
+                : (exact && statementHeight(reply) > minHeight ? later : replies).push({ id, reply }),
+            (e) => failed(id, e),
+          )
+          .finally(() => {
+            answered = true;
+            clearTimeout(hedge);
+            this.s.speed.record(id, Date.now() - t0);
+            waiting--;
+            next();
+          });
       };
-      ask(first.length > 0 ? first : ordered);
+      next();
     });
   }
 
   /**
-   * Checks, in the background, a reply that came after the one a read used: a node whose signed
+   * The sampled cross-check after a read's group was answered by `used`: every CROSS_CHECK_EVERY-th
+   * answered group (and the first answer of each holder this client has not met) has another
+   * holder asked in the background for the same keys, its reply checked against the certified
+   * root; an answer whose root was not certified (`certify` off) is itself checked then. A holder
+   * that lies is caught this way even when it is never the one asked first.
+   */
+  private sample(
+    used: { id: number; reply: GetReply },
+    holders: readonly number[],
+    asked: readonly number[],
+    keys: string[],
+    forExecute: boolean,
+    minHeight: bigint,
+    hashKeys: readonly string[],
+    certify: boolean,
+  ): void {
+    const tick = this.answered++ % CROSS_CHECK_EVERY === 0;
+    if (!certify && (tick || !this.met.has(used.id)))
+      this.crossCheck(used.id, used.reply, keys, minHeight, hashKeys);
+    this.met.add(used.id);
+    const others = holders.filter(
+      (id) => !asked.includes(id) && !this.s.excluded.has(id) && !this.s.penalties.isAvoided(id),
+    );
+    const other =
+      others.find((id) => !this.met.has(id)) ?? (tick ? others[this.answered % others.length] : undefined);
+    if (
+      other === undefined ||
+      this.sampling >= MAX_CROSS_CHECKS ||
+      this.crossChecks.length >= MAX_CROSS_CHECKS
+    )
+      return;
+    this.met.add(other);
+    this.sampling++;
+    this.s
+      .node(other)
+      .get(keys, { forExecute, hashKeys, minHeight, timeoutMs: CROSS_CHECK_CALL_MS })
+      .then(
+        (reply) => this.crossCheck(other, reply, keys, minHeight, hashKeys),
+        () => undefined,
+      )
+      .finally(() => this.sampling--);
+  }
+
+  /**
+   * Checks, in the background, a reply a read did not use (or used without its certificate, or
+   * asked of another holder for the sampled cross-check): a node whose signed
    * root contradicts a certified one is caught (kept as evidence, no longer asked) even when its
    * answers are never the first. At most MAX_CROSS_CHECKS wait and one runs every
    * CROSS_CHECK_INTERVAL_MS, so under load most are dropped rather than compete with the reads;
@@ -284,6 +370,7 @@ export class Reads {
     minHeight: bigint,
     dl?: Deadline,
     hashKeys: readonly string[] = [],
+    certify = true,
   ): Promise<Answer> {
     const node = this.s.genesis.nodes.find((n) => n.id === id)!;
     const st = this.s.statements.check(node, r.statement, r.signature);
@@ -307,7 +394,12 @@ export class Reads {
       bytes: r.statement,
       signature: r.signature,
     });
-    if (this.s.verifyReads) await this.checkCertified(st, id, dl);
+    // A node's root is taken uncertified (for a forwarded proof) only once an answer of that node
+    // has checked out against a certified root: a liar's first answer is always caught here.
+    if (this.s.verifyReads && (certify || !this.vouched.has(id))) {
+      await this.checkCertified(st, id, dl);
+      this.vouched.add(id);
+    }
     return { answer: { timestamp: st.timestamp, root: d.root, paths: keys.map(keyPath) }, statement: signed };
   }
 

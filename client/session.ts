@@ -12,6 +12,7 @@ import { PenaltyBox } from "./penalty-box.js";
 import { NodeConnection } from "./transport.js";
 import { StatementChecker } from "./verify.js";
 import { MAX_KEPT_STATEMENTS } from "./limits.js";
+import { HolderChoice } from "./holder-choice.js";
 import { DEFAULT_CALL_TIMEOUT_MS, type ConnectOptions, type SignedStatement } from "./types.js";
 
 export class Session {
@@ -34,6 +35,8 @@ export class Session {
   readonly excluded = new Set<number>();
   /** Nodes asked last for a while: answers that covered less than asked, calls left hanging. */
   readonly penalties = new PenaltyBox();
+  /** How fast each node has answered reads: a read asks the fastest holder first. */
+  readonly speed = new HolderChoice();
   /** Node statements, each signature verified once. */
   readonly statements: StatementChecker;
   /** Every call's deadline unless the call names its own. */
