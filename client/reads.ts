@@ -15,6 +15,7 @@ import { UnavailableError, VerificationError } from "./errors.js";
 import type { Deadline } from "./deadline.js";
 import { joinAnswers, type ProofAnswer } from "./proofs.js";
 import type { Headers } from "./headers.js";
+import { READ_HEDGE_MAX_MS } from "./holder-choice.js";
 import type { Session } from "./session.js";
 import { CROSS_CHECK_EVERY, MAX_CROSS_CHECKS } from "./limits.js";
 import type { ReadResult, SignedStatement } from "./types.js";
@@ -223,6 +224,8 @@ export class Reads {
             (e) => {
               checking = false;
               failed(item.id, e);
+              // An answer that is no use counts as a slow one: the node is asked later next time.
+              this.s.speed.record(item.id, READ_HEDGE_MAX_MS);
               next();
             },
           );
@@ -266,16 +269,19 @@ export class Reads {
           .node(id)
           .get(keys, { forExecute, hashKeys, minHeight, timeoutMs: dl.cap(Infinity) })
           .then(
-            (reply) =>
-              done
-                ? this.crossCheck(id, reply, keys, minHeight, hashKeys)
-                : (exact && statementHeight(reply) > minHeight ? later : replies).push({ id, reply }),
-            (e) => failed(id, e),
+            (reply) => {
+              this.s.speed.record(id, Date.now() - t0);
+              if (done) this.crossCheck(id, reply, keys, minHeight, hashKeys);
+              else (exact && statementHeight(reply) > minHeight ? later : replies).push({ id, reply });
+            },
+            (e) => {
+              this.s.speed.record(id, READ_HEDGE_MAX_MS);
+              failed(id, e);
+            },
           )
           .finally(() => {
             answered = true;
             clearTimeout(hedge);
-            this.s.speed.record(id, Date.now() - t0);
             waiting--;
             next();
           });
@@ -377,9 +383,18 @@ export class Reads {
     const floor = minHeight > this.s.seenHeight ? minHeight : this.s.seenHeight;
     if (st.height < floor)
       throw new VerificationError("client/stale", `node ${id} is at height ${st.height}, behind ${floor}`);
-    // Signed and valid, yet useless if a stub (or a leaf without its value) stands where an asked
-    // record's path ends: the node is avoided for a while, and another holder's answer is used.
-    const d = checkReplyProof(id, st, r, keys, hashKeys);
+    // Signed and valid, yet useless if the proof is malformed, or a stub (or a leaf without its
+    // value) stands where an asked record's path ends: the node is avoided for a while, and
+    // another holder's answer is used.
+    let d;
+    try {
+      d = checkReplyProof(id, st, r, keys, hashKeys);
+    } catch (e) {
+      // A proof that does not decode or is not against the signed root is no more use than one
+      // that does not cover the keys (and, unsigned, no evidence either): avoided alike.
+      this.s.penalties.avoid(id);
+      throw e;
+    }
     if (d.uncovered !== undefined) {
       this.s.penalties.avoid(id);
       throw new VerificationError(
