@@ -164,8 +164,9 @@ export class Reads {
    * node already past `minHeight` is checked only when no holder's reply at exactly `minHeight`
    * verifies: a holder that reaches `minHeight` answers exactly there, and only answers at one
    * height join. Holders this client avoids are asked only when none of the others gives a valid
-   * answer. Without `certify`, the answer's root is not checked against a certified header here
-   * (its proof is forwarded to nodes that check it); it is checked in the background when sampled.
+   * answer, or when the others stay silent past their hedge time. Without `certify`, the answer's
+   * root is not checked against a certified header here once its node has been vouched for (its
+   * proof is forwarded to nodes that check it); it is checked in the background when sampled.
    */
   private async firstValid(
     holders: number[],
@@ -198,6 +199,8 @@ export class Reads {
     const asked: number[] = [];
     return new Promise((resolve, reject) => {
       let waiting = 0;
+      /** Calls in flight not yet past their hedge time: while there are none, the next holder is asked. */
+      let fresh = 0;
       let checking = false;
       let done = false;
       const replies: Array<{ id: number; reply: GetReply }> = [];
@@ -209,7 +212,7 @@ export class Reads {
       };
       const next = (): void => {
         if (done || checking) return;
-        const item = replies.shift() ?? (waiting === 0 && queue.length === 0 ? later.shift() : undefined);
+        const item = replies.shift() ?? (fresh === 0 && queue.length === 0 ? later.shift() : undefined);
         if (item) {
           checking = true;
           this.checkAnswer(item.id, item.reply, keys, minHeight, dl, hashKeys, certify).then(
@@ -231,9 +234,10 @@ export class Reads {
           );
           return;
         }
-        if (waiting > 0) return;
+        if (fresh > 0) return;
         if (queue.length > 0) return ask(queue.shift()!);
         if (backup.length > 0) return ask(backup.shift()!);
+        if (waiting > 0) return;
         done = true;
         const stale = errors.every((m) => m.includes("client/stale"));
         // Every holder answered and no answer verified: asking again would not change that.
@@ -254,15 +258,20 @@ export class Reads {
       };
       const ask = (id: number) => {
         waiting++;
+        fresh++;
         asked.push(id);
         const t0 = Date.now();
-        let answered = false;
+        let counted = true;
+        const release = () => {
+          if (counted) fresh--;
+          counted = false;
+        };
         // Not answered in its usual time: the next holder is asked too (this call is left to finish).
         const hedge = setTimeout(() => {
-          if (done || answered) return;
+          if (done || !counted) return;
           this.s.speed.record(id, Date.now() - t0);
-          const more = queue.shift() ?? backup.shift();
-          if (more !== undefined) ask(more);
+          release();
+          next();
         }, this.s.speed.hedgeMs(id));
         hedge.unref();
         this.s
@@ -280,8 +289,8 @@ export class Reads {
             },
           )
           .finally(() => {
-            answered = true;
             clearTimeout(hedge);
+            release();
             waiting--;
             next();
           });
@@ -294,8 +303,8 @@ export class Reads {
    * The sampled cross-check after a read's group was answered by `used`: every CROSS_CHECK_EVERY-th
    * answered group (and the first answer of each holder this client has not met) has another
    * holder asked in the background for the same keys, its reply checked against the certified
-   * root; an answer whose root was not certified (`certify` off) is itself checked then. A holder
-   * that lies is caught this way even when it is never the one asked first.
+   * root; on those ticks, an answer used without its certificate (`certify` off) is itself checked
+   * too. A holder that lies is caught this way even when it is never the one asked first.
    */
   private sample(
     used: { id: number; reply: GetReply },
@@ -308,8 +317,7 @@ export class Reads {
     certify: boolean,
   ): void {
     const tick = this.answered++ % CROSS_CHECK_EVERY === 0;
-    if (!certify && (tick || !this.met.has(used.id)))
-      this.crossCheck(used.id, used.reply, keys, minHeight, hashKeys);
+    if (!certify && tick) this.crossCheck(used.id, used.reply, keys, minHeight, hashKeys);
     this.met.add(used.id);
     const others = holders.filter(
       (id) => !asked.includes(id) && !this.s.excluded.has(id) && !this.s.penalties.isAvoided(id),
