@@ -78,7 +78,27 @@ export class Headers {
     dl.waitingFor("client/no-certificate", () => `no certified header for height ${height} from any node`);
     if (this.light) return this.lightHeader(height, dl);
     // Verified once per height per process, whichever client asks first.
-    return verifiedHeaders.once(this.chainHex, height, () => this.fetchCertified(height, prefer));
+    const c = await verifiedHeaders.once(this.chainHex, height, () => this.fetchCertified(height, prefer));
+    // Another client verified it under a validator set this one has not learned: learn it too
+    // (audits check evidence against the sets of each epoch).
+    if (!bytesEqual(c.header.validatorsHash, validatorsHash(this.history.setAt(height))))
+      await this.learnSets(height);
+    return c;
+  }
+
+  /** Learns the validator-set changes decided up to `height` from the first node that serves them. */
+  private async learnSets(height: bigint): Promise<void> {
+    for (const id of this.s.penalties.order(this.s.genesis.nodes.map((n) => n.id))) {
+      if (this.s.excluded.has(id)) continue;
+      try {
+        this.history.learn(
+          await nodeHeaderSource(this.s.node(id)).transitions(this.history.learnedUpTo, height),
+        );
+        return;
+      } catch {
+        /* the next node */
+      }
+    }
   }
 
   /**
