@@ -1,5 +1,5 @@
 // Handing a signed request to the nodes that will order it: `want` of them must admit it (the SDK
-// asks for one and hands the bytes on to more while no receipt comes, client.ts `submit`); the
+// asks for one and hands the bytes on to more while no receipt comes, submit.ts); the
 // write goes on as soon as ONE has admitted it: that node gossips it to the others. A node that has not answered
 // within SUBMIT_ANSWER_MS is reported slow (the client avoids it for a while) and the request goes to
 // the next node in its place; its call is left to finish or fail in the background.

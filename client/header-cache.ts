@@ -1,46 +1,53 @@
-// Certified headers this process has verified, shared by every client in it: a certificate (2f+1
-// Ed25519 verifications) is checked once per height per process, however many clients, reads and
-// receipts need that height. An entry is handed only to a client that expects the validator set
-// the header names at that height, so a client never trusts a header checked against a set it
-// does not believe in. Bounded (MAX_VERIFIED_HEADERS), the least recently stored forgotten first.
+// Certified headers verified in this process, shared by every ArborClient of the same chain: a
+// header's certificate is checked once per height per process, whichever client needs it first,
+// and clients asking for a height being fetched wait for that fetch. Bounded: the oldest verified
+// header goes first. Light clients keep their own (they trust only their newest validator set).
 
-import { bytesEqual, toHex } from "../node/common/bytes.js";
-import { validatorsHash, type CertifiedHeader, type Validator } from "../node/ledger/header.js";
+import type { CertifiedHeader } from "../node/ledger/header.js";
+import { MAX_VERIFIED_HEADERS } from "./limits.js";
 
-/** Verified certified headers kept per process (all chains together); about 0.5 KiB each. */
-export const MAX_VERIFIED_HEADERS = 4096;
+export class VerifiedHeaders {
+  private readonly headers = new Map<string, CertifiedHeader>();
+  private readonly pending = new Map<string, Promise<CertifiedHeader>>();
+  /** Headers verified and kept since the process started. */
+  verified = 0;
 
-const headers = new Map<string, CertifiedHeader>();
-/** Validator-set hashes by set (a client's history hands out the same array for a set). */
-const setHashes = new WeakMap<readonly Validator[], Uint8Array>();
+  constructor(private readonly max: number) {}
 
-function key(chain: Uint8Array, height: bigint): string {
-  return `${toHex(chain)}:${height}`;
-}
-
-export function setHash(set: readonly Validator[]): Uint8Array {
-  let h = setHashes.get(set);
-  if (h === undefined) {
-    h = validatorsHash(set);
-    setHashes.set(set, h);
+  /** The verified header of `chain` (hex) at `height`, if this process has one. */
+  get(chain: string, height: bigint): CertifiedHeader | undefined {
+    return this.headers.get(`${chain}:${height}`);
   }
-  return h;
+
+  /**
+   * The verified header at `height`: kept, being fetched by another client (a fetch that fails
+   * there is tried once by this caller), or fetched and verified by `fetch` now.
+   */
+  once(chain: string, height: bigint, fetch: () => Promise<CertifiedHeader>): Promise<CertifiedHeader> {
+    const key = `${chain}:${height}`;
+    const have = this.headers.get(key);
+    if (have) return Promise.resolve(have);
+    const running = this.pending.get(key);
+    if (running)
+      return running.catch(() => this.headers.get(key) ?? this.pending.get(key) ?? this.start(key, fetch));
+    return this.start(key, fetch);
+  }
+
+  private start(key: string, fetch: () => Promise<CertifiedHeader>): Promise<CertifiedHeader> {
+    const p = fetch().then((c) => {
+      this.verified++;
+      this.headers.set(key, c);
+      if (this.headers.size > this.max) this.headers.delete(this.headers.keys().next().value!);
+      return c;
+    });
+    this.pending.set(key, p);
+    const forget = () => {
+      if (this.pending.get(key) === p) this.pending.delete(key);
+    };
+    p.then(forget, forget);
+    return p;
+  }
 }
 
-/** The verified header of `chain` at `height`, if this process has one certified by `set`. */
-export function verifiedHeader(
-  chain: Uint8Array,
-  height: bigint,
-  set: readonly Validator[],
-): CertifiedHeader | undefined {
-  const c = headers.get(key(chain, height));
-  return c !== undefined && bytesEqual(c.header.validatorsHash, setHash(set)) ? c : undefined;
-}
-
-/** Stores a header whose certificate the caller has just verified against its validator set. */
-export function rememberVerifiedHeader(c: CertifiedHeader): void {
-  const k = key(c.header.chain, c.header.height);
-  headers.delete(k);
-  headers.set(k, c);
-  if (headers.size > MAX_VERIFIED_HEADERS) headers.delete(headers.keys().next().value!);
-}
+/** The process's verified headers. */
+export const verifiedHeaders = new VerifiedHeaders(MAX_VERIFIED_HEADERS);

@@ -1,5 +1,5 @@
 // Nodes a client avoids for a while: one whose read answer did not cover what was asked (a stub on
-// an asked key's path) or that left a write's admission call hanging. It is asked last, not
+// an asked key's path) or carried a malformed proof, or that left a write's admission call hanging. It is asked last, not
 // never: the sentence doubles with each offence up to a cap, and a node that stayed out of trouble
 // for a while starts again from the shortest one. One entry per node id: bounded by the genesis.
 

@@ -27,6 +27,48 @@ const CORE_BANNED = [
   /\bfetch\(/,
 ];
 
+/**
+ * The SDK's layers, lowest first: a client file imports only files of lower layers (and, among the
+ * portable parts, its own layer). Each layer names its files; a new client file must be placed.
+ */
+const CLIENT_LAYERS: readonly (readonly string[])[] = [
+  // portable parts: errors, codecs, pure verification, bounded helpers, one node's transport
+  [
+    "errors",
+    "limits",
+    "deadline",
+    "crypto",
+    "types",
+    "penalty-box",
+    "holder-choice",
+    "proofs",
+    "verify",
+    "receipt-check",
+    "genesis-root",
+    "header-cache",
+    "admission",
+    "read-stream",
+    "transport",
+    "light",
+    "validator-history",
+    "genesis-fetch",
+  ],
+  ["session"], // nodes and transport
+  ["headers"], // certified headers
+  ["reads"],
+  ["membership"],
+  ["prepare", "submit"], // writes and receipts
+  ["audit"],
+  ["complaints"],
+  ["client"], // the thin ArborClient
+  ["index"],
+];
+
+function clientLayer(file: string): number {
+  const name = /^client\/([^/]+)\.(?:ts|js)$/.exec(file)?.[1];
+  return CLIENT_LAYERS.findIndex((l) => name !== undefined && l.includes(name));
+}
+
 function walk(dir: string, out: string[] = []): string[] {
   if (!existsSync(dir)) return out;
   for (const name of readdirSync(dir)) {
@@ -89,6 +131,12 @@ for (const abs of files) {
     });
   }
 
+  if (/^client\/[^/]+\.ts$/.test(file)) {
+    test(`client file ${file} sits in a layer of the SDK`, () => {
+      assert.ok(clientLayer(file) >= 0, `${file} is in no layer of CLIENT_LAYERS`);
+    });
+  }
+
   if (file.startsWith("client/")) {
     test(`client file ${file} imports only portable code`, () => {
       for (const spec of imports) {
@@ -97,6 +145,15 @@ for (const abs of files) {
           const ok =
             target.startsWith("client/") || target.startsWith("proto/") || coreOf(target) !== undefined;
           assert.ok(ok, `${file} imports server code ${target}`);
+          if (target.startsWith("client/")) {
+            const from = clientLayer(file);
+            const to = clientLayer(target);
+            // The portable parts (layer 0) may use each other; any other layer only those below it.
+            assert.ok(
+              to >= 0 && (to < from || (from === 0 && to === 0)),
+              `${file} (layer ${from}) imports ${target} (layer ${to}): client imports flow one way`,
+            );
+          }
         } else assert.ok(!spec.startsWith("node:fs") || file.includes("/cli"), `${file} imports ${spec}`);
       }
     });

@@ -96,9 +96,13 @@ test(
       // Asked directly, the liar's answer fails verification at once.
       const fresh = await ArborClient.connect({ genesis: c.genesis });
       fresh.excluded.clear();
-      const check = fresh as unknown as {
-        checkAnswer(id: number, reply: unknown, keys: string[], minHeight: bigint): Promise<unknown>;
-      };
+      const check = (
+        fresh as unknown as {
+          reads: {
+            checkAnswer(id: number, reply: unknown, keys: string[], minHeight: bigint): Promise<unknown>;
+          };
+        }
+      ).reads;
       await assert.rejects(
         check.checkAnswer(LIAR, await fresh.node(LIAR).get([keys[0]!]), [keys[0]!], 0n),
         (e: unknown) => e instanceof VerificationError && e.code === "client/forged-root",

@@ -1,0 +1,46 @@
+// Learning a chain's genesis from node endpoints, optionally pinned to a chain id: the first
+// endpoint that serves a genesis of the pinned chain wins.
+
+import { toHex } from "../node/common/bytes.js";
+import { chainId, genesisFromJson, type Genesis } from "../node/ledger/genesis.js";
+import { UnavailableError, VerificationError } from "./errors.js";
+import type { Deadline } from "./deadline.js";
+import { NodeConnection } from "./transport.js";
+
+/** How long one endpoint may take to send the genesis before the next is asked. */
+const GENESIS_CALL_MS = 5_000;
+
+export async function learnGenesis(
+  endpoints: readonly string[],
+  dl: Deadline,
+  pin?: Uint8Array | string,
+): Promise<Genesis> {
+  const want = typeof pin === "string" ? pin.toLowerCase() : pin ? toHex(pin) : undefined;
+  const errors: string[] = [];
+  const mismatches: string[] = [];
+  for (const e of endpoints) {
+    if (dl.expired) break;
+    const c = new NodeConnection(e, dl.cap(GENESIS_CALL_MS));
+    try {
+      const r = await c.genesis();
+      const g = genesisFromJson(r.genesisJson);
+      const id = toHex(chainId(g));
+      if (want !== undefined && id !== want) {
+        mismatches.push(`${e} serves chain ${id}`);
+        continue;
+      }
+      return g;
+    } catch (err) {
+      errors.push(`${e}: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      c.close();
+    }
+  }
+  // A node that answered with another chain is not "unavailable": the pin (or the endpoint) is wrong.
+  if (mismatches.length > 0)
+    throw new VerificationError(
+      "client/chain-mismatch",
+      `${mismatches.join("; ")}, not the pinned chain ${want}${errors.length ? ` (${errors.join("; ")})` : ""}`,
+    );
+  throw new UnavailableError("client/no-genesis", `no endpoint gave a genesis: ${errors.join("; ")}`);
+}

@@ -1,0 +1,13 @@
+// The client's own bounds: every cache and queue the SDK keeps, by name (the protocol's bounds are
+// in node/common/limits.ts). Each is small enough that a long-lived process stays flat.
+
+/** Verified node statements remembered (a node signs one per height; replies share it). */
+export const MAX_VERIFIED_STATEMENTS = 1024;
+/** Signed statements a client keeps as potential evidence (the newest). */
+export const MAX_KEPT_STATEMENTS = 256;
+/** Unused or sampled read replies waiting for a background check; more are dropped. */
+export const MAX_CROSS_CHECKS = 64;
+/** Certified headers a process keeps verified, across every client of every chain. */
+export const MAX_VERIFIED_HEADERS = 4096;
+/** One group of keys in this many read by a client is also asked of a second holder, and checked. */
+export const CROSS_CHECK_EVERY = 8;

@@ -1,0 +1,114 @@
+// The nodes of one chain as a client sees them: a connection to each, who holds which key, who
+// has been caught lying or is avoided for now, and the statements and evidence collected so far.
+// Every layer of the SDK (headers, reads, writes, audit) shares one session per ArborClient.
+
+import { bytesEqual } from "../node/common/bytes.js";
+import { chainId, type Genesis, type GenesisNode } from "../node/ledger/genesis.js";
+import { Partition } from "../node/store/core/partition.js";
+import { keyPath } from "../node/store/core/path.js";
+import { generateKey, type ClientKey } from "./crypto.js";
+import { callTimeout, Deadline, type CallOptions } from "./deadline.js";
+import { PenaltyBox } from "./penalty-box.js";
+import { NodeConnection } from "./transport.js";
+import { StatementChecker } from "./verify.js";
+import { MAX_KEPT_STATEMENTS } from "./limits.js";
+import { HolderChoice } from "./holder-choice.js";
+import { DEFAULT_CALL_TIMEOUT_MS, type ConnectOptions, type SignedStatement } from "./types.js";
+
+export class Session {
+  readonly chain: Uint8Array;
+  readonly key: ClientKey;
+  readonly f: number;
+  readonly conns = new Map<number, NodeConnection>();
+  private readonly partitions: Map<number, Partition>;
+  nonce = BigInt(Date.now()) * 1000n;
+  /** Highest height this client has seen in a receipt: reads are at least this fresh. */
+  seenHeight = 0n;
+  /** Highest height of a read this client verified. */
+  readHeight = 0n;
+  readonly verifyReads: boolean;
+  /** Whether f+1 equal signed receipts are asked for too (ConnectOptions.earlyReceipts). */
+  readonly earlyReceipts: boolean;
+  /** Signed statements kept as potential evidence (bounded, newest last). */
+  readonly evidence: SignedStatement[] = [];
+  /** Proofs of misbehaviour found so far (by reads or audits), ready for `complain`. */
+  readonly suspects: Array<{ readonly accused: number; readonly evidence: Uint8Array }> = [];
+  /** Nodes caught lying: not asked again. */
+  readonly excluded = new Set<number>();
+  /** Nodes asked last for a while: answers that covered less than asked, calls left hanging. */
+  readonly penalties = new PenaltyBox();
+  /** How fast each node has answered reads: a read asks the fastest holder first. */
+  readonly speed = new HolderChoice();
+  /** Node statements, each signature verified once. */
+  readonly statements: StatementChecker;
+  /** Every call's deadline unless the call names its own. */
+  readonly timeoutMs: number;
+  /** Whether evictions have been read since the last complaint (writes read them first). */
+  membershipKnown = false;
+
+  constructor(
+    readonly genesis: Genesis,
+    opts: ConnectOptions,
+  ) {
+    this.chain = chainId(genesis);
+    this.key = opts.key ?? generateKey();
+    this.verifyReads = opts.light === true || (opts.verify ?? true);
+    this.earlyReceipts = opts.earlyReceipts === true;
+    this.timeoutMs = callTimeout(opts.timeoutMs, DEFAULT_CALL_TIMEOUT_MS);
+    this.f = Math.floor((genesis.nodes.length - 1) / 3);
+    this.statements = new StatementChecker(this.chain);
+    this.partitions = new Map(genesis.nodes.map((n) => [n.id, new Partition(n.prefixes)]));
+    for (const n of genesis.nodes) this.conns.set(n.id, new NodeConnection(n.address, opts.timeoutMs));
+  }
+
+  node(id: number): NodeConnection {
+    return this.conns.get(id)!;
+  }
+
+  /** The genesis entry of node `id`. */
+  member(id: number): GenesisNode | undefined {
+    return this.genesis.nodes.find((n) => n.id === id);
+  }
+
+  /** Nodes that store the key in full (nodes caught lying are left out). */
+  holders(key: string): number[] {
+    const p = keyPath(key);
+    return this.genesis.nodes
+      .filter((n) => !this.excluded.has(n.id) && this.partitions.get(n.id)!.holdsKey(p))
+      .map((n) => n.id);
+  }
+
+  /** Nodes not caught lying, starting at a different one for each request (load spreading). */
+  liveOrder(): number[] {
+    const ids = this.genesis.nodes.map((n) => n.id).filter((id) => !this.excluded.has(id));
+    if (ids.length === 0) return ids;
+    const start = Number(this.nonce % BigInt(ids.length));
+    return [...ids.slice(start), ...ids.slice(0, start)];
+  }
+
+  /** A deadline for one public call: `o` names it, or the client's `timeoutMs`. */
+  deadline(o: number | CallOptions | undefined, call: string): Deadline {
+    return new Deadline(callTimeout(o, this.timeoutMs), call);
+  }
+
+  addSuspect(accused: number, evidence: Uint8Array): void {
+    if (this.suspects.some((s) => s.accused === accused)) return;
+    this.suspects.push({ accused, evidence });
+  }
+
+  /** Keeps a statement as potential evidence; returns the kept one (the same statement kept earlier). */
+  keepEvidence(s: SignedStatement): SignedStatement {
+    // Replies at one height share their node's statement: keep it once.
+    for (let i = this.evidence.length - 1; i >= Math.max(0, this.evidence.length - 16); i--) {
+      const e = this.evidence[i]!;
+      if (e.node === s.node && bytesEqual(e.signature, s.signature) && bytesEqual(e.bytes, s.bytes)) return e;
+    }
+    this.evidence.push(s);
+    if (this.evidence.length > MAX_KEPT_STATEMENTS) this.evidence.shift();
+    return s;
+  }
+
+  close(): void {
+    for (const c of this.conns.values()) c.close();
+  }
+}
