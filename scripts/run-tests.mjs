@@ -72,7 +72,12 @@ async function worker() {
     if (bad) {
       failed.push(r.file);
       // A failing file's output without its passing tests' lines (a file can have hundreds).
-      process.stdout.write(r.out.split("\n").filter((l) => !/^\s*ok \d+ - /.test(l)).join("\n"));
+      process.stdout.write(
+        r.out
+          .split("\n")
+          .filter((l) => !/^\s*ok \d+ - /.test(l))
+          .join("\n"),
+      );
       if (r.timedOut)
         console.log(`# ${r.file}: killed after the per-file limit of ${FILE_LIMIT_MS / 1000} s`);
     }
