@@ -19,7 +19,7 @@ import { readInThreads } from "./get-readers.js";
 
 installNodeSha256();
 const ACCOUNTS = Number(process.env.ARBOR_BENCH_ACCOUNTS ?? 3000);
-const RATES = (process.env.ARBOR_BENCH_RATES ?? "500,1000,2000,3000,4000").split(",").map(Number);
+const RATES = (process.env.ARBOR_BENCH_RATES ?? "50,200,500,1000,2000,4000").split(",").map(Number);
 const PHASE_S = Number(process.env.ARBOR_BENCH_PHASE_S ?? 6);
 /** Reader threads for the GET phase (one thread cannot verify as fast as a node serves). */
 const GET_THREADS = Number(process.env.ARBOR_BENCH_GET_THREADS ?? 2);

@@ -1,7 +1,8 @@
 // An Arbor node: wires the store, the executor, the ledger and the consensus into one process
 // and serves the client API and the peer streams on one gRPC port. Committed blocks are applied
 // in order; after each one the node commits its store with the block's receipts and its own
-// header (one batch, one fsync), signs the header, and gathers the header's certificate from its
+// header (one batch; the consensus log, fsync'd before delivery, is what makes the block durable),
+// signs the header, and gathers the header's certificate from its
 // peers — re-sending its signature and fetching missed certificates until every height it applied
 // is certified here, across restarts.
 
@@ -53,6 +54,7 @@ import {
   CERT_SYNC_HEADERS,
   CERT_SYNC_INTERVAL_MS,
   MAX_LEDGER_FRAME_BYTES,
+  STORE_SYNC_EVERY_BLOCKS,
 } from "./common/limits.js";
 import { installNodeSha256 } from "./platform.js";
 import { LevelStore } from "./store/level-store.js";
@@ -480,7 +482,9 @@ export class ArborNode {
     records.push(this.receiptStore.headerRecord(header));
     // Modules are as durable as the block that wrote them: the code book must never lag the tree.
     records.push(...codeRecords(out.modules));
-    await this.store.commit(height, extras, records);
+    // Not fsync'd but every STORE_SYNC_EVERY_BLOCKS: the consensus log synced this block before
+    // delivering it, and a restarted node replays from there whatever its store lost.
+    await this.store.commit(height, extras, records, height % BigInt(STORE_SYNC_EVERY_BLOCKS) === 0n);
     failpoint("after-commit");
     if (change) {
       const keys = change.ids.map((id) => this.membership.node(id)!.publicKey);

@@ -1,7 +1,7 @@
 // The store's shell: persists a HistoryTree in LevelDB. Tree entries are keyed by position and
 // version (never by hash), so a block's writes are appends; entries that a block supersedes are
-// deleted in the same atomic batch, so disk use stays proportional to live state. One batch and
-// one fsync per committed block; a reopened store is exactly at its last committed block.
+// deleted in the same atomic batch, so disk use stays proportional to live state. One batch per
+// committed block (fsync'd when the caller asks); a reopened store is exactly at a committed block.
 
 import { Level } from "level";
 import { Reader, Writer } from "../common/codec.js";
@@ -214,11 +214,16 @@ export class LevelStore {
     }
   }
 
-  /** Seals the block and persists everything applied since the last commit as block `height`: one batch, one fsync. */
+  /**
+   * Seals the block and persists everything applied since the last commit as block `height`: one
+   * atomic batch, fsync'd unless `sync` is false (the caller can replay unsynced blocks from a log
+   * of its own after a machine crash; a process crash loses nothing either way).
+   */
   async commit(
     height: bigint,
     extras: ReadonlyArray<{ key: string; value: Uint8Array }> = [],
     app: readonly AppRecord[] = [],
+    sync = true,
   ): Promise<void> {
     this.history.seal();
     const tree = this.history.tree;
@@ -247,7 +252,7 @@ export class LevelStore {
       if (a.value === null) batch.del(appKey(a.key));
       else batch.put(appKey(a.key), a.value);
     }
-    await batch.write({ sync: true });
+    await batch.write({ sync });
     this._height = height;
   }
 

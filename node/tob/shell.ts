@@ -87,6 +87,8 @@ export class TobShell {
   /** Peer messages dropped because the queue was full (diagnostics). */
   droppedMessages = 0;
   private running = false;
+  /** The end-of-turn start of `run`, once an input came in while it was idle. */
+  private turn: NodeJS.Immediate | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private deliverChain: Promise<void> = Promise.resolve();
@@ -213,7 +215,13 @@ export class TobShell {
   private push(i: Input): void {
     if (this.stopped) return;
     this.inputs.push(i);
-    if (!this.running) void this.run();
+    // Stepped at the end of this event-loop turn, with everything else the turn brings (a peer
+    // batch's messages, admissions, the ack of a block): one step, one fsync, one batch of sends.
+    if (!this.running && this.turn === null)
+      this.turn = setImmediate(() => {
+        this.turn = null;
+        if (!this.running) void this.run();
+      });
   }
 
   /**
@@ -296,6 +304,7 @@ export class TobShell {
   async close(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.turn) clearImmediate(this.turn);
     await this.deliverChain.catch(() => undefined);
     while (this.running) await new Promise((r) => setTimeout(r, 5));
     await this.db.close();
