@@ -55,6 +55,7 @@ import {
   CERT_SYNC_INTERVAL_MS,
   MAX_LEDGER_FRAME_BYTES,
   STORE_SYNC_EVERY_BLOCKS,
+  TOB_FILL_REQUESTS,
 } from "./common/limits.js";
 import { installNodeSha256 } from "./platform.js";
 import { LevelStore } from "./store/level-store.js";
@@ -312,6 +313,7 @@ export class ArborNode {
         signer: { publicKey: this.opts.key.publicKey, sign: (m) => signWith(this.opts.key, m) },
         verifier: { verify: nodeEd25519Verify },
         genesisValidators: [...g.nodes].sort((a, b) => a.id - b.id).map((n) => n.publicKey),
+        fillRequests: TOB_FILL_REQUESTS,
       },
       tickMs: this.opts.tickMs ?? 50,
       appliedHeight: Number(this.store.height),

@@ -162,6 +162,13 @@ export const TOB_RETAINED_EPOCH_TAILS = 4;
  * it), instead of piling up in memory while the node is slower than its peers.
  */
 export const TOB_MAX_QUEUED_MESSAGE_BYTES = 64 * 1024 * 1024;
+/**
+ * The fill wait (docs/consensus.md §4): a leader in a burst whose proposal would carry fewer than
+ * TOB_FILL_REQUESTS requests holds it for at most TOB_FILL_WAIT_MS (and never past its next
+ * tick), so blocks fill under load; an idle cluster's first request never waits.
+ */
+export const TOB_FILL_REQUESTS = 64;
+export const TOB_FILL_WAIT_MS = 2;
 /** Most self-addressed events one step() processes (solo mode pipelines through these). */
 export const TOB_MAX_LOCAL_EVENTS_PER_STEP = 4096;
 /** Most inputs the shell hands the consensus core in one step (one persist batch, one fsync). */
