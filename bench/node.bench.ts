@@ -19,7 +19,7 @@ import { readInThreads } from "./get-readers.js";
 
 installNodeSha256();
 const ACCOUNTS = Number(process.env.ARBOR_BENCH_ACCOUNTS ?? 3000);
-const RATES = (process.env.ARBOR_BENCH_RATES ?? "500,1000,2000,3000,4000").split(",").map(Number);
+const RATES = (process.env.ARBOR_BENCH_RATES ?? "50,200,500,1000,2000,4000").split(",").map(Number);
 const PHASE_S = Number(process.env.ARBOR_BENCH_PHASE_S ?? 6);
 /** Reader threads for the GET phase (one thread cannot verify as fast as a node serves). */
 const GET_THREADS = Number(process.env.ARBOR_BENCH_GET_THREADS ?? 2);
@@ -80,6 +80,9 @@ interface PhaseResult {
   p99: number;
   /** CPU milliseconds the node processes used per accepted transfer (mean over the nodes) */
   cpuMsPerOp: number;
+  /** CPU milliseconds of the mean node over the phase, and the blocks node 0 applied in it */
+  nodeCpuMs: number;
+  blocks: number;
 }
 
 /** CPU milliseconds used so far by each node process. */
@@ -98,6 +101,7 @@ async function phase(c: Cluster, load: LoadClient, users: KeyPair[], rate: numbe
   let debt = 0;
   let last = start;
   let rr = 0;
+  const height0 = (await load.conns[0]!.status()).height;
   const cpu0 = nodeCpu(c);
   while (Date.now() < end) {
     // Arrivals follow the clock, not the loop: a late timer (a busy machine) must not lower the rate.
@@ -158,7 +162,9 @@ async function phase(c: Cluster, load: LoadClient, users: KeyPair[], rate: numbe
   const window = (Date.now() - start) / 1000;
   await Promise.all(inflight);
   const cpu = nodeCpu(c).map((x, i) => x - cpu0[i]!);
-  const cpuMsPerOp = cpu.reduce((a, b) => a + b, 0) / cpu.length / Math.max(1, accepted);
+  const blocks = Number((await load.conns[0]!.status()).height - height0);
+  const nodeCpuMs = cpu.reduce((a, b) => a + b, 0) / cpu.length;
+  const cpuMsPerOp = nodeCpuMs / Math.max(1, accepted);
   progress(`  node CPU ms/op: ${cpu.map((x) => (x / Math.max(1, accepted)).toFixed(2)).join(" ")}`);
   lat.sort((a, b) => a - b);
   const q = (x: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(x * lat.length))]! : NaN);
@@ -171,7 +177,32 @@ async function phase(c: Cluster, load: LoadClient, users: KeyPair[], rate: numbe
     p50: q(0.5),
     p99: q(0.99),
     cpuMsPerOp,
+    nodeCpuMs,
+    blocks,
   };
+}
+
+/**
+ * A node's CPU split into a fixed cost per block and a cost per transfer: the least-squares fit of
+ * `cpu = blockMs × blocks + opMs × transfers` over the phases (the load levels give blocks of
+ * different fullness, which is what separates the two). Null when the phases cannot separate them.
+ */
+function fitBlockCost(rs: readonly PhaseResult[]): { blockMs: number; opMs: number } | null {
+  let bb = 0;
+  let bo = 0;
+  let oo = 0;
+  let bc = 0;
+  let oc = 0;
+  for (const r of rs) {
+    bb += r.blocks * r.blocks;
+    bo += r.blocks * r.accepted;
+    oo += r.accepted * r.accepted;
+    bc += r.blocks * r.nodeCpuMs;
+    oc += r.accepted * r.nodeCpuMs;
+  }
+  const det = bb * oo - bo * bo;
+  if (rs.length < 2 || det <= 1e-9 * bb * oo) return null;
+  return { blockMs: (bc * oo - oc * bo) / det, opMs: (oc * bb - bc * bo) / det };
 }
 
 /**
@@ -219,11 +250,19 @@ async function main(): Promise<void> {
     const best = results.reduce((a, b) => (b.achieved > a.achieved ? b : a));
     const clusterCeiling = (ceil * cpus().length) / c.genesis.nodes.length;
     console.log("");
-    console.log("offered/s  achieved/s  accepted  rejected   p50 ms   p99 ms  node CPU ms/op");
+    console.log(
+      "offered/s  achieved/s  accepted  rejected   p50 ms   p99 ms  node CPU ms/op  blocks  ops/block",
+    );
     for (const r of results)
       console.log(
-        `${String(r.offered).padStart(9)} ${r.achieved.toFixed(0).padStart(11)} ${String(r.accepted).padStart(9)} ${String(r.rejected).padStart(9)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${r.cpuMsPerOp.toFixed(2).padStart(15)}`,
+        `${String(r.offered).padStart(9)} ${r.achieved.toFixed(0).padStart(11)} ${String(r.accepted).padStart(9)} ${String(r.rejected).padStart(9)} ${r.p50.toFixed(1).padStart(8)} ${r.p99.toFixed(1).padStart(8)} ${r.cpuMsPerOp.toFixed(2).padStart(15)} ${String(r.blocks).padStart(7)} ${(r.accepted / Math.max(1, r.blocks)).toFixed(1).padStart(10)}`,
       );
+    const fit = fitBlockCost(results);
+    console.log(
+      fit
+        ? `node CPU fit over the phases: ${fit.blockMs.toFixed(2)} ms per block + ${fit.opMs.toFixed(3)} ms per transfer`
+        : "node CPU fit over the phases: the phases do not separate block and transfer costs",
+    );
     console.log(
       `ceiling (one core, in process): ${ceil.toFixed(0)} ops/s; with 4 nodes sharing ${cpus().length} cores: ${clusterCeiling.toFixed(0)} ops/s`,
     );
@@ -242,6 +281,8 @@ async function main(): Promise<void> {
         p50Ms: +best.p50.toFixed(1),
         p99Ms: +best.p99.toFixed(1),
         nodeCpuMsPerOp: +best.cpuMsPerOp.toFixed(2),
+        blockCpuMs: fit ? +fit.blockMs.toFixed(2) : null,
+        opCpuMs: fit ? +fit.opMs.toFixed(3) : null,
         ceilingOpsPerSec: Math.round(ceil),
         getRepliesPerSec: Math.round(gets),
         getNodeCpuMsPerReply: +g.nodeCpuMs.toFixed(3),

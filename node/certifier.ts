@@ -4,7 +4,8 @@
 // heights keep collecting signatures for CERT_PENDING_HEIGHTS blocks. Certificates a node missed
 // (it was down, or crashed before the quorum formed) come from peers (certificate sync), each
 // checked against the node's own header of that height before it is stored. The node tracks the
-// lowest height it applied without a certificate, so it knows what to ask for.
+// lowest height it applied without a certificate, so it knows what to ask for. Heights whose block
+// was empty have no header and are skipped (`headerless`).
 
 import { Level } from "level";
 import { Reader, Writer } from "./common/codec.js";
@@ -148,18 +149,36 @@ export class HeaderCertifier {
     const h = cert.header.height;
     this.pending.delete(h);
     if (h > this.latestCertified) this.latestCertified = h;
+    this.done(h);
+    const stored = this.db.put(certKey(h), encodeCertifiedHeader(cert)).catch(() => undefined);
+    this.onCertified?.(cert);
+    // A call waiting at a headerless height below h is answered with this certificate too.
+    const woken: Array<() => void> = [];
+    for (const [k, list] of this.waiters)
+      if (k === h || (k < h && this.isCertified(k))) {
+        this.waiters.delete(k);
+        woken.push(...list);
+      }
+    // Wake them once the certificate can be read back.
+    if (woken.length > 0) void stored.then(() => woken.forEach((wake) => wake()));
+  }
+
+  /** Moves the gap past `h`, which needs nothing more (certified, or headerless). */
+  private done(h: bigint): void {
     if (h === this.gapFrom) {
       this.gapFrom++;
       while (this.certifiedAbove.delete(this.gapFrom)) this.gapFrom++;
     } else if (h > this.gapFrom) this.certifiedAbove.add(h);
-    const stored = this.db.put(certKey(h), encodeCertifiedHeader(cert)).catch(() => undefined);
-    this.onCertified?.(cert);
-    const waiting = this.waiters.get(h);
-    if (waiting) {
-      this.waiters.delete(h);
-      // Wake them once the certificate can be read back.
-      void stored.then(() => waiting.forEach((wake) => wake()));
-    }
+  }
+
+  /**
+   * A height this node applied whose block carried no requests: it has no header (docs/protocol.md
+   * §7), so there is nothing to certify and no signature round; the gap passes over it.
+   */
+  headerless(h: bigint): void {
+    if (h > this.ownHeight) this.ownHeight = h;
+    this.pending.delete(h);
+    this.done(h);
   }
 
   /** The highest height this node applied and signed. */
@@ -167,7 +186,10 @@ export class HeaderCertifier {
     return this.ownHeight;
   }
 
-  /** Whether the certificate of `h` is stored here (or `h` is below what the node looks after). */
+  /**
+   * Whether the certificate of `h` is stored here, `h` is headerless, or `h` is below what the node
+   * looks after.
+   */
   isCertified(h: bigint): boolean {
     return h < this.gapFrom || this.certifiedAbove.has(h);
   }
@@ -220,12 +242,12 @@ export class HeaderCertifier {
   }
 
   /**
-   * Resolves once the header at `h` is certified here (true), or after `ms` (false). At once when
-   * it is already, and — so waiting stays bounded — when MAX_HEADER_WAITERS calls wait already or
-   * `ms` is 0.
+   * Resolves once the header at `h` is certified here — for a headerless `h`, the first header
+   * after it — (true), or after `ms` (false). At once when it is already, and — so waiting stays
+   * bounded — when MAX_HEADER_WAITERS calls wait already or `ms` is 0.
    */
   whenCertified(h: bigint, ms: number): Promise<boolean> {
-    if (this.isCertified(h)) return Promise.resolve(true);
+    if (this.isCertified(h) && this.latestCertified >= h) return Promise.resolve(true);
     if (ms <= 0 || this.waiting >= MAX_HEADER_WAITERS) return Promise.resolve(false);
     return new Promise((resolve) => {
       let done = false;

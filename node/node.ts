@@ -1,7 +1,8 @@
 // An Arbor node: wires the store, the executor, the ledger and the consensus into one process
 // and serves the client API and the peer streams on one gRPC port. Committed blocks are applied
 // in order; after each one the node commits its store with the block's receipts and its own
-// header (one batch, one fsync), signs the header, and gathers the header's certificate from its
+// header (one batch; the consensus log, fsync'd before delivery, is what makes the block durable),
+// signs the header, and gathers the header's certificate from its
 // peers — re-sending its signature and fetching missed certificates until every height it applied
 // is certified here, across restarts.
 
@@ -53,6 +54,8 @@ import {
   CERT_SYNC_HEADERS,
   CERT_SYNC_INTERVAL_MS,
   MAX_LEDGER_FRAME_BYTES,
+  STORE_SYNC_EVERY_BLOCKS,
+  TOB_FILL_REQUESTS,
 } from "./common/limits.js";
 import { installNodeSha256 } from "./platform.js";
 import { LevelStore } from "./store/level-store.js";
@@ -173,8 +176,16 @@ export class ArborNode {
   private membership!: Membership;
   private lastHeaderHash: Uint8Array = new Uint8Array(32);
   private closing = false;
-  /** The state clients are served: the root and timestamp after the last applied block. */
-  private view: { root: Uint8Array; timestamp: bigint } = { root: new Uint8Array(32), timestamp: 0n };
+  /**
+   * The state clients are served: the root and timestamp after the last applied block, and the
+   * height of the newest header (an empty block has none and changes neither root nor timestamp,
+   * so statements keep naming the height before it: every height a client is shown is certified).
+   */
+  private view: { root: Uint8Array; timestamp: bigint; height: bigint } = {
+    root: new Uint8Array(32),
+    timestamp: 0n,
+    height: 0n,
+  };
   /** A block is being applied (in slices): the tree is inside it, GETs wait for its end. */
   private applying = false;
   /** GETs that arrived while a block was being applied, answered when it ends. */
@@ -198,12 +209,13 @@ export class ArborNode {
   }
 
   /**
-   * The height the tree in memory is at. It moves with the tree, synchronously, before the block
-   * is on disk: a GET answered while the commit is being written must pair the new root with the
-   * new height (the block is deterministic: if the node crashes, it re-applies to the same root).
+   * The height the tree in memory is at: that of the newest applied block with a header. It moves
+   * with the tree, synchronously, before the block is on disk: a GET answered while the commit is
+   * being written must pair the new root with the new height (the block is deterministic: if the
+   * node crashes, it re-applies to the same root).
    */
   get height(): bigint {
-    return this.appliedHeight;
+    return this.view.height;
   }
 
   /** The root after the last applied block (never a state inside a block being applied). */
@@ -253,12 +265,24 @@ export class ArborNode {
     this.certifier = new HeaderCertifier(this.meta, this.me.id, (h) => m.validatorsAt(h), verifier);
     await this.certifier.load(this.receiptStore.floor(this.store.height), this.store.height);
     this.appliedHeight = this.store.height;
-    this.view = { root: this.store.history.rootLabel, timestamp: BigInt(this.store.history.now) };
-    // The hash chain goes on from the node's own header of its last height, stored with the block
-    // (a store written before headers were stored has only the certificate, if any).
-    const own = await this.receiptStore.header(this.store.height);
+    // The hash chain goes on from the node's own newest header, stored with its block (a store
+    // written before headers were stored has only the certificate, if any).
+    const own = await this.newestHeader(this.store.height);
     const prev = own ?? (await this.certifier.get(this.store.height))?.header;
     if (prev) this.lastHeaderHash = headerHash(prev);
+    this.view = {
+      root: this.store.history.rootLabel,
+      timestamp: BigInt(this.store.history.now),
+      height: prev?.height ?? this.store.height,
+    };
+    // Heights without a certificate here and without an own header had empty blocks: nothing to
+    // certify there.
+    const gap = this.certifier.missingFrom;
+    if (gap <= this.store.height) {
+      const headed = new Set((await this.receiptStore.headers(gap, this.store.height)).map((h) => h.height));
+      for (let h = gap; h <= this.store.height; h++)
+        if (!headed.has(h) && !this.certifier.isCertified(h)) this.certifier.headerless(h);
+    }
     // Heights applied before the restart whose certificate is missing: sign them again (Ed25519 is
     // deterministic: the same signature as before) and gather their signatures anew.
     const resignFrom = this.store.height - BigInt(CERT_PENDING_HEIGHTS) + 1n;
@@ -285,6 +309,7 @@ export class ArborNode {
         signer: { publicKey: this.opts.key.publicKey, sign: (m) => signWith(this.opts.key, m) },
         verifier: { verify: nodeEd25519Verify },
         genesisValidators: [...g.nodes].sort((a, b) => a.id - b.id).map((n) => n.publicKey),
+        fillRequests: TOB_FILL_REQUESTS,
       },
       tickMs: this.opts.tickMs ?? 50,
       appliedHeight: Number(this.store.height),
@@ -412,7 +437,24 @@ export class ArborNode {
   }
 
   /**
-   * Applies one committed block, commits the store, signs receipts and the header. The block is
+   * The node's own newest header at or below `height`, looking back at most CERT_PENDING_HEIGHTS
+   * heights (runs of empty blocks are a few heights long: an idle cluster grows no chain).
+   */
+  private async newestHeader(height: bigint): Promise<Header | undefined> {
+    const floor = this.receiptStore.floor(height);
+    const oldest =
+      height - BigInt(CERT_PENDING_HEIGHTS) > floor ? height - BigInt(CERT_PENDING_HEIGHTS) : floor;
+    for (let to = height; to >= oldest && to > 0n; to -= 64n) {
+      const hs = await this.receiptStore.headers(to - 63n > oldest ? to - 63n : oldest, to);
+      if (hs.length > 0) return hs[hs.length - 1];
+    }
+    return undefined;
+  }
+
+  /**
+   * Applies one committed block, commits the store, signs receipts and the header. A block
+   * without requests changes nothing a header commits to but the height: it gets no header, no
+   * signature and no certification round (docs/protocol.md §7). The block is
    * applied in slices of at most APPLY_SLICE_MS, yielding to the event loop in between so that
    * consensus messages, admissions and the network keep flowing while a large block runs; the
    * order and the results are those of one synchronous pass. GETs wait for the block's end.
@@ -439,9 +481,25 @@ export class ArborNode {
       throw e;
     }
     this.appliedHeight = height;
-    this.view = { root: out.root, timestamp: BigInt(out.timestamp) };
+    const empty = d.requests.length === 0;
+    this.view = {
+      root: out.root,
+      timestamp: BigInt(out.timestamp),
+      height: empty ? this.view.height : height,
+    };
     this.applying = false;
     for (const answer of this.deferredGets.splice(0)) answer();
+    // Not fsync'd but every STORE_SYNC_EVERY_BLOCKS: the consensus log synced this block before
+    // delivering it, and a restarted node replays from there whatever its store lost.
+    const sync = height % BigInt(STORE_SYNC_EVERY_BLOCKS) === 0n;
+    if (empty) {
+      // No header: the store only moves to this height, and the certifier passes over it.
+      await this.pruning;
+      await this.store.commit(height, [], [], sync);
+      failpoint("after-commit");
+      this.certifier.headerless(height);
+      return;
+    }
     const extras: Array<{ key: string; value: Uint8Array }> = [];
     // Exactly-once survives restarts: the ids this block applied are as durable as the block.
     if (out.decided.length > 0)
@@ -477,7 +535,7 @@ export class ArborNode {
     records.push(this.receiptStore.headerRecord(header));
     // Modules are as durable as the block that wrote them: the code book must never lag the tree.
     records.push(...codeRecords(out.modules));
-    await this.store.commit(height, extras, records);
+    await this.store.commit(height, extras, records, sync);
     failpoint("after-commit");
     if (change) {
       const keys = change.ids.map((id) => this.membership.node(id)!.publicKey);

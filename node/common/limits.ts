@@ -166,6 +166,13 @@ export const TOB_RETAINED_EPOCH_TAILS = 4;
  * it), instead of piling up in memory while the node is slower than its peers.
  */
 export const TOB_MAX_QUEUED_MESSAGE_BYTES = 64 * 1024 * 1024;
+/**
+ * The fill wait (docs/consensus.md §4): a leader in a burst whose proposal would carry fewer than
+ * TOB_FILL_REQUESTS requests holds it for at most TOB_FILL_WAIT_MS (and never past its next
+ * tick), so blocks fill under load; an idle cluster's first request never waits.
+ */
+export const TOB_FILL_REQUESTS = 64;
+export const TOB_FILL_WAIT_MS = 2;
 /** Most self-addressed events one step() processes (solo mode pipelines through these). */
 export const TOB_MAX_LOCAL_EVENTS_PER_STEP = 4096;
 /** Most inputs the shell hands the consensus core in one step (one persist batch, one fsync). */
@@ -197,6 +204,15 @@ export const HTTP2_MAX_FRAME_BYTES = 1024 * 1024;
 export const MAX_PEER_QUEUE_FRAMES = 8192;
 /** Bytes queued for one peer. */
 export const MAX_PEER_QUEUE_BYTES = 64 * 1024 * 1024;
+/** Most frames one peer batch (one gRPC message on a peer stream) carries. */
+export const MAX_PEER_BATCH_FRAMES = 1024;
+/**
+ * Bytes a sender packs into one peer batch before starting the next (a single larger frame still
+ * travels alone): big enough for a turn's messages, small enough not to delay the next ones.
+ */
+export const MAX_PEER_BATCH_BYTES = 4 * 1024 * 1024;
+/** Largest frame (channel byte and payload) a batch may carry: the largest consensus message. */
+export const MAX_PEER_FRAME_BYTES = TOB_MAX_MESSAGE_BYTES + 1;
 /** Requests a node holds admitted but not yet seen in a delivered block, per node. */
 export const MAX_ADMITTED_REQUESTS = 100_000;
 /**
@@ -209,6 +225,13 @@ export const MAX_VERIFIED_REQUESTS = 65_536;
  * block is applied in slices so that consensus messages and the network are not starved.
  */
 export const APPLY_SLICE_MS = 10;
+/**
+ * The store's block batch is fsync'd only every this many heights: the consensus log (fsync'd
+ * before a block is delivered) is the durable record, and after a machine crash the node replays
+ * the blocks its store lost from it. A process crash (kill -9) loses no written batch at all. Far
+ * below TOB_RETAINED_BLOCKS, the blocks a restarted consensus core can hand back.
+ */
+export const STORE_SYNC_EVERY_BLOCKS = 32;
 /** Requests applied between two looks at the clock inside a slice. */
 export const APPLY_STEP_REQUESTS = 16;
 /**

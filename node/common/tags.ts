@@ -14,7 +14,7 @@ export const HEADER_TAG = "arbor:header:v1";
 /** A node's signature over a GET statement: the tag's UTF-8 bytes, then the statement (§7). */
 export const GET_TAG = "arbor:get:v1";
 /** The peer handshake: the tag's UTF-8 bytes, chain id, server key and challenge (§8). */
-export const PEER_TAG = "arbor:peer:v1";
+export const PEER_TAG = "arbor:peer:v2";
 
 // Consensus (docs/consensus.md). These are written as codec strings (a varint length, then the
 // UTF-8 bytes) at the start of what is hashed or signed.

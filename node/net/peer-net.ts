@@ -3,7 +3,8 @@
 // chain id and the server's key); frames from an unauthenticated stream, an unknown key or an
 // evicted one are refused. A frame is a channel byte and a payload (channel 0: consensus, 1: the
 // ledger's header signatures). Outbound frames wait in a bounded per-peer queue while a stream
-// is down or slow; consensus tolerates the loss of what overflows.
+// is down or slow; consensus tolerates the loss of what overflows. What a turn of the event loop
+// queues for a peer leaves at the turn's end as one batch (node/net/peer-batch.ts), one write.
 
 import * as grpc from "@grpc/grpc-js";
 import { randomBytes } from "node:crypto";
@@ -12,8 +13,14 @@ import { PeerFrameSchema, Peer, type PeerFrame } from "../../proto/gen/arbor/v1/
 import { CHANNEL_OPTIONS, serviceDefinition } from "../../proto/grpc.js";
 import { Reader, Writer } from "../common/codec.js";
 import { bytesEqual, concatBytes, toHex, utf8 } from "../common/bytes.js";
-import { MAX_PEER_QUEUE_BYTES, MAX_PEER_QUEUE_FRAMES } from "../common/limits.js";
+import {
+  MAX_PEER_BATCH_BYTES,
+  MAX_PEER_BATCH_FRAMES,
+  MAX_PEER_QUEUE_BYTES,
+  MAX_PEER_QUEUE_FRAMES,
+} from "../common/limits.js";
 import { PEER_TAG } from "../common/tags.js";
+import { decodePeerBatch, encodePeerBatch } from "./peer-batch.js";
 import { nodeEd25519Verify } from "../exec/host-crypto.js";
 import { signWith, type KeyPair } from "../keys.js";
 
@@ -56,6 +63,8 @@ class Outbound {
   private writable = true;
   private closed = false;
   private retry: NodeJS.Timeout | null = null;
+  /** The end-of-turn flush, once something was queued in this turn. */
+  private turn: NodeJS.Immediate | null = null;
   dropped = 0;
 
   constructor(
@@ -78,14 +87,26 @@ class Outbound {
     }
     this.queue.push(payload);
     this.queuedBytes += payload.length;
-    this.flush();
+    this.turn ??= setImmediate(() => {
+      this.turn = null;
+      this.flush();
+    });
   }
 
+  /** Writes the queue as batches of at most MAX_PEER_BATCH_FRAMES / MAX_PEER_BATCH_BYTES each. */
   private flush(): void {
     while (this.ready && this.writable && this.call && this.queue.length > 0) {
-      const p = this.queue.shift()!;
-      this.queuedBytes -= p.length;
-      this.writable = this.call.write(frame(p));
+      let n = 0;
+      let bytes = 0;
+      while (
+        n < this.queue.length &&
+        n < MAX_PEER_BATCH_FRAMES &&
+        (n === 0 || bytes + this.queue[n]!.length <= MAX_PEER_BATCH_BYTES)
+      )
+        bytes += this.queue[n++]!.length;
+      const batch = this.queue.splice(0, n);
+      this.queuedBytes -= bytes;
+      this.writable = this.call.write(frame(encodePeerBatch(batch)));
     }
   }
 
@@ -132,6 +153,7 @@ class Outbound {
   close(): void {
     this.closed = true;
     if (this.retry) clearTimeout(this.retry);
+    if (this.turn) clearImmediate(this.turn);
     this.call?.cancel();
     this.client.close();
   }
@@ -185,8 +207,13 @@ export class PeerNet {
         return;
       }
       if (!this.opts.isAllowed(peer)) return drop("peer evicted");
-      if (p.length < 1) return;
-      this.opts.onFrame(peer, p[0]!, p.subarray(1));
+      let batch;
+      try {
+        batch = decodePeerBatch(p);
+      } catch {
+        return this.opts.log?.("malformed peer batch", { peer });
+      }
+      for (const m of batch) this.opts.onFrame(peer, m.channel, m.payload);
     });
     const gone = () => this.inbound.delete(call);
     call.on("end", () => {

@@ -4,8 +4,8 @@
 // supersedes an older one, so nothing is deleted terminal by terminal. Once superseded records
 // outnumber live ones, a sweep writes the surviving older terminals again, a bounded number per
 // commit, and whole chunks older than the sweep go when it completes: disk use stays within a
-// small multiple of live state. One batch and one
-// fsync per committed block; a reopened store is exactly at its last committed block.
+// small multiple of live state. One batch per committed block (fsync'd when the caller asks); a
+// reopened store is exactly at a committed block.
 
 import { Level } from "level";
 import { Reader, Writer } from "../common/codec.js";
@@ -311,11 +311,16 @@ export class LevelStore {
     this.version = version;
   }
 
-  /** Seals the block and persists everything applied since the last commit as block `height`: one batch, one fsync. */
+  /**
+   * Seals the block and persists everything applied since the last commit as block `height`: one
+   * atomic batch, fsync'd unless `sync` is false (the caller can replay unsynced blocks from a log
+   * of its own after a machine crash; a process crash loses nothing either way).
+   */
   async commit(
     height: bigint,
     extras: ReadonlyArray<{ key: string; value: Uint8Array }> = [],
     app: readonly AppRecord[] = [],
+    sync = true,
   ): Promise<void> {
     this.history.seal();
     const tree = this.history.tree;
@@ -374,7 +379,7 @@ export class LevelStore {
       if (a.value === null) batch.del(appKey(a.key));
       else batch.put(appKey(a.key), a.value);
     }
-    await batch.write({ sync: true });
+    await batch.write({ sync });
     this._height = height;
     this.version = version;
     this.live = live;

@@ -10,6 +10,7 @@ import { Writer } from "../common/codec.js";
 import {
   TOB_DEDUP_WINDOW,
   TOB_DELIVER_WINDOW,
+  TOB_FILL_WAIT_MS,
   TOB_MAX_INPUTS_PER_STEP,
   TOB_MAX_QUEUED_MESSAGE_BYTES,
   TOB_RETAINED_BLOCKS,
@@ -87,6 +88,10 @@ export class TobShell {
   /** Peer messages dropped because the queue was full (diagnostics). */
   droppedMessages = 0;
   private running = false;
+  /** The end-of-turn start of `run`, once an input came in while it was idle. */
+  private turn: NodeJS.Immediate | null = null;
+  /** Ends the core's fill wait (a proposal held for more requests) TOB_FILL_WAIT_MS after it began. */
+  private fillTimer: NodeJS.Timeout | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private deliverChain: Promise<void> = Promise.resolve();
@@ -213,7 +218,13 @@ export class TobShell {
   private push(i: Input): void {
     if (this.stopped) return;
     this.inputs.push(i);
-    if (!this.running) void this.run();
+    // Stepped at the end of this event-loop turn, with everything else the turn brings (a peer
+    // batch's messages, admissions, the ack of a block): one step, one fsync, one batch of sends.
+    if (!this.running && this.turn === null)
+      this.turn = setImmediate(() => {
+        this.turn = null;
+        if (!this.running) void this.run();
+      });
   }
 
   /**
@@ -237,6 +248,11 @@ export class TobShell {
         for (const s of fx.sends) this.opts.send(s.to, s.bytes);
         for (const e of fx.evidence) this.opts.onEvidence?.(e);
         for (const d of fx.deliveries) this.enqueueDelivery(d);
+        if (this.core.filling && this.fillTimer === null)
+          this.fillTimer = setTimeout(() => {
+            this.fillTimer = null;
+            this.push({ type: "fill" });
+          }, TOB_FILL_WAIT_MS);
       }
     } catch (e) {
       this.stopped = true;
@@ -296,6 +312,8 @@ export class TobShell {
   async close(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.turn) clearImmediate(this.turn);
+    if (this.fillTimer) clearTimeout(this.fillTimer);
     await this.deliverChain.catch(() => undefined);
     while (this.running) await new Promise((r) => setTimeout(r, 5));
     await this.db.close();

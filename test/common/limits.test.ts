@@ -22,6 +22,14 @@ import {
   TOB_MAX_BLOCK_BYTES,
   TOB_MAX_MESSAGE_BYTES,
   TOB_MAX_REQUEST_BYTES,
+  MAX_PEER_BATCH_BYTES,
+  MAX_PEER_BATCH_FRAMES,
+  MAX_PEER_FRAME_BYTES,
+  MAX_LEDGER_FRAME_BYTES,
+  STORE_SYNC_EVERY_BLOCKS,
+  TOB_DEDUP_WINDOW,
+  TOB_DELIVER_WINDOW,
+  TOB_RETAINED_BLOCKS,
 } from "../../node/common/limits.js";
 import { checkArgsSize, checkModuleSize, checkValueSize } from "../../node/common/bounds.js";
 import {
@@ -137,4 +145,19 @@ test("the bounds' relations hold, and breaking one is reported at load", async (
   const broken = { ...limits, TOB_MAX_BLOCK_BYTES: limits.TOB_MAX_REQUEST_BYTES - 1 };
   assert.deepEqual(limitViolations(broken), ["the largest request fits in a block"]);
   assert.throws(() => assertLimitsConsistent(broken), /the largest request fits in a block/);
+});
+
+test("a peer batch fits one gRPC message; an unsynced store's lag fits what consensus re-delivers", () => {
+  // A batch holds frames up to MAX_PEER_BATCH_BYTES, or one larger frame alone, each with a
+  // length prefix (at most 10 bytes), behind a count.
+  const largest = Math.max(MAX_PEER_BATCH_BYTES, MAX_PEER_FRAME_BYTES) + 10 * (MAX_PEER_BATCH_FRAMES + 1);
+  assert.ok(largest <= GRPC_MAX_MESSAGE_BYTES, "gRPC carries every peer batch");
+  assert.ok(MAX_LEDGER_FRAME_BYTES + 1 <= MAX_PEER_FRAME_BYTES, "a batch carries every ledger frame");
+  // A machine crash may lose the store's unsynced blocks (at most STORE_SYNC_EVERY_BLOCKS − 1
+  // behind the last synced one, plus the blocks in delivery); the restarted consensus core hands
+  // back the last max(TOB_RETAINED_BLOCKS, dedup + deliver window) ledger blocks.
+  assert.ok(
+    STORE_SYNC_EVERY_BLOCKS + TOB_DELIVER_WINDOW <=
+      Math.max(TOB_RETAINED_BLOCKS, TOB_DEDUP_WINDOW + TOB_DELIVER_WINDOW),
+  );
 });

@@ -15,7 +15,13 @@ import {
   encodeCertRequest,
 } from "../../node/cert-sync.js";
 import { generateKeyPair, signWith } from "../../node/keys.js";
-import { headerSigningMessage, validatorsHash, type Header } from "../../node/ledger/header.js";
+import {
+  decodeCertifiedHeader,
+  headerHash,
+  headerSigningMessage,
+  validatorsHash,
+  type Header,
+} from "../../node/ledger/header.js";
 import { nodeEd25519Verify } from "../../node/exec/host-crypto.js";
 import { DecodeError } from "../../node/common/errors.js";
 import { CERT_SYNC_HEADERS } from "../../node/common/limits.js";
@@ -84,6 +90,41 @@ test("synced certificates are checked against the own header and the validator s
     await again.load(1n, 3n);
     assert.equal(again.missingFrom, 3n);
     assert.equal(again.latestCertified, 2n);
+  } finally {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("an empty block's height has no header: the gap passes it, a wait there ends with the next certificate", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "arbor-cert-"));
+  const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" });
+  try {
+    const c = new HeaderCertifier(db, 0, () => validators, { ed25519Verify: nodeEd25519Verify });
+    await c.load(1n, 0n);
+    c.own(headerAt(1n), 0, signWith(keys[0]!, headerSigningMessage(headerAt(1n))));
+    c.headerless(2n);
+    assert.equal(c.ownHeightNow, 2n);
+    assert.equal(c.missingFrom, 1n);
+    // A wait at the headerless height lasts until a later header is certified.
+    const waiting = c.whenCertified(2n, 5_000);
+    assert.equal(c.adopt(certOf(headerAt(1n), [1, 2, 3]), undefined), null);
+    assert.equal(c.missingFrom, 3n, "the gap passes the headerless height");
+    c.own(headerAt(3n), 0, signWith(keys[0]!, headerSigningMessage(headerAt(3n))));
+    for (const s of [1, 2]) {
+      const h = headerAt(3n);
+      c.add({
+        height: 3n,
+        hash: headerHash(h),
+        signer: s,
+        signature: signWith(keys[s]!, headerSigningMessage(h)),
+      });
+    }
+    assert.equal(await waiting, true);
+    assert.equal(c.missingFrom, 4n);
+    const served = (await c.range(2n, 1)).map((b) => decodeCertifiedHeader(b).header.height);
+    assert.deepEqual(served, [3n], "GetHeaders from the headerless height serves the next header");
+    assert.deepEqual(c.uncertified(16), []);
   } finally {
     await db.close();
     rmSync(dir, { recursive: true, force: true });

@@ -44,7 +44,7 @@ export function peerVector(): Record<string, unknown> {
   ];
   return {
     comment:
-      "The peer handshake (docs/protocol.md §8) on the genesis vector's chain: node 0 (the server) sends a 32-byte challenge; node 1 answers its public key and its signature over 'arbor:peer:v1' ‖ chain id ‖ server key ‖ challenge. Mutations are refused.",
+      "The peer handshake (docs/protocol.md §8) on the genesis vector's chain: node 0 (the server) sends a 32-byte challenge; node 1 answers its public key and its signature over 'arbor:peer:v2' ‖ chain id ‖ server key ‖ challenge. Mutations are refused.",
     serverKey: toHex(SERVER),
     challenge: toHex(CHALLENGE),
     signingMessage: toHex(helloMessage(CHAIN, SERVER, CHALLENGE)),

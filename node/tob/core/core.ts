@@ -80,6 +80,14 @@ export interface CoreConfig {
   readonly timing?: Partial<Timing>;
   /** Most requests a proposal of ours carries (≤ TOB_MAX_BLOCK_REQUESTS). */
   readonly maxBlockRequests?: number;
+  /**
+   * The fill wait: a leader whose proposal would carry fewer requests than this, while the chain it
+   * extends still has uncommitted requests (a burst is on, more are likely coming), holds it until
+   * a `fill` input or its next tick, whichever is first (the shell sends `fill` a bounded time
+   * later). Idle clusters never wait: a lone request extends a chain without requests. 0 or unset:
+   * propose at once.
+   */
+  readonly fillRequests?: number;
 }
 
 /** What a restarted node hands back to the core: exactly what it persisted, plus the app's progress. */
@@ -101,6 +109,8 @@ export type Input =
   | { readonly type: "propose"; readonly requests: readonly Uint8Array[] }
   /** The application has applied every delivered block up to `height`. */
   | { readonly type: "applied"; readonly height: number }
+  /** The fill wait is over: a proposal held for more requests goes out now (CoreConfig.fillRequests). */
+  | { readonly type: "fill" }
   /**
    * The validator set changes at `fromHeight` (see reconfigHeight). With `restore`, a restarted
    * application re-announces a change it persisted: one the consensus already knows or already
@@ -158,6 +168,10 @@ export class TobCore {
   readonly me: PeerId;
   private readonly timing: Timing;
   private readonly maxBlockRequests: number;
+  private readonly fillRequests: number;
+  /** Round whose proposal is held for more requests, and the round whose fill wait is over. */
+  private fillHeld = -1;
+  private fillOver = -1;
   private now = 0;
 
   // Epoch.
@@ -218,6 +232,7 @@ export class TobCore {
     this.me = peerIdOf(cfg.signer.publicKey);
     this.timing = { ...DEFAULT_TIMING, ...cfg.timing };
     this.maxBlockRequests = Math.min(cfg.maxBlockRequests ?? TOB_MAX_BLOCK_REQUESTS, TOB_MAX_BLOCK_REQUESTS);
+    this.fillRequests = Math.min(cfg.fillRequests ?? 0, this.maxBlockRequests);
     if (restored) {
       const es = restored.epoch;
       const last = restored.ledger[restored.ledger.length - 1];
@@ -309,6 +324,9 @@ export class TobCore {
         case "applied":
           this.ledger.applied(input.height);
           break;
+        case "fill":
+          this.fillOver = this.fillHeld;
+          break;
         case "setValidators":
           this.onSetValidators(input.fromHeight, input.validators, input.restore === true);
           break;
@@ -335,6 +353,11 @@ export class TobCore {
       treeBlocks: this.tree.size,
       isValidator: this.myIndex >= 0,
     };
+  }
+
+  /** A proposal of the current round is held for more requests: the shell owes a `fill` input. */
+  get filling(): boolean {
+    return this.fillHeld === this.round && this.fillOver !== this.round;
   }
 
   /** The validators of the current epoch, in order. */
@@ -576,6 +599,8 @@ export class TobCore {
 
   private onTick(): void {
     this.now++;
+    // The fill wait lasts at most until the next tick (a shell that never sends `fill` still proposes).
+    this.fillOver = this.fillHeld;
     if (!this.hasWork()) {
       // Idle: there is nothing to order, so no view change. The round stays open and its leader
       // proposes the moment a request arrives; the timer starts afresh when work appears. A slow
@@ -1033,6 +1058,15 @@ export class TobCore {
       (s !== undefined && this.tree.root.height < epochEnd);
     if (!work) {
       this.maybeAnnounce(hqc);
+      return false;
+    }
+    if (
+      requests.length > 0 &&
+      requests.length < this.fillRequests &&
+      this.fillOver !== this.round &&
+      path.some((b) => b.requests.length > 0)
+    ) {
+      this.fillHeld = this.round;
       return false;
     }
     const body = {

@@ -60,11 +60,15 @@ export function runSeed(o: RunOptions): RunResult {
     byzantine,
     net: pre,
     crashAfterPersist: rng.pick([0, 0.002, 0.01]),
+    // Half the seeds run with the fill wait (from the seed, so the other draws stay as they were).
+    fillRequests: o.seed % 2 === 0 ? 8 : 0,
   });
   const log = o.log ?? (() => {});
   const correct = world.correct().map((c) => c.index);
   const describe = [...byzantine].map(([i, b]) => `${i}:${[...b].join("+")}`).join(" ");
-  log(`seed ${o.seed} n=${n} f=${f} byzantine=[${describe}] gst=${gst} net=${JSON.stringify(pre)}`);
+  log(
+    `seed ${o.seed} n=${n} f=${f} byzantine=[${describe}] gst=${gst} net=${JSON.stringify(pre)} fill=${o.seed % 2 === 0 ? 8 : 0}`,
+  );
 
   // Partitions before GST.
   for (let k = rng.int(0, 3); k > 0; k--) {

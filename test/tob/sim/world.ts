@@ -38,6 +38,8 @@ export interface WorldOptions {
   byzantine?: ReadonlyMap<number, ReadonlySet<Behaviour>>;
   timing?: Partial<Timing>;
   maxBlockRequests?: number;
+  /** The fill wait (CoreConfig.fillRequests); the simulated shell never sends `fill`, so a held proposal waits for the next tick. */
+  fillRequests?: number;
   net?: NetConditions;
   /** Probability that a node crashes right after a persist, before its sends leave. */
   crashAfterPersist?: number;
@@ -196,6 +198,7 @@ export class World {
         genesisValidators: this.keys.publicKeys,
         timing: this.opts.timing,
         maxBlockRequests: this.opts.maxBlockRequests,
+        fillRequests: this.opts.fillRequests,
       },
       node.disk.restore(),
     );
