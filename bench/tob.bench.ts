@@ -20,6 +20,7 @@ import { freePort } from "../test/cluster/cluster.js";
 import { machineLine, median, progress } from "./machine.js";
 import type { TobNodeConfig } from "./tob-node.js";
 import { LOAD_SERVICE, SINK_SERVICE, decodeSeqs, encodeBatch, makeRequest } from "./tob-wire.js";
+import { nodeProcessEnv } from "../node/node-env.js";
 
 const N = 4;
 const TICK_MS = Number(process.env.ARBOR_BENCH_TICK_MS ?? 50);
@@ -36,6 +37,7 @@ type Duplex = grpc.ClientDuplexStream<Uint8Array, Uint8Array>;
 function spawnEntry(args: string[]): { proc: ChildProcess; lines: (prefix: string) => Promise<string> } {
   const proc = spawn(process.execPath, [...CHILD_FLAGS, ENTRY, ...args], {
     stdio: ["pipe", "pipe", "inherit"],
+    env: nodeProcessEnv(),
   });
   let buf = "";
   const waiters: { prefix: string; resolve: (l: string) => void }[] = [];

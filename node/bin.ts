@@ -2,6 +2,7 @@
 // The `arbor` command: dispatches to the command groups in node/cli/ (one file each) and turns
 // their outcome into an exit code (0 ok, 1 other error, 2 usage, 3 request rejected, 4 unavailable,
 // 5 evidence of misbehaviour found by an audit).
+import "./common/limits-consistency.js";
 import { runNode } from "./main.js";
 import { parseArgs, requireString, UsageError } from "./cli/args.js";
 import { reportError } from "./cli/output.js";

@@ -2,6 +2,7 @@
 import { loadConfig } from "./config.js";
 import { createLogger } from "./log.js";
 import { ArborNode } from "./node.js";
+import { mallocArenaWarning } from "./node-env.js";
 
 /** How often a node logs its memory (resident set and V8 heap), so growth shows in its log. */
 const MEMORY_LOG_MS = 30_000;
@@ -11,6 +12,8 @@ const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
 export async function runNode(configPath: string): Promise<void> {
   const cfg = loadConfig(configPath);
   const log = createLogger({ node: cfg.id }, cfg.logLevel);
+  const arenaWarning = mallocArenaWarning();
+  if (arenaWarning !== undefined) log.warn(arenaWarning);
   const node = new ArborNode({
     genesis: cfg.genesis,
     id: cfg.id,

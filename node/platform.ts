@@ -3,7 +3,7 @@
 // peers, headers, the executor's host function), because libraries disagree on non-canonical
 // signatures.
 import { createPublicKey, hash, verify, type KeyObject } from "node:crypto";
-import { installSha256 } from "./common/hash.js";
+import { installSha256, installSha256Latin1 } from "./common/hash.js";
 
 /**
  * SHA-256 through node:crypto. The digest comes back as a binary (latin1) string and is copied
@@ -17,8 +17,14 @@ export function nodeSha256(data: Uint8Array): Uint8Array {
   return out;
 }
 
+/** SHA-256 through node:crypto with the digest as a latin1 string, as the in-memory tree keeps it. */
+export function nodeSha256Latin1(data: Uint8Array): string {
+  return hash("sha256", data, "binary");
+}
+
 export function installNodeSha256(): void {
   installSha256(nodeSha256);
+  installSha256Latin1(nodeSha256Latin1);
 }
 
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo; the 32 raw key bytes follow it. */

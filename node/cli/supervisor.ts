@@ -11,6 +11,7 @@ import { ArborError } from "../common/errors.js";
 import { genesisFromJson, type Genesis } from "../ledger/genesis.js";
 import { NodeConnection } from "../../client/transport.js";
 import { ARBOR_BIN } from "./paths.js";
+import { nodeProcessEnv } from "../node-env.js";
 
 export class ClusterError extends ArborError {}
 
@@ -92,9 +93,7 @@ export class Supervisor {
     const proc = spawn(
       process.execPath,
       [ARBOR_BIN, "node", "--config", this.configOf(id), "--stop-on-stdin-close"],
-      {
-        stdio: ["pipe", "pipe", "pipe"],
-      },
+      { stdio: ["pipe", "pipe", "pipe"], env: nodeProcessEnv() },
     );
     const child: Child = {
       id,

@@ -105,6 +105,32 @@ export function isWellFormedString(s: string): boolean {
   return true;
 }
 
+/**
+ * Bytes as a flat latin1 string, one character (0..255) per byte. One String.fromCharCode call
+ * per chunk, so the result is flat (appending builds a rope).
+ */
+export function bytesToLatin1(b: Uint8Array): string {
+  if (b.length <= HEX_CHUNK_BYTES) return String.fromCharCode.apply(null, b as unknown as number[]);
+  let s = "";
+  for (let i = 0; i < b.length; i += HEX_CHUNK_BYTES)
+    s += String.fromCharCode.apply(null, b.subarray(i, i + HEX_CHUNK_BYTES) as unknown as number[]);
+  return s;
+}
+
+/** A latin1 string (characters 0..255) back to bytes. */
+export function latin1ToBytes(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+/** True when the latin1 string `s` holds exactly the bytes `b`. */
+export function latin1Equals(s: string, b: Uint8Array): boolean {
+  if (s.length !== b.length) return false;
+  for (let i = 0; i < b.length; i++) if (s.charCodeAt(i) !== b[i]) return false;
+  return true;
+}
+
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /** Standard base64 with padding (portable: no Buffer). */

@@ -15,6 +15,10 @@ export const MAX_PROOF_NODES = 1 << 20;
 export const MAX_PROOF_BYTES = 8 * 1024 * 1024;
 /** Deepest node of the tree: paths are SHA-256 outputs, so no internal node can be deeper than 255. */
 export const MAX_TREE_DEPTH = 256;
+/** Bytes of terminal records packed into one stored chunk before the next chunk starts (store). */
+export const STORE_BATCH_CHUNK_BYTES = 256 * 1024;
+/** Least number of stored terminals the store's rewriting sweep visits per commit (it visits at least as many as the commit wrote). */
+export const STORE_SWEEP_MIN_TERMINALS = 256;
 /** Largest history window T (operations whose roots and touched keys a node remembers). */
 export const MAX_HISTORY_T = 1 << 20;
 /** Most key-hash prefixes one partition may list. */
@@ -279,3 +283,10 @@ export const CERT_RESEND_HEIGHTS = 16;
 export const CERT_SYNC_HEADERS = 64;
 /** Largest ledger-channel frame a node decodes (a certificate-sync reply is the largest). */
 export const MAX_LEDGER_FRAME_BYTES = 4 * 1024 * 1024;
+/**
+ * glibc malloc arenas a node process may use (`MALLOC_ARENA_MAX`). Each thread that allocates
+ * (LevelDB's compaction and I/O threads, libuv's pool, V8's helpers) otherwise gets an arena of its
+ * own that keeps freed memory: a node's resident set then grows for as long as it runs while its
+ * V8 heap stays flat (docs/memory.md). Two arenas keep the resident set flat at no measurable cost.
+ */
+export const NODE_MALLOC_ARENAS = 2;

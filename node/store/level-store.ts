@@ -1,23 +1,33 @@
-// The store's shell: persists a HistoryTree in LevelDB. Tree entries are keyed by position and
-// version (never by hash), so a block's writes are appends; entries that a block supersedes are
-// deleted in the same atomic batch, so disk use stays proportional to live state. One batch and
-// one fsync per committed block; a reopened store is exactly at its last committed block.
+// The store's shell: persists a HistoryTree in LevelDB. A commit packs the terminals that
+// appeared since the last one into a few chunk entries keyed by the commit's version (never by
+// hash): a block's writes are appends. A newer stored terminal at, above or below a position
+// supersedes an older one, so nothing is deleted terminal by terminal. Once superseded records
+// outnumber live ones, a sweep writes the surviving older terminals again, a bounded number per
+// commit, and whole chunks older than the sweep go when it completes: disk use stays within a
+// small multiple of live state. One batch and one
+// fsync per committed block; a reopened store is exactly at its last committed block.
 
 import { Level } from "level";
 import { Reader, Writer } from "../common/codec.js";
-import { toHex } from "../common/bytes.js";
+import { bytesToLatin1, toHex } from "../common/bytes.js";
 import { ArborError } from "../common/errors.js";
 import { HistoryTree, type HistoryEntry } from "./core/history.js";
-import { Journal, type Position } from "./core/journal.js";
+import { Journal } from "./core/journal.js";
 import { MerkleTree, forEachTerminal } from "./core/tree.js";
 import { Partition } from "./core/partition.js";
+import { Sweep } from "./core/sweep.js";
 import {
-  buildFromTerminals,
+  buildFromStored,
+  ChunkWriter,
+  decodeChunk,
   decodeTerminal,
-  encodeTerminal,
-  type PlacedTerminal,
+  type StoredTerminal,
 } from "./core/terminal-codec.js";
+import { STORE_BATCH_CHUNK_BYTES, STORE_SWEEP_MIN_TERMINALS } from "../common/limits.js";
 
+/** Chunks of terminal records: 'c' ‖ u64 version ‖ u32 index. */
+const P_CHUNK = 0x63; // 'c'
+/** The layout before chunks: one entry per terminal, 't' ‖ u16 depth ‖ prefix ‖ u64 version (migrated on open). */
 const P_TREE = 0x74; // 't'
 const P_HISTORY = 0x68; // 'h'
 const P_EXTRA = 0x78; // 'x'
@@ -46,35 +56,42 @@ export interface StoreMeta {
   readonly root: Uint8Array;
 }
 
-/** 't' ‖ u16 depth ‖ prefix bytes ‖ u64 version, built by hand: this runs for every stored node. */
-function treeKey(pos: Position, version: number): Uint8Array {
-  const n = (pos.depth + 7) >> 3;
-  const k = new Uint8Array(3 + n + 8);
-  k[0] = P_TREE;
-  k[1] = pos.depth >> 8;
-  k[2] = pos.depth & 0xff;
-  k.set(pos.prefix.subarray(0, n), 3);
+/** 'c' ‖ u64 version ‖ u32 index, built by hand. */
+function chunkKey(version: number, index: number): Uint8Array {
+  const k = new Uint8Array(13);
+  k[0] = P_CHUNK;
   const hi = Math.floor(version / 0x100000000);
   const lo = version >>> 0;
-  const o = 3 + n;
-  k[o] = hi >>> 24;
-  k[o + 1] = (hi >>> 16) & 0xff;
-  k[o + 2] = (hi >>> 8) & 0xff;
-  k[o + 3] = hi & 0xff;
-  k[o + 4] = lo >>> 24;
-  k[o + 5] = (lo >>> 16) & 0xff;
-  k[o + 6] = (lo >>> 8) & 0xff;
-  k[o + 7] = lo & 0xff;
+  k[1] = hi >>> 24;
+  k[2] = (hi >>> 16) & 0xff;
+  k[3] = (hi >>> 8) & 0xff;
+  k[4] = hi & 0xff;
+  k[5] = lo >>> 24;
+  k[6] = (lo >>> 16) & 0xff;
+  k[7] = (lo >>> 8) & 0xff;
+  k[8] = lo & 0xff;
+  k[9] = index >>> 24;
+  k[10] = (index >>> 16) & 0xff;
+  k[11] = (index >>> 8) & 0xff;
+  k[12] = index & 0xff;
   return k;
 }
 
-function parseTreeKey(k: Uint8Array): { pos: Position; version: number } {
+function chunkVersion(k: Uint8Array): number {
+  if (k.length !== 13) throw new StoreError("store/corrupt", "a chunk key has the wrong length");
+  return Number(new Reader(k.subarray(1, 9)).u64());
+}
+
+/** A legacy per-terminal entry: its position, version and terminal. */
+function parseLegacyEntry(k: Uint8Array, v: Uint8Array): StoredTerminal {
   const depth = (k[1]! << 8) | k[2]!;
   const n = (depth + 7) >> 3;
   const prefix = new Uint8Array(32);
   prefix.set(k.subarray(3, 3 + n));
   const version = Number(new Reader(k.subarray(3 + n)).u64());
-  return { pos: { prefix, depth }, version };
+  const node = decodeTerminal(v);
+  node.saved = version;
+  return { prefix, depth, node, version };
 }
 
 function extraKey(key: string): Uint8Array {
@@ -150,14 +167,35 @@ function decodeMeta(b: Uint8Array): StoreMeta & { T: number; partition: string[]
   return { height, now, root, T, partition };
 }
 
+/** The chunks one commit wrote: their version, how many, and how many terminal records they hold. */
+interface StoredChunks {
+  readonly version: number;
+  readonly count: number;
+  readonly records: number;
+}
+
 export class LevelStore {
+  /** Packs a commit's terminals; its buffer is reused from commit to commit. */
+  private readonly writer = new ChunkWriter();
+
   private constructor(
     private readonly db: Level<Uint8Array, Uint8Array>,
     readonly history: HistoryTree,
     private _height: bigint,
     /** first and last timestamp of each stored history record, oldest first */
     private readonly stored: Array<{ first: number; last: number }>,
+    /** the chunks on disk, oldest first */
+    private readonly chunks: StoredChunks[],
+    /** the version of the last commit's chunks (-1 before the first) */
+    private version: number,
+    /** terminal records in the chunks on disk */
+    private records: number,
+    /** terminals in the tree (each has exactly one live record on disk) */
+    private live: number,
   ) {}
+
+  /** The sweep under way, if superseded records grew to outnumber live ones. */
+  private sweep: Sweep | null = null;
 
   get height(): bigint {
     return this._height;
@@ -171,9 +209,11 @@ export class LevelStore {
       const metaBytes = await db.get(META_KEY);
       if (metaBytes === undefined) {
         const history = HistoryTree.genesis(opts.partition, opts.T, opts.genesis ?? []);
-        const store = new LevelStore(db, history, 0n, []);
+        const store = new LevelStore(db, history, 0n, [], [], -1, 0, 0);
         const journal = new Journal();
-        forEachTerminal(history.tree.root, new Uint8Array(32), 0, (t, pos) => journal.attach(t, pos));
+        forEachTerminal(history.tree.root, new Uint8Array(32), 0, (t, pos) =>
+          journal.attach(t, bytesToLatin1(pos.prefix), pos.depth, false),
+        );
         history.tree.journal = journal;
         await store.commit(0n);
         return store;
@@ -181,15 +221,29 @@ export class LevelStore {
       const meta = decodeMeta(metaBytes);
       if (meta.T !== opts.T || meta.partition.join(",") !== opts.partition.toStrings().join(","))
         throw new StoreError("store/config-mismatch", "the store was created with another T or partition");
-      const terminals: PlacedTerminal[] = [];
+      const terminals: StoredTerminal[] = [];
+      const chunks: StoredChunks[] = [];
+      for await (const [k, v] of db.iterator({
+        gte: new Uint8Array([P_CHUNK]),
+        lt: new Uint8Array([P_CHUNK + 1]),
+      })) {
+        const version = chunkVersion(k);
+        const before = terminals.length;
+        decodeChunk(v, version, terminals);
+        const records = terminals.length - before;
+        const last = chunks[chunks.length - 1];
+        if (last !== undefined && last.version === version)
+          chunks[chunks.length - 1] = { version, count: last.count + 1, records: last.records + records };
+        else chunks.push({ version, count: 1, records });
+      }
+      // Entries of the layout before chunks: read as terminals, rewritten as chunks below.
+      const legacy: Uint8Array[] = [];
       for await (const [k, v] of db.iterator({
         gte: new Uint8Array([P_TREE]),
         lt: new Uint8Array([P_TREE + 1]),
       })) {
-        const { pos, version } = parseTreeKey(k);
-        const node = decodeTerminal(v);
-        node.saved = version;
-        terminals.push({ ...pos, node });
+        terminals.push(parseLegacyEntry(k, v));
+        legacy.push(k);
       }
       const entries: HistoryEntry[] = [];
       const stored: Array<{ first: number; last: number }> = [];
@@ -202,16 +256,59 @@ export class LevelStore {
         stored.push({ first: es[0]!.ts, last: es[es.length - 1]!.ts });
         entries.push(...es);
       }
-      const tree = new MerkleTree(opts.partition, buildFromTerminals(terminals));
+      let root;
+      try {
+        root = buildFromStored(terminals);
+      } catch (e) {
+        throw new StoreError("store/corrupt", `stored terminals do not form a tree: ${(e as Error).message}`);
+      }
+      const tree = new MerkleTree(opts.partition, root);
       if (toHex(tree.rootLabel) !== toHex(meta.root))
         throw new StoreError("store/corrupt", "stored tree does not hash to the committed root");
       tree.journal = new Journal();
       const history = HistoryTree.restore(opts.T, tree, entries);
-      return new LevelStore(db, history, meta.height, stored);
+      let version = -1;
+      for (const t of terminals) if (t.version > version) version = t.version;
+      let live = 0;
+      forEachTerminal(tree.root, new Uint8Array(32), 0, () => live++);
+      const store = new LevelStore(
+        db,
+        history,
+        meta.height,
+        stored,
+        chunks,
+        version,
+        terminals.length - legacy.length,
+        live,
+      );
+      if (legacy.length > 0) await store.migrate(legacy);
+      return store;
     } catch (e) {
       await db.close();
       throw e;
     }
+  }
+
+  /**
+   * Rewrites a store of the per-terminal layout as chunks, in one atomic batch: every live
+   * terminal into chunks of a new version, every old entry deleted.
+   */
+  private async migrate(legacy: readonly Uint8Array[]): Promise<void> {
+    const version = this.version + 1;
+    const batch = this.db.batch();
+    let count = 0;
+    forEachTerminal(this.history.tree.root, new Uint8Array(32), 0, (t, pos) => {
+      this.writer.putAt(t, pos);
+      t.saved = version;
+      if (this.writer.size >= STORE_BATCH_CHUNK_BYTES)
+        batch.put(chunkKey(version, count++), this.writer.take());
+    });
+    if (this.writer.size > 0) batch.put(chunkKey(version, count++), this.writer.take());
+    for (const k of legacy) batch.del(k);
+    await batch.write({ sync: true });
+    this.chunks.push({ version, count, records: this.live });
+    this.records += this.live;
+    this.version = version;
   }
 
   /** Seals the block and persists everything applied since the last commit as block `height`: one batch, one fsync. */
@@ -222,13 +319,43 @@ export class LevelStore {
   ): Promise<void> {
     this.history.seal();
     const tree = this.history.tree;
-    const journal = tree.journal!;
-    const version = Number(height);
-    const { puts, dels } = journal.take(version);
+    const version = this.version + 1;
     // A chained batch: several times faster than an array of operations in classic-level.
     const batch = this.db.batch();
-    for (const d of dels) batch.del(treeKey(d, d.version));
-    for (const p of puts) batch.put(treeKey(p, version), encodeTerminal(p.node));
+    const w = this.writer;
+    let count = 0;
+    const { nodes, paths, depths, superseded } = tree.journal!.take(version);
+    const live = this.live + nodes.length - superseded;
+    let written = nodes.length;
+    for (let i = 0; i < nodes.length; i++) {
+      w.put(nodes[i]!, paths[i]!, depths[i]!);
+      if (w.size >= STORE_BATCH_CHUNK_BYTES) batch.put(chunkKey(version, count++), w.take());
+    }
+    // Superseded records outnumber live ones: sweep, writing terminals saved before this commit
+    // again, at least twice as many per commit as the commit wrote (so the sweep outpaces new garbage).
+    let sweep = this.sweep;
+    if (sweep === null && this.records + written - live > live + STORE_SWEEP_MIN_TERMINALS)
+      sweep = new Sweep(version);
+    let swept = false;
+    if (sweep !== null)
+      swept = sweep.step(tree.root, Math.max(STORE_SWEEP_MIN_TERMINALS, 2 * nodes.length), (t, pos) => {
+        w.putAt(t, pos);
+        t.saved = version;
+        written++;
+        if (w.size >= STORE_BATCH_CHUNK_BYTES) batch.put(chunkKey(version, count++), w.take());
+      });
+    if (w.size > 0) batch.put(chunkKey(version, count++), w.take());
+    // Once the sweep is through, every live terminal is in a chunk at least as new as its start.
+    let dropped = 0;
+    let droppedRecords = 0;
+    if (swept) {
+      for (const c of this.chunks) {
+        if (c.version >= sweep!.start) break;
+        for (let i = 0; i < c.count; i++) batch.del(chunkKey(c.version, i));
+        dropped++;
+        droppedRecords += c.records;
+      }
+    }
     const fresh = this.history.takeNewEntries();
     if (fresh.length > 0) {
       batch.put(historyKey(fresh[0]!.ts), encodeEntries(fresh));
@@ -249,6 +376,12 @@ export class LevelStore {
     }
     await batch.write({ sync: true });
     this._height = height;
+    this.version = version;
+    this.live = live;
+    this.records += written - droppedRecords;
+    if (count > 0) this.chunks.push({ version, count, records: written });
+    this.chunks.splice(0, dropped);
+    this.sweep = swept ? null : sweep;
   }
 
   /** A value the application stored with `commit(…, extras)`. */

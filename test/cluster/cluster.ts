@@ -18,6 +18,7 @@ import { CHANNEL_OPTIONS, serviceDefinition } from "../../proto/grpc.js";
 import { assignPrefixes, genesisToJson, type Genesis } from "../../node/ledger/genesis.js";
 import { generateKeyPair, type KeyPair } from "../../node/keys.js";
 import { toHex } from "../../node/common/bytes.js";
+import { nodeProcessEnv } from "../../node/node-env.js";
 import { decodeReceipt } from "../../node/ledger/receipt.js";
 import { genesisRecords as systemRecords } from "../ledger/harness.js";
 import {
@@ -171,7 +172,7 @@ export class Cluster {
       [...NODE_FLAGS, BIN, "node", "--config", join(this.dir, `node${id}.json`)],
       {
         stdio: ["ignore", "ignore", "pipe"],
-        env: { ...process.env, ...env },
+        env: nodeProcessEnv({ ...process.env, ...env }),
       },
     );
     p.stderr!.on("data", (d: Buffer) => {

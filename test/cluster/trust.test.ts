@@ -33,11 +33,16 @@ async function goesOnWithout(c: Cluster, client: ArborClient, gone: number, doma
       20_000,
       "honest nodes at the same height",
     );
+    // Certification follows apply by a round of signatures: wait for each node's certificate.
     const roots = new Set<string>();
     for (const i of honest) {
-      const h = await client.node(i).headers(top, 1);
-      assert.ok(h.headers[0], `node ${i} has a certified header at ${top}`);
-      roots.add(toHex(h.headers[0]!));
+      let header: Uint8Array | undefined;
+      await c.waitFor(
+        async () => (header = (await client.node(i).headers(top, 1)).headers[0]) !== undefined,
+        20_000,
+        `node ${i} has a certified header at ${top}`,
+      );
+      roots.add(toHex(header!));
     }
     assert.equal(roots.size, 1, "one certified header at the top height");
     // The evicted node is shut out of consensus: it never reaches the new set's heights.

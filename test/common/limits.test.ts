@@ -129,3 +129,12 @@ test("an operation's input at its bounds fits its memory; a module's data fits t
   assert.ok(MAX_ARGS_BYTES + MAX_PROOF_BYTES + MAX_VALUE_BYTES <= MAX_WASM_MEMORY_PAGES * PAGE);
   assert.ok(MAX_MODULE_BYTES <= MAX_WASM_INITIAL_PAGES * PAGE);
 });
+
+test("the bounds' relations hold, and breaking one is reported at load", async () => {
+  const { limitViolations, assertLimitsConsistent } = await import("../../node/common/limits-consistency.js");
+  const limits = await import("../../node/common/limits.js");
+  assert.deepEqual(limitViolations(), []);
+  const broken = { ...limits, TOB_MAX_BLOCK_BYTES: limits.TOB_MAX_REQUEST_BYTES - 1 };
+  assert.deepEqual(limitViolations(broken), ["the largest request fits in a block"]);
+  assert.throws(() => assertLimitsConsistent(broken), /the largest request fits in a block/);
+});

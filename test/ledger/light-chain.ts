@@ -26,7 +26,13 @@ export interface Chain {
   readonly allHeaderBytes: number;
 }
 
-export function buildChain(blocks: number, evictAt: number, delay = 9): Chain {
+/** `signers(n)`: how many of a set of n sign each header (default 2f+1; fewer makes a forged chain). */
+export function buildChain(
+  blocks: number,
+  evictAt: number,
+  delay = 9,
+  signers: (n: number) => number = quorum,
+): Chain {
   const keys: KeyPair[] = Array.from({ length: 4 }, () => generateKeyPair());
   const genesis: Genesis = {
     name: "light",
@@ -64,10 +70,10 @@ export function buildChain(blocks: number, evictAt: number, delay = 9): Chain {
       nextValidatorsHash: decided ? validatorsHash(after) : new Uint8Array(32),
       nextFromHeight: decided ? fromHeight : 0n,
     };
-    const signers = set.slice(0, quorum(set.length));
+    const signing = set.slice(0, signers(set.length));
     const bytes = encodeCertifiedHeader({
       header,
-      signatures: signers.map((v) => ({
+      signatures: signing.map((v) => ({
         signer: v.id,
         signature: signWith(keys[v.id]!, headerSigningMessage(header)),
       })),

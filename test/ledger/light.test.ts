@@ -10,6 +10,8 @@ import { keyPath } from "../../node/store/core/path.js";
 import { utf8 } from "../../node/common/bytes.js";
 import { VerificationError } from "../../client/errors.js";
 import { installNodeSha256 } from "../../node/platform.js";
+import { ValidatorHistory } from "../../client/validator-history.js";
+import { chainId } from "../../node/ledger/genesis.js";
 
 installNodeSha256();
 
@@ -87,4 +89,19 @@ test("a header at the height that decided a change, then one after the change: t
   await light.header(50n);
   assert.equal(light.headersDownloaded, 3);
   await assert.rejects(light.header(25n), { code: "light/before-trusted-set" });
+});
+
+test("headers and transitions signed by only f+1 validators are refused by the light client and the validator history", async () => {
+  const fPlusOne = (n: number) => Math.floor((n - 1) / 3) + 1;
+  const c = buildChain(60, 20, 9, fPlusOne);
+  await assert.rejects(new LightClient(c.genesis, c.source).header(10n), VerificationError, "f+1 header");
+  await assert.rejects(new LightClient(c.genesis, c.source).header(50n), VerificationError, "f+1 transition");
+  const history = new ValidatorHistory(c.genesis, chainId(c.genesis));
+  assert.throws(() => history.learn(c.transitions.map((t) => t.item)), { code: "client/bad-transition" });
+  // The same chain with 2f+1 signatures passes both.
+  const good = buildChain(60, 20, 9);
+  assert.equal((await new LightClient(good.genesis, good.source).header(50n)).header.height, 50n);
+  const ok = new ValidatorHistory(good.genesis, chainId(good.genesis));
+  ok.learn(good.transitions.map((t) => t.item));
+  assert.equal(ok.setAt(50n).length, 3);
 });

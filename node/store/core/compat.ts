@@ -9,6 +9,7 @@ import { bitAt } from "./path.js";
 import { Kind } from "./node.js";
 import { isLeafKind, labelOf, nodeAt, provenState, type ProofNode } from "./proof.js";
 import { bytesEq32, type MerkleTree } from "./tree.js";
+import { latin1Equals } from "../../common/bytes.js";
 
 export type Incompatibility =
   /** the proof's root is not among the last T roots */
@@ -42,9 +43,9 @@ export function checkPath(tree: MerkleTree, proof: ProofNode, path: Uint8Array):
     case Kind.Empty:
       return proven.present ? { ok: false, reason: "record-changed", path } : COMPATIBLE;
     case Kind.Leaf: {
-      const here = bytesEq32(n.keyHash, path);
+      const here = latin1Equals(n.keyHash, path);
       if (here !== proven.present) return { ok: false, reason: "record-changed", path };
-      if (here && proven.present && !bytesEq32(n.valueHash, proven.valueHash))
+      if (here && proven.present && !latin1Equals(n.valueHash, proven.valueHash))
         return { ok: false, reason: "record-changed", path };
       return COMPATIBLE;
     }

@@ -5,11 +5,19 @@
 // that has not changed for T operations becomes a stub — exactly at age T, never earlier, never
 // inside the partition. Imported knowledge (subtrees a proof re-materialised) ages out the same way.
 
-import { copyBytes, toHex } from "../../common/bytes.js";
+import { bytesToLatin1, copyBytes, toHex } from "../../common/bytes.js";
 import { LimitError, invariant } from "../../common/errors.js";
 import { MAX_HISTORY_T, MAX_TIMESTAMP } from "../../common/limits.js";
 import { checkPaths, COMPATIBLE, type Verdict } from "./compat.js";
-import { EmptyNode, InternalNode, Kind, LeafNode, StubNode, type TreeNode } from "./node.js";
+import {
+  EmptyNode,
+  internalLabelString,
+  InternalNode,
+  Kind,
+  LeafNode,
+  StubNode,
+  type TreeNode,
+} from "./node.js";
 import { Partition, Place } from "./partition.js";
 import { bitAt, keyPath } from "./path.js";
 import { labelOf, nodeAt, type ProofNode } from "./proof.js";
@@ -232,8 +240,10 @@ export class HistoryTree {
     for (;;) {
       if (n.kind !== Kind.Internal) return;
       const place = part.place(path, d);
+      // Below a position inside the partition, everything is inside: nothing to forget.
+      if (place === Place.Inside) return;
       if (place === Place.Outside && n.ts <= threshold) {
-        this.tree.replaceAt(path, d, new StubNode(n.label, n.ts));
+        this.tree.replaceAt(path, d, new StubNode(internalLabelString(n), n.ts));
         return;
       }
       const b = bitAt(path, d);
@@ -241,7 +251,7 @@ export class HistoryTree {
       if (s.kind === Kind.Internal && s.ts <= threshold) {
         const sp = flipBit(path, d);
         if (part.place(sp, d + 1) === Place.Outside)
-          this.tree.replaceAt(sp, d + 1, new StubNode(s.label, s.ts));
+          this.tree.replaceAt(sp, d + 1, new StubNode(internalLabelString(s), s.ts));
       }
       n = n.child(b);
       d++;
@@ -270,9 +280,9 @@ function graft(n: ProofNode, path: Uint8Array, depth: number, ts: number): TreeN
     case "empty":
       return new EmptyNode(ts);
     case "leaf":
-      return new LeafNode(n.keyHash, n.valueHash, null, null, ts);
+      return new LeafNode(bytesToLatin1(n.keyHash), bytesToLatin1(n.valueHash), null, null, ts);
     case "stub":
-      return new StubNode(n.label, ts);
+      return new StubNode(bytesToLatin1(n.label), ts);
     case "internal": {
       const b = bitAt(path, depth);
       const on = graft(b ? n.right : n.left, path, depth + 1, ts);
@@ -287,12 +297,12 @@ function beside(n: ProofNode, ts: number): TreeNode {
     case "empty":
       return new EmptyNode(ts);
     case "leaf":
-      return new LeafNode(n.keyHash, n.valueHash, null, null, ts);
+      return new LeafNode(bytesToLatin1(n.keyHash), bytesToLatin1(n.valueHash), null, null, ts);
     default: {
       const label = labelOf(n);
       // The compatibility check refuses proofs whose leaves beside a checked path are bare stubs.
       invariant(labelKind(label) === LabelKind.Internal, "graft: a leaf beside the path is only a stub");
-      return new StubNode(label, ts);
+      return new StubNode(bytesToLatin1(label), ts);
     }
   }
 }
@@ -303,7 +313,7 @@ export function pruneOutside(tree: MerkleTree, threshold: number): void {
   const visit = (n: TreeNode, prefix: Uint8Array, depth: number): TreeNode => {
     if (n.kind !== Kind.Internal) return n;
     const place = part.place(prefix, depth);
-    if (place === Place.Outside && n.ts <= threshold) return new StubNode(n.label, n.ts);
+    if (place === Place.Outside && n.ts <= threshold) return new StubNode(internalLabelString(n), n.ts);
     const left = visit(n.left, prefix, depth + 1);
     const rp = flipBit(prefix, depth);
     const right = visit(n.right, rp, depth + 1);

@@ -1,9 +1,10 @@
-// Records which terminal nodes (leaves, empties, stubs) appeared at and vanished from which tree
-// positions since the last flush, so the storage shell can persist a block as one batch without
-// scanning the tree. The tree's shape is a function of its terminals and their positions.
+// Records which terminal nodes (leaves, empties, stubs) appeared at which tree positions since the
+// last flush, so the storage shell can persist a block without scanning the tree. The tree's
+// shape is a function of its terminals and their positions. Vanished terminals need no record:
+// on disk a newer terminal at, above or below a position supersedes an older one (see
+// terminal-codec.ts), so a terminal that left the tree before it was ever saved is only marked.
 
-import { toHex } from "../../common/bytes.js";
-import { UNSAVED, type TerminalNode } from "./node.js";
+import { DROPPED, UNSAVED, type TerminalNode } from "./node.js";
 
 export interface Position {
   /** 32 bytes; bits at and past `depth` are zero */
@@ -11,46 +12,58 @@ export interface Position {
   readonly depth: number;
 }
 
-export interface TerminalPut extends Position {
-  readonly node: TerminalNode;
-}
-
-export interface TerminalDelete extends Position {
-  /** version the vanished terminal had been saved at */
-  readonly version: number;
-}
-
-function positionId(p: Position): string {
-  return p.depth + ":" + toHex(p.prefix.subarray(0, (p.depth + 7) >> 3));
+/** The terminals a flush hands out: parallel arrays, one entry per terminal. */
+export interface JournalBatch {
+  readonly nodes: TerminalNode[];
+  /** a latin1 path through the terminal's position (only its first `depth` bits count) */
+  readonly paths: string[];
+  /** the position's depth; negative (−depth) when the position is the sibling of the path's own, bit depth−1 flipped */
+  readonly depths: number[];
+  /** how many terminals saved earlier left the tree (their stored records are now superseded) */
+  readonly superseded: number;
 }
 
 export class Journal {
-  private puts = new Map<string, TerminalPut>();
-  private dels: TerminalDelete[] = [];
+  private nodes: TerminalNode[] = [];
+  private paths: string[] = [];
+  private depths: number[] = [];
+  private superseded = 0;
 
-  attach(node: TerminalNode, pos: Position): void {
-    this.puts.set(positionId(pos), { prefix: pos.prefix, depth: pos.depth, node });
+  /** A terminal appeared at the position of `path` at `depth`, or (sibling) beside it. */
+  attach(node: TerminalNode, path: string, depth: number, sibling: boolean): void {
+    this.nodes.push(node);
+    this.paths.push(path);
+    this.depths.push(sibling ? -depth : depth);
   }
 
-  detach(node: TerminalNode, pos: Position): void {
-    if (node.saved !== UNSAVED) this.dels.push({ prefix: pos.prefix, depth: pos.depth, version: node.saved });
-    else {
-      const id = positionId(pos);
-      if (this.puts.get(id)?.node === node) this.puts.delete(id);
-    }
+  /** A terminal left the tree. */
+  detach(node: TerminalNode): void {
+    if (node.saved === UNSAVED) node.saved = DROPPED;
+    else if (node.saved >= 0) this.superseded++;
   }
 
   get size(): number {
-    return this.puts.size + this.dels.length;
+    return this.nodes.length;
   }
 
-  /** Hands out the pending changes, marks the put nodes as saved at `version`, and starts afresh. */
-  take(version: number): { puts: TerminalPut[]; dels: TerminalDelete[] } {
-    const puts = [...this.puts.values()];
-    for (const p of puts) p.node.saved = version;
-    const dels = this.dels;
-    this.puts = new Map();
-    this.dels = [];
-    return { puts, dels };
+  /**
+   * Hands out the terminals still in the tree that were attached since the last call, marks
+   * them saved at `version`, and starts afresh.
+   */
+  take(version: number): JournalBatch {
+    const out: JournalBatch = { nodes: [], paths: [], depths: [], superseded: this.superseded };
+    for (let i = 0; i < this.nodes.length; i++) {
+      const n = this.nodes[i]!;
+      if (n.saved !== UNSAVED) continue;
+      n.saved = version;
+      out.nodes.push(n);
+      out.paths.push(this.paths[i]!);
+      out.depths.push(this.depths[i]!);
+    }
+    this.nodes = [];
+    this.paths = [];
+    this.depths = [];
+    this.superseded = 0;
+    return out;
   }
 }

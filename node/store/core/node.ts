@@ -1,9 +1,19 @@
-// The four kinds of tree node held in memory. Terminal nodes (empty, leaf, stub) carry the
-// logical timestamp at which the node at their position last changed; an internal node's
-// timestamp is the newest of its children's. Leaves may be full (key and value) or summaries
-// (key hash and value hash only: what a node keeps of an old record outside its partition).
+// The four kinds of tree node held in memory, and their labels. Terminal nodes (empty, leaf,
+// stub) carry the logical timestamp at which the node at their position last changed; an internal
+// node's timestamp is the newest of its children's. Leaves may be full (key and value) or
+// summaries (key hash and value hash only: what a node keeps of an old record outside its
+// partition).
+//
+// Hashes are held as 32-character latin1 strings (one character per byte): a string costs a
+// fraction of a Uint8Array on the heap and node:crypto returns it without a copy. A leaf or
+// internal node keeps its SHA-256 digest as computed; its label is that digest with the kind bit
+// set (leaf) or cleared (internal), applied wherever the label is written out. An internal node's
+// digest is dropped when a child changes and recomputed, bottom-up, only when a label is asked
+// for: a batch of insertions hashes each touched node once.
 
-import { EMPTY_LABEL, internalLabel, leafLabel, labelKind, LabelKind } from "./label.js";
+import { EMPTY_LABEL, LABEL_BYTES } from "./label.js";
+import { sha256Latin1 } from "../../common/hash.js";
+import { bytesToLatin1 } from "../../common/bytes.js";
 import { invariant } from "../../common/errors.js";
 
 export const enum Kind {
@@ -13,8 +23,13 @@ export const enum Kind {
   Stub = 3,
 }
 
-/** Storage bookkeeping: the version at which a terminal was last persisted (-1: never). */
+/** Storage bookkeeping (`saved`): never persisted yet. Otherwise the version it was persisted at. */
 export const UNSAVED = -1;
+/** Storage bookkeeping: left the tree before it was ever persisted (nothing to write). */
+export const DROPPED = -2;
+
+const TAG_LEAF = 0x01;
+const TAG_INTERNAL = 0x02;
 
 export class EmptyNode {
   readonly kind = Kind.Empty;
@@ -28,10 +43,13 @@ export class EmptyNode {
 export class LeafNode {
   readonly kind = Kind.Leaf;
   saved = UNSAVED;
-  private _label: Uint8Array | null = null;
+  /** SHA-256 of the leaf's label preimage; null until first needed */
+  digest: string | null = null;
   constructor(
-    readonly keyHash: Uint8Array,
-    readonly valueHash: Uint8Array,
+    /** the key's path, latin1 */
+    readonly keyHash: string,
+    /** latin1 */
+    readonly valueHash: string,
     /** null for a summary leaf */
     readonly key: string | null,
     /** null for a summary leaf */
@@ -39,7 +57,7 @@ export class LeafNode {
     readonly ts: number,
   ) {}
   get label(): Uint8Array {
-    return (this._label ??= leafLabel(this.keyHash, this.valueHash));
+    return labelBytes(this);
   }
   get isSummary(): boolean {
     return this.value === null;
@@ -47,12 +65,12 @@ export class LeafNode {
   /** The same record at a new position or time (labels are position-independent). */
   at(ts: number): LeafNode {
     const n = new LeafNode(this.keyHash, this.valueHash, this.key, this.value, ts);
-    n._label = this._label;
+    n.digest = this.digest;
     return n;
   }
   summary(): LeafNode {
     const n = new LeafNode(this.keyHash, this.valueHash, null, null, this.ts);
-    n._label = this._label;
+    n.digest = this.digest;
     return n;
   }
 }
@@ -62,35 +80,40 @@ export class StubNode {
   readonly kind = Kind.Stub;
   saved = UNSAVED;
   constructor(
-    readonly label: Uint8Array,
+    /** the subtree's label, latin1 */
+    readonly digest: string,
     readonly ts: number,
   ) {
-    invariant(labelKind(label) === LabelKind.Internal, "stub must stand for an internal node");
+    invariant(isInternalLabel(digest), "stub must stand for an internal node");
+  }
+  get label(): Uint8Array {
+    return labelBytes(this);
   }
 }
 
 export class InternalNode {
   readonly kind = Kind.Internal;
-  private _label: Uint8Array | null = null;
+  /** SHA-256 of the label preimage; null when a child changed since (recomputed on demand) */
+  digest: string | null = null;
   ts: number;
   constructor(
     public left: TreeNode,
     public right: TreeNode,
   ) {
-    this.ts = Math.max(left.ts, right.ts);
+    this.ts = left.ts > right.ts ? left.ts : right.ts;
   }
   get label(): Uint8Array {
-    return (this._label ??= internalLabel(this.left.label, this.right.label));
+    return labelBytes(this);
   }
-  /** Called after a child was replaced: drops the cached label and refreshes the timestamp. */
+  /** Called after a child was replaced: drops the digest and refreshes the timestamp. */
   touch(): void {
-    this._label = null;
-    this.ts = Math.max(this.left.ts, this.right.ts);
+    this.digest = null;
+    this.ts = this.left.ts > this.right.ts ? this.left.ts : this.right.ts;
   }
-  child(bit: 0 | 1): TreeNode {
+  child(bit: number): TreeNode {
     return bit ? this.right : this.left;
   }
-  setChild(bit: 0 | 1, n: TreeNode): void {
+  setChild(bit: number, n: TreeNode): void {
     if (bit) this.right = n;
     else this.left = n;
     this.touch();
@@ -99,3 +122,94 @@ export class InternalNode {
 
 export type TerminalNode = EmptyNode | LeafNode | StubNode;
 export type TreeNode = TerminalNode | InternalNode;
+
+// --- labels ---------------------------------------------------------------------------------
+
+/** The preimage of a label: tag ‖ 32 bytes ‖ 32 bytes (docs/protocol.md §2). */
+const scratch = new Uint8Array(1 + 2 * LABEL_BYTES);
+
+function writeLatin1(s: string, o: number): void {
+  for (let i = 0; i < LABEL_BYTES; i++) scratch[o + i] = s.charCodeAt(i);
+}
+
+/** The leaf's digest, computed once (leaves never change; a new record is a new leaf). */
+export function leafDigest(n: LeafNode): string {
+  if (n.digest !== null) return n.digest;
+  scratch[0] = TAG_LEAF;
+  writeLatin1(n.keyHash, 1);
+  writeLatin1(n.valueHash, 1 + LABEL_BYTES);
+  return (n.digest = sha256Latin1(scratch));
+}
+
+/** The internal node's digest, hashing first whatever below it changed since it was last asked. */
+export function internalDigest(n: InternalNode): string {
+  if (n.digest !== null) return n.digest;
+  const l = n.left;
+  const r = n.right;
+  // Children first: the scratch buffer is only filled once nothing below needs it any more.
+  if (l.kind === Kind.Internal) internalDigest(l);
+  else if (l.kind === Kind.Leaf) leafDigest(l);
+  if (r.kind === Kind.Internal) internalDigest(r);
+  else if (r.kind === Kind.Leaf) leafDigest(r);
+  scratch[0] = TAG_INTERNAL;
+  putLabel(l, 1);
+  putLabel(r, 1 + LABEL_BYTES);
+  return (n.digest = sha256Latin1(scratch));
+}
+
+/** Writes a child's label (digest already computed) into the preimage at `o`. */
+function putLabel(n: TreeNode, o: number): void {
+  switch (n.kind) {
+    case Kind.Empty:
+      scratch.fill(0, o, o + LABEL_BYTES);
+      return;
+    case Kind.Leaf:
+      writeLatin1(n.digest!, o);
+      scratch[o]! |= 0x80;
+      return;
+    case Kind.Internal:
+      writeLatin1(n.digest!, o);
+      scratch[o]! &= 0x7f;
+      return;
+    case Kind.Stub:
+      writeLatin1(n.digest, o);
+      return;
+  }
+}
+
+/** A node's label as bytes (a fresh array). */
+export function labelBytes(n: TreeNode): Uint8Array {
+  let s: string;
+  let mask = 0;
+  switch (n.kind) {
+    case Kind.Empty:
+      return new Uint8Array(LABEL_BYTES);
+    case Kind.Leaf:
+      s = leafDigest(n);
+      mask = 0x80;
+      break;
+    case Kind.Internal:
+      s = internalDigest(n);
+      break;
+    case Kind.Stub:
+      s = n.digest;
+      break;
+  }
+  const out = new Uint8Array(LABEL_BYTES);
+  for (let i = 0; i < LABEL_BYTES; i++) out[i] = s.charCodeAt(i);
+  out[0] = mask ? out[0]! | mask : out[0]! & 0x7f;
+  return out;
+}
+
+/** An internal node's label as a latin1 string (what a stub standing for it holds). */
+export function internalLabelString(n: InternalNode): string {
+  const s = internalDigest(n);
+  return s.charCodeAt(0) & 0x80 ? bytesToLatin1(labelBytes(n)) : s;
+}
+
+/** True when the latin1 string is a label of the internal kind (top bit clear, not all zero). */
+export function isInternalLabel(s: string): boolean {
+  if (s.length !== LABEL_BYTES || s.charCodeAt(0) & 0x80) return false;
+  for (let i = 0; i < LABEL_BYTES; i++) if (s.charCodeAt(i) !== 0) return true;
+  return false;
+}

@@ -39,6 +39,8 @@ export function formatPrefix(p: Prefix): string {
 
 export class Partition {
   readonly prefixes: readonly Prefix[];
+  /** true when one prefix is empty: every key is inside */
+  readonly isWhole: boolean;
 
   constructor(prefixes: readonly (Prefix | string)[]) {
     if (prefixes.length > MAX_PARTITION_PREFIXES)
@@ -49,6 +51,7 @@ export class Partition {
     this.prefixes = prefixes.map((p) =>
       typeof p === "string" ? parsePrefix(p) : { path: prefixOf(p.path, p.bits), bits: p.bits },
     );
+    this.isWhole = this.prefixes.some((p) => p.bits === 0);
   }
 
   static whole(): Partition {

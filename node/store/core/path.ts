@@ -1,7 +1,8 @@
 // Key paths: a record's position in the tree is SHA-256 of its UTF-8 key, read most significant
-// bit first. Helpers to read bits, compare prefixes and validate keys.
+// bit first. Helpers to read bits, compare prefixes and validate keys. Paths come as bytes, or as
+// latin1 strings of 32 characters (one per byte) where the in-memory tree holds them.
 
-import { sha256 } from "../../common/hash.js";
+import { sha256, sha256Latin1 } from "../../common/hash.js";
 import { isWellFormedString, utf8 } from "../../common/bytes.js";
 import { LimitError } from "../../common/errors.js";
 import { MAX_KEY_BYTES } from "../../common/limits.js";
@@ -10,6 +11,20 @@ import { checkValueSize } from "../../common/bounds.js";
 /** Bit `i` (0 = most significant bit of byte 0) of a 32-byte path. */
 export function bitAt(path: Uint8Array, i: number): 0 | 1 {
   return ((path[i >> 3]! >> (7 - (i & 7))) & 1) as 0 | 1;
+}
+
+/** Bit `i` of a path held as a latin1 string. */
+export function bitOf(path: string, i: number): number {
+  return (path.charCodeAt(i >> 3) >> (7 - (i & 7))) & 1;
+}
+
+/** Number of leading bits the latin1 paths `a` and `b` share (256 when equal). */
+export function commonPrefixBitsLatin1(a: string, b: string): number {
+  for (let i = 0; i < 32; i++) {
+    const x = a.charCodeAt(i) ^ b.charCodeAt(i);
+    if (x !== 0) return i * 8 + Math.clz32(x) - 24;
+  }
+  return 256;
 }
 
 /** Number of leading bits `a` and `b` share (256 when equal). */
@@ -61,13 +76,23 @@ export function checkValue(value: Uint8Array): void {
 const encoder = new TextEncoder();
 const scratch = new Uint8Array(MAX_KEY_BYTES + 4);
 
-/** The path of a key: SHA-256 of its UTF-8 bytes. Validates the key. */
-export function keyPath(key: string): Uint8Array {
-  // Fast path without allocating: encode into a scratch buffer. A key of more than MAX_KEY_BYTES
-  // code units cannot fit in MAX_KEY_BYTES bytes, and one that fills the buffer is too long.
+/** The key's UTF-8 bytes in a scratch buffer (valid until the next call), or null if not well-formed or too long. */
+function encodeKey(key: string): Uint8Array | null {
+  // Without allocating: encode into a scratch buffer. A key of more than MAX_KEY_BYTES code
+  // units cannot fit in MAX_KEY_BYTES bytes, and one that fills the buffer is too long.
   if (typeof key === "string" && key.length > 0 && key.length <= MAX_KEY_BYTES && isWellFormedString(key)) {
     const { read, written } = encoder.encodeInto(key, scratch);
-    if (read === key.length && written <= MAX_KEY_BYTES) return sha256(scratch.subarray(0, written));
+    if (read === key.length && written <= MAX_KEY_BYTES) return scratch.subarray(0, written);
   }
-  return sha256(checkKey(key));
+  return null;
+}
+
+/** The path of a key: SHA-256 of its UTF-8 bytes. Validates the key. */
+export function keyPath(key: string): Uint8Array {
+  return sha256(encodeKey(key) ?? checkKey(key));
+}
+
+/** The path of a key as a latin1 string (the in-memory tree's form). Validates the key. */
+export function keyPathLatin1(key: string): string {
+  return sha256Latin1(encodeKey(key) ?? checkKey(key));
 }

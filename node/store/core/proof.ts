@@ -3,6 +3,7 @@
 // its hash) or absence for any set of keys at once, sharing common path nodes.
 
 import { ArborError } from "../../common/errors.js";
+import { latin1Equals, latin1ToBytes } from "../../common/bytes.js";
 import { EMPTY_LABEL, internalLabel, labelKind, LabelKind, leafLabel } from "./label.js";
 import { Kind, type TreeNode } from "./node.js";
 import { bitAt } from "./path.js";
@@ -106,7 +107,14 @@ function sibling(n: TreeNode, leafSiblings: boolean): ProofNode {
       return PROOF_EMPTY;
     case Kind.Leaf:
       return leafSiblings
-        ? { t: "leaf", keyHash: n.keyHash, valueHash: n.valueHash, key: null, value: null, label: n.label }
+        ? {
+            t: "leaf",
+            keyHash: latin1ToBytes(n.keyHash),
+            valueHash: latin1ToBytes(n.valueHash),
+            key: null,
+            value: null,
+            label: n.label,
+          }
         : { t: "stub", label: n.label };
     default:
       return { t: "stub", label: n.label };
@@ -126,12 +134,14 @@ function proveNode(
     case Kind.Stub:
       throw new ProveError("proof/not-stored", `this node does not store the path at depth ${depth}`);
     case Kind.Leaf: {
-      const own = paths.some((p) => bytesEq32(p, n.keyHash));
-      if (own && n.key !== null && n.value !== null)
-        return values(n.keyHash)
-          ? { t: "leaf", keyHash: n.keyHash, valueHash: n.valueHash, key: n.key, value: n.value }
-          : { t: "leaf", keyHash: n.keyHash, valueHash: n.valueHash, key: n.key, value: null };
-      return { t: "leaf", keyHash: n.keyHash, valueHash: n.valueHash, key: null, value: null };
+      const own = paths.find((p) => latin1Equals(n.keyHash, p));
+      const keyHash = latin1ToBytes(n.keyHash);
+      const valueHash = latin1ToBytes(n.valueHash);
+      if (own !== undefined && n.key !== null && n.value !== null)
+        return values(own)
+          ? { t: "leaf", keyHash, valueHash, key: n.key, value: n.value }
+          : { t: "leaf", keyHash, valueHash, key: n.key, value: null };
+      return { t: "leaf", keyHash, valueHash, key: null, value: null };
     }
     case Kind.Internal: {
       const l: Uint8Array[] = [];

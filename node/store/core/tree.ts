@@ -4,12 +4,20 @@
 // partition the tree keeps leaves as summaries and may hold stubs (see history.ts for when).
 
 import { ArborError, invariant } from "../../common/errors.js";
-import { copyBytes } from "../../common/bytes.js";
+import { bytesToLatin1, copyBytes, latin1Equals, latin1ToBytes } from "../../common/bytes.js";
+import { sha256Latin1 } from "../../common/hash.js";
 import { MAX_TIMESTAMP } from "../../common/limits.js";
-import { valueHash } from "./label.js";
-import { EmptyNode, InternalNode, Kind, LeafNode, type TerminalNode, type TreeNode } from "./node.js";
+import {
+  EmptyNode,
+  InternalNode,
+  Kind,
+  LeafNode,
+  labelBytes,
+  type TerminalNode,
+  type TreeNode,
+} from "./node.js";
 import { Partition, Place } from "./partition.js";
-import { bitAt, checkValue, commonPrefixBits, keyPath, prefixOf } from "./path.js";
+import { bitAt, bitOf, checkValue, commonPrefixBitsLatin1, keyPathLatin1, prefixOf } from "./path.js";
 import type { Journal, Position } from "./journal.js";
 
 /** An operation reached a part of the tree this node does not store (a bug in the caller: paths must be imported first). */
@@ -25,16 +33,8 @@ export interface PathEnd {
   readonly depth: number;
 }
 
-export function positionOnPath(path: Uint8Array, depth: number): Position {
-  return { prefix: prefixOf(path, depth), depth };
-}
-
-export function siblingPosition(path: Uint8Array, depth: number): Position {
-  const prefix = prefixOf(path, depth);
-  const d = depth - 1;
-  prefix[d >> 3]! ^= 1 << (7 - (d & 7));
-  return { prefix, depth };
-}
+/** Scratch for a path's bytes where the partition needs them (it reads bytes). */
+const pathBytes = new Uint8Array(32);
 
 export class MerkleTree {
   root: TreeNode;
@@ -48,7 +48,7 @@ export class MerkleTree {
   }
 
   get rootLabel(): Uint8Array {
-    return this.root.label;
+    return labelBytes(this.root);
   }
 
   /** Follows `path` to the terminal node that decides the key's state. */
@@ -66,22 +66,26 @@ export class MerkleTree {
   stateOf(path: Uint8Array): RecordState {
     const { node } = this.walk(path);
     if (node.kind === Kind.Stub) throw new PathUnknownError("store/path-unknown", "a stub hides this key");
-    if (node.kind === Kind.Leaf && bytesEq32(node.keyHash, path))
-      return { present: true, valueHash: node.valueHash, value: node.value };
+    if (node.kind === Kind.Leaf && latin1Equals(node.keyHash, path))
+      return { present: true, valueHash: latin1ToBytes(node.valueHash), value: node.value };
     return { present: false };
   }
 
   get(key: string): Uint8Array | undefined {
-    const s = this.stateOf(keyPath(key));
-    return s.present ? (s.value ?? undefined) : undefined;
+    const path = keyPathLatin1(key);
+    let n = this.root;
+    let d = 0;
+    while (n.kind === Kind.Internal) n = n.child(bitOf(path, d++));
+    if (n.kind === Kind.Stub) throw new PathUnknownError("store/path-unknown", "a stub hides this key");
+    return n.kind === Kind.Leaf && n.keyHash === path ? (n.value ?? undefined) : undefined;
   }
 
   set(key: string, value: Uint8Array, ts = 0): void {
     checkValue(value);
-    const path = keyPath(key);
+    const path = keyPathLatin1(key);
     checkTs(ts);
-    const full = this.partition.holdsKey(path);
-    const leaf = new LeafNode(path, valueHash(value), full ? key : null, full ? value : null, ts);
+    const full = this.holdsKey(path);
+    const leaf = new LeafNode(path, sha256Latin1(value), full ? key : null, full ? value : null, ts);
     this.root = this.insert(this.root, 0, leaf);
   }
 
@@ -92,15 +96,14 @@ export class MerkleTree {
 
   remove(key: string, ts = 0): boolean {
     checkTs(ts);
-    const path = keyPath(key);
-    const r = this.delete(this.root, 0, path, ts);
+    const r = this.delete(this.root, 0, keyPathLatin1(key), ts);
     if (r === null) return false;
     this.root = r;
     return true;
   }
 
   removePath(path: Uint8Array, ts: number): boolean {
-    const r = this.delete(this.root, 0, path, ts);
+    const r = this.delete(this.root, 0, bytesToLatin1(path), ts);
     if (r === null) return false;
     this.root = r;
     return true;
@@ -109,7 +112,7 @@ export class MerkleTree {
   /** Replaces the terminal at the end of `path`'s walk at `depth` (used by import and ageing). */
   replaceAt(path: Uint8Array, depth: number, node: TreeNode): void {
     if (depth === 0) {
-      this.detachSubtree(this.root, path, 0);
+      this.detachSubtree(this.root);
       this.root = node;
       this.attachSubtree(node, path, 0);
       return;
@@ -121,33 +124,40 @@ export class MerkleTree {
       parents.push(n);
       n = n.child(bitAt(path, d));
     }
-    this.detachSubtree(n, path, depth);
+    this.detachSubtree(n);
     this.attachSubtree(node, path, depth);
     parents[depth - 1]!.setChild(bitAt(path, depth - 1), node);
     for (let i = depth - 2; i >= 0; i--) parents[i]!.touch();
   }
 
+  private holdsKey(path: string): boolean {
+    if (this.partition.isWhole) return true;
+    for (let i = 0; i < 32; i++) pathBytes[i] = path.charCodeAt(i);
+    return this.partition.holdsKey(pathBytes);
+  }
+
   // --- journaling -------------------------------------------------------------------------
 
-  private attach(n: TerminalNode, pos: () => Position): void {
-    this.journal?.attach(n, pos());
-  }
-
-  private detach(n: TerminalNode, pos: () => Position): void {
-    this.journal?.detach(n, pos());
-  }
-
-  /** Detaches every terminal in the subtree rooted at the position (path, depth). */
-  detachSubtree(n: TreeNode, path: Uint8Array, depth: number): void {
-    if (!this.journal) return;
+  /** Detaches every terminal in the subtree `n`. */
+  detachSubtree(n: TreeNode): void {
     const j = this.journal;
-    forEachTerminal(n, prefixOf(path, depth), depth, (t, pos) => j.detach(t, pos));
+    if (j === null) return;
+    const visit = (m: TreeNode): void => {
+      if (m.kind === Kind.Internal) {
+        visit(m.left);
+        visit(m.right);
+      } else j.detach(m);
+    };
+    visit(n);
   }
 
+  /** Attaches every terminal in the subtree `n` rooted at the position (path, depth). */
   attachSubtree(n: TreeNode, path: Uint8Array, depth: number): void {
-    if (!this.journal) return;
     const j = this.journal;
-    forEachTerminal(n, prefixOf(path, depth), depth, (t, pos) => j.attach(t, pos));
+    if (j === null) return;
+    forEachTerminal(n, prefixOf(path, depth), depth, (t, pos) =>
+      j.attach(t, bytesToLatin1(pos.prefix), pos.depth, false),
+    );
   }
 
   // --- insert and delete ------------------------------------------------------------------
@@ -156,18 +166,22 @@ export class MerkleTree {
     const path = leaf.keyHash;
     switch (n.kind) {
       case Kind.Internal: {
-        const b = bitAt(path, depth);
+        const b = bitOf(path, depth);
         n.setChild(b, this.insert(n.child(b), depth + 1, leaf));
         return n;
       }
       case Kind.Empty:
-        this.detach(n, () => positionOnPath(path, depth));
-        this.attach(leaf, () => positionOnPath(path, depth));
+        if (this.journal !== null) {
+          this.journal.detach(n);
+          this.journal.attach(leaf, path, depth, false);
+        }
         return leaf;
       case Kind.Leaf:
-        if (bytesEq32(n.keyHash, path)) {
-          this.detach(n, () => positionOnPath(path, depth));
-          this.attach(leaf, () => positionOnPath(path, depth));
+        if (n.keyHash === path) {
+          if (this.journal !== null) {
+            this.journal.detach(n);
+            this.journal.attach(leaf, path, depth, false);
+          }
           return leaf;
         }
         return this.split(n, depth, leaf);
@@ -180,38 +194,43 @@ export class MerkleTree {
   private split(old: LeafNode, depth: number, leaf: LeafNode): TreeNode {
     const path = leaf.keyHash;
     const ts = leaf.ts;
-    const cp = commonPrefixBits(old.keyHash, path);
+    const cp = commonPrefixBitsLatin1(old.keyHash, path);
     invariant(cp >= depth && cp < 256, "split: leaves do not share the position");
-    this.detach(old, () => positionOnPath(path, depth));
     // The old record now sits at a new, deeper position: it is a new node there.
-    const moved = old.at(Math.max(ts, old.ts));
-    this.attach(moved, () => positionOnPath(old.keyHash, cp + 1));
-    this.attach(leaf, () => positionOnPath(path, cp + 1));
-    let sub: TreeNode = bitAt(path, cp) ? new InternalNode(moved, leaf) : new InternalNode(leaf, moved);
+    const moved = old.at(ts > old.ts ? ts : old.ts);
+    const j = this.journal;
+    if (j !== null) {
+      j.detach(old);
+      j.attach(moved, old.keyHash, cp + 1, false);
+      j.attach(leaf, path, cp + 1, false);
+    }
+    let sub: TreeNode = bitOf(path, cp) ? new InternalNode(moved, leaf) : new InternalNode(leaf, moved);
     for (let d = cp - 1; d >= depth; d--) {
       const e = new EmptyNode(ts);
-      this.attach(e, () => siblingPosition(path, d + 1));
-      sub = bitAt(path, d) ? new InternalNode(e, sub) : new InternalNode(sub, e);
+      if (j !== null) j.attach(e, path, d + 1, true);
+      sub = bitOf(path, d) ? new InternalNode(e, sub) : new InternalNode(sub, e);
     }
     return sub;
   }
 
   /** Returns the new subtree, or null when the key was absent (nothing changes). */
-  private delete(n: TreeNode, depth: number, path: Uint8Array, ts: number): TreeNode | null {
+  private delete(n: TreeNode, depth: number, path: string, ts: number): TreeNode | null {
     switch (n.kind) {
       case Kind.Empty:
         return null;
       case Kind.Stub:
         throw new PathUnknownError("store/path-unknown", `remove reached a stub at depth ${depth}`);
       case Kind.Leaf: {
-        if (!bytesEq32(n.keyHash, path)) return null;
+        if (n.keyHash !== path) return null;
         const e = new EmptyNode(ts);
-        this.detach(n, () => positionOnPath(path, depth));
-        this.attach(e, () => positionOnPath(path, depth));
+        if (this.journal !== null) {
+          this.journal.detach(n);
+          this.journal.attach(e, path, depth, false);
+        }
         return e;
       }
       case Kind.Internal: {
-        const b = bitAt(path, depth);
+        const b = bitOf(path, depth);
         const c = this.delete(n.child(b), depth + 1, path, ts);
         if (c === null) return null;
         const other = n.child(b ? 0 : 1);
@@ -221,10 +240,12 @@ export class MerkleTree {
           (c.kind === Kind.Leaf && other.kind === Kind.Empty)
         ) {
           const leaf = (c.kind === Kind.Leaf ? c : other) as LeafNode;
-          this.detach(c as TerminalNode, () => positionOnPath(path, depth + 1));
-          this.detach(other as TerminalNode, () => siblingPosition(path, depth + 1));
-          const up = leaf.at(Math.max(ts, leaf.ts));
-          this.attach(up, () => positionOnPath(path, depth));
+          const up = leaf.at(ts > leaf.ts ? ts : leaf.ts);
+          if (this.journal !== null) {
+            this.journal.detach(c as TerminalNode);
+            this.journal.detach(other as TerminalNode);
+            this.journal.attach(up, path, depth, false);
+          }
           return up;
         }
         invariant(

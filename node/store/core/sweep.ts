@@ -1,0 +1,73 @@
+// The store's rewriting sweep. Stored chunks only ever gain superseded records; a chunk can be
+// deleted once every terminal it holds that is still live has been written again in a newer
+// chunk. The sweep walks the tree's terminals in key order, a bounded number per commit, and
+// hands out those saved before it began, for the store to write again; when it has passed the
+// last terminal, every live terminal is in a chunk at least as new as the sweep's start, and all
+// older chunks go. Work per commit is bounded by the budget; disk stays within a small multiple of
+// the live terminals (docs/store.md).
+
+import { Kind, type TerminalNode, type TreeNode } from "./node.js";
+import { commonPrefixBits } from "./path.js";
+import type { Position } from "./journal.js";
+
+export class Sweep {
+  /** the next position to visit (a 32-byte path), or null once the last terminal was visited */
+  private cursor: Uint8Array | null = new Uint8Array(32);
+  private budget = 0;
+  private readonly prefix = new Uint8Array(32);
+
+  constructor(
+    /** the version of the first commit of this sweep: terminals saved before it are handed out */
+    readonly start: number,
+  ) {}
+
+  /** True when the sweep has visited every terminal. */
+  get done(): boolean {
+    return this.cursor === null;
+  }
+
+  /**
+   * Visits up to `budget` terminals from where the last step stopped, calling `f` for each one
+   * saved before `start`. Returns true when the sweep has reached the end of the key space.
+   */
+  step(root: TreeNode, budget: number, f: (n: TerminalNode, pos: Position) => void): boolean {
+    if (this.cursor === null) return true;
+    this.budget = budget;
+    this.prefix.fill(0);
+    this.visit(root, 0, f);
+    return this.cursor === null;
+  }
+
+  /** Returns true when the budget ran out (stop walking). */
+  private visit(n: TreeNode, depth: number, f: (n: TerminalNode, pos: Position) => void): boolean {
+    const cursor = this.cursor!;
+    const cp = commonPrefixBits(this.prefix, cursor);
+    // The whole region of this position lies before the cursor: visited already.
+    if (cp < depth && (cursor[cp >> 3]! >> (7 - (cp & 7))) & 1) return false;
+    if (n.kind === Kind.Internal) {
+      const m = 1 << (7 - (depth & 7));
+      if (this.visit(n.left, depth + 1, f)) return true;
+      this.prefix[depth >> 3]! |= m;
+      const stop = this.visit(n.right, depth + 1, f);
+      this.prefix[depth >> 3]! &= ~m;
+      return stop;
+    }
+    if (n.saved >= 0 && n.saved < this.start) f(n, { prefix: this.prefix.slice(), depth });
+    this.cursor = nextPosition(this.prefix, depth);
+    return this.cursor === null || --this.budget <= 0;
+  }
+}
+
+/** The first path after the region of the position (prefix, depth), or null past the end. */
+export function nextPosition(prefix: Uint8Array, depth: number): Uint8Array | null {
+  const out = prefix.slice();
+  for (let i = depth - 1; i >= 0; i--) {
+    const m = 1 << (7 - (i & 7));
+    if ((out[i >> 3]! & m) === 0) {
+      out[i >> 3]! |= m;
+      return out;
+    }
+    out[i >> 3]! &= ~m;
+  }
+  return null;
+}
