@@ -15,8 +15,10 @@ import {
 import { genesisRoot } from "../../client/genesis-root.js";
 import { codeOf, keyJson, keyOf } from "./common.js";
 
-/** The smallest WebAssembly module (magic and version): a stand-in for the system operations. */
+/** The smallest WebAssembly module (magic and version): a stand-in for `.root_rule`. */
 const EMPTY_MODULE = Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00);
+/** The same with an empty custom section named "t": a stand-in for `.base_rule_template`. */
+const TEMPLATE_MODULE = Uint8Array.of(...EMPTY_MODULE, 0x00, 0x02, 0x01, 0x74);
 
 /** Two keys whose UTF-8 order (U+FF61 first) is the reverse of JavaScript's UTF-16 order. */
 export const ORDER_KEYS = ["k\uFF61", "k\u{1F600}"] as const;
@@ -34,6 +36,7 @@ export function vectorGenesis(): Genesis {
     })),
     records: [
       { key: ".root_rule", value: EMPTY_MODULE },
+      { key: ".base_rule_template", value: TEMPLATE_MODULE },
       { key: ORDER_KEYS[1], value: Uint8Array.of(2) },
       { key: ORDER_KEYS[0], value: Uint8Array.of(1) },
     ],

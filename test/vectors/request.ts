@@ -13,7 +13,13 @@ import {
   requestSigningMessage,
   type RequestBody,
 } from "../../node/ledger/request.js";
+import { genesisRecords } from "../../node/ledger/genesis.js";
+import { MerkleTree } from "../../node/store/core/tree.js";
+import { prove } from "../../node/store/core/proof.js";
+import { encodeProof } from "../../node/store/core/proof-codec.js";
+import { keyPath } from "../../node/store/core/path.js";
 import { codeOf, flip, verifiedByAll, withByte, type Verdict } from "./common.js";
+import { vectorGenesis } from "./genesis.js";
 
 const SEED = fromHex("0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20");
 const KEY = keyPairFromSeed(SEED);
@@ -110,6 +116,43 @@ function mutations(): Array<{ what: string; request: string; refused: string }> 
   });
 }
 
+/**
+ * A real EXECUTE at height 0 of the genesis vector: `.root_rule` creating domain "bank" owned by
+ * the caller, with the proof the SDK would send (operation record by value hash, touched records
+ * with values, leaves beside the paths as summaries), against the genesis root.
+ */
+function createDomain() {
+  const tree = new MerkleTree();
+  for (const r of genesisRecords(vectorGenesis())) tree.set(r.key, r.value);
+  const op = ".root_rule";
+  const touched = [".base_rule_template", "bank/.base_rule", "bank/.owner"];
+  const proof = encodeProof(
+    prove(tree, [op, ...touched].map(keyPath), { values: true, leafSiblings: true, hashOnly: [keyPath(op)] }),
+  );
+  const body: RequestBody = {
+    op,
+    touched,
+    proof,
+    args: new Writer().string("bank").bytes(KEY.publicKey).finish(),
+    gasLimit: 10_000_000n,
+    caller: KEY.publicKey,
+    nonce: 1n,
+    validUntil: 512n,
+  };
+  return {
+    what: "`.root_rule` creating domain bank at height 1, read at height 0 (args: string name ‖ bytes owner key)",
+    op,
+    touched,
+    root: toHex(tree.rootLabel),
+    proofHex: toHex(proof),
+    argsHex: toHex(body.args),
+    gasLimit: body.gasLimit.toString(),
+    nonce: body.nonce.toString(),
+    validUntil: body.validUntil.toString(),
+    ...signedJson(encodeRequestBody(body)),
+  };
+}
+
 export function requestVector(): Record<string, unknown> {
   const complain = {
     evidence: fromHex("0403"),
@@ -120,7 +163,7 @@ export function requestVector(): Record<string, unknown> {
   };
   return {
     comment:
-      "Signed requests (docs/protocol.md §5): the caller key is the Ed25519 seed below; Ed25519 signatures are deterministic, so every field is reproducible. The signing message is 'arbor:request:v2' ‖ body for both kinds; the id is SHA-256 of the signed request. The proof and argument bytes are placeholders (form is checked at admission, the proof when the request is applied). Mutations list what a node refuses at admission and the code (a receipt says malformed-request or bad-signature).",
+      "Signed requests (docs/protocol.md §5): the caller key is the Ed25519 seed below; Ed25519 signatures are deterministic, so every field is reproducible. The signing message is 'arbor:request:v2' ‖ body for both kinds; the id is SHA-256 of the signed request. The `execute` proof and argument bytes are placeholders (form is checked at admission, the proof when the request is applied); `createDomain` is a complete EXECUTE against the genesis vector's root (genesis.json), its proof built as the SDK builds one. Mutations list what a node refuses at admission and the code (a receipt says malformed-request or bad-signature).",
     seed: toHex(SEED),
     publicKey: toHex(KEY.publicKey),
     execute: {
@@ -140,6 +183,7 @@ export function requestVector(): Record<string, unknown> {
       validUntil: complain.validUntil.toString(),
       ...signedJson(encodeComplainBody(complain)),
     },
+    createDomain: createDomain(),
     mutations: mutations(),
   };
 }

@@ -8,6 +8,8 @@ import { join } from "node:path";
 import { fromHex, toHex } from "../../node/common/bytes.js";
 import { sha256 } from "../../node/common/hash.js";
 import { decodeProof } from "../../node/store/core/proof-codec.js";
+import { provenState } from "../../node/store/core/proof.js";
+import { keyPath } from "../../node/store/core/path.js";
 import { decodeStatement, proofDigest, ROOT_STATEMENT_DIGEST } from "../../node/ledger/statement.js";
 import {
   decodeCertifiedHeader,
@@ -121,6 +123,27 @@ test("vectors: signed requests decode and verify; mutations are refused at admis
     assert.equal(toHex(decodeAnyRequest(bytes).id), v[kind].id);
   }
   for (const m of v.mutations) assert.equal(judgeRequest(fromHex(m.request)), m.refused, m.what);
+});
+
+test("vectors: the createDomain EXECUTE proves its operation and touched keys against the genesis root", () => {
+  const v = read("request.json").createDomain;
+  const genesis = read("genesis.json");
+  const req = decodeAnyRequest(fromHex(v.request));
+  assert.equal(judgeRequest(fromHex(v.request)), "ok");
+  assert.ok(req.kind === "execute");
+  const proof = decodeProof(req.proof);
+  assert.equal(toHex(proof.rootLabel), genesis.root);
+  assert.equal(v.root, genesis.root);
+  const value = (k: string) => genesis.records.find((r: Json) => r.key === k)?.value;
+  const op = provenState(proof.root, keyPath(req.op));
+  assert.ok(op.covered && op.present && op.value === null, "the operation's record comes by value hash");
+  assert.equal(toHex(op.valueHash), toHex(sha256(fromHex(value(req.op)))));
+  for (const k of req.touched) {
+    const s = provenState(proof.root, keyPath(k));
+    assert.ok(s.covered, `${k} is covered`);
+    if (value(k) === undefined) assert.ok(!s.present, `${k} is proven absent`);
+    else assert.ok(s.present && s.value !== null && toHex(s.value) === value(k), `${k} with its value`);
+  }
 });
 
 test("vectors: consensus messages pass the core's checks; mutations are refused with its codes", () => {
