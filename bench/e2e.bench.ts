@@ -439,7 +439,10 @@ function floorLines(
       ? `sustained ${s.achieved.toFixed(0)}/s = ${(s.achieved / f.bound).toFixed(2)} of it`
       : "no sustained rate measured";
     lines.push(
-      `crypto floor, ${f.n} node(s): request signed once, verified ${f.ops.requestVerifies}×; ${f.ops.receipts} receipt(s), each signed and verified ` +
+      `crypto floor, ${f.n} node(s): request signed once, verified ${f.ops.requestVerifies}×; ` +
+        (f.ops.receipts > 0
+          ? `${f.ops.receipts} receipt(s), each signed and verified `
+          : "the receipt trusted through the certified header (no signature of its own) ") +
         `= ${f.ms.toFixed(2)} CPU-ms per transfer (GET root statements, block headers and votes: per block, left out) → at most ${f.bound.toFixed(0)} transfers/s on ${CORES} cores if all else were free; ${ratio}`,
     );
   }
