@@ -63,6 +63,8 @@ interface Pending {
 }
 
 export class HeaderCertifier {
+  /** Certificate writes not yet acknowledged by the database. */
+  private readonly writes = new Set<Promise<void>>();
   private readonly pending = new Map<bigint, Pending>();
   private ownHeight = -1n;
   latestCertified = -1n;
@@ -145,12 +147,20 @@ export class HeaderCertifier {
   }
 
   /** Stores a certificate, moves the gap past it, and wakes the calls waiting for it. */
+  /** Resolves once every certificate stored so far is written (before a reload or a close). */
+  async flushed(): Promise<void> {
+    await Promise.all([...this.writes]);
+  }
+
   private certified(cert: CertifiedHeader): void {
     const h = cert.header.height;
     this.pending.delete(h);
     if (h > this.latestCertified) this.latestCertified = h;
     this.done(h);
+    // Not awaited: a certificate lost to a crash is fetched again by certificate sync.
     const stored = this.db.put(certKey(h), encodeCertifiedHeader(cert)).catch(() => undefined);
+    this.writes.add(stored);
+    void stored.then(() => this.writes.delete(stored));
     this.onCertified?.(cert);
     // A call waiting at a headerless height below h is answered with this certificate too.
     const woken: Array<() => void> = [];

@@ -868,6 +868,7 @@ export class ArborNode {
     }
     await this.tob?.close();
     await this.pruning;
+    await this.certifier?.flushed();
     await this.store?.close();
     await this.meta?.close();
     this.opts.log.info("node stopped", { id: this.me.id });

@@ -86,6 +86,7 @@ test("synced certificates are checked against the own header and the validator s
       [3n],
     );
     // After a restart the certifier knows the gap from what is stored.
+    await c.flushed();
     const again = new HeaderCertifier(db, 0, () => validators, { ed25519Verify: nodeEd25519Verify });
     await again.load(1n, 3n);
     assert.equal(again.missingFrom, 3n);
