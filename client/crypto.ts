@@ -8,6 +8,7 @@
 import * as ed from "@noble/ed25519";
 import { sha512 } from "@noble/hashes/sha2.js";
 import { installSha256 } from "../node/common/hash.js";
+import { bytesToLatin1 } from "../node/common/bytes.js";
 
 ed.hashes.sha512 = (m: Uint8Array) => sha512(m);
 
@@ -62,7 +63,7 @@ function der(prefix: readonly number[], raw: Uint8Array): Uint8Array {
 }
 
 function latin1(b: Uint8Array): string {
-  return String.fromCharCode.apply(null, b as unknown as number[]);
+  return bytesToLatin1(b);
 }
 
 function nodeCrypto(): NodeCrypto | null {

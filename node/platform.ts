@@ -4,6 +4,7 @@
 // signatures.
 import { createPublicKey, hash, verify, type KeyObject } from "node:crypto";
 import { installSha256, installSha256Latin1 } from "./common/hash.js";
+import { bytesToLatin1 } from "./common/bytes.js";
 
 /**
  * SHA-256 through node:crypto. The digest comes back as a binary (latin1) string and is copied
@@ -69,7 +70,7 @@ export function importEd25519PublicKeyDer(raw: Uint8Array): KeyObject | null {
 }
 
 function publicKeyObject(raw: Uint8Array): KeyObject | null {
-  const id = String.fromCharCode.apply(null, raw as unknown as number[]);
+  const id = bytesToLatin1(raw);
   let k = keyCache.get(id);
   if (k === undefined) {
     k = importEd25519PublicKey(raw);

@@ -11,6 +11,7 @@
 
 import { sha256 } from "../common/hash.js";
 import { MAX_CODE_BOOK_BYTES } from "../common/limits.js";
+import { bytesToLatin1 } from "../common/bytes.js";
 
 /** A Wasm binary starts with "\0asm" and version 1 (little-endian u32). */
 const WASM_HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00] as const;
@@ -29,7 +30,7 @@ export interface BookEntry {
 
 /** A hash as a cheap, exact map key (its bytes as a latin1 string). */
 function hashKey(h: Uint8Array): string {
-  return String.fromCharCode.apply(null, h as unknown as number[]);
+  return bytesToLatin1(h);
 }
 
 export class CodeBook {

@@ -10,6 +10,7 @@
 import { Reader, Writer } from "../common/codec.js";
 import { invariant } from "../common/errors.js";
 import { MAX_REQUEST_LIFETIME_BLOCKS, TOB_MAX_BLOCK_REQUESTS } from "../common/limits.js";
+import { bytesToLatin1 } from "../common/bytes.js";
 
 export interface DecidedId {
   readonly id: Uint8Array;
@@ -60,7 +61,7 @@ export class DecidedIds {
 }
 
 function idKey(id: Uint8Array): string {
-  return String.fromCharCode.apply(null, id as unknown as number[]);
+  return bytesToLatin1(id);
 }
 
 /**

@@ -6,7 +6,7 @@
 // the code book → apply → receipt. Same input, same receipts and root on every
 // correct node, whatever its partition.
 
-import { bytesEqual } from "../common/bytes.js";
+import { bytesEqual, bytesToLatin1 } from "../common/bytes.js";
 import { evictedKey } from "../common/system-keys.js";
 import { ArborError, invariant } from "../common/errors.js";
 import { sha256 } from "../common/hash.js";
@@ -346,7 +346,7 @@ function* valuesOf(writes: readonly { value: Uint8Array | null }[]): Iterable<Ui
 
 /** A request id as a cheap map key (its bytes as a latin1 string). */
 function idKey(id: Uint8Array): string {
-  return String.fromCharCode.apply(null, id as unknown as number[]);
+  return bytesToLatin1(id);
 }
 
 function rejected(

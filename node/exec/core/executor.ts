@@ -3,7 +3,7 @@
 // the clock or the environment. Compiled modules are cached by (code hash, metering version) in a
 // bounded LRU, each with one reusable instance that is reset before every call (slot.ts).
 
-import { bytesEqual } from "../../common/bytes.js";
+import { bytesEqual, bytesToLatin1 } from "../../common/bytes.js";
 import { LimitError } from "../../common/errors.js";
 import { MAX_GAS_LIMIT, MAX_MODULE_CACHE_ENTRIES } from "../../common/limits.js";
 import { STATUS_MEMORY_LIMIT, STATUS_OUT_OF_GAS, STATUS_STACK_LIMIT, type RejectReason } from "./abi.js";
@@ -98,7 +98,7 @@ export class Executor {
     // Calling the same op again (the common case) skips building the map key.
     if (this.lastEntry !== undefined && bytesEqual(hash, this.lastHash!)) return this.lastEntry;
     // The hash's bytes as a latin1 string: a cheap, exact map key.
-    const key = String.fromCharCode.apply(null, hash as unknown as number[]) + METERING_VERSION;
+    const key = bytesToLatin1(hash) + METERING_VERSION;
     let e = this.cache.get(key);
     if (e === undefined) {
       this.compiles++;

@@ -2,6 +2,7 @@
 // Rejection, step() catches it and reports the code. Codes are stable strings for tests and metrics.
 
 import { ArborError } from "../../common/errors.js";
+import { bytesToLatin1 } from "../../common/bytes.js";
 
 export class Rejection extends ArborError {}
 
@@ -11,5 +12,5 @@ export function reject(code: string, message: string): never {
 
 /** Compact map key for a digest (32 latin1 chars; cheaper than hex on hot paths). */
 export function key(d: Uint8Array): string {
-  return String.fromCharCode.apply(null, d as unknown as number[]);
+  return bytesToLatin1(d);
 }
