@@ -2,18 +2,35 @@
 // with `byzantine: "double-vote"` signs, next to every vote its consensus casts, a second vote for
 // a block that does not exist in the same round, and sends both; one started with
 // `byzantine: "stub-records"` answers reads with its honest signed root and a valid proof against
-// it in which every asked record is a stub. Never set in production.
+// it in which every asked record is a stub; one started with `byzantine: "forge-get-root"` answers
+// reads with an altered value and signs the root that value gives. Never set in production.
 
 import { sha256 } from "./common/hash.js";
 import { concatBytes, utf8 } from "./common/bytes.js";
 import { BYZANTINE_FAKE_BLOCK_TAG } from "./common/tags.js";
 import { decodeMessage, encodeMessage, voteSigningBytes } from "./tob/core/index.js";
 import { labelOf, type ProofNode } from "./store/core/proof.js";
+import { decodeProof, encodeProof } from "./store/core/proof-codec.js";
 import { bitAt } from "./store/core/path.js";
 
 const FAKE_TAG = utf8(BYZANTINE_FAKE_BLOCK_TAG);
 
 /** The consensus bytes to send in place of `bytes`: itself, plus a conflicting vote if it is one. */
+/**
+ * The test-only misbehaviours a node can be started with. "forge-get-root": GET proofs carry an
+ * altered value and the node signs the resulting false root. "double-vote": next to each vote the
+ * node signs a conflicting one. "stub-records": GET replies carry the node's honest root statement
+ * and a valid proof in which the asked records are stubs. "drop-requests": the node admits every
+ * valid request and never orders it (a censor). Never set in production.
+ */
+export const BYZANTINE_BEHAVIOURS = [
+  "forge-get-root",
+  "double-vote",
+  "stub-records",
+  "drop-requests",
+] as const;
+export type Byzantine = (typeof BYZANTINE_BEHAVIOURS)[number];
+
 export function withDoubleVote(
   bytes: Uint8Array,
   chain: Uint8Array,
@@ -47,4 +64,23 @@ export function stubRecords(root: ProofNode, paths: readonly Uint8Array[], depth
     depth + 1,
   );
   return { t: "internal", left, right };
+}
+
+/** The same proof with its first value altered, and the root that proof now has. */
+export function forgeProof(bytes: Uint8Array): { proof: Uint8Array; root: Uint8Array } {
+  const alter = (n: ProofNode): ProofNode => {
+    if (n.t === "internal") {
+      const l = alter(n.left);
+      return l !== n.left
+        ? { t: "internal", left: l, right: n.right }
+        : { t: "internal", left: n.left, right: alter(n.right) };
+    }
+    if (n.t === "leaf" && n.value !== null) {
+      const value = new Uint8Array([...n.value, 0x66]);
+      return { t: "leaf", keyHash: n.keyHash, valueHash: sha256(value), key: n.key, value };
+    }
+    return n;
+  };
+  const forged = encodeProof(alter(decodeProof(bytes).root));
+  return { proof: forged, root: decodeProof(forged).rootLabel };
 }

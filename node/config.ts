@@ -8,6 +8,7 @@ import { fromHex } from "./common/bytes.js";
 import { genesisFromJson, type Genesis } from "./ledger/genesis.js";
 import { keyPairFromSeed, type KeyPair } from "./keys.js";
 import type { Level } from "./log.js";
+import { BYZANTINE_BEHAVIOURS, type Byzantine } from "./byzantine.js";
 
 export interface NodeConfigFile {
   id: number;
@@ -20,9 +21,6 @@ export interface NodeConfigFile {
   /** test-only misbehaviour (see NodeOptions.byzantine) */
   byzantine?: Byzantine;
 }
-
-const BYZANTINE = ["forge-get-root", "double-vote", "stub-records", "drop-requests"] as const;
-type Byzantine = (typeof BYZANTINE)[number];
 
 export interface LoadedConfig {
   readonly id: number;
@@ -56,8 +54,11 @@ export function loadConfig(path: string): LoadedConfig {
   if (!Number.isInteger(c.id)) throw new ConfigError("config/bad-id", "id must be an integer");
   for (const f of ["genesis", "keyFile", "dataDir"] as const)
     if (typeof c[f] !== "string") throw new ConfigError("config/missing", `${f} must be a path`);
-  if (c.byzantine !== undefined && !BYZANTINE.includes(c.byzantine))
-    throw new ConfigError("config/bad-byzantine", `byzantine must be one of ${BYZANTINE.join(", ")}`);
+  if (c.byzantine !== undefined && !BYZANTINE_BEHAVIOURS.includes(c.byzantine))
+    throw new ConfigError(
+      "config/bad-byzantine",
+      `byzantine must be one of ${BYZANTINE_BEHAVIOURS.join(", ")}`,
+    );
   const genesis = genesisFromJson(readFileSync(resolve(base, c.genesis), "utf8"));
   return {
     id: c.id,

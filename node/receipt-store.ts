@@ -174,6 +174,20 @@ export class ReceiptStore {
     return rows.map((r) => decodeHeader(new Reader(r.value)));
   }
 
+  /**
+   * The node's own newest header at or below `height`, looking back at most `lookback` heights
+   * (runs of empty blocks are a few heights long: an idle cluster grows no chain).
+   */
+  async newestHeader(height: bigint, lookback: number): Promise<Header | undefined> {
+    const floor = this.floor(height);
+    const oldest = height - BigInt(lookback) > floor ? height - BigInt(lookback) : floor;
+    for (let to = height; to >= oldest && to > 0n; to -= 64n) {
+      const hs = await this.headers(to - 63n > oldest ? to - 63n : oldest, to);
+      if (hs.length > 0) return hs[hs.length - 1];
+    }
+    return undefined;
+  }
+
   /** The lowest height whose receipts and header are still kept, when the node is at `height`. */
   floor(height: bigint): bigint {
     const f = height - this.retention + 1n;

@@ -1,0 +1,356 @@
+// The client API a node serves (proto/arbor/v1/client.proto): verified reads with the node's signed
+// root statement, admission of signed requests (handed to the consensus once per event-loop turn),
+// receipts with their inclusion paths, certified headers and validator-set transitions, evidence,
+// the genesis and the node's status.
+
+import * as grpc from "@grpc/grpc-js";
+import { create } from "@bufbuild/protobuf";
+import {
+  ExecuteAckSchema,
+  GetReplySchema,
+  GetRequestSchema,
+  TaggedGetReplySchema,
+  HeadersReplySchema,
+  SignedReceiptSchema,
+  StatusReplySchema,
+  GenesisReplySchema,
+  EvidenceReplySchema,
+  type GetReply,
+  type TaggedGetRequest,
+  type TaggedGetReply,
+  type ExecuteAck,
+  type ExecuteRequest,
+  type GetRequest,
+  type HeadersRequest,
+  type ReceiptQuery,
+  type ReceiptSubscription,
+  type SignedReceipt,
+} from "../proto/gen/arbor/v1/client_pb.js";
+import { grpcError } from "../proto/grpc.js";
+import { bytesEqual, fromHex } from "./common/bytes.js";
+import { ArborError } from "./common/errors.js";
+import {
+  ADMISSION_BATCH_REQUESTS,
+  MAX_STREAM_GETS,
+  MAX_HEADER_WAIT_MS,
+  MAX_RECEIPT_WAIT_MS,
+  MAX_TOUCHED_KEYS,
+} from "./common/limits.js";
+import { keyPath } from "./store/core/path.js";
+import { prove, ProveError } from "./store/core/proof.js";
+import { encodeProof } from "./store/core/proof-codec.js";
+import type { LevelStore } from "./store/level-store.js";
+import type { Ledger } from "./ledger/ledger.js";
+import { encodeCertifiedHeader } from "./ledger/header.js";
+import { encodeValidators } from "./ledger/validators-codec.js";
+import { ROOT_STATEMENT_DIGEST, encodeStatement, statementSigningMessage } from "./ledger/statement.js";
+import { genesisToJson, type Genesis, type GenesisNode } from "./ledger/genesis.js";
+import type { Membership } from "./membership.js";
+import { signWith, type KeyPair } from "./keys.js";
+import type { ReceiptBook, ServedReceipt } from "./receipts.js";
+import type { HeaderCertifier } from "./certifier.js";
+import type { EvidenceBook } from "./evidence-book.js";
+import type { ServedView } from "./block-pipeline.js";
+import type { ReadGate } from "./read-gate.js";
+import type { TobShell } from "./tob/shell.js";
+import type { PeerNet } from "./net/peer-net.js";
+import { forgeProof, stubRecords, type Byzantine } from "./byzantine.js";
+import { failpoint } from "./failpoints.js";
+
+export const NODE_VERSION = "0.1.0";
+
+export interface ClientApiDeps {
+  readonly genesis: Genesis;
+  readonly chain: Uint8Array;
+  readonly me: GenesisNode;
+  readonly key: KeyPair;
+  readonly store: LevelStore;
+  readonly ledger: Ledger;
+  readonly tob: TobShell;
+  readonly net: PeerNet;
+  readonly certifier: HeaderCertifier;
+  readonly receipts: ReceiptBook;
+  readonly evidence: EvidenceBook;
+  readonly membership: Membership;
+  readonly reads: ReadGate;
+  readonly view: () => ServedView;
+  readonly closing: () => boolean;
+  readonly byzantine?: Byzantine;
+}
+
+export class ClientApi {
+  /** The signed root statement of the current height (signedStatement). */
+  private rootStatement: { height: bigint; statement: Uint8Array; signature: Uint8Array } | null = null;
+  /** Requests admitted in this event-loop turn, submitted to the consensus together at its end. */
+  private admitted: Uint8Array[] = [];
+  private admittedFlush: NodeJS.Immediate | null = null;
+
+  constructor(private readonly d: ClientApiDeps) {}
+
+  private get height(): bigint {
+    return this.d.view().height;
+  }
+
+  private get root(): Uint8Array {
+    return this.d.view().root;
+  }
+
+  /** The handlers of the Arbor service. */
+  service(): grpc.UntypedServiceImplementation {
+    return {
+      get: (call: grpc.ServerUnaryCall<GetRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
+        this.serveGet(call.request, cb),
+      getStream: (call: grpc.ServerDuplexStream<TaggedGetRequest, TaggedGetReply>) => this.getStream(call),
+      execute: (call: grpc.ServerUnaryCall<ExecuteRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
+        cb(null, this.admit(call.request.request)),
+      executeStream: (call: grpc.ServerDuplexStream<ExecuteRequest, ExecuteAck>) => {
+        call.on("data", (r: ExecuteRequest) => call.write(this.admit(r.request)));
+        call.on("end", () => call.end());
+        call.on("error", () => undefined);
+      },
+      waitReceipt: (call: grpc.ServerUnaryCall<ReceiptQuery, unknown>, cb: grpc.sendUnaryData<unknown>) =>
+        this.waitReceipt(call.request, cb),
+      subscribeReceipts: (call: grpc.ServerWritableStream<ReceiptSubscription, SignedReceipt>) => {
+        const unsubscribe = this.d.receipts.subscribe(call.request.requestIds, call.request.signed, (r) =>
+          call.write(this.receiptReply(r)),
+        );
+        if (!unsubscribe)
+          return call.destroy(grpcError(grpc.status.RESOURCE_EXHAUSTED, "too many subscriptions"));
+        call.on("cancelled", unsubscribe);
+        call.on("close", unsubscribe);
+      },
+      getHeaders: (call: grpc.ServerUnaryCall<HeadersRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
+        this.getHeaders(call.request, cb),
+      getEvidence: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => {
+        cb(null, create(EvidenceReplySchema, { items: this.d.evidence.list() }));
+      },
+      genesis: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => {
+        cb(
+          null,
+          create(GenesisReplySchema, { genesisJson: genesisToJson(this.d.genesis), chainId: this.d.chain }),
+        );
+      },
+      status: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, this.status()),
+    };
+  }
+
+  private getStream(call: grpc.ServerDuplexStream<TaggedGetRequest, TaggedGetReply>): void {
+    // Each read is served as the unary Get would be and answered with its tag when ready;
+    // at most MAX_STREAM_GETS in flight per stream (beyond: that read is refused).
+    let inFlight = 0;
+    let open = true;
+    const reply = (tag: bigint, e: grpc.ServiceError | null, r?: GetReply) => {
+      inFlight--;
+      if (!open) return;
+      call.write(
+        create(TaggedGetReplySchema, e ? { tag, code: e.code, message: e.details } : { tag, reply: r }),
+      );
+    };
+    call.on("data", (t: TaggedGetRequest) => {
+      inFlight++;
+      if (inFlight > MAX_STREAM_GETS)
+        return reply(
+          t.tag,
+          grpcError(grpc.status.RESOURCE_EXHAUSTED, "too many reads in flight on this stream"),
+        );
+      this.serveGet(t.request ?? create(GetRequestSchema, {}), (e, r) => reply(t.tag, e, r));
+    });
+    const close = () => {
+      open = false;
+    };
+    call.on("end", () => {
+      close();
+      call.end();
+    });
+    call.on("error", close);
+    call.on("cancelled", close);
+  }
+
+  private waitReceipt(q: ReceiptQuery, cb: grpc.sendUnaryData<unknown>): void {
+    const id = q.requestId;
+    if (id.length !== 32) return cb(grpcError(grpc.status.INVALID_ARGUMENT, "request id must be 32 bytes"));
+    const ms = Math.min(q.timeoutMs || 10_000, MAX_RECEIPT_WAIT_MS);
+    void this.d.receipts
+      .wait(id, ms, q.signed)
+      .then((r) =>
+        r ? cb(null, this.receiptReply(r)) : cb(grpcError(grpc.status.DEADLINE_EXCEEDED, "no receipt yet")),
+      );
+  }
+
+  private receiptReply(r: ServedReceipt): SignedReceipt {
+    return create(SignedReceiptSchema, {
+      receipt: r.receipt,
+      node: this.d.me.id,
+      signature: r.signature,
+      leafCount: r.count,
+      path: [...r.path],
+    });
+  }
+
+  private getHeaders(q: HeadersRequest, cb: grpc.sendUnaryData<unknown>): void {
+    if (q.transitionsOnly) {
+      void this.transitions(q.fromHeight, q.untilHeight).then(
+        (r) => cb(null, create(HeadersReplySchema, r)),
+        (e) => cb(grpcError(grpc.status.INTERNAL, String(e))),
+      );
+      return;
+    }
+    const { fromHeight, maxCount, waitMs } = q;
+    void this.d.certifier
+      .whenCertified(fromHeight, Math.min(waitMs, MAX_HEADER_WAIT_MS))
+      .then(() => this.d.certifier.range(fromHeight, maxCount || 64))
+      .then(
+        (headers) => cb(null, create(HeadersReplySchema, { headers })),
+        (e) => cb(grpcError(grpc.status.INTERNAL, String(e))),
+      );
+  }
+
+  private status() {
+    const census = this.d.store.history.tree.census();
+    const certified = this.d.certifier.latestCertified;
+    return create(StatusReplySchema, {
+      node: this.d.me.id,
+      publicKey: this.d.key.publicKey,
+      height: this.height,
+      timestamp: this.d.view().timestamp,
+      root: this.root,
+      prefixes: [...this.d.me.prefixes],
+      peersConnected: this.d.net.connectedPeers().length,
+      version: NODE_VERSION,
+      fullRecords: BigInt(census.fullLeaves),
+      summaries: BigInt(census.summaries),
+      stubs: BigInt(census.stubs),
+      treeNodes: BigInt(census.nodes),
+      outsideNodes: BigInt(census.outside),
+      certifiedHeight: certified < 0n ? 0n : certified,
+      ...this.signedStatement(this.root),
+      ...this.consensusView(),
+    });
+  }
+
+  /** The consensus epoch and round this node is in, and the leader it follows for that round. */
+  private consensusView(): { consensusEpoch: bigint; consensusRound: bigint; leaderKey: Uint8Array } {
+    const s = this.d.tob.status();
+    return {
+      consensusEpoch: BigInt(s.epoch),
+      consensusRound: BigInt(s.round),
+      leaderKey: s.leader === null ? new Uint8Array(0) : fromHex(s.leader),
+    };
+  }
+
+  /** Serves one read (Get and GetStream) when the read gate lets it through. */
+  private serveGet(request: GetRequest, cb: (e: grpc.ServiceError | null, r?: GetReply) => void): void {
+    const answer = () => {
+      try {
+        cb(null, this.get(request));
+      } catch (e) {
+        cb(
+          e instanceof ArborError
+            ? grpcError(
+                e instanceof ProveError ? grpc.status.FAILED_PRECONDITION : grpc.status.INVALID_ARGUMENT,
+                e.message,
+              )
+            : grpcError(grpc.status.INTERNAL, String(e)),
+        );
+      }
+    };
+    this.d.reads.admit(request.minHeight, answer, () =>
+      cb(grpcError(grpc.status.RESOURCE_EXHAUSTED, "too many reads waiting; retry")),
+    );
+  }
+
+  private get(req: GetRequest) {
+    if (req.keys.length === 0 || req.keys.length > MAX_TOUCHED_KEYS)
+      throw new ArborError("get/bad-keys", `ask for 1..${MAX_TOUCHED_KEYS} keys`);
+    if (req.hashKeys.length > req.keys.length || req.hashKeys.some((k) => !req.keys.includes(k)))
+      throw new ArborError("get/bad-keys", "every key in hash_keys must also be in keys");
+    const paths = req.keys.map(keyPath);
+    let tree = prove(this.d.store.history.tree, paths, {
+      values: !req.hashesOnly,
+      leafSiblings: req.forExecute,
+      hashOnly: req.hashKeys.map(keyPath),
+    });
+    if (this.d.byzantine === "stub-records") tree = stubRecords(tree, paths);
+    let proof = encodeProof(tree);
+    let root = this.root;
+    if (this.d.byzantine === "forge-get-root") ({ proof, root } = forgeProof(proof));
+    return create(GetReplySchema, { ...this.signedStatement(root), proof });
+  }
+
+  /**
+   * This node's root statement: its height, timestamp and `root`, signed. For its own root it is
+   * signed once per height and shared by every GET reply and Status at that height (a signature
+   * costs more than the rest of a GET); a reply's proof is against the root it states.
+   */
+  private signedStatement(root: Uint8Array): { statement: Uint8Array; signature: Uint8Array } {
+    const own = bytesEqual(root, this.root);
+    const kept = this.rootStatement;
+    const height = this.height;
+    // One root per height: the kept statement is current while the height is.
+    if (own && kept && kept.height === height) return kept;
+    const statement = encodeStatement({
+      chain: this.d.chain,
+      node: this.d.me.id,
+      height,
+      timestamp: this.d.view().timestamp,
+      root,
+      proofDigest: ROOT_STATEMENT_DIGEST,
+    });
+    const signed = { statement, signature: signWith(this.d.key, statementSigningMessage(statement)) };
+    if (own) this.rootStatement = { height, ...signed };
+    return signed;
+  }
+
+  /** The certified headers that decided validator-set changes in (after, until], with the new sets. */
+  private async transitions(
+    after: bigint,
+    until: bigint,
+  ): Promise<{ headers: Uint8Array[]; nextValidators: Uint8Array[] }> {
+    const headers: Uint8Array[] = [];
+    const nextValidators: Uint8Array[] = [];
+    for (const e of this.d.membership.schedule.slice(1)) {
+      // Every change decided in (after, until], even one that takes effect later: a client that
+      // trusts `until` must know the set that follows it.
+      if (e.decidedAt <= after || e.decidedAt > until) continue;
+      const c = await this.d.certifier.get(e.decidedAt);
+      if (!c) break; // not certified yet: the light client asks again later
+      headers.push(encodeCertifiedHeader(c));
+      nextValidators.push(encodeValidators(this.d.membership.validatorsAt(e.fromHeight)));
+    }
+    return { headers, nextValidators };
+  }
+
+  private admit(bytes: Uint8Array): ExecuteAck {
+    if (this.d.closing())
+      return create(ExecuteAckSchema, {
+        accepted: false,
+        reason: "node/closing",
+        message: "the node is shutting down",
+      });
+    const a = this.d.ledger.admit(bytes);
+    if (a.ok) failpoint("admission");
+    if (!a.ok)
+      return create(ExecuteAckSchema, {
+        requestId: a.id,
+        accepted: false,
+        reason: a.reason,
+        message: a.message,
+      });
+    // Handed to the consensus at the end of this event-loop turn, with the others admitted in it:
+    // one consensus step and one gossip message for the lot, instead of one per request.
+    if (this.d.byzantine === "drop-requests")
+      return create(ExecuteAckSchema, { requestId: a.request.id, accepted: true });
+    this.admitted.push(bytes);
+    if (this.admitted.length >= ADMISSION_BATCH_REQUESTS) this.submitAdmitted();
+    else this.admittedFlush ??= setImmediate(() => this.submitAdmitted());
+    return create(ExecuteAckSchema, { requestId: a.request.id, accepted: true });
+  }
+
+  private submitAdmitted(): void {
+    if (this.admittedFlush) clearImmediate(this.admittedFlush);
+    this.admittedFlush = null;
+    const batch = this.admitted;
+    this.admitted = [];
+    if (batch.length > 0) this.d.tob.submit(batch);
+  }
+}
