@@ -66,7 +66,7 @@ import { decodeProof, encodeProof } from "./store/core/proof-codec.js";
 import type { ProofNode } from "./store/core/proof.js";
 import { sha256 } from "./common/hash.js";
 import { createExecutor } from "./exec/index.js";
-import { nodeEd25519Verify } from "./exec/host-crypto.js";
+import { nodeSignatureVerifier as verifier } from "./exec/host-crypto.js";
 import { Ledger, type BlockOutcome } from "./ledger/ledger.js";
 import { receiptSigningMessage } from "./ledger/receipt.js";
 import {
@@ -127,8 +127,6 @@ export interface NodeOptions {
 every valid request and never orders it (a censor). Never set in production.
  */
 export type Byzantine = "forge-get-root" | "double-vote" | "stub-records" | "drop-requests";
-
-const verifier = { ed25519Verify: nodeEd25519Verify };
 
 /** Test-only: the same proof with its first value altered, and the root that proof now has. */
 function forgeProof(bytes: Uint8Array): { proof: Uint8Array; root: Uint8Array } {
@@ -307,7 +305,7 @@ export class ArborNode {
       core: {
         networkId: this.chain,
         signer: { publicKey: this.opts.key.publicKey, sign: (m) => signWith(this.opts.key, m) },
-        verifier: { verify: nodeEd25519Verify },
+        verifier,
         genesisValidators: [...g.nodes].sort((a, b) => a.id - b.id).map((n) => n.publicKey),
         fillRequests: TOB_FILL_REQUESTS,
       },
