@@ -49,6 +49,7 @@ const CLIENT_LAYERS: readonly (readonly string[])[] = [
     "admission",
     "read-stream",
     "transport",
+    "transition",
     "light",
     "validator-history",
     "genesis-fetch",
