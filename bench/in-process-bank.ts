@@ -26,17 +26,11 @@ export const acct = (i: number) => `bank/accounts/a${i}`;
 export class InProcessBank {
   readonly owner = generateKeyPair();
   readonly history = HistoryTree.genesis(Partition.whole(), 1 << 16, systemGenesisRecords());
-  readonly ledger = new Ledger(
-    this.history,
-    createExecutor(),
-    { ed25519Verify: nodeEd25519Verify },
-    undefined,
-    {
-      height: 0n,
-      decided: [],
-      modules: systemGenesisRecords().map((r) => r.value),
-    },
-  );
+  readonly ledger = new Ledger(this.history, createExecutor(), { verify: nodeEd25519Verify }, undefined, {
+    height: 0n,
+    decided: [],
+    modules: systemGenesisRecords().map((r) => r.value),
+  });
   private nonce = 0n;
   private height = 0n;
 

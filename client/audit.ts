@@ -12,7 +12,7 @@ import { MAX_WITNESSED_EVIDENCE } from "../node/common/limits.js";
 import { clientVerifier } from "./crypto.js";
 import type { Deadline } from "./deadline.js";
 import type { Headers } from "./headers.js";
-import type { Membership } from "./membership.js";
+import type { EvictionRecords } from "./membership.js";
 import type { Session } from "./session.js";
 import type { AuditFinding, AuditOptions, AuditReport, NodeAudit, SignedStatement } from "./types.js";
 import { errorText, wire } from "./verify.js";
@@ -21,7 +21,7 @@ export class Audit {
   constructor(
     private readonly s: Session,
     private readonly headers: Headers,
-    private readonly membership: Membership,
+    private readonly membership: EvictionRecords,
   ) {}
 
   async auditWithin(opts: AuditOptions, dl: Deadline): Promise<AuditReport> {

@@ -17,7 +17,7 @@ import type { NodeConnection } from "./transport.js";
 import { Session } from "./session.js";
 import { Headers } from "./headers.js";
 import { Reads } from "./reads.js";
-import { Membership } from "./membership.js";
+import { EvictionRecords } from "./membership.js";
 import { Prepare } from "./prepare.js";
 import { Submit } from "./submit.js";
 import { Audit } from "./audit.js";
@@ -56,7 +56,7 @@ export class ArborClient {
   private readonly s: Session;
   private readonly headers: Headers;
   private readonly reads: Reads;
-  private readonly membership: Membership;
+  private readonly membership: EvictionRecords;
   private readonly preparer: Prepare;
   private readonly writes: Submit;
   private readonly auditor: Audit;
@@ -72,7 +72,7 @@ export class ArborClient {
     this.conns = this.s.conns;
     this.headers = new Headers(this.s, opts);
     this.reads = new Reads(this.s, this.headers);
-    this.membership = new Membership(this.s, this.reads);
+    this.membership = new EvictionRecords(this.s, this.reads);
     this.preparer = new Prepare(this.s, this.reads);
     // Writes sign through the public prepare: a caller may wrap it.
     this.writes = new Submit(this.s, this.membership, this.headers, (o) => this.prepare(o));

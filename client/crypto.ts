@@ -9,6 +9,7 @@ import * as ed from "@noble/ed25519";
 import { sha512 } from "@noble/hashes/sha2.js";
 import { installSha256 } from "../node/common/hash.js";
 import { bytesToLatin1 } from "../node/common/bytes.js";
+import type { SignatureVerifier } from "../node/common/signature-verifier.js";
 
 ed.hashes.sha512 = (m: Uint8Array) => sha512(m);
 
@@ -19,10 +20,9 @@ export interface ClientKey {
 }
 
 /** An Ed25519 implementation the client signs and verifies with. */
-export interface Ed25519 {
+export interface Ed25519 extends SignatureVerifier {
   readonly name: string;
   sign(key: ClientKey, message: Uint8Array): Uint8Array;
-  verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
 }
 
 /** @noble/ed25519: runs anywhere. */
@@ -161,4 +161,5 @@ export function verify(publicKey: Uint8Array, message: Uint8Array, signature: Ui
   return impl.verify(publicKey, message, signature);
 }
 
-export const clientVerifier = { ed25519Verify: verify };
+/** The client's verifier, in the shape every checker shared with the nodes takes. */
+export const clientVerifier: SignatureVerifier = { verify };

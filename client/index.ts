@@ -16,4 +16,5 @@ export { generateKey, keyFromSeed, sign, verify, type ClientKey } from "./crypto
 export { joinAnswers, pruneProof } from "./proofs.js";
 export { NodeConnection } from "./transport.js";
 export type { Receipt } from "../node/ledger/receipt.js";
-export { LightClient, nodeHeaderSource, type HeaderSource, type Transition } from "./light.js";
+export { LightClient, nodeHeaderSource, type HeaderSource } from "./light.js";
+export type { Transition } from "./transition.js";

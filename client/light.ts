@@ -8,7 +8,6 @@ import { bytesEqual } from "../node/common/bytes.js";
 import { validatorsOf, type Genesis } from "../node/ledger/genesis.js";
 import {
   decodeCertifiedHeader,
-  validatorsHash,
   verifyCertificate,
   type CertifiedHeader,
   type Validator,
@@ -18,15 +17,9 @@ import { decodeProof } from "../node/store/core/proof-codec.js";
 import { provenState } from "../node/store/core/proof.js";
 import { keyPath } from "../node/store/core/path.js";
 import { clientVerifier } from "./crypto.js";
-import { decodeValidators } from "../node/ledger/validators-codec.js";
 import { VerificationError } from "./errors.js";
 import type { NodeConnection } from "./transport.js";
-
-/** A validator-set transition as a node serves it: the deciding header and the next set. */
-export interface Transition {
-  readonly certificate: Uint8Array;
-  readonly next: Uint8Array;
-}
+import { verifyTransition, type Transition } from "./transition.js";
 
 export interface HeaderSource {
   /**
@@ -102,19 +95,9 @@ export class LightClient {
       for (const t of await this.source.transitions(this.transitionHeight, height)) {
         this.bytesDownloaded += t.certificate.length + t.next.length;
         this.headersDownloaded++;
-        const c = decodeCertifiedHeader(t.certificate);
-        if (c.header.height <= this.transitionHeight || c.header.height > height)
-          throw new VerificationError(
-            "light/bad-transition",
-            `transition header ${c.header.height} is not in (${this.transitionHeight}, ${height}]`,
-          );
-        this.check(c, `transition header ${c.header.height}`);
-        const next = decodeValidators(t.next);
-        if (!bytesEqual(validatorsHash(next), c.header.nextValidatorsHash))
-          throw new VerificationError(
-            "light/bad-transition",
-            `the next validator set does not match header ${c.header.height}`,
-          );
+        const { header: c, next } = verifyTransition(t, this.chain, this.transitionHeight, height, (h) =>
+          this.setAt(h),
+        );
         this.upcoming.push([c.header.nextFromHeight, next]);
         this.transitionHeight = c.header.height;
         if (c.header.height > this.trustedHeight) this.trustedHeight = c.header.height;

@@ -7,7 +7,7 @@ import type { Deadline } from "./deadline.js";
 import type { Reads } from "./reads.js";
 import type { Session } from "./session.js";
 
-export class Membership {
+export class EvictionRecords {
   constructor(
     private readonly s: Session,
     private readonly reads: Reads,

@@ -12,7 +12,7 @@ import { checkAgainstHeader, openReceipt, outcomeByPath, type OpenedReceipt } fr
 import type { Headers } from "./headers.js";
 import { Deadline, type CallOptions } from "./deadline.js";
 import { admitRequest, SUBMIT_FALLBACK_MS } from "./admission.js";
-import type { Membership } from "./membership.js";
+import type { EvictionRecords } from "./membership.js";
 import type { Session } from "./session.js";
 import type { ExecuteOptions, TrustedReceipt } from "./types.js";
 import { errorText } from "./verify.js";
@@ -35,7 +35,7 @@ const MEMBERSHIP_REFRESH_MS = 2_000;
 export class Submit {
   constructor(
     private readonly s: Session,
-    private readonly membership: Membership,
+    private readonly membership: EvictionRecords,
     private readonly headers: Headers,
     /** The client's public prepare (a caller may wrap it). */
     private readonly prepare: (o: ExecuteOptions) => Promise<Uint8Array>,

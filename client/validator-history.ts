@@ -3,18 +3,9 @@
 // in force at its height (so a node can withhold a change, never invent one). Certificates of
 // later headers are checked against the set this history gives for their height.
 
-import { bytesEqual } from "../node/common/bytes.js";
 import { validatorsOf, type Genesis } from "../node/ledger/genesis.js";
-import {
-  decodeCertifiedHeader,
-  validatorsHash,
-  verifyCertificate,
-  type Validator,
-} from "../node/ledger/header.js";
-import { decodeValidators } from "../node/ledger/validators-codec.js";
-import { clientVerifier } from "./crypto.js";
-import { VerificationError } from "./errors.js";
-import type { Transition } from "./light.js";
+import type { Validator } from "../node/ledger/header.js";
+import { verifyTransition, type Transition } from "./transition.js";
 
 export class ValidatorHistory {
   /** [first height, set], ascending; entry e is consensus epoch e */
@@ -51,17 +42,11 @@ export class ValidatorHistory {
   /** Adds transitions (ascending, decided after `learnedUpTo`), each verified; throws on a bad one. */
   learn(transitions: readonly Transition[]): void {
     for (const t of transitions) {
-      const c = decodeCertifiedHeader(t.certificate);
-      const h = c.header.height;
-      if (h <= this.decidedUpTo || !bytesEqual(c.header.chain, this.chain))
-        throw new VerificationError("client/bad-transition", `transition at ${h} is out of order`);
-      const r = verifyCertificate(c, this.setAt(h), clientVerifier);
-      if (!r.ok) throw new VerificationError("client/bad-transition", `transition at ${h}: ${r.reason}`);
-      const next = decodeValidators(t.next);
-      if (c.header.nextFromHeight <= h || !bytesEqual(validatorsHash(next), c.header.nextValidatorsHash))
-        throw new VerificationError("client/bad-transition", `transition at ${h} names another set`);
+      const { header: c, next } = verifyTransition(t, this.chain, this.decidedUpTo, null, (h) =>
+        this.setAt(h),
+      );
       this.sets.push([c.header.nextFromHeight, next]);
-      this.decidedUpTo = h;
+      this.decidedUpTo = c.header.height;
     }
   }
 }

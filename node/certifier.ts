@@ -28,7 +28,7 @@ import {
   type Validator,
   verifyCertificate,
 } from "./ledger/header.js";
-import type { SignatureVerifier } from "./ledger/ledger.js";
+import type { SignatureVerifier } from "./common/signature-verifier.js";
 
 const P_CERT = 0x63; // 'c'
 
@@ -133,7 +133,7 @@ export class HeaderCertifier {
       if (!s.verified) {
         const v = validators.find((x) => x.id === signer);
         msg ??= headerSigningMessage(p.header);
-        if (!v || !this.verifier.ed25519Verify(v.publicKey, msg, s.signature)) {
+        if (!v || !this.verifier.verify(v.publicKey, msg, s.signature)) {
           p.sigs.delete(signer);
           continue;
         }

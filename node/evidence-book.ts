@@ -3,7 +3,7 @@
 
 import { MAX_WITNESSED_EVIDENCE } from "./common/limits.js";
 import { encodeEvidence } from "./ledger/evidence.js";
-import type { Evidence as ConsensusEvidence } from "./tob/core/index.js";
+import type { Equivocation } from "./tob/core/index.js";
 
 export interface WitnessedEvidence {
   readonly accused: number;
@@ -19,7 +19,7 @@ export class EvidenceBook {
    * Records a double vote by the node with key `accusedKey` (its id from `idOf`); other kinds
    * have no COMPLAIN form yet and are ignored. Returns whether it was new.
    */
-  add(e: ConsensusEvidence, idOf: (keyHex: string) => number | undefined): boolean {
+  add(e: Equivocation, idOf: (keyHex: string) => number | undefined): boolean {
     if (e.kind !== "double-vote") return false;
     const accused = idOf(e.signer);
     const offence = `${e.signer}/${e.epoch}/${e.round}`;

@@ -1,6 +1,6 @@
 // Ed25519 keys for nodes and clients through node:crypto: generation, raw 32-byte public keys,
 // 32-byte seeds as the stored form of a private key, and signing. Verification lives in
-// node/exec/host-crypto.ts: one verifier for everything consensus decides.
+// node/platform.ts (nodeSignatureVerifier): one verifier for everything consensus decides.
 
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
 

@@ -17,7 +17,7 @@ import { installNodeSha256 } from "./platform.js";
 import { LevelStore } from "./store/level-store.js";
 import { Partition } from "./store/core/partition.js";
 import { createExecutor } from "./exec/index.js";
-import { nodeEd25519Verify } from "./exec/host-crypto.js";
+import { nodeSignatureVerifier as verifier } from "./exec/host-crypto.js";
 import { Ledger } from "./ledger/ledger.js";
 import { receiptSigningMessage } from "./ledger/receipt.js";
 import { headerHash } from "./ledger/header.js";
@@ -55,8 +55,6 @@ export interface NodeOptions {
   /** Test-only misbehaviour (node/byzantine.ts). Never set in production. */
   readonly byzantine?: Byzantine;
 }
-
-const verifier = { ed25519Verify: nodeEd25519Verify };
 
 export class ArborNode {
   readonly me: GenesisNode;
@@ -198,7 +196,7 @@ export class ArborNode {
       core: {
         networkId: this.chain,
         signer: { publicKey: this.opts.key.publicKey, sign: (msg) => signWith(this.opts.key, msg) },
-        verifier: { verify: nodeEd25519Verify },
+        verifier,
         genesisValidators: [...g.nodes].sort((a, b) => a.id - b.id).map((n) => n.publicKey),
         fillRequests: TOB_FILL_REQUESTS,
       },

@@ -5,6 +5,7 @@
 import { createPublicKey, hash, verify, type KeyObject } from "node:crypto";
 import { installSha256, installSha256Latin1 } from "./common/hash.js";
 import { bytesToLatin1 } from "./common/bytes.js";
+import type { SignatureVerifier } from "./common/signature-verifier.js";
 
 /**
  * SHA-256 through node:crypto. The digest comes back as a binary (latin1) string and is copied
@@ -95,3 +96,6 @@ export function nodeEd25519Verify(
     return false;
   }
 }
+
+/** The node's one Ed25519 verifier, handed to consensus, the ledger, the certifier and the executor. */
+export const nodeSignatureVerifier: SignatureVerifier = { verify: nodeEd25519Verify };

@@ -2,20 +2,19 @@
 // genesis (nodes on 127.0.0.1, balanced prefixes, the built system operations as records),
 // per-node configs and a client key — so that `arbor up --dir DIR` can run it.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { createServer } from "node:net";
 import { toHex } from "../common/bytes.js";
 import { ArborError } from "../common/errors.js";
 import { MAX_HISTORY_T, TOB_MAX_VALIDATORS } from "../common/limits.js";
-import { assignPrefixes, chainId, genesisToJson, validateGenesis, type Genesis } from "../ledger/genesis.js";
+import { chainId, type Genesis } from "../ledger/genesis.js";
 import { generateKeyPair } from "../keys.js";
 import { systemGenesisRecords } from "../exec/built-ops.js";
-import type { NodeConfigFile } from "../config.js";
 import { intFlag, parseArgs, requireString, UsageError, type FlagKind } from "./args.js";
 import { Output } from "./output.js";
 import { BUILD_OPS_SCRIPT, BUILT_OPS } from "./paths.js";
 import { writeSeedFile } from "./keyfile.js";
+import { freePorts, planCluster, writeClusterFiles } from "./cluster-files.js";
 
 export const DEFAULT_BASE_PORT = 7400;
 export const DEFAULT_T = 256;
@@ -68,36 +67,15 @@ export async function initCluster(o: InitOptions): Promise<InitResult> {
   const basePort = o.basePort ?? DEFAULT_BASE_PORT;
   const ports = basePort === 0 ? await freePorts(n) : Array.from({ length: n }, (_, i) => basePort + i);
   if (ports[ports.length - 1]! > 65535) throw new UsageError("--base-port leaves too few ports below 65536");
-  const prefixes = assignPrefixes(n, k);
-  const keys = prefixes.map(() => generateKeyPair());
-  const genesis: Genesis = {
+  const plan = planCluster({
     name: o.name ?? "local",
     T: o.T ?? DEFAULT_T,
     replication: k,
-    nodes: prefixes.map((p, id) => ({
-      id,
-      publicKey: keys[id]!.publicKey,
-      address: `127.0.0.1:${ports[id]}`,
-      prefixes: p,
-    })),
+    ports,
     records: system,
-  };
-  validateGenesis(genesis);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "genesis.json"), genesisToJson(genesis));
-  for (let id = 0; id < n; id++) {
-    writeSeedFile(join(dir, `node${id}.key`), keys[id]!.seed, true);
-    mkdirSync(join(dir, `node${id}`), { recursive: true });
-    const cfg: NodeConfigFile = {
-      id,
-      genesis: "genesis.json",
-      keyFile: `node${id}.key`,
-      dataDir: `node${id}`,
-      tickMs: o.tickMs ?? 50,
-      logLevel: "info",
-    };
-    writeFileSync(join(dir, `node${id}.json`), JSON.stringify(cfg, null, 2) + "\n");
-  }
+  });
+  writeClusterFiles(dir, plan, { tickMs: o.tickMs ?? 50 });
+  const genesis = plan.genesis;
   const client = generateKeyPair();
   writeSeedFile(join(dir, "client.key"), client.seed, true);
   return { dir, genesis, chain: chainId(genesis), clientPublicKey: client.publicKey };
@@ -117,24 +95,6 @@ function loadSystemOps(): Array<{ key: string; value: Uint8Array }> {
       throw new InitError("init/ops-build-failed", "compiling the operations failed (see above)");
   }
   return systemGenesisRecords(BUILT_OPS);
-}
-
-async function freePorts(n: number): Promise<number[]> {
-  // Hold every listener open until all are chosen, so the n ports are distinct.
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((res, rej) => {
-          const s = createServer();
-          s.once("error", rej);
-          s.listen(0, "127.0.0.1", () => res(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
 }
 
 const FLAGS: Record<string, FlagKind> = {

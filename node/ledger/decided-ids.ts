@@ -32,12 +32,12 @@ export class DecidedIds {
   }
 
   has(id: Uint8Array): boolean {
-    return this.ids.has(idKey(id));
+    return this.ids.has(bytesToLatin1(id));
   }
 
   add(id: Uint8Array, validUntil: bigint): void {
     invariant(validUntil > this.sealed, "a decided request outlives its block");
-    const k = idKey(id);
+    const k = bytesToLatin1(id);
     invariant(!this.ids.has(k), "a request id decided twice");
     this.ids.set(k, validUntil);
     const list = this.byExpiry.get(validUntil);
@@ -58,10 +58,6 @@ export class DecidedIds {
   get size(): number {
     return this.ids.size;
   }
-}
-
-function idKey(id: Uint8Array): string {
-  return bytesToLatin1(id);
 }
 
 /**

@@ -11,7 +11,7 @@ import { TOB_MAX_MESSAGE_BYTES } from "../common/limits.js";
 import { decodeMessage } from "../tob/core/wire.js";
 import { voteSigningBytes } from "../tob/core/crypto.js";
 import { decodeCertifiedHeader, verifyCertificate, type Validator } from "./header.js";
-import type { SignatureVerifier } from "./ledger.js";
+import type { SignatureVerifier } from "../common/signature-verifier.js";
 import { decodeStatement, statementSigningMessage } from "./statement.js";
 
 /** Largest encoded evidence accepted. */
@@ -104,7 +104,7 @@ function checkStatement(s: SignedStatementBytes, ctx: EvidenceContext) {
   }
   const key = ctx.members.get(st.node);
   if (!key || !bytesEqual(st.chain, ctx.chain)) return null;
-  if (!ctx.verifier.ed25519Verify(key, statementSigningMessage(s.statement), s.signature)) return null;
+  if (!ctx.verifier.verify(key, statementSigningMessage(s.statement), s.signature)) return null;
   return st;
 }
 
@@ -165,12 +165,12 @@ export function verifyEvidence(bytes: Uint8Array, ctx: EvidenceContext): Evidenc
       if (bytesEqual(v1.blockId, v2.blockId)) return no("evidence/no-contradiction");
       const key = ctx.epochValidators(v1.epoch)?.[v1.signer];
       if (!key) return no("evidence/unknown-signer");
-      const ok1 = ctx.verifier.ed25519Verify(
+      const ok1 = ctx.verifier.verify(
         key,
         voteSigningBytes(ctx.chain, v1.epoch, v1.round, v1.blockId),
         v1.sig,
       );
-      const ok2 = ctx.verifier.ed25519Verify(
+      const ok2 = ctx.verifier.verify(
         key,
         voteSigningBytes(ctx.chain, v2.epoch, v2.round, v2.blockId),
         v2.sig,

@@ -31,11 +31,7 @@ import {
 import { verifyEvidence, type EvidenceContext } from "./evidence.js";
 import { Writer } from "../common/codec.js";
 import { MAX_VERIFIED_REQUESTS } from "../common/limits.js";
-
-export interface SignatureVerifier {
-  /** The one Ed25519 verifier consensus uses. Never throws. */
-  ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
-}
+import type { SignatureVerifier } from "../common/signature-verifier.js";
 
 export interface BlockOutcome {
   readonly height: bigint;
@@ -65,7 +61,7 @@ export interface LedgerStart {
 }
 
 /** Why a request is refused at the door (before the broadcast); null when it may be broadcast. */
-export type Admission =
+export type AdmissionVerdict =
   | { readonly ok: true; readonly request: SignedRequest | SignedComplaint }
   | { readonly ok: false; readonly id: Uint8Array; readonly reason: ReceiptReason; readonly message: string };
 
@@ -128,12 +124,12 @@ export class Ledger {
    * Form, bounds, signature, lifetime and replay: the checks a node makes before broadcasting a
    * request. The lifetime is judged against the next block (the earliest that can carry it).
    */
-  admit(bytes: Uint8Array): Admission {
+  admit(bytes: Uint8Array): AdmissionVerdict {
     const a = this.check(bytes, false, this.sealedHeight + 1n);
     if (a.ok) {
       if (this.verified.size >= MAX_VERIFIED_REQUESTS)
         this.verified.delete(this.verified.values().next().value!);
-      this.verified.add(idKey(a.request.id));
+      this.verified.add(bytesToLatin1(a.request.id));
     }
     return a;
   }
@@ -142,7 +138,7 @@ export class Ledger {
    * The admission checks for a block at `height`; `atApply`: the signature of a request admitted
    * here is not checked again.
    */
-  private check(bytes: Uint8Array, atApply: boolean, height: bigint): Admission {
+  private check(bytes: Uint8Array, atApply: boolean, height: bigint): AdmissionVerdict {
     let req: SignedRequest | SignedComplaint;
     try {
       req = decodeAnyRequest(bytes);
@@ -154,8 +150,8 @@ export class Ledger {
         message: e instanceof Error ? e.message : String(e),
       };
     }
-    const known = atApply && this.verified.delete(idKey(req.id));
-    if (!known && !this.verifier.ed25519Verify(req.caller, requestSigningMessage(req.body), req.signature))
+    const known = atApply && this.verified.delete(bytesToLatin1(req.id));
+    if (!known && !this.verifier.verify(req.caller, requestSigningMessage(req.body), req.signature))
       return { ok: false, id: req.id, reason: "bad-signature", message: "signature does not verify" };
     const life = checkLifetime(req.validUntil, height);
     if (life) return { ok: false, id: req.id, ...life };
@@ -342,11 +338,6 @@ export class Ledger {
 
 function* valuesOf(writes: readonly { value: Uint8Array | null }[]): Iterable<Uint8Array> {
   for (const w of writes) if (w.value !== null) yield w.value;
-}
-
-/** A request id as a cheap map key (its bytes as a latin1 string). */
-function idKey(id: Uint8Array): string {
-  return bytesToLatin1(id);
 }
 
 function rejected(

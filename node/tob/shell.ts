@@ -25,7 +25,7 @@ import {
   encodeSafety,
   type CoreConfig,
   type Delivery,
-  type Evidence,
+  type Equivocation,
   type Input,
   type PersistBatch,
   type Restored,
@@ -51,7 +51,7 @@ function treeKey(height: number, id: Uint8Array): Uint8Array {
   return new Writer(41).u8(P_TREE).u64(BigInt(height)).raw(id).finish();
 }
 
-function idKey(id: Uint8Array): Uint8Array {
+function blockByIdKey(id: Uint8Array): Uint8Array {
   const k = new Uint8Array(1 + ID_BYTES);
   k[0] = P_ID;
   k.set(id, 1);
@@ -77,7 +77,7 @@ export interface TobShellOptions {
   send(to: readonly string[], bytes: Uint8Array): void;
   /** Applies a committed block durably; resolves when done. Called in height order, once per height. */
   deliver(d: Delivery): Promise<void>;
-  onEvidence?(e: Evidence): void;
+  onEvidence?(e: Equivocation): void;
   log?(msg: string, fields?: Record<string, unknown>): void;
 }
 
@@ -161,7 +161,7 @@ export class TobShell {
   /** Blocks from index values: an id (32 bytes) names a block under its id key; else it is one (old layout). */
   private static async resolve(db: Level<Uint8Array, Uint8Array>, vals: readonly Uint8Array[]) {
     const ids = vals.filter((v) => v.length === ID_BYTES);
-    const found = await db.getMany(ids.map(idKey));
+    const found = await db.getMany(ids.map(blockByIdKey));
     const byId = new Map(ids.map((id, i) => [toHex(id), found[i]]));
     return vals.map((v) => {
       const bytes = v.length === ID_BYTES ? byId.get(toHex(v)) : v;
@@ -212,7 +212,7 @@ export class TobShell {
   /** A committed block by height, from storage (for catch-up of the application and for peers). */
   async block(height: number): Promise<Uint8Array | undefined> {
     const v = await this.db.get(blockKey(height));
-    return v !== undefined && v.length === ID_BYTES ? this.db.get(idKey(v)) : v;
+    return v !== undefined && v.length === ID_BYTES ? this.db.get(blockByIdKey(v)) : v;
   }
 
   private push(i: Input): void {
@@ -285,13 +285,13 @@ export class TobShell {
       if (this.tree.get(k)?.underId) continue;
       const key = treeKey(b.height, b.id);
       batch.put(key, EMPTY);
-      batch.put(idKey(b.id), encodeBlock(b));
+      batch.put(blockByIdKey(b.id), encodeBlock(b));
       this.tree.set(k, { key, height: b.height, id: b.id, underId: true });
     }
     for (const b of p.blocks) {
       const k = toHex(b.id);
       // Delivered blocks normally went through the tree (stored already); write the rest.
-      if (!this.tree.get(k)?.underId) batch.put(idKey(b.id), encodeBlock(b));
+      if (!this.tree.get(k)?.underId) batch.put(blockByIdKey(b.id), encodeBlock(b));
       batch.put(blockKey(b.height), b.id);
       this.deliveredIds.set(b.height, k);
     }
@@ -301,7 +301,7 @@ export class TobShell {
         if (e.height <= floor) {
           batch.del(e.key);
           // A block that lost (never delivered) goes entirely; a delivered one keeps its bytes.
-          if (e.underId && this.deliveredIds.get(e.height) !== k) batch.del(idKey(e.id));
+          if (e.underId && this.deliveredIds.get(e.height) !== k) batch.del(blockByIdKey(e.id));
           this.tree.delete(k);
         }
       for (const h of this.deliveredIds.keys()) if (h <= floor) this.deliveredIds.delete(h);

@@ -49,6 +49,7 @@ const CLIENT_LAYERS: readonly (readonly string[])[] = [
     "admission",
     "read-stream",
     "transport",
+    "transition",
     "light",
     "validator-history",
     "genesis-fetch",
@@ -101,6 +102,75 @@ function coreOf(file: string): string | undefined {
 }
 
 const files = ["node", "client", "ops", "examples"].flatMap((d) => walk(join(ROOT, d)));
+
+/** The project file a relative import names (`./x.js` is the source `./x.ts`), if it is one. */
+function resolveImport(fromFile: string, spec: string): string | undefined {
+  if (!spec.startsWith(".")) return undefined;
+  const target = normalize(join(dirname(fromFile), spec));
+  for (const cand of [target.replace(/\.js$/, ".ts"), target, target + ".ts", join(target, "index.ts")])
+    if (cand.endsWith(".ts") && existsSync(cand) && statSync(cand).isFile()) return cand;
+  return undefined;
+}
+
+/** Each source file's project imports (type-only imports count: a type loop is a design loop too). */
+function importGraph(sources: readonly string[]): Map<string, string[]> {
+  const edges = new Map<string, string[]>();
+  for (const f of sources) {
+    const targets = importsOf(stripComments(readFileSync(f, "utf8")))
+      .map((spec) => resolveImport(f, spec))
+      .filter((t): t is string => t !== undefined);
+    edges.set(f, [...new Set(targets)]);
+  }
+  return edges;
+}
+
+/** One cycle of the graph as the list of nodes around it, or null (iterative depth-first search). */
+function findCycle(edges: ReadonlyMap<string, readonly string[]>): string[] | null {
+  const colour = new Map<string, 1 | 2>(); // 1: on the current path, 2: done
+  for (const start of edges.keys()) {
+    if (colour.has(start)) continue;
+    const path: string[] = [start];
+    const next: number[] = [0];
+    colour.set(start, 1);
+    while (path.length > 0) {
+      const at = path[path.length - 1]!;
+      const outs = edges.get(at) ?? [];
+      const i = next[next.length - 1]!;
+      if (i === outs.length) {
+        colour.set(at, 2);
+        path.pop();
+        next.pop();
+        continue;
+      }
+      next[next.length - 1] = i + 1;
+      const to = outs[i]!;
+      const c = colour.get(to);
+      if (c === 1) return [...path.slice(path.indexOf(to)), to];
+      if (c === undefined && edges.has(to)) {
+        colour.set(to, 1);
+        path.push(to);
+        next.push(0);
+      }
+    }
+  }
+  return null;
+}
+
+test("no import cycle among the project's files (type-only imports included)", () => {
+  const graph = importGraph(["node", "client", "examples", "bench"].flatMap((d) => walk(join(ROOT, d))));
+  // The graph is real: imports resolve to files (else the check would pass vacuously).
+  const ledger = [...graph].find(([f]) => rel(f) === "node/ledger/ledger.ts");
+  assert.ok(ledger && ledger[1].some((t) => rel(t) === "node/ledger/evidence.ts"));
+  const cycle = findCycle(graph);
+  assert.equal(cycle, null, `import cycle: ${cycle?.map(rel).join(" → ")}`);
+});
+
+test("the cycle finder finds cycles, self-imports included, and accepts a diamond", () => {
+  const g = (o: Record<string, string[]>) => new Map(Object.entries(o));
+  assert.deepEqual(findCycle(g({ a: ["b"], b: ["c"], c: ["a"], d: ["a"] })), ["a", "b", "c", "a"]);
+  assert.deepEqual(findCycle(g({ a: ["a"] })), ["a", "a"]);
+  assert.equal(findCycle(g({ a: ["b", "c"], b: ["d"], c: ["d"], d: [] })), null);
+});
 
 test("source tree is found", () => {
   assert.ok(files.length > 0);

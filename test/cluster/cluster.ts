@@ -1,10 +1,10 @@
 // Real multi-process clusters on loopback for tests: writes keys, a genesis and per-node configs
-// into a temporary directory, runs every node as a child process, and talks to them over gRPC.
+// into a temporary directory the way `arbor init` does (node/cli/cluster-files.ts), runs every node
+// as a child process, and talks to them over gRPC.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createServer } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import {
@@ -15,12 +15,14 @@ import {
   type StatusReply,
 } from "../../proto/gen/arbor/v1/client_pb.js";
 import { CHANNEL_OPTIONS, serviceDefinition } from "../../proto/grpc.js";
-import { assignPrefixes, genesisToJson, type Genesis } from "../../node/ledger/genesis.js";
-import { generateKeyPair, type KeyPair } from "../../node/keys.js";
-import { toHex } from "../../node/common/bytes.js";
+import type { Genesis } from "../../node/ledger/genesis.js";
+import type { KeyPair } from "../../node/keys.js";
 import { nodeProcessEnv } from "../../node/node-env.js";
 import { decodeReceipt } from "../../node/ledger/receipt.js";
-import { genesisRecords as systemRecords } from "../ledger/harness.js";
+import { systemGenesisRecords } from "../../node/exec/built-ops.js";
+import { BUILT_OPS } from "../../node/cli/paths.js";
+import { freePorts, planCluster, writeClusterFiles } from "../../node/cli/cluster-files.js";
+import type { Byzantine } from "../../node/node.js";
 import {
   ExecuteRequestSchema,
   GetRequestSchema,
@@ -35,13 +37,7 @@ const BIN = new URL("../../node/bin.js", import.meta.url).pathname;
 const NODE_FLAGS = (process.env.ARBOR_NODE_FLAGS ?? "").split(" ").filter(Boolean);
 
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => (typeof a === "object" && a ? resolve(a.port) : reject(new Error("no port"))));
-    });
-  });
+  return (await freePorts(1))[0]!;
 }
 
 type Unary<Req, Res> = (
@@ -99,7 +95,7 @@ export interface ClusterOptions {
   readonly T?: number;
   readonly tickMs?: number;
   /** test-only misbehaviour per node id */
-  readonly byzantine?: Record<number, "forge-get-root" | "double-vote" | "stub-records" | "drop-requests">;
+  readonly byzantine?: Record<number, Byzantine>;
 }
 
 export class Cluster {
@@ -130,40 +126,15 @@ export class Cluster {
 
   static async create(o: ClusterOptions): Promise<Cluster> {
     const dir = mkdtempSync(join(tmpdir(), "arbor-cluster-"));
-    const prefixes = assignPrefixes(o.n, o.k);
-    const keys = prefixes.map(() => generateKeyPair());
-    const ports: number[] = [];
-    for (let i = 0; i < o.n; i++) ports.push(await freePort());
-    const genesis: Genesis = {
+    const plan = planCluster({
       name: "test-cluster",
       T: o.T ?? 256,
       replication: o.k,
-      nodes: prefixes.map((p, id) => ({
-        id,
-        publicKey: keys[id]!.publicKey,
-        address: `127.0.0.1:${ports[id]}`,
-        prefixes: p,
-      })),
-      records: systemRecords(),
-    };
-    writeFileSync(join(dir, "genesis.json"), genesisToJson(genesis));
-    for (let id = 0; id < o.n; id++) {
-      writeFileSync(join(dir, `node${id}.key`), toHex(keys[id]!.seed) + "\n");
-      mkdirSync(join(dir, `node${id}`), { recursive: true });
-      writeFileSync(
-        join(dir, `node${id}.json`),
-        JSON.stringify({
-          id,
-          genesis: "genesis.json",
-          keyFile: `node${id}.key`,
-          dataDir: `node${id}`,
-          tickMs: o.tickMs ?? 50,
-          logLevel: "info",
-          ...(o.byzantine?.[id] ? { byzantine: o.byzantine[id] } : {}),
-        }),
-      );
-    }
-    return new Cluster(dir, genesis, keys);
+      ports: await freePorts(o.n),
+      records: systemGenesisRecords(BUILT_OPS),
+    });
+    writeClusterFiles(dir, plan, { tickMs: o.tickMs ?? 50, byzantine: o.byzantine });
+    return new Cluster(dir, plan.genesis, plan.keys);
   }
 
   /** Starts node `id`; `env` adds environment variables (e.g. ARBOR_FAILPOINT, node/failpoints.ts). */

@@ -35,7 +35,7 @@ async function certifiedWithoutHoles(c: Cluster, id: number): Promise<boolean> {
     const cert = decodeCertifiedHeader(bytes);
     const h = cert.header.height;
     assert.ok(h > last, `node ${id}: certificates ascend (${h} after ${last})`);
-    const ok = verifyCertificate(cert, validators, { ed25519Verify: nodeEd25519Verify });
+    const ok = verifyCertificate(cert, validators, { verify: nodeEd25519Verify });
     assert.ok(ok.ok, `node ${id} height ${h}: ${ok.ok ? "" : ok.reason}`);
     assert.ok(bytesEqual(cert.header.previous, previous), `node ${id}: chain broken at ${h}`);
     previous = headerHash(cert.header);

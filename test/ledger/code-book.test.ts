@@ -53,7 +53,7 @@ test("a request names its module by hash: small, and executed alike on every par
 
 test("a restarted ledger has the modules stored with the blocks; without them it would differ", () => {
   const { r, alice, deploy } = deployed();
-  const verifier = { ed25519Verify: nodeEd25519Verify };
+  const verifier = { verify: nodeEd25519Verify };
   const genesis = genesisRecords().map((g) => g.value);
   const stored = deploy[0]!.modules.map((m) => m.code);
   const req = open(alice, "c");

@@ -37,7 +37,7 @@ const trust: EvidenceContext = {
   members: new Map(nodes.map((k, id) => [id, k.publicKey])),
   validatorsAt: () => validators,
   epochValidators: (e) => (e === 0 ? nodes.map((k) => k.publicKey) : undefined),
-  verifier: { ed25519Verify: nodeEd25519Verify },
+  verifier: { verify: nodeEd25519Verify },
 };
 
 function header(height: bigint, root: Uint8Array): Header {

@@ -31,7 +31,7 @@ const ctx: EvidenceContext = {
   members: new Map(keys.map((k, id) => [id, k.publicKey])),
   validatorsAt: () => validators,
   epochValidators: (e) => (e === 0 ? keys.map((k) => k.publicKey) : undefined),
-  verifier: { ed25519Verify: nodeEd25519Verify },
+  verifier: { verify: nodeEd25519Verify },
 };
 const root = (n: number) => sha256(new Uint8Array([n]));
 

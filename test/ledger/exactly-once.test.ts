@@ -122,7 +122,7 @@ test("the decided ids survive a restart: a ledger started from the stored record
   // What a node stores with each block, decoded back as it is at start.
   const stored = decodeDecidedIds(encodeDecidedIds(r.height, decided));
   assert.equal(stored.height, r.height);
-  const verifier = { ed25519Verify: nodeEd25519Verify };
+  const verifier = { verify: nodeEd25519Verify };
   const forgetful = new Ledger(r.full.history, createExecutor(), verifier, undefined, {
     height: r.height,
     decided: [],

@@ -41,7 +41,7 @@ export class Replicas {
         new Ledger(
           HistoryTree.genesis(new Partition(p), T, genesisRecords()),
           createExecutor(),
-          { ed25519Verify: nodeEd25519Verify },
+          { verify: nodeEd25519Verify },
           trust,
           { height: 0n, decided: [], modules: genesisRecords().map((r) => r.value) },
         ),

@@ -153,7 +153,7 @@ test("a request admitted by a node is verified once there, with the verdict of a
   // Two ledgers over the same history; one admits the requests before the block, one does not.
   let calls = 0;
   const counting = {
-    ed25519Verify: (k: Uint8Array, m: Uint8Array, s: Uint8Array) => (calls++, nodeEd25519Verify(k, m, s)),
+    verify: (k: Uint8Array, m: Uint8Array, s: Uint8Array) => (calls++, nodeEd25519Verify(k, m, s)),
   };
   const r = new Replicas([[""], [""]]);
   const fresh = r.ledgers[1]!;

@@ -13,7 +13,8 @@ import {
 } from "../../node/ledger/header.js";
 import { chainId, type Genesis } from "../../node/ledger/genesis.js";
 import { MerkleTree } from "../../node/store/core/tree.js";
-import { type HeaderSource, type Transition } from "../../client/light.js";
+import type { HeaderSource } from "../../client/light.js";
+import type { Transition } from "../../client/transition.js";
 import { encodeValidators } from "../../node/ledger/validators-codec.js";
 import { utf8 } from "../../node/common/bytes.js";
 

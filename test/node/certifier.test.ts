@@ -50,7 +50,7 @@ test("synced certificates are checked against the own header and the validator s
   const dir = mkdtempSync(join(tmpdir(), "arbor-cert-"));
   const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" });
   try {
-    const c = new HeaderCertifier(db, 0, () => validators, { ed25519Verify: nodeEd25519Verify });
+    const c = new HeaderCertifier(db, 0, () => validators, { verify: nodeEd25519Verify });
     await c.load(1n, 0n);
     for (const h of [1n, 2n, 3n])
       c.own(headerAt(h), 0, signWith(keys[0]!, headerSigningMessage(headerAt(h))));
@@ -87,7 +87,7 @@ test("synced certificates are checked against the own header and the validator s
     );
     // After a restart the certifier knows the gap from what is stored.
     await c.flushed();
-    const again = new HeaderCertifier(db, 0, () => validators, { ed25519Verify: nodeEd25519Verify });
+    const again = new HeaderCertifier(db, 0, () => validators, { verify: nodeEd25519Verify });
     await again.load(1n, 3n);
     assert.equal(again.missingFrom, 3n);
     assert.equal(again.latestCertified, 2n);
@@ -101,7 +101,7 @@ test("an empty block's height has no header: the gap passes it, a wait there end
   const dir = mkdtempSync(join(tmpdir(), "arbor-cert-"));
   const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" });
   try {
-    const c = new HeaderCertifier(db, 0, () => validators, { ed25519Verify: nodeEd25519Verify });
+    const c = new HeaderCertifier(db, 0, () => validators, { verify: nodeEd25519Verify });
     await c.load(1n, 0n);
     c.own(headerAt(1n), 0, signWith(keys[0]!, headerSigningMessage(headerAt(1n))));
     c.headerless(2n);

@@ -34,7 +34,7 @@ export function evidenceContext(): EvidenceContext {
         : epoch === 1
           ? EPOCH1_IDS.map((id) => keyOf(`node ${id}`).publicKey)
           : undefined,
-    verifier: { ed25519Verify: (k, m, s) => verifiedByAll(k, m, s) },
+    verifier: { verify: (k, m, s) => verifiedByAll(k, m, s) },
   };
 }
 

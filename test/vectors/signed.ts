@@ -186,7 +186,7 @@ export function judgeCertificate(bytes: Uint8Array, validators: readonly Validat
   } catch (e) {
     return codeOf(e);
   }
-  const ok = verifyCertificate(c, validators, { ed25519Verify: (k, m, s) => verifiedByAll(k, m, s) }).ok;
+  const ok = verifyCertificate(c, validators, { verify: (k, m, s) => verifiedByAll(k, m, s) }).ok;
   return ok ? "ok" : "refused";
 }
 

@@ -23,12 +23,13 @@ import {
   wordsGas,
 } from "./gas.js";
 import type { WasmGlobal, WasmImports, WasmMemory } from "./wasm-api.js";
+import type { SignatureVerifier } from "../../common/signature-verifier.js";
 
 /** Cryptography the host offers to operations; the node injects node:crypto (host-crypto.ts). */
 export interface HostCrypto {
   sha256(data: Uint8Array): Uint8Array;
-  /** Ed25519 verification; must be the one verifier consensus uses. Never throws. */
-  ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+  /** Ed25519 verification for ed25519_verify; must be the one verifier consensus uses. */
+  readonly signatures: SignatureVerifier;
 }
 
 /** A rejection raised inside a host function; it unwinds the op's stack back to the executor. */
@@ -114,7 +115,7 @@ export class HostContext {
           const m = this.range(msg, n, "ed25519_verify");
           const s = this.range(sig, ED25519_SIGNATURE_BYTES, "ed25519_verify");
           const mem = this.bytes();
-          const ok = this.crypto!.ed25519Verify(
+          const ok = this.crypto!.signatures.verify(
             mem.slice(k, k + ED25519_PUBLIC_KEY_BYTES),
             mem.slice(m, m + n),
             mem.slice(s, s + ED25519_SIGNATURE_BYTES),

@@ -6,6 +6,7 @@ import { compareBytes } from "../../common/bytes.js";
 import { LimitError } from "../../common/errors.js";
 import { checkArgsSize, checkValueSize, valueSizeViolation } from "../../common/bounds.js";
 import { MAX_KEY_BYTES, MAX_TOUCHED_KEYS } from "../../common/limits.js";
+import type { Write } from "../../common/record-write.js";
 import { CALLER_KEY_BYTES, RECORD_ABSENT, RECORD_PRESENT, WRITE_REMOVE, WRITE_SET } from "./abi.js";
 
 export interface TouchedRecord {
@@ -14,11 +15,7 @@ export interface TouchedRecord {
   readonly value: Uint8Array | null;
 }
 
-export interface Write {
-  readonly key: string;
-  /** The new value, or null to remove the record. */
-  readonly value: Uint8Array | null;
-}
+export type { Write };
 
 export interface EncodedInput {
   readonly blob: Uint8Array;

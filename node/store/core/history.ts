@@ -8,6 +8,7 @@
 import { bytesToLatin1, copyBytes, toHex } from "../../common/bytes.js";
 import { LimitError, invariant } from "../../common/errors.js";
 import { MAX_HISTORY_T, MAX_TIMESTAMP } from "../../common/limits.js";
+import type { Write } from "../../common/record-write.js";
 import { checkPaths, COMPATIBLE, type Verdict } from "./compat.js";
 import {
   EmptyNode,
@@ -24,11 +25,7 @@ import { labelOf, nodeAt, type ProofNode } from "./proof.js";
 import { MerkleTree } from "./tree.js";
 import { labelKind, LabelKind } from "./label.js";
 
-export interface Write {
-  readonly key: string;
-  /** null removes the record */
-  readonly value: Uint8Array | null;
-}
+export type { Write };
 
 /** One operation's entry in the history: what the store must persist to restart at this point. */
 export interface HistoryEntry {

@@ -5,7 +5,8 @@
 
 import { TOB_MAX_CERT_CACHE } from "../../common/limits.js";
 import { bytesEqual } from "../../common/bytes.js";
-import { proposalSigningBytes, timeoutSigningBytes, voteSigningBytes, type Verifier } from "./crypto.js";
+import type { SignatureVerifier } from "../../common/signature-verifier.js";
+import { proposalSigningBytes, timeoutSigningBytes, voteSigningBytes } from "./crypto.js";
 import { key, reject } from "./reject.js";
 import type { Block, QC, SignerSig, TC, Timeout, Vote } from "./types.js";
 import type { ValidatorSet } from "./validators.js";
@@ -15,7 +16,7 @@ export class EpochCerts {
 
   constructor(
     private readonly networkId: Uint8Array,
-    private readonly verifier: Verifier,
+    private readonly verifier: SignatureVerifier,
     readonly epoch: number,
     readonly set: ValidatorSet,
     readonly genesisId: Uint8Array,

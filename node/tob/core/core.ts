@@ -26,16 +26,11 @@ import {
   TOB_RETAINED_EPOCH_TAILS,
 } from "../../common/limits.js";
 import { EpochCerts } from "./certs.js";
-import {
-  proposalSigningBytes,
-  timeoutSigningBytes,
-  voteSigningBytes,
-  type Signer,
-  type Verifier,
-} from "./crypto.js";
+import { proposalSigningBytes, timeoutSigningBytes, voteSigningBytes, type Signer } from "./crypto.js";
+import type { SignatureVerifier } from "../../common/signature-verifier.js";
 import { activeValidators, leaderAmong } from "./leaders.js";
-import { Ledger, type Delivery } from "./ledger.js";
-import { makeStep, type Effects, type Evidence, type Rejected, type Send, type Step } from "./output.js";
+import { CommittedChain, type Delivery } from "./committed-chain.js";
+import { makeStep, type Effects, type Equivocation, type Rejected, type Send, type Step } from "./output.js";
 import { RequestPool, blockDigests, requestDigest } from "./pool.js";
 import { key, reject } from "./reject.js";
 import type { EpochState, EpochTail, SafetyState, Schedule } from "./state.js";
@@ -74,7 +69,7 @@ export interface CoreConfig {
   /** Distinguishes networks; covered by every signature. */
   readonly networkId: Uint8Array;
   readonly signer: Signer;
-  readonly verifier: Verifier;
+  readonly verifier: SignatureVerifier;
   /** The epoch-0 validator set (genesis). */
   readonly genesisValidators: readonly Uint8Array[];
   readonly timing?: Partial<Timing>;
@@ -199,7 +194,7 @@ export class TobCore {
   /** Eligible leaders after each recently seen block (by id; null: round-robin over all). */
   private readonly eligible = new Map<string, { parentRound: number; active: number[] | null }>();
 
-  private readonly ledger: Ledger;
+  private readonly ledger: CommittedChain;
   private readonly pool = new RequestPool();
 
   // Catch-up.
@@ -221,7 +216,7 @@ export class TobCore {
   /** Requests to gossip, sent once at the end of the step (one message for many submissions). */
   private gossipOut: Uint8Array[] = [];
   private deliveries: Delivery[] = [];
-  private evidence: Evidence[] = [];
+  private evidence: Equivocation[] = [];
   private rejected: Rejected[] = [];
   private awaitingRelease = false;
 
@@ -240,7 +235,7 @@ export class TobCore {
       const base = first
         ? { id: first.parentId, height: first.height - 1 }
         : { id: es.genesisId, height: es.genesisHeight };
-      this.ledger = new Ledger(base, restored.ledger, restored.appliedHeight);
+      this.ledger = new CommittedChain(base, restored.ledger, restored.appliedHeight);
       let root: Root = { id: es.genesisId, height: es.genesisHeight, round: 0 };
       if (last && last.height > es.genesisHeight) {
         invariant(last.epoch === es.epoch, "ledger top belongs to the current epoch");
@@ -275,7 +270,7 @@ export class TobCore {
       );
     } else {
       const genesisId = genesisIdOf(cfg.networkId, cfg.genesisValidators);
-      this.ledger = new Ledger({ id: genesisId, height: 0 }, [], 0);
+      this.ledger = new CommittedChain({ id: genesisId, height: 0 }, [], 0);
       const es: EpochState = {
         epoch: 0,
         validators: cfg.genesisValidators.map((k) => k.slice()),
@@ -935,7 +930,13 @@ export class TobCore {
     this.addTimeout(tv);
   }
 
-  private addEvidence(kind: Evidence["kind"], round: number, signer: number, a: Message, b: Message): void {
+  private addEvidence(
+    kind: Equivocation["kind"],
+    round: number,
+    signer: number,
+    a: Message,
+    b: Message,
+  ): void {
     if (this.evidence.length >= TOB_MAX_EVIDENCE_PER_STEP) return;
     this.evidence.push({
       kind,

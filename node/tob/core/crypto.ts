@@ -19,10 +19,6 @@ export interface Signer {
   sign(message: Uint8Array): Uint8Array;
 }
 
-export interface Verifier {
-  verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
-}
-
 export function voteSigningBytes(
   networkId: Uint8Array,
   epoch: number,

@@ -2,8 +2,8 @@
 
 export { TobCore, DEFAULT_TIMING, genesisIdOf, reconfigHeight } from "./core.js";
 export type { CoreConfig, Input, Restored, Status, Timing } from "./core.js";
-export type { Step, Effects, PersistBatch, Send, Evidence, Rejected } from "./output.js";
-export type { Delivery } from "./ledger.js";
+export type { Step, Effects, PersistBatch, Send, Equivocation, Rejected } from "./output.js";
+export type { Delivery } from "./committed-chain.js";
 export type { SafetyState, EpochState, EpochTail, Schedule } from "./state.js";
 export { encodeSafety, decodeSafety, encodeEpochState, decodeEpochState } from "./state.js";
 export type { Block, QC, TC, Vote, Timeout, Message } from "./types.js";
@@ -15,7 +15,8 @@ export {
   SIG_BYTES,
   KEY_BYTES,
 } from "./crypto.js";
-export type { Signer, Verifier } from "./crypto.js";
+export type { Signer } from "./crypto.js";
+export type { SignatureVerifier } from "../../common/signature-verifier.js";
 export { ValidatorSet, peerIdOf } from "./validators.js";
 export type { PeerId } from "./validators.js";
 export { requestDigest } from "./pool.js";

@@ -4,7 +4,7 @@
 // between simply never sends — exactly the behaviour the safety argument assumes.
 
 import { InvariantError } from "../../common/errors.js";
-import type { Delivery } from "./ledger.js";
+import type { Delivery } from "./committed-chain.js";
 import type { EpochState, SafetyState } from "./state.js";
 import type { Block } from "./types.js";
 import type { PeerId } from "./validators.js";
@@ -34,7 +34,7 @@ export interface Send {
 }
 
 /** Two conflicting statements signed by the same validator (for the trust issue's COMPLAIN). */
-export interface Evidence {
+export interface Equivocation {
   readonly kind: "double-vote" | "double-proposal";
   readonly epoch: number;
   readonly round: number;
@@ -55,7 +55,7 @@ export interface Rejected {
 export interface Effects {
   readonly sends: readonly Send[];
   readonly deliveries: readonly Delivery[];
-  readonly evidence: readonly Evidence[];
+  readonly evidence: readonly Equivocation[];
 }
 
 export interface Step {

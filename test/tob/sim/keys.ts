@@ -5,12 +5,12 @@
 
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from "node:crypto";
 import { toHex } from "../../../node/common/bytes.js";
-import type { Signer, Verifier } from "../../../node/tob/core/index.js";
+import type { Signer, SignatureVerifier } from "../../../node/tob/core/index.js";
 
 export interface KeyRing {
   readonly publicKeys: readonly Uint8Array[];
   signer(i: number): Signer;
-  readonly verifier: Verifier;
+  readonly verifier: SignatureVerifier;
 }
 
 function h(...parts: Uint8Array[]): Uint8Array {
@@ -61,7 +61,7 @@ export function rawPublicKey(k: KeyObject): Uint8Array {
 }
 
 /** node:crypto Ed25519 verifier over raw 32-byte keys (key objects cached). */
-export function ed25519Verifier(): Verifier {
+export function ed25519Verifier(): SignatureVerifier {
   const cache = new Map<string, KeyObject>();
   return {
     verify(pk, msg, sig) {

@@ -28,7 +28,7 @@ interface Entry {
   readonly delivery: Delivery;
 }
 
-export class Ledger {
+export class CommittedChain {
   /** Top of the persisted ledger (delivered blocks). */
   deliveredHeight: number;
   deliveredId: Uint8Array;

@@ -1,0 +1,97 @@
+// The files of a loopback cluster: node keys, a genesis with balanced prefixes, and one config per
+// node, laid out as `arbor up` and the node processes read them. `arbor init` writes a cluster with
+// these functions, and so does the test harness (test/cluster/cluster.ts), so a test cluster is
+// set up exactly the way a user's is.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createServer } from "node:net";
+import { assignPrefixes, genesisToJson, validateGenesis, type Genesis } from "../ledger/genesis.js";
+import { generateKeyPair, type KeyPair } from "../keys.js";
+import type { NodeConfigFile } from "../config.js";
+import { writeSeedFile } from "./keyfile.js";
+
+export interface ClusterPlan {
+  readonly genesis: Genesis;
+  /** node id i's key pair at index i */
+  readonly keys: KeyPair[];
+}
+
+export interface PlanOptions {
+  readonly name: string;
+  readonly T: number;
+  /** copies of every prefix */
+  readonly replication: number;
+  /** one gRPC port on 127.0.0.1 per node; their number is the number of nodes */
+  readonly ports: readonly number[];
+  /** the genesis records (the system operations) */
+  readonly records: Genesis["records"];
+}
+
+/** Fresh node keys and the genesis naming them, validated. */
+export function planCluster(o: PlanOptions): ClusterPlan {
+  const prefixes = assignPrefixes(o.ports.length, o.replication);
+  const keys = prefixes.map(() => generateKeyPair());
+  const genesis: Genesis = {
+    name: o.name,
+    T: o.T,
+    replication: o.replication,
+    nodes: prefixes.map((p, id) => ({
+      id,
+      publicKey: keys[id]!.publicKey,
+      address: `127.0.0.1:${o.ports[id]}`,
+      prefixes: p,
+    })),
+    records: o.records,
+  };
+  validateGenesis(genesis);
+  return { genesis, keys };
+}
+
+export interface NodeFileOptions {
+  readonly tickMs: number;
+  /** test-only misbehaviour per node id (node/byzantine.ts); never set by `arbor init` */
+  readonly byzantine?: Readonly<Record<number, NodeConfigFile["byzantine"]>>;
+}
+
+/**
+ * Writes `genesis.json` and, for each node i, `node<i>.key` (mode 0600), the data directory
+ * `node<i>/` and `node<i>.json`, replacing files of those names.
+ */
+export function writeClusterFiles(dir: string, plan: ClusterPlan, o: NodeFileOptions): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "genesis.json"), genesisToJson(plan.genesis));
+  for (let id = 0; id < plan.keys.length; id++) {
+    writeSeedFile(join(dir, `node${id}.key`), plan.keys[id]!.seed, true);
+    mkdirSync(join(dir, `node${id}`), { recursive: true });
+    const byzantine = o.byzantine?.[id];
+    const cfg: NodeConfigFile = {
+      id,
+      genesis: "genesis.json",
+      keyFile: `node${id}.key`,
+      dataDir: `node${id}`,
+      tickMs: o.tickMs,
+      logLevel: "info",
+      ...(byzantine ? { byzantine } : {}),
+    };
+    writeFileSync(join(dir, `node${id}.json`), JSON.stringify(cfg, null, 2) + "\n");
+  }
+}
+
+/** `n` distinct free TCP ports on 127.0.0.1. */
+export async function freePorts(n: number): Promise<number[]> {
+  // Hold every listener open until all are chosen, so the n ports are distinct.
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((res, rej) => {
+          const s = createServer();
+          s.once("error", rej);
+          s.listen(0, "127.0.0.1", () => res(s));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
