@@ -13,10 +13,10 @@ import {
   sortKeys,
 } from "../../node/ledger/request.js";
 import { generateKeyPair, signWith, type KeyPair } from "../../node/keys.js";
-import { Writer } from "../../node/common/codec.js";
 import { DEFAULT_REQUEST_LIFETIME_BLOCKS } from "../../node/common/limits.js";
 import { bytesEqual } from "../../node/common/bytes.js";
 import type { ProofNode } from "../../node/store/core/proof.js";
+import { baseRuleCall, createDomainCall } from "../../node/common/system-calls.js";
 
 export function holders(c: Cluster, key: string): number[] {
   const p = keyPath(key);
@@ -112,20 +112,12 @@ export class Signer {
   }
 
   createDomain(name: string): Promise<Uint8Array> {
-    return this.request(
-      ".root_rule",
-      [".base_rule_template", `${name}/.base_rule`, `${name}/.owner`],
-      new Writer().string(name).bytes(this.key.publicKey).finish(),
-    );
+    const call = createDomainCall(name, this.key.publicKey);
+    return this.request(call.op, call.touched, call.args);
   }
 
   baseRule(domain: string, writes: Array<[string, Uint8Array | null]>): Promise<Uint8Array> {
-    const w = new Writer().varint(writes.length);
-    for (const [k, v] of writes) {
-      w.string(k);
-      if (v === null) w.u8(0);
-      else w.u8(1).bytes(v);
-    }
-    return this.request(`${domain}/.base_rule`, [`${domain}/.owner`, ...writes.map(([k]) => k)], w.finish());
+    const call = baseRuleCall(domain, writes);
+    return this.request(call.op, call.touched, call.args);
   }
 }
