@@ -203,6 +203,12 @@ export class Cluster {
     return this.logs[id]!.join("");
   }
 
+  /** Writes the tail (`chars` characters) of every node's log to stderr: what a failed test shows. */
+  printLogs(chars = 1500): void {
+    for (let i = 0; i < this.logs.length; i++)
+      process.stderr.write(`--- node ${i}\n${this.logsOf(i).slice(-chars)}\n`);
+  }
+
   async waitFor(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
     const end = Date.now() + timeoutMs;
     for (;;) {

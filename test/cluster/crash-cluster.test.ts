@@ -124,7 +124,7 @@ test(
         );
       }
     } catch (e) {
-      for (let i = 0; i < 4; i++) process.stderr.write(`--- node ${i}\n${c.logsOf(i).slice(-1500)}\n`);
+      c.printLogs();
       throw e;
     } finally {
       await c.stop();

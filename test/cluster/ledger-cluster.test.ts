@@ -238,7 +238,7 @@ test("4 nodes, k = 2: the ledger through the node API", { timeout: 240_000 }, as
     await c.ready();
     await scenario(c);
   } catch (e) {
-    for (let i = 0; i < 4; i++) process.stderr.write(`--- node ${i}\n${c.logsOf(i).slice(-2000)}\n`);
+    c.printLogs(2000);
     throw e;
   } finally {
     await c.stop();
