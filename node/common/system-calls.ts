@@ -6,14 +6,14 @@ import { Writer } from "./codec.js";
 import { BASE_RULE_TEMPLATE_KEY, ROOT_RULE_KEY, baseRuleKey, ownerKey } from "./system-keys.js";
 
 /** An operation call before it is signed: what an EXECUTE names. */
-export interface SystemCall {
+export interface OpCall {
   readonly op: string;
   readonly touched: string[];
   readonly args: Uint8Array;
 }
 
 /** `.root_rule` creating domain `name` owned by `owner` (a 32-byte Ed25519 public key). */
-export function createDomainCall(name: string, owner: Uint8Array): SystemCall {
+export function createDomainCall(name: string, owner: Uint8Array): OpCall {
   return {
     op: ROOT_RULE_KEY,
     touched: [BASE_RULE_TEMPLATE_KEY, baseRuleKey(name), ownerKey(name)],
@@ -25,7 +25,7 @@ export function createDomainCall(name: string, owner: Uint8Array): SystemCall {
 export function baseRuleCall(
   domain: string,
   writes: ReadonlyArray<readonly [string, Uint8Array | null]>,
-): SystemCall {
+): OpCall {
   const w = new Writer().varint(writes.length);
   for (const [k, v] of writes) {
     w.string(k);
