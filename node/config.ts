@@ -8,6 +8,7 @@ import { fromHex } from "./common/bytes.js";
 import { genesisFromJson, type Genesis } from "./ledger/genesis.js";
 import { keyPairFromSeed, type KeyPair } from "./keys.js";
 import type { Level } from "./log.js";
+import { BYZANTINE_BEHAVIOURS as BYZANTINE, type Byzantine } from "./byzantine.js";
 
 export interface NodeConfigFile {
   id: number;
@@ -20,9 +21,6 @@ export interface NodeConfigFile {
   /** test-only misbehaviour (see NodeOptions.byzantine) */
   byzantine?: Byzantine;
 }
-
-const BYZANTINE = ["forge-get-root", "double-vote", "stub-records", "drop-requests"] as const;
-type Byzantine = (typeof BYZANTINE)[number];
 
 export interface LoadedConfig {
   readonly id: number;

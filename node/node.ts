@@ -99,7 +99,7 @@ import {
 } from "./cert-sync.js";
 import { HeaderCertifier, decodeHeaderSig, encodeHeaderSig } from "./certifier.js";
 import { TobShell } from "./tob/shell.js";
-import { stubRecords, withDoubleVote } from "./byzantine.js";
+import { stubRecords, withDoubleVote, type Byzantine } from "./byzantine.js";
 import { EvidenceBook } from "./evidence-book.js";
 import { decodeMessage, reconfigHeight, type Delivery } from "./tob/core/index.js";
 import type { Logger } from "./log.js";
@@ -118,15 +118,6 @@ export interface NodeOptions {
   /** Test-only misbehaviour (see Byzantine). Never set in production. */
   readonly byzantine?: Byzantine;
 }
-
-/**
- * Test-only misbehaviour, for the trust tests. "forge-get-root": GET proofs carry an altered value
- * and the node signs the resulting false root. "double-vote": next to each vote the node signs a
- * conflicting one (node/byzantine.ts). "stub-records": GET replies carry the node's honest root
- * statement and a valid proof in which the asked records are stubs. "drop-requests": the node admits
-every valid request and never orders it (a censor). Never set in production.
- */
-export type Byzantine = "forge-get-root" | "double-vote" | "stub-records" | "drop-requests";
 
 /** Test-only: the same proof with its first value altered, and the root that proof now has. */
 function forgeProof(bytes: Uint8Array): { proof: Uint8Array; root: Uint8Array } {

@@ -23,7 +23,7 @@ import { decodeReceipt } from "../../node/ledger/receipt.js";
 import { systemGenesisRecords } from "../../node/exec/built-ops.js";
 import { BUILT_OPS } from "../../node/cli/paths.js";
 import { freePorts, planCluster, writeClusterFiles } from "../../node/cli/cluster-files.js";
-import type { Byzantine } from "../../node/node.js";
+import type { Byzantine } from "../../node/byzantine.js";
 import {
   ExecuteRequestSchema,
   GetRequestSchema,
