@@ -21,16 +21,10 @@ import { Writer } from "../../node/common/codec.js";
 import { DEFAULT_REQUEST_LIFETIME_BLOCKS } from "../../node/common/limits.js";
 import { utf8 } from "../../node/common/bytes.js";
 import { baseRuleCall, createDomainCall } from "../../node/common/system-calls.js";
+import { systemGenesisRecords } from "../../node/exec/built-ops.js";
 
 export function opBytes(path: string): Uint8Array {
   return new Uint8Array(readFileSync(`build/ops/${path}`));
-}
-
-export function genesisRecords(): Array<{ key: string; value: Uint8Array }> {
-  return [
-    { key: ".root_rule", value: opBytes("system/root_rule.wasm") },
-    { key: ".base_rule_template", value: opBytes("system/base_rule.wasm") },
-  ];
 }
 
 export class Replicas {
@@ -40,11 +34,11 @@ export class Replicas {
     this.ledgers = partitions.map(
       (p) =>
         new Ledger(
-          HistoryTree.genesis(new Partition(p), T, genesisRecords()),
+          HistoryTree.genesis(new Partition(p), T, systemGenesisRecords()),
           createExecutor(),
           { verify: nodeEd25519Verify },
           trust,
-          { height: 0n, decided: [], modules: genesisRecords().map((r) => r.value) },
+          { height: 0n, decided: [], modules: systemGenesisRecords().map((r) => r.value) },
         ),
     );
   }
