@@ -3,8 +3,9 @@
 // today so that it can only shrink. Reads the TypeScript sources with the compiler's parser.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative, sep } from "node:path";
+import { readFileSync } from "node:fs";
+import { relative, sep } from "node:path";
+import { sourceFiles } from "./sources.js";
 import ts from "typescript";
 
 const MAX_FUNCTION_LINES = 120;
@@ -18,16 +19,6 @@ const LONGER: Readonly<Record<string, number>> = {
   "client/submit.ts:receiptWithin": 133,
   "client/reads.ts:firstValid": 130,
 };
-
-function sources(dir: string, out: string[] = []): string[] {
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (name === "node_modules" || name === "gen" || name === "assembly") continue;
-    if (statSync(p).isDirectory()) sources(p, out);
-    else if (p.endsWith(".ts") && !p.endsWith(".d.ts")) out.push(p);
-  }
-  return out;
-}
 
 /** Every function with a body in `src`, as name (anonymous ones by their enclosing name) and lines. */
 function functionLengths(file: string, src: string): Array<{ name: string; lines: number }> {
@@ -56,7 +47,7 @@ function functionLengths(file: string, src: string): Array<{ name: string; lines
 test(`no function in node/, client/, examples/, bench/ is longer than ${MAX_FUNCTION_LINES} lines`, () => {
   const over: string[] = [];
   const seen = new Map<string, number>();
-  for (const abs of ["node", "client", "examples", "bench"].flatMap((d) => sources(d))) {
+  for (const abs of sourceFiles("node", "client", "examples", "bench")) {
     const file = relative(".", abs).split(sep).join("/");
     for (const f of functionLengths(file, readFileSync(abs, "utf8"))) {
       const id = `${file}:${f.name}`;
