@@ -5,7 +5,6 @@
 // proof against the newest root; writes are signed requests whose receipt is trusted once f+1
 // nodes signed the same receipt.
 
-import { Writer } from "../node/common/codec.js";
 import { ArborError } from "../node/common/errors.js";
 import { checkModuleSize, checkValueSize } from "../node/common/bounds.js";
 import { genesisFromJson, type Genesis, type GenesisNode } from "../node/ledger/genesis.js";
@@ -36,6 +35,7 @@ import {
   type TrustedReceipt,
 } from "./types.js";
 import type { StatusReply } from "../proto/gen/arbor/v1/client_pb.js";
+import { baseRuleCall, createDomainCall } from "../node/common/system-calls.js";
 
 export { describeEvidence } from "./audit.js";
 export {
@@ -239,9 +239,7 @@ export class ArborClient {
 
   createDomain(name: string, opts?: CallOptions): Promise<TrustedReceipt> {
     return this.execute({
-      op: ".root_rule",
-      touched: [".base_rule_template", `${name}/.base_rule`, `${name}/.owner`],
-      args: new Writer().string(name).bytes(this.key.publicKey).finish(),
+      ...createDomainCall(name, this.key.publicKey),
       ...(opts?.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     });
   }
@@ -253,16 +251,8 @@ export class ArborClient {
     opts?: CallOptions,
   ): Promise<TrustedReceipt> {
     for (const [, v] of writes) if (v !== null) checkValueSize(v.length);
-    const w = new Writer().varint(writes.length);
-    for (const [k, v] of writes) {
-      w.string(k);
-      if (v === null) w.u8(0);
-      else w.u8(1).bytes(v);
-    }
     return this.transact({
-      op: `${domain}/.base_rule`,
-      touched: [`${domain}/.owner`, ...writes.map(([k]) => k)],
-      args: w.finish(),
+      ...baseRuleCall(domain, writes),
       ...(opts?.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     });
   }

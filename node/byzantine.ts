@@ -13,15 +13,12 @@ import { labelOf, type ProofNode } from "./store/core/proof.js";
 import { decodeProof, encodeProof } from "./store/core/proof-codec.js";
 import { bitAt } from "./store/core/path.js";
 
-const FAKE_TAG = utf8(BYZANTINE_FAKE_BLOCK_TAG);
-
-/** The consensus bytes to send in place of `bytes`: itself, plus a conflicting vote if it is one. */
 /**
- * The test-only misbehaviours a node can be started with. "forge-get-root": GET proofs carry an
- * altered value and the node signs the resulting false root. "double-vote": next to each vote the
- * node signs a conflicting one. "stub-records": GET replies carry the node's honest root statement
- * and a valid proof in which the asked records are stubs. "drop-requests": the node admits every
- * valid request and never orders it (a censor). Never set in production.
+ * Test-only misbehaviour, for the trust tests. "forge-get-root": GET proofs carry an altered value
+ * and the node signs the resulting false root. "double-vote": next to each vote the node signs a
+ * conflicting one (withDoubleVote). "stub-records": GET replies carry the node's honest root
+ * statement and a valid proof in which the asked records are stubs. "drop-requests": the node admits
+ * every valid request and never orders it (a censor). Never set in production.
  */
 export const BYZANTINE_BEHAVIOURS = [
   "forge-get-root",
@@ -31,6 +28,9 @@ export const BYZANTINE_BEHAVIOURS = [
 ] as const;
 export type Byzantine = (typeof BYZANTINE_BEHAVIOURS)[number];
 
+const FAKE_TAG = utf8(BYZANTINE_FAKE_BLOCK_TAG);
+
+/** The consensus bytes to send in place of `bytes`: itself, plus a conflicting vote if it is one. */
 export function withDoubleVote(
   bytes: Uint8Array,
   chain: Uint8Array,

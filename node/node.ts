@@ -20,7 +20,7 @@ import { createExecutor } from "./exec/index.js";
 import { nodeSignatureVerifier as verifier } from "./exec/host-crypto.js";
 import { Ledger } from "./ledger/ledger.js";
 import { receiptSigningMessage } from "./ledger/receipt.js";
-import { headerHash } from "./ledger/header.js";
+import { headerHash, type Header } from "./ledger/header.js";
 import { Membership, SCHEDULE_EXTRA_KEY, decodeSchedule } from "./membership.js";
 import { chainId, genesisRecords, type Genesis, type GenesisNode } from "./ledger/genesis.js";
 import { signWith, type KeyPair } from "./keys.js";
@@ -103,9 +103,47 @@ export class ArborNode {
 
   async start(): Promise<void> {
     installNodeSha256();
-    const g = this.opts.genesis;
-    const log = this.opts.log;
     mkdirSync(this.opts.dataDir, { recursive: true });
+    const { ledger, m } = await this.openState();
+    const prev = await this.openCertifier(m);
+    this.net = new PeerNet({
+      chain: this.chain,
+      self: this.opts.key,
+      peers: this.opts.genesis.nodes.filter((n) => n.id !== this.me.id),
+      isAllowed: (hex) => m.allows(hex),
+      onFrame: (from, channel, payload) => this.onFrame(from, channel, payload),
+      log: (msg, f) => this.opts.log.debug(msg, f),
+    });
+    this.certification = new Certification({
+      me: this.me,
+      nodes: this.opts.genesis.nodes,
+      net: this.net,
+      certifier: this.certifier,
+      receiptStore: this.receiptStore,
+      appliedHeight: () => this.pipeline.appliedHeight,
+      log: this.opts.log,
+    });
+    this.pipeline = this.openPipeline(ledger, m, prev);
+    await this.openConsensus(m);
+    const listen = await this.serve(ledger, m);
+    this.net.start();
+    this.certification.start();
+    this.tob.start((e) => {
+      this.opts.log.error("consensus storage failed; stopping", { error: String(e) });
+      void this.close().finally(() => process.exit(70));
+    });
+    this.opts.log.info("node started", {
+      id: this.me.id,
+      listen,
+      height: this.height,
+      root: toHex(this.root),
+      prefixes: this.me.prefixes,
+    });
+  }
+
+  /** The store, the validator schedule it holds, and the ledger over them. */
+  private async openState(): Promise<{ ledger: Ledger; m: Membership }> {
+    const g = this.opts.genesis;
     const genesis = genesisRecords(g);
     this.store = await LevelStore.open(join(this.opts.dataDir, "store"), {
       partition: new Partition(this.me.prefixes),
@@ -132,6 +170,11 @@ export class ArborNode {
         modules: await loadModules(this.store, genesis),
       },
     );
+    return { ledger, m };
+  }
+
+  /** The certifier and receipt store, resumed; returns the newest header the chain goes on from. */
+  private async openCertifier(m: Membership): Promise<Header | undefined> {
     this.meta = new Level<Uint8Array, Uint8Array>(join(this.opts.dataDir, "node"), {
       keyEncoding: "view",
       valueEncoding: "view",
@@ -148,25 +191,11 @@ export class ArborNode {
       id: this.me.id,
       key: this.opts.key,
     });
+    return prev;
+  }
 
-    this.net = new PeerNet({
-      chain: this.chain,
-      self: this.opts.key,
-      peers: g.nodes.filter((n) => n.id !== this.me.id),
-      isAllowed: (hex) => m.allows(hex),
-      onFrame: (from, channel, payload) => this.onFrame(from, channel, payload),
-      log: (msg, f) => log.debug(msg, f),
-    });
-    this.certification = new Certification({
-      me: this.me,
-      nodes: g.nodes,
-      net: this.net,
-      certifier: this.certifier,
-      receiptStore: this.receiptStore,
-      appliedHeight: () => this.pipeline.appliedHeight,
-      log,
-    });
-    this.pipeline = new BlockPipeline(
+  private openPipeline(ledger: Ledger, m: Membership, prev: Header | undefined): BlockPipeline {
+    return new BlockPipeline(
       {
         chain: this.chain,
         me: this.me,
@@ -180,7 +209,7 @@ export class ArborNode {
         reads: this.reads,
         setValidators: (fromHeight, keys) => this.tob.setValidators(fromHeight, keys),
         signed: (s) => this.certification.send(s),
-        log,
+        log: this.opts.log,
       },
       {
         view: {
@@ -191,6 +220,11 @@ export class ArborNode {
         lastHeaderHash: prev ? headerHash(prev) : new Uint8Array(32),
       },
     );
+  }
+
+  private async openConsensus(m: Membership): Promise<void> {
+    const g = this.opts.genesis;
+    const log = this.opts.log;
     this.tob = await TobShell.open({
       dir: join(this.opts.dataDir, "consensus"),
       core: {
@@ -214,9 +248,12 @@ export class ArborNode {
     // block that decided it, the consensus on its next step): re-announce every change the store
     // knows, so one lost to a crash in between is scheduled again; the others are no-ops.
     for (const e of m.schedule.slice(1)) this.tob.setValidators(Number(e.fromHeight), m.epochKeysOf(e), true);
+  }
 
+  /** Binds the client API and the peer service; returns the address listened on. */
+  private async serve(ledger: Ledger, m: Membership): Promise<string> {
     const api = new ClientApi({
-      genesis: g,
+      genesis: this.opts.genesis,
       chain: this.chain,
       me: this.me,
       key: this.opts.key,
@@ -245,19 +282,7 @@ export class ArborNode {
       ),
     );
     this.server = server;
-    this.net.start();
-    this.certification.start();
-    this.tob.start((e) => {
-      log.error("consensus storage failed; stopping", { error: String(e) });
-      void this.close().finally(() => process.exit(70));
-    });
-    log.info("node started", {
-      id: this.me.id,
-      listen,
-      height: this.height,
-      root: toHex(this.root),
-      prefixes: this.me.prefixes,
-    });
+    return listen;
   }
 
   private sendConsensus(to: readonly string[], bytes: Uint8Array): void {

@@ -9,6 +9,8 @@ import type { ArborClient, TrustedReceipt } from "../../client/client.js";
 import { Writer } from "../../node/common/codec.js";
 import { bytesEqual } from "../../node/common/bytes.js";
 import { ArborError } from "../../node/common/errors.js";
+import { ownerKey } from "../../node/common/system-keys.js";
+import type { OpCall } from "../../node/common/system-calls.js";
 
 /** The banking ops compiled by `npm run build:ops` (this file runs as dist/examples/banking/bank.js). */
 export const BANKING_WASM_DIR = fileURLToPath(new URL("../../../build/ops/banking/", import.meta.url));
@@ -25,6 +27,51 @@ export interface Account {
 }
 
 export class BankError extends ArborError {}
+
+/**
+ * The banking calls of `domain` as pure values (the argument encodings of docs/protocol.md §9):
+ * the one place that says which records each operation touches and how its arguments are laid out.
+ */
+export class BankCalls {
+  constructor(readonly domain = "bank") {}
+
+  op(name: OpName): string {
+    return `${this.domain}/${name}`;
+  }
+
+  account(name: string): string {
+    return `${this.domain}/accounts/${name}`;
+  }
+
+  open(name: string): OpCall {
+    const key = this.account(name);
+    return { op: this.op("open"), touched: [key], args: new Writer().string(key).finish() };
+  }
+
+  /** Domain owner only. */
+  mint(name: string, amount: bigint): OpCall {
+    const key = this.account(name);
+    return {
+      op: this.op("mint"),
+      touched: [ownerKey(this.domain), key],
+      args: new Writer().string(key).varint64(amount).finish(),
+    };
+  }
+
+  transfer(from: string, to: string, amount: bigint): OpCall {
+    const [a, b] = [this.account(from), this.account(to)];
+    return {
+      op: this.op("transfer"),
+      touched: [a, b],
+      args: new Writer().string(a).string(b).varint64(amount).finish(),
+    };
+  }
+
+  /** The records that deploy every banking operation through the domain's base rule. */
+  deployWrites(ops = loadBankingOps()): Array<[string, Uint8Array]> {
+    return OP_NAMES.map((n) => [this.op(n), ops.get(n)!]);
+  }
+}
 
 export function decodeAccount(v: Uint8Array): Account {
   if (v.length !== ACCOUNT_BYTES)
@@ -65,17 +112,21 @@ export interface BalanceProof {
 }
 
 export class Bank {
+  readonly calls: BankCalls;
+
   constructor(
     readonly client: ArborClient,
     readonly domain = "bank",
-  ) {}
+  ) {
+    this.calls = new BankCalls(domain);
+  }
 
   op(name: OpName): string {
-    return `${this.domain}/${name}`;
+    return this.calls.op(name);
   }
 
   account(name: string): string {
-    return `${this.domain}/accounts/${name}`;
+    return this.calls.account(name);
   }
 
   /**
@@ -83,9 +134,9 @@ export class Bank {
    * whose code differs from what is there. Returns what it had to do.
    */
   async setup(ops = loadBankingOps()): Promise<SetupResult> {
-    const ownerKey = `${this.domain}/.owner`;
-    const now = await this.client.get([ownerKey, ...OP_NAMES.map((n) => this.op(n))]);
-    const owner = now.get(ownerKey) ?? null;
+    const ownerRecord = ownerKey(this.domain);
+    const now = await this.client.get([ownerRecord, ...OP_NAMES.map((n) => this.op(n))]);
+    const owner = now.get(ownerRecord) ?? null;
     let createdDomain = false;
     if (owner === null) {
       await this.client.createDomain(this.domain);
@@ -107,26 +158,16 @@ export class Bank {
 
   /** Opens an account owned by this client's key (balance 0). */
   openAccount(name: string): Promise<TrustedReceipt> {
-    const key = this.account(name);
-    return this.client.transact({
-      op: this.op("open"),
-      touched: [key],
-      args: new Writer().string(key).finish(),
-    });
+    return this.client.transact(this.calls.open(name));
   }
 
   /** Domain owner only: creates `amount` in an account. */
   mint(name: string, amount: bigint): Promise<TrustedReceipt> {
-    const key = this.account(name);
-    return this.client.transact({
-      op: this.op("mint"),
-      touched: [`${this.domain}/.owner`, key],
-      args: new Writer().string(key).varint64(amount).finish(),
-    });
+    return this.client.transact(this.calls.mint(name, amount));
   }
 
   transferArgs(from: string, to: string, amount: bigint): Uint8Array {
-    return new Writer().string(this.account(from)).string(this.account(to)).varint64(amount).finish();
+    return this.calls.transfer(from, to, amount).args;
   }
 
   /**
@@ -140,11 +181,7 @@ export class Bank {
     amount: bigint,
     opts: { retry?: boolean; proof?: Uint8Array } = {},
   ): Promise<TrustedReceipt> {
-    const o = {
-      op: this.op("transfer"),
-      touched: [this.account(from), this.account(to)],
-      args: this.transferArgs(from, to, amount),
-    };
+    const o = this.calls.transfer(from, to, amount);
     if (opts.proof !== undefined) return this.client.execute({ ...o, proof: opts.proof });
     return opts.retry === false ? this.client.execute(o) : this.client.transact(o);
   }

@@ -1,5 +1,9 @@
 // Typed errors. Every error that hostile input can cause is an ArborError with a stable `code`,
-// so callers can branch on the code and never have to parse a message.
+// so callers can branch on the code and never have to parse a message. Also the assertions that
+// state a function's contract in code (TigerStyle): `expects` what it requires of its caller,
+// `ensures` what it guarantees, `invariant` what holds in between. A failed one is a bug in this
+// code, never a verdict on input: it throws InvariantError, which no caller catches as input error.
+// Keep them cheap (no loops over keys or bytes): they run in production.
 
 export class ArborError extends Error {
   readonly code: string;
@@ -29,4 +33,14 @@ export class InvariantError extends Error {
 
 export function invariant(cond: unknown, message: string): asserts cond {
   if (!cond) throw new InvariantError(message);
+}
+
+/** A precondition: what the function requires of its caller. */
+export function expects(cond: unknown, message: string): asserts cond {
+  if (!cond) throw new InvariantError(`precondition: ${message}`);
+}
+
+/** A postcondition: what the function guarantees to its caller. */
+export function ensures(cond: unknown, message: string): asserts cond {
+  if (!cond) throw new InvariantError(`postcondition: ${message}`);
 }

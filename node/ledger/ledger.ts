@@ -8,7 +8,7 @@
 
 import { bytesEqual, bytesToLatin1 } from "../common/bytes.js";
 import { evictedKey } from "../common/system-keys.js";
-import { ArborError, invariant } from "../common/errors.js";
+import { ArborError, ensures, expects, invariant } from "../common/errors.js";
 import { sha256 } from "../common/hash.js";
 import type { Executor } from "../exec/core/executor.js";
 import type { TouchedRecord } from "../exec/core/io.js";
@@ -30,7 +30,7 @@ import {
 } from "./request.js";
 import { verifyEvidence, type EvidenceContext } from "./evidence.js";
 import { Writer } from "../common/codec.js";
-import { MAX_VERIFIED_REQUESTS } from "../common/limits.js";
+import { MAX_VERIFIED_REQUESTS, TOB_MAX_BLOCK_REQUESTS } from "../common/limits.js";
 import type { SignatureVerifier } from "../common/signature-verifier.js";
 
 export interface BlockOutcome {
@@ -174,8 +174,10 @@ export class Ledger {
    * which must not be served (nor may another block start).
    */
   startBlock(height: bigint, requests: readonly Uint8Array[]): BlockRun {
-    invariant(!this.running, "a block is already being applied");
-    invariant(height > this.sealedHeight, "blocks are applied in height order");
+    expects(!this.running, "a block is already being applied");
+    expects(height > this.sealedHeight, "blocks are applied in height order");
+    expects(requests.length <= TOB_MAX_BLOCK_REQUESTS, "a decided block is within the block bound");
+    const startTime = this.history.now;
     this.running = true;
     this.evicted = [];
     this.decided = [];
@@ -200,6 +202,7 @@ export class Ledger {
         this.decidedIds.seal(height);
         this.sealedHeight = height;
         const encodedReceipts = receipts.map(encodeReceipt);
+        ensureOutcome(height, receipts, requests.length, this.history.now - startTime);
         return {
           height,
           receipts,
@@ -338,6 +341,26 @@ export class Ledger {
 
 function* valuesOf(writes: readonly { value: Uint8Array | null }[]): Iterable<Uint8Array> {
   for (const w of writes) if (w.value !== null) yield w.value;
+}
+
+/**
+ * What a sealed block guarantees: one receipt per request, in order, all of this block, and the
+ * logical time advanced by one per accepted request (rejected ones change no record).
+ */
+function ensureOutcome(
+  height: bigint,
+  receipts: readonly Receipt[],
+  requests: number,
+  advanced: number,
+): void {
+  ensures(receipts.length === requests, "one receipt per request");
+  let accepted = 0;
+  for (let i = 0; i < receipts.length; i++) {
+    const r = receipts[i]!;
+    ensures(r.height === height && r.index === i, "receipts are of this block, in request order");
+    if (r.status === "accepted") accepted++;
+  }
+  ensures(advanced === accepted, "the logical time advances once per accepted request");
 }
 
 function rejected(

@@ -4,7 +4,8 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, statSync, existsSync } from "node:fs";
+import { readFileSync, statSync, existsSync } from "node:fs";
+import { sourceFiles } from "./sources.js";
 import { join, dirname, normalize, relative, sep } from "node:path";
 
 const ROOT = process.cwd();
@@ -70,17 +71,6 @@ function clientLayer(file: string): number {
   return CLIENT_LAYERS.findIndex((l) => name !== undefined && l.includes(name));
 }
 
-function walk(dir: string, out: string[] = []): string[] {
-  if (!existsSync(dir)) return out;
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (name === "node_modules" || name === "gen" || name === "assembly") continue;
-    if (statSync(p).isDirectory()) walk(p, out);
-    else if (p.endsWith(".ts") && !p.endsWith(".d.ts")) out.push(p);
-  }
-  return out;
-}
-
 function rel(p: string): string {
   return relative(ROOT, p).split(sep).join("/");
 }
@@ -101,7 +91,7 @@ function coreOf(file: string): string | undefined {
   return CORE_DIRS.find((d) => file === d || file.startsWith(d + "/"));
 }
 
-const files = ["node", "client", "ops", "examples"].flatMap((d) => walk(join(ROOT, d)));
+const files = sourceFiles(...["node", "client", "ops", "examples"].map((d) => join(ROOT, d)));
 
 /** The project file a relative import names (`./x.js` is the source `./x.ts`), if it is one. */
 function resolveImport(fromFile: string, spec: string): string | undefined {
@@ -157,7 +147,9 @@ function findCycle(edges: ReadonlyMap<string, readonly string[]>): string[] | nu
 }
 
 test("no import cycle among the project's files (type-only imports included)", () => {
-  const graph = importGraph(["node", "client", "examples", "bench"].flatMap((d) => walk(join(ROOT, d))));
+  const graph = importGraph(
+    sourceFiles(...["node", "client", "examples", "bench"].map((d) => join(ROOT, d))),
+  );
   // The graph is real: imports resolve to files (else the check would pass vacuously).
   const ledger = [...graph].find(([f]) => rel(f) === "node/ledger/ledger.ts");
   assert.ok(ledger && ledger[1].some((t) => rel(t) === "node/ledger/evidence.ts"));

@@ -4,18 +4,8 @@
 // declarations and may repeat a name. Generated code is not ours to name and is skipped.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
-
-function sources(dir: string, out: string[] = []): string[] {
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (name === "gen" || name === "node_modules" || name === "assembly") continue;
-    if (statSync(p).isDirectory()) sources(p, out);
-    else if (p.endsWith(".ts") && !p.endsWith(".d.ts")) out.push(p);
-  }
-  return out;
-}
+import { readFileSync } from "node:fs";
+import { sourceFiles } from "./sources.js";
 
 const DECLARATION =
   /^export\s+(?:declare\s+)?(?:abstract\s+)?(?:const\s+)?(?:class|interface|type|enum)\s+([A-Za-z_$][\w$]*)/gm;
@@ -29,7 +19,7 @@ function declaredNames(files: readonly { file: string; src: string }[]): Map<str
 }
 
 test("no two exported classes, interfaces, types or enums in node/ and client/ share a name", () => {
-  const files = [...sources("node"), ...sources("client")].map((file) => ({
+  const files = sourceFiles("node", "client").map((file) => ({
     file,
     src: readFileSync(file, "utf8"),
   }));

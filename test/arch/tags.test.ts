@@ -3,17 +3,9 @@
 // sources of the product (node/, client/).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { sourceFiles } from "./sources.js";
 import { join } from "node:path";
-
-function sources(dir: string, out: string[] = []): string[] {
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) sources(p, out);
-    else if (p.endsWith(".ts") && !p.endsWith(".d.ts")) out.push(p);
-  }
-  return out;
-}
 
 /** String literals that look like a versioned tag (`arbor:…:v1`, or the old `arbor/…/v1`). */
 const TAG_LITERAL = /["'`]arbor[:/][a-z0-9:/-]*v\d+["'`]/;
@@ -22,7 +14,7 @@ const SYSTEM_KEY_LITERAL = /["'`]\.arbor\/[a-z]/;
 
 test("domain-separation tags and system-domain keys are spelled in one place each", () => {
   const found: string[] = [];
-  for (const file of [...sources("node"), ...sources("client")]) {
+  for (const file of sourceFiles("node", "client")) {
     const lines = readFileSync(file, "utf8").split("\n");
     lines.forEach((line, i) => {
       if (/^\s*(\/\/|\/\*|\*)/.test(line)) return;

@@ -12,7 +12,8 @@ import {
   type Header,
   type Validator,
 } from "../../node/ledger/header.js";
-import { chainId, type Genesis } from "../../node/ledger/genesis.js";
+import { chainId } from "../../node/ledger/genesis.js";
+import { genesisOf } from "../ledger/light-chain.js";
 import { encodeValidators } from "../../node/ledger/validators-codec.js";
 import { installNodeSha256 } from "../../node/platform.js";
 import { verifyTransition, type Transition } from "../../client/transition.js";
@@ -22,18 +23,7 @@ import { ValidatorHistory } from "../../client/validator-history.js";
 installNodeSha256();
 
 const keys = Array.from({ length: 4 }, () => generateKeyPair());
-const genesis: Genesis = {
-  name: "transition",
-  T: 64,
-  replication: 4,
-  nodes: keys.map((k, id) => ({
-    id,
-    publicKey: k.publicKey,
-    address: `127.0.0.1:${9100 + id}`,
-    prefixes: [""],
-  })),
-  records: [],
-};
+const genesis = genesisOf("transition", keys);
 const chain = chainId(genesis);
 const all: Validator[] = keys.map((k, id) => ({ id, publicKey: k.publicKey }));
 const after = all.filter((v) => v.id !== 3);

@@ -3,19 +3,14 @@
 // Requests rotate over the nodes, so some of these writes are handed to the censor first.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Cluster } from "./cluster.js";
-import { ArborClient } from "../../client/index.js";
+import { withSdkCluster } from "./sdk-cluster.js";
 import { Bank, loadBankingOps } from "../../examples/banking/bank.js";
 
 test(
   "a node that admits writes and drops them delays them and cannot censor them",
   { timeout: 240_000 },
   async () => {
-    const c = await Cluster.create({ n: 4, k: 4, byzantine: { 0: "drop-requests" } });
-    c.startAll();
-    const client = await ArborClient.connect({ genesis: c.genesis });
-    try {
-      await c.ready();
+    await withSdkCluster({ n: 4, k: 4, byzantine: { 0: "drop-requests" } }, async (_c, client) => {
       const bank = new Bank(client);
       await bank.setup(loadBankingOps());
       await bank.openAccount("a");
@@ -26,9 +21,6 @@ test(
       const after = await bank.balances(["a", "b"]);
       assert.equal(after.accounts.get("a")!.balance, 92n);
       assert.equal(after.accounts.get("b")!.balance, 8n);
-    } finally {
-      client.close();
-      await c.stop();
-    }
+    });
   },
 );

@@ -17,12 +17,13 @@ import {
 import { CHANNEL_OPTIONS, serviceDefinition } from "../../proto/grpc.js";
 import type { Genesis } from "../../node/ledger/genesis.js";
 import type { KeyPair } from "../../node/keys.js";
+import { bytesEqual } from "../../node/common/bytes.js";
 import { nodeProcessEnv } from "../../node/node-env.js";
 import { decodeReceipt } from "../../node/ledger/receipt.js";
 import { systemGenesisRecords } from "../../node/exec/built-ops.js";
 import { BUILT_OPS } from "../../node/cli/paths.js";
 import { freePorts, planCluster, writeClusterFiles } from "../../node/cli/cluster-files.js";
-import type { Byzantine } from "../../node/node.js";
+import type { Byzantine } from "../../node/byzantine.js";
 import {
   ExecuteRequestSchema,
   GetRequestSchema,
@@ -201,6 +202,24 @@ export class Cluster {
 
   logsOf(id: number): string {
     return this.logs[id]!.join("");
+  }
+
+  /** Writes the tail (`chars` characters) of every node's log to stderr: what a failed test shows. */
+  printLogs(chars = 1500): void {
+    for (let i = 0; i < this.logs.length; i++)
+      process.stderr.write(`--- node ${i}\n${this.logsOf(i).slice(-chars)}\n`);
+  }
+
+  /** Waits until every node reports the same height and root (all must be running). */
+  converged(timeoutMs: number, what = "all nodes at the same height and root"): Promise<void> {
+    return this.waitFor(
+      async () => {
+        const st = await Promise.all(this.clients.map((x) => x.status()));
+        return st.every((s) => s.height === st[0]!.height && bytesEqual(s.root, st[0]!.root));
+      },
+      timeoutMs,
+      what,
+    );
   }
 
   async waitFor(cond: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

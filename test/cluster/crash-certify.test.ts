@@ -169,7 +169,7 @@ test(
           `node ${id} certified without holes at the end`,
         );
     } catch (e) {
-      for (let i = 0; i < N; i++) process.stderr.write(`--- node ${i}\n${c.logsOf(i).slice(-2000)}\n`);
+      c.printLogs(2000);
       throw e;
     } finally {
       client?.close();

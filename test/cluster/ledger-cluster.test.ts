@@ -5,69 +5,34 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Cluster } from "./cluster.js";
-import { Signer, fetchProof } from "./requests.js";
-import { opBytes } from "../ledger/harness.js";
-import { decodeReceipt, type Receipt } from "../../node/ledger/receipt.js";
-import { Writer } from "../../node/common/codec.js";
-import { bytesEqual, toHex } from "../../node/common/bytes.js";
+import {
+  Signer,
+  bank as calls,
+  deployBank,
+  fetchProof,
+  provenBalance,
+  receiptStatus as status,
+  submitVia,
+} from "./requests.js";
+import { bytesEqual } from "../../node/common/bytes.js";
 import { decodeStatement } from "../../node/ledger/statement.js";
-import { decodeProof } from "../../node/store/core/proof-codec.js";
-import { provenState } from "../../node/store/core/proof.js";
-import { keyPath } from "../../node/store/core/path.js";
-import { holders } from "./requests.js";
 
 const T = 12;
 
-async function submit(c: Cluster, req: Uint8Array, via = 0): Promise<Receipt> {
-  const ack = await c.clients[via]!.execute(req);
-  assert.ok(ack.accepted, `not admitted: ${ack.reason} ${ack.message}`);
-  // Correct nodes keep equal receipt bytes: ask two nodes.
-  const [a, b] = await Promise.all([
-    c.clients[via]!.waitReceipt(ack.requestId),
-    c.clients[(via + 1) % c.clients.length]!.waitReceipt(ack.requestId),
-  ]);
-  assert.equal(toHex(a.receipt), toHex(b.receipt), "two nodes signed different receipts");
-  return decodeReceipt(a.receipt);
-}
-
-const status = (r: Receipt) => (r.status === "accepted" ? "accepted" : r.reason);
-const acct = (n: string) => `bank/accounts/${n}`;
-
-async function balance(c: Cluster, name: string): Promise<bigint | null> {
-  const h = holders(c, acct(name))[0]!;
-  const r = await c.clients[h]!.get([acct(name)], false);
-  const s = provenState(decodeProof(r.proof).root, keyPath(acct(name)));
-  if (!s.covered || !s.present || !s.value) return null;
-  return new DataView(s.value.buffer, s.value.byteOffset).getBigUint64(32);
-}
-
-async function settle(c: Cluster): Promise<void> {
-  await c.waitFor(
-    async () => {
-      const st = await Promise.all(c.clients.map((x) => x.status()));
-      return st.every((s) => s.height === st[0]!.height && bytesEqual(s.root, st[0]!.root));
-    },
-    20_000,
-    "all nodes at the same height and root",
-  );
-}
+/** Correct nodes keep equal receipt bytes: each receipt is asked of two nodes. */
+const submit = (c: Cluster, req: Uint8Array, via = 0) => submitVia(c, req, via, { crossCheck: true });
+const acct = (n: string) => calls.account(n);
 
 async function bankSetup(c: Cluster): Promise<{ bank: Signer; users: Map<string, Signer> }> {
   const bank = new Signer(c);
-  assert.equal(status(await submit(c, await bank.createDomain("bank"))), "accepted");
-  const deploy = await bank.baseRule("bank", [
-    ["bank/open", opBytes("banking/open.wasm")],
-    ["bank/mint", opBytes("banking/mint.wasm")],
-    ["bank/transfer", opBytes("banking/transfer.wasm")],
-  ]);
-  assert.equal(status(await submit(c, deploy, 1)), "accepted");
+  await deployBank(bank, (r) => submit(c, r, 1));
   const users = new Map<string, Signer>();
   const names = Array.from({ length: 8 }, (_, i) => `u${i}`);
   const opens = await Promise.all(
     names.map(async (n) => {
       const s = new Signer(c);
       users.set(n, s);
-      return s.request("bank/open", [acct(n)], new Writer().string(acct(n)).finish());
+      return s.call(calls.open(n));
     }),
   );
   const rs = await Promise.all(opens.map((r, i) => submit(c, r, i % c.clients.length)));
@@ -75,17 +40,10 @@ async function bankSetup(c: Cluster): Promise<{ bank: Signer; users: Map<string,
     rs.map(status),
     names.map(() => "accepted"),
   );
-  const mints = await Promise.all(
-    names.map((n) =>
-      bank.request("bank/mint", ["bank/.owner", acct(n)], new Writer().string(acct(n)).varint(1000).finish()),
-    ),
-  );
+  const mints = await Promise.all(names.map((n) => bank.call(calls.mint(n, 1000n))));
   for (const m of mints) assert.equal(status(await submit(c, m)), "accepted");
   return { bank, users };
 }
-
-const transfer = (from: string, to: string, amount: number) =>
-  new Writer().string(acct(from)).string(acct(to)).varint(amount).finish();
 
 async function scenario(c: Cluster): Promise<void> {
   const { bank, users } = await bankSetup(c);
@@ -98,9 +56,7 @@ async function scenario(c: Cluster): Promise<void> {
     ["u4", "u5"],
     ["u6", "u7"],
   ];
-  const reqs = await Promise.all(
-    pairs.map(([a, b]) => u(a).request("bank/transfer", [acct(a), acct(b)], transfer(a, b, 100))),
-  );
+  const reqs = await Promise.all(pairs.map(([a, b]) => u(a).call(calls.transfer(a, b, 100n))));
   const rs = await Promise.all(reqs.map((r, i) => submit(c, r, i % c.clients.length)));
   assert.deepEqual(
     rs.map(status),
@@ -109,18 +65,8 @@ async function scenario(c: Cluster): Promise<void> {
 
   // A record changed since the proof: two transfers from u0 on the same proof.
   const proof = await fetchProof(c, ["bank/transfer", acct("u0"), acct("u2")]);
-  const first = await u("u0").request(
-    "bank/transfer",
-    [acct("u0"), acct("u2")],
-    transfer("u0", "u2", 10),
-    proof,
-  );
-  const second = await u("u0").request(
-    "bank/transfer",
-    [acct("u0"), acct("u2")],
-    transfer("u0", "u2", 20),
-    proof,
-  );
+  const first = await u("u0").call(calls.transfer("u0", "u2", 10n), proof);
+  const second = await u("u0").call(calls.transfer("u0", "u2", 20n), proof);
   assert.equal(status(await submit(c, first)), "accepted");
   assert.equal(status(await submit(c, second)), "record-changed");
 
@@ -132,29 +78,8 @@ async function scenario(c: Cluster): Promise<void> {
   // Absent in the proof, present now.
   const carol = new Signer(c);
   const carolProof = await fetchProof(c, ["bank/open", acct("carol")]);
-  assert.equal(
-    status(
-      await submit(
-        c,
-        await carol.request("bank/open", [acct("carol")], new Writer().string(acct("carol")).finish()),
-      ),
-    ),
-    "accepted",
-  );
-  assert.equal(
-    status(
-      await submit(
-        c,
-        await carol.request(
-          "bank/open",
-          [acct("carol")],
-          new Writer().string(acct("carol")).finish(),
-          carolProof,
-        ),
-      ),
-    ),
-    "record-changed",
-  );
+  assert.equal(status(await submit(c, await carol.call(calls.open("carol")))), "accepted");
+  assert.equal(status(await submit(c, await carol.call(calls.open("carol"), carolProof))), "record-changed");
 
   // A write outside the domain.
   assert.equal(
@@ -178,24 +103,12 @@ async function scenario(c: Cluster): Promise<void> {
   );
   const old = await fetchProof(c, ["bank/open", acct("dave")]);
   for (let i = 0; i < T + 1; i++) {
-    const r = await submit(
-      c,
-      await u("u1").request("bank/transfer", [acct("u1"), acct("u3")], transfer("u1", "u3", 1)),
-      i % c.clients.length,
-    );
+    const r = await submit(c, await u("u1").call(calls.transfer("u1", "u3", 1n)), i % c.clients.length);
     assert.equal(status(r), "accepted");
   }
   // The proof fetched before T operations is stale now.
   const dave = new Signer(c);
-  assert.equal(
-    status(
-      await submit(
-        c,
-        await dave.request("bank/open", [acct("dave")], new Writer().string(acct("dave")).finish(), old),
-      ),
-    ),
-    "stale-root",
-  );
+  assert.equal(status(await submit(c, await dave.call(calls.open("dave"), old))), "stale-root");
   assert.equal(
     status(
       await submit(
@@ -209,10 +122,10 @@ async function scenario(c: Cluster): Promise<void> {
     "accepted",
   );
 
-  await settle(c);
+  await c.converged(20_000);
   // Money is conserved: 8 × 1000 minted.
   let total = 0n;
-  for (const n of [...users.keys(), "carol"]) total += (await balance(c, n)) ?? 0n;
+  for (const n of [...users.keys(), "carol"]) total += (await provenBalance(c, n)) ?? 0n;
   assert.equal(total, 8000n);
   // Every node: same root; full records only of its partitions; bounded knowledge outside.
   const st = await Promise.all(c.clients.map((x) => x.status()));
@@ -238,7 +151,7 @@ test("4 nodes, k = 2: the ledger through the node API", { timeout: 240_000 }, as
     await c.ready();
     await scenario(c);
   } catch (e) {
-    for (let i = 0; i < 4; i++) process.stderr.write(`--- node ${i}\n${c.logsOf(i).slice(-2000)}\n`);
+    c.printLogs(2000);
     throw e;
   } finally {
     await c.stop();

@@ -1,5 +1,7 @@
 // Building signed requests against a live cluster straight from the node API: find the holders of
-// each key, GET proofs from them, join the proofs into one against the newest root, sign.
+// each key, GET proofs from them, join the proofs into one against the newest root, sign. Also the
+// banking domain as the cluster tests use it: deployed, called and read through the node API.
+import assert from "node:assert/strict";
 import { Cluster } from "./cluster.js";
 import { decodeProof, encodeProof } from "../../node/store/core/proof-codec.js";
 import { extendProof, mergeProofs } from "../../node/store/core/combine.js";
@@ -13,10 +15,13 @@ import {
   sortKeys,
 } from "../../node/ledger/request.js";
 import { generateKeyPair, signWith, type KeyPair } from "../../node/keys.js";
-import { Writer } from "../../node/common/codec.js";
 import { DEFAULT_REQUEST_LIFETIME_BLOCKS } from "../../node/common/limits.js";
-import { bytesEqual } from "../../node/common/bytes.js";
+import { bytesEqual, toHex } from "../../node/common/bytes.js";
 import type { ProofNode } from "../../node/store/core/proof.js";
+import { baseRuleCall, createDomainCall, type OpCall } from "../../node/common/system-calls.js";
+import { provenState } from "../../node/store/core/proof.js";
+import { decodeReceipt, type Receipt } from "../../node/ledger/receipt.js";
+import { BankCalls, decodeAccount, loadBankingOps } from "../../examples/banking/bank.js";
 
 export function holders(c: Cluster, key: string): number[] {
   const p = keyPath(key);
@@ -93,6 +98,11 @@ export class Signer {
   private nonce = 0n;
   constructor(private readonly c: Cluster) {}
 
+  /** `call` signed by this signer, against `proof` or a fresh one covering the op and its records. */
+  call(call: OpCall, proof?: Uint8Array): Promise<Uint8Array> {
+    return this.request(call.op, call.touched, call.args, proof);
+  }
+
   async request(op: string, touched: string[], args: Uint8Array, proof?: Uint8Array): Promise<Uint8Array> {
     const keys = sortKeys(touched);
     const p = proof ?? (await fetchProof(this.c, sortKeys([op, ...keys])));
@@ -112,20 +122,56 @@ export class Signer {
   }
 
   createDomain(name: string): Promise<Uint8Array> {
-    return this.request(
-      ".root_rule",
-      [".base_rule_template", `${name}/.base_rule`, `${name}/.owner`],
-      new Writer().string(name).bytes(this.key.publicKey).finish(),
-    );
+    const call = createDomainCall(name, this.key.publicKey);
+    return this.request(call.op, call.touched, call.args);
   }
 
   baseRule(domain: string, writes: Array<[string, Uint8Array | null]>): Promise<Uint8Array> {
-    const w = new Writer().varint(writes.length);
-    for (const [k, v] of writes) {
-      w.string(k);
-      if (v === null) w.u8(0);
-      else w.u8(1).bytes(v);
-    }
-    return this.request(`${domain}/.base_rule`, [`${domain}/.owner`, ...writes.map(([k]) => k)], w.finish());
+    const call = baseRuleCall(domain, writes);
+    return this.request(call.op, call.touched, call.args);
   }
+}
+
+/** The banking calls of domain "bank" (examples/banking/bank.ts). */
+export const bank = new BankCalls("bank");
+
+/**
+ * Hands `req` to node `via` (which must admit it) and waits for its receipt. `crossCheck`: also
+ * from the next node, which must hold the same receipt bytes (correct nodes agree on receipts).
+ */
+export async function submitVia(
+  c: Cluster,
+  req: Uint8Array,
+  via = 0,
+  o: { crossCheck?: boolean; timeoutMs?: number } = {},
+): Promise<Receipt> {
+  const ack = await c.clients[via]!.execute(req);
+  assert.ok(ack.accepted, `not admitted: ${ack.reason} ${ack.message}`);
+  const from = o.crossCheck ? [via, (via + 1) % c.clients.length] : [via];
+  const [a, b] = await Promise.all(from.map((n) => c.clients[n]!.waitReceipt(ack.requestId, o.timeoutMs)));
+  if (b) assert.equal(toHex(a!.receipt), toHex(b.receipt), "two nodes signed different receipts");
+  return decodeReceipt(a!.receipt);
+}
+
+/** "accepted", or the reason a receipt gives. */
+export function receiptStatus(r: Receipt): string {
+  return r.status === "accepted" ? "accepted" : r.reason;
+}
+
+/** Creates domain "bank" owned by `owner` and deploys the banking operations into it. */
+export async function deployBank(
+  owner: Signer,
+  submit: (req: Uint8Array) => Promise<Receipt>,
+): Promise<void> {
+  assert.equal(receiptStatus(await submit(await owner.createDomain(bank.domain))), "accepted", "create bank");
+  const deploy = await owner.baseRule(bank.domain, bank.deployWrites(loadBankingOps()));
+  assert.equal(receiptStatus(await submit(deploy)), "accepted", "deploy the banking operations");
+}
+
+/** An account's balance as one of its holders proves it; null when the proof shows no account. */
+export async function provenBalance(c: Cluster, name: string): Promise<bigint | null> {
+  const key = bank.account(name);
+  const r = await c.clients[holders(c, key)[0]!]!.get([key], false);
+  const s = provenState(decodeProof(r.proof).root, keyPath(key));
+  return s.covered && s.present && s.value ? decodeAccount(s.value).balance : null;
 }

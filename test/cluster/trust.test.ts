@@ -6,7 +6,8 @@
 // nodes agree, and the evicted node is refused: it falls behind and clients stop asking it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Cluster } from "./cluster.js";
+import type { Cluster } from "./cluster.js";
+import { withSdkCluster } from "./sdk-cluster.js";
 import { ArborClient, VerificationError } from "../../client/index.js";
 import { evictedKey } from "../../node/common/system-keys.js";
 import { Writer } from "../../node/common/codec.js";
@@ -67,74 +68,68 @@ test(
   { timeout: 300_000 },
   async () => {
     const LIAR = 3;
-    const c = await Cluster.create({
-      n: 4,
-      k: 2,
-      T: 512,
-      tickMs: 20,
-      byzantine: { [LIAR]: "forge-get-root" },
-    });
-    c.startAll();
-    const client = await ArborClient.connect({ genesis: c.genesis });
-    try {
-      await c.ready();
-      await client.createDomain("trust");
-      // Records held by the liar (and one honest node).
-      const keys: string[] = [];
-      for (let i = 0; keys.length < 3; i++)
-        if (client.holders(`trust/k${i}`).includes(LIAR)) keys.push(`trust/k${i}`);
-      const written = await client.writeRecords(
-        "trust",
-        keys.map((k) => [k, new Writer().string(k).finish()] as const),
-      );
-      // One node's receipt can come before the liar applied the block: let it hold the records.
-      await c.waitFor(
-        async () => (await c.clients[LIAR]!.status()).height >= written.receipt.height,
-        30_000,
-        "the liar to apply the write",
-      );
-      // Asked directly, the liar's answer fails verification at once.
-      const fresh = await ArborClient.connect({ genesis: c.genesis });
-      fresh.excluded.clear();
-      const check = (
-        fresh as unknown as {
-          reads: {
-            checkAnswer(id: number, reply: unknown, keys: string[], minHeight: bigint): Promise<unknown>;
-          };
-        }
-      ).reads;
-      await assert.rejects(
-        check.checkAnswer(LIAR, await fresh.node(LIAR).get([keys[0]!]), [keys[0]!], 0n),
-        (e: unknown) => e instanceof VerificationError && e.code === "client/forged-root",
-      );
-      // Through the SDK the read still succeeds, from honest holders.
-      const values = await fresh.get(keys);
-      for (const k of keys) assert.ok(values.get(k), `${k} read`);
-      // The audit finds the contradiction; the complaint evicts.
-      const found = await fresh.audit();
-      const against = found.find((f) => f.accused === LIAR) ?? fresh.suspects.find((s) => s.accused === LIAR);
-      assert.ok(against, "the audit proves the liar's misbehaviour");
-      assert.ok(
-        found.every((f) => f.accused === LIAR),
-        "no evidence against honest nodes",
-      );
-      const r = await fresh.complain(against.evidence, LIAR);
-      assert.equal(r.receipt.status, "accepted");
-      // The same offence again changes nothing.
-      await assert.rejects(
-        fresh.complain(against.evidence, LIAR),
-        (e: unknown) => (e as { code?: string }).code === "already-evicted",
-      );
-      assert.ok((await client.get([evictedKey(LIAR)])).get(evictedKey(LIAR)));
-      fresh.close();
-      await goesOnWithout(c, client, LIAR, "trust");
-    } catch (e) {
-      for (let i = 0; i < 4; i++) process.stderr.write(`--- node ${i}\n${c.logsOf(i).slice(-1500)}\n`);
-      throw e;
-    } finally {
-      client.close();
-      await c.stop();
-    }
+    await withSdkCluster(
+      {
+        n: 4,
+        k: 2,
+        T: 512,
+        tickMs: 20,
+        byzantine: { [LIAR]: "forge-get-root" },
+      },
+      async (c, client) => {
+        await client.createDomain("trust");
+        // Records held by the liar (and one honest node).
+        const keys: string[] = [];
+        for (let i = 0; keys.length < 3; i++)
+          if (client.holders(`trust/k${i}`).includes(LIAR)) keys.push(`trust/k${i}`);
+        const written = await client.writeRecords(
+          "trust",
+          keys.map((k) => [k, new Writer().string(k).finish()] as const),
+        );
+        // One node's receipt can come before the liar applied the block: let it hold the records.
+        await c.waitFor(
+          async () => (await c.clients[LIAR]!.status()).height >= written.receipt.height,
+          30_000,
+          "the liar to apply the write",
+        );
+        // Asked directly, the liar's answer fails verification at once.
+        const fresh = await ArborClient.connect({ genesis: c.genesis });
+        fresh.excluded.clear();
+        const check = (
+          fresh as unknown as {
+            reads: {
+              checkAnswer(id: number, reply: unknown, keys: string[], minHeight: bigint): Promise<unknown>;
+            };
+          }
+        ).reads;
+        await assert.rejects(
+          check.checkAnswer(LIAR, await fresh.node(LIAR).get([keys[0]!]), [keys[0]!], 0n),
+          (e: unknown) => e instanceof VerificationError && e.code === "client/forged-root",
+        );
+        // Through the SDK the read still succeeds, from honest holders.
+        const values = await fresh.get(keys);
+        for (const k of keys) assert.ok(values.get(k), `${k} read`);
+        // The audit finds the contradiction; the complaint evicts.
+        const found = await fresh.audit();
+        const against =
+          found.find((f) => f.accused === LIAR) ?? fresh.suspects.find((s) => s.accused === LIAR);
+        assert.ok(against, "the audit proves the liar's misbehaviour");
+        assert.ok(
+          found.every((f) => f.accused === LIAR),
+          "no evidence against honest nodes",
+        );
+        const r = await fresh.complain(against.evidence, LIAR);
+        assert.equal(r.receipt.status, "accepted");
+        // The same offence again changes nothing.
+        await assert.rejects(
+          fresh.complain(against.evidence, LIAR),
+          (e: unknown) => (e as { code?: string }).code === "already-evicted",
+        );
+        assert.ok((await client.get([evictedKey(LIAR)])).get(evictedKey(LIAR)));
+        fresh.close();
+        await goesOnWithout(c, client, LIAR, "trust");
+      },
+    );
   },
 );
 
@@ -143,41 +138,34 @@ test(
   { timeout: 300_000 },
   async () => {
     const VOTER = 2;
-    const c = await Cluster.create({
-      n: 4,
-      k: 2,
-      T: 512,
-      tickMs: 20,
-      byzantine: { [VOTER]: "double-vote" },
-    });
-    c.startAll();
-    const client = await ArborClient.connect({ genesis: c.genesis });
-    try {
-      await c.ready();
-      await client.createDomain("votes");
-      let found = await client.audit();
-      for (let i = 0; found.length === 0 && i < 20; i++) {
-        await client.writeRecords("votes", [[`votes/k${i}`, new Uint8Array([i])]]);
-        found = await client.audit();
-      }
-      assert.ok(found.length > 0, "the audit finds the double vote");
-      assert.ok(
-        found.every((f) => f.accused === VOTER && f.kind === "double-vote"),
-        "no evidence against honest nodes",
-      );
-      const r = await client.complain(found[0]!.evidence);
-      assert.equal(r.receipt.status, "accepted");
-      await assert.rejects(
-        client.complain(found[0]!.evidence),
-        (e: unknown) => (e as { code?: string }).code === "already-evicted",
-      );
-      await goesOnWithout(c, client, VOTER, "votes");
-    } catch (e) {
-      for (let i = 0; i < 4; i++) process.stderr.write(`--- node ${i}\n${c.logsOf(i).slice(-1500)}\n`);
-      throw e;
-    } finally {
-      client.close();
-      await c.stop();
-    }
+    await withSdkCluster(
+      {
+        n: 4,
+        k: 2,
+        T: 512,
+        tickMs: 20,
+        byzantine: { [VOTER]: "double-vote" },
+      },
+      async (c, client) => {
+        await client.createDomain("votes");
+        let found = await client.audit();
+        for (let i = 0; found.length === 0 && i < 20; i++) {
+          await client.writeRecords("votes", [[`votes/k${i}`, new Uint8Array([i])]]);
+          found = await client.audit();
+        }
+        assert.ok(found.length > 0, "the audit finds the double vote");
+        assert.ok(
+          found.every((f) => f.accused === VOTER && f.kind === "double-vote"),
+          "no evidence against honest nodes",
+        );
+        const r = await client.complain(found[0]!.evidence);
+        assert.equal(r.receipt.status, "accepted");
+        await assert.rejects(
+          client.complain(found[0]!.evidence),
+          (e: unknown) => (e as { code?: string }).code === "already-evicted",
+        );
+        await goesOnWithout(c, client, VOTER, "votes");
+      },
+    );
   },
 );

@@ -4,7 +4,7 @@
 // stored, and a miss is the same verdict everywhere.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Replicas, TestClient, genesisRecords, opBytes, str } from "./harness.js";
+import { Replicas, TestClient, opBytes, str } from "./harness.js";
 import { Ledger, type BlockOutcome } from "../../node/ledger/ledger.js";
 import { CodeBook, isModuleValue } from "../../node/ledger/code-book.js";
 import { createExecutor } from "../../node/exec/index.js";
@@ -14,6 +14,7 @@ import { toHex } from "../../node/common/bytes.js";
 import { sha256 } from "../../node/common/hash.js";
 import type { Receipt } from "../../node/ledger/receipt.js";
 import { installNodeSha256 } from "../../node/platform.js";
+import { systemGenesisRecords } from "../../node/exec/built-ops.js";
 
 installNodeSha256();
 
@@ -54,7 +55,7 @@ test("a request names its module by hash: small, and executed alike on every par
 test("a restarted ledger has the modules stored with the blocks; without them it would differ", () => {
   const { r, alice, deploy } = deployed();
   const verifier = { verify: nodeEd25519Verify };
-  const genesis = genesisRecords().map((g) => g.value);
+  const genesis = systemGenesisRecords().map((g) => g.value);
   const stored = deploy[0]!.modules.map((m) => m.code);
   const req = open(alice, "c");
   const other = open(alice, "d"); // against the same state as `req`

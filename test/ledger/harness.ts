@@ -20,16 +20,11 @@ import { generateKeyPair, signWith, type KeyPair } from "../../node/keys.js";
 import { Writer } from "../../node/common/codec.js";
 import { DEFAULT_REQUEST_LIFETIME_BLOCKS } from "../../node/common/limits.js";
 import { utf8 } from "../../node/common/bytes.js";
+import { baseRuleCall, createDomainCall } from "../../node/common/system-calls.js";
+import { systemGenesisRecords } from "../../node/exec/built-ops.js";
 
 export function opBytes(path: string): Uint8Array {
   return new Uint8Array(readFileSync(`build/ops/${path}`));
-}
-
-export function genesisRecords(): Array<{ key: string; value: Uint8Array }> {
-  return [
-    { key: ".root_rule", value: opBytes("system/root_rule.wasm") },
-    { key: ".base_rule_template", value: opBytes("system/base_rule.wasm") },
-  ];
 }
 
 export class Replicas {
@@ -39,11 +34,11 @@ export class Replicas {
     this.ledgers = partitions.map(
       (p) =>
         new Ledger(
-          HistoryTree.genesis(new Partition(p), T, genesisRecords()),
+          HistoryTree.genesis(new Partition(p), T, systemGenesisRecords()),
           createExecutor(),
           { verify: nodeEd25519Verify },
           trust,
-          { height: 0n, decided: [], modules: genesisRecords().map((r) => r.value) },
+          { height: 0n, decided: [], modules: systemGenesisRecords().map((r) => r.value) },
         ),
     );
   }
@@ -95,20 +90,12 @@ export class TestClient {
     return assembleSignedRequest(body, signWith(this.key, requestSigningMessage(body)));
   }
   createDomain(name: string): Uint8Array {
-    return this.request(
-      ".root_rule",
-      [".base_rule_template", `${name}/.base_rule`, `${name}/.owner`],
-      new Writer().string(name).bytes(this.key.publicKey).finish(),
-    );
+    const call = createDomainCall(name, this.key.publicKey);
+    return this.request(call.op, call.touched, call.args);
   }
   baseRule(domain: string, writes: Array<[string, Uint8Array | null]>): Uint8Array {
-    const w = new Writer().varint(writes.length);
-    for (const [k, v] of writes) {
-      w.string(k);
-      if (v === null) w.u8(0);
-      else w.u8(1).bytes(v);
-    }
-    return this.request(`${domain}/.base_rule`, [`${domain}/.owner`, ...writes.map(([k]) => k)], w.finish());
+    const call = baseRuleCall(domain, writes);
+    return this.request(call.op, call.touched, call.args);
   }
 }
 

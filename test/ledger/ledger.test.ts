@@ -3,7 +3,7 @@
 // receipts and roots on every replica.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Replicas, TestClient, genesisRecords, opBytes } from "./harness.js";
+import { Replicas, TestClient, opBytes } from "./harness.js";
 import { Ledger } from "../../node/ledger/ledger.js";
 import { HistoryTree } from "../../node/store/core/history.js";
 import { Partition } from "../../node/store/core/partition.js";
@@ -14,6 +14,7 @@ import { bytesEqual, toHex } from "../../node/common/bytes.js";
 import { type Receipt } from "../../node/ledger/receipt.js";
 import type { BlockOutcome } from "../../node/ledger/ledger.js";
 import { installNodeSha256 } from "../../node/platform.js";
+import { systemGenesisRecords } from "../../node/exec/built-ops.js";
 
 installNodeSha256();
 
@@ -158,11 +159,11 @@ test("a request admitted by a node is verified once there, with the verdict of a
   const r = new Replicas([[""], [""]]);
   const fresh = r.ledgers[1]!;
   const admitting = new Ledger(
-    HistoryTree.genesis(Partition.whole(), 64, genesisRecords()),
+    HistoryTree.genesis(Partition.whole(), 64, systemGenesisRecords()),
     createExecutor(),
     counting,
     undefined,
-    { height: 0n, decided: [], modules: genesisRecords().map((g) => g.value) },
+    { height: 0n, decided: [], modules: systemGenesisRecords().map((g) => g.value) },
   );
   r.ledgers.push(admitting);
   const alice = new TestClient(r);

@@ -27,18 +27,12 @@ export interface Chain {
   readonly allHeaderBytes: number;
 }
 
-/** `signers(n)`: how many of a set of n sign each header (default 2f+1; fewer makes a forged chain). */
-export function buildChain(
-  blocks: number,
-  evictAt: number,
-  delay = 9,
-  signers: (n: number) => number = quorum,
-): Chain {
-  const keys: KeyPair[] = Array.from({ length: 4 }, () => generateKeyPair());
-  const genesis: Genesis = {
-    name: "light",
+/** A genesis of `keys` (node i has key i), every node holding everything, with no records. */
+export function genesisOf(name: string, keys: readonly KeyPair[]): Genesis {
+  return {
+    name,
     T: 64,
-    replication: 4,
+    replication: keys.length,
     nodes: keys.map((k, id) => ({
       id,
       publicKey: k.publicKey,
@@ -47,6 +41,17 @@ export function buildChain(
     })),
     records: [],
   };
+}
+
+/** `signers(n)`: how many of a set of n sign each header (default 2f+1; fewer makes a forged chain). */
+export function buildChain(
+  blocks: number,
+  evictAt: number,
+  delay = 9,
+  signers: (n: number) => number = quorum,
+): Chain {
+  const keys: KeyPair[] = Array.from({ length: 4 }, () => generateKeyPair());
+  const genesis = genesisOf("light", keys);
   const chain = chainId(genesis);
   const all: Validator[] = keys.map((k, id) => ({ id, publicKey: k.publicKey }));
   const after: Validator[] = all.filter((v) => v.id !== 3);

@@ -2,6 +2,7 @@
 // The reader never reads past its end and reports every problem as an InvalidModuleError, so a
 // hostile module can only ever produce a typed rejection.
 
+import { Writer } from "../../common/codec.js";
 import { invalid } from "./errors.js";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -84,58 +85,26 @@ export class WasmReader {
   }
 }
 
-export class WasmWriter {
-  private buf = new Uint8Array(1024);
-  private pos = 0;
-
-  get length(): number {
-    return this.pos;
-  }
-
-  private reserve(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.pos + n) cap *= 2;
-    const next = new Uint8Array(cap);
-    next.set(this.buf.subarray(0, this.pos));
-    this.buf = next;
-  }
-
-  u8(b: number): this {
-    this.reserve(1);
-    this.buf[this.pos++] = b;
-    return this;
+/**
+ * The canonical byte writer (node/common/codec.ts) with what only Wasm adds: its unsigned LEB128 is
+ * the codec's varint; signed LEB128, names and sections are Wasm's own.
+ */
+export class WasmWriter extends Writer {
+  constructor() {
+    super(1024);
   }
 
   u32(v: number): this {
-    this.reserve(5);
-    do {
-      let b = v & 0x7f;
-      v = Math.floor(v / 128);
-      if (v !== 0) b |= 0x80;
-      this.buf[this.pos++] = b;
-    } while (v !== 0);
-    return this;
+    return this.varint(v);
   }
 
   sleb(v: bigint): this {
-    this.reserve(10);
     for (;;) {
       const b = Number(v & 0x7fn);
       v >>= 7n;
-      if ((v === 0n && (b & 0x40) === 0) || (v === -1n && (b & 0x40) !== 0)) {
-        this.buf[this.pos++] = b;
-        return this;
-      }
-      this.buf[this.pos++] = b | 0x80;
+      if ((v === 0n && (b & 0x40) === 0) || (v === -1n && (b & 0x40) !== 0)) return this.u8(b);
+      this.u8(b | 0x80);
     }
-  }
-
-  raw(b: Uint8Array): this {
-    this.reserve(b.length);
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
-    return this;
   }
 
   name(s: string): this {
@@ -146,9 +115,5 @@ export class WasmWriter {
   /** A section: id, size, contents. */
   section(id: number, contents: Uint8Array): this {
     return this.u8(id).u32(contents.length).raw(contents);
-  }
-
-  finish(): Uint8Array {
-    return this.buf.slice(0, this.pos);
   }
 }

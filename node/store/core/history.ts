@@ -6,7 +6,7 @@
 // inside the partition. Imported knowledge (subtrees a proof re-materialised) ages out the same way.
 
 import { bytesToLatin1, copyBytes, toHex } from "../../common/bytes.js";
-import { LimitError, invariant } from "../../common/errors.js";
+import { LimitError, ensures, invariant } from "../../common/errors.js";
 import { MAX_HISTORY_T, MAX_TIMESTAMP } from "../../common/limits.js";
 import type { Write } from "../../common/record-write.js";
 import { checkPaths, COMPATIBLE, type Verdict } from "./compat.js";
@@ -214,6 +214,8 @@ export class HistoryTree {
       last.root = root;
       this.countRoot(root);
     }
+    ensures(this.count <= this.T && last.ts === this._now, "the window ends at the newest operation");
+    ensures(this.rootCounts.has(rootId(root)), "a sealed root is one that proofs may be checked against");
     return root;
   }
 

@@ -5,7 +5,7 @@
 // See docs/consensus.md for the protocol and its safety argument.
 
 import { bytesEqual } from "../../common/bytes.js";
-import { ArborError, LimitError, invariant } from "../../common/errors.js";
+import { ArborError, LimitError, ensures, expects, invariant } from "../../common/errors.js";
 import { Writer } from "../../common/codec.js";
 import { sha256 } from "../../common/hash.js";
 import { TOB_GENESIS_TAG } from "../../common/tags.js";
@@ -298,10 +298,13 @@ export class TobCore {
    * before it is durable, so a shell under load pays one fsync for a whole queue of inputs.
    */
   stepAll(inputs: readonly Input[]): Step {
-    invariant(!this.awaitingRelease, "step() before the previous step's effects were released");
-    invariant(inputs.length <= TOB_MAX_INPUTS_PER_STEP, "inputs per step are bounded");
+    expects(!this.awaitingRelease, "step() before the previous step's effects were released");
+    expects(inputs.length <= TOB_MAX_INPUTS_PER_STEP, "inputs per step are bounded");
+    const before = this.safety;
     for (const input of inputs) this.apply(input);
-    return this.finishStep();
+    const step = this.finishStep();
+    ensureSafetyKept(before, this.safety, step);
+    return step;
   }
 
   private apply(input: Input): void {
@@ -1200,4 +1203,22 @@ export class TobCore {
       this.requestSync(from);
     } else this.cursor = null;
   }
+}
+
+/**
+ * What every step guarantees about the safety state (the votes a node may cast): within an epoch it
+ * only moves forward, and a vote's round is in the step's persist batch, so it is durable before
+ * the vote can leave the node (persist before send).
+ */
+function ensureSafetyKept(before: SafetyState, after: SafetyState, step: Step): void {
+  if (after.epoch !== before.epoch) {
+    ensures(after.epoch > before.epoch, "epochs only move forward");
+    return;
+  }
+  ensures(after.lastVotedRound >= before.lastVotedRound, "the last voted round never goes back");
+  ensures(after.highQC.round >= before.highQC.round, "the highest QC never goes back");
+  ensures(
+    after.lastVotedRound === before.lastVotedRound || step.persist?.safety === after,
+    "a new vote's round is persisted before the vote is sent",
+  );
 }

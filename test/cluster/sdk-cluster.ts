@@ -1,0 +1,25 @@
+// A test's whole life with a real cluster and an SDK client: create and start the nodes, connect,
+// wait until every node answers, run the test, print the nodes' logs if it failed, and always
+// close the client and stop the cluster (its temporary directory removed).
+import { Cluster, type ClusterOptions } from "./cluster.js";
+import { ArborClient, type ConnectOptions } from "../../client/index.js";
+
+export async function withSdkCluster(
+  o: ClusterOptions,
+  body: (c: Cluster, client: ArborClient) => Promise<void>,
+  connect: Omit<ConnectOptions, "genesis"> = {},
+): Promise<void> {
+  const c = await Cluster.create(o);
+  c.startAll();
+  const client = await ArborClient.connect({ ...connect, genesis: c.genesis });
+  try {
+    await c.ready();
+    await body(c, client);
+  } catch (e) {
+    c.printLogs();
+    throw e;
+  } finally {
+    client.close();
+    await c.stop();
+  }
+}
