@@ -2,6 +2,9 @@
 // duplication, delay, reordering, partitions) and crashes — including right after a persist, before
 // the sends — until GST; then a synchronous network and fresh requests that every correct node must
 // deliver within LIVENESS_BOUND ticks. Safety is checked at every delivery by the World.
+// In half the runs the Byzantine identities are Twins instead: each runs as two correct cores with
+// one key, and until GST a series of splits puts the two copies on opposite sides, each with a
+// random share of the correct nodes.
 
 import { BEHAVIOURS, type Behaviour } from "./byzantine.js";
 import { Prng } from "./prng.js";
@@ -21,6 +24,10 @@ export interface RunResult {
   /** Worst post-GST submit-to-delivered-everywhere latency, in ticks. */
   readonly maxLatency: number;
   readonly byzantine: string;
+  /** Identities run as Twins (two instances each). */
+  readonly twins: readonly number[];
+  /** Equivocation evidence reports by correct nodes (double proposals, double votes). */
+  readonly evidence: number;
   readonly reconfig: boolean;
   /** Lowest epoch any correct node ended in (1 after a completed validator-set change). */
   readonly epoch: number;
@@ -45,6 +52,14 @@ export function runSeed(o: RunOptions): RunResult {
     else for (let k = rng.int(1, 4); k > 0; k--) set.add(rng.pick(BEHAVIOURS.filter((b) => b !== "silent")));
     byzantine.set(i, set);
   }
+  // Twins draw from their own stream, so a run without them is the run the seed always gave.
+  const trng = new Prng(o.seed ^ 0x7715);
+  const twins = new Map<number, number>();
+  if (byzIdx.length > 0 && trng.chance(0.5))
+    for (const i of byzIdx) {
+      byzantine.delete(i);
+      twins.set(i, 2);
+    }
   const gst = rng.int(300, 1500);
   const pre: NetConditions = {
     loss: rng.chance(0.3) ? 0 : rng.float() * 0.3,
@@ -58,6 +73,7 @@ export function runSeed(o: RunOptions): RunResult {
     n,
     keys: o.keys,
     byzantine,
+    twins,
     net: pre,
     crashAfterPersist: rng.pick([0, 0.002, 0.01]),
     // Half the seeds run with the fill wait (from the seed, so the other draws stay as they were).
@@ -65,7 +81,10 @@ export function runSeed(o: RunOptions): RunResult {
   });
   const log = o.log ?? (() => {});
   const correct = world.correct().map((c) => c.index);
-  const describe = [...byzantine].map(([i, b]) => `${i}:${[...b].join("+")}`).join(" ");
+  const describe = [
+    ...[...byzantine].map(([i, b]) => `${i}:${[...b].join("+")}`),
+    ...[...twins.keys()].map((i) => `${i}:twins`),
+  ].join(" ");
   log(
     `seed ${o.seed} n=${n} f=${f} byzantine=[${describe}] gst=${gst} net=${JSON.stringify(pre)} fill=${o.seed % 2 === 0 ? 8 : 0}`,
   );
@@ -89,6 +108,24 @@ export function runSeed(o: RunOptions): RunResult {
       const who = rng.int(0, n - 1);
       const len = Math.min(rng.int(1, 60), gst - t);
       world.at(t, () => world.mute(who, len));
+    }
+  }
+  // Twins splits before GST: the copies of each twinned identity on opposite sides, every correct
+  // node on a random side; splits follow one another with short healed gaps.
+  if (twins.size > 0) {
+    for (let t = trng.int(0, 100); t < gst; ) {
+      const len = Math.min(trng.int(30, 400), gst - t);
+      const sides = world.instances.map((x) => (x.twin ? -1 : trng.int(0, 1)));
+      for (const i of twins.keys()) {
+        const first = trng.int(0, 1);
+        world.instancesOf(i).forEach((x, k) => (sides[x.uid] = k === 0 ? first : 1 - first));
+      }
+      world.at(t, () => {
+        log(`t=${world.now} twins split ${sides.join("")}`);
+        world.setSplit(sides);
+      });
+      world.at(t + len, () => world.setSplit(null));
+      t += len + trng.int(1, 150);
     }
   }
   // Crashes of correct nodes before GST (any number of them: safety must not care).
@@ -127,6 +164,7 @@ export function runSeed(o: RunOptions): RunResult {
   world.at(gst, () => {
     log(`t=${world.now} GST`);
     world.setPartition(null);
+    world.setSplit(null);
     world.net = { loss: 0, dup: pre.dup, minDelay: 1, maxDelay: 3, straggle: 0 };
     world.crashAfterPersist = 0;
     for (const i of correct) world.restart(i);
@@ -171,6 +209,8 @@ export function runSeed(o: RunOptions): RunResult {
     messages: world.messages,
     maxLatency,
     byzantine: describe,
+    twins: [...twins.keys()],
+    evidence: world.evidence.length,
     reconfig,
     epoch,
   };
