@@ -16,6 +16,7 @@ import {
   type Send,
   type Signer,
 } from "../../../node/tob/core/index.js";
+import { toHex } from "../../../node/common/bytes.js";
 import type { Prng } from "./prng.js";
 
 export const BEHAVIOURS = [
@@ -46,6 +47,8 @@ export class Adversary {
   private readonly heard: Uint8Array[] = [];
   /** Certificates heard, with the height of the block each certifies (to build forks on). */
   private readonly certified: { qc: QC; height: number }[] = [];
+  /** Ids (hex) of forks below a TC's high QC and of blocks extending them: forkLeader votes for these. */
+  private readonly forks = new Set<string>();
   private readonly ids: string[];
 
   constructor(
@@ -68,14 +71,19 @@ export class Adversary {
     if (this.has("silent")) return;
     const targets = s.to.map((p) => this.ids.indexOf(p)).filter((i) => i >= 0);
     if (s.kind === "proposal" && this.has("forkLeader")) {
-      // Leading after a TC: also propose a block on an older certificate than the TC allows, to
-      // everyone. Correct nodes must refuse it (Jolteon's TC rule); colluders vote for it.
+      // Leading after a TC: propose a block on an older certificate than the TC allows. Correct
+      // nodes must refuse it (Jolteon's TC rule); colluders vote for it. Mostly the newest such
+      // certificate: its block is the likeliest to be still uncommitted at the receivers, so only
+      // the TC rule stands between the fork and their votes.
       const m = decodeMessage(s.bytes);
       if (m.kind === "proposal" && m.tc) {
         const b = m.block;
-        const older = this.certified.filter((c) => c.qc.epoch === b.epoch && c.qc.round < b.qc.round);
+        const limit = m.tc.highQC.round;
+        const older = this.certified.filter((c) => c.qc.epoch === b.epoch && c.qc.round < limit);
         if (older.length > 0) {
-          const base = this.env.rng.pick(older);
+          let newest = older[0]!;
+          for (const c of older) if (c.qc.round > newest.qc.round) newest = c;
+          const base = this.env.rng.chance(0.7) ? newest : this.env.rng.pick(older);
           const body = {
             ...b,
             qc: base.qc,
@@ -90,7 +98,10 @@ export class Adversary {
             signature: this.env.signer.sign(proposalSigningBytes(this.env.networkId, id)),
           };
           const forkBytes = encodeMessage({ kind: "proposal", block: fork, tc: m.tc });
-          for (const t of targets) this.env.send(t, this.env.rng.chance(0.5) ? s.bytes : forkBytes);
+          this.backFork(fork.epoch, fork.round, fork.id, targets);
+          // To everyone, or each receiver gets the fork or the honest block.
+          const all = this.env.rng.chance(0.5);
+          for (const t of targets) this.env.send(t, all || this.env.rng.chance(0.5) ? forkBytes : s.bytes);
           return;
         }
       }
@@ -127,6 +138,13 @@ export class Adversary {
       return;
     }
     const n = this.ids.length;
+    if (m.kind === "proposal" && this.has("forkLeader")) {
+      // Collude: vote for any fork below its TC's high QC (ours or another colluder's) and for
+      // every block built on one, so a fork needs only the correct votes the TC rule should deny.
+      const b = m.block;
+      if ((m.tc !== null && b.qc.round < m.tc.highQC.round) || this.forks.has(toHex(b.parentId)))
+        this.backFork(b.epoch, b.round, b.id, this.others());
+    }
     if (m.kind === "proposal") {
       if (this.certified.length >= MEMORY) this.certified.shift();
       this.certified.push({ qc: m.block.qc, height: m.block.height - 1 });
@@ -178,6 +196,18 @@ export class Adversary {
       });
       this.env.send(this.env.rng.pick(this.others()), msg);
     }
+  }
+
+  /** Remembers a fork block and sends our vote for it to everyone (we cannot tell its next leader). */
+  private backFork(epoch: number, round: number, blockId: Uint8Array, to: readonly number[]): void {
+    if (this.forks.size >= MEMORY) this.forks.clear();
+    this.forks.add(toHex(blockId));
+    const sig = this.env.signer.sign(voteSigningBytes(this.env.networkId, epoch, round, blockId));
+    const vote = encodeMessage({
+      kind: "vote",
+      vote: { epoch, round, blockId, signer: this.env.index, sig },
+    });
+    for (const t of to) this.env.send(t, vote);
   }
 
   onTick(): void {

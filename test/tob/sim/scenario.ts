@@ -2,9 +2,9 @@
 // duplication, delay, reordering, partitions) and crashes — including right after a persist, before
 // the sends — until GST; then a synchronous network and fresh requests that every correct node must
 // deliver within LIVENESS_BOUND ticks. Safety is checked at every delivery by the World.
-// In half the runs the Byzantine identities are Twins instead: each runs as two correct cores with
-// one key, and until GST a series of splits puts the two copies on opposite sides, each with a
-// random share of the correct nodes.
+// In half the runs the Byzantine identities are Twins instead: each runs as two cores with one key
+// (correct, but forking below the TC's high QC when they lead after a TC), and until GST a series
+// of splits puts the two copies on opposite sides, each with a share of the correct nodes.
 
 import { BEHAVIOURS, type Behaviour } from "./byzantine.js";
 import { Prng } from "./prng.js";
@@ -57,17 +57,22 @@ export function runSeed(o: RunOptions): RunResult {
   const twins = new Map<number, number>();
   if (byzIdx.length > 0 && trng.chance(0.5))
     for (const i of byzIdx) {
-      byzantine.delete(i);
+      // Each copy runs the correct core; leading after a TC, it also forks below the TC's high QC.
+      byzantine.set(i, new Set<Behaviour>(["forkLeader"]));
       twins.set(i, 2);
     }
   const gst = rng.int(300, 1500);
-  const pre: NetConditions = {
+  const hostile: NetConditions = {
     loss: rng.chance(0.3) ? 0 : rng.float() * 0.3,
     dup: rng.float() * 0.1,
     minDelay: 1,
     maxDelay: rng.int(2, 30),
     straggle: rng.float() * 0.05,
   };
+  // With Twins the splits are the adversary: within a side the network is timely and loses
+  // nothing, so each side runs its rounds as fast as the protocol lets it (as in the Twins paper).
+  const pre: NetConditions =
+    twins.size > 0 ? { ...hostile, loss: 0, maxDelay: Math.min(hostile.maxDelay, 4), straggle: 0 } : hostile;
   const world = new World({
     seed: o.seed,
     n,
@@ -81,10 +86,9 @@ export function runSeed(o: RunOptions): RunResult {
   });
   const log = o.log ?? (() => {});
   const correct = world.correct().map((c) => c.index);
-  const describe = [
-    ...[...byzantine].map(([i, b]) => `${i}:${[...b].join("+")}`),
-    ...[...twins.keys()].map((i) => `${i}:twins`),
-  ].join(" ");
+  const describe = [...byzantine]
+    .map(([i, b]) => `${i}:${twins.has(i) ? "twins+" : ""}${[...b].join("+")}`)
+    .join(" ");
   log(
     `seed ${o.seed} n=${n} f=${f} byzantine=[${describe}] gst=${gst} net=${JSON.stringify(pre)} fill=${o.seed % 2 === 0 ? 8 : 0}`,
   );
@@ -110,12 +114,17 @@ export function runSeed(o: RunOptions): RunResult {
       world.at(t, () => world.mute(who, len));
     }
   }
-  // Twins splits before GST: the copies of each twinned identity on opposite sides, every correct
-  // node on a random side; splits follow one another with short healed gaps.
+  // Twins splits before GST: the copies of each twinned identity on opposite sides, the correct
+  // nodes shared out as evenly as they go (so, with the twins, each side holds at least 2f
+  // identities and one of them a quorum: the split where a quorum rule off by one shows); splits
+  // follow one another with short healed gaps.
   if (twins.size > 0) {
-    for (let t = trng.int(0, 100); t < gst; ) {
-      const len = Math.min(trng.int(30, 400), gst - t);
-      const sides = world.instances.map((x) => (x.twin ? -1 : trng.int(0, 1)));
+    for (let t = trng.int(0, 100); t < gst;) {
+      const len = Math.min(trng.int(30, 300), gst - t);
+      const sides = world.instances.map(() => -1);
+      const shuffled = trng.shuffle(correct.slice());
+      const cut = trng.chance(0.5) ? Math.floor(shuffled.length / 2) : Math.ceil(shuffled.length / 2);
+      shuffled.forEach((i, k) => (sides[world.nodes[i]!.uid] = k < cut ? 0 : 1));
       for (const i of twins.keys()) {
         const first = trng.int(0, 1);
         world.instancesOf(i).forEach((x, k) => (sides[x.uid] = k === 0 ? first : 1 - first));
@@ -125,7 +134,7 @@ export function runSeed(o: RunOptions): RunResult {
         world.setSplit(sides);
       });
       world.at(t + len, () => world.setSplit(null));
-      t += len + trng.int(1, 150);
+      t += len + trng.int(1, 60);
     }
   }
   // Crashes of correct nodes before GST (any number of them: safety must not care).

@@ -50,9 +50,9 @@ export interface WorldOptions {
   /** Log every violation instead of throwing at the first. */
   trace?: boolean;
   /**
-   * Twins: identity → number of instances (≥ 2) running the correct core with that identity's key.
-   * Such an identity is Byzantine (not checked, not crashed by scenarios); do not also give it
-   * `byzantine` behaviours.
+   * Twins: identity → number of instances (≥ 2) running the core with that identity's key, each
+   * with its own disk. Such an identity is Byzantine (not checked, not crashed by scenarios); if it
+   * also has `byzantine` behaviours, every instance gets its own adversary with them.
    */
   twins?: ReadonlyMap<number, number>;
 }
@@ -155,28 +155,39 @@ export class World {
     this.instances = [];
     this.mutedUntil = Array.from({ length: opts.n }, () => -1);
     for (let i = 0; i < opts.n; i++) {
-      const behaviours = opts.byzantine?.get(i);
-      const adversary = behaviours
-        ? new Adversary(
-            {
-              index: i,
-              signer: this.keys.signer(i),
-              networkId: this.networkId,
-              publicKeys: this.keys.publicKeys,
-              rng: this.rng.fork(),
-              send: (to, bytes) => this.transmit(i, to, bytes),
-            },
-            behaviours,
-          )
-        : null;
       const twins = opts.twins?.get(i) ?? 0;
-      const node = new SimNode(i, adversary, this.instances.length, twins > 1);
+      const node = new SimNode(
+        i,
+        this.adversaryFor(i, this.instances.length),
+        this.instances.length,
+        twins > 1,
+      );
       this.nodes.push(node);
       this.instances.push(node);
     }
     for (const [i, count] of opts.twins ?? [])
-      for (let k = 1; k < count; k++) this.instances.push(new SimNode(i, null, this.instances.length, true));
+      for (let k = 1; k < count; k++) {
+        const uid = this.instances.length;
+        this.instances.push(new SimNode(i, this.adversaryFor(i, uid), uid, true));
+      }
     for (const node of this.instances) this.boot(node);
+  }
+
+  /** The adversary wrapping instance `uid` of identity `i`, if `i` has Byzantine behaviours. */
+  private adversaryFor(i: number, uid: number): Adversary | null {
+    const behaviours = this.opts.byzantine?.get(i);
+    if (!behaviours) return null;
+    return new Adversary(
+      {
+        index: i,
+        signer: this.keys.signer(i),
+        networkId: this.networkId,
+        publicKeys: this.keys.publicKeys,
+        rng: this.rng.fork(),
+        send: (to, bytes) => this.transmit(i, to, bytes, this.instances[uid]),
+      },
+      behaviours,
+    );
   }
 
   isCorrect(i: number): boolean {
