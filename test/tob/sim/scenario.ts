@@ -44,7 +44,7 @@ export function runSeed(o: RunOptions): RunResult {
   const rng = new Prng(o.seed ^ 0x5eed);
   const n = o.n;
   const f = Math.floor((n - 1) / 3);
-  const byzIdx = rng.shuffle([...Array(n).keys()]).slice(0, f);
+  let byzIdx = rng.shuffle([...Array(n).keys()]).slice(0, f);
   const byzantine = new Map<number, Set<Behaviour>>();
   for (const i of byzIdx) {
     const set = new Set<Behaviour>();
@@ -55,12 +55,19 @@ export function runSeed(o: RunOptions): RunResult {
   // Twins draw from their own stream, so a run without them is the run the seed always gave.
   const trng = new Prng(o.seed ^ 0x7715);
   const twins = new Map<number, number>();
-  if (byzIdx.length > 0 && trng.chance(0.5))
+  if (f > 0 && trng.chance(0.5)) {
+    // Twins corrupt f identities that lead one after another (consecutive indices: consecutive
+    // leaders while every validator is eligible), so one can withhold its proposal and the next,
+    // leading after the resulting TC, can fork below the block that proposal's QC committed.
+    byzantine.clear();
+    const first = trng.int(0, n - 1);
+    byzIdx = Array.from({ length: f }, (_, k) => (first + k) % n);
     for (const i of byzIdx) {
-      // Each copy runs the correct core; leading after a TC, it also forks below the TC's high QC.
+      // Each copy runs the correct core; it also withholds, lies in timeouts and forks (forkLeader).
       byzantine.set(i, new Set<Behaviour>(["forkLeader"]));
       twins.set(i, 2);
     }
+  }
   const gst = rng.int(300, 1500);
   const hostile: NetConditions = {
     loss: rng.chance(0.3) ? 0 : rng.float() * 0.3,
@@ -136,6 +143,22 @@ export function runSeed(o: RunOptions): RunResult {
       world.at(t + len, () => world.setSplit(null));
       t += len + trng.int(1, 60);
     }
+  }
+  // With Twins, until GST the network also isolates a correct node the moment it commits, for a
+  // few rounds, now and then: if it aggregated the QC that committed, nobody else learns of that
+  // QC, and the others' next TC reports only the lock below it. And it loses a correct leader's
+  // proposal outright now and then.
+  if (twins.size > 0) {
+    world.onCommit = (node) => {
+      if (world.now < gst && node.correct && trng.chance(0.2)) world.mute(node.index, trng.int(60, 250));
+    };
+    const lost = new WeakMap<Uint8Array, boolean>();
+    world.dropIf = (from, _to, bytes) => {
+      if (world.now >= gst || bytes[1] !== 1 || !world.isCorrect(from)) return false;
+      let drop = lost.get(bytes);
+      if (drop === undefined) lost.set(bytes, (drop = trng.chance(0.1)));
+      return drop;
+    };
   }
   // Crashes of correct nodes before GST (any number of them: safety must not care).
   for (let k = rng.int(0, n); k > 0; k--) {

@@ -132,6 +132,8 @@ export class World {
    * ticks later.
    */
   crashBeforeSchedule: ((node: SimNode) => boolean) | null = null;
+  /** Scenario hook: a node's step committed blocks; called before that step's sends leave. */
+  onCommit: ((node: SimNode) => void) | null = null;
   /** height → block id and filtered-request digest, from the first correct node to deliver it. */
   readonly canon = new Map<number, { id: string; reqs: string; by: number }>();
   /** request → tick submitted. */
@@ -309,6 +311,7 @@ export class World {
           kind: e.kind,
           round: e.round,
         });
+    if (eff.deliveries.length > 0) this.onCommit?.(node);
     for (const s of eff.sends) this.sendFrom(node, s);
     if (eff.deliveries.length > 0) {
       for (const d of eff.deliveries) {
