@@ -132,7 +132,7 @@ export class Adversary {
       // Lie in timeouts: report an older certificate than the one held, so the next TC's high QC
       // stays low and a fork below the real lock looks allowed (a colluding leader's chance).
       const m = decodeMessage(s.bytes);
-      if (m.kind === "timeout" && this.roll("lie", m.timeout.round) < 0.5) {
+      if (m.kind === "timeout") {
         const t = m.timeout;
         let older: QC | null = null;
         for (const c of this.certified)

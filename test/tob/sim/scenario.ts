@@ -55,16 +55,19 @@ export function runSeed(o: RunOptions): RunResult {
   // Twins draw from their own stream, so a run without them is the run the seed always gave.
   const trng = new Prng(o.seed ^ 0x7715);
   const twins = new Map<number, number>();
-  if (f > 0 && trng.chance(0.5)) {
+  // Twins runs come in two kinds: pure (each copy runs the correct core; the splits alone make it
+  // equivocate) and attacking (each copy also withholds, lies in timeouts and forks: forkLeader).
+  let attack = false;
+  if (f > 0 && trng.chance(0.6)) {
     // Twins corrupt f identities that lead one after another (consecutive indices: consecutive
     // leaders while every validator is eligible), so one can withhold its proposal and the next,
     // leading after the resulting TC, can fork below the block that proposal's QC committed.
     byzantine.clear();
+    attack = trng.chance(0.5);
     const first = trng.int(0, n - 1);
     byzIdx = Array.from({ length: f }, (_, k) => (first + k) % n);
     for (const i of byzIdx) {
-      // Each copy runs the correct core; it also withholds, lies in timeouts and forks (forkLeader).
-      byzantine.set(i, new Set<Behaviour>(["forkLeader"]));
+      if (attack) byzantine.set(i, new Set<Behaviour>(["forkLeader"]));
       twins.set(i, 2);
     }
   }
@@ -93,9 +96,10 @@ export function runSeed(o: RunOptions): RunResult {
   });
   const log = o.log ?? (() => {});
   const correct = world.correct().map((c) => c.index);
-  const describe = [...byzantine]
-    .map(([i, b]) => `${i}:${twins.has(i) ? "twins+" : ""}${[...b].join("+")}`)
-    .join(" ");
+  const describe = [
+    ...[...byzantine].map(([i, b]) => `${i}:${twins.has(i) ? "twins+" : ""}${[...b].join("+")}`),
+    ...[...twins.keys()].filter((i) => !byzantine.has(i)).map((i) => `${i}:twins`),
+  ].join(" ");
   log(
     `seed ${o.seed} n=${n} f=${f} byzantine=[${describe}] gst=${gst} net=${JSON.stringify(pre)} fill=${o.seed % 2 === 0 ? 8 : 0}`,
   );
@@ -149,9 +153,10 @@ export function runSeed(o: RunOptions): RunResult {
   // QC, and the others' next TC reports only the lock below it. And it loses a correct leader's
   // proposal outright now and then.
   if (twins.size > 0) {
-    world.onCommit = (node) => {
-      if (world.now < gst && node.correct && trng.chance(0.2)) world.mute(node.index, trng.int(60, 250));
-    };
+    if (attack)
+      world.onCommit = (node) => {
+        if (world.now < gst && node.correct && trng.chance(0.3)) world.mute(node.index, trng.int(60, 250));
+      };
     const lost = new WeakMap<Uint8Array, boolean>();
     world.dropIf = (from, _to, bytes) => {
       if (world.now >= gst || bytes[1] !== 1 || !world.isCorrect(from)) return false;
