@@ -7,22 +7,14 @@
 import { Level } from "level";
 import { toHex } from "../common/bytes.js";
 import { Writer } from "../common/codec.js";
+import { TOB_FILL_WAIT_MS, TOB_MAX_INPUTS_PER_STEP, TOB_MAX_QUEUED_MESSAGE_BYTES } from "../common/limits.js";
 import {
-  TOB_DEDUP_WINDOW,
-  TOB_DELIVER_WINDOW,
-  TOB_FILL_WAIT_MS,
-  TOB_MAX_INPUTS_PER_STEP,
-  TOB_MAX_QUEUED_MESSAGE_BYTES,
-  TOB_RETAINED_BLOCKS,
-} from "../common/limits.js";
-import {
+  RESTORE_LEDGER_BLOCKS,
   TobCore,
-  decodeBlock,
-  decodeEpochState,
-  decodeSafety,
   encodeBlock,
   encodeEpochState,
   encodeSafety,
+  restoredFrom,
   type CoreConfig,
   type Delivery,
   type Equivocation,
@@ -125,13 +117,12 @@ export class TobShell {
     const safety = await db.get(SAFETY_KEY);
     const epoch = await db.get(EPOCH_KEY);
     if (safety === undefined || epoch === undefined) return undefined;
-    const keep = Math.max(TOB_RETAINED_BLOCKS, TOB_DEDUP_WINDOW + TOB_DELIVER_WINDOW);
     const indexed: Uint8Array[] = [];
     for await (const v of db.values({
       gte: blockKey(0),
       lt: new Uint8Array([P_BLOCK + 1]),
       reverse: true,
-      limit: keep,
+      limit: RESTORE_LEDGER_BLOCKS,
     }))
       indexed.push(v);
     indexed.reverse();
@@ -149,24 +140,21 @@ export class TobShell {
     }
     const treeBlocks = await TobShell.resolve(db, values);
     for (const e of entries) tree.set(toHex(e.id), e);
-    return {
-      safety: decodeSafety(safety),
-      epoch: decodeEpochState(epoch),
-      ledger,
-      appliedHeight,
-      tree: treeBlocks,
-    };
+    return restoredFrom({ safety, epoch, ledger, appliedHeight, tree: treeBlocks });
   }
 
-  /** Blocks from index values: an id (32 bytes) names a block under its id key; else it is one (old layout). */
-  private static async resolve(db: Level<Uint8Array, Uint8Array>, vals: readonly Uint8Array[]) {
+  /** Encoded blocks from index values: an id (32 bytes) names a block under its id key; else it is one (old layout). */
+  private static async resolve(
+    db: Level<Uint8Array, Uint8Array>,
+    vals: readonly Uint8Array[],
+  ): Promise<Uint8Array[]> {
     const ids = vals.filter((v) => v.length === ID_BYTES);
     const found = await db.getMany(ids.map(blockByIdKey));
     const byId = new Map(ids.map((id, i) => [toHex(id), found[i]]));
     return vals.map((v) => {
       const bytes = v.length === ID_BYTES ? byId.get(toHex(v)) : v;
       if (!bytes) throw new Error(`consensus storage: block ${toHex(v).slice(0, 16)} is missing`);
-      return decodeBlock(bytes);
+      return bytes;
     });
   }
 

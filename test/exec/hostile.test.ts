@@ -1,5 +1,7 @@
 // The hostile-module suite (issue 3, "must be shown" 2): each attack gets its typed rejection, the
-// same gas on every run and on a fresh executor, and the executor keeps serving honest calls.
+// same gas on every run and on a fresh executor, and the executor keeps serving honest calls. The
+// attacks that only metering stops run first in a worker (wasm-runner.ts): if metering fails to stop
+// them, the test fails after a deadline instead of hanging the file.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -8,8 +10,11 @@ import { MAX_WASM_MEMORY_PAGES } from "../../node/common/limits.js";
 import type { ExecRequest, ExecResult } from "../../node/exec/index.js";
 import { build, op, resultModule, I32 } from "./wasm-builder.js";
 import { args, createExecutor, fixedKey, opCode, request, touched } from "./helpers.js";
+import { WASM_TEST_TIMEOUT_MS, WasmRunner } from "./wasm-runner.js";
 
 const ex = createExecutor();
+const bounded = new WasmRunner();
+const T = { timeout: WASM_TEST_TIMEOUT_MS };
 
 /** Runs a request three times on the shared executor and once on a fresh one: all must agree. */
 function runAll(req: ExecRequest): ExecResult {
@@ -44,11 +49,13 @@ const TYPES: Array<[number[], number[]]> = [
   [[], []],
 ];
 
-test("infinite loop: out-of-gas, all the gas used", () => {
+test("infinite loop: out-of-gas, all the gas used", T, async () => {
   const code = build({
     funcs: [{ type: 0, body: [...op.loop(), ...op.br(0), ...op.end, ...op.i32_const(0)] }],
   });
-  const r = rejected(request({ code, opKey: "d/op", gasLimit: 123_456n }), "out-of-gas");
+  const req = request({ code, opKey: "d/op", gasLimit: 123_456n });
+  assert.equal((await bounded.execute(req)).ok, false, "the loop stops (in a worker, under a deadline)");
+  const r = rejected(req, "out-of-gas");
   assert.equal(r.gasUsed, 123_456n);
   honest();
 });
@@ -113,8 +120,14 @@ test("memory growth past the cap: memory-limit", () => {
   honest();
 });
 
-test("unbounded allocation under a small gas limit: out-of-gas first", () => {
-  rejected(request({ code: opCode("test/hostile_alloc"), opKey: "d/op", gasLimit: 50_000n }), "out-of-gas");
+test("unbounded allocation under a small gas limit: out-of-gas first", T, async () => {
+  const req = request({ code: opCode("test/hostile_alloc"), opKey: "d/op", gasLimit: 50_000n });
+  assert.equal(
+    (await bounded.execute(req)).ok,
+    false,
+    "the allocation loop stops (in a worker, under a deadline)",
+  );
+  rejected(req, "out-of-gas");
 });
 
 test("data segment larger than the initial memory: invalid-module", () => {

@@ -1,6 +1,7 @@
 // Gas metering against the cost table (gas.ts): exact charges for known code, linear cost per loop
 // iteration, per-page and per-word dynamic charges, out-of-gas at exactly the limit, and a
-// call-stack budget that is charged by frame size.
+// call-stack budget that is charged by frame size. Every module runs in a worker (wasm-runner.ts),
+// so a metering bug that lets a loop run free fails its test after a deadline instead of hanging.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -15,9 +16,11 @@ import {
 } from "../../node/exec/core/gas.js";
 import { FRAME_BASE_UNITS } from "../../node/exec/core/instrument.js";
 import { build, op, I32 } from "./wasm-builder.js";
-import { createExecutor, request } from "./helpers.js";
+import { request } from "./helpers.js";
+import { WASM_TEST_TIMEOUT_MS, WasmRunner } from "./wasm-runner.js";
 
-const ex = createExecutor();
+const ex = new WasmRunner();
+const T = { timeout: WASM_TEST_TIMEOUT_MS };
 const BASE = GAS_INVOKE_BASE + GAS_PER_INITIAL_PAGE; // one page of initial memory
 const EMPTY_RESULT = [1, 0, 0, 0, 0]; // length 1, zero writes
 const RESULT_GAS = 1n; // one started word
@@ -31,8 +34,8 @@ function module(body: number[], extra: Parameters<typeof build>[0] = {}): Uint8A
   });
 }
 
-function gas(code: Uint8Array, limit = 10_000_000n): bigint {
-  const r = ex.execute(request({ code, opKey: "d/op", gasLimit: limit }));
+async function gas(code: Uint8Array, limit = 10_000_000n): Promise<bigint> {
+  const r = await ex.execute(request({ code, opKey: "d/op", gasLimit: limit }));
   assert.ok(r.ok, r.ok ? "" : `${r.reason}: ${r.message}`);
   return r.gasUsed;
 }
@@ -41,15 +44,18 @@ test("metering version is 1", () => {
   assert.equal(METERING_VERSION, 1);
 });
 
-test("straight-line code is charged once, for every instruction", () => {
+test("straight-line code is charged once, for every instruction", T, async () => {
   // i32.const, drop, i32.const(result): 1 + 1 + 1
-  assert.equal(gas(module([...op.i32_const(5), ...op.drop])), BASE + 3n * BigInt(COST.simple) + RESULT_GAS);
+  assert.equal(
+    await gas(module([...op.i32_const(5), ...op.drop])),
+    BASE + 3n * BigInt(COST.simple) + RESULT_GAS,
+  );
   // a division costs more
   const div = [...op.i32_const(6), ...op.i32_const(3), ...op.i32_div_u, ...op.drop];
-  assert.equal(gas(module(div)), BASE + 4n * BigInt(COST.simple) + BigInt(COST.divrem) + RESULT_GAS);
+  assert.equal(await gas(module(div)), BASE + 4n * BigInt(COST.simple) + BigInt(COST.divrem) + RESULT_GAS);
 });
 
-test("a loop costs the same per iteration", () => {
+test("a loop costs the same per iteration", T, async () => {
   // local0 = n; loop { local0 -= 1; br_if 0 (local0 != 0) }
   const counted = (n: number) =>
     build({
@@ -75,47 +81,47 @@ test("a loop costs the same per iteration", () => {
       data: [{ offset: 16, bytes: EMPTY_RESULT }],
     });
   const perIteration = 4n * BigInt(COST.simple) + BigInt(COST.branch);
-  const g10 = gas(counted(10));
-  const g20 = gas(counted(20));
-  const g1000 = gas(counted(1000));
+  const g10 = await gas(counted(10));
+  const g20 = await gas(counted(20));
+  const g1000 = await gas(counted(1000));
   assert.equal(g20 - g10, 10n * perIteration);
   assert.equal(g1000 - g10, 990n * perIteration);
 });
 
-test("out-of-gas happens at exactly the limit, at the same point every time", () => {
+test("out-of-gas happens at exactly the limit, at the same point every time", T, async () => {
   const spin = build({
     funcs: [{ type: 0, body: [...op.loop(), ...op.br(0), ...op.end, ...op.i32_const(0)] }],
   });
   for (const limit of [BASE, BASE + 1n, BASE + 7n, 99_999n, 1_000_000n]) {
-    const r = ex.execute(request({ code: spin, opKey: "d/op", gasLimit: limit }));
+    const r = await ex.execute(request({ code: spin, opKey: "d/op", gasLimit: limit }));
     assert.ok(!r.ok && r.reason === "out-of-gas" && r.gasUsed === limit);
   }
-  const below = ex.execute(request({ code: spin, opKey: "d/op", gasLimit: BASE - 1n }));
+  const below = await ex.execute(request({ code: spin, opKey: "d/op", gasLimit: BASE - 1n }));
   assert.ok(!below.ok && below.reason === "out-of-gas" && below.gasUsed === BASE - 1n);
   // A run that needs exactly g gas succeeds with g and fails with g - 1.
   const code = module([...op.i32_const(5), ...op.drop]);
-  const g = gas(code);
-  assert.equal(gas(code, g), g);
-  const r = ex.execute(request({ code, opKey: "d/op", gasLimit: g - 1n }));
+  const g = await gas(code);
+  assert.equal(await gas(code, g), g);
+  const r = await ex.execute(request({ code, opKey: "d/op", gasLimit: g - 1n }));
   assert.ok(!r.ok && r.reason === "out-of-gas");
 });
 
-test("memory.grow is charged per page requested", () => {
+test("memory.grow is charged per page requested", T, async () => {
   const grow = (pages: number) => module([...op.i32_const(pages), ...op.memory_grow, ...op.drop]);
-  assert.equal(gas(grow(3)) - gas(grow(1)), 2n * GAS_PER_GROWN_PAGE);
+  assert.equal((await gas(grow(3))) - (await gas(grow(1))), 2n * GAS_PER_GROWN_PAGE);
 });
 
-test("memory.fill and memory.copy are charged per 8-byte word", () => {
+test("memory.fill and memory.copy are charged per 8-byte word", T, async () => {
   const fill = (n: number) =>
     module([...op.i32_const(1024), ...op.i32_const(7), ...op.i32_const(n), ...op.memory_fill]);
-  assert.equal(gas(fill(800)) - gas(fill(8)), 99n);
-  assert.equal(gas(fill(9)) - gas(fill(8)), 1n);
+  assert.equal((await gas(fill(800))) - (await gas(fill(8))), 99n);
+  assert.equal((await gas(fill(9))) - (await gas(fill(8))), 1n);
   const copy = (n: number) =>
     module([...op.i32_const(2048), ...op.i32_const(0), ...op.i32_const(n), ...op.memory_copy]);
-  assert.equal(gas(copy(4000)) - gas(copy(0)), 500n);
+  assert.equal((await gas(copy(4000))) - (await gas(copy(0))), 500n);
 });
 
-test("the call-stack budget is charged by frame size", () => {
+test("the call-stack budget is charged by frame size", T, async () => {
   // run calls f, which calls itself until the budget traps in f's entry (before f is charged).
   const recurse = (locals: number) =>
     build({
@@ -128,8 +134,8 @@ test("the call-stack budget is charged by frame size", () => {
         { type: 1, locals: locals ? [[locals, I32]] : [], body: op.call(1) },
       ],
     });
-  const depthGas = (locals: number) => {
-    const r = ex.execute(request({ code: recurse(locals), opKey: "d/op" }));
+  const depthGas = async (locals: number) => {
+    const r = await ex.execute(request({ code: recurse(locals), opKey: "d/op" }));
     assert.ok(!r.ok && r.reason === "stack-limit");
     return r.gasUsed - BASE;
   };
@@ -138,12 +144,12 @@ test("the call-stack budget is charged by frame size", () => {
     const frames = Math.floor((MAX_WASM_STACK_UNITS - (FRAME_BASE_UNITS + 1)) / (FRAME_BASE_UNITS + locals));
     return BigInt(COST.call + COST.simple) + BigInt(frames) * BigInt(COST.call);
   };
-  assert.equal(depthGas(0), expected(0));
-  assert.equal(depthGas(100), expected(100));
-  assert.ok(depthGas(0) > depthGas(100));
+  assert.equal(await depthGas(0), expected(0));
+  assert.equal(await depthGas(100), expected(100));
+  assert.ok((await depthGas(0)) > (await depthGas(100)));
 });
 
-test("host calls are charged: input_read by size", () => {
+test("host calls are charged: input_read by size", T, async () => {
   const types: Array<[number[], number[]]> = [
     [[], [I32]],
     [[I32], []],
@@ -154,13 +160,13 @@ test("host calls are charged: input_read by size", () => {
     funcs: [{ type: 0, body: [...op.i32_const(4096), ...op.call(0), ...op.i32_const(16)] }],
     data: [{ offset: 16, bytes: EMPTY_RESULT }],
   });
-  const run = (n: number) => {
-    const r = ex.execute(request({ code, opKey: "d/op", args: new Uint8Array(n) }));
+  const run = async (n: number) => {
+    const r = await ex.execute(request({ code, opKey: "d/op", args: new Uint8Array(n) }));
     assert.ok(r.ok);
     return r.gasUsed;
   };
   // args of 800 vs 8 bytes: 99 more words, plus one more byte of varint length prefix (same word count here)
-  const d = run(800) - run(8);
+  const d = (await run(800)) - (await run(8));
   assert.ok(d === 99n || d === 100n, `difference ${d}`);
   void Writer;
 });

@@ -13,6 +13,9 @@ import {
 } from "../../node/common/limits.js";
 import { build, op, I32, I64, F32, F64, uleb } from "./wasm-builder.js";
 import { opCode } from "./helpers.js";
+import { WASM_TEST_TIMEOUT_MS, WasmRunner } from "./wasm-runner.js";
+
+const T = { timeout: WASM_TEST_TIMEOUT_MS };
 
 function code(bytes: Uint8Array): string {
   const r = checkModule(bytes);
@@ -257,21 +260,20 @@ test("type errors the parser lets through are caught by the engine", () => {
   assert.equal(code(build({ funcs: [{ type: 0, body: op.i64_const(1) }] })), "module/compile");
 });
 
-test("a start function that loops forever exhausts its fixed gas: invalid module", () => {
+test("a start function that loops forever exhausts its fixed gas: invalid module", T, async () => {
   const spin = { type: 1, body: [...op.loop(), ...op.br(0), ...op.end] };
-  assert.equal(
-    code(
-      build({
-        types: [
-          [[], [I32]],
-          [[], []],
-        ],
-        funcs: [RUN, spin],
-        start: 1,
-      }),
-    ),
-    "module/start",
-  );
+  const bytes = build({
+    types: [
+      [[], [I32]],
+      [[], []],
+    ],
+    funcs: [RUN, spin],
+    start: 1,
+  });
+  // In a worker first: if metering failed to stop the start function, this fails after a deadline.
+  const r = await new WasmRunner().check(bytes);
+  assert.equal(r.ok ? "ok" : r.code, "module/start");
+  assert.equal(code(bytes), "module/start");
 });
 
 test("a start function may not read the input", () => {

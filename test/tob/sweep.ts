@@ -11,9 +11,15 @@ export function sweep(n: number, firstSeed = 1): void {
   test(`simulator sweep: n=${n}, f=${Math.floor((n - 1) / 3)} Byzantine, seeds ${firstSeed}..${firstSeed + CI_SEEDS - 1}`, () => {
     const failures: string[] = [];
     let reconfigs = 0;
+    let twinRuns = 0;
+    let twinEvidence = 0;
     for (let seed = firstSeed; seed < firstSeed + CI_SEEDS; seed++) {
       const r = runSeed({ seed, n });
       if (r.reconfig) reconfigs++;
+      if (r.twins.length > 0) {
+        twinRuns++;
+        twinEvidence += r.evidence;
+      }
       if (!r.ok)
         failures.push(
           `seed ${seed}: ${r.error}\n    replay: npm run sim -- --seed ${seed} --n ${n} --verbose`,
@@ -21,5 +27,7 @@ export function sweep(n: number, firstSeed = 1): void {
     }
     assert.deepEqual(failures, [], failures.join("\n"));
     assert.ok(reconfigs > 0, "some runs exercised a validator-set change");
+    assert.ok(twinRuns > 0, "some runs had Twins");
+    assert.ok(twinEvidence > 0, "correct nodes caught Twins equivocating (double proposals or votes)");
   });
 }

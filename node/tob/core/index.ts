@@ -6,6 +6,8 @@ export type { Step, Effects, PersistBatch, Send, Equivocation, Rejected } from "
 export type { Delivery } from "./committed-chain.js";
 export type { SafetyState, EpochState, EpochTail, Schedule } from "./state.js";
 export { encodeSafety, decodeSafety, encodeEpochState, decodeEpochState } from "./state.js";
+export { RESTORE_LEDGER_BLOCKS, restoredFrom } from "./restore.js";
+export type { StoredRecords } from "./restore.js";
 export type { Block, QC, TC, Vote, Timeout, Message } from "./types.js";
 export { encodeMessage, decodeMessage, encodeBlock, decodeBlock, computeBlockId } from "./wire.js";
 export {

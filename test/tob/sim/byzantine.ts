@@ -13,9 +13,13 @@ import {
   voteSigningBytes,
   type Message,
   type QC,
+  type TC,
+  type Timeout,
   type Send,
   type Signer,
 } from "../../../node/tob/core/index.js";
+import { concatBytes, toHex } from "../../../node/common/bytes.js";
+import { sha256 } from "../../../node/common/hash.js";
 import type { Prng } from "./prng.js";
 
 export const BEHAVIOURS = [
@@ -41,11 +45,19 @@ export interface AdversaryEnv {
 }
 
 const MEMORY = 256;
+/** Rounds of timeouts a forkLeader keeps to build TCs from. */
+const TIMEOUT_ROUNDS = 8;
+
+const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 export class Adversary {
   private readonly heard: Uint8Array[] = [];
   /** Certificates heard, with the height of the block each certifies (to build forks on). */
   private readonly certified: { qc: QC; height: number }[] = [];
+  /** Ids (hex) of forks below a TC's high QC and of blocks extending them: forkLeader votes for these. */
+  private readonly forks = new Set<string>();
+  /** Timeouts heard, by round then signer (forkLeader builds its own TCs from them). */
+  private readonly timeouts = new Map<number, Map<number, Timeout>>();
   private readonly ids: string[];
 
   constructor(
@@ -68,20 +80,30 @@ export class Adversary {
     if (this.has("silent")) return;
     const targets = s.to.map((p) => this.ids.indexOf(p)).filter((i) => i >= 0);
     if (s.kind === "proposal" && this.has("forkLeader")) {
-      // Leading after a TC: also propose a block on an older certificate than the TC allows, to
-      // everyone. Correct nodes must refuse it (Jolteon's TC rule); colluders vote for it.
+      // Leading after a TC: propose a block on an older certificate than the TC allows. Correct
+      // nodes must refuse it (Jolteon's TC rule); colluders vote for it. Mostly the newest such
+      // certificate: its block is the likeliest to be still uncommitted at the receivers, so only
+      // the TC rule stands between the fork and their votes. Decisions are rolled per round (see
+      // roll), so the twin copies of an identity attack together instead of splitting the votes.
       const m = decodeMessage(s.bytes);
       if (m.kind === "proposal" && m.tc) {
         const b = m.block;
-        const older = this.certified.filter((c) => c.qc.epoch === b.epoch && c.qc.round < b.qc.round);
+        const tc = this.lowTC(m.tc);
+        const limit = tc.highQC.round;
+        const older = this.certified.filter((c) => c.qc.epoch === b.epoch && c.qc.round < limit);
         if (older.length > 0) {
-          const base = this.env.rng.pick(older);
+          let newest = older[0]!;
+          for (const c of older) if (c.qc.round > newest.qc.round) newest = c;
+          const base =
+            this.roll("base", b.round) < 0.7
+              ? newest
+              : older[Math.floor(this.roll("pick", b.round) * older.length)]!;
           const body = {
             ...b,
             qc: base.qc,
             parentId: base.qc.blockId,
             height: base.height + 1,
-            requests: [this.env.rng.bytes(12)],
+            requests: [sha256(concatBytes(utf8(`fork/${b.round}/`), base.qc.blockId)).subarray(0, 12)],
           };
           const id = computeBlockId(body);
           const fork = {
@@ -89,8 +111,39 @@ export class Adversary {
             id,
             signature: this.env.signer.sign(proposalSigningBytes(this.env.networkId, id)),
           };
-          const forkBytes = encodeMessage({ kind: "proposal", block: fork, tc: m.tc });
-          for (const t of targets) this.env.send(t, this.env.rng.chance(0.5) ? s.bytes : forkBytes);
+          const forkBytes = encodeMessage({ kind: "proposal", block: fork, tc });
+          this.backFork(fork.epoch, fork.round, fork.id, targets);
+          // Mostly to everyone; otherwise each receiver gets the fork or the honest block.
+          const all = this.roll("all", b.round) < 0.8;
+          for (const t of targets)
+            this.env.send(t, all || this.roll(`to${t}`, b.round) < 0.5 ? forkBytes : s.bytes);
+          return;
+        }
+      }
+      // Withhold: the proposal (and with it the QC it carries) reaches one node only. That node may
+      // commit on that QC while the others never learn of it and time out: the setting in which a
+      // colluder leading next, after that TC, forks below a block already committed somewhere.
+      if (m.kind === "proposal" && targets.length > 0 && this.roll("withhold", m.block.round) < 0.3) {
+        this.env.send(targets[Math.floor(this.roll("whom", m.block.round) * targets.length)]!, s.bytes);
+        return;
+      }
+    }
+    if (s.kind === "timeout" && this.has("forkLeader")) {
+      // Lie in timeouts: report an older certificate than the one held, so the next TC's high QC
+      // stays low and a fork below the real lock looks allowed (a colluding leader's chance).
+      const m = decodeMessage(s.bytes);
+      if (m.kind === "timeout") {
+        const t = m.timeout;
+        let older: QC | null = null;
+        for (const c of this.certified)
+          if (c.qc.epoch === t.epoch && c.qc.round < t.highQC.round && (!older || c.qc.round > older.round))
+            older = c.qc;
+        if (older) {
+          const sig = this.env.signer.sign(
+            timeoutSigningBytes(this.env.networkId, t.epoch, t.round, older.round),
+          );
+          const lie = encodeMessage({ kind: "timeout", timeout: { ...t, highQC: older, sig } });
+          for (const to of targets) this.env.send(to, lie);
           return;
         }
       }
@@ -127,6 +180,22 @@ export class Adversary {
       return;
     }
     const n = this.ids.length;
+    if (m.kind === "timeout" && this.has("forkLeader")) {
+      const t = m.timeout;
+      let byRound = this.timeouts.get(t.round);
+      if (!byRound) {
+        if (this.timeouts.size >= TIMEOUT_ROUNDS) this.timeouts.delete(Math.min(...this.timeouts.keys()));
+        this.timeouts.set(t.round, (byRound = new Map()));
+      }
+      byRound.set(t.signer, t);
+    }
+    if (m.kind === "proposal" && this.has("forkLeader")) {
+      // Collude: vote for any fork below its TC's high QC (ours or another colluder's) and for
+      // every block built on one, so a fork needs only the correct votes the TC rule should deny.
+      const b = m.block;
+      if ((m.tc !== null && b.qc.round < m.tc.highQC.round) || this.forks.has(toHex(b.parentId)))
+        this.backFork(b.epoch, b.round, b.id, this.others());
+    }
     if (m.kind === "proposal") {
       if (this.certified.length >= MEMORY) this.certified.shift();
       this.certified.push({ qc: m.block.qc, height: m.block.height - 1 });
@@ -178,6 +247,54 @@ export class Adversary {
       });
       this.env.send(this.env.rng.pick(this.others()), msg);
     }
+  }
+
+  /**
+   * A TC for the same round as `tc` with the lowest high QC we can make: any quorum of valid
+   * timeouts is a valid TC, so we pick the quorum that reported the oldest certificates, our own
+   * entry reporting the oldest one we hold. A correct node that gave up on the round holding a
+   * newer QC — one that committed a block — is simply left out. Falls back to `tc`.
+   */
+  private lowTC(tc: TC): TC {
+    const heard = [...(this.timeouts.get(tc.round)?.values() ?? [])].filter(
+      (t) => t.signer !== this.env.index && t.epoch === tc.epoch,
+    );
+    const quorum = Math.floor((2 * this.ids.length) / 3) + 1;
+    if (heard.length < quorum - 1) return tc;
+    heard.sort((a, b) => a.highQC.round - b.highQC.round);
+    const chosen = heard.slice(0, quorum - 1);
+    let mine = chosen[0]!.highQC;
+    for (const c of this.certified)
+      if (c.qc.epoch === tc.epoch && c.qc.round < mine.round && c.qc.round > 0) mine = c.qc;
+    const sig = this.env.signer.sign(timeoutSigningBytes(this.env.networkId, tc.epoch, tc.round, mine.round));
+    const entries = [
+      ...chosen.map((t) => ({ signer: t.signer, hqcRound: t.highQC.round, sig: t.sig })),
+      { signer: this.env.index, hqcRound: mine.round, sig },
+    ].sort((a, b) => a.signer - b.signer);
+    const highQC =
+      chosen[chosen.length - 1]!.highQC.round >= mine.round ? chosen[chosen.length - 1]!.highQC : mine;
+    return highQC.round < tc.highQC.round ? { epoch: tc.epoch, round: tc.round, entries, highQC } : tc;
+  }
+
+  /**
+   * A number in [0, 1) fixed by the network, this identity, `tag` and `round`: what every copy of
+   * a twinned identity decides alike (each copy has its own PRNG stream).
+   */
+  private roll(tag: string, round: number): number {
+    const h = sha256(concatBytes(this.env.networkId, utf8(`/${this.env.index}/${tag}/${round}`)));
+    return (((h[0]! << 24) | (h[1]! << 16) | (h[2]! << 8) | h[3]!) >>> 0) / 2 ** 32;
+  }
+
+  /** Remembers a fork block and sends our vote for it to everyone (we cannot tell its next leader). */
+  private backFork(epoch: number, round: number, blockId: Uint8Array, to: readonly number[]): void {
+    if (this.forks.size >= MEMORY) this.forks.clear();
+    this.forks.add(toHex(blockId));
+    const sig = this.env.signer.sign(voteSigningBytes(this.env.networkId, epoch, round, blockId));
+    const vote = encodeMessage({
+      kind: "vote",
+      vote: { epoch, round, blockId, signer: this.env.index, sig },
+    });
+    for (const t of to) this.env.send(t, vote);
   }
 
   onTick(): void {

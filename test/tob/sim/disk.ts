@@ -1,16 +1,15 @@
 // A node's simulated durable storage: exactly what the persist intents wrote, in canonical bytes,
-// and nothing else. A crash discards the core; a restart decodes these bytes into a new one.
+// and nothing else. A crash discards the core; a restart hands these bytes to restoredFrom, the same
+// restore code the LevelDB shell uses, and boots a new core from what it returns.
 
 import { toHex } from "../../../node/common/bytes.js";
 import { invariant } from "../../../node/common/errors.js";
-import { TOB_DEDUP_WINDOW, TOB_DELIVER_WINDOW, TOB_RETAINED_BLOCKS } from "../../../node/common/limits.js";
 import {
-  decodeBlock,
-  decodeEpochState,
-  decodeSafety,
+  RESTORE_LEDGER_BLOCKS,
   encodeBlock,
   encodeEpochState,
   encodeSafety,
+  restoredFrom,
   type PersistBatch,
   type Restored,
 } from "../../../node/tob/core/index.js";
@@ -41,20 +40,17 @@ export class Disk {
       for (const [k, v] of this.tree) if (v.height <= p.treeFloor) this.tree.delete(k);
   }
 
-  /** What a restarting node reads back; undefined on first boot. */
+  /** What a restarting node reads back (decoded by the shell's own restore code); undefined on first boot. */
   restore(): Restored | undefined {
-    if (!this.safety || !this.epoch) return undefined;
-    const keep = Math.max(TOB_RETAINED_BLOCKS, TOB_DEDUP_WINDOW + TOB_DELIVER_WINDOW);
-    const blocks = [];
-    for (let h = Math.max(1, this.top - keep + 1); h <= this.top; h++)
-      blocks.push(decodeBlock(this.ledger.get(h)!));
-    const tree = [...this.tree.values()].map((v) => decodeBlock(v.bytes));
-    return {
-      safety: decodeSafety(this.safety),
-      epoch: decodeEpochState(this.epoch),
-      ledger: blocks,
+    const ledger: Uint8Array[] = [];
+    for (let h = Math.max(1, this.top - RESTORE_LEDGER_BLOCKS + 1); h <= this.top; h++)
+      ledger.push(this.ledger.get(h)!);
+    return restoredFrom({
+      safety: this.safety ?? undefined,
+      epoch: this.epoch ?? undefined,
+      ledger,
+      tree: [...this.tree.values()].map((v) => v.bytes),
       appliedHeight: this.applied,
-      tree,
-    };
+    });
   }
 }

@@ -1,6 +1,10 @@
 // The deterministic simulator: n consensus cores in one process over a simulated network and clock.
 // Everything random draws from the run's seeded PRNG and events at the same tick run in the order
 // they were scheduled, so a seed replays exactly. Invariants are checked as deliveries happen.
+// Twins (Bano et al., "Twins: BFT Systems Made Robust"): a Byzantine identity may run as several
+// instances of the correct core with the same key, each with its own disk and state. Split across
+// a partition (`setSplit`), they equivocate the way a real attacker would — two proposals in one
+// round, votes for both, timeouts reporting different certificates — without any scripted attack.
 
 import { toHex } from "../../../node/common/bytes.js";
 import {
@@ -45,6 +49,12 @@ export interface WorldOptions {
   crashAfterPersist?: number;
   /** Log every violation instead of throwing at the first. */
   trace?: boolean;
+  /**
+   * Twins: identity → number of instances (≥ 2) running the core with that identity's key, each
+   * with its own disk. Such an identity is Byzantine (not checked, not crashed by scenarios); if it
+   * also has `byzantine` behaviours, every instance gets its own adversary with them.
+   */
+  twins?: ReadonlyMap<number, number>;
 }
 
 export class SimFailure extends Error {}
@@ -52,7 +62,7 @@ export class SimFailure extends Error {}
 interface Ev {
   kind: "msg" | "action";
   from?: number;
-  to?: number;
+  to?: SimNode;
   bytes?: Uint8Array;
   action?: () => void;
 }
@@ -76,10 +86,19 @@ export class SimNode {
   constructor(
     readonly index: number,
     readonly adversary: Adversary | null,
+    /** Position in World.instances (unique, unlike `index` when an identity has twins). */
+    readonly uid: number,
+    /** One of several instances of a Byzantine identity (Twins). */
+    readonly twin = false,
   ) {}
 
   get up(): boolean {
     return this.core !== null;
+  }
+
+  /** A correct node: the safety and liveness checks apply to it. */
+  get correct(): boolean {
+    return this.adversary === null && !this.twin;
   }
 }
 
@@ -88,12 +107,17 @@ export class World {
   private readonly netRng: Prng;
   readonly keys: KeyRing;
   readonly networkId: Uint8Array;
+  /** One node per identity (for a twinned identity, its first instance). */
   readonly nodes: SimNode[];
+  /** Every running instance: `nodes`, then the extra twin instances. */
+  readonly instances: SimNode[];
   readonly ids: string[];
   private readonly idIndex = new Map<string, number>();
   now = 0;
   net: NetConditions;
   partition: number[] | null = null;
+  /** Side of each instance (by uid) while a Twins split is on: instances hear only their own side. */
+  split: number[] | null = null;
   /** Until which tick each node's outgoing messages are all lost (targeted isolation). */
   readonly mutedUntil: number[];
   crashAfterPersist: number;
@@ -108,6 +132,8 @@ export class World {
    * ticks later.
    */
   crashBeforeSchedule: ((node: SimNode) => boolean) | null = null;
+  /** Scenario hook: a node's step committed blocks; called before that step's sends leave. */
+  onCommit: ((node: SimNode) => void) | null = null;
   /** height → block id and filtered-request digest, from the first correct node to deliver it. */
   readonly canon = new Map<number, { id: string; reqs: string; by: number }>();
   /** request → tick submitted. */
@@ -128,33 +154,55 @@ export class World {
     this.net = { ...(opts.net ?? SYNCHRONOUS) };
     this.crashAfterPersist = opts.crashAfterPersist ?? 0;
     this.nodes = [];
+    this.instances = [];
     this.mutedUntil = Array.from({ length: opts.n }, () => -1);
     for (let i = 0; i < opts.n; i++) {
-      const behaviours = opts.byzantine?.get(i);
-      const adversary = behaviours
-        ? new Adversary(
-            {
-              index: i,
-              signer: this.keys.signer(i),
-              networkId: this.networkId,
-              publicKeys: this.keys.publicKeys,
-              rng: this.rng.fork(),
-              send: (to, bytes) => this.transmit(i, to, bytes),
-            },
-            behaviours,
-          )
-        : null;
-      this.nodes.push(new SimNode(i, adversary));
+      const twins = opts.twins?.get(i) ?? 0;
+      const node = new SimNode(
+        i,
+        this.adversaryFor(i, this.instances.length),
+        this.instances.length,
+        twins > 1,
+      );
+      this.nodes.push(node);
+      this.instances.push(node);
     }
-    for (const node of this.nodes) this.boot(node);
+    for (const [i, count] of opts.twins ?? [])
+      for (let k = 1; k < count; k++) {
+        const uid = this.instances.length;
+        this.instances.push(new SimNode(i, this.adversaryFor(i, uid), uid, true));
+      }
+    for (const node of this.instances) this.boot(node);
+  }
+
+  /** The adversary wrapping instance `uid` of identity `i`, if `i` has Byzantine behaviours. */
+  private adversaryFor(i: number, uid: number): Adversary | null {
+    const behaviours = this.opts.byzantine?.get(i);
+    if (!behaviours) return null;
+    return new Adversary(
+      {
+        index: i,
+        signer: this.keys.signer(i),
+        networkId: this.networkId,
+        publicKeys: this.keys.publicKeys,
+        rng: this.rng.fork(),
+        send: (to, bytes) => this.transmit(i, to, bytes, this.instances[uid]),
+      },
+      behaviours,
+    );
   }
 
   isCorrect(i: number): boolean {
-    return this.nodes[i]!.adversary === null;
+    return this.nodes[i]!.correct;
   }
 
   correct(): SimNode[] {
-    return this.nodes.filter((n) => n.adversary === null);
+    return this.nodes.filter((n) => n.correct);
+  }
+
+  /** Every instance running identity `i` (one, unless it has twins). */
+  instancesOf(i: number): SimNode[] {
+    return this.instances.filter((x) => x.index === i);
   }
 
   // ---- scheduling ----------------------------------------------------------------------------
@@ -169,8 +217,11 @@ export class World {
     list.push(ev);
   }
 
-  /** Puts bytes on the simulated wire from node `from` to node `to`. */
-  transmit(from: number, to: number, bytes: Uint8Array): void {
+  /**
+   * Puts bytes on the simulated wire from node `from` to node `to` (by identity): to every instance
+   * of `to` on the sender instance's side of a Twins split.
+   */
+  transmit(from: number, to: number, bytes: Uint8Array, sender: SimNode = this.nodes[from]!): void {
     if (from === to) return;
     this.messages++;
     const r = this.netRng;
@@ -178,12 +229,16 @@ export class World {
     if (this.partition && this.partition[from] !== this.partition[to]) return;
     if (this.mutedUntil[from]! > this.now) return;
     if (this.dropIf && this.dropIf(from, to, bytes)) return;
-    if (net.loss > 0 && r.chance(net.loss)) return;
-    const copies = net.dup > 0 && r.chance(net.dup) ? 2 : 1;
-    for (let c = 0; c < copies; c++) {
-      let delay = r.int(net.minDelay, net.maxDelay);
-      if (net.straggle > 0 && r.chance(net.straggle)) delay += r.int(0, 10 * net.maxDelay);
-      this.push(this.now + delay, { kind: "msg", from, to, bytes });
+    for (const dest of this.instances) {
+      if (dest.index !== to) continue;
+      if (this.split && this.split[sender.uid] !== this.split[dest.uid]) continue;
+      if (net.loss > 0 && r.chance(net.loss)) continue;
+      const copies = net.dup > 0 && r.chance(net.dup) ? 2 : 1;
+      for (let c = 0; c < copies; c++) {
+        let delay = r.int(net.minDelay, net.maxDelay);
+        if (net.straggle > 0 && r.chance(net.straggle)) delay += r.int(0, 10 * net.maxDelay);
+        this.push(this.now + delay, { kind: "msg", from, to: dest, bytes });
+      }
     }
   }
 
@@ -239,7 +294,7 @@ export class World {
         this.crash(node.index);
         return;
       }
-      if (this.crashAfterPersist > 0 && node.adversary === null && this.rng.chance(this.crashAfterPersist)) {
+      if (this.crashAfterPersist > 0 && node.correct && this.rng.chance(this.crashAfterPersist)) {
         // Persisted, but the sends never leave: the worst moment to die.
         this.crash(node.index);
         const back = this.now + this.rng.int(5, 80);
@@ -248,7 +303,7 @@ export class World {
       }
     }
     const eff = st.persisted();
-    if (node.adversary === null)
+    if (node.correct)
       for (const e of eff.evidence)
         this.evidence.push({
           by: node.index,
@@ -256,6 +311,7 @@ export class World {
           kind: e.kind,
           round: e.round,
         });
+    if (eff.deliveries.length > 0) this.onCommit?.(node);
     for (const s of eff.sends) this.sendFrom(node, s);
     if (eff.deliveries.length > 0) {
       for (const d of eff.deliveries) {
@@ -271,13 +327,13 @@ export class World {
     if (node.adversary) return node.adversary.outgoing(s);
     for (const p of s.to) {
       const to = this.idIndex.get(p);
-      if (to !== undefined) this.transmit(node.index, to, s.bytes);
+      if (to !== undefined) this.transmit(node.index, to, s.bytes, node);
     }
   }
 
   /** The simulated application: checks invariants, may schedule a validator-set change. */
   private applyDelivery(node: SimNode, d: Delivery): void {
-    const correct = node.adversary === null;
+    const correct = node.correct;
     const expect = node.disk.applied + 1;
     if (correct && d.height !== expect)
       this.fail(`node ${node.index} delivered height ${d.height}, expected ${expect} (gap or repeat)`);
@@ -346,7 +402,7 @@ export class World {
         else this.receive(ev.from!, ev.to!, ev.bytes!);
       }
     }
-    for (const node of this.nodes) {
+    for (const node of this.instances) {
       if (!node.core) continue;
       this.step(node, { type: "tick" });
       node.adversary?.onTick();
@@ -354,8 +410,7 @@ export class World {
     this.now++;
   }
 
-  private receive(from: number, to: number, bytes: Uint8Array): void {
-    const node = this.nodes[to]!;
+  private receive(from: number, node: SimNode, bytes: Uint8Array): void {
     if (!node.core) return;
     node.adversary?.incoming(bytes);
     this.step(node, { type: "message", from: this.ids[from]!, bytes });
@@ -416,6 +471,11 @@ export class World {
 
   setPartition(groups: number[] | null): void {
     this.partition = groups;
+  }
+
+  /** A Twins split: `sides[uid]` for every instance; null heals it. */
+  setSplit(sides: number[] | null): void {
+    this.split = sides;
   }
 
   heightOf(i: number): number {
