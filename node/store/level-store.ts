@@ -194,6 +194,9 @@ export class LevelStore {
     private live: number,
   ) {}
 
+  /** What the last commit's batch wrote: entries put and their bytes (keys and values). */
+  lastBatch = { puts: 0, bytes: 0 };
+
   /** The sweep under way, if superseded records grew to outnumber live ones. */
   private sweep: Sweep | null = null;
 
@@ -301,9 +304,9 @@ export class LevelStore {
       this.writer.putAt(t, pos);
       t.saved = version;
       if (this.writer.size >= STORE_BATCH_CHUNK_BYTES)
-        batch.put(chunkKey(version, count++), this.writer.take());
+        batch.put(chunkKey(version, count++), this.writer.takeView());
     });
-    if (this.writer.size > 0) batch.put(chunkKey(version, count++), this.writer.take());
+    if (this.writer.size > 0) batch.put(chunkKey(version, count++), this.writer.takeView());
     for (const k of legacy) batch.del(k);
     await batch.write({ sync: true });
     this.chunks.push({ version, count, records: this.live });
@@ -327,6 +330,13 @@ export class LevelStore {
     const version = this.version + 1;
     // A chained batch: several times faster than an array of operations in classic-level.
     const batch = this.db.batch();
+    let puts = 0;
+    let bytes = 0;
+    const put = (k: Uint8Array, v: Uint8Array): void => {
+      batch.put(k, v);
+      puts++;
+      bytes += k.length + v.length;
+    };
     const w = this.writer;
     let count = 0;
     const { nodes, paths, depths, superseded } = tree.journal!.take(version);
@@ -334,7 +344,7 @@ export class LevelStore {
     let written = nodes.length;
     for (let i = 0; i < nodes.length; i++) {
       w.put(nodes[i]!, paths[i]!, depths[i]!);
-      if (w.size >= STORE_BATCH_CHUNK_BYTES) batch.put(chunkKey(version, count++), w.take());
+      if (w.size >= STORE_BATCH_CHUNK_BYTES) put(chunkKey(version, count++), w.takeView());
     }
     // Superseded records outnumber live ones: sweep, writing terminals saved before this commit
     // again, at least twice as many per commit as the commit wrote (so the sweep outpaces new garbage).
@@ -347,9 +357,9 @@ export class LevelStore {
         w.putAt(t, pos);
         t.saved = version;
         written++;
-        if (w.size >= STORE_BATCH_CHUNK_BYTES) batch.put(chunkKey(version, count++), w.take());
+        if (w.size >= STORE_BATCH_CHUNK_BYTES) put(chunkKey(version, count++), w.takeView());
       });
-    if (w.size > 0) batch.put(chunkKey(version, count++), w.take());
+    if (w.size > 0) put(chunkKey(version, count++), w.takeView());
     // Once the sweep is through, every live terminal is in a chunk at least as new as its start.
     let dropped = 0;
     let droppedRecords = 0;
@@ -363,21 +373,21 @@ export class LevelStore {
     }
     const fresh = this.history.takeNewEntries();
     if (fresh.length > 0) {
-      batch.put(historyKey(fresh[0]!.ts), encodeEntries(fresh));
+      put(historyKey(fresh[0]!.ts), encodeEntries(fresh));
       this.stored.push({ first: fresh[0]!.ts, last: fresh[fresh.length - 1]!.ts });
     }
     // A record is dropped once all its entries have left the window (timestamps now-T+1 .. now).
     while (this.stored.length > 0 && this.stored[0]!.last <= this.history.now - this.history.T)
       batch.del(historyKey(this.stored.shift()!.first));
     const meta: StoreMeta = { height, now: this.history.now, root: this.history.rootLabel };
-    batch.put(META_KEY, encodeMeta(meta, this.history.T, this.history.partition));
+    put(META_KEY, encodeMeta(meta, this.history.T, this.history.partition));
     // The application's own state that must be exactly as durable as the block (e.g. validator schedules).
-    for (const x of extras) batch.put(extraKey(x.key), x.value);
+    for (const x of extras) put(extraKey(x.key), x.value);
     // Application records that must never be out of step with the block (receipts, own headers).
     for (const a of app) {
       if (a.key.length === 0) throw new StoreError("store/empty-app-key", "an application key is empty");
       if (a.value === null) batch.del(appKey(a.key));
-      else batch.put(appKey(a.key), a.value);
+      else put(appKey(a.key), a.value);
     }
     await batch.write({ sync });
     this._height = height;
@@ -387,6 +397,7 @@ export class LevelStore {
     if (count > 0) this.chunks.push({ version, count, records: written });
     this.chunks.splice(0, dropped);
     this.sweep = swept ? null : sweep;
+    this.lastBatch = { puts, bytes };
   }
 
   /** A value the application stored with `commit(…, extras)`. */

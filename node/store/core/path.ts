@@ -76,14 +76,31 @@ export function checkValue(value: Uint8Array): void {
 const encoder = new TextEncoder();
 const scratch = new Uint8Array(MAX_KEY_BYTES + 4);
 
+/** Views of the scratch buffer by length, each made once: a key's bytes go out without allocating. */
+const views: Uint8Array[] = new Array<Uint8Array>(MAX_KEY_BYTES + 1);
+
+function scratchView(n: number): Uint8Array {
+  return views[n] ?? (views[n] = scratch.subarray(0, n));
+}
+
 /** The key's UTF-8 bytes in a scratch buffer (valid until the next call), or null if not well-formed or too long. */
 function encodeKey(key: string): Uint8Array | null {
   // Without allocating: encode into a scratch buffer. A key of more than MAX_KEY_BYTES code
   // units cannot fit in MAX_KEY_BYTES bytes, and one that fills the buffer is too long.
-  if (typeof key === "string" && key.length > 0 && key.length <= MAX_KEY_BYTES && isWellFormedString(key)) {
-    const { read, written } = encoder.encodeInto(key, scratch);
-    if (read === key.length && written <= MAX_KEY_BYTES) return scratch.subarray(0, written);
+  if (typeof key !== "string") return null;
+  const len = key.length;
+  if (len === 0 || len > MAX_KEY_BYTES) return null;
+  // ASCII, the common case, is copied code unit by code unit (always well-formed, one byte each).
+  let i = 0;
+  for (; i < len; i++) {
+    const c = key.charCodeAt(i);
+    if (c >= 0x80) break;
+    scratch[i] = c;
   }
+  if (i === len) return scratchView(len);
+  if (!isWellFormedString(key)) return null;
+  const { read, written } = encoder.encodeInto(key, scratch);
+  if (read === len && written <= MAX_KEY_BYTES) return scratchView(written);
   return null;
 }
 

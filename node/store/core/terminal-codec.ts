@@ -91,6 +91,17 @@ export class ChunkWriter {
     return out;
   }
 
+  /**
+   * The chunk so far as a view of the writer's own buffer, valid until the next `put`; the writer
+   * starts afresh. For a consumer that copies at once (a LevelDB batch copies a value when it is
+   * added): the buffer is reused from chunk to chunk instead of a copy per chunk.
+   */
+  takeView(): Uint8Array {
+    const out = this.buf.subarray(0, this.pos);
+    this.pos = 0;
+    return out;
+  }
+
   private reserve(node: TerminalNode): void {
     let need = RECORD_OVERHEAD_BYTES;
     if (node.kind === Kind.Leaf && node.key !== null && node.value !== null)

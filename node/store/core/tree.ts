@@ -167,7 +167,9 @@ export class MerkleTree {
     switch (n.kind) {
       case Kind.Internal: {
         const b = bitOf(path, depth);
-        n.setChild(b, this.insert(n.child(b), depth + 1, leaf));
+        const c = n.child(b);
+        const was = c.ts;
+        n.replaceChild(b, was, this.insert(c, depth + 1, leaf));
         return n;
       }
       case Kind.Empty:
@@ -231,6 +233,7 @@ export class MerkleTree {
       }
       case Kind.Internal: {
         const b = bitOf(path, depth);
+        const was = n.child(b).ts;
         const c = this.delete(n.child(b), depth + 1, path, ts);
         if (c === null) return null;
         const other = n.child(b ? 0 : 1);
@@ -252,7 +255,7 @@ export class MerkleTree {
           !(c.kind === Kind.Empty && other.kind === Kind.Empty),
           "delete: internal node with two empty children",
         );
-        n.setChild(b, c);
+        n.replaceChild(b, was, c);
         return n;
       }
     }
