@@ -9,7 +9,7 @@
 // or below it. The live terminals tile the key space at every commit, so one that left the tree
 // was replaced, in that same commit or later, by newer terminals covering its region.
 
-import { DecodeError, invariant } from "../../common/errors.js";
+import { DecodeError, invariant, InvariantError } from "../../common/errors.js";
 import { MAX_KEY_BYTES, MAX_TREE_DEPTH, MAX_VALUE_BYTES } from "../../common/limits.js";
 import { Reader } from "../../common/codec.js";
 import { bytesToLatin1 } from "../../common/bytes.js";
@@ -233,9 +233,11 @@ function build(list: StoredTerminal[], depth: number, newerAbove: number): TreeN
   const deeper: StoredTerminal[] = [];
   for (const t of list) {
     if (t.version < newerAbove) continue;
-    invariant(t.version !== newerAbove, `stored terminals of one version overlap at depth ${depth}`);
+    if (t.version === newerAbove)
+      throw new InvariantError(`stored terminals of one version overlap at depth ${depth}`);
     if (t.depth === depth) {
-      invariant(here === null || here.version !== t.version, `two stored terminals at depth ${depth}`);
+      if (here !== null && here.version === t.version)
+        throw new InvariantError(`two stored terminals at depth ${depth}`);
       if (here === null || t.version > here.version) here = t;
     } else {
       deeper.push(t);
@@ -247,6 +249,7 @@ function build(list: StoredTerminal[], depth: number, newerAbove: number): TreeN
   const l: StoredTerminal[] = [];
   const r: StoredTerminal[] = [];
   for (const t of deeper) if (t.version >= above) (bitAt(t.prefix, depth) ? r : l).push(t);
-  invariant(l.length > 0 && r.length > 0, `stored terminals leave a gap at depth ${depth + 1}`);
+  if (l.length === 0 || r.length === 0)
+    throw new InvariantError(`stored terminals leave a gap at depth ${depth + 1}`);
   return new InternalNode(build(l, depth + 1, above), build(r, depth + 1, above));
 }

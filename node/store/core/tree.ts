@@ -3,7 +3,7 @@
 // subtree collapses to its leaf), so the root depends only on the set of records. Outside its
 // partition the tree keeps leaves as summaries and may hold stubs (see history.ts for when).
 
-import { ArborError, invariant } from "../../common/errors.js";
+import { ArborError, invariant, InvariantError } from "../../common/errors.js";
 import { bytesToLatin1, copyBytes, latin1Equals, latin1ToBytes } from "../../common/bytes.js";
 import { sha256Latin1 } from "../../common/hash.js";
 import { MAX_TIMESTAMP } from "../../common/limits.js";
@@ -319,5 +319,7 @@ export function bytesEq32(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 function checkTs(ts: number): void {
-  invariant(Number.isSafeInteger(ts) && ts >= 0 && ts <= MAX_TIMESTAMP, `bad timestamp ${ts}`);
+  // The message is built only on failure: this runs once per write.
+  if (!(Number.isSafeInteger(ts) && ts >= 0 && ts <= MAX_TIMESTAMP))
+    throw new InvariantError(`bad timestamp ${ts}`);
 }
