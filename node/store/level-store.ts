@@ -12,6 +12,7 @@ import { Reader, Writer } from "../common/codec.js";
 import { bytesToLatin1, toHex } from "../common/bytes.js";
 import { ArborError } from "../common/errors.js";
 import { HistoryTree, type HistoryEntry } from "./core/history.js";
+import { decodeEntries, encodeEntries } from "./core/history-codec.js";
 import { Journal } from "./core/journal.js";
 import { MerkleTree, forEachTerminal } from "./core/tree.js";
 import { Partition } from "./core/partition.js";
@@ -110,37 +111,6 @@ const APP_END = new Uint8Array([P_APP + 1]);
 
 function historyKey(ts: number): Uint8Array {
   return new Writer(9).u8(P_HISTORY).u64(BigInt(ts)).finish();
-}
-
-/** One block's history entries in one record: a handful of writes per block, not two per operation. */
-function encodeEntries(es: readonly HistoryEntry[]): Uint8Array {
-  const w = new Writer(64 * es.length + 16).varint(es.length);
-  for (const e of es) {
-    w.varint(e.ts);
-    if (e.root === null) w.u8(0);
-    else w.u8(1).raw(e.root);
-    w.varint(e.paths.length);
-    for (const p of e.paths) w.raw(p);
-    w.bytes(e.tag ?? new Uint8Array(0));
-  }
-  return w.finish();
-}
-
-function decodeEntries(b: Uint8Array): HistoryEntry[] {
-  const r = new Reader(b);
-  const out: HistoryEntry[] = [];
-  const count = r.varint(1 << 24);
-  for (let i = 0; i < count; i++) {
-    const ts = r.varint();
-    const root = r.u8() === 1 ? r.copy(32) : null;
-    const n = r.varint(1 << 20);
-    const paths: Uint8Array[] = [];
-    for (let j = 0; j < n; j++) paths.push(r.copy(32));
-    const tag = r.bytes(1024, "history tag");
-    out.push({ ts, root, paths, tag: tag.length > 0 ? tag : undefined });
-  }
-  r.end("history entries");
-  return out;
 }
 
 function encodeMeta(m: StoreMeta, T: number, partition: Partition): Uint8Array {
