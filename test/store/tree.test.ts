@@ -3,6 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { MerkleTree } from "../../node/store/core/tree.js";
+import { Kind, type TreeNode } from "../../node/store/core/node.js";
 import { prove, provenState } from "../../node/store/core/proof.js";
 import { decodeProof, encodeProof } from "../../node/store/core/proof-codec.js";
 import { keyPath } from "../../node/store/core/path.js";
@@ -85,5 +86,38 @@ test("multi-key proofs of presence and absence verify and round trip", () => {
       },
     ),
     { seed: 12, numRuns: 400 },
+  );
+});
+
+test("every internal node's timestamp is the newest of its children's, and labels asked between writes match a fresh tree's", () => {
+  // Timestamps here go backwards as well as forwards: the shortcut that spares reading the other
+  // child applies only when the new child is at least as new as the one it replaces.
+  const op = fc.record({ remove: fc.boolean(), key: keyArb, ts: fc.nat(50), label: fc.boolean() });
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
+      const t = new MerkleTree();
+      const live = new Map<string, Uint8Array>();
+      for (const o of ops) {
+        if (o.remove) {
+          t.remove(o.key, o.ts);
+          live.delete(o.key);
+        } else {
+          const v = utf8(`${o.key}@${o.ts}`);
+          t.set(o.key, v, o.ts);
+          live.set(o.key, v);
+        }
+        if (o.label) void t.rootLabel;
+      }
+      const check = (n: TreeNode): number => {
+        if (n.kind !== Kind.Internal) return n.ts;
+        const newest = Math.max(check(n.left), check(n.right));
+        assert.equal(n.ts, newest);
+        return n.ts;
+      };
+      check(t.root);
+      const fresh = new MerkleTree();
+      for (const [k, v] of live) fresh.set(k, v);
+      assert.equal(toHex(t.rootLabel), toHex(fresh.rootLabel));
+    }),
   );
 });

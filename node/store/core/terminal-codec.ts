@@ -128,9 +128,18 @@ export class ChunkWriter {
           this.buf[this.pos++] = K_LEAF;
           this.varint(n.ts);
           // The key's UTF-8 length is known only once written: encode past a maximal length
-          // field, then move the bytes down if the length took fewer bytes.
+          // field, then move the bytes down if the length took fewer bytes. ASCII keys are
+          // copied code unit by code unit (no encoder call, no view).
           const at = this.pos;
-          const { written } = encoder.encodeInto(n.key, this.buf.subarray(at + 2));
+          const key = n.key;
+          const b = this.buf;
+          let written = 0;
+          while (written < key.length) {
+            const c = key.charCodeAt(written);
+            if (c >= 0x80) break;
+            b[at + 2 + written++] = c;
+          }
+          if (written < key.length) written = encoder.encodeInto(key, b.subarray(at + 2)).written;
           if (written < 0x80) {
             this.buf[at] = written;
             this.buf.copyWithin(at + 1, at + 2, at + 2 + written);
