@@ -94,6 +94,8 @@ export class StubNode {
 
 export class InternalNode {
   readonly kind = Kind.Internal;
+  // Declared before the digest words: what a walk down the tree reads sits at the object's start.
+  ts: number;
   /** false when a child changed since the digest was computed (recomputed on demand) */
   hashed = false;
   // SHA-256 of the label preimage as eight big-endian 32-bit words in the node itself: an
@@ -107,7 +109,6 @@ export class InternalNode {
   w5 = 0;
   w6 = 0;
   w7 = 0;
-  ts: number;
   constructor(
     public left: TreeNode,
     public right: TreeNode,
