@@ -6,9 +6,11 @@ import { MerkleTree } from "../../node/store/core/tree.js";
 import { Kind, type TreeNode } from "../../node/store/core/node.js";
 import { prove, provenState } from "../../node/store/core/proof.js";
 import { decodeProof, encodeProof } from "../../node/store/core/proof-codec.js";
-import { keyPath } from "../../node/store/core/path.js";
+import { keyPath, keyPathLatin1 } from "../../node/store/core/path.js";
+import { sha256 } from "../../node/common/hash.js";
+import { LimitError } from "../../node/common/errors.js";
 import { EMPTY_LABEL } from "../../node/store/core/label.js";
-import { bytesEqual, toHex, utf8 } from "../../node/common/bytes.js";
+import { bytesEqual, latin1ToBytes, toHex, utf8 } from "../../node/common/bytes.js";
 
 const keyArb = fc.stringMatching(/^[a-z]{1,3}(\/[a-z0-9]{1,4})?$/);
 
@@ -120,4 +122,23 @@ test("every internal node's timestamp is the newest of its children's, and label
       assert.equal(toHex(t.rootLabel), toHex(fresh.rootLabel));
     }),
   );
+});
+
+test("a key's path is SHA-256 of its UTF-8 bytes whether or not it was just computed for a check", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.string({ minLength: 1, maxLength: 20, unit: "grapheme" }), { maxLength: 30 }),
+      (ks) => {
+        for (const k of ks) {
+          const fresh = toHex(sha256(utf8(k)));
+          assert.equal(toHex(latin1ToBytes(keyPathLatin1(k))), fresh);
+          assert.equal(toHex(keyPath(k)), fresh);
+          assert.equal(toHex(latin1ToBytes(keyPathLatin1(k))), fresh);
+        }
+      },
+    ),
+  );
+  assert.throws(() => keyPathLatin1(""), LimitError);
+  assert.throws(() => keyPath("\ud800"), LimitError);
+  assert.throws(() => keyPathLatin1("\ud800"), LimitError);
 });

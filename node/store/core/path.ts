@@ -2,10 +2,10 @@
 // bit first. Helpers to read bits, compare prefixes and validate keys. Paths come as bytes, or as
 // latin1 strings of 32 characters (one per byte) where the in-memory tree holds them.
 
-import { sha256, sha256Latin1 } from "../../common/hash.js";
-import { isWellFormedString, utf8 } from "../../common/bytes.js";
+import { sha256Latin1 } from "../../common/hash.js";
+import { isWellFormedString, latin1ToBytes, utf8 } from "../../common/bytes.js";
 import { LimitError } from "../../common/errors.js";
-import { MAX_KEY_BYTES } from "../../common/limits.js";
+import { MAX_KEY_BYTES, STORE_KEY_PATH_MEMO_ENTRIES } from "../../common/limits.js";
 import { checkValueSize } from "../../common/bounds.js";
 
 /** Bit `i` (0 = most significant bit of byte 0) of a 32-byte path. */
@@ -104,12 +104,22 @@ function encodeKey(key: string): Uint8Array | null {
   return null;
 }
 
+/**
+ * Paths of the keys `keyPath` computed last, by key: an operation's writes are to keys it declared
+ * and had checked (their paths computed for the proof), so the tree finds a write's path here
+ * instead of hashing the key again. Holds only valid keys; emptied when full.
+ */
+const recentPaths = new Map<string, string>();
+
 /** The path of a key: SHA-256 of its UTF-8 bytes. Validates the key. */
 export function keyPath(key: string): Uint8Array {
-  return sha256(encodeKey(key) ?? checkKey(key));
+  const p = sha256Latin1(encodeKey(key) ?? checkKey(key));
+  if (recentPaths.size >= STORE_KEY_PATH_MEMO_ENTRIES) recentPaths.clear();
+  recentPaths.set(key, p);
+  return latin1ToBytes(p);
 }
 
 /** The path of a key as a latin1 string (the in-memory tree's form). Validates the key. */
 export function keyPathLatin1(key: string): string {
-  return sha256Latin1(encodeKey(key) ?? checkKey(key));
+  return recentPaths.get(key) ?? sha256Latin1(encodeKey(key) ?? checkKey(key));
 }
