@@ -1,8 +1,9 @@
 // bench:tree — the Merkle prefix tree against @ethereumjs/mpt (SHA-256, same keys and values) in
-// one run: in-memory batch insert, single-key proof size, prove and verify time, and records per
-// second persisted to LevelDB in 1,000-record blocks with one fsync per block.
+// one run: in-memory batch insert, the tree's heap at N keys, single-key proof size, prove and
+// verify time, and records per second persisted to LevelDB in 1,000-record blocks with one fsync
+// per block, next to the LevelDB floor: raw batches of the same entry count and bytes, fsync'd.
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { createMPT, createMerkleProof, verifyMerkleProof } from "@ethereumjs/mpt";
@@ -12,6 +13,7 @@ import { prove, provenState } from "../node/store/core/proof.js";
 import { decodeProof, encodeProof } from "../node/store/core/proof-codec.js";
 import { keyPath } from "../node/store/core/path.js";
 import { Partition } from "../node/store/core/partition.js";
+import { Level } from "level";
 import { LevelStore } from "../node/store/level-store.js";
 import { bytesEqual, utf8 } from "../node/common/bytes.js";
 import { machineLine, median, nowUs, progress } from "./machine.js";
@@ -38,27 +40,56 @@ const values = keys.map(() => new Uint8Array(randomBytes(32)));
 const keyBytes = keys.map(utf8);
 
 console.log(machineLine());
+console.log(
+  `load average at the start: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ")}`,
+);
 console.log(`keys: ${N} random 8-character keys, 32-byte values, batches of ${BATCH}`);
+
+/** Heap in use after a full collection (NaN without --expose-gc). */
+function heapAfterGc(): number {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) return NaN;
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+}
 
 // --- Arbor insert -------------------------------------------------------------------------
 const insertRounds: number[] = [];
+/** CPU time (user + system, every thread of the process) per key, per round: less sensitive to a shared machine's load than wall time. */
+const insertCpuRounds: number[] = [];
+const cpuUs = (): number => {
+  const c = process.cpuUsage();
+  return c.user + c.system;
+};
+const heapBefore = heapAfterGc();
 let tree = new MerkleTree();
 for (let round = 0; round < ROUNDS; round++) {
   tree = new MerkleTree();
   const t0 = nowUs();
+  const c0 = cpuUs();
   for (let i = 0; i < N; i += BATCH) {
     for (let j = i; j < Math.min(N, i + BATCH); j++) tree.set(keys[j]!, values[j]!);
     void tree.rootLabel;
   }
   insertRounds.push((nowUs() - t0) / N);
+  insertCpuRounds.push((cpuUs() - c0) / N);
   progress(`arbor insert round ${round + 1}/${ROUNDS}: ${insertRounds[round]!.toFixed(2)} µs/key`);
 }
 const insertUsPerKey = median(insertRounds);
+const insertCpuUsPerKey = median(insertCpuRounds);
 const root = tree.rootLabel;
+// The tree of the last round, labels computed; the keys and values it shares with the bench are
+// counted before.
+const treeHeapMB = (heapAfterGc() - heapBefore) / 2 ** 20;
+progress(`arbor tree heap at ${N} keys: ${treeHeapMB.toFixed(1)} MB`);
 
 // --- MPT insert ---------------------------------------------------------------------------
 const mpt = await createMPT({ useKeyHashing: true, useKeyHashingFunction: nodeSha256 });
 const tm0 = nowUs();
+const cm0 = cpuUs();
 for (let i = 0; i < N; i += BATCH) {
   const ops = [];
   for (let j = i; j < Math.min(N, i + BATCH); j++)
@@ -67,6 +98,7 @@ for (let i = 0; i < N; i += BATCH) {
   if ((i / BATCH) % 20 === 19) progress(`mpt insert ${i + BATCH}/${N}`);
 }
 const mptInsertUsPerKey = (nowUs() - tm0) / N;
+const mptInsertCpuUsPerKey = (cpuUs() - cm0) / N;
 
 // --- proofs -------------------------------------------------------------------------------
 const sample = Array.from({ length: PROOFS }, (_, i) => (i * 7919) % N);
@@ -117,9 +149,13 @@ const mptProofBytesMean = mptBytes / mptProofs.length;
 // --- persistence --------------------------------------------------------------------------
 const dir = mkdtempSync(join(tmpdir(), "arbor-bench-tree-"));
 let commitRecordsPerSec = 0;
+let commitCpuUsPerRecord = 0;
+/** Each block's batch as the store wrote it: entries put and their bytes. */
+const batches: Array<{ puts: number; bytes: number }> = [];
 try {
   const store = await LevelStore.open(dir, { partition: Partition.whole(), T: 1000 });
   const t0 = nowUs();
+  const c0 = cpuUs();
   let n = 0;
   for (let b = 1; b <= COMMIT_BLOCKS; b++) {
     for (let j = 0; j < BATCH; j++) {
@@ -128,18 +164,51 @@ try {
       n++;
     }
     await store.commit(BigInt(b));
+    batches.push(store.lastBatch);
     if (b % 10 === 0) progress(`commit ${b}/${COMMIT_BLOCKS} blocks`);
   }
   commitRecordsPerSec = n / ((nowUs() - t0) / 1e6);
+  commitCpuUsPerRecord = (cpuUs() - c0) / n;
   await store.close();
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
 
+// The LevelDB floor: the same number of blocks, each one batch of as many entries and bytes as
+// the store's (random bytes, distinct keys), fsync'd; nothing else in the loop.
+const floorDir = mkdtempSync(join(tmpdir(), "arbor-bench-floor-"));
+let levelFloorRecordsPerSec = 0;
+try {
+  const db = new Level<Uint8Array, Uint8Array>(floorDir, { keyEncoding: "view", valueEncoding: "view" });
+  await db.open();
+  const blocks = batches.map((b, i) => {
+    const each = Math.max(1, Math.floor(b.bytes / b.puts) - 13);
+    return Array.from({ length: b.puts }, (_, j) => {
+      const k = new Uint8Array(13);
+      new DataView(k.buffer).setUint32(5, i);
+      new DataView(k.buffer).setUint32(9, j);
+      return { k, v: new Uint8Array(randomBytes(each)) };
+    });
+  });
+  const t0 = nowUs();
+  for (const entries of blocks) {
+    const batch = db.batch();
+    for (const e of entries) batch.put(e.k, e.v);
+    await batch.write({ sync: true });
+  }
+  levelFloorRecordsPerSec = (COMMIT_BLOCKS * BATCH) / ((nowUs() - t0) / 1e6);
+  await db.close();
+} finally {
+  rmSync(floorDir, { recursive: true, force: true });
+}
+const commitBytesPerRecord = batches.reduce((a, b) => a + b.bytes, 0) / (COMMIT_BLOCKS * BATCH);
+
 const r = {
   bench: "tree",
   keys: N,
   insertUsPerKey: +insertUsPerKey.toFixed(2),
+  insertCpuUsPerKey: +insertCpuUsPerKey.toFixed(2),
+  mptInsertCpuUsPerKey: +mptInsertCpuUsPerKey.toFixed(2),
   mptInsertUsPerKey: +mptInsertUsPerKey.toFixed(2),
   proveUs: +median(proveTimes).toFixed(2),
   verifyUs: +median(verifyTimes).toFixed(2),
@@ -147,6 +216,11 @@ const r = {
   proofBytesMean: +proofBytesMean.toFixed(1),
   mptProofBytesMean: +mptProofBytesMean.toFixed(1),
   commitRecordsPerSec: Math.round(commitRecordsPerSec),
+  commitCpuUsPerRecord: +commitCpuUsPerRecord.toFixed(2),
+  treeHeapMB: Number.isNaN(treeHeapMB) ? null : +treeHeapMB.toFixed(1),
+  commitBytesPerRecord: +commitBytesPerRecord.toFixed(1),
+  levelFloorRecordsPerSec: Math.round(levelFloorRecordsPerSec),
+  loadAverage: loadavg().map((x) => +x.toFixed(2)),
 };
 const row = (name: string, arbor: string, peer: string, target: string) =>
   console.log(`${name.padEnd(22)} ${arbor.padStart(12)} ${peer.padStart(12)}   ${target}`);
@@ -158,8 +232,19 @@ row(
   r.mptInsertUsPerKey.toFixed(2),
   `≤ 10 and ≥ 15× faster (${(r.mptInsertUsPerKey / r.insertUsPerKey).toFixed(1)}×)`,
 );
+row(
+  "insert CPU µs/key",
+  r.insertCpuUsPerKey.toFixed(2),
+  r.mptInsertCpuUsPerKey.toFixed(2),
+  `every thread of the process (${(r.mptInsertCpuUsPerKey / r.insertCpuUsPerKey).toFixed(1)}×)`,
+);
 row("prove µs", r.proveUs.toFixed(2), "", "");
 row("verify µs", r.verifyUs.toFixed(2), r.mptVerifyUs.toFixed(2), "≤ 45");
 row("proof bytes (mean)", r.proofBytesMean.toFixed(1), r.mptProofBytesMean.toFixed(1), "≤ 600");
 row("commit records/s", String(r.commitRecordsPerSec), "", "≥ 50,000");
+row("commit CPU µs/record", r.commitCpuUsPerRecord.toFixed(2), "", "incl. LevelDB's threads");
+row("LevelDB floor rec/s", String(r.levelFloorRecordsPerSec), "", `same batches, fsync'd`);
+row("commit bytes/record", r.commitBytesPerRecord.toFixed(1), "", "");
+row("tree heap MB", r.treeHeapMB === null ? "(no gc)" : r.treeHeapMB.toFixed(1), "", `${N} keys`);
+console.log(`load average at the end: ${r.loadAverage.join(" ")}`);
 console.log(JSON.stringify(r));

@@ -19,6 +19,8 @@ export const MAX_TREE_DEPTH = 256;
 export const STORE_BATCH_CHUNK_BYTES = 256 * 1024;
 /** Least number of stored terminals the store's rewriting sweep visits per commit (it visits at least as many as the commit wrote). */
 export const STORE_SWEEP_MIN_TERMINALS = 256;
+/** Key paths remembered from the check of an operation's keys for its writes (node/store/core/path.ts). */
+export const STORE_KEY_PATH_MEMO_ENTRIES = 4096;
 /** Largest history window T (operations whose roots and touched keys a node remembers). */
 export const MAX_HISTORY_T = 1 << 20;
 /** Most key-hash prefixes one partition may list. */

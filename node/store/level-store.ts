@@ -12,6 +12,7 @@ import { Reader, Writer } from "../common/codec.js";
 import { bytesToLatin1, toHex } from "../common/bytes.js";
 import { ArborError } from "../common/errors.js";
 import { HistoryTree, type HistoryEntry } from "./core/history.js";
+import { decodeEntries, encodeEntries } from "./core/history-codec.js";
 import { Journal } from "./core/journal.js";
 import { MerkleTree, forEachTerminal } from "./core/tree.js";
 import { Partition } from "./core/partition.js";
@@ -112,37 +113,6 @@ function historyKey(ts: number): Uint8Array {
   return new Writer(9).u8(P_HISTORY).u64(BigInt(ts)).finish();
 }
 
-/** One block's history entries in one record: a handful of writes per block, not two per operation. */
-function encodeEntries(es: readonly HistoryEntry[]): Uint8Array {
-  const w = new Writer(64 * es.length + 16).varint(es.length);
-  for (const e of es) {
-    w.varint(e.ts);
-    if (e.root === null) w.u8(0);
-    else w.u8(1).raw(e.root);
-    w.varint(e.paths.length);
-    for (const p of e.paths) w.raw(p);
-    w.bytes(e.tag ?? new Uint8Array(0));
-  }
-  return w.finish();
-}
-
-function decodeEntries(b: Uint8Array): HistoryEntry[] {
-  const r = new Reader(b);
-  const out: HistoryEntry[] = [];
-  const count = r.varint(1 << 24);
-  for (let i = 0; i < count; i++) {
-    const ts = r.varint();
-    const root = r.u8() === 1 ? r.copy(32) : null;
-    const n = r.varint(1 << 20);
-    const paths: Uint8Array[] = [];
-    for (let j = 0; j < n; j++) paths.push(r.copy(32));
-    const tag = r.bytes(1024, "history tag");
-    out.push({ ts, root, paths, tag: tag.length > 0 ? tag : undefined });
-  }
-  r.end("history entries");
-  return out;
-}
-
 function encodeMeta(m: StoreMeta, T: number, partition: Partition): Uint8Array {
   const w = new Writer(64)
     .u64(m.height)
@@ -193,6 +163,9 @@ export class LevelStore {
     /** terminals in the tree (each has exactly one live record on disk) */
     private live: number,
   ) {}
+
+  /** What the last commit's batch wrote: entries put and their bytes (keys and values). */
+  lastBatch = { puts: 0, bytes: 0 };
 
   /** The sweep under way, if superseded records grew to outnumber live ones. */
   private sweep: Sweep | null = null;
@@ -301,9 +274,9 @@ export class LevelStore {
       this.writer.putAt(t, pos);
       t.saved = version;
       if (this.writer.size >= STORE_BATCH_CHUNK_BYTES)
-        batch.put(chunkKey(version, count++), this.writer.take());
+        batch.put(chunkKey(version, count++), this.writer.takeView());
     });
-    if (this.writer.size > 0) batch.put(chunkKey(version, count++), this.writer.take());
+    if (this.writer.size > 0) batch.put(chunkKey(version, count++), this.writer.takeView());
     for (const k of legacy) batch.del(k);
     await batch.write({ sync: true });
     this.chunks.push({ version, count, records: this.live });
@@ -327,6 +300,13 @@ export class LevelStore {
     const version = this.version + 1;
     // A chained batch: several times faster than an array of operations in classic-level.
     const batch = this.db.batch();
+    let puts = 0;
+    let bytes = 0;
+    const put = (k: Uint8Array, v: Uint8Array): void => {
+      batch.put(k, v);
+      puts++;
+      bytes += k.length + v.length;
+    };
     const w = this.writer;
     let count = 0;
     const { nodes, paths, depths, superseded } = tree.journal!.take(version);
@@ -334,7 +314,7 @@ export class LevelStore {
     let written = nodes.length;
     for (let i = 0; i < nodes.length; i++) {
       w.put(nodes[i]!, paths[i]!, depths[i]!);
-      if (w.size >= STORE_BATCH_CHUNK_BYTES) batch.put(chunkKey(version, count++), w.take());
+      if (w.size >= STORE_BATCH_CHUNK_BYTES) put(chunkKey(version, count++), w.takeView());
     }
     // Superseded records outnumber live ones: sweep, writing terminals saved before this commit
     // again, at least twice as many per commit as the commit wrote (so the sweep outpaces new garbage).
@@ -347,9 +327,9 @@ export class LevelStore {
         w.putAt(t, pos);
         t.saved = version;
         written++;
-        if (w.size >= STORE_BATCH_CHUNK_BYTES) batch.put(chunkKey(version, count++), w.take());
+        if (w.size >= STORE_BATCH_CHUNK_BYTES) put(chunkKey(version, count++), w.takeView());
       });
-    if (w.size > 0) batch.put(chunkKey(version, count++), w.take());
+    if (w.size > 0) put(chunkKey(version, count++), w.takeView());
     // Once the sweep is through, every live terminal is in a chunk at least as new as its start.
     let dropped = 0;
     let droppedRecords = 0;
@@ -363,21 +343,21 @@ export class LevelStore {
     }
     const fresh = this.history.takeNewEntries();
     if (fresh.length > 0) {
-      batch.put(historyKey(fresh[0]!.ts), encodeEntries(fresh));
+      put(historyKey(fresh[0]!.ts), encodeEntries(fresh));
       this.stored.push({ first: fresh[0]!.ts, last: fresh[fresh.length - 1]!.ts });
     }
     // A record is dropped once all its entries have left the window (timestamps now-T+1 .. now).
     while (this.stored.length > 0 && this.stored[0]!.last <= this.history.now - this.history.T)
       batch.del(historyKey(this.stored.shift()!.first));
     const meta: StoreMeta = { height, now: this.history.now, root: this.history.rootLabel };
-    batch.put(META_KEY, encodeMeta(meta, this.history.T, this.history.partition));
+    put(META_KEY, encodeMeta(meta, this.history.T, this.history.partition));
     // The application's own state that must be exactly as durable as the block (e.g. validator schedules).
-    for (const x of extras) batch.put(extraKey(x.key), x.value);
+    for (const x of extras) put(extraKey(x.key), x.value);
     // Application records that must never be out of step with the block (receipts, own headers).
     for (const a of app) {
       if (a.key.length === 0) throw new StoreError("store/empty-app-key", "an application key is empty");
       if (a.value === null) batch.del(appKey(a.key));
-      else batch.put(appKey(a.key), a.value);
+      else put(appKey(a.key), a.value);
     }
     await batch.write({ sync });
     this._height = height;
@@ -387,6 +367,7 @@ export class LevelStore {
     if (count > 0) this.chunks.push({ version, count, records: written });
     this.chunks.splice(0, dropped);
     this.sweep = swept ? null : sweep;
+    this.lastBatch = { puts, bytes };
   }
 
   /** A value the application stored with `commit(…, extras)`. */

@@ -3,11 +3,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { MerkleTree } from "../../node/store/core/tree.js";
+import { Kind, type TreeNode } from "../../node/store/core/node.js";
 import { prove, provenState } from "../../node/store/core/proof.js";
 import { decodeProof, encodeProof } from "../../node/store/core/proof-codec.js";
-import { keyPath } from "../../node/store/core/path.js";
+import { keyPath, keyPathLatin1 } from "../../node/store/core/path.js";
+import { sha256 } from "../../node/common/hash.js";
+import { LimitError } from "../../node/common/errors.js";
 import { EMPTY_LABEL } from "../../node/store/core/label.js";
-import { bytesEqual, toHex, utf8 } from "../../node/common/bytes.js";
+import { bytesEqual, latin1ToBytes, toHex, utf8 } from "../../node/common/bytes.js";
 
 const keyArb = fc.stringMatching(/^[a-z]{1,3}(\/[a-z0-9]{1,4})?$/);
 
@@ -86,4 +89,56 @@ test("multi-key proofs of presence and absence verify and round trip", () => {
     ),
     { seed: 12, numRuns: 400 },
   );
+});
+
+test("every internal node's timestamp is the newest of its children's, and labels asked between writes match a fresh tree's", () => {
+  // Timestamps here go backwards as well as forwards: the shortcut that spares reading the other
+  // child applies only when the new child is at least as new as the one it replaces.
+  const op = fc.record({ remove: fc.boolean(), key: keyArb, ts: fc.nat(50), label: fc.boolean() });
+  fc.assert(
+    fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
+      const t = new MerkleTree();
+      const live = new Map<string, Uint8Array>();
+      for (const o of ops) {
+        if (o.remove) {
+          t.remove(o.key, o.ts);
+          live.delete(o.key);
+        } else {
+          const v = utf8(`${o.key}@${o.ts}`);
+          t.set(o.key, v, o.ts);
+          live.set(o.key, v);
+        }
+        if (o.label) void t.rootLabel;
+      }
+      const check = (n: TreeNode): number => {
+        if (n.kind !== Kind.Internal) return n.ts;
+        const newest = Math.max(check(n.left), check(n.right));
+        assert.equal(n.ts, newest);
+        return n.ts;
+      };
+      check(t.root);
+      const fresh = new MerkleTree();
+      for (const [k, v] of live) fresh.set(k, v);
+      assert.equal(toHex(t.rootLabel), toHex(fresh.rootLabel));
+    }),
+  );
+});
+
+test("a key's path is SHA-256 of its UTF-8 bytes whether or not it was just computed for a check", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.string({ minLength: 1, maxLength: 20, unit: "grapheme" }), { maxLength: 30 }),
+      (ks) => {
+        for (const k of ks) {
+          const fresh = toHex(sha256(utf8(k)));
+          assert.equal(toHex(latin1ToBytes(keyPathLatin1(k))), fresh);
+          assert.equal(toHex(keyPath(k)), fresh);
+          assert.equal(toHex(latin1ToBytes(keyPathLatin1(k))), fresh);
+        }
+      },
+    ),
+  );
+  assert.throws(() => keyPathLatin1(""), LimitError);
+  assert.throws(() => keyPath("\ud800"), LimitError);
+  assert.throws(() => keyPathLatin1("\ud800"), LimitError);
 });

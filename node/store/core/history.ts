@@ -188,7 +188,9 @@ export class HistoryTree {
     if (e.root !== null) this.countRoot(e.root);
     // `old` was applied at ts = now - T: the nodes it touched that have not changed since have
     // age exactly T.
-    if (old !== undefined && old.ts > 0) for (const p of old.paths) this.age(p, this._now - this.T);
+    // A node holding the whole tree forgets nothing (every position is inside its partition).
+    if (old !== undefined && old.ts > 0 && !this.tree.partition.isWhole)
+      for (const p of old.paths) this.age(p, this._now - this.T);
   }
 
   private countRoot(root: Uint8Array): void {

@@ -7,9 +7,10 @@
 // Hashes are held as 32-character latin1 strings (one character per byte): a string costs a
 // fraction of a Uint8Array on the heap and node:crypto returns it without a copy. A leaf or
 // internal node keeps its SHA-256 digest as computed; its label is that digest with the kind bit
-// set (leaf) or cleared (internal), applied wherever the label is written out. An internal node's
-// digest is dropped when a child changes and recomputed, bottom-up, only when a label is asked
-// for: a batch of insertions hashes each touched node once.
+// set (leaf) or cleared (internal), applied wherever the label is written out. An internal node
+// holds its digest as eight 32-bit words instead (it changes with every batch below it); the
+// digest is marked stale when a child changes and recomputed, bottom-up, only when a label is
+// asked for: a batch of insertions hashes each touched node once.
 
 import { EMPTY_LABEL, LABEL_BYTES } from "./label.js";
 import { sha256Latin1 } from "../../common/hash.js";
@@ -93,9 +94,21 @@ export class StubNode {
 
 export class InternalNode {
   readonly kind = Kind.Internal;
-  /** SHA-256 of the label preimage; null when a child changed since (recomputed on demand) */
-  digest: string | null = null;
+  // Declared before the digest words: what a walk down the tree reads sits at the object's start.
   ts: number;
+  /** false when a child changed since the digest was computed (recomputed on demand) */
+  hashed = false;
+  // SHA-256 of the label preimage as eight big-endian 32-bit words in the node itself: an
+  // internal node's digest changes with every batch below it, and words cost no allocation, no
+  // collection and no second memory access when the parent is hashed.
+  w0 = 0;
+  w1 = 0;
+  w2 = 0;
+  w3 = 0;
+  w4 = 0;
+  w5 = 0;
+  w6 = 0;
+  w7 = 0;
   constructor(
     public left: TreeNode,
     public right: TreeNode,
@@ -107,7 +120,7 @@ export class InternalNode {
   }
   /** Called after a child was replaced: drops the digest and refreshes the timestamp. */
   touch(): void {
-    this.digest = null;
+    this.hashed = false;
     this.ts = this.left.ts > this.right.ts ? this.left.ts : this.right.ts;
   }
   child(bit: number): TreeNode {
@@ -117,6 +130,21 @@ export class InternalNode {
     if (bit) this.right = n;
     else this.left = n;
     this.touch();
+  }
+  /**
+   * Replaces the child at `bit`, whose timestamp was `was`, by `n`. When `n` is at least as new
+   * as what it replaces (every insertion and removal at the current timestamp), the timestamp
+   * follows from the old one without reading the other child: on a large tree that read is a
+   * cache miss per level.
+   */
+  replaceChild(bit: number, was: number, n: TreeNode): void {
+    if (bit) this.right = n;
+    else this.left = n;
+    this.hashed = false;
+    const ts = n.ts;
+    if (ts >= was) {
+      if (ts > this.ts) this.ts = ts;
+    } else this.ts = this.left.ts > this.right.ts ? this.left.ts : this.right.ts;
   }
 }
 
@@ -141,20 +169,56 @@ export function leafDigest(n: LeafNode): string {
   return (n.digest = sha256Latin1(scratch));
 }
 
-/** The internal node's digest, hashing first whatever below it changed since it was last asked. */
-export function internalDigest(n: InternalNode): string {
-  if (n.digest !== null) return n.digest;
+/** Computes the internal node's digest, hashing first whatever below it changed since it was last asked. */
+export function hashInternal(n: InternalNode): void {
+  if (n.hashed) return;
   const l = n.left;
   const r = n.right;
   // Children first: the scratch buffer is only filled once nothing below needs it any more.
-  if (l.kind === Kind.Internal) internalDigest(l);
+  if (l.kind === Kind.Internal) hashInternal(l);
   else if (l.kind === Kind.Leaf) leafDigest(l);
-  if (r.kind === Kind.Internal) internalDigest(r);
+  if (r.kind === Kind.Internal) hashInternal(r);
   else if (r.kind === Kind.Leaf) leafDigest(r);
   scratch[0] = TAG_INTERNAL;
   putLabel(l, 1);
   putLabel(r, 1 + LABEL_BYTES);
-  return (n.digest = sha256Latin1(scratch));
+  const h = sha256Latin1(scratch);
+  n.w0 = word(h, 0);
+  n.w1 = word(h, 4);
+  n.w2 = word(h, 8);
+  n.w3 = word(h, 12);
+  n.w4 = word(h, 16);
+  n.w5 = word(h, 20);
+  n.w6 = word(h, 24);
+  n.w7 = word(h, 28);
+  n.hashed = true;
+}
+
+/** Big-endian 32-bit word at `i` of a latin1 digest (a signed 32-bit integer: a small integer to V8). */
+function word(h: string, i: number): number {
+  return (
+    (h.charCodeAt(i) << 24) | (h.charCodeAt(i + 1) << 16) | (h.charCodeAt(i + 2) << 8) | h.charCodeAt(i + 3)
+  );
+}
+
+/** Writes word `w` big-endian at `o` of `out` (element stores keep the low 8 bits). */
+function putWord(out: Uint8Array, o: number, w: number): void {
+  out[o] = w >>> 24;
+  out[o + 1] = w >>> 16;
+  out[o + 2] = w >>> 8;
+  out[o + 3] = w;
+}
+
+/** Writes the internal node's digest (computed) at `o` of `out`. */
+function putWords(n: InternalNode, out: Uint8Array, o: number): void {
+  putWord(out, o, n.w0);
+  putWord(out, o + 4, n.w1);
+  putWord(out, o + 8, n.w2);
+  putWord(out, o + 12, n.w3);
+  putWord(out, o + 16, n.w4);
+  putWord(out, o + 20, n.w5);
+  putWord(out, o + 24, n.w6);
+  putWord(out, o + 28, n.w7);
 }
 
 /** Writes a child's label (digest already computed) into the preimage at `o`. */
@@ -168,7 +232,7 @@ function putLabel(n: TreeNode, o: number): void {
       scratch[o]! |= 0x80;
       return;
     case Kind.Internal:
-      writeLatin1(n.digest!, o);
+      putWords(n, scratch, o);
       scratch[o]! &= 0x7f;
       return;
     case Kind.Stub:
@@ -179,32 +243,31 @@ function putLabel(n: TreeNode, o: number): void {
 
 /** A node's label as bytes (a fresh array). */
 export function labelBytes(n: TreeNode): Uint8Array {
+  const out = new Uint8Array(LABEL_BYTES);
   let s: string;
-  let mask = 0;
   switch (n.kind) {
     case Kind.Empty:
-      return new Uint8Array(LABEL_BYTES);
+      return out;
+    case Kind.Internal:
+      hashInternal(n);
+      putWords(n, out, 0);
+      out[0]! &= 0x7f;
+      return out;
     case Kind.Leaf:
       s = leafDigest(n);
-      mask = 0x80;
-      break;
-    case Kind.Internal:
-      s = internalDigest(n);
       break;
     case Kind.Stub:
       s = n.digest;
       break;
   }
-  const out = new Uint8Array(LABEL_BYTES);
   for (let i = 0; i < LABEL_BYTES; i++) out[i] = s.charCodeAt(i);
-  out[0] = mask ? out[0]! | mask : out[0]! & 0x7f;
+  if (n.kind === Kind.Leaf) out[0]! |= 0x80;
   return out;
 }
 
 /** An internal node's label as a latin1 string (what a stub standing for it holds). */
 export function internalLabelString(n: InternalNode): string {
-  const s = internalDigest(n);
-  return s.charCodeAt(0) & 0x80 ? bytesToLatin1(labelBytes(n)) : s;
+  return bytesToLatin1(labelBytes(n));
 }
 
 /** True when the latin1 string is a label of the internal kind (top bit clear, not all zero). */

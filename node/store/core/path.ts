@@ -2,10 +2,10 @@
 // bit first. Helpers to read bits, compare prefixes and validate keys. Paths come as bytes, or as
 // latin1 strings of 32 characters (one per byte) where the in-memory tree holds them.
 
-import { sha256, sha256Latin1 } from "../../common/hash.js";
-import { isWellFormedString, utf8 } from "../../common/bytes.js";
+import { sha256Latin1 } from "../../common/hash.js";
+import { isWellFormedString, latin1ToBytes, utf8 } from "../../common/bytes.js";
 import { LimitError } from "../../common/errors.js";
-import { MAX_KEY_BYTES } from "../../common/limits.js";
+import { MAX_KEY_BYTES, STORE_KEY_PATH_MEMO_ENTRIES } from "../../common/limits.js";
 import { checkValueSize } from "../../common/bounds.js";
 
 /** Bit `i` (0 = most significant bit of byte 0) of a 32-byte path. */
@@ -76,23 +76,50 @@ export function checkValue(value: Uint8Array): void {
 const encoder = new TextEncoder();
 const scratch = new Uint8Array(MAX_KEY_BYTES + 4);
 
+/** Views of the scratch buffer by length, each made once: a key's bytes go out without allocating. */
+const views: Uint8Array[] = new Array<Uint8Array>(MAX_KEY_BYTES + 1);
+
+function scratchView(n: number): Uint8Array {
+  return views[n] ?? (views[n] = scratch.subarray(0, n));
+}
+
 /** The key's UTF-8 bytes in a scratch buffer (valid until the next call), or null if not well-formed or too long. */
 function encodeKey(key: string): Uint8Array | null {
   // Without allocating: encode into a scratch buffer. A key of more than MAX_KEY_BYTES code
   // units cannot fit in MAX_KEY_BYTES bytes, and one that fills the buffer is too long.
-  if (typeof key === "string" && key.length > 0 && key.length <= MAX_KEY_BYTES && isWellFormedString(key)) {
-    const { read, written } = encoder.encodeInto(key, scratch);
-    if (read === key.length && written <= MAX_KEY_BYTES) return scratch.subarray(0, written);
+  if (typeof key !== "string") return null;
+  const len = key.length;
+  if (len === 0 || len > MAX_KEY_BYTES) return null;
+  // ASCII, the common case, is copied code unit by code unit (always well-formed, one byte each).
+  let i = 0;
+  for (; i < len; i++) {
+    const c = key.charCodeAt(i);
+    if (c >= 0x80) break;
+    scratch[i] = c;
   }
+  if (i === len) return scratchView(len);
+  if (!isWellFormedString(key)) return null;
+  const { read, written } = encoder.encodeInto(key, scratch);
+  if (read === len && written <= MAX_KEY_BYTES) return scratchView(written);
   return null;
 }
 
+/**
+ * Paths of the keys `keyPath` computed last, by key: an operation's writes are to keys it declared
+ * and had checked (their paths computed for the proof), so the tree finds a write's path here
+ * instead of hashing the key again. Holds only valid keys; emptied when full.
+ */
+const recentPaths = new Map<string, string>();
+
 /** The path of a key: SHA-256 of its UTF-8 bytes. Validates the key. */
 export function keyPath(key: string): Uint8Array {
-  return sha256(encodeKey(key) ?? checkKey(key));
+  const p = sha256Latin1(encodeKey(key) ?? checkKey(key));
+  if (recentPaths.size >= STORE_KEY_PATH_MEMO_ENTRIES) recentPaths.clear();
+  recentPaths.set(key, p);
+  return latin1ToBytes(p);
 }
 
 /** The path of a key as a latin1 string (the in-memory tree's form). Validates the key. */
 export function keyPathLatin1(key: string): string {
-  return sha256Latin1(encodeKey(key) ?? checkKey(key));
+  return recentPaths.get(key) ?? sha256Latin1(encodeKey(key) ?? checkKey(key));
 }

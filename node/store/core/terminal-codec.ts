@@ -9,7 +9,7 @@
 // or below it. The live terminals tile the key space at every commit, so one that left the tree
 // was replaced, in that same commit or later, by newer terminals covering its region.
 
-import { DecodeError, invariant } from "../../common/errors.js";
+import { DecodeError, invariant, InvariantError } from "../../common/errors.js";
 import { MAX_KEY_BYTES, MAX_TREE_DEPTH, MAX_VALUE_BYTES } from "../../common/limits.js";
 import { Reader } from "../../common/codec.js";
 import { bytesToLatin1 } from "../../common/bytes.js";
@@ -91,6 +91,17 @@ export class ChunkWriter {
     return out;
   }
 
+  /**
+   * The chunk so far as a view of the writer's own buffer, valid until the next `put`; the writer
+   * starts afresh. For a consumer that copies at once (a LevelDB batch copies a value when it is
+   * added): the buffer is reused from chunk to chunk instead of a copy per chunk.
+   */
+  takeView(): Uint8Array {
+    const out = this.buf.subarray(0, this.pos);
+    this.pos = 0;
+    return out;
+  }
+
   private reserve(node: TerminalNode): void {
     let need = RECORD_OVERHEAD_BYTES;
     if (node.kind === Kind.Leaf && node.key !== null && node.value !== null)
@@ -117,9 +128,18 @@ export class ChunkWriter {
           this.buf[this.pos++] = K_LEAF;
           this.varint(n.ts);
           // The key's UTF-8 length is known only once written: encode past a maximal length
-          // field, then move the bytes down if the length took fewer bytes.
+          // field, then move the bytes down if the length took fewer bytes. ASCII keys are
+          // copied code unit by code unit (no encoder call, no view).
           const at = this.pos;
-          const { written } = encoder.encodeInto(n.key, this.buf.subarray(at + 2));
+          const key = n.key;
+          const b = this.buf;
+          let written = 0;
+          while (written < key.length) {
+            const c = key.charCodeAt(written);
+            if (c >= 0x80) break;
+            b[at + 2 + written++] = c;
+          }
+          if (written < key.length) written = encoder.encodeInto(key, b.subarray(at + 2)).written;
           if (written < 0x80) {
             this.buf[at] = written;
             this.buf.copyWithin(at + 1, at + 2, at + 2 + written);
@@ -222,9 +242,11 @@ function build(list: StoredTerminal[], depth: number, newerAbove: number): TreeN
   const deeper: StoredTerminal[] = [];
   for (const t of list) {
     if (t.version < newerAbove) continue;
-    invariant(t.version !== newerAbove, `stored terminals of one version overlap at depth ${depth}`);
+    if (t.version === newerAbove)
+      throw new InvariantError(`stored terminals of one version overlap at depth ${depth}`);
     if (t.depth === depth) {
-      invariant(here === null || here.version !== t.version, `two stored terminals at depth ${depth}`);
+      if (here !== null && here.version === t.version)
+        throw new InvariantError(`two stored terminals at depth ${depth}`);
       if (here === null || t.version > here.version) here = t;
     } else {
       deeper.push(t);
@@ -236,6 +258,7 @@ function build(list: StoredTerminal[], depth: number, newerAbove: number): TreeN
   const l: StoredTerminal[] = [];
   const r: StoredTerminal[] = [];
   for (const t of deeper) if (t.version >= above) (bitAt(t.prefix, depth) ? r : l).push(t);
-  invariant(l.length > 0 && r.length > 0, `stored terminals leave a gap at depth ${depth + 1}`);
+  if (l.length === 0 || r.length === 0)
+    throw new InvariantError(`stored terminals leave a gap at depth ${depth + 1}`);
   return new InternalNode(build(l, depth + 1, above), build(r, depth + 1, above));
 }

@@ -3,7 +3,7 @@
 // subtree collapses to its leaf), so the root depends only on the set of records. Outside its
 // partition the tree keeps leaves as summaries and may hold stubs (see history.ts for when).
 
-import { ArborError, invariant } from "../../common/errors.js";
+import { ArborError, invariant, InvariantError } from "../../common/errors.js";
 import { bytesToLatin1, copyBytes, latin1Equals, latin1ToBytes } from "../../common/bytes.js";
 import { sha256Latin1 } from "../../common/hash.js";
 import { MAX_TIMESTAMP } from "../../common/limits.js";
@@ -167,7 +167,9 @@ export class MerkleTree {
     switch (n.kind) {
       case Kind.Internal: {
         const b = bitOf(path, depth);
-        n.setChild(b, this.insert(n.child(b), depth + 1, leaf));
+        const c = n.child(b);
+        const was = c.ts;
+        n.replaceChild(b, was, this.insert(c, depth + 1, leaf));
         return n;
       }
       case Kind.Empty:
@@ -231,6 +233,7 @@ export class MerkleTree {
       }
       case Kind.Internal: {
         const b = bitOf(path, depth);
+        const was = n.child(b).ts;
         const c = this.delete(n.child(b), depth + 1, path, ts);
         if (c === null) return null;
         const other = n.child(b ? 0 : 1);
@@ -252,7 +255,7 @@ export class MerkleTree {
           !(c.kind === Kind.Empty && other.kind === Kind.Empty),
           "delete: internal node with two empty children",
         );
-        n.setChild(b, c);
+        n.replaceChild(b, was, c);
         return n;
       }
     }
@@ -316,5 +319,7 @@ export function bytesEq32(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 function checkTs(ts: number): void {
-  invariant(Number.isSafeInteger(ts) && ts >= 0 && ts <= MAX_TIMESTAMP, `bad timestamp ${ts}`);
+  // The message is built only on failure: this runs once per write.
+  if (!(Number.isSafeInteger(ts) && ts >= 0 && ts <= MAX_TIMESTAMP))
+    throw new InvariantError(`bad timestamp ${ts}`);
 }
