@@ -1,0 +1,261 @@
+// The packages others install (docs/packages.md): `npm install` links the `arbor` bin of the
+// @arbor/node workspace and it answers without building; the SDK package, packed and installed
+// alone into a scratch project, runs there with only its declared dependencies (no `level`, no node
+// code), its portable entry imports no gRPC and no node:* module, and a script in that project reads
+// a value through it, verified against a certified root of a running cluster.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { Cluster } from "../cluster/cluster.js";
+import { ArborClient, generateKey } from "../../client/index.js";
+import { loadBankingOps } from "../../examples/banking/bank.js";
+import { ROOT } from "./helpers.js";
+
+interface Ran {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** npm as the test runner's npm (under `npm test`) or the one on PATH; npm_* variables dropped. */
+const NPM_CLI = process.env.npm_execpath?.endsWith(".js") ? process.env.npm_execpath : undefined;
+const CLEAN_ENV = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith("npm_")),
+);
+
+function exec(cmd: string, args: readonly string[], cwd: string, timeoutMs = 60_000): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { cwd, env: CLEAN_ENV, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    p.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
+    p.once("error", reject);
+    p.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function npm(args: readonly string[], cwd: string): Promise<Ran> {
+  return NPM_CLI ? exec(process.execPath, [NPM_CLI, ...args], cwd) : exec("npm", args, cwd);
+}
+
+const SDK_DIR = join(ROOT, "client");
+const SDK = JSON.parse(readFileSync(join(SDK_DIR, "package.json"), "utf8")) as {
+  name: string;
+  dependencies: Record<string, string>;
+};
+const SDK_DEPS = Object.keys(SDK.dependencies);
+const BROWSER_BANNED = ["@grpc/grpc-js"];
+
+let work: string;
+let scratch: string;
+/** How the SDK got into the scratch project (npm from its cache, npm from the registry, or unpacked). */
+let installedBy: string;
+let c: Cluster | undefined;
+const clients: ArborClient[] = [];
+
+/** The package's name for a bare import specifier (`@scope/name/sub` → `@scope/name`). */
+function packageOf(spec: string): string {
+  const parts = spec.split("/");
+  return spec.startsWith("@") ? `${parts[0]}/${parts[1]}` : parts[0]!;
+}
+
+/** Bare specifiers imported (statically or dynamically) by the files reachable from `entry`. */
+function bareImports(entry: string): Map<string, string> {
+  const found = new Map<string, string>();
+  const seen = new Set<string>();
+  const re =
+    /(?:import|export)\s[^'"]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|import\s+["']([^"']+)["']/g;
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const code = readFileSync(file, "utf8")
+      .replace(/\/\*[\s\S]*?\*\//g, "")
+      .replace(/^\s*\/\/.*$/gm, "");
+    for (const m of code.matchAll(re)) {
+      const spec = (m[1] ?? m[2] ?? m[3])!;
+      if (spec.startsWith(".")) visit(join(dirname(file), spec));
+      else if (!found.has(spec)) found.set(spec, file);
+    }
+  };
+  visit(entry);
+  return found;
+}
+
+/**
+ * Without a registry and without the packages in npm's cache, npm cannot install anything; the
+ * test then does what npm would: unpacks the tarball into node_modules and links the SDK's
+ * declared dependencies (and theirs, by their package.json) from this repository's node_modules.
+ * The SDK's own files still resolve only what it declares.
+ */
+async function unpackInstall(tarball: string): Promise<void> {
+  const nm = join(scratch, "node_modules");
+  mkdirSync(join(nm, "@arbor"), { recursive: true });
+  const r = await exec("tar", ["-xzf", tarball, "-C", work], work);
+  assert.equal(r.code, 0, r.stderr);
+  renameSync(join(work, "package"), join(nm, SDK.name));
+  const todo = [...SDK_DEPS];
+  const linked = new Set<string>();
+  while (todo.length > 0) {
+    const name = todo.pop()!;
+    if (linked.has(name)) continue;
+    linked.add(name);
+    const from = join(ROOT, "node_modules", name);
+    mkdirSync(dirname(join(nm, name)), { recursive: true });
+    symlinkSync(from, join(nm, name));
+    const pkg = JSON.parse(readFileSync(join(from, "package.json"), "utf8")) as {
+      dependencies?: Record<string, string>;
+    };
+    todo.push(...Object.keys(pkg.dependencies ?? {}));
+  }
+}
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), "arbor-packages-"));
+  scratch = join(work, "scratch");
+  mkdirSync(scratch);
+  writeFileSync(
+    join(scratch, "package.json"),
+    JSON.stringify({ name: "scratch", private: true, type: "module" }),
+  );
+  const packed = await npm(["pack", SDK_DIR, "--pack-destination", work, "--json"], work);
+  assert.equal(packed.code, 0, `npm pack failed: ${packed.stderr}`);
+  const tarball = join(work, (JSON.parse(packed.stdout) as { filename: string }[])[0]!.filename);
+  const install = ["install", "--no-audit", "--no-fund", "--no-package-lock", tarball];
+  // The packages are in npm's cache after the repository's own install: no network needed.
+  if ((await npm([...install, "--offline"], scratch)).code === 0)
+    installedBy = "npm (offline, from its cache)";
+  else if ((await npm([...install, "--prefer-offline"], scratch)).code === 0) installedBy = "npm (registry)";
+  else {
+    rmSync(join(scratch, "node_modules"), { recursive: true, force: true });
+    await unpackInstall(tarball);
+    installedBy = "unpacked (no registry, packages not in npm's cache)";
+  }
+});
+
+after(async () => {
+  for (const cl of clients) cl.close();
+  await c?.stop();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+test("npm install linked the arbor bin, and it answers without building anything", async () => {
+  const bin = join(ROOT, "node_modules", ".bin", "arbor");
+  assert.ok(existsSync(bin), "node_modules/.bin/arbor is missing");
+  assert.equal(realpathSync(bin), join(ROOT, "node", "arbor.mjs"));
+  const r = await exec(bin, ["--help"], ROOT, 30_000);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^arbor — /);
+  assert.match(r.stdout, /arbor init --nodes N/);
+  // npx finds it in node_modules/.bin: with installing forbidden it still answers.
+  const x = await npm(["exec", "--no", "--", "arbor", "--help"], ROOT);
+  assert.equal(x.code, 0, x.stderr);
+  assert.match(x.stdout, /^arbor — /);
+});
+
+test("the installed SDK is a copy of the package with only its declared dependencies", () => {
+  const nm = join(scratch, "node_modules");
+  const pkgDir = join(nm, ...SDK.name.split("/"));
+  if (!installedBy.startsWith("unpacked"))
+    assert.ok(!lstatSync(pkgDir).isSymbolicLink(), "the SDK was linked, not installed");
+  assert.ok(!realpathSync(pkgDir).startsWith(realpathSync(ROOT)), "the SDK resolves into the repository");
+  for (const absent of ["level", "classic-level", "assemblyscript", "@arbor/node"])
+    assert.ok(!existsSync(join(nm, absent)), `${absent} was installed with the SDK`);
+  for (const [entry, file] of [
+    [".", "dist/client/index.js"],
+    ["./portable", "dist/client/portable.js"],
+  ] as const) {
+    for (const [spec, from] of bareImports(join(pkgDir, file))) {
+      const name = packageOf(spec);
+      if (spec.startsWith("node:")) {
+        assert.ok(entry !== "./portable", `${from} imports ${spec}: the portable entry must not`);
+        continue;
+      }
+      assert.ok(SDK_DEPS.includes(name), `${from} imports ${spec}, not a dependency of ${SDK.name}`);
+      if (entry === "./portable")
+        assert.ok(!BROWSER_BANNED.includes(name), `${from} imports ${spec}: the portable entry must not`);
+    }
+  }
+  // The package ships what its exports name, and no sources or source maps.
+  const files = readdirSync(join(pkgDir, "dist"), { recursive: true }).map(String);
+  assert.ok(files.includes(join("client", "index.d.ts")) && files.includes(join("client", "portable.d.ts")));
+  assert.deepEqual(
+    files.filter((f) => f.endsWith(".map") || (f.endsWith(".ts") && !f.endsWith(".d.ts"))),
+    [],
+  );
+});
+
+const SCRIPT = `
+import { readFileSync } from "node:fs";
+import { ArborClient } from "@arbor/client";
+import { genesisFromJson, LightClient } from "@arbor/client/portable";
+const [genesisFile, key] = process.argv.slice(2);
+const genesis = genesisFromJson(readFileSync(genesisFile, "utf8"));
+const hex = (b) => Buffer.from(b).toString("hex");
+const out = { sdk: import.meta.resolve("@arbor/client"), lightClient: typeof LightClient };
+for (const light of [false, true]) {
+  const client = await ArborClient.connect({ genesis, light });
+  try {
+    const r = await client.read([key, "pkg/absent"]);
+    out[light ? "light" : "full"] = {
+      value: hex(r.values.get(key)),
+      absent: r.values.get("pkg/absent") === null,
+      root: hex(r.root),
+      height: String(r.height),
+    };
+  } finally {
+    client.close();
+  }
+}
+console.log(JSON.stringify(out));
+`;
+
+test("a project that installed only the SDK reads a verified value from a running cluster", async () => {
+  c = await Cluster.create({ n: 4, k: 2, tickMs: 20 });
+  c.startAll();
+  await c.ready();
+  const owner = await ArborClient.connect({ genesis: c.genesis, key: generateKey() });
+  clients.push(owner);
+  const wasm = loadBankingOps().get("open")!;
+  await owner.createDomain("pkg");
+  const deployed = await owner.deployOp("pkg/probe", wasm);
+
+  writeFileSync(join(scratch, "read.mjs"), SCRIPT);
+  const r = await exec(process.execPath, ["read.mjs", join(c.dir, "genesis.json"), "pkg/probe"], scratch);
+  assert.equal(r.code, 0, `the scratch project's script failed (SDK ${installedBy}):\n${r.stderr}`);
+  const out = JSON.parse(r.stdout) as {
+    sdk: string;
+    lightClient: string;
+    full: { value: string; absent: boolean; root: string; height: string };
+    light: { value: string; absent: boolean; root: string; height: string };
+  };
+  assert.ok(out.sdk.startsWith(`file://${realpathSync(scratch)}/node_modules/`), out.sdk);
+  assert.equal(out.lightClient, "function");
+  const want = createHash("sha256").update(wasm).digest("hex");
+  for (const read of [out.full, out.light]) {
+    assert.equal(createHash("sha256").update(Buffer.from(read.value, "hex")).digest("hex"), want);
+    assert.equal(read.absent, true);
+    assert.ok(BigInt(read.height) >= deployed.receipt.height, `read at ${read.height}`);
+    assert.match(read.root, /^[0-9a-f]{64}$/);
+  }
+});
