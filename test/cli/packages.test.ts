@@ -173,7 +173,8 @@ test("npm install linked the arbor bin, and it answers without building anything
   assert.match(x.stdout, /^arbor — /);
 });
 
-test("the installed SDK is a copy of the package with only its declared dependencies", () => {
+test("the installed SDK is a copy of the package with only its declared dependencies", (t) => {
+  t.diagnostic(`SDK installed by ${installedBy}`);
   const nm = join(scratch, "node_modules");
   const pkgDir = join(nm, ...SDK.name.split("/"));
   if (!installedBy.startsWith("unpacked"))
