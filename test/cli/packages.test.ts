@@ -121,6 +121,7 @@ async function unpackInstall(tarball: string): Promise<void> {
     if (linked.has(name)) continue;
     linked.add(name);
     const from = join(ROOT, "node_modules", name);
+    if (!existsSync(from)) continue; // not hoisted: it sits inside its dependent, linked with it
     mkdirSync(dirname(join(nm, name)), { recursive: true });
     symlinkSync(from, join(nm, name));
     const pkg = JSON.parse(readFileSync(join(from, "package.json"), "utf8")) as {
@@ -162,7 +163,7 @@ after(async () => {
 test("npm install linked the arbor bin, and it answers without building anything", async () => {
   const bin = join(ROOT, "node_modules", ".bin", "arbor");
   assert.ok(existsSync(bin), "node_modules/.bin/arbor is missing");
-  assert.equal(realpathSync(bin), join(ROOT, "node", "arbor.mjs"));
+  assert.equal(realpathSync(bin), realpathSync(join(ROOT, "node", "arbor.mjs")));
   const r = await exec(bin, ["--help"], ROOT, 30_000);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^arbor — /);
