@@ -1,12 +1,12 @@
 // The packages others install (docs/packages.md): `npm install` links the `arbor` bin of the
 // @arbor/node workspace and it answers without building; the SDK package, packed and installed
 // alone into a scratch project, runs there with only its declared dependencies (no `level`, no node
-// code), its portable entry imports no gRPC and no node:* module, and a script in that project reads
-// a value through it, verified against a certified root of a running cluster.
+// code), and its portable entry imports no gRPC and no node:* module; with @arbor/ops installed
+// too, that project compiles an operation of its own, which a running cluster executes, and reads
+// its write through the installed SDK, verified against a certified root.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
 import {
   existsSync,
   lstatSync,
@@ -24,7 +24,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Cluster } from "../cluster/cluster.js";
 import { ArborClient, generateKey } from "../../client/index.js";
-import { loadBankingOps } from "../../examples/banking/bank.js";
+import { Writer } from "../../node/common/codec.js";
 import { ROOT } from "./helpers.js";
 
 interface Ran {
@@ -60,17 +60,20 @@ function npm(args: readonly string[], cwd: string): Promise<Ran> {
 }
 
 const SDK_DIR = join(ROOT, "client");
-const SDK = JSON.parse(readFileSync(join(SDK_DIR, "package.json"), "utf8")) as {
-  name: string;
-  dependencies: Record<string, string>;
-};
-const SDK_DEPS = Object.keys(SDK.dependencies);
+interface PackageJson {
+  readonly name: string;
+  readonly dependencies?: Record<string, string>;
+}
+const SDK = JSON.parse(readFileSync(join(SDK_DIR, "package.json"), "utf8")) as PackageJson;
+const SDK_DEPS = Object.keys(SDK.dependencies ?? {});
 const BROWSER_BANNED = ["@grpc/grpc-js"];
 
 let work: string;
 let scratch: string;
 /** How the SDK got into the scratch project (npm from its cache, npm from the registry, or unpacked). */
 let installedBy: string;
+/** Whether a package was unpacked by the test, npm being unable to install it. */
+let unpacked = false;
 let c: Cluster | undefined;
 const clients: ArborClient[] = [];
 
@@ -104,31 +107,47 @@ function bareImports(entry: string): Map<string, string> {
 
 /**
  * Without a registry and without the packages in npm's cache, npm cannot install anything; the
- * test then does what npm would: unpacks the tarball into node_modules and links the SDK's
+ * test then does what npm would: unpacks the tarball into node_modules and links the package's
  * declared dependencies (and theirs, by their package.json) from this repository's node_modules.
- * The SDK's own files still resolve only what it declares.
+ * The package's own files still resolve only what it declares.
  */
-async function unpackInstall(tarball: string): Promise<void> {
+async function unpackInstall(tarball: string, pkg: PackageJson): Promise<void> {
   const nm = join(scratch, "node_modules");
   mkdirSync(join(nm, "@arbor"), { recursive: true });
   const r = await exec("tar", ["-xzf", tarball, "-C", work], work);
   assert.equal(r.code, 0, r.stderr);
-  renameSync(join(work, "package"), join(nm, SDK.name));
-  const todo = [...SDK_DEPS];
+  renameSync(join(work, "package"), join(nm, pkg.name));
+  const todo = Object.keys(pkg.dependencies ?? {});
   const linked = new Set<string>();
   while (todo.length > 0) {
     const name = todo.pop()!;
-    if (linked.has(name)) continue;
+    if (linked.has(name) || existsSync(join(nm, name))) continue;
     linked.add(name);
     const from = join(ROOT, "node_modules", name);
     if (!existsSync(from)) continue; // not hoisted: it sits inside its dependent, linked with it
     mkdirSync(dirname(join(nm, name)), { recursive: true });
     symlinkSync(from, join(nm, name));
-    const pkg = JSON.parse(readFileSync(join(from, "package.json"), "utf8")) as {
-      dependencies?: Record<string, string>;
-    };
-    todo.push(...Object.keys(pkg.dependencies ?? {}));
+    const dep = JSON.parse(readFileSync(join(from, "package.json"), "utf8")) as PackageJson;
+    todo.push(...Object.keys(dep.dependencies ?? {}));
   }
+}
+
+/** Packs the workspace in `dir` and installs the tarball into the scratch project; says how. */
+async function packAndInstall(dir: string, extra: readonly string[] = []): Promise<string> {
+  const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as PackageJson;
+  const packed = await npm(["pack", dir, "--pack-destination", work, "--json"], work);
+  assert.equal(packed.code, 0, `npm pack failed: ${packed.stderr}`);
+  const tarball = join(work, (JSON.parse(packed.stdout) as { filename: string }[])[0]!.filename);
+  const install = ["install", "--no-audit", "--no-fund", "--no-package-lock", ...extra, tarball];
+  // The packages are in npm's cache after the repository's own install: no network needed. Once
+  // one package was unpacked, npm is not asked again: it would remove what it did not install.
+  if (!unpacked) {
+    if ((await npm([...install, "--offline"], scratch)).code === 0) return "npm (offline, from its cache)";
+    if ((await npm([...install, "--prefer-offline"], scratch)).code === 0) return "npm (registry)";
+  }
+  unpacked = true;
+  await unpackInstall(tarball, pkg);
+  return "unpacked (no registry, packages not in npm's cache)";
 }
 
 before(async () => {
@@ -139,19 +158,7 @@ before(async () => {
     join(scratch, "package.json"),
     JSON.stringify({ name: "scratch", private: true, type: "module" }),
   );
-  const packed = await npm(["pack", SDK_DIR, "--pack-destination", work, "--json"], work);
-  assert.equal(packed.code, 0, `npm pack failed: ${packed.stderr}`);
-  const tarball = join(work, (JSON.parse(packed.stdout) as { filename: string }[])[0]!.filename);
-  const install = ["install", "--no-audit", "--no-fund", "--no-package-lock", tarball];
-  // The packages are in npm's cache after the repository's own install: no network needed.
-  if ((await npm([...install, "--offline"], scratch)).code === 0)
-    installedBy = "npm (offline, from its cache)";
-  else if ((await npm([...install, "--prefer-offline"], scratch)).code === 0) installedBy = "npm (registry)";
-  else {
-    rmSync(join(scratch, "node_modules"), { recursive: true, force: true });
-    await unpackInstall(tarball);
-    installedBy = "unpacked (no registry, packages not in npm's cache)";
-  }
+  installedBy = await packAndInstall(SDK_DIR);
 });
 
 after(async () => {
@@ -207,21 +214,21 @@ test("the installed SDK is a copy of the package with only its declared dependen
   );
 });
 
+/** Run in the scratch project: reads keys through the installed SDK, full and light mode. */
 const SCRIPT = `
 import { readFileSync } from "node:fs";
 import { ArborClient } from "@arbor/client";
 import { genesisFromJson, LightClient } from "@arbor/client/portable";
-const [genesisFile, key] = process.argv.slice(2);
+const [genesisFile, ...keys] = process.argv.slice(2);
 const genesis = genesisFromJson(readFileSync(genesisFile, "utf8"));
-const hex = (b) => Buffer.from(b).toString("hex");
+const hex = (b) => (b === null ? null : Buffer.from(b).toString("hex"));
 const out = { sdk: import.meta.resolve("@arbor/client"), lightClient: typeof LightClient };
 for (const light of [false, true]) {
   const client = await ArborClient.connect({ genesis, light });
   try {
-    const r = await client.read([key, "pkg/absent"]);
+    const r = await client.read(keys);
     out[light ? "light" : "full"] = {
-      value: hex(r.values.get(key)),
-      absent: r.values.get("pkg/absent") === null,
+      values: Object.fromEntries(keys.map((k) => [k, hex(r.values.get(k))])),
       root: hex(r.root),
       height: String(r.height),
     };
@@ -232,32 +239,62 @@ for (const light of [false, true]) {
 console.log(JSON.stringify(out));
 `;
 
-test("a project that installed only the SDK reads a verified value from a running cluster", async () => {
+/** An operation written in the scratch project against the installed @arbor/ops. */
+const NOTE_OP = `
+// note: writes a text (its second argument) under a key (its first).
+import { args, done, set, utf8 } from "@arbor/ops/assembly/sdk";
+
+export function run(): i32 {
+  const a = args();
+  const key = a.string();
+  const text = a.string();
+  a.end();
+  set(key, utf8(text));
+  return done();
+}
+`;
+
+test("a project that installed the packages builds an operation and reads its write, verified", async (t) => {
+  // @arbor/ops (AssemblyScript sources): compiled here by the repository's asc, its peer.
+  t.diagnostic(`@arbor/ops installed by ${await packAndInstall(join(ROOT, "ops"), ["--legacy-peer-deps"])}`);
+  writeFileSync(join(scratch, "note.ts"), NOTE_OP);
+  const asc = join(ROOT, "node_modules", "assemblyscript", "bin", "asc.js");
+  const built = await exec(
+    process.execPath,
+    [asc, "note.ts", "--outFile", "note.wasm", "--runtime", "stub", "--optimizeLevel", "3", "--noColors"],
+    scratch,
+  );
+  assert.equal(built.code, 0, `asc failed:\n${built.stderr}`);
+  const wasm = new Uint8Array(readFileSync(join(scratch, "note.wasm")));
+
   c = await Cluster.create({ n: 4, k: 2, tickMs: 20 });
   c.startAll();
   await c.ready();
   const owner = await ArborClient.connect({ genesis: c.genesis, key: generateKey() });
   clients.push(owner);
-  const wasm = loadBankingOps().get("open")!;
   await owner.createDomain("pkg");
-  const deployed = await owner.deployOp("pkg/probe", wasm);
+  await owner.deployOp("pkg/note", wasm);
+  const text = "written by an operation built outside the repository";
+  const wrote = await owner.transact({
+    op: "pkg/note",
+    touched: ["pkg/hello"],
+    args: new Writer().string("pkg/hello").string(text).finish(),
+  });
+  assert.equal(wrote.receipt.status, "accepted");
 
   writeFileSync(join(scratch, "read.mjs"), SCRIPT);
-  const r = await exec(process.execPath, ["read.mjs", join(c.dir, "genesis.json"), "pkg/probe"], scratch);
+  const keys = ["pkg/hello", "pkg/note", "pkg/absent"];
+  const r = await exec(process.execPath, ["read.mjs", join(c.dir, "genesis.json"), ...keys], scratch);
   assert.equal(r.code, 0, `the scratch project's script failed (SDK ${installedBy}):\n${r.stderr}`);
-  const out = JSON.parse(r.stdout) as {
-    sdk: string;
-    lightClient: string;
-    full: { value: string; absent: boolean; root: string; height: string };
-    light: { value: string; absent: boolean; root: string; height: string };
-  };
+  type Read = { values: Record<string, string | null>; root: string; height: string };
+  const out = JSON.parse(r.stdout) as { sdk: string; lightClient: string; full: Read; light: Read };
   assert.ok(out.sdk.startsWith(`file://${realpathSync(scratch)}/node_modules/`), out.sdk);
   assert.equal(out.lightClient, "function");
-  const want = createHash("sha256").update(wasm).digest("hex");
   for (const read of [out.full, out.light]) {
-    assert.equal(createHash("sha256").update(Buffer.from(read.value, "hex")).digest("hex"), want);
-    assert.equal(read.absent, true);
-    assert.ok(BigInt(read.height) >= deployed.receipt.height, `read at ${read.height}`);
+    assert.equal(Buffer.from(read.values["pkg/hello"]!, "hex").toString("utf8"), text);
+    assert.equal(read.values["pkg/note"], Buffer.from(wasm).toString("hex"));
+    assert.equal(read.values["pkg/absent"], null);
+    assert.ok(BigInt(read.height) >= wrote.receipt.height, `read at ${read.height}`);
     assert.match(read.root, /^[0-9a-f]{64}$/);
   }
 });
