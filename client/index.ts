@@ -1,4 +1,4 @@
-// The Arbor SDK: `import { ArborClient } from "arbor/client"`.
+// The Arbor SDK, the `@arbor/client` package: `import { ArborClient } from "@arbor/client"`.
 export {
   ArborClient,
   DEFAULT_CALL_TIMEOUT_MS,

@@ -63,7 +63,7 @@ const CLIENT_LAYERS: readonly (readonly string[])[] = [
   ["audit"],
   ["complaints"],
   ["client"], // the thin ArborClient
-  ["index"],
+  ["index", "portable"], // the package's entries: the full SDK, and its portable parts alone
 ];
 
 function clientLayer(file: string): number {

@@ -1,0 +1,13 @@
+// The SDK's portable parts, for browsers and other runtimes without Node: nothing here (nor below
+// it) imports gRPC or a node:* module — test/cli/packages.test.ts walks this entry's imports in the
+// built package. Without a transport of its own, a browser app uses them to check what it gets
+// through its own channel: keys and signatures, proof joining, the genesis and its chain id, and a
+// light client over any HeaderSource. The full SDK (ArborClient over gRPC) is the package's main entry.
+export { RequestRejected, VerificationError, UnavailableError } from "./errors.js";
+export { generateKey, keyFromSeed, sign, verify, type ClientKey } from "./crypto.js";
+export { joinAnswers, pruneProof, type ProofAnswer } from "./proofs.js";
+export { LightClient, type HeaderSource } from "./light.js";
+export type { Transition } from "./transition.js";
+export { genesisRoot } from "./genesis-root.js";
+export { chainId, genesisFromJson, type Genesis } from "../node/ledger/genesis.js";
+export type { Receipt } from "../node/ledger/receipt.js";
