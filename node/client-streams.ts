@@ -24,11 +24,21 @@ type Duplex<Req, Rep> = grpc.ServerDuplexStream<Req, Rep>;
 const DEFAULT_RECEIPT_WAIT_MS = 10_000;
 
 /**
+ * Writes an answer; when the client is not taking its answers (the stream's write buffer is full)
+ * the node stops reading its requests until the buffer drains, so a client that never reads
+ * cannot make the node buffer answers without bound: HTTP/2 flow control holds the client.
+ */
+function send<Req, Rep>(call: Duplex<Req, Rep>, frame: Rep): void {
+  if (call.write(frame) || call.isPaused()) return;
+  call.pause();
+  call.once("drain", () => call.resume());
+}
+
+/**
  * ExecuteStream: each request is admitted (synchronously, as the unary Execute) when it is read and
- * its ack written at once, so the acks come in the order of the requests, one each. A client that
- * does not take its acks is not buffered for: the node stops reading from the stream until the
- * written acks drain. If admission throws (a node fault, not a client's), the stream ends with
- * INTERNAL and no further ack is sent, so the order is never broken silently.
+ * its ack written at once, so the acks come in the order of the requests, one each. If admission
+ * throws (a node fault, not a client's), the stream ends with INTERNAL and no further ack is sent,
+ * so the order is never broken silently.
  */
 export function serveExecuteStream(
   call: Duplex<ExecuteRequest, ExecuteAck>,
@@ -45,10 +55,7 @@ export function serveExecuteStream(
       call.emit("error", grpcError(grpc.status.INTERNAL, `admission failed: ${String(e)}`));
       return;
     }
-    if (!call.write(ack)) {
-      call.pause();
-      call.once("drain", () => call.resume());
-    }
+    send(call, ack);
   });
   call.on("end", () => {
     if (open) call.end();
@@ -79,7 +86,7 @@ export function serveTagged<Req extends { tag: bigint }, Inner, Rep, Frame>(
   let open = true;
   const reply = (tag: bigint, e: grpc.ServiceError | null, r?: Rep) => {
     inFlight--;
-    if (open) call.write(o.frame(tag, e, r));
+    if (open) send(call, o.frame(tag, e, r));
   };
   call.on("data", (t: Req) => {
     inFlight++;
@@ -120,7 +127,7 @@ export function serveReceiptStream(
   let waiting = 0;
   let open = true;
   const refuse = (requestId: Uint8Array, code: grpc.status, message: string) => {
-    if (open) call.write(create(ReceiptStreamReplySchema, { requestId, code, message }));
+    if (open) send(call, create(ReceiptStreamReplySchema, { requestId, code, message }));
   };
   call.on("data", (q: ReceiptQuery) => {
     if (!open) return;
@@ -136,7 +143,7 @@ export function serveReceiptStream(
       waiting--;
       if (drop) drops.delete(drop);
       if (!open) return;
-      if (r) call.write(create(ReceiptStreamReplySchema, { receipt: o.reply(r) }));
+      if (r) send(call, create(ReceiptStreamReplySchema, { receipt: o.reply(r) }));
       else refuse(id, grpc.status.DEADLINE_EXCEEDED, "no receipt yet");
     };
     const ms = Math.min(q.timeoutMs || DEFAULT_RECEIPT_WAIT_MS, MAX_RECEIPT_WAIT_MS);

@@ -11,6 +11,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   Arbor,
   ExecuteAckSchema,
+  ExecuteRequestSchema,
   HeadersReplySchema,
   ReceiptQuerySchema,
   ReceiptStreamReplySchema,
@@ -172,6 +173,44 @@ test("ExecuteStream: one ack per request, in order, each matched to its own requ
     assert.equal(s.count.get("executeStream"), 1, "one stream for all of them");
   } finally {
     conn.close();
+    s.close();
+  }
+});
+
+test("ExecuteStream: a client that does not read its acks stops the node reading its requests", async () => {
+  let admitted = 0;
+  const s = await serve(
+    streams((r) => {
+      admitted++;
+      return ackOf(r);
+    }),
+  );
+  const raw = new grpc.Client(s.address, grpc.credentials.createInsecure());
+  try {
+    const call = raw.makeBidiStreamRequest(
+      "/arbor.v1.Arbor/ExecuteStream",
+      (r: Uint8Array) =>
+        Buffer.from(toBinary(ExecuteRequestSchema, create(ExecuteRequestSchema, { request: r }))),
+      (b: Buffer) => fromBinary(ExecuteAckSchema, new Uint8Array(b)),
+    );
+    call.on("error", () => undefined);
+    const SENT = 20_000;
+    for (let i = 0; i < SENT; i++) call.write(new Uint8Array([1, i & 255, i >> 8]));
+    // Nobody reads the acks: the node admits what the HTTP/2 windows and write buffers hold (a
+    // few hundred here), then stops reading the requests.
+    await until(() => admitted > 0, "the first admissions");
+    await new Promise((r) => setTimeout(r, 500));
+    const held = admitted;
+    assert.ok(held < SENT, `the node read every request (${held}) while its acks were not taken`);
+    // Reading again: every ack comes, in order.
+    const acks: ExecuteAck[] = [];
+    call.on("data", (a: ExecuteAck) => acks.push(a));
+    await until(() => acks.length === SENT, "every ack", 20_000);
+    for (let i = 0; i < SENT; i += 997)
+      assert.ok(bytesEqual(acks[i]!.requestId, sha256(new Uint8Array([1, i & 255, i >> 8]))), `ack ${i}`);
+    call.cancel();
+  } finally {
+    raw.close();
     s.close();
   }
 });
