@@ -31,11 +31,7 @@ import { CHANNEL_OPTIONS, serviceDefinition } from "../proto/grpc.js";
 import { TaggedStream } from "./tagged-stream.js";
 import { ExecuteStream } from "./execute-stream.js";
 import { ReceiptStream } from "./receipt-stream.js";
-
-/** Reads in flight on one connection's GetStream; beyond this they go as unary calls. */
-export const MAX_STREAM_READS = 512;
-/** Header requests in flight on one connection's GetHeadersStream; beyond, unary calls. */
-export const MAX_STREAM_HEADER_CALLS = 128;
+import { MAX_STREAM_HEADER_CALLS, MAX_STREAM_READS } from "./limits.js";
 
 type Unary = (
   req: unknown,
