@@ -350,6 +350,44 @@ test("WaitReceipts: a frame that does not decode ends that stream only", async (
   }
 });
 
+test("WaitReceipts: a query the node leaves unanswered past its bound resets the stream; a second query for one id goes unary", async () => {
+  // A node that reads receipt queries and never answers them on the stream (its unary call works).
+  const s = await serve((book, count) => ({
+    waitReceipts: (call: grpc.ServerDuplexStream<ReceiptQuery, ReceiptStreamReply>) => {
+      count("waitReceipts");
+      call.on("data", () => undefined);
+      call.on("error", () => undefined);
+    },
+    waitReceipt: (call: grpc.ServerUnaryCall<ReceiptQuery, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+      count("waitReceipt");
+      void book
+        .wait(call.request.requestId, call.request.timeoutMs)
+        .then((r) =>
+          r ? cb(null, reply(r)) : cb(grpcError(grpc.status.DEADLINE_EXCEEDED, "no receipt yet")),
+        );
+    },
+  }));
+  const conn = new NodeConnection(s.address);
+  try {
+    await assert.rejects(
+      conn.waitReceipt(id(30), 100, 200),
+      (e: grpc.ServiceError) => e.code === grpc.status.DEADLINE_EXCEEDED,
+    );
+    // The query is still the node's to answer: another for the same id goes as a unary call.
+    const again = conn.waitReceipt(id(30), 2_000);
+    s.book.add(id(30), { receipt: receiptOf(id(30), 2n), count: 1, path: [] });
+    assert.ok(bytesEqual((await again).receipt, receiptOf(id(30), 2n)));
+    assert.equal(s.count.get("waitReceipt"), 1);
+    // Past the query's wait and the grace, the stream is reset: the next wait opens a new one.
+    await new Promise((r) => setTimeout(r, 5_300));
+    await assert.rejects(conn.waitReceipt(id(31), 100, 200));
+    assert.equal(s.count.get("waitReceipts"), 2);
+  } finally {
+    conn.close();
+    s.close();
+  }
+});
+
 test("GetHeadersStream: tagged answers, errors per request, on one stream", async () => {
   const s = await serve(streams(ackOf));
   const conn = new NodeConnection(s.address);
