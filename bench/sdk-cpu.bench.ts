@@ -2,7 +2,8 @@
 // CLIENTS ArborClient instances in this process, each running its transfers one after another
 // (between accounts it owns, never two at once on one account), TRANSFERS in all. Measured in
 // this process only: CPU (user + system, process.cpuUsage) per transfer, the node calls made per
-// transfer by kind, and wall time. The nodes' CPU is left out: the figure is the client's. CPU
+// transfer by kind (and how many of them were unary gRPC calls rather than messages on the
+// connection's streams), and wall time. The nodes' CPU is left out: the figure is the client's. CPU
 // time is far less sensitive to a shared machine's load than rates are; the load average is
 // printed with it. The last line of stdout is one JSON object.
 //
@@ -29,6 +30,18 @@ for (const m of ["get", "execute", "waitReceipt", "headers", "status", "transiti
     calls.set(m, (calls.get(m) ?? 0) + 1);
     return orig.apply(this, a);
   };
+}
+/** Of those, the unary gRPC calls, by method (the transport's private `call`). */
+const unary = new Map<string, number>();
+{
+  const proto = NodeConnection.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const orig = proto["call"];
+  if (orig)
+    proto["call"] = function (this: unknown, ...a: unknown[]) {
+      const m = String(a[0]);
+      unary.set(m, (unary.get(m) ?? 0) + 1);
+      return orig.apply(this, a);
+    };
 }
 
 const cluster = await Cluster.create({ n: 4, k: 2, T: 65536, tickMs: 20 });
@@ -65,6 +78,7 @@ try {
     );
   await run(5); // warm-up: connections, streams, caches
   calls.clear();
+  unary.clear();
   const perClient = Math.ceil(TRANSFERS / CLIENTS);
   const done = perClient * CLIENTS;
   const cpu0 = process.cpuUsage();
@@ -74,10 +88,11 @@ try {
   const cpu = process.cpuUsage(cpu0);
   const cpuMs = (cpu.user + cpu.system) / 1000;
   const perTransfer = Object.fromEntries([...calls].map(([k, v]) => [k, +(v / done).toFixed(2)]));
+  const unaryPerTransfer = Object.fromEntries([...unary].map(([k, v]) => [k, +(v / done).toFixed(2)]));
   const load = loadavg()[0]!;
   console.log(
     `${done} transfers by ${CLIENTS} clients in ${wallMs} ms (${((done * 1000) / wallMs).toFixed(0)}/s); ` +
-      `SDK CPU ${(cpuMs / done).toFixed(3)} ms per transfer; calls per transfer ${JSON.stringify(perTransfer)}; load average ${load.toFixed(1)}`,
+      `SDK CPU ${(cpuMs / done).toFixed(3)} ms per transfer; calls per transfer ${JSON.stringify(perTransfer)}, of them unary ${JSON.stringify(unaryPerTransfer)}; load average ${load.toFixed(1)}`,
   );
   for (const c of clients) c.close();
   console.log(
@@ -88,6 +103,7 @@ try {
       sdkCpuMsPerTransfer: +(cpuMs / done).toFixed(3),
       transfersPerSec: +((done * 1000) / wallMs).toFixed(1),
       callsPerTransfer: perTransfer,
+      unaryCallsPerTransfer: unaryPerTransfer,
       loadAverage: +load.toFixed(1),
     }),
   );

@@ -11,3 +11,7 @@ export const MAX_CROSS_CHECKS = 64;
 export const MAX_VERIFIED_HEADERS = 4096;
 /** One group of keys in this many read by a client is also asked of a second holder, and checked. */
 export const CROSS_CHECK_EVERY = 8;
+/** Reads in flight on one connection's GetStream; beyond this they go as unary calls. */
+export const MAX_STREAM_READS = 512;
+/** Header requests in flight on one connection's GetHeadersStream; beyond this, unary calls. */
+export const MAX_STREAM_HEADER_CALLS = 128;

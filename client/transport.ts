@@ -1,4 +1,6 @@
 // One gRPC connection to one node's client API (Node.js only; browsers use the portable parts).
+// Reads, submissions, receipt waits and header requests each go over one long-lived stream of
+// their kind; a call goes unary when its stream is full or the node does not serve the stream.
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import {
@@ -10,17 +12,26 @@ import {
   HeadersRequestSchema,
   ReceiptQuerySchema,
   StatusRequestSchema,
+  TaggedGetRequestSchema,
+  TaggedHeadersRequestSchema,
   type EvidenceReply,
   type ExecuteAck,
   type GenesisReply,
   type GetReply,
+  type GetRequest,
   type HeadersReply,
+  type HeadersRequest,
+  type ReceiptStreamReply,
   type SignedReceipt,
   type StatusReply,
   type TaggedGetReply,
+  type TaggedHeadersReply,
 } from "../proto/gen/arbor/v1/client_pb.js";
 import { CHANNEL_OPTIONS, serviceDefinition } from "../proto/grpc.js";
-import { ReadStream } from "./read-stream.js";
+import { TaggedStream } from "./tagged-stream.js";
+import { ExecuteStream } from "./execute-stream.js";
+import { ReceiptStream } from "./receipt-stream.js";
+import { MAX_STREAM_HEADER_CALLS, MAX_STREAM_READS } from "./limits.js";
 
 type Unary = (
   req: unknown,
@@ -46,9 +57,36 @@ export class NodeConnection {
   }
 
   /** Reads go over one pipelined GetStream (a unary Get when too many are in flight). */
-  private readonly reads = new ReadStream(() =>
-    (this.raw as unknown as { getStream(): grpc.ClientDuplexStream<unknown, TaggedGetReply> }).getStream(),
+  private readonly reads = new TaggedStream<GetRequest, GetReply>(
+    () => this.duplex<TaggedGetReply>("getStream"),
+    (tag, request) => create(TaggedGetRequestSchema, { tag, request }),
+    MAX_STREAM_READS,
+    "read",
   );
+  /** Certified-header requests go over one GetHeadersStream. */
+  private readonly headerCalls = new TaggedStream<HeadersRequest, HeadersReply>(
+    () => this.duplex<TaggedHeadersReply>("getHeadersStream"),
+    (tag, request) => create(TaggedHeadersRequestSchema, { tag, request }),
+    MAX_STREAM_HEADER_CALLS,
+    "header request",
+  );
+  /** Submissions go over one ExecuteStream, acks in order. */
+  private readonly submissions = new ExecuteStream(() => this.duplex<ExecuteAck>("executeStream"));
+  /** Receipt waits go over one WaitReceipts stream. */
+  private readonly receiptWaits = new ReceiptStream(() => this.duplex<ReceiptStreamReply>("waitReceipts"));
+
+  private duplex<Rep>(name: string): grpc.ClientDuplexStream<unknown, Rep> {
+    return (this.raw as unknown as Record<string, () => grpc.ClientDuplexStream<unknown, Rep>>)[name]!.call(
+      this.raw,
+    );
+  }
+
+  /** `streamed`, or the unary call `name` when the node answers the stream UNIMPLEMENTED. */
+  private orUnary<T>(streamed: Promise<T>, name: string, req: unknown, timeoutMs: number): Promise<T> {
+    return streamed.catch((e: grpc.ServiceError) =>
+      e.code === grpc.status.UNIMPLEMENTED ? this.call<T>(name, req, timeoutMs) : Promise.reject(e),
+    );
+  }
 
   private call<T>(name: string, req: unknown, timeoutMs = this.timeoutMs): Promise<T> {
     return new Promise((resolve, reject) =>
@@ -88,26 +126,31 @@ export class NodeConnection {
     });
     if (!this.reads.hasRoom) return this.call("get", request, timeoutMs);
     // A node without GetStream answers it UNIMPLEMENTED: read from it as a unary call.
-    return this.reads
-      .get(request, timeoutMs)
-      .catch((e: grpc.ServiceError) =>
-        e.code === grpc.status.UNIMPLEMENTED
-          ? this.call<GetReply>("get", request, timeoutMs)
-          : Promise.reject(e),
-      );
+    return this.orUnary(this.reads.call(request, timeoutMs), "get", request, timeoutMs);
   }
   execute(request: Uint8Array, timeoutMs = this.timeoutMs): Promise<ExecuteAck> {
-    return this.call("execute", create(ExecuteRequestSchema, { request }), timeoutMs);
+    const unary = create(ExecuteRequestSchema, { request });
+    if (!this.submissions.hasRoom) return this.call("execute", unary, timeoutMs);
+    return this.orUnary(this.submissions.execute(request, timeoutMs), "execute", unary, timeoutMs);
   }
-  /** The node waits up to `timeoutMs` for the receipt; the call gives up `callMs` from now. */
-  /** A receipt with its inclusion path; `signed`: with the node's signature too (the early answer). */
+  /**
+   * A receipt with its inclusion path; `signed`: with the node's signature too (the early answer).
+   * The node waits up to `timeoutMs` for the receipt; the call gives up `callMs` from now.
+   */
   waitReceipt(
     requestId: Uint8Array,
     timeoutMs: number,
     callMs = timeoutMs + 2000,
     signed = false,
   ): Promise<SignedReceipt> {
-    return this.call("waitReceipt", create(ReceiptQuerySchema, { requestId, timeoutMs, signed }), callMs);
+    const unary = create(ReceiptQuerySchema, { requestId, timeoutMs, signed });
+    if (!this.receiptWaits.hasRoom(requestId)) return this.call("waitReceipt", unary, callMs);
+    return this.orUnary(
+      this.receiptWaits.wait(requestId, timeoutMs, callMs, signed),
+      "waitReceipt",
+      unary,
+      callMs,
+    );
   }
   /** Certified headers from `fromHeight`; with `waitMs`, the node first waits that long for it to be certified. */
   headers(
@@ -116,13 +159,17 @@ export class NodeConnection {
     waitMs = 0,
     timeoutMs = this.timeoutMs + waitMs,
   ): Promise<HeadersReply> {
-    return this.call("getHeaders", create(HeadersRequestSchema, { fromHeight, maxCount, waitMs }), timeoutMs);
+    return this.headerCall(create(HeadersRequestSchema, { fromHeight, maxCount, waitMs }), timeoutMs);
   }
   transitions(afterHeight: bigint, untilHeight: bigint): Promise<HeadersReply> {
-    return this.call(
-      "getHeaders",
+    return this.headerCall(
       create(HeadersRequestSchema, { fromHeight: afterHeight, untilHeight, transitionsOnly: true }),
+      this.timeoutMs,
     );
+  }
+  private headerCall(request: HeadersRequest, timeoutMs: number): Promise<HeadersReply> {
+    if (!this.headerCalls.hasRoom) return this.call("getHeaders", request, timeoutMs);
+    return this.orUnary(this.headerCalls.call(request, timeoutMs), "getHeaders", request, timeoutMs);
   }
   /** Misbehaviour this node's consensus witnessed, as COMPLAIN evidence (unverified). */
   evidence(timeoutMs = this.timeoutMs): Promise<EvidenceReply> {
@@ -130,6 +177,9 @@ export class NodeConnection {
   }
   close(): void {
     this.reads.close();
+    this.headerCalls.close();
+    this.submissions.close();
+    this.receiptWaits.close();
     this.raw.close();
   }
 }

@@ -1,7 +1,8 @@
 // The client API a node serves (proto/arbor/v1/client.proto): verified reads with the node's signed
 // root statement, admission of signed requests (handed to the consensus once per event-loop turn),
 // receipts with their inclusion paths, certified headers and validator-set transitions, evidence,
-// the genesis and the node's status.
+// the genesis and the node's status. The streamed forms of reads, admission, receipt waits and
+// header requests are served through client-streams.ts.
 
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
@@ -10,7 +11,9 @@ import {
   GetReplySchema,
   GetRequestSchema,
   TaggedGetReplySchema,
+  TaggedHeadersReplySchema,
   HeadersReplySchema,
+  HeadersRequestSchema,
   SignedReceiptSchema,
   StatusReplySchema,
   GenesisReplySchema,
@@ -18,6 +21,10 @@ import {
   type GetReply,
   type TaggedGetRequest,
   type TaggedGetReply,
+  type TaggedHeadersRequest,
+  type TaggedHeadersReply,
+  type HeadersReply,
+  type ReceiptStreamReply,
   type ExecuteAck,
   type ExecuteRequest,
   type GetRequest,
@@ -32,6 +39,8 @@ import { ArborError } from "./common/errors.js";
 import {
   ADMISSION_BATCH_REQUESTS,
   MAX_STREAM_GETS,
+  MAX_STREAM_HEADER_REQUESTS,
+  MAX_STREAM_RECEIPT_WAITS,
   MAX_HEADER_WAIT_MS,
   MAX_RECEIPT_WAIT_MS,
   MAX_TOUCHED_KEYS,
@@ -56,6 +65,7 @@ import type { TobShell } from "./tob/shell.js";
 import type { PeerNet } from "./net/peer-net.js";
 import { forgeProof, stubRecords, type Byzantine } from "./byzantine.js";
 import { failpoint } from "./failpoints.js";
+import { serveExecuteStream, serveReceiptStream, serveTagged } from "./client-streams.js";
 
 export const NODE_VERSION = "0.1.0";
 
@@ -100,16 +110,27 @@ export class ClientApi {
     return {
       get: (call: grpc.ServerUnaryCall<GetRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
         this.serveGet(call.request, cb),
-      getStream: (call: grpc.ServerDuplexStream<TaggedGetRequest, TaggedGetReply>) => this.getStream(call),
+      getStream: (call: grpc.ServerDuplexStream<TaggedGetRequest, TaggedGetReply>) =>
+        serveTagged<TaggedGetRequest, GetRequest, GetReply, TaggedGetReply>(call, {
+          bound: MAX_STREAM_GETS,
+          what: "reads",
+          inner: (t) => t.request ?? create(GetRequestSchema, {}),
+          serve: (r, cb) => this.serveGet(r, cb),
+          frame: (tag, e, reply) =>
+            create(TaggedGetReplySchema, e ? { tag, code: e.code, message: e.details } : { tag, reply }),
+        }),
       execute: (call: grpc.ServerUnaryCall<ExecuteRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
         cb(null, this.admit(call.request.request)),
-      executeStream: (call: grpc.ServerDuplexStream<ExecuteRequest, ExecuteAck>) => {
-        call.on("data", (r: ExecuteRequest) => call.write(this.admit(r.request)));
-        call.on("end", () => call.end());
-        call.on("error", () => undefined);
-      },
+      executeStream: (call: grpc.ServerDuplexStream<ExecuteRequest, ExecuteAck>) =>
+        serveExecuteStream(call, (request) => this.admit(request)),
       waitReceipt: (call: grpc.ServerUnaryCall<ReceiptQuery, unknown>, cb: grpc.sendUnaryData<unknown>) =>
         this.waitReceipt(call.request, cb),
+      waitReceipts: (call: grpc.ServerDuplexStream<ReceiptQuery, ReceiptStreamReply>) =>
+        serveReceiptStream(call, {
+          book: this.d.receipts,
+          bound: MAX_STREAM_RECEIPT_WAITS,
+          reply: (r) => this.receiptReply(r),
+        }),
       subscribeReceipts: (call: grpc.ServerWritableStream<ReceiptSubscription, SignedReceipt>) => {
         const unsubscribe = this.d.receipts.subscribe(call.request.requestIds, call.request.signed, (r) =>
           call.write(this.receiptReply(r)),
@@ -121,6 +142,15 @@ export class ClientApi {
       },
       getHeaders: (call: grpc.ServerUnaryCall<HeadersRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
         this.getHeaders(call.request, cb),
+      getHeadersStream: (call: grpc.ServerDuplexStream<TaggedHeadersRequest, TaggedHeadersReply>) =>
+        serveTagged<TaggedHeadersRequest, HeadersRequest, HeadersReply, TaggedHeadersReply>(call, {
+          bound: MAX_STREAM_HEADER_REQUESTS,
+          what: "header requests",
+          inner: (t) => t.request ?? create(HeadersRequestSchema, {}),
+          serve: (r, cb) => this.getHeaders(r, cb),
+          frame: (tag, e, reply) =>
+            create(TaggedHeadersReplySchema, e ? { tag, code: e.code, message: e.details } : { tag, reply }),
+        }),
       getEvidence: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => {
         cb(null, create(EvidenceReplySchema, { items: this.d.evidence.list() }));
       },
@@ -132,38 +162,6 @@ export class ClientApi {
       },
       status: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, this.status()),
     };
-  }
-
-  private getStream(call: grpc.ServerDuplexStream<TaggedGetRequest, TaggedGetReply>): void {
-    // Each read is served as the unary Get would be and answered with its tag when ready;
-    // at most MAX_STREAM_GETS in flight per stream (beyond: that read is refused).
-    let inFlight = 0;
-    let open = true;
-    const reply = (tag: bigint, e: grpc.ServiceError | null, r?: GetReply) => {
-      inFlight--;
-      if (!open) return;
-      call.write(
-        create(TaggedGetReplySchema, e ? { tag, code: e.code, message: e.details } : { tag, reply: r }),
-      );
-    };
-    call.on("data", (t: TaggedGetRequest) => {
-      inFlight++;
-      if (inFlight > MAX_STREAM_GETS)
-        return reply(
-          t.tag,
-          grpcError(grpc.status.RESOURCE_EXHAUSTED, "too many reads in flight on this stream"),
-        );
-      this.serveGet(t.request ?? create(GetRequestSchema, {}), (e, r) => reply(t.tag, e, r));
-    });
-    const close = () => {
-      open = false;
-    };
-    call.on("end", () => {
-      close();
-      call.end();
-    });
-    call.on("error", close);
-    call.on("cancelled", close);
   }
 
   private waitReceipt(q: ReceiptQuery, cb: grpc.sendUnaryData<unknown>): void {
@@ -187,7 +185,8 @@ export class ClientApi {
     });
   }
 
-  private getHeaders(q: HeadersRequest, cb: grpc.sendUnaryData<unknown>): void {
+  /** Serves one header request (GetHeaders and GetHeadersStream). */
+  private getHeaders(q: HeadersRequest, cb: (e: grpc.ServiceError | null, r?: HeadersReply) => void): void {
     if (q.transitionsOnly) {
       void this.transitions(q.fromHeight, q.untilHeight).then(
         (r) => cb(null, create(HeadersReplySchema, r)),

@@ -30,6 +30,7 @@ interface Entry {
 }
 
 const UNSIGNED = new Uint8Array(0);
+const NOTHING = (): void => undefined;
 
 export class ReceiptBook {
   private readonly byId = new Map<string, Entry>();
@@ -98,43 +99,71 @@ export class ReceiptBook {
 
   /**
    * Resolves with the receipt, or undefined after `timeoutMs`: from the cache, else from the
-   * durable store, else when its block is applied. The wait is registered before the store is
-   * read, so a block applied during the read still wakes it. `signed`: with this node's signature.
+   * durable store, else when its block is applied. `signed`: with this node's signature.
    */
   wait(requestId: Uint8Array, timeoutMs: number, signed = false): Promise<ServedReceipt | undefined> {
+    return new Promise((resolve) => this.watch(requestId, timeoutMs, signed, resolve));
+  }
+
+  /**
+   * As wait, with a callback: `answer` is called once, with the receipt, or undefined after
+   * `timeoutMs` (or when the book closes). Returns a function that drops the wait without an
+   * answer (its asker went away): nothing of it is kept after that. The wait is registered before
+   * the store is read, so a block applied during the read still wakes it.
+   */
+  watch(
+    requestId: Uint8Array,
+    timeoutMs: number,
+    signed: boolean,
+    answer: (r: ServedReceipt | undefined) => void,
+  ): () => void {
     const have = this.get(requestId, signed);
-    if (have) return Promise.resolve(have);
+    if (have) {
+      answer(have);
+      return NOTHING;
+    }
     const id = toHex(requestId);
-    const waiting = this.enqueue(id, timeoutMs, signed);
+    const drop = this.enqueue(id, timeoutMs, signed, answer);
     void this.load(requestId).then(
       (stored) => {
         if (stored !== undefined && this.waiters.has(id)) this.wake(id, this.cache(id, stored));
       },
       () => undefined,
     );
-    return waiting;
+    return drop;
   }
 
-  private enqueue(id: string, timeoutMs: number, signed: boolean): Promise<ServedReceipt | undefined> {
-    return new Promise((resolve) => {
-      const set = this.waiters.get(id) ?? new Set<Waiter>();
-      this.waiters.set(id, set);
-      const done: Waiter = (e) => {
-        clearTimeout(timer);
-        this.cancels.delete(cancel);
-        resolve(this.serve(e, signed));
-      };
-      const cancel = () => {
-        clearTimeout(timer);
-        this.cancels.delete(cancel);
-        set.delete(done);
-        if (set.size === 0 && this.waiters.get(id) === set) this.waiters.delete(id);
-        resolve(undefined);
-      };
-      const timer = setTimeout(cancel, timeoutMs);
-      set.add(done);
-      this.cancels.add(cancel);
-    });
+  /** Waits registered now (for tests and diagnostics). */
+  get waiting(): number {
+    return this.cancels.size;
+  }
+
+  private enqueue(
+    id: string,
+    timeoutMs: number,
+    signed: boolean,
+    answer: (r: ServedReceipt | undefined) => void,
+  ): () => void {
+    const set = this.waiters.get(id) ?? new Set<Waiter>();
+    this.waiters.set(id, set);
+    const forget = () => {
+      clearTimeout(timer);
+      this.cancels.delete(cancel);
+      set.delete(done);
+      if (set.size === 0 && this.waiters.get(id) === set) this.waiters.delete(id);
+    };
+    const done: Waiter = (e) => {
+      forget();
+      answer(this.serve(e, signed));
+    };
+    const cancel = () => {
+      forget();
+      answer(undefined);
+    };
+    const timer = setTimeout(cancel, timeoutMs);
+    set.add(done);
+    this.cancels.add(cancel);
+    return forget;
   }
 
   /**

@@ -265,6 +265,21 @@ export const MAX_GET_WAIT_MS = 2_000;
 export const MAX_GET_HEIGHT_WAITERS = 1024;
 /** Reads in flight on one GetStream; beyond this a read is refused (RESOURCE_EXHAUSTED). */
 export const MAX_STREAM_GETS = 1024;
+/**
+ * Requests a client keeps in flight (sent, ack not yet received) on one ExecuteStream; beyond
+ * this it submits by unary Execute. The node acks each request as it reads it, so what is in
+ * flight is what travels; a client that does not read its acks is held by HTTP/2 flow control
+ * (the node stops reading while its acks are not taken).
+ */
+export const MAX_STREAM_EXECUTES = 256;
+/**
+ * Receipt queries waiting on one WaitReceipts stream; beyond this a query is answered at once
+ * with RESOURCE_EXHAUSTED. A client keeps at most this many unanswered on a stream (then asks by
+ * unary WaitReceipt), so a correct client is never refused.
+ */
+export const MAX_STREAM_RECEIPT_WAITS = 1024;
+/** Header requests in flight on one GetHeadersStream; beyond this one is refused (RESOURCE_EXHAUSTED). */
+export const MAX_STREAM_HEADER_REQUESTS = 256;
 /** Longest a GetHeaders call may wait for a header to be certified, in milliseconds. */
 export const MAX_HEADER_WAIT_MS = 5_000;
 /** Most GetHeaders calls waiting for a certificate at once; beyond this they are answered at once. */

@@ -133,21 +133,23 @@ test("hostile client input gets typed errors and the node keeps serving", { time
     } finally {
       sdk.close();
     }
-    // Garbage on the stream itself ends that stream only.
+    // Garbage on a stream itself ends that stream only.
     const raw = new grpc.Client(addr, grpc.credentials.createInsecure());
-    const junkStream = raw.makeBidiStreamRequest(
-      "/arbor.v1.Arbor/GetStream",
-      (b: Buffer) => b,
-      (b: Buffer) => b,
-    );
-    const ended = new Promise<number>((resolve) => {
-      junkStream.on("error", (e: grpc.ServiceError) => resolve(e.code));
-      junkStream.on("end", () => resolve(0));
-      junkStream.on("data", () => undefined);
-    });
-    junkStream.write(Buffer.from(randomBytes(64)));
-    junkStream.end();
-    assert.notEqual(await ended, grpc.status.UNAVAILABLE, "GetStream garbage crashed the node");
+    for (const m of ["GetStream", "ExecuteStream", "WaitReceipts", "GetHeadersStream"]) {
+      const junkStream = raw.makeBidiStreamRequest(
+        `/arbor.v1.Arbor/${m}`,
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+      );
+      const ended = new Promise<number>((resolve) => {
+        junkStream.on("error", (e: grpc.ServiceError) => resolve(e.code));
+        junkStream.on("end", () => resolve(0));
+        junkStream.on("data", () => undefined);
+      });
+      junkStream.write(Buffer.from(randomBytes(64)));
+      junkStream.end();
+      assert.notEqual(await ended, grpc.status.UNAVAILABLE, `${m} garbage crashed the node`);
+    }
     raw.close();
 
     // Still serving, and a good request still goes through.

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file arbor/v1/client.proto.
  */
 export const file_arbor_v1_client: GenFile = /*@__PURE__*/
-  fileDesc("ChVhcmJvci92MS9jbGllbnQucHJvdG8SCGFyYm9yLnYxIhAKDkdlbmVzaXNSZXF1ZXN0IjYKDEdlbmVzaXNSZXBseRIUCgxnZW5lc2lzX2pzb24YASABKAkSEAoIY2hhaW5faWQYAiABKAwiawoKR2V0UmVxdWVzdBIMCgRrZXlzGAEgAygJEhMKC2hhc2hlc19vbmx5GAIgASgIEhMKC2Zvcl9leGVjdXRlGAMgASgIEhIKCm1pbl9oZWlnaHQYBCABKAQSEQoJaGFzaF9rZXlzGAUgAygJIj8KCEdldFJlcGx5EhEKCXN0YXRlbWVudBgBIAEoDBINCgVwcm9vZhgCIAEoDBIRCglzaWduYXR1cmUYAyABKAwiRgoQVGFnZ2VkR2V0UmVxdWVzdBILCgN0YWcYASABKAQSJQoHcmVxdWVzdBgCIAEoCzIULmFyYm9yLnYxLkdldFJlcXVlc3QiXwoOVGFnZ2VkR2V0UmVwbHkSCwoDdGFnGAEgASgEEiEKBXJlcGx5GAIgASgLMhIuYXJib3IudjEuR2V0UmVwbHkSDAoEY29kZRgDIAEoDRIPCgdtZXNzYWdlGAQgASgJIiEKDkV4ZWN1dGVSZXF1ZXN0Eg8KB3JlcXVlc3QYASABKAwiUwoKRXhlY3V0ZUFjaxISCgpyZXF1ZXN0X2lkGAEgASgMEhAKCGFjY2VwdGVkGAIgASgIEg4KBnJlYXNvbhgDIAEoCRIPCgdtZXNzYWdlGAQgASgJIkYKDFJlY2VpcHRRdWVyeRISCgpyZXF1ZXN0X2lkGAEgASgMEhIKCnRpbWVvdXRfbXMYAiABKA0SDgoGc2lnbmVkGAMgASgIIjoKE1JlY2VpcHRTdWJzY3JpcHRpb24SEwoLcmVxdWVzdF9pZHMYASADKAwSDgoGc2lnbmVkGAIgASgIImMKDVNpZ25lZFJlY2VpcHQSDwoHcmVjZWlwdBgBIAEoDBIMCgRub2RlGAIgASgNEhEKCXNpZ25hdHVyZRgDIAEoDBISCgpsZWFmX2NvdW50GAQgASgNEgwKBHBhdGgYBSADKAwieQoOSGVhZGVyc1JlcXVlc3QSEwoLZnJvbV9oZWlnaHQYASABKAQSEQoJbWF4X2NvdW50GAIgASgNEhgKEHRyYW5zaXRpb25zX29ubHkYAyABKAgSFAoMdW50aWxfaGVpZ2h0GAQgASgEEg8KB3dhaXRfbXMYBSABKA0iOAoMSGVhZGVyc1JlcGx5Eg8KB2hlYWRlcnMYASADKAwSFwoPbmV4dF92YWxpZGF0b3JzGAIgAygMIg8KDVN0YXR1c1JlcXVlc3QihQMKC1N0YXR1c1JlcGx5EgwKBG5vZGUYASABKA0SEgoKcHVibGljX2tleRgCIAEoDBIOCgZoZWlnaHQYAyABKAQSEQoJdGltZXN0YW1wGAQgASgEEgwKBHJvb3QYBSABKAwSEAoIcHJlZml4ZXMYBiADKAkSFwoPcGVlcnNfY29ubmVjdGVkGAcgASgNEg8KB3ZlcnNpb24YCCABKAkSFAoMZnVsbF9yZWNvcmRzGAkgASgEEhEKCXN1bW1hcmllcxgKIAEoBBINCgVzdHVicxgLIAEoBBISCgp0cmVlX25vZGVzGAwgASgEEhUKDW91dHNpZGVfbm9kZXMYDSABKAQSGAoQY2VydGlmaWVkX2hlaWdodBgOIAEoBBIRCglzdGF0ZW1lbnQYDyABKAwSEQoJc2lnbmF0dXJlGBAgASgMEhcKD2NvbnNlbnN1c19lcG9jaBgRIAEoBBIXCg9jb25zZW5zdXNfcm91bmQYEiABKAQSEgoKbGVhZGVyX2tleRgTIAEoDCIRCg9FdmlkZW5jZVJlcXVlc3QiOwoNRXZpZGVuY2VSZXBseRIqCgVpdGVtcxgBIAMoCzIbLmFyYm9yLnYxLldpdG5lc3NlZEV2aWRlbmNlIjYKEVdpdG5lc3NlZEV2aWRlbmNlEg8KB2FjY3VzZWQYASABKA0SEAoIZXZpZGVuY2UYAiABKAwyiAUKBUFyYm9yEi8KA0dldBIULmFyYm9yLnYxLkdldFJlcXVlc3QaEi5hcmJvci52MS5HZXRSZXBseRJFCglHZXRTdHJlYW0SGi5hcmJvci52MS5UYWdnZWRHZXRSZXF1ZXN0GhguYXJib3IudjEuVGFnZ2VkR2V0UmVwbHkoATABEjkKB0V4ZWN1dGUSGC5hcmJvci52MS5FeGVjdXRlUmVxdWVzdBoULmFyYm9yLnYxLkV4ZWN1dGVBY2sSQwoNRXhlY3V0ZVN0cmVhbRIYLmFyYm9yLnYxLkV4ZWN1dGVSZXF1ZXN0GhQuYXJib3IudjEuRXhlY3V0ZUFjaygBMAESPgoLV2FpdFJlY2VpcHQSFi5hcmJvci52MS5SZWNlaXB0UXVlcnkaFy5hcmJvci52MS5TaWduZWRSZWNlaXB0Ek0KEVN1YnNjcmliZVJlY2VpcHRzEh0uYXJib3IudjEuUmVjZWlwdFN1YnNjcmlwdGlvbhoXLmFyYm9yLnYxLlNpZ25lZFJlY2VpcHQwARI+CgpHZXRIZWFkZXJzEhguYXJib3IudjEuSGVhZGVyc1JlcXVlc3QaFi5hcmJvci52MS5IZWFkZXJzUmVwbHkSOAoGU3RhdHVzEhcuYXJib3IudjEuU3RhdHVzUmVxdWVzdBoVLmFyYm9yLnYxLlN0YXR1c1JlcGx5EjsKB0dlbmVzaXMSGC5hcmJvci52MS5HZW5lc2lzUmVxdWVzdBoWLmFyYm9yLnYxLkdlbmVzaXNSZXBseRJBCgtHZXRFdmlkZW5jZRIZLmFyYm9yLnYxLkV2aWRlbmNlUmVxdWVzdBoXLmFyYm9yLnYxLkV2aWRlbmNlUmVwbHliBnByb3RvMw");
+  fileDesc("ChVhcmJvci92MS9jbGllbnQucHJvdG8SCGFyYm9yLnYxIhAKDkdlbmVzaXNSZXF1ZXN0IjYKDEdlbmVzaXNSZXBseRIUCgxnZW5lc2lzX2pzb24YASABKAkSEAoIY2hhaW5faWQYAiABKAwiawoKR2V0UmVxdWVzdBIMCgRrZXlzGAEgAygJEhMKC2hhc2hlc19vbmx5GAIgASgIEhMKC2Zvcl9leGVjdXRlGAMgASgIEhIKCm1pbl9oZWlnaHQYBCABKAQSEQoJaGFzaF9rZXlzGAUgAygJIj8KCEdldFJlcGx5EhEKCXN0YXRlbWVudBgBIAEoDBINCgVwcm9vZhgCIAEoDBIRCglzaWduYXR1cmUYAyABKAwiRgoQVGFnZ2VkR2V0UmVxdWVzdBILCgN0YWcYASABKAQSJQoHcmVxdWVzdBgCIAEoCzIULmFyYm9yLnYxLkdldFJlcXVlc3QiXwoOVGFnZ2VkR2V0UmVwbHkSCwoDdGFnGAEgASgEEiEKBXJlcGx5GAIgASgLMhIuYXJib3IudjEuR2V0UmVwbHkSDAoEY29kZRgDIAEoDRIPCgdtZXNzYWdlGAQgASgJIiEKDkV4ZWN1dGVSZXF1ZXN0Eg8KB3JlcXVlc3QYASABKAwiUwoKRXhlY3V0ZUFjaxISCgpyZXF1ZXN0X2lkGAEgASgMEhAKCGFjY2VwdGVkGAIgASgIEg4KBnJlYXNvbhgDIAEoCRIPCgdtZXNzYWdlGAQgASgJIkYKDFJlY2VpcHRRdWVyeRISCgpyZXF1ZXN0X2lkGAEgASgMEhIKCnRpbWVvdXRfbXMYAiABKA0SDgoGc2lnbmVkGAMgASgIIjoKE1JlY2VpcHRTdWJzY3JpcHRpb24SEwoLcmVxdWVzdF9pZHMYASADKAwSDgoGc2lnbmVkGAIgASgIImMKDVNpZ25lZFJlY2VpcHQSDwoHcmVjZWlwdBgBIAEoDBIMCgRub2RlGAIgASgNEhEKCXNpZ25hdHVyZRgDIAEoDBISCgpsZWFmX2NvdW50GAQgASgNEgwKBHBhdGgYBSADKAwicQoSUmVjZWlwdFN0cmVhbVJlcGx5EigKB3JlY2VpcHQYASABKAsyFy5hcmJvci52MS5TaWduZWRSZWNlaXB0EhIKCnJlcXVlc3RfaWQYAiABKAwSDAoEY29kZRgDIAEoDRIPCgdtZXNzYWdlGAQgASgJInkKDkhlYWRlcnNSZXF1ZXN0EhMKC2Zyb21faGVpZ2h0GAEgASgEEhEKCW1heF9jb3VudBgCIAEoDRIYChB0cmFuc2l0aW9uc19vbmx5GAMgASgIEhQKDHVudGlsX2hlaWdodBgEIAEoBBIPCgd3YWl0X21zGAUgASgNIjgKDEhlYWRlcnNSZXBseRIPCgdoZWFkZXJzGAEgAygMEhcKD25leHRfdmFsaWRhdG9ycxgCIAMoDCJOChRUYWdnZWRIZWFkZXJzUmVxdWVzdBILCgN0YWcYASABKAQSKQoHcmVxdWVzdBgCIAEoCzIYLmFyYm9yLnYxLkhlYWRlcnNSZXF1ZXN0ImcKElRhZ2dlZEhlYWRlcnNSZXBseRILCgN0YWcYASABKAQSJQoFcmVwbHkYAiABKAsyFi5hcmJvci52MS5IZWFkZXJzUmVwbHkSDAoEY29kZRgDIAEoDRIPCgdtZXNzYWdlGAQgASgJIg8KDVN0YXR1c1JlcXVlc3QihQMKC1N0YXR1c1JlcGx5EgwKBG5vZGUYASABKA0SEgoKcHVibGljX2tleRgCIAEoDBIOCgZoZWlnaHQYAyABKAQSEQoJdGltZXN0YW1wGAQgASgEEgwKBHJvb3QYBSABKAwSEAoIcHJlZml4ZXMYBiADKAkSFwoPcGVlcnNfY29ubmVjdGVkGAcgASgNEg8KB3ZlcnNpb24YCCABKAkSFAoMZnVsbF9yZWNvcmRzGAkgASgEEhEKCXN1bW1hcmllcxgKIAEoBBINCgVzdHVicxgLIAEoBBISCgp0cmVlX25vZGVzGAwgASgEEhUKDW91dHNpZGVfbm9kZXMYDSABKAQSGAoQY2VydGlmaWVkX2hlaWdodBgOIAEoBBIRCglzdGF0ZW1lbnQYDyABKAwSEQoJc2lnbmF0dXJlGBAgASgMEhcKD2NvbnNlbnN1c19lcG9jaBgRIAEoBBIXCg9jb25zZW5zdXNfcm91bmQYEiABKAQSEgoKbGVhZGVyX2tleRgTIAEoDCIRCg9FdmlkZW5jZVJlcXVlc3QiOwoNRXZpZGVuY2VSZXBseRIqCgVpdGVtcxgBIAMoCzIbLmFyYm9yLnYxLldpdG5lc3NlZEV2aWRlbmNlIjYKEVdpdG5lc3NlZEV2aWRlbmNlEg8KB2FjY3VzZWQYASABKA0SEAoIZXZpZGVuY2UYAiABKAwyqAYKBUFyYm9yEi8KA0dldBIULmFyYm9yLnYxLkdldFJlcXVlc3QaEi5hcmJvci52MS5HZXRSZXBseRJFCglHZXRTdHJlYW0SGi5hcmJvci52MS5UYWdnZWRHZXRSZXF1ZXN0GhguYXJib3IudjEuVGFnZ2VkR2V0UmVwbHkoATABEjkKB0V4ZWN1dGUSGC5hcmJvci52MS5FeGVjdXRlUmVxdWVzdBoULmFyYm9yLnYxLkV4ZWN1dGVBY2sSQwoNRXhlY3V0ZVN0cmVhbRIYLmFyYm9yLnYxLkV4ZWN1dGVSZXF1ZXN0GhQuYXJib3IudjEuRXhlY3V0ZUFjaygBMAESPgoLV2FpdFJlY2VpcHQSFi5hcmJvci52MS5SZWNlaXB0UXVlcnkaFy5hcmJvci52MS5TaWduZWRSZWNlaXB0EkgKDFdhaXRSZWNlaXB0cxIWLmFyYm9yLnYxLlJlY2VpcHRRdWVyeRocLmFyYm9yLnYxLlJlY2VpcHRTdHJlYW1SZXBseSgBMAESTQoRU3Vic2NyaWJlUmVjZWlwdHMSHS5hcmJvci52MS5SZWNlaXB0U3Vic2NyaXB0aW9uGhcuYXJib3IudjEuU2lnbmVkUmVjZWlwdDABEj4KCkdldEhlYWRlcnMSGC5hcmJvci52MS5IZWFkZXJzUmVxdWVzdBoWLmFyYm9yLnYxLkhlYWRlcnNSZXBseRJUChBHZXRIZWFkZXJzU3RyZWFtEh4uYXJib3IudjEuVGFnZ2VkSGVhZGVyc1JlcXVlc3QaHC5hcmJvci52MS5UYWdnZWRIZWFkZXJzUmVwbHkoATABEjgKBlN0YXR1cxIXLmFyYm9yLnYxLlN0YXR1c1JlcXVlc3QaFS5hcmJvci52MS5TdGF0dXNSZXBseRI7CgdHZW5lc2lzEhguYXJib3IudjEuR2VuZXNpc1JlcXVlc3QaFi5hcmJvci52MS5HZW5lc2lzUmVwbHkSQQoLR2V0RXZpZGVuY2USGS5hcmJvci52MS5FdmlkZW5jZVJlcXVlc3QaFy5hcmJvci52MS5FdmlkZW5jZVJlcGx5YgZwcm90bzM");
 
 /**
  * @generated from message arbor.v1.GenesisRequest
@@ -361,6 +361,46 @@ export const SignedReceiptSchema: GenMessage<SignedReceipt> = /*@__PURE__*/
   messageDesc(file_arbor_v1_client, 10);
 
 /**
+ * @generated from message arbor.v1.ReceiptStreamReply
+ */
+export type ReceiptStreamReply = Message<"arbor.v1.ReceiptStreamReply"> & {
+  /**
+   * Set when the query has its receipt. The receipt bytes begin with the 32-byte request id: that
+   * is how a client matches the answer to its query.
+   *
+   * @generated from field: arbor.v1.SignedReceipt receipt = 1;
+   */
+  receipt?: SignedReceipt | undefined;
+
+  /**
+   * Otherwise the query got no receipt: the request id it asked about, and the gRPC status code
+   * and message the unary WaitReceipt would have failed with (DEADLINE_EXCEEDED: no receipt
+   * within the wait; INVALID_ARGUMENT: an id that is not 32 bytes; RESOURCE_EXHAUSTED: too many
+   * queries waiting on this stream).
+   *
+   * @generated from field: bytes request_id = 2;
+   */
+  requestId: Uint8Array;
+
+  /**
+   * @generated from field: uint32 code = 3;
+   */
+  code: number;
+
+  /**
+   * @generated from field: string message = 4;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message arbor.v1.ReceiptStreamReply.
+ * Use `create(ReceiptStreamReplySchema)` to create a new message.
+ */
+export const ReceiptStreamReplySchema: GenMessage<ReceiptStreamReply> = /*@__PURE__*/
+  messageDesc(file_arbor_v1_client, 11);
+
+/**
  * @generated from message arbor.v1.HeadersRequest
  */
 export type HeadersRequest = Message<"arbor.v1.HeadersRequest"> & {
@@ -408,7 +448,7 @@ export type HeadersRequest = Message<"arbor.v1.HeadersRequest"> & {
  * Use `create(HeadersRequestSchema)` to create a new message.
  */
 export const HeadersRequestSchema: GenMessage<HeadersRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 11);
+  messageDesc(file_arbor_v1_client, 12);
 
 /**
  * @generated from message arbor.v1.HeadersReply
@@ -437,7 +477,65 @@ export type HeadersReply = Message<"arbor.v1.HeadersReply"> & {
  * Use `create(HeadersReplySchema)` to create a new message.
  */
 export const HeadersReplySchema: GenMessage<HeadersReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 12);
+  messageDesc(file_arbor_v1_client, 13);
+
+/**
+ * @generated from message arbor.v1.TaggedHeadersRequest
+ */
+export type TaggedHeadersRequest = Message<"arbor.v1.TaggedHeadersRequest"> & {
+  /**
+   * @generated from field: uint64 tag = 1;
+   */
+  tag: bigint;
+
+  /**
+   * @generated from field: arbor.v1.HeadersRequest request = 2;
+   */
+  request?: HeadersRequest | undefined;
+};
+
+/**
+ * Describes the message arbor.v1.TaggedHeadersRequest.
+ * Use `create(TaggedHeadersRequestSchema)` to create a new message.
+ */
+export const TaggedHeadersRequestSchema: GenMessage<TaggedHeadersRequest> = /*@__PURE__*/
+  messageDesc(file_arbor_v1_client, 14);
+
+/**
+ * @generated from message arbor.v1.TaggedHeadersReply
+ */
+export type TaggedHeadersReply = Message<"arbor.v1.TaggedHeadersReply"> & {
+  /**
+   * @generated from field: uint64 tag = 1;
+   */
+  tag: bigint;
+
+  /**
+   * Set when code is 0 (OK).
+   *
+   * @generated from field: arbor.v1.HeadersReply reply = 2;
+   */
+  reply?: HeadersReply | undefined;
+
+  /**
+   * The gRPC status code the unary GetHeaders would have failed with, and its message.
+   *
+   * @generated from field: uint32 code = 3;
+   */
+  code: number;
+
+  /**
+   * @generated from field: string message = 4;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message arbor.v1.TaggedHeadersReply.
+ * Use `create(TaggedHeadersReplySchema)` to create a new message.
+ */
+export const TaggedHeadersReplySchema: GenMessage<TaggedHeadersReply> = /*@__PURE__*/
+  messageDesc(file_arbor_v1_client, 15);
 
 /**
  * @generated from message arbor.v1.StatusRequest
@@ -450,7 +548,7 @@ export type StatusRequest = Message<"arbor.v1.StatusRequest"> & {
  * Use `create(StatusRequestSchema)` to create a new message.
  */
 export const StatusRequestSchema: GenMessage<StatusRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 13);
+  messageDesc(file_arbor_v1_client, 16);
 
 /**
  * @generated from message arbor.v1.StatusReply
@@ -572,7 +670,7 @@ export type StatusReply = Message<"arbor.v1.StatusReply"> & {
  * Use `create(StatusReplySchema)` to create a new message.
  */
 export const StatusReplySchema: GenMessage<StatusReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 14);
+  messageDesc(file_arbor_v1_client, 17);
 
 /**
  * @generated from message arbor.v1.EvidenceRequest
@@ -585,7 +683,7 @@ export type EvidenceRequest = Message<"arbor.v1.EvidenceRequest"> & {
  * Use `create(EvidenceRequestSchema)` to create a new message.
  */
 export const EvidenceRequestSchema: GenMessage<EvidenceRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 15);
+  messageDesc(file_arbor_v1_client, 18);
 
 /**
  * @generated from message arbor.v1.EvidenceReply
@@ -602,7 +700,7 @@ export type EvidenceReply = Message<"arbor.v1.EvidenceReply"> & {
  * Use `create(EvidenceReplySchema)` to create a new message.
  */
 export const EvidenceReplySchema: GenMessage<EvidenceReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 16);
+  messageDesc(file_arbor_v1_client, 19);
 
 /**
  * @generated from message arbor.v1.WitnessedEvidence
@@ -628,7 +726,7 @@ export type WitnessedEvidence = Message<"arbor.v1.WitnessedEvidence"> & {
  * Use `create(WitnessedEvidenceSchema)` to create a new message.
  */
 export const WitnessedEvidenceSchema: GenMessage<WitnessedEvidence> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 17);
+  messageDesc(file_arbor_v1_client, 20);
 
 /**
  * @generated from service arbor.v1.Arbor
@@ -670,7 +768,9 @@ export const Arbor: GenService<{
     output: typeof ExecuteAckSchema;
   },
   /**
-   * Pipelined submission: one ack per request, in order.
+   * Pipelined submission: exactly one ack per request, in the order the requests came (each is
+   * admitted as the unary Execute would be, before the next is read). A frame that does not decode
+   * ends the stream with an error status, and no ack is sent for it or for what follows.
    *
    * @generated from rpc arbor.v1.Arbor.ExecuteStream
    */
@@ -688,6 +788,20 @@ export const Arbor: GenService<{
     methodKind: "unary";
     input: typeof ReceiptQuerySchema;
     output: typeof SignedReceiptSchema;
+  },
+  /**
+   * Receipt waits on one stream: each query is answered once, as soon as its receipt exists (in
+   * whatever order), or with the error the unary WaitReceipt would have failed with. A receipt
+   * answer carries no tag: its receipt bytes begin with the request id (docs/protocol.md §6). At
+   * most MAX_STREAM_RECEIPT_WAITS (1,024) queries wait per stream; beyond, a query is answered at
+   * once with RESOURCE_EXHAUSTED.
+   *
+   * @generated from rpc arbor.v1.Arbor.WaitReceipts
+   */
+  waitReceipts: {
+    methodKind: "bidi_streaming";
+    input: typeof ReceiptQuerySchema;
+    output: typeof ReceiptStreamReplySchema;
   },
   /**
    * Every receipt this node produces from now on (optionally only for some request ids).
@@ -708,6 +822,18 @@ export const Arbor: GenService<{
     methodKind: "unary";
     input: typeof HeadersRequestSchema;
     output: typeof HeadersReplySchema;
+  },
+  /**
+   * Pipelined header requests on one stream, as GetStream: each answer echoes its request's tag,
+   * answers come as they are ready, errors per request. At most MAX_STREAM_HEADER_REQUESTS (256)
+   * in flight per stream; beyond, a request is refused (RESOURCE_EXHAUSTED).
+   *
+   * @generated from rpc arbor.v1.Arbor.GetHeadersStream
+   */
+  getHeadersStream: {
+    methodKind: "bidi_streaming";
+    input: typeof TaggedHeadersRequestSchema;
+    output: typeof TaggedHeadersReplySchema;
   },
   /**
    * The node's view: identity, height, timestamp, root, peers.

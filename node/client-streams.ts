@@ -1,0 +1,167 @@
+// The stream plumbing of the client API (docs/protocol.md §8): pipelined execute (one ack per
+// request, in order), tagged request/answer streams (GetStream, GetHeadersStream) and receipt waits
+// on one stream (WaitReceipts). Each serves its messages as the unary call would, bounds what one
+// stream may hold, and forgets everything a stream held once its client goes away.
+
+import * as grpc from "@grpc/grpc-js";
+import { create } from "@bufbuild/protobuf";
+import {
+  ReceiptStreamReplySchema,
+  type ExecuteAck,
+  type ExecuteRequest,
+  type ReceiptQuery,
+  type ReceiptStreamReply,
+  type SignedReceipt,
+} from "../proto/gen/arbor/v1/client_pb.js";
+import { grpcError } from "../proto/grpc.js";
+import { MAX_RECEIPT_WAIT_MS } from "./common/limits.js";
+import type { ReceiptBook, ServedReceipt } from "./receipts.js";
+
+/** What a stream handler is given: grpc-js's server duplex stream. */
+type Duplex<Req, Rep> = grpc.ServerDuplexStream<Req, Rep>;
+
+/** How long a receipt query waits when it names no wait of its own (as the unary WaitReceipt). */
+const DEFAULT_RECEIPT_WAIT_MS = 10_000;
+
+/**
+ * Writes an answer; when the client is not taking its answers (the stream's write buffer is full)
+ * the node stops reading its requests until the buffer drains, so a client that never reads
+ * cannot make the node buffer answers without bound: HTTP/2 flow control holds the client.
+ */
+function send<Req, Rep>(call: Duplex<Req, Rep>, frame: Rep): void {
+  if (call.write(frame) || call.isPaused()) return;
+  call.pause();
+  call.once("drain", () => call.resume());
+}
+
+/**
+ * ExecuteStream: each request is admitted (synchronously, as the unary Execute) when it is read and
+ * its ack written at once, so the acks come in the order of the requests, one each. If admission
+ * throws (a node fault, not a client's), the stream ends with INTERNAL and no further ack is sent,
+ * so the order is never broken silently.
+ */
+export function serveExecuteStream(
+  call: Duplex<ExecuteRequest, ExecuteAck>,
+  admit: (request: Uint8Array) => ExecuteAck,
+): void {
+  let open = true;
+  call.on("data", (r: ExecuteRequest) => {
+    if (!open) return;
+    let ack: ExecuteAck;
+    try {
+      ack = admit(r.request);
+    } catch (e) {
+      open = false;
+      call.emit("error", grpcError(grpc.status.INTERNAL, `admission failed: ${String(e)}`));
+      return;
+    }
+    send(call, ack);
+  });
+  call.on("end", () => {
+    if (open) call.end();
+    open = false;
+  });
+  call.on("error", () => {
+    open = false;
+  });
+}
+
+/**
+ * A tagged request/answer stream (GetStream, GetHeadersStream): each request is served as its unary
+ * call would be and answered with its tag when ready, errors per request; at most `bound` in flight
+ * on the stream (beyond, that request is refused with RESOURCE_EXHAUSTED). Answers ready after the
+ * client went away are dropped.
+ */
+export function serveTagged<Req extends { tag: bigint }, Inner, Rep, Frame>(
+  call: Duplex<Req, Frame>,
+  o: {
+    readonly bound: number;
+    readonly what: string;
+    readonly inner: (r: Req) => Inner;
+    readonly serve: (request: Inner, cb: (e: grpc.ServiceError | null, r?: Rep) => void) => void;
+    readonly frame: (tag: bigint, e: grpc.ServiceError | null, r?: Rep) => Frame;
+  },
+): void {
+  let inFlight = 0;
+  let open = true;
+  const reply = (tag: bigint, e: grpc.ServiceError | null, r?: Rep) => {
+    inFlight--;
+    if (open) send(call, o.frame(tag, e, r));
+  };
+  call.on("data", (t: Req) => {
+    inFlight++;
+    if (inFlight > o.bound)
+      return reply(
+        t.tag,
+        grpcError(grpc.status.RESOURCE_EXHAUSTED, `too many ${o.what} in flight on this stream`),
+      );
+    o.serve(o.inner(t), (e, r) => reply(t.tag, e, r));
+  });
+  const close = () => {
+    open = false;
+  };
+  call.on("end", () => {
+    close();
+    call.end();
+  });
+  call.on("error", close);
+  call.on("cancelled", close);
+}
+
+/**
+ * WaitReceipts: each query waits in the receipt book (bounded by MAX_RECEIPT_WAIT_MS) and is
+ * answered once, with its receipt (matched by the client through the request id its bytes begin
+ * with) or with the refusal the unary call would have given, naming the id. At most `bound` wait at
+ * once on a stream; beyond, a query is refused with RESOURCE_EXHAUSTED at once. When the client
+ * goes away (cancel, end, broken connection) every wait it left is dropped from the book.
+ */
+export function serveReceiptStream(
+  call: Duplex<ReceiptQuery, ReceiptStreamReply>,
+  o: {
+    readonly book: ReceiptBook;
+    readonly bound: number;
+    readonly reply: (r: ServedReceipt) => SignedReceipt;
+  },
+): void {
+  const drops = new Set<() => void>();
+  let waiting = 0;
+  let open = true;
+  const refuse = (requestId: Uint8Array, code: grpc.status, message: string) => {
+    if (open) send(call, create(ReceiptStreamReplySchema, { requestId, code, message }));
+  };
+  call.on("data", (q: ReceiptQuery) => {
+    if (!open) return;
+    const id = q.requestId;
+    if (id.length !== 32) return refuse(id, grpc.status.INVALID_ARGUMENT, "request id must be 32 bytes");
+    if (waiting >= o.bound)
+      return refuse(id, grpc.status.RESOURCE_EXHAUSTED, "too many receipt waits on this stream");
+    waiting++;
+    let drop: (() => void) | undefined;
+    let answered = false;
+    const answer = (r: ServedReceipt | undefined) => {
+      answered = true;
+      waiting--;
+      if (drop) drops.delete(drop);
+      if (!open) return;
+      if (r) send(call, create(ReceiptStreamReplySchema, { receipt: o.reply(r) }));
+      else refuse(id, grpc.status.DEADLINE_EXCEEDED, "no receipt yet");
+    };
+    const ms = Math.min(q.timeoutMs || DEFAULT_RECEIPT_WAIT_MS, MAX_RECEIPT_WAIT_MS);
+    drop = o.book.watch(id, ms, q.signed, answer);
+    if (!answered) drops.add(drop);
+  });
+  const close = () => {
+    if (!open) return;
+    open = false;
+    for (const d of drops) d();
+    drops.clear();
+    waiting = 0;
+  };
+  call.on("end", () => {
+    close();
+    call.end();
+  });
+  call.on("error", close);
+  call.on("cancelled", close);
+  call.on("close", close);
+}
