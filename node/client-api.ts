@@ -42,7 +42,6 @@ import {
   MAX_STREAM_HEADER_REQUESTS,
   MAX_STREAM_RECEIPT_WAITS,
   MAX_HEADER_WAIT_MS,
-  MAX_RECEIPT_WAIT_MS,
   MAX_TOUCHED_KEYS,
 } from "./common/limits.js";
 import { keyPath } from "./store/core/path.js";
@@ -65,7 +64,7 @@ import type { TobShell } from "./tob/shell.js";
 import type { PeerNet } from "./net/peer-net.js";
 import { forgeProof, stubRecords, type Byzantine } from "./byzantine.js";
 import { failpoint } from "./failpoints.js";
-import { serveExecuteStream, serveReceiptStream, serveTagged } from "./client-streams.js";
+import { receiptWaitMs, serveExecuteStream, serveReceiptStream, serveTagged } from "./client-streams.js";
 
 export const NODE_VERSION = "0.1.0";
 
@@ -167,9 +166,8 @@ export class ClientApi {
   private waitReceipt(q: ReceiptQuery, cb: grpc.sendUnaryData<unknown>): void {
     const id = q.requestId;
     if (id.length !== 32) return cb(grpcError(grpc.status.INVALID_ARGUMENT, "request id must be 32 bytes"));
-    const ms = Math.min(q.timeoutMs || 10_000, MAX_RECEIPT_WAIT_MS);
     void this.d.receipts
-      .wait(id, ms, q.signed)
+      .wait(id, receiptWaitMs(q), q.signed)
       .then((r) =>
         r ? cb(null, this.receiptReply(r)) : cb(grpcError(grpc.status.DEADLINE_EXCEEDED, "no receipt yet")),
       );

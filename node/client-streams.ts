@@ -20,8 +20,13 @@ import type { ReceiptBook, ServedReceipt } from "./receipts.js";
 /** What a stream handler is given: grpc-js's server duplex stream. */
 type Duplex<Req, Rep> = grpc.ServerDuplexStream<Req, Rep>;
 
-/** How long a receipt query waits when it names no wait of its own (as the unary WaitReceipt). */
+/** How long a receipt query waits when it names no wait of its own. */
 const DEFAULT_RECEIPT_WAIT_MS = 10_000;
+
+/** The wait a receipt query gets, unary or streamed: its own, else the default, never past the bound. */
+export function receiptWaitMs(q: ReceiptQuery): number {
+  return Math.min(q.timeoutMs || DEFAULT_RECEIPT_WAIT_MS, MAX_RECEIPT_WAIT_MS);
+}
 
 /**
  * Writes an answer; when the client is not taking its answers (the stream's write buffer is full)
@@ -146,8 +151,7 @@ export function serveReceiptStream(
       if (r) send(call, create(ReceiptStreamReplySchema, { receipt: o.reply(r) }));
       else refuse(id, grpc.status.DEADLINE_EXCEEDED, "no receipt yet");
     };
-    const ms = Math.min(q.timeoutMs || DEFAULT_RECEIPT_WAIT_MS, MAX_RECEIPT_WAIT_MS);
-    drop = o.book.watch(id, ms, q.signed, answer);
+    drop = o.book.watch(id, receiptWaitMs(q), q.signed, answer);
     if (!answered) drops.add(drop);
   });
   const close = () => {

@@ -88,6 +88,21 @@ async function serve(
   return { address: `127.0.0.1:${port}`, book, count, close: () => server.forceShutdown() };
 }
 
+/** Runs `body` with a connection to a server of `impl`, closing both whatever happens. */
+async function withConnection(
+  impl: Parameters<typeof serve>[0],
+  body: (conn: NodeConnection, s: Served) => Promise<void>,
+): Promise<void> {
+  const s = await serve(impl);
+  const conn = new NodeConnection(s.address);
+  try {
+    await body(conn, s);
+  } finally {
+    conn.close();
+    s.close();
+  }
+}
+
 const reply = (r: ServedReceipt) =>
   create(SignedReceiptSchema, {
     receipt: r.receipt,
@@ -161,9 +176,7 @@ async function until(cond: () => boolean, what: string, ms = 5_000): Promise<voi
 }
 
 test("ExecuteStream: one ack per request, in order, each matched to its own request", async () => {
-  const s = await serve(streams(ackOf));
-  const conn = new NodeConnection(s.address);
-  try {
+  await withConnection(streams(ackOf), async (conn, s) => {
     const requests = Array.from({ length: 60 }, (_, i) => new Uint8Array([i % 7, i, 1, 2, 3]));
     const acks = await Promise.all(requests.map((r) => conn.execute(r, 5_000)));
     acks.forEach((a, i) => {
@@ -171,10 +184,7 @@ test("ExecuteStream: one ack per request, in order, each matched to its own requ
       assert.equal(a.accepted, requests[i]![0] !== 0);
     });
     assert.equal(s.count.get("executeStream"), 1, "one stream for all of them");
-  } finally {
-    conn.close();
-    s.close();
-  }
+  });
 });
 
 test("ExecuteStream: a client that does not read its acks stops the node reading its requests", async () => {
@@ -218,56 +228,48 @@ test("ExecuteStream: a client that does not read its acks stops the node reading
 test("ExecuteStream: a missed ack fails its request by its deadline and resets the stream", async () => {
   // A node that acks nothing after its first ack (it hangs), then, on a new stream, acks again.
   let streamsOpened = 0;
-  const s = await serve(() => ({
-    executeStream: (call: grpc.ServerDuplexStream<ExecuteRequest, ExecuteAck>) => {
-      const n = ++streamsOpened;
-      let acked = 0;
-      call.on("data", (r: ExecuteRequest) => {
-        if (n > 1 || acked++ === 0) call.write(ackOf(r.request));
-      });
-      call.on("error", () => undefined);
+  await withConnection(
+    () => ({
+      executeStream: (call: grpc.ServerDuplexStream<ExecuteRequest, ExecuteAck>) => {
+        const n = ++streamsOpened;
+        let acked = 0;
+        call.on("data", (r: ExecuteRequest) => {
+          if (n > 1 || acked++ === 0) call.write(ackOf(r.request));
+        });
+        call.on("error", () => undefined);
+      },
+    }),
+    async (conn) => {
+      assert.ok((await conn.execute(new Uint8Array([1]), 2_000)).accepted);
+      const late = conn.execute(new Uint8Array([2]), 200);
+      const behind = conn.execute(new Uint8Array([3]), 5_000);
+      await assert.rejects(late, (e: grpc.ServiceError) => e.code === grpc.status.DEADLINE_EXCEEDED);
+      await assert.rejects(behind, (e: grpc.ServiceError) => e.code === grpc.status.UNAVAILABLE);
+      // The next request goes on a new stream, and its ack is its own.
+      const again = await conn.execute(new Uint8Array([4]), 2_000);
+      assert.ok(bytesEqual(again.requestId, sha256(new Uint8Array([4]))));
+      assert.equal(streamsOpened, 2);
     },
-  }));
-  const conn = new NodeConnection(s.address);
-  try {
-    assert.ok((await conn.execute(new Uint8Array([1]), 2_000)).accepted);
-    const late = conn.execute(new Uint8Array([2]), 200);
-    const behind = conn.execute(new Uint8Array([3]), 5_000);
-    await assert.rejects(late, (e: grpc.ServiceError) => e.code === grpc.status.DEADLINE_EXCEEDED);
-    await assert.rejects(behind, (e: grpc.ServiceError) => e.code === grpc.status.UNAVAILABLE);
-    // The next request goes on a new stream, and its ack is its own.
-    const again = await conn.execute(new Uint8Array([4]), 2_000);
-    assert.ok(bytesEqual(again.requestId, sha256(new Uint8Array([4]))));
-    assert.equal(streamsOpened, 2);
-  } finally {
-    conn.close();
-    s.close();
-  }
+  );
 });
 
 test("ExecuteStream: admission that throws ends the stream with INTERNAL, never a skipped ack", async () => {
-  const s = await serve(
+  await withConnection(
     streams((r) => {
       if (r[0] === 9) throw new Error("boom");
       return ackOf(r);
     }),
+    async (conn, s) => {
+      const bad = conn.execute(new Uint8Array([9]), 2_000);
+      await assert.rejects(bad, (e: grpc.ServiceError) => e.code === grpc.status.INTERNAL);
+      assert.ok((await conn.execute(new Uint8Array([1]), 2_000)).accepted, "a new stream serves");
+      assert.equal(s.count.get("executeStream"), 2);
+    },
   );
-  const conn = new NodeConnection(s.address);
-  try {
-    const bad = conn.execute(new Uint8Array([9]), 2_000);
-    await assert.rejects(bad, (e: grpc.ServiceError) => e.code === grpc.status.INTERNAL);
-    assert.ok((await conn.execute(new Uint8Array([1]), 2_000)).accepted, "a new stream serves");
-    assert.equal(s.count.get("executeStream"), 2);
-  } finally {
-    conn.close();
-    s.close();
-  }
 });
 
 test("WaitReceipts: receipts matched by request id, timeouts and bad ids refused as the unary call", async () => {
-  const s = await serve(streams(ackOf));
-  const conn = new NodeConnection(s.address);
-  try {
+  await withConnection(streams(ackOf), async (conn, s) => {
     // Two waits on one stream, answered in the reverse order of the queries.
     const a = conn.waitReceipt(id(1), 5_000);
     const b = conn.waitReceipt(id(2), 5_000, 6_000, true);
@@ -289,10 +291,7 @@ test("WaitReceipts: receipts matched by request id, timeouts and bad ids refused
     );
     assert.equal(s.count.get("waitReceipts"), 1, "one stream for all of them");
     assert.equal(s.book.waiting, 0);
-  } finally {
-    conn.close();
-    s.close();
-  }
+  });
 });
 
 test("WaitReceipts: beyond the bound a query is refused by name; a client that leaves frees its waits", async () => {
@@ -352,46 +351,42 @@ test("WaitReceipts: a frame that does not decode ends that stream only", async (
 
 test("WaitReceipts: a query the node leaves unanswered past its bound resets the stream; a second query for one id goes unary", async () => {
   // A node that reads receipt queries and never answers them on the stream (its unary call works).
-  const s = await serve((book, count) => ({
-    waitReceipts: (call: grpc.ServerDuplexStream<ReceiptQuery, ReceiptStreamReply>) => {
-      count("waitReceipts");
-      call.on("data", () => undefined);
-      call.on("error", () => undefined);
+  await withConnection(
+    (book, count) => ({
+      waitReceipts: (call: grpc.ServerDuplexStream<ReceiptQuery, ReceiptStreamReply>) => {
+        count("waitReceipts");
+        call.on("data", () => undefined);
+        call.on("error", () => undefined);
+      },
+      waitReceipt: (call: grpc.ServerUnaryCall<ReceiptQuery, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        count("waitReceipt");
+        void book
+          .wait(call.request.requestId, call.request.timeoutMs)
+          .then((r) =>
+            r ? cb(null, reply(r)) : cb(grpcError(grpc.status.DEADLINE_EXCEEDED, "no receipt yet")),
+          );
+      },
+    }),
+    async (conn, s) => {
+      await assert.rejects(
+        conn.waitReceipt(id(30), 100, 200),
+        (e: grpc.ServiceError) => e.code === grpc.status.DEADLINE_EXCEEDED,
+      );
+      // The query is still the node's to answer: another for the same id goes as a unary call.
+      const again = conn.waitReceipt(id(30), 2_000);
+      s.book.add(id(30), { receipt: receiptOf(id(30), 2n), count: 1, path: [] });
+      assert.ok(bytesEqual((await again).receipt, receiptOf(id(30), 2n)));
+      assert.equal(s.count.get("waitReceipt"), 1);
+      // Past the query's wait and the grace, the stream is reset: the next wait opens a new one.
+      await new Promise((r) => setTimeout(r, 5_300));
+      await assert.rejects(conn.waitReceipt(id(31), 100, 200));
+      assert.equal(s.count.get("waitReceipts"), 2);
     },
-    waitReceipt: (call: grpc.ServerUnaryCall<ReceiptQuery, unknown>, cb: grpc.sendUnaryData<unknown>) => {
-      count("waitReceipt");
-      void book
-        .wait(call.request.requestId, call.request.timeoutMs)
-        .then((r) =>
-          r ? cb(null, reply(r)) : cb(grpcError(grpc.status.DEADLINE_EXCEEDED, "no receipt yet")),
-        );
-    },
-  }));
-  const conn = new NodeConnection(s.address);
-  try {
-    await assert.rejects(
-      conn.waitReceipt(id(30), 100, 200),
-      (e: grpc.ServiceError) => e.code === grpc.status.DEADLINE_EXCEEDED,
-    );
-    // The query is still the node's to answer: another for the same id goes as a unary call.
-    const again = conn.waitReceipt(id(30), 2_000);
-    s.book.add(id(30), { receipt: receiptOf(id(30), 2n), count: 1, path: [] });
-    assert.ok(bytesEqual((await again).receipt, receiptOf(id(30), 2n)));
-    assert.equal(s.count.get("waitReceipt"), 1);
-    // Past the query's wait and the grace, the stream is reset: the next wait opens a new one.
-    await new Promise((r) => setTimeout(r, 5_300));
-    await assert.rejects(conn.waitReceipt(id(31), 100, 200));
-    assert.equal(s.count.get("waitReceipts"), 2);
-  } finally {
-    conn.close();
-    s.close();
-  }
+  );
 });
 
 test("GetHeadersStream: tagged answers, errors per request, on one stream", async () => {
-  const s = await serve(streams(ackOf));
-  const conn = new NodeConnection(s.address);
-  try {
+  await withConnection(streams(ackOf), async (conn, s) => {
     const hs = await Promise.all([1n, 2n, 3n].map((h) => conn.headers(h, 1)));
     assert.deepEqual(
       hs.map((r) => r.headers[0]![0]),
@@ -403,42 +398,40 @@ test("GetHeadersStream: tagged answers, errors per request, on one stream", asyn
     );
     assert.equal((await conn.headers(4n, 1)).headers[0]![0], 4, "the stream goes on after an error");
     assert.equal(s.count.get("getHeadersStream"), 1);
-  } finally {
-    conn.close();
-    s.close();
-  }
+  });
 });
 
 test("a node without the streams (UNIMPLEMENTED) is used through the unary calls", async () => {
-  const s = await serve((book, count) => ({
-    execute: (call: grpc.ServerUnaryCall<ExecuteRequest, unknown>, cb: grpc.sendUnaryData<unknown>) => {
-      count("execute");
-      cb(null, ackOf(call.request.request));
-    },
-    waitReceipt: (call: grpc.ServerUnaryCall<ReceiptQuery, unknown>, cb: grpc.sendUnaryData<unknown>) => {
-      count("waitReceipt");
-      void book
-        .wait(call.request.requestId, call.request.timeoutMs)
-        .then((r) =>
-          r ? cb(null, reply(r)) : cb(grpcError(grpc.status.DEADLINE_EXCEEDED, "no receipt yet")),
+  await withConnection(
+    (book, count) => ({
+      execute: (call: grpc.ServerUnaryCall<ExecuteRequest, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        count("execute");
+        cb(null, ackOf(call.request.request));
+      },
+      waitReceipt: (call: grpc.ServerUnaryCall<ReceiptQuery, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        count("waitReceipt");
+        void book
+          .wait(call.request.requestId, call.request.timeoutMs)
+          .then((r) =>
+            r ? cb(null, reply(r)) : cb(grpcError(grpc.status.DEADLINE_EXCEEDED, "no receipt yet")),
+          );
+      },
+      getHeaders: (call: grpc.ServerUnaryCall<HeadersRequest, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        count("getHeaders");
+        cb(
+          null,
+          create(HeadersReplySchema, { headers: [new Uint8Array([Number(call.request.fromHeight)])] }),
         );
+      },
+    }),
+    async (conn, s) => {
+      for (let i = 0; i < 2; i++) {
+        assert.ok((await conn.execute(new Uint8Array([1, i]), 2_000)).accepted);
+        s.book.add(id(20 + i), { receipt: receiptOf(id(20 + i), 1n), count: 1, path: [] });
+        assert.ok(bytesEqual((await conn.waitReceipt(id(20 + i), 1_000)).receipt, receiptOf(id(20 + i), 1n)));
+        assert.equal((await conn.headers(5n, 1)).headers[0]![0], 5);
+      }
+      for (const m of ["execute", "waitReceipt", "getHeaders"]) assert.equal(s.count.get(m), 2, m);
     },
-    getHeaders: (call: grpc.ServerUnaryCall<HeadersRequest, unknown>, cb: grpc.sendUnaryData<unknown>) => {
-      count("getHeaders");
-      cb(null, create(HeadersReplySchema, { headers: [new Uint8Array([Number(call.request.fromHeight)])] }));
-    },
-  }));
-  const conn = new NodeConnection(s.address);
-  try {
-    for (let i = 0; i < 2; i++) {
-      assert.ok((await conn.execute(new Uint8Array([1, i]), 2_000)).accepted);
-      s.book.add(id(20 + i), { receipt: receiptOf(id(20 + i), 1n), count: 1, path: [] });
-      assert.ok(bytesEqual((await conn.waitReceipt(id(20 + i), 1_000)).receipt, receiptOf(id(20 + i), 1n)));
-      assert.equal((await conn.headers(5n, 1)).headers[0]![0], 5);
-    }
-    for (const m of ["execute", "waitReceipt", "getHeaders"]) assert.equal(s.count.get(m), 2, m);
-  } finally {
-    conn.close();
-    s.close();
-  }
+  );
 });
