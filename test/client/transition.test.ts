@@ -3,17 +3,10 @@
 // and by both of its users alike.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { generateKeyPair, signWith } from "../../node/keys.js";
-import {
-  encodeCertifiedHeader,
-  headerSigningMessage,
-  quorum,
-  validatorsHash,
-  type Header,
-  type Validator,
-} from "../../node/ledger/header.js";
+import { generateKeyPair } from "../../node/keys.js";
+import { quorum, validatorsHash, type Header, type Validator } from "../../node/ledger/header.js";
 import { chainId } from "../../node/ledger/genesis.js";
-import { genesisOf } from "../ledger/light-chain.js";
+import { certifyHeader, genesisOf } from "../ledger/light-chain.js";
 import { encodeValidators } from "../../node/ledger/validators-codec.js";
 import { installNodeSha256 } from "../../node/platform.js";
 import { verifyTransition, type Transition } from "../../client/transition.js";
@@ -50,11 +43,8 @@ function transition(o: Options = {}): Transition {
     nextValidatorsHash: validatorsHash(after),
     nextFromHeight: o.nextFromHeight ?? height + 9n,
   };
-  const signatures = all
-    .slice(0, o.signers ?? quorum(all.length))
-    .map((v) => ({ signer: v.id, signature: signWith(keys[v.id]!, headerSigningMessage(header)) }));
   return {
-    certificate: encodeCertifiedHeader({ header, signatures }),
+    certificate: certifyHeader(header, all.slice(0, o.signers ?? quorum(all.length)), keys),
     next: encodeValidators(o.next ?? after),
   };
 }

@@ -43,6 +43,19 @@ export function genesisOf(name: string, keys: readonly KeyPair[]): Genesis {
   };
 }
 
+/** The certified-header bytes of `header` signed by `signers` (validator i signs with keys[i]). */
+export function certifyHeader(
+  header: Header,
+  signers: readonly Validator[],
+  keys: readonly KeyPair[],
+): Uint8Array {
+  const message = headerSigningMessage(header);
+  return encodeCertifiedHeader({
+    header,
+    signatures: signers.map((v) => ({ signer: v.id, signature: signWith(keys[v.id]!, message) })),
+  });
+}
+
 /** `signers(n)`: how many of a set of n sign each header (default 2f+1; fewer makes a forged chain). */
 export function buildChain(
   blocks: number,
@@ -76,14 +89,7 @@ export function buildChain(
       nextValidatorsHash: decided ? validatorsHash(after) : new Uint8Array(32),
       nextFromHeight: decided ? fromHeight : 0n,
     };
-    const signing = set.slice(0, signers(set.length));
-    const bytes = encodeCertifiedHeader({
-      header,
-      signatures: signing.map((v) => ({
-        signer: v.id,
-        signature: signWith(keys[v.id]!, headerSigningMessage(header)),
-      })),
-    });
+    const bytes = certifyHeader(header, set.slice(0, signers(set.length)), keys);
     headers.push(bytes);
     total += bytes.length;
     previous = headerHash(header);
