@@ -2,6 +2,7 @@
 // and its operations deployed; requests are signed with a fresh proof and applied in blocks. No
 // network, no disk: what the ledger itself costs.
 import { loadBuiltOp, systemGenesisRecords } from "../node/exec/built-ops.js";
+import { genesisBook } from "../node/ledger/code-book.js";
 import { Writer } from "../node/common/codec.js";
 import { MAX_REQUEST_LIFETIME_BLOCKS } from "../node/common/limits.js";
 import { generateKeyPair, signWith, type KeyPair } from "../node/keys.js";
@@ -29,7 +30,7 @@ export class InProcessBank {
   readonly ledger = new Ledger(this.history, createExecutor(), { verify: nodeEd25519Verify }, undefined, {
     height: 0n,
     decided: [],
-    modules: systemGenesisRecords().map((r) => r.value),
+    ...genesisBook(systemGenesisRecords()),
   });
   private nonce = 0n;
   private height = 0n;
@@ -63,12 +64,17 @@ export class InProcessBank {
     ]);
   }
 
-  /** The proof a request carries: its op's and touched keys' leaves, with their siblings. */
+  /**
+   * The proof a request carries, as the SDK builds it: its touched keys' leaves with their
+   * siblings; the operation's record (by hash) only when it touches no key (a touched operation
+   * key comes with its value).
+   */
   proofFor(op: string, keys: readonly string[]): Uint8Array {
+    const withOp = keys.length === 0 && !keys.includes(op);
     return encodeProof(
-      prove(this.history.tree, sortKeys([op, ...keys]).map(keyPath), {
+      prove(this.history.tree, sortKeys(withOp ? [op, ...keys] : keys).map(keyPath), {
         leafSiblings: true,
-        hashOnly: keys.includes(op) ? [] : [keyPath(op)],
+        hashOnly: withOp ? [keyPath(op)] : [],
       }),
     );
   }

@@ -28,19 +28,18 @@ export class Prepare {
     let proof = o.proof;
     let from: bigint;
     if (proof === undefined) {
-      // The operation's record is read and sent with its value hash only: nodes take the module
-      // from their code book (docs/protocol.md §5). A touched operation key needs its value. The
-      // proof is only forwarded: nodes check it against their roots, so its root is not certified
-      // here (its signature, shape and coverage are: a request is not refused for the client's fault).
-      const hashKeys = touched.includes(o.op) ? [] : [o.op];
-      const read = await this.reads.readWithin([o.op, ...touched], true, dl, hashKeys, false);
+      // The operation's record stays out of the proof: nodes run the module it holds when the
+      // request applies, from their code book (docs/protocol.md §5). Pinned, or when the request
+      // touches no key, it is read and sent with its value hash only; a touched operation key
+      // needs its value. The proof is only forwarded: nodes check it against their roots, so its
+      // root is not certified here (its signature, shape and coverage are: a request is not
+      // refused for the client's fault).
+      const withOp = o.pinOperation === true || touched.length === 0 || touched.includes(o.op);
+      const keys = withOp && !touched.includes(o.op) ? [o.op, ...touched] : touched;
+      const hashKeys = keys.length > touched.length ? [o.op] : [];
+      const read = await this.reads.readWithin(keys, true, dl, hashKeys, false);
       proof = encodeProof(
-        pruneProof(
-          decodeProof(read.proof).root,
-          sortKeys([o.op, ...touched]).map(keyPath),
-          0,
-          hashKeys.map(keyPath),
-        ),
+        pruneProof(decodeProof(read.proof).root, sortKeys(keys).map(keyPath), 0, hashKeys.map(keyPath)),
       );
       from = read.height;
     } else from = o.validUntil === undefined ? await this.knownHeight() : 0n;

@@ -100,6 +100,12 @@ export interface ExecuteOptions extends CallOptions {
   /** Execute against a proof fetched earlier (encoded); by default a fresh one is read. */
   readonly proof?: Uint8Array;
   /**
+   * Pin the operation's module: the proof shows the operation's record (by its value hash), so the
+   * request is refused (as for any touched record that changed) if the record is written before
+   * it applies. By default the request runs the module the record holds when it applies.
+   */
+  readonly pinOperation?: boolean;
+  /**
    * The last block height at which the request may apply (signed; docs/protocol.md §5). Default:
    * the height of the read its proof comes from (or the newest height this client knows) plus
    * DEFAULT_REQUEST_LIFETIME_BLOCKS. Past it the request is refused as `expired`, for good.

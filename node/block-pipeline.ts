@@ -169,8 +169,8 @@ export class BlockPipeline {
       new Set(out.decided.map((x) => toHex(x.id))),
     );
     records.push(receiptStore.headerRecord(header));
-    // Modules are as durable as the block that wrote them: the code book must never lag the tree.
-    records.push(...codeRecords(out.modules));
+    // The code book is as durable as the block that wrote it: it must never lag the tree.
+    records.push(...codeRecords(out.modules, out.operations));
     await this.d.store.commit(height, extras, records, sync);
     failpoint("after-commit");
     if (change) {

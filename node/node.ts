@@ -26,7 +26,7 @@ import { chainId, genesisRecords, type Genesis, type GenesisNode } from "./ledge
 import { signWith, type KeyPair } from "./keys.js";
 import { ReceiptBook } from "./receipts.js";
 import { loadDecidedIds } from "./decided-ids-store.js";
-import { loadModules } from "./code-book-store.js";
+import { loadCodeBook } from "./code-book-store.js";
 import { ReceiptStore } from "./receipt-store.js";
 import { failpoint, failpointsArmed } from "./failpoints.js";
 import { HeaderCertifier } from "./certifier.js";
@@ -167,7 +167,7 @@ export class ArborNode {
       {
         height: this.store.height,
         decided: await loadDecidedIds(this.store),
-        modules: await loadModules(this.store, genesis),
+        ...(await loadCodeBook(this.store, genesis)),
       },
     );
     return { ledger, m };

@@ -1,9 +1,10 @@
 // The ledger's deterministic core: applies the requests of a committed block, in order, to the
 // T-history-aware tree through the metered executor, and returns one receipt per request. The
 // pipeline per request: decode and bounds → signature → lifetime → replay → proof → compatibility
-// (touched keys and the operation's own key) → the operation's module (from the proof, or from the
-// code book by the hash the proof shows) → metered execution (domain rule inside) → new modules into
-// the code book → apply → receipt. Same input, same receipts and root on every
+// (touched keys, and the operation's own key when the proof shows it) → the operation's module (from
+// the proof, from the code book by the hash the proof shows, or by the operation table when the
+// proof does not show the record) → metered execution (domain rule inside) → new modules and
+// operation-table entries into the code book → apply → receipt. Same input, same receipts and root on every
 // correct node, whatever its partition.
 
 import { bytesEqual, bytesToLatin1 } from "../common/bytes.js";
@@ -14,13 +15,13 @@ import type { Executor } from "../exec/core/executor.js";
 import type { TouchedRecord } from "../exec/core/io.js";
 import { HistoryTree } from "../store/core/history.js";
 import { keyPath } from "../store/core/path.js";
-import { provenState } from "../store/core/proof.js";
+import { provenState, type ProvenState } from "../store/core/proof.js";
 import { decodeProof, type DecodedProof } from "../store/core/proof-codec.js";
 import type { ReceiptReason } from "./reasons.js";
 import { encodeReceipt, encodeWrites, type Receipt } from "./receipt.js";
 import { ReceiptTree } from "./receipts-root.js";
 import { DecidedIds, type DecidedId } from "./decided-ids.js";
-import { CodeBook, type BookEntry } from "./code-book.js";
+import { CodeBook, type BookEntry, type OperationEntry } from "./code-book.js";
 import {
   checkLifetime,
   decodeAnyRequest,
@@ -47,6 +48,8 @@ export interface BlockOutcome {
   readonly decided: readonly DecidedId[];
   /** modules this block added to the code book: stored with the block */
   readonly modules: readonly BookEntry[];
+  /** the operation-table entries this block set or cleared, in order: stored with the block */
+  readonly operations: readonly OperationEntry[];
 }
 
 /** Where a ledger starts: the last sealed block and the decided ids kept with the blocks before. */
@@ -58,6 +61,8 @@ export interface LedgerStart {
    * node must start with the same book (a missing genesis module would change verdicts).
    */
   readonly modules: Iterable<Uint8Array>;
+  /** The operation table: the genesis records' entries, then those stored with the blocks before. */
+  readonly operations: Iterable<OperationEntry>;
 }
 
 /** Why a request is refused at the door (before the broadcast); null when it may be broadcast. */
@@ -91,6 +96,7 @@ export class Ledger {
   private evicted: number[] = [];
   private decided: DecidedId[] = [];
   private modules: BookEntry[] = [];
+  private operations: OperationEntry[] = [];
   private running = false;
   /** every module written so far, by hash (code-book.ts) */
   readonly code: CodeBook;
@@ -112,7 +118,7 @@ export class Ledger {
   ) {
     this.sealedHeight = start.height;
     this.decidedIds = new DecidedIds(start.height, start.decided);
-    this.code = new CodeBook(start.modules);
+    this.code = new CodeBook(start.modules, start.operations);
   }
 
   /** Ids remembered for exactly-once (diagnostics and tests). */
@@ -182,6 +188,7 @@ export class Ledger {
     this.evicted = [];
     this.decided = [];
     this.modules = [];
+    this.operations = [];
     const receipts: Receipt[] = [];
     let next = 0;
     let finished = false;
@@ -213,6 +220,7 @@ export class Ledger {
           evicted: this.evicted,
           decided: this.decided,
           modules: this.modules,
+          operations: this.operations,
         };
       },
     };
@@ -237,15 +245,16 @@ export class Ledger {
     }
     const opPath = keyPath(req.op);
     const paths = req.touched.map(keyPath);
-    const checked = req.touched.includes(req.op) ? paths : [...paths, opPath];
+    const op = provenState(proof.root, opPath);
+    // A proof that shows the operation's record pins that version (checked for compatibility
+    // like a touched record); one that does not runs the module the record holds now.
+    const checked = req.touched.includes(req.op) || !op.covered ? paths : [...paths, opPath];
     const verdict = this.history.check(proof.root, proof.rootLabel, checked);
     if (!verdict.ok) return no(verdict.reason, `${verdict.reason} for ${describePath(req, verdict.path)}`);
 
-    const op = provenState(proof.root, opPath);
-    if (!op.covered || !op.present) return no("op-missing", `the proof shows no record ${req.op}`);
-    // The leaf commits to the module's hash: a proof may carry the module or only that hash.
-    const code = op.value ?? this.code.get(op.valueHash);
-    if (code === undefined) return no("op-missing", `${req.op} holds no module this ledger has seen written`);
+    const module = this.moduleOf(req.op, op);
+    if (typeof module === "string") return no("op-missing", module);
+    const { code, codeHash } = module;
     const records: TouchedRecord[] = [];
     for (let i = 0; i < req.touched.length; i++) {
       const s = provenState(proof.root, paths[i]!);
@@ -258,7 +267,7 @@ export class Ledger {
       result = this.executor.execute({
         opKey: req.op,
         code,
-        codeHash: op.valueHash,
+        codeHash,
         records,
         args: req.args,
         caller: req.caller,
@@ -271,16 +280,17 @@ export class Ledger {
       throw e;
     }
     if (!result.ok) return no(result.reason, result.message, result.gasUsed);
-    const modules = this.code.newModules(valuesOf(result.writes));
-    if (modules === null)
+    const book = this.code.plan(result.writes);
+    if (book === null)
       return no(
         "code-book-full",
         `the modules written would take the code book past its bound`,
         result.gasUsed,
       );
     this.history.apply(proof.root, checked, result.writes, req.id);
-    this.code.add(modules);
-    this.modules.push(...modules);
+    this.code.apply(book);
+    this.modules.push(...book.modules);
+    this.operations.push(...book.operations);
     return {
       status: "accepted",
       requestId: req.id,
@@ -290,6 +300,24 @@ export class Ledger {
       timestamp: BigInt(this.history.now),
       writesDigest: sha256(encodeWrites(result.writes)),
     };
+  }
+
+  /**
+   * The module a request runs: the one its proof shows for the operation's record (carried, or
+   * named by value hash and taken from the code book), else the one the record holds now (the
+   * operation table). A string says why there is none (`op-missing`).
+   */
+  private moduleOf(opKey: string, op: ProvenState): { code: Uint8Array; codeHash: Uint8Array } | string {
+    if (op.covered) {
+      if (!op.present) return `the proof shows no record ${opKey}`;
+      const code = op.value ?? this.code.get(op.valueHash);
+      if (code === undefined) return `${opKey} holds no module this ledger has seen written`;
+      return { code, codeHash: op.valueHash };
+    }
+    const codeHash = this.code.operation(opKey);
+    const code = codeHash && this.code.get(codeHash);
+    if (!codeHash || !code) return `${opKey} holds no operation module`;
+    return { code, codeHash };
   }
 
   private remember(req: SignedRequest | SignedComplaint): void {
@@ -326,6 +354,9 @@ export class Ledger {
     if (refused) return no("eviction-refused", refused);
     const value = new Writer(80).u64(height).raw(verdict.offence).raw(sha256(req.evidence)).finish();
     this.history.apply(proof.root, [path], [{ key, value }], req.id);
+    // The record is not a module: if the key held one, the operation table must forget it.
+    const cleared = this.code.clear(key);
+    if (cleared) this.operations.push(cleared);
     this.evicted.push(verdict.accused);
     return {
       status: "accepted",
@@ -337,10 +368,6 @@ export class Ledger {
       writesDigest: sha256(encodeWrites([{ key, value }])),
     };
   }
-}
-
-function* valuesOf(writes: readonly { value: Uint8Array | null }[]): Iterable<Uint8Array> {
-  for (const w of writes) if (w.value !== null) yield w.value;
 }
 
 /**

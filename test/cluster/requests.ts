@@ -98,14 +98,18 @@ export class Signer {
   private nonce = 0n;
   constructor(private readonly c: Cluster) {}
 
-  /** `call` signed by this signer, against `proof` or a fresh one covering the op and its records. */
+  /**
+   * `call` signed by this signer, against `proof` or a fresh one covering its records (not the
+   * operation's: as the SDK does, nodes take its module from their operation table — so restarted
+   * nodes must have kept it).
+   */
   call(call: OpCall, proof?: Uint8Array): Promise<Uint8Array> {
     return this.request(call.op, call.touched, call.args, proof);
   }
 
   async request(op: string, touched: string[], args: Uint8Array, proof?: Uint8Array): Promise<Uint8Array> {
     const keys = sortKeys(touched);
-    const p = proof ?? (await fetchProof(this.c, sortKeys([op, ...keys])));
+    const p = proof ?? (await fetchProof(this.c, keys.length === 0 ? [op] : keys));
     const body = encodeRequestBody({
       op,
       touched: keys,

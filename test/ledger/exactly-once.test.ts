@@ -127,11 +127,13 @@ test("the decided ids survive a restart: a ledger started from the stored record
     height: r.height,
     decided: [],
     modules: r.full.code.modules(),
+    operations: r.full.code.operationEntries(),
   });
   const restarted = new Ledger(r.full.history, createExecutor(), verifier, undefined, {
     height: r.height,
     decided: stored.decided,
     modules: r.full.code.modules(),
+    operations: r.full.code.operationEntries(),
   });
   assert.ok(forgetful.admit(t).ok, "without the stored ids the replay would be admitted");
   const a = restarted.admit(t);

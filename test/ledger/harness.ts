@@ -22,6 +22,7 @@ import { DEFAULT_REQUEST_LIFETIME_BLOCKS } from "../../node/common/limits.js";
 import { utf8 } from "../../node/common/bytes.js";
 import { baseRuleCall, createDomainCall } from "../../node/common/system-calls.js";
 import { systemGenesisRecords } from "../../node/exec/built-ops.js";
+import { genesisBook } from "../../node/ledger/code-book.js";
 
 export function opBytes(path: string): Uint8Array {
   return new Uint8Array(readFileSync(`build/ops/${path}`));
@@ -38,7 +39,7 @@ export class Replicas {
           createExecutor(),
           { verify: nodeEd25519Verify },
           trust,
-          { height: 0n, decided: [], modules: systemGenesisRecords().map((r) => r.value) },
+          { height: 0n, decided: [], ...genesisBook(systemGenesisRecords()) },
         ),
     );
   }
@@ -70,13 +71,21 @@ export class TestClient {
     op: string,
     touched: string[],
     args: Uint8Array,
-    opts: { proof?: Uint8Array; gas?: bigint; validUntil?: bigint; withCode?: boolean } = {},
+    opts: {
+      proof?: Uint8Array;
+      gas?: bigint;
+      validUntil?: bigint;
+      withCode?: boolean;
+      pinned?: boolean;
+    } = {},
   ): Uint8Array {
     const keys = sortKeys(touched);
-    // As the SDK does: the operation's record by its hash (the code book supplies the module),
-    // unless the test asks for the module in the proof (`withCode`) or the op is a touched key.
-    const hashOnly = opts.withCode || keys.includes(op) ? [] : [op];
-    const proof = opts.proof ?? this.r.proof([op, ...keys], hashOnly);
+    // As the SDK does: the operation's record stays out of the proof (nodes run the module it
+    // holds now, from the code book), unless the test pins it by its hash (`pinned`), carries
+    // the module (`withCode`), or the request touches no key or its own operation's.
+    const withOp = opts.withCode || opts.pinned || keys.length === 0 || keys.includes(op);
+    const hashOnly = withOp && !opts.withCode && !keys.includes(op) ? [op] : [];
+    const proof = opts.proof ?? this.r.proof(withOp ? [op, ...keys] : keys, hashOnly);
     const body = encodeRequestBody({
       op,
       touched: keys,

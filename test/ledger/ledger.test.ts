@@ -15,6 +15,7 @@ import { type Receipt } from "../../node/ledger/receipt.js";
 import type { BlockOutcome } from "../../node/ledger/ledger.js";
 import { installNodeSha256 } from "../../node/platform.js";
 import { systemGenesisRecords } from "../../node/exec/built-ops.js";
+import { genesisBook } from "../../node/ledger/code-book.js";
 
 installNodeSha256();
 
@@ -163,7 +164,7 @@ test("a request admitted by a node is verified once there, with the verdict of a
     createExecutor(),
     counting,
     undefined,
-    { height: 0n, decided: [], modules: systemGenesisRecords().map((g) => g.value) },
+    { height: 0n, decided: [], ...genesisBook(systemGenesisRecords()) },
   );
   r.ledgers.push(admitting);
   const alice = new TestClient(r);

@@ -11,6 +11,7 @@ import {
   encodeComplainBody,
   encodeRequestBody,
   requestSigningMessage,
+  sortKeys,
   type RequestBody,
 } from "../../node/ledger/request.js";
 import { genesisRecords } from "../../node/ledger/genesis.js";
@@ -118,16 +119,22 @@ function mutations(): Array<{ what: string; request: string; refused: string }> 
 
 /**
  * A real EXECUTE at height 0 of the genesis vector: `.root_rule` creating domain "bank" owned by
- * the caller, with the proof the SDK would send (operation record by value hash, touched records
- * with values, leaves beside the paths as summaries), against the genesis root.
+ * the caller, with the proof the SDK would send (touched records with values, leaves beside the
+ * paths as summaries; the operation's record left out, or by value hash when `pinned`), against
+ * the genesis root.
  */
-function createDomain() {
+function createDomain(pinned: boolean) {
   const tree = new MerkleTree();
   for (const r of genesisRecords(vectorGenesis())) tree.set(r.key, r.value);
   const op = ".root_rule";
   const touched = [".base_rule_template", "bank/.base_rule", "bank/.owner"];
+  const proven = pinned ? sortKeys([op, ...touched]) : touched;
   const proof = encodeProof(
-    prove(tree, [op, ...touched].map(keyPath), { values: true, leafSiblings: true, hashOnly: [keyPath(op)] }),
+    prove(tree, proven.map(keyPath), {
+      values: true,
+      leafSiblings: true,
+      hashOnly: pinned ? [keyPath(op)] : [],
+    }),
   );
   const body: RequestBody = {
     op,
@@ -140,7 +147,11 @@ function createDomain() {
     validUntil: 512n,
   };
   return {
-    what: "`.root_rule` creating domain bank at height 1, read at height 0 (args: string name ‖ bytes owner key)",
+    what:
+      "`.root_rule` creating domain bank at height 1, read at height 0 (args: string name ‖ bytes owner key)" +
+      (pinned
+        ? "; the operation pinned: its record by value hash in the proof"
+        : "; the operation's record not in the proof"),
     op,
     touched,
     root: toHex(tree.rootLabel),
@@ -163,7 +174,7 @@ export function requestVector(): Record<string, unknown> {
   };
   return {
     comment:
-      "Signed requests (docs/protocol.md §5): the caller key is the Ed25519 seed below; Ed25519 signatures are deterministic, so every field is reproducible. The signing message is 'arbor:request:v2' ‖ body for both kinds; the id is SHA-256 of the signed request. The `execute` proof and argument bytes are placeholders (form is checked at admission, the proof when the request is applied); `createDomain` is a complete EXECUTE against the genesis vector's root (genesis.json), its proof built as the SDK builds one. Mutations list what a node refuses at admission and the code (a receipt says malformed-request or bad-signature).",
+      "Signed requests (docs/protocol.md §5): the caller key is the Ed25519 seed below; Ed25519 signatures are deterministic, so every field is reproducible. The signing message is 'arbor:request:v2' ‖ body for both kinds; the id is SHA-256 of the signed request. The `execute` proof and argument bytes are placeholders (form is checked at admission, the proof when the request is applied); `createDomain` is a complete EXECUTE against the genesis vector's root (genesis.json), its proof built as the SDK builds one (the operation's record left out); `createDomainPinned` the same with the operation pinned (its record by value hash). Mutations list what a node refuses at admission and the code (a receipt says malformed-request or bad-signature).",
     seed: toHex(SEED),
     publicKey: toHex(KEY.publicKey),
     execute: {
@@ -183,7 +194,8 @@ export function requestVector(): Record<string, unknown> {
       validUntil: complain.validUntil.toString(),
       ...signedJson(encodeComplainBody(complain)),
     },
-    createDomain: createDomain(),
+    createDomain: createDomain(false),
+    createDomainPinned: createDomain(true),
     mutations: mutations(),
   };
 }

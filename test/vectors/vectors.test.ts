@@ -125,26 +125,36 @@ test("vectors: signed requests decode and verify; mutations are refused at admis
   for (const m of v.mutations) assert.equal(judgeRequest(fromHex(m.request)), m.refused, m.what);
 });
 
-test("vectors: the createDomain EXECUTE proves its operation and touched keys against the genesis root", () => {
-  const v = read("request.json").createDomain;
-  const genesis = read("genesis.json");
-  const req = decodeAnyRequest(fromHex(v.request));
-  assert.equal(judgeRequest(fromHex(v.request)), "ok");
-  assert.ok(req.kind === "execute");
-  const proof = decodeProof(req.proof);
-  assert.equal(toHex(proof.rootLabel), genesis.root);
-  assert.equal(v.root, genesis.root);
-  const value = (k: string) => genesis.records.find((r: Json) => r.key === k)?.value;
-  const op = provenState(proof.root, keyPath(req.op));
-  assert.ok(op.covered && op.present && op.value === null, "the operation's record comes by value hash");
-  assert.equal(toHex(op.valueHash), toHex(sha256(fromHex(value(req.op)))));
-  for (const k of req.touched) {
-    const s = provenState(proof.root, keyPath(k));
-    assert.ok(s.covered, `${k} is covered`);
-    if (value(k) === undefined) assert.ok(!s.present, `${k} is proven absent`);
-    else assert.ok(s.present && s.value !== null && toHex(s.value) === value(k), `${k} with its value`);
-  }
-});
+for (const [name, pinned] of [
+  ["createDomain", false],
+  ["createDomainPinned", true],
+] as const)
+  test(`vectors: the ${name} EXECUTE proves its touched keys (and a pinned operation) against the genesis root`, () => {
+    const v = read("request.json")[name];
+    const genesis = read("genesis.json");
+    const req = decodeAnyRequest(fromHex(v.request));
+    assert.equal(judgeRequest(fromHex(v.request)), "ok");
+    assert.ok(req.kind === "execute");
+    const proof = decodeProof(req.proof);
+    assert.equal(toHex(proof.rootLabel), genesis.root);
+    assert.equal(v.root, genesis.root);
+    const value = (k: string) => genesis.records.find((r: Json) => r.key === k)?.value;
+    const op = provenState(proof.root, keyPath(req.op));
+    if (pinned) {
+      assert.ok(op.covered && op.present && op.value === null, "the operation's record comes by value hash");
+      assert.equal(toHex(op.valueHash), toHex(sha256(fromHex(value(req.op)))));
+    } else
+      assert.ok(
+        !op.covered || !op.present || op.value === null,
+        "the operation's module is not in the proof",
+      );
+    for (const k of req.touched) {
+      const s = provenState(proof.root, keyPath(k));
+      assert.ok(s.covered, `${k} is covered`);
+      if (value(k) === undefined) assert.ok(!s.present, `${k} is proven absent`);
+      else assert.ok(s.present && s.value !== null && toHex(s.value) === value(k), `${k} with its value`);
+    }
+  });
 
 test("vectors: consensus messages pass the core's checks; mutations are refused with its codes", () => {
   const v = read("consensus.json");
