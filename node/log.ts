@@ -11,11 +11,12 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 
 /** A log format that is not one of LOG_FORMATS (from a flag or a config file). */
 export class LogFormatError extends ArborError {
+  /** the explanation without the code (a command line shows it as a usage error) */
+  readonly detail: string;
   constructor(value: unknown, where: string) {
-    super(
-      "log/bad-format",
-      `${where} must be one of ${LOG_FORMATS.join(", ")} (got ${JSON.stringify(value)})`,
-    );
+    const detail = `${where} must be one of ${LOG_FORMATS.join(", ")} (got ${JSON.stringify(value)})`;
+    super("log/bad-format", detail);
+    this.detail = detail;
   }
 }
 

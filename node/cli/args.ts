@@ -87,6 +87,6 @@ export function logFormatFlag(a: ParsedArgs): LogFormat | undefined {
   try {
     return parseLogFormat(v, "--log-format");
   } catch (e) {
-    throw e instanceof LogFormatError ? new UsageError(e.message) : e;
+    throw e instanceof LogFormatError ? new UsageError(e.detail) : e;
   }
 }

@@ -143,7 +143,7 @@ test("--log-format text gives readable lines; a bad format is a usage error; the
       env: nodeProcessEnv(),
     });
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /--log-format must be one of json, text \(got "xml"\)/);
+    assert.match(bad.stderr, /^arbor: usage: --log-format must be one of json, text \(got "xml"\)/);
     const p = spawn(process.execPath, [BIN, "node", "--config", config, "--log-format", "text"], {
       stdio: ["ignore", "ignore", "pipe"],
       env: nodeProcessEnv(),
