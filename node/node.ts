@@ -150,7 +150,9 @@ export class ArborNode {
     this.opts.log.info("node started", {
       id: this.me.id,
       listen,
-      ...(this.metrics ? { metrics: this.opts.metricsListen } : {}),
+      ...(this.metricsPort > 0
+        ? { metrics: this.opts.metricsListen!.replace(/\d+$/, String(this.metricsPort)) }
+        : {}),
       height: this.height,
       root: toHex(this.root),
       prefixes: this.me.prefixes,
@@ -346,7 +348,8 @@ export class ArborNode {
     this.closing = true;
     this.setHealth("NOT_SERVING");
     // A graceful gRPC shutdown waits for every open call, and some never end on their own: the
-    // peers' streams (they redial), receipt waits (up to a minute), subscriptions. Close those
+    // peers' streams (they redial), receipt waits (up to a minute), subscriptions, health watches
+    // (told NOT_SERVING first). Close those
     // first, give in-flight calls a short bounded grace, then cut what is left. Consensus and the
     // store close after: the block being applied is committed before they do.
     this.certification?.stop();

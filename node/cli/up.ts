@@ -33,6 +33,15 @@ export function serveUntilSignal(sup: Supervisor, say: (l: string) => void): Pro
   });
 }
 
+/** Prints the nodes' Prometheus metrics URLs, when their configs name metrics ports. */
+export function sayMetrics(sup: Supervisor, say: (l: string) => void): void {
+  const urls = sup.genesis.nodes.flatMap((n) => {
+    const m = sup.metricsAddress(n.id);
+    return m === undefined ? [] : [`http://${m}/metrics`];
+  });
+  if (urls.length > 0) say(`Prometheus metrics: ${urls.join(", ")}`);
+}
+
 export async function upCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, FLAGS);
   if (a.positional.length > 0) throw new UsageError(`up takes no arguments (got "${a.positional[0]}")`);
@@ -46,9 +55,7 @@ export async function upCommand(argv: string[]): Promise<number> {
   try {
     await sup.waitReady();
     say(`cluster ready: ${sup.genesis.nodes.map((n) => n.address).join(", ")} (Ctrl-C stops it)`);
-    const metrics = sup.genesis.nodes.map((n) => sup.metricsAddress(n.id)).filter((m) => m !== undefined);
-    if (metrics.length > 0)
-      say(`Prometheus metrics: ${metrics.map((m) => `http://${m}/metrics`).join(", ")}`);
+    sayMetrics(sup, say);
   } catch (e) {
     say(`${e instanceof Error ? e.message : String(e)}; stopping`);
     await sup.stop();
