@@ -4,7 +4,7 @@
 // 5 evidence of misbehaviour found by an audit).
 import "./common/limits-consistency.js";
 import { runNode } from "./main.js";
-import { parseArgs, requireString, UsageError } from "./cli/args.js";
+import { logFormatFlag, parseArgs, requireString, UsageError } from "./cli/args.js";
 import { reportError } from "./cli/output.js";
 
 const USAGE = `arbor — a Merkle-proven ledger run by a federation
@@ -12,8 +12,10 @@ const USAGE = `arbor — a Merkle-proven ledger run by a federation
 cluster
   arbor init --nodes N [--replication K] [--t T] [--base-port P] --dir DIR [--force]
                                   keys, genesis and node configs for a local cluster
-  arbor up [--dir DIR] [--quiet]  run that cluster in the foreground (Ctrl-C stops it)
-  arbor node --config FILE        run one node (multi-host deployments)
+  arbor up [--dir DIR] [--quiet] [--log-format text|json]
+                                  run that cluster in the foreground (Ctrl-C stops it)
+  arbor node --config FILE [--log-format json|text]
+                                  run one node (multi-host deployments)
   arbor start                     the quick start: init ./.arbor if needed, up, banking demo
 
 client (each takes --dir DIR | --endpoints HOST:PORT,… [--chain HEX], --key FILE, --json)
@@ -56,9 +58,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 };
 
 async function nodeCommand(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, { config: "string", "stop-on-stdin-close": "bool" });
+  const a = parseArgs(argv, { config: "string", "log-format": "string", "stop-on-stdin-close": "bool" });
   if (a.positional.length > 0) throw new UsageError(`node takes no arguments (got "${a.positional[0]}")`);
   const config = requireString(a, "config");
+  const logFormat = logFormatFlag(a);
   if (a.bools.has("stop-on-stdin-close")) {
     // Run by a supervisor (`arbor up`): when its end of the pipe closes — it exited or was
     // killed — stop gracefully instead of living on as an orphan.
@@ -66,7 +69,7 @@ async function nodeCommand(argv: string[]): Promise<number> {
     process.stdin.on("error", () => process.kill(process.pid, "SIGTERM"));
     process.stdin.resume();
   }
-  await runNode(config);
+  await runNode(config, { logFormat });
   return -1; // keeps running until a signal
 }
 

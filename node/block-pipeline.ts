@@ -22,6 +22,7 @@ import { signWith, type KeyPair } from "./keys.js";
 import { failpoint } from "./failpoints.js";
 import { reconfigHeight, type Delivery } from "./tob/core/index.js";
 import type { Logger } from "./log.js";
+import type { MetricsHooks } from "./metrics.js";
 
 /**
  * The state clients are served: the root and timestamp after the last applied block, and the
@@ -50,6 +51,8 @@ export interface PipelineDeps {
   /** the own header signature, to broadcast */
   readonly signed: (s: OwnSignature) => void;
   readonly log: Logger;
+  /** counts blocks, their requests' outcomes and times (node/metrics.ts) */
+  readonly metrics: MetricsHooks;
 }
 
 export class BlockPipeline {
@@ -93,7 +96,9 @@ export class BlockPipeline {
   async apply(d: Delivery): Promise<void> {
     const height = BigInt(d.height);
     if (height <= this.d.store.height) return; // already applied before a restart
+    const t0 = performance.now();
     const out = await this.run(height, d);
+    const applySeconds = (performance.now() - t0) / 1000;
     this.applied = height;
     const empty = d.requests.length === 0;
     this.servedView = {
@@ -114,6 +119,8 @@ export class BlockPipeline {
       return;
     }
     await this.commitSealed(height, d.height, out, sync);
+    const commitSeconds = (performance.now() - t0) / 1000;
+    this.d.metrics.blockCommitted({ applySeconds, commitSeconds }, out.receipts);
   }
 
   private async run(height: bigint, d: Delivery): Promise<BlockOutcome> {

@@ -64,6 +64,7 @@ import type { TobShell } from "./tob/shell.js";
 import type { PeerNet } from "./net/peer-net.js";
 import { forgeProof, stubRecords, type Byzantine } from "./byzantine.js";
 import { failpoint } from "./failpoints.js";
+import type { MetricsHooks } from "./metrics.js";
 import { receiptWaitMs, serveExecuteStream, serveReceiptStream, serveTagged } from "./client-streams.js";
 
 export const NODE_VERSION = "0.1.0";
@@ -85,6 +86,8 @@ export interface ClientApiDeps {
   readonly view: () => ServedView;
   readonly closing: () => boolean;
   readonly byzantine?: Byzantine;
+  /** counts admissions and GET replies (node/metrics.ts) */
+  readonly metrics: MetricsHooks;
 }
 
 export class ClientApi {
@@ -240,6 +243,7 @@ export class ClientApi {
     const answer = () => {
       try {
         cb(null, this.get(request));
+        this.d.metrics.getServed();
       } catch (e) {
         cb(
           e instanceof ArborError
@@ -318,6 +322,12 @@ export class ClientApi {
   }
 
   private admit(bytes: Uint8Array): ExecuteAck {
+    const ack = this.admitOrRefuse(bytes);
+    this.d.metrics.admission(ack.accepted ? null : ack.reason);
+    return ack;
+  }
+
+  private admitOrRefuse(bytes: Uint8Array): ExecuteAck {
     if (this.d.closing())
       return create(ExecuteAckSchema, {
         accepted: false,

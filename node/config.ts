@@ -7,7 +7,7 @@ import { ArborError } from "./common/errors.js";
 import { fromHex } from "./common/bytes.js";
 import { genesisFromJson, type Genesis } from "./ledger/genesis.js";
 import { keyPairFromSeed, type KeyPair } from "./keys.js";
-import type { Level } from "./log.js";
+import { parseLogFormat, type Level, type LogFormat } from "./log.js";
 import { BYZANTINE_BEHAVIOURS, type Byzantine } from "./byzantine.js";
 
 export interface NodeConfigFile {
@@ -18,6 +18,10 @@ export interface NodeConfigFile {
   listen?: string;
   tickMs?: number;
   logLevel?: Level;
+  /** "json" (the default: one JSON object per line) or "text" (readable lines) */
+  logFormat?: LogFormat;
+  /** host:port of the Prometheus metrics HTTP server (docs/operations.md); none when absent */
+  metricsListen?: string;
   /** test-only misbehaviour (see NodeOptions.byzantine) */
   byzantine?: Byzantine;
 }
@@ -30,6 +34,8 @@ export interface LoadedConfig {
   readonly listen: string | undefined;
   readonly tickMs: number;
   readonly logLevel: Level;
+  readonly logFormat: LogFormat;
+  readonly metricsListen: string | undefined;
   readonly byzantine: Byzantine | undefined;
 }
 
@@ -59,6 +65,8 @@ export function loadConfig(path: string): LoadedConfig {
       "config/bad-byzantine",
       `byzantine must be one of ${BYZANTINE_BEHAVIOURS.join(", ")}`,
     );
+  if (c.metricsListen !== undefined && !isHostPort(c.metricsListen))
+    throw new ConfigError("config/bad-metrics-listen", "metricsListen must be host:port");
   const genesis = genesisFromJson(readFileSync(resolve(base, c.genesis), "utf8"));
   return {
     id: c.id,
@@ -68,6 +76,15 @@ export function loadConfig(path: string): LoadedConfig {
     listen: c.listen,
     tickMs: c.tickMs ?? 50,
     logLevel: c.logLevel ?? "info",
+    logFormat: c.logFormat === undefined ? "json" : parseLogFormat(c.logFormat, `${path}: logFormat`),
+    metricsListen: c.metricsListen,
     byzantine: c.byzantine,
   };
+}
+
+/** `host:port` with a port in 0..65535 (0: any free port). */
+function isHostPort(a: unknown): boolean {
+  if (typeof a !== "string") return false;
+  const m = /^(.+):(\d{1,5})$/.exec(a);
+  return m !== null && Number(m[2]) <= 65535;
 }

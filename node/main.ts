@@ -1,6 +1,6 @@
 // `arbor node --config FILE`: runs one node in the foreground until SIGTERM or SIGINT.
 import { loadConfig } from "./config.js";
-import { createLogger } from "./log.js";
+import { createLogger, type LogFormat } from "./log.js";
 import { ArborNode } from "./node.js";
 import { mallocArenaWarning } from "./node-env.js";
 
@@ -9,9 +9,10 @@ const MEMORY_LOG_MS = 30_000;
 
 const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
 
-export async function runNode(configPath: string): Promise<void> {
+/** `logFormat` (from `--log-format`) overrides the config file's. */
+export async function runNode(configPath: string, o: { logFormat?: LogFormat } = {}): Promise<void> {
   const cfg = loadConfig(configPath);
-  const log = createLogger({ node: cfg.id }, cfg.logLevel);
+  const log = createLogger({ node: cfg.id }, cfg.logLevel, undefined, o.logFormat ?? cfg.logFormat);
   const arenaWarning = mallocArenaWarning();
   if (arenaWarning !== undefined) log.warn(arenaWarning);
   const node = new ArborNode({
@@ -20,6 +21,7 @@ export async function runNode(configPath: string): Promise<void> {
     key: cfg.key,
     dataDir: cfg.dataDir,
     listen: cfg.listen,
+    metricsListen: cfg.metricsListen,
     tickMs: cfg.tickMs,
     log,
     byzantine: cfg.byzantine,

@@ -2,8 +2,11 @@
 // serves the client API (node/client-api.ts) and the peer streams on one gRPC port. Committed
 // blocks go through the block pipeline (node/block-pipeline.ts: apply, seal, commit, sign); own
 // header signatures are gathered into certificates by node/certification.ts, across restarts.
+// The client port also serves the standard gRPC health service; Prometheus metrics (node/metrics.ts)
+// are on a port of their own when configured.
 
 import * as grpc from "@grpc/grpc-js";
+import { HealthImplementation } from "grpc-health-check";
 import { Level } from "level";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -39,6 +42,7 @@ import { withDoubleVote, type Byzantine } from "./byzantine.js";
 import { EvidenceBook } from "./evidence-book.js";
 import { decodeMessage } from "./tob/core/index.js";
 import type { Logger } from "./log.js";
+import { NO_METRICS, NodeMetrics, type MetricsHooks } from "./metrics.js";
 
 export { NODE_VERSION } from "./client-api.js";
 export type { Byzantine } from "./byzantine.js";
@@ -52,6 +56,8 @@ export interface NodeOptions {
   readonly listen?: string;
   readonly tickMs?: number;
   readonly log: Logger;
+  /** host:port of the Prometheus metrics HTTP server (port 0: any free one); none when absent */
+  readonly metricsListen?: string;
   /** Test-only misbehaviour (node/byzantine.ts). Never set in production. */
   readonly byzantine?: Byzantine;
 }
@@ -60,7 +66,12 @@ export class ArborNode {
   readonly me: GenesisNode;
   readonly chain: Uint8Array;
   port = 0;
+  /** the metrics HTTP port once started (0 when metrics are off) */
+  metricsPort = 0;
   private server: grpc.Server | null = null;
+  private metrics: NodeMetrics | null = null;
+  /** grpc.health.v1.Health: NOT_SERVING until the node serves, and again once it is closing */
+  private readonly health = new HealthImplementation({ "": "NOT_SERVING", [Arbor.typeName]: "NOT_SERVING" });
   private net!: PeerNet;
   private tob!: TobShell;
   private store!: LevelStore;
@@ -104,6 +115,7 @@ export class ArborNode {
   async start(): Promise<void> {
     installNodeSha256();
     mkdirSync(this.opts.dataDir, { recursive: true });
+    this.metrics = this.openMetrics();
     const { ledger, m } = await this.openState();
     const prev = await this.openCertifier(m);
     this.net = new PeerNet({
@@ -126,19 +138,45 @@ export class ArborNode {
     this.pipeline = this.openPipeline(ledger, m, prev);
     await this.openConsensus(m);
     const listen = await this.serve(ledger, m);
+    if (this.metrics && this.opts.metricsListen)
+      this.metricsPort = await this.metrics.listen(this.opts.metricsListen);
     this.net.start();
     this.certification.start();
     this.tob.start((e) => {
       this.opts.log.error("consensus storage failed; stopping", { error: String(e) });
       void this.close().finally(() => process.exit(70));
     });
+    this.setHealth("SERVING");
     this.opts.log.info("node started", {
       id: this.me.id,
       listen,
+      ...(this.metricsPort > 0
+        ? { metrics: this.opts.metricsListen!.replace(/\d+$/, String(this.metricsPort)) }
+        : {}),
       height: this.height,
       root: toHex(this.root),
       prefixes: this.me.prefixes,
     });
+  }
+
+  private get hooks(): MetricsHooks {
+    return this.metrics ?? NO_METRICS;
+  }
+
+  /** The metrics, when configured; their gauges read the parts below at scrape time. */
+  private openMetrics(): NodeMetrics | null {
+    if (this.opts.metricsListen === undefined) return null;
+    return new NodeMetrics({
+      appliedHeight: () => this.pipeline?.appliedHeight ?? 0n,
+      consensusRound: () => this.tob?.status().round ?? 0,
+      peersConnected: () => this.net?.connectedPeers().length ?? 0,
+      dataDir: this.opts.dataDir,
+    });
+  }
+
+  private setHealth(status: "SERVING" | "NOT_SERVING"): void {
+    this.health.setStatus("", status);
+    this.health.setStatus(Arbor.typeName, status);
   }
 
   /** The store, the validator schedule it holds, and the ledger over them. */
@@ -210,6 +248,7 @@ export class ArborNode {
         setValidators: (fromHeight, keys) => this.tob.setValidators(fromHeight, keys),
         signed: (s) => this.certification.send(s),
         log: this.opts.log,
+        metrics: this.hooks,
       },
       {
         view: {
@@ -269,10 +308,12 @@ export class ArborNode {
       view: () => this.pipeline.view,
       closing: () => this.closing,
       byzantine: this.opts.byzantine,
+      metrics: this.hooks,
     });
     const server = new grpc.Server(CHANNEL_OPTIONS);
     raiseServerHttp2Limits(server);
     server.addService(serviceDefinition(Arbor), api.service());
+    this.health.addToServer(server);
     const peer = this.net.service();
     server.addService(peer.definition, peer.implementation);
     const listen = this.opts.listen ?? this.me.address;
@@ -305,12 +346,15 @@ export class ArborNode {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.setHealth("NOT_SERVING");
     // A graceful gRPC shutdown waits for every open call, and some never end on their own: the
-    // peers' streams (they redial), receipt waits (up to a minute), subscriptions. Close those
+    // peers' streams (they redial), receipt waits (up to a minute), subscriptions, health watches
+    // (told NOT_SERVING first). Close those
     // first, give in-flight calls a short bounded grace, then cut what is left. Consensus and the
     // store close after: the block being applied is committed before they do.
     this.certification?.stop();
     this.net?.close();
+    await this.metrics?.close();
     this.receipts.close();
     this.certifier?.releaseWaiters();
     const server = this.server;

@@ -2,6 +2,7 @@
 // is a usage error, not silently ignored), `--flag value` and `--flag=value`, repeatable flags,
 // and positional arguments in order.
 import { ArborError } from "../common/errors.js";
+import { LogFormatError, parseLogFormat, type LogFormat } from "../log.js";
 
 /** A mistake in how a command was called (exit code 2). */
 export class UsageError extends ArborError {
@@ -77,4 +78,15 @@ export function requireString(a: ParsedArgs, name: string): string {
 export function listFlag(a: ParsedArgs, name: string, split = true): string[] {
   const vs = a.lists.get(name) ?? [];
   return split ? vs.flatMap((v) => v.split(",")).filter((v) => v !== "") : [...vs];
+}
+
+/** `--log-format json|text`, or undefined when not given; a bad value is a usage error. */
+export function logFormatFlag(a: ParsedArgs): LogFormat | undefined {
+  const v = a.strings.get("log-format");
+  if (v === undefined) return undefined;
+  try {
+    return parseLogFormat(v, "--log-format");
+  } catch (e) {
+    throw e instanceof LogFormatError ? new UsageError(e.detail) : e;
+  }
 }

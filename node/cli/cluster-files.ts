@@ -49,6 +49,8 @@ export function planCluster(o: PlanOptions): ClusterPlan {
 
 export interface NodeFileOptions {
   readonly tickMs: number;
+  /** node i's Prometheus metrics port on 127.0.0.1 at index i; no metrics server when absent */
+  readonly metricsPorts?: readonly number[];
   /** test-only misbehaviour per node id (node/byzantine.ts); never set by `arbor init` */
   readonly byzantine?: Readonly<Record<number, NodeConfigFile["byzantine"]>>;
 }
@@ -64,6 +66,7 @@ export function writeClusterFiles(dir: string, plan: ClusterPlan, o: NodeFileOpt
     writeSeedFile(join(dir, `node${id}.key`), plan.keys[id]!.seed, true);
     mkdirSync(join(dir, `node${id}`), { recursive: true });
     const byzantine = o.byzantine?.[id];
+    const metricsPort = o.metricsPorts?.[id];
     const cfg: NodeConfigFile = {
       id,
       genesis: "genesis.json",
@@ -71,6 +74,7 @@ export function writeClusterFiles(dir: string, plan: ClusterPlan, o: NodeFileOpt
       dataDir: `node${id}`,
       tickMs: o.tickMs,
       logLevel: "info",
+      ...(metricsPort !== undefined ? { metricsListen: `127.0.0.1:${metricsPort}` } : {}),
       ...(byzantine ? { byzantine } : {}),
     };
     writeFileSync(join(dir, `node${id}.json`), JSON.stringify(cfg, null, 2) + "\n");

@@ -18,6 +18,11 @@ import { freePorts, planCluster, writeClusterFiles } from "./cluster-files.js";
 
 export const DEFAULT_BASE_PORT = 7400;
 export const DEFAULT_T = 256;
+/**
+ * Node i's Prometheus metrics port is base port + METRICS_PORT_OFFSET + i (7400 → 8400): past the
+ * gRPC ports of any cluster of at most TOB_MAX_VALIDATORS nodes on the same base.
+ */
+export const METRICS_PORT_OFFSET = 1000;
 
 export interface InitOptions {
   readonly dir: string;
@@ -25,7 +30,7 @@ export interface InitOptions {
   /** copies of every prefix (default f+1: at least one correct holder of everything) */
   readonly replication?: number;
   readonly T?: number;
-  /** first gRPC port; 0 picks free ports */
+  /** first gRPC port (metrics ports from it + METRICS_PORT_OFFSET); 0 picks free ports for both */
   readonly basePort?: number;
   readonly name?: string;
   readonly tickMs?: number;
@@ -37,6 +42,8 @@ export interface InitResult {
   readonly genesis: Genesis;
   readonly chain: Uint8Array;
   readonly clientPublicKey: Uint8Array;
+  /** node i's Prometheus metrics port (on 127.0.0.1) at index i */
+  readonly metricsPorts: readonly number[];
 }
 
 export class InitError extends ArborError {}
@@ -65,8 +72,7 @@ export async function initCluster(o: InitOptions): Promise<InitResult> {
   }
   const system = loadSystemOps();
   const basePort = o.basePort ?? DEFAULT_BASE_PORT;
-  const ports = basePort === 0 ? await freePorts(n) : Array.from({ length: n }, (_, i) => basePort + i);
-  if (ports[ports.length - 1]! > 65535) throw new UsageError("--base-port leaves too few ports below 65536");
+  const { ports, metricsPorts } = await clusterPorts(basePort, n);
   const plan = planCluster({
     name: o.name ?? "local",
     T: o.T ?? DEFAULT_T,
@@ -74,11 +80,23 @@ export async function initCluster(o: InitOptions): Promise<InitResult> {
     ports,
     records: system,
   });
-  writeClusterFiles(dir, plan, { tickMs: o.tickMs ?? 50 });
+  writeClusterFiles(dir, plan, { tickMs: o.tickMs ?? 50, metricsPorts });
   const genesis = plan.genesis;
   const client = generateKeyPair();
   writeSeedFile(join(dir, "client.key"), client.seed, true);
-  return { dir, genesis, chain: chainId(genesis), clientPublicKey: client.publicKey };
+  return { dir, genesis, chain: chainId(genesis), clientPublicKey: client.publicKey, metricsPorts };
+}
+
+/** The n nodes' gRPC ports and metrics ports: consecutive from the base, or free ones for base 0. */
+async function clusterPorts(base: number, n: number): Promise<{ ports: number[]; metricsPorts: number[] }> {
+  if (base === 0) {
+    const all = await freePorts(2 * n);
+    return { ports: all.slice(0, n), metricsPorts: all.slice(n) };
+  }
+  if (base + METRICS_PORT_OFFSET + n - 1 > 65535)
+    throw new UsageError("--base-port leaves too few ports below 65536 (metrics ports included)");
+  const from = (b: number) => Array.from({ length: n }, (_, i) => b + i);
+  return { ports: from(base), metricsPorts: from(base + METRICS_PORT_OFFSET) };
 }
 
 /** The system operations genesis needs, compiling them first when build/ops is missing. */
@@ -134,7 +152,7 @@ export async function initCommand(argv: string[]): Promise<number> {
   );
   for (const nd of g.nodes)
     out.line(
-      `  node ${nd.id}     ${nd.address}  key ${toHex(nd.publicKey).slice(0, 16)}…  ${nd.prefixes.length} prefixes`,
+      `  node ${nd.id}     ${nd.address}  metrics :${r.metricsPorts[nd.id]}  key ${toHex(nd.publicKey).slice(0, 16)}…  ${nd.prefixes.length} prefixes`,
     );
   out.line(`  client key ${join(r.dir, "client.key")} (public ${toHex(r.clientPublicKey).slice(0, 16)}…)`);
   out.line(`next: arbor up --dir ${a.strings.get("dir")}`);
@@ -147,6 +165,7 @@ export async function initCommand(argv: string[]): Promise<number> {
     nodes: g.nodes.map((nd) => ({
       id: nd.id,
       address: nd.address,
+      metricsPort: r.metricsPorts[nd.id],
       publicKey: nd.publicKey,
       prefixes: nd.prefixes,
     })),

@@ -9,7 +9,7 @@ import { intFlag, parseArgs, UsageError, type FlagKind } from "./args.js";
 import { DEFAULT_DIR } from "./connect.js";
 import { DEFAULT_BASE_PORT, initCluster } from "./init.js";
 import { Supervisor } from "./supervisor.js";
-import { serveUntilSignal } from "./up.js";
+import { sayMetrics, serveUntilSignal } from "./up.js";
 import { BANKING_DEMO } from "./paths.js";
 
 const FLAGS: Record<string, FlagKind> = {
@@ -63,6 +63,7 @@ export async function startCommand(argv: string[]): Promise<number> {
     return 1;
   }
   say("every node answers");
+  sayMetrics(sup, say);
   if (!a.bools.has("no-demo")) {
     say("running the banking demo (examples/banking/demo.ts)");
     const code = await runDemo(dir);

@@ -1,7 +1,8 @@
 // Runs the nodes of a cluster directory (made by `arbor init`) as child processes: checks their
 // ports first, prefixes their log lines so they stay readable, reports a child that dies, waits
 // until every node answers, and stops them all gracefully (SIGTERM, then SIGKILL after a grace
-// period). Used by `arbor up` and the quick start.
+// period). Used by `arbor up` and the quick start. Node logs are rendered as readable lines
+// (log format text, the default) or passed on as the nodes' JSON lines (json).
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -12,6 +13,7 @@ import { genesisFromJson, type Genesis } from "../ledger/genesis.js";
 import { NodeConnection } from "../../client/transport.js";
 import { ARBOR_BIN } from "./paths.js";
 import { nodeProcessEnv } from "../node-env.js";
+import type { LogFormat } from "../log.js";
 
 export class ClusterError extends ArborError {}
 
@@ -22,6 +24,8 @@ export interface SupervisorOptions {
   readonly print?: (line: string) => void;
   /** show only warnings and errors from the nodes */
   readonly quiet?: boolean;
+  /** text (default): readable lines; json: the nodes' JSON lines as they are, prefixed */
+  readonly logFormat?: LogFormat;
   /** called when a node exits without being asked to */
   readonly onCrash?: (id: number, code: number | null, signal: NodeJS.Signals | null) => void;
 }
@@ -66,22 +70,38 @@ export class Supervisor {
     return join(this.dir, `node${id}.json`);
   }
 
+  /** Node id's Prometheus metrics address (host:port) from its config, if it has one. */
+  metricsAddress(id: number): string | undefined {
+    try {
+      const c = JSON.parse(readFileSync(this.configOf(id), "utf8")) as { metricsListen?: unknown };
+      return typeof c.metricsListen === "string" ? c.metricsListen : undefined;
+    } catch {
+      return undefined; // the node itself reports an unreadable config
+    }
+  }
+
   /** Fails with a clear message when another process already listens on a node's port. */
   async checkPorts(): Promise<void> {
     for (const n of this.genesis.nodes) {
-      const [host, port] = splitAddress(n.address);
-      const free = await new Promise<boolean>((res) => {
-        const s = createServer();
-        s.once("error", () => res(false));
-        s.listen(port, host, () => s.close(() => res(true)));
-      });
-      if (!free)
-        throw new ClusterError(
-          "up/port-in-use",
-          `port ${port} (node ${n.id}, ${n.address}) is already in use — is this cluster already running? ` +
-            `Stop it, or make a new one on other ports: arbor init --force --base-port P --dir ${this.dir}`,
-        );
+      await this.checkPort(n.id, n.address);
+      const metrics = this.metricsAddress(n.id);
+      if (metrics !== undefined) await this.checkPort(n.id, metrics);
     }
+  }
+
+  private async checkPort(id: number, address: string): Promise<void> {
+    const [host, port] = splitAddress(address);
+    const free = await new Promise<boolean>((res) => {
+      const s = createServer();
+      s.once("error", () => res(false));
+      s.listen(port, host, () => s.close(() => res(true)));
+    });
+    if (!free)
+      throw new ClusterError(
+        "up/port-in-use",
+        `port ${port} (node ${id}, ${address}) is already in use — is this cluster already running? ` +
+          `Stop it, or make a new one on other ports: arbor init --force --base-port P --dir ${this.dir}`,
+      );
   }
 
   start(): void {
@@ -142,8 +162,9 @@ export class Supervisor {
     } catch {
       /* not a log object: printed as it is */
     }
-    if (j === null) {
-      if (!this.opts.quiet) this.print(this.prefix(id) + line);
+    if (j === null || this.opts.logFormat === "json") {
+      if (!this.opts.quiet || (j !== null && (j.level === "warn" || j.level === "error")))
+        this.print(this.prefix(id) + line);
       return;
     }
     const { t, level, msg, node: _node, id: _id, ...rest } = j;

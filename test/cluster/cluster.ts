@@ -97,6 +97,8 @@ export interface ClusterOptions {
   readonly tickMs?: number;
   /** test-only misbehaviour per node id */
   readonly byzantine?: Record<number, Byzantine>;
+  /** give every node a Prometheus metrics port (Cluster.metricsPorts) */
+  readonly metrics?: boolean;
 }
 
 export class Cluster {
@@ -105,6 +107,8 @@ export class Cluster {
   readonly keys: KeyPair[];
   readonly procs: (ChildProcess | null)[];
   readonly clients: NodeClient[];
+  /** node i's metrics port at index i (empty without ClusterOptions.metrics) */
+  metricsPorts: readonly number[] = [];
   private logs: string[][];
   /** Highest block height of any receipt a test has seen (proofs must be at least this fresh). */
   seenHeight = 0n;
@@ -134,8 +138,11 @@ export class Cluster {
       ports: await freePorts(o.n),
       records: systemGenesisRecords(BUILT_OPS),
     });
-    writeClusterFiles(dir, plan, { tickMs: o.tickMs ?? 50, byzantine: o.byzantine });
-    return new Cluster(dir, plan.genesis, plan.keys);
+    const metricsPorts = o.metrics ? await freePorts(o.n) : undefined;
+    writeClusterFiles(dir, plan, { tickMs: o.tickMs ?? 50, byzantine: o.byzantine, metricsPorts });
+    const c = new Cluster(dir, plan.genesis, plan.keys);
+    c.metricsPorts = metricsPorts ?? [];
+    return c;
   }
 
   /** Starts node `id`; `env` adds environment variables (e.g. ARBOR_FAILPOINT, node/failpoints.ts). */
