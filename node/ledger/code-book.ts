@@ -155,7 +155,7 @@ export class CodeBook {
     for (const e of change.operations) this.setOperation(e);
   }
 
-  /** Clears `key`'s entry (a write the book does not plan: a complaint's record); true if it had one. */
+  /** Clears `key`'s entry (a write the book does not plan: a complaint's record); the change, or null if it had none. */
   clear(key: string): OperationEntry | null {
     if (!this.byKey.has(key)) return null;
     const e = { key, hash: null };
