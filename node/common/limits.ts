@@ -336,3 +336,16 @@ export const MAX_LEDGER_FRAME_BYTES = 4 * 1024 * 1024;
  * V8 heap stays flat (docs/memory.md). Two arenas keep the resident set flat at no measurable cost.
  */
 export const NODE_MALLOC_ARENAS = 2;
+
+// Queries: listings and key histories (docs/protocol.md §15).
+
+/** Most index entries one listing page returns (a client asks for 1..this many). */
+export const MAX_LIST_PAGE = 1_000;
+/** Most changes one history page returns (a client asks for 1..this many). */
+export const MAX_HISTORY_PAGE = 1_000;
+/**
+ * Deepest ordered-index node a proof may reveal. The index is a treap whose priorities are key
+ * hashes: its depth is about 3·ln(n) (40 at a million keys), and making it deeper takes work
+ * exponential in the depth added, so a proof past this bound is refused as malformed.
+ */
+export const MAX_INDEX_DEPTH = 256;

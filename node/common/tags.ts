@@ -37,3 +37,10 @@ export const TOB_REQUEST_TAG = "arbor:tob-request:v1";
  * conflicting vote under it, so a fabricated block can never equal a real one.
  */
 export const BYZANTINE_FAKE_BLOCK_TAG = "arbor:byzantine-fake-block:v1";
+
+// Queries (docs/protocol.md §15). Prefixed as raw UTF-8 bytes, like the request tags.
+
+/** A node of the ordered index: the tag, the entry, the left and right subtrees' hashes. */
+export const INDEX_NODE_TAG = "arbor:index-node:v1";
+/** One link of a key's history chain: the tag, the head before, the change. */
+export const KEY_HISTORY_TAG = "arbor:key-history:v1";

@@ -1,0 +1,201 @@
+// The ordered index: every key ever written, in UTF-8 byte order, with its value hash and the head
+// of its history chain, in one authenticated structure whose root each block header commits to
+// (docs/store.md "The ordered index", docs/protocol.md §15). The Merkle tree cannot list a prefix —
+// its paths are hashes of keys — so this second structure keeps the keys' order.
+//
+// It is a treap: a binary search tree by key that is also a max-heap by priority, the priority of
+// a key being SHA-256 of the key (its tree path). Distinct keys have distinct priorities, so the
+// shape is a function of the set of keys alone, whatever order they came in, and its depth is
+// O(log n) unless someone spends work exponential in the depth to grind keys. A write costs a
+// path's worth of hashes, computed once per block when the root is asked for.
+//
+// Every node sees every write, so every node holds the whole index (about 300 bytes per key in
+// memory): listings and histories are the same through every node, whatever its partition.
+
+import { bytesToLatin1, latin1ToBytes, utf8 } from "../../common/bytes.js";
+import { Reader, Writer } from "../../common/codec.js";
+import { DecodeError, ensures, expects } from "../../common/errors.js";
+import { sha256 } from "../../common/hash.js";
+import { MAX_KEY_BYTES } from "../../common/limits.js";
+import { INDEX_NODE_TAG } from "../../common/tags.js";
+import { keyPathLatin1 } from "./path.js";
+
+const NODE_TAG = utf8(INDEX_NODE_TAG);
+/** The hash of an empty subtree, and the root of an empty index. */
+export const EMPTY_INDEX_HASH = new Uint8Array(32);
+
+/** What the index holds for one key. */
+export interface IndexEntry {
+  readonly key: string;
+  /** SHA-256 of the value; null once the key is removed (the entry stays, and so does its history) */
+  readonly valueHash: Uint8Array | null;
+  /** how many changes the key has had: the length of its history */
+  readonly changes: bigint;
+  /** the height of the block of its last change */
+  readonly height: bigint;
+  /** the head of its history chain after the last change (key-history.ts) */
+  readonly head: Uint8Array;
+}
+
+/** A treap node. `sk` is the key's UTF-8 bytes as a latin1 string: `<` on it is byte order. */
+export interface IndexNode {
+  readonly sk: string;
+  readonly prio: string;
+  entry: IndexEntry;
+  left: IndexNode | null;
+  right: IndexNode | null;
+  /** null while a change below has not been hashed in */
+  hash: Uint8Array | null;
+}
+
+/** A key's position in the index order (its UTF-8 bytes as a latin1 string). */
+export function sortKey(key: string): string {
+  return bytesToLatin1(utf8(key));
+}
+
+/** The key a sort key stands for. */
+export function keyOfSortKey(sk: string): string {
+  return new TextDecoder().decode(latin1ToBytes(sk));
+}
+
+/** `varint len ‖ key ‖ u8 live ‖ [32 value hash] ‖ varint changes ‖ varint height ‖ 32 head` */
+export function writeEntry(w: Writer, e: IndexEntry): Writer {
+  w.string(e.key).u8(e.valueHash ? 1 : 0);
+  if (e.valueHash) w.raw(e.valueHash);
+  return w.varint64(e.changes).varint64(e.height).raw(e.head);
+}
+
+export function readEntry(r: Reader): IndexEntry {
+  const key = r.string(MAX_KEY_BYTES, "index key");
+  const live = r.u8();
+  if (live > 1) throw new DecodeError("index/bad-entry", "live flag must be 0 or 1");
+  const valueHash = live ? r.copy(32, "value hash") : null;
+  const changes = r.varint64("changes");
+  if (changes === 0n) throw new DecodeError("index/bad-entry", "an entry has at least one change");
+  const height = r.varint64("height");
+  return { key, valueHash, changes, height, head: r.copy(32, "history head") };
+}
+
+export function encodeEntry(e: IndexEntry): Uint8Array {
+  return writeEntry(new Writer(64 + e.key.length * 3), e).finish();
+}
+
+export function decodeEntry(bytes: Uint8Array): IndexEntry {
+  const r = new Reader(bytes);
+  const e = readEntry(r);
+  r.end("index entry");
+  return e;
+}
+
+/** SHA-256(tag ‖ entry ‖ left hash ‖ right hash): the one node hash, shared with proof checking. */
+export function indexNodeHash(entry: Uint8Array, left: Uint8Array, right: Uint8Array): Uint8Array {
+  const b = new Uint8Array(NODE_TAG.length + entry.length + 64);
+  b.set(NODE_TAG, 0);
+  b.set(entry, NODE_TAG.length);
+  b.set(left, NODE_TAG.length + entry.length);
+  b.set(right, NODE_TAG.length + entry.length + 32);
+  return sha256(b);
+}
+
+export class OrderedIndex {
+  private top: IndexNode | null = null;
+  private count = 0;
+  private readonly bySortKey = new Map<string, IndexNode>();
+
+  /** Builds an index holding `entries` (any order; a later entry for a key replaces an earlier). */
+  static of(entries: Iterable<IndexEntry>): OrderedIndex {
+    const ix = new OrderedIndex();
+    for (const e of entries) ix.put(e);
+    return ix;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** The root node, for proofs (index-proof.ts). Hash it with `rootHash` first. */
+  get root(): IndexNode | null {
+    return this.top;
+  }
+
+  get(key: string): IndexEntry | undefined {
+    return this.bySortKey.get(sortKey(key))?.entry;
+  }
+
+  /** Sets a key's entry: a new key goes in at its place, a known one is replaced. */
+  put(entry: IndexEntry): void {
+    expects(entry.head.length === 32 && entry.changes > 0n, "an entry has a head and a change");
+    const sk = sortKey(entry.key);
+    const known = this.bySortKey.get(sk);
+    if (known) {
+      known.entry = entry;
+      this.dirtyPath(sk);
+      return;
+    }
+    const node: IndexNode = {
+      sk,
+      prio: keyPathLatin1(entry.key),
+      entry,
+      left: null,
+      right: null,
+      hash: null,
+    };
+    this.top = insert(this.top, node);
+    this.bySortKey.set(sk, node);
+    this.count++;
+  }
+
+  /** The root hash: what the header commits to. Hashes only what changed since the last call. */
+  rootHash(): Uint8Array {
+    const h = this.top ? hashOf(this.top) : EMPTY_INDEX_HASH;
+    ensures(h.length === 32, "the root is a hash");
+    return h;
+  }
+
+  /** Marks the nodes from the root down to `sk` as changed. */
+  private dirtyPath(sk: string): void {
+    let n = this.top;
+    while (n) {
+      n.hash = null;
+      if (sk === n.sk) return;
+      n = sk < n.sk ? n.left : n.right;
+    }
+  }
+}
+
+function insert(n: IndexNode | null, node: IndexNode): IndexNode {
+  if (!n) return node;
+  n.hash = null;
+  if (node.sk < n.sk) {
+    n.left = insert(n.left, node);
+    return n.left.prio > n.prio ? rotateRight(n) : n;
+  }
+  n.right = insert(n.right, node);
+  return n.right.prio > n.prio ? rotateLeft(n) : n;
+}
+
+function rotateRight(n: IndexNode): IndexNode {
+  const l = n.left!;
+  n.left = l.right;
+  l.right = n;
+  l.hash = null;
+  return l;
+}
+
+function rotateLeft(n: IndexNode): IndexNode {
+  const r = n.right!;
+  n.right = r.left;
+  r.left = n;
+  r.hash = null;
+  return r;
+}
+
+/** A node's hash, computing what changed below it first. */
+export function hashOf(n: IndexNode | null): Uint8Array {
+  if (!n) return EMPTY_INDEX_HASH;
+  if (n.hash) return n.hash;
+  const left = hashOf(n.left);
+  const right = hashOf(n.right);
+  n.hash = indexNodeHash(encodeEntry(n.entry), left, right);
+  return n.hash;
+}
