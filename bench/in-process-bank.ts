@@ -1,6 +1,7 @@
 // An in-process banking ledger for benchmarks: one whole tree, domain `bank` created by `owner`
 // and its operations deployed; requests are signed with a fresh proof and applied in blocks. No
 // network, no disk: what the ledger itself costs.
+import { genesisEntries } from "../node/ledger/key-index.js";
 import { loadBuiltOp, systemGenesisRecords } from "../node/exec/built-ops.js";
 import { genesisBook } from "../node/ledger/code-book.js";
 import { Writer } from "../node/common/codec.js";
@@ -31,6 +32,7 @@ export class InProcessBank {
     height: 0n,
     decided: [],
     ...genesisBook(systemGenesisRecords()),
+    index: genesisEntries(systemGenesisRecords()),
   });
   private nonce = 0n;
   private height = 0n;

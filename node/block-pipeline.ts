@@ -12,6 +12,8 @@ import { decidedIdsSlot, encodeDecidedIds } from "./ledger/decided-ids.js";
 import type { GenesisNode } from "./ledger/genesis.js";
 import { SCHEDULE_EXTRA_KEY, encodeSchedule, type Membership } from "./membership.js";
 import { codeRecords } from "./code-book-store.js";
+import { indexRecords } from "./index-store.js";
+import { keyPath } from "./store/core/path.js";
 import type { HeaderCertifier } from "./certifier.js";
 import type { OwnSignature } from "./certification.js";
 import type { ReceiptStore } from "./receipt-store.js";
@@ -178,6 +180,9 @@ export class BlockPipeline {
     records.push(receiptStore.headerRecord(header));
     // The code book is as durable as the block that wrote it: it must never lag the tree.
     records.push(...codeRecords(out.modules, out.operations));
+    // So are the index and the key histories: a query must never see a change the tree lacks.
+    const partition = this.d.store.history.partition;
+    records.push(...indexRecords(out.changes, (k) => partition.holdsKey(keyPath(k))));
     await this.d.store.commit(height, extras, records, sync);
     failpoint("after-commit");
     if (change) {

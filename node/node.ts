@@ -30,6 +30,7 @@ import { signWith, type KeyPair } from "./keys.js";
 import { ReceiptBook } from "./receipts.js";
 import { loadDecidedIds } from "./decided-ids-store.js";
 import { loadCodeBook } from "./code-book-store.js";
+import { loadIndex } from "./index-store.js";
 import { ReceiptStore } from "./receipt-store.js";
 import { failpoint, failpointsArmed } from "./failpoints.js";
 import { HeaderCertifier } from "./certifier.js";
@@ -206,6 +207,7 @@ export class ArborNode {
         height: this.store.height,
         decided: await loadDecidedIds(this.store),
         ...(await loadCodeBook(this.store, genesis)),
+        index: await loadIndex(this.store, genesis),
       },
     );
     return { ledger, m };

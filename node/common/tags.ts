@@ -10,7 +10,7 @@ export const RECEIPT_TAG = "arbor:receipt:v1";
 /** A block's receipt root: the tag's UTF-8 bytes, the receipt count (u64) and the Merkle tree's top (§6). */
 export const RECEIPTS_ROOT_TAG = "arbor:receipts:v1";
 /** A node's signature over a block header: the tag's UTF-8 bytes, then SHA-256 of the header (§7). */
-export const HEADER_TAG = "arbor:header:v1";
+export const HEADER_TAG = "arbor:header:v2";
 /** A node's signature over a GET statement: the tag's UTF-8 bytes, then the statement (§7). */
 export const GET_TAG = "arbor:get:v1";
 /** The peer handshake: the tag's UTF-8 bytes, chain id, server key and challenge (§8). */

@@ -21,6 +21,8 @@ export interface Header {
   readonly root: Uint8Array;
   /** Merkle root of the block's receipts (receipts-root.ts) */
   readonly receiptsRoot: Uint8Array;
+  /** root of the ordered index of keys and their histories (docs/protocol.md §15) */
+  readonly indexRoot: Uint8Array;
   /** hash of the validator set that certifies this header */
   readonly validatorsHash: Uint8Array;
   /** hash of the header at height-1 (zero at height 0) */
@@ -57,6 +59,7 @@ export function encodeHeader(h: Header): Uint8Array {
     .varint64(h.timestamp)
     .raw(h.root)
     .raw(h.receiptsRoot)
+    .raw(h.indexRoot)
     .raw(h.validatorsHash)
     .raw(h.previous)
     .raw(h.nextValidatorsHash)
@@ -71,6 +74,7 @@ export function decodeHeader(r: Reader): Header {
     timestamp: r.varint64("timestamp"),
     root: r.copy(32, "root"),
     receiptsRoot: r.copy(32, "receipts root"),
+    indexRoot: r.copy(32, "index root"),
     validatorsHash: r.copy(32, "validators hash"),
     previous: r.copy(32, "previous"),
     nextValidatorsHash: r.copy(32, "next validators hash"),

@@ -22,6 +22,8 @@ import { encodeReceipt, encodeWrites, type Receipt } from "./receipt.js";
 import { ReceiptTree } from "./receipts-root.js";
 import { DecidedIds, type DecidedId } from "./decided-ids.js";
 import { CodeBook, type BookEntry, type OperationEntry } from "./code-book.js";
+import { recordWrites, type IndexedChange } from "./key-index.js";
+import { OrderedIndex, type IndexEntry } from "../store/core/ordered-index.js";
 import {
   checkLifetime,
   decodeAnyRequest,
@@ -50,6 +52,10 @@ export interface BlockOutcome {
   readonly modules: readonly BookEntry[];
   /** the operation-table entries this block set or cleared, in order: stored with the block */
   readonly operations: readonly OperationEntry[];
+  /** every key change this block made, in order: stored with the block (histories) */
+  readonly changes: readonly IndexedChange[];
+  /** the ordered index's root after the block, which the header commits to */
+  readonly indexRoot: Uint8Array;
 }
 
 /** Where a ledger starts: the last sealed block and the decided ids kept with the blocks before. */
@@ -63,6 +69,8 @@ export interface LedgerStart {
   readonly modules: Iterable<Uint8Array>;
   /** The operation table: the genesis records' entries, then those stored with the blocks before. */
   readonly operations: Iterable<OperationEntry>;
+  /** The ordered index: the genesis records' entries, then those stored with the blocks before. */
+  readonly index: Iterable<IndexEntry>;
 }
 
 /** Why a request is refused at the door (before the broadcast); null when it may be broadcast. */
@@ -97,9 +105,12 @@ export class Ledger {
   private decided: DecidedId[] = [];
   private modules: BookEntry[] = [];
   private operations: OperationEntry[] = [];
+  private changes: IndexedChange[] = [];
   private running = false;
   /** every module written so far, by hash (code-book.ts) */
   readonly code: CodeBook;
+  /** every key ever written, in order, with its value hash and history head (key-index.ts) */
+  readonly index: OrderedIndex;
   /**
    * Ids of requests this ledger admitted (their signatures verified), oldest first: when one of
    * them is applied, its signature is not verified again. A signature's validity is a function of
@@ -119,6 +130,7 @@ export class Ledger {
     this.sealedHeight = start.height;
     this.decidedIds = new DecidedIds(start.height, start.decided);
     this.code = new CodeBook(start.modules, start.operations);
+    this.index = OrderedIndex.of(start.index);
   }
 
   /** Ids remembered for exactly-once (diagnostics and tests). */
@@ -189,6 +201,7 @@ export class Ledger {
     this.decided = [];
     this.modules = [];
     this.operations = [];
+    this.changes = [];
     const receipts: Receipt[] = [];
     let next = 0;
     let finished = false;
@@ -221,6 +234,8 @@ export class Ledger {
           decided: this.decided,
           modules: this.modules,
           operations: this.operations,
+          changes: this.changes,
+          indexRoot: this.index.rootHash(),
         };
       },
     };
@@ -288,6 +303,9 @@ export class Ledger {
         result.gasUsed,
       );
     this.history.apply(proof.root, checked, result.writes, req.id);
+    this.changes.push(
+      ...recordWrites(this.index, result.writes, { height, index, requestId: req.id, signer: req.caller }),
+    );
     this.code.apply(book);
     this.modules.push(...book.modules);
     this.operations.push(...book.operations);
@@ -354,6 +372,9 @@ export class Ledger {
     if (refused) return no("eviction-refused", refused);
     const value = new Writer(80).u64(height).raw(verdict.offence).raw(sha256(req.evidence)).finish();
     this.history.apply(proof.root, [path], [{ key, value }], req.id);
+    this.changes.push(
+      ...recordWrites(this.index, [{ key, value }], { height, index, requestId: req.id, signer: req.caller }),
+    );
     // The record is not a module: if the key held one, the operation table must forget it.
     const cleared = this.code.clear(key);
     if (cleared) this.operations.push(cleared);

@@ -33,6 +33,7 @@ export function sealHeader(s: SealInput): Header {
     timestamp: BigInt(out.timestamp),
     root: out.root,
     receiptsRoot: out.receiptTree.root,
+    indexRoot: out.indexRoot,
     validatorsHash: validatorsHash(s.validators),
     previous: s.previous,
     nextValidatorsHash: s.change ? validatorsHash(s.change.validators) : new Uint8Array(32),

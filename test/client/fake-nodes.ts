@@ -55,6 +55,7 @@ export function fakeNodes(records: Record<string, string>): FakeNodes {
     timestamp: 1n,
     root: tree.rootLabel,
     receiptsRoot: new Uint8Array(32),
+    indexRoot: new Uint8Array(32),
     validatorsHash: validatorsHash(set),
     previous: new Uint8Array(32),
     nextValidatorsHash: new Uint8Array(32),

@@ -29,6 +29,7 @@ const header: Header = {
   timestamp: 42n,
   root: new Uint8Array(32),
   receiptsRoot: tree.root,
+  indexRoot: new Uint8Array(32),
   validatorsHash: new Uint8Array(32),
   previous: new Uint8Array(32),
   nextValidatorsHash: new Uint8Array(32),

@@ -38,6 +38,7 @@ function transition(o: Options = {}): Transition {
     timestamp: height,
     root: new Uint8Array(32),
     receiptsRoot: new Uint8Array(32),
+    indexRoot: new Uint8Array(32),
     validatorsHash: validatorsHash(all),
     previous: new Uint8Array(32),
     nextValidatorsHash: validatorsHash(after),

@@ -100,6 +100,7 @@ test("a restarted ledger has the modules and entries stored with the blocks; wit
     decided: [],
     modules: [...genesis.modules, ...stored.modules.map((m) => m.code)],
     operations,
+    index: r.full.index.entries(),
   });
   const pinned = open(alice, "c", { pinned: true });
   const unpinned = open(alice, "d"); // against the same state as `pinned`
@@ -127,6 +128,7 @@ test("a restarted ledger has the modules and entries stored with the blocks; wit
     height: r.height,
     decided: [],
     ...genesis,
+    index: r.full.index.entries(),
   });
   assert.deepEqual(noModules.applyBlock(r.height + 1n, [pinned]).receipts.map(status), ["op-missing"]);
 });

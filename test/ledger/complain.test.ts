@@ -47,6 +47,7 @@ function header(height: bigint, root: Uint8Array): Header {
     timestamp: 1n,
     root,
     receiptsRoot: new Uint8Array(32),
+    indexRoot: new Uint8Array(32),
     validatorsHash: validatorsHash(validators),
     previous: new Uint8Array(32),
     nextValidatorsHash: new Uint8Array(32),

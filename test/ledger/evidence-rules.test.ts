@@ -54,6 +54,7 @@ function certificate(height: bigint, r: Uint8Array, signers: number[]): Uint8Arr
     timestamp: height,
     root: r,
     receiptsRoot: new Uint8Array(32),
+    indexRoot: new Uint8Array(32),
     validatorsHash: validatorsHash(validators),
     previous: new Uint8Array(32),
     nextValidatorsHash: new Uint8Array(32),

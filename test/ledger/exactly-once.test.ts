@@ -128,12 +128,14 @@ test("the decided ids survive a restart: a ledger started from the stored record
     decided: [],
     modules: r.full.code.modules(),
     operations: r.full.code.operationEntries(),
+    index: r.full.index.entries(),
   });
   const restarted = new Ledger(r.full.history, createExecutor(), verifier, undefined, {
     height: r.height,
     decided: stored.decided,
     modules: r.full.code.modules(),
     operations: r.full.code.operationEntries(),
+    index: r.full.index.entries(),
   });
   assert.ok(forgetful.admit(t).ok, "without the stored ids the replay would be admitted");
   const a = restarted.admit(t);

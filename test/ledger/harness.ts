@@ -1,5 +1,6 @@
 // In-process ledgers over real operations, for tests: genesis with the system operations,
 // replicas with different partitions, and a client that reads proofs and signs requests.
+import { genesisEntries } from "../../node/ledger/key-index.js";
 import { readFileSync } from "node:fs";
 import { Ledger, type BlockOutcome } from "../../node/ledger/ledger.js";
 import type { EvidenceContext } from "../../node/ledger/evidence.js";
@@ -39,7 +40,12 @@ export class Replicas {
           createExecutor(),
           { verify: nodeEd25519Verify },
           trust,
-          { height: 0n, decided: [], ...genesisBook(systemGenesisRecords()) },
+          {
+            height: 0n,
+            decided: [],
+            ...genesisBook(systemGenesisRecords()),
+            index: genesisEntries(systemGenesisRecords()),
+          },
         ),
     );
   }

@@ -1,6 +1,7 @@
 // The ledger over real operations on replicas with different partitions: domain creation,
 // deployment through .base_rule, banking, double spends, replays, domain violations — identical
 // receipts and roots on every replica.
+import { genesisEntries } from "../../node/ledger/key-index.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Replicas, TestClient, opBytes } from "./harness.js";
@@ -164,7 +165,12 @@ test("a request admitted by a node is verified once there, with the verdict of a
     createExecutor(),
     counting,
     undefined,
-    { height: 0n, decided: [], ...genesisBook(systemGenesisRecords()) },
+    {
+      height: 0n,
+      decided: [],
+      ...genesisBook(systemGenesisRecords()),
+      index: genesisEntries(systemGenesisRecords()),
+    },
   );
   r.ledgers.push(admitting);
   const alice = new TestClient(r);

@@ -84,6 +84,7 @@ export function buildChain(
       timestamp: BigInt(h),
       root: tree.rootLabel,
       receiptsRoot: new Uint8Array(32),
+      indexRoot: new Uint8Array(32),
       validatorsHash: validatorsHash(set),
       previous,
       nextValidatorsHash: decided ? validatorsHash(after) : new Uint8Array(32),

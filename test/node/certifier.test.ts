@@ -36,6 +36,7 @@ const headerAt = (height: bigint, salt = 0): Header => ({
   timestamp: height,
   root: new Uint8Array(32).fill(salt),
   receiptsRoot: new Uint8Array(32),
+  indexRoot: new Uint8Array(32),
   validatorsHash: validatorsHash(validators),
   previous: new Uint8Array(32),
   nextValidatorsHash: new Uint8Array(32),

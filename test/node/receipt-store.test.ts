@@ -104,6 +104,7 @@ const header = {
   timestamp: 0n,
   root: new Uint8Array(32),
   receiptsRoot: new Uint8Array(32),
+  indexRoot: new Uint8Array(32),
   validatorsHash: new Uint8Array(32),
   previous: new Uint8Array(32),
   nextValidatorsHash: new Uint8Array(32),

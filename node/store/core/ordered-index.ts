@@ -122,6 +122,18 @@ export class OrderedIndex {
     return this.bySortKey.get(sortKey(key))?.entry;
   }
 
+  /** Every entry, in key order. */
+  *entries(): Generator<IndexEntry> {
+    const stack: IndexNode[] = [];
+    let n = this.top;
+    while (n || stack.length > 0) {
+      for (; n; n = n.left) stack.push(n);
+      const m = stack.pop()!;
+      yield m.entry;
+      n = m.right;
+    }
+  }
+
   /** Sets a key's entry: a new key goes in at its place, a known one is replaced. */
   put(entry: IndexEntry): void {
     expects(entry.head.length === 32 && entry.changes > 0n, "an entry has a head and a change");

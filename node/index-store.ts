@@ -1,0 +1,116 @@
+// The ordered index and key histories on disk (node/ledger/key-index.ts). Every change a block made
+// is written in that block's batch, so after a crash the index is exactly that of the last
+// committed block. Genesis changes are not stored: they come from the genesis document at start.
+//
+// Application keys (under the store's application prefix):
+//   'e' ‖ utf8(key)                      → the key's index entry (the newest)
+//   'k' ‖ u16 key length ‖ utf8(key) ‖ u64 number
+//                                        → 32-byte head before ‖ bytes change ‖ u8 kept
+//                                          ‖ [bytes value: the value set, kept when this node's
+//                                             partition holds the key]
+
+import { Reader, Writer } from "./common/codec.js";
+import { utf8 } from "./common/bytes.js";
+import { MAX_VALUE_BYTES } from "./common/limits.js";
+import { genesisChanges, type IndexedChange } from "./ledger/key-index.js";
+import { decodeEntry, encodeEntry, type IndexEntry } from "./store/core/ordered-index.js";
+import type { AppRecord, LevelStore } from "./store/level-store.js";
+
+const K_ENTRY = 0x65; // 'e'
+const K_CHANGE = 0x6b; // 'k'
+const MAX_CHANGE_BYTES = 128;
+
+function entryKey(key: string): Uint8Array {
+  const k = utf8(key);
+  return new Writer(1 + k.length).u8(K_ENTRY).raw(k).finish();
+}
+
+function changePrefix(key: string): Writer {
+  const k = utf8(key);
+  return new Writer(11 + k.length)
+    .u8(K_CHANGE)
+    .u8(k.length >> 8)
+    .u8(k.length & 0xff)
+    .raw(k);
+}
+
+function changeKey(key: string, number: bigint): Uint8Array {
+  return changePrefix(key).u64(number).finish();
+}
+
+/** The records that store a block's changes; `holds` says which keys' values this node keeps. */
+export function indexRecords(
+  changes: readonly IndexedChange[],
+  holds: (key: string) => boolean,
+): AppRecord[] {
+  const out: AppRecord[] = [];
+  for (const c of changes) {
+    const w = new Writer(64 + c.change.length).raw(c.headBefore).bytes(c.change);
+    const kept = c.value !== null && holds(c.key);
+    w.u8(kept ? 1 : 0);
+    if (kept) w.bytes(c.value!);
+    out.push({ key: changeKey(c.key, c.number), value: w.finish() });
+    out.push({ key: entryKey(c.key), value: encodeEntry(c.entry) });
+  }
+  return out;
+}
+
+/** The index a node starts with: the genesis entries, then the stored ones (which replace them). */
+export async function loadIndex(
+  store: LevelStore,
+  genesis: ReadonlyArray<{ key: string; value: Uint8Array }>,
+): Promise<IndexEntry[]> {
+  const entries = genesisChanges(genesis).map((c) => c.entry);
+  for (const r of await store.appRange(Uint8Array.of(K_ENTRY), Uint8Array.of(K_ENTRY + 1)))
+    entries.push(decodeEntry(r.value));
+  return entries;
+}
+
+/** One stored change as a history page gives it. */
+export interface StoredChange {
+  readonly change: Uint8Array;
+  /** the value it set, when this node keeps it */
+  readonly value: Uint8Array | null;
+}
+
+/** Reads key histories: stored changes, and the genesis changes from the genesis document. */
+export class HistoryReader {
+  private readonly genesis: Map<string, IndexedChange>;
+
+  constructor(
+    private readonly store: LevelStore,
+    genesis: ReadonlyArray<{ key: string; value: Uint8Array }>,
+  ) {
+    this.genesis = new Map(genesisChanges(genesis).map((c) => [c.key, c]));
+  }
+
+  /**
+   * The changes `number` down to `number - limit + 1` (at least 1), newest first, and the head
+   * before the oldest of them. The caller checks `number` against the key's entry.
+   */
+  async page(
+    key: string,
+    number: bigint,
+    limit: number,
+  ): Promise<{ changes: StoredChange[]; headBefore: Uint8Array }> {
+    const oldest = number - BigInt(limit) + 1n > 1n ? number - BigInt(limit) + 1n : 1n;
+    const rows = await this.store.appRange(changeKey(key, oldest), changeKey(key, number + 1n));
+    const changes: StoredChange[] = [];
+    let headBefore: Uint8Array | null = null;
+    const g = this.genesis.get(key);
+    if (oldest === 1n && g) {
+      changes.push({ change: g.change, value: g.value });
+      headBefore = g.headBefore;
+    }
+    for (const row of rows) {
+      const r = new Reader(row.value);
+      const before = r.copy(32, "head before");
+      const change = r.bytes(MAX_CHANGE_BYTES, "change");
+      const value = r.u8() === 1 ? r.bytes(MAX_VALUE_BYTES, "value") : null;
+      r.end("stored change");
+      headBefore ??= before;
+      changes.push({ change, value });
+    }
+    return { changes: changes.reverse(), headBefore: headBefore ?? new Uint8Array(32) };
+  }
+}
