@@ -5,6 +5,9 @@
 // proof against the newest root; writes are signed requests whose receipt is trusted once f+1
 // nodes signed the same receipt.
 
+import { Queries, type HistoryPage, type KeyVersion, type ListedKey, type ListPage } from "./queries.js";
+import type { HistoryCursor } from "../node/store/core/key-history.js";
+import { MAX_HISTORY_PAGE, MAX_LIST_PAGE } from "../node/common/limits.js";
 import { ArborError } from "../node/common/errors.js";
 import { checkModuleSize, checkValueSize } from "../node/common/bounds.js";
 import { genesisFromJson, type Genesis, type GenesisNode } from "../node/ledger/genesis.js";
@@ -52,6 +55,30 @@ export {
   type TrustedReceipt,
 } from "./types.js";
 
+/** Options of `list`. */
+export interface ListOptions extends CallOptions {
+  /** keys after this one only (the previous page's `next`) */
+  readonly after?: string | undefined;
+  /** 1..1,000 keys per page (default 1,000) */
+  readonly limit?: number;
+  /** ask this node only */
+  readonly node?: number;
+  /** a node answers at this height or later */
+  readonly minHeight?: bigint;
+}
+
+/** Options of `history`. */
+export interface HistoryOptions extends CallOptions {
+  /** where the page starts (the previous page's `next`); default: the newest change */
+  readonly cursor?: HistoryCursor | undefined;
+  /** 1..1,000 changes per page (default 1,000) */
+  readonly limit?: number;
+  /** ask this node only */
+  readonly node?: number;
+  /** a node answers at this height or later */
+  readonly minHeight?: bigint;
+}
+
 export class ArborClient {
   private readonly s: Session;
   private readonly headers: Headers;
@@ -61,6 +88,7 @@ export class ArborClient {
   private readonly writes: Submit;
   private readonly auditor: Audit;
   private readonly complaints: Complaints;
+  private readonly queries: Queries;
   /** The connections, by node id (tests reach them to wrap calls). */
   protected readonly conns: Map<number, NodeConnection>;
 
@@ -78,6 +106,7 @@ export class ArborClient {
     this.writes = new Submit(this.s, this.membership, this.headers, (o) => this.prepare(o));
     this.auditor = new Audit(this.s, this.headers, this.membership);
     this.complaints = new Complaints(this.s, this.reads, this.writes);
+    this.queries = new Queries(this.s, this.headers);
   }
 
   static async connect(opts: ConnectOptions): Promise<ArborClient> {
@@ -193,6 +222,61 @@ export class ArborClient {
   async certifiedHeader(height: bigint, prefer?: number, opts?: CallOptions): Promise<CertifiedHeader> {
     const dl = this.s.deadline(opts, "certifiedHeader");
     return dl.run(this.headers.certifiedWithin(height, prefer, dl));
+  }
+
+  // --- listings and histories -------------------------------------------------------------
+
+  /**
+   * A page of the keys under `prefix` in UTF-8 byte order (at most `limit`, default 1,000), proven
+   * complete against a certified index root: pass the page's `next` as `after` for the next page.
+   * Removed keys are listed with a null value hash (their history stays). `node`: ask that node
+   * only (its failure is the call's); otherwise a node whose page fails verification is left out
+   * and the next is asked.
+   */
+  async list(prefix: string, opts: ListOptions = {}): Promise<ListPage> {
+    const dl = this.s.deadline(opts, "list");
+    return dl.run(this.queries.list(prefix, { ...opts, limit: opts.limit ?? MAX_LIST_PAGE }, dl));
+  }
+
+  /** Every key under `prefix` (removed ones too when `removed`), page by page, each page verified. */
+  async *listAll(prefix: string, opts: ListOptions & { removed?: boolean } = {}): AsyncGenerator<ListedKey> {
+    let after = opts.after;
+    let minHeight = 0n;
+    for (;;) {
+      const page = await this.list(prefix, { ...opts, after, minHeight });
+      for (const e of page.entries) if (e.valueHash !== null || opts.removed) yield e;
+      if (page.done) return;
+      // Pages never go back in height: each is complete at its height, and heights only rise.
+      after = page.next!;
+      minHeight = page.height;
+    }
+  }
+
+  /**
+   * A page of the changes of `key`, newest first (at most `limit`, default 1,000), each chained to
+   * the key's history head in a certified index root: pass the page's `next` as `cursor` for the
+   * older changes. A key never written has an empty history (proven absent).
+   */
+  async history(key: string, opts: HistoryOptions = {}): Promise<HistoryPage> {
+    const dl = this.s.deadline(opts, "history");
+    return dl.run(this.queries.history(key, { ...opts, limit: opts.limit ?? MAX_HISTORY_PAGE }, dl));
+  }
+
+  /** The changes of `key` made in blocks fromHeight..toHeight (inclusive; default: all), newest first. */
+  async *historyAll(
+    key: string,
+    opts: HistoryOptions & { fromHeight?: bigint; toHeight?: bigint } = {},
+  ): AsyncGenerator<KeyVersion> {
+    let cursor = opts.cursor;
+    for (;;) {
+      const page = await this.history(key, { ...opts, cursor });
+      for (const c of page.changes) {
+        if (opts.fromHeight !== undefined && c.height < opts.fromHeight) return;
+        if (opts.toHeight === undefined || c.height <= opts.toHeight) yield c;
+      }
+      if (!page.next) return;
+      cursor = page.next;
+    }
   }
 
   // --- writes -----------------------------------------------------------------------------

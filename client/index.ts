@@ -7,7 +7,11 @@ export {
   type ReadResult,
   type SignedStatement,
   type TrustedReceipt,
+  type ListOptions,
+  type HistoryOptions,
 } from "./client.js";
+export type { ListPage, ListedKey, HistoryPage, KeyVersion } from "./queries.js";
+export type { HistoryCursor } from "../node/store/core/key-history.js";
 export { RequestRejected, VerificationError, UnavailableError } from "./errors.js";
 export type { CallOptions } from "./deadline.js";
 export { SUBMIT_ANSWER_MS, SUBMIT_FALLBACK_MS } from "./admission.js";

@@ -10,6 +10,8 @@ import {
   GenesisRequestSchema,
   GetRequestSchema,
   HeadersRequestSchema,
+  HistoryRequestSchema,
+  ListRequestSchema,
   ReceiptQuerySchema,
   StatusRequestSchema,
   TaggedGetRequestSchema,
@@ -21,6 +23,8 @@ import {
   type GetRequest,
   type HeadersReply,
   type HeadersRequest,
+  type HistoryReply,
+  type ListReply,
   type ReceiptStreamReply,
   type SignedReceipt,
   type StatusReply,
@@ -170,6 +174,34 @@ export class NodeConnection {
   private headerCall(request: HeadersRequest, timeoutMs: number): Promise<HeadersReply> {
     if (!this.headerCalls.hasRoom) return this.call("getHeaders", request, timeoutMs);
     return this.orUnary(this.headerCalls.call(request, timeoutMs), "getHeaders", request, timeoutMs);
+  }
+  /** A page of the keys under a prefix, with its range proof (unverified). */
+  list(
+    prefix: string,
+    opts: { after?: string | undefined; limit: number; minHeight?: bigint },
+    timeoutMs = this.timeoutMs,
+  ): Promise<ListReply> {
+    const request = create(ListRequestSchema, {
+      prefix,
+      limit: opts.limit,
+      minHeight: opts.minHeight ?? 0n,
+      ...(opts.after === undefined ? {} : { after: opts.after }),
+    });
+    return this.call("list", request, timeoutMs);
+  }
+  /** A page of a key's changes, newest first (unverified). */
+  history(
+    key: string,
+    opts: { number: bigint; limit: number; minHeight?: bigint },
+    timeoutMs = this.timeoutMs,
+  ): Promise<HistoryReply> {
+    const request = create(HistoryRequestSchema, {
+      key,
+      number: opts.number,
+      limit: opts.limit,
+      minHeight: opts.minHeight ?? 0n,
+    });
+    return this.call("history", request, timeoutMs);
   }
   /** Misbehaviour this node's consensus witnessed, as COMPLAIN evidence (unverified). */
   evidence(timeoutMs = this.timeoutMs): Promise<EvidenceReply> {

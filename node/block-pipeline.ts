@@ -13,6 +13,7 @@ import type { GenesisNode } from "./ledger/genesis.js";
 import { SCHEDULE_EXTRA_KEY, encodeSchedule, type Membership } from "./membership.js";
 import { codeRecords } from "./code-book-store.js";
 import { indexRecords } from "./index-store.js";
+import type { IndexedChange } from "./ledger/key-index.js";
 import { keyPath } from "./store/core/path.js";
 import type { HeaderCertifier } from "./certifier.js";
 import type { OwnSignature } from "./certification.js";
@@ -61,6 +62,8 @@ export class BlockPipeline {
   private servedView: ServedView;
   private applied: bigint;
   private lastHeaderHash: Uint8Array;
+  /** The newest block's key changes while its batch is being written (queries read them). */
+  private unsaved: readonly IndexedChange[] = [];
   /** The background prune of old receipts and headers; the next commit waits for it. */
   private pruning: Promise<void> = Promise.resolve();
 
@@ -71,6 +74,10 @@ export class BlockPipeline {
     this.servedView = start.view;
     this.applied = d.store.height;
     this.lastHeaderHash = start.lastHeaderHash;
+  }
+
+  get unsavedChanges(): readonly IndexedChange[] {
+    return this.unsaved;
   }
 
   get view(): ServedView {
@@ -100,6 +107,8 @@ export class BlockPipeline {
     if (height <= this.d.store.height) return; // already applied before a restart
     const t0 = performance.now();
     const out = await this.run(height, d);
+    // Set before the waiting reads are let through: until the batch is on disk, they read these.
+    this.unsaved = out.changes;
     const applySeconds = (performance.now() - t0) / 1000;
     this.applied = height;
     const empty = d.requests.length === 0;
@@ -120,7 +129,11 @@ export class BlockPipeline {
       this.d.certifier.headerless(height);
       return;
     }
-    await this.commitSealed(height, d.height, out, sync);
+    try {
+      await this.commitSealed(height, d.height, out, sync);
+    } finally {
+      this.unsaved = [];
+    }
     const commitSeconds = (performance.now() - t0) / 1000;
     this.d.metrics.blockCommitted({ applySeconds, commitSeconds }, out.receipts);
   }

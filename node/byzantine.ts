@@ -12,19 +12,32 @@ import { decodeMessage, encodeMessage, voteSigningBytes } from "./tob/core/index
 import { labelOf, type ProofNode } from "./store/core/proof.js";
 import { decodeProof, encodeProof } from "./store/core/proof-codec.js";
 import { bitAt } from "./store/core/path.js";
+import { Writer } from "./common/codec.js";
+import { proveRange, type SortRange } from "./store/core/index-proof.js";
+import {
+  hashOf,
+  sortKey,
+  writeEntry,
+  type IndexNode,
+  type OrderedIndex,
+} from "./store/core/ordered-index.js";
 
 /**
  * Test-only misbehaviour, for the trust tests. "forge-get-root": GET proofs carry an altered value
  * and the node signs the resulting false root. "double-vote": next to each vote the node signs a
  * conflicting one (withDoubleVote). "stub-records": GET replies carry the node's honest root
  * statement and a valid proof in which the asked records are stubs. "drop-requests": the node admits
- * every valid request and never orders it (a censor). Never set in production.
+ * every valid request and never orders it (a censor). "omit-listed-key": List proofs leave out the
+ * first key of the page. "drop-history-change": History pages leave out their second change. Never
+ * set in production.
  */
 export const BYZANTINE_BEHAVIOURS = [
   "forge-get-root",
   "double-vote",
   "stub-records",
   "drop-requests",
+  "omit-listed-key",
+  "drop-history-change",
 ] as const;
 export type Byzantine = (typeof BYZANTINE_BEHAVIOURS)[number];
 
@@ -83,4 +96,34 @@ export function forgeProof(bytes: Uint8Array): { proof: Uint8Array; root: Uint8A
   };
   const forged = encodeProof(alter(decodeProof(bytes).root));
   return { proof: forged, root: decodeProof(forged).rootLabel };
+}
+
+/**
+ * "omit-listed-key": the honest page's proof with the subtree of the key `hide` given as its hash,
+ * so the proof still hashes to the certified root — the one way to leave a key out that keeps the
+ * root. The client must see that the hash hides part of the page's range.
+ */
+export function proofHidingKey(
+  index: OrderedIndex,
+  range: SortRange,
+  limit: number,
+  hide: string,
+): Uint8Array {
+  const honest = proveRange(index, range, limit);
+  const last = honest.entries[honest.entries.length - 1];
+  const x = honest.done || !last ? range.end : sortKey(last.key) + "\x00";
+  const w = new Writer(honest.proof.length);
+  const walk = (n: IndexNode | null, lo: string | null, hi: string | null): void => {
+    if (!n) return void w.u8(0);
+    const outside =
+      (x !== null && range.start >= x) ||
+      (hi !== null && hi <= range.start) ||
+      (lo !== null && x !== null && lo + "\x00" >= x);
+    if (outside || n.sk === hide) return void w.u8(1).raw(hashOf(n));
+    writeEntry(w.u8(2), n.entry);
+    walk(n.left, lo, n.sk);
+    walk(n.right, n.sk, hi);
+  };
+  walk(index.root, null, null);
+  return w.finish();
 }

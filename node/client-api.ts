@@ -32,7 +32,10 @@ import {
   type ReceiptQuery,
   type ReceiptSubscription,
   type SignedReceipt,
+  type ListRequest,
+  type HistoryRequest,
 } from "../proto/gen/arbor/v1/client_pb.js";
+import type { QueryApi } from "./query-api.js";
 import { grpcError } from "../proto/grpc.js";
 import { bytesEqual, fromHex } from "./common/bytes.js";
 import { ArborError } from "./common/errors.js";
@@ -88,6 +91,8 @@ export interface ClientApiDeps {
   readonly byzantine?: Byzantine;
   /** counts admissions and GET replies (node/metrics.ts) */
   readonly metrics: MetricsHooks;
+  /** listings and key histories */
+  readonly queries: QueryApi;
 }
 
 export class ClientApi {
@@ -163,6 +168,10 @@ export class ClientApi {
         );
       },
       status: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, this.status()),
+      list: (call: grpc.ServerUnaryCall<ListRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
+        this.d.queries.list(call.request, cb),
+      history: (call: grpc.ServerUnaryCall<HistoryRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
+        this.d.queries.history(call.request, cb),
     };
   }
 

@@ -12,6 +12,7 @@
 import { Reader, Writer } from "./common/codec.js";
 import { utf8 } from "./common/bytes.js";
 import { MAX_VALUE_BYTES } from "./common/limits.js";
+import { ArborError } from "./common/errors.js";
 import { genesisChanges, type IndexedChange } from "./ledger/key-index.js";
 import { decodeEntry, encodeEntry, type IndexEntry } from "./store/core/ordered-index.js";
 import type { AppRecord, LevelStore } from "./store/level-store.js";
@@ -86,31 +87,36 @@ export class HistoryReader {
 
   /**
    * The changes `number` down to `number - limit + 1` (at least 1), newest first, and the head
-   * before the oldest of them. The caller checks `number` against the key's entry.
+   * before the oldest of them. `unsaved`: changes of a block whose batch is still being written.
+   * The caller checks `number` against the key's entry.
    */
   async page(
     key: string,
     number: bigint,
     limit: number,
+    unsaved: readonly IndexedChange[] = [],
   ): Promise<{ changes: StoredChange[]; headBefore: Uint8Array }> {
     const oldest = number - BigInt(limit) + 1n > 1n ? number - BigInt(limit) + 1n : 1n;
-    const rows = await this.store.appRange(changeKey(key, oldest), changeKey(key, number + 1n));
-    const changes: StoredChange[] = [];
-    let headBefore: Uint8Array | null = null;
+    const found = new Map<bigint, StoredChange & { headBefore: Uint8Array }>();
     const g = this.genesis.get(key);
-    if (oldest === 1n && g) {
-      changes.push({ change: g.change, value: g.value });
-      headBefore = g.headBefore;
-    }
-    for (const row of rows) {
+    if (oldest === 1n && g) found.set(1n, { headBefore: g.headBefore, change: g.change, value: g.value });
+    for (const row of await this.store.appRange(changeKey(key, oldest), changeKey(key, number + 1n))) {
       const r = new Reader(row.value);
-      const before = r.copy(32, "head before");
+      const headBefore = r.copy(32, "head before");
       const change = r.bytes(MAX_CHANGE_BYTES, "change");
       const value = r.u8() === 1 ? r.bytes(MAX_VALUE_BYTES, "value") : null;
       r.end("stored change");
-      headBefore ??= before;
-      changes.push({ change, value });
+      found.set(new Reader(row.key.subarray(row.key.length - 8)).u64(), { headBefore, change, value });
     }
-    return { changes: changes.reverse(), headBefore: headBefore ?? new Uint8Array(32) };
+    for (const c of unsaved)
+      if (c.key === key && c.number >= oldest && c.number <= number)
+        found.set(c.number, { headBefore: c.headBefore, change: c.change, value: c.value });
+    const changes: StoredChange[] = [];
+    for (let n = number; n >= oldest; n--) {
+      const c = found.get(n);
+      if (!c) throw new ArborError("history/unavailable", `change ${n} of ${key} is not stored on this node`);
+      changes.push({ change: c.change, value: c.value });
+    }
+    return { changes, headBefore: found.get(oldest)!.headBefore };
   }
 }

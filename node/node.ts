@@ -30,7 +30,8 @@ import { signWith, type KeyPair } from "./keys.js";
 import { ReceiptBook } from "./receipts.js";
 import { loadDecidedIds } from "./decided-ids-store.js";
 import { loadCodeBook } from "./code-book-store.js";
-import { loadIndex } from "./index-store.js";
+import { HistoryReader, loadIndex } from "./index-store.js";
+import { QueryApi } from "./query-api.js";
 import { ReceiptStore } from "./receipt-store.js";
 import { failpoint, failpointsArmed } from "./failpoints.js";
 import { HeaderCertifier } from "./certifier.js";
@@ -311,6 +312,14 @@ export class ArborNode {
       closing: () => this.closing,
       byzantine: this.opts.byzantine,
       metrics: this.hooks,
+      queries: new QueryApi({
+        ledger,
+        reads: this.reads,
+        view: () => this.pipeline.view,
+        history: new HistoryReader(this.store, genesisRecords(this.opts.genesis)),
+        unsaved: () => this.pipeline.unsavedChanges,
+        byzantine: this.opts.byzantine,
+      }),
     });
     const server = new grpc.Server(CHANNEL_OPTIONS);
     raiseServerHttp2Limits(server);

@@ -59,7 +59,7 @@ const CLIENT_LAYERS: readonly (readonly string[])[] = [
   ],
   ["session"], // nodes and transport
   ["headers"], // certified headers
-  ["reads"],
+  ["reads", "queries"],
   ["membership"],
   ["prepare", "submit"], // writes and receipts
   ["audit"],

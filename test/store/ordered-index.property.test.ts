@@ -11,6 +11,7 @@ import { compareUtf8, utf8 } from "../../node/common/bytes.js";
 import { ArborError } from "../../node/common/errors.js";
 import { sha256 } from "../../node/common/hash.js";
 import { OrderedIndex, sortKey, type IndexEntry } from "../../node/store/core/ordered-index.js";
+import { proofHidingKey } from "../../node/byzantine.js";
 import { listingRange, proveRange, verifyRange, type SortRange } from "../../node/store/core/index-proof.js";
 import {
   changedEntry,
@@ -141,6 +142,23 @@ test("a proof of another range, of another index, or a false 'done' never verifi
         const short = proveRange(fewer, range, q.limit);
         checkLie(short.proof, root, range, q.limit, short.done, all);
       }
+    }),
+  );
+});
+
+test("a key of the page hidden behind its subtree's hash (the root unchanged) fails verification", () => {
+  fc.assert(
+    fc.property(keys, query, fc.nat(), (ks, q, pick) => {
+      const ix = OrderedIndex.of(ks.map((k) => entryOf(k)));
+      const range = listingRange(q.prefix, q.after);
+      const page = proveRange(ix, range, q.limit);
+      fc.pre(page.entries.length > 0);
+      const hidden = sortKey(page.entries[pick % page.entries.length]!.key);
+      const lie = proofHidingKey(ix, range, q.limit, hidden);
+      assert.throws(
+        () => verifyRange(lie, ix.rootHash(), range, q.limit, page.done),
+        (e: unknown) => e instanceof ArborError && e.code.startsWith("index/"),
+      );
     }),
   );
 });

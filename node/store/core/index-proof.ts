@@ -70,6 +70,12 @@ export function listingRange(prefix: string, after: string | null): SortRange {
   return { start: a !== null && a > p ? a : p, end };
 }
 
+/** The range of exactly one key: its entry's proof is a page of that range (limit 1, done). */
+export function entryRange(key: string): SortRange {
+  const sk = sortKey(key);
+  return { start: sk, end: successor(sk) };
+}
+
 /** True when no key strictly between `lo` and `hi` (null: unbounded) falls in [start, x). */
 function outside(lo: string | null, hi: string | null, start: string, x: string | null): boolean {
   if (x !== null && start >= x) return true;

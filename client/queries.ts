@@ -1,0 +1,208 @@
+// Listings and key histories, verified (docs/protocol.md §15). A page is checked against the index
+// root of the certified header at the height the node answered at (the genesis index at height 0):
+// a listing that leaves a key out, or a history that leaves a change out, fails like a forged value.
+// A node whose answer fails is left out of this client's reads and the page is asked of the next.
+
+import * as grpc from "@grpc/grpc-js";
+import { ArborError } from "../node/common/errors.js";
+import { isWellFormedString, utf8 } from "../node/common/bytes.js";
+import { MAX_HISTORY_PAGE, MAX_KEY_BYTES, MAX_LIST_PAGE, MAX_VALUE_BYTES } from "../node/common/limits.js";
+import { entryRange, listingRange, verifyRange } from "../node/store/core/index-proof.js";
+import { verifyHistoryPage, type HistoryCursor, type KeyChange } from "../node/store/core/key-history.js";
+import { valueHash } from "../node/store/core/label.js";
+import { bytesEqual } from "../node/common/bytes.js";
+import type { IndexEntry } from "../node/store/core/ordered-index.js";
+import type { HistoryReply, ListReply } from "../proto/gen/arbor/v1/client_pb.js";
+import { UnavailableError, VerificationError } from "./errors.js";
+import type { Deadline } from "./deadline.js";
+import { genesisIndexRoot } from "./genesis-root.js";
+import type { Headers } from "./headers.js";
+import type { Session } from "./session.js";
+import { errorText } from "./verify.js";
+
+/** One key of a listing. */
+export interface ListedKey {
+  readonly key: string;
+  /** SHA-256 of its value; null when the key has been removed (removed keys keep their history) */
+  readonly valueHash: Uint8Array | null;
+  /** how many changes it has had */
+  readonly changes: bigint;
+  /** the height of its last change */
+  readonly height: bigint;
+}
+
+export interface ListPage {
+  readonly entries: readonly ListedKey[];
+  /** the height whose certified index root the page was checked against */
+  readonly height: bigint;
+  /** no key under the prefix comes after this page */
+  readonly done: boolean;
+  /** pass as `after` for the next page (null when done) */
+  readonly next: string | null;
+}
+
+/** One change of a key, verified. */
+export interface KeyVersion extends KeyChange {
+  /** its position in the key's history (1 = first) */
+  readonly number: bigint;
+  /** the value it set, when the node that answered keeps it (checked against `valueHash`) */
+  readonly value?: Uint8Array;
+}
+
+export interface HistoryPage {
+  readonly key: string;
+  /** newest first */
+  readonly changes: readonly KeyVersion[];
+  /** the height the history was proven at (its newest change is at or below it) */
+  readonly height: bigint;
+  /** where the next (older) page starts; null when this page reached the key's first change */
+  readonly next: HistoryCursor | null;
+}
+
+function checkText(s: string, what: string): void {
+  if (!isWellFormedString(s) || utf8(s).length > MAX_KEY_BYTES)
+    throw new ArborError(
+      "client/bad-query",
+      `${what} must be well-formed UTF-8 of at most ${MAX_KEY_BYTES} bytes`,
+    );
+}
+
+function checkLimit(limit: number, max: number): void {
+  if (!Number.isInteger(limit) || limit < 1 || limit > max)
+    throw new ArborError("client/bad-limit", `limit must be 1..${max}, not ${limit}`);
+}
+
+/** A node's refusal of a query: its code is the node's (list/…, history/…). */
+function refusal(e: unknown): ArborError | null {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code !== grpc.status.INVALID_ARGUMENT && code !== grpc.status.NOT_FOUND) return null;
+  const text = errorText(e);
+  const m = /^([a-z-]+\/[a-z-]+): /.exec(text);
+  return new ArborError(m ? m[1]! : "client/refused", text);
+}
+
+export class Queries {
+  constructor(
+    private readonly s: Session,
+    private readonly headers: Headers,
+  ) {}
+
+  /** The index root at `height`, certified (the genesis index at height 0). */
+  private async indexRoot(height: bigint, from: number, dl: Deadline): Promise<Uint8Array> {
+    if (height === 0n) return genesisIndexRoot(this.s.genesis);
+    return (await this.headers.certifiedWithin(height, from, dl)).header.indexRoot;
+  }
+
+  /**
+   * Asks `node`, or each node not caught lying in turn, until one answer verifies. A node's
+   * refusal of the query itself (bad limit, bad key) ends the call: every node would refuse it.
+   */
+  private async ask<T>(node: number | undefined, dl: Deadline, one: (id: number) => Promise<T>): Promise<T> {
+    const ids = node !== undefined ? [node] : this.s.liveOrder();
+    let last: unknown = null;
+    for (const id of ids) {
+      try {
+        return await one(id);
+      } catch (e) {
+        const refused = refusal(e);
+        if (refused) throw refused;
+        if (
+          e instanceof ArborError &&
+          !(e instanceof UnavailableError) &&
+          !(e instanceof VerificationError)
+        ) {
+          // The answer did not verify: a lie (or a broken node). Stop asking it.
+          last = new VerificationError(e.code, `node ${id}: ${e.message}`, id);
+          if (node === undefined) this.s.excluded.add(id);
+        } else last = e;
+        if (node !== undefined || dl.expired) break;
+      }
+    }
+    if (last instanceof ArborError) throw last;
+    throw new UnavailableError("client/no-valid-answer", `no node answered the query: ${errorText(last)}`);
+  }
+
+  async list(
+    prefix: string,
+    o: { after?: string | undefined; limit: number; node?: number | undefined; minHeight?: bigint },
+    dl: Deadline,
+  ): Promise<ListPage> {
+    checkText(prefix, "prefix");
+    if (o.after !== undefined) checkText(o.after, "after");
+    checkLimit(o.limit, MAX_LIST_PAGE);
+    const range = listingRange(prefix, o.after ?? null);
+    return this.ask(o.node, dl, async (id) => {
+      const r: ListReply = await this.s
+        .node(id)
+        .list(
+          prefix,
+          { after: o.after, limit: o.limit, minHeight: o.minHeight ?? 0n },
+          dl.cap(this.s.timeoutMs),
+        );
+      const root = await this.indexRoot(r.height, id, dl);
+      const entries = verifyRange(r.proof, root, range, o.limit, r.done).map(listed);
+      return {
+        entries,
+        height: r.height,
+        done: r.done,
+        next: r.done ? null : entries[entries.length - 1]!.key,
+      };
+    });
+  }
+
+  async history(
+    key: string,
+    o: { cursor?: HistoryCursor | undefined; limit: number; node?: number | undefined; minHeight?: bigint },
+    dl: Deadline,
+  ): Promise<HistoryPage> {
+    checkText(key, "key");
+    checkLimit(o.limit, MAX_HISTORY_PAGE);
+    return this.ask(o.node, dl, async (id) => {
+      const r: HistoryReply = await this.s
+        .node(id)
+        .history(
+          key,
+          { number: o.cursor?.number ?? 0n, limit: o.limit, minHeight: o.minHeight ?? 0n },
+          dl.cap(this.s.timeoutMs),
+        );
+      let from = o.cursor;
+      if (!from) {
+        const root = await this.indexRoot(r.height, id, dl);
+        const [entry] = verifyRange(r.entryProof, root, entryRange(key), 1, true);
+        if (!entry) {
+          if (r.changes.length > 0)
+            throw new VerificationError(
+              "client/bad-history",
+              `node ${id} gave changes of a key never written`,
+              id,
+            );
+          return { key, changes: [], height: r.height, next: null };
+        }
+        from = { number: entry.changes, head: entry.head };
+      }
+      const v = verifyHistoryPage(
+        from,
+        r.changes.map((c) => c.change),
+        r.headBefore,
+        o.limit,
+      );
+      const changes = v.changes.map((c, i) => version(c, from.number - BigInt(i), r.changes[i]!.value, id));
+      return { key, changes, height: r.height, next: v.next };
+    });
+  }
+}
+
+function listed(e: IndexEntry): ListedKey {
+  return { key: e.key, valueHash: e.valueHash, changes: e.changes, height: e.height };
+}
+
+function version(c: KeyChange, number: bigint, value: Uint8Array | undefined, node: number): KeyVersion {
+  if (value === undefined) return { ...c, number };
+  if (value.length > MAX_VALUE_BYTES || c.valueHash === null || !bytesEqual(valueHash(value), c.valueHash))
+    throw new VerificationError(
+      "client/bad-history",
+      `node ${node} gave a value its change does not commit to`,
+      node,
+    );
+  return { ...c, number, value };
+}
