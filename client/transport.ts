@@ -11,6 +11,7 @@ import {
   GetRequestSchema,
   HeadersRequestSchema,
   HistoryRequestSchema,
+  ChangesRequestSchema,
   ListRequestSchema,
   ReceiptQuerySchema,
   StatusRequestSchema,
@@ -24,6 +25,7 @@ import {
   type HeadersReply,
   type HeadersRequest,
   type HistoryReply,
+  type ChangesReply,
   type ListReply,
   type ReceiptStreamReply,
   type SignedReceipt,
@@ -202,6 +204,19 @@ export class NodeConnection {
       minHeight: opts.minHeight ?? 0n,
     });
     return this.call("history", request, timeoutMs);
+  }
+  /** The key changes of the blocks from `fromHeight` on (unverified: a follower replays them). */
+  changes(
+    fromHeight: bigint,
+    maxBlocks: number,
+    waitMs = 0,
+    timeoutMs = this.timeoutMs + waitMs,
+  ): Promise<ChangesReply> {
+    return this.call(
+      "getChanges",
+      create(ChangesRequestSchema, { fromHeight, maxBlocks, waitMs }),
+      timeoutMs,
+    );
   }
   /** Misbehaviour this node's consensus witnessed, as COMPLAIN evidence (unverified). */
   evidence(timeoutMs = this.timeoutMs): Promise<EvidenceReply> {

@@ -195,7 +195,7 @@ export class BlockPipeline {
     records.push(...codeRecords(out.modules, out.operations));
     // So are the index and the key histories: a query must never see a change the tree lacks.
     const partition = this.d.store.history.partition;
-    records.push(...indexRecords(out.changes, (k) => partition.holdsKey(keyPath(k))));
+    records.push(...indexRecords(height, out.changes, (k) => partition.holdsKey(keyPath(k))));
     await this.d.store.commit(height, extras, records, sync);
     failpoint("after-commit");
     if (change) {

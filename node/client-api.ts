@@ -34,6 +34,7 @@ import {
   type SignedReceipt,
   type ListRequest,
   type HistoryRequest,
+  type ChangesRequest,
 } from "../proto/gen/arbor/v1/client_pb.js";
 import type { QueryApi } from "./query-api.js";
 import { grpcError } from "../proto/grpc.js";
@@ -172,6 +173,8 @@ export class ClientApi {
         this.d.queries.list(call.request, cb),
       history: (call: grpc.ServerUnaryCall<HistoryRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
         this.d.queries.history(call.request, cb),
+      getChanges: (call: grpc.ServerUnaryCall<ChangesRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
+        this.d.queries.feed(call.request, cb),
     };
   }
 

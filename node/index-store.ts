@@ -4,6 +4,9 @@
 //
 // Application keys (under the store's application prefix):
 //   'e' ‖ utf8(key)                      → the key's index entry (the newest)
+//   'b' ‖ u64 height                     → the block's changes: varint n ‖ n × (string key ‖
+//                                          varint number), in order (written for every block
+//                                          with a header, so the change feed can serve it)
 //   'k' ‖ u16 key length ‖ utf8(key) ‖ u64 number
 //                                        → 32-byte head before ‖ bytes change ‖ u8 kept
 //                                          ‖ [bytes value: the value set, kept when this node's
@@ -11,7 +14,7 @@
 
 import { Reader, Writer } from "./common/codec.js";
 import { utf8 } from "./common/bytes.js";
-import { MAX_VALUE_BYTES } from "./common/limits.js";
+import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "./common/limits.js";
 import { ArborError } from "./common/errors.js";
 import { genesisChanges, type IndexedChange } from "./ledger/key-index.js";
 import { decodeEntry, encodeEntry, type IndexEntry } from "./store/core/ordered-index.js";
@@ -19,6 +22,7 @@ import type { AppRecord, LevelStore } from "./store/level-store.js";
 
 const K_ENTRY = 0x65; // 'e'
 const K_CHANGE = 0x6b; // 'k'
+const K_BLOCK = 0x62; // 'b'
 const MAX_CHANGE_BYTES = 128;
 
 function entryKey(key: string): Uint8Array {
@@ -39,12 +43,22 @@ function changeKey(key: string, number: bigint): Uint8Array {
   return changePrefix(key).u64(number).finish();
 }
 
-/** The records that store a block's changes; `holds` says which keys' values this node keeps. */
+function blockKey(height: bigint): Uint8Array {
+  return new Writer(9).u8(K_BLOCK).u64(height).finish();
+}
+
+/**
+ * The records that store block `height`'s changes; `holds` says which keys' values this node
+ * keeps.
+ */
 export function indexRecords(
+  height: bigint,
   changes: readonly IndexedChange[],
   holds: (key: string) => boolean,
 ): AppRecord[] {
-  const out: AppRecord[] = [];
+  const list = new Writer(16 + changes.length * 24).varint(changes.length);
+  for (const c of changes) list.string(c.key).varint64(c.number);
+  const out: AppRecord[] = [{ key: blockKey(height), value: list.finish() }];
   for (const c of changes) {
     const w = new Writer(64 + c.change.length).raw(c.headBefore).bytes(c.change);
     const kept = c.value !== null && holds(c.key);
@@ -101,12 +115,7 @@ export class HistoryReader {
     const g = this.genesis.get(key);
     if (oldest === 1n && g) found.set(1n, { headBefore: g.headBefore, change: g.change, value: g.value });
     for (const row of await this.store.appRange(changeKey(key, oldest), changeKey(key, number + 1n))) {
-      const r = new Reader(row.value);
-      const headBefore = r.copy(32, "head before");
-      const change = r.bytes(MAX_CHANGE_BYTES, "change");
-      const value = r.u8() === 1 ? r.bytes(MAX_VALUE_BYTES, "value") : null;
-      r.end("stored change");
-      found.set(new Reader(row.key.subarray(row.key.length - 8)).u64(), { headBefore, change, value });
+      found.set(new Reader(row.key.subarray(row.key.length - 8)).u64(), decodeStored(row.value));
     }
     for (const c of unsaved)
       if (c.key === key && c.number >= oldest && c.number <= number)
@@ -119,4 +128,53 @@ export class HistoryReader {
     }
     return { changes, headBefore: found.get(oldest)!.headBefore };
   }
+}
+
+/** One change as the change feed gives it. */
+export interface FeedChange extends StoredChange {
+  readonly key: string;
+  readonly number: bigint;
+}
+
+/**
+ * The changes of the stored blocks from `from` on, block by block, at most `maxBlocks` blocks and
+ * (past the first block) `maxChanges` changes.
+ */
+export async function readBlockChanges(
+  store: LevelStore,
+  from: bigint,
+  maxBlocks: number,
+  maxChanges: number,
+): Promise<{ height: bigint; changes: FeedChange[] }[]> {
+  const rows = await store.appRange(blockKey(from), Uint8Array.of(K_BLOCK + 1), maxBlocks);
+  const out: { height: bigint; changes: FeedChange[] }[] = [];
+  let total = 0;
+  for (const row of rows) {
+    const r = new Reader(row.value);
+    const n = r.varint(Number.MAX_SAFE_INTEGER, "change count");
+    if (out.length > 0 && total + n > maxChanges) break;
+    const refs: { key: string; number: bigint }[] = [];
+    for (let i = 0; i < n; i++)
+      refs.push({ key: r.string(MAX_KEY_BYTES, "key"), number: r.varint64("number") });
+    r.end("block changes");
+    const stored = await store.appGetMany(refs.map((c) => changeKey(c.key, c.number)));
+    const changes = refs.map((c, i) => {
+      const v = stored[i];
+      if (!v) throw new ArborError("changes/unavailable", `change ${c.number} of ${c.key} is not stored`);
+      const { change, value } = decodeStored(v);
+      return { ...c, change, value };
+    });
+    out.push({ height: new Reader(row.key.subarray(1)).u64(), changes });
+    total += n;
+  }
+  return out;
+}
+
+function decodeStored(v: Uint8Array): StoredChange & { headBefore: Uint8Array } {
+  const r = new Reader(v);
+  const headBefore = r.copy(32, "head before");
+  const change = r.bytes(MAX_CHANGE_BYTES, "change");
+  const value = r.u8() === 1 ? r.bytes(MAX_VALUE_BYTES, "value") : null;
+  r.end("stored change");
+  return { headBefore, change, value };
 }

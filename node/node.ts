@@ -317,6 +317,7 @@ export class ArborNode {
         reads: this.reads,
         view: () => this.pipeline.view,
         history: new HistoryReader(this.store, genesisRecords(this.opts.genesis)),
+        store: this.store,
         unsaved: () => this.pipeline.unsavedChanges,
         byzantine: this.opts.byzantine,
       }),

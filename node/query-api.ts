@@ -6,8 +6,11 @@
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import {
+  ChangesReplySchema,
   HistoryReplySchema,
   ListReplySchema,
+  type ChangesReply,
+  type ChangesRequest,
   type HistoryReply,
   type HistoryRequest,
   type ListReply,
@@ -16,12 +19,23 @@ import {
 import { grpcError } from "../proto/grpc.js";
 import { isWellFormedString, utf8 } from "./common/bytes.js";
 import { ArborError } from "./common/errors.js";
-import { MAX_HISTORY_PAGE, MAX_KEY_BYTES, MAX_LIST_PAGE } from "./common/limits.js";
+import {
+  MAX_CHANGE_FEED_BLOCKS,
+  MAX_CHANGE_FEED_CHANGES,
+  MAX_HEADER_WAIT_MS,
+  MAX_HISTORY_PAGE,
+  MAX_KEY_BYTES,
+  MAX_LIST_PAGE,
+} from "./common/limits.js";
+
+/** How often a change-feed request waiting for a block looks again. */
+const FEED_POLL_MS = 50;
 import { entryRange, listingRange, proveRange } from "./store/core/index-proof.js";
 import { sortKey } from "./store/core/ordered-index.js";
 import type { Ledger } from "./ledger/ledger.js";
 import type { IndexedChange } from "./ledger/key-index.js";
-import type { HistoryReader } from "./index-store.js";
+import { readBlockChanges, type HistoryReader } from "./index-store.js";
+import type { LevelStore } from "./store/level-store.js";
 import type { ReadGate } from "./read-gate.js";
 import type { ServedView } from "./block-pipeline.js";
 import { proofHidingKey, type Byzantine } from "./byzantine.js";
@@ -31,6 +45,7 @@ export interface QueryDeps {
   readonly reads: ReadGate;
   readonly view: () => ServedView;
   readonly history: HistoryReader;
+  readonly store: LevelStore;
   /** the changes of the newest block while its batch is being written (else empty) */
   readonly unsaved: () => readonly IndexedChange[];
   /** a Byzantine test behaviour (node/byzantine.ts) */
@@ -92,6 +107,37 @@ export class QueryApi {
     );
   }
 
+  /** The change feed (GetChanges): blocks with a header from a height on, as stored. */
+  feed(req: ChangesRequest, cb: Reply<ChangesReply>): void {
+    const run = async (): Promise<ChangesReply> => {
+      checkLimit(req.maxBlocks, MAX_CHANGE_FEED_BLOCKS, "changes/bad-limit");
+      await waitUntil(() => this.d.store.height >= req.fromHeight, Math.min(req.waitMs, MAX_HEADER_WAIT_MS));
+      const height = this.d.store.height;
+      const blocks = await readBlockChanges(
+        this.d.store,
+        req.fromHeight,
+        req.maxBlocks,
+        MAX_CHANGE_FEED_CHANGES,
+      );
+      return create(ChangesReplySchema, {
+        height,
+        blocks: blocks.map((b) => ({
+          height: b.height,
+          changes: b.changes.map((c) => ({
+            key: c.key,
+            number: c.number,
+            change: c.change,
+            ...(c.value === null ? {} : { value: c.value }),
+          })),
+        })),
+      });
+    };
+    run().then(
+      (r) => cb(null, r),
+      (e) => cb(refusal(e)),
+    );
+  }
+
   private async changes(req: HistoryRequest): Promise<HistoryReply> {
     checkText(req.key, "key", "history/bad-key");
     checkLimit(req.limit, MAX_HISTORY_PAGE, "history/bad-limit");
@@ -123,10 +169,18 @@ export class QueryApi {
   }
 }
 
+/** Waits until `ready()` or `ms` pass, looking every FEED_POLL_MS. */
+async function waitUntil(ready: () => boolean, ms: number): Promise<void> {
+  for (const end = Date.now() + ms; !ready() && Date.now() < end;)
+    await new Promise((r) => setTimeout(r, FEED_POLL_MS));
+}
+
 function refusal(e: unknown): grpc.ServiceError {
   if (!(e instanceof ArborError)) return grpcError(grpc.status.INTERNAL, String(e));
   return grpcError(
-    e.code === "history/unavailable" ? grpc.status.UNAVAILABLE : grpc.status.INVALID_ARGUMENT,
+    e.code === "history/unavailable" || e.code === "changes/unavailable"
+      ? grpc.status.UNAVAILABLE
+      : grpc.status.INVALID_ARGUMENT,
     e.message,
   );
 }

@@ -349,3 +349,7 @@ export const MAX_HISTORY_PAGE = 1_000;
  * exponential in the depth added, so a proof past this bound is refused as malformed.
  */
 export const MAX_INDEX_DEPTH = 256;
+/** Most blocks one GetChanges reply covers. */
+export const MAX_CHANGE_FEED_BLOCKS = 256;
+/** Most key changes one GetChanges reply holds (a single larger block is still given whole). */
+export const MAX_CHANGE_FEED_CHANGES = 4_096;

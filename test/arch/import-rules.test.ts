@@ -56,6 +56,7 @@ const CLIENT_LAYERS: readonly (readonly string[])[] = [
     "light",
     "validator-history",
     "genesis-fetch",
+    "change-follower",
   ],
   ["session"], // nodes and transport
   ["headers"], // certified headers

@@ -77,6 +77,23 @@ test("replacing an entry changes the root, and putting the old one back restores
   );
 });
 
+test("removing keys gives the root of the index that never had them", () => {
+  fc.assert(
+    fc.property(keys, fc.array(fc.nat()), (ks, drops) => {
+      const ix = OrderedIndex.of(ks.map((k) => entryOf(k)));
+      const gone = new Set(drops.map((d) => ks[d % Math.max(1, ks.length)]).filter((k) => k !== undefined));
+      for (const k of gone) ix.remove(k);
+      const fresh = OrderedIndex.of(ks.filter((k) => !gone.has(k)).map((k) => entryOf(k)));
+      assert.deepEqual(ix.rootHash(), fresh.rootHash());
+      assert.equal(ix.size, fresh.size);
+      assert.deepEqual(
+        [...ix.entries()].map((e) => e.key),
+        [...fresh.entries()].map((e) => e.key),
+      );
+    }),
+  );
+});
+
 const query = fc.record({
   prefix: fc.array(alphabet, { maxLength: 2 }).map((cs) => cs.join("")),
   after: fc.option(key, { nil: null }),

@@ -157,6 +157,18 @@ export class OrderedIndex {
     this.count++;
   }
 
+  /**
+   * Takes a key out (the ledger never does: entries stay for their histories). A follower undoes
+   * a block that failed verification with it.
+   */
+  remove(key: string): void {
+    const sk = sortKey(key);
+    if (!this.bySortKey.delete(sk)) return;
+    this.dirtyPath(sk);
+    this.top = removeFrom(this.top, sk);
+    this.count--;
+  }
+
   /** The root hash: what the header commits to. Hashes only what changed since the last call. */
   rootHash(): Uint8Array {
     const h = this.top ? hashOf(this.top) : EMPTY_INDEX_HASH;
@@ -184,6 +196,31 @@ function insert(n: IndexNode | null, node: IndexNode): IndexNode {
   }
   n.right = insert(n.right, node);
   return n.right.prio > n.prio ? rotateLeft(n) : n;
+}
+
+/** Rotates the node `sk` down until it is a leaf's parent of nothing, then drops it. */
+function removeFrom(n: IndexNode | null, sk: string): IndexNode | null {
+  if (!n) return null;
+  n.hash = null;
+  if (sk < n.sk) {
+    n.left = removeFrom(n.left, sk);
+    return n;
+  }
+  if (sk > n.sk) {
+    n.right = removeFrom(n.right, sk);
+    return n;
+  }
+  if (!n.left) return n.right;
+  if (!n.right) return n.left;
+  // The child of higher priority takes its place; the node goes on down the other side.
+  if (n.left.prio > n.right.prio) {
+    const l = rotateRight(n);
+    l.right = removeFrom(l.right, sk);
+    return l;
+  }
+  const r = rotateLeft(n);
+  r.left = removeFrom(r.left, sk);
+  return r;
 }
 
 function rotateRight(n: IndexNode): IndexNode {

@@ -13,7 +13,129 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file arbor/v1/client.proto.
  */
 export const file_arbor_v1_client: GenFile = /*@__PURE__*/
-  fileDesc("ChVhcmJvci92MS9jbGllbnQucHJvdG8SCGFyYm9yLnYxIl4KC0xpc3RSZXF1ZXN0Eg4KBnByZWZpeBgBIAEoCRISCgVhZnRlchgCIAEoCUgAiAEBEg0KBWxpbWl0GAMgASgNEhIKCm1pbl9oZWlnaHQYBCABKARCCAoGX2FmdGVyIjgKCUxpc3RSZXBseRIOCgZoZWlnaHQYASABKAQSDQoFcHJvb2YYAiABKAwSDAoEZG9uZRgDIAEoCCJQCg5IaXN0b3J5UmVxdWVzdBILCgNrZXkYASABKAkSDgoGbnVtYmVyGAIgASgEEg0KBWxpbWl0GAMgASgNEhIKCm1pbl9oZWlnaHQYBCABKAQiPQoNSGlzdG9yeUNoYW5nZRIOCgZjaGFuZ2UYASABKAwSEgoFdmFsdWUYAiABKAxIAIgBAUIICgZfdmFsdWUicgoMSGlzdG9yeVJlcGx5Eg4KBmhlaWdodBgBIAEoBBITCgtlbnRyeV9wcm9vZhgCIAEoDBIoCgdjaGFuZ2VzGAMgAygLMhcuYXJib3IudjEuSGlzdG9yeUNoYW5nZRITCgtoZWFkX2JlZm9yZRgEIAEoDCIQCg5HZW5lc2lzUmVxdWVzdCI2CgxHZW5lc2lzUmVwbHkSFAoMZ2VuZXNpc19qc29uGAEgASgJEhAKCGNoYWluX2lkGAIgASgMImsKCkdldFJlcXVlc3QSDAoEa2V5cxgBIAMoCRITCgtoYXNoZXNfb25seRgCIAEoCBITCgtmb3JfZXhlY3V0ZRgDIAEoCBISCgptaW5faGVpZ2h0GAQgASgEEhEKCWhhc2hfa2V5cxgFIAMoCSI/CghHZXRSZXBseRIRCglzdGF0ZW1lbnQYASABKAwSDQoFcHJvb2YYAiABKAwSEQoJc2lnbmF0dXJlGAMgASgMIkYKEFRhZ2dlZEdldFJlcXVlc3QSCwoDdGFnGAEgASgEEiUKB3JlcXVlc3QYAiABKAsyFC5hcmJvci52MS5HZXRSZXF1ZXN0Il8KDlRhZ2dlZEdldFJlcGx5EgsKA3RhZxgBIAEoBBIhCgVyZXBseRgCIAEoCzISLmFyYm9yLnYxLkdldFJlcGx5EgwKBGNvZGUYAyABKA0SDwoHbWVzc2FnZRgEIAEoCSIhCg5FeGVjdXRlUmVxdWVzdBIPCgdyZXF1ZXN0GAEgASgMIlMKCkV4ZWN1dGVBY2sSEgoKcmVxdWVzdF9pZBgBIAEoDBIQCghhY2NlcHRlZBgCIAEoCBIOCgZyZWFzb24YAyABKAkSDwoHbWVzc2FnZRgEIAEoCSJGCgxSZWNlaXB0UXVlcnkSEgoKcmVxdWVzdF9pZBgBIAEoDBISCgp0aW1lb3V0X21zGAIgASgNEg4KBnNpZ25lZBgDIAEoCCI6ChNSZWNlaXB0U3Vic2NyaXB0aW9uEhMKC3JlcXVlc3RfaWRzGAEgAygMEg4KBnNpZ25lZBgCIAEoCCJjCg1TaWduZWRSZWNlaXB0Eg8KB3JlY2VpcHQYASABKAwSDAoEbm9kZRgCIAEoDRIRCglzaWduYXR1cmUYAyABKAwSEgoKbGVhZl9jb3VudBgEIAEoDRIMCgRwYXRoGAUgAygMInEKElJlY2VpcHRTdHJlYW1SZXBseRIoCgdyZWNlaXB0GAEgASgLMhcuYXJib3IudjEuU2lnbmVkUmVjZWlwdBISCgpyZXF1ZXN0X2lkGAIgASgMEgwKBGNvZGUYAyABKA0SDwoHbWVzc2FnZRgEIAEoCSJ5Cg5IZWFkZXJzUmVxdWVzdBITCgtmcm9tX2hlaWdodBgBIAEoBBIRCgltYXhfY291bnQYAiABKA0SGAoQdHJhbnNpdGlvbnNfb25seRgDIAEoCBIUCgx1bnRpbF9oZWlnaHQYBCABKAQSDwoHd2FpdF9tcxgFIAEoDSI4CgxIZWFkZXJzUmVwbHkSDwoHaGVhZGVycxgBIAMoDBIXCg9uZXh0X3ZhbGlkYXRvcnMYAiADKAwiTgoUVGFnZ2VkSGVhZGVyc1JlcXVlc3QSCwoDdGFnGAEgASgEEikKB3JlcXVlc3QYAiABKAsyGC5hcmJvci52MS5IZWFkZXJzUmVxdWVzdCJnChJUYWdnZWRIZWFkZXJzUmVwbHkSCwoDdGFnGAEgASgEEiUKBXJlcGx5GAIgASgLMhYuYXJib3IudjEuSGVhZGVyc1JlcGx5EgwKBGNvZGUYAyABKA0SDwoHbWVzc2FnZRgEIAEoCSIPCg1TdGF0dXNSZXF1ZXN0IoUDCgtTdGF0dXNSZXBseRIMCgRub2RlGAEgASgNEhIKCnB1YmxpY19rZXkYAiABKAwSDgoGaGVpZ2h0GAMgASgEEhEKCXRpbWVzdGFtcBgEIAEoBBIMCgRyb290GAUgASgMEhAKCHByZWZpeGVzGAYgAygJEhcKD3BlZXJzX2Nvbm5lY3RlZBgHIAEoDRIPCgd2ZXJzaW9uGAggASgJEhQKDGZ1bGxfcmVjb3JkcxgJIAEoBBIRCglzdW1tYXJpZXMYCiABKAQSDQoFc3R1YnMYCyABKAQSEgoKdHJlZV9ub2RlcxgMIAEoBBIVCg1vdXRzaWRlX25vZGVzGA0gASgEEhgKEGNlcnRpZmllZF9oZWlnaHQYDiABKAQSEQoJc3RhdGVtZW50GA8gASgMEhEKCXNpZ25hdHVyZRgQIAEoDBIXCg9jb25zZW5zdXNfZXBvY2gYESABKAQSFwoPY29uc2Vuc3VzX3JvdW5kGBIgASgEEhIKCmxlYWRlcl9rZXkYEyABKAwiEQoPRXZpZGVuY2VSZXF1ZXN0IjsKDUV2aWRlbmNlUmVwbHkSKgoFaXRlbXMYASADKAsyGy5hcmJvci52MS5XaXRuZXNzZWRFdmlkZW5jZSI2ChFXaXRuZXNzZWRFdmlkZW5jZRIPCgdhY2N1c2VkGAEgASgNEhAKCGV2aWRlbmNlGAIgASgMMpkHCgVBcmJvchIvCgNHZXQSFC5hcmJvci52MS5HZXRSZXF1ZXN0GhIuYXJib3IudjEuR2V0UmVwbHkSRQoJR2V0U3RyZWFtEhouYXJib3IudjEuVGFnZ2VkR2V0UmVxdWVzdBoYLmFyYm9yLnYxLlRhZ2dlZEdldFJlcGx5KAEwARI5CgdFeGVjdXRlEhguYXJib3IudjEuRXhlY3V0ZVJlcXVlc3QaFC5hcmJvci52MS5FeGVjdXRlQWNrEkMKDUV4ZWN1dGVTdHJlYW0SGC5hcmJvci52MS5FeGVjdXRlUmVxdWVzdBoULmFyYm9yLnYxLkV4ZWN1dGVBY2soATABEj4KC1dhaXRSZWNlaXB0EhYuYXJib3IudjEuUmVjZWlwdFF1ZXJ5GhcuYXJib3IudjEuU2lnbmVkUmVjZWlwdBJICgxXYWl0UmVjZWlwdHMSFi5hcmJvci52MS5SZWNlaXB0UXVlcnkaHC5hcmJvci52MS5SZWNlaXB0U3RyZWFtUmVwbHkoATABEk0KEVN1YnNjcmliZVJlY2VpcHRzEh0uYXJib3IudjEuUmVjZWlwdFN1YnNjcmlwdGlvbhoXLmFyYm9yLnYxLlNpZ25lZFJlY2VpcHQwARI+CgpHZXRIZWFkZXJzEhguYXJib3IudjEuSGVhZGVyc1JlcXVlc3QaFi5hcmJvci52MS5IZWFkZXJzUmVwbHkSVAoQR2V0SGVhZGVyc1N0cmVhbRIeLmFyYm9yLnYxLlRhZ2dlZEhlYWRlcnNSZXF1ZXN0GhwuYXJib3IudjEuVGFnZ2VkSGVhZGVyc1JlcGx5KAEwARI4CgZTdGF0dXMSFy5hcmJvci52MS5TdGF0dXNSZXF1ZXN0GhUuYXJib3IudjEuU3RhdHVzUmVwbHkSOwoHR2VuZXNpcxIYLmFyYm9yLnYxLkdlbmVzaXNSZXF1ZXN0GhYuYXJib3IudjEuR2VuZXNpc1JlcGx5EkEKC0dldEV2aWRlbmNlEhkuYXJib3IudjEuRXZpZGVuY2VSZXF1ZXN0GhcuYXJib3IudjEuRXZpZGVuY2VSZXBseRIyCgRMaXN0EhUuYXJib3IudjEuTGlzdFJlcXVlc3QaEy5hcmJvci52MS5MaXN0UmVwbHkSOwoHSGlzdG9yeRIYLmFyYm9yLnYxLkhpc3RvcnlSZXF1ZXN0GhYuYXJib3IudjEuSGlzdG9yeVJlcGx5YgZwcm90bzM");
+  fileDesc("ChVhcmJvci92MS9jbGllbnQucHJvdG8SCGFyYm9yLnYxIkoKDkNoYW5nZXNSZXF1ZXN0EhMKC2Zyb21faGVpZ2h0GAEgASgEEhIKCm1heF9ibG9ja3MYAiABKA0SDwoHd2FpdF9tcxgDIAEoDSJXCgpGZWVkQ2hhbmdlEgsKA2tleRgBIAEoCRIOCgZudW1iZXIYAiABKAQSDgoGY2hhbmdlGAMgASgMEhIKBXZhbHVlGAQgASgMSACIAQFCCAoGX3ZhbHVlIkUKDEJsb2NrQ2hhbmdlcxIOCgZoZWlnaHQYASABKAQSJQoHY2hhbmdlcxgCIAMoCzIULmFyYm9yLnYxLkZlZWRDaGFuZ2UiRgoMQ2hhbmdlc1JlcGx5EiYKBmJsb2NrcxgBIAMoCzIWLmFyYm9yLnYxLkJsb2NrQ2hhbmdlcxIOCgZoZWlnaHQYAiABKAQiXgoLTGlzdFJlcXVlc3QSDgoGcHJlZml4GAEgASgJEhIKBWFmdGVyGAIgASgJSACIAQESDQoFbGltaXQYAyABKA0SEgoKbWluX2hlaWdodBgEIAEoBEIICgZfYWZ0ZXIiOAoJTGlzdFJlcGx5Eg4KBmhlaWdodBgBIAEoBBINCgVwcm9vZhgCIAEoDBIMCgRkb25lGAMgASgIIlAKDkhpc3RvcnlSZXF1ZXN0EgsKA2tleRgBIAEoCRIOCgZudW1iZXIYAiABKAQSDQoFbGltaXQYAyABKA0SEgoKbWluX2hlaWdodBgEIAEoBCI9Cg1IaXN0b3J5Q2hhbmdlEg4KBmNoYW5nZRgBIAEoDBISCgV2YWx1ZRgCIAEoDEgAiAEBQggKBl92YWx1ZSJyCgxIaXN0b3J5UmVwbHkSDgoGaGVpZ2h0GAEgASgEEhMKC2VudHJ5X3Byb29mGAIgASgMEigKB2NoYW5nZXMYAyADKAsyFy5hcmJvci52MS5IaXN0b3J5Q2hhbmdlEhMKC2hlYWRfYmVmb3JlGAQgASgMIhAKDkdlbmVzaXNSZXF1ZXN0IjYKDEdlbmVzaXNSZXBseRIUCgxnZW5lc2lzX2pzb24YASABKAkSEAoIY2hhaW5faWQYAiABKAwiawoKR2V0UmVxdWVzdBIMCgRrZXlzGAEgAygJEhMKC2hhc2hlc19vbmx5GAIgASgIEhMKC2Zvcl9leGVjdXRlGAMgASgIEhIKCm1pbl9oZWlnaHQYBCABKAQSEQoJaGFzaF9rZXlzGAUgAygJIj8KCEdldFJlcGx5EhEKCXN0YXRlbWVudBgBIAEoDBINCgVwcm9vZhgCIAEoDBIRCglzaWduYXR1cmUYAyABKAwiRgoQVGFnZ2VkR2V0UmVxdWVzdBILCgN0YWcYASABKAQSJQoHcmVxdWVzdBgCIAEoCzIULmFyYm9yLnYxLkdldFJlcXVlc3QiXwoOVGFnZ2VkR2V0UmVwbHkSCwoDdGFnGAEgASgEEiEKBXJlcGx5GAIgASgLMhIuYXJib3IudjEuR2V0UmVwbHkSDAoEY29kZRgDIAEoDRIPCgdtZXNzYWdlGAQgASgJIiEKDkV4ZWN1dGVSZXF1ZXN0Eg8KB3JlcXVlc3QYASABKAwiUwoKRXhlY3V0ZUFjaxISCgpyZXF1ZXN0X2lkGAEgASgMEhAKCGFjY2VwdGVkGAIgASgIEg4KBnJlYXNvbhgDIAEoCRIPCgdtZXNzYWdlGAQgASgJIkYKDFJlY2VpcHRRdWVyeRISCgpyZXF1ZXN0X2lkGAEgASgMEhIKCnRpbWVvdXRfbXMYAiABKA0SDgoGc2lnbmVkGAMgASgIIjoKE1JlY2VpcHRTdWJzY3JpcHRpb24SEwoLcmVxdWVzdF9pZHMYASADKAwSDgoGc2lnbmVkGAIgASgIImMKDVNpZ25lZFJlY2VpcHQSDwoHcmVjZWlwdBgBIAEoDBIMCgRub2RlGAIgASgNEhEKCXNpZ25hdHVyZRgDIAEoDBISCgpsZWFmX2NvdW50GAQgASgNEgwKBHBhdGgYBSADKAwicQoSUmVjZWlwdFN0cmVhbVJlcGx5EigKB3JlY2VpcHQYASABKAsyFy5hcmJvci52MS5TaWduZWRSZWNlaXB0EhIKCnJlcXVlc3RfaWQYAiABKAwSDAoEY29kZRgDIAEoDRIPCgdtZXNzYWdlGAQgASgJInkKDkhlYWRlcnNSZXF1ZXN0EhMKC2Zyb21faGVpZ2h0GAEgASgEEhEKCW1heF9jb3VudBgCIAEoDRIYChB0cmFuc2l0aW9uc19vbmx5GAMgASgIEhQKDHVudGlsX2hlaWdodBgEIAEoBBIPCgd3YWl0X21zGAUgASgNIjgKDEhlYWRlcnNSZXBseRIPCgdoZWFkZXJzGAEgAygMEhcKD25leHRfdmFsaWRhdG9ycxgCIAMoDCJOChRUYWdnZWRIZWFkZXJzUmVxdWVzdBILCgN0YWcYASABKAQSKQoHcmVxdWVzdBgCIAEoCzIYLmFyYm9yLnYxLkhlYWRlcnNSZXF1ZXN0ImcKElRhZ2dlZEhlYWRlcnNSZXBseRILCgN0YWcYASABKAQSJQoFcmVwbHkYAiABKAsyFi5hcmJvci52MS5IZWFkZXJzUmVwbHkSDAoEY29kZRgDIAEoDRIPCgdtZXNzYWdlGAQgASgJIg8KDVN0YXR1c1JlcXVlc3QihQMKC1N0YXR1c1JlcGx5EgwKBG5vZGUYASABKA0SEgoKcHVibGljX2tleRgCIAEoDBIOCgZoZWlnaHQYAyABKAQSEQoJdGltZXN0YW1wGAQgASgEEgwKBHJvb3QYBSABKAwSEAoIcHJlZml4ZXMYBiADKAkSFwoPcGVlcnNfY29ubmVjdGVkGAcgASgNEg8KB3ZlcnNpb24YCCABKAkSFAoMZnVsbF9yZWNvcmRzGAkgASgEEhEKCXN1bW1hcmllcxgKIAEoBBINCgVzdHVicxgLIAEoBBISCgp0cmVlX25vZGVzGAwgASgEEhUKDW91dHNpZGVfbm9kZXMYDSABKAQSGAoQY2VydGlmaWVkX2hlaWdodBgOIAEoBBIRCglzdGF0ZW1lbnQYDyABKAwSEQoJc2lnbmF0dXJlGBAgASgMEhcKD2NvbnNlbnN1c19lcG9jaBgRIAEoBBIXCg9jb25zZW5zdXNfcm91bmQYEiABKAQSEgoKbGVhZGVyX2tleRgTIAEoDCIRCg9FdmlkZW5jZVJlcXVlc3QiOwoNRXZpZGVuY2VSZXBseRIqCgVpdGVtcxgBIAMoCzIbLmFyYm9yLnYxLldpdG5lc3NlZEV2aWRlbmNlIjYKEVdpdG5lc3NlZEV2aWRlbmNlEg8KB2FjY3VzZWQYASABKA0SEAoIZXZpZGVuY2UYAiABKAwy2QcKBUFyYm9yEi8KA0dldBIULmFyYm9yLnYxLkdldFJlcXVlc3QaEi5hcmJvci52MS5HZXRSZXBseRJFCglHZXRTdHJlYW0SGi5hcmJvci52MS5UYWdnZWRHZXRSZXF1ZXN0GhguYXJib3IudjEuVGFnZ2VkR2V0UmVwbHkoATABEjkKB0V4ZWN1dGUSGC5hcmJvci52MS5FeGVjdXRlUmVxdWVzdBoULmFyYm9yLnYxLkV4ZWN1dGVBY2sSQwoNRXhlY3V0ZVN0cmVhbRIYLmFyYm9yLnYxLkV4ZWN1dGVSZXF1ZXN0GhQuYXJib3IudjEuRXhlY3V0ZUFjaygBMAESPgoLV2FpdFJlY2VpcHQSFi5hcmJvci52MS5SZWNlaXB0UXVlcnkaFy5hcmJvci52MS5TaWduZWRSZWNlaXB0EkgKDFdhaXRSZWNlaXB0cxIWLmFyYm9yLnYxLlJlY2VpcHRRdWVyeRocLmFyYm9yLnYxLlJlY2VpcHRTdHJlYW1SZXBseSgBMAESTQoRU3Vic2NyaWJlUmVjZWlwdHMSHS5hcmJvci52MS5SZWNlaXB0U3Vic2NyaXB0aW9uGhcuYXJib3IudjEuU2lnbmVkUmVjZWlwdDABEj4KCkdldEhlYWRlcnMSGC5hcmJvci52MS5IZWFkZXJzUmVxdWVzdBoWLmFyYm9yLnYxLkhlYWRlcnNSZXBseRJUChBHZXRIZWFkZXJzU3RyZWFtEh4uYXJib3IudjEuVGFnZ2VkSGVhZGVyc1JlcXVlc3QaHC5hcmJvci52MS5UYWdnZWRIZWFkZXJzUmVwbHkoATABEjgKBlN0YXR1cxIXLmFyYm9yLnYxLlN0YXR1c1JlcXVlc3QaFS5hcmJvci52MS5TdGF0dXNSZXBseRI7CgdHZW5lc2lzEhguYXJib3IudjEuR2VuZXNpc1JlcXVlc3QaFi5hcmJvci52MS5HZW5lc2lzUmVwbHkSQQoLR2V0RXZpZGVuY2USGS5hcmJvci52MS5FdmlkZW5jZVJlcXVlc3QaFy5hcmJvci52MS5FdmlkZW5jZVJlcGx5EjIKBExpc3QSFS5hcmJvci52MS5MaXN0UmVxdWVzdBoTLmFyYm9yLnYxLkxpc3RSZXBseRI7CgdIaXN0b3J5EhguYXJib3IudjEuSGlzdG9yeVJlcXVlc3QaFi5hcmJvci52MS5IaXN0b3J5UmVwbHkSPgoKR2V0Q2hhbmdlcxIYLmFyYm9yLnYxLkNoYW5nZXNSZXF1ZXN0GhYuYXJib3IudjEuQ2hhbmdlc1JlcGx5YgZwcm90bzM");
+
+/**
+ * @generated from message arbor.v1.ChangesRequest
+ */
+export type ChangesRequest = Message<"arbor.v1.ChangesRequest"> & {
+  /**
+   * The first height wanted (blocks below it are skipped).
+   *
+   * @generated from field: uint64 from_height = 1;
+   */
+  fromHeight: bigint;
+
+  /**
+   * 1..MAX_CHANGE_FEED_BLOCKS (256) blocks; the reply may hold fewer (up to the node's height,
+   * and at most MAX_CHANGE_FEED_CHANGES changes unless one block alone has more).
+   *
+   * @generated from field: uint32 max_blocks = 2;
+   */
+  maxBlocks: number;
+
+  /**
+   * Wait up to this long (at most MAX_HEADER_WAIT_MS) for a block at from_height or above.
+   *
+   * @generated from field: uint32 wait_ms = 3;
+   */
+  waitMs: number;
+};
+
+/**
+ * Describes the message arbor.v1.ChangesRequest.
+ * Use `create(ChangesRequestSchema)` to create a new message.
+ */
+export const ChangesRequestSchema: GenMessage<ChangesRequest> = /*@__PURE__*/
+  messageDesc(file_arbor_v1_client, 0);
+
+/**
+ * @generated from message arbor.v1.FeedChange
+ */
+export type FeedChange = Message<"arbor.v1.FeedChange"> & {
+  /**
+   * @generated from field: string key = 1;
+   */
+  key: string;
+
+  /**
+   * The change's number in the key's history (1 = first).
+   *
+   * @generated from field: uint64 number = 2;
+   */
+  number: bigint;
+
+  /**
+   * The canonical change (docs/protocol.md §15).
+   *
+   * @generated from field: bytes change = 3;
+   */
+  change: Uint8Array;
+
+  /**
+   * The value it set, when this node keeps it.
+   *
+   * @generated from field: optional bytes value = 4;
+   */
+  value?: Uint8Array | undefined;
+};
+
+/**
+ * Describes the message arbor.v1.FeedChange.
+ * Use `create(FeedChangeSchema)` to create a new message.
+ */
+export const FeedChangeSchema: GenMessage<FeedChange> = /*@__PURE__*/
+  messageDesc(file_arbor_v1_client, 1);
+
+/**
+ * @generated from message arbor.v1.BlockChanges
+ */
+export type BlockChanges = Message<"arbor.v1.BlockChanges"> & {
+  /**
+   * @generated from field: uint64 height = 1;
+   */
+  height: bigint;
+
+  /**
+   * In the order the block made them.
+   *
+   * @generated from field: repeated arbor.v1.FeedChange changes = 2;
+   */
+  changes: FeedChange[];
+};
+
+/**
+ * Describes the message arbor.v1.BlockChanges.
+ * Use `create(BlockChangesSchema)` to create a new message.
+ */
+export const BlockChangesSchema: GenMessage<BlockChanges> = /*@__PURE__*/
+  messageDesc(file_arbor_v1_client, 2);
+
+/**
+ * @generated from message arbor.v1.ChangesReply
+ */
+export type ChangesReply = Message<"arbor.v1.ChangesReply"> & {
+  /**
+   * Ascending heights, each a block with a header; none when the node has none at from_height or above yet.
+   *
+   * @generated from field: repeated arbor.v1.BlockChanges blocks = 1;
+   */
+  blocks: BlockChanges[];
+
+  /**
+   * The node's height when it answered.
+   *
+   * @generated from field: uint64 height = 2;
+   */
+  height: bigint;
+};
+
+/**
+ * Describes the message arbor.v1.ChangesReply.
+ * Use `create(ChangesReplySchema)` to create a new message.
+ */
+export const ChangesReplySchema: GenMessage<ChangesReply> = /*@__PURE__*/
+  messageDesc(file_arbor_v1_client, 3);
 
 /**
  * @generated from message arbor.v1.ListRequest
@@ -53,7 +175,7 @@ export type ListRequest = Message<"arbor.v1.ListRequest"> & {
  * Use `create(ListRequestSchema)` to create a new message.
  */
 export const ListRequestSchema: GenMessage<ListRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 0);
+  messageDesc(file_arbor_v1_client, 4);
 
 /**
  * @generated from message arbor.v1.ListReply
@@ -86,7 +208,7 @@ export type ListReply = Message<"arbor.v1.ListReply"> & {
  * Use `create(ListReplySchema)` to create a new message.
  */
 export const ListReplySchema: GenMessage<ListReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 1);
+  messageDesc(file_arbor_v1_client, 5);
 
 /**
  * @generated from message arbor.v1.HistoryRequest
@@ -124,7 +246,7 @@ export type HistoryRequest = Message<"arbor.v1.HistoryRequest"> & {
  * Use `create(HistoryRequestSchema)` to create a new message.
  */
 export const HistoryRequestSchema: GenMessage<HistoryRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 2);
+  messageDesc(file_arbor_v1_client, 6);
 
 /**
  * @generated from message arbor.v1.HistoryChange
@@ -150,7 +272,7 @@ export type HistoryChange = Message<"arbor.v1.HistoryChange"> & {
  * Use `create(HistoryChangeSchema)` to create a new message.
  */
 export const HistoryChangeSchema: GenMessage<HistoryChange> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 3);
+  messageDesc(file_arbor_v1_client, 7);
 
 /**
  * @generated from message arbor.v1.HistoryReply
@@ -191,7 +313,7 @@ export type HistoryReply = Message<"arbor.v1.HistoryReply"> & {
  * Use `create(HistoryReplySchema)` to create a new message.
  */
 export const HistoryReplySchema: GenMessage<HistoryReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 4);
+  messageDesc(file_arbor_v1_client, 8);
 
 /**
  * @generated from message arbor.v1.GenesisRequest
@@ -204,7 +326,7 @@ export type GenesisRequest = Message<"arbor.v1.GenesisRequest"> & {
  * Use `create(GenesisRequestSchema)` to create a new message.
  */
 export const GenesisRequestSchema: GenMessage<GenesisRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 5);
+  messageDesc(file_arbor_v1_client, 9);
 
 /**
  * @generated from message arbor.v1.GenesisReply
@@ -231,7 +353,7 @@ export type GenesisReply = Message<"arbor.v1.GenesisReply"> & {
  * Use `create(GenesisReplySchema)` to create a new message.
  */
 export const GenesisReplySchema: GenMessage<GenesisReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 6);
+  messageDesc(file_arbor_v1_client, 10);
 
 /**
  * @generated from message arbor.v1.GetRequest
@@ -283,7 +405,7 @@ export type GetRequest = Message<"arbor.v1.GetRequest"> & {
  * Use `create(GetRequestSchema)` to create a new message.
  */
 export const GetRequestSchema: GenMessage<GetRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 7);
+  messageDesc(file_arbor_v1_client, 11);
 
 /**
  * @generated from message arbor.v1.GetReply
@@ -319,7 +441,7 @@ export type GetReply = Message<"arbor.v1.GetReply"> & {
  * Use `create(GetReplySchema)` to create a new message.
  */
 export const GetReplySchema: GenMessage<GetReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 8);
+  messageDesc(file_arbor_v1_client, 12);
 
 /**
  * @generated from message arbor.v1.TaggedGetRequest
@@ -341,7 +463,7 @@ export type TaggedGetRequest = Message<"arbor.v1.TaggedGetRequest"> & {
  * Use `create(TaggedGetRequestSchema)` to create a new message.
  */
 export const TaggedGetRequestSchema: GenMessage<TaggedGetRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 9);
+  messageDesc(file_arbor_v1_client, 13);
 
 /**
  * @generated from message arbor.v1.TaggedGetReply
@@ -377,7 +499,7 @@ export type TaggedGetReply = Message<"arbor.v1.TaggedGetReply"> & {
  * Use `create(TaggedGetReplySchema)` to create a new message.
  */
 export const TaggedGetReplySchema: GenMessage<TaggedGetReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 10);
+  messageDesc(file_arbor_v1_client, 14);
 
 /**
  * @generated from message arbor.v1.ExecuteRequest
@@ -396,7 +518,7 @@ export type ExecuteRequest = Message<"arbor.v1.ExecuteRequest"> & {
  * Use `create(ExecuteRequestSchema)` to create a new message.
  */
 export const ExecuteRequestSchema: GenMessage<ExecuteRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 11);
+  messageDesc(file_arbor_v1_client, 15);
 
 /**
  * @generated from message arbor.v1.ExecuteAck
@@ -435,7 +557,7 @@ export type ExecuteAck = Message<"arbor.v1.ExecuteAck"> & {
  * Use `create(ExecuteAckSchema)` to create a new message.
  */
 export const ExecuteAckSchema: GenMessage<ExecuteAck> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 12);
+  messageDesc(file_arbor_v1_client, 16);
 
 /**
  * @generated from message arbor.v1.ReceiptQuery
@@ -467,7 +589,7 @@ export type ReceiptQuery = Message<"arbor.v1.ReceiptQuery"> & {
  * Use `create(ReceiptQuerySchema)` to create a new message.
  */
 export const ReceiptQuerySchema: GenMessage<ReceiptQuery> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 13);
+  messageDesc(file_arbor_v1_client, 17);
 
 /**
  * @generated from message arbor.v1.ReceiptSubscription
@@ -491,7 +613,7 @@ export type ReceiptSubscription = Message<"arbor.v1.ReceiptSubscription"> & {
  * Use `create(ReceiptSubscriptionSchema)` to create a new message.
  */
 export const ReceiptSubscriptionSchema: GenMessage<ReceiptSubscription> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 14);
+  messageDesc(file_arbor_v1_client, 18);
 
 /**
  * @generated from message arbor.v1.SignedReceipt
@@ -536,7 +658,7 @@ export type SignedReceipt = Message<"arbor.v1.SignedReceipt"> & {
  * Use `create(SignedReceiptSchema)` to create a new message.
  */
 export const SignedReceiptSchema: GenMessage<SignedReceipt> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 15);
+  messageDesc(file_arbor_v1_client, 19);
 
 /**
  * @generated from message arbor.v1.ReceiptStreamReply
@@ -576,7 +698,7 @@ export type ReceiptStreamReply = Message<"arbor.v1.ReceiptStreamReply"> & {
  * Use `create(ReceiptStreamReplySchema)` to create a new message.
  */
 export const ReceiptStreamReplySchema: GenMessage<ReceiptStreamReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 16);
+  messageDesc(file_arbor_v1_client, 20);
 
 /**
  * @generated from message arbor.v1.HeadersRequest
@@ -626,7 +748,7 @@ export type HeadersRequest = Message<"arbor.v1.HeadersRequest"> & {
  * Use `create(HeadersRequestSchema)` to create a new message.
  */
 export const HeadersRequestSchema: GenMessage<HeadersRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 17);
+  messageDesc(file_arbor_v1_client, 21);
 
 /**
  * @generated from message arbor.v1.HeadersReply
@@ -655,7 +777,7 @@ export type HeadersReply = Message<"arbor.v1.HeadersReply"> & {
  * Use `create(HeadersReplySchema)` to create a new message.
  */
 export const HeadersReplySchema: GenMessage<HeadersReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 18);
+  messageDesc(file_arbor_v1_client, 22);
 
 /**
  * @generated from message arbor.v1.TaggedHeadersRequest
@@ -677,7 +799,7 @@ export type TaggedHeadersRequest = Message<"arbor.v1.TaggedHeadersRequest"> & {
  * Use `create(TaggedHeadersRequestSchema)` to create a new message.
  */
 export const TaggedHeadersRequestSchema: GenMessage<TaggedHeadersRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 19);
+  messageDesc(file_arbor_v1_client, 23);
 
 /**
  * @generated from message arbor.v1.TaggedHeadersReply
@@ -713,7 +835,7 @@ export type TaggedHeadersReply = Message<"arbor.v1.TaggedHeadersReply"> & {
  * Use `create(TaggedHeadersReplySchema)` to create a new message.
  */
 export const TaggedHeadersReplySchema: GenMessage<TaggedHeadersReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 20);
+  messageDesc(file_arbor_v1_client, 24);
 
 /**
  * @generated from message arbor.v1.StatusRequest
@@ -726,7 +848,7 @@ export type StatusRequest = Message<"arbor.v1.StatusRequest"> & {
  * Use `create(StatusRequestSchema)` to create a new message.
  */
 export const StatusRequestSchema: GenMessage<StatusRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 21);
+  messageDesc(file_arbor_v1_client, 25);
 
 /**
  * @generated from message arbor.v1.StatusReply
@@ -848,7 +970,7 @@ export type StatusReply = Message<"arbor.v1.StatusReply"> & {
  * Use `create(StatusReplySchema)` to create a new message.
  */
 export const StatusReplySchema: GenMessage<StatusReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 22);
+  messageDesc(file_arbor_v1_client, 26);
 
 /**
  * @generated from message arbor.v1.EvidenceRequest
@@ -861,7 +983,7 @@ export type EvidenceRequest = Message<"arbor.v1.EvidenceRequest"> & {
  * Use `create(EvidenceRequestSchema)` to create a new message.
  */
 export const EvidenceRequestSchema: GenMessage<EvidenceRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 23);
+  messageDesc(file_arbor_v1_client, 27);
 
 /**
  * @generated from message arbor.v1.EvidenceReply
@@ -878,7 +1000,7 @@ export type EvidenceReply = Message<"arbor.v1.EvidenceReply"> & {
  * Use `create(EvidenceReplySchema)` to create a new message.
  */
 export const EvidenceReplySchema: GenMessage<EvidenceReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 24);
+  messageDesc(file_arbor_v1_client, 28);
 
 /**
  * @generated from message arbor.v1.WitnessedEvidence
@@ -904,7 +1026,7 @@ export type WitnessedEvidence = Message<"arbor.v1.WitnessedEvidence"> & {
  * Use `create(WitnessedEvidenceSchema)` to create a new message.
  */
 export const WitnessedEvidenceSchema: GenMessage<WitnessedEvidence> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 25);
+  messageDesc(file_arbor_v1_client, 29);
 
 /**
  * @generated from service arbor.v1.Arbor
@@ -1070,6 +1192,19 @@ export const Arbor: GenService<{
     methodKind: "unary";
     input: typeof HistoryRequestSchema;
     output: typeof HistoryReplySchema;
+  },
+  /**
+   * The key changes of the blocks from a height on, in order, for followers such as `arbor index`
+   * (docs/protocol.md §15): only blocks with a header are given, and a follower that replays the
+   * changes on the genesis index must reach each block's certified index root. Values come with
+   * the changes of keys this node's partition holds. Refusals: INVALID_ARGUMENT changes/bad-limit.
+   *
+   * @generated from rpc arbor.v1.Arbor.GetChanges
+   */
+  getChanges: {
+    methodKind: "unary";
+    input: typeof ChangesRequestSchema;
+    output: typeof ChangesReplySchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_arbor_v1_client, 0);
