@@ -7,6 +7,7 @@ import { genesisVector } from "./genesis.js";
 import { requestVector } from "./request.js";
 import { consensusVector } from "./consensus.js";
 import { peerVector } from "./peer.js";
+import { indexVector } from "./index.js";
 
 export const VECTORS_DIR = "docs/vectors";
 
@@ -22,6 +23,7 @@ export function buildVectors(): Record<string, Record<string, unknown>> {
     "request.json": request,
     "consensus.json": consensusVector(execute),
     "peer.json": peerVector(),
+    "index.json": indexVector(),
   };
 }
 

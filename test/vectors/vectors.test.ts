@@ -27,6 +27,7 @@ import { judgeEvidence } from "./evidence.js";
 import { judgeRequest } from "./request.js";
 import { judgeConsensus } from "./consensus.js";
 import { judgeHello } from "./peer.js";
+import { judgeHistory, judgeListing } from "./index.js";
 
 // Vector files are read as plain JSON: the test checks their fields against the code.
 type Json = Record<string, any>;
@@ -171,4 +172,29 @@ test("vectors: the peer handshake verifies; mutations are refused", () => {
   const v = read("peer.json");
   assert.equal(judgeHello(fromHex(v.hello)), "ok");
   for (const m of v.mutations) assert.equal(judgeHello(fromHex(m.hello)), m.refused, m.what);
+});
+
+test("vectors: index.json's pages verify to their keys; its mutations are refused", () => {
+  const v = read("index.json");
+  const root = fromHex(v.root);
+  const range = (r: Json) => ({
+    start: String.fromCharCode(...fromHex(r.start)),
+    end: r.end === null ? null : String.fromCharCode(...fromHex(r.end)),
+  });
+  for (const p of v.pages)
+    assert.equal(
+      judgeListing(fromHex(p.proof), root, range(p.range), p.limit, p.done),
+      `ok: ${p.keys.join(",")}`,
+    );
+  for (const e of v.entryProofs) {
+    const got = judgeListing(fromHex(e.proof), root, range(e.range), 1, true);
+    assert.equal(got, e.key === "nope" ? "ok: " : `ok: ${e.key}`);
+  }
+  for (const m of v.listingMutations)
+    assert.ok(!m.refusedWith.startsWith("ok"), `${m.what}: ${m.refusedWith}`);
+  const h = v.history.page;
+  const from = { number: BigInt(h.from.number), head: fromHex(h.from.head) };
+  assert.equal(judgeHistory(from, h.changes.map(fromHex), fromHex(h.headBefore), h.limit), "ok: 2");
+  for (const m of v.history.mutations)
+    assert.ok(!m.refusedWith.startsWith("ok"), `${m.what}: ${m.refusedWith}`);
 });
