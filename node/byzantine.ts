@@ -17,7 +17,7 @@ import { proveRange, type SortRange } from "./store/core/index-proof.js";
 import {
   hashOf,
   sortKey,
-  writeEntry,
+  nodeEntryBytes,
   type IndexNode,
   type OrderedIndex,
 } from "./store/core/ordered-index.js";
@@ -120,7 +120,7 @@ export function proofHidingKey(
       (hi !== null && hi <= range.start) ||
       (lo !== null && x !== null && lo + "\x00" >= x);
     if (outside || n.sk === hide) return void w.u8(1).raw(hashOf(n));
-    writeEntry(w.u8(2), n.entry);
+    w.u8(2).raw(nodeEntryBytes(n));
     walk(n.left, lo, n.sk);
     walk(n.right, n.sk, hi);
   };

@@ -13,7 +13,13 @@ import {
   type SortRange,
 } from "../../node/store/core/index-proof.js";
 import { verifyHistoryPage, type HistoryCursor } from "../../node/store/core/key-history.js";
-import { encodeEntry, hashOf, OrderedIndex, type IndexNode } from "../../node/store/core/ordered-index.js";
+import {
+  nodeEntry,
+  nodeEntryBytes,
+  hashOf,
+  OrderedIndex,
+  type IndexNode,
+} from "../../node/store/core/ordered-index.js";
 import { proofHidingKey } from "../../node/byzantine.js";
 import { codeOf, flip, keyOf } from "./common.js";
 
@@ -56,9 +62,9 @@ function build(): { index: OrderedIndex; changes: IndexedChange[] } {
 function nodes(n: IndexNode | null, out: Record<string, string>[] = []): Record<string, string>[] {
   if (!n) return out;
   out.push({
-    key: n.entry.key,
-    priority: toHex(sha256(utf8(n.entry.key))),
-    entry: toHex(encodeEntry(n.entry)),
+    key: nodeEntry(n).key,
+    priority: toHex(sha256(utf8(nodeEntry(n).key))),
+    entry: toHex(nodeEntryBytes(n)),
     hash: toHex(hashOf(n)),
   });
   nodes(n.left, out);

@@ -23,7 +23,8 @@ import {
   indexNodeHash,
   readEntry,
   sortKey,
-  writeEntry,
+  nodeEntry,
+  nodeEntryBytes,
   type IndexEntry,
   type IndexNode,
   type OrderedIndex,
@@ -93,7 +94,7 @@ export function proveRange(index: OrderedIndex, range: SortRange, limit: number)
   const x = done ? range.end : successor(page[page.length - 1]!.sk);
   const w = new Writer(256 + page.length * 96);
   write(w, index.root, null, null, range.start, x);
-  return { entries: page.map((n) => n.entry), done, proof: w.finish() };
+  return { entries: page.map(nodeEntry), done, proof: w.finish() };
 }
 
 /** In-order, the nodes of `range`, at most `max`. */
@@ -122,7 +123,7 @@ function write(
     w.u8(PRUNED).raw(hashOf(n));
     return;
   }
-  writeEntry(w.u8(NODE), n.entry);
+  w.u8(NODE).raw(nodeEntryBytes(n));
   write(w, n.left, lo, n.sk, start, x);
   write(w, n.right, n.sk, hi, start, x);
 }

@@ -15,7 +15,7 @@
 import { bytesToLatin1, latin1ToBytes, utf8 } from "../../common/bytes.js";
 import { Reader, Writer } from "../../common/codec.js";
 import { DecodeError, ensures, expects } from "../../common/errors.js";
-import { sha256 } from "../../common/hash.js";
+import { sha256, sha256Latin1 } from "../../common/hash.js";
 import { MAX_KEY_BYTES } from "../../common/limits.js";
 import { INDEX_NODE_TAG } from "../../common/tags.js";
 import { keyPathLatin1 } from "./path.js";
@@ -37,15 +37,29 @@ export interface IndexEntry {
   readonly head: Uint8Array;
 }
 
-/** A treap node. `sk` is the key's UTF-8 bytes as a latin1 string: `<` on it is byte order. */
+/**
+ * A treap node. Strings hold bytes one per character (latin1): `sk` is the key's UTF-8 bytes, so
+ * `<` on it is byte order; `prio` SHA-256 of the key; `enc` the entry's encoding; `hash` the node's.
+ * Flat strings cost a fraction of the memory of typed arrays per field (docs/store.md).
+ */
 export interface IndexNode {
   readonly sk: string;
   readonly prio: string;
-  entry: IndexEntry;
+  enc: string;
   left: IndexNode | null;
   right: IndexNode | null;
   /** null while a change below has not been hashed in */
-  hash: Uint8Array | null;
+  hash: string | null;
+}
+
+/** The entry a node holds. */
+export function nodeEntry(n: IndexNode): IndexEntry {
+  return decodeEntry(latin1ToBytes(n.enc));
+}
+
+/** The encoding of the entry a node holds. */
+export function nodeEntryBytes(n: IndexNode): Uint8Array {
+  return latin1ToBytes(n.enc);
 }
 
 /** A key's position in the index order (its UTF-8 bytes as a latin1 string). */
@@ -97,6 +111,22 @@ export function indexNodeHash(entry: Uint8Array, left: Uint8Array, right: Uint8A
   return sha256(b);
 }
 
+const EMPTY_LATIN1 = "\x00".repeat(32);
+
+/** The same hash over the latin1 forms a treap node keeps. */
+function nodeHashLatin1(enc: string, left: string, right: string): string {
+  const t = NODE_TAG.length;
+  const b = new Uint8Array(t + enc.length + 64);
+  b.set(NODE_TAG, 0);
+  for (let i = 0; i < enc.length; i++) b[t + i] = enc.charCodeAt(i);
+  const l = t + enc.length;
+  for (let i = 0; i < 32; i++) {
+    b[l + i] = left.charCodeAt(i);
+    b[l + 32 + i] = right.charCodeAt(i);
+  }
+  return sha256Latin1(b);
+}
+
 export class OrderedIndex {
   private top: IndexNode | null = null;
   private count = 0;
@@ -119,7 +149,8 @@ export class OrderedIndex {
   }
 
   get(key: string): IndexEntry | undefined {
-    return this.bySortKey.get(sortKey(key))?.entry;
+    const n = this.bySortKey.get(sortKey(key));
+    return n ? nodeEntry(n) : undefined;
   }
 
   /** Every entry, in key order. */
@@ -129,7 +160,7 @@ export class OrderedIndex {
     while (n || stack.length > 0) {
       for (; n; n = n.left) stack.push(n);
       const m = stack.pop()!;
-      yield m.entry;
+      yield nodeEntry(m);
       n = m.right;
     }
   }
@@ -140,14 +171,14 @@ export class OrderedIndex {
     const sk = sortKey(entry.key);
     const known = this.bySortKey.get(sk);
     if (known) {
-      known.entry = entry;
+      known.enc = bytesToLatin1(encodeEntry(entry));
       this.dirtyPath(sk);
       return;
     }
     const node: IndexNode = {
       sk,
       prio: keyPathLatin1(entry.key),
-      entry,
+      enc: bytesToLatin1(encodeEntry(entry)),
       left: null,
       right: null,
       hash: null,
@@ -171,7 +202,7 @@ export class OrderedIndex {
 
   /** The root hash: what the header commits to. Hashes only what changed since the last call. */
   rootHash(): Uint8Array {
-    const h = this.top ? hashOf(this.top) : EMPTY_INDEX_HASH;
+    const h = this.top ? latin1ToBytes(hashLatin1(this.top)) : EMPTY_INDEX_HASH;
     ensures(h.length === 32, "the root is a hash");
     return h;
   }
@@ -241,10 +272,13 @@ function rotateLeft(n: IndexNode): IndexNode {
 
 /** A node's hash, computing what changed below it first. */
 export function hashOf(n: IndexNode | null): Uint8Array {
-  if (!n) return EMPTY_INDEX_HASH;
-  if (n.hash) return n.hash;
-  const left = hashOf(n.left);
-  const right = hashOf(n.right);
-  n.hash = indexNodeHash(encodeEntry(n.entry), left, right);
+  return n ? latin1ToBytes(hashLatin1(n)) : EMPTY_INDEX_HASH;
+}
+
+function hashLatin1(n: IndexNode): string {
+  if (n.hash !== null) return n.hash;
+  const left = n.left ? hashLatin1(n.left) : EMPTY_LATIN1;
+  const right = n.right ? hashLatin1(n.right) : EMPTY_LATIN1;
+  n.hash = nodeHashLatin1(n.enc, left, right);
   return n.hash;
 }
