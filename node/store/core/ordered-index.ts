@@ -9,7 +9,7 @@
 // O(log n) unless someone spends work exponential in the depth to grind keys. A write costs a
 // path's worth of hashes, computed once per block when the root is asked for.
 //
-// Every node sees every write, so every node holds the whole index (about 300 bytes per key in
+// Every node sees every write, so every node holds the whole index (about 350 bytes per key in
 // memory): listings and histories are the same through every node, whatever its partition.
 
 import { bytesToLatin1, latin1ToBytes, utf8 } from "../../common/bytes.js";
