@@ -71,6 +71,11 @@ export interface LedgerStart {
   readonly operations: Iterable<OperationEntry>;
   /** The ordered index: the genesis records' entries, then those stored with the blocks before. */
   readonly index: Iterable<IndexEntry>;
+  /**
+   * False: record no changes (the index stays as it started). Only benchmarks set it, to
+   * measure what the index costs: a node's headers would then differ from every other node's.
+   */
+  readonly keyIndex?: boolean;
 }
 
 /** Why a request is refused at the door (before the broadcast); null when it may be broadcast. */
@@ -111,6 +116,7 @@ export class Ledger {
   readonly code: CodeBook;
   /** every key ever written, in order, with its value hash and history head (key-index.ts) */
   readonly index: OrderedIndex;
+  private readonly keyIndex: boolean;
   /**
    * Ids of requests this ledger admitted (their signatures verified), oldest first: when one of
    * them is applied, its signature is not verified again. A signature's validity is a function of
@@ -131,6 +137,7 @@ export class Ledger {
     this.decidedIds = new DecidedIds(start.height, start.decided);
     this.code = new CodeBook(start.modules, start.operations);
     this.index = OrderedIndex.of(start.index);
+    this.keyIndex = start.keyIndex ?? true;
   }
 
   /** Ids remembered for exactly-once (diagnostics and tests). */
@@ -303,9 +310,10 @@ export class Ledger {
         result.gasUsed,
       );
     this.history.apply(proof.root, checked, result.writes, req.id);
-    this.changes.push(
-      ...recordWrites(this.index, result.writes, { height, index, requestId: req.id, signer: req.caller }),
-    );
+    if (this.keyIndex)
+      this.changes.push(
+        ...recordWrites(this.index, result.writes, { height, index, requestId: req.id, signer: req.caller }),
+      );
     this.code.apply(book);
     this.modules.push(...book.modules);
     this.operations.push(...book.operations);
@@ -372,9 +380,15 @@ export class Ledger {
     if (refused) return no("eviction-refused", refused);
     const value = new Writer(80).u64(height).raw(verdict.offence).raw(sha256(req.evidence)).finish();
     this.history.apply(proof.root, [path], [{ key, value }], req.id);
-    this.changes.push(
-      ...recordWrites(this.index, [{ key, value }], { height, index, requestId: req.id, signer: req.caller }),
-    );
+    if (this.keyIndex)
+      this.changes.push(
+        ...recordWrites(this.index, [{ key, value }], {
+          height,
+          index,
+          requestId: req.id,
+          signer: req.caller,
+        }),
+      );
     // The record is not a module: if the key held one, the operation table must forget it.
     const cleared = this.code.clear(key);
     if (cleared) this.operations.push(cleared);
