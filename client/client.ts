@@ -5,6 +5,7 @@
 // proof against the newest root; writes are signed requests whose receipt is trusted once f+1
 // nodes signed the same receipt.
 
+import { sortKeys } from "../node/ledger/request.js";
 import { Queries, type HistoryPage, type KeyVersion, type ListedKey, type ListPage } from "./queries.js";
 import type { HistoryCursor } from "../node/store/core/key-history.js";
 import { MAX_HISTORY_PAGE, MAX_LIST_PAGE } from "../node/common/limits.js";
@@ -202,8 +203,17 @@ export class ArborClient {
     return dl.run(this.reads.readWithin(keys, opts.forExecute ?? false, dl));
   }
 
-  async get(keys: readonly string[], opts?: CallOptions): Promise<Map<string, Uint8Array | null>> {
-    return (await this.read(keys, opts)).values;
+  /**
+   * Verified values of `keys`. With `height`: the values they had at that block (within the
+   * chain's retention window), read through their histories (docs/protocol.md §15).
+   */
+  async get(
+    keys: readonly string[],
+    opts?: CallOptions & { readonly height?: bigint },
+  ): Promise<Map<string, Uint8Array | null>> {
+    if (opts?.height === undefined) return (await this.read(keys, opts)).values;
+    const dl = this.s.deadline(opts, "get");
+    return dl.run(this.queries.valuesAt(sortKeys(keys), opts.height, dl));
   }
 
   /**

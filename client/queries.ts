@@ -19,6 +19,7 @@ import { genesisIndexRoot } from "./genesis-root.js";
 import type { Headers } from "./headers.js";
 import type { Session } from "./session.js";
 import { errorText } from "./verify.js";
+import { retentionOf } from "../node/ledger/genesis.js";
 
 /** One key of a listing. */
 export interface ListedKey {
@@ -150,6 +151,59 @@ export class Queries {
     });
   }
 
+  /**
+   * The values `keys` had at block `height`: for each key, its history from a holder, newest
+   * first, down to the last change at or below `height` (verified like any history page, so a
+   * holder cannot give a value from another height). Heights before the retention window are
+   * refused (query/height-pruned); a holder that fails verification is left out and the next asked.
+   */
+  async valuesAt(keys: readonly string[], height: bigint, dl: Deadline): Promise<Map<string, Uint8Array | null>> {
+    const out = new Map<string, Uint8Array | null>();
+    await Promise.all(keys.map(async (k) => out.set(k, await this.valueAt(k, height, dl))));
+    return out;
+  }
+
+  private async valueAt(key: string, height: bigint, dl: Deadline): Promise<Uint8Array | null> {
+    checkText(key, "key");
+    let last: unknown = null;
+    for (const node of this.s.penalties.order(this.s.holders(key))) {
+      try {
+        return await this.valueFrom(node, key, height, dl);
+      } catch (e) {
+        if (e instanceof ArborError && e.code === "query/height-pruned") throw e;
+        if (e instanceof VerificationError) this.s.excluded.add(node);
+        last = e;
+        if (dl.expired) break;
+      }
+    }
+    if (last instanceof ArborError) throw last;
+    throw new UnavailableError("client/no-valid-answer", `no holder of ${key} answered: ${errorText(last)}`);
+  }
+
+  private async valueFrom(node: number, key: string, height: bigint, dl: Deadline): Promise<Uint8Array | null> {
+    const retention = BigInt(retentionOf(this.s.genesis));
+    let cursor: HistoryCursor | undefined;
+    for (;;) {
+      const page = await this.history(key, { cursor, limit: PAST_READ_PAGE, node, minHeight: height }, dl);
+      if (page.height < height)
+        throw new UnavailableError("client/stale", `node ${node} is at height ${page.height}, below ${height}`);
+      if (retention > 0n && height < page.height - retention)
+        throw new ArborError(
+          "query/height-pruned",
+          `height ${height} is more than ${retention} blocks below ${page.height}: past values are kept for the last ${retention} blocks`,
+        );
+      for (const c of page.changes) {
+        if (c.height > height) continue;
+        if (c.valueHash === null) return null;
+        if (c.value === undefined)
+          throw new UnavailableError("query/value-unavailable", `node ${node} no longer keeps ${key} at ${height}`);
+        return c.value;
+      }
+      if (!page.next) return null;
+      cursor = page.next;
+    }
+  }
+
   async history(
     key: string,
     o: { cursor?: HistoryCursor | undefined; limit: number; node?: number | undefined; minHeight?: bigint },
@@ -191,6 +245,9 @@ export class Queries {
     });
   }
 }
+
+/** Changes asked per history page while looking for a key's value at a past height. */
+export const PAST_READ_PAGE = 64;
 
 function listed(e: IndexEntry): ListedKey {
   return { key: e.key, valueHash: e.valueHash, changes: e.changes, height: e.height };

@@ -12,7 +12,7 @@ import { decidedIdsSlot, encodeDecidedIds } from "./ledger/decided-ids.js";
 import type { GenesisNode } from "./ledger/genesis.js";
 import { SCHEDULE_EXTRA_KEY, encodeSchedule, type Membership } from "./membership.js";
 import { codeRecords } from "./code-book-store.js";
-import { indexRecords } from "./index-store.js";
+import { indexRecords, pruneValues } from "./index-store.js";
 import type { IndexedChange } from "./ledger/key-index.js";
 import { keyPath } from "./store/core/path.js";
 import type { HeaderCertifier } from "./certifier.js";
@@ -56,6 +56,8 @@ export interface PipelineDeps {
   readonly log: Logger;
   /** counts blocks, their requests' outcomes and times (node/metrics.ts) */
   readonly metrics: MetricsHooks;
+  /** blocks back past values stay readable (the genesis retention; 0: forever) */
+  readonly retention: number;
 }
 
 export class BlockPipeline {
@@ -215,9 +217,11 @@ export class BlockPipeline {
     this.d.signed({ height, hash: this.lastHeaderHash, signature });
     // Served with their inclusion paths; signed only for a client that asks for the early answer.
     for (const k of kept) this.d.receipts.add(k.id, k.proven);
+    const windowStart = height - BigInt(this.d.retention);
     this.pruning = receiptStore
       .prune(height)
-      .catch((e) => this.d.log.warn("receipt pruning failed", { error: String(e) }));
+      .then(() => (this.d.retention > 0 && windowStart > 0n ? pruneValues(this.d.store, windowStart) : undefined))
+      .catch((e) => this.d.log.warn("pruning failed", { error: String(e) }));
     if (out.receipts.length > 0)
       this.d.log.debug("block applied", { height, requests: out.receipts.length, root: toHex(out.root) });
   }

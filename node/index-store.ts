@@ -7,6 +7,8 @@
 //   'b' ‖ u64 height                     → the block's changes: varint n ‖ n × (string key ‖
 //                                          varint number), in order (written for every block
 //                                          with a header, so the change feed can serve it)
+//   'p'                                  → u64: the height through which superseded values
+//                                          have been dropped (pruneValues)
 //   'k' ‖ u16 key length ‖ utf8(key) ‖ u64 number
 //                                        → 32-byte head before ‖ bytes change ‖ u8 kept
 //                                          ‖ [bytes value: the value set, kept when this node's
@@ -23,6 +25,9 @@ import type { AppRecord, LevelStore } from "./store/level-store.js";
 const K_ENTRY = 0x65; // 'e'
 const K_CHANGE = 0x6b; // 'k'
 const K_BLOCK = 0x62; // 'b'
+const K_PRUNED = 0x70; // 'p'
+/** Blocks whose superseded values one pruning pass drops (it runs after each commit). */
+export const PRUNE_BLOCKS_PER_PASS = 64;
 const MAX_CHANGE_BYTES = 128;
 
 function entryKey(key: string): Uint8Array {
@@ -177,4 +182,40 @@ function decodeStored(v: Uint8Array): StoredChange & { headBefore: Uint8Array } 
   const value = r.u8() === 1 ? r.bytes(MAX_VALUE_BYTES, "value") : null;
   r.end("stored change");
   return { headBefore, change, value };
+}
+
+/**
+ * Drops the values that no height of the retention window needs: when block h ≤ `windowStart`
+ * changed a key, the value its previous change set was the key's value only at heights below h,
+ * so it goes (the change itself stays: histories are forever). A bounded pass, resumed from the
+ * height it reached; a pass lost to a crash is redone.
+ */
+export async function pruneValues(store: LevelStore, windowStart: bigint): Promise<void> {
+  const mark = await store.appGet(Uint8Array.of(K_PRUNED));
+  const through = mark ? new Reader(mark).u64() : 0n;
+  if (windowStart <= through) return;
+  const blocks = await store.appRange(blockKey(through + 1n), blockKey(windowStart + 1n), PRUNE_BLOCKS_PER_PASS);
+  if (blocks.length === 0) return;
+  const older: Uint8Array[] = [];
+  for (const row of blocks) {
+    const r = new Reader(row.value);
+    const n = r.varint(Number.MAX_SAFE_INTEGER, "change count");
+    for (let i = 0; i < n; i++) {
+      const key = r.string(MAX_KEY_BYTES, "key");
+      const number = r.varint64("number");
+      if (number > 1n) older.push(changeKey(key, number - 1n));
+    }
+  }
+  const stored = await store.appGetMany(older);
+  const writes: AppRecord[] = [];
+  stored.forEach((v, i) => {
+    if (!v) return;
+    const c = decodeStored(v);
+    if (c.value === null) return;
+    const w = new Writer(48 + c.change.length).raw(c.headBefore).bytes(c.change).u8(0);
+    writes.push({ key: older[i]!, value: w.finish() });
+  });
+  const last = new Reader(blocks[blocks.length - 1]!.key.subarray(1)).u64();
+  writes.push({ key: Uint8Array.of(K_PRUNED), value: new Writer(8).u64(last).finish() });
+  await store.appWrite(writes);
 }

@@ -25,7 +25,7 @@ import { Ledger } from "./ledger/ledger.js";
 import { receiptSigningMessage } from "./ledger/receipt.js";
 import { headerHash, type Header } from "./ledger/header.js";
 import { Membership, SCHEDULE_EXTRA_KEY, decodeSchedule } from "./membership.js";
-import { chainId, genesisRecords, type Genesis, type GenesisNode } from "./ledger/genesis.js";
+import { chainId, genesisRecords, retentionOf, type Genesis, type GenesisNode } from "./ledger/genesis.js";
 import { signWith, type KeyPair } from "./keys.js";
 import { ReceiptBook } from "./receipts.js";
 import { loadDecidedIds } from "./decided-ids-store.js";
@@ -252,6 +252,7 @@ export class ArborNode {
         signed: (s) => this.certification.send(s),
         log: this.opts.log,
         metrics: this.hooks,
+        retention: retentionOf(this.opts.genesis),
       },
       {
         view: {

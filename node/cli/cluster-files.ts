@@ -21,6 +21,8 @@ export interface PlanOptions {
   readonly T: number;
   /** copies of every prefix */
   readonly replication: number;
+  /** blocks back past values stay readable (0: forever; default the genesis default) */
+  readonly retention?: number;
   /** one gRPC port on 127.0.0.1 per node; their number is the number of nodes */
   readonly ports: readonly number[];
   /** the genesis records (the system operations) */
@@ -35,6 +37,7 @@ export function planCluster(o: PlanOptions): ClusterPlan {
     name: o.name,
     T: o.T,
     replication: o.replication,
+    ...(o.retention === undefined ? {} : { retention: o.retention }),
     nodes: prefixes.map((p, id) => ({
       id,
       publicKey: keys[id]!.publicKey,

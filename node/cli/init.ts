@@ -1,6 +1,7 @@
 // `arbor init`: writes everything a local cluster needs into one directory — node keys, the
 // genesis (nodes on 127.0.0.1, balanced prefixes, the built system operations as records),
 // per-node configs and a client key — so that `arbor up --dir DIR` can run it.
+import { DEFAULT_RETENTION_BLOCKS, MAX_RETENTION_BLOCKS, retentionOf } from "../ledger/genesis.js";
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -30,6 +31,8 @@ export interface InitOptions {
   /** copies of every prefix (default f+1: at least one correct holder of everything) */
   readonly replication?: number;
   readonly T?: number;
+  /** blocks back past values stay readable (0: forever) */
+  readonly retention?: number;
   /** first gRPC port (metrics ports from it + METRICS_PORT_OFFSET); 0 picks free ports for both */
   readonly basePort?: number;
   readonly name?: string;
@@ -77,6 +80,7 @@ export async function initCluster(o: InitOptions): Promise<InitResult> {
     name: o.name ?? "local",
     T: o.T ?? DEFAULT_T,
     replication: k,
+    ...(o.retention === undefined ? {} : { retention: o.retention }),
     ports,
     records: system,
   });
@@ -119,6 +123,7 @@ const FLAGS: Record<string, FlagKind> = {
   nodes: "string",
   replication: "string",
   t: "string",
+  retention: "string",
   "base-port": "string",
   "tick-ms": "string",
   name: "string",
@@ -138,6 +143,7 @@ export async function initCommand(argv: string[]): Promise<number> {
     nodes,
     replication: a.strings.has("replication") ? intFlag(a, "replication", 1, 1, nodes) : undefined,
     T: intFlag(a, "t", DEFAULT_T, 1, MAX_HISTORY_T),
+    retention: intFlag(a, "retention", DEFAULT_RETENTION_BLOCKS, 0, MAX_RETENTION_BLOCKS),
     basePort: intFlag(a, "base-port", DEFAULT_BASE_PORT, 0, 65535),
     tickMs: intFlag(a, "tick-ms", 50, 1, 10_000),
     name: a.strings.get("name"),
@@ -148,7 +154,7 @@ export async function initCommand(argv: string[]): Promise<number> {
   out.line(`initialised a ${g.nodes.length}-node cluster in ${r.dir}`);
   out.line(`  chain      ${toHex(r.chain)}`);
   out.line(
-    `  tolerates  f = ${f} faulty node${f === 1 ? "" : "s"}; every prefix held by k = ${g.replication}; history T = ${g.T}`,
+    `  tolerates  f = ${f} faulty node${f === 1 ? "" : "s"}; every prefix held by k = ${g.replication}; history T = ${g.T}; past values kept ${retentionOf(g) === 0 ? "forever" : `${retentionOf(g)} blocks`}`,
   );
   for (const nd of g.nodes)
     out.line(
@@ -161,6 +167,7 @@ export async function initCommand(argv: string[]): Promise<number> {
     chain: r.chain,
     T: g.T,
     replication: g.replication,
+    retention: retentionOf(g),
     f,
     nodes: g.nodes.map((nd) => ({
       id: nd.id,

@@ -27,12 +27,28 @@ export interface Genesis {
   readonly name: string;
   readonly T: number;
   readonly replication: number;
+  /**
+   * How many blocks back past values stay readable (docs/protocol.md §15): a node keeps the value
+   * a key had at every height of the last `retention` blocks, and may drop older ones. 0: forever.
+   * Default DEFAULT_RETENTION_BLOCKS.
+   */
+  readonly retention?: number;
   readonly nodes: readonly GenesisNode[];
   /** initial records, membership and parameters excluded (they are derived) */
   readonly records: readonly { key: string; value: Uint8Array }[];
 }
 
 export class GenesisError extends LimitError {}
+
+/** The retention window of a genesis that names none: the last 100,000 blocks. */
+export const DEFAULT_RETENTION_BLOCKS = 100_000;
+/** The largest retention window a genesis may name (2^32 − 1 blocks; 0 is forever). */
+export const MAX_RETENTION_BLOCKS = 0xffff_ffff;
+
+/** The chain's retention window in blocks (0: forever). */
+export function retentionOf(g: Genesis): number {
+  return g.retention ?? DEFAULT_RETENTION_BLOCKS;
+}
 
 /**
  * Assigns key-hash prefixes to n nodes so that every prefix is held by `k` of them and the load is
@@ -66,6 +82,9 @@ export function validateGenesis(g: Genesis): void {
     throw new GenesisError("genesis/bad-n", `1..${TOB_MAX_VALIDATORS} nodes`);
   if (!Number.isInteger(g.replication) || g.replication < 1 || g.replication > n)
     throw new GenesisError("genesis/bad-replication", `replication must be in 1..${n}`);
+  const retention = retentionOf(g);
+  if (!Number.isInteger(retention) || retention < 0 || retention > MAX_RETENTION_BLOCKS)
+    throw new GenesisError("genesis/bad-retention", `retention must be in 0..${MAX_RETENTION_BLOCKS} blocks`);
   const ids = new Set<number>();
   const keys = new Set<string>();
   for (const node of g.nodes) {
@@ -134,7 +153,7 @@ export function decodeMember(b: Uint8Array): GenesisNode {
 }
 
 export function encodeParams(g: Genesis): Uint8Array {
-  return new Writer(32).string(g.name).varint(g.T).varint(g.replication).finish();
+  return new Writer(32).string(g.name).varint(g.T).varint(g.replication).varint(retentionOf(g)).finish();
 }
 
 /** The records of the genesis tree: the given ones plus membership and parameters. */
@@ -152,7 +171,12 @@ export function genesisRecords(g: Genesis): Array<{ key: string; value: Uint8Arr
  * the JSON lists them in.
  */
 export function encodeGenesis(g: Genesis): Uint8Array {
-  const w = new Writer(4096).string(g.name).varint(g.T).varint(g.replication).varint(g.nodes.length);
+  const w = new Writer(4096)
+    .string(g.name)
+    .varint(g.T)
+    .varint(g.replication)
+    .varint(retentionOf(g))
+    .varint(g.nodes.length);
   for (const n of [...g.nodes].sort((a, b) => a.id - b.id)) w.bytes(encodeMember(n));
   const recs = [...g.records].sort((a, b) => compareUtf8(a.key, b.key));
   w.varint(recs.length);
@@ -187,6 +211,7 @@ interface GenesisJson {
   name: string;
   T: number;
   replication: number;
+  retention?: number;
   nodes: Array<{ id: number; publicKey: string; address: string; prefixes: string[] }>;
   records: Array<{ key: string; value: string }>;
 }
@@ -196,6 +221,7 @@ export function genesisToJson(g: Genesis): string {
     name: g.name,
     T: g.T,
     replication: g.replication,
+    retention: retentionOf(g),
     nodes: g.nodes.map((n) => ({
       id: n.id,
       publicKey: toHex(n.publicKey),
@@ -223,6 +249,7 @@ export function genesisFromJson(text: string): Genesis {
     name: String(j.name),
     T: Number(j.T),
     replication: Number(j.replication),
+    ...(j.retention === undefined ? {} : { retention: Number(j.retention) }),
     nodes: j.nodes.map((n) => {
       if (typeof n.publicKey !== "string" || !/^[0-9a-f]{64}$/.test(n.publicKey))
         fail(`node ${n.id}: publicKey must be 64 hex digits`);

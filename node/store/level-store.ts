@@ -409,6 +409,14 @@ export class LevelStore {
     await batch.write();
   }
 
+  /** Writes application records outside any block's batch (a null value deletes); not synced, as appDelete. */
+  async appWrite(records: readonly AppRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const batch = this.db.batch();
+    for (const r of records) r.value === null ? batch.del(appKey(r.key)) : batch.put(appKey(r.key), r.value);
+    await batch.write();
+  }
+
   /** Deletes every application record with a key in [gte, lt) (not synced, as appDelete). */
   async appClear(gte: Uint8Array, lt: Uint8Array): Promise<void> {
     await this.db.clear({ gte: appKey(gte), lt: lt.length === 0 ? APP_END : appKey(lt) });

@@ -99,6 +99,8 @@ export interface ClusterOptions {
   readonly byzantine?: Record<number, Byzantine>;
   /** give every node a Prometheus metrics port (Cluster.metricsPorts) */
   readonly metrics?: boolean;
+  /** the genesis retention window in blocks (default: the genesis default) */
+  readonly retention?: number;
 }
 
 export class Cluster {
@@ -135,6 +137,7 @@ export class Cluster {
       name: "test-cluster",
       T: o.T ?? 256,
       replication: o.k,
+      ...(o.retention === undefined ? {} : { retention: o.retention }),
       ports: await freePorts(o.n),
       records: systemGenesisRecords(BUILT_OPS),
     });

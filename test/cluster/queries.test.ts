@@ -150,3 +150,63 @@ test(
     );
   },
 );
+
+test(
+  "reads at a past height: the value of that block, through every holder; older than the window is refused",
+  { timeout: 240_000 },
+  async () => {
+    const RETENTION = 30;
+    await withSdkCluster({ n: 4, k: 2, T: 512, tickMs: 20, retention: RETENTION }, async (c, client) => {
+      await client.createDomain("p");
+      const heights: bigint[] = [];
+      for (let v = 1; v <= 4; v++)
+        heights.push((await client.writeRecords("p", [["p/x", utf8(`x${v}`)]])).receipt.height);
+      const removed = (await client.writeRecords("p", [["p/x", null]])).receipt.height;
+      const text = (m: Map<string, Uint8Array | null>) => {
+        const v = m.get("p/x");
+        return v ? new TextDecoder().decode(v) : null;
+      };
+      for (let v = 1; v <= 4; v++) {
+        assert.equal(
+          text(await client.get(["p/x"], { height: heights[v - 1]! })),
+          `x${v}`,
+          `at ${heights[v - 1]}`,
+        );
+        if (heights[v - 1]! + 1n < (heights[v] ?? removed))
+          assert.equal(
+            text(await client.get(["p/x"], { height: heights[v - 1]! + 1n })),
+            `x${v}`,
+            "between changes",
+          );
+      }
+      assert.equal(text(await client.get(["p/x"], { height: removed })), null, "removed");
+      assert.equal(
+        text(await client.get(["p/x"], { height: heights[0]! - 1n })),
+        null,
+        "before it was written",
+      );
+      assert.equal(text(await client.get(["p/never"], { height: removed })), null, "never written");
+
+      // Past the window: refused with a typed error, and the holders dropped the superseded values.
+      while (
+        (await client.writeRecords("p", [["p/later", utf8("y")]])).receipt.height <=
+        removed + BigInt(RETENTION)
+      );
+      await assert.rejects(
+        client.get(["p/x"], { height: heights[0]! }),
+        (e: unknown) => (e as { code?: string }).code === "query/height-pruned",
+      );
+      const holder = client.holders("p/x")[0]!;
+      await c.waitFor(
+        async () => {
+          const h = await client.history("p/x", { node: holder });
+          return h.changes.slice(1).every((ch) => ch.value === undefined);
+        },
+        20_000,
+        "the holder drops values no height of the window needs",
+      );
+      const newest = await client.history("p/x", { node: holder });
+      assert.equal(newest.changes.length, 5, "the changes themselves stay");
+    });
+  },
+);
