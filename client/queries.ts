@@ -157,7 +157,11 @@ export class Queries {
    * holder cannot give a value from another height). Heights before the retention window are
    * refused (query/height-pruned); a holder that fails verification is left out and the next asked.
    */
-  async valuesAt(keys: readonly string[], height: bigint, dl: Deadline): Promise<Map<string, Uint8Array | null>> {
+  async valuesAt(
+    keys: readonly string[],
+    height: bigint,
+    dl: Deadline,
+  ): Promise<Map<string, Uint8Array | null>> {
     const out = new Map<string, Uint8Array | null>();
     await Promise.all(keys.map(async (k) => out.set(k, await this.valueAt(k, height, dl))));
     return out;
@@ -180,13 +184,21 @@ export class Queries {
     throw new UnavailableError("client/no-valid-answer", `no holder of ${key} answered: ${errorText(last)}`);
   }
 
-  private async valueFrom(node: number, key: string, height: bigint, dl: Deadline): Promise<Uint8Array | null> {
+  private async valueFrom(
+    node: number,
+    key: string,
+    height: bigint,
+    dl: Deadline,
+  ): Promise<Uint8Array | null> {
     const retention = BigInt(retentionOf(this.s.genesis));
     let cursor: HistoryCursor | undefined;
     for (;;) {
       const page = await this.history(key, { cursor, limit: PAST_READ_PAGE, node, minHeight: height }, dl);
       if (page.height < height)
-        throw new UnavailableError("client/stale", `node ${node} is at height ${page.height}, below ${height}`);
+        throw new UnavailableError(
+          "client/stale",
+          `node ${node} is at height ${page.height}, below ${height}`,
+        );
       if (retention > 0n && height < page.height - retention)
         throw new ArborError(
           "query/height-pruned",
@@ -196,7 +208,10 @@ export class Queries {
         if (c.height > height) continue;
         if (c.valueHash === null) return null;
         if (c.value === undefined)
-          throw new UnavailableError("query/value-unavailable", `node ${node} no longer keeps ${key} at ${height}`);
+          throw new UnavailableError(
+            "query/value-unavailable",
+            `node ${node} no longer keeps ${key} at ${height}`,
+          );
         return c.value;
       }
       if (!page.next) return null;

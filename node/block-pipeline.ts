@@ -220,7 +220,9 @@ export class BlockPipeline {
     const windowStart = height - BigInt(this.d.retention);
     this.pruning = receiptStore
       .prune(height)
-      .then(() => (this.d.retention > 0 && windowStart > 0n ? pruneValues(this.d.store, windowStart) : undefined))
+      .then(() =>
+        this.d.retention > 0 && windowStart > 0n ? pruneValues(this.d.store, windowStart) : undefined,
+      )
       .catch((e) => this.d.log.warn("pruning failed", { error: String(e) }));
     if (out.receipts.length > 0)
       this.d.log.debug("block applied", { height, requests: out.receipts.length, root: toHex(out.root) });

@@ -194,7 +194,11 @@ export async function pruneValues(store: LevelStore, windowStart: bigint): Promi
   const mark = await store.appGet(Uint8Array.of(K_PRUNED));
   const through = mark ? new Reader(mark).u64() : 0n;
   if (windowStart <= through) return;
-  const blocks = await store.appRange(blockKey(through + 1n), blockKey(windowStart + 1n), PRUNE_BLOCKS_PER_PASS);
+  const blocks = await store.appRange(
+    blockKey(through + 1n),
+    blockKey(windowStart + 1n),
+    PRUNE_BLOCKS_PER_PASS,
+  );
   if (blocks.length === 0) return;
   const older: Uint8Array[] = [];
   for (const row of blocks) {
