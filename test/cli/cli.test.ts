@@ -449,7 +449,7 @@ test("exit codes: usage 2, unavailable 4, other 1 (a wrong --chain pin among the
   assert.match(busy.stderr, /already in use/);
 });
 
-test("the banking demo reuses the CLI's domain (same client key) and ends with money conserved", async () => {
+test("the banking demo reuses the CLI's domain (same client key), conserves money, ends with a verified history and account list", async () => {
   const r = await run(["--dir", c.dir, "--rounds", "2"], { script: DEMO, timeoutMs: 240_000 });
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /already exists and this key owns it/);
@@ -459,5 +459,15 @@ test("the banking demo reuses the CLI's domain (same client key) and ends with m
   assert.match(
     r.stdout,
     /every balance equals what the accepted receipts imply|balances not compared one by one/,
+  );
+  // It ends with alice's history, balances read from the nodes that keep them (k = 2 of 4), and
+  // the accounts: the CLI's three (marked as an earlier run's) and the demo's twelve.
+  const tail = r.stdout.slice(r.stdout.indexOf("[10/10]"));
+  assert.match(tail, /^\[10\/10\] alice-[0-9a-f]{4}'s history and the list of accounts/);
+  assert.match(tail, /#2  height +\d+  balance 1000 \(\+1000\)\n.*#1  height +\d+  balance 0\n/);
+  assert.match(tail, /^ +alice +3 change\(s\), last at height \d+  \(an earlier run's\)$/m);
+  assert.match(
+    tail,
+    /15 account\(s\) under bank\/accounts\/, 12 of this run: the listing is proven complete/,
   );
 });
