@@ -21,6 +21,10 @@ cluster
 client (each takes --dir DIR | --endpoints HOST:PORT,… [--chain HEX], --key FILE, --json)
   arbor status                    every node's height, timestamp and root; do they agree?
   arbor get KEY… [--proof-out FILE]
+  arbor ls PREFIX [--after KEY] [--limit N] [--all] [--removed]
+                                  keys under PREFIX, proven complete (one page, or every page)
+  arbor history KEY [--limit N] [--from-height H] [--to-height H]
+                                  a key's changes, newest first, proven complete
   arbor exec OP --touch KEY,… [--arg u64:N|str:S|hex:H|bytes-file:PATH]… [--proof FILE] [--gas N]
   arbor domain create NAME
   arbor op build SRC.ts --out FILE | op check FILE | op deploy KEY FILE
@@ -48,6 +52,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   start: async () => (await import("./cli/start.js")).startCommand,
   status: async () => (await import("./cli/status.js")).statusCommand,
   get: async () => (await import("./cli/get.js")).getCommand,
+  ls: async () => (await import("./cli/ls.js")).lsCommand,
+  history: async () => (await import("./cli/history.js")).historyCommand,
   exec: async () => (await import("./cli/exec.js")).execCommand,
   domain: async () => (await import("./cli/domain.js")).domainCommand,
   op: async () => (await import("./cli/op.js")).opCommand,

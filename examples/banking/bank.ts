@@ -111,6 +111,14 @@ export interface BalanceProof {
   readonly proof: Uint8Array;
 }
 
+/** One change of an account, from its verified history. */
+export interface AccountChange {
+  readonly number: bigint;
+  readonly height: bigint;
+  /** the balance it set; null when the answering node does not keep values (or it removed the account) */
+  readonly balance: bigint | null;
+}
+
 export class Bank {
   readonly calls: BankCalls;
 
@@ -206,6 +214,41 @@ export class Bank {
       accounts.set(n, v === null ? null : decodeAccount(v));
     }
     return { accounts, root: r.root, height: r.height, proof: r.proof };
+  }
+
+  /**
+   * An account's changes, newest first, each with the balance it set, every one chained by the SDK
+   * to the account's history head in a certified index root (none can be left out). Asked of the
+   * nodes that hold the account first: only they keep the values (another node gives their hashes,
+   * and `balance` is then null, as it is for a removal).
+   */
+  async history(name: string): Promise<AccountChange[]> {
+    const key = this.account(name);
+    let last: unknown = null;
+    for (const node of [...this.client.holders(key), undefined]) {
+      try {
+        const out: AccountChange[] = [];
+        for await (const v of this.client.historyAll(key, node === undefined ? {} : { node }))
+          out.push({
+            number: v.number,
+            height: v.height,
+            balance: v.value === undefined ? null : decodeAccount(v.value).balance,
+          });
+        return out;
+      } catch (e) {
+        last = e;
+      }
+    }
+    throw last;
+  }
+
+  /** The accounts of the domain (their names), the listing proven complete page by page. */
+  async accountNames(): Promise<Array<{ name: string; changes: bigint; height: bigint }>> {
+    const prefix = this.account("");
+    const out: Array<{ name: string; changes: bigint; height: bigint }> = [];
+    for await (const e of this.client.listAll(prefix))
+      out.push({ name: e.key.slice(prefix.length), changes: e.changes, height: e.height });
+    return out;
   }
 
   async balance(name: string): Promise<BalanceProof> {

@@ -3,7 +3,8 @@
 //                                      [--domain bank] [--clients 4] [--rounds 3]
 // It sets up the domain and its operations, opens accounts, mints, transfers, shows a double spend
 // and an overdraft being refused, runs concurrent clients on disjoint and on overlapping accounts,
-// and ends by reading every balance with one proof and checking that money was conserved.
+// reads every balance with one proof and checks that money was conserved, and ends with one
+// account's history and the list of accounts, each proven complete against a certified index root.
 // Exit code 0 only if the books balance.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -73,7 +74,7 @@ const secs = () => ((Date.now() - t0) / 1000).toFixed(1).padStart(5) + "s";
 const say = (s: string) => process.stdout.write(`${secs()}  ${s}\n`);
 const detail = (s: string) => process.stdout.write(`        ${s}\n`);
 let stepNo = 0;
-const STEPS = 9;
+const STEPS = 10;
 const step = (s: string) => say(`[${++stepNo}/${STEPS}] ${s}`);
 const money = (n: bigint) => n.toString();
 
@@ -127,9 +128,8 @@ async function main(): Promise<number> {
 }
 
 async function demo(o: Options, owner: ArborClient, newClient: () => Promise<ArborClient>): Promise<number> {
-  const g = owner.genesis;
   say(
-    `Arbor banking demo: chain ${toHex(owner.chain).slice(0, 16)}…, ${g.nodes.length} node(s), tolerating f = ${owner.f}, every record on k = ${g.replication}`,
+    `Arbor banking demo: chain ${toHex(owner.chain).slice(0, 16)}…, ${owner.genesis.nodes.length} node(s), tolerating f = ${owner.f}, every record on k = ${owner.genesis.replication}`,
   );
   const run = randomBytes(2).toString("hex");
   const acct = (n: string) => `${n}-${run}`;
@@ -357,8 +357,44 @@ async function demo(o: Options, owner: ArborClient, newClient: () => Promise<Arb
         : `${mismatches} balance(s) differ from what the receipts imply`,
     );
   else say(`${uncertain} request(s) ended without a receipt (unavailable); balances not compared one by one`);
+  await historyAndAccounts(bank, acct("alice"), run);
   return conserved && (uncertain > 0 || mismatches === 0) && winners === 1 ? 0 : 1;
 }
+
+/** The last step: one account's history and the list of accounts, each proven complete. */
+async function historyAndAccounts(bank: Bank, account: string, run: string): Promise<void> {
+  step(`${account}'s history and the list of accounts, each proven complete against a certified index root`);
+  const changes = await bank.history(account);
+  for (const [i, v] of changes.entries()) {
+    const before = changes[i + 1]?.balance;
+    const delta =
+      v.balance === null || before === undefined || before === null
+        ? ""
+        : ` (${v.balance >= before ? "+" : ""}${v.balance - before})`;
+    detail(
+      `#${v.number}  height ${String(v.height).padStart(4)}  balance ${v.balance === null ? "(value not kept by the node that answered)" : `${money(v.balance)}${delta}`}`,
+    );
+  }
+  detail(
+    `${changes.length} change(s), newest first: each one chained to ${bank.account(account)}'s history head, so none can be left out`,
+  );
+  const accounts = await bank.accountNames();
+  const ours = (name: string) => name.endsWith(`-${run}`);
+  // Every account when they are few; this run's alone when earlier runs left many.
+  const shown = accounts.length <= ACCOUNTS_SHOWN ? accounts : accounts.filter((a) => ours(a.name));
+  const width = Math.max(...shown.map((a) => a.name.length));
+  for (const a of shown)
+    detail(
+      `${a.name.padEnd(width)}  ${String(a.changes).padStart(3)} change(s), last at height ${a.height}${ours(a.name) ? "" : "  (an earlier run's)"}`,
+    );
+  if (accounts.length > shown.length) detail(`… and ${accounts.length - shown.length} of earlier runs`);
+  detail(
+    `${accounts.length} account(s) under ${bank.account("")}, ${accounts.filter((a) => ours(a.name)).length} of this run: the listing is proven complete (none left out), page by page`,
+  );
+}
+
+/** Accounts listed one per line at the end (the rest are counted). */
+const ACCOUNTS_SHOWN = 24;
 
 main().then(
   (code) => process.exit(code),

@@ -1,7 +1,8 @@
 // The `arbor` CLI end to end on a real 4-node cluster (k = 2) made by `arbor init` and run by
 // `arbor up`: init's files, status --json, domain create, op build/check/deploy, exec with every
-// --arg form, get --proof-out and exec --proof, exit codes of every error class, a second `up` on
-// busy ports, and the banking demo reusing the domain the CLI created.
+// --arg form, get --proof-out and exec --proof, ls and history of what was written, exit codes of
+// every error class, a second `up` on busy ports, and the banking demo reusing the domain the CLI
+// created.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from "node:fs";
@@ -251,6 +252,171 @@ test("domain create, op deploy, exec with --arg forms, get --proof-out, exec --p
   assert.equal(BigInt(`0x${after.values[acct("bob")]!.slice(64)}`), 30n);
 });
 
+test("ls and history show what was written, proven complete (text and --json); a bad --limit is a usage error", async () => {
+  // After the test above: alice was opened, minted 100 and sent 30 (3 changes), bob opened and
+  // received 30 (2), carol only opened (1).
+  const ls = await runJson<{
+    keys: Array<{ key: string; valueHash: string | null; changes: string; height: string }>;
+    height: string;
+    done: boolean;
+    next: string | null;
+  }>(["ls", "bank/accounts/", ...c.flags]);
+  assert.deepEqual(
+    ls.keys.map((k) => [k.key, k.changes]),
+    [
+      [acct("alice"), "3"],
+      [acct("bob"), "2"],
+      [acct("carol"), "1"],
+    ],
+  );
+  assert.ok(ls.keys.every((k) => /^[0-9a-f]{64}$/.test(k.valueHash ?? "")));
+  assert.deepEqual([ls.done, ls.next], [true, null]);
+  const text = await run(["ls", "bank/accounts/", ...c.flags]);
+  assert.equal(text.code, 0, text.stderr);
+  const alice = ls.keys[0]!;
+  assert.match(
+    text.stdout,
+    new RegExp(
+      `^${acct("alice")}  ${alice.valueHash!.slice(0, 12)} +3 changes  last at height ${alice.height}$`,
+      "m",
+    ),
+  );
+  assert.match(
+    text.stdout,
+    /3 keys under "bank\/accounts\/"; proven complete against the certified index root at height \d+; no more keys follow\n$/,
+  );
+
+  // One key a page: the next page starts after it; --all reads the rest.
+  const first = await runJson<{ keys: Array<{ key: string }>; done: boolean; next: string }>([
+    "ls",
+    "bank/accounts/",
+    "--limit",
+    "1",
+    ...c.flags,
+  ]);
+  assert.deepEqual(
+    [first.keys.map((k) => k.key), first.done, first.next],
+    [[acct("alice")], false, acct("alice")],
+  );
+  const paged = await run(["ls", "bank/accounts/", "--limit", "1", ...c.flags]);
+  assert.match(paged.stdout, /more keys follow: pass --after "bank\/accounts\/alice"/);
+  const rest = await runJson<{ keys: Array<{ key: string }>; pages: number; done: boolean }>([
+    "ls",
+    "bank/accounts/",
+    "--after",
+    first.next,
+    "--limit",
+    "1",
+    "--all",
+    ...c.flags,
+  ]);
+  assert.deepEqual(
+    rest.keys.map((k) => k.key),
+    [acct("bob"), acct("carol")],
+  );
+  assert.equal(rest.done, true);
+  assert.ok(rest.pages >= 2, `${rest.pages} pages`);
+
+  // alice's history: newest first, each change's value (the account record: owner ‖ u64 balance).
+  const h = await runJson<{
+    changes: Array<{
+      number: string;
+      height: string;
+      requestId: string;
+      signer: string;
+      valueHash: string | null;
+      value: string | null;
+    }>;
+    height: string;
+    done: boolean;
+    next: string | null;
+  }>(["history", acct("alice"), ...c.flags]);
+  assert.deepEqual(
+    h.changes.map((v) => v.number),
+    ["3", "2", "1"],
+  );
+  assert.deepEqual(
+    h.changes.map((v) => BigInt(`0x${v.value!.slice(64)}`)),
+    [70n, 100n, 0n],
+  );
+  assert.equal(h.changes[0]!.valueHash, alice.valueHash);
+  assert.equal(h.changes[0]!.height, alice.height);
+  assert.ok(BigInt(h.height) >= BigInt(alice.height));
+  assert.ok(h.changes.every((v) => /^[0-9a-f]{64}$/.test(v.requestId) && v.signer === h.changes[0]!.signer));
+  assert.deepEqual([h.done, h.next], [true, null]);
+  const htext = await run(["history", acct("alice"), ...c.flags]);
+  assert.equal(htext.code, 0, htext.stderr);
+  const lines = htext.stdout.trimEnd().split("\n");
+  assert.equal(lines.length, 4, htext.stdout);
+  assert.match(
+    lines[0]!,
+    new RegExp(
+      `^#3  height ${alice.height}  request ${h.changes[0]!.requestId.slice(0, 12)}  signer ${h.changes[0]!.signer.slice(0, 12)}  0x${h.changes[0]!.value} \\(40 bytes\\)$`,
+    ),
+  );
+  assert.match(lines[2]!, /^#1  height \d+  .*0{16} \(40 bytes\)$/);
+  assert.match(
+    lines[3]!,
+    /^3 changes of "bank\/accounts\/alice", newest first, proven complete against the key's history head in the certified index root at height \d+$/,
+  );
+
+  // --limit and a height range.
+  const newest = await runJson<{ changes: Array<{ number: string }>; done: boolean; next: string }>([
+    "history",
+    acct("alice"),
+    "--limit",
+    "1",
+    ...c.flags,
+  ]);
+  assert.deepEqual([newest.changes.map((v) => v.number), newest.done, newest.next], [["3"], false, "2"]);
+  const older = await runJson<{ changes: Array<{ number: string }> }>([
+    "history",
+    acct("alice"),
+    "--to-height",
+    h.changes[1]!.height,
+    ...c.flags,
+  ]);
+  assert.deepEqual(
+    older.changes.map((v) => v.number),
+    ["2", "1"],
+  );
+  const one = await run([
+    "history",
+    acct("alice"),
+    "--from-height",
+    h.changes[1]!.height,
+    "--to-height",
+    h.changes[1]!.height,
+    ...c.flags,
+  ]);
+  assert.match(one.stdout, /^#2  height /);
+  assert.match(one.stdout, /1 change of "bank\/accounts\/alice" made in heights (\d+)\.\.\1, newest first/);
+  const never = await run(["history", acct("nobody"), ...c.flags]);
+  assert.equal(never.code, 0, never.stderr);
+  assert.match(never.stdout, /^"bank\/accounts\/nobody" was never written \(proven absent/);
+
+  // Bad input: exit 2, one line on stderr, nothing asked of the cluster.
+  for (const args of [
+    ["ls", "bank/", "--limit", "0"],
+    ["ls", "bank/", "--limit", "1001"],
+    ["ls", "bank/", "--limit", "ten"],
+    ["ls"],
+    ["history", acct("alice"), "--limit", "-1"],
+    ["history", acct("alice"), "--limit", "2000"],
+    ["history", acct("alice"), "--from-height", "x"],
+    ["history", acct("alice"), "--from-height", "9", "--to-height", "3"],
+    ["history"],
+  ]) {
+    const r = await run([...args, ...c.flags]);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.equal(r.stderr.trim().split("\n").length, 1, "one line");
+    assert.match(r.stderr, /^arbor: usage: /);
+  }
+  const badJson = await run(["ls", "bank/", "--limit", "0", "--json", ...c.flags]);
+  assert.equal(badJson.code, 2);
+  assert.equal(JSON.parse(badJson.stdout).error.code, "usage");
+});
+
 test("exit codes: usage 2, unavailable 4, other 1 (a wrong --chain pin among them); a second `up` on busy ports says so", async () => {
   for (const args of [
     ["frobnicate"],
@@ -283,7 +449,7 @@ test("exit codes: usage 2, unavailable 4, other 1 (a wrong --chain pin among the
   assert.match(busy.stderr, /already in use/);
 });
 
-test("the banking demo reuses the CLI's domain (same client key) and ends with money conserved", async () => {
+test("the banking demo reuses the CLI's domain (same client key), conserves money, ends with a verified history and account list", async () => {
   const r = await run(["--dir", c.dir, "--rounds", "2"], { script: DEMO, timeoutMs: 240_000 });
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /already exists and this key owns it/);
@@ -293,5 +459,15 @@ test("the banking demo reuses the CLI's domain (same client key) and ends with m
   assert.match(
     r.stdout,
     /every balance equals what the accepted receipts imply|balances not compared one by one/,
+  );
+  // It ends with alice's history, balances read from the nodes that keep them (k = 2 of 4), and
+  // the accounts: the CLI's three (marked as an earlier run's) and the demo's twelve.
+  const tail = r.stdout.slice(r.stdout.indexOf("[10/10]"));
+  assert.match(tail, /^\[10\/10\] alice-[0-9a-f]{4}'s history and the list of accounts/);
+  assert.match(tail, /#2  height +\d+  balance 1000 \(\+1000\)\n.*#1  height +\d+  balance 0\n/);
+  assert.match(tail, /^ +alice +3 change\(s\), last at height \d+  \(an earlier run's\)$/m);
+  assert.match(
+    tail,
+    /15 account\(s\) under bank\/accounts\/, 12 of this run: the listing is proven complete/,
   );
 });
