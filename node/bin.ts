@@ -20,7 +20,7 @@ cluster
 
 client (each takes --dir DIR | --endpoints HOST:PORT,… [--chain HEX], --key FILE, --json)
   arbor status                    every node's height, timestamp and root; do they agree?
-  arbor get KEY… [--proof-out FILE]
+  arbor get KEY… [--proof-out FILE] [--height H]
   arbor ls PREFIX [--after KEY] [--limit N] [--all] [--removed]
                                   keys under PREFIX, proven complete (one page, or every page)
   arbor history KEY [--limit N] [--from-height H] [--to-height H]

@@ -1,12 +1,14 @@
-// `arbor get KEY… [--proof-out FILE]`: reads records with a proof, verified by the SDK against a
-// certified root. With --proof-out the joined proof is saved (in its canonical encoding, with the
-// leaves beside each path that an EXECUTE needs), so that `arbor exec --proof FILE` can use it.
+// `arbor get KEY… [--proof-out FILE] [--height H]`: reads records with a proof, verified by the SDK
+// against a certified root. With --proof-out the joined proof is saved (in its canonical encoding,
+// with the leaves beside each path that an EXECUTE needs), so that `arbor exec --proof FILE` can
+// use it. With --height, the values the keys had at block H, read through their verified
+// histories (within the chain's retention window).
 import { writeFileSync } from "node:fs";
 import { parseArgs, UsageError } from "./args.js";
 import { Output, shortHex, showValue } from "./output.js";
 import { TARGET_FLAGS, withClient } from "./connect.js";
 
-const FLAGS = { ...TARGET_FLAGS, "proof-out": "string" } as const;
+const FLAGS = { ...TARGET_FLAGS, "proof-out": "string", height: "string" } as const;
 
 export async function getCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, FLAGS);
@@ -14,6 +16,25 @@ export async function getCommand(argv: string[]): Promise<number> {
   if (keys.length === 0) throw new UsageError("get needs at least one KEY");
   const out = new Output(a.bools.has("json"));
   const proofOut = a.strings.get("proof-out");
+  const at = a.strings.get("height");
+  if (at !== undefined) {
+    if (!/^\d+$/.test(at)) throw new UsageError(`--height must be a whole number, not "${at}"`);
+    if (proofOut !== undefined)
+      throw new UsageError("--proof-out proves the current state: it does not go with --height");
+    return withClient(a, async (c) => {
+      const values = await c.get(keys, { height: BigInt(at) });
+      const width = Math.max(...keys.map((k) => k.length));
+      for (const k of keys) out.line(`${k.padEnd(width)}  ${showValue(values.get(k) ?? null)}`);
+      out.line(
+        `values at height ${at}, each proven through the key's history against a certified index root`,
+      );
+      out.doc({
+        values: Object.fromEntries(keys.map((k) => [k, values.get(k) ?? null])),
+        height: BigInt(at),
+      });
+      return 0;
+    });
+  }
   return withClient(a, async (c) => {
     const r = await c.read(keys, { forExecute: proofOut !== undefined });
     if (proofOut !== undefined) writeFileSync(proofOut, r.proof);

@@ -395,6 +395,19 @@ test("ls and history show what was written, proven complete (text and --json); a
   assert.equal(never.code, 0, never.stderr);
   assert.match(never.stdout, /^"bank\/accounts\/nobody" was never written \(proven absent/);
 
+  // get --height: the value alice's account had at the block of each change.
+  for (const v of h.changes) {
+    const past = await runJson<{ values: Record<string, string | null>; height: string }>([
+      "get",
+      acct("alice"),
+      "--height",
+      v.height,
+      ...c.flags,
+    ]);
+    assert.equal(past.height, v.height);
+    assert.equal(past.values[acct("alice")], v.value, `alice at height ${v.height}`);
+  }
+
   // Bad input: exit 2, one line on stderr, nothing asked of the cluster.
   for (const args of [
     ["ls", "bank/", "--limit", "0"],
@@ -406,6 +419,8 @@ test("ls and history show what was written, proven complete (text and --json); a
     ["history", acct("alice"), "--from-height", "x"],
     ["history", acct("alice"), "--from-height", "9", "--to-height", "3"],
     ["history"],
+    ["get", acct("alice"), "--height", "-3"],
+    ["get", acct("alice"), "--height", "1", "--proof-out", "p.bin"],
   ]) {
     const r = await run([...args, ...c.flags]);
     assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
