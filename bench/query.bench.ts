@@ -43,7 +43,9 @@ import { utf8 } from "../node/common/bytes.js";
 import { MAX_TOUCHED_KEYS } from "../node/common/limits.js";
 import { indexRecords } from "../node/index-store.js";
 import { entryRange, listingRange, verifyRange } from "../node/store/core/index-proof.js";
-import { verifyHistoryPage } from "../node/store/core/key-history.js";
+import { decodeChange, verifyHistoryPage } from "../node/store/core/key-history.js";
+import { OrderedIndex } from "../node/store/core/ordered-index.js";
+import { recordWrites, type IndexedChange } from "../node/ledger/key-index.js";
 
 installNodeSha256();
 
@@ -60,7 +62,7 @@ const HOT_CHANGES = 1000;
 const PAGE = 1000;
 const LIST_REPS = 5;
 const HISTORY_REPS = 5;
-const COST_ROUNDS = Number(process.env.ARBOR_BENCH_COST_ROUNDS ?? 6);
+const COST_ROUNDS = Number(process.env.ARBOR_BENCH_COST_ROUNDS ?? 10);
 const COST_ACCOUNTS = 10_000;
 const COST_BLOCK = 1000;
 const WRITE_TIMEOUT_MS = 120_000;
@@ -117,6 +119,8 @@ interface WriteCost {
   readonly withoutUs: number;
   readonly ratio: number;
   readonly roundRatios: number[];
+  /** the index's own work per transfer, replayed on a copy of the index (medians, µs) */
+  readonly parts: { readonly record: number; readonly root: number; readonly store: number };
 }
 
 const transferArgs = (a: number, b: number) =>
@@ -159,6 +163,9 @@ function writeCost(): WriteCost {
     );
   }
   progress(`write cost: ${COST_ACCOUNTS} accounts opened and minted in both ledgers`);
+  // A copy of the index, to replay each block's changes on and time the index's parts alone.
+  const shadow = OrderedIndex.of(withIndex.ledger.index.entries());
+  const parts = { record: [] as number[], root: [] as number[], store: [] as number[] };
   const withUs: number[] = [];
   const withoutUs: number[] = [];
   const roundRatios: number[] = [];
@@ -171,6 +178,8 @@ function writeCost(): WriteCost {
       const b = (a + 1) % COST_ACCOUNTS;
       rs.push(withIndex.request(users[a]!, "bank/transfer", [acct(a), acct(b)], transferArgs(a, b)));
     }
+    let changes: readonly IndexedChange[] = [];
+    let height = 0n;
     const measure = (bank: InProcessBank, index: boolean): number => {
       gc();
       const t0 = cpuUs();
@@ -178,7 +187,12 @@ function writeCost(): WriteCost {
       // What a node writes for the block's changes (node/block-pipeline.ts); a node of the whole
       // tree keeps every value.
       if (index) indexRecords(out.height, out.changes, () => true);
-      return (cpuUs() - t0) / rs.length;
+      const us = (cpuUs() - t0) / rs.length;
+      if (index) {
+        changes = out.changes;
+        height = out.height;
+      }
+      return us;
     };
     let w: number;
     let wo: number;
@@ -189,6 +203,21 @@ function writeCost(): WriteCost {
       wo = measure(without, false);
       w = measure(withIndex, true);
     }
+    // The same changes again on the copy: recording them, the root, the store records.
+    const replay = changes.map((c) => ({
+      write: { key: c.key, value: c.value },
+      src: decodeChange(c.change),
+    }));
+    gc();
+    let t = cpuUs();
+    const again = replay.flatMap((x) => recordWrites(shadow, [x.write], x.src));
+    parts.record.push((cpuUs() - t) / rs.length);
+    t = cpuUs();
+    shadow.rootHash();
+    parts.root.push((cpuUs() - t) / rs.length);
+    t = cpuUs();
+    indexRecords(height, again, () => true);
+    parts.store.push((cpuUs() - t) / rs.length);
     withUs.push(w);
     withoutUs.push(wo);
     roundRatios.push(w / wo);
@@ -198,7 +227,13 @@ function writeCost(): WriteCost {
   }
   const mw = median(withUs);
   const mwo = median(withoutUs);
-  return { withUs: mw, withoutUs: mwo, ratio: mw / mwo, roundRatios };
+  return {
+    withUs: mw,
+    withoutUs: mwo,
+    ratio: mw / mwo,
+    roundRatios,
+    parts: { record: median(parts.record), root: median(parts.root), store: median(parts.store) },
+  };
 }
 
 // --- the cluster ------------------------------------------------------------------------------
@@ -462,7 +497,13 @@ async function main(): Promise<void> {
   console.log(
     `writeCostRatio: ${cost.ratio.toFixed(3)} (in-process ledger, blocks of ${COST_BLOCK} transfers, ${COST_ACCOUNTS} accounts: ` +
       `with the index + its store records ${cost.withUs.toFixed(1)} µs CPU/transfer, without ${cost.withoutUs.toFixed(1)} µs; ` +
-      `medians of ${COST_ROUNDS} alternating rounds; per-round ratios ${cost.roundRatios.map((r) => r.toFixed(3)).join(", ")}) — ${vCost.line}`,
+      `medians of ${COST_ROUNDS} alternating rounds; per-round ratios ${cost.roundRatios.map((r) => r.toFixed(3)).join(", ")}, ` +
+      `their median ${median(cost.roundRatios).toFixed(3)}) — ${vCost.line}`,
+  );
+  console.log(
+    `  the index's own work, the same changes replayed on a copy of it: recording them (entry, history head, treap) ${cost.parts.record.toFixed(1)} µs/transfer, ` +
+      `root hash ${cost.parts.root.toFixed(1)} µs, store records ${cost.parts.store.toFixed(1)} µs = ` +
+      `${(cost.parts.record + cost.parts.root + cost.parts.store).toFixed(1)} µs (medians)`,
   );
   console.log(
     `load average at the end: ${loadavg()
@@ -494,6 +535,10 @@ async function main(): Promise<void> {
       writeCostWithUs: r1(cost.withUs),
       writeCostWithoutUs: r1(cost.withoutUs),
       writeCostRounds: COST_ROUNDS,
+      writeCostRoundRatioMedian: +median(cost.roundRatios).toFixed(3),
+      indexRecordUs: r1(cost.parts.record),
+      indexRootUs: r1(cost.parts.root),
+      indexStoreRecordsUs: r1(cost.parts.store),
       targets: {
         listKeysPerSec: vList.met,
         listProofBytesPerKey: vProof.met,
