@@ -25,7 +25,11 @@
 //                           the block's changes, node/index-store.ts indexRecords) ÷ the same
 //                           without it (LedgerStart.keyIndex false): two ledgers started alike,
 //                           the same signed requests applied to both, alternating which goes first,
-//                           medians over COST_ROUNDS rounds. Measured before the cluster starts.
+//                           medians over COST_ROUNDS rounds (the ratio of the medians; the
+//                           median of the rounds' own ratios beside it). Measured before the
+//                           cluster starts. Each round's changes are then replayed on a copy of
+//                           the index to time its parts alone: recording the changes (entries,
+//                           history heads, treap), the root hash, the store records.
 // Alongside: where the time of a page goes — the raw RPC round trip (node side + transport) and
 // the client's verification of the reply, in process — so a slow path shows its slow half.
 //
