@@ -25,15 +25,18 @@ import { nodeEd25519Verify } from "../node/exec/host-crypto.js";
 /** The key of account `i`. */
 export const acct = (i: number) => `bank/accounts/a${i}`;
 
+/** Options of an InProcessBank (both default to what a node does). */
+export interface InProcessBankOptions {
+  /** the domain's owner (default: a fresh key); two banks with the same owner start alike */
+  readonly owner?: KeyPair;
+  /** false: the ledger records no key changes (LedgerStart.keyIndex; benchmarks of its cost) */
+  readonly keyIndex?: boolean;
+}
+
 export class InProcessBank {
-  readonly owner = generateKeyPair();
+  readonly owner: KeyPair;
   readonly history = HistoryTree.genesis(Partition.whole(), 1 << 16, systemGenesisRecords());
-  readonly ledger = new Ledger(this.history, createExecutor(), { verify: nodeEd25519Verify }, undefined, {
-    height: 0n,
-    decided: [],
-    ...genesisBook(systemGenesisRecords()),
-    index: genesisEntries(systemGenesisRecords()),
-  });
+  readonly ledger: Ledger;
   private nonce = 0n;
   private height = 0n;
 
@@ -41,7 +44,16 @@ export class InProcessBank {
   constructor(
     private readonly label: string,
     private readonly gasLimit: bigint,
+    opts: InProcessBankOptions = {},
   ) {
+    this.owner = opts.owner ?? generateKeyPair();
+    this.ledger = new Ledger(this.history, createExecutor(), { verify: nodeEd25519Verify }, undefined, {
+      height: 0n,
+      decided: [],
+      ...genesisBook(systemGenesisRecords()),
+      index: genesisEntries(systemGenesisRecords()),
+      ...(opts.keyIndex === undefined ? {} : { keyIndex: opts.keyIndex }),
+    });
     this.block([
       this.request(
         this.owner,
