@@ -251,7 +251,7 @@ export class ArborClient {
   /** Every key under `prefix` (removed ones too when `removed`), page by page, each page verified. */
   async *listAll(prefix: string, opts: ListOptions & { removed?: boolean } = {}): AsyncGenerator<ListedKey> {
     let after = opts.after;
-    let minHeight = 0n;
+    let minHeight = opts.minHeight ?? 0n;
     for (;;) {
       const page = await this.list(prefix, { ...opts, after, minHeight });
       for (const e of page.entries) if (e.valueHash !== null || opts.removed) yield e;

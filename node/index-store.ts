@@ -19,7 +19,7 @@ import { utf8 } from "./common/bytes.js";
 import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "./common/limits.js";
 import { ArborError } from "./common/errors.js";
 import { genesisChanges, type IndexedChange } from "./ledger/key-index.js";
-import { decodeEntry, encodeEntry, type IndexEntry } from "./store/core/ordered-index.js";
+import { decodeEntry, type IndexEntry } from "./store/core/ordered-index.js";
 import type { AppRecord, LevelStore } from "./store/level-store.js";
 
 const K_ENTRY = 0x65; // 'e'
@@ -70,7 +70,7 @@ export function indexRecords(
     w.u8(kept ? 1 : 0);
     if (kept) w.bytes(c.value!);
     out.push({ key: changeKey(c.key, c.number), value: w.finish() });
-    out.push({ key: entryKey(c.key), value: encodeEntry(c.entry) });
+    out.push({ key: entryKey(c.key), value: c.entry });
   }
   return out;
 }
@@ -80,7 +80,7 @@ export async function loadIndex(
   store: LevelStore,
   genesis: ReadonlyArray<{ key: string; value: Uint8Array }>,
 ): Promise<IndexEntry[]> {
-  const entries = genesisChanges(genesis).map((c) => c.entry);
+  const entries = genesisChanges(genesis).map((c) => decodeEntry(c.entry));
   for (const r of await store.appRange(Uint8Array.of(K_ENTRY), Uint8Array.of(K_ENTRY + 1)))
     entries.push(decodeEntry(r.value));
   return entries;

@@ -10,12 +10,12 @@ import type { Write } from "../common/record-write.js";
 import { valueHash } from "../store/core/label.js";
 import {
   EMPTY_HISTORY_HEAD,
-  changedEntry,
   encodeChange,
+  nextHead,
   genesisChange,
   type KeyChange,
 } from "../store/core/key-history.js";
-import { OrderedIndex, type IndexEntry } from "../store/core/ordered-index.js";
+import { decodeEntry, encodeEntry, OrderedIndex, type IndexEntry } from "../store/core/ordered-index.js";
 
 /** One change as a node stores it: enough to serve the key's history page by page. */
 export interface IndexedChange {
@@ -28,8 +28,8 @@ export interface IndexedChange {
   readonly change: Uint8Array;
   /** the value it set (null: removed); a node keeps it only for keys of its partition */
   readonly value: Uint8Array | null;
-  /** the key's entry after it */
-  readonly entry: IndexEntry;
+  /** the key's entry after it, encoded (ordered-index.ts `encodeEntry`) */
+  readonly entry: Uint8Array;
 }
 
 /** Who made a block's changes: the request's height, position, id and signer. */
@@ -60,19 +60,19 @@ function recordChange(
   change: KeyChange,
   value: Uint8Array | null,
 ): IndexedChange {
-  const before = index.get(key);
+  const before = index.tail(key);
+  invariant(before === undefined || before.height <= change.height, "changes come in height order");
   const encoded = encodeChange(change);
-  const entry = changedEntry(key, before, change, encoded);
-  index.put(entry);
-  invariant(entry.changes === (before?.changes ?? 0n) + 1n, "a change extends the key's history by one");
-  return {
+  const headBefore = before?.head ?? EMPTY_HISTORY_HEAD;
+  const entry = encodeEntry({
     key,
-    number: entry.changes,
-    headBefore: before?.head ?? EMPTY_HISTORY_HEAD,
-    change: encoded,
-    value,
-    entry,
-  };
+    valueHash: change.valueHash,
+    changes: (before?.changes ?? 0n) + 1n,
+    height: change.height,
+    head: nextHead(headBefore, encoded),
+  });
+  index.putEncoded(key, entry);
+  return { key, number: (before?.changes ?? 0n) + 1n, headBefore, change: encoded, value, entry };
 }
 
 /** The genesis records' changes, one per key, in ascending key order (the genesis index). */
@@ -84,5 +84,5 @@ export function genesisChanges(records: ReadonlyArray<{ key: string; value: Uint
 
 /** The index's entries at height 0: what the genesis records' changes give. */
 export function genesisEntries(records: ReadonlyArray<{ key: string; value: Uint8Array }>): IndexEntry[] {
-  return genesisChanges(records).map((c) => c.entry);
+  return genesisChanges(records).map((c) => decodeEntry(c.entry));
 }

@@ -121,12 +121,12 @@ test(
           (e: unknown) => e instanceof VerificationError,
         );
         // What each liar does not lie about is the same as the others give: so all four nodes, of
-      // both partitions, agree on the listing and the history.
-      assert.deepEqual(await listed(client, "q/k", DROPS), expected, "node 3's listing");
-      const fromOmits = [];
-      for await (const v of client.historyAll("q/k03", { node: OMITS })) fromOmits.push(v.number);
-      assert.deepEqual(fromOmits, [5n, 4n, 3n, 2n, 1n], "node 2's history");
-      // Through the SDK, without naming a node, listings and histories come out whole.
+        // both partitions, agree on the listing and the history.
+        assert.deepEqual(await listed(client, "q/k", DROPS), expected, "node 3's listing");
+        const fromOmits = [];
+        for await (const v of client.historyAll("q/k03", { node: OMITS })) fromOmits.push(v.number);
+        assert.deepEqual(fromOmits, [5n, 4n, 3n, 2n, 1n], "node 2's history");
+        // Through the SDK, without naming a node, listings and histories come out whole.
         assert.deepEqual(await listed(client, "q/k"), expected);
         const through = [];
         for await (const v of client.historyAll("q/k03")) through.push(v.number);

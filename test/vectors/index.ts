@@ -14,6 +14,7 @@ import {
 } from "../../node/store/core/index-proof.js";
 import { verifyHistoryPage, type HistoryCursor } from "../../node/store/core/key-history.js";
 import {
+  decodeEntry,
   nodeEntry,
   nodeEntryBytes,
   hashOf,
@@ -135,7 +136,8 @@ export function indexVector(): Record<string, unknown> {
   ];
   const a = changes.filter((c) => c.key === "bank/a");
   const newest = a[a.length - 1]!;
-  const cursor = { number: newest.entry.changes, head: newest.entry.head };
+  const newestEntry = decodeEntry(newest.entry);
+  const cursor = { number: newestEntry.changes, head: newestEntry.head };
   const page = a
     .slice(1)
     .reverse()
@@ -164,7 +166,7 @@ export function indexVector(): Record<string, unknown> {
         number: c.number.toString(),
         change: toHex(c.change),
         headBefore: toHex(c.headBefore),
-        headAfter: toHex(c.entry.head),
+        headAfter: toHex(decodeEntry(c.entry).head),
       })),
       page: {
         from: { number: cursor.number.toString(), head: toHex(cursor.head) },

@@ -168,17 +168,30 @@ export class OrderedIndex {
   /** Sets a key's entry: a new key goes in at its place, a known one is replaced. */
   put(entry: IndexEntry): void {
     expects(entry.head.length === 32 && entry.changes > 0n, "an entry has a head and a change");
-    const sk = sortKey(entry.key);
+    this.putEncoded(entry.key, encodeEntry(entry));
+  }
+
+  /**
+   * What a key's next change needs of its entry — its change count, last height and head — read
+   * from the stored encoding without decoding the rest (the ledger's hot path).
+   */
+  tail(key: string): EntryTail | undefined {
+    const n = this.bySortKey.get(sortKey(key));
+    return n ? tailOf(n.enc) : undefined;
+  }
+
+  /** `put` for an entry already encoded (`encodeEntry`) for `key`. */
+  putEncoded(key: string, encoded: Uint8Array, sk: string = sortKey(key)): void {
     const known = this.bySortKey.get(sk);
     if (known) {
-      known.enc = bytesToLatin1(encodeEntry(entry));
+      known.enc = bytesToLatin1(encoded);
       this.dirtyPath(sk);
       return;
     }
     const node: IndexNode = {
       sk,
-      prio: keyPathLatin1(entry.key),
-      enc: bytesToLatin1(encodeEntry(entry)),
+      prio: keyPathLatin1(key),
+      enc: bytesToLatin1(encoded),
       left: null,
       right: null,
       hash: null,
@@ -216,6 +229,41 @@ export class OrderedIndex {
       n = sk < n.sk ? n.left : n.right;
     }
   }
+}
+
+/** The fields of an entry a change extends (see `tail`). */
+export interface EntryTail {
+  readonly changes: bigint;
+  readonly height: bigint;
+  readonly head: Uint8Array;
+}
+
+/** Reads a minimal varint at `at` of a latin1 string; returns [value, next position]. */
+function varintAt(s: string, at: number): [bigint, number] {
+  let v = 0n;
+  let shift = 0n;
+  for (;;) {
+    const b = s.charCodeAt(at++);
+    v |= BigInt(b & 0x7f) << shift;
+    if (b < 0x80) return [v, at];
+    shift += 7n;
+  }
+}
+
+function tailOf(enc: string): EntryTail {
+  // key length and key, live flag, [value hash], changes, height, head (writeEntry's layout)
+  let at = 0;
+  let len = 0;
+  for (let shift = 0; ; shift += 7) {
+    const b = enc.charCodeAt(at++);
+    len += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) break;
+  }
+  at += len;
+  at += enc.charCodeAt(at) === 1 ? 33 : 1;
+  const [changes, afterChanges] = varintAt(enc, at);
+  const [height] = varintAt(enc, afterChanges);
+  return { changes, height, head: latin1ToBytes(enc.slice(enc.length - 32)) };
 }
 
 function insert(n: IndexNode | null, node: IndexNode): IndexNode {
