@@ -4,6 +4,7 @@
 // that do not match (they are dropped), but it can never forge a hit: each value returned was
 // proven against a certified root. Uses only `fetch`, so no database client comes with the SDK.
 import { ArborError } from "../node/common/errors.js";
+import { MAX_TOUCHED_KEYS } from "../node/common/limits.js";
 import type { CallOptions } from "./deadline.js";
 
 /** Hits asked of an index by default, and at most (what an index serves). */
@@ -163,13 +164,12 @@ export async function searchVerified(
     bad("search/bad-query", "a query needs a word to find");
   const answer = await askIndex(text, o, limit);
   const named = [...new Map(answer.hits.map((h) => [h.key, h])).values()];
-  const values =
-    named.length === 0
-      ? new Map()
-      : await get(
-          named.map((h) => h.key),
-          o,
-        );
+  // One read proves at most MAX_TOUCHED_KEYS keys; a full page of hits takes two.
+  const values = new Map<string, Uint8Array | null>();
+  for (let i = 0; i < named.length; i += MAX_TOUCHED_KEYS) {
+    const part = named.slice(i, i + MAX_TOUCHED_KEYS).map((h) => h.key);
+    for (const [k, v] of await get(part, o)) values.set(k, v);
+  }
   const hits: VerifiedHit[] = [];
   const dropped: string[] = [];
   for (const h of named) {

@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import type { ArborClient } from "../../client/index.js";
 import { toHex } from "../../node/common/bytes.js";
 import { sha256 } from "../../node/common/hash.js";
+import { MAX_TOUCHED_KEYS } from "../../node/common/limits.js";
 import type { IndexDb } from "../../node/cli/indexer/index-db.js";
 
 export const WORDS = [
@@ -39,7 +40,10 @@ export async function checkRowsAgainstChain(
 ): Promise<number> {
   const rows = await db.records();
   const byKey = new Map(rows.map((r) => [r.key, r]));
-  const verified = await client.get([...new Set([...keys, ...rows.map((r) => r.key)])]);
+  const all = [...new Set([...keys, ...rows.map((r) => r.key)])];
+  const verified = new Map<string, Uint8Array | null>();
+  for (let i = 0; i < all.length; i += MAX_TOUCHED_KEYS)
+    for (const [k, v] of await client.get(all.slice(i, i + MAX_TOUCHED_KEYS))) verified.set(k, v);
   for (const [key, v] of verified) {
     const row = byKey.get(key);
     if (v === null) {

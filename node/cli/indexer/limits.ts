@@ -7,8 +7,8 @@ export const FEED_BATCH_BLOCKS = 64;
 export const FEED_WAIT_MS = 2_000;
 /** Pause after a round in which no node gave a usable block, so a down cluster is not hammered. */
 export const RETRY_PAUSE_MS = 500;
-/** Keys read at once when a value came from no node and is fetched with a verified read. */
-export const MISSING_VALUE_READ_KEYS = 64;
+/** Keys read at once when a value came from no node and is fetched with a verified read (a read's bound). */
+export { MAX_TOUCHED_KEYS as MISSING_VALUE_READ_KEYS } from "../../common/limits.js";
 /** Characters of a value's text that are indexed: tsvector holds at most 1 MiB, and words past this are rare. */
 export const MAX_INDEXED_TEXT_CHARS = 100_000;
 /** Entries read per SQL page when a restarted indexer rebuilds its follower. */
