@@ -186,31 +186,28 @@ export class IndexDb {
 
   /**
    * Records whose text matches `websearch_to_tsquery('simple', text)`, best ranked first (ties by
-   * key in byte order, so every engine gives the same order), and the height searched.
+   * key in byte order, so every engine gives the same order), and the index's height. The height
+   * is read first and outside a transaction (one round trip fewer): the hits are at least that fresh.
    */
   async search(s: SearchQuery): Promise<{ hits: SearchHit[]; height: bigint }> {
-    return this.engine.transaction(async (q) => {
-      const rows = await q<{ key: string; height: string; snippet: string | null }>(
-        `SELECT key, height::text AS height,
-                ts_headline('simple', text, query, 'StartSel="", StopSel="", MaxWords=24, MinWords=8') AS snippet
-           FROM arbor_records, websearch_to_tsquery('simple', $1) AS query
-          WHERE tsv @@ query AND ($2::text IS NULL OR domain = $2::text)
-          ORDER BY ts_rank(tsv, query) DESC, key COLLATE "C"
-          LIMIT $3`,
-        [s.text, s.domain ?? null, s.limit],
-      );
-      const [h] = await q<{ height: string }>(
-        "SELECT height::text AS height FROM arbor_index_state WHERE id = 1",
-      );
-      return {
-        hits: rows.map((r) => ({
-          key: r.key,
-          height: BigInt(r.height),
-          text_snippet: (r.snippet ?? "").slice(0, MAX_SNIPPET_CHARS),
-        })),
-        height: BigInt(h!.height),
-      };
-    });
+    const height = await this.height();
+    const rows = await this.engine.query<{ key: string; height: string; snippet: string | null }>(
+      `SELECT key, height::text AS height,
+              ts_headline('simple', text, query, 'StartSel="", StopSel="", MaxWords=24, MinWords=8') AS snippet
+         FROM arbor_records, websearch_to_tsquery('simple', $1) AS query
+        WHERE tsv @@ query AND ($2::text IS NULL OR domain = $2::text)
+        ORDER BY ts_rank(tsv, query) DESC, key COLLATE "C"
+        LIMIT $3`,
+      [s.text, s.domain ?? null, s.limit],
+    );
+    return {
+      hits: rows.map((r) => ({
+        key: r.key,
+        height: BigInt(r.height),
+        text_snippet: (r.snippet ?? "").slice(0, MAX_SNIPPET_CHARS),
+      })),
+      height,
+    };
   }
 
   /** Every record row, in key byte order (for checks and tests). */
