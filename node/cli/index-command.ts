@@ -3,7 +3,7 @@
 // Ctrl-C or SIGTERM; a write in flight completes or rolls back, so the next start resumes cleanly.
 import { parseArgs, UsageError } from "./args.js";
 import { TARGET_FLAGS, withClient } from "./connect.js";
-import { openEngine } from "./indexer/sql-engine.js";
+import { openEngine } from "./indexer/open-engine.js";
 import { Indexer } from "./indexer/indexer.js";
 import { serveSearch } from "./indexer/search-http.js";
 

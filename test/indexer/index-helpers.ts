@@ -1,6 +1,7 @@
 // Shared by the indexer tests: text records to write, a search over HTTP, the index's rows compared
 // with verified reads, and a lying index to search through.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ArborClient } from "../../client/index.js";
@@ -70,4 +71,21 @@ export async function lyingIndex(keys: readonly string[]): Promise<{ url: string
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () => server.close(),
   };
+}
+
+/** Runs the `arbor` command (the compiled CLI) without blocking this process's event loop. */
+export function runArbor(
+  args: readonly string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["dist/node/bin.js", ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
 }

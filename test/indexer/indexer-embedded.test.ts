@@ -9,10 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { withSdkCluster } from "../cluster/sdk-cluster.js";
 import { utf8 } from "../../node/common/bytes.js";
-import { openEngine } from "../../node/cli/indexer/sql-engine.js";
+import { openEngine } from "../../node/cli/indexer/open-engine.js";
 import { Indexer } from "../../node/cli/indexer/indexer.js";
 import { serveSearch } from "../../node/cli/indexer/search-http.js";
-import { checkRowsAgainstChain, httpGet, lyingIndex } from "./index-helpers.js";
+import { checkRowsAgainstChain, httpGet, lyingIndex, runArbor } from "./index-helpers.js";
 
 const LIAR = 0;
 
@@ -107,6 +107,36 @@ test(
             const either = await client.search("leaps or sleepy", { index: base });
             assert.deepEqual(either.hits.map((h) => h.key).sort(), ["notes/fox", "notes/json"]);
             await assert.rejects(client.search("brown", { index: base, limit: 500 }), /search\/bad-limit/);
+
+            // The CLI prints the same verified hits.
+            const endpoints = ["--endpoints", c.genesis.nodes.map((n) => n.address).join(",")];
+            const cli = await runArbor(["search", "brown", "fox", "--index", base, ...endpoints, "--json"]);
+            assert.equal(cli.code, 0, cli.stderr);
+            const doc = JSON.parse(cli.stdout);
+            assert.deepEqual(
+              doc.hits.map((h: { key: string }) => h.key),
+              ["notes/fox"],
+            );
+            assert.equal(doc.hits[0].value, "The quick brown fox leaps");
+            const usage = await runArbor([
+              "index",
+              "--data",
+              dir,
+              "--postgres",
+              "postgres://x",
+              ...endpoints,
+            ]);
+            assert.equal(usage.code, 2, usage.stderr);
+            const badLimit = await runArbor([
+              "search",
+              "fox",
+              "--index",
+              base,
+              "--limit",
+              "101",
+              ...endpoints,
+            ]);
+            assert.equal(badLimit.code, 2, badLimit.stderr);
           } finally {
             await server.close();
           }
@@ -126,7 +156,6 @@ test(
           } finally {
             liar.close();
           }
-          void c;
         } finally {
           await engine.close();
           rmSync(dir, { recursive: true, force: true });

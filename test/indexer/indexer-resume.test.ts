@@ -10,14 +10,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { withSdkCluster } from "../cluster/sdk-cluster.js";
 import { utf8 } from "../../node/common/bytes.js";
-import { openEngine } from "../../node/cli/indexer/sql-engine.js";
+import { openEngine } from "../../node/cli/indexer/open-engine.js";
 import { Indexer } from "../../node/cli/indexer/indexer.js";
 import { ChangeFollower } from "../../client/change-follower.js";
 import { checkRowsAgainstChain, textOf } from "./index-helpers.js";
 
 const BLOCK_WRITES = 120;
 const KEYS_PER_WRITE = 4;
-const KILL_DELAYS_MS = [100, 300, 600, 1_000, 1_500, 2_500, 4_000];
+const KILL_DELAYS_MS = [300, 1_200, 1_500, 1_800, 2_100, 2_500, 3_500];
 
 interface Run {
   /** the height the run said it opened the index at */
@@ -26,8 +26,8 @@ interface Run {
   readonly stderr: string;
 }
 
-/** Runs `arbor index`; with `killAfterMs`, SIGKILLs it that long after it opened its index. */
-function runIndexer(args: string[], killAfterMs?: number): Promise<Run> {
+/** Runs `arbor index`; with `killAfterMs`, signals it (SIGKILL) that long after it opened its index. */
+function runIndexer(args: string[], killAfterMs?: number, signal: NodeJS.Signals = "SIGKILL"): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["dist/node/bin.js", "index", ...args], {
       stdio: ["ignore", "ignore", "pipe"],
@@ -39,7 +39,7 @@ function runIndexer(args: string[], killAfterMs?: number): Promise<Run> {
       const m = /index at height (\d+)/.exec(stderr);
       if (m && startedAt < 0n) {
         startedAt = BigInt(m[1]!);
-        if (killAfterMs !== undefined) setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+        if (killAfterMs !== undefined) setTimeout(() => child.kill(signal), killAfterMs);
       }
     });
     child.on("error", reject);
@@ -74,6 +74,11 @@ test("kill -9 mid-ingest, restart, and the index is exactly the chain's", { time
         assert.equal(run.code, null, `killed, not exited: ${run.stderr}`);
         starts.push(run.startedAt);
       }
+      // SIGTERM stops it cleanly: the block in flight is finished or rolled back, exit code 0.
+      const termed = await runIndexer(args, 300, "SIGTERM");
+      assert.equal(termed.code, 0, termed.stderr);
+      assert.match(termed.stderr, /stopped at height \d+/);
+      starts.push(termed.startedAt);
       const final = await runIndexer([...args, "--once"]);
       assert.equal(final.code, 0, final.stderr);
       starts.push(final.startedAt);

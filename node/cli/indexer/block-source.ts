@@ -41,6 +41,8 @@ export interface Round {
   readonly applied: number;
   /** some node offered a block above the follower that could not be verified yet */
   readonly stalled: boolean;
+  /** how many nodes answered */
+  readonly answered: number;
 }
 
 export class BlockSource {
@@ -75,11 +77,11 @@ export class BlockSource {
     for (const height of [...offers.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))) {
       const block = await this.verify(height, offers.get(height)!, replies);
       if (block === "skip") continue;
-      if (block === null) return { applied, stalled: true };
+      if (block === null) return { applied, stalled: true, answered: replies.size };
       await take(block);
       applied++;
     }
-    return { applied, stalled: false };
+    return { applied, stalled: false, answered: replies.size };
   }
 
   /** Every node's answer, waiting for stragglers only a little once one node gave blocks. */
@@ -104,7 +106,7 @@ export class BlockSource {
     );
     await Promise.race([
       all,
-      gotBlocks.then(() => new Promise<void>((r) => (timer = setTimeout(r, STRAGGLER_GRACE_MS)))),
+      gotBlocks.then(() => new Promise<void>((r) => (timer = setTimeout(r, STRAGGLER_GRACE_MS).unref()))),
     ]);
     clearTimeout(timer);
     return new Map(out);

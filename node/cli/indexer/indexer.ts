@@ -3,6 +3,7 @@
 // transaction. Values no node gave are read with a verified GET, used only when the key's current
 // value is still the one the change set; otherwise the record keeps the value hash alone.
 import { bytesEqual, toHex } from "../../common/bytes.js";
+import { ArborError } from "../../common/errors.js";
 import { genesisRecords, chainId } from "../../ledger/genesis.js";
 import { genesisEntries } from "../../ledger/key-index.js";
 import { valueHash } from "../../store/core/label.js";
@@ -66,9 +67,14 @@ export class Indexer {
   async catchUp(): Promise<void> {
     for (let stalled = 0; !this.stopping;) {
       const r = await this.source.round(0, (b) => this.write(b));
-      if (r.stalled) {
+      if (r.stalled || r.answered === 0) {
         if (++stalled >= MAX_STALLED_ROUNDS)
-          throw new Error(`block ${this.height + 1n} or after could not be verified from any node`);
+          throw r.answered === 0
+            ? new ArborError("index/no-nodes", "no node answered the change feed")
+            : new ArborError(
+                "index/stalled",
+                `block ${this.height + 1n} or after could not be verified from any node`,
+              );
         await this.pause(RETRY_PAUSE_MS);
       } else if (r.applied === 0) return;
       else stalled = 0;
@@ -80,7 +86,8 @@ export class Indexer {
     while (!this.stopping) {
       try {
         const r = await this.source.round(FEED_WAIT_MS, (b) => this.write(b));
-        if (r.stalled || r.applied === 0) await this.pause(r.stalled ? RETRY_PAUSE_MS : 0);
+        // Nodes that did not answer, or blocks not verifiable yet: wait before asking again.
+        if (r.stalled || r.answered === 0) await this.pause(RETRY_PAUSE_MS);
       } catch (e) {
         // A failed SQL write leaves the follower ahead of the database: rebuild it from there.
         this.log(`indexing paused: ${e instanceof Error ? e.message : String(e)}`);

@@ -12,17 +12,3 @@ export interface SqlEngine {
   transaction<T>(body: (q: Query) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
-
-export interface EngineChoice {
-  /** a directory for the embedded engine */
-  readonly data?: string | undefined;
-  /** a postgres:// URL for a server */
-  readonly postgres?: string | undefined;
-}
-
-/** Opens the engine the options name (exactly one of them). Engines load on demand. */
-export async function openEngine(c: EngineChoice): Promise<SqlEngine> {
-  if (c.postgres !== undefined) return (await import("./pg-engine.js")).openPostgres(c.postgres);
-  if (c.data === undefined) throw new Error("openEngine needs data or postgres");
-  return (await import("./pglite-engine.js")).openPglite(c.data);
-}
