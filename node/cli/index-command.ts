@@ -15,6 +15,8 @@ const FLAGS = {
   once: "bool",
 } as const;
 const DEFAULT_LISTEN = "127.0.0.1:0";
+/** How often the height reached is printed. */
+const PROGRESS_EVERY_MS = 2_000;
 
 function listenFlag(s: string): { host: string; port: number } {
   const m = /^(.+):(\d{1,5})$/.exec(s);
@@ -62,6 +64,3 @@ export async function indexCommand(argv: string[]): Promise<number> {
     }
   });
 }
-
-/** How often the height reached is printed. */
-const PROGRESS_EVERY_MS = 2_000;

@@ -9,6 +9,9 @@ import type { SearchHit, SearchQuery } from "./index-db.js";
 import { parseSearch } from "./search-query.js";
 import { MAX_HTTP_CONNECTIONS, MAX_URL_BYTES, SEARCH_TIMEOUT_MS } from "./limits.js";
 
+/** Request headers read at most: a search needs none of its own. */
+const MAX_HEADERS = 50;
+
 export type Searcher = (q: SearchQuery) => Promise<{ hits: SearchHit[]; height: bigint }>;
 
 export interface SearchServer {
@@ -54,7 +57,7 @@ export async function serveSearch(search: Searcher, host: string, port: number):
       if (!res.headersSent) fail(res, 500, "search/failed", e instanceof Error ? e.message : String(e));
     });
   });
-  server.maxHeadersCount = 50;
+  server.maxHeadersCount = MAX_HEADERS;
   server.maxConnections = MAX_HTTP_CONNECTIONS;
   server.requestTimeout = SEARCH_TIMEOUT_MS;
   await new Promise<void>((resolve, reject) => {
