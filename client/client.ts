@@ -26,6 +26,7 @@ import { Submit } from "./submit.js";
 import { Audit } from "./audit.js";
 import { Complaints } from "./complaints.js";
 import { learnGenesis } from "./genesis-fetch.js";
+import { searchVerified, type SearchOptions, type SearchResult } from "./search.js";
 import {
   DEFAULT_CALL_TIMEOUT_MS,
   type AuditFinding,
@@ -232,6 +233,15 @@ export class ArborClient {
   async certifiedHeader(height: bigint, prefer?: number, opts?: CallOptions): Promise<CertifiedHeader> {
     const dl = this.s.deadline(opts, "certifiedHeader");
     return dl.run(this.headers.certifiedWithin(height, prefer, dl));
+  }
+
+  /**
+   * Searches an off-chain index (`arbor index`, docs/index.md) and re-reads every hit with a
+   * verified GET: only keys whose proven current value contains the query's words come back. The
+   * index is not trusted — it can hide results, but it cannot forge one.
+   */
+  search(text: string, opts: SearchOptions): Promise<SearchResult> {
+    return searchVerified((keys, o) => this.get(keys, o), text, opts);
   }
 
   // --- listings and histories -------------------------------------------------------------

@@ -11,6 +11,14 @@ export {
   type HistoryOptions,
 } from "./client.js";
 export type { ListPage, ListedKey, HistoryPage, KeyVersion } from "./queries.js";
+export {
+  matchesQuery,
+  DEFAULT_SEARCH_LIMIT,
+  MAX_SEARCH_LIMIT,
+  type SearchOptions,
+  type SearchResult,
+  type VerifiedHit,
+} from "./search.js";
 export type { HistoryCursor } from "../node/store/core/key-history.js";
 export { RequestRejected, VerificationError, UnavailableError } from "./errors.js";
 export type { CallOptions } from "./deadline.js";

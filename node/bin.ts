@@ -29,6 +29,10 @@ client (each takes --dir DIR | --endpoints HOST:PORT,… [--chain HEX], --key FI
   arbor domain create NAME
   arbor op build SRC.ts --out FILE | op check FILE | op deploy KEY FILE
   arbor keygen [--out FILE]
+  arbor index --data DIR | --postgres URL [--listen HOST:PORT] [--once]
+                                  follow verified blocks into a searchable SQL index (docs/index.md)
+  arbor search TEXT --index URL [--limit N] [--domain D]
+                                  search an index; every hit re-read and verified
 
 trust (a light client: the genesis plus the headers that changed the validator set)
   arbor headers [KEY | --key-read KEY] [--height H]
@@ -61,6 +65,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   headers: async () => (await import("./cli/headers.js")).headersCommand,
   audit: async () => (await import("./cli/audit.js")).auditCommand,
   complain: async () => (await import("./cli/complain.js")).complainCommand,
+  index: async () => (await import("./cli/index-command.js")).indexCommand,
+  search: async () => (await import("./cli/search.js")).searchCommand,
 };
 
 async function nodeCommand(argv: string[]): Promise<number> {

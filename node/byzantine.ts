@@ -28,8 +28,9 @@ import {
  * conflicting one (withDoubleVote). "stub-records": GET replies carry the node's honest root
  * statement and a valid proof in which the asked records are stubs. "drop-requests": the node admits
  * every valid request and never orders it (a censor). "omit-listed-key": List proofs leave out the
- * first key of the page. "drop-history-change": History pages leave out their second change. Never
- * set in production.
+ * first key of the page. "drop-history-change": History pages leave out their second change.
+ * "tamper-change-feed": the change feed flips a bit of each block's first change. Never set in
+ * production.
  */
 export const BYZANTINE_BEHAVIOURS = [
   "forge-get-root",
@@ -38,10 +39,18 @@ export const BYZANTINE_BEHAVIOURS = [
   "drop-requests",
   "omit-listed-key",
   "drop-history-change",
+  "tamper-change-feed",
 ] as const;
 export type Byzantine = (typeof BYZANTINE_BEHAVIOURS)[number];
 
 const FAKE_TAG = utf8(BYZANTINE_FAKE_BLOCK_TAG);
+
+/** "tamper-change-feed": the change with its last byte's low bit flipped. */
+export function tamperChange(change: Uint8Array): Uint8Array {
+  const out = change.slice();
+  if (out.length > 0) out[out.length - 1]! ^= 1;
+  return out;
+}
 
 /** The consensus bytes to send in place of `bytes`: itself, plus a conflicting vote if it is one. */
 export function withDoubleVote(

@@ -38,7 +38,7 @@ import { readBlockChanges, type HistoryReader } from "./index-store.js";
 import type { LevelStore } from "./store/level-store.js";
 import type { ReadGate } from "./read-gate.js";
 import type { ServedView } from "./block-pipeline.js";
-import { proofHidingKey, type Byzantine } from "./byzantine.js";
+import { proofHidingKey, tamperChange, type Byzantine } from "./byzantine.js";
 
 export interface QueryDeps {
   readonly ledger: Ledger;
@@ -119,14 +119,15 @@ export class QueryApi {
         req.maxBlocks,
         MAX_CHANGE_FEED_CHANGES,
       );
+      const tamper = this.d.byzantine === "tamper-change-feed";
       return create(ChangesReplySchema, {
         height,
         blocks: blocks.map((b) => ({
           height: b.height,
-          changes: b.changes.map((c) => ({
+          changes: b.changes.map((c, i) => ({
             key: c.key,
             number: c.number,
-            change: c.change,
+            change: tamper && i === 0 ? tamperChange(c.change) : c.change,
             ...(c.value === null ? {} : { value: c.value }),
           })),
         })),

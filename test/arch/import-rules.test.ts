@@ -61,6 +61,7 @@ const CLIENT_LAYERS: readonly (readonly string[])[] = [
   ["session"], // nodes and transport
   ["headers"], // certified headers
   ["reads", "queries"],
+  ["search"], // an off-chain index's answers, re-read with verified GETs
   ["membership"],
   ["prepare", "submit"], // writes and receipts
   ["audit"],

@@ -1,0 +1,54 @@
+// The SDK's test of a hit and the index's check of a query, without a cluster: words match
+// case-insensitively and whole, `or` and `-word` are honoured, and malformed searches are refused
+// with stable codes before any SQL runs.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { matchesQuery, parseQuery, words } from "../../client/search.js";
+import { parseSearch } from "../../node/cli/indexer/search-query.js";
+import { ArborError } from "../../node/common/errors.js";
+
+test("a value matches when it holds the query's words", () => {
+  assert.deepEqual(words("The Quick-brown fox, 42!"), ["the", "quick", "brown", "fox", "42"]);
+  assert.ok(matchesQuery("The quick brown fox", "BROWN fox"));
+  assert.ok(!matchesQuery("The quick brown fox", "brown bear"));
+  assert.ok(!matchesQuery("foxes", "fox"), "whole words only");
+  assert.ok(matchesQuery('{"title":"Lazy dog"}', "lazy"));
+  assert.ok(matchesQuery("a bear", "fox or bear"));
+  assert.ok(!matchesQuery("a brown bear", "brown -bear"));
+  assert.ok(matchesQuery("a brown fox", "brown -bear"));
+  assert.ok(matchesQuery("the lazy dog", '"lazy dog"'));
+  assert.ok(!matchesQuery("the lazy dog", '-"lazy dog" the'));
+  assert.deepEqual(parseQuery("a or b"), [
+    { all: ["a"], none: [] },
+    { all: ["b"], none: [] },
+  ]);
+});
+
+test("the index refuses malformed searches with stable codes", () => {
+  const code = (qs: string) => {
+    try {
+      parseSearch(new URLSearchParams(qs));
+      return "ok";
+    } catch (e) {
+      assert.ok(e instanceof ArborError);
+      return e.code;
+    }
+  };
+  assert.equal(code("q=brown"), "ok");
+  assert.deepEqual(parseSearch(new URLSearchParams("q=brown&limit=5&domain=notes")), {
+    text: "brown",
+    limit: 5,
+    domain: "notes",
+  });
+  assert.equal(code("q=brown&limit=0"), "search/bad-limit");
+  assert.equal(code("q=brown&limit=101"), "search/bad-limit");
+  assert.equal(code("q=brown&limit=-1"), "search/bad-limit");
+  assert.equal(code("q=%22open"), "search/bad-query");
+  assert.equal(code("q=%21%3F"), "search/bad-query");
+  assert.equal(code(`q=${"a".repeat(513)}`), "search/bad-query");
+  assert.equal(code("q=a%00b"), "search/bad-query");
+  assert.equal(code("limit=3"), "search/bad-query");
+  assert.equal(code("q=a&q=b"), "search/bad-parameter");
+  assert.equal(code("q=a&sort=x"), "search/bad-parameter");
+  assert.equal(code("q=a&domain=a%2Fb"), "search/bad-domain");
+});
