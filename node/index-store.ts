@@ -30,11 +30,6 @@ const K_PRUNED = 0x70; // 'p'
 export const PRUNE_BLOCKS_PER_PASS = 64;
 const MAX_CHANGE_BYTES = 128;
 
-function entryKey(key: string): Uint8Array {
-  const k = utf8(key);
-  return new Writer(1 + k.length).u8(K_ENTRY).raw(k).finish();
-}
-
 function changePrefix(key: string): Writer {
   const k = utf8(key);
   return new Writer(11 + k.length)
@@ -64,15 +59,56 @@ export function indexRecords(
   const list = new Writer(16 + changes.length * 24).varint(changes.length);
   for (const c of changes) list.string(c.key).varint64(c.number);
   const out: AppRecord[] = [{ key: blockKey(height), value: list.finish() }];
+  // Built in arrays of the exact size, the key's UTF-8 bytes taken from the encoded entry (which
+  // begins with them): a block writes two records per change.
   for (const c of changes) {
-    const w = new Writer(64 + c.change.length).raw(c.headBefore).bytes(c.change);
-    const kept = c.value !== null && holds(c.key);
-    w.u8(kept ? 1 : 0);
-    if (kept) w.bytes(c.value!);
-    out.push({ key: changeKey(c.key, c.number), value: w.finish() });
-    out.push({ key: entryKey(c.key), value: c.entry });
+    const k = entryKeyBytes(c.entry);
+    const entryRecordKey = new Uint8Array(1 + k.length);
+    entryRecordKey[0] = K_ENTRY;
+    entryRecordKey.set(k, 1);
+    const changeRecordKey = new Uint8Array(11 + k.length);
+    changeRecordKey[0] = K_CHANGE;
+    changeRecordKey[1] = k.length >> 8;
+    changeRecordKey[2] = k.length & 0xff;
+    changeRecordKey.set(k, 3);
+    new DataView(changeRecordKey.buffer).setBigUint64(3 + k.length, c.number);
+    const kept = c.value !== null && holds(c.key) ? c.value : null;
+    const size = 32 + varintSize(c.change.length) + c.change.length + 1;
+    const value = new Uint8Array(size + (kept ? varintSize(kept.length) + kept.length : 0));
+    value.set(c.headBefore, 0);
+    let at = putVarint(value, 32, c.change.length);
+    value.set(c.change, at);
+    at += c.change.length;
+    value[at++] = kept ? 1 : 0;
+    if (kept) value.set(kept, putVarint(value, at, kept.length));
+    out.push({ key: changeRecordKey, value });
+    out.push({ key: entryRecordKey, value: c.entry });
   }
   return out;
+}
+
+function varintSize(v: number): number {
+  let n = 1;
+  for (; v >= 0x80; v = Math.floor(v / 0x80)) n++;
+  return n;
+}
+
+function putVarint(out: Uint8Array, at: number, v: number): number {
+  for (; v >= 0x80; v = Math.floor(v / 0x80)) out[at++] = (v % 0x80) | 0x80;
+  out[at++] = v;
+  return at;
+}
+
+/** The key's UTF-8 bytes at the start of an encoded entry (`varint length ‖ key ‖ …`). */
+function entryKeyBytes(entry: Uint8Array): Uint8Array {
+  let len = 0;
+  let at = 0;
+  for (let shift = 1; ; shift *= 0x80) {
+    const b = entry[at++]!;
+    len += (b & 0x7f) * shift;
+    if (b < 0x80) break;
+  }
+  return entry.subarray(at, at + len);
 }
 
 /** The index a node starts with: the genesis entries, then the stored ones (which replace them). */

@@ -15,7 +15,13 @@ import {
   genesisChange,
   type KeyChange,
 } from "../store/core/key-history.js";
-import { decodeEntry, encodeEntry, OrderedIndex, type IndexEntry } from "../store/core/ordered-index.js";
+import {
+  decodeEntry,
+  encodeEntryAt,
+  OrderedIndex,
+  sortKey,
+  type IndexEntry,
+} from "../store/core/ordered-index.js";
 
 /** One change as a node stores it: enough to serve the key's history page by page. */
 export interface IndexedChange {
@@ -60,19 +66,15 @@ function recordChange(
   change: KeyChange,
   value: Uint8Array | null,
 ): IndexedChange {
-  const before = index.tail(key);
+  const sk = sortKey(key);
+  const before = index.tail(key, sk);
   invariant(before === undefined || before.height <= change.height, "changes come in height order");
   const encoded = encodeChange(change);
   const headBefore = before?.head ?? EMPTY_HISTORY_HEAD;
-  const entry = encodeEntry({
-    key,
-    valueHash: change.valueHash,
-    changes: (before?.changes ?? 0n) + 1n,
-    height: change.height,
-    head: nextHead(headBefore, encoded),
-  });
-  index.putEncoded(key, entry);
-  return { key, number: (before?.changes ?? 0n) + 1n, headBefore, change: encoded, value, entry };
+  const number = (before?.changes ?? 0n) + 1n;
+  const entry = encodeEntryAt(sk, change.valueHash, number, change.height, nextHead(headBefore, encoded));
+  index.putEncoded(key, entry, sk);
+  return { key, number, headBefore, change: encoded, value, entry };
 }
 
 /** The genesis records' changes, one per key, in ascending key order (the genesis index). */

@@ -10,7 +10,14 @@ import fc from "fast-check";
 import { compareUtf8, utf8 } from "../../node/common/bytes.js";
 import { ArborError } from "../../node/common/errors.js";
 import { sha256 } from "../../node/common/hash.js";
-import { OrderedIndex, sortKey, type IndexEntry } from "../../node/store/core/ordered-index.js";
+import {
+  decodeEntry,
+  encodeEntry,
+  encodeEntryAt,
+  OrderedIndex,
+  sortKey,
+  type IndexEntry,
+} from "../../node/store/core/ordered-index.js";
 import { proofHidingKey } from "../../node/byzantine.js";
 import { listingRange, proveRange, verifyRange, type SortRange } from "../../node/store/core/index-proof.js";
 import {
@@ -91,6 +98,23 @@ test("removing keys gives the root of the index that never had them", () => {
         [...fresh.entries()].map((e) => e.key),
       );
     }),
+  );
+});
+
+test("an entry encoded from its sort key is the entry's canonical encoding", () => {
+  fc.assert(
+    fc.property(
+      key,
+      fc.option(fc.uint8Array({ minLength: 32, maxLength: 32 }), { nil: null }),
+      fc.bigInt({ min: 1n, max: (1n << 64n) - 1n }),
+      fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+      fc.uint8Array({ minLength: 32, maxLength: 32 }),
+      (k, valueHash, changes, height, head) => {
+        const e = { key: k, valueHash, changes, height, head };
+        assert.deepEqual(encodeEntryAt(sortKey(k), valueHash, changes, height, head), encodeEntry(e));
+        assert.deepEqual(decodeEntry(encodeEntry(e)), e);
+      },
+    ),
   );
 });
 

@@ -94,6 +94,49 @@ export function encodeEntry(e: IndexEntry): Uint8Array {
   return writeEntry(new Writer(64 + e.key.length * 3), e).finish();
 }
 
+function putVarint(out: Uint8Array, at: number, v: bigint): number {
+  while (v >= 0x80n) {
+    out[at++] = Number(v & 0x7fn) | 0x80;
+    v >>= 7n;
+  }
+  out[at++] = Number(v);
+  return at;
+}
+
+function varintBytes(v: bigint): number {
+  let n = 1;
+  for (; v >= 0x80n; v >>= 7n) n++;
+  return n;
+}
+
+/**
+ * `encodeEntry` for a key given by its sort key (its UTF-8 bytes as latin1), writing straight into
+ * an array of the exact size: the ledger encodes one entry per write.
+ */
+export function encodeEntryAt(
+  sk: string,
+  valueHash: Uint8Array | null,
+  changes: bigint,
+  height: bigint,
+  head: Uint8Array,
+): Uint8Array {
+  const len = BigInt(sk.length);
+  const size =
+    varintBytes(len) + sk.length + 1 + (valueHash ? 32 : 0) + varintBytes(changes) + varintBytes(height) + 32;
+  const out = new Uint8Array(size);
+  let at = putVarint(out, 0, len);
+  for (let i = 0; i < sk.length; i++) out[at++] = sk.charCodeAt(i);
+  out[at++] = valueHash ? 1 : 0;
+  if (valueHash) {
+    out.set(valueHash, at);
+    at += 32;
+  }
+  at = putVarint(out, at, changes);
+  at = putVarint(out, at, height);
+  out.set(head, at);
+  return out;
+}
+
 export function decodeEntry(bytes: Uint8Array): IndexEntry {
   const r = new Reader(bytes);
   const e = readEntry(r);
@@ -175,8 +218,8 @@ export class OrderedIndex {
    * What a key's next change needs of its entry — its change count, last height and head — read
    * from the stored encoding without decoding the rest (the ledger's hot path).
    */
-  tail(key: string): EntryTail | undefined {
-    const n = this.bySortKey.get(sortKey(key));
+  tail(key: string, sk: string = sortKey(key)): EntryTail | undefined {
+    const n = this.bySortKey.get(sk);
     return n ? tailOf(n.enc) : undefined;
   }
 
