@@ -59,8 +59,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { ArborClient } from "../client/index.js";
+import { PAST_READ_PAGE } from "../client/queries.js";
 import { Cluster } from "../test/cluster/cluster.js";
-import { machineLine, median, progress } from "./machine.js";
+import { machineLine, median, processCpuMs, progress } from "./machine.js";
 import { InProcessBank, acct } from "./in-process-bank.js";
 import { installNodeSha256 } from "../node/platform.js";
 import { generateKeyPair, type KeyPair } from "../node/keys.js";
@@ -523,11 +524,21 @@ function seeded(seed: number): () => number {
   };
 }
 
+/** A round's throughput and CPU per reply (this process; the nodes, from /proc, 10 ms ticks). */
+interface Round {
+  readonly perSec: number;
+  readonly clientMs: number;
+  readonly nodesMs: number;
+}
+
 interface GetResult {
-  readonly pastPerSec: number;
-  readonly currentPerSec: number;
+  readonly past: Round;
+  readonly current: Round;
   readonly pastRuns: number[];
   readonly currentRuns: number[];
+  /** the raw replies alone, unverified: History (one page, as the SDK asks) and Get, from a holder */
+  readonly rawHistory: Round;
+  readonly rawGet: Round;
   /** the height the past reads asked for, and how far below the height then */
   readonly at: bigint;
   readonly distance: bigint;
@@ -536,29 +547,56 @@ interface GetResult {
   readonly writtenAfter: number;
 }
 
-/** One round: every pick read once with GET_INFLIGHT in flight, each value checked; replies/s. */
-async function getRound(
-  client: ArborClient,
-  picks: ReadonlyArray<{ key: string; now: Uint8Array; then: Uint8Array | null }>,
-  at: bigint | undefined,
-): Promise<number> {
+/** Runs `one` for 0 … jobs − 1, GET_INFLIGHT in flight; the throughput and CPU per job. */
+async function timedRound(
+  jobs: number,
+  pids: ReadonlyArray<number | undefined>,
+  one: (j: number) => Promise<void>,
+): Promise<Round> {
+  const nodesCpu = () => pids.reduce<number>((s, pid) => s + processCpuMs(pid), 0);
+  const n0 = nodesCpu();
+  const c0 = cpuUs();
   const t0 = performance.now();
-  await pool(
-    GET_INFLIGHT,
-    picks.length,
-    async (j) => {
-      const p = picks[j]!;
-      const got = (await client.get([p.key], at === undefined ? undefined : { height: at })).get(p.key);
-      const want = at === undefined ? p.now : p.then;
-      const ok = want === null ? got === null : got !== null && got !== undefined && bytesEqual(got, want);
-      if (!ok) throw new Error(`${p.key} read ${at === undefined ? "now" : `at ${at}`}: not its value`);
-    },
-    () => {},
-  );
-  return picks.length / ((performance.now() - t0) / 1000);
+  await pool(GET_INFLIGHT, jobs, one, () => {});
+  const s = (performance.now() - t0) / 1000;
+  return { perSec: jobs / s, clientMs: (cpuUs() - c0) / 1000 / jobs, nodesMs: (nodesCpu() - n0) / jobs };
 }
 
-async function measureGets(client: ArborClient, loaded: Load, fillWrites: number): Promise<GetResult> {
+type Pick = { readonly key: string; readonly now: Uint8Array; readonly then: Uint8Array | null };
+
+/** One round of verified GETs: every pick read once, at `at` or now, each value checked. */
+function getRound(
+  client: ArborClient,
+  pids: ReadonlyArray<number | undefined>,
+  picks: readonly Pick[],
+  at: bigint | undefined,
+): Promise<Round> {
+  return timedRound(picks.length, pids, async (j) => {
+    const p = picks[j]!;
+    const got = (await client.get([p.key], at === undefined ? undefined : { height: at })).get(p.key);
+    const want = at === undefined ? p.now : p.then;
+    const ok = want === null ? got === null : got !== null && got !== undefined && bytesEqual(got, want);
+    if (!ok) throw new Error(`${p.key} read ${at === undefined ? "now" : `at ${at}`}: not its value`);
+  });
+}
+
+/** Random record keys (the same every run), with their values now and at `at`. */
+function getPicks(loaded: Load, at: bigint): Pick[] {
+  const rand = seeded(7);
+  return Array.from({ length: GET_READS }, () => {
+    const d = Math.floor(rand() * DOMAINS);
+    const i = Math.floor(rand() * PER_DOMAIN);
+    const now = recordValue(d, i);
+    return { key: recordKey(d, i), now, then: writtenAt(loaded, d, i) <= at ? now : null };
+  });
+}
+
+async function measureGets(
+  client: ArborClient,
+  pids: ReadonlyArray<number | undefined>,
+  loaded: Load,
+  fillWrites: number,
+): Promise<GetResult> {
   // A key written now, after the height read: it must read as null there.
   await client.writeRecords("fill", [[LATE_KEY, utf8("late")]], { timeoutMs: WRITE_TIMEOUT_MS });
   const height = await currentHeight(client);
@@ -566,31 +604,43 @@ async function measureGets(client: ArborClient, loaded: Load, fillWrites: number
   if (at < 1n) throw new Error(`the chain has ${height} heights, too few to read ${PAST_DISTANCE} back`);
   const late = (await client.get([LATE_KEY], { height: at })).get(LATE_KEY);
   if (late !== null) throw new Error(`${LATE_KEY}, written after ${at}, read at ${at}: not null`);
-  const rand = seeded(7);
-  const picks = Array.from({ length: GET_READS }, () => {
-    const d = Math.floor(rand() * DOMAINS);
-    const i = Math.floor(rand() * PER_DOMAIN);
-    const now = recordValue(d, i);
-    return { key: recordKey(d, i), now, then: writtenAt(loaded, d, i) <= at ? now : null };
-  });
+  const picks = getPicks(loaded, at);
   const writtenAfter = picks.filter((p) => p.then === null).length;
   progress(
     `gets: ${GET_READS} keys (${writtenAfter} written after ${at}) at height ${at} (${PAST_DISTANCE} below ${height}) and now, ${GET_INFLIGHT} in flight, ${GET_ROUNDS} rounds each`,
   );
-  const pastRuns: number[] = [];
-  const currentRuns: number[] = [];
+  const past: Round[] = [];
+  const current: Round[] = [];
   for (let round = 0; round < GET_ROUNDS; round++) {
-    for (const past of round % 2 === 0 ? [true, false] : [false, true]) {
-      const perSec = await getRound(client, picks, past ? at : undefined);
-      (past ? pastRuns : currentRuns).push(perSec);
-      progress(`  round ${round + 1}: ${past ? "past" : "current"} ${perSec.toFixed(0)} replies/s`);
+    for (const isPast of round % 2 === 0 ? [true, false] : [false, true]) {
+      const r = await getRound(client, pids, picks, isPast ? at : undefined);
+      (isPast ? past : current).push(r);
+      progress(
+        `  round ${round + 1}: ${isPast ? "past" : "current"} ${r.perSec.toFixed(0)} replies/s, CPU per reply: client ${r.clientMs.toFixed(2)} ms, nodes ${r.nodesMs.toFixed(2)} ms`,
+      );
     }
   }
+  // The raw RPCs alone, from the key's first holder: what the node and the transport cost.
+  const holder = (key: string) => client.node(client.holders(key)[0]!);
+  const rawHistory = await timedRound(picks.length, pids, async (j) => {
+    const key = picks[j]!.key;
+    await holder(key).history(key, { number: 0n, limit: PAST_READ_PAGE, minHeight: at });
+  });
+  const rawGet = await timedRound(picks.length, pids, async (j) => {
+    await holder(picks[j]!.key).get([picks[j]!.key]);
+  });
+  const med = (rs: Round[]): Round => ({
+    perSec: median(rs.map((r) => r.perSec)),
+    clientMs: median(rs.map((r) => r.clientMs)),
+    nodesMs: median(rs.map((r) => r.nodesMs)),
+  });
   return {
-    pastPerSec: median(pastRuns),
-    currentPerSec: median(currentRuns),
-    pastRuns,
-    currentRuns,
+    past: med(past),
+    current: med(current),
+    pastRuns: past.map((r) => r.perSec),
+    currentRuns: current.map((r) => r.perSec),
+    rawHistory,
+    rawGet,
     at,
     distance: height - at,
     fillWrites,
@@ -756,7 +806,8 @@ async function onCluster(): Promise<ClusterFigures> {
         `history: ${HISTORY_REPS} runs of historyAll over ${HOT_KEY} (${HOT_CHANGES} versions), pages of ${PAGE}`,
       );
       const history = await measureHistory(client);
-      const gets = await measureGets(client, loaded, fillWrites);
+      const pids = cluster.procs.map((p) => p?.pid);
+      const gets = await measureGets(client, pids, loaded, fillWrites);
       progress(`search: indexers in process, ${SEARCHES} queries, limit ${SEARCH_LIMIT}`);
       const search = await measureSearch(client);
       return { loaded, list, history, gets, search };
@@ -827,11 +878,11 @@ function printQueryLines(cost: WriteCost, c: ClusterFigures): Record<string, boo
 /** The figure lines of the reads at a past height and the searches. */
 function printReadLines(c: ClusterFigures): Record<string, boolean | null> {
   const { gets, search } = c;
-  const ratio = gets.pastPerSec / gets.currentPerSec;
+  const ratio = gets.past.perSec / gets.current.perSec;
   const vRatio = verdict("pastToCurrentRatio", ratio);
   console.log(
-    `pastGetRepliesPerSec: ${f0(gets.pastPerSec)} (client.get([key], {height: ${gets.at}}), ${gets.distance} blocks below the height then; runs ${gets.pastRuns.map(f0).join(", ")}); ` +
-      `currentGetRepliesPerSec: ${f0(gets.currentPerSec)} (runs ${gets.currentRuns.map(f0).join(", ")}); ` +
+    `pastGetRepliesPerSec: ${f0(gets.past.perSec)} (client.get([key], {height: ${gets.at}}), ${gets.distance} blocks below the height then; runs ${gets.pastRuns.map(f0).join(", ")}); ` +
+      `currentGetRepliesPerSec: ${f0(gets.current.perSec)} (runs ${gets.currentRuns.map(f0).join(", ")}); ` +
       `medians of ${GET_ROUNDS} alternating rounds of the same ${GET_READS} random record keys (${gets.writtenAfter} written after ${gets.at}, read as null there), ` +
       `${GET_INFLIGHT} in flight, one client, every value checked` +
       (gets.fillWrites > 0
@@ -839,6 +890,13 @@ function printReadLines(c: ClusterFigures): Record<string, boolean | null> {
         : ""),
   );
   console.log(`pastToCurrentRatio: ${ratio.toFixed(3)} — ${vRatio.line}`);
+  const cpu = (r: Round) => `client ${r.clientMs.toFixed(2)} ms, nodes ${r.nodesMs.toFixed(2)} ms`;
+  console.log(
+    `  CPU per reply (medians): past ${cpu(gets.past)}; current ${cpu(gets.current)}. ` +
+      `Raw RPCs alone, unverified, from the key's first holder, ${GET_INFLIGHT} in flight: ` +
+      `History (limit ${PAST_READ_PAGE}, minHeight ${gets.at}) ${f0(gets.rawHistory.perSec)} replies/s, ${cpu(gets.rawHistory)}; ` +
+      `Get ${f0(gets.rawGet.perSec)} replies/s, ${cpu(gets.rawGet)}`,
+  );
   const runLine = (s: SearchRun) =>
     `${s.p50Ms.toFixed(1)} (median of ${SEARCHES} client.search queries over ${RECORDS} records, limit ${SEARCH_LIMIT}, hits re-read with verified GETs; ` +
     `${s.hits} verified hits, ${s.empty} queries without; the index's HTTP answer alone ${s.indexP50Ms.toFixed(1)} ms; ` +
@@ -889,10 +947,16 @@ function printJson(cost: WriteCost, c: ClusterFigures, targets: Record<string, b
       indexRecordUs: r1(cost.parts.record),
       indexRootUs: r1(cost.parts.root),
       indexStoreRecordsUs: r1(cost.parts.store),
-      pastGetRepliesPerSec: Math.round(gets.pastPerSec),
-      currentGetRepliesPerSec: Math.round(gets.currentPerSec),
-      pastToCurrentRatio: +(gets.pastPerSec / gets.currentPerSec).toFixed(3),
+      pastGetRepliesPerSec: Math.round(gets.past.perSec),
+      currentGetRepliesPerSec: Math.round(gets.current.perSec),
+      pastToCurrentRatio: +(gets.past.perSec / gets.current.perSec).toFixed(3),
       pastDistance: Number(gets.distance),
+      pastClientCpuMsPerReply: +gets.past.clientMs.toFixed(2),
+      pastNodesCpuMsPerReply: +gets.past.nodesMs.toFixed(2),
+      currentClientCpuMsPerReply: +gets.current.clientMs.toFixed(2),
+      currentNodesCpuMsPerReply: +gets.current.nodesMs.toFixed(2),
+      rawHistoryRepliesPerSec: Math.round(gets.rawHistory.perSec),
+      rawGetRepliesPerSec: Math.round(gets.rawGet.perSec),
       getReads: GET_READS,
       getInflight: GET_INFLIGHT,
       getRounds: GET_ROUNDS,
