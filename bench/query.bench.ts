@@ -51,7 +51,9 @@
 //                           (median), and how long the index took to catch up on the chain
 //                           (every record of the load, plus the hot key's and the filler's blocks).
 // Alongside: where the time of a page goes — the raw RPC round trip (node side + transport) and
-// the client's verification of the reply, in process — so a slow path shows its slow half.
+// the client's verification of the reply, in process — so a slow path shows its slow half. For the
+// GETs: the CPU per reply of this process and of the nodes (from /proc) in the past and current
+// rounds, and the raw History (one page, as the SDK asks it) and Get RPCs alone, unverified.
 //
 // Knobs: ARBOR_BENCH_PER_DOMAIN, ARBOR_BENCH_INFLIGHT, ARBOR_BENCH_COST_ROUNDS. Progress goes to
 // stderr; the last line of stdout is one JSON object.
