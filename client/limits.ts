@@ -15,3 +15,5 @@ export const CROSS_CHECK_EVERY = 8;
 export const MAX_STREAM_READS = 512;
 /** Header requests in flight on one connection's GetHeadersStream; beyond this, unary calls. */
 export const MAX_STREAM_HEADER_CALLS = 128;
+/** History requests in flight on one node's HistoryStream (the node takes up to 256). */
+export const MAX_STREAM_HISTORY_CALLS = 128;

@@ -11,6 +11,7 @@ import {
   GetRequestSchema,
   HeadersRequestSchema,
   HistoryRequestSchema,
+  TaggedHistoryRequestSchema,
   ChangesRequestSchema,
   ListRequestSchema,
   ReceiptQuerySchema,
@@ -25,6 +26,8 @@ import {
   type HeadersReply,
   type HeadersRequest,
   type HistoryReply,
+  type HistoryRequest,
+  type TaggedHistoryReply,
   type ChangesReply,
   type ListReply,
   type ReceiptStreamReply,
@@ -37,7 +40,7 @@ import { CHANNEL_OPTIONS, serviceDefinition } from "../proto/grpc.js";
 import { TaggedStream } from "./tagged-stream.js";
 import { ExecuteStream } from "./execute-stream.js";
 import { ReceiptStream } from "./receipt-stream.js";
-import { MAX_STREAM_HEADER_CALLS, MAX_STREAM_READS } from "./limits.js";
+import { MAX_STREAM_HEADER_CALLS, MAX_STREAM_HISTORY_CALLS, MAX_STREAM_READS } from "./limits.js";
 
 type Unary = (
   req: unknown,
@@ -75,6 +78,13 @@ export class NodeConnection {
     (tag, request) => create(TaggedHeadersRequestSchema, { tag, request }),
     MAX_STREAM_HEADER_CALLS,
     "header request",
+  );
+  /** History pages go over one HistoryStream. */
+  private readonly historyCalls = new TaggedStream<HistoryRequest, HistoryReply>(
+    () => this.duplex<TaggedHistoryReply>("historyStream"),
+    (tag, request) => create(TaggedHistoryRequestSchema, { tag, request }),
+    MAX_STREAM_HISTORY_CALLS,
+    "history request",
   );
   /** Submissions go over one ExecuteStream, acks in order. */
   private readonly submissions = new ExecuteStream(() => this.duplex<ExecuteAck>("executeStream"));
@@ -203,7 +213,8 @@ export class NodeConnection {
       limit: opts.limit,
       minHeight: opts.minHeight ?? 0n,
     });
-    return this.call("history", request, timeoutMs);
+    if (!this.historyCalls.hasRoom) return this.call("history", request, timeoutMs);
+    return this.orUnary(this.historyCalls.call(request, timeoutMs), "history", request, timeoutMs);
   }
   /** The key changes of the blocks from `fromHeight` on (unverified: a follower replays them). */
   changes(
@@ -225,6 +236,7 @@ export class NodeConnection {
   close(): void {
     this.reads.close();
     this.headerCalls.close();
+    this.historyCalls.close();
     this.submissions.close();
     this.receiptWaits.close();
     this.raw.close();

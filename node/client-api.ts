@@ -34,6 +34,11 @@ import {
   type SignedReceipt,
   type ListRequest,
   type HistoryRequest,
+  type HistoryReply,
+  type TaggedHistoryRequest,
+  type TaggedHistoryReply,
+  HistoryRequestSchema,
+  TaggedHistoryReplySchema,
   type ChangesRequest,
 } from "../proto/gen/arbor/v1/client_pb.js";
 import type { QueryApi } from "./query-api.js";
@@ -44,6 +49,7 @@ import {
   ADMISSION_BATCH_REQUESTS,
   MAX_STREAM_GETS,
   MAX_STREAM_HEADER_REQUESTS,
+  MAX_STREAM_HISTORY_REQUESTS,
   MAX_STREAM_RECEIPT_WAITS,
   MAX_HEADER_WAIT_MS,
   MAX_TOUCHED_KEYS,
@@ -173,6 +179,15 @@ export class ClientApi {
         this.d.queries.list(call.request, cb),
       history: (call: grpc.ServerUnaryCall<HistoryRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
         this.d.queries.history(call.request, cb),
+      historyStream: (call: grpc.ServerDuplexStream<TaggedHistoryRequest, TaggedHistoryReply>) =>
+        serveTagged<TaggedHistoryRequest, HistoryRequest, HistoryReply, TaggedHistoryReply>(call, {
+          bound: MAX_STREAM_HISTORY_REQUESTS,
+          what: "history requests",
+          inner: (t) => t.request ?? create(HistoryRequestSchema, {}),
+          serve: (r, cb) => this.d.queries.history(r, cb),
+          frame: (tag, e, reply) =>
+            create(TaggedHistoryReplySchema, e ? { tag, code: e.code, message: e.details } : { tag, reply }),
+        }),
       getChanges: (call: grpc.ServerUnaryCall<ChangesRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
         this.d.queries.feed(call.request, cb),
     };

@@ -341,6 +341,8 @@ export const NODE_MALLOC_ARENAS = 2;
 
 /** Most index entries one listing page returns (a client asks for 1..this many). */
 export const MAX_LIST_PAGE = 1_000;
+/** History requests in flight on one HistoryStream; beyond, a request is refused. */
+export const MAX_STREAM_HISTORY_REQUESTS = 256;
 /** Most changes one history page returns (a client asks for 1..this many). */
 export const MAX_HISTORY_PAGE = 1_000;
 /**

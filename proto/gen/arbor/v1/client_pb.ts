@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file arbor/v1/client.proto.
  */
 export const file_arbor_v1_client: GenFile = /*@__PURE__*/
-  fileDesc("ChVhcmJvci92MS9jbGllbnQucHJvdG8SCGFyYm9yLnYxIkoKDkNoYW5nZXNSZXF1ZXN0EhMKC2Zyb21faGVpZ2h0GAEgASgEEhIKCm1heF9ibG9ja3MYAiABKA0SDwoHd2FpdF9tcxgDIAEoDSJXCgpGZWVkQ2hhbmdlEgsKA2tleRgBIAEoCRIOCgZudW1iZXIYAiABKAQSDgoGY2hhbmdlGAMgASgMEhIKBXZhbHVlGAQgASgMSACIAQFCCAoGX3ZhbHVlIkUKDEJsb2NrQ2hhbmdlcxIOCgZoZWlnaHQYASABKAQSJQoHY2hhbmdlcxgCIAMoCzIULmFyYm9yLnYxLkZlZWRDaGFuZ2UiRgoMQ2hhbmdlc1JlcGx5EiYKBmJsb2NrcxgBIAMoCzIWLmFyYm9yLnYxLkJsb2NrQ2hhbmdlcxIOCgZoZWlnaHQYAiABKAQiXgoLTGlzdFJlcXVlc3QSDgoGcHJlZml4GAEgASgJEhIKBWFmdGVyGAIgASgJSACIAQESDQoFbGltaXQYAyABKA0SEgoKbWluX2hlaWdodBgEIAEoBEIICgZfYWZ0ZXIiOAoJTGlzdFJlcGx5Eg4KBmhlaWdodBgBIAEoBBINCgVwcm9vZhgCIAEoDBIMCgRkb25lGAMgASgIIlAKDkhpc3RvcnlSZXF1ZXN0EgsKA2tleRgBIAEoCRIOCgZudW1iZXIYAiABKAQSDQoFbGltaXQYAyABKA0SEgoKbWluX2hlaWdodBgEIAEoBCI9Cg1IaXN0b3J5Q2hhbmdlEg4KBmNoYW5nZRgBIAEoDBISCgV2YWx1ZRgCIAEoDEgAiAEBQggKBl92YWx1ZSJyCgxIaXN0b3J5UmVwbHkSDgoGaGVpZ2h0GAEgASgEEhMKC2VudHJ5X3Byb29mGAIgASgMEigKB2NoYW5nZXMYAyADKAsyFy5hcmJvci52MS5IaXN0b3J5Q2hhbmdlEhMKC2hlYWRfYmVmb3JlGAQgASgMIhAKDkdlbmVzaXNSZXF1ZXN0IjYKDEdlbmVzaXNSZXBseRIUCgxnZW5lc2lzX2pzb24YASABKAkSEAoIY2hhaW5faWQYAiABKAwiawoKR2V0UmVxdWVzdBIMCgRrZXlzGAEgAygJEhMKC2hhc2hlc19vbmx5GAIgASgIEhMKC2Zvcl9leGVjdXRlGAMgASgIEhIKCm1pbl9oZWlnaHQYBCABKAQSEQoJaGFzaF9rZXlzGAUgAygJIj8KCEdldFJlcGx5EhEKCXN0YXRlbWVudBgBIAEoDBINCgVwcm9vZhgCIAEoDBIRCglzaWduYXR1cmUYAyABKAwiRgoQVGFnZ2VkR2V0UmVxdWVzdBILCgN0YWcYASABKAQSJQoHcmVxdWVzdBgCIAEoCzIULmFyYm9yLnYxLkdldFJlcXVlc3QiXwoOVGFnZ2VkR2V0UmVwbHkSCwoDdGFnGAEgASgEEiEKBXJlcGx5GAIgASgLMhIuYXJib3IudjEuR2V0UmVwbHkSDAoEY29kZRgDIAEoDRIPCgdtZXNzYWdlGAQgASgJIiEKDkV4ZWN1dGVSZXF1ZXN0Eg8KB3JlcXVlc3QYASABKAwiUwoKRXhlY3V0ZUFjaxISCgpyZXF1ZXN0X2lkGAEgASgMEhAKCGFjY2VwdGVkGAIgASgIEg4KBnJlYXNvbhgDIAEoCRIPCgdtZXNzYWdlGAQgASgJIkYKDFJlY2VpcHRRdWVyeRISCgpyZXF1ZXN0X2lkGAEgASgMEhIKCnRpbWVvdXRfbXMYAiABKA0SDgoGc2lnbmVkGAMgASgIIjoKE1JlY2VpcHRTdWJzY3JpcHRpb24SEwoLcmVxdWVzdF9pZHMYASADKAwSDgoGc2lnbmVkGAIgASgIImMKDVNpZ25lZFJlY2VpcHQSDwoHcmVjZWlwdBgBIAEoDBIMCgRub2RlGAIgASgNEhEKCXNpZ25hdHVyZRgDIAEoDBISCgpsZWFmX2NvdW50GAQgASgNEgwKBHBhdGgYBSADKAwicQoSUmVjZWlwdFN0cmVhbVJlcGx5EigKB3JlY2VpcHQYASABKAsyFy5hcmJvci52MS5TaWduZWRSZWNlaXB0EhIKCnJlcXVlc3RfaWQYAiABKAwSDAoEY29kZRgDIAEoDRIPCgdtZXNzYWdlGAQgASgJInkKDkhlYWRlcnNSZXF1ZXN0EhMKC2Zyb21faGVpZ2h0GAEgASgEEhEKCW1heF9jb3VudBgCIAEoDRIYChB0cmFuc2l0aW9uc19vbmx5GAMgASgIEhQKDHVudGlsX2hlaWdodBgEIAEoBBIPCgd3YWl0X21zGAUgASgNIjgKDEhlYWRlcnNSZXBseRIPCgdoZWFkZXJzGAEgAygMEhcKD25leHRfdmFsaWRhdG9ycxgCIAMoDCJOChRUYWdnZWRIZWFkZXJzUmVxdWVzdBILCgN0YWcYASABKAQSKQoHcmVxdWVzdBgCIAEoCzIYLmFyYm9yLnYxLkhlYWRlcnNSZXF1ZXN0ImcKElRhZ2dlZEhlYWRlcnNSZXBseRILCgN0YWcYASABKAQSJQoFcmVwbHkYAiABKAsyFi5hcmJvci52MS5IZWFkZXJzUmVwbHkSDAoEY29kZRgDIAEoDRIPCgdtZXNzYWdlGAQgASgJIg8KDVN0YXR1c1JlcXVlc3QihQMKC1N0YXR1c1JlcGx5EgwKBG5vZGUYASABKA0SEgoKcHVibGljX2tleRgCIAEoDBIOCgZoZWlnaHQYAyABKAQSEQoJdGltZXN0YW1wGAQgASgEEgwKBHJvb3QYBSABKAwSEAoIcHJlZml4ZXMYBiADKAkSFwoPcGVlcnNfY29ubmVjdGVkGAcgASgNEg8KB3ZlcnNpb24YCCABKAkSFAoMZnVsbF9yZWNvcmRzGAkgASgEEhEKCXN1bW1hcmllcxgKIAEoBBINCgVzdHVicxgLIAEoBBISCgp0cmVlX25vZGVzGAwgASgEEhUKDW91dHNpZGVfbm9kZXMYDSABKAQSGAoQY2VydGlmaWVkX2hlaWdodBgOIAEoBBIRCglzdGF0ZW1lbnQYDyABKAwSEQoJc2lnbmF0dXJlGBAgASgMEhcKD2NvbnNlbnN1c19lcG9jaBgRIAEoBBIXCg9jb25zZW5zdXNfcm91bmQYEiABKAQSEgoKbGVhZGVyX2tleRgTIAEoDCIRCg9FdmlkZW5jZVJlcXVlc3QiOwoNRXZpZGVuY2VSZXBseRIqCgVpdGVtcxgBIAMoCzIbLmFyYm9yLnYxLldpdG5lc3NlZEV2aWRlbmNlIjYKEVdpdG5lc3NlZEV2aWRlbmNlEg8KB2FjY3VzZWQYASABKA0SEAoIZXZpZGVuY2UYAiABKAwy2QcKBUFyYm9yEi8KA0dldBIULmFyYm9yLnYxLkdldFJlcXVlc3QaEi5hcmJvci52MS5HZXRSZXBseRJFCglHZXRTdHJlYW0SGi5hcmJvci52MS5UYWdnZWRHZXRSZXF1ZXN0GhguYXJib3IudjEuVGFnZ2VkR2V0UmVwbHkoATABEjkKB0V4ZWN1dGUSGC5hcmJvci52MS5FeGVjdXRlUmVxdWVzdBoULmFyYm9yLnYxLkV4ZWN1dGVBY2sSQwoNRXhlY3V0ZVN0cmVhbRIYLmFyYm9yLnYxLkV4ZWN1dGVSZXF1ZXN0GhQuYXJib3IudjEuRXhlY3V0ZUFjaygBMAESPgoLV2FpdFJlY2VpcHQSFi5hcmJvci52MS5SZWNlaXB0UXVlcnkaFy5hcmJvci52MS5TaWduZWRSZWNlaXB0EkgKDFdhaXRSZWNlaXB0cxIWLmFyYm9yLnYxLlJlY2VpcHRRdWVyeRocLmFyYm9yLnYxLlJlY2VpcHRTdHJlYW1SZXBseSgBMAESTQoRU3Vic2NyaWJlUmVjZWlwdHMSHS5hcmJvci52MS5SZWNlaXB0U3Vic2NyaXB0aW9uGhcuYXJib3IudjEuU2lnbmVkUmVjZWlwdDABEj4KCkdldEhlYWRlcnMSGC5hcmJvci52MS5IZWFkZXJzUmVxdWVzdBoWLmFyYm9yLnYxLkhlYWRlcnNSZXBseRJUChBHZXRIZWFkZXJzU3RyZWFtEh4uYXJib3IudjEuVGFnZ2VkSGVhZGVyc1JlcXVlc3QaHC5hcmJvci52MS5UYWdnZWRIZWFkZXJzUmVwbHkoATABEjgKBlN0YXR1cxIXLmFyYm9yLnYxLlN0YXR1c1JlcXVlc3QaFS5hcmJvci52MS5TdGF0dXNSZXBseRI7CgdHZW5lc2lzEhguYXJib3IudjEuR2VuZXNpc1JlcXVlc3QaFi5hcmJvci52MS5HZW5lc2lzUmVwbHkSQQoLR2V0RXZpZGVuY2USGS5hcmJvci52MS5FdmlkZW5jZVJlcXVlc3QaFy5hcmJvci52MS5FdmlkZW5jZVJlcGx5EjIKBExpc3QSFS5hcmJvci52MS5MaXN0UmVxdWVzdBoTLmFyYm9yLnYxLkxpc3RSZXBseRI7CgdIaXN0b3J5EhguYXJib3IudjEuSGlzdG9yeVJlcXVlc3QaFi5hcmJvci52MS5IaXN0b3J5UmVwbHkSPgoKR2V0Q2hhbmdlcxIYLmFyYm9yLnYxLkNoYW5nZXNSZXF1ZXN0GhYuYXJib3IudjEuQ2hhbmdlc1JlcGx5YgZwcm90bzM");
+  fileDesc("ChVhcmJvci92MS9jbGllbnQucHJvdG8SCGFyYm9yLnYxIkoKDkNoYW5nZXNSZXF1ZXN0EhMKC2Zyb21faGVpZ2h0GAEgASgEEhIKCm1heF9ibG9ja3MYAiABKA0SDwoHd2FpdF9tcxgDIAEoDSJXCgpGZWVkQ2hhbmdlEgsKA2tleRgBIAEoCRIOCgZudW1iZXIYAiABKAQSDgoGY2hhbmdlGAMgASgMEhIKBXZhbHVlGAQgASgMSACIAQFCCAoGX3ZhbHVlIkUKDEJsb2NrQ2hhbmdlcxIOCgZoZWlnaHQYASABKAQSJQoHY2hhbmdlcxgCIAMoCzIULmFyYm9yLnYxLkZlZWRDaGFuZ2UiRgoMQ2hhbmdlc1JlcGx5EiYKBmJsb2NrcxgBIAMoCzIWLmFyYm9yLnYxLkJsb2NrQ2hhbmdlcxIOCgZoZWlnaHQYAiABKAQiXgoLTGlzdFJlcXVlc3QSDgoGcHJlZml4GAEgASgJEhIKBWFmdGVyGAIgASgJSACIAQESDQoFbGltaXQYAyABKA0SEgoKbWluX2hlaWdodBgEIAEoBEIICgZfYWZ0ZXIiOAoJTGlzdFJlcGx5Eg4KBmhlaWdodBgBIAEoBBINCgVwcm9vZhgCIAEoDBIMCgRkb25lGAMgASgIIlAKDkhpc3RvcnlSZXF1ZXN0EgsKA2tleRgBIAEoCRIOCgZudW1iZXIYAiABKAQSDQoFbGltaXQYAyABKA0SEgoKbWluX2hlaWdodBgEIAEoBCJOChRUYWdnZWRIaXN0b3J5UmVxdWVzdBILCgN0YWcYASABKAQSKQoHcmVxdWVzdBgCIAEoCzIYLmFyYm9yLnYxLkhpc3RvcnlSZXF1ZXN0ImcKElRhZ2dlZEhpc3RvcnlSZXBseRILCgN0YWcYASABKAQSJQoFcmVwbHkYAiABKAsyFi5hcmJvci52MS5IaXN0b3J5UmVwbHkSDAoEY29kZRgDIAEoDRIPCgdtZXNzYWdlGAQgASgJIj0KDUhpc3RvcnlDaGFuZ2USDgoGY2hhbmdlGAEgASgMEhIKBXZhbHVlGAIgASgMSACIAQFCCAoGX3ZhbHVlInIKDEhpc3RvcnlSZXBseRIOCgZoZWlnaHQYASABKAQSEwoLZW50cnlfcHJvb2YYAiABKAwSKAoHY2hhbmdlcxgDIAMoCzIXLmFyYm9yLnYxLkhpc3RvcnlDaGFuZ2USEwoLaGVhZF9iZWZvcmUYBCABKAwiEAoOR2VuZXNpc1JlcXVlc3QiNgoMR2VuZXNpc1JlcGx5EhQKDGdlbmVzaXNfanNvbhgBIAEoCRIQCghjaGFpbl9pZBgCIAEoDCJrCgpHZXRSZXF1ZXN0EgwKBGtleXMYASADKAkSEwoLaGFzaGVzX29ubHkYAiABKAgSEwoLZm9yX2V4ZWN1dGUYAyABKAgSEgoKbWluX2hlaWdodBgEIAEoBBIRCgloYXNoX2tleXMYBSADKAkiPwoIR2V0UmVwbHkSEQoJc3RhdGVtZW50GAEgASgMEg0KBXByb29mGAIgASgMEhEKCXNpZ25hdHVyZRgDIAEoDCJGChBUYWdnZWRHZXRSZXF1ZXN0EgsKA3RhZxgBIAEoBBIlCgdyZXF1ZXN0GAIgASgLMhQuYXJib3IudjEuR2V0UmVxdWVzdCJfCg5UYWdnZWRHZXRSZXBseRILCgN0YWcYASABKAQSIQoFcmVwbHkYAiABKAsyEi5hcmJvci52MS5HZXRSZXBseRIMCgRjb2RlGAMgASgNEg8KB21lc3NhZ2UYBCABKAkiIQoORXhlY3V0ZVJlcXVlc3QSDwoHcmVxdWVzdBgBIAEoDCJTCgpFeGVjdXRlQWNrEhIKCnJlcXVlc3RfaWQYASABKAwSEAoIYWNjZXB0ZWQYAiABKAgSDgoGcmVhc29uGAMgASgJEg8KB21lc3NhZ2UYBCABKAkiRgoMUmVjZWlwdFF1ZXJ5EhIKCnJlcXVlc3RfaWQYASABKAwSEgoKdGltZW91dF9tcxgCIAEoDRIOCgZzaWduZWQYAyABKAgiOgoTUmVjZWlwdFN1YnNjcmlwdGlvbhITCgtyZXF1ZXN0X2lkcxgBIAMoDBIOCgZzaWduZWQYAiABKAgiYwoNU2lnbmVkUmVjZWlwdBIPCgdyZWNlaXB0GAEgASgMEgwKBG5vZGUYAiABKA0SEQoJc2lnbmF0dXJlGAMgASgMEhIKCmxlYWZfY291bnQYBCABKA0SDAoEcGF0aBgFIAMoDCJxChJSZWNlaXB0U3RyZWFtUmVwbHkSKAoHcmVjZWlwdBgBIAEoCzIXLmFyYm9yLnYxLlNpZ25lZFJlY2VpcHQSEgoKcmVxdWVzdF9pZBgCIAEoDBIMCgRjb2RlGAMgASgNEg8KB21lc3NhZ2UYBCABKAkieQoOSGVhZGVyc1JlcXVlc3QSEwoLZnJvbV9oZWlnaHQYASABKAQSEQoJbWF4X2NvdW50GAIgASgNEhgKEHRyYW5zaXRpb25zX29ubHkYAyABKAgSFAoMdW50aWxfaGVpZ2h0GAQgASgEEg8KB3dhaXRfbXMYBSABKA0iOAoMSGVhZGVyc1JlcGx5Eg8KB2hlYWRlcnMYASADKAwSFwoPbmV4dF92YWxpZGF0b3JzGAIgAygMIk4KFFRhZ2dlZEhlYWRlcnNSZXF1ZXN0EgsKA3RhZxgBIAEoBBIpCgdyZXF1ZXN0GAIgASgLMhguYXJib3IudjEuSGVhZGVyc1JlcXVlc3QiZwoSVGFnZ2VkSGVhZGVyc1JlcGx5EgsKA3RhZxgBIAEoBBIlCgVyZXBseRgCIAEoCzIWLmFyYm9yLnYxLkhlYWRlcnNSZXBseRIMCgRjb2RlGAMgASgNEg8KB21lc3NhZ2UYBCABKAkiDwoNU3RhdHVzUmVxdWVzdCKFAwoLU3RhdHVzUmVwbHkSDAoEbm9kZRgBIAEoDRISCgpwdWJsaWNfa2V5GAIgASgMEg4KBmhlaWdodBgDIAEoBBIRCgl0aW1lc3RhbXAYBCABKAQSDAoEcm9vdBgFIAEoDBIQCghwcmVmaXhlcxgGIAMoCRIXCg9wZWVyc19jb25uZWN0ZWQYByABKA0SDwoHdmVyc2lvbhgIIAEoCRIUCgxmdWxsX3JlY29yZHMYCSABKAQSEQoJc3VtbWFyaWVzGAogASgEEg0KBXN0dWJzGAsgASgEEhIKCnRyZWVfbm9kZXMYDCABKAQSFQoNb3V0c2lkZV9ub2RlcxgNIAEoBBIYChBjZXJ0aWZpZWRfaGVpZ2h0GA4gASgEEhEKCXN0YXRlbWVudBgPIAEoDBIRCglzaWduYXR1cmUYECABKAwSFwoPY29uc2Vuc3VzX2Vwb2NoGBEgASgEEhcKD2NvbnNlbnN1c19yb3VuZBgSIAEoBBISCgpsZWFkZXJfa2V5GBMgASgMIhEKD0V2aWRlbmNlUmVxdWVzdCI7Cg1FdmlkZW5jZVJlcGx5EioKBWl0ZW1zGAEgAygLMhsuYXJib3IudjEuV2l0bmVzc2VkRXZpZGVuY2UiNgoRV2l0bmVzc2VkRXZpZGVuY2USDwoHYWNjdXNlZBgBIAEoDRIQCghldmlkZW5jZRgCIAEoDDKsCAoFQXJib3ISLwoDR2V0EhQuYXJib3IudjEuR2V0UmVxdWVzdBoSLmFyYm9yLnYxLkdldFJlcGx5EkUKCUdldFN0cmVhbRIaLmFyYm9yLnYxLlRhZ2dlZEdldFJlcXVlc3QaGC5hcmJvci52MS5UYWdnZWRHZXRSZXBseSgBMAESOQoHRXhlY3V0ZRIYLmFyYm9yLnYxLkV4ZWN1dGVSZXF1ZXN0GhQuYXJib3IudjEuRXhlY3V0ZUFjaxJDCg1FeGVjdXRlU3RyZWFtEhguYXJib3IudjEuRXhlY3V0ZVJlcXVlc3QaFC5hcmJvci52MS5FeGVjdXRlQWNrKAEwARI+CgtXYWl0UmVjZWlwdBIWLmFyYm9yLnYxLlJlY2VpcHRRdWVyeRoXLmFyYm9yLnYxLlNpZ25lZFJlY2VpcHQSSAoMV2FpdFJlY2VpcHRzEhYuYXJib3IudjEuUmVjZWlwdFF1ZXJ5GhwuYXJib3IudjEuUmVjZWlwdFN0cmVhbVJlcGx5KAEwARJNChFTdWJzY3JpYmVSZWNlaXB0cxIdLmFyYm9yLnYxLlJlY2VpcHRTdWJzY3JpcHRpb24aFy5hcmJvci52MS5TaWduZWRSZWNlaXB0MAESPgoKR2V0SGVhZGVycxIYLmFyYm9yLnYxLkhlYWRlcnNSZXF1ZXN0GhYuYXJib3IudjEuSGVhZGVyc1JlcGx5ElQKEEdldEhlYWRlcnNTdHJlYW0SHi5hcmJvci52MS5UYWdnZWRIZWFkZXJzUmVxdWVzdBocLmFyYm9yLnYxLlRhZ2dlZEhlYWRlcnNSZXBseSgBMAESOAoGU3RhdHVzEhcuYXJib3IudjEuU3RhdHVzUmVxdWVzdBoVLmFyYm9yLnYxLlN0YXR1c1JlcGx5EjsKB0dlbmVzaXMSGC5hcmJvci52MS5HZW5lc2lzUmVxdWVzdBoWLmFyYm9yLnYxLkdlbmVzaXNSZXBseRJBCgtHZXRFdmlkZW5jZRIZLmFyYm9yLnYxLkV2aWRlbmNlUmVxdWVzdBoXLmFyYm9yLnYxLkV2aWRlbmNlUmVwbHkSMgoETGlzdBIVLmFyYm9yLnYxLkxpc3RSZXF1ZXN0GhMuYXJib3IudjEuTGlzdFJlcGx5EjsKB0hpc3RvcnkSGC5hcmJvci52MS5IaXN0b3J5UmVxdWVzdBoWLmFyYm9yLnYxLkhpc3RvcnlSZXBseRJRCg1IaXN0b3J5U3RyZWFtEh4uYXJib3IudjEuVGFnZ2VkSGlzdG9yeVJlcXVlc3QaHC5hcmJvci52MS5UYWdnZWRIaXN0b3J5UmVwbHkoATABEj4KCkdldENoYW5nZXMSGC5hcmJvci52MS5DaGFuZ2VzUmVxdWVzdBoWLmFyYm9yLnYxLkNoYW5nZXNSZXBseWIGcHJvdG8z");
 
 /**
  * @generated from message arbor.v1.ChangesRequest
@@ -249,6 +249,64 @@ export const HistoryRequestSchema: GenMessage<HistoryRequest> = /*@__PURE__*/
   messageDesc(file_arbor_v1_client, 6);
 
 /**
+ * @generated from message arbor.v1.TaggedHistoryRequest
+ */
+export type TaggedHistoryRequest = Message<"arbor.v1.TaggedHistoryRequest"> & {
+  /**
+   * @generated from field: uint64 tag = 1;
+   */
+  tag: bigint;
+
+  /**
+   * @generated from field: arbor.v1.HistoryRequest request = 2;
+   */
+  request?: HistoryRequest | undefined;
+};
+
+/**
+ * Describes the message arbor.v1.TaggedHistoryRequest.
+ * Use `create(TaggedHistoryRequestSchema)` to create a new message.
+ */
+export const TaggedHistoryRequestSchema: GenMessage<TaggedHistoryRequest> = /*@__PURE__*/
+  messageDesc(file_arbor_v1_client, 7);
+
+/**
+ * @generated from message arbor.v1.TaggedHistoryReply
+ */
+export type TaggedHistoryReply = Message<"arbor.v1.TaggedHistoryReply"> & {
+  /**
+   * @generated from field: uint64 tag = 1;
+   */
+  tag: bigint;
+
+  /**
+   * Set when code is 0 (OK).
+   *
+   * @generated from field: arbor.v1.HistoryReply reply = 2;
+   */
+  reply?: HistoryReply | undefined;
+
+  /**
+   * The gRPC status code the unary History would have failed with, and its message.
+   *
+   * @generated from field: uint32 code = 3;
+   */
+  code: number;
+
+  /**
+   * @generated from field: string message = 4;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message arbor.v1.TaggedHistoryReply.
+ * Use `create(TaggedHistoryReplySchema)` to create a new message.
+ */
+export const TaggedHistoryReplySchema: GenMessage<TaggedHistoryReply> = /*@__PURE__*/
+  messageDesc(file_arbor_v1_client, 8);
+
+/**
  * @generated from message arbor.v1.HistoryChange
  */
 export type HistoryChange = Message<"arbor.v1.HistoryChange"> & {
@@ -272,7 +330,7 @@ export type HistoryChange = Message<"arbor.v1.HistoryChange"> & {
  * Use `create(HistoryChangeSchema)` to create a new message.
  */
 export const HistoryChangeSchema: GenMessage<HistoryChange> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 7);
+  messageDesc(file_arbor_v1_client, 9);
 
 /**
  * @generated from message arbor.v1.HistoryReply
@@ -313,7 +371,7 @@ export type HistoryReply = Message<"arbor.v1.HistoryReply"> & {
  * Use `create(HistoryReplySchema)` to create a new message.
  */
 export const HistoryReplySchema: GenMessage<HistoryReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 8);
+  messageDesc(file_arbor_v1_client, 10);
 
 /**
  * @generated from message arbor.v1.GenesisRequest
@@ -326,7 +384,7 @@ export type GenesisRequest = Message<"arbor.v1.GenesisRequest"> & {
  * Use `create(GenesisRequestSchema)` to create a new message.
  */
 export const GenesisRequestSchema: GenMessage<GenesisRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 9);
+  messageDesc(file_arbor_v1_client, 11);
 
 /**
  * @generated from message arbor.v1.GenesisReply
@@ -353,7 +411,7 @@ export type GenesisReply = Message<"arbor.v1.GenesisReply"> & {
  * Use `create(GenesisReplySchema)` to create a new message.
  */
 export const GenesisReplySchema: GenMessage<GenesisReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 10);
+  messageDesc(file_arbor_v1_client, 12);
 
 /**
  * @generated from message arbor.v1.GetRequest
@@ -405,7 +463,7 @@ export type GetRequest = Message<"arbor.v1.GetRequest"> & {
  * Use `create(GetRequestSchema)` to create a new message.
  */
 export const GetRequestSchema: GenMessage<GetRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 11);
+  messageDesc(file_arbor_v1_client, 13);
 
 /**
  * @generated from message arbor.v1.GetReply
@@ -441,7 +499,7 @@ export type GetReply = Message<"arbor.v1.GetReply"> & {
  * Use `create(GetReplySchema)` to create a new message.
  */
 export const GetReplySchema: GenMessage<GetReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 12);
+  messageDesc(file_arbor_v1_client, 14);
 
 /**
  * @generated from message arbor.v1.TaggedGetRequest
@@ -463,7 +521,7 @@ export type TaggedGetRequest = Message<"arbor.v1.TaggedGetRequest"> & {
  * Use `create(TaggedGetRequestSchema)` to create a new message.
  */
 export const TaggedGetRequestSchema: GenMessage<TaggedGetRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 13);
+  messageDesc(file_arbor_v1_client, 15);
 
 /**
  * @generated from message arbor.v1.TaggedGetReply
@@ -499,7 +557,7 @@ export type TaggedGetReply = Message<"arbor.v1.TaggedGetReply"> & {
  * Use `create(TaggedGetReplySchema)` to create a new message.
  */
 export const TaggedGetReplySchema: GenMessage<TaggedGetReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 14);
+  messageDesc(file_arbor_v1_client, 16);
 
 /**
  * @generated from message arbor.v1.ExecuteRequest
@@ -518,7 +576,7 @@ export type ExecuteRequest = Message<"arbor.v1.ExecuteRequest"> & {
  * Use `create(ExecuteRequestSchema)` to create a new message.
  */
 export const ExecuteRequestSchema: GenMessage<ExecuteRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 15);
+  messageDesc(file_arbor_v1_client, 17);
 
 /**
  * @generated from message arbor.v1.ExecuteAck
@@ -557,7 +615,7 @@ export type ExecuteAck = Message<"arbor.v1.ExecuteAck"> & {
  * Use `create(ExecuteAckSchema)` to create a new message.
  */
 export const ExecuteAckSchema: GenMessage<ExecuteAck> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 16);
+  messageDesc(file_arbor_v1_client, 18);
 
 /**
  * @generated from message arbor.v1.ReceiptQuery
@@ -589,7 +647,7 @@ export type ReceiptQuery = Message<"arbor.v1.ReceiptQuery"> & {
  * Use `create(ReceiptQuerySchema)` to create a new message.
  */
 export const ReceiptQuerySchema: GenMessage<ReceiptQuery> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 17);
+  messageDesc(file_arbor_v1_client, 19);
 
 /**
  * @generated from message arbor.v1.ReceiptSubscription
@@ -613,7 +671,7 @@ export type ReceiptSubscription = Message<"arbor.v1.ReceiptSubscription"> & {
  * Use `create(ReceiptSubscriptionSchema)` to create a new message.
  */
 export const ReceiptSubscriptionSchema: GenMessage<ReceiptSubscription> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 18);
+  messageDesc(file_arbor_v1_client, 20);
 
 /**
  * @generated from message arbor.v1.SignedReceipt
@@ -658,7 +716,7 @@ export type SignedReceipt = Message<"arbor.v1.SignedReceipt"> & {
  * Use `create(SignedReceiptSchema)` to create a new message.
  */
 export const SignedReceiptSchema: GenMessage<SignedReceipt> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 19);
+  messageDesc(file_arbor_v1_client, 21);
 
 /**
  * @generated from message arbor.v1.ReceiptStreamReply
@@ -698,7 +756,7 @@ export type ReceiptStreamReply = Message<"arbor.v1.ReceiptStreamReply"> & {
  * Use `create(ReceiptStreamReplySchema)` to create a new message.
  */
 export const ReceiptStreamReplySchema: GenMessage<ReceiptStreamReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 20);
+  messageDesc(file_arbor_v1_client, 22);
 
 /**
  * @generated from message arbor.v1.HeadersRequest
@@ -748,7 +806,7 @@ export type HeadersRequest = Message<"arbor.v1.HeadersRequest"> & {
  * Use `create(HeadersRequestSchema)` to create a new message.
  */
 export const HeadersRequestSchema: GenMessage<HeadersRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 21);
+  messageDesc(file_arbor_v1_client, 23);
 
 /**
  * @generated from message arbor.v1.HeadersReply
@@ -777,7 +835,7 @@ export type HeadersReply = Message<"arbor.v1.HeadersReply"> & {
  * Use `create(HeadersReplySchema)` to create a new message.
  */
 export const HeadersReplySchema: GenMessage<HeadersReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 22);
+  messageDesc(file_arbor_v1_client, 24);
 
 /**
  * @generated from message arbor.v1.TaggedHeadersRequest
@@ -799,7 +857,7 @@ export type TaggedHeadersRequest = Message<"arbor.v1.TaggedHeadersRequest"> & {
  * Use `create(TaggedHeadersRequestSchema)` to create a new message.
  */
 export const TaggedHeadersRequestSchema: GenMessage<TaggedHeadersRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 23);
+  messageDesc(file_arbor_v1_client, 25);
 
 /**
  * @generated from message arbor.v1.TaggedHeadersReply
@@ -835,7 +893,7 @@ export type TaggedHeadersReply = Message<"arbor.v1.TaggedHeadersReply"> & {
  * Use `create(TaggedHeadersReplySchema)` to create a new message.
  */
 export const TaggedHeadersReplySchema: GenMessage<TaggedHeadersReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 24);
+  messageDesc(file_arbor_v1_client, 26);
 
 /**
  * @generated from message arbor.v1.StatusRequest
@@ -848,7 +906,7 @@ export type StatusRequest = Message<"arbor.v1.StatusRequest"> & {
  * Use `create(StatusRequestSchema)` to create a new message.
  */
 export const StatusRequestSchema: GenMessage<StatusRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 25);
+  messageDesc(file_arbor_v1_client, 27);
 
 /**
  * @generated from message arbor.v1.StatusReply
@@ -970,7 +1028,7 @@ export type StatusReply = Message<"arbor.v1.StatusReply"> & {
  * Use `create(StatusReplySchema)` to create a new message.
  */
 export const StatusReplySchema: GenMessage<StatusReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 26);
+  messageDesc(file_arbor_v1_client, 28);
 
 /**
  * @generated from message arbor.v1.EvidenceRequest
@@ -983,7 +1041,7 @@ export type EvidenceRequest = Message<"arbor.v1.EvidenceRequest"> & {
  * Use `create(EvidenceRequestSchema)` to create a new message.
  */
 export const EvidenceRequestSchema: GenMessage<EvidenceRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 27);
+  messageDesc(file_arbor_v1_client, 29);
 
 /**
  * @generated from message arbor.v1.EvidenceReply
@@ -1000,7 +1058,7 @@ export type EvidenceReply = Message<"arbor.v1.EvidenceReply"> & {
  * Use `create(EvidenceReplySchema)` to create a new message.
  */
 export const EvidenceReplySchema: GenMessage<EvidenceReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 28);
+  messageDesc(file_arbor_v1_client, 30);
 
 /**
  * @generated from message arbor.v1.WitnessedEvidence
@@ -1026,7 +1084,7 @@ export type WitnessedEvidence = Message<"arbor.v1.WitnessedEvidence"> & {
  * Use `create(WitnessedEvidenceSchema)` to create a new message.
  */
 export const WitnessedEvidenceSchema: GenMessage<WitnessedEvidence> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 29);
+  messageDesc(file_arbor_v1_client, 31);
 
 /**
  * @generated from service arbor.v1.Arbor
@@ -1192,6 +1250,18 @@ export const Arbor: GenService<{
     methodKind: "unary";
     input: typeof HistoryRequestSchema;
     output: typeof HistoryReplySchema;
+  },
+  /**
+   * Pipelined history pages on one stream, as GetStream: each answer echoes its request's tag,
+   * answers come as they are ready, errors per request. At most MAX_STREAM_HISTORY_REQUESTS (256)
+   * in flight per stream; beyond, a request is refused (RESOURCE_EXHAUSTED).
+   *
+   * @generated from rpc arbor.v1.Arbor.HistoryStream
+   */
+  historyStream: {
+    methodKind: "bidi_streaming";
+    input: typeof TaggedHistoryRequestSchema;
+    output: typeof TaggedHistoryReplySchema;
   },
   /**
    * The key changes of the blocks from a height on, in order, for followers such as `arbor index`
