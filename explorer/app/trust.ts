@@ -85,10 +85,10 @@ export class Verifier {
     return n !== undefined && new Partition(n.prefixes).holdsKey(keyPath(key));
   }
 
-  /** The node's newest height with a certified header, verified. */
+  /** The header the node says it certified last, verified (null before the first block). */
   async latest(): Promise<CertifiedHeader | null> {
     const s = await this.rpc.status({});
-    return s.height === 0n ? null : this.light.header(s.height);
+    return s.certifiedHeight === 0n ? null : this.light.header(s.certifiedHeight);
   }
 
   async value(key: string): Promise<VerifiedValue> {

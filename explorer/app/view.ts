@@ -26,13 +26,18 @@ export function verifiedMark(height: bigint): HTMLElement {
   );
 }
 
-/** The red mark of an answer that failed verification (or could not be checked): never a value. */
+/**
+ * The red mark of an answer that failed verification (an SDK error, its code a string), or that
+ * could not be checked (a transport error, a missing header): never a value.
+ */
 export function failureMark(e: unknown): HTMLElement {
   const code = (e as { code?: unknown } | null)?.code;
   const text = e instanceof Error ? e.message : String(e);
+  const checked = typeof code === "string";
   // An SDK error's message already starts with its code.
-  const prefix = typeof code === "string" && !text.startsWith(code) ? `${code}: ` : "";
-  return el("div", { class: "mark fail", role: "alert" }, `✘ verification failed: ${prefix}${text}`);
+  const prefix = checked && !text.startsWith(code) ? `${code}: ` : "";
+  const what = checked ? "verification failed" : "could not be checked";
+  return el("div", { class: "mark fail", role: "alert" }, `✘ ${what}: ${prefix}${text}`);
 }
 
 export function shortHex(b: Uint8Array): string {
