@@ -2,13 +2,15 @@
 // saying why, without it): a 4-node cluster with browser APIs, some bank-like records, the page
 // served by `arbor explorer`. It reads a balance shown verified against a certified header, follows
 // the key's history, sees a new block appear without reloading, and turns red when it reads from a
-// node that forges GET proofs. Screenshots for docs/explorer.md are written to docs/explorer/; the
-// time from page load to the first verified balance is printed (measured, not asserted).
+// node that forges GET proofs and when it is pinned to another chain. Screenshots for
+// docs/explorer.md are written to docs/explorer/ with ARBOR_SCREENSHOTS=1; the time from page load to the first verified
+// balance is printed (measured, not asserted).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { tmpdir } from "node:os";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { withSdkCluster } from "../cluster/sdk-cluster.js";
 import { utf8 } from "../../node/common/bytes.js";
@@ -20,7 +22,12 @@ import type { Genesis } from "../../node/ledger/genesis.js";
 const LIAR = 3;
 /** Where the browser is, as Debian's chromium package installs it. */
 const CHROMIUM = process.env.ARBOR_CHROMIUM ?? "/usr/bin/chromium";
-const SCREENSHOTS = join("docs", "explorer");
+/**
+ * Where the screenshots go: docs/explorer/ when ARBOR_SCREENSHOTS=1 (to refresh the docs' images),
+ * else a temporary folder, so that a test run leaves the working tree as it was.
+ */
+const SCREENSHOTS =
+  process.env.ARBOR_SCREENSHOTS === "1" ? join("docs", "explorer") : join(tmpdir(), "arbor-explorer-shots");
 /** Longest wait for something to show on the page. */
 const SHOW_MS = 30_000;
 const ACCOUNTS = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"];
@@ -138,6 +145,16 @@ test(
           assert.equal(await page.$("#value"), null, "no value is shown from the forging node");
           assert.match(await text(page, "#result"), /verification failed/);
           await page.screenshot({ path: join(SCREENSHOTS, "forged-value.png") });
+
+          // A page pinned to another chain (a server handing out another cluster's nodes) trusts nothing.
+          const other = await browser.newPage();
+          await other.goto(
+            `${url.replace(/#chain=[0-9a-f]+/, `#chain=${"0".repeat(64)}`)}&q=${encodeURIComponent(key)}`,
+          );
+          await other.waitForSelector("#chain .mark.fail", { timeout: SHOW_MS });
+          assert.match(await text(other, "#chain"), /explorer\/wrong-chain/);
+          await other.waitForSelector("#result .mark.fail", { timeout: SHOW_MS });
+          assert.equal(await other.$("#value"), null);
         } finally {
           await browser?.close();
           proc.kill("SIGTERM");
