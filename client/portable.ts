@@ -11,3 +11,14 @@ export type { Transition } from "./transition.js";
 export { genesisRoot } from "./genesis-root.js";
 export { chainId, genesisFromJson, type Genesis } from "../node/ledger/genesis.js";
 export type { Receipt } from "../node/ledger/receipt.js";
+// What a page needs to check listings, key histories and partitions on its own (the explorer,
+// explorer/app): the index range proofs, the history chain, the genesis index root, value hashes.
+export { verifyRange, listingRange, entryRange } from "../node/store/core/index-proof.js";
+export { verifyHistoryPage, type KeyChange, type HistoryCursor } from "../node/store/core/key-history.js";
+export { genesisIndexRoot } from "./genesis-root.js";
+export { valueHash } from "../node/store/core/label.js";
+export { decodeStatement } from "../node/ledger/statement.js";
+export { keyPath } from "../node/store/core/path.js";
+export { Partition } from "../node/store/core/partition.js";
+export { decodeCertifiedHeader, type CertifiedHeader } from "../node/ledger/header.js";
+export { toHex, fromUtf8 } from "../node/common/bytes.js";

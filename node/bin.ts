@@ -33,6 +33,8 @@ client (each takes --dir DIR | --endpoints HOST:PORT,… [--chain HEX], --key FI
                                   follow verified blocks into a searchable SQL index (docs/index.md)
   arbor search TEXT --index URL [--limit N] [--domain D]
                                   search an index; every hit re-read and verified
+  arbor explorer [--listen HOST:PORT] [--web HOST:PORT,…]
+                                  a web page of the chain, verifying every value in the browser
 
 trust (a light client: the genesis plus the headers that changed the validator set)
   arbor headers [KEY | --key-read KEY] [--height H]
@@ -67,6 +69,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   complain: async () => (await import("./cli/complain.js")).complainCommand,
   index: async () => (await import("./cli/index-command.js")).indexCommand,
   search: async () => (await import("./cli/search.js")).searchCommand,
+  explorer: async () => (await import("./cli/explorer.js")).explorerCommand,
 };
 
 async function nodeCommand(argv: string[]): Promise<number> {

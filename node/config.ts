@@ -22,6 +22,10 @@ export interface NodeConfigFile {
   logFormat?: LogFormat;
   /** host:port of the Prometheus metrics HTTP server (docs/operations.md); none when absent */
   metricsListen?: string;
+  /** host:port of the browser API (node/web-api.ts: Connect and gRPC-web over HTTP/1.1); none when absent */
+  webListen?: string;
+  /** origins whose pages may call the browser API (exact, `*`, or `scheme://host:*`); none when absent */
+  webOrigins?: string[];
   /** test-only misbehaviour (see NodeOptions.byzantine) */
   byzantine?: Byzantine;
 }
@@ -36,6 +40,8 @@ export interface LoadedConfig {
   readonly logLevel: Level;
   readonly logFormat: LogFormat;
   readonly metricsListen: string | undefined;
+  readonly webListen: string | undefined;
+  readonly webOrigins: readonly string[];
   readonly byzantine: Byzantine | undefined;
 }
 
@@ -67,6 +73,13 @@ export function loadConfig(path: string): LoadedConfig {
     );
   if (c.metricsListen !== undefined && !isHostPort(c.metricsListen))
     throw new ConfigError("config/bad-metrics-listen", "metricsListen must be host:port");
+  if (c.webListen !== undefined && !isHostPort(c.webListen))
+    throw new ConfigError("config/bad-web-listen", "webListen must be host:port");
+  if (
+    c.webOrigins !== undefined &&
+    !(Array.isArray(c.webOrigins) && c.webOrigins.every((o) => typeof o === "string"))
+  )
+    throw new ConfigError("config/bad-web-origins", "webOrigins must be a list of origins");
   const genesis = genesisFromJson(readFileSync(resolve(base, c.genesis), "utf8"));
   return {
     id: c.id,
@@ -78,6 +91,8 @@ export function loadConfig(path: string): LoadedConfig {
     logLevel: c.logLevel ?? "info",
     logFormat: c.logFormat === undefined ? "json" : parseLogFormat(c.logFormat, `${path}: logFormat`),
     metricsListen: c.metricsListen,
+    webListen: c.webListen,
+    webOrigins: c.webOrigins ?? [],
     byzantine: c.byzantine,
   };
 }

@@ -22,6 +22,8 @@ export async function runNode(configPath: string, o: { logFormat?: LogFormat } =
     dataDir: cfg.dataDir,
     listen: cfg.listen,
     metricsListen: cfg.metricsListen,
+    webListen: cfg.webListen,
+    webOrigins: cfg.webOrigins,
     tickMs: cfg.tickMs,
     log,
     byzantine: cfg.byzantine,

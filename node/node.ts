@@ -3,7 +3,7 @@
 // blocks go through the block pipeline (node/block-pipeline.ts: apply, seal, commit, sign); own
 // header signatures are gathered into certificates by node/certification.ts, across restarts.
 // The client port also serves the standard gRPC health service; Prometheus metrics (node/metrics.ts)
-// are on a port of their own when configured.
+// are on a port of their own when configured, and so is the browser API (node/web-api.ts).
 
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
@@ -38,6 +38,7 @@ import { HeaderCertifier } from "./certifier.js";
 import { Certification, resumeCertification } from "./certification.js";
 import { BlockPipeline } from "./block-pipeline.js";
 import { ClientApi } from "./client-api.js";
+import { WebApi } from "./web-api.js";
 import { ReadGate } from "./read-gate.js";
 import { TobShell } from "./tob/shell.js";
 import { withDoubleVote, type Byzantine } from "./byzantine.js";
@@ -60,6 +61,10 @@ export interface NodeOptions {
   readonly log: Logger;
   /** host:port of the Prometheus metrics HTTP server (port 0: any free one); none when absent */
   readonly metricsListen?: string;
+  /** host:port of the browser API (node/web-api.ts; port 0: any free one); none when absent */
+  readonly webListen?: string;
+  /** origins whose pages may call the browser API */
+  readonly webOrigins?: readonly string[];
   /** Test-only misbehaviour (node/byzantine.ts). Never set in production. */
   readonly byzantine?: Byzantine;
 }
@@ -70,7 +75,10 @@ export class ArborNode {
   port = 0;
   /** the metrics HTTP port once started (0 when metrics are off) */
   metricsPort = 0;
+  /** the browser API's HTTP port once started (0 when it is off) */
+  webPort = 0;
   private server: grpc.Server | null = null;
+  private web: WebApi | null = null;
   private metrics: NodeMetrics | null = null;
   /** grpc.health.v1.Health: NOT_SERVING until the node serves, and again once it is closing */
   private readonly health = new HealthImplementation({ "": "NOT_SERVING", [Arbor.typeName]: "NOT_SERVING" });
@@ -155,6 +163,7 @@ export class ArborNode {
       ...(this.metricsPort > 0
         ? { metrics: this.opts.metricsListen!.replace(/\d+$/, String(this.metricsPort)) }
         : {}),
+      ...(this.webPort > 0 ? { web: this.opts.webListen!.replace(/\d+$/, String(this.webPort)) } : {}),
       height: this.height,
       root: toHex(this.root),
       prefixes: this.me.prefixes,
@@ -336,6 +345,10 @@ export class ArborNode {
       ),
     );
     this.server = server;
+    if (this.opts.webListen !== undefined) {
+      this.web = new WebApi({ handlers: api.service(), origins: this.opts.webOrigins ?? [] });
+      this.webPort = await this.web.listen(this.opts.webListen);
+    }
     return listen;
   }
 
@@ -368,6 +381,7 @@ export class ArborNode {
     this.certification?.stop();
     this.net?.close();
     await this.metrics?.close();
+    await this.web?.close();
     this.receipts.close();
     this.certifier?.releaseWaiters();
     const server = this.server;

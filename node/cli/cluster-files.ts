@@ -50,10 +50,18 @@ export function planCluster(o: PlanOptions): ClusterPlan {
   return { genesis, keys };
 }
 
+/**
+ * The origins a loopback cluster's browser API answers: pages served from this machine on any port
+ * (`arbor explorer` picks a free one). What they read is verified in the page, and only reads are served.
+ */
+export const LOCAL_WEB_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*"] as const;
+
 export interface NodeFileOptions {
   readonly tickMs: number;
   /** node i's Prometheus metrics port on 127.0.0.1 at index i; no metrics server when absent */
   readonly metricsPorts?: readonly number[];
+  /** node i's browser API port on 127.0.0.1 at index i (node/web-api.ts); none when absent */
+  readonly webPorts?: readonly number[];
   /** test-only misbehaviour per node id (node/byzantine.ts); never set by `arbor init` */
   readonly byzantine?: Readonly<Record<number, NodeConfigFile["byzantine"]>>;
 }
@@ -70,6 +78,7 @@ export function writeClusterFiles(dir: string, plan: ClusterPlan, o: NodeFileOpt
     mkdirSync(join(dir, `node${id}`), { recursive: true });
     const byzantine = o.byzantine?.[id];
     const metricsPort = o.metricsPorts?.[id];
+    const webPort = o.webPorts?.[id];
     const cfg: NodeConfigFile = {
       id,
       genesis: "genesis.json",
@@ -78,6 +87,9 @@ export function writeClusterFiles(dir: string, plan: ClusterPlan, o: NodeFileOpt
       tickMs: o.tickMs,
       logLevel: "info",
       ...(metricsPort !== undefined ? { metricsListen: `127.0.0.1:${metricsPort}` } : {}),
+      ...(webPort !== undefined
+        ? { webListen: `127.0.0.1:${webPort}`, webOrigins: [...LOCAL_WEB_ORIGINS] }
+        : {}),
       ...(byzantine ? { byzantine } : {}),
     };
     writeFileSync(join(dir, `node${id}.json`), JSON.stringify(cfg, null, 2) + "\n");

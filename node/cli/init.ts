@@ -24,6 +24,8 @@ export const DEFAULT_T = 256;
  * gRPC ports of any cluster of at most TOB_MAX_VALIDATORS nodes on the same base.
  */
 export const METRICS_PORT_OFFSET = 1000;
+/** Node i's browser API port (node/web-api.ts) is base port + WEB_PORT_OFFSET + i (7400 → 9400). */
+export const WEB_PORT_OFFSET = 2000;
 
 export interface InitOptions {
   readonly dir: string;
@@ -33,7 +35,7 @@ export interface InitOptions {
   readonly T?: number;
   /** blocks back past values stay readable (0: forever) */
   readonly retention?: number;
-  /** first gRPC port (metrics ports from it + METRICS_PORT_OFFSET); 0 picks free ports for both */
+  /** first gRPC port (metrics and browser API ports from it + their offsets); 0 picks free ports for all */
   readonly basePort?: number;
   readonly name?: string;
   readonly tickMs?: number;
@@ -47,6 +49,8 @@ export interface InitResult {
   readonly clientPublicKey: Uint8Array;
   /** node i's Prometheus metrics port (on 127.0.0.1) at index i */
   readonly metricsPorts: readonly number[];
+  /** node i's browser API port (on 127.0.0.1) at index i */
+  readonly webPorts: readonly number[];
 }
 
 export class InitError extends ArborError {}
@@ -75,7 +79,7 @@ export async function initCluster(o: InitOptions): Promise<InitResult> {
   }
   const system = loadSystemOps();
   const basePort = o.basePort ?? DEFAULT_BASE_PORT;
-  const { ports, metricsPorts } = await clusterPorts(basePort, n);
+  const { ports, metricsPorts, webPorts } = await clusterPorts(basePort, n);
   const plan = planCluster({
     name: o.name ?? "local",
     T: o.T ?? DEFAULT_T,
@@ -84,23 +88,32 @@ export async function initCluster(o: InitOptions): Promise<InitResult> {
     ports,
     records: system,
   });
-  writeClusterFiles(dir, plan, { tickMs: o.tickMs ?? 50, metricsPorts });
+  writeClusterFiles(dir, plan, { tickMs: o.tickMs ?? 50, metricsPorts, webPorts });
   const genesis = plan.genesis;
   const client = generateKeyPair();
   writeSeedFile(join(dir, "client.key"), client.seed, true);
-  return { dir, genesis, chain: chainId(genesis), clientPublicKey: client.publicKey, metricsPorts };
+  return { dir, genesis, chain: chainId(genesis), clientPublicKey: client.publicKey, metricsPorts, webPorts };
 }
 
-/** The n nodes' gRPC ports and metrics ports: consecutive from the base, or free ones for base 0. */
-async function clusterPorts(base: number, n: number): Promise<{ ports: number[]; metricsPorts: number[] }> {
+/** The n nodes' gRPC, metrics and browser API ports: consecutive from the base, or free ones for base 0. */
+async function clusterPorts(
+  base: number,
+  n: number,
+): Promise<{ ports: number[]; metricsPorts: number[]; webPorts: number[] }> {
   if (base === 0) {
-    const all = await freePorts(2 * n);
-    return { ports: all.slice(0, n), metricsPorts: all.slice(n) };
+    const all = await freePorts(3 * n);
+    return { ports: all.slice(0, n), metricsPorts: all.slice(n, 2 * n), webPorts: all.slice(2 * n) };
   }
-  if (base + METRICS_PORT_OFFSET + n - 1 > 65535)
-    throw new UsageError("--base-port leaves too few ports below 65536 (metrics ports included)");
+  if (base + WEB_PORT_OFFSET + n - 1 > 65535)
+    throw new UsageError(
+      "--base-port leaves too few ports below 65536 (metrics and browser API ports included)",
+    );
   const from = (b: number) => Array.from({ length: n }, (_, i) => b + i);
-  return { ports: from(base), metricsPorts: from(base + METRICS_PORT_OFFSET) };
+  return {
+    ports: from(base),
+    metricsPorts: from(base + METRICS_PORT_OFFSET),
+    webPorts: from(base + WEB_PORT_OFFSET),
+  };
 }
 
 /** The system operations genesis needs, compiling them first when build/ops is missing. */

@@ -95,7 +95,14 @@ function coreOf(file: string): string | undefined {
   return CORE_DIRS.find((d) => file === d || file.startsWith(d + "/"));
 }
 
-const files = sourceFiles(...["node", "client", "ops", "examples"].map((d) => join(ROOT, d)));
+const files = sourceFiles(...["node", "client", "ops", "examples", "explorer"].map((d) => join(ROOT, d)));
+
+/**
+ * What the explorer's page (explorer/app, bundled for browsers) may import: the SDK's portable
+ * entry only (so the page checks answers exactly as the SDK does, and never pulls in gRPC or
+ * node:*), the generated protobuf types, its own files, and the Connect client packages.
+ */
+const EXPLORER_PACKAGES = ["@connectrpc/connect", "@connectrpc/connect-web"];
 
 /** The project file a relative import names (`./x.js` is the source `./x.ts`), if it is one. */
 function resolveImport(fromFile: string, spec: string): string | undefined {
@@ -152,7 +159,7 @@ function findCycle(edges: ReadonlyMap<string, readonly string[]>): string[] | nu
 
 test("no import cycle among the project's files (type-only imports included)", () => {
   const graph = importGraph(
-    sourceFiles(...["node", "client", "examples", "bench"].map((d) => join(ROOT, d))),
+    sourceFiles(...["node", "client", "examples", "bench", "explorer"].map((d) => join(ROOT, d))),
   );
   // The graph is real: imports resolve to files (else the check would pass vacuously).
   const ledger = [...graph].find(([f]) => rel(f) === "node/ledger/ledger.ts");
@@ -194,6 +201,21 @@ for (const abs of files) {
       const code = stripComments(src);
       for (const re of CORE_BANNED)
         assert.ok(!re.test(code), `${file} uses ${re.source} (clock, randomness or I/O)`);
+    });
+  }
+
+  if (file.startsWith("explorer/")) {
+    test(`explorer file ${file} imports only the SDK's portable entry and its own files`, () => {
+      for (const spec of imports) {
+        if (spec.startsWith(".")) {
+          const target = rel(normalize(join(dirname(abs), spec)));
+          const ok =
+            target === "client/portable.js" ||
+            target.startsWith("proto/gen/") ||
+            target.startsWith("explorer/");
+          assert.ok(ok, `${file} imports ${target}`);
+        } else assert.ok(EXPLORER_PACKAGES.includes(spec), `${file} imports package ${spec}`);
+      }
     });
   }
 

@@ -99,6 +99,8 @@ export interface ClusterOptions {
   readonly byzantine?: Record<number, Byzantine>;
   /** give every node a Prometheus metrics port (Cluster.metricsPorts) */
   readonly metrics?: boolean;
+  /** give every node a browser API port (Cluster.webPorts, node/web-api.ts) */
+  readonly web?: boolean;
   /** the genesis retention window in blocks (default: the genesis default) */
   readonly retention?: number;
 }
@@ -111,6 +113,8 @@ export class Cluster {
   readonly clients: NodeClient[];
   /** node i's metrics port at index i (empty without ClusterOptions.metrics) */
   metricsPorts: readonly number[] = [];
+  /** node i's browser API port at index i (empty without ClusterOptions.web) */
+  webPorts: readonly number[] = [];
   private logs: string[][];
   /** Highest block height of any receipt a test has seen (proofs must be at least this fresh). */
   seenHeight = 0n;
@@ -142,9 +146,11 @@ export class Cluster {
       records: systemGenesisRecords(BUILT_OPS),
     });
     const metricsPorts = o.metrics ? await freePorts(o.n) : undefined;
-    writeClusterFiles(dir, plan, { tickMs: o.tickMs ?? 50, byzantine: o.byzantine, metricsPorts });
+    const webPorts = o.web ? await freePorts(o.n) : undefined;
+    writeClusterFiles(dir, plan, { tickMs: o.tickMs ?? 50, byzantine: o.byzantine, metricsPorts, webPorts });
     const c = new Cluster(dir, plan.genesis, plan.keys);
     c.metricsPorts = metricsPorts ?? [];
+    c.webPorts = webPorts ?? [];
     return c;
   }
 

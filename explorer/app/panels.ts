@@ -1,0 +1,106 @@
+// The explorer's panels: the chain and its validators, the latest blocks, one block, a key's value
+// with its history, a prefix listing. Each shows only what trust.ts verified, with its mark; a
+// failed check replaces the panel's content with the red failure.
+import { toHex, type CertifiedHeader } from "../../client/portable.js";
+import type { Verifier } from "./trust.js";
+import { el, failureMark, fill, shortHex, showValue, table, verifiedMark } from "./view.js";
+
+/** Heights back from the newest that the latest blocks list covers (not every height has a header). */
+export const SHOWN_BLOCKS = 10;
+
+/** A link that searches for `q` (a key, a prefix or a height). */
+export function searchLink(q: string, text = q): HTMLAnchorElement {
+  const a = el("a", { href: "#", "data-q": q }, text);
+  return a;
+}
+
+export function showChain(v: Verifier, chain: string, nodeId: number): void {
+  const rows = v.genesis.nodes.map((n) => [
+    String(n.id) + (n.id === nodeId ? " (reading)" : ""),
+    n.address,
+    shortHex(n.publicKey),
+    n.prefixes.join(" ") || "(all)",
+  ]);
+  fill(
+    "chain",
+    el(
+      "p",
+      {},
+      `chain ${chain} · “${v.genesis.name}” · ${v.genesis.nodes.length} validators · every record on ${v.genesis.replication}`,
+    ),
+    table(["node", "address", "public key", "prefixes"], rows),
+  );
+}
+
+/** The latest blocks up to `top`, each header verified by the light client. */
+export async function showBlocks(v: Verifier, top: CertifiedHeader): Promise<void> {
+  const rows = (await v.recent(top.header.height, SHOWN_BLOCKS)).map((c) => {
+    const h = c.header.height;
+    return [
+      searchLink(String(h)),
+      String(c.header.timestamp),
+      String(c.signatures.length),
+      shortHex(c.header.root),
+      shortHex(c.header.receiptsRoot),
+      verifiedMark(h),
+    ];
+  });
+  fill("blocks", table(["height", "timestamp", "signers", "state root", "receipts root", ""], rows));
+}
+
+export async function showBlock(v: Verifier, height: bigint): Promise<void> {
+  const c = await v.light.header(height);
+  const h = c.header;
+  const rows: [string, string][] = [
+    ["height", String(h.height)],
+    ["timestamp", String(h.timestamp)],
+    ["state root", toHex(h.root)],
+    ["receipts root", toHex(h.receiptsRoot)],
+    ["index root", toHex(h.indexRoot)],
+    ["previous header", toHex(h.previous)],
+    ["signed by", c.signatures.map((s) => `node ${s.signer}`).join(", ")],
+  ];
+  fill("result", el("h2", {}, `block ${height} `, verifiedMark(height)), table(["field", "value"], rows));
+}
+
+export async function showKey(v: Verifier, key: string): Promise<void> {
+  const r = await v.value(key);
+  const value = el(
+    "section",
+    { id: "value" },
+    el("h2", {}, key),
+    el("pre", { class: "value" }, showValue(r.value)),
+    verifiedMark(r.height),
+  );
+  fill("result", value, el("section", { id: "history" }, "history: checking…"));
+  try {
+    const h = await v.history(key);
+    const rows = h.changes.map((c) => [
+      `#${c.number}`,
+      searchLink(String(c.height)),
+      c.valueHash === null ? "(removed)" : showValue(c.value),
+    ]);
+    fill(
+      "history",
+      el("h3", {}, `history (${h.changes.length} newest changes) `, verifiedMark(h.height)),
+      table(["change", "height", "value"], rows),
+    );
+  } catch (e) {
+    fill("history", failureMark(e));
+  }
+}
+
+export async function showList(v: Verifier, prefix: string): Promise<void> {
+  const r = await v.list(prefix);
+  const rows = r.entries.map((e) => [
+    searchLink(e.key),
+    e.present ? "" : "(removed)",
+    String(e.changes),
+    searchLink(String(e.height)),
+  ]);
+  fill(
+    "result",
+    el("h2", {}, `keys under “${prefix}”${r.done ? "" : " (first page)"} `, verifiedMark(r.height)),
+    table(["key", "", "changes", "last change at"], rows),
+  );
+}

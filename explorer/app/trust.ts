@@ -1,0 +1,159 @@
+// Everything the page shows, verified in the browser: the genesis against the chain id pinned in
+// the page's address, headers by the light client (certificates of the validator sets), a value by
+// its proof against the certified root, a history by its chain to the certified index entry, a
+// listing by its range proof against the certified index root. A failed check throws: the page
+// shows it in red and never shows the unverified value.
+import {
+  LightClient,
+  Partition,
+  VerificationError,
+  chainId,
+  decodeStatement,
+  entryRange,
+  genesisFromJson,
+  genesisIndexRoot,
+  keyPath,
+  listingRange,
+  toHex,
+  valueHash,
+  verifyHistoryPage,
+  verifyRange,
+  type CertifiedHeader,
+  type Genesis,
+  type KeyChange,
+} from "../../client/portable.js";
+import { BatchedHeaders } from "./header-source.js";
+import type { ArborRpc } from "./rpc.js";
+
+/** Entries of a listing page and changes of a history page the page asks for. */
+export const PAGE_LIMIT = 20;
+
+export interface VerifiedValue {
+  readonly key: string;
+  /** null: the key is proven absent */
+  readonly value: Uint8Array | null;
+  /** the certified header the proof was checked against */
+  readonly height: bigint;
+}
+
+export interface VerifiedChange extends KeyChange {
+  readonly number: bigint;
+  readonly value: Uint8Array | undefined;
+}
+
+export interface ListedEntry {
+  readonly key: string;
+  readonly present: boolean;
+  readonly changes: bigint;
+  readonly height: bigint;
+}
+
+/** One node's answers, checked against a pinned chain. */
+export class Verifier {
+  readonly light: LightClient;
+  private readonly headers: BatchedHeaders;
+
+  private constructor(
+    readonly genesis: Genesis,
+    private readonly rpc: ArborRpc,
+  ) {
+    this.headers = new BatchedHeaders(rpc);
+    this.light = new LightClient(genesis, this.headers);
+  }
+
+  /** The certified headers among the `span` heights up to `top`, newest first, each verified. */
+  async recent(top: bigint, span: number): Promise<CertifiedHeader[]> {
+    const from = top > BigInt(span) ? top - BigInt(span) + 1n : 1n;
+    const heights = (await this.headers.fetch(from, span)).filter((h) => h >= from && h <= top);
+    const out: CertifiedHeader[] = [];
+    for (const h of heights.sort((a, b) => (a < b ? -1 : 1))) out.unshift(await this.light.header(h));
+    return out;
+  }
+
+  /** Fetches the node's genesis and checks it is the pinned chain's. */
+  static async open(rpc: ArborRpc, pinnedChain: string): Promise<Verifier> {
+    const r = await rpc.genesis({});
+    const g = genesisFromJson(r.genesisJson);
+    if (toHex(chainId(g)) !== pinnedChain.toLowerCase())
+      throw new VerificationError("explorer/wrong-chain", `the node's genesis is chain ${toHex(chainId(g))}`);
+    return new Verifier(g, rpc);
+  }
+
+  /** Whether node `id` holds `key`'s partition (a non-holder's proof cannot cover the value). */
+  holds(id: number, key: string): boolean {
+    const n = this.genesis.nodes.find((x) => x.id === id);
+    return n !== undefined && new Partition(n.prefixes).holdsKey(keyPath(key));
+  }
+
+  /** The header the node says it certified last, verified (null before the first block). */
+  async latest(): Promise<CertifiedHeader | null> {
+    const s = await this.rpc.status({});
+    return s.certifiedHeight === 0n ? null : this.light.header(s.certifiedHeight);
+  }
+
+  async value(key: string): Promise<VerifiedValue> {
+    const r = await this.rpc.get({ keys: [key] });
+    // The statement's height is only a claim: the proof must match that height's certified root.
+    const height = decodeStatement(r.statement).height;
+    if (height === 0n)
+      throw new VerificationError("explorer/genesis-read", "the node answered at the genesis");
+    const value = await this.light.verifyRead(key, r.proof, height);
+    return { key, value, height };
+  }
+
+  private async indexRoot(height: bigint): Promise<Uint8Array> {
+    return height === 0n
+      ? genesisIndexRoot(this.genesis)
+      : (await this.light.header(height)).header.indexRoot;
+  }
+
+  /** The key's newest changes, each chained to the certified index entry; newest first. */
+  async history(key: string): Promise<{ height: bigint; changes: VerifiedChange[] }> {
+    const r = await this.rpc.history({ key, limit: PAGE_LIMIT });
+    const [entry] = verifyRange(r.entryProof, await this.indexRoot(r.height), entryRange(key), 1, true);
+    if (!entry) {
+      if (r.changes.length > 0)
+        throw new VerificationError("explorer/bad-history", "changes of a key that was never written");
+      return { height: r.height, changes: [] };
+    }
+    const from = { number: entry.changes, head: entry.head };
+    const v = verifyHistoryPage(
+      from,
+      r.changes.map((c) => c.change),
+      r.headBefore,
+      PAGE_LIMIT,
+    );
+    const changes = v.changes.map((c, i) => {
+      const value = r.changes[i]!.value;
+      if (value !== undefined && (c.valueHash === null || toHex(valueHash(value)) !== toHex(c.valueHash)))
+        throw new VerificationError(
+          "explorer/bad-history",
+          `change ${i + 1}'s value is not the one it commits to`,
+        );
+      return { ...c, number: from.number - BigInt(i), value };
+    });
+    return { height: r.height, changes };
+  }
+
+  /** The first keys under `prefix`, proven complete against the certified index root. */
+  async list(prefix: string): Promise<{ height: bigint; entries: ListedEntry[]; done: boolean }> {
+    const r = await this.rpc.list({ prefix, limit: PAGE_LIMIT });
+    const entries = verifyRange(
+      r.proof,
+      await this.indexRoot(r.height),
+      listingRange(prefix, null),
+      PAGE_LIMIT,
+      r.done,
+    );
+    return {
+      height: r.height,
+      done: r.done,
+      entries: entries.map((e) => ({
+        key: e.key,
+        present: e.valueHash !== null,
+        changes: e.changes,
+        height: e.height,
+      })),
+    };
+  }
+}

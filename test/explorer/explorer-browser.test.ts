@@ -1,0 +1,165 @@
+// The explorer in a real browser (Debian's chromium, driven by puppeteer-core; the test skips,
+// saying why, without it): a 4-node cluster with browser APIs, some bank-like records, the page
+// served by `arbor explorer`. It reads a balance shown verified against a certified header, follows
+// the key's history, sees a new block appear without reloading, and turns red when it reads from a
+// node that forges GET proofs and when it is pinned to another chain. Screenshots for
+// docs/explorer.md are written to docs/explorer/ with ARBOR_SCREENSHOTS=1; the time from page load to the first verified
+// balance is printed (measured, not asserted).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { tmpdir } from "node:os";
+import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import { withSdkCluster } from "../cluster/sdk-cluster.js";
+import { utf8 } from "../../node/common/bytes.js";
+import { keyPath } from "../../node/store/core/path.js";
+import { Partition } from "../../node/store/core/partition.js";
+import type { Genesis } from "../../node/ledger/genesis.js";
+
+/** The node started with "forge-get-root". */
+const LIAR = 3;
+/** Where the browser is, as Debian's chromium package installs it. */
+const CHROMIUM = process.env.ARBOR_CHROMIUM ?? "/usr/bin/chromium";
+/**
+ * Where the screenshots go: docs/explorer/ when ARBOR_SCREENSHOTS=1 (to refresh the docs' images),
+ * else a temporary folder, so that a test run leaves the working tree as it was.
+ */
+const SCREENSHOTS =
+  process.env.ARBOR_SCREENSHOTS === "1" ? join("docs", "explorer") : join(tmpdir(), "arbor-explorer-shots");
+/** Longest wait for something to show on the page. */
+const SHOW_MS = 30_000;
+const ACCOUNTS = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"];
+
+function account(name: string, balance: number): Uint8Array {
+  return utf8(JSON.stringify({ owner: name, balance }));
+}
+
+function holders(g: Genesis, key: string): number[] {
+  return g.nodes.filter((n) => new Partition(n.prefixes).holdsKey(keyPath(key))).map((n) => n.id);
+}
+
+/** `arbor explorer --dir DIR` on a free port; resolves with the address it prints. */
+function startExplorer(dir: string): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = spawn(process.execPath, ["dist/node/bin.js", "explorer", "--dir", dir], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    proc.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+    proc.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /(http:\/\/\S+)/.exec(out);
+      if (m) resolve({ proc, url: m[1]! });
+    });
+    proc.once("exit", (code) => reject(new Error(`arbor explorer exited (${code}): ${err}`)));
+  });
+}
+
+/** An element as this file sees it (the test's TypeScript has no DOM types: the page has them). */
+interface Shown {
+  innerText: string;
+  value: string;
+}
+
+/** The height in the newest row of the latest blocks, 0 while there is none. */
+const TOP_BLOCK = `Number(document.querySelector("#blocks tbody tr td")?.innerText ?? 0)`;
+
+async function text(page: Page, selector: string): Promise<string> {
+  return page.$eval(selector, (e) => (e as unknown as Shown).innerText);
+}
+
+test(
+  "the explorer verifies in the browser and turns red on a forged value",
+  { timeout: 300_000 },
+  async (t) => {
+    if (spawnSync(CHROMIUM, ["--version"]).error) {
+      t.skip(`no browser at ${CHROMIUM} (Debian package chromium): the explorer's browser test skips`);
+      return;
+    }
+    await withSdkCluster(
+      { n: 4, k: 2, T: 512, tickMs: 20, web: true, byzantine: { [LIAR]: "forge-get-root" } },
+      async (c, client) => {
+        await client.createDomain("bank");
+        await client.writeRecords(
+          "bank",
+          ACCOUNTS.map((n, i) => [`bank/${n}`, account(n, 100 * (i + 1))] as const),
+        );
+        // A key the liar holds, and an honest holder of it to read it from first.
+        const name = ACCOUNTS.find((n) => holders(c.genesis, `bank/${n}`).includes(LIAR))!;
+        const key = `bank/${name}`;
+        const honest = holders(c.genesis, key).find((id) => id !== LIAR)!;
+        await client.writeRecords("bank", [[key, account(name, 750)]]);
+        await client.writeRecords("bank", [[key, account(name, 730)]]);
+
+        const { proc, url } = await startExplorer(c.dir);
+        let browser: Browser | undefined;
+        try {
+          browser = await puppeteer.launch({
+            executablePath: CHROMIUM,
+            headless: true,
+            args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+          });
+          const page = await browser.newPage();
+          await page.setViewport({ width: 1000, height: 760 });
+          const started = Date.now();
+          await page.goto(`${url}&node=${honest}&q=${encodeURIComponent(key)}`);
+          await page.waitForSelector("#value .mark.ok", { timeout: SHOW_MS });
+          const loadToVerified = Date.now() - started;
+          const probe = (await page.evaluate("arborExplorer.firstVerifiedMs")) as number;
+          console.log(
+            `explorer: page load to first verified balance ${loadToVerified} ms (in-page ${Math.round(probe)} ms)`,
+          );
+          const shown = await text(page, "#value");
+          assert.match(shown, /"balance":730/);
+          assert.match(shown, /verified against certified header \d+/);
+
+          // The history: three changes, newest first, chained to the certified index entry.
+          await page.waitForSelector("#history .mark.ok", { timeout: SHOW_MS });
+          const history = await text(page, "#history");
+          assert.match(history, /#3[\s\S]*"balance":730[\s\S]*#2[\s\S]*"balance":750[\s\S]*#1/);
+          mkdirSync(SCREENSHOTS, { recursive: true });
+          await page.screenshot({ path: join(SCREENSHOTS, "verified-balance.png") });
+
+          // Live: a new block appears without reloading.
+          await page.waitForFunction(`${TOP_BLOCK} > 0`, { timeout: SHOW_MS }).catch(async (e) => {
+            throw new Error(`no blocks shown: ${await text(page, "#blocks")}`, { cause: e });
+          });
+          const topBefore = (await page.evaluate(TOP_BLOCK)) as number;
+          const r = await client.writeRecords("bank", [["bank/zoe", account("zoe", 5)]]);
+          await page.waitForFunction(`${TOP_BLOCK} >= ${r.receipt.height}`, { timeout: SHOW_MS });
+          assert.ok(Number(r.receipt.height) > topBefore);
+
+          // The prefix listing, proven complete.
+          await page.$eval("#q", (e) => ((e as unknown as Shown).value = "bank/"));
+          await page.click("#search button");
+          await page.waitForSelector("#result h2 .mark.ok", { timeout: SHOW_MS });
+          assert.match(await text(page, "#result"), /bank\/zoe/);
+
+          // Reading from the node that forges GET proofs: the page shows a failure, never its value.
+          await page.$eval("#q", (e, k) => ((e as unknown as Shown).value = k), key);
+          await page.select("#node", String(LIAR));
+          await page.waitForSelector("#result .mark.fail", { timeout: SHOW_MS });
+          assert.equal(await page.$("#value"), null, "no value is shown from the forging node");
+          assert.match(await text(page, "#result"), /verification failed/);
+          await page.screenshot({ path: join(SCREENSHOTS, "forged-value.png") });
+
+          // A page pinned to another chain (a server handing out another cluster's nodes) trusts nothing.
+          const other = await browser.newPage();
+          await other.goto(
+            `${url.replace(/#chain=[0-9a-f]+/, `#chain=${"0".repeat(64)}`)}&q=${encodeURIComponent(key)}`,
+          );
+          await other.waitForSelector("#chain .mark.fail", { timeout: SHOW_MS });
+          assert.match(await text(other, "#chain"), /explorer\/wrong-chain/);
+          await other.waitForSelector("#result .mark.fail", { timeout: SHOW_MS });
+          assert.equal(await other.$("#value"), null);
+        } finally {
+          await browser?.close();
+          proc.kill("SIGTERM");
+        }
+      },
+    );
+  },
+);
