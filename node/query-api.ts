@@ -143,7 +143,7 @@ export class QueryApi {
     checkText(req.key, "key", "history/bad-key");
     checkLimit(req.limit, MAX_HISTORY_PAGE, "history/bad-limit");
     // Taken together, synchronously: the entry, its height and the changes not yet on disk.
-    const entry = this.d.ledger.index.get(req.key);
+    const entry = this.d.ledger.index.tail(req.key);
     const height = this.d.view().height;
     const unsaved = this.d.unsaved();
     if (req.number > (entry?.changes ?? 0n))

@@ -15,13 +15,13 @@
 
 import { Reader, Writer } from "../../common/codec.js";
 import { DecodeError, ProofError } from "../../common/errors.js";
-import { MAX_INDEX_DEPTH } from "../../common/limits.js";
-import { bytesEqual, toHex } from "../../common/bytes.js";
+import { MAX_INDEX_DEPTH, MAX_KEY_BYTES } from "../../common/limits.js";
+import { bytesEqual, bytesToLatin1, toHex } from "../../common/bytes.js";
 import {
   EMPTY_INDEX_HASH,
   hashOf,
+  decodeEntry,
   indexNodeHash,
-  readEntry,
   sortKey,
   nodeEntry,
   nodeEntryBytes,
@@ -170,6 +170,18 @@ export function verifyRange(
   return page.map((e) => e.entry);
 }
 
+/** Reads past one entry (`writeEntry`'s layout), returning its key's sort key. */
+function skipEntry(r: Reader): string {
+  const keyBytes = r.view(MAX_KEY_BYTES, "index key");
+  const live = r.u8();
+  if (live > 1) throw new DecodeError("index/bad-entry", "live flag must be 0 or 1");
+  if (live) r.raw(32, "value hash");
+  r.varint64("changes");
+  r.varint64("height");
+  r.raw(32, "history head");
+  return bytesToLatin1(keyBytes);
+}
+
 function read(w: Walk, lo: string | null, hi: string | null, depth: number): Uint8Array {
   if (depth > MAX_INDEX_DEPTH)
     throw new DecodeError("index/too-deep", `index proof deeper than ${MAX_INDEX_DEPTH}`);
@@ -181,13 +193,14 @@ function read(w: Walk, lo: string | null, hi: string | null, depth: number): Uin
   }
   if (marker !== NODE) throw new DecodeError("index/bad-marker", `unknown index proof marker ${marker}`);
   const from = w.r.offset;
-  const entry = readEntry(w.r);
+  const sk = skipEntry(w.r);
   const encoded = w.bytes.subarray(from, w.r.offset);
-  const sk = sortKey(entry.key);
   if ((lo !== null && sk <= lo) || (hi !== null && sk >= hi))
     throw new ProofError("index/out-of-order", "an index proof node is out of key order");
   const left = read(w, lo, sk, depth + 1);
-  if (sk >= w.start) w.entries.push({ sk, entry });
+  // Only entries that may be listed are decoded (and so checked field by field); the others are
+  // ancestors on the way, bound by the root like every byte of the proof.
+  if (sk >= w.start) w.entries.push({ sk, entry: decodeEntry(encoded) });
   const right = read(w, sk, hi, depth + 1);
   return indexNodeHash(encoded, left, right);
 }
