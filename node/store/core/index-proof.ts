@@ -189,7 +189,7 @@ function read(w: Walk, lo: string | null, hi: string | null, depth: number): Uin
   if (marker === EMPTY) return EMPTY_INDEX_HASH;
   if (marker === PRUNED) {
     w.pruned.push({ lo, hi });
-    return w.r.copy(32, "subtree hash");
+    return w.r.raw(32, "subtree hash");
   }
   if (marker !== NODE) throw new DecodeError("index/bad-marker", `unknown index proof marker ${marker}`);
   const from = w.r.offset;

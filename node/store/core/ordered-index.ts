@@ -146,13 +146,20 @@ export function decodeEntry(bytes: Uint8Array): IndexEntry {
 
 /** SHA-256(tag ‖ entry ‖ left hash ‖ right hash): the one node hash, shared with proof checking. */
 export function indexNodeHash(entry: Uint8Array, left: Uint8Array, right: Uint8Array): Uint8Array {
-  const b = new Uint8Array(NODE_TAG.length + entry.length + 64);
-  b.set(NODE_TAG, 0);
-  b.set(entry, NODE_TAG.length);
-  b.set(left, NODE_TAG.length + entry.length);
-  b.set(right, NODE_TAG.length + entry.length + 32);
-  return sha256(b);
+  // One scratch buffer for every call (the hash reads it before returning): a proof check hashes a
+  // node per level.
+  const n = NODE_TAG.length + entry.length + 64;
+  if (scratch.length < n) {
+    scratch = new Uint8Array(Math.max(n, scratch.length * 2));
+    scratch.set(NODE_TAG, 0);
+  }
+  scratch.set(entry, NODE_TAG.length);
+  scratch.set(left, NODE_TAG.length + entry.length);
+  scratch.set(right, NODE_TAG.length + entry.length + 32);
+  return sha256(scratch.subarray(0, n));
 }
+
+let scratch: Uint8Array = new Uint8Array(0);
 
 const EMPTY_LATIN1 = "\x00".repeat(32);
 
