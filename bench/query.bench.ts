@@ -38,7 +38,8 @@
 //                           key's verified history from a holder, docs/protocol.md §15) and at the
 //                           current height (client.get([key])): the same GET_READS random record
 //                           keys, GET_INFLIGHT in flight from one client, the two alternated
-//                           GET_ROUNDS times each, medians; pastToCurrentRatio = past ÷ current.
+//                           GET_ROUNDS times each after one uncounted warm-up round of each,
+//                           medians; pastToCurrentRatio = past ÷ current.
 //                           Every value read is checked: the record's value, or at H null for a
 //                           record written after H; and a key written after H must read null at H.
 //   searchP50Ms             full-text search (client.search, client/search.ts) through an index run
@@ -104,9 +105,9 @@ const PAST_DISTANCE = 1000n;
 const MIN_HEIGHTS = 1050n;
 const FILL_KEY = "fill/key";
 const FILL_INFLIGHT = 4;
-const GET_READS = 500;
+const GET_READS = 2000;
 const GET_INFLIGHT = 16;
-const GET_ROUNDS = 3;
+const GET_ROUNDS = 5;
 const SEARCHES = 50;
 const SEARCH_LIMIT = 20;
 
@@ -613,6 +614,10 @@ async function measureGets(
   );
   const past: Round[] = [];
   const current: Round[] = [];
+  // One round of each first, not counted: both paths run JIT-compiled code when measured (short
+  // rounds of cold code measured the compiler more than the reads).
+  await getRound(client, pids, picks, at);
+  await getRound(client, pids, picks, undefined);
   for (let round = 0; round < GET_ROUNDS; round++) {
     for (const isPast of round % 2 === 0 ? [true, false] : [false, true]) {
       const r = await getRound(client, pids, picks, isPast ? at : undefined);
