@@ -1,6 +1,6 @@
 // Every receipt of a block, from the receipt store: the kept ones and the others (refused copies,
 // a refusal later replaced by its request's acceptance), in block order, after a reopen too; a block
-// without requests has none; pruning removes the others with the rest.
+// without requests has none; pruning removes the others with the rest. The GetBlockReceipts handler.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -13,6 +13,10 @@ import { encodeReceipt, type Receipt } from "../../node/ledger/receipt.js";
 import { ReceiptTree } from "../../node/ledger/receipts-root.js";
 import { installNodeSha256 } from "../../node/platform.js";
 import { toHex } from "../../node/common/bytes.js";
+import { serveBlockReceipts } from "../../node/block-receipts-api.js";
+import { BlockReceiptsRequestSchema } from "../../proto/gen/arbor/v1/client_pb.js";
+import { create } from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
 
 installNodeSha256();
 const open = (dir: string) => LevelStore.open(dir, { partition: new Partition(["0", "1"]), T: 16 });
@@ -83,6 +87,36 @@ test("a block's receipts: kept and not kept, in block order, across a reopen; no
       [2, 2, 3],
       "the not-kept receipts of heights 2 and 3 only",
     );
+    await s.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("GetBlockReceipts: the list, NOT_FOUND outside the retention or above the applied height, the Byzantine drop", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "arbor-block-receipts-"));
+  try {
+    const s = await open(dir);
+    const rs = new ReceiptStore(s, 2n);
+    const b1 = await block(s, rs, 1n, [accepted(1, 1n, 0), accepted(2, 1n, 1)]);
+    await s.commit(2n, [], []);
+    const call = (height: bigint, applied: bigint, byzantine?: "drop-block-receipt") =>
+      new Promise<{ code?: number; message?: string; receipts?: Uint8Array[] }>((resolve) =>
+        serveBlockReceipts(
+          { receiptStore: rs, height: () => applied, byzantine },
+          create(BlockReceiptsRequestSchema, { height }),
+          (e, r) => resolve(e ? { code: e.code, message: e.details } : (r as { receipts: Uint8Array[] })),
+        ),
+      );
+    assert.deepEqual(hexes((await call(1n, 2n)).receipts!), hexes(b1));
+    assert.deepEqual((await call(2n, 2n)).receipts, []);
+    assert.deepEqual(hexes((await call(1n, 2n, "drop-block-receipt")).receipts!), hexes(b1.slice(1)));
+    const above = await call(3n, 2n);
+    assert.equal(above.code, grpc.status.NOT_FOUND);
+    assert.match(above.message!, /^receipts\/not-applied/);
+    const pruned = await call(1n, 3n);
+    assert.equal(pruned.code, grpc.status.NOT_FOUND);
+    assert.match(pruned.message!, /^receipts\/pruned/);
     await s.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
