@@ -24,4 +24,4 @@ export { decodeStatement } from "../node/ledger/statement.js";
 export { keyPath } from "../node/store/core/path.js";
 export { Partition } from "../node/store/core/partition.js";
 export { decodeCertifiedHeader, type CertifiedHeader } from "../node/ledger/header.js";
-export { toHex, fromUtf8 } from "../node/common/bytes.js";
+export { toHex, fromHex, fromUtf8 } from "../node/common/bytes.js";
