@@ -11,6 +11,9 @@ export type { Transition } from "./transition.js";
 export { genesisRoot } from "./genesis-root.js";
 export { chainId, genesisFromJson, type Genesis } from "../node/ledger/genesis.js";
 export type { Receipt } from "../node/ledger/receipt.js";
+// A block's receipts checked against its certified header, and one receipt by its inclusion path.
+export { verifyBlockReceipts } from "./block-receipts-check.js";
+export { openReceipt, checkAgainstHeader, outcomeByPath, type ReceiptAnswer } from "./receipt-check.js";
 // What a page needs to check listings, key histories and partitions on its own (the explorer,
 // explorer/app): the index range proofs, the history chain, the genesis index root, value hashes.
 export { verifyRange, listingRange, entryRange } from "../node/store/core/index-proof.js";
@@ -21,4 +24,4 @@ export { decodeStatement } from "../node/ledger/statement.js";
 export { keyPath } from "../node/store/core/path.js";
 export { Partition } from "../node/store/core/partition.js";
 export { decodeCertifiedHeader, type CertifiedHeader } from "../node/ledger/header.js";
-export { toHex, fromUtf8 } from "../node/common/bytes.js";
+export { toHex, fromHex, fromUtf8 } from "../node/common/bytes.js";

@@ -29,7 +29,8 @@ import {
  * statement and a valid proof in which the asked records are stubs. "drop-requests": the node admits
  * every valid request and never orders it (a censor). "omit-listed-key": List proofs leave out the
  * first key of the page. "drop-history-change": History pages leave out their second change.
- * "tamper-change-feed": the change feed flips a bit of each block's first change. Never set in
+ * "tamper-change-feed": the change feed flips a bit of each block's first change.
+ * "drop-block-receipt": GetBlockReceipts leaves out the block's first receipt. Never set in
  * production.
  */
 export const BYZANTINE_BEHAVIOURS = [
@@ -40,6 +41,7 @@ export const BYZANTINE_BEHAVIOURS = [
   "omit-listed-key",
   "drop-history-change",
   "tamper-change-feed",
+  "drop-block-receipt",
 ] as const;
 export type Byzantine = (typeof BYZANTINE_BEHAVIOURS)[number];
 

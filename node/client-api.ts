@@ -40,6 +40,7 @@ import {
   HistoryRequestSchema,
   TaggedHistoryReplySchema,
   type ChangesRequest,
+  type BlockReceiptsRequest,
 } from "../proto/gen/arbor/v1/client_pb.js";
 import type { QueryApi } from "./query-api.js";
 import { grpcError } from "../proto/grpc.js";
@@ -75,6 +76,8 @@ import type { PeerNet } from "./net/peer-net.js";
 import { forgeProof, stubRecords, type Byzantine } from "./byzantine.js";
 import { failpoint } from "./failpoints.js";
 import type { MetricsHooks } from "./metrics.js";
+import type { ReceiptStore } from "./receipt-store.js";
+import { serveBlockReceipts } from "./block-receipts-api.js";
 import { receiptWaitMs, serveExecuteStream, serveReceiptStream, serveTagged } from "./client-streams.js";
 
 export const NODE_VERSION = "0.1.0";
@@ -90,6 +93,8 @@ export interface ClientApiDeps {
   readonly net: PeerNet;
   readonly certifier: HeaderCertifier;
   readonly receipts: ReceiptBook;
+  /** every receipt of a block (GetBlockReceipts) */
+  readonly receiptStore: ReceiptStore;
   readonly evidence: EvidenceBook;
   readonly membership: Membership;
   readonly reads: ReadGate;
@@ -139,6 +144,15 @@ export class ClientApi {
         serveExecuteStream(call, (request) => this.admit(request)),
       waitReceipt: (call: grpc.ServerUnaryCall<ReceiptQuery, unknown>, cb: grpc.sendUnaryData<unknown>) =>
         this.waitReceipt(call.request, cb),
+      getBlockReceipts: (
+        call: grpc.ServerUnaryCall<BlockReceiptsRequest, unknown>,
+        cb: grpc.sendUnaryData<unknown>,
+      ) =>
+        serveBlockReceipts(
+          { receiptStore: this.d.receiptStore, height: () => this.height, byzantine: this.d.byzantine },
+          call.request,
+          cb,
+        ),
       waitReceipts: (call: grpc.ServerDuplexStream<ReceiptQuery, ReceiptStreamReply>) =>
         serveReceiptStream(call, {
           book: this.d.receipts,

@@ -315,6 +315,7 @@ export class ArborNode {
       net: this.net,
       certifier: this.certifier,
       receipts: this.receipts,
+      receiptStore: this.receiptStore,
       evidence: this.evidence,
       membership: m,
       reads: this.reads,

@@ -8,12 +8,15 @@
 //
 // Application keys (under the store's application prefix): 'r' ‖ request id → receipt bytes;
 // 'i' ‖ u64 height ‖ request id → empty (the height index); 'H' ‖ u64 height → own header;
-// 'L' ‖ u64 height → n × 32-byte leaf hash (the block's receipts in order).
+// 'L' ‖ u64 height → n × 32-byte leaf hash (the block's receipts in order);
+// 'B' ‖ u64 height ‖ u64 index → receipt bytes, for each receipt of the block not kept under 'r'
+// (refused copies, and a receipt later replaced by its request's acceptance): with the kept ones,
+// every receipt of a block, so a client can recompute the block's receipt root (blockReceipts).
 
 import { Reader, Writer } from "./common/codec.js";
 import { toHex } from "./common/bytes.js";
 import { MAX_RECEIPT_LEAVES, RECEIPT_PRUNE_BATCH, RECEIPT_RETENTION_BLOCKS } from "./common/limits.js";
-import { DecodeError } from "./common/errors.js";
+import { ArborError, DecodeError } from "./common/errors.js";
 import { decodeHeader, encodeHeader, type Header } from "./ledger/header.js";
 import { decodeReceipt, type Receipt } from "./ledger/receipt.js";
 import { ReceiptTree, type ProvenReceipt } from "./ledger/receipts-root.js";
@@ -23,6 +26,7 @@ const K_RECEIPT = 0x72; // 'r'
 const K_INDEX = 0x69; // 'i'
 const K_HEADER = 0x48; // 'H'
 const K_LEAVES = 0x4c; // 'L'
+const K_OTHER = 0x42; // 'B'
 const EMPTY = new Uint8Array(0);
 
 function receiptKey(id: Uint8Array): Uint8Array {
@@ -43,6 +47,14 @@ function headerKey(height: bigint): Uint8Array {
 
 function leavesKey(height: bigint): Uint8Array {
   return new Writer(9).u8(K_LEAVES).u64(height).finish();
+}
+
+function otherKey(height: bigint, index: number): Uint8Array {
+  return new Writer(17).u8(K_OTHER).u64(height).u64(BigInt(index)).finish();
+}
+
+function otherFloor(height: bigint): Uint8Array {
+  return new Writer(9).u8(K_OTHER).u64(height).finish();
 }
 
 function encodeLeaves(tree: ReceiptTree): Uint8Array {
@@ -123,22 +135,29 @@ export class ReceiptStore {
       const r = receipts[i]!;
       const hex = toHex(r.requestId);
       const path = fast(r, hex);
-      if (path === "skip") continue;
+      if (path === "skip") {
+        records.push({ key: otherKey(r.height, i), value: encoded[i]! });
+        continue;
+      }
       if (path === true) {
         keep(r, i);
         continue;
       }
       const before = existing.get(hex);
       if (before !== undefined) {
-        if (r.status === "rejected") continue;
         const old = decodeReceipt(before);
-        if (old.status === "accepted") continue;
+        if (r.status === "rejected" || old.status === "accepted") {
+          records.push({ key: otherKey(r.height, i), value: encoded[i]! });
+          continue;
+        }
+        // Replaced under 'r': the old receipt stays one of its own block's receipts.
         records.push({ key: indexKey(old.height, r.requestId), value: null });
+        records.push({ key: otherKey(old.height, old.index), value: before });
       }
       keep(r, i);
       existing.set(hex, encoded[i]!);
     }
-    if (kept.length > 0) records.push({ key: leavesKey(receipts[0]!.height), value: encodeLeaves(tree) });
+    if (receipts.length > 0) records.push({ key: leavesKey(receipts[0]!.height), value: encodeLeaves(tree) });
     return { records, kept };
   }
 
@@ -161,6 +180,35 @@ export class ReceiptStore {
     if (r.index >= tree.count)
       throw new DecodeError("receipts/bad-leaves", `receipt ${r.index} of a block of ${tree.count}`);
     return { receipt: b, count: tree.count, path: tree.path(r.index) };
+  }
+
+  /**
+   * Every receipt of the block at `height`, in block order (canonical bytes): the kept ones through
+   * the height index, the others under 'B'. Empty for a block without requests. The caller refuses
+   * heights outside the retention (floor). Throws receipts/incomplete when the store lacks one (a
+   * prune under way, or a store from before the 'B' records).
+   */
+  async blockReceipts(height: bigint): Promise<Uint8Array[]> {
+    const leaves = await this.store.appGet(leavesKey(height));
+    if (leaves === undefined) return [];
+    const count = decodeLeaves(leaves).length;
+    const out: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(count);
+    const rows = await this.store.appRange(indexFloor(height), indexFloor(height + 1n), count);
+    const kept = await this.store.appGetMany(rows.map((row) => receiptKey(row.key.subarray(9))));
+    for (const b of kept) {
+      if (b === undefined) continue;
+      const r = decodeReceipt(b);
+      if (r.height === height && r.index < count) out[r.index] = b;
+    }
+    const others = await this.store.appRange(otherFloor(height), otherFloor(height + 1n), count);
+    for (const row of others) {
+      const index = Number(new Reader(row.key.subarray(9)).u64());
+      if (index < count) out[index] = row.value;
+    }
+    const missing = out.findIndex((b) => b === undefined);
+    if (out.length !== count || missing >= 0)
+      throw new ArborError("receipts/incomplete", `receipt ${missing} of block ${height} is not kept`);
+    return out as Uint8Array[];
   }
 
   async header(height: bigint): Promise<Header | undefined> {
@@ -207,6 +255,7 @@ export class ReceiptStore {
     await this.store.appDelete(dels);
     await this.store.appClear(headerKey(0n), headerKey(cut));
     await this.store.appClear(leavesKey(0n), leavesKey(cut));
+    await this.store.appClear(otherFloor(0n), otherFloor(cut));
     if (rows.length < RECEIPT_PRUNE_BATCH) this.prunedBelow = cut;
   }
 }

@@ -20,6 +20,7 @@ export const WEB_METHODS = [
   "list",
   "history",
   "waitReceipt",
+  "getBlockReceipts",
 ] as const;
 
 /** Largest request body a browser may send (a GET of MAX_TOUCHED_KEYS keys is far below it). */

@@ -5,6 +5,7 @@
 import { nodeRpc } from "./rpc.js";
 import { Verifier } from "./trust.js";
 import { searchLink, showBlock, showBlocks, showChain, showKey, showList } from "./panels.js";
+import { showDomains, showReceipt } from "./receipt-panels.js";
 import { el, failureMark, fill } from "./view.js";
 
 /** How often the page asks the reading node for its newest height. */
@@ -58,13 +59,20 @@ async function poll(): Promise<void> {
   }
 }
 
-/** Shows a key (read from the reading node when it holds the key, else from a holder), a prefix or a height. */
+/** A request id: 64 hex digits (shown by its receipt). */
+const REQUEST_ID = /^[0-9a-fA-F]{64}$/;
+
+/**
+ * Shows a key (read from the reading node when it holds the key, else from a holder), a prefix, a
+ * height or a request's receipt (by its id).
+ */
 async function search(q: string): Promise<void> {
   q = q.trim().slice(0, MAX_QUERY_CHARS);
   fill("result", "checking…");
   try {
     const v = await verifierOf(reading);
     if (/^\d+$/.test(q)) return await showBlock(v, BigInt(q));
+    if (REQUEST_ID.test(q)) return await showReceipt(v, q);
     if (q === "" || q.endsWith("/")) return await showList(v, q);
     const holder = v.holds(reading, q) ? reading : v.genesis.nodes.find((n) => v.holds(n.id, q))?.id;
     if (holder === undefined) throw new Error(`no node holds ${q}`);
@@ -102,6 +110,12 @@ function wire(): void {
     ev.preventDefault();
     void search((document.getElementById("q") as HTMLInputElement).value);
   });
+  document.getElementById("show-domains")!.addEventListener("click", () => {
+    fill("result", "checking…");
+    void verifierOf(reading)
+      .then((v) => showDomains(v))
+      .catch((e) => fill("result", failureMark(e)));
+  });
   document.body.addEventListener("click", (ev) => {
     const q = (ev.target as HTMLElement).closest("a[data-q]")?.getAttribute("data-q");
     if (q === null || q === undefined) return;
@@ -130,7 +144,7 @@ async function start(): Promise<void> {
   } else
     fill(
       "result",
-      "search for a key, a prefix ending in / or a block height — e.g. ",
+      "search for a key, a prefix ending in /, a block height or a request id — e.g. ",
       searchLink("", "every key"),
     );
 }

@@ -1,18 +1,15 @@
-// The explorer's panels: the chain and its validators, the latest blocks, one block, a key's value
-// with its history, a prefix listing. Each shows only what trust.ts verified, with its mark; a
+// The explorer's panels: the chain and its validators, the latest blocks (with their receipt counts),
+// one block (with its receipts, receipt-panels.ts), a key's value with its history, a prefix listing. Each shows only what trust.ts verified, with its mark; a
 // failed check replaces the panel's content with the red failure.
 import { toHex, type CertifiedHeader } from "../../client/portable.js";
 import type { Verifier } from "./trust.js";
-import { el, failureMark, fill, shortHex, showValue, table, verifiedMark } from "./view.js";
+import { el, failureMark, fill, searchLink, shortHex, showValue, table, verifiedMark } from "./view.js";
+import { receiptCells, showBlockReceipts } from "./receipt-panels.js";
 
 /** Heights back from the newest that the latest blocks list covers (not every height has a header). */
 export const SHOWN_BLOCKS = 10;
 
-/** A link that searches for `q` (a key, a prefix or a height). */
-export function searchLink(q: string, text = q): HTMLAnchorElement {
-  const a = el("a", { href: "#", "data-q": q }, text);
-  return a;
-}
+export { searchLink } from "./view.js";
 
 export function showChain(v: Verifier, chain: string, nodeId: number): void {
   const rows = v.genesis.nodes.map((n) => [
@@ -32,20 +29,27 @@ export function showChain(v: Verifier, chain: string, nodeId: number): void {
   );
 }
 
-/** The latest blocks up to `top`, each header verified by the light client. */
+/**
+ * The latest blocks up to `top`, each header verified by the light client and its receipts counted
+ * from the whole list checked against that header (a failed list turns its cells red).
+ */
 export async function showBlocks(v: Verifier, top: CertifiedHeader): Promise<void> {
-  const rows = (await v.recent(top.header.height, SHOWN_BLOCKS)).map((c) => {
+  const headers = await v.recent(top.header.height, SHOWN_BLOCKS);
+  const counts = await Promise.all(headers.map((c) => receiptCells(v, c.header.height)));
+  const rows = headers.map((c, i) => {
     const h = c.header.height;
     return [
       searchLink(String(h)),
       String(c.header.timestamp),
       String(c.signatures.length),
+      ...counts[i]!,
       shortHex(c.header.root),
       shortHex(c.header.receiptsRoot),
       verifiedMark(h),
     ];
   });
-  fill("blocks", table(["height", "timestamp", "signers", "state root", "receipts root", ""], rows));
+  const head = ["height", "timestamp", "signers", "requests", "accepted", "rejected"];
+  fill("blocks", table([...head, "state root", "receipts root", ""], rows));
 }
 
 export async function showBlock(v: Verifier, height: bigint): Promise<void> {
@@ -60,7 +64,13 @@ export async function showBlock(v: Verifier, height: bigint): Promise<void> {
     ["previous header", toHex(h.previous)],
     ["signed by", c.signatures.map((s) => `node ${s.signer}`).join(", ")],
   ];
-  fill("result", el("h2", {}, `block ${height} `, verifiedMark(height)), table(["field", "value"], rows));
+  fill(
+    "result",
+    el("h2", {}, `block ${height} `, verifiedMark(height)),
+    table(["field", "value"], rows),
+    el("section", { id: "receipts" }, "receipts: checking…"),
+  );
+  await showBlockReceipts(v, height);
 }
 
 export async function showKey(v: Verifier, key: string): Promise<void> {

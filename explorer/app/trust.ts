@@ -55,7 +55,8 @@ export class Verifier {
 
   private constructor(
     readonly genesis: Genesis,
-    private readonly rpc: ArborRpc,
+    /** the node's browser API (receipt-trust.ts, domains.ts check what they read through it) */
+    readonly rpc: ArborRpc,
   ) {
     this.headers = new BatchedHeaders(rpc);
     this.light = new LightClient(genesis, this.headers);
@@ -135,14 +136,21 @@ export class Verifier {
     return { height: r.height, changes };
   }
 
-  /** The first keys under `prefix`, proven complete against the certified index root. */
-  async list(prefix: string): Promise<{ height: bigint; entries: ListedEntry[]; done: boolean }> {
-    const r = await this.rpc.list({ prefix, limit: PAGE_LIMIT });
+  /**
+   * The keys under `prefix` after `after` (null: from the first), at most `limit`, proven complete
+   * against the certified index root.
+   */
+  async list(
+    prefix: string,
+    after: string | null = null,
+    limit = PAGE_LIMIT,
+  ): Promise<{ height: bigint; entries: ListedEntry[]; done: boolean }> {
+    const r = await this.rpc.list({ prefix, limit, ...(after === null ? {} : { after }) });
     const entries = verifyRange(
       r.proof,
       await this.indexRoot(r.height),
-      listingRange(prefix, null),
-      PAGE_LIMIT,
+      listingRange(prefix, after),
+      limit,
       r.done,
     );
     return {

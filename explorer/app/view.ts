@@ -59,6 +59,11 @@ export function showValue(v: Uint8Array | null | undefined): string {
   return "0x" + toHex(head) + cut;
 }
 
+/** A link that searches for `q` (a key, a prefix, a height or a request id). */
+export function searchLink(q: string, text = q): HTMLAnchorElement {
+  return el("a", { href: "#", "data-q": q }, text);
+}
+
 /** Replaces the contents of the section `id`. */
 export function fill(id: string, ...children: (Node | string)[]): void {
   const s = document.getElementById(id);

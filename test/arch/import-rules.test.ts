@@ -45,6 +45,7 @@ const CLIENT_LAYERS: readonly (readonly string[])[] = [
     "proofs",
     "verify",
     "receipt-check",
+    "block-receipts-check",
     "genesis-root",
     "header-cache",
     "admission",

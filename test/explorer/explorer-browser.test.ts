@@ -1,8 +1,10 @@
 // The explorer in a real browser (Debian's chromium, driven by puppeteer-core; the test skips,
 // saying why, without it): a 4-node cluster with browser APIs, some bank-like records, the page
 // served by `arbor explorer`. It reads a balance shown verified against a certified header, follows
-// the key's history, sees a new block appear without reloading, and turns red when it reads from a
-// node that forges GET proofs and when it is pinned to another chain. Screenshots for
+// the key's history, sees a new block appear without reloading with its receipt counts, shows that
+// block's receipts and a request's receipt by id verified, lists the domains, and turns red when it
+// reads from a node that forges GET proofs, from one that leaves a receipt out of a block's list,
+// and when it is pinned to another chain. Screenshots for
 // docs/explorer.md are written to docs/explorer/ with ARBOR_SCREENSHOTS=1; the time from page load to the first verified
 // balance is printed (measured, not asserted).
 import { test } from "node:test";
@@ -13,13 +15,17 @@ import { join } from "node:path";
 import { tmpdir } from "node:os";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { withSdkCluster } from "../cluster/sdk-cluster.js";
-import { utf8 } from "../../node/common/bytes.js";
+import { toHex, utf8 } from "../../node/common/bytes.js";
 import { keyPath } from "../../node/store/core/path.js";
 import { Partition } from "../../node/store/core/partition.js";
 import type { Genesis } from "../../node/ledger/genesis.js";
 
 /** The node started with "forge-get-root". */
 const LIAR = 3;
+/** The node started with "drop-block-receipt". */
+const DROPPER = 0;
+/** A node with neither misbehaviour. */
+const GOOD = 1;
 /** Where the browser is, as Debian's chromium package installs it. */
 const CHROMIUM = process.env.ARBOR_CHROMIUM ?? "/usr/bin/chromium";
 /**
@@ -71,6 +77,16 @@ async function text(page: Page, selector: string): Promise<string> {
   return page.$eval(selector, (e) => (e as unknown as Shown).innerText);
 }
 
+/** Types `q` into the search box and runs the search. */
+async function search(page: Page, q: string): Promise<void> {
+  await page.$eval("#q", (e, v) => ((e as unknown as Shown).value = v), q);
+  await page.click("#search button");
+}
+
+/** The accepted count shown in the latest blocks' row of `height` ("" while none). */
+const acceptedAt = (height: bigint) =>
+  `[...document.querySelectorAll("#blocks tbody tr")].find((r) => r.querySelector("td")?.innerText === "${height}")?.querySelector(".accepted")?.innerText ?? ""`;
+
 test(
   "the explorer verifies in the browser and turns red on a forged value",
   { timeout: 300_000 },
@@ -80,7 +96,14 @@ test(
       return;
     }
     await withSdkCluster(
-      { n: 4, k: 2, T: 512, tickMs: 20, web: true, byzantine: { [LIAR]: "forge-get-root" } },
+      {
+        n: 4,
+        k: 2,
+        T: 512,
+        tickMs: 20,
+        web: true,
+        byzantine: { [LIAR]: "forge-get-root", [DROPPER]: "drop-block-receipt" },
+      },
       async (c, client) => {
         await client.createDomain("bank");
         await client.writeRecords(
@@ -137,6 +160,46 @@ test(
           await page.click("#search button");
           await page.waitForSelector("#result h2 .mark.ok", { timeout: SHOW_MS });
           assert.match(await text(page, "#result"), /bank\/zoe/);
+
+          // A block's receipts, from a node with neither misbehaviour: counted in the latest blocks,
+          // listed in the block's view, each list checked whole against the certified receipt root.
+          const h = r.receipt.height;
+          const idHex = toHex(r.receipt.requestId);
+          // (Selecting a node runs the search in the box again: the height, typed first.)
+          await page.$eval("#q", (e, v) => ((e as unknown as Shown).value = v), String(h));
+          await page.select("#node", String(GOOD));
+          await page.waitForFunction(`${acceptedAt(h)} === "1"`, { timeout: SHOW_MS }).catch(async (e) => {
+            throw new Error(`no accepted count at ${h}: ${await text(page, "#blocks")}`, { cause: e });
+          });
+          await page.waitForSelector("#receipts .mark", { timeout: SHOW_MS });
+          const receipts = await text(page, "#receipts");
+          assert.match(
+            receipts,
+            new RegExp(`1 request: 1 accepted, 0 rejected ✔ verified against certified header ${h}`),
+          );
+          assert.match(receipts, new RegExp(`${idHex.slice(0, 16)}…\\s+accepted`));
+          await page.screenshot({ path: join(SCREENSHOTS, "block-receipts.png") });
+
+          // A request's receipt by its id, checked by its inclusion path.
+          await search(page, idHex);
+          await page.waitForSelector("#receipt .mark.ok", { timeout: SHOW_MS }).catch(async (e) => {
+            throw new Error(`no receipt shown: ${await text(page, "#result")}`, { cause: e });
+          });
+          const shownReceipt = await text(page, "#receipt");
+          assert.match(shownReceipt, new RegExp(`verified against certified header ${h}`));
+          assert.match(shownReceipt, /status\s+accepted/);
+
+          // The domains, from verified listings of the index.
+          await page.click("#show-domains");
+          await page.waitForSelector("#domains .mark.ok", { timeout: SHOW_MS });
+          assert.match(await text(page, "#domains"), /^bank$/m);
+
+          // A node that leaves a receipt out of a block's list: that block's receipts turn red.
+          await page.$eval("#q", (e, v) => ((e as unknown as Shown).value = v), String(h));
+          await page.select("#node", String(DROPPER));
+          await page.waitForSelector("#receipts .mark.fail", { timeout: SHOW_MS });
+          assert.match(await text(page, "#receipts"), /client\/bad-block-receipts/);
+          await page.waitForSelector("#blocks .receipts-failed", { timeout: SHOW_MS });
 
           // Reading from the node that forges GET proofs: the page shows a failure, never its value.
           await page.$eval("#q", (e, k) => ((e as unknown as Shown).value = k), key);

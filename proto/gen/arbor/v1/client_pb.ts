@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file arbor/v1/client.proto.
  */
 export const file_arbor_v1_client: GenFile = /*@__PURE__*/
-  fileDesc("ChVhcmJvci92MS9jbGllbnQucHJvdG8SCGFyYm9yLnYxIkoKDkNoYW5nZXNSZXF1ZXN0EhMKC2Zyb21faGVpZ2h0GAEgASgEEhIKCm1heF9ibG9ja3MYAiABKA0SDwoHd2FpdF9tcxgDIAEoDSJXCgpGZWVkQ2hhbmdlEgsKA2tleRgBIAEoCRIOCgZudW1iZXIYAiABKAQSDgoGY2hhbmdlGAMgASgMEhIKBXZhbHVlGAQgASgMSACIAQFCCAoGX3ZhbHVlIkUKDEJsb2NrQ2hhbmdlcxIOCgZoZWlnaHQYASABKAQSJQoHY2hhbmdlcxgCIAMoCzIULmFyYm9yLnYxLkZlZWRDaGFuZ2UiRgoMQ2hhbmdlc1JlcGx5EiYKBmJsb2NrcxgBIAMoCzIWLmFyYm9yLnYxLkJsb2NrQ2hhbmdlcxIOCgZoZWlnaHQYAiABKAQiXgoLTGlzdFJlcXVlc3QSDgoGcHJlZml4GAEgASgJEhIKBWFmdGVyGAIgASgJSACIAQESDQoFbGltaXQYAyABKA0SEgoKbWluX2hlaWdodBgEIAEoBEIICgZfYWZ0ZXIiOAoJTGlzdFJlcGx5Eg4KBmhlaWdodBgBIAEoBBINCgVwcm9vZhgCIAEoDBIMCgRkb25lGAMgASgIIlAKDkhpc3RvcnlSZXF1ZXN0EgsKA2tleRgBIAEoCRIOCgZudW1iZXIYAiABKAQSDQoFbGltaXQYAyABKA0SEgoKbWluX2hlaWdodBgEIAEoBCJOChRUYWdnZWRIaXN0b3J5UmVxdWVzdBILCgN0YWcYASABKAQSKQoHcmVxdWVzdBgCIAEoCzIYLmFyYm9yLnYxLkhpc3RvcnlSZXF1ZXN0ImcKElRhZ2dlZEhpc3RvcnlSZXBseRILCgN0YWcYASABKAQSJQoFcmVwbHkYAiABKAsyFi5hcmJvci52MS5IaXN0b3J5UmVwbHkSDAoEY29kZRgDIAEoDRIPCgdtZXNzYWdlGAQgASgJIj0KDUhpc3RvcnlDaGFuZ2USDgoGY2hhbmdlGAEgASgMEhIKBXZhbHVlGAIgASgMSACIAQFCCAoGX3ZhbHVlInIKDEhpc3RvcnlSZXBseRIOCgZoZWlnaHQYASABKAQSEwoLZW50cnlfcHJvb2YYAiABKAwSKAoHY2hhbmdlcxgDIAMoCzIXLmFyYm9yLnYxLkhpc3RvcnlDaGFuZ2USEwoLaGVhZF9iZWZvcmUYBCABKAwiEAoOR2VuZXNpc1JlcXVlc3QiNgoMR2VuZXNpc1JlcGx5EhQKDGdlbmVzaXNfanNvbhgBIAEoCRIQCghjaGFpbl9pZBgCIAEoDCJrCgpHZXRSZXF1ZXN0EgwKBGtleXMYASADKAkSEwoLaGFzaGVzX29ubHkYAiABKAgSEwoLZm9yX2V4ZWN1dGUYAyABKAgSEgoKbWluX2hlaWdodBgEIAEoBBIRCgloYXNoX2tleXMYBSADKAkiPwoIR2V0UmVwbHkSEQoJc3RhdGVtZW50GAEgASgMEg0KBXByb29mGAIgASgMEhEKCXNpZ25hdHVyZRgDIAEoDCJGChBUYWdnZWRHZXRSZXF1ZXN0EgsKA3RhZxgBIAEoBBIlCgdyZXF1ZXN0GAIgASgLMhQuYXJib3IudjEuR2V0UmVxdWVzdCJfCg5UYWdnZWRHZXRSZXBseRILCgN0YWcYASABKAQSIQoFcmVwbHkYAiABKAsyEi5hcmJvci52MS5HZXRSZXBseRIMCgRjb2RlGAMgASgNEg8KB21lc3NhZ2UYBCABKAkiIQoORXhlY3V0ZVJlcXVlc3QSDwoHcmVxdWVzdBgBIAEoDCJTCgpFeGVjdXRlQWNrEhIKCnJlcXVlc3RfaWQYASABKAwSEAoIYWNjZXB0ZWQYAiABKAgSDgoGcmVhc29uGAMgASgJEg8KB21lc3NhZ2UYBCABKAkiRgoMUmVjZWlwdFF1ZXJ5EhIKCnJlcXVlc3RfaWQYASABKAwSEgoKdGltZW91dF9tcxgCIAEoDRIOCgZzaWduZWQYAyABKAgiOgoTUmVjZWlwdFN1YnNjcmlwdGlvbhITCgtyZXF1ZXN0X2lkcxgBIAMoDBIOCgZzaWduZWQYAiABKAgiYwoNU2lnbmVkUmVjZWlwdBIPCgdyZWNlaXB0GAEgASgMEgwKBG5vZGUYAiABKA0SEQoJc2lnbmF0dXJlGAMgASgMEhIKCmxlYWZfY291bnQYBCABKA0SDAoEcGF0aBgFIAMoDCJxChJSZWNlaXB0U3RyZWFtUmVwbHkSKAoHcmVjZWlwdBgBIAEoCzIXLmFyYm9yLnYxLlNpZ25lZFJlY2VpcHQSEgoKcmVxdWVzdF9pZBgCIAEoDBIMCgRjb2RlGAMgASgNEg8KB21lc3NhZ2UYBCABKAkieQoOSGVhZGVyc1JlcXVlc3QSEwoLZnJvbV9oZWlnaHQYASABKAQSEQoJbWF4X2NvdW50GAIgASgNEhgKEHRyYW5zaXRpb25zX29ubHkYAyABKAgSFAoMdW50aWxfaGVpZ2h0GAQgASgEEg8KB3dhaXRfbXMYBSABKA0iOAoMSGVhZGVyc1JlcGx5Eg8KB2hlYWRlcnMYASADKAwSFwoPbmV4dF92YWxpZGF0b3JzGAIgAygMIk4KFFRhZ2dlZEhlYWRlcnNSZXF1ZXN0EgsKA3RhZxgBIAEoBBIpCgdyZXF1ZXN0GAIgASgLMhguYXJib3IudjEuSGVhZGVyc1JlcXVlc3QiZwoSVGFnZ2VkSGVhZGVyc1JlcGx5EgsKA3RhZxgBIAEoBBIlCgVyZXBseRgCIAEoCzIWLmFyYm9yLnYxLkhlYWRlcnNSZXBseRIMCgRjb2RlGAMgASgNEg8KB21lc3NhZ2UYBCABKAkiDwoNU3RhdHVzUmVxdWVzdCKFAwoLU3RhdHVzUmVwbHkSDAoEbm9kZRgBIAEoDRISCgpwdWJsaWNfa2V5GAIgASgMEg4KBmhlaWdodBgDIAEoBBIRCgl0aW1lc3RhbXAYBCABKAQSDAoEcm9vdBgFIAEoDBIQCghwcmVmaXhlcxgGIAMoCRIXCg9wZWVyc19jb25uZWN0ZWQYByABKA0SDwoHdmVyc2lvbhgIIAEoCRIUCgxmdWxsX3JlY29yZHMYCSABKAQSEQoJc3VtbWFyaWVzGAogASgEEg0KBXN0dWJzGAsgASgEEhIKCnRyZWVfbm9kZXMYDCABKAQSFQoNb3V0c2lkZV9ub2RlcxgNIAEoBBIYChBjZXJ0aWZpZWRfaGVpZ2h0GA4gASgEEhEKCXN0YXRlbWVudBgPIAEoDBIRCglzaWduYXR1cmUYECABKAwSFwoPY29uc2Vuc3VzX2Vwb2NoGBEgASgEEhcKD2NvbnNlbnN1c19yb3VuZBgSIAEoBBISCgpsZWFkZXJfa2V5GBMgASgMIhEKD0V2aWRlbmNlUmVxdWVzdCI7Cg1FdmlkZW5jZVJlcGx5EioKBWl0ZW1zGAEgAygLMhsuYXJib3IudjEuV2l0bmVzc2VkRXZpZGVuY2UiNgoRV2l0bmVzc2VkRXZpZGVuY2USDwoHYWNjdXNlZBgBIAEoDRIQCghldmlkZW5jZRgCIAEoDDKsCAoFQXJib3ISLwoDR2V0EhQuYXJib3IudjEuR2V0UmVxdWVzdBoSLmFyYm9yLnYxLkdldFJlcGx5EkUKCUdldFN0cmVhbRIaLmFyYm9yLnYxLlRhZ2dlZEdldFJlcXVlc3QaGC5hcmJvci52MS5UYWdnZWRHZXRSZXBseSgBMAESOQoHRXhlY3V0ZRIYLmFyYm9yLnYxLkV4ZWN1dGVSZXF1ZXN0GhQuYXJib3IudjEuRXhlY3V0ZUFjaxJDCg1FeGVjdXRlU3RyZWFtEhguYXJib3IudjEuRXhlY3V0ZVJlcXVlc3QaFC5hcmJvci52MS5FeGVjdXRlQWNrKAEwARI+CgtXYWl0UmVjZWlwdBIWLmFyYm9yLnYxLlJlY2VpcHRRdWVyeRoXLmFyYm9yLnYxLlNpZ25lZFJlY2VpcHQSSAoMV2FpdFJlY2VpcHRzEhYuYXJib3IudjEuUmVjZWlwdFF1ZXJ5GhwuYXJib3IudjEuUmVjZWlwdFN0cmVhbVJlcGx5KAEwARJNChFTdWJzY3JpYmVSZWNlaXB0cxIdLmFyYm9yLnYxLlJlY2VpcHRTdWJzY3JpcHRpb24aFy5hcmJvci52MS5TaWduZWRSZWNlaXB0MAESPgoKR2V0SGVhZGVycxIYLmFyYm9yLnYxLkhlYWRlcnNSZXF1ZXN0GhYuYXJib3IudjEuSGVhZGVyc1JlcGx5ElQKEEdldEhlYWRlcnNTdHJlYW0SHi5hcmJvci52MS5UYWdnZWRIZWFkZXJzUmVxdWVzdBocLmFyYm9yLnYxLlRhZ2dlZEhlYWRlcnNSZXBseSgBMAESOAoGU3RhdHVzEhcuYXJib3IudjEuU3RhdHVzUmVxdWVzdBoVLmFyYm9yLnYxLlN0YXR1c1JlcGx5EjsKB0dlbmVzaXMSGC5hcmJvci52MS5HZW5lc2lzUmVxdWVzdBoWLmFyYm9yLnYxLkdlbmVzaXNSZXBseRJBCgtHZXRFdmlkZW5jZRIZLmFyYm9yLnYxLkV2aWRlbmNlUmVxdWVzdBoXLmFyYm9yLnYxLkV2aWRlbmNlUmVwbHkSMgoETGlzdBIVLmFyYm9yLnYxLkxpc3RSZXF1ZXN0GhMuYXJib3IudjEuTGlzdFJlcGx5EjsKB0hpc3RvcnkSGC5hcmJvci52MS5IaXN0b3J5UmVxdWVzdBoWLmFyYm9yLnYxLkhpc3RvcnlSZXBseRJRCg1IaXN0b3J5U3RyZWFtEh4uYXJib3IudjEuVGFnZ2VkSGlzdG9yeVJlcXVlc3QaHC5hcmJvci52MS5UYWdnZWRIaXN0b3J5UmVwbHkoATABEj4KCkdldENoYW5nZXMSGC5hcmJvci52MS5DaGFuZ2VzUmVxdWVzdBoWLmFyYm9yLnYxLkNoYW5nZXNSZXBseWIGcHJvdG8z");
+  fileDesc("ChVhcmJvci92MS9jbGllbnQucHJvdG8SCGFyYm9yLnYxIkoKDkNoYW5nZXNSZXF1ZXN0EhMKC2Zyb21faGVpZ2h0GAEgASgEEhIKCm1heF9ibG9ja3MYAiABKA0SDwoHd2FpdF9tcxgDIAEoDSJXCgpGZWVkQ2hhbmdlEgsKA2tleRgBIAEoCRIOCgZudW1iZXIYAiABKAQSDgoGY2hhbmdlGAMgASgMEhIKBXZhbHVlGAQgASgMSACIAQFCCAoGX3ZhbHVlIkUKDEJsb2NrQ2hhbmdlcxIOCgZoZWlnaHQYASABKAQSJQoHY2hhbmdlcxgCIAMoCzIULmFyYm9yLnYxLkZlZWRDaGFuZ2UiRgoMQ2hhbmdlc1JlcGx5EiYKBmJsb2NrcxgBIAMoCzIWLmFyYm9yLnYxLkJsb2NrQ2hhbmdlcxIOCgZoZWlnaHQYAiABKAQiXgoLTGlzdFJlcXVlc3QSDgoGcHJlZml4GAEgASgJEhIKBWFmdGVyGAIgASgJSACIAQESDQoFbGltaXQYAyABKA0SEgoKbWluX2hlaWdodBgEIAEoBEIICgZfYWZ0ZXIiOAoJTGlzdFJlcGx5Eg4KBmhlaWdodBgBIAEoBBINCgVwcm9vZhgCIAEoDBIMCgRkb25lGAMgASgIIlAKDkhpc3RvcnlSZXF1ZXN0EgsKA2tleRgBIAEoCRIOCgZudW1iZXIYAiABKAQSDQoFbGltaXQYAyABKA0SEgoKbWluX2hlaWdodBgEIAEoBCJOChRUYWdnZWRIaXN0b3J5UmVxdWVzdBILCgN0YWcYASABKAQSKQoHcmVxdWVzdBgCIAEoCzIYLmFyYm9yLnYxLkhpc3RvcnlSZXF1ZXN0ImcKElRhZ2dlZEhpc3RvcnlSZXBseRILCgN0YWcYASABKAQSJQoFcmVwbHkYAiABKAsyFi5hcmJvci52MS5IaXN0b3J5UmVwbHkSDAoEY29kZRgDIAEoDRIPCgdtZXNzYWdlGAQgASgJIj0KDUhpc3RvcnlDaGFuZ2USDgoGY2hhbmdlGAEgASgMEhIKBXZhbHVlGAIgASgMSACIAQFCCAoGX3ZhbHVlInIKDEhpc3RvcnlSZXBseRIOCgZoZWlnaHQYASABKAQSEwoLZW50cnlfcHJvb2YYAiABKAwSKAoHY2hhbmdlcxgDIAMoCzIXLmFyYm9yLnYxLkhpc3RvcnlDaGFuZ2USEwoLaGVhZF9iZWZvcmUYBCABKAwiEAoOR2VuZXNpc1JlcXVlc3QiNgoMR2VuZXNpc1JlcGx5EhQKDGdlbmVzaXNfanNvbhgBIAEoCRIQCghjaGFpbl9pZBgCIAEoDCJrCgpHZXRSZXF1ZXN0EgwKBGtleXMYASADKAkSEwoLaGFzaGVzX29ubHkYAiABKAgSEwoLZm9yX2V4ZWN1dGUYAyABKAgSEgoKbWluX2hlaWdodBgEIAEoBBIRCgloYXNoX2tleXMYBSADKAkiPwoIR2V0UmVwbHkSEQoJc3RhdGVtZW50GAEgASgMEg0KBXByb29mGAIgASgMEhEKCXNpZ25hdHVyZRgDIAEoDCJGChBUYWdnZWRHZXRSZXF1ZXN0EgsKA3RhZxgBIAEoBBIlCgdyZXF1ZXN0GAIgASgLMhQuYXJib3IudjEuR2V0UmVxdWVzdCJfCg5UYWdnZWRHZXRSZXBseRILCgN0YWcYASABKAQSIQoFcmVwbHkYAiABKAsyEi5hcmJvci52MS5HZXRSZXBseRIMCgRjb2RlGAMgASgNEg8KB21lc3NhZ2UYBCABKAkiIQoORXhlY3V0ZVJlcXVlc3QSDwoHcmVxdWVzdBgBIAEoDCJTCgpFeGVjdXRlQWNrEhIKCnJlcXVlc3RfaWQYASABKAwSEAoIYWNjZXB0ZWQYAiABKAgSDgoGcmVhc29uGAMgASgJEg8KB21lc3NhZ2UYBCABKAkiRgoMUmVjZWlwdFF1ZXJ5EhIKCnJlcXVlc3RfaWQYASABKAwSEgoKdGltZW91dF9tcxgCIAEoDRIOCgZzaWduZWQYAyABKAgiJgoUQmxvY2tSZWNlaXB0c1JlcXVlc3QSDgoGaGVpZ2h0GAEgASgEIjYKEkJsb2NrUmVjZWlwdHNSZXBseRIOCgZoZWlnaHQYASABKAQSEAoIcmVjZWlwdHMYAiADKAwiOgoTUmVjZWlwdFN1YnNjcmlwdGlvbhITCgtyZXF1ZXN0X2lkcxgBIAMoDBIOCgZzaWduZWQYAiABKAgiYwoNU2lnbmVkUmVjZWlwdBIPCgdyZWNlaXB0GAEgASgMEgwKBG5vZGUYAiABKA0SEQoJc2lnbmF0dXJlGAMgASgMEhIKCmxlYWZfY291bnQYBCABKA0SDAoEcGF0aBgFIAMoDCJxChJSZWNlaXB0U3RyZWFtUmVwbHkSKAoHcmVjZWlwdBgBIAEoCzIXLmFyYm9yLnYxLlNpZ25lZFJlY2VpcHQSEgoKcmVxdWVzdF9pZBgCIAEoDBIMCgRjb2RlGAMgASgNEg8KB21lc3NhZ2UYBCABKAkieQoOSGVhZGVyc1JlcXVlc3QSEwoLZnJvbV9oZWlnaHQYASABKAQSEQoJbWF4X2NvdW50GAIgASgNEhgKEHRyYW5zaXRpb25zX29ubHkYAyABKAgSFAoMdW50aWxfaGVpZ2h0GAQgASgEEg8KB3dhaXRfbXMYBSABKA0iOAoMSGVhZGVyc1JlcGx5Eg8KB2hlYWRlcnMYASADKAwSFwoPbmV4dF92YWxpZGF0b3JzGAIgAygMIk4KFFRhZ2dlZEhlYWRlcnNSZXF1ZXN0EgsKA3RhZxgBIAEoBBIpCgdyZXF1ZXN0GAIgASgLMhguYXJib3IudjEuSGVhZGVyc1JlcXVlc3QiZwoSVGFnZ2VkSGVhZGVyc1JlcGx5EgsKA3RhZxgBIAEoBBIlCgVyZXBseRgCIAEoCzIWLmFyYm9yLnYxLkhlYWRlcnNSZXBseRIMCgRjb2RlGAMgASgNEg8KB21lc3NhZ2UYBCABKAkiDwoNU3RhdHVzUmVxdWVzdCKFAwoLU3RhdHVzUmVwbHkSDAoEbm9kZRgBIAEoDRISCgpwdWJsaWNfa2V5GAIgASgMEg4KBmhlaWdodBgDIAEoBBIRCgl0aW1lc3RhbXAYBCABKAQSDAoEcm9vdBgFIAEoDBIQCghwcmVmaXhlcxgGIAMoCRIXCg9wZWVyc19jb25uZWN0ZWQYByABKA0SDwoHdmVyc2lvbhgIIAEoCRIUCgxmdWxsX3JlY29yZHMYCSABKAQSEQoJc3VtbWFyaWVzGAogASgEEg0KBXN0dWJzGAsgASgEEhIKCnRyZWVfbm9kZXMYDCABKAQSFQoNb3V0c2lkZV9ub2RlcxgNIAEoBBIYChBjZXJ0aWZpZWRfaGVpZ2h0GA4gASgEEhEKCXN0YXRlbWVudBgPIAEoDBIRCglzaWduYXR1cmUYECABKAwSFwoPY29uc2Vuc3VzX2Vwb2NoGBEgASgEEhcKD2NvbnNlbnN1c19yb3VuZBgSIAEoBBISCgpsZWFkZXJfa2V5GBMgASgMIhEKD0V2aWRlbmNlUmVxdWVzdCI7Cg1FdmlkZW5jZVJlcGx5EioKBWl0ZW1zGAEgAygLMhsuYXJib3IudjEuV2l0bmVzc2VkRXZpZGVuY2UiNgoRV2l0bmVzc2VkRXZpZGVuY2USDwoHYWNjdXNlZBgBIAEoDRIQCghldmlkZW5jZRgCIAEoDDL+CAoFQXJib3ISLwoDR2V0EhQuYXJib3IudjEuR2V0UmVxdWVzdBoSLmFyYm9yLnYxLkdldFJlcGx5EkUKCUdldFN0cmVhbRIaLmFyYm9yLnYxLlRhZ2dlZEdldFJlcXVlc3QaGC5hcmJvci52MS5UYWdnZWRHZXRSZXBseSgBMAESOQoHRXhlY3V0ZRIYLmFyYm9yLnYxLkV4ZWN1dGVSZXF1ZXN0GhQuYXJib3IudjEuRXhlY3V0ZUFjaxJDCg1FeGVjdXRlU3RyZWFtEhguYXJib3IudjEuRXhlY3V0ZVJlcXVlc3QaFC5hcmJvci52MS5FeGVjdXRlQWNrKAEwARI+CgtXYWl0UmVjZWlwdBIWLmFyYm9yLnYxLlJlY2VpcHRRdWVyeRoXLmFyYm9yLnYxLlNpZ25lZFJlY2VpcHQSUAoQR2V0QmxvY2tSZWNlaXB0cxIeLmFyYm9yLnYxLkJsb2NrUmVjZWlwdHNSZXF1ZXN0GhwuYXJib3IudjEuQmxvY2tSZWNlaXB0c1JlcGx5EkgKDFdhaXRSZWNlaXB0cxIWLmFyYm9yLnYxLlJlY2VpcHRRdWVyeRocLmFyYm9yLnYxLlJlY2VpcHRTdHJlYW1SZXBseSgBMAESTQoRU3Vic2NyaWJlUmVjZWlwdHMSHS5hcmJvci52MS5SZWNlaXB0U3Vic2NyaXB0aW9uGhcuYXJib3IudjEuU2lnbmVkUmVjZWlwdDABEj4KCkdldEhlYWRlcnMSGC5hcmJvci52MS5IZWFkZXJzUmVxdWVzdBoWLmFyYm9yLnYxLkhlYWRlcnNSZXBseRJUChBHZXRIZWFkZXJzU3RyZWFtEh4uYXJib3IudjEuVGFnZ2VkSGVhZGVyc1JlcXVlc3QaHC5hcmJvci52MS5UYWdnZWRIZWFkZXJzUmVwbHkoATABEjgKBlN0YXR1cxIXLmFyYm9yLnYxLlN0YXR1c1JlcXVlc3QaFS5hcmJvci52MS5TdGF0dXNSZXBseRI7CgdHZW5lc2lzEhguYXJib3IudjEuR2VuZXNpc1JlcXVlc3QaFi5hcmJvci52MS5HZW5lc2lzUmVwbHkSQQoLR2V0RXZpZGVuY2USGS5hcmJvci52MS5FdmlkZW5jZVJlcXVlc3QaFy5hcmJvci52MS5FdmlkZW5jZVJlcGx5EjIKBExpc3QSFS5hcmJvci52MS5MaXN0UmVxdWVzdBoTLmFyYm9yLnYxLkxpc3RSZXBseRI7CgdIaXN0b3J5EhguYXJib3IudjEuSGlzdG9yeVJlcXVlc3QaFi5hcmJvci52MS5IaXN0b3J5UmVwbHkSUQoNSGlzdG9yeVN0cmVhbRIeLmFyYm9yLnYxLlRhZ2dlZEhpc3RvcnlSZXF1ZXN0GhwuYXJib3IudjEuVGFnZ2VkSGlzdG9yeVJlcGx5KAEwARI+CgpHZXRDaGFuZ2VzEhguYXJib3IudjEuQ2hhbmdlc1JlcXVlc3QaFi5hcmJvci52MS5DaGFuZ2VzUmVwbHliBnByb3RvMw");
 
 /**
  * @generated from message arbor.v1.ChangesRequest
@@ -650,6 +650,47 @@ export const ReceiptQuerySchema: GenMessage<ReceiptQuery> = /*@__PURE__*/
   messageDesc(file_arbor_v1_client, 19);
 
 /**
+ * @generated from message arbor.v1.BlockReceiptsRequest
+ */
+export type BlockReceiptsRequest = Message<"arbor.v1.BlockReceiptsRequest"> & {
+  /**
+   * @generated from field: uint64 height = 1;
+   */
+  height: bigint;
+};
+
+/**
+ * Describes the message arbor.v1.BlockReceiptsRequest.
+ * Use `create(BlockReceiptsRequestSchema)` to create a new message.
+ */
+export const BlockReceiptsRequestSchema: GenMessage<BlockReceiptsRequest> = /*@__PURE__*/
+  messageDesc(file_arbor_v1_client, 20);
+
+/**
+ * @generated from message arbor.v1.BlockReceiptsReply
+ */
+export type BlockReceiptsReply = Message<"arbor.v1.BlockReceiptsReply"> & {
+  /**
+   * @generated from field: uint64 height = 1;
+   */
+  height: bigint;
+
+  /**
+   * The block's receipts in block order (receipt i has index i).
+   *
+   * @generated from field: repeated bytes receipts = 2;
+   */
+  receipts: Uint8Array[];
+};
+
+/**
+ * Describes the message arbor.v1.BlockReceiptsReply.
+ * Use `create(BlockReceiptsReplySchema)` to create a new message.
+ */
+export const BlockReceiptsReplySchema: GenMessage<BlockReceiptsReply> = /*@__PURE__*/
+  messageDesc(file_arbor_v1_client, 21);
+
+/**
  * @generated from message arbor.v1.ReceiptSubscription
  */
 export type ReceiptSubscription = Message<"arbor.v1.ReceiptSubscription"> & {
@@ -671,7 +712,7 @@ export type ReceiptSubscription = Message<"arbor.v1.ReceiptSubscription"> & {
  * Use `create(ReceiptSubscriptionSchema)` to create a new message.
  */
 export const ReceiptSubscriptionSchema: GenMessage<ReceiptSubscription> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 20);
+  messageDesc(file_arbor_v1_client, 22);
 
 /**
  * @generated from message arbor.v1.SignedReceipt
@@ -716,7 +757,7 @@ export type SignedReceipt = Message<"arbor.v1.SignedReceipt"> & {
  * Use `create(SignedReceiptSchema)` to create a new message.
  */
 export const SignedReceiptSchema: GenMessage<SignedReceipt> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 21);
+  messageDesc(file_arbor_v1_client, 23);
 
 /**
  * @generated from message arbor.v1.ReceiptStreamReply
@@ -756,7 +797,7 @@ export type ReceiptStreamReply = Message<"arbor.v1.ReceiptStreamReply"> & {
  * Use `create(ReceiptStreamReplySchema)` to create a new message.
  */
 export const ReceiptStreamReplySchema: GenMessage<ReceiptStreamReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 22);
+  messageDesc(file_arbor_v1_client, 24);
 
 /**
  * @generated from message arbor.v1.HeadersRequest
@@ -806,7 +847,7 @@ export type HeadersRequest = Message<"arbor.v1.HeadersRequest"> & {
  * Use `create(HeadersRequestSchema)` to create a new message.
  */
 export const HeadersRequestSchema: GenMessage<HeadersRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 23);
+  messageDesc(file_arbor_v1_client, 25);
 
 /**
  * @generated from message arbor.v1.HeadersReply
@@ -835,7 +876,7 @@ export type HeadersReply = Message<"arbor.v1.HeadersReply"> & {
  * Use `create(HeadersReplySchema)` to create a new message.
  */
 export const HeadersReplySchema: GenMessage<HeadersReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 24);
+  messageDesc(file_arbor_v1_client, 26);
 
 /**
  * @generated from message arbor.v1.TaggedHeadersRequest
@@ -857,7 +898,7 @@ export type TaggedHeadersRequest = Message<"arbor.v1.TaggedHeadersRequest"> & {
  * Use `create(TaggedHeadersRequestSchema)` to create a new message.
  */
 export const TaggedHeadersRequestSchema: GenMessage<TaggedHeadersRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 25);
+  messageDesc(file_arbor_v1_client, 27);
 
 /**
  * @generated from message arbor.v1.TaggedHeadersReply
@@ -893,7 +934,7 @@ export type TaggedHeadersReply = Message<"arbor.v1.TaggedHeadersReply"> & {
  * Use `create(TaggedHeadersReplySchema)` to create a new message.
  */
 export const TaggedHeadersReplySchema: GenMessage<TaggedHeadersReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 26);
+  messageDesc(file_arbor_v1_client, 28);
 
 /**
  * @generated from message arbor.v1.StatusRequest
@@ -906,7 +947,7 @@ export type StatusRequest = Message<"arbor.v1.StatusRequest"> & {
  * Use `create(StatusRequestSchema)` to create a new message.
  */
 export const StatusRequestSchema: GenMessage<StatusRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 27);
+  messageDesc(file_arbor_v1_client, 29);
 
 /**
  * @generated from message arbor.v1.StatusReply
@@ -1028,7 +1069,7 @@ export type StatusReply = Message<"arbor.v1.StatusReply"> & {
  * Use `create(StatusReplySchema)` to create a new message.
  */
 export const StatusReplySchema: GenMessage<StatusReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 28);
+  messageDesc(file_arbor_v1_client, 30);
 
 /**
  * @generated from message arbor.v1.EvidenceRequest
@@ -1041,7 +1082,7 @@ export type EvidenceRequest = Message<"arbor.v1.EvidenceRequest"> & {
  * Use `create(EvidenceRequestSchema)` to create a new message.
  */
 export const EvidenceRequestSchema: GenMessage<EvidenceRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 29);
+  messageDesc(file_arbor_v1_client, 31);
 
 /**
  * @generated from message arbor.v1.EvidenceReply
@@ -1058,7 +1099,7 @@ export type EvidenceReply = Message<"arbor.v1.EvidenceReply"> & {
  * Use `create(EvidenceReplySchema)` to create a new message.
  */
 export const EvidenceReplySchema: GenMessage<EvidenceReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 30);
+  messageDesc(file_arbor_v1_client, 32);
 
 /**
  * @generated from message arbor.v1.WitnessedEvidence
@@ -1084,7 +1125,7 @@ export type WitnessedEvidence = Message<"arbor.v1.WitnessedEvidence"> & {
  * Use `create(WitnessedEvidenceSchema)` to create a new message.
  */
 export const WitnessedEvidenceSchema: GenMessage<WitnessedEvidence> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 31);
+  messageDesc(file_arbor_v1_client, 33);
 
 /**
  * @generated from service arbor.v1.Arbor
@@ -1146,6 +1187,20 @@ export const Arbor: GenService<{
     methodKind: "unary";
     input: typeof ReceiptQuerySchema;
     output: typeof SignedReceiptSchema;
+  },
+  /**
+   * Every receipt of the block at a height, in block order (canonical receipt bytes, docs/protocol.md
+   * §6), including refusals of copies the node keeps no per-id receipt for: a client recomputes the
+   * receipt root from all of them and compares it with the certified header's. A block without
+   * requests has none. Refusals: NOT_FOUND receipts/pruned (below the node's receipt retention),
+   * receipts/not-applied (above its applied height).
+   *
+   * @generated from rpc arbor.v1.Arbor.GetBlockReceipts
+   */
+  getBlockReceipts: {
+    methodKind: "unary";
+    input: typeof BlockReceiptsRequestSchema;
+    output: typeof BlockReceiptsReplySchema;
   },
   /**
    * Receipt waits on one stream: each query is answered once, as soon as its receipt exists (in
