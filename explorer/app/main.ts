@@ -66,7 +66,15 @@ const REQUEST_ID = /^[0-9a-fA-F]{64}$/;
  * Shows a key (read from the reading node when it holds the key, else from a holder), a prefix, a
  * height or a request's receipt (by its id).
  */
-async function search(q: string): Promise<void> {
+function search(q: string): Promise<void> {
+  // One search at a time, in the order asked: a slow one can never land over a newer one.
+  searches = searches.then(() => searchNow(q));
+  return searches;
+}
+
+let searches: Promise<void> = Promise.resolve();
+
+async function searchNow(q: string): Promise<void> {
   q = q.trim().slice(0, MAX_QUERY_CHARS);
   fill("result", "checking…");
   try {
