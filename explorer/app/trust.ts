@@ -41,6 +41,32 @@ export interface VerifiedChange extends KeyChange {
   readonly value: Uint8Array | undefined;
 }
 
+/**
+ * Where the next older page of a key's history starts: the change number and the chain head before
+ * the shown page (verifyHistoryPage's cursor), and the certified header the chain is anchored at.
+ */
+export interface OlderChanges {
+  readonly number: bigint;
+  readonly head: Uint8Array;
+  readonly height: bigint;
+}
+
+export interface HistoryShown {
+  /** the certified header whose index entry the changes chain to */
+  readonly height: bigint;
+  readonly changes: VerifiedChange[];
+  /** null: the page reaches the key's first change */
+  readonly next: OlderChanges | null;
+}
+
+export interface ListingPage {
+  readonly height: bigint;
+  readonly entries: ListedEntry[];
+  readonly done: boolean;
+  /** the page's last key, to list the next page after (null when done) */
+  readonly next: string | null;
+}
+
 export interface ListedEntry {
   readonly key: string;
   readonly present: boolean;
@@ -93,13 +119,20 @@ export class Verifier {
   }
 
   async value(key: string): Promise<VerifiedValue> {
-    const r = await this.rpc.get({ keys: [key] });
+    return (await this.values([key]))[0]!;
+  }
+
+  /** Several keys of this node's partition read by one GET, each checked by the one proof. */
+  async values(keys: readonly string[]): Promise<VerifiedValue[]> {
+    const r = await this.rpc.get({ keys: [...keys] });
     // The statement's height is only a claim: the proof must match that height's certified root.
     const height = decodeStatement(r.statement).height;
     if (height === 0n)
       throw new VerificationError("explorer/genesis-read", "the node answered at the genesis");
-    const value = await this.light.verifyRead(key, r.proof, height);
-    return { key, value, height };
+    const out: VerifiedValue[] = [];
+    for (const key of keys)
+      out.push({ key, value: await this.light.verifyRead(key, r.proof, height), height });
+    return out;
   }
 
   private async indexRoot(height: bigint): Promise<Uint8Array> {
@@ -108,16 +141,22 @@ export class Verifier {
       : (await this.light.header(height)).header.indexRoot;
   }
 
-  /** The key's newest changes, each chained to the certified index entry; newest first. */
-  async history(key: string): Promise<{ height: bigint; changes: VerifiedChange[] }> {
-    const r = await this.rpc.history({ key, limit: PAGE_LIMIT });
-    const [entry] = verifyRange(r.entryProof, await this.indexRoot(r.height), entryRange(key), 1, true);
-    if (!entry) {
-      if (r.changes.length > 0)
-        throw new VerificationError("explorer/bad-history", "changes of a key that was never written");
-      return { height: r.height, changes: [] };
+  /**
+   * The key's newest changes (`older` null), each chained to the certified index entry, or the
+   * older page a shown page's cursor leads to, chained to that cursor's head; newest first.
+   */
+  async history(key: string, older: OlderChanges | null = null): Promise<HistoryShown> {
+    const r = await this.rpc.history({ key, limit: PAGE_LIMIT, number: older?.number ?? 0n });
+    let from: OlderChanges = older!;
+    if (older === null) {
+      const [entry] = verifyRange(r.entryProof, await this.indexRoot(r.height), entryRange(key), 1, true);
+      if (!entry) {
+        if (r.changes.length > 0)
+          throw new VerificationError("explorer/bad-history", "changes of a key that was never written");
+        return { height: r.height, changes: [], next: null };
+      }
+      from = { number: entry.changes, head: entry.head, height: r.height };
     }
-    const from = { number: entry.changes, head: entry.head };
     const v = verifyHistoryPage(
       from,
       r.changes.map((c) => c.change),
@@ -129,22 +168,18 @@ export class Verifier {
       if (value !== undefined && (c.valueHash === null || toHex(valueHash(value)) !== toHex(c.valueHash)))
         throw new VerificationError(
           "explorer/bad-history",
-          `change ${i + 1}'s value is not the one it commits to`,
+          `change ${from.number - BigInt(i)}'s value is not the one it commits to`,
         );
       return { ...c, number: from.number - BigInt(i), value };
     });
-    return { height: r.height, changes };
+    return { height: from.height, changes, next: v.next && { ...v.next, height: from.height } };
   }
 
   /**
    * The keys under `prefix` after `after` (null: from the first), at most `limit`, proven complete
    * against the certified index root.
    */
-  async list(
-    prefix: string,
-    after: string | null = null,
-    limit = PAGE_LIMIT,
-  ): Promise<{ height: bigint; entries: ListedEntry[]; done: boolean }> {
+  async list(prefix: string, after: string | null = null, limit = PAGE_LIMIT): Promise<ListingPage> {
     const r = await this.rpc.list({ prefix, limit, ...(after === null ? {} : { after }) });
     const entries = verifyRange(
       r.proof,
@@ -153,9 +188,11 @@ export class Verifier {
       limit,
       r.done,
     );
+    const last = entries[entries.length - 1];
     return {
       height: r.height,
       done: r.done,
+      next: r.done || !last ? null : last.key,
       entries: entries.map((e) => ({
         key: e.key,
         present: e.valueHash !== null,
