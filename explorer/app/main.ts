@@ -4,7 +4,8 @@
 // make a panel red. New blocks appear by polling the reading node's status.
 import { nodeRpc } from "./rpc.js";
 import { Verifier } from "./trust.js";
-import { searchLink, showBlock, showBlocks, showChain, showKey, showList } from "./panels.js";
+import { searchLink, showBlock, showBlocks, showChain } from "./panels.js";
+import { showKey, showList } from "./key-panels.js";
 import { showDomains, showReceipt } from "./receipt-panels.js";
 import { el, failureMark, fill } from "./view.js";
 
@@ -81,7 +82,7 @@ async function searchNow(q: string): Promise<void> {
     const v = await verifierOf(reading);
     if (/^\d+$/.test(q)) return await showBlock(v, BigInt(q));
     if (REQUEST_ID.test(q)) return await showReceipt(v, q);
-    if (q === "" || q.endsWith("/")) return await showList(v, q);
+    if (q === "" || q.endsWith("/")) return await showList(v, { reading, verifierOf }, q);
     const holder = v.holds(reading, q) ? reading : v.genesis.nodes.find((n) => v.holds(n.id, q))?.id;
     if (holder === undefined) throw new Error(`no node holds ${q}`);
     await showKey(await verifierOf(holder), q);

@@ -1,9 +1,10 @@
 // The explorer's panels: the chain and its validators, the latest blocks (with their receipt counts),
-// one block (with its receipts, receipt-panels.ts), a key's value with its history, a prefix listing. Each shows only what trust.ts verified, with its mark; a
-// failed check replaces the panel's content with the red failure.
+// one block (with its receipts, receipt-panels.ts); a key and a listing are in key-panels.ts. Each
+// shows only what trust.ts verified, with its mark; a failed check replaces the panel's content
+// with the red failure.
 import { toHex, type CertifiedHeader } from "../../client/portable.js";
 import type { Verifier } from "./trust.js";
-import { el, failureMark, fill, searchLink, shortHex, showValue, table, verifiedMark } from "./view.js";
+import { el, fill, searchLink, shortHex, table, verifiedMark } from "./view.js";
 import { receiptCells, showBlockReceipts } from "./receipt-panels.js";
 
 /** Heights back from the newest that the latest blocks list covers (not every height has a header). */
@@ -71,46 +72,4 @@ export async function showBlock(v: Verifier, height: bigint): Promise<void> {
     el("section", { id: "receipts" }, "receipts: checking…"),
   );
   await showBlockReceipts(v, height);
-}
-
-export async function showKey(v: Verifier, key: string): Promise<void> {
-  const r = await v.value(key);
-  const value = el(
-    "section",
-    { id: "value" },
-    el("h2", {}, key),
-    el("pre", { class: "value" }, showValue(r.value)),
-    verifiedMark(r.height),
-  );
-  fill("result", value, el("section", { id: "history" }, "history: checking…"));
-  try {
-    const h = await v.history(key);
-    const rows = h.changes.map((c) => [
-      `#${c.number}`,
-      searchLink(String(c.height)),
-      c.valueHash === null ? "(removed)" : showValue(c.value),
-    ]);
-    fill(
-      "history",
-      el("h3", {}, `history (${h.changes.length} newest changes) `, verifiedMark(h.height)),
-      table(["change", "height", "value"], rows),
-    );
-  } catch (e) {
-    fill("history", failureMark(e));
-  }
-}
-
-export async function showList(v: Verifier, prefix: string): Promise<void> {
-  const r = await v.list(prefix);
-  const rows = r.entries.map((e) => [
-    searchLink(e.key),
-    e.present ? "" : "(removed)",
-    String(e.changes),
-    searchLink(String(e.height)),
-  ]);
-  fill(
-    "result",
-    el("h2", {}, `keys under “${prefix}”${r.done ? "" : " (first page)"} `, verifiedMark(r.height)),
-    table(["key", "", "changes", "last change at"], rows),
-  );
 }
