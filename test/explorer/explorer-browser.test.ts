@@ -10,7 +10,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
@@ -37,6 +37,13 @@ const SCREENSHOTS =
 /** Longest wait for something to show on the page. */
 const SHOW_MS = 30_000;
 const ACCOUNTS = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"];
+/** Keys under notes/: more than one listing page (the page's PAGE_LIMIT is 20). */
+const NOTES = 25;
+/** Changes of the notes log: more than one history page. */
+const LOG_CHANGES = 22;
+/** The operation the test deploys (built by `npm run build:ops`). */
+const OPERATION = "bank/transfer";
+const OPERATION_WASM = join("build", "ops", "banking", "transfer.wasm");
 
 function account(name: string, balance: number): Uint8Array {
   return utf8(JSON.stringify({ owner: name, balance }));
@@ -116,6 +123,20 @@ test(
         const honest = holders(c.genesis, key).find((id) => id !== LIAR)!;
         await client.writeRecords("bank", [[key, account(name, 750)]]);
         await client.writeRecords("bank", [[key, account(name, 730)]]);
+        await client.deployOp(OPERATION, new Uint8Array(readFileSync(OPERATION_WASM)));
+        // A listing of more than one page, and a key (held by the honest node) of more than one
+        // history page.
+        await client.createDomain("notes");
+        const notes = Array.from({ length: NOTES }, (_, i) => `notes/n${String(i).padStart(2, "0")}`);
+        await client.writeRecords(
+          "notes",
+          notes.map((k) => [k, utf8(k)] as const),
+        );
+        const logKey = ["a", "b", "c", "d", "e", "f", "g", "h"]
+          .map((s) => `notes/log-${s}`)
+          .find((k) => holders(c.genesis, k).includes(honest))!;
+        for (let i = 1; i <= LOG_CHANGES; i++)
+          await client.writeRecords("notes", [[logKey, utf8(JSON.stringify({ entry: i }))]]);
 
         const { proc, url } = await startExplorer(c.dir);
         let browser: Browser | undefined;
@@ -161,6 +182,38 @@ test(
           await page.waitForSelector("#result h2 .mark.ok", { timeout: SHOW_MS });
           assert.match(await text(page, "#result"), /bank\/zoe/);
 
+          // Paging a listing: the next page lists the keys after the first page's last key, verified.
+          await search(page, "notes/");
+          await page.waitForSelector(`#listing[data-page="1"] h2 .mark.ok`, { timeout: SHOW_MS });
+          const keysShown = `[...document.querySelectorAll("#listing tbody tr td:first-child")].map((d) => d.innerText)`;
+          const first = (await page.evaluate(keysShown)) as string[];
+          assert.equal(first.length, 20);
+          await page.click("#listing .next-page");
+          await page.waitForSelector(`#listing[data-page="2"] h2 .mark.ok`, { timeout: SHOW_MS });
+          const second = (await page.evaluate(keysShown)) as string[];
+          assert.ok(second.length > 0 && second.every((k) => k > first.at(-1)!), `${second} after ${first}`);
+          assert.ok(second.includes(notes.at(-1)!));
+          assert.match(
+            await text(page, "#listing h2"),
+            /page 2, last.*verified against certified header \d+/,
+          );
+
+          // Paging a history: the older changes, chained to the first page's cursor.
+          await search(page, logKey);
+          await page.waitForSelector("#history .mark.ok", { timeout: SHOW_MS });
+          assert.match(await text(page, "#history"), new RegExp(`#${LOG_CHANGES}[\\s\\S]*#3\\b`));
+          await page.click("#history .older");
+          await page.waitForFunction(
+            `document.querySelector("#history h3")?.innerText.includes("changes #2 to #1")`,
+            {
+              timeout: SHOW_MS,
+            },
+          );
+          const older = await text(page, "#history");
+          assert.match(older, /verified against certified header \d+/);
+          assert.match(older, /#2[\s\S]*"entry":2[\s\S]*#1[\s\S]*"entry":1/);
+          assert.equal(await page.$("#history .older"), null);
+
           // A block's receipts, from a node with neither misbehaviour: counted in the latest blocks,
           // listed in the block's view, each list checked whole against the certified receipt root.
           const h = r.receipt.height;
@@ -193,6 +246,20 @@ test(
           await page.click("#show-domains");
           await page.waitForSelector("#domains .mark.ok", { timeout: SHOW_MS });
           assert.match(await text(page, "#domains"), /^bank$/m);
+
+          // A domain's keys: the operations (values read by verified GETs) are marked.
+          await page.click(`#domains a[data-q="bank/"]`);
+          await page.waitForFunction(
+            `/operations: \\d+ among/.test(document.querySelector("#listing .ops-status")?.innerText ?? "")`,
+            { timeout: SHOW_MS },
+          );
+          const kindOf = (k: string) =>
+            page.evaluate(
+              `[...document.querySelectorAll("#listing tbody tr")].find((r) => r.querySelector("td").innerText === "${k}")?.children[1].innerText`,
+            );
+          assert.equal(await kindOf(OPERATION), "operation", await text(page, "#listing"));
+          assert.equal(await kindOf("bank/.base_rule"), "operation");
+          assert.equal(await kindOf(key), "");
 
           // A node that leaves a receipt out of a block's list: that block's receipts turn red.
           await page.$eval("#q", (e, v) => ((e as unknown as Shown).value = v), String(h));
