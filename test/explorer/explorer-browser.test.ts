@@ -2,7 +2,8 @@
 // saying why, without it): a 4-node cluster with browser APIs, some bank-like records, the page
 // served by `arbor explorer`. It reads a balance shown verified against a certified header, follows
 // the key's history, sees a new block appear without reloading with its receipt counts, shows that
-// block's receipts and a request's receipt by id verified, lists the domains, and turns red when it
+// block's receipts and a request's receipt by id verified, pages a listing forward and a history
+// to older changes, lists the domains and marks a domain's operations, and turns red when it
 // reads from a node that forges GET proofs, from one that leaves a receipt out of a block's list,
 // and when it is pinned to another chain. Screenshots for
 // docs/explorer.md are written to docs/explorer/ with ARBOR_SCREENSHOTS=1; the time from page load to the first verified
