@@ -185,8 +185,12 @@ test(
 
           // Paging a listing: the next page lists the keys after the first page's last key, verified.
           await search(page, "notes/");
-          await page.waitForSelector(`#listing[data-page="1"] h2 .mark.ok`, { timeout: SHOW_MS });
           const keysShown = `[...document.querySelectorAll("#listing tbody tr td:first-child")].map((d) => d.innerText)`;
+          // The bank/ listing above is a first page too: wait for this one's keys, verified.
+          await page.waitForFunction(
+            `document.querySelector('#listing[data-page="1"] h2 .mark.ok') !== null && ${keysShown}.length > 0 && ${keysShown}.every((k) => k.startsWith("notes/"))`,
+            { timeout: SHOW_MS },
+          );
           const first = (await page.evaluate(keysShown)) as string[];
           assert.equal(first.length, 20);
           await page.click("#listing .next-page");
