@@ -120,6 +120,42 @@ test("hostile client input gets typed errors and the node keeps serving", { time
       (e: grpc.ServiceError) => e.code === grpc.status.INVALID_ARGUMENT,
     );
 
+    // Queries: listings, histories, the change feed and block receipts refuse nonsense with their
+    // codes (docs/protocol.md §15, §8) and answer what is merely odd.
+    const q = new NodeConnection(addr);
+    try {
+      const refused = async (p: Promise<unknown>, code: string) =>
+        assert.rejects(
+          p,
+          (e: grpc.ServiceError) => e.code === grpc.status.INVALID_ARGUMENT && e.details.startsWith(code),
+        );
+      await refused(q.list("", { limit: 0 }), "list/bad-limit");
+      await refused(q.list("", { limit: 1_000_000 }), "list/bad-limit");
+      await refused(q.list("x".repeat(5000), { limit: 5 }), "list/bad-prefix");
+      await refused(q.history("k", { number: 0n, limit: 0 }), "history/bad-limit");
+      await refused(q.history("k", { number: 1n << 60n, limit: 5 }), "history/bad-number");
+      await refused(q.history("k".repeat(2000), { number: 0n, limit: 5 }), "history/bad-key");
+      // Invalid UTF-8 where a string goes (a prefix of 0xFF 0xFE, limit 5): refused or read as
+      // text, never a crash.
+      const badUtf8 = await rawUnary(addr, "List", Buffer.from([0x0a, 0x02, 0xff, 0xfe, 0x18, 0x05]));
+      assert.notEqual(badUtf8.code, grpc.status.UNAVAILABLE);
+      await refused(q.changes(0n, 0), "changes/bad-limit");
+      await refused(q.changes(0n, 100_000), "changes/bad-limit");
+      // Odd but valid: a prefix past every key, a key never written, a feed from a far height.
+      const empty = await q.list("\uffff\uffff", { limit: 5 });
+      assert.equal(empty.done, true);
+      const never = await q.history("never/written", { number: 0n, limit: 5 });
+      assert.equal(never.changes.length, 0);
+      const far = await q.changes(1n << 62n, 5);
+      assert.equal(far.blocks.length, 0);
+      for (const m of ["List", "History", "GetChanges", "GetBlockReceipts", "HistoryStream"]) {
+        const r = await rawUnary(addr, m, Buffer.from(randomBytes(64)));
+        assert.notEqual(r.code, grpc.status.UNAVAILABLE, `${m} garbage crashed the node`);
+      }
+    } finally {
+      q.close();
+    }
+
     // Pipelined reads: a bad read on a GetStream gets its own error, tagged; the stream goes on.
     const sdk = new NodeConnection(addr);
     try {
