@@ -16,6 +16,13 @@ export async function withSdkCluster(
     await c.ready();
     await body(c, client);
   } catch (e) {
+    // Where each node stood when the test failed: height, certified height, consensus round.
+    for (let i = 0; i < c.clients.length; i++) {
+      const st = await c.clients[i]!.status().catch((x: unknown) => String(x));
+      console.log(
+        `# node ${i}: ${typeof st === "string" ? st : `height ${st.height}, certified ${st.certifiedHeight}, epoch ${st.consensusEpoch} round ${st.consensusRound}, peers ${st.peersConnected}`}`,
+      );
+    }
     c.printLogs();
     throw e;
   } finally {
