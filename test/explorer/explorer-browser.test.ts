@@ -113,9 +113,6 @@ test(
         byzantine: { [LIAR]: "forge-get-root", [DROPPER]: "drop-block-receipt" },
       },
       async (c, client) => {
-        // The setup writes go around the forging node: the page, not this client, is under test,
-        // and an SDK write whose key's holder forges GET roots can still stall (docs/explorer.md).
-        client.excluded.add(LIAR);
         await client.createDomain("bank");
         await client.writeRecords(
           "bank",
