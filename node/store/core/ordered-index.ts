@@ -67,11 +67,6 @@ export function sortKey(key: string): string {
   return bytesToLatin1(utf8(key));
 }
 
-/** The key a sort key stands for. */
-export function keyOfSortKey(sk: string): string {
-  return new TextDecoder().decode(latin1ToBytes(sk));
-}
-
 /** `varint len ‖ key ‖ u8 live ‖ [32 value hash] ‖ varint changes ‖ varint height ‖ 32 head` */
 export function writeEntry(w: Writer, e: IndexEntry): Writer {
   w.string(e.key).u8(e.valueHash ? 1 : 0);
@@ -79,7 +74,7 @@ export function writeEntry(w: Writer, e: IndexEntry): Writer {
   return w.varint64(e.changes).varint64(e.height).raw(e.head);
 }
 
-export function readEntry(r: Reader): IndexEntry {
+function readEntry(r: Reader): IndexEntry {
   const key = r.string(MAX_KEY_BYTES, "index key");
   const live = r.u8();
   if (live > 1) throw new DecodeError("index/bad-entry", "live flag must be 0 or 1");
