@@ -140,6 +140,7 @@ export class Queries {
           { after: o.after, limit: o.limit, minHeight: o.minHeight ?? 0n },
           dl.cap(this.s.timeoutMs),
         );
+      stale(r.height, o.minHeight, id);
       const root = await this.indexRoot(r.height, id, dl);
       const entries = verifyRange(r.proof, root, range, o.limit, r.done).map(listed);
       return {
@@ -194,11 +195,6 @@ export class Queries {
     let cursor: HistoryCursor | undefined;
     for (;;) {
       const page = await this.history(key, { cursor, limit: PAST_READ_PAGE, node, minHeight: height }, dl);
-      if (page.height < height)
-        throw new UnavailableError(
-          "client/stale",
-          `node ${node} is at height ${page.height}, below ${height}`,
-        );
       if (retention > 0n && height < page.height - retention)
         throw new ArborError(
           "query/height-pruned",
@@ -234,6 +230,7 @@ export class Queries {
           { number: o.cursor?.number ?? 0n, limit: o.limit, minHeight: o.minHeight ?? 0n },
           dl.cap(this.s.timeoutMs),
         );
+      stale(r.height, o.minHeight, id);
       let from = o.cursor;
       if (!from) {
         const root = await this.indexRoot(r.height, id, dl);
@@ -263,6 +260,15 @@ export class Queries {
 
 /** Changes asked per history page while looking for a key's value at a past height. */
 export const PAST_READ_PAGE = 64;
+
+/**
+ * A node that has not reached the asked height answers at its own after a bounded wait: not an
+ * answer this call can use (pages of one listing never go back in height); the next node is asked.
+ */
+function stale(height: bigint, minHeight: bigint | undefined, node: number): void {
+  if (minHeight !== undefined && height < minHeight)
+    throw new UnavailableError("client/stale", `node ${node} is at height ${height}, below ${minHeight}`);
+}
 
 function listed(e: IndexEntry): ListedKey {
   return { key: e.key, valueHash: e.valueHash, changes: e.changes, height: e.height };
