@@ -13,7 +13,7 @@ import { labelOf, type ProofNode } from "./store/core/proof.js";
 import { decodeProof, encodeProof } from "./store/core/proof-codec.js";
 import { bitAt } from "./store/core/path.js";
 import { Writer } from "./common/codec.js";
-import { proveRange, type SortRange } from "./store/core/index-proof.js";
+import { outside, proveRange, successor, type SortRange } from "./store/core/index-proof.js";
 import {
   hashOf,
   sortKey,
@@ -122,15 +122,11 @@ export function proofHidingKey(
 ): Uint8Array {
   const honest = proveRange(index, range, limit);
   const last = honest.entries[honest.entries.length - 1];
-  const x = honest.done || !last ? range.end : sortKey(last.key) + "\x00";
+  const x = honest.done || !last ? range.end : successor(sortKey(last.key));
   const w = new Writer(honest.proof.length);
   const walk = (n: IndexNode | null, lo: string | null, hi: string | null): void => {
     if (!n) return void w.u8(0);
-    const outside =
-      (x !== null && range.start >= x) ||
-      (hi !== null && hi <= range.start) ||
-      (lo !== null && x !== null && lo + "\x00" >= x);
-    if (outside || n.sk === hide) return void w.u8(1).raw(hashOf(n));
+    if (outside(lo, hi, range.start, x) || n.sk === hide) return void w.u8(1).raw(hashOf(n));
     w.u8(2).raw(nodeEntryBytes(n));
     walk(n.left, lo, n.sk);
     walk(n.right, n.sk, hi);

@@ -49,7 +49,7 @@ export interface IndexPage {
 }
 
 /** The smallest sort key after `sk`. */
-function successor(sk: string): string {
+export function successor(sk: string): string {
   return sk + "\x00";
 }
 
@@ -78,7 +78,7 @@ export function entryRange(key: string): SortRange {
 }
 
 /** True when no key strictly between `lo` and `hi` (null: unbounded) falls in [start, x). */
-function outside(lo: string | null, hi: string | null, start: string, x: string | null): boolean {
+export function outside(lo: string | null, hi: string | null, start: string, x: string | null): boolean {
   if (x !== null && start >= x) return true;
   if (hi !== null && hi <= start) return true;
   return lo !== null && x !== null && successor(lo) >= x;
