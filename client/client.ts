@@ -10,6 +10,7 @@ import { Queries, type HistoryPage, type KeyVersion, type ListedKey, type ListPa
 import type { HistoryCursor } from "../node/store/core/key-history.js";
 import { MAX_HISTORY_PAGE, MAX_LIST_PAGE } from "../node/common/limits.js";
 import { ArborError } from "../node/common/errors.js";
+import { RequestRejected } from "./errors.js";
 import { checkModuleSize, checkValueSize } from "../node/common/bounds.js";
 import { genesisFromJson, type Genesis, type GenesisNode } from "../node/ledger/genesis.js";
 import type { CertifiedHeader } from "../node/ledger/header.js";
@@ -21,6 +22,8 @@ import { Session } from "./session.js";
 import { Headers } from "./headers.js";
 import { Reads } from "./reads.js";
 import { EvictionRecords } from "./membership.js";
+import { Members } from "./members.js";
+import type { Approval, MemberChange } from "../node/ledger/member-request.js";
 import { Prepare } from "./prepare.js";
 import { Submit } from "./submit.js";
 import { Audit } from "./audit.js";
@@ -91,6 +94,7 @@ export class ArborClient {
   private readonly auditor: Audit;
   private readonly complaints: Complaints;
   private readonly queries: Queries;
+  private readonly members: Members;
   /** The connections, by node id (tests reach them to wrap calls). */
   protected readonly conns: Map<number, NodeConnection>;
 
@@ -109,6 +113,7 @@ export class ArborClient {
     this.auditor = new Audit(this.s, this.headers, this.membership);
     this.complaints = new Complaints(this.s, this.reads, this.writes);
     this.queries = new Queries(this.s, this.headers);
+    this.members = new Members(this.s, this.reads, this.queries);
   }
 
   static async connect(opts: ConnectOptions): Promise<ArborClient> {
@@ -377,6 +382,39 @@ export class ArborClient {
   async refreshMembership(opts?: CallOptions): Promise<number[]> {
     const dl = this.s.deadline(opts, "refreshMembership");
     return dl.run(this.membership.refreshWithin(dl));
+  }
+
+  /** The member records (id, key, address, prefixes) at a certified height, verified. */
+  async memberRecords(opts?: CallOptions): Promise<{ height: bigint; records: GenesisNode[] }> {
+    const dl = this.s.deadline(opts, "memberRecords");
+    return dl.run(this.members.recordsWithin(dl));
+  }
+
+  /**
+   * Files a MEMBER request: add a node, remove one, or repair the replication after an eviction.
+   * `approvers` sign the change (the genesis governance keys, or 2f+1 validator keys when the
+   * genesis names none); `approvals` adds signatures gathered elsewhere for the same `at`
+   * (nonce, validUntil). Resolves with the trusted receipt; a rejected change throws
+   * RequestRejected with its reason (member-unauthorised, member-exists, …).
+   */
+  async changeMembership(
+    change: MemberChange,
+    o: CallOptions & {
+      approvers?: readonly ClientKey[];
+      approvals?: readonly Approval[];
+      at?: { nonce: bigint; validUntil: bigint };
+    } = {},
+  ): Promise<TrustedReceipt> {
+    const dl = this.s.deadline(o, "changeMembership");
+    const r = await dl.run(
+      this.members
+        .requestWithin(change, o.approvers ?? [], o.approvals ?? [], dl, o.at)
+        .then((bytes) => this.writes.submitWithin(bytes, dl)),
+    );
+    if (r.receipt.status === "rejected")
+      throw new RequestRejected(r.receipt.reason, r.receipt.message || r.receipt.reason, r.receipt.requestId);
+    this.s.membershipKnown = false;
+    return r;
   }
 
   /**

@@ -30,3 +30,5 @@ export { NodeConnection } from "./transport.js";
 export type { Receipt } from "../node/ledger/receipt.js";
 export { LightClient, nodeHeaderSource, type HeaderSource } from "./light.js";
 export type { Transition } from "./transition.js";
+export { approve, memberIdOf } from "./members.js";
+export type { Approval, MemberChange } from "../node/ledger/member-request.js";

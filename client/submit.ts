@@ -5,7 +5,7 @@
 import { toHex } from "../node/common/bytes.js";
 import type { CertifiedHeader } from "../node/ledger/header.js";
 import { decodeReceipt, receiptSigningMessage } from "../node/ledger/receipt.js";
-import { decodeAnyRequest } from "../node/ledger/request.js";
+import { decodeAnyRequest } from "../node/ledger/any-request.js";
 import { verify } from "./crypto.js";
 import { RequestRejected, UnavailableError } from "./errors.js";
 import { checkAgainstHeader, openReceipt, outcomeByPath, type OpenedReceipt } from "./receipt-check.js";

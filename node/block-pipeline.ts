@@ -10,7 +10,14 @@ import { headerHash, headerSigningMessage, type Header } from "./ledger/header.j
 import { sealHeader, type SealedChange } from "./ledger/seal.js";
 import { decidedIdsSlot, encodeDecidedIds } from "./ledger/decided-ids.js";
 import type { GenesisNode } from "./ledger/genesis.js";
-import { SCHEDULE_EXTRA_KEY, encodeSchedule, type Membership } from "./membership.js";
+import {
+  MEMBERS_EXTRA_KEY,
+  SCHEDULE_EXTRA_KEY,
+  encodeMemberState,
+  encodeSchedule,
+  type Membership,
+} from "./membership.js";
+import type { MemberOutcome } from "./ledger/member-apply.js";
 import { codeRecords } from "./code-book-store.js";
 import { indexRecords, pruneValues } from "./index-store.js";
 import type { IndexedChange } from "./ledger/key-index.js";
@@ -51,6 +58,8 @@ export interface PipelineDeps {
   readonly reads: ReadGate;
   /** the consensus learns a validator-set change the block decided */
   readonly setValidators: (fromHeight: number, keys: Uint8Array[]) => void;
+  /** a membership change this block decided, once committed (peers to dial, prefixes to take on) */
+  readonly membershipChanged: (o: MemberOutcome) => void;
   /** the own header signature, to broadcast */
   readonly signed: (s: OwnSignature) => void;
   readonly log: Logger;
@@ -175,6 +184,18 @@ export class BlockPipeline {
         validators: membership.validatorsAt(change.fromHeight),
       };
       extras.push({ key: SCHEDULE_EXTRA_KEY, value: encodeSchedule(membership.schedule) });
+      extras.push({ key: MEMBERS_EXTRA_KEY, value: encodeMemberState(membership.state()) });
+    }
+    if (out.member) {
+      // A decided membership change: validators come or go from a height no node has reached.
+      change = membership.change(out.member, BigInt(reconfigHeight(at)), height);
+      if (change)
+        sealedChange = {
+          fromHeight: change.fromHeight,
+          validators: membership.validatorsAt(change.fromHeight),
+        };
+      extras.push({ key: SCHEDULE_EXTRA_KEY, value: encodeSchedule(membership.schedule) });
+      extras.push({ key: MEMBERS_EXTRA_KEY, value: encodeMemberState(membership.state()) });
     }
     const header: Header = sealHeader({
       chain: this.d.chain,
@@ -203,11 +224,22 @@ export class BlockPipeline {
     if (change) {
       const keys = change.ids.map((id) => membership.node(id)!.publicKey);
       this.d.setValidators(Number(change.fromHeight), keys);
-      this.d.log.warn("nodes evicted", {
-        evicted: out.evicted,
-        fromHeight: change.fromHeight,
-        validators: change.ids,
+      if (out.evicted.length > 0)
+        this.d.log.warn("nodes evicted", {
+          evicted: out.evicted,
+          fromHeight: change.fromHeight,
+          validators: change.ids,
+        });
+    }
+    if (out.member) {
+      this.d.log.info("membership changed", {
+        change: out.member.kind,
+        added: out.member.added.map((n) => n.id),
+        removed: out.member.removed,
+        reassigned: out.member.records.map((n) => ({ id: n.id, prefixes: n.prefixes })),
+        ...(change ? { fromHeight: change.fromHeight, validators: change.ids } : {}),
       });
+      this.d.membershipChanged(out.member);
     }
     this.lastHeaderHash = headerHash(header);
     const signature = signWith(this.d.key, headerSigningMessage(header));

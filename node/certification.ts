@@ -6,7 +6,6 @@
 // certified headers (node/cert-sync.ts); each one received is checked against the node's own header
 // before it is kept. On restart, heights applied without a certificate are signed again.
 
-import { toHex } from "./common/bytes.js";
 import {
   CERT_PENDING_HEIGHTS,
   CERT_RESEND_HEIGHTS,
@@ -65,7 +64,8 @@ export async function resumeCertification(
 
 export interface CertificationDeps {
   readonly me: GenesisNode;
-  readonly nodes: readonly GenesisNode[];
+  /** the member id of a peer's key (hex), evicted or not: a signature counts under its signer's id */
+  readonly idOfKey: (hex: string) => number | undefined;
   readonly net: PeerNet;
   readonly certifier: HeaderCertifier;
   readonly receiptStore: ReceiptStore;
@@ -109,8 +109,7 @@ export class Certification {
       const kind = payload[0];
       if (kind === LEDGER_HEADER_SIG) {
         const m = decodeHeaderSig(payload);
-        const signer = this.d.nodes.find((n) => toHex(n.publicKey) === from);
-        if (signer && signer.id === m.signer) this.d.certifier.add(m);
+        if (this.d.idOfKey(from) === m.signer) this.d.certifier.add(m);
       } else if (kind === LEDGER_CERT_REQUEST) {
         const q = decodeCertRequest(payload);
         void this.d.certifier.range(q.from, q.count).then(

@@ -26,6 +26,8 @@ export interface NodeConfigFile {
   webListen?: string;
   /** origins whose pages may call the browser API (exact, `*`, or `scheme://host:*`); none when absent */
   webOrigins?: string[];
+  /** a node added after genesis: its address and prefixes as `arbor member add` gave them */
+  member?: { address: string; prefixes: string[] };
   /** test-only misbehaviour (see NodeOptions.byzantine) */
   byzantine?: Byzantine;
 }
@@ -42,6 +44,7 @@ export interface LoadedConfig {
   readonly metricsListen: string | undefined;
   readonly webListen: string | undefined;
   readonly webOrigins: readonly string[];
+  readonly member: { readonly address: string; readonly prefixes: readonly string[] } | undefined;
   readonly byzantine: Byzantine | undefined;
 }
 
@@ -80,6 +83,20 @@ export function loadConfig(path: string): LoadedConfig {
     !(Array.isArray(c.webOrigins) && c.webOrigins.every((o) => typeof o === "string"))
   )
     throw new ConfigError("config/bad-web-origins", "webOrigins must be a list of origins");
+  if (
+    c.member !== undefined &&
+    !(
+      typeof c.member === "object" &&
+      c.member !== null &&
+      isHostPort(c.member.address) &&
+      Array.isArray(c.member.prefixes) &&
+      c.member.prefixes.every((p) => typeof p === "string" && /^[01]*$/.test(p))
+    )
+  )
+    throw new ConfigError(
+      "config/bad-member",
+      'member must be { "address": "host:port", "prefixes": ["0101", …] }',
+    );
   const genesis = genesisFromJson(readFileSync(resolve(base, c.genesis), "utf8"));
   return {
     id: c.id,
@@ -93,6 +110,7 @@ export function loadConfig(path: string): LoadedConfig {
     metricsListen: c.metricsListen,
     webListen: c.webListen,
     webOrigins: c.webOrigins ?? [],
+    member: c.member,
     byzantine: c.byzantine,
   };
 }

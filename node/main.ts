@@ -26,6 +26,7 @@ export async function runNode(configPath: string, o: { logFormat?: LogFormat } =
     webOrigins: cfg.webOrigins,
     tickMs: cfg.tickMs,
     log,
+    ...(cfg.member ? { member: cfg.member } : {}),
     byzantine: cfg.byzantine,
   });
   let stopping = false;

@@ -24,7 +24,14 @@ import { nodeSignatureVerifier as verifier } from "./exec/host-crypto.js";
 import { Ledger } from "./ledger/ledger.js";
 import { receiptSigningMessage } from "./ledger/receipt.js";
 import { headerHash, type Header } from "./ledger/header.js";
-import { Membership, SCHEDULE_EXTRA_KEY, decodeSchedule } from "./membership.js";
+import {
+  MEMBERS_EXTRA_KEY,
+  Membership,
+  SCHEDULE_EXTRA_KEY,
+  decodeMemberState,
+  decodeSchedule,
+} from "./membership.js";
+import type { MemberOutcome } from "./ledger/member-apply.js";
 import { chainId, genesisRecords, retentionOf, type Genesis, type GenesisNode } from "./ledger/genesis.js";
 import { signWith, type KeyPair } from "./keys.js";
 import { ReceiptBook } from "./receipts.js";
@@ -65,12 +72,19 @@ export interface NodeOptions {
   readonly webListen?: string;
   /** origins whose pages may call the browser API */
   readonly webOrigins?: readonly string[];
+  /**
+   * For a node added after genesis (`arbor member add`): its address and prefixes as its MEMBER
+   * request gave them. Until the node has applied that request's block it follows the chain
+   * without voting. Ignored for a genesis member.
+   */
+  readonly member?: { readonly address: string; readonly prefixes: readonly string[] };
   /** Test-only misbehaviour (node/byzantine.ts). Never set in production. */
   readonly byzantine?: Byzantine;
 }
 
 export class ArborNode {
-  readonly me: GenesisNode;
+  /** this node's member record: from the genesis, the stored membership, or `member` (a joiner) */
+  me: GenesisNode;
   readonly chain: Uint8Array;
   port = 0;
   /** the metrics HTTP port once started (0 when metrics are off) */
@@ -99,8 +113,14 @@ export class ArborNode {
   private closing = false;
 
   constructor(readonly opts: NodeOptions) {
-    const me = opts.genesis.nodes.find((n) => n.id === opts.id);
-    if (!me) throw new ArborError("node/unknown-id", `node ${opts.id} is not in the genesis`);
+    const me =
+      opts.genesis.nodes.find((n) => n.id === opts.id) ??
+      (opts.member && { id: opts.id, publicKey: opts.key.publicKey, ...opts.member });
+    if (!me)
+      throw new ArborError(
+        "node/unknown-id",
+        `node ${opts.id} is not in the genesis (a node added later needs "member" in its config)`,
+      );
     if (!bytesEqual(me.publicKey, opts.key.publicKey))
       throw new ArborError("node/wrong-key", `the key does not belong to node ${opts.id}`);
     this.me = me;
@@ -131,14 +151,14 @@ export class ArborNode {
     this.net = new PeerNet({
       chain: this.chain,
       self: this.opts.key,
-      peers: this.opts.genesis.nodes.filter((n) => n.id !== this.me.id),
+      peers: m.holders().filter((n) => n.id !== this.me.id),
       isAllowed: (hex) => m.allows(hex),
       onFrame: (from, channel, payload) => this.onFrame(from, channel, payload),
       log: (msg, f) => this.opts.log.debug(msg, f),
     });
     this.certification = new Certification({
       me: this.me,
-      nodes: this.opts.genesis.nodes,
+      idOfKey: (hex) => m.idOfKey(hex),
       net: this.net,
       certifier: this.certifier,
       receiptStore: this.receiptStore,
@@ -200,18 +220,34 @@ export class ArborNode {
       genesis,
     });
     const stored = await this.store.extra(SCHEDULE_EXTRA_KEY);
-    const m = new Membership(g.nodes, stored ? decodeSchedule(stored) : undefined);
+    const state = await this.store.extra(MEMBERS_EXTRA_KEY);
+    const m = new Membership(
+      g.nodes,
+      stored ? decodeSchedule(stored) : undefined,
+      state ? decodeMemberState(state) : undefined,
+    );
+    this.adoptRecord(m);
     const ledger = new Ledger(
       this.store.history,
       createExecutor(),
       verifier,
       {
         chain: this.chain,
-        members: m.members(),
+        get members() {
+          return m.members();
+        },
         validatorsAt: (h) => m.validatorsAt(h),
         epochValidators: (e) => m.epochKeys(e),
         refuseEviction: (h, ids) => m.refuseEviction(h, ids),
         verifier,
+        membership: {
+          recordIds: () => m.recordIds(),
+          evictedIds: () => m.evicted(),
+          everUsed: (id, hex) => m.everUsed(id, hex),
+          replication: g.replication,
+          ...(g.governance ? { governance: g.governance } : {}),
+          refuseChange: (h, add, remove) => m.refuseChange(h, add, remove),
+        },
       },
       {
         height: this.store.height,
@@ -221,6 +257,28 @@ export class ArborNode {
       },
     );
     return { ledger, m };
+  }
+
+  /**
+   * Takes this node's record from the membership when it has one (its prefixes may have grown by
+   * a repair; a joiner's record is there once its MEMBER request applied).
+   */
+  private adoptRecord(m: Membership): void {
+    const rec = m.node(this.me.id);
+    if (!rec) return;
+    if (!bytesEqual(rec.publicKey, this.opts.key.publicKey))
+      throw new ArborError("node/wrong-key", `the key does not belong to node ${this.me.id}`);
+    this.me = rec;
+  }
+
+  /** After a block that changed the membership: dial added members, take on new prefixes. */
+  private membershipChanged(o: MemberOutcome): void {
+    for (const n of o.added) if (n.id !== this.me.id) this.net.addPeer(n);
+    const mine = o.records.find((n) => n.id === this.me.id);
+    if (mine) {
+      this.me = mine;
+      this.opts.log.info("this node's prefixes changed", { prefixes: mine.prefixes });
+    }
   }
 
   /** The certifier and receipt store, resumed; returns the newest header the chain goes on from. */
@@ -258,6 +316,7 @@ export class ArborNode {
         receipts: this.receipts,
         reads: this.reads,
         setValidators: (fromHeight, keys) => this.tob.setValidators(fromHeight, keys),
+        membershipChanged: (o) => this.membershipChanged(o),
         signed: (s) => this.certification.send(s),
         log: this.opts.log,
         metrics: this.hooks,

@@ -44,3 +44,8 @@ export const BYZANTINE_FAKE_BLOCK_TAG = "arbor:byzantine-fake-block:v1";
 export const INDEX_NODE_TAG = "arbor:index-node:v1";
 /** One link of a key's history chain: the tag, the head before, the change. */
 export const KEY_HISTORY_TAG = "arbor:key-history:v1";
+
+// Membership (docs/protocol.md §11). Raw UTF-8 bytes, like the request tags.
+
+/** A governance key's approval of a membership change: the tag, the change, nonce and validUntil. */
+export const MEMBER_APPROVAL_TAG = "arbor:member-approval:v1";

@@ -34,6 +34,11 @@ export interface Genesis {
    */
   readonly retention?: number;
   readonly nodes: readonly GenesisNode[];
+  /**
+   * Who may add and remove members (governance.ts): `threshold` of these keys must approve a
+   * change. Absent: a quorum (2f+1) of the validators in force at the block.
+   */
+  readonly governance?: { readonly keys: readonly Uint8Array[]; readonly threshold: number };
   /** initial records, membership and parameters excluded (they are derived) */
   readonly records: readonly { key: string; value: Uint8Array }[];
 }
@@ -120,6 +125,7 @@ export function validateGenesis(g: Genesis): void {
         `prefix ${formatPrefix(cell) || "(root)"} is held by ${holders} nodes, ${g.replication} needed`,
       );
   }
+  validateGovernance(g);
   const recordKeys = new Set<string>();
   for (const r of g.records) {
     checkKey(r.key);
@@ -128,6 +134,21 @@ export function validateGenesis(g: Genesis): void {
     if (r.key.startsWith(`${SYSTEM_DOMAIN}/`))
       throw new GenesisError("genesis/system-record", `${r.key}: the system domain is derived, not given`);
   }
+}
+
+function validateGovernance(g: Genesis): void {
+  const gov = g.governance;
+  if (gov === undefined) return;
+  const keys = new Set(gov.keys.map(toHex));
+  if (gov.keys.length < 1 || gov.keys.length > TOB_MAX_VALIDATORS || keys.size !== gov.keys.length)
+    throw new GenesisError(
+      "genesis/bad-governance",
+      `governance needs 1..${TOB_MAX_VALIDATORS} distinct keys`,
+    );
+  if (gov.keys.some((k) => k.length !== 32))
+    throw new GenesisError("genesis/bad-governance", "governance keys must be 32 bytes");
+  if (!Number.isInteger(gov.threshold) || gov.threshold < 1 || gov.threshold > gov.keys.length)
+    throw new GenesisError("genesis/bad-governance", `threshold must be in 1..${gov.keys.length}`);
 }
 
 export function encodeMember(node: GenesisNode): Uint8Array {
@@ -181,6 +202,11 @@ export function encodeGenesis(g: Genesis): Uint8Array {
   const recs = [...g.records].sort((a, b) => compareUtf8(a.key, b.key));
   w.varint(recs.length);
   for (const r of recs) w.string(r.key).bytes(r.value);
+  // Appended only when named, so a genesis without governance keeps its chain id.
+  if (g.governance) {
+    w.u8(1).varint(g.governance.threshold).varint(g.governance.keys.length);
+    for (const k of g.governance.keys) w.raw(k);
+  }
   return w.finish();
 }
 
@@ -213,6 +239,7 @@ interface GenesisJson {
   replication: number;
   retention?: number;
   nodes: Array<{ id: number; publicKey: string; address: string; prefixes: string[] }>;
+  governance?: { keys: string[]; threshold: number };
   records: Array<{ key: string; value: string }>;
 }
 
@@ -228,6 +255,9 @@ export function genesisToJson(g: Genesis): string {
       address: n.address,
       prefixes: [...n.prefixes],
     })),
+    ...(g.governance
+      ? { governance: { keys: g.governance.keys.map(toHex), threshold: g.governance.threshold } }
+      : {}),
     records: g.records.map((r) => ({ key: r.key, value: toBase64(r.value) })),
   };
   return JSON.stringify(j, null, 2) + "\n";
@@ -261,6 +291,7 @@ export function genesisFromJson(text: string): Genesis {
         prefixes: n.prefixes.map(String),
       };
     }),
+    ...(j.governance === undefined ? {} : { governance: governanceFromJson(j.governance, fail) }),
     records: j.records.map((r) => ({
       key: String(r.key),
       value: decodeValue(String(r.value)),
@@ -268,4 +299,17 @@ export function genesisFromJson(text: string): Genesis {
   };
   validateGenesis(g);
   return g;
+}
+
+function governanceFromJson(
+  j: { keys: string[]; threshold: number },
+  fail: (m: string) => never,
+): { keys: Uint8Array[]; threshold: number } {
+  if (typeof j !== "object" || j === null || !Array.isArray(j.keys))
+    fail("governance must be { keys: [hex…], threshold }");
+  const keys = j.keys.map((k) => {
+    if (typeof k !== "string" || !/^[0-9a-f]{64}$/.test(k)) fail("governance keys must be 64 hex digits");
+    return fromHex(k);
+  });
+  return { keys, threshold: Number(j.threshold) };
 }

@@ -24,13 +24,10 @@ import { DecidedIds, type DecidedId } from "./decided-ids.js";
 import { CodeBook, type BookEntry, type OperationEntry } from "./code-book.js";
 import { recordWrites, type IndexedChange } from "./key-index.js";
 import { OrderedIndex, type IndexEntry } from "../store/core/ordered-index.js";
-import {
-  checkLifetime,
-  decodeAnyRequest,
-  requestSigningMessage,
-  type SignedComplaint,
-  type SignedRequest,
-} from "./request.js";
+import { checkLifetime, requestSigningMessage, type SignedComplaint, type SignedRequest } from "./request.js";
+import { decodeAnyRequest, type AnySignedRequest } from "./any-request.js";
+import type { SignedMember } from "./member-request.js";
+import { judgeMemberChange, type MembershipContext, type MemberOutcome } from "./member-apply.js";
 import { verifyEvidence, type EvidenceContext } from "./evidence.js";
 import { Writer } from "../common/codec.js";
 import { MAX_VERIFIED_REQUESTS, TOB_MAX_BLOCK_REQUESTS } from "../common/limits.js";
@@ -46,6 +43,8 @@ export interface BlockOutcome {
   readonly timestamp: number;
   /** nodes this block evicted (proven complaints), in order */
   readonly evicted: readonly number[];
+  /** the membership change this block made (a MEMBER request), if any: at most one per block */
+  readonly member: MemberOutcome | null;
   /** the requests this block decided, with their lifetimes: stored with the block (exactly-once) */
   readonly decided: readonly DecidedId[];
   /** modules this block added to the code book: stored with the block */
@@ -80,7 +79,7 @@ export interface LedgerStart {
 
 /** Why a request is refused at the door (before the broadcast); null when it may be broadcast. */
 export type AdmissionVerdict =
-  | { readonly ok: true; readonly request: SignedRequest | SignedComplaint }
+  | { readonly ok: true; readonly request: AnySignedRequest }
   | { readonly ok: false; readonly id: Uint8Array; readonly reason: ReceiptReason; readonly message: string };
 
 /** What complaints are judged against, and whether the membership can take an eviction now. */
@@ -90,6 +89,8 @@ export interface TrustContext extends EvidenceContext {
    * or too many validator-set changes are pending), or null. Deterministic, like the rest.
    */
   refuseEviction?(height: bigint, ids: readonly number[]): string | null;
+  /** what membership changes are judged against; without it MEMBER requests are refused */
+  readonly membership?: MembershipContext;
 }
 
 /** A block being applied in steps (Ledger.startBlock). */
@@ -107,6 +108,7 @@ export class Ledger {
   /** the last sealed block: admission judges lifetimes against the next one */
   private sealedHeight: bigint;
   private evicted: number[] = [];
+  private member: MemberOutcome | null = null;
   private decided: DecidedId[] = [];
   private modules: BookEntry[] = [];
   private operations: OperationEntry[] = [];
@@ -164,7 +166,7 @@ export class Ledger {
    * here is not checked again.
    */
   private check(bytes: Uint8Array, atApply: boolean, height: bigint): AdmissionVerdict {
-    let req: SignedRequest | SignedComplaint;
+    let req: AnySignedRequest;
     try {
       req = decodeAnyRequest(bytes);
     } catch (e) {
@@ -205,6 +207,7 @@ export class Ledger {
     const startTime = this.history.now;
     this.running = true;
     this.evicted = [];
+    this.member = null;
     this.decided = [];
     this.modules = [];
     this.operations = [];
@@ -238,6 +241,7 @@ export class Ledger {
           root,
           timestamp: this.history.now,
           evicted: this.evicted,
+          member: this.member,
           decided: this.decided,
           modules: this.modules,
           operations: this.operations,
@@ -255,6 +259,7 @@ export class Ledger {
     // bytes are a replay until they expire.
     this.remember(a.request);
     if (a.request.kind === "complain") return this.applyComplaint(height, index, a.request);
+    if (a.request.kind === "member") return this.applyMember(height, index, a.request);
     const req = a.request;
     const no = (reason: ReceiptReason, message: string, gasUsed = 0n) =>
       rejected(req.id, height, index, reason, message, gasUsed);
@@ -346,9 +351,75 @@ export class Ledger {
     return { code, codeHash };
   }
 
-  private remember(req: SignedRequest | SignedComplaint): void {
+  private remember(req: AnySignedRequest): void {
     this.decidedIds.add(req.id, req.validUntil);
     this.decided.push({ id: req.id, validUntil: req.validUntil });
+  }
+
+  /**
+   * A MEMBER request: judged by member-apply.ts against the membership context; an accepted one
+   * writes the member records of the system domain (the ledger writes them, not an operation)
+   * and is reported with the block, which changes the validator set from a later height.
+   */
+  private applyMember(height: bigint, index: number, req: SignedMember): Receipt {
+    const no = (reason: ReceiptReason, message: string) =>
+      rejected(req.id, height, index, reason, message, 0n);
+    const ctx = this.trust?.membership;
+    if (!this.trust || !ctx) return no("member-refused", "this chain does not take membership changes");
+    let proof: DecodedProof;
+    try {
+      proof = decodeProof(req.proof);
+    } catch (e) {
+      return no("bad-proof", e instanceof ArborError ? e.message : String(e));
+    }
+    const busy = this.member !== null || this.evicted.length > 0;
+    const v = judgeMemberChange(
+      req,
+      proof,
+      height,
+      busy,
+      ctx,
+      this.trust.validatorsAt(height),
+      this.verifier,
+    );
+    if (!v.ok) return no(v.reason, v.message);
+    const compat = this.history.check(proof.root, proof.rootLabel, v.paths);
+    if (!compat.ok) return no(compat.reason, `${compat.reason} for the member records`);
+    return this.applySystemWrites(height, index, req, proof, v.paths, v.writes, () => {
+      this.member = v.outcome;
+    });
+  }
+
+  /** Applies writes the ledger itself makes (system records) and the accepted receipt. */
+  private applySystemWrites(
+    height: bigint,
+    index: number,
+    req: AnySignedRequest,
+    proof: DecodedProof,
+    paths: readonly Uint8Array[],
+    writes: readonly { key: string; value: Uint8Array | null }[],
+    done: () => void,
+  ): Receipt {
+    this.history.apply(proof.root, paths, writes, req.id);
+    if (this.keyIndex)
+      this.changes.push(
+        ...recordWrites(this.index, writes, { height, index, requestId: req.id, signer: req.caller }),
+      );
+    // System records are not modules: a key that held one leaves the operation table.
+    for (const w of writes) {
+      const cleared = this.code.clear(w.key);
+      if (cleared) this.operations.push(cleared);
+    }
+    done();
+    return {
+      status: "accepted",
+      requestId: req.id,
+      height,
+      index,
+      gasUsed: 0n,
+      timestamp: BigInt(this.history.now),
+      writesDigest: sha256(encodeWrites(writes)),
+    };
   }
 
   /**
@@ -376,32 +447,14 @@ export class Ledger {
     if (s.covered && s.present) return no("already-evicted", `node ${verdict.accused} is already evicted`);
     if (this.evicted.includes(verdict.accused))
       return no("already-evicted", `node ${verdict.accused} is already evicted`);
+    if (this.member !== null)
+      return no("eviction-refused", "this block changed the membership already: complain again");
     const refused = this.trust.refuseEviction?.(height, [...this.evicted, verdict.accused]);
     if (refused) return no("eviction-refused", refused);
     const value = new Writer(80).u64(height).raw(verdict.offence).raw(sha256(req.evidence)).finish();
-    this.history.apply(proof.root, [path], [{ key, value }], req.id);
-    if (this.keyIndex)
-      this.changes.push(
-        ...recordWrites(this.index, [{ key, value }], {
-          height,
-          index,
-          requestId: req.id,
-          signer: req.caller,
-        }),
-      );
-    // The record is not a module: if the key held one, the operation table must forget it.
-    const cleared = this.code.clear(key);
-    if (cleared) this.operations.push(cleared);
-    this.evicted.push(verdict.accused);
-    return {
-      status: "accepted",
-      requestId: req.id,
-      height,
-      index,
-      gasUsed: 0n,
-      timestamp: BigInt(this.history.now),
-      writesDigest: sha256(encodeWrites([{ key, value }])),
-    };
+    return this.applySystemWrites(height, index, req, proof, [path], [{ key, value }], () => {
+      this.evicted.push(verdict.accused);
+    });
   }
 }
 

@@ -28,6 +28,18 @@ export type RequestReason =
   /** a complaint against a node already evicted */
   | "already-evicted"
   /** a proven complaint the membership cannot act on now (last validator, too many changes pending) */
-  | "eviction-refused";
+  | "eviction-refused"
+  /** a membership change without the approvals the governance rule asks for */
+  | "member-unauthorised"
+  /** an added node's record is not valid (address, prefixes) or a member record does not decode */
+  | "member-invalid"
+  /** the added node's id or key was a member's already */
+  | "member-exists"
+  /** the node to remove is not a current member */
+  | "member-unknown"
+  /** a repair with no evicted node's record left to reassign */
+  | "nothing-to-repair"
+  /** a valid change the membership cannot take now (another in this block, last validator, too many pending) */
+  | "member-refused";
 
 export type ReceiptReason = RequestReason | Incompatibility | RejectReason;

@@ -200,8 +200,8 @@ export function encodeComplainBody(b: ComplainBody): Uint8Array {
     .finish();
 }
 
-/** Decodes either kind of signed request (the signature itself is checked by the caller; fields are views as above). */
-export function decodeAnyRequest(bytes: Uint8Array): SignedRequest | SignedComplaint {
+/** Decodes an EXECUTE or a COMPLAIN (the signature itself is checked by the caller; fields are views as above). */
+export function decodeExecuteOrComplain(bytes: Uint8Array): SignedRequest | SignedComplaint {
   try {
     const outer = new Reader(bytes);
     const body = outer.view(MAX_BODY_BYTES, "request body");

@@ -225,16 +225,22 @@ export class PeerNet {
     call.write(frame(nonce));
   }
 
+  private started = false;
+
   start(): void {
+    this.started = true;
+    for (const p of this.opts.peers) this.addPeer(p);
+  }
+
+  /** Dials a peer (a member added after genesis); a known key or our own is ignored. */
+  addPeer(p: PeerInfo): void {
+    const hex = toHex(p.publicKey);
+    if (!this.started || hex === this.selfHex || this.out.has(hex)) return;
     const Client = grpc.makeGenericClientConstructor(serviceDefinition(Peer), "Peer");
-    for (const p of this.opts.peers) {
-      const hex = toHex(p.publicKey);
-      if (hex === this.selfHex || this.out.has(hex)) continue;
-      const client = new Client(p.address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
-      const o = new Outbound(this, p, client);
-      this.out.set(hex, o);
-      o.connect();
-    }
+    const client = new Client(p.address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+    const o = new Outbound(this, p, client);
+    this.out.set(hex, o);
+    o.connect();
   }
 
   send(to: string, channel: number, payload: Uint8Array): void {

@@ -63,7 +63,7 @@ const CLIENT_LAYERS: readonly (readonly string[])[] = [
   ["headers"], // certified headers
   ["reads", "queries"],
   ["search"], // an off-chain index's answers, re-read with verified GETs
-  ["membership"],
+  ["membership", "members"], // eviction records; member records and MEMBER requests
   ["prepare", "submit"], // writes and receipts
   ["audit"],
   ["complaints"],

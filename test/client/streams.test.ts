@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import { Cluster } from "../cluster/cluster.js";
 import { Signer } from "../cluster/requests.js";
 import { NodeConnection } from "../../client/transport.js";
-import { decodeAnyRequest } from "../../node/ledger/request.js";
+import { decodeAnyRequest } from "../../node/ledger/any-request.js";
 import { decodeReceipt } from "../../node/ledger/receipt.js";
 import { decodeCertifiedHeader } from "../../node/ledger/header.js";
 import { bytesEqual } from "../../node/common/bytes.js";

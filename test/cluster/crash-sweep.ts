@@ -14,7 +14,7 @@ import { Prng } from "../tob/sim/prng.js";
 import { ArborClient, generateKey } from "../../client/index.js";
 import { Bank, loadBankingOps } from "../../examples/banking/bank.js";
 import { toHex } from "../../node/common/bytes.js";
-import { decodeAnyRequest } from "../../node/ledger/request.js";
+import { decodeAnyRequest } from "../../node/ledger/any-request.js";
 import { decodeReceipt } from "../../node/ledger/receipt.js";
 import { FAILPOINTS, type Failpoint } from "../../node/failpoints.js";
 

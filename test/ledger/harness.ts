@@ -32,19 +32,25 @@ export function opBytes(path: string): Uint8Array {
 export class Replicas {
   readonly ledgers: Ledger[];
   height = 0n;
-  constructor(partitions: string[][], T = 64, trust?: EvidenceContext) {
+  constructor(
+    partitions: string[][],
+    T = 64,
+    trust?: EvidenceContext,
+    extra: Array<{ key: string; value: Uint8Array }> = [],
+  ) {
+    const records = [...systemGenesisRecords(), ...extra];
     this.ledgers = partitions.map(
       (p) =>
         new Ledger(
-          HistoryTree.genesis(new Partition(p), T, systemGenesisRecords()),
+          HistoryTree.genesis(new Partition(p), T, records),
           createExecutor(),
           { verify: nodeEd25519Verify },
           trust,
           {
             height: 0n,
             decided: [],
-            ...genesisBook(systemGenesisRecords()),
-            index: genesisEntries(systemGenesisRecords()),
+            ...genesisBook(records),
+            index: genesisEntries(records),
           },
         ),
     );

@@ -7,11 +7,11 @@ import { readFileSync } from "node:fs";
 import { keyPairFromSeed, signWith } from "../../node/keys.js";
 import {
   assembleSignedRequest,
-  decodeAnyRequest,
   encodeComplainBody,
   encodeRequestBody,
   requestSigningMessage,
 } from "../../node/ledger/request.js";
+import { decodeAnyRequest } from "../../node/ledger/any-request.js";
 import { fromHex, toHex } from "../../node/common/bytes.js";
 import { sha256 } from "../../node/common/hash.js";
 import { nodeEd25519Verify } from "../../node/exec/host-crypto.js";

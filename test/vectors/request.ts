@@ -7,13 +7,13 @@ import { sha256 } from "../../node/common/hash.js";
 import { keyPairFromSeed, signWith } from "../../node/keys.js";
 import {
   assembleSignedRequest,
-  decodeAnyRequest,
   encodeComplainBody,
   encodeRequestBody,
   requestSigningMessage,
   sortKeys,
   type RequestBody,
 } from "../../node/ledger/request.js";
+import { decodeAnyRequest } from "../../node/ledger/any-request.js";
 import { genesisRecords } from "../../node/ledger/genesis.js";
 import { MerkleTree } from "../../node/store/core/tree.js";
 import { prove } from "../../node/store/core/proof.js";
@@ -106,7 +106,7 @@ function mutations(): Array<{ what: string; request: string; refused: string }> 
       "request/bad-gas-limit",
     ],
     ["empty operation key (signed)", resigned({ ...EXECUTE, op: "" }), "key/empty"],
-    ["body version 3 (signed)", resigned(EXECUTE, 3), "request/version"],
+    ["body version 4 (signed)", resigned(EXECUTE, 4), "request/version"],
     ["a byte appended", withByte(req, 0), "decode/trailing-bytes"],
     ["signature cut to 63 bytes", req.subarray(0, req.length - 1), "decode/truncated"],
   ];

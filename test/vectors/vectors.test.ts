@@ -19,7 +19,7 @@ import {
 } from "../../node/ledger/header.js";
 import { decodeValidators } from "../../node/ledger/validators-codec.js";
 import { chainId, encodeGenesis, genesisFromJson } from "../../node/ledger/genesis.js";
-import { decodeAnyRequest } from "../../node/ledger/request.js";
+import { decodeAnyRequest } from "../../node/ledger/any-request.js";
 import { buildVectors, vectorText, VECTORS_DIR } from "./build.js";
 import { judgeGenesis } from "./genesis.js";
 import { judgeCertificate, judgeStatement } from "./signed.js";
