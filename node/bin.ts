@@ -36,6 +36,14 @@ client (each takes --dir DIR | --endpoints HOST:PORT,… [--chain HEX], --key FI
   arbor explorer [--listen HOST:PORT] [--web HOST:PORT,…]
                                   a web page of the chain, verifying every value in the browser
 
+membership (docs/operations.md: adding and removing nodes)
+  arbor member list               the member records (id, address, key, prefixes), verified
+  arbor member add --id N [--node-key HEX] [--address HOST:PORT] [--prefixes P,…] [--approve-key FILE]…
+                                  add a node; in a cluster directory also writes its key and config
+  arbor member remove ID [--approve-key FILE]…
+                                  remove a node; its prefixes go to others until k hold each
+  arbor member repair             give evicted nodes' prefixes to others until k hold each
+
 trust (a light client: the genesis plus the headers that changed the validator set)
   arbor headers [KEY | --key-read KEY] [--height H]
                                   verify one read from the genesis; bytes downloaded vs all headers
@@ -67,6 +75,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   headers: async () => (await import("./cli/headers.js")).headersCommand,
   audit: async () => (await import("./cli/audit.js")).auditCommand,
   complain: async () => (await import("./cli/complain.js")).complainCommand,
+  member: async () => (await import("./cli/member.js")).memberCommand,
   index: async () => (await import("./cli/index-command.js")).indexCommand,
   search: async () => (await import("./cli/search.js")).searchCommand,
   explorer: async () => (await import("./cli/explorer.js")).explorerCommand,

@@ -2,7 +2,7 @@
 // into a temporary directory the way `arbor init` does (node/cli/cluster-files.ts), runs every node
 // as a child process, and talks to them over gRPC.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
@@ -24,6 +24,8 @@ import { systemGenesisRecords } from "../../node/exec/built-ops.js";
 import { BUILT_OPS } from "../../node/cli/paths.js";
 import { freePorts, planCluster, writeClusterFiles } from "../../node/cli/cluster-files.js";
 import type { Byzantine } from "../../node/byzantine.js";
+import type { NodeConfigFile } from "../../node/config.js";
+import { writeSeedFile } from "../../node/cli/keyfile.js";
 import {
   ExecuteRequestSchema,
   GetRequestSchema,
@@ -170,6 +172,28 @@ export class Cluster {
       if (l.length > 200) l.shift();
     });
     this.procs[id] = p;
+  }
+
+  /**
+   * Writes `node<id>.json` for a node added after genesis (key, address, prefixes as its MEMBER
+   * request names them) and gives it a slot: start(id) runs it like any other.
+   */
+  addNode(id: number, key: KeyPair, address: string, prefixes: readonly string[]): void {
+    writeSeedFile(join(this.dir, `node${id}.key`), key.seed, true);
+    mkdirSync(join(this.dir, `node${id}`), { recursive: true });
+    const cfg: NodeConfigFile = {
+      id,
+      genesis: "genesis.json",
+      keyFile: `node${id}.key`,
+      dataDir: `node${id}`,
+      tickMs: 50,
+      logLevel: "info",
+      member: { address, prefixes: [...prefixes] },
+    };
+    writeFileSync(join(this.dir, `node${id}.json`), JSON.stringify(cfg, null, 2) + "\n");
+    this.procs[id] = null;
+    this.logs[id] = [];
+    this.clients[id] = new NodeClient(address);
   }
 
   startAll(): void {
