@@ -26,7 +26,7 @@ export class Audit {
 
   async auditWithin(opts: AuditOptions, dl: Deadline): Promise<AuditReport> {
     const probe = opts.key ?? ".root_rule";
-    const ids = this.s.genesis.nodes.map((n) => n.id).slice(0, opts.sample ?? this.s.genesis.nodes.length);
+    const ids = this.s.nodes.map((n) => n.id).slice(0, opts.sample ?? this.s.nodes.length);
     // Nodes already evicted are not audited again: a new complaint would be `already-evicted`.
     const evicted = new Set(await this.membership.refreshWithin(dl).catch(() => [] as number[]));
     dl.waitingFor("client/unavailable", () => `no answer to the audit's probe from ${ids.length} nodes`);
@@ -35,7 +35,7 @@ export class Audit {
       ids
         .filter((id) => !evicted.has(id))
         .map(async (id) => {
-          const node = this.s.genesis.nodes.find((n) => n.id === id)!;
+          const node = this.s.nodes.find((n) => n.id === id)!;
           try {
             const r = await this.s.node(id).get([probe], {
               hashesOnly: !opts.values,
@@ -142,13 +142,13 @@ export class Audit {
 
   async witnessedWithin(opts: { sample?: number }, dl: Deadline): Promise<AuditFinding[]> {
     dl.waitingFor("client/unavailable", () => "no node answered for the evidence its consensus witnessed");
-    const ids = this.s.genesis.nodes
+    const ids = this.s.nodes
       .map((n) => n.id)
       .filter((id) => !this.s.excluded.has(id))
-      .slice(0, opts.sample ?? this.s.genesis.nodes.length);
+      .slice(0, opts.sample ?? this.s.nodes.length);
     const ctx = {
       chain: this.s.chain,
-      members: new Map(this.s.genesis.nodes.map((n) => [n.id, n.publicKey])),
+      members: new Map(this.s.nodes.map((n) => [n.id, n.publicKey])),
       validatorsAt: () => validatorsOf(this.s.genesis),
       epochValidators: (e: number) => this.headers.history.epochKeys(e),
       verifier: clientVerifier,

@@ -176,8 +176,9 @@ export class ArborClient {
     return this.headers.lightStats();
   }
 
+  /** The members this client knows: the genesis nodes, then as member records read say (memberRecords). */
   get nodes(): readonly GenesisNode[] {
-    return this.genesis.nodes;
+    return this.s.nodes;
   }
 
   node(id: number): NodeConnection {
@@ -376,12 +377,19 @@ export class ArborClient {
   // --- membership, audit, complaints ------------------------------------------------------
 
   /**
-   * Reads the eviction records of the system domain (verified like any read) and stops asking
-   * the nodes they name. Returns the evicted node ids.
+   * Reads the member records and the eviction records of the system domain (verified like any
+   * read): added members are asked from now on, removed and evicted ones no longer. Returns the
+   * evicted node ids.
    */
   async refreshMembership(opts?: CallOptions): Promise<number[]> {
     const dl = this.s.deadline(opts, "refreshMembership");
-    return dl.run(this.membership.refreshWithin(dl));
+    return dl.run(
+      (async () => {
+        // Added and removed members first (a chain before membership changes lists the genesis).
+        await this.members.recordsWithin(dl);
+        return this.membership.refreshWithin(dl);
+      })(),
+    );
   }
 
   /** The member records (id, key, address, prefixes) at a certified height, verified. */

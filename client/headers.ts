@@ -46,8 +46,8 @@ export class Headers {
     this.chainHex = toHex(s.chain);
     if (opts.light) {
       const make = opts.headerSource ?? ((conn: NodeConnection) => nodeHeaderSource(conn));
-      const sources = new Map(genesis.nodes.map((n) => [n.id, make(s.node(n.id), n.id)]));
-      this.lightNode = genesis.nodes[0]!.id;
+      const sources = new Map(s.nodes.map((n) => [n.id, make(s.node(n.id), n.id)]));
+      this.lightNode = s.nodes[0]!.id;
       // The light client reads through whichever node is current; lightHeader() switches it.
       this.light = new LightClient(genesis, {
         transitions: (after, until) => sources.get(this.lightNode)!.transitions(after, until),
@@ -88,7 +88,7 @@ export class Headers {
 
   /** Learns the validator-set changes decided up to `height` from the first node that serves them. */
   private async learnSets(height: bigint): Promise<void> {
-    for (const id of this.s.penalties.order(this.s.genesis.nodes.map((n) => n.id))) {
+    for (const id of this.s.penalties.order(this.s.nodes.map((n) => n.id))) {
       if (this.s.excluded.has(id)) continue;
       try {
         this.history.learn(
@@ -107,7 +107,7 @@ export class Headers {
    * CERTIFICATE_WAIT_MS for the header to be certified rather than polling every node.
    */
   private async fetchCertified(height: bigint, prefer?: number): Promise<CertifiedHeader> {
-    const ids = this.s.penalties.order(this.s.genesis.nodes.map((n) => n.id));
+    const ids = this.s.penalties.order(this.s.nodes.map((n) => n.id));
     const order = prefer === undefined ? ids : [prefer, ...ids.filter((id) => id !== prefer)];
     const deadline = Date.now() + CERTIFICATE_DEADLINE_MS;
     while (Date.now() < deadline) {
@@ -163,7 +163,7 @@ export class Headers {
     const light = this.light!;
     let errors: string[] = [];
     for (let round = 0; round < 40 && !dl.expired; round++) {
-      const others = this.s.genesis.nodes.map((n) => n.id).filter((id) => id !== this.lightNode);
+      const others = this.s.nodes.map((n) => n.id).filter((id) => id !== this.lightNode);
       const order = [
         this.lightNode,
         ...others.filter((id) => !this.s.excluded.has(id)),

@@ -76,6 +76,7 @@ export class Members {
         if (v != null) records.push(decodeMember(v));
       }
     }
+    this.s.adoptMembers(records);
     return { height, records };
   }
 

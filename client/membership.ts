@@ -16,7 +16,7 @@ export class EvictionRecords {
   /** Reads the eviction records and stops asking the nodes they name; returns the evicted ids. */
   async refreshWithin(dl: Deadline): Promise<number[]> {
     const evicted: number[] = [];
-    const ids = this.s.genesis.nodes.map((n) => n.id);
+    const ids = this.s.nodes.map((n) => n.id);
     for (let i = 0; i < ids.length; i += MAX_TOUCHED_KEYS) {
       const chunk = ids.slice(i, i + MAX_TOUCHED_KEYS);
       const values = (await this.reads.readWithin(chunk.map(evictedKey), false, dl)).values;

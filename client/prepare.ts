@@ -65,7 +65,7 @@ export class Prepare {
     let h = this.s.seenHeight > this.s.readHeight ? this.s.seenHeight : this.s.readHeight;
     if (h > 0n) return h;
     const replies = await Promise.all(
-      this.s.genesis.nodes.map((n) =>
+      this.s.nodes.map((n) =>
         this.reads.nodeStatus(n.id).then(
           (s) => s.height,
           () => 0n,

@@ -392,7 +392,7 @@ export class Reads {
     hashKeys: readonly string[] = [],
     certify = true,
   ): Promise<Answer> {
-    const node = this.s.genesis.nodes.find((n) => n.id === id)!;
+    const node = this.s.nodes.find((n) => n.id === id)!;
     const st = this.s.statements.check(node, r.statement, r.signature);
     const floor = minHeight > this.s.seenHeight ? minHeight : this.s.seenHeight;
     if (st.height < floor)
@@ -437,7 +437,7 @@ export class Reads {
    * signed (kept, like every signed statement, as potential evidence).
    */
   async nodeStatus(id: number, timeoutMs = 3000): Promise<StatusReply> {
-    const node = this.s.genesis.nodes.find((n) => n.id === id);
+    const node = this.s.nodes.find((n) => n.id === id);
     if (!node) throw new ArborError("client/unknown-node", `no node ${id} in the genesis`);
     const r = await this.s.node(id).status(timeoutMs);
     const st = this.s.statements.check(node, r.statement, r.signature);

@@ -45,6 +45,9 @@ export class Session {
   readonly timeoutMs: number;
   /** Whether evictions have been read since the last complaint (writes read them first). */
   membershipKnown = false;
+  /** The members known: the genesis nodes, then as verified member records say (adoptMembers). */
+  nodes: GenesisNode[];
+  private readonly connTimeoutMs: number | undefined;
 
   constructor(
     readonly genesis: Genesis,
@@ -58,7 +61,26 @@ export class Session {
     this.f = Math.floor((genesis.nodes.length - 1) / 3);
     this.statements = new StatementChecker(this.chain);
     this.partitions = new Map(genesis.nodes.map((n) => [n.id, new Partition(n.prefixes)]));
+    this.nodes = [...genesis.nodes];
+    this.connTimeoutMs = opts.timeoutMs;
     for (const n of genesis.nodes) this.conns.set(n.id, new NodeConnection(n.address, opts.timeoutMs));
+  }
+
+  /**
+   * Takes the member records read and verified at a certified height as the membership: added
+   * nodes get a connection, changed prefixes move the holders, and a node without a record (it
+   * was removed) is not asked again.
+   */
+  adoptMembers(records: readonly GenesisNode[]): void {
+    const ids = new Set(records.map((r) => r.id));
+    for (const r of records) {
+      this.partitions.set(r.id, new Partition(r.prefixes));
+      if (!this.conns.has(r.id)) this.conns.set(r.id, new NodeConnection(r.address, this.connTimeoutMs));
+    }
+    for (const n of this.nodes) if (!ids.has(n.id)) this.excluded.add(n.id);
+    const known = new Map(this.nodes.map((n) => [n.id, n]));
+    for (const r of records) known.set(r.id, r);
+    this.nodes = [...known.values()].sort((a, b) => a.id - b.id);
   }
 
   node(id: number): NodeConnection {
@@ -67,20 +89,20 @@ export class Session {
 
   /** The genesis entry of node `id`. */
   member(id: number): GenesisNode | undefined {
-    return this.genesis.nodes.find((n) => n.id === id);
+    return this.nodes.find((n) => n.id === id);
   }
 
   /** Nodes that store the key in full (nodes caught lying are left out). */
   holders(key: string): number[] {
     const p = keyPath(key);
-    return this.genesis.nodes
+    return this.nodes
       .filter((n) => !this.excluded.has(n.id) && this.partitions.get(n.id)!.holdsKey(p))
       .map((n) => n.id);
   }
 
   /** Nodes not caught lying, starting at a different one for each request (load spreading). */
   liveOrder(): number[] {
-    const ids = this.genesis.nodes.map((n) => n.id).filter((id) => !this.excluded.has(id));
+    const ids = this.nodes.map((n) => n.id).filter((id) => !this.excluded.has(id));
     if (ids.length === 0) return ids;
     const start = Number(this.nonce % BigInt(ids.length));
     return [...ids.slice(start), ...ids.slice(0, start)];

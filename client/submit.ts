@@ -122,7 +122,7 @@ export class Submit {
   private receiptWithin(id: Uint8Array, dl: Deadline, first: readonly number[]): Promise<TrustedReceipt> {
     const need = this.s.f + 1;
     const live = this.s.penalties.order(
-      this.s.genesis.nodes.filter((n) => !this.s.excluded.has(n.id)).map((n) => n.id),
+      this.s.nodes.filter((n) => !this.s.excluded.has(n.id)).map((n) => n.id),
     );
     const order = [...new Set([...first.filter((x) => live.includes(x)), ...live])];
     let signed = this.s.earlyReceipts;
@@ -178,7 +178,7 @@ export class Submit {
         next = Math.max(next, need);
       };
       const countSigned = (nodeId: number, bytes: Uint8Array, signature: Uint8Array): boolean => {
-        const n = this.s.genesis.nodes.find((x) => x.id === nodeId)!;
+        const n = this.s.nodes.find((x) => x.id === nodeId)!;
         if (!verify(n.publicKey, receiptSigningMessage(bytes), signature)) {
           bad(nodeId, `node ${nodeId} sent a receipt signature that does not verify`);
           return false;

@@ -65,6 +65,8 @@ export async function statusCommand(argv: string[]): Promise<number> {
   if (a.positional.length > 0) throw new UsageError(`status takes no arguments (got "${a.positional[0]}")`);
   const out = new Output(a.bools.has("json"));
   return withClient(a, async (c) => {
+    // The membership as the chain records it (added nodes are polled too), when it can be read.
+    const members = await membership(c);
     // Nodes a block apart are not a disagreement: poll again briefly before saying so.
     let st = await pollStatus(c);
     for (let i = 0; i < 4 && !agreeing(st) && st.some((s) => s.reachable); i++) {
@@ -77,6 +79,7 @@ export async function statusCommand(argv: string[]): Promise<number> {
       chain: c.chain,
       agree,
       nodes: st.map((s) => ({ ...s, root: s.root ? toHex(s.root) : undefined })),
+      ...(members ? { membership: members } : {}),
     });
     const f = c.f;
     out.line(
@@ -101,6 +104,50 @@ export async function statusCommand(argv: string[]): Promise<number> {
         ? `${up.length}/${st.length} reachable; they agree: height ${up[0]!.height}, root ${shortHex(up[0]!.root!)}`
         : `${up.length}/${st.length} reachable; they DISAGREE (different heights or roots)`,
     );
+    if (members) {
+      const short = members.partitions.filter((p) => !p.replicated);
+      out.line(
+        `membership at height ${members.height}: members ${members.members.join(", ")}` +
+          (members.evicted.length > 0 ? `; evicted ${members.evicted.join(", ")}` : ""),
+      );
+      out.line(
+        short.length === 0
+          ? `partitions: ${members.partitions.length} prefixes, each held by at least k = ${c.genesis.replication} members`
+          : `partitions: ${short.length} of ${members.partitions.length} prefixes held by fewer than k = ${c.genesis.replication}: ` +
+              short.map((p) => `${p.prefix || '""'} (${p.holders.join(",") || "none"})`).join(", ") +
+              " — run `arbor member repair`",
+      );
+    }
     return 0;
   });
+}
+
+export interface MembershipView {
+  readonly height: bigint;
+  readonly members: number[];
+  readonly evicted: number[];
+  /** every prefix some member record names, with its holders (evicted ones left out) */
+  readonly partitions: Array<{ prefix: string; holders: number[]; replicated: boolean }>;
+}
+
+/** The verified member records and which of them hold each prefix; undefined if unreadable. */
+async function membership(c: ArborClient): Promise<MembershipView | undefined> {
+  try {
+    const evicted = await c.refreshMembership();
+    const { height, records } = await c.memberRecords();
+    const live = records.filter((r) => !evicted.includes(r.id));
+    const prefixes = [...new Set(records.flatMap((r) => r.prefixes))].sort();
+    const want = Math.min(c.genesis.replication, live.length);
+    return {
+      height,
+      members: live.map((r) => r.id),
+      evicted: records.filter((r) => evicted.includes(r.id)).map((r) => r.id),
+      partitions: prefixes.map((prefix) => {
+        const holders = live.filter((r) => r.prefixes.some((q) => prefix.startsWith(q))).map((r) => r.id);
+        return { prefix, holders, replicated: holders.length >= want };
+      }),
+    };
+  } catch {
+    return undefined;
+  }
 }
