@@ -15,7 +15,12 @@ import { CHANNEL_OPTIONS, raiseServerHttp2Limits, serviceDefinition } from "../p
 import { CHANNEL_CONSENSUS, CHANNEL_LEDGER, PeerNet } from "./net/peer-net.js";
 import { bytesEqual, toHex } from "./common/bytes.js";
 import { ArborError } from "./common/errors.js";
-import { CERT_PENDING_HEIGHTS, NODE_SHUTDOWN_GRACE_MS, TOB_FILL_REQUESTS } from "./common/limits.js";
+import {
+  CERT_PENDING_HEIGHTS,
+  NODE_SHUTDOWN_GRACE_MS,
+  TOB_FILL_REQUESTS,
+  TOB_MAX_SYNC_BLOCKS,
+} from "./common/limits.js";
 import { installNodeSha256 } from "./platform.js";
 import { LevelStore } from "./store/level-store.js";
 import { Partition } from "./store/core/partition.js";
@@ -344,6 +349,7 @@ export class ArborNode {
         verifier,
         genesisValidators: [...g.nodes].sort((a, b) => a.id - b.id).map((n) => n.publicKey),
         fillRequests: TOB_FILL_REQUESTS,
+        ...retainedBlocksFromEnv(),
       },
       tickMs: this.opts.tickMs ?? 50,
       appliedHeight: Number(this.store.height),
@@ -461,4 +467,20 @@ export class ArborNode {
     await this.meta?.close();
     this.opts.log.info("node stopped", { id: this.me.id });
   }
+}
+
+/**
+ * A test knob: ARBOR_TOB_RETAINED_BLOCKS lowers the delivered blocks the consensus keeps in memory
+ * (docs/consensus.md), so a test reaches catch-up from storage without committing a thousand blocks.
+ */
+function retainedBlocksFromEnv(): { retainedBlocks?: number } {
+  const v = process.env["ARBOR_TOB_RETAINED_BLOCKS"];
+  if (v === undefined || v === "") return {};
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < TOB_MAX_SYNC_BLOCKS)
+    throw new ArborError(
+      "node/bad-env",
+      `ARBOR_TOB_RETAINED_BLOCKS must be an integer ≥ ${TOB_MAX_SYNC_BLOCKS}`,
+    );
+  return { retainedBlocks: n };
 }

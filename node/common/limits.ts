@@ -147,6 +147,10 @@ export const TOB_RETAINED_BLOCKS = 1024;
 export const TOB_DEDUP_WINDOW = 256;
 /** Most blocks in one catch-up response. */
 export const TOB_MAX_SYNC_BLOCKS = 64;
+/** Catch-up answers read from storage at once (node/tob/disk-catch-up.ts). */
+export const DISK_CATCH_UP_IN_FLIGHT = 2;
+/** At most one catch-up answer from storage per peer per this many milliseconds. */
+export const DISK_CATCH_UP_PEER_INTERVAL_MS = 100;
 /** Most future rounds ahead of the current one for which votes are buffered. */
 export const TOB_MAX_VOTE_ROUNDS_AHEAD = 64;
 /**

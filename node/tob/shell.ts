@@ -8,6 +8,7 @@ import { Level } from "level";
 import { toHex } from "../common/bytes.js";
 import { Writer } from "../common/codec.js";
 import { TOB_FILL_WAIT_MS, TOB_MAX_INPUTS_PER_STEP, TOB_MAX_QUEUED_MESSAGE_BYTES } from "../common/limits.js";
+import { DiskCatchUp } from "./disk-catch-up.js";
 import {
   RESTORE_LEDGER_BLOCKS,
   TobCore,
@@ -93,11 +94,20 @@ export class TobShell {
   /** Ids (hex) of delivered blocks the tree floor has not passed yet: their bytes stay. */
   private readonly deliveredIds = new Map<number, string>();
 
+  /** Answers catch-up below the core's memory from storage. */
+  private readonly disk: DiskCatchUp;
+
   private constructor(
     private readonly db: Level<Uint8Array, Uint8Array>,
     private readonly core: TobCore,
     private readonly opts: TobShellOptions,
-  ) {}
+  ) {
+    this.disk = new DiskCatchUp(
+      core,
+      (h) => this.block(h),
+      (to, bytes) => opts.send(to, bytes),
+    );
+  }
 
   static async open(opts: TobShellOptions): Promise<TobShell> {
     const db = new Level<Uint8Array, Uint8Array>(opts.dir, { keyEncoding: "view", valueEncoding: "view" });
@@ -175,6 +185,7 @@ export class TobShell {
       this.droppedMessages++;
       return;
     }
+    if (this.disk.take(from, bytes)) return;
     this.messageBytes += bytes.length;
     this.push({ type: "message", from, bytes });
   }

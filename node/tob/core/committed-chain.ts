@@ -41,8 +41,16 @@ export class CommittedChain {
   private readonly seen = new Map<string, number>();
   private readonly seenAt = new Map<number, readonly string[]>();
 
-  /** `tail`: the last persisted ledger blocks, ascending (empty for a fresh chain at `base`). */
-  constructor(base: { id: Uint8Array; height: number }, tail: readonly Block[], appliedHeight: number) {
+  /**
+   * `tail`: the last persisted ledger blocks, ascending (empty for a fresh chain at `base`);
+   * `retain`: delivered blocks kept in memory (TOB_RETAINED_BLOCKS unless a test asks for fewer).
+   */
+  constructor(
+    base: { id: Uint8Array; height: number },
+    tail: readonly Block[],
+    appliedHeight: number,
+    private readonly retain: number = TOB_RETAINED_BLOCKS,
+  ) {
     this.deliveredHeight = base.height;
     this.deliveredId = base.id;
     for (const b of tail) {
@@ -114,6 +122,11 @@ export class CommittedChain {
     if (height > this.appliedHeight) this.appliedHeight = Math.min(height, this.emittedHeight);
   }
 
+  /** The lowest delivered height still in memory (older ones are only in the shell's storage). */
+  get retainedFrom(): number {
+    return Math.max(1, this.deliveredHeight - this.retained.size + 1);
+  }
+
   blockAt(height: number): Block | undefined {
     if (height <= this.deliveredHeight) return this.retained.get(height)?.block;
     return this.undelivered[height - this.deliveredHeight - 1];
@@ -146,7 +159,7 @@ export class CommittedChain {
     }
     const delivery: Delivery = { height: h, epoch: b.epoch, round: b.round, blockId: b.id, requests };
     this.retained.set(h, { block: b, delivery });
-    this.retained.delete(h - TOB_RETAINED_BLOCKS);
+    this.retained.delete(h - this.retain);
     this.deliveredHeight = h;
     this.deliveredId = b.id;
     return delivery;

@@ -22,6 +22,7 @@ import {
   TOB_MAX_REJECTS_PER_STEP,
   TOB_MAX_SCHEDULED_EPOCHS,
   TOB_MAX_SYNC_BLOCKS,
+  TOB_RETAINED_BLOCKS,
   TOB_MAX_VOTE_ROUNDS_AHEAD,
   TOB_RETAINED_EPOCH_TAILS,
 } from "../../common/limits.js";
@@ -83,6 +84,11 @@ export interface CoreConfig {
    * propose at once.
    */
   readonly fillRequests?: number;
+  /**
+   * Delivered blocks kept in memory to answer catch-up (default TOB_RETAINED_BLOCKS, at least
+   * TOB_MAX_SYNC_BLOCKS); older ones are answered from the shell's storage. Tests lower it.
+   */
+  readonly retainedBlocks?: number;
 }
 
 /** What a restarted node hands back to the core: exactly what it persisted, plus the app's progress. */
@@ -235,7 +241,7 @@ export class TobCore {
       const base = first
         ? { id: first.parentId, height: first.height - 1 }
         : { id: es.genesisId, height: es.genesisHeight };
-      this.ledger = new CommittedChain(base, restored.ledger, restored.appliedHeight);
+      this.ledger = new CommittedChain(base, restored.ledger, restored.appliedHeight, this.retainedBlocks);
       let root: Root = { id: es.genesisId, height: es.genesisHeight, round: 0 };
       if (last && last.height > es.genesisHeight) {
         invariant(last.epoch === es.epoch, "ledger top belongs to the current epoch");
@@ -270,7 +276,7 @@ export class TobCore {
       );
     } else {
       const genesisId = genesisIdOf(cfg.networkId, cfg.genesisValidators);
-      this.ledger = new CommittedChain({ id: genesisId, height: 0 }, [], 0);
+      this.ledger = new CommittedChain({ id: genesisId, height: 0 }, [], 0, this.retainedBlocks);
       const es: EpochState = {
         epoch: 0,
         validators: cfg.genesisValidators.map((k) => k.slice()),
@@ -361,6 +367,30 @@ export class TobCore {
   /** The validators of the current epoch, in order. */
   validators(): readonly Uint8Array[] {
     return this.es.validators;
+  }
+
+  /**
+   * What the shell needs to answer catch-up from its storage for heights below `retainedFrom`:
+   * the current epoch, the kept tails of earlier epochs, and whether a peer is known.
+   */
+  catchUpView(): {
+    readonly retainedFrom: number;
+    readonly epoch: number;
+    tail(epoch: number): EpochTail | undefined;
+    knows(peer: PeerId): boolean;
+  } {
+    return {
+      retainedFrom: this.ledger.retainedFrom,
+      epoch: this.es.epoch,
+      tail: (e) => this.es.tails.find((t) => t.epoch === e),
+      knows: (p) => this.isKnownPeer(p),
+    };
+  }
+
+  private get retainedBlocks(): number {
+    const n = this.cfg.retainedBlocks ?? TOB_RETAINED_BLOCKS;
+    expects(Number.isInteger(n) && n >= TOB_MAX_SYNC_BLOCKS, "retained blocks cover one catch-up answer");
+    return n;
   }
 
   // ---- step plumbing -------------------------------------------------------------------------

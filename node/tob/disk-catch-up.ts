@@ -1,0 +1,90 @@
+// Catch-up below what the consensus core keeps in memory: the core answers a peer's sync request
+// from its last TOB_RETAINED_BLOCKS delivered blocks; a peer further behind (down for a while, or
+// starting from an empty disk) is answered here from the shell's storage, which holds every
+// delivered block. The answer has the core's shape (sync.ts): a run of consecutive blocks of the
+// asked epoch and the certificate of the last, checked by the asker like any other; `more` tells
+// it to ask on from the next height. Disk reads are bounded per peer and in total.
+
+import {
+  DISK_CATCH_UP_IN_FLIGHT,
+  DISK_CATCH_UP_PEER_INTERVAL_MS,
+  TOB_MAX_SYNC_BLOCKS,
+} from "../common/limits.js";
+import {
+  decodeBlock,
+  decodeMessage,
+  encodeMessage,
+  type Block,
+  type QC,
+  type TobCore,
+} from "./core/index.js";
+import { answerFrom } from "./core/sync.js";
+
+/** The wire kind tag of a sync request (wire.ts), the message's second byte. */
+const SYNC_REQUEST_TAG = 5;
+
+export class DiskCatchUp {
+  private inFlight = 0;
+  private readonly lastAnswer = new Map<string, number>();
+
+  constructor(
+    private readonly core: TobCore,
+    private readonly readBlock: (height: number) => Promise<Uint8Array | undefined>,
+    private readonly send: (to: readonly string[], bytes: Uint8Array) => void,
+  ) {}
+
+  /**
+   * Takes a peer's message if it is a sync request for heights the core no longer holds (answered
+   * from storage, or dropped past the bounds); false: the core handles it.
+   */
+  take(from: string, bytes: Uint8Array): boolean {
+    if (bytes[1] !== SYNC_REQUEST_TAG) return false;
+    let epoch: number;
+    let fromHeight: number;
+    try {
+      const m = decodeMessage(bytes);
+      if (m.kind !== "syncRequest") return false;
+      ({ epoch, fromHeight } = m);
+    } catch {
+      return false; // the core refuses it with its reason
+    }
+    const view = this.core.catchUpView();
+    if (fromHeight < 1 || fromHeight >= view.retainedFrom || epoch > view.epoch) return false;
+    if (!view.knows(from)) return true;
+    const now = Date.now();
+    if (
+      this.inFlight >= DISK_CATCH_UP_IN_FLIGHT ||
+      now - (this.lastAnswer.get(from) ?? 0) < DISK_CATCH_UP_PEER_INTERVAL_MS
+    )
+      return true; // the asker retries on its own schedule
+    this.lastAnswer.set(from, now);
+    this.inFlight++;
+    void this.answer(from, epoch, fromHeight)
+      .catch(() => undefined)
+      .finally(() => this.inFlight--);
+    return true;
+  }
+
+  private async answer(to: string, epoch: number, fromHeight: number): Promise<void> {
+    const chain: Block[] = [];
+    for (let h = fromHeight; chain.length <= TOB_MAX_SYNC_BLOCKS; h++) {
+      const bytes = await this.readBlock(h);
+      if (!bytes) break;
+      const b = decodeBlock(bytes);
+      if (b.epoch !== epoch) break;
+      chain.push(b);
+    }
+    if (chain.length === 0) return;
+    // The end of an earlier epoch is certified by its kept tail (as the core answers it).
+    const tail = this.core.catchUpView().tail(epoch);
+    let tipQC: QC | null = null;
+    if (tail && chain[chain.length - 1]!.height === tail.lastHeight) {
+      for (const b of tail.blocks) if (b.height > tail.lastHeight) chain.push(b);
+      tipQC = tail.qc;
+    }
+    const a = answerFrom(chain, tipQC);
+    if (a.blocks.length === 0 || !a.qc) return;
+    // Always `more`: the asker goes on from the next height, here or at the core.
+    this.send([to], encodeMessage({ kind: "syncResponse", epoch, blocks: a.blocks, qc: a.qc, more: true }));
+  }
+}
