@@ -3,7 +3,8 @@
 // lie, COMPLAIN evicts the node (a repeated complaint changes nothing). One double-votes: the next
 // leader's consensus witnesses it, an audit fetches and checks the evidence, COMPLAIN evicts it.
 // Either way the cluster then goes on with n-1 nodes past the reconfiguration height, all honest
-// nodes agree, and the evicted node is refused: it falls behind and clients stop asking it.
+// nodes agree, and the evicted node is refused: it falls behind and clients stop asking it. A
+// repair then deals the liar's prefixes to the others until two hold each.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Cluster } from "./cluster.js";
@@ -128,6 +129,24 @@ test(
         assert.ok((await client.get([evictedKey(LIAR)])).get(evictedKey(LIAR)));
         fresh.close();
         await goesOnWithout(c, client, LIAR, "trust");
+        // The liar's prefixes get back to k = 2 holders through a repair, which anyone may file.
+        const repaired = await client.changeMembership({ kind: "repair" });
+        assert.equal(repaired.receipt.status, "accepted");
+        const { records } = await client.memberRecords();
+        assert.deepEqual(
+          records.map((r) => r.id),
+          [0, 1, 2],
+        );
+        for (let i = 0; i < 64; i++) {
+          const cell = i.toString(2).padStart(6, "0");
+          assert.ok(records.filter((r) => r.prefixes.some((p) => cell.startsWith(p))).length >= 2, cell);
+        }
+        await assert.rejects(
+          client.changeMembership({ kind: "repair" }),
+          (e: unknown) => (e as { code?: string }).code === "nothing-to-repair",
+        );
+        const after = await client.get(keys);
+        for (const k of keys) assert.ok(after.get(k), `${k} still read after the repair`);
       },
     );
   },
