@@ -3,7 +3,9 @@
 // starting from an empty disk) is answered here from the shell's storage, which holds every
 // delivered block. The answer has the core's shape (sync.ts): a run of consecutive blocks of the
 // asked epoch and the certificate of the last, checked by the asker like any other; `more` tells
-// it to ask on from the next height. Disk reads are bounded per peer and in total.
+// it to ask on from the next height. The end of an epoch older than the core's kept tails is
+// certified by that epoch's tail, which the shell stores for every epoch. Disk reads are bounded
+// per peer and in total.
 
 import {
   DISK_CATCH_UP_IN_FLIGHT,
@@ -15,6 +17,7 @@ import {
   decodeMessage,
   encodeMessage,
   type Block,
+  type EpochTail,
   type QC,
   type TobCore,
 } from "./core/index.js";
@@ -30,6 +33,8 @@ export class DiskCatchUp {
   constructor(
     private readonly core: TobCore,
     private readonly readBlock: (height: number) => Promise<Uint8Array | undefined>,
+    /** an earlier epoch's tail from storage (the core keeps the last few only) */
+    private readonly readTail: (epoch: number) => Promise<EpochTail | undefined>,
     private readonly send: (to: readonly string[], bytes: Uint8Array) => void,
   ) {}
 
@@ -49,7 +54,10 @@ export class DiskCatchUp {
       return false; // the core refuses it with its reason
     }
     const view = this.core.catchUpView();
-    if (fromHeight < 1 || fromHeight >= view.retainedFrom || epoch > view.epoch) return false;
+    // The core answers from memory: its retained blocks, and the tails of the last few epochs.
+    const inMemory =
+      fromHeight >= view.retainedFrom && (epoch === view.epoch || view.tail(epoch) !== undefined);
+    if (fromHeight < 1 || epoch > view.epoch || inMemory) return false;
     if (!view.knows(from)) return true;
     const now = Date.now();
     if (
@@ -75,8 +83,11 @@ export class DiskCatchUp {
       chain.push(b);
     }
     if (chain.length === 0) return;
-    // The end of an earlier epoch is certified by its kept tail (as the core answers it).
-    const tail = this.core.catchUpView().tail(epoch);
+    // The end of an earlier epoch is certified by its tail (as the core answers it).
+    const tail =
+      epoch < this.core.catchUpView().epoch
+        ? (this.core.catchUpView().tail(epoch) ?? (await this.readTail(epoch)))
+        : undefined;
     let tipQC: QC | null = null;
     if (tail && chain[chain.length - 1]!.height === tail.lastHeight) {
       for (const b of tail.blocks) if (b.height > tail.lastHeight) chain.push(b);

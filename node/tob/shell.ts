@@ -14,6 +14,8 @@ import {
   TobCore,
   encodeBlock,
   encodeEpochState,
+  encodeEpochTail,
+  decodeEpochTail,
   encodeSafety,
   restoredFrom,
   type CoreConfig,
@@ -33,11 +35,16 @@ const EPOCH_KEY = new Uint8Array([0x65]); // 'e'
 const P_ID = 0x42; // 'B' + id → encoded block
 const P_BLOCK = 0x62; // 'b' + height → id of the delivered block at that height
 const P_TREE = 0x74; // 't' + height + id → empty: an uncommitted block we stored
+const P_TAIL = 0x54; // 'T' + epoch → the epoch's tail (every epoch's, for catch-up from storage)
 const EMPTY = new Uint8Array(0);
 const ID_BYTES = 32;
 
 function blockKey(height: number): Uint8Array {
   return new Writer(9).u8(P_BLOCK).u64(BigInt(height)).finish();
+}
+
+function tailKey(epoch: number): Uint8Array {
+  return new Writer(9).u8(P_TAIL).u64(BigInt(epoch)).finish();
 }
 
 function treeKey(height: number, id: Uint8Array): Uint8Array {
@@ -105,6 +112,10 @@ export class TobShell {
     this.disk = new DiskCatchUp(
       core,
       (h) => this.block(h),
+      async (e) => {
+        const v = await this.db.get(tailKey(e));
+        return v === undefined ? undefined : decodeEpochTail(v);
+      },
       (to, bytes) => opts.send(to, bytes),
     );
   }
@@ -278,7 +289,11 @@ export class TobShell {
   private async persist(p: PersistBatch): Promise<void> {
     const batch = this.db.batch();
     if (p.safety) batch.put(SAFETY_KEY, encodeSafety(p.safety));
-    if (p.epoch) batch.put(EPOCH_KEY, encodeEpochState(p.epoch));
+    if (p.epoch) {
+      batch.put(EPOCH_KEY, encodeEpochState(p.epoch));
+      // The state keeps the last few tails; storage keeps them all (rewriting one is harmless).
+      for (const t of p.epoch.tails) batch.put(tailKey(t.epoch), encodeEpochTail(t));
+    }
     for (const b of p.tree) {
       const k = toHex(b.id);
       if (this.tree.get(k)?.underId) continue;

@@ -1,13 +1,17 @@
 // Catch-up from storage: a node that was down while more blocks committed than its peers keep in
 // memory (ARBOR_TOB_RETAINED_BLOCKS lowers that to 64 here), and one restarted with an empty data
 // directory, both get the missing blocks from their peers' storage, apply them and agree with the
-// others — the same height and root — with every accepted write readable.
+// others — the same height and root — with every accepted write readable. A wiped node also
+// replays a chain through more validator-set changes than the consensus keeps epoch tails for in
+// memory (the shell stores every epoch's tail).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { Cluster } from "./cluster.js";
-import { ArborClient } from "../../client/index.js";
+import { ArborClient, keyFromSeed } from "../../client/index.js";
+import { generateKeyPair } from "../../node/keys.js";
+import { TOB_DELIVER_WINDOW, TOB_RETAINED_EPOCH_TAILS } from "../../node/common/limits.js";
 import { bytesEqual } from "../../node/common/bytes.js";
 
 const ENV = { ARBOR_TOB_RETAINED_BLOCKS: "64" };
@@ -50,6 +54,58 @@ test(
       const got = await client.get([`far/k0`, `far/k${n - 1}`]);
       assert.equal(got.get("far/k0")![0], 0);
       assert.equal(got.get(`far/k${n - 1}`)![0], (n - 1) & 0xff);
+    } catch (e) {
+      c.printLogs();
+      throw e;
+    } finally {
+      client.close();
+      await c.stop();
+    }
+  },
+);
+
+test(
+  "a wiped node replays a chain through more epochs than the core keeps tails for",
+  { timeout: 300_000 },
+  async () => {
+    // Short ticks: rounds led by the added nodes, which never run, time out sooner.
+    const c = await Cluster.create({ n: 4, k: 2, tickMs: 20 });
+    c.startAll();
+    const client = await ArborClient.connect({ genesis: c.genesis });
+    let n = 0;
+    const write = async (count: number) => {
+      for (let i = 0; i < count; i++, n++)
+        await client.writeRecords("ep", [[`ep/k${n}`, new Uint8Array([n & 0xff])]]);
+    };
+    try {
+      await c.ready();
+      await client.createDomain("ep");
+      const approvers = c.keys.map((k) => keyFromSeed(k.seed));
+      // Each change starts a new epoch TOB_DELIVER_WINDOW + 1 blocks after it; the added nodes never
+      // run (four of five validators are a quorum), and each leaves again.
+      const changes = TOB_RETAINED_EPOCH_TAILS + 2;
+      for (let i = 0; i < changes; i++) {
+        const id = 10 + (i >> 1);
+        const key = generateKeyPair();
+        await client.changeMembership(
+          i % 2 === 0
+            ? { kind: "add", node: { id, publicKey: key.publicKey, address: `127.0.0.1:1`, prefixes: ["0"] } }
+            : { kind: "remove", id },
+          { approvers },
+        );
+        await write(TOB_DELIVER_WINDOW + 3);
+      }
+      const epoch = (await c.clients[0]!.status()).consensusEpoch;
+      assert.ok(epoch >= BigInt(changes), `epoch ${epoch} after ${changes} changes`);
+      await c.kill(2);
+      rmSync(join(c.dir, "node2"), { recursive: true, force: true });
+      await write(5);
+      c.start(2);
+      await agree(c, "the wiped node replayed every epoch");
+      assert.equal(
+        (await c.clients[2]!.status()).consensusEpoch,
+        (await c.clients[0]!.status()).consensusEpoch,
+      );
     } catch (e) {
       c.printLogs();
       throw e;

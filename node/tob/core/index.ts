@@ -5,7 +5,14 @@ export type { CoreConfig, Input, Restored, Status, Timing } from "./core.js";
 export type { Step, Effects, PersistBatch, Send, Equivocation, Rejected } from "./output.js";
 export type { Delivery } from "./committed-chain.js";
 export type { SafetyState, EpochState, EpochTail, Schedule } from "./state.js";
-export { encodeSafety, decodeSafety, encodeEpochState, decodeEpochState } from "./state.js";
+export {
+  encodeSafety,
+  decodeSafety,
+  encodeEpochState,
+  decodeEpochState,
+  encodeEpochTail,
+  decodeEpochTail,
+} from "./state.js";
 export { RESTORE_LEDGER_BLOCKS, restoredFrom } from "./restore.js";
 export type { StoredRecords } from "./restore.js";
 export type { Block, QC, TC, Vote, Timeout, Message } from "./types.js";

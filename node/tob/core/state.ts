@@ -103,12 +103,38 @@ export function encodeEpochState(e: EpochState): Uint8Array {
     writeKeys(w, s.validators);
   }
   w.varint(e.tails.length);
-  for (const t of e.tails) {
-    w.varint64(BigInt(t.epoch)).varint64(BigInt(t.lastHeight)).varint(t.blocks.length);
-    for (const b of t.blocks) writeBlock(w, b);
-    writeQC(w, t.qc);
-  }
+  for (const t of e.tails) writeTail(w, t);
   return w.finish();
+}
+
+function writeTail(w: Writer, t: EpochTail): void {
+  w.varint64(BigInt(t.epoch)).varint64(BigInt(t.lastHeight)).varint(t.blocks.length);
+  for (const b of t.blocks) writeBlock(w, b);
+  writeQC(w, t.qc);
+}
+
+function readTail(r: Reader, buf: Uint8Array): EpochTail {
+  const epoch = r.varint(TOB_MAX_ROUND, "tail epoch");
+  const lastHeight = r.varint(TOB_MAX_ROUND, "tail height");
+  const nb = r.varint(TOB_MAX_TREE_BLOCKS + TOB_MAX_UNDELIVERED + 1, "tail blocks");
+  const blocks: Block[] = [];
+  for (let j = 0; j < nb; j++) blocks.push(readBlock(r, buf));
+  return { epoch, lastHeight, blocks, qc: readQC(r) };
+}
+
+/** One epoch's tail alone: the shell keeps every epoch's, to answer catch-up from any epoch. */
+export function encodeEpochTail(t: EpochTail): Uint8Array {
+  const w = new Writer(1024).u8(1);
+  writeTail(w, t);
+  return w.finish();
+}
+
+export function decodeEpochTail(buf: Uint8Array): EpochTail {
+  const r = new Reader(buf);
+  if (r.u8() !== 1) throw new RangeError("unknown epoch tail version");
+  const t = readTail(r, buf);
+  r.end("epoch tail");
+  return t;
 }
 
 export function decodeEpochState(buf: Uint8Array): EpochState {
@@ -124,14 +150,7 @@ export function decodeEpochState(buf: Uint8Array): EpochState {
     schedules.push({ fromHeight: r.varint(TOB_MAX_ROUND, "height"), validators: readKeys(r) });
   const tails: EpochTail[] = [];
   const nt = r.varint(TOB_RETAINED_EPOCH_TAILS, "tail count");
-  for (let i = 0; i < nt; i++) {
-    const tEpoch = r.varint(TOB_MAX_ROUND, "tail epoch");
-    const lastHeight = r.varint(TOB_MAX_ROUND, "tail height");
-    const nb = r.varint(TOB_MAX_TREE_BLOCKS + TOB_MAX_UNDELIVERED + 1, "tail blocks");
-    const blocks: Block[] = [];
-    for (let j = 0; j < nb; j++) blocks.push(readBlock(r, buf));
-    tails.push({ epoch: tEpoch, lastHeight, blocks, qc: readQC(r) });
-  }
+  for (let i = 0; i < nt; i++) tails.push(readTail(r, buf));
   r.end("epoch state");
   return { epoch, validators, genesisId, genesisHeight, schedules, tails };
 }
