@@ -38,7 +38,6 @@ export const FORMAT_FILE = "FORMAT";
 export const DATA_DATABASES = { store: "store", meta: "node", consensus: "consensus" } as const;
 
 const TEMP_SUFFIX = ".tmp";
-const CHAIN_BYTES = 32;
 
 export type DataFormatCode = "store/unknown-format" | "store/format-mismatch" | "store/wrong-chain";
 
@@ -61,12 +60,15 @@ export function encodeMarker(m: FormatMarker): string {
 }
 
 /**
- * The marker in `text`. The format is read first, so that a marker of another format whose other
- * fields differ is reported as a format mismatch by the caller, not as unreadable.
+ * The marker of the data directory `dir`, from its text. The format is read first: a marker of
+ * another format (whose other fields may differ) is refused as a format mismatch, not as unreadable.
  */
-export function decodeMarker(text: string, where: string): FormatMarker {
+export function decodeMarker(text: string, dir: string): FormatMarker {
   const unreadable = (why: string) =>
-    new DataFormatError("store/unknown-format", `the format marker ${where} is unreadable (${why})`);
+    new DataFormatError(
+      "store/unknown-format",
+      `the format marker (${FORMAT_FILE}) of the data directory ${dir} is unreadable (${why})`,
+    );
   let v: unknown;
   try {
     v = JSON.parse(text);
@@ -77,16 +79,16 @@ export function decodeMarker(text: string, where: string): FormatMarker {
   const { format, chain } = v as { format?: unknown; chain?: unknown };
   if (typeof format !== "number" || !Number.isSafeInteger(format) || format < 0)
     throw unreadable("no format number");
-  if (format !== DATA_FORMAT_VERSION) return { format, chain: new Uint8Array(0) };
+  if (format !== DATA_FORMAT_VERSION) throw formatMismatch(dir, format);
   if (typeof chain !== "string" || !/^[0-9a-f]{64}$/.test(chain)) throw unreadable("no chain id");
   return { format, chain: fromHex(chain) };
 }
 
-/** The marker of `dir`, or undefined when it has none. */
+/** The marker of `dir`, or undefined when it has none; refuses one it cannot honour the format of. */
 export function readMarker(dir: string): FormatMarker | undefined {
   const file = join(dir, FORMAT_FILE);
   if (!existsSync(file)) return undefined;
-  return decodeMarker(readFileSync(file, "utf8"), file);
+  return decodeMarker(readFileSync(file, "utf8"), dir);
 }
 
 /** Writes the marker atomically: a synced temporary file renamed into place, then the directory synced. */
@@ -146,8 +148,7 @@ export function openDataDir(dir: string, chain: Uint8Array): "created" | "opened
     writeMarker(dir, { format: DATA_FORMAT_VERSION, chain });
     return "created";
   }
-  if (m.format !== DATA_FORMAT_VERSION) throw formatMismatch(dir, m.format);
-  if (m.chain.length !== CHAIN_BYTES || !bytesEqual(m.chain, chain))
+  if (!bytesEqual(m.chain, chain))
     throw new DataFormatError(
       "store/wrong-chain",
       `the data directory ${dir} belongs to chain ${toHex(m.chain).slice(0, 16)}…, but the genesis ` +
