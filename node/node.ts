@@ -8,7 +8,6 @@
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import { Level } from "level";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Arbor } from "../proto/gen/arbor/v1/client_pb.js";
 import { CHANNEL_OPTIONS, raiseServerHttp2Limits, serviceDefinition } from "../proto/grpc.js";
@@ -22,6 +21,7 @@ import {
   TOB_MAX_SYNC_BLOCKS,
 } from "./common/limits.js";
 import { installNodeSha256 } from "./platform.js";
+import { DATA_DATABASES, openDataDir } from "./data-format.js";
 import { LevelStore } from "./store/level-store.js";
 import { Partition } from "./store/core/partition.js";
 import { createExecutor } from "./exec/index.js";
@@ -149,7 +149,9 @@ export class ArborNode {
 
   async start(): Promise<void> {
     installNodeSha256();
-    mkdirSync(this.opts.dataDir, { recursive: true });
+    // Before any database is opened: a directory of another format or chain is refused untouched.
+    if (openDataDir(this.opts.dataDir, this.chain) === "created")
+      this.opts.log.info("new data directory", { dir: this.opts.dataDir });
     this.metrics = this.openMetrics();
     const { ledger, m } = await this.openState();
     const prev = await this.openCertifier(m);
@@ -219,7 +221,7 @@ export class ArborNode {
   private async openState(): Promise<{ ledger: Ledger; m: Membership }> {
     const g = this.opts.genesis;
     const genesis = genesisRecords(g);
-    this.store = await LevelStore.open(join(this.opts.dataDir, "store"), {
+    this.store = await LevelStore.open(join(this.opts.dataDir, DATA_DATABASES.store), {
       partition: new Partition(this.me.prefixes),
       T: g.T,
       genesis,
@@ -288,7 +290,7 @@ export class ArborNode {
 
   /** The certifier and receipt store, resumed; returns the newest header the chain goes on from. */
   private async openCertifier(m: Membership): Promise<Header | undefined> {
-    this.meta = new Level<Uint8Array, Uint8Array>(join(this.opts.dataDir, "node"), {
+    this.meta = new Level<Uint8Array, Uint8Array>(join(this.opts.dataDir, DATA_DATABASES.meta), {
       keyEncoding: "view",
       valueEncoding: "view",
     });
@@ -342,7 +344,7 @@ export class ArborNode {
     const g = this.opts.genesis;
     const log = this.opts.log;
     this.tob = await TobShell.open({
-      dir: join(this.opts.dataDir, "consensus"),
+      dir: join(this.opts.dataDir, DATA_DATABASES.consensus),
       core: {
         networkId: this.chain,
         signer: { publicKey: this.opts.key.publicKey, sign: (msg) => signWith(this.opts.key, msg) },

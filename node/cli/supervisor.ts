@@ -181,7 +181,7 @@ export class Supervisor {
     );
   }
 
-  /** Waits until every running node answers Status. */
+  /** Waits until every node answers Status; fails at the timeout, or at once when a node has exited. */
   async waitReady(timeoutMs = 30_000): Promise<void> {
     const end = Date.now() + timeoutMs;
     const conns = this.genesis.nodes.map((n) => new NodeConnection(n.address, 2000));
@@ -189,6 +189,13 @@ export class Supervisor {
       for (const n of this.genesis.nodes) {
         for (;;) {
           if (this.running === 0) throw new ClusterError("up/all-exited", "every node exited");
+          // No node is restarted: one that exited before it answered (a data directory it
+          // refused, say) never will, so say so now rather than after the timeout.
+          if (this.children.some((c) => c.id === n.id && !c.running))
+            throw new ClusterError(
+              "up/node-exited",
+              `node ${n.id} exited before it answered; its log is above`,
+            );
           try {
             if ((await conns[n.id]!.status(1000)).node === n.id) break;
           } catch {
