@@ -99,8 +99,8 @@ export class Members {
         "client/too-many-members",
         `a proof of ${keys.length} member records is too large`,
       );
-    // The proof is only forwarded (nodes check it): its root is not certified here.
-    const read = await this.reads.readWithin(keys, true, dl, [], false);
+    // Certified, though nodes check it too: a holder forging a root must not cost the change.
+    const read = await this.reads.readWithin(keys, true, dl);
     const nonce = at?.nonce ?? this.s.nonce++;
     const validUntil = at?.validUntil ?? read.height + BigInt(DEFAULT_REQUEST_LIFETIME_BLOCKS);
     const body = encodeMemberBody({

@@ -3,7 +3,8 @@
 // nodes signed. The evidence is decoded locally first to name the accused; a file that is not
 // evidence is refused without submitting anything, unless --accused is given, in which case the
 // nodes judge it. The ledger's verdict is the receipt: accepted (the node is evicted) or rejected
-// with a reason code (exit 3).
+// with a reason code (exit 3). After an eviction it files the repair that deals the evicted node's
+// prefixes to the other members (docs/operations.md, "Changing the membership").
 import { readFileSync } from "node:fs";
 import { ArborError } from "../common/errors.js";
 import { evictedKey } from "../common/system-keys.js";
@@ -66,16 +67,31 @@ export async function complainCommand(argv: string[]): Promise<number> {
         : `undecodable (${undecodable})`;
       const r = await c.submit(await c.prepareComplaint(evidence, accused));
       const accepted = r.receipt.status === "accepted";
+      // After an eviction its prefixes go back to k holders at once: a repair needs no approval.
+      let repair: { receipt?: ReturnType<typeof receiptJson>; error?: string; line: string } | undefined;
+      if (accepted)
+        try {
+          const rr = await c.changeMembership({ kind: "repair" });
+          repair = {
+            receipt: receiptJson(rr),
+            line: receiptLine("repair: its prefixes dealt to the others", rr),
+          };
+        } catch (e) {
+          const why = e instanceof Error ? e.message : String(e);
+          repair = { error: why, line: `repair not done (${why}): run \`arbor member repair\`` };
+        }
       out.doc({
         evidence: { ...claim, kind: claim?.kind ?? null, accused, file, bytes: evidence.length },
         accepted,
         receipt: receiptJson(r),
         ...(accepted ? { evicted: accused, record: evictedKey(accused) } : {}),
+        ...(repair ? { repair: repair.receipt ?? { error: repair.error } } : {}),
       });
       out.line(`evidence ${file}: ${evidence.length} bytes, ${what}, against node ${accused}`);
       out.line(receiptLine(`complain against node ${accused}`, r));
       if (accepted) {
         out.line(`node ${accused} is evicted: ${evictedKey(accused)} written at height ${r.receipt.height}`);
+        out.line(repair!.line);
         return 0;
       }
       const x = r.receipt;

@@ -381,10 +381,9 @@ export class Ledger {
       ctx,
       this.trust.validatorsAt(height),
       this.verifier,
+      (paths) => this.history.check(proof.root, proof.rootLabel, paths),
     );
     if (!v.ok) return no(v.reason, v.message);
-    const compat = this.history.check(proof.root, proof.rootLabel, v.paths);
-    if (!compat.ok) return no(compat.reason, `${compat.reason} for the member records`);
     return this.applySystemWrites(height, index, req, proof, v.paths, v.writes, () => {
       this.member = v.outcome;
     });

@@ -124,6 +124,8 @@ export function judgeMemberChange(
   ctx: MembershipContext,
   validators: readonly Validator[],
   verifier: SignatureVerifier,
+  /** the compatibility verdict of the proof on these paths (history.ts `check`) */
+  compatible: (paths: readonly Uint8Array[]) => { ok: true } | { ok: false; reason: ReceiptReason },
 ): MemberVerdict {
   const denied = authorise(req, ctx, validators, verifier);
   if (denied) return denied;
@@ -149,15 +151,17 @@ export function judgeMemberChange(
       ? null
       : ctx.refuseChange(height, added, change.kind === "remove" ? leaving : []);
   if (refused) return no("member-refused", refused);
+  const paths = ids.map((id) => keyPath(memberKey(id)));
+  if (change.kind === "add") paths.push(keyPath(memberKey(change.node.id)));
+  // The proof must be current on every record read or written before any of them is believed.
+  const compat = compatible(paths);
+  if (!compat.ok) return no(compat.reason, `${compat.reason} for the member records`);
   const records = readRecords(proof, ids);
   if (!Array.isArray(records)) return records;
-  const paths = ids.map((id) => keyPath(memberKey(id)));
   if (change.kind === "add") {
-    const path = keyPath(memberKey(change.node.id));
-    const s = provenState(proof.root, path);
+    const s = provenState(proof.root, paths[paths.length - 1]!);
     if (!s.covered) return no("path-not-proven", `the proof does not cover ${memberKey(change.node.id)}`);
     if (s.present) return no("member-exists", `${memberKey(change.node.id)} exists`);
-    paths.push(path);
   }
   const after = reassignPrefixes(records, leaving, ctx.replication);
   const before = new Map(records.map((r) => [r.id, r]));

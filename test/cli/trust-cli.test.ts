@@ -5,7 +5,8 @@
 // a light-mode client verifies reads against a real node, moves to another node when one serves
 // tampered headers, and fails rather than trust a root no node can certify; a tampered proof fails
 // the light client. Then, on a cluster where node 3 signs forged GET roots: `arbor audit` catches
-// it and writes the evidence, and `arbor complain --evidence` that file evicts it.
+// it and writes the evidence, and `arbor complain --evidence` that file evicts it (and files the
+// repair that gives its prefixes to the others).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -310,6 +311,8 @@ describe("a node that signs forged GET roots", () => {
     assert.equal(receipt.evidence.accused, LIAR);
     assert.equal(receipt.evicted, LIAR);
     assert.equal(receipt.receipt.status, "accepted");
+    // The evicted node's prefixes are dealt to the others by the repair the command files.
+    assert.equal(receipt.repair?.status, "accepted", JSON.stringify(receipt.repair));
     // (Whether the cluster goes on with n−1 nodes is not this test's business.)
   });
 });
