@@ -9,6 +9,7 @@ import { genesisFromJson, type Genesis } from "./ledger/genesis.js";
 import { keyPairFromSeed, type KeyPair } from "./keys.js";
 import { parseLogFormat, type Level, type LogFormat } from "./log.js";
 import { BYZANTINE_BEHAVIOURS, type Byzantine } from "./byzantine.js";
+import { loadNodeTls, type NodeTls, type TlsConfigFile } from "./net/tls.js";
 
 export interface NodeConfigFile {
   id: number;
@@ -26,6 +27,8 @@ export interface NodeConfigFile {
   webListen?: string;
   /** origins whose pages may call the browser API (exact, `*`, or `scheme://host:*`); none when absent */
   webOrigins?: string[];
+  /** TLS on the gRPC port, for clients and peers (node/net/tls.ts); plaintext when absent */
+  tls?: TlsConfigFile;
   /** test-only misbehaviour (see NodeOptions.byzantine) */
   byzantine?: Byzantine;
 }
@@ -42,6 +45,7 @@ export interface LoadedConfig {
   readonly metricsListen: string | undefined;
   readonly webListen: string | undefined;
   readonly webOrigins: readonly string[];
+  readonly tls: NodeTls | undefined;
   readonly byzantine: Byzantine | undefined;
 }
 
@@ -80,6 +84,7 @@ export function loadConfig(path: string): LoadedConfig {
     !(Array.isArray(c.webOrigins) && c.webOrigins.every((o) => typeof o === "string"))
   )
     throw new ConfigError("config/bad-web-origins", "webOrigins must be a list of origins");
+  const tls = c.tls === undefined ? undefined : loadNodeTls(c.tls, base);
   const genesis = genesisFromJson(readFileSync(resolve(base, c.genesis), "utf8"));
   return {
     id: c.id,
@@ -93,6 +98,7 @@ export function loadConfig(path: string): LoadedConfig {
     metricsListen: c.metricsListen,
     webListen: c.webListen,
     webOrigins: c.webOrigins ?? [],
+    tls,
     byzantine: c.byzantine,
   };
 }

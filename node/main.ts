@@ -24,6 +24,7 @@ export async function runNode(configPath: string, o: { logFormat?: LogFormat } =
     metricsListen: cfg.metricsListen,
     webListen: cfg.webListen,
     webOrigins: cfg.webOrigins,
+    tls: cfg.tls,
     tickMs: cfg.tickMs,
     log,
     byzantine: cfg.byzantine,

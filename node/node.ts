@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { Arbor } from "../proto/gen/arbor/v1/client_pb.js";
 import { CHANNEL_OPTIONS, raiseServerHttp2Limits, serviceDefinition } from "../proto/grpc.js";
 import { CHANNEL_CONSENSUS, CHANNEL_LEDGER, PeerNet } from "./net/peer-net.js";
+import { peerCredentials, serverCredentials, type NodeTls } from "./net/tls.js";
 import { bytesEqual, toHex } from "./common/bytes.js";
 import { ArborError } from "./common/errors.js";
 import { CERT_PENDING_HEIGHTS, NODE_SHUTDOWN_GRACE_MS, TOB_FILL_REQUESTS } from "./common/limits.js";
@@ -65,6 +66,8 @@ export interface NodeOptions {
   readonly webListen?: string;
   /** origins whose pages may call the browser API */
   readonly webOrigins?: readonly string[];
+  /** TLS on the gRPC port, for clients and peers (node/net/tls.ts); plaintext when absent */
+  readonly tls?: NodeTls;
   /** Test-only misbehaviour (node/byzantine.ts). Never set in production. */
   readonly byzantine?: Byzantine;
 }
@@ -132,6 +135,7 @@ export class ArborNode {
       chain: this.chain,
       self: this.opts.key,
       peers: this.opts.genesis.nodes.filter((n) => n.id !== this.me.id),
+      credentials: peerCredentials(this.opts.tls),
       isAllowed: (hex) => m.allows(hex),
       onFrame: (from, channel, payload) => this.onFrame(from, channel, payload),
       log: (msg, f) => this.opts.log.debug(msg, f),
@@ -341,7 +345,7 @@ export class ArborNode {
     server.addService(peer.definition, peer.implementation);
     const listen = this.opts.listen ?? this.me.address;
     this.port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (err, port) =>
+      server.bindAsync(listen, serverCredentials(this.opts.tls), (err, port) =>
         err ? reject(err) : resolve(port),
       ),
     );
