@@ -58,7 +58,8 @@ export class Session {
     this.f = Math.floor((genesis.nodes.length - 1) / 3);
     this.statements = new StatementChecker(this.chain);
     this.partitions = new Map(genesis.nodes.map((n) => [n.id, new Partition(n.prefixes)]));
-    for (const n of genesis.nodes) this.conns.set(n.id, new NodeConnection(n.address, opts.timeoutMs));
+    for (const n of genesis.nodes)
+      this.conns.set(n.id, new NodeConnection(n.address, opts.timeoutMs, opts.tls));
   }
 
   node(id: number): NodeConnection {
