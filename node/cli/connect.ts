@@ -138,10 +138,23 @@ export async function withClient<T>(
   how: ConnectHow = {},
 ): Promise<T> {
   const t = resolveTarget(a);
-  const c = await connect(t, how);
+  let c: ArborClient | undefined;
   try {
+    c = await connect(t, how);
     return await body(c, t);
+  } catch (e) {
+    throw withTlsHint(e, t);
   } finally {
-    c.close();
+    c?.close();
   }
+}
+
+/**
+ * A plaintext client meeting a TLS node only sees the connection fail: when nodes were
+ * unreachable and no CA was given, the error says TLS may be why.
+ */
+export function withTlsHint(e: unknown, t: Target): unknown {
+  if (t.tls === undefined && e instanceof Error && /\bUNAVAILABLE\b/.test(e.message))
+    e.message += " (if the nodes serve TLS, give --tls-ca FILE)";
+  return e;
 }
