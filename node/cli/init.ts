@@ -2,11 +2,12 @@
 // genesis (nodes on 127.0.0.1, balanced prefixes, the built system operations as records),
 // per-node configs and a client key — so that `arbor up --dir DIR` can run it. `--tls` adds a CA
 // and node certificates (node/cli/tls-certs.ts); `--hosts` names one host per node instead of
-// 127.0.0.1, for nodes on machines of their own (docs/operations.md).
+// 127.0.0.1, for nodes on machines of their own (docs/operations.md), and `--compose FILE` writes a
+// Docker Compose file running such a cluster one node per container (node/cli/compose.ts).
 import { DEFAULT_RETENTION_BLOCKS, MAX_RETENTION_BLOCKS, retentionOf } from "../ledger/genesis.js";
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, rmSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { toHex } from "../common/bytes.js";
 import { ArborError } from "../common/errors.js";
 import { MAX_HISTORY_T, TOB_MAX_VALIDATORS } from "../common/limits.js";
@@ -15,7 +16,8 @@ import { generateKeyPair } from "../keys.js";
 import { systemGenesisRecords } from "../exec/built-ops.js";
 import { intFlag, parseArgs, requireString, UsageError, type FlagKind } from "./args.js";
 import { Output } from "./output.js";
-import { BUILD_OPS_SCRIPT, BUILT_OPS } from "./paths.js";
+import { BUILD_OPS_SCRIPT, BUILT_OPS, PACKAGE_ROOT } from "./paths.js";
+import { composeNodes, renderCompose } from "./compose.js";
 import { writeSeedFile } from "./keyfile.js";
 import { freePorts, planCluster, writeClusterFiles } from "./cluster-files.js";
 import { issueClusterCerts, TLS_DIR } from "./tls-certs.js";
@@ -131,6 +133,17 @@ export async function initCluster(o: InitOptions): Promise<InitResult> {
   };
 }
 
+/** Writes the compose file at `file` for the cluster in `dir`, paths relative to the file. */
+export function writeCompose(dir: string, genesis: Genesis, file: string): void {
+  const from = dirname(file);
+  const posix = (p: string) => p.split(sep).join("/");
+  const text = renderCompose(composeNodes(dir, genesis), {
+    clusterDir: posix(relative(from, dir)),
+    context: posix(relative(from, PACKAGE_ROOT)) || ".",
+  });
+  writeFileSync(file, text);
+}
+
 /** One distinct host name or IP address per node, each usable in a certificate and an address. */
 function checkHosts(hosts: readonly string[], n: number): void {
   if (hosts.length !== n) throw new UsageError(`--hosts names ${hosts.length} hosts for ${n} nodes`);
@@ -189,6 +202,7 @@ const FLAGS: Record<string, FlagKind> = {
   force: "bool",
   tls: "bool",
   hosts: "string",
+  compose: "string",
   json: "bool",
 };
 
@@ -198,6 +212,8 @@ export async function initCommand(argv: string[]): Promise<number> {
   const out = new Output(a.bools.has("json"));
   const nodes = intFlag(a, "nodes", 0, 1, TOB_MAX_VALIDATORS);
   if (nodes === 0) throw new UsageError("--nodes N is required");
+  if (a.strings.has("compose") && !a.strings.has("hosts"))
+    throw new UsageError("--compose needs --hosts (the hosts name the compose services)");
   const r = await initCluster({
     dir: requireString(a, "dir"),
     nodes,
@@ -211,6 +227,8 @@ export async function initCommand(argv: string[]): Promise<number> {
     tls: a.bools.has("tls"),
     hosts: a.strings.has("hosts") ? a.strings.get("hosts")!.split(",") : undefined,
   });
+  const compose = a.strings.get("compose");
+  if (compose !== undefined) writeCompose(r.dir, r.genesis, resolve(compose));
   const g = r.genesis;
   const f = Math.floor((g.nodes.length - 1) / 3);
   out.line(`initialised a ${g.nodes.length}-node cluster in ${r.dir}`);
@@ -227,7 +245,13 @@ export async function initCommand(argv: string[]): Promise<number> {
     out.line(
       `  TLS        CA ${join(r.dir, TLS_DIR, "ca.pem")}; node certificates in ${join(r.dir, TLS_DIR)} (move ca.key offline)`,
     );
-  out.line(`next: arbor up --dir ${a.strings.get("dir")}`);
+  if (compose !== undefined)
+    out.line(`  compose    ${resolve(compose)} (docker compose -f ${compose} up; docs/operations.md)`);
+  out.line(
+    a.strings.has("hosts")
+      ? `next: copy genesis.json, nodeI.json, nodeI.key${r.tls ? " and tls/ files" : ""} to host I and run \`arbor node --config nodeI.json\` there`
+      : `next: arbor up --dir ${a.strings.get("dir")}`,
+  );
   out.doc({
     dir: r.dir,
     chain: r.chain,
