@@ -1,5 +1,7 @@
 // A TLS cluster on loopback, as a user makes one: `arbor init --tls` issues the CA and node
-// certificates, `arbor up` runs four node processes that talk to each other over TLS. An SDK
+// certificates, `arbor up` runs four node processes that talk to each other over TLS. The nodes
+// are laid out one per host (`--hosts` with four loopback addresses: each node listens on every
+// interface and its certificate names its own address); `arbor health` probes each. An SDK
 // client given the CA writes and reads; one without TLS, or trusting another CA, gets no answer
 // and says why; the CLI finds the cluster's CA by itself with --dir and takes --tls-ca with
 // --endpoints; the nodes agree. Needs `openssl` (skipped without it).
@@ -15,6 +17,7 @@ import { utf8 } from "../../node/common/bytes.js";
 import { CliCluster, run, runJson } from "./helpers.js";
 
 const hasOpenssl = spawnSync("openssl", ["version"]).status === 0;
+const HOSTS = ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"];
 let c: CliCluster;
 let genesis: Genesis;
 let ca: Buffer;
@@ -23,7 +26,7 @@ const clients: ArborClient[] = [];
 
 before(async () => {
   if (!hasOpenssl) return;
-  c = await CliCluster.create(4, 2, ["--tls"]);
+  c = await CliCluster.create(4, 2, ["--tls", "--hosts", HOSTS.join(",")]);
   await c.start();
   genesis = genesisFromJson(readFileSync(join(c.dir, "genesis.json"), "utf8"));
   ca = readFileSync(join(c.dir, "tls", "ca.pem"));
@@ -58,8 +61,25 @@ async function client(o: Partial<Parameters<typeof ArborClient.connect>[0]>): Pr
 }
 
 test("arbor init --tls turns TLS on in every node config", { skip: !hasOpenssl }, () => {
-  const cfg = JSON.parse(readFileSync(join(c.dir, "node2.json"), "utf8")) as { tls?: unknown };
+  const cfg = JSON.parse(readFileSync(join(c.dir, "node2.json"), "utf8")) as {
+    tls?: unknown;
+    listen?: string;
+  };
   assert.deepEqual(cfg.tls, { cert: "tls/node2.pem", key: "tls/node2.key", ca: "tls/ca.pem" });
+  assert.match(cfg.listen ?? "", /^0\.0\.0\.0:\d+$/);
+  assert.deepEqual(
+    genesis.nodes.map((n) => n.address.replace(/:\d+$/, "")),
+    HOSTS,
+  );
+});
+
+test("arbor health: every node's health service says SERVING over TLS", { skip: !hasOpenssl }, async () => {
+  for (const n of genesis.nodes) {
+    const r = await run(["health", "--config", join(c.dir, `node${n.id}.json`)]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /SERVING/);
+    assert.doesNotMatch(r.stderr, /DEP0123/);
+  }
 });
 
 test("an SDK client with the CA writes and reads", { skip: !hasOpenssl }, async () => {
