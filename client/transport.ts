@@ -67,7 +67,7 @@ export function channelSetup(tls: ClientTls | undefined): {
   options: grpc.ChannelOptions;
 } {
   if (tls === undefined) return { credentials: grpc.credentials.createInsecure(), options: CHANNEL_OPTIONS };
-  const ca = typeof tls.ca === "string" ? Buffer.from(tls.ca) : Buffer.from(tls.ca);
+  const ca = typeof tls.ca === "string" ? Buffer.from(tls.ca, "utf8") : Buffer.from(tls.ca);
   return {
     credentials: grpc.credentials.createSsl(ca),
     options:
