@@ -11,7 +11,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ArborClient, generateKey } from "../../client/index.js";
+import { ArborClient, generateKey, NodeConnection } from "../../client/index.js";
 import { genesisFromJson, type Genesis } from "../../node/ledger/genesis.js";
 import { utf8 } from "../../node/common/bytes.js";
 import { CliCluster, run, runJson } from "./helpers.js";
@@ -98,13 +98,19 @@ test("an SDK client with the CA writes and reads", { skip: !hasOpenssl }, async 
 });
 
 test("a plaintext client, or one trusting another CA, gets no answer", { skip: !hasOpenssl }, async () => {
-  const plain = await client({ timeoutMs: 2500 });
+  const plain = await client({ timeoutMs: 10_000 });
   await assert.rejects(plain.get(["tls/k"]), (e: Error & { code?: string }) => {
     assert.equal(e.code, "client/no-valid-answer");
     assert.match(e.message, /UNAVAILABLE/);
     return true;
   });
-  const other = await client({ timeoutMs: 2500, tls: { ca: readFileSync(join(otherDir, "ca.pem")) } });
+  // One connection trusting another CA: the node's certificate does not verify.
+  const conn = new NodeConnection(genesis.nodes[0]!.address, 10_000, {
+    ca: readFileSync(join(otherDir, "ca.pem")),
+  });
+  await assert.rejects(conn.status(10_000), /unable to verify the first certificate/);
+  conn.close();
+  const other = await client({ timeoutMs: 10_000, tls: { ca: readFileSync(join(otherDir, "ca.pem")) } });
   await assert.rejects(other.get(["tls/k"]), (e: Error & { code?: string }) => {
     assert.equal(e.code, "client/no-valid-answer");
     assert.match(e.message, /unable to verify the first certificate/);
