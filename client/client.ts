@@ -125,7 +125,7 @@ export class ArborClient {
         throw new ArborError("client/no-endpoints", "give a genesis or endpoints");
       const dl = new Deadline(callTimeout(opts.timeoutMs, DEFAULT_CALL_TIMEOUT_MS), "connect");
       dl.waitingFor("client/no-genesis", () => `no endpoint of ${opts.endpoints!.join(", ")} gave a genesis`);
-      g = await dl.run(learnGenesis(opts.endpoints, dl, opts.chainId));
+      g = await dl.run(learnGenesis(opts.endpoints, dl, opts.chainId, opts.tls));
     }
     return new ArborClient(g, opts);
   }

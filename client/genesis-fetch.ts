@@ -5,7 +5,7 @@ import { toHex } from "../node/common/bytes.js";
 import { chainId, genesisFromJson, type Genesis } from "../node/ledger/genesis.js";
 import { UnavailableError, VerificationError } from "./errors.js";
 import type { Deadline } from "./deadline.js";
-import { NodeConnection } from "./transport.js";
+import { NodeConnection, type ClientTls } from "./transport.js";
 
 /** How long one endpoint may take to send the genesis before the next is asked. */
 const GENESIS_CALL_MS = 5_000;
@@ -14,13 +14,14 @@ export async function learnGenesis(
   endpoints: readonly string[],
   dl: Deadline,
   pin?: Uint8Array | string,
+  tls?: ClientTls,
 ): Promise<Genesis> {
   const want = typeof pin === "string" ? pin.toLowerCase() : pin ? toHex(pin) : undefined;
   const errors: string[] = [];
   const mismatches: string[] = [];
   for (const e of endpoints) {
     if (dl.expired) break;
-    const c = new NodeConnection(e, dl.cap(GENESIS_CALL_MS));
+    const c = new NodeConnection(e, dl.cap(GENESIS_CALL_MS), tls);
     try {
       const r = await c.genesis();
       const g = genesisFromJson(r.genesisJson);

@@ -26,7 +26,7 @@ export { SUBMIT_ANSWER_MS, SUBMIT_FALLBACK_MS } from "./admission.js";
 export { AVOID_BASE_MS, AVOID_MAX_MS } from "./penalty-box.js";
 export { generateKey, keyFromSeed, sign, verify, type ClientKey } from "./crypto.js";
 export { joinAnswers, pruneProof } from "./proofs.js";
-export { NodeConnection } from "./transport.js";
+export { NodeConnection, type ClientTls } from "./transport.js";
 export type { Receipt } from "../node/ledger/receipt.js";
 export { LightClient, nodeHeaderSource, type HeaderSource } from "./light.js";
 export type { Transition } from "./transition.js";

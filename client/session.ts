@@ -48,6 +48,7 @@ export class Session {
   /** The members known: the genesis nodes, then as verified member records say (adoptMembers). */
   nodes: GenesisNode[];
   private readonly connTimeoutMs: number | undefined;
+  private readonly tls: ConnectOptions["tls"];
 
   constructor(
     readonly genesis: Genesis,
@@ -63,7 +64,9 @@ export class Session {
     this.partitions = new Map(genesis.nodes.map((n) => [n.id, new Partition(n.prefixes)]));
     this.nodes = [...genesis.nodes];
     this.connTimeoutMs = opts.timeoutMs;
-    for (const n of genesis.nodes) this.conns.set(n.id, new NodeConnection(n.address, opts.timeoutMs));
+    this.tls = opts.tls;
+    for (const n of genesis.nodes)
+      this.conns.set(n.id, new NodeConnection(n.address, opts.timeoutMs, opts.tls));
   }
 
   /**
@@ -75,7 +78,8 @@ export class Session {
     const ids = new Set(records.map((r) => r.id));
     for (const r of records) {
       this.partitions.set(r.id, new Partition(r.prefixes));
-      if (!this.conns.has(r.id)) this.conns.set(r.id, new NodeConnection(r.address, this.connTimeoutMs));
+      if (!this.conns.has(r.id))
+        this.conns.set(r.id, new NodeConnection(r.address, this.connTimeoutMs, this.tls));
     }
     for (const n of this.nodes) if (!ids.has(n.id)) this.excluded.add(n.id);
     const known = new Map(this.nodes.map((n) => [n.id, n]));

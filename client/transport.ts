@@ -1,6 +1,8 @@
 // One gRPC connection to one node's client API (Node.js only; browsers use the portable parts).
 // Reads, submissions, receipt waits and header requests each go over one long-lived stream of
 // their kind; a call goes unary when its stream is full or the node does not serve the stream.
+// With `tls`, the channel is TLS: the node's certificate is checked against the given CA and the
+// address's host (or `serverName`); without it, plaintext (a node without TLS in its config).
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import {
@@ -51,18 +53,40 @@ type Unary = (
 
 const Client = grpc.makeGenericClientConstructor(serviceDefinition(Arbor), "Arbor");
 
+/** How to reach nodes that serve TLS (node config `tls`). */
+export interface ClientTls {
+  /** the CA certificate(s) the nodes' certificates are checked against, PEM */
+  readonly ca: Uint8Array | string;
+  /** the name to check the certificates for, instead of the host of each node's address */
+  readonly serverName?: string;
+}
+
+/** The channel credentials and options for `tls` (plaintext when absent). */
+export function channelSetup(tls: ClientTls | undefined): {
+  credentials: grpc.ChannelCredentials;
+  options: grpc.ChannelOptions;
+} {
+  if (tls === undefined) return { credentials: grpc.credentials.createInsecure(), options: CHANNEL_OPTIONS };
+  const ca = typeof tls.ca === "string" ? Buffer.from(tls.ca, "utf8") : Buffer.from(tls.ca);
+  return {
+    credentials: grpc.credentials.createSsl(ca),
+    options:
+      tls.serverName === undefined
+        ? CHANNEL_OPTIONS
+        : { ...CHANNEL_OPTIONS, "grpc.ssl_target_name_override": tls.serverName },
+  };
+}
+
 export class NodeConnection {
   private readonly raw: grpc.Client & Record<string, Unary>;
 
   constructor(
     readonly address: string,
     readonly timeoutMs = 10_000,
+    tls?: ClientTls,
   ) {
-    this.raw = new Client(
-      address,
-      grpc.credentials.createInsecure(),
-      CHANNEL_OPTIONS,
-    ) as unknown as grpc.Client & Record<string, Unary>;
+    const { credentials, options } = channelSetup(tls);
+    this.raw = new Client(address, credentials, options) as unknown as grpc.Client & Record<string, Unary>;
   }
 
   /** Reads go over one pipelined GetStream (a unary Get when too many are in flight). */

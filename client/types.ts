@@ -8,7 +8,7 @@ import type { Receipt } from "../node/ledger/receipt.js";
 import type { CertifiedHeader } from "../node/ledger/header.js";
 import type { CallOptions } from "./deadline.js";
 import type { ClientKey } from "./crypto.js";
-import type { NodeConnection } from "./transport.js";
+import type { ClientTls, NodeConnection } from "./transport.js";
 import type { HeaderSource } from "./light.js";
 
 /** A call's deadline when neither the client nor the call names one. */
@@ -21,6 +21,11 @@ export interface ConnectOptions {
   readonly endpoints?: readonly string[];
   /** The chain id to pin when learning the genesis from a node (hex or bytes). */
   readonly chainId?: Uint8Array | string;
+  /**
+   * Connect with TLS: the CA PEM the nodes' certificates are checked against (and optionally the
+   * name to check them for). Needed when the nodes have `tls` in their configs; plaintext without.
+   */
+  readonly tls?: ClientTls;
   /** The signing key for requests (generated when absent). */
   readonly key?: ClientKey;
   /** Verify every read against a certified root (default true). */

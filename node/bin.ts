@@ -6,19 +6,24 @@ import "./common/limits-consistency.js";
 import { runNode } from "./main.js";
 import { logFormatFlag, parseArgs, requireString, UsageError } from "./cli/args.js";
 import { reportError } from "./cli/output.js";
+import { quietIpServernameWarning } from "./net/ip-servername.js";
 
 const USAGE = `arbor — a Merkle-proven ledger run by a federation
 
 cluster
   arbor init --nodes N [--replication K] [--t T] [--base-port P] --dir DIR [--force]
-                                  keys, genesis and node configs for a local cluster
+             [--tls] [--hosts H0,H1,…] [--compose FILE]
+                                  keys, genesis and node configs for a local cluster (--tls: with
+                                  a CA and node certificates; --hosts: one host per node)
   arbor up [--dir DIR] [--quiet] [--log-format text|json]
                                   run that cluster in the foreground (Ctrl-C stops it)
-  arbor node --config FILE [--log-format json|text]
+  arbor node --config FILE [--data-dir DIR] [--log-format json|text]
                                   run one node (multi-host deployments)
+  arbor health --config FILE      exit 0 when that node's gRPC health service says SERVING
   arbor start                     the quick start: init ./.arbor if needed, up, banking demo
 
-client (each takes --dir DIR | --endpoints HOST:PORT,… [--chain HEX], --key FILE, --json)
+client (each takes --dir DIR | --endpoints HOST:PORT,… [--chain HEX], --key FILE, --json,
+        --tls-ca FILE [--tls-server-name NAME] for nodes serving TLS)
   arbor status                    every node's height, timestamp and root; do they agree?
   arbor get KEY… [--proof-out FILE] [--height H]
   arbor ls PREFIX [--after KEY] [--limit N] [--all] [--removed]
@@ -79,10 +84,16 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   index: async () => (await import("./cli/index-command.js")).indexCommand,
   search: async () => (await import("./cli/search.js")).searchCommand,
   explorer: async () => (await import("./cli/explorer.js")).explorerCommand,
+  health: async () => (await import("./cli/health.js")).healthCommand,
 };
 
 async function nodeCommand(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, { config: "string", "log-format": "string", "stop-on-stdin-close": "bool" });
+  const a = parseArgs(argv, {
+    config: "string",
+    "data-dir": "string",
+    "log-format": "string",
+    "stop-on-stdin-close": "bool",
+  });
   if (a.positional.length > 0) throw new UsageError(`node takes no arguments (got "${a.positional[0]}")`);
   const config = requireString(a, "config");
   const logFormat = logFormatFlag(a);
@@ -93,7 +104,8 @@ async function nodeCommand(argv: string[]): Promise<number> {
     process.stdin.on("error", () => process.kill(process.pid, "SIGTERM"));
     process.stdin.resume();
   }
-  await runNode(config, { logFormat });
+  const dataDir = a.strings.get("data-dir");
+  await runNode(config, { logFormat, ...(dataDir === undefined ? {} : { dataDir }) });
   return -1; // keeps running until a signal
 }
 
@@ -122,6 +134,7 @@ function exitFlushed(code: number): void {
   process.stderr.write("", done);
 }
 
+quietIpServernameWarning();
 main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) exitFlushed(code);

@@ -9,6 +9,7 @@ import { genesisFromJson, type Genesis } from "./ledger/genesis.js";
 import { keyPairFromSeed, type KeyPair } from "./keys.js";
 import { parseLogFormat, type Level, type LogFormat } from "./log.js";
 import { BYZANTINE_BEHAVIOURS, type Byzantine } from "./byzantine.js";
+import { loadNodeTls, type NodeTls, type TlsConfigFile } from "./net/tls.js";
 
 export interface NodeConfigFile {
   id: number;
@@ -28,6 +29,8 @@ export interface NodeConfigFile {
   webOrigins?: string[];
   /** a node added after genesis: its address and prefixes as `arbor member add` gave them */
   member?: { address: string; prefixes: string[] };
+  /** TLS on the gRPC port, for clients and peers (node/net/tls.ts); plaintext when absent */
+  tls?: TlsConfigFile;
   /** test-only misbehaviour (see NodeOptions.byzantine) */
   byzantine?: Byzantine;
 }
@@ -45,6 +48,7 @@ export interface LoadedConfig {
   readonly webListen: string | undefined;
   readonly webOrigins: readonly string[];
   readonly member: { readonly address: string; readonly prefixes: readonly string[] } | undefined;
+  readonly tls: NodeTls | undefined;
   readonly byzantine: Byzantine | undefined;
 }
 
@@ -97,6 +101,7 @@ export function loadConfig(path: string): LoadedConfig {
       "config/bad-member",
       'member must be { "address": "host:port", "prefixes": ["0101", …] }',
     );
+  const tls = c.tls === undefined ? undefined : loadNodeTls(c.tls, base);
   const genesis = genesisFromJson(readFileSync(resolve(base, c.genesis), "utf8"));
   return {
     id: c.id,
@@ -111,6 +116,7 @@ export function loadConfig(path: string): LoadedConfig {
     webListen: c.webListen,
     webOrigins: c.webOrigins ?? [],
     member: c.member,
+    tls,
     byzantine: c.byzantine,
   };
 }

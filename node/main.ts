@@ -1,4 +1,5 @@
 // `arbor node --config FILE`: runs one node in the foreground until SIGTERM or SIGINT.
+import { resolve } from "node:path";
 import { loadConfig } from "./config.js";
 import { createLogger, type LogFormat } from "./log.js";
 import { ArborNode } from "./node.js";
@@ -9,8 +10,14 @@ const MEMORY_LOG_MS = 30_000;
 
 const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
 
-/** `logFormat` (from `--log-format`) overrides the config file's. */
-export async function runNode(configPath: string, o: { logFormat?: LogFormat } = {}): Promise<void> {
+/**
+ * `logFormat` (from `--log-format`) overrides the config file's, and `dataDir` (`--data-dir`: a
+ * container's data volume) its data directory.
+ */
+export async function runNode(
+  configPath: string,
+  o: { logFormat?: LogFormat; dataDir?: string } = {},
+): Promise<void> {
   const cfg = loadConfig(configPath);
   const log = createLogger({ node: cfg.id }, cfg.logLevel, undefined, o.logFormat ?? cfg.logFormat);
   const arenaWarning = mallocArenaWarning();
@@ -19,11 +26,12 @@ export async function runNode(configPath: string, o: { logFormat?: LogFormat } =
     genesis: cfg.genesis,
     id: cfg.id,
     key: cfg.key,
-    dataDir: cfg.dataDir,
+    dataDir: o.dataDir === undefined ? cfg.dataDir : resolve(o.dataDir),
     listen: cfg.listen,
     metricsListen: cfg.metricsListen,
     webListen: cfg.webListen,
     webOrigins: cfg.webOrigins,
+    tls: cfg.tls,
     tickMs: cfg.tickMs,
     log,
     ...(cfg.member ? { member: cfg.member } : {}),

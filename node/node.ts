@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { Arbor } from "../proto/gen/arbor/v1/client_pb.js";
 import { CHANNEL_OPTIONS, raiseServerHttp2Limits, serviceDefinition } from "../proto/grpc.js";
 import { CHANNEL_CONSENSUS, CHANNEL_LEDGER, PeerNet } from "./net/peer-net.js";
+import { peerCredentials, serverCredentials, type NodeTls } from "./net/tls.js";
 import { bytesEqual, toHex } from "./common/bytes.js";
 import { ArborError } from "./common/errors.js";
 import {
@@ -83,6 +84,8 @@ export interface NodeOptions {
    * without voting. Ignored for a genesis member.
    */
   readonly member?: { readonly address: string; readonly prefixes: readonly string[] };
+  /** TLS on the gRPC port, for clients and peers (node/net/tls.ts); plaintext when absent */
+  readonly tls?: NodeTls;
   /** Test-only misbehaviour (node/byzantine.ts). Never set in production. */
   readonly byzantine?: Byzantine;
 }
@@ -159,6 +162,7 @@ export class ArborNode {
       chain: this.chain,
       self: this.opts.key,
       peers: m.holders().filter((n) => n.id !== this.me.id),
+      credentials: peerCredentials(this.opts.tls),
       isAllowed: (hex) => m.allows(hex),
       onFrame: (from, channel, payload) => this.onFrame(from, channel, payload),
       log: (msg, f) => this.opts.log.debug(msg, f),
@@ -408,7 +412,7 @@ export class ArborNode {
     server.addService(peer.definition, peer.implementation);
     const listen = this.opts.listen ?? this.me.address;
     this.port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (err, port) =>
+      server.bindAsync(listen, serverCredentials(this.opts.tls), (err, port) =>
         err ? reject(err) : resolve(port),
       ),
     );

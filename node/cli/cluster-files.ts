@@ -9,6 +9,7 @@ import { assignPrefixes, genesisToJson, validateGenesis, type Genesis } from "..
 import { generateKeyPair, type KeyPair } from "../keys.js";
 import type { NodeConfigFile } from "../config.js";
 import { writeSeedFile } from "./keyfile.js";
+import { CA_CERT, nodeCert, nodeKey } from "./tls-certs.js";
 
 export interface ClusterPlan {
   readonly genesis: Genesis;
@@ -23,8 +24,10 @@ export interface PlanOptions {
   readonly replication: number;
   /** blocks back past values stay readable (0: forever; default the genesis default) */
   readonly retention?: number;
-  /** one gRPC port on 127.0.0.1 per node; their number is the number of nodes */
+  /** one gRPC port per node; their number is the number of nodes */
   readonly ports: readonly number[];
+  /** node i's host name or IP address at index i (default: 127.0.0.1 for all) */
+  readonly hosts?: readonly string[];
   /** the genesis records (the system operations) */
   readonly records: Genesis["records"];
 }
@@ -41,7 +44,7 @@ export function planCluster(o: PlanOptions): ClusterPlan {
     nodes: prefixes.map((p, id) => ({
       id,
       publicKey: keys[id]!.publicKey,
-      address: `127.0.0.1:${o.ports[id]}`,
+      address: `${o.hosts?.[id] ?? "127.0.0.1"}:${o.ports[id]}`,
       prefixes: p,
     })),
     records: o.records,
@@ -62,6 +65,13 @@ export interface NodeFileOptions {
   readonly metricsPorts?: readonly number[];
   /** node i's browser API port on 127.0.0.1 at index i (node/web-api.ts); none when absent */
   readonly webPorts?: readonly number[];
+  /**
+   * Listen on every interface (0.0.0.0) instead of 127.0.0.1 — gRPC on the genesis address's port,
+   * metrics and browser API on theirs: for nodes on hosts of their own (`arbor init --hosts`).
+   */
+  readonly bindAll?: boolean;
+  /** write a `tls` section naming tls/ca.pem and tls/node<i>.pem / .key (node/cli/tls-certs.ts) */
+  readonly tls?: boolean;
   /** test-only misbehaviour per node id (node/byzantine.ts); never set by `arbor init` */
   readonly byzantine?: Readonly<Record<number, NodeConfigFile["byzantine"]>>;
 }
@@ -79,16 +89,20 @@ export function writeClusterFiles(dir: string, plan: ClusterPlan, o: NodeFileOpt
     const byzantine = o.byzantine?.[id];
     const metricsPort = o.metricsPorts?.[id];
     const webPort = o.webPorts?.[id];
+    const bind = o.bindAll ? "0.0.0.0" : "127.0.0.1";
+    const port = plan.genesis.nodes[id]!.address.replace(/^.*:/, "");
     const cfg: NodeConfigFile = {
       id,
       genesis: "genesis.json",
       keyFile: `node${id}.key`,
       dataDir: `node${id}`,
+      ...(o.bindAll ? { listen: `${bind}:${port}` } : {}),
+      ...(o.tls ? { tls: { cert: nodeCert(id), key: nodeKey(id), ca: CA_CERT } } : {}),
       tickMs: o.tickMs,
       logLevel: "info",
-      ...(metricsPort !== undefined ? { metricsListen: `127.0.0.1:${metricsPort}` } : {}),
+      ...(metricsPort !== undefined ? { metricsListen: `${bind}:${metricsPort}` } : {}),
       ...(webPort !== undefined
-        ? { webListen: `127.0.0.1:${webPort}`, webOrigins: [...LOCAL_WEB_ORIGINS] }
+        ? { webListen: `${bind}:${webPort}`, webOrigins: [...LOCAL_WEB_ORIGINS] }
         : {}),
       ...(byzantine ? { byzantine } : {}),
     };

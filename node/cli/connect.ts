@@ -1,16 +1,22 @@
 // Which cluster a command talks to, and as whom: `--dir DIR` (DIR/genesis.json and DIR/client.key,
 // as written by `arbor init`), or `--endpoints host:port,…` (the genesis is learned from a node;
 // `--chain HEX` pins it), with `--key FILE` for the signing key. Without either, ./.arbor (the
-// quick start's cluster) is used when it exists.
+// quick start's cluster) is used when it exists. `--tls-ca FILE` connects with TLS, checking the
+// nodes' certificates against that CA (`--tls-server-name` overrides the name checked); a --dir
+// cluster made with `arbor init --tls` uses its DIR/tls/ca.pem without the flag.
+import { X509Certificate } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ArborClient } from "../../client/client.js";
+import type { ClientTls } from "../../client/transport.js";
+import { ArborError } from "../common/errors.js";
 import { generateKey, type ClientKey } from "../../client/crypto.js";
 import { chainId, genesisFromJson, type Genesis } from "../ledger/genesis.js";
 import { toHex } from "../common/bytes.js";
 import { VerificationError } from "../../client/errors.js";
 import { UsageError, type FlagKind, type ParsedArgs } from "./args.js";
 import { readClientKey } from "./keyfile.js";
+import { CA_CERT } from "./tls-certs.js";
 
 export const DEFAULT_DIR = ".arbor";
 
@@ -20,8 +26,12 @@ export const TARGET_FLAGS: Record<string, FlagKind> = {
   endpoints: "string",
   chain: "string",
   key: "string",
+  "tls-ca": "string",
+  "tls-server-name": "string",
   json: "bool",
 };
+
+export class TlsCaError extends ArborError {}
 
 export interface Target {
   readonly dir: string | undefined;
@@ -31,6 +41,8 @@ export interface Target {
   /** the signing key, and where it came from (a file path, or "ephemeral") */
   readonly key: ClientKey;
   readonly keySource: string;
+  /** TLS towards the nodes (from --tls-ca, or DIR/tls/ca.pem); plaintext when absent */
+  readonly tls: ClientTls | undefined;
 }
 
 export function resolveTarget(a: ParsedArgs): Target {
@@ -74,7 +86,33 @@ export function resolveTarget(a: ParsedArgs): Target {
     key = generateKey();
     keySource = "ephemeral";
   }
-  return { dir, genesis, endpoints, chain, key, keySource };
+  return { dir, genesis, endpoints, chain, key, keySource, tls: resolveTls(a, dir) };
+}
+
+/** --tls-ca FILE (checked to hold a PEM certificate), else a --dir cluster's own CA, else none. */
+export function resolveTls(a: ParsedArgs, dir: string | undefined): ClientTls | undefined {
+  const serverName = a.strings.get("tls-server-name");
+  let file = a.strings.get("tls-ca");
+  if (file === undefined && dir !== undefined && existsSync(join(dir, CA_CERT))) file = join(dir, CA_CERT);
+  if (file === undefined) {
+    if (serverName !== undefined) throw new UsageError("--tls-server-name needs --tls-ca FILE");
+    return undefined;
+  }
+  let ca: Buffer;
+  try {
+    ca = readFileSync(file);
+  } catch (e) {
+    throw new TlsCaError(
+      "cli/tls-ca-unreadable",
+      `cannot read ${file} (${e instanceof Error ? e.message : String(e)})`,
+    );
+  }
+  try {
+    new X509Certificate(ca);
+  } catch {
+    throw new TlsCaError("cli/bad-tls-ca", `${file} does not hold a PEM certificate`);
+  }
+  return serverName === undefined ? { ca } : { ca, serverName };
 }
 
 export interface ConnectHow {
@@ -89,6 +127,7 @@ export async function connect(t: Target, how: ConnectHow = {}): Promise<ArborCli
     chainId: t.chain,
     key: t.key,
     light: how.light,
+    ...(t.tls === undefined ? {} : { tls: t.tls }),
   });
 }
 
@@ -99,10 +138,23 @@ export async function withClient<T>(
   how: ConnectHow = {},
 ): Promise<T> {
   const t = resolveTarget(a);
-  const c = await connect(t, how);
+  let c: ArborClient | undefined;
   try {
+    c = await connect(t, how);
     return await body(c, t);
+  } catch (e) {
+    throw withTlsHint(e, t);
   } finally {
-    c.close();
+    c?.close();
   }
+}
+
+/**
+ * A plaintext client meeting a TLS node only sees the connection fail: when nodes were
+ * unreachable and no CA was given, the error says TLS may be why.
+ */
+export function withTlsHint(e: unknown, t: Target): unknown {
+  if (t.tls === undefined && e instanceof Error && /\bUNAVAILABLE\b/.test(e.message))
+    e.message += " (if the nodes serve TLS, give --tls-ca FILE)";
+  return e;
 }

@@ -1,10 +1,13 @@
 // `arbor init`: writes everything a local cluster needs into one directory — node keys, the
 // genesis (nodes on 127.0.0.1, balanced prefixes, the built system operations as records),
-// per-node configs and a client key — so that `arbor up --dir DIR` can run it.
+// per-node configs and a client key — so that `arbor up --dir DIR` can run it. `--tls` adds a CA
+// and node certificates (node/cli/tls-certs.ts); `--hosts` names one host per node instead of
+// 127.0.0.1, for nodes on machines of their own (docs/operations.md), and `--compose FILE` writes a
+// Docker Compose file running such a cluster one node per container (node/cli/compose.ts).
 import { DEFAULT_RETENTION_BLOCKS, MAX_RETENTION_BLOCKS, retentionOf } from "../ledger/genesis.js";
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, rmSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { toHex } from "../common/bytes.js";
 import { ArborError } from "../common/errors.js";
 import { MAX_HISTORY_T, TOB_MAX_VALIDATORS } from "../common/limits.js";
@@ -13,9 +16,11 @@ import { generateKeyPair } from "../keys.js";
 import { systemGenesisRecords } from "../exec/built-ops.js";
 import { intFlag, parseArgs, requireString, UsageError, type FlagKind } from "./args.js";
 import { Output } from "./output.js";
-import { BUILD_OPS_SCRIPT, BUILT_OPS } from "./paths.js";
+import { BUILD_OPS_SCRIPT, BUILT_OPS, PACKAGE_ROOT } from "./paths.js";
+import { composeNodes, renderCompose } from "./compose.js";
 import { writeSeedFile } from "./keyfile.js";
 import { freePorts, planCluster, writeClusterFiles } from "./cluster-files.js";
+import { issueClusterCerts, TLS_DIR } from "./tls-certs.js";
 
 export const DEFAULT_BASE_PORT = 7400;
 export const DEFAULT_T = 256;
@@ -40,6 +45,10 @@ export interface InitOptions {
   readonly name?: string;
   readonly tickMs?: number;
   readonly force?: boolean;
+  /** issue a CA and node certificates and turn TLS on in every node's config */
+  readonly tls?: boolean;
+  /** node i's host name or IP at index i (default 127.0.0.1); nodes then listen on every interface */
+  readonly hosts?: readonly string[];
 }
 
 export interface InitResult {
@@ -51,13 +60,20 @@ export interface InitResult {
   readonly metricsPorts: readonly number[];
   /** node i's browser API port (on 127.0.0.1) at index i */
   readonly webPorts: readonly number[];
+  /** whether the nodes serve TLS (certificates in DIR/tls) */
+  readonly tls: boolean;
 }
 
 export class InitError extends ArborError {}
 
 /** Files `arbor init` writes; only these are removed by --force. */
 function isClusterFile(name: string): boolean {
-  return name === "genesis.json" || name === "client.key" || /^node\d+(\.json|\.key)?$/.test(name);
+  return (
+    name === "genesis.json" ||
+    name === "client.key" ||
+    name === TLS_DIR ||
+    /^node\d+(\.json|\.key)?$/.test(name)
+  );
 }
 
 export function defaultReplication(n: number): number {
@@ -77,6 +93,7 @@ export async function initCluster(o: InitOptions): Promise<InitResult> {
     for (const f of readdirSync(dir))
       if (isClusterFile(f)) rmSync(join(dir, f), { recursive: true, force: true });
   }
+  if (o.hosts !== undefined) checkHosts(o.hosts, n);
   const system = loadSystemOps();
   const basePort = o.basePort ?? DEFAULT_BASE_PORT;
   const { ports, metricsPorts, webPorts } = await clusterPorts(basePort, n);
@@ -86,13 +103,54 @@ export async function initCluster(o: InitOptions): Promise<InitResult> {
     replication: k,
     ...(o.retention === undefined ? {} : { retention: o.retention }),
     ports,
+    ...(o.hosts === undefined ? {} : { hosts: o.hosts }),
     records: system,
   });
-  writeClusterFiles(dir, plan, { tickMs: o.tickMs ?? 50, metricsPorts, webPorts });
+  if (o.tls)
+    issueClusterCerts(
+      dir,
+      plan.genesis.name,
+      plan.genesis.nodes.map((nd) => nd.address.replace(/:\d+$/, "")),
+    );
+  writeClusterFiles(dir, plan, {
+    tickMs: o.tickMs ?? 50,
+    metricsPorts,
+    webPorts,
+    bindAll: o.hosts !== undefined,
+    tls: o.tls === true,
+  });
   const genesis = plan.genesis;
   const client = generateKeyPair();
   writeSeedFile(join(dir, "client.key"), client.seed, true);
-  return { dir, genesis, chain: chainId(genesis), clientPublicKey: client.publicKey, metricsPorts, webPorts };
+  return {
+    dir,
+    genesis,
+    chain: chainId(genesis),
+    clientPublicKey: client.publicKey,
+    metricsPorts,
+    webPorts,
+    tls: o.tls === true,
+  };
+}
+
+/** Writes the compose file at `file` for the cluster in `dir`, paths relative to the file. */
+export function writeCompose(dir: string, genesis: Genesis, file: string): void {
+  const from = dirname(file);
+  const posix = (p: string) => p.split(sep).join("/");
+  const text = renderCompose(composeNodes(dir, genesis), {
+    clusterDir: posix(relative(from, dir)),
+    context: posix(relative(from, PACKAGE_ROOT)) || ".",
+  });
+  writeFileSync(file, text);
+}
+
+/** One distinct host name or IP address per node, each usable in a certificate and an address. */
+function checkHosts(hosts: readonly string[], n: number): void {
+  if (hosts.length !== n) throw new UsageError(`--hosts names ${hosts.length} hosts for ${n} nodes`);
+  if (new Set(hosts).size !== n) throw new UsageError("--hosts names a host twice");
+  for (const h of hosts)
+    if (!/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(h))
+      throw new UsageError(`--hosts: "${h}" is not a host name or IPv4 address`);
 }
 
 /** The n nodes' gRPC, metrics and browser API ports: consecutive from the base, or free ones for base 0. */
@@ -142,6 +200,9 @@ const FLAGS: Record<string, FlagKind> = {
   name: "string",
   dir: "string",
   force: "bool",
+  tls: "bool",
+  hosts: "string",
+  compose: "string",
   json: "bool",
 };
 
@@ -151,6 +212,8 @@ export async function initCommand(argv: string[]): Promise<number> {
   const out = new Output(a.bools.has("json"));
   const nodes = intFlag(a, "nodes", 0, 1, TOB_MAX_VALIDATORS);
   if (nodes === 0) throw new UsageError("--nodes N is required");
+  if (a.strings.has("compose") && !a.strings.has("hosts"))
+    throw new UsageError("--compose needs --hosts (the hosts name the compose services)");
   const r = await initCluster({
     dir: requireString(a, "dir"),
     nodes,
@@ -161,7 +224,11 @@ export async function initCommand(argv: string[]): Promise<number> {
     tickMs: intFlag(a, "tick-ms", 50, 1, 10_000),
     name: a.strings.get("name"),
     force: a.bools.has("force"),
+    tls: a.bools.has("tls"),
+    hosts: a.strings.has("hosts") ? a.strings.get("hosts")!.split(",") : undefined,
   });
+  const compose = a.strings.get("compose");
+  if (compose !== undefined) writeCompose(r.dir, r.genesis, resolve(compose));
   const g = r.genesis;
   const f = Math.floor((g.nodes.length - 1) / 3);
   out.line(`initialised a ${g.nodes.length}-node cluster in ${r.dir}`);
@@ -174,7 +241,17 @@ export async function initCommand(argv: string[]): Promise<number> {
       `  node ${nd.id}     ${nd.address}  metrics :${r.metricsPorts[nd.id]}  key ${toHex(nd.publicKey).slice(0, 16)}…  ${nd.prefixes.length} prefixes`,
     );
   out.line(`  client key ${join(r.dir, "client.key")} (public ${toHex(r.clientPublicKey).slice(0, 16)}…)`);
-  out.line(`next: arbor up --dir ${a.strings.get("dir")}`);
+  if (r.tls)
+    out.line(
+      `  TLS        CA ${join(r.dir, TLS_DIR, "ca.pem")}; node certificates in ${join(r.dir, TLS_DIR)} (move ca.key offline)`,
+    );
+  if (compose !== undefined)
+    out.line(`  compose    ${resolve(compose)} (docker compose -f ${compose} up; docs/operations.md)`);
+  out.line(
+    a.strings.has("hosts")
+      ? `next: copy genesis.json, nodeI.json, nodeI.key${r.tls ? " and tls/ files" : ""} to host I and run \`arbor node --config nodeI.json\` there`
+      : `next: arbor up --dir ${a.strings.get("dir")}`,
+  );
   out.doc({
     dir: r.dir,
     chain: r.chain,
@@ -190,6 +267,7 @@ export async function initCommand(argv: string[]): Promise<number> {
       prefixes: nd.prefixes,
     })),
     clientPublicKey: r.clientPublicKey,
+    tls: r.tls,
   });
   return 0;
 }

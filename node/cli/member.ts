@@ -19,6 +19,7 @@ import { TARGET_FLAGS, withClient, type Target } from "./connect.js";
 import { readClientKey, writeSeedFile } from "./keyfile.js";
 import { receiptJson, receiptLine, warnEphemeral } from "./receipt-view.js";
 import { freePorts } from "./cluster-files.js";
+import { CA_CERT, CA_KEY, issueNodeCert, nodeCert, nodeKey } from "./tls-certs.js";
 import { RequestRejected } from "../../client/errors.js";
 
 const FLAGS = {
@@ -170,6 +171,9 @@ async function planAdd(
     const keyFile = join(dir, `node${id}.key`);
     writeSeedFile(keyFile, seed, false);
     mkdirSync(join(dir, `node${id}`), { recursive: true });
+    // A cluster whose nodes serve TLS: the new node gets a certificate from the same CA.
+    const tls = existsSync(join(dir, CA_KEY));
+    if (tls) issueNodeCert(dir, id, address.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1"));
     const cfg: NodeConfigFile = {
       id,
       genesis: "genesis.json",
@@ -177,6 +181,7 @@ async function planAdd(
       dataDir: `node${id}`,
       logLevel: "info",
       member: { address, prefixes: [...prefixes] },
+      ...(tls ? { tls: { cert: nodeCert(id), key: nodeKey(id), ca: CA_CERT } } : {}),
     };
     const cfgFile = join(dir, `node${id}.json`);
     writeFileSync(cfgFile, JSON.stringify(cfg, null, 2) + "\n");

@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { ArborError } from "../common/errors.js";
 import { genesisFromJson, type Genesis } from "../ledger/genesis.js";
-import { NodeConnection } from "../../client/transport.js";
+import { NodeConnection, type ClientTls } from "../../client/transport.js";
 import { ARBOR_BIN } from "./paths.js";
 import { nodeProcessEnv } from "../node-env.js";
 import type { LogFormat } from "../log.js";
@@ -181,10 +181,20 @@ export class Supervisor {
     );
   }
 
+  /** How to reach node id: with TLS against the CA its config names (node/net/tls.ts), if any. */
+  private tlsOf(id: number): ClientTls | undefined {
+    try {
+      const c = JSON.parse(readFileSync(this.configOf(id), "utf8")) as { tls?: { ca?: unknown } };
+      return typeof c.tls?.ca === "string" ? { ca: readFileSync(resolve(this.dir, c.tls.ca)) } : undefined;
+    } catch {
+      return undefined; // the node itself reports a bad config or an unreadable CA
+    }
+  }
+
   /** Waits until every node answers Status; fails at the timeout, or at once when a node has exited. */
   async waitReady(timeoutMs = 30_000): Promise<void> {
     const end = Date.now() + timeoutMs;
-    const conns = this.genesis.nodes.map((n) => new NodeConnection(n.address, 2000));
+    const conns = this.genesis.nodes.map((n) => new NodeConnection(n.address, 2000, this.tlsOf(n.id)));
     try {
       for (const n of this.genesis.nodes) {
         for (;;) {

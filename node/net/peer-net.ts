@@ -39,6 +39,8 @@ export interface PeerNetOptions {
   readonly chain: Uint8Array;
   readonly self: KeyPair;
   readonly peers: readonly PeerInfo[];
+  /** how peers are dialed (node/net/tls.ts: TLS against the cluster CA, or plaintext) */
+  readonly credentials?: grpc.ChannelCredentials;
   /** A frame from an authenticated peer (hex of its public key). */
   onFrame(from: string, channel: number, payload: Uint8Array): void;
   /** Whether a peer's key may talk to us now (membership; evicted nodes are refused). */
@@ -237,7 +239,11 @@ export class PeerNet {
     const hex = toHex(p.publicKey);
     if (!this.started || hex === this.selfHex || this.out.has(hex)) return;
     const Client = grpc.makeGenericClientConstructor(serviceDefinition(Peer), "Peer");
-    const client = new Client(p.address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+    const client = new Client(
+      p.address,
+      this.opts.credentials ?? grpc.credentials.createInsecure(),
+      CHANNEL_OPTIONS,
+    );
     const o = new Outbound(this, p, client);
     this.out.set(hex, o);
     o.connect();
