@@ -14,6 +14,13 @@ import {
   type RequestBody,
 } from "../../node/ledger/request.js";
 import { decodeAnyRequest } from "../../node/ledger/any-request.js";
+import {
+  approvalMessage,
+  encodeChange,
+  encodeMemberBody,
+  MEMBER_KIND,
+  type MemberChange,
+} from "../../node/ledger/member-request.js";
 import { genesisRecords } from "../../node/ledger/genesis.js";
 import { MerkleTree } from "../../node/store/core/tree.js";
 import { prove } from "../../node/store/core/proof.js";
@@ -164,6 +171,74 @@ function createDomain(pinned: boolean) {
   };
 }
 
+/** A MEMBER request approved by the vector key itself, every part spelled out. */
+function member(change: MemberChange) {
+  const nonce = 11n;
+  const validUntil = 700n;
+  const message = approvalMessage(change, nonce, validUntil);
+  const approval = signWith(KEY, message);
+  const body = encodeMemberBody({
+    change,
+    approvals: [{ publicKey: KEY.publicKey, signature: approval }],
+    proof: fromHex("06"),
+    caller: KEY.publicKey,
+    nonce,
+    validUntil,
+  });
+  return {
+    change: toHex(encodeChange(change)),
+    approvalMessage: toHex(message),
+    approval: toHex(approval),
+    proofHex: "06",
+    nonce: nonce.toString(),
+    validUntil: validUntil.toString(),
+    ...signedJson(body),
+  };
+}
+
+const ADDED = {
+  id: 4,
+  publicKey: fromHex("4".repeat(64)),
+  address: "10.0.0.4:7400",
+  prefixes: ["001", "110"],
+};
+
+/** MEMBER bodies a node refuses at admission, with their codes. */
+function memberMutations(): Array<{ what: string; request: string; refused: string }> {
+  const change = (tag: number, payload: Uint8Array) => new Writer(64).u8(tag).raw(payload).finish();
+  const tail = new Writer(64)
+    .varint(0)
+    .bytes(fromHex("06"))
+    .raw(KEY.publicKey)
+    .varint64(1n)
+    .varint64(9n)
+    .finish();
+  const body = (c: Uint8Array, rest = tail) => new Writer(128).u8(MEMBER_KIND).raw(c).raw(rest).finish();
+  const list: Array<[string, Uint8Array, string]> = [
+    ["change kind 9 (signed)", signed(body(change(9, new Uint8Array()))), "request/bad-member-change"],
+    [
+      "an added record cut short (signed)",
+      signed(body(change(1, new Writer().bytes(fromHex("04")).finish()))),
+      "decode/truncated",
+    ],
+    [
+      "257 approvals announced (signed)",
+      signed(body(change(3, new Uint8Array()), new Writer().varint(257).finish())),
+      "decode/out-of-range",
+    ],
+    [
+      "a byte appended (signed)",
+      signed(withByte(body(change(3, new Uint8Array())), 0)),
+      "decode/trailing-bytes",
+    ],
+  ];
+  return list.map(([what, bytes, refused]) => {
+    const got = judgeRequest(bytes);
+    if (got !== refused) throw new Error(`member mutation "${what}": ${got}, not ${refused}`);
+    return { what, request: toHex(bytes), refused };
+  });
+}
+
 export function requestVector(): Record<string, unknown> {
   const complain = {
     evidence: fromHex("0403"),
@@ -174,7 +249,7 @@ export function requestVector(): Record<string, unknown> {
   };
   return {
     comment:
-      "Signed requests (docs/protocol.md §5): the caller key is the Ed25519 seed below; Ed25519 signatures are deterministic, so every field is reproducible. The signing message is 'arbor:request:v2' ‖ body for both kinds; the id is SHA-256 of the signed request. The `execute` proof and argument bytes are placeholders (form is checked at admission, the proof when the request is applied); `createDomain` is a complete EXECUTE against the genesis vector's root (genesis.json), its proof built as the SDK builds one (the operation's record left out); `createDomainPinned` the same with the operation pinned (its record by value hash). Mutations list what a node refuses at admission and the code (a receipt says malformed-request or bad-signature).",
+      "Signed requests (docs/protocol.md §5): the caller key is the Ed25519 seed below; Ed25519 signatures are deterministic, so every field is reproducible. The signing message is 'arbor:request:v2' ‖ body for both kinds; the id is SHA-256 of the signed request. The `execute` proof and argument bytes are placeholders (form is checked at admission, the proof when the request is applied); `createDomain` is a complete EXECUTE against the genesis vector's root (genesis.json), its proof built as the SDK builds one (the operation's record left out); `createDomainPinned` the same with the operation pinned (its record by value hash). Mutations list what a node refuses at admission and the code (a receipt says malformed-request or bad-signature). `memberAdd`, `memberRemove`, `memberRepair`: MEMBER requests (§11) with one approval by the same key over 'arbor:member-approval:v1' ‖ change ‖ u64 nonce ‖ u64 validUntil (placeholder proof); `memberMutations` what admission refuses of MEMBER bodies.",
     seed: toHex(SEED),
     publicKey: toHex(KEY.publicKey),
     execute: {
@@ -194,6 +269,13 @@ export function requestVector(): Record<string, unknown> {
       validUntil: complain.validUntil.toString(),
       ...signedJson(encodeComplainBody(complain)),
     },
+    memberAdd: {
+      node: { ...ADDED, publicKey: toHex(ADDED.publicKey) },
+      ...member({ kind: "add", node: ADDED }),
+    },
+    memberRemove: { nodeId: 2, ...member({ kind: "remove", id: 2 }) },
+    memberRepair: member({ kind: "repair" }),
+    memberMutations: memberMutations(),
     createDomain: createDomain(false),
     createDomainPinned: createDomain(true),
     mutations: mutations(),
