@@ -75,10 +75,16 @@ export async function statusCommand(argv: string[]): Promise<number> {
     }
     const agree = agreeing(st);
     const up = st.filter((s) => s.reachable);
+    const top = up.reduce((m, s) => (s.height! > m ? s.height! : m), 0n);
     out.doc({
       chain: c.chain,
       agree,
-      nodes: st.map((s) => ({ ...s, root: s.root ? toHex(s.root) : undefined })),
+      // behind: blocks below the highest reachable node (a node catching up, or syncing)
+      nodes: st.map((s) => ({
+        ...s,
+        root: s.root ? toHex(s.root) : undefined,
+        ...(s.reachable ? { behind: top - s.height! } : {}),
+      })),
       ...(members ? { membership: members } : {}),
     });
     const f = c.f;
@@ -104,6 +110,8 @@ export async function statusCommand(argv: string[]): Promise<number> {
         ? `${up.length}/${st.length} reachable; they agree: height ${up[0]!.height}, root ${shortHex(up[0]!.root!)}`
         : `${up.length}/${st.length} reachable; they DISAGREE (different heights or roots)`,
     );
+    for (const s of up.filter((x) => x.height! < top))
+      out.line(`node ${s.id} catching up: ${progress(s.height!, top, process.stdout.isTTY === true)}`);
     if (members) {
       const short = members.partitions.filter((p) => !p.replicated);
       out.line(
@@ -150,4 +158,13 @@ async function membership(c: ArborClient): Promise<MembershipView | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** `height/top (p%)`, with a bar on a terminal. */
+export function progress(height: bigint, top: bigint, bar: boolean): string {
+  const pct = top === 0n ? 100 : Number((height * 1000n) / top) / 10;
+  const width = 30;
+  const full = Math.round((pct / 100) * width);
+  const drawn = bar ? `${"█".repeat(full)}${"░".repeat(width - full)} ` : "";
+  return `${drawn}${height}/${top} (${pct.toFixed(1)}%)`;
 }

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { BIN, CliCluster, run, runJson } from "./helpers.js";
 
 interface StatusDoc {
-  nodes: Array<{ id: number; reachable: boolean; height?: string }>;
+  nodes: Array<{ id: number; reachable: boolean; height?: string; behind?: string }>;
   membership?: {
     members: number[];
     partitions: Array<{ prefix: string; holders: number[]; replicated: boolean }>;
@@ -53,6 +53,10 @@ test("arbor member list, add, remove and repair", { timeout: 180_000 }, async ()
       await new Promise((r) => setTimeout(r, 500));
     }
     assert.deepEqual(st.membership?.members, [0, 1, 2, 3, 4]);
+    assert.ok(
+      st.nodes.every((n) => n.behind === "0"),
+      "no node is behind once they agree",
+    );
     assert.ok(st.membership!.partitions.every((p) => p.replicated));
 
     const outsider = await run(["keygen", "--out", join(c.dir, "outsider.key")]);
