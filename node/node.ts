@@ -285,10 +285,21 @@ export class ArborNode {
   /** After a block that changed the membership: dial added members, take on new prefixes. */
   private membershipChanged(o: MemberOutcome): void {
     for (const n of o.added) if (n.id !== this.me.id) this.net.addPeer(n);
+    if (o.removed.includes(this.me.id))
+      this.opts.log.warn("this node left the membership: peers refuse it from now on; stop it", {
+        id: this.me.id,
+      });
     const mine = o.records.find((n) => n.id === this.me.id);
     if (mine) {
+      const held = this.store.history.partition.toStrings().join(",");
+      if (o.added.some((n) => n.id === this.me.id) && held !== mine.prefixes.join(","))
+        this.opts.log.error("this node's record names other prefixes than it holds: fix member.prefixes", {
+          record: mine.prefixes,
+          held,
+        });
+      else if (!o.added.some((n) => n.id === this.me.id))
+        this.opts.log.info("this node's prefixes changed", { prefixes: mine.prefixes });
       this.me = mine;
-      this.opts.log.info("this node's prefixes changed", { prefixes: mine.prefixes });
     }
   }
 

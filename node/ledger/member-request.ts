@@ -6,12 +6,18 @@
 
 import { Reader, Writer } from "../common/codec.js";
 import { concatBytes, utf8 } from "../common/bytes.js";
-import { ArborError, LimitError } from "../common/errors.js";
+import { LimitError } from "../common/errors.js";
 import { sha256 } from "../common/hash.js";
 import { MAX_PROOF_BYTES, MAX_REQUEST_BODY_BYTES, TOB_MAX_VALIDATORS } from "../common/limits.js";
 import { MEMBER_APPROVAL_TAG } from "../common/tags.js";
 import { decodeMember, encodeMember, type GenesisNode } from "./genesis.js";
-import { PUBLIC_KEY_BYTES, RequestError, SIGNATURE_BYTES } from "./request.js";
+import {
+  asRequestError,
+  PUBLIC_KEY_BYTES,
+  readSignerTail,
+  RequestError,
+  SIGNATURE_BYTES,
+} from "./request.js";
 
 /** The first byte of a MEMBER body. */
 export const MEMBER_KIND = 3;
@@ -114,28 +120,10 @@ export function decodeMemberRequest(bytes: Uint8Array): SignedMember {
         signature: r.copy(SIGNATURE_BYTES, "approval signature"),
       });
     const proof = r.view(MAX_PROOF_BYTES, "proof");
-    const caller = r.copy(PUBLIC_KEY_BYTES, "caller");
-    const nonce = r.varint64("nonce");
-    const validUntil = r.varint64("valid until");
+    const tail = readSignerTail(r);
     r.end("membership body");
-    if (validUntil >= 1n << 64n || nonce >= 1n << 64n)
-      throw new RequestError("request/bad-valid-until", "nonce and validUntil must be u64s");
-    return {
-      kind: "member",
-      change,
-      approvals,
-      proof,
-      caller,
-      nonce,
-      validUntil,
-      body,
-      signature,
-      bytes,
-      id: sha256(bytes),
-    };
+    return { kind: "member", change, approvals, proof, ...tail, body, signature, bytes, id: sha256(bytes) };
   } catch (e) {
-    if (e instanceof RequestError) throw e;
-    if (e instanceof ArborError) throw new RequestError(e.code, e.message.replace(/^[^:]*: /, ""));
-    throw new RequestError("request/malformed", String(e));
+    throw asRequestError(e);
   }
 }

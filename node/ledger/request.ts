@@ -212,27 +212,27 @@ export function decodeExecuteOrComplain(bytes: Uint8Array): SignedRequest | Sign
     r.u8();
     const evidence = r.view(MAX_EVIDENCE_FIELD, "evidence");
     const proof = r.view(MAX_PROOF_BYTES, "proof");
-    const caller = r.copy(PUBLIC_KEY_BYTES, "caller");
-    const nonce = r.varint64("nonce");
-    const validUntil = r.varint64("valid until");
+    const tail = readSignerTail(r);
     r.end("complaint body");
-    return {
-      kind: "complain",
-      evidence,
-      proof,
-      caller,
-      nonce,
-      validUntil,
-      body,
-      signature,
-      bytes,
-      id: sha256(bytes),
-    };
+    return { kind: "complain", evidence, proof, ...tail, body, signature, bytes, id: sha256(bytes) };
   } catch (e) {
-    if (e instanceof RequestError) throw e;
-    if (e instanceof ArborError) throw new RequestError(e.code, e.message.replace(/^[^:]*: /, ""));
-    throw new RequestError("request/malformed", String(e));
+    throw asRequestError(e);
   }
+}
+
+/** The fields every non-EXECUTE body ends with: the caller's key, the nonce and validUntil. */
+export function readSignerTail(r: Reader): { caller: Uint8Array; nonce: bigint; validUntil: bigint } {
+  const caller = r.copy(PUBLIC_KEY_BYTES, "caller");
+  const nonce = r.varint64("nonce");
+  const validUntil = r.varint64("valid until");
+  return { caller, nonce, validUntil };
+}
+
+/** Any failure to decode a request, as the RequestError a node answers with. */
+export function asRequestError(e: unknown): RequestError {
+  if (e instanceof RequestError) return e;
+  if (e instanceof ArborError) return new RequestError(e.code, e.message.replace(/^[^:]*: /, ""));
+  return new RequestError("request/malformed", String(e));
 }
 
 /**
