@@ -17,8 +17,9 @@ cluster
                                   a CA and node certificates; --hosts: one host per node)
   arbor up [--dir DIR] [--quiet] [--log-format text|json]
                                   run that cluster in the foreground (Ctrl-C stops it)
-  arbor node --config FILE [--data-dir DIR] [--log-format json|text]
-                                  run one node (multi-host deployments)
+  arbor node --config FILE [--data-dir DIR] [--log-format json|text] [--join]
+                                  run one node (multi-host deployments); --join: catch up
+                                  before serving clients (a new member, a wiped disk)
   arbor health --config FILE      exit 0 when that node's gRPC health service says SERVING
   arbor start                     the quick start: init ./.arbor if needed, up, banking demo
 
@@ -93,6 +94,7 @@ async function nodeCommand(argv: string[]): Promise<number> {
     "data-dir": "string",
     "log-format": "string",
     "stop-on-stdin-close": "bool",
+    join: "bool",
   });
   if (a.positional.length > 0) throw new UsageError(`node takes no arguments (got "${a.positional[0]}")`);
   const config = requireString(a, "config");
@@ -105,7 +107,11 @@ async function nodeCommand(argv: string[]): Promise<number> {
     process.stdin.resume();
   }
   const dataDir = a.strings.get("data-dir");
-  await runNode(config, { logFormat, ...(dataDir === undefined ? {} : { dataDir }) });
+  await runNode(config, {
+    logFormat,
+    join: a.bools.has("join"),
+    ...(dataDir === undefined ? {} : { dataDir }),
+  });
   return -1; // keeps running until a signal
 }
 

@@ -12,11 +12,12 @@ const mib = (bytes: number) => Math.round((bytes / 2 ** 20) * 10) / 10;
 
 /**
  * `logFormat` (from `--log-format`) overrides the config file's, and `dataDir` (`--data-dir`: a
- * container's data volume) its data directory.
+ * container's data volume) its data directory; `join` (`--join`) holds clients off until the node
+ * has caught up.
  */
 export async function runNode(
   configPath: string,
-  o: { logFormat?: LogFormat; dataDir?: string } = {},
+  o: { logFormat?: LogFormat; dataDir?: string; join?: boolean } = {},
 ): Promise<void> {
   const cfg = loadConfig(configPath);
   const log = createLogger({ node: cfg.id }, cfg.logLevel, undefined, o.logFormat ?? cfg.logFormat);
@@ -36,6 +37,7 @@ export async function runNode(
     log,
     ...(cfg.member ? { member: cfg.member } : {}),
     byzantine: cfg.byzantine,
+    join: o.join === true,
   });
   let stopping = false;
   const stop = (sig: string) => {

@@ -56,6 +56,8 @@ import { ReadGate } from "./read-gate.js";
 import { TobShell } from "./tob/shell.js";
 import { withDoubleVote, type Byzantine } from "./byzantine.js";
 import { EvidenceBook } from "./evidence-book.js";
+import { JoinGate, joined } from "./join-gate.js";
+import { JOIN_CHECK_MS } from "./common/limits.js";
 import { decodeMessage } from "./tob/core/index.js";
 import type { Logger } from "./log.js";
 import { NO_METRICS, NodeMetrics, type MetricsHooks } from "./metrics.js";
@@ -86,9 +88,14 @@ export interface NodeOptions {
   readonly member?: { readonly address: string; readonly prefixes: readonly string[] };
   /** TLS on the gRPC port, for clients and peers (node/net/tls.ts); plaintext when absent */
   readonly tls?: NodeTls;
+  /** catch up before serving clients (`arbor node --join`, node/join-gate.ts) */
+  readonly join?: boolean;
   /** Test-only misbehaviour (node/byzantine.ts). Never set in production. */
   readonly byzantine?: Byzantine;
 }
+
+/** A joining node logs how far it has come at most this often. */
+const JOIN_LOG_MS = 5_000;
 
 export class ArborNode {
   /** this node's member record: from the genesis, the stored membership, or `member` (a joiner) */
@@ -119,6 +126,8 @@ export class ArborNode {
   private readonly evidence = new EvidenceBook();
   private readonly reads = new ReadGate(() => this.height);
   private closing = false;
+  private readonly joinGate: JoinGate;
+  private joinTimer: NodeJS.Timeout | null = null;
 
   constructor(readonly opts: NodeOptions) {
     const me =
@@ -133,6 +142,7 @@ export class ArborNode {
       throw new ArborError("node/wrong-key", `the key does not belong to node ${opts.id}`);
     this.me = me;
     this.chain = chainId(opts.genesis);
+    this.joinGate = new JoinGate(opts.join === true);
   }
 
   /**
@@ -187,18 +197,49 @@ export class ArborNode {
       this.opts.log.error("consensus storage failed; stopping", { error: String(e) });
       void this.close().finally(() => process.exit(70));
     });
-    this.setHealth("SERVING");
-    this.opts.log.info("node started", {
-      id: this.me.id,
-      listen,
-      ...(this.metricsPort > 0
-        ? { metrics: this.opts.metricsListen!.replace(/\d+$/, String(this.metricsPort)) }
-        : {}),
-      ...(this.webPort > 0 ? { web: this.opts.webListen!.replace(/\d+$/, String(this.webPort)) } : {}),
-      height: this.height,
-      root: toHex(this.root),
-      prefixes: this.me.prefixes,
-    });
+    if (this.joinGate.isJoining) this.watchJoin();
+    else this.setHealth("SERVING");
+    this.opts.log.info(
+      this.joinGate.isJoining ? "node started; catching up before serving" : "node started",
+      {
+        id: this.me.id,
+        listen,
+        ...(this.metricsPort > 0
+          ? { metrics: this.opts.metricsListen!.replace(/\d+$/, String(this.metricsPort)) }
+          : {}),
+        ...(this.webPort > 0 ? { web: this.opts.webListen!.replace(/\d+$/, String(this.webPort)) } : {}),
+        height: this.height,
+        root: toHex(this.root),
+        prefixes: this.me.prefixes,
+      },
+    );
+  }
+
+  /** Until the node has caught up, clients are refused (JoinGate); then it serves. */
+  private watchJoin(): void {
+    let lastLog = Date.now();
+    this.joinTimer = setInterval(() => {
+      const s = this.tob.status();
+      const p = {
+        caughtUp: s.caughtUp,
+        committedHeight: BigInt(s.committedHeight),
+        appliedHeight: this.pipeline.appliedHeight,
+      };
+      if (joined(p)) {
+        clearInterval(this.joinTimer!);
+        this.joinTimer = null;
+        this.joinGate.open();
+        this.setHealth("SERVING");
+        this.opts.log.info("caught up; serving clients", { height: this.height });
+      } else if (Date.now() - lastLog >= JOIN_LOG_MS) {
+        lastLog = Date.now();
+        this.opts.log.info("catching up", {
+          applied: String(p.appliedHeight),
+          committed: String(p.committedHeight),
+          caughtUp: p.caughtUp,
+        });
+      }
+    }, JOIN_CHECK_MS);
   }
 
   private get hooks(): MetricsHooks {
@@ -417,7 +458,8 @@ export class ArborNode {
     });
     const server = new grpc.Server(CHANNEL_OPTIONS);
     raiseServerHttp2Limits(server);
-    server.addService(serviceDefinition(Arbor), api.service());
+    const handlers = this.joinGate.wrap(api.service());
+    server.addService(serviceDefinition(Arbor), handlers);
     this.health.addToServer(server);
     const peer = this.net.service();
     server.addService(peer.definition, peer.implementation);
@@ -429,7 +471,7 @@ export class ArborNode {
     );
     this.server = server;
     if (this.opts.webListen !== undefined) {
-      this.web = new WebApi({ handlers: api.service(), origins: this.opts.webOrigins ?? [] });
+      this.web = new WebApi({ handlers, origins: this.opts.webOrigins ?? [] });
       this.webPort = await this.web.listen(this.opts.webListen);
     }
     return listen;
@@ -455,6 +497,7 @@ export class ArborNode {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    if (this.joinTimer) clearInterval(this.joinTimer);
     this.setHealth("NOT_SERVING");
     // A graceful gRPC shutdown waits for every open call, and some never end on their own: the
     // peers' streams (they redial), receipt waits (up to a minute), subscriptions, health watches

@@ -24,8 +24,10 @@ export async function healthCommand(argv: string[]): Promise<number> {
   if (a.positional.length > 0) throw new UsageError(`health takes no arguments (got "${a.positional[0]}")`);
   const cfg = loadConfig(requireString(a, "config"));
   const timeoutMs = intFlag(a, "timeout-ms", 3000, 1, 600_000);
-  const me = cfg.genesis.nodes.find((n) => n.id === cfg.id);
-  if (!me) throw new HealthError("health/unknown-id", `node ${cfg.id} is not in the genesis`);
+  // A node added after genesis names its address in its config's `member` section.
+  const me = cfg.genesis.nodes.find((n) => n.id === cfg.id) ?? cfg.member;
+  if (!me)
+    throw new HealthError("health/unknown-id", `node ${cfg.id} is not in the genesis and has no "member"`);
   const address = probeAddress(cfg.listen ?? me.address);
   const Health = grpc.makeGenericClientConstructor(healthService, "Health");
   const client = new Health(address, peerCredentials(cfg.tls)) as unknown as grpc.Client & {

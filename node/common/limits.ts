@@ -238,6 +238,13 @@ export const APPLY_SLICE_MS = 10;
  * below TOB_RETAINED_BLOCKS, the blocks a restarted consensus core can hand back.
  */
 export const STORE_SYNC_EVERY_BLOCKS = 32;
+/**
+ * A node started with `--join` serves once it has applied the chain to within this many blocks of
+ * what its consensus committed (node/join-gate.ts).
+ */
+export const JOIN_READY_LAG_BLOCKS = 2;
+/** How often a joining node looks whether it has caught up. */
+export const JOIN_CHECK_MS = 200;
 /** Requests applied between two looks at the clock inside a slice. */
 export const APPLY_STEP_REQUESTS = 16;
 /**

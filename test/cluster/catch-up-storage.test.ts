@@ -1,12 +1,14 @@
 // Catch-up from storage: a node that was down while more blocks committed than its peers keep in
 // memory (ARBOR_TOB_RETAINED_BLOCKS lowers that to 64 here), and one restarted with an empty data
 // directory, both get the missing blocks from their peers' storage, apply them and agree with the
-// others — the same height and root — with every accepted write readable. A wiped node also
+// others — the same height and root — with every accepted write readable. The wiped node runs with
+// --join: it refuses reads (node/joining) and says NOT_SERVING until it has caught up. A wiped node also
 // replays a chain through more validator-set changes than the consensus keeps epoch tails for in
 // memory (the shell stores every epoch's tail).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
+import * as grpc from "@grpc/grpc-js";
 import { join } from "node:path";
 import { Cluster } from "./cluster.js";
 import { ArborClient, keyFromSeed } from "../../client/index.js";
@@ -49,7 +51,24 @@ test(
       await c.kill(2);
       rmSync(join(c.dir, "node2"), { recursive: true, force: true });
       await write(20);
-      c.start(2, ENV);
+      const target = (await c.clients[0]!.status()).height;
+      c.start(2, ENV, ["--join"]);
+      // Every read node 2 answers comes once it holds the whole chain; before, it refuses.
+      let refused = 0;
+      const end = Date.now() + 90_000;
+      for (;;) {
+        assert.ok(Date.now() < end, "timed out waiting for the joining node 2 to serve reads");
+        const err = await c.clients[2]!.get(["far/k0"]).then(
+          () => null,
+          (e: { code?: number; details?: string }) => e,
+        );
+        if (err === null) break;
+        if (err.code === grpc.status.UNAVAILABLE && /node\/joining/.test(err.details ?? "")) refused++;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const served = (await c.clients[2]!.status()).height;
+      assert.ok(served >= target, `node 2 served a read at height ${served} before reaching ${target}`);
+      assert.ok(refused > 0, "node 2 refused reads while it caught up");
       await agree(c, "the wiped node 2 replayed the chain from its peers' storage");
       const got = await client.get([`far/k0`, `far/k${n - 1}`]);
       assert.equal(got.get("far/k0")![0], 0);

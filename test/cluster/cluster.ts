@@ -156,11 +156,14 @@ export class Cluster {
     return c;
   }
 
-  /** Starts node `id`; `env` adds environment variables (e.g. ARBOR_FAILPOINT, node/failpoints.ts). */
-  start(id: number, env: Record<string, string> = {}): void {
+  /**
+   * Starts node `id`; `env` adds environment variables (e.g. ARBOR_FAILPOINT, node/failpoints.ts),
+   * `args` flags of `arbor node` (e.g. --join).
+   */
+  start(id: number, env: Record<string, string> = {}, args: readonly string[] = []): void {
     const p = spawn(
       process.execPath,
-      [...NODE_FLAGS, BIN, "node", "--config", join(this.dir, `node${id}.json`)],
+      [...NODE_FLAGS, BIN, "node", "--config", join(this.dir, `node${id}.json`), ...args],
       {
         stdio: ["ignore", "ignore", "pipe"],
         env: nodeProcessEnv({ ...process.env, ...env }),

@@ -160,6 +160,13 @@ export interface Status {
   readonly pending: number;
   readonly treeBlocks: number;
   readonly isValidator: boolean;
+  /**
+   * Since it started, this node has seen that it holds the cluster's chain: a live proposal
+   * extended a block it holds, a peer's catch-up answer ended at its chain, or f+1 catch-up polls
+   * in a row went unanswered (peers answer whenever they hold more). Not a safety property: a
+   * node uses it to say when it has caught up (`arbor node --join`).
+   */
+  readonly caughtUp: boolean;
 }
 
 type Local =
@@ -210,6 +217,10 @@ export class TobCore {
   /** Tick of the last catch-up poll (a restarted node polls at once), and the validator index polled last. */
   private lastPoll = Number.NEGATIVE_INFINITY;
   private pollIndex = 0;
+  /** Status.caughtUp, and the unanswered polls in a row that can set it. */
+  private caughtUp = false;
+  private silentPolls = 0;
+  private answeredSincePoll = false;
 
   // The step being built.
   private local: Local[] = [];
@@ -356,6 +367,7 @@ export class TobCore {
       pending: this.pool.size,
       treeBlocks: this.tree.size,
       isValidator: this.myIndex >= 0,
+      caughtUp: this.caughtUp,
     };
   }
 
@@ -668,6 +680,12 @@ export class TobCore {
    * committed height. Paced by its callers, so it bypasses the per-peer limit of requestSync.
    */
   private poll(): void {
+    if (this.lastPoll !== Number.NEGATIVE_INFINITY) {
+      this.silentPolls = this.answeredSincePoll ? 0 : this.silentPolls + 1;
+      // f+1 distinct peers had nothing past our height (polls go round-robin): one is correct.
+      if (this.silentPolls > this.set.n - this.set.quorum) this.caughtUp = true;
+    }
+    this.answeredSincePoll = false;
     this.lastPoll = this.now;
     const ids = this.set.ids;
     for (let k = 0; k < ids.length; k++) {
@@ -893,6 +911,7 @@ export class TobCore {
     if (b.author !== this.leaderOf(b.round, b.parentId))
       reject("tob/not-leader", `block of round ${b.round} by ${b.author}`);
     this.insertBlock(b);
+    this.caughtUp = true;
     this.proposals.set(b.round, b);
     this.adopt(b);
     this.maybeVote(b, qc, tcv);
@@ -1216,6 +1235,7 @@ export class TobCore {
 
   private onSyncResponse(from: PeerId, blocks: readonly Block[], qc: QC | null, more: boolean): void {
     if (!qc || blocks.length === 0) return;
+    this.answeredSincePoll = true;
     const top = this.certs.qc(qc);
     const chain = certifiedPrefix(this.es.epoch, blocks, top);
     const fresh = chain.filter((b) => b.height > this.tree.root.height && !this.tree.get(b.id));
@@ -1231,7 +1251,10 @@ export class TobCore {
       this.cursor = chain[chain.length - 1]!.height + 1;
       this.asked.delete(from);
       this.requestSync(from);
-    } else this.cursor = null;
+    } else {
+      this.cursor = null;
+      this.caughtUp = true;
+    }
   }
 }
 

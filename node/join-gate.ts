@@ -1,0 +1,60 @@
+// `arbor node --join`: a node that catches up before it serves. Until the consensus core has seen
+// that the node holds the cluster's chain (Status.caughtUp) and the node has applied it to within
+// JOIN_READY_LAG_BLOCKS, its health service says NOT_SERVING and its client API refuses every call
+// but `Status` and `Genesis` with UNAVAILABLE and reason `node/joining`: a client or a load
+// balancer goes to another node instead of reading an old state here. Without `--join` a node
+// serves from the start (a whole cluster starting together has nothing to catch up on).
+
+import * as grpc from "@grpc/grpc-js";
+import { grpcError } from "../proto/grpc.js";
+import { JOIN_READY_LAG_BLOCKS } from "./common/limits.js";
+
+/** Calls a joining node still answers: what `arbor status` and a client's first contact need. */
+const OPEN_WHILE_JOINING = new Set(["status", "genesis"]);
+
+export interface JoinProgress {
+  /** the consensus core has seen the node holds the cluster's chain */
+  readonly caughtUp: boolean;
+  readonly committedHeight: bigint;
+  readonly appliedHeight: bigint;
+}
+
+/** Whether a node may serve: caught up, and applied to within the lag bound. */
+export function joined(p: JoinProgress): boolean {
+  return p.caughtUp && p.appliedHeight + BigInt(JOIN_READY_LAG_BLOCKS) >= p.committedHeight;
+}
+
+export class JoinGate {
+  private joining: boolean;
+
+  constructor(join: boolean) {
+    this.joining = join;
+  }
+
+  get isJoining(): boolean {
+    return this.joining;
+  }
+
+  open(): void {
+    this.joining = false;
+  }
+
+  /** The service's handlers, each refusing while the node joins (unary calls and streams alike). */
+  wrap(service: grpc.UntypedServiceImplementation): grpc.UntypedServiceImplementation {
+    const out: grpc.UntypedServiceImplementation = {};
+    for (const [name, handler] of Object.entries(service)) {
+      if (OPEN_WHILE_JOINING.has(name)) {
+        out[name] = handler;
+        continue;
+      }
+      const h = handler as (call: unknown, cb?: unknown) => void;
+      out[name] = ((call: { destroy?: (e: Error) => void }, cb?: grpc.sendUnaryData<unknown>) => {
+        if (!this.joining) return h(call, cb);
+        const e = grpcError(grpc.status.UNAVAILABLE, "node/joining: this node is catching up; ask another");
+        if (typeof cb === "function") return cb(e);
+        call.destroy?.(e);
+      }) as grpc.UntypedHandleCall;
+    }
+    return out;
+  }
+}
