@@ -214,7 +214,7 @@ export class TobCore {
   private readonly asked = new Map<PeerId, number>();
   private syncPeer: PeerId | null = null;
   private cursor: number | null = null;
-  /** Tick of the last catch-up poll (a restarted node polls at once), and the validator index polled last. */
+  /** Tick of the last catch-up poll (a starting node polls at once), and the validator index polled last. */
   private lastPoll = Number.NEGATIVE_INFINITY;
   private pollIndex = 0;
   /** Status.caughtUp, and the unanswered polls in a row that can set it. */
@@ -300,7 +300,8 @@ export class TobCore {
       this.epochDirty = true;
       this.safetyDirty = true;
       this.enterRound(1);
-      this.lastPoll = 0; // a fresh chain has nothing to catch up on yet
+      // No lastPoll: a node without stored state polls at once like a restarted one, since an
+      // empty data directory may be a wiped node of a running chain, not a new chain.
     }
   }
 
