@@ -10,6 +10,7 @@ import { concatBytes, utf8 } from "./common/bytes.js";
 import { BYZANTINE_FAKE_BLOCK_TAG } from "./common/tags.js";
 import { decodeMessage, encodeMessage, voteSigningBytes } from "./tob/core/index.js";
 import { labelOf, type ProofNode } from "./store/core/proof.js";
+import type { Chunk } from "./store/core/graft.js";
 import { decodeProof, encodeProof } from "./store/core/proof-codec.js";
 import { bitAt } from "./store/core/path.js";
 import { Writer } from "./common/codec.js";
@@ -30,8 +31,8 @@ import {
  * every valid request and never orders it (a censor). "omit-listed-key": List proofs leave out the
  * first key of the page. "drop-history-change": History pages leave out their second change.
  * "tamper-change-feed": the change feed flips a bit of each block's first change.
- * "drop-block-receipt": GetBlockReceipts leaves out the block's first receipt. Never set in
- * production.
+ * "drop-block-receipt": GetBlockReceipts leaves out the block's first receipt. "forge-chunk":
+ * GetChunk serves chunks with the first full record's value altered. Never set in production.
  */
 export const BYZANTINE_BEHAVIOURS = [
   "forge-get-root",
@@ -42,6 +43,7 @@ export const BYZANTINE_BEHAVIOURS = [
   "drop-history-change",
   "tamper-change-feed",
   "drop-block-receipt",
+  "forge-chunk",
 ] as const;
 export type Byzantine = (typeof BYZANTINE_BEHAVIOURS)[number];
 
@@ -133,4 +135,18 @@ export function proofHidingKey(
   };
   walk(index.root, null, null);
   return w.finish();
+}
+
+/** "forge-chunk": the chunk with its first full record's value altered (its value hash to match). */
+export function forgeChunk(c: Chunk): Chunk {
+  let done = false;
+  const alter = (n: ProofNode): ProofNode => {
+    if (done) return n;
+    if (n.t === "internal") return { t: "internal", left: alter(n.left), right: alter(n.right) };
+    if (n.t !== "leaf" || n.value === null) return n;
+    done = true;
+    const value = new Uint8Array([...n.value, 0x66]);
+    return { t: "leaf", keyHash: n.keyHash, valueHash: sha256(value), key: n.key, value };
+  };
+  return { at: c.at, root: alter(c.root) };
 }

@@ -28,6 +28,7 @@ import {
   type ExecuteAck,
   type ExecuteRequest,
   type GetRequest,
+  type ChunkRequest,
   type HeadersRequest,
   type ReceiptQuery,
   type ReceiptSubscription,
@@ -73,7 +74,9 @@ import type { ServedView } from "./block-pipeline.js";
 import type { ReadGate } from "./read-gate.js";
 import type { TobShell } from "./tob/shell.js";
 import type { PeerNet } from "./net/peer-net.js";
-import { forgeProof, stubRecords, type Byzantine } from "./byzantine.js";
+import { forgeChunk, forgeProof, stubRecords, type Byzantine } from "./byzantine.js";
+import type { PartitionSync } from "./partition-sync.js";
+import { Kind } from "./store/core/node.js";
 import { failpoint } from "./failpoints.js";
 import type { MetricsHooks } from "./metrics.js";
 import type { ReceiptStore } from "./receipt-store.js";
@@ -105,6 +108,8 @@ export interface ClientApiDeps {
   readonly metrics: MetricsHooks;
   /** listings and key histories */
   readonly queries: QueryApi;
+  /** chunks of prefixes this node holds, for nodes taking them on (GetChunk) */
+  readonly chunks: PartitionSync;
 }
 
 export class ClientApi {
@@ -189,6 +194,8 @@ export class ClientApi {
         );
       },
       status: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, this.status()),
+      getChunk: (call: grpc.ServerUnaryCall<ChunkRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
+        this.d.chunks.serve(call.request, cb, this.d.byzantine === "forge-chunk" ? forgeChunk : undefined),
       list: (call: grpc.ServerUnaryCall<ListRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
         this.d.queries.list(call.request, cb),
       history: (call: grpc.ServerUnaryCall<HistoryRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
@@ -307,6 +314,7 @@ export class ClientApi {
     if (req.hashKeys.length > req.keys.length || req.hashKeys.some((k) => !req.keys.includes(k)))
       throw new ArborError("get/bad-keys", "every key in hash_keys must also be in keys");
     const paths = req.keys.map(keyPath);
+    if (!req.hashesOnly) this.refuseAcquiring(paths, req.hashKeys.map(keyPath));
     let tree = prove(this.d.store.history.tree, paths, {
       values: !req.hashesOnly,
       leafSiblings: req.forExecute,
@@ -317,6 +325,21 @@ export class ClientApi {
     let root = this.root;
     if (this.d.byzantine === "forge-get-root") ({ proof, root } = forgeProof(proof));
     return create(GetReplySchema, { ...this.signedStatement(root), proof });
+  }
+
+  /**
+   * A key of this node's partition whose record it has only as a summary (a prefix it is still
+   * taking on: node/partition-sync.ts) cannot be served with its value: refused, so the client asks
+   * another holder at once. (A stub on a key's path is refused by `prove` itself.)
+   */
+  private refuseAcquiring(paths: readonly Uint8Array[], hashOnly: readonly Uint8Array[]): void {
+    const tree = this.d.store.history.tree;
+    for (const p of paths) {
+      if (hashOnly.some((q) => bytesEqual(p, q)) || !tree.partition.holdsKey(p)) continue;
+      const { node } = tree.walk(p);
+      if (node.kind === Kind.Leaf && node.value === null && tree.stateOf(p).present)
+        throw new ProveError("proof/acquiring", "this node is still taking on the prefix of this key");
+    }
   }
 
   /**

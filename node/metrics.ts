@@ -37,6 +37,8 @@ export interface MetricsSources {
   readonly appliedHeight: () => bigint;
   readonly consensusRound: () => number;
   readonly peersConnected: () => number;
+  /** pieces (stubs, summary records) the node still lacks inside prefixes it is taking on */
+  readonly syncStubsRemaining: () => number;
   readonly dataDir: string;
 }
 
@@ -131,6 +133,11 @@ export class NodeMetrics implements MetricsHooks {
     );
     gauge("arbor_consensus_round", "Consensus round the node is in", () => src.consensusRound());
     gauge("arbor_peers_connected", "Peers with an open outgoing stream", () => src.peersConnected());
+    gauge(
+      "arbor_sync_stubs_remaining",
+      "Pieces of the tree (stubs, summary records) still to fetch inside prefixes this node is taking on; 0 once acquired",
+      () => src.syncStubsRemaining(),
+    );
     gauge(
       "arbor_store_bytes",
       `Bytes in the data directory (measured at most every ${STORE_SIZE_EVERY_MS / 1000} s)`,

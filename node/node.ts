@@ -61,6 +61,7 @@ import { JOIN_CHECK_MS } from "./common/limits.js";
 import { decodeMessage } from "./tob/core/index.js";
 import type { Logger } from "./log.js";
 import { NO_METRICS, NodeMetrics, type MetricsHooks } from "./metrics.js";
+import { PartitionSync } from "./partition-sync.js";
 
 export { NODE_VERSION } from "./client-api.js";
 export type { Byzantine } from "./byzantine.js";
@@ -118,6 +119,8 @@ export class ArborNode {
   private certifier!: HeaderCertifier;
   private certification!: Certification;
   private pipeline!: BlockPipeline;
+  /** takes on prefixes this node's record names and its tree lacks; serves chunks of the others */
+  private sync: PartitionSync | null = null;
   private receiptStore!: ReceiptStore;
   private readonly receipts = new ReceiptBook(
     (receipt) => signWith(this.opts.key, receiptSigningMessage(receipt)),
@@ -187,6 +190,15 @@ export class ArborNode {
       log: this.opts.log,
     });
     this.pipeline = this.openPipeline(ledger, m, prev);
+    this.sync = new PartitionSync({
+      store: this.store,
+      selfId: this.me.id,
+      holders: () => m.holders(),
+      height: () => this.height,
+      between: (f) => this.between(f),
+      credentials: peerCredentials(this.opts.tls),
+      log: this.opts.log,
+    });
     await this.openConsensus(m);
     const listen = await this.serve(ledger, m);
     if (this.metrics && this.opts.metricsListen)
@@ -199,6 +211,9 @@ export class ArborNode {
     });
     if (this.joinGate.isJoining) this.watchJoin();
     else this.setHealth("SERVING");
+    // A record naming more than the store holds (a repair before a restart, a store reopened
+    // mid-acquisition): take it on. A no-op when the tree lacks nothing.
+    this.sync.want(this.me.prefixes);
     this.opts.log.info(
       this.joinGate.isJoining ? "node started; catching up before serving" : "node started",
       {
@@ -253,6 +268,7 @@ export class ArborNode {
       appliedHeight: () => this.pipeline?.appliedHeight ?? 0n,
       consensusRound: () => this.tob?.status().round ?? 0,
       peersConnected: () => this.net?.connectedPeers().length ?? 0,
+      syncStubsRemaining: () => this.sync?.remaining ?? 0,
       dataDir: this.opts.dataDir,
     });
   }
@@ -332,15 +348,18 @@ export class ArborNode {
       });
     const mine = o.records.find((n) => n.id === this.me.id);
     if (mine) {
-      const held = this.store.history.partition.toStrings().join(",");
-      if (o.added.some((n) => n.id === this.me.id) && held !== mine.prefixes.join(","))
-        this.opts.log.error("this node's record names other prefixes than it holds: fix member.prefixes", {
+      const held = this.store.partition.toStrings();
+      if (!o.added.some((n) => n.id === this.me.id))
+        this.opts.log.info("this node's prefixes changed", { prefixes: mine.prefixes });
+      else if (held.join(",") !== mine.prefixes.join(","))
+        this.opts.log.warn("this node's record names other prefixes than its config: taking them on", {
           record: mine.prefixes,
           held,
         });
-      else if (!o.added.some((n) => n.id === this.me.id))
-        this.opts.log.info("this node's prefixes changed", { prefixes: mine.prefixes });
       this.me = mine;
+      // New prefixes (a repair, or a record naming more than the store holds): fetched from their
+      // holders between blocks (node/partition-sync.ts).
+      this.sync?.want(mine.prefixes);
     }
   }
 
@@ -446,6 +465,7 @@ export class ArborNode {
       closing: () => this.closing,
       byzantine: this.opts.byzantine,
       metrics: this.hooks,
+      chunks: this.sync!,
       queries: new QueryApi({
         ledger,
         reads: this.reads,
@@ -477,6 +497,11 @@ export class ArborNode {
     return listen;
   }
 
+  /** Runs `f` once no block is being applied (the tree is between blocks), soon after. */
+  private between(f: () => void): void {
+    this.reads.admit(0n, f, () => setTimeout(() => this.between(f), 50).unref());
+  }
+
   private sendConsensus(to: readonly string[], bytes: Uint8Array): void {
     if (failpointsArmed) {
       const kind = decodeMessage(bytes).kind;
@@ -505,6 +530,7 @@ export class ArborNode {
     // first, give in-flight calls a short bounded grace, then cut what is left. Consensus and the
     // store close after: the block being applied is committed before they do.
     this.certification?.stop();
+    this.sync?.stop();
     this.net?.close();
     await this.metrics?.close();
     await this.web?.close();

@@ -127,7 +127,9 @@ async function change(
   });
   out.line(receiptLine(`member ${sub}`, r));
   if (ch.kind === "add" && files.length > 0)
-    out.line(`node ${ch.node.id} added; start it with: arbor node --config ${files[files.length - 1]} --join`);
+    out.line(
+      `node ${ch.node.id} added; start it with: arbor node --config ${files[files.length - 1]} --join`,
+    );
   return 0;
 }
 

@@ -15,6 +15,10 @@ interface Relation {
 
 const RELATIONS: readonly Relation[] = [
   {
+    why: "a chunk of a prefix being taken on holds at least one largest record with its key",
+    holds: (l) => l.MAX_GRAFT_CHUNK_BYTES >= l.MAX_VALUE_BYTES + l.MAX_KEY_BYTES + 1024,
+  },
+  {
     why: "a record value and its key fit in an operation's arguments",
     holds: (l) => l.MAX_ARGS_BYTES >= l.MAX_VALUE_BYTES + l.MAX_KEY_BYTES,
   },

@@ -29,6 +29,20 @@ export const MAX_PARTITION_PREFIXES = 1024;
 export const MAX_PREFIX_BITS = 64;
 /** Largest timestamp a tree node may carry: timestamps are kept as JS numbers in tree nodes. */
 export const MAX_TIMESTAMP = Number.MAX_SAFE_INTEGER;
+/** Most full leaves (key and value) in one chunk a holder serves to a node taking on a prefix (store/core/graft.ts). */
+export const GRAFT_CHUNK_MAX_LEAVES = 256;
+/** Most nodes of any kind in one such chunk. */
+export const MAX_GRAFT_CHUNK_NODES = 1 << 14;
+/** Largest encoded chunk, in bytes: room for at least one largest record with its key. */
+export const MAX_GRAFT_CHUNK_BYTES = 4 * 1024 * 1024;
+/** Chunk requests one node serves at once; more are refused (RESOURCE_EXHAUSTED) and asked again later. */
+export const GRAFT_SERVE_CONCURRENCY = 2;
+/** Chunk requests a node taking on prefixes has in flight at once, over all holders. */
+export const GRAFT_FETCH_IN_FLIGHT = 2;
+/** How long a node taking on prefixes waits before asking again for a chunk that was stale (another height). */
+export const GRAFT_STALE_BACKOFF_MS = 200;
+/** How long it waits for one chunk before asking another holder. */
+export const GRAFT_FETCH_TIMEOUT_MS = 10_000;
 /** Longest canonical varint, in bytes (enough for a u64). */
 export const MAX_VARINT_BYTES = 10;
 

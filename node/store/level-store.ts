@@ -192,8 +192,12 @@ export class LevelStore {
         return store;
       }
       const meta = decodeMeta(metaBytes);
-      if (meta.T !== opts.T || meta.partition.join(",") !== opts.partition.toStrings().join(","))
-        throw new StoreError("store/config-mismatch", "the store was created with another T or partition");
+      if (meta.T !== opts.T)
+        throw new StoreError("store/config-mismatch", "the store was created with another T");
+      // The stored partition wins over the caller's: it may have grown since the store was created
+      // (a node taking on prefixes: `widen`), and what it holds is what the terminals say. A caller
+      // that wants more widens it after opening.
+      const partition = new Partition(meta.partition);
       const terminals: StoredTerminal[] = [];
       const chunks: StoredChunks[] = [];
       for await (const [k, v] of db.iterator({
@@ -235,7 +239,7 @@ export class LevelStore {
       } catch (e) {
         throw new StoreError("store/corrupt", `stored terminals do not form a tree: ${(e as Error).message}`);
       }
-      const tree = new MerkleTree(opts.partition, root);
+      const tree = new MerkleTree(partition, root);
       if (toHex(tree.rootLabel) !== toHex(meta.root))
         throw new StoreError("store/corrupt", "stored tree does not hash to the committed root");
       tree.journal = new Journal();
@@ -368,6 +372,26 @@ export class LevelStore {
     this.chunks.splice(0, dropped);
     this.sweep = swept ? null : sweep;
     this.lastBatch = { puts, bytes };
+  }
+
+  /** The key-hash prefixes this store holds (or is taking on: see `widen`). */
+  get partition(): Partition {
+    return this.history.partition;
+  }
+
+  /**
+   * Grows the partition by `prefixes` at once (docs/store.md "Taking on a prefix"): nothing inside
+   * them is forgotten from now on, and records written there are kept in full. The records the
+   * tree lacks there are grafted later (store/core/graft.ts); grafts and the grown partition are
+   * written with the next commit's batch, so a reopened store is at a committed state and still
+   * knows what it lacks. Returns false when the partition held them already.
+   */
+  widen(prefixes: readonly string[]): boolean {
+    const now = this.history.partition;
+    const grown = now.widen(prefixes);
+    if (grown.toStrings().join(",") === now.toStrings().join(",")) return false;
+    this.history.widen(grown);
+    return true;
   }
 
   /** A value the application stored with `commit(…, extras)`. */

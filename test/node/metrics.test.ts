@@ -32,6 +32,7 @@ const NAMES = [
   "arbor_get_replies_total",
   "arbor_peers_connected",
   "arbor_store_bytes",
+  "arbor_sync_stubs_remaining",
   "nodejs_eventloop_lag_seconds",
   "process_resident_memory_bytes",
 ];

@@ -8,6 +8,7 @@ import { requestVector } from "./request.js";
 import { consensusVector } from "./consensus.js";
 import { peerVector } from "./peer.js";
 import { indexVector } from "./index.js";
+import { graftVector } from "./graft.js";
 
 export const VECTORS_DIR = "docs/vectors";
 
@@ -24,6 +25,7 @@ export function buildVectors(): Record<string, Record<string, unknown>> {
     "consensus.json": consensusVector(execute),
     "peer.json": peerVector(),
     "index.json": indexVector(),
+    "graft.json": graftVector(),
   };
 }
 

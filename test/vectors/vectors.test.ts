@@ -27,6 +27,7 @@ import { judgeEvidence } from "./evidence.js";
 import { judgeRequest } from "./request.js";
 import { judgeConsensus } from "./consensus.js";
 import { judgeHello } from "./peer.js";
+import { judgeChunk } from "./graft.js";
 import { judgeHistory, judgeListing } from "./index.js";
 
 // Vector files are read as plain JSON: the test checks their fields against the code.
@@ -172,6 +173,13 @@ test("vectors: the peer handshake verifies; mutations are refused", () => {
   const v = read("peer.json");
   assert.equal(judgeHello(fromHex(v.hello)), "ok");
   for (const m of v.mutations) assert.equal(judgeHello(fromHex(m.hello)), m.refused, m.what);
+});
+
+test("vectors: graft.json's chunk has the label the taking node expects; mutations are refused", () => {
+  const v = read("graft.json");
+  const label = fromHex(v.labelAt);
+  assert.equal(judgeChunk(fromHex(v.chunk), v.at, label), "ok");
+  for (const m of v.mutations) assert.equal(judgeChunk(fromHex(m.chunk), v.at, label), m.refused, m.what);
 });
 
 test("vectors: index.json's pages verify to their keys; its mutations are refused", () => {

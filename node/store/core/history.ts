@@ -106,6 +106,11 @@ export class HistoryTree {
     return this.tree.partition;
   }
 
+  /** Grows the partition at once (see MerkleTree.widen): positions inside it stop ageing out. */
+  widen(p: Partition): void {
+    this.tree.widen(p);
+  }
+
   /** The timestamp whose root this label is, if it is among the last T roots (the newest if repeated). */
   timestampOf(root: Uint8Array): number | undefined {
     const id = rootId(root);

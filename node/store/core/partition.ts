@@ -74,6 +74,27 @@ export class Partition {
     return this.place(path, 256) === Place.Inside;
   }
 
+  /** True when prefix `q` lies inside this partition (under one of its prefixes). */
+  covers(q: Prefix): boolean {
+    return this.prefixes.some((p) => p.bits <= q.bits && samePrefix(p.path, q.path, p.bits));
+  }
+
+  /**
+   * This partition grown by `more` (taking on prefixes): every prefix of either, less those inside
+   * another, in bit-string order. Never smaller than this one.
+   */
+  widen(more: readonly (Prefix | string)[]): Partition {
+    const all = [...this.prefixes, ...more.map((p) => (typeof p === "string" ? parsePrefix(p) : p))];
+    const kept = all.filter(
+      (q, i) =>
+        !all.some(
+          (p, j) =>
+            j !== i && p.bits <= q.bits && samePrefix(p.path, q.path, p.bits) && (p.bits < q.bits || j < i),
+        ),
+    );
+    return new Partition(kept.map(formatPrefix).sort());
+  }
+
   toStrings(): string[] {
     return this.prefixes.map(formatPrefix);
   }

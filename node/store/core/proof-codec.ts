@@ -74,19 +74,30 @@ export interface DecodedProof {
   readonly nodes: number;
 }
 
+/** Where a subtree's encoding starts, and tighter bounds (a chunk of a prefix: store/core/graft.ts). */
+export interface DecodeProofOptions {
+  /** the position of the encoded subtree's root (default: the tree's root); bits past `depth` are zero */
+  readonly at?: { readonly prefix: Uint8Array; readonly depth: number };
+  readonly maxBytes?: number;
+  readonly maxNodes?: number;
+}
+
 /**
  * Decodes and verifies the structure of a proof. The caller compares `rootLabel` with a trusted
  * root. Leaf values are views into `bytes` (not copies), valid as long as `bytes` is unchanged.
  */
-export function decodeProof(bytes: Uint8Array): DecodedProof {
+export function decodeProof(bytes: Uint8Array, opts: DecodeProofOptions = {}): DecodedProof {
   if (!(bytes instanceof Uint8Array)) throw new ProofError("proof/type", "proof must be bytes");
-  if (bytes.length > MAX_PROOF_BYTES)
-    throw new ProofError("proof/too-large", `proof of ${bytes.length} bytes exceeds ${MAX_PROOF_BYTES}`);
+  const maxBytes = opts.maxBytes ?? MAX_PROOF_BYTES;
+  const maxNodes = opts.maxNodes ?? MAX_PROOF_NODES;
+  if (bytes.length > maxBytes)
+    throw new ProofError("proof/too-large", `proof of ${bytes.length} bytes exceeds ${maxBytes}`);
   const r = new Reader(bytes);
   let tagCount = 0;
   let tagByte = 0;
   let nodes = 0;
   const position = new Uint8Array(32);
+  if (opts.at) position.set(opts.at.prefix);
 
   const nextTag = (): number => {
     if (tagCount % 4 === 0) tagByte = r.u8();
@@ -96,8 +107,7 @@ export function decodeProof(bytes: Uint8Array): DecodedProof {
   };
 
   const visit = (depth: number): ProofNode => {
-    if (++nodes > MAX_PROOF_NODES)
-      throw new ProofError("proof/too-many-nodes", `more than ${MAX_PROOF_NODES} nodes`);
+    if (++nodes > maxNodes) throw new ProofError("proof/too-many-nodes", `more than ${maxNodes} nodes`);
     const t = nextTag();
     switch (t) {
       case TAG_EMPTY:
@@ -148,7 +158,7 @@ export function decodeProof(bytes: Uint8Array): DecodedProof {
   };
 
   try {
-    const root = visit(0);
+    const root = visit(opts.at?.depth ?? 0);
     // The unused high bits of the last tag byte are zero: one proof, one encoding.
     if (tagByte >> (2 * (((tagCount - 1) % 4) + 1)) !== 0)
       throw new ProofError("proof/non-canonical", "padding bits of the last tag byte are not zero");

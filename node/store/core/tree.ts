@@ -41,10 +41,27 @@ export class MerkleTree {
   journal: Journal | null = null;
 
   constructor(
-    readonly partition: Partition = Partition.whole(),
+    private _partition: Partition = Partition.whole(),
     root: TreeNode = new EmptyNode(0),
   ) {
     this.root = root;
+  }
+
+  get partition(): Partition {
+    return this._partition;
+  }
+
+  /**
+   * Grows the partition (a node taking on prefixes): from now on nothing inside `p` is forgotten
+   * and records written there are kept in full. What the tree lacks there (stubs, summary leaves)
+   * stays until grafted (graft.ts).
+   */
+  widen(p: Partition): void {
+    invariant(
+      this._partition.prefixes.every((q) => p.covers(q)),
+      "a partition only grows",
+    );
+    this._partition = p;
   }
 
   get rootLabel(): Uint8Array {

@@ -1,0 +1,327 @@
+// Partition acquisition, the shell around node/store/core/graft.ts: when this node's member
+// record names prefixes its tree does not hold in full (a repair gave it a leaver's prefixes, or a
+// node starts with a record naming more than its store holds), it grows its store's partition at
+// once and fetches what its tree lacks there from the prefixes' holders, chunk by chunk, over the
+// client API's GetChunk. Each chunk is grafted between blocks (never inside one, never holding the
+// pipeline up) and only when its label equals this tree's own at that position. A holder whose
+// chunk fails that check at the same height is avoided for a while and named in a warning; a chunk
+// from another height is asked for again after a short wait. Progress is the number of missing
+// pieces known (`remaining`, the arbor_sync_stubs_remaining metric); once none are left the node
+// logs "partition acquired". It serves the chunks of prefixes it holds in full the same way.
+
+import * as grpc from "@grpc/grpc-js";
+import { create } from "@bufbuild/protobuf";
+import {
+  Arbor,
+  ChunkReplySchema,
+  ChunkRequestSchema,
+  type ChunkReply,
+} from "../proto/gen/arbor/v1/client_pb.js";
+import { CHANNEL_OPTIONS, grpcError, serviceDefinition } from "../proto/grpc.js";
+import { ArborError } from "./common/errors.js";
+import {
+  GRAFT_FETCH_IN_FLIGHT,
+  GRAFT_FETCH_TIMEOUT_MS,
+  GRAFT_SERVE_CONCURRENCY,
+  GRAFT_STALE_BACKOFF_MS,
+} from "./common/limits.js";
+import {
+  decodeChunk,
+  encodeChunk,
+  extractChunk,
+  formatPosition,
+  graftChunk,
+  GraftError,
+  positionOf,
+  prefixFor,
+  treeNeeds,
+  type Chunk,
+  type Need,
+} from "./store/core/graft.js";
+import { formatPrefix, parsePrefix, type Prefix } from "./store/core/partition.js";
+import { samePrefix } from "./store/core/path.js";
+import type { LevelStore } from "./store/level-store.js";
+import type { GenesisNode } from "./ledger/genesis.js";
+import type { Logger } from "./log.js";
+
+/** Most missing pieces queued at once; the rest are found by the next scan. */
+const QUEUE_LIMIT = 4096;
+/** How long a holder that served a bad chunk is avoided. */
+const AVOID_MS = 60_000;
+
+export interface PartitionSyncDeps {
+  readonly store: LevelStore;
+  readonly selfId: number;
+  /** the current member records (who holds what) */
+  readonly holders: () => readonly GenesisNode[];
+  /** the height of the newest applied header (what a holder's reply height is compared with) */
+  readonly height: () => bigint;
+  /** runs `f` once no block is being applied (node/read-gate.ts) */
+  readonly between: (f: () => void) => void;
+  readonly credentials: grpc.ChannelCredentials;
+  readonly log: Logger;
+  /** test-only: fetch chunks through this instead of gRPC */
+  readonly fetch?: (holder: GenesisNode, at: string, within: string) => Promise<ChunkReply>;
+}
+
+export class PartitionSync {
+  private queue: Need[] = [];
+  /** ids of the needs queued, in flight or waiting to be asked again: each is worked on once */
+  private readonly known = new Set<string>();
+  private inFlight = 0;
+  /** needs waiting out a backoff */
+  private waiting = 0;
+  /** prefixes being taken on: a chunk of these is not served */
+  private pending: Prefix[] = [];
+  private readonly avoid = new Map<number, number>();
+  private turn = 0;
+  private readonly clients = new Map<string, grpc.Client>();
+  private running = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | null = null;
+  /** chunks served right now */
+  private serving = 0;
+
+  constructor(private readonly d: PartitionSyncDeps) {}
+
+  /** Pieces still missing as far as known: queued plus in flight. */
+  get remaining(): number {
+    return this.queue.length + this.inFlight + this.waiting;
+  }
+
+  /** True while this node is taking on a prefix on `within`'s path (it does not serve it then). */
+  acquiring(within: Prefix): boolean {
+    return this.pending.some((p) => samePrefix(p.path, within.path, Math.min(p.bits, within.bits)));
+  }
+
+  /**
+   * Makes the store hold `prefixes` in full: grows its partition now (so nothing there is
+   * forgotten from here on) and fetches what the tree lacks there. Also at start, to resume.
+   */
+  want(prefixes: readonly string[]): void {
+    if (this.stopped) return;
+    if (this.d.store.widen(prefixes))
+      this.d.log.info("taking on prefixes", { prefixes, partition: this.d.store.partition.toStrings() });
+    this.d.between(() => this.scan());
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+
+  /** Looks for what the tree lacks in its partition; starts fetching, or reports the end. */
+  private scan(): void {
+    if (this.stopped || this.remaining > 0) return;
+    const needs = treeNeeds(this.d.store.history.tree, QUEUE_LIMIT);
+    const part = this.d.store.partition;
+    if (needs.length === 0) {
+      if (this.running || this.pending.length > 0)
+        this.d.log.info("partition acquired", { prefixes: part.toStrings() });
+      this.running = false;
+      this.pending = [];
+      return;
+    }
+    this.pending = part.prefixes.filter((p) =>
+      needs.some((n) => (n.keyHash ? samePrefix(n.keyHash, p.path, p.bits) : comparableTo(n, p))),
+    );
+    if (!this.running)
+      this.d.log.info("acquiring partition", {
+        prefixes: this.pending.map(formatPrefix),
+        missing: needs.length,
+      });
+    this.running = true;
+    for (const n of needs) this.enqueue(n);
+    this.pump();
+  }
+
+  private enqueue(n: Need): void {
+    const id = needId(n);
+    if (this.known.has(id) || this.queue.length >= QUEUE_LIMIT) return;
+    this.known.add(id);
+    this.queue.push(n);
+  }
+
+  /** The need is dealt with (filled, or gone from the tree): the next scan finds what is left. */
+  private done(n: Need): void {
+    this.known.delete(needId(n));
+  }
+
+  /** Starts fetches up to the in-flight bound; rescans when everything known is done. */
+  private pump(): void {
+    if (this.stopped) return;
+    while (this.inFlight < GRAFT_FETCH_IN_FLIGHT && this.queue.length > 0) this.fetchOne(this.queue.shift()!);
+    if (this.remaining === 0) this.d.between(() => this.scan());
+  }
+
+  /** The holders to ask for `within`, this node and avoided ones left out (all of them if none is left). */
+  private holdersOf(within: Prefix): GenesisNode[] {
+    const all = this.d.holders().filter(
+      (n) =>
+        n.id !== this.d.selfId &&
+        n.prefixes.some((q) => {
+          const p = parsePrefix(q);
+          return p.bits <= within.bits && samePrefix(p.path, within.path, p.bits);
+        }),
+    );
+    const now = Date.now();
+    const trusted = all.filter((n) => (this.avoid.get(n.id) ?? 0) < now);
+    return trusted.length > 0 ? trusted : all;
+  }
+
+  private fetchOne(need: Need): void {
+    const within = prefixFor(this.d.store.partition, need);
+    if (within === null) return this.done(need);
+    const holders = this.holdersOf(within);
+    if (holders.length === 0) {
+      this.d.log.warn("no holder to take a prefix from; retrying", { within: formatPrefix(within) });
+      return this.later(need, 10 * GRAFT_STALE_BACKOFF_MS);
+    }
+    const holder = holders[this.turn++ % holders.length]!;
+    const at = formatPosition(need);
+    this.inFlight++;
+    this.request(holder, at, formatPrefix(within)).then(
+      (reply) =>
+        this.d.between(() => {
+          this.inFlight--;
+          this.graft(need, holder, reply);
+          this.pump();
+        }),
+      (e: unknown) => {
+        this.inFlight--;
+        const code = (e as { code?: number }).code;
+        // A holder without the chunk now (another height) or busy: ask again shortly, round-robin.
+        if (code !== grpc.status.FAILED_PRECONDITION && code !== grpc.status.RESOURCE_EXHAUSTED)
+          this.d.log.debug("chunk fetch failed", { holder: holder.id, error: String(e) });
+        this.later(need, GRAFT_STALE_BACKOFF_MS);
+        this.pump();
+      },
+    );
+  }
+
+  /** Grafts one reply (between blocks); decides what to do with the need and the holder. */
+  private graft(need: Need, holder: GenesisNode, reply: ChunkReply): void {
+    if (this.stopped) return;
+    let chunk: Chunk;
+    try {
+      chunk = decodeChunk(reply.chunk);
+      if (chunk.at.depth !== need.depth || formatPosition(chunk.at) !== formatPosition(need))
+        throw new GraftError("label-mismatch", "the chunk is for another position");
+      const r = graftChunk(this.d.store.history.tree, chunk);
+      this.done(need);
+      for (const n of r.needs) this.enqueue(n);
+      return;
+    } catch (e) {
+      if (!(e instanceof ArborError)) throw e;
+      const sameHeight = reply.height === this.d.height();
+      const refusal = e instanceof GraftError ? e.refusal : "undecodable";
+      // At one height every correct node has the same tree: a chunk that is not part of it is a
+      // lie, and so is one that fills nothing (an honest holder of the prefix has what is missing).
+      if (
+        refusal === "undecodable" ||
+        (sameHeight && (refusal === "label-mismatch" || refusal === "no-progress"))
+      ) {
+        this.avoid.set(holder.id, Date.now() + AVOID_MS);
+        this.d.log.warn("a holder served a bad chunk; asking another", {
+          holder: holder.id,
+          at: formatPosition(need),
+          height: reply.height,
+          error: e.message,
+        });
+        this.later(need, 0);
+      } else if (refusal === "label-mismatch") this.later(need, GRAFT_STALE_BACKOFF_MS);
+      // position-absent or no-progress: the tree changed here since; the next scan finds what is left.
+      else this.done(need);
+    }
+  }
+
+  /** Queues `need` (still known) again after `ms`. */
+  private later(need: Need, ms: number): void {
+    if (ms === 0) return void this.queue.push(need);
+    this.waiting++;
+    const t = setTimeout(() => {
+      this.waiting--;
+      this.queue.push(need);
+      this.pump();
+    }, ms);
+    t.unref();
+  }
+
+  private request(holder: GenesisNode, at: string, within: string): Promise<ChunkReply> {
+    if (this.d.fetch) return this.d.fetch(holder, at, within);
+    let c = this.clients.get(holder.address);
+    if (!c) {
+      const C = grpc.makeGenericClientConstructor(serviceDefinition(Arbor), "Arbor");
+      c = new C(holder.address, this.d.credentials, CHANNEL_OPTIONS);
+      this.clients.set(holder.address, c);
+    }
+    const client = c as grpc.Client & Record<string, unknown>;
+    return new Promise((resolve, reject) =>
+      (
+        client["getChunk"] as (
+          r: unknown,
+          o: grpc.CallOptions,
+          cb: (e: grpc.ServiceError | null, r: ChunkReply) => void,
+        ) => void
+      ).call(
+        client,
+        create(ChunkRequestSchema, { at, within }),
+        { deadline: Date.now() + GRAFT_FETCH_TIMEOUT_MS },
+        (e, r) => (e ? reject(e) : resolve(r)),
+      ),
+    );
+  }
+
+  /**
+   * Serves GetChunk: the subtree at `at` toward `within`, from the tree as it is between blocks,
+   * when this node holds `within` in full (inside its partition, not being taken on). At most
+   * GRAFT_SERVE_CONCURRENCY at once.
+   */
+  serve(
+    req: { at: string; within: string },
+    cb: (e: grpc.ServiceError | null, r?: ChunkReply) => void,
+    alter?: (c: Chunk) => Chunk,
+  ): void {
+    let at, within: Prefix;
+    try {
+      at = positionOf(req.at);
+      within = parsePrefix(req.within);
+    } catch (e) {
+      return cb(grpcError(grpc.status.INVALID_ARGUMENT, `graft/bad-position: ${String(e)}`));
+    }
+    if (!this.d.store.partition.covers(within) || this.acquiring(within))
+      return cb(
+        grpcError(
+          grpc.status.FAILED_PRECONDITION,
+          "graft/not-held: this node does not hold that prefix in full",
+        ),
+      );
+    if (this.serving >= GRAFT_SERVE_CONCURRENCY)
+      return cb(grpcError(grpc.status.RESOURCE_EXHAUSTED, "too many chunks being served; retry"));
+    this.serving++;
+    this.d.between(() => {
+      this.serving--;
+      try {
+        let chunk = extractChunk(this.d.store.history.tree, at, within);
+        if (alter) chunk = alter(chunk);
+        cb(null, create(ChunkReplySchema, { height: this.d.height(), chunk: encodeChunk(chunk) }));
+      } catch (e) {
+        cb(
+          e instanceof GraftError
+            ? grpcError(grpc.status.FAILED_PRECONDITION, e.message)
+            : grpcError(grpc.status.INTERNAL, String(e)),
+        );
+      }
+    });
+  }
+}
+
+function needId(n: Need): string {
+  return `${n.depth}:${formatPosition(n)}`;
+}
+
+function comparableTo(n: Need, p: Prefix): boolean {
+  return samePrefix(n.prefix, p.path, Math.min(n.depth, p.bits));
+}
