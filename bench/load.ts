@@ -104,9 +104,14 @@ export class LoadClient {
     this.subs.push(s);
   }
 
+  /** Nodes not asked for proofs (down, or still catching up) while another holder can answer. */
+  readonly avoid = new Set<number>();
+
   holderOf(key: string, salt = 0): number {
     const p = keyPath(key);
-    const hs = this.genesis.nodes.map((_, i) => i).filter((i) => this.parts[i]!.holdsKey(p));
+    const all = this.genesis.nodes.map((_, i) => i).filter((i) => this.parts[i]!.holdsKey(p));
+    const up = all.filter((i) => !this.avoid.has(i));
+    const hs = up.length > 0 ? up : all;
     return hs[salt % hs.length]!;
   }
 
