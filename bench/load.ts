@@ -36,6 +36,9 @@ export interface Job {
   readonly signer: KeyPair;
 }
 
+/** Blocks a request's lifetime stays under the longest one (see sign). */
+const LIFETIME_SLACK_BLOCKS = 64;
+
 type Raw = grpc.Client & Record<string, (...a: unknown[]) => unknown>;
 
 /** One ExecuteStream to a node: the node acknowledges requests in the order it receives them. */
@@ -178,7 +181,9 @@ export class LoadClient {
         gasLimit: 1_000_000n,
         caller: j.signer.publicKey,
         nonce: this.nonce++,
-        validUntil: this.height + BigInt(MAX_REQUEST_LIFETIME_BLOCKS - 1),
+        // Slack below the longest lifetime: the node a request is submitted to may be a few
+        // blocks behind the one that answered the proof, and would refuse it (bad-lifetime).
+        validUntil: this.height + BigInt(MAX_REQUEST_LIFETIME_BLOCKS - 1 - LIFETIME_SLACK_BLOCKS),
       });
       return assembleSignedRequest(body, signWith(j.signer, requestSigningMessage(body)));
     });
