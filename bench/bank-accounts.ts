@@ -21,6 +21,10 @@ export async function openBankAccounts(o: {
   accounts: number;
   account: (i: number) => string;
   amount: number;
+  /** setup batches signed and submitted concurrently (default 1: one after the other) */
+  inflight?: number;
+  /** called after each batch with the phase and how many of its requests have been accepted */
+  onProgress?: (phase: "open" | "mint", done: number) => void;
 }): Promise<void> {
   const admin = await ArborClient.connect({ genesis: o.genesis, key: o.owner });
   try {
@@ -32,32 +36,40 @@ export async function openBankAccounts(o: {
   const load = new LoadClient(o.genesis);
   load.subscribe(0);
   try {
-    const run = async (jobs: Job[]) => {
-      for (let i = 0; i < jobs.length; i += SETUP_BATCH) {
-        const batch = jobs.slice(i, i + SETUP_BATCH);
-        const proof = await load.proofForJobs(batch);
-        const signed = load.sign(batch, proof);
-        const rs = await Promise.all(signed.map((s, k) => load.submit(s, sha256(s), k % o.nodes)));
-        for (const r of rs) if (r.status !== "accepted") throw new Error(`setup: ${r.reason} ${r.message}`);
-      }
+    // Jobs are built a batch at a time (a million accounts would not fit as one array of jobs);
+    // concurrent batches touch different accounts.
+    const run = async (phase: "open" | "mint", job: (i: number) => Job) => {
+      let next = 0;
+      let done = 0;
+      const worker = async () => {
+        for (;;) {
+          const from = next;
+          if (from >= o.accounts) return;
+          next = Math.min(o.accounts, from + SETUP_BATCH);
+          const batch: Job[] = [];
+          for (let i = from; i < next; i++) batch.push(job(i));
+          const proof = await load.proofForJobs(batch);
+          const signed = load.sign(batch, proof);
+          const rs = await Promise.all(signed.map((s, k) => load.submit(s, sha256(s), k % o.nodes)));
+          for (const r of rs) if (r.status !== "accepted") throw new Error(`setup: ${r.reason} ${r.message}`);
+          done += batch.length;
+          o.onProgress?.(phase, done);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.max(1, o.inflight ?? 1) }, worker));
     };
-    const ids = Array.from({ length: o.accounts }, (_, i) => i);
-    await run(
-      ids.map((i) => ({
-        op: "bank/open",
-        touched: [o.account(i)],
-        args: new Writer().string(o.account(i)).finish(),
-        signer: o.users[i % o.users.length]!,
-      })),
-    );
-    await run(
-      ids.map((i) => ({
-        op: "bank/mint",
-        touched: ["bank/.owner", o.account(i)],
-        args: new Writer().string(o.account(i)).varint(o.amount).finish(),
-        signer: o.owner,
-      })),
-    );
+    await run("open", (i) => ({
+      op: "bank/open",
+      touched: [o.account(i)],
+      args: new Writer().string(o.account(i)).finish(),
+      signer: o.users[i % o.users.length]!,
+    }));
+    await run("mint", (i) => ({
+      op: "bank/mint",
+      touched: ["bank/.owner", o.account(i)],
+      args: new Writer().string(o.account(i)).varint(o.amount).finish(),
+      signer: o.owner,
+    }));
   } finally {
     load.close();
   }

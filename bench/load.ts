@@ -36,6 +36,9 @@ export interface Job {
   readonly signer: KeyPair;
 }
 
+/** Blocks a request's lifetime stays under the longest one (see sign). */
+const LIFETIME_SLACK_BLOCKS = 64;
+
 type Raw = grpc.Client & Record<string, (...a: unknown[]) => unknown>;
 
 /** One ExecuteStream to a node: the node acknowledges requests in the order it receives them. */
@@ -104,9 +107,14 @@ export class LoadClient {
     this.subs.push(s);
   }
 
+  /** Nodes not asked for proofs (down, or still catching up) while another holder can answer. */
+  readonly avoid = new Set<number>();
+
   holderOf(key: string, salt = 0): number {
     const p = keyPath(key);
-    const hs = this.genesis.nodes.map((_, i) => i).filter((i) => this.parts[i]!.holdsKey(p));
+    const all = this.genesis.nodes.map((_, i) => i).filter((i) => this.parts[i]!.holdsKey(p));
+    const up = all.filter((i) => !this.avoid.has(i));
+    const hs = up.length > 0 ? up : all;
     return hs[salt % hs.length]!;
   }
 
@@ -173,7 +181,9 @@ export class LoadClient {
         gasLimit: 1_000_000n,
         caller: j.signer.publicKey,
         nonce: this.nonce++,
-        validUntil: this.height + BigInt(MAX_REQUEST_LIFETIME_BLOCKS - 1),
+        // Slack below the longest lifetime: the node a request is submitted to may be a few
+        // blocks behind the one that answered the proof, and would refuse it (bad-lifetime).
+        validUntil: this.height + BigInt(MAX_REQUEST_LIFETIME_BLOCKS - 1 - LIFETIME_SLACK_BLOCKS),
       });
       return assembleSignedRequest(body, signWith(j.signer, requestSigningMessage(body)));
     });

@@ -1,6 +1,7 @@
 // Shared benchmark helpers: machine description, medians, progress lines.
-import { readFileSync } from "node:fs";
+import { lstatSync, readFileSync, readdirSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
 
 export function machineLine(): string {
   const c = cpus();
@@ -34,4 +35,77 @@ export function processCpuMs(pid: number | undefined): number {
   } catch {
     return NaN;
   }
+}
+
+/** Resident set of a process in MiB (VmRSS from /proc/PID/status), or NaN once it is gone. */
+export function rssMiB(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * The sizes of the regular files under `dir`, summed, recursively (symbolic links are not
+ * followed); 0 for a directory that does not exist. Files that vanish while it walks (a database
+ * compacting) count as 0.
+ */
+export function dirBytes(dir: string): number {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  let bytes = 0;
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) bytes += dirBytes(p);
+    else if (e.isFile())
+      try {
+        bytes += lstatSync(p).size;
+      } catch {
+        /* gone meanwhile */
+      }
+  }
+  return bytes;
+}
+
+/** dirBytes of each entry directly under `dir` (files at the top as themselves), by name. */
+export function dirBreakdown(dir: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out[e.name] = dirBytes(p);
+    else if (e.isFile())
+      try {
+        out[e.name] = lstatSync(p).size;
+      } catch {
+        /* gone meanwhile */
+      }
+  }
+  return out;
+}
+
+/** Whether `--name` is on the command line. */
+export function hasFlag(name: string, argv: readonly string[] = process.argv): boolean {
+  return argv.includes(`--${name}`);
+}
+
+/** The number after `--name` on the command line, `dflt` without it; throws on a non-number. */
+export function numberFlag(name: string, dflt: number, argv: readonly string[] = process.argv): number {
+  const i = argv.indexOf(`--${name}`);
+  if (i < 0) return dflt;
+  const v = Number(argv[i + 1]);
+  if (argv[i + 1] === undefined || !Number.isFinite(v)) throw new Error(`--${name} needs a number`);
+  return v;
 }

@@ -14,14 +14,14 @@
 // the second half and at the end, into a directory printed at the start; compare them with
 // `node dist/bench/heap-diff.js A B`). A snapshot stops the node for seconds and its RSS briefly
 // rises: runs meant for the slope leave snapshots off.
-import { mkdtempSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, statSync } from "node:fs";
 import { tmpdir, loadavg } from "node:os";
 import { join } from "node:path";
 import { ArborClient } from "../client/index.js";
 import { RequestRejected } from "../client/errors.js";
 import { Bank } from "../examples/banking/bank.js";
 import { openBankAccounts } from "./bank-accounts.js";
-import { machineLine, progress } from "./machine.js";
+import { machineLine, progress, rssMiB } from "./machine.js";
 import { installNodeSha256 } from "../node/platform.js";
 import { generateKeyPair } from "../node/keys.js";
 
@@ -59,16 +59,6 @@ const { Cluster } = await import("../test/cluster/cluster.js");
 type ClusterT = Awaited<ReturnType<typeof Cluster.create>>;
 
 const acct = (i: number) => `bank/accounts/a${i}`;
-
-/** Resident set of a process in MiB (VmRSS), or NaN once it is gone. */
-function rssMiB(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
 
 /** The node's last logged memory breakdown (node/main.ts logs one every 30 s), as a short text. */
 function heapOf(cluster: ClusterT, id: number): string {
