@@ -109,3 +109,15 @@ export function numberFlag(name: string, dflt: number, argv: readonly string[] =
   if (argv[i + 1] === undefined || !Number.isFinite(v)) throw new Error(`--${name} needs a number`);
   return v;
 }
+
+/** A small seeded generator of numbers in [0, 1) (mulberry32): runs repeat the same sequence. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -64,7 +64,7 @@ import { join } from "node:path";
 import { ArborClient } from "../client/index.js";
 import { PAST_READ_PAGE } from "../client/queries.js";
 import { Cluster } from "../test/cluster/cluster.js";
-import { machineLine, median, processCpuMs, progress } from "./machine.js";
+import { machineLine, median, processCpuMs, progress, seeded } from "./machine.js";
 import { InProcessBank, acct } from "./in-process-bank.js";
 import { installNodeSha256 } from "../node/platform.js";
 import { generateKeyPair, type KeyPair } from "../node/keys.js";
@@ -514,18 +514,6 @@ async function measureHistory(client: ArborClient): Promise<HistoryResult> {
 // --- reads at a past height --------------------------------------------------------------------
 
 const LATE_KEY = "fill/late";
-
-/** A deterministic generator of numbers in [0, 1) (mulberry32), so runs read the same keys. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A round's throughput and CPU per reply (this process; the nodes, from /proc, 10 ms ticks). */
 interface Round {

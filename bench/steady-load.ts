@@ -10,6 +10,7 @@ import type { KeyPair } from "../node/keys.js";
 import { Writer } from "../node/common/codec.js";
 import { sha256 } from "../node/common/hash.js";
 import type { Job, LoadClient } from "./load.js";
+import { seeded } from "./machine.js";
 
 /** A transfer without a receipt by then counts as refused (its node went down with it). */
 const RECEIPT_TIMEOUT_MS = 60_000;
@@ -39,18 +40,6 @@ export async function release(c: Cluster): Promise<void> {
   } finally {
     running.delete(c);
   }
-}
-
-/** A small seeded generator (mulberry32): the same sequence of account pairs in every cluster. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export interface SteadyLoadOptions {
