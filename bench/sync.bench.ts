@@ -71,6 +71,124 @@ async function heightOf(c: Cluster, id: number): Promise<bigint | null> {
   }
 }
 
+/** Polls until the wiped node has reached node 0's height; when it passed the wipe height, and bytes read. */
+async function waitForSync(
+  c: Cluster,
+  steady: SteadyLoad,
+  wipedHeight: bigint,
+  tRestart: number,
+  read0: number,
+): Promise<{ tReplayed: number; tSynced: number; read1: number }> {
+  const pid = c.procs[WIPED]?.pid;
+  let read1 = read0;
+  let tReplayed = NaN;
+  let tSynced = NaN;
+  let lastProgress = tRestart;
+  const deadline = tRestart + TIMEOUT_S * 1000;
+  for (;;) {
+    const [h3, h0] = await Promise.all([heightOf(c, WIPED), heightOf(c, 0)]);
+    const now = performance.now();
+    const r = readBytes(pid);
+    if (Number.isFinite(r)) read1 = r;
+    if (h3 !== null && h3 >= wipedHeight && Number.isNaN(tReplayed)) tReplayed = now;
+    if (h3 !== null && h0 !== null && h3 >= h0) {
+      tSynced = now;
+      break;
+    }
+    if (c.procs[WIPED]?.exitCode !== null && c.procs[WIPED]?.exitCode !== undefined)
+      throw new Error(`node ${WIPED} exited (code ${c.procs[WIPED]?.exitCode}) while syncing`);
+    if (now > deadline)
+      throw new Error(
+        `node ${WIPED} did not sync within ${TIMEOUT_S} s: height ${h3 ?? "unknown"}, node 0 at ${h0 ?? "unknown"}`,
+      );
+    if (now - lastProgress > 10_000) {
+      lastProgress = now;
+      progress(
+        `  syncing: node ${WIPED} at ${h3 ?? "-"}, node 0 at ${h0 ?? "-"} (${((now - tRestart) / 1000).toFixed(0)} s; cluster ${steady.rateIn(now - 10_000, now).toFixed(1)} transfers/s over the last 10 s; RSS ${rssMiB(pid).toFixed(0)} MiB)`,
+      );
+    }
+    await sleep(250);
+  }
+  return { tReplayed, tSynced, read1 };
+}
+
+interface SyncFigures {
+  readonly wipedHeight: bigint;
+  readonly syncS: number;
+  readonly tReplayed: number;
+  readonly tRestart: number;
+  readonly before: number;
+  readonly during: number;
+  readonly synced: Record<string, number>;
+  readonly syncedBytes: number;
+  readonly peerBytes: number;
+  readonly peerNow: number;
+  readonly height: bigint;
+  readonly readSync: number;
+  readonly steady: SteadyLoad;
+}
+
+/** The summary lines and the JSON line last. */
+function report(f: SyncFigures): void {
+  const {
+    wipedHeight,
+    syncS,
+    tReplayed,
+    tRestart,
+    before,
+    during,
+    synced,
+    syncedBytes,
+    peerBytes,
+    peerNow,
+    height,
+    readSync,
+    steady,
+  } = f;
+  console.log("");
+  console.log(
+    `REPLAY-BASED sync (no snapshot transfer exists): node ${WIPED} of ${N} (k = ${K}) wiped and restarted at cluster height ${wipedHeight}, ${ACCOUNTS} accounts in the cluster`,
+  );
+  console.log(
+    `  synced in ${syncS.toFixed(1)} s (reached the wipe height after ${((tReplayed - tRestart) / 1000).toFixed(1)} s) = ${(ACCOUNTS / syncS).toFixed(0)} records/s (target ≥ ${TARGETS.syncRecordsPerSec})`,
+  );
+  console.log(
+    `  cluster transfers/s at ${RATE}/s offered: ${before.toFixed(1)} before, ${during.toFixed(1)} during the sync = ${(during / before).toFixed(2)} (target ≥ ${TARGETS.throughputDuringSyncRatio})`,
+  );
+  console.log(
+    `  node ${WIPED}'s data directory once synced: ${mib(syncedBytes)} MiB (${Object.entries(synced)
+      .sort((a, b) => b[1] - a[1])
+      .map(([p, b]) => `${p} ${mib(b)}`)
+      .join(", ")}); node 0's: ${mib(peerBytes)} MiB at the wipe, ${mib(peerNow)} MiB at height ${height}`,
+  );
+  console.log(`  node ${WIPED} read ${mib(readSync)} MiB by system calls while syncing (sockets and files)`);
+  console.log(
+    `  transfers: ${steady.accepted} accepted, ${steady.rejected} refused, ${steady.shed} shed of ${steady.sent + steady.shed} offered`,
+  );
+  console.log(
+    JSON.stringify({
+      bench: "sync",
+      method: "replay",
+      nodes: N,
+      k: K,
+      accounts: ACCOUNTS,
+      offeredRate: RATE,
+      wipedAtHeight: Number(wipedHeight),
+      syncSeconds: +syncS.toFixed(1),
+      replaySeconds: +((tReplayed - tRestart) / 1000).toFixed(1),
+      syncRecordsPerSec: Math.round(ACCOUNTS / syncS),
+      transfersPerSecBefore: +before.toFixed(1),
+      transfersPerSecDuringSync: +during.toFixed(1),
+      throughputDuringSyncRatio: +(during / before).toFixed(3),
+      syncedDirBytes: syncedBytes,
+      syncedConsensusBytes: synced.consensus ?? 0,
+      syncedStoreBytes: synced.store ?? 0,
+      peerDirBytesAtWipe: peerBytes,
+      syncReadBytes: Number.isFinite(readSync) ? readSync : null,
+    }),
+  );
+}
+
 async function main(): Promise<void> {
   console.log(machineLine());
   progress(machineLine());
@@ -139,35 +257,7 @@ async function main(): Promise<void> {
     c.start(WIPED);
     const pid = c.procs[WIPED]?.pid;
     const read0 = readBytes(pid);
-    let read1 = read0;
-    let tReplayed = NaN;
-    let tSynced = NaN;
-    let lastProgress = tRestart;
-    const deadline = tRestart + TIMEOUT_S * 1000;
-    for (;;) {
-      const [h3, h0] = await Promise.all([heightOf(c, WIPED), heightOf(c, 0)]);
-      const now = performance.now();
-      const r = readBytes(pid);
-      if (Number.isFinite(r)) read1 = r;
-      if (h3 !== null && h3 >= wipedHeight && Number.isNaN(tReplayed)) tReplayed = now;
-      if (h3 !== null && h0 !== null && h3 >= h0) {
-        tSynced = now;
-        break;
-      }
-      if (c.procs[WIPED]?.exitCode !== null && c.procs[WIPED]?.exitCode !== undefined)
-        throw new Error(`node ${WIPED} exited (code ${c.procs[WIPED]?.exitCode}) while syncing`);
-      if (now > deadline)
-        throw new Error(
-          `node ${WIPED} did not sync within ${TIMEOUT_S} s: height ${h3 ?? "unknown"}, node 0 at ${h0 ?? "unknown"}`,
-        );
-      if (now - lastProgress > 10_000) {
-        lastProgress = now;
-        progress(
-          `  syncing: node ${WIPED} at ${h3 ?? "-"}, node 0 at ${h0 ?? "-"} (${((now - tRestart) / 1000).toFixed(0)} s; cluster ${steady.rateIn(now - 10_000, now).toFixed(1)} transfers/s over the last 10 s; RSS ${rssMiB(pid).toFixed(0)} MiB)`,
-        );
-      }
-      await sleep(250);
-    }
+    const { tReplayed, tSynced, read1 } = await waitForSync(c, steady, wipedHeight, tRestart, read0);
     const syncS = (tSynced - tRestart) / 1000;
     const during = steady.rateIn(tRestart, tSynced);
     progress(
@@ -185,50 +275,21 @@ async function main(): Promise<void> {
     const peerNow = dirBytes(join(c.dir, "node0"));
     const readSync = read1 - read0;
 
-    console.log("");
-    console.log(
-      `REPLAY-BASED sync (no snapshot transfer exists): node ${WIPED} of ${N} (k = ${K}) wiped and restarted at cluster height ${wipedHeight}, ${ACCOUNTS} accounts in the cluster`,
-    );
-    console.log(
-      `  synced in ${syncS.toFixed(1)} s (reached the wipe height after ${((tReplayed - tRestart) / 1000).toFixed(1)} s) = ${(ACCOUNTS / syncS).toFixed(0)} records/s (target ≥ ${TARGETS.syncRecordsPerSec})`,
-    );
-    console.log(
-      `  cluster transfers/s at ${RATE}/s offered: ${before.toFixed(1)} before, ${during.toFixed(1)} during the sync = ${(during / before).toFixed(2)} (target ≥ ${TARGETS.throughputDuringSyncRatio})`,
-    );
-    console.log(
-      `  node ${WIPED}'s data directory once synced: ${mib(syncedBytes)} MiB (${Object.entries(synced)
-        .sort((a, b) => b[1] - a[1])
-        .map(([p, b]) => `${p} ${mib(b)}`)
-        .join(", ")}); node 0's: ${mib(peerBytes)} MiB at the wipe, ${mib(peerNow)} MiB at height ${height}`,
-    );
-    console.log(
-      `  node ${WIPED} read ${mib(readSync)} MiB by system calls while syncing (sockets and files)`,
-    );
-    console.log(
-      `  transfers: ${steady.accepted} accepted, ${steady.rejected} refused, ${steady.shed} shed of ${steady.sent + steady.shed} offered`,
-    );
-    console.log(
-      JSON.stringify({
-        bench: "sync",
-        method: "replay",
-        nodes: N,
-        k: K,
-        accounts: ACCOUNTS,
-        offeredRate: RATE,
-        wipedAtHeight: Number(wipedHeight),
-        syncSeconds: +syncS.toFixed(1),
-        replaySeconds: +((tReplayed - tRestart) / 1000).toFixed(1),
-        syncRecordsPerSec: Math.round(ACCOUNTS / syncS),
-        transfersPerSecBefore: +before.toFixed(1),
-        transfersPerSecDuringSync: +during.toFixed(1),
-        throughputDuringSyncRatio: +(during / before).toFixed(3),
-        syncedDirBytes: syncedBytes,
-        syncedConsensusBytes: synced.consensus ?? 0,
-        syncedStoreBytes: synced.store ?? 0,
-        peerDirBytesAtWipe: peerBytes,
-        syncReadBytes: Number.isFinite(readSync) ? readSync : null,
-      }),
-    );
+    report({
+      wipedHeight,
+      syncS,
+      tReplayed,
+      tRestart,
+      before,
+      during,
+      synced,
+      syncedBytes,
+      peerBytes,
+      peerNow,
+      height,
+      readSync,
+      steady,
+    });
   } catch (e) {
     c.printLogs();
     throw e;
