@@ -103,6 +103,8 @@ export interface ClientApiDeps {
   readonly reads: ReadGate;
   readonly view: () => ServedView;
   readonly closing: () => boolean;
+  /** started with --join and not caught up yet (node/join-gate.ts) */
+  readonly joining: () => boolean;
   readonly byzantine?: Byzantine;
   /** counts admissions and GET replies (node/metrics.ts) */
   readonly metrics: MetricsHooks;
@@ -273,6 +275,8 @@ export class ClientApi {
       certifiedHeight: certified < 0n ? 0n : certified,
       ...this.signedStatement(this.root),
       ...this.consensusView(),
+      joining: this.d.joining(),
+      acquiringPieces: BigInt(this.d.chunks.remaining),
     });
   }
 

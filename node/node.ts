@@ -463,6 +463,7 @@ export class ArborNode {
       reads: this.reads,
       view: () => this.pipeline.view,
       closing: () => this.closing,
+      joining: () => this.joinGate.isJoining,
       byzantine: this.opts.byzantine,
       metrics: this.hooks,
       chunks: this.sync!,

@@ -21,6 +21,10 @@ export interface NodeStatus {
   readonly round?: bigint;
   /** The node it follows as that round's leader (its id; null if the key is not a genesis node's or unknown). */
   readonly leader?: number | null;
+  /** started with --join and still catching up: it serves no reads yet */
+  readonly joining?: boolean;
+  /** pieces of its partition it is still fetching from other holders */
+  readonly acquiringPieces?: bigint;
   readonly error?: string;
 }
 
@@ -43,6 +47,8 @@ export async function pollStatus(c: ArborClient): Promise<NodeStatus[]> {
           epoch: s.consensusEpoch,
           round: s.consensusRound,
           leader: leaderOf(s.leaderKey),
+          joining: s.joining,
+          acquiringPieces: s.acquiringPieces,
         };
       } catch (e) {
         const d = (e as { details?: string }).details || String(e);
@@ -110,8 +116,14 @@ export async function statusCommand(argv: string[]): Promise<number> {
         ? `${up.length}/${st.length} reachable; they agree: height ${up[0]!.height}, root ${shortHex(up[0]!.root!)}`
         : `${up.length}/${st.length} reachable; they DISAGREE (different heights or roots)`,
     );
-    for (const s of up.filter((x) => x.height! < top))
-      out.line(`node ${s.id} catching up: ${progress(s.height!, top, process.stdout.isTTY === true)}`);
+    for (const s of up.filter((x) => x.height! < top || x.joining))
+      out.line(
+        `node ${s.id} catching up${s.joining ? " (--join: serves no reads yet)" : ""}: ${progress(s.height!, top, process.stdout.isTTY === true)}`,
+      );
+    for (const s of up.filter((x) => (x.acquiringPieces ?? 0n) > 0n))
+      out.line(
+        `node ${s.id} taking on prefixes: ${s.acquiringPieces} pieces still to fetch from their holders`,
+      );
     if (members) {
       const short = members.partitions.filter((p) => !p.replicated);
       out.line(

@@ -55,6 +55,7 @@ test(
       c.start(2, ENV, ["--join"]);
       // Every read node 2 answers comes once it holds the whole chain; before, it refuses.
       let refused = 0;
+      let joiningSeen = false;
       const end = Date.now() + 90_000;
       for (;;) {
         assert.ok(Date.now() < end, "timed out waiting for the joining node 2 to serve reads");
@@ -63,12 +64,18 @@ test(
           (e: { code?: number; details?: string }) => e,
         );
         if (err === null) break;
-        if (err.code === grpc.status.UNAVAILABLE && /node\/joining/.test(err.details ?? "")) refused++;
+        if (err.code === grpc.status.UNAVAILABLE && /node\/joining/.test(err.details ?? "")) {
+          refused++;
+          // Status stays open while joining, and says so.
+          if ((await c.clients[2]!.status()).joining) joiningSeen = true;
+        }
         await new Promise((r) => setTimeout(r, 20));
       }
       const served = (await c.clients[2]!.status()).height;
       assert.ok(served >= target, `node 2 served a read at height ${served} before reaching ${target}`);
       assert.ok(refused > 0, "node 2 refused reads while it caught up");
+      assert.ok(joiningSeen, "node 2's Status said it was joining");
+      assert.equal((await c.clients[2]!.status()).joining, false);
       await agree(c, "the wiped node 2 replayed the chain from its peers' storage");
       const got = await client.get([`far/k0`, `far/k${n - 1}`]);
       assert.equal(got.get("far/k0")![0], 0);

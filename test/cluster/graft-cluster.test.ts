@@ -49,6 +49,7 @@ test(
         "node 0 to acquire its new prefixes",
       );
       assert.match(c.logsOf(0), /served a bad chunk[^\n]*holder[=":]+2\b/, "node 2's forged chunk is named");
+      assert.equal((await c.clients[0]!.status()).acquiringPieces, 0n, "Status: nothing left to fetch");
 
       // Node 0 alone answers with full proofs for keys under its new prefixes.
       for (let i = 0; i < gained.length; i += 32) {
