@@ -50,6 +50,7 @@ import { ArborError } from "./common/errors.js";
 import {
   ADMISSION_BATCH_REQUESTS,
   MAX_STREAM_GETS,
+  STATUS_CENSUS_INTERVAL_MS,
   MAX_STREAM_HEADER_REQUESTS,
   MAX_STREAM_HISTORY_REQUESTS,
   MAX_STREAM_RECEIPT_WAITS,
@@ -77,6 +78,7 @@ import type { PeerNet } from "./net/peer-net.js";
 import { forgeChunk, forgeProof, stubRecords, type Byzantine } from "./byzantine.js";
 import type { PartitionSync } from "./partition-sync.js";
 import { Kind } from "./store/core/node.js";
+import type { MerkleTree } from "./store/core/tree.js";
 import { failpoint } from "./failpoints.js";
 import type { MetricsHooks } from "./metrics.js";
 import type { ReceiptStore } from "./receipt-store.js";
@@ -114,12 +116,17 @@ export interface ClientApiDeps {
   readonly chunks: PartitionSync;
 }
 
+/** What Status reports of the tree's storage. */
+type Census = ReturnType<MerkleTree["census"]>;
+
 export class ClientApi {
   /** The signed root statement of the current height (signedStatement). */
   private rootStatement: { height: bigint; statement: Uint8Array; signature: Uint8Array } | null = null;
   /** Requests admitted in this event-loop turn, submitted to the consensus together at its end. */
   private admitted: Uint8Array[] = [];
   private admittedFlush: NodeJS.Immediate | null = null;
+  /** The last storage census Status reported, and what it was taken at (STATUS_CENSUS_INTERVAL_MS). */
+  private census: { at: number; counts: Census } | null = null;
 
   constructor(private readonly d: ClientApiDeps) {}
 
@@ -255,8 +262,19 @@ export class ClientApi {
       );
   }
 
+  /**
+   * The tree's storage census, counted at most once per STATUS_CENSUS_INTERVAL_MS: a count walks
+   * the whole tree, so one per Status would let any caller make the node walk it at will.
+   */
+  private storageCensus(): Census {
+    const now = performance.now();
+    if (this.census === null || now - this.census.at >= STATUS_CENSUS_INTERVAL_MS)
+      this.census = { at: now, counts: this.d.store.history.tree.census() };
+    return this.census.counts;
+  }
+
   private status() {
-    const census = this.d.store.history.tree.census();
+    const census = this.storageCensus();
     const certified = this.d.certifier.latestCertified;
     return create(StatusReplySchema, {
       node: this.d.me.id,
