@@ -34,7 +34,12 @@ export class ExecuteStream {
   }
 
   execute(request: Uint8Array, timeoutMs: number): Promise<ExecuteAck> {
-    const stream = this.stream ?? this.start();
+    let stream: Duplex;
+    try {
+      stream = this.stream ?? this.start();
+    } catch (e) {
+      return Promise.reject(e); // a closed connection: the caller's promise fails, nothing throws
+    }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         if (this.stream !== stream) return;

@@ -54,7 +54,12 @@ export class ReceiptStream {
    * (DEADLINE_EXCEEDED, as the unary call).
    */
   wait(requestId: Uint8Array, timeoutMs: number, callMs: number, signed: boolean): Promise<SignedReceipt> {
-    const stream = this.stream ?? this.start();
+    let stream: Duplex;
+    try {
+      stream = this.stream ?? this.start();
+    } catch (e) {
+      return Promise.reject(e); // a closed connection: the caller's promise fails, nothing throws
+    }
     const entries = this.entries;
     const key = toHex(requestId);
     const nodeWait = Math.min(timeoutMs || NODE_DEFAULT_WAIT_MS, MAX_RECEIPT_WAIT_MS);

@@ -48,7 +48,12 @@ export class TaggedStream<Req, Rep> {
   }
 
   call(request: Req, timeoutMs: number): Promise<Rep> {
-    const stream = this.stream ?? this.start();
+    let stream: Duplex<Rep>;
+    try {
+      stream = this.stream ?? this.start();
+    } catch (e) {
+      return Promise.reject(e); // a closed connection: the caller's promise fails, nothing throws
+    }
     const pending = this.pending;
     const tag = this.nextTag++;
     return new Promise((resolve, reject) => {

@@ -38,7 +38,7 @@ import {
   type TaggedGetReply,
   type TaggedHeadersReply,
 } from "../proto/gen/arbor/v1/client_pb.js";
-import { CHANNEL_OPTIONS, serviceDefinition } from "../proto/grpc.js";
+import { CHANNEL_OPTIONS, grpcError, serviceDefinition } from "../proto/grpc.js";
 import { TaggedStream } from "./tagged-stream.js";
 import { ExecuteStream } from "./execute-stream.js";
 import { ReceiptStream } from "./receipt-stream.js";
@@ -113,9 +113,12 @@ export class NodeConnection {
   /** Submissions go over one ExecuteStream, acks in order. */
   private readonly submissions = new ExecuteStream(() => this.duplex<ExecuteAck>("executeStream"));
   /** Receipt waits go over one WaitReceipts stream. */
+  /** close() was called: every later call fails with CANCELLED instead of reaching grpc-js. */
+  private closed = false;
   private readonly receiptWaits = new ReceiptStream(() => this.duplex<ReceiptStreamReply>("waitReceipts"));
 
   private duplex<Rep>(name: string): grpc.ClientDuplexStream<unknown, Rep> {
+    if (this.closed) throw grpcError(grpc.status.CANCELLED, "connection closed");
     return (this.raw as unknown as Record<string, () => grpc.ClientDuplexStream<unknown, Rep>>)[name]!.call(
       this.raw,
     );
@@ -129,6 +132,7 @@ export class NodeConnection {
   }
 
   private call<T>(name: string, req: unknown, timeoutMs = this.timeoutMs): Promise<T> {
+    if (this.closed) return Promise.reject(grpcError(grpc.status.CANCELLED, "connection closed"));
     return new Promise((resolve, reject) =>
       this.raw[name]!.call(
         this.raw,
@@ -258,6 +262,7 @@ export class NodeConnection {
     return this.call("getEvidence", create(EvidenceRequestSchema, {}), timeoutMs);
   }
   close(): void {
+    this.closed = true;
     this.reads.close();
     this.headerCalls.close();
     this.historyCalls.close();

@@ -127,3 +127,15 @@ test(
     }
   },
 );
+
+test("a closed connection fails every call with CANCELLED, streamed or unary, and throws nothing", async () => {
+  // No node needed: a closed channel never dials.
+  const conn = new NodeConnection("127.0.0.1:1");
+  conn.close();
+  const cancelled = (e: unknown) => (e as grpc.ServiceError).code === grpc.status.CANCELLED;
+  await assert.rejects(conn.waitReceipt(randomBytes(32), 1000), cancelled);
+  await assert.rejects(conn.execute(randomBytes(100), 1000), cancelled);
+  await assert.rejects(conn.get(["k"]), cancelled);
+  await assert.rejects(conn.headers(1n, 1), cancelled);
+  await assert.rejects(conn.status(), cancelled);
+});
