@@ -63,6 +63,14 @@ function readBytes(pid: number | undefined): number {
   }
 }
 
+/** The RSS of the nodes other than the wiped one, "a/b/c" in MiB. */
+function peersRss(c: Cluster): string {
+  return c.procs
+    .map((p, i) => (i === WIPED ? null : rssMiB(p?.pid).toFixed(0)))
+    .filter((x) => x !== null)
+    .join("/");
+}
+
 async function heightOf(c: Cluster, id: number): Promise<bigint | null> {
   try {
     return (await c.clients[id]!.status()).height;
@@ -104,7 +112,7 @@ async function waitForSync(
     if (now - lastProgress > 10_000) {
       lastProgress = now;
       progress(
-        `  syncing: node ${WIPED} at ${h3 ?? "-"}, node 0 at ${h0 ?? "-"} (${((now - tRestart) / 1000).toFixed(0)} s; cluster ${steady.rateIn(now - 10_000, now).toFixed(1)} transfers/s over the last 10 s; RSS ${rssMiB(pid).toFixed(0)} MiB)`,
+        `  syncing: node ${WIPED} at ${h3 ?? "-"}, node 0 at ${h0 ?? "-"} (${((now - tRestart) / 1000).toFixed(0)} s; cluster ${steady.rateIn(now - 10_000, now).toFixed(1)} transfers/s over the last 10 s; RSS ${rssMiB(pid).toFixed(0)} MiB, its peers ${peersRss(c)} MiB)`,
       );
     }
     await sleep(250);
