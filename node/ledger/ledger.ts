@@ -177,7 +177,11 @@ export class Ledger {
         message: e instanceof Error ? e.message : String(e),
       };
     }
-    const known = atApply && this.verified.delete(bytesToLatin1(req.id));
+    const admitted = atApply && this.verified.delete(bytesToLatin1(req.id));
+    // A decided id's bytes passed this very check when they were decided (only requests past the
+    // signature are remembered), so a copy is not verified again: the verdict below is the same,
+    // and replaying old requests at a node costs it a hash and a lookup, not a verification.
+    const known = admitted || this.decidedIds.has(req.id);
     if (!known && !this.verifier.verify(req.caller, requestSigningMessage(req.body), req.signature))
       return { ok: false, id: req.id, reason: "bad-signature", message: "signature does not verify" };
     const life = checkLifetime(req.validUntil, height);

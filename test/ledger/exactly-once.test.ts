@@ -154,3 +154,35 @@ test("a rejection is final too: the same bytes are a replay once the state would
   // Bob now has 10, but t was decided: it never applies.
   assert.deepEqual(block([t]), ["replay"]);
 });
+
+test("a copy of a decided request is refused as a replay without verifying its signature again", () => {
+  const { r, block, transfer, decided } = bank();
+  const t = transfer("alice", "bob");
+  assert.deepEqual(block([t]), ["accepted"]);
+  // The same ledger state, with a verifier that counts.
+  let verified = 0;
+  const counting = new Ledger(
+    r.full.history,
+    createExecutor(),
+    {
+      verify: (k, m, s) => {
+        verified++;
+        return nodeEd25519Verify(k, m, s);
+      },
+    },
+    undefined,
+    {
+      height: r.height,
+      decided,
+      modules: r.full.code.modules(),
+      operations: r.full.code.operationEntries(),
+      index: r.full.index.entries(),
+    },
+  );
+  const a = counting.admit(t);
+  assert.equal(a.ok ? "admitted" : a.reason, "replay");
+  assert.equal(verified, 0, "no signature verified for a decided id");
+  // A request not decided yet is verified as always.
+  counting.admit(transfer("bob", "alice"));
+  assert.equal(verified, 1);
+});

@@ -184,9 +184,9 @@ test("a request admitted by a node is verified once there, with the verdict of a
   assert.equal(calls, 2);
   const out = agree(r.block([good, bad, good]));
   assert.deepEqual(out.map(status), ["accepted", "bad-signature", "replay"]);
-  // good: verified at admission only; bad: refused at admission, checked again; the replay of good
-  // is checked afresh (its entry was used).
-  assert.equal(calls, 4);
+  // good: verified at admission only; bad: refused at admission, checked again; the copy of good
+  // is not verified at all (its id was decided by then, and only verified requests are decided).
+  assert.equal(calls, 3);
   assert.equal(fresh.history.now, admitting.history.now);
 });
 
