@@ -178,7 +178,8 @@ export class ClientApi {
           call.write(this.receiptReply(r)),
         );
         if (!unsubscribe)
-          return call.destroy(grpcError(grpc.status.RESOURCE_EXHAUSTED, "too many subscriptions"));
+          // An "error" event ends a server stream with this status (destroy would send none).
+          return void call.emit("error", grpcError(grpc.status.RESOURCE_EXHAUSTED, "too many subscriptions"));
         call.on("cancelled", unsubscribe);
         call.on("close", unsubscribe);
       },

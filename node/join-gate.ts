@@ -48,11 +48,13 @@ export class JoinGate {
         continue;
       }
       const h = handler as (call: unknown, cb?: unknown) => void;
-      out[name] = ((call: { destroy?: (e: Error) => void }, cb?: grpc.sendUnaryData<unknown>) => {
+      out[name] = ((call: { emit(event: "error", e: Error): boolean }, cb?: grpc.sendUnaryData<unknown>) => {
         if (!this.joining) return h(call, cb);
         const e = grpcError(grpc.status.UNAVAILABLE, "node/joining: this node is catching up; ask another");
         if (typeof cb === "function") return cb(e);
-        call.destroy?.(e);
+        // A stream ends with a status only by an "error" event: grpc-js sends nothing for a
+        // destroyed server stream, and the client's stream would hang.
+        call.emit("error", e);
       }) as grpc.UntypedHandleCall;
     }
     return out;

@@ -13,6 +13,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { GetReplySchema, GetRequestSchema } from "../../proto/gen/arbor/v1/client_pb.js";
 import { decodeStatement } from "../../node/ledger/statement.js";
 import { NodeConnection } from "../../client/transport.js";
+import { MAX_RECEIPT_SUBSCRIPTIONS } from "../../node/common/limits.js";
 
 function rawUnary(
   address: string,
@@ -186,6 +187,25 @@ test("hostile client input gets typed errors and the node keeps serving", { time
       junkStream.end();
       assert.notEqual(await ended, grpc.status.UNAVAILABLE, `${m} garbage crashed the node`);
     }
+    // Receipt subscriptions past the node's bound end with RESOURCE_EXHAUSTED (a status the
+    // client sees, not a stream left hanging); the ones within it stay open.
+    const subscriptions: grpc.ClientReadableStream<Buffer>[] = [];
+    let refused = 0;
+    for (let i = 0; i <= MAX_RECEIPT_SUBSCRIPTIONS; i++) {
+      const sub = raw.makeServerStreamRequest(
+        "/arbor.v1.Arbor/SubscribeReceipts",
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        Buffer.alloc(0),
+      );
+      sub.on("error", (e: grpc.ServiceError) => {
+        if (e.code === grpc.status.RESOURCE_EXHAUSTED) refused++;
+      });
+      subscriptions.push(sub);
+    }
+    await c.waitFor(async () => refused > 0, 10_000, "a subscription past the bound to be refused");
+    assert.equal(refused, 1, "only the one past the bound is refused");
+    for (const sub of subscriptions) sub.cancel();
     raw.close();
 
     // Still serving, and a good request still goes through.

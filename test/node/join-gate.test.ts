@@ -33,9 +33,9 @@ test("a joining node refuses reads and streams, but answers Status and Genesis",
   const e = await callUnary(s.get);
   assert.equal(e?.code, grpc.status.UNAVAILABLE);
   assert.match(e?.details ?? "", /^node\/joining/);
-  let destroyed: Error | undefined;
-  (s.getStream as (c: unknown) => void)({ destroy: (err: Error) => (destroyed = err) });
-  assert.equal((destroyed as grpc.ServiceError | undefined)?.code, grpc.status.UNAVAILABLE);
+  let ended: Error | undefined;
+  (s.getStream as (c: unknown) => void)({ emit: (_event: string, err: Error) => (ended = err) });
+  assert.equal((ended as grpc.ServiceError | undefined)?.code, grpc.status.UNAVAILABLE);
   assert.equal(await callUnary(s.status), null);
   assert.equal(await callUnary(s.genesis), null);
   assert.deepEqual(served, ["status", "genesis"]);
@@ -58,4 +58,41 @@ test("joined: caught up by the consensus, and applied to within the lag bound", 
   assert.equal(joined({ caughtUp: true, committedHeight: 10n, appliedHeight: 10n }), true);
   assert.equal(joined({ caughtUp: true, committedHeight: 10n + lag, appliedHeight: 10n }), true);
   assert.equal(joined({ caughtUp: true, committedHeight: 11n + lag, appliedHeight: 10n }), false);
+});
+
+test("over real gRPC, a stream opened at a joining node ends with UNAVAILABLE node/joining", async () => {
+  const pass = (x: Buffer) => x;
+  const def = {
+    bidi: {
+      path: "/test.Gate/Bidi",
+      requestStream: true,
+      responseStream: true,
+      requestSerialize: pass,
+      requestDeserialize: pass,
+      responseSerialize: pass,
+      responseDeserialize: pass,
+    },
+  };
+  const server = new grpc.Server();
+  server.addService(def, new JoinGate(true).wrap({ bidi: (() => undefined) as grpc.UntypedHandleCall }));
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) =>
+      e ? reject(e) : resolve(p),
+    ),
+  );
+  const Client = grpc.makeGenericClientConstructor(def, "Gate");
+  const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  try {
+    // grpc-js sends no status for a destroyed server stream: the client would wait forever.
+    const stream = (client as unknown as { bidi(): grpc.ClientDuplexStream<Buffer, Buffer> }).bidi();
+    const ended = new Promise<grpc.ServiceError>((resolve) => stream.on("error", resolve));
+    stream.write(Buffer.from("read"));
+    const e = await Promise.race([ended, new Promise<null>((r) => setTimeout(() => r(null), 5_000))]);
+    assert.ok(e, "the stream ended with a status");
+    assert.equal(e.code, grpc.status.UNAVAILABLE);
+    assert.match(e.details, /^node\/joining/);
+  } finally {
+    client.close();
+    server.forceShutdown();
+  }
 });
