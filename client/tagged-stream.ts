@@ -2,7 +2,9 @@
 // GetStream, header requests over GetHeadersStream. Each call is tagged, its answer matched by tag
 // whatever the order; a call that fails gets the error the unary call would have given. A call
 // whose answer does not come in time fails DEADLINE_EXCEEDED (a late answer is dropped); a broken
-// stream fails the calls in flight on it, and the next call opens a new one. A unary call costs a
+// stream fails the calls in flight on it, and the next call opens a new one. So does a silent one:
+// a call timing out with nothing received on its stream since it was sent drops the stream, so a
+// stream the node no longer serves (one it ended without a status) cannot hold later calls too. A unary call costs a
 // client about as much CPU as checking a signature; a message on an open stream costs a fraction
 // of it.
 import * as grpc from "@grpc/grpc-js";
@@ -28,6 +30,8 @@ export class TaggedStream<Req, Rep> {
   private stream: Duplex<Rep> | null = null;
   private pending = new Map<bigint, Pending<Rep>>();
   private nextTag = 1n;
+  /** When the current stream last delivered a frame (performance.now()). */
+  private lastFrame = 0;
   /** The node does not serve this stream (UNIMPLEMENTED): calls go as unary calls. */
   private unsupported = false;
 
@@ -56,10 +60,15 @@ export class TaggedStream<Req, Rep> {
     }
     const pending = this.pending;
     const tag = this.nextTag++;
+    const sentAt = performance.now();
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         pending.delete(tag);
         reject(grpcError(grpc.status.DEADLINE_EXCEEDED, `${this.what} timed out`));
+        if (this.stream === stream && this.lastFrame < sentAt) {
+          this.fail(grpcError(grpc.status.UNAVAILABLE, `the ${this.what} stream went silent`));
+          stream.cancel();
+        }
       }, timeoutMs);
       pending.set(tag, { resolve, reject, timer });
       stream.write(this.frame(tag, request));
@@ -77,7 +86,9 @@ export class TaggedStream<Req, Rep> {
     const pending = new Map<bigint, Pending<Rep>>();
     this.stream = s;
     this.pending = pending;
+    this.lastFrame = -Infinity;
     s.on("data", (r: TaggedFrame<Rep>) => {
+      if (this.stream === s) this.lastFrame = performance.now();
       const p = pending.get(r.tag);
       if (!p) return;
       pending.delete(r.tag);

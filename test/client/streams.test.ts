@@ -12,12 +12,14 @@ import { randomBytes } from "node:crypto";
 import { Cluster } from "../cluster/cluster.js";
 import { Signer } from "../cluster/requests.js";
 import { NodeConnection } from "../../client/transport.js";
+import { serviceDefinition } from "../../proto/grpc.js";
 import { decodeAnyRequest } from "../../node/ledger/any-request.js";
 import { decodeReceipt } from "../../node/ledger/receipt.js";
 import { decodeCertifiedHeader } from "../../node/ledger/header.js";
 import { bytesEqual } from "../../node/common/bytes.js";
 import { MAX_STREAM_RECEIPT_WAITS } from "../../node/common/limits.js";
 import {
+  Arbor,
   ReceiptQuerySchema,
   ReceiptStreamReplySchema,
   type ReceiptQuery,
@@ -138,4 +140,28 @@ test("a closed connection fails every call with CANCELLED, streamed or unary, an
   await assert.rejects(conn.get(["k"]), cancelled);
   await assert.rejects(conn.headers(1n, 1), cancelled);
   await assert.rejects(conn.status(), cancelled);
+});
+
+test("a read stream that goes silent is dropped after a timed-out read: the next read opens a new one", async () => {
+  // A node that takes every GetStream and never answers on it (one that ended it without a status).
+  const opened: grpc.ServerDuplexStream<unknown, unknown>[] = [];
+  const server = new grpc.Server();
+  server.addService(serviceDefinition(Arbor), {
+    getStream: (call: grpc.ServerDuplexStream<unknown, unknown>) => void opened.push(call),
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) =>
+      e ? reject(e) : resolve(p),
+    ),
+  );
+  const conn = new NodeConnection(`127.0.0.1:${port}`);
+  try {
+    const timedOut = (e: unknown) => (e as grpc.ServiceError).code === grpc.status.DEADLINE_EXCEEDED;
+    await assert.rejects(conn.get(["k"], { timeoutMs: 300 }), timedOut);
+    await assert.rejects(conn.get(["k"], { timeoutMs: 300 }), timedOut);
+    assert.equal(opened.length, 2, "the second read went on a new stream");
+  } finally {
+    conn.close();
+    server.forceShutdown();
+  }
 });
