@@ -10,7 +10,8 @@
 // not sent yet), apply (in the middle of applying a block: its first requests ran, nothing is
 // committed), after-commit (the block and its receipts are committed, its header is not signed),
 // after-sign (the header is signed, the signature is not broadcast), receipt-serving (a receipt
-// is about to be served for the first time). Unset, every check is one comparison with null.
+// is about to be served for the first time), graft (a chunk of a prefix being taken on is in the
+// tree, not yet committed). Unset, every check is one comparison with null.
 // Never set in production.
 
 import { ArborError } from "./common/errors.js";
@@ -23,6 +24,7 @@ export const FAILPOINTS = [
   "after-commit",
   "after-sign",
   "receipt-serving",
+  "graft",
 ] as const;
 export type Failpoint = (typeof FAILPOINTS)[number];
 

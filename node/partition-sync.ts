@@ -40,6 +40,7 @@ import {
 } from "./store/core/graft.js";
 import { formatPrefix, parsePrefix, type Prefix } from "./store/core/partition.js";
 import { samePrefix } from "./store/core/path.js";
+import { failpoint } from "./failpoints.js";
 import type { LevelStore } from "./store/level-store.js";
 import type { GenesisNode } from "./ledger/genesis.js";
 import type { Logger } from "./log.js";
@@ -210,6 +211,7 @@ export class PartitionSync {
       if (chunk.at.depth !== need.depth || formatPosition(chunk.at) !== formatPosition(need))
         throw new GraftError("label-mismatch", "the chunk is for another position");
       const r = graftChunk(this.d.store.history.tree, chunk);
+      failpoint("graft");
       this.done(need);
       for (const n of r.needs) this.enqueue(n);
       return;
