@@ -222,6 +222,7 @@ export class BlockPipeline {
     await this.d.store.commit(height, extras, records, sync);
     failpoint("after-commit");
     if (change) {
+      failpoint("member-commit");
       const keys = change.ids.map((id) => membership.node(id)!.publicKey);
       this.d.setValidators(Number(change.fromHeight), keys);
       if (out.evicted.length > 0)

@@ -11,7 +11,8 @@
 // committed), after-commit (the block and its receipts are committed, its header is not signed),
 // after-sign (the header is signed, the signature is not broadcast), receipt-serving (a receipt
 // is about to be served for the first time), graft (a chunk of a prefix being taken on is in the
-// tree, not yet committed). Unset, every check is one comparison with null.
+// tree, not yet committed), member-commit (a block that changed the membership is committed, the
+// consensus is not told of the new validator set yet). Unset, every check is one comparison with null.
 // Never set in production.
 
 import { ArborError } from "./common/errors.js";
@@ -25,6 +26,7 @@ export const FAILPOINTS = [
   "after-sign",
   "receipt-serving",
   "graft",
+  "member-commit",
 ] as const;
 export type Failpoint = (typeof FAILPOINTS)[number];
 

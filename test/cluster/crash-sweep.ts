@@ -19,11 +19,12 @@ import { decodeReceipt } from "../../node/ledger/receipt.js";
 import { FAILPOINTS, type Failpoint } from "../../node/failpoints.js";
 
 /**
- * The points of the pipeline a seed may crash a node at: every failpoint a node has but `graft`,
- * which a steady load never reaches (test/cluster/sync-crash.test.ts crashes a node there).
+ * The points of the pipeline a seed may crash a node at: every failpoint a node has but `graft`
+ * and `member-commit`, which a steady load of transfers never reaches (sync-crash.test.ts and
+ * member-crash.test.ts crash nodes there).
  */
-export type CrashPoint = Exclude<Failpoint, "graft">;
-export const CRASH_POINTS = FAILPOINTS.filter((p): p is CrashPoint => p !== "graft");
+export type CrashPoint = Exclude<Failpoint, "graft" | "member-commit">;
+export const CRASH_POINTS = FAILPOINTS.filter((p): p is CrashPoint => p !== "graft" && p !== "member-commit");
 
 const ACCOUNTS = 8;
 const MINTED = 1000n;

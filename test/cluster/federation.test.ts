@@ -1,6 +1,6 @@
 // A federation's life on a real cluster under a steady stream of bank transfers (4 nodes, k = 2,
-// node 1 a liar that signs GET replies over a forged root): a 5th node is added and started with
-// --join, catches up, answers verified reads for its partition and votes (the cluster commits with
+// node 1 a liar that signs GET replies over a forged root): approvals short of the governance
+// rule are refused (member-unauthorised); a 5th node is added and started with --join, catches up, answers verified reads for its partition and votes (the cluster commits with
 // a genesis node down only with its vote); the dead node is removed and its prefixes dealt until
 // k hold each; a node's data directory is deleted and it comes back with --join; the liar is
 // caught by an audit, evicted by a complaint, and a repair gets its prefixes back to k holders,
@@ -68,6 +68,16 @@ async function joined(c: Cluster, id: number): Promise<void> {
   );
 }
 
+/** Waits until the nodes `ids` fetch no piece of their partitions (new holders after a repair). */
+async function fetched(c: Cluster, ids: readonly number[], what: string): Promise<void> {
+  await c.waitFor(
+    async () =>
+      (await Promise.all(ids.map((i) => c.clients[i]!.status()))).every((s) => s.acquiringPieces === 0n),
+    120_000,
+    what,
+  );
+}
+
 /** Node `id`'s own answer for accounts it holds passes the SDK's full verification. */
 async function servesVerifiedReads(client: ArborClient, bank: Bank, id: number, names: readonly string[]) {
   await client.refreshMembership(); // an added member's prefixes are known from its record
@@ -130,6 +140,14 @@ async function lifecycle(
   const key = generateKeyPair();
   const address = `127.0.0.1:${await freePort()}`;
   const prefixes = assignPrefixes(5, 2)[4]!;
+  // Approvals short of the governance rule (a quorum of the validators) are refused, typed.
+  await assert.rejects(
+    client.changeMembership(
+      { kind: "add", node: { id: 4, publicKey: key.publicKey, address, prefixes } },
+      { approvers: approvers.slice(0, 2) },
+    ),
+    (e: unknown) => (e as { code?: string }).code === "member-unauthorised",
+  );
   const added = await client.changeMembership(
     { kind: "add", node: { id: 4, publicKey: key.publicKey, address, prefixes } },
     { approvers },
@@ -160,14 +178,7 @@ async function lifecycle(
   );
   everyCellHeld(afterRemoval, 2);
   await flows(c, stream, "removed", 5);
-  await c.waitFor(
-    async () =>
-      (await Promise.all([0, 2, 4].map((i) => c.clients[i]!.status()))).every(
-        (s) => s.acquiringPieces === 0n,
-      ),
-    120_000,
-    "the new holders to fetch node 3's prefixes",
-  );
+  await fetched(c, [0, 2, 4], "the new holders to fetch node 3's prefixes");
   await agree(c, stream, [0, 1, 2, 4], "the four members after the removal");
 
   // Node 2 loses its disk and comes back with --join.
@@ -221,14 +232,7 @@ async function lifecycle(
   );
   everyCellHeld(afterRepair, 2);
   await flows(c, stream, "repaired", 5);
-  await c.waitFor(
-    async () =>
-      (await Promise.all([0, 2, 4].map((i) => c.clients[i]!.status()))).every(
-        (s) => s.acquiringPieces === 0n,
-      ),
-    120_000,
-    "the new holders to fetch the liar's prefixes",
-  );
+  await fetched(c, [0, 2, 4], "the new holders to fetch the liar's prefixes");
   await agree(c, stream, [0, 2, 4], "the three members after the repair");
 
   // No accepted transfer lost, none applied unseen, money conserved.
