@@ -5,6 +5,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createServer } from "node:net";
+import { randomInt } from "node:crypto";
+import { ArborError } from "../common/errors.js";
 import { assignPrefixes, genesisToJson, validateGenesis, type Genesis } from "../ledger/genesis.js";
 import { generateKeyPair, type KeyPair } from "../keys.js";
 import type { NodeConfigFile } from "../config.js";
@@ -110,21 +112,39 @@ export function writeClusterFiles(dir: string, plan: ClusterPlan, o: NodeFileOpt
   }
 }
 
-/** `n` distinct free TCP ports on 127.0.0.1. */
+/**
+ * Where free ports are looked for: below the kernel's usual ephemeral range (32768–60999), so that
+ * no other process's outgoing connection or bind to port 0 takes one between the check here and
+ * the node's own bind (which made parallel test runs collide).
+ */
+const PORT_RANGE_LOW = 20_000;
+const PORT_RANGE_HIGH = 32_000;
+/** Candidates tried before giving up. */
+const PORT_ATTEMPTS = 2_000;
+/** Ports this process has handed out already: never handed out twice (at most the range's size). */
+const handedOut = new Set<number>();
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once("error", () => resolve(false));
+    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
+  });
+}
+
+/** `n` distinct free TCP ports on 127.0.0.1, none handed out before by this process. */
 export async function freePorts(n: number): Promise<number[]> {
-  // Hold every listener open until all are chosen, so the n ports are distinct.
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((res, rej) => {
-          const s = createServer();
-          s.once("error", rej);
-          s.listen(0, "127.0.0.1", () => res(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  const ports: number[] = [];
+  for (let attempt = 0; ports.length < n; attempt++) {
+    if (attempt >= PORT_ATTEMPTS)
+      throw new ArborError(
+        "ports/none-free",
+        `no ${n} free ports in ${PORT_RANGE_LOW}..${PORT_RANGE_HIGH - 1}`,
+      );
+    const p = PORT_RANGE_LOW + randomInt(PORT_RANGE_HIGH - PORT_RANGE_LOW);
+    if (handedOut.has(p) || ports.includes(p)) continue;
+    if (await canListen(p)) ports.push(p);
+  }
+  for (const p of ports) handedOut.add(p);
   return ports;
 }
