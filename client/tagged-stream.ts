@@ -4,9 +4,9 @@
 // whose answer does not come in time fails DEADLINE_EXCEEDED (a late answer is dropped); a broken
 // stream fails the calls in flight on it, and the next call opens a new one. So does a silent one:
 // a call timing out with nothing received on its stream since it was sent drops the stream, so a
-// stream the node no longer serves (one it ended without a status) cannot hold later calls too. A unary call costs a
-// client about as much CPU as checking a signature; a message on an open stream costs a fraction
-// of it.
+// stream the node no longer serves (one it ended without a status) cannot hold later calls too.
+// A unary call costs a client about as much CPU as checking a signature; a message on an open
+// stream costs a fraction of it.
 import * as grpc from "@grpc/grpc-js";
 import { grpcError } from "../proto/grpc.js";
 
@@ -31,7 +31,7 @@ export class TaggedStream<Req, Rep> {
   private pending = new Map<bigint, Pending<Rep>>();
   private nextTag = 1n;
   /** When the current stream last delivered a frame (performance.now()). */
-  private lastFrame = 0;
+  private lastFrame = -Infinity;
   /** The node does not serve this stream (UNIMPLEMENTED): calls go as unary calls. */
   private unsupported = false;
 

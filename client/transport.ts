@@ -113,9 +113,10 @@ export class NodeConnection {
   /** Submissions go over one ExecuteStream, acks in order. */
   private readonly submissions = new ExecuteStream(() => this.duplex<ExecuteAck>("executeStream"));
   /** Receipt waits go over one WaitReceipts stream. */
+  private readonly receiptWaits = new ReceiptStream(() => this.duplex<ReceiptStreamReply>("waitReceipts"));
+
   /** close() was called: every later call fails with CANCELLED instead of reaching grpc-js. */
   private closed = false;
-  private readonly receiptWaits = new ReceiptStream(() => this.duplex<ReceiptStreamReply>("waitReceipts"));
 
   private duplex<Rep>(name: string): grpc.ClientDuplexStream<unknown, Rep> {
     if (this.closed) throw grpcError(grpc.status.CANCELLED, "connection closed");

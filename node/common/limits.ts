@@ -290,9 +290,8 @@ export const MAX_GET_WAIT_MS = 2_000;
 export const MAX_GET_HEIGHT_WAITERS = 1024;
 /**
  * Shortest time between two counts of the tree for `Status` (its storage census walks every tree
- * node): within it, and while neither the height nor the pieces being fetched changed, a Status
- * reports the last count. Keeps Status cheap for pollers (a syncing node is polled at every
- * height) and for a client calling it in a loop.
+ * node): within it a Status reports the last count. Keeps Status cheap for pollers (a syncing node
+ * is polled at every height) and for a client calling it in a loop.
  */
 export const STATUS_CENSUS_INTERVAL_MS = 1_000;
 /** Reads in flight on one GetStream; beyond this a read is refused (RESOURCE_EXHAUSTED). */
