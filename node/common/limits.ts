@@ -155,12 +155,24 @@ export const TOB_MAX_TREE_BLOCKS = 1024;
 export const TOB_MAX_UNDELIVERED = 256;
 /** Most delivered blocks the application may leave unacknowledged (the reconfiguration delay). */
 export const TOB_DELIVER_WINDOW = 8;
-/** Delivered blocks kept in memory to serve catch-up and to rebuild the duplicate filter. */
+/** Most delivered blocks kept in memory to serve catch-up (older ones are read from storage). */
 export const TOB_RETAINED_BLOCKS = 1024;
+/**
+ * Most request bytes of the delivered blocks kept in memory: past it the oldest are dropped (they
+ * stay in storage), down to TOB_MIN_RETAINED_BLOCKS. A thousand blocks of full batches would
+ * otherwise hold hundreds of megabytes for catch-up answers that storage can give.
+ */
+export const TOB_RETAINED_BYTES = 16 * 1024 * 1024;
 /** A request delivered at height h is dropped as a duplicate up to height h + this window. */
 export const TOB_DEDUP_WINDOW = 256;
 /** Most blocks in one catch-up response. */
 export const TOB_MAX_SYNC_BLOCKS = 64;
+/**
+ * Fewest delivered blocks kept in memory whatever their size: a restarted core re-emits from them
+ * what its store lost (up to STORE_SYNC_EVERY_BLOCKS plus the deliver window), the leader choice
+ * reads the last TOB_LEADER_WINDOW, and one catch-up answer comes from memory.
+ */
+export const TOB_MIN_RETAINED_BLOCKS = TOB_MAX_SYNC_BLOCKS;
 /** Catch-up answers read from storage at once (node/tob/disk-catch-up.ts). */
 export const DISK_CATCH_UP_IN_FLIGHT = 2;
 /** At most one catch-up answer from storage per peer per this many milliseconds. */

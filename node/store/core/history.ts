@@ -5,7 +5,7 @@
 // that has not changed for T operations becomes a stub — exactly at age T, never earlier, never
 // inside the partition. Imported knowledge (subtrees a proof re-materialised) ages out the same way.
 
-import { bytesToLatin1, copyBytes, toHex } from "../../common/bytes.js";
+import { bytesToLatin1, copyBytes, latin1ToBytes, toHex } from "../../common/bytes.js";
 import { LimitError, ensures, invariant } from "../../common/errors.js";
 import { MAX_HISTORY_T, MAX_TIMESTAMP } from "../../common/limits.js";
 import type { Write } from "../../common/record-write.js";
@@ -40,11 +40,22 @@ export interface HistoryEntry {
   readonly tag?: Uint8Array | undefined;
 }
 
+/**
+ * An entry as the window keeps it: T of them stay in memory, so the root and the touched paths are
+ * latin1 strings (the paths concatenated, 32 characters each) — about an eighth of the heap that
+ * a Uint8Array per path takes — and the tag, needed only to persist the entry, is not kept.
+ */
+interface WindowEntry {
+  readonly ts: number;
+  root: string | null;
+  readonly paths: string;
+}
+
 export class HistoryTree {
   readonly tree: MerkleTree;
   private _now: number;
   /** entries for timestamps now-T+1 .. now (root labels window and touched-key queue together), a ring */
-  private readonly ring: (HistoryEntry | undefined)[];
+  private readonly ring: (WindowEntry | undefined)[];
   private head = 0;
   private count = 0;
   private readonly rootCounts = new Map<string, number>();
@@ -61,7 +72,7 @@ export class HistoryTree {
       throw new LimitError("history/bad-t", `T must be an integer in 1..${MAX_HISTORY_T}`);
     this.tree = tree;
     this._now = now;
-    this.ring = new Array<HistoryEntry | undefined>(T);
+    this.ring = new Array<WindowEntry | undefined>(T);
     for (const e of entries) this.pushEntry(e);
   }
 
@@ -77,8 +88,9 @@ export class HistoryTree {
     // they are forgotten at once.
     pruneOutside(tree, 0);
     const h = new HistoryTree(T, tree, 0, []);
-    h.pushEntry({ ts: 0, root: tree.rootLabel, paths: [] });
-    h.fresh.push(h.entry(0));
+    const first: HistoryEntry = { ts: 0, root: tree.rootLabel, paths: [] };
+    h.pushEntry(first);
+    h.fresh.push(first);
     return h;
   }
 
@@ -115,21 +127,13 @@ export class HistoryTree {
   timestampOf(root: Uint8Array): number | undefined {
     const id = rootId(root);
     if (!this.rootCounts.has(id)) return undefined;
-    for (let i = this.count - 1; i >= 0; i--) {
-      const r = this.entry(i).root;
-      if (r !== null && rootId(r) === id) return this.entry(i).ts;
-    }
+    for (let i = this.count - 1; i >= 0; i--) if (this.entry(i).root === id) return this.entry(i).ts;
     return undefined;
   }
 
   /** The i-th entry of the window, oldest first. */
-  private entry(i: number): HistoryEntry {
+  private entry(i: number): WindowEntry {
     return this.ring[(this.head + i) % this.T]!;
-  }
-
-  /** The window's entries, oldest first. */
-  recentRoots(): HistoryEntry[] {
-    return Array.from({ length: this.count }, (_, i) => this.entry(i));
   }
 
   /** The compatibility verdict of a proof (already decoded and verified) for the checked key paths. */
@@ -181,30 +185,34 @@ export class HistoryTree {
   }
 
   private pushEntry(e: HistoryEntry): void {
-    let old: HistoryEntry | undefined;
+    let old: WindowEntry | undefined;
     if (this.count === this.T) {
       old = this.ring[this.head]!;
       this.head = (this.head + 1) % this.T;
       this.count--;
       if (old.root !== null) this.uncount(old.root);
     }
-    this.ring[(this.head + this.count) % this.T] = e;
+    const kept: WindowEntry = {
+      ts: e.ts,
+      root: e.root === null ? null : rootId(e.root),
+      paths: e.paths.map(bytesToLatin1).join(""),
+    };
+    this.ring[(this.head + this.count) % this.T] = kept;
     this.count++;
-    if (e.root !== null) this.countRoot(e.root);
+    if (kept.root !== null) this.countRoot(kept.root);
     // `old` was applied at ts = now - T: the nodes it touched that have not changed since have
     // age exactly T.
     // A node holding the whole tree forgets nothing (every position is inside its partition).
     if (old !== undefined && old.ts > 0 && !this.tree.partition.isWhole)
-      for (const p of old.paths) this.age(p, this._now - this.T);
+      for (let i = 0; i < old.paths.length; i += 32)
+        this.age(latin1ToBytes(old.paths.slice(i, i + 32)), this._now - this.T);
   }
 
-  private countRoot(root: Uint8Array): void {
-    const id = rootId(root);
+  private countRoot(id: string): void {
     this.rootCounts.set(id, (this.rootCounts.get(id) ?? 0) + 1);
   }
 
-  private uncount(root: Uint8Array): void {
-    const id = rootId(root);
+  private uncount(id: string): void {
     const c = this.rootCounts.get(id)! - 1;
     if (c === 0) this.rootCounts.delete(id);
     else this.rootCounts.set(id, c);
@@ -218,8 +226,11 @@ export class HistoryTree {
     const root = this.tree.rootLabel;
     const last = this.entry(this.count - 1);
     if (last.root === null) {
-      last.root = root;
-      this.countRoot(root);
+      last.root = rootId(root);
+      this.countRoot(last.root);
+      // The same operation's entry on its way to storage, unless the store took it unsealed.
+      const pending = this.fresh[this.fresh.length - 1];
+      if (pending !== undefined && pending.ts === last.ts) pending.root = root;
     }
     ensures(this.count <= this.T && last.ts === this._now, "the window ends at the newest operation");
     ensures(this.rootCounts.has(rootId(root)), "a sealed root is one that proofs may be checked against");
@@ -265,10 +276,8 @@ export class HistoryTree {
   }
 }
 
-/** A cheap map key for a 32-byte root label. */
-function rootId(root: Uint8Array): string {
-  return String.fromCharCode.apply(null, root as unknown as number[]);
-}
+/** A cheap map key for a 32-byte root label (its latin1 string, as the window keeps it). */
+const rootId = bytesToLatin1;
 
 function flipBit(path: Uint8Array, i: number): Uint8Array {
   const p = copyBytes(path);

@@ -9,7 +9,9 @@ import {
   TOB_DEDUP_WINDOW,
   TOB_DELIVER_WINDOW,
   TOB_MAX_UNDELIVERED,
+  TOB_MIN_RETAINED_BLOCKS,
   TOB_RETAINED_BLOCKS,
+  TOB_RETAINED_BYTES,
 } from "../../common/limits.js";
 import { blockDigests } from "./pool.js";
 import type { Block } from "./types.js";
@@ -26,6 +28,8 @@ export interface Delivery {
 interface Entry {
   readonly block: Block;
   readonly delivery: Delivery;
+  /** the block's request bytes */
+  readonly bytes: number;
 }
 
 export class CommittedChain {
@@ -36,7 +40,9 @@ export class CommittedChain {
   appliedHeight: number;
   /** Highest height handed to the application by this incarnation of the core. */
   emittedHeight: number;
+  /** the newest delivered blocks, contiguous up to deliveredHeight (insertion order is height order) */
   private readonly retained = new Map<number, Entry>();
+  private retainedBytes = 0;
   private readonly undelivered: Block[] = [];
   private readonly seen = new Map<string, number>();
   private readonly seenAt = new Map<number, readonly string[]>();
@@ -132,6 +138,19 @@ export class CommittedChain {
     return this.undelivered[height - this.deliveredHeight - 1];
   }
 
+  /** Drops the oldest retained blocks past the count or byte bound, keeping the floor. */
+  private forgetOldest(): void {
+    const floor = Math.min(this.retain, TOB_MIN_RETAINED_BLOCKS);
+    for (const [h, e] of this.retained) {
+      const over =
+        this.retained.size > this.retain ||
+        (this.retainedBytes > TOB_RETAINED_BYTES && this.retained.size > floor);
+      if (!over) break;
+      this.retained.delete(h);
+      this.retainedBytes -= e.bytes;
+    }
+  }
+
   /** True if the request was delivered within the duplicate window before `height`. */
   isRecent(digest: string): boolean {
     return this.seen.has(digest);
@@ -158,8 +177,11 @@ export class CommittedChain {
       this.seenAt.delete(h - TOB_DEDUP_WINDOW);
     }
     const delivery: Delivery = { height: h, epoch: b.epoch, round: b.round, blockId: b.id, requests };
-    this.retained.set(h, { block: b, delivery });
-    this.retained.delete(h - this.retain);
+    let bytes = 0;
+    for (const r of b.requests) bytes += r.length;
+    this.retained.set(h, { block: b, delivery, bytes });
+    this.retainedBytes += bytes;
+    this.forgetOldest();
     this.deliveredHeight = h;
     this.deliveredId = b.id;
     return delivery;
