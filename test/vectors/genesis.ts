@@ -102,7 +102,7 @@ export function genesisVector(): Record<string, unknown> {
   const records = genesisRecords(g).sort((a, b) => compareUtf8(a.key, b.key));
   return {
     comment:
-      "Genesis (docs/protocol.md §7, Genesis): the JSON document, its canonical encoding, the chain id (SHA-256 of the encoding), every record of the height-0 tree (given and derived, ascending by UTF-8 key bytes) and its root. Node keys are Ed25519 seeds SHA-256('arbor vector key node <id>'). The records k｡ (U+FF61) and k😀 (U+1F600) sort in this order by UTF-8 bytes and in the other by UTF-16 code units.",
+      "Genesis (docs/protocol.md §7, Genesis): the JSON document, its canonical encoding, the chain id (SHA-256 of the encoding), every record of the height-0 tree (given and derived, ascending by UTF-8 key bytes) and its root. Node keys are Ed25519 seeds SHA-256('arbor vector key node <id>'). The records k｡ (U+FF61) and k😀 (U+1F600) sort in this order by UTF-8 bytes and in the other by UTF-16 code units. Values are base64 in `document` (as in a genesis.json file) and hex in `records`.",
     keys: g.nodes.map((n) => keyJson(`node ${n.id}`)),
     document: docOf(g),
     encoding: toHex(encodeGenesis(g)),

@@ -145,7 +145,7 @@ export function indexVector(): Record<string, unknown> {
   const headBefore = a[1]!.headBefore;
   return {
     comment:
-      "The ordered index (docs/protocol.md §15) after three blocks of writes by 'alice': its nodes in pre-order (key, priority = SHA-256(key), entry encoding, node hash), its root, listing pages with their proofs, the entry proofs of a key and of a key never written, the history of bank/a with every head, a history page of two changes, and mutations with the code they are refused with. Ranges are hex of the sort keys (UTF-8 bytes).",
+      "The ordered index (docs/protocol.md §15) after three blocks of writes by 'alice': its nodes in pre-order (key, priority = SHA-256(key), entry encoding, node hash), its root, listing pages with their proofs, the entry proofs of a key and of a key never written, the history of bank/a with every head, a history page of two changes, and mutations (history mutations with their pages, checked from the page's cursor and limit in the order of docs/protocol.md §15) with the code they are refused with. Ranges are hex of the sort keys (UTF-8 bytes).",
     signer: toHex(SIGNER),
     nodes: nodes(index.root),
     root: toHex(root),
@@ -180,6 +180,9 @@ export function indexVector(): Record<string, unknown> {
         ["the head before altered", page, flip(headBefore, 0)],
       ].map(([what, cs, hb]) => ({
         what,
+        // The mutated page itself, checked from the same cursor with the same limit.
+        changes: (cs as Uint8Array[]).map(toHex),
+        headBefore: toHex(hb as Uint8Array),
         refusedWith: judgeHistory(cursor, cs as Uint8Array[], hb as Uint8Array, 2),
       })),
     },

@@ -115,14 +115,15 @@ export function statementVector(genesisRoot: Uint8Array): Record<string, unknown
   const named = statementOf({
     height: 7n,
     timestamp: 12n,
-    root: label("vector root 7"),
+    // Blocks 1..7 changed nothing, so the proof above still recomputes to this root.
+    root: genesisRoot,
     proofDigest: proofDigest(proof),
   });
   const { statement, signature } = signStatement(rootStatement);
   const other = (s: Partial<GetStatement>) => encodeStatement({ ...rootStatement, ...s });
   return {
     comment:
-      "GET statements (docs/protocol.md §7) signed by node 1 of the genesis vector: the signature covers 'arbor:get:v1' ‖ statement. The root statement (proof digest = SHA-256 of the empty string) comes with a GET proof of .root_rule (present) and bank/alice (absent) whose recomputed root is the statement's root; the second statement's digest names its proof (SHA-256 of the proof bytes above). Mutations list what a client must refuse and the code it refuses with.",
+      "GET statements (docs/protocol.md §7) signed by node 1 of the genesis vector: the signature covers 'arbor:get:v1' ‖ statement. The root statement (proof digest = SHA-256 of the empty string) comes with a GET proof of .root_rule (present) and bank/alice (absent) whose recomputed root is the statement's root; the second statement, at height 7 with the same root, names that proof by its digest (SHA-256 of the proof bytes above), which recomputes to its root too. Refusal codes are the client's (docs/protocol.md §7, GET statements). Mutations list what a client must refuse and the code it refuses with.",
     signer: keyJson("node 1"),
     statements: [
       statementJson("root statement at height 0", rootStatement, proof),
@@ -238,7 +239,7 @@ export function certificateVector(): Record<string, unknown> {
   const enc = encodeCertifiedHeader(first);
   return {
     comment:
-      "Headers and certificates (docs/protocol.md §7) of the genesis vector's chain, generated from the code: validators are nodes 0-3 (keys as in genesis.json); a signer is the node id; each signs 'arbor:header:v1' ‖ SHA-256(header); 3 of 4 (2f+1) make a certificate. Height 1's previous hash is 32 zero bytes (there is no header at height 0); height 2 decides node 3's eviction, so it names the next set and the height it signs from (2 + TOB_DELIVER_WINDOW + 1). `nextValidators` is what GetHeaders with transitions_only returns beside height 2. Each signature's `frame` is the ledger-channel frame (§8, kind 1) that sends it to peers. The receiptsDigest values are arbitrary 32-byte labels. Mutations: `refused` is a decode code, or 'refused' when the certificate decodes but does not verify.",
+      "Headers and certificates (docs/protocol.md §7) of the genesis vector's chain, generated from the code: validators are nodes 0-3 (keys as in genesis.json); a signer is the node id; each signs 'arbor:header:v2' ‖ SHA-256(header); 3 of 4 (2f+1) make a certificate. Height 1's previous hash is 32 zero bytes (there is no header at height 0); height 2 decides node 3's eviction, so it names the next set and the height it signs from (2 + TOB_DELIVER_WINDOW + 1). `nextValidators` is what GetHeaders with transitions_only returns beside height 2. Each signature's `frame` is the ledger-channel frame (§8, kind 1) that sends it to peers. The receiptsRoot values are arbitrary 32-byte labels. Mutations: `refused` is a decode code, or 'refused' when the certificate decodes but does not verify.",
     validators: VALIDATORS.map((v) => ({ id: v.id, ...keyJson(`node ${v.id}`) })),
     validatorsHash: toHex(validatorsHash(VALIDATORS)),
     headers: [headerJson(first), headerJson(second)],
