@@ -14,6 +14,7 @@ import type { Chunk } from "./store/core/graft.js";
 import { decodeProof, encodeProof } from "./store/core/proof-codec.js";
 import { bitAt } from "./store/core/path.js";
 import { Writer } from "./common/codec.js";
+import { decodeReceipt, encodeReceipt } from "./ledger/receipt.js";
 import { outside, proveRange, successor, type SortRange } from "./store/core/index-proof.js";
 import {
   hashOf,
@@ -32,7 +33,9 @@ import {
  * first key of the page. "drop-history-change": History pages leave out their second change.
  * "tamper-change-feed": the change feed flips a bit of each block's first change.
  * "drop-block-receipt": GetBlockReceipts leaves out the block's first receipt. "forge-chunk":
- * GetChunk serves chunks with the first full record's value altered. Never set in production.
+ * GetChunk serves chunks with the first full record's value altered. "forge-receipt": every receipt
+ * the node serves has the opposite outcome (forgeReceipt), signed by the node when signed was
+ * asked for, with the honest inclusion path. Never set in production.
  */
 export const BYZANTINE_BEHAVIOURS = [
   "forge-get-root",
@@ -44,6 +47,7 @@ export const BYZANTINE_BEHAVIOURS = [
   "tamper-change-feed",
   "drop-block-receipt",
   "forge-chunk",
+  "forge-receipt",
 ] as const;
 export type Byzantine = (typeof BYZANTINE_BEHAVIOURS)[number];
 
@@ -149,4 +153,20 @@ export function forgeChunk(c: Chunk): Chunk {
     return { t: "leaf", keyHash: n.keyHash, valueHash: sha256(value), key: n.key, value };
   };
   return { at: c.at, root: alter(c.root) };
+}
+
+/**
+ * "forge-receipt": the receipt with the opposite outcome, at the same request id, height and
+ * index. An accepted request becomes a `record-changed` rejection (a client that believed it would
+ * sign the write again, and it would apply twice); a rejected one becomes accepted with the writes
+ * of nothing.
+ */
+export function forgeReceipt(receipt: Uint8Array): Uint8Array {
+  const r = decodeReceipt(receipt);
+  const base = { requestId: r.requestId, height: r.height, index: r.index, gasUsed: r.gasUsed };
+  return encodeReceipt(
+    r.status === "accepted"
+      ? { ...base, status: "rejected", reason: "record-changed", message: "a touched record changed" }
+      : { ...base, status: "accepted", timestamp: 1n, writesDigest: sha256(new Uint8Array([0])) },
+  );
 }

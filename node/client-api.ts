@@ -68,6 +68,7 @@ import { ROOT_STATEMENT_DIGEST, encodeStatement, statementSigningMessage } from 
 import { genesisToJson, type Genesis, type GenesisNode } from "./ledger/genesis.js";
 import type { Membership } from "./membership.js";
 import { signWith, type KeyPair } from "./keys.js";
+import { receiptSigningMessage } from "./ledger/receipt.js";
 import type { ReceiptBook, ServedReceipt } from "./receipts.js";
 import type { HeaderCertifier } from "./certifier.js";
 import type { EvidenceBook } from "./evidence-book.js";
@@ -75,7 +76,7 @@ import type { ServedView } from "./block-pipeline.js";
 import type { ReadGate } from "./read-gate.js";
 import type { TobShell } from "./tob/shell.js";
 import type { PeerNet } from "./net/peer-net.js";
-import { forgeChunk, forgeProof, stubRecords, type Byzantine } from "./byzantine.js";
+import { forgeChunk, forgeProof, forgeReceipt, stubRecords, type Byzantine } from "./byzantine.js";
 import type { PartitionSync } from "./partition-sync.js";
 import { Kind } from "./store/core/node.js";
 import type { MerkleTree } from "./store/core/tree.js";
@@ -235,6 +236,7 @@ export class ClientApi {
   }
 
   private receiptReply(r: ServedReceipt): SignedReceipt {
+    if (this.d.byzantine === "forge-receipt") r = this.forgedReceipt(r);
     return create(SignedReceiptSchema, {
       receipt: r.receipt,
       node: this.d.me.id,
@@ -242,6 +244,14 @@ export class ClientApi {
       leafCount: r.count,
       path: [...r.path],
     });
+  }
+
+  /** Test-only (node/byzantine.ts): the receipt with the opposite outcome, signed if asked to be. */
+  private forgedReceipt(r: ServedReceipt): ServedReceipt {
+    const receipt = forgeReceipt(r.receipt);
+    const signature =
+      r.signature.length > 0 ? signWith(this.d.key, receiptSigningMessage(receipt)) : r.signature;
+    return { ...r, receipt, signature };
   }
 
   /** Serves one header request (GetHeaders and GetHeadersStream). */
