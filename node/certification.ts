@@ -4,15 +4,19 @@
 // since the last tick are sent again (a peer may have lost them in a crash), and when the lowest
 // height without a certificate has not moved since the last tick, one peer (in turn) is asked for
 // certified headers (node/cert-sync.ts); each one received is checked against the node's own header
-// before it is kept. On restart, heights applied without a certificate are signed again.
+// before it is kept. On restart, heights applied without a certificate are signed again. Peers'
+// certificate requests are answered from storage within per-peer and total bounds.
 
 import {
   CERT_PENDING_HEIGHTS,
   CERT_RESEND_HEIGHTS,
   CERT_SYNC_HEADERS,
+  CERT_SYNC_IN_FLIGHT,
   CERT_SYNC_INTERVAL_MS,
+  CERT_SYNC_PEER_INTERVAL_MS,
+  MAX_LEDGER_FRAME_BYTES,
 } from "./common/limits.js";
-import { MAX_LEDGER_FRAME_BYTES } from "./common/limits.js";
+import { PeerReadLimit } from "./common/peer-read-limit.js";
 import { decodeCertifiedHeader, headerSigningMessage } from "./ledger/header.js";
 import type { GenesisNode } from "./ledger/genesis.js";
 import {
@@ -80,6 +84,8 @@ export class Certification {
   private staleSigs = new Set<bigint>();
   private lastMissing = -1n;
   private turn = 0;
+  /** Bounds the storage reads peers' certificate requests cause. */
+  private readonly reads = new PeerReadLimit(CERT_SYNC_IN_FLIGHT, CERT_SYNC_PEER_INTERVAL_MS);
 
   constructor(private readonly d: CertificationDeps) {}
 
@@ -112,9 +118,11 @@ export class Certification {
         if (this.d.idOfKey(from) === m.signer) this.d.certifier.add(m);
       } else if (kind === LEDGER_CERT_REQUEST) {
         const q = decodeCertRequest(payload);
-        void this.d.certifier.range(q.from, q.count).then(
-          (certs) => this.d.net.send(from, CHANNEL_LEDGER, encodeCertReply(certs)),
-          () => undefined,
+        // Each answer is a storage read: bounded per peer and in total (dropped past the bounds).
+        this.reads.run(from, () =>
+          this.d.certifier
+            .range(q.from, q.count)
+            .then((certs) => this.d.net.send(from, CHANNEL_LEDGER, encodeCertReply(certs))),
         );
       } else if (kind === LEDGER_CERT_REPLY) void this.adopt(from, decodeCertReply(payload));
       else throw new RangeError("unknown ledger frame kind");

@@ -370,6 +370,10 @@ export const CERT_SYNC_INTERVAL_MS = 500;
 export const CERT_RESEND_HEIGHTS = 16;
 /** Most certified headers asked for, and answered, in one certificate-sync exchange. */
 export const CERT_SYNC_HEADERS = 64;
+/** Certificate-sync answers read from storage at once (node/certification.ts). */
+export const CERT_SYNC_IN_FLIGHT = 2;
+/** At most one certificate-sync answer per peer per this many milliseconds. */
+export const CERT_SYNC_PEER_INTERVAL_MS = 100;
 /** Largest ledger-channel frame a node decodes (a certificate-sync reply is the largest). */
 export const MAX_LEDGER_FRAME_BYTES = 4 * 1024 * 1024;
 /**

@@ -22,13 +22,13 @@ import {
   type TobCore,
 } from "./core/index.js";
 import { answerFrom } from "./core/sync.js";
+import { PeerReadLimit } from "../common/peer-read-limit.js";
 
 /** The wire kind tag of a sync request (wire.ts), the message's second byte. */
 const SYNC_REQUEST_TAG = 5;
 
 export class DiskCatchUp {
-  private inFlight = 0;
-  private readonly lastAnswer = new Map<string, number>();
+  private readonly reads = new PeerReadLimit(DISK_CATCH_UP_IN_FLIGHT, DISK_CATCH_UP_PEER_INTERVAL_MS);
 
   constructor(
     private readonly core: TobCore,
@@ -59,17 +59,8 @@ export class DiskCatchUp {
       fromHeight >= view.retainedFrom && (epoch === view.epoch || view.tail(epoch) !== undefined);
     if (fromHeight < 1 || epoch > view.epoch || inMemory) return false;
     if (!view.knows(from)) return true;
-    const now = Date.now();
-    if (
-      this.inFlight >= DISK_CATCH_UP_IN_FLIGHT ||
-      now - (this.lastAnswer.get(from) ?? 0) < DISK_CATCH_UP_PEER_INTERVAL_MS
-    )
-      return true; // the asker retries on its own schedule
-    this.lastAnswer.set(from, now);
-    this.inFlight++;
-    void this.answer(from, epoch, fromHeight)
-      .catch(() => undefined)
-      .finally(() => this.inFlight--);
+    // Past the bounds the request is dropped: the asker retries on its own schedule.
+    this.reads.run(from, () => this.answer(from, epoch, fromHeight));
     return true;
   }
 
