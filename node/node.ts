@@ -55,6 +55,7 @@ import { WebApi } from "./web-api.js";
 import { ReadGate } from "./read-gate.js";
 import { TobShell } from "./tob/shell.js";
 import { withDoubleVote, type Byzantine } from "./byzantine.js";
+import { gateGossip } from "./gossip-gate.js";
 import { EvidenceBook } from "./evidence-book.js";
 import { JoinGate, joined } from "./join-gate.js";
 import { JOIN_CHECK_MS } from "./common/limits.js";
@@ -119,6 +120,8 @@ export class ArborNode {
   private certifier!: HeaderCertifier;
   private certification!: Certification;
   private pipeline!: BlockPipeline;
+  /** Whether a request a peer gossips may enter the pool (its form and signature). */
+  private admissible: (request: Uint8Array) => boolean = () => false;
   /** takes on prefixes this node's record names and its tree lacks; serves chunks of the others */
   private sync: PartitionSync | null = null;
   private receiptStore!: ReceiptStore;
@@ -170,6 +173,7 @@ export class ArborNode {
       this.opts.log.info("new data directory", { dir: this.opts.dataDir });
     this.metrics = this.openMetrics();
     const { ledger, m } = await this.openState();
+    this.admissible = (r) => ledger.signedAlright(r);
     const prev = await this.openCertifier(m);
     this.net = new PeerNet({
       chain: this.chain,
@@ -516,8 +520,10 @@ export class ArborNode {
   }
 
   private onFrame(from: string, channel: number, payload: Uint8Array): void {
-    if (channel === CHANNEL_CONSENSUS) this.tob.message(from, payload);
-    else if (channel === CHANNEL_LEDGER) this.certification.onFrame(from, payload);
+    if (channel === CHANNEL_CONSENSUS) {
+      const m = gateGossip(payload, this.admissible);
+      if (m !== null) this.tob.message(from, m);
+    } else if (channel === CHANNEL_LEDGER) this.certification.onFrame(from, payload);
   }
 
   async close(): Promise<void> {

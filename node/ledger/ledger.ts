@@ -153,19 +153,32 @@ export class Ledger {
    */
   admit(bytes: Uint8Array): AdmissionVerdict {
     const a = this.check(bytes, false, this.sealedHeight + 1n);
-    if (a.ok) {
-      if (this.verified.size >= MAX_VERIFIED_REQUESTS)
-        this.verified.delete(this.verified.values().next().value!);
-      this.verified.add(bytesToLatin1(a.request.id));
-    }
+    if (a.ok) this.markVerified(a.request.id);
     return a;
   }
 
   /**
-   * The admission checks for a block at `height`; `atApply`: the signature of a request admitted
-   * here is not checked again.
+   * Form, bounds and signature only: what a request gossiped by a peer must pass to enter the
+   * pool. Unlike lifetime and replay they do not depend on how far this node has applied, so a
+   * node that lags (catching up) still takes its peers' requests for the blocks it proposes.
    */
-  private check(bytes: Uint8Array, atApply: boolean, height: bigint): AdmissionVerdict {
+  signedAlright(bytes: Uint8Array): boolean {
+    const s = this.signed(bytes, false);
+    if (s.ok) this.markVerified(s.request.id);
+    return s.ok;
+  }
+
+  /** Ids whose signature verified at the door: not verified again (MAX_VERIFIED_REQUESTS, oldest out). */
+  private markVerified(id: Uint8Array): void {
+    const k = bytesToLatin1(id);
+    if (this.verified.has(k)) return;
+    if (this.verified.size >= MAX_VERIFIED_REQUESTS)
+      this.verified.delete(this.verified.values().next().value!);
+    this.verified.add(k);
+  }
+
+  /** Decodes a request and checks its signature (once per id: see `verified`, `decidedIds`). */
+  private signed(bytes: Uint8Array, atApply: boolean): AdmissionVerdict {
     let req: AnySignedRequest;
     try {
       req = decodeAnyRequest(bytes);
@@ -177,13 +190,26 @@ export class Ledger {
         message: e instanceof Error ? e.message : String(e),
       };
     }
-    const admitted = atApply && this.verified.delete(bytesToLatin1(req.id));
+    // At apply the entry is used up; at the door (a resubmission, a peer's gossip) it stays.
+    const idKey = bytesToLatin1(req.id);
+    const admitted = atApply ? this.verified.delete(idKey) : this.verified.has(idKey);
     // A decided id's bytes passed this very check when they were decided (only requests past the
     // signature are remembered), so a copy is not verified again: the verdict below is the same,
     // and replaying old requests at a node costs it a hash and a lookup, not a verification.
     const known = admitted || this.decidedIds.has(req.id);
     if (!known && !this.verifier.verify(req.caller, requestSigningMessage(req.body), req.signature))
       return { ok: false, id: req.id, reason: "bad-signature", message: "signature does not verify" };
+    return { ok: true, request: req };
+  }
+
+  /**
+   * The admission checks for a block at `height`; `atApply`: the signature of a request admitted
+   * here is not checked again.
+   */
+  private check(bytes: Uint8Array, atApply: boolean, height: bigint): AdmissionVerdict {
+    const s = this.signed(bytes, atApply);
+    if (!s.ok) return s;
+    const req = s.request;
     const life = checkLifetime(req.validUntil, height);
     if (life) return { ok: false, id: req.id, ...life };
     if (this.decidedIds.has(req.id))

@@ -182,11 +182,17 @@ test("a request admitted by a node is verified once there, with the verdict of a
   assert.equal(admitting.admit(good).ok, true);
   assert.equal(admitting.admit(bad).ok, false);
   assert.equal(calls, 2);
+  // The same bytes again (a resubmission) or gossiped by a peer: the signature is not verified
+  // again; a bad one is checked, and refused, each time.
+  assert.equal(admitting.admit(good).ok, true);
+  assert.equal(admitting.signedAlright(good), true);
+  assert.equal(admitting.signedAlright(bad), false);
+  assert.equal(calls, 3);
   const out = agree(r.block([good, bad, good]));
   assert.deepEqual(out.map(status), ["accepted", "bad-signature", "replay"]);
-  // good: verified at admission only; bad: refused at admission, checked again; the copy of good
-  // is not verified at all (its id was decided by then, and only verified requests are decided).
-  assert.equal(calls, 3);
+  // good: verified at admission only; bad: refused at the door twice, checked again; the copy of
+  // good is not verified at all (its id was decided by then, and only verified requests are decided).
+  assert.equal(calls, 4);
   assert.equal(fresh.history.now, admitting.history.now);
 });
 

@@ -16,7 +16,7 @@ export {
 export { RESTORE_LEDGER_BLOCKS, restoredFrom } from "./restore.js";
 export type { StoredRecords } from "./restore.js";
 export type { Block, QC, TC, Vote, Timeout, Message } from "./types.js";
-export { encodeMessage, decodeMessage, encodeBlock, decodeBlock, computeBlockId } from "./wire.js";
+export { encodeMessage, decodeMessage, encodeBlock, decodeBlock, computeBlockId, KIND_TAGS } from "./wire.js";
 export {
   voteSigningBytes,
   timeoutSigningBytes,

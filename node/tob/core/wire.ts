@@ -23,7 +23,15 @@ import type { Block, Message, QC, TC, Timeout, Vote } from "./types.js";
 /** First byte of every message; bumped on any incompatible change. */
 export const WIRE_VERSION = 1;
 
-const KIND_TAGS = { proposal: 1, vote: 2, timeout: 3, requests: 4, syncRequest: 5, syncResponse: 6 } as const;
+/** A message's kind, its second byte (after the wire version). */
+export const KIND_TAGS = {
+  proposal: 1,
+  vote: 2,
+  timeout: 3,
+  requests: 4,
+  syncRequest: 5,
+  syncResponse: 6,
+} as const;
 
 // ---- writers -------------------------------------------------------------------------------
 
