@@ -95,6 +95,14 @@ function mutate(rng: Prng, b: Uint8Array): Uint8Array {
 }
 
 /** One batch of hostile frames for a node at consensus round `round`, height `height`. */
+/** Gossiped "requests" that are not requests; the first few are kept to look for later. */
+const junkSent: Uint8Array[] = [];
+function junk(rng: Prng): Uint8Array {
+  const r = rng.bytes(rng.int(1, 1200));
+  if (junkSent.length < 8) junkSent.push(r);
+  return r;
+}
+
 function hostileBatch(rng: Prng, key: KeyPair, chain: Uint8Array, round: number, height: bigint): Uint8Array {
   const frames: Uint8Array[] = [];
   const vote = (r: number): Message => {
@@ -126,7 +134,7 @@ function hostileBatch(rng: Prng, key: KeyPair, chain: Uint8Array, round: number,
     frame(CHANNEL_CONSENSUS, sync),
     frame(CHANNEL_CONSENSUS, mutate(rng, sync)),
     frame(CHANNEL_CONSENSUS, rng.bytes(rng.int(1, 300))),
-    frame(CHANNEL_CONSENSUS, encodeMessage({ kind: "requests", requests: [rng.bytes(rng.int(1, 1200))] })),
+    frame(CHANNEL_CONSENSUS, encodeMessage({ kind: "requests", requests: [junk(rng)] })),
     frame(CHANNEL_LEDGER, certRequest),
     frame(CHANNEL_LEDGER, mutate(rng, certRequest)),
     frame(CHANNEL_LEDGER, headerSig),
@@ -226,8 +234,12 @@ test(
         30_000,
         "the honest nodes to agree on one root",
       );
-      const got = await client.get([`hostile/k${WRITES - 1}`]);
+      // The junk gossiped as requests never entered a block: no node has a receipt for it.
+      for (const j of junkSent)
+        await assert.rejects(c.clients[0]!.waitReceipt(sha256(j), 500), "junk gossip was ordered");
+      const got = await client.get([`hostile/k${WRITES - 1}`, "hostile/gossiped"]);
       assert.deepEqual(got.get(`hostile/k${WRITES - 1}`), utf8(`v${WRITES - 1}`));
+      assert.deepEqual(got.get("hostile/gossiped"), utf8("by the peer"));
 
       // The hostile streams go; the real node 3 starts and catches up with the others.
       for (const s of streams) s.cancel();
