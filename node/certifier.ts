@@ -60,6 +60,13 @@ interface Pending {
   hash: Uint8Array | null;
   /** `verified`: checked against the header already (each signature is verified once) */
   sigs: Map<number, { hash: Uint8Array; signature: Uint8Array; verified?: boolean }>;
+  /**
+   * Signers whose signature over this height's header did not verify. Only a signer can send its
+   * own signature (its peer key is checked), and a correct one signs a header once, so it is
+   * faulty: its later signatures for the height are dropped unverified (each would cost a
+   * verification).
+   */
+  refused: Set<number>;
 }
 
 export class HeaderCertifier {
@@ -109,6 +116,7 @@ export class HeaderCertifier {
     const v = this.validatorsAt(m.height).find((x) => x.id === m.signer);
     if (!v) return;
     const p = this.slot(m.height);
+    if (p.refused.has(m.signer)) return;
     p.sigs.set(m.signer, { hash: m.hash, signature: m.signature });
     this.check(m.height);
   }
@@ -116,7 +124,7 @@ export class HeaderCertifier {
   private slot(h: bigint): Pending {
     let p = this.pending.get(h);
     if (!p) {
-      p = { header: null, hash: null, sigs: new Map() };
+      p = { header: null, hash: null, sigs: new Map(), refused: new Set() };
       this.pending.set(h, p);
     }
     return p;
@@ -135,6 +143,7 @@ export class HeaderCertifier {
         msg ??= headerSigningMessage(p.header);
         if (!v || !this.verifier.verify(v.publicKey, msg, s.signature)) {
           p.sigs.delete(signer);
+          p.refused.add(signer);
           continue;
         }
         s.verified = true;

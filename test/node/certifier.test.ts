@@ -133,6 +133,43 @@ test("an empty block's height has no header: the gap passes it, a wait there end
   }
 });
 
+test("a signer whose header signature does not verify is not verified again at that height", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "arbor-cert-"));
+  const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" });
+  try {
+    let verifies = 0;
+    const c = new HeaderCertifier(db, 0, () => validators, {
+      verify: (k, m, sig) => (verifies++, nodeEd25519Verify(k, m, sig)),
+    });
+    await c.load(1n, 0n);
+    const h = headerAt(1n);
+    c.own(h, 0, signWith(keys[0]!, headerSigningMessage(h)));
+    const bad = signWith(keys[3]!, headerSigningMessage(headerAt(1n, 9)));
+    for (let i = 0; i < 50; i++) c.add({ height: 1n, hash: headerHash(h), signer: 3, signature: bad });
+    assert.equal(verifies, 2, "the own signature and signer 3's first");
+    // Even its valid signature is not taken after that; the other two certify the header.
+    c.add({
+      height: 1n,
+      hash: headerHash(h),
+      signer: 3,
+      signature: signWith(keys[3]!, headerSigningMessage(h)),
+    });
+    assert.equal(c.missingFrom, 1n);
+    for (const s of [1, 2])
+      c.add({
+        height: 1n,
+        hash: headerHash(h),
+        signer: s,
+        signature: signWith(keys[s]!, headerSigningMessage(h)),
+      });
+    assert.equal(c.missingFrom, 2n);
+    assert.equal(verifies, 4);
+  } finally {
+    await db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("certificate-sync frames round-trip, and hostile ones are typed decode errors", () => {
   assert.deepEqual(decodeCertRequest(encodeCertRequest({ from: 5n, count: 3 })), { from: 5n, count: 3 });
   const certs = [new Uint8Array([1, 2, 3]), new Uint8Array(0)];
