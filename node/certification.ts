@@ -85,7 +85,9 @@ export class Certification {
   private lastMissing = -1n;
   private turn = 0;
   /** Bounds the storage reads peers' certificate requests cause. */
-  private readonly reads = new PeerReadLimit(CERT_SYNC_IN_FLIGHT, CERT_SYNC_PEER_INTERVAL_MS);
+  private readonly reads = new PeerReadLimit(CERT_SYNC_IN_FLIGHT, CERT_SYNC_PEER_INTERVAL_MS, () =>
+    Date.now(),
+  );
 
   constructor(private readonly d: CertificationDeps) {}
 

@@ -11,7 +11,8 @@ export class PeerReadLimit {
   constructor(
     private readonly maxInFlight: number,
     private readonly intervalMs: number,
-    private readonly now: () => number = Date.now,
+    /** the clock, in milliseconds (the shell's; tests pass their own) */
+    private readonly now: () => number,
   ) {}
 
   /** Starts `read` for `peer` if the bounds allow (its failure is swallowed); false when dropped. */

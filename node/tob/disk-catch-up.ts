@@ -28,7 +28,9 @@ import { PeerReadLimit } from "../common/peer-read-limit.js";
 const SYNC_REQUEST_TAG = 5;
 
 export class DiskCatchUp {
-  private readonly reads = new PeerReadLimit(DISK_CATCH_UP_IN_FLIGHT, DISK_CATCH_UP_PEER_INTERVAL_MS);
+  private readonly reads = new PeerReadLimit(DISK_CATCH_UP_IN_FLIGHT, DISK_CATCH_UP_PEER_INTERVAL_MS, () =>
+    Date.now(),
+  );
 
   constructor(
     private readonly core: TobCore,
