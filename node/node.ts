@@ -55,7 +55,7 @@ import { WebApi } from "./web-api.js";
 import { ReadGate } from "./read-gate.js";
 import { TobShell } from "./tob/shell.js";
 import { withDoubleVote, type Byzantine } from "./byzantine.js";
-import { gateGossip } from "./gossip-gate.js";
+import { GossipGate } from "./gossip-gate.js";
 import { EvidenceBook } from "./evidence-book.js";
 import { JoinGate, joined } from "./join-gate.js";
 import { JOIN_CHECK_MS } from "./common/limits.js";
@@ -120,8 +120,8 @@ export class ArborNode {
   private certifier!: HeaderCertifier;
   private certification!: Certification;
   private pipeline!: BlockPipeline;
-  /** Whether a request a peer gossips may enter the pool (its form and signature). */
-  private admissible: (request: Uint8Array) => boolean = () => false;
+  /** Consensus messages from peers; gossiped requests enter the pool only if well signed. */
+  private gossip!: GossipGate;
   /** takes on prefixes this node's record names and its tree lacks; serves chunks of the others */
   private sync: PartitionSync | null = null;
   private receiptStore!: ReceiptStore;
@@ -173,7 +173,10 @@ export class ArborNode {
       this.opts.log.info("new data directory", { dir: this.opts.dataDir });
     this.metrics = this.openMetrics();
     const { ledger, m } = await this.openState();
-    this.admissible = (r) => ledger.signedAlright(r);
+    this.gossip = new GossipGate(
+      (r) => ledger.signedAlright(r),
+      (from, bytes) => this.tob.message(from, bytes),
+    );
     const prev = await this.openCertifier(m);
     this.net = new PeerNet({
       chain: this.chain,
@@ -520,10 +523,8 @@ export class ArborNode {
   }
 
   private onFrame(from: string, channel: number, payload: Uint8Array): void {
-    if (channel === CHANNEL_CONSENSUS) {
-      const m = gateGossip(payload, this.admissible);
-      if (m !== null) this.tob.message(from, m);
-    } else if (channel === CHANNEL_LEDGER) this.certification.onFrame(from, payload);
+    if (channel === CHANNEL_CONSENSUS) this.gossip.take(from, payload);
+    else if (channel === CHANNEL_LEDGER) this.certification.onFrame(from, payload);
   }
 
   async close(): Promise<void> {
@@ -539,6 +540,7 @@ export class ArborNode {
     this.certification?.stop();
     this.sync?.stop();
     this.net?.close();
+    this.gossip?.close();
     await this.metrics?.close();
     await this.web?.close();
     this.receipts.close();

@@ -145,6 +145,14 @@ export const TOB_MAX_BLOCK_BYTES = 16 * 1024 * 1024;
 export const TOB_MAX_MESSAGE_BYTES = TOB_MAX_BLOCK_BYTES + 1024 * 1024;
 /** Most requests one gossip message carries. */
 export const TOB_MAX_GOSSIP_REQUESTS = 1024;
+/**
+ * Most gossiped requests a node checks (a signature verification each) per event-loop turn before
+ * they enter its pool (node/gossip-gate.ts): about 7 ms of verification, so votes and reads are not
+ * held behind a large gossip.
+ */
+export const GOSSIP_CHECK_SLICE = 128;
+/** Most gossiped requests waiting to be checked; a gossip past it is dropped (and gossiped again). */
+export const GOSSIP_CHECK_QUEUE = 16 * TOB_MAX_GOSSIP_REQUESTS;
 /** Most requests a node holds pending (submitted or gossiped, not yet delivered). */
 export const TOB_MAX_PENDING_REQUESTS = 200_000;
 /** Most bytes of requests a node holds pending. */

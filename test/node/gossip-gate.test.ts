@@ -1,45 +1,84 @@
 // Requests gossiped by a peer enter the broadcast's pool only if they decode and their signature
 // verifies: honest gossip passes as sent, junk is dropped, a mix is re-encoded with the good ones.
+// At most a slice of requests is checked per event-loop turn, and the queue behind it is bounded.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { gateGossip } from "../../node/gossip-gate.js";
+import { GossipGate } from "../../node/gossip-gate.js";
 import { decodeMessage, encodeMessage } from "../../node/tob/core/index.js";
-import { bytesEqual } from "../../node/common/bytes.js";
+import { GOSSIP_CHECK_QUEUE, TOB_MAX_GOSSIP_REQUESTS } from "../../node/common/limits.js";
 
-const good = (n: number) => new Uint8Array([1, n, 2, 3]);
-const junk = (n: number) => new Uint8Array([9, n]);
-const admissible = (r: Uint8Array) => r[0] === 1;
+const good = (n: number) => new Uint8Array([1, n & 0xff, n >> 8, 3]);
+const junk = (n: number) => new Uint8Array([9, n & 0xff]);
 const gossip = (requests: Uint8Array[]) => encodeMessage({ kind: "requests", requests });
+const nextTurn = () => new Promise((r) => setImmediate(r));
 
-test("every request admissible: the very bytes go on", () => {
+function gate(slice = 128) {
+  const out: Array<{ from: string; bytes: Uint8Array }> = [];
+  let checks = 0;
+  const g = new GossipGate(
+    (r) => (checks++, r[0] === 1),
+    (from, bytes) => out.push({ from, bytes }),
+    slice,
+  );
+  return { g, out, checks: () => checks };
+}
+
+test("every request admissible: the very bytes go on; none: nothing does", () => {
+  const { g, out } = gate();
   const bytes = gossip([good(1), good(2)]);
-  assert.equal(gateGossip(bytes, admissible), bytes);
-});
-
-test("no request admissible, or a gossip that does not decode: nothing goes on", () => {
-  assert.equal(gateGossip(gossip([junk(1), junk(2)]), admissible), null);
-  const cut = gossip([good(1)]).subarray(0, 5);
-  assert.equal(gateGossip(cut, admissible), null);
+  g.take("p", bytes);
+  g.take("p", gossip([junk(1), junk(2)]));
+  g.take("p", gossip([good(1)]).subarray(0, 5)); // does not decode
+  assert.equal(out.length, 1);
+  assert.equal(out[0]!.bytes, bytes);
+  g.close();
 });
 
 test("a mix: the admissible requests go on, in their order, re-encoded", () => {
-  const out = gateGossip(gossip([junk(1), good(2), junk(3), good(4)]), admissible)!;
-  const m = decodeMessage(out);
-  assert.equal(m.kind, "requests");
+  const { g, out } = gate();
+  g.take("p", gossip([junk(1), good(2), junk(3), good(4)]));
+  const m = decodeMessage(out[0]!.bytes);
   assert.deepEqual(m.kind === "requests" ? m.requests.map((r) => [...r]) : [], [[...good(2)], [...good(4)]]);
+  g.close();
 });
 
-test("other consensus messages pass untouched, whatever they carry", () => {
+test("other consensus messages pass untouched and at once, even behind a queued gossip", () => {
+  const { g, out } = gate(4);
+  g.take("p", gossip(Array.from({ length: 10 }, (_, i) => good(i))));
   const sync = encodeMessage({ kind: "syncRequest", epoch: 0, fromHeight: 5 });
-  assert.ok(
-    bytesEqual(
-      gateGossip(sync, () => false)!,
-      sync,
-    ),
+  g.take("q", sync);
+  assert.deepEqual(
+    out.map((o) => o.from),
+    ["q"],
   );
-  const garbage = new Uint8Array([1, 2, 0xff, 0xff]);
-  assert.equal(
-    gateGossip(garbage, () => false),
-    garbage,
-  );
+  g.close();
+});
+
+test("at most a slice of requests is checked per turn; a large gossip goes on whole after its turns", async () => {
+  const { g, out, checks } = gate(128);
+  const requests = Array.from({ length: 300 }, (_, i) => good(i));
+  const bytes = gossip(requests);
+  g.take("p", bytes);
+  g.take("p", gossip([good(7)])); // same turn: waits behind
+  assert.equal(checks(), 128);
+  assert.equal(out.length, 0);
+  await nextTurn();
+  assert.equal(checks(), 256);
+  await nextTurn();
+  assert.equal(checks(), 301);
+  assert.equal(out.length, 2);
+  assert.equal(out[0]!.bytes, bytes);
+  assert.equal(g.waiting, 0);
+  g.close();
+});
+
+test("past GOSSIP_CHECK_QUEUE waiting requests a gossip is dropped", () => {
+  const { g } = gate(1);
+  const full = Array.from({ length: TOB_MAX_GOSSIP_REQUESTS }, (_, i) => good(i));
+  for (let i = 0; i < GOSSIP_CHECK_QUEUE / TOB_MAX_GOSSIP_REQUESTS; i++) g.take("p", gossip(full));
+  assert.equal(g.dropped, 0);
+  g.take("p", gossip(full));
+  assert.equal(g.dropped, 1);
+  assert.ok(g.waiting <= GOSSIP_CHECK_QUEUE);
+  g.close();
 });
