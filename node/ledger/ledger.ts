@@ -164,7 +164,9 @@ export class Ledger {
    */
   signedAlright(bytes: Uint8Array): boolean {
     const s = this.signed(bytes, false);
-    if (s.ok) this.markVerified(s.request.id);
+    // A late copy of a decided request is refused `replay` by its block without a verification:
+    // remembering it would only hold a place until it is pushed out.
+    if (s.ok && !this.decidedIds.has(s.request.id)) this.markVerified(s.request.id);
     return s.ok;
   }
 
