@@ -120,8 +120,9 @@ export class Ledger {
   readonly index: OrderedIndex;
   private readonly keyIndex: boolean;
   /**
-   * Ids of requests this ledger admitted (their signatures verified), oldest first: when one of
-   * them is applied, its signature is not verified again. A signature's validity is a function of
+   * Ids of requests whose signatures verified at the door (admitted from a client, or gossiped by
+   * a peer), oldest first: when one of them is applied, or comes again, its signature is not
+   * verified again. A signature's validity is a function of
    * the request's bytes alone, and the id is their SHA-256, so the verdict is the one a fresh
    * check would give on every node. Bounded (MAX_VERIFIED_REQUESTS); an entry goes when used.
    */

@@ -16,6 +16,7 @@ import {
   decodeBlock,
   decodeMessage,
   encodeMessage,
+  KIND_TAGS,
   type Block,
   type EpochTail,
   type QC,
@@ -23,9 +24,6 @@ import {
 } from "./core/index.js";
 import { answerFrom } from "./core/sync.js";
 import { PeerReadLimit } from "../common/peer-read-limit.js";
-
-/** The wire kind tag of a sync request (wire.ts), the message's second byte. */
-const SYNC_REQUEST_TAG = 5;
 
 export class DiskCatchUp {
   private readonly reads = new PeerReadLimit(DISK_CATCH_UP_IN_FLIGHT, DISK_CATCH_UP_PEER_INTERVAL_MS, () =>
@@ -45,7 +43,7 @@ export class DiskCatchUp {
    * from storage, or dropped past the bounds); false: the core handles it.
    */
   take(from: string, bytes: Uint8Array): boolean {
-    if (bytes[1] !== SYNC_REQUEST_TAG) return false;
+    if (bytes[1] !== KIND_TAGS.syncRequest) return false;
     let epoch: number;
     let fromHeight: number;
     try {
