@@ -67,6 +67,11 @@ export interface PipelineDeps {
   readonly metrics: MetricsHooks;
   /** blocks back past values stay readable (the genesis retention; 0: forever) */
   readonly retention: number;
+  /**
+   * Called right after a block with a header is committed, before anything else is written
+   * (node/snapshot/snapshot-maker.ts): `previous` is the height of the header before it.
+   */
+  readonly committed?: (height: bigint, previous: bigint) => void;
 }
 
 export class BlockPipeline {
@@ -122,6 +127,7 @@ export class BlockPipeline {
     this.unsaved = out.changes;
     const applySeconds = (performance.now() - t0) / 1000;
     this.applied = height;
+    const previous = this.servedView.height;
     const empty = d.requests.length === 0;
     this.servedView = {
       root: out.root,
@@ -141,7 +147,7 @@ export class BlockPipeline {
       return;
     }
     try {
-      await this.commitSealed(height, d.height, out, sync);
+      await this.commitSealed(height, d.height, out, sync, previous);
     } finally {
       this.unsaved = [];
     }
@@ -168,7 +174,13 @@ export class BlockPipeline {
     }
   }
 
-  private async commitSealed(height: bigint, at: number, out: BlockOutcome, sync: boolean): Promise<void> {
+  private async commitSealed(
+    height: bigint,
+    at: number,
+    out: BlockOutcome,
+    sync: boolean,
+    previous: bigint,
+  ): Promise<void> {
     const { membership, receiptStore } = this.d;
     const extras: Array<{ key: string; value: Uint8Array }> = [];
     // Exactly-once survives restarts: the ids this block applied are as durable as the block.
@@ -220,6 +232,7 @@ export class BlockPipeline {
     const partition = this.d.store.history.partition;
     records.push(...indexRecords(height, out.changes, (k) => partition.holdsKey(keyPath(k))));
     await this.d.store.commit(height, extras, records, sync);
+    this.d.committed?.(height, previous);
     failpoint("after-commit");
     if (change) {
       failpoint("member-commit");

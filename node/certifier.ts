@@ -32,6 +32,11 @@ import type { SignatureVerifier } from "./common/signature-verifier.js";
 
 const P_CERT = 0x63; // 'c'
 
+/** A certificate as the node database stores it (a store installed from a snapshot gets its height's). */
+export function certRecord(c: CertifiedHeader): { key: Uint8Array; value: Uint8Array } {
+  return { key: certKey(c.header.height), value: encodeCertifiedHeader(c) };
+}
+
 function certKey(h: bigint): Uint8Array {
   return new Writer(9).u8(P_CERT).u64(h).finish();
 }

@@ -34,6 +34,7 @@ import {
   type ReceiptSubscription,
   type SignedReceipt,
   type ListRequest,
+  type SnapshotRequest,
   type HistoryRequest,
   type HistoryReply,
   type TaggedHistoryRequest,
@@ -78,6 +79,7 @@ import type { TobShell } from "./tob/shell.js";
 import type { PeerNet } from "./net/peer-net.js";
 import { forgeChunk, forgeProof, forgeReceipt, stubRecords, type Byzantine } from "./byzantine.js";
 import type { PartitionSync } from "./partition-sync.js";
+import type { SnapshotMaker } from "./snapshot/snapshot-maker.js";
 import { Kind } from "./store/core/node.js";
 import type { MerkleTree } from "./store/core/tree.js";
 import { failpoint } from "./failpoints.js";
@@ -115,6 +117,8 @@ export interface ClientApiDeps {
   readonly queries: QueryApi;
   /** chunks of prefixes this node holds, for nodes taking them on (GetChunk) */
   readonly chunks: PartitionSync;
+  /** snapshots this node serves to joining nodes (GetSnapshot) */
+  readonly snapshots: SnapshotMaker;
 }
 
 /** What Status reports of the tree's storage. */
@@ -207,6 +211,8 @@ export class ClientApi {
       status: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, this.status()),
       getChunk: (call: grpc.ServerUnaryCall<ChunkRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
         this.d.chunks.serve(call.request, cb, this.d.byzantine === "forge-chunk" ? forgeChunk : undefined),
+      getSnapshot: (call: grpc.ServerUnaryCall<SnapshotRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
+        this.d.snapshots.serve(call.request, cb),
       list: (call: grpc.ServerUnaryCall<ListRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
         this.d.queries.list(call.request, cb),
       history: (call: grpc.ServerUnaryCall<HistoryRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>

@@ -16,6 +16,9 @@ import type { AppRecord, LevelStore } from "./store/level-store.js";
 const K_CODE = 0x63; // 'c'
 const K_OPERATION = 0x6f; // 'o'
 
+/** Record kinds every node holds alike (node/snapshot/). */
+export const CODE_BOOK_KINDS: readonly number[] = [K_CODE, K_OPERATION];
+
 function codeKey(hash: Uint8Array): Uint8Array {
   return new Writer(33).u8(K_CODE).raw(hash).finish();
 }

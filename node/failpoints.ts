@@ -12,7 +12,8 @@
 // after-sign (the header is signed, the signature is not broadcast), receipt-serving (a receipt
 // is about to be served for the first time), graft (a chunk of a prefix being taken on is in the
 // tree, not yet committed), member-commit (a block that changed the membership is committed, the
-// consensus is not told of the new validator set yet). Unset, every check is one comparison with null.
+// consensus is not told of the new validator set yet), snapshot-install (a joining node's store
+// is written from a snapshot, its certificate and the end of the install are not). Unset, every check is one comparison with null.
 // Never set in production.
 
 import { ArborError } from "./common/errors.js";
@@ -27,6 +28,7 @@ export const FAILPOINTS = [
   "receipt-serving",
   "graft",
   "member-commit",
+  "snapshot-install",
 ] as const;
 export type Failpoint = (typeof FAILPOINTS)[number];
 

@@ -58,11 +58,13 @@ import { withDoubleVote, type Byzantine } from "./byzantine.js";
 import { GossipGate } from "./gossip-gate.js";
 import { EvidenceBook } from "./evidence-book.js";
 import { JoinGate, joined } from "./join-gate.js";
-import { JOIN_CHECK_MS } from "./common/limits.js";
+import { JOIN_CHECK_MS, SNAPSHOT_INTERVAL_BLOCKS } from "./common/limits.js";
 import { decodeMessage } from "./tob/core/index.js";
 import type { Logger } from "./log.js";
 import { NO_METRICS, NodeMetrics, type MetricsHooks } from "./metrics.js";
 import { PartitionSync } from "./partition-sync.js";
+import { SnapshotMaker } from "./snapshot/snapshot-maker.js";
+import { abandonInstall, storeMissing, syncFromSnapshot } from "./snapshot/snapshot-sync.js";
 
 export { NODE_VERSION } from "./client-api.js";
 export type { Byzantine } from "./byzantine.js";
@@ -124,6 +126,7 @@ export class ArborNode {
   private gossip!: GossipGate;
   /** takes on prefixes this node's record names and its tree lacks; serves chunks of the others */
   private sync: PartitionSync | null = null;
+  private snapshots!: SnapshotMaker;
   private receiptStore!: ReceiptStore;
   private readonly receipts = new ReceiptBook(
     (receipt) => signWith(this.opts.key, receiptSigningMessage(receipt)),
@@ -172,7 +175,17 @@ export class ArborNode {
     if (openDataDir(this.opts.dataDir, this.chain) === "created")
       this.opts.log.info("new data directory", { dir: this.opts.dataDir });
     this.metrics = this.openMetrics();
+    if (this.joinGate.isJoining && storeMissing(this.opts.dataDir)) await this.syncSnapshot();
     const { ledger, m } = await this.openState();
+    this.snapshots = await SnapshotMaker.open({
+      dir: join(this.opts.dataDir, SNAPSHOT_DIR),
+      chain: this.chain,
+      signer: this.me.id,
+      sign: (msg) => signWith(this.opts.key, msg),
+      interval: snapshotIntervalFromEnv(),
+      view: () => this.store.view(),
+      log: this.opts.log,
+    });
     this.gossip = new GossipGate(
       (r) => ledger.signedAlright(r),
       (from, bytes) => this.tob.message(from, bytes),
@@ -235,6 +248,33 @@ export class ArborNode {
         prefixes: this.me.prefixes,
       },
     );
+  }
+
+  /**
+   * A joining node without a store: its store from a snapshot its peers vouch for
+   * (node/snapshot/), or, when there is none, from the genesis (every block is then replayed).
+   */
+  private async syncSnapshot(): Promise<void> {
+    const log = this.opts.log;
+    const t0 = Date.now();
+    try {
+      const out = await syncFromSnapshot({
+        dataDir: this.opts.dataDir,
+        chain: this.chain,
+        genesis: this.opts.genesis,
+        peers: this.opts.genesis.nodes.filter((n) => n.id !== this.me.id),
+        credentials: peerCredentials(this.opts.tls),
+        partition: new Partition(this.me.prefixes),
+        verifier,
+        log,
+      });
+      if (out.synced)
+        log.info("store installed from a snapshot", { height: out.height, ms: Date.now() - t0 });
+      else log.warn("no snapshot to sync from; replaying every block instead", { reason: out.reason });
+    } catch (e) {
+      await abandonInstall(this.opts.dataDir);
+      log.warn("snapshot sync failed; replaying every block instead", { error: String(e) });
+    }
   }
 
   /** Until the node has caught up, clients are refused (JoinGate); then it serves. */
@@ -378,6 +418,7 @@ export class ArborNode {
     });
     await this.meta.open();
     this.receiptStore = new ReceiptStore(this.store);
+    await this.receiptStore.load();
     this.certifier = new HeaderCertifier(this.meta, this.me.id, (h) => m.validatorsAt(h), verifier);
     await this.certifier.load(this.receiptStore.floor(this.store.height), this.store.height);
     // The hash chain goes on from the node's own newest header, stored with its block (a store
@@ -410,6 +451,7 @@ export class ArborNode {
         log: this.opts.log,
         metrics: this.hooks,
         retention: retentionOf(this.opts.genesis),
+        committed: (height, previous) => this.snapshots.committed(height, previous),
       },
       {
         view: {
@@ -474,6 +516,7 @@ export class ArborNode {
       byzantine: this.opts.byzantine,
       metrics: this.hooks,
       chunks: this.sync!,
+      snapshots: this.snapshots,
       queries: new QueryApi({
         ledger,
         reads: this.reads,
@@ -568,6 +611,19 @@ export class ArborNode {
  * A test knob: ARBOR_TOB_RETAINED_BLOCKS lowers the delivered blocks the consensus keeps in memory
  * (docs/consensus.md), so a test reaches catch-up from storage without committing a thousand blocks.
  */
+/** Where a node keeps the snapshots it serves, under its data directory. */
+const SNAPSHOT_DIR = "snapshots";
+
+/** SNAPSHOT_INTERVAL_BLOCKS, or ARBOR_SNAPSHOT_INTERVAL when set (tests snapshot more often). */
+function snapshotIntervalFromEnv(): bigint {
+  const v = process.env["ARBOR_SNAPSHOT_INTERVAL"];
+  if (v === undefined || v === "") return BigInt(SNAPSHOT_INTERVAL_BLOCKS);
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1)
+    throw new ArborError("node/bad-env", "ARBOR_SNAPSHOT_INTERVAL must be a positive integer");
+  return BigInt(n);
+}
+
 function retainedBlocksFromEnv(): { retainedBlocks?: number } {
   const v = process.env["ARBOR_TOB_RETAINED_BLOCKS"];
   if (v === undefined || v === "") return {};

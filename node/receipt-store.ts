@@ -27,6 +27,8 @@ const K_INDEX = 0x69; // 'i'
 const K_HEADER = 0x48; // 'H'
 const K_LEAVES = 0x4c; // 'L'
 const K_OTHER = 0x42; // 'B'
+/** 'S' → u64 h: the store was installed from a snapshot after block h (node/snapshot/). */
+const K_SYNCED = 0x53; // 'S'
 const EMPTY = new Uint8Array(0);
 
 function receiptKey(id: Uint8Array): Uint8Array {
@@ -80,6 +82,8 @@ export interface ReceiptWrites {
 export class ReceiptStore {
   /** Heights below this have been pruned (receipts and headers). */
   private prunedBelow = 0n;
+  /** The store began at a snapshot of this height: nothing below it was ever kept here. */
+  private syncedAt = 0n;
 
   constructor(
     private readonly store: LevelStore,
@@ -163,6 +167,11 @@ export class ReceiptStore {
 
   /** The record that keeps this node's own header of its height. */
   headerRecord(h: Header): AppRecord {
+    return ReceiptStore.ownHeaderRecord(h);
+  }
+
+  /** The record of the node's own header of a height (written with its block, or with a snapshot). */
+  static ownHeaderRecord(h: Header): AppRecord {
     return { key: headerKey(h.height), value: encodeHeader(h) };
   }
 
@@ -236,10 +245,25 @@ export class ReceiptStore {
     return undefined;
   }
 
-  /** The lowest height whose receipts and header are still kept, when the node is at `height`. */
+  /** Reads what the store says about where its receipts begin (call once, after opening). */
+  async load(): Promise<void> {
+    const b = await this.store.appGet(Uint8Array.of(K_SYNCED));
+    if (b !== undefined) this.syncedAt = new Reader(b).u64();
+  }
+
+  /** The record saying the store was installed from a snapshot after block `height`. */
+  static syncedRecord(height: bigint): AppRecord {
+    return { key: Uint8Array.of(K_SYNCED), value: new Writer(8).u64(height).finish() };
+  }
+
+  /**
+   * The lowest height whose receipts and header are still kept, when the node is at `height`
+   * (for a store installed from a snapshot at h, never below h: only h's own header is there).
+   */
   floor(height: bigint): bigint {
     const f = height - this.retention + 1n;
-    return f > 1n ? f : 1n;
+    const kept = f > 1n ? f : 1n;
+    return kept > this.syncedAt ? kept : this.syncedAt;
   }
 
   /**

@@ -410,3 +410,24 @@ export const MAX_INDEX_DEPTH = 256;
 export const MAX_CHANGE_FEED_BLOCKS = 256;
 /** Most key changes one GetChanges reply holds (a single larger block is still given whole). */
 export const MAX_CHANGE_FEED_CHANGES = 4_096;
+
+// Snapshot state sync (docs/state-sync.md).
+
+/**
+ * A node writes a snapshot of its store at the first block with a header in every run of this many
+ * heights (the same heights on every node, so their statements about it can agree). Overridden by
+ * the environment variable ARBOR_SNAPSHOT_INTERVAL (tests use small values).
+ */
+export const SNAPSHOT_INTERVAL_BLOCKS = 1024;
+/** Snapshots a node keeps on disk (the newest); older files are deleted when a new one is complete. */
+export const SNAPSHOT_KEEP = 2;
+/** Largest piece of a snapshot file one GetSnapshot reply carries. */
+export const SNAPSHOT_PAGE_BYTES = 1024 * 1024;
+/** GetSnapshot page reads one node serves at once; more are refused (RESOURCE_EXHAUSTED). */
+export const SNAPSHOT_SERVE_CONCURRENCY = 2;
+/** How long a joining node waits for one peer's snapshot reply before asking another. */
+export const SNAPSHOT_FETCH_TIMEOUT_MS = 10_000;
+/** How long a joining node keeps asking for agreeing snapshot offers before it replays blocks instead. */
+export const SNAPSHOT_OFFER_WAIT_MS = 15_000;
+/** Largest store record (key or value) a snapshot may carry. */
+export const SNAPSHOT_MAX_RECORD_BYTES = 16 * 1024 * 1024;

@@ -13,6 +13,8 @@ export const RECEIPTS_ROOT_TAG = "arbor:receipts:v1";
 export const HEADER_TAG = "arbor:header:v2";
 /** A node's signature over a GET statement: the tag's UTF-8 bytes, then the statement (§7). */
 export const GET_TAG = "arbor:get:v1";
+/** A node's statement about a snapshot of its store: the tag's UTF-8 bytes, then the statement (§17). */
+export const SNAPSHOT_TAG = "arbor:snapshot:v1";
 /** The peer handshake: the tag's UTF-8 bytes, chain id, server key and challenge (§8). */
 export const PEER_TAG = "arbor:peer:v2";
 

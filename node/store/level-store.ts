@@ -137,6 +137,29 @@ function decodeMeta(b: Uint8Array): StoreMeta & { T: number; partition: string[]
   return { height, now, root, T, partition };
 }
 
+/** A record as the database holds it (the key begins with the store's prefix byte). */
+export interface RawRecord {
+  readonly key: Uint8Array;
+  readonly value: Uint8Array;
+}
+
+/** The store at one moment (LevelStore.view). */
+export interface StoreView {
+  /** application records, ascending */
+  app(): AsyncIterable<RawRecord>;
+  /** history entries, then extras */
+  state(): AsyncIterable<RawRecord>;
+  /** the tree's chunk records */
+  tree(): AsyncIterable<RawRecord>;
+  close(): Promise<void>;
+}
+
+/** The first byte of an application record's key in the database. */
+export const APP_RECORD_PREFIX = P_APP;
+
+/** Bytes written per batch when a snapshot is installed. */
+const STORE_INSTALL_BATCH_BYTES = 4 * 1024 * 1024;
+
 /** The chunks one commit wrote: their version, how many, and how many terminal records they hold. */
 interface StoredChunks {
   readonly version: number;
@@ -444,6 +467,86 @@ export class LevelStore {
   /** Deletes every application record with a key in [gte, lt) (not synced, as appDelete). */
   async appClear(gte: Uint8Array, lt: Uint8Array): Promise<void> {
     await this.db.clear({ gte: appKey(gte), lt: lt.length === 0 ? APP_END : appKey(lt) });
+  }
+
+  /**
+   * Reads of the store exactly as it is now, whatever commits follow (one LevelDB snapshot, taken
+   * before this returns), for a snapshot file (node/snapshot/). Keys are the database's own.
+   */
+  view(): StoreView {
+    const snapshot = this.db.snapshot();
+    // The iterators are made now, so they read this snapshot even when first read after a commit.
+    const range = (lo: number, hi: number, keep = (_p: number) => true): AsyncIterable<RawRecord> => {
+      const it = this.db.iterator({ gte: Uint8Array.of(lo), lt: Uint8Array.of(hi), snapshot });
+      return (async function* () {
+        for await (const [key, value] of it) if (keep(key[0]!)) yield { key, value };
+      })();
+    };
+    return {
+      app: () => range(P_APP, P_APP + 1),
+      // Not the meta record (it names this node's partition) nor the layout before chunks.
+      state: () => range(P_HISTORY, P_EXTRA + 1, (p) => p === P_HISTORY || p === P_EXTRA),
+      tree: () => range(P_CHUNK, P_CHUNK + 1),
+      close: () => snapshot.close(),
+    };
+  }
+
+  /**
+   * Creates a store in `dir` (which must hold none) from a snapshot's records: application
+   * records, history entries, extras and chunk records as `view` gave them, then the meta record
+   * saying which block they are the state after, written last and synced. A crash before the
+   * meta leaves records without it: the caller deletes the directory and starts over.
+   */
+  static async install(
+    dir: string,
+    records: AsyncIterable<RawRecord>,
+    meta: StoreMeta,
+    T: number,
+    partition: Partition,
+  ): Promise<void> {
+    const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" });
+    await db.open();
+    try {
+      if ((await db.get(META_KEY)) !== undefined)
+        throw new StoreError("store/exists", "a snapshot is installed only into an empty store");
+      let batch = db.batch();
+      let bytes = 0;
+      for await (const r of records) {
+        const p = r.key[0];
+        if (p !== P_APP && p !== P_HISTORY && p !== P_EXTRA && p !== P_CHUNK)
+          throw new StoreError("store/bad-snapshot", `a snapshot record with an unknown key prefix ${p}`);
+        batch.put(r.key, r.value);
+        bytes += r.key.length + r.value.length;
+        if (bytes >= STORE_INSTALL_BATCH_BYTES) {
+          await batch.write();
+          batch = db.batch();
+          bytes = 0;
+        }
+      }
+      batch.put(META_KEY, encodeMeta(meta, T, partition));
+      await batch.write({ sync: true });
+    } finally {
+      await db.close();
+    }
+  }
+
+  /**
+   * The root label of the tree that a snapshot's tree part (chunk records as `view` gave them)
+   * stores; throws StoreError store/bad-snapshot when a record is not a chunk record or the
+   * terminals do not form a tree.
+   */
+  static treeRootOf(records: Iterable<RawRecord>): Uint8Array {
+    const terminals: StoredTerminal[] = [];
+    try {
+      for (const r of records) {
+        if (r.key[0] !== P_CHUNK || r.key.length !== 13)
+          throw new Error("a record of the tree part is not a chunk record");
+        decodeChunk(r.value, chunkVersion(r.key), terminals);
+      }
+      return new MerkleTree(new Partition([""]), buildFromStored(terminals)).rootLabel;
+    } catch (e) {
+      throw new StoreError("store/bad-snapshot", `the tree part: ${(e as Error).message}`);
+    }
   }
 
   /** Approximate bytes on disk for the tree entries (for the storage-per-node measurement). */

@@ -13,7 +13,102 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file arbor/v1/client.proto.
  */
 export const file_arbor_v1_client: GenFile = /*@__PURE__*/
-  fileDesc("ChVhcmJvci92MS9jbGllbnQucHJvdG8SCGFyYm9yLnYxIioKDENodW5rUmVxdWVzdBIKCgJhdBgBIAEoCRIOCgZ3aXRoaW4YAiABKAkiKwoKQ2h1bmtSZXBseRIOCgZoZWlnaHQYASABKAQSDQoFY2h1bmsYAiABKAwiSgoOQ2hhbmdlc1JlcXVlc3QSEwoLZnJvbV9oZWlnaHQYASABKAQSEgoKbWF4X2Jsb2NrcxgCIAEoDRIPCgd3YWl0X21zGAMgASgNIlcKCkZlZWRDaGFuZ2USCwoDa2V5GAEgASgJEg4KBm51bWJlchgCIAEoBBIOCgZjaGFuZ2UYAyABKAwSEgoFdmFsdWUYBCABKAxIAIgBAUIICgZfdmFsdWUiRQoMQmxvY2tDaGFuZ2VzEg4KBmhlaWdodBgBIAEoBBIlCgdjaGFuZ2VzGAIgAygLMhQuYXJib3IudjEuRmVlZENoYW5nZSJGCgxDaGFuZ2VzUmVwbHkSJgoGYmxvY2tzGAEgAygLMhYuYXJib3IudjEuQmxvY2tDaGFuZ2VzEg4KBmhlaWdodBgCIAEoBCJeCgtMaXN0UmVxdWVzdBIOCgZwcmVmaXgYASABKAkSEgoFYWZ0ZXIYAiABKAlIAIgBARINCgVsaW1pdBgDIAEoDRISCgptaW5faGVpZ2h0GAQgASgEQggKBl9hZnRlciI4CglMaXN0UmVwbHkSDgoGaGVpZ2h0GAEgASgEEg0KBXByb29mGAIgASgMEgwKBGRvbmUYAyABKAgiUAoOSGlzdG9yeVJlcXVlc3QSCwoDa2V5GAEgASgJEg4KBm51bWJlchgCIAEoBBINCgVsaW1pdBgDIAEoDRISCgptaW5faGVpZ2h0GAQgASgEIk4KFFRhZ2dlZEhpc3RvcnlSZXF1ZXN0EgsKA3RhZxgBIAEoBBIpCgdyZXF1ZXN0GAIgASgLMhguYXJib3IudjEuSGlzdG9yeVJlcXVlc3QiZwoSVGFnZ2VkSGlzdG9yeVJlcGx5EgsKA3RhZxgBIAEoBBIlCgVyZXBseRgCIAEoCzIWLmFyYm9yLnYxLkhpc3RvcnlSZXBseRIMCgRjb2RlGAMgASgNEg8KB21lc3NhZ2UYBCABKAkiPQoNSGlzdG9yeUNoYW5nZRIOCgZjaGFuZ2UYASABKAwSEgoFdmFsdWUYAiABKAxIAIgBAUIICgZfdmFsdWUicgoMSGlzdG9yeVJlcGx5Eg4KBmhlaWdodBgBIAEoBBITCgtlbnRyeV9wcm9vZhgCIAEoDBIoCgdjaGFuZ2VzGAMgAygLMhcuYXJib3IudjEuSGlzdG9yeUNoYW5nZRITCgtoZWFkX2JlZm9yZRgEIAEoDCIQCg5HZW5lc2lzUmVxdWVzdCI2CgxHZW5lc2lzUmVwbHkSFAoMZ2VuZXNpc19qc29uGAEgASgJEhAKCGNoYWluX2lkGAIgASgMImsKCkdldFJlcXVlc3QSDAoEa2V5cxgBIAMoCRITCgtoYXNoZXNfb25seRgCIAEoCBITCgtmb3JfZXhlY3V0ZRgDIAEoCBISCgptaW5faGVpZ2h0GAQgASgEEhEKCWhhc2hfa2V5cxgFIAMoCSI/CghHZXRSZXBseRIRCglzdGF0ZW1lbnQYASABKAwSDQoFcHJvb2YYAiABKAwSEQoJc2lnbmF0dXJlGAMgASgMIkYKEFRhZ2dlZEdldFJlcXVlc3QSCwoDdGFnGAEgASgEEiUKB3JlcXVlc3QYAiABKAsyFC5hcmJvci52MS5HZXRSZXF1ZXN0Il8KDlRhZ2dlZEdldFJlcGx5EgsKA3RhZxgBIAEoBBIhCgVyZXBseRgCIAEoCzISLmFyYm9yLnYxLkdldFJlcGx5EgwKBGNvZGUYAyABKA0SDwoHbWVzc2FnZRgEIAEoCSIhCg5FeGVjdXRlUmVxdWVzdBIPCgdyZXF1ZXN0GAEgASgMIlMKCkV4ZWN1dGVBY2sSEgoKcmVxdWVzdF9pZBgBIAEoDBIQCghhY2NlcHRlZBgCIAEoCBIOCgZyZWFzb24YAyABKAkSDwoHbWVzc2FnZRgEIAEoCSJGCgxSZWNlaXB0UXVlcnkSEgoKcmVxdWVzdF9pZBgBIAEoDBISCgp0aW1lb3V0X21zGAIgASgNEg4KBnNpZ25lZBgDIAEoCCImChRCbG9ja1JlY2VpcHRzUmVxdWVzdBIOCgZoZWlnaHQYASABKAQiNgoSQmxvY2tSZWNlaXB0c1JlcGx5Eg4KBmhlaWdodBgBIAEoBBIQCghyZWNlaXB0cxgCIAMoDCI6ChNSZWNlaXB0U3Vic2NyaXB0aW9uEhMKC3JlcXVlc3RfaWRzGAEgAygMEg4KBnNpZ25lZBgCIAEoCCJjCg1TaWduZWRSZWNlaXB0Eg8KB3JlY2VpcHQYASABKAwSDAoEbm9kZRgCIAEoDRIRCglzaWduYXR1cmUYAyABKAwSEgoKbGVhZl9jb3VudBgEIAEoDRIMCgRwYXRoGAUgAygMInEKElJlY2VpcHRTdHJlYW1SZXBseRIoCgdyZWNlaXB0GAEgASgLMhcuYXJib3IudjEuU2lnbmVkUmVjZWlwdBISCgpyZXF1ZXN0X2lkGAIgASgMEgwKBGNvZGUYAyABKA0SDwoHbWVzc2FnZRgEIAEoCSJ5Cg5IZWFkZXJzUmVxdWVzdBITCgtmcm9tX2hlaWdodBgBIAEoBBIRCgltYXhfY291bnQYAiABKA0SGAoQdHJhbnNpdGlvbnNfb25seRgDIAEoCBIUCgx1bnRpbF9oZWlnaHQYBCABKAQSDwoHd2FpdF9tcxgFIAEoDSI4CgxIZWFkZXJzUmVwbHkSDwoHaGVhZGVycxgBIAMoDBIXCg9uZXh0X3ZhbGlkYXRvcnMYAiADKAwiTgoUVGFnZ2VkSGVhZGVyc1JlcXVlc3QSCwoDdGFnGAEgASgEEikKB3JlcXVlc3QYAiABKAsyGC5hcmJvci52MS5IZWFkZXJzUmVxdWVzdCJnChJUYWdnZWRIZWFkZXJzUmVwbHkSCwoDdGFnGAEgASgEEiUKBXJlcGx5GAIgASgLMhYuYXJib3IudjEuSGVhZGVyc1JlcGx5EgwKBGNvZGUYAyABKA0SDwoHbWVzc2FnZRgEIAEoCSIPCg1TdGF0dXNSZXF1ZXN0IrADCgtTdGF0dXNSZXBseRIMCgRub2RlGAEgASgNEhIKCnB1YmxpY19rZXkYAiABKAwSDgoGaGVpZ2h0GAMgASgEEhEKCXRpbWVzdGFtcBgEIAEoBBIMCgRyb290GAUgASgMEhAKCHByZWZpeGVzGAYgAygJEhcKD3BlZXJzX2Nvbm5lY3RlZBgHIAEoDRIPCgd2ZXJzaW9uGAggASgJEhQKDGZ1bGxfcmVjb3JkcxgJIAEoBBIRCglzdW1tYXJpZXMYCiABKAQSDQoFc3R1YnMYCyABKAQSEgoKdHJlZV9ub2RlcxgMIAEoBBIVCg1vdXRzaWRlX25vZGVzGA0gASgEEhgKEGNlcnRpZmllZF9oZWlnaHQYDiABKAQSEQoJc3RhdGVtZW50GA8gASgMEhEKCXNpZ25hdHVyZRgQIAEoDBIXCg9jb25zZW5zdXNfZXBvY2gYESABKAQSFwoPY29uc2Vuc3VzX3JvdW5kGBIgASgEEhIKCmxlYWRlcl9rZXkYEyABKAwSDwoHam9pbmluZxgUIAEoCBIYChBhY3F1aXJpbmdfcGllY2VzGBUgASgEIhEKD0V2aWRlbmNlUmVxdWVzdCI7Cg1FdmlkZW5jZVJlcGx5EioKBWl0ZW1zGAEgAygLMhsuYXJib3IudjEuV2l0bmVzc2VkRXZpZGVuY2UiNgoRV2l0bmVzc2VkRXZpZGVuY2USDwoHYWNjdXNlZBgBIAEoDRIQCghldmlkZW5jZRgCIAEoDDK4CQoFQXJib3ISLwoDR2V0EhQuYXJib3IudjEuR2V0UmVxdWVzdBoSLmFyYm9yLnYxLkdldFJlcGx5EkUKCUdldFN0cmVhbRIaLmFyYm9yLnYxLlRhZ2dlZEdldFJlcXVlc3QaGC5hcmJvci52MS5UYWdnZWRHZXRSZXBseSgBMAESOQoHRXhlY3V0ZRIYLmFyYm9yLnYxLkV4ZWN1dGVSZXF1ZXN0GhQuYXJib3IudjEuRXhlY3V0ZUFjaxJDCg1FeGVjdXRlU3RyZWFtEhguYXJib3IudjEuRXhlY3V0ZVJlcXVlc3QaFC5hcmJvci52MS5FeGVjdXRlQWNrKAEwARI+CgtXYWl0UmVjZWlwdBIWLmFyYm9yLnYxLlJlY2VpcHRRdWVyeRoXLmFyYm9yLnYxLlNpZ25lZFJlY2VpcHQSUAoQR2V0QmxvY2tSZWNlaXB0cxIeLmFyYm9yLnYxLkJsb2NrUmVjZWlwdHNSZXF1ZXN0GhwuYXJib3IudjEuQmxvY2tSZWNlaXB0c1JlcGx5EkgKDFdhaXRSZWNlaXB0cxIWLmFyYm9yLnYxLlJlY2VpcHRRdWVyeRocLmFyYm9yLnYxLlJlY2VpcHRTdHJlYW1SZXBseSgBMAESTQoRU3Vic2NyaWJlUmVjZWlwdHMSHS5hcmJvci52MS5SZWNlaXB0U3Vic2NyaXB0aW9uGhcuYXJib3IudjEuU2lnbmVkUmVjZWlwdDABEj4KCkdldEhlYWRlcnMSGC5hcmJvci52MS5IZWFkZXJzUmVxdWVzdBoWLmFyYm9yLnYxLkhlYWRlcnNSZXBseRJUChBHZXRIZWFkZXJzU3RyZWFtEh4uYXJib3IudjEuVGFnZ2VkSGVhZGVyc1JlcXVlc3QaHC5hcmJvci52MS5UYWdnZWRIZWFkZXJzUmVwbHkoATABEjgKBlN0YXR1cxIXLmFyYm9yLnYxLlN0YXR1c1JlcXVlc3QaFS5hcmJvci52MS5TdGF0dXNSZXBseRI7CgdHZW5lc2lzEhguYXJib3IudjEuR2VuZXNpc1JlcXVlc3QaFi5hcmJvci52MS5HZW5lc2lzUmVwbHkSQQoLR2V0RXZpZGVuY2USGS5hcmJvci52MS5FdmlkZW5jZVJlcXVlc3QaFy5hcmJvci52MS5FdmlkZW5jZVJlcGx5EjIKBExpc3QSFS5hcmJvci52MS5MaXN0UmVxdWVzdBoTLmFyYm9yLnYxLkxpc3RSZXBseRI7CgdIaXN0b3J5EhguYXJib3IudjEuSGlzdG9yeVJlcXVlc3QaFi5hcmJvci52MS5IaXN0b3J5UmVwbHkSUQoNSGlzdG9yeVN0cmVhbRIeLmFyYm9yLnYxLlRhZ2dlZEhpc3RvcnlSZXF1ZXN0GhwuYXJib3IudjEuVGFnZ2VkSGlzdG9yeVJlcGx5KAEwARI+CgpHZXRDaGFuZ2VzEhguYXJib3IudjEuQ2hhbmdlc1JlcXVlc3QaFi5hcmJvci52MS5DaGFuZ2VzUmVwbHkSOAoIR2V0Q2h1bmsSFi5hcmJvci52MS5DaHVua1JlcXVlc3QaFC5hcmJvci52MS5DaHVua1JlcGx5YgZwcm90bzM");
+  fileDesc("ChVhcmJvci92MS9jbGllbnQucHJvdG8SCGFyYm9yLnYxIjEKD1NuYXBzaG90UmVxdWVzdBIOCgZoZWlnaHQYASABKAQSDgoGb2Zmc2V0GAIgASgEIn0KDVNuYXBzaG90T2ZmZXISDgoGaGVpZ2h0GAEgASgEEhQKDGNvbW1vbl9ieXRlcxgCIAEoBBITCgt0b3RhbF9ieXRlcxgDIAEoBBIOCgZkaWdlc3QYBCABKAwSDgoGc2lnbmVyGAUgASgNEhEKCXNpZ25hdHVyZRgGIAEoDCJGCg1TbmFwc2hvdFJlcGx5EicKBm9mZmVycxgBIAMoCzIXLmFyYm9yLnYxLlNuYXBzaG90T2ZmZXISDAoEZGF0YRgCIAEoDCIqCgxDaHVua1JlcXVlc3QSCgoCYXQYASABKAkSDgoGd2l0aGluGAIgASgJIisKCkNodW5rUmVwbHkSDgoGaGVpZ2h0GAEgASgEEg0KBWNodW5rGAIgASgMIkoKDkNoYW5nZXNSZXF1ZXN0EhMKC2Zyb21faGVpZ2h0GAEgASgEEhIKCm1heF9ibG9ja3MYAiABKA0SDwoHd2FpdF9tcxgDIAEoDSJXCgpGZWVkQ2hhbmdlEgsKA2tleRgBIAEoCRIOCgZudW1iZXIYAiABKAQSDgoGY2hhbmdlGAMgASgMEhIKBXZhbHVlGAQgASgMSACIAQFCCAoGX3ZhbHVlIkUKDEJsb2NrQ2hhbmdlcxIOCgZoZWlnaHQYASABKAQSJQoHY2hhbmdlcxgCIAMoCzIULmFyYm9yLnYxLkZlZWRDaGFuZ2UiRgoMQ2hhbmdlc1JlcGx5EiYKBmJsb2NrcxgBIAMoCzIWLmFyYm9yLnYxLkJsb2NrQ2hhbmdlcxIOCgZoZWlnaHQYAiABKAQiXgoLTGlzdFJlcXVlc3QSDgoGcHJlZml4GAEgASgJEhIKBWFmdGVyGAIgASgJSACIAQESDQoFbGltaXQYAyABKA0SEgoKbWluX2hlaWdodBgEIAEoBEIICgZfYWZ0ZXIiOAoJTGlzdFJlcGx5Eg4KBmhlaWdodBgBIAEoBBINCgVwcm9vZhgCIAEoDBIMCgRkb25lGAMgASgIIlAKDkhpc3RvcnlSZXF1ZXN0EgsKA2tleRgBIAEoCRIOCgZudW1iZXIYAiABKAQSDQoFbGltaXQYAyABKA0SEgoKbWluX2hlaWdodBgEIAEoBCJOChRUYWdnZWRIaXN0b3J5UmVxdWVzdBILCgN0YWcYASABKAQSKQoHcmVxdWVzdBgCIAEoCzIYLmFyYm9yLnYxLkhpc3RvcnlSZXF1ZXN0ImcKElRhZ2dlZEhpc3RvcnlSZXBseRILCgN0YWcYASABKAQSJQoFcmVwbHkYAiABKAsyFi5hcmJvci52MS5IaXN0b3J5UmVwbHkSDAoEY29kZRgDIAEoDRIPCgdtZXNzYWdlGAQgASgJIj0KDUhpc3RvcnlDaGFuZ2USDgoGY2hhbmdlGAEgASgMEhIKBXZhbHVlGAIgASgMSACIAQFCCAoGX3ZhbHVlInIKDEhpc3RvcnlSZXBseRIOCgZoZWlnaHQYASABKAQSEwoLZW50cnlfcHJvb2YYAiABKAwSKAoHY2hhbmdlcxgDIAMoCzIXLmFyYm9yLnYxLkhpc3RvcnlDaGFuZ2USEwoLaGVhZF9iZWZvcmUYBCABKAwiEAoOR2VuZXNpc1JlcXVlc3QiNgoMR2VuZXNpc1JlcGx5EhQKDGdlbmVzaXNfanNvbhgBIAEoCRIQCghjaGFpbl9pZBgCIAEoDCJrCgpHZXRSZXF1ZXN0EgwKBGtleXMYASADKAkSEwoLaGFzaGVzX29ubHkYAiABKAgSEwoLZm9yX2V4ZWN1dGUYAyABKAgSEgoKbWluX2hlaWdodBgEIAEoBBIRCgloYXNoX2tleXMYBSADKAkiPwoIR2V0UmVwbHkSEQoJc3RhdGVtZW50GAEgASgMEg0KBXByb29mGAIgASgMEhEKCXNpZ25hdHVyZRgDIAEoDCJGChBUYWdnZWRHZXRSZXF1ZXN0EgsKA3RhZxgBIAEoBBIlCgdyZXF1ZXN0GAIgASgLMhQuYXJib3IudjEuR2V0UmVxdWVzdCJfCg5UYWdnZWRHZXRSZXBseRILCgN0YWcYASABKAQSIQoFcmVwbHkYAiABKAsyEi5hcmJvci52MS5HZXRSZXBseRIMCgRjb2RlGAMgASgNEg8KB21lc3NhZ2UYBCABKAkiIQoORXhlY3V0ZVJlcXVlc3QSDwoHcmVxdWVzdBgBIAEoDCJTCgpFeGVjdXRlQWNrEhIKCnJlcXVlc3RfaWQYASABKAwSEAoIYWNjZXB0ZWQYAiABKAgSDgoGcmVhc29uGAMgASgJEg8KB21lc3NhZ2UYBCABKAkiRgoMUmVjZWlwdFF1ZXJ5EhIKCnJlcXVlc3RfaWQYASABKAwSEgoKdGltZW91dF9tcxgCIAEoDRIOCgZzaWduZWQYAyABKAgiJgoUQmxvY2tSZWNlaXB0c1JlcXVlc3QSDgoGaGVpZ2h0GAEgASgEIjYKEkJsb2NrUmVjZWlwdHNSZXBseRIOCgZoZWlnaHQYASABKAQSEAoIcmVjZWlwdHMYAiADKAwiOgoTUmVjZWlwdFN1YnNjcmlwdGlvbhITCgtyZXF1ZXN0X2lkcxgBIAMoDBIOCgZzaWduZWQYAiABKAgiYwoNU2lnbmVkUmVjZWlwdBIPCgdyZWNlaXB0GAEgASgMEgwKBG5vZGUYAiABKA0SEQoJc2lnbmF0dXJlGAMgASgMEhIKCmxlYWZfY291bnQYBCABKA0SDAoEcGF0aBgFIAMoDCJxChJSZWNlaXB0U3RyZWFtUmVwbHkSKAoHcmVjZWlwdBgBIAEoCzIXLmFyYm9yLnYxLlNpZ25lZFJlY2VpcHQSEgoKcmVxdWVzdF9pZBgCIAEoDBIMCgRjb2RlGAMgASgNEg8KB21lc3NhZ2UYBCABKAkieQoOSGVhZGVyc1JlcXVlc3QSEwoLZnJvbV9oZWlnaHQYASABKAQSEQoJbWF4X2NvdW50GAIgASgNEhgKEHRyYW5zaXRpb25zX29ubHkYAyABKAgSFAoMdW50aWxfaGVpZ2h0GAQgASgEEg8KB3dhaXRfbXMYBSABKA0iOAoMSGVhZGVyc1JlcGx5Eg8KB2hlYWRlcnMYASADKAwSFwoPbmV4dF92YWxpZGF0b3JzGAIgAygMIk4KFFRhZ2dlZEhlYWRlcnNSZXF1ZXN0EgsKA3RhZxgBIAEoBBIpCgdyZXF1ZXN0GAIgASgLMhguYXJib3IudjEuSGVhZGVyc1JlcXVlc3QiZwoSVGFnZ2VkSGVhZGVyc1JlcGx5EgsKA3RhZxgBIAEoBBIlCgVyZXBseRgCIAEoCzIWLmFyYm9yLnYxLkhlYWRlcnNSZXBseRIMCgRjb2RlGAMgASgNEg8KB21lc3NhZ2UYBCABKAkiDwoNU3RhdHVzUmVxdWVzdCKwAwoLU3RhdHVzUmVwbHkSDAoEbm9kZRgBIAEoDRISCgpwdWJsaWNfa2V5GAIgASgMEg4KBmhlaWdodBgDIAEoBBIRCgl0aW1lc3RhbXAYBCABKAQSDAoEcm9vdBgFIAEoDBIQCghwcmVmaXhlcxgGIAMoCRIXCg9wZWVyc19jb25uZWN0ZWQYByABKA0SDwoHdmVyc2lvbhgIIAEoCRIUCgxmdWxsX3JlY29yZHMYCSABKAQSEQoJc3VtbWFyaWVzGAogASgEEg0KBXN0dWJzGAsgASgEEhIKCnRyZWVfbm9kZXMYDCABKAQSFQoNb3V0c2lkZV9ub2RlcxgNIAEoBBIYChBjZXJ0aWZpZWRfaGVpZ2h0GA4gASgEEhEKCXN0YXRlbWVudBgPIAEoDBIRCglzaWduYXR1cmUYECABKAwSFwoPY29uc2Vuc3VzX2Vwb2NoGBEgASgEEhcKD2NvbnNlbnN1c19yb3VuZBgSIAEoBBISCgpsZWFkZXJfa2V5GBMgASgMEg8KB2pvaW5pbmcYFCABKAgSGAoQYWNxdWlyaW5nX3BpZWNlcxgVIAEoBCIRCg9FdmlkZW5jZVJlcXVlc3QiOwoNRXZpZGVuY2VSZXBseRIqCgVpdGVtcxgBIAMoCzIbLmFyYm9yLnYxLldpdG5lc3NlZEV2aWRlbmNlIjYKEVdpdG5lc3NlZEV2aWRlbmNlEg8KB2FjY3VzZWQYASABKA0SEAoIZXZpZGVuY2UYAiABKAwy+wkKBUFyYm9yEi8KA0dldBIULmFyYm9yLnYxLkdldFJlcXVlc3QaEi5hcmJvci52MS5HZXRSZXBseRJFCglHZXRTdHJlYW0SGi5hcmJvci52MS5UYWdnZWRHZXRSZXF1ZXN0GhguYXJib3IudjEuVGFnZ2VkR2V0UmVwbHkoATABEjkKB0V4ZWN1dGUSGC5hcmJvci52MS5FeGVjdXRlUmVxdWVzdBoULmFyYm9yLnYxLkV4ZWN1dGVBY2sSQwoNRXhlY3V0ZVN0cmVhbRIYLmFyYm9yLnYxLkV4ZWN1dGVSZXF1ZXN0GhQuYXJib3IudjEuRXhlY3V0ZUFjaygBMAESPgoLV2FpdFJlY2VpcHQSFi5hcmJvci52MS5SZWNlaXB0UXVlcnkaFy5hcmJvci52MS5TaWduZWRSZWNlaXB0ElAKEEdldEJsb2NrUmVjZWlwdHMSHi5hcmJvci52MS5CbG9ja1JlY2VpcHRzUmVxdWVzdBocLmFyYm9yLnYxLkJsb2NrUmVjZWlwdHNSZXBseRJICgxXYWl0UmVjZWlwdHMSFi5hcmJvci52MS5SZWNlaXB0UXVlcnkaHC5hcmJvci52MS5SZWNlaXB0U3RyZWFtUmVwbHkoATABEk0KEVN1YnNjcmliZVJlY2VpcHRzEh0uYXJib3IudjEuUmVjZWlwdFN1YnNjcmlwdGlvbhoXLmFyYm9yLnYxLlNpZ25lZFJlY2VpcHQwARI+CgpHZXRIZWFkZXJzEhguYXJib3IudjEuSGVhZGVyc1JlcXVlc3QaFi5hcmJvci52MS5IZWFkZXJzUmVwbHkSVAoQR2V0SGVhZGVyc1N0cmVhbRIeLmFyYm9yLnYxLlRhZ2dlZEhlYWRlcnNSZXF1ZXN0GhwuYXJib3IudjEuVGFnZ2VkSGVhZGVyc1JlcGx5KAEwARI4CgZTdGF0dXMSFy5hcmJvci52MS5TdGF0dXNSZXF1ZXN0GhUuYXJib3IudjEuU3RhdHVzUmVwbHkSOwoHR2VuZXNpcxIYLmFyYm9yLnYxLkdlbmVzaXNSZXF1ZXN0GhYuYXJib3IudjEuR2VuZXNpc1JlcGx5EkEKC0dldEV2aWRlbmNlEhkuYXJib3IudjEuRXZpZGVuY2VSZXF1ZXN0GhcuYXJib3IudjEuRXZpZGVuY2VSZXBseRIyCgRMaXN0EhUuYXJib3IudjEuTGlzdFJlcXVlc3QaEy5hcmJvci52MS5MaXN0UmVwbHkSOwoHSGlzdG9yeRIYLmFyYm9yLnYxLkhpc3RvcnlSZXF1ZXN0GhYuYXJib3IudjEuSGlzdG9yeVJlcGx5ElEKDUhpc3RvcnlTdHJlYW0SHi5hcmJvci52MS5UYWdnZWRIaXN0b3J5UmVxdWVzdBocLmFyYm9yLnYxLlRhZ2dlZEhpc3RvcnlSZXBseSgBMAESPgoKR2V0Q2hhbmdlcxIYLmFyYm9yLnYxLkNoYW5nZXNSZXF1ZXN0GhYuYXJib3IudjEuQ2hhbmdlc1JlcGx5EjgKCEdldENodW5rEhYuYXJib3IudjEuQ2h1bmtSZXF1ZXN0GhQuYXJib3IudjEuQ2h1bmtSZXBseRJBCgtHZXRTbmFwc2hvdBIZLmFyYm9yLnYxLlNuYXBzaG90UmVxdWVzdBoXLmFyYm9yLnYxLlNuYXBzaG90UmVwbHliBnByb3RvMw");
+
+/**
+ * @generated from message arbor.v1.SnapshotRequest
+ */
+export type SnapshotRequest = Message<"arbor.v1.SnapshotRequest"> & {
+  /**
+   * @generated from field: uint64 height = 1;
+   */
+  height: bigint;
+
+  /**
+   * @generated from field: uint64 offset = 2;
+   */
+  offset: bigint;
+};
+
+/**
+ * Describes the message arbor.v1.SnapshotRequest.
+ * Use `create(SnapshotRequestSchema)` to create a new message.
+ */
+export const SnapshotRequestSchema: GenMessage<SnapshotRequest> = /*@__PURE__*/
+  messageDesc(file_arbor_v1_client, 0);
+
+/**
+ * @generated from message arbor.v1.SnapshotOffer
+ */
+export type SnapshotOffer = Message<"arbor.v1.SnapshotOffer"> & {
+  /**
+   * The height of the block after which the snapshot was taken (a block with a header).
+   *
+   * @generated from field: uint64 height = 1;
+   */
+  height: bigint;
+
+  /**
+   * The payload is the common part (these many bytes: what every node holds alike) then the
+   * serving node's tree part; total_bytes is both.
+   *
+   * @generated from field: uint64 common_bytes = 2;
+   */
+  commonBytes: bigint;
+
+  /**
+   * @generated from field: uint64 total_bytes = 3;
+   */
+  totalBytes: bigint;
+
+  /**
+   * SHA-256 of the common part.
+   *
+   * @generated from field: bytes digest = 4;
+   */
+  digest: Uint8Array;
+
+  /**
+   * The serving node's id and its signature over the statement (docs/protocol.md §17).
+   *
+   * @generated from field: uint32 signer = 5;
+   */
+  signer: number;
+
+  /**
+   * @generated from field: bytes signature = 6;
+   */
+  signature: Uint8Array;
+};
+
+/**
+ * Describes the message arbor.v1.SnapshotOffer.
+ * Use `create(SnapshotOfferSchema)` to create a new message.
+ */
+export const SnapshotOfferSchema: GenMessage<SnapshotOffer> = /*@__PURE__*/
+  messageDesc(file_arbor_v1_client, 1);
+
+/**
+ * @generated from message arbor.v1.SnapshotReply
+ */
+export type SnapshotReply = Message<"arbor.v1.SnapshotReply"> & {
+  /**
+   * @generated from field: repeated arbor.v1.SnapshotOffer offers = 1;
+   */
+  offers: SnapshotOffer[];
+
+  /**
+   * @generated from field: bytes data = 2;
+   */
+  data: Uint8Array;
+};
+
+/**
+ * Describes the message arbor.v1.SnapshotReply.
+ * Use `create(SnapshotReplySchema)` to create a new message.
+ */
+export const SnapshotReplySchema: GenMessage<SnapshotReply> = /*@__PURE__*/
+  messageDesc(file_arbor_v1_client, 2);
 
 /**
  * @generated from message arbor.v1.ChunkRequest
@@ -39,7 +134,7 @@ export type ChunkRequest = Message<"arbor.v1.ChunkRequest"> & {
  * Use `create(ChunkRequestSchema)` to create a new message.
  */
 export const ChunkRequestSchema: GenMessage<ChunkRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 0);
+  messageDesc(file_arbor_v1_client, 3);
 
 /**
  * @generated from message arbor.v1.ChunkReply
@@ -65,7 +160,7 @@ export type ChunkReply = Message<"arbor.v1.ChunkReply"> & {
  * Use `create(ChunkReplySchema)` to create a new message.
  */
 export const ChunkReplySchema: GenMessage<ChunkReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 1);
+  messageDesc(file_arbor_v1_client, 4);
 
 /**
  * @generated from message arbor.v1.ChangesRequest
@@ -99,7 +194,7 @@ export type ChangesRequest = Message<"arbor.v1.ChangesRequest"> & {
  * Use `create(ChangesRequestSchema)` to create a new message.
  */
 export const ChangesRequestSchema: GenMessage<ChangesRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 2);
+  messageDesc(file_arbor_v1_client, 5);
 
 /**
  * @generated from message arbor.v1.FeedChange
@@ -137,7 +232,7 @@ export type FeedChange = Message<"arbor.v1.FeedChange"> & {
  * Use `create(FeedChangeSchema)` to create a new message.
  */
 export const FeedChangeSchema: GenMessage<FeedChange> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 3);
+  messageDesc(file_arbor_v1_client, 6);
 
 /**
  * @generated from message arbor.v1.BlockChanges
@@ -161,7 +256,7 @@ export type BlockChanges = Message<"arbor.v1.BlockChanges"> & {
  * Use `create(BlockChangesSchema)` to create a new message.
  */
 export const BlockChangesSchema: GenMessage<BlockChanges> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 4);
+  messageDesc(file_arbor_v1_client, 7);
 
 /**
  * @generated from message arbor.v1.ChangesReply
@@ -187,7 +282,7 @@ export type ChangesReply = Message<"arbor.v1.ChangesReply"> & {
  * Use `create(ChangesReplySchema)` to create a new message.
  */
 export const ChangesReplySchema: GenMessage<ChangesReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 5);
+  messageDesc(file_arbor_v1_client, 8);
 
 /**
  * @generated from message arbor.v1.ListRequest
@@ -227,7 +322,7 @@ export type ListRequest = Message<"arbor.v1.ListRequest"> & {
  * Use `create(ListRequestSchema)` to create a new message.
  */
 export const ListRequestSchema: GenMessage<ListRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 6);
+  messageDesc(file_arbor_v1_client, 9);
 
 /**
  * @generated from message arbor.v1.ListReply
@@ -260,7 +355,7 @@ export type ListReply = Message<"arbor.v1.ListReply"> & {
  * Use `create(ListReplySchema)` to create a new message.
  */
 export const ListReplySchema: GenMessage<ListReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 7);
+  messageDesc(file_arbor_v1_client, 10);
 
 /**
  * @generated from message arbor.v1.HistoryRequest
@@ -298,7 +393,7 @@ export type HistoryRequest = Message<"arbor.v1.HistoryRequest"> & {
  * Use `create(HistoryRequestSchema)` to create a new message.
  */
 export const HistoryRequestSchema: GenMessage<HistoryRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 8);
+  messageDesc(file_arbor_v1_client, 11);
 
 /**
  * @generated from message arbor.v1.TaggedHistoryRequest
@@ -320,7 +415,7 @@ export type TaggedHistoryRequest = Message<"arbor.v1.TaggedHistoryRequest"> & {
  * Use `create(TaggedHistoryRequestSchema)` to create a new message.
  */
 export const TaggedHistoryRequestSchema: GenMessage<TaggedHistoryRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 9);
+  messageDesc(file_arbor_v1_client, 12);
 
 /**
  * @generated from message arbor.v1.TaggedHistoryReply
@@ -356,7 +451,7 @@ export type TaggedHistoryReply = Message<"arbor.v1.TaggedHistoryReply"> & {
  * Use `create(TaggedHistoryReplySchema)` to create a new message.
  */
 export const TaggedHistoryReplySchema: GenMessage<TaggedHistoryReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 10);
+  messageDesc(file_arbor_v1_client, 13);
 
 /**
  * @generated from message arbor.v1.HistoryChange
@@ -382,7 +477,7 @@ export type HistoryChange = Message<"arbor.v1.HistoryChange"> & {
  * Use `create(HistoryChangeSchema)` to create a new message.
  */
 export const HistoryChangeSchema: GenMessage<HistoryChange> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 11);
+  messageDesc(file_arbor_v1_client, 14);
 
 /**
  * @generated from message arbor.v1.HistoryReply
@@ -423,7 +518,7 @@ export type HistoryReply = Message<"arbor.v1.HistoryReply"> & {
  * Use `create(HistoryReplySchema)` to create a new message.
  */
 export const HistoryReplySchema: GenMessage<HistoryReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 12);
+  messageDesc(file_arbor_v1_client, 15);
 
 /**
  * @generated from message arbor.v1.GenesisRequest
@@ -436,7 +531,7 @@ export type GenesisRequest = Message<"arbor.v1.GenesisRequest"> & {
  * Use `create(GenesisRequestSchema)` to create a new message.
  */
 export const GenesisRequestSchema: GenMessage<GenesisRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 13);
+  messageDesc(file_arbor_v1_client, 16);
 
 /**
  * @generated from message arbor.v1.GenesisReply
@@ -463,7 +558,7 @@ export type GenesisReply = Message<"arbor.v1.GenesisReply"> & {
  * Use `create(GenesisReplySchema)` to create a new message.
  */
 export const GenesisReplySchema: GenMessage<GenesisReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 14);
+  messageDesc(file_arbor_v1_client, 17);
 
 /**
  * @generated from message arbor.v1.GetRequest
@@ -515,7 +610,7 @@ export type GetRequest = Message<"arbor.v1.GetRequest"> & {
  * Use `create(GetRequestSchema)` to create a new message.
  */
 export const GetRequestSchema: GenMessage<GetRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 15);
+  messageDesc(file_arbor_v1_client, 18);
 
 /**
  * @generated from message arbor.v1.GetReply
@@ -551,7 +646,7 @@ export type GetReply = Message<"arbor.v1.GetReply"> & {
  * Use `create(GetReplySchema)` to create a new message.
  */
 export const GetReplySchema: GenMessage<GetReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 16);
+  messageDesc(file_arbor_v1_client, 19);
 
 /**
  * @generated from message arbor.v1.TaggedGetRequest
@@ -573,7 +668,7 @@ export type TaggedGetRequest = Message<"arbor.v1.TaggedGetRequest"> & {
  * Use `create(TaggedGetRequestSchema)` to create a new message.
  */
 export const TaggedGetRequestSchema: GenMessage<TaggedGetRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 17);
+  messageDesc(file_arbor_v1_client, 20);
 
 /**
  * @generated from message arbor.v1.TaggedGetReply
@@ -609,7 +704,7 @@ export type TaggedGetReply = Message<"arbor.v1.TaggedGetReply"> & {
  * Use `create(TaggedGetReplySchema)` to create a new message.
  */
 export const TaggedGetReplySchema: GenMessage<TaggedGetReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 18);
+  messageDesc(file_arbor_v1_client, 21);
 
 /**
  * @generated from message arbor.v1.ExecuteRequest
@@ -628,7 +723,7 @@ export type ExecuteRequest = Message<"arbor.v1.ExecuteRequest"> & {
  * Use `create(ExecuteRequestSchema)` to create a new message.
  */
 export const ExecuteRequestSchema: GenMessage<ExecuteRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 19);
+  messageDesc(file_arbor_v1_client, 22);
 
 /**
  * @generated from message arbor.v1.ExecuteAck
@@ -667,7 +762,7 @@ export type ExecuteAck = Message<"arbor.v1.ExecuteAck"> & {
  * Use `create(ExecuteAckSchema)` to create a new message.
  */
 export const ExecuteAckSchema: GenMessage<ExecuteAck> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 20);
+  messageDesc(file_arbor_v1_client, 23);
 
 /**
  * @generated from message arbor.v1.ReceiptQuery
@@ -699,7 +794,7 @@ export type ReceiptQuery = Message<"arbor.v1.ReceiptQuery"> & {
  * Use `create(ReceiptQuerySchema)` to create a new message.
  */
 export const ReceiptQuerySchema: GenMessage<ReceiptQuery> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 21);
+  messageDesc(file_arbor_v1_client, 24);
 
 /**
  * @generated from message arbor.v1.BlockReceiptsRequest
@@ -716,7 +811,7 @@ export type BlockReceiptsRequest = Message<"arbor.v1.BlockReceiptsRequest"> & {
  * Use `create(BlockReceiptsRequestSchema)` to create a new message.
  */
 export const BlockReceiptsRequestSchema: GenMessage<BlockReceiptsRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 22);
+  messageDesc(file_arbor_v1_client, 25);
 
 /**
  * @generated from message arbor.v1.BlockReceiptsReply
@@ -740,7 +835,7 @@ export type BlockReceiptsReply = Message<"arbor.v1.BlockReceiptsReply"> & {
  * Use `create(BlockReceiptsReplySchema)` to create a new message.
  */
 export const BlockReceiptsReplySchema: GenMessage<BlockReceiptsReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 23);
+  messageDesc(file_arbor_v1_client, 26);
 
 /**
  * @generated from message arbor.v1.ReceiptSubscription
@@ -764,7 +859,7 @@ export type ReceiptSubscription = Message<"arbor.v1.ReceiptSubscription"> & {
  * Use `create(ReceiptSubscriptionSchema)` to create a new message.
  */
 export const ReceiptSubscriptionSchema: GenMessage<ReceiptSubscription> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 24);
+  messageDesc(file_arbor_v1_client, 27);
 
 /**
  * @generated from message arbor.v1.SignedReceipt
@@ -809,7 +904,7 @@ export type SignedReceipt = Message<"arbor.v1.SignedReceipt"> & {
  * Use `create(SignedReceiptSchema)` to create a new message.
  */
 export const SignedReceiptSchema: GenMessage<SignedReceipt> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 25);
+  messageDesc(file_arbor_v1_client, 28);
 
 /**
  * @generated from message arbor.v1.ReceiptStreamReply
@@ -849,7 +944,7 @@ export type ReceiptStreamReply = Message<"arbor.v1.ReceiptStreamReply"> & {
  * Use `create(ReceiptStreamReplySchema)` to create a new message.
  */
 export const ReceiptStreamReplySchema: GenMessage<ReceiptStreamReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 26);
+  messageDesc(file_arbor_v1_client, 29);
 
 /**
  * @generated from message arbor.v1.HeadersRequest
@@ -899,7 +994,7 @@ export type HeadersRequest = Message<"arbor.v1.HeadersRequest"> & {
  * Use `create(HeadersRequestSchema)` to create a new message.
  */
 export const HeadersRequestSchema: GenMessage<HeadersRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 27);
+  messageDesc(file_arbor_v1_client, 30);
 
 /**
  * @generated from message arbor.v1.HeadersReply
@@ -928,7 +1023,7 @@ export type HeadersReply = Message<"arbor.v1.HeadersReply"> & {
  * Use `create(HeadersReplySchema)` to create a new message.
  */
 export const HeadersReplySchema: GenMessage<HeadersReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 28);
+  messageDesc(file_arbor_v1_client, 31);
 
 /**
  * @generated from message arbor.v1.TaggedHeadersRequest
@@ -950,7 +1045,7 @@ export type TaggedHeadersRequest = Message<"arbor.v1.TaggedHeadersRequest"> & {
  * Use `create(TaggedHeadersRequestSchema)` to create a new message.
  */
 export const TaggedHeadersRequestSchema: GenMessage<TaggedHeadersRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 29);
+  messageDesc(file_arbor_v1_client, 32);
 
 /**
  * @generated from message arbor.v1.TaggedHeadersReply
@@ -986,7 +1081,7 @@ export type TaggedHeadersReply = Message<"arbor.v1.TaggedHeadersReply"> & {
  * Use `create(TaggedHeadersReplySchema)` to create a new message.
  */
 export const TaggedHeadersReplySchema: GenMessage<TaggedHeadersReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 30);
+  messageDesc(file_arbor_v1_client, 33);
 
 /**
  * @generated from message arbor.v1.StatusRequest
@@ -999,7 +1094,7 @@ export type StatusRequest = Message<"arbor.v1.StatusRequest"> & {
  * Use `create(StatusRequestSchema)` to create a new message.
  */
 export const StatusRequestSchema: GenMessage<StatusRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 31);
+  messageDesc(file_arbor_v1_client, 34);
 
 /**
  * @generated from message arbor.v1.StatusReply
@@ -1137,7 +1232,7 @@ export type StatusReply = Message<"arbor.v1.StatusReply"> & {
  * Use `create(StatusReplySchema)` to create a new message.
  */
 export const StatusReplySchema: GenMessage<StatusReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 32);
+  messageDesc(file_arbor_v1_client, 35);
 
 /**
  * @generated from message arbor.v1.EvidenceRequest
@@ -1150,7 +1245,7 @@ export type EvidenceRequest = Message<"arbor.v1.EvidenceRequest"> & {
  * Use `create(EvidenceRequestSchema)` to create a new message.
  */
 export const EvidenceRequestSchema: GenMessage<EvidenceRequest> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 33);
+  messageDesc(file_arbor_v1_client, 36);
 
 /**
  * @generated from message arbor.v1.EvidenceReply
@@ -1167,7 +1262,7 @@ export type EvidenceReply = Message<"arbor.v1.EvidenceReply"> & {
  * Use `create(EvidenceReplySchema)` to create a new message.
  */
 export const EvidenceReplySchema: GenMessage<EvidenceReply> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 34);
+  messageDesc(file_arbor_v1_client, 37);
 
 /**
  * @generated from message arbor.v1.WitnessedEvidence
@@ -1193,7 +1288,7 @@ export type WitnessedEvidence = Message<"arbor.v1.WitnessedEvidence"> & {
  * Use `create(WitnessedEvidenceSchema)` to create a new message.
  */
 export const WitnessedEvidenceSchema: GenMessage<WitnessedEvidence> = /*@__PURE__*/
-  messageDesc(file_arbor_v1_client, 35);
+  messageDesc(file_arbor_v1_client, 38);
 
 /**
  * @generated from service arbor.v1.Arbor
@@ -1413,6 +1508,20 @@ export const Arbor: GenService<{
     methodKind: "unary";
     input: typeof ChunkRequestSchema;
     output: typeof ChunkReplySchema;
+  },
+  /**
+   * Snapshot state sync (docs/protocol.md §17). With height 0: the snapshots this node offers,
+   * newest first, without data. With a height it offers: that offer and up to SNAPSHOT_PAGE_BYTES
+   * (1 MiB) of the snapshot's payload from `offset` (empty at or past its end). NOT_FOUND
+   * snapshot/not-kept when that height is not offered (any more); RESOURCE_EXHAUSTED when
+   * SNAPSHOT_SERVE_CONCURRENCY (2) pages are being read.
+   *
+   * @generated from rpc arbor.v1.Arbor.GetSnapshot
+   */
+  getSnapshot: {
+    methodKind: "unary";
+    input: typeof SnapshotRequestSchema;
+    output: typeof SnapshotReplySchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_arbor_v1_client, 0);

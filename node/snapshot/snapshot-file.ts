@@ -1,0 +1,140 @@
+// A snapshot on disk: a 96-byte header (magic "ARBSNAP1", chain, u64 height, u64 common bytes,
+// u64 payload bytes, SHA-256 of the common part), then the payload — the common part, then this
+// node's tree part (snapshot-records.ts). Written to a temporary name, synced and renamed, so a
+// snapshot file that exists is whole. Peers read the payload by offset (GetSnapshot).
+
+import { createHash } from "node:crypto";
+import { open, rename, rm } from "node:fs/promises";
+import { Reader, Writer } from "../common/codec.js";
+import { bytesEqual, utf8 } from "../common/bytes.js";
+import { ArborError } from "../common/errors.js";
+import type { StoreView } from "../store/level-store.js";
+import { commonAppRecord, frameRecord } from "./snapshot-records.js";
+
+const MAGIC = utf8("ARBSNAP1");
+export const SNAPSHOT_HEADER_BYTES = 96;
+/** Framed records are written out once this many bytes are buffered. */
+const WRITE_BUFFER_BYTES = 1024 * 1024;
+
+export interface SnapshotInfo {
+  readonly chain: Uint8Array;
+  readonly height: bigint;
+  /** bytes of the common part, at the start of the payload */
+  readonly commonBytes: bigint;
+  /** bytes of the whole payload (common and tree parts) */
+  readonly totalBytes: bigint;
+  /** SHA-256 of the common part */
+  readonly digest: Uint8Array;
+}
+
+/** Writes the snapshot of `view` (the store after block `height`) to `path`; returns its header. */
+export async function writeSnapshotFile(
+  path: string,
+  chain: Uint8Array,
+  height: bigint,
+  view: StoreView,
+): Promise<SnapshotInfo> {
+  const tmp = `${path}.tmp`;
+  const fh = await open(tmp, "w");
+  try {
+    let pos = SNAPSHOT_HEADER_BYTES;
+    let w = new Writer(WRITE_BUFFER_BYTES + 4096);
+    const hash = createHash("sha256");
+    const flush = async (hashed: boolean): Promise<void> => {
+      const b = w.finish();
+      if (hashed) hash.update(b);
+      await fh.write(b, 0, b.length, pos);
+      pos += b.length;
+      w = new Writer(WRITE_BUFFER_BYTES + 4096);
+    };
+    for await (const r of view.app()) {
+      const c = commonAppRecord(r);
+      if (c === null) continue;
+      frameRecord(w, c);
+      if (w.length >= WRITE_BUFFER_BYTES) await flush(true);
+    }
+    for await (const r of view.state()) {
+      frameRecord(w, r);
+      if (w.length >= WRITE_BUFFER_BYTES) await flush(true);
+    }
+    await flush(true);
+    const commonBytes = BigInt(pos - SNAPSHOT_HEADER_BYTES);
+    for await (const r of view.tree()) {
+      frameRecord(w, r);
+      if (w.length >= WRITE_BUFFER_BYTES) await flush(false);
+    }
+    await flush(false);
+    const info: SnapshotInfo = {
+      chain,
+      height,
+      commonBytes,
+      totalBytes: BigInt(pos - SNAPSHOT_HEADER_BYTES),
+      digest: new Uint8Array(hash.digest()),
+    };
+    const header = encodeHeader(info);
+    await fh.write(header, 0, header.length, 0);
+    await fh.sync();
+  } catch (e) {
+    await fh.close();
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await fh.close();
+  await rename(tmp, path);
+  return readSnapshotInfo(path);
+}
+
+function encodeHeader(i: SnapshotInfo): Uint8Array {
+  return new Writer(SNAPSHOT_HEADER_BYTES)
+    .raw(MAGIC)
+    .raw(i.chain)
+    .u64(i.height)
+    .u64(i.commonBytes)
+    .u64(i.totalBytes)
+    .raw(i.digest)
+    .finish();
+}
+
+/** The header of a snapshot file; throws snapshot/bad-file when it is not one. */
+export async function readSnapshotInfo(path: string): Promise<SnapshotInfo> {
+  const fh = await open(path, "r");
+  try {
+    const b = new Uint8Array(SNAPSHOT_HEADER_BYTES);
+    const { bytesRead } = await fh.read(b, 0, b.length, 0);
+    const size = (await fh.stat()).size;
+    if (bytesRead !== b.length || !bytesEqual(b.subarray(0, 8), MAGIC))
+      throw new ArborError("snapshot/bad-file", `${path} is not a snapshot file`);
+    const r = new Reader(b.subarray(8));
+    const info: SnapshotInfo = {
+      chain: r.copy(32),
+      height: r.u64(),
+      commonBytes: r.u64(),
+      totalBytes: r.u64(),
+      digest: r.copy(32),
+    };
+    if (BigInt(size - SNAPSHOT_HEADER_BYTES) !== info.totalBytes || info.commonBytes > info.totalBytes)
+      throw new ArborError("snapshot/bad-file", `${path} does not have the length its header says`);
+    return info;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Up to `max` payload bytes from `offset` (fewer at the end, none past it). */
+export async function readPayload(
+  path: string,
+  info: SnapshotInfo,
+  offset: bigint,
+  max: number,
+): Promise<Uint8Array> {
+  if (offset >= info.totalBytes) return new Uint8Array(0);
+  const n = Number(info.totalBytes - offset < BigInt(max) ? info.totalBytes - offset : BigInt(max));
+  const fh = await open(path, "r");
+  try {
+    const b = new Uint8Array(n);
+    const { bytesRead } = await fh.read(b, 0, n, SNAPSHOT_HEADER_BYTES + Number(offset));
+    return b.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,50 @@
+// Which store records a snapshot carries, and how they are framed. The common part is what every
+// node holds alike at a height whatever its partition: history entries, extras (decided ids,
+// validator schedule, membership), the code book, the ordered index with its per-block change
+// lists, and the key changes without their values. It leaves out what is per node (the meta
+// record, which names the partition; the tree's chunk records, which form the tree part) and what
+// nodes prune in the background at their own pace (receipts, own headers, kept values): a node
+// synced from a snapshot at h keeps those from h on, as if it had pruned everything before.
+//
+// Framing, for both parts: each record is varint key length ‖ key ‖ varint value length ‖ value,
+// the keys being the store database's own (docs/protocol.md §17).
+
+import { Reader, Writer } from "../common/codec.js";
+import { DecodeError } from "../common/errors.js";
+import { SNAPSHOT_MAX_RECORD_BYTES } from "../common/limits.js";
+import { APP_RECORD_PREFIX, type RawRecord } from "../store/level-store.js";
+import { changeWithoutValue, INDEX_CHANGE_KIND, INDEX_COMMON_KINDS } from "../index-store.js";
+import { CODE_BOOK_KINDS } from "../code-book-store.js";
+
+const COMMON_APP_KINDS = new Set([...INDEX_COMMON_KINDS, ...CODE_BOOK_KINDS]);
+
+/** The record as the common part carries it, or null when it is not part of it. */
+export function commonAppRecord(r: RawRecord): RawRecord | null {
+  if (r.key[0] !== APP_RECORD_PREFIX) return null;
+  const kind = r.key[1]!;
+  if (COMMON_APP_KINDS.has(kind)) return r;
+  if (kind === INDEX_CHANGE_KIND) return { key: r.key, value: changeWithoutValue(r.value) };
+  return null;
+}
+
+/** Appends one framed record. */
+export function frameRecord(w: Writer, r: RawRecord): void {
+  w.bytes(r.key).bytes(r.value);
+}
+
+/**
+ * Reads framed records from `buf` (a whole part, or a run of whole records); throws DecodeError
+ * snapshot/bad-record on a malformed or truncated one.
+ */
+export function* readRecords(buf: Uint8Array): Generator<RawRecord> {
+  const r = new Reader(buf);
+  while (r.remaining > 0) {
+    try {
+      const key = r.view(SNAPSHOT_MAX_RECORD_BYTES, "record key");
+      const value = r.view(SNAPSHOT_MAX_RECORD_BYTES, "record value");
+      yield { key, value };
+    } catch (e) {
+      throw new DecodeError("snapshot/bad-record", `a snapshot record: ${(e as Error).message}`);
+    }
+  }
+}

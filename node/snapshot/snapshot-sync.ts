@@ -1,0 +1,251 @@
+// Snapshot state sync for a joining node with an empty store (docs/state-sync.md): choose a
+// snapshot f+1 validators vouch for (snapshot-choice.ts), download its common part from any peer
+// offering it (resumed after an interruption) and check its digest, download a tree part from one
+// peer and check that it hashes to the certified root of the snapshot's height (a peer whose tree
+// part does not is named and the next one asked), then install both as the node's store at that
+// height with the height's header and certificate. The consensus then catches up from its peers
+// and the node applies only the blocks after the snapshot.
+//
+// Crash safety: a marker file is written before the install and deleted after it; a node that
+// finds the marker at start deletes the half-written databases and syncs again.
+
+import { existsSync } from "node:fs";
+import { mkdir, open, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type * as grpc from "@grpc/grpc-js";
+import { Level } from "level";
+import { bytesEqual, concatBytes, toHex } from "../common/bytes.js";
+import { ArborError } from "../common/errors.js";
+import { SNAPSHOT_OFFER_WAIT_MS, SNAPSHOT_PAGE_BYTES } from "../common/limits.js";
+import { sha256 } from "../common/hash.js";
+import type { SignatureVerifier } from "../common/signature-verifier.js";
+import type { Genesis, GenesisNode } from "../ledger/genesis.js";
+import type { CertifiedHeader } from "../ledger/header.js";
+import { APP_RECORD_PREFIX, LevelStore, type RawRecord } from "../store/level-store.js";
+import type { Partition } from "../store/core/partition.js";
+import { ReceiptStore } from "../receipt-store.js";
+import { certRecord } from "../certifier.js";
+import { DATA_DATABASES } from "../data-format.js";
+import { failpoint } from "../failpoints.js";
+import type { Logger } from "../log.js";
+import { ValidatorHistory } from "../../client/validator-history.js";
+import { certifiedHeaderAt, chooseSnapshot, type Chosen } from "./snapshot-choice.js";
+import { SnapshotPeers } from "./snapshot-peers.js";
+import { readRecords } from "./snapshot-records.js";
+
+export interface SnapshotSyncDeps {
+  readonly dataDir: string;
+  readonly chain: Uint8Array;
+  readonly genesis: Genesis;
+  /** the nodes to ask (not this one) */
+  readonly peers: readonly GenesisNode[];
+  readonly credentials: grpc.ChannelCredentials;
+  /** this node's partition, which its store is created with */
+  readonly partition: Partition;
+  readonly verifier: SignatureVerifier;
+  readonly log: Logger;
+  /** how long to look for a vouched snapshot (SNAPSHOT_OFFER_WAIT_MS) */
+  readonly offerWaitMs?: number;
+}
+
+export type SyncOutcome =
+  { readonly synced: true; readonly height: bigint } | { readonly synced: false; readonly reason: string };
+
+const WORK_DIR = "snapshot-sync";
+const INSTALLING = "INSTALLING";
+const COMMON_FILE = "common.part";
+const STATE_FILE = "state.json";
+/** Failed page requests tolerated per part before the sync gives up. */
+const MAX_PAGE_FAILURES = 20;
+
+/** Whether a node stopped in the middle of installing a snapshot (its store must be redone). */
+export function installInterrupted(dataDir: string): boolean {
+  return existsSync(join(dataDir, WORK_DIR, INSTALLING));
+}
+
+/** Whether the node has no store yet (or one whose install from a snapshot was interrupted). */
+export function storeMissing(dataDir: string): boolean {
+  return !existsSync(join(dataDir, DATA_DATABASES.store, "CURRENT")) || installInterrupted(dataDir);
+}
+
+/** After a failed install: deletes what it wrote, so the node starts from the genesis instead. */
+export async function abandonInstall(dataDir: string): Promise<void> {
+  if (!installInterrupted(dataDir)) return;
+  await rm(join(dataDir, DATA_DATABASES.store), { recursive: true, force: true });
+  await rm(join(dataDir, DATA_DATABASES.meta), { recursive: true, force: true });
+  await rm(join(dataDir, WORK_DIR, INSTALLING), { force: true });
+}
+
+/** Syncs the node's store from a snapshot; `synced: false` leaves the data directory's databases untouched. */
+export async function syncFromSnapshot(d: SnapshotSyncDeps): Promise<SyncOutcome> {
+  const work = join(d.dataDir, WORK_DIR);
+  await mkdir(work, { recursive: true });
+  if (installInterrupted(d.dataDir)) {
+    d.log.warn("a snapshot install was interrupted: its databases are deleted and the sync redone");
+    await abandonInstall(d.dataDir);
+  }
+  const peers = new SnapshotPeers(d.peers, d.credentials);
+  try {
+    const history = new ValidatorHistory(d.genesis, d.chain);
+    const deadline = Date.now() + (d.offerWaitMs ?? SNAPSHOT_OFFER_WAIT_MS);
+    let chosen = await chooseSnapshot(peers, d.chain, history, d.verifier, d.log);
+    while (chosen === null && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 1000));
+      chosen = await chooseSnapshot(peers, d.chain, history, d.verifier, d.log);
+    }
+    if (chosen === "none") return { synced: false, reason: "no peer offers a snapshot" };
+    if (chosen === null) return { synced: false, reason: "no snapshot vouched for by f+1 validators" };
+    d.log.info("syncing from a snapshot", {
+      height: chosen.height,
+      bytes: Number(chosen.commonBytes),
+      vouching: chosen.vouching,
+    });
+    const cert = await certifiedHeaderAt(peers, d.chain, chosen.height, history, d.verifier, d.log);
+    if (cert === null) return { synced: false, reason: `no certified header at height ${chosen.height}` };
+    const common = await downloadCommon(work, peers, chosen, d.log);
+    const tree = await downloadTree(peers, chosen, cert, d.log);
+    await install(d, work, common, tree, cert);
+    await rm(work, { recursive: true, force: true });
+    return { synced: true, height: chosen.height };
+  } finally {
+    peers.close();
+  }
+}
+
+/**
+ * Fetches payload bytes [from, to) of the snapshot from its servers into `sink`, moving to the
+ * next server when one fails; throws after MAX_PAGE_FAILURES failures.
+ */
+async function fetchRange(
+  peers: SnapshotPeers,
+  servers: readonly number[],
+  height: bigint,
+  from: bigint,
+  to: bigint,
+  sink: (b: Uint8Array) => Promise<void>,
+): Promise<void> {
+  let at = from;
+  let failures = 0;
+  let s = 0;
+  while (at < to) {
+    try {
+      const r = await peers.snapshot(servers[s % servers.length]!, height, at);
+      if (r.data.length === 0 || r.data.length > SNAPSHOT_PAGE_BYTES)
+        throw new ArborError("snapshot/bad-page", `a page of ${r.data.length} bytes at ${at}`);
+      const left = to - at;
+      const take = BigInt(r.data.length) > left ? r.data.subarray(0, Number(left)) : r.data;
+      await sink(take);
+      at += BigInt(take.length);
+    } catch (e) {
+      if (++failures > MAX_PAGE_FAILURES) throw e;
+      s++;
+      await new Promise((r) => setTimeout(r, 100 * Math.min(failures, 10)));
+    }
+  }
+}
+
+/** The common part, resumed from what an earlier attempt at the same snapshot left; checked against its digest. */
+async function downloadCommon(
+  work: string,
+  peers: SnapshotPeers,
+  c: Chosen,
+  log: Logger,
+): Promise<Uint8Array> {
+  const file = join(work, COMMON_FILE);
+  const stateFile = join(work, STATE_FILE);
+  const state = JSON.stringify({ height: String(c.height), digest: toHex(c.digest) });
+  let have = 0n;
+  if (existsSync(stateFile) && (await readFile(stateFile, "utf8")) === state && existsSync(file))
+    have = BigInt((await stat(file)).size);
+  if (have > c.commonBytes) have = 0n;
+  if (have === 0n) {
+    await writeFile(file, new Uint8Array(0));
+    await writeFile(stateFile, state);
+  } else log.info("snapshot sync: resuming the common part", { bytes: Number(have) });
+  const fh = await open(file, "a");
+  try {
+    const servers = c.servers.map((x) => x.peer);
+    await fetchRange(peers, servers, c.height, have, c.commonBytes, async (b) => {
+      await fh.write(b);
+    });
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  const bytes = new Uint8Array(await readFile(file));
+  if (!bytesEqual(sha256(bytes), c.digest)) {
+    await rm(file, { force: true });
+    throw new ArborError("snapshot/bad-common-part", "the common part does not hash to the vouched digest");
+  }
+  return bytes;
+}
+
+/** One server's tree part that hashes to the certified root; servers whose part does not are named. */
+async function downloadTree(
+  peers: SnapshotPeers,
+  c: Chosen,
+  cert: CertifiedHeader,
+  log: Logger,
+): Promise<Uint8Array> {
+  for (const server of c.servers) {
+    const parts: Uint8Array[] = [];
+    try {
+      await fetchRange(peers, [server.peer], c.height, c.commonBytes, server.totalBytes, async (b) => {
+        parts.push(b.slice());
+      });
+      const tree = concatBytes(...parts);
+      const root = LevelStore.treeRootOf(readRecords(tree));
+      if (bytesEqual(root, cert.header.root)) return tree;
+      log.warn("snapshot sync: a peer's tree part does not hash to the certified root", {
+        peer: server.peer,
+        root: toHex(root),
+        certified: toHex(cert.header.root),
+      });
+    } catch (e) {
+      log.warn("snapshot sync: a peer's tree part was refused", { peer: server.peer, error: String(e) });
+    }
+  }
+  throw new ArborError("snapshot/no-tree", "no peer served a tree part that hashes to the certified root");
+}
+
+/** Writes the store (and the certificate into the node database) between the marker's creation and removal. */
+async function install(
+  d: SnapshotSyncDeps,
+  work: string,
+  common: Uint8Array,
+  tree: Uint8Array,
+  cert: CertifiedHeader,
+): Promise<void> {
+  const h = cert.header;
+  await writeFile(join(work, INSTALLING), "");
+  const app = (r: { key: Uint8Array; value: Uint8Array | null }): RawRecord => ({
+    key: concatBytes(Uint8Array.of(APP_RECORD_PREFIX), r.key),
+    value: r.value!,
+  });
+  function* records(): Generator<RawRecord> {
+    yield* readRecords(common);
+    yield* readRecords(tree);
+    // The height's own header (the hash chain goes on from it) and where the receipts begin.
+    yield app(ReceiptStore.ownHeaderRecord(h));
+    yield app(ReceiptStore.syncedRecord(h.height));
+  }
+  await LevelStore.install(
+    join(d.dataDir, DATA_DATABASES.store),
+    (async function* () {
+      yield* records();
+    })(),
+    { height: h.height, now: Number(h.timestamp), root: h.root },
+    d.genesis.T,
+    d.partition,
+  );
+  failpoint("snapshot-install");
+  const meta = new Level<Uint8Array, Uint8Array>(join(d.dataDir, DATA_DATABASES.meta), {
+    keyEncoding: "view",
+    valueEncoding: "view",
+  });
+  await meta.open();
+  const c = certRecord(cert);
+  await meta.put(c.key, c.value, { sync: true });
+  await meta.close();
+  await rm(join(work, INSTALLING), { force: true });
+}

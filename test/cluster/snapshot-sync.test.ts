@@ -1,0 +1,110 @@
+// Snapshot state sync on a real cluster (n = 4, k = 2; nodes snapshot every 4 heights): node 3
+// loses its disk and is started with --join. It installs its store from a snapshot its peers vouch
+// for (not by replaying from the genesis), applies only the blocks after it, takes what its tree
+// part lacked of its partition from the holders, and then alone proves every key of its partition
+// with its value against the root it signs, which is the others' root. Killed (failpoint
+// `snapshot-install`) in the middle of installing, it starts over and gets there too.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import type { Cluster } from "./cluster.js";
+import { withSdkCluster } from "./sdk-cluster.js";
+import type { ArborClient } from "../../client/index.js";
+import { bytesEqual, utf8 } from "../../node/common/bytes.js";
+import { decodeProof } from "../../node/store/core/proof-codec.js";
+import { provenState } from "../../node/store/core/proof.js";
+import { keyPath } from "../../node/store/core/path.js";
+import { Partition } from "../../node/store/core/partition.js";
+import { decodeStatement } from "../../node/ledger/statement.js";
+
+const WIPED = 3;
+
+async function writeKeys(client: ArborClient, from: number, batches: number): Promise<string[]> {
+  const keys: string[] = [];
+  for (let b = from; b < from + batches; b++) {
+    const batch = Array.from({ length: 40 }, (_, i) => `snap/k${b * 40 + i}`);
+    await client.writeRecords(
+      "snap",
+      batch.map((k) => [k, utf8(`value of ${k}`)] as const),
+    );
+    keys.push(...batch);
+  }
+  return keys;
+}
+
+async function provesAlone(c: Cluster, id: number, keys: readonly string[]): Promise<void> {
+  for (let i = 0; i < keys.length; i += 32) {
+    const ask = keys.slice(i, i + 32);
+    const reply = await c.clients[id]!.get(ask, false);
+    const proof = decodeProof(reply.proof);
+    assert.ok(bytesEqual(proof.rootLabel, decodeStatement(reply.statement).root), "against the signed root");
+    for (const k of ask) {
+      const s = provenState(proof.root, keyPath(k));
+      assert.ok(s.covered && s.present && s.value !== null, `${k} proven with its value by node ${id}`);
+      assert.deepEqual(s.value, utf8(`value of ${k}`));
+    }
+  }
+}
+
+async function caughtUp(c: Cluster, id: number): Promise<void> {
+  await c.waitFor(
+    async () => {
+      const st = await c.clients[id]!.status().catch(() => null);
+      return st !== null && !st.joining && st.acquiringPieces === 0n;
+    },
+    120_000,
+    `node ${id} to catch up`,
+  );
+}
+
+async function sameRoot(c: Cluster, a: number, b: number, what: string): Promise<void> {
+  await c.waitFor(
+    async () => {
+      const [x, y] = await Promise.all([c.clients[a]!.status(), c.clients[b]!.status()]);
+      return x.height === y.height && bytesEqual(x.root, y.root);
+    },
+    60_000,
+    what,
+  );
+}
+
+test(
+  "a node that lost its disk syncs from a vouched snapshot, even when killed while installing it",
+  { timeout: 300_000 },
+  async () => {
+    process.env["ARBOR_SNAPSHOT_INTERVAL"] = "4";
+    try {
+      await withSdkCluster({ n: 4, k: 2, tickMs: 50 }, async (c, client) => {
+        await client.createDomain("snap");
+        const keys = await writeKeys(client, 0, 12);
+        await c.waitFor(async () => /snapshot written/.test(c.logsOf(0)), 30_000, "a snapshot");
+
+        await c.kill(WIPED);
+        rmSync(join(c.dir, `node${WIPED}`), { recursive: true, force: true });
+        c.start(WIPED, { ARBOR_FAILPOINT: "snapshot-install:1" }, ["--join"]);
+        await c.exited(WIPED, 60_000);
+        assert.match(c.logsOf(WIPED), /failpoint snapshot-install reached/);
+        const more = await writeKeys(client, 12, 2);
+
+        c.start(WIPED, {}, ["--join"]);
+        await caughtUp(c, WIPED);
+        const log = c.logsOf(WIPED);
+        assert.match(log, /a snapshot install was interrupted/);
+        const installed = /"msg":"store installed from a snapshot"[^\n]*"height":"(\d+)"/.exec(log);
+        assert.ok(installed, "installed from a snapshot");
+        assert.ok(Number(installed[1]) >= 4, `the snapshot's height ${installed[1]}`);
+        assert.match(log, /"msg":"node started[^\n]*"height":"[1-9]/, "started at the snapshot's height");
+
+        await writeKeys(client, 14, 1);
+        await sameRoot(c, WIPED, 0, "the synced node at the others' root");
+        const mine = new Partition(c.genesis.nodes[WIPED]!.prefixes);
+        const held = [...keys, ...more].filter((k) => mine.holdsKey(keyPath(k)));
+        assert.ok(held.length > 100, `${held.length} keys in node ${WIPED}'s partition`);
+        await provesAlone(c, WIPED, held);
+      });
+    } finally {
+      delete process.env["ARBOR_SNAPSHOT_INTERVAL"];
+    }
+  },
+);
