@@ -1,8 +1,8 @@
 // bench:sync — how long a wiped node takes to get its partitions back, and what that costs the
-// cluster meanwhile. This is REPLAY-BASED sync, the only kind there is today: a node restarted
-// with an empty data directory gets every block from its peers' storage (consensus catch-up,
-// node/tob/disk-catch-up.ts) and applies them all, from height 1; no snapshot of the partition
-// is transferred.
+// cluster meanwhile. The wiped node is restarted with --join: it installs its store from the newest
+// snapshot its peers vouch for (node/snapshot/, docs/state-sync.md; nodes snapshot every
+// SNAPSHOT_INTERVAL_BLOCKS heights, or --snapshot-interval), then applies only the blocks after
+// it; with no snapshot yet it replays every block from height 1 (the JSON's "method" says which).
 //
 // A real 4-node cluster (k = 2) on loopback (test/cluster/cluster.ts); ACCOUNTS bank accounts
 // opened and minted through it (bench/bank-accounts.ts); then a steady transfer load offered at
@@ -14,7 +14,9 @@
 //   replaySeconds               from the restart to node 3 at the height the cluster had when it
 //                               was wiped
 //   syncRecordsPerSec           ACCOUNTS ÷ syncSeconds (the records in the cluster; node 3 holds
-//                               about half of them, and replays every block to rebuild them)
+//                               about half of them)
+//   snapshotHeight, installMs   the snapshot's height and how long finding, fetching, checking and
+//                               installing it took (from node 3's log)
 //   throughputDuringSyncRatio   transfers/s completed during the sync ÷ during the window before
 //   syncedDirBytes              node 3's data directory once synced (beside its peers')
 //   syncReadBytes               bytes node 3 read by system calls while syncing (/proc/PID/io
@@ -22,7 +24,7 @@
 // Then the load stops and all four nodes must reach the same height and root.
 //
 // --quick: 10,000 accounts and a 15 s window. Flags: --accounts N, --rate R, --before-s S,
-// --timeout-s S (longest wait for the sync). Progress on stderr; the last stdout line is JSON.
+// --timeout-s S (longest wait for the sync), --snapshot-interval H. Progress on stderr; the last stdout line is JSON.
 import { readFileSync, rmSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
@@ -33,6 +35,7 @@ import { SteadyLoad, guard, release } from "./steady-load.js";
 import { dirBreakdown, dirBytes, hasFlag, machineLine, numberFlag, progress, rssMiB } from "./machine.js";
 import { installNodeSha256 } from "../node/platform.js";
 import { generateKeyPair } from "../node/keys.js";
+import { SNAPSHOT_INTERVAL_BLOCKS } from "../node/common/limits.js";
 
 installNodeSha256();
 
@@ -41,6 +44,7 @@ const ACCOUNTS = numberFlag("accounts", QUICK ? 10_000 : 100_000);
 const RATE = numberFlag("rate", 150);
 const BEFORE_S = numberFlag("before-s", QUICK ? 15 : 30);
 const TIMEOUT_S = numberFlag("timeout-s", QUICK ? 300 : 1800);
+const SNAPSHOT_INTERVAL = numberFlag("snapshot-interval", SNAPSHOT_INTERVAL_BLOCKS);
 const WARM_S = 5;
 const N = 4;
 const K = 2;
@@ -134,6 +138,13 @@ interface SyncFigures {
   readonly height: bigint;
   readonly readSync: number;
   readonly steady: SteadyLoad;
+  readonly snapshot: { height: number; ms: number } | null;
+}
+
+/** The snapshot the wiped node installed, from its log (null: it replayed from the genesis). */
+function installedSnapshot(log: string): { height: number; ms: number } | null {
+  const m = /"msg":"store installed from a snapshot"[^\n]*"height":"(\d+)","ms":(\d+)/.exec(log);
+  return m ? { height: Number(m[1]), ms: Number(m[2]) } : null;
 }
 
 /** The summary lines and the JSON line last. */
@@ -152,10 +163,11 @@ function report(f: SyncFigures): void {
     height,
     readSync,
     steady,
+    snapshot,
   } = f;
   console.log("");
   console.log(
-    `REPLAY-BASED sync (no snapshot transfer exists): node ${WIPED} of ${N} (k = ${K}) wiped and restarted at cluster height ${wipedHeight}, ${ACCOUNTS} accounts in the cluster`,
+    `node ${WIPED} of ${N} (k = ${K}) wiped and restarted with --join at cluster height ${wipedHeight}, ${ACCOUNTS} accounts in the cluster: ${snapshot ? `installed the snapshot of height ${snapshot.height} in ${snapshot.ms} ms, then applied ${Number(wipedHeight) - snapshot.height}+ blocks` : "no snapshot: REPLAYED every block"}`,
   );
   console.log(
     `  synced in ${syncS.toFixed(1)} s (reached the wipe height after ${((tReplayed - tRestart) / 1000).toFixed(1)} s) = ${(ACCOUNTS / syncS).toFixed(0)} records/s (target ≥ ${TARGETS.syncRecordsPerSec})`,
@@ -176,7 +188,10 @@ function report(f: SyncFigures): void {
   console.log(
     JSON.stringify({
       bench: "sync",
-      method: "replay",
+      method: snapshot ? "snapshot" : "replay",
+      snapshotInterval: SNAPSHOT_INTERVAL,
+      snapshotHeight: snapshot?.height ?? null,
+      installMs: snapshot?.ms ?? null,
       nodes: N,
       k: K,
       accounts: ACCOUNTS,
@@ -201,6 +216,7 @@ async function main(): Promise<void> {
   console.log(machineLine());
   progress(machineLine());
   progress(`--- ${N} nodes, k = ${K}: ${ACCOUNTS} accounts, transfers at ${RATE}/s offered ---`);
+  process.env["ARBOR_SNAPSHOT_INTERVAL"] = String(SNAPSHOT_INTERVAL);
   const c = await Cluster.create({ n: N, k: K, T: 65536, tickMs: 20 });
   guard(c);
   let load: LoadClient | null = null;
@@ -262,7 +278,7 @@ async function main(): Promise<void> {
       `node ${WIPED} stopped at cluster height ${wipedHeight}, its data directory deleted; restarting`,
     );
     const tRestart = performance.now();
-    c.start(WIPED);
+    c.start(WIPED, {}, ["--join"]);
     const pid = c.procs[WIPED]?.pid;
     const read0 = readBytes(pid);
     const { tReplayed, tSynced, read1 } = await waitForSync(c, steady, wipedHeight, tRestart, read0);
@@ -271,6 +287,9 @@ async function main(): Promise<void> {
     progress(
       `  node ${WIPED} synced in ${syncS.toFixed(1)} s (at the wipe height after ${((tReplayed - tRestart) / 1000).toFixed(1)} s); cluster ${during.toFixed(1)} transfers/s meanwhile`,
     );
+    for (const line of c.logsOf(WIPED).split("\n"))
+      if (/snapshot|node started|caught up|partition acquired|replaying/.test(line))
+        progress(`  node ${WIPED}: ${line.slice(0, 200)}`);
     load.avoid.delete(WIPED);
     const left = await steady.stop();
     if (left > 0) progress(`  ${left} transfers still unanswered after the drain`);
@@ -297,6 +316,7 @@ async function main(): Promise<void> {
       height,
       readSync,
       steady,
+      snapshot: installedSnapshot(c.logsOf(WIPED)),
     });
   } catch (e) {
     c.printLogs();

@@ -35,7 +35,9 @@ import {
  * "drop-block-receipt": GetBlockReceipts leaves out the block's first receipt. "forge-chunk":
  * GetChunk serves chunks with the first full record's value altered. "forge-receipt": every receipt
  * the node serves has the opposite outcome (forgeReceipt), signed by the node when signed was
- * asked for, with the honest inclusion path. Never set in production.
+ * asked for, with the honest inclusion path. "forge-snapshot": every GetSnapshot page has a bit of
+ * its middle byte flipped (forgePage), under the node's honest signed statement. Never set in
+ * production.
  */
 export const BYZANTINE_BEHAVIOURS = [
   "forge-get-root",
@@ -48,10 +50,18 @@ export const BYZANTINE_BEHAVIOURS = [
   "drop-block-receipt",
   "forge-chunk",
   "forge-receipt",
+  "forge-snapshot",
 ] as const;
 export type Byzantine = (typeof BYZANTINE_BEHAVIOURS)[number];
 
 const FAKE_TAG = utf8(BYZANTINE_FAKE_BLOCK_TAG);
+
+/** "forge-snapshot": a snapshot page with a bit of its middle byte flipped. */
+export function forgePage(page: Uint8Array): Uint8Array {
+  const out = page.slice();
+  if (out.length > 0) out[out.length >> 1]! ^= 0x10;
+  return out;
+}
 
 /** "tamper-change-feed": the change with its last byte's low bit flipped. */
 export function tamperChange(change: Uint8Array): Uint8Array {

@@ -77,7 +77,7 @@ import type { ServedView } from "./block-pipeline.js";
 import type { ReadGate } from "./read-gate.js";
 import type { TobShell } from "./tob/shell.js";
 import type { PeerNet } from "./net/peer-net.js";
-import { forgeChunk, forgeProof, forgeReceipt, stubRecords, type Byzantine } from "./byzantine.js";
+import { forgeChunk, forgePage, forgeProof, forgeReceipt, stubRecords, type Byzantine } from "./byzantine.js";
 import type { PartitionSync } from "./partition-sync.js";
 import type { SnapshotMaker } from "./snapshot/snapshot-maker.js";
 import { Kind } from "./store/core/node.js";
@@ -212,7 +212,11 @@ export class ClientApi {
       getChunk: (call: grpc.ServerUnaryCall<ChunkRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
         this.d.chunks.serve(call.request, cb, this.d.byzantine === "forge-chunk" ? forgeChunk : undefined),
       getSnapshot: (call: grpc.ServerUnaryCall<SnapshotRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
-        this.d.snapshots.serve(call.request, cb),
+        this.d.snapshots.serve(
+          call.request,
+          cb,
+          this.d.byzantine === "forge-snapshot" ? forgePage : undefined,
+        ),
       list: (call: grpc.ServerUnaryCall<ListRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
         this.d.queries.list(call.request, cb),
       history: (call: grpc.ServerUnaryCall<HistoryRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>

@@ -115,8 +115,12 @@ export class SnapshotMaker {
     return this.kept.map((k) => k.offer);
   }
 
-  /** Serves GetSnapshot (see proto/arbor/v1/client.proto). */
-  serve(req: SnapshotRequest, cb: (e: grpc.ServiceError | null, r?: SnapshotReply) => void): void {
+  /** Serves GetSnapshot (see proto/arbor/v1/client.proto); `alter` is a test's forgery of each page. */
+  serve(
+    req: SnapshotRequest,
+    cb: (e: grpc.ServiceError | null, r?: SnapshotReply) => void,
+    alter?: (page: Uint8Array) => Uint8Array,
+  ): void {
     if (req.height === 0n) return cb(null, create(SnapshotReplySchema, { offers: this.offers }));
     const k = this.kept.find((x) => x.info.height === req.height);
     if (!k)
@@ -127,7 +131,9 @@ export class SnapshotMaker {
       return cb(grpcError(grpc.status.RESOURCE_EXHAUSTED, "snapshot pages being served; retry"));
     this.serving++;
     readPayload(k.path, k.info, req.offset, SNAPSHOT_PAGE_BYTES)
-      .then((data) => cb(null, create(SnapshotReplySchema, { offers: [k.offer], data })))
+      .then((data) =>
+        cb(null, create(SnapshotReplySchema, { offers: [k.offer], data: alter ? alter(data) : data })),
+      )
       // A file dropped while being read (a newer snapshot replaced it) is no longer kept.
       .catch((e) => cb(grpcError(grpc.status.NOT_FOUND, `snapshot/not-kept: ${String(e)}`)))
       .finally(() => this.serving--);

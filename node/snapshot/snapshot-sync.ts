@@ -93,8 +93,12 @@ export async function syncFromSnapshot(d: SnapshotSyncDeps): Promise<SyncOutcome
       await new Promise((r) => setTimeout(r, 1000));
       chosen = await chooseSnapshot(peers, d.chain, history, d.verifier, d.log);
     }
-    if (chosen === "none") return { synced: false, reason: "no peer offers a snapshot" };
-    if (chosen === null) return { synced: false, reason: "no snapshot vouched for by f+1 validators" };
+    if (chosen === "none" || chosen === null) {
+      await rm(work, { recursive: true, force: true });
+      const reason =
+        chosen === "none" ? "no peer offers a snapshot" : "no snapshot vouched for by f+1 validators";
+      return { synced: false, reason };
+    }
     d.log.info("syncing from a snapshot", {
       height: chosen.height,
       bytes: Number(chosen.commonBytes),
@@ -103,7 +107,7 @@ export async function syncFromSnapshot(d: SnapshotSyncDeps): Promise<SyncOutcome
     const cert = await certifiedHeaderAt(peers, d.chain, chosen.height, history, d.verifier, d.log);
     if (cert === null) return { synced: false, reason: `no certified header at height ${chosen.height}` };
     const common = await downloadCommon(work, peers, chosen, d.log);
-    const tree = await downloadTree(peers, chosen, cert, d.log);
+    const tree = await downloadTree(peers, chosen, cert, common, d.log);
     await install(d, work, common, tree, cert);
     await rm(work, { recursive: true, force: true });
     return { synced: true, height: chosen.height };
@@ -144,18 +148,43 @@ async function fetchRange(
   }
 }
 
-/** The common part, resumed from what an earlier attempt at the same snapshot left; checked against its digest. */
+/**
+ * The common part, checked against the vouched digest: first from all its servers (one after
+ * another when one fails), resumed from what an earlier attempt at the same snapshot left; if it
+ * does not hash right, from each server alone until one's does (a server that signs the vouched
+ * statement but serves other bytes is named).
+ */
 async function downloadCommon(
   work: string,
   peers: SnapshotPeers,
   c: Chosen,
   log: Logger,
 ): Promise<Uint8Array> {
+  const all = c.servers.map((x) => x.peer);
+  const first = await commonFrom(work, peers, c, all, true, log);
+  if (first !== null) return first;
+  for (const server of all) {
+    const bytes = await commonFrom(work, peers, c, [server], false, log).catch(() => null);
+    if (bytes !== null) return bytes;
+    log.warn("snapshot sync: a peer's common part does not hash to the vouched digest", { peer: server });
+  }
+  throw new ArborError("snapshot/bad-common-part", "no peer served a common part with the vouched digest");
+}
+
+/** The common part from `servers`, or null when it does not hash to the digest (the file is then deleted). */
+async function commonFrom(
+  work: string,
+  peers: SnapshotPeers,
+  c: Chosen,
+  servers: readonly number[],
+  resume: boolean,
+  log: Logger,
+): Promise<Uint8Array | null> {
   const file = join(work, COMMON_FILE);
   const stateFile = join(work, STATE_FILE);
   const state = JSON.stringify({ height: String(c.height), digest: toHex(c.digest) });
   let have = 0n;
-  if (existsSync(stateFile) && (await readFile(stateFile, "utf8")) === state && existsSync(file))
+  if (resume && existsSync(stateFile) && existsSync(file) && (await readFile(stateFile, "utf8")) === state)
     have = BigInt((await stat(file)).size);
   if (have > c.commonBytes) have = 0n;
   if (have === 0n) {
@@ -164,7 +193,6 @@ async function downloadCommon(
   } else log.info("snapshot sync: resuming the common part", { bytes: Number(have) });
   const fh = await open(file, "a");
   try {
-    const servers = c.servers.map((x) => x.peer);
     await fetchRange(peers, servers, c.height, have, c.commonBytes, async (b) => {
       await fh.write(b);
     });
@@ -173,32 +201,33 @@ async function downloadCommon(
     await fh.close();
   }
   const bytes = new Uint8Array(await readFile(file));
-  if (!bytesEqual(sha256(bytes), c.digest)) {
-    await rm(file, { force: true });
-    throw new ArborError("snapshot/bad-common-part", "the common part does not hash to the vouched digest");
-  }
-  return bytes;
+  if (bytesEqual(sha256(bytes), c.digest)) return bytes;
+  await rm(file, { force: true });
+  return null;
 }
 
-/** One server's tree part that hashes to the certified root; servers whose part does not are named. */
+/**
+ * One server's tree part that hashes to the certified root, as the chunk records to install
+ * (LevelStore.snapshotTree); servers whose part does not are named and the next one is asked.
+ */
 async function downloadTree(
   peers: SnapshotPeers,
   c: Chosen,
   cert: CertifiedHeader,
+  common: Uint8Array,
   log: Logger,
-): Promise<Uint8Array> {
+): Promise<RawRecord[]> {
   for (const server of c.servers) {
     const parts: Uint8Array[] = [];
     try {
       await fetchRange(peers, [server.peer], c.height, c.commonBytes, server.totalBytes, async (b) => {
         parts.push(b.slice());
       });
-      const tree = concatBytes(...parts);
-      const root = LevelStore.treeRootOf(readRecords(tree));
-      if (bytesEqual(root, cert.header.root)) return tree;
+      const tree = LevelStore.snapshotTree(readRecords(concatBytes(...parts)), readRecords(common));
+      if (bytesEqual(tree.root, cert.header.root)) return tree.records;
       log.warn("snapshot sync: a peer's tree part does not hash to the certified root", {
         peer: server.peer,
-        root: toHex(root),
+        root: toHex(tree.root),
         certified: toHex(cert.header.root),
       });
     } catch (e) {
@@ -213,7 +242,7 @@ async function install(
   d: SnapshotSyncDeps,
   work: string,
   common: Uint8Array,
-  tree: Uint8Array,
+  tree: readonly RawRecord[],
   cert: CertifiedHeader,
 ): Promise<void> {
   const h = cert.header;
@@ -224,7 +253,7 @@ async function install(
   });
   function* records(): Generator<RawRecord> {
     yield* readRecords(common);
-    yield* readRecords(tree);
+    yield* tree;
     // The height's own header (the hash chain goes on from it) and where the receipts begin.
     yield app(ReceiptStore.ownHeaderRecord(h));
     yield app(ReceiptStore.syncedRecord(h.height));

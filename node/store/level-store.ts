@@ -17,6 +17,8 @@ import { Journal } from "./core/journal.js";
 import { MerkleTree, forEachTerminal } from "./core/tree.js";
 import { Partition } from "./core/partition.js";
 import { Sweep } from "./core/sweep.js";
+import { EmptyNode, Kind, StubNode, type TerminalNode, type TreeNode } from "./core/node.js";
+import { bitAt } from "./core/path.js";
 import {
   buildFromStored,
   ChunkWriter,
@@ -152,6 +154,18 @@ export interface StoreView {
   /** the tree's chunk records */
   tree(): AsyncIterable<RawRecord>;
   close(): Promise<void>;
+}
+
+/** A terminal with another timestamp (what it stands for unchanged). */
+function withTimestamp(t: TerminalNode, ts: number): TerminalNode {
+  switch (t.kind) {
+    case Kind.Leaf:
+      return t.at(ts);
+    case Kind.Stub:
+      return new StubNode(t.digest, ts);
+    default:
+      return new EmptyNode(ts);
+  }
 }
 
 /** The first byte of an application record's key in the database. */
@@ -531,22 +545,52 @@ export class LevelStore {
   }
 
   /**
-   * The root label of the tree that a snapshot's tree part (chunk records as `view` gave them)
-   * stores; throws StoreError store/bad-snapshot when a record is not a chunk record or the
-   * terminals do not form a tree.
+   * The tree a snapshot's tree part stores (chunk records as `view` gave them), checked and made
+   * safe to age: its root label, and its terminals as chunk records of version 0 (superseded
+   * records dropped). A terminal's timestamp is not covered by any label, so the holder's word
+   * for it is not trusted where it matters: every terminal on a path that an operation of the
+   * snapshot's history window touched gets at least that operation's timestamp (the window comes
+   * from the vouched common part). A later timestamp only keeps knowledge longer; an earlier one
+   * elsewhere is harmless, since nothing off the window's paths changed within T operations.
+   * Throws StoreError store/bad-snapshot when a record is not a chunk record or the terminals do
+   * not form a tree.
    */
-  static treeRootOf(records: Iterable<RawRecord>): Uint8Array {
+  static snapshotTree(
+    tree: Iterable<RawRecord>,
+    common: Iterable<RawRecord>,
+  ): { root: Uint8Array; records: RawRecord[] } {
     const terminals: StoredTerminal[] = [];
+    let root: TreeNode;
     try {
-      for (const r of records) {
+      for (const r of tree) {
         if (r.key[0] !== P_CHUNK || r.key.length !== 13)
           throw new Error("a record of the tree part is not a chunk record");
         decodeChunk(r.value, chunkVersion(r.key), terminals);
       }
-      return new MerkleTree(new Partition([""]), buildFromStored(terminals)).rootLabel;
+      root = buildFromStored(terminals);
     } catch (e) {
       throw new StoreError("store/bad-snapshot", `the tree part: ${(e as Error).message}`);
     }
+    const raised = new Map<TreeNode, number>();
+    for (const r of common) {
+      if (r.key[0] !== P_HISTORY) continue;
+      for (const e of decodeEntries(r.value))
+        for (const path of e.paths) {
+          let n = root;
+          for (let d = 0; n.kind === Kind.Internal; d++) n = n.child(bitAt(path, d));
+          if (n.ts < e.ts && (raised.get(n) ?? 0) < e.ts) raised.set(n, e.ts);
+        }
+    }
+    const w = new ChunkWriter();
+    const records: RawRecord[] = [];
+    forEachTerminal(root, new Uint8Array(32), 0, (t, pos) => {
+      const ts = raised.get(t);
+      w.putAt(ts === undefined ? t : withTimestamp(t, ts), pos);
+      if (w.size >= STORE_BATCH_CHUNK_BYTES)
+        records.push({ key: chunkKey(0, records.length), value: w.takeView().slice() });
+    });
+    if (w.size > 0) records.push({ key: chunkKey(0, records.length), value: w.takeView().slice() });
+    return { root: new MerkleTree(new Partition([""]), root).rootLabel, records };
   }
 
   /** Approximate bytes on disk for the tree entries (for the storage-per-node measurement). */

@@ -3,7 +3,9 @@
 // for (not by replaying from the genesis), applies only the blocks after it, takes what its tree
 // part lacked of its partition from the holders, and then alone proves every key of its partition
 // with its value against the root it signs, which is the others' root. Killed (failpoint
-// `snapshot-install`) in the middle of installing, it starts over and gets there too.
+// `snapshot-install`) in the middle of installing, it starts over and gets there too. Node 0
+// serves forged snapshot pages under its honest signed statement: both its common part and its
+// tree part are caught, named, and taken from another node.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
@@ -75,34 +77,39 @@ test(
   async () => {
     process.env["ARBOR_SNAPSHOT_INTERVAL"] = "4";
     try {
-      await withSdkCluster({ n: 4, k: 2, tickMs: 50 }, async (c, client) => {
-        await client.createDomain("snap");
-        const keys = await writeKeys(client, 0, 12);
-        await c.waitFor(async () => /snapshot written/.test(c.logsOf(0)), 30_000, "a snapshot");
+      await withSdkCluster(
+        { n: 4, k: 2, tickMs: 50, byzantine: { 0: "forge-snapshot" } },
+        async (c, client) => {
+          await client.createDomain("snap");
+          const keys = await writeKeys(client, 0, 12);
+          await c.waitFor(async () => /snapshot written/.test(c.logsOf(0)), 30_000, "a snapshot");
 
-        await c.kill(WIPED);
-        rmSync(join(c.dir, `node${WIPED}`), { recursive: true, force: true });
-        c.start(WIPED, { ARBOR_FAILPOINT: "snapshot-install:1" }, ["--join"]);
-        await c.exited(WIPED, 60_000);
-        assert.match(c.logsOf(WIPED), /failpoint snapshot-install reached/);
-        const more = await writeKeys(client, 12, 2);
+          await c.kill(WIPED);
+          rmSync(join(c.dir, `node${WIPED}`), { recursive: true, force: true });
+          c.start(WIPED, { ARBOR_FAILPOINT: "snapshot-install:1" }, ["--join"]);
+          await c.exited(WIPED, 60_000);
+          assert.match(c.logsOf(WIPED), /failpoint snapshot-install reached/);
+          const more = await writeKeys(client, 12, 2);
 
-        c.start(WIPED, {}, ["--join"]);
-        await caughtUp(c, WIPED);
-        const log = c.logsOf(WIPED);
-        assert.match(log, /a snapshot install was interrupted/);
-        const installed = /"msg":"store installed from a snapshot"[^\n]*"height":"(\d+)"/.exec(log);
-        assert.ok(installed, "installed from a snapshot");
-        assert.ok(Number(installed[1]) >= 4, `the snapshot's height ${installed[1]}`);
-        assert.match(log, /"msg":"node started[^\n]*"height":"[1-9]/, "started at the snapshot's height");
+          c.start(WIPED, {}, ["--join"]);
+          await caughtUp(c, WIPED);
+          const log = c.logsOf(WIPED);
+          assert.match(log, /a snapshot install was interrupted/);
+          const installed = /"msg":"store installed from a snapshot"[^\n]*"height":"(\d+)"/.exec(log);
+          assert.ok(installed, "installed from a snapshot");
+          assert.ok(Number(installed[1]) >= 4, `the snapshot's height ${installed[1]}`);
+          assert.match(log, /"msg":"node started[^\n]*"height":"[1-9]/, "started at the snapshot's height");
+          assert.match(log, /common part does not hash to the vouched digest","node":3,"peer":0/);
+          assert.match(log, /tree part (was refused|does not hash to the certified root)","node":3,"peer":0/);
 
-        await writeKeys(client, 14, 1);
-        await sameRoot(c, WIPED, 0, "the synced node at the others' root");
-        const mine = new Partition(c.genesis.nodes[WIPED]!.prefixes);
-        const held = [...keys, ...more].filter((k) => mine.holdsKey(keyPath(k)));
-        assert.ok(held.length > 100, `${held.length} keys in node ${WIPED}'s partition`);
-        await provesAlone(c, WIPED, held);
-      });
+          await writeKeys(client, 14, 1);
+          await sameRoot(c, WIPED, 0, "the synced node at the others' root");
+          const mine = new Partition(c.genesis.nodes[WIPED]!.prefixes);
+          const held = [...keys, ...more].filter((k) => mine.holdsKey(keyPath(k)));
+          assert.ok(held.length > 100, `${held.length} keys in node ${WIPED}'s partition`);
+          await provesAlone(c, WIPED, held);
+        },
+      );
     } finally {
       delete process.env["ARBOR_SNAPSHOT_INTERVAL"];
     }
