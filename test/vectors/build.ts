@@ -10,6 +10,8 @@ import { peerVector } from "./peer.js";
 import { indexVector } from "./index.js";
 import { graftVector } from "./graft.js";
 
+import { snapshotVector } from "./snapshot.js";
+
 export const VECTORS_DIR = "docs/vectors";
 
 export function buildVectors(): Record<string, Record<string, unknown>> {
@@ -26,6 +28,7 @@ export function buildVectors(): Record<string, Record<string, unknown>> {
     "peer.json": peerVector(),
     "index.json": indexVector(),
     "graft.json": graftVector(),
+    "snapshot.json": snapshotVector(),
   };
 }
 

@@ -28,6 +28,10 @@ import { judgeRequest } from "./request.js";
 import { judgeConsensus } from "./consensus.js";
 import { judgeHello } from "./peer.js";
 import { judgeChunk } from "./graft.js";
+import { judgeSnapshotStatement } from "./snapshot.js";
+import { verifiedByAll } from "./common.js";
+import { snapshotSigningBytes } from "../../node/ledger/snapshot-statement.js";
+import { commonAppRecord, readRecords } from "../../node/snapshot/snapshot-records.js";
 import { judgeHistory, judgeListing } from "./index.js";
 
 // Vector files are read as plain JSON: the test checks their fields against the code.
@@ -205,4 +209,28 @@ test("vectors: index.json's pages verify to their keys; its mutations are refuse
   assert.equal(judgeHistory(from, h.changes.map(fromHex), fromHex(h.headBefore), h.limit), "ok: 2");
   for (const m of v.history.mutations)
     assert.ok(!m.refusedWith.startsWith("ok"), `${m.what}: ${m.refusedWith}`);
+});
+
+test("vectors: snapshot statements verify, mutations are refused; records framed; changes without values", () => {
+  const v = read("snapshot.json");
+  const st = (j: Json) => ({
+    chain: fromHex(j.chain),
+    height: BigInt(j.height),
+    commonBytes: BigInt(j.commonBytes),
+    digest: fromHex(j.digest),
+    signer: j.signer as number,
+    signature: fromHex(j.signature),
+  });
+  const s = st(v.statement);
+  assert.equal(toHex(snapshotSigningBytes(s)), v.signingBytes);
+  assert.ok(verifiedByAll(fromHex(v.publicKey), fromHex(v.signingBytes), s.signature));
+  assert.equal(judgeSnapshotStatement(s), "ok");
+  assert.ok(v.mutations.length >= 5);
+  for (const m of v.mutations) assert.equal(judgeSnapshotStatement(st(m.statement)), "refused", m.what);
+  const framed = [...readRecords(fromHex(v.record.framed))];
+  assert.equal(framed.length, 1);
+  assert.equal(toHex(framed[0]!.key), v.record.key);
+  assert.equal(toHex(framed[0]!.value), v.record.value);
+  const common = commonAppRecord({ key: fromHex(v.change.key), value: fromHex(v.change.stored) });
+  assert.equal(toHex(common!.value), v.change.common);
 });

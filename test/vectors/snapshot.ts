@@ -1,0 +1,77 @@
+// Snapshot vectors (docs/vectors/snapshot.json), generated from the code: a node's signed
+// statement about a snapshot (docs/protocol.md §17) with mutations the vouching check must refuse,
+// one framed store record, and a stored key change as the common part carries it (its value
+// dropped).
+import { toHex, utf8, concatBytes } from "../../node/common/bytes.js";
+import { Writer } from "../../node/common/codec.js";
+import { sha256 } from "../../node/common/hash.js";
+import { signWith } from "../../node/keys.js";
+import {
+  snapshotSigningBytes,
+  vouchingSigners,
+  type SignedSnapshotStatement,
+} from "../../node/ledger/snapshot-statement.js";
+import { commonAppRecord, frameRecord } from "../../node/snapshot/snapshot-records.js";
+import { nodeSignatureVerifier } from "../../node/exec/host-crypto.js";
+import { CHAIN, VALIDATORS } from "./signed.js";
+import { flip, keyOf } from "./common.js";
+
+const SIGNER = 1;
+
+function signed(): SignedSnapshotStatement {
+  const s = { chain: CHAIN, height: 1024n, commonBytes: 4096n, digest: sha256(utf8("the common part")) };
+  return { ...s, signer: SIGNER, signature: signWith(keyOf(`node ${SIGNER}`), snapshotSigningBytes(s)) };
+}
+
+/** "ok" when the statement's signature verifies for a validator of the set, else "refused". */
+export function judgeSnapshotStatement(s: SignedSnapshotStatement): "ok" | "refused" {
+  return vouchingSigners([s], VALIDATORS, nodeSignatureVerifier).length === 1 ? "ok" : "refused";
+}
+
+function statementJson(s: SignedSnapshotStatement): Record<string, unknown> {
+  return {
+    chain: toHex(s.chain),
+    height: String(s.height),
+    commonBytes: String(s.commonBytes),
+    digest: toHex(s.digest),
+    signer: s.signer,
+    signature: toHex(s.signature),
+  };
+}
+
+export function snapshotVector(): Record<string, unknown> {
+  const s = signed();
+  const mutations: Array<[string, SignedSnapshotStatement]> = [
+    ["another height", { ...s, height: s.height + 1n }],
+    ["another common length", { ...s, commonBytes: s.commonBytes - 1n }],
+    ["another digest", { ...s, digest: flip(s.digest, 0) }],
+    ["another chain", { ...s, chain: flip(s.chain, 31) }],
+    ["another signer", { ...s, signer: 2 }],
+    ["not a validator", { ...s, signer: 9 }],
+    ["a flipped signature", { ...s, signature: flip(s.signature, 5) }],
+  ];
+  const record = { key: concatBytes(Uint8Array.of(0x61, 0x65), utf8("bank/alice")), value: utf8("entry") };
+  const framed = new Writer(64);
+  frameRecord(framed, record);
+  const head = sha256(utf8("head before"));
+  const change = utf8("a change");
+  const value = utf8("the value set");
+  const stored = new Writer(96).raw(head).bytes(change).u8(1).bytes(value).finish();
+  const changeKey = new Writer(24).u8(0x61).u8(0x6b).u8(0).u8(10).raw(utf8("bank/alice")).u64(3n).finish();
+  const common = commonAppRecord({ key: changeKey, value: stored })!;
+  return {
+    description:
+      "Snapshot statements (docs/protocol.md §17): signing bytes = UTF-8 'arbor:snapshot:v1' ‖ chain ‖ u64 height ‖ u64 commonBytes ‖ digest; signed by the node with Ed25519. Mutations must be refused. A framed record is varint key length ‖ key ‖ varint value length ‖ value. A stored key change ('a' 'k' ‖ u16 key length ‖ key ‖ u64 number → head ‖ bytes change ‖ u8 kept ‖ [bytes value]) is carried with kept = 0 and no value.",
+    statement: statementJson(s),
+    publicKey: toHex(keyOf(`node ${SIGNER}`).publicKey),
+    signingBytes: toHex(snapshotSigningBytes(s)),
+    verdict: judgeSnapshotStatement(s),
+    mutations: mutations.map(([what, m]) => ({
+      what,
+      statement: statementJson(m),
+      verdict: judgeSnapshotStatement(m),
+    })),
+    record: { key: toHex(record.key), value: toHex(record.value), framed: toHex(framed.finish()) },
+    change: { key: toHex(changeKey), stored: toHex(stored), common: toHex(common.value) },
+  };
+}
