@@ -1,52 +1,15 @@
-// The validator sets of a chain over heights, as a full client learns them: the genesis set, then
-// one entry per validator-set change, each taken from a transition header certified by the set
-// in force at its height (so a node can withhold a change, never invent one). Certificates of
-// later headers are checked against the set this history gives for their height.
+// The full client's validator history: the ledger's (node/ledger/validator-sets.ts) with the
+// client's verifier, refusing a bad transition with client/bad-transition.
 
-import { validatorsOf, type Genesis } from "../node/ledger/genesis.js";
-import type { Validator } from "../node/ledger/header.js";
-import { verifyTransition, type Transition } from "./transition.js";
+import type { Genesis } from "../node/ledger/genesis.js";
+import { ValidatorSets } from "../node/ledger/validator-sets.js";
+import { clientVerifier } from "./crypto.js";
+import { VerificationError } from "./errors.js";
 
-export class ValidatorHistory {
-  /** [first height, set], ascending; entry e is consensus epoch e */
-  private readonly sets: Array<[bigint, Validator[]]>;
-  /** height of the newest transition learned */
-  private decidedUpTo = 0n;
-
-  constructor(
-    genesis: Genesis,
-    private readonly chain: Uint8Array,
-  ) {
-    this.sets = [[1n, validatorsOf(genesis)]];
-  }
-
-  setAt(height: bigint): Validator[] {
-    let s = this.sets[0]![1];
-    for (const [from, set] of this.sets) if (from <= height) s = set;
-    return s;
-  }
-
-  /** The ordered keys of consensus epoch `e`, if learned. */
-  epochKeys(e: number): Uint8Array[] | undefined {
-    return this.sets[e]?.[1]
-      .slice()
-      .sort((a, b) => a.id - b.id)
-      .map((v) => v.publicKey);
-  }
-
-  /** Transitions are asked from this height on (exclusive). */
-  get learnedUpTo(): bigint {
-    return this.decidedUpTo;
-  }
-
-  /** Adds transitions (ascending, decided after `learnedUpTo`), each verified; throws on a bad one. */
-  learn(transitions: readonly Transition[]): void {
-    for (const t of transitions) {
-      const { header: c, next } = verifyTransition(t, this.chain, this.decidedUpTo, null, (h) =>
-        this.setAt(h),
-      );
-      this.sets.push([c.header.nextFromHeight, next]);
-      this.decidedUpTo = c.header.height;
-    }
+export class ValidatorHistory extends ValidatorSets {
+  constructor(genesis: Genesis, chain: Uint8Array) {
+    super(genesis, chain, clientVerifier, (why) => {
+      throw new VerificationError("client/bad-transition", why);
+    });
   }
 }

@@ -15,7 +15,7 @@ import {
   type SignedSnapshotStatement,
   type SnapshotStatement,
 } from "../ledger/snapshot-statement.js";
-import { ValidatorHistory } from "../../client/validator-history.js";
+import { ValidatorSets } from "../ledger/validator-sets.js";
 import type { Logger } from "../log.js";
 import type { SnapshotPeers } from "./snapshot-peers.js";
 
@@ -59,7 +59,7 @@ async function gatherOffers(
 
 /** Learns the validator-set transitions up to `until` from the first peer whose answer verifies. */
 async function learnUntil(
-  history: ValidatorHistory,
+  history: ValidatorSets,
   peers: SnapshotPeers,
   until: bigint,
   log: Logger,
@@ -86,7 +86,7 @@ async function learnUntil(
 export async function chooseSnapshot(
   peers: SnapshotPeers,
   chain: Uint8Array,
-  history: ValidatorHistory,
+  history: ValidatorSets,
   verifier: SignatureVerifier,
   log: Logger,
 ): Promise<Chosen | "none" | null> {
@@ -106,7 +106,7 @@ export async function certifiedHeaderAt(
   peers: SnapshotPeers,
   chain: Uint8Array,
   height: bigint,
-  history: ValidatorHistory,
+  history: ValidatorSets,
   verifier: SignatureVerifier,
   log: Logger,
 ): Promise<CertifiedHeader | null> {

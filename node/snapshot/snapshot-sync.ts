@@ -28,7 +28,7 @@ import { certRecord } from "../certifier.js";
 import { DATA_DATABASES } from "../data-format.js";
 import { failpoint } from "../failpoints.js";
 import type { Logger } from "../log.js";
-import { ValidatorHistory } from "../../client/validator-history.js";
+import { ValidatorSets } from "../ledger/validator-sets.js";
 import { certifiedHeaderAt, chooseSnapshot, type Chosen } from "./snapshot-choice.js";
 import { SnapshotPeers } from "./snapshot-peers.js";
 import { readRecords } from "./snapshot-records.js";
@@ -86,7 +86,9 @@ export async function syncFromSnapshot(d: SnapshotSyncDeps): Promise<SyncOutcome
   }
   const peers = new SnapshotPeers(d.peers, d.credentials);
   try {
-    const history = new ValidatorHistory(d.genesis, d.chain);
+    const history = new ValidatorSets(d.genesis, d.chain, d.verifier, (why) => {
+      throw new ArborError("snapshot/bad-transition", why);
+    });
     const deadline = Date.now() + (d.offerWaitMs ?? SNAPSHOT_OFFER_WAIT_MS);
     let chosen = await chooseSnapshot(peers, d.chain, history, d.verifier, d.log);
     while (chosen === null && Date.now() < deadline) {
