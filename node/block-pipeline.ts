@@ -69,9 +69,10 @@ export interface PipelineDeps {
   readonly retention: number;
   /**
    * Called right after a block with a header is committed, before anything else is written
-   * (node/snapshot/snapshot-maker.ts): `previous` is the height of the header before it.
+   * (node/snapshot/snapshot-maker.ts): `previous` is the height of the header before it, `epoch`
+   * the block's consensus epoch.
    */
-  readonly committed?: (height: bigint, previous: bigint) => void;
+  readonly committed?: (height: bigint, previous: bigint, epoch: number) => void;
 }
 
 export class BlockPipeline {
@@ -147,7 +148,7 @@ export class BlockPipeline {
       return;
     }
     try {
-      await this.commitSealed(height, d.height, out, sync, previous);
+      await this.commitSealed(height, d, out, sync, previous);
     } finally {
       this.unsaved = [];
     }
@@ -176,7 +177,7 @@ export class BlockPipeline {
 
   private async commitSealed(
     height: bigint,
-    at: number,
+    d: Delivery,
     out: BlockOutcome,
     sync: boolean,
     previous: bigint,
@@ -190,7 +191,7 @@ export class BlockPipeline {
     let sealedChange: SealedChange | null = null;
     if (out.evicted.length > 0) {
       // Proven misbehaviour: the consensus drops the evicted from a height no node has reached.
-      change = membership.evict(out.evicted, BigInt(reconfigHeight(at)), height);
+      change = membership.evict(out.evicted, BigInt(reconfigHeight(d.height)), height);
       sealedChange = {
         fromHeight: change.fromHeight,
         validators: membership.validatorsAt(change.fromHeight),
@@ -200,7 +201,7 @@ export class BlockPipeline {
     }
     if (out.member) {
       // A decided membership change: validators come or go from a height no node has reached.
-      change = membership.change(out.member, BigInt(reconfigHeight(at)), height);
+      change = membership.change(out.member, BigInt(reconfigHeight(d.height)), height);
       if (change)
         sealedChange = {
           fromHeight: change.fromHeight,
@@ -232,7 +233,7 @@ export class BlockPipeline {
     const partition = this.d.store.history.partition;
     records.push(...indexRecords(height, out.changes, (k) => partition.holdsKey(keyPath(k))));
     await this.d.store.commit(height, extras, records, sync);
-    this.d.committed?.(height, previous);
+    this.d.committed?.(height, previous, d.epoch);
     failpoint("after-commit");
     if (change) {
       failpoint("member-commit");

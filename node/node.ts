@@ -184,6 +184,10 @@ export class ArborNode {
       sign: (msg) => signWith(this.opts.key, msg),
       interval: snapshotIntervalFromEnv(),
       view: () => this.store.view(),
+      consensus: {
+        epoch: (e) => this.tob.snapshotEpoch(e),
+        block: (h) => this.tob.block(h),
+      },
       log: this.opts.log,
     });
     this.gossip = new GossipGate(
@@ -451,7 +455,7 @@ export class ArborNode {
         log: this.opts.log,
         metrics: this.hooks,
         retention: retentionOf(this.opts.genesis),
-        committed: (height, previous) => this.snapshots.committed(height, previous),
+        committed: (height, previous, epoch) => this.snapshots.committed(height, previous, epoch),
       },
       {
         view: {

@@ -431,3 +431,9 @@ export const SNAPSHOT_FETCH_TIMEOUT_MS = 10_000;
 export const SNAPSHOT_OFFER_WAIT_MS = 15_000;
 /** Largest store record (key or value) a snapshot may carry. */
 export const SNAPSHOT_MAX_RECORD_BYTES = 16 * 1024 * 1024;
+/**
+ * Delivered blocks a snapshot carries up to its height: what a consensus started there needs to
+ * drop a request delivered again within TOB_DEDUP_WINDOW heights exactly as every other node does
+ * (and to choose leaders), TOB_DEDUP_WINDOW + TOB_DELIVER_WINDOW (node/tob/core/restore.ts).
+ */
+export const SNAPSHOT_CONSENSUS_BLOCKS = TOB_DEDUP_WINDOW + TOB_DELIVER_WINDOW;

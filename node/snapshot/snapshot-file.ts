@@ -8,7 +8,7 @@ import { open, rename, rm } from "node:fs/promises";
 import { Reader, Writer } from "../common/codec.js";
 import { bytesEqual, utf8 } from "../common/bytes.js";
 import { ArborError } from "../common/errors.js";
-import type { StoreView } from "../store/level-store.js";
+import type { RawRecord, StoreView } from "../store/level-store.js";
 import { commonAppRecord, frameRecord } from "./snapshot-records.js";
 
 const MAGIC = utf8("ARBSNAP1");
@@ -27,12 +27,16 @@ export interface SnapshotInfo {
   readonly digest: Uint8Array;
 }
 
-/** Writes the snapshot of `view` (the store after block `height`) to `path`; returns its header. */
+/**
+ * Writes the snapshot of `view` (the store after block `height`) to `path`, `tail` closing its
+ * common part (the consensus records); returns its header.
+ */
 export async function writeSnapshotFile(
   path: string,
   chain: Uint8Array,
   height: bigint,
   view: StoreView,
+  tail: readonly RawRecord[] = [],
 ): Promise<SnapshotInfo> {
   const tmp = `${path}.tmp`;
   const fh = await open(tmp, "w");
@@ -54,6 +58,10 @@ export async function writeSnapshotFile(
       if (w.length >= WRITE_BUFFER_BYTES) await flush(true);
     }
     for await (const r of view.state()) {
+      frameRecord(w, r);
+      if (w.length >= WRITE_BUFFER_BYTES) await flush(true);
+    }
+    for (const r of tail) {
       frameRecord(w, r);
       if (w.length >= WRITE_BUFFER_BYTES) await flush(true);
     }

@@ -17,10 +17,16 @@ import {
   type SnapshotRequest,
 } from "../../proto/gen/arbor/v1/client_pb.js";
 import { grpcError } from "../../proto/grpc.js";
-import { SNAPSHOT_KEEP, SNAPSHOT_PAGE_BYTES, SNAPSHOT_SERVE_CONCURRENCY } from "../common/limits.js";
+import {
+  SNAPSHOT_CONSENSUS_BLOCKS,
+  SNAPSHOT_KEEP,
+  SNAPSHOT_PAGE_BYTES,
+  SNAPSHOT_SERVE_CONCURRENCY,
+} from "../common/limits.js";
 import { bytesEqual } from "../common/bytes.js";
 import { snapshotSigningBytes } from "../ledger/snapshot-statement.js";
-import type { StoreView } from "../store/level-store.js";
+import type { RawRecord, StoreView } from "../store/level-store.js";
+import { consensusBlockRecord, consensusEpochRecord } from "./snapshot-records.js";
 import type { Logger } from "../log.js";
 import { readPayload, readSnapshotInfo, writeSnapshotFile, type SnapshotInfo } from "./snapshot-file.js";
 
@@ -34,6 +40,11 @@ export interface SnapshotMakerDeps {
   readonly interval: bigint;
   /** the store as it is now (LevelStore.view) */
   readonly view: () => StoreView;
+  /** the consensus: its current epoch if it is `epoch` (TobShell.snapshotEpoch), delivered blocks */
+  readonly consensus: {
+    epoch(epoch: number): Uint8Array | null;
+    block(height: number): Promise<Uint8Array | undefined>;
+  };
   readonly log: Logger;
 }
 
@@ -82,17 +93,23 @@ export class SnapshotMaker {
    * `previous` is the height of the header before it. Starts a snapshot when the block is the
    * first with a header in its run of `interval` heights and none is being written.
    */
-  committed(height: bigint, previous: bigint): void {
+  committed(height: bigint, previous: bigint, epoch: number): void {
     if (height / this.d.interval === previous / this.d.interval) return;
     if (this.making) {
       this.d.log.warn("snapshot skipped: the previous one is still being written", { height });
+      return;
+    }
+    const epochState = this.d.consensus.epoch(epoch);
+    if (epochState === null) {
+      this.d.log.info("snapshot skipped: the consensus has entered a later epoch", { height });
       return;
     }
     this.making = true;
     const view = this.d.view(); // taken now: the next block is not written yet
     const path = join(this.d.dir, `${height}${SUFFIX}`);
     const t0 = Date.now();
-    void writeSnapshotFile(path, this.d.chain, height, view)
+    void this.consensusTail(height, epochState)
+      .then((tail) => writeSnapshotFile(path, this.d.chain, height, view, tail))
       .then(async (info) => {
         this.kept.unshift(this.keep(path, info));
         await this.dropOld();
@@ -108,6 +125,18 @@ export class SnapshotMaker {
         this.making = false;
         void view.close();
       });
+  }
+
+  /** The consensus records that close the common part (snapshot-records.ts). */
+  private async consensusTail(height: bigint, epochState: Uint8Array): Promise<RawRecord[]> {
+    const out = [consensusEpochRecord(epochState)];
+    const top = Number(height);
+    for (let h = Math.max(1, top - SNAPSHOT_CONSENSUS_BLOCKS + 1); h <= top; h++) {
+      const b = await this.d.consensus.block(h);
+      if (b === undefined) throw new Error(`the delivered block at ${h} is not stored`);
+      out.push(consensusBlockRecord(h, b));
+    }
+    return out;
   }
 
   /** What GetSnapshot offers with height 0: every kept snapshot, newest first. */

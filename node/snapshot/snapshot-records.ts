@@ -18,6 +18,42 @@ import { CODE_BOOK_KINDS } from "../code-book-store.js";
 
 const COMMON_APP_KINDS = new Set([...INDEX_COMMON_KINDS, ...CODE_BOOK_KINDS]);
 
+/**
+ * The common part ends with the consensus records a node needs to start its consensus at the
+ * snapshot's height (keys beginning with 0, which no store key does): the epoch state, then the
+ * newest SNAPSHOT_CONSENSUS_BLOCKS delivered blocks, ascending. They are the same on every correct
+ * node.
+ */
+export const CONSENSUS_RECORD_PREFIX = 0x00;
+const CONSENSUS_EPOCH = 0x65; // 'e'
+const CONSENSUS_BLOCK = 0x62; // 'b'
+
+export function consensusEpochRecord(epochState: Uint8Array): RawRecord {
+  return { key: Uint8Array.of(CONSENSUS_RECORD_PREFIX, CONSENSUS_EPOCH), value: epochState };
+}
+
+export function consensusBlockRecord(height: number, block: Uint8Array): RawRecord {
+  return {
+    key: new Writer(10).u8(CONSENSUS_RECORD_PREFIX).u8(CONSENSUS_BLOCK).u64(BigInt(height)).finish(),
+    value: block,
+  };
+}
+
+/** The consensus records of a common part: its epoch state and blocks (throws snapshot/bad-consensus if malformed). */
+export function consensusRecords(records: Iterable<RawRecord>): { epoch: Uint8Array; blocks: Uint8Array[] } {
+  let epoch: Uint8Array | null = null;
+  const blocks: Uint8Array[] = [];
+  for (const r of records) {
+    if (r.key[0] !== CONSENSUS_RECORD_PREFIX) continue;
+    if (r.key.length === 2 && r.key[1] === CONSENSUS_EPOCH && epoch === null) epoch = r.value;
+    else if (r.key.length === 10 && r.key[1] === CONSENSUS_BLOCK) blocks.push(r.value);
+    else throw new DecodeError("snapshot/bad-consensus", "an unknown consensus record");
+  }
+  if (epoch === null || blocks.length === 0)
+    throw new DecodeError("snapshot/bad-consensus", "the common part has no consensus position");
+  return { epoch, blocks };
+}
+
 /** The record as the common part carries it, or null when it is not part of it. */
 export function commonAppRecord(r: RawRecord): RawRecord | null {
   if (r.key[0] !== APP_RECORD_PREFIX) return null;

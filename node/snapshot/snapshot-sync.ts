@@ -31,7 +31,9 @@ import type { Logger } from "../log.js";
 import { ValidatorSets } from "../ledger/validator-sets.js";
 import { certifiedHeaderAt, chooseSnapshot, type Chosen } from "./snapshot-choice.js";
 import { SnapshotPeers } from "./snapshot-peers.js";
-import { readRecords } from "./snapshot-records.js";
+import { CONSENSUS_RECORD_PREFIX, consensusRecords, readRecords } from "./snapshot-records.js";
+import { TobShell } from "../tob/shell.js";
+import { snapshotConsensus } from "../tob/core/index.js";
 
 export interface SnapshotSyncDeps {
   readonly dataDir: string;
@@ -73,6 +75,7 @@ export async function abandonInstall(dataDir: string): Promise<void> {
   if (!installInterrupted(dataDir)) return;
   await rm(join(dataDir, DATA_DATABASES.store), { recursive: true, force: true });
   await rm(join(dataDir, DATA_DATABASES.meta), { recursive: true, force: true });
+  await rm(join(dataDir, DATA_DATABASES.consensus), { recursive: true, force: true });
   await rm(join(dataDir, WORK_DIR, INSTALLING), { force: true });
 }
 
@@ -253,8 +256,12 @@ async function install(
     key: concatBytes(Uint8Array.of(APP_RECORD_PREFIX), r.key),
     value: r.value!,
   });
+  // The consensus position first: a chain of blocks ending at the snapshot's height (vouched with
+  // the common part, checked by hash links here).
+  const position = consensusRecords(readRecords(common));
+  const consensus = snapshotConsensus(Number(h.height), position.epoch, position.blocks);
   function* records(): Generator<RawRecord> {
-    yield* readRecords(common);
+    for (const r of readRecords(common)) if (r.key[0] !== CONSENSUS_RECORD_PREFIX) yield r;
     yield* tree;
     // The height's own header (the hash chain goes on from it) and where the receipts begin.
     yield app(ReceiptStore.ownHeaderRecord(h));
@@ -269,6 +276,7 @@ async function install(
     d.genesis.T,
     d.partition,
   );
+  await TobShell.install(join(d.dataDir, DATA_DATABASES.consensus), consensus);
   failpoint("snapshot-install");
   const meta = new Level<Uint8Array, Uint8Array>(join(d.dataDir, DATA_DATABASES.meta), {
     keyEncoding: "view",

@@ -220,6 +220,43 @@ export class TobShell {
   }
 
   /** A committed block by height, from storage (for catch-up of the application and for peers). */
+  /**
+   * The current epoch for a snapshot after a block of epoch `epoch` (TobCore.epochBase, encoded),
+   * or null when the core is in another epoch by now.
+   */
+  snapshotEpoch(epoch: number): Uint8Array | null {
+    const es = this.core.epochBase();
+    return es.epoch === epoch ? encodeEpochState(es) : null;
+  }
+
+  /**
+   * Writes what a restart reads into an empty consensus database (a node installed from a
+   * snapshot): the epoch state, the safety state, and the newest delivered blocks (ascending).
+   */
+  static async install(
+    dir: string,
+    s: {
+      epoch: Uint8Array;
+      safety: Uint8Array;
+      blocks: ReadonlyArray<{ height: number; id: Uint8Array; bytes: Uint8Array }>;
+    },
+  ): Promise<void> {
+    const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" });
+    await db.open();
+    try {
+      const batch = db.batch();
+      for (const b of s.blocks) {
+        batch.put(blockByIdKey(b.id), b.bytes);
+        batch.put(blockKey(b.height), b.id);
+      }
+      batch.put(EPOCH_KEY, s.epoch);
+      batch.put(SAFETY_KEY, s.safety);
+      await batch.write({ sync: true });
+    } finally {
+      await db.close();
+    }
+  }
+
   async block(height: number): Promise<Uint8Array | undefined> {
     const v = await this.db.get(blockKey(height));
     return v !== undefined && v.length === ID_BYTES ? this.db.get(blockByIdKey(v)) : v;

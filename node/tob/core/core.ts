@@ -377,6 +377,15 @@ export class TobCore {
     return this.fillHeld === this.round && this.fillOver !== this.round;
   }
 
+  /**
+   * The current epoch as a node starting from a snapshot needs it: without pending changes (it
+   * learns them again from its store's schedule) and without the tails of earlier epochs (which
+   * only serve laggards). The same on every correct node in this epoch.
+   */
+  epochBase(): EpochState {
+    return { ...this.es, schedules: [], tails: [] };
+  }
+
   /** The validators of the current epoch, in order. */
   validators(): readonly Uint8Array[] {
     return this.es.validators;

@@ -4,7 +4,8 @@
 
 import { TOB_DEDUP_WINDOW, TOB_DELIVER_WINDOW, TOB_RETAINED_BLOCKS } from "../../common/limits.js";
 import type { Restored } from "./core.js";
-import { decodeEpochState, decodeSafety } from "./state.js";
+import { bytesEqual } from "../../common/bytes.js";
+import { decodeEpochState, decodeSafety, encodeSafety } from "./state.js";
 import { decodeBlock } from "./wire.js";
 
 /**
@@ -34,5 +35,47 @@ export function restoredFrom(s: StoredRecords): Restored | undefined {
     ledger: s.ledger.map(decodeBlock),
     appliedHeight: s.appliedHeight,
     tree: s.tree.map(decodeBlock),
+  };
+}
+
+/** What a node starting from a snapshot writes into its empty consensus database. */
+export interface SnapshotConsensus {
+  readonly epoch: Uint8Array;
+  readonly safety: Uint8Array;
+  readonly blocks: ReadonlyArray<{
+    readonly height: number;
+    readonly id: Uint8Array;
+    readonly bytes: Uint8Array;
+  }>;
+}
+
+/**
+ * The consensus position a snapshot of height `height` carries (an epoch state and the newest
+ * delivered blocks, ascending), checked to be one chain by hash links ending at `height` in that
+ * epoch, with a fresh safety state: no vote at or below the last block's round, its embedded QC as
+ * the highest certificate. Throws RangeError on anything else.
+ */
+export function snapshotConsensus(
+  height: number,
+  epoch: Uint8Array,
+  encoded: readonly Uint8Array[],
+): SnapshotConsensus {
+  const es = decodeEpochState(epoch);
+  const blocks = encoded.map((bytes) => ({ bytes, block: decodeBlock(bytes) }));
+  const last = blocks[blocks.length - 1]?.block;
+  if (!last || last.height !== height) throw new RangeError(`the blocks do not end at height ${height}`);
+  if (last.epoch !== es.epoch || last.height <= es.genesisHeight)
+    throw new RangeError("the last block is not of the epoch state's epoch");
+  for (let i = 1; i < blocks.length; i++) {
+    const b = blocks[i]!.block;
+    const p = blocks[i - 1]!.block;
+    if (b.height !== p.height + 1 || !bytesEqual(b.parentId, p.id))
+      throw new RangeError(`the blocks are not one chain at height ${b.height}`);
+  }
+  const safety = encodeSafety({ epoch: es.epoch, lastVotedRound: last.round, highQC: last.qc, highTC: null });
+  return {
+    epoch,
+    safety,
+    blocks: blocks.map((x) => ({ height: x.block.height, id: x.block.id, bytes: x.bytes })),
   };
 }
