@@ -18,7 +18,8 @@ cluster
   arbor up [--dir DIR] [--quiet] [--log-format text|json]
                                   run that cluster in the foreground (Ctrl-C stops it)
   arbor node --config FILE [--data-dir DIR] [--log-format json|text] [--join]
-                                  run one node (multi-host deployments); --join: catch up
+                                  run one node (multi-host deployments); --join: without a
+                                  store, install one from the peers' snapshot; catch up
                                   before serving clients (a new member, a wiped disk)
   arbor health --config FILE      exit 0 when that node's gRPC health service says SERVING
   arbor start                     the quick start: init ./.arbor if needed, up, banking demo
