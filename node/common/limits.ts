@@ -429,6 +429,11 @@ export const SNAPSHOT_SERVE_CONCURRENCY = 2;
 export const SNAPSHOT_FETCH_TIMEOUT_MS = 10_000;
 /** How long a joining node keeps asking for agreeing snapshot offers before it replays blocks instead. */
 export const SNAPSHOT_OFFER_WAIT_MS = 15_000;
+/**
+ * Largest common part, and largest tree part, a joining node accepts (each is held in memory to be
+ * checked): an offer naming more is passed over, so a lying server cannot make it download without end.
+ */
+export const SNAPSHOT_MAX_PART_BYTES = 1024 * 1024 * 1024;
 /** Largest store record (key or value) a snapshot may carry. */
 export const SNAPSHOT_MAX_RECORD_BYTES = 16 * 1024 * 1024;
 /**

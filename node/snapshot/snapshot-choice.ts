@@ -7,6 +7,7 @@
 // hash to.
 
 import { bytesEqual, toHex } from "../common/bytes.js";
+import { SNAPSHOT_MAX_PART_BYTES } from "../common/limits.js";
 import type { SignatureVerifier } from "../common/signature-verifier.js";
 import { decodeCertifiedHeader, verifyCertificate, type CertifiedHeader } from "../ledger/header.js";
 import {
@@ -45,6 +46,8 @@ async function gatherOffers(
     const peer = peers.peers[i]!.id;
     for (const o of r.value.offers) {
       if (o.digest.length !== 32 || o.commonBytes > o.totalBytes) continue;
+      const max = BigInt(SNAPSHOT_MAX_PART_BYTES);
+      if (o.commonBytes > max || o.totalBytes - o.commonBytes > max) continue;
       const statement = { chain, height: o.height, commonBytes: o.commonBytes, digest: o.digest };
       const id = `${o.height}:${o.commonBytes}:${toHex(o.digest)}`;
       let g = groups.get(id);
