@@ -52,8 +52,11 @@ export interface SnapshotConsensus {
 /**
  * The consensus position a snapshot of height `height` carries (an epoch state and the newest
  * delivered blocks, ascending), checked to be one chain by hash links ending at `height` in that
- * epoch, with a fresh safety state: no vote at or below the last block's round, its embedded QC as
- * the highest certificate. Throws RangeError on anything else.
+ * epoch, with a fresh safety state: no vote at or below the last block's round, and as the highest
+ * certificate one for the last block without votes. That block is committed, so the certificate
+ * states what is true; it is trusted only locally (a peer refuses a certificate without votes): the
+ * node's first timeouts or proposal may be refused until it sees the chain's next certificate, which
+ * catching up brings at once. Throws RangeError on anything else.
  */
 export function snapshotConsensus(
   height: number,
@@ -72,7 +75,8 @@ export function snapshotConsensus(
     if (b.height !== p.height + 1 || !bytesEqual(b.parentId, p.id))
       throw new RangeError(`the blocks are not one chain at height ${b.height}`);
   }
-  const safety = encodeSafety({ epoch: es.epoch, lastVotedRound: last.round, highQC: last.qc, highTC: null });
+  const highQC = { epoch: es.epoch, round: last.round, blockId: last.id, votes: [] };
+  const safety = encodeSafety({ epoch: es.epoch, lastVotedRound: last.round, highQC, highTC: null });
   return {
     epoch,
     safety,

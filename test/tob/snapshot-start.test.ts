@@ -1,0 +1,97 @@
+// A consensus started from a snapshot's position (node/tob/core/restore.ts snapshotConsensus,
+// TobShell.install), in solo mode over real LevelDB: it restores at the snapshot's height with no
+// block below the carried ones, delivers the next blocks from there, still drops a request
+// delivered again within the duplicate window, and a position whose blocks are not one chain ending
+// at the height is refused.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { TobShell } from "../../node/tob/shell.js";
+import { snapshotConsensus, type Delivery } from "../../node/tob/core/index.js";
+import { generateKeyPair, signWith } from "../../node/keys.js";
+import { nodeEd25519Verify } from "../../node/platform.js";
+
+const key = generateKeyPair();
+const enc = (s: string) => new TextEncoder().encode(s);
+
+async function open(dir: string, appliedHeight: number, got: Delivery[]): Promise<TobShell> {
+  const shell = await TobShell.open({
+    dir,
+    core: {
+      networkId: enc("snapshot-start-test"),
+      signer: { publicKey: key.publicKey, sign: (m) => signWith(key, m) },
+      verifier: { verify: nodeEd25519Verify },
+      genesisValidators: [key.publicKey],
+    },
+    tickMs: 10,
+    appliedHeight,
+    send: () => assert.fail("solo mode sends nothing"),
+    deliver: async (d) => void got.push(d),
+  });
+  shell.start((e) => assert.fail(String(e)));
+  void got;
+  return shell;
+}
+
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(cond(), what);
+}
+
+test(
+  "a consensus started from a snapshot's position goes on from its height",
+  { timeout: 60_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "arbor-snapstart-"));
+    try {
+      const got: Delivery[] = [];
+      const a = await open(join(dir, "a"), 0, got);
+      for (let i = 0; i < 12; i++) {
+        a.submit([enc(`request ${i}`)]);
+        await until(
+          () => got.some((d) => d.requests.some((r) => new TextDecoder().decode(r) === `request ${i}`)),
+          `request ${i}`,
+        );
+      }
+      const top = got[got.length - 1]!;
+      const h = top.height;
+      const epoch = a.snapshotEpoch(top.epoch);
+      assert.ok(epoch !== null);
+      const from = Math.max(1, h - 5);
+      const blocks: Uint8Array[] = [];
+      for (let x = from; x <= h; x++) blocks.push((await a.block(x))!);
+      await a.close();
+
+      // Not one chain, or not ending at the height: refused.
+      assert.throws(() => snapshotConsensus(h + 1, epoch!, blocks), RangeError);
+      assert.throws(
+        () => snapshotConsensus(h, epoch!, [...blocks.slice(0, 2), ...blocks.slice(3)]),
+        RangeError,
+      );
+      assert.throws(
+        () => snapshotConsensus(h, epoch!, [blocks[1]!, blocks[0]!, ...blocks.slice(2)]),
+        RangeError,
+      );
+
+      const position = snapshotConsensus(h, epoch!, blocks);
+      assert.equal(position.blocks.length, h - from + 1);
+      await TobShell.install(join(dir, "b"), position);
+      const after: Delivery[] = [];
+      const b = await open(join(dir, "b"), h, after);
+      assert.equal(b.status().deliveredHeight, h);
+      assert.equal(await b.block(from - 1), undefined, "nothing below the carried blocks");
+      // A request delivered just before the snapshot is dropped again; a new one is delivered after h.
+      b.submit([enc("request 11"), enc("after the snapshot")]);
+      await until(() => after.some((d) => d.requests.length > 0), "a block after the snapshot");
+      const delivered = after.filter((d) => d.requests.length > 0);
+      assert.ok(delivered[0]!.height > h);
+      const texts = delivered.flatMap((d) => d.requests.map((r) => new TextDecoder().decode(r)));
+      assert.deepEqual(texts, ["after the snapshot"]);
+      await b.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
