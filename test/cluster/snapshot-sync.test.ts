@@ -11,43 +11,13 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Cluster } from "./cluster.js";
+import { provesAlone, writeKeys } from "./written-keys.js";
 import { withSdkCluster } from "./sdk-cluster.js";
-import type { ArborClient } from "../../client/index.js";
-import { bytesEqual, utf8 } from "../../node/common/bytes.js";
-import { decodeProof } from "../../node/store/core/proof-codec.js";
-import { provenState } from "../../node/store/core/proof.js";
+import { bytesEqual } from "../../node/common/bytes.js";
 import { keyPath } from "../../node/store/core/path.js";
 import { Partition } from "../../node/store/core/partition.js";
-import { decodeStatement } from "../../node/ledger/statement.js";
 
 const WIPED = 3;
-
-async function writeKeys(client: ArborClient, from: number, batches: number): Promise<string[]> {
-  const keys: string[] = [];
-  for (let b = from; b < from + batches; b++) {
-    const batch = Array.from({ length: 40 }, (_, i) => `snap/k${b * 40 + i}`);
-    await client.writeRecords(
-      "snap",
-      batch.map((k) => [k, utf8(`value of ${k}`)] as const),
-    );
-    keys.push(...batch);
-  }
-  return keys;
-}
-
-async function provesAlone(c: Cluster, id: number, keys: readonly string[]): Promise<void> {
-  for (let i = 0; i < keys.length; i += 32) {
-    const ask = keys.slice(i, i + 32);
-    const reply = await c.clients[id]!.get(ask, false);
-    const proof = decodeProof(reply.proof);
-    assert.ok(bytesEqual(proof.rootLabel, decodeStatement(reply.statement).root), "against the signed root");
-    for (const k of ask) {
-      const s = provenState(proof.root, keyPath(k));
-      assert.ok(s.covered && s.present && s.value !== null, `${k} proven with its value by node ${id}`);
-      assert.deepEqual(s.value, utf8(`value of ${k}`));
-    }
-  }
-}
 
 async function caughtUp(c: Cluster, id: number): Promise<void> {
   await c.waitFor(
@@ -81,7 +51,7 @@ test(
         { n: 4, k: 2, tickMs: 50, byzantine: { 0: "forge-snapshot" } },
         async (c, client) => {
           await client.createDomain("snap");
-          const keys = await writeKeys(client, 0, 12);
+          const keys = await writeKeys(client, "snap", 0, 12);
           await c.waitFor(async () => /snapshot written/.test(c.logsOf(0)), 30_000, "a snapshot");
 
           await c.kill(WIPED);
@@ -89,7 +59,7 @@ test(
           c.start(WIPED, { ARBOR_FAILPOINT: "snapshot-install:1" }, ["--join"]);
           await c.exited(WIPED, 60_000);
           assert.match(c.logsOf(WIPED), /failpoint snapshot-install reached/);
-          const more = await writeKeys(client, 12, 2);
+          const more = await writeKeys(client, "snap", 12, 2);
 
           c.start(WIPED, {}, ["--join"]);
           await caughtUp(c, WIPED);
@@ -102,7 +72,7 @@ test(
           assert.match(log, /common part does not hash to the vouched digest","node":3,"peer":0/);
           assert.match(log, /tree part (was refused|does not hash to the certified root)","node":3,"peer":0/);
 
-          await writeKeys(client, 14, 1);
+          await writeKeys(client, "snap", 14, 1);
           await sameRoot(c, WIPED, 0, "the synced node at the others' root");
           const mine = new Partition(c.genesis.nodes[WIPED]!.prefixes);
           const held = [...keys, ...more].filter((k) => mine.holdsKey(keyPath(k)));

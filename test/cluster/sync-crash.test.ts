@@ -10,45 +10,15 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Cluster } from "./cluster.js";
+import { provesAlone, writeKeys } from "./written-keys.js";
 import { withSdkCluster } from "./sdk-cluster.js";
-import { keyFromSeed, type ArborClient } from "../../client/index.js";
-import { bytesEqual, utf8 } from "../../node/common/bytes.js";
-import { decodeProof } from "../../node/store/core/proof-codec.js";
-import { provenState } from "../../node/store/core/proof.js";
+import { keyFromSeed } from "../../client/index.js";
+import { bytesEqual } from "../../node/common/bytes.js";
 import { keyPath } from "../../node/store/core/path.js";
 import { Partition } from "../../node/store/core/partition.js";
-import { decodeStatement } from "../../node/ledger/statement.js";
 
 /** The prefixes node 0 gains when node 3 leaves (assignPrefixes(4, 3), then the repair). */
 const GAINED = new Partition(["0011", "0111", "1011", "1111"]);
-
-async function writeKeys(client: ArborClient, from: number, batches: number): Promise<string[]> {
-  const keys: string[] = [];
-  for (let b = from; b < from + batches; b++) {
-    const batch = Array.from({ length: 40 }, (_, i) => `sync/k${b * 40 + i}`);
-    await client.writeRecords(
-      "sync",
-      batch.map((k) => [k, utf8(`value of ${k}`)] as const),
-    );
-    keys.push(...batch);
-  }
-  return keys;
-}
-
-/** Node `id` alone proves every key of `keys` with its value against the root it signs. */
-async function provesAlone(c: Cluster, id: number, keys: readonly string[]): Promise<void> {
-  for (let i = 0; i < keys.length; i += 32) {
-    const ask = keys.slice(i, i + 32);
-    const reply = await c.clients[id]!.get(ask, false);
-    const proof = decodeProof(reply.proof);
-    assert.ok(bytesEqual(proof.rootLabel, decodeStatement(reply.statement).root), "against the signed root");
-    for (const k of ask) {
-      const s = provenState(proof.root, keyPath(k));
-      assert.ok(s.covered && s.present && s.value !== null, `${k} proven with its value by node ${id}`);
-      assert.deepEqual(s.value, utf8(`value of ${k}`));
-    }
-  }
-}
 
 async function sameRoot(c: Cluster, a: number, b: number, what: string): Promise<void> {
   await c.waitFor(
@@ -67,7 +37,7 @@ test(
   async () => {
     await withSdkCluster({ n: 4, k: 3, tickMs: 50 }, async (c, client) => {
       await client.createDomain("sync");
-      const keys = await writeKeys(client, 0, 16);
+      const keys = await writeKeys(client, "sync", 0, 16);
       const gained = keys.filter((k) => GAINED.holdsKey(keyPath(k)));
       assert.ok(gained.length > 100, `${gained.length} keys under the gained prefixes`);
 
@@ -89,7 +59,7 @@ test(
 
       // Restarted clean while the others go on: it fetches what the crash lost and what it lacked.
       c.start(0);
-      const more = await writeKeys(client, 16, 2);
+      const more = await writeKeys(client, "sync", 16, 2);
       await c.waitFor(
         async () => /partition acquired/.test(c.logsOf(0)),
         120_000,
@@ -121,7 +91,7 @@ test(
       );
       assert.ok(started.length >= 2, "two starts logged");
       assert.ok(Number(started.at(-1)) >= 5, `restarted at height ${started.at(-1)}, not from the genesis`);
-      await writeKeys(client, 18, 1);
+      await writeKeys(client, "sync", 18, 1);
       await sameRoot(c, 1, 2, "the replayed node at the others' root");
       assert.ok((await c.clients[1]!.status()).height > before);
       await provesAlone(c, 1, keys.slice(0, 64));

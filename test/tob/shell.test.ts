@@ -8,36 +8,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Level } from "level";
-import { TobShell } from "../../node/tob/shell.js";
+import { openSolo, until } from "./solo-shell.js";
 import { decodeBlock, encodeBlock, type Delivery } from "../../node/tob/core/index.js";
-import { generateKeyPair, signWith } from "../../node/keys.js";
-import { nodeEd25519Verify } from "../../node/platform.js";
 import { TOB_MAX_QUEUED_MESSAGE_BYTES } from "../../node/common/limits.js";
-
-const key = generateKeyPair();
-
-async function open(dir: string, appliedHeight: number, got: Delivery[]): Promise<TobShell> {
-  const shell = await TobShell.open({
-    dir,
-    core: {
-      networkId: new TextEncoder().encode("shell-test"),
-      signer: { publicKey: key.publicKey, sign: (m) => signWith(key, m) },
-      verifier: { verify: nodeEd25519Verify },
-      genesisValidators: [key.publicKey],
-    },
-    tickMs: 10,
-    appliedHeight,
-    send: () => assert.fail("solo mode sends nothing"),
-    deliver: async (d) => void got.push(d),
-  });
-  shell.start((e) => assert.fail(String(e)));
-  return shell;
-}
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(cond(), what);
-}
 
 async function entries(dir: string): Promise<Map<string, number>> {
   const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" });
@@ -55,7 +28,7 @@ test("shell: blocks stored once, restart re-delivers, the earlier layout restore
   const dir = mkdtempSync(join(tmpdir(), "arbor-shell-"));
   try {
     const got: Delivery[] = [];
-    let shell = await open(dir, 0, got);
+    let shell = await openSolo(dir, 0, got);
     for (let i = 0; i < 5; i++) {
       shell.submit([new TextEncoder().encode(`request ${i}`)]);
       await until(() => got.flatMap((d) => d.requests).length === i + 1, `request ${i} delivered`);
@@ -71,7 +44,7 @@ test("shell: blocks stored once, restart re-delivers, the earlier layout restore
 
     // Restart with the application two blocks behind: those two come again, in order.
     const again: Delivery[] = [];
-    shell = await open(dir, top - 2, again);
+    shell = await openSolo(dir, top - 2, again);
     await until(() => again.length >= 2, "re-delivered");
     assert.deepEqual(
       again.map((d) => d.height),
@@ -100,7 +73,7 @@ test("shell: blocks stored once, restart re-delivers, the earlier layout restore
     }
     await db.close();
     const old: Delivery[] = [];
-    shell = await open(dir, top - 1, old);
+    shell = await openSolo(dir, top - 1, old);
     await until(() => old.length >= 1, "re-delivered from the earlier layout");
     assert.equal(old[0]!.height, top);
     shell.submit([new TextEncoder().encode("after the upgrade")]);
@@ -115,7 +88,7 @@ test("shell: peer messages queued while the core is busy are bounded in bytes; t
   const dir = mkdtempSync(join(tmpdir(), "arbor-shell-"));
   try {
     const got: Delivery[] = [];
-    const shell = await open(dir, 0, got);
+    const shell = await openSolo(dir, 0, got);
     try {
       // A request makes the core persist (an fsync): messages arriving meanwhile wait in the queue.
       shell.submit([new TextEncoder().encode("request")]);

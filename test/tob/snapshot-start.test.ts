@@ -9,36 +9,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TobShell } from "../../node/tob/shell.js";
+import { openSolo, until } from "./solo-shell.js";
 import { snapshotConsensus, type Delivery } from "../../node/tob/core/index.js";
-import { generateKeyPair, signWith } from "../../node/keys.js";
-import { nodeEd25519Verify } from "../../node/platform.js";
 
-const key = generateKeyPair();
 const enc = (s: string) => new TextEncoder().encode(s);
-
-async function open(dir: string, appliedHeight: number, got: Delivery[]): Promise<TobShell> {
-  const shell = await TobShell.open({
-    dir,
-    core: {
-      networkId: enc("snapshot-start-test"),
-      signer: { publicKey: key.publicKey, sign: (m) => signWith(key, m) },
-      verifier: { verify: nodeEd25519Verify },
-      genesisValidators: [key.publicKey],
-    },
-    tickMs: 10,
-    appliedHeight,
-    send: () => assert.fail("solo mode sends nothing"),
-    deliver: async (d) => void got.push(d),
-  });
-  shell.start((e) => assert.fail(String(e)));
-  void got;
-  return shell;
-}
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(cond(), what);
-}
 
 test(
   "a consensus started from a snapshot's position goes on from its height",
@@ -47,7 +21,7 @@ test(
     const dir = mkdtempSync(join(tmpdir(), "arbor-snapstart-"));
     try {
       const got: Delivery[] = [];
-      const a = await open(join(dir, "a"), 0, got);
+      const a = await openSolo(join(dir, "a"), 0, got);
       for (let i = 0; i < 12; i++) {
         a.submit([enc(`request ${i}`)]);
         await until(
@@ -79,7 +53,7 @@ test(
       assert.equal(position.blocks.length, h - from + 1);
       await TobShell.install(join(dir, "b"), position);
       const after: Delivery[] = [];
-      const b = await open(join(dir, "b"), h, after);
+      const b = await openSolo(join(dir, "b"), h, after);
       assert.equal(b.status().deliveredHeight, h);
       assert.equal(await b.block(from - 1), undefined, "nothing below the carried blocks");
       // A request delivered just before the snapshot is dropped again; a new one is delivered after h.
