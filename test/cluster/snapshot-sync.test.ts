@@ -11,9 +11,8 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Cluster } from "./cluster.js";
-import { provesAlone, writeKeys } from "./written-keys.js";
+import { provesAlone, sameRoot, writeKeys } from "./sync-checks.js";
 import { withSdkCluster } from "./sdk-cluster.js";
-import { bytesEqual } from "../../node/common/bytes.js";
 import { keyPath } from "../../node/store/core/path.js";
 import { Partition } from "../../node/store/core/partition.js";
 
@@ -27,17 +26,6 @@ async function caughtUp(c: Cluster, id: number): Promise<void> {
     },
     120_000,
     `node ${id} to catch up`,
-  );
-}
-
-async function sameRoot(c: Cluster, a: number, b: number, what: string): Promise<void> {
-  await c.waitFor(
-    async () => {
-      const [x, y] = await Promise.all([c.clients[a]!.status(), c.clients[b]!.status()]);
-      return x.height === y.height && bytesEqual(x.root, y.root);
-    },
-    60_000,
-    what,
   );
 }
 

@@ -9,27 +9,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import type { Cluster } from "./cluster.js";
-import { provesAlone, writeKeys } from "./written-keys.js";
+import { provesAlone, sameRoot, writeKeys } from "./sync-checks.js";
 import { withSdkCluster } from "./sdk-cluster.js";
 import { keyFromSeed } from "../../client/index.js";
-import { bytesEqual } from "../../node/common/bytes.js";
 import { keyPath } from "../../node/store/core/path.js";
 import { Partition } from "../../node/store/core/partition.js";
 
 /** The prefixes node 0 gains when node 3 leaves (assignPrefixes(4, 3), then the repair). */
 const GAINED = new Partition(["0011", "0111", "1011", "1111"]);
-
-async function sameRoot(c: Cluster, a: number, b: number, what: string): Promise<void> {
-  await c.waitFor(
-    async () => {
-      const [x, y] = await Promise.all([c.clients[a]!.status(), c.clients[b]!.status()]);
-      return x.height === y.height && bytesEqual(x.root, y.root);
-    },
-    60_000,
-    what,
-  );
-}
 
 test(
   "a node killed while taking on prefixes or while replaying resumes and ends with the others' root",

@@ -1,6 +1,6 @@
-// Keys written in batches through the SDK, and the check that one node alone proves them with
-// their values against the root it signs: what the sync tests ask of a node that took on or
-// re-synced a partition.
+// What the sync tests ask of a node that took on or re-synced a partition: keys written in batches
+// through the SDK, proven alone by that node with their values against the root it signs, and the
+// node at another's height and root.
 import assert from "node:assert/strict";
 import type { Cluster } from "./cluster.js";
 import type { ArborClient } from "../../client/index.js";
@@ -42,4 +42,16 @@ export async function provesAlone(c: Cluster, id: number, keys: readonly string[
       assert.deepEqual(s.value, utf8(`value of ${k}`));
     }
   }
+}
+
+/** Waits (up to 60 s) until nodes `a` and `b` are at one height with one root. */
+export async function sameRoot(c: Cluster, a: number, b: number, what: string): Promise<void> {
+  await c.waitFor(
+    async () => {
+      const [x, y] = await Promise.all([c.clients[a]!.status(), c.clients[b]!.status()]);
+      return x.height === y.height && bytesEqual(x.root, y.root);
+    },
+    60_000,
+    what,
+  );
 }
