@@ -58,7 +58,13 @@ import { withDoubleVote, type Byzantine } from "./byzantine.js";
 import { GossipGate } from "./gossip-gate.js";
 import { EvidenceBook } from "./evidence-book.js";
 import { JoinGate, joined } from "./join-gate.js";
-import { JOIN_CHECK_MS, SNAPSHOT_INTERVAL_BLOCKS } from "./common/limits.js";
+import {
+  JOIN_CHECK_MS,
+  SNAPSHOT_CONSENSUS_BLOCKS,
+  SNAPSHOT_INTERVAL_BLOCKS,
+  TOB_BLOCK_RETENTION_BLOCKS,
+  TOB_PRUNE_BATCH,
+} from "./common/limits.js";
 import { decodeMessage } from "./tob/core/index.js";
 import type { Logger } from "./log.js";
 import { NO_METRICS, NodeMetrics, type MetricsHooks } from "./metrics.js";
@@ -127,6 +133,8 @@ export class ArborNode {
   /** takes on prefixes this node's record names and its tree lacks; serves chunks of the others */
   private sync: PartitionSync | null = null;
   private snapshots!: SnapshotMaker;
+  /** The pruning of old consensus blocks under way (pruneBlocks); close waits for it. */
+  private blockPruning: Promise<void> | null = null;
   private receiptStore!: ReceiptStore;
   private readonly receipts = new ReceiptBook(
     (receipt) => signWith(this.opts.key, receiptSigningMessage(receipt)),
@@ -188,6 +196,7 @@ export class ArborNode {
         epoch: (e) => this.tob.snapshotEpoch(e),
         block: (h) => this.tob.block(h),
       },
+      written: (oldest) => this.pruneBlocks(oldest),
       log: this.opts.log,
     });
     this.gossip = new GossipGate(
@@ -279,6 +288,27 @@ export class ArborNode {
       await abandonInstall(this.opts.dataDir);
       log.warn("snapshot sync failed; replaying every block instead", { error: String(e) });
     }
+  }
+
+  /**
+   * Deletes consensus blocks older than the retention once a snapshot below the cut exists (with
+   * the blocks it carries): a node that lost its disk syncs from the snapshot, a peer behind by less
+   * than the retention still catches up block by block. In the background, a batch at a time.
+   */
+  private pruneBlocks(oldestSnapshot: bigint): void {
+    if (this.blockPruning !== null || this.closing) return;
+    const byRetention = this.pipeline.appliedHeight - blockRetentionFromEnv();
+    const bySnapshot = oldestSnapshot - BigInt(SNAPSHOT_CONSENSUS_BLOCKS) + 1n;
+    const floor = byRetention < bySnapshot ? byRetention : bySnapshot;
+    if (floor <= 1n) return;
+    this.blockPruning = (async () => {
+      let pruned = 0;
+      for (let n = TOB_PRUNE_BATCH; n === TOB_PRUNE_BATCH && !this.closing; pruned += n)
+        n = await this.tob.pruneBelow(Number(floor));
+      if (pruned > 0) this.opts.log.info("old consensus blocks pruned", { below: floor, blocks: pruned });
+    })()
+      .catch((e) => this.opts.log.warn("pruning consensus blocks failed", { error: String(e) }))
+      .finally(() => (this.blockPruning = null));
   }
 
   /** Until the node has caught up, clients are refused (JoinGate); then it serves. */
@@ -602,6 +632,7 @@ export class ArborNode {
       clearTimeout(timer);
       if (!graceful) server.forceShutdown();
     }
+    await this.blockPruning;
     await this.tob?.close();
     await this.pipeline?.settled();
     await this.certifier?.flushed();
@@ -620,11 +651,20 @@ const SNAPSHOT_DIR = "snapshots";
 
 /** SNAPSHOT_INTERVAL_BLOCKS, or ARBOR_SNAPSHOT_INTERVAL when set (tests snapshot more often). */
 function snapshotIntervalFromEnv(): bigint {
-  const v = process.env["ARBOR_SNAPSHOT_INTERVAL"];
-  if (v === undefined || v === "") return BigInt(SNAPSHOT_INTERVAL_BLOCKS);
+  return positiveFromEnv("ARBOR_SNAPSHOT_INTERVAL", SNAPSHOT_INTERVAL_BLOCKS);
+}
+
+/** TOB_BLOCK_RETENTION_BLOCKS, or ARBOR_BLOCK_RETENTION when set (tests prune sooner). */
+function blockRetentionFromEnv(): bigint {
+  return positiveFromEnv("ARBOR_BLOCK_RETENTION", TOB_BLOCK_RETENTION_BLOCKS);
+}
+
+function positiveFromEnv(name: string, otherwise: number): bigint {
+  const v = process.env[name];
+  if (v === undefined || v === "") return BigInt(otherwise);
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1)
-    throw new ArborError("node/bad-env", "ARBOR_SNAPSHOT_INTERVAL must be a positive integer");
+    throw new ArborError("node/bad-env", `${name} must be a positive integer`);
   return BigInt(n);
 }
 

@@ -442,3 +442,12 @@ export const SNAPSHOT_MAX_RECORD_BYTES = 16 * 1024 * 1024;
  * (and to choose leaders), TOB_DEDUP_WINDOW + TOB_DELIVER_WINDOW (node/tob/core/restore.ts).
  */
 export const SNAPSHOT_CONSENSUS_BLOCKS = TOB_DEDUP_WINDOW + TOB_DELIVER_WINDOW;
+/**
+ * Delivered blocks a node keeps in its consensus database behind its applied height: a peer behind
+ * by fewer catches up block by block from it; one further behind (or one that lost its disk) is
+ * started with --join on an empty data directory and syncs from a snapshot. Older blocks are
+ * deleted once the node has a snapshot below the cut, TOB_PRUNE_BATCH at a time.
+ */
+export const TOB_BLOCK_RETENTION_BLOCKS = 100_000;
+/** Delivered blocks one pruning pass deletes. */
+export const TOB_PRUNE_BATCH = 4096;

@@ -45,6 +45,8 @@ export interface SnapshotMakerDeps {
     epoch(epoch: number): Uint8Array | null;
     block(height: number): Promise<Uint8Array | undefined>;
   };
+  /** after a snapshot was written: the height of the oldest one kept */
+  readonly written?: (oldest: bigint) => void;
   readonly log: Logger;
 }
 
@@ -113,6 +115,7 @@ export class SnapshotMaker {
       .then(async (info) => {
         this.kept.unshift(this.keep(path, info));
         await this.dropOld();
+        this.d.written?.(this.kept[this.kept.length - 1]!.info.height);
         this.d.log.info("snapshot written", {
           height,
           bytes: Number(info.totalBytes),

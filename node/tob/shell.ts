@@ -7,7 +7,12 @@
 import { Level } from "level";
 import { toHex } from "../common/bytes.js";
 import { Writer } from "../common/codec.js";
-import { TOB_FILL_WAIT_MS, TOB_MAX_INPUTS_PER_STEP, TOB_MAX_QUEUED_MESSAGE_BYTES } from "../common/limits.js";
+import {
+  TOB_FILL_WAIT_MS,
+  TOB_MAX_INPUTS_PER_STEP,
+  TOB_MAX_QUEUED_MESSAGE_BYTES,
+  TOB_PRUNE_BATCH,
+} from "../common/limits.js";
 import { DiskCatchUp } from "./disk-catch-up.js";
 import {
   RESTORE_LEDGER_BLOCKS,
@@ -255,6 +260,30 @@ export class TobShell {
     } finally {
       await db.close();
     }
+  }
+
+  /**
+   * Deletes delivered blocks below `floor`, at most TOB_PRUNE_BATCH of them, oldest first, never
+   * one of the newest RESTORE_LEDGER_BLOCKS (what a restart reads); returns how many went. Not
+   * synced: a pass lost to a crash is done again.
+   */
+  async pruneBelow(floor: number): Promise<number> {
+    const top = this.core.status().deliveredHeight - RESTORE_LEDGER_BLOCKS + 1;
+    const end = Math.min(floor, top);
+    if (end <= 1) return 0;
+    const batch = this.db.batch();
+    let n = 0;
+    for await (const [k, v] of this.db.iterator({
+      gte: blockKey(0),
+      lt: blockKey(end),
+      limit: TOB_PRUNE_BATCH,
+    })) {
+      batch.del(k);
+      if (v.length === ID_BYTES) batch.del(blockByIdKey(v));
+      n++;
+    }
+    if (n > 0) await batch.write();
+    return n;
   }
 
   async block(height: number): Promise<Uint8Array | undefined> {

@@ -2,7 +2,8 @@
 // TobShell.install), in solo mode over real LevelDB: it restores at the snapshot's height with no
 // block below the carried ones, delivers the next blocks from there, still drops a request
 // delivered again within the duplicate window, and a position whose blocks are not one chain ending
-// at the height is refused.
+// at the height is refused. Pruning deletes delivered blocks below a floor but never the newest a
+// restart reads, and a restart after it goes on.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -10,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TobShell } from "../../node/tob/shell.js";
 import { openSolo, until } from "./solo-shell.js";
-import { snapshotConsensus, type Delivery } from "../../node/tob/core/index.js";
+import { RESTORE_LEDGER_BLOCKS, snapshotConsensus, type Delivery } from "../../node/tob/core/index.js";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -64,6 +65,43 @@ test(
       const texts = delivered.flatMap((d) => d.requests.map((r) => new TextDecoder().decode(r)));
       assert.deepEqual(texts, ["after the snapshot"]);
       await b.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  "old delivered blocks are pruned below a floor, never the newest a restart reads",
+  { timeout: 120_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "arbor-prune-"));
+    try {
+      const got: Delivery[] = [];
+      let shell = await openSolo(dir, 0, got);
+      const target = RESTORE_LEDGER_BLOCKS + 40;
+      for (let i = 0; got.length === 0 || got[got.length - 1]!.height < target; i++) {
+        shell.submit([enc(`r${i}`)]);
+        await until(
+          () => got.some((d) => d.requests.some((r) => new TextDecoder().decode(r) === `r${i}`)),
+          `r${i}`,
+        );
+      }
+      const top = got[got.length - 1]!.height;
+      // Asked for more than the restart window allows: only what lies below it goes.
+      const pruned = await shell.pruneBelow(top);
+      assert.equal(pruned, top - RESTORE_LEDGER_BLOCKS);
+      assert.equal(await shell.block(top - RESTORE_LEDGER_BLOCKS), undefined);
+      assert.ok(await shell.block(top - RESTORE_LEDGER_BLOCKS + 1));
+      assert.equal(await shell.pruneBelow(top), 0, "nothing more to prune");
+      await shell.close();
+      // A restart reads the newest blocks and goes on.
+      const again: Delivery[] = [];
+      shell = await openSolo(dir, top, again);
+      shell.submit([enc("after the prune")]);
+      await until(() => again.some((d) => d.requests.length > 0), "a block after the restart");
+      assert.ok(again.find((d) => d.requests.length > 0)!.height > top);
+      await shell.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
