@@ -57,6 +57,19 @@ const WORK_DIR = "snapshot-sync";
 const INSTALLING = "INSTALLING";
 const COMMON_FILE = "common.part";
 const STATE_FILE = "state.json";
+/** How often a download logs how far it got. */
+const PROGRESS_LOG_MS = 5_000;
+
+/** A page callback that logs `what` with the bytes done of `total`, at most every PROGRESS_LOG_MS. */
+function progressLog(log: Logger, what: string, from: bigint, total: bigint): (at: bigint) => void {
+  let last = Date.now();
+  return (at) => {
+    if (Date.now() - last < PROGRESS_LOG_MS) return;
+    last = Date.now();
+    log.info(what, { bytes: Number(at - from), of: Number(total - from) });
+  };
+}
+
 /** Failed page requests tolerated per part before the sync gives up. */
 const MAX_PAGE_FAILURES = 20;
 
@@ -132,6 +145,7 @@ async function fetchRange(
   from: bigint,
   to: bigint,
   sink: (b: Uint8Array) => Promise<void>,
+  progress?: (at: bigint) => void,
 ): Promise<void> {
   let at = from;
   let failures = 0;
@@ -145,6 +159,7 @@ async function fetchRange(
       const take = BigInt(r.data.length) > left ? r.data.subarray(0, Number(left)) : r.data;
       await sink(take);
       at += BigInt(take.length);
+      progress?.(at);
     } catch (e) {
       if (++failures > MAX_PAGE_FAILURES) throw e;
       s++;
@@ -198,9 +213,18 @@ async function commonFrom(
   } else log.info("snapshot sync: resuming the common part", { bytes: Number(have) });
   const fh = await open(file, "a");
   try {
-    await fetchRange(peers, servers, c.height, have, c.commonBytes, async (b) => {
-      await fh.write(b);
-    });
+    const progress = progressLog(log, "snapshot sync: downloading the common part", 0n, c.commonBytes);
+    await fetchRange(
+      peers,
+      servers,
+      c.height,
+      have,
+      c.commonBytes,
+      async (b) => {
+        await fh.write(b);
+      },
+      progress,
+    );
     await fh.sync();
   } finally {
     await fh.close();
@@ -225,9 +249,23 @@ async function downloadTree(
   for (const server of c.servers) {
     const parts: Uint8Array[] = [];
     try {
-      await fetchRange(peers, [server.peer], c.height, c.commonBytes, server.totalBytes, async (b) => {
-        parts.push(b.slice());
-      });
+      const progress = progressLog(
+        log,
+        "snapshot sync: downloading the tree part",
+        c.commonBytes,
+        server.totalBytes,
+      );
+      await fetchRange(
+        peers,
+        [server.peer],
+        c.height,
+        c.commonBytes,
+        server.totalBytes,
+        async (b) => {
+          parts.push(b.slice());
+        },
+        progress,
+      );
       const tree = LevelStore.snapshotTree(readRecords(concatBytes(...parts)), readRecords(common));
       if (bytesEqual(tree.root, cert.header.root)) return tree.records;
       log.warn("snapshot sync: a peer's tree part does not hash to the certified root", {
