@@ -425,6 +425,8 @@ export const SNAPSHOT_KEEP = 2;
 export const SNAPSHOT_PAGE_BYTES = 1024 * 1024;
 /** GetSnapshot page reads one node serves at once; more are refused (RESOURCE_EXHAUSTED). */
 export const SNAPSHOT_SERVE_CONCURRENCY = 2;
+/** Snapshot pages a joining node asks for at once (spread over the nodes offering the snapshot). */
+export const SNAPSHOT_FETCH_IN_FLIGHT = 4;
 /** How long a joining node waits for one peer's snapshot reply before asking another. */
 export const SNAPSHOT_FETCH_TIMEOUT_MS = 10_000;
 /** How long a joining node keeps asking for agreeing snapshot offers before it replays blocks instead. */

@@ -51,26 +51,23 @@ export async function writeSnapshotFile(
       pos += b.length;
       w = new Writer(WRITE_BUFFER_BYTES + 4096);
     };
-    for await (const r of view.app()) {
-      const c = commonAppRecord(r);
-      if (c === null) continue;
-      frameRecord(w, c);
-      if (w.length >= WRITE_BUFFER_BYTES) await flush(true);
+    const put = async (rows: readonly RawRecord[], hashed: boolean): Promise<void> => {
+      for (const r of rows) frameRecord(w, r);
+      if (w.length >= WRITE_BUFFER_BYTES) await flush(hashed);
+    };
+    for await (const rows of view.app()) {
+      const common: RawRecord[] = [];
+      for (const r of rows) {
+        const c = commonAppRecord(r);
+        if (c !== null) common.push(c);
+      }
+      await put(common, true);
     }
-    for await (const r of view.state()) {
-      frameRecord(w, r);
-      if (w.length >= WRITE_BUFFER_BYTES) await flush(true);
-    }
-    for (const r of tail) {
-      frameRecord(w, r);
-      if (w.length >= WRITE_BUFFER_BYTES) await flush(true);
-    }
+    for await (const rows of view.state()) await put(rows, true);
+    await put(tail, true);
     await flush(true);
     const commonBytes = BigInt(pos - SNAPSHOT_HEADER_BYTES);
-    for await (const r of view.tree()) {
-      frameRecord(w, r);
-      if (w.length >= WRITE_BUFFER_BYTES) await flush(false);
-    }
+    for await (const rows of view.tree()) await put(rows, false);
     await flush(false);
     const info: SnapshotInfo = {
       chain,

@@ -12,11 +12,16 @@
 import { existsSync } from "node:fs";
 import { mkdir, open, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type * as grpc from "@grpc/grpc-js";
+import * as grpc from "@grpc/grpc-js";
 import { Level } from "level";
 import { bytesEqual, concatBytes, toHex } from "../common/bytes.js";
 import { ArborError } from "../common/errors.js";
-import { SNAPSHOT_OFFER_WAIT_MS, SNAPSHOT_PAGE_BYTES } from "../common/limits.js";
+import {
+  SNAPSHOT_FETCH_IN_FLIGHT,
+  SNAPSHOT_OFFER_WAIT_MS,
+  SNAPSHOT_PAGE_BYTES,
+  SNAPSHOT_SERVE_CONCURRENCY,
+} from "../common/limits.js";
 import { sha256 } from "../common/hash.js";
 import type { SignatureVerifier } from "../common/signature-verifier.js";
 import type { Genesis, GenesisNode } from "../ledger/genesis.js";
@@ -70,6 +75,8 @@ function progressLog(log: Logger, what: string, from: bigint, total: bigint): (a
   };
 }
 
+/** Busy answers (50 ms apart) tolerated per part: about a minute of servers busy with others. */
+const MAX_BUSY_WAITS = 1200;
 /** Failed page requests tolerated per part before the sync gives up. */
 const MAX_PAGE_FAILURES = 20;
 
@@ -135,8 +142,9 @@ export async function syncFromSnapshot(d: SnapshotSyncDeps): Promise<SyncOutcome
 }
 
 /**
- * Fetches payload bytes [from, to) of the snapshot from its servers into `sink`, moving to the
- * next server when one fails; throws after MAX_PAGE_FAILURES failures.
+ * Fetches payload bytes [from, to) of the snapshot from its servers into `sink`, in order, page by
+ * page with SNAPSHOT_FETCH_IN_FLIGHT pages asked at once (spread over the servers; a failed page is
+ * asked of the next server); throws after MAX_PAGE_FAILURES failures.
  */
 async function fetchRange(
   peers: SnapshotPeers,
@@ -147,24 +155,44 @@ async function fetchRange(
   sink: (b: Uint8Array) => Promise<void>,
   progress?: (at: bigint) => void,
 ): Promise<void> {
-  let at = from;
+  const page = BigInt(SNAPSHOT_PAGE_BYTES);
+  const pages = Number((to - from + page - 1n) / page);
   let failures = 0;
-  let s = 0;
-  while (at < to) {
-    try {
-      const r = await peers.snapshot(servers[s % servers.length]!, height, at);
-      if (r.data.length === 0 || r.data.length > SNAPSHOT_PAGE_BYTES)
-        throw new ArborError("snapshot/bad-page", `a page of ${r.data.length} bytes at ${at}`);
-      const left = to - at;
-      const take = BigInt(r.data.length) > left ? r.data.subarray(0, Number(left)) : r.data;
-      await sink(take);
-      at += BigInt(take.length);
-      progress?.(at);
-    } catch (e) {
-      if (++failures > MAX_PAGE_FAILURES) throw e;
-      s++;
-      await new Promise((r) => setTimeout(r, 100 * Math.min(failures, 10)));
+  let waits = 0;
+  let turn = 0;
+  const fetchPage = async (i: number): Promise<Uint8Array> => {
+    const offset = from + BigInt(i) * page;
+    const want = Number(to - offset < page ? to - offset : page);
+    for (;;) {
+      try {
+        const r = await peers.snapshot(servers[turn++ % servers.length]!, height, offset);
+        if (r.data.length < want || r.data.length > SNAPSHOT_PAGE_BYTES)
+          throw new ArborError("snapshot/bad-page", `a page of ${r.data.length} bytes at ${offset}`);
+        return r.data.subarray(0, want);
+      } catch (e) {
+        // A server busy with other pages is asked again later; that is no failure.
+        const busy = (e as { code?: number }).code === grpc.status.RESOURCE_EXHAUSTED;
+        if (busy ? ++waits > MAX_BUSY_WAITS : ++failures > MAX_PAGE_FAILURES) throw e;
+        await new Promise((r) => setTimeout(r, busy ? 50 : 100 * Math.min(failures, 10)));
+      }
     }
+  };
+  const ahead: Promise<Uint8Array>[] = [];
+  let asked = 0;
+  const ask = (): void => {
+    const p = fetchPage(asked++);
+    p.catch(() => undefined); // awaited in order below; a later page's failure must not go unhandled
+    ahead.push(p);
+  };
+  const window = Math.min(SNAPSHOT_FETCH_IN_FLIGHT, servers.length * SNAPSHOT_SERVE_CONCURRENCY);
+  while (ahead.length < window && asked < pages) ask();
+  let at = from;
+  for (let done = 0; done < pages; done++) {
+    const b = await ahead.shift()!;
+    if (asked < pages) ask();
+    await sink(b);
+    at += BigInt(b.length);
+    progress?.(at);
   }
 }
 

@@ -145,16 +145,19 @@ export interface RawRecord {
   readonly value: Uint8Array;
 }
 
-/** The store at one moment (LevelStore.view). */
+/** The store at one moment (LevelStore.view), read in batches of records in key order. */
 export interface StoreView {
-  /** application records, ascending */
-  app(): AsyncIterable<RawRecord>;
+  /** application records */
+  app(): AsyncIterable<RawRecord[]>;
   /** history entries, then extras */
-  state(): AsyncIterable<RawRecord>;
+  state(): AsyncIterable<RawRecord[]>;
   /** the tree's chunk records */
-  tree(): AsyncIterable<RawRecord>;
+  tree(): AsyncIterable<RawRecord[]>;
   close(): Promise<void>;
 }
+
+/** Records one read of a store view returns. */
+const VIEW_BATCH_RECORDS = 1024;
 
 /** A terminal with another timestamp (what it stands for unchanged). */
 function withTimestamp(t: TerminalNode, ts: number): TerminalNode {
@@ -489,11 +492,22 @@ export class LevelStore {
    */
   view(): StoreView {
     const snapshot = this.db.snapshot();
-    // The iterators are made now, so they read this snapshot even when first read after a commit.
-    const range = (lo: number, hi: number, keep = (_p: number) => true): AsyncIterable<RawRecord> => {
+    // Read in batches: one await per VIEW_BATCH_RECORDS records, not per record (a snapshot is
+    // written while the node applies blocks, and every await waits for the event loop).
+    const range = (lo: number, hi: number, keep = (_p: number) => true): AsyncIterable<RawRecord[]> => {
       const it = this.db.iterator({ gte: Uint8Array.of(lo), lt: Uint8Array.of(hi), snapshot });
       return (async function* () {
-        for await (const [key, value] of it) if (keep(key[0]!)) yield { key, value };
+        try {
+          for (;;) {
+            const rows = await it.nextv(VIEW_BATCH_RECORDS);
+            if (rows.length === 0) return;
+            const out: RawRecord[] = [];
+            for (const [key, value] of rows) if (keep(key[0]!)) out.push({ key, value });
+            yield out;
+          }
+        } finally {
+          await it.close();
+        }
       })();
     };
     return {
