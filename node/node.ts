@@ -633,6 +633,7 @@ export class ArborNode {
       if (!graceful) server.forceShutdown();
     }
     await this.blockPruning;
+    await this.snapshots?.close();
     await this.tob?.close();
     await this.pipeline?.settled();
     await this.certifier?.flushed();

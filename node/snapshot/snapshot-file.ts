@@ -29,7 +29,8 @@ export interface SnapshotInfo {
 
 /**
  * Writes the snapshot of `view` (the store after block `height`) to `path`, `tail` closing its
- * common part (the consensus records); returns its header.
+ * common part (the consensus records); returns its header. Gives up (snapshot/stopped, nothing
+ * left behind) as soon as `stopped` says so.
  */
 export async function writeSnapshotFile(
   path: string,
@@ -37,6 +38,7 @@ export async function writeSnapshotFile(
   height: bigint,
   view: StoreView,
   tail: readonly RawRecord[] = [],
+  stopped: () => boolean = () => false,
 ): Promise<SnapshotInfo> {
   const tmp = `${path}.tmp`;
   const fh = await open(tmp, "w");
@@ -52,6 +54,7 @@ export async function writeSnapshotFile(
       w = new Writer(WRITE_BUFFER_BYTES + 4096);
     };
     const put = async (rows: readonly RawRecord[], hashed: boolean): Promise<void> => {
+      if (stopped()) throw new ArborError("snapshot/stopped", "the node is stopping");
       for (const r of rows) frameRecord(w, r);
       if (w.length >= WRITE_BUFFER_BYTES) await flush(hashed);
     };

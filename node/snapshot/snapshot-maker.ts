@@ -62,6 +62,9 @@ export class SnapshotMaker {
   /** newest first */
   private kept: Kept[] = [];
   private making = false;
+  private closed = false;
+  /** The snapshot being written, if any (settled waits for it). */
+  private writing: Promise<void> = Promise.resolve();
   private serving = 0;
 
   private constructor(private readonly d: SnapshotMakerDeps) {}
@@ -97,6 +100,7 @@ export class SnapshotMaker {
    */
   committed(height: bigint, previous: bigint, epoch: number): void {
     if (height / this.d.interval === previous / this.d.interval) return;
+    if (this.closed) return;
     if (this.making) {
       this.d.log.warn("snapshot skipped: the previous one is still being written", { height });
       return;
@@ -110,8 +114,8 @@ export class SnapshotMaker {
     const view = this.d.view(); // taken now: the next block is not written yet
     const path = join(this.d.dir, `${height}${SUFFIX}`);
     const t0 = Date.now();
-    void this.consensusTail(height, epochState)
-      .then((tail) => writeSnapshotFile(path, this.d.chain, height, view, tail))
+    this.writing = this.consensusTail(height, epochState)
+      .then((tail) => writeSnapshotFile(path, this.d.chain, height, view, tail, () => this.closed))
       .then(async (info) => {
         this.kept.unshift(this.keep(path, info));
         await this.dropOld();
@@ -123,10 +127,12 @@ export class SnapshotMaker {
           ms: Date.now() - t0,
         });
       })
-      .catch((e) => this.d.log.warn("snapshot failed", { height, error: String(e) }))
-      .finally(() => {
+      .catch((e) => {
+        if (!this.closed) this.d.log.warn("snapshot failed", { height, error: String(e) });
+      })
+      .finally(async () => {
         this.making = false;
-        void view.close();
+        await view.close().catch(() => undefined);
       });
   }
 
@@ -140,6 +146,12 @@ export class SnapshotMaker {
       out.push(consensusBlockRecord(h, b));
     }
     return out;
+  }
+
+  /** Stops a snapshot being written (it is left unfinished and deleted) and waits for it. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.writing;
   }
 
   /** What GetSnapshot offers with height 0: every kept snapshot, newest first. */
