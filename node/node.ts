@@ -194,7 +194,7 @@ export class ArborNode {
       view: () => this.store.view(),
       consensus: {
         epoch: (e) => this.tob.snapshotEpoch(e),
-        block: (h) => this.tob.block(h),
+        blocks: (from, to) => this.tob.blocks(from, to),
       },
       written: (oldest) => this.pruneBlocks(oldest),
       log: this.opts.log,

@@ -14,7 +14,7 @@ import { commonAppRecord, frameRecord } from "./snapshot-records.js";
 const MAGIC = utf8("ARBSNAP1");
 export const SNAPSHOT_HEADER_BYTES = 96;
 /** Framed records are written out once this many bytes are buffered. */
-const WRITE_BUFFER_BYTES = 1024 * 1024;
+const WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 export interface SnapshotInfo {
   readonly chain: Uint8Array;

@@ -43,7 +43,7 @@ export interface SnapshotMakerDeps {
   /** the consensus: its current epoch if it is `epoch` (TobShell.snapshotEpoch), delivered blocks */
   readonly consensus: {
     epoch(epoch: number): Uint8Array | null;
-    block(height: number): Promise<Uint8Array | undefined>;
+    blocks(from: number, to: number): Promise<Array<{ height: number; bytes: Uint8Array }>>;
   };
   /** after a snapshot was written: the height of the oldest one kept */
   readonly written?: (oldest: bigint) => void;
@@ -140,11 +140,11 @@ export class SnapshotMaker {
   private async consensusTail(height: bigint, epochState: Uint8Array): Promise<RawRecord[]> {
     const out = [consensusEpochRecord(epochState)];
     const top = Number(height);
-    for (let h = Math.max(1, top - SNAPSHOT_CONSENSUS_BLOCKS + 1); h <= top; h++) {
-      const b = await this.d.consensus.block(h);
-      if (b === undefined) throw new Error(`the delivered block at ${h} is not stored`);
-      out.push(consensusBlockRecord(h, b));
-    }
+    const from = Math.max(1, top - SNAPSHOT_CONSENSUS_BLOCKS + 1);
+    const blocks = await this.d.consensus.blocks(from, top);
+    if (blocks.length !== top - from + 1)
+      throw new Error(`delivered blocks ${from}..${top} are not all stored`);
+    for (const b of blocks) out.push(consensusBlockRecord(b.height, b.bytes));
     return out;
   }
 

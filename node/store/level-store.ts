@@ -157,7 +157,7 @@ export interface StoreView {
 }
 
 /** Records one read of a store view returns. */
-const VIEW_BATCH_RECORDS = 1024;
+const VIEW_BATCH_RECORDS = 16_384;
 
 /** A terminal with another timestamp (what it stands for unchanged). */
 function withTimestamp(t: TerminalNode, ts: number): TerminalNode {
