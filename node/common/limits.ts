@@ -436,6 +436,12 @@ export const SNAPSHOT_OFFER_WAIT_MS = 15_000;
  * checked): an offer naming more is passed over, so a lying server cannot make it download without end.
  */
 export const SNAPSHOT_MAX_PART_BYTES = 1024 * 1024 * 1024;
+/**
+ * How long a joining node waits for a snapshot a peer is writing when it is newer than the newest
+ * vouched one (or there is none yet): writing one takes tens of seconds at 100,000 records, applying
+ * the blocks since the older one minutes.
+ */
+export const SNAPSHOT_WRITE_WAIT_MS = 90_000;
 /** Largest store record (key or value) a snapshot may carry. */
 export const SNAPSHOT_MAX_RECORD_BYTES = 16 * 1024 * 1024;
 /**

@@ -7,7 +7,7 @@
 // hash to.
 
 import { bytesEqual, toHex } from "../common/bytes.js";
-import { SNAPSHOT_MAX_PART_BYTES } from "../common/limits.js";
+import { SNAPSHOT_MAX_PART_BYTES, SNAPSHOT_WRITE_WAIT_MS } from "../common/limits.js";
 import type { SignatureVerifier } from "../common/signature-verifier.js";
 import { decodeCertifiedHeader, verifyCertificate, type CertifiedHeader } from "../ledger/header.js";
 import {
@@ -32,17 +32,22 @@ interface Group {
   readonly servers: Array<{ peer: number; totalBytes: bigint }>;
 }
 
-/** Every peer's offers, grouped by statement, newest height first; and how many peers answered. */
+/**
+ * Every peer's offers, grouped by statement, newest height first; how many peers answered; and the
+ * highest snapshot one of them is writing.
+ */
 async function gatherOffers(
   peers: SnapshotPeers,
   chain: Uint8Array,
-): Promise<{ groups: Group[]; answered: number }> {
+): Promise<{ groups: Group[]; answered: number; writing: bigint }> {
   const groups = new Map<string, Group>();
   const replies = await Promise.allSettled(peers.peers.map((p) => peers.snapshot(p.id, 0n, 0n)));
   let answered = 0;
+  let writing = 0n;
   replies.forEach((r, i) => {
     if (r.status !== "fulfilled") return;
     answered++;
+    if (r.value.writing > writing) writing = r.value.writing;
     const peer = peers.peers[i]!.id;
     for (const o of r.value.offers) {
       if (o.digest.length !== 32 || o.commonBytes > o.totalBytes) continue;
@@ -57,7 +62,7 @@ async function gatherOffers(
     }
   });
   const sorted = [...groups.values()].sort((a, b) => (a.statement.height > b.statement.height ? -1 : 1));
-  return { groups: sorted, answered };
+  return { groups: sorted, answered, writing };
 }
 
 /** Learns the validator-set transitions up to `until` from the first peer whose answer verifies. */
@@ -81,27 +86,63 @@ async function learnUntil(
   }
 }
 
-/**
- * The newest snapshot vouched for by f+1 validators of its height; "none" when f+1 peers answered
- * and none offers any snapshot (a chain younger than the snapshot interval: waiting is pointless);
- * null when there is none yet.
- */
+/** One look at the peers' offers (chooseSnapshot). */
+interface Look {
+  /** the newest snapshot f+1 validators of its height vouch for */
+  readonly chosen: Chosen | null;
+  /** the highest snapshot a peer is writing (0n: none) */
+  readonly writing: bigint;
+  /** f+1 peers answered and none offers or writes any: a chain younger than the interval */
+  readonly nothing: boolean;
+}
+
+/** Looks once at what the peers offer. */
 export async function chooseSnapshot(
   peers: SnapshotPeers,
   chain: Uint8Array,
   history: ValidatorSets,
   verifier: SignatureVerifier,
   log: Logger,
-): Promise<Chosen | "none" | null> {
-  const { groups, answered } = await gatherOffers(peers, chain);
-  if (groups.length === 0) return answered >= vouchQuorum(peers.peers.length + 1) ? "none" : null;
+): Promise<Look> {
+  const { groups, answered, writing } = await gatherOffers(peers, chain);
+  const nothing = groups.length === 0 && writing === 0n && answered >= vouchQuorum(peers.peers.length + 1);
+  if (groups.length === 0) return { chosen: null, writing, nothing };
   await learnUntil(history, peers, groups[0]!.statement.height, log);
   for (const g of groups) {
     const set = history.setAt(g.statement.height);
     const vouching = vouchingSigners(g.signed, set, verifier);
-    if (vouching.length >= vouchQuorum(set.length)) return { ...g.statement, servers: g.servers, vouching };
+    if (vouching.length >= vouchQuorum(set.length))
+      return { chosen: { ...g.statement, servers: g.servers, vouching }, writing, nothing: false };
   }
-  return null;
+  return { chosen: null, writing, nothing: false };
+}
+
+/**
+ * The snapshot to sync from: the newest vouched one, asked again every second while there is none
+ * (for up to `waitMs`), and while a peer writes a newer one (for up to SNAPSHOT_WRITE_WAIT_MS: it
+ * spares applying every block since the older one). Null when there is none to take.
+ */
+export async function awaitSnapshot(
+  peers: SnapshotPeers,
+  chain: Uint8Array,
+  history: ValidatorSets,
+  verifier: SignatureVerifier,
+  log: Logger,
+  waitMs: number,
+): Promise<{ chosen: Chosen | null; nothing: boolean }> {
+  const t0 = Date.now();
+  let told = 0n;
+  for (;;) {
+    const look = await chooseSnapshot(peers, chain, history, verifier, log);
+    const newer = look.writing > (look.chosen?.height ?? 0n);
+    if ((look.chosen !== null && !newer) || look.nothing) return look;
+    if (Date.now() - t0 >= (newer ? SNAPSHOT_WRITE_WAIT_MS : waitMs)) return look;
+    if (newer && told !== look.writing) {
+      told = look.writing;
+      log.info("snapshot sync: waiting for the snapshot being written", { height: look.writing });
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }
 
 /** The certified header at `height`, from the first peer whose certificate verifies. */

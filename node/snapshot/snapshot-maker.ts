@@ -62,6 +62,8 @@ export class SnapshotMaker {
   /** newest first */
   private kept: Kept[] = [];
   private making = false;
+  /** the height of the snapshot being written (0n: none) */
+  private makingHeight = 0n;
   private closed = false;
   /** The snapshot being written, if any (settled waits for it). */
   private writing: Promise<void> = Promise.resolve();
@@ -111,6 +113,7 @@ export class SnapshotMaker {
       return;
     }
     this.making = true;
+    this.makingHeight = height;
     const view = this.d.view(); // taken now: the next block is not written yet
     const path = join(this.d.dir, `${height}${SUFFIX}`);
     const t0 = Date.now();
@@ -132,6 +135,7 @@ export class SnapshotMaker {
       })
       .finally(async () => {
         this.making = false;
+        this.makingHeight = 0n;
         await view.close().catch(() => undefined);
       });
   }
@@ -165,7 +169,8 @@ export class SnapshotMaker {
     cb: (e: grpc.ServiceError | null, r?: SnapshotReply) => void,
     alter?: (page: Uint8Array) => Uint8Array,
   ): void {
-    if (req.height === 0n) return cb(null, create(SnapshotReplySchema, { offers: this.offers }));
+    if (req.height === 0n)
+      return cb(null, create(SnapshotReplySchema, { offers: this.offers, writing: this.makingHeight }));
     const k = this.kept.find((x) => x.info.height === req.height);
     if (!k)
       return cb(

@@ -34,7 +34,7 @@ import { DATA_DATABASES } from "../data-format.js";
 import { failpoint } from "../failpoints.js";
 import type { Logger } from "../log.js";
 import { ValidatorSets } from "../ledger/validator-sets.js";
-import { certifiedHeaderAt, chooseSnapshot, type Chosen } from "./snapshot-choice.js";
+import { awaitSnapshot, certifiedHeaderAt, type Chosen } from "./snapshot-choice.js";
 import { SnapshotPeers } from "./snapshot-peers.js";
 import { CONSENSUS_RECORD_PREFIX, consensusRecords, readRecords } from "./snapshot-records.js";
 import { TobShell } from "../tob/shell.js";
@@ -112,16 +112,11 @@ export async function syncFromSnapshot(d: SnapshotSyncDeps): Promise<SyncOutcome
     const history = new ValidatorSets(d.genesis, d.chain, d.verifier, (why) => {
       throw new ArborError("snapshot/bad-transition", why);
     });
-    const deadline = Date.now() + (d.offerWaitMs ?? SNAPSHOT_OFFER_WAIT_MS);
-    let chosen = await chooseSnapshot(peers, d.chain, history, d.verifier, d.log);
-    while (chosen === null && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 1000));
-      chosen = await chooseSnapshot(peers, d.chain, history, d.verifier, d.log);
-    }
-    if (chosen === "none" || chosen === null) {
+    const waitMs = d.offerWaitMs ?? SNAPSHOT_OFFER_WAIT_MS;
+    const { chosen, nothing } = await awaitSnapshot(peers, d.chain, history, d.verifier, d.log, waitMs);
+    if (chosen === null) {
       await rm(work, { recursive: true, force: true });
-      const reason =
-        chosen === "none" ? "no peer offers a snapshot" : "no snapshot vouched for by f+1 validators";
+      const reason = nothing ? "no peer offers a snapshot" : "no snapshot vouched for by f+1 validators";
       return { synced: false, reason };
     }
     d.log.info("syncing from a snapshot", {
