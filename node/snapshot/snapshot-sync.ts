@@ -108,6 +108,7 @@ export async function syncFromSnapshot(d: SnapshotSyncDeps): Promise<SyncOutcome
     await abandonInstall(d.dataDir);
   }
   const peers = new SnapshotPeers(d.peers, d.credentials);
+  let installed = false;
   try {
     const history = new ValidatorSets(d.genesis, d.chain, d.verifier, (why) => {
       throw new ArborError("snapshot/bad-transition", why);
@@ -115,7 +116,6 @@ export async function syncFromSnapshot(d: SnapshotSyncDeps): Promise<SyncOutcome
     const waitMs = d.offerWaitMs ?? SNAPSHOT_OFFER_WAIT_MS;
     const { chosen, nothing } = await awaitSnapshot(peers, d.chain, history, d.verifier, d.log, waitMs);
     if (chosen === null) {
-      await rm(work, { recursive: true, force: true });
       const reason = nothing ? "no peer offers a snapshot" : "no snapshot vouched for by f+1 validators";
       return { synced: false, reason };
     }
@@ -129,10 +129,15 @@ export async function syncFromSnapshot(d: SnapshotSyncDeps): Promise<SyncOutcome
     const common = await downloadCommon(work, peers, chosen, d.log);
     const tree = await downloadTree(peers, chosen, cert, common, d.log);
     await install(d, work, common, tree, cert);
-    await rm(work, { recursive: true, force: true });
+    installed = true;
     return { synced: true, height: chosen.height };
   } finally {
     peers.close();
+    // A failed install's databases go (the node replays from the genesis instead); whatever the
+    // outcome, the downloads are of no more use. (A process killed meanwhile never gets here: at its
+    // next start it finds the marker, or resumes the download.)
+    if (!installed) await abandonInstall(d.dataDir);
+    await rm(work, { recursive: true, force: true });
   }
 }
 
