@@ -1,6 +1,7 @@
 // Malformed gRPC input of every kind against a live node: garbage protobuf bytes, wrong types,
 // oversized messages, bad signatures, hostile proofs, nonsense queries. Each gets a typed answer
-// (a gRPC status or a refusal with a reason code) and the node keeps serving.
+// (a gRPC status or a refusal with a reason code) and the node keeps serving. Snapshot requests for
+// heights not offered, offsets past the end, and floods of them, get typed answers too.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
@@ -10,7 +11,12 @@ import { decodeReceipt } from "../../node/ledger/receipt.js";
 import { assembleSignedRequest, encodeRequestBody } from "../../node/ledger/request.js";
 import { randomBytes } from "node:crypto";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { GetReplySchema, GetRequestSchema } from "../../proto/gen/arbor/v1/client_pb.js";
+import {
+  GetReplySchema,
+  GetRequestSchema,
+  SnapshotReplySchema,
+  SnapshotRequestSchema,
+} from "../../proto/gen/arbor/v1/client_pb.js";
 import { decodeStatement } from "../../node/ledger/statement.js";
 import { NodeConnection } from "../../client/transport.js";
 import { MAX_RECEIPT_SUBSCRIPTIONS } from "../../node/common/limits.js";
@@ -156,6 +162,28 @@ test("hostile client input gets typed errors and the node keeps serving", { time
     } finally {
       q.close();
     }
+
+    // Snapshots: garbage, a height not offered, offsets past any end, a flood of page requests.
+    // Each gets a typed answer and the node goes on.
+    const snap = (height: bigint, offset: bigint) =>
+      rawUnary(
+        addr,
+        "GetSnapshot",
+        Buffer.from(toBinary(SnapshotRequestSchema, create(SnapshotRequestSchema, { height, offset }))),
+      );
+    assert.notEqual(
+      (await rawUnary(addr, "GetSnapshot", Buffer.from(randomBytes(64)))).code,
+      grpc.status.UNAVAILABLE,
+    );
+    const offers = await snap(0n, 0n);
+    assert.equal(offers.code, 0);
+    assert.equal(fromBinary(SnapshotReplySchema, offers.bytes!).data.length, 0, "offers carry no data");
+    assert.equal((await snap(1n << 62n, 0n)).code, grpc.status.NOT_FOUND);
+    assert.equal((await snap(7n, 1n << 62n)).code, grpc.status.NOT_FOUND);
+    const flood = await Promise.all(Array.from({ length: 32 }, () => snap(1n << 40n, 5n)));
+    assert.ok(
+      flood.every((r) => r.code === grpc.status.NOT_FOUND || r.code === grpc.status.RESOURCE_EXHAUSTED),
+    );
 
     // Pipelined reads: a bad read on a GetStream gets its own error, tagged; the stream goes on.
     const sdk = new NodeConnection(addr);
