@@ -39,6 +39,8 @@ export interface MetricsSources {
   readonly peersConnected: () => number;
   /** pieces (stubs, summary records) the node still lacks inside prefixes it is taking on */
   readonly syncStubsRemaining: () => number;
+  /** the newest snapshot this node offers: its height and payload bytes (0 and 0 when none) */
+  readonly newestSnapshot: () => { height: bigint; bytes: bigint };
   readonly dataDir: string;
 }
 
@@ -137,6 +139,16 @@ export class NodeMetrics implements MetricsHooks {
       "arbor_sync_stubs_remaining",
       "Pieces of the tree (stubs, summary records) still to fetch inside prefixes this node is taking on; 0 once acquired",
       () => src.syncStubsRemaining(),
+    );
+    gauge(
+      "arbor_snapshot_height",
+      "Height of the newest snapshot this node offers to joining nodes (0: none yet)",
+      () => Number(src.newestSnapshot().height),
+    );
+    gauge(
+      "arbor_snapshot_bytes",
+      "Payload bytes of the newest snapshot this node offers (common and tree parts)",
+      () => Number(src.newestSnapshot().bytes),
     );
     gauge(
       "arbor_store_bytes",

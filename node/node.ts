@@ -350,6 +350,10 @@ export class ArborNode {
       consensusRound: () => this.tob?.status().round ?? 0,
       peersConnected: () => this.net?.connectedPeers().length ?? 0,
       syncStubsRemaining: () => this.sync?.remaining ?? 0,
+      newestSnapshot: () => {
+        const o = this.snapshots?.offers[0];
+        return { height: o?.height ?? 0n, bytes: o?.totalBytes ?? 0n };
+      },
       dataDir: this.opts.dataDir,
     });
   }

@@ -33,6 +33,8 @@ const NAMES = [
   "arbor_peers_connected",
   "arbor_store_bytes",
   "arbor_sync_stubs_remaining",
+  "arbor_snapshot_height",
+  "arbor_snapshot_bytes",
   "nodejs_eventloop_lag_seconds",
   "process_resident_memory_bytes",
 ];
@@ -85,6 +87,7 @@ test("a node serves its metrics; counters move with requests; promtool accepts t
     assert.ok(sample(after, "arbor_commit_latency_seconds_count") >= 1);
     assert.ok(sample(after, "arbor_store_bytes") > 0);
     assert.equal(sample(after, "arbor_peers_connected"), 0);
+    assert.equal(sample(after, "arbor_snapshot_height"), 0, "no snapshot before height 1,024");
     assert.equal((await fetch(`http://127.0.0.1:${port}/other`)).status, 404);
     const promtool = spawnSync("promtool", ["check", "metrics"], { input: after, encoding: "utf8" });
     if (promtool.error) {
