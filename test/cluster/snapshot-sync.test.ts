@@ -3,9 +3,11 @@
 // for (not by replaying from the genesis), applies only the blocks after it, takes what its tree
 // part lacked of its partition from the holders, and then alone proves every key of its partition
 // with its value against the root it signs, which is the others' root. Killed (failpoint
-// `snapshot-install`) in the middle of installing, it starts over and gets there too. Node 0
-// serves forged snapshot pages under its honest signed statement: both its common part and its
-// tree part are caught, named, and taken from another node.
+// `snapshot-install`) in the middle of installing, it starts over and gets there too. Nodes 0 and 2
+// serve forged snapshot pages under their honest signed statements (otherwise they behave): the
+// common part from node 0 (first asked) fails its digest and is then taken from each node alone,
+// node 0 named; the tree part of node 2 (the other holder of node 3's prefixes, so the first asked
+// for it) fails the certified root and is named; node 1's are used.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
@@ -36,7 +38,7 @@ test(
     process.env["ARBOR_SNAPSHOT_INTERVAL"] = "4";
     try {
       await withSdkCluster(
-        { n: 4, k: 2, tickMs: 50, byzantine: { 0: "forge-snapshot" } },
+        { n: 4, k: 2, tickMs: 50, byzantine: { 0: "forge-snapshot", 2: "forge-snapshot" } },
         async (c, client) => {
           await client.createDomain("snap");
           const keys = await writeKeys(client, "snap", 0, 12);
@@ -57,8 +59,9 @@ test(
           assert.ok(installed, "installed from a snapshot");
           assert.ok(Number(installed[1]) >= 4, `the snapshot's height ${installed[1]}`);
           assert.match(log, /"msg":"node started[^\n]*"height":"[1-9]/, "started at the snapshot's height");
-          assert.match(log, /common part does not hash to the vouched digest","node":3,"peer":0/);
-          assert.match(log, /tree part (was refused|does not hash to the certified root)","node":3,"peer":0/);
+          assert.match(log, /the common part does not hash to the vouched digest; asking each node alone/);
+          assert.match(log, /a peer's common part does not hash to the vouched digest","node":3,"peer":0/);
+          assert.match(log, /tree part (was refused|does not hash to the certified root)","node":3,"peer":2/);
 
           await writeKeys(client, "snap", 14, 1);
           await sameRoot(c, WIPED, 0, "the synced node at the others' root");
