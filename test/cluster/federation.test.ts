@@ -12,6 +12,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Cluster } from "./cluster.js";
 import { freePort } from "./cluster.js";
+import { joined } from "./sync-checks.js";
 import { withSdkCluster } from "./sdk-cluster.js";
 import { TransferStream } from "./transfer-stream.js";
 import { ArborClient, keyFromSeed, type TrustedReceipt } from "../../client/index.js";
@@ -54,18 +55,6 @@ async function agree(
 async function flows(c: Cluster, stream: TransferStream, phase: string, n: number): Promise<void> {
   stream.enter(phase);
   await c.waitFor(async () => stream.accepted(phase) >= n, 60_000, `${n} transfers accepted (${phase})`);
-}
-
-/** A node started with --join that has caught up: it serves, and fetches no piece. */
-async function joined(c: Cluster, id: number): Promise<void> {
-  await c.waitFor(
-    async () => {
-      const st = await c.clients[id]!.status().catch(() => null);
-      return st !== null && !st.joining && st.acquiringPieces === 0n;
-    },
-    120_000,
-    `node ${id} to catch up and serve`,
-  );
 }
 
 /** Waits until the nodes `ids` fetch no piece of their partitions (new holders after a repair). */

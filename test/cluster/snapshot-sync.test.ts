@@ -12,24 +12,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import type { Cluster } from "./cluster.js";
-import { provesAlone, sameRoot, writeKeys } from "./sync-checks.js";
+import { joined, provesAlone, sameRoot, writeKeys } from "./sync-checks.js";
 import { withSdkCluster } from "./sdk-cluster.js";
 import { keyPath } from "../../node/store/core/path.js";
 import { Partition } from "../../node/store/core/partition.js";
 
 const WIPED = 3;
-
-async function caughtUp(c: Cluster, id: number): Promise<void> {
-  await c.waitFor(
-    async () => {
-      const st = await c.clients[id]!.status().catch(() => null);
-      return st !== null && !st.joining && st.acquiringPieces === 0n;
-    },
-    120_000,
-    `node ${id} to catch up`,
-  );
-}
 
 test(
   "a node that lost its disk syncs from a vouched snapshot, even when killed while installing it",
@@ -52,7 +40,7 @@ test(
           const more = await writeKeys(client, "snap", 12, 2);
 
           c.start(WIPED, {}, ["--join"]);
-          await caughtUp(c, WIPED);
+          await joined(c, WIPED);
           const log = c.logsOf(WIPED);
           assert.match(log, /a snapshot install was interrupted/);
           const installed = /"msg":"store installed from a snapshot"[^\n]*"height":"(\d+)"/.exec(log);

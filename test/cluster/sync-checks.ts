@@ -55,3 +55,15 @@ export async function sameRoot(c: Cluster, a: number, b: number, what: string): 
     what,
   );
 }
+
+/** A node started with --join that has caught up: it serves, and fetches no piece. */
+export async function joined(c: Cluster, id: number): Promise<void> {
+  await c.waitFor(
+    async () => {
+      const st = await c.clients[id]!.status().catch(() => null);
+      return st !== null && !st.joining && st.acquiringPieces === 0n;
+    },
+    120_000,
+    `node ${id} to catch up and serve`,
+  );
+}
