@@ -184,6 +184,9 @@ export class ArborNode {
       this.opts.log.info("new data directory", { dir: this.opts.dataDir });
     this.metrics = this.openMetrics();
     if (this.joinGate.isJoining && storeMissing(this.opts.dataDir)) await this.syncSnapshot();
+    // Killed while installing a snapshot and restarted without --join: the half-written databases
+    // go, and the node starts from the genesis.
+    else await abandonInstall(this.opts.dataDir);
     const { ledger, m } = await this.openState();
     this.snapshots = await SnapshotMaker.open({
       dir: join(this.opts.dataDir, SNAPSHOT_DIR),

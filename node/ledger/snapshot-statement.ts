@@ -5,7 +5,7 @@
 // against the certified root of h.
 
 import { Writer } from "../common/codec.js";
-import { bytesEqual, utf8 } from "../common/bytes.js";
+import { utf8 } from "../common/bytes.js";
 import { SNAPSHOT_TAG } from "../common/tags.js";
 import type { SignatureVerifier } from "../common/signature-verifier.js";
 import type { Validator } from "./header.js";
@@ -33,16 +33,6 @@ export function snapshotSigningBytes(s: SnapshotStatement): Uint8Array {
     .u64(s.commonBytes)
     .raw(s.digest)
     .finish();
-}
-
-/** Whether two statements say the same thing (signers aside). */
-export function sameStatement(a: SnapshotStatement, b: SnapshotStatement): boolean {
-  return (
-    a.height === b.height &&
-    a.commonBytes === b.commonBytes &&
-    bytesEqual(a.chain, b.chain) &&
-    bytesEqual(a.digest, b.digest)
-  );
 }
 
 /**
