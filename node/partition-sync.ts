@@ -11,13 +11,9 @@
 
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
-import {
-  Arbor,
-  ChunkReplySchema,
-  ChunkRequestSchema,
-  type ChunkReply,
-} from "../proto/gen/arbor/v1/client_pb.js";
-import { CHANNEL_OPTIONS, grpcError, serviceDefinition } from "../proto/grpc.js";
+import { ChunkReplySchema, ChunkRequestSchema, type ChunkReply } from "../proto/gen/arbor/v1/client_pb.js";
+import { grpcError } from "../proto/grpc.js";
+import { ApiClients } from "./net/api-clients.js";
 import { ArborError } from "./common/errors.js";
 import {
   GRAFT_FETCH_IN_FLIGHT,
@@ -76,14 +72,16 @@ export class PartitionSync {
   private pending: Prefix[] = [];
   private readonly avoid = new Map<number, number>();
   private turn = 0;
-  private readonly clients = new Map<string, grpc.Client>();
+  private readonly clients: ApiClients;
   private running = false;
   private stopped = false;
   private timer: NodeJS.Timeout | null = null;
   /** chunks served right now */
   private serving = 0;
 
-  constructor(private readonly d: PartitionSyncDeps) {}
+  constructor(private readonly d: PartitionSyncDeps) {
+    this.clients = new ApiClients(d.credentials);
+  }
 
   /** Pieces still missing as far as known: queued plus in flight. */
   get remaining(): number {
@@ -109,8 +107,7 @@ export class PartitionSync {
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    for (const c of this.clients.values()) c.close();
-    this.clients.clear();
+    this.clients.close();
   }
 
   /** Looks for what the tree lacks in its partition; starts fetching, or reports the end. */
@@ -253,26 +250,11 @@ export class PartitionSync {
 
   private request(holder: GenesisNode, at: string, within: string): Promise<ChunkReply> {
     if (this.d.fetch) return this.d.fetch(holder, at, within);
-    let c = this.clients.get(holder.address);
-    if (!c) {
-      const C = grpc.makeGenericClientConstructor(serviceDefinition(Arbor), "Arbor");
-      c = new C(holder.address, this.d.credentials, CHANNEL_OPTIONS);
-      this.clients.set(holder.address, c);
-    }
-    const client = c as grpc.Client & Record<string, unknown>;
-    return new Promise((resolve, reject) =>
-      (
-        client["getChunk"] as (
-          r: unknown,
-          o: grpc.CallOptions,
-          cb: (e: grpc.ServiceError | null, r: ChunkReply) => void,
-        ) => void
-      ).call(
-        client,
-        create(ChunkRequestSchema, { at, within }),
-        { deadline: Date.now() + GRAFT_FETCH_TIMEOUT_MS },
-        (e, r) => (e ? reject(e) : resolve(r)),
-      ),
+    return this.clients.call(
+      holder.address,
+      "getChunk",
+      create(ChunkRequestSchema, { at, within }),
+      GRAFT_FETCH_TIMEOUT_MS,
     );
   }
 

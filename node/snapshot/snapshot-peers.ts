@@ -2,28 +2,27 @@
 // and payload pages) and GetHeaders (validator-set transitions and one certified header), each
 // with a deadline. One channel per peer, closed when the sync ends.
 
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import {
-  Arbor,
   HeadersRequestSchema,
   SnapshotRequestSchema,
   type HeadersReply,
   type SnapshotReply,
 } from "../../proto/gen/arbor/v1/client_pb.js";
-import { CHANNEL_OPTIONS, serviceDefinition } from "../../proto/grpc.js";
 import { SNAPSHOT_FETCH_TIMEOUT_MS } from "../common/limits.js";
 import type { GenesisNode } from "../ledger/genesis.js";
-
-type Unary<Q, R> = (q: Q, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: R) => void) => void;
+import { ApiClients } from "../net/api-clients.js";
 
 export class SnapshotPeers {
-  private readonly clients = new Map<number, grpc.Client & Record<string, unknown>>();
+  private readonly clients: ApiClients;
 
   constructor(
     readonly peers: readonly GenesisNode[],
-    private readonly credentials: grpc.ChannelCredentials,
-  ) {}
+    credentials: grpc.ChannelCredentials,
+  ) {
+    this.clients = new ApiClients(credentials);
+  }
 
   /** GetSnapshot: offers with height 0, else a page of that snapshot's payload from `offset`. */
   snapshot(peer: number, height: bigint, offset: bigint): Promise<SnapshotReply> {
@@ -43,27 +42,12 @@ export class SnapshotPeers {
   }
 
   close(): void {
-    for (const c of this.clients.values()) c.close();
-    this.clients.clear();
+    this.clients.close();
   }
 
   private call<Q, R>(peer: number, method: string, q: Q): Promise<R> {
     const node = this.peers.find((p) => p.id === peer);
     if (!node) return Promise.reject(new Error(`no peer ${peer}`));
-    let c = this.clients.get(peer);
-    if (!c) {
-      const C = grpc.makeGenericClientConstructor(serviceDefinition(Arbor), "Arbor");
-      c = new C(node.address, this.credentials, CHANNEL_OPTIONS) as grpc.Client & Record<string, unknown>;
-      this.clients.set(peer, c);
-    }
-    const client = c;
-    return new Promise<R>((resolve, reject) =>
-      (client[method] as Unary<Q, R>).call(
-        client,
-        q,
-        { deadline: Date.now() + SNAPSHOT_FETCH_TIMEOUT_MS },
-        (e, r) => (e ? reject(e) : resolve(r)),
-      ),
-    );
+    return this.clients.call<Q, R>(node.address, method, q, SNAPSHOT_FETCH_TIMEOUT_MS);
   }
 }
