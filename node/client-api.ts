@@ -316,6 +316,7 @@ export class ClientApi {
       ...this.consensusView(),
       joining: this.d.joining(),
       acquiringPieces: BigInt(this.d.chunks.remaining),
+      oldestBlock: BigInt(this.d.tob.oldestBlock),
     });
   }
 

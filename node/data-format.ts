@@ -91,13 +91,19 @@ export function readMarker(dir: string): FormatMarker | undefined {
   return decodeMarker(readFileSync(file, "utf8"), dir);
 }
 
-/** Writes the marker atomically: a synced temporary file renamed into place, then the directory synced. */
+/** Writes the marker atomically. */
 export function writeMarker(dir: string, m: FormatMarker): void {
-  const file = join(dir, FORMAT_FILE);
+  writeFileDurably(dir, FORMAT_FILE, encodeMarker(m));
+}
+
+/** Writes `dir/name` atomically and durably: a synced temporary file renamed into place, then the directory synced. */
+export function writeFileDurably(dir: string, name: string, data: string | Uint8Array): void {
+  const file = join(dir, name);
   const temp = file + TEMP_SUFFIX;
   const fd = openSync(temp, "w");
   try {
-    writeSync(fd, encodeMarker(m));
+    if (typeof data === "string") writeSync(fd, data);
+    else writeSync(fd, data);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

@@ -4,6 +4,7 @@ import { loadConfig } from "./config.js";
 import { createLogger, type LogFormat } from "./log.js";
 import { ArborNode } from "./node.js";
 import { mallocArenaWarning } from "./node-env.js";
+import { beginResync } from "./snapshot/resync-marker.js";
 
 /** How often a node logs its memory (resident set and V8 heap), so growth shows in its log. */
 const MEMORY_LOG_MS = 30_000;
@@ -21,25 +22,29 @@ export async function runNode(
 ): Promise<void> {
   const cfg = loadConfig(configPath);
   const log = createLogger({ node: cfg.id }, cfg.logLevel, undefined, o.logFormat ?? cfg.logFormat);
+  const dataDir = o.dataDir === undefined ? cfg.dataDir : resolve(o.dataDir);
   const arenaWarning = mallocArenaWarning();
   if (arenaWarning !== undefined) log.warn(arenaWarning);
-  const node = new ArborNode({
-    genesis: cfg.genesis,
-    id: cfg.id,
-    key: cfg.key,
-    dataDir: o.dataDir === undefined ? cfg.dataDir : resolve(o.dataDir),
-    listen: cfg.listen,
-    metricsListen: cfg.metricsListen,
-    webListen: cfg.webListen,
-    webOrigins: cfg.webOrigins,
-    tls: cfg.tls,
-    tickMs: cfg.tickMs,
-    log,
-    ...(cfg.member ? { member: cfg.member } : {}),
-    byzantine: cfg.byzantine,
-    join: o.join === true,
-  });
+  const make = (join: boolean, onBehind: () => void) =>
+    new ArborNode({
+      genesis: cfg.genesis,
+      id: cfg.id,
+      key: cfg.key,
+      dataDir,
+      listen: cfg.listen,
+      metricsListen: cfg.metricsListen,
+      webListen: cfg.webListen,
+      webOrigins: cfg.webOrigins,
+      tls: cfg.tls,
+      tickMs: cfg.tickMs,
+      log,
+      ...(cfg.member ? { member: cfg.member } : {}),
+      byzantine: cfg.byzantine,
+      join,
+      onBehind,
+    });
   let stopping = false;
+  let node: ArborNode;
   const stop = (sig: string) => {
     if (stopping) return;
     stopping = true;
@@ -65,5 +70,19 @@ export async function runNode(
   memory.unref();
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
-  await node.start();
+  // A node behind every peer's block retention is closed, its databases deleted (its safety state
+  // kept aside) and started again, to install a snapshot (node/snapshot/resync-marker.ts).
+  let join = o.join === true;
+  for (;;) {
+    let behind!: () => void;
+    const fellBehind = new Promise<void>((r) => (behind = r));
+    node = make(join, behind);
+    await node.start();
+    await fellBehind;
+    if (stopping) return;
+    await node.close();
+    if (stopping) return;
+    await beginResync(dataDir);
+    join = true;
+  }
 }

@@ -60,6 +60,7 @@ import { EvidenceBook } from "./evidence-book.js";
 import { JoinGate, joined } from "./join-gate.js";
 import {
   JOIN_CHECK_MS,
+  RESYNC_RETRY_MS,
   SNAPSHOT_CONSENSUS_BLOCKS,
   SNAPSHOT_INTERVAL_BLOCKS,
   TOB_BLOCK_RETENTION_BLOCKS,
@@ -71,6 +72,8 @@ import { NO_METRICS, NodeMetrics, type MetricsHooks } from "./metrics.js";
 import { PartitionSync } from "./partition-sync.js";
 import { SnapshotMaker } from "./snapshot/snapshot-maker.js";
 import { abandonInstall, storeMissing, syncFromSnapshot } from "./snapshot/snapshot-sync.js";
+import { beginResync, resyncPending, SNAPSHOTS_DIR } from "./snapshot/resync-marker.js";
+import { ResyncWatch } from "./resync-watch.js";
 
 export { NODE_VERSION } from "./client-api.js";
 export type { Byzantine } from "./byzantine.js";
@@ -100,6 +103,12 @@ export interface NodeOptions {
   readonly tls?: NodeTls;
   /** catch up before serving clients (`arbor node --join`, node/join-gate.ts) */
   readonly join?: boolean;
+  /**
+   * Called once when the node finds itself behind every peer's block retention (node/resync-watch.ts):
+   * whoever runs it closes it, calls beginResync on its data directory and starts it again
+   * (node/main.ts). Without it the node only logs the finding.
+   */
+  readonly onBehind?: () => void;
   /** Test-only misbehaviour (node/byzantine.ts). Never set in production. */
   readonly byzantine?: Byzantine;
 }
@@ -143,8 +152,10 @@ export class ArborNode {
   private readonly evidence = new EvidenceBook();
   private readonly reads = new ReadGate(() => this.height);
   private closing = false;
+  private closed: Promise<void> | null = null;
   private readonly joinGate: JoinGate;
   private joinTimer: NodeJS.Timeout | null = null;
+  private resyncWatch: ResyncWatch | null = null;
 
   constructor(readonly opts: NodeOptions) {
     const me =
@@ -159,7 +170,8 @@ export class ArborNode {
       throw new ArborError("node/wrong-key", `the key does not belong to node ${opts.id}`);
     this.me = me;
     this.chain = chainId(opts.genesis);
-    this.joinGate = new JoinGate(opts.join === true);
+    // A node re-syncing (stopped before it installed a snapshot) holds clients off as a joiner does.
+    this.joinGate = new JoinGate(opts.join === true || resyncPending(opts.dataDir));
   }
 
   /**
@@ -183,13 +195,15 @@ export class ArborNode {
     if (openDataDir(this.opts.dataDir, this.chain) === "created")
       this.opts.log.info("new data directory", { dir: this.opts.dataDir });
     this.metrics = this.openMetrics();
-    if (this.joinGate.isJoining && storeMissing(this.opts.dataDir)) await this.syncSnapshot();
+    if (resyncPending(this.opts.dataDir)) await this.resync();
+    else if (this.joinGate.isJoining && storeMissing(this.opts.dataDir)) await this.syncSnapshot();
     // Killed while installing a snapshot and restarted without --join: the half-written databases
     // go, and the node starts from the genesis.
     else await abandonInstall(this.opts.dataDir);
+    if (this.closing) return;
     const { ledger, m } = await this.openState();
     this.snapshots = await SnapshotMaker.open({
-      dir: join(this.opts.dataDir, SNAPSHOT_DIR),
+      dir: join(this.opts.dataDir, SNAPSHOTS_DIR),
       chain: this.chain,
       signer: this.me.id,
       sign: (msg) => signWith(this.opts.key, msg),
@@ -247,6 +261,7 @@ export class ArborNode {
     });
     if (this.joinGate.isJoining) this.watchJoin();
     else this.setHealth("SERVING");
+    this.watchRetention(m);
     // A record naming more than the store holds (a repair before a restart, a store reopened
     // mid-acquisition): take it on. A no-op when the tree lacks nothing.
     this.sync.want(this.me.prefixes);
@@ -270,7 +285,7 @@ export class ArborNode {
    * A joining node without a store: its store from a snapshot its peers vouch for
    * (node/snapshot/), or, when there is none, from the genesis (every block is then replayed).
    */
-  private async syncSnapshot(): Promise<void> {
+  private async syncSnapshot(otherwise = "replaying every block instead"): Promise<void> {
     const log = this.opts.log;
     const t0 = Date.now();
     try {
@@ -286,11 +301,38 @@ export class ArborNode {
       });
       if (out.synced)
         log.info("store installed from a snapshot", { height: out.height, ms: Date.now() - t0 });
-      else log.warn("no snapshot to sync from; replaying every block instead", { reason: out.reason });
+      else log.warn(`no snapshot to sync from; ${otherwise}`, { reason: out.reason });
     } catch (e) {
       await abandonInstall(this.opts.dataDir);
-      log.warn("snapshot sync failed; replaying every block instead", { error: String(e) });
+      log.warn(`snapshot sync failed; ${otherwise}`, { error: String(e) });
     }
+  }
+
+  /**
+   * A node behind its peers' block retention: nothing but a snapshot brings it back (its peers no
+   * longer hold the blocks a replay needs), so it tries until one is installed or it is closed.
+   */
+  private async resync(): Promise<void> {
+    for (;;) {
+      await beginResync(this.opts.dataDir);
+      await this.syncSnapshot(`re-syncing: trying again in ${RESYNC_RETRY_MS} ms`);
+      if (!resyncPending(this.opts.dataDir) || this.closing) return;
+      await new Promise((r) => setTimeout(r, RESYNC_RETRY_MS));
+      if (this.closing) return;
+    }
+  }
+
+  /** Watches for the node falling behind every peer's block retention (node/resync-watch.ts). */
+  private watchRetention(m: Membership): void {
+    this.resyncWatch = new ResyncWatch({
+      peers: () => m.holders().filter((n) => n.id !== this.me.id),
+      f: () => Math.floor((m.validatorsAt(this.pipeline.appliedHeight + 1n).length - 1) / 3),
+      applied: () => this.pipeline.appliedHeight,
+      credentials: peerCredentials(this.opts.tls),
+      log: this.opts.log,
+      onBehind: () => this.opts.onBehind?.(),
+    });
+    this.resyncWatch.start();
   }
 
   /**
@@ -611,10 +653,16 @@ export class ArborNode {
     else if (channel === CHANNEL_LEDGER) this.certification.onFrame(from, payload);
   }
 
-  async close(): Promise<void> {
-    if (this.closing) return;
+  /** Closes the node; a second call waits for the first to finish. */
+  close(): Promise<void> {
+    this.closed ??= this.shutdown();
+    return this.closed;
+  }
+
+  private async shutdown(): Promise<void> {
     this.closing = true;
     if (this.joinTimer) clearInterval(this.joinTimer);
+    this.resyncWatch?.close();
     this.setHealth("NOT_SERVING");
     // A graceful gRPC shutdown waits for every open call, and some never end on their own: the
     // peers' streams (they redial), receipt waits (up to a minute), subscriptions, health watches
@@ -650,13 +698,6 @@ export class ArborNode {
   }
 }
 
-/**
- * A test knob: ARBOR_TOB_RETAINED_BLOCKS lowers the delivered blocks the consensus keeps in memory
- * (docs/consensus.md), so a test reaches catch-up from storage without committing a thousand blocks.
- */
-/** Where a node keeps the snapshots it serves, under its data directory. */
-const SNAPSHOT_DIR = "snapshots";
-
 /** SNAPSHOT_INTERVAL_BLOCKS, or ARBOR_SNAPSHOT_INTERVAL when set (tests snapshot more often). */
 function snapshotIntervalFromEnv(): bigint {
   return positiveFromEnv("ARBOR_SNAPSHOT_INTERVAL", SNAPSHOT_INTERVAL_BLOCKS);
@@ -676,6 +717,10 @@ function positiveFromEnv(name: string, otherwise: number): bigint {
   return BigInt(n);
 }
 
+/**
+ * A test knob: ARBOR_TOB_RETAINED_BLOCKS lowers the delivered blocks the consensus keeps in memory
+ * (docs/consensus.md), so a test reaches catch-up from storage without committing a thousand blocks.
+ */
 function retainedBlocksFromEnv(): { retainedBlocks?: number } {
   const v = process.env["ARBOR_TOB_RETAINED_BLOCKS"];
   if (v === undefined || v === "") return {};

@@ -279,6 +279,15 @@ export const STORE_SYNC_EVERY_BLOCKS = 32;
 export const JOIN_READY_LAG_BLOCKS = 2;
 /** How often a joining node looks whether it has caught up. */
 export const JOIN_CHECK_MS = 200;
+/**
+ * How often a node that applied no block since its last look asks its peers whether they still keep
+ * its next block (node/resync-watch.ts): behind every peer's retention, it re-syncs from a snapshot.
+ */
+export const RESYNC_CHECK_MS = 10_000;
+/** Deadline of each peer's Status call in that look. */
+export const RESYNC_STATUS_TIMEOUT_MS = 3_000;
+/** A re-syncing node that found no snapshot to install looks again after this long. */
+export const RESYNC_RETRY_MS = 10_000;
 /** Requests applied between two looks at the clock inside a slice. */
 export const APPLY_STEP_REQUESTS = 16;
 /**

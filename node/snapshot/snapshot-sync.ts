@@ -38,7 +38,8 @@ import { awaitSnapshot, certifiedHeaderAt, type Chosen } from "./snapshot-choice
 import { SnapshotPeers } from "./snapshot-peers.js";
 import { CONSENSUS_RECORD_PREFIX, consensusRecords, readRecords } from "./snapshot-records.js";
 import { TobShell } from "../tob/shell.js";
-import { snapshotConsensus } from "../tob/core/index.js";
+import { raiseVotedRound, snapshotConsensus } from "../tob/core/index.js";
+import { endResync, safetyBeforeResync, SNAPSHOT_WORK_DIR } from "./resync-marker.js";
 
 export interface SnapshotSyncDeps {
   readonly dataDir: string;
@@ -58,7 +59,6 @@ export interface SnapshotSyncDeps {
 export type SyncOutcome =
   { readonly synced: true; readonly height: bigint } | { readonly synced: false; readonly reason: string };
 
-const WORK_DIR = "snapshot-sync";
 const INSTALLING = "INSTALLING";
 const COMMON_FILE = "common.part";
 const STATE_FILE = "state.json";
@@ -82,7 +82,7 @@ const MAX_PAGE_FAILURES = 20;
 
 /** Whether a node stopped in the middle of installing a snapshot (its store must be redone). */
 export function installInterrupted(dataDir: string): boolean {
-  return existsSync(join(dataDir, WORK_DIR, INSTALLING));
+  return existsSync(join(dataDir, SNAPSHOT_WORK_DIR, INSTALLING));
 }
 
 /** Whether the node has no store yet (or one whose install from a snapshot was interrupted). */
@@ -96,12 +96,12 @@ export async function abandonInstall(dataDir: string): Promise<void> {
   await rm(join(dataDir, DATA_DATABASES.store), { recursive: true, force: true });
   await rm(join(dataDir, DATA_DATABASES.meta), { recursive: true, force: true });
   await rm(join(dataDir, DATA_DATABASES.consensus), { recursive: true, force: true });
-  await rm(join(dataDir, WORK_DIR, INSTALLING), { force: true });
+  await rm(join(dataDir, SNAPSHOT_WORK_DIR, INSTALLING), { force: true });
 }
 
 /** Syncs the node's store from a snapshot; `synced: false` leaves the data directory's databases untouched. */
 export async function syncFromSnapshot(d: SnapshotSyncDeps): Promise<SyncOutcome> {
-  const work = join(d.dataDir, WORK_DIR);
+  const work = join(d.dataDir, SNAPSHOT_WORK_DIR);
   await mkdir(work, { recursive: true });
   if (installInterrupted(d.dataDir)) {
     d.log.warn("a snapshot install was interrupted: its databases are deleted and the sync redone");
@@ -344,7 +344,8 @@ async function install(
   // The consensus position first: a chain of blocks ending at the snapshot's height (vouched with
   // the common part, checked by hash links here).
   const position = consensusRecords(readRecords(common));
-  const consensus = snapshotConsensus(Number(h.height), position.epoch, position.blocks);
+  const fresh = snapshotConsensus(Number(h.height), position.epoch, position.blocks);
+  const consensus = { ...fresh, safety: raiseVotedRound(fresh.safety, safetyBeforeResync(d.dataDir)) };
   function* records(): Generator<RawRecord> {
     for (const r of readRecords(common)) if (r.key[0] !== CONSENSUS_RECORD_PREFIX) yield r;
     yield* tree;
@@ -372,4 +373,5 @@ async function install(
   await meta.put(c.key, c.value, { sync: true });
   await meta.close();
   await rm(join(work, INSTALLING), { force: true });
+  await endResync(d.dataDir);
 }

@@ -5,6 +5,8 @@
 // whose completion is reported back to the core as "applied".
 
 import { Level } from "level";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { toHex } from "../common/bytes.js";
 import { Reader, Writer } from "../common/codec.js";
 import {
@@ -15,6 +17,7 @@ import {
 } from "../common/limits.js";
 import { DiskCatchUp } from "./disk-catch-up.js";
 import {
+  PRUNE_KEEP_BLOCKS,
   RESTORE_LEDGER_BLOCKS,
   TobCore,
   encodeBlock,
@@ -108,6 +111,8 @@ export class TobShell {
 
   /** Answers catch-up below the core's memory from storage. */
   private readonly disk: DiskCatchUp;
+  /** The lowest height of a delivered block still stored (1 until pruning begins; Status reports it). */
+  private oldestStored = 1;
 
   private constructor(
     private readonly db: Level<Uint8Array, Uint8Array>,
@@ -132,6 +137,8 @@ export class TobShell {
     const restored = await TobShell.restore(db, opts.appliedHeight, tree);
     const shell = new TobShell(db, new TobCore(opts.core, restored), opts);
     for (const [k, v] of tree) shell.tree.set(k, v);
+    for await (const k of db.keys({ gte: blockKey(0), lt: new Uint8Array([P_BLOCK + 1]), limit: 1 }))
+      shell.oldestStored = Math.max(1, Number(new Reader(k.subarray(1)).u64()));
     return shell;
   }
 
@@ -264,15 +271,16 @@ export class TobShell {
 
   /**
    * Deletes delivered blocks below `floor`, at most TOB_PRUNE_BATCH of them, oldest first, never
-   * one of the newest RESTORE_LEDGER_BLOCKS (what a restart reads); returns how many went. Not
-   * synced: a pass lost to a crash is done again.
+   * one of the newest PRUNE_KEEP_BLOCKS (what a restart needs to filter duplicates and choose
+   * leaders as its peers do); returns how many went. Not synced: a pass lost to a crash is done again.
    */
   async pruneBelow(floor: number): Promise<number> {
-    const top = this.core.status().deliveredHeight - RESTORE_LEDGER_BLOCKS + 1;
+    const top = this.core.status().deliveredHeight - PRUNE_KEEP_BLOCKS + 1;
     const end = Math.min(floor, top);
     if (end <= 1) return 0;
     const batch = this.db.batch();
     let n = 0;
+    let next = this.oldestStored;
     for await (const [k, v] of this.db.iterator({
       gte: blockKey(0),
       lt: blockKey(end),
@@ -280,10 +288,29 @@ export class TobShell {
     })) {
       batch.del(k);
       if (v.length === ID_BYTES) batch.del(blockByIdKey(v));
+      next = Number(new Reader(k.subarray(1)).u64()) + 1;
       n++;
     }
     if (n > 0) await batch.write();
+    this.oldestStored = Math.max(this.oldestStored, n < TOB_PRUNE_BATCH ? end : next);
     return n;
+  }
+
+  /** The lowest height of a delivered block this node can still send a peer catching up. */
+  get oldestBlock(): number {
+    return this.oldestStored;
+  }
+
+  /** The safety state stored in the consensus database at `dir` (undefined: none, or no database). */
+  static async storedSafety(dir: string): Promise<Uint8Array | undefined> {
+    if (!existsSync(join(dir, "CURRENT"))) return undefined;
+    const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" });
+    await db.open();
+    try {
+      return await db.get(SAFETY_KEY);
+    } finally {
+      await db.close();
+    }
   }
 
   /** The delivered blocks of heights from..to (ascending; a height not stored is left out), in two reads. */

@@ -11,7 +11,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TobShell } from "../../node/tob/shell.js";
 import { openSolo, until } from "./solo-shell.js";
-import { RESTORE_LEDGER_BLOCKS, snapshotConsensus, type Delivery } from "../../node/tob/core/index.js";
+import {
+  decodeSafety,
+  encodeSafety,
+  PRUNE_KEEP_BLOCKS,
+  raiseVotedRound,
+  snapshotConsensus,
+  type Delivery,
+} from "../../node/tob/core/index.js";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -72,14 +79,14 @@ test(
 );
 
 test(
-  "old delivered blocks are pruned below a floor, never the newest a restart reads",
+  "old delivered blocks are pruned below a floor, never the newest a restart needs; Status's oldest block follows",
   { timeout: 120_000 },
   async () => {
     const dir = mkdtempSync(join(tmpdir(), "arbor-prune-"));
     try {
       const got: Delivery[] = [];
       let shell = await openSolo(dir, 0, got);
-      const target = RESTORE_LEDGER_BLOCKS + 40;
+      const target = PRUNE_KEEP_BLOCKS + 40;
       for (let i = 0; got.length === 0 || got[got.length - 1]!.height < target; i++) {
         shell.submit([enc(`r${i}`)]);
         await until(
@@ -89,15 +96,18 @@ test(
       }
       const top = got[got.length - 1]!.height;
       // Asked for more than the restart window allows: only what lies below it goes.
+      assert.equal(shell.oldestBlock, 1);
       const pruned = await shell.pruneBelow(top);
-      assert.equal(pruned, top - RESTORE_LEDGER_BLOCKS);
-      assert.equal(await shell.block(top - RESTORE_LEDGER_BLOCKS), undefined);
-      assert.ok(await shell.block(top - RESTORE_LEDGER_BLOCKS + 1));
+      assert.equal(pruned, top - PRUNE_KEEP_BLOCKS);
+      assert.equal(await shell.block(top - PRUNE_KEEP_BLOCKS), undefined);
+      assert.ok(await shell.block(top - PRUNE_KEEP_BLOCKS + 1));
+      assert.equal(shell.oldestBlock, top - PRUNE_KEEP_BLOCKS + 1);
       assert.equal(await shell.pruneBelow(top), 0, "nothing more to prune");
       await shell.close();
       // A restart reads the newest blocks and goes on.
       const again: Delivery[] = [];
       shell = await openSolo(dir, top, again);
+      assert.equal(shell.oldestBlock, top - PRUNE_KEEP_BLOCKS + 1, "read back at the restart");
       shell.submit([enc("after the prune")]);
       await until(() => again.some((d) => d.requests.length > 0), "a block after the restart");
       assert.ok(again.find((d) => d.requests.length > 0)!.height > top);
@@ -107,3 +117,21 @@ test(
     }
   },
 );
+
+test("a re-synced node keeps the round it voted in when the snapshot's is lower, in the same epoch", () => {
+  const qc = { epoch: 2, round: 40, blockId: new Uint8Array(32).fill(7), votes: [] };
+  const fresh = encodeSafety({ epoch: 2, lastVotedRound: 40, highQC: qc, highTC: null });
+  const voted = (epoch: number, round: number) =>
+    encodeSafety({ epoch, lastVotedRound: round, highQC: { ...qc, epoch, round: 1 }, highTC: null });
+  const raised = decodeSafety(raiseVotedRound(fresh, voted(2, 55)));
+  assert.equal(raised.lastVotedRound, 55);
+  assert.deepEqual(raised.highQC, qc, "the snapshot's certificate stays");
+  assert.deepEqual(raiseVotedRound(fresh, voted(2, 30)), fresh, "a lower round changes nothing");
+  assert.deepEqual(raiseVotedRound(fresh, voted(1, 90)), fresh, "another epoch's rounds are not these");
+  assert.deepEqual(raiseVotedRound(fresh, undefined), fresh);
+  assert.deepEqual(
+    raiseVotedRound(fresh, new Uint8Array([9, 9])),
+    fresh,
+    "an unreadable state is passed over",
+  );
+});

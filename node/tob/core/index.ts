@@ -13,7 +13,13 @@ export {
   encodeEpochTail,
   decodeEpochTail,
 } from "./state.js";
-export { RESTORE_LEDGER_BLOCKS, restoredFrom, snapshotConsensus } from "./restore.js";
+export {
+  PRUNE_KEEP_BLOCKS,
+  RESTORE_LEDGER_BLOCKS,
+  raiseVotedRound,
+  restoredFrom,
+  snapshotConsensus,
+} from "./restore.js";
 export type { StoredRecords, SnapshotConsensus } from "./restore.js";
 export type { Block, QC, TC, Vote, Timeout, Message } from "./types.js";
 export { encodeMessage, decodeMessage, encodeBlock, decodeBlock, computeBlockId, KIND_TAGS } from "./wire.js";

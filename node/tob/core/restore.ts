@@ -13,6 +13,11 @@ import { decodeBlock } from "./wire.js";
  * the duplicate filter and the undelivered window.
  */
 export const RESTORE_LEDGER_BLOCKS = Math.max(TOB_RETAINED_BLOCKS, TOB_DEDUP_WINDOW + TOB_DELIVER_WINDOW);
+/**
+ * Pruning never deletes the newest this many delivered blocks: with them a restarted core filters
+ * duplicates and chooses leaders as its peers do (what a snapshot's consensus position carries).
+ */
+export const PRUNE_KEEP_BLOCKS = TOB_DEDUP_WINDOW + TOB_DELIVER_WINDOW;
 
 /** A node's persisted consensus records, as stored (canonical encodings). */
 export interface StoredRecords {
@@ -82,4 +87,24 @@ export function snapshotConsensus(
     safety,
     blocks: blocks.map((x) => ({ height: x.block.height, id: x.block.id, bytes: x.bytes })),
   };
+}
+
+/**
+ * A node re-synced from a snapshot after falling behind keeps the rounds it voted in: `safety`
+ * (a snapshot position's fresh safety state) with its last voted round raised to that of `before`
+ * (the node's safety state before it wiped its databases) when both are of one epoch. Without it
+ * a node that signed a vote or timeout in a round above the snapshot block's could sign again in
+ * that round. A `before` that does not decode leaves `safety` as it is.
+ */
+export function raiseVotedRound(safety: Uint8Array, before: Uint8Array | undefined): Uint8Array {
+  if (before === undefined) return safety;
+  const s = decodeSafety(safety);
+  let old;
+  try {
+    old = decodeSafety(before);
+  } catch {
+    return safety;
+  }
+  if (old.epoch !== s.epoch || old.lastVotedRound <= s.lastVotedRound) return safety;
+  return encodeSafety({ ...s, lastVotedRound: old.lastVotedRound });
 }
