@@ -27,18 +27,11 @@ const K_CHANGE = 0x6b; // 'k'
 const K_BLOCK = 0x62; // 'b'
 const K_PRUNED = 0x70; // 'p'
 /**
- * A stored change as a snapshot carries it (node/snapshot/): without the value, which only the
- * key's holders keep and only until it is pruned, so that every node's copy is the same bytes.
+ * Index record kinds a snapshot carries (node/snapshot/): the entries, which every node holds alike
+ * and needs to apply the next block. Key changes and per-block change lists are the past: a node
+ * synced at h has them from h + 1 on.
  */
-export function changeWithoutValue(v: Uint8Array): Uint8Array {
-  const c = decodeStored(v);
-  return new Writer(40 + c.change.length).raw(c.headBefore).bytes(c.change).u8(0).finish();
-}
-
-/** Index record kinds every node holds alike, in full: entries and per-block change lists. */
-export const INDEX_COMMON_KINDS: readonly number[] = [K_ENTRY, K_BLOCK];
-/** The kind of a stored change (common once its value is dropped, changeWithoutValue). */
-export const INDEX_CHANGE_KIND = K_CHANGE;
+export const INDEX_COMMON_KINDS: readonly number[] = [K_ENTRY];
 
 /** Blocks whose superseded values one pruning pass drops (it runs after each commit). */
 export const PRUNE_BLOCKS_PER_PASS = 64;

@@ -606,6 +606,7 @@ export class ArborNode {
         view: () => this.pipeline.view,
         history: new HistoryReader(this.store, genesisRecords(this.opts.genesis)),
         store: this.store,
+        changesFrom: () => this.receiptStore.syncedHeight + 1n,
         unsaved: () => this.pipeline.unsavedChanges,
         byzantine: this.opts.byzantine,
       }),

@@ -46,6 +46,8 @@ export interface QueryDeps {
   readonly view: () => ServedView;
   readonly history: HistoryReader;
   readonly store: LevelStore;
+  /** The first height whose key changes this node keeps (after the snapshot it was installed from). */
+  readonly changesFrom: () => bigint;
   /** the changes of the newest block while its batch is being written (else empty) */
   readonly unsaved: () => readonly IndexedChange[];
   /** a Byzantine test behaviour (node/byzantine.ts) */
@@ -111,6 +113,12 @@ export class QueryApi {
   feed(req: ChangesRequest, cb: Reply<ChangesReply>): void {
     const run = async (): Promise<ChangesReply> => {
       checkLimit(req.maxBlocks, MAX_CHANGE_FEED_BLOCKS, "changes/bad-limit");
+      const first = this.d.changesFrom();
+      if (req.fromHeight < first && first > 1n)
+        throw new ArborError(
+          "changes/unavailable",
+          `this node was synced from a snapshot and keeps the changes of blocks from ${first} on`,
+        );
       await waitUntil(() => this.d.store.height >= req.fromHeight, Math.min(req.waitMs, MAX_HEADER_WAIT_MS));
       const height = this.d.store.height;
       const blocks = await readBlockChanges(

@@ -251,6 +251,11 @@ export class ReceiptStore {
     if (b !== undefined) this.syncedAt = new Reader(b).u64();
   }
 
+  /** The height the store was installed from a snapshot after (0: it was not). */
+  get syncedHeight(): bigint {
+    return this.syncedAt;
+  }
+
   /** The record saying the store was installed from a snapshot after block `height`. */
   static syncedRecord(height: bigint): AppRecord {
     return { key: Uint8Array.of(K_SYNCED), value: new Writer(8).u64(height).finish() };

@@ -9,7 +9,7 @@ import { Reader, Writer } from "../common/codec.js";
 import { bytesEqual, utf8 } from "../common/bytes.js";
 import { ArborError } from "../common/errors.js";
 import type { RawRecord, StoreView } from "../store/level-store.js";
-import { commonAppRecord, frameRecord } from "./snapshot-records.js";
+import { COMMON_APP_KINDS, frameRecord } from "./snapshot-records.js";
 
 const MAGIC = utf8("ARBSNAP1");
 export const SNAPSHOT_HEADER_BYTES = 96;
@@ -58,14 +58,8 @@ export async function writeSnapshotFile(
       for (const r of rows) frameRecord(w, r);
       if (w.length >= WRITE_BUFFER_BYTES) await flush(hashed);
     };
-    for await (const rows of view.app()) {
-      const common: RawRecord[] = [];
-      for (const r of rows) {
-        const c = commonAppRecord(r);
-        if (c !== null) common.push(c);
-      }
-      await put(common, true);
-    }
+    // Kind by kind, ascending: the records in key order, as every node reads them.
+    for (const kind of COMMON_APP_KINDS) for await (const rows of view.app(kind)) await put(rows, true);
     for await (const rows of view.state()) await put(rows, true);
     await put(tail, true);
     await flush(true);

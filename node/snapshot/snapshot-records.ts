@@ -1,10 +1,11 @@
 // Which store records a snapshot carries, and how they are framed. The common part is what every
-// node holds alike at a height whatever its partition: history entries, extras (decided ids,
-// validator schedule, membership), the code book, the ordered index with its per-block change
-// lists, and the key changes without their values. It leaves out what is per node (the meta
-// record, which names the partition; the tree's chunk records, which form the tree part) and what
-// nodes prune in the background at their own pace (receipts, own headers, kept values): a node
-// synced from a snapshot at h keeps those from h on, as if it had pruned everything before.
+// node holds alike at a height whatever its partition and needs to apply the next block: history
+// entries, extras (decided ids, validator schedule, membership), the code book and the ordered
+// index's entries. It leaves out what is per node (the meta record, which names the partition; the
+// tree's chunk records, which form the tree part) and the record of the past, which no block's
+// verdict or root depends on: receipts, own headers, key changes and the change feed's per-block
+// lists (most of a store's bytes). A node synced from a snapshot at h keeps those from h on, as if
+// it had pruned everything before, and sends a client asking for older ones to another node.
 //
 // Framing, for both parts: each record is varint key length ‖ key ‖ varint value length ‖ value,
 // the keys being the store database's own (docs/protocol.md §17).
@@ -13,10 +14,13 @@ import { Reader, Writer } from "../common/codec.js";
 import { DecodeError } from "../common/errors.js";
 import { SNAPSHOT_MAX_RECORD_BYTES } from "../common/limits.js";
 import { APP_RECORD_PREFIX, type RawRecord } from "../store/level-store.js";
-import { changeWithoutValue, INDEX_CHANGE_KIND, INDEX_COMMON_KINDS } from "../index-store.js";
+import { INDEX_COMMON_KINDS } from "../index-store.js";
 import { CODE_BOOK_KINDS } from "../code-book-store.js";
 
-const COMMON_APP_KINDS = new Set([...INDEX_COMMON_KINDS, ...CODE_BOOK_KINDS]);
+/** The application record kinds the common part carries, ascending. */
+export const COMMON_APP_KINDS: readonly number[] = [...INDEX_COMMON_KINDS, ...CODE_BOOK_KINDS].sort(
+  (a, b) => a - b,
+);
 
 /**
  * The common part ends with the consensus records a node needs to start its consensus at the
@@ -54,13 +58,9 @@ export function consensusRecords(records: Iterable<RawRecord>): { epoch: Uint8Ar
   return { epoch, blocks };
 }
 
-/** The record as the common part carries it, or null when it is not part of it. */
-export function commonAppRecord(r: RawRecord): RawRecord | null {
-  if (r.key[0] !== APP_RECORD_PREFIX) return null;
-  const kind = r.key[1]!;
-  if (COMMON_APP_KINDS.has(kind)) return r;
-  if (kind === INDEX_CHANGE_KIND) return { key: r.key, value: changeWithoutValue(r.value) };
-  return null;
+/** Whether the common part carries a store record of the application prefix. */
+export function carriedInCommon(key: Uint8Array): boolean {
+  return key[0] === APP_RECORD_PREFIX && COMMON_APP_KINDS.includes(key[1]!);
 }
 
 /** Appends one framed record. */

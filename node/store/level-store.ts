@@ -147,8 +147,8 @@ export interface RawRecord {
 
 /** The store at one moment (LevelStore.view), read in batches of records in key order. */
 export interface StoreView {
-  /** application records */
-  app(): AsyncIterable<RawRecord[]>;
+  /** the application records of one kind (their key's first byte after the application prefix) */
+  app(kind: number): AsyncIterable<RawRecord[]>;
   /** history entries, then extras */
   state(): AsyncIterable<RawRecord[]>;
   /** the tree's chunk records */
@@ -494,8 +494,12 @@ export class LevelStore {
     const snapshot = this.db.snapshot();
     // Read in batches: one await per VIEW_BATCH_RECORDS records, not per record (a snapshot is
     // written while the node applies blocks, and every await waits for the event loop).
-    const range = (lo: number, hi: number, keep = (_p: number) => true): AsyncIterable<RawRecord[]> => {
-      const it = this.db.iterator({ gte: Uint8Array.of(lo), lt: Uint8Array.of(hi), snapshot });
+    const range = (
+      lo: Uint8Array,
+      hi: Uint8Array,
+      keep = (_p: number) => true,
+    ): AsyncIterable<RawRecord[]> => {
+      const it = this.db.iterator({ gte: lo, lt: hi, snapshot });
       return (async function* () {
         try {
           for (;;) {
@@ -511,10 +515,11 @@ export class LevelStore {
       })();
     };
     return {
-      app: () => range(P_APP, P_APP + 1),
+      app: (kind) => range(Uint8Array.of(P_APP, kind), Uint8Array.of(P_APP, kind + 1)),
       // Not the meta record (it names this node's partition) nor the layout before chunks.
-      state: () => range(P_HISTORY, P_EXTRA + 1, (p) => p === P_HISTORY || p === P_EXTRA),
-      tree: () => range(P_CHUNK, P_CHUNK + 1),
+      state: () =>
+        range(Uint8Array.of(P_HISTORY), Uint8Array.of(P_EXTRA + 1), (p) => p === P_HISTORY || p === P_EXTRA),
+      tree: () => range(Uint8Array.of(P_CHUNK), Uint8Array.of(P_CHUNK + 1)),
       close: () => snapshot.close(),
     };
   }

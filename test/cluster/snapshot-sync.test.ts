@@ -57,6 +57,11 @@ test(
           const held = [...keys, ...more].filter((k) => mine.holdsKey(keyPath(k)));
           assert.ok(held.length > 100, `${held.length} keys in node ${WIPED}'s partition`);
           await provesAlone(c, WIPED, held);
+          // The past before the snapshot stays with the other nodes: the synced node sends a
+          // change feed reader elsewhere, and a key's history is still whole through the SDK.
+          await assert.rejects(client.node(WIPED).changes(1n, 1, 0), /changes\/unavailable/);
+          const page = await client.history(keys[0]!);
+          assert.equal(page.changes.length, 1, `the history of ${keys[0]}`);
         },
       );
     } finally {

@@ -1,7 +1,6 @@
 // Snapshot vectors (docs/vectors/snapshot.json), generated from the code: a node's signed
 // statement about a snapshot (docs/protocol.md §17) with mutations the vouching check must refuse,
-// one framed store record, and a stored key change as the common part carries it (its value
-// dropped).
+// one framed store record, and which application records the common part carries.
 import { toHex, utf8, concatBytes } from "../../node/common/bytes.js";
 import { Writer } from "../../node/common/codec.js";
 import { sha256 } from "../../node/common/hash.js";
@@ -11,7 +10,7 @@ import {
   vouchingSigners,
   type SignedSnapshotStatement,
 } from "../../node/ledger/snapshot-statement.js";
-import { commonAppRecord, frameRecord } from "../../node/snapshot/snapshot-records.js";
+import { carriedInCommon, frameRecord } from "../../node/snapshot/snapshot-records.js";
 import { nodeSignatureVerifier } from "../../node/exec/host-crypto.js";
 import { CHAIN, VALIDATORS } from "./signed.js";
 import { flip, keyOf } from "./common.js";
@@ -53,15 +52,21 @@ export function snapshotVector(): Record<string, unknown> {
   const record = { key: concatBytes(Uint8Array.of(0x61, 0x65), utf8("bank/alice")), value: utf8("entry") };
   const framed = new Writer(64);
   frameRecord(framed, record);
-  const head = sha256(utf8("head before"));
-  const change = utf8("a change");
-  const value = utf8("the value set");
-  const stored = new Writer(96).raw(head).bytes(change).u8(1).bytes(value).finish();
-  const changeKey = new Writer(24).u8(0x61).u8(0x6b).u8(0).u8(10).raw(utf8("bank/alice")).u64(3n).finish();
-  const common = commonAppRecord({ key: changeKey, value: stored })!;
+  // One key of each application record kind (docs/protocol.md §13), and whether it is carried.
+  const app = (kind: string, rest: Uint8Array) => concatBytes(utf8(`a${kind}`), rest);
+  const kinds: Array<[string, Uint8Array]> = [
+    ["index entry", app("e", utf8("bank/alice"))],
+    ["code-book module", app("c", sha256(utf8("module")))],
+    ["operation-table entry", app("o", utf8("bank/transfer"))],
+    ["key change", new Writer(24).u8(0x61).u8(0x6b).u8(0).u8(10).raw(utf8("bank/alice")).u64(3n).finish()],
+    ["block change list", new Writer(10).u8(0x61).u8(0x62).u64(7n).finish()],
+    ["receipt", app("r", sha256(utf8("request")))],
+    ["own header", new Writer(10).u8(0x61).u8(0x48).u64(7n).finish()],
+    ["pruned-values mark", utf8("ap")],
+  ];
   return {
     description:
-      "Snapshot statements (docs/protocol.md §17): signing bytes = UTF-8 'arbor:snapshot:v1' ‖ chain ‖ u64 height ‖ u64 commonBytes ‖ digest; signed by the node with Ed25519. Mutations must be refused. A framed record is varint key length ‖ key ‖ varint value length ‖ value. A stored key change ('a' 'k' ‖ u16 key length ‖ key ‖ u64 number → head ‖ bytes change ‖ u8 kept ‖ [bytes value]) is carried with kept = 0 and no value.",
+      "Snapshot statements (docs/protocol.md §17): signing bytes = UTF-8 'arbor:snapshot:v1' ‖ chain ‖ u64 height ‖ u64 commonBytes ‖ digest; signed by the node with Ed25519. Mutations must be refused. A framed record is varint key length ‖ key ‖ varint value length ‖ value. Of the application records ('a' ‖ kind ‖ …), the common part carries index entries ('e'), code-book modules ('c') and operation-table entries ('o'), as stored; not the past (key changes, block change lists, receipts, own headers) nor a node's own marks.",
     statement: statementJson(s),
     publicKey: toHex(keyOf(`node ${SIGNER}`).publicKey),
     signingBytes: toHex(snapshotSigningBytes(s)),
@@ -72,6 +77,6 @@ export function snapshotVector(): Record<string, unknown> {
       verdict: judgeSnapshotStatement(m),
     })),
     record: { key: toHex(record.key), value: toHex(record.value), framed: toHex(framed.finish()) },
-    change: { key: toHex(changeKey), stored: toHex(stored), common: toHex(common.value) },
+    carried: kinds.map(([what, key]) => ({ what, key: toHex(key), carried: carriedInCommon(key) })),
   };
 }

@@ -31,7 +31,7 @@ import { judgeChunk } from "./graft.js";
 import { judgeSnapshotStatement } from "./snapshot.js";
 import { verifiedByAll } from "./common.js";
 import { snapshotSigningBytes } from "../../node/ledger/snapshot-statement.js";
-import { commonAppRecord, readRecords } from "../../node/snapshot/snapshot-records.js";
+import { carriedInCommon, readRecords } from "../../node/snapshot/snapshot-records.js";
 import { judgeHistory, judgeListing } from "./index.js";
 
 // Vector files are read as plain JSON: the test checks their fields against the code.
@@ -231,6 +231,9 @@ test("vectors: snapshot statements verify, mutations are refused; records framed
   assert.equal(framed.length, 1);
   assert.equal(toHex(framed[0]!.key), v.record.key);
   assert.equal(toHex(framed[0]!.value), v.record.value);
-  const common = commonAppRecord({ key: fromHex(v.change.key), value: fromHex(v.change.stored) });
-  assert.equal(toHex(common!.value), v.change.common);
+  assert.deepEqual(
+    v.carried.filter((k: Json) => k.carried).map((k: Json) => k.what),
+    ["index entry", "code-book module", "operation-table entry"],
+  );
+  for (const k of v.carried as Json[]) assert.equal(carriedInCommon(fromHex(k.key)), k.carried, k.what);
 });
