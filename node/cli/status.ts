@@ -25,6 +25,8 @@ export interface NodeStatus {
   readonly joining?: boolean;
   /** pieces of its partition it is still fetching from other holders */
   readonly acquiringPieces?: bigint;
+  /** the lowest height of a delivered block it keeps for peers catching up */
+  readonly oldestBlock?: bigint;
   readonly error?: string;
 }
 
@@ -49,6 +51,7 @@ export async function pollStatus(c: ArborClient): Promise<NodeStatus[]> {
           leader: leaderOf(s.leaderKey),
           joining: s.joining,
           acquiringPieces: s.acquiringPieces,
+          oldestBlock: s.oldestBlock,
         };
       } catch (e) {
         const d = (e as { details?: string }).details || String(e);
@@ -120,6 +123,15 @@ export async function statusCommand(argv: string[]): Promise<number> {
       out.line(
         `node ${s.id} catching up${s.joining ? " (--join: serves no reads yet)" : ""}: ${progress(s.height!, top, process.stdout.isTTY === true)}`,
       );
+    for (const s of up) {
+      const pruned = up.filter(
+        (x) => x.id !== s.id && x.height! > s.height! && x.oldestBlock! > s.height! + 1n,
+      );
+      if (pruned.length > f)
+        out.line(
+          `node ${s.id} is behind its peers' block retention (they keep blocks from ${pruned.map((x) => x.oldestBlock).join(", ")} on): it re-syncs from a snapshot`,
+        );
+    }
     for (const s of up.filter((x) => (x.acquiringPieces ?? 0n) > 0n))
       out.line(
         `node ${s.id} taking on prefixes: ${s.acquiringPieces} pieces still to fetch from their holders`,
