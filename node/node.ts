@@ -63,6 +63,7 @@ import {
   RESYNC_RETRY_MS,
   SNAPSHOT_CONSENSUS_BLOCKS,
   SNAPSHOT_INTERVAL_BLOCKS,
+  TOB_DEDUP_WINDOW,
   TOB_BLOCK_RETENTION_BLOCKS,
   TOB_PRUNE_BATCH,
 } from "./common/limits.js";
@@ -212,6 +213,7 @@ export class ArborNode {
       consensus: {
         epoch: (e) => this.tob.snapshotEpoch(e),
         blocks: (from, to) => this.tob.blocks(from, to),
+        fresh: (from, to) => this.tob.freshDigests(from, to),
       },
       written: (oldest) => this.pruneBlocks(oldest),
       log: this.opts.log,
@@ -343,7 +345,8 @@ export class ArborNode {
   private pruneBlocks(oldestSnapshot: bigint): void {
     if (this.blockPruning !== null || this.closing) return;
     const byRetention = this.pipeline.appliedHeight - blockRetentionFromEnv();
-    const bySnapshot = oldestSnapshot - BigInt(SNAPSHOT_CONSENSUS_BLOCKS) + 1n;
+    // The blocks and delivered digests of the oldest kept snapshot's consensus position stay.
+    const bySnapshot = oldestSnapshot - BigInt(Math.max(SNAPSHOT_CONSENSUS_BLOCKS, TOB_DEDUP_WINDOW)) + 1n;
     const floor = byRetention < bySnapshot ? byRetention : bySnapshot;
     if (floor <= 1n) return;
     this.blockPruning = (async () => {

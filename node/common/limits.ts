@@ -454,11 +454,12 @@ export const SNAPSHOT_WRITE_WAIT_MS = 90_000;
 /** Largest store record (key or value) a snapshot may carry. */
 export const SNAPSHOT_MAX_RECORD_BYTES = 16 * 1024 * 1024;
 /**
- * Delivered blocks a snapshot carries up to its height: what a consensus started there needs to
- * drop a request delivered again within TOB_DEDUP_WINDOW heights exactly as every other node does
- * (and to choose leaders), TOB_DEDUP_WINDOW + TOB_DELIVER_WINDOW (node/tob/core/restore.ts).
+ * Whole delivered blocks a snapshot carries up to its height, for a consensus started there to
+ * choose leaders as every other node does (from the last TOB_LEADER_WINDOW blocks). The duplicate
+ * filter's state, the digests each of the last TOB_DEDUP_WINDOW blocks delivered, is carried as
+ * those digests alone (node/tob/core/restore.ts).
  */
-export const SNAPSHOT_CONSENSUS_BLOCKS = TOB_DEDUP_WINDOW + TOB_DELIVER_WINDOW;
+export const SNAPSHOT_CONSENSUS_BLOCKS = 4 * TOB_LEADER_WINDOW;
 /**
  * Delivered blocks a node keeps in its consensus database behind its applied height: a peer behind
  * by fewer catches up block by block from it; one further behind (or one that lost its disk) is

@@ -22,11 +22,12 @@ import {
   SNAPSHOT_KEEP,
   SNAPSHOT_PAGE_BYTES,
   SNAPSHOT_SERVE_CONCURRENCY,
+  TOB_DEDUP_WINDOW,
 } from "../common/limits.js";
 import { bytesEqual } from "../common/bytes.js";
 import { snapshotSigningBytes } from "../ledger/snapshot-statement.js";
 import type { RawRecord, StoreView } from "../store/level-store.js";
-import { consensusBlockRecord, consensusEpochRecord } from "./snapshot-records.js";
+import { consensusBlockRecord, consensusEpochRecord, consensusFreshRecord } from "./snapshot-records.js";
 import type { Logger } from "../log.js";
 import { readPayload, readSnapshotInfo, writeSnapshotFile, type SnapshotInfo } from "./snapshot-file.js";
 
@@ -40,10 +41,14 @@ export interface SnapshotMakerDeps {
   readonly interval: bigint;
   /** the store as it is now (LevelStore.view) */
   readonly view: () => StoreView;
-  /** the consensus: its current epoch if it is `epoch` (TobShell.snapshotEpoch), delivered blocks */
+  /**
+   * the consensus: its current epoch if it is `epoch` (TobShell.snapshotEpoch), delivered blocks,
+   * and the digests they delivered (TobShell.freshDigests)
+   */
   readonly consensus: {
     epoch(epoch: number): Uint8Array | null;
     blocks(from: number, to: number): Promise<Array<{ height: number; bytes: Uint8Array }>>;
+    fresh(from: number, to: number): Promise<Array<{ height: number; digests: Uint8Array }>>;
   };
   /** after a snapshot was written: the height of the oldest one kept */
   readonly written?: (oldest: bigint) => void;
@@ -149,6 +154,12 @@ export class SnapshotMaker {
     if (blocks.length !== top - from + 1)
       throw new Error(`delivered blocks ${from}..${top} are not all stored`);
     for (const b of blocks) out.push(consensusBlockRecord(b.height, b.bytes));
+    const first = Math.max(1, top - TOB_DEDUP_WINDOW + 1);
+    const fresh = await this.d.consensus.fresh(first, top);
+    // A store written before blocks' delivered digests were kept has them for the newest only.
+    if (fresh.length !== top - first + 1)
+      throw new Error(`the delivered digests of heights ${first}..${top} are not all kept yet`);
+    for (const f of fresh) out.push(consensusFreshRecord(f.height, f.digests));
     return out;
   }
 

@@ -25,12 +25,14 @@ export const COMMON_APP_KINDS: readonly number[] = [...INDEX_COMMON_KINDS, ...CO
 /**
  * The common part ends with the consensus records a node needs to start its consensus at the
  * snapshot's height (keys beginning with 0, which no store key does): the epoch state, then the
- * newest SNAPSHOT_CONSENSUS_BLOCKS delivered blocks, ascending. They are the same on every correct
- * node.
+ * newest SNAPSHOT_CONSENSUS_BLOCKS delivered blocks, ascending, then the digests each of the last
+ * TOB_DEDUP_WINDOW delivered blocks let through, ascending by height. They are the same on every
+ * correct node.
  */
 export const CONSENSUS_RECORD_PREFIX = 0x00;
 const CONSENSUS_EPOCH = 0x65; // 'e'
 const CONSENSUS_BLOCK = 0x62; // 'b'
+const CONSENSUS_FRESH = 0x66; // 'f'
 
 export function consensusEpochRecord(epochState: Uint8Array): RawRecord {
   return { key: Uint8Array.of(CONSENSUS_RECORD_PREFIX, CONSENSUS_EPOCH), value: epochState };
@@ -43,19 +45,37 @@ export function consensusBlockRecord(height: number, block: Uint8Array): RawReco
   };
 }
 
-/** The consensus records of a common part: its epoch state and blocks (throws snapshot/bad-consensus if malformed). */
-export function consensusRecords(records: Iterable<RawRecord>): { epoch: Uint8Array; blocks: Uint8Array[] } {
+/** The digests the delivered block at `height` let through (32 bytes each, in block order). */
+export function consensusFreshRecord(height: number, digests: Uint8Array): RawRecord {
+  return {
+    key: new Writer(10).u8(CONSENSUS_RECORD_PREFIX).u8(CONSENSUS_FRESH).u64(BigInt(height)).finish(),
+    value: digests,
+  };
+}
+
+/** A common part's consensus position, its records in the order they came. */
+export interface ConsensusPosition {
+  readonly epoch: Uint8Array;
+  readonly blocks: Uint8Array[];
+  readonly fresh: Array<{ height: number; digests: Uint8Array }>;
+}
+
+/** The consensus records of a common part (throws snapshot/bad-consensus if malformed). */
+export function consensusRecords(records: Iterable<RawRecord>): ConsensusPosition {
   let epoch: Uint8Array | null = null;
   const blocks: Uint8Array[] = [];
+  const fresh: Array<{ height: number; digests: Uint8Array }> = [];
   for (const r of records) {
     if (r.key[0] !== CONSENSUS_RECORD_PREFIX) continue;
     if (r.key.length === 2 && r.key[1] === CONSENSUS_EPOCH && epoch === null) epoch = r.value;
     else if (r.key.length === 10 && r.key[1] === CONSENSUS_BLOCK) blocks.push(r.value);
+    else if (r.key.length === 10 && r.key[1] === CONSENSUS_FRESH)
+      fresh.push({ height: Number(new Reader(r.key.subarray(2)).u64()), digests: r.value });
     else throw new DecodeError("snapshot/bad-consensus", "an unknown consensus record");
   }
   if (epoch === null || blocks.length === 0)
     throw new DecodeError("snapshot/bad-consensus", "the common part has no consensus position");
-  return { epoch, blocks };
+  return { epoch, blocks, fresh };
 }
 
 /** Whether the common part carries a store record of the application prefix. */

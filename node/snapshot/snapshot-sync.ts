@@ -344,8 +344,8 @@ async function install(
   // The consensus position first: a chain of blocks ending at the snapshot's height (vouched with
   // the common part, checked by hash links here).
   const position = consensusRecords(readRecords(common));
-  const fresh = snapshotConsensus(Number(h.height), position.epoch, position.blocks);
-  const consensus = { ...fresh, safety: raiseVotedRound(fresh.safety, safetyBeforeResync(d.dataDir)) };
+  const start = snapshotConsensus(Number(h.height), position.epoch, position.blocks, position.fresh);
+  const consensus = { ...start, safety: raiseVotedRound(start.safety, safetyBeforeResync(d.dataDir)) };
   function* records(): Generator<RawRecord> {
     for (const r of readRecords(common)) if (r.key[0] !== CONSENSUS_RECORD_PREFIX) yield r;
     yield* tree;

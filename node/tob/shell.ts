@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { toHex } from "../common/bytes.js";
 import { Reader, Writer } from "../common/codec.js";
 import {
+  TOB_DEDUP_WINDOW,
   TOB_FILL_WAIT_MS,
   TOB_MAX_INPUTS_PER_STEP,
   TOB_MAX_QUEUED_MESSAGE_BYTES,
@@ -20,6 +21,7 @@ import {
   PRUNE_KEEP_BLOCKS,
   RESTORE_LEDGER_BLOCKS,
   TobCore,
+  decodeBlock,
   encodeBlock,
   encodeEpochState,
   encodeEpochTail,
@@ -44,11 +46,16 @@ const P_ID = 0x42; // 'B' + id → encoded block
 const P_BLOCK = 0x62; // 'b' + height → id of the delivered block at that height
 const P_TREE = 0x74; // 't' + height + id → empty: an uncommitted block we stored
 const P_TAIL = 0x54; // 'T' + epoch → the epoch's tail (every epoch's, for catch-up from storage)
+const P_FRESH = 0x66; // 'f' + height → the digests the delivered block at that height let through
 const EMPTY = new Uint8Array(0);
 const ID_BYTES = 32;
 
 function blockKey(height: number): Uint8Array {
   return new Writer(9).u8(P_BLOCK).u64(BigInt(height)).finish();
+}
+
+function freshKey(height: number): Uint8Array {
+  return new Writer(9).u8(P_FRESH).u64(BigInt(height)).finish();
 }
 
 function tailKey(epoch: number): Uint8Array {
@@ -160,6 +167,13 @@ export class TobShell {
       indexed.push(v);
     indexed.reverse();
     const ledger = await TobShell.resolve(db, indexed);
+    const fresh: { height: number; digests: Uint8Array }[] = [];
+    const top = ledger.length > 0 ? decodeBlock(ledger[ledger.length - 1]!).height : 0;
+    for await (const [k, v] of db.iterator({
+      gte: freshKey(Math.max(1, top - TOB_DEDUP_WINDOW + 1)),
+      lt: freshKey(top + 1),
+    }))
+      fresh.push({ height: Number(new Reader(k.subarray(1)).u64()), digests: v });
     const entries: TreeEntry[] = [];
     const values: Uint8Array[] = [];
     for await (const [k, v] of db.iterator({
@@ -173,7 +187,7 @@ export class TobShell {
     }
     const treeBlocks = await TobShell.resolve(db, values);
     for (const e of entries) tree.set(toHex(e.id), e);
-    return restoredFrom({ safety, epoch, ledger, appliedHeight, tree: treeBlocks });
+    return restoredFrom({ safety, epoch, ledger, appliedHeight, tree: treeBlocks, fresh });
   }
 
   /** Encoded blocks from index values: an id (32 bytes) names a block under its id key; else it is one (old layout). */
@@ -251,6 +265,7 @@ export class TobShell {
       epoch: Uint8Array;
       safety: Uint8Array;
       blocks: ReadonlyArray<{ height: number; id: Uint8Array; bytes: Uint8Array }>;
+      fresh: ReadonlyArray<{ height: number; digests: Uint8Array }>;
     },
   ): Promise<void> {
     const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" });
@@ -261,6 +276,7 @@ export class TobShell {
         batch.put(blockByIdKey(b.id), b.bytes);
         batch.put(blockKey(b.height), b.id);
       }
+      for (const f of s.fresh) batch.put(freshKey(f.height), f.digests);
       batch.put(EPOCH_KEY, s.epoch);
       batch.put(SAFETY_KEY, s.safety);
       await batch.write({ sync: true });
@@ -289,6 +305,7 @@ export class TobShell {
       batch.del(k);
       if (v.length === ID_BYTES) batch.del(blockByIdKey(v));
       next = Number(new Reader(k.subarray(1)).u64()) + 1;
+      batch.del(freshKey(next - 1));
       n++;
     }
     if (n > 0) await batch.write();
@@ -311,6 +328,12 @@ export class TobShell {
     } finally {
       await db.close();
     }
+  }
+
+  /** The delivered digests of heights from..to (ascending; a height without them is left out). */
+  async freshDigests(from: number, to: number): Promise<Array<{ height: number; digests: Uint8Array }>> {
+    const rows = await this.db.iterator({ gte: freshKey(from), lt: freshKey(to + 1) }).all();
+    return rows.map(([k, v]) => ({ height: Number(new Reader(k.subarray(1)).u64()), digests: v }));
   }
 
   /** The delivered blocks of heights from..to (ascending; a height not stored is left out), in two reads. */
@@ -409,13 +432,16 @@ export class TobShell {
       batch.put(blockByIdKey(b.id), encodeBlock(b));
       this.tree.set(k, { key, height: b.height, id: b.id, underId: true });
     }
-    for (const b of p.blocks) {
+    p.blocks.forEach((b, i) => {
       const k = toHex(b.id);
       // Delivered blocks normally went through the tree (stored already); write the rest.
       if (!this.tree.get(k)?.underId) batch.put(blockByIdKey(b.id), encodeBlock(b));
       batch.put(blockKey(b.height), b.id);
+      // The filter's record is needed for the window only: the one leaving it goes.
+      batch.put(freshKey(b.height), p.fresh[i]!);
+      if (b.height > PRUNE_KEEP_BLOCKS) batch.del(freshKey(b.height - PRUNE_KEEP_BLOCKS));
       this.deliveredIds.set(b.height, k);
-    }
+    });
     const floor = p.treeFloor;
     if (floor !== null) {
       for (const [k, e] of this.tree)

@@ -91,3 +91,40 @@ test("a restart re-emits every block its application had not applied, even when 
     Array.from({ length: 40 }, (_, i) => i + 11),
   );
 });
+
+test("a restart rebuilds the duplicate filter from the delivered digests, not by guessing from the blocks it kept", () => {
+  const R = new Uint8Array(64).fill(7);
+  /** Heights 1..320, each with one request of its own; R also rides in blocks 10, 200 and 300. */
+  const withR = (h: number): Block => {
+    const b = block(h, 1, 64);
+    return [10, 200, 300].includes(h) ? { ...b, requests: [...b.requests, R] } : b;
+  };
+  const delivered = (d: { requests: readonly Uint8Array[] }) => d.requests.some((r) => r === R);
+  const first = new CommittedChain({ id: GENESIS, height: 0 }, [], 0);
+  const digests = new Map<number, string[]>();
+  const got = new Map<number, boolean>();
+  for (let h = 1; h <= 320; h++) {
+    first.enqueue([withR(h)]);
+    got.set(h, delivered(first.deliver()));
+    first.applied(h);
+    const bytes = first.freshBytes(h);
+    digests.set(
+      h,
+      Array.from({ length: bytes.length / 32 }, (_, i) =>
+        String.fromCharCode(...bytes.subarray(i * 32, i * 32 + 32)),
+      ),
+    );
+  }
+  // R at 10 delivers; at 200 it is a duplicate within the window; at 300 the window has moved on.
+  assert.deepEqual([got.get(10), got.get(200), got.get(300)], [true, false, true]);
+
+  // Restarted at 299 with the blocks from 150 on: replaying them alone takes R at 200 for new, and
+  // so filters it at 300; with the digests each height delivered it filters exactly as before.
+  const tail = Array.from({ length: 150 }, (_, i) => withR(150 + i));
+  const window = new Map([...digests].filter(([h]) => h > 299 - 256 && h <= 299));
+  const guessed = new CommittedChain({ id: GENESIS, height: 149 }, tail, 299);
+  const exact = new CommittedChain({ id: GENESIS, height: 149 }, tail, 299, TOB_RETAINED_BLOCKS, window);
+  for (const c of [guessed, exact]) c.enqueue([withR(300)]);
+  assert.equal(delivered(guessed.deliver()), false, "the replay's guess differs from the first run");
+  assert.equal(delivered(exact.deliver()), true, "the kept digests give the first run's delivery");
+});

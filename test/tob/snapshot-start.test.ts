@@ -44,28 +44,35 @@ test(
       const from = Math.max(1, h - 5);
       const blocks: Uint8Array[] = [];
       for (let x = from; x <= h; x++) blocks.push((await a.block(x))!);
+      const fresh = await a.freshDigests(1, h);
+      assert.equal(fresh.length, h, "every delivered block's digests are kept");
       await a.close();
 
       // Not one chain, or not ending at the height: refused.
-      assert.throws(() => snapshotConsensus(h + 1, epoch!, blocks), RangeError);
+      assert.throws(() => snapshotConsensus(h + 1, epoch!, blocks, fresh), RangeError);
       assert.throws(
-        () => snapshotConsensus(h, epoch!, [...blocks.slice(0, 2), ...blocks.slice(3)]),
+        () => snapshotConsensus(h, epoch!, [...blocks.slice(0, 2), ...blocks.slice(3)], fresh),
         RangeError,
       );
       assert.throws(
-        () => snapshotConsensus(h, epoch!, [blocks[1]!, blocks[0]!, ...blocks.slice(2)]),
+        () => snapshotConsensus(h, epoch!, [blocks[1]!, blocks[0]!, ...blocks.slice(2)], fresh),
         RangeError,
       );
+      // The delivered digests must cover the window, each height's being of its carried block.
+      assert.throws(() => snapshotConsensus(h, epoch!, blocks, fresh.slice(1)), RangeError);
+      const alien = { height: h, digests: new Uint8Array(32).fill(9) };
+      assert.throws(() => snapshotConsensus(h, epoch!, blocks, [...fresh.slice(0, -1), alien]), RangeError);
 
-      const position = snapshotConsensus(h, epoch!, blocks);
+      const position = snapshotConsensus(h, epoch!, blocks, fresh);
       assert.equal(position.blocks.length, h - from + 1);
       await TobShell.install(join(dir, "b"), position);
       const after: Delivery[] = [];
       const b = await openSolo(join(dir, "b"), h, after);
       assert.equal(b.status().deliveredHeight, h);
       assert.equal(await b.block(from - 1), undefined, "nothing below the carried blocks");
-      // A request delivered just before the snapshot is dropped again; a new one is delivered after h.
-      b.submit([enc("request 11"), enc("after the snapshot")]);
+      // Requests delivered before the snapshot are dropped again — one in a carried block, one only
+      // in the digests — and a new one is delivered after h.
+      b.submit([enc("request 11"), enc("request 1"), enc("after the snapshot")]);
       await until(() => after.some((d) => d.requests.length > 0), "a block after the snapshot");
       const delivered = after.filter((d) => d.requests.length > 0);
       assert.ok(delivered[0]!.height > h);

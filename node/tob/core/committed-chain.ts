@@ -13,6 +13,7 @@ import {
   TOB_RETAINED_BLOCKS,
   TOB_RETAINED_BYTES,
 } from "../../common/limits.js";
+import { latin1ToBytes } from "../../common/bytes.js";
 import { blockDigests } from "./pool.js";
 import type { Block } from "./types.js";
 
@@ -24,6 +25,9 @@ export interface Delivery {
   readonly blockId: Uint8Array;
   readonly requests: readonly Uint8Array[];
 }
+
+/** Bytes of a request digest (SHA-256). */
+export const DIGEST_BYTES = 32;
 
 interface Entry {
   readonly block: Block;
@@ -49,20 +53,29 @@ export class CommittedChain {
 
   /**
    * `tail`: the last persisted ledger blocks, ascending (empty for a fresh chain at `base`);
-   * `retain`: delivered blocks kept in memory (TOB_RETAINED_BLOCKS unless a test asks for fewer).
+   * `retain`: delivered blocks kept in memory (TOB_RETAINED_BLOCKS unless a test asks for fewer);
+   * `fresh`: by height, the digests each block of the duplicate window delivered (Restored.fresh).
+   * Heights below the tail that have them seed the filter; a tail block with them delivers exactly
+   * those requests again; one without is filtered as it was first (exact only if what it repeats
+   * lies within the tail).
    */
   constructor(
     base: { id: Uint8Array; height: number },
     tail: readonly Block[],
     appliedHeight: number,
     private readonly retain: number = TOB_RETAINED_BLOCKS,
+    fresh: ReadonlyMap<number, readonly string[]> = new Map(),
   ) {
     this.deliveredHeight = base.height;
     this.deliveredId = base.id;
+    const top = tail.length > 0 ? tail[tail.length - 1]!.height : base.height;
+    const below = Math.max(base.height, ...tail.slice(0, 1).map((b) => b.height - 1));
+    for (const [h, digests] of [...fresh].sort(([x], [y]) => x - y))
+      if (h <= below && h > top - TOB_DEDUP_WINDOW) this.remember(h, digests);
     for (const b of tail) {
       if (b.height <= base.height) continue;
       invariant(b.height === this.deliveredHeight + 1, "restored ledger is contiguous");
-      this.record(b);
+      this.record(b, fresh.get(b.height));
     }
     invariant(appliedHeight <= this.deliveredHeight, "application cannot be ahead of the ledger");
     this.appliedHeight = appliedHeight;
@@ -156,26 +169,45 @@ export class CommittedChain {
     return this.seen.has(digest);
   }
 
-  private record(b: Block): Delivery {
-    const h = b.height;
-    const digests = blockDigests(b);
-    const requests: Uint8Array[] = [];
-    const fresh: string[] = [];
-    const inBlock = new Set<string>();
-    for (let i = 0; i < digests.length; i++) {
-      const d = digests[i]!;
-      if (inBlock.has(d) || this.seen.has(d)) continue;
-      inBlock.add(d);
-      fresh.push(d);
-      requests.push(b.requests[i]!);
-    }
-    for (const d of fresh) this.seen.set(d, h);
-    this.seenAt.set(h, fresh);
+  /** The digests of the requests block `height` delivered (latin1 strings joined as bytes), while in the window. */
+  freshBytes(height: number): Uint8Array {
+    const list = this.seenAt.get(height);
+    invariant(list !== undefined, "a delivered block's digests are in the window");
+    const out = new Uint8Array(list.length * DIGEST_BYTES);
+    list.forEach((d, i) => out.set(latin1ToBytes(d), i * DIGEST_BYTES));
+    return out;
+  }
+
+  /** Marks `digests` as delivered at `h` and forgets the height leaving the window. */
+  private remember(h: number, digests: readonly string[]): void {
+    for (const d of digests) this.seen.set(d, h);
+    this.seenAt.set(h, digests);
     const old = this.seenAt.get(h - TOB_DEDUP_WINDOW);
     if (old) {
       for (const d of old) if (this.seen.get(d) === h - TOB_DEDUP_WINDOW) this.seen.delete(d);
       this.seenAt.delete(h - TOB_DEDUP_WINDOW);
     }
+  }
+
+  /**
+   * Delivers block `b`: its requests not delivered within the window (nor earlier in the block), or
+   * exactly those of `known` (the digests it delivered the first time, after a restart).
+   */
+  private record(b: Block, known?: readonly string[]): Delivery {
+    const h = b.height;
+    const digests = blockDigests(b);
+    const requests: Uint8Array[] = [];
+    const fresh: string[] = [];
+    const inBlock = new Set<string>();
+    const take = known ? new Set(known) : null;
+    for (let i = 0; i < digests.length; i++) {
+      const d = digests[i]!;
+      if (inBlock.has(d) || (take ? !take.has(d) : this.seen.has(d))) continue;
+      inBlock.add(d);
+      fresh.push(d);
+      requests.push(b.requests[i]!);
+    }
+    this.remember(h, fresh);
     const delivery: Delivery = { height: h, epoch: b.epoch, round: b.round, blockId: b.id, requests };
     let bytes = 0;
     for (const r of b.requests) bytes += r.length;

@@ -101,6 +101,12 @@ export interface Restored {
   readonly appliedHeight: number;
   /** Stored uncommitted blocks (any order; those that no longer link are ignored). */
   readonly tree?: readonly Block[];
+  /**
+   * The duplicate filter's record: by height, the digests (latin1 strings) of the requests each
+   * block delivered, for the heights of the window. Where a height has none (a store written
+   * before these were kept), its block's requests are filtered again by replaying the tail.
+   */
+  readonly fresh?: ReadonlyMap<number, readonly string[]>;
 }
 
 export type Input =
@@ -227,6 +233,7 @@ export class TobCore {
   private safetyDirty = false;
   private epochDirty = false;
   private outBlocks: Block[] = [];
+  private outFresh: Uint8Array[] = [];
   private outTree: Block[] = [];
   private treeFloor: number | null = null;
   private sends: Send[] = [];
@@ -252,7 +259,13 @@ export class TobCore {
       const base = first
         ? { id: first.parentId, height: first.height - 1 }
         : { id: es.genesisId, height: es.genesisHeight };
-      this.ledger = new CommittedChain(base, restored.ledger, restored.appliedHeight, this.retainedBlocks);
+      this.ledger = new CommittedChain(
+        base,
+        restored.ledger,
+        restored.appliedHeight,
+        this.retainedBlocks,
+        restored.fresh,
+      );
       let root: Root = { id: es.genesisId, height: es.genesisHeight, round: 0 };
       if (last && last.height > es.genesisHeight) {
         invariant(last.epoch === es.epoch, "ledger top belongs to the current epoch");
@@ -435,6 +448,7 @@ export class TobCore {
           safety: this.safetyDirty ? this.safety : null,
           epoch: this.epochDirty ? this.es : null,
           blocks: this.outBlocks,
+          fresh: this.outFresh,
           tree: this.outTree,
           treeFloor: this.treeFloor,
         }
@@ -443,6 +457,7 @@ export class TobCore {
     const rejected = this.rejected;
     this.safetyDirty = this.epochDirty = false;
     this.outBlocks = [];
+    this.outFresh = [];
     this.outTree = [];
     this.treeFloor = null;
     this.sends = [];
@@ -827,6 +842,7 @@ export class TobCore {
     for (let b = this.ledger.next(end); b; b = this.ledger.next(end)) {
       const d = this.ledger.deliver();
       this.outBlocks.push(b);
+      this.outFresh.push(this.ledger.freshBytes(b.height));
       this.deliveries.push(d);
       for (const dg of blockDigests(b)) this.pool.remove(dg);
       this.treeFloor = b.height;

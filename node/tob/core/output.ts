@@ -18,6 +18,12 @@ export interface PersistBatch {
   /** Appended to the ledger, ascending heights, contiguous with what is stored. */
   readonly blocks: readonly Block[];
   /**
+   * For each block of `blocks`, the digests of the requests it delivered (the duplicate filter let
+   * them through), 32 bytes each in block order: a restart rebuilds the filter from these exactly,
+   * where replaying stored blocks could not know what came before the oldest.
+   */
+  readonly fresh: readonly Uint8Array[];
+  /**
    * Uncommitted blocks to store (keyed by id). A node persists every block before voting for it,
    * so a certified block survives even if every correct node that voted for it crashes.
    */

@@ -4,6 +4,7 @@
 
 import { toHex } from "../../../node/common/bytes.js";
 import { invariant } from "../../../node/common/errors.js";
+import { TOB_DEDUP_WINDOW } from "../../../node/common/limits.js";
 import {
   RESTORE_LEDGER_BLOCKS,
   encodeBlock,
@@ -19,6 +20,8 @@ export class Disk {
   epoch: Uint8Array | null = null;
   /** Ledger blocks by height; heights are contiguous from `base + 1`. */
   readonly ledger = new Map<number, Uint8Array>();
+  /** The digests each ledger block delivered, by height (PersistBatch.fresh). */
+  readonly fresh = new Map<number, Uint8Array>();
   top = 0;
   /** Stored uncommitted blocks by id. */
   readonly tree = new Map<string, { height: number; bytes: Uint8Array }>();
@@ -30,11 +33,12 @@ export class Disk {
     this.writes++;
     if (p.safety) this.safety = encodeSafety(p.safety);
     if (p.epoch) this.epoch = encodeEpochState(p.epoch);
-    for (const b of p.blocks) {
+    p.blocks.forEach((b, i) => {
       invariant(b.height === this.top + 1, `ledger append at ${b.height} after ${this.top}`);
       this.ledger.set(b.height, encodeBlock(b));
+      this.fresh.set(b.height, p.fresh[i]!);
       this.top = b.height;
-    }
+    });
     for (const b of p.tree) this.tree.set(toHex(b.id), { height: b.height, bytes: encodeBlock(b) });
     if (p.treeFloor !== null)
       for (const [k, v] of this.tree) if (v.height <= p.treeFloor) this.tree.delete(k);
@@ -51,6 +55,9 @@ export class Disk {
       ledger,
       tree: [...this.tree.values()].map((v) => v.bytes),
       appliedHeight: this.applied,
+      fresh: [...this.fresh]
+        .filter(([h]) => h > this.top - TOB_DEDUP_WINDOW)
+        .map(([height, digests]) => ({ height, digests })),
     });
   }
 }
