@@ -288,7 +288,7 @@ async function main(): Promise<void> {
       `  node ${WIPED} synced in ${syncS.toFixed(1)} s (at the wipe height after ${((tReplayed - tRestart) / 1000).toFixed(1)} s); cluster ${during.toFixed(1)} transfers/s meanwhile`,
     );
     for (const line of c.logsOf(WIPED).split("\n"))
-      if (/snapshot|node started|caught up|partition acquired|replaying/.test(line))
+      if (/snapshot|node started|state loaded|caught up|partition acquired|replaying|syncing/.test(line))
         progress(`  node ${WIPED}: ${line.slice(0, 200)}`);
     load.avoid.delete(WIPED);
     const left = await steady.stop();

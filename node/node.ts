@@ -202,7 +202,9 @@ export class ArborNode {
     // go, and the node starts from the genesis.
     else await abandonInstall(this.opts.dataDir);
     if (this.closing) return;
+    const opened = Date.now();
     const { ledger, m } = await this.openState();
+    this.opts.log.info("state loaded", { height: this.store.height, ms: Date.now() - opened });
     this.snapshots = await SnapshotMaker.open({
       dir: join(this.opts.dataDir, SNAPSHOTS_DIR),
       chain: this.chain,

@@ -286,9 +286,12 @@ export class TobShell {
   }
 
   /**
-   * Deletes delivered blocks below `floor`, at most TOB_PRUNE_BATCH of them, oldest first, never
-   * one of the newest PRUNE_KEEP_BLOCKS (what a restart needs to filter duplicates and choose
-   * leaders as its peers do); returns how many went. Not synced: a pass lost to a crash is done again.
+   * Deletes delivered blocks below `floor` with their delivered digests, at most TOB_PRUNE_BATCH of
+   * each, oldest first, never one of the newest PRUNE_KEEP_BLOCKS heights (what a restart needs to
+   * filter duplicates and choose leaders as its peers do); returns how many records of the more
+   * numerous kind went (TOB_PRUNE_BATCH: call again). Digests without their block (those a
+   * snapshot's position carried below its blocks) go too. Not synced: a pass lost to a crash is
+   * done again.
    */
   async pruneBelow(floor: number): Promise<number> {
     const top = this.core.status().deliveredHeight - PRUNE_KEEP_BLOCKS + 1;
@@ -305,12 +308,16 @@ export class TobShell {
       batch.del(k);
       if (v.length === ID_BYTES) batch.del(blockByIdKey(v));
       next = Number(new Reader(k.subarray(1)).u64()) + 1;
-      batch.del(freshKey(next - 1));
       n++;
     }
-    if (n > 0) await batch.write();
+    let digests = 0;
+    for await (const k of this.db.keys({ gte: freshKey(0), lt: freshKey(end), limit: TOB_PRUNE_BATCH })) {
+      batch.del(k);
+      digests++;
+    }
+    if (n + digests > 0) await batch.write();
     this.oldestStored = Math.max(this.oldestStored, n < TOB_PRUNE_BATCH ? end : next);
-    return n;
+    return Math.max(n, digests);
   }
 
   /** The lowest height of a delivered block this node can still send a peer catching up. */
@@ -437,9 +444,9 @@ export class TobShell {
       // Delivered blocks normally went through the tree (stored already); write the rest.
       if (!this.tree.get(k)?.underId) batch.put(blockByIdKey(b.id), encodeBlock(b));
       batch.put(blockKey(b.height), b.id);
-      // The filter's record is needed for the window only: the one leaving it goes.
+      // Kept as long as the block (pruneBelow): a snapshot being written reads them for its height
+      // while the consensus goes on.
       batch.put(freshKey(b.height), p.fresh[i]!);
-      if (b.height > PRUNE_KEEP_BLOCKS) batch.del(freshKey(b.height - PRUNE_KEEP_BLOCKS));
       this.deliveredIds.set(b.height, k);
     });
     const floor = p.treeFloor;

@@ -53,6 +53,15 @@ test(
 
           await writeKeys(client, "snap", 14, 1);
           await sameRoot(c, WIPED, 0, "the synced node at the others' root");
+          // It writes snapshots of its own: the consensus position it installed is whole.
+          await writeKeys(client, "snap", 15, 6);
+          await c.waitFor(
+            async () =>
+              /"msg":"snapshot written"/.test(c.logsOf(WIPED).split("store installed from a snapshot")[1]!),
+            30_000,
+            "a snapshot written by the synced node",
+          );
+          assert.doesNotMatch(c.logsOf(WIPED), /snapshot failed/);
           const mine = new Partition(c.genesis.nodes[WIPED]!.prefixes);
           const held = [...keys, ...more].filter((k) => mine.holdsKey(keyPath(k)));
           assert.ok(held.length > 100, `${held.length} keys in node ${WIPED}'s partition`);

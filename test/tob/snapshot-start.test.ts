@@ -109,6 +109,9 @@ test(
       assert.equal(await shell.block(top - PRUNE_KEEP_BLOCKS), undefined);
       assert.ok(await shell.block(top - PRUNE_KEEP_BLOCKS + 1));
       assert.equal(shell.oldestBlock, top - PRUNE_KEEP_BLOCKS + 1);
+      const digests = await shell.freshDigests(1, top);
+      assert.equal(digests.length, PRUNE_KEEP_BLOCKS, "the delivered digests go with their blocks");
+      assert.equal(digests[0]!.height, top - PRUNE_KEEP_BLOCKS + 1);
       assert.equal(await shell.pruneBelow(top), 0, "nothing more to prune");
       await shell.close();
       // A restart reads the newest blocks and goes on.
