@@ -425,9 +425,11 @@ export const MAX_CHANGE_FEED_CHANGES = 4_096;
 /**
  * A node writes a snapshot of its store at the first block with a header in every run of this many
  * heights (the same heights on every node, so their statements about it can agree). Overridden by
- * the environment variable ARBOR_SNAPSHOT_INTERVAL (tests use small values).
+ * the environment variable ARBOR_SNAPSHOT_INTERVAL (tests use small values). A joining node applies
+ * the blocks since the newest snapshot, on average half of this; a snapshot costs a node a
+ * background read of its store (at 100,000 records, ~35 MB written in 4–10 s under load).
  */
-export const SNAPSHOT_INTERVAL_BLOCKS = 1024;
+export const SNAPSHOT_INTERVAL_BLOCKS = 512;
 /** Snapshots a node keeps on disk (the newest); older files are deleted when a new one is complete. */
 export const SNAPSHOT_KEEP = 2;
 /** Largest piece of a snapshot file one GetSnapshot reply carries. */
