@@ -19,7 +19,7 @@ import { utf8 } from "./common/bytes.js";
 import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "./common/limits.js";
 import { ArborError } from "./common/errors.js";
 import { genesisChanges, type IndexedChange } from "./ledger/key-index.js";
-import { decodeEntry, type IndexEntry } from "./store/core/ordered-index.js";
+import { OrderedIndex } from "./store/core/ordered-index.js";
 import type { AppRecord, LevelStore } from "./store/level-store.js";
 
 const K_ENTRY = 0x65; // 'e'
@@ -118,15 +118,19 @@ function entryKeyBytes(entry: Uint8Array): Uint8Array {
   return entry.subarray(at, at + len);
 }
 
-/** The index a node starts with: the genesis entries, then the stored ones (which replace them). */
+/**
+ * The index a node starts with: the genesis entries, then the stored ones (which replace them),
+ * built at once from their encodings.
+ */
 export async function loadIndex(
   store: LevelStore,
   genesis: ReadonlyArray<{ key: string; value: Uint8Array }>,
-): Promise<IndexEntry[]> {
-  const entries = genesisChanges(genesis).map((c) => decodeEntry(c.entry));
+): Promise<OrderedIndex> {
+  const items = genesisChanges(genesis).map((c) => ({ key: c.key, encoded: c.entry }));
+  const decoder = new TextDecoder("utf-8", { fatal: true });
   for (const r of await store.appRange(Uint8Array.of(K_ENTRY), Uint8Array.of(K_ENTRY + 1)))
-    entries.push(decodeEntry(r.value));
-  return entries;
+    items.push({ key: decoder.decode(r.key.subarray(1)), encoded: r.value });
+  return OrderedIndex.ofEncoded(items);
 }
 
 /** One stored change as a history page gives it. */

@@ -68,8 +68,8 @@ export interface LedgerStart {
   readonly modules: Iterable<Uint8Array>;
   /** The operation table: the genesis records' entries, then those stored with the blocks before. */
   readonly operations: Iterable<OperationEntry>;
-  /** The ordered index: the genesis records' entries, then those stored with the blocks before. */
-  readonly index: Iterable<IndexEntry>;
+  /** The ordered index: the genesis records' entries, then those stored with the blocks before (or built already). */
+  readonly index: Iterable<IndexEntry> | OrderedIndex;
   /**
    * False: record no changes (the index stays as it started). Only benchmarks set it, to
    * measure what the index costs: a node's headers would then differ from every other node's.
@@ -139,7 +139,7 @@ export class Ledger {
     this.sealedHeight = start.height;
     this.decidedIds = new DecidedIds(start.height, start.decided);
     this.code = new CodeBook(start.modules, start.operations);
-    this.index = OrderedIndex.of(start.index);
+    this.index = start.index instanceof OrderedIndex ? start.index : OrderedIndex.of(start.index);
     this.keyIndex = start.keyIndex ?? true;
   }
 

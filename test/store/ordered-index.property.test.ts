@@ -66,6 +66,29 @@ test("the root depends on the set of entries, not on their order", () => {
   );
 });
 
+test("an index built at once from encoded entries is the one built key by key", () => {
+  fc.assert(
+    fc.property(keys, fc.array(fc.nat(59), { maxLength: 10 }), (ks, again) => {
+      // Some keys come twice, a newer entry after the older: the newer one stays.
+      const items = [
+        ...ks.map((k) => ({ key: k, encoded: encodeEntry(entryOf(k)) })),
+        ...again
+          .filter((i) => i < ks.length)
+          .map((i) => ({ key: ks[i]!, encoded: encodeEntry(entryOf(ks[i]!, 2)) })),
+      ];
+      const byKey = OrderedIndex.of(items.map((x) => decodeEntry(x.encoded)));
+      const atOnce = OrderedIndex.ofEncoded(items);
+      assert.deepEqual(atOnce.rootHash(), byKey.rootHash());
+      assert.equal(atOnce.size, byKey.size);
+      assert.deepEqual([...atOnce.entries()], [...byKey.entries()]);
+      // And it goes on like any index.
+      atOnce.put(entryOf("zz", 3));
+      byKey.put(entryOf("zz", 3));
+      assert.deepEqual(atOnce.rootHash(), byKey.rootHash());
+    }),
+  );
+});
+
 test("replacing an entry changes the root, and putting the old one back restores it", () => {
   fc.assert(
     fc.property(

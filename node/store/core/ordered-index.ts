@@ -184,6 +184,42 @@ export class OrderedIndex {
     return ix;
   }
 
+  /**
+   * Builds an index from encoded entries (`encodeEntry`; any order, a later one for a key
+   * replacing an earlier) at once: sorted by key, then laid out as the one treap of those keys in
+   * a single pass (a stack of the right spine), instead of a search and rotations per key. What a
+   * node starts with; the same tree as `of` gives.
+   */
+  static ofEncoded(items: Iterable<{ readonly key: string; readonly encoded: Uint8Array }>): OrderedIndex {
+    const ix = new OrderedIndex();
+    for (const { key, encoded } of items) {
+      const sk = sortKey(key);
+      const known = ix.bySortKey.get(sk);
+      if (known) known.enc = bytesToLatin1(encoded);
+      else
+        ix.bySortKey.set(sk, {
+          sk,
+          prio: keyPathLatin1(key),
+          enc: bytesToLatin1(encoded),
+          left: null,
+          right: null,
+          hash: null,
+        });
+    }
+    const sorted = [...ix.bySortKey.values()].sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0));
+    const spine: IndexNode[] = [];
+    for (const node of sorted) {
+      let last: IndexNode | null = null;
+      while (spine.length > 0 && spine[spine.length - 1]!.prio < node.prio) last = spine.pop()!;
+      node.left = last;
+      if (spine.length > 0) spine[spine.length - 1]!.right = node;
+      spine.push(node);
+    }
+    ix.top = spine[0] ?? null;
+    ix.count = sorted.length;
+    return ix;
+  }
+
   get size(): number {
     return this.count;
   }
