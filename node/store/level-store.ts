@@ -458,11 +458,11 @@ export class LevelStore {
     lt: Uint8Array,
     limit = -1,
   ): Promise<Array<{ key: Uint8Array; value: Uint8Array }>> {
-    const out: Array<{ key: Uint8Array; value: Uint8Array }> = [];
     const end = lt.length === 0 ? APP_END : appKey(lt);
-    for await (const [k, v] of this.db.iterator({ gte: appKey(gte), lt: end, limit }))
-      out.push({ key: k.subarray(1), value: v });
-    return out;
+    // Read in one call (the iterator fetches in batches), not one await per record: a starting
+    // node reads every index entry this way.
+    const rows = await this.db.iterator({ gte: appKey(gte), lt: end, limit }).all();
+    return rows.map(([k, v]) => ({ key: k.subarray(1), value: v }));
   }
 
   /** Deletes application records outside any block's batch (pruning). Not synced: a pruning lost to a crash is redone. */
