@@ -196,15 +196,7 @@ export class OrderedIndex {
       const sk = sortKey(key);
       const known = ix.bySortKey.get(sk);
       if (known) known.enc = bytesToLatin1(encoded);
-      else
-        ix.bySortKey.set(sk, {
-          sk,
-          prio: keyPathLatin1(key),
-          enc: bytesToLatin1(encoded),
-          left: null,
-          right: null,
-          hash: null,
-        });
+      else ix.bySortKey.set(sk, newNode(key, sk, encoded));
     }
     const sorted = [...ix.bySortKey.values()].sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0));
     const spine: IndexNode[] = [];
@@ -269,14 +261,7 @@ export class OrderedIndex {
       this.dirtyPath(sk);
       return;
     }
-    const node: IndexNode = {
-      sk,
-      prio: keyPathLatin1(key),
-      enc: bytesToLatin1(encoded),
-      left: null,
-      right: null,
-      hash: null,
-    };
+    const node = newNode(key, sk, encoded);
     this.top = insert(this.top, node);
     this.bySortKey.set(sk, node);
     this.count++;
@@ -345,6 +330,11 @@ function tailOf(enc: string): EntryTail {
   const [changes, afterChanges] = varintAt(enc, at);
   const [height] = varintAt(enc, afterChanges);
   return { changes, height, head: latin1ToBytes(enc.slice(enc.length - 32)) };
+}
+
+/** A node not yet in a tree: the key's place, its priority (SHA-256 of the key) and its entry. */
+function newNode(key: string, sk: string, encoded: Uint8Array): IndexNode {
+  return { sk, prio: keyPathLatin1(key), enc: bytesToLatin1(encoded), left: null, right: null, hash: null };
 }
 
 function insert(n: IndexNode | null, node: IndexNode): IndexNode {
