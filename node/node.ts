@@ -75,6 +75,7 @@ import { SnapshotMaker } from "./snapshot/snapshot-maker.js";
 import { abandonInstall, storeMissing, syncFromSnapshot } from "./snapshot/snapshot-sync.js";
 import { beginResync, resyncPending, SNAPSHOTS_DIR } from "./snapshot/resync-marker.js";
 import { ResyncWatch } from "./resync-watch.js";
+import { vouchQuorum } from "./ledger/snapshot-statement.js";
 
 export { NODE_VERSION } from "./client-api.js";
 export type { Byzantine } from "./byzantine.js";
@@ -329,7 +330,7 @@ export class ArborNode {
   private watchRetention(m: Membership): void {
     this.resyncWatch = new ResyncWatch({
       peers: () => m.holders().filter((n) => n.id !== this.me.id),
-      f: () => Math.floor((m.validatorsAt(this.pipeline.appliedHeight + 1n).length - 1) / 3),
+      needed: () => vouchQuorum(m.validatorsAt(this.pipeline.appliedHeight + 1n).length),
       applied: () => this.pipeline.appliedHeight,
       credentials: peerCredentials(this.opts.tls),
       log: this.opts.log,

@@ -20,17 +20,17 @@ export interface PeerRetention {
   readonly oldestBlock: bigint;
 }
 
-/** Whether f+1 peers are past `applied` and keep no block at or below the next height. */
-export function behindRetention(applied: bigint, peers: readonly PeerRetention[], f: number): boolean {
+/** Whether `needed` (f+1) peers are past `applied` and keep no block at or below the next height. */
+export function behindRetention(applied: bigint, peers: readonly PeerRetention[], needed: number): boolean {
   const next = applied + 1n;
-  return peers.filter((p) => p.height > applied && p.oldestBlock > next).length >= f + 1;
+  return peers.filter((p) => p.height > applied && p.oldestBlock > next).length >= needed;
 }
 
 export interface ResyncWatchDeps {
   /** the other members, with their client API addresses */
   peers(): readonly GenesisNode[];
-  /** the most faulty validators tolerated now */
-  f(): number;
+  /** how many peers must say so: f+1 of the current validators */
+  needed(): number;
   applied(): bigint;
   readonly credentials: grpc.ChannelCredentials;
   readonly log: Logger;
@@ -84,7 +84,7 @@ export class ResyncWatch {
       const peers = replies
         .filter((r): r is StatusReply => r !== null)
         .map((r) => ({ height: r.height, oldestBlock: r.oldestBlock }));
-      if (this.timer === null || this.fired || !behindRetention(applied, peers, this.d.f())) return;
+      if (this.timer === null || this.fired || !behindRetention(applied, peers, this.d.needed())) return;
       this.fired = true;
       this.d.log.error("behind every peer's block retention: re-syncing from a snapshot", {
         applied,

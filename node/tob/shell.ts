@@ -21,7 +21,6 @@ import {
   PRUNE_KEEP_BLOCKS,
   RESTORE_LEDGER_BLOCKS,
   TobCore,
-  decodeBlock,
   encodeBlock,
   encodeEpochState,
   encodeEpochTail,
@@ -158,17 +157,19 @@ export class TobShell {
     const epoch = await db.get(EPOCH_KEY);
     if (safety === undefined || epoch === undefined) return undefined;
     const indexed: Uint8Array[] = [];
-    for await (const v of db.values({
+    let top = 0;
+    for await (const [k, v] of db.iterator({
       gte: blockKey(0),
       lt: new Uint8Array([P_BLOCK + 1]),
       reverse: true,
       limit: RESTORE_LEDGER_BLOCKS,
-    }))
+    })) {
+      if (indexed.length === 0) top = Number(new Reader(k.subarray(1)).u64());
       indexed.push(v);
+    }
     indexed.reverse();
     const ledger = await TobShell.resolve(db, indexed);
     const fresh: { height: number; digests: Uint8Array }[] = [];
-    const top = ledger.length > 0 ? decodeBlock(ledger[ledger.length - 1]!).height : 0;
     for await (const [k, v] of db.iterator({
       gte: freshKey(Math.max(1, top - TOB_DEDUP_WINDOW + 1)),
       lt: freshKey(top + 1),

@@ -8,15 +8,15 @@ import { behindRetention } from "../../node/resync-watch.js";
 const peer = (height: bigint, oldestBlock: bigint) => ({ height, oldestBlock });
 
 test("behind the retention needs f+1 peers ahead that pruned the next block", () => {
-  // Applied 100: the next block is 101.
-  assert.equal(behindRetention(100n, [peer(500n, 102n), peer(500n, 300n), peer(500n, 1n)], 1), true);
+  // Applied 100: the next block is 101. With f = 1, f+1 = 2 peers must say so.
+  assert.equal(behindRetention(100n, [peer(500n, 102n), peer(500n, 300n), peer(500n, 1n)], 2), true);
   assert.equal(
-    behindRetention(100n, [peer(500n, 102n), peer(500n, 1n), peer(500n, 1n)], 1),
+    behindRetention(100n, [peer(500n, 102n), peer(500n, 1n), peer(500n, 1n)], 2),
     false,
     "f alone",
   );
-  assert.equal(behindRetention(100n, [peer(500n, 101n), peer(500n, 101n)], 1), false, "101 is still kept");
-  assert.equal(behindRetention(100n, [peer(100n, 300n), peer(90n, 300n)], 1), false, "not past the node");
-  assert.equal(behindRetention(100n, [], 0), false, "no answer");
-  assert.equal(behindRetention(100n, [peer(500n, 200n)], 0), true, "f = 0: one is enough");
+  assert.equal(behindRetention(100n, [peer(500n, 101n), peer(500n, 101n)], 2), false, "101 is still kept");
+  assert.equal(behindRetention(100n, [peer(100n, 300n), peer(90n, 300n)], 2), false, "not past the node");
+  assert.equal(behindRetention(100n, [], 1), false, "no answer");
+  assert.equal(behindRetention(100n, [peer(500n, 200n)], 1), true, "f = 0: one is enough");
 });

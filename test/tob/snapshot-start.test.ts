@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TobShell } from "../../node/tob/shell.js";
-import { openSolo, until } from "./solo-shell.js";
+import { deliverOne, openSolo, until } from "./solo-shell.js";
 import {
   decodeSafety,
   encodeSafety,
@@ -30,13 +30,7 @@ test(
     try {
       const got: Delivery[] = [];
       const a = await openSolo(join(dir, "a"), 0, got);
-      for (let i = 0; i < 12; i++) {
-        a.submit([enc(`request ${i}`)]);
-        await until(
-          () => got.some((d) => d.requests.some((r) => new TextDecoder().decode(r) === `request ${i}`)),
-          `request ${i}`,
-        );
-      }
+      for (let i = 0; i < 12; i++) await deliverOne(a, got, `request ${i}`);
       const top = got[got.length - 1]!;
       const h = top.height;
       const epoch = a.snapshotEpoch(top.epoch);
@@ -94,13 +88,8 @@ test(
       const got: Delivery[] = [];
       let shell = await openSolo(dir, 0, got);
       const target = PRUNE_KEEP_BLOCKS + 40;
-      for (let i = 0; got.length === 0 || got[got.length - 1]!.height < target; i++) {
-        shell.submit([enc(`r${i}`)]);
-        await until(
-          () => got.some((d) => d.requests.some((r) => new TextDecoder().decode(r) === `r${i}`)),
-          `r${i}`,
-        );
-      }
+      for (let i = 0; got.length === 0 || got[got.length - 1]!.height < target; i++)
+        await deliverOne(shell, got, `r${i}`);
       const top = got[got.length - 1]!.height;
       // Asked for more than the restart window allows: only what lies below it goes.
       assert.equal(shell.oldestBlock, 1);

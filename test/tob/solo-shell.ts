@@ -33,3 +33,9 @@ export async function until(cond: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(cond(), what);
 }
+
+/** Submits the request `text` alone and waits until the shell has delivered it. */
+export async function deliverOne(shell: TobShell, got: readonly Delivery[], text: string): Promise<void> {
+  shell.submit([new TextEncoder().encode(text)]);
+  await until(() => got.some((d) => d.requests.some((r) => new TextDecoder().decode(r) === text)), text);
+}

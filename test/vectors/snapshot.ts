@@ -10,7 +10,7 @@ import {
   vouchingSigners,
   type SignedSnapshotStatement,
 } from "../../node/ledger/snapshot-statement.js";
-import { carriedInCommon, frameRecord } from "../../node/snapshot/snapshot-records.js";
+import { carriedInCommon, consensusFreshRecord, frameRecord } from "../../node/snapshot/snapshot-records.js";
 import { nodeSignatureVerifier } from "../../node/exec/host-crypto.js";
 import { CHAIN, VALIDATORS } from "./signed.js";
 import { flip, keyOf } from "./common.js";
@@ -52,6 +52,11 @@ export function snapshotVector(): Record<string, unknown> {
   const record = { key: concatBytes(Uint8Array.of(0x61, 0x65), utf8("bank/alice")), value: utf8("entry") };
   const framed = new Writer(64);
   frameRecord(framed, record);
+  // A consensus position's delivered digests of one height: two requests' digests, in block order.
+  const digests = concatBytes(sha256(utf8("request a")), sha256(utf8("request b")));
+  const fresh = consensusFreshRecord(1000, digests);
+  const freshFramed = new Writer(96);
+  frameRecord(freshFramed, fresh);
   // One key of each application record kind (docs/protocol.md §13), and whether it is carried.
   const app = (kind: string, rest: Uint8Array) => concatBytes(utf8(`a${kind}`), rest);
   const kinds: Array<[string, Uint8Array]> = [
@@ -66,7 +71,7 @@ export function snapshotVector(): Record<string, unknown> {
   ];
   return {
     description:
-      "Snapshot statements (docs/protocol.md §17): signing bytes = UTF-8 'arbor:snapshot:v1' ‖ chain ‖ u64 height ‖ u64 commonBytes ‖ digest; signed by the node with Ed25519. Mutations must be refused. A framed record is varint key length ‖ key ‖ varint value length ‖ value. Of the application records ('a' ‖ kind ‖ …), the common part carries index entries ('e'), code-book modules ('c') and operation-table entries ('o'), as stored; not the past (key changes, block change lists, receipts, own headers) nor a node's own marks.",
+      "Snapshot statements (docs/protocol.md §17): signing bytes = UTF-8 'arbor:snapshot:v1' ‖ chain ‖ u64 height ‖ u64 commonBytes ‖ digest; signed by the node with Ed25519. Mutations must be refused. A framed record is varint key length ‖ key ‖ varint value length ‖ value. Of the application records ('a' ‖ kind ‖ …), the common part carries index entries ('e'), code-book modules ('c') and operation-table entries ('o'), as stored; not the past (key changes, block change lists, receipts, own headers) nor a node's own marks. The consensus position's delivered digests of a height are the record 0x00 'f' ‖ u64 height → the 32-byte digests concatenated.",
     statement: statementJson(s),
     publicKey: toHex(keyOf(`node ${SIGNER}`).publicKey),
     signingBytes: toHex(snapshotSigningBytes(s)),
@@ -77,6 +82,12 @@ export function snapshotVector(): Record<string, unknown> {
       verdict: judgeSnapshotStatement(m),
     })),
     record: { key: toHex(record.key), value: toHex(record.value), framed: toHex(framed.finish()) },
+    consensusFresh: {
+      height: 1000,
+      digests: toHex(digests),
+      key: toHex(fresh.key),
+      framed: toHex(freshFramed.finish()),
+    },
     carried: kinds.map(([what, key]) => ({ what, key: toHex(key), carried: carriedInCommon(key) })),
   };
 }

@@ -31,7 +31,7 @@ import { judgeChunk } from "./graft.js";
 import { judgeSnapshotStatement } from "./snapshot.js";
 import { verifiedByAll } from "./common.js";
 import { snapshotSigningBytes } from "../../node/ledger/snapshot-statement.js";
-import { carriedInCommon, readRecords } from "../../node/snapshot/snapshot-records.js";
+import { carriedInCommon, consensusFreshRecord, readRecords } from "../../node/snapshot/snapshot-records.js";
 import { judgeHistory, judgeListing } from "./index.js";
 
 // Vector files are read as plain JSON: the test checks their fields against the code.
@@ -235,5 +235,11 @@ test("vectors: snapshot statements verify, mutations are refused; records framed
     v.carried.filter((k: Json) => k.carried).map((k: Json) => k.what),
     ["index entry", "code-book module", "operation-table entry"],
   );
+  const fresh = consensusFreshRecord(v.consensusFresh.height, fromHex(v.consensusFresh.digests));
+  assert.equal(toHex(fresh.key), v.consensusFresh.key);
+  const framedFresh = [...readRecords(fromHex(v.consensusFresh.framed))];
+  assert.equal(framedFresh.length, 1);
+  assert.equal(toHex(framedFresh[0]!.key), v.consensusFresh.key);
+  assert.equal(toHex(framedFresh[0]!.value), v.consensusFresh.digests);
   for (const k of v.carried as Json[]) assert.equal(carriedInCommon(fromHex(k.key)), k.carried, k.what);
 });

@@ -21,8 +21,9 @@ import { decodeBlock } from "./wire.js";
  */
 export const RESTORE_LEDGER_BLOCKS = Math.max(TOB_RETAINED_BLOCKS, TOB_DEDUP_WINDOW + TOB_DELIVER_WINDOW);
 /**
- * Pruning never deletes the newest this many delivered blocks: with them a restarted core filters
- * duplicates and chooses leaders as its peers do (what a snapshot's consensus position carries).
+ * Pruning never deletes the newest this many delivered blocks, nor their delivered digests: with
+ * them a restarted core rebuilds the duplicate filter of the last TOB_DEDUP_WINDOW heights and
+ * chooses leaders as its peers do.
  */
 export const PRUNE_KEEP_BLOCKS = TOB_DEDUP_WINDOW + TOB_DELIVER_WINDOW;
 
