@@ -98,8 +98,14 @@ export class Queries {
    * Asks `node`, or each node not caught lying in turn, until one answer verifies. A node's
    * refusal of the query itself (bad limit, bad key) ends the call: every node would refuse it.
    */
-  private async ask<T>(node: number | undefined, dl: Deadline, one: (id: number) => Promise<T>): Promise<T> {
-    const ids = node !== undefined ? [node] : this.s.liveOrder();
+  private async ask<T>(
+    node: number | undefined,
+    dl: Deadline,
+    one: (id: number) => Promise<T>,
+    first: readonly number[] = [],
+  ): Promise<T> {
+    const live = this.s.liveOrder();
+    const ids = node !== undefined ? [node] : [...first, ...live.filter((id) => !first.includes(id))];
     let last: unknown = null;
     for (const id of ids) {
       try {
@@ -222,39 +228,46 @@ export class Queries {
   ): Promise<HistoryPage> {
     checkText(key, "key");
     checkLimit(o.limit, MAX_HISTORY_PAGE);
-    return this.ask(o.node, dl, async (id) => {
-      const r: HistoryReply = await this.s
-        .node(id)
-        .history(
-          key,
-          { number: o.cursor?.number ?? 0n, limit: o.limit, minHeight: o.minHeight ?? 0n },
-          dl.cap(this.s.timeoutMs),
-        );
-      stale(r.height, o.minHeight, id);
-      let from = o.cursor;
-      if (!from) {
-        const root = await this.indexRoot(r.height, id, dl);
-        const [entry] = verifyRange(r.entryProof, root, entryRange(key), 1, true);
-        if (!entry) {
-          if (r.changes.length > 0)
-            throw new VerificationError(
-              "client/bad-history",
-              `node ${id} gave changes of a key never written`,
-              id,
-            );
-          return { key, changes: [], height: r.height, next: null };
+    // A key's history is kept by its holders (a node that held it once may keep older changes).
+    const holders = this.s.penalties.order(this.s.holders(key));
+    return this.ask(
+      o.node,
+      dl,
+      async (id) => {
+        const r: HistoryReply = await this.s
+          .node(id)
+          .history(
+            key,
+            { number: o.cursor?.number ?? 0n, limit: o.limit, minHeight: o.minHeight ?? 0n },
+            dl.cap(this.s.timeoutMs),
+          );
+        stale(r.height, o.minHeight, id);
+        let from = o.cursor;
+        if (!from) {
+          const root = await this.indexRoot(r.height, id, dl);
+          const [entry] = verifyRange(r.entryProof, root, entryRange(key), 1, true);
+          if (!entry) {
+            if (r.changes.length > 0)
+              throw new VerificationError(
+                "client/bad-history",
+                `node ${id} gave changes of a key never written`,
+                id,
+              );
+            return { key, changes: [], height: r.height, next: null };
+          }
+          from = { number: entry.changes, head: entry.head };
         }
-        from = { number: entry.changes, head: entry.head };
-      }
-      const v = verifyHistoryPage(
-        from,
-        r.changes.map((c) => c.change),
-        r.headBefore,
-        o.limit,
-      );
-      const changes = v.changes.map((c, i) => version(c, from.number - BigInt(i), r.changes[i]!.value, id));
-      return { key, changes, height: r.height, next: v.next };
-    });
+        const v = verifyHistoryPage(
+          from,
+          r.changes.map((c) => c.change),
+          r.headBefore,
+          o.limit,
+        );
+        const changes = v.changes.map((c, i) => version(c, from.number - BigInt(i), r.changes[i]!.value, id));
+        return { key, changes, height: r.height, next: v.next };
+      },
+      holders,
+    );
   }
 }
 

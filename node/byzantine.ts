@@ -31,7 +31,7 @@ import {
  * statement and a valid proof in which the asked records are stubs. "drop-requests": the node admits
  * every valid request and never orders it (a censor). "omit-listed-key": List proofs leave out the
  * first key of the page. "drop-history-change": History pages leave out their second change.
- * "tamper-change-feed": the change feed flips a bit of each block's first change.
+ * "tamper-change-feed": the change feed flips a bit of the first change of each block it keeps.
  * "drop-block-receipt": GetBlockReceipts leaves out the block's first receipt. "forge-chunk":
  * GetChunk serves chunks with the first full record's value altered. "forge-receipt": every receipt
  * the node serves has the opposite outcome (forgeReceipt), signed by the node when signed was

@@ -11,8 +11,10 @@
 //                                          have been dropped (pruneValues)
 //   'k' ‖ u16 key length ‖ utf8(key) ‖ u64 number
 //                                        → 32-byte head before ‖ bytes change ‖ u8 kept
-//                                          ‖ [bytes value: the value set, kept when this node's
-//                                             partition holds the key]
+//                                          ‖ [bytes value: the value set, until pruneValues]
+//                                          written only when this node's partition holds the
+//                                          key: a key's history is kept by its holders, as its
+//                                          value is, so the store shrinks with the partition
 
 import { Reader, Writer } from "./common/codec.js";
 import { utf8 } from "./common/bytes.js";
@@ -36,6 +38,8 @@ export const INDEX_COMMON_KINDS: readonly number[] = [K_ENTRY];
 /** Blocks whose superseded values one pruning pass drops (it runs after each commit). */
 export const PRUNE_BLOCKS_PER_PASS = 64;
 const MAX_CHANGE_BYTES = 128;
+/** A feed change this node does not keep (a change is never empty). */
+const NOT_KEPT = new Uint8Array(0);
 
 function changePrefix(key: string): Writer {
   const k = utf8(key);
@@ -55,8 +59,8 @@ function blockKey(height: bigint): Uint8Array {
 }
 
 /**
- * The records that store block `height`'s changes; `holds` says which keys' values this node
- * keeps.
+ * The records that store block `height`'s changes; `holds` says which keys' histories (changes
+ * and values) this node keeps. Every node writes the block's change list and the new entries.
  */
 export function indexRecords(
   height: bigint,
@@ -73,13 +77,15 @@ export function indexRecords(
     const entryRecordKey = new Uint8Array(1 + k.length);
     entryRecordKey[0] = K_ENTRY;
     entryRecordKey.set(k, 1);
+    out.push({ key: entryRecordKey, value: c.entry });
+    if (!holds(c.key)) continue;
     const changeRecordKey = new Uint8Array(11 + k.length);
     changeRecordKey[0] = K_CHANGE;
     changeRecordKey[1] = k.length >> 8;
     changeRecordKey[2] = k.length & 0xff;
     changeRecordKey.set(k, 3);
     new DataView(changeRecordKey.buffer).setBigUint64(3 + k.length, c.number);
-    const kept = c.value !== null && holds(c.key) ? c.value : null;
+    const kept = c.value;
     const size = 32 + varintSize(c.change.length) + c.change.length + 1;
     const value = new Uint8Array(size + (kept ? varintSize(kept.length) + kept.length : 0));
     value.set(c.headBefore, 0);
@@ -89,7 +95,6 @@ export function indexRecords(
     value[at++] = kept ? 1 : 0;
     if (kept) value.set(kept, putVarint(value, at, kept.length));
     out.push({ key: changeRecordKey, value });
-    out.push({ key: entryRecordKey, value: c.entry });
   }
   return out;
 }
@@ -186,7 +191,7 @@ export class HistoryReader {
   }
 }
 
-/** One change as the change feed gives it. */
+/** One change as the change feed gives it: `change` is empty when this node does not keep it. */
 export interface FeedChange extends StoredChange {
   readonly key: string;
   readonly number: bigint;
@@ -194,7 +199,8 @@ export interface FeedChange extends StoredChange {
 
 /**
  * The changes of the stored blocks from `from` on, block by block, at most `maxBlocks` blocks and
- * (past the first block) `maxChanges` changes.
+ * (past the first block) `maxChanges` changes. Every change of a block is listed; those of keys
+ * this node does not hold come without their bytes (a follower gets them from a holder).
  */
 export async function readBlockChanges(
   store: LevelStore,
@@ -216,7 +222,7 @@ export async function readBlockChanges(
     const stored = await store.appGetMany(refs.map((c) => changeKey(c.key, c.number)));
     const changes = refs.map((c, i) => {
       const v = stored[i];
-      if (!v) throw new ArborError("changes/unavailable", `change ${c.number} of ${c.key} is not stored`);
+      if (!v) return { ...c, change: NOT_KEPT, value: null };
       const { change, value } = decodeStored(v);
       return { ...c, change, value };
     });

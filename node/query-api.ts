@@ -135,7 +135,7 @@ export class QueryApi {
           changes: b.changes.map((c, i) => ({
             key: c.key,
             number: c.number,
-            change: tamper && i === 0 ? tamperChange(c.change) : c.change,
+            change: tamper && i === firstKept(b.changes) ? tamperChange(c.change) : c.change,
             ...(c.value === null ? {} : { value: c.value }),
           })),
         })),
@@ -192,4 +192,9 @@ function refusal(e: unknown): grpc.ServiceError {
       : grpc.status.INVALID_ARGUMENT,
     e.message,
   );
+}
+
+/** The position of a fed block's first change this node keeps (-1: none). */
+function firstKept(changes: readonly { change: Uint8Array }[]): number {
+  return changes.findIndex((c) => c.change.length > 0);
 }

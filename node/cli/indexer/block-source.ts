@@ -1,8 +1,9 @@
-// Where the indexer's blocks come from: every node's change feed, asked for the same heights. A
-// block is taken only when the follower, replaying one node's version of it, reaches the certified
-// header's index root; a version that does not is refused and the next node's is tried. Values
-// are merged from every node's answer (each node sends only the values its partition holds), and
-// a value is used only when it hashes to what its change committed to.
+// Where the indexer's blocks come from: every node's change feed, asked for the same heights. Each
+// node gives the changes of the keys its partitions hold (and lists the others without their
+// bytes), so a block is assembled: one node's list, its missing changes taken from the others. A
+// block is taken only when the follower, replaying it, reaches the certified header's index root;
+// a version that does not is refused and the next node's list is tried. Values are merged from
+// every node's answer, and a value is used only when it hashes to what its change committed to.
 import { bytesEqual, toHex } from "../../common/bytes.js";
 import { ArborError } from "../../common/errors.js";
 import { decodeChange } from "../../store/core/key-history.js";
@@ -139,14 +140,22 @@ export class BlockSource {
     const values = mergedValues(offers);
     const tried: string[] = [];
     // A fixed order (by node id, nodes caught before last) keeps which version is tried first predictable.
-    const ordered = [...offers].sort(
-      (a, b) => Number(this.distrusted.has(a.node)) - Number(this.distrusted.has(b.node)) || a.node - b.node,
-    );
-    for (const o of ordered) {
-      const sig = signature(o.changes);
+    const trustOrder = (): Offer[] =>
+      [...offers].sort(
+        (a, b) =>
+          Number(this.distrusted.has(a.node)) - Number(this.distrusted.has(b.node)) || a.node - b.node,
+      );
+    for (const o of trustOrder()) {
+      // Recomputed after each refusal: the missing changes are then taken from nodes not yet caught.
+      const assembled = assemble(o, keptChanges(trustOrder()));
+      if (typeof assembled === "string") {
+        this.log(`block ${height}: ${assembled} by any node that answered; asked again next round`);
+        continue;
+      }
+      const sig = signature(assembled.changes);
       if (tried.includes(sig)) continue;
       tried.push(sig);
-      const fed = o.changes.map((c) => {
+      const fed = assembled.changes.map((c) => {
         const h = committedHash(c);
         const v = h ? values.get(toHex(h)) : undefined;
         return { key: c.key, number: c.number, change: c.change, ...(v ? { value: v } : {}) };
@@ -155,13 +164,50 @@ export class BlockSource {
         return { height, changes: this.follower.apply(height, fed, root) };
       } catch (e) {
         if (!(e instanceof VerificationError)) throw e;
-        this.distrusted.add(o.node);
+        for (const n of assembled.from) this.distrusted.add(n);
+        const from =
+          assembled.from.length > 1 ? ` (with changes from nodes ${assembled.from.slice(1).join(", ")})` : "";
         this.refusals.push({ node: o.node, height, code: e.code, message: e.message });
-        this.log(`refused block ${height} from node ${o.node}: ${e.message}`);
+        this.log(`refused block ${height} from node ${o.node}${from}: ${e.message}`);
       }
     }
     return null;
   }
+}
+
+/** The first offer's bytes of each change some offer keeps, by key and number. */
+function keptChanges(offers: readonly Offer[]): Map<string, { node: number; change: FedChange }> {
+  const out = new Map<string, { node: number; change: FedChange }>();
+  for (const o of offers)
+    for (const c of o.changes) {
+      const id = `${c.key}\u0000${c.number}`;
+      if (c.change.length > 0 && !out.has(id)) out.set(id, { node: o.node, change: c });
+    }
+  return out;
+}
+
+/**
+ * A node's version of a block with the changes it does not keep (a key's history is kept by the
+ * key's holders: docs/protocol.md §15) taken from the other offers (`kept`), and the nodes it came
+ * from (`base` first); or what no offer gave.
+ */
+function assemble(
+  base: Offer,
+  kept: ReadonlyMap<string, { node: number; change: FedChange }>,
+): { changes: FedChange[]; from: number[] } | string {
+  const from = [base.node];
+  const changes: FedChange[] = [];
+  for (const c of base.changes) {
+    if (c.change.length > 0) {
+      changes.push(c);
+      continue;
+    }
+    const given = kept.get(`${c.key}\u0000${c.number}`);
+    if (!given) return `change ${c.number} of ${c.key} was not given`;
+    if (!from.includes(given.node)) from.push(given.node);
+    changes.push(given.change);
+  }
+  return { changes, from };
 }
 
 /**

@@ -221,7 +221,8 @@ export type FeedChange = Message<"arbor.v1.FeedChange"> & {
   number: bigint;
 
   /**
-   * The canonical change (docs/protocol.md §15).
+   * The canonical change (docs/protocol.md §15); empty when this node does not keep the key's
+   * history (its partitions do not hold the key): a holder of the key gives it.
    *
    * @generated from field: bytes change = 3;
    */
