@@ -17,7 +17,7 @@
 //                                          value is, so the store shrinks with the partition
 
 import { Reader, Writer } from "./common/codec.js";
-import { utf8 } from "./common/bytes.js";
+import { bytesEqual, utf8 } from "./common/bytes.js";
 import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "./common/limits.js";
 import { ArborError } from "./common/errors.js";
 import { genesisChanges, type IndexedChange } from "./ledger/key-index.js";
@@ -241,6 +241,54 @@ function decodeStored(v: Uint8Array): StoredChange & { headBefore: Uint8Array } 
   return { headBefore, change, value };
 }
 
+/** The lowest change number this node stores of each key it stores changes of. */
+export async function storedHistoryFloors(store: LevelStore): Promise<Map<string, bigint>> {
+  const out = new Map<string, bigint>();
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  let last: Uint8Array | null = null;
+  for (const k of await store.appKeyRange(Uint8Array.of(K_CHANGE), Uint8Array.of(K_CHANGE + 1))) {
+    const len = (k[1]! << 8) | k[2]!;
+    const keyBytes = k.subarray(3, 3 + len);
+    // Numbers ascend within a key: its first record is its lowest.
+    if (last !== null && bytesEqual(last, keyBytes)) continue;
+    last = keyBytes;
+    out.set(decoder.decode(keyBytes), new DataView(k.buffer, k.byteOffset + 3 + len, 8).getBigUint64(0));
+  }
+  return out;
+}
+
+/** A stored change of `key` (undefined when this node does not store it). */
+export async function storedChange(
+  store: LevelStore,
+  key: string,
+  number: bigint,
+): Promise<(StoredChange & { headBefore: Uint8Array }) | undefined> {
+  const v = await store.appGet(changeKey(key, number));
+  return v === undefined ? undefined : decodeStored(v);
+}
+
+/** The record of one change of `key`, as a block's batch writes it for a key the node holds. */
+export function changeRecord(
+  key: string,
+  number: bigint,
+  headBefore: Uint8Array,
+  change: Uint8Array,
+  value: Uint8Array | null,
+): AppRecord {
+  const w = new Writer(48 + change.length + (value ? value.length + 5 : 0))
+    .raw(headBefore)
+    .bytes(change)
+    .u8(value ? 1 : 0);
+  if (value) w.bytes(value);
+  return { key: changeKey(key, number), value: w.finish() };
+}
+
+/** The height through which superseded values have been dropped (pruneValues). */
+export async function valuesPrunedThrough(store: LevelStore): Promise<bigint> {
+  const mark = await store.appGet(Uint8Array.of(K_PRUNED));
+  return mark ? new Reader(mark).u64() : 0n;
+}
+
 /**
  * Drops the values that no height of the retention window needs: when block h ≤ `windowStart`
  * changed a key, the value its previous change set was the key's value only at heights below h,
@@ -248,8 +296,7 @@ function decodeStored(v: Uint8Array): StoredChange & { headBefore: Uint8Array } 
  * height it reached; a pass lost to a crash is redone.
  */
 export async function pruneValues(store: LevelStore, windowStart: bigint): Promise<void> {
-  const mark = await store.appGet(Uint8Array.of(K_PRUNED));
-  const through = mark ? new Reader(mark).u64() : 0n;
+  const through = await valuesPrunedThrough(store);
   if (windowStart <= through) return;
   const blocks = await store.appRange(
     blockKey(through + 1n),

@@ -71,6 +71,8 @@ import { decodeMessage } from "./tob/core/index.js";
 import type { Logger } from "./log.js";
 import { NO_METRICS, NodeMetrics, type MetricsHooks } from "./metrics.js";
 import { PartitionSync } from "./partition-sync.js";
+import { askOrder, HistoryBackfill } from "./history-backfill.js";
+import { keyPath } from "./store/core/path.js";
 import { SnapshotMaker } from "./snapshot/snapshot-maker.js";
 import { abandonInstall, storeMissing, syncFromSnapshot } from "./snapshot/snapshot-sync.js";
 import { beginResync, resyncPending, SNAPSHOTS_DIR } from "./snapshot/resync-marker.js";
@@ -158,6 +160,7 @@ export class ArborNode {
   private readonly joinGate: JoinGate;
   private joinTimer: NodeJS.Timeout | null = null;
   private resyncWatch: ResyncWatch | null = null;
+  private backfill: HistoryBackfill | null = null;
 
   constructor(readonly opts: NodeOptions) {
     const me =
@@ -253,6 +256,17 @@ export class ArborNode {
       credentials: peerCredentials(this.opts.tls),
       log: this.opts.log,
     });
+    this.backfill = new HistoryBackfill({
+      store: this.store,
+      entries: () => ledger.index.entries(),
+      committedHeight: () => this.store.height,
+      holds: (k) => this.store.history.partition.holdsKey(keyPath(k)),
+      holders: askOrder(() => m.holders(), this.me.id),
+      partition: () => this.store.history.partition.prefixes.map((p) => `${p.bits}:${toHex(p.path)}`).join(),
+      genesisKeys: new Set(genesisRecords(this.opts.genesis).map((r) => r.key)),
+      credentials: peerCredentials(this.opts.tls),
+      log: this.opts.log,
+    });
     await this.openConsensus(m);
     const listen = await this.serve(ledger, m);
     if (this.metrics && this.opts.metricsListen)
@@ -264,7 +278,7 @@ export class ArborNode {
       void this.close().finally(() => process.exit(70));
     });
     if (this.joinGate.isJoining) this.watchJoin();
-    else this.setHealth("SERVING");
+    else this.serving();
     this.watchRetention(m);
     // A record naming more than the store holds (a repair before a restart, a store reopened
     // mid-acquisition): take it on. A no-op when the tree lacks nothing.
@@ -361,6 +375,12 @@ export class ArborNode {
       .finally(() => (this.blockPruning = null));
   }
 
+  /** Serving: healthy, and the key histories it lacks are read back from other holders. */
+  private serving(): void {
+    this.setHealth("SERVING");
+    this.backfill?.start();
+  }
+
   /** Until the node has caught up, clients are refused (JoinGate); then it serves. */
   private watchJoin(): void {
     let lastLog = Date.now();
@@ -375,7 +395,7 @@ export class ArborNode {
         clearInterval(this.joinTimer!);
         this.joinTimer = null;
         this.joinGate.open();
-        this.setHealth("SERVING");
+        this.serving();
         this.opts.log.info("caught up; serving clients", { height: this.height });
       } else if (Date.now() - lastLog >= JOIN_LOG_MS) {
         lastLog = Date.now();
@@ -698,6 +718,7 @@ export class ArborNode {
       if (!graceful) server.forceShutdown();
     }
     await this.blockPruning;
+    await this.backfill?.close();
     await this.snapshots?.close();
     await this.tob?.close();
     await this.pipeline?.settled();

@@ -288,6 +288,19 @@ export const RESYNC_CHECK_MS = 10_000;
 export const RESYNC_STATUS_TIMEOUT_MS = 3_000;
 /** A re-syncing node that found no snapshot to install looks again after this long. */
 export const RESYNC_RETRY_MS = 10_000;
+/**
+ * Keys whose older history a node reads from other holders at once (node/history-backfill.ts),
+ * one page per key at a time: a background task, kept small beside the peers' client load.
+ */
+export const HISTORY_BACKFILL_KEYS_IN_FLIGHT = 4;
+/** Changes asked per page while back-filling a key's history (at most MAX_HISTORY_PAGE). */
+export const HISTORY_BACKFILL_PAGE = 256;
+/** Deadline of each History call while back-filling. */
+export const HISTORY_BACKFILL_TIMEOUT_MS = 5_000;
+/** After a change of partition, or a back-fill pass that left keys without their history, the next pass. */
+export const HISTORY_BACKFILL_RETRY_MS = 60_000;
+/** The longest wait between passes that each left keys without their history (doubling up to it). */
+export const HISTORY_BACKFILL_MAX_RETRY_MS = 3_600_000;
 /** Requests applied between two looks at the clock inside a slice. */
 export const APPLY_STEP_REQUESTS = 16;
 /**

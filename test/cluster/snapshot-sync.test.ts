@@ -7,7 +7,8 @@
 // serve forged snapshot pages under their honest signed statements (otherwise they behave): the
 // common part from node 0 (first asked) fails its digest and is then taken from each node alone,
 // node 0 named; the tree part of node 2 (the other holder of node 3's prefixes, so the first asked
-// for it) fails the certified root and is named; node 1's are used.
+// for it) fails the certified root and is named; node 1's are used. Once it serves, it reads the
+// history of its keys from before the snapshot back from the other holders.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
@@ -71,6 +72,21 @@ test(
           await assert.rejects(client.node(WIPED).changes(1n, 1, 0), /changes\/unavailable/);
           const page = await client.history(keys[0]!);
           assert.equal(page.changes.length, 1, `the history of ${keys[0]}`);
+          // Except the histories of its own keys: it reads them back from the other holders, checked
+          // against its index, and then gives each one whole by itself.
+          await c.waitFor(
+            async () => /"msg":"key histories back-filled"[^\n]*"keys":[1-9]/.test(c.logsOf(WIPED)),
+            60_000,
+            "the synced node's key histories back-filled",
+          );
+          for (const k of held.filter((x) => keys.includes(x))) {
+            const own = await client.history(k, { node: WIPED });
+            assert.deepEqual(
+              [own.changes.map((v) => v.number), own.next],
+              [[1n], null],
+              `node ${WIPED}'s history of ${k}`,
+            );
+          }
         },
       );
     } finally {

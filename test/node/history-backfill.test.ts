@@ -1,0 +1,66 @@
+// Finding the key histories a node lacks: for each key it holds, the changes below the oldest it
+// stores, down to the first (the second for a genesis record, whose first change comes from the
+// genesis document); keys it does not hold, and whole histories, are left alone. Read from a real
+// store's change records.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { LevelStore } from "../../node/store/level-store.js";
+import { Partition } from "../../node/store/core/partition.js";
+import { indexRecords, storedHistoryFloors } from "../../node/index-store.js";
+import { historyGaps } from "../../node/history-backfill.js";
+import { recordWrites } from "../../node/ledger/key-index.js";
+import { OrderedIndex } from "../../node/store/core/ordered-index.js";
+import { utf8 } from "../../node/common/bytes.js";
+import { installNodeSha256 } from "../../node/platform.js";
+
+installNodeSha256();
+
+test("the gaps in the histories of held keys, from the store's change records", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "arbor-backfill-"));
+  const store = await LevelStore.open(dir, { partition: Partition.whole(), T: 16 });
+  try {
+    const index = new OrderedIndex();
+    // Heights 1–3 change every key; the node stored a's changes from height 1, b's from height 3
+    // (it took b on then), none of c's (it never held c), and g is a genesis record it holds.
+    for (const height of [1n, 2n, 3n]) {
+      const changes = recordWrites(
+        index,
+        ["a", "b", "c", "g"].map((key) => ({ key, value: utf8(`${key} ${height}`) })),
+        { height, index: 0, requestId: new Uint8Array(32).fill(1), signer: new Uint8Array(32).fill(2) },
+      );
+      const stores = (k: string): boolean => k === "a" || (k === "b" && height === 3n) || k === "g";
+      await store.appWrite(indexRecords(height, changes, stores));
+    }
+    const floors = await storedHistoryFloors(store);
+    assert.deepEqual([...floors].sort(), [
+      ["a", 1n],
+      ["b", 3n],
+      ["g", 1n],
+    ]);
+    const holds = (k: string): boolean => k !== "c";
+    const gaps = historyGaps(index.entries(), floors, holds, new Set(["g"]));
+    assert.deepEqual(
+      gaps.map((g) => [g.key, g.top, g.floor]),
+      [["b", 2n, 1n]],
+      "b lacks changes 2 down to 1; a and g are whole, c is not held",
+    );
+    // A genesis key whose stored changes start at 3 lacks change 2 only (1 is the genesis record's).
+    const genesisGap = historyGaps(index.entries(), new Map([["g", 3n]]), (k) => k === "g", new Set(["g"]));
+    assert.deepEqual(
+      genesisGap.map((g) => [g.key, g.top, g.floor]),
+      [["g", 2n, 2n]],
+    );
+    // A held key with no stored change lacks its whole history.
+    const none = historyGaps(index.entries(), new Map(), (k) => k === "c", new Set());
+    assert.deepEqual(
+      none.map((g) => [g.key, g.top, g.floor]),
+      [["c", 3n, 1n]],
+    );
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
