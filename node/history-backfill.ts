@@ -16,6 +16,7 @@ import { HistoryRequestSchema, type HistoryReply } from "../proto/gen/arbor/v1/c
 import { bytesEqual } from "./common/bytes.js";
 import { ArborError } from "./common/errors.js";
 import {
+  HISTORY_BACKFILL_CHECK_MS,
   HISTORY_BACKFILL_KEYS_IN_FLIGHT,
   HISTORY_BACKFILL_MAX_RETRY_MS,
   HISTORY_BACKFILL_PAGE,
@@ -31,14 +32,15 @@ import { Partition } from "./store/core/partition.js";
 import { keyPath } from "./store/core/path.js";
 import { decodeChange, nextHead, verifyHistoryPage, type HistoryCursor } from "./store/core/key-history.js";
 import type { IndexEntry } from "./store/core/ordered-index.js";
+import type { IndexedChange } from "./ledger/key-index.js";
 import { changeRecord, storedChange, storedHistoryFloors, valuesPrunedThrough } from "./index-store.js";
 
 export interface HistoryBackfillDeps {
   readonly store: LevelStore;
   /** the node's index entries now (taken synchronously: a consistent view) */
   entries(): Iterable<IndexEntry>;
-  /** the height of the last block whose batch is on disk (a newer change is not stored yet) */
-  committedHeight(): bigint;
+  /** the changes of blocks whose batch is still being written (BlockPipeline.unsavedChanges) */
+  unsaved(): readonly IndexedChange[];
   /** whether this node's partition holds the key now */
   holds(key: string): boolean;
   /** the other members to ask, those whose partitions hold the key first */
@@ -68,24 +70,42 @@ export interface BackfillPass {
   readonly changes: number;
   /** keys no holder gave a verified history for */
   readonly left: number;
-  /** keys changed by a block still being written, looked at again next pass */
-  readonly deferred: number;
 }
 
-/** The keys this node holds whose stored changes do not reach their first (pure, for tests). */
+/** A gap as found: `head` is the head after change `top` when `top` is the newest stored change. */
+export interface FoundGap {
+  readonly key: string;
+  readonly top: bigint;
+  readonly floor: bigint;
+  /** the key's change count on disk (without the changes of a batch still being written) */
+  readonly changes: bigint;
+  readonly head: Uint8Array;
+}
+
+/**
+ * The keys this node holds whose stored changes do not reach their first (pure, for tests).
+ * `unsaved`: the first change of each key in blocks whose batch is still being written, whose
+ * changes are not on disk yet: the key is taken as it was before them.
+ */
 export function historyGaps(
   entries: Iterable<IndexEntry>,
   floors: ReadonlyMap<string, bigint>,
   holds: (key: string) => boolean,
   genesisKeys: ReadonlySet<string>,
-): Array<{ key: string; top: bigint; floor: bigint; entry: IndexEntry }> {
-  const out: Array<{ key: string; top: bigint; floor: bigint; entry: IndexEntry }> = [];
+  unsaved: ReadonlyMap<string, { number: bigint; headBefore: Uint8Array }> = new Map(),
+): FoundGap[] {
+  const out: FoundGap[] = [];
   for (const e of entries) {
+    if (!holds(e.key)) continue;
+    const u = unsaved.get(e.key);
+    const changes = u ? u.number - 1n : e.changes;
     // A genesis record's change comes from the genesis document, never from the store.
     const floor = genesisKeys.has(e.key) ? 2n : 1n;
-    if (e.changes < floor || !holds(e.key)) continue;
-    const lowest = floors.get(e.key) ?? e.changes + 1n;
-    if (lowest > floor) out.push({ key: e.key, top: lowest - 1n, floor, entry: e });
+    if (changes < floor) continue;
+    const stored = floors.get(e.key);
+    const lowest = stored !== undefined && stored <= changes ? stored : changes + 1n;
+    if (lowest > floor)
+      out.push({ key: e.key, top: lowest - 1n, floor, changes, head: u ? u.headBefore : e.head });
   }
   return out;
 }
@@ -106,12 +126,15 @@ export class HistoryBackfill {
     this.clients = new ApiClients(d.credentials);
   }
 
-  /** Runs a pass now, and again every HISTORY_BACKFILL_RETRY_MS when there may be more to do. */
+  /**
+   * Runs a pass now, and another when the partition changed since the last pass that left nothing
+   * (after a pass that did, not before its doubling retry delay).
+   */
   start(): void {
     this.kick();
     this.timer = setInterval(() => {
       if (this.coveredPartition !== this.d.partition() && Date.now() >= this.retryAt) this.kick();
-    }, HISTORY_BACKFILL_RETRY_MS);
+    }, HISTORY_BACKFILL_CHECK_MS);
     this.timer.unref();
   }
 
@@ -129,10 +152,10 @@ export class HistoryBackfill {
     const partition = this.d.partition();
     this.running = this.pass()
       .then((p) => {
-        if (p.left === 0 && p.deferred === 0) {
+        if (p.left === 0) {
           this.coveredPartition = partition;
           this.retryMs = HISTORY_BACKFILL_RETRY_MS;
-        } else if (p.left > 0) {
+        } else {
           this.retryAt = Date.now() + this.retryMs;
           this.retryMs = Math.min(this.retryMs * 2, HISTORY_BACKFILL_MAX_RETRY_MS);
         }
@@ -152,22 +175,23 @@ export class HistoryBackfill {
   /** One pass over the index: every gap found, filled from other holders where one answers. */
   async pass(): Promise<BackfillPass> {
     const floors = await storedHistoryFloors(this.d.store);
-    const committed = this.d.committedHeight();
-    const all = historyGaps(this.d.entries(), floors, (k) => this.d.holds(k), this.d.genesisKeys);
-    // A key a block still being written changed may have its newest change only in that batch.
-    const found = all.filter((g) => g.entry.height <= committed);
+    // Taken together, synchronously: the entries and the changes not on disk yet.
+    const unsaved = new Map<string, IndexedChange>();
+    for (const c of this.d.unsaved()) if (!unsaved.has(c.key)) unsaved.set(c.key, c);
+    const found = historyGaps(this.d.entries(), floors, (k) => this.d.holds(k), this.d.genesisKeys, unsaved);
     const gaps: Gap[] = [];
     for (const g of found) {
+      // Stored since the change records were read (a block's batch landed): not a gap.
+      if ((await storedChange(this.d.store, g.key, g.top)) !== undefined) continue;
       // The head after change `top` is the head before the oldest stored one, or the entry's.
-      const oldest =
-        g.top < g.entry.changes ? await storedChange(this.d.store, g.key, g.top + 1n) : undefined;
-      if (g.top < g.entry.changes && oldest === undefined) continue; // pruned meanwhile: next pass
+      const oldest = g.top < g.changes ? await storedChange(this.d.store, g.key, g.top + 1n) : undefined;
+      if (g.top < g.changes && oldest === undefined) continue; // gone meanwhile: the next pass
       gaps.push({
         key: g.key,
         top: g.top,
         floor: g.floor,
-        head: oldest ? oldest.headBefore : g.entry.head,
-        above: oldest ? decodeChange(oldest.change).height : null,
+        head: oldest ? oldest.headBefore : g.head,
+        above: oldest ? decodeChange(oldest.change).height : unsavedHeight(unsaved.get(g.key)),
       });
     }
     let next = 0;
@@ -186,7 +210,7 @@ export class HistoryBackfill {
       }
     };
     await Promise.all(Array.from({ length: HISTORY_BACKFILL_KEYS_IN_FLIGHT }, worker));
-    return { keys, changes, left: left + (gaps.length - next), deferred: all.length - found.length };
+    return { keys, changes, left: left + (gaps.length - next) };
   }
 
   /** Fills one key's gap, page by page; the changes stored, or null when no holder gave them. */
@@ -296,4 +320,9 @@ export function askOrder(
     const holding = others.filter((n) => partitionOf(n).holdsKey(path));
     return [...holding, ...others.filter((n) => !holding.includes(n))];
   };
+}
+
+/** The height of a change not on disk yet (null: none). */
+function unsavedHeight(c: IndexedChange | undefined): bigint | null {
+  return c ? decodeChange(c.change).height : null;
 }

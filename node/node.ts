@@ -259,7 +259,7 @@ export class ArborNode {
     this.backfill = new HistoryBackfill({
       store: this.store,
       entries: () => ledger.index.entries(),
-      committedHeight: () => this.store.height,
+      unsaved: () => this.pipeline.unsavedChanges,
       holds: (k) => this.store.history.partition.holdsKey(keyPath(k)),
       holders: askOrder(() => m.holders(), this.me.id),
       partition: () => this.store.history.partition.prefixes.map((p) => `${p.bits}:${toHex(p.path)}`).join(),

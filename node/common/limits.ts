@@ -297,7 +297,9 @@ export const HISTORY_BACKFILL_KEYS_IN_FLIGHT = 4;
 export const HISTORY_BACKFILL_PAGE = 256;
 /** Deadline of each History call while back-filling. */
 export const HISTORY_BACKFILL_TIMEOUT_MS = 5_000;
-/** After a change of partition, or a back-fill pass that left keys without their history, the next pass. */
+/** How often a node looks whether its partition changed since its last whole back-fill pass. */
+export const HISTORY_BACKFILL_CHECK_MS = 5_000;
+/** After a back-fill pass that left keys without their history, the next pass (doubling). */
 export const HISTORY_BACKFILL_RETRY_MS = 60_000;
 /** The longest wait between passes that each left keys without their history (doubling up to it). */
 export const HISTORY_BACKFILL_MAX_RETRY_MS = 3_600_000;

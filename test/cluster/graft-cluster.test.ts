@@ -3,7 +3,8 @@
 // fetch them from the other holders in chunks and graft them; node 2 serves forged chunks (a
 // record's value altered), so node 0 sees that the label does not match at one height, names node
 // 2 in a warning and takes the chunks from node 1. Afterwards node 0 alone answers reads of keys
-// under its new prefixes with full proofs against the root it signs, which is the others' root.
+// under its new prefixes with full proofs against the root it signs, which is the others' root,
+// and gives their histories, read back from the other holders.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { withSdkCluster } from "./sdk-cluster.js";
@@ -63,6 +64,21 @@ test(
           assert.ok(s.covered && s.present && s.value !== null, `${k} proven with its value`);
           assert.deepEqual(s.value, utf8(`value of ${k}`));
         }
+      }
+      // The keys' histories, kept by holders only, come with them: node 0 reads them back from the
+      // others and then gives each whole by itself.
+      await c.waitFor(
+        async () => /"msg":"key histories back-filled"[^\n]*"keys":[1-9]/.test(c.logsOf(0)),
+        60_000,
+        "node 0's new keys' histories back-filled",
+      );
+      for (const k of gained) {
+        const own = await client.history(k, { node: 0 });
+        assert.deepEqual(
+          [own.changes.map((v) => v.number), own.next],
+          [[1n], null],
+          `node 0's history of ${k}`,
+        );
       }
       // That root is the one the honest holder has at the same height.
       await c.waitFor(

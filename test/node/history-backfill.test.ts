@@ -1,7 +1,7 @@
 // Finding the key histories a node lacks: for each key it holds, the changes below the oldest it
 // stores, down to the first (the second for a genesis record, whose first change comes from the
-// genesis document); keys it does not hold, and whole histories, are left alone. Read from a real
-// store's change records.
+// genesis document); keys it does not hold, and whole histories, are left alone; a batch still
+// being written counts as not stored. Read from a real store's change records.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -53,6 +53,29 @@ test("the gaps in the histories of held keys, from the store's change records", 
       genesisGap.map((g) => [g.key, g.top, g.floor]),
       [["g", 2n, 2n]],
     );
+    // A key whose only change is in a batch still being written lacks nothing; one with older
+    // changes is taken as it was before that batch.
+    const first = index.get("c")!;
+    const pending = historyGaps(
+      index.entries(),
+      new Map(),
+      (k) => k === "c",
+      new Set(),
+      new Map([["c", { number: 1n, headBefore: new Uint8Array(32) }]]),
+    );
+    assert.deepEqual(pending, [], "a new key's first change is being written");
+    const older = historyGaps(
+      index.entries(),
+      new Map(),
+      (k) => k === "c",
+      new Set(),
+      new Map([["c", { number: 3n, headBefore: first.head }]]),
+    );
+    assert.deepEqual(
+      older.map((g) => [g.key, g.top, g.floor, g.changes]),
+      [["c", 2n, 1n, 2n]],
+    );
+    assert.deepEqual(older[0]!.head, first.head, "the head before the batch");
     // A held key with no stored change lacks its whole history.
     const none = historyGaps(index.entries(), new Map(), (k) => k === "c", new Set());
     assert.deepEqual(
