@@ -41,17 +41,10 @@ function heightFlag(a: ParsedArgs, name: string): bigint | undefined {
 }
 
 /**
- * A page asked first of the nodes that hold the key (only they can give the values), then of any
- * node (the SDK's choice): a holder that is down or whose page fails verification is passed over.
+ * A page from the nodes that hold the key (they keep its history), asked in turn by the SDK: a
+ * holder that is down, lacks the changes or whose page fails verification is passed over.
  */
-async function page(c: ArborClient, key: string, o: HistoryOptions): Promise<HistoryPage> {
-  for (const node of c.holders(key)) {
-    try {
-      return await c.history(key, { ...o, node });
-    } catch {
-      // the next holder, then any node
-    }
-  }
+function page(c: ArborClient, key: string, o: HistoryOptions): Promise<HistoryPage> {
   return c.history(key, o);
 }
 
