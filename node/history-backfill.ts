@@ -21,6 +21,7 @@ import {
   HISTORY_BACKFILL_MAX_RETRY_MS,
   HISTORY_BACKFILL_PAGE,
   HISTORY_BACKFILL_RETRY_MS,
+  HISTORY_BACKFILL_SCAN_KEYS,
   HISTORY_BACKFILL_TIMEOUT_MS,
 } from "./common/limits.js";
 import type { GenesisNode } from "./ledger/genesis.js";
@@ -33,12 +34,18 @@ import { keyPath } from "./store/core/path.js";
 import { decodeChange, nextHead, verifyHistoryPage, type HistoryCursor } from "./store/core/key-history.js";
 import type { IndexEntry } from "./store/core/ordered-index.js";
 import type { IndexedChange } from "./ledger/key-index.js";
-import { changeRecord, storedChange, storedHistoryFloors, valuesPrunedThrough } from "./index-store.js";
+import {
+  changeRecord,
+  lowestStoredChange,
+  storedChange,
+  storesChanges,
+  valuesPrunedThrough,
+} from "./index-store.js";
 
 export interface HistoryBackfillDeps {
   readonly store: LevelStore;
-  /** the node's index entries now (taken synchronously: a consistent view) */
-  entries(): Iterable<IndexEntry>;
+  /** the node's ordered index as it is now (read synchronously: a consistent view) */
+  index(): { entries(): Iterable<IndexEntry>; get(key: string): IndexEntry | undefined };
   /** the changes of blocks whose batch is still being written (BlockPipeline.unsavedChanges) */
   unsaved(): readonly IndexedChange[];
   /** whether this node's partition holds the key now */
@@ -89,6 +96,7 @@ export interface FoundGap {
  */
 export function historyGaps(
   entries: Iterable<IndexEntry>,
+  /** the lowest change number stored of each key (absent: none) */
   floors: ReadonlyMap<string, bigint>,
   holds: (key: string) => boolean,
   genesisKeys: ReadonlySet<string>,
@@ -172,13 +180,54 @@ export class HistoryBackfill {
       .finally(() => (this.running = null));
   }
 
-  /** One pass over the index: every gap found, filled from other holders where one answers. */
+  /**
+   * One pass over the index, HISTORY_BACKFILL_SCAN_KEYS held keys at a time: each batch's gaps
+   * found, then filled from other holders where one answers.
+   */
   async pass(): Promise<BackfillPass> {
-    const floors = await storedHistoryFloors(this.d.store);
+    // The held keys in index order: references to the index's own strings.
+    const held: string[] = [];
+    for (const e of this.d.index().entries()) if (this.d.holds(e.key)) held.push(e.key);
+    const total = { keys: 0, changes: 0, left: 0 };
+    for (let i = 0; i < held.length && !this.closed; i += HISTORY_BACKFILL_SCAN_KEYS) {
+      const gaps = await this.gapsOf(held.slice(i, i + HISTORY_BACKFILL_SCAN_KEYS));
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < gaps.length && !this.closed) {
+          const n = await this.fill(gaps[next++]!);
+          if (n === null) total.left++;
+          else {
+            total.keys++;
+            total.changes += n;
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: HISTORY_BACKFILL_KEYS_IN_FLIGHT }, worker));
+      total.left += gaps.length - next;
+    }
+    return total;
+  }
+
+  /** The gaps of these keys' histories (keys whose stored changes reach their first are skipped). */
+  private async gapsOf(keys: readonly string[]): Promise<Gap[]> {
+    const floorOf = (k: string): bigint => (this.d.genesisKeys.has(k) ? 2n : 1n);
+    const whole = await storesChanges(
+      this.d.store,
+      keys.map((key) => ({ key, number: floorOf(key) })),
+    );
+    const open = keys.filter((_, i) => !whole[i]);
+    if (open.length === 0) return [];
+    const lowest = new Map<string, bigint>();
+    for (const k of open) {
+      const n = await lowestStoredChange(this.d.store, k);
+      if (n !== undefined) lowest.set(k, n);
+    }
     // Taken together, synchronously: the entries and the changes not on disk yet.
+    const index = this.d.index();
+    const entries = open.map((k) => index.get(k)).filter((e): e is IndexEntry => e !== undefined);
     const unsaved = new Map<string, IndexedChange>();
     for (const c of this.d.unsaved()) if (!unsaved.has(c.key)) unsaved.set(c.key, c);
-    const found = historyGaps(this.d.entries(), floors, (k) => this.d.holds(k), this.d.genesisKeys, unsaved);
+    const found = historyGaps(entries, lowest, (k) => this.d.holds(k), this.d.genesisKeys, unsaved);
     const gaps: Gap[] = [];
     for (const g of found) {
       // Stored since the change records were read (a block's batch landed): not a gap.
@@ -194,23 +243,7 @@ export class HistoryBackfill {
         above: oldest ? decodeChange(oldest.change).height : unsavedHeight(unsaved.get(g.key)),
       });
     }
-    let next = 0;
-    let keys = 0;
-    let changes = 0;
-    let left = 0;
-    const worker = async (): Promise<void> => {
-      while (next < gaps.length && !this.closed) {
-        const gap = gaps[next++]!;
-        const n = await this.fill(gap);
-        if (n === null) left++;
-        else {
-          keys++;
-          changes += n;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: HISTORY_BACKFILL_KEYS_IN_FLIGHT }, worker));
-    return { keys, changes, left: left + (gaps.length - next) };
+    return gaps;
   }
 
   /** Fills one key's gap, page by page; the changes stored, or null when no holder gave them. */

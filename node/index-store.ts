@@ -17,7 +17,7 @@
 //                                          value is, so the store shrinks with the partition
 
 import { Reader, Writer } from "./common/codec.js";
-import { bytesEqual, utf8 } from "./common/bytes.js";
+import { utf8 } from "./common/bytes.js";
 import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "./common/limits.js";
 import { ArborError } from "./common/errors.js";
 import { genesisChanges, type IndexedChange } from "./ledger/key-index.js";
@@ -241,20 +241,24 @@ function decodeStored(v: Uint8Array): StoredChange & { headBefore: Uint8Array } 
   return { headBefore, change, value };
 }
 
-/** The lowest change number this node stores of each key it stores changes of. */
-export async function storedHistoryFloors(store: LevelStore): Promise<Map<string, bigint>> {
-  const out = new Map<string, bigint>();
-  const decoder = new TextDecoder("utf-8", { fatal: true });
-  let last: Uint8Array | null = null;
-  for (const k of await store.appKeyRange(Uint8Array.of(K_CHANGE), Uint8Array.of(K_CHANGE + 1))) {
-    const len = (k[1]! << 8) | k[2]!;
-    const keyBytes = k.subarray(3, 3 + len);
-    // Numbers ascend within a key: its first record is its lowest.
-    if (last !== null && bytesEqual(last, keyBytes)) continue;
-    last = keyBytes;
-    out.set(decoder.decode(keyBytes), new DataView(k.buffer, k.byteOffset + 3 + len, 8).getBigUint64(0));
-  }
-  return out;
+/** The lowest change number of `key` this node stores (undefined: none). */
+export async function lowestStoredChange(store: LevelStore, key: string): Promise<bigint | undefined> {
+  const prefix = changePrefix(key).finish();
+  // Every change record of the key is the prefix and 8 bytes: all below prefix ‖ 0xFF × 8 ‖ 0x00.
+  const end = new Uint8Array(prefix.length + 9);
+  end.set(prefix);
+  end.fill(0xff, prefix.length, prefix.length + 8);
+  const [first] = await store.appRange(changeKey(key, 0n), end, 1);
+  return first ? new Reader(first.key.subarray(prefix.length)).u64() : undefined;
+}
+
+/** Whether this node stores each of these changes. */
+export async function storesChanges(
+  store: LevelStore,
+  changes: ReadonlyArray<{ key: string; number: bigint }>,
+): Promise<boolean[]> {
+  const rows = await store.appGetMany(changes.map((c) => changeKey(c.key, c.number)));
+  return rows.map((r) => r !== undefined);
 }
 
 /** A stored change of `key` (undefined when this node does not store it). */

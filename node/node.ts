@@ -258,7 +258,7 @@ export class ArborNode {
     });
     this.backfill = new HistoryBackfill({
       store: this.store,
-      entries: () => ledger.index.entries(),
+      index: () => ledger.index,
       unsaved: () => this.pipeline.unsavedChanges,
       holds: (k) => this.store.history.partition.holdsKey(keyPath(k)),
       holders: askOrder(() => m.holders(), this.me.id),

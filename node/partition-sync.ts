@@ -4,8 +4,9 @@
 // once and fetches what its tree lacks there from the prefixes' holders, chunk by chunk, over the
 // client API's GetChunk. Each chunk is grafted between blocks (never inside one, never holding the
 // pipeline up) and only when its label equals this tree's own at that position. A holder whose
-// chunk fails that check at the same height is avoided for a while and named in a warning; a chunk
-// from another height is asked for again after a short wait. Progress is the number of missing
+// chunk fails that check at the same height, or fills nothing while the piece asked for is still
+// missing, is avoided for a while and named in a warning; a chunk from another height is asked for
+// again after a short wait, and a piece another chunk filled meanwhile is dropped. Progress is the number of missing
 // pieces known (`remaining`, the arbor_sync_stubs_remaining metric); once none are left the node
 // logs "partition acquired". It serves the chunks of prefixes it holds in full the same way.
 
@@ -30,6 +31,7 @@ import {
   GraftError,
   positionOf,
   prefixFor,
+  needStands,
   treeNeeds,
   type Chunk,
   type Need,
@@ -169,6 +171,13 @@ export class PartitionSync {
     return trusted.length > 0 ? trusted : all;
   }
 
+  /** Whether a holder not being avoided is left to ask for `need`. */
+  private trustedHolderFor(need: Need): boolean {
+    const within = prefixFor(this.d.store.partition, need);
+    const now = Date.now();
+    return within !== null && this.holdersOf(within).some((n) => (this.avoid.get(n.id) ?? 0) < now);
+  }
+
   private fetchOne(need: Need): void {
     const within = prefixFor(this.d.store.partition, need);
     if (within === null) return this.done(need);
@@ -216,6 +225,8 @@ export class PartitionSync {
       if (!(e instanceof ArborError)) throw e;
       const sameHeight = reply.height === this.d.height();
       const refusal = e instanceof GraftError ? e.refusal : "undecodable";
+      // Filled meanwhile by another chunk's graft: an honest chunk for it has nothing left to give.
+      if (refusal === "no-progress" && !needStands(this.d.store.history.tree, need)) return this.done(need);
       // At one height every correct node has the same tree: a chunk that is not part of it is a
       // lie, and so is one that fills nothing (an honest holder of the prefix has what is missing).
       if (
@@ -229,7 +240,8 @@ export class PartitionSync {
           height: reply.height,
           error: e.message,
         });
-        this.later(need, 0);
+        // Another holder at once; when every holder is avoided, not in a tight loop.
+        this.later(need, this.trustedHolderFor(need) ? 0 : GRAFT_STALE_BACKOFF_MS);
       } else if (refusal === "label-mismatch") this.later(need, GRAFT_STALE_BACKOFF_MS);
       // position-absent or no-progress: the tree changed here since; the next scan finds what is left.
       else this.done(need);

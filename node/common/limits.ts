@@ -293,6 +293,8 @@ export const RESYNC_RETRY_MS = 10_000;
  * one page per key at a time: a background task, kept small beside the peers' client load.
  */
 export const HISTORY_BACKFILL_KEYS_IN_FLIGHT = 4;
+/** Held keys a back-fill pass looks at, and keeps gaps of, at once. */
+export const HISTORY_BACKFILL_SCAN_KEYS = 512;
 /** Changes asked per page while back-filling a key's history (at most MAX_HISTORY_PAGE). */
 export const HISTORY_BACKFILL_PAGE = 256;
 /** Deadline of each History call while back-filling. */

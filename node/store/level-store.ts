@@ -465,13 +465,6 @@ export class LevelStore {
     return rows.map(([k, v]) => ({ key: k.subarray(1), value: v }));
   }
 
-  /** The keys (application keys) of the application records in [gte, lt), ascending. */
-  async appKeyRange(gte: Uint8Array, lt: Uint8Array): Promise<Uint8Array[]> {
-    const end = lt.length === 0 ? APP_END : appKey(lt);
-    const keys = await this.db.keys({ gte: appKey(gte), lt: end }).all();
-    return keys.map((k) => k.subarray(1));
-  }
-
   /** Deletes application records outside any block's batch (pruning). Not synced: a pruning lost to a crash is redone. */
   async appDelete(keys: readonly Uint8Array[]): Promise<void> {
     if (keys.length === 0) return;

@@ -3,7 +3,8 @@
 // then reads the older ones back from the other holders. Node 1, a holder of some of them, leaves
 // the second change out of every history page it serves: its pages do not chain to node 3's own
 // index, node 1 is named in a warning, and the other holder is asked. In the end node 3 alone gives
-// every key it holds with its whole history.
+// every key it holds with its whole history. (With k = 3 the snapshot's tree part, from one
+// holder, leaves node 3 pieces to take from the others, as the k = 2 snapshot-sync test does not.)
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LevelStore } from "../../node/store/level-store.js";
 import { Partition } from "../../node/store/core/partition.js";
-import { indexRecords, storedHistoryFloors } from "../../node/index-store.js";
+import { indexRecords, lowestStoredChange, storesChanges } from "../../node/index-store.js";
 import { historyGaps } from "../../node/history-backfill.js";
 import { recordWrites } from "../../node/ledger/key-index.js";
 import { OrderedIndex } from "../../node/store/core/ordered-index.js";
@@ -34,12 +34,25 @@ test("the gaps in the histories of held keys, from the store's change records", 
       const stores = (k: string): boolean => k === "a" || (k === "b" && height === 3n) || k === "g";
       await store.appWrite(indexRecords(height, changes, stores));
     }
-    const floors = await storedHistoryFloors(store);
+    const floors = new Map<string, bigint>();
+    for (const k of ["a", "b", "c", "g"]) {
+      const n = await lowestStoredChange(store, k);
+      if (n !== undefined) floors.set(k, n);
+    }
     assert.deepEqual([...floors].sort(), [
       ["a", 1n],
       ["b", 3n],
       ["g", 1n],
     ]);
+    assert.deepEqual(
+      await storesChanges(store, [
+        { key: "a", number: 1n },
+        { key: "b", number: 1n },
+        { key: "b", number: 3n },
+        { key: "c", number: 3n },
+      ]),
+      [true, false, true, false],
+    );
     const holds = (k: string): boolean => k !== "c";
     const gaps = historyGaps(index.entries(), floors, holds, new Set(["g"]));
     assert.deepEqual(

@@ -18,6 +18,7 @@ import {
   GraftError,
   positionOf,
   prefixFor,
+  needStands,
   treeNeeds,
   type Chunk,
 } from "../../node/store/core/graft.js";
@@ -157,11 +158,18 @@ test("a truncated chunk (a leaf dropped, no stub for it) is refused", () => {
 
 test("a chunk that fills nothing is refused, and a position the tree lacks is stale", () => {
   const { receiver, chunk } = setup();
+  const need = treeNeeds(receiver, 1)[0]!;
+  assert.equal(needStands(receiver, need), true);
   graftChunk(receiver, decodeChunk(encodeChunk(chunk)));
   assert.throws(
     () => graftChunk(receiver, decodeChunk(encodeChunk(chunk))),
     (e: unknown) => e instanceof GraftError && e.refusal === "no-progress",
   );
+  // The need it filled no longer stands (a second honest chunk for it is stale, not a lie); one
+  // it left does.
+  assert.equal(needStands(receiver, need), false);
+  const left = treeNeeds(receiver, 1)[0];
+  if (left) assert.equal(needStands(receiver, left), true);
   const tiny = new MerkleTree(new Partition(["0"]));
   tiny.set("only", utf8("one"));
   assert.throws(

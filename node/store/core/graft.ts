@@ -339,6 +339,21 @@ export function collectNeeds(
   }
 }
 
+/**
+ * Whether `need` still stands: the tree still has, at its position, the stub or the summary leaf
+ * it names. A need filled meanwhile (another chunk's graft reached it) no longer does, and an
+ * honest chunk for it has nothing left to give.
+ */
+export function needStands(tree: MerkleTree, need: Need): boolean {
+  let n = tree.root;
+  for (let d = 0; d < need.depth; d++) {
+    if (n.kind !== Kind.Internal) return false;
+    n = n.child(bitAt(need.prefix, d));
+  }
+  if (need.keyHash === undefined) return n.kind === Kind.Stub;
+  return n.kind === Kind.Leaf && n.value === null && n.keyHash === bytesToLatin1(need.keyHash);
+}
+
 /** Everything the tree still lacks inside its partition (at most `limit` positions). */
 export function treeNeeds(tree: MerkleTree, limit = Infinity): Need[] {
   const out: Need[] = [];
