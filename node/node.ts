@@ -65,6 +65,7 @@ import {
   SNAPSHOT_INTERVAL_BLOCKS,
   TOB_DEDUP_WINDOW,
   TOB_BLOCK_RETENTION_BLOCKS,
+  TOB_BLOCK_RETENTION_BYTES,
   TOB_PRUNE_BATCH,
 } from "./common/limits.js";
 import { decodeMessage } from "./tob/core/index.js";
@@ -360,7 +361,10 @@ export class ArborNode {
    */
   private pruneBlocks(oldestSnapshot: bigint): void {
     if (this.blockPruning !== null || this.closing) return;
-    const byRetention = this.pipeline.appliedHeight - blockRetentionFromEnv();
+    // Kept: the newest blocks within both retentions, the one in heights and the one in bytes.
+    const byHeights = this.pipeline.appliedHeight - blockRetentionFromEnv();
+    const byBytes = BigInt(this.tob.retainedFloor);
+    const byRetention = byBytes > byHeights ? byBytes : byHeights;
     // The blocks and delivered digests of the oldest kept snapshot's consensus position stay.
     const bySnapshot = oldestSnapshot - BigInt(Math.max(SNAPSHOT_CONSENSUS_BLOCKS, TOB_DEDUP_WINDOW)) + 1n;
     const floor = byRetention < bySnapshot ? byRetention : bySnapshot;
@@ -590,6 +594,7 @@ export class ArborNode {
         ...retainedBlocksFromEnv(),
       },
       tickMs: this.opts.tickMs ?? 50,
+      retentionBytes: Number(positiveFromEnv("ARBOR_BLOCK_RETENTION_BYTES", TOB_BLOCK_RETENTION_BYTES)),
       appliedHeight: Number(this.store.height),
       send: (to, bytes) => this.sendConsensus(to, bytes),
       deliver: (d) => this.pipeline.apply(d),

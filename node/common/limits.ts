@@ -486,5 +486,14 @@ export const SNAPSHOT_CONSENSUS_BLOCKS = 4 * TOB_LEADER_WINDOW;
  * deleted once the node has a snapshot below the cut, TOB_PRUNE_BATCH at a time.
  */
 export const TOB_BLOCK_RETENTION_BLOCKS = 100_000;
+/**
+ * The same retention counted in bytes: the delivered blocks kept are at most the newest ones whose
+ * encoded sizes reach this (whichever of the two bounds keeps fewer). A peer further behind
+ * re-syncs from a snapshot, which moves about a partition's records instead of this many bytes of
+ * requests to re-execute (at 100,000 records a snapshot is ~22 MB). Overridden by the environment
+ * variable ARBOR_BLOCK_RETENTION_BYTES (tests prune sooner). The blocks of the oldest kept
+ * snapshot's consensus position and the newest PRUNE_KEEP_BLOCKS always stay.
+ */
+export const TOB_BLOCK_RETENTION_BYTES = 64 * 1024 * 1024;
 /** Delivered blocks one pruning pass deletes. */
 export const TOB_PRUNE_BATCH = 4096;

@@ -15,8 +15,11 @@ import {
   TOB_MAX_INPUTS_PER_STEP,
   TOB_MAX_QUEUED_MESSAGE_BYTES,
   TOB_PRUNE_BATCH,
+  TOB_BLOCK_RETENTION_BLOCKS,
+  TOB_BLOCK_RETENTION_BYTES,
 } from "../common/limits.js";
 import { DiskCatchUp } from "./disk-catch-up.js";
+import { RetainedBytes } from "./retained-bytes.js";
 import {
   PRUNE_KEEP_BLOCKS,
   RESTORE_LEDGER_BLOCKS,
@@ -78,6 +81,8 @@ interface TreeEntry {
   readonly height: number;
   readonly id: Uint8Array;
   readonly underId: boolean;
+  /** the block's encoded length */
+  readonly bytes: number;
 }
 
 export interface TobShellOptions {
@@ -93,6 +98,8 @@ export interface TobShellOptions {
   deliver(d: Delivery): Promise<void>;
   onEvidence?(e: Equivocation): void;
   log?(msg: string, fields?: Record<string, unknown>): void;
+  /** Bytes of the newest delivered blocks the retention keeps (retainedFloor); default TOB_BLOCK_RETENTION_BYTES. */
+  readonly retentionBytes?: number;
 }
 
 export class TobShell {
@@ -119,6 +126,8 @@ export class TobShell {
   private readonly disk: DiskCatchUp;
   /** The lowest height of a delivered block still stored (1 until pruning begins; Status reports it). */
   private oldestStored = 1;
+  /** Sizes of the newest delivered blocks, for the retention in bytes. */
+  private readonly retained: RetainedBytes;
 
   private constructor(
     private readonly db: Level<Uint8Array, Uint8Array>,
@@ -134,15 +143,21 @@ export class TobShell {
       },
       (to, bytes) => opts.send(to, bytes),
     );
+    this.retained = new RetainedBytes(
+      opts.retentionBytes ?? TOB_BLOCK_RETENTION_BYTES,
+      TOB_BLOCK_RETENTION_BLOCKS,
+    );
   }
 
   static async open(opts: TobShellOptions): Promise<TobShell> {
     const db = new Level<Uint8Array, Uint8Array>(opts.dir, { keyEncoding: "view", valueEncoding: "view" });
     await db.open();
     const tree = new Map<string, TreeEntry>();
-    const restored = await TobShell.restore(db, opts.appliedHeight, tree);
+    const sizes: Array<{ height: number; bytes: number }> = [];
+    const restored = await TobShell.restore(db, opts.appliedHeight, tree, sizes);
     const shell = new TobShell(db, new TobCore(opts.core, restored), opts);
     for (const [k, v] of tree) shell.tree.set(k, v);
+    for (const s of sizes) shell.retained.add(s.height, s.bytes);
     for await (const k of db.keys({ gte: blockKey(0), lt: new Uint8Array([P_BLOCK + 1]), limit: 1 }))
       shell.oldestStored = Math.max(1, Number(new Reader(k.subarray(1)).u64()));
     return shell;
@@ -152,30 +167,34 @@ export class TobShell {
     db: Level<Uint8Array, Uint8Array>,
     appliedHeight: number,
     tree: Map<string, TreeEntry>,
+    sizes: Array<{ height: number; bytes: number }>,
   ): Promise<Restored | undefined> {
     const safety = await db.get(SAFETY_KEY);
     const epoch = await db.get(EPOCH_KEY);
     if (safety === undefined || epoch === undefined) return undefined;
     const indexed: Uint8Array[] = [];
-    let top = 0;
+    const heights: number[] = [];
     for await (const [k, v] of db.iterator({
       gte: blockKey(0),
       lt: new Uint8Array([P_BLOCK + 1]),
       reverse: true,
       limit: RESTORE_LEDGER_BLOCKS,
     })) {
-      if (indexed.length === 0) top = Number(new Reader(k.subarray(1)).u64());
+      heights.push(Number(new Reader(k.subarray(1)).u64()));
       indexed.push(v);
     }
     indexed.reverse();
+    heights.reverse();
+    const top = heights.length > 0 ? heights[heights.length - 1]! : 0;
     const ledger = await TobShell.resolve(db, indexed);
+    ledger.forEach((b, i) => sizes.push({ height: heights[i]!, bytes: b.length }));
     const fresh: { height: number; digests: Uint8Array }[] = [];
     for await (const [k, v] of db.iterator({
       gte: freshKey(Math.max(1, top - TOB_DEDUP_WINDOW + 1)),
       lt: freshKey(top + 1),
     }))
       fresh.push({ height: Number(new Reader(k.subarray(1)).u64()), digests: v });
-    const entries: TreeEntry[] = [];
+    const entries: Omit<TreeEntry, "bytes">[] = [];
     const values: Uint8Array[] = [];
     for await (const [k, v] of db.iterator({
       gte: new Uint8Array([P_TREE]),
@@ -187,7 +206,7 @@ export class TobShell {
       values.push(v.length === 0 ? id : v);
     }
     const treeBlocks = await TobShell.resolve(db, values);
-    for (const e of entries) tree.set(toHex(e.id), e);
+    entries.forEach((e, i) => tree.set(toHex(e.id), { ...e, bytes: treeBlocks[i]!.length }));
     return restoredFrom({ safety, epoch, ledger, appliedHeight, tree: treeBlocks, fresh });
   }
 
@@ -321,6 +340,14 @@ export class TobShell {
     return Math.max(n, digests);
   }
 
+  /**
+   * The lowest height the byte retention keeps (TOB_BLOCK_RETENTION_BYTES of the newest delivered
+   * blocks); 0 while the blocks this node tracks do not fill it.
+   */
+  get retainedFloor(): number {
+    return this.retained.floor();
+  }
+
   /** The lowest height of a delivered block this node can still send a peer catching up. */
   get oldestBlock(): number {
     return this.oldestStored;
@@ -436,14 +463,22 @@ export class TobShell {
       const k = toHex(b.id);
       if (this.tree.get(k)?.underId) continue;
       const key = treeKey(b.height, b.id);
+      const bytes = encodeBlock(b);
       batch.put(key, EMPTY);
-      batch.put(blockByIdKey(b.id), encodeBlock(b));
-      this.tree.set(k, { key, height: b.height, id: b.id, underId: true });
+      batch.put(blockByIdKey(b.id), bytes);
+      this.tree.set(k, { key, height: b.height, id: b.id, underId: true, bytes: bytes.length });
     }
     p.blocks.forEach((b, i) => {
       const k = toHex(b.id);
       // Delivered blocks normally went through the tree (stored already); write the rest.
-      if (!this.tree.get(k)?.underId) batch.put(blockByIdKey(b.id), encodeBlock(b));
+      const stored = this.tree.get(k);
+      let size = stored?.bytes ?? 0;
+      if (!stored?.underId) {
+        const bytes = encodeBlock(b);
+        batch.put(blockByIdKey(b.id), bytes);
+        size = bytes.length;
+      }
+      this.retained.add(b.height, size);
       batch.put(blockKey(b.height), b.id);
       // Kept as long as the block (pruneBelow): a snapshot being written reads them for its height
       // while the consensus goes on.

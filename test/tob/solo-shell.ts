@@ -10,7 +10,12 @@ import { nodeEd25519Verify } from "../../node/platform.js";
 export const soloKey: KeyPair = generateKeyPair();
 
 /** Opens and starts a solo shell on `dir`; its deliveries are pushed onto `got`. */
-export async function openSolo(dir: string, appliedHeight: number, got: Delivery[]): Promise<TobShell> {
+export async function openSolo(
+  dir: string,
+  appliedHeight: number,
+  got: Delivery[],
+  retentionBytes?: number,
+): Promise<TobShell> {
   const shell = await TobShell.open({
     dir,
     core: {
@@ -20,6 +25,7 @@ export async function openSolo(dir: string, appliedHeight: number, got: Delivery
       genesisValidators: [soloKey.publicKey],
     },
     tickMs: 10,
+    ...(retentionBytes === undefined ? {} : { retentionBytes }),
     appliedHeight,
     send: () => assert.fail("solo mode sends nothing"),
     deliver: async (d) => void got.push(d),
