@@ -48,6 +48,33 @@ export function rssMiB(pid: number | undefined): number {
   }
 }
 
+/** A node's JavaScript memory, from its Prometheus metrics (prom-client's process gauges), in MiB. */
+export interface HeapFigures {
+  readonly heapUsedMiB: number;
+  readonly heapTotalMiB: number;
+  readonly externalMiB: number;
+}
+
+/** Reads HeapFigures from the metrics port of a node on this machine; NaNs when it does not answer. */
+export async function heapFigures(port: number | undefined): Promise<HeapFigures> {
+  const none = { heapUsedMiB: NaN, heapTotalMiB: NaN, externalMiB: NaN };
+  if (port === undefined) return none;
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const gauge = (name: string): number => {
+      const m = new RegExp(`^${name} ([0-9.e+]+)`, "m").exec(text);
+      return m ? Number(m[1]) / 2 ** 20 : NaN;
+    };
+    return {
+      heapUsedMiB: gauge("nodejs_heap_size_used_bytes"),
+      heapTotalMiB: gauge("nodejs_heap_size_total_bytes"),
+      externalMiB: gauge("nodejs_external_memory_bytes"),
+    };
+  } catch {
+    return none;
+  }
+}
+
 /**
  * The sizes of the regular files under `dir`, summed, recursively (symbolic links are not
  * followed); 0 for a directory that does not exist. Files that vanish while it walks (a database

@@ -7,14 +7,15 @@
 // data directory (every file, recursively; beside it the split by top-level entry — `consensus`,
 // the ordered blocks with their requests; `store`, the partition's records and history; `node`,
 // receipts and node metadata) and its resident set (VmRSS). The `snapshots` a node keeps to serve
-// joining nodes (node/snapshot/, one written every 1,024 heights, the newest two kept) are left out
+// joining nodes (node/snapshot/, one written every 512 heights, the newest two kept) are left out
 // of the ratios and reported beside them (`snapshotBytes`): how many a cluster has depends on how
 // many heights its load took, and the 1-node cluster makes many more (smaller) blocks than the
 // others, so counting them would flatter the partitioned clusters.
 //
 //   diskPerNodeRatioN4K2   median node's directory bytes in the 4-node cluster ÷ the 1 node's
 //   diskPerNodeRatioN5K1   the same for the 5-node cluster (the largest node's ratio is printed too)
-//   rssPerNodeMiB          the largest RSS of a node of the 4-node cluster after the load
+//   rssPerNodeMiB          the largest RSS of a node of the 4-node cluster after the load (beside
+//                          it, heapMiB: the median node's V8 heap and external memory, from its metrics)
 //
 // --million adds a 4-node k = 2 cluster with 1,000,000 accounts and the same transfers:
 //   rssPerNodeMiBAt1M      the largest RSS of its nodes after the load
@@ -33,6 +34,8 @@ import {
   dirBreakdown,
   dirBytes,
   hasFlag,
+  heapFigures,
+  type HeapFigures,
   machineLine,
   median,
   numberFlag,
@@ -63,6 +66,7 @@ interface NodeFigures {
   readonly bytes: number;
   readonly parts: Record<string, number>;
   readonly rssMiB: number;
+  readonly heap: HeapFigures;
 }
 
 interface Shape {
@@ -87,7 +91,7 @@ async function runShape(n: number, k: number, accounts: number): Promise<Shape> 
   progress(
     `--- ${n} node(s), k = ${k}: ${accounts} accounts, ${TRANSFERS} transfers at ${RATE}/s offered ---`,
   );
-  const c = await Cluster.create({ n, k, T: 65536, tickMs: 20 });
+  const c = await Cluster.create({ n, k, T: 65536, tickMs: 20, metrics: true });
   guard(c);
   try {
     c.startAll();
@@ -156,11 +160,19 @@ async function runShape(n: number, k: number, accounts: number): Promise<Shape> 
     await c.converged(CONVERGE_MS, `the ${n} nodes at one height and root`);
     const height = (await c.clients[0]!.status()).height;
     await new Promise((r) => setTimeout(r, 2000));
-    const nodes = c.genesis.nodes.map((_, i) => {
-      const dir = join(c.dir, `node${i}`);
-      const parts = dirBreakdown(dir);
-      return { bytes: dirBytes(dir) - (parts["snapshots"] ?? 0), parts, rssMiB: rssMiB(c.procs[i]?.pid) };
-    });
+    const nodes = await Promise.all(
+      c.genesis.nodes.map(async (_, i) => {
+        const dir = join(c.dir, `node${i}`);
+        const parts = dirBreakdown(dir);
+        const heap = await heapFigures(c.metricsPorts[i]);
+        return {
+          bytes: dirBytes(dir) - (parts["snapshots"] ?? 0),
+          parts,
+          rssMiB: rssMiB(c.procs[i]?.pid),
+          heap,
+        };
+      }),
+    );
     // Node 0 stopped, its store database read: what the store's bytes are.
     await c.kill(0, "SIGTERM");
     const store0 = await storeBreakdown(join(c.dir, "node0", "store"));
@@ -178,7 +190,9 @@ async function runShape(n: number, k: number, accounts: number): Promise<Shape> 
         `  node ${i}: ${mib(f.bytes)} MiB on disk (${Object.entries(f.parts)
           .sort((a, b) => b[1] - a[1])
           .map(([p, b]) => `${p} ${mib(b)}`)
-          .join(", ")}), RSS ${f.rssMiB.toFixed(0)} MiB`,
+          .join(
+            ", ",
+          )}), RSS ${f.rssMiB.toFixed(0)} MiB (V8 heap ${f.heap.heapUsedMiB.toFixed(0)} of ${f.heap.heapTotalMiB.toFixed(0)} MiB in use, external ${f.heap.externalMiB.toFixed(0)} MiB)`,
       );
     return {
       n,
@@ -241,6 +255,11 @@ async function main(): Promise<void> {
   const refBytes = one.nodes[0]!.bytes;
   const ratio = (s: Shape) => median(s.nodes.map((f) => f.bytes)) / refBytes;
   const maxRss = (s: Shape) => Math.max(...s.nodes.map((f) => f.rssMiB));
+  const heapOf = (s: Shape) => ({
+    used: Math.round(median(s.nodes.map((f) => f.heap.heapUsedMiB))),
+    total: Math.round(median(s.nodes.map((f) => f.heap.heapTotalMiB))),
+    external: Math.round(median(s.nodes.map((f) => f.heap.externalMiB))),
+  });
   const part = (s: Shape, p: string) => Math.round(median(s.nodes.map((f) => f.parts[p] ?? 0)));
   console.log(
     `targets: diskPerNodeRatioN4K2 ≤ ${TARGETS.n4k2}, diskPerNodeRatioN5K1 ≤ ${TARGETS.n5k1}, rssPerNodeMiB ≤ ${TARGETS.rss}` +
@@ -277,6 +296,8 @@ async function main(): Promise<void> {
         n5k1: part(n5, "snapshots"),
       },
       heights: { n1: Number(one.height), n4k2: Number(n4.height), n5k1: Number(n5.height) },
+      // The median node's V8 heap (in use, and reserved) and external memory, in MiB.
+      heapMiB: { n1: heapOf(one), n4k2: heapOf(n4), n5k1: heapOf(n5), ...(m ? { at1M: heapOf(m) } : {}) },
       storeLiveBytes: { n1: rounded(one.store0), n4k2: rounded(n4.store0), n5k1: rounded(n5.store0) },
       rssPerNodeMiBAt1M: m ? Math.round(maxRss(m)) : null,
       loadRecordsPerSecAt1M: m ? Math.round(m.lastTenthPerSec) : null,

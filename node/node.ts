@@ -66,6 +66,8 @@ import {
   TOB_DEDUP_WINDOW,
   TOB_BLOCK_RETENTION_BLOCKS,
   TOB_BLOCK_RETENTION_BYTES,
+  META_DB_CACHE_BYTES,
+  META_DB_WRITE_BUFFER_BYTES,
   TOB_PRUNE_BATCH,
 } from "./common/limits.js";
 import { decodeMessage } from "./tob/core/index.js";
@@ -531,6 +533,8 @@ export class ArborNode {
     this.meta = new Level<Uint8Array, Uint8Array>(join(this.opts.dataDir, DATA_DATABASES.meta), {
       keyEncoding: "view",
       valueEncoding: "view",
+      cacheSize: META_DB_CACHE_BYTES,
+      writeBufferSize: META_DB_WRITE_BUFFER_BYTES,
     });
     await this.meta.open();
     this.receiptStore = new ReceiptStore(this.store);

@@ -170,7 +170,15 @@ export const TOB_RETAINED_BLOCKS = 1024;
  * stay in storage), down to TOB_MIN_RETAINED_BLOCKS. A thousand blocks of full batches would
  * otherwise hold hundreds of megabytes for catch-up answers that storage can give.
  */
-export const TOB_RETAINED_BYTES = 16 * 1024 * 1024;
+export const TOB_RETAINED_BYTES = 8 * 1024 * 1024;
+/**
+ * LevelDB block cache of the consensus database (classic-level's default is 8 MiB): it is written
+ * far more than read (blocks are read back for peers catching up from storage and at a restart), so
+ * a large cache holds little worth holding. The node metadata database is small and read rarely.
+ */
+export const TOB_DB_CACHE_BYTES = 2 * 1024 * 1024;
+export const META_DB_CACHE_BYTES = 1024 * 1024;
+export const META_DB_WRITE_BUFFER_BYTES = 1024 * 1024;
 /** A request delivered at height h is dropped as a duplicate up to height h + this window. */
 export const TOB_DEDUP_WINDOW = 256;
 /** Most blocks in one catch-up response. */

@@ -17,6 +17,7 @@ import {
   TOB_PRUNE_BATCH,
   TOB_BLOCK_RETENTION_BLOCKS,
   TOB_BLOCK_RETENTION_BYTES,
+  TOB_DB_CACHE_BYTES,
 } from "../common/limits.js";
 import { DiskCatchUp } from "./disk-catch-up.js";
 import { RetainedBytes } from "./retained-bytes.js";
@@ -150,7 +151,11 @@ export class TobShell {
   }
 
   static async open(opts: TobShellOptions): Promise<TobShell> {
-    const db = new Level<Uint8Array, Uint8Array>(opts.dir, { keyEncoding: "view", valueEncoding: "view" });
+    const db = new Level<Uint8Array, Uint8Array>(opts.dir, {
+      keyEncoding: "view",
+      valueEncoding: "view",
+      cacheSize: TOB_DB_CACHE_BYTES,
+    });
     await db.open();
     const tree = new Map<string, TreeEntry>();
     const sizes: Array<{ height: number; bytes: number }> = [];
