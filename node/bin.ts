@@ -22,7 +22,8 @@ cluster
                                   store, install one from the peers' snapshot; catch up
                                   before serving clients (a new member, a wiped disk)
   arbor health --config FILE      exit 0 when that node's gRPC health service says SERVING
-  arbor start                     the quick start: init ./.arbor if needed, up, banking demo
+  arbor start [--dir DIR] [--base-port P] [--no-demo] [--exit-after-demo]
+                                  the quick start: init DIR (./.arbor) if needed, up, banking demo
 
 client (each takes --dir DIR | --endpoints HOST:PORT,… [--chain HEX], --key FILE, --json,
         --tls-ca FILE [--tls-server-name NAME] for nodes serving TLS)

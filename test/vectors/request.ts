@@ -127,8 +127,9 @@ function mutations(): Array<{ what: string; request: string; refused: string }> 
 /**
  * A real EXECUTE at height 0 of the genesis vector: `.root_rule` creating domain "bank" owned by
  * the caller, with the proof the SDK would send (touched records with values, leaves beside the
- * paths as summaries; the operation's record left out, or by value hash when `pinned`), against
- * the genesis root.
+ * paths as summaries; the operation's record not asked for, or asked for by value hash when
+ * `pinned`), against the genesis root. In this small tree the unpinned proof covers the operation
+ * anyway (its leaf is a summary beside a touched path), which docs/protocol.md §5 says pins it.
  */
 function createDomain(pinned: boolean) {
   const tree = new MerkleTree();
@@ -158,7 +159,7 @@ function createDomain(pinned: boolean) {
       "`.root_rule` creating domain bank at height 1, read at height 0 (args: string name ‖ bytes owner key)" +
       (pinned
         ? "; the operation pinned: its record by value hash in the proof"
-        : "; the operation's record not in the proof"),
+        : "; the operation's record not asked for (here covered anyway, as a leaf summary beside a touched path)"),
     op,
     touched,
     root: toHex(tree.rootLabel),
@@ -249,7 +250,7 @@ export function requestVector(): Record<string, unknown> {
   };
   return {
     comment:
-      "Signed requests (docs/protocol.md §5): the caller key is the Ed25519 seed below; Ed25519 signatures are deterministic, so every field is reproducible. The signing message is 'arbor:request:v2' ‖ body for both kinds; the id is SHA-256 of the signed request. The `execute` proof and argument bytes are placeholders (form is checked at admission, the proof when the request is applied); `createDomain` is a complete EXECUTE against the genesis vector's root (genesis.json), its proof built as the SDK builds one (the operation's record left out); `createDomainPinned` the same with the operation pinned (its record by value hash). Mutations list what a node refuses at admission and the code (a receipt says malformed-request or bad-signature). `memberAdd`, `memberRemove`, `memberRepair`: MEMBER requests (§11) with one approval by the same key over 'arbor:member-approval:v1' ‖ change ‖ u64 nonce ‖ u64 validUntil (placeholder proof); `memberMutations` what admission refuses of MEMBER bodies.",
+      "Signed requests (docs/protocol.md §5): the caller key is the Ed25519 seed below; Ed25519 signatures are deterministic, so every field is reproducible. The signing message is 'arbor:request:v2' ‖ body for both kinds; the id is SHA-256 of the signed request. The `execute` proof and argument bytes are placeholders (form is checked at admission, the proof when the request is applied); `createDomain` is a complete EXECUTE against the genesis vector's root (genesis.json), its proof built as the SDK builds one from the touched keys (the operation's record not asked for; in this small tree its leaf sits as a summary beside a touched key's path, so the proof covers it by value hash and pins it: §5); `createDomainPinned` the same with the operation pinned (its record by value hash). Mutations list what a node refuses at admission and the code (a receipt says malformed-request or bad-signature). `memberAdd`, `memberRemove`, `memberRepair`: MEMBER requests (§11) with one approval by the same key over 'arbor:member-approval:v1' ‖ change ‖ u64 nonce ‖ u64 validUntil (placeholder proof); `memberMutations` what admission refuses of MEMBER bodies.",
     seed: toHex(SEED),
     publicKey: toHex(KEY.publicKey),
     execute: {
