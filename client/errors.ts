@@ -23,5 +23,14 @@ export class VerificationError extends ArborError {
   }
 }
 
+/**
+ * Whether a node's refusal says it left the membership (`node/left`, docs/protocol.md §11): it
+ * will never answer again, so a client stops asking it.
+ */
+export function saysLeft(e: unknown): boolean {
+  const details = (e as { details?: unknown } | null)?.details;
+  return typeof details === "string" && details.startsWith("node/left");
+}
+
 /** Not enough nodes answered (down, slow or refusing). */
 export class UnavailableError extends ArborError {}

@@ -13,7 +13,7 @@ import { valueHash } from "../node/store/core/label.js";
 import { bytesEqual } from "../node/common/bytes.js";
 import type { IndexEntry } from "../node/store/core/ordered-index.js";
 import type { HistoryReply, ListReply } from "../proto/gen/arbor/v1/client_pb.js";
-import { UnavailableError, VerificationError } from "./errors.js";
+import { saysLeft, UnavailableError, VerificationError } from "./errors.js";
 import type { Deadline } from "./deadline.js";
 import { genesisIndexRoot } from "./genesis-root.js";
 import type { Headers } from "./headers.js";
@@ -122,11 +122,21 @@ export class Queries {
           last = new VerificationError(e.code, `node ${id}: ${e.message}`, id);
           if (node === undefined) this.s.excluded.add(id);
         } else last = e;
+        if (saysLeft(e)) this.s.excluded.add(id);
         if (node !== undefined || dl.expired) break;
       }
     }
     if (last instanceof ArborError) throw last;
     throw new UnavailableError("client/no-valid-answer", `no node answered the query: ${errorText(last)}`);
+  }
+
+  /**
+   * The lowest height an answer may be at: the caller's, and never below the height of the newest
+   * receipt this client trusts (a listing or a history must show the client's own writes).
+   */
+  private floor(minHeight: bigint | undefined): bigint {
+    const m = minHeight ?? 0n;
+    return m > this.s.seenHeight ? m : this.s.seenHeight;
   }
 
   async list(
@@ -138,15 +148,12 @@ export class Queries {
     if (o.after !== undefined) checkText(o.after, "after");
     checkLimit(o.limit, MAX_LIST_PAGE);
     const range = listingRange(prefix, o.after ?? null);
+    const minHeight = this.floor(o.minHeight);
     return this.ask(o.node, dl, async (id) => {
       const r: ListReply = await this.s
         .node(id)
-        .list(
-          prefix,
-          { after: o.after, limit: o.limit, minHeight: o.minHeight ?? 0n },
-          dl.cap(this.s.timeoutMs),
-        );
-      stale(r.height, o.minHeight, id);
+        .list(prefix, { after: o.after, limit: o.limit, minHeight }, dl.cap(this.s.timeoutMs));
+      stale(r.height, minHeight, id);
       const root = await this.indexRoot(r.height, id, dl);
       const entries = verifyRange(r.proof, root, range, o.limit, r.done).map(listed);
       return {
@@ -230,6 +237,7 @@ export class Queries {
     checkLimit(o.limit, MAX_HISTORY_PAGE);
     // A key's history is kept by its holders (a node that held it once may keep older changes).
     const holders = this.s.penalties.order(this.s.holders(key));
+    const minHeight = this.floor(o.minHeight);
     return this.ask(
       o.node,
       dl,
@@ -238,10 +246,10 @@ export class Queries {
           .node(id)
           .history(
             key,
-            { number: o.cursor?.number ?? 0n, limit: o.limit, minHeight: o.minHeight ?? 0n },
+            { number: o.cursor?.number ?? 0n, limit: o.limit, minHeight },
             dl.cap(this.s.timeoutMs),
           );
-        stale(r.height, o.minHeight, id);
+        stale(r.height, minHeight, id);
         let from = o.cursor;
         if (!from) {
           const root = await this.indexRoot(r.height, id, dl);
@@ -278,8 +286,8 @@ export const PAST_READ_PAGE = 64;
  * A node that has not reached the asked height answers at its own after a bounded wait: not an
  * answer this call can use (pages of one listing never go back in height); the next node is asked.
  */
-function stale(height: bigint, minHeight: bigint | undefined, node: number): void {
-  if (minHeight !== undefined && height < minHeight)
+function stale(height: bigint, minHeight: bigint, node: number): void {
+  if (height < minHeight)
     throw new UnavailableError("client/stale", `node ${node} is at height ${height}, below ${minHeight}`);
 }
 

@@ -11,7 +11,7 @@ import { ROOT_STATEMENT_DIGEST, type GetStatement } from "../node/ledger/stateme
 import { sortKeys } from "../node/ledger/request.js";
 import { keyPath } from "../node/store/core/path.js";
 import { MAX_TOUCHED_KEYS } from "../node/common/limits.js";
-import { UnavailableError, VerificationError } from "./errors.js";
+import { saysLeft, UnavailableError, VerificationError } from "./errors.js";
 import type { Deadline } from "./deadline.js";
 import { joinAnswers, type ProofAnswer } from "./proofs.js";
 import type { Headers } from "./headers.js";
@@ -213,6 +213,7 @@ export class Reads {
       /** With `exact`: replies from past `minHeight`, checked only if no holder answers exactly there. */
       const later: Array<{ id: number; reply: GetReply }> = [];
       const failed = (id: number, e: unknown) => {
+        if (saysLeft(e)) this.s.excluded.add(id);
         errors.push(`node ${id}: ${e instanceof Error ? e.message : String(e)}`);
         failures.push(e);
       };

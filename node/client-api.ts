@@ -93,7 +93,8 @@ export const NODE_VERSION = "0.1.0";
 export interface ClientApiDeps {
   readonly genesis: Genesis;
   readonly chain: Uint8Array;
-  readonly me: GenesisNode;
+  /** this node's member record (its prefixes change with a repair) */
+  me(): GenesisNode;
   readonly key: KeyPair;
   readonly store: LevelStore;
   readonly ledger: Ledger;
@@ -110,6 +111,8 @@ export interface ClientApiDeps {
   readonly closing: () => boolean;
   /** started with --join and not caught up yet (node/join-gate.ts) */
   readonly joining: () => boolean;
+  /** the node left the membership (removed or evicted) and serves no client */
+  readonly left: () => boolean;
   readonly byzantine?: Byzantine;
   /** counts admissions and GET replies (node/metrics.ts) */
   readonly metrics: MetricsHooks;
@@ -249,7 +252,7 @@ export class ClientApi {
     if (this.d.byzantine === "forge-receipt") r = this.forgedReceipt(r);
     return create(SignedReceiptSchema, {
       receipt: r.receipt,
-      node: this.d.me.id,
+      node: this.d.me().id,
       signature: r.signature,
       leafCount: r.count,
       path: [...r.path],
@@ -298,12 +301,12 @@ export class ClientApi {
     const census = this.storageCensus();
     const certified = this.d.certifier.latestCertified;
     return create(StatusReplySchema, {
-      node: this.d.me.id,
+      node: this.d.me().id,
       publicKey: this.d.key.publicKey,
       height: this.height,
       timestamp: this.d.view().timestamp,
       root: this.root,
-      prefixes: [...this.d.me.prefixes],
+      prefixes: [...this.d.me().prefixes],
       peersConnected: this.d.net.connectedPeers().length,
       version: NODE_VERSION,
       fullRecords: BigInt(census.fullLeaves),
@@ -315,6 +318,7 @@ export class ClientApi {
       ...this.signedStatement(this.root),
       ...this.consensusView(),
       joining: this.d.joining(),
+      left: this.d.left(),
       acquiringPieces: BigInt(this.d.chunks.remaining),
       oldestBlock: BigInt(this.d.tob.oldestBlock),
     });
@@ -399,7 +403,7 @@ export class ClientApi {
     if (own && kept && kept.height === height) return kept;
     const statement = encodeStatement({
       chain: this.d.chain,
-      node: this.d.me.id,
+      node: this.d.me().id,
       height,
       timestamp: this.d.view().timestamp,
       root,

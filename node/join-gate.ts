@@ -3,7 +3,9 @@
 // JOIN_READY_LAG_BLOCKS, its health service says NOT_SERVING and its client API refuses every call
 // but `Status` and `Genesis` with UNAVAILABLE and reason `node/joining`: a client or a load
 // balancer goes to another node instead of reading an old state here. Without `--join` a node
-// serves from the start (a whole cluster starting together has nothing to catch up on).
+// serves from the start (a whole cluster starting together has nothing to catch up on). A node
+// that left the membership (removed or evicted) refuses the same calls for good, with reason
+// `node/left`: its peers no longer talk to it, so it could only answer from the height it left at.
 
 import * as grpc from "@grpc/grpc-js";
 import { grpcError } from "../proto/grpc.js";
@@ -26,6 +28,8 @@ export function joined(p: JoinProgress): boolean {
 
 export class JoinGate {
   private joining: boolean;
+  /** Why the node answers nothing any more (it left the membership), or null while it serves. */
+  private leftBecause: string | null = null;
 
   constructor(join: boolean) {
     this.joining = join;
@@ -35,8 +39,22 @@ export class JoinGate {
     return this.joining;
   }
 
+  /** Whether the node left the membership (removed, or evicted): it serves no client again. */
+  get hasLeft(): boolean {
+    return this.leftBecause !== null;
+  }
+
   open(): void {
     this.joining = false;
+  }
+
+  /**
+   * The node is no longer a member: its peers refuse it, so its state stops at the height it
+   * left, and every answer it could give would be of that old state. From now on it refuses every
+   * call but `Status` and `Genesis` with UNAVAILABLE and reason `node/left`.
+   */
+  leave(because: string): void {
+    this.leftBecause = because;
   }
 
   /** The service's handlers, each refusing while the node joins (unary calls and streams alike). */
@@ -49,8 +67,11 @@ export class JoinGate {
       }
       const h = handler as (call: unknown, cb?: unknown) => void;
       out[name] = ((call: { emit(event: "error", e: Error): boolean }, cb?: grpc.sendUnaryData<unknown>) => {
-        if (!this.joining) return h(call, cb);
-        const e = grpcError(grpc.status.UNAVAILABLE, "node/joining: this node is catching up; ask another");
+        if (!this.joining && this.leftBecause === null) return h(call, cb);
+        const e =
+          this.leftBecause !== null
+            ? grpcError(grpc.status.UNAVAILABLE, `node/left: ${this.leftBecause}; ask another member`)
+            : grpcError(grpc.status.UNAVAILABLE, "node/joining: this node is catching up; ask another");
         if (typeof cb === "function") return cb(e);
         // A stream ends with a status only by an "error" event: grpc-js sends nothing for a
         // destroyed server stream, and the client's stream would hang.

@@ -116,6 +116,11 @@ export class Membership {
     return [...this.records].sort((a, b) => a - b);
   }
 
+  /** Whether `id` was a member and is one no longer: its record removed, or evicted. */
+  left(id: number): boolean {
+    return this.byId.has(id) && (!this.records.has(id) || this.evictedIds.has(id));
+  }
+
   /** Whether an id or a key (hex) was ever a member's. */
   everUsed(id: number, keyHex: string): boolean {
     return this.byId.has(id) || this.idOfKey(keyHex) !== undefined;

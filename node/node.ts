@@ -282,6 +282,8 @@ export class ArborNode {
     });
     if (this.joinGate.isJoining) this.watchJoin();
     else this.serving();
+    if (m.left(this.me.id))
+      this.leave("this node left the membership before this start (removed or evicted)");
     this.watchRetention(m);
     // A record naming more than the store holds (a repair before a restart, a store reopened
     // mid-acquisition): take it on. A no-op when the tree lacks nothing.
@@ -381,8 +383,23 @@ export class ArborNode {
       .finally(() => (this.blockPruning = null));
   }
 
+  /**
+   * No longer a member (node/join-gate.ts): its peers refuse it, so it answers clients nothing but
+   * Status and Genesis from now on rather than an ever older state. The process keeps running for
+   * its operator to see why in Status and the log.
+   */
+  private leave(because: string): void {
+    this.joinGate.leave(because);
+    this.setHealth("NOT_SERVING");
+    void this.backfill?.close();
+    this.opts.log.warn(`${because}: its peers refuse it and it serves no client; stop it`, {
+      id: this.me.id,
+    });
+  }
+
   /** Serving: healthy, and the key histories it lacks are read back from other holders. */
   private serving(): void {
+    if (this.joinGate.hasLeft) return;
     this.setHealth("SERVING");
     this.backfill?.start();
   }
@@ -507,10 +524,6 @@ export class ArborNode {
   /** After a block that changed the membership: dial added members, take on new prefixes. */
   private membershipChanged(o: MemberOutcome): void {
     for (const n of o.added) if (n.id !== this.me.id) this.net.addPeer(n);
-    if (o.removed.includes(this.me.id))
-      this.opts.log.warn("this node left the membership: peers refuse it from now on; stop it", {
-        id: this.me.id,
-      });
     const mine = o.records.find((n) => n.id === this.me.id);
     if (mine) {
       const held = this.store.partition.toStrings();
@@ -571,7 +584,11 @@ export class ArborNode {
         log: this.opts.log,
         metrics: this.hooks,
         retention: retentionOf(this.opts.genesis),
-        committed: (height, previous, epoch) => this.snapshots.committed(height, previous, epoch),
+        committed: (height, previous, epoch) => {
+          this.snapshots.committed(height, previous, epoch);
+          if (!this.joinGate.hasLeft && m.left(this.me.id))
+            this.leave(`this node left the membership at height ${height} (removed or evicted)`);
+        },
       },
       {
         view: {
@@ -619,7 +636,7 @@ export class ArborNode {
     const api = new ClientApi({
       genesis: this.opts.genesis,
       chain: this.chain,
-      me: this.me,
+      me: () => this.me,
       key: this.opts.key,
       store: this.store,
       ledger,
@@ -634,6 +651,7 @@ export class ArborNode {
       view: () => this.pipeline.view,
       closing: () => this.closing,
       joining: () => this.joinGate.isJoining,
+      left: () => this.joinGate.hasLeft,
       byzantine: this.opts.byzantine,
       metrics: this.hooks,
       chunks: this.sync!,

@@ -149,6 +149,7 @@ export class QueryApi {
 
   private async changes(req: HistoryRequest): Promise<HistoryReply> {
     checkText(req.key, "key", "history/bad-key");
+    if (req.key === "") throw new ArborError("history/bad-key", "key must not be empty");
     checkLimit(req.limit, MAX_HISTORY_PAGE, "history/bad-limit");
     // Taken together, synchronously: the entry, its height and the changes not yet on disk.
     const entry = this.d.ledger.index.tail(req.key);

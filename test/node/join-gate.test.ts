@@ -1,5 +1,6 @@
 // The --join gate: while a node catches up, every client call but Status and Genesis is refused
-// with UNAVAILABLE node/joining (unary and streaming alike); once open, calls pass through.
+// with UNAVAILABLE node/joining (unary and streaming alike); once open, calls pass through. A node
+// that left the membership refuses them for good with node/left.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
@@ -95,4 +96,20 @@ test("over real gRPC, a stream opened at a joining node ends with UNAVAILABLE no
     client.close();
     server.forceShutdown();
   }
+});
+
+test("a node that left the membership refuses for good with node/left, even once joined", async () => {
+  const served: string[] = [];
+  const gate = new JoinGate(false);
+  const s = gate.wrap(service(served));
+  assert.equal(await callUnary(s.get), null);
+  gate.leave("this node left the membership at height 68 (removed or evicted)");
+  assert.equal(gate.hasLeft, true);
+  const e = await callUnary(s.get);
+  assert.equal(e?.code, grpc.status.UNAVAILABLE);
+  assert.match(e?.details ?? "", /^node\/left: this node left the membership at height 68/);
+  gate.open();
+  assert.match((await callUnary(s.get))?.details ?? "", /^node\/left/);
+  assert.equal(await callUnary(s.status), null);
+  assert.deepEqual(served, ["get", "status"]);
 });
