@@ -164,6 +164,8 @@ export class ArborNode {
   private joinTimer: NodeJS.Timeout | null = null;
   private resyncWatch: ResyncWatch | null = null;
   private backfill: HistoryBackfill | null = null;
+  /** Members that refused this node's peer streams as a non-member (refusedAsNonMember). */
+  private readonly refusedBy = new Set<number>();
 
   constructor(readonly opts: NodeOptions) {
     const me =
@@ -237,6 +239,7 @@ export class ArborNode {
       peers: m.holders().filter((n) => n.id !== this.me.id),
       credentials: peerCredentials(this.opts.tls),
       isAllowed: (hex) => m.allows(hex),
+      onNotMember: (hex) => this.refusedAsNonMember(hex, m),
       onFrame: (from, channel, payload) => this.onFrame(from, channel, payload),
       log: (msg, f) => this.opts.log.debug(msg, f),
     });
@@ -381,6 +384,24 @@ export class ArborNode {
     })()
       .catch((e) => this.opts.log.warn("pruning consensus blocks failed", { error: String(e) }))
       .finally(() => (this.blockPruning = null));
+  }
+
+  /**
+   * A peer refused this node's stream as a non-member. A node removed or evicted while it was down
+   * never applies the block that says so (its peers no longer talk to it); once f+1 current
+   * members by its own state have refused it — one of them correct — it knows it left.
+   */
+  private refusedAsNonMember(hex: string, m: Membership): void {
+    if (this.joinGate.hasLeft || m.node(this.me.id) === undefined || m.left(this.me.id)) return;
+    const id = m.idOfKey(hex);
+    if (id === undefined || m.left(id)) return;
+    this.refusedBy.add(id);
+    const f = Math.floor((m.holders().length - 1) / 3);
+    if (this.refusedBy.size >= f + 1)
+      this.leave(
+        `members ${[...this.refusedBy].sort((a, b) => a - b).join(", ")} refuse this node's peer streams ` +
+          "as a non-member: it was removed or evicted while it was down",
+      );
   }
 
   /**

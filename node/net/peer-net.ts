@@ -10,7 +10,7 @@ import * as grpc from "@grpc/grpc-js";
 import { randomBytes } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { PeerFrameSchema, Peer, type PeerFrame } from "../../proto/gen/arbor/v1/peer_pb.js";
-import { CHANNEL_OPTIONS, serviceDefinition } from "../../proto/grpc.js";
+import { CHANNEL_OPTIONS, grpcError, serviceDefinition } from "../../proto/grpc.js";
 import { Reader, Writer } from "../common/codec.js";
 import { bytesEqual, concatBytes, toHex, utf8 } from "../common/bytes.js";
 import {
@@ -45,6 +45,11 @@ export interface PeerNetOptions {
   onFrame(from: string, channel: number, payload: Uint8Array): void;
   /** Whether a peer's key may talk to us now (membership; evicted nodes are refused). */
   isAllowed(keyHex: string): boolean;
+  /**
+   * A peer refused our stream because, by its state, we are not a member (removed or evicted, or
+   * not added yet): hex of that peer's key.
+   */
+  onNotMember?(peerHex: string): void;
   log?(msg: string, fields?: Record<string, unknown>): void;
 }
 
@@ -52,6 +57,9 @@ export interface PeerNetOptions {
 export function helloMessage(chain: Uint8Array, serverKey: Uint8Array, nonce: Uint8Array): Uint8Array {
   return concatBytes(HELLO_TAG, chain, serverKey, nonce);
 }
+
+/** The reason a peer refuses a stream from a key that is not a member now. */
+const NOT_MEMBER = "peer/not-a-member";
 
 function frame(payload: Uint8Array): PeerFrame {
   return create(PeerFrameSchema, { payload });
@@ -147,7 +155,11 @@ class Outbound {
           this.connect();
         }, 300);
     };
-    call.on("error", down);
+    call.on("error", (e: grpc.ServiceError) => {
+      if (e.code === grpc.status.PERMISSION_DENIED && e.details?.startsWith(NOT_MEMBER))
+        this.net.opts.onNotMember?.(toHex(this.info.publicKey));
+      down();
+    });
     call.on("end", down);
     call.on("close", down);
   }
@@ -183,10 +195,12 @@ export class PeerNet {
     let peer: string | null = null;
     let refused = false;
     this.inbound.add(call);
-    const drop = (why: string) => {
+    const drop = (why: string, notMember = false) => {
       refused = true;
       this.opts.log?.("peer stream refused", { why, peer });
-      call.end();
+      // Said with a status so that a node removed while it was down learns it (Outbound).
+      if (notMember) call.emit("error", grpcError(grpc.status.PERMISSION_DENIED, `${NOT_MEMBER}: ${why}`));
+      else call.end();
     };
     call.on("data", (f: PeerFrame) => {
       // Frames the dialer queued behind its hello still arrive after a refusal: ignore them.
@@ -199,7 +213,8 @@ export class PeerNet {
           const sig = r.copy(64);
           r.end("hello");
           const hex = toHex(key);
-          if (hex === this.selfHex || !this.opts.isAllowed(hex)) return drop("unknown or evicted key");
+          if (hex === this.selfHex) return drop("our own key");
+          if (!this.opts.isAllowed(hex)) return drop("not a member (unknown, removed or evicted key)", true);
           if (!nodeEd25519Verify(key, helloMessage(this.opts.chain, this.opts.self.publicKey, nonce), sig))
             return drop("bad hello signature");
           peer = hex;
@@ -208,7 +223,7 @@ export class PeerNet {
         }
         return;
       }
-      if (!this.opts.isAllowed(peer)) return drop("peer evicted");
+      if (!this.opts.isAllowed(peer)) return drop("no longer a member (removed or evicted)", true);
       let batch;
       try {
         batch = decodePeerBatch(p);

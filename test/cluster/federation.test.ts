@@ -2,7 +2,8 @@
 // node 1 a liar that signs GET replies over a forged root): approvals short of the governance
 // rule are refused (member-unauthorised); a 5th node is added and started with --join, catches up, answers verified reads for its partition and votes (the cluster commits with
 // a genesis node down only with its vote); the dead node is removed and its prefixes dealt until
-// k hold each; a node's data directory is deleted and it comes back with --join; the liar is
+// k hold each (started again, it learns from its peers that it left and serves no client); a
+// node's data directory is deleted and it comes back with --join; the liar is
 // caught by an audit, evicted by a complaint, and a repair gets its prefixes back to k holders,
 // who fetch them from the others. Throughout: every running node agrees on the root at equal
 // heights, no accepted transfer is lost, and money is conserved.
@@ -169,6 +170,17 @@ async function lifecycle(
   await flows(c, stream, "removed", 5);
   await fetched(c, [0, 2, 4], "the new holders to fetch node 3's prefixes");
   await agree(c, stream, [0, 1, 2, 4], "the four members after the removal");
+
+  // The removed node, started again, never applies the block that removed it (its peers refuse
+  // it): it learns from f+1 of them that it left, and then serves no client an old state.
+  c.start(3);
+  await c.waitFor(
+    async () => (await c.clients[3]!.status()).left,
+    60_000,
+    "the removed node to learn that it left",
+  );
+  await assert.rejects(c.clients[3]!.get([bank.account(names[0]!)]), /node\/left/);
+  await c.kill(3);
 
   // Node 2 loses its disk and comes back with --join.
   await c.kill(2);

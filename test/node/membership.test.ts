@@ -26,6 +26,9 @@ test("evictions: effective heights, pending bound, last validator, encoding", ()
     [0, 1, 2, 4, 5, 6, 7],
   );
   assert.equal(m.allows(toHex(nodes[3]!.publicKey)), false, "refused from the decision on");
+  assert.equal(m.left(3), true, "an evicted member has left");
+  assert.equal(m.left(2), false, "a member has not");
+  assert.equal(m.left(99), false, "an id that was never a member has not left");
   assert.equal(m.idOfKey(toHex(nodes[3]!.publicKey)), 3);
   for (let i = 1; i < TOB_MAX_SCHEDULED_EPOCHS; i++) m.evict([3 + i], BigInt(14 + i), BigInt(5 + i));
   const why = m.refuseEviction(9n, [7]);
