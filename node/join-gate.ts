@@ -1,6 +1,6 @@
 // `arbor node --join`: a node that catches up before it serves. Until the consensus core has seen
-// that the node holds the cluster's chain (Status.caughtUp) and the node has applied it to within
-// JOIN_READY_LAG_BLOCKS, its health service says NOT_SERVING and its client API refuses every call
+// that the node holds the cluster's chain (Status.caughtUp), the node has applied it to within
+// JOIN_READY_LAG_BLOCKS, and its height is within that of what f+1 peers report (clusterHeightFloor), its health service says NOT_SERVING and its client API refuses every call
 // but `Status` and `Genesis` with UNAVAILABLE and reason `node/joining`: a client or a load
 // balancer goes to another node instead of reading an old state here. Without `--join` a node
 // serves from the start (a whole cluster starting together has nothing to catch up on). A node
@@ -24,6 +24,24 @@ export interface JoinProgress {
 /** Whether a node may serve: caught up, and applied to within the lag bound. */
 export function joined(p: JoinProgress): boolean {
   return p.caughtUp && p.appliedHeight + BigInt(JOIN_READY_LAG_BLOCKS) >= p.committedHeight;
+}
+
+/**
+ * The height the cluster is known to have reached, from the heights peers report (`Status`): the
+ * `needed`-th highest, which `needed` peers report or pass — with `needed` = f+1, one of them is
+ * correct. Null when fewer answered. The consensus's own caught-up flag can come early (peers that
+ * are down or slow to answer its polls look like peers with nothing newer); a joining node opens
+ * only once its own height is within JOIN_READY_LAG_BLOCKS of this too.
+ */
+export function clusterHeightFloor(reported: readonly bigint[], needed: number): bigint | null {
+  if (needed < 1 || reported.length < needed) return null;
+  const desc = [...reported].sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
+  return desc[needed - 1]!;
+}
+
+/** Whether a node at `height` is within the lag bound of the cluster's height floor. */
+export function nearCluster(height: bigint, floor: bigint | null): boolean {
+  return floor !== null && height + BigInt(JOIN_READY_LAG_BLOCKS) >= floor;
 }
 
 export class JoinGate {

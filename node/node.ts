@@ -57,10 +57,13 @@ import { TobShell } from "./tob/shell.js";
 import { withDoubleVote, type Byzantine } from "./byzantine.js";
 import { GossipGate } from "./gossip-gate.js";
 import { EvidenceBook } from "./evidence-book.js";
-import { JoinGate, joined } from "./join-gate.js";
+import { clusterHeightFloor, JoinGate, joined, nearCluster } from "./join-gate.js";
+import { peerStatuses } from "./peer-status.js";
+import { ApiClients } from "./net/api-clients.js";
 import {
   JOIN_CHECK_MS,
   RESYNC_RETRY_MS,
+  RESYNC_CHECK_MS,
   SNAPSHOT_CONSENSUS_BLOCKS,
   SNAPSHOT_INTERVAL_BLOCKS,
   TOB_DEDUP_WINDOW,
@@ -166,6 +169,8 @@ export class ArborNode {
   private backfill: HistoryBackfill | null = null;
   /** Members that refused this node's peer streams as a non-member (refusedAsNonMember). */
   private readonly refusedBy = new Set<number>();
+  /** The applied height when a refusal was last looked at, and since when it has not moved. */
+  private refusedAt = { height: -1n, since: 0 };
 
   constructor(readonly opts: NodeOptions) {
     const me =
@@ -283,7 +288,7 @@ export class ArborNode {
       this.opts.log.error("consensus storage failed; stopping", { error: String(e) });
       void this.close().finally(() => process.exit(70));
     });
-    if (this.joinGate.isJoining) this.watchJoin();
+    if (this.joinGate.isJoining) this.watchJoin(m);
     else this.serving();
     if (m.left(this.me.id))
       this.leave("this node left the membership before this start (removed or evicted)");
@@ -389,15 +394,20 @@ export class ArborNode {
   /**
    * A peer refused this node's stream as a non-member. A node removed or evicted while it was down
    * never applies the block that says so (its peers no longer talk to it); once f+1 current
-   * members by its own state have refused it — one of them correct — it knows it left.
+   * members by its own state have refused it — one of them correct — and it has applied nothing
+   * for RESYNC_CHECK_MS, it knows it left. (A member whose peers lag behind the block that added
+   * it is refused too, but it goes on applying blocks from the others.) Refusals come again with
+   * every redial, so the condition is looked at again until it holds.
    */
   private refusedAsNonMember(hex: string, m: Membership): void {
     if (this.joinGate.hasLeft || m.node(this.me.id) === undefined || m.left(this.me.id)) return;
     const id = m.idOfKey(hex);
     if (id === undefined || m.left(id)) return;
     this.refusedBy.add(id);
+    const applied = this.pipeline.appliedHeight;
+    if (applied !== this.refusedAt.height) this.refusedAt = { height: applied, since: Date.now() };
     const f = Math.floor((m.holders().length - 1) / 3);
-    if (this.refusedBy.size >= f + 1)
+    if (this.refusedBy.size >= f + 1 && Date.now() - this.refusedAt.since >= RESYNC_CHECK_MS)
       this.leave(
         `members ${[...this.refusedBy].sort((a, b) => a - b).join(", ")} refuse this node's peer streams ` +
           "as a non-member: it was removed or evicted while it was down",
@@ -426,9 +436,24 @@ export class ArborNode {
   }
 
   /** Until the node has caught up, clients are refused (JoinGate); then it serves. */
-  private watchJoin(): void {
+  private watchJoin(m: Membership): void {
     let lastLog = Date.now();
+    let asking = false;
+    const peers = new ApiClients(peerCredentials(this.opts.tls));
+    // Caught up by its consensus, the node also asks its peers how high the cluster is (the
+    // consensus's flag can come early: node/join-gate.ts, clusterHeightFloor).
+    const nearPeers = async (): Promise<boolean> => {
+      const others = m.holders().filter((n) => n.id !== this.me.id);
+      const replies = await peerStatuses(peers, others);
+      const needed = vouchQuorum(m.validatorsAt(this.pipeline.appliedHeight + 1n).length);
+      const floor = clusterHeightFloor(
+        replies.filter((r) => r !== null).map((r) => r!.height),
+        needed,
+      );
+      return nearCluster(this.height, floor);
+    };
     this.joinTimer = setInterval(() => {
+      if (asking) return;
       const s = this.tob.status();
       const p = {
         caughtUp: s.caughtUp,
@@ -436,11 +461,19 @@ export class ArborNode {
         appliedHeight: this.pipeline.appliedHeight,
       };
       if (joined(p)) {
-        clearInterval(this.joinTimer!);
-        this.joinTimer = null;
-        this.joinGate.open();
-        this.serving();
-        this.opts.log.info("caught up; serving clients", { height: this.height });
+        asking = true;
+        void nearPeers()
+          .then((near) => {
+            if (!near || this.joinTimer === null) return;
+            clearInterval(this.joinTimer);
+            this.joinTimer = null;
+            peers.close();
+            this.joinGate.open();
+            this.serving();
+            this.opts.log.info("caught up; serving clients", { height: this.height });
+          })
+          .catch(() => undefined)
+          .finally(() => (asking = false));
       } else if (Date.now() - lastLog >= JOIN_LOG_MS) {
         lastLog = Date.now();
         this.opts.log.info("catching up", {

@@ -6,12 +6,12 @@
 // re-syncs from a snapshot (node/snapshot/resync-marker.ts).
 
 import type * as grpc from "@grpc/grpc-js";
-import { create } from "@bufbuild/protobuf";
-import { StatusRequestSchema, type StatusReply } from "../proto/gen/arbor/v1/client_pb.js";
-import { RESYNC_CHECK_MS, RESYNC_STATUS_TIMEOUT_MS } from "./common/limits.js";
+import type { StatusReply } from "../proto/gen/arbor/v1/client_pb.js";
+import { RESYNC_CHECK_MS } from "./common/limits.js";
 import type { GenesisNode } from "./ledger/genesis.js";
 import type { Logger } from "./log.js";
 import { ApiClients } from "./net/api-clients.js";
+import { peerStatuses } from "./peer-status.js";
 
 /** What a peer's Status says about the blocks it can send. */
 export interface PeerRetention {
@@ -67,20 +67,7 @@ export class ResyncWatch {
     if (moved || this.looking || this.fired) return;
     this.looking = true;
     try {
-      const replies = await Promise.all(
-        this.d
-          .peers()
-          .map((p) =>
-            this.clients
-              .call<unknown, StatusReply>(
-                p.address,
-                "status",
-                create(StatusRequestSchema),
-                RESYNC_STATUS_TIMEOUT_MS,
-              )
-              .catch(() => null),
-          ),
-      );
+      const replies = await peerStatuses(this.clients, this.d.peers());
       const peers = replies
         .filter((r): r is StatusReply => r !== null)
         .map((r) => ({ height: r.height, oldestBlock: r.oldestBlock }));

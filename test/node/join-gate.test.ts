@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
-import { JoinGate, joined } from "../../node/join-gate.js";
+import { clusterHeightFloor, JoinGate, joined, nearCluster } from "../../node/join-gate.js";
 import { JOIN_READY_LAG_BLOCKS } from "../../node/common/limits.js";
 
 function service(served: string[]): grpc.UntypedServiceImplementation {
@@ -112,4 +112,20 @@ test("a node that left the membership refuses for good with node/left, even once
   assert.match((await callUnary(s.get))?.details ?? "", /^node\/left/);
   assert.equal(await callUnary(s.status), null);
   assert.deepEqual(served, ["get", "status"]);
+});
+
+test("clusterHeightFloor: the f+1-th highest reported height; nearCluster: within the lag bound", () => {
+  assert.equal(clusterHeightFloor([], 2), null);
+  assert.equal(clusterHeightFloor([500n], 2), null, "fewer answers than needed");
+  assert.equal(clusterHeightFloor([500n, 90n, 480n], 2), 480n, "two report 480 or more: one is correct");
+  assert.equal(
+    clusterHeightFloor([10n ** 9n, 100n], 2),
+    100n,
+    "one liar reporting a huge height moves nothing",
+  );
+  const lag = BigInt(JOIN_READY_LAG_BLOCKS);
+  assert.equal(nearCluster(480n - lag, 480n), true);
+  assert.equal(nearCluster(479n - lag, 480n), false, "a node far behind the cluster does not open");
+  assert.equal(nearCluster(108n, 245n), false);
+  assert.equal(nearCluster(1000n, null), false, "without f+1 answers it waits");
 });
