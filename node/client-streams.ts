@@ -74,8 +74,9 @@ export function serveExecuteStream(
 /**
  * A tagged request/answer stream (GetStream, GetHeadersStream): each request is served as its unary
  * call would be and answered with its tag when ready, errors per request; at most `bound` in flight
- * on the stream (beyond, that request is refused with RESOURCE_EXHAUSTED). Answers ready after the
- * client went away are dropped.
+ * on the stream (beyond, that request is refused with RESOURCE_EXHAUSTED). A client that ends its
+ * side (no more requests) still gets every answer due; the node ends the stream after the last.
+ * Answers ready after the client went away (cancel, broken connection) are dropped.
  */
 export function serveTagged<Req extends { tag: bigint }, Inner, Rep, Frame>(
   call: Duplex<Req, Frame>,
@@ -89,9 +90,17 @@ export function serveTagged<Req extends { tag: bigint }, Inner, Rep, Frame>(
 ): void {
   let inFlight = 0;
   let open = true;
+  /** The client ended its side: end ours once nothing is in flight. */
+  let ended = false;
+  const finish = () => {
+    if (!ended || inFlight > 0 || !open) return;
+    open = false;
+    call.end();
+  };
   const reply = (tag: bigint, e: grpc.ServiceError | null, r?: Rep) => {
     inFlight--;
     if (open) send(call, o.frame(tag, e, r));
+    finish();
   };
   call.on("data", (t: Req) => {
     inFlight++;
@@ -106,8 +115,8 @@ export function serveTagged<Req extends { tag: bigint }, Inner, Rep, Frame>(
     open = false;
   };
   call.on("end", () => {
-    close();
-    call.end();
+    ended = true;
+    finish();
   });
   call.on("error", close);
   call.on("cancelled", close);
@@ -117,8 +126,10 @@ export function serveTagged<Req extends { tag: bigint }, Inner, Rep, Frame>(
  * WaitReceipts: each query waits in the receipt book (bounded by MAX_RECEIPT_WAIT_MS) and is
  * answered once, with its receipt (matched by the client through the request id its bytes begin
  * with) or with the refusal the unary call would have given, naming the id. At most `bound` wait at
- * once on a stream; beyond, a query is refused with RESOURCE_EXHAUSTED at once. When the client
- * goes away (cancel, end, broken connection) every wait it left is dropped from the book.
+ * once on a stream; beyond, a query is refused with RESOURCE_EXHAUSTED at once. A client that ends
+ * its side still gets an answer to every query it sent (each by its wait); the node ends the stream
+ * after the last. When the client goes away (cancel, broken connection) every wait it left is
+ * dropped from the book.
  */
 export function serveReceiptStream(
   call: Duplex<ReceiptQuery, ReceiptStreamReply>,
@@ -131,6 +142,13 @@ export function serveReceiptStream(
   const drops = new Set<() => void>();
   let waiting = 0;
   let open = true;
+  /** The client ended its side: end ours once no query waits. */
+  let ended = false;
+  const finish = () => {
+    if (!ended || waiting > 0 || !open) return;
+    open = false;
+    call.end();
+  };
   const refuse = (requestId: Uint8Array, code: grpc.status, message: string) => {
     if (open) send(call, create(ReceiptStreamReplySchema, { requestId, code, message }));
   };
@@ -150,6 +168,7 @@ export function serveReceiptStream(
       if (!open) return;
       if (r) send(call, create(ReceiptStreamReplySchema, { receipt: o.reply(r) }));
       else refuse(id, grpc.status.DEADLINE_EXCEEDED, "no receipt yet");
+      finish();
     };
     drop = o.book.watch(id, receiptWaitMs(q), q.signed, answer);
     if (!answered) drops.add(drop);
@@ -162,10 +181,13 @@ export function serveReceiptStream(
     waiting = 0;
   };
   call.on("end", () => {
-    close();
-    call.end();
+    ended = true;
+    finish();
   });
   call.on("error", close);
   call.on("cancelled", close);
-  call.on("close", close);
+  call.on("close", () => {
+    // After our end the stream closes normally; before it, the client went away.
+    if (open) close();
+  });
 }

@@ -3,7 +3,8 @@
 // acks come one per request in order; a submission whose ack does not come in time fails and the
 // stream is reset; receipts are matched by the request id their bytes begin with; a stream holds
 // at most its bound of receipt waits (the rest refused, named); a client that goes away mid-wait
-// leaves no wait behind; and a node without the streams is used through the unary calls.
+// leaves no wait behind; a client that ends its side still gets every answer due; and a node
+// without the streams is used through the unary calls.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
@@ -17,6 +18,7 @@ import {
   ReceiptStreamReplySchema,
   SignedReceiptSchema,
   TaggedHeadersReplySchema,
+  TaggedHeadersRequestSchema,
   type ExecuteAck,
   type ExecuteRequest,
   type HeadersRequest,
@@ -434,4 +436,55 @@ test("a node without the streams (UNIMPLEMENTED) is used through the unary calls
       for (const m of ["execute", "waitReceipt", "getHeaders"]) assert.equal(s.count.get(m), 2, m);
     },
   );
+});
+
+test("a client that ends its side still gets every answer due, then the stream ends", async () => {
+  const s = await serve(streams(ackOf));
+  const raw = new grpc.Client(s.address, grpc.credentials.createInsecure());
+  try {
+    // Tagged: three requests, then the client's end; three answers, then the node's end.
+    const headers = raw.makeBidiStreamRequest(
+      "/arbor.v1.Arbor/GetHeadersStream",
+      (t: TaggedHeadersRequest) => Buffer.from(toBinary(TaggedHeadersRequestSchema, t)),
+      (b: Buffer) => fromBinary(TaggedHeadersReplySchema, new Uint8Array(b)),
+    );
+    const tags: bigint[] = [];
+    const headersEnded = new Promise<void>((resolve, reject) => {
+      headers.on("data", (f: TaggedHeadersReply) => tags.push(f.tag));
+      headers.on("end", resolve);
+      headers.on("error", reject);
+    });
+    for (const h of [1n, 2n, 3n])
+      headers.write(create(TaggedHeadersRequestSchema, { tag: h, request: { fromHeight: h, maxCount: 1 } }));
+    headers.end();
+    await headersEnded;
+    assert.deepEqual(
+      tags.sort((a, b) => Number(a - b)),
+      [1n, 2n, 3n],
+    );
+
+    // Receipts: a query that waits, then the client's end; the receipt still comes.
+    const waits = raw.makeBidiStreamRequest(
+      "/arbor.v1.Arbor/WaitReceipts",
+      (q: ReceiptQuery) => Buffer.from(toBinary(ReceiptQuerySchema, q)),
+      (b: Buffer) => fromBinary(ReceiptStreamReplySchema, new Uint8Array(b)),
+    );
+    const frames: ReceiptStreamReply[] = [];
+    const waitsEnded = new Promise<void>((resolve, reject) => {
+      waits.on("data", (f: ReceiptStreamReply) => frames.push(f));
+      waits.on("end", resolve);
+      waits.on("error", reject);
+    });
+    waits.write(create(ReceiptQuerySchema, { requestId: id(42), timeoutMs: 30_000 }));
+    waits.end();
+    await until(() => s.book.waiting === 1, "the wait registered");
+    s.book.add(id(42), { receipt: receiptOf(id(42), 7n), count: 1, path: [] });
+    await waitsEnded;
+    assert.equal(frames.length, 1);
+    assert.ok(bytesEqual(frames[0]!.receipt!.receipt, receiptOf(id(42), 7n)));
+    assert.equal(s.book.waiting, 0);
+  } finally {
+    raw.close();
+    s.close();
+  }
 });
