@@ -240,11 +240,11 @@ export class ClientApi {
 
   private waitReceipt(q: ReceiptQuery, cb: grpc.sendUnaryData<unknown>): void {
     const id = q.requestId;
-    if (id.length !== 32) return cb(grpcError(grpc.status.INVALID_ARGUMENT, "request id must be 32 bytes"));
+    if (id.length !== 32) return cb(grpcError(grpc.status.INVALID_ARGUMENT, "receipts/bad-id: request id must be 32 bytes"));
     void this.d.receipts
       .wait(id, receiptWaitMs(q), q.signed)
       .then((r) =>
-        r ? cb(null, this.receiptReply(r)) : cb(grpcError(grpc.status.DEADLINE_EXCEEDED, "no receipt yet")),
+        r ? cb(null, this.receiptReply(r)) : cb(grpcError(grpc.status.DEADLINE_EXCEEDED, "receipts/timeout: no receipt yet")),
       );
   }
 
@@ -352,7 +352,7 @@ export class ClientApi {
       }
     };
     this.d.reads.admit(request.minHeight, answer, () =>
-      cb(grpcError(grpc.status.RESOURCE_EXHAUSTED, "too many reads waiting; retry")),
+      cb(grpcError(grpc.status.RESOURCE_EXHAUSTED, "read/busy: too many reads waiting; retry")),
     );
   }
 

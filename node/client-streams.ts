@@ -107,7 +107,7 @@ export function serveTagged<Req extends { tag: bigint }, Inner, Rep, Frame>(
     if (inFlight > o.bound)
       return reply(
         t.tag,
-        grpcError(grpc.status.RESOURCE_EXHAUSTED, `too many ${o.what} in flight on this stream`),
+        grpcError(grpc.status.RESOURCE_EXHAUSTED, `stream/too-many: too many ${o.what} in flight on this stream`),
       );
     o.serve(o.inner(t), (e, r) => reply(t.tag, e, r));
   });
@@ -155,9 +155,9 @@ export function serveReceiptStream(
   call.on("data", (q: ReceiptQuery) => {
     if (!open) return;
     const id = q.requestId;
-    if (id.length !== 32) return refuse(id, grpc.status.INVALID_ARGUMENT, "request id must be 32 bytes");
+    if (id.length !== 32) return refuse(id, grpc.status.INVALID_ARGUMENT, "receipts/bad-id: request id must be 32 bytes");
     if (waiting >= o.bound)
-      return refuse(id, grpc.status.RESOURCE_EXHAUSTED, "too many receipt waits on this stream");
+      return refuse(id, grpc.status.RESOURCE_EXHAUSTED, "stream/too-many: too many receipt waits on this stream");
     waiting++;
     let drop: (() => void) | undefined;
     let answered = false;
@@ -167,7 +167,7 @@ export function serveReceiptStream(
       if (drop) drops.delete(drop);
       if (!open) return;
       if (r) send(call, create(ReceiptStreamReplySchema, { receipt: o.reply(r) }));
-      else refuse(id, grpc.status.DEADLINE_EXCEEDED, "no receipt yet");
+      else refuse(id, grpc.status.DEADLINE_EXCEEDED, "receipts/timeout: no receipt yet");
       finish();
     };
     drop = o.book.watch(id, receiptWaitMs(q), q.signed, answer);

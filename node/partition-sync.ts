@@ -285,7 +285,9 @@ export class PartitionSync {
       at = positionOf(req.at);
       within = parsePrefix(req.within);
     } catch (e) {
-      return cb(grpcError(grpc.status.INVALID_ARGUMENT, `graft/bad-position: ${String(e)}`));
+      // The underlying code (partition/…, decode/…) is kept in the message, after ours.
+      const why = e instanceof Error ? e.message.replace(/^graft\/bad-position: /, "") : String(e);
+      return cb(grpcError(grpc.status.INVALID_ARGUMENT, `graft/bad-position: ${why}`));
     }
     if (!this.d.store.partition.covers(within) || this.acquiring(within))
       return cb(

@@ -79,7 +79,7 @@ export class QueryApi {
           cb(refusal(e));
         }
       },
-      () => cb(grpcError(grpc.status.RESOURCE_EXHAUSTED, "too many reads waiting; retry")),
+      () => cb(grpcError(grpc.status.RESOURCE_EXHAUSTED, "read/busy: too many reads waiting; retry")),
     );
   }
 
@@ -105,7 +105,7 @@ export class QueryApi {
           (e) => cb(refusal(e)),
         );
       },
-      () => cb(grpcError(grpc.status.RESOURCE_EXHAUSTED, "too many reads waiting; retry")),
+      () => cb(grpcError(grpc.status.RESOURCE_EXHAUSTED, "read/busy: too many reads waiting; retry")),
     );
   }
 
