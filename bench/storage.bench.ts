@@ -86,6 +86,14 @@ interface Shape {
   readonly seconds: number;
 }
 
+/** Node i's data directory (without its snapshots), split by database, its RSS and its heap. */
+async function nodeFigures(c: Cluster, i: number): Promise<NodeFigures> {
+  const dir = join(c.dir, `node${i}`);
+  const parts = dirBreakdown(dir);
+  const heap = await heapFigures(c.metricsPorts[i]);
+  return { bytes: dirBytes(dir) - (parts["snapshots"] ?? 0), parts, rssMiB: rssMiB(c.procs[i]?.pid), heap };
+}
+
 async function runShape(n: number, k: number, accounts: number): Promise<Shape> {
   const t0 = performance.now();
   progress(
@@ -160,19 +168,7 @@ async function runShape(n: number, k: number, accounts: number): Promise<Shape> 
     await c.converged(CONVERGE_MS, `the ${n} nodes at one height and root`);
     const height = (await c.clients[0]!.status()).height;
     await new Promise((r) => setTimeout(r, 2000));
-    const nodes = await Promise.all(
-      c.genesis.nodes.map(async (_, i) => {
-        const dir = join(c.dir, `node${i}`);
-        const parts = dirBreakdown(dir);
-        const heap = await heapFigures(c.metricsPorts[i]);
-        return {
-          bytes: dirBytes(dir) - (parts["snapshots"] ?? 0),
-          parts,
-          rssMiB: rssMiB(c.procs[i]?.pid),
-          heap,
-        };
-      }),
-    );
+    const nodes = await Promise.all(c.genesis.nodes.map((_, i) => nodeFigures(c, i)));
     // Node 0 stopped, its store database read: what the store's bytes are.
     await c.kill(0, "SIGTERM");
     const store0 = await storeBreakdown(join(c.dir, "node0", "store"));

@@ -161,6 +161,13 @@ export class Reads {
     }
   }
 
+  /** Notes a holder's failed read; one that says it left the membership is not asked again. */
+  private failedRead(id: number, e: unknown, errors: string[], failures: unknown[]): void {
+    if (saysLeft(e)) this.s.excluded.add(id);
+    errors.push(`node ${id}: ${e instanceof Error ? e.message : String(e)}`);
+    failures.push(e);
+  }
+
   /**
    * Asks one holder of `keys` — the fastest so far among those not avoided — and takes its answer
    * if it verifies at `minHeight` or later. Another holder is asked when that one fails (an error,
@@ -212,11 +219,7 @@ export class Reads {
       const replies: Array<{ id: number; reply: GetReply }> = [];
       /** With `exact`: replies from past `minHeight`, checked only if no holder answers exactly there. */
       const later: Array<{ id: number; reply: GetReply }> = [];
-      const failed = (id: number, e: unknown) => {
-        if (saysLeft(e)) this.s.excluded.add(id);
-        errors.push(`node ${id}: ${e instanceof Error ? e.message : String(e)}`);
-        failures.push(e);
-      };
+      const failed = (id: number, e: unknown) => this.failedRead(id, e, errors, failures);
       const next = (): void => {
         if (done || checking) return;
         const item = replies.shift() ?? (fresh === 0 && queue.length === 0 ? later.shift() : undefined);
