@@ -240,11 +240,14 @@ export class ClientApi {
 
   private waitReceipt(q: ReceiptQuery, cb: grpc.sendUnaryData<unknown>): void {
     const id = q.requestId;
-    if (id.length !== 32) return cb(grpcError(grpc.status.INVALID_ARGUMENT, "receipts/bad-id: request id must be 32 bytes"));
+    if (id.length !== 32)
+      return cb(grpcError(grpc.status.INVALID_ARGUMENT, "receipts/bad-id: request id must be 32 bytes"));
     void this.d.receipts
       .wait(id, receiptWaitMs(q), q.signed)
       .then((r) =>
-        r ? cb(null, this.receiptReply(r)) : cb(grpcError(grpc.status.DEADLINE_EXCEEDED, "receipts/timeout: no receipt yet")),
+        r
+          ? cb(null, this.receiptReply(r))
+          : cb(grpcError(grpc.status.DEADLINE_EXCEEDED, "receipts/timeout: no receipt yet")),
       );
   }
 

@@ -107,7 +107,10 @@ export function serveTagged<Req extends { tag: bigint }, Inner, Rep, Frame>(
     if (inFlight > o.bound)
       return reply(
         t.tag,
-        grpcError(grpc.status.RESOURCE_EXHAUSTED, `stream/too-many: too many ${o.what} in flight on this stream`),
+        grpcError(
+          grpc.status.RESOURCE_EXHAUSTED,
+          `stream/too-many: too many ${o.what} in flight on this stream`,
+        ),
       );
     o.serve(o.inner(t), (e, r) => reply(t.tag, e, r));
   });
@@ -155,9 +158,14 @@ export function serveReceiptStream(
   call.on("data", (q: ReceiptQuery) => {
     if (!open) return;
     const id = q.requestId;
-    if (id.length !== 32) return refuse(id, grpc.status.INVALID_ARGUMENT, "receipts/bad-id: request id must be 32 bytes");
+    if (id.length !== 32)
+      return refuse(id, grpc.status.INVALID_ARGUMENT, "receipts/bad-id: request id must be 32 bytes");
     if (waiting >= o.bound)
-      return refuse(id, grpc.status.RESOURCE_EXHAUSTED, "stream/too-many: too many receipt waits on this stream");
+      return refuse(
+        id,
+        grpc.status.RESOURCE_EXHAUSTED,
+        "stream/too-many: too many receipt waits on this stream",
+      );
     waiting++;
     let drop: (() => void) | undefined;
     let answered = false;

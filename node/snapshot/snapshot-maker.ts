@@ -188,7 +188,9 @@ export class SnapshotMaker {
         grpcError(grpc.status.NOT_FOUND, `snapshot/not-kept: no snapshot at height ${req.height} here`),
       );
     if (this.serving >= SNAPSHOT_SERVE_CONCURRENCY)
-      return cb(grpcError(grpc.status.RESOURCE_EXHAUSTED, "snapshot/busy: snapshot pages being served; retry"));
+      return cb(
+        grpcError(grpc.status.RESOURCE_EXHAUSTED, "snapshot/busy: snapshot pages being served; retry"),
+      );
     this.serving++;
     readPayload(k.path, k.info, req.offset, SNAPSHOT_PAGE_BYTES)
       .then((data) =>
