@@ -53,6 +53,7 @@ import {
   MAX_STREAM_GETS,
   STATUS_CENSUS_INTERVAL_MS,
   MAX_STREAM_HEADER_REQUESTS,
+  MAX_SUBSCRIPTION_IDS,
   MAX_STREAM_HISTORY_REQUESTS,
   MAX_STREAM_RECEIPT_WAITS,
   MAX_HEADER_WAIT_MS,
@@ -182,12 +183,23 @@ export class ClientApi {
           reply: (r) => this.receiptReply(r),
         }),
       subscribeReceipts: (call: grpc.ServerWritableStream<ReceiptSubscription, SignedReceipt>) => {
+        const ids = call.request.requestIds;
+        const bad =
+          ids.length > MAX_SUBSCRIPTION_IDS
+            ? `receipts/too-many-ids: at most ${MAX_SUBSCRIPTION_IDS} request ids`
+            : ids.some((id) => id.length !== 32)
+              ? "receipts/bad-id: request id must be 32 bytes"
+              : null;
+        if (bad !== null) return void call.emit("error", grpcError(grpc.status.INVALID_ARGUMENT, bad));
         const unsubscribe = this.d.receipts.subscribe(call.request.requestIds, call.request.signed, (r) =>
           call.write(this.receiptReply(r)),
         );
         if (!unsubscribe)
           // An "error" event ends a server stream with this status (destroy would send none).
-          return void call.emit("error", grpcError(grpc.status.RESOURCE_EXHAUSTED, "too many subscriptions"));
+          return void call.emit(
+            "error",
+            grpcError(grpc.status.RESOURCE_EXHAUSTED, "stream/too-many: too many subscriptions"),
+          );
         call.on("cancelled", unsubscribe);
         call.on("close", unsubscribe);
       },

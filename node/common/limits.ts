@@ -371,6 +371,8 @@ export const MAX_HEADER_WAIT_MS = 5_000;
 export const MAX_HEADER_WAITERS = 4096;
 /** Most concurrent receipt subscriptions per node. */
 export const MAX_RECEIPT_SUBSCRIPTIONS = 1024;
+/** Most request ids one receipt subscription may name (none: every receipt). */
+export const MAX_SUBSCRIPTION_IDS = 1024;
 /**
  * On shutdown, how long in-flight client calls may take to finish once the listener is closed and
  * the streams that never end on their own (peer streams, receipt waits) are closed; the
