@@ -165,6 +165,8 @@ export class ArborNode {
   private closed: Promise<void> | null = null;
   private readonly joinGate: JoinGate;
   private joinTimer: NodeJS.Timeout | null = null;
+  /** Channels to the peers' client API while joining (their Status), closed once it serves. */
+  private joinPeers: ApiClients | null = null;
   private resyncWatch: ResyncWatch | null = null;
   private backfill: HistoryBackfill | null = null;
   /** Members that refused this node's peer streams as a non-member (refusedAsNonMember). */
@@ -440,10 +442,12 @@ export class ArborNode {
     let lastLog = Date.now();
     let asking = false;
     const peers = new ApiClients(peerCredentials(this.opts.tls));
+    this.joinPeers = peers;
     // Caught up by its consensus, the node also asks its peers how high the cluster is (the
     // consensus's flag can come early: node/join-gate.ts, clusterHeightFloor).
     const nearPeers = async (): Promise<boolean> => {
       const others = m.holders().filter((n) => n.id !== this.me.id);
+      if (others.length === 0) return true; // alone: nobody to be behind
       const replies = await peerStatuses(peers, others);
       const needed = vouchQuorum(m.validatorsAt(this.pipeline.appliedHeight + 1n).length);
       const floor = clusterHeightFloor(
@@ -468,6 +472,7 @@ export class ArborNode {
             clearInterval(this.joinTimer);
             this.joinTimer = null;
             peers.close();
+            this.joinPeers = null;
             this.joinGate.open();
             this.serving();
             this.opts.log.info("caught up; serving clients", { height: this.height });
@@ -773,6 +778,8 @@ export class ArborNode {
   private async shutdown(): Promise<void> {
     this.closing = true;
     if (this.joinTimer) clearInterval(this.joinTimer);
+    this.joinTimer = null;
+    this.joinPeers?.close();
     this.resyncWatch?.close();
     this.setHealth("NOT_SERVING");
     // A graceful gRPC shutdown waits for every open call, and some never end on their own: the
