@@ -57,7 +57,7 @@ export function serveExecuteStream(
       ack = admit(r.request);
     } catch (e) {
       open = false;
-      call.emit("error", grpcError(grpc.status.INTERNAL, `admission failed: ${String(e)}`));
+      call.emit("error", grpcError(grpc.status.INTERNAL, `node/fault: admission failed: ${String(e)}`));
       return;
     }
     send(call, ack);

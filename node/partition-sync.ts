@@ -297,7 +297,7 @@ export class PartitionSync {
         ),
       );
     if (this.serving >= GRAFT_SERVE_CONCURRENCY)
-      return cb(grpcError(grpc.status.RESOURCE_EXHAUSTED, "too many chunks being served; retry"));
+      return cb(grpcError(grpc.status.RESOURCE_EXHAUSTED, "graft/busy: too many chunks being served; retry"));
     this.serving++;
     this.d.between(() => {
       this.serving--;
