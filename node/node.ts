@@ -359,7 +359,7 @@ export class ArborNode {
   private watchRetention(m: Membership): void {
     this.resyncWatch = new ResyncWatch({
       peers: () => m.holders().filter((n) => n.id !== this.me.id),
-      needed: () => vouchQuorum(m.validatorsAt(this.pipeline.appliedHeight + 1n).length),
+      needed: () => this.peersNeeded(m),
       applied: () => this.pipeline.appliedHeight,
       credentials: peerCredentials(this.opts.tls),
       log: this.opts.log,
@@ -393,6 +393,11 @@ export class ArborNode {
       .finally(() => (this.blockPruning = null));
   }
 
+  /** How many peers' word a decision taken from them needs: f+1 of the validators in force next. */
+  private peersNeeded(m: Membership): number {
+    return vouchQuorum(m.validatorsAt(this.pipeline.appliedHeight + 1n).length);
+  }
+
   /**
    * A peer refused this node's stream as a non-member. A node removed or evicted while it was down
    * never applies the block that says so (its peers no longer talk to it); once f+1 current
@@ -408,8 +413,7 @@ export class ArborNode {
     this.refusedBy.add(id);
     const applied = this.pipeline.appliedHeight;
     if (applied !== this.refusedAt.height) this.refusedAt = { height: applied, since: Date.now() };
-    const f = Math.floor((m.holders().length - 1) / 3);
-    if (this.refusedBy.size >= f + 1 && Date.now() - this.refusedAt.since >= RESYNC_CHECK_MS)
+    if (this.refusedBy.size >= this.peersNeeded(m) && Date.now() - this.refusedAt.since >= RESYNC_CHECK_MS)
       this.leave(
         `members ${[...this.refusedBy].sort((a, b) => a - b).join(", ")} refuse this node's peer streams ` +
           "as a non-member: it was removed or evicted while it was down",
@@ -449,10 +453,9 @@ export class ArborNode {
       const others = m.holders().filter((n) => n.id !== this.me.id);
       if (others.length === 0) return true; // alone: nobody to be behind
       const replies = await peerStatuses(peers, others);
-      const needed = vouchQuorum(m.validatorsAt(this.pipeline.appliedHeight + 1n).length);
       const floor = clusterHeightFloor(
         replies.filter((r) => r !== null).map((r) => r!.height),
-        needed,
+        this.peersNeeded(m),
       );
       return nearCluster(this.height, floor);
     };
