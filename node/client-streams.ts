@@ -15,6 +15,7 @@ import {
 } from "../proto/gen/arbor/v1/client_pb.js";
 import { grpcError } from "../proto/grpc.js";
 import { MAX_RECEIPT_WAIT_MS } from "./common/limits.js";
+import { isUndecodable, undecodableError } from "./net/decode-guard.js";
 import type { ReceiptBook, ServedReceipt } from "./receipts.js";
 
 /** What a stream handler is given: grpc-js's server duplex stream. */
@@ -43,7 +44,8 @@ function send<Req, Rep>(call: Duplex<Req, Rep>, frame: Rep): void {
  * ExecuteStream: each request is admitted (synchronously, as the unary Execute) when it is read and
  * its ack written at once, so the acks come in the order of the requests, one each. If admission
  * throws (a node fault, not a client's), the stream ends with INTERNAL and no further ack is sent,
- * so the order is never broken silently.
+ * so the order is never broken silently; a frame that does not decode ends it the same way, with
+ * INVALID_ARGUMENT.
  */
 export function serveExecuteStream(
   call: Duplex<ExecuteRequest, ExecuteAck>,
@@ -52,6 +54,11 @@ export function serveExecuteStream(
   let open = true;
   call.on("data", (r: ExecuteRequest) => {
     if (!open) return;
+    if (isUndecodable(r)) {
+      open = false;
+      call.emit("error", undecodableError(r));
+      return;
+    }
     let ack: ExecuteAck;
     try {
       ack = admit(r.request);
@@ -76,7 +83,9 @@ export function serveExecuteStream(
  * call would be and answered with its tag when ready, errors per request; at most `bound` in flight
  * on the stream (beyond, that request is refused with RESOURCE_EXHAUSTED). A client that ends its
  * side (no more requests) still gets every answer due; the node ends the stream after the last.
- * Answers ready after the client went away (cancel, broken connection) are dropped.
+ * Answers ready after the client went away (cancel, broken connection) are dropped. A frame that
+ * does not decode is taken as the client's end, and the stream ends with INVALID_ARGUMENT
+ * `decode/bad-protobuf` instead of OK after the answers due; later frames are not read.
  */
 export function serveTagged<Req extends { tag: bigint }, Inner, Rep, Frame>(
   call: Duplex<Req, Frame>,
@@ -90,12 +99,14 @@ export function serveTagged<Req extends { tag: bigint }, Inner, Rep, Frame>(
 ): void {
   let inFlight = 0;
   let open = true;
-  /** The client ended its side: end ours once nothing is in flight. */
+  /** The client ended its side, or sent a frame that does not decode: end ours once nothing is in flight. */
   let ended = false;
+  /** The status to end with when a frame did not decode (null: OK). */
+  let failure: grpc.ServiceError | null = null;
   const finish = () => {
     if (!ended || inFlight > 0 || !open) return;
     open = false;
-    call.end();
+    endStream(call, failure);
   };
   const reply = (tag: bigint, e: grpc.ServiceError | null, r?: Rep) => {
     inFlight--;
@@ -103,6 +114,12 @@ export function serveTagged<Req extends { tag: bigint }, Inner, Rep, Frame>(
     finish();
   };
   call.on("data", (t: Req) => {
+    if (ended) return;
+    if (isUndecodable(t)) {
+      failure = undecodableError(t);
+      ended = true;
+      return finish();
+    }
     inFlight++;
     if (inFlight > o.bound)
       return reply(
@@ -126,12 +143,22 @@ export function serveTagged<Req extends { tag: bigint }, Inner, Rep, Frame>(
 }
 
 /**
+ * Ends a stream after the answers already written: with OK, or with `failure` as its status (an
+ * "error" event is the only way a grpc-js server stream ends with a status of our choosing).
+ */
+function endStream<Req, Rep>(call: Duplex<Req, Rep>, failure: grpc.ServiceError | null): void {
+  if (failure) call.emit("error", failure);
+  else call.end();
+}
+
+/**
  * WaitReceipts: each query waits in the receipt book (bounded by MAX_RECEIPT_WAIT_MS) and is
  * answered once, with its receipt (matched by the client through the request id its bytes begin
  * with) or with the refusal the unary call would have given, naming the id. At most `bound` wait at
  * once on a stream; beyond, a query is refused with RESOURCE_EXHAUSTED at once. A client that ends
  * its side still gets an answer to every query it sent (each by its wait); the node ends the stream
- * after the last. When the client goes away (cancel, broken connection) every wait it left is
+ * after the last; a frame that does not decode counts as its end, and the stream then ends with
+ * INVALID_ARGUMENT `decode/bad-protobuf`. When the client goes away (cancel, broken connection) every wait it left is
  * dropped from the book.
  */
 export function serveReceiptStream(
@@ -145,18 +172,25 @@ export function serveReceiptStream(
   const drops = new Set<() => void>();
   let waiting = 0;
   let open = true;
-  /** The client ended its side: end ours once no query waits. */
+  /** The client ended its side, or sent a frame that does not decode: end ours once no query waits. */
   let ended = false;
+  /** The status to end with when a frame did not decode (null: OK). */
+  let failure: grpc.ServiceError | null = null;
   const finish = () => {
     if (!ended || waiting > 0 || !open) return;
     open = false;
-    call.end();
+    endStream(call, failure);
   };
   const refuse = (requestId: Uint8Array, code: grpc.status, message: string) => {
     if (open) send(call, create(ReceiptStreamReplySchema, { requestId, code, message }));
   };
   call.on("data", (q: ReceiptQuery) => {
-    if (!open) return;
+    if (!open || ended) return;
+    if (isUndecodable(q)) {
+      failure = undecodableError(q);
+      ended = true;
+      return finish();
+    }
     const id = q.requestId;
     if (id.length !== 32)
       return refuse(id, grpc.status.INVALID_ARGUMENT, "receipts/bad-id: request id must be 32 bytes");

@@ -5,6 +5,7 @@
 // The client port also serves the standard gRPC health service; Prometheus metrics (node/metrics.ts)
 // are on a port of their own when configured, and so is the browser API (node/web-api.ts).
 
+import { refuseUndecodable, tolerantDefinition } from "./net/decode-guard.js";
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import { Level } from "level";
@@ -732,7 +733,8 @@ export class ArborNode {
     const server = new grpc.Server(CHANNEL_OPTIONS);
     raiseServerHttp2Limits(server);
     const handlers = this.joinGate.wrap(api.service());
-    server.addService(serviceDefinition(Arbor), handlers);
+    const arbor = tolerantDefinition(serviceDefinition(Arbor));
+    server.addService(arbor, refuseUndecodable(arbor, handlers));
     this.health.addToServer(server);
     const peer = this.net.service();
     server.addService(peer.definition, peer.implementation);

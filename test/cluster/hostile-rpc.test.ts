@@ -10,12 +10,17 @@ import { Signer } from "./requests.js";
 import { decodeReceipt } from "../../node/ledger/receipt.js";
 import { assembleSignedRequest, encodeRequestBody } from "../../node/ledger/request.js";
 import { randomBytes } from "node:crypto";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
 import {
+  ExecuteRequestSchema,
   GetReplySchema,
   GetRequestSchema,
+  ReceiptQuerySchema,
   SnapshotReplySchema,
   SnapshotRequestSchema,
+  TaggedGetRequestSchema,
+  TaggedHeadersRequestSchema,
+  TaggedHistoryRequestSchema,
 } from "../../proto/gen/arbor/v1/client_pb.js";
 import { decodeStatement } from "../../node/ledger/statement.js";
 import { NodeConnection } from "../../client/transport.js";
@@ -25,7 +30,7 @@ function rawUnary(
   address: string,
   method: string,
   payload: Buffer,
-): Promise<{ code: number; bytes?: Buffer }> {
+): Promise<{ code: number; details: string; bytes?: Buffer }> {
   const client = new grpc.Client(address, grpc.credentials.createInsecure(), {
     "grpc.max_send_message_length": 64 * 1024 * 1024,
   });
@@ -38,10 +43,41 @@ function rawUnary(
       { deadline: Date.now() + 10_000 },
       (err, res) => {
         client.close();
-        resolve(err ? { code: err.code } : { code: 0, bytes: res! });
+        resolve(err ? { code: err.code, details: err.details } : { code: 0, details: "", bytes: res! });
       },
     );
   });
+}
+
+/** Request bytes no message type decodes: a field longer than the bytes left; wire type 7. */
+const NOT_PROTOBUF = [Buffer.from([0x0a, 0x05, 0x01]), Buffer.from([0x0f, 0x01])];
+
+function bin<D extends DescMessage>(schema: D, init: MessageInitShape<D>): Buffer {
+  return Buffer.from(toBinary(schema, create(schema, init)));
+}
+
+/** Writes `frames` on a bidirectional stream at once; resolves with its status and answer count. */
+function burst(
+  client: grpc.Client,
+  method: string,
+  frames: Buffer[],
+  halfClose: boolean,
+): Promise<{ code: number; details: string; answers: number }> {
+  const call = client.makeBidiStreamRequest(
+    `/arbor.v1.Arbor/${method}`,
+    (b: Buffer) => b,
+    (b: Buffer) => b,
+    { deadline: Date.now() + 30_000 },
+  );
+  let answers = 0;
+  call.on("data", () => answers++);
+  call.on("error", () => undefined);
+  const done = new Promise<{ code: number; details: string; answers: number }>((resolve) =>
+    call.on("status", (st: grpc.StatusObject) => resolve({ code: st.code, details: st.details, answers })),
+  );
+  for (const f of frames) call.write(f);
+  if (halfClose) call.end();
+  return done;
 }
 
 test("hostile client input gets typed errors and the node keeps serving", { timeout: 120_000 }, async () => {
@@ -65,6 +101,14 @@ test("hostile client input gets typed errors and the node keeps serving", { time
         `${m}: code ${r.code}`,
       );
     }
+    // Bytes that are not protobuf at all (a truncated field, an unknown wire type) are refused by
+    // the node with a typed code, not by the gRPC layer.
+    for (const m of ["Get", "Execute", "WaitReceipt", "List", "GetSnapshot", "SubscribeReceipts"])
+      for (const bad of NOT_PROTOBUF) {
+        const r = await rawUnary(addr, m, bad);
+        assert.equal(r.code, grpc.status.INVALID_ARGUMENT, `${m}: code ${r.code}`);
+        assert.match(r.details, /^decode\/bad-protobuf: /, m);
+      }
     // A read for a height the node will not reach soon is held at most MAX_GET_WAIT_MS, then
     // answered at the node's height (not an error, not a call left hanging).
     const far = await rawUnary(
@@ -198,23 +242,27 @@ test("hostile client input gets typed errors and the node keeps serving", { time
     } finally {
       sdk.close();
     }
-    // Garbage on a stream itself ends that stream only.
+    // A frame that does not decode ends its stream with INVALID_ARGUMENT decode/bad-protobuf, after
+    // the answers to the frames before it, whether or not the client ended its side; the frames
+    // after it are not read. Sent in one burst, so the bad frame arrives while answers are due.
     const raw = new grpc.Client(addr, grpc.credentials.createInsecure());
-    for (const m of ["GetStream", "ExecuteStream", "WaitReceipts", "GetHeadersStream"]) {
-      const junkStream = raw.makeBidiStreamRequest(
-        `/arbor.v1.Arbor/${m}`,
-        (b: Buffer) => b,
-        (b: Buffer) => b,
-      );
-      const ended = new Promise<number>((resolve) => {
-        junkStream.on("error", (e: grpc.ServiceError) => resolve(e.code));
-        junkStream.on("end", () => resolve(0));
-        junkStream.on("data", () => undefined);
-      });
-      junkStream.write(Buffer.from(randomBytes(64)));
-      junkStream.end();
-      assert.notEqual(await ended, grpc.status.UNAVAILABLE, `${m} garbage crashed the node`);
-    }
+    const frames: [string, Buffer][] = [
+      ["GetStream", bin(TaggedGetRequestSchema, { tag: 1n, request: { keys: ["x"] } })],
+      ["ExecuteStream", bin(ExecuteRequestSchema, { request: randomBytes(50) })],
+      ["WaitReceipts", bin(ReceiptQuerySchema, { requestId: new Uint8Array(32), timeoutMs: 200 })],
+      ["GetHeadersStream", bin(TaggedHeadersRequestSchema, { tag: 1n, request: { fromHeight: 1n } })],
+      ["HistoryStream", bin(TaggedHistoryRequestSchema, { tag: 1n, request: { key: "x" } })],
+    ];
+    for (const [m, good] of frames)
+      for (const [bad, halfClose] of [
+        [NOT_PROTOBUF[0]!, true],
+        [NOT_PROTOBUF[1]!, false],
+      ] as const) {
+        const r = await burst(raw, m, [good, good, bad, good], halfClose);
+        assert.equal(r.code, grpc.status.INVALID_ARGUMENT, `${m}: ${r.code} ${r.details}`);
+        assert.match(r.details, /^decode\/bad-protobuf: /, m);
+        assert.equal(r.answers, 2, `${m}: every frame before the bad one answered, none after`);
+      }
     // Receipt subscriptions past the node's bound end with RESOURCE_EXHAUSTED (a status the
     // client sees, not a stream left hanging); the ones within it stay open.
     const subscriptions: grpc.ClientReadableStream<Buffer>[] = [];
