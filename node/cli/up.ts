@@ -1,12 +1,18 @@
 // `arbor up --dir DIR`: runs a cluster made by `arbor init` in the foreground until Ctrl-C or
 // SIGTERM, which stop every node gracefully; the data stays in DIR for the next `arbor up`.
 // `--log-format text` (the default) shows the nodes' logs as readable lines, `json` as they are.
-import { relative } from "node:path";
+import { isAbsolute, relative, resolve as resolvePath } from "node:path";
 import { logFormatFlag, parseArgs, UsageError, type FlagKind } from "./args.js";
 import { Supervisor } from "./supervisor.js";
 import { DEFAULT_DIR } from "./connect.js";
 
 const FLAGS: Record<string, FlagKind> = { dir: "string", quiet: "bool", "log-format": "string" };
+
+/** A directory as a user would type it: relative when under the working directory, else absolute. */
+function shownDir(dir: string): string {
+  const r = relative(process.cwd(), dir);
+  return r === "" ? "." : r.startsWith("..") || isAbsolute(r) ? resolvePath(dir) : r;
+}
 
 /** Stops the supervisor on SIGINT/SIGTERM; resolves with the exit code once every node is down. */
 export function serveUntilSignal(sup: Supervisor, say: (l: string) => void): Promise<number> {
@@ -17,7 +23,7 @@ export function serveUntilSignal(sup: Supervisor, say: (l: string) => void): Pro
       signalled = true;
       say(`${sig}: stopping ${sup.running} node(s)…`);
       void sup.stop().then(() => {
-        say(`stopped; data kept in ${relative(process.cwd(), sup.dir) || "."}`);
+        say(`stopped; data kept in ${shownDir(sup.dir)}`);
         resolve(0);
       });
     };

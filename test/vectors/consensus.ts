@@ -52,7 +52,8 @@ export function judgeConsensus(bytes: Uint8Array, qc = false): Verdict {
   }
 }
 
-function block(requests: readonly Uint8Array[], author = 1): Block {
+/** The block at height 1 the vectors use (snapshot.json carries it too, as a consensus record). */
+export function block(requests: readonly Uint8Array[], author = 1): Block {
   const body = {
     epoch: 0,
     round: 1,
