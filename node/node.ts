@@ -11,7 +11,7 @@ import { HealthImplementation } from "grpc-health-check";
 import { Level } from "level";
 import { join } from "node:path";
 import { Arbor } from "../proto/gen/arbor/v1/client_pb.js";
-import { CHANNEL_OPTIONS, raiseServerHttp2Limits, serviceDefinition } from "../proto/grpc.js";
+import { CHANNEL_OPTIONS, raiseServerHttp2Limits } from "../proto/grpc.js";
 import { CHANNEL_CONSENSUS, CHANNEL_LEDGER, PeerNet } from "./net/peer-net.js";
 import { peerCredentials, serverCredentials, type NodeTls } from "./net/tls.js";
 import { bytesEqual, toHex } from "./common/bytes.js";
@@ -733,7 +733,7 @@ export class ArborNode {
     const server = new grpc.Server(CHANNEL_OPTIONS);
     raiseServerHttp2Limits(server);
     const handlers = this.joinGate.wrap(api.service());
-    const arbor = tolerantDefinition(serviceDefinition(Arbor));
+    const arbor = tolerantDefinition(Arbor);
     server.addService(arbor, refuseUndecodable(arbor, handlers));
     this.health.addToServer(server);
     const peer = this.net.service();

@@ -9,7 +9,9 @@
 // with that status after the answers already due.
 
 import * as grpc from "@grpc/grpc-js";
-import { grpcError } from "../../proto/grpc.js";
+import type { GenService } from "@bufbuild/protobuf/codegenv2";
+import { grpcError, serviceDefinition } from "../../proto/grpc.js";
+import { checkWireTypes } from "./wire-types.js";
 
 /** A request message grpc-js read off the wire but that did not decode as its method's type. */
 export class UndecodableRequest {
@@ -21,20 +23,25 @@ export function undecodableError(u: UndecodableRequest): grpc.ServiceError {
   return grpcError(grpc.status.INVALID_ARGUMENT, `decode/bad-protobuf: ${u.reason}`);
 }
 
-/** A service definition whose request deserializers hand an `UndecodableRequest` instead of throwing. */
-export function tolerantDefinition(def: grpc.ServiceDefinition): grpc.ServiceDefinition {
+/**
+ * The grpc-js definition of a protobuf-es service whose request deserializers hand an
+ * `UndecodableRequest` instead of throwing. Requests are held to the wire types of their fields
+ * (wire-types.ts) before they are decoded.
+ */
+export function tolerantDefinition(svc: GenService<any>): grpc.ServiceDefinition {
+  const def = serviceDefinition(svc);
   const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
-  for (const [name, m] of Object.entries(def) as [string, grpc.MethodDefinition<unknown, unknown>][]) {
+  for (const method of svc.methods) {
+    const m = def[method.localName] as grpc.MethodDefinition<unknown, unknown>;
     const decode = m.requestDeserialize;
-    out[name] = {
+    out[method.localName] = {
       ...m,
       requestDeserialize: (b: Buffer) => {
         try {
+          checkWireTypes(method.input, new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
           return decode(b);
         } catch (e) {
-          return new UndecodableRequest(
-            `not a valid request message for ${m.path} (${(e as Error).message})`,
-          );
+          return new UndecodableRequest(`not a valid ${method.input.typeName} (${(e as Error).message})`);
         }
       },
     };
