@@ -28,7 +28,7 @@ export function buildVectors(): Record<string, Record<string, unknown>> {
     "peer.json": peerVector(),
     "index.json": indexVector(),
     "graft.json": graftVector(),
-    "snapshot.json": snapshotVector(),
+    "snapshot.json": snapshotVector(execute),
   };
 }
 

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fromHex, toHex } from "../../node/common/bytes.js";
+import { concatBytes, fromHex, toHex } from "../../node/common/bytes.js";
 import { sha256 } from "../../node/common/hash.js";
 import { decodeProof } from "../../node/store/core/proof-codec.js";
 import { provenState } from "../../node/store/core/proof.js";
@@ -18,7 +18,7 @@ import {
   headerHash,
 } from "../../node/ledger/header.js";
 import { decodeValidators } from "../../node/ledger/validators-codec.js";
-import { chainId, encodeGenesis, genesisFromJson } from "../../node/ledger/genesis.js";
+import { chainId, encodeGenesis, encodeMember, genesisFromJson } from "../../node/ledger/genesis.js";
 import { decodeAnyRequest } from "../../node/ledger/any-request.js";
 import { buildVectors, vectorText, VECTORS_DIR } from "./build.js";
 import { judgeGenesis } from "./genesis.js";
@@ -28,11 +28,25 @@ import { judgeRequest } from "./request.js";
 import { judgeConsensus } from "./consensus.js";
 import { judgeHello } from "./peer.js";
 import { judgeChunk } from "./graft.js";
-import { judgeSnapshotStatement } from "./snapshot.js";
 import { verifiedByAll } from "./common.js";
 import { snapshotSigningBytes } from "../../node/ledger/snapshot-statement.js";
-import { carriedInCommon, consensusFreshRecord, readRecords } from "../../node/snapshot/snapshot-records.js";
+import {
+  carriedInCommon,
+  consensusFreshRecord,
+  consensusRecords,
+  readRecords,
+} from "../../node/snapshot/snapshot-records.js";
 import { judgeHistory, judgeListing } from "./index.js";
+import { judgeSnapshotStatement, judgeTreePart } from "./snapshot.js";
+import { Reader } from "../../node/common/codec.js";
+import { decodeChunk, type StoredTerminal } from "../../node/store/core/terminal-codec.js";
+import { LevelStore } from "../../node/store/level-store.js";
+import { decodeEntries } from "../../node/store/core/history-codec.js";
+import { decodeMemberState, decodeSchedule } from "../../node/membership.js";
+import { decidedIdsSlot, decodeDecidedIds } from "../../node/ledger/decided-ids.js";
+import { decodeEpochState } from "../../node/tob/core/state.js";
+import { decodeBlock } from "../../node/tob/core/wire.js";
+import { snapshotConsensus } from "../../node/tob/core/restore.js";
 
 // Vector files are read as plain JSON: the test checks their fields against the code.
 type Json = Record<string, any>;
@@ -243,3 +257,95 @@ test("vectors: snapshot statements verify, mutations are refused; records framed
   assert.equal(toHex(framedFresh[0]!.value), v.consensusFresh.digests);
   for (const k of v.carried as Json[]) assert.equal(carriedInCommon(fromHex(k.key)), k.carried, k.what);
 });
+
+test("vectors: snapshot records — tree part, history records, extras, consensus position", () => {
+  const v = read("snapshot.json");
+  // The tree part: its terminals decode as listed, the live ones rebuild to the root, mutations refused.
+  const t = v.treePart;
+  const records = [...readRecords(fromHex(t.part))];
+  assert.deepEqual(
+    records.map((r) => ({ key: toHex(r.key), value: toHex(r.value) })),
+    t.records,
+  );
+  const decoded: StoredTerminal[] = [];
+  for (const r of records) decodeChunk(r.value, Number(new Reader(r.key.subarray(1, 9)).u64()), decoded);
+  assert.deepEqual(
+    decoded.map((d) => [d.version, d.depth, d.node.ts]),
+    t.terminals.map((x: Json) => [x.version, x.depth, x.ts]),
+  );
+  assert.equal(judgeTreePart(fromHex(t.part), fromHex(t.root)), "ok");
+  const rebuilt: StoredTerminal[] = [];
+  for (const r of LevelStore.snapshotTree(readRecords(fromHex(t.part)), []).records)
+    decodeChunk(r.value, 0, rebuilt);
+  // The rebuilt tree's terminals (in tree order) are exactly the live ones.
+  const at = (depth: number, prefix: string) => `${prefix}/${depth}`;
+  assert.deepEqual(
+    rebuilt.map((d) => at(d.depth, toHex(d.prefix.subarray(0, (d.depth + 7) >> 3)))).sort(),
+    t.terminals
+      .filter((x: Json) => x.live)
+      .map((x: Json) => at(x.depth, x.prefix))
+      .sort(),
+  );
+  assert.ok(t.mutations.length >= 10);
+  for (const m of t.mutations)
+    assert.equal(judgeTreePart(fromHex(m.part), fromHex(t.root)), m.verdict, m.what);
+  // History records.
+  for (const h of v.historyRecords.records) {
+    const es = decodeEntries(fromHex(h.value));
+    assert.equal(h.key, toHex(concatBytes(Uint8Array.of(0x68), u64Bytes(BigInt(es[0]!.ts)))));
+    assert.deepEqual(
+      es.map((e) => ({
+        ts: e.ts,
+        root: e.root === null ? null : toHex(e.root),
+        paths: e.paths.map(toHex),
+        tag: e.tag === undefined ? null : toHex(e.tag),
+      })),
+      h.entries,
+    );
+  }
+  // Extras, in key order.
+  const [members, schedule, decided] = v.extras.records as Json[];
+  const keys = (v.extras.records as Json[]).map((x) => x.key as string);
+  assert.deepEqual([...keys].sort(), keys);
+  const m = decodeMemberState(fromHex(members!.value));
+  assert.deepEqual(
+    m.nodes.map((n) => ({ id: n.id, member: toHex(encodeMember(n)) })),
+    members!.fields.nodes,
+  );
+  assert.deepEqual([m.records, m.evicted], [members!.fields.records, members!.fields.evicted]);
+  assert.deepEqual(
+    decodeSchedule(fromHex(schedule!.value)).map((e) => ({
+      fromHeight: String(e.fromHeight),
+      decidedAt: String(e.decidedAt),
+      ids: e.ids,
+    })),
+    schedule!.fields,
+  );
+  const d = decodeDecidedIds(fromHex(decided!.value));
+  assert.equal(String(d.height), decided!.fields.height);
+  assert.equal(decided!.name, decidedIdsSlot(d.height));
+  // The consensus position: what a joining node accepts, the block that of consensus.json.
+  const p = v.consensusPosition;
+  const position = consensusRecords(readRecords(fromHex(p.framed)));
+  const es = decodeEpochState(position.epoch);
+  assert.deepEqual(
+    {
+      epoch: es.epoch,
+      validators: es.validators.map(toHex),
+      genesisId: toHex(es.genesisId),
+      genesisHeight: es.genesisHeight,
+    },
+    p.epoch,
+  );
+  assert.deepEqual([es.schedules.length, es.tails.length], [0, 0]);
+  assert.equal(toHex(decodeBlock(position.blocks[0]!).id), p.blockId);
+  assert.equal(p.blockId, read("consensus.json").block.id);
+  assert.equal(p.epoch.genesisId, read("consensus.json").genesisId);
+  snapshotConsensus(p.height, position.epoch, position.blocks, position.fresh);
+});
+
+function u64Bytes(v: bigint): Uint8Array {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, v);
+  return b;
+}
