@@ -191,11 +191,16 @@ export class Membership {
   }
 
   /**
-   * Why evicting `ids` in block `height` cannot be carried out (see TrustContext), or null: the
-   * consensus takes at most TOB_MAX_SCHEDULED_EPOCHS pending changes and needs one validator.
+   * Why evicting `ids` in block `height` cannot be carried out (see TrustContext), or null: each
+   * must be in the latest validator set, and the consensus takes at most TOB_MAX_SCHEDULED_EPOCHS
+   * pending changes and needs one validator.
    */
   refuseEviction(height: bigint, ids: readonly number[]): string | null {
-    if (this.latestIds().every((id) => ids.includes(id))) return "it would leave no validator";
+    const latest = this.latestIds();
+    // A node a MEMBER request removed: evicting it would decide a "change" to the set in force.
+    const gone = ids.find((id) => !latest.includes(id));
+    if (gone !== undefined) return `node ${gone} is not in the latest validator set: nothing to evict`;
+    if (latest.every((id) => ids.includes(id))) return "it would leave no validator";
     const pending = this.schedule.filter((e) => e.fromHeight > height);
     if (pending.length >= TOB_MAX_SCHEDULED_EPOCHS)
       return `${pending.length} validator-set changes are pending; complain again after height ${pending[0]!.fromHeight}`;

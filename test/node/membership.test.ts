@@ -35,6 +35,11 @@ test("evictions: effective heights, pending bound, last validator, encoding", ()
   assert.match(why ?? "", /pending/);
   assert.equal(m.refuseEviction(14n, [7]), null, "one change took effect: room again");
   assert.match(m.refuseEviction(20n, [0, 1, 2, 7]) ?? "", /no validator/);
+  assert.match(
+    m.refuseEviction(20n, [3]) ?? "",
+    /node 3 is not in the latest validator set/,
+    "a node already out of the set is not evicted again (a removed one likewise)",
+  );
   const back = new Membership(nodes, decodeSchedule(encodeSchedule(m.schedule)));
   assert.deepEqual(back.schedule, m.schedule);
   assert.deepEqual([...back.evicted()].sort(), [3, 4, 5, 6]);
