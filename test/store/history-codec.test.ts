@@ -61,3 +61,17 @@ test("history entries: truncated or padded bytes are refused with a DecodeError"
   padded.set(b);
   assert.throws(() => decodeEntries(padded), DecodeError);
 });
+
+test("history entries: a has-root byte other than 0 or 1 is refused", () => {
+  const b = encodeEntries([{ ts: 7, root: null, paths: [], tag: undefined }]);
+  // count 1, ts 7, then the has-root byte.
+  assert.equal(b[2], 0);
+  for (const bad of [2, 0x80, 0xff]) {
+    const c = Uint8Array.from(b);
+    c[2] = bad;
+    assert.throws(
+      () => decodeEntries(c),
+      (e: unknown) => e instanceof DecodeError && /non-canonical/.test(e.code),
+    );
+  }
+});

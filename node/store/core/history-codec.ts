@@ -4,6 +4,7 @@
 // size: a block of a thousand operations writes a thousand entries.
 
 import { Reader } from "../../common/codec.js";
+import { DecodeError } from "../../common/errors.js";
 import type { HistoryEntry } from "./history.js";
 
 const NO_TAG = new Uint8Array(0);
@@ -63,7 +64,9 @@ export function decodeEntries(b: Uint8Array): HistoryEntry[] {
   const count = r.varint(1 << 24);
   for (let i = 0; i < count; i++) {
     const ts = r.varint();
-    const root = r.u8() === 1 ? r.copy(32) : null;
+    const hasRoot = r.u8();
+    if (hasRoot > 1) throw new DecodeError("decode/non-canonical", `history has-root byte ${hasRoot}`);
+    const root = hasRoot === 1 ? r.copy(32) : null;
     const n = r.varint(1 << 20);
     const paths: Uint8Array[] = [];
     for (let j = 0; j < n; j++) paths.push(r.copy(32));
