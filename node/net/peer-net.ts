@@ -23,6 +23,7 @@ import { PEER_TAG } from "../common/tags.js";
 import { decodePeerBatch, encodePeerBatch } from "./peer-batch.js";
 import { nodeEd25519Verify } from "../exec/host-crypto.js";
 import { signWith, type KeyPair } from "../keys.js";
+import { isUndecodable, tolerantDefinition, undecodableError } from "./decode-guard.js";
 
 const HELLO_TAG = utf8(PEER_TAG);
 const NONCE_BYTES = 32;
@@ -185,7 +186,7 @@ export class PeerNet {
   /** The Peer service to add to the node's gRPC server. */
   service(): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
     return {
-      definition: serviceDefinition(Peer),
+      definition: tolerantDefinition(Peer),
       implementation: { connect: (call: grpc.ServerDuplexStream<PeerFrame, PeerFrame>) => this.accept(call) },
     };
   }
@@ -205,6 +206,11 @@ export class PeerNet {
     call.on("data", (f: PeerFrame) => {
       // Frames the dialer queued behind its hello still arrive after a refusal: ignore them.
       if (refused) return;
+      if (isUndecodable(f)) {
+        refused = true;
+        this.opts.log?.("peer stream refused", { why: f.reason, peer });
+        return void call.emit("error", undecodableError(f));
+      }
       const p = f.payload;
       if (peer === null) {
         try {

@@ -64,7 +64,7 @@ function burst(
   halfClose: boolean,
 ): Promise<{ code: number; details: string; answers: number }> {
   const call = client.makeBidiStreamRequest(
-    `/arbor.v1.Arbor/${method}`,
+    method.startsWith("/") ? method : `/arbor.v1.Arbor/${method}`,
     (b: Buffer) => b,
     (b: Buffer) => b,
     { deadline: Date.now() + 30_000 },
@@ -263,6 +263,10 @@ test("hostile client input gets typed errors and the node keeps serving", { time
         assert.match(r.details, /^decode\/bad-protobuf: /, m);
         assert.equal(r.answers, 2, `${m}: every frame before the bad one answered, none after`);
       }
+    // The peer stream too: the node's challenge, then the refusal.
+    const peer = await burst(raw, "/arbor.v1.Peer/Connect", [NOT_PROTOBUF[0]!], false);
+    assert.equal(peer.code, grpc.status.INVALID_ARGUMENT, `Peer/Connect: ${peer.code} ${peer.details}`);
+    assert.match(peer.details, /^decode\/bad-protobuf: /);
     // Receipt subscriptions past the node's bound end with RESOURCE_EXHAUSTED (a status the
     // client sees, not a stream left hanging); the ones within it stay open.
     const subscriptions: grpc.ClientReadableStream<Buffer>[] = [];
