@@ -183,10 +183,15 @@ export class BlockPipeline {
     previous: bigint,
   ): Promise<void> {
     const { membership, receiptStore } = this.d;
-    const extras: Array<{ key: string; value: Uint8Array }> = [];
-    // Exactly-once survives restarts: the ids this block applied are as durable as the block.
-    if (out.decided.length > 0)
-      extras.push({ key: decidedIdsSlot(height), value: encodeDecidedIds(height, out.decided) });
+    // Exactly-once survives restarts: the ids this block applied are as durable as the block. The
+    // slot's earlier ids (of height − k × MAX_REQUEST_LIFETIME_BLOCKS) have all expired, so a block
+    // that decided none clears it rather than leave them in the store and its snapshots.
+    const extras: Array<{ key: string; value: Uint8Array | null }> = [
+      {
+        key: decidedIdsSlot(height),
+        value: out.decided.length > 0 ? encodeDecidedIds(height, out.decided) : null,
+      },
+    ];
     let change: { fromHeight: bigint; ids: readonly number[] } | null = null;
     let sealedChange: SealedChange | null = null;
     if (out.evicted.length > 0) {

@@ -83,8 +83,9 @@ export function decodeDecidedIds(bytes: Uint8Array): { height: bigint; decided: 
 
 /**
  * Where a block's decided ids are kept: one slot per height modulo the lifetime bound, so the
- * store holds at most MAX_REQUEST_LIFETIME_BLOCKS records and never needs deleting. A slot last
- * written more than that many blocks ago holds only expired ids, which loading ignores.
+ * store holds at most MAX_REQUEST_LIFETIME_BLOCKS records. Each block writes its slot, or clears
+ * it when it decided nothing: what a slot held from MAX_REQUEST_LIFETIME_BLOCKS heights before has
+ * expired by then (checkLifetime).
  */
 export function decidedIdsSlot(height: bigint): string {
   return `.decided-ids/${height % BigInt(MAX_REQUEST_LIFETIME_BLOCKS)}`;

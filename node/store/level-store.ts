@@ -335,7 +335,7 @@ export class LevelStore {
    */
   async commit(
     height: bigint,
-    extras: ReadonlyArray<{ key: string; value: Uint8Array }> = [],
+    extras: ReadonlyArray<{ key: string; value: Uint8Array | null }> = [],
     app: readonly AppRecord[] = [],
     sync = true,
   ): Promise<void> {
@@ -396,7 +396,11 @@ export class LevelStore {
     const meta: StoreMeta = { height, now: this.history.now, root: this.history.rootLabel };
     put(META_KEY, encodeMeta(meta, this.history.T, this.history.partition));
     // The application's own state that must be exactly as durable as the block (e.g. validator schedules).
-    for (const x of extras) put(extraKey(x.key), x.value);
+    // A null value deletes the extra.
+    for (const x of extras) {
+      if (x.value === null) batch.del(extraKey(x.key));
+      else put(extraKey(x.key), x.value);
+    }
     // Application records that must never be out of step with the block (receipts, own headers).
     for (const a of app) {
       if (a.key.length === 0) throw new StoreError("store/empty-app-key", "an application key is empty");
