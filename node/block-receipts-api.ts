@@ -41,7 +41,7 @@ export function serveBlockReceipts(
       cb(
         e instanceof ArborError
           ? grpcError(grpc.status.NOT_FOUND, e.message) // receipts/incomplete: a prune under way
-          : grpcError(grpc.status.INTERNAL, String(e)),
+          : grpcError(grpc.status.INTERNAL, `node/fault: ${String(e)}`),
       ),
   );
 }

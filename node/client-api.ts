@@ -254,13 +254,13 @@ export class ClientApi {
     const id = q.requestId;
     if (id.length !== 32)
       return cb(grpcError(grpc.status.INVALID_ARGUMENT, "receipts/bad-id: request id must be 32 bytes"));
-    void this.d.receipts
-      .wait(id, receiptWaitMs(q), q.signed)
-      .then((r) =>
+    void this.d.receipts.wait(id, receiptWaitMs(q), q.signed).then(
+      (r) =>
         r
           ? cb(null, this.receiptReply(r))
           : cb(grpcError(grpc.status.DEADLINE_EXCEEDED, "receipts/timeout: no receipt yet")),
-      );
+      (e) => cb(grpcError(grpc.status.INTERNAL, `node/fault: ${String(e)}`)),
+    );
   }
 
   private receiptReply(r: ServedReceipt): SignedReceipt {
@@ -287,7 +287,7 @@ export class ClientApi {
     if (q.transitionsOnly) {
       void this.transitions(q.fromHeight, q.untilHeight).then(
         (r) => cb(null, create(HeadersReplySchema, r)),
-        (e) => cb(grpcError(grpc.status.INTERNAL, String(e))),
+        (e) => cb(grpcError(grpc.status.INTERNAL, `node/fault: ${String(e)}`)),
       );
       return;
     }
@@ -297,7 +297,7 @@ export class ClientApi {
       .then(() => this.d.certifier.range(fromHeight, maxCount || 64))
       .then(
         (headers) => cb(null, create(HeadersReplySchema, { headers })),
-        (e) => cb(grpcError(grpc.status.INTERNAL, String(e))),
+        (e) => cb(grpcError(grpc.status.INTERNAL, `node/fault: ${String(e)}`)),
       );
   }
 
@@ -362,7 +362,7 @@ export class ClientApi {
                 e instanceof ProveError ? grpc.status.FAILED_PRECONDITION : grpc.status.INVALID_ARGUMENT,
                 e.message,
               )
-            : grpcError(grpc.status.INTERNAL, String(e)),
+            : grpcError(grpc.status.INTERNAL, `node/fault: ${String(e)}`),
         );
       }
     };

@@ -129,7 +129,20 @@ export function serveTagged<Req extends { tag: bigint }, Inner, Rep, Frame>(
           `stream/too-many: too many ${o.what} in flight on this stream`,
         ),
       );
-    o.serve(o.inner(t), (e, r) => reply(t.tag, e, r));
+    // A throw here would escape grpc-js (it calls this listener from its socket's data event) and
+    // end the process: a fault of the node is answered as that request's error instead.
+    let answered = false;
+    try {
+      o.serve(o.inner(t), (e, r) => {
+        if (answered) return;
+        answered = true;
+        reply(t.tag, e, r);
+      });
+    } catch (e) {
+      if (answered) return; // its answer stands
+      answered = true;
+      reply(t.tag, grpcError(grpc.status.INTERNAL, `node/fault: ${String(e)}`));
+    }
   });
   const close = () => {
     open = false;
@@ -212,7 +225,14 @@ export function serveReceiptStream(
       else refuse(id, grpc.status.DEADLINE_EXCEEDED, "receipts/timeout: no receipt yet");
       finish();
     };
-    drop = o.book.watch(id, receiptWaitMs(q), q.signed, answer);
+    try {
+      drop = o.book.watch(id, receiptWaitMs(q), q.signed, answer);
+    } catch (e) {
+      // As in serveTagged: a fault of the node must not escape into grpc-js.
+      if (answered) return; // its answer stands
+      waiting--;
+      return refuse(id, grpc.status.INTERNAL, `node/fault: ${String(e)}`);
+    }
     if (!answered) drops.add(drop);
   });
   const close = () => {

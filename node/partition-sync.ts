@@ -309,7 +309,7 @@ export class PartitionSync {
         cb(
           e instanceof GraftError
             ? grpcError(grpc.status.FAILED_PRECONDITION, e.message)
-            : grpcError(grpc.status.INTERNAL, String(e)),
+            : grpcError(grpc.status.INTERNAL, `node/fault: ${String(e)}`),
         );
       }
     });

@@ -186,7 +186,7 @@ async function waitUntil(ready: () => boolean, ms: number): Promise<void> {
 }
 
 function refusal(e: unknown): grpc.ServiceError {
-  if (!(e instanceof ArborError)) return grpcError(grpc.status.INTERNAL, String(e));
+  if (!(e instanceof ArborError)) return grpcError(grpc.status.INTERNAL, `node/fault: ${String(e)}`);
   return grpcError(
     e.code === "history/unavailable" || e.code === "changes/unavailable"
       ? grpc.status.UNAVAILABLE

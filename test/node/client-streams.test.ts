@@ -130,10 +130,13 @@ function streams(admit: (r: Uint8Array) => ExecuteAck) {
         bound: BOUND,
         what: "header requests",
         inner: (t) => t.request!,
-        serve: (r, cb) =>
-          r.fromHeight === 0n
+        serve: (r, cb) => {
+          // A fault of the node's own (a bug): it throws rather than answer.
+          if (r.fromHeight === 99n) throw new Error("a fault of the node");
+          return r.fromHeight === 0n
             ? cb(grpcError(grpc.status.INVALID_ARGUMENT, "no header at height 0"))
-            : cb(null, { headers: [new Uint8Array([Number(r.fromHeight)])] }),
+            : cb(null, { headers: [new Uint8Array([Number(r.fromHeight)])] });
+        },
         frame: (tag, e, r) =>
           create(
             TaggedHeadersReplySchema,
@@ -387,7 +390,7 @@ test("WaitReceipts: a query the node leaves unanswered past its bound resets the
   );
 });
 
-test("GetHeadersStream: tagged answers, errors per request, on one stream", async () => {
+test("GetHeadersStream: tagged answers, errors and faults per request, on one stream", async () => {
   await withConnection(streams(ackOf), async (conn, s) => {
     const hs = await Promise.all([1n, 2n, 3n].map((h) => conn.headers(h, 1)));
     assert.deepEqual(
@@ -399,6 +402,12 @@ test("GetHeadersStream: tagged answers, errors per request, on one stream", asyn
       (e: grpc.ServiceError) => e.code === grpc.status.INVALID_ARGUMENT,
     );
     assert.equal((await conn.headers(4n, 1)).headers[0]![0], 4, "the stream goes on after an error");
+    // A handler that throws answers that request node/fault; the node and the stream go on.
+    await assert.rejects(
+      conn.headers(99n, 1),
+      (e: grpc.ServiceError) => e.code === grpc.status.INTERNAL && /^node\/fault: /.test(e.details),
+    );
+    assert.equal((await conn.headers(5n, 1)).headers[0]![0], 5, "the stream goes on after a fault");
     assert.equal(s.count.get("getHeadersStream"), 1);
   });
 });
