@@ -184,6 +184,13 @@ export const TOB_DEDUP_WINDOW = 256;
 /** Most blocks in one catch-up response. */
 export const TOB_MAX_SYNC_BLOCKS = 64;
 /**
+ * Most bytes of blocks (by their encoded-size bound) in one catch-up response past its first block:
+ * with its QC the response fits TOB_MAX_MESSAGE_BYTES, as a lone full block does. Counted in blocks
+ * alone, a response of a few large blocks outgrew any peer frame and was dropped, and a node
+ * catching up asked for it again forever.
+ */
+export const TOB_MAX_SYNC_BYTES = TOB_MAX_BLOCK_BYTES;
+/**
  * Fewest delivered blocks kept in memory whatever their size: a restarted core re-emits from them
  * what its store lost (up to STORE_SYNC_EVERY_BLOCKS plus the deliver window), the leader choice
  * reads the last TOB_LEADER_WINDOW, and one catch-up answer comes from memory.
@@ -480,8 +487,12 @@ export const SNAPSHOT_MAX_PART_BYTES = 1024 * 1024 * 1024;
  * the blocks since the older one minutes.
  */
 export const SNAPSHOT_WRITE_WAIT_MS = 90_000;
-/** Largest store record (key or value) a snapshot may carry. */
-export const SNAPSHOT_MAX_RECORD_BYTES = 16 * 1024 * 1024;
+/**
+ * Largest record (key or value) a snapshot may carry: a carried block of the consensus position
+ * can be a full block, whose encoding is up to a consensus message (a full block's 16 MiB of
+ * payload and its header would not fit 16 MiB, and such a snapshot could not be installed).
+ */
+export const SNAPSHOT_MAX_RECORD_BYTES = TOB_MAX_MESSAGE_BYTES;
 /**
  * Whole delivered blocks a snapshot carries up to its height, for a consensus started there to
  * choose leaders as every other node does (from the last TOB_LEADER_WINDOW blocks). The duplicate

@@ -22,7 +22,7 @@ import {
   type QC,
   type TobCore,
 } from "./core/index.js";
-import { answerFrom } from "./core/sync.js";
+import { answerFrom, answerLength } from "./core/sync.js";
 import { PeerReadLimit } from "../common/peer-read-limit.js";
 
 export class DiskCatchUp {
@@ -72,6 +72,9 @@ export class DiskCatchUp {
       const b = decodeBlock(bytes);
       if (b.epoch !== epoch) break;
       chain.push(b);
+      // Enough read once the answer is cut before the last block (whose QC certifies the cut):
+      // large blocks are not all read into memory for an answer that cannot carry them.
+      if (answerLength(chain) < chain.length) break;
     }
     if (chain.length === 0) return;
     // The end of an earlier epoch is certified by its tail (as the core answers it).

@@ -6,7 +6,8 @@
 // blocks through the ordinary commit rule; nothing is taken on the responder's word.
 
 import { bytesEqual } from "../../common/bytes.js";
-import { TOB_MAX_SYNC_BLOCKS } from "../../common/limits.js";
+import { TOB_MAX_SYNC_BLOCKS, TOB_MAX_SYNC_BYTES } from "../../common/limits.js";
+import { blockSizeBound } from "./wire.js";
 import { reject } from "./reject.js";
 import type { Block, QC } from "./types.js";
 
@@ -17,20 +18,33 @@ export interface ChainAnswer {
 }
 
 /**
- * Cuts a contiguous chain (each block the parent of the next) into one bounded answer. `tipQC`
- * certifies the chain's last block, if known; otherwise the last block is held back and the one
- * before it is certified by the last block's embedded QC.
+ * Cuts a contiguous chain (each block the parent of the next) into one bounded answer: at most
+ * TOB_MAX_SYNC_BLOCKS blocks and, past the first, at most TOB_MAX_SYNC_BYTES of them by their
+ * encoded-size bound, so that an answer always fits one message (TOB_MAX_MESSAGE_BYTES) however
+ * large its blocks. `tipQC` certifies the chain's last block, if known; otherwise the last block
+ * is held back and the one before it is certified by the last block's embedded QC.
  */
 export function answerFrom(chain: Block[], tipQC: QC | null): ChainAnswer {
-  if (chain.length > TOB_MAX_SYNC_BLOCKS) {
-    const next = chain[TOB_MAX_SYNC_BLOCKS]!;
-    return { blocks: chain.slice(0, TOB_MAX_SYNC_BLOCKS), qc: next.qc, more: true };
-  }
+  const n = answerLength(chain);
+  if (n < chain.length) return { blocks: chain.slice(0, n), qc: chain[n]!.qc, more: true };
   if (chain.length === 0) return { blocks: [], qc: null, more: false };
   const last = chain[chain.length - 1]!;
   if (tipQC && bytesEqual(tipQC.blockId, last.id)) return { blocks: chain, qc: tipQC, more: false };
   if (chain.length === 1) return { blocks: [], qc: null, more: false };
   return { blocks: chain.slice(0, -1), qc: last.qc, more: false };
+}
+
+/** How many of the chain's first blocks one answer may carry (at least one, when there is one). */
+export function answerLength(chain: readonly Pick<Block, "qc" | "requests">[]): number {
+  let n = 0;
+  let bytes = 0;
+  while (n < chain.length && n < TOB_MAX_SYNC_BLOCKS) {
+    const size = blockSizeBound(chain[n]!);
+    if (n > 0 && bytes + size > TOB_MAX_SYNC_BYTES) break;
+    bytes += size;
+    n++;
+  }
+  return n;
 }
 
 /**

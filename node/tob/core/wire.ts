@@ -62,8 +62,11 @@ export function writeTC(w: Writer, tc: TC): void {
   writeQC(w, tc.highQC);
 }
 
-/** Room for a block's encoding, so big blocks are written without regrowing the buffer. */
-function blockSizeHint(b: Pick<Block, "qc" | "requests">): number {
+/**
+ * An upper bound on a block's encoded length: room for its encoding (big blocks are written
+ * without regrowing the buffer), and what catch-up answers are cut by (sync.ts).
+ */
+export function blockSizeBound(b: Pick<Block, "qc" | "requests">): number {
   let n = 1024 + 80 * b.qc.votes.length;
   for (const r of b.requests) n += r.length + 5;
   return n;
@@ -96,7 +99,7 @@ export function blockIdOf(body: Uint8Array): Uint8Array {
 export function computeBlockId(
   b: Pick<Block, "epoch" | "round" | "height" | "parentId" | "qc" | "author" | "requests">,
 ): Uint8Array {
-  const w = new Writer(blockSizeHint(b));
+  const w = new Writer(blockSizeBound(b));
   writeBlockBody(w, b);
   return blockIdOf(w.finish());
 }
@@ -121,8 +124,8 @@ function writeTimeout(w: Writer, t: Timeout): void {
 
 export function encodeMessage(m: Message): Uint8Array {
   let hint = 256;
-  if (m.kind === "proposal") hint = blockSizeHint(m.block) + 4096;
-  else if (m.kind === "syncResponse") for (const b of m.blocks) hint += blockSizeHint(b);
+  if (m.kind === "proposal") hint = blockSizeBound(m.block) + 4096;
+  else if (m.kind === "syncResponse") for (const b of m.blocks) hint += blockSizeBound(b);
   else if (m.kind === "requests") for (const r of m.requests) hint += r.length + 5;
   const w = new Writer(hint);
   w.u8(WIRE_VERSION).u8(KIND_TAGS[m.kind]);
@@ -295,7 +298,7 @@ export function decodeMessage(buf: Uint8Array): Message {
  * encoding kept beside each would double what they cost.
  */
 export function encodeBlock(b: Block): Uint8Array {
-  const w = new Writer(blockSizeHint(b));
+  const w = new Writer(blockSizeBound(b));
   writeBlock(w, b);
   return w.finish();
 }
