@@ -181,6 +181,8 @@ export const META_DB_CACHE_BYTES = 1024 * 1024;
 export const META_DB_WRITE_BUFFER_BYTES = 1024 * 1024;
 /** A request delivered at height h is dropped as a duplicate up to height h + this window. */
 export const TOB_DEDUP_WINDOW = 256;
+/** Largest node id (ids are 0..2^30 − 1: genesis nodes and members added later alike). */
+export const MAX_NODE_ID = 2 ** 30 - 1;
 /** Most blocks in one catch-up response. */
 export const TOB_MAX_SYNC_BLOCKS = 64;
 /**

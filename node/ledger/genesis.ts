@@ -9,7 +9,7 @@ import { compareUtf8, fromBase64, fromHex, toBase64, toHex } from "../common/byt
 import { memberKey, SYSTEM_DOMAIN, SYSTEM_PARAMS_KEY } from "../common/system-keys.js";
 import { LimitError } from "../common/errors.js";
 import { sha256 } from "../common/hash.js";
-import { MAX_HISTORY_T, TOB_MAX_VALIDATORS } from "../common/limits.js";
+import { MAX_HISTORY_T, MAX_NODE_ID, TOB_MAX_VALIDATORS } from "../common/limits.js";
 import { parsePrefix, formatPrefix, Partition } from "../store/core/partition.js";
 import { checkKey } from "../store/core/path.js";
 import { validatorsHash, type Validator } from "./header.js";
@@ -93,7 +93,7 @@ export function validateGenesis(g: Genesis): void {
   const ids = new Set<number>();
   const keys = new Set<string>();
   for (const node of g.nodes) {
-    if (!Number.isInteger(node.id) || node.id < 0 || node.id >= 1 << 30)
+    if (!Number.isInteger(node.id) || node.id < 0 || node.id > MAX_NODE_ID)
       throw new GenesisError("genesis/bad-id", `bad node id ${node.id}`);
     if (ids.has(node.id)) throw new GenesisError("genesis/duplicate-id", `node id ${node.id} twice`);
     ids.add(node.id);
@@ -163,7 +163,7 @@ export function encodeMember(node: GenesisNode): Uint8Array {
 
 export function decodeMember(b: Uint8Array): GenesisNode {
   const r = new Reader(b);
-  const id = r.varint(1 << 30, "id");
+  const id = r.varint(MAX_NODE_ID, "id");
   const publicKey = r.copy(32, "public key");
   const address = r.string(256, "address");
   const n = r.varint(1024, "prefix count");

@@ -8,7 +8,12 @@ import { Reader, Writer } from "../common/codec.js";
 import { concatBytes, utf8 } from "../common/bytes.js";
 import { LimitError } from "../common/errors.js";
 import { sha256 } from "../common/hash.js";
-import { MAX_PROOF_BYTES, MAX_REQUEST_BODY_BYTES, TOB_MAX_VALIDATORS } from "../common/limits.js";
+import {
+  MAX_NODE_ID,
+  MAX_PROOF_BYTES,
+  MAX_REQUEST_BODY_BYTES,
+  TOB_MAX_VALIDATORS,
+} from "../common/limits.js";
 import { MEMBER_APPROVAL_TAG } from "../common/tags.js";
 import { decodeMember, encodeMember, type GenesisNode } from "./genesis.js";
 import {
@@ -68,7 +73,7 @@ function readChange(r: Reader): MemberChange {
   const tag = r.u8();
   if (tag === CHANGE_TAGS.add)
     return { kind: "add", node: decodeMember(r.bytes(MAX_MEMBER_RECORD_BYTES, "member")) };
-  if (tag === CHANGE_TAGS.remove) return { kind: "remove", id: r.varint(1 << 30, "member id") };
+  if (tag === CHANGE_TAGS.remove) return { kind: "remove", id: r.varint(MAX_NODE_ID, "member id") };
   if (tag === CHANGE_TAGS.repair) return { kind: "repair" };
   throw new RequestError("request/bad-member-change", `unknown membership change ${tag}`);
 }

@@ -6,11 +6,7 @@ import assert from "node:assert/strict";
 import { encodeMessage, type Block, type QC } from "../../node/tob/core/index.js";
 import { answerFrom, answerLength } from "../../node/tob/core/sync.js";
 import { blockSizeBound } from "../../node/tob/core/wire.js";
-import {
-  TOB_MAX_BLOCK_BYTES,
-  TOB_MAX_MESSAGE_BYTES,
-  TOB_MAX_SYNC_BLOCKS,
-} from "../../node/common/limits.js";
+import { TOB_MAX_BLOCK_BYTES, TOB_MAX_MESSAGE_BYTES, TOB_MAX_SYNC_BLOCKS } from "../../node/common/limits.js";
 
 const id = (h: number) => new Uint8Array(32).fill(h % 251);
 const qcOf = (h: number): QC => ({

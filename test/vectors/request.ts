@@ -223,6 +223,35 @@ function memberMutations(): Array<{ what: string; request: string; refused: stri
       "decode/truncated",
     ],
     [
+      "the removal of node id 2^30, past the largest (signed)",
+      signed(body(change(2, new Writer().varint(2 ** 30).finish()))),
+      "decode/out-of-range",
+    ],
+    [
+      "an added record with 1,025 prefixes (signed)",
+      signed(
+        body(
+          change(
+            1,
+            new Writer()
+              .bytes(
+                (() => {
+                  const w = new Writer(4096)
+                    .varint(4)
+                    .raw(KEY.publicKey)
+                    .string("127.0.0.1:7404")
+                    .varint(1025);
+                  for (let i = 0; i < 1025; i++) w.string("0");
+                  return w.finish();
+                })(),
+              )
+              .finish(),
+          ),
+        ),
+      ),
+      "decode/out-of-range",
+    ],
+    [
       "257 approvals announced (signed)",
       signed(body(change(3, new Uint8Array()), new Writer().varint(257).finish())),
       "decode/out-of-range",
