@@ -5,6 +5,7 @@
 // --join: it refuses reads (node/joining) and says NOT_SERVING until it has caught up. A wiped node also
 // replays a chain through more validator-set changes than the consensus keeps epoch tails for in
 // memory (the shell stores every epoch's tail).
+// A node also catches up over a chain of large blocks, whose answers are cut by bytes.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
@@ -132,6 +133,35 @@ test(
         (await c.clients[2]!.status()).consensusEpoch,
         (await c.clients[0]!.status()).consensusEpoch,
       );
+    } catch (e) {
+      c.printLogs();
+      throw e;
+    } finally {
+      client.close();
+      await c.stop();
+    }
+  },
+);
+
+test(
+  "a node catches up over a chain of large blocks (answers cut by bytes, not only by blocks)",
+  { timeout: 300_000 },
+  async () => {
+    const c = await Cluster.create({ n: 4, k: 2, tickMs: 50 });
+    for (let i = 0; i < 3; i++) c.start(i);
+    const client = await ArborClient.connect({ genesis: c.genesis });
+    try {
+      await c.ready();
+      await client.createDomain("big");
+      // 24 blocks of about 1 MiB each: more bytes than one consensus message holds, in far fewer
+      // blocks than TOB_MAX_SYNC_BLOCKS. Counted in blocks alone, the answer to node 3 was one
+      // message of ~24 MiB that no peer frame carries, and it never caught up.
+      const value = new Uint8Array(1000 * 1024).fill(7);
+      for (let i = 0; i < 24; i++) await client.writeRecords("big", [[`big/k${i}`, value]]);
+      c.start(3);
+      await agree(c, "node 3 caught up over large blocks");
+      const got = await c.clients[3]!.status();
+      assert.ok(got.height >= 25n, `node 3 at height ${got.height}`);
     } catch (e) {
       c.printLogs();
       throw e;
