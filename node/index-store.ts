@@ -18,7 +18,7 @@
 
 import { Reader, Writer } from "./common/codec.js";
 import { utf8 } from "./common/bytes.js";
-import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "./common/limits.js";
+import { MAX_CHANGE_FEED_BYTES, MAX_KEY_BYTES, MAX_VALUE_BYTES } from "./common/limits.js";
 import { ArborError } from "./common/errors.js";
 import { genesisChanges, type IndexedChange } from "./ledger/key-index.js";
 import { OrderedIndex } from "./store/core/ordered-index.js";
@@ -197,9 +197,13 @@ export interface FeedChange extends StoredChange {
   readonly number: bigint;
 }
 
+/** Bytes a fed change costs a reply besides its key, change and value (framing, its number). */
+const FEED_CHANGE_OVERHEAD = 32;
+
 /**
  * The changes of the stored blocks from `from` on, block by block, at most `maxBlocks` blocks and
- * (past the first block) `maxChanges` changes. Every change of a block is listed; those of keys
+ * (past the first block) `maxChanges` changes and `maxBytes` of changes; values while they fit in
+ * `maxBytes` too (the rest come without theirs). Every change of a block is listed; those of keys
  * this node does not hold come without their bytes (a follower gets them from a holder).
  */
 export async function readBlockChanges(
@@ -207,10 +211,12 @@ export async function readBlockChanges(
   from: bigint,
   maxBlocks: number,
   maxChanges: number,
+  maxBytes = MAX_CHANGE_FEED_BYTES,
 ): Promise<{ height: bigint; changes: FeedChange[] }[]> {
   const rows = await store.appRange(blockKey(from), Uint8Array.of(K_BLOCK + 1), maxBlocks);
   const out: { height: bigint; changes: FeedChange[] }[] = [];
   let total = 0;
+  let bytes = 0;
   for (const row of rows) {
     const r = new Reader(row.value);
     const n = r.varint(Number.MAX_SAFE_INTEGER, "change count");
@@ -220,13 +226,25 @@ export async function readBlockChanges(
       refs.push({ key: r.string(MAX_KEY_BYTES, "key"), number: r.varint64("number") });
     r.end("block changes");
     const stored = await store.appGetMany(refs.map((c) => changeKey(c.key, c.number)));
-    const changes = refs.map((c, i) => {
+    const changes = refs.map((c, i): FeedChange => {
       const v = stored[i];
       if (!v) return { ...c, change: NOT_KEPT, value: null };
       const { change, value } = decodeStored(v);
       return { ...c, change, value };
     });
-    out.push({ height: new Reader(row.key.subarray(1)).u64(), changes });
+    // Bounded in bytes too: the block's changes first (a next block only if they fit), then its
+    // values while they fit; a value left out is read by Get or History (its hash is in the change).
+    let changeBytes = 0;
+    for (const c of changes) changeBytes += FEED_CHANGE_OVERHEAD + c.key.length * 3 + c.change.length;
+    if (out.length > 0 && bytes + changeBytes > maxBytes) break;
+    bytes += changeBytes;
+    const fitting = changes.map((c) => {
+      if (c.value === null) return c;
+      if (bytes + c.value.length > maxBytes) return { ...c, value: null };
+      bytes += c.value.length;
+      return c;
+    });
+    out.push({ height: new Reader(row.key.subarray(1)).u64(), changes: fitting });
     total += n;
   }
   return out;

@@ -455,6 +455,13 @@ export const MAX_INDEX_DEPTH = 256;
 export const MAX_CHANGE_FEED_BLOCKS = 256;
 /** Most key changes one GetChanges reply holds (a single larger block is still given whole). */
 export const MAX_CHANGE_FEED_CHANGES = 4_096;
+/**
+ * Most bytes of changes and values in one change-feed reply, well inside GRPC_MAX_MESSAGE_BYTES:
+ * a block's values may add up to more than one gRPC message carries (an operation writes up to
+ * MAX_TOUCHED_KEYS values of MAX_VALUE_BYTES), so past this a reply leaves values out, and ends
+ * before the next block.
+ */
+export const MAX_CHANGE_FEED_BYTES = 16 * 1024 * 1024;
 
 // Snapshot state sync (docs/state-sync.md).
 

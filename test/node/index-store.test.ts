@@ -76,3 +76,44 @@ test("a node stores the changes of the keys it holds, and lists every change of 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a change-feed reply is bounded in bytes: values left out past the bound, then no next block", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "arbor-index-store-"));
+  const store = await LevelStore.open(dir, { partition: Partition.whole(), T: 16 });
+  try {
+    const index = new OrderedIndex();
+    const big = (n: number) => new Uint8Array(1000).fill(n);
+    for (const height of [1n, 2n, 3n]) {
+      const changes = recordWrites(
+        index,
+        [0, 1, 2].map((i) => ({ key: `b/${height}/${i}`, value: big(i) })),
+        { height, index: 0, requestId: new Uint8Array(32).fill(1), signer: new Uint8Array(32).fill(2) },
+      );
+      await store.appWrite(indexRecords(height, changes, () => true));
+    }
+    const whole = await readBlockChanges(store, 1n, 10, 100);
+    assert.equal(whole.length, 3);
+    assert.ok(
+      whole.every((b) => b.changes.every((c) => c.value !== null)),
+      "under the bound: every value",
+    );
+    // Room for the first block's changes and two of its values: the third value is left out (its
+    // change stays), and the next block, whose changes no longer fit, waits for the next reply.
+    const changeBytes = whole[0]!.changes.reduce((s, c) => s + 32 + c.key.length * 3 + c.change.length, 0);
+    const cut = await readBlockChanges(store, 1n, 10, 100, changeBytes + 2100);
+    assert.equal(cut.length, 1);
+    assert.deepEqual(
+      cut[0]!.changes.map((c) => [c.change.length > 0, c.value?.length ?? null]),
+      [
+        [true, 1000],
+        [true, 1000],
+        [true, null],
+      ],
+    );
+    // A first block is always given, whatever the bound.
+    assert.equal((await readBlockChanges(store, 2n, 10, 100, 1)).length, 1);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
