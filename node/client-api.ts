@@ -57,6 +57,7 @@ import {
   MAX_STREAM_HISTORY_REQUESTS,
   MAX_STREAM_RECEIPT_WAITS,
   MAX_HEADER_WAIT_MS,
+  MAX_GET_PROOF_BYTES,
   MAX_TOUCHED_KEYS,
 } from "./common/limits.js";
 import { keyPath } from "./store/core/path.js";
@@ -385,6 +386,11 @@ export class ClientApi {
     });
     if (this.d.byzantine === "stub-records") tree = stubRecords(tree, paths);
     let proof = encodeProof(tree);
+    if (proof.length > MAX_GET_PROOF_BYTES)
+      throw new ArborError(
+        "get/too-large",
+        `the proof of these ${req.keys.length} keys is ${proof.length} bytes, over ${MAX_GET_PROOF_BYTES}: ask for fewer keys at once`,
+      );
     let root = this.root;
     if (this.d.byzantine === "forge-get-root") ({ proof, root } = forgeProof(proof));
     return create(GetReplySchema, { ...this.signedStatement(root), proof });

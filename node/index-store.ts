@@ -18,7 +18,12 @@
 
 import { Reader, Writer } from "./common/codec.js";
 import { utf8 } from "./common/bytes.js";
-import { MAX_CHANGE_FEED_BYTES, MAX_KEY_BYTES, MAX_VALUE_BYTES } from "./common/limits.js";
+import {
+  MAX_CHANGE_FEED_BYTES,
+  MAX_HISTORY_PAGE_BYTES,
+  MAX_KEY_BYTES,
+  MAX_VALUE_BYTES,
+} from "./common/limits.js";
 import { ArborError } from "./common/errors.js";
 import { genesisChanges, type IndexedChange } from "./ledger/key-index.js";
 import { OrderedIndex } from "./store/core/ordered-index.js";
@@ -166,6 +171,7 @@ export class HistoryReader {
     number: bigint,
     limit: number,
     unsaved: readonly IndexedChange[] = [],
+    maxBytes = MAX_HISTORY_PAGE_BYTES,
   ): Promise<{ changes: StoredChange[]; headBefore: Uint8Array }> {
     const oldest = number - BigInt(limit) + 1n > 1n ? number - BigInt(limit) + 1n : 1n;
     const found = new Map<bigint, StoredChange & { headBefore: Uint8Array }>();
@@ -182,10 +188,16 @@ export class HistoryReader {
       if (c.key === key && c.number >= oldest && c.number <= number)
         found.set(c.number, { headBefore: c.headBefore, change: c.change, value: c.value });
     const changes: StoredChange[] = [];
+    // Values while they fit MAX_HISTORY_PAGE_BYTES, newest first: a page of 1,000 changes of 1 MiB
+    // values would not fit one reply. A value left out is checked by its hash like any other.
+    let bytes = 0;
     for (let n = number; n >= oldest; n--) {
       const c = found.get(n);
       if (!c) throw new ArborError("history/unavailable", `change ${n} of ${key} is not stored on this node`);
-      changes.push({ change: c.change, value: c.value });
+      bytes += c.change.length;
+      const fits = c.value !== null && bytes + c.value.length <= maxBytes;
+      if (fits) bytes += c.value!.length;
+      changes.push({ change: c.change, value: fits ? c.value : null });
     }
     return { changes, headBefore: found.get(oldest)!.headBefore };
   }

@@ -446,11 +446,23 @@ export const MAX_STREAM_HISTORY_REQUESTS = 256;
 /** Most changes one history page returns (a client asks for 1..this many). */
 export const MAX_HISTORY_PAGE = 1_000;
 /**
+ * Most bytes of values in one History page, well inside GRPC_MAX_MESSAGE_BYTES: 1,000 changes of
+ * 1 MiB values do not fit one reply, so past this a page gives changes without their values
+ * (newest values first; each change still carries its value's hash).
+ */
+export const MAX_HISTORY_PAGE_BYTES = 16 * 1024 * 1024;
+/**
  * Deepest ordered-index node a proof may reveal. The index is a treap whose priorities are key
  * hashes: its depth is about 3·ln(n) (40 at a million keys), and making it deeper takes work
  * exponential in the depth added, so a proof past this bound is refused as malformed.
  */
 export const MAX_INDEX_DEPTH = 256;
+/**
+ * Largest proof one Get reply carries: a megabyte under the gRPC message bound (32 MiB,
+ * proto/grpc.ts) leaves room for the statement and framing. 64 keys of 1 MiB values do not fit
+ * one message; such a read is refused `get/too-large` rather than failing to send.
+ */
+export const MAX_GET_PROOF_BYTES = 31 * 1024 * 1024;
 /** Most blocks one GetChanges reply covers. */
 export const MAX_CHANGE_FEED_BLOCKS = 256;
 /** Most key changes one GetChanges reply holds (a single larger block is still given whole). */

@@ -24,6 +24,7 @@ import {
 } from "../../proto/gen/arbor/v1/client_pb.js";
 import { decodeStatement } from "../../node/ledger/statement.js";
 import { NodeConnection } from "../../client/transport.js";
+import { ArborClient } from "../../client/index.js";
 import { MAX_RECEIPT_SUBSCRIPTIONS } from "../../node/common/limits.js";
 
 function rawUnary(
@@ -287,6 +288,21 @@ test("hostile client input gets typed errors and the node keeps serving", { time
     assert.equal(refused, 1, "only the one past the bound is refused");
     for (const sub of subscriptions) sub.cancel();
     raw.close();
+
+    // A read whose values outgrow one gRPC message is refused by name (it used to fail to send).
+    const big = await ArborClient.connect({ genesis: c.genesis });
+    try {
+      await big.createDomain("big");
+      const value = new Uint8Array(1000 * 1024).fill(9);
+      const keys = Array.from({ length: 33 }, (_, i) => `big/k${i}`);
+      for (const k of keys) await big.writeRecords("big", [[k, value]]);
+      const r = await rawUnary(addr, "Get", bin(GetRequestSchema, { keys, minHeight: 0n }));
+      assert.equal(r.code, grpc.status.INVALID_ARGUMENT, `Get of 33 MiB: ${r.code} ${r.details}`);
+      assert.match(r.details, /^get\/too-large: /);
+      assert.equal((await big.read(keys.slice(0, 8))).values.size, 8, "fewer keys at once are served");
+    } finally {
+      big.close();
+    }
 
     // Still serving, and a good request still goes through.
     const ok = await node.execute(good);

@@ -51,6 +51,13 @@ test("a node stores the changes of the keys it holds, and lists every change of 
     const page = await history.page(HELD, 2n, 2);
     assert.equal(page.changes.length, 2);
     assert.equal(new TextDecoder().decode(page.changes[0]!.value!), "held 2");
+    // Past its byte bound a page keeps its changes and leaves their values out, newest kept first.
+    const tight = await history.page(HELD, 2n, 2, [], page.changes[0]!.change.length + 6);
+    assert.deepEqual(
+      tight.changes.map((c) => (c.value === null ? null : new TextDecoder().decode(c.value))),
+      ["held 2", null],
+    );
+    assert.deepEqual(tight.headBefore, page.headBefore);
     await assert.rejects(
       history.page(OTHER, 2n, 2),
       (e: unknown) => e instanceof ArborError && e.code === "history/unavailable",
