@@ -30,19 +30,32 @@ async function agree(c: Cluster, what: string): Promise<void> {
   );
 }
 
+/** Runs `body` with a client of the cluster; shows the nodes' logs if it fails; stops everything after. */
+async function withClient(c: Cluster, body: (client: ArborClient) => Promise<void>): Promise<void> {
+  const client = await ArborClient.connect({ genesis: c.genesis });
+  try {
+    await body(client);
+  } catch (e) {
+    c.printLogs();
+    throw e;
+  } finally {
+    client.close();
+    await c.stop();
+  }
+}
+
 test(
   "a node far behind and a wiped node catch up from their peers' storage",
   { timeout: 300_000 },
   async () => {
     const c = await Cluster.create({ n: 4, k: 2, tickMs: 50 });
     for (let i = 0; i < 4; i++) c.start(i, ENV);
-    const client = await ArborClient.connect({ genesis: c.genesis });
-    let n = 0;
-    const write = async (count: number) => {
-      for (let i = 0; i < count; i++, n++)
-        await client.writeRecords("far", [[`far/k${n}`, new Uint8Array([n & 0xff])]]);
-    };
-    try {
+    await withClient(c, async (client) => {
+      let n = 0;
+      const write = async (count: number) => {
+        for (let i = 0; i < count; i++, n++)
+          await client.writeRecords("far", [[`far/k${n}`, new Uint8Array([n & 0xff])]]);
+      };
       await c.ready();
       await client.createDomain("far");
       await c.kill(3);
@@ -81,13 +94,7 @@ test(
       const got = await client.get([`far/k0`, `far/k${n - 1}`]);
       assert.equal(got.get("far/k0")![0], 0);
       assert.equal(got.get(`far/k${n - 1}`)![0], (n - 1) & 0xff);
-    } catch (e) {
-      c.printLogs();
-      throw e;
-    } finally {
-      client.close();
-      await c.stop();
-    }
+    });
   },
 );
 
@@ -98,13 +105,12 @@ test(
     // Short ticks: rounds led by the added nodes, which never run, time out sooner.
     const c = await Cluster.create({ n: 4, k: 2, tickMs: 20 });
     c.startAll();
-    const client = await ArborClient.connect({ genesis: c.genesis });
-    let n = 0;
-    const write = async (count: number) => {
-      for (let i = 0; i < count; i++, n++)
-        await client.writeRecords("ep", [[`ep/k${n}`, new Uint8Array([n & 0xff])]]);
-    };
-    try {
+    await withClient(c, async (client) => {
+      let n = 0;
+      const write = async (count: number) => {
+        for (let i = 0; i < count; i++, n++)
+          await client.writeRecords("ep", [[`ep/k${n}`, new Uint8Array([n & 0xff])]]);
+      };
       await c.ready();
       await client.createDomain("ep");
       const approvers = c.keys.map((k) => keyFromSeed(k.seed));
@@ -133,13 +139,7 @@ test(
         (await c.clients[2]!.status()).consensusEpoch,
         (await c.clients[0]!.status()).consensusEpoch,
       );
-    } catch (e) {
-      c.printLogs();
-      throw e;
-    } finally {
-      client.close();
-      await c.stop();
-    }
+    });
   },
 );
 
@@ -149,8 +149,7 @@ test(
   async () => {
     const c = await Cluster.create({ n: 4, k: 2, tickMs: 50 });
     for (let i = 0; i < 3; i++) c.start(i);
-    const client = await ArborClient.connect({ genesis: c.genesis });
-    try {
+    await withClient(c, async (client) => {
       await c.ready();
       await client.createDomain("big");
       // 24 blocks of about 1 MiB each: more bytes than one consensus message holds, in far fewer
@@ -162,12 +161,6 @@ test(
       await agree(c, "node 3 caught up over large blocks");
       const got = await c.clients[3]!.status();
       assert.ok(got.height >= 25n, `node 3 at height ${got.height}`);
-    } catch (e) {
-      c.printLogs();
-      throw e;
-    } finally {
-      client.close();
-      await c.stop();
-    }
+    });
   },
 );
