@@ -74,7 +74,9 @@ function authorise(
   if (n < rule.threshold)
     return no(
       "member-unauthorised",
-      `${n} valid approvals of the ${rule.threshold} the governance rule needs`,
+      ctx.governance
+        ? `${n} valid approvals of the ${rule.threshold} the genesis governance rule needs`
+        : `${n} valid approvals of the ${rule.threshold} validators needed (a quorum of the ${validators.length}: the genesis sets no governance rule)`,
     );
   return null;
 }
