@@ -6,7 +6,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import { BlockReceiptsReplySchema, type BlockReceiptsRequest } from "../proto/gen/arbor/v1/client_pb.js";
-import { grpcError } from "../proto/grpc.js";
+import { grpcError, nodeFault } from "../proto/grpc.js";
 import { ArborError } from "./common/errors.js";
 import type { ReceiptStore } from "./receipt-store.js";
 import type { Byzantine } from "./byzantine.js";
@@ -41,7 +41,7 @@ export function serveBlockReceipts(
       cb(
         e instanceof ArborError
           ? grpcError(grpc.status.NOT_FOUND, e.message) // receipts/incomplete: a prune under way
-          : grpcError(grpc.status.INTERNAL, `node/fault: ${String(e)}`),
+          : nodeFault(e),
       ),
   );
 }

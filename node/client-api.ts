@@ -45,7 +45,7 @@ import {
   type BlockReceiptsRequest,
 } from "../proto/gen/arbor/v1/client_pb.js";
 import type { QueryApi } from "./query-api.js";
-import { grpcError } from "../proto/grpc.js";
+import { grpcError, nodeFault } from "../proto/grpc.js";
 import { bytesEqual, fromHex } from "./common/bytes.js";
 import { ArborError } from "./common/errors.js";
 import {
@@ -260,7 +260,7 @@ export class ClientApi {
         r
           ? cb(null, this.receiptReply(r))
           : cb(grpcError(grpc.status.DEADLINE_EXCEEDED, "receipts/timeout: no receipt yet")),
-      (e) => cb(grpcError(grpc.status.INTERNAL, `node/fault: ${String(e)}`)),
+      (e) => cb(nodeFault(e)),
     );
   }
 
@@ -288,7 +288,7 @@ export class ClientApi {
     if (q.transitionsOnly) {
       void this.transitions(q.fromHeight, q.untilHeight).then(
         (r) => cb(null, create(HeadersReplySchema, r)),
-        (e) => cb(grpcError(grpc.status.INTERNAL, `node/fault: ${String(e)}`)),
+        (e) => cb(nodeFault(e)),
       );
       return;
     }
@@ -298,7 +298,7 @@ export class ClientApi {
       .then(() => this.d.certifier.range(fromHeight, maxCount || 64))
       .then(
         (headers) => cb(null, create(HeadersReplySchema, { headers })),
-        (e) => cb(grpcError(grpc.status.INTERNAL, `node/fault: ${String(e)}`)),
+        (e) => cb(nodeFault(e)),
       );
   }
 
@@ -363,7 +363,7 @@ export class ClientApi {
                 e instanceof ProveError ? grpc.status.FAILED_PRECONDITION : grpc.status.INVALID_ARGUMENT,
                 e.message,
               )
-            : grpcError(grpc.status.INTERNAL, `node/fault: ${String(e)}`),
+            : nodeFault(e),
         );
       }
     };

@@ -13,7 +13,7 @@ import {
   type ReceiptStreamReply,
   type SignedReceipt,
 } from "../proto/gen/arbor/v1/client_pb.js";
-import { grpcError } from "../proto/grpc.js";
+import { grpcError, nodeFault } from "../proto/grpc.js";
 import { MAX_RECEIPT_WAIT_MS } from "./common/limits.js";
 import { isUndecodable, undecodableError } from "./net/decode-guard.js";
 import type { ReceiptBook, ServedReceipt } from "./receipts.js";
@@ -64,7 +64,7 @@ export function serveExecuteStream(
       ack = admit(r.request);
     } catch (e) {
       open = false;
-      call.emit("error", grpcError(grpc.status.INTERNAL, `node/fault: admission failed: ${String(e)}`));
+      call.emit("error", nodeFault(e, "admission failed"));
       return;
     }
     send(call, ack);
@@ -98,28 +98,15 @@ export function serveTagged<Req extends { tag: bigint }, Inner, Rep, Frame>(
   },
 ): void {
   let inFlight = 0;
-  let open = true;
-  /** The client ended its side, or sent a frame that does not decode: end ours once nothing is in flight. */
-  let ended = false;
-  /** The status to end with when a frame did not decode (null: OK). */
-  let failure: grpc.ServiceError | null = null;
-  const finish = () => {
-    if (!ended || inFlight > 0 || !open) return;
-    open = false;
-    endStream(call, failure);
-  };
+  const s = new StreamEnd(call, () => inFlight);
   const reply = (tag: bigint, e: grpc.ServiceError | null, r?: Rep) => {
     inFlight--;
-    if (open) send(call, o.frame(tag, e, r));
-    finish();
+    if (s.open) send(call, o.frame(tag, e, r));
+    s.finish();
   };
   call.on("data", (t: Req) => {
-    if (ended) return;
-    if (isUndecodable(t)) {
-      failure = undecodableError(t);
-      ended = true;
-      return finish();
-    }
+    if (s.ended) return;
+    if (isUndecodable(t)) return s.end(undecodableError(t));
     inFlight++;
     if (inFlight > o.bound)
       return reply(
@@ -141,27 +128,49 @@ export function serveTagged<Req extends { tag: bigint }, Inner, Rep, Frame>(
     } catch (e) {
       if (answered) return; // its answer stands
       answered = true;
-      reply(t.tag, grpcError(grpc.status.INTERNAL, `node/fault: ${String(e)}`));
+      reply(t.tag, nodeFault(e));
     }
   });
   const close = () => {
-    open = false;
+    s.open = false;
   };
-  call.on("end", () => {
-    ended = true;
-    finish();
-  });
+  call.on("end", () => s.end());
   call.on("error", close);
   call.on("cancelled", close);
 }
 
 /**
- * Ends a stream after the answers already written: with OK, or with `failure` as its status (an
- * "error" event is the only way a grpc-js server stream ends with a status of our choosing).
+ * When a stream of answers ends: once the client has ended its side, or sent a frame that does not
+ * decode (then with that refusal as its status instead of OK), and no answer is pending; once,
+ * and not after the client went away (`open` false).
  */
-function endStream<Req, Rep>(call: Duplex<Req, Rep>, failure: grpc.ServiceError | null): void {
-  if (failure) call.emit("error", failure);
-  else call.end();
+class StreamEnd<Req, Rep> {
+  /** Answers may still be written (the node has not ended the stream, the client has not left). */
+  open = true;
+  /** The client ended its side or sent an undecodable frame: no further frame is served. */
+  ended = false;
+  private failure: grpc.ServiceError | null = null;
+
+  constructor(
+    private readonly call: Duplex<Req, Rep>,
+    private readonly pending: () => number,
+  ) {}
+
+  /** No more frames: the client's end (`failure` null) or an undecodable frame's refusal. */
+  end(failure: grpc.ServiceError | null = null): void {
+    this.ended = true;
+    this.failure ??= failure;
+    this.finish();
+  }
+
+  /** Ends the stream if it is due: after its last pending answer, written before the status. */
+  finish(): void {
+    if (!this.ended || this.pending() > 0 || !this.open) return;
+    this.open = false;
+    // An "error" event is the only way a grpc-js server stream ends with a status of our choosing.
+    if (this.failure) this.call.emit("error", this.failure);
+    else this.call.end();
+  }
 }
 
 /**
@@ -184,26 +193,13 @@ export function serveReceiptStream(
 ): void {
   const drops = new Set<() => void>();
   let waiting = 0;
-  let open = true;
-  /** The client ended its side, or sent a frame that does not decode: end ours once no query waits. */
-  let ended = false;
-  /** The status to end with when a frame did not decode (null: OK). */
-  let failure: grpc.ServiceError | null = null;
-  const finish = () => {
-    if (!ended || waiting > 0 || !open) return;
-    open = false;
-    endStream(call, failure);
-  };
+  const s = new StreamEnd(call, () => waiting);
   const refuse = (requestId: Uint8Array, code: grpc.status, message: string) => {
-    if (open) send(call, create(ReceiptStreamReplySchema, { requestId, code, message }));
+    if (s.open) send(call, create(ReceiptStreamReplySchema, { requestId, code, message }));
   };
   call.on("data", (q: ReceiptQuery) => {
-    if (!open || ended) return;
-    if (isUndecodable(q)) {
-      failure = undecodableError(q);
-      ended = true;
-      return finish();
-    }
+    if (!s.open || s.ended) return;
+    if (isUndecodable(q)) return s.end(undecodableError(q));
     const id = q.requestId;
     if (id.length !== 32)
       return refuse(id, grpc.status.INVALID_ARGUMENT, "receipts/bad-id: request id must be 32 bytes");
@@ -220,10 +216,10 @@ export function serveReceiptStream(
       answered = true;
       waiting--;
       if (drop) drops.delete(drop);
-      if (!open) return;
+      if (!s.open) return;
       if (r) send(call, create(ReceiptStreamReplySchema, { receipt: o.reply(r) }));
       else refuse(id, grpc.status.DEADLINE_EXCEEDED, "receipts/timeout: no receipt yet");
-      finish();
+      s.finish();
     };
     try {
       drop = o.book.watch(id, receiptWaitMs(q), q.signed, answer);
@@ -231,25 +227,21 @@ export function serveReceiptStream(
       // As in serveTagged: a fault of the node must not escape into grpc-js.
       if (answered) return; // its answer stands
       waiting--;
-      return refuse(id, grpc.status.INTERNAL, `node/fault: ${String(e)}`);
+      const fault = nodeFault(e);
+      return refuse(id, fault.code, fault.details);
     }
     if (!answered) drops.add(drop);
   });
   const close = () => {
-    if (!open) return;
-    open = false;
+    if (!s.open) return;
+    s.open = false;
     for (const d of drops) d();
     drops.clear();
     waiting = 0;
   };
-  call.on("end", () => {
-    ended = true;
-    finish();
-  });
+  call.on("end", () => s.end());
   call.on("error", close);
   call.on("cancelled", close);
-  call.on("close", () => {
-    // After our end the stream closes normally; before it, the client went away.
-    if (open) close();
-  });
+  // After our end the stream closes normally (open is false by then); before it, the client left.
+  call.on("close", close);
 }

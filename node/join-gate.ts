@@ -1,6 +1,7 @@
 // `arbor node --join`: a node that catches up before it serves. Until the consensus core has seen
 // that the node holds the cluster's chain (Status.caughtUp), the node has applied it to within
-// JOIN_READY_LAG_BLOCKS, and its height is within that of what f+1 peers report (clusterHeightFloor), its health service says NOT_SERVING and its client API refuses every call
+// JOIN_READY_LAG_BLOCKS, and its height is within that of what f+1 peers report
+// (clusterHeightFloor), its health service says NOT_SERVING and its client API refuses every call
 // but `Status` and `Genesis` with UNAVAILABLE and reason `node/joining`: a client or a load
 // balancer goes to another node instead of reading an old state here. Without `--join` a node
 // serves from the start (a whole cluster starting together has nothing to catch up on). A node

@@ -5,7 +5,6 @@
 // The client port also serves the standard gRPC health service; Prometheus metrics (node/metrics.ts)
 // are on a port of their own when configured, and so is the browser API (node/web-api.ts).
 
-import { refuseUndecodable, tolerantDefinition } from "./net/decode-guard.js";
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import { Level } from "level";
@@ -14,6 +13,7 @@ import { Arbor } from "../proto/gen/arbor/v1/client_pb.js";
 import { CHANNEL_OPTIONS, raiseServerHttp2Limits } from "../proto/grpc.js";
 import { CHANNEL_CONSENSUS, CHANNEL_LEDGER, PeerNet } from "./net/peer-net.js";
 import { peerCredentials, serverCredentials, type NodeTls } from "./net/tls.js";
+import { refuseUndecodable, tolerantDefinition } from "./net/decode-guard.js";
 import { bytesEqual, toHex } from "./common/bytes.js";
 import { ArborError } from "./common/errors.js";
 import {

@@ -13,7 +13,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
 import { ChunkReplySchema, ChunkRequestSchema, type ChunkReply } from "../proto/gen/arbor/v1/client_pb.js";
-import { grpcError } from "../proto/grpc.js";
+import { grpcError, nodeFault } from "../proto/grpc.js";
 import { ApiClients } from "./net/api-clients.js";
 import { ArborError } from "./common/errors.js";
 import {
@@ -306,11 +306,7 @@ export class PartitionSync {
         if (alter) chunk = alter(chunk);
         cb(null, create(ChunkReplySchema, { height: this.d.height(), chunk: encodeChunk(chunk) }));
       } catch (e) {
-        cb(
-          e instanceof GraftError
-            ? grpcError(grpc.status.FAILED_PRECONDITION, e.message)
-            : grpcError(grpc.status.INTERNAL, `node/fault: ${String(e)}`),
-        );
+        cb(e instanceof GraftError ? grpcError(grpc.status.FAILED_PRECONDITION, e.message) : nodeFault(e));
       }
     });
   }

@@ -16,7 +16,7 @@ import {
   type ListReply,
   type ListRequest,
 } from "../proto/gen/arbor/v1/client_pb.js";
-import { grpcError } from "../proto/grpc.js";
+import { grpcError, nodeFault } from "../proto/grpc.js";
 import { isWellFormedString, utf8 } from "./common/bytes.js";
 import { ArborError } from "./common/errors.js";
 import {
@@ -186,7 +186,7 @@ async function waitUntil(ready: () => boolean, ms: number): Promise<void> {
 }
 
 function refusal(e: unknown): grpc.ServiceError {
-  if (!(e instanceof ArborError)) return grpcError(grpc.status.INTERNAL, `node/fault: ${String(e)}`);
+  if (!(e instanceof ArborError)) return nodeFault(e);
   return grpcError(
     e.code === "history/unavailable" || e.code === "changes/unavailable"
       ? grpc.status.UNAVAILABLE

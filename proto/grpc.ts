@@ -104,4 +104,12 @@ export function grpcError(code: grpc.status, message: string): grpc.ServiceError
   }) as grpc.ServiceError;
 }
 
+/**
+ * A fault of the node itself (a bug, a failed store), not of the request, as a client sees it:
+ * INTERNAL with the stable code `node/fault` (docs/protocol.md §8, "Refusal messages").
+ */
+export function nodeFault(e: unknown, what?: string): grpc.ServiceError {
+  return grpcError(grpc.status.INTERNAL, `node/fault: ${what === undefined ? "" : `${what}: `}${String(e)}`);
+}
+
 export { create };

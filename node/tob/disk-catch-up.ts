@@ -7,11 +7,7 @@
 // certified by that epoch's tail, which the shell stores for every epoch. Disk reads are bounded
 // per peer and in total.
 
-import {
-  DISK_CATCH_UP_IN_FLIGHT,
-  DISK_CATCH_UP_PEER_INTERVAL_MS,
-  TOB_MAX_SYNC_BLOCKS,
-} from "../common/limits.js";
+import { DISK_CATCH_UP_IN_FLIGHT, DISK_CATCH_UP_PEER_INTERVAL_MS } from "../common/limits.js";
 import {
   decodeBlock,
   decodeMessage,
@@ -22,7 +18,8 @@ import {
   type QC,
   type TobCore,
 } from "./core/index.js";
-import { answerFrom, answerLength } from "./core/sync.js";
+import { answerFrom, joinsAnswer } from "./core/sync.js";
+import { blockSizeBound } from "./core/wire.js";
 import { PeerReadLimit } from "../common/peer-read-limit.js";
 
 export class DiskCatchUp {
@@ -66,15 +63,19 @@ export class DiskCatchUp {
 
   private async answer(to: string, epoch: number, fromHeight: number): Promise<void> {
     const chain: Block[] = [];
-    for (let h = fromHeight; chain.length <= TOB_MAX_SYNC_BLOCKS; h++) {
-      const bytes = await this.readBlock(h);
-      if (!bytes) break;
-      const b = decodeBlock(bytes);
+    // Read until a block does not join the answer (answerFrom cuts there, its QC certifying the
+    // cut), so large blocks are not all read into memory for an answer that cannot carry them.
+    let bytes = 0;
+    for (let h = fromHeight; ; h++) {
+      const raw = await this.readBlock(h);
+      if (!raw) break;
+      const b = decodeBlock(raw);
       if (b.epoch !== epoch) break;
+      const size = blockSizeBound(b);
+      const joins = joinsAnswer(chain.length, bytes, size);
       chain.push(b);
-      // Enough read once the answer is cut before the last block (whose QC certifies the cut):
-      // large blocks are not all read into memory for an answer that cannot carry them.
-      if (answerLength(chain) < chain.length) break;
+      if (!joins) break;
+      bytes += size;
     }
     if (chain.length === 0) return;
     // The end of an earlier epoch is certified by its tail (as the core answers it).

@@ -447,6 +447,17 @@ test("a node without the streams (UNIMPLEMENTED) is used through the unary calls
   );
 });
 
+/** A client stream's answers as they come, and its end (rejected if it ends with an error). */
+function collect<T>(call: grpc.ClientDuplexStream<never, T>): { frames: T[]; ended: Promise<void> } {
+  const frames: T[] = [];
+  const ended = new Promise<void>((resolve, reject) => {
+    call.on("data", (f: T) => frames.push(f));
+    call.on("end", resolve);
+    call.on("error", reject);
+  });
+  return { frames, ended };
+}
+
 test("a client that ends its side still gets every answer due, then the stream ends", async () => {
   const s = await serve(streams(ackOf));
   const raw = new grpc.Client(s.address, grpc.credentials.createInsecure());
@@ -457,18 +468,13 @@ test("a client that ends its side still gets every answer due, then the stream e
       (t: TaggedHeadersRequest) => Buffer.from(toBinary(TaggedHeadersRequestSchema, t)),
       (b: Buffer) => fromBinary(TaggedHeadersReplySchema, new Uint8Array(b)),
     );
-    const tags: bigint[] = [];
-    const headersEnded = new Promise<void>((resolve, reject) => {
-      headers.on("data", (f: TaggedHeadersReply) => tags.push(f.tag));
-      headers.on("end", resolve);
-      headers.on("error", reject);
-    });
+    const tagged = collect<TaggedHeadersReply>(headers);
     for (const h of [1n, 2n, 3n])
       headers.write(create(TaggedHeadersRequestSchema, { tag: h, request: { fromHeight: h, maxCount: 1 } }));
     headers.end();
-    await headersEnded;
+    await tagged.ended;
     assert.deepEqual(
-      tags.sort((a, b) => Number(a - b)),
+      tagged.frames.map((f) => f.tag).sort((a, b) => Number(a - b)),
       [1n, 2n, 3n],
     );
 
@@ -478,17 +484,12 @@ test("a client that ends its side still gets every answer due, then the stream e
       (q: ReceiptQuery) => Buffer.from(toBinary(ReceiptQuerySchema, q)),
       (b: Buffer) => fromBinary(ReceiptStreamReplySchema, new Uint8Array(b)),
     );
-    const frames: ReceiptStreamReply[] = [];
-    const waitsEnded = new Promise<void>((resolve, reject) => {
-      waits.on("data", (f: ReceiptStreamReply) => frames.push(f));
-      waits.on("end", resolve);
-      waits.on("error", reject);
-    });
+    const { frames, ended } = collect<ReceiptStreamReply>(waits);
     waits.write(create(ReceiptQuerySchema, { requestId: id(42), timeoutMs: 30_000 }));
     waits.end();
     await until(() => s.book.waiting === 1, "the wait registered");
     s.book.add(id(42), { receipt: receiptOf(id(42), 7n), count: 1, path: [] });
-    await waitsEnded;
+    await ended;
     assert.equal(frames.length, 1);
     assert.ok(bytesEqual(frames[0]!.receipt!.receipt, receiptOf(id(42), 7n)));
     assert.equal(s.book.waiting, 0);

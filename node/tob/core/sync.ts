@@ -34,15 +34,23 @@ export function answerFrom(chain: Block[], tipQC: QC | null): ChainAnswer {
   return { blocks: chain.slice(0, -1), qc: last.qc, more: false };
 }
 
+/**
+ * Whether a block of `size` bytes (its encoded-size bound) joins an answer that already carries `n`
+ * blocks of `bytes`: the first always does; then at most TOB_MAX_SYNC_BLOCKS blocks and
+ * TOB_MAX_SYNC_BYTES bytes.
+ */
+export function joinsAnswer(n: number, bytes: number, size: number): boolean {
+  return n === 0 || (n < TOB_MAX_SYNC_BLOCKS && bytes + size <= TOB_MAX_SYNC_BYTES);
+}
+
 /** How many of the chain's first blocks one answer may carry (at least one, when there is one). */
 export function answerLength(chain: readonly Pick<Block, "qc" | "requests">[]): number {
   let n = 0;
   let bytes = 0;
-  while (n < chain.length && n < TOB_MAX_SYNC_BLOCKS) {
+  for (; n < chain.length; n++) {
     const size = blockSizeBound(chain[n]!);
-    if (n > 0 && bytes + size > TOB_MAX_SYNC_BYTES) break;
+    if (!joinsAnswer(n, bytes, size)) break;
     bytes += size;
-    n++;
   }
   return n;
 }
