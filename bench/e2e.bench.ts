@@ -555,7 +555,8 @@ async function main(): Promise<void> {
   for (const l of floorLines(ed, edLoad, floors, runs)) console.log(l);
   console.log(ceilingLine(nodeCeiling));
   console.log(
-    `targets: ≥ 3,000 transfers/s with 4 nodes, p50 ≤ 50 ms at 1,000/s offered, ≥ 5,000/s with 1 node; ` +
+    `targets: ≥ 1,000 transfers/s with 4 nodes (p99 < 2 s), ≥ 2,500/s with 1 node, ≤ 1.8 CPU-ms per transfer, ` +
+      `p50 ≤ 30 ms at 200/s offered, requests ≤ 1,024 bytes, ≥ 0.4 × etcd's rate; ` +
       `${ncpu} cores shared by every process of this run (and anything else on the machine)`,
   );
   const round = (x: number | undefined, digits: number) =>

@@ -132,11 +132,13 @@ export class Queries {
 
   /**
    * The lowest height an answer may be at: the caller's, and never below the height of the newest
-   * receipt this client trusts (a listing or a history must show the client's own writes).
+   * receipt or certified read of this client (a listing or a history must show the client's own
+   * writes, and nothing older than what it has seen).
    */
   private floor(minHeight: bigint | undefined): bigint {
     const m = minHeight ?? 0n;
-    return m > this.s.seenHeight ? m : this.s.seenHeight;
+    const f = this.s.floorHeight;
+    return m > f ? m : f;
   }
 
   async list(
@@ -156,6 +158,7 @@ export class Queries {
       stale(r.height, minHeight, id);
       const root = await this.indexRoot(r.height, id, dl);
       const entries = verifyRange(r.proof, root, range, o.limit, r.done).map(listed);
+      this.s.sawCertified(r.height);
       return {
         entries,
         height: r.height,
@@ -254,6 +257,7 @@ export class Queries {
         if (!from) {
           const root = await this.indexRoot(r.height, id, dl);
           const [entry] = verifyRange(r.entryProof, root, entryRange(key), 1, true);
+          this.s.sawCertified(r.height);
           if (!entry) {
             if (r.changes.length > 0)
               throw new VerificationError(

@@ -111,7 +111,7 @@ export class Reads {
     const groups = [...byHolders.values()];
     const answers = await Promise.all(
       groups.map((g) =>
-        this.firstValid(g.holders, g.keys, forExecute, this.s.seenHeight, dl, false, g.hashKeys, certify),
+        this.firstValid(g.holders, g.keys, forExecute, this.s.floorHeight, dl, false, g.hashKeys, certify),
       ),
     );
     for (let round = 0; ; round++) {
@@ -398,7 +398,7 @@ export class Reads {
   ): Promise<Answer> {
     const node = this.s.nodes.find((n) => n.id === id)!;
     const st = this.s.statements.check(node, r.statement, r.signature);
-    const floor = minHeight > this.s.seenHeight ? minHeight : this.s.seenHeight;
+    const floor = minHeight > this.s.floorHeight ? minHeight : this.s.floorHeight;
     if (st.height < floor)
       throw new VerificationError("client/stale", `node ${id} is at height ${st.height}, behind ${floor}`);
     // Signed and valid, yet useless if the proof is malformed, or a stub (or a leaf without its

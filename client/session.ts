@@ -24,7 +24,7 @@ export class Session {
   nonce = BigInt(Date.now()) * 1000n;
   /** Highest height this client has seen in a receipt: reads are at least this fresh. */
   seenHeight = 0n;
-  /** Highest height of a read this client verified. */
+  /** Highest height of a read this client verified against a certified root. */
   readHeight = 0n;
   readonly verifyReads: boolean;
   /** Whether f+1 equal signed receipts are asked for too (ConnectOptions.earlyReceipts). */
@@ -48,6 +48,21 @@ export class Session {
   /** The members known: the genesis nodes, then as verified member records say (adoptMembers). */
   nodes: GenesisNode[];
   private readonly connTimeoutMs: number | undefined;
+
+  /**
+   * The lowest height an answer this client uses may be at: no read, listing or history older than
+   * a receipt it trusts or a certified read it made (monotonic reads, docs/protocol.md §8). A read
+   * taken uncertified (unverified mode) does not count: a lying node could push it out of reach.
+   */
+  get floorHeight(): bigint {
+    const read = this.verifyReads ? this.readHeight : 0n;
+    return read > this.seenHeight ? read : this.seenHeight;
+  }
+
+  /** Notes the height of an answer just verified against a certified root. */
+  sawCertified(height: bigint): void {
+    if (height > this.readHeight) this.readHeight = height;
+  }
   private readonly tls: ConnectOptions["tls"];
 
   constructor(

@@ -1,5 +1,6 @@
 // Four nodes in memory for SDK unit tests: each holds every key of one tree, signs root statements
-// at height 1, and 3 of them certify the header of height 1. `serve` replaces a client's node calls
+// at height 1 (or at the height a test sets per node), and 3 of them certify the header of each
+// height (the tree, hence the root, is the same at every height). `serve` replaces a client's node calls
 // (GET and GetHeaders) by answers built from them and counts the calls per node; a node listed in
 // `stubs` answers reads with its signed root and a proof that hides every record behind a stub.
 import { generateKeyPair, signWith, type KeyPair } from "../../node/keys.js";
@@ -30,6 +31,8 @@ export interface FakeNodes {
   readonly tree: MerkleTree;
   /** the certified header of height 1, encoded */
   readonly header: Uint8Array;
+  /** the certified header of a height, encoded */
+  certified(height: bigint): Uint8Array;
 }
 
 export function fakeNodes(records: Record<string, string>): FakeNodes {
@@ -49,27 +52,29 @@ export function fakeNodes(records: Record<string, string>): FakeNodes {
   const tree = new MerkleTree();
   for (const [k, v] of Object.entries(records)) tree.set(k, utf8(v));
   const set = validatorsOf(genesis);
-  const header: Header = {
-    chain: chainId(genesis),
-    height: 1n,
-    timestamp: 1n,
-    root: tree.rootLabel,
-    receiptsRoot: new Uint8Array(32),
-    indexRoot: new Uint8Array(32),
-    validatorsHash: validatorsHash(set),
-    previous: new Uint8Array(32),
-    nextValidatorsHash: new Uint8Array(32),
-    nextFromHeight: 0n,
+  const certified = (height: bigint): Uint8Array => {
+    const header: Header = {
+      chain: chainId(genesis),
+      height,
+      timestamp: height,
+      root: tree.rootLabel,
+      receiptsRoot: new Uint8Array(32),
+      indexRoot: new Uint8Array(32),
+      validatorsHash: validatorsHash(set),
+      previous: new Uint8Array(32),
+      nextValidatorsHash: new Uint8Array(32),
+      nextFromHeight: 0n,
+    };
+    const signers = set.slice(0, quorum(set.length));
+    return encodeCertifiedHeader({
+      header,
+      signatures: signers.map((v) => ({
+        signer: v.id,
+        signature: signWith(keys[v.id]!, headerSigningMessage(header)),
+      })),
+    });
   };
-  const signers = set.slice(0, quorum(set.length));
-  const bytes = encodeCertifiedHeader({
-    header,
-    signatures: signers.map((v) => ({
-      signer: v.id,
-      signature: signWith(keys[v.id]!, headerSigningMessage(header)),
-    })),
-  });
-  return { genesis, keys, tree, header: bytes };
+  return { genesis, keys, tree, header: certified(1n), certified };
 }
 
 export interface Calls {
@@ -85,6 +90,8 @@ export interface ServeOptions {
   headers?: "serve" | "hang";
   /** the height the nodes' statements name (default 1; read when called) */
   height?: bigint;
+  /** the height one node's statements name (over `height`; read when called) */
+  heightOf?: Partial<Record<number, bigint>>;
 }
 
 export function serve(client: ArborClient, f: FakeNodes, opts: ServeOptions = {}): Calls {
@@ -93,14 +100,14 @@ export function serve(client: ArborClient, f: FakeNodes, opts: ServeOptions = {}
   for (let id = 0; id < 4; id++) {
     const conn = client.node(id) as unknown as {
       get: (keys: string[]) => Promise<GetReply>;
-      headers: () => Promise<HeadersReply>;
+      headers: (from: bigint) => Promise<HeadersReply>;
     };
     conn.get = async (keys: string[]) => {
       calls.gets[id]!++;
       const statement = encodeStatement({
         chain,
         node: id,
-        height: opts.height ?? 1n,
+        height: opts.heightOf?.[id] ?? opts.height ?? 1n,
         timestamp: 1n,
         root: f.tree.rootLabel,
         proofDigest: ROOT_STATEMENT_DIGEST,
@@ -111,10 +118,10 @@ export function serve(client: ArborClient, f: FakeNodes, opts: ServeOptions = {}
         : encodeProof(prove(f.tree, keys.map(keyPath), { leafSiblings: true }));
       return { statement, signature, proof } as GetReply;
     };
-    conn.headers = () => {
+    conn.headers = (from: bigint) => {
       calls.headers[id]!++;
       if (opts.headers === "hang") return new Promise(() => undefined);
-      return Promise.resolve({ headers: [f.header] } as unknown as HeadersReply);
+      return Promise.resolve({ headers: [f.certified(from)] } as unknown as HeadersReply);
     };
   }
   return calls;
