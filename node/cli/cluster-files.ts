@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { createServer } from "node:net";
 import { randomInt } from "node:crypto";
 import { ArborError } from "../common/errors.js";
+import { writeFileDurably } from "../data-format.js";
 import { assignPrefixes, genesisToJson, validateGenesis, type Genesis } from "../ledger/genesis.js";
 import { generateKeyPair, type KeyPair } from "../keys.js";
 import type { NodeConfigFile } from "../config.js";
@@ -79,12 +80,13 @@ export interface NodeFileOptions {
 }
 
 /**
- * Writes `genesis.json` and, for each node i, `node<i>.key` (mode 0600), the data directory
- * `node<i>/` and `node<i>.json`, replacing files of those names.
+ * Writes, for each node i, `node<i>.key` (mode 0600), the data directory `node<i>/` and
+ * `node<i>.json`, then `genesis.json`, replacing files of those names. The genesis goes last and
+ * atomically: its presence is what says a cluster directory is complete (`npm start` creates one
+ * when it is missing), so a process killed midway leaves a directory that is created afresh.
  */
 export function writeClusterFiles(dir: string, plan: ClusterPlan, o: NodeFileOptions): void {
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "genesis.json"), genesisToJson(plan.genesis));
   for (let id = 0; id < plan.keys.length; id++) {
     writeSeedFile(join(dir, `node${id}.key`), plan.keys[id]!.seed, true);
     mkdirSync(join(dir, `node${id}`), { recursive: true });
@@ -110,6 +112,7 @@ export function writeClusterFiles(dir: string, plan: ClusterPlan, o: NodeFileOpt
     };
     writeFileSync(join(dir, `node${id}.json`), JSON.stringify(cfg, null, 2) + "\n");
   }
+  writeFileDurably(dir, "genesis.json", genesisToJson(plan.genesis));
 }
 
 /**

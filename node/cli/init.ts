@@ -6,7 +6,7 @@
 // Docker Compose file running such a cluster one node per container (node/cli/compose.ts).
 import { DEFAULT_RETENTION_BLOCKS, MAX_RETENTION_BLOCKS, retentionOf } from "../ledger/genesis.js";
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { toHex } from "../common/bytes.js";
 import { ArborError } from "../common/errors.js";
@@ -112,6 +112,10 @@ export async function initCluster(o: InitOptions): Promise<InitResult> {
       plan.genesis.name,
       plan.genesis.nodes.map((nd) => nd.address.replace(/:\d+$/, "")),
     );
+  // The client key before the cluster files: the genesis, written last, marks the directory complete.
+  const client = generateKeyPair();
+  mkdirSync(dir, { recursive: true });
+  writeSeedFile(join(dir, "client.key"), client.seed, true);
   writeClusterFiles(dir, plan, {
     tickMs: o.tickMs ?? 50,
     metricsPorts,
@@ -120,8 +124,6 @@ export async function initCluster(o: InitOptions): Promise<InitResult> {
     tls: o.tls === true,
   });
   const genesis = plan.genesis;
-  const client = generateKeyPair();
-  writeSeedFile(join(dir, "client.key"), client.seed, true);
   return {
     dir,
     genesis,
