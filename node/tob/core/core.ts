@@ -891,11 +891,10 @@ export class TobCore {
 
   private onProposal(b: Block, tc: TC | null, from: PeerId): void {
     if (b.round < this.round) {
-      // Its votes overtook it here and we aggregated its QC (votes go to every validator, so this
-      // is common): keep the block, since what follows extends it (the QC vouches for its
-      // content: correct voters validated it).
+      // Its votes overtook it here and we aggregated its QC: keep the block, since our next
+      // proposal extends it (the QC vouches for its content: correct voters validated it).
       if (this.certs.known(b.round, b.id) && !this.tree.get(b.id) && this.tree.position(b.parentId))
-        return this.insertBlock(b);
+        this.insertBlock(b);
       reject("tob/stale", `proposal for round ${b.round} in round ${this.round}`);
     }
     this.certs.proposal(b);
@@ -957,29 +956,24 @@ export class TobCore {
     this.setSafety({ lastVotedRound: b.round });
     const sig = this.cfg.signer.sign(voteSigningBytes(this.cfg.networkId, b.epoch, b.round, b.id));
     const vote: Vote = { epoch: b.epoch, round: b.round, blockId: b.id, signer: this.myIndex, sig };
-    // To every validator, not only the next leader: each forms the QC itself as soon as a quorum
-    // has voted, and so commits the parent one message earlier than the next proposal would tell
-    // it (the receipts and the header certificate of a committed block wait for that). The next
-    // leader's proposal then carries a QC its receivers already hold (recognised, not verified
-    // again), so the signature checks per round stay the same.
-    this.local.push({ kind: "vote", vote });
-    this.broadcast({ kind: "vote", vote });
+    const next = this.leaderIdOf(b.round + 1, b.id);
+    invariant(next !== null, "the block voted for is in the tree");
+    if (next === this.me) this.local.push({ kind: "vote", vote });
+    else this.send(next, { kind: "vote", vote });
   }
 
   private onVote(v: Vote, trusted: boolean): void {
-    // Any validator's vote counts wherever it arrives (a quorum of them is a valid QC whoever
-    // gathers it); a vote that overtook its block is kept.
+    // The next leader depends on the block voted for; a vote that overtook its block is kept (a
+    // quorum of them is a valid QC whoever gathers it).
+    const next = this.leaderOf(v.round + 1, v.blockId);
+    if (next !== null && next !== this.myIndex) reject("tob/not-next-leader", `vote of round ${v.round}`);
     if (v.round + 1 < this.round) return;
     if (v.round > this.round + TOB_MAX_VOTE_ROUNDS_AHEAD)
       reject("tob/vote-too-far", `vote for round ${v.round}`);
-    let byRound = this.votes.get(v.round);
-    const prev = byRound?.get(v.signer);
-    // A copy of a vote already counted, or one for a block already certified here from another
-    // signer's vote, teaches nothing: dropped before its signature is checked.
-    if (!trusted && prev && bytesEqual(prev.blockId, v.blockId)) return;
-    if (!trusted && !prev && this.certs.known(v.round, v.blockId)) return;
     if (!trusted) this.certs.vote(v);
+    let byRound = this.votes.get(v.round);
     if (!byRound) this.votes.set(v.round, (byRound = new Map()));
+    const prev = byRound.get(v.signer);
     if (prev) {
       if (!bytesEqual(prev.blockId, v.blockId))
         this.addEvidence(

@@ -50,7 +50,7 @@ export type StepInput =
     };
 
 export interface StepOutput {
-  /** Votes sent (every vote goes to every other validator; the core counts its own too). */
+  /** Votes sent (a vote for a round we lead ourselves stays local and is not listed). */
   readonly votes?: readonly { readonly block: string; readonly to: readonly number[] }[];
   /** Proposals sent: the round, the parent, and the round of the TC it carries (if any). */
   readonly proposals?: readonly {
