@@ -73,6 +73,7 @@ export class Submit {
       id,
       order,
       want: 1,
+      trust: this.s.f + 1,
       dl,
       execute: (node, ms) => this.s.node(node).execute(request, ms),
       slow: (node) => this.s.penalties.avoid(node),

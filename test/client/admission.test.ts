@@ -1,7 +1,8 @@
 // Handing a request to the nodes (client/admission.ts), with scripted node answers: the write goes
 // on once one node admitted it, however long another takes; a node that does not answer within
 // SUBMIT_ANSWER_MS is reported slow and another node gets the request so that f+1 still hold it;
-// refusals and unreachable nodes end it with the right typed error.
+// a refusal counts only once f+1 nodes give it alike (one node's refusal sends the request to the
+// next node); refusals and unreachable nodes end it with the right typed error.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { admitRequest, SUBMIT_ANSWER_MS, type AdmissionAck } from "../../client/admission.js";
@@ -22,6 +23,7 @@ test("the first admission ends the wait; a hanging node is reported slow and rep
     id: ID,
     order: [0, 1, 2, 3],
     want: 2,
+    trust: 2,
     dl: new Deadline(10_000, "test"),
     execute: (node) => {
       asked.push(node);
@@ -44,6 +46,7 @@ test("when the first nodes hang, the request reaches others after SUBMIT_ANSWER_
     id: ID,
     order: [0, 1, 2, 3],
     want: 2,
+    trust: 2,
     dl: new Deadline(10_000, "test"),
     execute: (node) => (node < 2 ? never() : Promise.resolve(ok)),
     slow: () => undefined,
@@ -53,24 +56,31 @@ test("when the first nodes hang, the request reaches others after SUBMIT_ANSWER_
   assert.ok(took >= SUBMIT_ANSWER_MS && took < 5_000, `took ${took} ms`);
 });
 
-test("refusals end it with the node's reason; unreachable nodes with client/unavailable", async () => {
+test("f+1 refusals alike end it with their reason; unreachable nodes with client/unavailable", async () => {
+  const refusedBy: number[] = [];
   await assert.rejects(
     admitRequest({
       id: ID,
       order: [0, 1, 2, 3],
-      want: 2,
+      want: 1,
+      trust: 2,
       dl: new Deadline(10_000, "test"),
-      execute: () => Promise.resolve({ accepted: false, reason: "bad-signature", message: "no" }),
+      execute: (node) => {
+        refusedBy.push(node);
+        return Promise.resolve({ accepted: false, reason: "bad-signature", message: "no" });
+      },
       slow: () => undefined,
     }),
     (e: unknown) => e instanceof RequestRejected && e.code === "bad-signature",
   );
+  assert.deepEqual(refusedBy, [0, 1], "refused once f+1 = 2 nodes agree");
   const asked: number[] = [];
   await assert.rejects(
     admitRequest({
       id: ID,
       order: [0, 1, 2, 3],
       want: 2,
+      trust: 2,
       dl: new Deadline(10_000, "test"),
       execute: (node) => {
         asked.push(node);
@@ -84,6 +94,56 @@ test("refusals end it with the node's reason; unreachable nodes with client/unav
       /node 3: connection refused/.test(e.message),
   );
   assert.deepEqual(asked, [0, 1, 2, 3], "an unreachable node is replaced by the next");
+});
+
+test("one node's refusal is not believed: the next node admits the request, or the refusal is named in client/unavailable", async () => {
+  // A lying node passes the request on and answers "expired": a caller that re-signed would pay twice.
+  const liar = { accepted: false, reason: "expired", message: "lie" };
+  const first = await admitRequest({
+    id: ID,
+    order: [0, 1, 2, 3],
+    want: 1,
+    trust: 2,
+    dl: new Deadline(10_000, "test"),
+    execute: (node) => Promise.resolve(node === 0 ? liar : ok),
+    slow: () => undefined,
+  });
+  assert.equal(first, 1);
+  // Two different refusals are not f+1 alike; the others are unreachable.
+  await assert.rejects(
+    admitRequest({
+      id: ID,
+      order: [0, 1, 2, 3],
+      want: 1,
+      trust: 2,
+      dl: new Deadline(10_000, "test"),
+      execute: (node) =>
+        node === 0
+          ? Promise.resolve(liar)
+          : node === 1
+            ? Promise.resolve({ accepted: false, reason: "trap", message: "trap: insufficient funds" })
+            : Promise.reject(new Error("connection refused")),
+      slow: () => undefined,
+    }),
+    (e: unknown) =>
+      e instanceof UnavailableError &&
+      e.code === "client/unavailable" &&
+      /node 0 refused it \(expired: lie\)/.test(e.message) &&
+      /node 1 refused it \(trap/.test(e.message),
+  );
+  // In a one-node cluster (f = 0) the node's refusal is the answer.
+  await assert.rejects(
+    admitRequest({
+      id: ID,
+      order: [0],
+      want: 1,
+      trust: 1,
+      dl: new Deadline(10_000, "test"),
+      execute: () => Promise.resolve(liar),
+      slow: () => undefined,
+    }),
+    (e: unknown) => e instanceof RequestRejected && e.code === "expired",
+  );
 });
 
 test("a deadline ends a call with what it was waiting for", async () => {
