@@ -1,5 +1,6 @@
 // A call's deadline: how much time is left, and what the call is waiting for, so that when time
-// runs out it ends with a typed error naming what was missing rather than a bare timeout.
+// runs out it ends with a typed error naming what was missing rather than a bare timeout. Closing
+// the client ends every call's deadline at once (its retry loops and polls stop with it).
 import { UnavailableError } from "./errors.js";
 
 /** Per-call options every public SDK call takes. */
@@ -14,21 +15,44 @@ export function callTimeout(o: number | CallOptions | undefined, fallback: numbe
   return Number.isFinite(ms) && ms > 0 ? ms : fallback;
 }
 
+/**
+ * What a client's close() ends: the deadlines of its calls. (Not an AbortSignal: hundreds of calls
+ * in flight would each add a listener, past the runtime's leak warning.)
+ */
+export class Closer {
+  private readonly listeners = new Set<() => void>();
+  closed = false;
+
+  close(): void {
+    this.closed = true;
+    for (const f of [...this.listeners]) f();
+    this.listeners.clear();
+  }
+
+  /** Calls `f` on close; returns the function that unregisters it. */
+  onClose(f: () => void): () => void {
+    this.listeners.add(f);
+    return () => this.listeners.delete(f);
+  }
+}
+
 export class Deadline {
   readonly at: number;
   private missing: () => UnavailableError;
 
   constructor(
     readonly ms: number,
-    call: string,
+    private readonly call: string,
+    /** closed when the client is */
+    private readonly closer?: Closer,
   ) {
     this.at = Date.now() + Math.ceil(ms);
     this.missing = () => new UnavailableError("client/deadline", `${call} did not finish within ${ms} ms`);
   }
 
-  /** Milliseconds left (0 once passed). */
+  /** Milliseconds left (0 once passed, or once the client is closed). */
   get left(): number {
-    return Math.max(0, this.at - Date.now());
+    return this.closer?.closed ? 0 : Math.max(0, this.at - Date.now());
   }
 
   get expired(): boolean {
@@ -47,20 +71,31 @@ export class Deadline {
 
   /** The error for the deadline having passed: what the call was waiting for. */
   error(): UnavailableError {
+    if (this.closer?.closed)
+      return new UnavailableError("client/closed", `${this.call}: the client was closed`);
     return this.missing();
   }
 
-  /** `work`, or the deadline's error once the deadline passes first (`work` is left to settle). */
+  /**
+   * `work`, or the deadline's error once the deadline passes (or the client is closed) first
+   * (`work` is left to settle).
+   */
   run<T>(work: Promise<T>): Promise<T> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(this.missing()), this.left);
+      const stop = () => reject(this.error());
+      const timer = setTimeout(stop, this.left);
+      const unregister = this.closer?.onClose(stop);
+      const done = () => {
+        clearTimeout(timer);
+        unregister?.();
+      };
       work.then(
         (v) => {
-          clearTimeout(timer);
+          done();
           resolve(v);
         },
         (e: unknown) => {
-          clearTimeout(timer);
+          done();
           reject(e);
         },
       );

@@ -17,3 +17,9 @@ export const MAX_STREAM_READS = 512;
 export const MAX_STREAM_HEADER_CALLS = 128;
 /** History requests in flight on one node's HistoryStream (the node takes up to 256). */
 export const MAX_STREAM_HISTORY_CALLS = 128;
+/**
+ * The least time one node gets to answer a listing or history page before the next is asked (its
+ * share of the call's time left, split among the nodes still to ask, is used when longer). Above
+ * a node's own wait for `min_height` (MAX_GET_WAIT_MS, 2 s), so a correct lagging node is not cut off.
+ */
+export const QUERY_ATTEMPT_MIN_MS = 3_000;

@@ -20,6 +20,7 @@ import type { Headers } from "./headers.js";
 import type { Session } from "./session.js";
 import { errorText } from "./verify.js";
 import { retentionOf } from "../node/ledger/genesis.js";
+import { QUERY_ATTEMPT_MIN_MS } from "./limits.js";
 
 /** One key of a listing. */
 export interface ListedKey {
@@ -95,8 +96,12 @@ export class Queries {
   }
 
   /**
-   * Asks `node`, or each node not caught lying in turn, until one answer verifies. A node's
-   * refusal of the query itself (bad limit, bad key) ends the call: every node would refuse it.
+   * Asks `node`, or each node not caught lying in turn (nodes avoided for now last), until one
+   * answer verifies. Each node gets its share of the time left (at least QUERY_ATTEMPT_MIN_MS):
+   * one that stays silent is avoided for a while and the next asked, so a hanging node cannot use
+   * up the call. A node's refusal of the query itself (bad limit, bad key) is its unsigned word:
+   * the call ends with it once f+1 nodes refused alike (every correct node would), and otherwise
+   * the next node is asked.
    */
   private async ask<T>(
     node: number | undefined,
@@ -105,14 +110,41 @@ export class Queries {
     first: readonly number[] = [],
   ): Promise<T> {
     const live = this.s.liveOrder();
-    const ids = node !== undefined ? [node] : [...first, ...live.filter((id) => !first.includes(id))];
+    const p = this.s.penalties;
+    const ids =
+      node !== undefined ? [node] : [...p.order(first), ...p.order(live.filter((id) => !first.includes(id)))];
+    const refusals = new Map<string, { error: ArborError; nodes: number[] }>();
     let last: unknown = null;
-    for (const id of ids) {
+    const refused = () =>
+      [...refusals.values()]
+        .map((r) => `node${r.nodes.length > 1 ? "s" : ""} ${r.nodes.join(", ")}: ${r.error.message}`)
+        .join("; ");
+    // If time runs out, the call ends saying what the nodes asked so far answered.
+    const waiting = () =>
+      `no node answered the query` +
+      (refusals.size > 0
+        ? `; refused by ${refused()} (a refusal counts once f+1 = ${this.s.f + 1} nodes give it alike)`
+        : last !== null
+          ? `: ${errorText(last)}`
+          : "");
+    dl.waitingFor("client/no-valid-answer", waiting);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      const rest = ids.length - i;
+      const share = rest > 1 ? Math.max(QUERY_ATTEMPT_MIN_MS, Math.floor(dl.left / rest)) : dl.left;
       try {
-        return await one(id);
+        return await this.within(one(id), share, id);
       } catch (e) {
         const refused = refusal(e);
-        if (refused) throw refused;
+        if (refused) {
+          if (node !== undefined) throw refused;
+          const r = refusals.get(refused.code) ?? { error: refused, nodes: [] };
+          r.nodes.push(id);
+          refusals.set(refused.code, r);
+          if (r.nodes.length >= this.s.f + 1) throw refused;
+          last = refused;
+          continue;
+        }
         if (
           e instanceof ArborError &&
           !(e instanceof UnavailableError) &&
@@ -126,8 +158,22 @@ export class Queries {
         if (node !== undefined || dl.expired) break;
       }
     }
+    if (refusals.size > 0) throw new UnavailableError("client/no-valid-answer", waiting());
     if (last instanceof ArborError) throw last;
     throw new UnavailableError("client/no-valid-answer", `no node answered the query: ${errorText(last)}`);
+  }
+
+  /** `work`, or client/slow-node once `ms` pass first (the node is avoided for a while; `work` is left to settle). */
+  private within<T>(work: Promise<T>, ms: number, id: number): Promise<T> {
+    work.catch(() => undefined);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const slow = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.s.penalties.avoid(id);
+        reject(new UnavailableError("client/slow-node", `node ${id} did not answer within ${ms} ms`));
+      }, ms);
+    });
+    return Promise.race([work, slow]).finally(() => clearTimeout(timer));
   }
 
   /**

@@ -7,7 +7,7 @@ import { chainId, type Genesis, type GenesisNode } from "../node/ledger/genesis.
 import { Partition } from "../node/store/core/partition.js";
 import { keyPath } from "../node/store/core/path.js";
 import { generateKey, type ClientKey } from "./crypto.js";
-import { callTimeout, Deadline, type CallOptions } from "./deadline.js";
+import { callTimeout, Closer, Deadline, type CallOptions } from "./deadline.js";
 import { PenaltyBox } from "./penalty-box.js";
 import { NodeConnection } from "./transport.js";
 import { StatementChecker } from "./verify.js";
@@ -48,6 +48,8 @@ export class Session {
   /** The members known: the genesis nodes, then as verified member records say (adoptMembers). */
   nodes: GenesisNode[];
   private readonly connTimeoutMs: number | undefined;
+  /** Closed by close(): every call's deadline ends with it. */
+  private readonly closing = new Closer();
 
   /**
    * The lowest height an answer this client uses may be at: no read, listing or history older than
@@ -127,9 +129,9 @@ export class Session {
     return [...ids.slice(start), ...ids.slice(0, start)];
   }
 
-  /** A deadline for one public call: `o` names it, or the client's `timeoutMs`. */
+  /** A deadline for one public call: `o` names it, or the client's `timeoutMs`; `close` ends it. */
   deadline(o: number | CallOptions | undefined, call: string): Deadline {
-    return new Deadline(callTimeout(o, this.timeoutMs), call);
+    return new Deadline(callTimeout(o, this.timeoutMs), call, this.closing);
   }
 
   addSuspect(accused: number, evidence: Uint8Array): void {
@@ -150,6 +152,7 @@ export class Session {
   }
 
   close(): void {
+    this.closing.close();
     for (const c of this.conns.values()) c.close();
   }
 }
