@@ -8,11 +8,15 @@
 //
 // Checking costs a signature verification per request, on the event loop: a gossip of a thousand
 // requests would hold it for tens of milliseconds (votes and reads waiting behind it). So at most
-// GOSSIP_CHECK_SLICE requests are checked per turn; the rest wait in a bounded queue
-// (GOSSIP_CHECK_QUEUE; past it a gossip is dropped, and its holders gossip it again while it is
-// pending) and go on in later turns.
+// GOSSIP_CHECK_SLICE requests are checked per turn; the rest wait in bounded queues and go on in
+// later turns. Each peer has a queue of its own (GOSSIP_PEER_QUEUE requests; GOSSIP_CHECK_QUEUE in
+// all; past either a gossip is dropped, and its holders gossip it again while it is pending), and
+// the slice is shared out among the peers with something waiting, in turn: a member that floods
+// junk fills its own queue and gets its share of the checks, and the others' gossip still passes.
+// (A peer is not shut out for junk: a faulty leader's junk proposal puts junk into correct nodes'
+// pools, and they gossip it again.)
 
-import { GOSSIP_CHECK_QUEUE, GOSSIP_CHECK_SLICE } from "./common/limits.js";
+import { GOSSIP_CHECK_QUEUE, GOSSIP_CHECK_SLICE, GOSSIP_PEER_QUEUE } from "./common/limits.js";
 import { decodeMessage, encodeMessage, KIND_TAGS } from "./tob/core/index.js";
 
 interface Waiting {
@@ -24,13 +28,17 @@ interface Waiting {
   readonly kept: Uint8Array[];
 }
 
+/** Requests checked for one peer before the next peer's turn within a slice. */
+const PEER_TURN = 16;
+
 export class GossipGate {
-  private readonly queue: Waiting[] = [];
+  /** per peer, its gossips in arrival order (a peer with nothing waiting has no entry) */
+  private readonly queues = new Map<string, { list: Waiting[]; requests: number }>();
   private queued = 0;
   private turn: NodeJS.Immediate | null = null;
   /** requests checked in this event-loop turn */
   private spent = 0;
-  /** gossips dropped because the queue was full (diagnostics) */
+  /** gossips dropped because a queue was full (diagnostics) */
   dropped = 0;
 
   constructor(
@@ -51,36 +59,54 @@ export class GossipGate {
     } catch {
       return; // the broadcast would refuse it anyway
     }
-    if (this.queued + requests.length > GOSSIP_CHECK_QUEUE) {
+    const q = this.queues.get(from) ?? { list: [], requests: 0 };
+    if (
+      this.queued + requests.length > GOSSIP_CHECK_QUEUE ||
+      q.requests + requests.length > GOSSIP_PEER_QUEUE
+    ) {
       this.dropped++;
       return;
     }
-    this.queue.push({ from, bytes, requests, checked: 0, kept: [] });
+    q.list.push({ from, bytes, requests, checked: 0, kept: [] });
+    q.requests += requests.length;
+    this.queues.set(from, q);
     this.queued += requests.length;
     this.work();
   }
 
-  /** Checks queued requests up to the turn's slice, forwards the gossips done, goes on next turn. */
+  /** Checks queued requests up to the turn's slice, peer by peer, forwards the gossips done. */
   private work(): void {
-    while (this.spent < this.slice && this.queue.length > 0) {
-      const w = this.queue[0]!;
-      const end = Math.min(w.requests.length, w.checked + (this.slice - this.spent));
-      for (; w.checked < end; w.checked++, this.spent++) {
+    while (this.spent < this.slice && this.queues.size > 0) {
+      for (const [from, q] of this.queues) {
+        if (this.spent >= this.slice) break;
+        this.checkSome(from, q, Math.min(PEER_TURN, this.slice - this.spent));
+      }
+    }
+    // The slice is per event-loop turn: the next turn starts a new one (and the queues' rest).
+    this.turn ??= setImmediate(() => {
+      this.turn = null;
+      this.spent = 0;
+      if (this.queues.size > 0) this.work();
+    });
+  }
+
+  /** Checks up to `budget` requests of one peer's queue, in order. */
+  private checkSome(from: string, q: { list: Waiting[]; requests: number }, budget: number): void {
+    while (budget > 0 && q.list.length > 0) {
+      const w = q.list[0]!;
+      const end = Math.min(w.requests.length, w.checked + budget);
+      for (; w.checked < end; w.checked++, this.spent++, budget--) {
         const r = w.requests[w.checked]!;
         if (this.admissible(r)) w.kept.push(r);
       }
-      if (w.checked < w.requests.length) break;
-      this.queue.shift();
+      if (w.checked < w.requests.length) return;
+      q.list.shift();
+      q.requests -= w.requests.length;
       this.queued -= w.requests.length;
       if (w.kept.length === w.requests.length) this.forward(w.from, w.bytes);
       else if (w.kept.length > 0) this.forward(w.from, encodeMessage({ kind: "requests", requests: w.kept }));
     }
-    // The slice is per event-loop turn: the next turn starts a new one (and the queue's rest).
-    this.turn ??= setImmediate(() => {
-      this.turn = null;
-      this.spent = 0;
-      if (this.queue.length > 0) this.work();
-    });
+    if (q.list.length === 0) this.queues.delete(from);
   }
 
   /** Requests waiting to be checked. */
@@ -91,7 +117,7 @@ export class GossipGate {
   close(): void {
     if (this.turn) clearImmediate(this.turn);
     this.turn = null;
-    this.queue.length = 0;
+    this.queues.clear();
     this.queued = 0;
   }
 }

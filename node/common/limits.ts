@@ -153,6 +153,11 @@ export const TOB_MAX_GOSSIP_REQUESTS = 1024;
 export const GOSSIP_CHECK_SLICE = 128;
 /** Most gossiped requests waiting to be checked; a gossip past it is dropped (and gossiped again). */
 export const GOSSIP_CHECK_QUEUE = 16 * TOB_MAX_GOSSIP_REQUESTS;
+/**
+ * Most of them from one peer: a member flooding gossip fills its own share, not the queue, so the
+ * others' gossip (and re-gossip of pending requests) still gets through.
+ */
+export const GOSSIP_PEER_QUEUE = 4 * TOB_MAX_GOSSIP_REQUESTS;
 /** Most requests a node holds pending (submitted or gossiped, not yet delivered). */
 export const TOB_MAX_PENDING_REQUESTS = 200_000;
 /** Most bytes of requests a node holds pending. */

@@ -1,11 +1,12 @@
 // Requests gossiped by a peer enter the broadcast's pool only if they decode and their signature
 // verifies: honest gossip passes as sent, junk is dropped, a mix is re-encoded with the good ones.
-// At most a slice of requests is checked per event-loop turn, and the queue behind it is bounded.
+// At most a slice of requests is checked per event-loop turn, shared among the peers with gossip
+// waiting, and the queues behind it are bounded per peer and in all.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { GossipGate } from "../../node/gossip-gate.js";
 import { decodeMessage, encodeMessage } from "../../node/tob/core/index.js";
-import { GOSSIP_CHECK_QUEUE, TOB_MAX_GOSSIP_REQUESTS } from "../../node/common/limits.js";
+import { GOSSIP_CHECK_QUEUE, GOSSIP_PEER_QUEUE, TOB_MAX_GOSSIP_REQUESTS } from "../../node/common/limits.js";
 
 const good = (n: number) => new Uint8Array([1, n & 0xff, n >> 8, 3]);
 const junk = (n: number) => new Uint8Array([9, n & 0xff]);
@@ -72,13 +73,37 @@ test("at most a slice of requests is checked per turn; a large gossip goes on wh
   g.close();
 });
 
-test("past GOSSIP_CHECK_QUEUE waiting requests a gossip is dropped", () => {
+test("past GOSSIP_PEER_QUEUE waiting requests of one peer, or GOSSIP_CHECK_QUEUE in all, a gossip is dropped", () => {
   const { g } = gate(1);
   const full = Array.from({ length: TOB_MAX_GOSSIP_REQUESTS }, (_, i) => good(i));
-  for (let i = 0; i < GOSSIP_CHECK_QUEUE / TOB_MAX_GOSSIP_REQUESTS; i++) g.take("p", gossip(full));
+  for (let i = 0; i < GOSSIP_PEER_QUEUE / TOB_MAX_GOSSIP_REQUESTS; i++) g.take("p", gossip(full));
   assert.equal(g.dropped, 0);
   g.take("p", gossip(full));
+  assert.equal(g.dropped, 1, "p's share is full");
+  let peer = 0;
+  while (g.waiting + TOB_MAX_GOSSIP_REQUESTS <= GOSSIP_CHECK_QUEUE) g.take(`q${peer++}`, gossip(full));
   assert.equal(g.dropped, 1);
+  g.take(`q${peer}`, gossip(full));
+  assert.equal(g.dropped, 2, "the whole queue is full");
   assert.ok(g.waiting <= GOSSIP_CHECK_QUEUE);
+  g.close();
+});
+
+test("a peer flooding junk fills its own share only: another peer's gossip is checked and goes on within a few turns", async () => {
+  const { g, out } = gate(128);
+  const flood = () => gossip(Array.from({ length: TOB_MAX_GOSSIP_REQUESTS }, (_, i) => junk(i)));
+  for (let i = 0; i < 20; i++) g.take("liar", flood());
+  assert.ok(g.dropped > 0, "the liar's share overflowed");
+  const honest = gossip([good(1), good(2)]);
+  g.take("honest", honest);
+  for (let turn = 0; turn < 3 && out.length === 0; turn++) {
+    g.take("liar", flood());
+    await nextTurn();
+  }
+  assert.deepEqual(
+    out.map((o) => o.from),
+    ["honest"],
+  );
+  assert.equal(out[0]!.bytes, honest);
   g.close();
 });
