@@ -207,6 +207,12 @@ export const TOB_MIN_RETAINED_BLOCKS = TOB_MAX_SYNC_BLOCKS;
 export const DISK_CATCH_UP_IN_FLIGHT = 2;
 /** At most one catch-up answer from storage per peer per this many milliseconds. */
 export const DISK_CATCH_UP_PEER_INTERVAL_MS = 100;
+/**
+ * At most one catch-up request per peer per this many milliseconds reaches the core (answered from
+ * memory: up to TOB_MAX_SYNC_BLOCKS blocks for a few bytes asked); more are dropped. A correct node
+ * asks again after each answer it has applied, far slower than this when it replays blocks.
+ */
+export const SYNC_REQUEST_PEER_INTERVAL_MS = 50;
 /** Most future rounds ahead of the current one for which votes are buffered. */
 export const TOB_MAX_VOTE_ROUNDS_AHEAD = 64;
 /**

@@ -18,6 +18,7 @@ import {
   TOB_BLOCK_RETENTION_BLOCKS,
   TOB_BLOCK_RETENTION_BYTES,
   TOB_DB_CACHE_BYTES,
+  SYNC_REQUEST_PEER_INTERVAL_MS,
 } from "../common/limits.js";
 import { DiskCatchUp } from "./disk-catch-up.js";
 import { RetainedBytes } from "./retained-bytes.js";
@@ -25,6 +26,7 @@ import {
   PRUNE_KEEP_BLOCKS,
   RESTORE_LEDGER_BLOCKS,
   TobCore,
+  KIND_TAGS,
   encodeBlock,
   encodeEpochState,
   encodeEpochTail,
@@ -125,6 +127,8 @@ export class TobShell {
 
   /** Answers catch-up below the core's memory from storage. */
   private readonly disk: DiskCatchUp;
+  /** When each peer's last catch-up request was let through (validators only: peers are members). */
+  private readonly lastSyncRequest = new Map<string, number>();
   /** The lowest height of a delivered block still stored (1 until pruning begins; Status reports it). */
   private oldestStored = 1;
   /** Sizes of the newest delivered blocks, for the retention in bytes. */
@@ -248,6 +252,17 @@ export class TobShell {
       return;
     }
     if (this.disk.take(from, bytes)) return;
+    if (bytes[1] === KIND_TAGS.syncRequest) {
+      // One catch-up answer costs up to TOB_MAX_SYNC_BLOCKS blocks for a few bytes asked: a peer
+      // asking faster than SYNC_REQUEST_PEER_INTERVAL_MS is not answered (it asks again).
+      const now = Date.now();
+      const last = this.lastSyncRequest.get(from);
+      if (last !== undefined && now - last < SYNC_REQUEST_PEER_INTERVAL_MS) {
+        this.droppedMessages++;
+        return;
+      }
+      this.lastSyncRequest.set(from, now);
+    }
     this.messageBytes += bytes.length;
     this.push({ type: "message", from, bytes });
   }

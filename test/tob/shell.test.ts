@@ -1,7 +1,8 @@
 // The consensus shell over real LevelDB, in solo mode (n = 1 commits at once): every block is
 // stored once (under its id; the ledger and the tree only index it), nothing uncommitted is left
 // behind, a restart re-delivers what the application had not applied, and a store written in the
-// earlier layout (whole blocks under the ledger and tree keys) still restores.
+// earlier layout (whole blocks under the ledger and tree keys) still restores; peer messages are
+// bounded in bytes, and catch-up requests in rate per peer.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -9,8 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Level } from "level";
 import { openSolo, until } from "./solo-shell.js";
-import { decodeBlock, encodeBlock, type Delivery } from "../../node/tob/core/index.js";
-import { TOB_MAX_QUEUED_MESSAGE_BYTES } from "../../node/common/limits.js";
+import { decodeBlock, encodeBlock, encodeMessage, type Delivery } from "../../node/tob/core/index.js";
+import { SYNC_REQUEST_PEER_INTERVAL_MS, TOB_MAX_QUEUED_MESSAGE_BYTES } from "../../node/common/limits.js";
 
 async function entries(dir: string): Promise<Map<string, number>> {
   const db = new Level<Uint8Array, Uint8Array>(dir, { keyEncoding: "view", valueEncoding: "view" });
@@ -105,6 +106,29 @@ test("shell: peer messages queued while the core is busy are bounded in bytes; t
       await until(() => shell.queuedMessageBytes === 0, "queue drained");
       shell.submit([new TextEncoder().encode("after")]);
       await until(() => got.flatMap((d) => d.requests).length === 2, "later request delivered");
+    } finally {
+      await shell.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("shell: a peer's catch-up requests reach the core at most once per SYNC_REQUEST_PEER_INTERVAL_MS", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "arbor-shell-"));
+  try {
+    const got: Delivery[] = [];
+    const shell = await openSolo(dir, 0, got);
+    try {
+      const ask = encodeMessage({ kind: "syncRequest", epoch: 0, fromHeight: 1 });
+      const before = shell.droppedMessages;
+      for (let i = 0; i < 100; i++) shell.message("peer-a", ask);
+      shell.message("peer-b", ask);
+      // One of peer-a's hundred gets through, and peer-b's own.
+      assert.equal(shell.droppedMessages - before, 99);
+      await new Promise((r) => setTimeout(r, SYNC_REQUEST_PEER_INTERVAL_MS + 20));
+      shell.message("peer-a", ask);
+      assert.equal(shell.droppedMessages - before, 99, "after the interval, peer-a is answered again");
     } finally {
       await shell.close();
     }
