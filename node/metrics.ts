@@ -21,6 +21,8 @@ export interface MetricsHooks {
   getServed(): void;
   /** A block with requests was applied and committed (see the histograms for the times). */
   blockCommitted(b: BlockTimes, receipts: readonly Receipt[]): void;
+  /** A peer's consensus message (or frame batch) was refused, with its reason code. */
+  peerRefused(reason: string): void;
 }
 
 export interface BlockTimes {
@@ -30,7 +32,12 @@ export interface BlockTimes {
   readonly commitSeconds: number;
 }
 
-export const NO_METRICS: MetricsHooks = { admission() {}, getServed() {}, blockCommitted() {} };
+export const NO_METRICS: MetricsHooks = {
+  admission() {},
+  getServed() {},
+  blockCommitted() {},
+  peerRefused() {},
+};
 
 /** Values read at scrape time. */
 export interface MetricsSources {
@@ -61,6 +68,7 @@ export class NodeMetrics implements MetricsHooks {
   private readonly accepted: Counter;
   private readonly rejected: Counter<"reason">;
   private readonly gets: Counter;
+  private readonly peerRefusals: Counter<"reason">;
   private readonly blockRequests: Histogram;
   private readonly applyTime: Histogram;
   private readonly commitLatency: Histogram;
@@ -96,6 +104,12 @@ export class NodeMetrics implements MetricsHooks {
     this.gets = new Counter({
       name: "arbor_get_replies_total",
       help: "GET replies served (unary and streamed)",
+      registers,
+    });
+    this.peerRefusals = new Counter({
+      name: "arbor_peer_messages_refused_total",
+      help: "Consensus messages (and frame batches) from peers refused, by reason code",
+      labelNames: ["reason"],
       registers,
     });
     this.blockRequests = new Histogram({
@@ -160,6 +174,10 @@ export class NodeMetrics implements MetricsHooks {
   admission(reason: string | null): void {
     if (reason === null) this.admitted.inc();
     else this.refused.inc({ reason });
+  }
+
+  peerRefused(reason: string): void {
+    this.peerRefusals.inc({ reason });
   }
 
   getServed(): void {

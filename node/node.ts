@@ -18,6 +18,7 @@ import { bytesEqual, toHex } from "./common/bytes.js";
 import { ArborError } from "./common/errors.js";
 import {
   CERT_PENDING_HEIGHTS,
+  EVIDENCE_LOG_LINES_PER_MINUTE,
   NODE_SHUTDOWN_GRACE_MS,
   TOB_FILL_REQUESTS,
   TOB_MAX_SYNC_BLOCKS,
@@ -57,6 +58,7 @@ import { ReadGate } from "./read-gate.js";
 import { TobShell } from "./tob/shell.js";
 import { withDoubleVote, type Byzantine } from "./byzantine.js";
 import { GossipGate } from "./gossip-gate.js";
+import { LogBudget } from "./common/log-budget.js";
 import { EvidenceBook } from "./evidence-book.js";
 import { clusterHeightFloor, JoinGate, joined, nearCluster } from "./join-gate.js";
 import { peerStatuses } from "./peer-status.js";
@@ -161,6 +163,8 @@ export class ArborNode {
     (id) => this.receiptStore.receipt(id),
   );
   private readonly evidence = new EvidenceBook();
+  /** Evidence warnings written per minute (a flood of equivocations would flood the log). */
+  private readonly evidenceLog = new LogBudget(EVIDENCE_LOG_LINES_PER_MINUTE, 60_000);
   private readonly reads = new ReadGate(() => this.height);
   private closing = false;
   private closed: Promise<void> | null = null;
@@ -250,6 +254,7 @@ export class ArborNode {
       onNotMember: (hex) => this.refusedAsNonMember(hex, m),
       onFrame: (from, channel, payload) => this.onFrame(from, channel, payload),
       log: (msg, f) => this.opts.log.debug(msg, f),
+      onRefused: (reason) => this.hooks.peerRefused(reason),
     });
     this.certification = new Certification({
       me: this.me,
@@ -684,8 +689,18 @@ export class ArborNode {
       deliver: (d) => this.pipeline.apply(d),
       onEvidence: (e) => {
         const kept = this.evidence.add(e, (hex) => m.idOfKey(hex));
-        log.warn("consensus evidence", { kind: e.kind, signer: e.signer, round: e.round, kept });
+        this.hooks.peerRefused(`evidence/${e.kind}`);
+        // A flood of equivocations would flood the log: the first few per minute are written.
+        if (this.evidenceLog.allow(Date.now()))
+          log.warn("consensus evidence", {
+            kind: e.kind,
+            signer: e.signer,
+            round: e.round,
+            kept,
+            suppressed: this.evidenceLog.takeSuppressed(),
+          });
       },
+      onRefused: (code) => this.hooks.peerRefused(code),
       log: (msg, f) => log.warn(msg, f),
     });
     // The store and the consensus persist a validator-set change separately (the store with the

@@ -205,12 +205,15 @@ export const TOB_MAX_SYNC_BYTES = TOB_MAX_BLOCK_BYTES;
 export const TOB_MIN_RETAINED_BLOCKS = TOB_MAX_SYNC_BLOCKS;
 /** Catch-up answers read from storage at once (node/tob/disk-catch-up.ts). */
 export const DISK_CATCH_UP_IN_FLIGHT = 2;
+/** Consensus-evidence warnings a node logs per minute; more are counted (metrics) and summed up. */
+export const EVIDENCE_LOG_LINES_PER_MINUTE = 20;
 /** At most one catch-up answer from storage per peer per this many milliseconds. */
 export const DISK_CATCH_UP_PEER_INTERVAL_MS = 100;
 /**
  * At most one catch-up request per peer per this many milliseconds reaches the core (answered from
- * memory: up to TOB_MAX_SYNC_BLOCKS blocks for a few bytes asked); more are dropped. A correct node
- * asks again after each answer it has applied, far slower than this when it replays blocks.
+ * memory: up to TOB_MAX_SYNC_BLOCKS blocks for a few bytes asked); one that comes sooner waits for
+ * the interval (the newest waiting one of a peer; older ones are dropped). A correct node asks
+ * again after each answer it has applied, about as slowly when it replays blocks.
  */
 export const SYNC_REQUEST_PEER_INTERVAL_MS = 50;
 /** Most future rounds ahead of the current one for which votes are buffered. */

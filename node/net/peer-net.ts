@@ -52,6 +52,8 @@ export interface PeerNetOptions {
    */
   onNotMember?(peerHex: string): void;
   log?(msg: string, fields?: Record<string, unknown>): void;
+  /** A peer's frames were refused (malformed batch, refused stream), with a reason code. */
+  onRefused?(reason: string): void;
 }
 
 /** What a dialer signs: the tag, the chain id, the server's key and the server's fresh challenge. */
@@ -198,6 +200,7 @@ export class PeerNet {
     this.inbound.add(call);
     const drop = (why: string, notMember = false) => {
       refused = true;
+      this.opts.onRefused?.(notMember ? "peer/not-a-member" : "peer/bad-hello");
       this.opts.log?.("peer stream refused", { why, peer });
       // Said with a status so that a node removed while it was down learns it (Outbound).
       if (notMember) call.emit("error", grpcError(grpc.status.PERMISSION_DENIED, `${NOT_MEMBER}: ${why}`));
@@ -234,6 +237,7 @@ export class PeerNet {
       try {
         batch = decodePeerBatch(p);
       } catch {
+        this.opts.onRefused?.("peer/malformed-batch");
         return this.opts.log?.("malformed peer batch", { peer });
       }
       for (const m of batch) this.opts.onFrame(peer, m.channel, m.payload);

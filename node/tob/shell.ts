@@ -100,6 +100,8 @@ export interface TobShellOptions {
   /** Applies a committed block durably; resolves when done. Called in height order, once per height. */
   deliver(d: Delivery): Promise<void>;
   onEvidence?(e: Equivocation): void;
+  /** A peer's message was refused by the core (its reason code: docs/consensus.md). */
+  onRefused?(code: string): void;
   log?(msg: string, fields?: Record<string, unknown>): void;
   /** Bytes of the newest delivered blocks the retention keeps (retainedFloor); default TOB_BLOCK_RETENTION_BYTES. */
   readonly retentionBytes?: number;
@@ -127,8 +129,11 @@ export class TobShell {
 
   /** Answers catch-up below the core's memory from storage. */
   private readonly disk: DiskCatchUp;
-  /** When each peer's last catch-up request was let through (validators only: peers are members). */
-  private readonly lastSyncRequest = new Map<string, number>();
+  /**
+   * Per peer, when its last catch-up request went to the core and the one held for later (peers
+   * are members: one entry each).
+   */
+  private readonly syncPace = new Map<string, { last: number; held: Uint8Array | null }>();
   /** The lowest height of a delivered block still stored (1 until pruning begins; Status reports it). */
   private oldestStored = 1;
   /** Sizes of the newest delivered blocks, for the retention in bytes. */
@@ -249,22 +254,48 @@ export class TobShell {
     if (this.stopped) return;
     if (this.messageBytes + bytes.length > TOB_MAX_QUEUED_MESSAGE_BYTES) {
       this.droppedMessages++;
+      this.opts.onRefused?.("tob/queue-full");
       return;
     }
     if (this.disk.take(from, bytes)) return;
-    if (bytes[1] === KIND_TAGS.syncRequest) {
-      // One catch-up answer costs up to TOB_MAX_SYNC_BLOCKS blocks for a few bytes asked: a peer
-      // asking faster than SYNC_REQUEST_PEER_INTERVAL_MS is not answered (it asks again).
-      const now = Date.now();
-      const last = this.lastSyncRequest.get(from);
-      if (last !== undefined && now - last < SYNC_REQUEST_PEER_INTERVAL_MS) {
-        this.droppedMessages++;
-        return;
-      }
-      this.lastSyncRequest.set(from, now);
-    }
+    if (bytes[1] === KIND_TAGS.syncRequest && !this.paceSyncRequest(from, bytes)) return;
     this.messageBytes += bytes.length;
     this.push({ type: "message", from, bytes });
+  }
+
+  /**
+   * One catch-up answer costs up to TOB_MAX_SYNC_BLOCKS blocks for a few bytes asked: a peer's
+   * requests reach the core at most once per SYNC_REQUEST_PEER_INTERVAL_MS. One that comes sooner
+   * is held until the interval is up (a newer one replaces it, the one it replaces is counted as
+   * refused), so a node catching up page by page goes on at that pace and a flood gets no more.
+   * True when the request may go to the core now.
+   */
+  private paceSyncRequest(from: string, bytes: Uint8Array): boolean {
+    const now = Date.now();
+    const p = this.syncPace.get(from);
+    if (p === undefined || (p.held === null && now - p.last >= SYNC_REQUEST_PEER_INTERVAL_MS)) {
+      this.syncPace.set(from, { last: now, held: null });
+      return true;
+    }
+    if (p.held !== null) {
+      this.droppedMessages++;
+      this.opts.onRefused?.("tob/sync-too-often");
+      p.held = bytes;
+      return false;
+    }
+    p.held = bytes;
+    setTimeout(
+      () => {
+        const held = p.held;
+        p.held = null;
+        p.last = Date.now();
+        if (held === null || this.stopped) return;
+        this.messageBytes += held.length;
+        this.push({ type: "message", from, bytes: held });
+      },
+      SYNC_REQUEST_PEER_INTERVAL_MS - (now - p.last),
+    ).unref?.();
+    return false;
   }
 
   /** Bytes of peer messages waiting for the core. */
@@ -438,6 +469,7 @@ export class TobShell {
         for (const r of step.rejected)
           if (r.from === null)
             this.opts.log?.("consensus refused a local input", { code: r.code, message: r.message });
+          else this.opts.onRefused?.(r.code);
         if (step.persist) await this.persist(step.persist);
         const fx = step.persisted();
         for (const s of fx.sends) this.opts.send(s.to, s.bytes);

@@ -155,7 +155,7 @@ test(
   async () => {
     const seed = Number(process.env.ARBOR_TEST_SEED ?? Date.now() % 1_000_000);
     const rng = new Prng(seed);
-    const c = await Cluster.create({ n: 4, k: 2, tickMs: 20 });
+    const c = await Cluster.create({ n: 4, k: 2, tickMs: 20, metrics: true });
     const chain = chainId(c.genesis);
     const key = c.keys[HOSTILE]!;
     type Stream = grpc.ClientDuplexStream<Uint8Array, Uint8Array>;
@@ -224,6 +224,15 @@ test(
       assert.ok(sent > 100, `only ${sent} hostile batches sent`);
 
       for (const i of HONEST) assert.equal(c.procs[i]!.exitCode, null, `node ${i} is running`);
+      // Each refusal is counted by its reason, on the nodes' metrics.
+      for (const i of HONEST) {
+        const text = await (await fetch(`http://127.0.0.1:${c.metricsPorts[i]!}/metrics`)).text();
+        const refused = text
+          .split("\n")
+          .filter((l) => l.startsWith("arbor_peer_messages_refused_total{"))
+          .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
+        assert.ok(refused > 0, `node ${i} counted no refused peer message`);
+      }
       const tops = await Promise.all(HONEST.map((i) => c.clients[i]!.status()));
       const before = tops[0]!.height;
       await c.waitFor(

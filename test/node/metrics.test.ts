@@ -30,6 +30,7 @@ const NAMES = [
   "arbor_requests_accepted_total",
   "arbor_requests_rejected_total",
   "arbor_get_replies_total",
+  "arbor_peer_messages_refused_total",
   "arbor_peers_connected",
   "arbor_store_bytes",
   "arbor_sync_stubs_remaining",
