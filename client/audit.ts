@@ -10,6 +10,7 @@ import { decodeMessage } from "../node/tob/core/wire.js";
 import { decodeStatement } from "../node/ledger/statement.js";
 import { MAX_WITNESSED_EVIDENCE } from "../node/common/limits.js";
 import { clientVerifier } from "./crypto.js";
+import { AUDIT_ANSWER_MS } from "./limits.js";
 import type { Deadline } from "./deadline.js";
 import type { Headers } from "./headers.js";
 import type { EvictionRecords } from "./membership.js";
@@ -39,7 +40,7 @@ export class Audit {
           try {
             const r = await this.s.node(id).get([probe], {
               hashesOnly: !opts.values,
-              timeoutMs: dl.cap(Infinity),
+              timeoutMs: dl.cap(AUDIT_ANSWER_MS),
             });
             const st = this.s.statements.check(node, r.statement, r.signature);
             const signed = { node: id, statement: st, bytes: r.statement, signature: r.signature };
@@ -158,7 +159,7 @@ export class Audit {
       ids.map((id) =>
         this.s
           .node(id)
-          .evidence(dl.cap(Infinity))
+          .evidence(dl.cap(AUDIT_ANSWER_MS))
           .catch(() => null),
       ),
     );

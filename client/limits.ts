@@ -23,3 +23,9 @@ export const MAX_STREAM_HISTORY_CALLS = 128;
  * a node's own wait for `min_height` (MAX_GET_WAIT_MS, 2 s), so a correct lagging node is not cut off.
  */
 export const QUERY_ATTEMPT_MIN_MS = 3_000;
+/**
+ * How long an audit waits for each node's probe answer and witnessed evidence: a node silent past
+ * it is reported `no-answer`, and the audit goes on with the others (the call's deadline is left
+ * for the certificates it checks statements against).
+ */
+export const AUDIT_ANSWER_MS = 5_000;

@@ -22,6 +22,12 @@ export class Session {
   readonly conns = new Map<number, NodeConnection>();
   private readonly partitions: Map<number, Partition>;
   nonce = BigInt(Date.now()) * 1000n;
+  /**
+   * Where this client's rotation over the nodes starts: random, so that short-lived clients (one
+   * CLI command each) do not all ask the same node first — the nonce alone starts at a multiple of
+   * 1,000, hence at node 0 of 4 (load spreading only: nothing depends on it).
+   */
+  private readonly spread = BigInt(Math.floor(Math.random() * 1_000_000));
   /** Highest height this client has seen in a receipt: reads are at least this fresh. */
   seenHeight = 0n;
   /** Highest height of a read this client verified against a certified root. */
@@ -125,7 +131,7 @@ export class Session {
   liveOrder(): number[] {
     const ids = this.nodes.map((n) => n.id).filter((id) => !this.excluded.has(id));
     if (ids.length === 0) return ids;
-    const start = Number(this.nonce % BigInt(ids.length));
+    const start = Number((this.nonce + this.spread) % BigInt(ids.length));
     return [...ids.slice(start), ...ids.slice(0, start)];
   }
 
