@@ -1,5 +1,7 @@
 // Learning a chain's genesis from node endpoints, optionally pinned to a chain id: the first
-// endpoint that serves a genesis of the pinned chain wins.
+// endpoint that serves a genesis of the pinned chain wins. Unpinned, every endpoint given is asked
+// and all that answer must serve the same chain: one lying endpoint among them is caught (a client
+// that knows its chain should pin it; a single endpoint, unpinned, is trusted on first use).
 
 import { toHex } from "../node/common/bytes.js";
 import { chainId, genesisFromJson, type Genesis } from "../node/ledger/genesis.js";
@@ -17,6 +19,7 @@ export async function learnGenesis(
   tls?: ClientTls,
 ): Promise<Genesis> {
   const want = typeof pin === "string" ? pin.toLowerCase() : pin ? toHex(pin) : undefined;
+  if (want === undefined) return agreedGenesis(endpoints, dl, tls);
   const errors: string[] = [];
   const mismatches: string[] = [];
   for (const e of endpoints) {
@@ -43,5 +46,35 @@ export async function learnGenesis(
       "client/chain-mismatch",
       `${mismatches.join("; ")}, not the pinned chain ${want}${errors.length ? ` (${errors.join("; ")})` : ""}`,
     );
+  throw new UnavailableError("client/no-genesis", `no endpoint gave a genesis: ${errors.join("; ")}`);
+}
+
+/** Every endpoint's genesis; all that answer must name the same chain. */
+async function agreedGenesis(endpoints: readonly string[], dl: Deadline, tls?: ClientTls): Promise<Genesis> {
+  const errors: string[] = [];
+  const byChain = new Map<string, { genesis: Genesis; from: string[] }>();
+  await Promise.all(
+    endpoints.map(async (e) => {
+      const c = new NodeConnection(e, dl.cap(GENESIS_CALL_MS), tls);
+      try {
+        const g = genesisFromJson((await c.genesis()).genesisJson);
+        const id = toHex(chainId(g));
+        const entry = byChain.get(id) ?? { genesis: g, from: [] };
+        entry.from.push(e);
+        byChain.set(id, entry);
+      } catch (err) {
+        errors.push(`${e}: ${err instanceof Error ? err.message : String(err)}`);
+      } finally {
+        c.close();
+      }
+    }),
+  );
+  if (byChain.size > 1)
+    throw new VerificationError(
+      "client/chain-mismatch",
+      `the endpoints serve different chains: ${[...byChain].map(([id, x]) => `${x.from.join(", ")} chain ${id}`).join("; ")} — pin the chain (--chain) to say which`,
+    );
+  const only = [...byChain.values()][0];
+  if (only) return only.genesis;
   throw new UnavailableError("client/no-genesis", `no endpoint gave a genesis: ${errors.join("; ")}`);
 }
