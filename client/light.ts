@@ -138,14 +138,22 @@ export class LightClient {
 }
 
 /** The headers a node serves, as a light client's source (counts what it downloads through the client). */
+/**
+ * How long one node may take to serve a light client's header, or its set changes, before the
+ * next node is asked (a silent node would otherwise hold the client for the whole connection
+ * timeout).
+ */
+export const LIGHT_HEADER_CALL_MS = 3_000;
+export const LIGHT_TRANSITIONS_CALL_MS = 6_000;
+
 export function nodeHeaderSource(conn: NodeConnection): HeaderSource {
   return {
     async transitions(after, until) {
-      const r = await conn.transitions(after, until);
+      const r = await conn.transitions(after, until, LIGHT_TRANSITIONS_CALL_MS);
       return r.headers.map((certificate, i) => ({ certificate, next: r.nextValidators[i]! }));
     },
     async header(height) {
-      const r = await conn.headers(height, 1);
+      const r = await conn.headers(height, 1, 0, LIGHT_HEADER_CALL_MS);
       const b = r.headers[0];
       if (!b) throw new VerificationError("light/no-header", `no certified header at ${height} yet`);
       return b;

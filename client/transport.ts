@@ -206,10 +206,10 @@ export class NodeConnection {
   ): Promise<HeadersReply> {
     return this.headerCall(create(HeadersRequestSchema, { fromHeight, maxCount, waitMs }), timeoutMs);
   }
-  transitions(afterHeight: bigint, untilHeight: bigint): Promise<HeadersReply> {
+  transitions(afterHeight: bigint, untilHeight: bigint, timeoutMs = this.timeoutMs): Promise<HeadersReply> {
     return this.headerCall(
       create(HeadersRequestSchema, { fromHeight: afterHeight, untilHeight, transitionsOnly: true }),
-      this.timeoutMs,
+      timeoutMs,
     );
   }
   private headerCall(request: HeadersRequest, timeoutMs: number): Promise<HeadersReply> {
