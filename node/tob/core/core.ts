@@ -918,6 +918,10 @@ export class TobCore {
         { kind: "proposal", block: prev, tc: null },
         { kind: "proposal", block: b, tc: null },
       );
+      // The leader of this round is proven faulty: give the round up now rather than when its
+      // timer expires (a timeout is always safe; with f+1 of them the others join, and a TC
+      // follows within a message delay instead of a whole round timeout).
+      if (b.round === this.round && !this.myTimeout) this.localTimeout();
       reject("tob/equivocation", `second proposal for round ${b.round}`);
     }
     if (b.round !== this.round)
