@@ -24,20 +24,12 @@ export async function learnGenesis(
   const mismatches: string[] = [];
   for (const e of endpoints) {
     if (dl.expired) break;
-    const c = new NodeConnection(e, dl.cap(GENESIS_CALL_MS), tls);
     try {
-      const r = await c.genesis();
-      const g = genesisFromJson(r.genesisJson);
-      const id = toHex(chainId(g));
-      if (want !== undefined && id !== want) {
-        mismatches.push(`${e} serves chain ${id}`);
-        continue;
-      }
-      return g;
+      const { genesis, id } = await genesisOf(e, dl, tls);
+      if (id === want) return genesis;
+      mismatches.push(`${e} serves chain ${id}`);
     } catch (err) {
       errors.push(`${e}: ${err instanceof Error ? err.message : String(err)}`);
-    } finally {
-      c.close();
     }
   }
   // A node that answered with another chain is not "unavailable": the pin (or the endpoint) is wrong.
@@ -55,17 +47,13 @@ async function agreedGenesis(endpoints: readonly string[], dl: Deadline, tls?: C
   const byChain = new Map<string, { genesis: Genesis; from: string[] }>();
   await Promise.all(
     endpoints.map(async (e) => {
-      const c = new NodeConnection(e, dl.cap(GENESIS_CALL_MS), tls);
       try {
-        const g = genesisFromJson((await c.genesis()).genesisJson);
-        const id = toHex(chainId(g));
-        const entry = byChain.get(id) ?? { genesis: g, from: [] };
+        const { genesis, id } = await genesisOf(e, dl, tls);
+        const entry = byChain.get(id) ?? { genesis, from: [] };
         entry.from.push(e);
         byChain.set(id, entry);
       } catch (err) {
         errors.push(`${e}: ${err instanceof Error ? err.message : String(err)}`);
-      } finally {
-        c.close();
       }
     }),
   );
@@ -77,4 +65,19 @@ async function agreedGenesis(endpoints: readonly string[], dl: Deadline, tls?: C
   const only = [...byChain.values()][0];
   if (only) return only.genesis;
   throw new UnavailableError("client/no-genesis", `no endpoint gave a genesis: ${errors.join("; ")}`);
+}
+
+/** One endpoint's genesis and its chain id (hex). */
+async function genesisOf(
+  e: string,
+  dl: Deadline,
+  tls?: ClientTls,
+): Promise<{ genesis: Genesis; id: string }> {
+  const c = new NodeConnection(e, dl.cap(GENESIS_CALL_MS), tls);
+  try {
+    const genesis = genesisFromJson((await c.genesis()).genesisJson);
+    return { genesis, id: toHex(chainId(genesis)) };
+  } finally {
+    c.close();
+  }
 }

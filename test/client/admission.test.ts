@@ -5,13 +5,24 @@
 // next node); refusals and unreachable nodes end it with the right typed error.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { admitRequest, SUBMIT_ANSWER_MS, type AdmissionAck } from "../../client/admission.js";
+import { admitRequest, SUBMIT_ANSWER_MS, type Admission, type AdmissionAck } from "../../client/admission.js";
 import { Deadline } from "../../client/deadline.js";
 import { RequestRejected, UnavailableError } from "../../client/errors.js";
 
 const ID = new Uint8Array(32);
 const ok: AdmissionAck = { accepted: true, reason: "", message: "" };
 const never = () => new Promise<AdmissionAck>(() => undefined);
+/** admitRequest with 4 nodes, f+1 = 2, a 10 s deadline, unless `o` says otherwise. */
+const admit = (o: Partial<Admission> & Pick<Admission, "execute">) =>
+  admitRequest({
+    id: ID,
+    order: [0, 1, 2, 3],
+    want: 1,
+    trust: 2,
+    dl: new Deadline(10_000, "test"),
+    slow: () => undefined,
+    ...o,
+  });
 const after = (ms: number, ack: AdmissionAck) =>
   new Promise<AdmissionAck>((r) => setTimeout(() => r(ack), ms).unref());
 
@@ -19,12 +30,8 @@ test("the first admission ends the wait; a hanging node is reported slow and rep
   const asked: number[] = [];
   const slow: number[] = [];
   const t0 = Date.now();
-  const first = await admitRequest({
-    id: ID,
-    order: [0, 1, 2, 3],
+  const first = await admit({
     want: 2,
-    trust: 2,
-    dl: new Deadline(10_000, "test"),
     execute: (node) => {
       asked.push(node);
       return node === 0 ? never() : after(20, ok);
@@ -42,15 +49,7 @@ test("the first admission ends the wait; a hanging node is reported slow and rep
 
 test("when the first nodes hang, the request reaches others after SUBMIT_ANSWER_MS", async () => {
   const t0 = Date.now();
-  const first = await admitRequest({
-    id: ID,
-    order: [0, 1, 2, 3],
-    want: 2,
-    trust: 2,
-    dl: new Deadline(10_000, "test"),
-    execute: (node) => (node < 2 ? never() : Promise.resolve(ok)),
-    slow: () => undefined,
-  });
+  const first = await admit({ want: 2, execute: (node) => (node < 2 ? never() : Promise.resolve(ok)) });
   assert.equal(first, 2);
   const took = Date.now() - t0;
   assert.ok(took >= SUBMIT_ANSWER_MS && took < 5_000, `took ${took} ms`);
@@ -59,34 +58,23 @@ test("when the first nodes hang, the request reaches others after SUBMIT_ANSWER_
 test("f+1 refusals alike end it with their reason; unreachable nodes with client/unavailable", async () => {
   const refusedBy: number[] = [];
   await assert.rejects(
-    admitRequest({
-      id: ID,
-      order: [0, 1, 2, 3],
-      want: 1,
-      trust: 2,
-      dl: new Deadline(10_000, "test"),
+    admit({
       execute: (node) => {
         refusedBy.push(node);
         return Promise.resolve({ accepted: false, reason: "bad-signature", message: "no" });
       },
-      slow: () => undefined,
     }),
     (e: unknown) => e instanceof RequestRejected && e.code === "bad-signature",
   );
   assert.deepEqual(refusedBy, [0, 1], "refused once f+1 = 2 nodes agree");
   const asked: number[] = [];
   await assert.rejects(
-    admitRequest({
-      id: ID,
-      order: [0, 1, 2, 3],
+    admit({
       want: 2,
-      trust: 2,
-      dl: new Deadline(10_000, "test"),
       execute: (node) => {
         asked.push(node);
         return Promise.reject(new Error("connection refused"));
       },
-      slow: () => undefined,
     }),
     (e: unknown) =>
       e instanceof UnavailableError &&
@@ -99,31 +87,17 @@ test("f+1 refusals alike end it with their reason; unreachable nodes with client
 test("one node's refusal is not believed: the next node admits the request, or the refusal is named in client/unavailable", async () => {
   // A lying node passes the request on and answers "expired": a caller that re-signed would pay twice.
   const liar = { accepted: false, reason: "expired", message: "lie" };
-  const first = await admitRequest({
-    id: ID,
-    order: [0, 1, 2, 3],
-    want: 1,
-    trust: 2,
-    dl: new Deadline(10_000, "test"),
-    execute: (node) => Promise.resolve(node === 0 ? liar : ok),
-    slow: () => undefined,
-  });
+  const first = await admit({ execute: (node) => Promise.resolve(node === 0 ? liar : ok) });
   assert.equal(first, 1);
   // Two different refusals are not f+1 alike; the others are unreachable.
   await assert.rejects(
-    admitRequest({
-      id: ID,
-      order: [0, 1, 2, 3],
-      want: 1,
-      trust: 2,
-      dl: new Deadline(10_000, "test"),
+    admit({
       execute: (node) =>
         node === 0
           ? Promise.resolve(liar)
           : node === 1
             ? Promise.resolve({ accepted: false, reason: "trap", message: "trap: insufficient funds" })
             : Promise.reject(new Error("connection refused")),
-      slow: () => undefined,
     }),
     (e: unknown) =>
       e instanceof UnavailableError &&

@@ -15,9 +15,9 @@ import type { Cluster } from "./cluster.js";
 import { freePort } from "./cluster.js";
 import { joined } from "./sync-checks.js";
 import { withSdkCluster } from "./sdk-cluster.js";
-import { TransferStream } from "./transfer-stream.js";
+import { bankWithAccounts, TransferStream } from "./transfer-stream.js";
 import { ArborClient, keyFromSeed, type TrustedReceipt } from "../../client/index.js";
-import { Bank, loadBankingOps } from "../../examples/banking/bank.js";
+import { Bank } from "../../examples/banking/bank.js";
 import { generateKeyPair } from "../../node/keys.js";
 import { assignPrefixes, type GenesisNode } from "../../node/ledger/genesis.js";
 import { bytesEqual } from "../../node/common/bytes.js";
@@ -96,13 +96,8 @@ test(
     await withSdkCluster(
       { n: 4, k: 2, tickMs: 50, byzantine: { [LIAR]: "forge-get-root" } },
       async (c, client) => {
-        const bank = new Bank(client);
-        await bank.setup(loadBankingOps());
         const names = Array.from({ length: ACCOUNTS }, (_, i) => `p${i}`);
-        for (const n of names) {
-          await bank.openAccount(n);
-          await bank.mint(n, MINTED);
-        }
+        const bank = await bankWithAccounts(client, names, MINTED);
         const stream = new TransferStream(client, bank, names);
         stream.start(3);
         try {

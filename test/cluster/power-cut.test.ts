@@ -6,9 +6,8 @@
 // exactly what the accepted transfers imply, the money adds up, and the nodes agree on the root.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Bank, loadBankingOps } from "../../examples/banking/bank.js";
 import { withSdkCluster } from "./sdk-cluster.js";
-import { TransferStream } from "./transfer-stream.js";
+import { bankWithAccounts, TransferStream } from "./transfer-stream.js";
 import type { Cluster } from "./cluster.js";
 
 const ACCOUNTS = 6;
@@ -39,13 +38,8 @@ test(
   { timeout: 300_000 },
   async () => {
     await withSdkCluster({ n: 4, k: 2, tickMs: 20 }, async (c, client) => {
-      const bank = new Bank(client);
-      await bank.setup(loadBankingOps());
       const names = Array.from({ length: ACCOUNTS }, (_, i) => `p${i}`);
-      for (const n of names) {
-        await bank.openAccount(n);
-        await bank.mint(n, MINTED);
-      }
+      const bank = await bankWithAccounts(client, names, MINTED);
       const stream = new TransferStream(client, bank, names);
       stream.start(3);
       try {

@@ -4,7 +4,7 @@
 // stream stops is settled from the nodes' receipts, so the expected balances are exact and a lost
 // accepted transfer (or an applied one the client was never told of) shows as a wrong balance.
 import { RequestRejected, type ArborClient } from "../../client/index.js";
-import type { Bank } from "../../examples/banking/bank.js";
+import { Bank, loadBankingOps } from "../../examples/banking/bank.js";
 import { sha256 } from "../../node/common/hash.js";
 
 /** Submissions of one signed transfer before its outcome is left for `settle`. */
@@ -128,4 +128,19 @@ export class TransferStream {
     }
     this.unknown.push({ id: sha256(bytes), from, to });
   }
+}
+
+/** The banking domain set up by `client`, and `names` opened and minted `minted` each. */
+export async function bankWithAccounts(
+  client: ArborClient,
+  names: readonly string[],
+  minted: bigint,
+): Promise<Bank> {
+  const bank = new Bank(client);
+  await bank.setup(loadBankingOps());
+  for (const n of names) {
+    await bank.openAccount(n);
+    await bank.mint(n, minted);
+  }
+  return bank;
 }
