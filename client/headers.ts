@@ -110,10 +110,10 @@ export class Headers {
     const ids = this.s.penalties.order(this.s.nodes.map((n) => n.id));
     const order = prefer === undefined ? ids : [prefer, ...ids.filter((id) => id !== prefer)];
     const deadline = Date.now() + CERTIFICATE_DEADLINE_MS;
-    while (Date.now() < deadline) {
+    while (Date.now() < deadline && !this.s.closed) {
       for (const id of order) {
         const left = deadline - Date.now();
-        if (this.s.excluded.has(id) || left <= 0) continue;
+        if (this.s.excluded.has(id) || left <= 0 || this.s.closed) continue;
         try {
           // The call ends soon after the wait: a node that hangs must not hold the search.
           const wait = Math.min(CERTIFICATE_WAIT_MS, left);

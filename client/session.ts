@@ -157,6 +157,11 @@ export class Session {
     return s;
   }
 
+  /** Whether close() was called: loops of their own (not under a call's deadline) stop. */
+  get closed(): boolean {
+    return this.closing.closed;
+  }
+
   close(): void {
     this.closing.close();
     for (const c of this.conns.values()) c.close();
