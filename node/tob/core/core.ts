@@ -178,6 +178,11 @@ export interface Status {
 type Local =
   { readonly kind: "vote"; readonly vote: Vote } | { readonly kind: "timeout"; readonly timeout: Timeout };
 
+/** A vote's round and signer, as a key. */
+function voteKey(v: Vote): string {
+  return `${v.round}:${v.signer}`;
+}
+
 export class TobCore {
   readonly me: PeerId;
   private readonly timing: Timing;
@@ -208,6 +213,8 @@ export class TobCore {
   /** A valid proposal of the current round whose parent had not arrived yet: retried when it does. */
   private waiting: { block: Block; tc: TC | null; from: PeerId } | null = null;
   private readonly votes = new Map<number, Map<number, Vote>>();
+  /** "round:signer" of signers caught voting twice in a round kept in `votes` (same bound). */
+  private readonly equivocators = new Set<string>();
   private readonly timeouts = new Map<number, Timeout>();
   private witness: { child: Block; qc: QC } | null = null;
   /** Eligible leaders after each recently seen block (by id; null: round-robin over all). */
@@ -518,6 +525,7 @@ export class TobCore {
     this.myTimeout = null;
     this.proposals.clear();
     this.votes.clear();
+    this.equivocators.clear();
     this.timeouts.clear();
     this.witness = null;
     this.eligible.clear();
@@ -660,6 +668,8 @@ export class TobCore {
     this.deadline = this.now + this.timeoutTicks();
     for (const k of this.proposals.keys()) if (k < r - 1) this.proposals.delete(k);
     for (const k of this.votes.keys()) if (k < r - 1) this.votes.delete(k);
+    for (const k of this.equivocators)
+      if (Number(k.slice(0, k.indexOf(":"))) < r - 1) this.equivocators.delete(k);
   }
 
   private onTick(): void {
@@ -974,11 +984,17 @@ export class TobCore {
     if (v.round + 1 < this.round) return;
     if (v.round > this.round + TOB_MAX_VOTE_ROUNDS_AHEAD)
       reject("tob/vote-too-far", `vote for round ${v.round}`);
-    if (!trusted) this.certs.vote(v);
     let byRound = this.votes.get(v.round);
+    const prev = byRound?.get(v.signer);
+    // Before any signature check: a copy of a vote already counted teaches nothing, and a signer
+    // proven to have voted twice in this round has given its evidence (further votes of it there
+    // would each cost a verification and prove nothing new).
+    if (!trusted && prev && (bytesEqual(prev.blockId, v.blockId) || this.equivocators.has(voteKey(v))))
+      return;
+    if (!trusted) this.certs.vote(v);
     if (!byRound) this.votes.set(v.round, (byRound = new Map()));
-    const prev = byRound.get(v.signer);
     if (prev) {
+      this.equivocators.add(voteKey(v));
       if (!bytesEqual(prev.blockId, v.blockId))
         this.addEvidence(
           "double-vote",
