@@ -46,6 +46,8 @@ export class GossipGate {
     /** hands a consensus message on to the broadcast */
     private readonly forward: (from: string, bytes: Uint8Array) => void,
     private readonly slice = GOSSIP_CHECK_SLICE,
+    /** told of each gossip dropped (`gossip/queue-full`) and each request refused (`gossip/inadmissible`) */
+    private readonly refused: (reason: string) => void = () => undefined,
   ) {}
 
   /** A consensus message from a peer. */
@@ -65,6 +67,7 @@ export class GossipGate {
       q.requests + requests.length > GOSSIP_PEER_QUEUE
     ) {
       this.dropped++;
+      this.refused("gossip/queue-full");
       return;
     }
     q.list.push({ from, bytes, requests, checked: 0, kept: [] });
@@ -98,6 +101,7 @@ export class GossipGate {
       for (; w.checked < end; w.checked++, this.spent++, budget--) {
         const r = w.requests[w.checked]!;
         if (this.admissible(r)) w.kept.push(r);
+        else this.refused("gossip/inadmissible");
       }
       if (w.checked < w.requests.length) return;
       q.list.shift();

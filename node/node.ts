@@ -19,6 +19,7 @@ import { ArborError } from "./common/errors.js";
 import {
   CERT_PENDING_HEIGHTS,
   EVIDENCE_LOG_LINES_PER_MINUTE,
+  GOSSIP_CHECK_SLICE,
   NODE_SHUTDOWN_GRACE_MS,
   TOB_FILL_REQUESTS,
   TOB_MAX_SYNC_BLOCKS,
@@ -243,6 +244,8 @@ export class ArborNode {
     this.gossip = new GossipGate(
       (r) => ledger.signedAlright(r),
       (from, bytes) => this.tob.message(from, bytes),
+      GOSSIP_CHECK_SLICE,
+      (reason) => this.hooks.peerRefused(reason),
     );
     const prev = await this.openCertifier(m);
     this.net = new PeerNet({

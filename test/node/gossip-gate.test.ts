@@ -15,13 +15,15 @@ const nextTurn = () => new Promise((r) => setImmediate(r));
 
 function gate(slice = 128) {
   const out: Array<{ from: string; bytes: Uint8Array }> = [];
+  const refused: string[] = [];
   let checks = 0;
   const g = new GossipGate(
     (r) => (checks++, r[0] === 1),
     (from, bytes) => out.push({ from, bytes }),
     slice,
+    (reason) => refused.push(reason),
   );
-  return { g, out, checks: () => checks };
+  return { g, out, refused, checks: () => checks };
 }
 
 test("every request admissible: the very bytes go on; none: nothing does", () => {
@@ -36,8 +38,9 @@ test("every request admissible: the very bytes go on; none: nothing does", () =>
 });
 
 test("a mix: the admissible requests go on, in their order, re-encoded", () => {
-  const { g, out } = gate();
+  const { g, out, refused } = gate();
   g.take("p", gossip([junk(1), good(2), junk(3), good(4)]));
+  assert.deepEqual(refused, ["gossip/inadmissible", "gossip/inadmissible"], "each refusal is told");
   const m = decodeMessage(out[0]!.bytes);
   assert.deepEqual(m.kind === "requests" ? m.requests.map((r) => [...r]) : [], [[...good(2)], [...good(4)]]);
   g.close();
@@ -74,12 +77,13 @@ test("at most a slice of requests is checked per turn; a large gossip goes on wh
 });
 
 test("past GOSSIP_PEER_QUEUE waiting requests of one peer, or GOSSIP_CHECK_QUEUE in all, a gossip is dropped", () => {
-  const { g } = gate(1);
+  const { g, refused } = gate(1);
   const full = Array.from({ length: TOB_MAX_GOSSIP_REQUESTS }, (_, i) => good(i));
   for (let i = 0; i < GOSSIP_PEER_QUEUE / TOB_MAX_GOSSIP_REQUESTS; i++) g.take("p", gossip(full));
   assert.equal(g.dropped, 0);
   g.take("p", gossip(full));
   assert.equal(g.dropped, 1, "p's share is full");
+  assert.deepEqual(refused, ["gossip/queue-full"]);
   let peer = 0;
   while (g.waiting + TOB_MAX_GOSSIP_REQUESTS <= GOSSIP_CHECK_QUEUE) g.take(`q${peer++}`, gossip(full));
   assert.equal(g.dropped, 1);
