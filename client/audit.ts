@@ -32,6 +32,10 @@ export class Audit {
     const evicted = new Set(await this.membership.refreshWithin(dl).catch(() => [] as number[]));
     dl.waitingFor("client/unavailable", () => `no answer to the audit's probe from ${ids.length} nodes`);
     const probes = new Map<number, SignedStatement | string>();
+    // What the nodes' consensus witnessed (double votes), asked alongside the probes and checked
+    // here before it counts; nodes whose evidence did not come are named in their verdict.
+    const silent = new Map<number, string>();
+    const witnessed = this.witnessedWithin({ sample: opts.sample }, dl, silent);
     await Promise.all(
       ids
         .filter((id) => !evicted.has(id))
@@ -51,10 +55,7 @@ export class Audit {
           }
         }),
     );
-    // What the nodes' consensus witnessed (double votes), checked here before it counts.
-    const found: AuditFinding[] = (await this.witnessedWithin({ sample: opts.sample }, dl)).filter(
-      (f) => !evicted.has(f.accused),
-    );
+    const found: AuditFinding[] = (await witnessed).filter((f) => !evicted.has(f.accused));
     /** each checked statement: "consistent", or why it is not (forged: proven false) */
     const checked = new Map<SignedStatement, { forged: boolean; why: string }>();
     // Ascending heights: a light client steps forward through validator-set changes.
@@ -134,14 +135,30 @@ export class Audit {
               ? "signed two votes in one consensus round"
               : `${f.kind} at height ${f.height} (a statement held from before)`,
         };
-      if (typeof p === "string") return { node: id, verdict: "no-answer", detail: p };
-      if (c?.why === "consistent") return { node: id, verdict: "consistent", ...at };
-      return { node: id, verdict: "unchecked", ...at, detail: c?.why ?? "not checked" };
+      const missing = silent.get(id);
+      const withheld = missing === undefined ? {} : { evidenceMissing: missing };
+      if (typeof p === "string") return { node: id, verdict: "no-answer", detail: p, ...withheld };
+      if (c?.why === "consistent")
+        return {
+          node: id,
+          verdict: "consistent",
+          ...at,
+          ...withheld,
+          ...(missing === undefined
+            ? {}
+            : { detail: `the evidence its consensus witnessed did not come: ${missing}` }),
+        };
+      return { node: id, verdict: "unchecked", ...at, detail: c?.why ?? "not checked", ...withheld };
     });
     return { nodes, found };
   }
 
-  async witnessedWithin(opts: { sample?: number }, dl: Deadline): Promise<AuditFinding[]> {
+  /** `silent`, when given, gets each asked node whose evidence did not come, with why. */
+  async witnessedWithin(
+    opts: { sample?: number },
+    dl: Deadline,
+    silent?: Map<number, string>,
+  ): Promise<AuditFinding[]> {
     dl.waitingFor("client/unavailable", () => "no node answered for the evidence its consensus witnessed");
     const ids = this.s.nodes
       .map((n) => n.id)
@@ -160,7 +177,10 @@ export class Audit {
         this.s
           .node(id)
           .evidence(dl.cap(AUDIT_ANSWER_MS))
-          .catch(() => null),
+          .catch((e: unknown) => {
+            silent?.set(id, errorText(e));
+            return null;
+          }),
       ),
     );
     for (const r of replies)

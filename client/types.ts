@@ -81,6 +81,8 @@ export interface NodeAudit {
   readonly timestamp?: bigint;
   readonly root?: Uint8Array;
   readonly detail?: string;
+  /** set when the node did not give the evidence its consensus witnessed: why (timeout, error) */
+  readonly evidenceMissing?: string;
 }
 
 /** Misbehaviour proven by an audit: the encoded evidence (docs/protocol.md §7), ready for `complain`. */

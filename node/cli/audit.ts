@@ -89,9 +89,13 @@ export async function auditCommand(argv: string[]): Promise<number> {
         out.line(`  file it with: arbor complain --evidence ${w.file}${target}`);
       }
       if (written.length > 0) return EXIT_EVIDENCE;
+      const withheld = report.nodes.filter((n) => n.evidenceMissing !== undefined).map((n) => n.node);
       out.line(
         `${answered}/${report.nodes.length} answered; no contradiction found` +
-          (unchecked > 0 ? ` (${unchecked} statement${unchecked > 1 ? "s" : ""} could not be checked)` : ""),
+          (unchecked > 0 ? ` (${unchecked} statement${unchecked > 1 ? "s" : ""} could not be checked)` : "") +
+          (withheld.length > 0
+            ? `; the evidence witnessed by node${withheld.length > 1 ? "s" : ""} ${withheld.join(", ")} did not come`
+            : ""),
       );
       return 0;
     },
