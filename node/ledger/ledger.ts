@@ -24,7 +24,14 @@ import { DecidedIds, type DecidedId } from "./decided-ids.js";
 import { CodeBook, type BookEntry, type OperationEntry } from "./code-book.js";
 import { recordWrites, type IndexedChange } from "./key-index.js";
 import { OrderedIndex, type IndexEntry } from "../store/core/ordered-index.js";
-import { checkLifetime, requestSigningMessage, type SignedComplaint, type SignedRequest } from "./request.js";
+import {
+  checkLifetime,
+  PUBLIC_KEY_BYTES,
+  requestSigningMessage,
+  SIGNATURE_BYTES,
+  type SignedComplaint,
+  type SignedRequest,
+} from "./request.js";
 import { decodeAnyRequest, type AnySignedRequest } from "./any-request.js";
 import type { SignedMember } from "./member-request.js";
 import { judgeMemberChange, type MembershipContext, type MemberOutcome } from "./member-apply.js";
@@ -164,6 +171,9 @@ export class Ledger {
    * node that lags (catching up) still takes its peers' requests for the blocks it proposes.
    */
   signedAlright(bytes: Uint8Array): boolean {
+    // Every kind holds a caller key and a signature: shorter junk (a peer's flood of it) is refused
+    // before a decode that would throw.
+    if (bytes.length < PUBLIC_KEY_BYTES + SIGNATURE_BYTES) return false;
     const s = this.signed(bytes, false);
     // A late copy of a decided request is refused `replay` by its block without a verification:
     // remembering it would only hold a place until it is pushed out.
