@@ -31,29 +31,15 @@ export class Audit {
     // Nodes already evicted are not audited again: a new complaint would be `already-evicted`.
     const evicted = new Set(await this.membership.refreshWithin(dl).catch(() => [] as number[]));
     dl.waitingFor("client/unavailable", () => `no answer to the audit's probe from ${ids.length} nodes`);
-    const probes = new Map<number, SignedStatement | string>();
     // What the nodes' consensus witnessed (double votes), asked alongside the probes and checked
     // here before it counts; nodes whose evidence did not come are named in their verdict.
     const silent = new Map<number, string>();
     const witnessed = this.witnessedWithin({ sample: opts.sample }, dl, silent);
-    await Promise.all(
-      ids
-        .filter((id) => !evicted.has(id))
-        .map(async (id) => {
-          const node = this.s.nodes.find((n) => n.id === id)!;
-          try {
-            const r = await this.s.node(id).get([probe], {
-              hashesOnly: !opts.values,
-              timeoutMs: dl.cap(AUDIT_ANSWER_MS),
-            });
-            const st = this.s.statements.check(node, r.statement, r.signature);
-            const signed = { node: id, statement: st, bytes: r.statement, signature: r.signature };
-            probes.set(id, this.s.keepEvidence(signed));
-          } catch (e) {
-            /* unreachable or unsigned answers prove nothing */
-            probes.set(id, errorText(e));
-          }
-        }),
+    const probes = await this.probe(
+      ids.filter((id) => !evicted.has(id)),
+      probe,
+      opts.values === true,
+      dl,
     );
     const found: AuditFinding[] = (await witnessed).filter((f) => !evicted.has(f.accused));
     /** each checked statement: "consistent", or why it is not (forged: proven false) */
@@ -151,6 +137,33 @@ export class Audit {
       return { node: id, verdict: "unchecked", ...at, detail: c?.why ?? "not checked", ...withheld };
     });
     return { nodes, found };
+  }
+
+  /** Each node's signed statement for one GET of `key`, or why there is none (AUDIT_ANSWER_MS each). */
+  private async probe(
+    ids: readonly number[],
+    key: string,
+    values: boolean,
+    dl: Deadline,
+  ): Promise<Map<number, SignedStatement | string>> {
+    const probes = new Map<number, SignedStatement | string>();
+    await Promise.all(
+      ids.map(async (id) => {
+        const node = this.s.nodes.find((n) => n.id === id)!;
+        try {
+          const r = await this.s
+            .node(id)
+            .get([key], { hashesOnly: !values, timeoutMs: dl.cap(AUDIT_ANSWER_MS) });
+          const st = this.s.statements.check(node, r.statement, r.signature);
+          const signed = { node: id, statement: st, bytes: r.statement, signature: r.signature };
+          probes.set(id, this.s.keepEvidence(signed));
+        } catch (e) {
+          /* unreachable or unsigned answers prove nothing */
+          probes.set(id, errorText(e));
+        }
+      }),
+    );
+    return probes;
   }
 
   /** `silent`, when given, gets each asked node whose evidence did not come, with why. */
