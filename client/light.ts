@@ -137,7 +137,6 @@ export class LightClient {
   }
 }
 
-/** The headers a node serves, as a light client's source (counts what it downloads through the client). */
 /**
  * How long one node may take to serve a light client's header, or its set changes, before the
  * next node is asked (a silent node would otherwise hold the client for the whole connection
@@ -146,6 +145,7 @@ export class LightClient {
 export const LIGHT_HEADER_CALL_MS = 3_000;
 export const LIGHT_TRANSITIONS_CALL_MS = 6_000;
 
+/** The headers a node serves, as a light client's source (counts what it downloads through the client). */
 export function nodeHeaderSource(conn: NodeConnection): HeaderSource {
   return {
     async transitions(after, until) {

@@ -115,7 +115,7 @@ export class Queries {
       node !== undefined ? [node] : [...p.order(first), ...p.order(live.filter((id) => !first.includes(id)))];
     const refusals = new Map<string, { error: ArborError; nodes: number[] }>();
     let last: unknown = null;
-    const refused = () =>
+    const refusedBy = () =>
       [...refusals.values()]
         .map((r) => `node${r.nodes.length > 1 ? "s" : ""} ${r.nodes.join(", ")}: ${r.error.message}`)
         .join("; ");
@@ -123,7 +123,7 @@ export class Queries {
     const waiting = () =>
       `no node answered the query` +
       (refusals.size > 0
-        ? `; refused by ${refused()} (a refusal counts once f+1 = ${this.s.f + 1} nodes give it alike)`
+        ? `; refused by ${refusedBy()} (a refusal counts once f+1 = ${this.s.f + 1} nodes give it alike)`
         : last !== null
           ? `: ${errorText(last)}`
           : "");

@@ -57,20 +57,6 @@ export class Session {
   /** Closed by close(): every call's deadline ends with it. */
   private readonly closing = new Closer();
 
-  /**
-   * The lowest height an answer this client uses may be at: no read, listing or history older than
-   * a receipt it trusts or a certified read it made (monotonic reads, docs/protocol.md §8). A read
-   * taken uncertified (unverified mode) does not count: a lying node could push it out of reach.
-   */
-  get floorHeight(): bigint {
-    const read = this.verifyReads ? this.readHeight : 0n;
-    return read > this.seenHeight ? read : this.seenHeight;
-  }
-
-  /** Notes the height of an answer just verified against a certified root. */
-  sawCertified(height: bigint): void {
-    if (height > this.readHeight) this.readHeight = height;
-  }
   private readonly tls: ConnectOptions["tls"];
 
   constructor(
@@ -125,6 +111,21 @@ export class Session {
     return this.nodes
       .filter((n) => !this.excluded.has(n.id) && this.partitions.get(n.id)!.holdsKey(p))
       .map((n) => n.id);
+  }
+
+  /**
+   * The lowest height an answer this client uses may be at: no read, listing or history older than
+   * a receipt it trusts or a certified read it made (monotonic reads, docs/protocol.md §8). A read
+   * taken uncertified (unverified mode) does not count: a lying node could push it out of reach.
+   */
+  get floorHeight(): bigint {
+    const read = this.verifyReads ? this.readHeight : 0n;
+    return read > this.seenHeight ? read : this.seenHeight;
+  }
+
+  /** Notes the height of an answer just verified against a certified root. */
+  sawCertified(height: bigint): void {
+    if (height > this.readHeight) this.readHeight = height;
   }
 
   /** Nodes not caught lying, starting at a different one for each request (load spreading). */

@@ -13,7 +13,7 @@ export class LogBudget {
     private readonly windowMs: number,
   ) {}
 
-  /** Whether a line may be written now; `suppressed` then tells how many were held back before it. */
+  /** Whether a line may be written now (`takeSuppressed` then tells how many were held back before it). */
   allow(now: number): boolean {
     if (now - this.windowStart >= this.windowMs) {
       this.windowStart = now;

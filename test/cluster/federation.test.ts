@@ -15,7 +15,7 @@ import type { Cluster } from "./cluster.js";
 import { freePort } from "./cluster.js";
 import { joined } from "./sync-checks.js";
 import { withSdkCluster } from "./sdk-cluster.js";
-import { bankWithAccounts, TransferStream } from "./transfer-stream.js";
+import { assertBooks, bankWithAccounts, TransferStream } from "./transfer-stream.js";
 import { ArborClient, keyFromSeed, type TrustedReceipt } from "../../client/index.js";
 import { Bank } from "../../examples/banking/bank.js";
 import { generateKeyPair } from "../../node/keys.js";
@@ -234,12 +234,5 @@ async function lifecycle(
   // No accepted transfer lost, none applied unseen, money conserved.
   await stream.stop();
   await agree(c, stream, [0, 2, 4], "the three members at the end");
-  const b = await bank.balances(names);
-  let total = 0n;
-  for (const n of names) {
-    const balance = b.accounts.get(n)!.balance;
-    assert.equal(balance, MINTED + (stream.delta.get(n) ?? 0n), `balance of ${n}`);
-    total += balance;
-  }
-  assert.equal(total, MINTED * BigInt(ACCOUNTS), "money is conserved");
+  await assertBooks(bank, names, MINTED, [stream]);
 }

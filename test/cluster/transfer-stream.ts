@@ -5,6 +5,7 @@
 // accepted transfer (or an applied one the client was never told of) shows as a wrong balance.
 import { RequestRejected, type ArborClient } from "../../client/index.js";
 import { Bank, loadBankingOps } from "../../examples/banking/bank.js";
+import assert from "node:assert/strict";
 import { sha256 } from "../../node/common/hash.js";
 
 /** Submissions of one signed transfer before its outcome is left for `settle`. */
@@ -143,4 +144,25 @@ export async function bankWithAccounts(
     await bank.mint(n, minted);
   }
   return bank;
+}
+
+/**
+ * The books after `streams` ran on `names` (each minted `minted`): every balance is exactly what the
+ * accepted transfers imply, and the money adds up.
+ */
+export async function assertBooks(
+  bank: Bank,
+  names: readonly string[],
+  minted: bigint,
+  streams: readonly TransferStream[],
+): Promise<void> {
+  const b = await bank.balances([...names]);
+  let total = 0n;
+  for (const n of names) {
+    const balance = b.accounts.get(n)!.balance;
+    const expected = streams.reduce((sum, s) => sum + (s.delta.get(n) ?? 0n), minted);
+    assert.equal(balance, expected, `balance of ${n}`);
+    total += balance;
+  }
+  assert.equal(total, minted * BigInt(names.length), "money is conserved");
 }

@@ -178,11 +178,6 @@ export interface Status {
 type Local =
   { readonly kind: "vote"; readonly vote: Vote } | { readonly kind: "timeout"; readonly timeout: Timeout };
 
-/** A vote's round and signer, as a key. */
-function voteKey(v: Vote): string {
-  return `${v.round}:${v.signer}`;
-}
-
 export class TobCore {
   readonly me: PeerId;
   private readonly timing: Timing;
@@ -213,8 +208,8 @@ export class TobCore {
   /** A valid proposal of the current round whose parent had not arrived yet: retried when it does. */
   private waiting: { block: Block; tc: TC | null; from: PeerId } | null = null;
   private readonly votes = new Map<number, Map<number, Vote>>();
-  /** "round:signer" of signers caught voting twice in a round kept in `votes` (same bound). */
-  private readonly equivocators = new Set<string>();
+  /** Per round kept in `votes` (same bound), the signers caught voting twice in it. */
+  private readonly equivocators = new Map<number, Set<number>>();
   private readonly timeouts = new Map<number, Timeout>();
   private witness: { child: Block; qc: QC } | null = null;
   /** Eligible leaders after each recently seen block (by id; null: round-robin over all). */
@@ -668,8 +663,7 @@ export class TobCore {
     this.deadline = this.now + this.timeoutTicks();
     for (const k of this.proposals.keys()) if (k < r - 1) this.proposals.delete(k);
     for (const k of this.votes.keys()) if (k < r - 1) this.votes.delete(k);
-    for (const k of this.equivocators)
-      if (Number(k.slice(0, k.indexOf(":"))) < r - 1) this.equivocators.delete(k);
+    for (const k of this.equivocators.keys()) if (k < r - 1) this.equivocators.delete(k);
   }
 
   private onTick(): void {
@@ -989,12 +983,13 @@ export class TobCore {
     // Before any signature check: a copy of a vote already counted teaches nothing, and a signer
     // proven to have voted twice in this round has given its evidence (further votes of it there
     // would each cost a verification and prove nothing new).
-    if (!trusted && prev && (bytesEqual(prev.blockId, v.blockId) || this.equivocators.has(voteKey(v))))
-      return;
+    const twice = this.equivocators.get(v.round);
+    if (!trusted && prev && (bytesEqual(prev.blockId, v.blockId) || twice?.has(v.signer))) return;
     if (!trusted) this.certs.vote(v);
     if (!byRound) this.votes.set(v.round, (byRound = new Map()));
     if (prev) {
-      this.equivocators.add(voteKey(v));
+      if (twice) twice.add(v.signer);
+      else this.equivocators.set(v.round, new Set([v.signer]));
       if (!bytesEqual(prev.blockId, v.blockId))
         this.addEvidence(
           "double-vote",
