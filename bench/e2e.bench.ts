@@ -13,7 +13,8 @@
 // served transfers/s (the phase's accepted transfers over the time to its last receipt: past
 // saturation the receipts come after the window, and this is the rate the backlog was worked off),
 // p50/p99 latency from the call to the trusted receipt, refusals by reason, and each process's
-// CPU over the window (utime+stime from /proc/PID/stat), in cores (1.0 = one core busy).
+// CPU over the window (utime+stime from /proc/PID/stat), in cores (1.0 = one core busy), and the
+// blocks node 0 applied per second (a block has a fixed cost, so fewer, fuller blocks cost less).
 //
 // Sustained = the highest phase whose achieved rate is ≥ 0.9 of the offered one with p99 below
 // ARBOR_BENCH_P99_BOUND_MS. The last line of stdout is one JSON object: the sustained rate and its
@@ -211,6 +212,17 @@ interface PhaseResult {
    * this process, the SDK clients (process.cpuUsage())
    */
   readonly cpuMsPerTransfer: number;
+  /** blocks node 0 applied per second over the measured window (a block's cost is mostly fixed) */
+  readonly blocksPerSec: number;
+}
+
+/** Node 0's applied height, or null when it does not answer in time. */
+async function heightOf(w: World): Promise<bigint | null> {
+  try {
+    return (await w.clients[0]!.nodeStatus(0, 1000)).height;
+  } catch {
+    return null;
+  }
 }
 
 function reasonOf(e: unknown): string {
@@ -237,6 +249,7 @@ async function phase(w: World, rate: number): Promise<PhaseResult> {
   let cpuBefore: number[] | null = null;
   let cpuAfter: number[] | null = null;
   let selfBefore: NodeJS.CpuUsage | null = null;
+  let heightBefore: bigint | null = null;
 
   const one = (a: number, b: number) => {
     const start = performance.now();
@@ -267,6 +280,7 @@ async function phase(w: World, rate: number): Promise<PhaseResult> {
     if (cpuBefore === null && now >= from) {
       cpuBefore = cpuSnapshot(w.procs);
       selfBefore = process.cpuUsage();
+      void heightOf(w).then((h) => (heightBefore = h));
     }
     if (now >= until) break;
     const due = Math.floor(((now - t0) / 1000) * rate);
@@ -293,6 +307,7 @@ async function phase(w: World, rate: number): Promise<PhaseResult> {
   }
   cpuAfter = cpuSnapshot(w.procs);
   const self = process.cpuUsage(selfBefore ?? undefined);
+  const heightAfter = await heightOf(w);
   const completed = completedInWindow;
   const windowS = PHASE_S - WARM_S;
   const drainEnd = Date.now() + DRAIN_MS;
@@ -318,6 +333,8 @@ async function phase(w: World, rate: number): Promise<PhaseResult> {
     cores,
     load: loadavg()[0]!,
     cpuMsPerTransfer: completed > 0 ? (nodeCpuMs + clientCpuMs) / completed : NaN,
+    blocksPerSec:
+      heightBefore !== null && heightAfter !== null ? Number(heightAfter - heightBefore) / windowS : NaN,
   };
 }
 
@@ -389,11 +406,11 @@ async function signedTransferBytes(bank: Bank): Promise<number> {
 }
 
 function table(r: RunResult): string[] {
-  const head = `offered/s  achieved/s  served/s  accepted   p50 ms   p99 ms  load  cpu-ms/transfer  cpu cores (${r.procs.map((p) => p.name).join(" ")})  refused`;
+  const head = `offered/s  achieved/s  served/s  accepted   p50 ms   p99 ms  load  cpu-ms/transfer  blocks/s  cpu cores (${r.procs.map((p) => p.name).join(" ")})  refused`;
   const lines = [`${r.n} node(s), ${CLIENTS} SDK clients, ${ACCOUNTS} accounts, ${PHASE_S} s phases:`, head];
   for (const p of r.phases)
     lines.push(
-      `${String(p.offered).padStart(9)} ${p.achieved.toFixed(0).padStart(11)} ${p.served.toFixed(0).padStart(9)} ${String(p.accepted).padStart(9)} ${p.p50.toFixed(1).padStart(8)} ${p.p99.toFixed(1).padStart(8)} ${p.load.toFixed(1).padStart(5)} ${p.cpuMsPerTransfer.toFixed(2).padStart(16)}  ${p.cores.map((c) => c.toFixed(2)).join(" ")}  ${[...p.refusals].map(([k, v]) => `${k}×${v}`).join(", ") || "-"}`,
+      `${String(p.offered).padStart(9)} ${p.achieved.toFixed(0).padStart(11)} ${p.served.toFixed(0).padStart(9)} ${String(p.accepted).padStart(9)} ${p.p50.toFixed(1).padStart(8)} ${p.p99.toFixed(1).padStart(8)} ${p.load.toFixed(1).padStart(5)} ${p.cpuMsPerTransfer.toFixed(2).padStart(16)} ${p.blocksPerSec.toFixed(0).padStart(9)}  ${p.cores.map((c) => c.toFixed(2)).join(" ")}  ${[...p.refusals].map(([k, v]) => `${k}×${v}`).join(", ") || "-"}`,
     );
   lines.push(
     r.sustained

@@ -1,7 +1,7 @@
 // The client's own bounds: every cache and queue the SDK keeps, by name (the protocol's bounds are
 // in node/common/limits.ts). Each is small enough that a long-lived process stays flat.
 
-/** Verified node statements remembered (a node signs one per height; replies share it). */
+/** Verified node statements remembered per process (a node signs one per height; replies and clients share it). */
 export const MAX_VERIFIED_STATEMENTS = 1024;
 /** Signed statements a client keeps as potential evidence (the newest). */
 export const MAX_KEPT_STATEMENTS = 256;

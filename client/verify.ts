@@ -20,11 +20,32 @@ import { MAX_VERIFIED_STATEMENTS } from "./limits.js";
 import type { ReadResult, SignedStatement } from "./types.js";
 import type { GetReply } from "../proto/gen/arbor/v1/client_pb.js";
 
-/** Checks node statements of one chain; a signature seen verified before is not checked again. */
-export class StatementChecker {
-  /** Statements whose signature verified, by node and signature. */
-  private readonly verified = new Map<string, Uint8Array>();
+/**
+ * Statement signatures verified in this process, shared by every ArborClient (like the verified
+ * headers): a node signs one root statement per height and every client reading at that height
+ * gets the same one, so it is verified once per process. Keyed by signer key and signature; the
+ * signed bytes are compared on a hit. Bounded: the oldest goes first.
+ */
+class VerifiedStatements {
+  private readonly byKey = new Map<string, Uint8Array>();
 
+  constructor(private readonly max: number) {}
+
+  has(key: string, bytes: Uint8Array): boolean {
+    const known = this.byKey.get(key);
+    return known !== undefined && bytesEqual(known, bytes);
+  }
+
+  add(key: string, bytes: Uint8Array): void {
+    if (this.byKey.size >= this.max) this.byKey.delete(this.byKey.keys().next().value!);
+    this.byKey.set(key, bytes);
+  }
+}
+
+const verifiedStatements = new VerifiedStatements(MAX_VERIFIED_STATEMENTS);
+
+/** Checks node statements of one chain; a signature verified before in this process is not checked again. */
+export class StatementChecker {
   constructor(private readonly chain: Uint8Array) {}
 
   check(node: GenesisNode, bytes: Uint8Array, signature: Uint8Array): GetStatement {
@@ -44,20 +65,17 @@ export class StatementChecker {
         `node ${node.id}'s statement names another node or chain`,
         node.id,
       );
-    // A node signs one root statement per height and attaches it to every reply at that height:
-    // each is verified once.
-    const id = `${node.id}:${toHex(signature)}`;
-    const known = this.verified.get(id);
-    if (known && bytesEqual(known, bytes)) return st;
+    // The statement names its chain and node (checked above), so the key and the signature
+    // identify it; the bytes are compared all the same.
+    const id = `${toHex(node.publicKey)}:${toHex(signature)}`;
+    if (verifiedStatements.has(id, bytes)) return st;
     if (!verify(node.publicKey, statementSigningMessage(bytes), signature))
       throw new VerificationError(
         "client/bad-signature",
         `node ${node.id}'s statement signature is invalid`,
         node.id,
       );
-    if (this.verified.size >= MAX_VERIFIED_STATEMENTS)
-      this.verified.delete(this.verified.keys().next().value!);
-    this.verified.set(id, bytes);
+    verifiedStatements.add(id, bytes);
     return st;
   }
 }
