@@ -161,8 +161,11 @@ export class ArborNode {
   private receiptStore!: ReceiptStore;
   private readonly receipts = new ReceiptBook(
     (receipt) => signWith(this.opts.key, receiptSigningMessage(receipt)),
-    (id) => this.receiptStore.receipt(id),
+    // A request the ledger knows no block has carried yet has no stored receipt: the store is not
+    // read (each wait for a fresh request cost the node a LevelDB miss).
+    (id) => (this.awaitsBlock(id) ? Promise.resolve(undefined) : this.receiptStore.receipt(id)),
   );
+  private awaitsBlock: (requestId: Uint8Array) => boolean = () => false;
   private readonly evidence = new EvidenceBook();
   /** Evidence warnings written per minute (a flood of equivocations would flood the log). */
   private readonly evidenceLog = new LogBudget(EVIDENCE_LOG_LINES_PER_MINUTE, 60_000);
@@ -225,6 +228,7 @@ export class ArborNode {
     else await abandonInstall(this.opts.dataDir);
     if (this.closing) return;
     const { ledger, m, took } = await this.openState();
+    this.awaitsBlock = (id) => ledger.awaitsBlock(id);
     this.opts.log.info("state loaded", { height: this.store.height, ...took });
     this.snapshots = await SnapshotMaker.open({
       dir: join(this.opts.dataDir, SNAPSHOTS_DIR),

@@ -176,9 +176,21 @@ export class Ledger {
     if (bytes.length < PUBLIC_KEY_BYTES + SIGNATURE_BYTES) return false;
     const s = this.signed(bytes, false);
     // A late copy of a decided request is refused `replay` by its block without a verification:
-    // remembering it would only hold a place until it is pushed out.
-    if (s.ok && !this.decidedIds.has(s.request.id)) this.markVerified(s.request.id);
+    // remembering it would only hold a place until it is pushed out. An expired one is not
+    // remembered either (it may have been decided long ago: see awaitsBlock).
+    if (s.ok && s.request.validUntil > this.sealedHeight && !this.decidedIds.has(s.request.id))
+      this.markVerified(s.request.id);
     return s.ok;
+  }
+
+  /**
+   * Whether no applied block has carried this request since its signature was checked at the door,
+   * while its lifetime was open and it was not decided (a block's apply takes the id out of
+   * `verified`). Then no verdict of it is stored: a wait for its receipt need not read the store,
+   * since the block that carries it brings the receipt. False when unknown (forgotten, or never seen).
+   */
+  awaitsBlock(id: Uint8Array): boolean {
+    return this.verified.has(bytesToLatin1(id));
   }
 
   /** Ids whose signature verified at the door: not verified again (MAX_VERIFIED_REQUESTS, oldest out). */

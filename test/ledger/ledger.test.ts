@@ -15,6 +15,7 @@ import { bytesEqual, toHex } from "../../node/common/bytes.js";
 import { type Receipt } from "../../node/ledger/receipt.js";
 import type { BlockOutcome } from "../../node/ledger/ledger.js";
 import { installNodeSha256 } from "../../node/platform.js";
+import { sha256 } from "../../node/common/hash.js";
 import { systemGenesisRecords } from "../../node/exec/built-ops.js";
 import { genesisBook } from "../../node/ledger/code-book.js";
 
@@ -220,4 +221,29 @@ test("a block applied in steps has the receipts and root of one pass", () => {
     "accepted",
     "accepted",
   ]);
+});
+
+test("awaitsBlock: a request checked at the door with its lifetime open, until a block carries it", () => {
+  const r = new Replicas([[""]]);
+  const node = r.ledgers[0]!;
+  const alice = new TestClient(r);
+  agree(r.block([alice.createDomain("bank")]));
+  const admitted = alice.createDomain("shop");
+  const gossiped = alice.createDomain("mall");
+  const expired = alice.request(".system/none", [], new Uint8Array(), { validUntil: r.height });
+  const id = (b: Uint8Array) => sha256(b);
+  assert.equal(node.awaitsBlock(id(admitted)), false, "never seen");
+  assert.equal(node.admit(admitted).ok, true);
+  assert.equal(node.signedAlright(gossiped), true);
+  // Past its lifetime: it may have been decided long ago, its receipt stored.
+  assert.equal(node.signedAlright(expired), true);
+  assert.equal(node.awaitsBlock(id(admitted)), true);
+  assert.equal(node.awaitsBlock(id(gossiped)), true);
+  assert.equal(node.awaitsBlock(id(expired)), false);
+  agree(r.block([admitted]));
+  assert.equal(node.awaitsBlock(id(admitted)), false, "its block carried it");
+  assert.equal(node.awaitsBlock(id(gossiped)), true);
+  // A late copy of a decided request is not taken for one awaiting its block.
+  assert.equal(node.signedAlright(admitted), true);
+  assert.equal(node.awaitsBlock(id(admitted)), false);
 });
