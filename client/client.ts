@@ -29,6 +29,7 @@ import { Submit } from "./submit.js";
 import { Audit } from "./audit.js";
 import { Complaints } from "./complaints.js";
 import { learnGenesis } from "./genesis-fetch.js";
+import { catchUp } from "./freshness.js";
 import { searchVerified, type SearchOptions, type SearchResult } from "./search.js";
 import {
   DEFAULT_CALL_TIMEOUT_MS,
@@ -221,6 +222,20 @@ export class ArborClient {
     if (opts?.height === undefined) return (await this.read(keys, opts)).values;
     const dl = this.s.deadline(opts, "get");
     return dl.run(this.queries.valuesAt(sortKeys(keys), opts.height, dl));
+  }
+
+  /**
+   * Raises this client's freshness floor to the newest height whose certificate a node shows
+   * (docs/protocol.md §8, "Fresh enough") and returns the floor: later reads, listings and
+   * histories are no older than any write whose receipt was trusted before. For a client with no
+   * past of its own, such as one CLI command (a long-lived client keeps its floor from its own
+   * receipts and reads). Best effort: when no node proves a newer height in time, the floor stays
+   * as it was. Light mode keeps its own (the light client's trusted header).
+   */
+  async catchUp(opts?: CallOptions): Promise<bigint> {
+    if (this.isLight) return this.s.floorHeight;
+    const dl = this.s.deadline(opts, "catchUp");
+    return dl.run(catchUp(this.s, this.headers, dl));
   }
 
   /**

@@ -114,29 +114,10 @@ export class Headers {
       for (const id of order) {
         const left = deadline - Date.now();
         if (this.s.excluded.has(id) || left <= 0 || this.s.closed) continue;
-        try {
-          // The call ends soon after the wait: a node that hangs must not hold the search.
-          const wait = Math.min(CERTIFICATE_WAIT_MS, left);
-          const r = await this.s
-            .node(id)
-            .headers(height, 1, wait, Math.min(left, wait + CERTIFICATE_WAIT_MS));
-          const b = r.headers[0];
-          if (!b) continue;
-          const c = decodeCertifiedHeader(b);
-          if (c.header.height !== height || !bytesEqual(c.header.chain, this.s.chain)) continue;
-          let set = this.history.setAt(height);
-          if (!bytesEqual(c.header.validatorsHash, validatorsHash(set))) {
-            // Another set signs here: learn the changes decided up to this height from this node
-            // (each certified by the set before it), then check again.
-            const t = await nodeHeaderSource(this.s.node(id)).transitions(this.history.learnedUpTo, height);
-            this.history.learn(t);
-            set = this.history.setAt(height);
-          }
-          if (!verifyCertificate(c, set, clientVerifier).ok) continue;
-          return c;
-        } catch {
-          /* try the next node */
-        }
+        // The call ends soon after the wait: a node that hangs must not hold the search.
+        const wait = Math.min(CERTIFICATE_WAIT_MS, left);
+        const c = await this.askOnce(id, height, wait, Math.min(left, wait + CERTIFICATE_WAIT_MS));
+        if (c) return c;
       }
       await sleep(25);
     }
@@ -144,6 +125,43 @@ export class Headers {
       "client/no-certificate",
       `no certified header for height ${height} from any node within ${CERTIFICATE_DEADLINE_MS} ms`,
     );
+  }
+
+  /**
+   * The certified header at `height` from node `id` alone, verified (not in light mode), or null
+   * when it has none, does not answer within `timeoutMs`, or sends one that does not verify. Not
+   * kept in the process's cache: a caller that asks one node does not wait on another's fetch.
+   */
+  async fromNode(id: number, height: bigint, timeoutMs: number): Promise<CertifiedHeader | null> {
+    if (this.light) throw new ArborError("client/light-mode", "fromNode is not for light mode");
+    return this.askOnce(id, height, 0, timeoutMs);
+  }
+
+  /** One request to one node for the header at `height`, verified; null on any failure. */
+  private async askOnce(
+    id: number,
+    height: bigint,
+    waitMs: number,
+    timeoutMs: number,
+  ): Promise<CertifiedHeader | null> {
+    try {
+      const r = await this.s.node(id).headers(height, 1, waitMs, timeoutMs);
+      const b = r.headers[0];
+      if (!b) return null;
+      const c = decodeCertifiedHeader(b);
+      if (c.header.height !== height || !bytesEqual(c.header.chain, this.s.chain)) return null;
+      let set = this.history.setAt(height);
+      if (!bytesEqual(c.header.validatorsHash, validatorsHash(set))) {
+        // Another set signs here: learn the changes decided up to this height from this node
+        // (each certified by the set before it), then check again.
+        const t = await nodeHeaderSource(this.s.node(id)).transitions(this.history.learnedUpTo, height);
+        this.history.learn(t);
+        set = this.history.setAt(height);
+      }
+      return verifyCertificate(c, set, clientVerifier).ok ? c : null;
+    } catch {
+      return null;
+    }
   }
 
   /** Light mode: one header fetch at a time (the light client's state moves forward in order). */

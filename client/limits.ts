@@ -29,3 +29,10 @@ export const QUERY_ATTEMPT_MIN_MS = 3_000;
  * for the certificates it checks statements against).
  */
 export const AUDIT_ANSWER_MS = 5_000;
+
+/** catchUp (freshness.ts): how long each node's Status is waited for. */
+export const CATCH_UP_STATUS_MS = 2_000;
+/** catchUp: once n − f nodes have answered, how much longer the others are waited for. */
+export const CATCH_UP_GRACE_MS = 300;
+/** catchUp: how long one node is given to show the certificate of the height it claims. */
+export const CATCH_UP_HEADER_MS = 2_000;

@@ -31,6 +31,14 @@ export const TARGET_FLAGS: Record<string, FlagKind> = {
   json: "bool",
 };
 
+/**
+ * Flags of the commands that read the current state (get, ls, history, search). Before reading they
+ * raise the client's freshness floor to the newest height a node proves certified (catchUp): a
+ * command started after a write's receipt never shows the state before it, and a node serving old
+ * replies is passed over. `--no-catch-up` skips that step (one Status per node and one certificate).
+ */
+export const READ_FLAGS: Record<string, FlagKind> = { ...TARGET_FLAGS, "no-catch-up": "bool" };
+
 export class TlsCaError extends ArborError {}
 
 export interface Target {
@@ -147,6 +155,17 @@ export async function withClient<T>(
   } finally {
     c?.close();
   }
+}
+
+/** withClient for a command of READ_FLAGS: the client catches up first unless told not to. */
+export function withReadingClient<T>(
+  a: ParsedArgs,
+  body: (c: ArborClient, t: Target) => Promise<T>,
+): Promise<T> {
+  return withClient(a, async (c, t) => {
+    if (!a.bools.has("no-catch-up")) await c.catchUp();
+    return body(c, t);
+  });
 }
 
 /**

@@ -6,9 +6,9 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs, UsageError } from "./args.js";
 import { Output, shortHex, showValue } from "./output.js";
-import { TARGET_FLAGS, withClient } from "./connect.js";
+import { READ_FLAGS, withClient, withReadingClient } from "./connect.js";
 
-const FLAGS = { ...TARGET_FLAGS, "proof-out": "string", height: "string" } as const;
+const FLAGS = { ...READ_FLAGS, "proof-out": "string", height: "string" } as const;
 
 export async function getCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, FLAGS);
@@ -35,7 +35,7 @@ export async function getCommand(argv: string[]): Promise<number> {
       return 0;
     });
   }
-  return withClient(a, async (c) => {
+  return withReadingClient(a, async (c) => {
     const r = await c.read(keys, { forExecute: proofOut !== undefined });
     if (proofOut !== undefined) writeFileSync(proofOut, r.proof);
     const nodes = [...new Set(r.statements.map((s) => s.node))].sort((x, y) => x - y);

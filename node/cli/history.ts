@@ -9,10 +9,10 @@ import type { HistoryPage, KeyVersion } from "../../client/queries.js";
 import type { HistoryCursor } from "../store/core/key-history.js";
 import { intFlag, parseArgs, UsageError, type ParsedArgs } from "./args.js";
 import { Output, shortHex, showValue } from "./output.js";
-import { TARGET_FLAGS, withClient } from "./connect.js";
+import { READ_FLAGS, withReadingClient } from "./connect.js";
 
 const FLAGS = {
-  ...TARGET_FLAGS,
+  ...READ_FLAGS,
   limit: "string",
   "from-height": "string",
   "to-height": "string",
@@ -84,7 +84,7 @@ export async function historyCommand(argv: string[]): Promise<number> {
   if (range.from !== undefined && range.to !== undefined && range.from > range.to)
     throw new UsageError(`--from-height ${range.from} is above --to-height ${range.to}`);
   const out = new Output(a.bools.has("json"));
-  return withClient(a, async (c) => {
+  return withReadingClient(a, async (c) => {
     const f = await collect(c, key, limit, range);
     const width = String(f.changes[0]?.number ?? 0n).length;
     for (const v of f.changes) out.line(row(v, width));

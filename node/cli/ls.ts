@@ -7,9 +7,9 @@ import { toHex } from "../common/bytes.js";
 import type { ListedKey, ListPage } from "../../client/queries.js";
 import { intFlag, parseArgs, UsageError } from "./args.js";
 import { Output, shortHex } from "./output.js";
-import { TARGET_FLAGS, withClient } from "./connect.js";
+import { READ_FLAGS, withReadingClient } from "./connect.js";
 
-const FLAGS = { ...TARGET_FLAGS, after: "string", limit: "string", all: "bool", removed: "bool" } as const;
+const FLAGS = { ...READ_FLAGS, after: "string", limit: "string", all: "bool", removed: "bool" } as const;
 
 /** Keys per page without --limit: one screen for a single page, the most a node serves with --all. */
 const PAGE = 100;
@@ -27,7 +27,7 @@ export async function lsCommand(argv: string[]): Promise<number> {
   const limit = intFlag(a, "limit", all ? PAGE_ALL : PAGE, 1, 1000);
   const after = a.strings.get("after");
   const out = new Output(a.bools.has("json"));
-  return withClient(a, async (c) => {
+  return withReadingClient(a, async (c) => {
     const pages: ListPage[] = [];
     let page = await c.list(prefix, { after, limit });
     pages.push(page);

@@ -2,10 +2,10 @@
 // only the hits the SDK re-read and verified; keys the index named that did not match are counted.
 import { intFlag, parseArgs, requireString, UsageError } from "./args.js";
 import { Output, showValue } from "./output.js";
-import { TARGET_FLAGS, withClient } from "./connect.js";
+import { READ_FLAGS, withReadingClient } from "./connect.js";
 import { DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT } from "../../client/search.js";
 
-const FLAGS = { ...TARGET_FLAGS, index: "string", limit: "string", domain: "string" } as const;
+const FLAGS = { ...READ_FLAGS, index: "string", limit: "string", domain: "string" } as const;
 
 export async function searchCommand(argv: string[]): Promise<number> {
   const a = parseArgs(argv, FLAGS);
@@ -15,7 +15,7 @@ export async function searchCommand(argv: string[]): Promise<number> {
   const limit = intFlag(a, "limit", DEFAULT_SEARCH_LIMIT, 1, MAX_SEARCH_LIMIT);
   const domain = a.strings.get("domain");
   const out = new Output(a.bools.has("json"));
-  return withClient(a, async (c) => {
+  return withReadingClient(a, async (c) => {
     const r = await c.search(text, { index, limit, ...(domain === undefined ? {} : { domain }) });
     const width = Math.max(0, ...r.hits.map((h) => h.key.length));
     for (const h of r.hits) out.line(`${h.key.padEnd(width)}  ${showValue(h.value)}`);
