@@ -26,10 +26,10 @@ cluster
                                   the quick start: init DIR (./.arbor) if needed, up, banking demo
 
 client (each takes --dir DIR | --endpoints HOST:PORT,… [--chain HEX], --key FILE, --json,
-        --tls-ca FILE [--tls-server-name NAME] for nodes serving TLS)
+        --tls-ca FILE [--tls-server-name NAME] for nodes serving TLS; get, ls, history and
+        search first learn the newest certified height from the nodes, so they never show a
+        state older than a write already confirmed: --no-catch-up skips that)
   arbor status                    every node's height, timestamp and root; do they agree?
-  (get, ls, history and search first learn the newest certified height from the nodes, so they
-   never show a state older than a write already confirmed; --no-catch-up skips that)
   arbor get KEY… [--proof-out FILE] [--height H]
   arbor ls PREFIX [--after KEY] [--limit N] [--all] [--removed]
                                   keys under PREFIX, proven complete (one page, or every page)
