@@ -16,6 +16,17 @@ import type { GenesisNode } from "../../node/ledger/genesis.js";
 
 const chain = new Uint8Array(32).fill(7);
 
+/** Node 3's root statement at height 41 for a root filled with `fill`. */
+const rootStatement = (fill: number) =>
+  encodeStatement({
+    chain,
+    node: 3,
+    height: 41n,
+    timestamp: 9n,
+    root: new Uint8Array(32).fill(fill),
+    proofDigest: ROOT_STATEMENT_DIGEST,
+  });
+
 function counting(): { impl: Ed25519; count: () => number } {
   const base = nativeEd25519()!;
   let n = 0;
@@ -31,14 +42,7 @@ test("a statement verified by one client is not verified again by another in the
   t.after(() => useEd25519(nativeEd25519()!));
   const key = generateKey();
   const node = { id: 3, publicKey: key.publicKey } as GenesisNode;
-  const bytes = encodeStatement({
-    chain,
-    node: 3,
-    height: 41n,
-    timestamp: 9n,
-    root: new Uint8Array(32).fill(1),
-    proofDigest: ROOT_STATEMENT_DIGEST,
-  });
+  const bytes = rootStatement(1);
   const sig = sign(key, statementSigningMessage(bytes));
   const a = new StatementChecker(chain);
   const b = new StatementChecker(chain);
@@ -48,14 +52,7 @@ test("a statement verified by one client is not verified again by another in the
   assert.equal(c.count(), 1, "the second client reuses the process's verification");
 
   // The same signature over other bytes (another root) is checked, and refused.
-  const other = encodeStatement({
-    chain,
-    node: 3,
-    height: 41n,
-    timestamp: 9n,
-    root: new Uint8Array(32).fill(2),
-    proofDigest: ROOT_STATEMENT_DIGEST,
-  });
+  const other = rootStatement(2);
   assert.throws(
     () => b.check(node, other, sig),
     (e) => e instanceof VerificationError && e.code === "client/bad-signature",
