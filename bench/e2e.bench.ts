@@ -81,8 +81,8 @@ import { generateKeyPair, type KeyPair } from "../node/keys.js";
 
 installNodeSha256();
 const list = (s: string) => s.split(",").map(Number);
-const RATES_4 = list(process.env.ARBOR_BENCH_RATES ?? "50,100,200,250,500,1000,2000,3000");
-const RATES_1 = list(process.env.ARBOR_BENCH_RATES_1 ?? "100,250,500,1000,2000,3500,5000");
+const RATES_4 = list(process.env.ARBOR_BENCH_RATES ?? "50,100,200,250,300,400,500,750,1000,2000,3000");
+const RATES_1 = list(process.env.ARBOR_BENCH_RATES_1 ?? "100,250,500,1000,1500,2000,2500,3500,5000");
 const PHASE_S = Number(process.env.ARBOR_BENCH_PHASE_S ?? 8);
 const ACCOUNTS = Number(process.env.ARBOR_BENCH_ACCOUNTS ?? 4000);
 const CLIENTS = Number(process.env.ARBOR_BENCH_CLIENTS ?? 8);
