@@ -61,7 +61,7 @@ const CLIENT_LAYERS: readonly (readonly string[])[] = [
   ],
   ["session"], // nodes and transport
   ["headers"], // certified headers
-  ["reads", "queries"],
+  ["reads", "queries", "freshness"], // verified reads; a fresh client's floor
   ["search"], // an off-chain index's answers, re-read with verified GETs
   ["membership", "members"], // eviction records; member records and MEMBER requests
   ["prepare", "submit"], // writes and receipts
