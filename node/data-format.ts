@@ -27,9 +27,11 @@ import { ArborError } from "./common/errors.js";
  * every block must have (or must have had since genesis), a changed key or value encoding in any of
  * the three databases. A change that reads old directories correctly (a migration run on open, a
  * record that is optional) does not bump it. Directories written before the marker existed have no
- * marker and count as older than format 1.
+ * marker and count as older than format 1. Format 2: consensus block ids are computed from a header
+ * and a requests digest (docs/consensus.md §2), so format 1's stored blocks and QCs name ids no
+ * format-2 node recomputes.
  */
-export const DATA_FORMAT_VERSION = 1;
+export const DATA_FORMAT_VERSION = 2;
 
 /** The marker file, at the top of the data directory. */
 export const FORMAT_FILE = "FORMAT";

@@ -23,8 +23,10 @@ export const PEER_TAG = "arbor:peer:v2";
 
 /** The id of a network's height-0 block. */
 export const TOB_GENESIS_TAG = "arbor:tob-genesis:v1";
-/** A block's id: SHA-256 of the tag and the block's encoding. */
-export const TOB_BLOCK_TAG = "arbor:tob-block:v1";
+/** A block's id: SHA-256 of the tag, the block's header part and its requests digest. */
+export const TOB_BLOCK_TAG = "arbor:tob-block:v2";
+/** A block's requests digest: SHA-256 of the tag and the block's encoded request list. */
+export const TOB_BLOCK_REQUESTS_TAG = "arbor:tob-block-requests:v1";
 /** A validator's vote for a block. */
 export const TOB_VOTE_TAG = "arbor:tob-vote:v1";
 /** A validator's timeout of a round. */

@@ -112,10 +112,20 @@ test(
     openDataDir(dir, CHAIN);
     const file = join(dir, FORMAT_FILE);
     writeFileSync(file, encodeMarker({ format: DATA_FORMAT_VERSION - 1, chain: CHAIN }));
-    refused(dir, CHAIN, "store/format-mismatch", /in format 0 .*reads format 1.*older version/);
+    refused(
+      dir,
+      CHAIN,
+      "store/format-mismatch",
+      new RegExp(`in format ${DATA_FORMAT_VERSION - 1} .*reads format ${DATA_FORMAT_VERSION}.*older version`),
+    );
     // a newer format may have other fields: the format alone decides
     writeFileSync(file, JSON.stringify({ format: DATA_FORMAT_VERSION + 1, genesis: "?" }));
-    refused(dir, CHAIN, "store/format-mismatch", /in format 2 .*newer version/);
+    refused(
+      dir,
+      CHAIN,
+      "store/format-mismatch",
+      new RegExp(`in format ${DATA_FORMAT_VERSION + 1} .*newer version`),
+    );
   }),
 );
 

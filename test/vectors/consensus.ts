@@ -17,6 +17,8 @@ import { ValidatorSet, peerIdOf } from "../../node/tob/core/validators.js";
 import {
   computeBlockId,
   decodeMessage,
+  requestsDigest,
+  writeBlockHeader,
   encodeBlock,
   decodeQC,
   encodeMessage,
@@ -96,6 +98,13 @@ function vote(signer: number, blockId: Uint8Array, round = 1, epoch = 0): Vote {
 function timeout(signer: number, round: number, highQC: QC): Timeout {
   const sig = sign(signer, timeoutSigningBytes(CHAIN, 0, round, highQC.round));
   return { epoch: 0, round, highQC, lastTC: null, signer, sig };
+}
+
+/** A block's header part: its encoding from `epoch` through `author`. */
+function headerPart(b: Block): Uint8Array {
+  const w = new Writer();
+  writeBlockHeader(w, b);
+  return w.finish();
 }
 
 const voteMsg = (v: Vote) => encodeMessage({ kind: "vote", vote: v });
@@ -236,9 +245,11 @@ export function consensusVector(request: Uint8Array): Record<string, unknown> {
   ];
   return {
     comment:
-      "Consensus (docs/consensus.md §2) on the genesis vector's chain: networkId is its chain id; epoch 0's validators are nodes 0-3 in ascending id, a signer is a position in that list. Tags are written as codec strings (varint length, UTF-8). The block at height 1 carries the EXECUTE of request.json; `requestDigest` is what the duplicate filter keys it by. `catchUp`: node 0, at genesis, sends `syncRequest` (epoch 0, from height 1); node 1 answers `syncResponse` (epoch 0; the block at height 1, then `secondBlock`, the empty block of round 2 by node 2 carrying the QC `qc` above; the QC `catchUp.qc` of the second by nodes 0, 1 and 3; more = 0), which commits and delivers height 1. Mutations are refused by the core's signature checks (EpochCerts) with these codes, a syncResponse by a core at genesis receiving it from node 1; `qc: true` marks an encoded QC rather than a message.",
+      'Consensus (docs/consensus.md §2) on the genesis vector\'s chain: networkId is its chain id; epoch 0\'s validators are nodes 0-3 in ascending id, a signer is a position in that list. Tags are written as codec strings (varint length, UTF-8). The block at height 1 carries the EXECUTE of request.json; `header` is its header part (epoch through author), `requestsDigest` = SHA-256(string "arbor:tob-block-requests:v1" ‖ its encoded request list) and `id` = SHA-256(string "arbor:tob-block:v2" ‖ header ‖ requestsDigest); `requestDigest` is what the duplicate filter keys it by. `catchUp`: node 0, at genesis, sends `syncRequest` (epoch 0, from height 1); node 1 answers `syncResponse` (epoch 0; the block at height 1, then `secondBlock`, the empty block of round 2 by node 2 carrying the QC `qc` above; the QC `catchUp.qc` of the second by nodes 0, 1 and 3; more = 0), which commits and delivers height 1. Mutations are refused by the core\'s signature checks (EpochCerts) with these codes, a syncResponse by a core at genesis receiving it from node 1; `qc: true` marks an encoded QC rather than a message.',
     genesisId: toHex(GENESIS_ID),
     block: {
+      header: toHex(headerPart(b)),
+      requestsDigest: toHex(requestsDigest(b.requests)),
       id: toHex(b.id),
       proposalSigningMessage: toHex(proposalSigningBytes(CHAIN, b.id)),
       signature: toHex(b.signature),

@@ -176,6 +176,19 @@ for (const [name, pinned] of [
     }
   });
 
+test("vectors: a block's id is computed from its header part and requests digest, as documented", () => {
+  const b = read("consensus.json").block;
+  const msg = fromHex(b.message);
+  const header = fromHex(b.header);
+  // proposal := u8 1 ‖ u8 1 ‖ header ‖ request list ‖ 64-byte signature ‖ u8 0 (no TC)
+  assert.equal(toHex(msg.subarray(2, 2 + header.length)), b.header);
+  const list = msg.subarray(2 + header.length, msg.length - 65);
+  const tagged = (tag: string, ...parts: Uint8Array[]) =>
+    sha256(concatBytes(Uint8Array.of(tag.length), new TextEncoder().encode(tag), ...parts));
+  assert.equal(toHex(tagged("arbor:tob-block-requests:v1", list)), b.requestsDigest);
+  assert.equal(toHex(tagged("arbor:tob-block:v2", header, fromHex(b.requestsDigest))), b.id);
+});
+
 test("vectors: consensus messages pass the core's checks; mutations are refused with its codes", () => {
   const v = read("consensus.json");
   assert.equal(judgeConsensus(fromHex(v.block.message)), "ok");

@@ -1,13 +1,14 @@
 // Canonical wire encoding of every consensus message, built on the project codec. Decoding is
 // strict (bounded counts and sizes, minimal varints, 0/1 booleans, no trailing bytes) and fails only
 // with DecodeError. Decoding checks form, never meaning: signatures, membership and protocol rules
-// are validated by the core afterwards. A block's id is the hash of its exact encoding minus the
-// signature, so a decoded block and its re-encoding always hash alike.
+// are validated by the core afterwards. A block's id hashes its header part and a digest of its
+// request list, both exactly as encoded, so a decoded block and its re-encoding always hash alike,
+// and a proposal's signed header stays small enough to be evidence however large its block is.
 
 import { Reader, Writer } from "../../common/codec.js";
 import { DecodeError } from "../../common/errors.js";
 import { sha256 } from "../../common/hash.js";
-import { TOB_BLOCK_TAG } from "../../common/tags.js";
+import { TOB_BLOCK_REQUESTS_TAG, TOB_BLOCK_TAG } from "../../common/tags.js";
 import {
   TOB_MAX_BLOCK_BYTES,
   TOB_MAX_BLOCK_REQUESTS,
@@ -72,19 +73,29 @@ export function blockSizeBound(b: Pick<Block, "qc" | "requests">): number {
   return n;
 }
 
-/** The part of a block its id covers (everything but the signature). */
-export function writeBlockBody(
-  w: Writer,
-  b: Pick<Block, "epoch" | "round" | "height" | "parentId" | "qc" | "author" | "requests">,
-): void {
+type BlockHeaderFields = Pick<Block, "epoch" | "round" | "height" | "parentId" | "qc" | "author">;
+type BlockBodyFields = BlockHeaderFields & Pick<Block, "requests">;
+
+/** A block's header part: everything its encoding holds before the request list. */
+export function writeBlockHeader(w: Writer, b: BlockHeaderFields): void {
   num(w, b.epoch);
   num(w, b.round);
   num(w, b.height);
   w.raw(b.parentId);
   writeQC(w, b.qc);
   w.varint(b.author);
-  w.varint(b.requests.length);
-  for (const r of b.requests) w.bytes(r);
+}
+
+/** A block's request list as encoded: a count, then each request as `bytes`. */
+export function writeRequestList(w: Writer, requests: readonly Uint8Array[]): void {
+  w.varint(requests.length);
+  for (const r of requests) w.bytes(r);
+}
+
+/** The part of a block its id covers (everything but the signature). */
+export function writeBlockBody(w: Writer, b: BlockBodyFields): void {
+  writeBlockHeader(w, b);
+  writeRequestList(w, b.requests);
 }
 
 export function writeBlock(w: Writer, b: Block): void {
@@ -92,16 +103,35 @@ export function writeBlock(w: Writer, b: Block): void {
   w.raw(b.signature);
 }
 
-export function blockIdOf(body: Uint8Array): Uint8Array {
-  return sha256(new Writer(body.length + 32).string(TOB_BLOCK_TAG).raw(body).finish());
+/** SHA-256 of the request list's exact encoding (`list`), under its own tag. */
+export function requestsDigestOf(list: Uint8Array): Uint8Array {
+  return sha256(new Writer(list.length + 40).string(TOB_BLOCK_REQUESTS_TAG).raw(list).finish());
 }
 
-export function computeBlockId(
-  b: Pick<Block, "epoch" | "round" | "height" | "parentId" | "qc" | "author" | "requests">,
-): Uint8Array {
-  const w = new Writer(blockSizeBound(b));
-  writeBlockBody(w, b);
-  return blockIdOf(w.finish());
+/** A block's id from its header part's exact encoding and its requests digest. */
+export function blockIdOf(header: Uint8Array, requestsDigest: Uint8Array): Uint8Array {
+  return sha256(
+    new Writer(header.length + 80).string(TOB_BLOCK_TAG).raw(header).raw(requestsDigest).finish(),
+  );
+}
+
+/** The requests digest of a list of requests (encoded first, as a block holds them). */
+export function requestsDigest(requests: readonly Uint8Array[]): Uint8Array {
+  let n = 16;
+  for (const r of requests) n += r.length + 5;
+  const w = new Writer(n);
+  writeRequestList(w, requests);
+  return requestsDigestOf(w.finish());
+}
+
+function encodeHeader(b: BlockHeaderFields): Uint8Array {
+  const w = new Writer(1024 + 80 * b.qc.votes.length);
+  writeBlockHeader(w, b);
+  return w.finish();
+}
+
+export function computeBlockId(b: BlockBodyFields): Uint8Array {
+  return blockIdOf(encodeHeader(b), requestsDigest(b.requests));
 }
 
 function writeVote(w: Writer, v: Vote): void {
@@ -202,15 +232,21 @@ export function readTC(r: Reader): TC {
   return { epoch, round, entries, highQC };
 }
 
-/** Reads a block from `r`, whose underlying bytes are `buf` (needed to hash the exact body). */
-export function readBlock(r: Reader, buf: Uint8Array): Block {
-  const start = r.offset;
+function readBlockHeader(r: Reader): BlockHeaderFields {
   const epoch = rnum(r, "block epoch");
   const round = rnum(r, "block round");
   const height = rnum(r, "block height");
   const parentId = r.raw(DIGEST_BYTES, "parent id").slice();
   const qc = readQC(r);
   const author = r.varint(TOB_MAX_VALIDATORS - 1, "block author");
+  return { epoch, round, height, parentId, qc, author };
+}
+
+/** Reads a block from `r`, whose underlying bytes are `buf` (needed to hash the exact encoding). */
+export function readBlock(r: Reader, buf: Uint8Array): Block {
+  const start = r.offset;
+  const header = readBlockHeader(r);
+  const listStart = r.offset;
   const count = r.varint(TOB_MAX_BLOCK_REQUESTS, "block request count");
   const requests: Uint8Array[] = [];
   let total = 0;
@@ -221,9 +257,10 @@ export function readBlock(r: Reader, buf: Uint8Array): Block {
       throw new DecodeError("decode/too-large", `block payload exceeds ${TOB_MAX_BLOCK_BYTES} bytes`);
     requests.push(req);
   }
-  const id = blockIdOf(buf.subarray(start, r.offset));
+  const digest = requestsDigestOf(buf.subarray(listStart, r.offset));
+  const id = blockIdOf(buf.subarray(start, listStart), digest);
   const signature = r.raw(SIG_BYTES, "block signature").slice();
-  return { epoch, round, height, parentId, qc, author, requests, id, signature };
+  return { ...header, requests, id, signature };
 }
 
 function readVote(r: Reader): Vote {
