@@ -1,12 +1,12 @@
 // Lazy auditing: statements a client collected (and fresh ones from sampled nodes) checked against
-// the certified headers and against each other, and the double votes the nodes' consensus
-// witnessed checked as every node checks them; what is proven becomes evidence for a complaint.
+// the certified headers and against each other, and the double votes and double proposals the
+// nodes' consensus witnessed checked as every node checks them; what is proven becomes evidence for a complaint.
 
 import { bytesEqual, toHex } from "../node/common/bytes.js";
 import { validatorsOf, type Genesis } from "../node/ledger/genesis.js";
 import { encodeCertifiedHeader, type CertifiedHeader } from "../node/ledger/header.js";
 import { decodeEvidence, encodeEvidence, verifyEvidence, type Evidence } from "../node/ledger/evidence.js";
-import { decodeMessage } from "../node/tob/core/wire.js";
+import { decodeMessage, decodeSignedHeader } from "../node/tob/core/wire.js";
 import { decodeStatement } from "../node/ledger/statement.js";
 import { MAX_WITNESSED_EVIDENCE } from "../node/common/limits.js";
 import { clientVerifier } from "./crypto.js";
@@ -31,7 +31,7 @@ export class Audit {
     // Nodes already evicted are not audited again: a new complaint would be `already-evicted`.
     const evicted = new Set(await this.membership.refreshWithin(dl).catch(() => [] as number[]));
     dl.waitingFor("client/unavailable", () => `no answer to the audit's probe from ${ids.length} nodes`);
-    // What the nodes' consensus witnessed (double votes), asked alongside the probes and checked
+    // What the nodes' consensus witnessed (double votes and proposals), asked alongside the probes and checked
     // here before it counts; nodes whose evidence did not come are named in their verdict.
     const silent = new Map<number, string>();
     const witnessed = this.witnessedWithin({ sample: opts.sample }, dl, silent);
@@ -119,7 +119,9 @@ export class Audit {
             ? c.why
             : f.kind === "double-vote"
               ? "signed two votes in one consensus round"
-              : `${f.kind} at height ${f.height} (a statement held from before)`,
+              : f.kind === "double-proposal"
+                ? "signed two proposals in one consensus round"
+                : `${f.kind} at height ${f.height} (a statement held from before)`,
         };
       const missing = silent.get(id);
       const withheld = missing === undefined ? {} : { evidenceMissing: missing };
@@ -200,7 +202,7 @@ export class Audit {
       for (const item of r?.items.slice(0, MAX_WITNESSED_EVIDENCE) ?? []) {
         const v = verifyEvidence(item.evidence, ctx);
         if (!v.ok || found.some((f) => f.accused === v.accused)) continue;
-        // A vote names a consensus round, not a block height: height 0 says "not a height".
+        // A vote or proposal names a consensus round, not a block height: height 0 says "not a height".
         found.push({
           accused: v.accused,
           kind: decodeEvidence(item.evidence).kind,
@@ -215,8 +217,8 @@ export class Audit {
 
 /**
  * What an encoded piece of evidence claims, without judging it: its kind, the node it accuses and
- * the height (for statements), or — for a double vote — the consensus epoch and round (the accused
- * is known for epoch 0, the genesis set, only). Throws the codec's error when it does not decode.
+ * the height (for statements), or — for a double vote or proposal — the consensus epoch and round
+ * (the accused is known for epoch 0, the genesis set, only). Throws the codec's error when it does not decode.
  */
 export function describeEvidence(
   bytes: Uint8Array,
@@ -232,13 +234,20 @@ export function describeEvidence(
     const s = st(e.a.statement);
     return { kind: e.kind, accused: s.node, height: s.height };
   }
-  const m = decodeMessage(e.first);
-  if (m.kind !== "vote") return { kind: e.kind };
+  let at: { epoch: number; round: number; position: number };
+  if (e.kind === "double-proposal") {
+    const h = decodeSignedHeader(e.first);
+    at = { epoch: h.epoch, round: h.round, position: h.author };
+  } else {
+    const m = decodeMessage(e.first);
+    if (m.kind !== "vote") return { kind: e.kind };
+    at = { epoch: m.vote.epoch, round: m.vote.round, position: m.vote.signer };
+  }
   const ids = genesis.nodes.map((n) => n.id).sort((x, y) => x - y);
   return {
     kind: e.kind,
-    epoch: m.vote.epoch,
-    round: m.vote.round,
-    ...(m.vote.epoch === 0 && ids[m.vote.signer] !== undefined ? { accused: ids[m.vote.signer] } : {}),
+    epoch: at.epoch,
+    round: at.round,
+    ...(at.epoch === 0 && ids[at.position] !== undefined ? { accused: ids[at.position] } : {}),
   };
 }

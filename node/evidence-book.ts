@@ -1,9 +1,10 @@
-// The misbehaviour a node's consensus witnessed (two conflicting votes signed by one validator),
-// kept as COMPLAIN evidence for clients to fetch, check and submit. Bounded: the newest are kept.
+// The misbehaviour a node's consensus witnessed (two conflicting votes, or two conflicting
+// proposals, signed by one validator in one round), kept as COMPLAIN evidence for clients to
+// fetch, check and submit. Bounded: the newest are kept.
 
 import { MAX_WITNESSED_EVIDENCE } from "./common/limits.js";
-import { encodeEvidence } from "./ledger/evidence.js";
-import type { Equivocation } from "./tob/core/index.js";
+import { encodeEvidence, type Evidence } from "./ledger/evidence.js";
+import { decodeMessage, encodeSignedHeader, type Equivocation } from "./tob/core/index.js";
 
 export interface WitnessedEvidence {
   readonly accused: number;
@@ -11,21 +12,39 @@ export interface WitnessedEvidence {
   readonly evidence: Uint8Array;
 }
 
+/** A proposal message's compact signed header (what double-proposal evidence holds). */
+function signedHeaderOf(proposal: Uint8Array): Uint8Array | null {
+  const m = decodeMessage(proposal);
+  return m.kind === "proposal" ? encodeSignedHeader(m.block) : null;
+}
+
+/**
+ * The COMPLAIN form of what the consensus reported: votes as they are, proposals as their signed
+ * headers (a proposal carries its whole block, far past what evidence may weigh).
+ */
+function evidenceOf(e: Equivocation): Evidence | null {
+  if (e.kind === "double-vote") return { kind: "double-vote", first: e.first, second: e.second };
+  const first = signedHeaderOf(e.first);
+  const second = signedHeaderOf(e.second);
+  return first && second ? { kind: "double-proposal", first, second } : null;
+}
+
 export class EvidenceBook {
   private readonly items: Array<WitnessedEvidence & { readonly offence: string }> = [];
   private readonly seen = new Set<string>();
 
   /**
-   * Records a double vote by the node with key `accusedKey` (its id from `idOf`); other kinds
-   * have no COMPLAIN form yet and are ignored. Returns whether it was new.
+   * Records an equivocation by the node with key `e.signer` (its id from `idOf`); a double vote
+   * and a double proposal in one round are two offences. Returns whether it was new.
    */
   add(e: Equivocation, idOf: (keyHex: string) => number | undefined): boolean {
-    if (e.kind !== "double-vote") return false;
     const accused = idOf(e.signer);
-    const offence = `${e.signer}/${e.epoch}/${e.round}`;
+    const offence = `${e.kind}/${e.signer}/${e.epoch}/${e.round}`;
     if (accused === undefined || this.seen.has(offence)) return false;
+    const found = evidenceOf(e);
+    if (!found) return false;
     this.seen.add(offence);
-    const evidence = encodeEvidence({ kind: "double-vote", first: e.first, second: e.second });
+    const evidence = encodeEvidence(found);
     this.items.push({ accused, evidence, offence });
     if (this.items.length > MAX_WITNESSED_EVIDENCE) this.seen.delete(this.items.shift()!.offence);
     return true;

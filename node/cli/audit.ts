@@ -84,7 +84,7 @@ export async function auditCommand(argv: string[]): Promise<number> {
       }
       for (const w of written) {
         out.line(
-          `evidence against node ${w.accused} (${w.kind}${w.kind === "double-vote" ? "" : ` at height ${w.height}`}, ${w.evidence.length} bytes) written to ${w.file}`,
+          `evidence against node ${w.accused} (${w.kind}${w.kind === "double-vote" || w.kind === "double-proposal" ? "" : ` at height ${w.height}`}, ${w.evidence.length} bytes) written to ${w.file}`,
         );
         out.line(`  file it with: arbor complain --evidence ${w.file}${target}`);
       }

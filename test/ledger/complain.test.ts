@@ -1,5 +1,6 @@
 // COMPLAIN on replicas with different partitions: proven misbehaviour (a forged GET root against
-// a certified header, two statements at one height, a double vote) evicts the accused; forged,
+// a certified header, two statements at one height, a double vote, a double proposal) evicts the
+// accused, once whatever its offences; forged,
 // garbage, replayed or repeated evidence changes nothing; no evidence can be built against an
 // honest node.
 import { test } from "node:test";
@@ -22,8 +23,8 @@ import {
 } from "../../node/ledger/request.js";
 import { evictedKey } from "../../node/common/system-keys.js";
 import { nodeEd25519Verify } from "../../node/exec/host-crypto.js";
-import { encodeMessage } from "../../node/tob/core/wire.js";
-import { voteSigningBytes } from "../../node/tob/core/crypto.js";
+import { computeBlockId, encodeMessage, encodeSignedHeader } from "../../node/tob/core/wire.js";
+import { proposalSigningBytes, voteSigningBytes } from "../../node/tob/core/crypto.js";
 import { installNodeSha256 } from "../../node/platform.js";
 import { toHex } from "../../node/common/bytes.js";
 import type { Receipt } from "../../node/ledger/receipt.js";
@@ -84,6 +85,26 @@ function vote(signer: number, round: number, blockId: Uint8Array): Uint8Array {
       signer,
       sig: signWith(nodes[signer]!, voteSigningBytes(chain, 0, round, blockId)),
     },
+  });
+}
+
+/** The signed header of a block of epoch 0 by `author` in `round` carrying `request`. */
+function proposal(author: number, round: number, request: number): Uint8Array {
+  const parentId = new Uint8Array(32).fill(round - 1);
+  const body = {
+    epoch: 0,
+    round,
+    height: round,
+    parentId,
+    qc: { epoch: 0, round: round - 1, blockId: parentId, votes: [] },
+    author,
+    requests: [new Uint8Array(8).fill(request)],
+  };
+  const id = computeBlockId(body);
+  return encodeSignedHeader({
+    ...body,
+    id,
+    signature: signWith(nodes[author]!, proposalSigningBytes(chain, id)),
   });
 }
 
@@ -192,6 +213,46 @@ test("complaints evict proven liars and nobody else", () => {
   ]);
   assert.deepEqual(out.receipts.map(status), ["bad-evidence", "accepted"]);
   assert.deepEqual(out.evicted, [1]);
+});
+
+test("a double proposal evicts its leader, once: its double vote in that round is already-evicted", () => {
+  const r = new Replicas([[""], ["0"], ["1"]], 64, trust);
+  const client = new TestClient(r);
+  let nonce = 0n;
+  const complain = (evidence: Uint8Array, accused: number) => {
+    const body = encodeComplainBody({
+      evidence,
+      proof: r.proof([evictedKey(accused)]),
+      caller: client.key.publicKey,
+      nonce: ++nonce,
+      validUntil: r.height + 500n,
+    });
+    return assembleSignedRequest(body, signWith(client.key, requestSigningMessage(body)));
+  };
+  const apply = (reqs: Uint8Array[]) => {
+    const outs = r.block(reqs);
+    for (const o of outs) assert.equal(toHex(o.root), toHex(outs[0]!.root), "replicas disagree");
+    return outs[0]!;
+  };
+  const a = proposal(2, 7, 1);
+  const b = proposal(2, 7, 2);
+  // One proposal twice, and two of different rounds, prove nothing.
+  let out = apply([
+    complain(encodeEvidence({ kind: "double-proposal", first: a, second: a }), 2),
+    complain(encodeEvidence({ kind: "double-proposal", first: a, second: proposal(2, 8, 2) }), 2),
+  ]);
+  assert.deepEqual(out.receipts.map(status), ["bad-evidence", "bad-evidence"]);
+  assert.deepEqual(out.evicted, []);
+  out = apply([complain(encodeEvidence({ kind: "double-proposal", first: a, second: b }), 2)]);
+  assert.deepEqual(out.receipts.map(status), ["accepted"]);
+  assert.deepEqual(out.evicted, [2]);
+  assert.ok(r.full.history.tree.get(evictedKey(2)) !== undefined);
+  // A double vote in the same round is another offence, but the node is evicted already.
+  const v1 = vote(2, 7, new Uint8Array(32).fill(4));
+  const v2 = vote(2, 7, new Uint8Array(32).fill(5));
+  out = apply([complain(encodeEvidence({ kind: "double-vote", first: v1, second: v2 }), 2)]);
+  assert.deepEqual(out.receipts.map(status), ["already-evicted"]);
+  assert.deepEqual(out.evicted, []);
 });
 
 test("a proven complaint the membership cannot carry out is refused and changes nothing", () => {

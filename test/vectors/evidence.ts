@@ -1,6 +1,7 @@
 // Evidence vectors (docs/vectors/evidence.json), generated from the code: one of each kind —
 // a double vote, two conflicting statements, a forged statement with the certificate it
-// contradicts — with the verdict every node reaches, and mutations each refused with its code.
+// contradicts, a double proposal — with the verdict every node reaches, and mutations each refused
+// with its code.
 import { toHex, utf8 } from "../../node/common/bytes.js";
 import { sha256 } from "../../node/common/hash.js";
 import { signWith } from "../../node/keys.js";
@@ -11,8 +12,8 @@ import {
   type Evidence,
 } from "../../node/ledger/evidence.js";
 import { encodeCertifiedHeader } from "../../node/ledger/header.js";
-import { encodeMessage } from "../../node/tob/core/wire.js";
-import { voteSigningBytes } from "../../node/tob/core/crypto.js";
+import { computeBlockId, encodeMessage, encodeSignedHeader } from "../../node/tob/core/wire.js";
+import { proposalSigningBytes, voteSigningBytes } from "../../node/tob/core/crypto.js";
 import type { Vote } from "../../node/tob/core/types.js";
 import { flip, keyOf, verifiedByAll, withByte, type Verdict } from "./common.js";
 import { CHAIN, VALIDATORS, signStatement, statementOf, vectorCertificates } from "./signed.js";
@@ -55,6 +56,77 @@ function vote(position: number, round: number, block: string, signer = EPOCH1_ID
 
 const root = (s: string) => sha256(utf8(s));
 
+/**
+ * The signed header of a proposal of epoch 1 by the validator at `position`, signed by node
+ * `signer`, whose block carries the one request `request` (a stand-in: evidence never reads it).
+ */
+function proposal(position: number, round: number, request: string, signer = EPOCH1_IDS[position]!) {
+  const parentId = root(`block of round ${round - 1}`);
+  const body = {
+    epoch: 1,
+    round,
+    height: 20 + round,
+    parentId,
+    qc: { epoch: 1, round: round - 1, blockId: parentId, votes: [] },
+    author: position,
+    requests: [utf8(request)],
+  };
+  const id = computeBlockId(body);
+  const signature = signWith(keyOf(`node ${signer}`), proposalSigningBytes(CHAIN, id));
+  return encodeSignedHeader({ ...body, id, signature });
+}
+
+/** Double-proposal mutations: each refused with its code. */
+function proposalMutations(dp: Evidence & { kind: "double-proposal" }): Array<[string, Uint8Array, string]> {
+  const digestAt = dp.second.length - 64 - 32;
+  return [
+    [
+      "double proposal: the same header twice",
+      encodeEvidence({ ...dp, second: dp.first }),
+      "evidence/no-contradiction",
+    ],
+    [
+      "double proposal: different rounds",
+      encodeEvidence({ ...dp, second: proposal(1, 6, "request B") }),
+      "evidence/not-comparable",
+    ],
+    [
+      "double proposal: different authors",
+      encodeEvidence({ ...dp, second: proposal(2, 5, "request B") }),
+      "evidence/not-comparable",
+    ],
+    [
+      "double proposal: a signature byte flipped",
+      encodeEvidence({ ...dp, second: flip(dp.second, -1) }),
+      "evidence/bad-signature",
+    ],
+    [
+      "double proposal: a requests digest byte flipped (the id it gives was not signed)",
+      encodeEvidence({ ...dp, second: flip(dp.second, digestAt) }),
+      "evidence/bad-signature",
+    ],
+    [
+      "double proposal: a position outside the epoch's set",
+      encodeEvidence({
+        ...dp,
+        first: proposal(3, 5, "request A", 1),
+        second: proposal(3, 5, "request B", 1),
+      }),
+      "evidence/unknown-signer",
+    ],
+    [
+      "double proposal: a header cut short",
+      encodeEvidence({ ...dp, second: dp.second.subarray(0, dp.second.length - 1) }),
+      "decode/truncated",
+    ],
+    [
+      "double proposal: a byte after a header",
+      encodeEvidence({ ...dp, first: withByte(dp.first, 0) }),
+      "decode/trailing-bytes",
+    ],
+  ];
+}
+
 function cases() {
   const { first, second } = vectorCertificates();
   const stmt = (height: bigint, r: string, node = 1) =>
@@ -66,6 +138,11 @@ function cases() {
   const dv: Evidence = { kind: "double-vote", first: vote(2, 5, "block A"), second: vote(2, 5, "block B") };
   const cs: Evidence = { kind: "conflicting-statements", a, b };
   const fs: Evidence = { kind: "forged-statement", signed: forged, certificate: cert };
+  const dp = {
+    kind: "double-proposal",
+    first: proposal(1, 5, "request A"),
+    second: proposal(1, 5, "request B"),
+  } as const;
   const dvBytes = encodeEvidence(dv);
   const mutations: Array<[string, Uint8Array, string]> = [
     [
@@ -140,7 +217,8 @@ function cases() {
       }),
       "evidence/bad-certificate",
     ],
-    ["unknown kind", Uint8Array.of(4, ...dvBytes.subarray(1)), "evidence/unknown-kind"],
+    ...proposalMutations(dp),
+    ["unknown kind", Uint8Array.of(5, ...dvBytes.subarray(1)), "evidence/unknown-kind"],
     ["a byte appended", withByte(dvBytes, 0), "decode/trailing-bytes"],
   ];
   return {
@@ -148,6 +226,7 @@ function cases() {
       ["double vote by node 3 (position 2 of epoch 1)", dv],
       ["conflicting statements of node 1 at height 7", cs],
       ["forged statement of node 1 at height 1", fs],
+      ["double proposal by node 2 (position 1 of epoch 1)", dp],
     ] as const,
     mutations,
   };
@@ -157,7 +236,7 @@ export function evidenceVector(): Record<string, unknown> {
   const { items, mutations } = cases();
   return {
     comment:
-      "Evidence (docs/protocol.md §7, Evidence) against the genesis vector's chain (keys in genesis.json), generated from the code. Members are nodes 0-3; headers at every height are certified by nodes 0-3 (certificate.json); consensus epoch 1's ordered validator keys are nodes 0, 2, 3, so a vote's signer is a position in that list (position 2 is node 3). `verdict` is what every node concludes: the accused node id and the offence digest (one offence evicts once); each mutation is refused with its code.",
+      "Evidence (docs/protocol.md §7, Evidence) against the genesis vector's chain (keys in genesis.json), generated from the code. Members are nodes 0-3; headers at every height are certified by nodes 0-3 (certificate.json); consensus epoch 1's ordered validator keys are nodes 0, 2, 3, so a vote's signer and a proposal's author are positions in that list (position 2 is node 3, position 1 node 2). A double proposal holds two signed proposal headers (header ‖ requestsDigest ‖ signature, docs/consensus.md §2). `verdict` is what every node concludes: the accused node id and the offence digest (one offence evicts once); each mutation is refused with its code.",
     epoch1Validators: EPOCH1_IDS,
     evidence: items.map(([what, e]) => {
       const bytes = encodeEvidence(e);

@@ -129,7 +129,7 @@ test("vectors: evidence is judged alike: each kind proven, each mutation refused
   const v = read("evidence.json");
   assert.deepEqual(
     v.evidence.map((e: Json) => fromHex(e.evidence)[0]),
-    [3, 2, 1],
+    [3, 2, 1, 4],
   );
   for (const e of v.evidence) assert.equal(judgeEvidence(fromHex(e.evidence)), e.verdict, e.what);
   for (const m of v.mutations) assert.equal(judgeEvidence(fromHex(m.evidence)), m.refused, m.what);

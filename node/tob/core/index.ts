@@ -22,7 +22,17 @@ export {
 } from "./restore.js";
 export type { StoredRecords, SnapshotConsensus } from "./restore.js";
 export type { Block, QC, TC, Vote, Timeout, Message } from "./types.js";
-export { encodeMessage, decodeMessage, encodeBlock, decodeBlock, computeBlockId, KIND_TAGS } from "./wire.js";
+export {
+  encodeMessage,
+  decodeMessage,
+  encodeBlock,
+  decodeBlock,
+  computeBlockId,
+  encodeSignedHeader,
+  decodeSignedHeader,
+  KIND_TAGS,
+} from "./wire.js";
+export type { SignedHeader } from "./wire.js";
 export {
   voteSigningBytes,
   timeoutSigningBytes,

@@ -134,6 +134,23 @@ export function computeBlockId(b: BlockBodyFields): Uint8Array {
   return blockIdOf(encodeHeader(b), requestsDigest(b.requests));
 }
 
+/**
+ * A proposal's signed header: the block's header part, its requests digest and the author's
+ * signature, which covers the id they give. What double-proposal evidence holds of each proposal.
+ */
+export interface SignedHeader extends BlockHeaderFields {
+  readonly requestsDigest: Uint8Array;
+  readonly id: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+/** `header ‖ 32-byte requestsDigest ‖ 64-byte signature` of a block. */
+export function encodeSignedHeader(b: Block): Uint8Array {
+  const w = new Writer(1024 + 80 * b.qc.votes.length);
+  writeBlockHeader(w, b);
+  return w.raw(requestsDigest(b.requests)).raw(b.signature).finish();
+}
+
 function writeVote(w: Writer, v: Vote): void {
   num(w, v.epoch);
   num(w, v.round);
@@ -240,6 +257,16 @@ function readBlockHeader(r: Reader): BlockHeaderFields {
   const qc = readQC(r);
   const author = r.varint(TOB_MAX_VALIDATORS - 1, "block author");
   return { epoch, round, height, parentId, qc, author };
+}
+
+export function decodeSignedHeader(buf: Uint8Array): SignedHeader {
+  const r = new Reader(buf);
+  const header = readBlockHeader(r);
+  const end = r.offset;
+  const digest = r.raw(DIGEST_BYTES, "requests digest").slice();
+  const signature = r.raw(SIG_BYTES, "block signature").slice();
+  r.end("signed header");
+  return { ...header, requestsDigest: digest, id: blockIdOf(buf.subarray(0, end), digest), signature };
 }
 
 /** Reads a block from `r`, whose underlying bytes are `buf` (needed to hash the exact encoding). */
