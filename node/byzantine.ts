@@ -1,6 +1,8 @@
 // Test-only misbehaviour for the trust tests, kept out of the honest code paths: a node started
 // with `byzantine: "double-vote"` signs, next to every vote its consensus casts, a second vote for
 // a block that does not exist in the same round, and sends both; one started with
+// `byzantine: "double-propose"` sends, after every proposal its consensus broadcasts, a second one
+// of the same round (the block without its last request, signed again); one started with
 // `byzantine: "stub-records"` answers reads with its honest signed root and a valid proof against
 // it in which every asked record is a stub; one started with `byzantine: "forge-get-root"` answers
 // reads with an altered value and signs the root that value gives. Never set in production.
@@ -8,7 +10,13 @@
 import { sha256 } from "./common/hash.js";
 import { concatBytes, utf8 } from "./common/bytes.js";
 import { BYZANTINE_FAKE_BLOCK_TAG } from "./common/tags.js";
-import { decodeMessage, encodeMessage, voteSigningBytes } from "./tob/core/index.js";
+import {
+  computeBlockId,
+  decodeMessage,
+  encodeMessage,
+  proposalSigningBytes,
+  voteSigningBytes,
+} from "./tob/core/index.js";
 import { labelOf, type ProofNode } from "./store/core/proof.js";
 import type { Chunk } from "./store/core/graft.js";
 import { decodeProof, encodeProof } from "./store/core/proof-codec.js";
@@ -27,7 +35,8 @@ import {
 /**
  * Test-only misbehaviour, for the trust tests. "forge-get-root": GET proofs carry an altered value
  * and the node signs the resulting false root. "double-vote": next to each vote the node signs a
- * conflicting one (withDoubleVote). "stub-records": GET replies carry the node's honest root
+ * conflicting one (withDoubleVote). "double-propose": after each proposal with requests the node
+ * sends a second, conflicting one of the same round (withDoubleProposal). "stub-records": GET replies carry the node's honest root
  * statement and a valid proof in which the asked records are stubs. "drop-requests": the node admits
  * every valid request and never orders it (a censor). "omit-listed-key": List proofs leave out the
  * first key of the page. "drop-history-change": History pages leave out their second change.
@@ -42,6 +51,7 @@ import {
 export const BYZANTINE_BEHAVIOURS = [
   "forge-get-root",
   "double-vote",
+  "double-propose",
   "stub-records",
   "drop-requests",
   "omit-listed-key",
@@ -82,6 +92,27 @@ export function withDoubleVote(
   const blockId = sha256(concatBytes(FAKE_TAG, v.blockId));
   const sig = sign(voteSigningBytes(chain, v.epoch, v.round, blockId));
   return [bytes, encodeMessage({ kind: "vote", vote: { ...v, blockId, sig } })];
+}
+
+/**
+ * The consensus bytes to send in place of `bytes`: itself, plus a conflicting proposal of the same
+ * round if it is a proposal with requests — the same block without its last request, signed again.
+ * That block is valid (a subset of a valid block's requests), so a node that takes it instead (the
+ * first one overtook its parent and waits) stays live; the request dropped stays pending. A block
+ * without requests is sent alone: the only change left would be a junk request.
+ */
+export function withDoubleProposal(
+  bytes: Uint8Array,
+  chain: Uint8Array,
+  sign: (message: Uint8Array) => Uint8Array,
+): Uint8Array[] {
+  const m = decodeMessage(bytes);
+  if (m.kind !== "proposal" || m.block.requests.length === 0) return [bytes];
+  const { id: _id, signature: _sig, ...body } = m.block;
+  const other = { ...body, requests: body.requests.slice(0, -1) };
+  const id = computeBlockId(other);
+  const block = { ...other, id, signature: sign(proposalSigningBytes(chain, id)) };
+  return [bytes, encodeMessage({ kind: "proposal", block, tc: m.tc })];
 }
 
 /**

@@ -57,7 +57,7 @@ import { ClientApi } from "./client-api.js";
 import { WebApi } from "./web-api.js";
 import { ReadGate } from "./read-gate.js";
 import { TobShell } from "./tob/shell.js";
-import { withDoubleVote, type Byzantine } from "./byzantine.js";
+import { withDoubleProposal, withDoubleVote, type Byzantine } from "./byzantine.js";
 import { GossipGate } from "./gossip-gate.js";
 import { LogBudget } from "./common/log-budget.js";
 import { EvidenceBook } from "./evidence-book.js";
@@ -784,10 +784,14 @@ export class ArborNode {
       const kind = decodeMessage(bytes).kind;
       if (kind === "proposal" || kind === "vote") failpoint(kind);
     }
+    const sign = (msg: Uint8Array) => signWith(this.opts.key, msg);
+    // Test-only equivocation: every peer gets the honest message first, then the conflicting one.
     const out =
       this.opts.byzantine === "double-vote"
-        ? withDoubleVote(bytes, this.chain, (msg) => signWith(this.opts.key, msg))
-        : [bytes];
+        ? withDoubleVote(bytes, this.chain, sign)
+        : this.opts.byzantine === "double-propose"
+          ? withDoubleProposal(bytes, this.chain, sign)
+          : [bytes];
     for (const b of out) for (const p of to) this.net.send(p, CHANNEL_CONSENSUS, b);
   }
 

@@ -1,7 +1,9 @@
 // Trust end to end, with Byzantine node processes. One signs GET replies over a forged root: the
 // SDK rejects its reads on the spot (and still reads through honest holders), an audit proves the
 // lie, COMPLAIN evicts the node (a repeated complaint changes nothing). One double-votes: the next
-// leader's consensus witnesses it, an audit fetches and checks the evidence, COMPLAIN evicts it.
+// leader's consensus witnesses it, an audit fetches and checks the evidence, COMPLAIN evicts it. One
+// double-proposes (a second signed block in each round it leads): the nodes that get both keep the
+// evidence, an audit fetches it, COMPLAIN evicts it.
 // Either way the cluster then goes on with n-1 nodes past the reconfiguration height, all honest
 // nodes agree, and the evicted node is refused: it falls behind and clients stop asking it. A
 // repair then deals the liar's prefixes to the others until two hold each.
@@ -184,6 +186,49 @@ test(
           (e: unknown) => (e as { code?: string }).code === "already-evicted",
         );
         await goesOnWithout(c, client, VOTER, "votes");
+      },
+    );
+  },
+);
+
+test(
+  "a double-proposing leader is witnessed by consensus, proven by an audit, and evicted; the rest go on",
+  { timeout: 300_000 },
+  async () => {
+    const LEADER = 1;
+    await withSdkCluster(
+      {
+        n: 4,
+        k: 2,
+        T: 512,
+        tickMs: 20,
+        byzantine: { [LEADER]: "double-propose" },
+      },
+      async (c, client) => {
+        await client.createDomain("blocks");
+        let found = await client.audit();
+        // Only a proposal with requests is doubled: keep writing until the leader has led one.
+        for (let i = 0; found.length === 0 && i < 30; i++) {
+          await client.writeRecords("blocks", [[`blocks/k${i}`, new Uint8Array([i])]]);
+          found = await client.audit();
+        }
+        assert.ok(found.length > 0, "the audit finds the double proposal");
+        assert.ok(
+          found.every((f) => f.accused === LEADER && f.kind === "double-proposal"),
+          "no evidence against honest nodes",
+        );
+        assert.ok(found[0]!.evidence.length < 4096, "the evidence holds headers, not blocks");
+        const report = await client.auditReport();
+        const caught = report.nodes.find((n) => n.node === LEADER);
+        assert.equal(caught?.verdict, "caught");
+        assert.match(caught?.detail ?? "", /two proposals/);
+        const r = await client.complain(found[0]!.evidence);
+        assert.equal(r.receipt.status, "accepted");
+        await assert.rejects(
+          client.complain(found[0]!.evidence),
+          (e: unknown) => (e as { code?: string }).code === "already-evicted",
+        );
+        await goesOnWithout(c, client, LEADER, "blocks");
       },
     );
   },
