@@ -155,7 +155,11 @@ export function verifyEvidence(bytes: Uint8Array, ctx: EvidenceContext): Evidenc
   }
 }
 
-function verifyForged(signed: SignedStatementBytes, certificate: Uint8Array, ctx: EvidenceContext) {
+function verifyForged(
+  signed: SignedStatementBytes,
+  certificate: Uint8Array,
+  ctx: EvidenceContext,
+): EvidenceVerdict {
   const st = checkStatement(signed, ctx);
   if (!st) return no("evidence/bad-statement");
   let cert;
@@ -173,7 +177,7 @@ function verifyForged(signed: SignedStatementBytes, certificate: Uint8Array, ctx
     ok: true,
     accused: st.node,
     offence: sha256(new Writer(64).u8(1).varint(st.node).u64(st.height).finish()),
-  } as const;
+  };
 }
 
 /**
