@@ -19,6 +19,7 @@ import {
   type Step,
   type TC,
 } from "../../node/tob/core/index.js";
+import { WIRE_VERSION } from "../../node/tob/core/wire.js";
 import { simKeys } from "./sim/keys.js";
 
 const N = 4;
@@ -200,7 +201,7 @@ test("forged, foreign and malformed input is dropped with a reason, never thrown
   assert.deepEqual(codes(ids[2]!, proposal(b)), ["tob/bad-signature"]);
   const short = block(2, 2, { ...badQC, votes: badQC.votes.slice(0, 2) });
   assert.deepEqual(codes(ids[2]!, proposal(short)), ["tob/qc-short"]);
-  assert.deepEqual(codes(ids[1]!, new Uint8Array([1, 99])), ["decode/bad-kind"]);
+  assert.deepEqual(codes(ids[1]!, new Uint8Array([WIRE_VERSION, 99])), ["decode/bad-kind"]);
   assert.deepEqual(codes(ids[1]!, new Uint8Array([])), ["decode/truncated"]);
   const dup = block(1, 1, gqc, [new Uint8Array([5]), new Uint8Array([5])]);
   assert.deepEqual(codes(ids[1]!, proposal(dup)), ["tob/duplicate-request"]);

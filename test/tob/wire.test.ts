@@ -20,6 +20,7 @@ import {
   type Message,
   type QC,
 } from "../../node/tob/core/index.js";
+import { WIRE_VERSION } from "../../node/tob/core/wire.js";
 import { simKeys } from "./sim/keys.js";
 
 const keys = simKeys(5, 4);
@@ -84,14 +85,14 @@ test("every truncation of every message fails with DecodeError", () => {
 test("non-canonical forms are rejected", () => {
   const vote = encodeMessage(samples[2]!);
   const wrongVersion = vote.slice();
-  wrongVersion[0] = 2;
+  wrongVersion[0] = WIRE_VERSION + 1;
   assert.throws(() => decodeMessage(wrongVersion), /bad-version/);
   const prop = encodeMessage(samples[0]!);
   const flag = prop.slice();
   flag[flag.length - 1] = 2; // the "has tc" flag
   assert.throws(() => decodeMessage(flag), /non-canonical/);
   // An overlong varint (round 8 as 0x88 0x00).
-  const overlong = new Uint8Array([1, 5, 0x02, 0x88, 0x00]);
+  const overlong = new Uint8Array([WIRE_VERSION, 5, 0x02, 0x88, 0x00]);
   assert.throws(() => decodeMessage(overlong), DecodeError);
 });
 

@@ -15,6 +15,7 @@ import { proposalSigningBytes, timeoutSigningBytes, voteSigningBytes } from "../
 import { requestDigest } from "../../node/tob/core/pool.js";
 import { ValidatorSet, peerIdOf } from "../../node/tob/core/validators.js";
 import {
+  WIRE_VERSION,
   computeBlockId,
   decodeMessage,
   requestsDigest,
@@ -207,7 +208,11 @@ export function consensusVector(request: Uint8Array): Record<string, unknown> {
       encodeMessage({ kind: "timeout", timeout: timeout(2, 1, qc) }),
       "tob/timeout-high-qc",
     ],
-    ["wire version 2", Uint8Array.of(2, ...proposal.subarray(1)), "decode/bad-version"],
+    [
+      "wire version 1 (before compact block ids)",
+      Uint8Array.of(1, ...proposal.subarray(1)),
+      "decode/bad-version",
+    ],
     [
       "syncResponse: a signature of its QC flipped",
       encodeMessage({
@@ -234,7 +239,7 @@ export function consensusVector(request: Uint8Array): Record<string, unknown> {
     [
       `syncResponse: ${TOB_MAX_SYNC_BLOCKS + 1} blocks (at most TOB_MAX_SYNC_BLOCKS)`,
       new Writer()
-        .u8(1)
+        .u8(WIRE_VERSION)
         .u8(6)
         .varint(0)
         .varint(TOB_MAX_SYNC_BLOCKS + 1)

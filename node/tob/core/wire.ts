@@ -22,7 +22,7 @@ import { DIGEST_BYTES, SIG_BYTES } from "./crypto.js";
 import type { Block, Message, QC, TC, Timeout, Vote } from "./types.js";
 
 /** First byte of every message; bumped on any incompatible change. */
-export const WIRE_VERSION = 1;
+export const WIRE_VERSION = 2;
 
 /** A message's kind, its second byte (after the wire version). */
 export const KIND_TAGS = {
