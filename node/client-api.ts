@@ -56,6 +56,7 @@ import {
   MAX_SUBSCRIPTION_IDS,
   MAX_STREAM_HISTORY_REQUESTS,
   MAX_STREAM_RECEIPT_WAITS,
+  MAX_RECEIPT_WAITS,
   MAX_HEADER_WAIT_MS,
   MAX_GET_PROOF_BYTES,
   MAX_TOUCHED_KEYS,
@@ -73,6 +74,7 @@ import type { Membership } from "./membership.js";
 import { signWith, type KeyPair } from "./keys.js";
 import { receiptSigningMessage } from "./ledger/receipt.js";
 import type { ReceiptBook, ServedReceipt } from "./receipts.js";
+import { SubscriptionBacklog } from "./subscription-backlog.js";
 import type { HeaderCertifier } from "./certifier.js";
 import type { EvidenceBook } from "./evidence-book.js";
 import type { ServedView } from "./block-pipeline.js";
@@ -88,7 +90,13 @@ import { failpoint } from "./failpoints.js";
 import type { MetricsHooks } from "./metrics.js";
 import type { ReceiptStore } from "./receipt-store.js";
 import { serveBlockReceipts } from "./block-receipts-api.js";
-import { receiptWaitMs, serveExecuteStream, serveReceiptStream, serveTagged } from "./client-streams.js";
+import {
+  receiptWaitMs,
+  serveExecuteStream,
+  serveReceiptStream,
+  serveTagged,
+  TOO_MANY_WAITS,
+} from "./client-streams.js";
 
 export const NODE_VERSION = "0.1.0";
 
@@ -126,6 +134,9 @@ export interface ClientApiDeps {
   readonly snapshots: SnapshotMaker;
 }
 
+/** A subscription reply's bytes besides its receipt, signature and path (fields and framing). */
+const SUBSCRIPTION_REPLY_OVERHEAD = 32;
+
 /** What Status reports of the tree's storage. */
 type Census = ReturnType<MerkleTree["census"]>;
 
@@ -137,6 +148,8 @@ export class ClientApi {
   private admittedFlush: NodeJS.Immediate | null = null;
   /** The last storage census Status reported, and what it was taken at (STATUS_CENSUS_INTERVAL_MS). */
   private census: { at: number; counts: Census } | null = null;
+  /** What receipt subscriptions hold unsent (subscribe). */
+  private readonly subscriptionBacklog = new SubscriptionBacklog();
 
   constructor(private readonly d: ClientApiDeps) {}
 
@@ -146,6 +159,44 @@ export class ClientApi {
 
   private get root(): Uint8Array {
     return this.d.view().root;
+  }
+
+  /**
+   * SubscribeReceipts: every receipt (or those of the ids named) as blocks are applied, while the
+   * subscriber keeps up (SubscriptionBacklog: one that leaves too much unsent is cut off with
+   * `stream/slow-reader`; its slot and what it holds count until its stream is gone).
+   */
+  private subscribe(call: grpc.ServerWritableStream<ReceiptSubscription, SignedReceipt>): void {
+    const account = this.subscriptionBacklog.open();
+    let cut = false;
+    const unsubscribe = this.d.receipts.subscribe(call.request.requestIds, call.request.signed, (r) => {
+      if (cut) return;
+      const reply = this.receiptReply(r);
+      const bytes = SUBSCRIPTION_REPLY_OVERHEAD + r.receipt.length + r.signature.length + 32 * r.path.length;
+      if (!account.take(bytes)) {
+        cut = true;
+        // An "error" event ends a server stream with this status (destroy would send none).
+        return void call.emit(
+          "error",
+          grpcError(
+            grpc.status.RESOURCE_EXHAUSTED,
+            "stream/slow-reader: the subscriber leaves too many receipts unread; wait for them with WaitReceipts",
+          ),
+        );
+      }
+      call.write(reply, () => account.sent(bytes));
+    });
+    if (!unsubscribe)
+      return void call.emit(
+        "error",
+        grpcError(grpc.status.RESOURCE_EXHAUSTED, "stream/too-many: too many subscriptions"),
+      );
+    const gone = () => {
+      unsubscribe();
+      account.close();
+    };
+    call.on("cancelled", gone);
+    call.on("close", gone);
   }
 
   /** The handlers of the Arbor service. */
@@ -192,17 +243,7 @@ export class ClientApi {
               ? "receipts/bad-id: request id must be 32 bytes"
               : null;
         if (bad !== null) return void call.emit("error", grpcError(grpc.status.INVALID_ARGUMENT, bad));
-        const unsubscribe = this.d.receipts.subscribe(call.request.requestIds, call.request.signed, (r) =>
-          call.write(this.receiptReply(r)),
-        );
-        if (!unsubscribe)
-          // An "error" event ends a server stream with this status (destroy would send none).
-          return void call.emit(
-            "error",
-            grpcError(grpc.status.RESOURCE_EXHAUSTED, "stream/too-many: too many subscriptions"),
-          );
-        call.on("cancelled", unsubscribe);
-        call.on("close", unsubscribe);
+        this.subscribe(call);
       },
       getHeaders: (call: grpc.ServerUnaryCall<HeadersRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
         this.getHeaders(call.request, cb),
@@ -255,6 +296,8 @@ export class ClientApi {
     const id = q.requestId;
     if (id.length !== 32)
       return cb(grpcError(grpc.status.INVALID_ARGUMENT, "receipts/bad-id: request id must be 32 bytes"));
+    if (this.d.receipts.waiting >= MAX_RECEIPT_WAITS)
+      return cb(grpcError(grpc.status.RESOURCE_EXHAUSTED, TOO_MANY_WAITS));
     void this.d.receipts.wait(id, receiptWaitMs(q), q.signed).then(
       (r) =>
         r

@@ -14,12 +14,15 @@ import {
   type SignedReceipt,
 } from "../proto/gen/arbor/v1/client_pb.js";
 import { grpcError, nodeFault } from "../proto/grpc.js";
-import { MAX_RECEIPT_WAIT_MS } from "./common/limits.js";
+import { MAX_RECEIPT_WAIT_MS, MAX_RECEIPT_WAITS } from "./common/limits.js";
 import { isUndecodable, undecodableError } from "./net/decode-guard.js";
 import type { ReceiptBook, ServedReceipt } from "./receipts.js";
 
 /** What a stream handler is given: grpc-js's server duplex stream. */
 type Duplex<Req, Rep> = grpc.ServerDuplexStream<Req, Rep>;
+
+/** The refusal of a receipt query past MAX_RECEIPT_WAITS (a flood of waits must not exhaust the node). */
+export const TOO_MANY_WAITS = "receipts/too-many-waits: too many receipt waits on this node";
 
 /** How long a receipt query waits when it names no wait of its own. */
 const DEFAULT_RECEIPT_WAIT_MS = 10_000;
@@ -188,6 +191,8 @@ export function serveReceiptStream(
   o: {
     readonly book: ReceiptBook;
     readonly bound: number;
+    /** waits the whole node may hold (tests set a small one) */
+    readonly nodeBound?: number;
     readonly reply: (r: ServedReceipt) => SignedReceipt;
   },
 ): void {
@@ -209,6 +214,8 @@ export function serveReceiptStream(
         grpc.status.RESOURCE_EXHAUSTED,
         "stream/too-many: too many receipt waits on this stream",
       );
+    if (o.book.waiting >= (o.nodeBound ?? MAX_RECEIPT_WAITS))
+      return refuse(id, grpc.status.RESOURCE_EXHAUSTED, TOO_MANY_WAITS);
     waiting++;
     let drop: (() => void) | undefined;
     let answered = false;

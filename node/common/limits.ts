@@ -386,6 +386,11 @@ export const MAX_STREAM_EXECUTES = 256;
  * unary WaitReceipt), so a correct client is never refused.
  */
 export const MAX_STREAM_RECEIPT_WAITS = 1024;
+/**
+ * Receipt waits one node holds at once, over every stream and unary call (each costs a few KiB):
+ * past it a query is refused at once with RESOURCE_EXHAUSTED `receipts/too-many-waits`.
+ */
+export const MAX_RECEIPT_WAITS = 16_384;
 /** Header requests in flight on one GetHeadersStream; beyond this one is refused (RESOURCE_EXHAUSTED). */
 export const MAX_STREAM_HEADER_REQUESTS = 256;
 /** Longest a GetHeaders call may wait for a header to be certified, in milliseconds. */
@@ -394,6 +399,13 @@ export const MAX_HEADER_WAIT_MS = 5_000;
 export const MAX_HEADER_WAITERS = 4096;
 /** Most concurrent receipt subscriptions per node. */
 export const MAX_RECEIPT_SUBSCRIPTIONS = 1024;
+/**
+ * Receipt bytes one subscription may leave unsent (its client not reading) before it is cut off
+ * with `stream/slow-reader`: room for the receipts of a full block and more.
+ */
+export const MAX_SUBSCRIPTION_BACKLOG_BYTES = 4 * 1024 * 1024;
+/** Receipt bytes all subscriptions together may leave unsent (node/subscription-backlog.ts). */
+export const MAX_SUBSCRIPTIONS_BACKLOG_BYTES = 64 * 1024 * 1024;
 /** Most request ids one receipt subscription may name (none: every receipt). */
 export const MAX_SUBSCRIPTION_IDS = 1024;
 /**

@@ -73,12 +73,14 @@ async function servesVerifiedReads(client: ArborClient, bank: Bank, id: number, 
   await client.refreshMembership(); // an added member's prefixes are known from its record
   const keys = names.map((n) => bank.account(n)).filter((k) => client.holders(k).includes(id));
   assert.ok(keys.length > 0, `node ${id} holds some accounts`);
-  const reads = (
-    client as unknown as {
-      reads: { checkAnswer(id: number, reply: unknown, keys: string[], minHeight: bigint): Promise<unknown> };
-    }
-  ).reads;
-  await reads.checkAnswer(id, await client.node(id).get(keys), keys, 0n);
+  const { reads, s } = client as unknown as {
+    reads: { checkAnswer(id: number, reply: unknown, keys: string[], minHeight: bigint): Promise<unknown> };
+    s: { floorHeight: bigint };
+  };
+  // Asked at the client's floor (the node holds the read until it is there): a node that has just
+  // caught up may still be a block or two behind what the client has seen.
+  const minHeight = s.floorHeight;
+  await reads.checkAnswer(id, await client.node(id).get(keys, { minHeight }), keys, minHeight);
 }
 
 function everyCellHeld(records: readonly GenesisNode[], k: number): void {

@@ -42,6 +42,9 @@ installNodeSha256();
 /** Receipt waits one test stream may hold (the node's is MAX_STREAM_RECEIPT_WAITS). */
 const BOUND = 4;
 
+/** Receipt waits the test node holds over every stream (the node's is MAX_RECEIPT_WAITS). */
+const NODE_BOUND = BOUND + 2;
+
 const id = (b: number) => new Uint8Array(32).fill(b);
 const receiptOf = (rid: Uint8Array, height: bigint) =>
   encodeReceipt({
@@ -122,7 +125,7 @@ function streams(admit: (r: Uint8Array) => ExecuteAck) {
     },
     waitReceipts: (call: grpc.ServerDuplexStream<ReceiptQuery, ReceiptStreamReply>) => {
       count("waitReceipts");
-      serveReceiptStream(call, { book, bound: BOUND, reply });
+      serveReceiptStream(call, { book, bound: BOUND, nodeBound: NODE_BOUND, reply });
     },
     getHeadersStream: (call: grpc.ServerDuplexStream<TaggedHeadersRequest, TaggedHeadersReply>) => {
       count("getHeadersStream");
@@ -322,6 +325,33 @@ test("WaitReceipts: beyond the bound a query is refused by name; a client that l
     await until(() => s.book.waiting === 0, "waits dropped");
   } finally {
     raw.close();
+    s.close();
+  }
+});
+
+test("WaitReceipts: beyond the node's bound over every stream a query is refused by name", async () => {
+  const s = await serve(streams(ackOf));
+  const a = rawReceiptStream(s.address);
+  const b = rawReceiptStream(s.address);
+  try {
+    for (let i = 0; i < BOUND; i++) a.ask(id(40 + i));
+    await until(() => s.book.waiting === BOUND, "the first stream's waits");
+    for (let i = 0; i < BOUND; i++) b.ask(id(60 + i));
+    await until(() => b.frames.length === BOUND - (NODE_BOUND - BOUND), "the refusals");
+    assert.equal(s.book.waiting, NODE_BOUND);
+    for (const [j, f] of b.frames.entries()) {
+      assert.equal(f.code, grpc.status.RESOURCE_EXHAUSTED);
+      assert.match(f.message, /^receipts\/too-many-waits/);
+      assert.ok(bytesEqual(f.requestId, id(60 + NODE_BOUND - BOUND + j)), "the refusal names the query");
+    }
+    // The first stream's client goes away: its waits are dropped, and the node takes queries again.
+    a.close();
+    await until(() => s.book.waiting === NODE_BOUND - BOUND, "waits dropped");
+    b.ask(id(90));
+    await until(() => s.book.waiting === NODE_BOUND - BOUND + 1, "the new wait registered");
+  } finally {
+    a.close();
+    b.close();
     s.close();
   }
 });
