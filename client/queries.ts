@@ -159,6 +159,14 @@ export class Queries {
       }
     }
     if (refusals.size > 0) throw new UnavailableError("client/no-valid-answer", waiting());
+    // Every node asked failed verification (or was unreachable): the call has no valid answer, as
+    // a read without one; the nodes' own faults are in the message. Every node behind the floor
+    // stays client/stale, and one node asked by name keeps that node's error.
+    if (node === undefined && last instanceof VerificationError && last.code !== "client/stale")
+      throw new UnavailableError(
+        "client/no-valid-answer",
+        `no node answered the query verifiably: ${last.message}`,
+      );
     if (last instanceof ArborError) throw last;
     throw new UnavailableError("client/no-valid-answer", `no node answered the query: ${errorText(last)}`);
   }

@@ -9,7 +9,7 @@ import { encodeCertifiedHeader, type CertifiedHeader } from "../node/ledger/head
 import { encodeEvidence } from "../node/ledger/evidence.js";
 import { ROOT_STATEMENT_DIGEST, type GetStatement } from "../node/ledger/statement.js";
 import { sortKeys } from "../node/ledger/request.js";
-import { keyPath } from "../node/store/core/path.js";
+import { checkKey, keyPath } from "../node/store/core/path.js";
 import { MAX_TOUCHED_KEYS } from "../node/common/limits.js";
 import { saysLeft, UnavailableError, VerificationError } from "./errors.js";
 import type { Deadline } from "./deadline.js";
@@ -72,6 +72,8 @@ export class Reads {
     const ks = sortKeys(keys);
     if (ks.length === 0 || ks.length > MAX_TOUCHED_KEYS)
       throw new ArborError("client/bad-keys", `read 1..${MAX_TOUCHED_KEYS} keys`);
+    // A key no node could hold fails now (key/empty, key/too-long), not after the retries below.
+    for (const k of ks) checkKey(k);
     for (let attempt = 1; ; attempt++) {
       try {
         const r = await this.readOnce(ks, forExecute, dl, hashKeys, certify);

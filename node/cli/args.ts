@@ -68,6 +68,19 @@ export function intFlag(a: ParsedArgs, name: string, dflt: number, min: number, 
   return v;
 }
 
+/** The largest height a flag may name: heights are u64 on the wire. */
+const MAX_HEIGHT = (1n << 64n) - 1n;
+
+/** A block height flag (a whole number within u64), or undefined when absent. */
+export function heightFlag(a: ParsedArgs, name: string): bigint | undefined {
+  const s = a.strings.get(name);
+  if (s === undefined) return undefined;
+  if (!/^\d+$/.test(s)) throw new UsageError(`--${name} must be a whole number, not "${s}"`);
+  const v = BigInt(s);
+  if (v > MAX_HEIGHT) throw new UsageError(`--${name} must be at most ${MAX_HEIGHT} (a height is 64 bits)`);
+  return v;
+}
+
 export function requireString(a: ParsedArgs, name: string): string {
   const v = a.strings.get(name);
   if (v === undefined || v === "") throw new UsageError(`--${name} is required`);

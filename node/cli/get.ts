@@ -4,7 +4,7 @@
 // use it. With --height, the values the keys had at block H, read through their verified
 // histories (within the chain's retention window).
 import { writeFileSync } from "node:fs";
-import { parseArgs, UsageError } from "./args.js";
+import { heightFlag, parseArgs, UsageError } from "./args.js";
 import { Output, shortHex, showValue } from "./output.js";
 import { READ_FLAGS, withClient, withReadingClient } from "./connect.js";
 
@@ -16,13 +16,12 @@ export async function getCommand(argv: string[]): Promise<number> {
   if (keys.length === 0) throw new UsageError("get needs at least one KEY");
   const out = new Output(a.bools.has("json"));
   const proofOut = a.strings.get("proof-out");
-  const at = a.strings.get("height");
+  const at = heightFlag(a, "height");
   if (at !== undefined) {
-    if (!/^\d+$/.test(at)) throw new UsageError(`--height must be a whole number, not "${at}"`);
     if (proofOut !== undefined)
       throw new UsageError("--proof-out proves the current state: it does not go with --height");
     return withClient(a, async (c) => {
-      const values = await c.get(keys, { height: BigInt(at) });
+      const values = await c.get(keys, { height: at });
       const width = Math.max(...keys.map((k) => k.length));
       for (const k of keys) out.line(`${k.padEnd(width)}  ${showValue(values.get(k) ?? null)}`);
       out.line(
@@ -30,7 +29,7 @@ export async function getCommand(argv: string[]): Promise<number> {
       );
       out.doc({
         values: Object.fromEntries(keys.map((k) => [k, values.get(k) ?? null])),
-        height: BigInt(at),
+        height: at,
       });
       return 0;
     });

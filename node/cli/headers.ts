@@ -11,7 +11,7 @@ import { sha256 } from "../common/hash.js";
 import { ROOT_RULE_KEY } from "../common/system-keys.js";
 import type { ArborClient } from "../../client/client.js";
 import { UnavailableError } from "../../client/errors.js";
-import { parseArgs, UsageError } from "./args.js";
+import { heightFlag, parseArgs, UsageError } from "./args.js";
 import { Output, shortHex } from "./output.js";
 import { TARGET_FLAGS, withClient } from "./connect.js";
 import { pollStatus } from "./status.js";
@@ -90,9 +90,7 @@ export async function headersCommand(argv: string[]): Promise<number> {
   if (flagKey !== undefined && a.positional.length > 0)
     throw new UsageError("give the key to read once: KEY or --key-read KEY");
   const key = flagKey ?? a.positional[0] ?? DEFAULT_READ_KEY;
-  const heightText = a.strings.get("height");
-  if (heightText !== undefined && !/^\d+$/.test(heightText))
-    throw new UsageError(`--height must be a whole number, not "${heightText}"`);
+  const asked = heightFlag(a, "height");
   const out = new Output(a.bools.has("json"));
   return withClient(
     a,
@@ -103,8 +101,8 @@ export async function headersCommand(argv: string[]): Promise<number> {
       const chainHeight = max(st.map((s) => s.height!));
       const certifiedHeight = max(st.map((s) => s.certifiedHeight ?? 0n));
       let target: bigint | undefined;
-      if (heightText !== undefined) {
-        target = BigInt(heightText);
+      if (asked !== undefined) {
+        target = asked;
         if (target < 1n) throw new UsageError("--height must be at least 1 (height 0 is the genesis)");
         if (target > certifiedHeight)
           throw new UsageError(`--height ${target}: the newest certified height is ${certifiedHeight}`);

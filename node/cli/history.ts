@@ -7,7 +7,7 @@ import { toHex } from "../common/bytes.js";
 import type { ArborClient, HistoryOptions } from "../../client/client.js";
 import type { HistoryPage, KeyVersion } from "../../client/queries.js";
 import type { HistoryCursor } from "../store/core/key-history.js";
-import { intFlag, parseArgs, UsageError, type ParsedArgs } from "./args.js";
+import { heightFlag, intFlag, parseArgs, UsageError } from "./args.js";
 import { Output, shortHex, showValue } from "./output.js";
 import { READ_FLAGS, withReadingClient } from "./connect.js";
 
@@ -31,13 +31,6 @@ interface Found {
   readonly height: bigint;
   /** the number of the next older change in range, not shown (null: none) */
   readonly next: bigint | null;
-}
-
-function heightFlag(a: ParsedArgs, name: string): bigint | undefined {
-  const s = a.strings.get(name);
-  if (s === undefined) return undefined;
-  if (!/^\d+$/.test(s)) throw new UsageError(`--${name} must be a whole number, not "${s}"`);
-  return BigInt(s);
 }
 
 /**

@@ -420,6 +420,8 @@ test("ls and history show what was written, proven complete (text and --json); a
     ["history", acct("alice"), "--from-height", "9", "--to-height", "3"],
     ["history"],
     ["get", acct("alice"), "--height", "-3"],
+    ["get", acct("alice"), "--height", "18446744073709551616"],
+    ["history", acct("alice"), "--to-height", "18446744073709551616"],
     ["get", acct("alice"), "--height", "1", "--proof-out", "p.bin"],
   ]) {
     const r = await run([...args, ...c.flags]);
