@@ -110,24 +110,35 @@ function proposal(author: number, round: number, request: number): Uint8Array {
 
 const status = (r: Receipt) => (r.status === "accepted" ? "accepted" : r.reason);
 
-test("complaints evict proven liars and nobody else", () => {
-  const r = new Replicas([[""], ["0"], ["1"]], 64, trust);
+/** A complaint builder for `r`'s replicas: each complaint signed by one client, a fresh nonce each. */
+function complainer(r: Replicas): (evidence: Uint8Array, accused: number) => Uint8Array {
   const client = new TestClient(r);
-  const complain = (evidence: Uint8Array, accused: number) => {
+  let nonce = 0n;
+  return (evidence, accused) => {
     const body = encodeComplainBody({
       evidence,
       proof: r.proof([evictedKey(accused)]),
       caller: client.key.publicKey,
-      nonce: BigInt(Math.floor(Math.random() * 1e9)),
+      nonce: ++nonce,
       validUntil: r.height + 500n,
     });
     return assembleSignedRequest(body, signWith(client.key, requestSigningMessage(body)));
   };
-  const apply = (reqs: Uint8Array[]) => {
+}
+
+/** Applies a block on every replica, which must agree on its root; the full replica's outcome. */
+function applier(r: Replicas): (reqs: Uint8Array[]) => ReturnType<Replicas["block"]>[number] {
+  return (reqs) => {
     const outs = r.block(reqs);
     for (const o of outs) assert.equal(toHex(o.root), toHex(outs[0]!.root), "replicas disagree");
     return outs[0]!;
   };
+}
+
+test("complaints evict proven liars and nobody else", () => {
+  const r = new Replicas([[""], ["0"], ["1"]], 64, trust);
+  const complain = complainer(r);
+  const apply = applier(r);
   const trueRoot = new Uint8Array(32).fill(1);
   const fakeRoot = new Uint8Array(32).fill(2);
   const cert = certify(header(5n, trueRoot), [0, 1, 3]);
@@ -217,23 +228,8 @@ test("complaints evict proven liars and nobody else", () => {
 
 test("a double proposal evicts its leader, once: its double vote in that round is already-evicted", () => {
   const r = new Replicas([[""], ["0"], ["1"]], 64, trust);
-  const client = new TestClient(r);
-  let nonce = 0n;
-  const complain = (evidence: Uint8Array, accused: number) => {
-    const body = encodeComplainBody({
-      evidence,
-      proof: r.proof([evictedKey(accused)]),
-      caller: client.key.publicKey,
-      nonce: ++nonce,
-      validUntil: r.height + 500n,
-    });
-    return assembleSignedRequest(body, signWith(client.key, requestSigningMessage(body)));
-  };
-  const apply = (reqs: Uint8Array[]) => {
-    const outs = r.block(reqs);
-    for (const o of outs) assert.equal(toHex(o.root), toHex(outs[0]!.root), "replicas disagree");
-    return outs[0]!;
-  };
+  const complain = complainer(r);
+  const apply = applier(r);
   const a = proposal(2, 7, 1);
   const b = proposal(2, 7, 2);
   // One proposal twice, and two of different rounds, prove nothing.
@@ -262,17 +258,7 @@ test("a proven complaint the membership cannot carry out is refused and changes 
       ids.includes(1) ? "it would leave no validator" : null,
   };
   const r = new Replicas([[""], ["1"]], 64, refusing);
-  const client = new TestClient(r);
-  const complain = (evidence: Uint8Array, accused: number) => {
-    const body = encodeComplainBody({
-      evidence,
-      proof: r.proof([evictedKey(accused)]),
-      caller: client.key.publicKey,
-      nonce: 1n,
-      validUntil: r.height + 500n,
-    });
-    return assembleSignedRequest(body, signWith(client.key, requestSigningMessage(body)));
-  };
+  const complain = complainer(r);
   const v1 = vote(1, 4, new Uint8Array(32).fill(4));
   const v2 = vote(1, 4, new Uint8Array(32).fill(5));
   const before = toHex(r.full.history.tree.rootLabel);
