@@ -37,6 +37,10 @@ test("bytes protobuf-es would misread are refused", () => {
     // an unknown field with an invalid wire type, and one cut short
     { schema: GetRequestSchema, bytes: hex("7f01") },
     { schema: GetRequestSchema, bytes: hex("5a05 01") },
+    // varints of 11 bytes, or of 10 past 2^64 - 1, in an unknown field and in a known one
+    { schema: GetRequestSchema, bytes: hex("78 ffffffffffffffffffff01") },
+    { schema: GetRequestSchema, bytes: hex("78 ffffffffffffffffff02") },
+    { schema: HeadersRequestSchema, bytes: hex("08 ffffffffffffffffff7f") },
   ];
   for (const { schema, bytes } of cases) {
     assert.throws(() => checkWireTypes(schema, bytes), Error, Buffer.from(bytes).toString("hex"));
