@@ -2,6 +2,7 @@
 // EXECUTE and prints the receipt once f+1 nodes signed the same one. Without --proof the SDK reads
 // a fresh proof; with it the request carries that proof (e.g. one saved by `arbor get --proof-out`).
 import { readFileSync } from "node:fs";
+import { decodeProof } from "../store/core/proof-codec.js";
 import { listFlag, parseArgs, UsageError } from "./args.js";
 import { Output } from "./output.js";
 import { TARGET_FLAGS, withClient } from "./connect.js";
@@ -23,8 +24,10 @@ export async function execCommand(argv: string[]): Promise<number> {
   if (proofFile !== undefined) {
     try {
       proof = new Uint8Array(readFileSync(proofFile));
+      // A file that is not a proof would only be decided bad-proof: say so before signing.
+      decodeProof(proof);
     } catch (e) {
-      throw new UsageError(`--proof ${proofFile}: ${(e as Error).message}`);
+      throw new UsageError(`--proof ${proofFile}: not a proof file: ${(e as Error).message}`);
     }
   }
   const out = new Output(a.bools.has("json"));

@@ -421,6 +421,7 @@ test("ls and history show what was written, proven complete (text and --json); a
     ["history"],
     ["get", acct("alice"), "--height", "-3"],
     ["get", acct("alice"), "--height", "18446744073709551616"],
+    ["exec", "bank/transfer", "--touch", acct("alice"), "--proof", join(ROOT, "package.json")],
     ["history", acct("alice"), "--to-height", "18446744073709551616"],
     ["get", acct("alice"), "--height", "1", "--proof-out", "p.bin"],
   ]) {
