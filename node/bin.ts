@@ -27,7 +27,7 @@ cluster
 
 client (each takes --dir DIR | --endpoints HOST:PORT,… [--chain HEX], --key FILE, --json,
         --tls-ca FILE [--tls-server-name NAME] for nodes serving TLS; get, ls, history and
-        search first learn the newest certified height from the nodes, so they never show a
+        search first learn the newest certified height a node proves, so they do not show a
         state older than a write already confirmed: --no-catch-up skips that)
   arbor status                    every node's height, timestamp and root; do they agree?
   arbor get KEY… [--proof-out FILE] [--height H]

@@ -171,7 +171,6 @@ export class ClientApi {
     let cut = false;
     const unsubscribe = this.d.receipts.subscribe(call.request.requestIds, call.request.signed, (r) => {
       if (cut) return;
-      const reply = this.receiptReply(r);
       const bytes = SUBSCRIPTION_REPLY_OVERHEAD + r.receipt.length + r.signature.length + 32 * r.path.length;
       if (!account.take(bytes)) {
         cut = true;
@@ -184,7 +183,7 @@ export class ClientApi {
           ),
         );
       }
-      call.write(reply, () => account.sent(bytes));
+      call.write(this.receiptReply(r), () => account.sent(bytes));
     });
     if (!unsubscribe)
       return void call.emit(

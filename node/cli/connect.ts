@@ -33,9 +33,9 @@ export const TARGET_FLAGS: Record<string, FlagKind> = {
 
 /**
  * Flags of the commands that read the current state (get, ls, history, search). Before reading they
- * raise the client's freshness floor to the newest height a node proves certified (catchUp): a
- * command started after a write's receipt never shows the state before it, and a node serving old
- * replies is passed over. `--no-catch-up` skips that step (one Status per node and one certificate).
+ * raise the client's freshness floor to the newest height a node proves certified (catchUp, best
+ * effort): a command started after a write's receipt does not show the state before it when a node
+ * that certified it answers, and a node serving old replies is passed over. `--no-catch-up` skips that step (one Status per node and one certificate).
  */
 export const READ_FLAGS: Record<string, FlagKind> = { ...TARGET_FLAGS, "no-catch-up": "bool" };
 
