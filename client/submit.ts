@@ -17,8 +17,11 @@ import type { Session } from "./session.js";
 import type { ExecuteOptions, TrustedReceipt } from "./types.js";
 import { errorText } from "./verify.js";
 
-/** Rejections a fresh read and a new request (new proof, new lifetime) can overcome. */
-const RETRYABLE = new Set(["record-changed", "stale-root", "expired"]);
+/**
+ * Rejections a fresh read and a new request (new proof, new lifetime) can overcome; a request cut
+ * from a faulty leader's overfull block (`block-gas-full`) fits in a correct leader's.
+ */
+const RETRYABLE = new Set(["record-changed", "stale-root", "expired", "block-gas-full"]);
 /**
  * How long after the first valid receipt the client waits for the other f of the first f+1 nodes
  * before asking every node (correct nodes apply a block within milliseconds of each other).

@@ -21,6 +21,7 @@ import type { MemberOutcome } from "./ledger/member-apply.js";
 import { codeRecords } from "./code-book-store.js";
 import { indexRecords, pruneValues } from "./index-store.js";
 import type { IndexedChange } from "./ledger/key-index.js";
+import type { Receipt } from "./ledger/receipt.js";
 import { keyPath } from "./store/core/path.js";
 import type { HeaderCertifier } from "./certifier.js";
 import type { OwnSignature } from "./certification.js";
@@ -65,6 +66,8 @@ export interface PipelineDeps {
   readonly log: Logger;
   /** counts blocks, their requests' outcomes and times (node/metrics.ts) */
   readonly metrics: MetricsHooks;
+  /** what a block's requests used, once applied (what the node's proposals learn from) */
+  readonly gasSeen?: (requests: readonly Uint8Array[], receipts: readonly Receipt[]) => void;
   /** blocks back past values stay readable (the genesis retention; 0: forever) */
   readonly retention: number;
   /**
@@ -124,6 +127,7 @@ export class BlockPipeline {
     if (height <= this.d.store.height) return; // already applied before a restart
     const t0 = performance.now();
     const out = await this.run(height, d);
+    this.d.gasSeen?.(d.requests, out.receipts);
     // Set before the waiting reads are let through: until the batch is on disk, they read these.
     this.unsaved = out.changes;
     const applySeconds = (performance.now() - t0) / 1000;

@@ -88,6 +88,7 @@ import { abandonInstall, storeMissing, syncFromSnapshot } from "./snapshot/snaps
 import { beginResync, resyncPending, SNAPSHOTS_DIR } from "./snapshot/resync-marker.js";
 import { ResyncWatch } from "./resync-watch.js";
 import { vouchQuorum } from "./ledger/snapshot-statement.js";
+import { GasWeigher } from "./gas-weigher.js";
 
 export { NODE_VERSION } from "./client-api.js";
 export type { Byzantine } from "./byzantine.js";
@@ -169,6 +170,8 @@ export class ArborNode {
   private readonly evidence = new EvidenceBook();
   /** Evidence warnings written per minute (a flood of equivocations would flood the log). */
   private readonly evidenceLog = new LogBudget(EVIDENCE_LOG_LINES_PER_MINUTE, 60_000);
+  /** Weighs the requests our proposals carry, learning from applied blocks (node/gas-weigher.ts). */
+  private readonly weigher = new GasWeigher();
   private readonly reads = new ReadGate(() => this.height);
   private closing = false;
   private closed: Promise<void> | null = null;
@@ -658,6 +661,7 @@ export class ArborNode {
         signed: (s) => this.certification.send(s),
         log: this.opts.log,
         metrics: this.hooks,
+        gasSeen: (requests, receipts) => this.weigher.learn(requests, receipts),
         retention: retentionOf(this.opts.genesis),
         committed: (height, previous, epoch) => {
           this.snapshots.committed(height, previous, epoch);
@@ -687,6 +691,7 @@ export class ArborNode {
         verifier,
         genesisValidators: [...g.nodes].sort((a, b) => a.id - b.id).map((n) => n.publicKey),
         fillRequests: TOB_FILL_REQUESTS,
+        weigher: this.weigher,
         ...retainedBlocksFromEnv(),
       },
       tickMs: this.opts.tickMs ?? 50,

@@ -75,6 +75,14 @@ const RELATIONS: readonly Relation[] = [
   },
   { why: "a start function's gas is within the gas limit", holds: (l) => l.MAX_START_GAS <= l.MAX_GAS_LIMIT },
   {
+    why: "a request of the largest gas limit fits in a block's gas (alone)",
+    holds: (l) =>
+      l.MAX_GAS_LIMIT <= l.HEAVY_GAS_PER_PROPOSAL &&
+      l.HEAVY_GAS_PER_PROPOSAL <= l.BLOCK_GAS_BUDGET &&
+      l.BLOCK_GAS_BUDGET <= l.MAX_GAS_AHEAD,
+  },
+  { why: "light requests are lighter than heavy ones", holds: (l) => l.LIGHT_REQUEST_GAS < l.MAX_GAS_LIMIT },
+  {
     why: "the SDK's request lifetime is allowed",
     holds: (l) => l.DEFAULT_REQUEST_LIFETIME_BLOCKS < l.MAX_REQUEST_LIFETIME_BLOCKS,
   },

@@ -90,6 +90,30 @@ export const MAX_START_GAS = 1_000_000n;
 /** Largest gas limit a request may carry. */
 export const MAX_GAS_LIMIT = 1_000_000_000n;
 /**
+ * Most gas a block's requests may declare together (their gas limits, counted as each is about to
+ * run): a request past it is decided `block-gas-full` without running. It bounds the work a faulty
+ * leader can put in one block; a correct leader packs by the same count, so it never meets it.
+ */
+export const BLOCK_GAS_BUDGET = 4_000_000_000n;
+/**
+ * A correct leader proposes requests that declare at most this much gas (the SDK's default limit)
+ * before heavier ones, oldest first in each class: a flood of heavy requests cannot push light
+ * ones out of a block.
+ */
+export const LIGHT_REQUEST_GAS = 10_000_000n;
+/** A leader holds back calls of an operation that recently used more than this per call (node/gas-weigher.ts). */
+export const LIGHT_USED_GAS = 1_000_000n;
+/** Operations whose recent gas use a node remembers for packing (the least recently called go first). */
+export const MAX_GAS_HISTORY_OPERATIONS = 4096;
+/**
+ * Most gas (declared) a correct leader lets wait in blocks ordered but not yet applied, its
+ * proposal's included: ordering runs ahead of execution, and what waits there delays every request
+ * proposed behind it.
+ */
+export const MAX_GAS_AHEAD = 2n * BLOCK_GAS_BUDGET;
+/** The heavy gas a correct leader lets wait ahead of execution, its proposal's included (one largest always fits). */
+export const HEAVY_GAS_PER_PROPOSAL = MAX_GAS_LIMIT;
+/**
  * Room in an argument blob beside one largest value and its key: counts, lengths, flags and a few
  * small arguments more (see MAX_ARGS_BYTES).
  */

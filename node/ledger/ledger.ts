@@ -37,7 +37,7 @@ import type { SignedMember } from "./member-request.js";
 import { judgeMemberChange, type MembershipContext, type MemberOutcome } from "./member-apply.js";
 import { verifyEvidence, type EvidenceContext } from "./evidence.js";
 import { Writer } from "../common/codec.js";
-import { MAX_VERIFIED_REQUESTS, TOB_MAX_BLOCK_REQUESTS } from "../common/limits.js";
+import { BLOCK_GAS_BUDGET, MAX_VERIFIED_REQUESTS, TOB_MAX_BLOCK_REQUESTS } from "../common/limits.js";
 import type { SignatureVerifier } from "../common/signature-verifier.js";
 
 export interface BlockOutcome {
@@ -120,6 +120,8 @@ export class Ledger {
   private modules: BookEntry[] = [];
   private operations: OperationEntry[] = [];
   private changes: IndexedChange[] = [];
+  /** Gas limits of the block's requests that ran so far (BLOCK_GAS_BUDGET bounds it). */
+  private blockGas = 0n;
   private running = false;
   /** every module written so far, by hash (code-book.ts) */
   readonly code: CodeBook;
@@ -267,6 +269,7 @@ export class Ledger {
     this.modules = [];
     this.operations = [];
     this.changes = [];
+    this.blockGas = 0n;
     const receipts: Receipt[] = [];
     let next = 0;
     let finished = false;
@@ -344,6 +347,14 @@ export class Ledger {
         return no("value-not-in-proof", `${req.touched[i]} is only a hash in the proof`);
       records.push({ key: req.touched[i]!, value: s.covered && s.present ? s.value : null });
     }
+    // Counted by the limit the caller declared, not the gas used: a leader packs blocks by the
+    // limits, so a correct leader's block never meets this; only a faulty one's is cut here.
+    if (this.blockGas + req.gasLimit > BLOCK_GAS_BUDGET)
+      return no(
+        "block-gas-full",
+        `gas limit ${req.gasLimit} would take the block's gas past ${BLOCK_GAS_BUDGET} (${this.blockGas} taken)`,
+      );
+    this.blockGas += req.gasLimit;
     let result: ReturnType<Executor["execute"]>;
     try {
       result = this.executor.execute({

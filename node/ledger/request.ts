@@ -126,6 +126,29 @@ export function assembleSignedRequest(body: Uint8Array, signature: Uint8Array): 
 const MAX_BODY_BYTES = MAX_REQUEST_BODY_BYTES;
 
 /**
+ * The operation and gas limit of an EXECUTE request, read without decoding the rest (a leader
+ * weighs every pending request by its limit); null for other kinds and for bytes that do not
+ * decode, which never run.
+ */
+export function peekGas(bytes: Uint8Array): { readonly op: string; readonly gasLimit: bigint } | null {
+  try {
+    const outer = new Reader(bytes);
+    const r = new Reader(outer.view(MAX_BODY_BYTES, "request body"));
+    if (r.u8() !== REQUEST_VERSION) return null;
+    const op = r.string(MAX_KEY_BYTES, "op key");
+    const n = r.varint(MAX_TOUCHED_KEYS, "touched count");
+    for (let i = 0; i < n; i++) r.view(MAX_KEY_BYTES, "touched key");
+    r.view(MAX_PROOF_BYTES, "proof");
+    r.view(MAX_ARGS_BYTES, "args");
+    const gasLimit = r.varint64("gas limit");
+    return gasLimit > 0n && gasLimit <= MAX_GAS_LIMIT ? { op, gasLimit } : null;
+  } catch (e) {
+    if (e instanceof ArborError) return null;
+    throw e;
+  }
+}
+
+/**
  * Decodes and bounds-checks a signed request (the signature itself is checked by the caller).
  * `body`, `proof` and `args` are views into `bytes` (no copies: requests carry their proofs, and
  * every node decodes every request); the caller must not change `bytes` while it uses them.

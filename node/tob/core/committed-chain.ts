@@ -91,6 +91,18 @@ export class CommittedChain {
     return this.undelivered;
   }
 
+  /**
+   * Committed blocks the application has not acknowledged yet, in height order: the delivered ones
+   * still in memory, then the queue.
+   */
+  *unapplied(): Generator<Block> {
+    for (let h = this.appliedHeight + 1; h <= this.deliveredHeight; h++) {
+      const e = this.retained.get(h);
+      if (e) yield e.block;
+    }
+    yield* this.undelivered;
+  }
+
   get full(): boolean {
     return this.undelivered.length >= TOB_MAX_UNDELIVERED;
   }

@@ -33,6 +33,7 @@ import { activeValidators, leaderAmong } from "./leaders.js";
 import { CommittedChain, type Delivery } from "./committed-chain.js";
 import { makeStep, type Effects, type Equivocation, type Rejected, type Send, type Step } from "./output.js";
 import { RequestPool, blockDigests, requestDigest } from "./pool.js";
+import { WEIGHTLESS, gasAhead, pack, type PackCandidate, type RequestWeigher } from "./packing.js";
 import { key, reject } from "./reject.js";
 import type { EpochState, EpochTail, SafetyState, Schedule } from "./state.js";
 import { answerFrom, certifiedPrefix } from "./sync.js";
@@ -84,6 +85,8 @@ export interface CoreConfig {
    * propose at once.
    */
   readonly fillRequests?: number;
+  /** How our proposals weigh requests (packing.ts); unset: oldest first, no gas counted. */
+  readonly weigher?: RequestWeigher;
   /**
    * Delivered blocks kept in memory to answer catch-up (default TOB_RETAINED_BLOCKS, at least
    * TOB_MAX_SYNC_BLOCKS); older ones are answered from the shell's storage. Tests lower it.
@@ -216,7 +219,7 @@ export class TobCore {
   private readonly eligible = new Map<string, { parentRound: number; active: number[] | null }>();
 
   private readonly ledger: CommittedChain;
-  private readonly pool = new RequestPool();
+  private readonly pool: RequestPool;
 
   // Catch-up.
   private readonly asked = new Map<PeerId, number>();
@@ -254,6 +257,7 @@ export class TobCore {
     this.timing = { ...DEFAULT_TIMING, ...cfg.timing };
     this.maxBlockRequests = Math.min(cfg.maxBlockRequests ?? TOB_MAX_BLOCK_REQUESTS, TOB_MAX_BLOCK_REQUESTS);
     this.fillRequests = Math.min(cfg.fillRequests ?? 0, this.maxBlockRequests);
+    this.pool = new RequestPool(cfg.weigher);
     if (restored) {
       const es = restored.epoch;
       const last = restored.ledger[restored.ledger.length - 1];
@@ -1201,21 +1205,21 @@ export class TobCore {
     if (b) this.broadcast({ kind: "syncResponse", epoch: this.es.epoch, blocks: [b], qc: hqc, more: false });
   }
 
-  /** Oldest pending requests not already in the chain we extend nor delivered recently. */
+  /**
+   * Pending requests not already in the chain we extend nor delivered recently, oldest first as
+   * packing.ts orders them.
+   */
   private selectRequests(path: readonly Block[]): Uint8Array[] {
     const inFlight = new Set<string>();
     for (const b of path) for (const d of blockDigests(b)) inFlight.add(d);
     for (const b of this.ledger.queued) for (const d of blockDigests(b)) inFlight.add(d);
-    const out: Uint8Array[] = [];
-    let bytes = 0;
-    for (const p of this.pool.values()) {
-      if (out.length >= this.maxBlockRequests) break;
-      if (inFlight.has(p.digest) || this.ledger.isRecent(p.digest)) continue;
-      if (bytes + p.req.length > TOB_MAX_BLOCK_BYTES) break;
-      out.push(p.req);
-      bytes += p.req.length;
+    const ledger = this.ledger;
+    function* candidates(pool: RequestPool): Generator<PackCandidate> {
+      for (const p of pool.values()) if (!inFlight.has(p.digest) && !ledger.isRecent(p.digest)) yield p;
     }
-    return out;
+    const weigher = this.cfg.weigher ?? WEIGHTLESS;
+    const ahead = gasAhead([...this.ledger.unapplied(), ...path], weigher);
+    return pack(candidates(this.pool), weigher, this.maxBlockRequests, ahead);
   }
 
   // ---- catch-up ------------------------------------------------------------------------------

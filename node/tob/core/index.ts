@@ -45,3 +45,5 @@ export type { SignatureVerifier } from "../../common/signature-verifier.js";
 export { ValidatorSet, peerIdOf } from "./validators.js";
 export type { PeerId } from "./validators.js";
 export { requestDigest } from "./pool.js";
+export { WEIGHTLESS } from "./packing.js";
+export type { RequestWeigher, RequestWeight } from "./packing.js";

@@ -13,6 +13,7 @@ import {
 } from "../../common/limits.js";
 import { key } from "./reject.js";
 import type { Block } from "./types.js";
+import { WEIGHTLESS, type RequestWeigher, type RequestWeight } from "./packing.js";
 
 /** The domain tag as the codec writes a string (length prefix, UTF-8), encoded once. */
 const REQUEST_TAG = new Writer(24).string(TOB_REQUEST_TAG).finish();
@@ -34,11 +35,14 @@ export interface Pending {
   /** Tick it arrived; locally submitted requests are re-gossiped while they wait. */
   readonly since: number;
   readonly local: boolean;
+  readonly weight: RequestWeight;
 }
 
 export class RequestPool {
   private readonly byDigest = new Map<string, Pending>();
   private bytes = 0;
+
+  constructor(private readonly weigher: RequestWeigher = WEIGHTLESS) {}
 
   get size(): number {
     return this.byDigest.size;
@@ -58,7 +62,7 @@ export class RequestPool {
     if (this.byDigest.has(digest)) return null;
     if (this.byDigest.size >= TOB_MAX_PENDING_REQUESTS || this.bytes + req.length > TOB_MAX_PENDING_BYTES)
       throw new LimitError("tob/pool-full", "pending request pool is full");
-    this.byDigest.set(digest, { req, digest, since: now, local });
+    this.byDigest.set(digest, { req, digest, since: now, local, weight: this.weigher.weigh(req) });
     this.bytes += req.length;
     return digest;
   }

@@ -1,0 +1,59 @@
+// How this node, when it leads, weighs the requests it proposes (node/tob/core/packing.ts): by the
+// gas each declares, and by what the operation it calls was seen to use in applied blocks. A
+// request is heavy — proposed after light ones, in a bounded share — when it declares more than
+// LIGHT_REQUEST_GAS, or its operation recently used more than LIGHT_USED_GAS per call, or its
+// operation was not seen yet and it declares more than LIGHT_USED_GAS. So an operation that loops
+// is held back however little it declares, and calls of operations known to be cheap are not
+// held up behind it. Local
+// knowledge: it differs between nodes (a restart forgets it) and decides no verdict.
+
+import { LIGHT_REQUEST_GAS, LIGHT_USED_GAS, MAX_GAS_HISTORY_OPERATIONS } from "./common/limits.js";
+import { peekGas } from "./ledger/request.js";
+import type { Receipt } from "./ledger/receipt.js";
+import type { RequestWeigher, RequestWeight } from "./tob/core/index.js";
+
+const NOTHING: RequestWeight = { gas: 0n, group: "" };
+
+export class GasWeigher implements RequestWeigher {
+  /** Per operation key, the gas its calls used, decayed by an eighth a call (most recent last). */
+  private readonly used = new Map<string, bigint>();
+
+  weigh(req: Uint8Array): RequestWeight {
+    const g = peekGas(req);
+    return g === null ? NOTHING : { gas: g.gasLimit, group: g.op };
+  }
+
+  heavy(w: RequestWeight): boolean {
+    if (w.gas > LIGHT_REQUEST_GAS) return true;
+    const u = this.used.get(w.group);
+    // An operation not seen yet is light only if it declares little: a new one may loop.
+    return u === undefined ? w.gas > LIGHT_USED_GAS : u > LIGHT_USED_GAS;
+  }
+
+  /** What a block's calls used (receipt i is request i's). */
+  learn(requests: readonly Uint8Array[], receipts: readonly Receipt[]): void {
+    for (let i = 0; i < requests.length; i++) {
+      const r = receipts[i];
+      if (r === undefined || r.gasUsed === 0n) continue;
+      const g = peekGas(requests[i]!);
+      if (g !== null) this.observe(g.op, r.gasUsed);
+    }
+  }
+
+  /** Whether calls of `op` declaring LIGHT_USED_GAS are now held back (for tests). */
+  isHeavy(op: string): boolean {
+    return this.heavy({ gas: 0n, group: op });
+  }
+
+  private observe(op: string, gasUsed: bigint): void {
+    const before = this.used.get(op);
+    const decayed = before === undefined ? 0n : before - before / 8n;
+    const now = gasUsed > decayed ? gasUsed : decayed;
+    this.used.delete(op); // re-inserted last: the map's order is the eviction order
+    this.used.set(op, now);
+    if (this.used.size > MAX_GAS_HISTORY_OPERATIONS) {
+      const oldest = this.used.keys().next().value;
+      if (oldest !== undefined) this.used.delete(oldest);
+    }
+  }
+}
