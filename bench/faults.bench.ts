@@ -21,10 +21,17 @@
 // Knobs: ARBOR_FAULTS_RATE (transfers/s offered, default 20), ARBOR_FAULTS_WINDOW_S (default 12).
 import { loadavg } from "node:os";
 import { ArborClient, DEFAULT_CALL_TIMEOUT_MS } from "../client/index.js";
-import { RequestRejected } from "../client/errors.js";
 import { Bank } from "../examples/banking/bank.js";
 import { Cluster } from "../test/cluster/cluster.js";
 import { openBankAccounts } from "./bank-accounts.js";
+import {
+  accountName as name,
+  reasonOf,
+  SdkTransferLoad,
+  sleep,
+  type LoadFigures,
+  type Window,
+} from "./sdk-transfer-load.js";
 import { machineLine, median, progress } from "./machine.js";
 import { bytesEqual } from "../node/common/bytes.js";
 import { installNodeSha256 } from "../node/platform.js";
@@ -43,9 +50,7 @@ const DOWN = 3;
 const WEDGED_CAP_MS = 120_000;
 const TICK_MS = 5;
 
-const name = (i: number) => `a${i}`;
 const acct = (i: number) => `bank/accounts/${name(i)}`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const running = new Set<Cluster>();
 process.on("exit", () => {
@@ -56,14 +61,6 @@ process.on("exit", () => {
     }
 });
 for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => process.exit(130));
-
-function reasonOf(e: unknown): string {
-  if (e instanceof RequestRejected) return e.code;
-  const code = (e as { code?: unknown } | null)?.code;
-  if (typeof code === "string") return code;
-  if (typeof code === "number") return `grpc-${code}`;
-  return e instanceof Error ? e.message.slice(0, 60) : String(e);
-}
 
 /** Opens and mints the accounts over the node API (setup, not measured); returns the SDK banks. */
 async function populate(cluster: Cluster): Promise<{ banks: Bank[]; clients: ArborClient[] }> {
@@ -84,111 +81,19 @@ async function populate(cluster: Cluster): Promise<{ banks: Bank[]; clients: Arb
   return { banks: clients.map((c) => new Bank(c)), clients };
 }
 
-interface Done {
-  readonly start: number;
-  readonly end: number;
-}
-
-/** A steady open-loop transfer load that runs until stopped. */
-class SteadyLoad {
-  readonly done: Done[] = [];
-  readonly refused: { at: number; why: string }[] = [];
-  private readonly busy = new Uint8Array(ACCOUNTS);
-  private readonly inflight = new Set<Promise<void>>();
-  private stopped = false;
-  private loop: Promise<void> | null = null;
-
-  constructor(private readonly banks: Bank[]) {}
-
-  start(): void {
-    const t0 = performance.now();
-    let issued = 0;
-    this.loop = (async () => {
-      while (!this.stopped) {
-        const due = Math.floor(((performance.now() - t0) / 1000) * RATE);
-        for (; issued < due; issued++) this.issue();
-        await sleep(TICK_MS);
-      }
-    })();
-  }
-
-  private issue(): void {
-    let a = -1;
-    let b = -1;
-    for (let t = 0; t < 16 && a < 0; t++) {
-      const x = Math.floor(Math.random() * ACCOUNTS);
-      const y = Math.floor(Math.random() * ACCOUNTS);
-      if (x !== y && !this.busy[x] && !this.busy[y]) [a, b] = [x, y];
-    }
-    const start = performance.now();
-    if (a < 0) return void this.refused.push({ at: start, why: "no-idle-account" });
-    this.busy[a] = this.busy[b] = 1;
-    const p = this.banks[a % CLIENTS]!.transfer(name(a), name(b), 1n)
-      .then(
-        () => void this.done.push({ start, end: performance.now() }),
-        (e) => void this.refused.push({ at: start, why: reasonOf(e) }),
-      )
-      .finally(() => {
-        this.busy[a] = this.busy[b] = 0;
-        this.inflight.delete(p);
-      });
-    this.inflight.add(p);
-  }
-
-  /** Stops offering and waits (bounded) for the transfers in flight. */
-  async stop(drainMs: number): Promise<number> {
-    this.stopped = true;
-    await this.loop;
-    const end = Date.now() + drainMs;
-    while (this.inflight.size > 0 && Date.now() < end)
-      await Promise.race([Promise.race(this.inflight), sleep(1000)]);
-    return this.inflight.size;
-  }
-}
-
-interface Window {
-  readonly name: string;
-  readonly from: number;
-  readonly to: number;
-}
-
-interface WindowFigures {
-  readonly transfersPerSec: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly started: number;
-  readonly refusals: Record<string, number>;
+interface WindowFigures extends LoadFigures {
   /** Per live node: [node, consensus round, the node it follows as leader (-1: unknown)]. */
   readonly views: [number, number, number][];
   readonly loadAvg: number;
 }
 
 function figures(
-  load: SteadyLoad,
+  load: SdkTransferLoad,
   w: Window,
   views: [number, number, number][],
   loadAvg: number,
 ): WindowFigures {
-  const secs = (w.to - w.from) / 1000;
-  const completed = load.done.filter((d) => d.end >= w.from && d.end < w.to).length;
-  const lat = load.done
-    .filter((d) => d.start >= w.from && d.start < w.to)
-    .map((d) => d.end - d.start)
-    .sort((x, y) => x - y);
-  const q = (x: number) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(x * lat.length))]! : NaN);
-  const refusals: Record<string, number> = {};
-  for (const r of load.refused)
-    if (r.at >= w.from && r.at < w.to) refusals[r.why] = (refusals[r.why] ?? 0) + 1;
-  const started = lat.length + Object.values(refusals).reduce((s, x) => s + x, 0);
-  return {
-    transfersPerSec: completed / secs,
-    p50Ms: q(0.5),
-    p99Ms: q(0.99),
-    started,
-    refusals,
-    views,
-    loadAvg,
-  };
+  return { ...load.figures(w), views, loadAvg };
 }
 
 /** Each live node's round and the node it follows as leader, from Status. */
@@ -247,7 +152,7 @@ async function main(): Promise<void> {
     await cluster.ready();
     const { banks, clients } = await populate(cluster);
     progress(`4 nodes up; ${ACCOUNTS} accounts opened and minted, owned by ${CLIENTS} clients`);
-    const load = new SteadyLoad(banks);
+    const load = new SdkTransferLoad(banks, { accounts: ACCOUNTS, rate: RATE, tickMs: TICK_MS });
     load.start();
     await sleep(WARM_S * 1000);
     const all = [0, 1, 2, 3];

@@ -20,7 +20,7 @@ export class GasWeigher implements RequestWeigher {
 
   weigh(req: Uint8Array): RequestWeight {
     const g = peekGas(req);
-    return g === null ? NOTHING : { gas: g.gasLimit, group: g.op };
+    return g === null ? NOTHING : { gas: g.gasLimit, group: g.op, validUntil: g.validUntil };
   }
 
   heavy(w: RequestWeight): boolean {

@@ -3,6 +3,7 @@
 // without it says so in its log (docs/memory.md).
 
 import { NODE_MALLOC_ARENAS } from "./common/limits.js";
+import { ArborError } from "./common/errors.js";
 
 const ARENA_VAR = "MALLOC_ARENA_MAX";
 
@@ -26,5 +27,20 @@ export function mallocArenaWarning(
     `${ARENA_VAR} is not set: glibc gives each allocating thread its own arena and the resident set ` +
     `grows for as long as the node runs; start the node with ${ARENA_VAR}=${NODE_MALLOC_ARENAS} ` +
     `(arbor up does this itself)`
+  );
+}
+
+/**
+ * How this node's proposals pick requests: "weighed" (default; docs/protocol.md §9 "The block's
+ * gas") or "oldest" (oldest first, no weighing: what the gas benchmark compares against). Read
+ * from ARBOR_LEADER_PACKING; another value is a configuration error.
+ */
+export function leaderPackingFromEnv(env: NodeJS.ProcessEnv = process.env): "weighed" | "oldest" {
+  const v = env.ARBOR_LEADER_PACKING;
+  if (v === undefined || v === "" || v === "weighed") return "weighed";
+  if (v === "oldest") return "oldest";
+  throw new ArborError(
+    "node/bad-env",
+    `ARBOR_LEADER_PACKING must be "weighed" or "oldest", not ${JSON.stringify(v)}`,
   );
 }

@@ -89,6 +89,7 @@ import { beginResync, resyncPending, SNAPSHOTS_DIR } from "./snapshot/resync-mar
 import { ResyncWatch } from "./resync-watch.js";
 import { vouchQuorum } from "./ledger/snapshot-statement.js";
 import { GasWeigher } from "./gas-weigher.js";
+import { leaderPackingFromEnv } from "./node-env.js";
 
 export { NODE_VERSION } from "./client-api.js";
 export type { Byzantine } from "./byzantine.js";
@@ -691,7 +692,7 @@ export class ArborNode {
         verifier,
         genesisValidators: [...g.nodes].sort((a, b) => a.id - b.id).map((n) => n.publicKey),
         fillRequests: TOB_FILL_REQUESTS,
-        weigher: this.weigher,
+        ...(leaderPackingFromEnv() === "weighed" ? { weigher: this.weigher } : {}),
         ...retainedBlocksFromEnv(),
       },
       tickMs: this.opts.tickMs ?? 50,

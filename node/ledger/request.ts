@@ -126,11 +126,13 @@ export function assembleSignedRequest(body: Uint8Array, signature: Uint8Array): 
 const MAX_BODY_BYTES = MAX_REQUEST_BODY_BYTES;
 
 /**
- * The operation and gas limit of an EXECUTE request, read without decoding the rest (a leader
- * weighs every pending request by its limit); null for other kinds and for bytes that do not
- * decode, which never run.
+ * The operation, gas limit and lifetime of an EXECUTE request, read without decoding the rest (a
+ * leader weighs every pending request by its limit); null for other kinds and for bytes that do
+ * not decode, which never run.
  */
-export function peekGas(bytes: Uint8Array): { readonly op: string; readonly gasLimit: bigint } | null {
+export function peekGas(
+  bytes: Uint8Array,
+): { readonly op: string; readonly gasLimit: bigint; readonly validUntil: bigint } | null {
   try {
     const outer = new Reader(bytes);
     const r = new Reader(outer.view(MAX_BODY_BYTES, "request body"));
@@ -141,7 +143,10 @@ export function peekGas(bytes: Uint8Array): { readonly op: string; readonly gasL
     r.view(MAX_PROOF_BYTES, "proof");
     r.view(MAX_ARGS_BYTES, "args");
     const gasLimit = r.varint64("gas limit");
-    return gasLimit > 0n && gasLimit <= MAX_GAS_LIMIT ? { op, gasLimit } : null;
+    r.raw(PUBLIC_KEY_BYTES, "caller");
+    r.varint64("nonce");
+    const validUntil = r.varint64("valid until");
+    return gasLimit > 0n && gasLimit <= MAX_GAS_LIMIT ? { op, gasLimit, validUntil } : null;
   } catch (e) {
     if (e instanceof ArborError) return null;
     throw e;

@@ -33,7 +33,7 @@ const used = (gasUsed: bigint): Receipt => ({
 });
 
 test("peekGas reads an EXECUTE's operation and limit, and nothing else", () => {
-  assert.deepEqual(peekGas(request("a/op", 123n)), { op: "a/op", gasLimit: 123n });
+  assert.deepEqual(peekGas(request("a/op", 123n)), { op: "a/op", gasLimit: 123n, validUntil: 100n });
   assert.equal(peekGas(new Uint8Array([1, 2, 3])), null);
   const r = request("a/op", 123n);
   r[1] = 2; // not version 1 (a COMPLAIN's kind): never weighed by gas

@@ -1,10 +1,10 @@
 // A node process starts with the malloc arena bound (docs/memory.md): spawners set it unless the
-// operator chose a value, and a node started without it on Linux warns.
+// operator chose a value, and a node started without it on Linux warns. Also: the leader packing knob.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { NODE_MALLOC_ARENAS } from "../../node/common/limits.js";
-import { mallocArenaWarning, nodeProcessEnv } from "../../node/node-env.js";
+import { leaderPackingFromEnv, mallocArenaWarning, nodeProcessEnv } from "../../node/node-env.js";
 
 test("nodeProcessEnv sets MALLOC_ARENA_MAX and keeps the rest", () => {
   const env = nodeProcessEnv({ PATH: "/bin", FOO: "1" });
@@ -29,4 +29,11 @@ test("a spawned child sees the bound", () => {
     env: nodeProcessEnv({ PATH: process.env.PATH }),
   });
   assert.equal(r.stdout.toString(), String(NODE_MALLOC_ARENAS));
+});
+
+test("ARBOR_LEADER_PACKING: weighed by default, oldest on request, anything else refused", () => {
+  assert.equal(leaderPackingFromEnv({}), "weighed");
+  assert.equal(leaderPackingFromEnv({ ARBOR_LEADER_PACKING: "" }), "weighed");
+  assert.equal(leaderPackingFromEnv({ ARBOR_LEADER_PACKING: "oldest" }), "oldest");
+  assert.throws(() => leaderPackingFromEnv({ ARBOR_LEADER_PACKING: "fifo" }), /node\/bad-env|must be/);
 });

@@ -8,6 +8,7 @@ import {
   gasAhead,
   pack,
   WEIGHTLESS,
+  type GasAhead,
   type PackCandidate,
   type RequestWeigher,
 } from "../../node/tob/core/packing.js";
@@ -33,6 +34,14 @@ function req(gas: bigint, group = "op", bytes = 8): PackCandidate {
   new DataView(r.buffer).setUint32(0, serial++);
   return { req: r, weight: { gas, group } };
 }
+/** As the pool hands them over: split by class at arrival, each in order. */
+const pk = (all: readonly PackCandidate[], w: RequestWeigher, max: number, ahead?: GasAhead) =>
+  pack(
+    { light: all.filter((c) => !w.heavy(c.weight)), heavy: all.filter((c) => w.heavy(c.weight)) },
+    w,
+    max,
+    ahead,
+  );
 const ids = (out: Uint8Array[], all: PackCandidate[]) => out.map((r) => all.findIndex((c) => c.req === r));
 
 test("heavy requests wait behind light ones and share at most HEAVY_GAS_PER_PROPOSAL", () => {
@@ -44,7 +53,7 @@ test("heavy requests wait behind light ones and share at most HEAVY_GAS_PER_PROP
     req(10_000_000n),
   ];
   // Light ones (2, 4) in order, then the first heavy one; the second and the slow one are past the share.
-  assert.deepEqual(ids(pack(all, weigher, 100), all), [2, 4, 0]);
+  assert.deepEqual(ids(pk(all, weigher, 100), all), [2, 4, 0]);
 });
 
 test("gas waiting in blocks not yet applied counts: heavy share first, then everything", () => {
@@ -59,28 +68,57 @@ test("gas waiting in blocks not yet applied counts: heavy share first, then ever
   assert.deepEqual(ahead, { gas: 70_000_000n, heavy: 10_000_000n });
   // A heavy request of the whole share no longer fits behind 10M of heavy gas; light ones do.
   const all = [req(MAX_GAS_LIMIT), req(0n), req(LIGHT_REQUEST_GAS)];
-  assert.deepEqual(ids(pack(all, weigher, 10, ahead), all), [1, 2]);
-  assert.deepEqual(ids(pack(all, weigher, 10), all), [1, 2, 0]);
+  assert.deepEqual(ids(pk(all, weigher, 10, ahead), all), [1, 2]);
+  assert.deepEqual(ids(pk(all, weigher, 10), all), [1, 2, 0]);
   // Nothing with gas fits once MAX_GAS_AHEAD waits; a request that declares none still does.
-  assert.deepEqual(ids(pack(all, weigher, 10, { gas: MAX_GAS_AHEAD, heavy: 0n }), all), [1]);
+  assert.deepEqual(ids(pk(all, weigher, 10, { gas: MAX_GAS_AHEAD, heavy: 0n }), all), [1]);
 });
 
 test("a request that does not fit is skipped, not a wall", () => {
   const heavyFirst = [req(MAX_GAS_LIMIT), req(MAX_GAS_LIMIT), req(1n, "slow")];
-  assert.deepEqual(ids(pack(heavyFirst, weigher, 100), heavyFirst), [0]);
+  assert.deepEqual(ids(pk(heavyFirst, weigher, 100), heavyFirst), [0]);
   const n = Number(BLOCK_GAS_BUDGET / LIGHT_REQUEST_GAS);
   const light = Array.from({ length: n + 3 }, () => req(LIGHT_REQUEST_GAS));
   const tiny = req(0n);
-  const out = pack([...light, tiny], weigher, 100_000);
+  const out = pk([...light, tiny], weigher, 100_000);
   assert.equal(out.length, n + 1, "the budget's worth of light requests, then the one that declares nothing");
   assert.equal(out[out.length - 1], tiny.req);
+});
+
+test("a light request is found behind any number of heavy ones; one learned heavy since waits with them", () => {
+  const heavy = Array.from({ length: 5000 }, () => req(MAX_GAS_LIMIT));
+  const light = req(1_000n);
+  const turned = req(1_000n, "slow"); // arrived light, the weigher has learned it is heavy
+  const out = pack({ light: [turned, light], heavy }, weigher, 100);
+  assert.deepEqual(out, [light.req, turned.req], "the light one, then the learned one first among the heavy");
+});
+
+test("a request past its lifetime at the proposal's height weighs nothing: the pool sheds it", () => {
+  const stale = { ...req(MAX_GAS_LIMIT), weight: { gas: MAX_GAS_LIMIT, group: "op", validUntil: 9n } };
+  const live = req(MAX_GAS_LIMIT);
+  const full = { gas: 0n, heavy: HEAVY_GAS_PER_PROPOSAL };
+  // At height 10 the stale one will be decided `expired` without running: it goes in whatever waits.
+  assert.deepEqual(pack({ light: [], heavy: [stale, live] }, weigher, 10, full, 10), [stale.req]);
+  // At height 9 it may still run, and counts.
+  assert.deepEqual(pack({ light: [], heavy: [stale, live] }, weigher, 10, full, 9), []);
+  const b = (h: number) => ({ height: h, requests: [stale.req] }) as unknown as Block;
+  const byReq: RequestWeigher = { weigh: () => stale.weight, heavy: () => true };
+  assert.deepEqual(gasAhead([b(10)], byReq), { gas: 0n, heavy: 0n });
+  assert.deepEqual(gasAhead([b(9)], byReq), { gas: MAX_GAS_LIMIT, heavy: MAX_GAS_LIMIT });
+});
+
+test("a request that arrived heavy and is now judged light takes none of the heavy share", () => {
+  const learned = req(LIGHT_REQUEST_GAS); // in the heavy class, but light by the weigher now
+  const heavy = req(MAX_GAS_LIMIT);
+  const full = { gas: 0n, heavy: HEAVY_GAS_PER_PROPOSAL };
+  assert.deepEqual(pack({ light: [], heavy: [heavy, learned] }, weigher, 10, full), [learned.req]);
 });
 
 test("without a weigher, blocks are the oldest requests within the byte bound", () => {
   const big = Array.from({ length: 3 }, () => req(0n, "", TOB_MAX_BLOCK_BYTES / 2 - 64));
   const all = [big[0]!, big[1]!, big[2]!, req(0n)];
-  assert.deepEqual(ids(pack(all, WEIGHTLESS, 10), all), [0, 1, 3]);
-  assert.deepEqual(ids(pack(all, WEIGHTLESS, 1), all), [0]);
+  assert.deepEqual(ids(pk(all, WEIGHTLESS, 10), all), [0, 1, 3]);
+  assert.deepEqual(ids(pk(all, WEIGHTLESS, 1), all), [0]);
 });
 
 test("property: budget, share, order and greed hold for any pool", () => {
@@ -89,7 +127,7 @@ test("property: budget, share, order and greed hold for any pool", () => {
     .map(([gas, slow]) => req(gas, slow ? "slow" : "op"));
   fc.assert(
     fc.property(fc.array(candidate, { maxLength: 600 }), fc.integer({ min: 1, max: 700 }), (all, max) => {
-      const out = pack(all, weigher, max);
+      const out = pk(all, weigher, max);
       const picked = new Set(out);
       const at = ids(out, all);
       const isHeavy = (i: number) => weigher.heavy(all[i]!.weight);

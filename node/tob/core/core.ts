@@ -32,7 +32,7 @@ import type { SignatureVerifier } from "../../common/signature-verifier.js";
 import { activeValidators, leaderAmong } from "./leaders.js";
 import { CommittedChain, type Delivery } from "./committed-chain.js";
 import { makeStep, type Effects, type Equivocation, type Rejected, type Send, type Step } from "./output.js";
-import { RequestPool, blockDigests, requestDigest } from "./pool.js";
+import { RequestPool, blockDigests, requestDigest, type Pending } from "./pool.js";
 import { WEIGHTLESS, gasAhead, pack, type PackCandidate, type RequestWeigher } from "./packing.js";
 import { key, reject } from "./reject.js";
 import type { EpochState, EpochTail, SafetyState, Schedule } from "./state.js";
@@ -1118,11 +1118,11 @@ export class TobCore {
    */
   private regossip(): void {
     const old: Uint8Array[] = [];
-    for (const p of this.pool.values()) {
-      if (p.since > this.now - this.timing.regossipTicks) break;
-      old.push(p.req);
-      if (old.length >= TOB_MAX_GOSSIP_REQUESTS) break;
-    }
+    for (const cls of [this.pool.lightValues(), this.pool.heavyValues()])
+      for (const p of cls) {
+        if (p.since > this.now - this.timing.regossipTicks || old.length >= TOB_MAX_GOSSIP_REQUESTS) break;
+        old.push(p.req);
+      }
     this.gossip(old);
   }
 
@@ -1149,7 +1149,7 @@ export class TobCore {
     const path = this.tree.path(hqc.blockId);
     const s = this.es.schedules[0];
     const epochEnd = s ? s.fromHeight - 1 : Number.MAX_SAFE_INTEGER;
-    const requests = parent.height + 1 > epochEnd ? [] : this.selectRequests(path);
+    const requests = parent.height + 1 > epochEnd ? [] : this.selectRequests(path, parent.height + 1);
     const work =
       requests.length > 0 ||
       path.some((b) => b.requests.length > 0) ||
@@ -1206,20 +1206,26 @@ export class TobCore {
   }
 
   /**
-   * Pending requests not already in the chain we extend nor delivered recently, oldest first as
-   * packing.ts orders them.
+   * Pending requests not already in the chain we extend nor delivered recently, in the order
+   * packing.ts gives them.
    */
-  private selectRequests(path: readonly Block[]): Uint8Array[] {
+  private selectRequests(path: readonly Block[], height: number): Uint8Array[] {
     const inFlight = new Set<string>();
     for (const b of path) for (const d of blockDigests(b)) inFlight.add(d);
     for (const b of this.ledger.queued) for (const d of blockDigests(b)) inFlight.add(d);
     const ledger = this.ledger;
-    function* candidates(pool: RequestPool): Generator<PackCandidate> {
-      for (const p of pool.values()) if (!inFlight.has(p.digest) && !ledger.isRecent(p.digest)) yield p;
+    function* candidates(cls: Iterable<Pending>): Generator<PackCandidate> {
+      for (const p of cls) if (!inFlight.has(p.digest) && !ledger.isRecent(p.digest)) yield p;
     }
     const weigher = this.cfg.weigher ?? WEIGHTLESS;
     const ahead = gasAhead([...this.ledger.unapplied(), ...path], weigher);
-    return pack(candidates(this.pool), weigher, this.maxBlockRequests, ahead);
+    return pack(
+      { light: candidates(this.pool.lightValues()), heavy: candidates(this.pool.heavyValues()) },
+      weigher,
+      this.maxBlockRequests,
+      ahead,
+      height,
+    );
   }
 
   // ---- catch-up ------------------------------------------------------------------------------

@@ -20,6 +20,13 @@ export interface RequestWeight {
   readonly gas: bigint;
   /** What the weigher groups it by (the operation it calls), for `heavy`. */
   readonly group: string;
+  /** The last height it may apply at (its signed lifetime), if the weigher knows it. */
+  readonly validUntil?: bigint;
+}
+
+/** A request past its lifetime at `height` is decided `expired` there without running. */
+function expiredAt(w: RequestWeight, height: number): boolean {
+  return w.validUntil !== undefined && w.validUntil < BigInt(height);
 }
 
 /** Tells the core how much a request weighs; the application's knowledge, not consensus. */
@@ -58,6 +65,7 @@ export function gasOfBlock(b: Block, weigher: RequestWeigher): GasAhead {
     let heavy = 0n;
     for (const r of b.requests) {
       const w = weigher.weigh(r);
+      if (expiredAt(w, b.height)) continue;
       gas += w.gas;
       if (weigher.heavy(w)) heavy += w.gas;
     }
@@ -79,44 +87,67 @@ export function gasAhead(blocks: Iterable<Block>, weigher: RequestWeigher): GasA
   return { gas, heavy };
 }
 
+/** The two classes of candidates, each oldest first (pool.ts keeps them apart). */
+export interface Candidates {
+  readonly light: Iterable<PackCandidate>;
+  readonly heavy: Iterable<PackCandidate>;
+}
+
 /**
- * Picks the requests of a proposal from `candidates` (oldest first, already filtered for being in
- * flight or delivered): at most `maxRequests` and TOB_MAX_BLOCK_BYTES; light ones in order while
- * the budget lasts, then heavy ones while the budget and their share last — both counted with
- * the gas `ahead` (blocks ordered but not yet applied; all of it at most MAX_GAS_AHEAD). A request
- * that does not fit is skipped, so a lighter one behind it still can.
+ * Picks the requests of a proposal (candidates already filtered for being in flight or delivered):
+ * at most `maxRequests` and TOB_MAX_BLOCK_BYTES; light ones in order while the budget lasts, then
+ * heavy ones (with light ones the weigher has learned to be heavy since they arrived, first) while
+ * the budget and their share last (one that arrived heavy and is now judged light takes no share) — both counted with the gas `ahead` (blocks ordered but not yet
+ * applied; all of it at most MAX_GAS_AHEAD). A request that does not fit is skipped, so a lighter
+ * one behind it still can; each class is scanned for at most `maxRequests` skipped or deferred
+ * ones, so a pool full of requests that do not fit costs a proposal a bounded scan. A request
+ * past its lifetime at `height` (the proposal's) weighs nothing: it is proposed to be decided
+ * `expired`, which is how the pool gets rid of a flood that outlived its requests.
  */
 export function pack(
-  candidates: Iterable<PackCandidate>,
+  candidates: Candidates,
   weigher: RequestWeigher,
   maxRequests: number,
   ahead: GasAhead = NOTHING_AHEAD,
+  height = 0,
 ): Uint8Array[] {
   const out: Uint8Array[] = [];
-  const heavy: PackCandidate[] = [];
+  const deferred: PackCandidate[] = [];
   let bytes = 0;
   let gas = 0n;
+  const gasOf = (c: PackCandidate): bigint => (expiredAt(c.weight, height) ? 0n : c.weight.gas);
   const fits = (c: PackCandidate, extra: bigint, bound: bigint): boolean =>
     bytes + c.req.length <= TOB_MAX_BLOCK_BYTES &&
-    gas + c.weight.gas <= BLOCK_GAS_BUDGET &&
-    ahead.gas + gas + c.weight.gas <= MAX_GAS_AHEAD &&
+    gas + gasOf(c) <= BLOCK_GAS_BUDGET &&
+    ahead.gas + gas + gasOf(c) <= MAX_GAS_AHEAD &&
     extra <= bound;
   const take = (c: PackCandidate): void => {
     out.push(c.req);
     bytes += c.req.length;
-    gas += c.weight.gas;
+    gas += gasOf(c);
   };
-  for (const c of candidates) {
-    if (out.length + heavy.length >= maxRequests) break;
-    if (weigher.heavy(c.weight)) heavy.push(c);
-    else if (fits(c, 0n, 0n)) take(c);
+  let passed = 0;
+  for (const c of candidates.light) {
+    if (out.length >= maxRequests || passed >= maxRequests) break;
+    if (weigher.heavy(c.weight) && !expiredAt(c.weight, height)) {
+      deferred.push(c);
+      passed++;
+    } else if (fits(c, 0n, 0n)) take(c);
+    else passed++;
   }
   let heavyGas = ahead.heavy;
-  for (const c of heavy) {
-    if (out.length >= maxRequests) break;
-    if (!fits(c, heavyGas + c.weight.gas, HEAVY_GAS_PER_PROPOSAL)) continue;
-    take(c);
-    heavyGas += c.weight.gas;
-  }
+  passed = 0;
+  for (const list of [deferred, candidates.heavy])
+    for (const c of list) {
+      if (out.length >= maxRequests || passed >= maxRequests) break;
+      // One that arrived heavy may since have been learned light (its operation is cheap).
+      const share = weigher.heavy(c.weight) ? gasOf(c) : 0n;
+      if (!fits(c, heavyGas + share, HEAVY_GAS_PER_PROPOSAL)) {
+        passed++;
+        continue;
+      }
+      take(c);
+      heavyGas += share;
+    }
   return out;
 }

@@ -38,18 +38,24 @@ export interface Pending {
   readonly weight: RequestWeight;
 }
 
+/**
+ * Pending requests in two classes, each oldest first: light and heavy, as the weigher judged them
+ * when they arrived (packing.ts). A proposal scans the light ones first, so however many heavy ones
+ * wait, a light request is found without walking past them.
+ */
 export class RequestPool {
-  private readonly byDigest = new Map<string, Pending>();
+  private readonly light = new Map<string, Pending>();
+  private readonly heavy = new Map<string, Pending>();
   private bytes = 0;
 
   constructor(private readonly weigher: RequestWeigher = WEIGHTLESS) {}
 
   get size(): number {
-    return this.byDigest.size;
+    return this.light.size + this.heavy.size;
   }
 
   has(digest: string): boolean {
-    return this.byDigest.has(digest);
+    return this.light.has(digest) || this.heavy.has(digest);
   }
 
   /** Adds a request; returns its digest key, or null if it was already pending. Throws LimitError when full. */
@@ -59,30 +65,41 @@ export class RequestPool {
         "tob/request-size",
         `request of ${req.length} bytes (1..${TOB_MAX_REQUEST_BYTES})`,
       );
-    if (this.byDigest.has(digest)) return null;
-    if (this.byDigest.size >= TOB_MAX_PENDING_REQUESTS || this.bytes + req.length > TOB_MAX_PENDING_BYTES)
+    if (this.has(digest)) return null;
+    if (this.size >= TOB_MAX_PENDING_REQUESTS || this.bytes + req.length > TOB_MAX_PENDING_BYTES)
       throw new LimitError("tob/pool-full", "pending request pool is full");
-    this.byDigest.set(digest, { req, digest, since: now, local, weight: this.weigher.weigh(req) });
+    const weight = this.weigher.weigh(req);
+    const cls = this.weigher.heavy(weight) ? this.heavy : this.light;
+    cls.set(digest, { req, digest, since: now, local, weight });
     this.bytes += req.length;
     return digest;
   }
 
   /** A client submitted it here too: we now re-gossip it while it waits. */
   markLocal(digest: string): void {
-    const p = this.byDigest.get(digest);
-    if (p && !p.local) this.byDigest.set(digest, { ...p, local: true });
+    for (const cls of [this.light, this.heavy]) {
+      const p = cls.get(digest);
+      if (p && !p.local) cls.set(digest, { ...p, local: true }); // keeps its place
+    }
   }
 
   remove(digest: string): void {
-    const p = this.byDigest.get(digest);
-    if (!p) return;
-    this.byDigest.delete(digest);
-    this.bytes -= p.req.length;
+    for (const cls of [this.light, this.heavy]) {
+      const p = cls.get(digest);
+      if (!p) continue;
+      cls.delete(digest);
+      this.bytes -= p.req.length;
+    }
   }
 
-  /** Oldest first. */
-  values(): IterableIterator<Pending> {
-    return this.byDigest.values();
+  /** The light requests, oldest first. */
+  lightValues(): IterableIterator<Pending> {
+    return this.light.values();
+  }
+
+  /** The heavy requests, oldest first. */
+  heavyValues(): IterableIterator<Pending> {
+    return this.heavy.values();
   }
 }
 
