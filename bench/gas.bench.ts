@@ -21,7 +21,7 @@ import { loadavg } from "node:os";
 import { ArborClient } from "../client/index.js";
 import { Bank } from "../examples/banking/bank.js";
 import { Cluster } from "../test/cluster/cluster.js";
-import { build, op } from "../test/exec/wasm-builder.js";
+import { build, I32, op } from "../test/exec/wasm-builder.js";
 import { openBankAccounts } from "./bank-accounts.js";
 import { machineLine, median, progress } from "./machine.js";
 import { guard, release } from "./steady-load.js";
@@ -43,9 +43,26 @@ const ACCOUNTS = 200;
 const CLIENTS = 4;
 const TICK_MS = 5;
 
-/** run() { loop { br 0 } }: runs until its gas is gone. */
+/**
+ * run() { loop { sha256(empty) } }: runs until its gas is gone, on the host call that takes the most
+ * time per unit of gas of those measured (docs/abi.md §5).
+ */
 const SPIN = build({
-  funcs: [{ type: 0, body: [...op.loop(), ...op.br(0), ...op.end, ...op.i32_const(0)] }],
+  types: [
+    [[], [I32]],
+    [[I32, I32, I32], []],
+  ],
+  imports: [{ module: "arbor", name: "sha256", type: 1 }],
+  funcs: [
+    {
+      type: 0,
+      body: [
+        ...op.loop(),
+        ...[...op.i32_const(2048), ...op.i32_const(0), ...op.i32_const(1024), ...op.call(0)],
+        ...[...op.br(0), ...op.end, ...op.i32_const(0)],
+      ],
+    },
+  ],
 });
 
 /** Milliseconds one request at MAX_GAS_LIMIT takes one executor here (median of 3). */

@@ -40,8 +40,8 @@ async function gas(code: Uint8Array, limit = 10_000_000n): Promise<bigint> {
   return r.gasUsed;
 }
 
-test("metering version is 1", () => {
-  assert.equal(METERING_VERSION, 1);
+test("metering version is 2", () => {
+  assert.equal(METERING_VERSION, 2);
 });
 
 test("straight-line code is charged once, for every instruction", T, async () => {
@@ -109,6 +109,11 @@ test("out-of-gas happens at exactly the limit, at the same point every time", T,
 test("memory.grow is charged per page requested", T, async () => {
   const grow = (pages: number) => module([...op.i32_const(pages), ...op.memory_grow, ...op.drop]);
   assert.equal((await gas(grow(3))) - (await gas(grow(1))), 2n * GAS_PER_GROWN_PAGE);
+  // Growing by nothing is still the engine's runtime call: version 2 charges it 400 (it was 10).
+  const none = module([...op.i32_const(0), ...op.memory_grow, ...op.drop]);
+  const bare = module([...op.i32_const(0), ...op.drop]);
+  assert.equal(COST.grow, 400);
+  assert.equal((await gas(none)) - (await gas(bare)), BigInt(COST.grow));
 });
 
 test("memory.fill and memory.copy are charged per 8-byte word", T, async () => {
