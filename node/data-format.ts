@@ -29,9 +29,11 @@ import { ArborError } from "./common/errors.js";
  * record that is optional) does not bump it. Directories written before the marker existed have no
  * marker and count as older than format 1. Format 2: consensus block ids are computed from a header
  * and a requests digest (docs/consensus.md §2), so format 1's stored blocks and QCs name ids no
- * format-2 node recomputes.
+ * format-2 node recomputes. Format 3: metering version 2 and the block's gas budget decide other
+ * gas and verdicts for the same blocks, so a node replaying format 2's stored blocks would seal
+ * headers other than those its peers certified.
  */
-export const DATA_FORMAT_VERSION = 2;
+export const DATA_FORMAT_VERSION = 3;
 
 /** The marker file, at the top of the data directory. */
 export const FORMAT_FILE = "FORMAT";
