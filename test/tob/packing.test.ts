@@ -32,16 +32,14 @@ let serial = 0;
 function req(gas: bigint, group = "op", bytes = 8): PackCandidate {
   const r = new Uint8Array(bytes);
   new DataView(r.buffer).setUint32(0, serial++);
-  return { req: r, weight: { gas, group } };
+  return { req: r, weight: { gas, group }, since: 0 };
 }
 /** As the pool hands them over: split by class at arrival, each in order. */
 const pk = (all: readonly PackCandidate[], w: RequestWeigher, max: number, ahead?: GasAhead) =>
-  pack(
-    { light: all.filter((c) => !w.heavy(c.weight)), heavy: all.filter((c) => w.heavy(c.weight)) },
-    w,
-    max,
-    ahead,
-  );
+  pack({ light: all.filter((c) => !w.heavy(c.weight)), heavy: all.filter((c) => w.heavy(c.weight)) }, w, {
+    maxRequests: max,
+    ...(ahead ? { ahead } : {}),
+  });
 const ids = (out: Uint8Array[], all: PackCandidate[]) => out.map((r) => all.findIndex((c) => c.req === r));
 
 test("heavy requests wait behind light ones and share at most HEAVY_GAS_PER_PROPOSAL", () => {
@@ -89,7 +87,7 @@ test("a light request is found behind any number of heavy ones; one learned heav
   const heavy = Array.from({ length: 5000 }, () => req(MAX_GAS_LIMIT));
   const light = req(1_000n);
   const turned = req(1_000n, "slow"); // arrived light, the weigher has learned it is heavy
-  const out = pack({ light: [turned, light], heavy }, weigher, 100);
+  const out = pack({ light: [turned, light], heavy }, weigher, { maxRequests: 100 });
   assert.deepEqual(out, [light.req, turned.req], "the light one, then the learned one first among the heavy");
 });
 
@@ -98,9 +96,15 @@ test("a request past its lifetime at the proposal's height weighs nothing: the p
   const live = req(MAX_GAS_LIMIT);
   const full = { gas: 0n, heavy: HEAVY_GAS_PER_PROPOSAL };
   // At height 10 the stale one will be decided `expired` without running: it goes in whatever waits.
-  assert.deepEqual(pack({ light: [], heavy: [stale, live] }, weigher, 10, full, 10), [stale.req]);
+  assert.deepEqual(
+    pack({ light: [], heavy: [stale, live] }, weigher, { maxRequests: 10, ahead: full, height: 10 }),
+    [stale.req],
+  );
   // At height 9 it may still run, and counts.
-  assert.deepEqual(pack({ light: [], heavy: [stale, live] }, weigher, 10, full, 9), []);
+  assert.deepEqual(
+    pack({ light: [], heavy: [stale, live] }, weigher, { maxRequests: 10, ahead: full, height: 9 }),
+    [],
+  );
   const b = (h: number) => ({ height: h, requests: [stale.req] }) as unknown as Block;
   const byReq: RequestWeigher = { weigh: () => stale.weight, heavy: () => true };
   assert.deepEqual(gasAhead([b(10)], byReq), { gas: 0n, heavy: 0n });
@@ -111,7 +115,19 @@ test("a request that arrived heavy and is now judged light takes none of the hea
   const learned = req(LIGHT_REQUEST_GAS); // in the heavy class, but light by the weigher now
   const heavy = req(MAX_GAS_LIMIT);
   const full = { gas: 0n, heavy: HEAVY_GAS_PER_PROPOSAL };
-  assert.deepEqual(pack({ light: [], heavy: [heavy, learned] }, weigher, 10, full), [learned.req]);
+  assert.deepEqual(pack({ light: [], heavy: [heavy, learned] }, weigher, { maxRequests: 10, ahead: full }), [
+    learned.req,
+  ]);
+});
+
+test("a block with light requests carries a heavy one only once it has waited heavyWaitTicks", () => {
+  const light = req(1_000n);
+  const heavy = { ...req(MAX_GAS_LIMIT), since: 100 };
+  const at = (now: number) => ({ maxRequests: 10, now, heavyWaitTicks: 50 });
+  assert.deepEqual(pack({ light: [light], heavy: [heavy] }, weigher, at(149)), [light.req]);
+  assert.deepEqual(pack({ light: [light], heavy: [heavy] }, weigher, at(150)), [light.req, heavy.req]);
+  // Without light ones it goes at once.
+  assert.deepEqual(pack({ light: [], heavy: [heavy] }, weigher, at(100)), [heavy.req]);
 });
 
 test("without a weigher, blocks are the oldest requests within the byte bound", () => {

@@ -57,6 +57,11 @@ export interface Timing {
    * catch-up this often, so a node that missed the end of the last burst still learns it.
    */
   readonly idleSyncTicks: number;
+  /**
+   * Longest a heavy request is kept out of our proposals that carry light ones (packing.ts): past
+   * it, it rides with them, so a steady stream of light requests cannot starve it.
+   */
+  readonly heavyWaitTicks: number;
 }
 
 export const DEFAULT_TIMING: Timing = {
@@ -65,6 +70,7 @@ export const DEFAULT_TIMING: Timing = {
   syncRetryTicks: 10,
   regossipTicks: 200,
   idleSyncTicks: 100,
+  heavyWaitTicks: 100,
 };
 
 export interface CoreConfig {
@@ -1222,9 +1228,13 @@ export class TobCore {
     return pack(
       { light: candidates(this.pool.lightValues()), heavy: candidates(this.pool.heavyValues()) },
       weigher,
-      this.maxBlockRequests,
-      ahead,
-      height,
+      {
+        maxRequests: this.maxBlockRequests,
+        ahead,
+        height,
+        now: this.now,
+        heavyWaitTicks: this.timing.heavyWaitTicks,
+      },
     );
   }
 

@@ -45,6 +45,8 @@ export const WEIGHTLESS: RequestWeigher = {
 export interface PackCandidate {
   readonly req: Uint8Array;
   readonly weight: RequestWeight;
+  /** the core's tick when it arrived */
+  readonly since: number;
 }
 
 /** Gas that blocks ordered but not yet applied declare: all of it, and their heavy requests'. */
@@ -93,24 +95,37 @@ export interface Candidates {
   readonly heavy: Iterable<PackCandidate>;
 }
 
+/** Where a proposal stands: what waits ahead of it, its height, the core's clock. */
+export interface PackContext {
+  readonly maxRequests: number;
+  /** gas of the blocks ordered but not yet applied (gasAhead) */
+  readonly ahead?: GasAhead;
+  /** the proposal's height: a request past its lifetime there weighs nothing */
+  readonly height?: number;
+  /** the core's tick now, and how long a heavy request may be kept out of blocks with light ones */
+  readonly now?: number;
+  readonly heavyWaitTicks?: number;
+}
+
 /**
  * Picks the requests of a proposal (candidates already filtered for being in flight or delivered):
- * at most `maxRequests` and TOB_MAX_BLOCK_BYTES; light ones in order while the budget lasts, then
- * heavy ones (with light ones the weigher has learned to be heavy since they arrived, first) while
- * the budget and their share last (one that arrived heavy and is now judged light takes no share) — both counted with the gas `ahead` (blocks ordered but not yet
- * applied; all of it at most MAX_GAS_AHEAD). A request that does not fit is skipped, so a lighter
- * one behind it still can; each class is scanned for at most `maxRequests` skipped or deferred
- * ones, so a pool full of requests that do not fit costs a proposal a bounded scan. A request
- * past its lifetime at `height` (the proposal's) weighs nothing: it is proposed to be decided
- * `expired`, which is how the pool gets rid of a flood that outlived its requests.
+ * at most `maxRequests` and TOB_MAX_BLOCK_BYTES.
+ *
+ * - Light ones in order while the block's gas budget lasts.
+ * - Then heavy ones (light ones the weigher has learned to be heavy since they arrived first)
+ *   while the budget and their share last, counted with the gas `ahead` (blocks ordered but not
+ *   yet applied; all of it at most MAX_GAS_AHEAD). One that arrived heavy and is now judged light
+ *   takes no share. A block that carries light requests carries heavy ones only once the oldest
+ *   has waited `heavyWaitTicks`: a block's receipts are certified when the whole block is applied,
+ *   so a light request beside a heavy one would wait for it.
+ * - A request that does not fit is skipped, so a lighter one behind it still can; each class is
+ *   scanned for at most `maxRequests` skipped or deferred ones (a pool full of requests that do
+ *   not fit costs a proposal a bounded scan).
+ * - A request past its lifetime at `height` weighs nothing: it is proposed to be decided
+ *   `expired`, which is how the pool gets rid of a flood that outlived its requests.
  */
-export function pack(
-  candidates: Candidates,
-  weigher: RequestWeigher,
-  maxRequests: number,
-  ahead: GasAhead = NOTHING_AHEAD,
-  height = 0,
-): Uint8Array[] {
+export function pack(candidates: Candidates, weigher: RequestWeigher, at: PackContext): Uint8Array[] {
+  const { maxRequests, ahead = NOTHING_AHEAD, height = 0, now = 0, heavyWaitTicks = 0 } = at;
   const out: Uint8Array[] = [];
   const deferred: PackCandidate[] = [];
   let bytes = 0;
@@ -135,6 +150,7 @@ export function pack(
     } else if (fits(c, 0n, 0n)) take(c);
     else passed++;
   }
+  const light = out.length > 0;
   let heavyGas = ahead.heavy;
   passed = 0;
   for (const list of [deferred, candidates.heavy])
@@ -142,7 +158,8 @@ export function pack(
       if (out.length >= maxRequests || passed >= maxRequests) break;
       // One that arrived heavy may since have been learned light (its operation is cheap).
       const share = weigher.heavy(c.weight) ? gasOf(c) : 0n;
-      if (!fits(c, heavyGas + share, HEAVY_GAS_PER_PROPOSAL)) {
+      const held = share > 0n && light && now - c.since < heavyWaitTicks;
+      if (held || !fits(c, heavyGas + share, HEAVY_GAS_PER_PROPOSAL)) {
         passed++;
         continue;
       }
