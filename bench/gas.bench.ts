@@ -16,7 +16,7 @@
 // transfers started in it, the flood's requests decided by verdict; and the ratios of the floods'
 // p50 to the quiet one's with each packing.
 // Knobs: ARBOR_GAS_RATE (transfers/s, default 20), ARBOR_GAS_WINDOW_S (default 15),
-// ARBOR_GAS_HEAVY_PER_S (default 1), ARBOR_GAS_LIGHT_PER_S (default 20).
+// ARBOR_GAS_HEAVY_PER_S (default 1), ARBOR_GAS_LIGHT_PER_S (default 100).
 import { loadavg } from "node:os";
 import { ArborClient } from "../client/index.js";
 import { Bank } from "../examples/banking/bank.js";
@@ -35,7 +35,7 @@ installNodeSha256();
 const RATE = Number(process.env.ARBOR_GAS_RATE ?? 20);
 const WINDOW_S = Number(process.env.ARBOR_GAS_WINDOW_S ?? 15);
 const HEAVY_PER_S = Number(process.env.ARBOR_GAS_HEAVY_PER_S ?? 1);
-const LIGHT_PER_S = Number(process.env.ARBOR_GAS_LIGHT_PER_S ?? 20);
+const LIGHT_PER_S = Number(process.env.ARBOR_GAS_LIGHT_PER_S ?? 100);
 const WARM_S = 5;
 /** Longest a flood's backlog is waited for after its window. */
 const DRAIN_CAP_MS = 180_000;
