@@ -392,3 +392,22 @@ test("a module whose memory grew is replaced, and the next call starts clean", (
   }
   void fixedKey;
 });
+
+test("memory.grow(0) keeps the size but replaces the engine's buffer: the next calls run clean", () => {
+  // Stores a marker, grows by nothing, returns an empty result (the blob at 0 is 1 byte: no writes).
+  const body = [
+    ...op.i32_const(100),
+    ...op.i32_const(42),
+    ...op.i32_store(),
+    ...op.i32_const(0),
+    ...op.memory_grow,
+    ...op.drop,
+    ...op.i32_const(0),
+  ];
+  const code = build({ funcs: [{ type: 0, body }], data: [{ offset: 0, bytes: [1, 0, 0, 0, 0] }] });
+  for (let i = 0; i < 4; i++) {
+    const r = ex.execute(request({ code, opKey: "d/grow0" }));
+    assert.ok(r.ok, r.ok ? "" : r.message);
+    assert.equal(r.writes.length, 0);
+  }
+});

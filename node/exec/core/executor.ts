@@ -159,8 +159,13 @@ export class Executor {
       ctx.running = false;
       ctx.input = EMPTY;
     }
-    // An instance whose memory grew cannot be restored; the next call instantiates afresh.
-    if (slot.memory.buffer.byteLength === slot.baseBytes) entry.idle = slot;
+    // An instance whose memory grew cannot be restored; the next call instantiates afresh. A grow
+    // by 0 pages keeps the size but still replaces (detaches) the engine's buffer: view it anew.
+    const buffer = slot.memory.buffer;
+    if (buffer.byteLength === slot.baseBytes) {
+      if (slot.view.buffer !== buffer) slot.view = new Uint8Array(buffer);
+      entry.idle = slot;
+    }
     if (failure) return failure;
 
     let left = slot.gas.value as bigint;

@@ -27,8 +27,8 @@ export interface Slot {
   /** Memory size right after start; a different size later means the memory grew. */
   readonly baseBytes: number;
   readonly snapshot: Uint8Array;
-  /** The memory as bytes (valid while the memory has not grown). */
-  readonly view: Uint8Array;
+  /** The memory as bytes: re-viewed by the executor whenever the engine replaced the buffer. */
+  view: Uint8Array;
   /** True once a call has run since the last restore. */
   dirty: boolean;
 }
