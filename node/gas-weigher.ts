@@ -1,7 +1,7 @@
 // How this node, when it leads, weighs the requests it proposes (node/tob/core/packing.ts): by the
 // gas each declares, and by what the operation it calls was seen to use in applied blocks. A
 // request is heavy — proposed after light ones, in a bounded share — when it declares more than
-// LIGHT_REQUEST_GAS, or its operation recently used more than LIGHT_USED_GAS per call, or its
+// LIGHT_REQUEST_GAS, or its operation recently used LIGHT_USED_GAS or more per call, or its
 // operation was not seen yet and it declares more than LIGHT_USED_GAS. So an operation that loops
 // is held back however little it declares, and calls of operations known to be cheap are not
 // held up behind it. Local
@@ -27,7 +27,7 @@ export class GasWeigher implements RequestWeigher {
     if (w.gas > LIGHT_REQUEST_GAS) return true;
     const u = this.used.get(w.group);
     // An operation not seen yet is light only if it declares little: a new one may loop.
-    return u === undefined ? w.gas > LIGHT_USED_GAS : u > LIGHT_USED_GAS;
+    return u === undefined ? w.gas > LIGHT_USED_GAS : u >= LIGHT_USED_GAS;
   }
 
   /** What a block's calls used (receipt i is request i's). */

@@ -101,7 +101,7 @@ export const BLOCK_GAS_BUDGET = 4_000_000_000n;
  * ones out of a block.
  */
 export const LIGHT_REQUEST_GAS = 10_000_000n;
-/** A leader holds back calls of an operation that recently used more than this per call (node/gas-weigher.ts). */
+/** A leader holds back calls of an operation that recently used this much or more per call (node/gas-weigher.ts). */
 export const LIGHT_USED_GAS = 1_000_000n;
 /** Operations whose recent gas use a node remembers for packing (the least recently called go first). */
 export const MAX_GAS_HISTORY_OPERATIONS = 4096;

@@ -9,6 +9,7 @@ import { Writer } from "../../node/common/codec.js";
 import { MAX_WASM_STACK_UNITS } from "../../node/common/limits.js";
 import {
   COST,
+  GAS_ED25519_PER_WORD,
   GAS_INVOKE_BASE,
   GAS_PER_GROWN_PAGE,
   GAS_PER_INITIAL_PAGE,
@@ -114,6 +115,30 @@ test("memory.grow is charged per page requested", T, async () => {
   const bare = module([...op.i32_const(0), ...op.drop]);
   assert.equal(COST.grow, 400);
   assert.equal((await gas(none)) - (await gas(bare)), BigInt(COST.grow));
+});
+
+test("ed25519_verify is charged its base and 12 per 8-byte word of message", T, async () => {
+  const types: Array<[number[], number[]]> = [
+    [[], [I32]],
+    [[I32, I32, I32, I32], [I32]],
+  ];
+  const verify = (len: number) =>
+    build({
+      types,
+      imports: [{ module: "arbor", name: "ed25519_verify", type: 1 }],
+      funcs: [
+        {
+          type: 0,
+          body: [
+            ...[...op.i32_const(0), ...op.i32_const(4096), ...op.i32_const(len), ...op.i32_const(128)],
+            ...[...op.call(0), ...op.drop, ...op.i32_const(16)],
+          ],
+        },
+      ],
+      data: [{ offset: 16, bytes: EMPTY_RESULT }],
+    });
+  assert.equal(GAS_ED25519_PER_WORD, 12n);
+  assert.equal((await gas(verify(800))) - (await gas(verify(8))), 99n * GAS_ED25519_PER_WORD);
 });
 
 test("memory.fill and memory.copy are charged per 8-byte word", T, async () => {

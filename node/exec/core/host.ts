@@ -14,6 +14,7 @@ import {
   type RejectReason,
 } from "./abi.js";
 import {
+  GAS_ED25519_PER_WORD,
   GAS_HOST_ED25519_VERIFY,
   GAS_HOST_INPUT_READ,
   GAS_HOST_INPUT_SIZE,
@@ -110,7 +111,7 @@ export class HostContext {
         ed25519_verify: (pk: number, msg: number, len: number, sig: number): number => {
           this.needRun("ed25519_verify");
           const n = len >>> 0;
-          this.charge(GAS_HOST_ED25519_VERIFY + wordsGas(n));
+          this.charge(GAS_HOST_ED25519_VERIFY + wordsGas(n, GAS_ED25519_PER_WORD));
           const k = this.range(pk, ED25519_PUBLIC_KEY_BYTES, "ed25519_verify");
           const m = this.range(msg, n, "ed25519_verify");
           const s = this.range(sig, ED25519_SIGNATURE_BYTES, "ed25519_verify");
