@@ -11,6 +11,8 @@ import {
   COST,
   GAS_ED25519_PER_WORD,
   GAS_INVOKE_BASE,
+  GAS_REGROW_PER_INITIAL_PAGE,
+  GAS_REINSTANTIATE,
   GAS_PER_GROWN_PAGE,
   GAS_PER_INITIAL_PAGE,
   METERING_VERSION,
@@ -139,6 +141,28 @@ test("ed25519_verify is charged its base and 12 per 8-byte word of message", T, 
     });
   assert.equal(GAS_ED25519_PER_WORD, 12n);
   assert.equal((await gas(verify(800))) - (await gas(verify(8))), 99n * GAS_ED25519_PER_WORD);
+});
+
+test("a call whose memory grew pays for the next call's fresh instance, trapping or not", T, async () => {
+  const grows = (tail: number[]) =>
+    build({
+      funcs: [{ type: 0, body: [...op.i32_const(1), ...op.memory_grow, ...op.drop, ...tail] }],
+      data: [{ offset: 16, bytes: EMPTY_RESULT }],
+    });
+  const regrow = GAS_REINSTANTIATE + GAS_REGROW_PER_INITIAL_PAGE; // one initial page, no start function
+  const plain = build({
+    funcs: [{ type: 0, body: [...op.i32_const(1), ...op.drop, ...op.i32_const(16)] }],
+    data: [{ offset: 16, bytes: EMPTY_RESULT }],
+  });
+  const grown = await gas(grows(op.i32_const(16)));
+  assert.equal(grown - (await gas(plain)), BigInt(COST.grow) + GAS_PER_GROWN_PAGE + regrow);
+  // Growing then trapping pays it too.
+  const r = await ex.execute(request({ code: grows(op.unreachable), opKey: "d/op" }));
+  assert.ok(!r.ok && r.reason === "trap");
+  assert.ok(r.gasUsed >= regrow, `gas ${r.gasUsed}`);
+  // A limit that cannot pay for it ends out-of-gas, with the whole limit.
+  const short = await ex.execute(request({ code: grows(op.i32_const(16)), opKey: "d/op", gasLimit: regrow }));
+  assert.ok(!short.ok && short.reason === "out-of-gas" && short.gasUsed === regrow);
 });
 
 test("memory.fill and memory.copy are charged per 8-byte word", T, async () => {

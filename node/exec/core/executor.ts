@@ -13,6 +13,8 @@ import { InvalidModuleError } from "./errors.js";
 import {
   GAS_INVOKE_BASE,
   GAS_PER_INITIAL_PAGE,
+  GAS_REGROW_PER_INITIAL_PAGE,
+  GAS_REINSTANTIATE,
   GAS_PER_RESULT_WORD,
   METERING_VERSION,
   wordsGas,
@@ -57,10 +59,19 @@ interface Entry {
   readonly op: CompiledOp | undefined;
   readonly error: InvalidModuleError | undefined;
   idle: Slot | undefined;
+  /** What a call whose memory grew pays for the fresh instance the next call needs (gas.ts). */
+  readonly regrowGas: bigint;
 }
 
 function reject(reason: RejectReason, message: string, gasUsed: bigint): ExecResult {
   return { ok: false, reason, message, gasUsed };
+}
+
+/** A failed call whose memory grew: it pays for the next instance too, up to its limit. */
+function withRegrow(r: ExecResult, regrow: bigint, limit: bigint): ExecResult {
+  if (r.ok) return r;
+  const used = r.gasUsed + regrow;
+  return { ...r, gasUsed: used > limit ? limit : used };
 }
 
 /** A stable description of an engine trap (the engine's own wording varies between versions). */
@@ -105,10 +116,13 @@ export class Executor {
       try {
         // Instantiating at once runs the start function, whose failure is part of the verdict.
         const op = compileOp(code, this.metered);
-        e = { op, error: undefined, idle: instantiate(op, this.crypto) };
+        const idle = instantiate(op, this.crypto);
+        const regrowGas =
+          GAS_REINSTANTIATE + idle.startGas + BigInt(op.initialPages) * GAS_REGROW_PER_INITIAL_PAGE;
+        e = { op, error: undefined, idle, regrowGas };
       } catch (err) {
         if (!(err instanceof InvalidModuleError)) throw err;
-        e = { op: undefined, error: err, idle: undefined };
+        e = { op: undefined, error: err, idle: undefined, regrowGas: 0n };
       }
       this.cache.set(key, e);
     }
@@ -159,16 +173,22 @@ export class Executor {
       ctx.running = false;
       ctx.input = EMPTY;
     }
-    // An instance whose memory grew cannot be restored; the next call instantiates afresh. A grow
-    // by 0 pages keeps the size but still replaces (detaches) the engine's buffer: view it anew.
+    // An instance whose memory grew cannot be restored; the next call instantiates afresh, and
+    // this call pays for it (start function included), or growing and trapping would make nodes
+    // re-run start functions for free. A grow by 0 pages keeps the size but still replaces
+    // (detaches) the engine's buffer: view it anew.
     const buffer = slot.memory.buffer;
-    if (buffer.byteLength === slot.baseBytes) {
+    const grew = buffer.byteLength !== slot.baseBytes;
+    const regrow = grew ? entry.regrowGas : 0n;
+    if (!grew) {
       if (slot.view.buffer !== buffer) slot.view = new Uint8Array(buffer);
       entry.idle = slot;
     }
-    if (failure) return failure;
+    if (failure) return grew ? withRegrow(failure, regrow, limit) : failure;
 
-    let left = slot.gas.value as bigint;
+    let left = (slot.gas.value as bigint) - regrow;
+    if (left < 0n)
+      return reject("out-of-gas", "out of gas paying for the instance its growth discards", limit);
     const mem = ctx.bytes();
     const p = ptr >>> 0;
     if (p + 4 > mem.length) return reject("malformed-result", "result pointer out of bounds", limit - left);

@@ -12,6 +12,7 @@ import {
   MEMORY_EXPORT,
   RUN_EXPORT,
 } from "./abi.js";
+import { MAX_START_GAS } from "../../common/limits.js";
 import { invalid } from "./errors.js";
 import { HostContext, HostTrap, type HostCrypto } from "./host.js";
 import type { CompiledOp } from "./load.js";
@@ -31,6 +32,8 @@ export interface Slot {
   view: Uint8Array;
   /** True once a call has run since the last restore. */
   dirty: boolean;
+  /** Gas the start function used (deterministic: it is metered like any code). */
+  readonly startGas: bigint;
 }
 
 export function instantiate(op: CompiledOp, crypto: HostCrypto | undefined): Slot {
@@ -49,6 +52,7 @@ export function instantiate(op: CompiledOp, crypto: HostCrypto | undefined): Slo
   const save = exports[INJECTED_SAVE] as () => void;
   ctx.memory = memory;
   ctx.gas = exports[INJECTED_GAS] as WasmGlobal;
+  const startGas = MAX_START_GAS - (ctx.gas.value as bigint);
   save();
   const view = new Uint8Array(memory.buffer);
   const snapshot = view.slice();
@@ -63,5 +67,6 @@ export function instantiate(op: CompiledOp, crypto: HostCrypto | undefined): Slo
     snapshot,
     view,
     dirty: false,
+    startGas,
   };
 }
