@@ -9,6 +9,7 @@
 
 import { LIGHT_REQUEST_GAS, LIGHT_USED_GAS, MAX_GAS_HISTORY_OPERATIONS } from "./common/limits.js";
 import { peekGas } from "./ledger/request.js";
+import { requestWeight } from "./ledger/request-weight.js";
 import type { Receipt } from "./ledger/receipt.js";
 import type { RequestWeigher, RequestWeight } from "./tob/core/index.js";
 
@@ -18,9 +19,15 @@ export class GasWeigher implements RequestWeigher {
   /** Per operation key, the gas its calls used, decayed by an eighth a call (most recent last). */
   private readonly used = new Map<string, bigint>();
 
+  /** `moduleBytes`: the size of the module an operation key holds now, as the node's ledger knows it. */
+  constructor(private readonly moduleBytes: (opKey: string) => number | undefined = () => undefined) {}
+
+  /** As the block's budget counts it (node/ledger/request-weight.ts), with the module the key holds now. */
   weigh(req: Uint8Array): RequestWeight {
     const g = peekGas(req);
-    return g === null ? NOTHING : { gas: g.gasLimit, group: g.op, validUntil: g.validUntil };
+    if (g === null) return NOTHING;
+    const gas = requestWeight(g.gasLimit, this.moduleBytes(g.op) ?? 0);
+    return { gas, group: g.op, validUntil: g.validUntil };
   }
 
   heavy(w: RequestWeight): boolean {

@@ -172,7 +172,8 @@ export class ArborNode {
   /** Evidence warnings written per minute (a flood of equivocations would flood the log). */
   private readonly evidenceLog = new LogBudget(EVIDENCE_LOG_LINES_PER_MINUTE, 60_000);
   /** Weighs the requests our proposals carry, learning from applied blocks (node/gas-weigher.ts). */
-  private readonly weigher = new GasWeigher();
+  private readonly weigher = new GasWeigher((op) => this.moduleBytes(op));
+  private moduleBytes: (opKey: string) => number | undefined = () => undefined;
   private readonly reads = new ReadGate(() => this.height);
   private closing = false;
   private closed: Promise<void> | null = null;
@@ -233,6 +234,7 @@ export class ArborNode {
     if (this.closing) return;
     const { ledger, m, took } = await this.openState();
     this.awaitsBlock = (id) => ledger.awaitsBlock(id);
+    this.moduleBytes = (op) => ledger.moduleBytes(op);
     this.opts.log.info("state loaded", { height: this.store.height, ...took });
     this.snapshots = await SnapshotMaker.open({
       dir: join(this.opts.dataDir, SNAPSHOTS_DIR),

@@ -38,6 +38,7 @@ import { judgeMemberChange, type MembershipContext, type MemberOutcome } from ".
 import { verifyEvidence, type EvidenceContext } from "./evidence.js";
 import { Writer } from "../common/codec.js";
 import { BLOCK_GAS_BUDGET, MAX_VERIFIED_REQUESTS, TOB_MAX_BLOCK_REQUESTS } from "../common/limits.js";
+import { requestWeight } from "./request-weight.js";
 import type { SignatureVerifier } from "../common/signature-verifier.js";
 
 export interface BlockOutcome {
@@ -347,14 +348,16 @@ export class Ledger {
         return no("value-not-in-proof", `${req.touched[i]} is only a hash in the proof`);
       records.push({ key: req.touched[i]!, value: s.covered && s.present ? s.value : null });
     }
-    // Counted by the limit the caller declared, not the gas used: a leader packs blocks by the
-    // limits, so a correct leader's block never meets this; only a faulty one's is cut here.
-    if (this.blockGas + req.gasLimit > BLOCK_GAS_BUDGET)
+    // Counted by the limit the caller declared, not the gas used (a leader packs blocks by the
+    // limits, so a correct leader's block never meets this; only a faulty one's is cut here), or
+    // by its module's size if more: compiling a module the cache no longer holds is not metered.
+    const weight = requestWeight(req.gasLimit, code.length);
+    if (this.blockGas + weight > BLOCK_GAS_BUDGET)
       return no(
         "block-gas-full",
-        `gas limit ${req.gasLimit} would take the block's gas past ${BLOCK_GAS_BUDGET} (${this.blockGas} taken)`,
+        `a weight of ${weight} would take the block's gas past ${BLOCK_GAS_BUDGET} (${this.blockGas} taken)`,
       );
-    this.blockGas += req.gasLimit;
+    this.blockGas += weight;
     let result: ReturnType<Executor["execute"]>;
     try {
       result = this.executor.execute({
@@ -397,6 +400,12 @@ export class Ledger {
       timestamp: BigInt(this.history.now),
       writesDigest: sha256(encodeWrites(result.writes)),
     };
+  }
+
+  /** Size of the module the operation table names for `opKey` now (undefined: none). */
+  moduleBytes(opKey: string): number | undefined {
+    const hash = this.code.operation(opKey);
+    return hash && this.code.get(hash)?.length;
   }
 
   /**

@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import { Replicas, TestClient, opBytes } from "./harness.js";
 import { Writer } from "../../node/common/codec.js";
 import { toHex } from "../../node/common/bytes.js";
-import { BLOCK_GAS_BUDGET, MAX_GAS_LIMIT } from "../../node/common/limits.js";
+import { BLOCK_GAS_BUDGET, BLOCK_GAS_PER_MODULE_BYTE, MAX_GAS_LIMIT } from "../../node/common/limits.js";
+import { requestWeight } from "../../node/ledger/request-weight.js";
+import { build, op } from "../exec/wasm-builder.js";
 import type { BlockOutcome } from "../../node/ledger/ledger.js";
 import type { Receipt } from "../../node/ledger/receipt.js";
 import { installNodeSha256 } from "../../node/platform.js";
@@ -19,8 +21,8 @@ const one = (outs: BlockOutcome[]) => {
   return outs[0]!.receipts;
 };
 
-function bank() {
-  const r = new Replicas([[""], ["0"], ["1"]], 16);
+function bank(T = 16) {
+  const r = new Replicas([[""], ["0"], ["1"]], T);
   const owner = new TestClient(r);
   assert.equal(status(one(r.block([owner.createDomain("bank")]))[0]!), "accepted");
   const deploy = owner.baseRule("bank", [["bank/open", opBytes("banking/open.wasm")]]);
@@ -64,5 +66,33 @@ test("requests refused before running take none of the block's gas", () => {
   assert.deepEqual(one(r.block([...again, ...fresh])).map(status), [
     ...again.map(() => "replay"),
     ...fresh.map(() => "accepted"),
+  ]);
+});
+
+test("a request weighs its module's size when that is more than its limit: compiling is not metered", () => {
+  assert.equal(requestWeight(5n, 1000), 1000n * BLOCK_GAS_PER_MODULE_BYTE);
+  assert.equal(requestWeight(MAX_GAS_LIMIT, 1000), MAX_GAS_LIMIT);
+  const { r, open } = bank(1024);
+  const owner = new TestClient(r);
+  assert.equal(status(one(r.block([owner.createDomain("big")]))[0]!), "accepted");
+  // run() returns an empty result; a custom section makes the module about 200 KiB.
+  const code = build({
+    funcs: [{ type: 0, body: op.i32_const(16) }],
+    data: [{ offset: 16, bytes: [1, 0, 0, 0, 0] }],
+    custom: [{ name: "pad", bytes: new Array<number>(200 * 1024).fill(7) }],
+  });
+  assert.equal(status(one(r.block([owner.baseRule("big", [["big/op", code]])]))[0]!), "accepted");
+  const weight = BigInt(code.length) * BLOCK_GAS_PER_MODULE_BYTE;
+  const heavy = Array.from({ length: 3 }, (_, i) => open(`h${i}`, MAX_GAS_LIMIT));
+  const room = Number((BLOCK_GAS_BUDGET - 3n * MAX_GAS_LIMIT) / weight);
+  const calls = Array.from({ length: room + 2 }, () =>
+    owner.request("big/op", [], new Uint8Array(0), { gas: 2_000n }),
+  );
+  const verdicts = one(r.block([...heavy, ...calls])).map(status);
+  assert.deepEqual(verdicts, [
+    ...heavy.map(() => "accepted"),
+    ...Array.from({ length: room }, () => "accepted"),
+    "block-gas-full",
+    "block-gas-full",
   ]);
 });

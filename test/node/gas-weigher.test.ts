@@ -6,7 +6,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { GasWeigher } from "../../node/gas-weigher.js";
 import { assembleSignedRequest, encodeRequestBody, peekGas } from "../../node/ledger/request.js";
-import { LIGHT_REQUEST_GAS, LIGHT_USED_GAS, MAX_GAS_HISTORY_OPERATIONS } from "../../node/common/limits.js";
+import {
+  BLOCK_GAS_PER_MODULE_BYTE,
+  LIGHT_REQUEST_GAS,
+  LIGHT_USED_GAS,
+  MAX_GAS_HISTORY_OPERATIONS,
+} from "../../node/common/limits.js";
 import type { Receipt } from "../../node/ledger/receipt.js";
 
 function request(op: string, gasLimit: bigint): Uint8Array {
@@ -72,4 +77,12 @@ test("the weigher remembers at most MAX_GAS_HISTORY_OPERATIONS operations, least
   assert.equal(w.isHeavy("a/first"), false, "forgotten");
   assert.equal(w.isHeavy(`a/op${MAX_GAS_HISTORY_OPERATIONS - 1}`), true);
   assert.equal(w.isHeavy("a/op0"), true);
+});
+
+test("a request weighs its module's size when that is more than its limit, as the block's budget counts it", () => {
+  const w = new GasWeigher((op) => (op === "a/big" ? 200 * 1024 : undefined));
+  const big = w.weigh(request("a/big", 1_000n));
+  assert.equal(big.gas, 200n * 1024n * BLOCK_GAS_PER_MODULE_BYTE);
+  assert.equal(w.heavy(big), true, "past LIGHT_REQUEST_GAS by its module alone");
+  assert.equal(w.weigh(request("a/small", 1_000n)).gas, 1_000n);
 });
