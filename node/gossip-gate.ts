@@ -9,14 +9,20 @@
 // Checking costs a signature verification per request, on the event loop: a gossip of a thousand
 // requests would hold it for tens of milliseconds (votes and reads waiting behind it). So at most
 // GOSSIP_CHECK_SLICE requests are checked per turn; the rest wait in bounded queues and go on in
-// later turns. Each peer has a queue of its own (GOSSIP_PEER_QUEUE requests; GOSSIP_CHECK_QUEUE in
-// all; past either a gossip is dropped, and its holders gossip it again while it is pending), and
+// later turns. Each peer has a queue of its own (GOSSIP_PEER_QUEUE requests and
+// GOSSIP_PEER_QUEUE_BYTES; GOSSIP_CHECK_QUEUE and GOSSIP_CHECK_QUEUE_BYTES in all; past any a gossip is dropped, and its holders gossip it again while it is pending), and
 // the slice is shared out among the peers with something waiting, in turn: a member that floods
 // junk fills its own queue and gets its share of the checks, and the others' gossip still passes.
 // (A peer is not shut out for junk: a faulty leader's junk proposal puts junk into correct nodes'
 // pools, and they gossip it again.)
 
-import { GOSSIP_CHECK_QUEUE, GOSSIP_CHECK_SLICE, GOSSIP_PEER_QUEUE } from "./common/limits.js";
+import {
+  GOSSIP_CHECK_QUEUE,
+  GOSSIP_CHECK_QUEUE_BYTES,
+  GOSSIP_CHECK_SLICE,
+  GOSSIP_PEER_QUEUE,
+  GOSSIP_PEER_QUEUE_BYTES,
+} from "./common/limits.js";
 import { decodeMessage, encodeMessage, KIND_TAGS } from "./tob/core/index.js";
 
 interface Waiting {
@@ -28,13 +34,20 @@ interface Waiting {
   readonly kept: Uint8Array[];
 }
 
+interface PeerQueue {
+  list: Waiting[];
+  requests: number;
+  bytes: number;
+}
+
 /** Requests checked for one peer before the next peer's turn within a slice. */
 const PEER_TURN = 16;
 
 export class GossipGate {
   /** per peer, its gossips in arrival order (a peer with nothing waiting has no entry) */
-  private readonly queues = new Map<string, { list: Waiting[]; requests: number }>();
+  private readonly queues = new Map<string, PeerQueue>();
   private queued = 0;
+  private queuedBytes = 0;
   private turn: NodeJS.Immediate | null = null;
   /** requests checked in this event-loop turn */
   private spent = 0;
@@ -61,10 +74,12 @@ export class GossipGate {
     } catch {
       return; // the broadcast would refuse it anyway
     }
-    const q = this.queues.get(from) ?? { list: [], requests: 0 };
+    const q = this.queues.get(from) ?? { list: [], requests: 0, bytes: 0 };
     if (
       this.queued + requests.length > GOSSIP_CHECK_QUEUE ||
-      q.requests + requests.length > GOSSIP_PEER_QUEUE
+      q.requests + requests.length > GOSSIP_PEER_QUEUE ||
+      this.queuedBytes + bytes.length > GOSSIP_CHECK_QUEUE_BYTES ||
+      q.bytes + bytes.length > GOSSIP_PEER_QUEUE_BYTES
     ) {
       this.dropped++;
       this.refused("gossip/queue-full");
@@ -72,8 +87,10 @@ export class GossipGate {
     }
     q.list.push({ from, bytes, requests, checked: 0, kept: [] });
     q.requests += requests.length;
+    q.bytes += bytes.length;
     this.queues.set(from, q);
     this.queued += requests.length;
+    this.queuedBytes += bytes.length;
     this.work();
   }
 
@@ -94,7 +111,7 @@ export class GossipGate {
   }
 
   /** Checks up to `budget` requests of one peer's queue, in order. */
-  private checkSome(from: string, q: { list: Waiting[]; requests: number }, budget: number): void {
+  private checkSome(from: string, q: PeerQueue, budget: number): void {
     while (budget > 0 && q.list.length > 0) {
       const w = q.list[0]!;
       const end = Math.min(w.requests.length, w.checked + budget);
@@ -106,7 +123,9 @@ export class GossipGate {
       if (w.checked < w.requests.length) return;
       q.list.shift();
       q.requests -= w.requests.length;
+      q.bytes -= w.bytes.length;
       this.queued -= w.requests.length;
+      this.queuedBytes -= w.bytes.length;
       if (w.kept.length === w.requests.length) this.forward(w.from, w.bytes);
       else if (w.kept.length > 0) this.forward(w.from, encodeMessage({ kind: "requests", requests: w.kept }));
     }
@@ -123,5 +142,6 @@ export class GossipGate {
     this.turn = null;
     this.queues.clear();
     this.queued = 0;
+    this.queuedBytes = 0;
   }
 }

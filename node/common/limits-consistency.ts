@@ -81,6 +81,12 @@ const RELATIONS: readonly Relation[] = [
       l.HEAVY_GAS_PER_PROPOSAL <= l.BLOCK_GAS_BUDGET &&
       l.BLOCK_GAS_BUDGET <= l.MAX_GAS_AHEAD,
   },
+  {
+    why: "one peer's gossip queue holds a largest consensus message, and the whole queue holds one peer's",
+    holds: (l) =>
+      l.GOSSIP_PEER_QUEUE_BYTES >= l.TOB_MAX_MESSAGE_BYTES &&
+      l.GOSSIP_CHECK_QUEUE_BYTES >= l.GOSSIP_PEER_QUEUE_BYTES,
+  },
   { why: "light requests are lighter than heavy ones", holds: (l) => l.LIGHT_REQUEST_GAS < l.MAX_GAS_LIMIT },
   {
     why: "the SDK's request lifetime is allowed",

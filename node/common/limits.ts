@@ -187,6 +187,12 @@ export const GOSSIP_CHECK_QUEUE = 16 * TOB_MAX_GOSSIP_REQUESTS;
  * others' gossip (and re-gossip of pending requests) still gets through.
  */
 export const GOSSIP_PEER_QUEUE = 4 * TOB_MAX_GOSSIP_REQUESTS;
+/**
+ * The same queues bounded in bytes (requests may be megabytes each: a count alone let a burst of
+ * large requests hold gigabytes): one peer's, at least one largest consensus message, and all.
+ */
+export const GOSSIP_PEER_QUEUE_BYTES = 32 * 1024 * 1024;
+export const GOSSIP_CHECK_QUEUE_BYTES = 96 * 1024 * 1024;
 /** Most requests a node holds pending (submitted or gossiped, not yet delivered). */
 export const TOB_MAX_PENDING_REQUESTS = 200_000;
 /** Most bytes of requests a node holds pending. */

@@ -6,7 +6,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { GossipGate } from "../../node/gossip-gate.js";
 import { decodeMessage, encodeMessage } from "../../node/tob/core/index.js";
-import { GOSSIP_CHECK_QUEUE, GOSSIP_PEER_QUEUE, TOB_MAX_GOSSIP_REQUESTS } from "../../node/common/limits.js";
+import {
+  GOSSIP_CHECK_QUEUE,
+  GOSSIP_CHECK_QUEUE_BYTES,
+  GOSSIP_PEER_QUEUE,
+  GOSSIP_PEER_QUEUE_BYTES,
+  TOB_MAX_GOSSIP_REQUESTS,
+} from "../../node/common/limits.js";
 
 const good = (n: number) => new Uint8Array([1, n & 0xff, n >> 8, 3]);
 const junk = (n: number) => new Uint8Array([9, n & 0xff]);
@@ -109,5 +115,30 @@ test("a peer flooding junk fills its own share only: another peer's gossip is ch
     ["honest"],
   );
   assert.equal(out[0]!.bytes, honest);
+  g.close();
+});
+
+test("past GOSSIP_PEER_QUEUE_BYTES of one peer, or GOSSIP_CHECK_QUEUE_BYTES in all, a gossip of large requests is dropped", () => {
+  const { g, refused } = gate(1);
+  const big = (n: number) => {
+    const r = new Uint8Array(1024 * 1024);
+    r[0] = 1;
+    r[1] = n;
+    return r;
+  };
+  const eight = () => gossip(Array.from({ length: 8 }, (_, i) => big(i)));
+  const perPeer = Math.floor(GOSSIP_PEER_QUEUE_BYTES / eight().length);
+  for (let i = 0; i < perPeer; i++) g.take("p", eight());
+  assert.equal(g.dropped, 0);
+  g.take("p", eight());
+  assert.equal(g.dropped, 1, "p's bytes are full, though its request count is far from GOSSIP_PEER_QUEUE");
+  assert.ok(g.waiting < GOSSIP_PEER_QUEUE);
+  let peer = 0;
+  for (let i = 0; i < Math.floor(GOSSIP_CHECK_QUEUE_BYTES / eight().length) - perPeer; i++)
+    g.take(`q${peer++ % 8}`, eight());
+  const before = g.dropped;
+  g.take(`q${peer}`, eight());
+  assert.equal(g.dropped, before + 1, "the whole queue's bytes are full");
+  assert.ok(refused.every((r) => r === "gossip/queue-full"));
   g.close();
 });
