@@ -4,6 +4,7 @@
 // built against a ledger holding the bench's accounts, its receipt, a GET statement), and the
 // transfers per second the machine's cores could reach if everything but signatures were free.
 import { Writer } from "../node/common/codec.js";
+import { BLOCK_GAS_BUDGET } from "../node/common/limits.js";
 import { generateKeyPair, signWith, type KeyPair } from "../node/keys.js";
 import { nodeEd25519Verify } from "../node/platform.js";
 import { receiptSigningMessage } from "../node/ledger/receipt.js";
@@ -17,8 +18,10 @@ import { InProcessBank, acct } from "./in-process-bank.js";
 export const ROUNDS = 7;
 /** Operations per round: ~50–100 ms of work per round at the expected ~60–150 µs per operation. */
 export const OPS_PER_ROUND = 500;
-/** Requests per block while opening the accounts (blocks of the size bench:node's ceiling uses). */
-const BLOCK_REQUESTS = 1000;
+/** The gas limit of its requests: the SDK's default, so the messages are a real transfer's. */
+const GAS = 10_000_000n;
+/** Requests per block while opening the accounts: as many as the block's gas budget takes. */
+const BLOCK_REQUESTS = Number(BLOCK_GAS_BUDGET / GAS);
 
 /** Median µs of one Ed25519 operation in each role a transfer has. */
 export interface Ed25519Costs {
@@ -84,7 +87,7 @@ function transferMessages(accounts: number): {
   statement: Uint8Array;
   user: KeyPair;
 } {
-  const bank = new InProcessBank("crypto floor", 10_000_000n);
+  const bank = new InProcessBank("crypto floor", GAS);
   const users = [generateKeyPair(), generateKeyPair()];
   // Accounts 0 and 1 belong to the two users; the rest to the bank (only the tree's depth matters).
   const owner = (i: number) => users[i] ?? bank.owner;
