@@ -10,7 +10,8 @@
 // requests would hold it for tens of milliseconds (votes and reads waiting behind it). So at most
 // GOSSIP_CHECK_SLICE requests are checked per turn; the rest wait in bounded queues and go on in
 // later turns. Each peer has a queue of its own (GOSSIP_PEER_QUEUE requests and
-// GOSSIP_PEER_QUEUE_BYTES; GOSSIP_CHECK_QUEUE and GOSSIP_CHECK_QUEUE_BYTES in all; past any a gossip is dropped, and its holders gossip it again while it is pending), and
+// GOSSIP_PEER_QUEUE_BYTES; GOSSIP_CHECK_QUEUE and GOSSIP_CHECK_QUEUE_BYTES in all; past any, a
+// gossip is dropped, and its holders gossip it again while it is pending), and
 // the slice is shared out among the peers with something waiting, in turn: a member that floods
 // junk fills its own queue and gets its share of the checks, and the others' gossip still passes.
 // (A peer is not shut out for junk: a faulty leader's junk proposal puts junk into correct nodes'

@@ -90,8 +90,9 @@ export const MAX_START_GAS = 1_000_000n;
 /** Largest gas limit a request may carry. */
 export const MAX_GAS_LIMIT = 1_000_000_000n;
 /**
- * Most gas a block's requests may declare together (their gas limits, counted as each is about to
- * run): a request past it is decided `block-gas-full` without running. It bounds the work a faulty
+ * Most weight a block's requests may count together (each its gas limit, or its module's size at
+ * BLOCK_GAS_PER_MODULE_BYTE if more; node/ledger/request-weight.ts), counted as each is about to
+ * run: a request past it is decided `block-gas-full` without running. It bounds the work a faulty
  * leader can put in one block; a correct leader packs by the same count, so it never meets it.
  */
 export const BLOCK_GAS_BUDGET = 4_000_000_000n;
@@ -101,7 +102,7 @@ export const BLOCK_GAS_BUDGET = 4_000_000_000n;
  */
 export const BLOCK_GAS_PER_MODULE_BYTE = 80n;
 /**
- * A correct leader proposes requests that declare at most this much gas (the SDK's default limit)
+ * A correct leader proposes requests that weigh at most this much (the SDK's default gas limit)
  * before heavier ones, oldest first in each class: a flood of heavy requests cannot push light
  * ones out of a block.
  */
@@ -111,12 +112,12 @@ export const LIGHT_USED_GAS = 1_000_000n;
 /** Operations whose recent gas use a node remembers for packing (the least recently called go first). */
 export const MAX_GAS_HISTORY_OPERATIONS = 4096;
 /**
- * Most gas (declared) a correct leader lets wait in blocks ordered but not yet applied, its
- * proposal's included: ordering runs ahead of execution, and what waits there delays every request
+ * Most weight a correct leader lets wait in blocks ordered but not yet applied, its proposal's
+ * included: ordering runs ahead of execution, and what waits there delays every request
  * proposed behind it.
  */
 export const MAX_GAS_AHEAD = 2n * BLOCK_GAS_BUDGET;
-/** The heavy gas a correct leader lets wait ahead of execution, its proposal's included (one largest always fits). */
+/** The weight of heavy requests a correct leader lets wait ahead of execution, its proposal's included (one largest always fits). */
 export const HEAVY_GAS_PER_PROPOSAL = MAX_GAS_LIMIT;
 /**
  * Room in an argument blob beside one largest value and its key: counts, lengths, flags and a few

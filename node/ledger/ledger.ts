@@ -121,7 +121,7 @@ export class Ledger {
   private modules: BookEntry[] = [];
   private operations: OperationEntry[] = [];
   private changes: IndexedChange[] = [];
-  /** Gas limits of the block's requests that ran so far (BLOCK_GAS_BUDGET bounds it). */
+  /** Weights of the block's requests that ran so far (request-weight.ts; BLOCK_GAS_BUDGET bounds it). */
   private blockGas = 0n;
   private running = false;
   /** every module written so far, by hash (code-book.ts) */

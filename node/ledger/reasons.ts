@@ -19,7 +19,7 @@ export type RequestReason =
   | "bad-proof"
   /** the proof shows no record for the operation, or a record that holds no module the code book has */
   | "op-missing"
-  /** the block's requests before it declared so much gas that its limit does not fit in BLOCK_GAS_BUDGET */
+  /** the weights of the block's requests that ran before it, with its own, exceed BLOCK_GAS_BUDGET */
   | "block-gas-full"
   /** the modules the operation wrote would take the code book past MAX_CODE_BOOK_BYTES */
   | "code-book-full"

@@ -61,7 +61,7 @@ test("gas waiting in blocks not yet applied counts: heavy share first, then ever
     heavy: (w) => (w.gas / 10_000_000n) % 2n === 1n,
   };
   const block = (...tens: number[]) =>
-    ({ requests: tens.map((t) => new Uint8Array([t])) }) as unknown as Block;
+    ({ height: 1, requests: tens.map((t) => new Uint8Array([t])) }) as unknown as Block;
   const ahead = gasAhead([block(2, 1), block(4)], byByte);
   assert.deepEqual(ahead, { gas: 70_000_000n, heavy: 10_000_000n });
   // A heavy request of the whole share no longer fits behind 10M of heavy gas; light ones do.

@@ -16,7 +16,7 @@ import type { Block } from "./types.js";
 
 /** What packing knows of a request, computed once when it enters the pool. */
 export interface RequestWeight {
-  /** Gas it declares, counted against the block's budget (0: it never runs, e.g. a COMPLAIN). */
+  /** What it counts against the block's budget: the gas it declares, or its module's size if more (0: it never runs, e.g. a COMPLAIN). */
   readonly gas: bigint;
   /** What the weigher groups it by (the operation it calls), for `heavy`. */
   readonly group: string;
@@ -25,8 +25,8 @@ export interface RequestWeight {
 }
 
 /** A request past its lifetime at `height` is decided `expired` there without running. */
-function expiredAt(w: RequestWeight, height: number): boolean {
-  return w.validUntil !== undefined && w.validUntil < BigInt(height);
+function expiredAt(w: RequestWeight, height: bigint): boolean {
+  return w.validUntil !== undefined && w.validUntil < height;
 }
 
 /** Tells the core how much a request weighs; the application's knowledge, not consensus. */
@@ -65,9 +65,10 @@ export function gasOfBlock(b: Block, weigher: RequestWeigher): GasAhead {
   if (g === undefined) {
     let gas = 0n;
     let heavy = 0n;
+    const height = BigInt(b.height);
     for (const r of b.requests) {
       const w = weigher.weigh(r);
-      if (expiredAt(w, b.height)) continue;
+      if (expiredAt(w, height)) continue;
       gas += w.gas;
       if (weigher.heavy(w)) heavy += w.gas;
     }
@@ -126,11 +127,12 @@ export interface PackContext {
  */
 export function pack(candidates: Candidates, weigher: RequestWeigher, at: PackContext): Uint8Array[] {
   const { maxRequests, ahead = NOTHING_AHEAD, height = 0, now = 0, heavyWaitTicks = 0 } = at;
+  const atHeight = BigInt(height);
   const out: Uint8Array[] = [];
   const deferred: PackCandidate[] = [];
   let bytes = 0;
   let gas = 0n;
-  const gasOf = (c: PackCandidate): bigint => (expiredAt(c.weight, height) ? 0n : c.weight.gas);
+  const gasOf = (c: PackCandidate): bigint => (expiredAt(c.weight, atHeight) ? 0n : c.weight.gas);
   const fits = (c: PackCandidate, extra: bigint, bound: bigint): boolean =>
     bytes + c.req.length <= TOB_MAX_BLOCK_BYTES &&
     gas + gasOf(c) <= BLOCK_GAS_BUDGET &&
@@ -144,7 +146,7 @@ export function pack(candidates: Candidates, weigher: RequestWeigher, at: PackCo
   let passed = 0;
   for (const c of candidates.light) {
     if (out.length >= maxRequests || passed >= maxRequests) break;
-    if (weigher.heavy(c.weight) && !expiredAt(c.weight, height)) {
+    if (weigher.heavy(c.weight) && !expiredAt(c.weight, atHeight)) {
       deferred.push(c);
       passed++;
     } else if (fits(c, 0n, 0n)) take(c);
