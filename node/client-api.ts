@@ -57,6 +57,7 @@ import {
   MAX_STREAM_HISTORY_REQUESTS,
   MAX_STREAM_RECEIPT_WAITS,
   MAX_RECEIPT_WAITS,
+  MAX_RECEIPT_SUBSCRIPTIONS_PER_HOST,
   MAX_HEADER_WAIT_MS,
   MAX_GET_PROOF_BYTES,
   MAX_TOUCHED_KEYS,
@@ -169,27 +170,37 @@ export class ClientApi {
   private subscribe(call: grpc.ServerWritableStream<ReceiptSubscription, SignedReceipt>): void {
     const account = this.subscriptionBacklog.open();
     let cut = false;
-    const unsubscribe = this.d.receipts.subscribe(call.request.requestIds, call.request.signed, (r) => {
-      if (cut) return;
-      const bytes = SUBSCRIPTION_REPLY_OVERHEAD + r.receipt.length + r.signature.length + 32 * r.path.length;
-      if (!account.take(bytes)) {
-        cut = true;
-        // An "error" event ends a server stream with this status (destroy would send none).
-        return void call.emit(
-          "error",
-          grpcError(
-            grpc.status.RESOURCE_EXHAUSTED,
-            "stream/slow-reader: the subscriber leaves too many receipts unread; wait for them with WaitReceipts",
-          ),
-        );
-      }
-      call.write(this.receiptReply(r), () => account.sent(bytes));
-    });
-    if (!unsubscribe)
-      return void call.emit(
-        "error",
-        grpcError(grpc.status.RESOURCE_EXHAUSTED, "stream/too-many: too many subscriptions"),
-      );
+    const host = call.getPeer().replace(/:\d+$/, "");
+    const unsubscribe = this.d.receipts.subscribe(
+      call.request.requestIds,
+      call.request.signed,
+      (r) => {
+        if (cut) return;
+        const bytes =
+          SUBSCRIPTION_REPLY_OVERHEAD + r.receipt.length + r.signature.length + 32 * r.path.length;
+        if (!account.take(bytes)) {
+          cut = true;
+          // An "error" event ends a server stream with this status (destroy would send none).
+          return void call.emit(
+            "error",
+            grpcError(
+              grpc.status.RESOURCE_EXHAUSTED,
+              "stream/slow-reader: the subscriber leaves too many receipts unread; wait for them with WaitReceipts",
+            ),
+          );
+        }
+        call.write(this.receiptReply(r), () => account.sent(bytes));
+      },
+      host,
+    );
+    if (typeof unsubscribe === "string") {
+      account.close();
+      const why =
+        unsubscribe === "too-many"
+          ? "too many subscriptions"
+          : `too many subscriptions from ${host} (at most ${MAX_RECEIPT_SUBSCRIPTIONS_PER_HOST} per address)`;
+      return void call.emit("error", grpcError(grpc.status.RESOURCE_EXHAUSTED, `stream/too-many: ${why}`));
+    }
     const gone = () => {
       unsubscribe();
       account.close();

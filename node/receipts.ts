@@ -6,7 +6,11 @@
 // Ed25519 signature is deterministic, so the bytes served are the same before a crash and after it.
 
 import { toHex } from "./common/bytes.js";
-import { MAX_RECENT_RECEIPTS, MAX_RECEIPT_SUBSCRIPTIONS } from "./common/limits.js";
+import {
+  MAX_RECENT_RECEIPTS,
+  MAX_RECEIPT_SUBSCRIPTIONS,
+  MAX_RECEIPT_SUBSCRIPTIONS_PER_HOST,
+} from "./common/limits.js";
 import { failpoint } from "./failpoints.js";
 import type { ProvenReceipt } from "./ledger/receipts-root.js";
 
@@ -36,6 +40,8 @@ export class ReceiptBook {
   private readonly byId = new Map<string, Entry>();
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly subscribers = new Set<{ ids: Set<string> | null; push: Waiter }>();
+  /** Open subscriptions by the address they came from: one host may not take every slot. */
+  private readonly subscribersByHost = new Map<string, number>();
   /** Pending waits' early answers (no receipt): called on close. */
   private readonly cancels = new Set<() => void>();
 
@@ -167,26 +173,38 @@ export class ReceiptBook {
   }
 
   /**
-   * Returns an unsubscribe function, or null when too many subscriptions are open. `signed`: each
-   * receipt with this node's signature.
+   * Returns an unsubscribe function, or why none was opened: `too-many` when the node serves
+   * MAX_RECEIPT_SUBSCRIPTIONS already, `too-many-from-host` when `host` (the caller's address)
+   * holds MAX_RECEIPT_SUBSCRIPTIONS_PER_HOST of them. `signed`: each receipt with this node's
+   * signature.
    */
   subscribe(
     ids: Uint8Array[] | null,
     signed: boolean,
     push: (r: ServedReceipt) => void,
-  ): (() => void) | null {
-    if (this.subscribers.size >= MAX_RECEIPT_SUBSCRIPTIONS) return null;
+    host = "",
+  ): (() => void) | "too-many" | "too-many-from-host" {
+    if (this.subscribers.size >= MAX_RECEIPT_SUBSCRIPTIONS) return "too-many";
+    const fromHost = this.subscribersByHost.get(host) ?? 0;
+    if (fromHost >= MAX_RECEIPT_SUBSCRIPTIONS_PER_HOST) return "too-many-from-host";
     const s = {
       ids: ids && ids.length > 0 ? new Set(ids.map(toHex)) : null,
       push: (e: Entry) => push(this.serve(e, signed)),
     };
     this.subscribers.add(s);
-    return () => this.subscribers.delete(s);
+    this.subscribersByHost.set(host, fromHost + 1);
+    return () => {
+      if (!this.subscribers.delete(s)) return;
+      const left = (this.subscribersByHost.get(host) ?? 1) - 1;
+      if (left > 0) this.subscribersByHost.set(host, left);
+      else this.subscribersByHost.delete(host);
+    };
   }
 
   /** Answers every pending wait now (no receipt) and drops the subscribers: the node is stopping. */
   close(): void {
     for (const c of [...this.cancels]) c();
     this.subscribers.clear();
+    this.subscribersByHost.clear();
   }
 }

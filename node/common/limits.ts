@@ -436,6 +436,12 @@ export const MAX_HEADER_WAITERS = 4096;
 /** Most concurrent receipt subscriptions per node. */
 export const MAX_RECEIPT_SUBSCRIPTIONS = 1024;
 /**
+ * Most receipt subscriptions one client address holds on a node at once (`stream/too-many`): a
+ * subscription costs its client nothing while it waits, so one host opening them must not take
+ * every slot from the others.
+ */
+export const MAX_RECEIPT_SUBSCRIPTIONS_PER_HOST = 256;
+/**
  * Receipt bytes one subscription may leave unsent (its client not reading) before it is cut off
  * with `stream/slow-reader`: room for the receipts of a full block and more.
  */

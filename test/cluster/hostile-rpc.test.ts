@@ -25,7 +25,7 @@ import {
 import { decodeStatement } from "../../node/ledger/statement.js";
 import { NodeConnection } from "../../client/transport.js";
 import { ArborClient } from "../../client/index.js";
-import { MAX_RECEIPT_SUBSCRIPTIONS } from "../../node/common/limits.js";
+import { MAX_RECEIPT_SUBSCRIPTIONS_PER_HOST } from "../../node/common/limits.js";
 
 function rawUnary(
   address: string,
@@ -268,11 +268,12 @@ test("hostile client input gets typed errors and the node keeps serving", { time
     const peer = await burst(raw, "/arbor.v1.Peer/Connect", [NOT_PROTOBUF[0]!], false);
     assert.equal(peer.code, grpc.status.INVALID_ARGUMENT, `Peer/Connect: ${peer.code} ${peer.details}`);
     assert.match(peer.details, /^decode\/bad-protobuf: /);
-    // Receipt subscriptions past the node's bound end with RESOURCE_EXHAUSTED (a status the
+    // Receipt subscriptions past one address's bound end with RESOURCE_EXHAUSTED (a status the
     // client sees, not a stream left hanging); the ones within it stay open.
     const subscriptions: grpc.ClientReadableStream<Buffer>[] = [];
     let refused = 0;
-    for (let i = 0; i <= MAX_RECEIPT_SUBSCRIPTIONS; i++) {
+    let refusal = "";
+    for (let i = 0; i <= MAX_RECEIPT_SUBSCRIPTIONS_PER_HOST; i++) {
       const sub = raw.makeServerStreamRequest(
         "/arbor.v1.Arbor/SubscribeReceipts",
         (b: Buffer) => b,
@@ -280,12 +281,15 @@ test("hostile client input gets typed errors and the node keeps serving", { time
         Buffer.alloc(0),
       );
       sub.on("error", (e: grpc.ServiceError) => {
-        if (e.code === grpc.status.RESOURCE_EXHAUSTED) refused++;
+        if (e.code !== grpc.status.RESOURCE_EXHAUSTED) return;
+        refused++;
+        refusal = e.details;
       });
       subscriptions.push(sub);
     }
     await c.waitFor(async () => refused > 0, 10_000, "a subscription past the bound to be refused");
     assert.equal(refused, 1, "only the one past the bound is refused");
+    assert.match(refusal, /^stream\/too-many: too many subscriptions from 127\.0\.0\.1 /);
     for (const sub of subscriptions) sub.cancel();
     raw.close();
 
