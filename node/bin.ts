@@ -6,6 +6,7 @@ import "./common/limits-consistency.js";
 import { runNode } from "./main.js";
 import { logFormatFlag, parseArgs, requireString, UsageError } from "./cli/args.js";
 import { reportError } from "./cli/output.js";
+import { checkArgvEncoding, rawCommandLine } from "./cli/argv-encoding.js";
 import { quietIpServernameWarning } from "./net/ip-servername.js";
 
 const USAGE = `arbor — a Merkle-proven ledger run by a federation
@@ -120,6 +121,7 @@ async function nodeCommand(argv: string[]): Promise<number> {
 }
 
 async function main(argv: string[]): Promise<number> {
+  checkArgvEncoding(rawCommandLine(), argv.length);
   const [cmd, ...rest] = argv;
   if (cmd === undefined || cmd === "help" || cmd === "--help" || cmd === "-h") {
     process.stdout.write(USAGE);

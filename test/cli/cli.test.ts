@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CliCluster, DEMO, ROOT, run, runJson } from "./helpers.js";
+import { spawnSync } from "node:child_process";
+import { BIN, CliCluster, DEMO, ROOT, run, runJson } from "./helpers.js";
 import { genesisFromJson } from "../../node/ledger/genesis.js";
 import { ASC_FLAGS } from "../../node/cli/op.js";
 
@@ -447,6 +448,15 @@ test("exit codes: usage 2, unavailable 4, other 1 (a wrong --chain pin among the
     assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
     assert.equal(r.stderr.trim().split("\n").length, 1, "one line");
   }
+  // An argument whose bytes are not UTF-8 is refused as such, not read as U+FFFD (Linux shows the
+  // raw bytes; a shell passes them through).
+  const latin1Key = spawnSync(
+    "bash",
+    ["-c", `exec "$0" "$1" get "$(printf 'caf\\351')" "$@"`, process.execPath, BIN, ...c.flags],
+    { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } },
+  );
+  assert.equal(latin1Key.status, 2, latin1Key.stderr);
+  assert.match(latin1Key.stderr, /^arbor: .*"caf\uFFFD" is not valid UTF-8/);
   const down = await run(["status", "--endpoints", "127.0.0.1:1"]);
   assert.equal(down.code, 4, down.stderr);
   // A wrong --chain pin is the caller's mistake, not an unavailable cluster: exit 1, saying so.
