@@ -145,7 +145,7 @@ export function indexVector(): Record<string, unknown> {
   const headBefore = a[1]!.headBefore;
   return {
     comment:
-      "The ordered index (docs/protocol.md §15) after three blocks of writes by 'alice': its nodes in pre-order (key, priority = SHA-256(key), entry encoding, node hash), its root, listing pages with their proofs, the entry proofs of a key and of a key never written, the history of bank/a with every head, a history page of two changes, and mutations (history mutations with their pages, checked from the page's cursor and limit in the order of docs/protocol.md §15) with the code they are refused with. Ranges are hex of the sort keys (UTF-8 bytes).",
+      "The ordered index (docs/protocol.md §15) after three blocks of writes by 'alice': its nodes in pre-order (key, priority = SHA-256(key), entry encoding, node hash), its root, listing pages with their proofs, the entry proofs of a key and of a key never written, the history of bank/a with every head, a history page of two changes, and mutations (listing mutations are of the first page: prefix 'bank/', no cursor, limit 2, checked against `root`; history mutations with their pages, checked from the page's cursor and limit in the order of docs/protocol.md §15) with the code they are refused with. Ranges are hex of the sort keys (UTF-8 bytes).",
     signer: toHex(SIGNER),
     nodes: nodes(index.root),
     root: toHex(root),
