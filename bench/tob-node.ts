@@ -59,8 +59,8 @@ async function runNode(cfg: TobNodeConfig): Promise<void> {
     },
     tickMs: cfg.tickMs,
     appliedHeight: 0,
-    send: (to, bytes) => {
-      for (const p of to) net.send(p, CHANNEL_CONSENSUS, bytes);
+    send: (to, bytes, bulk) => {
+      for (const p of to) net.send(p, CHANNEL_CONSENSUS, bytes, bulk);
     },
     // The no-op application: report our own requests back to the load client, nothing else.
     deliver: async (d) => {

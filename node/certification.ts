@@ -124,7 +124,7 @@ export class Certification {
         this.reads.run(from, () =>
           this.d.certifier
             .range(q.from, q.count)
-            .then((certs) => this.d.net.send(from, CHANNEL_LEDGER, encodeCertReply(certs))),
+            .then((certs) => this.d.net.send(from, CHANNEL_LEDGER, encodeCertReply(certs), true)),
         );
       } else if (kind === LEDGER_CERT_REPLY) void this.adopt(from, decodeCertReply(payload));
       else throw new RangeError("unknown ledger frame kind");

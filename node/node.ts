@@ -700,7 +700,7 @@ export class ArborNode {
       tickMs: this.opts.tickMs ?? 50,
       retentionBytes: Number(positiveFromEnv("ARBOR_BLOCK_RETENTION_BYTES", TOB_BLOCK_RETENTION_BYTES)),
       appliedHeight: Number(this.store.height),
-      send: (to, bytes) => this.sendConsensus(to, bytes),
+      send: (to, bytes, bulk) => this.sendConsensus(to, bytes, bulk),
       deliver: (d) => this.pipeline.apply(d),
       onEvidence: (e) => {
         const kept = this.evidence.add(e, (hex) => m.idOfKey(hex));
@@ -787,7 +787,7 @@ export class ArborNode {
     this.reads.admit(0n, f, () => setTimeout(() => this.between(f), 50).unref());
   }
 
-  private sendConsensus(to: readonly string[], bytes: Uint8Array): void {
+  private sendConsensus(to: readonly string[], bytes: Uint8Array, bulk: boolean): void {
     if (failpointsArmed) {
       const kind = decodeMessage(bytes).kind;
       if (kind === "proposal" || kind === "vote") failpoint(kind);
@@ -800,7 +800,7 @@ export class ArborNode {
         : this.opts.byzantine === "double-propose"
           ? withDoubleProposal(bytes, this.chain, sign)
           : [bytes];
-    for (const b of out) for (const p of to) this.net.send(p, CHANNEL_CONSENSUS, b);
+    for (const b of out) for (const p of to) this.net.send(p, CHANNEL_CONSENSUS, b, bulk);
   }
 
   private onFrame(from: string, channel: number, payload: Uint8Array): void {

@@ -48,8 +48,10 @@ const RELATIONS: readonly Relation[] = [
     holds: (l) => l.TOB_MAX_QUEUED_MESSAGE_BYTES >= l.TOB_MAX_MESSAGE_BYTES,
   },
   {
-    why: "one consensus message fits in a peer's send queue",
-    holds: (l) => l.MAX_PEER_QUEUE_BYTES >= l.TOB_MAX_MESSAGE_BYTES,
+    why: "one consensus message fits in a peer's send queue, of either class",
+    holds: (l) =>
+      l.MAX_PEER_QUEUE_BYTES >= l.TOB_MAX_MESSAGE_BYTES &&
+      l.MAX_PEER_BULK_QUEUE_BYTES >= l.TOB_MAX_MESSAGE_BYTES,
   },
   {
     why: "a full block fits in the request pool",

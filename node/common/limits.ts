@@ -176,6 +176,12 @@ export const TOB_MAX_MESSAGE_BYTES = TOB_MAX_BLOCK_BYTES + 1024 * 1024;
 /** Most requests one gossip message carries. */
 export const TOB_MAX_GOSSIP_REQUESTS = 1024;
 /**
+ * Bytes of requests a node packs into one gossip message before starting the next (a larger request
+ * travels alone). Gossip is bulk on the peer streams (node/net/peer-net.ts): a control frame waits
+ * for the bulk frame being written, so bulk frames are kept small.
+ */
+export const TOB_GOSSIP_MESSAGE_BYTES = 1024 * 1024;
+/**
  * Most gossiped requests a node checks (a signature verification each) per event-loop turn before
  * they enter its pool (node/gossip-gate.ts): about 7 ms of verification, so votes and reads are not
  * held behind a large gossip.
@@ -307,10 +313,20 @@ export const HTTP2_WINDOW_BYTES = 16 * 1024 * 1024;
  * gossip arrive in a few large frames instead of hundreds of small ones.
  */
 export const HTTP2_MAX_FRAME_BYTES = 1024 * 1024;
-/** Frames queued for one peer while its stream is down or slow; beyond this new frames are dropped. */
+/**
+ * Frames queued for one peer while its stream is down or slow, in each of the two classes (control
+ * and bulk, node/net/peer-net.ts); beyond this new frames of that class are dropped.
+ */
 export const MAX_PEER_QUEUE_FRAMES = 8192;
-/** Bytes queued for one peer. */
+/** Bytes of control frames (proposals, votes, timeouts, header signatures) queued for one peer. */
 export const MAX_PEER_QUEUE_BYTES = 64 * 1024 * 1024;
+/** Bytes of bulk frames (gossip, catch-up answers, certificate replies) queued for one peer. */
+export const MAX_PEER_BULK_QUEUE_BYTES = 32 * 1024 * 1024;
+/**
+ * Bytes of batches handed to a peer's stream and not yet taken by it; the next batch waits. What a
+ * control frame may wait behind, besides one larger frame.
+ */
+export const MAX_PEER_INFLIGHT_BYTES = 4 * 1024 * 1024;
 /** Most frames one peer batch (one gRPC message on a peer stream) carries. */
 export const MAX_PEER_BATCH_FRAMES = 1024;
 /**

@@ -2,9 +2,14 @@
 // other. The dialer proves its identity by signing the server's fresh challenge (bound to the
 // chain id and the server's key); frames from an unauthenticated stream, an unknown key or an
 // evicted one are refused. A frame is a channel byte and a payload (channel 0: consensus, 1: the
-// ledger's header signatures). Outbound frames wait in a bounded per-peer queue while a stream
+// ledger's header signatures). Outbound frames wait in bounded per-peer queues while a stream
 // is down or slow; consensus tolerates the loss of what overflows. What a turn of the event loop
 // queues for a peer leaves at the turn's end as one batch (node/net/peer-batch.ts), one write.
+// Frames come in two classes: bulk (gossiped requests, catch-up answers, certificate replies:
+// megabytes when requests are large) and control (proposals, votes, timeouts, header signatures,
+// small requests for more). Control frames leave first, and at most MAX_PEER_INFLIGHT_BYTES are
+// handed to the stream and not yet taken by it, so a vote waits behind at most that much of a
+// burst of large requests, not behind everything the burst queued.
 
 import * as grpc from "@grpc/grpc-js";
 import { randomBytes } from "node:crypto";
@@ -16,6 +21,8 @@ import { bytesEqual, concatBytes, toHex, utf8 } from "../common/bytes.js";
 import {
   MAX_PEER_BATCH_BYTES,
   MAX_PEER_BATCH_FRAMES,
+  MAX_PEER_BULK_QUEUE_BYTES,
+  MAX_PEER_INFLIGHT_BYTES,
   MAX_PEER_QUEUE_BYTES,
   MAX_PEER_QUEUE_FRAMES,
 } from "../common/limits.js";
@@ -68,12 +75,52 @@ function frame(payload: Uint8Array): PeerFrame {
   return create(PeerFrameSchema, { payload });
 }
 
+/** Frames of one class waiting for a peer, oldest first, bounded in count and bytes. */
+class FrameQueue {
+  private frames: Uint8Array[] = [];
+  private head = 0;
+  bytes = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  get length(): number {
+    return this.frames.length - this.head;
+  }
+
+  /** Queues `b` unless the queue is full; false when it was dropped. */
+  push(b: Uint8Array): boolean {
+    if (this.length >= MAX_PEER_QUEUE_FRAMES || this.bytes + b.length > this.maxBytes) return false;
+    this.frames.push(b);
+    this.bytes += b.length;
+    return true;
+  }
+
+  peek(): Uint8Array | undefined {
+    return this.frames[this.head];
+  }
+
+  shift(): Uint8Array {
+    const b = this.frames[this.head++]!;
+    this.bytes -= b.length;
+    if (this.head === this.frames.length) {
+      this.frames = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.frames.length) {
+      this.frames = this.frames.slice(this.head);
+      this.head = 0;
+    }
+    return b;
+  }
+}
+
 class Outbound {
-  private queue: Uint8Array[] = [];
-  private queuedBytes = 0;
+  private readonly control = new FrameQueue(MAX_PEER_QUEUE_BYTES);
+  private readonly bulk = new FrameQueue(MAX_PEER_BULK_QUEUE_BYTES);
   private call: grpc.ClientDuplexStream<PeerFrame, PeerFrame> | null = null;
   private ready = false;
   private writable = true;
+  /** Bytes of batches written to the current stream whose write has not completed yet. */
+  private inflight = 0;
   private closed = false;
   private retry: NodeJS.Timeout | null = null;
   /** The end-of-turn flush, once something was queued in this turn. */
@@ -90,36 +137,45 @@ class Outbound {
     return this.ready;
   }
 
-  send(payload: Uint8Array): void {
-    if (
-      this.queue.length >= MAX_PEER_QUEUE_FRAMES ||
-      this.queuedBytes + payload.length > MAX_PEER_QUEUE_BYTES
-    ) {
+  send(payload: Uint8Array, bulk: boolean): void {
+    if (!(bulk ? this.bulk : this.control).push(payload)) {
       this.dropped++;
       return;
     }
-    this.queue.push(payload);
-    this.queuedBytes += payload.length;
     this.turn ??= setImmediate(() => {
       this.turn = null;
       this.flush();
     });
   }
 
-  /** Writes the queue as batches of at most MAX_PEER_BATCH_FRAMES / MAX_PEER_BATCH_BYTES each. */
+  /**
+   * Writes the queues as batches of at most MAX_PEER_BATCH_FRAMES / MAX_PEER_BATCH_BYTES each,
+   * control frames first, while less than MAX_PEER_INFLIGHT_BYTES wait in the stream.
+   */
   private flush(): void {
-    while (this.ready && this.writable && this.call && this.queue.length > 0) {
-      let n = 0;
+    while (
+      this.ready &&
+      this.writable &&
+      this.call &&
+      this.inflight < MAX_PEER_INFLIGHT_BYTES &&
+      this.control.length + this.bulk.length > 0
+    ) {
+      const batch: Uint8Array[] = [];
       let bytes = 0;
-      while (
-        n < this.queue.length &&
-        n < MAX_PEER_BATCH_FRAMES &&
-        (n === 0 || bytes + this.queue[n]!.length <= MAX_PEER_BATCH_BYTES)
-      )
-        bytes += this.queue[n++]!.length;
-      const batch = this.queue.splice(0, n);
-      this.queuedBytes -= bytes;
-      this.writable = this.call.write(frame(encodePeerBatch(batch)));
+      for (const q of [this.control, this.bulk])
+        for (let next = q.peek(); next !== undefined; next = q.peek()) {
+          if (batch.length >= MAX_PEER_BATCH_FRAMES) break;
+          if (batch.length > 0 && bytes + next.length > MAX_PEER_BATCH_BYTES) break;
+          batch.push(q.shift());
+          bytes += next.length;
+        }
+      const call = this.call;
+      this.inflight += bytes;
+      this.writable = call.write(frame(encodePeerBatch(batch)), () => {
+        if (this.call !== call) return; // a stream since replaced: its count went with it
+        this.inflight -= bytes;
+        this.flush();
+      });
     }
   }
 
@@ -131,6 +187,7 @@ class Outbound {
     this.call = call;
     this.ready = false;
     this.writable = true;
+    this.inflight = 0;
     let greeted = false;
     call.on("data", (f: PeerFrame) => {
       if (greeted) return; // the server only ever sends its challenge
@@ -274,17 +331,21 @@ export class PeerNet {
     o.connect();
   }
 
-  send(to: string, channel: number, payload: Uint8Array): void {
+  /**
+   * Queues a frame for a peer. `bulk`: a frame that may be large and is not on consensus's critical
+   * path (gossip, catch-up answers, certificate replies); it leaves after the control frames.
+   */
+  send(to: string, channel: number, payload: Uint8Array, bulk = false): void {
     const o = this.out.get(to);
     if (!o || !this.opts.isAllowed(to)) return;
     const b = new Uint8Array(payload.length + 1);
     b[0] = channel;
     b.set(payload, 1);
-    o.send(b);
+    o.send(b, bulk);
   }
 
-  broadcast(channel: number, payload: Uint8Array): void {
-    for (const hex of this.out.keys()) this.send(hex, channel, payload);
+  broadcast(channel: number, payload: Uint8Array, bulk = false): void {
+    for (const hex of this.out.keys()) this.send(hex, channel, payload, bulk);
   }
 
   /** Peers whose outbound stream is up. */

@@ -95,8 +95,11 @@ export interface TobShellOptions {
   readonly tickMs: number;
   /** Height the application has durably applied (its store's height). */
   readonly appliedHeight: number;
-  /** Sends consensus bytes to peers (hex public keys). */
-  send(to: readonly string[], bytes: Uint8Array): void;
+  /**
+   * Sends consensus bytes to peers (hex public keys). `bulk`: gossip or a catch-up answer, which
+   * may wait behind the messages consensus's progress waits for (node/net/peer-net.ts).
+   */
+  send(to: readonly string[], bytes: Uint8Array, bulk: boolean): void;
   /** Applies a committed block durably; resolves when done. Called in height order, once per height. */
   deliver(d: Delivery): Promise<void>;
   onEvidence?(e: Equivocation): void;
@@ -151,7 +154,7 @@ export class TobShell {
         const v = await this.db.get(tailKey(e));
         return v === undefined ? undefined : decodeEpochTail(v);
       },
-      (to, bytes) => opts.send(to, bytes),
+      (to, bytes) => opts.send(to, bytes, true),
     );
     this.retained = new RetainedBytes(
       opts.retentionBytes ?? TOB_BLOCK_RETENTION_BYTES,
@@ -472,7 +475,8 @@ export class TobShell {
           else this.opts.onRefused?.(r.code);
         if (step.persist) await this.persist(step.persist);
         const fx = step.persisted();
-        for (const s of fx.sends) this.opts.send(s.to, s.bytes);
+        for (const s of fx.sends)
+          this.opts.send(s.to, s.bytes, s.kind === "requests" || s.kind === "syncResponse");
         for (const e of fx.evidence) this.opts.onEvidence?.(e);
         for (const d of fx.deliveries) this.enqueueDelivery(d);
         if (this.core.filling && this.fillTimer === null)

@@ -13,10 +13,10 @@ import {
   TOB_DELIVER_WINDOW,
   TOB_LEADER_CACHE,
   TOB_LEADER_WINDOW,
-  TOB_MAX_BLOCK_BYTES,
   TOB_MAX_BLOCK_REQUESTS,
   TOB_MAX_EVIDENCE_PER_STEP,
   TOB_MAX_GOSSIP_REQUESTS,
+  TOB_GOSSIP_MESSAGE_BYTES,
   TOB_MAX_INPUTS_PER_STEP,
   TOB_MAX_LOCAL_EVENTS_PER_STEP,
   TOB_MAX_REJECTS_PER_STEP,
@@ -1103,7 +1103,7 @@ export class TobCore {
     for (const r of this.gossipOut) {
       if (
         batch.length >= TOB_MAX_GOSSIP_REQUESTS ||
-        (batch.length > 0 && bytes + r.length > TOB_MAX_BLOCK_BYTES)
+        (batch.length > 0 && bytes + r.length > TOB_GOSSIP_MESSAGE_BYTES)
       ) {
         this.broadcast({ kind: "requests", requests: batch });
         batch = [];

@@ -1,0 +1,160 @@
+// bench:burst — what a burst of large requests costs everyone else. A real 4-node cluster (k = 2)
+// takes a steady SDK load of banking transfers (Bank.transfer → ArborClient.transact) through
+// three windows:
+//
+//   quiet → BURST_COUNT requests of about BURST_BYTES each (one record each, written through the
+//   caller's own domain), all sent at once at the window's start → after
+//
+// The burst's requests are waited for (the time until all are decided is a figure too). Every
+// request is gossiped to every node and carried in a proposal to every node, so a burst is
+// hundreds of megabytes crossing the peer streams, which also carry the consensus messages.
+//
+// The last line of stdout is one JSON object: per window, transfers/s, p50/p99 of the transfers
+// started in it, refusals; the burst's verdicts, its drain time, and the ratio of the burst
+// window's p50 to the quiet one's. Knobs: ARBOR_BURST_RATE (transfers/s, default 20),
+// ARBOR_BURST_WINDOW_S (default 15; the burst window is twice as long), ARBOR_BURST_COUNT
+// (default 300), ARBOR_BURST_BYTES (default 1,000,000).
+import { loadavg } from "node:os";
+import { ArborClient } from "../client/index.js";
+import { Bank } from "../examples/banking/bank.js";
+import { Cluster } from "../test/cluster/cluster.js";
+import { openBankAccounts } from "./bank-accounts.js";
+import { machineLine, progress } from "./machine.js";
+import { guard, release } from "./steady-load.js";
+import { accountName, reasonOf, SdkTransferLoad, sleep, type LoadFigures } from "./sdk-transfer-load.js";
+import { baseRuleCall } from "../node/common/system-calls.js";
+import { installNodeSha256 } from "../node/platform.js";
+import { generateKeyPair } from "../node/keys.js";
+
+installNodeSha256();
+const RATE = Number(process.env.ARBOR_BURST_RATE ?? 20);
+const WINDOW_S = Number(process.env.ARBOR_BURST_WINDOW_S ?? 15);
+const BURST_COUNT = Number(process.env.ARBOR_BURST_COUNT ?? 300);
+const BURST_BYTES = Number(process.env.ARBOR_BURST_BYTES ?? 1_000_000);
+const WARM_S = 5;
+/** Longest the burst's requests are waited for after their window. */
+const DRAIN_CAP_MS = 300_000;
+const ACCOUNTS = 200;
+const CLIENTS = 4;
+const TICK_MS = 5;
+
+/** The burst: every request prepared and submitted at once, each verdict counted. */
+class Burst {
+  readonly verdicts: Record<string, number> = {};
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(private readonly client: ArborClient) {}
+
+  send(): void {
+    for (let i = 0; i < BURST_COUNT; i++) {
+      const value = new Uint8Array(BURST_BYTES).fill(i & 0xff);
+      const p = this.client
+        .prepare(baseRuleCall("burst", [[`burst/k${i}`, value]]))
+        .then((r) => this.client.submit(r, DRAIN_CAP_MS))
+        .then(
+          (t) => this.count(t.receipt.status === "accepted" ? "accepted" : t.receipt.reason),
+          (e) => this.count(reasonOf(e)),
+        )
+        .finally(() => this.pending.delete(p));
+      this.pending.add(p);
+    }
+  }
+
+  private count(v: string): void {
+    this.verdicts[v] = (this.verdicts[v] ?? 0) + 1;
+  }
+
+  /** Seconds from `since` until every request had its verdict (capped). */
+  async drained(since: number): Promise<number> {
+    const end = Date.now() + DRAIN_CAP_MS;
+    while (this.pending.size > 0 && Date.now() < end)
+      await Promise.race([Promise.race(this.pending), sleep(1000)]);
+    return Math.round((performance.now() - since) / 100) / 10;
+  }
+}
+
+interface WindowFigures extends LoadFigures {
+  readonly loadAvg: number;
+}
+
+async function window(
+  load: SdkTransferLoad,
+  label: string,
+  seconds: number,
+  burst?: Burst,
+): Promise<WindowFigures> {
+  progress(`${label}: ${seconds} s, ${RATE} transfers/s offered`);
+  const from = performance.now();
+  burst?.send();
+  await sleep(seconds * 1000);
+  const to = performance.now();
+  const f = { ...load.figures({ name: label, from, to }), loadAvg: loadavg()[0]! };
+  progress(
+    `  ${f.transfersPerSec.toFixed(1)} transfers/s, p50 ${f.p50Ms.toFixed(0)} ms, p99 ${f.p99Ms.toFixed(0)} ms, ` +
+      `refusals ${JSON.stringify(f.refusals)}${burst ? `; burst so far ${JSON.stringify(burst.verdicts)}` : ""}`,
+  );
+  return f;
+}
+
+async function main(): Promise<void> {
+  process.stderr.write(`${machineLine()}\n`);
+  const cluster = await Cluster.create({ n: 4, k: 2, T: 65536 });
+  guard(cluster);
+  const clients: ArborClient[] = [];
+  try {
+    cluster.startAll();
+    await cluster.ready();
+    const users = Array.from({ length: CLIENTS }, () => generateKeyPair());
+    await openBankAccounts({
+      genesis: cluster.genesis,
+      nodes: 4,
+      owner: generateKeyPair(),
+      users,
+      accounts: ACCOUNTS,
+      account: (i) => `bank/accounts/${accountName(i)}`,
+      amount: 1_000_000,
+    });
+    for (const u of users) clients.push(await ArborClient.connect({ genesis: cluster.genesis, key: u }));
+    const sender = await ArborClient.connect({ genesis: cluster.genesis, key: generateKeyPair() });
+    clients.push(sender);
+    await sender.createDomain("burst");
+    progress(
+      `4 nodes, ${ACCOUNTS} accounts; a burst of ${BURST_COUNT} requests of ${BURST_BYTES} bytes to come`,
+    );
+    const load = new SdkTransferLoad(
+      clients.slice(0, CLIENTS).map((c) => new Bank(c)),
+      { accounts: ACCOUNTS, rate: RATE, tickMs: TICK_MS },
+    );
+    load.start();
+    await sleep(WARM_S * 1000);
+    const quiet = await window(load, "quiet", WINDOW_S);
+    const burst = new Burst(sender);
+    const burstStart = performance.now();
+    const during = await window(load, "burst", 2 * WINDOW_S, burst);
+    const drainS = await burst.drained(burstStart);
+    progress(`  the burst was decided ${drainS} s after it was sent: ${JSON.stringify(burst.verdicts)}`);
+    const after = await window(load, "after", WINDOW_S);
+    await load.stop(60_000);
+    const result = {
+      bench: "burst",
+      burstP50Ratio: Math.round((during.p50Ms / quiet.p50Ms) * 100) / 100,
+      burstDecidedS: drainS,
+      burstVerdicts: burst.verdicts,
+      offeredPerSec: RATE,
+      burstCount: BURST_COUNT,
+      burstBytes: BURST_BYTES,
+      windowS: WINDOW_S,
+      quiet,
+      burst: during,
+      after,
+      machine: machineLine(),
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    for (const c of clients) c.close();
+    await release(cluster);
+  }
+}
+
+await main();
+process.exit(0);
