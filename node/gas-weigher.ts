@@ -1,13 +1,20 @@
 // How this node, when it leads, weighs the requests it proposes (node/tob/core/packing.ts): by the
-// gas each declares, and by what the operation it calls was seen to use in applied blocks. A
-// request is heavy — proposed after light ones, in a bounded share — when it declares more than
-// LIGHT_REQUEST_GAS, or its operation recently used LIGHT_USED_GAS or more per call, or its
-// operation was not seen yet and it declares more than LIGHT_USED_GAS. So an operation that loops
-// is held back however little it declares, and calls of operations known to be cheap are not
-// held up behind it. Local
+// gas each declares, by its size, and by what the operation it calls was seen to use in applied
+// blocks. A request weighs its weight under the block's rule or PACKING_GAS_PER_REQUEST_BYTE per
+// byte, whichever is more; it is heavy — proposed after light ones, in a bounded share — when it
+// weighs more than LIGHT_REQUEST_GAS, or its operation recently used LIGHT_USED_GAS or more per
+// call, or its operation was not seen yet and it declares more than LIGHT_USED_GAS. So an
+// operation that loops is held back however little it declares, a burst of large requests goes
+// after small ones, and calls of operations known to be cheap are not held up behind either. Local
 // knowledge: it differs between nodes (a restart forgets it) and decides no verdict.
 
-import { LIGHT_REQUEST_GAS, LIGHT_USED_GAS, MAX_GAS_HISTORY_OPERATIONS } from "./common/limits.js";
+import {
+  HEAVY_GAS_PER_PROPOSAL,
+  LIGHT_REQUEST_GAS,
+  LIGHT_USED_GAS,
+  MAX_GAS_HISTORY_OPERATIONS,
+  PACKING_GAS_PER_REQUEST_BYTE,
+} from "./common/limits.js";
 import { peekGas } from "./ledger/request.js";
 import { requestWeight } from "./ledger/request-weight.js";
 import type { Receipt } from "./ledger/receipt.js";
@@ -22,19 +29,25 @@ export class GasWeigher implements RequestWeigher {
   /** `moduleBytes`: the size of the module an operation key holds now, as the node's ledger knows it. */
   constructor(private readonly moduleBytes: (opKey: string) => number | undefined = () => undefined) {}
 
-  /** As the block's budget counts it (node/ledger/request-weight.ts), with the module the key holds now. */
+  /**
+   * As the block's budget counts it (node/ledger/request-weight.ts), with the module the key holds
+   * now, or by its size if that is more.
+   */
   weigh(req: Uint8Array): RequestWeight {
     const g = peekGas(req);
     if (g === null) return NOTHING;
-    const gas = requestWeight(g.gasLimit, this.moduleBytes(g.op) ?? 0);
-    return { gas, group: g.op, validUntil: g.validUntil };
+    const declared = requestWeight(g.gasLimit, this.moduleBytes(g.op) ?? 0);
+    // At most the heavy share, which one request of any size must always fit.
+    let bySize = BigInt(req.length) * PACKING_GAS_PER_REQUEST_BYTE;
+    if (bySize > HEAVY_GAS_PER_PROPOSAL) bySize = HEAVY_GAS_PER_PROPOSAL;
+    return { gas: bySize > declared ? bySize : declared, declared, group: g.op, validUntil: g.validUntil };
   }
 
   heavy(w: RequestWeight): boolean {
     if (w.gas > LIGHT_REQUEST_GAS) return true;
     const u = this.used.get(w.group);
     // An operation not seen yet is light only if it declares little: a new one may loop.
-    return u === undefined ? w.gas > LIGHT_USED_GAS : u >= LIGHT_USED_GAS;
+    return u === undefined ? (w.declared ?? w.gas) > LIGHT_USED_GAS : u >= LIGHT_USED_GAS;
   }
 
   /** What a block's calls used (receipt i is request i's). */

@@ -8,18 +8,21 @@ import { GasWeigher } from "../../node/gas-weigher.js";
 import { assembleSignedRequest, encodeRequestBody, peekGas } from "../../node/ledger/request.js";
 import {
   BLOCK_GAS_PER_MODULE_BYTE,
+  HEAVY_GAS_PER_PROPOSAL,
+  MAX_ARGS_BYTES,
+  PACKING_GAS_PER_REQUEST_BYTE,
   LIGHT_REQUEST_GAS,
   LIGHT_USED_GAS,
   MAX_GAS_HISTORY_OPERATIONS,
 } from "../../node/common/limits.js";
 import type { Receipt } from "../../node/ledger/receipt.js";
 
-function request(op: string, gasLimit: bigint): Uint8Array {
+function request(op: string, gasLimit: bigint, argBytes = 3): Uint8Array {
   const body = encodeRequestBody({
     op,
     touched: ["a/x", "a/y"],
     proof: new Uint8Array(40).fill(7),
-    args: new Uint8Array([1, 2, 3]),
+    args: new Uint8Array(argBytes).fill(3),
     gasLimit,
     caller: new Uint8Array(32).fill(1),
     nonce: 5n,
@@ -84,5 +87,29 @@ test("a request weighs its module's size when that is more than its limit, as th
   const big = w.weigh(request("a/big", 1_000n));
   assert.equal(big.gas, 200n * 1024n * BLOCK_GAS_PER_MODULE_BYTE);
   assert.equal(w.heavy(big), true, "past LIGHT_REQUEST_GAS by its module alone");
-  assert.equal(w.weigh(request("a/small", 1_000n)).gas, 1_000n);
+  const small = request("a/small", 1_000n);
+  assert.equal(
+    w.weigh(small).gas,
+    BigInt(small.length) * PACKING_GAS_PER_REQUEST_BYTE,
+    "its size, more than 1,000",
+  );
+  assert.equal(w.weigh(small).declared, 1_000n);
+});
+
+test("a request weighs its size when that is more: a large one is heavy, whatever it declares; never past the heavy share", () => {
+  const w = new GasWeigher();
+  w.learn([request("a/put", 1_000n)], [used(900n)]);
+  const small = request("a/put", 100_000n, 2_000);
+  assert.equal(w.heavy(w.weigh(small)), false, "a 2 KB call of a cheap operation is light");
+  const large = request("a/put", 100_000n, 64 * 1024);
+  assert.ok(w.weigh(large).gas > LIGHT_REQUEST_GAS);
+  assert.equal(w.heavy(w.weigh(large)), true, "64 KB is heavy by its size");
+  const huge = request("a/put", 100_000n, MAX_ARGS_BYTES);
+  assert.equal(
+    w.weigh(huge).gas,
+    HEAVY_GAS_PER_PROPOSAL,
+    "capped: the largest request still fits the heavy share",
+  );
+  // Not seen yet, a 2 KB call declaring little is light: the size rule is not the loop rule.
+  assert.equal(w.heavy(w.weigh(request("a/new", 100_000n, 2_000))), false);
 });

@@ -16,8 +16,13 @@ import type { Block } from "./types.js";
 
 /** What packing knows of a request, computed once when it enters the pool. */
 export interface RequestWeight {
-  /** What it counts against the block's budget: the gas it declares, or its module's size if more (0: it never runs, e.g. a COMPLAIN). */
+  /**
+   * What it counts against the block's budget and the shares: the gas it declares, or its module's
+   * size if more (0: it never runs, e.g. a COMPLAIN); a weigher may count more (its size).
+   */
   readonly gas: bigint;
+  /** Its weight under the block's rule, when the weigher counts more than that in `gas`. */
+  readonly declared?: bigint;
   /** What the weigher groups it by (the operation it calls), for `heavy`. */
   readonly group: string;
   /** The last height it may apply at (its signed lifetime), if the weigher knows it. */
