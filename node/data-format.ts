@@ -31,9 +31,11 @@ import { ArborError } from "./common/errors.js";
  * and a requests digest (docs/consensus.md §2), so format 1's stored blocks and QCs name ids no
  * format-2 node recomputes. Format 3: metering version 2 and the block's gas budget decide other
  * gas and verdicts for the same blocks, so a node replaying format 2's stored blocks would seal
- * headers other than those its peers certified.
+ * headers other than those its peers certified. Format 4: a MEMBER add is refused (`member-invalid`)
+ * for a port outside 1-65535, an address a current member has, or overlapping prefixes, which
+ * format 3 accepted: replaying format 3's blocks could decide such an add otherwise.
  */
-export const DATA_FORMAT_VERSION = 3;
+export const DATA_FORMAT_VERSION = 4;
 
 /** The marker file, at the top of the data directory. */
 export const FORMAT_FILE = "FORMAT";

@@ -77,6 +77,28 @@ export function assignPrefixes(n: number, k: number): string[][] {
 }
 
 /** Checks the document's rules: unique ids and keys, every prefix held by `replication` nodes. */
+/**
+ * Whether `address` can be dialled as a node's gRPC endpoint: `host:port`, the host without
+ * whitespace, the port 1…65535, at most 255 characters.
+ */
+export function isNodeAddress(address: string): boolean {
+  const m = /^[^\s]+:(\d{1,5})$/.exec(address);
+  if (m === null || address.length > 255) return false;
+  const port = Number(m[1]);
+  return port >= 1 && port <= 65535;
+}
+
+/** Why a node's prefix list is not a set of disjoint prefixes (one twice, or one inside another), or null. */
+export function overlappingPrefixes(prefixes: readonly string[]): string | null {
+  const sorted = [...prefixes].sort();
+  for (let i = 1; i < sorted.length; i++)
+    if (sorted[i]!.startsWith(sorted[i - 1]!))
+      return sorted[i] === sorted[i - 1]
+        ? `prefix "${sorted[i]}" is given twice`
+        : `prefix "${sorted[i]}" lies inside "${sorted[i - 1]}"`;
+  return null;
+}
+
 export function validateGenesis(g: Genesis): void {
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(g.name))
     throw new GenesisError("genesis/bad-name", "name must be 1-64 of [A-Za-z0-9._-]");
@@ -92,6 +114,7 @@ export function validateGenesis(g: Genesis): void {
     throw new GenesisError("genesis/bad-retention", `retention must be in 0..${MAX_RETENTION_BLOCKS} blocks`);
   const ids = new Set<number>();
   const keys = new Set<string>();
+  const addresses = new Set<string>();
   for (const node of g.nodes) {
     if (!Number.isInteger(node.id) || node.id < 0 || node.id > MAX_NODE_ID)
       throw new GenesisError("genesis/bad-id", `bad node id ${node.id}`);
@@ -102,9 +125,17 @@ export function validateGenesis(g: Genesis): void {
     if (keys.has(toHex(node.publicKey)))
       throw new GenesisError("genesis/duplicate-key", `node ${node.id}: key used twice`);
     keys.add(toHex(node.publicKey));
-    if (!/^[^\s]+:\d{1,5}$/.test(node.address))
-      throw new GenesisError("genesis/bad-address", `node ${node.id}: address must be host:port`);
+    if (!isNodeAddress(node.address))
+      throw new GenesisError(
+        "genesis/bad-address",
+        `node ${node.id}: address must be host:port, port 1-65535`,
+      );
+    if (addresses.has(node.address))
+      throw new GenesisError("genesis/bad-address", `node ${node.id}: address ${node.address} used twice`);
+    addresses.add(node.address);
     new Partition(node.prefixes);
+    const overlap = overlappingPrefixes(node.prefixes);
+    if (overlap !== null) throw new GenesisError("partition/bad-prefix", `node ${node.id}: ${overlap}`);
   }
   // Every point of the key space must be covered `replication` times: check on the finest grid used.
   const parsed = g.nodes.map((x) => x.prefixes.map(parsePrefix));

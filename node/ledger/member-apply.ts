@@ -12,7 +12,13 @@ import { Partition } from "../store/core/partition.js";
 import { keyPath } from "../store/core/path.js";
 import { provenState } from "../store/core/proof.js";
 import type { DecodedProof } from "../store/core/proof-codec.js";
-import { decodeMember, encodeMember, type GenesisNode } from "./genesis.js";
+import {
+  decodeMember,
+  encodeMember,
+  isNodeAddress,
+  overlappingPrefixes,
+  type GenesisNode,
+} from "./genesis.js";
 import { countApprovals, validatorRule, type GovernanceRule } from "./governance.js";
 import { approvalMessage, type SignedMember } from "./member-request.js";
 import { reassignPrefixes } from "./reassign.js";
@@ -84,8 +90,7 @@ function authorise(
 function checkNewNode(node: GenesisNode, ctx: MembershipContext): MemberVerdict | null {
   if (ctx.everUsed(node.id, toHex(node.publicKey)))
     return no("member-exists", `node id ${node.id} or its key was already a member's`);
-  if (!/^[^\s]+:\d{1,5}$/.test(node.address) || node.address.length > 255)
-    return no("member-invalid", "address must be host:port");
+  if (!isNodeAddress(node.address)) return no("member-invalid", "address must be host:port, port 1-65535");
   if (node.prefixes.length < 1 || node.prefixes.length > MAX_PARTITION_PREFIXES)
     return no("member-invalid", `1..${MAX_PARTITION_PREFIXES} prefixes`);
   try {
@@ -93,6 +98,8 @@ function checkNewNode(node: GenesisNode, ctx: MembershipContext): MemberVerdict 
   } catch (e) {
     return no("member-invalid", e instanceof Error ? e.message : String(e));
   }
+  const overlap = overlappingPrefixes(node.prefixes);
+  if (overlap !== null) return no("member-invalid", overlap);
   return null;
 }
 
@@ -161,6 +168,9 @@ export function judgeMemberChange(
   const records = readRecords(proof, ids);
   if (!Array.isArray(records)) return records;
   if (change.kind === "add") {
+    // Two members at one address: the new one could never be dialled, yet it would count as a validator.
+    const at = records.find((r) => r.address === change.node.address && !ctx.evictedIds().has(r.id));
+    if (at) return no("member-invalid", `address ${change.node.address} is node ${at.id}'s`);
     const s = provenState(proof.root, paths[paths.length - 1]!);
     if (!s.covered) return no("path-not-proven", `the proof does not cover ${memberKey(change.node.id)}`);
     if (s.present) return no("member-exists", `${memberKey(change.node.id)} exists`);

@@ -193,6 +193,25 @@ test("a bad record of an added node is refused with member-invalid", () => {
     memberRequest(w, { kind: "add", node: { ...newNode(4), prefixes: ["012"] } }, w.keys),
   ]);
   assert.deepEqual(verdicts(o), ["member-invalid", "member-invalid"]);
+  // A port no one can dial, another member's address, a prefix twice or inside another.
+  for (const node of [
+    { ...newNode(4), address: "127.0.0.1:99999" },
+    { ...newNode(4), address: "127.0.0.1:0" },
+    { ...newNode(4), address: w.nodes[2]!.address },
+    { ...newNode(4), prefixes: ["01", "01"] },
+    { ...newNode(4), prefixes: ["1", "10"] },
+  ]) {
+    const one = block(w, [memberRequest(w, { kind: "add", node }, w.keys)]);
+    assert.deepEqual(verdicts(one), ["member-invalid"], JSON.stringify({ ...node, publicKey: undefined }));
+    assert.match(
+      one.receipts[0]!.status === "rejected" ? one.receipts[0]!.message : "",
+      /port|address|prefix/,
+    );
+  }
+  // The same add, well formed, is accepted.
+  assert.deepEqual(verdicts(block(w, [memberRequest(w, { kind: "add", node: newNode(4) }, w.keys)])), [
+    "accepted",
+  ]);
 });
 
 test("removing a node deals its prefixes to the others until k hold each", () => {
