@@ -14,7 +14,12 @@
 // window's p50 to the quiet one's. Knobs: ARBOR_BURST_RATE (transfers/s, default 20),
 // ARBOR_BURST_WINDOW_S (default 15; the burst window is twice as long), ARBOR_BURST_COUNT
 // (default 300), ARBOR_BURST_BYTES (default 1,000,000).
-import { loadavg } from "node:os";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
 import { ArborClient } from "../client/index.js";
 import { Bank } from "../examples/banking/bank.js";
 import { Cluster } from "../test/cluster/cluster.js";
@@ -23,6 +28,7 @@ import { machineLine, progress } from "./machine.js";
 import { guard, release } from "./steady-load.js";
 import { accountName, reasonOf, SdkTransferLoad, sleep, type LoadFigures } from "./sdk-transfer-load.js";
 import { baseRuleCall } from "../node/common/system-calls.js";
+import { genesisFromJson, genesisToJson } from "../node/ledger/genesis.js";
 import { installNodeSha256 } from "../node/platform.js";
 import { generateKeyPair } from "../node/keys.js";
 
@@ -64,13 +70,46 @@ class Burst {
     this.verdicts[v] = (this.verdicts[v] ?? 0) + 1;
   }
 
-  /** Seconds from `since` until every request had its verdict (capped). */
-  async drained(since: number): Promise<number> {
+  /** Resolves once every request had its verdict (capped). */
+  async drained(): Promise<void> {
     const end = Date.now() + DRAIN_CAP_MS;
     while (this.pending.size > 0 && Date.now() < end)
       await Promise.race([Promise.race(this.pending), sleep(1000)]);
-    return Math.round((performance.now() - since) / 100) / 10;
   }
+}
+
+/**
+ * --send GENESIS_FILE: the sender process. Creates its domain, says "ready", sends the burst on
+ * "go" (a line on stdin), and prints its verdicts as one JSON line once all are decided.
+ */
+async function sender(genesisFile: string): Promise<void> {
+  const client = await ArborClient.connect({
+    genesis: genesisFromJson(readFileSync(genesisFile, "utf8")),
+    key: generateKeyPair(),
+  });
+  await client.createDomain("burst");
+  process.stdout.write("ready\n");
+  for await (const line of createInterface({ input: process.stdin })) if (line === "go") break;
+  const burst = new Burst(client);
+  burst.send();
+  await burst.drained();
+  process.stdout.write(`${JSON.stringify(burst.verdicts)}\n`);
+  client.close();
+}
+
+/** The sender process, started and ready (its domain created), and its lines after "ready". */
+async function startSender(
+  genesisJson: string,
+): Promise<{ child: ChildProcess; lines: AsyncIterator<string> }> {
+  const file = join(mkdtempSync(join(tmpdir(), "arbor-burst-")), "genesis.json");
+  writeFileSync(file, genesisJson);
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "--send", file], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const first = await lines.next();
+  if (first.done || first.value !== "ready") throw new Error(`the burst sender said ${String(first.value)}`);
+  return { child, lines };
 }
 
 interface WindowFigures extends LoadFigures {
@@ -81,17 +120,17 @@ async function window(
   load: SdkTransferLoad,
   label: string,
   seconds: number,
-  burst?: Burst,
+  go?: () => void,
 ): Promise<WindowFigures> {
   progress(`${label}: ${seconds} s, ${RATE} transfers/s offered`);
   const from = performance.now();
-  burst?.send();
+  go?.();
   await sleep(seconds * 1000);
   const to = performance.now();
   const f = { ...load.figures({ name: label, from, to }), loadAvg: loadavg()[0]! };
   progress(
     `  ${f.transfersPerSec.toFixed(1)} transfers/s, p50 ${f.p50Ms.toFixed(0)} ms, p99 ${f.p99Ms.toFixed(0)} ms, ` +
-      `refusals ${JSON.stringify(f.refusals)}${burst ? `; burst so far ${JSON.stringify(burst.verdicts)}` : ""}`,
+      `refusals ${JSON.stringify(f.refusals)}`,
   );
   return f;
 }
@@ -115,9 +154,7 @@ async function main(): Promise<void> {
       amount: 1_000_000,
     });
     for (const u of users) clients.push(await ArborClient.connect({ genesis: cluster.genesis, key: u }));
-    const sender = await ArborClient.connect({ genesis: cluster.genesis, key: generateKeyPair() });
-    clients.push(sender);
-    await sender.createDomain("burst");
+    const { child, lines } = await startSender(genesisToJson(cluster.genesis));
     progress(
       `4 nodes, ${ACCOUNTS} accounts; a burst of ${BURST_COUNT} requests of ${BURST_BYTES} bytes to come`,
     );
@@ -128,18 +165,20 @@ async function main(): Promise<void> {
     load.start();
     await sleep(WARM_S * 1000);
     const quiet = await window(load, "quiet", WINDOW_S);
-    const burst = new Burst(sender);
     const burstStart = performance.now();
-    const during = await window(load, "burst", 2 * WINDOW_S, burst);
-    const drainS = await burst.drained(burstStart);
-    progress(`  the burst was decided ${drainS} s after it was sent: ${JSON.stringify(burst.verdicts)}`);
+    const verdictsLine = lines.next().then((l) => ({ text: l.done ? "{}" : l.value, at: performance.now() }));
+    const during = await window(load, "burst", 2 * WINDOW_S, () => void child.stdin!.write("go\n"));
+    const decided = await verdictsLine;
+    const verdicts = JSON.parse(decided.text) as Record<string, number>;
+    const drainS = Math.round((decided.at - burstStart) / 100) / 10;
+    progress(`  the burst was decided ${drainS} s after it was sent: ${JSON.stringify(verdicts)}`);
     const after = await window(load, "after", WINDOW_S);
     await load.stop(60_000);
     const result = {
       bench: "burst",
       burstP50Ratio: Math.round((during.p50Ms / quiet.p50Ms) * 100) / 100,
       burstDecidedS: drainS,
-      burstVerdicts: burst.verdicts,
+      burstVerdicts: verdicts,
       offeredPerSec: RATE,
       burstCount: BURST_COUNT,
       burstBytes: BURST_BYTES,
@@ -156,5 +195,6 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (process.argv[2] === "--send") await sender(process.argv[3]!);
+else await main();
 process.exit(0);

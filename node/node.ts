@@ -448,6 +448,8 @@ export class ArborNode {
     this.joinGate.leave(because);
     this.setHealth("NOT_SERVING");
     void this.backfill?.close();
+    // Nothing it lacks is its to hold any more: stop taking prefixes on.
+    this.sync?.stop();
     this.opts.log.warn(`${because}: its peers refuse it and it serves no client; stop it`, {
       id: this.me.id,
     });

@@ -23,6 +23,7 @@ import {
   GRAFT_STALE_BACKOFF_MS,
 } from "./common/limits.js";
 import {
+  chunkSources,
   decodeChunk,
   encodeChunk,
   extractChunk,
@@ -34,6 +35,7 @@ import {
   needStands,
   treeNeeds,
   type Chunk,
+  type ChunkSource,
   type Need,
 } from "./store/core/graft.js";
 import { formatPrefix, parsePrefix, type Prefix } from "./store/core/partition.js";
@@ -47,6 +49,10 @@ import type { Logger } from "./log.js";
 const QUEUE_LIMIT = 4096;
 /** How long a holder that served a bad chunk is avoided. */
 const AVOID_MS = 60_000;
+/** How long a holder that said it does not hold a prefix in full is asked for it after the others. */
+const NOT_HELD_BACKOFF_MS = 10_000;
+/** How often the node says, per prefix, that no member holds what it lacks there. */
+const NO_HOLDER_WARN_MS = 60_000;
 
 export interface PartitionSyncDeps {
   readonly store: LevelStore;
@@ -73,6 +79,10 @@ export class PartitionSync {
   /** prefixes being taken on: a chunk of these is not served */
   private pending: Prefix[] = [];
   private readonly avoid = new Map<number, number>();
+  /** Per holder and prefix (`id:prefix`), until when it is asked after the others (it said not-held). */
+  private readonly notHeldUntil = new Map<string, number>();
+  /** Per prefix of ours, until when "no holder" is not said again. */
+  private readonly quietUntil = new Map<string, number>();
   private turn = 0;
   private readonly clients: ApiClients;
   private running = false;
@@ -156,37 +166,51 @@ export class PartitionSync {
     if (this.remaining === 0) this.d.between(() => this.scan());
   }
 
-  /** The holders to ask for `within`, this node and avoided ones left out (all of them if none is left). */
-  private holdersOf(within: Prefix): GenesisNode[] {
-    const all = this.d.holders().filter(
-      (n) =>
-        n.id !== this.d.selfId &&
-        n.prefixes.some((q) => {
-          const p = parsePrefix(q);
-          return p.bits <= within.bits && samePrefix(p.path, within.path, p.bits);
-        }),
+  /**
+   * The members to ask for `need` and the prefix to ask each for (graft.ts chunkSources), this
+   * node left out, and avoided ones too unless no other is left; of those, the ones with the
+   * widest prefix to ask for. A holder that just said it does not hold its prefix in full (it is
+   * taking it on too) is asked after the others.
+   */
+  private sourcesOf(need: Need): ChunkSource<GenesisNode>[] {
+    const all = chunkSources(
+      this.d.store.partition,
+      need,
+      this.d
+        .holders()
+        .filter((n) => n.id !== this.d.selfId)
+        .map((n) => ({ holder: n, prefixes: n.prefixes.map(parsePrefix) })),
     );
     const now = Date.now();
-    const trusted = all.filter((n) => (this.avoid.get(n.id) ?? 0) < now);
-    return trusted.length > 0 ? trusted : all;
+    const trusted = all.filter((s) => (this.avoid.get(s.holder.id) ?? 0) < now);
+    const pool = trusted.length > 0 ? trusted : all;
+    const ready = pool.filter(
+      (s) => (this.notHeldUntil.get(`${s.holder.id}:${formatPrefix(s.within)}`) ?? 0) < now,
+    );
+    const ask = ready.length > 0 ? ready : pool;
+    return ask.filter((s) => s.within.bits === ask[0]!.within.bits);
   }
 
   /** Whether a holder not being avoided is left to ask for `need`. */
   private trustedHolderFor(need: Need): boolean {
-    const within = prefixFor(this.d.store.partition, need);
     const now = Date.now();
-    return within !== null && this.holdersOf(within).some((n) => (this.avoid.get(n.id) ?? 0) < now);
+    return this.sourcesOf(need).some((s) => (this.avoid.get(s.holder.id) ?? 0) < now);
   }
 
   private fetchOne(need: Need): void {
-    const within = prefixFor(this.d.store.partition, need);
-    if (within === null) return this.done(need);
-    const holders = this.holdersOf(within);
-    if (holders.length === 0) {
-      this.d.log.warn("no holder to take a prefix from; retrying", { within: formatPrefix(within) });
+    const mine = prefixFor(this.d.store.partition, need);
+    if (mine === null) return this.done(need);
+    const sources = this.sourcesOf(need);
+    if (sources.length === 0) {
+      // Said once a minute per prefix: the need is retried every few seconds, one per missing piece.
+      const key = formatPrefix(mine);
+      if ((this.quietUntil.get(key) ?? 0) < Date.now()) {
+        this.quietUntil.set(key, Date.now() + NO_HOLDER_WARN_MS);
+        this.d.log.warn("no holder to take a prefix from; retrying", { within: key });
+      }
       return this.later(need, 10 * GRAFT_STALE_BACKOFF_MS);
     }
-    const holder = holders[this.turn++ % holders.length]!;
+    const { holder, within } = sources[this.turn++ % sources.length]!;
     const at = formatPosition(need);
     this.inFlight++;
     this.request(holder, at, formatPrefix(within)).then(
@@ -199,6 +223,10 @@ export class PartitionSync {
       (e: unknown) => {
         this.inFlight--;
         const code = (e as { code?: number }).code;
+        const details = (e as { details?: string }).details ?? "";
+        // A holder still taking that prefix on: the other sources first for a while.
+        if (code === grpc.status.FAILED_PRECONDITION && details.startsWith("graft/not-held"))
+          this.notHeldUntil.set(`${holder.id}:${formatPrefix(within)}`, Date.now() + NOT_HELD_BACKOFF_MS);
         // A holder without the chunk now (another height) or busy: ask again shortly, round-robin.
         if (code !== grpc.status.FAILED_PRECONDITION && code !== grpc.status.RESOURCE_EXHAUSTED)
           this.d.log.debug("chunk fetch failed", { holder: holder.id, error: String(e) });
@@ -289,20 +317,26 @@ export class PartitionSync {
       const why = e instanceof Error ? e.message.replace(/^graft\/bad-position: /, "") : String(e);
       return cb(grpcError(grpc.status.INVALID_ARGUMENT, `graft/bad-position: ${why}`));
     }
-    if (!this.d.store.partition.covers(within) || this.acquiring(within))
-      return cb(
+    const notHeld = () =>
+      cb(
         grpcError(
           grpc.status.FAILED_PRECONDITION,
           "graft/not-held: this node does not hold that prefix in full",
         ),
       );
+    if (!this.d.store.partition.covers(within)) return notHeld();
+    // Taking on a prefix around `within`, this node may still hold `within` itself in full (a
+    // member dealt a coarser prefix than its own): the chunk says whether it lacks anything there.
+    const acquiring = this.acquiring(within);
     if (this.serving >= GRAFT_SERVE_CONCURRENCY)
       return cb(grpcError(grpc.status.RESOURCE_EXHAUSTED, "graft/busy: too many chunks being served; retry"));
     this.serving++;
     this.d.between(() => {
       this.serving--;
       try {
-        let chunk = extractChunk(this.d.store.history.tree, at, within);
+        const cut = extractChunk(this.d.store.history.tree, at, within);
+        if (acquiring && cut.lacking) return notHeld();
+        let chunk: Chunk = { at: cut.at, root: cut.root };
         if (alter) chunk = alter(chunk);
         cb(null, create(ChunkReplySchema, { height: this.d.height(), chunk: encodeChunk(chunk) }));
       } catch (e) {

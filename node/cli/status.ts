@@ -27,6 +27,8 @@ export interface NodeStatus {
   readonly acquiringPieces?: bigint;
   /** the lowest height of a delivered block it keeps for peers catching up */
   readonly oldestBlock?: bigint;
+  /** it left the membership (removed or evicted): it takes no part and serves no reads */
+  readonly left?: boolean;
   readonly error?: string;
 }
 
@@ -52,6 +54,7 @@ export async function pollStatus(c: ArborClient): Promise<NodeStatus[]> {
           joining: s.joining,
           acquiringPieces: s.acquiringPieces,
           oldestBlock: s.oldestBlock,
+          left: s.left,
         };
       } catch (e) {
         const d = (e as { details?: string }).details || String(e);
@@ -64,8 +67,9 @@ export async function pollStatus(c: ArborClient): Promise<NodeStatus[]> {
   );
 }
 
+/** Whether the reachable members (not nodes that left) are at one height and root. */
 export function agreeing(st: readonly NodeStatus[]): boolean {
-  const up = st.filter((s) => s.reachable);
+  const up = st.filter((s) => s.reachable && !s.left);
   return up.length > 0 && up.every((s) => s.height === up[0]!.height && bytesEqual(s.root!, up[0]!.root!));
 }
 
@@ -83,7 +87,8 @@ export async function statusCommand(argv: string[]): Promise<number> {
       st = await pollStatus(c);
     }
     const agree = agreeing(st);
-    const up = st.filter((s) => s.reachable);
+    const up = st.filter((s) => s.reachable && !s.left);
+    const gone = st.filter((s) => s.reachable && s.left);
     const top = up.reduce((m, s) => (s.height! > m ? s.height! : m), 0n);
     out.doc({
       chain: c.chain,
@@ -109,15 +114,21 @@ export async function statusCommand(argv: string[]): Promise<number> {
           ? ` ${String(s.id).padStart(2)}  ${s.address.padEnd(22)} yes        ${String(s.height).padStart(6)}  ${String(s.timestamp).padStart(9)}  ${shortHex(s.root!)}  ${String(s.certifiedHeight).padStart(9)}  ${String(s.peers).padStart(5)}  ${String(s.round).padStart(8)}  ${s.leader === null ? "?" : String(s.leader)}`
           : ` ${String(s.id).padStart(2)}  ${s.address.padEnd(22)} NO         (${s.error})`,
       );
-    if (up.length === 0) {
+    if (up.length === 0 && gone.length === 0) {
       // The document above already says so; the exit code tells scripts.
       process.stderr.write("arbor: no node is reachable\n");
       return EXIT_UNAVAILABLE;
     }
+    for (const s of gone)
+      out.line(`node ${s.id} left the membership (removed or evicted): it takes no part; stop it`);
+    if (up.length === 0) {
+      process.stderr.write("arbor: no member is reachable\n");
+      return EXIT_UNAVAILABLE;
+    }
     out.line(
       agree
-        ? `${up.length}/${st.length} reachable; they agree: height ${up[0]!.height}, root ${shortHex(up[0]!.root!)}`
-        : `${up.length}/${st.length} reachable; they DISAGREE (different heights or roots)`,
+        ? `${up.length}/${st.length - gone.length} members reachable; they agree: height ${up[0]!.height}, root ${shortHex(up[0]!.root!)}`
+        : `${up.length}/${st.length - gone.length} members reachable; they DISAGREE (different heights or roots)`,
     );
     for (const s of up.filter((x) => x.height! < top || x.joining))
       out.line(
@@ -176,12 +187,29 @@ async function membership(c: ArborClient): Promise<MembershipView | undefined> {
       evicted: records.filter((r) => evicted.includes(r.id)).map((r) => r.id),
       partitions: prefixes.map((prefix) => {
         const holders = live.filter((r) => r.prefixes.some((q) => prefix.startsWith(q))).map((r) => r.id);
-        return { prefix, holders, replicated: holders.length >= want };
+        return { prefix, holders, replicated: copiesOf(prefix, live) >= want };
       }),
     };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * How many live members hold every key under `prefix`: those holding all of it, plus, where members
+ * hold only parts of it (finer prefixes), the fewest copies of any part. A prefix whose own holder
+ * left is still held k times when finer prefixes of others cover it k times.
+ */
+export function copiesOf(
+  prefix: string,
+  members: ReadonlyArray<{ readonly prefixes: readonly string[] }>,
+): number {
+  const whole = members.filter((m) => m.prefixes.some((q) => prefix.startsWith(q)));
+  const rest = members.filter(
+    (m) => !whole.includes(m) && m.prefixes.some((q) => q.length > prefix.length && q.startsWith(prefix)),
+  );
+  if (rest.length === 0) return whole.length;
+  return whole.length + Math.min(copiesOf(prefix + "0", rest), copiesOf(prefix + "1", rest));
 }
 
 /** `height/top (p%)`, with a bar on a terminal. */

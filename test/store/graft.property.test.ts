@@ -18,6 +18,7 @@ import {
   GraftError,
   positionOf,
   prefixFor,
+  chunkSources,
   needStands,
   treeNeeds,
   type Chunk,
@@ -89,6 +90,82 @@ test("grafting a holder's chunks fills a grown partition exactly, root unchanged
     ),
     { numRuns: 150 },
   );
+});
+
+test("a grown prefix is filled from holders of finer prefixes only (none holds all of it)", () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 60 }),
+      fc.uniqueArray(prefixArb, { minLength: 0, maxLength: 2 }),
+      fc.stringMatching(/^[01]{0,2}$/),
+      fc.integer({ min: 1, max: 2 }),
+      fc.integer({ min: 1, max: 8 }),
+      (n, held, wanted, extra, maxLeaves) => {
+        const recs = records(n, 3);
+        const receiver = HistoryTree.genesis(new Partition(held), 4, recs).tree;
+        const root = toHex(receiver.rootLabel);
+        // The wanted prefix's 2^extra extensions, dealt alternately to two holders.
+        const parts = Array.from(
+          { length: 1 << extra },
+          (_, i) => wanted + i.toString(2).padStart(extra, "0"),
+        );
+        const holders = [0, 1].map((h) => {
+          const prefixes = parts.filter((_, i) => i % 2 === h);
+          return {
+            holder: HistoryTree.genesis(new Partition(prefixes), 4, recs).tree,
+            prefixes: prefixes.map(parsePrefix),
+          };
+        });
+        receiver.widen(receiver.partition.widen([wanted]));
+        let turn = 0;
+        for (let round = 0; treeNeeds(receiver, 1).length > 0; round++) {
+          assert.ok(round < 10_000, "acquisition did not end");
+          for (const need of treeNeeds(receiver, 8)) {
+            const sources = chunkSources(receiver.partition, need, holders);
+            assert.ok(sources.length > 0, `a holder for "${formatPosition(need)}"`);
+            for (const s of sources)
+              assert.ok(s.holder.partition.covers(s.within), "asked for what it holds");
+            const { holder, within } = sources[turn++ % sources.length]!;
+            const cut = extractChunk(holder, need, within, maxLeaves);
+            assert.equal(cut.lacking, false, "a holder lacks nothing in what it holds");
+            try {
+              graftChunk(receiver, decodeChunk(encodeChunk(cut)));
+            } catch (e) {
+              assert.ok(e instanceof GraftError && e.refusal !== "label-mismatch", String(e));
+            }
+          }
+        }
+        assert.equal(toHex(receiver.rootLabel), root);
+        const got = new Map([...receiver.records()].map((r) => [r.key, toHex(r.value)]));
+        for (const r of recs)
+          if (under(r.key, [...held, wanted])) assert.equal(got.get(r.key), toHex(r.value), r.key);
+      },
+    ),
+    { numRuns: 150 },
+  );
+});
+
+test("chunk sources: one per holder, a holder of the whole prefix first; a taker still lacking it says so", () => {
+  const recs = records(40, 4);
+  const receiver = HistoryTree.genesis(new Partition(["00"]), 4, recs).tree;
+  receiver.widen(receiver.partition.widen(["1"]));
+  const need = treeNeeds(receiver, 1)[0]!;
+  const coarse = { holder: "coarse", prefixes: [parsePrefix("1")] };
+  const fine = { holder: "fine", prefixes: [parsePrefix("10"), parsePrefix("0")] };
+  const off = { holder: "off", prefixes: [parsePrefix("0")] };
+  assert.deepEqual(
+    chunkSources(receiver.partition, need, [fine, coarse, off]).map((s) => [s.holder, s.within.bits]),
+    [
+      ["coarse", 1],
+      ["fine", 2],
+    ],
+  );
+  assert.deepEqual(
+    chunkSources(receiver.partition, need, [fine, off]).map((s) => s.holder),
+    ["fine"],
+  );
+  // The receiver itself, mid-acquisition, would serve "1" lacking most of it.
+  assert.equal(extractChunk(receiver, need, parsePrefix("1")).lacking, true);
 });
 
 /** An honest chunk with at least one full leaf, for a receiver that holds nothing yet. */

@@ -83,14 +83,15 @@ function under(path: Uint8Array, w: Prefix): boolean {
  * above it or inside it). Nodes on the way to `within` and inside it are expanded, depth first,
  * until GRAFT_CHUNK_MAX_LEAVES full leaves, MAX_GRAFT_CHUNK_BYTES or MAX_GRAFT_CHUNK_NODES would be
  * passed; the rest is given as stubs, and leaves off `within` as summaries. The caller checks that
- * it holds `within` in full.
+ * it holds `within` in full; `lacking` says the tree itself had a stub or a summary leaf where the
+ * chunk should give more (a node still taking on a prefix around `within` has not got all of it).
  */
 export function extractChunk(
   tree: MerkleTree,
   at: Position,
   within: Prefix,
   maxLeaves = GRAFT_CHUNK_MAX_LEAVES,
-): Chunk {
+): Chunk & { readonly lacking: boolean } {
   if (!comparable(at.prefix, at.depth, within))
     throw new GraftError("not-held", "the position is not on the way to the wanted prefix");
   let n = tree.root;
@@ -103,16 +104,19 @@ export function extractChunk(
     leaves: Math.min(maxLeaves, GRAFT_CHUNK_MAX_LEAVES),
     bytes: MAX_GRAFT_CHUNK_BYTES - 1024,
     nodes: MAX_GRAFT_CHUNK_NODES,
+    lacking: false,
   };
   const pos = prefixOf(at.prefix, at.depth);
   const root = emit(n, pos, at.depth, within, budget);
-  return { at: { prefix: prefixOf(at.prefix, at.depth), depth: at.depth }, root };
+  return { at: { prefix: prefixOf(at.prefix, at.depth), depth: at.depth }, root, lacking: budget.lacking };
 }
 
 interface Budget {
   leaves: number;
   bytes: number;
   nodes: number;
+  /** a stub or summary leaf of the tree itself met on the way to `within` or inside it */
+  lacking: boolean;
 }
 
 /** `pos` is the node's position (mutated below `depth` and restored). */
@@ -122,11 +126,13 @@ function emit(n: TreeNode, pos: Uint8Array, depth: number, within: Prefix, b: Bu
     case Kind.Empty:
       return { t: "empty" };
     case Kind.Stub:
+      if (comparable(pos, depth, within)) b.lacking = true;
       b.bytes -= 33;
       return { t: "stub", label: n.label };
     case Kind.Leaf: {
       const keyHash = latin1ToBytes(n.keyHash);
       const valueHash = latin1ToBytes(n.valueHash);
+      if (n.value === null && under(keyHash, within)) b.lacking = true;
       const size = n.value === null ? 0 : n.value.length + n.key!.length * 3 + 16;
       if (n.value !== null && under(keyHash, within) && b.leaves > 0 && size <= b.bytes) {
         b.leaves--;
@@ -359,6 +365,46 @@ export function treeNeeds(tree: MerkleTree, limit = Infinity): Need[] {
   const out: Need[] = [];
   collectNeeds(tree.partition, tree.root, new Uint8Array(32), 0, out, limit);
   return out;
+}
+
+/** A member that may serve a need, and the prefix to ask it for (`within`). */
+export interface ChunkSource<T> {
+  readonly holder: T;
+  readonly within: Prefix;
+}
+
+/**
+ * Who can serve `need`, and for which prefix: a holder's prefix `q` and one of `part`'s prefixes
+ * `p` that both lie on the need's way (for a summary leaf, both hold its key); the holder holds
+ * the deeper of the two in full, and this node is taking it on, so that is the `within` to ask
+ * for. One source per holder (its widest `within`), the widest first: a holder of all of `p` fills
+ * the need at once; when none has all of it (the others hold finer prefixes, as after a repair
+ * dealt a coarser prefix than any member had) or those that do cannot serve it yet (they are
+ * taking it on too), holders of parts of it fill those parts, and what is left of the need shows
+ * up deeper, under other holders' prefixes.
+ */
+export function chunkSources<T>(
+  part: Partition,
+  need: Need,
+  holders: ReadonlyArray<{ readonly holder: T; readonly prefixes: readonly Prefix[] }>,
+): ChunkSource<T>[] {
+  const onWay = (w: Prefix): boolean =>
+    need.keyHash !== undefined ? under(need.keyHash, w) : comparable(need.prefix, need.depth, w);
+  const mine = part.prefixes.filter(onWay);
+  const out: ChunkSource<T>[] = [];
+  for (const h of holders) {
+    let best: Prefix | null = null;
+    for (const q of h.prefixes) {
+      if (!onWay(q)) continue;
+      for (const p of mine) {
+        const [wide, deep] = p.bits <= q.bits ? [p, q] : [q, p];
+        if (!samePrefix(deep.path, wide.path, wide.bits)) continue;
+        if (best === null || deep.bits < best.bits) best = deep;
+      }
+    }
+    if (best !== null) out.push({ holder: h.holder, within: best });
+  }
+  return out.sort((a, b) => a.within.bits - b.within.bits);
 }
 
 /**
