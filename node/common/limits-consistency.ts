@@ -54,6 +54,12 @@ const RELATIONS: readonly Relation[] = [
       l.MAX_PEER_BULK_QUEUE_BYTES >= l.TOB_MAX_MESSAGE_BYTES,
   },
   {
+    why: "the largest request fits the pool's share for heavy requests, a share of the pool",
+    holds: (l) =>
+      l.TOB_MAX_PENDING_HEAVY_BYTES >= l.TOB_MAX_REQUEST_BYTES &&
+      l.TOB_MAX_PENDING_HEAVY_BYTES <= l.TOB_MAX_PENDING_BYTES,
+  },
+  {
     why: "a full block fits in the request pool",
     holds: (l) =>
       l.TOB_MAX_PENDING_BYTES >= l.TOB_MAX_BLOCK_BYTES &&

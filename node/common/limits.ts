@@ -213,6 +213,13 @@ export const GOSSIP_CHECK_QUEUE_BYTES = 96 * 1024 * 1024;
 export const TOB_MAX_PENDING_REQUESTS = 200_000;
 /** Most bytes of requests a node holds pending. */
 export const TOB_MAX_PENDING_BYTES = 256 * 1024 * 1024;
+/**
+ * Bytes of heavy requests (packing.ts: large, or of an operation that loops) a node's pool holds;
+ * past it a heavy request is refused `tob/pool-full` while light ones still find room.
+ */
+export const TOB_MAX_PENDING_HEAVY_BYTES = 64 * 1024 * 1024;
+/** And the most heavy requests it holds (a flood of small looping ones must not take every place). */
+export const TOB_MAX_PENDING_HEAVY_REQUESTS = TOB_MAX_PENDING_REQUESTS / 4;
 /** Most uncommitted blocks in the block tree (certified chain plus this round's proposals). */
 export const TOB_MAX_TREE_BLOCKS = 1024;
 /** Most committed blocks waiting for delivery (the application applies slower than we commit). */

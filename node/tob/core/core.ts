@@ -1084,7 +1084,7 @@ export class TobCore {
         this.pool.add(b.requests[i]!, this.now, false, d);
       } catch (e) {
         if (!(e instanceof LimitError)) throw e;
-        return; // pool full: the request is still in the block
+        // Pool (or its heavy share) full: the request is still in the block; lighter ones may fit.
       }
     }
   }
@@ -1132,12 +1132,20 @@ export class TobCore {
     this.gossip(old);
   }
 
+  /** Gossiped requests: each that fits is pooled; a refusal (the pool full) is reported once, after the others. */
   private onRequests(requests: readonly Uint8Array[]): void {
+    let refused: LimitError | null = null;
     for (const r of requests) {
       const d = key(requestDigest(r));
       if (this.ledger.isRecent(d)) continue;
-      this.pool.add(r, this.now, false, d);
+      try {
+        this.pool.add(r, this.now, false, d);
+      } catch (e) {
+        if (!(e instanceof LimitError)) throw e;
+        refused = e;
+      }
     }
+    if (refused) throw refused;
   }
 
   // ---- proposing -----------------------------------------------------------------------------

@@ -8,6 +8,8 @@ import { Writer } from "../../common/codec.js";
 import { TOB_REQUEST_TAG } from "../../common/tags.js";
 import {
   TOB_MAX_PENDING_BYTES,
+  TOB_MAX_PENDING_HEAVY_BYTES,
+  TOB_MAX_PENDING_HEAVY_REQUESTS,
   TOB_MAX_PENDING_REQUESTS,
   TOB_MAX_REQUEST_BYTES,
 } from "../../common/limits.js";
@@ -41,12 +43,16 @@ export interface Pending {
 /**
  * Pending requests in two classes, each oldest first: light and heavy, as the weigher judged them
  * when they arrived (packing.ts). A proposal scans the light ones first, so however many heavy ones
- * wait, a light request is found without walking past them.
+ * wait, a light request is found without walking past them. Heavy ones may hold at most
+ * TOB_MAX_PENDING_HEAVY_BYTES and TOB_MAX_PENDING_HEAVY_REQUESTS of the pool: a burst of large
+ * requests, or a flood of looping ones, is refused before it fills the pool, so light ones still
+ * find room.
  */
 export class RequestPool {
   private readonly light = new Map<string, Pending>();
   private readonly heavy = new Map<string, Pending>();
   private bytes = 0;
+  private heavyBytes = 0;
 
   constructor(private readonly weigher: RequestWeigher = WEIGHTLESS) {}
 
@@ -69,9 +75,19 @@ export class RequestPool {
     if (this.size >= TOB_MAX_PENDING_REQUESTS || this.bytes + req.length > TOB_MAX_PENDING_BYTES)
       throw new LimitError("tob/pool-full", "pending request pool is full");
     const weight = this.weigher.weigh(req);
-    const cls = this.weigher.heavy(weight) ? this.heavy : this.light;
-    cls.set(digest, { req, digest, since: now, local, weight });
+    const heavy = this.weigher.heavy(weight);
+    if (
+      heavy &&
+      (this.heavy.size >= TOB_MAX_PENDING_HEAVY_REQUESTS ||
+        this.heavyBytes + req.length > TOB_MAX_PENDING_HEAVY_BYTES)
+    )
+      throw new LimitError(
+        "tob/pool-full",
+        "heavy requests (large, or of an operation that loops) fill their share of the pool",
+      );
+    (heavy ? this.heavy : this.light).set(digest, { req, digest, since: now, local, weight });
     this.bytes += req.length;
+    if (heavy) this.heavyBytes += req.length;
     return digest;
   }
 
@@ -89,6 +105,7 @@ export class RequestPool {
       if (!p) continue;
       cls.delete(digest);
       this.bytes -= p.req.length;
+      if (cls === this.heavy) this.heavyBytes -= p.req.length;
     }
   }
 
