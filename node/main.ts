@@ -58,7 +58,13 @@ export async function runNode(
     );
   };
   const memory = setInterval(() => {
-    const m = process.memoryUsage();
+    let m: NodeJS.MemoryUsage;
+    try {
+      m = process.memoryUsage();
+    } catch (e) {
+      // It reads /proc: with every file descriptor taken (EMFILE) it throws, which must not stop the node.
+      return log.warn("memory usage unreadable", { error: String(e) });
+    }
     log.info("memory", {
       rssMiB: mib(m.rss),
       heapUsedMiB: mib(m.heapUsed),

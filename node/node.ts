@@ -6,10 +6,10 @@
 // are on a port of their own when configured, and so is the browser API (node/web-api.ts).
 
 import * as grpc from "@grpc/grpc-js";
-import { HealthImplementation } from "grpc-health-check";
 import { Level } from "level";
 import { join } from "node:path";
 import { Arbor } from "../proto/gen/arbor/v1/client_pb.js";
+import { HealthService } from "./health-service.js";
 import { CHANNEL_OPTIONS, raiseServerHttp2Limits } from "../proto/grpc.js";
 import { CHANNEL_CONSENSUS, CHANNEL_LEDGER, PeerNet } from "./net/peer-net.js";
 import { peerCredentials, serverCredentials, type NodeTls } from "./net/tls.js";
@@ -145,7 +145,7 @@ export class ArborNode {
   private web: WebApi | null = null;
   private metrics: NodeMetrics | null = null;
   /** grpc.health.v1.Health: NOT_SERVING until the node serves, and again once it is closing */
-  private readonly health = new HealthImplementation({ "": "NOT_SERVING", [Arbor.typeName]: "NOT_SERVING" });
+  private readonly health = new HealthService({ "": "NOT_SERVING", [Arbor.typeName]: "NOT_SERVING" });
   private net!: PeerNet;
   private tob!: TobShell;
   private store!: LevelStore;

@@ -19,6 +19,7 @@ import { ArborError } from "./common/errors.js";
 import {
   GRAFT_FETCH_IN_FLIGHT,
   GRAFT_FETCH_TIMEOUT_MS,
+  GRAFT_SERVE_BYTES_PER_SECOND,
   GRAFT_SERVE_CONCURRENCY,
   GRAFT_STALE_BACKOFF_MS,
 } from "./common/limits.js";
@@ -90,6 +91,9 @@ export class PartitionSync {
   private timer: NodeJS.Timeout | null = null;
   /** chunks served right now */
   private serving = 0;
+  /** Chunk bytes served in the second `servedSecond` (GRAFT_SERVE_BYTES_PER_SECOND). */
+  private servedBytes = 0;
+  private servedSecond = 0;
 
   constructor(private readonly d: PartitionSyncDeps) {
     this.clients = new ApiClients(d.credentials);
@@ -328,19 +332,28 @@ export class PartitionSync {
     // Taking on a prefix around `within`, this node may still hold `within` itself in full (a
     // member dealt a coarser prefix than its own): the chunk says whether it lacks anything there.
     const acquiring = this.acquiring(within);
-    if (this.serving >= GRAFT_SERVE_CONCURRENCY)
+    const second = Math.floor(Date.now() / 1000);
+    if (second !== this.servedSecond) {
+      this.servedSecond = second;
+      this.servedBytes = 0;
+    }
+    if (this.serving >= GRAFT_SERVE_CONCURRENCY || this.servedBytes >= GRAFT_SERVE_BYTES_PER_SECOND)
       return cb(grpcError(grpc.status.RESOURCE_EXHAUSTED, "graft/busy: too many chunks being served; retry"));
     this.serving++;
     this.d.between(() => {
-      this.serving--;
       try {
         const cut = extractChunk(this.d.store.history.tree, at, within);
         if (acquiring && cut.lacking) return notHeld();
         let chunk: Chunk = { at: cut.at, root: cut.root };
         if (alter) chunk = alter(chunk);
-        cb(null, create(ChunkReplySchema, { height: this.d.height(), chunk: encodeChunk(chunk) }));
+        const bytes = encodeChunk(chunk);
+        this.servedBytes += bytes.length;
+        cb(null, create(ChunkReplySchema, { height: this.d.height(), chunk: bytes }));
       } catch (e) {
         cb(e instanceof GraftError ? grpcError(grpc.status.FAILED_PRECONDITION, e.message) : nodeFault(e));
+      } finally {
+        // Held past this turn: calls arriving with this one find the node busy, not served at once.
+        setImmediate(() => this.serving--);
       }
     });
   }

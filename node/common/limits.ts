@@ -37,6 +37,12 @@ export const MAX_GRAFT_CHUNK_NODES = 1 << 14;
 export const MAX_GRAFT_CHUNK_BYTES = 4 * 1024 * 1024;
 /** Chunk requests one node serves at once; more are refused (RESOURCE_EXHAUSTED) and asked again later. */
 export const GRAFT_SERVE_CONCURRENCY = 2;
+/**
+ * Chunk bytes one node serves per second, over all askers; past it a request is refused
+ * (`graft/busy`). A unary reply leaves the node's hands before its asker has read it, so callers
+ * that never read could otherwise make a node hold gigabytes of replies (about 4 MiB each).
+ */
+export const GRAFT_SERVE_BYTES_PER_SECOND = 64 * 1024 * 1024;
 /** Chunk requests a node taking on prefixes has in flight at once, over all holders. */
 export const GRAFT_FETCH_IN_FLIGHT = 2;
 /** How long a node taking on prefixes waits before asking again for a chunk that was stale (another height). */
@@ -465,6 +471,8 @@ export const MAX_STREAM_HEADER_REQUESTS = 256;
 export const MAX_HEADER_WAIT_MS = 5_000;
 /** Most GetHeaders calls waiting for a certificate at once; beyond this they are answered at once. */
 export const MAX_HEADER_WAITERS = 4096;
+/** Health `Watch` calls one node serves at once; beyond, RESOURCE_EXHAUSTED `health/too-many-watches`. */
+export const MAX_HEALTH_WATCHES = 1024;
 /** Most concurrent receipt subscriptions per node. */
 export const MAX_RECEIPT_SUBSCRIPTIONS = 1024;
 /**
