@@ -127,8 +127,8 @@ export async function statusCommand(argv: string[]): Promise<number> {
     }
     out.line(
       agree
-        ? `${up.length}/${st.length - gone.length} members reachable; they agree: height ${up[0]!.height}, root ${shortHex(up[0]!.root!)}`
-        : `${up.length}/${st.length - gone.length} members reachable; they DISAGREE (different heights or roots)`,
+        ? `${up.length}/${st.length - gone.length} reachable; they agree: height ${up[0]!.height}, root ${shortHex(up[0]!.root!)}`
+        : `${up.length}/${st.length - gone.length} reachable; they DISAGREE (different heights or roots)`,
     );
     for (const s of up.filter((x) => x.height! < top || x.joining))
       out.line(
