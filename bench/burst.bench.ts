@@ -23,10 +23,10 @@ import { fileURLToPath } from "node:url";
 import { ArborClient } from "../client/index.js";
 import { Bank } from "../examples/banking/bank.js";
 import { Cluster } from "../test/cluster/cluster.js";
-import { openBankAccounts } from "./bank-accounts.js";
 import { machineLine, progress } from "./machine.js";
+import { VerdictTally } from "./verdict-tally.js";
 import { guard, release } from "./steady-load.js";
-import { accountName, reasonOf, SdkTransferLoad, sleep, type LoadFigures } from "./sdk-transfer-load.js";
+import { SdkTransferLoad, sleep, transferClients, type LoadFigures } from "./sdk-transfer-load.js";
 import { baseRuleCall } from "../node/common/system-calls.js";
 import { genesisFromJson, genesisToJson } from "../node/ledger/genesis.js";
 import { installNodeSha256 } from "../node/platform.js";
@@ -45,37 +45,17 @@ const CLIENTS = 4;
 const TICK_MS = 5;
 
 /** The burst: every request prepared and submitted at once, each verdict counted. */
-class Burst {
-  readonly verdicts: Record<string, number> = {};
-  private readonly pending = new Set<Promise<void>>();
-
-  constructor(private readonly client: ArborClient) {}
-
-  send(): void {
-    for (let i = 0; i < BURST_COUNT; i++) {
-      const value = new Uint8Array(BURST_BYTES).fill(i & 0xff);
-      const p = this.client
+function sendBurst(client: ArborClient): VerdictTally {
+  const tally = new VerdictTally();
+  for (let i = 0; i < BURST_COUNT; i++) {
+    const value = new Uint8Array(BURST_BYTES).fill(i & 0xff);
+    tally.track(
+      client
         .prepare(baseRuleCall("burst", [[`burst/k${i}`, value]]))
-        .then((r) => this.client.submit(r, DRAIN_CAP_MS))
-        .then(
-          (t) => this.count(t.receipt.status === "accepted" ? "accepted" : t.receipt.reason),
-          (e) => this.count(reasonOf(e)),
-        )
-        .finally(() => this.pending.delete(p));
-      this.pending.add(p);
-    }
+        .then((r) => client.submit(r, DRAIN_CAP_MS)),
+    );
   }
-
-  private count(v: string): void {
-    this.verdicts[v] = (this.verdicts[v] ?? 0) + 1;
-  }
-
-  /** Resolves once every request had its verdict (capped). */
-  async drained(): Promise<void> {
-    const end = Date.now() + DRAIN_CAP_MS;
-    while (this.pending.size > 0 && Date.now() < end)
-      await Promise.race([Promise.race(this.pending), sleep(1000)]);
-  }
+  return tally;
 }
 
 /**
@@ -90,9 +70,8 @@ async function sender(genesisFile: string): Promise<void> {
   await client.createDomain("burst");
   process.stdout.write("ready\n");
   for await (const line of createInterface({ input: process.stdin })) if (line === "go") break;
-  const burst = new Burst(client);
-  burst.send();
-  await burst.drained();
+  const burst = sendBurst(client);
+  await burst.drained(DRAIN_CAP_MS);
   process.stdout.write(`${JSON.stringify(burst.verdicts)}\n`);
   client.close();
 }
@@ -143,17 +122,7 @@ async function main(): Promise<void> {
   try {
     cluster.startAll();
     await cluster.ready();
-    const users = Array.from({ length: CLIENTS }, () => generateKeyPair());
-    await openBankAccounts({
-      genesis: cluster.genesis,
-      nodes: 4,
-      owner: generateKeyPair(),
-      users,
-      accounts: ACCOUNTS,
-      account: (i) => `bank/accounts/${accountName(i)}`,
-      amount: 1_000_000,
-    });
-    for (const u of users) clients.push(await ArborClient.connect({ genesis: cluster.genesis, key: u }));
+    clients.push(...(await transferClients(cluster.genesis, CLIENTS, ACCOUNTS)));
     const { child, lines } = await startSender(genesisToJson(cluster.genesis));
     progress(
       `4 nodes, ${ACCOUNTS} accounts; a burst of ${BURST_COUNT} requests of ${BURST_BYTES} bytes to come`,

@@ -22,10 +22,10 @@ import { ArborClient } from "../client/index.js";
 import { Bank } from "../examples/banking/bank.js";
 import { Cluster } from "../test/cluster/cluster.js";
 import { build, I32, op } from "../test/exec/wasm-builder.js";
-import { openBankAccounts } from "./bank-accounts.js";
 import { machineLine, median, progress } from "./machine.js";
+import { VerdictTally } from "./verdict-tally.js";
 import { guard, release } from "./steady-load.js";
-import { accountName, reasonOf, SdkTransferLoad, sleep, type LoadFigures } from "./sdk-transfer-load.js";
+import { SdkTransferLoad, sleep, transferClients, type LoadFigures } from "./sdk-transfer-load.js";
 import { LIGHT_REQUEST_GAS, MAX_GAS_LIMIT } from "../node/common/limits.js";
 import { createExecutor } from "../node/exec/index.js";
 import { installNodeSha256 } from "../node/platform.js";
@@ -87,8 +87,7 @@ function loopMs(): number {
 
 /** Looping requests offered at a fixed rate (prepared and submitted without waiting) until stopped. */
 class Flood {
-  private readonly pending = new Set<Promise<void>>();
-  readonly verdicts: Record<string, number> = {};
+  private readonly tally = new VerdictTally();
   private stopped = false;
   private loop: Promise<void> | null = null;
 
@@ -97,6 +96,10 @@ class Flood {
     private readonly gasLimit: bigint,
     private readonly perSec: number,
   ) {}
+
+  get verdicts(): Record<string, number> {
+    return this.tally.verdicts;
+  }
 
   start(): void {
     const t0 = performance.now();
@@ -111,19 +114,11 @@ class Flood {
   }
 
   private send(): void {
-    const p = this.client
-      .prepare({ op: "spin/loop", touched: [], gasLimit: this.gasLimit })
-      .then((r) => this.client.submit(r, DRAIN_CAP_MS))
-      .then(
-        (t) => this.count(t.receipt.status === "accepted" ? "accepted" : t.receipt.reason),
-        (e) => this.count(reasonOf(e)),
-      )
-      .finally(() => this.pending.delete(p));
-    this.pending.add(p);
-  }
-
-  private count(v: string): void {
-    this.verdicts[v] = (this.verdicts[v] ?? 0) + 1;
+    this.tally.track(
+      this.client
+        .prepare({ op: "spin/loop", touched: [], gasLimit: this.gasLimit })
+        .then((r) => this.client.submit(r, DRAIN_CAP_MS)),
+    );
   }
 
   /** Stops sending; resolves with the seconds until every request sent had its verdict (capped). */
@@ -131,9 +126,7 @@ class Flood {
     this.stopped = true;
     await this.loop;
     const t0 = performance.now();
-    const end = Date.now() + DRAIN_CAP_MS;
-    while (this.pending.size > 0 && Date.now() < end)
-      await Promise.race([Promise.race(this.pending), sleep(1000)]);
+    await this.tally.drained(DRAIN_CAP_MS);
     return Math.round((performance.now() - t0) / 100) / 10;
   }
 }
@@ -174,17 +167,7 @@ async function run(packing: "weighed" | "oldest"): Promise<Record<string, FloodF
   try {
     cluster.startAll();
     await cluster.ready();
-    const users = Array.from({ length: CLIENTS }, () => generateKeyPair());
-    await openBankAccounts({
-      genesis: cluster.genesis,
-      nodes: 4,
-      owner: generateKeyPair(),
-      users,
-      accounts: ACCOUNTS,
-      account: (i) => `bank/accounts/${accountName(i)}`,
-      amount: 1_000_000,
-    });
-    for (const u of users) clients.push(await ArborClient.connect({ genesis: cluster.genesis, key: u }));
+    clients.push(...(await transferClients(cluster.genesis, CLIENTS, ACCOUNTS)));
     const attacker = await ArborClient.connect({ genesis: cluster.genesis, key: generateKeyPair() });
     clients.push(attacker);
     await attacker.createDomain("spin");

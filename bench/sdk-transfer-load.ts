@@ -4,7 +4,11 @@
 // transfers at once, each transfer's start and end kept, so any window's rate and latency can be
 // counted afterwards.
 import { RequestRejected } from "../client/errors.js";
+import { ArborClient } from "../client/index.js";
 import type { Bank } from "../examples/banking/bank.js";
+import type { Genesis } from "../node/ledger/genesis.js";
+import { generateKeyPair } from "../node/keys.js";
+import { openBankAccounts } from "./bank-accounts.js";
 
 export const accountName = (i: number): string => `a${i}`;
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -115,4 +119,26 @@ export class SdkTransferLoad {
     const started = lat.length + Object.values(refusals).reduce((s, x) => s + x, 0);
     return { transfersPerSec: completed / secs, p50Ms: q(0.5), p99Ms: q(0.99), started, refusals };
   }
+}
+
+/**
+ * Opens `accounts` accounts `bank/accounts/a{i}` (1,000,000 each) owned by `clients` new users, and
+ * connects one client per user: account i belongs to client i % clients, as SdkTransferLoad moves it.
+ */
+export async function transferClients(
+  genesis: Genesis,
+  clients: number,
+  accounts: number,
+): Promise<ArborClient[]> {
+  const users = Array.from({ length: clients }, () => generateKeyPair());
+  await openBankAccounts({
+    genesis,
+    nodes: genesis.nodes.length,
+    owner: generateKeyPair(),
+    users,
+    accounts,
+    account: (i) => `bank/accounts/${accountName(i)}`,
+    amount: 1_000_000,
+  });
+  return Promise.all(users.map((key) => ArborClient.connect({ genesis, key })));
 }
