@@ -13,6 +13,19 @@ export const STORE_SIZE_EVERY_MS = 15_000;
 /** At most this many files are measured per walk: a bound on the work a scrape can cause. */
 export const STORE_SIZE_MAX_FILES = 100_000;
 
+/**
+ * Most connections the metrics port keeps open (Prometheus needs one or two); past it a new one is
+ * closed at once, so a flood of unfinished requests cannot take the node's file descriptors.
+ */
+export const METRICS_MAX_CONNECTIONS = 16;
+/** Longest a client may take to send a request's headers, and the whole request, before it is cut off. */
+export const METRICS_HEADERS_TIMEOUT_MS = 5_000;
+export const METRICS_REQUEST_TIMEOUT_MS = 10_000;
+/** A connection on which no byte moves for this long is closed (a scrape answers at once). */
+export const METRICS_IDLE_TIMEOUT_MS = 30_000;
+/** How often the server looks for connections past their header or request timeout. */
+const METRICS_CONNECTION_CHECK_MS = 1_000;
+
 /** What the node counts as it goes; a no-op object when metrics are off. */
 export interface MetricsHooks {
   /** An Execute was answered: admitted (reason null) or refused with a reason code. */
@@ -198,7 +211,12 @@ export class NodeMetrics implements MetricsHooks {
   /** Serves GET /metrics on `listen` (host:port); returns the port bound. */
   async listen(listen: string): Promise<number> {
     const i = listen.lastIndexOf(":");
-    const server = createServer((req, res) => {
+    const timeouts = {
+      headersTimeout: METRICS_HEADERS_TIMEOUT_MS,
+      requestTimeout: METRICS_REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: METRICS_CONNECTION_CHECK_MS,
+    };
+    const server = createServer(timeouts, (req, res) => {
       if (req.method !== "GET" || req.url?.split("?")[0] !== "/metrics") {
         res.writeHead(404).end("not found: metrics are at /metrics\n");
         return;
@@ -208,6 +226,8 @@ export class NodeMetrics implements MetricsHooks {
         (e) => res.writeHead(500).end(String(e)),
       );
     });
+    server.maxConnections = METRICS_MAX_CONNECTIONS;
+    server.setTimeout(METRICS_IDLE_TIMEOUT_MS);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
       server.listen(Number(listen.slice(i + 1)), listen.slice(0, i).replace(/^\[|\]$/g, ""), resolve);

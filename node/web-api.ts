@@ -6,10 +6,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type * as grpc from "@grpc/grpc-js";
-import { Code, ConnectError, cors, type ConnectRouter } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { Code, ConnectError, cors, createConnectRouter, type Interceptor } from "@connectrpc/connect";
+import {
+  compressionBrotli,
+  compressionGzip,
+  universalRequestFromNodeRequest,
+  universalResponseToNodeResponse,
+} from "@connectrpc/connect-node";
 import type { DescMethodUnary } from "@bufbuild/protobuf";
-import { Arbor } from "../proto/gen/arbor/v1/client_pb.js";
+import { Arbor, type GetReply } from "../proto/gen/arbor/v1/client_pb.js";
+import { withStableRefusal } from "./web-refusal.js";
 
 /** The methods a browser may call: the reads a verifying page needs, unary only. */
 export const WEB_METHODS = [
@@ -28,6 +34,39 @@ export const WEB_MAX_REQUEST_BYTES = 64 * 1024;
 
 /** Longest deadline a browser may ask for: the node's own waits (headers, receipts) are shorter. */
 export const WEB_MAX_TIMEOUT_MS = 70_000;
+
+/**
+ * Most connections the browser API keeps open; past it a new one is closed at once. Each is a file
+ * descriptor: unbounded, unfinished requests ran the node out of them and it stopped.
+ */
+export const WEB_MAX_CONNECTIONS = 256;
+
+/**
+ * Most browser calls a node works on at once, counted from a call's arrival until its answer is
+ * written out (an answer its client does not read holds its place). Past it a call is refused at
+ * once with RESOURCE_EXHAUSTED `web/busy`: pipelined or queued calls cannot pile up work.
+ */
+export const WEB_MAX_IN_FLIGHT = 16;
+
+/**
+ * Largest proof of a `Get` served to a browser, in bytes; past it `get/too-large` before the reply is
+ * encoded (as JSON it is a third larger). Far below the gRPC bound, MAX_GET_PROOF_BYTES: a page
+ * reads a few records at a time, and a large JSON reply costs the node seconds.
+ */
+export const WEB_MAX_REPLY_BYTES = 4 * 1024 * 1024;
+
+/** Longest a client may take to send a request's headers, and the whole request, before it is cut off. */
+export const WEB_HEADERS_TIMEOUT_MS = 10_000;
+export const WEB_REQUEST_TIMEOUT_MS = 20_000;
+/** How long an idle kept-alive connection stays open between calls. */
+export const WEB_KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/**
+ * A connection on which no byte moves either way for this long is closed, an answer that is never
+ * read included: longer than the longest wait a call may ask for.
+ */
+export const WEB_IDLE_TIMEOUT_MS = WEB_MAX_TIMEOUT_MS + 10_000;
+/** How often the server looks for connections past their header or request timeout. */
+const CONNECTION_CHECK_MS = 1_000;
 
 /** How long a browser may cache a CORS preflight answer. */
 const PREFLIGHT_MAX_AGE_S = 600;
@@ -89,26 +128,93 @@ export interface WebApiOptions {
   readonly origins: readonly string[];
 }
 
+/** JSON bodies are decoded strictly: bytes that are not UTF-8 are refused, not mended with U+FFFD. */
+const STRICT_UTF8 = {
+  decoder: new TextDecoder("utf-8", { fatal: true }),
+  decode(b?: Uint8Array): string {
+    try {
+      return this.decoder.decode(b);
+    } catch {
+      throw new ConnectError("decode/bad-utf8: the JSON body is not well-formed UTF-8", Code.InvalidArgument);
+    }
+  },
+};
+
+/** A `Get` whose proof is over WEB_MAX_REPLY_BYTES is refused before its reply is encoded. */
+function boundedGet(h: (request: unknown) => Promise<unknown>): (request: unknown) => Promise<unknown> {
+  return async (request) => {
+    const reply = (await h(request)) as GetReply;
+    if (reply.proof.length > WEB_MAX_REPLY_BYTES)
+      throw new ConnectError(
+        `get/too-large: the proof of these keys is ${reply.proof.length} bytes, over ${WEB_MAX_REPLY_BYTES} for a browser: ask for fewer keys at once`,
+        Code.InvalidArgument,
+      );
+    return reply;
+  };
+}
+
 /** The HTTP server of the browser API; `listen` binds it. */
 export class WebApi {
   private readonly server: Server;
+  /** calls arrived whose answer is not yet written out (WEB_MAX_IN_FLIGHT) */
+  private inFlight = 0;
 
   constructor(o: WebApiOptions) {
-    const routes = (router: ConnectRouter) => {
-      for (const name of WEB_METHODS) {
-        const method = Arbor.method[name] as DescMethodUnary;
-        router.rpc(method, connectUnary(o.handlers[name] as UnaryHandler) as never);
-      }
-    };
-    const adapter = connectNodeAdapter({
-      routes,
+    const router = createConnectRouter({
       grpc: false,
       readMaxBytes: WEB_MAX_REQUEST_BYTES,
       maxTimeoutMs: WEB_MAX_TIMEOUT_MS,
+      acceptCompression: [compressionGzip, compressionBrotli],
+      // The library reads `textDecoder` from these options (its JSON serialization), though the type omits it.
+      jsonOptions: { textDecoder: STRICT_UTF8 } as object,
+      interceptors: [this.guard()],
     });
-    this.server = createServer((req, res) => {
-      if (!answerCors(req, res, o.origins)) adapter(req, res);
-    });
+    for (const name of WEB_METHODS) {
+      const method = Arbor.method[name] as DescMethodUnary;
+      const h = connectUnary(o.handlers[name] as UnaryHandler);
+      router.rpc(method, (name === "get" ? boundedGet(h) : h) as never);
+    }
+    // connect-node's adapter, by hand, so that the library's own refusals can be given stable codes.
+    const paths = new Map(router.handlers.map((h) => [h.requestPath, h]));
+    this.server = createServer(
+      {
+        headersTimeout: WEB_HEADERS_TIMEOUT_MS,
+        requestTimeout: WEB_REQUEST_TIMEOUT_MS,
+        connectionsCheckingInterval: CONNECTION_CHECK_MS,
+      },
+      (req, res) => {
+        if (answerCors(req, res, o.origins)) return;
+        const h = paths.get(req.url?.split("?", 2)[0] ?? "");
+        if (!h) return void res.writeHead(404).end();
+        this.inFlight++;
+        res.once("close", () => this.inFlight--);
+        h(universalRequestFromNodeRequest(req, res, undefined, undefined))
+          .then((u) => withStableRefusal(u, req.headers["content-type"] ?? ""))
+          .then((u) => universalResponseToNodeResponse(u, res))
+          .catch(() => res.destroy());
+      },
+    );
+    this.server.maxConnections = WEB_MAX_CONNECTIONS;
+    this.server.keepAliveTimeout = WEB_KEEP_ALIVE_TIMEOUT_MS;
+    this.server.setTimeout(WEB_IDLE_TIMEOUT_MS);
+  }
+
+  /**
+   * Refuses a call past WEB_MAX_IN_FLIGHT at once, and does no work, nor encodes a reply, for a
+   * client whose connection is gone (a queued call's client may have left while it waited).
+   */
+  private guard(): Interceptor {
+    return (next) => async (req) => {
+      if (this.inFlight > WEB_MAX_IN_FLIGHT)
+        throw new ConnectError(
+          `web/busy: over ${WEB_MAX_IN_FLIGHT} browser calls in flight on this node; retry`,
+          Code.ResourceExhausted,
+        );
+      if (req.signal.aborted) throw new ConnectError("web/gone: the client left", Code.Canceled);
+      const res = await next(req);
+      if (req.signal.aborted) throw new ConnectError("web/gone: the client left", Code.Canceled);
+      return res;
+    };
   }
 
   /** Binds `host:port` (port 0: any free one); returns the port. */
