@@ -51,4 +51,8 @@ test("the index refuses malformed searches with stable codes", () => {
   assert.equal(code("q=a&q=b"), "search/bad-parameter");
   assert.equal(code("q=a&sort=x"), "search/bad-parameter");
   assert.equal(code("q=a&domain=a%2Fb"), "search/bad-domain");
+  assert.equal(code("q=-foo"), "search/bad-query", "exclusions alone would match every record");
+  assert.equal(code("q=-%22foo+bar%22"), "search/bad-query");
+  assert.equal(code("q=bar+or+-foo"), "search/bad-query");
+  assert.equal(code("q=bar+-foo"), "ok");
 });

@@ -7,7 +7,10 @@ import type { IndexEntry } from "../../store/core/ordered-index.js";
 import type { SqlEngine, Query } from "./sql-engine.js";
 import { SCHEMA, SCHEMA_VERSION } from "./schema.js";
 import { firstSegment, valueText } from "./value-text.js";
-import { MAX_SNIPPET_CHARS, RESUME_PAGE_ROWS } from "./limits.js";
+import { MAX_SNIPPET_CHARS, RESUME_PAGE_ROWS, SEARCH_STATEMENT_TIMEOUT_MS } from "./limits.js";
+
+/** PostgreSQL's SQLSTATE of a statement cancelled by its statement_timeout. */
+const QUERY_CANCELED = "57014";
 
 /** A live key's record as the block left it. `value` null: no node gave it (only its hash is kept). */
 export interface RecordRow {
@@ -187,19 +190,32 @@ export class IndexDb {
   /**
    * Records whose text matches `websearch_to_tsquery('simple', text)`, best ranked first (ties by
    * key in byte order, so every engine gives the same order), and the index's height. The height
-   * is read first and outside a transaction (one round trip fewer): the hits are at least that fresh.
+   * is read first and outside the search's transaction (one round trip fewer): the hits are at least
+   * that fresh. The search runs at most SEARCH_STATEMENT_TIMEOUT_MS where the engine can cancel it.
    */
   async search(s: SearchQuery): Promise<{ hits: SearchHit[]; height: bigint }> {
     const height = await this.height();
-    const rows = await this.engine.query<{ key: string; height: string; snippet: string | null }>(
-      `SELECT key, height::text AS height,
-              ts_headline('simple', text, query, 'StartSel="", StopSel="", MaxWords=24, MinWords=8') AS snippet
-         FROM arbor_records, websearch_to_tsquery('simple', $1) AS query
-        WHERE tsv @@ query AND ($2::text IS NULL OR domain = $2::text)
-        ORDER BY ts_rank(tsv, query) DESC, key COLLATE "C"
-        LIMIT $3`,
-      [s.text, s.domain ?? null, s.limit],
-    );
+    const rows = await this.engine
+      .transaction(async (q) => {
+        // Local to this transaction: the writer's statements are not bounded by it.
+        await q("SELECT set_config('statement_timeout', $1, true)", [String(SEARCH_STATEMENT_TIMEOUT_MS)]);
+        return q<{ key: string; height: string; snippet: string | null }>(
+          `SELECT key, height::text AS height,
+                  ts_headline('simple', text, query, 'StartSel="", StopSel="", MaxWords=24, MinWords=8') AS snippet
+             FROM arbor_records, websearch_to_tsquery('simple', $1) AS query
+            WHERE tsv @@ query AND ($2::text IS NULL OR domain = $2::text)
+            ORDER BY ts_rank(tsv, query) DESC, key COLLATE "C"
+            LIMIT $3`,
+          [s.text, s.domain ?? null, s.limit],
+        );
+      })
+      .catch((e: unknown) => {
+        if ((e as { code?: unknown }).code !== QUERY_CANCELED) throw e;
+        throw new ArborError(
+          "search/timeout",
+          `the search ran over ${SEARCH_STATEMENT_TIMEOUT_MS} ms: narrow it`,
+        );
+      });
     return {
       hits: rows.map((r) => ({
         key: r.key,

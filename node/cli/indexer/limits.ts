@@ -25,7 +25,17 @@ export const MAX_DOMAIN_CHARS = 1_024;
 export const MAX_SNIPPET_CHARS = 200;
 /** Bytes of a search request's URL; a search has no body. */
 export const MAX_URL_BYTES = 4_096;
-/** Searches served at once; more wait in the HTTP server's backlog of sockets. */
+/** Connections the search server keeps open; past it a new one is closed at once. */
 export const MAX_HTTP_CONNECTIONS = 64;
-/** How long a search may take before the client is told so (a pathological query, a slow server). */
+/**
+ * Searches run at once; past it a search is answered 503 `search/busy` at once. A search over large
+ * records costs the database seconds, and the one that ingests blocks waits behind them.
+ */
+export const MAX_CONCURRENT_SEARCHES = 2;
+/** How long a client may take to send its request before it is cut off. */
 export const SEARCH_TIMEOUT_MS = 10_000;
+/**
+ * Longest one search's SQL may run (PostgreSQL's statement_timeout; past it 503 `search/timeout`).
+ * PGlite has no timer to cancel a statement with, so there MAX_CONCURRENT_SEARCHES is the only bound.
+ */
+export const SEARCH_STATEMENT_TIMEOUT_MS = 5_000;

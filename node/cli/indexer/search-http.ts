@@ -1,13 +1,13 @@
 // The index's search endpoint: `GET /search?q=TEXT&limit=N&domain=D` answers
 // `{hits: [{key, height, text_snippet}], height}`. Anything malformed is a 400 with
-// `{error: {code, message}}`; a failing search is a 500 of the same shape. The indexer goes on
-// either way. The answers are not proofs: the SDK re-reads every hit (client/search.ts).
+// `{error: {code, message}}`; a failing search is a 500 of the same shape, and one past the bound on
+// searches at once, or on a search's time, a 503. The indexer goes on either way. The answers are not proofs: the SDK re-reads every hit (client/search.ts).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ArborError } from "../../common/errors.js";
 import type { SearchHit, SearchQuery } from "./index-db.js";
 import { parseSearch } from "./search-query.js";
-import { MAX_HTTP_CONNECTIONS, MAX_URL_BYTES, SEARCH_TIMEOUT_MS } from "./limits.js";
+import { MAX_CONCURRENT_SEARCHES, MAX_HTTP_CONNECTIONS, MAX_URL_BYTES, SEARCH_TIMEOUT_MS } from "./limits.js";
 
 /** Request headers read at most: a search needs none of its own. */
 const MAX_HEADERS = 50;
@@ -30,7 +30,20 @@ function fail(res: ServerResponse, status: number, code: string, message: string
   send(res, status, { error: { code, message } });
 }
 
-async function handle(search: Searcher, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** How soon a client refused `search/busy` may try again, in seconds (the Retry-After header). */
+const BUSY_RETRY_AFTER_S = 1;
+
+/** Searches running now (MAX_CONCURRENT_SEARCHES), per server. */
+interface Running {
+  n: number;
+}
+
+async function handle(
+  search: Searcher,
+  running: Running,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const raw = req.url ?? "/";
   if (Buffer.byteLength(raw) > MAX_URL_BYTES)
     return fail(res, 414, "search/url-too-long", `a search URL is at most ${MAX_URL_BYTES} bytes`);
@@ -45,15 +58,29 @@ async function handle(search: Searcher, req: IncomingMessage, res: ServerRespons
     if (e instanceof ArborError) return fail(res, 400, e.code, e.message.slice(e.code.length + 2));
     throw e;
   }
-  const r = await search(q);
-  send(res, 200, { hits: r.hits, height: r.height });
+  if (running.n >= MAX_CONCURRENT_SEARCHES) {
+    res.setHeader("retry-after", String(BUSY_RETRY_AFTER_S));
+    return fail(res, 503, "search/busy", `${MAX_CONCURRENT_SEARCHES} searches are running: retry`);
+  }
+  running.n++;
+  try {
+    const r = await search(q);
+    send(res, 200, { hits: r.hits, height: r.height });
+  } catch (e) {
+    if (e instanceof ArborError && e.code === "search/timeout")
+      return fail(res, 503, e.code, e.message.slice(e.code.length + 2));
+    throw e;
+  } finally {
+    running.n--;
+  }
 }
 
 /** Serves `search` on host:port (port 0: any free port; the one taken is in the result). */
 export async function serveSearch(search: Searcher, host: string, port: number): Promise<SearchServer> {
+  const running: Running = { n: 0 };
   const server: Server = createServer((req, res) => {
     req.resume(); // a search has no body; whatever is sent is drained, not kept
-    handle(search, req, res).catch((e: unknown) => {
+    handle(search, running, req, res).catch((e: unknown) => {
       if (!res.headersSent) fail(res, 500, "search/failed", e instanceof Error ? e.message : String(e));
     });
   });

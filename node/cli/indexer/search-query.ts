@@ -3,6 +3,7 @@
 // string, so syntax it would silently repair (an unclosed quote, a query of punctuation alone) is
 // refused here, where the caller can be told.
 import { ArborError } from "../../common/errors.js";
+import { parseQuery } from "../../../client/search.js";
 import type { SearchQuery } from "./index-db.js";
 import { DEFAULT_SEARCH_LIMIT, MAX_DOMAIN_CHARS, MAX_QUERY_CHARS, MAX_SEARCH_LIMIT } from "./limits.js";
 
@@ -31,6 +32,12 @@ export function checkText(q: string | null): string {
   if ((q.match(/"/g)?.length ?? 0) % 2 === 1)
     throw new ArborError("search/bad-query", "a quoted phrase is not closed");
   if (!WORD.test(q)) throw new ArborError("search/bad-query", "a query needs at least one word");
+  // `-foo` alone (or `bar or -foo`) would match every record without it: work for nothing.
+  if (parseQuery(q).some((g) => g.all.length === 0))
+    throw new ArborError(
+      "search/bad-query",
+      "a query (each side of an `or`) needs a word that is not excluded",
+    );
   return q;
 }
 
