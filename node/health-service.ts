@@ -2,7 +2,7 @@
 // names (the overall status "" and the Arbor service). The grpc-health-check package supplies the
 // service definition only: its implementation kept a map entry for every service name ever
 // watched, so Watch calls with fresh names (1 MB each) filled the heap until the node died. Here an
-// unknown name is answered and never stored, and live watches are bounded.
+// unknown name is answered and its stream ended (nothing kept), and live watches are bounded.
 
 import * as grpc from "@grpc/grpc-js";
 import { service as healthDefinition, type ServingStatus } from "grpc-health-check";
@@ -42,11 +42,15 @@ export class HealthService {
           details: `health/unknown-service: no health status for service "${echo(call.request.service)}"`,
         } as grpc.ServiceError);
       },
-      // The protocol: the current status at once, then every change, until the caller leaves; an
-      // unknown service is SERVICE_UNKNOWN, and stays so (this node never adds services).
+      // The protocol: the current status at once, then every change, until the caller leaves. An
+      // unknown service is SERVICE_UNKNOWN and stays so (this node never adds services), so its
+      // stream ends there: kept open, each would hold its request (a name of megabytes) for nothing.
       watch: (call: grpc.ServerWritableStream<{ service: string }, unknown>) => {
         const set = this.watches.get(call.request.service);
-        if (set === undefined) return void call.write({ status: "SERVICE_UNKNOWN" });
+        if (set === undefined) {
+          call.write({ status: "SERVICE_UNKNOWN" });
+          return void call.end();
+        }
         if (this.watching >= MAX_HEALTH_WATCHES)
           return void call.emit("error", {
             code: grpc.status.RESOURCE_EXHAUSTED,
