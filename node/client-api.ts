@@ -48,6 +48,7 @@ import type { QueryApi } from "./query-api.js";
 import { grpcError, nodeFault } from "../proto/grpc.js";
 import { bytesEqual, fromHex } from "./common/bytes.js";
 import { ArborError } from "./common/errors.js";
+import { hostOf } from "./net/unfinished-calls.js";
 import {
   ADMISSION_BATCH_REQUESTS,
   MAX_STREAM_GETS,
@@ -170,7 +171,7 @@ export class ClientApi {
   private subscribe(call: grpc.ServerWritableStream<ReceiptSubscription, SignedReceipt>): void {
     const account = this.subscriptionBacklog.open();
     let cut = false;
-    const host = call.getPeer().replace(/:\d+$/, "");
+    const host = hostOf(call.getPeer());
     const unsubscribe = this.d.receipts.subscribe(
       call.request.requestIds,
       call.request.signed,
@@ -277,7 +278,12 @@ export class ClientApi {
       },
       status: (_call: unknown, cb: grpc.sendUnaryData<unknown>) => cb(null, this.status()),
       getChunk: (call: grpc.ServerUnaryCall<ChunkRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
-        this.d.chunks.serve(call.request, cb, this.d.byzantine === "forge-chunk" ? forgeChunk : undefined),
+        this.d.chunks.serve(
+          call.request,
+          cb,
+          this.d.byzantine === "forge-chunk" ? forgeChunk : undefined,
+          hostOf(call.getPeer()),
+        ),
       getSnapshot: (call: grpc.ServerUnaryCall<SnapshotRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
         this.d.snapshots.serve(
           call.request,

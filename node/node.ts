@@ -10,6 +10,7 @@ import { Level } from "level";
 import { join } from "node:path";
 import { Arbor } from "../proto/gen/arbor/v1/client_pb.js";
 import { HealthService } from "./health-service.js";
+import { UnfinishedCalls } from "./net/unfinished-calls.js";
 import { CHANNEL_OPTIONS, raiseServerHttp2Limits } from "../proto/grpc.js";
 import { CHANNEL_CONSENSUS, CHANNEL_LEDGER, PeerNet } from "./net/peer-net.js";
 import { peerCredentials, serverCredentials, type NodeTls } from "./net/tls.js";
@@ -146,6 +147,8 @@ export class ArborNode {
   private metrics: NodeMetrics | null = null;
   /** grpc.health.v1.Health: NOT_SERVING until the node serves, and again once it is closing */
   private readonly health = new HealthService({ "": "NOT_SERVING", [Arbor.typeName]: "NOT_SERVING" });
+  /** GetChunk calls whose reply is not taken yet (PartitionSync's serving bound). */
+  private readonly unfinishedChunks = new UnfinishedCalls(new Set([`/${Arbor.typeName}/GetChunk`]));
   private net!: PeerNet;
   private tob!: TobShell;
   private store!: LevelStore;
@@ -287,6 +290,7 @@ export class ArborNode {
       between: (f) => this.between(f),
       credentials: peerCredentials(this.opts.tls),
       log: this.opts.log,
+      unfinished: this.unfinishedChunks,
     });
     this.backfill = new HistoryBackfill({
       store: this.store,
@@ -762,7 +766,10 @@ export class ArborNode {
         byzantine: this.opts.byzantine,
       }),
     });
-    const server = new grpc.Server(CHANNEL_OPTIONS);
+    const server = new grpc.Server({
+      ...CHANNEL_OPTIONS,
+      interceptors: [this.unfinishedChunks.interceptor()],
+    });
     raiseServerHttp2Limits(server);
     const handlers = this.joinGate.wrap(api.service());
     const arbor = tolerantDefinition(Arbor);

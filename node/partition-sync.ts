@@ -21,6 +21,7 @@ import {
   GRAFT_FETCH_TIMEOUT_MS,
   GRAFT_SERVE_BYTES_PER_SECOND,
   GRAFT_SERVE_CONCURRENCY,
+  GRAFT_SERVE_UNFINISHED,
   GRAFT_STALE_BACKOFF_MS,
 } from "./common/limits.js";
 import {
@@ -66,6 +67,8 @@ export interface PartitionSyncDeps {
   readonly between: (f: () => void) => void;
   readonly credentials: grpc.ChannelCredentials;
   readonly log: Logger;
+  /** GetChunk calls not finished (their reply not taken by the asker yet), in all and per address */
+  readonly unfinished?: { readonly count: number; from(host: string): number };
   /** test-only: fetch chunks through this instead of gRPC */
   readonly fetch?: (holder: GenesisNode, at: string, within: string) => Promise<ChunkReply>;
 }
@@ -311,6 +314,7 @@ export class PartitionSync {
     req: { at: string; within: string },
     cb: (e: grpc.ServiceError | null, r?: ChunkReply) => void,
     alter?: (c: Chunk) => Chunk,
+    host = "",
   ): void {
     let at, within: Prefix;
     try {
@@ -337,7 +341,11 @@ export class PartitionSync {
       this.servedSecond = second;
       this.servedBytes = 0;
     }
-    if (this.serving >= GRAFT_SERVE_CONCURRENCY || this.servedBytes >= GRAFT_SERVE_BYTES_PER_SECOND)
+    // Replies not taken yet, this call's included: askers that do not read hold their places.
+    const u = this.d.unfinished;
+    const held =
+      u !== undefined && (u.count > GRAFT_SERVE_UNFINISHED || u.from(host) > GRAFT_SERVE_CONCURRENCY);
+    if (held || this.serving >= GRAFT_SERVE_CONCURRENCY || this.servedBytes >= GRAFT_SERVE_BYTES_PER_SECOND)
       return cb(grpcError(grpc.status.RESOURCE_EXHAUSTED, "graft/busy: too many chunks being served; retry"));
     this.serving++;
     this.d.between(() => {

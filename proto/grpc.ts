@@ -5,7 +5,7 @@ import { create, fromBinary, toBinary, type DescMessage, type MessageShape } fro
 import type { GenService } from "@bufbuild/protobuf/codegenv2";
 import type { EventEmitter } from "node:events";
 import type { ServerHttp2Session } from "node:http2";
-import { HTTP2_MAX_FRAME_BYTES, HTTP2_WINDOW_BYTES } from "../node/common/limits.js";
+import { GRPC_MAX_CONNECTIONS, HTTP2_MAX_FRAME_BYTES, HTTP2_WINDOW_BYTES } from "../node/common/limits.js";
 
 /** Largest gRPC message a node accepts or sends (a block's requests with their proofs fit). */
 export const GRPC_MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
@@ -32,7 +32,8 @@ interface Http2Tunable {
  * Raises a gRPC server's HTTP/2 limits for what it receives: the stream window and the largest
  * frame it accepts (SETTINGS), and each connection's window. grpc-js 1.14 reads the
  * `grpc-node.flow_control_window` option only on the client side, so this sets the options it
- * passes to node:http2 and listens for its sessions; call before `bindAsync`. Returns false (and
+ * passes to node:http2 and listens for its sessions; it also caps the connections each listener
+ * keeps (GRPC_MAX_CONNECTIONS). Call before `bindAsync`. Returns false (and
  * changes nothing) if grpc-js no longer has those internals; a test checks that it works.
  */
 export function raiseServerHttp2Limits(server: grpc.Server): boolean {
@@ -48,6 +49,8 @@ export function raiseServerHttp2Limits(server: grpc.Server): boolean {
   const hook = (h: EventEmitter) => {
     if (hooked.has(h)) return;
     hooked.add(h);
+    // Each connection is a file descriptor: unbounded, unfinished connections could take them all.
+    (h as unknown as { maxConnections: number }).maxConnections = GRPC_MAX_CONNECTIONS;
     h.on("session", (session: ServerHttp2Session) => {
       try {
         session.setLocalWindowSize(HTTP2_WINDOW_BYTES);

@@ -43,6 +43,12 @@ export const GRAFT_SERVE_CONCURRENCY = 2;
  * that never read could otherwise make a node hold gigabytes of replies (about 4 MiB each).
  */
 export const GRAFT_SERVE_BYTES_PER_SECOND = 64 * 1024 * 1024;
+/**
+ * GetChunk calls whose reply its asker has not taken yet, in all; one address may have
+ * GRAFT_SERVE_CONCURRENCY of them. Past either, `graft/busy`: a reply nobody reads keeps its place,
+ * so askers that never read hold at most this many chunks of a node's memory.
+ */
+export const GRAFT_SERVE_UNFINISHED = 16;
 /** Chunk requests a node taking on prefixes has in flight at once, over all holders. */
 export const GRAFT_FETCH_IN_FLIGHT = 2;
 /** How long a node taking on prefixes waits before asking again for a chunk that was stale (another height). */
@@ -335,6 +341,12 @@ export const HTTP2_WINDOW_BYTES = 16 * 1024 * 1024;
  * gossip arrive in a few large frames instead of hundreds of small ones.
  */
 export const HTTP2_MAX_FRAME_BYTES = 1024 * 1024;
+/**
+ * Connections a node's gRPC port keeps open (clients and peers); past it a new one is closed at
+ * once. Each is a file descriptor, and a node whose descriptors run out stops (LevelDB cannot open
+ * its files): a slowloris must not take them all.
+ */
+export const GRPC_MAX_CONNECTIONS = 4096;
 /**
  * Frames queued for one peer while its stream is down or slow, in each of the two classes (control
  * and bulk, node/net/peer-net.ts); beyond this new frames of that class are dropped.

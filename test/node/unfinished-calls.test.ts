@@ -1,0 +1,83 @@
+// Calls counted until their reply is taken (node/net/unfinished-calls.ts): a reply its asker does
+// not read keeps its place until the asker goes; a call answered and read, or refused, frees it.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import http2 from "node:http2";
+import * as grpc from "@grpc/grpc-js";
+import { UnfinishedCalls } from "../../node/net/unfinished-calls.js";
+
+const same = (b: Buffer) => b;
+const method = (path: string) => ({
+  path,
+  requestStream: false,
+  responseStream: false,
+  requestSerialize: same,
+  requestDeserialize: same,
+  responseSerialize: same,
+  responseDeserialize: same,
+});
+const DEF = { big: method("/test.S/Big"), other: method("/test.S/Other") };
+
+const until = async (f: () => boolean, what: string) => {
+  for (let i = 0; i < 200 && !f(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(f(), what);
+};
+
+test("a reply nobody reads is counted until its asker goes; read or refused ones are not", async () => {
+  const u = new UnfinishedCalls(new Set(["/test.S/Big"]));
+  const server = new grpc.Server({ interceptors: [u.interceptor()] });
+  let refuse = false;
+  server.addService(DEF, {
+    big: (_c: unknown, cb: grpc.sendUnaryData<Buffer>) =>
+      refuse
+        ? cb({ code: grpc.status.RESOURCE_EXHAUSTED, details: "busy" })
+        : cb(null, Buffer.alloc(4 << 20, 7)),
+    other: (_c: unknown, cb: grpc.sendUnaryData<Buffer>) => cb(null, Buffer.alloc(4 << 20, 7)),
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) =>
+      e ? reject(e) : resolve(p),
+    ),
+  );
+  const Client = grpc.makeGenericClientConstructor(DEF, "S");
+  const client = new Client(
+    `127.0.0.1:${port}`,
+    grpc.credentials.createInsecure(),
+  ) as unknown as grpc.Client &
+    Record<"big" | "other", (req: Buffer, cb: (e: grpc.ServiceError | null, r?: Buffer) => void) => void>;
+  const call = (m: "big" | "other") =>
+    new Promise<grpc.ServiceError | null>((resolve) => client[m](Buffer.alloc(0), (e) => resolve(e)));
+  try {
+    assert.equal(await call("big"), null);
+    assert.equal(await call("other"), null);
+    assert.equal(u.count, 0, "a reply read in full is finished");
+    refuse = true;
+    assert.equal((await call("big"))?.code, grpc.status.RESOURCE_EXHAUSTED);
+    assert.equal(u.count, 0, "a refusal is finished");
+    refuse = false;
+
+    // An asker that never reads: HTTP/2 window 0, the stream paused.
+    const session = http2.connect(`http://127.0.0.1:${port}`, { settings: { initialWindowSize: 0 } });
+    session.on("error", () => undefined);
+    for (let i = 0; i < 3; i++) {
+      const r = session.request({
+        ":method": "POST",
+        ":path": "/test.S/Big",
+        "content-type": "application/grpc",
+        te: "trailers",
+      });
+      r.on("error", () => undefined);
+      r.pause();
+      r.end(Buffer.from([0, 0, 0, 0, 0]));
+    }
+    await until(() => u.count === 3, "three replies not taken");
+    assert.equal(u.from("127.0.0.1"), 3);
+    session.destroy();
+    await until(() => u.count === 0, "freed once the asker is gone");
+    assert.equal(u.from("127.0.0.1"), 0);
+  } finally {
+    client.close();
+    server.forceShutdown();
+  }
+});
