@@ -34,7 +34,7 @@ export interface NodeStatus {
 
 export async function pollStatus(c: ArborClient): Promise<NodeStatus[]> {
   const leaderOf = (key: Uint8Array): number | null =>
-    key.length === 0 ? null : (c.genesis.nodes.find((g) => bytesEqual(g.publicKey, key))?.id ?? null);
+    key.length === 0 ? null : (c.nodes.find((g) => bytesEqual(g.publicKey, key))?.id ?? null);
   return Promise.all(
     c.nodes.map(async (n): Promise<NodeStatus> => {
       try {
