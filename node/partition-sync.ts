@@ -186,7 +186,7 @@ export class PartitionSync {
       this.d
         .holders()
         .filter((n) => n.id !== this.d.selfId)
-        .map((n) => ({ holder: n, prefixes: n.prefixes.map(parsePrefix) })),
+        .map((n) => ({ holder: n, prefixes: parsedPrefixes(n) })),
     );
     const now = Date.now();
     const trusted = all.filter((s) => (this.avoid.get(s.holder.id) ?? 0) < now);
@@ -365,6 +365,14 @@ export class PartitionSync {
       }
     });
   }
+}
+
+/** Member records' prefixes, parsed once per record (asked for every piece fetched). */
+const parsed = new WeakMap<GenesisNode, Prefix[]>();
+function parsedPrefixes(n: GenesisNode): Prefix[] {
+  let p = parsed.get(n);
+  if (p === undefined) parsed.set(n, (p = n.prefixes.map(parsePrefix)));
+  return p;
 }
 
 function needId(n: Need): string {

@@ -114,15 +114,11 @@ export async function statusCommand(argv: string[]): Promise<number> {
           ? ` ${String(s.id).padStart(2)}  ${s.address.padEnd(22)} yes        ${String(s.height).padStart(6)}  ${String(s.timestamp).padStart(9)}  ${shortHex(s.root!)}  ${String(s.certifiedHeight).padStart(9)}  ${String(s.peers).padStart(5)}  ${String(s.round).padStart(8)}  ${s.leader === null ? "?" : String(s.leader)}`
           : ` ${String(s.id).padStart(2)}  ${s.address.padEnd(22)} NO         (${s.error})`,
       );
-    if (up.length === 0 && gone.length === 0) {
-      // The document above already says so; the exit code tells scripts.
-      process.stderr.write("arbor: no node is reachable\n");
-      return EXIT_UNAVAILABLE;
-    }
     for (const s of gone)
       out.line(`node ${s.id} left the membership (removed or evicted): it takes no part; stop it`);
     if (up.length === 0) {
-      process.stderr.write("arbor: no member is reachable\n");
+      // The document above already says so; the exit code tells scripts.
+      process.stderr.write(`arbor: no ${gone.length === 0 ? "node" : "member"} is reachable\n`);
       return EXIT_UNAVAILABLE;
     }
     out.line(
