@@ -13,7 +13,7 @@ import {
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
-import type { DescMethodUnary } from "@bufbuild/protobuf";
+import { toBinary, type DescMethodUnary, type Message } from "@bufbuild/protobuf";
 import { Arbor, type GetReply } from "../proto/gen/arbor/v1/client_pb.js";
 import { withStableRefusal } from "./web-refusal.js";
 
@@ -49,9 +49,12 @@ export const WEB_MAX_CONNECTIONS = 256;
 export const WEB_MAX_IN_FLIGHT = 16;
 
 /**
- * Largest proof of a `Get` served to a browser, in bytes; past it `get/too-large` before the reply is
- * encoded (as JSON it is a third larger). Far below the gRPC bound, MAX_GET_PROOF_BYTES: a page
- * reads a few records at a time, and a large JSON reply costs the node seconds.
+ * Largest reply served to a browser, in bytes of its binary encoding (as JSON it is a third larger
+ * or more); past it the call is refused before the reply is encoded: `get/too-large` for a `Get`
+ * (its proof alone is looked at), `web/reply-too-large` for the others (a page of history or a
+ * listing, many headers, a block's receipts). Far below the gRPC bounds (MAX_GET_PROOF_BYTES,
+ * MAX_HISTORY_PAGE_BYTES): a page reads a few records at a time, and a large JSON reply costs the
+ * node seconds.
  */
 export const WEB_MAX_REPLY_BYTES = 4 * 1024 * 1024;
 
@@ -140,14 +143,27 @@ const STRICT_UTF8 = {
   },
 };
 
-/** A `Get` whose proof is over WEB_MAX_REPLY_BYTES is refused before its reply is encoded. */
-function boundedGet(h: (request: unknown) => Promise<unknown>): (request: unknown) => Promise<unknown> {
+/**
+ * A reply over WEB_MAX_REPLY_BYTES is refused before it is encoded as JSON. A `Get`'s proof is
+ * looked at first (most of its size, and the caller can ask for fewer keys).
+ */
+function boundedReply(
+  name: (typeof WEB_METHODS)[number],
+  method: DescMethodUnary,
+  h: (request: unknown) => Promise<unknown>,
+): (request: unknown) => Promise<unknown> {
   return async (request) => {
-    const reply = (await h(request)) as GetReply;
-    if (reply.proof.length > WEB_MAX_REPLY_BYTES)
+    const reply = await h(request);
+    if (name === "get" && (reply as GetReply).proof.length > WEB_MAX_REPLY_BYTES)
       throw new ConnectError(
-        `get/too-large: the proof of these keys is ${reply.proof.length} bytes, over ${WEB_MAX_REPLY_BYTES} for a browser: ask for fewer keys at once`,
+        `get/too-large: the proof of these keys is ${(reply as GetReply).proof.length} bytes, over ${WEB_MAX_REPLY_BYTES} for a browser: ask for fewer keys at once`,
         Code.InvalidArgument,
+      );
+    const bytes = toBinary(method.output, reply as Message).length;
+    if (bytes > WEB_MAX_REPLY_BYTES)
+      throw new ConnectError(
+        `web/reply-too-large: the reply is ${bytes} bytes, over ${WEB_MAX_REPLY_BYTES} for a browser: ask for less at once (a smaller page or fewer heights), or use the gRPC API`,
+        Code.ResourceExhausted,
       );
     return reply;
   };
@@ -172,7 +188,7 @@ export class WebApi {
     for (const name of WEB_METHODS) {
       const method = Arbor.method[name] as DescMethodUnary;
       const h = connectUnary(o.handlers[name] as UnaryHandler);
-      router.rpc(method, (name === "get" ? boundedGet(h) : h) as never);
+      router.rpc(method, boundedReply(name, method, h) as never);
     }
     // connect-node's adapter, by hand, so that the library's own refusals can be given stable codes.
     const paths = new Map(router.handlers.map((h) => [h.requestPath, h]));

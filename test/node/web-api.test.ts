@@ -12,6 +12,7 @@ import { readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { connect, type Socket } from "node:net";
 import {
+  BlockReceiptsReplySchema,
   GetReplySchema,
   StatusReplySchema,
   StatusRequestSchema,
@@ -181,6 +182,22 @@ test("a Get whose proof is over WEB_MAX_REPLY_BYTES is refused get/too-large, no
     const r = await call(`${base}/Get`, "{}");
     assert.equal(r.code, "invalid_argument");
     assert.match(r.message!, /^get\/too-large: /);
+  });
+});
+
+test("any other reply over WEB_MAX_REPLY_BYTES is refused web/reply-too-large; one under it is served", async () => {
+  const piece = new Uint8Array(64 * 1024);
+  const count = (n: number) => Array.from({ length: n }, () => piece);
+  let receipts = count(WEB_MAX_REPLY_BYTES / piece.length + 1);
+  const getBlockReceipts = (_c: unknown, cb: grpc.sendUnaryData<unknown>) =>
+    cb(null, create(BlockReceiptsReplySchema, { height: 7n, receipts }));
+  await withWeb({ getBlockReceipts }, async (base) => {
+    const r = await call(`${base}/GetBlockReceipts`, "{}");
+    assert.equal(r.code, "resource_exhausted");
+    assert.match(r.message!, /^web\/reply-too-large: /);
+    receipts = count(4);
+    const ok = await call(`${base}/GetBlockReceipts`, "{}");
+    assert.equal(ok.status, 200);
   });
 });
 
