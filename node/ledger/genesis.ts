@@ -76,7 +76,6 @@ export function assignPrefixes(n: number, k: number): string[][] {
   return out;
 }
 
-/** Checks the document's rules: unique ids and keys, every prefix held by `replication` nodes. */
 /**
  * Whether `address` can be dialled as a node's gRPC endpoint: `host:port`, the host without
  * whitespace, the port 1…65535, at most 255 characters.
@@ -86,6 +85,30 @@ export function isNodeAddress(address: string): boolean {
   if (m === null || address.length > 255) return false;
   const port = Number(m[1]);
   return port >= 1 && port <= 65535;
+}
+
+/** Host names that always mean this machine's loopback interface (RFC 6761 §6.3). */
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/**
+ * What two node addresses are compared by, so that one endpoint written two ways counts once:
+ * the host as the WHATWG URL parser normalises it (lower case, IPv4 in any notation and IPv6 in
+ * their canonical forms, a final dot dropped), every spelling of the loopback host alike
+ * (`localhost`, `*.localhost`, `127.0.0.1`, `[::1]`), and the port as a number. Pure (no name is
+ * looked up): every node computes it alike. `address` must pass isNodeAddress.
+ */
+export function addressKey(address: string): string {
+  const i = address.lastIndexOf(":");
+  const port = Number(address.slice(i + 1));
+  let host = address.slice(0, i).toLowerCase();
+  try {
+    host = new URL(`http://${host}:1/`).hostname;
+  } catch {
+    // Not a URL host (the parser refuses some characters): compared as written, lower case.
+  }
+  if (host.endsWith(".")) host = host.slice(0, -1);
+  if (LOOPBACK.has(host) || host.endsWith(".localhost")) host = "loopback";
+  return `${host}:${port}`;
 }
 
 /** Why a node's prefix list is not a set of disjoint prefixes (one twice, or one inside another), or null. */
@@ -99,6 +122,7 @@ export function overlappingPrefixes(prefixes: readonly string[]): string | null 
   return null;
 }
 
+/** Checks the document's rules: unique ids, keys and addresses, every prefix held by `replication` nodes. */
 export function validateGenesis(g: Genesis): void {
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(g.name))
     throw new GenesisError("genesis/bad-name", "name must be 1-64 of [A-Za-z0-9._-]");
@@ -130,9 +154,9 @@ export function validateGenesis(g: Genesis): void {
         "genesis/bad-address",
         `node ${node.id}: address must be host:port, port 1-65535`,
       );
-    if (addresses.has(node.address))
+    if (addresses.has(addressKey(node.address)))
       throw new GenesisError("genesis/bad-address", `node ${node.id}: address ${node.address} used twice`);
-    addresses.add(node.address);
+    addresses.add(addressKey(node.address));
     new Partition(node.prefixes);
     const overlap = overlappingPrefixes(node.prefixes);
     if (overlap !== null) throw new GenesisError("partition/bad-prefix", `node ${node.id}: ${overlap}`);

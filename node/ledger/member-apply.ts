@@ -15,6 +15,7 @@ import type { DecodedProof } from "../store/core/proof-codec.js";
 import {
   decodeMember,
   encodeMember,
+  addressKey,
   isNodeAddress,
   overlappingPrefixes,
   type GenesisNode,
@@ -169,7 +170,8 @@ export function judgeMemberChange(
   if (!Array.isArray(records)) return records;
   if (change.kind === "add") {
     // Two members at one address: the new one could never be dialled, yet it would count as a validator.
-    const at = records.find((r) => r.address === change.node.address && !ctx.evictedIds().has(r.id));
+    const wanted = addressKey(change.node.address);
+    const at = records.find((r) => addressKey(r.address) === wanted && !ctx.evictedIds().has(r.id));
     if (at) return no("member-invalid", `address ${change.node.address} is node ${at.id}'s`);
     const s = provenState(proof.root, paths[paths.length - 1]!);
     if (!s.covered) return no("path-not-proven", `the proof does not cover ${memberKey(change.node.id)}`);

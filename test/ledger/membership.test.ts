@@ -6,7 +6,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Replicas } from "./harness.js";
 import { generateKeyPair, signWith, type KeyPair } from "../../node/keys.js";
-import { assignPrefixes, decodeMember, encodeMember, type GenesisNode } from "../../node/ledger/genesis.js";
+import {
+  addressKey,
+  assignPrefixes,
+  decodeMember,
+  encodeMember,
+  type GenesisNode,
+} from "../../node/ledger/genesis.js";
 import { approvalMessage, encodeMemberBody, type MemberChange } from "../../node/ledger/member-request.js";
 import { assembleSignedRequest, requestSigningMessage } from "../../node/ledger/request.js";
 import { decodeAnyRequest } from "../../node/ledger/any-request.js";
@@ -198,6 +204,9 @@ test("a bad record of an added node is refused with member-invalid", () => {
     { ...newNode(4), address: "127.0.0.1:99999" },
     { ...newNode(4), address: "127.0.0.1:0" },
     { ...newNode(4), address: w.nodes[2]!.address },
+    // The same endpoint spelled otherwise: another name of the loopback host, a padded port.
+    { ...newNode(4), address: w.nodes[2]!.address.replace("127.0.0.1", "LocalHost") },
+    { ...newNode(4), address: w.nodes[2]!.address.replace("127.0.0.1:", "[::1]:0") },
     { ...newNode(4), prefixes: ["01", "01"] },
     { ...newNode(4), prefixes: ["1", "10"] },
   ]) {
@@ -289,4 +298,23 @@ test("a proof that leaves out a member record is refused", () => {
   const o = block(w, [assembleSignedRequest(body, signWith(caller, requestSigningMessage(body)))]);
   assert.equal(o.receipts[0]!.status, "rejected");
   assert.equal(records(w).length, 4);
+});
+
+test("addressKey: one endpoint written two ways compares equal, two endpoints do not", () => {
+  const same = [
+    [
+      "127.0.0.1:7400",
+      "localhost:7400",
+      "LOCALHOST:07400",
+      "[::1]:7400",
+      "node.localhost:7400",
+      "127.000.0.1:7400",
+    ],
+    ["Example.COM:80", "example.com.:80", "example.com:080"],
+    ["[2001:DB8::0001]:9", "[2001:db8::1]:9"],
+    ["10.0.0.1:1", "0x0a.0.0.1:1", "167772161:1"],
+  ];
+  for (const group of same) for (const a of group) assert.equal(addressKey(a), addressKey(group[0]!), a);
+  const distinct = ["127.0.0.1:7400", "127.0.0.2:7400", "127.0.0.1:7401", "example.com:80", "example.org:80"];
+  assert.equal(new Set(distinct.map(addressKey)).size, distinct.length);
 });
