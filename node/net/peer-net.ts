@@ -348,9 +348,9 @@ export class PeerNet {
     for (const hex of this.out.keys()) this.send(hex, channel, payload, bulk);
   }
 
-  /** Peers whose outbound stream is up. */
+  /** Current members whose outbound stream is up (one that left may still answer; it is not counted). */
   connectedPeers(): string[] {
-    return [...this.out.entries()].filter(([, o]) => o.connected).map(([k]) => k);
+    return [...this.out.entries()].filter(([k, o]) => o.connected && this.opts.isAllowed(k)).map(([k]) => k);
   }
 
   isPeer(key: Uint8Array): boolean {
