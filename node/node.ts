@@ -69,9 +69,7 @@ import {
   JOIN_CHECK_MS,
   RESYNC_RETRY_MS,
   RESYNC_CHECK_MS,
-  SNAPSHOT_CONSENSUS_BLOCKS,
   SNAPSHOT_INTERVAL_BLOCKS,
-  TOB_DEDUP_WINDOW,
   TOB_BLOCK_RETENTION_BLOCKS,
   TOB_BLOCK_RETENTION_BYTES,
   META_DB_CACHE_BYTES,
@@ -402,8 +400,10 @@ export class ArborNode {
     const byHeights = this.pipeline.appliedHeight - blockRetentionFromEnv();
     const byBytes = BigInt(this.tob.retainedFloor);
     const byRetention = byBytes > byHeights ? byBytes : byHeights;
-    // The blocks and delivered digests of the oldest kept snapshot's consensus position stay.
-    const bySnapshot = oldestSnapshot - BigInt(Math.max(SNAPSHOT_CONSENSUS_BLOCKS, TOB_DEDUP_WINDOW)) + 1n;
+    // The blocks after the oldest kept snapshot stay: a node that installs it catches up from
+    // there. Its consensus position (the blocks and delivered digests below its height) is in the
+    // snapshot file, written before this is called, so the log need not keep it.
+    const bySnapshot = oldestSnapshot + 1n;
     const floor = byRetention < bySnapshot ? byRetention : bySnapshot;
     if (floor <= 1n) return;
     this.blockPruning = (async () => {

@@ -653,8 +653,8 @@ export const TOB_BLOCK_RETENTION_BLOCKS = 100_000;
  * encoded sizes reach this (whichever of the two bounds keeps fewer). A peer further behind
  * re-syncs from a snapshot, which moves about a partition's records instead of this many bytes of
  * requests to re-execute (at 100,000 records a snapshot is ~22 MB). Overridden by the environment
- * variable ARBOR_BLOCK_RETENTION_BYTES (tests prune sooner). The blocks of the oldest kept
- * snapshot's consensus position and the newest PRUNE_KEEP_BLOCKS always stay.
+ * variable ARBOR_BLOCK_RETENTION_BYTES (tests prune sooner). The blocks after the oldest kept
+ * snapshot (a node installing it catches up from there) and the newest PRUNE_KEEP_BLOCKS always stay.
  */
 export const TOB_BLOCK_RETENTION_BYTES = 64 * 1024 * 1024;
 /** Delivered blocks one pruning pass deletes. */
