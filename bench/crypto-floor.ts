@@ -113,7 +113,9 @@ function transferMessages(accounts: number): {
     [...transfer[1]],
     new Writer().string(acct(0)).string(acct(1)).varint(1).finish(),
   );
-  const out = bank.block([assembleSignedRequest(b, signWith(users[0]!, requestSigningMessage(b)))]);
+  const out = bank.block([
+    assembleSignedRequest(b, signWith(users[0]!, requestSigningMessage(bank.chain, b))),
+  ]);
   const statement = encodeStatement({
     chain: new Uint8Array(32),
     node: 0,
@@ -123,7 +125,7 @@ function transferMessages(accounts: number): {
     proofDigest: proofDigest(getProof),
   });
   return {
-    request: requestSigningMessage(b),
+    request: requestSigningMessage(bank.chain, b),
     receipt: receiptSigningMessage(out.encodedReceipts[0]!),
     statement: statementSigningMessage(statement),
     user: users[0]!,

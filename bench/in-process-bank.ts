@@ -35,6 +35,8 @@ export interface InProcessBankOptions {
 
 export class InProcessBank {
   readonly owner: KeyPair;
+  /** the chain id requests are signed for (no genesis document here: any fixed 32 bytes) */
+  readonly chain = new Uint8Array(32);
   readonly history = HistoryTree.genesis(Partition.whole(), 1 << 16, systemGenesisRecords());
   readonly ledger: Ledger;
   private nonce = 0n;
@@ -48,6 +50,7 @@ export class InProcessBank {
   ) {
     this.owner = opts.owner ?? generateKeyPair();
     this.ledger = new Ledger(this.history, createExecutor(), { verify: nodeEd25519Verify }, undefined, {
+      chain: this.chain,
       height: 0n,
       decided: [],
       ...genesisBook(systemGenesisRecords()),
@@ -111,7 +114,7 @@ export class InProcessBank {
   /** A signed request against the current state. */
   request(signer: KeyPair, op: string, touched: readonly string[], args: Uint8Array): Uint8Array {
     const b = this.body(signer, op, touched, args);
-    return assembleSignedRequest(b, signWith(signer, requestSigningMessage(b)));
+    return assembleSignedRequest(b, signWith(signer, requestSigningMessage(this.chain, b)));
   }
 
   /** Applies one block; every request in it must be accepted (it is setup, or the measured work). */

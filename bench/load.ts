@@ -13,7 +13,7 @@ import {
 import { CHANNEL_OPTIONS, serviceDefinition } from "../proto/grpc.js";
 import { NodeConnection } from "../client/transport.js";
 import { joinAnswers, pruneProof } from "../client/proofs.js";
-import type { Genesis } from "../node/ledger/genesis.js";
+import { chainId, type Genesis } from "../node/ledger/genesis.js";
 import { Partition } from "../node/store/core/partition.js";
 import { keyPath } from "../node/store/core/path.js";
 import { decodeProof, encodeProof } from "../node/store/core/proof-codec.js";
@@ -58,7 +58,11 @@ export class LoadClient {
   /** highest height a proof was read at: requests live from there (validUntil) */
   private height = 0n;
 
+  /** the chain id requests are signed for */
+  private readonly chain: Uint8Array;
+
   constructor(readonly genesis: Genesis) {
+    this.chain = chainId(genesis);
     this.conns = genesis.nodes.map((n) => new NodeConnection(n.address, 30_000));
     const C = grpc.makeGenericClientConstructor(serviceDefinition(Arbor), "Arbor");
     this.raws = genesis.nodes.map(
@@ -185,7 +189,7 @@ export class LoadClient {
         // blocks behind the one that answered the proof, and would refuse it (bad-lifetime).
         validUntil: this.height + BigInt(MAX_REQUEST_LIFETIME_BLOCKS - 1 - LIFETIME_SLACK_BLOCKS),
       });
-      return assembleSignedRequest(body, signWith(j.signer, requestSigningMessage(body)));
+      return assembleSignedRequest(body, signWith(j.signer, requestSigningMessage(this.chain, body)));
     });
   }
 

@@ -42,7 +42,7 @@ export class Complaints {
       nonce: this.s.nonce++,
       validUntil: read.height + BigInt(DEFAULT_REQUEST_LIFETIME_BLOCKS),
     });
-    return assembleSignedRequest(body, sign(this.s.key, requestSigningMessage(body)));
+    return assembleSignedRequest(body, sign(this.s.key, requestSigningMessage(this.s.chain, body)));
   }
 
   /** Files a COMPLAIN with evidence against `accused` (default: whom it names); resolves with the trusted receipt. */

@@ -29,9 +29,18 @@ export function memberIdOf(key: string): number | undefined {
   return /^(0|[1-9]\d{0,9})$/.test(rest) && Number(rest) < 2 ** 30 ? Number(rest) : undefined;
 }
 
-/** The approval of `change` by one governance key, for a request with this nonce and validUntil. */
-export function approve(key: ClientKey, change: MemberChange, nonce: bigint, validUntil: bigint): Approval {
-  return { publicKey: key.publicKey, signature: sign(key, approvalMessage(change, nonce, validUntil)) };
+/** The approval of `change` on `chain` by one governance key, for a request with this nonce and validUntil. */
+export function approve(
+  key: ClientKey,
+  chain: Uint8Array,
+  change: MemberChange,
+  nonce: bigint,
+  validUntil: bigint,
+): Approval {
+  return {
+    publicKey: key.publicKey,
+    signature: sign(key, approvalMessage(chain, change, nonce, validUntil)),
+  };
 }
 
 export class Members {
@@ -105,12 +114,12 @@ export class Members {
     const validUntil = at?.validUntil ?? read.height + BigInt(DEFAULT_REQUEST_LIFETIME_BLOCKS);
     const body = encodeMemberBody({
       change,
-      approvals: [...approvers.map((k) => approve(k, change, nonce, validUntil)), ...extra],
+      approvals: [...approvers.map((k) => approve(k, this.s.chain, change, nonce, validUntil)), ...extra],
       proof: encodeProof(pruneProof(decodeProof(read.proof).root, keys.map(keyPath))),
       caller: this.s.key.publicKey,
       nonce,
       validUntil,
     });
-    return assembleSignedRequest(body, sign(this.s.key, requestSigningMessage(body)));
+    return assembleSignedRequest(body, sign(this.s.key, requestSigningMessage(this.s.chain, body)));
   }
 }

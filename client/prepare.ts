@@ -53,7 +53,7 @@ export class Prepare {
       nonce: this.s.nonce++,
       validUntil: o.validUntil ?? from + BigInt(DEFAULT_REQUEST_LIFETIME_BLOCKS),
     });
-    return assembleSignedRequest(body, sign(this.s.key, requestSigningMessage(body)));
+    return assembleSignedRequest(body, sign(this.s.key, requestSigningMessage(this.s.chain, body)));
   }
 
   /**

@@ -33,9 +33,12 @@ import { ArborError } from "./common/errors.js";
  * gas and verdicts for the same blocks, so a node replaying format 2's stored blocks would seal
  * headers other than those its peers certified. Format 4: a MEMBER add is refused (`member-invalid`)
  * for a port outside 1-65535, an address a current member has, or overlapping prefixes, which
- * format 3 accepted: replaying format 3's blocks could decide such an add otherwise.
+ * format 3 accepted: replaying format 3's blocks could decide such an add otherwise. Format 5:
+ * requests and membership approvals are signed over the chain id (tags `arbor:request:v3`,
+ * `arbor:member-approval:v2`), and an add's address is compared normalised, so format 4's stored
+ * blocks would be judged `bad-signature` on replay.
  */
-export const DATA_FORMAT_VERSION = 4;
+export const DATA_FORMAT_VERSION = 5;
 
 /** The marker file, at the top of the data directory. */
 export const FORMAT_FILE = "FORMAT";

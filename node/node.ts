@@ -589,7 +589,7 @@ export class ArborNode {
           refuseChange: (h, add, remove) => m.refuseChange(h, add, remove),
         },
       },
-      { height: this.store.height, decided, ...code, index },
+      { chain: this.chain, height: this.store.height, decided, ...code, index },
     );
     // Where a start's time goes (a node synced at 100,000 records took seconds here).
     const took = { storeMs: t1 - t0, decidedAndCodeMs: t2 - t1, indexMs: t3 - t2, ledgerMs: Date.now() - t3 };

@@ -3,8 +3,11 @@
 // for another's; docs/protocol.md §10 lists them with how each is framed. Changing a tag's string is
 // a protocol change: bump its version.
 
-/** Signed EXECUTE and COMPLAIN bodies: the tag's UTF-8 bytes, then the body (§5). */
-export const REQUEST_TAG = "arbor:request:v2";
+/**
+ * Signed EXECUTE, COMPLAIN and MEMBER bodies: the tag's UTF-8 bytes, the chain id, then the body
+ * (§5). The chain id binds a signature to one chain: the same body signed for another is refused.
+ */
+export const REQUEST_TAG = "arbor:request:v3";
 /** A node's signature over a receipt: the tag's UTF-8 bytes, then the receipt (§6). */
 export const RECEIPT_TAG = "arbor:receipt:v1";
 /** A block's receipt root: the tag's UTF-8 bytes, the receipt count (u64) and the Merkle tree's top (§6). */
@@ -51,5 +54,5 @@ export const KEY_HISTORY_TAG = "arbor:key-history:v1";
 
 // Membership (docs/protocol.md §11). Raw UTF-8 bytes, like the request tags.
 
-/** A governance key's approval of a membership change: the tag, the change, nonce and validUntil. */
-export const MEMBER_APPROVAL_TAG = "arbor:member-approval:v1";
+/** A governance key's approval of a membership change: the tag, the chain id, the change, nonce and validUntil. */
+export const MEMBER_APPROVAL_TAG = "arbor:member-approval:v2";

@@ -67,6 +67,8 @@ export interface BlockOutcome {
 
 /** Where a ledger starts: the last sealed block and the decided ids kept with the blocks before. */
 export interface LedgerStart {
+  /** the chain id (genesis.ts chainId): every request's signature covers it */
+  readonly chain: Uint8Array;
   readonly height: bigint;
   readonly decided: Iterable<DecidedId>;
   /**
@@ -112,6 +114,8 @@ export interface BlockRun {
 }
 
 export class Ledger {
+  /** the chain id every request signature covers (LedgerStart.chain) */
+  private readonly chain: Uint8Array;
   private readonly decidedIds: DecidedIds;
   /** the last sealed block: admission judges lifetimes against the next one */
   private sealedHeight: bigint;
@@ -146,6 +150,7 @@ export class Ledger {
     private readonly trust: TrustContext | undefined,
     start: LedgerStart,
   ) {
+    this.chain = start.chain;
     this.sealedHeight = start.height;
     this.decidedIds = new DecidedIds(start.height, start.decided);
     this.code = new CodeBook(start.modules, start.operations);
@@ -225,8 +230,17 @@ export class Ledger {
     // signature are remembered), so a copy is not verified again: the verdict below is the same,
     // and replaying old requests at a node costs it a hash and a lookup, not a verification.
     const known = admitted || this.decidedIds.has(req.id);
-    if (!known && !this.verifier.verify(req.caller, requestSigningMessage(req.body), req.signature))
-      return { ok: false, id: req.id, reason: "bad-signature", message: "signature does not verify" };
+    if (
+      !known &&
+      !this.verifier.verify(req.caller, requestSigningMessage(this.chain, req.body), req.signature)
+    )
+      return {
+        ok: false,
+        id: req.id,
+        reason: "bad-signature",
+        message:
+          "signature does not verify (over this chain's id and the body: signed for another chain, by another key, or altered)",
+      };
     return { ok: true, request: req };
   }
 
@@ -455,6 +469,7 @@ export class Ledger {
       busy,
       ctx,
       this.trust.validatorsAt(height),
+      this.trust.chain,
       this.verifier,
       (paths) => this.history.check(proof.root, proof.rootLabel, paths),
     );

@@ -68,6 +68,7 @@ function authorise(
   req: SignedMember,
   ctx: MembershipContext,
   validators: readonly Validator[],
+  chain: Uint8Array,
   verifier: SignatureVerifier,
 ): MemberVerdict | null {
   if (req.change.kind === "repair") return null; // deterministic and permissionless
@@ -75,7 +76,7 @@ function authorise(
   const n = countApprovals(
     rule,
     req.approvals,
-    approvalMessage(req.change, req.nonce, req.validUntil),
+    approvalMessage(chain, req.change, req.nonce, req.validUntil),
     verifier,
   );
   if (n < rule.threshold)
@@ -133,11 +134,13 @@ export function judgeMemberChange(
   busy: boolean,
   ctx: MembershipContext,
   validators: readonly Validator[],
+  /** the chain the approvals must be for (approvalMessage) */
+  chain: Uint8Array,
   verifier: SignatureVerifier,
   /** the compatibility verdict of the proof on these paths (history.ts `check`) */
   compatible: (paths: readonly Uint8Array[]) => { ok: true } | { ok: false; reason: ReceiptReason },
 ): MemberVerdict {
-  const denied = authorise(req, ctx, validators, verifier);
+  const denied = authorise(req, ctx, validators, chain, verifier);
   if (denied) return denied;
   if (busy) return no("member-refused", "one membership change per block: submit it again");
   const ids = ctx.recordIds();

@@ -79,13 +79,21 @@ function readChange(r: Reader): MemberChange {
 }
 
 /**
- * What a governance key signs to approve a change: the tag's UTF-8 bytes, the change, then the
- * request's nonce and validUntil as u64s. The request itself is bound by its id (exactly once),
- * so an approval can serve only the one request that carries these values.
+ * What a governance key signs to approve a change: the tag's UTF-8 bytes, the chain id, the change,
+ * then the request's nonce and validUntil as u64s. The request itself is bound by its id (exactly
+ * once), so an approval can serve only the one request that carries these values, on one chain
+ * (the same governance keys may rule several chains).
  */
-export function approvalMessage(change: MemberChange, nonce: bigint, validUntil: bigint): Uint8Array {
+export function approvalMessage(
+  chain: Uint8Array,
+  change: MemberChange,
+  nonce: bigint,
+  validUntil: bigint,
+): Uint8Array {
+  if (chain.length !== 32) throw new RangeError("a chain id is 32 bytes");
   return concatBytes(
     utf8(MEMBER_APPROVAL_TAG),
+    chain,
     encodeChange(change),
     new Writer(16).u64(nonce).u64(validUntil).finish(),
   );

@@ -112,8 +112,14 @@ export function encodeRequestBody(b: RequestBody): Uint8Array {
     .finish();
 }
 
-export function requestSigningMessage(body: Uint8Array): Uint8Array {
-  return concatBytes(REQUEST_SIGNING_TAG, body);
+/**
+ * What a caller signs: the tag, the chain id, the body. A signature made for one chain does not
+ * verify on another, so a request cannot be replayed across chains (two chains may start from the
+ * same records, and their roots then agree).
+ */
+export function requestSigningMessage(chain: Uint8Array, body: Uint8Array): Uint8Array {
+  if (chain.length !== 32) throw new RangeError("a chain id is 32 bytes");
+  return concatBytes(REQUEST_SIGNING_TAG, chain, body);
 }
 
 export function assembleSignedRequest(body: Uint8Array, signature: Uint8Array): Uint8Array {

@@ -15,7 +15,7 @@ import {
   type StatusReply,
 } from "../../proto/gen/arbor/v1/client_pb.js";
 import { CHANNEL_OPTIONS, serviceDefinition } from "../../proto/grpc.js";
-import type { Genesis } from "../../node/ledger/genesis.js";
+import { chainId, type Genesis } from "../../node/ledger/genesis.js";
 import type { KeyPair } from "../../node/keys.js";
 import { bytesEqual } from "../../node/common/bytes.js";
 import { nodeProcessEnv } from "../../node/node-env.js";
@@ -110,6 +110,8 @@ export interface ClusterOptions {
 export class Cluster {
   readonly dir: string;
   readonly genesis: Genesis;
+  /** the genesis's chain id (requests are signed for it) */
+  readonly chain: Uint8Array;
   readonly keys: KeyPair[];
   readonly procs: (ChildProcess | null)[];
   readonly clients: NodeClient[];
@@ -126,6 +128,7 @@ export class Cluster {
   private constructor(dir: string, genesis: Genesis, keys: KeyPair[]) {
     this.dir = dir;
     this.genesis = genesis;
+    this.chain = chainId(genesis);
     this.keys = keys;
     this.procs = genesis.nodes.map(() => null);
     this.logs = genesis.nodes.map(() => []);

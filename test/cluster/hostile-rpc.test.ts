@@ -155,7 +155,7 @@ test("hostile client input gets typed errors and the node keeps serving", { time
     });
     const { signWith } = await import("../../node/keys.js");
     const { requestSigningMessage } = await import("../../node/ledger/request.js");
-    const hostile = assembleSignedRequest(body, signWith(s.key, requestSigningMessage(body)));
+    const hostile = assembleSignedRequest(body, signWith(s.key, requestSigningMessage(c.chain, body)));
     const ack = await node.execute(hostile);
     assert.ok(ack.accepted);
     const rec = decodeReceipt((await node.waitReceipt(ack.requestId)).receipt);

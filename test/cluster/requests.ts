@@ -122,7 +122,7 @@ export class Signer {
         (this.c.readHeight > this.c.seenHeight ? this.c.readHeight : this.c.seenHeight) +
         BigInt(DEFAULT_REQUEST_LIFETIME_BLOCKS),
     });
-    return assembleSignedRequest(body, signWith(this.key, requestSigningMessage(body)));
+    return assembleSignedRequest(body, signWith(this.key, requestSigningMessage(this.c.chain, body)));
   }
 
   createDomain(name: string): Promise<Uint8Array> {

@@ -96,6 +96,7 @@ test("a restarted ledger has the modules and entries stored with the blocks; wit
   const genesis = genesisBook(systemGenesisRecords());
   const stored = deploy[0]!;
   const start = (operations: typeof genesis.operations) => ({
+    chain: r.chain,
     height: r.height,
     decided: [],
     modules: [...genesis.modules, ...stored.modules.map((m) => m.code)],
@@ -125,6 +126,7 @@ test("a restarted ledger has the modules and entries stored with the blocks; wit
   );
   assert.deepEqual(noEntries.applyBlock(r.height + 1n, [unpinned]).receipts.map(status), ["op-missing"]);
   const noModules = new Ledger(r.ledgers[2]!.history, createExecutor(), verifier, undefined, {
+    chain: r.chain,
     height: r.height,
     decided: [],
     ...genesis,

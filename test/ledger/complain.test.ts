@@ -122,7 +122,7 @@ function complainer(r: Replicas): (evidence: Uint8Array, accused: number) => Uin
       nonce: ++nonce,
       validUntil: r.height + 500n,
     });
-    return assembleSignedRequest(body, signWith(client.key, requestSigningMessage(body)));
+    return assembleSignedRequest(body, signWith(client.key, requestSigningMessage(r.chain, body)));
   };
 }
 

@@ -124,6 +124,7 @@ test("the decided ids survive a restart: a ledger started from the stored record
   assert.equal(stored.height, r.height);
   const verifier = { verify: nodeEd25519Verify };
   const forgetful = new Ledger(r.full.history, createExecutor(), verifier, undefined, {
+    chain: r.chain,
     height: r.height,
     decided: [],
     modules: r.full.code.modules(),
@@ -131,6 +132,7 @@ test("the decided ids survive a restart: a ledger started from the stored record
     index: r.full.index.entries(),
   });
   const restarted = new Ledger(r.full.history, createExecutor(), verifier, undefined, {
+    chain: r.chain,
     height: r.height,
     decided: stored.decided,
     modules: r.full.code.modules(),
@@ -172,6 +174,7 @@ test("a copy of a decided request is refused as a replay without verifying its s
     },
     undefined,
     {
+      chain: r.chain,
       height: r.height,
       decided,
       modules: r.full.code.modules(),

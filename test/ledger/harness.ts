@@ -29,8 +29,13 @@ export function opBytes(path: string): Uint8Array {
   return new Uint8Array(readFileSync(`build/ops/${path}`));
 }
 
+/** The chain id of replicas made without a trust context (requests are signed for it). */
+export const TEST_CHAIN = new Uint8Array(32).fill(0xc1);
+
 export class Replicas {
   readonly ledgers: Ledger[];
+  /** the chain id requests are signed for: the trust context's, else TEST_CHAIN */
+  readonly chain: Uint8Array;
   height = 0n;
   constructor(
     partitions: string[][],
@@ -39,6 +44,7 @@ export class Replicas {
     extra: Array<{ key: string; value: Uint8Array }> = [],
   ) {
     const records = [...systemGenesisRecords(), ...extra];
+    const chain = (this.chain = trust?.chain ?? TEST_CHAIN);
     this.ledgers = partitions.map(
       (p) =>
         new Ledger(
@@ -47,6 +53,7 @@ export class Replicas {
           { verify: nodeEd25519Verify },
           trust,
           {
+            chain,
             height: 0n,
             decided: [],
             ...genesisBook(records),
@@ -108,7 +115,7 @@ export class TestClient {
       nonce: this.nonce++,
       validUntil: opts.validUntil ?? this.r.height + BigInt(DEFAULT_REQUEST_LIFETIME_BLOCKS),
     });
-    return assembleSignedRequest(body, signWith(this.key, requestSigningMessage(body)));
+    return assembleSignedRequest(body, signWith(this.key, requestSigningMessage(this.r.chain, body)));
   }
   createDomain(name: string): Uint8Array {
     const call = createDomainCall(name, this.key.publicKey);

@@ -18,6 +18,9 @@ import { installNodeSha256 } from "../../node/platform.js";
 import { sha256 } from "../../node/common/hash.js";
 import { systemGenesisRecords } from "../../node/exec/built-ops.js";
 import { genesisBook } from "../../node/ledger/code-book.js";
+import { decodeAnyRequest } from "../../node/ledger/any-request.js";
+import { assembleSignedRequest, requestSigningMessage } from "../../node/ledger/request.js";
+import { signWith } from "../../node/keys.js";
 
 installNodeSha256();
 
@@ -167,6 +170,7 @@ test("a request admitted by a node is verified once there, with the verdict of a
     counting,
     undefined,
     {
+      chain: r.chain,
       height: 0n,
       decided: [],
       ...genesisBook(systemGenesisRecords()),
@@ -195,6 +199,21 @@ test("a request admitted by a node is verified once there, with the verdict of a
   // good is not verified at all (its id was decided by then, and only verified requests are decided).
   assert.equal(calls, 4);
   assert.equal(fresh.history.now, admitting.history.now);
+});
+
+test("a request signed for another chain is refused bad-signature, at the door and in a block", () => {
+  const r = new Replicas([[""], ["0"], ["1"]]);
+  const alice = new TestClient(r);
+  const good = alice.createDomain("bank");
+  // The same body, by the same key, signed for a chain whose records (and so roots) are the same.
+  const body = decodeAnyRequest(good).body;
+  const other = sha256(r.chain);
+  const foreign = assembleSignedRequest(body, signWith(alice.key, requestSigningMessage(other, body)));
+  const door = r.full.admit(foreign);
+  assert.equal(door.ok, false);
+  assert.equal(door.ok ? "" : door.reason, "bad-signature");
+  assert.deepEqual(agree(r.block([foreign])).map(status), ["bad-signature"]);
+  assert.deepEqual(agree(r.block([good])).map(status), ["accepted"], "signed for this chain, it is taken");
 });
 
 test("a block applied in steps has the receipts and root of one pass", () => {

@@ -86,7 +86,7 @@ function memberRequest(
   if (change.kind === "add") keys.push(memberKey(change.node.id));
   const n = nonce++;
   const validUntil = w.r.height + BigInt(DEFAULT_REQUEST_LIFETIME_BLOCKS);
-  const msg = approvalMessage(change, n, validUntil);
+  const msg = approvalMessage(w.r.chain, change, n, validUntil);
   const body = encodeMemberBody({
     change,
     approvals: approvers.map((k) => ({ publicKey: k.publicKey, signature: signWith(k, msg) })),
@@ -95,7 +95,7 @@ function memberRequest(
     nonce: n,
     validUntil,
   });
-  return assembleSignedRequest(body, signWith(caller, requestSigningMessage(body)));
+  return assembleSignedRequest(body, signWith(caller, requestSigningMessage(w.r.chain, body)));
 }
 
 /** Applies a block on every replica, checks they agree, and feeds the change to the membership. */
@@ -266,7 +266,7 @@ test("a genesis governance rule replaces the validators' quorum", () => {
 test("an approval binds the request's nonce and validUntil", () => {
   const w = world();
   const change: MemberChange = { kind: "add", node: newNode(4) };
-  const other = approvalMessage(change, 999n, 5n);
+  const other = approvalMessage(w.r.chain, change, 999n, 5n);
   const caller = generateKeyPair();
   const validUntil = w.r.height + 10n;
   const body = encodeMemberBody({
@@ -277,7 +277,26 @@ test("an approval binds the request's nonce and validUntil", () => {
     nonce: 1n,
     validUntil,
   });
-  const o = block(w, [assembleSignedRequest(body, signWith(caller, requestSigningMessage(body)))]);
+  const o = block(w, [assembleSignedRequest(body, signWith(caller, requestSigningMessage(w.r.chain, body)))]);
+  assert.deepEqual(verdicts(o), ["member-unauthorised"]);
+});
+
+test("an approval made for another chain does not count", () => {
+  const w = world();
+  const change: MemberChange = { kind: "add", node: newNode(4) };
+  const caller = generateKeyPair();
+  const validUntil = w.r.height + 10n;
+  const nonce = 3n;
+  const elsewhere = approvalMessage(new Uint8Array(32).fill(9), change, nonce, validUntil);
+  const body = encodeMemberBody({
+    change,
+    approvals: w.keys.map((k) => ({ publicKey: k.publicKey, signature: signWith(k, elsewhere) })),
+    proof: w.r.proof([...w.m.recordIds().map(memberKey), memberKey(4)]),
+    caller: caller.publicKey,
+    nonce,
+    validUntil,
+  });
+  const o = block(w, [assembleSignedRequest(body, signWith(caller, requestSigningMessage(w.r.chain, body)))]);
   assert.deepEqual(verdicts(o), ["member-unauthorised"]);
 });
 
@@ -286,7 +305,7 @@ test("a proof that leaves out a member record is refused", () => {
   const change: MemberChange = { kind: "remove", id: 1 };
   const caller = generateKeyPair();
   const validUntil = w.r.height + 10n;
-  const msg = approvalMessage(change, 7n, validUntil);
+  const msg = approvalMessage(w.r.chain, change, 7n, validUntil);
   const body = encodeMemberBody({
     change,
     approvals: w.keys.map((k) => ({ publicKey: k.publicKey, signature: signWith(k, msg) })),
@@ -295,7 +314,7 @@ test("a proof that leaves out a member record is refused", () => {
     nonce: 7n,
     validUntil,
   });
-  const o = block(w, [assembleSignedRequest(body, signWith(caller, requestSigningMessage(body)))]);
+  const o = block(w, [assembleSignedRequest(body, signWith(caller, requestSigningMessage(w.r.chain, body)))]);
   assert.equal(o.receipts[0]!.status, "rejected");
   assert.equal(records(w).length, 4);
 });

@@ -18,6 +18,7 @@ import { nodeEd25519Verify } from "../../node/exec/host-crypto.js";
 
 const v = JSON.parse(readFileSync("docs/vectors/request.json", "utf8"));
 const kp = keyPairFromSeed(fromHex(v.seed));
+const chain = fromHex(v.chain);
 
 test("request vectors: EXECUTE body, signature, signed bytes and id", () => {
   const e = v.execute;
@@ -33,9 +34,11 @@ test("request vectors: EXECUTE body, signature, signed bytes and id", () => {
     validUntil: BigInt(e.validUntil),
   });
   assert.equal(toHex(body), e.body);
-  const sig = signWith(kp, requestSigningMessage(body));
+  const sig = signWith(kp, requestSigningMessage(chain, body));
   assert.equal(toHex(sig), e.signature);
-  assert.ok(nodeEd25519Verify(kp.publicKey, requestSigningMessage(fromHex(e.body)), fromHex(e.signature)));
+  assert.ok(
+    nodeEd25519Verify(kp.publicKey, requestSigningMessage(chain, fromHex(e.body)), fromHex(e.signature)),
+  );
   const req = assembleSignedRequest(body, sig);
   assert.equal(toHex(req), e.request);
   assert.equal(toHex(sha256(req)), e.id);
@@ -59,7 +62,7 @@ test("request vectors: COMPLAIN body, signature, signed bytes and id", () => {
     validUntil: BigInt(c.validUntil),
   });
   assert.equal(toHex(body), c.body);
-  const sig = signWith(kp, requestSigningMessage(body));
+  const sig = signWith(kp, requestSigningMessage(chain, body));
   assert.equal(toHex(sig), c.signature);
   assert.equal(toHex(assembleSignedRequest(body, sig)), c.request);
   const d = decodeAnyRequest(fromHex(c.request));

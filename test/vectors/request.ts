@@ -21,7 +21,7 @@ import {
   MEMBER_KIND,
   type MemberChange,
 } from "../../node/ledger/member-request.js";
-import { genesisRecords } from "../../node/ledger/genesis.js";
+import { chainId, genesisRecords } from "../../node/ledger/genesis.js";
 import { MerkleTree } from "../../node/store/core/tree.js";
 import { prove } from "../../node/store/core/proof.js";
 import { encodeProof } from "../../node/store/core/proof-codec.js";
@@ -31,6 +31,10 @@ import { vectorGenesis } from "./genesis.js";
 
 const SEED = fromHex("0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20");
 const KEY = keyPairFromSeed(SEED);
+/** Every request here is signed for the genesis vector's chain (genesis.json). */
+const CHAIN = chainId(vectorGenesis());
+/** Another chain's id, for the mutation signed for it. */
+const OTHER_CHAIN = sha256(CHAIN);
 
 /** `ok`, or the code a node refuses these bytes with at admission (before lifetime and replay). */
 export function judgeRequest(bytes: Uint8Array): Verdict {
@@ -40,7 +44,7 @@ export function judgeRequest(bytes: Uint8Array): Verdict {
   } catch (e) {
     return codeOf(e);
   }
-  return verifiedByAll(r.caller, requestSigningMessage(r.body), r.signature) ? "ok" : "bad-signature";
+  return verifiedByAll(r.caller, requestSigningMessage(CHAIN, r.body), r.signature) ? "ok" : "bad-signature";
 }
 
 /** An EXECUTE body written field by field with no checks: for mutations the encoder refuses. */
@@ -58,7 +62,7 @@ function rawBody(b: RequestBody, version = 1): Uint8Array {
 }
 
 function signed(body: Uint8Array): Uint8Array {
-  return assembleSignedRequest(body, signWith(KEY, requestSigningMessage(body)));
+  return assembleSignedRequest(body, signWith(KEY, requestSigningMessage(CHAIN, body)));
 }
 
 const EXECUTE: RequestBody = {
@@ -73,11 +77,11 @@ const EXECUTE: RequestBody = {
 };
 
 function signedJson(body: Uint8Array) {
-  const signature = signWith(KEY, requestSigningMessage(body));
+  const signature = signWith(KEY, requestSigningMessage(CHAIN, body));
   const request = assembleSignedRequest(body, signature);
   return {
     body: toHex(body),
-    signingMessage: toHex(requestSigningMessage(body)),
+    signingMessage: toHex(requestSigningMessage(CHAIN, body)),
     signature: toHex(signature),
     request: toHex(request),
     id: toHex(sha256(request)),
@@ -91,6 +95,11 @@ function mutations(): Array<{ what: string; request: string; refused: string }> 
   const resigned = (b: RequestBody, version = 1) => signed(rawBody(b, version));
   const list: Array<[string, Uint8Array, string]> = [
     ["a signature byte flipped", flip(req, -1), "bad-signature"],
+    [
+      "the same body signed for another chain (SHA-256 of this chain's id)",
+      assembleSignedRequest(body, signWith(KEY, requestSigningMessage(OTHER_CHAIN, body))),
+      "bad-signature",
+    ],
     [
       "nonce changed to 8, signature kept",
       assembleSignedRequest(encodeRequestBody({ ...EXECUTE, nonce: 8n }), sig),
@@ -176,7 +185,7 @@ function createDomain(pinned: boolean) {
 function member(change: MemberChange) {
   const nonce = 11n;
   const validUntil = 700n;
-  const message = approvalMessage(change, nonce, validUntil);
+  const message = approvalMessage(CHAIN, change, nonce, validUntil);
   const approval = signWith(KEY, message);
   const body = encodeMemberBody({
     change,
@@ -279,9 +288,10 @@ export function requestVector(): Record<string, unknown> {
   };
   return {
     comment:
-      "Signed requests (docs/protocol.md §5): the caller key is the Ed25519 seed below; Ed25519 signatures are deterministic, so every field is reproducible. The signing message is 'arbor:request:v2' ‖ body for both kinds; the id is SHA-256 of the signed request. The `execute` proof and argument bytes are placeholders (form is checked at admission, the proof when the request is applied); `createDomain` is a complete EXECUTE against the genesis vector's root (genesis.json), its proof built as the SDK builds one from the touched keys (the operation's record not asked for; in this small tree its leaf sits as a summary beside a touched key's path, so the proof covers it by value hash and pins it: §5); `createDomainPinned` the same with the operation pinned (its record by value hash). Mutations list what a node refuses at admission and the code (a receipt says malformed-request or bad-signature). `memberAdd`, `memberRemove`, `memberRepair`: MEMBER requests (§11) with one approval by the same key over 'arbor:member-approval:v1' ‖ change ‖ u64 nonce ‖ u64 validUntil (placeholder proof); `memberMutations` what admission refuses of MEMBER bodies.",
+      "Signed requests (docs/protocol.md §5): the caller key is the Ed25519 seed below; Ed25519 signatures are deterministic, so every field is reproducible. Every request is signed for the chain of the genesis vector (genesis.json), whose id is `chain` below: the signing message is 'arbor:request:v3' ‖ chain id ‖ body for every kind (a body signed for another chain is refused bad-signature); the id is SHA-256 of the signed request. The `execute` proof and argument bytes are placeholders (form is checked at admission, the proof when the request is applied); `createDomain` is a complete EXECUTE against the genesis vector's root (genesis.json), its proof built as the SDK builds one from the touched keys (the operation's record not asked for; in this small tree its leaf sits as a summary beside a touched key's path, so the proof covers it by value hash and pins it: §5); `createDomainPinned` the same with the operation pinned (its record by value hash). Mutations list what a node refuses at admission and the code (a receipt says malformed-request or bad-signature). `memberAdd`, `memberRemove`, `memberRepair`: MEMBER requests (§11) with one approval by the same key over 'arbor:member-approval:v2' ‖ chain id ‖ change ‖ u64 nonce ‖ u64 validUntil (placeholder proof); `memberMutations` what admission refuses of MEMBER bodies.",
     seed: toHex(SEED),
     publicKey: toHex(KEY.publicKey),
+    chain: toHex(CHAIN),
     execute: {
       op: EXECUTE.op,
       touched: EXECUTE.touched,
