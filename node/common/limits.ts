@@ -221,6 +221,17 @@ export const GOSSIP_PEER_QUEUE = 4 * TOB_MAX_GOSSIP_REQUESTS;
  */
 export const GOSSIP_PEER_QUEUE_BYTES = 32 * 1024 * 1024;
 export const GOSSIP_CHECK_QUEUE_BYTES = 96 * 1024 * 1024;
+/**
+ * Gossiped requests from one peer that may fail their check (a signature verification each, spent
+ * for nothing) per second, after a first GOSSIP_PEER_JUNK_BURST: past it the peer's gossip waits,
+ * and new gossip from it is dropped (`gossip/peer-junk`), until its allowance refills. A member
+ * flooding junk then costs each node at most about this many verifications a second (~10 ms of
+ * CPU) instead of as many as the check slice allows, which slowed honest work several times over.
+ * Honest peers gossip junk only when they adopted it from a faulty leader's proposal, a block's
+ * worth at most, and it leaves their pools with the next correct leader's block.
+ */
+export const GOSSIP_PEER_JUNK_PER_SECOND = 64;
+export const GOSSIP_PEER_JUNK_BURST = 1024;
 /** Most requests a node holds pending (submitted or gossiped, not yet delivered). */
 export const TOB_MAX_PENDING_REQUESTS = 200_000;
 /** Most bytes of requests a node holds pending. */

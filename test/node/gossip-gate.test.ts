@@ -142,3 +142,43 @@ test("past GOSSIP_PEER_QUEUE_BYTES of one peer, or GOSSIP_CHECK_QUEUE_BYTES in a
   assert.ok(refused.every((r) => r === "gossip/queue-full"));
   g.close();
 });
+
+test("a peer past its junk allowance is passed over and its new gossip dropped until the allowance refills; others go on", async () => {
+  let now = 0;
+  const out: Array<{ from: string; bytes: Uint8Array }> = [];
+  const refused: string[] = [];
+  const checkedFrom = new Map<string, number>();
+  let current = "";
+  const g = new GossipGate(
+    (r) => (checkedFrom.set(current, (checkedFrom.get(current) ?? 0) + 1), r[0] === 1),
+    (from, bytes) => out.push({ from, bytes }),
+    128,
+    (reason) => refused.push(reason),
+    { perSecond: 10, burst: 20, now: () => now },
+  );
+  // The checker cannot see who sent a request: tell by the request's second byte.
+  const tagged = (from: string, reqs: Uint8Array[]) => {
+    current = from;
+    g.take(from, gossip(reqs));
+  };
+  tagged(
+    "junky",
+    Array.from({ length: 50 }, (_, i) => junk(i)),
+  );
+  for (let t = 0; t < 5; t++) await nextTurn();
+  assert.equal(checkedFrom.get("junky"), 20, "the burst, and not one check more");
+  assert.equal(refused.filter((r) => r === "gossip/inadmissible").length, 20);
+  // Its next gossip is dropped unchecked; an honest peer's passes at once.
+  tagged("junky", [junk(99)]);
+  assert.deepEqual(refused.slice(-1), ["gossip/peer-junk"]);
+  tagged("honest", [good(1), good(2)]);
+  assert.equal(out.filter((o) => o.from === "honest").length, 1);
+  assert.equal(checkedFrom.get("junky"), 20);
+  // A second later it has 10 more: 10 more of its queued junk are checked (the timer comes back).
+  now += 1000;
+  current = "junky";
+  await new Promise((r) => setTimeout(r, 150));
+  for (let t = 0; t < 3; t++) await nextTurn();
+  assert.equal(checkedFrom.get("junky"), 30);
+  g.close();
+});
