@@ -3,9 +3,8 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import * as grpc from "@grpc/grpc-js";
 import { randomBytes } from "node:crypto";
-import { CHANNEL_OPTIONS } from "../../proto/grpc.js";
+import { servePeer } from "./peer-server.js";
 import { CHANNEL_CONSENSUS, PeerNet } from "../../node/net/peer-net.js";
 import { generateKeyPair } from "../../node/keys.js";
 import { toHex } from "../../node/common/bytes.js";
@@ -22,14 +21,7 @@ test("a connected peer that stops being a member is no longer counted as connect
     isAllowed: (hex) => hex === toHex(a.publicKey),
     onFrame: () => void arrived++,
   });
-  const server = new grpc.Server(CHANNEL_OPTIONS);
-  const svc = receiver.service();
-  server.addService(svc.definition, svc.implementation);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) =>
-      e ? reject(e) : resolve(p),
-    ),
-  );
+  const { server, port } = await servePeer(receiver);
   let member = true;
   const sender = new PeerNet({
     chain,

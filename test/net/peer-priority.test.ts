@@ -3,9 +3,8 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import * as grpc from "@grpc/grpc-js";
 import { randomBytes } from "node:crypto";
-import { CHANNEL_OPTIONS } from "../../proto/grpc.js";
+import { servePeer } from "./peer-server.js";
 import { CHANNEL_CONSENSUS, CHANNEL_LEDGER, PeerNet } from "../../node/net/peer-net.js";
 import { generateKeyPair } from "../../node/keys.js";
 import { toHex } from "../../node/common/bytes.js";
@@ -31,14 +30,7 @@ test("a control frame queued after 24 MiB of bulk frames arrives first; every fr
       if (got.length === BULK + 2) allArrived();
     },
   });
-  const server = new grpc.Server(CHANNEL_OPTIONS);
-  const svc = receiver.service();
-  server.addService(svc.definition, svc.implementation);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) =>
-      e ? reject(e) : resolve(p),
-    ),
-  );
+  const { server, port } = await servePeer(receiver);
   const sender = new PeerNet({
     chain,
     self: a,
