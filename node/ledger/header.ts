@@ -126,7 +126,15 @@ export function quorum(n: number): number {
   return n - Math.floor((n - 1) / 3);
 }
 
-export type CertificateCheck = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+/** Which check a certificate failed, in the order they run (docs/protocol.md §7). */
+export type CertificateRefusal =
+  | "certificate/wrong-validator-set"
+  | "certificate/unknown-signer"
+  | "certificate/bad-signature"
+  | "certificate/too-few-signers";
+
+export type CertificateCheck =
+  { readonly ok: true } | { readonly ok: false; readonly code: CertificateRefusal; readonly reason: string };
 
 /** Checks a certificate against the validator set that must have signed it. */
 export function verifyCertificate(
@@ -135,17 +143,30 @@ export function verifyCertificate(
   v: SignatureVerifier,
 ): CertificateCheck {
   if (!bytesEqual(c.header.validatorsHash, validatorsHash(validators)))
-    return { ok: false, reason: "the header names another validator set" };
+    return {
+      ok: false,
+      code: "certificate/wrong-validator-set",
+      reason: "the header names another validator set",
+    };
   const msg = headerSigningMessage(c.header);
   let good = 0;
   for (const s of c.signatures) {
     const val = validators.find((x) => x.id === s.signer);
-    if (!val) return { ok: false, reason: `signer ${s.signer} is not a validator` };
+    if (!val)
+      return {
+        ok: false,
+        code: "certificate/unknown-signer",
+        reason: `signer ${s.signer} is not a validator`,
+      };
     if (!v.verify(val.publicKey, msg, s.signature))
-      return { ok: false, reason: `bad signature of ${s.signer}` };
+      return { ok: false, code: "certificate/bad-signature", reason: `bad signature of ${s.signer}` };
     good++;
   }
   if (good < quorum(validators.length))
-    return { ok: false, reason: `${good} signatures, ${quorum(validators.length)} needed` };
+    return {
+      ok: false,
+      code: "certificate/too-few-signers",
+      reason: `${good} signatures, ${quorum(validators.length)} needed`,
+    };
   return { ok: true };
 }

@@ -180,7 +180,7 @@ export function vectorCertificates(): { first: CertifiedHeader; second: Certifie
   return { first: certify(h1, [0, 1, 2]), second: certify(h2, [1, 2, 3]), next };
 }
 
-/** `ok`, the decode code, or `refused` when the certificate does not verify against `validators`. */
+/** `ok`, the decode code, or the code of the check the certificate fails against `validators`. */
 export function judgeCertificate(bytes: Uint8Array, validators: readonly Validator[] = VALIDATORS): Verdict {
   let c: CertifiedHeader;
   try {
@@ -188,8 +188,8 @@ export function judgeCertificate(bytes: Uint8Array, validators: readonly Validat
   } catch (e) {
     return codeOf(e);
   }
-  const ok = verifyCertificate(c, validators, { verify: (k, m, s) => verifiedByAll(k, m, s) }).ok;
-  return ok ? "ok" : "refused";
+  const check = verifyCertificate(c, validators, { verify: (k, m, s) => verifiedByAll(k, m, s) });
+  return check.ok ? "ok" : check.code;
 }
 
 function headerJson(c: CertifiedHeader) {
@@ -239,7 +239,7 @@ export function certificateVector(): Record<string, unknown> {
   const enc = encodeCertifiedHeader(first);
   return {
     comment:
-      "Headers and certificates (docs/protocol.md §7) of the genesis vector's chain, generated from the code: validators are nodes 0-3 (keys as in genesis.json); a signer is the node id; each signs 'arbor:header:v2' ‖ SHA-256(header); 3 of 4 (2f+1) make a certificate. Height 1's previous hash is 32 zero bytes (there is no header at height 0); height 2 decides node 3's eviction, so it names the next set and the height it signs from (2 + TOB_DELIVER_WINDOW + 1). `nextValidators` is what GetHeaders with transitions_only returns beside height 2. Each signature's `frame` is the ledger-channel frame (§8, kind 1) that sends it to peers. The receiptsRoot values are arbitrary 32-byte labels. Mutations are checked against the set `validators` (nodes 0-3) unless they name another by `validators`: the ids of its members, each with its key from the list above (nodes 0-2 is the set height 2 hands over to, `nextValidators`); `refused` is a decode code, or 'refused' when the certificate decodes but does not verify.",
+      "Headers and certificates (docs/protocol.md §7) of the genesis vector's chain, generated from the code: validators are nodes 0-3 (keys as in genesis.json); a signer is the node id; each signs 'arbor:header:v2' ‖ SHA-256(header); 3 of 4 (2f+1) make a certificate. Height 1's previous hash is 32 zero bytes (there is no header at height 0); height 2 decides node 3's eviction, so it names the next set and the height it signs from (2 + TOB_DELIVER_WINDOW + 1). `nextValidators` is what GetHeaders with transitions_only returns beside height 2. Each signature's `frame` is the ledger-channel frame (§8, kind 1) that sends it to peers. The receiptsRoot values are arbitrary 32-byte labels. Mutations are checked against the set `validators` (nodes 0-3) unless they name another by `validators`: the ids of its members, each with its key from the list above (nodes 0-2 is the set height 2 hands over to, `nextValidators`); `refused` is the code of the first check that fails (docs/protocol.md §7, in this order): a decode code (the codec's, or header/signers-not-sorted), then certificate/wrong-validator-set, and for each signature in ascending signer order certificate/unknown-signer or certificate/bad-signature, then certificate/too-few-signers.",
     validators: VALIDATORS.map((v) => ({ id: v.id, ...keyJson(`node ${v.id}`) })),
     validatorsHash: toHex(validatorsHash(VALIDATORS)),
     headers: [headerJson(first), headerJson(second)],
@@ -251,23 +251,27 @@ export function certificateVector(): Record<string, unknown> {
           ...first,
           signatures: sigs.map((s, i) => (i === 1 ? { ...s, signature: flip(s.signature, 5) } : s)),
         },
-        "refused",
+        "certificate/bad-signature",
       ),
       certMutation(
         "root changed, signatures kept",
         { ...first, header: { ...first.header, root: label("another root") } },
-        "refused",
+        "certificate/bad-signature",
       ),
       certMutation(
         "previous hash changed, signatures kept",
         { ...first, header: { ...first.header, previous: label("x") } },
-        "refused",
+        "certificate/bad-signature",
       ),
-      certMutation("one signature dropped (2 of 4)", { ...first, signatures: sigs.slice(1) }, "refused"),
+      certMutation(
+        "one signature dropped (2 of 4)",
+        { ...first, signatures: sigs.slice(1) },
+        "certificate/too-few-signers",
+      ),
       certMutation(
         "a signer that is not a validator",
         { ...first, signatures: [...sigs, { signer: 9, signature: sigs[0]!.signature }] },
-        "refused",
+        "certificate/unknown-signer",
       ),
       certMutation(
         "signers not ascending",
@@ -279,8 +283,13 @@ export function certificateVector(): Record<string, unknown> {
         { ...first, signatures: [sigs[0]!, sigs[0]!, sigs[1]!, sigs[2]!] },
         "header/signers-not-sorted",
       ),
-      certMutation("checked against another validator set", first, "refused", next),
-      certMutation("height 2 checked against the set it hands over to", second, "refused", next),
+      certMutation("checked against another validator set", first, "certificate/wrong-validator-set", next),
+      certMutation(
+        "height 2 checked against the set it hands over to",
+        second,
+        "certificate/wrong-validator-set",
+        next,
+      ),
       certMutation("a byte appended", withByte(enc, 0), "decode/trailing-bytes"),
       certMutation("last byte cut", enc.subarray(0, enc.length - 1), "decode/truncated"),
     ],
