@@ -44,7 +44,7 @@ export function peerVector(): Record<string, unknown> {
   ];
   return {
     comment:
-      "The peer handshake (docs/protocol.md §8) on the genesis vector's chain: node 0 (the server) sends a 32-byte challenge; node 1 answers its public key and its signature over 'arbor:peer:v2' ‖ chain id ‖ server key ‖ challenge. Mutations are refused.",
+      "The peer handshake (docs/protocol.md §8) on the genesis vector's chain: node 0 (the server) sends a 32-byte challenge; node 1 answers its public key and its signature over 'arbor:peer:v2' ‖ chain id ‖ server key ‖ challenge. Mutations are refused; `refused` is a label of this file, not a code a node sends: a decode code (the server ends the stream with status OK), 'unknown-key' (a key outside the membership: PERMISSION_DENIED peer/not-a-member; the server's own key: ended with OK; checked before the signature) or 'bad-signature' (ended with OK).",
     serverKey: toHex(SERVER),
     challenge: toHex(CHALLENGE),
     signingMessage: toHex(helloMessage(CHAIN, SERVER, CHALLENGE)),
