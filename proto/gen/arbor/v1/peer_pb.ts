@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file arbor/v1/peer.proto.
  */
 export const file_arbor_v1_peer: GenFile = /*@__PURE__*/
-  fileDesc("ChNhcmJvci92MS9wZWVyLnByb3RvEghhcmJvci52MSIcCglQZWVyRnJhbWUSDwoHcGF5bG9hZBgBIAEoDDI/CgRQZWVyEjcKB0Nvbm5lY3QSEy5hcmJvci52MS5QZWVyRnJhbWUaEy5hcmJvci52MS5QZWVyRnJhbWUoATABYgZwcm90bzM");
+  fileDesc("ChNhcmJvci92MS9wZWVyLnByb3RvEghhcmJvci52MSIcCglQZWVyRnJhbWUSDwoHcGF5bG9hZBgBIAEoDDI/CgRQZWVyEjcKB0Nvbm5lY3QSEy5hcmJvci52MS5QZWVyRnJhbWUaEy5hcmJvci52MS5QZWVyRnJhbWUoATABQiJaIGFyYm9yLmRldi9wcm90by9hcmJvci92MTthcmJvcnYxYgZwcm90bzM");
 
 /**
  * @generated from message arbor.v1.PeerFrame
