@@ -161,6 +161,13 @@ export const MAX_REQUEST_LIFETIME_BLOCKS = 1024;
 export const DEFAULT_REQUEST_LIFETIME_BLOCKS = 512;
 /** Longest abort message kept in a rejection, in UTF-16 code units (longer ones are cut). */
 export const MAX_ABORT_MESSAGE_CHARS = 256;
+/**
+ * Longest message of a rejected receipt, in UTF-8 bytes: an operation's abort text (at most 768
+ * bytes) with room for a key. A longer one (a message quoting a long key with every character
+ * escaped) is cut to it when the receipt is made, ending in "…", so every receipt a node makes is
+ * one its decoder (and every client's) takes back.
+ */
+export const MAX_RECEIPT_MESSAGE_BYTES = MAX_ABORT_MESSAGE_CHARS * 4 + MAX_KEY_BYTES;
 /** Compiled modules kept in the executor's LRU cache. */
 export const MAX_MODULE_CACHE_ENTRIES = 64;
 /**

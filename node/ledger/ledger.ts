@@ -18,7 +18,7 @@ import { keyPath } from "../store/core/path.js";
 import { provenState, type ProvenState } from "../store/core/proof.js";
 import { decodeProof, type DecodedProof } from "../store/core/proof-codec.js";
 import type { ReceiptReason } from "./reasons.js";
-import { encodeReceipt, encodeWrites, type Receipt } from "./receipt.js";
+import { boundReceiptMessage, encodeReceipt, encodeWrites, type Receipt } from "./receipt.js";
 import { ReceiptTree } from "./receipts-root.js";
 import { DecidedIds, type DecidedId } from "./decided-ids.js";
 import { CodeBook, type BookEntry, type OperationEntry } from "./code-book.js";
@@ -575,7 +575,15 @@ function rejected(
   message: string,
   gasUsed: bigint,
 ): Receipt {
-  return { status: "rejected", requestId: id, height, index, gasUsed, reason, message };
+  return {
+    status: "rejected",
+    requestId: id,
+    height,
+    index,
+    gasUsed,
+    reason,
+    message: boundReceiptMessage(message),
+  };
 }
 
 function describePath(req: SignedRequest, path: Uint8Array | undefined): string {

@@ -4,9 +4,10 @@
 // answer (a client trusts f+1 equal signed receipts before the header is certified).
 
 import { Reader, Writer } from "../common/codec.js";
-import { concatBytes, utf8 } from "../common/bytes.js";
+import { concatBytes, fromUtf8, utf8 } from "../common/bytes.js";
+import { DecodeError } from "../common/errors.js";
 import { RECEIPT_TAG } from "../common/tags.js";
-import { MAX_ABORT_MESSAGE_CHARS, MAX_KEY_BYTES } from "../common/limits.js";
+import { MAX_RECEIPT_MESSAGE_BYTES } from "../common/limits.js";
 import type { ReceiptReason } from "./reasons.js";
 
 export const RECEIPT_SIGNING_TAG = utf8(RECEIPT_TAG);
@@ -61,17 +62,34 @@ export function decodeReceipt(b: Uint8Array): Receipt {
   const index = r.varint(1 << 24, "index");
   const gasUsed = r.varint64("gas used");
   const status = r.u8();
+  if (status !== ACCEPTED && status !== REJECTED)
+    throw new DecodeError("decode/non-canonical", `receipt status ${status} (0 accepted, 1 rejected)`);
   let out: Receipt;
   if (status === ACCEPTED) {
     const timestamp = r.varint64("timestamp");
     out = { status: "accepted", requestId, height, index, gasUsed, timestamp, writesDigest: r.copy(32) };
   } else {
     const reason = r.string(64, "reason") as ReceiptReason;
-    const message = r.string(MAX_ABORT_MESSAGE_CHARS * 4 + MAX_KEY_BYTES, "message");
+    const message = r.string(MAX_RECEIPT_MESSAGE_BYTES, "message");
     out = { status: "rejected", requestId, height, index, gasUsed, reason, message };
   }
   r.end("receipt");
   return out;
+}
+
+const ELLIPSIS = "…";
+
+/**
+ * A rejected receipt's message as the receipt holds it: at most MAX_RECEIPT_MESSAGE_BYTES of UTF-8,
+ * a longer one cut on a character boundary and ended with "…". Every node cuts alike (it is part of
+ * the receipt, and so of the block's receipt root).
+ */
+export function boundReceiptMessage(message: string): string {
+  const b = utf8(message);
+  if (b.length <= MAX_RECEIPT_MESSAGE_BYTES) return message;
+  let end = MAX_RECEIPT_MESSAGE_BYTES - utf8(ELLIPSIS).length;
+  while (end > 0 && (b[end]! & 0xc0) === 0x80) end--;
+  return fromUtf8(b.subarray(0, end)) + ELLIPSIS;
 }
 
 export function receiptSigningMessage(receipt: Uint8Array): Uint8Array {

@@ -21,6 +21,9 @@ import { genesisBook } from "../../node/ledger/code-book.js";
 import { decodeAnyRequest } from "../../node/ledger/any-request.js";
 import { assembleSignedRequest, requestSigningMessage } from "../../node/ledger/request.js";
 import { signWith } from "../../node/keys.js";
+import { resultModule } from "../exec/wasm-builder.js";
+import { decodeReceipt, encodeReceipt } from "../../node/ledger/receipt.js";
+import { MAX_RECEIPT_MESSAGE_BYTES } from "../../node/common/limits.js";
 
 installNodeSha256();
 
@@ -214,6 +217,28 @@ test("a request signed for another chain is refused bad-signature, at the door a
   assert.equal(door.ok ? "" : door.reason, "bad-signature");
   assert.deepEqual(agree(r.block([foreign])).map(status), ["bad-signature"]);
   assert.deepEqual(agree(r.block([good])).map(status), ["accepted"], "signed for this chain, it is taken");
+});
+
+test("a rejection whose message would pass the receipt's bound is cut to it, and its receipt decodes", () => {
+  const r = new Replicas([[""], ["0"], ["1"]]);
+  const owner = new TestClient(r);
+  agree(r.block([owner.createDomain("d")]));
+  // An operation that writes a key it did not touch: the refusal quotes the key, every control
+  // character escaped (6 bytes each), over three times the receipt's bound.
+  const key = "d/" + "\u0001".repeat(1020);
+  const blob = new Writer()
+    .varint(1)
+    .string(key)
+    .u8(1)
+    .bytes(new Uint8Array([1]))
+    .finish();
+  agree(r.block([owner.baseRule("d", [["d/op", resultModule(blob)]])]));
+  const [receipt] = agree(r.block([owner.request("d/op", ["d/a"], new Uint8Array())]));
+  assert.equal(status(receipt!), "write-not-touched");
+  const message = receipt!.status === "rejected" ? receipt!.message : "";
+  assert.ok(new TextEncoder().encode(message).length <= MAX_RECEIPT_MESSAGE_BYTES);
+  assert.ok(message.endsWith("…") && message.startsWith("write to "), message.slice(0, 40));
+  assert.deepEqual(decodeReceipt(encodeReceipt(receipt!)), receipt, "the node's receipt decodes back");
 });
 
 test("a block applied in steps has the receipts and root of one pass", () => {
