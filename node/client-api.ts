@@ -134,6 +134,12 @@ export interface ClientApiDeps {
   readonly chunks: PartitionSync;
   /** snapshots this node serves to joining nodes (GetSnapshot) */
   readonly snapshots: SnapshotMaker;
+  /**
+   * Why a call from `host` whose reply may be large (Get, List, History, GetBlockReceipts,
+   * GetSnapshot) is refused now (`rpc/busy`: too many bytes of replies not taken by their askers),
+   * or null (node/net/unfinished-calls.ts)
+   */
+  readonly replyRoom?: (host: string) => string | null;
 }
 
 /** A subscription reply's bytes besides its receipt, signature and path (fields and framing). */
@@ -213,8 +219,11 @@ export class ClientApi {
   /** The handlers of the Arbor service. */
   service(): grpc.UntypedServiceImplementation {
     return {
-      get: (call: grpc.ServerUnaryCall<GetRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
-        this.serveGet(call.request, cb),
+      get: (call: grpc.ServerUnaryCall<GetRequest, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+        // Looked at again when the read is answered: it may have waited for its height meanwhile.
+        const room = this.roomFor(call);
+        this.roomy(room, cb, () => this.serveGet(call.request, cb, room));
+      },
       getStream: (call: grpc.ServerDuplexStream<TaggedGetRequest, TaggedGetReply>) =>
         serveTagged<TaggedGetRequest, GetRequest, GetReply, TaggedGetReply>(call, {
           bound: MAX_STREAM_GETS,
@@ -234,10 +243,12 @@ export class ClientApi {
         call: grpc.ServerUnaryCall<BlockReceiptsRequest, unknown>,
         cb: grpc.sendUnaryData<unknown>,
       ) =>
-        serveBlockReceipts(
-          { receiptStore: this.d.receiptStore, height: () => this.height, byzantine: this.d.byzantine },
-          call.request,
-          cb,
+        this.roomy(this.roomFor(call), cb, () =>
+          serveBlockReceipts(
+            { receiptStore: this.d.receiptStore, height: () => this.height, byzantine: this.d.byzantine },
+            call.request,
+            cb,
+          ),
         ),
       waitReceipts: (call: grpc.ServerDuplexStream<ReceiptQuery, ReceiptStreamReply>) =>
         serveReceiptStream(call, {
@@ -285,15 +296,17 @@ export class ClientApi {
           hostOf(call.getPeer()),
         ),
       getSnapshot: (call: grpc.ServerUnaryCall<SnapshotRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
-        this.d.snapshots.serve(
-          call.request,
-          cb,
-          this.d.byzantine === "forge-snapshot" ? forgePage : undefined,
+        this.roomy(this.roomFor(call), cb, () =>
+          this.d.snapshots.serve(
+            call.request,
+            cb,
+            this.d.byzantine === "forge-snapshot" ? forgePage : undefined,
+          ),
         ),
       list: (call: grpc.ServerUnaryCall<ListRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
-        this.d.queries.list(call.request, cb),
+        this.roomy(this.roomFor(call), cb, () => this.d.queries.list(call.request, cb)),
       history: (call: grpc.ServerUnaryCall<HistoryRequest, unknown>, cb: grpc.sendUnaryData<unknown>) =>
-        this.d.queries.history(call.request, cb),
+        this.roomy(this.roomFor(call), cb, () => this.d.queries.history(call.request, cb)),
       historyStream: (call: grpc.ServerDuplexStream<TaggedHistoryRequest, TaggedHistoryReply>) =>
         serveTagged<TaggedHistoryRequest, HistoryRequest, HistoryReply, TaggedHistoryReply>(call, {
           bound: MAX_STREAM_HISTORY_REQUESTS,
@@ -410,8 +423,27 @@ export class ClientApi {
   }
 
   /** Serves one read (Get and GetStream) when the read gate lets it through. */
-  private serveGet(request: GetRequest, cb: (e: grpc.ServiceError | null, r?: GetReply) => void): void {
+  /** The room a unary call's caller has for a large reply now (ClientApiDeps.replyRoom). */
+  private roomFor(call: grpc.ServerUnaryCall<unknown, unknown>): () => string | null {
+    return () => this.d.replyRoom?.(hostOf(call.getPeer())) ?? null;
+  }
+
+  /** Runs `serve` unless `room` says the caller must wait (`rpc/busy`, RESOURCE_EXHAUSTED). */
+  private roomy(room: () => string | null, cb: (e: grpc.ServiceError) => void, serve: () => void): void {
+    const busy = room();
+    if (busy !== null) return cb(grpcError(grpc.status.RESOURCE_EXHAUSTED, busy));
+    serve();
+  }
+
+  /** `room`: looked at again right before the reply is built (a read may wait for its height). */
+  private serveGet(
+    request: GetRequest,
+    cb: (e: grpc.ServiceError | null, r?: GetReply) => void,
+    room: () => string | null = () => null,
+  ): void {
     const answer = () => {
+      const busy = room();
+      if (busy !== null) return cb(grpcError(grpc.status.RESOURCE_EXHAUSTED, busy));
       try {
         cb(null, this.get(request));
         this.d.metrics.getServed();

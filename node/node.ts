@@ -22,7 +22,10 @@ import {
   EVIDENCE_LOG_LINES_PER_MINUTE,
   GOSSIP_CHECK_SLICE,
   NODE_SHUTDOWN_GRACE_MS,
+  REPLY_TAKE_TIMEOUT_MS,
   TOB_FILL_REQUESTS,
+  UNTAKEN_REPLY_BYTES,
+  UNTAKEN_REPLY_BYTES_PER_HOST,
   TOB_MAX_SYNC_BLOCKS,
 } from "./common/limits.js";
 import { installNodeSha256 } from "./platform.js";
@@ -146,7 +149,16 @@ export class ArborNode {
   /** grpc.health.v1.Health: NOT_SERVING until the node serves, and again once it is closing */
   private readonly health = new HealthService({ "": "NOT_SERVING", [Arbor.typeName]: "NOT_SERVING" });
   /** GetChunk calls whose reply is not taken yet (PartitionSync's serving bound). */
-  private readonly unfinishedChunks = new UnfinishedCalls(new Set([`/${Arbor.typeName}/GetChunk`]));
+  private readonly unfinishedChunks = new UnfinishedCalls(new Set([`/${Arbor.typeName}/GetChunk`]), {
+    takeTimeoutMs: REPLY_TAKE_TIMEOUT_MS,
+  });
+  /** The other calls whose replies may be large, weighed while not taken (ClientApiDeps.replyRoom). */
+  private readonly untakenReplies = new UnfinishedCalls(
+    new Set(
+      ["Get", "List", "History", "GetBlockReceipts", "GetSnapshot"].map((m) => `/${Arbor.typeName}/${m}`),
+    ),
+    { weigh: true, takeTimeoutMs: REPLY_TAKE_TIMEOUT_MS },
+  );
   private net!: PeerNet;
   private tob!: TobShell;
   private store!: LevelStore;
@@ -755,6 +767,7 @@ export class ArborNode {
       metrics: this.hooks,
       chunks: this.sync!,
       snapshots: this.snapshots,
+      replyRoom: (host) => this.untakenReplies.room(host, UNTAKEN_REPLY_BYTES, UNTAKEN_REPLY_BYTES_PER_HOST),
       queries: new QueryApi({
         ledger,
         reads: this.reads,
@@ -768,7 +781,7 @@ export class ArborNode {
     });
     const server = new grpc.Server({
       ...CHANNEL_OPTIONS,
-      interceptors: [this.unfinishedChunks.interceptor()],
+      interceptors: [this.unfinishedChunks.interceptor(), this.untakenReplies.interceptor()],
     });
     raiseServerHttp2Limits(server);
     const handlers = this.joinGate.wrap(api.service());

@@ -49,6 +49,22 @@ export const GRAFT_SERVE_BYTES_PER_SECOND = 64 * 1024 * 1024;
  * so askers that never read hold at most this many chunks of a node's memory.
  */
 export const GRAFT_SERVE_UNFINISHED = 16;
+/**
+ * How long a unary reply that may be large (Get, GetSnapshot, GetChunk, List, History,
+ * GetBlockReceipts) may wait for its asker to take it once handed over: past it the call's stream
+ * is reset, freeing the reply and its place (node/net/unfinished-calls.ts). An asker that never
+ * reads holds neither memory nor a serving slot for longer; an honest one takes a 31 MiB reply in
+ * well under a second on any link a node is run on.
+ */
+export const REPLY_TAKE_TIMEOUT_MS = 30_000;
+/**
+ * Bytes of such replies (GetChunk's excepted: GRAFT_SERVE_UNFINISHED bounds those) handed over and
+ * not yet taken, in all and from one address: past either, a new call of those methods is refused
+ * `rpc/busy` (RESOURCE_EXHAUSTED) before any work. Before it, askers that never read made a node
+ * hold gigabytes of Get replies and run out of memory.
+ */
+export const UNTAKEN_REPLY_BYTES = 256 * 1024 * 1024;
+export const UNTAKEN_REPLY_BYTES_PER_HOST = 64 * 1024 * 1024;
 /** Chunk requests a node taking on prefixes has in flight at once, over all holders. */
 export const GRAFT_FETCH_IN_FLIGHT = 2;
 /** How long a node taking on prefixes waits before asking again for a chunk that was stale (another height). */

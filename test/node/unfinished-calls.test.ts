@@ -81,3 +81,50 @@ test("a reply nobody reads is counted until its asker goes; read or refused ones
     server.forceShutdown();
   }
 });
+
+test("weighed replies: their bytes count until taken, room refuses past a bound, and a reply not taken in time is reset", async () => {
+  const u = new UnfinishedCalls(new Set(["/test.S/Big"]), { weigh: true, takeTimeoutMs: 300 });
+  const server = new grpc.Server({ interceptors: [u.interceptor()] });
+  const REPLY = 4 << 20;
+  server.addService(DEF, {
+    big: (_c: unknown, cb: grpc.sendUnaryData<Buffer>) => cb(null, Buffer.alloc(REPLY, 7)),
+    other: (_c: unknown, cb: grpc.sendUnaryData<Buffer>) => cb(null, Buffer.alloc(8)),
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) =>
+      e ? reject(e) : resolve(p),
+    ),
+  );
+  const session = http2.connect(`http://127.0.0.1:${port}`, { settings: { initialWindowSize: 0 } });
+  session.on("error", () => undefined);
+  const closed: number[] = [];
+  try {
+    for (let i = 0; i < 2; i++) {
+      const r = session.request({
+        ":method": "POST",
+        ":path": "/test.S/Big",
+        "content-type": "application/grpc",
+        te: "trailers",
+      });
+      r.on("error", () => undefined);
+      r.on("close", () => closed.push(r.rstCode ?? -1));
+      r.pause();
+      r.end(Buffer.from([0, 0, 0, 0, 0]));
+    }
+    await until(() => u.count === 2, "two replies handed over, not taken");
+    assert.equal(u.bytes, 2 * REPLY);
+    assert.equal(u.bytesFrom("127.0.0.1"), 2 * REPLY);
+    assert.equal(u.room("127.0.0.1", 16 * REPLY, 4 * REPLY), null);
+    assert.match(u.room("127.0.0.1", 16 * REPLY, 2 * REPLY) ?? "", /^rpc\/busy: .* per address/);
+    assert.match(u.room("10.0.0.9", 2 * REPLY, 16 * REPLY) ?? "", /^rpc\/busy: .*\(at most \d+\); retry/);
+    assert.equal(u.room("10.0.0.9", 16 * REPLY, 2 * REPLY), null, "another address has its own share");
+    // Nobody reads: past the deadline the streams are reset, freeing places and bytes.
+    await until(() => u.count === 0 && closed.length === 2, "reset once not taken in time");
+    assert.equal(u.bytes, 0);
+    assert.equal(u.reset, 2);
+    assert.deepEqual(closed, [http2.constants.NGHTTP2_CANCEL, http2.constants.NGHTTP2_CANCEL]);
+  } finally {
+    session.destroy();
+    server.forceShutdown();
+  }
+});
