@@ -58,25 +58,35 @@ interface Group {
 }
 
 /**
- * The query in web-search syntax (what websearch_to_tsquery reads): groups split by a bare `or`,
- * each requiring its words and excluding its `-word`s and `-"phrase"`s. A quoted phrase counts as
- * its words (their order is not checked: a looser test can only keep, never invent, a hit whose
- * value was proven).
+ * The query in web-search syntax, read as websearch_to_tsquery reads it: groups split by a bare
+ * `or`, each requiring its words and excluding what a `-` stands before. A `-` negates the next word
+ * or quoted phrase even with spaces between (`- foo` excludes foo), and each further `-` negates
+ * again (`--foo` requires foo); a `-` before `or` makes it a word. A quoted phrase counts as its
+ * words (their order is not checked: a looser test can only keep, never invent, a hit whose value
+ * was proven).
  */
 export function parseQuery(q: string): Group[] {
   const groups: Group[] = [{ all: [], none: [] }];
-  for (const m of q.matchAll(/(-?)(?:"([^"]*)"|([^\s"]+))/g)) {
-    const neg = m[1] === "-";
+  let neg = false;
+  let dashed = false;
+  for (const m of q.matchAll(/(-)|"([^"]*)"|([^\s"-][^\s"]*)/g)) {
+    if (m[1] !== undefined) {
+      neg = !neg;
+      dashed = true;
+      continue;
+    }
     const raw = m[2] ?? m[3] ?? "";
-    if (!neg && m[3] !== undefined && raw.toLowerCase() === "or") {
+    if (!dashed && m[3] !== undefined && raw.toLowerCase() === "or") {
       groups.push({ all: [], none: [] });
       continue;
     }
     const ws = words(raw);
-    if (ws.length === 0) continue;
+    if (ws.length === 0) continue; // punctuation alone: a pending `-` goes on to the next word
     const g = groups[groups.length - 1]!;
     if (neg) g.none.push(ws);
     else g.all.push(...ws);
+    neg = false;
+    dashed = false;
   }
   return groups.filter((g) => g.all.length > 0 || g.none.length > 0);
 }

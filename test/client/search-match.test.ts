@@ -55,4 +55,25 @@ test("the index refuses malformed searches with stable codes", () => {
   assert.equal(code("q=-%22foo+bar%22"), "search/bad-query");
   assert.equal(code("q=bar+or+-foo"), "search/bad-query");
   assert.equal(code("q=bar+-foo"), "ok");
+  // A dash apart from its word still excludes it (as PostgreSQL reads it).
+  assert.equal(code("q=-+foo"), "search/bad-query");
+  assert.equal(code("q=bar+or+-+foo"), "search/bad-query");
+  assert.equal(code("q=--foo"), "ok", "two dashes: required again");
+});
+
+test("parseQuery reads dashes as websearch_to_tsquery does (PostgreSQL's own readings, checked with PGlite)", () => {
+  // query → PostgreSQL: "- foo" !'foo'; "bar - foo" 'bar' & !'foo'; "bar or - foo" 'bar' | !'foo';
+  // "--foo" !!'foo'; "x -- foo" 'x' & !!'foo'; "foo -" 'foo'; "bar - or foo" 'bar' & !'or' & 'foo';
+  // "bar - \"x y\"" 'bar' & !('x' <-> 'y'); "bar -  -foo" 'bar' & !!'foo'.
+  const g = (all: string[], none: string[][] = []) => ({ all, none });
+  assert.deepEqual(parseQuery("- foo"), [g([], [["foo"]])]);
+  assert.deepEqual(parseQuery("bar - foo"), [g(["bar"], [["foo"]])]);
+  assert.deepEqual(parseQuery("bar or - foo"), [g(["bar"]), g([], [["foo"]])]);
+  assert.deepEqual(parseQuery("--foo"), [g(["foo"])]);
+  assert.deepEqual(parseQuery("x -- foo"), [g(["x", "foo"])]);
+  assert.deepEqual(parseQuery("foo -"), [g(["foo"])]);
+  assert.deepEqual(parseQuery("bar - or foo"), [g(["bar", "foo"], [["or"]])]);
+  assert.deepEqual(parseQuery('bar - "x y"'), [g(["bar"], [["x", "y"]])]);
+  assert.deepEqual(parseQuery("bar -  -foo"), [g(["bar", "foo"])]);
+  assert.deepEqual(parseQuery("a-b"), [g(["a", "b"])]);
 });
