@@ -7,6 +7,7 @@ import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Receipt } from "./ledger/receipt.js";
+import { shareConnections } from "./net/connection-share.js";
 
 /** The store size is measured (a walk of the data directory) at most this often, on a scrape. */
 export const STORE_SIZE_EVERY_MS = 15_000;
@@ -18,6 +19,12 @@ export const STORE_SIZE_MAX_FILES = 100_000;
  * closed at once, so a flood of unfinished requests cannot take the node's file descriptors.
  */
 export const METRICS_MAX_CONNECTIONS = 16;
+/**
+ * Of them, from one address (a scraper needs one): past it a new one is closed at once, and when
+ * all are taken a newcomer from a less busy address takes the busiest one's oldest place
+ * (node/net/connection-share.ts), so one host cannot shut a node's scraper out.
+ */
+export const METRICS_MAX_CONNECTIONS_PER_HOST = 4;
 /** Longest a client may take to send a request's headers, and the whole request, before it is cut off. */
 export const METRICS_HEADERS_TIMEOUT_MS = 5_000;
 export const METRICS_REQUEST_TIMEOUT_MS = 10_000;
@@ -226,7 +233,7 @@ export class NodeMetrics implements MetricsHooks {
         (e) => res.writeHead(500).end(String(e)),
       );
     });
-    server.maxConnections = METRICS_MAX_CONNECTIONS;
+    shareConnections(server, METRICS_MAX_CONNECTIONS, METRICS_MAX_CONNECTIONS_PER_HOST);
     server.setTimeout(METRICS_IDLE_TIMEOUT_MS);
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);

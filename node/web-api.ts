@@ -16,6 +16,7 @@ import {
 import { toBinary, type DescMethodUnary, type Message } from "@bufbuild/protobuf";
 import { Arbor, type GetReply } from "../proto/gen/arbor/v1/client_pb.js";
 import { withStableRefusal } from "./web-refusal.js";
+import { shareConnections } from "./net/connection-share.js";
 
 /** The methods a browser may call: the reads a verifying page needs, unary only. */
 export const WEB_METHODS = [
@@ -40,6 +41,12 @@ export const WEB_MAX_TIMEOUT_MS = 70_000;
  * descriptor: unbounded, unfinished requests ran the node out of them and it stopped.
  */
 export const WEB_MAX_CONNECTIONS = 256;
+/**
+ * Of them, from one address: past it a new one is closed at once, and when all are taken a newcomer
+ * from a less busy address takes the busiest one's oldest place (node/net/connection-share.ts), so
+ * one host holding polite keep-alive connections cannot shut every other browser out.
+ */
+export const WEB_MAX_CONNECTIONS_PER_HOST = 32;
 
 /**
  * Most browser calls a node works on at once, counted from a call's arrival until its answer is
@@ -210,7 +217,7 @@ export class WebApi {
           .catch(() => res.destroy());
       },
     );
-    this.server.maxConnections = WEB_MAX_CONNECTIONS;
+    shareConnections(this.server, WEB_MAX_CONNECTIONS, WEB_MAX_CONNECTIONS_PER_HOST);
     this.server.keepAliveTimeout = WEB_KEEP_ALIVE_TIMEOUT_MS;
     this.server.setTimeout(WEB_IDLE_TIMEOUT_MS);
   }
