@@ -199,6 +199,16 @@ export class ClientApi {
         call.write(this.receiptReply(r), () => account.sent(bytes));
       },
       host,
+      () => {
+        cut = true;
+        call.emit(
+          "error",
+          grpcError(
+            grpc.status.RESOURCE_EXHAUSTED,
+            "stream/evicted: every subscription slot is taken and this address holds the most; its oldest subscription gave its place to a less busy caller (subscribe again later, or wait with WaitReceipts)",
+          ),
+        );
+      },
     );
     if (typeof unsubscribe === "string") {
       account.close();

@@ -36,12 +36,24 @@ interface Entry {
 const UNSIGNED = new Uint8Array(0);
 const NOTHING = (): void => undefined;
 
+/** An open receipt subscription. */
+interface Subscriber {
+  readonly ids: Set<string> | null;
+  readonly push: Waiter;
+  /** ends its stream: its place went to a newcomer from a less busy address */
+  readonly evict: () => void;
+  /** forgets it (idempotent) */
+  readonly drop: () => void;
+}
+
 export class ReceiptBook {
   private readonly byId = new Map<string, Entry>();
   private readonly waiters = new Map<string, Set<Waiter>>();
-  private readonly subscribers = new Set<{ ids: Set<string> | null; push: Waiter }>();
-  /** Open subscriptions by the address they came from: one host may not take every slot. */
-  private readonly subscribersByHost = new Map<string, number>();
+  private readonly subscribers = new Set<Subscriber>();
+  /** Open subscriptions by the address they came from, oldest first: one host may not take every slot. */
+  private readonly subscribersByHost = new Map<string, Set<Subscriber>>();
+  /** subscriptions ended to make room for a newcomer from a less busy address */
+  evicted = 0;
   /** Pending waits' early answers (no receipt): called on close. */
   private readonly cancels = new Set<() => void>();
 
@@ -173,32 +185,49 @@ export class ReceiptBook {
   }
 
   /**
-   * Returns an unsubscribe function, or why none was opened: `too-many` when the node serves
-   * MAX_RECEIPT_SUBSCRIPTIONS already, `too-many-from-host` when `host` (the caller's address)
-   * holds MAX_RECEIPT_SUBSCRIPTIONS_PER_HOST of them. `signed`: each receipt with this node's
-   * signature.
+   * Returns an unsubscribe function, or why none was opened: `too-many-from-host` when `host` (the
+   * caller's address) holds MAX_RECEIPT_SUBSCRIPTIONS_PER_HOST of them; `too-many` when the node
+   * serves MAX_RECEIPT_SUBSCRIPTIONS already and no address holds more than this one's plus one.
+   * At the total bound, a newcomer from a less busy address takes the place of the busiest
+   * address's oldest subscription, which is ended (`evict`, then dropped): a few hosts cannot hold
+   * every slot. `signed`: each receipt with this node's signature.
    */
   subscribe(
     ids: Uint8Array[] | null,
     signed: boolean,
     push: (r: ServedReceipt) => void,
     host = "",
+    evict: () => void = () => undefined,
   ): (() => void) | "too-many" | "too-many-from-host" {
-    if (this.subscribers.size >= MAX_RECEIPT_SUBSCRIPTIONS) return "too-many";
-    const fromHost = this.subscribersByHost.get(host) ?? 0;
-    if (fromHost >= MAX_RECEIPT_SUBSCRIPTIONS_PER_HOST) return "too-many-from-host";
-    const s = {
+    const have = this.subscribersByHost.get(host)?.size ?? 0;
+    if (have >= MAX_RECEIPT_SUBSCRIPTIONS_PER_HOST) return "too-many-from-host";
+    if (this.subscribers.size >= MAX_RECEIPT_SUBSCRIPTIONS) {
+      let busiest: Set<Subscriber> | undefined;
+      for (const set of this.subscribersByHost.values())
+        if (busiest === undefined || set.size > busiest.size) busiest = set;
+      const oldest =
+        busiest !== undefined && busiest.size > have + 1 ? busiest.values().next().value : undefined;
+      if (oldest === undefined) return "too-many";
+      this.evicted++;
+      oldest.drop();
+      oldest.evict();
+    }
+    let mine = this.subscribersByHost.get(host);
+    if (mine === undefined) this.subscribersByHost.set(host, (mine = new Set()));
+    const set = mine;
+    const s: Subscriber = {
       ids: ids && ids.length > 0 ? new Set(ids.map(toHex)) : null,
       push: (e: Entry) => push(this.serve(e, signed)),
+      evict,
+      drop: () => {
+        if (!this.subscribers.delete(s)) return;
+        set.delete(s);
+        if (set.size === 0 && this.subscribersByHost.get(host) === set) this.subscribersByHost.delete(host);
+      },
     };
     this.subscribers.add(s);
-    this.subscribersByHost.set(host, fromHost + 1);
-    return () => {
-      if (!this.subscribers.delete(s)) return;
-      const left = (this.subscribersByHost.get(host) ?? 1) - 1;
-      if (left > 0) this.subscribersByHost.set(host, left);
-      else this.subscribersByHost.delete(host);
-    };
+    set.add(s);
+    return s.drop;
   }
 
   /** Answers every pending wait now (no receipt) and drops the subscribers: the node is stopping. */
