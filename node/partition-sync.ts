@@ -198,6 +198,14 @@ export class PartitionSync {
     return ask.filter((s) => s.within.bits === ask[0]!.within.bits);
   }
 
+  /** How long until the first of `need`'s holders is no longer avoided (at least the stale backoff). */
+  private untilTrusted(need: Need): number {
+    const now = Date.now();
+    let soonest = now + AVOID_MS;
+    for (const s of this.sourcesOf(need)) soonest = Math.min(soonest, this.avoid.get(s.holder.id) ?? now);
+    return Math.max(GRAFT_STALE_BACKOFF_MS, soonest - now);
+  }
+
   /** Whether a holder not being avoided is left to ask for `need`. */
   private trustedHolderFor(need: Need): boolean {
     const now = Date.now();
@@ -268,15 +276,19 @@ export class PartitionSync {
         refusal === "undecodable" ||
         (sameHeight && (refusal === "label-mismatch" || refusal === "no-progress"))
       ) {
-        this.avoid.set(holder.id, Date.now() + AVOID_MS);
-        this.d.log.warn("a holder served a bad chunk; asking another", {
-          holder: holder.id,
-          at: formatPosition(need),
-          height: reply.height,
-          error: e.message,
-        });
-        // Another holder at once; when every holder is avoided, not in a tight loop.
-        this.later(need, this.trustedHolderFor(need) ? 0 : GRAFT_STALE_BACKOFF_MS);
+        const now = Date.now();
+        // Said once per holder and avoidance: a liar asked again (no other holder left) is not news.
+        if ((this.avoid.get(holder.id) ?? 0) < now)
+          this.d.log.warn("a holder served a bad chunk; asking another", {
+            holder: holder.id,
+            at: formatPosition(need),
+            height: reply.height,
+            error: e.message,
+          });
+        this.avoid.set(holder.id, now + AVOID_MS);
+        // Another holder at once; when every holder is avoided, not before the first is trusted
+        // again (a sole holder that lies is asked once per AVOID_MS, not in a loop).
+        this.later(need, this.trustedHolderFor(need) ? 0 : this.untilTrusted(need));
       } else if (refusal === "label-mismatch") this.later(need, GRAFT_STALE_BACKOFF_MS);
       // position-absent or no-progress: the tree changed here since; the next scan finds what is left.
       else this.done(need);
