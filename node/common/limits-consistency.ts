@@ -15,6 +15,13 @@ interface Relation {
 
 const RELATIONS: readonly Relation[] = [
   {
+    why: "the leader choice's chain (failures charged over it) is carried by a snapshot and kept in memory",
+    holds: (l) =>
+      l.TOB_LEADER_FAILURE_WINDOW >= l.TOB_LEADER_WINDOW &&
+      l.SNAPSHOT_CONSENSUS_BLOCKS >= l.TOB_LEADER_FAILURE_WINDOW &&
+      l.TOB_MIN_RETAINED_BLOCKS >= l.TOB_LEADER_FAILURE_WINDOW,
+  },
+  {
     why: "a chunk of a prefix being taken on holds at least one largest record with its key",
     holds: (l) => l.MAX_GRAFT_CHUNK_BYTES >= l.MAX_VALUE_BYTES + l.MAX_KEY_BYTES + 1024,
   },

@@ -304,7 +304,7 @@ export const TOB_MAX_SYNC_BYTES = TOB_MAX_BLOCK_BYTES;
 /**
  * Fewest delivered blocks kept in memory whatever their size: a restarted core re-emits from them
  * what its store lost (up to STORE_SYNC_EVERY_BLOCKS plus the deliver window), the leader choice
- * reads the last TOB_LEADER_WINDOW, and one catch-up answer comes from memory.
+ * reads the last TOB_LEADER_FAILURE_WINDOW, and one catch-up answer comes from memory.
  */
 export const TOB_MIN_RETAINED_BLOCKS = TOB_MAX_SYNC_BLOCKS;
 /** Catch-up answers read from storage at once (node/tob/disk-catch-up.ts). */
@@ -329,6 +329,14 @@ export const TOB_MAX_VOTE_ROUNDS_AHEAD = 64;
  * quorum of signers, so a quorum stays eligible.
  */
 export const TOB_LEADER_WINDOW = 4;
+/**
+ * Blocks of that chain in which a validator that failed to lead (a round skipped between two of its
+ * consecutive blocks, charged to that round's leader) is not chosen again. Long enough that a faulty
+ * validator which votes but never proposes a usable block costs about one timeout per this many
+ * blocks instead of one every n rounds; at most what a snapshot carries, so a synced node chooses
+ * as its peers do.
+ */
+export const TOB_LEADER_FAILURE_WINDOW = 16;
 /** Most blocks whose eligible leaders are remembered (each a small list, recomputed on a miss). */
 export const TOB_LEADER_CACHE = 256;
 /** Most validator-set changes scheduled ahead of time. */
@@ -670,11 +678,11 @@ export const SNAPSHOT_WRITE_WAIT_MS = 90_000;
 export const SNAPSHOT_MAX_RECORD_BYTES = TOB_MAX_MESSAGE_BYTES;
 /**
  * Whole delivered blocks a snapshot carries up to its height, for a consensus started there to
- * choose leaders as every other node does (from the last TOB_LEADER_WINDOW blocks). The duplicate
+ * choose leaders as every other node does (from the last TOB_LEADER_FAILURE_WINDOW blocks). The duplicate
  * filter's state, the digests each of the last TOB_DEDUP_WINDOW blocks delivered, is carried as
  * those digests alone (node/tob/core/restore.ts).
  */
-export const SNAPSHOT_CONSENSUS_BLOCKS = 4 * TOB_LEADER_WINDOW;
+export const SNAPSHOT_CONSENSUS_BLOCKS = TOB_LEADER_FAILURE_WINDOW;
 /**
  * Delivered blocks a node keeps in its consensus database behind its applied height: a peer behind
  * by fewer catches up block by block from it; one further behind (or one that lost its disk) is

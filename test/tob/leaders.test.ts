@@ -3,7 +3,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { TOB_LEADER_WINDOW } from "../../node/common/limits.js";
+import { TOB_LEADER_FAILURE_WINDOW, TOB_LEADER_WINDOW } from "../../node/common/limits.js";
 import { STALL_ROUNDS_PER_VALIDATOR, activeValidators, leaderAmong } from "../../node/tob/core/leaders.js";
 import type { Block } from "../../node/tob/core/index.js";
 
@@ -82,4 +82,49 @@ test("round-robin over all: a short window, a window without a two-chain, a stal
   // The parent itself far behind the round: plain rotation, whatever the window says.
   assert.equal(leaderAmong(13 + stall, 4, 13, [0, 1, 2]), (13 + stall) % 4);
   assert.equal(leaderAmong(13 + stall - 1, 4, 13, [0, 1, 2]), [0, 1, 2][(13 + stall - 1) % 3]);
+});
+
+test("a validator that signs every certificate but whose rounds time out is set aside for the failure window", () => {
+  // Node 3 votes promptly (it is in every QC) but no proposal of its counts: a round it leads is
+  // skipped. Chains are grown by the rule itself, round by round, over 400 rounds.
+  const all = [0, 1, 2, 3];
+  const chain: Block[] = [block(1, 0, all), block(2, 1, all), block(3, 2, all), block(4, 0, all)];
+  let skipped = 0;
+  for (let r = 5; r < 405; r++) {
+    const window = chain.slice(-TOB_LEADER_FAILURE_WINDOW);
+    const parent = chain[chain.length - 1]!;
+    const leader = leaderAmong(r, 4, parent.round, activeValidators(4, window));
+    if (leader === 3) skipped++;
+    else chain.push(block(r, leader, all));
+  }
+  // Plain rotation over the four would skip a round in four (about 100); charged, node 3 leads
+  // about once per failure window.
+  assert.ok(skipped <= 400 / TOB_LEADER_FAILURE_WINDOW + 2, `${skipped} rounds skipped`);
+  assert.ok(skipped >= 2, "it is given its turn again once its failure has left the chain");
+  assert.ok(!activeValidators(4, chain.slice(-TOB_LEADER_FAILURE_WINDOW))!.includes(3) || skipped > 0);
+});
+
+test("only the last skipped round of a gap is charged: a faulty next leader cannot get a correct one set aside", () => {
+  const all = [0, 1, 2, 3];
+  // Grown by the rule, with rounds 9 and 10 skipped: only round 10's leader is charged.
+  const chain: Block[] = [];
+  for (let r = 1; r <= 8; r++) {
+    const w = chain.slice(-TOB_LEADER_FAILURE_WINDOW);
+    chain.push(block(r, leaderAmong(r, 4, r - 1, w.length ? activeValidators(4, w) : null), all));
+  }
+  const before = activeValidators(4, chain);
+  const lead9 = leaderAmong(9, 4, 8, before);
+  const lead10 = leaderAmong(10, 4, 8, before);
+  assert.notEqual(lead9, lead10);
+  chain.push(block(11, leaderAmong(11, 4, 8, before), all));
+  const after = activeValidators(4, chain)!;
+  assert.ok(!after.includes(lead10), `round 10's leader ${lead10} is set aside`);
+  assert.ok(after.includes(lead9), `round 9's leader ${lead9} is not`);
+});
+
+test("charges are ignored when they would leave no one eligible", () => {
+  const signers = [0, 1, 2];
+  const chain = [10, 11, 13, 14, 16, 17, 19, 20].map((r) => block(r, r % 3, signers));
+  const active = activeValidators(4, chain);
+  assert.ok(active !== null && active.length > 0, `${active}`);
 });

@@ -12,7 +12,7 @@ import { TOB_GENESIS_TAG } from "../../common/tags.js";
 import {
   TOB_DELIVER_WINDOW,
   TOB_LEADER_CACHE,
-  TOB_LEADER_WINDOW,
+  TOB_LEADER_FAILURE_WINDOW,
   TOB_MAX_BLOCK_REQUESTS,
   TOB_MAX_EVIDENCE_PER_STEP,
   TOB_MAX_GOSSIP_REQUESTS,
@@ -637,7 +637,7 @@ export class TobCore {
   }
 
   /**
-   * The last TOB_LEADER_WINDOW blocks of this epoch ending at `id`, oldest first: uncommitted ones
+   * The last TOB_LEADER_FAILURE_WINDOW blocks of this epoch ending at `id`, oldest first: uncommitted ones
    * from the tree, then committed ones from the ledger. Null if `id` is neither in the tree nor
    * committed here.
    */
@@ -646,12 +646,12 @@ export class TobCore {
     let b = this.tree.get(id);
     if (!b && !this.tree.isRoot(id)) return null;
     let h = this.tree.root.height;
-    while (b && out.length < TOB_LEADER_WINDOW) {
+    while (b && out.length < TOB_LEADER_FAILURE_WINDOW) {
       out.push(b);
       h = b.height - 1;
       b = this.tree.get(b.parentId);
     }
-    for (; out.length < TOB_LEADER_WINDOW && h > this.es.genesisHeight; h--) {
+    for (; out.length < TOB_LEADER_FAILURE_WINDOW && h > this.es.genesisHeight; h--) {
       const c = this.ledger.blockAt(h);
       if (!c || c.epoch !== this.es.epoch) break;
       out.push(c);
