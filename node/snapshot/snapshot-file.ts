@@ -4,7 +4,7 @@
 // snapshot file that exists is whole. Peers read the payload by offset (GetSnapshot).
 
 import { createHash } from "node:crypto";
-import { open, rename, rm } from "node:fs/promises";
+import { open, rename, rm, type FileHandle } from "node:fs/promises";
 import { Reader, Writer } from "../common/codec.js";
 import { bytesEqual, utf8 } from "../common/bytes.js";
 import { ArborError } from "../common/errors.js";
@@ -49,7 +49,7 @@ export async function writeSnapshotFile(
     const flush = async (hashed: boolean): Promise<void> => {
       const b = w.finish();
       if (hashed) hash.update(b);
-      await fh.write(b, 0, b.length, pos);
+      await writeAll(fh, b, pos);
       pos += b.length;
       w = new Writer(WRITE_BUFFER_BYTES + 4096);
     };
@@ -74,7 +74,7 @@ export async function writeSnapshotFile(
       digest: new Uint8Array(hash.digest()),
     };
     const header = encodeHeader(info);
-    await fh.write(header, 0, header.length, 0);
+    await writeAll(fh, header, 0);
     await fh.sync();
   } catch (e) {
     await fh.close();
@@ -84,6 +84,32 @@ export async function writeSnapshotFile(
   await fh.close();
   await rename(tmp, path);
   return readSnapshotInfo(path);
+}
+
+/**
+ * Writes all of `bytes` at `position` (or at the end, for a file opened to append): a write may take
+ * fewer bytes than asked (a disk filling up), and a snapshot file that exists must be whole — its
+ * header promises a length and its owner signs a digest of what it meant to write.
+ */
+export async function writeAll(
+  fh: FileHandle,
+  bytes: Uint8Array,
+  position: number | null = null,
+): Promise<void> {
+  for (let done = 0; done < bytes.length;) {
+    const { bytesWritten } = await fh.write(
+      bytes,
+      done,
+      bytes.length - done,
+      position === null ? null : position + done,
+    );
+    if (bytesWritten <= 0)
+      throw new ArborError(
+        "snapshot/short-write",
+        `wrote ${done} of ${bytes.length} bytes (is the disk full?)`,
+      );
+    done += bytesWritten;
+  }
 }
 
 function encodeHeader(i: SnapshotInfo): Uint8Array {

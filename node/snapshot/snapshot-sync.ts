@@ -40,6 +40,7 @@ import { CONSENSUS_RECORD_PREFIX, consensusRecords, readRecords } from "./snapsh
 import { TobShell } from "../tob/shell.js";
 import { raiseVotedRound, snapshotConsensus } from "../tob/core/index.js";
 import { endResync, safetyBeforeResync, SNAPSHOT_WORK_DIR } from "./resync-marker.js";
+import { writeAll } from "./snapshot-file.js";
 
 export interface SnapshotSyncDeps {
   readonly dataDir: string;
@@ -252,7 +253,7 @@ async function commonFrom(
       have,
       c.commonBytes,
       async (b) => {
-        await fh.write(b);
+        await writeAll(fh, b);
       },
       progress,
     );
