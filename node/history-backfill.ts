@@ -40,6 +40,7 @@ import {
   storedChange,
   storesChanges,
   valuesPrunedThrough,
+  lateValueRecord,
 } from "./index-store.js";
 
 export interface HistoryBackfillDeps {
@@ -56,6 +57,8 @@ export interface HistoryBackfillDeps {
   partition(): string;
   /** keys whose first change is a genesis record (it comes from the genesis document) */
   readonly genesisKeys: ReadonlySet<string>;
+  /** the height the store was installed from a snapshot at (0: never): no change lists at or below it */
+  syncedHeight(): bigint;
   readonly credentials: grpc.ChannelCredentials;
   readonly log: Logger;
 }
@@ -271,6 +274,10 @@ export class HistoryBackfill {
         // A value superseded at a height the pruning has passed is not kept (pruneValues).
         const keep = c.value !== undefined && (newer === null || newer > mark) ? c.value : null;
         records.push(changeRecord(gap.key, number, head, c.change, keep));
+        // Superseded at a height whose change list this node lacks (it was synced after it): the
+        // pruning would never find it there, so it is listed to be dropped in its time.
+        if (keep !== null && newer !== null && newer <= this.d.syncedHeight())
+          records.push(lateValueRecord(newer, gap.key, number));
         head = nextHead(head, c.change);
       }
       await this.d.store.appWrite(records);

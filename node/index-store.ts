@@ -15,6 +15,10 @@
 //                                          written only when this node's partition holds the
 //                                          key: a key's history is kept by its holders, as its
 //                                          value is, so the store shrinks with the partition
+//   'q' ‖ u64 height ‖ (a 'k' key)       → empty: a value back-filled for a change superseded at
+//                                          `height`, a height whose change list this node lacks
+//                                          (it was synced after it): pruneValues drops it by this
+//                                          record once `height` leaves the retention window
 
 import { Reader, Writer } from "./common/codec.js";
 import { utf8 } from "./common/bytes.js";
@@ -33,6 +37,9 @@ const K_ENTRY = 0x65; // 'e'
 const K_CHANGE = 0x6b; // 'k'
 const K_BLOCK = 0x62; // 'b'
 const K_PRUNED = 0x70; // 'p'
+const K_LATE = 0x71; // 'q'
+/** Back-filled values (K_LATE) looked at per pruning pass. */
+const LATE_PER_PASS = 4096;
 /**
  * Index record kinds a snapshot carries (node/snapshot/): the entries, which every node holds alike
  * and needs to apply the next block. Key changes and per-block change lists are the past: a node
@@ -57,6 +64,23 @@ function changePrefix(key: string): Writer {
 
 function changeKey(key: string, number: bigint): Uint8Array {
   return changePrefix(key).u64(number).finish();
+}
+
+function lateFloor(height: bigint): Uint8Array {
+  return new Writer(9).u8(K_LATE).u64(height).finish();
+}
+
+/**
+ * The record that has pruneValues drop the value kept with change `number` of `key` once
+ * `supersededAt` (the height of the key's next change) leaves the retention window: for a value a
+ * node back-fills (node/history-backfill.ts) at a height it has no change list for.
+ */
+export function lateValueRecord(supersededAt: bigint, key: string, number: bigint): AppRecord {
+  const change = changeKey(key, number);
+  return {
+    key: new Writer(9 + change.length).u8(K_LATE).u64(supersededAt).raw(change).finish(),
+    value: new Uint8Array(0),
+  };
 }
 
 function blockKey(height: bigint): Uint8Array {
@@ -330,6 +354,7 @@ export async function valuesPrunedThrough(store: LevelStore): Promise<bigint> {
  * height it reached; a pass lost to a crash is redone.
  */
 export async function pruneValues(store: LevelStore, windowStart: bigint): Promise<void> {
+  await pruneLateValues(store, windowStart);
   const through = await valuesPrunedThrough(store);
   if (windowStart <= through) return;
   const blocks = await store.appRange(
@@ -351,13 +376,31 @@ export async function pruneValues(store: LevelStore, windowStart: bigint): Promi
   const stored = await store.appGetMany(older);
   const writes: AppRecord[] = [];
   stored.forEach((v, i) => {
-    if (!v) return;
-    const c = decodeStored(v);
-    if (c.value === null) return;
-    const w = new Writer(48 + c.change.length).raw(c.headBefore).bytes(c.change).u8(0);
-    writes.push({ key: older[i]!, value: w.finish() });
+    const w = v && withoutValue(v);
+    if (w) writes.push({ key: older[i]!, value: w });
   });
   const last = new Reader(blocks[blocks.length - 1]!.key.subarray(1)).u64();
   writes.push({ key: Uint8Array.of(K_PRUNED), value: new Writer(8).u64(last).finish() });
   await store.appWrite(writes);
+}
+
+/** Drops back-filled values superseded at or below `windowStart` (their K_LATE records go too). */
+async function pruneLateValues(store: LevelStore, windowStart: bigint): Promise<void> {
+  const late = await store.appRange(lateFloor(0n), lateFloor(windowStart + 1n), LATE_PER_PASS);
+  if (late.length === 0) return;
+  const changes = late.map((row) => row.key.subarray(9));
+  const stored = await store.appGetMany(changes);
+  const writes: AppRecord[] = late.map((row) => ({ key: row.key, value: null }));
+  stored.forEach((v, i) => {
+    const w = v && withoutValue(v);
+    if (w) writes.push({ key: changes[i]!, value: w });
+  });
+  await store.appWrite(writes);
+}
+
+/** A stored change with its value dropped, or null when it keeps none. */
+function withoutValue(stored: Uint8Array): Uint8Array | null {
+  const c = decodeStored(stored);
+  if (c.value === null) return null;
+  return new Writer(48 + c.change.length).raw(c.headBefore).bytes(c.change).u8(0).finish();
 }

@@ -310,6 +310,7 @@ export class ArborNode {
       holders: askOrder(() => m.holders(), this.me.id),
       partition: () => this.store.history.partition.prefixes.map((p) => `${p.bits}:${toHex(p.path)}`).join(),
       genesisKeys: new Set(genesisRecords(this.opts.genesis).map((r) => r.key)),
+      syncedHeight: () => this.receiptStore.syncedHeight,
       credentials: peerCredentials(this.opts.tls),
       log: this.opts.log,
     });

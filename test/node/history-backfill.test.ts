@@ -9,7 +9,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LevelStore } from "../../node/store/level-store.js";
 import { Partition } from "../../node/store/core/partition.js";
-import { indexRecords, lowestStoredChange, storesChanges } from "../../node/index-store.js";
+import {
+  changeRecord,
+  indexRecords,
+  lateValueRecord,
+  lowestStoredChange,
+  pruneValues,
+  storedChange,
+  storesChanges,
+} from "../../node/index-store.js";
 import { historyGaps } from "../../node/history-backfill.js";
 import { recordWrites } from "../../node/ledger/key-index.js";
 import { OrderedIndex } from "../../node/store/core/ordered-index.js";
@@ -95,6 +103,42 @@ test("the gaps in the histories of held keys, from the store's change records", 
       none.map((g) => [g.key, g.top, g.floor]),
       [["c", 3n, 1n]],
     );
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a back-filled value superseded at a height without a change list is dropped when that height leaves the window", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "arbor-late-"));
+  const store = await LevelStore.open(dir, { partition: Partition.whole(), T: 16 });
+  try {
+    const head = new Uint8Array(32);
+    const change = utf8("change bytes");
+    // Change 1 of `a` set "old", superseded by change 2 at height 5; this node has no change list
+    // for height 5 (it was synced at 8), so only the late record can have its value dropped.
+    await store.appWrite([
+      changeRecord("a", 1n, head, change, utf8("old")),
+      lateValueRecord(5n, "a", 1n),
+      changeRecord("b", 1n, head, change, utf8("kept")),
+      lateValueRecord(9n, "b", 1n),
+    ]);
+    await pruneValues(store, 4n);
+    assert.deepEqual(
+      (await storedChange(store, "a", 1n))?.value,
+      utf8("old"),
+      "height 5 is still in the window",
+    );
+    await pruneValues(store, 5n);
+    assert.equal((await storedChange(store, "a", 1n))?.value, null, "dropped once height 5 left it");
+    assert.deepEqual((await storedChange(store, "a", 1n))?.change, change, "the change itself stays");
+    assert.deepEqual(
+      (await storedChange(store, "b", 1n))?.value,
+      utf8("kept"),
+      "b's is needed until height 9",
+    );
+    await pruneValues(store, 9n);
+    assert.equal((await storedChange(store, "b", 1n))?.value, null);
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
