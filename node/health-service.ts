@@ -6,7 +6,9 @@
 
 import * as grpc from "@grpc/grpc-js";
 import { service as healthDefinition, type ServingStatus } from "grpc-health-check";
-import { MAX_HEALTH_WATCHES } from "./common/limits.js";
+import { MAX_HEALTH_WATCHES, MAX_HEALTH_WATCHES_PER_HOST } from "./common/limits.js";
+import { FairSlots } from "./net/fair-slots.js";
+import { hostOf } from "./net/unfinished-calls.js";
 
 /** How much of an unknown service name a refusal repeats. */
 const NAME_ECHO_CHARS = 64;
@@ -16,7 +18,7 @@ type Watch = (status: ServingStatus) => void;
 export class HealthService {
   private readonly statuses: Map<string, ServingStatus>;
   private readonly watches = new Map<string, Set<Watch>>();
-  private watching = 0;
+  private readonly slots = new FairSlots(MAX_HEALTH_WATCHES, MAX_HEALTH_WATCHES_PER_HOST);
 
   /** `initial`: every service this node reports on, and its status now. */
   constructor(initial: Readonly<Record<string, ServingStatus>>) {
@@ -51,20 +53,30 @@ export class HealthService {
           call.write({ status: "SERVICE_UNKNOWN" });
           return void call.end();
         }
-        if (this.watching >= MAX_HEALTH_WATCHES)
+        const w: Watch = (status) => void call.write({ status });
+        const release = this.slots.take(hostOf(call.getPeer()), () => {
+          set.delete(w);
+          call.emit("error", {
+            code: grpc.status.RESOURCE_EXHAUSTED,
+            details:
+              "health/evicted: every watch slot is taken and this address holds the most; watch again later",
+          } as grpc.ServiceError);
+        });
+        if (typeof release === "string")
           return void call.emit("error", {
             code: grpc.status.RESOURCE_EXHAUSTED,
-            details: `health/too-many-watches: at most ${MAX_HEALTH_WATCHES} at once`,
+            details:
+              release === "too-many"
+                ? `health/too-many-watches: at most ${MAX_HEALTH_WATCHES} at once`
+                : `health/too-many-watches: at most ${MAX_HEALTH_WATCHES_PER_HOST} from one address`,
           } as grpc.ServiceError);
-        const w: Watch = (status) => void call.write({ status });
         set.add(w);
-        this.watching++;
         let gone = false;
         const leave = () => {
           if (gone) return;
           gone = true;
           set.delete(w);
-          this.watching--;
+          release();
         };
         call.on("cancelled", leave);
         call.on("close", leave);

@@ -13,6 +13,7 @@ import {
 } from "./common/limits.js";
 import { failpoint } from "./failpoints.js";
 import type { ProvenReceipt } from "./ledger/receipts-root.js";
+import { FairSlots } from "./net/fair-slots.js";
 
 /** A receipt as a node serves it: with its inclusion path, and signed only when asked. */
 export interface ServedReceipt {
@@ -40,20 +41,14 @@ const NOTHING = (): void => undefined;
 interface Subscriber {
   readonly ids: Set<string> | null;
   readonly push: Waiter;
-  /** ends its stream: its place went to a newcomer from a less busy address */
-  readonly evict: () => void;
-  /** forgets it (idempotent) */
-  readonly drop: () => void;
 }
 
 export class ReceiptBook {
   private readonly byId = new Map<string, Entry>();
   private readonly waiters = new Map<string, Set<Waiter>>();
   private readonly subscribers = new Set<Subscriber>();
-  /** Open subscriptions by the address they came from, oldest first: one host may not take every slot. */
-  private readonly subscribersByHost = new Map<string, Set<Subscriber>>();
-  /** subscriptions ended to make room for a newcomer from a less busy address */
-  evicted = 0;
+  /** Subscription slots, shared fairly among addresses: a few hosts may not take every slot. */
+  private readonly slots = new FairSlots(MAX_RECEIPT_SUBSCRIPTIONS, MAX_RECEIPT_SUBSCRIPTIONS_PER_HOST);
   /** Pending waits' early answers (no receipt): called on close. */
   private readonly cancels = new Set<() => void>();
 
@@ -199,41 +194,31 @@ export class ReceiptBook {
     host = "",
     evict: () => void = () => undefined,
   ): (() => void) | "too-many" | "too-many-from-host" {
-    const have = this.subscribersByHost.get(host)?.size ?? 0;
-    if (have >= MAX_RECEIPT_SUBSCRIPTIONS_PER_HOST) return "too-many-from-host";
-    if (this.subscribers.size >= MAX_RECEIPT_SUBSCRIPTIONS) {
-      let busiest: Set<Subscriber> | undefined;
-      for (const set of this.subscribersByHost.values())
-        if (busiest === undefined || set.size > busiest.size) busiest = set;
-      const oldest =
-        busiest !== undefined && busiest.size > have + 1 ? busiest.values().next().value : undefined;
-      if (oldest === undefined) return "too-many";
-      this.evicted++;
-      oldest.drop();
-      oldest.evict();
-    }
-    let mine = this.subscribersByHost.get(host);
-    if (mine === undefined) this.subscribersByHost.set(host, (mine = new Set()));
-    const set = mine;
     const s: Subscriber = {
       ids: ids && ids.length > 0 ? new Set(ids.map(toHex)) : null,
       push: (e: Entry) => push(this.serve(e, signed)),
-      evict,
-      drop: () => {
-        if (!this.subscribers.delete(s)) return;
-        set.delete(s);
-        if (set.size === 0 && this.subscribersByHost.get(host) === set) this.subscribersByHost.delete(host);
-      },
     };
+    const release = this.slots.take(host, () => {
+      this.subscribers.delete(s);
+      evict();
+    });
+    if (typeof release === "string") return release;
     this.subscribers.add(s);
-    set.add(s);
-    return s.drop;
+    return () => {
+      this.subscribers.delete(s);
+      release();
+    };
+  }
+
+  /** Subscriptions ended to make room for a newcomer from a less busy address. */
+  get evicted(): number {
+    return this.slots.evicted;
   }
 
   /** Answers every pending wait now (no receipt) and drops the subscribers: the node is stopping. */
   close(): void {
     for (const c of [...this.cancels]) c();
     this.subscribers.clear();
-    this.subscribersByHost.clear();
+    this.slots.clear();
   }
 }

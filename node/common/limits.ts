@@ -525,8 +525,13 @@ export const MAX_STREAM_HEADER_REQUESTS = 256;
 export const MAX_HEADER_WAIT_MS = 5_000;
 /** Most GetHeaders calls waiting for a certificate at once; beyond this they are answered at once. */
 export const MAX_HEADER_WAITERS = 4096;
-/** Health `Watch` calls one node serves at once; beyond, RESOURCE_EXHAUSTED `health/too-many-watches`. */
+/**
+ * Health `Watch` calls one node serves at once, and from one address; beyond, RESOURCE_EXHAUSTED
+ * `health/too-many-watches` — but at the total a newcomer from a less busy address ends the busiest
+ * address's oldest watch (`health/evicted`) and takes its place (node/net/fair-slots.ts).
+ */
 export const MAX_HEALTH_WATCHES = 1024;
+export const MAX_HEALTH_WATCHES_PER_HOST = 64;
 /** Most concurrent receipt subscriptions per node. */
 export const MAX_RECEIPT_SUBSCRIPTIONS = 1024;
 /**

@@ -1,9 +1,10 @@
-// Fair shares of a listening port's connections: at most `perHost` from one address, at most `max`
-// in all; when all are taken, a newcomer from an address holding fewer than the busiest address
-// takes that address's oldest connection's place. One host, or a few, cannot lock everyone else
-// out of the browser API or the metrics port by holding polite keep-alive connections.
-import type { Server } from "node:net";
-import type { Socket } from "node:net";
+// Fair shares of a listening port's connections (node/net/fair-slots.ts): at most `perHost` from
+// one address, at most `max` in all; when all are taken, a newcomer from an address holding fewer
+// than the busiest address takes that address's oldest connection's place. One host, or a few,
+// cannot lock everyone else out of the browser API or the metrics port by holding polite
+// keep-alive connections.
+import type { Server, Socket } from "node:net";
+import { FairSlots } from "./fair-slots.js";
 
 export interface ConnectionShares {
   /** connections open now, in all (diagnostics and tests) */
@@ -13,32 +14,11 @@ export interface ConnectionShares {
 }
 
 export function shareConnections(server: Server, max: number, perHost: number): ConnectionShares {
-  if (!(max > 0 && perHost > 0)) throw new RangeError("connection shares must be positive");
-  const byHost = new Map<string, Set<Socket>>();
-  let total = 0;
-  let evicted = 0;
+  const slots = new FairSlots(max, perHost);
   server.on("connection", (socket: Socket) => {
-    const host = socket.remoteAddress ?? "";
-    const have = byHost.get(host)?.size ?? 0;
-    if (have >= perHost) return void socket.destroy();
-    if (total >= max) {
-      let busiest: Set<Socket> | undefined;
-      for (const s of byHost.values()) if (busiest === undefined || s.size > busiest.size) busiest = s;
-      if (busiest === undefined || busiest.size <= have + 1) return void socket.destroy();
-      evicted++;
-      // Its own close handler gives the place back; the newcomer takes it now.
-      busiest.values().next().value?.destroy();
-    }
-    let mine = byHost.get(host);
-    if (mine === undefined) byHost.set(host, (mine = new Set()));
-    const set = mine;
-    set.add(socket);
-    total++;
-    socket.once("close", () => {
-      set.delete(socket);
-      total--;
-      if (set.size === 0 && byHost.get(host) === set) byHost.delete(host);
-    });
+    const release = slots.take(socket.remoteAddress ?? "", () => socket.destroy());
+    if (typeof release === "string") return void socket.destroy();
+    socket.once("close", release);
   });
-  return { open: () => total, evicted: () => evicted };
+  return { open: () => slots.count, evicted: () => slots.evicted };
 }

@@ -63,10 +63,10 @@ test("check and watch: known services, changes streamed; unknown names answered,
       assert.equal(await firstStatus(u), "SERVICE_UNKNOWN");
       await ended; // the node ends it: an open stream would hold its request
     }
-    const kept = h as unknown as { watches: Map<string, Set<unknown>>; watching: number };
+    const kept = h as unknown as { watches: Map<string, Set<unknown>>; slots: { count: number } };
     await new Promise((r) => setTimeout(r, 100));
     assert.deepEqual([...kept.watches.keys()], ["", "arbor.v1.Arbor"], "no unknown name kept");
-    assert.equal(kept.watching, 0, "every watch gone with its caller");
+    assert.equal(kept.slots.count, 0, "every watch gone with its caller");
     assert.deepEqual(await check(client, ""), { status: "SERVING" });
   } finally {
     client.close();

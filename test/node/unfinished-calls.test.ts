@@ -19,6 +19,27 @@ const method = (path: string) => ({
 });
 const DEF = { big: method("/test.S/Big"), other: method("/test.S/Other") };
 
+/** An HTTP/2 session that never reads: window 0. */
+function nonReader(port: number): http2.ClientHttp2Session {
+  const session = http2.connect(`http://127.0.0.1:${port}`, { settings: { initialWindowSize: 0 } });
+  session.on("error", () => undefined);
+  return session;
+}
+
+/** A call of Big on `session` whose reply is never read (the stream paused). */
+function askBig(session: http2.ClientHttp2Session): http2.ClientHttp2Stream {
+  const r = session.request({
+    ":method": "POST",
+    ":path": "/test.S/Big",
+    "content-type": "application/grpc",
+    te: "trailers",
+  });
+  r.on("error", () => undefined);
+  r.pause();
+  r.end(Buffer.from([0, 0, 0, 0, 0]));
+  return r;
+}
+
 const until = async (f: () => boolean, what: string) => {
   for (let i = 0; i < 200 && !f(); i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(f(), what);
@@ -58,19 +79,8 @@ test("a reply nobody reads is counted until its asker goes; read or refused ones
     refuse = false;
 
     // An asker that never reads: HTTP/2 window 0, the stream paused.
-    const session = http2.connect(`http://127.0.0.1:${port}`, { settings: { initialWindowSize: 0 } });
-    session.on("error", () => undefined);
-    for (let i = 0; i < 3; i++) {
-      const r = session.request({
-        ":method": "POST",
-        ":path": "/test.S/Big",
-        "content-type": "application/grpc",
-        te: "trailers",
-      });
-      r.on("error", () => undefined);
-      r.pause();
-      r.end(Buffer.from([0, 0, 0, 0, 0]));
-    }
+    const session = nonReader(port);
+    for (let i = 0; i < 3; i++) askBig(session);
     await until(() => u.count === 3, "three replies not taken");
     assert.equal(u.from("127.0.0.1"), 3);
     session.destroy();
@@ -95,21 +105,12 @@ test("weighed replies: their bytes count until taken, room refuses past a bound,
       e ? reject(e) : resolve(p),
     ),
   );
-  const session = http2.connect(`http://127.0.0.1:${port}`, { settings: { initialWindowSize: 0 } });
-  session.on("error", () => undefined);
+  const session = nonReader(port);
   const closed: number[] = [];
   try {
     for (let i = 0; i < 2; i++) {
-      const r = session.request({
-        ":method": "POST",
-        ":path": "/test.S/Big",
-        "content-type": "application/grpc",
-        te: "trailers",
-      });
-      r.on("error", () => undefined);
+      const r = askBig(session);
       r.on("close", () => closed.push(r.rstCode ?? -1));
-      r.pause();
-      r.end(Buffer.from([0, 0, 0, 0, 0]));
     }
     await until(() => u.count === 2, "two replies handed over, not taken");
     assert.equal(u.bytes, 2 * REPLY);
