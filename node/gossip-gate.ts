@@ -31,6 +31,7 @@ import {
   GOSSIP_PEER_QUEUE_BYTES,
 } from "./common/limits.js";
 import { decodeMessage, encodeMessage, KIND_TAGS } from "./tob/core/index.js";
+import { ArborError } from "./common/errors.js";
 
 interface Waiting {
   readonly from: string;
@@ -113,8 +114,10 @@ export class GossipGate {
       const m = decodeMessage(bytes);
       if (m.kind !== "requests") return this.forward(from, bytes);
       requests = m.requests;
-    } catch {
-      return; // the broadcast would refuse it anyway
+    } catch (e) {
+      // Dropped here, so counted here: it never reaches the broadcast that would refuse it.
+      this.refused(e instanceof ArborError ? e.code : "decode/bad-message");
+      return;
     }
     const q = this.queues.get(from) ?? { list: [], requests: 0, bytes: 0 };
     if (

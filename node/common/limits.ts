@@ -65,6 +65,12 @@ export const REPLY_TAKE_TIMEOUT_MS = 30_000;
  */
 export const UNTAKEN_REPLY_BYTES = 256 * 1024 * 1024;
 export const UNTAKEN_REPLY_BYTES_PER_HOST = 64 * 1024 * 1024;
+/**
+ * How long a peer stream may go without its handshake: a dialed node must send its challenge, and
+ * a dialer its hello, within this; otherwise the stream ends (`peer/bad-hello` at the server; the
+ * dialer redials). Without it a connection that never spoke held its place for ever.
+ */
+export const PEER_HELLO_TIMEOUT_MS = 10_000;
 /** Chunk requests a node taking on prefixes has in flight at once, over all holders. */
 export const GRAFT_FETCH_IN_FLIGHT = 2;
 /** How long a node taking on prefixes waits before asking again for a chunk that was stale (another height). */

@@ -25,6 +25,7 @@ import {
   MAX_PEER_INFLIGHT_BYTES,
   MAX_PEER_QUEUE_BYTES,
   MAX_PEER_QUEUE_FRAMES,
+  PEER_HELLO_TIMEOUT_MS,
 } from "../common/limits.js";
 import { PEER_TAG } from "../common/tags.js";
 import { decodePeerBatch, encodePeerBatch } from "./peer-batch.js";
@@ -189,9 +190,13 @@ class Outbound {
     this.writable = true;
     this.inflight = 0;
     let greeted = false;
+    // A server that never sends its challenge would hold this dial (and every frame for it) for ever.
+    const silent = setTimeout(() => greeted || call.cancel(), PEER_HELLO_TIMEOUT_MS);
+    silent.unref();
     call.on("data", (f: PeerFrame) => {
       if (greeted) return; // the server only ever sends its challenge
       greeted = true;
+      clearTimeout(silent);
       if (f.payload.length !== NONCE_BYTES) return call.cancel();
       const sig = signWith(
         this.net.opts.self,
@@ -206,6 +211,7 @@ class Outbound {
       this.flush();
     });
     const down = () => {
+      clearTimeout(silent);
       if (this.call !== call) return;
       this.call = null;
       this.ready = false;
@@ -255,7 +261,14 @@ export class PeerNet {
     let peer: string | null = null;
     let refused = false;
     this.inbound.add(call);
+    // A dialer that never says hello would hold a stream (and a connection's place) for ever.
+    const silent = setTimeout(
+      () => peer === null && !refused && drop("no hello in time"),
+      PEER_HELLO_TIMEOUT_MS,
+    );
+    silent.unref();
     const drop = (why: string, notMember = false) => {
+      clearTimeout(silent);
       refused = true;
       this.opts.onRefused?.(notMember ? "peer/not-a-member" : "peer/bad-hello");
       this.opts.log?.("peer stream refused", { why, peer });
@@ -284,6 +297,7 @@ export class PeerNet {
           if (!nodeEd25519Verify(key, helloMessage(this.opts.chain, this.opts.self.publicKey, nonce), sig))
             return drop("bad hello signature");
           peer = hex;
+          clearTimeout(silent);
         } catch {
           return drop("malformed hello");
         }
@@ -299,7 +313,10 @@ export class PeerNet {
       }
       for (const m of batch) this.opts.onFrame(peer, m.channel, m.payload);
     });
-    const gone = () => this.inbound.delete(call);
+    const gone = () => {
+      clearTimeout(silent);
+      this.inbound.delete(call);
+    };
     call.on("end", () => {
       gone();
       call.end();

@@ -8,6 +8,10 @@ import { servePeer } from "./peer-server.js";
 import { CHANNEL_CONSENSUS, PeerNet } from "../../node/net/peer-net.js";
 import { generateKeyPair } from "../../node/keys.js";
 import { toHex } from "../../node/common/bytes.js";
+import { PEER_HELLO_TIMEOUT_MS } from "../../node/common/limits.js";
+import { serviceDefinition } from "../../proto/grpc.js";
+import { Peer } from "../../proto/gen/arbor/v1/peer_pb.js";
+import * as grpc from "@grpc/grpc-js";
 
 test("a connected peer that stops being a member is no longer counted as connected", async () => {
   const chain = new Uint8Array(randomBytes(32));
@@ -43,3 +47,41 @@ test("a connected peer that stops being a member is no longer counted as connect
     server.forceShutdown();
   }
 });
+
+test(
+  "a dialer that never says hello is cut off after PEER_HELLO_TIMEOUT_MS",
+  { timeout: 30_000 },
+  async () => {
+    const refused: string[] = [];
+    const receiver = new PeerNet({
+      chain: new Uint8Array(32),
+      self: generateKeyPair(),
+      peers: [],
+      isAllowed: () => true,
+      onFrame: () => undefined,
+      onRefused: (why) => refused.push(why),
+    });
+    const { server, port } = await servePeer(receiver);
+    const Client = grpc.makeGenericClientConstructor(serviceDefinition(Peer), "Peer");
+    const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as {
+      connect(): grpc.ClientDuplexStream<unknown, unknown>;
+      close(): void;
+    };
+    try {
+      const t0 = Date.now();
+      const call = client.connect();
+      call.on("data", () => undefined); // the challenge, left unanswered
+      await new Promise<void>((resolve) => {
+        call.on("end", resolve);
+        call.on("error", () => resolve());
+      });
+      const took = Date.now() - t0;
+      assert.ok(took >= PEER_HELLO_TIMEOUT_MS - 100, `ended after ${took} ms`);
+      assert.deepEqual(refused, ["peer/bad-hello"]);
+    } finally {
+      client.close();
+      receiver.close();
+      server.forceShutdown();
+    }
+  },
+);
