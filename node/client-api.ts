@@ -435,6 +435,9 @@ export class ClientApi {
   /** Serves one read (Get and GetStream) when the read gate lets it through. */
   /** The room a unary call's caller has for a large reply now (ClientApiDeps.replyRoom). */
   private roomFor(call: grpc.ServerUnaryCall<unknown, unknown>): () => string | null {
+    // The browser API calls these handlers with the request alone (node/web-api.ts): its replies
+    // are bounded there, and no gRPC stream holds them.
+    if (typeof (call as { getPeer?: unknown }).getPeer !== "function") return () => null;
     return () => this.d.replyRoom?.(hostOf(call.getPeer())) ?? null;
   }
 
