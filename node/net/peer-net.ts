@@ -242,6 +242,8 @@ class Outbound {
 export class PeerNet {
   private readonly out = new Map<string, Outbound>();
   private readonly inbound = new Set<grpc.ServerDuplexStream<PeerFrame, PeerFrame>>();
+  /** The accepted stream of each peer (by key): a newer one from the same key replaces it. */
+  private readonly inboundOf = new Map<string, grpc.ServerDuplexStream<PeerFrame, PeerFrame>>();
   readonly selfHex: string;
 
   constructor(readonly opts: PeerNetOptions) {
@@ -298,6 +300,11 @@ export class PeerNet {
             return drop("bad hello signature");
           peer = hex;
           clearTimeout(silent);
+          // One stream per peer: the dialer redials when its stream dies, and the old one may
+          // linger here half-open; a member opening many would otherwise have each one read.
+          const before = this.inboundOf.get(hex);
+          this.inboundOf.set(hex, call);
+          if (before !== undefined && before !== call) before.end();
         } catch {
           return drop("malformed hello");
         }
@@ -316,6 +323,7 @@ export class PeerNet {
     const gone = () => {
       clearTimeout(silent);
       this.inbound.delete(call);
+      if (peer !== null && this.inboundOf.get(peer) === call) this.inboundOf.delete(peer);
     };
     call.on("end", () => {
       gone();
@@ -379,5 +387,6 @@ export class PeerNet {
     for (const c of this.inbound) c.end();
     this.out.clear();
     this.inbound.clear();
+    this.inboundOf.clear();
   }
 }

@@ -5,12 +5,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { servePeer } from "./peer-server.js";
-import { CHANNEL_CONSENSUS, PeerNet } from "../../node/net/peer-net.js";
-import { generateKeyPair } from "../../node/keys.js";
+import { CHANNEL_CONSENSUS, PeerNet, helloMessage } from "../../node/net/peer-net.js";
+import { generateKeyPair, signWith } from "../../node/keys.js";
 import { toHex } from "../../node/common/bytes.js";
 import { PEER_HELLO_TIMEOUT_MS } from "../../node/common/limits.js";
 import { serviceDefinition } from "../../proto/grpc.js";
-import { Peer } from "../../proto/gen/arbor/v1/peer_pb.js";
+import { Peer, PeerFrameSchema, type PeerFrame } from "../../proto/gen/arbor/v1/peer_pb.js";
+import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 
 test("a connected peer that stops being a member is no longer counted as connected", async () => {
@@ -85,3 +86,48 @@ test(
     }
   },
 );
+
+test("a second stream from one peer's key replaces the first", { timeout: 30_000 }, async () => {
+  const chain = new Uint8Array(32).fill(3);
+  const server = generateKeyPair();
+  const dialer = generateKeyPair();
+  const receiver = new PeerNet({
+    chain,
+    self: server,
+    peers: [],
+    isAllowed: (hex) => hex === toHex(dialer.publicKey),
+    onFrame: () => undefined,
+  });
+  const { server: grpcServer, port } = await servePeer(receiver);
+  const Client = grpc.makeGenericClientConstructor(serviceDefinition(Peer), "Peer");
+  const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as {
+    connect(): grpc.ClientDuplexStream<PeerFrame, PeerFrame>;
+    close(): void;
+  };
+  // A stream that answers the challenge with a good hello, and says when the server ends it.
+  const open = () => {
+    const call = client.connect();
+    const ended = new Promise<void>((resolve) => {
+      call.on("end", () => resolve());
+      call.on("error", () => resolve());
+    });
+    call.on("data", (f: PeerFrame) => {
+      const sig = signWith(dialer, helloMessage(chain, server.publicKey, f.payload));
+      call.write(create(PeerFrameSchema, { payload: new Uint8Array([...dialer.publicKey, ...sig]) }));
+    });
+    return { call, ended };
+  };
+  try {
+    const first = open();
+    const inbound = () => (receiver as unknown as { inboundOf: Map<string, unknown> }).inboundOf;
+    while (inbound().size === 0) await new Promise((r) => setTimeout(r, 10));
+    const second = open();
+    await first.ended; // the server ended the older stream
+    assert.equal(inbound().size, 1);
+    second.call.end();
+  } finally {
+    client.close();
+    receiver.close();
+    grpcServer.forceShutdown();
+  }
+});
