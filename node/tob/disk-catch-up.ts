@@ -55,7 +55,8 @@ export class DiskCatchUp {
     const inMemory =
       fromHeight >= view.retainedFrom && (epoch === view.epoch || view.tail(epoch) !== undefined);
     if (fromHeight < 1 || epoch > view.epoch || inMemory) return false;
-    if (!view.knows(from)) return true;
+    // Not a validator's: the core refuses it, counted (`tob/unknown-peer`), as it does in memory.
+    if (!view.knows(from)) return false;
     // Past the bounds the request is dropped: the asker retries on its own schedule.
     this.reads.run(from, () => this.answer(from, epoch, fromHeight));
     return true;
