@@ -161,7 +161,7 @@ test(
     type Stream = grpc.ClientDuplexStream<Uint8Array, Uint8Array>;
     /** every stream opened, to cancel at the end */
     const streams: Stream[] = [];
-    /** the accepted ones, which carry the hostile traffic */
+    /** the accepted ones (the newest to each node), which carry the hostile traffic */
     const accepted: Stream[] = [];
     const client = await ArborClient.connect({ genesis: c.genesis });
     try {
@@ -182,11 +182,22 @@ test(
       assert.equal(await endedWithin(stranger, 5_000), true, "a stranger's stream is ended");
       const forged = await hello(address(1), key, serverKey(1), chain, true);
       assert.equal(await endedWithin(forged, 5_000), true, "a hello with a bad signature is ended");
-      // A stream that never says hello, and three accepted streams per node from the same key.
+      // A stream that never says hello, and three streams per node from the same key: each newer
+      // one replaces the one before (the node ends it), so only the last to each node stays.
       streams.push(stranger, forged, dial(address(2)));
+      const replaced: Stream[] = [];
+      const replacedEnded: Promise<boolean>[] = [];
       for (const i of HONEST)
-        for (let j = 0; j < 3; j++) accepted.push(await hello(address(i), key, serverKey(i), chain));
-      streams.push(...accepted);
+        for (let j = 0; j < 3; j++) {
+          const s = await hello(address(i), key, serverKey(i), chain);
+          if (j < 2) {
+            replaced.push(s);
+            replacedEnded.push(endedWithin(s, 10_000));
+          } else accepted.push(s);
+        }
+      for (const ended of replacedEnded)
+        assert.equal(await ended, true, "an older stream from the same key is ended");
+      streams.push(...replaced, ...accepted);
 
       const writes = (async () => {
         await client.createDomain("hostile");
