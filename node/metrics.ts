@@ -64,6 +64,8 @@ export interface MetricsSources {
   readonly appliedHeight: () => bigint;
   readonly consensusRound: () => number;
   readonly peersConnected: () => number;
+  /** frames dropped at this node because a peer's send queues were full */
+  readonly peerFramesDropped: () => number;
   /** pieces (stubs, summary records) the node still lacks inside prefixes it is taking on */
   readonly syncStubsRemaining: () => number;
   /** the newest snapshot this node offers: its height and payload bytes (0 and 0 when none) */
@@ -149,6 +151,15 @@ export class NodeMetrics implements MetricsHooks {
       help: "Time from a block's delivery by the consensus to its store commit",
       buckets: SECONDS_BUCKETS,
       registers,
+    });
+    new Counter({
+      name: "arbor_peer_frames_dropped_total",
+      help: "Frames this node dropped before sending because a peer's send queues were full",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(src.peerFramesDropped());
+      },
     });
     this.scrapedGauges(registers);
   }

@@ -542,6 +542,7 @@ export class ArborNode {
       appliedHeight: () => this.pipeline?.appliedHeight ?? 0n,
       consensusRound: () => this.tob?.status().round ?? 0,
       peersConnected: () => this.net?.connectedPeers().length ?? 0,
+      peerFramesDropped: () => this.net?.droppedFrames() ?? 0,
       syncStubsRemaining: () => this.sync?.remaining ?? 0,
       newestSnapshot: () => {
         const o = this.snapshots?.offers[0];

@@ -373,6 +373,13 @@ export class PeerNet {
     for (const hex of this.out.keys()) this.send(hex, channel, payload, bulk);
   }
 
+  /** Frames this node could not queue for a peer (its queues full), since it started. */
+  droppedFrames(): number {
+    let n = 0;
+    for (const o of this.out.values()) n += o.dropped;
+    return n;
+  }
+
   /** Current members whose outbound stream is up (one that left may still answer; it is not counted). */
   connectedPeers(): string[] {
     return [...this.out.entries()].filter(([k, o]) => o.connected && this.opts.isAllowed(k)).map(([k]) => k);

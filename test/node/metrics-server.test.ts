@@ -2,6 +2,9 @@
 // is closed at once, and slow or idle clients are cut off, so unfinished requests (a slowloris)
 // cannot take the node's file descriptors. No cluster: a NodeMetrics over fixed sources.
 import { test } from "node:test";
+import { tmpdir } from "node:os";
+import { mkdtempSync } from "node:fs";
+import { join } from "node:path";
 import assert from "node:assert/strict";
 import { connect, type Socket } from "node:net";
 import type { Server } from "node:http";
@@ -18,6 +21,7 @@ test("the metrics port closes connections past METRICS_MAX_CONNECTIONS and cuts 
     appliedHeight: () => 0n,
     consensusRound: () => 0,
     peersConnected: () => 0,
+    peerFramesDropped: () => 7,
     syncStubsRemaining: () => 0,
     newestSnapshot: () => ({ height: 0n, bytes: 0n }),
     dataDir: "/nonexistent",
@@ -44,6 +48,25 @@ test("the metrics port closes connections past METRICS_MAX_CONNECTIONS and cuts 
     assert.ok(closed, "the connection past the bound is closed");
   } finally {
     for (const s of sockets) s.destroy();
+    await metrics.close();
+  }
+});
+
+test("frames dropped at the sender are served as a counter", async () => {
+  const metrics = new NodeMetrics({
+    appliedHeight: () => 0n,
+    consensusRound: () => 0,
+    peersConnected: () => 0,
+    peerFramesDropped: () => 7,
+    syncStubsRemaining: () => 0,
+    newestSnapshot: () => ({ height: 0n, bytes: 0n }),
+    dataDir: mkdtempSync(join(tmpdir(), "arbor-metrics-")),
+  });
+  const port = await metrics.listen("127.0.0.1:0");
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { connection: "close" } });
+    assert.match(await res.text(), /^arbor_peer_frames_dropped_total 7$/m);
+  } finally {
     await metrics.close();
   }
 });
