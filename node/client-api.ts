@@ -432,7 +432,6 @@ export class ClientApi {
     };
   }
 
-  /** Serves one read (Get and GetStream) when the read gate lets it through. */
   /** The room a unary call's caller has for a large reply now (ClientApiDeps.replyRoom). */
   private roomFor(call: grpc.ServerUnaryCall<unknown, unknown>): () => string | null {
     // The browser API calls these handlers with the request alone (node/web-api.ts): its replies
@@ -448,7 +447,10 @@ export class ClientApi {
     serve();
   }
 
-  /** `room`: looked at again right before the reply is built (a read may wait for its height). */
+  /**
+   * Serves one read (Get and GetStream) when the read gate lets it through; `room` is looked at
+   * again right before the reply is built (a read may wait for its height).
+   */
   private serveGet(
     request: GetRequest,
     cb: (e: grpc.ServiceError | null, r?: GetReply) => void,

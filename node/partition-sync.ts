@@ -198,18 +198,16 @@ export class PartitionSync {
     return ask.filter((s) => s.within.bits === ask[0]!.within.bits);
   }
 
-  /** How long until the first of `need`'s holders is no longer avoided (at least the stale backoff). */
+  /**
+   * How long to wait before asking for `need` again: 0 while a holder of it is not avoided, else
+   * until the first one is trusted again (at least the stale backoff), so a sole holder that lies
+   * is asked once per AVOID_MS, not in a loop.
+   */
   private untilTrusted(need: Need): number {
     const now = Date.now();
     let soonest = now + AVOID_MS;
-    for (const s of this.sourcesOf(need)) soonest = Math.min(soonest, this.avoid.get(s.holder.id) ?? now);
-    return Math.max(GRAFT_STALE_BACKOFF_MS, soonest - now);
-  }
-
-  /** Whether a holder not being avoided is left to ask for `need`. */
-  private trustedHolderFor(need: Need): boolean {
-    const now = Date.now();
-    return this.sourcesOf(need).some((s) => (this.avoid.get(s.holder.id) ?? 0) < now);
+    for (const s of this.sourcesOf(need)) soonest = Math.min(soonest, this.avoid.get(s.holder.id) ?? 0);
+    return soonest < now ? 0 : Math.max(GRAFT_STALE_BACKOFF_MS, soonest - now);
   }
 
   private fetchOne(need: Need): void {
@@ -286,9 +284,8 @@ export class PartitionSync {
             error: e.message,
           });
         this.avoid.set(holder.id, now + AVOID_MS);
-        // Another holder at once; when every holder is avoided, not before the first is trusted
-        // again (a sole holder that lies is asked once per AVOID_MS, not in a loop).
-        this.later(need, this.trustedHolderFor(need) ? 0 : this.untilTrusted(need));
+        // Another holder at once; when every holder is avoided, once the first is trusted again.
+        this.later(need, this.untilTrusted(need));
       } else if (refusal === "label-mismatch") this.later(need, GRAFT_STALE_BACKOFF_MS);
       // position-absent or no-progress: the tree changed here since; the next scan finds what is left.
       else this.done(need);

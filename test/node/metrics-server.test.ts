@@ -16,16 +16,21 @@ import {
   NodeMetrics,
 } from "../../node/metrics.js";
 
-test("the metrics port closes connections past METRICS_MAX_CONNECTIONS and cuts slow ones off", async () => {
-  const metrics = new NodeMetrics({
+/** A NodeMetrics over fixed sources (7 frames dropped at the sender). */
+function fixedMetrics(dataDir: string): NodeMetrics {
+  return new NodeMetrics({
     appliedHeight: () => 0n,
     consensusRound: () => 0,
     peersConnected: () => 0,
     peerFramesDropped: () => 7,
     syncStubsRemaining: () => 0,
     newestSnapshot: () => ({ height: 0n, bytes: 0n }),
-    dataDir: "/nonexistent",
+    dataDir,
   });
+}
+
+test("the metrics port closes connections past METRICS_MAX_CONNECTIONS and cuts slow ones off", async () => {
+  const metrics = fixedMetrics("/nonexistent");
   const port = await metrics.listen("127.0.0.1:0");
   const sockets: Socket[] = [];
   try {
@@ -53,15 +58,7 @@ test("the metrics port closes connections past METRICS_MAX_CONNECTIONS and cuts 
 });
 
 test("frames dropped at the sender are served as a counter", async () => {
-  const metrics = new NodeMetrics({
-    appliedHeight: () => 0n,
-    consensusRound: () => 0,
-    peersConnected: () => 0,
-    peerFramesDropped: () => 7,
-    syncStubsRemaining: () => 0,
-    newestSnapshot: () => ({ height: 0n, bytes: 0n }),
-    dataDir: mkdtempSync(join(tmpdir(), "arbor-metrics-")),
-  });
+  const metrics = fixedMetrics(mkdtempSync(join(tmpdir(), "arbor-metrics-")));
   const port = await metrics.listen("127.0.0.1:0");
   try {
     const res = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { connection: "close" } });
